@@ -1,0 +1,9 @@
+//===- PareDialect.h - pare dialect ---------------------------------------===//
+#ifndef PARE_DIALECT_PARE_IR_PAREDIALECT_H
+#define PARE_DIALECT_PARE_IR_PAREDIALECT_H
+
+#include "mlir/IR/Dialect.h"
+
+#include "dialects/Pare/IR/PareDialect.h.inc"
+
+#endif // PARE_DIALECT_PARE_IR_PAREDIALECT_H

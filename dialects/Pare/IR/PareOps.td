@@ -1,0 +1,420 @@
+//===- PareOps.td - pare dialect operations -----------------*- tablegen -*-===//
+//
+// The pare dialect: tensor-level operations with static shapes. Every op
+// infers its result type from its operands and attributes (the verifier checks
+// the declared type against the inferred one), so the importer, the passes and
+// hand-written IR all agree on shapes.
+//
+// Spatial ops (conv, pools, batch norm) carry `channels_last`: absent, they
+// compute in the ONNX layout (NCHW, weights OIHW); present, in NHWC with
+// weights OHWI (depthwise: 1HWC). The ConvertToNHWC pass sets it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARE_OPS_TD
+#define PARE_OPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/BuiltinAttributes.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Pare_Dialect : Dialect {
+  let name = "pare";
+  let summary = "Tensor-level operations of the pare model compiler";
+  let description = [{
+    Operations on statically shaped tensors, close to ONNX semantics, that
+    pare's graph passes, memory planner and code generators work on.
+  }];
+  let cppNamespace = "::pare";
+  let usePropertiesForAttributes = 0;
+  let hasConstantMaterializer = 1;
+}
+
+class Pare_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Pare_Dialect, mnemonic, !listconcat(traits, [Pure])> {
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+// An op whose result type is computed by a shape function in PareOps.cpp.
+class Pare_InferredOp<string mnemonic, list<Trait> traits = []>
+    : Pare_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])>;
+
+def Pare_Tensor : RankedTensorOf<[AnyType]>;
+
+// Fused activation: the name of an activation applied to the op's result
+// ("relu", "clip", "leaky_relu", "hard_sigmoid", "hard_swish", "sigmoid",
+// "tanh", ...) and its float parameters.
+defvar Pare_ActAttrs = (ins OptionalAttr<StrAttr>:$activation,
+                            OptionalAttr<DenseF32ArrayAttr>:$activation_params);
+
+//===----------------------------------------------------------------------===//
+// Constants and identity
+//===----------------------------------------------------------------------===//
+
+def Pare_ConstantOp : Pare_Op<"constant", [ConstantLike]> {
+  let summary = "A constant tensor (weights, folded shapes)";
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Pare_Tensor:$output);
+  let assemblyFormat = ?;
+  let hasCustomAssemblyFormat = 1;
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def Pare_IdentityOp : Pare_InferredOp<"identity"> {
+  let summary = "Identity (also Dropout in inference); folded away";
+  let arguments = (ins Pare_Tensor:$input);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Convolution and matrix products
+//===----------------------------------------------------------------------===//
+
+def Pare_ConvOp : Pare_InferredOp<"conv"> {
+  let summary = "2-D convolution with groups, strides, dilations and pads";
+  let description = [{
+    `pads` are [top, left, bottom, right]. With `channels_last` the input and
+    output are NHWC and the weight is OHWI, else NCHW and OIHW. A depthwise
+    convolution is `group` = input channels = output channels.
+  }];
+  let arguments = !con((ins Pare_Tensor:$input, Pare_Tensor:$weight,
+                            Optional<Pare_Tensor>:$bias,
+                            DenseI64ArrayAttr:$strides,
+                            DenseI64ArrayAttr:$dilations,
+                            DenseI64ArrayAttr:$pads,
+                            I64Attr:$group,
+                            UnitAttr:$channels_last), Pare_ActAttrs);
+  let results = (outs Pare_Tensor:$output);
+  let extraClassDeclaration = [{
+    bool isDepthwise();
+  }];
+}
+
+def Pare_GemmOp : Pare_InferredOp<"gemm"> {
+  let summary = "alpha * op(A) * op(B) + beta * C (ONNX Gemm)";
+  let arguments = !con((ins Pare_Tensor:$a, Pare_Tensor:$b,
+                            Optional<Pare_Tensor>:$c,
+                            F32Attr:$alpha, F32Attr:$beta,
+                            BoolAttr:$trans_a, BoolAttr:$trans_b), Pare_ActAttrs);
+  let results = (outs Pare_Tensor:$output);
+}
+
+def Pare_MatMulOp : Pare_InferredOp<"matmul"> {
+  let summary = "Batched matrix product with NumPy broadcasting (ONNX MatMul)";
+  let arguments = !con((ins Pare_Tensor:$a, Pare_Tensor:$b), Pare_ActAttrs);
+  let results = (outs Pare_Tensor:$output);
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class Pare_BinaryOp<string mnemonic, string doc>
+    : Pare_InferredOp<mnemonic> {
+  let summary = doc # " with NumPy broadcasting";
+  let arguments = !con((ins Pare_Tensor:$lhs, Pare_Tensor:$rhs), Pare_ActAttrs);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def Pare_AddOp : Pare_BinaryOp<"add", "Elementwise sum">;
+def Pare_SubOp : Pare_BinaryOp<"sub", "Elementwise difference">;
+def Pare_MulOp : Pare_BinaryOp<"mul", "Elementwise product">;
+def Pare_DivOp : Pare_BinaryOp<"div", "Elementwise quotient">;
+def Pare_PowOp : Pare_BinaryOp<"pow", "Elementwise power">;
+def Pare_MaxOp : Pare_BinaryOp<"max", "Elementwise maximum">;
+def Pare_MinOp : Pare_BinaryOp<"min", "Elementwise minimum">;
+def Pare_ModOp : Pare_BinaryOp<"mod", "Elementwise remainder (ONNX Mod)"> {
+  let arguments = (ins Pare_Tensor:$lhs, Pare_Tensor:$rhs, BoolAttr:$fmod,
+                       OptionalAttr<StrAttr>:$activation,
+                       OptionalAttr<DenseF32ArrayAttr>:$activation_params);
+}
+
+class Pare_CompareOp<string mnemonic, string doc> : Pare_InferredOp<mnemonic> {
+  let summary = doc # " with NumPy broadcasting; i1 result";
+  let arguments = (ins Pare_Tensor:$lhs, Pare_Tensor:$rhs);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def Pare_EqualOp : Pare_CompareOp<"equal", "a == b">;
+def Pare_LessOp : Pare_CompareOp<"less", "a < b">;
+def Pare_LessOrEqualOp : Pare_CompareOp<"less_or_equal", "a <= b">;
+def Pare_GreaterOp : Pare_CompareOp<"greater", "a > b">;
+def Pare_GreaterOrEqualOp : Pare_CompareOp<"greater_or_equal", "a >= b">;
+def Pare_AndOp : Pare_CompareOp<"and", "Logical and">;
+def Pare_OrOp : Pare_CompareOp<"or", "Logical or">;
+def Pare_XorOp : Pare_CompareOp<"xor", "Logical xor">;
+
+def Pare_WhereOp : Pare_InferredOp<"where"> {
+  let summary = "cond ? x : y with NumPy broadcasting";
+  let arguments = (ins Pare_Tensor:$condition, Pare_Tensor:$x, Pare_Tensor:$y);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+}
+
+class Pare_UnaryOp<string mnemonic, string doc, list<Trait> traits = []>
+    : Pare_InferredOp<mnemonic, traits> {
+  let summary = doc;
+  let arguments = (ins Pare_Tensor:$input);
+  let results = (outs Pare_Tensor:$output);
+}
+
+// Math functions: the C target calls pare_unary_* with the matching opcode.
+def Pare_SqrtOp : Pare_UnaryOp<"sqrt", "Square root">;
+def Pare_ExpOp : Pare_UnaryOp<"exp", "Exponential">;
+def Pare_ErfOp : Pare_UnaryOp<"erf", "Error function">;
+def Pare_NegOp : Pare_UnaryOp<"neg", "Negation"> { let hasFolder = 1; }
+def Pare_ReciprocalOp : Pare_UnaryOp<"reciprocal", "1 / x">;
+def Pare_AbsOp : Pare_UnaryOp<"abs", "Absolute value">;
+def Pare_LogOp : Pare_UnaryOp<"log", "Natural logarithm">;
+def Pare_FloorOp : Pare_UnaryOp<"floor", "Floor">;
+def Pare_CeilOp : Pare_UnaryOp<"ceil", "Ceiling">;
+def Pare_RoundOp : Pare_UnaryOp<"round", "Round half to even">;
+def Pare_SignOp : Pare_UnaryOp<"sign", "Sign">;
+def Pare_SinOp : Pare_UnaryOp<"sin", "Sine">;
+def Pare_CosOp : Pare_UnaryOp<"cos", "Cosine">;
+def Pare_TanOp : Pare_UnaryOp<"tan", "Tangent">;
+def Pare_AsinOp : Pare_UnaryOp<"asin", "Arcsine">;
+def Pare_AcosOp : Pare_UnaryOp<"acos", "Arccosine">;
+def Pare_AtanOp : Pare_UnaryOp<"atan", "Arctangent">;
+def Pare_SinhOp : Pare_UnaryOp<"sinh", "Hyperbolic sine">;
+def Pare_CoshOp : Pare_UnaryOp<"cosh", "Hyperbolic cosine">;
+def Pare_AsinhOp : Pare_UnaryOp<"asinh", "Inverse hyperbolic sine">;
+def Pare_AcoshOp : Pare_UnaryOp<"acosh", "Inverse hyperbolic cosine">;
+def Pare_AtanhOp : Pare_UnaryOp<"atanh", "Inverse hyperbolic tangent">;
+def Pare_NotOp : Pare_UnaryOp<"not", "Logical not">;
+
+// Activations: fusable into conv / gemm / matmul / binary producers.
+def Pare_ReluOp : Pare_UnaryOp<"relu", "max(x, 0)">;
+def Pare_SigmoidOp : Pare_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def Pare_TanhOp : Pare_UnaryOp<"tanh", "Hyperbolic tangent">;
+def Pare_HardSwishOp : Pare_UnaryOp<"hard_swish", "x * relu6(x + 3) / 6">;
+def Pare_SoftplusOp : Pare_UnaryOp<"softplus", "log(1 + exp(x))">;
+def Pare_SoftsignOp : Pare_UnaryOp<"softsign", "x / (1 + |x|)">;
+def Pare_MishOp : Pare_UnaryOp<"mish", "x * tanh(softplus(x))">;
+
+def Pare_ClipOp : Pare_InferredOp<"clip"> {
+  let summary = "min(max(x, min), max)";
+  let arguments = (ins Pare_Tensor:$input, F32Attr:$min, F32Attr:$max);
+  let results = (outs Pare_Tensor:$output);
+}
+
+class Pare_AlphaActOp<string mnemonic, string doc> : Pare_InferredOp<mnemonic> {
+  let summary = doc;
+  let arguments = (ins Pare_Tensor:$input, F32Attr:$alpha);
+  let results = (outs Pare_Tensor:$output);
+}
+def Pare_LeakyReluOp : Pare_AlphaActOp<"leaky_relu", "x >= 0 ? x : alpha * x">;
+def Pare_EluOp : Pare_AlphaActOp<"elu", "x >= 0 ? x : alpha * (exp(x) - 1)">;
+def Pare_CeluOp : Pare_AlphaActOp<"celu", "max(0,x) + min(0, alpha*(exp(x/alpha)-1))">;
+def Pare_ThresholdedReluOp : Pare_AlphaActOp<"thresholded_relu", "x > alpha ? x : 0">;
+
+def Pare_HardSigmoidOp : Pare_InferredOp<"hard_sigmoid"> {
+  let summary = "max(0, min(1, alpha * x + beta))";
+  let arguments = (ins Pare_Tensor:$input, F32Attr:$alpha, F32Attr:$beta);
+  let results = (outs Pare_Tensor:$output);
+}
+
+def Pare_SeluOp : Pare_InferredOp<"selu"> {
+  let summary = "gamma * (x > 0 ? x : alpha * (exp(x) - 1))";
+  let arguments = (ins Pare_Tensor:$input, F32Attr:$alpha, F32Attr:$gamma);
+  let results = (outs Pare_Tensor:$output);
+}
+
+def Pare_GeluOp : Pare_InferredOp<"gelu"> {
+  let summary = "Gaussian error linear unit (exact or tanh approximation)";
+  let arguments = (ins Pare_Tensor:$input, BoolAttr:$tanh_approximation);
+  let results = (outs Pare_Tensor:$output);
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling and normalisation
+//===----------------------------------------------------------------------===//
+
+class Pare_PoolOp<string mnemonic, string doc> : Pare_InferredOp<mnemonic> {
+  let summary = doc;
+  let description = [{
+    `pads` are [top, left, bottom, right]; ceil_mode is resolved by the
+    importer into extra bottom/right padding that windows may not start in.
+  }];
+  let arguments = (ins Pare_Tensor:$input,
+                       DenseI64ArrayAttr:$kernel_shape,
+                       DenseI64ArrayAttr:$strides,
+                       DenseI64ArrayAttr:$dilations,
+                       DenseI64ArrayAttr:$pads,
+                       BoolAttr:$ceil_mode,
+                       BoolAttr:$count_include_pad,
+                       UnitAttr:$channels_last);
+  let results = (outs Pare_Tensor:$output);
+}
+def Pare_MaxPoolOp : Pare_PoolOp<"max_pool", "2-D max pooling">;
+def Pare_AveragePoolOp : Pare_PoolOp<"average_pool", "2-D average pooling">;
+
+class Pare_GlobalPoolOp<string mnemonic, string doc> : Pare_InferredOp<mnemonic> {
+  let summary = doc;
+  let arguments = (ins Pare_Tensor:$input, UnitAttr:$channels_last);
+  let results = (outs Pare_Tensor:$output);
+}
+def Pare_GlobalAveragePoolOp : Pare_GlobalPoolOp<"global_average_pool",
+                                                 "Mean over all spatial positions">;
+def Pare_GlobalMaxPoolOp : Pare_GlobalPoolOp<"global_max_pool",
+                                             "Maximum over all spatial positions">;
+
+def Pare_BatchNormOp : Pare_InferredOp<"batch_norm"> {
+  let summary = "Inference-mode batch normalisation";
+  let arguments = (ins Pare_Tensor:$input, Pare_Tensor:$scale,
+                       Pare_Tensor:$bias, Pare_Tensor:$mean, Pare_Tensor:$variance,
+                       F32Attr:$epsilon, UnitAttr:$channels_last);
+  let results = (outs Pare_Tensor:$output);
+}
+
+def Pare_LayerNormOp : Pare_InferredOp<"layer_norm"> {
+  let summary = "Layer normalisation over the dims from `axis` on";
+  let arguments = (ins Pare_Tensor:$input, Pare_Tensor:$scale,
+                       Optional<Pare_Tensor>:$bias, I64Attr:$axis,
+                       F32Attr:$epsilon);
+  let results = (outs Pare_Tensor:$output);
+}
+
+class Pare_SoftmaxBase<string mnemonic, string doc> : Pare_InferredOp<mnemonic> {
+  let summary = doc # " along one axis";
+  let arguments = (ins Pare_Tensor:$input, I64Attr:$axis);
+  let results = (outs Pare_Tensor:$output);
+}
+def Pare_SoftmaxOp : Pare_SoftmaxBase<"softmax", "Softmax">;
+def Pare_LogSoftmaxOp : Pare_SoftmaxBase<"log_softmax", "Log of softmax">;
+
+class Pare_ReduceOp<string mnemonic, string doc> : Pare_InferredOp<mnemonic> {
+  let summary = doc # " over `axes` (non-negative, sorted)";
+  let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$axes,
+                       BoolAttr:$keepdims);
+  let results = (outs Pare_Tensor:$output);
+}
+def Pare_ReduceSumOp : Pare_ReduceOp<"reduce_sum", "Sum">;
+def Pare_ReduceMeanOp : Pare_ReduceOp<"reduce_mean", "Mean">;
+def Pare_ReduceMaxOp : Pare_ReduceOp<"reduce_max", "Maximum">;
+def Pare_ReduceMinOp : Pare_ReduceOp<"reduce_min", "Minimum">;
+def Pare_ReduceProdOp : Pare_ReduceOp<"reduce_prod", "Product">;
+def Pare_ReduceL1Op : Pare_ReduceOp<"reduce_l1", "Sum of absolute values">;
+def Pare_ReduceL2Op : Pare_ReduceOp<"reduce_l2", "Euclidean norm">;
+def Pare_ReduceSumSquareOp : Pare_ReduceOp<"reduce_sum_square", "Sum of squares">;
+def Pare_ReduceLogSumExpOp : Pare_ReduceOp<"reduce_log_sum_exp", "log(sum(exp(x)))">;
+
+class Pare_ArgReduceOp<string mnemonic, string doc> : Pare_InferredOp<mnemonic> {
+  let summary = doc;
+  let arguments = (ins Pare_Tensor:$input, I64Attr:$axis, BoolAttr:$keepdims,
+                       BoolAttr:$select_last_index);
+  let results = (outs Pare_Tensor:$output);
+}
+def Pare_ArgMaxOp : Pare_ArgReduceOp<"arg_max", "Index of the maximum (int64)">;
+def Pare_ArgMinOp : Pare_ArgReduceOp<"arg_min", "Index of the minimum (int64)">;
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def Pare_ReshapeOp : Pare_Op<"reshape"> {
+  let summary = "Reinterpret the shape; same elements in the same order";
+  let description = [{
+    The target shape is the result type. Flatten, Squeeze and Unsqueeze
+    canonicalise to this op. It never copies: the memory planner aliases the
+    result with the input.
+  }];
+  let arguments = (ins Pare_Tensor:$input);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Pare_FlattenOp : Pare_InferredOp<"flatten"> {
+  let summary = "Flatten to 2-D at `axis`";
+  let arguments = (ins Pare_Tensor:$input, I64Attr:$axis);
+  let results = (outs Pare_Tensor:$output);
+  let hasCanonicalizer = 1;
+}
+
+def Pare_SqueezeOp : Pare_InferredOp<"squeeze"> {
+  let summary = "Remove size-1 dims at `axes`";
+  let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Pare_Tensor:$output);
+  let hasCanonicalizer = 1;
+}
+
+def Pare_UnsqueezeOp : Pare_InferredOp<"unsqueeze"> {
+  let summary = "Insert size-1 dims at `axes` (of the result)";
+  let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$axes);
+  let results = (outs Pare_Tensor:$output);
+  let hasCanonicalizer = 1;
+}
+
+def Pare_TransposeOp : Pare_InferredOp<"transpose"> {
+  let summary = "Permute dims: result dim i is input dim perm[i]";
+  let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Pare_ConcatOp : Pare_InferredOp<"concat"> {
+  let summary = "Concatenate along `axis`";
+  let arguments = (ins Variadic<Pare_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def Pare_SliceOp : Pare_InferredOp<"slice"> {
+  let summary = "Strided slice with one start / end / step per dim";
+  let description = [{
+    `starts`, `ends` and `steps` have one entry per input dim, already
+    clamped as ONNX Slice specifies (ends may be -1 for a negative step that
+    runs to the front).
+  }];
+  let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$starts,
+                       DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$steps);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def Pare_SplitOp : Pare_InferredOp<"split"> {
+  let summary = "Split along `axis` into parts of the given sizes";
+  let arguments = (ins Pare_Tensor:$input, I64Attr:$axis,
+                       DenseI64ArrayAttr:$sizes);
+  let results = (outs Variadic<Pare_Tensor>:$outputs);
+}
+
+def Pare_PadOp : Pare_InferredOp<"pad"> {
+  let summary = "Pad (or crop, with negative pads) each dim";
+  let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$pads_begin,
+                       DenseI64ArrayAttr:$pads_end, StrAttr:$mode,
+                       AnyAttr:$value);
+  let results = (outs Pare_Tensor:$output);
+}
+
+def Pare_GatherOp : Pare_InferredOp<"gather"> {
+  let summary = "Gather slices along `axis` by integer indices";
+  let arguments = (ins Pare_Tensor:$data, Pare_Tensor:$indices, I64Attr:$axis);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def Pare_CastOp : Pare_InferredOp<"cast"> {
+  let summary = "Convert the element type";
+  let arguments = (ins Pare_Tensor:$input, TypeAttr:$to);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+}
+
+def Pare_ExpandOp : Pare_InferredOp<"expand"> {
+  let summary = "Broadcast to a shape (ONNX Expand)";
+  let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$shape);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+}
+
+#endif // PARE_OPS_TD

@@ -1,0 +1,304 @@
+/*
+ * pare runtime kernels (float32 path), plain C99.
+ *
+ * These files are copied verbatim by `pare compile` into the output directory
+ * next to the generated model code. They use no malloc, no stdio, only
+ * <math.h>, <stddef.h>, <stdint.h> and <string.h>.
+ *
+ * Conventions
+ *  - Spatial tensors are NHWC (batch, height, width, channels), as in
+ *    CMSIS-NN and TinyEngine. The generated code keeps the model's own layout
+ *    at its API boundary and transposes where needed.
+ *  - Convolution weights are OHWI: [out_ch][kh][kw][in_ch / group].
+ *  - Depthwise weights are HWC: [kh][kw][channels] (channel multiplier 1).
+ *  - Shapes and strides are int32_t arrays of length `rank` (rank <= 8);
+ *    strides count elements, a stride of 0 broadcasts that dimension.
+ *  - Every kernel writes only its output; no kernel reads its output before
+ *    writing it unless documented as "in place allowed".
+ */
+#ifndef PARE_KERNELS_H
+#define PARE_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PARE_MAX_RANK 8
+
+/* Activation fused into a producer (conv, matmul, binary op) or run alone. */
+typedef enum {
+  PARE_ACT_NONE = 0,
+  PARE_ACT_RELU = 1,
+  PARE_ACT_CLIP = 2,         /* min(max(x, a), b) */
+  PARE_ACT_LEAKY_RELU = 3,   /* x >= 0 ? x : a * x */
+  PARE_ACT_SIGMOID = 4,
+  PARE_ACT_HARD_SIGMOID = 5, /* max(0, min(1, a * x + b)) */
+  PARE_ACT_HARD_SWISH = 6,   /* x * max(0, min(1, x / 6 + 0.5)) */
+  PARE_ACT_TANH = 7,
+  PARE_ACT_GELU = 8,         /* 0.5 x (1 + erf(x / sqrt 2)) */
+  PARE_ACT_GELU_TANH = 9,    /* tanh approximation */
+  PARE_ACT_ELU = 10,         /* x >= 0 ? x : a * (exp(x) - 1) */
+  PARE_ACT_SELU = 11,        /* b * (x > 0 ? x : a * (exp(x) - 1)); a=alpha, b=gamma */
+  PARE_ACT_SOFTPLUS = 12,    /* log(1 + exp(x)) */
+  PARE_ACT_SOFTSIGN = 13,    /* x / (1 + |x|) */
+  PARE_ACT_THRESHOLDED_RELU = 14, /* x > a ? x : 0 */
+  PARE_ACT_CELU = 15,        /* max(0,x) + min(0, a * (exp(x / a) - 1)) */
+  PARE_ACT_MISH = 16         /* x * tanh(softplus(x)) */
+} pare_act_t;
+
+/* Unary elementwise math ops (beyond the activations above). */
+typedef enum {
+  PARE_UN_SQRT = 0,
+  PARE_UN_EXP = 1,
+  PARE_UN_ERF = 2,
+  PARE_UN_NEG = 3,
+  PARE_UN_RECIPROCAL = 4,
+  PARE_UN_ABS = 5,
+  PARE_UN_LOG = 6,
+  PARE_UN_FLOOR = 7,
+  PARE_UN_CEIL = 8,
+  PARE_UN_SIN = 9,
+  PARE_UN_COS = 10,
+  PARE_UN_ROUND = 11,  /* round half to even, as ONNX Round */
+  PARE_UN_SIGN = 12,
+  PARE_UN_TAN = 13,
+  PARE_UN_ATAN = 14,
+  PARE_UN_ASIN = 15,
+  PARE_UN_ACOS = 16,
+  PARE_UN_SINH = 17,
+  PARE_UN_COSH = 18,
+  PARE_UN_ASINH = 19,
+  PARE_UN_ACOSH = 20,
+  PARE_UN_ATANH = 21
+} pare_unop_t;
+
+typedef enum {
+  PARE_BIN_ADD = 0,
+  PARE_BIN_SUB = 1,
+  PARE_BIN_MUL = 2,
+  PARE_BIN_DIV = 3,  /* integer types: truncation toward zero, as ONNX */
+  PARE_BIN_POW = 4,
+  PARE_BIN_MAX = 5,
+  PARE_BIN_MIN = 6,
+  PARE_BIN_MOD = 7   /* fmod semantics for float (ONNX fmod=1), Python semantics for ints */
+} pare_binop_t;
+
+typedef enum {
+  PARE_CMP_EQUAL = 0,
+  PARE_CMP_LESS = 1,
+  PARE_CMP_LESS_OR_EQUAL = 2,
+  PARE_CMP_GREATER = 3,
+  PARE_CMP_GREATER_OR_EQUAL = 4
+} pare_cmpop_t;
+
+typedef enum {
+  PARE_RED_SUM = 0,
+  PARE_RED_MEAN = 1,
+  PARE_RED_MAX = 2,
+  PARE_RED_MIN = 3,
+  PARE_RED_PROD = 4,
+  PARE_RED_L1 = 5,
+  PARE_RED_L2 = 6,
+  PARE_RED_SUM_SQUARE = 7,
+  PARE_RED_LOG_SUM_EXP = 8
+} pare_redop_t;
+
+/* Element types, for type-generic data movement and casts. */
+typedef enum {
+  PARE_F32 = 0,
+  PARE_I64 = 1,
+  PARE_I32 = 2,
+  PARE_I8 = 3,
+  PARE_U8 = 4,
+  PARE_BOOL = 5, /* one byte, 0 or 1 */
+  PARE_I16 = 6,
+  PARE_U16 = 7,
+  PARE_F64 = 8
+} pare_dtype_t;
+
+/* Scalar activation, used by all fused kernels. */
+float pare_act_f32(float x, pare_act_t act, float a, float b);
+
+/* ---------------------------------------------------------------- conv -- */
+
+/* General 2-D convolution, NHWC in/out, OHWI weights, optional bias (NULL),
+ * `group` groups (ic and oc divisible by group), explicit pads (top, left;
+ * bottom/right are implied by the output size), dilations, fused activation. */
+void pare_conv2d_f32(const float *x, int n, int ih, int iw, int ic,
+                     const float *w, const float *bias,
+                     float *y, int oh, int ow, int oc,
+                     int kh, int kw, int stride_h, int stride_w,
+                     int dil_h, int dil_w, int pad_top, int pad_left,
+                     int group, pare_act_t act, float act_a, float act_b);
+
+/* Depthwise 2-D convolution (group == ic == oc), NHWC, HWC weights. */
+void pare_depthwise_conv2d_f32(const float *x, int n, int ih, int iw, int c,
+                               const float *w, const float *bias,
+                               float *y, int oh, int ow,
+                               int kh, int kw, int stride_h, int stride_w,
+                               int dil_h, int dil_w, int pad_top, int pad_left,
+                               pare_act_t act, float act_a, float act_b);
+
+/* ------------------------------------------------------------- matmul -- */
+
+/* Batched matrix multiply with broadcasting batch dims:
+ *   y[b][i][j] = act(alpha * sum_k A[b](i,k) * B[b](k,j) + beta * C(i,j))
+ * A(i,k) = a[a_boff + i*a_rs + k*a_cs], B(k,j) = b[b_boff + k*b_rs + j*b_cs],
+ * where a_boff / b_boff come from the batch index through a_bstrides /
+ * b_bstrides (element strides per batch dim, 0 = broadcast) over
+ * batch_shape[batch_rank] (batch_rank may be 0: one matrix).
+ * y is contiguous [batch...][m][n].
+ * C (may be NULL): C(i,j) = c[i*c_rs + j*c_cs] (0 strides broadcast), same
+ * for every batch. */
+void pare_matmul_f32(const float *a, const float *b, const float *c, float *y,
+                     int m, int n, int k,
+                     int a_rs, int a_cs, int b_rs, int b_cs, int c_rs, int c_cs,
+                     const int32_t *batch_shape, int batch_rank,
+                     const int32_t *a_bstrides, const int32_t *b_bstrides,
+                     float alpha, float beta,
+                     pare_act_t act, float act_a, float act_b);
+
+/* ---------------------------------------------------------- elementwise -- */
+
+/* Activation alone, y[i] = act(x[i]). In place allowed (y == x). */
+void pare_activation_f32(const float *x, float *y, size_t count,
+                         pare_act_t act, float act_a, float act_b);
+
+/* y[i] = op(x[i]). In place allowed. */
+void pare_unary_f32(const float *x, float *y, size_t count, pare_unop_t op);
+/* int64 / int32 variants support NEG, ABS, SIGN only. */
+void pare_unary_i64(const int64_t *x, int64_t *y, size_t count, pare_unop_t op);
+void pare_unary_i32(const int32_t *x, int32_t *y, size_t count, pare_unop_t op);
+
+/* Broadcasting binary op over `shape[rank]` (the output shape); a_strides /
+ * b_strides give each input's element strides per output dim (0 = broadcast).
+ * Output y is contiguous. In place allowed when an input has the output's
+ * shape and contiguous strides. Fused activation applies to f32 only. */
+void pare_binary_f32(pare_binop_t op, const float *a, const int32_t *a_strides,
+                     const float *b, const int32_t *b_strides, float *y,
+                     const int32_t *shape, int rank,
+                     pare_act_t act, float act_a, float act_b);
+void pare_binary_i64(pare_binop_t op, const int64_t *a, const int32_t *a_strides,
+                     const int64_t *b, const int32_t *b_strides, int64_t *y,
+                     const int32_t *shape, int rank);
+void pare_binary_i32(pare_binop_t op, const int32_t *a, const int32_t *a_strides,
+                     const int32_t *b, const int32_t *b_strides, int32_t *y,
+                     const int32_t *shape, int rank);
+
+/* Broadcasting comparison, output bool (uint8 0/1). dtype: F32, I64 or I32. */
+void pare_compare(pare_cmpop_t op, pare_dtype_t dtype,
+                  const void *a, const int32_t *a_strides,
+                  const void *b, const int32_t *b_strides, uint8_t *y,
+                  const int32_t *shape, int rank);
+
+/* Broadcasting logical ops on bool (uint8) tensors: op 0=and, 1=or, 2=xor. */
+void pare_logical(int op, const uint8_t *a, const int32_t *a_strides,
+                  const uint8_t *b, const int32_t *b_strides, uint8_t *y,
+                  const int32_t *shape, int rank);
+void pare_logical_not(const uint8_t *x, uint8_t *y, size_t count);
+
+/* Broadcasting select: y = cond ? x : z, elements of elem_size bytes. */
+void pare_where(size_t elem_size, const uint8_t *cond, const int32_t *c_strides,
+                const void *x, const int32_t *x_strides,
+                const void *z, const int32_t *z_strides, void *y,
+                const int32_t *shape, int rank);
+
+/* Broadcast copy (Expand, and materialising any broadcast view). */
+void pare_broadcast(size_t elem_size, const void *x, const int32_t *x_strides,
+                    void *y, const int32_t *shape, int rank);
+
+/* Per-channel affine on the innermost-but-`inner` axis:
+ * y[o][c][i] = act(x[o][c][i] * scale[c] + shift[c]). (BatchNormalization
+ * left unfolded, with scale/shift precomputed by the compiler.) In place ok. */
+void pare_channel_affine_f32(const float *x, const float *scale,
+                             const float *shift, float *y,
+                             int outer, int channels, int inner,
+                             pare_act_t act, float act_a, float act_b);
+
+/* ------------------------------------------------------------- pooling -- */
+
+/* NHWC pooling. Padding cells are skipped by max pool; average pool divides
+ * by the kernel area when count_include_pad, else by the cells inside the
+ * input. Windows that extend past the bottom/right edge (ceil_mode) are
+ * clipped to the input plus pad_bottom / pad_right. */
+void pare_maxpool2d_f32(const float *x, int n, int ih, int iw, int c,
+                        float *y, int oh, int ow, int kh, int kw,
+                        int stride_h, int stride_w, int dil_h, int dil_w,
+                        int pad_top, int pad_left, int pad_bottom, int pad_right);
+void pare_avgpool2d_f32(const float *x, int n, int ih, int iw, int c,
+                        float *y, int oh, int ow, int kh, int kw,
+                        int stride_h, int stride_w, int dil_h, int dil_w,
+                        int pad_top, int pad_left, int pad_bottom, int pad_right,
+                        int count_include_pad);
+/* Mean / max over `spatial` positions: x [n][spatial][c] -> y [n][c]. */
+void pare_global_avgpool_f32(const float *x, int n, int spatial, int c, float *y);
+void pare_global_maxpool_f32(const float *x, int n, int spatial, int c, float *y);
+
+/* --------------------------------------------------------- normalisation -- */
+
+/* Softmax / LogSoftmax along the middle axis of [outer][len][inner]. */
+void pare_softmax_f32(const float *x, float *y, int outer, int len, int inner,
+                      int log_softmax);
+
+/* LayerNormalization over the trailing `inner` elements of [outer][inner];
+ * scale / bias (bias may be NULL) are [inner]. */
+void pare_layernorm_f32(const float *x, const float *scale, const float *bias,
+                        float *y, int outer, int inner, float epsilon);
+
+/* Reduction over the dims where reduce_mask[d] != 0 of x with in_shape[rank];
+ * y is contiguous over the kept dims (in order). An empty reduction (a reduced
+ * dim of size 0) gives the op's identity. */
+void pare_reduce_f32(pare_redop_t op, const float *x, const int32_t *in_shape,
+                     int rank, const uint8_t *reduce_mask, float *y);
+void pare_reduce_i64(pare_redop_t op, const int64_t *x, const int32_t *in_shape,
+                     int rank, const uint8_t *reduce_mask, int64_t *y);
+
+/* ArgMax / ArgMin along the middle axis of [outer][len][inner], int64 out.
+ * select_last_index picks the last of equal extremes. */
+void pare_argreduce_f32(const float *x, int64_t *y, int outer, int len,
+                        int inner, int is_min, int select_last_index);
+
+/* -------------------------------------------------------- data movement -- */
+
+/* y = permute(x): y dim d is x dim perm[d]. */
+void pare_transpose(size_t elem_size, const void *x, const int32_t *in_shape,
+                    const int32_t *perm, int rank, void *y);
+
+/* Copy `rows` rows of `row_bytes` bytes from src (row stride src_stride bytes)
+ * to dst (row stride dst_stride bytes). Concat and Split use it. */
+void pare_copy_rows(void *dst, size_t dst_stride, const void *src,
+                    size_t src_stride, size_t rows, size_t row_bytes);
+
+/* Strided slice: y[i...] = x[starts[d] + i[d] * steps[d] ...]; steps may be
+ * negative; out_shape is y's shape. */
+void pare_slice(size_t elem_size, const void *x, const int32_t *in_shape,
+                int rank, const int32_t *starts, const int32_t *steps,
+                void *y, const int32_t *out_shape);
+
+/* Pad: mode 0 = constant (value at `value`, elem_size bytes), 1 = reflect,
+ * 2 = edge, 3 = wrap. pads_begin may be negative (crop). */
+void pare_pad(size_t elem_size, const void *x, const int32_t *in_shape,
+              int rank, const int32_t *pads_begin, int mode, const void *value,
+              void *y, const int32_t *out_shape);
+
+/* Gather along the middle axis of [outer][axis_len][inner] with `count`
+ * indices (negative indices count from the end): y [outer][count][inner]. */
+void pare_gather(size_t elem_size, const void *data, int outer, int axis_len,
+                 int inner, const int64_t *indices, int count, void *y);
+void pare_gather_i32idx(size_t elem_size, const void *data, int outer,
+                        int axis_len, int inner, const int32_t *indices,
+                        int count, void *y);
+
+/* Element type conversion, as ONNX Cast (float -> int truncates toward zero,
+ * anything -> bool is x != 0). */
+void pare_cast(pare_dtype_t from, const void *x, pare_dtype_t to, void *y,
+               size_t count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PARE_KERNELS_H */

@@ -1,0 +1,448 @@
+"""Shared helpers for pare's Python tooling (end-to-end tests and benchmarks).
+
+Imported by scripts/export_models.py, tests/e2e/*.py and benchmarks/*.py. Keep this module free of
+third-party imports at import time: the scripts call ``ensure_python_deps`` first, which re-executes
+them under the repository's ``.venv`` when the running interpreter lacks the pinned packages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PARE = REPO_ROOT / "build" / "tools" / "pare" / "pare"
+VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
+SHARED_DIR = REPO_ROOT.parent / "shared"
+PPOCR_MODEL = SHARED_DIR / "models" / "ppocr_cls_mobilenetv3.onnx"
+
+# The generated C must build cleanly with exactly these flags (the CLI contract).
+CHECK_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
+
+# Defaults of the end-to-end comparison |a - r| <= atol + rtol * |r|.
+DEFAULT_RTOL = 1e-4
+DEFAULT_ATOL = 1e-5
+
+_REEXEC_ENV = "PARE_HARNESS_REEXEC"
+
+
+class HarnessError(Exception):
+    """A problem with the environment or the arguments, reported without a traceback."""
+
+
+def prog_name() -> str:
+    return Path(sys.argv[0]).name
+
+
+def die(msg: str, code: int = 2) -> NoReturn:
+    print(f"{prog_name()}: error: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def ensure_python_deps(modules: Sequence[str] = ("numpy", "onnx", "onnxruntime")) -> None:
+    """Make sure the pinned Python packages are importable.
+
+    When they are not and the repository's .venv exists, re-execute the running script with the
+    venv's interpreter (so ``./tests/e2e/run_conformance.py`` works without activating the venv).
+    Otherwise exit with a message that says how to set things up.
+    """
+    missing = []
+    for mod in modules:
+        try:
+            __import__(mod)
+        except Exception as exc:  # ImportError, or a broken install raising something else
+            missing.append(f"{mod} ({exc.__class__.__name__}: {exc})")
+    if not missing:
+        return
+    in_venv = Path(sys.prefix).resolve() == (REPO_ROOT / ".venv").resolve()
+    if VENV_PYTHON.exists() and not in_venv and not os.environ.get(_REEXEC_ENV):
+        env = dict(os.environ)
+        env[_REEXEC_ENV] = "1"
+        os.execve(str(VENV_PYTHON), [str(VENV_PYTHON)] + sys.argv, env)
+    die(
+        "missing Python packages: "
+        + "; ".join(missing)
+        + f"\n  run scripts/setup.sh (it creates {REPO_ROOT / '.venv'} and installs "
+        "scripts/requirements.txt), then run this script with .venv/bin/python"
+    )
+
+
+def find_pare(path: Optional[str]) -> Path:
+    """Resolve the pare binary, or exit with a message that says how to build it."""
+    pare = Path(path) if path else DEFAULT_PARE
+    if not pare.exists():
+        hint = (
+            "run scripts/setup.sh (or `ninja -C build` after configuring) to build it"
+            if path is None
+            else "check the --pare argument"
+        )
+        die(f"pare binary not found at {pare}: {hint}")
+    if not os.access(pare, os.X_OK):
+        die(f"{pare} is not executable")
+    return pare.resolve()
+
+
+def find_tool(name: str, hint: str) -> str:
+    found = shutil.which(name)
+    if not found:
+        die(f"`{name}` not found on PATH: {hint}")
+    return found
+
+
+def cc() -> str:
+    return os.environ.get("CC", "gcc")
+
+
+@dataclass
+class Proc:
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+    @property
+    def output(self) -> str:
+        return (self.stderr or "") + (self.stdout or "")
+
+    def describe_exit(self) -> str:
+        if self.timed_out:
+            return "timed out"
+        if self.returncode < 0:
+            return f"killed by signal {-self.returncode}"
+        return f"exit code {self.returncode}"
+
+
+def run(cmd: Sequence[str], timeout: Optional[float] = None, cwd: Optional[Path] = None) -> Proc:
+    """Run a command, capturing its output; never raises on failure or time-out."""
+    try:
+        cp = subprocess.run(
+            [str(c) for c in cmd],
+            cwd=str(cwd) if cwd else None,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        return Proc(-9, _dec(exc.stdout), _dec(exc.stderr), timed_out=True)
+    except OSError as exc:
+        return Proc(127, "", f"cannot run {cmd[0]}: {exc}")
+    return Proc(cp.returncode, _dec(cp.stdout), _dec(cp.stderr))
+
+
+def _dec(b) -> str:
+    if b is None:
+        return ""
+    if isinstance(b, str):
+        return b
+    return b.decode("utf-8", errors="replace")
+
+
+def first_line(text: str, limit: int = 300) -> str:
+    """The first line worth showing: prefers a line that says 'error', else the first non-empty."""
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    if not lines:
+        return "(no output)"
+    for l in lines:
+        if re.search(r"error|fatal|unsupported", l, re.IGNORECASE):
+            return l[:limit]
+    return lines[0][:limit]
+
+
+def sanitize_output_name(name: str) -> str:
+    """The file stem the runner uses for an ONNX output name (contract: [A-Za-z0-9._-], else '_')."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def sanitize_c_identifier(stem: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9_]", "_", stem)
+    if not s or s[0].isdigit():
+        s = "_" + s
+    return s
+
+
+def shape_arg(name: str, shape: Iterable[int]) -> str:
+    return f"{name}=" + ",".join(str(int(d)) for d in shape)
+
+
+# --------------------------------------------------------------------------------------------
+# pare invocations
+
+
+def pare_compile(
+    pare: Path,
+    model: Path,
+    out_dir: Path,
+    name: Optional[str] = None,
+    input_shapes: Optional[Dict[str, Sequence[int]]] = None,
+    emit_runner: bool = True,
+    extra: Sequence[str] = (),
+    timeout: float = 300,
+) -> Proc:
+    cmd: List[str] = [str(pare), "compile", str(model), "-o", str(out_dir)]
+    if name:
+        cmd += ["--name", name]
+    for n, s in (input_shapes or {}).items():
+        cmd += ["--input-shape", shape_arg(n, s)]
+    if emit_runner:
+        cmd.append("--emit-runner")
+    cmd += list(extra)
+    return run(cmd, timeout=timeout)
+
+
+def pare_inspect(
+    pare: Path, model: Path, input_shapes: Optional[Dict[str, Sequence[int]]] = None, timeout: float = 300
+) -> dict:
+    import json
+
+    cmd: List[str] = [str(pare), "inspect", str(model)]
+    for n, s in (input_shapes or {}).items():
+        cmd += ["--input-shape", shape_arg(n, s)]
+    cmd.append("--json")
+    p = run(cmd, timeout=timeout)
+    if p.returncode != 0:
+        raise HarnessError(f"pare inspect {model.name} failed ({p.describe_exit()}): {first_line(p.output)}")
+    try:
+        return json.loads(p.stdout)
+    except ValueError as exc:
+        raise HarnessError(f"pare inspect {model.name}: output is not JSON ({exc}): {p.stdout[:200]!r}")
+
+
+def pare_list_ops(pare: Path) -> Dict[str, set]:
+    """`pare list-ops` as {op_type: {since_version, ...}}."""
+    p = run([str(pare), "list-ops"], timeout=60)
+    if p.returncode != 0:
+        raise HarnessError(f"`{pare} list-ops` failed ({p.describe_exit()}): {first_line(p.output)}")
+    ops: Dict[str, set] = {}
+    for raw in p.stdout.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        op = parts[0]
+        versions = set()
+        for tok in ",".join(parts[1:]).split(","):
+            tok = tok.strip()
+            if tok:
+                try:
+                    versions.add(int(tok))
+                except ValueError:
+                    raise HarnessError(f"cannot parse `pare list-ops` line {raw!r}")
+        ops.setdefault(op, set()).update(versions)
+    if not ops:
+        raise HarnessError("`pare list-ops` printed no ops")
+    return ops
+
+
+# --------------------------------------------------------------------------------------------
+# Building the generated C
+
+
+_INCLUDE_RE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.MULTILINE)
+
+
+def _content_key(path: Path, extra: str) -> str:
+    """Hash of a source file and, transitively, the local headers it includes."""
+    h = hashlib.sha256(extra.encode())
+    stack = [path]
+    seen = set()
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            data = p.read_bytes()
+        except OSError:
+            h.update(b"<missing>" + str(p.name).encode())
+            continue
+        h.update(p.name.encode() + b"\0" + data + b"\0")
+        for inc in _INCLUDE_RE.findall(data.decode("utf-8", errors="replace")):
+            stack.append(p.parent / inc)
+    return h.hexdigest()
+
+
+class ObjectCache:
+    """Caches object files by the content of their source and local headers.
+
+    Runtime kernel files are the same across many compiled models, so the conformance suite
+    compiles each distinct one once. Model files never hit (their contents differ).
+    """
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._key_locks: Dict[str, threading.Lock] = {}
+
+    def key_lock(self, key: str) -> threading.Lock:
+        with self._lock:
+            return self._key_locks.setdefault(key, threading.Lock())
+
+
+def build_c(
+    src_dir: Path,
+    output: Path,
+    cflags: Sequence[str] = CHECK_CFLAGS,
+    cache: Optional[ObjectCache] = None,
+    timeout: float = 300,
+) -> Proc:
+    """Build every .c file in src_dir into the executable `output`.
+
+    Without a cache this is literally `gcc CFLAGS src_dir/*.c -lm -o output`. With one, each file is
+    compiled separately with the same flags (objects reused by content) and then linked.
+    """
+    sources = sorted(src_dir.glob("*.c"))
+    if not sources:
+        return Proc(1, "", f"no .c files in {src_dir}")
+    if cache is None:
+        return run([cc(), *cflags, *[str(s) for s in sources], "-lm", "-o", str(output)], timeout=timeout)
+    objs = []
+    flag_key = cc() + " " + " ".join(cflags)
+    for s in sources:
+        key = _content_key(s, flag_key)
+        obj = cache.dir / f"{key}.o"
+        with cache.key_lock(key):
+            if not obj.exists():
+                tmp = cache.dir / f"{key}.{os.getpid()}.{threading.get_ident()}.tmp.o"
+                p = run([cc(), *cflags, "-c", str(s), "-o", str(tmp)], timeout=timeout)
+                if p.returncode != 0:
+                    tmp.unlink(missing_ok=True)
+                    return p
+                os.replace(tmp, obj)
+        objs.append(str(obj))
+    return run([cc(), *cflags, *objs, "-lm", "-o", str(output)], timeout=timeout)
+
+
+def object_sizes(objs: Sequence[Path]) -> Tuple[int, int, int]:
+    """(text, data, bss) summed over object files, from binutils `size` (Berkeley format)."""
+    find_tool("size", "install binutils (scripts/setup.sh does)")
+    p = run(["size", "-B", *[str(o) for o in objs]], timeout=60)
+    if p.returncode != 0:
+        raise HarnessError(f"size failed: {first_line(p.output)}")
+    text = data = bss = 0
+    for line in p.stdout.splitlines()[1:]:
+        parts = line.split()
+        if len(parts) >= 3 and parts[0].isdigit():
+            text += int(parts[0])
+            data += int(parts[1])
+            bss += int(parts[2])
+    return text, data, bss
+
+
+# --------------------------------------------------------------------------------------------
+# Running the generated runner and comparing
+
+
+_LATENCY_RE = re.compile(r"^latency_ms:\s*([0-9.eE+-]+)\s*$", re.MULTILINE)
+
+
+def parse_latency_ms(stdout: str) -> float:
+    m = _LATENCY_RE.search(stdout)
+    if not m:
+        raise HarnessError(f"runner printed no `latency_ms:` line (output: {stdout[-200:]!r})")
+    return float(m.group(1))
+
+
+def run_runner(
+    runner: Path, inputs: Sequence[Path], out_dir: Path, repeat: Optional[int] = None, timeout: float = 120
+) -> Proc:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [str(runner), "-o", str(out_dir)]
+    if repeat:
+        cmd += ["-n", str(repeat)]
+    cmd += [str(i) for i in inputs]
+    return run(cmd, timeout=timeout, cwd=runner.parent)
+
+
+@dataclass
+class Comparison:
+    ok: bool
+    message: str
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+
+
+def compare_arrays(actual, expected, rtol: float, atol: float, what: str = "output") -> Comparison:
+    """Compare with |a - r| <= atol + rtol*|r|; NaN positions must match; shapes must match.
+
+    Integer and bool references are compared exactly and must keep their dtype.
+    """
+    import numpy as np
+
+    a = np.asarray(actual)
+    r = np.asarray(expected)
+    if a.shape != r.shape:
+        return Comparison(False, f"{what}: shape {list(a.shape)} != expected {list(r.shape)}")
+    if r.dtype.kind in "biu":
+        if a.dtype != r.dtype:
+            return Comparison(False, f"{what}: dtype {a.dtype} != expected {r.dtype}")
+        bad = a != r
+        if bad.any():
+            idx = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
+            n = int(bad.sum())
+            return Comparison(
+                False,
+                f"{what}: {n}/{bad.size} elements differ (first at {list(idx)}: {a[idx]!r} vs {r[idx]!r})",
+            )
+        return Comparison(True, "exact")
+    if r.dtype.kind not in "fc":
+        return Comparison(False, f"{what}: cannot compare reference dtype {r.dtype}")
+    if a.dtype.kind not in "f":
+        return Comparison(False, f"{what}: dtype {a.dtype} is not floating (expected {r.dtype})")
+    a64 = a.astype(np.float64)
+    r64 = r.astype(np.float64)
+    an, rn = np.isnan(a64), np.isnan(r64)
+    if (an != rn).any():
+        idx = np.unravel_index(int(np.argmax(an != rn)), an.shape) if an.ndim else ()
+        return Comparison(False, f"{what}: NaN positions differ (first at {list(idx)}: {a64[idx]} vs {r64[idx]})")
+    finite = ~rn
+    with np.errstate(invalid="ignore", over="ignore"):
+        same = a64 == r64  # covers equal infinities
+        diff = np.where(same | ~finite, 0.0, np.abs(a64 - r64))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        bound = atol + rtol * np.abs(np.where(finite, r64, 0.0))
+        bad = diff > bound
+        max_abs = float(diff.max()) if diff.size else 0.0
+        rel = np.where(np.abs(r64) > 0, diff / np.where(np.abs(r64) > 0, np.abs(r64), 1.0), diff)
+        max_rel = float(np.nanmax(rel)) if rel.size else 0.0
+    if bad.any():
+        idx = np.unravel_index(int(np.argmax(np.where(bad, diff - bound, -np.inf))), bad.shape) if bad.ndim else ()
+        n = int(bad.sum())
+        return Comparison(
+            False,
+            f"{what}: {n}/{bad.size} elements out of tolerance, max abs err {max_abs:.3g} "
+            f"(worst at {list(idx)}: {a64[idx]:.9g} vs {r64[idx]:.9g}; rtol={rtol:g} atol={atol:g})",
+            max_abs,
+            max_rel,
+        )
+    return Comparison(True, f"max abs err {max_abs:.3g}", max_abs, max_rel)
+
+
+def onnx_input_name_and_shape(model_path: Path) -> List[Tuple[str, List[object], int]]:
+    """[(name, dims, elem_type)] of a model's real inputs (initializers excluded); dims are int or str."""
+    import onnx
+
+    m = onnx.load(str(model_path), load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    res = []
+    for vi in m.graph.input:
+        if vi.name in inits:
+            continue
+        tt = vi.type.tensor_type
+        dims: List[object] = []
+        for d in tt.shape.dim:
+            if d.HasField("dim_value"):
+                dims.append(int(d.dim_value))
+            else:
+                dims.append(d.dim_param or "?")
+        res.append((vi.name, dims, tt.elem_type))
+    return res
