@@ -144,7 +144,7 @@ def export_model(spec: ModelSpec, out_dir: Path, verbose: bool = False) -> Path:
         raise H.HarnessError(f"{spec.name}: exported {n_bn} BatchNormalization nodes, expected {expected_bn}")
     tmp.replace(path)
     if verbose:
-        print(f"  {path}: {len(m.graph.node)} nodes, {path.stat().st_size} bytes")
+        print(f"  {path}: {len(m.graph.node)} nodes, {path.stat().st_size} bytes", file=sys.stderr)
     return path
 
 
@@ -192,11 +192,11 @@ def export_models(
             recorded = stamp["models"].get(n)
             if not force and path.exists() and recorded == hashlib.sha256(path.read_bytes()).hexdigest():
                 if verbose:
-                    print(f"  {path}: up to date")
+                    print(f"  {path}: up to date", file=sys.stderr)
                 result[n] = path
                 continue
             if verbose:
-                print(f"exporting {n} ({specs[n].description}, input {'x'.join(map(str, specs[n].input_shape))})")
+                print(f"exporting {n} ({specs[n].description}, input {'x'.join(map(str, specs[n].input_shape))})", file=sys.stderr, flush=True)
             export_model(specs[n], out_dir, verbose)
             stamp["models"][n] = hashlib.sha256(path.read_bytes()).hexdigest()
             stamp_path.write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n")

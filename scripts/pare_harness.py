@@ -47,29 +47,49 @@ def die(msg: str, code: int = 2) -> NoReturn:
     sys.exit(code)
 
 
+def pinned_versions() -> Dict[str, str]:
+    """{distribution: version} of the `name==version` lines of scripts/requirements.txt."""
+    pins: Dict[str, str] = {}
+    try:
+        text = (REPO_ROOT / "scripts" / "requirements.txt").read_text()
+    except OSError:
+        return pins
+    for line in text.splitlines():
+        m = re.match(r"^\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s;#]+)", line)
+        if m:
+            pins[m.group(1).lower()] = m.group(2)
+    return pins
+
+
 def ensure_python_deps(modules: Sequence[str] = ("numpy", "onnx", "onnxruntime")) -> None:
-    """Make sure the pinned Python packages are importable.
+    """Make sure the Python packages are importable, at the versions scripts/requirements.txt pins.
 
     When they are not and the repository's .venv exists, re-execute the running script with the
     venv's interpreter (so ``./tests/e2e/run_conformance.py`` works without activating the venv).
     Otherwise exit with a message that says how to set things up.
     """
-    missing = []
+    pins = pinned_versions()
+    problems = []
     for mod in modules:
         try:
-            __import__(mod)
+            m = __import__(mod)
         except Exception as exc:  # ImportError, or a broken install raising something else
-            missing.append(f"{mod} ({exc.__class__.__name__}: {exc})")
-    if not missing:
+            problems.append(f"{mod} ({exc.__class__.__name__}: {exc})")
+            continue
+        want = pins.get(mod)
+        have = getattr(m, "__version__", None)
+        if want and have and have != want:
+            problems.append(f"{mod} {have} (requirements.txt pins {want})")
+    if not problems:
         return
     in_venv = Path(sys.prefix).resolve() == (REPO_ROOT / ".venv").resolve()
     if VENV_PYTHON.exists() and not in_venv and not os.environ.get(_REEXEC_ENV):
         env = dict(os.environ)
         env[_REEXEC_ENV] = "1"
-        os.execve(str(VENV_PYTHON), [str(VENV_PYTHON)] + sys.argv, env)
+        os.execve(str(VENV_PYTHON), [str(VENV_PYTHON), str(Path(sys.argv[0]).resolve())] + sys.argv[1:], env)
     die(
-        "missing Python packages: "
-        + "; ".join(missing)
+        f"Python packages not as required by {sys.executable}: "
+        + "; ".join(problems)
         + f"\n  run scripts/setup.sh (it creates {REPO_ROOT / '.venv'} and installs "
         "scripts/requirements.txt), then run this script with .venv/bin/python"
     )
@@ -446,3 +466,74 @@ def onnx_input_name_and_shape(model_path: Path) -> List[Tuple[str, List[object],
                 dims.append(d.dim_param or "?")
         res.append((vi.name, dims, tt.elem_type))
     return res
+
+
+# --------------------------------------------------------------------------------------------
+# The real models of the end-to-end tests and benchmarks
+
+
+@dataclass
+class RealModel:
+    name: str  # table label and pare's --name (the file stem, sanitised)
+    path: Path
+    input_name: str
+    input_shape: List[int]
+    input_range: Optional[Tuple[float, float]]  # uniform in [lo, hi]; None: standard normal
+    pin_shape: bool  # pass --input-shape (the model's own input shape is symbolic)
+
+    def make_input(self, seed: int):
+        import numpy as np
+
+        rng = np.random.default_rng(seed)
+        if self.input_range is None:
+            x = rng.standard_normal(self.input_shape)
+        else:
+            x = rng.uniform(self.input_range[0], self.input_range[1], self.input_shape)
+        return np.ascontiguousarray(x.astype(np.float32))
+
+    @property
+    def shape_args(self) -> Dict[str, List[int]]:
+        return {self.input_name: list(self.input_shape)} if self.pin_shape else {}
+
+
+REAL_MODEL_NAMES = ["mobilenet_v2_035", "resnet18", "squeezenet1_1", "ppocr_cls_mobilenetv3"]
+
+
+def real_models(models_dir: Path, ppocr: Path, only: Optional[Sequence[str]] = None, verbose: bool = False) -> List[RealModel]:
+    """Export the torchvision models (unless up to date) and add the PaddleOCR classifier."""
+    import export_models as E  # scripts/, on sys.path beside this module
+
+    wanted = list(only) if only else list(REAL_MODEL_NAMES)
+    for n in wanted:
+        if n not in REAL_MODEL_NAMES:
+            raise HarnessError(f"unknown model {n!r} (known: {', '.join(REAL_MODEL_NAMES)})")
+    res: List[RealModel] = []
+    tv = [n for n in wanted if n in E.MODEL_NAMES]
+    if tv:
+        paths = E.export_models(models_dir, tv, verbose=verbose)
+        for n in tv:
+            res.append(RealModel(n, paths[n], E.INPUT_NAME, list(E.input_shape_of(n)), None, False))
+    if "ppocr_cls_mobilenetv3" in wanted:
+        if not ppocr.exists():
+            raise HarnessError(
+                f"{ppocr} not found: the PaddleOCR classifier lives in the shared folder beside the "
+                "repository (../shared/models); pass --ppocr PATH or --model to choose other models"
+            )
+        inputs = onnx_input_name_and_shape(ppocr)
+        if len(inputs) != 1:
+            raise HarnessError(f"{ppocr}: expected one input, found {len(inputs)}")
+        res.append(RealModel(sanitize_c_identifier(ppocr.stem), ppocr, inputs[0][0], [1, 3, 48, 192], (-1.0, 1.0), True))
+    order = {n: i for i, n in enumerate(REAL_MODEL_NAMES)}
+    return sorted(res, key=lambda m: order.get(m.name, 99))
+
+
+def ort_session(model: Path, single_thread: bool = False):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    if single_thread:
+        so.intra_op_num_threads = 1
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    return ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])

@@ -1,0 +1,1257 @@
+//===- CEmitter.cpp - pare IR -> standalone C99 ---------------------------===//
+//
+// The output is meant to be read, reviewed and committed by users: symbols are
+// named after the model's layers, every call cites its ONNX node, and the
+// order of ops, weights and files is stable, so the same model and flags give
+// byte-identical files.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/c/CEmitter.h"
+
+#include "compiler/MemoryPlan.h"
+#include "dialects/Pare/IR/PareOps.h"
+#include "dialects/Pare/IR/ShapeInference.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+
+using namespace mlir;
+
+namespace pare::codegen {
+
+std::string sanitizeIdentifier(const std::string &s) {
+  std::string r;
+  for (char c : s)
+    r += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  // Collapse runs of '_' and trim them at the ends for readability.
+  std::string out;
+  for (char c : r)
+    if (!(c == '_' && !out.empty() && out.back() == '_'))
+      out += c;
+  while (!out.empty() && out.back() == '_')
+    out.pop_back();
+  while (!out.empty() && out.front() == '_')
+    out.erase(out.begin());
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0])))
+    out = "t_" + out;
+  return out;
+}
+
+namespace {
+
+using shape::Shape;
+
+Shape shapeOf(Value v) {
+  auto s = cast<RankedTensorType>(v.getType()).getShape();
+  return Shape(s.begin(), s.end());
+}
+Type elemOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
+int64_t numel(Value v) { return shape::numElements(shapeOf(v)); }
+
+/// C element type, or "" when the C target has no such type.
+std::string cType(Type t) {
+  if (t.isF32())
+    return "float";
+  if (t.isF64())
+    return "double";
+  if (t.isInteger(1))
+    return "uint8_t";
+  if (auto it = dyn_cast<IntegerType>(t)) {
+    std::string base = it.isUnsigned() ? "uint" : "int";
+    switch (it.getWidth()) {
+    case 8:
+    case 16:
+    case 32:
+    case 64:
+      return base + std::to_string(it.getWidth()) + "_t";
+    default:
+      return "";
+    }
+  }
+  return "";
+}
+
+std::string dtypeEnum(Type t) {
+  if (t.isF32())
+    return "PARE_F32";
+  if (t.isF64())
+    return "PARE_F64";
+  if (t.isInteger(1))
+    return "PARE_BOOL";
+  auto it = cast<IntegerType>(t);
+  switch (it.getWidth()) {
+  case 8:
+    return it.isUnsigned() ? "PARE_U8" : "PARE_I8";
+  case 16:
+    return it.isUnsigned() ? "PARE_U16" : "PARE_I16";
+  case 32:
+    return "PARE_I32";
+  default:
+    return "PARE_I64";
+  }
+}
+
+std::string npyDescr(Type t) {
+  if (t.isF32())
+    return "<f4";
+  if (t.isF64())
+    return "<f8";
+  if (t.isInteger(1))
+    return "|b1";
+  auto it = cast<IntegerType>(t);
+  std::string kind = it.isUnsigned() ? "u" : "i";
+  unsigned bytes = it.getWidth() / 8;
+  return (bytes == 1 ? "|" : "<") + kind + std::to_string(bytes);
+}
+
+int64_t elemBytes(Type t) { return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8; }
+
+/// Shortest decimal that reads back as the same float.
+std::string floatLiteral(float f) {
+  if (std::isnan(f))
+    return "NAN";
+  if (std::isinf(f))
+    return f > 0 ? "INFINITY" : "-INFINITY";
+  char buf[48];
+  for (int prec = 1; prec <= 9; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, double(f));
+    if (std::strtof(buf, nullptr) == f)
+      break;
+  }
+  std::string s = buf;
+  if (s.find_first_of(".eEn") == std::string::npos)
+    s += ".0";
+  return s + "f";
+}
+
+std::string doubleLiteral(double d) {
+  if (std::isnan(d))
+    return "NAN";
+  if (std::isinf(d))
+    return d > 0 ? "INFINITY" : "-INFINITY";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", d);
+  std::string s = buf;
+  if (s.find_first_of(".eEn") == std::string::npos)
+    s += ".0";
+  return s;
+}
+
+std::string intLiteral(int64_t v, unsigned width, bool isUnsigned) {
+  if (width == 64) {
+    if (v == INT64_MIN)
+      return "(-INT64_C(9223372036854775807) - 1)";
+    return "INT64_C(" + std::to_string(v) + ")";
+  }
+  if (width == 32 && !isUnsigned && v == INT32_MIN)
+    return "(-2147483647 - 1)";
+  return std::to_string(v);
+}
+
+/// All ONNX node names an op came from (fused activations add theirs).
+void locNames(Location loc, std::vector<std::string> &out) {
+  if (auto n = dyn_cast<NameLoc>(loc)) {
+    out.push_back(n.getName().str());
+  } else if (auto f = dyn_cast<FusedLoc>(loc)) {
+    for (Location l : f.getLocations())
+      locNames(l, out);
+  }
+}
+
+std::string opKind(Operation *op) {
+  // "pare.max_pool" -> "max_pool"
+  return op->getName().stripDialect().str();
+}
+
+std::string intArray(ArrayRef<int64_t> v) {
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(v[i]);
+  if (v.empty())
+    s += "0";
+  return s + "}";
+}
+
+struct ActArgs {
+  std::string kind = "PARE_ACT_NONE";
+  std::string a = "0.0f", b = "0.0f";
+};
+
+ActArgs actArgs(Operation *op) {
+  ActArgs r;
+  auto name = op->getAttrOfType<StringAttr>("activation");
+  if (!name)
+    return r;
+  std::string upper = name.getValue().upper();
+  r.kind = "PARE_ACT_" + upper;
+  if (auto params = op->getAttrOfType<DenseF32ArrayAttr>("activation_params")) {
+    auto p = params.asArrayRef();
+    if (p.size() > 0)
+      r.a = floatLiteral(p[0]);
+    if (p.size() > 1)
+      r.b = floatLiteral(p[1]);
+  }
+  return r;
+}
+
+class Emitter {
+public:
+  Emitter(func::FuncOp func, const CEmitOptions &opts) : func(func), opts(opts) {
+    prefix = sanitizeIdentifier(opts.name);
+    upper = llvm::StringRef(prefix).upper();
+    owners = planning::outputOwners(func);
+  }
+
+  LogicalResult run(std::vector<EmittedFile> &files);
+
+private:
+  // --- naming -------------------------------------------------------------
+  std::string unique(std::string base, std::set<std::string> &used) {
+    std::string n = base;
+    for (int k = 1; used.count(n); ++k)
+      n = base + "_" + std::to_string(k);
+    used.insert(n);
+    return n;
+  }
+  std::string nodeName(Operation *op) {
+    std::vector<std::string> names;
+    locNames(op->getLoc(), names);
+    return names.empty() ? opKind(op) : names.front();
+  }
+  std::string nodeComment(Operation *op) {
+    std::vector<std::string> names;
+    locNames(op->getLoc(), names);
+    std::string s;
+    for (size_t i = 0; i < names.size(); ++i)
+      s += (i ? " + " : "") + ("\"" + names[i] + "\"");
+    return s.empty() ? "(inserted by pare)" : "ONNX node " + s;
+  }
+
+  /// C expression for the storage of `v` (pointer of its element type).
+  LogicalResult ptr(Value v, std::string &out);
+  /// Name of a const array holding constant `v`, converted to `as` (or its
+  /// own element type) and, for depthwise weights, reordered to HWC.
+  std::string weight(Value v, Type as = {}, bool depthwiseHWC = false);
+
+  // --- emission helpers ---------------------------------------------------
+  LogicalResult emitOp(Operation *op);
+  LogicalResult unsupported(Operation *op, const Twine &why) {
+    return op->emitError() << "the C target cannot emit " << op->getName() << ": "
+                           << why;
+  }
+  LogicalResult requireF32(Operation *op) {
+    for (Value v : op->getOperands())
+      if (!elemOf(v).isF32())
+        return unsupported(op, "only float32 tensors are supported by this kernel");
+    return success();
+  }
+  std::string staticArray(const std::string &name, ArrayRef<int64_t> v,
+                          const std::string &type = "int32_t") {
+    return "    static const " + type + " " + name + "[" +
+           std::to_string(std::max<size_t>(v.size(), 1)) + "] = " + intArray(v) + ";\n";
+  }
+  void line(const std::string &s) { body += s; }
+
+  LogicalResult emitBroadcastOperands(Operation *op, ArrayRef<Value> ins,
+                                      const std::vector<std::string> &names,
+                                      Shape &outShape);
+
+  func::FuncOp func;
+  const CEmitOptions &opts;
+  std::string prefix, upper;
+  DenseMap<Value, unsigned> owners;
+  std::set<std::string> usedLocals, usedGlobals;
+  DenseMap<Value, std::string> locals;  // arena value -> local pointer name
+  std::map<std::tuple<const void *, const void *, bool>, std::string> weightNames;
+  std::string weightDecls, weightDefs, localDecls, body;
+  std::vector<std::string> inNames, outNames;
+  bool usesMath = false;
+};
+
+LogicalResult Emitter::ptr(Value v, std::string &out) {
+  Value root = planning::storageRoot(v);
+  if (auto arg = dyn_cast<BlockArgument>(root)) {
+    out = inNames[arg.getArgNumber()];
+    return success();
+  }
+  if (matchPattern(root, m_Constant())) {
+    out = weight(root);
+    return success();
+  }
+  auto own = owners.find(root);
+  if (own != owners.end()) {
+    out = outNames[own->second];
+    return success();
+  }
+  auto it = locals.find(root);
+  if (it == locals.end())
+    return root.getDefiningOp()->emitError("internal: value has no storage");
+  out = it->second;
+  return success();
+}
+
+std::string Emitter::weight(Value v, Type as, bool depthwiseHWC) {
+  DenseElementsAttr attr;
+  bool isConst = matchPattern(v, m_Constant(&attr));
+  assert(isConst && "weight() needs a constant");
+  (void)isConst;
+  Type elem = as ? as : attr.getElementType();
+  auto key = std::make_tuple(attr.getAsOpaquePointer(), elem.getAsOpaquePointer(),
+                             depthwiseHWC);
+  auto it = weightNames.find(key);
+  if (it != weightNames.end())
+    return it->second;
+  std::string base = prefix + "_" + sanitizeIdentifier(nodeName(v.getDefiningOp()));
+  if (depthwiseHWC)
+    base += "_hwc";
+  std::string name = unique(base, usedGlobals);
+  weightNames[key] = name;
+
+  Shape s = shapeOf(v);
+  int64_t n = std::max<int64_t>(shape::numElements(s), 1);
+  std::string ct = cType(elem);
+  weightDecls += "extern const " + ct + " " + name + "[" + std::to_string(n) + "];\n";
+
+  // Element order: as stored, or [C][kh][kw][1] -> [kh][kw][C] for depthwise.
+  std::vector<int64_t> order(shape::numElements(s));
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  if (depthwiseHWC) {
+    int64_t c = s[0], kh = s[1], kw = s[2];
+    for (int64_t y = 0; y < kh; ++y)
+      for (int64_t x = 0; x < kw; ++x)
+        for (int64_t ch = 0; ch < c; ++ch)
+          order[(y * kw + x) * c + ch] = (ch * kh + y) * kw + x;
+  }
+  std::string def;
+  llvm::raw_string_ostream os(def);
+  os << "/* " << nodeName(v.getDefiningOp()) << ": "
+     << shape::toString(s) << (depthwiseHWC ? " reordered to HxWxC" : "") << " */\n";
+  os << "const " << ct << " " << name << "[" << n << "] = {";
+  Type src = attr.getElementType();
+  auto emitAll = [&](auto getter) {
+    for (size_t i = 0; i < order.size(); ++i) {
+      os << (i % 8 == 0 ? "\n  " : " ") << getter(order[i]);
+      if (i + 1 < order.size())
+        os << ",";
+    }
+    if (order.empty())
+      os << "\n  0";
+  };
+  if (isa<FloatType>(src)) {
+    std::vector<double> vals;
+    for (APFloat f : attr.getValues<APFloat>()) {
+      bool lost;
+      f.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+      vals.push_back(f.convertToDouble());
+    }
+    if (elem.isF32())
+      emitAll([&](int64_t i) { return floatLiteral(float(vals[i])); });
+    else if (elem.isF64())
+      emitAll([&](int64_t i) { return doubleLiteral(vals[i]); });
+    else
+      emitAll([&](int64_t i) { return std::to_string(int64_t(vals[i])); });
+    usesMath = true;
+  } else {
+    auto it2 = cast<IntegerType>(src);
+    std::vector<int64_t> vals;
+    for (APInt a : attr.getValues<APInt>())
+      vals.push_back(it2.isUnsigned() || it2.getWidth() == 1 ? int64_t(a.getZExtValue())
+                                                             : a.getSExtValue());
+    if (isa<FloatType>(elem)) {
+      emitAll([&](int64_t i) { return floatLiteral(float(vals[i])); });
+    } else {
+      auto et = cast<IntegerType>(elem);
+      emitAll([&](int64_t i) {
+        return intLiteral(vals[i], et.getWidth() == 1 ? 8 : et.getWidth(), et.isUnsigned());
+      });
+    }
+  }
+  os << "\n};\n\n";
+  weightDefs += def;
+  return name;
+}
+
+LogicalResult Emitter::emitBroadcastOperands(Operation *op, ArrayRef<Value> ins,
+                                             const std::vector<std::string> &names,
+                                             Shape &outShape) {
+  outShape = shapeOf(op->getResult(0));
+  if (outShape.size() > 8)
+    return unsupported(op, "tensors of rank > 8");
+  Shape shape = outShape.empty() ? Shape{1} : outShape;
+  line(staticArray("shape", shape));
+  for (size_t i = 0; i < ins.size(); ++i) {
+    Shape s = shapeOf(ins[i]);
+    auto st = shape::broadcastStrides(s, shape);
+    line(staticArray(names[i], st));
+  }
+  outShape = shape;
+  return success();
+}
+
+LogicalResult Emitter::emitOp(Operation *op) {
+  if (isa<ConstantOp, ReshapeOp, IdentityOp, func::ReturnOp>(op))
+    return success();
+  if (op->getNumResults() == 1 && numel(op->getResult(0)) == 0)
+    return success(); // empty tensor: nothing to compute
+
+  SmallVector<std::string> in;
+  for (Value v : op->getOperands()) {
+    std::string p;
+    if (failed(ptr(v, p)))
+      return failure();
+    in.push_back(p);
+  }
+  SmallVector<std::string> out;
+  for (Value r : op->getResults()) {
+    std::string p;
+    if (failed(ptr(r, p)))
+      return failure();
+    out.push_back(p);
+  }
+
+  std::string kind = opKind(op);
+  std::string head = "  /* " + nodeComment(op) + ": " + kind;
+  Shape os = op->getNumResults() ? shapeOf(op->getResult(0)) : Shape{};
+  if (op->getNumResults())
+    head += " -> " + shape::toString(os);
+  if (auto act = op->getAttrOfType<StringAttr>("activation"))
+    head += ", fused " + act.getValue().str();
+  line(head + " */\n");
+
+  auto count = [&]() { return std::to_string(numel(op->getResult(0))); };
+  auto i32 = [](int64_t v) { return std::to_string(v); };
+
+  return llvm::TypeSwitch<Operation *, LogicalResult>(op)
+      .Case<ConvOp>([&](ConvOp c) -> LogicalResult {
+        if (failed(requireF32(op)))
+          return failure();
+        if (!c.getChannelsLast())
+          return unsupported(op, "NCHW convolution (run pare-convert-to-nhwc)");
+        Shape x = shapeOf(c.getInput()), w = shapeOf(c.getWeight());
+        auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
+        ActArgs a = actArgs(op);
+        std::string bias = "NULL";
+        if (c.getBias())
+          bias = in[2];
+        if (c.isDepthwise() && w[3] == 1 && matchPattern(c.getWeight(), m_Constant())) {
+          line("  pare_depthwise_conv2d_f32(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) +
+               ", " + i32(x[2]) + ", " + i32(x[3]) + ",\n      " +
+               weight(c.getWeight(), {}, true) + ", " + bias + ",\n      " + out[0] + ", " +
+               i32(os[1]) + ", " + i32(os[2]) + ", " + i32(w[1]) + ", " + i32(w[2]) + ", " +
+               i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) + ", " + i32(d[1]) + ", " +
+               i32(p[0]) + ", " + i32(p[1]) + ",\n      " + a.kind + ", " + a.a + ", " +
+               a.b + ");\n");
+          return success();
+        }
+        line("  pare_conv2d_f32(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " +
+             i32(x[2]) + ", " + i32(x[3]) + ",\n      " + in[1] + ", " + bias + ",\n      " +
+             out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) + ", " + i32(os[3]) + ", " +
+             i32(w[1]) + ", " + i32(w[2]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " +
+             i32(d[0]) + ", " + i32(d[1]) + ", " + i32(p[0]) + ", " + i32(p[1]) + ", " +
+             i32(int64_t(c.getGroup())) + ",\n      " + a.kind + ", " + a.a + ", " + a.b +
+             ");\n");
+        return success();
+      })
+      .Case<GemmOp>([&](GemmOp g) -> LogicalResult {
+        if (failed(requireF32(op)))
+          return failure();
+        Shape a = shapeOf(g.getA()), b = shapeOf(g.getB());
+        int64_t m = os[0], n = os[1];
+        int64_t k = g.getTransA() ? a[0] : a[1];
+        int64_t ars = g.getTransA() ? 1 : k, acs = g.getTransA() ? m : 1;
+        int64_t brs = g.getTransB() ? 1 : n, bcs = g.getTransB() ? k : 1;
+        std::string c = "NULL";
+        int64_t crs = 0, ccs = 0;
+        if (g.getC()) {
+          c = in[2];
+          auto st = shape::broadcastStrides(shapeOf(g.getC()), {m, n});
+          crs = st[0];
+          ccs = st[1];
+        }
+        ActArgs act = actArgs(op);
+        line("  pare_matmul_f32(" + in[0] + ", " + in[1] + ", " + c + ", " + out[0] +
+             ",\n      " + i32(m) + ", " + i32(n) + ", " + i32(k) + ", " + i32(ars) + ", " +
+             i32(acs) + ", " + i32(brs) + ", " + i32(bcs) + ", " + i32(crs) + ", " +
+             i32(ccs) + ",\n      NULL, 0, NULL, NULL, " +
+             floatLiteral(g.getAlpha().convertToFloat()) + ", " +
+             floatLiteral(g.getBeta().convertToFloat()) + ", " + act.kind + ", " + act.a +
+             ", " + act.b + ");\n");
+        return success();
+      })
+      .Case<MatMulOp>([&](MatMulOp mm) -> LogicalResult {
+        if (failed(requireF32(op)))
+          return failure();
+        Shape a = shapeOf(mm.getA()), b = shapeOf(mm.getB());
+        if (a.size() == 1)
+          a.insert(a.begin(), 1);
+        if (b.size() == 1)
+          b.push_back(1);
+        int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
+        Shape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
+        Shape batch = *shape::broadcast(ab, bb);
+        if (batch.size() > 8)
+          return unsupported(op, "more than 8 batch dims");
+        auto as = shape::broadcastStrides(ab, batch), bs = shape::broadcastStrides(bb, batch);
+        for (auto &v : as)
+          v *= m * k;
+        for (auto &v : bs)
+          v *= k * n;
+        ActArgs act = actArgs(op);
+        line("  {\n");
+        std::string bshape = "NULL", astr = "NULL", bstr = "NULL";
+        if (!batch.empty()) {
+          line(staticArray("batch_shape", batch));
+          line(staticArray("a_batch_strides", as));
+          line(staticArray("b_batch_strides", bs));
+          bshape = "batch_shape";
+          astr = "a_batch_strides";
+          bstr = "b_batch_strides";
+        }
+        line("    pare_matmul_f32(" + in[0] + ", " + in[1] + ", NULL, " + out[0] + ",\n        " +
+             i32(m) + ", " + i32(n) + ", " + i32(k) + ", " + i32(k) + ", 1, " + i32(n) +
+             ", 1, 0, 0,\n        " + bshape + ", " + i32(batch.size()) + ", " + astr + ", " +
+             bstr + ", 1.0f, 0.0f, " + act.kind + ", " + act.a + ", " + act.b + ");\n  }\n");
+        return success();
+      })
+      .Case<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp>(
+          [&](Operation *) -> LogicalResult {
+            static const std::map<std::string, std::string> ops = {
+                {"add", "ADD"}, {"sub", "SUB"}, {"mul", "MUL"}, {"div", "DIV"},
+                {"pow", "POW"}, {"max", "MAX"}, {"min", "MIN"}, {"mod", "MOD"}};
+            Type t = elemOf(op->getResult(0));
+            Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+            std::string rp = in[1];
+            if (elemOf(rhs) != t) {
+              if (!matchPattern(rhs, m_Constant()))
+                return unsupported(op, "an exponent of a different element type");
+              rp = weight(rhs, t);
+            }
+            std::string suffix = t.isF32() ? "f32" : t.isInteger(64) ? "i64"
+                                 : (t.isInteger(32) && !t.isUnsignedInteger()) ? "i32" : "";
+            if (suffix.empty())
+              return unsupported(op, "element type other than float32, int32, int64");
+            if (auto mod = dyn_cast<ModOp>(op))
+              if (!t.isF32() && mod.getFmod())
+                return unsupported(op, "integer Mod with fmod=1");
+            Shape shape;
+            line("  {\n");
+            if (failed(emitBroadcastOperands(op, {lhs, rhs}, {"a_strides", "b_strides"}, shape)))
+              return failure();
+            std::string call = "    pare_binary_" + suffix + "(PARE_BIN_" + ops.at(kind) +
+                               ", " + in[0] + ", a_strides, " + rp + ", b_strides, " + out[0] +
+                               ", shape, " + i32(shape.size());
+            if (t.isF32()) {
+              ActArgs act = actArgs(op);
+              call += ",\n        " + act.kind + ", " + act.a + ", " + act.b;
+            }
+            line(call + ");\n  }\n");
+            return success();
+          })
+      .Case<EqualOp, LessOp, LessOrEqualOp, GreaterOp, GreaterOrEqualOp>(
+          [&](Operation *) -> LogicalResult {
+            static const std::map<std::string, std::string> ops = {
+                {"equal", "EQUAL"},
+                {"less", "LESS"},
+                {"less_or_equal", "LESS_OR_EQUAL"},
+                {"greater", "GREATER"},
+                {"greater_or_equal", "GREATER_OR_EQUAL"}};
+            Type t = elemOf(op->getOperand(0));
+            if (!t.isF32() && !t.isInteger(64) && !(t.isInteger(32) && !t.isUnsignedInteger()))
+              return unsupported(op, "comparison of this element type");
+            Shape shape;
+            line("  {\n");
+            if (failed(emitBroadcastOperands(op, {op->getOperand(0), op->getOperand(1)},
+                                             {"a_strides", "b_strides"}, shape)))
+              return failure();
+            line("    pare_compare(PARE_CMP_" + ops.at(kind) + ", " + dtypeEnum(t) + ", " +
+                 in[0] + ", a_strides, " + in[1] + ", b_strides, " + out[0] + ", shape, " +
+                 i32(shape.size()) + ");\n  }\n");
+            return success();
+          })
+      .Case<AndOp, OrOp, XorOp>([&](Operation *) -> LogicalResult {
+        std::string code = isa<AndOp>(op) ? "0" : isa<OrOp>(op) ? "1" : "2";
+        Shape shape;
+        line("  {\n");
+        if (failed(emitBroadcastOperands(op, {op->getOperand(0), op->getOperand(1)},
+                                         {"a_strides", "b_strides"}, shape)))
+          return failure();
+        line("    pare_logical(" + code + ", " + in[0] + ", a_strides, " + in[1] +
+             ", b_strides, " + out[0] + ", shape, " + i32(shape.size()) + ");\n  }\n");
+        return success();
+      })
+      .Case<NotOp>([&](NotOp) -> LogicalResult {
+        line("  pare_logical_not(" + in[0] + ", " + out[0] + ", " + count() + ");\n");
+        return success();
+      })
+      .Case<WhereOp>([&](WhereOp w) -> LogicalResult {
+        Shape shape;
+        line("  {\n");
+        if (failed(emitBroadcastOperands(op, {w.getCondition(), w.getX(), w.getY()},
+                                         {"c_strides", "x_strides", "y_strides"}, shape)))
+          return failure();
+        line("    pare_where(" + i32(elemBytes(elemOf(w.getX()))) + ", " + in[0] +
+             ", c_strides, " + in[1] + ", x_strides, " + in[2] + ", y_strides, " + out[0] +
+             ", shape, " + i32(shape.size()) + ");\n  }\n");
+        return success();
+      })
+      .Case<ExpandOp>([&](ExpandOp e) -> LogicalResult {
+        Shape shape;
+        line("  {\n");
+        if (failed(emitBroadcastOperands(op, {e.getInput()}, {"x_strides"}, shape)))
+          return failure();
+        line("    pare_broadcast(" + i32(elemBytes(elemOf(e.getInput()))) + ", " + in[0] +
+             ", x_strides, " + out[0] + ", shape, " + i32(shape.size()) + ");\n  }\n");
+        return success();
+      })
+      .Case<SqrtOp, ExpOp, ErfOp, NegOp, ReciprocalOp, AbsOp, LogOp, FloorOp, CeilOp,
+            RoundOp, SignOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp,
+            AsinhOp, AcoshOp, AtanhOp>([&](Operation *) -> LogicalResult {
+        std::string code = "PARE_UN_" + llvm::StringRef(kind).upper();
+        Type t = elemOf(op->getOperand(0));
+        if (t.isF32()) {
+          line("  pare_unary_f32(" + in[0] + ", " + out[0] + ", " + count() + ", " + code +
+               ");\n");
+          return success();
+        }
+        bool intOk = isa<NegOp, AbsOp, SignOp>(op);
+        if (intOk && (t.isInteger(64) || (t.isInteger(32) && !t.isUnsignedInteger()))) {
+          line("  pare_unary_" + std::string(t.isInteger(64) ? "i64" : "i32") + "(" + in[0] +
+               ", " + out[0] + ", " + count() + ", " + code + ");\n");
+          return success();
+        }
+        return unsupported(op, "this element type");
+      })
+      .Case<ReluOp, SigmoidOp, TanhOp, HardSwishOp, SoftplusOp, SoftsignOp, MishOp, ClipOp,
+            LeakyReluOp, EluOp, CeluOp, ThresholdedReluOp, HardSigmoidOp, SeluOp, GeluOp>(
+          [&](Operation *) -> LogicalResult {
+            if (failed(requireF32(op)))
+              return failure();
+            std::string act = kind, a = "0.0f", b = "0.0f";
+            if (auto c = dyn_cast<ClipOp>(op)) {
+              a = floatLiteral(c.getMin().convertToFloat());
+              b = floatLiteral(c.getMax().convertToFloat());
+            } else if (auto h = dyn_cast<HardSigmoidOp>(op)) {
+              a = floatLiteral(h.getAlpha().convertToFloat());
+              b = floatLiteral(h.getBeta().convertToFloat());
+            } else if (auto s = dyn_cast<SeluOp>(op)) {
+              a = floatLiteral(s.getAlpha().convertToFloat());
+              b = floatLiteral(s.getGamma().convertToFloat());
+            } else if (auto g = dyn_cast<GeluOp>(op)) {
+              act = g.getTanhApproximation() ? "gelu_tanh" : "gelu";
+            } else if (auto alpha = op->getAttrOfType<FloatAttr>("alpha")) {
+              a = floatLiteral(float(alpha.getValueAsDouble()));
+            }
+            line("  pare_activation_f32(" + in[0] + ", " + out[0] + ", " + count() +
+                 ", PARE_ACT_" + llvm::StringRef(act).upper() + ", " + a + ", " + b + ");\n");
+            return success();
+          })
+      .Case<MaxPoolOp, AveragePoolOp>([&](Operation *) -> LogicalResult {
+        if (failed(requireF32(op)))
+          return failure();
+        if (!op->hasAttr("channels_last"))
+          return unsupported(op, "NCHW pooling (run pare-convert-to-nhwc)");
+        Shape x = shapeOf(op->getOperand(0));
+        auto k = op->getAttrOfType<DenseI64ArrayAttr>("kernel_shape").asArrayRef();
+        auto s = op->getAttrOfType<DenseI64ArrayAttr>("strides").asArrayRef();
+        auto d = op->getAttrOfType<DenseI64ArrayAttr>("dilations").asArrayRef();
+        auto p = op->getAttrOfType<DenseI64ArrayAttr>("pads").asArrayRef();
+        bool avg = isa<AveragePoolOp>(op);
+        std::string call = std::string("  pare_") + (avg ? "avgpool2d" : "maxpool2d") +
+                           "_f32(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " +
+                           i32(x[2]) + ", " + i32(x[3]) + ",\n      " + out[0] + ", " +
+                           i32(os[1]) + ", " + i32(os[2]) + ", " + i32(k[0]) + ", " +
+                           i32(k[1]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) +
+                           ", " + i32(d[1]) + ", " + i32(p[0]) + ", " + i32(p[1]) + ", " +
+                           i32(p[2]) + ", " + i32(p[3]);
+        if (avg)
+          call += ", " + std::string(cast<AveragePoolOp>(op).getCountIncludePad() ? "1" : "0");
+        line(call + ");\n");
+        return success();
+      })
+      .Case<GlobalAveragePoolOp, GlobalMaxPoolOp>([&](Operation *) -> LogicalResult {
+        if (failed(requireF32(op)))
+          return failure();
+        Shape x = shapeOf(op->getOperand(0));
+        bool cl = op->hasAttr("channels_last");
+        std::string fn = isa<GlobalAveragePoolOp>(op) ? "avgpool" : "maxpool";
+        if (cl) {
+          int64_t spatial = shape::numElements(Shape(x.begin() + 1, x.end() - 1));
+          line("  pare_global_" + fn + "_f32(" + in[0] + ", " + i32(x[0]) + ", " +
+               i32(spatial) + ", " + i32(x.back()) + ", " + out[0] + ");\n");
+          return success();
+        }
+        // NCx...: reduce over the trailing spatial dims.
+        std::vector<int64_t> mask(x.size(), 0);
+        for (size_t i = 2; i < x.size(); ++i)
+          mask[i] = 1;
+        line("  {\n" + staticArray("in_shape", x) + staticArray("mask", mask, "uint8_t") +
+             "    pare_reduce_f32(" +
+             std::string(isa<GlobalAveragePoolOp>(op) ? "PARE_RED_MEAN" : "PARE_RED_MAX") +
+             ", " + in[0] + ", in_shape, " + i32(x.size()) + ", mask, " + out[0] +
+             ");\n  }\n");
+        return success();
+      })
+      .Case<BatchNormOp>([&](BatchNormOp bn) -> LogicalResult {
+        if (failed(requireF32(op)))
+          return failure();
+        DenseElementsAttr g, b, m, v;
+        if (!matchPattern(bn.getScale(), m_Constant(&g)) ||
+            !matchPattern(bn.getBias(), m_Constant(&b)) ||
+            !matchPattern(bn.getMean(), m_Constant(&m)) ||
+            !matchPattern(bn.getVariance(), m_Constant(&v)))
+          return unsupported(op, "batch norm with parameters computed at run time");
+        auto gv = g.getValues<float>(), bv = b.getValues<float>(), mv = m.getValues<float>(),
+             vv = v.getValues<float>();
+        float eps = bn.getEpsilon().convertToFloat();
+        std::vector<float> scale, shift;
+        for (int64_t c = 0; c < g.getNumElements(); ++c) {
+          float s = gv[c] / std::sqrt(vv[c] + eps);
+          scale.push_back(s);
+          shift.push_back(bv[c] - mv[c] * s);
+        }
+        Shape x = shapeOf(bn.getInput());
+        bool cl = bn.getChannelsLast();
+        int64_t c = cl ? x.back() : x[1];
+        int64_t outer = cl ? shape::numElements(x) / c : x[0];
+        int64_t inner = cl ? 1 : shape::numElements(x) / (x[0] * c);
+        line("  {\n    static const float scale[" + i32(c) + "] = {");
+        for (size_t i = 0; i < scale.size(); ++i)
+          line((i ? ", " : "") + floatLiteral(scale[i]));
+        line("};\n    static const float shift[" + i32(c) + "] = {");
+        for (size_t i = 0; i < shift.size(); ++i)
+          line((i ? ", " : "") + floatLiteral(shift[i]));
+        line("};\n    pare_channel_affine_f32(" + in[0] + ", scale, shift, " + out[0] + ", " +
+             i32(outer) + ", " + i32(c) + ", " + i32(inner) +
+             ", PARE_ACT_NONE, 0.0f, 0.0f);\n  }\n");
+        return success();
+      })
+      .Case<LayerNormOp>([&](LayerNormOp ln) -> LogicalResult {
+        if (failed(requireF32(op)))
+          return failure();
+        Shape x = shapeOf(ln.getInput());
+        int64_t axis = int64_t(ln.getAxis());
+        int64_t inner = shape::numElements(Shape(x.begin() + axis, x.end()));
+        int64_t outer = shape::numElements(x) / std::max<int64_t>(inner, 1);
+        line("  pare_layernorm_f32(" + in[0] + ", " + in[1] + ", " +
+             (ln.getBias() ? in[2] : std::string("NULL")) + ", " + out[0] + ", " + i32(outer) +
+             ", " + i32(inner) + ", " + floatLiteral(ln.getEpsilon().convertToFloat()) +
+             ");\n");
+        return success();
+      })
+      .Case<SoftmaxOp, LogSoftmaxOp>([&](Operation *) -> LogicalResult {
+        if (failed(requireF32(op)))
+          return failure();
+        Shape x = shapeOf(op->getOperand(0));
+        int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
+        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
+        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        line("  pare_softmax_f32(" + in[0] + ", " + out[0] + ", " + i32(outer) + ", " +
+             i32(x[axis]) + ", " + i32(inner) + ", " + (isa<LogSoftmaxOp>(op) ? "1" : "0") +
+             ");\n");
+        return success();
+      })
+      .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op,
+            ReduceL2Op, ReduceSumSquareOp, ReduceLogSumExpOp>([&](Operation *) -> LogicalResult {
+        static const std::map<std::string, std::string> ops = {
+            {"reduce_sum", "SUM"},   {"reduce_mean", "MEAN"}, {"reduce_max", "MAX"},
+            {"reduce_min", "MIN"},   {"reduce_prod", "PROD"}, {"reduce_l1", "L1"},
+            {"reduce_l2", "L2"},     {"reduce_sum_square", "SUM_SQUARE"},
+            {"reduce_log_sum_exp", "LOG_SUM_EXP"}};
+        Type t = elemOf(op->getOperand(0));
+        std::string suffix = t.isF32() ? "f32" : t.isInteger(64) ? "i64" : "";
+        if (suffix.empty())
+          return unsupported(op, "reduction of this element type");
+        Shape x = shapeOf(op->getOperand(0));
+        if (x.empty())
+          x = {1};
+        std::vector<int64_t> mask(x.size(), 0);
+        for (int64_t a : op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef())
+          mask[a] = 1;
+        line("  {\n" + staticArray("in_shape", x) + staticArray("mask", mask, "uint8_t") +
+             "    pare_reduce_" + suffix + "(PARE_RED_" + ops.at(kind) + ", " + in[0] +
+             ", in_shape, " + i32(x.size()) + ", mask, " + out[0] + ");\n  }\n");
+        return success();
+      })
+      .Case<ArgMaxOp, ArgMinOp>([&](Operation *) -> LogicalResult {
+        if (failed(requireF32(op)))
+          return failure();
+        Shape x = shapeOf(op->getOperand(0));
+        int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
+        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
+        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        bool last = op->getAttrOfType<BoolAttr>("select_last_index").getValue();
+        line("  pare_argreduce_f32(" + in[0] + ", " + out[0] + ", " + i32(outer) + ", " +
+             i32(x[axis]) + ", " + i32(inner) + ", " + (isa<ArgMinOp>(op) ? "1" : "0") + ", " +
+             (last ? "1" : "0") + ");\n");
+        return success();
+      })
+      .Case<TransposeOp>([&](TransposeOp t) -> LogicalResult {
+        Shape x = shapeOf(t.getInput());
+        if (x.size() > 8)
+          return unsupported(op, "rank > 8");
+        line("  {\n" + staticArray("in_shape", x) +
+             staticArray("perm", Shape(t.getPerm().begin(), t.getPerm().end())) +
+             "    pare_transpose(" + i32(elemBytes(elemOf(t.getInput()))) + ", " + in[0] +
+             ", in_shape, perm, " + i32(x.size()) + ", " + out[0] + ");\n  }\n");
+        return success();
+      })
+      .Case<ConcatOp>([&](ConcatOp c) -> LogicalResult {
+        int64_t axis = int64_t(c.getAxis());
+        int64_t esz = elemBytes(elemOf(c.getResult()));
+        int64_t outer = shape::numElements(Shape(os.begin(), os.begin() + axis));
+        int64_t inner = shape::numElements(Shape(os.begin() + axis + 1, os.end()));
+        int64_t dstStride = os[axis] * inner * esz, offset = 0;
+        for (size_t i = 0; i < c.getInputs().size(); ++i) {
+          int64_t rowBytes = shapeOf(c.getInputs()[i])[axis] * inner * esz;
+          if (rowBytes == 0)
+            continue;
+          line("  pare_copy_rows((uint8_t *)" + out[0] + " + " + i32(offset) + ", " +
+               i32(dstStride) + ", " + in[i] + ", " + i32(rowBytes) + ", " + i32(outer) + ", " +
+               i32(rowBytes) + ");\n");
+          offset += rowBytes;
+        }
+        return success();
+      })
+      .Case<SplitOp>([&](SplitOp s) -> LogicalResult {
+        Shape x = shapeOf(s.getInput());
+        int64_t axis = int64_t(s.getAxis());
+        int64_t esz = elemBytes(elemOf(s.getInput()));
+        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
+        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        int64_t srcStride = x[axis] * inner * esz, offset = 0;
+        for (size_t i = 0; i < s.getNumResults(); ++i) {
+          int64_t rowBytes = shapeOf(s.getResult(i))[axis] * inner * esz;
+          if (rowBytes == 0)
+            continue;
+          line("  pare_copy_rows(" + out[i] + ", " + i32(rowBytes) + ", (const uint8_t *)" +
+               in[0] + " + " + i32(offset) + ", " + i32(srcStride) + ", " + i32(outer) + ", " +
+               i32(rowBytes) + ");\n");
+          offset += rowBytes;
+        }
+        return success();
+      })
+      .Case<SliceOp>([&](SliceOp s) -> LogicalResult {
+        Shape x = shapeOf(s.getInput());
+        if (x.size() > 8)
+          return unsupported(op, "rank > 8");
+        line("  {\n" + staticArray("in_shape", x) +
+             staticArray("starts", Shape(s.getStarts().begin(), s.getStarts().end())) +
+             staticArray("steps", Shape(s.getSteps().begin(), s.getSteps().end())) +
+             staticArray("out_shape", os) + "    pare_slice(" +
+             i32(elemBytes(elemOf(s.getInput()))) + ", " + in[0] + ", in_shape, " +
+             i32(x.size()) + ", starts, steps, " + out[0] + ", out_shape);\n  }\n");
+        return success();
+      })
+      .Case<PadOp>([&](PadOp p) -> LogicalResult {
+        Shape x = shapeOf(p.getInput());
+        Type t = elemOf(p.getInput());
+        std::string ct = cType(t);
+        std::string value;
+        if (auto f = dyn_cast<FloatAttr>(p.getValue()))
+          value = t.isF32() ? floatLiteral(float(f.getValueAsDouble()))
+                            : doubleLiteral(f.getValueAsDouble());
+        else if (auto i = dyn_cast<IntegerAttr>(p.getValue()))
+          value = std::to_string(i.getValue().getSExtValue());
+        else
+          return unsupported(op, "pad value attribute");
+        int mode = StringSwitch<int>(p.getMode()).Case("constant", 0).Case("reflect", 1)
+                       .Case("edge", 2).Default(3);
+        line("  {\n" + staticArray("in_shape", x) +
+             staticArray("pads_begin",
+                         Shape(p.getPadsBegin().begin(), p.getPadsBegin().end())) +
+             staticArray("out_shape", os) + "    static const " + ct + " value = " + value +
+             ";\n    pare_pad(" + i32(elemBytes(t)) + ", " + in[0] + ", in_shape, " +
+             i32(x.size()) + ", pads_begin, " + std::to_string(mode) + ", &value, " + out[0] +
+             ", out_shape);\n  }\n");
+        return success();
+      })
+      .Case<GatherOp>([&](GatherOp g) -> LogicalResult {
+        Shape x = shapeOf(g.getData());
+        int64_t axis = int64_t(g.getAxis());
+        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
+        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        bool i32idx = elemOf(g.getIndices()).isInteger(32);
+        line(std::string("  pare_gather") + (i32idx ? "_i32idx" : "") + "(" +
+             i32(elemBytes(elemOf(g.getData()))) + ", " + in[0] + ", " + i32(outer) + ", " +
+             i32(x[axis]) + ", " + i32(inner) + ", " + in[1] + ", " +
+             i32(numel(g.getIndices())) + ", " + out[0] + ");\n");
+        return success();
+      })
+      .Case<CastOp>([&](CastOp c) -> LogicalResult {
+        Type from = elemOf(c.getInput()), to = elemOf(c.getResult());
+        if (cType(from).empty() || cType(to).empty())
+          return unsupported(op, "cast between these element types");
+        line("  pare_cast(" + dtypeEnum(from) + ", " + in[0] + ", " + dtypeEnum(to) + ", " +
+             out[0] + ", " + count() + ");\n");
+        return success();
+      })
+      .Default([&](Operation *) { return unsupported(op, "no C kernel for this op"); });
+}
+
+LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
+  Block &body0 = func.getBody().front();
+  auto argNames = [&](unsigned i) {
+    auto a = func.getArgAttrOfType<StringAttr>(i, "pare.name");
+    return a ? a.getValue().str() : "input" + std::to_string(i);
+  };
+  auto resNames = [&](unsigned i) {
+    auto a = func.getResultAttrOfType<StringAttr>(i, "pare.name");
+    return a ? a.getValue().str() : "output" + std::to_string(i);
+  };
+  std::set<std::string> usedParams;
+  std::vector<std::string> inOrig, outOrig;
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    inOrig.push_back(argNames(i));
+    inNames.push_back(unique(sanitizeIdentifier(argNames(i)), usedParams));
+  }
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    outOrig.push_back(resNames(i));
+    outNames.push_back(unique(sanitizeIdentifier(resNames(i)), usedParams));
+  }
+  for (auto &n : usedParams)
+    usedLocals.insert(n);
+  usedLocals.insert("arena");
+
+  // Check element types the C target can represent.
+  for (Value v : func.getArguments())
+    if (cType(elemOf(v)).empty())
+      return func.emitError("the C target has no type for input element type ")
+             << elemOf(v);
+
+  // Arena locals, in op order.
+  for (Operation &op : body0) {
+    auto offsets = op.getAttrOfType<DenseI64ArrayAttr>("pare.offsets");
+    for (auto [i, r] : llvm::enumerate(op.getResults())) {
+      if (!planning::needsArena(r, owners))
+        continue;
+      if (!offsets)
+        return op.emitError("internal: no memory plan (run pare-plan-memory)");
+      std::string ct = cType(elemOf(r));
+      if (ct.empty())
+        return op.emitError("the C target has no type for element type ") << elemOf(r);
+      std::string base = sanitizeIdentifier(nodeName(&op));
+      if (op.getNumResults() > 1)
+        base += "_" + std::to_string(i);
+      std::string name = unique(base, usedLocals);
+      locals[r] = name;
+      localDecls += "  " + ct + " *" + name + " = (" + ct + " *)(arena + " +
+                    std::to_string(offsets[i]) + ");\n";
+    }
+  }
+
+  for (Operation &op : body0)
+    if (failed(emitOp(&op)))
+      return failure();
+
+  // Outputs not written in place: inputs, constants, duplicates.
+  Operation *ret = body0.getTerminator();
+  for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
+    Value root = planning::storageRoot(v);
+    auto own = owners.find(root);
+    if (own != owners.end() && own->second == i)
+      continue;
+    std::string src;
+    if (failed(ptr(v, src)))
+      return failure();
+    int64_t bytes = planning::byteSize(v.getType());
+    if (bytes == 0)
+      continue;
+    line("  /* output \"" + outOrig[i] + "\" is a copy of another tensor */\n");
+    line("  pare_copy_rows(" + outNames[i] + ", 0, " + src + ", 0, 1, " +
+         std::to_string(bytes) + ");\n");
+  }
+
+  int64_t arenaBytes = 0;
+  if (auto a = func->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
+    arenaBytes = a.getInt();
+
+  // ---------------------------------------------------------------- header
+  std::string sig;
+  {
+    std::vector<std::string> params;
+    for (unsigned i = 0; i < inNames.size(); ++i)
+      params.push_back("const " + cType(elemOf(func.getArgument(i))) + " *" + inNames[i]);
+    for (unsigned i = 0; i < outNames.size(); ++i)
+      params.push_back(cType(cast<RankedTensorType>(func.getResultTypes()[i]).getElementType()) +
+                       " *" + outNames[i]);
+    for (size_t i = 0; i < params.size(); ++i)
+      sig += (i ? ", " : "") + params[i];
+  }
+  std::string banner = "/* Generated by pare " + opts.version + " from " + opts.sourceModel +
+                       ". Do not edit; recompile the model instead. */\n";
+  std::string guard = upper + "_H";
+  std::string h = banner;
+  h += "#ifndef " + guard + "\n#define " + guard + "\n\n#include <stddef.h>\n#include <stdint.h>\n\n";
+  h += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  h += "/* Bytes of scratch memory one inference needs (activations). */\n";
+  h += "#define " + upper + "_ARENA_BYTES " + std::to_string(arenaBytes) + "\n";
+  h += "/* Alignment the arena must have, in bytes. */\n";
+  h += "#define " + upper + "_ARENA_ALIGN 16\n\n";
+  auto shapeMacros = [&](const std::string &kind, unsigned idx, const std::string &orig,
+                         const std::string &cname, Type t) {
+    auto rt = cast<RankedTensorType>(t);
+    std::string m = upper + "_" + llvm::StringRef(cname).upper();
+    h += "/* " + kind + " " + std::to_string(idx) + ": \"" + orig + "\", " +
+         cType(rt.getElementType()) + " " +
+         shape::toString(Shape(rt.getShape().begin(), rt.getShape().end())) + " */\n";
+    h += "#define " + m + "_RANK " + std::to_string(rt.getRank()) + "\n";
+    h += "#define " + m + "_SHAPE " +
+         intArray(Shape(rt.getShape().begin(), rt.getShape().end())) + "\n";
+    h += "#define " + m + "_SIZE " + std::to_string(rt.getNumElements()) + "\n";
+  };
+  h += "#define " + upper + "_NUM_INPUTS " + std::to_string(inNames.size()) + "\n";
+  h += "#define " + upper + "_NUM_OUTPUTS " + std::to_string(outNames.size()) + "\n\n";
+  for (unsigned i = 0; i < inNames.size(); ++i)
+    shapeMacros("input", i, inOrig[i], inNames[i], func.getArgument(i).getType());
+  for (unsigned i = 0; i < outNames.size(); ++i)
+    shapeMacros("output", i, outOrig[i], outNames[i], func.getResultTypes()[i]);
+  h += "\n/* Runs the model with a caller-provided arena of at least " + upper +
+       "_ARENA_BYTES bytes,\n * aligned to " + upper +
+       "_ARENA_ALIGN. Inputs are read, outputs written, in the model's own\n"
+       " * layout. Returns 0 on success, 1 when the arena is misaligned. */\n";
+  h += "int " + prefix + "_run_with_arena(" + sig + ", void *arena);\n\n";
+  h += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
+  h += "/* Runs the model with a static arena inside the library (define " + upper +
+       "_NO_STATIC_ARENA\n * to leave it out). Not reentrant. Returns 0 on success. */\n";
+  h += "int " + prefix + "_run(" + sig + ");\n#endif\n\n";
+  h += "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " + guard + " */\n";
+  files.push_back({prefix + ".h", h});
+
+  // ---------------------------------------------------------------- source
+  std::string c = banner;
+  c += "#include \"" + prefix + ".h\"\n#include \"pare_kernels.h\"\n\n";
+  if (!weightDecls.empty())
+    c += "/* Weights, defined in " + prefix + "_weights.c. */\n" + weightDecls + "\n";
+  c += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
+  c += "#if defined(__GNUC__)\n#define " + upper + "_ALIGNED __attribute__((aligned(" + upper +
+       "_ARENA_ALIGN)))\n#else\n#define " + upper + "_ALIGNED\n#endif\n";
+  c += "static uint8_t " + prefix + "_arena[" + upper + "_ARENA_BYTES > 0 ? " + upper +
+       "_ARENA_BYTES : 1] " + upper + "_ALIGNED;\n#endif\n\n";
+  std::string args;
+  for (auto &n : inNames)
+    args += (args.empty() ? "" : ", ") + n;
+  for (auto &n : outNames)
+    args += (args.empty() ? "" : ", ") + n;
+  c += "int " + prefix + "_run_with_arena(" + sig + ", void *arena_memory) {\n";
+  c += "  uint8_t *arena = (uint8_t *)arena_memory;\n";
+  c += localDecls;
+  c += "  if (((uintptr_t)arena_memory % " + upper + "_ARENA_ALIGN) != 0)\n    return 1;\n";
+  c += "  (void)arena;\n";
+  for (auto &n : inNames)
+    c += "  (void)" + n + ";\n";
+  c += "\n" + body + "  return 0;\n}\n\n";
+  c += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
+  c += "int " + prefix + "_run(" + sig + ") {\n  return " + prefix + "_run_with_arena(" + args +
+       ", " + prefix + "_arena);\n}\n#endif\n";
+  files.push_back({prefix + ".c", c});
+
+  // --------------------------------------------------------------- weights
+  std::string w = banner + "#include <stdint.h>\n";
+  if (usesMath)
+    w += "#include <math.h>\n";
+  w += "\n/* Every array is const so that it stays in flash (.rodata). */\n\n";
+  w += weightDefs.empty() ? "/* This model has no weights. */\ntypedef int " + prefix +
+                                "_no_weights;\n"
+                          : weightDefs;
+  files.push_back({prefix + "_weights.c", w});
+
+  // ------------------------------------------------------ build fragments
+  std::vector<std::string> sources = {prefix + ".c", prefix + "_weights.c"};
+  for (const auto &rf : runtimeFiles())
+    if (llvm::StringRef(rf.path).ends_with(".c"))
+      sources.push_back(rf.path);
+  std::string cm = "# Generated by pare " + opts.version + " from " + opts.sourceModel + ".\n";
+  cm += "# Add the model to a CMake project with one line:\n#   include(path/to/" + prefix +
+        ".cmake)\n# then link the target: target_link_libraries(app PRIVATE " + prefix + ")\n";
+  cm += "add_library(" + prefix + " STATIC\n";
+  for (auto &s : sources)
+    cm += "  ${CMAKE_CURRENT_LIST_DIR}/" + s + "\n";
+  cm += ")\ntarget_include_directories(" + prefix + " PUBLIC ${CMAKE_CURRENT_LIST_DIR})\n";
+  cm += "set_target_properties(" + prefix + " PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON)\n";
+  cm += "if(NOT CMAKE_C_COMPILER_ID STREQUAL \"MSVC\")\n  target_link_libraries(" + prefix +
+        " PUBLIC m)\nendif()\n";
+  files.push_back({prefix + ".cmake", cm});
+  std::string mk = "# Generated by pare " + opts.version + " from " + opts.sourceModel + ".\n";
+  mk += "# Add the model to a Makefile with one line:\n#   include path/to/" + prefix +
+        ".mk\n# then add $(" + upper + "_SRCS) to your sources and $(" + upper +
+        "_CFLAGS) to CFLAGS (link with -lm).\n";
+  mk += upper + "_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))\n";
+  mk += upper + "_SRCS :=";
+  for (auto &s : sources)
+    mk += " $(" + upper + "_DIR)/" + s;
+  mk += "\n" + upper + "_CFLAGS := -I$(" + upper + "_DIR)\n";
+  files.push_back({prefix + ".mk", mk});
+
+  if (opts.emitRunner) {
+    std::string r = banner;
+    r += "/* Host runner: reads the inputs as .npy files (in model input order), runs\n"
+         " * the model, writes each output as OUTDIR/<output name>.npy.\n"
+         " *   runner [-o OUTDIR] [-n REPEAT] IN0.npy [IN1.npy ...]\n"
+         " * With -n it also times REPEAT runs and prints the median latency. */\n";
+    r += "#define _POSIX_C_SOURCE 199309L\n#include <stdio.h>\n#include <stdlib.h>\n"
+         "#include <string.h>\n#include <time.h>\n\n#include \"" + prefix + ".h\"\n\n";
+    r += R"RUNNER(static int fail(const char *msg, const char *arg) {
+  fprintf(stderr, "runner: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
+  return 1;
+}
+
+/* Reads a C-order .npy with the given dtype descr and element count. */
+static void *read_npy(const char *path, const char *descr, size_t count, size_t esize) {
+  FILE *f = fopen(path, "rb");
+  unsigned char pre[10];
+  unsigned hlen;
+  char *header;
+  void *data;
+  if (!f) { fail("cannot open", path); return NULL; }
+  if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
+    fclose(f); fail("not a .npy file:", path); return NULL;
+  }
+  if (pre[6] == 1) {
+    hlen = pre[8] | (pre[9] << 8);
+  } else {
+    unsigned char more[2];
+    if (fread(more, 1, 2, f) != 2) { fclose(f); fail("truncated", path); return NULL; }
+    hlen = pre[8] | (pre[9] << 8) | (more[0] << 16) | ((unsigned)more[1] << 24);
+  }
+  header = (char *)calloc(hlen + 1, 1);
+  if (!header || fread(header, 1, hlen, f) != hlen) {
+    fclose(f); free(header); fail("truncated header in", path); return NULL;
+  }
+  if (!strstr(header, descr) || strstr(header, "'fortran_order': True")) {
+    fprintf(stderr, "runner: %s must be a C-order array of dtype '%s' (header: %s)\n",
+            path, descr, header);
+    fclose(f); free(header); return NULL;
+  }
+  free(header);
+  data = malloc(count * esize + 1);
+  if (!data || fread(data, esize, count, f) != count) {
+    fclose(f); free(data); fail("wrong element count in", path); return NULL;
+  }
+  fclose(f);
+  return data;
+}
+
+static int write_npy(const char *path, const char *descr, const long *shape, int rank,
+                     const void *data, size_t bytes) {
+  char header[256];
+  char dims[160] = "";
+  int i, n;
+  unsigned short hlen;
+  FILE *f;
+  for (i = 0; i < rank; ++i) {
+    char d[24];
+    sprintf(d, "%ld,%s", shape[i], (rank > 1 && i + 1 < rank) ? " " : "");
+    strcat(dims, d);
+  }
+  if (rank > 1) dims[strlen(dims) - 1] = '\0';
+  n = sprintf(header, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, dims);
+  while ((n + 11) % 64 != 0) header[n++] = ' ';
+  header[n++] = '\n';
+  hlen = (unsigned short)n;
+  f = fopen(path, "wb");
+  if (!f) return fail("cannot write", path);
+  fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+  fputc(hlen & 0xff, f);
+  fputc(hlen >> 8, f);
+  fwrite(header, 1, n, f);
+  if (bytes) fwrite(data, 1, bytes, f);
+  fclose(f);
+  return 0;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+)RUNNER";
+    r += "int main(int argc, char **argv) {\n  const char *outdir = \".\";\n  int repeat = 0, "
+         "argi = 1, status;\n  char path[4096];\n";
+    for (unsigned i = 0; i < inNames.size(); ++i)
+      r += "  " + cType(elemOf(func.getArgument(i))) + " *" + inNames[i] + ";\n";
+    for (unsigned i = 0; i < outNames.size(); ++i) {
+      Type t = cast<RankedTensorType>(func.getResultTypes()[i]).getElementType();
+      std::string m = upper + "_" + llvm::StringRef(outNames[i]).upper();
+      r += "  static const long " + outNames[i] + "_shape[" +
+           std::to_string(std::max<int64_t>(1, cast<RankedTensorType>(func.getResultTypes()[i]).getRank())) +
+           "] = " + m + "_SHAPE;\n";
+      r += "  " + cType(t) + " *" + outNames[i] + " = (" + cType(t) + " *)calloc(" + m +
+           "_SIZE + 1, sizeof(" + cType(t) + "));\n";
+    }
+    r += "  while (argi < argc && argv[argi][0] == '-') {\n"
+         "    if (strcmp(argv[argi], \"-o\") == 0 && argi + 1 < argc) outdir = argv[argi + 1];\n"
+         "    else if (strcmp(argv[argi], \"-n\") == 0 && argi + 1 < argc) repeat = atoi(argv[argi + 1]);\n"
+         "    else return fail(\"usage: runner [-o OUTDIR] [-n REPEAT] INPUTS.npy...\", NULL);\n"
+         "    argi += 2;\n  }\n";
+    r += "  if (argc - argi != " + upper + "_NUM_INPUTS)\n    return fail(\"expected " +
+         std::to_string(inNames.size()) + " input .npy file(s)\", NULL);\n";
+    for (unsigned i = 0; i < inNames.size(); ++i) {
+      Type t = elemOf(func.getArgument(i));
+      std::string m = upper + "_" + llvm::StringRef(inNames[i]).upper();
+      r += "  " + inNames[i] + " = (" + cType(t) + " *)read_npy(argv[argi + " +
+           std::to_string(i) + "], \"'" + npyDescr(t) + "'\", " + m + "_SIZE, sizeof(" +
+           cType(t) + "));\n  if (!" + inNames[i] + ") return 1;\n";
+    }
+    r += "  status = " + prefix + "_run(" + args + ");\n";
+    r += "  if (status != 0) return fail(\"model returned an error\", NULL);\n";
+    r += "  if (repeat > 0) {\n    double *t = (double *)malloc(sizeof(double) * repeat);\n"
+         "    int k;\n    for (k = 0; k < repeat; ++k) {\n      double t0 = now_ms();\n      " +
+         prefix + "_run(" + args + ");\n      t[k] = now_ms() - t0;\n    }\n"
+         "    qsort(t, repeat, sizeof(double), cmp_double);\n"
+         "    printf(\"latency_ms: %.6f\\n\", t[repeat / 2]);\n    free(t);\n  }\n";
+    for (unsigned i = 0; i < outNames.size(); ++i) {
+      Type t = cast<RankedTensorType>(func.getResultTypes()[i]).getElementType();
+      std::string m = upper + "_" + llvm::StringRef(outNames[i]).upper();
+      std::string fileName;
+      for (char ch : outOrig[i])
+        fileName += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' ||
+                     ch == '-')
+                        ? ch
+                        : '_';
+      r += "  sprintf(path, \"%s/" + fileName + ".npy\", outdir);\n";
+      r += "  if (write_npy(path, \"" + npyDescr(t) + "\", " + outNames[i] + "_shape, " + m +
+           "_RANK, " + outNames[i] + ", sizeof(" + cType(t) + ") * " + m +
+           "_SIZE)) return 1;\n";
+    }
+    r += "  return 0;\n}\n";
+    files.push_back({"runner.c", r});
+  }
+  for (const auto &rf : runtimeFiles())
+    files.push_back(rf);
+  return success();
+}
+
+} // namespace
+
+FailureOr<std::vector<EmittedFile>> emitC(ModuleOp module, const CEmitOptions &options) {
+  func::FuncOp main;
+  module.walk([&](func::FuncOp f) {
+    if (f.getName() == "main")
+      main = f;
+  });
+  if (!main)
+    return module.emitError("no func.func @main to emit");
+  std::vector<EmittedFile> files;
+  Emitter e(main, options);
+  if (failed(e.run(files)))
+    return failure();
+  return files;
+}
+
+} // namespace pare::codegen

@@ -1,0 +1,44 @@
+//===- CEmitter.h - pare IR -> standalone C99 -----------------------------===//
+//
+// Prints a planned pare function (after PlanMemory) as C99 source files:
+// <name>.h (API, shape and arena macros), <name>.c (one kernel call per op,
+// commented with its ONNX node), <name>_weights.c (const arrays), the runtime
+// kernels, a CMake fragment and a Make snippet, and optionally runner.c.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PARE_CODEGEN_C_CEMITTER_H
+#define PARE_CODEGEN_C_CEMITTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include <string>
+#include <vector>
+
+namespace pare::codegen {
+
+struct CEmitOptions {
+  std::string name = "model";   ///< C identifier prefix of every symbol
+  std::string sourceModel;      ///< file name cited in the header comment
+  std::string version;          ///< pare version cited in the header comment
+  bool emitRunner = false;      ///< also write runner.c (host .npy runner)
+};
+
+struct EmittedFile {
+  std::string path; ///< relative to the output directory
+  std::string contents;
+};
+
+/// Emits the files; reports unsupported ops / types with emitError at the op.
+mlir::FailureOr<std::vector<EmittedFile>> emitC(mlir::ModuleOp module,
+                                                const CEmitOptions &options);
+
+/// The runtime kernel files copied next to the generated code.
+const std::vector<EmittedFile> &runtimeFiles();
+
+/// Turns any string into a C identifier (letters, digits, '_').
+std::string sanitizeIdentifier(const std::string &s);
+
+} // namespace pare::codegen
+
+#endif // PARE_CODEGEN_C_CEMITTER_H

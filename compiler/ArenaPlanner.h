@@ -1,0 +1,43 @@
+//===- ArenaPlanner.h - place buffers with lifetimes in one arena ---------===//
+//
+// Pure placement logic (no IR), shared by the PlanMemory pass and tested with
+// Catch2 on randomised interval sets.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PARE_COMPILER_ARENAPLANNER_H
+#define PARE_COMPILER_ARENAPLANNER_H
+
+#include <cstdint>
+#include <vector>
+
+namespace pare::planning {
+
+/// A buffer live over the op steps [first, last] (inclusive).
+struct Buffer {
+  int64_t size = 0;
+  int64_t first = 0;
+  int64_t last = 0;
+};
+
+struct Placement {
+  std::vector<int64_t> offsets; ///< one per buffer, in input order
+  int64_t arenaBytes = 0;       ///< end of the highest buffer
+};
+
+/// Largest sum of (aligned) sizes of buffers live at one step: no placement
+/// of these lifetimes can use less.
+int64_t liveBytesLowerBound(const std::vector<Buffer> &buffers, int64_t alignment);
+
+/// First-fit: buffers in order of first use, each at the lowest aligned
+/// offset that does not overlap a buffer live at the same time.
+Placement placeFirstFit(const std::vector<Buffer> &buffers, int64_t alignment);
+
+/// True when no two buffers that are live at the same step overlap in memory
+/// and all lie inside the arena.
+bool isValidPlacement(const std::vector<Buffer> &buffers, const Placement &p);
+
+inline int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+} // namespace pare::planning
+
+#endif // PARE_COMPILER_ARENAPLANNER_H

@@ -1,0 +1,271 @@
+//===- Driver.cpp - pare compile / list-ops and shared driver code --------===//
+
+#include "compiler/Driver.h"
+#include "compiler/DriverCommon.h"
+#include "compiler/Pipelines.h"
+
+#include "codegen/c/CEmitter.h"
+#include "dialects/Pare/IR/PareOps.h"
+#include "frontends/onnx/OnnxImporter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fstream>
+
+using namespace mlir;
+
+namespace pare::driver {
+
+std::string version() { return PARE_VERSION; }
+
+const std::vector<std::string> &phases() {
+  static const std::vector<std::string> p = {"import", "graph", "plan", "c"};
+  return p;
+}
+
+void printError(const std::string &msg) { llvm::errs() << "pare: error: " << msg << "\n"; }
+
+/// "model.onnx: node 'conv1'" for importer locations, "file:line:col" else.
+static std::string formatLoc(Location loc) {
+  if (auto n = dyn_cast<NameLoc>(loc)) {
+    std::string child = formatLoc(n.getChildLoc());
+    return (child.empty() ? "" : child + ": ") + "node '" + n.getName().str() + "'";
+  }
+  if (auto f = dyn_cast<FileLineColLoc>(loc)) {
+    if (f.getLine() == 0)
+      return f.getFilename().str();
+    return f.getFilename().str() + ":" + std::to_string(f.getLine()) + ":" +
+           std::to_string(f.getColumn());
+  }
+  if (auto f = dyn_cast<FusedLoc>(loc)) {
+    std::string s;
+    for (Location l : f.getLocations()) {
+      std::string part = formatLoc(l);
+      if (!part.empty())
+        s += (s.empty() ? "" : " + ") + part;
+    }
+    return s;
+  }
+  return "";
+}
+
+std::unique_ptr<MLIRContext> makeContext() {
+  auto ctx = std::make_unique<MLIRContext>();
+  ctx->loadDialect<pare::PareDialect, func::FuncDialect>();
+  ctx->printOpOnDiagnostic(false);
+  ctx->getDiagEngine().registerHandler([](Diagnostic &d) {
+    const char *sev = d.getSeverity() == DiagnosticSeverity::Error     ? "error"
+                      : d.getSeverity() == DiagnosticSeverity::Warning ? "warning"
+                                                                       : "note";
+    std::string where = formatLoc(d.getLocation());
+    llvm::errs() << (where.empty() ? "pare" : where) << ": " << sev << ": " << d.str() << "\n";
+    for (Diagnostic &note : d.getNotes())
+      llvm::errs() << formatLoc(note.getLocation()) << ": note: " << note.str() << "\n";
+    return success();
+  });
+  return ctx;
+}
+
+FailureOr<std::map<std::string, std::vector<int64_t>>>
+parseInputShapes(const std::vector<std::string> &flags) {
+  std::map<std::string, std::vector<int64_t>> out;
+  for (const std::string &f : flags) {
+    size_t eq = f.rfind('=');
+    bool ok = eq != std::string::npos && eq > 0 && eq + 1 < f.size();
+    std::vector<int64_t> dims;
+    if (ok) {
+      std::string rest = f.substr(eq + 1);
+      size_t pos = 0;
+      while (ok && pos <= rest.size()) {
+        size_t comma = rest.find_first_of(",x", pos);
+        std::string tok = rest.substr(pos, comma == std::string::npos ? std::string::npos
+                                                                      : comma - pos);
+        ok = !tok.empty() && tok.find_first_not_of("0123456789") == std::string::npos &&
+             tok.size() < 10;
+        if (ok)
+          dims.push_back(std::stoll(tok));
+        if (comma == std::string::npos)
+          break;
+        pos = comma + 1;
+      }
+    }
+    if (!ok) {
+      printError("--input-shape '" + f +
+                 "' is malformed; expected NAME=D0,D1,... (for example "
+                 "input=1,3,224,224)");
+      return failure();
+    }
+    out[f.substr(0, eq)] = dims;
+  }
+  return out;
+}
+
+FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &path,
+                                           const std::vector<std::string> &inputShapes) {
+  if (!llvm::sys::fs::exists(path)) {
+    printError("model file '" + path + "' does not exist");
+    return failure();
+  }
+  if (llvm::sys::fs::is_directory(path)) {
+    printError("'" + path + "' is a directory, not a model file");
+    return failure();
+  }
+  if (llvm::StringRef(path).ends_with(".mlir")) {
+    if (!inputShapes.empty()) {
+      printError("--input-shape applies to ONNX models, not to .mlir input");
+      return failure();
+    }
+    OwningOpRef<ModuleOp> m = parseSourceFile<ModuleOp>(path, &ctx);
+    if (!m)
+      return failure();
+    return m;
+  }
+  auto shapes = parseInputShapes(inputShapes);
+  if (failed(shapes))
+    return failure();
+  onnx_frontend::ImportOptions options;
+  options.inputShapes = *shapes;
+  return onnx_frontend::importModelFile(ctx, path, options);
+}
+
+LogicalResult runPhases(ModuleOp module, const std::string &lastPhase) {
+  PassManager pm(module.getContext());
+  if (lastPhase == "import")
+    return success();
+  buildGraphPipeline(pm);
+  if (lastPhase != "graph")
+    buildPlanPipeline(pm);
+  return pm.run(module);
+}
+
+static bool isIdentifier(const std::string &s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
+    return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+      return false;
+  return true;
+}
+
+int compile(const CompileOptions &o) {
+  if (o.target != "host" && o.target != "generic-c") {
+    printError("--target '" + o.target +
+               "' is not supported; supported targets: host, generic-c");
+    return 1;
+  }
+  if (o.emit != "c" && o.emit != "mlir") {
+    printError("--emit '" + o.emit + "' is not supported; use --emit c or --emit mlir");
+    return 1;
+  }
+  std::string last = o.compileTo.empty() ? (o.emit == "mlir" ? "plan" : "c") : o.compileTo;
+  auto ph = phases();
+  if (std::find(ph.begin(), ph.end(), last) == ph.end()) {
+    printError("--compile-to '" + last + "' is not a phase; phases: import, graph, plan, c");
+    return 1;
+  }
+  std::string name = o.name;
+  if (name.empty()) {
+    name = codegen::sanitizeIdentifier(llvm::sys::path::stem(o.model).str());
+  } else if (!isIdentifier(name)) {
+    printError("--name '" + name + "' is not a C identifier (letters, digits and '_', "
+               "not starting with a digit)");
+    return 1;
+  }
+  if (o.outDir.empty()) {
+    printError("no output directory: pass -o DIR (or -o - to print IR)");
+    return 1;
+  }
+  if (last == "c" && o.outDir == "-") {
+    printError("-o - prints IR only; C output needs a directory (-o DIR)");
+    return 1;
+  }
+
+  auto ctx = makeContext();
+  auto module = loadModel(*ctx, o.model, o.inputShapes);
+  if (failed(module))
+    return 1;
+  std::string runTo = last == "c" ? "plan" : last;
+  if (failed(runPhases(**module, runTo)))
+    return 1;
+
+  auto ensureDir = [&]() -> bool {
+    if (auto ec = llvm::sys::fs::create_directories(o.outDir)) {
+      printError("cannot create output directory '" + o.outDir + "': " + ec.message());
+      return false;
+    }
+    return true;
+  };
+  auto writeFile = [&](const std::string &rel, const std::string &contents) -> bool {
+    llvm::SmallString<256> p(o.outDir);
+    llvm::sys::path::append(p, rel);
+    std::error_code ec;
+    llvm::raw_fd_ostream os(p, ec);
+    if (ec) {
+      printError("cannot write '" + std::string(p) + "': " + ec.message());
+      return false;
+    }
+    os << contents;
+    os.close();
+    if (os.has_error()) {
+      printError("cannot write '" + std::string(p) + "': " + os.error().message());
+      os.clear_error();
+      return false;
+    }
+    return true;
+  };
+
+  if (last != "c") {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    OpPrintingFlags flags;
+    flags.elideLargeElementsAttrs(16);
+    (**module)->print(os, flags);
+    if (o.outDir == "-") {
+      llvm::outs() << text;
+      return 0;
+    }
+    if (!ensureDir() || !writeFile(name + ".mlir", text))
+      return 1;
+    if (!o.quiet)
+      llvm::outs() << "pare: wrote " << o.outDir << "/" << name << ".mlir\n";
+    return 0;
+  }
+
+  codegen::CEmitOptions copts;
+  copts.name = name;
+  copts.sourceModel = llvm::sys::path::filename(o.model).str();
+  copts.version = version();
+  copts.emitRunner = o.emitRunner;
+  auto files = codegen::emitC(**module, copts);
+  if (failed(files))
+    return 1;
+  if (!ensureDir())
+    return 1;
+  for (const auto &f : *files)
+    if (!writeFile(f.path, f.contents))
+      return 1;
+  if (!o.quiet) {
+    int64_t arena = 0;
+    (**module)->walk([&](func::FuncOp f) {
+      if (auto a = f->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
+        arena = a.getInt();
+    });
+    llvm::outs() << "pare: wrote " << files->size() << " files to " << o.outDir
+                 << " (arena " << arena << " bytes)\n";
+  }
+  return 0;
+}
+
+int listOps() {
+  for (const std::string &line : onnx_frontend::supportedOps())
+    llvm::outs() << line << "\n";
+  return 0;
+}
+
+} // namespace pare::driver

@@ -1,0 +1,63 @@
+//===- Driver.h - pare's commands, callable from the CLI ------------------===//
+//
+// Plain C++ (no MLIR types) so that the CLI, built with RTTI and exceptions
+// for CLI11, does not include MLIR headers. Every command prints its
+// diagnostics to stderr and returns the process exit code (0 ok, 1 error).
+//
+//===----------------------------------------------------------------------===//
+#ifndef PARE_COMPILER_DRIVER_H
+#define PARE_COMPILER_DRIVER_H
+
+#include <string>
+#include <vector>
+
+namespace pare::driver {
+
+/// Phases of `pare compile`, in order; --compile-to stops after one and
+/// prints the IR.
+///   import : pare IR as imported from ONNX
+///   graph  : after graph passes (folding, BN folding, NHWC, fusion)
+///   plan   : after memory planning (offsets in the IR)
+///   c      : emit C files (the default)
+const std::vector<std::string> &phases();
+
+struct CompileOptions {
+  std::string model;
+  std::string outDir;
+  std::string name;          ///< default: model file stem
+  std::string target = "host";
+  std::vector<std::string> inputShapes; ///< "NAME=1,3,224,224"
+  std::string emit = "c";    ///< c | mlir
+  std::string compileTo;     ///< a phase, or empty
+  bool emitRunner = false;
+  bool quiet = false;
+};
+
+struct InspectOptions {
+  std::string model;
+  std::vector<std::string> inputShapes;
+  bool json = false;
+};
+
+struct ValidateOptions {
+  std::string model;
+  std::vector<std::string> inputShapes;
+  std::string inputsDir;
+  std::string referenceDir;
+  double rtol = 1e-4;
+  double atol = 1e-5;
+  unsigned seed = 0;
+  std::string python = "python3";
+  std::string cc = "cc";
+  bool keep = false;
+};
+
+int compile(const CompileOptions &options);
+int inspect(const InspectOptions &options);
+int validate(const ValidateOptions &options);
+int listOps();
+std::string version();
+
+} // namespace pare::driver
+
+#endif // PARE_COMPILER_DRIVER_H

@@ -1,0 +1,37 @@
+//===- DriverCommon.h - shared by the driver's commands -------------------===//
+#ifndef PARE_COMPILER_DRIVERCOMMON_H
+#define PARE_COMPILER_DRIVERCOMMON_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pare::driver {
+
+/// An MLIRContext with pare's dialects loaded and a diagnostic handler that
+/// prints "FILE: node 'NAME': error: MESSAGE" to stderr.
+std::unique_ptr<mlir::MLIRContext> makeContext();
+
+/// Parses repeated "NAME=D0,D1,..." flags; reports a bad one on stderr.
+mlir::FailureOr<std::map<std::string, std::vector<int64_t>>>
+parseInputShapes(const std::vector<std::string> &flags);
+
+/// Loads .onnx / .onnxtext (import) or .mlir (parse).
+mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
+loadModel(mlir::MLIRContext &ctx, const std::string &path,
+          const std::vector<std::string> &inputShapes);
+
+/// Runs graph + plan pipelines (up to and including `lastPhase`).
+mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhase);
+
+void printError(const std::string &msg);
+
+} // namespace pare::driver
+
+#endif // PARE_COMPILER_DRIVERCOMMON_H

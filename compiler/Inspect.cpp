@@ -1,0 +1,168 @@
+//===- Inspect.cpp - pare inspect: ops, MACs, sizes, arena ----------------===//
+
+#include "compiler/Driver.h"
+#include "compiler/DriverCommon.h"
+#include "compiler/MemoryPlan.h"
+
+#include "dialects/Pare/IR/PareOps.h"
+#include "dialects/Pare/IR/ShapeInference.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace pare::driver {
+namespace {
+
+std::vector<int64_t> shapeOf(Value v) {
+  auto s = cast<RankedTensorType>(v.getType()).getShape();
+  return {s.begin(), s.end()};
+}
+
+std::string typeName(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return s;
+}
+
+/// Multiply-accumulates of one op.
+int64_t macsOf(Operation *op) {
+  if (auto c = dyn_cast<ConvOp>(op)) {
+    auto w = shapeOf(c.getWeight());
+    int64_t perOut = w[1] * w[2] * w[3]; // (ic/g)*kh*kw in either layout
+    return shape::numElements(shapeOf(c.getOutput())) * perOut;
+  }
+  if (auto g = dyn_cast<GemmOp>(op)) {
+    auto a = shapeOf(g.getA());
+    int64_t k = g.getTransA() ? a[0] : a[1];
+    return shape::numElements(shapeOf(g.getOutput())) * k;
+  }
+  if (auto m = dyn_cast<MatMulOp>(op))
+    return shape::numElements(shapeOf(m.getOutput())) * shapeOf(m.getA()).back();
+  return 0;
+}
+
+std::string nodeName(Location loc) {
+  if (auto n = dyn_cast<NameLoc>(loc))
+    return n.getName().str();
+  if (auto f = dyn_cast<FusedLoc>(loc)) {
+    std::string s;
+    for (Location l : f.getLocations()) {
+      std::string p = nodeName(l);
+      if (!p.empty())
+        s += (s.empty() ? "" : "+") + p;
+    }
+    return s;
+  }
+  return "";
+}
+
+} // namespace
+
+int inspect(const InspectOptions &o) {
+  auto ctx = makeContext();
+  auto module = loadModel(*ctx, o.model, o.inputShapes);
+  if (failed(module) || failed(runPhases(**module, "plan")))
+    return 1;
+  func::FuncOp func;
+  (**module)->walk([&](func::FuncOp f) { func = f; });
+
+  llvm::json::Array ops, inputs, outputs;
+  int64_t totalMacs = 0, totalParams = 0, weightBytes = 0;
+  for (auto [i, a] : llvm::enumerate(func.getArguments())) {
+    auto n = func.getArgAttrOfType<StringAttr>(i, "pare.name");
+    inputs.push_back(llvm::json::Object{
+        {"name", n ? n.getValue().str() : ""},
+        {"shape", llvm::json::Array(shapeOf(a))},
+        {"dtype", typeName(cast<RankedTensorType>(a.getType()).getElementType())}});
+  }
+  for (auto [i, t] : llvm::enumerate(func.getResultTypes())) {
+    auto n = func.getResultAttrOfType<StringAttr>(i, "pare.name");
+    auto rt = cast<RankedTensorType>(t);
+    outputs.push_back(llvm::json::Object{
+        {"name", n ? n.getValue().str() : ""},
+        {"shape", llvm::json::Array(std::vector<int64_t>(rt.getShape().begin(),
+                                                          rt.getShape().end()))},
+        {"dtype", typeName(rt.getElementType())}});
+  }
+  llvm::DenseSet<Attribute> seenWeights;
+  struct Row {
+    std::string name, type, shape;
+    int64_t macs, params, bytes;
+  };
+  std::vector<Row> rows;
+  for (Operation &op : func.getBody().front()) {
+    if (isa<ConstantOp, func::ReturnOp, ReshapeOp, IdentityOp>(op))
+      continue;
+    int64_t params = 0;
+    for (Value v : op.getOperands()) {
+      DenseElementsAttr attr;
+      if (matchPattern(v, m_Constant(&attr))) {
+        params += attr.getNumElements();
+        if (seenWeights.insert(attr).second)
+          weightBytes += planning::byteSize(attr.getType());
+      }
+    }
+    int64_t bytes = 0;
+    for (Value r : op.getResults())
+      bytes += planning::byteSize(r.getType());
+    int64_t macs = macsOf(&op);
+    totalMacs += macs;
+    totalParams += params;
+    std::string outShape = op.getNumResults() ? shape::toString(shapeOf(op.getResult(0))) : "";
+    std::string type = op.getName().stripDialect().str();
+    if (auto act = op.getAttrOfType<StringAttr>("activation"))
+      type += "+" + act.getValue().str();
+    rows.push_back({nodeName(op.getLoc()), type, outShape, macs, params, bytes});
+    ops.push_back(llvm::json::Object{
+        {"name", rows.back().name},
+        {"type", type},
+        {"output_shape", op.getNumResults() ? llvm::json::Array(shapeOf(op.getResult(0)))
+                                            : llvm::json::Array()},
+        {"macs", macs},
+        {"params", params},
+        {"activation_bytes", bytes}});
+  }
+  int64_t arena = 0, bound = 0;
+  if (auto a = func->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
+    arena = a.getInt();
+  if (auto b = func->getAttrOfType<IntegerAttr>("pare.live_bytes_bound"))
+    bound = b.getInt();
+
+  if (o.json) {
+    llvm::json::Object root{{"model", o.model},
+                            {"inputs", std::move(inputs)},
+                            {"outputs", std::move(outputs)},
+                            {"ops", std::move(ops)},
+                            {"total_macs", totalMacs},
+                            {"total_params", totalParams},
+                            {"weight_bytes", weightBytes},
+                            {"arena_bytes", arena},
+                            {"live_bytes_bound", bound}};
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+    return 0;
+  }
+  llvm::outs() << "model: " << o.model << "\n";
+  llvm::outs() << llvm::format("%-4s %-36s %-24s %-18s %14s %10s %12s\n", "#", "node", "op",
+                               "output", "MACs", "params", "out bytes");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row &r = rows[i];
+    llvm::outs() << llvm::format("%-4zu %-36s %-24s %-18s %14lld %10lld %12lld\n", i,
+                                 r.name.substr(0, 36).c_str(), r.type.substr(0, 24).c_str(),
+                                 r.shape.c_str(), (long long)r.macs, (long long)r.params,
+                                 (long long)r.bytes);
+  }
+  llvm::outs() << "total MACs:        " << totalMacs << "\n";
+  llvm::outs() << "total parameters:  " << totalParams << "\n";
+  llvm::outs() << "weight bytes:      " << weightBytes << "\n";
+  llvm::outs() << "arena bytes:       " << arena << " (lower bound for this op order: "
+               << bound << ")\n";
+  return 0;
+}
+
+} // namespace pare::driver

@@ -1,0 +1,43 @@
+//===- MemoryPlan.h - tensor lifetimes of a pare function -----------------===//
+//
+// Which values need arena storage, their lifetimes over the op order and the
+// resulting first-fit plan. Reshapes (and identities) alias their input; a
+// value returned by the function is written straight into the caller's output
+// buffer and takes no arena space.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PARE_COMPILER_MEMORYPLAN_H
+#define PARE_COMPILER_MEMORYPLAN_H
+
+#include "compiler/ArenaPlanner.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <vector>
+
+namespace pare::planning {
+
+/// The value whose storage `v` shares (follows reshape / identity chains).
+mlir::Value storageRoot(mlir::Value v);
+
+/// For each root that some function result resolves to: the index of the
+/// first result that owns it (later results with the same root are copies).
+llvm::DenseMap<mlir::Value, unsigned> outputOwners(mlir::func::FuncOp func);
+
+/// True for values that live in the arena (op results that are roots, not
+/// constants, and not owned by an output).
+bool needsArena(mlir::Value v, const llvm::DenseMap<mlir::Value, unsigned> &owners);
+
+int64_t byteSize(mlir::Type tensorType);
+
+struct FunctionPlan {
+  std::vector<std::pair<mlir::Operation *, std::vector<int64_t>>> offsets;
+  int64_t arenaBytes = 0;
+  int64_t lowerBound = 0;
+};
+
+FunctionPlan planFunction(mlir::func::FuncOp func, int64_t alignment);
+
+} // namespace pare::planning
+
+#endif // PARE_COMPILER_MEMORYPLAN_H

@@ -1,0 +1,36 @@
+//===- Pipelines.cpp - pass pipelines per phase ---------------------------===//
+#include "compiler/Pipelines.h"
+
+#include "dialects/Pare/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace pare {
+
+void buildGraphPipeline(mlir::OpPassManager &pm) {
+  auto &f = pm.nest<mlir::func::FuncOp>();
+  f.addPass(mlir::createCanonicalizerPass());
+  f.addPass(createFoldBatchNormPass());
+  f.addPass(mlir::createCanonicalizerPass());
+  f.addPass(createConvertToNHWCPass());
+  f.addPass(mlir::createCanonicalizerPass());
+  f.addPass(createFuseActivationsPass());
+  f.addPass(mlir::createCanonicalizerPass());
+  f.addPass(mlir::createCSEPass());
+}
+
+void buildPlanPipeline(mlir::OpPassManager &pm) {
+  pm.nest<mlir::func::FuncOp>().addPass(createPlanMemoryPass());
+}
+
+void registerPipelines() {
+  mlir::PassPipelineRegistration<>("pare-graph-pipeline",
+                                   "pare's graph passes (phase 'graph')",
+                                   buildGraphPipeline);
+  mlir::PassPipelineRegistration<>("pare-plan-pipeline",
+                                   "pare's scheduling passes (phase 'plan')",
+                                   buildPlanPipeline);
+}
+
+} // namespace pare

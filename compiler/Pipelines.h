@@ -1,0 +1,21 @@
+//===- Pipelines.h - pass pipelines per phase -----------------------------===//
+#ifndef PARE_COMPILER_PIPELINES_H
+#define PARE_COMPILER_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+
+namespace pare {
+
+/// Canonicalisation (constant folding, Identity/Dropout removal, DCE), batch
+/// norm folding, NHWC layout, activation fusion.
+void buildGraphPipeline(mlir::OpPassManager &pm);
+
+/// Static memory planning of the arena.
+void buildPlanPipeline(mlir::OpPassManager &pm);
+
+/// Registers the pipelines with pare-opt (`--pare-graph-pipeline` ...).
+void registerPipelines();
+
+} // namespace pare
+
+#endif // PARE_COMPILER_PIPELINES_H

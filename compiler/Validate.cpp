@@ -1,0 +1,277 @@
+//===- Validate.cpp - pare validate: build, run, compare ------------------===//
+//
+// Compiles the model for the host with a runner, builds it with the system C
+// compiler, runs it on given or seeded random inputs and compares every output
+// with reference .npy files or with onnxruntime (through python3).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Driver.h"
+#include "compiler/DriverCommon.h"
+#include "compiler/Npy.h"
+
+#include "codegen/c/CEmitter.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+
+using namespace mlir;
+
+namespace pare::driver {
+namespace {
+
+struct TensorInfo {
+  std::string name, descr;
+  std::vector<int64_t> shape;
+};
+
+std::string descrOf(Type t) {
+  if (t.isF32()) return "<f4";
+  if (t.isF64()) return "<f8";
+  if (t.isInteger(1)) return "|b1";
+  auto it = cast<IntegerType>(t);
+  std::string k = it.isUnsigned() ? "u" : "i";
+  unsigned bytes = it.getWidth() / 8;
+  return (bytes == 1 ? "|" : "<") + k + std::to_string(bytes);
+}
+
+std::string fileNameOf(const std::string &tensor) {
+  std::string s;
+  for (char c : tensor)
+    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c : '_';
+  return s;
+}
+
+int runCommand(const std::string &cmd) {
+  int rc = std::system(cmd.c_str());
+  return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+std::string quote(const std::string &s) {
+  std::string r = "'";
+  for (char c : s)
+    r += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return r + "'";
+}
+
+const char *kReferenceScript = R"PY(
+import sys
+import numpy as np
+try:
+    import onnxruntime as ort
+except ImportError:
+    sys.stderr.write("onnxruntime is not installed for this python\n")
+    sys.exit(3)
+model, outdir, names, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+opts = ort.SessionOptions()
+opts.intra_op_num_threads = 1
+sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+feeds = {i.name: np.load(f) for i, f in zip(sess.get_inputs(), files)}
+outs = sess.run(None, feeds)
+for o, v in zip(sess.get_outputs(), outs):
+    safe = "".join(c if (c.isalnum() or c in "._-") else "_" for c in o.name)
+    np.save(f"{outdir}/{safe}.npy", np.ascontiguousarray(v))
+)PY";
+
+} // namespace
+
+int validate(const ValidateOptions &o) {
+  // Shapes and names come from the imported model.
+  auto ctx = makeContext();
+  auto module = loadModel(*ctx, o.model, o.inputShapes);
+  if (failed(module))
+    return 1;
+  func::FuncOp func;
+  (**module)->walk([&](func::FuncOp f) { func = f; });
+  std::vector<TensorInfo> ins, outs;
+  for (auto [i, a] : llvm::enumerate(func.getArguments())) {
+    auto rt = cast<RankedTensorType>(a.getType());
+    auto n = func.getArgAttrOfType<StringAttr>(i, "pare.name");
+    ins.push_back({n ? n.getValue().str() : "input" + std::to_string(i),
+                   descrOf(rt.getElementType()),
+                   {rt.getShape().begin(), rt.getShape().end()}});
+  }
+  for (auto [i, t] : llvm::enumerate(func.getResultTypes())) {
+    auto rt = cast<RankedTensorType>(t);
+    auto n = func.getResultAttrOfType<StringAttr>(i, "pare.name");
+    outs.push_back({n ? n.getValue().str() : "output" + std::to_string(i),
+                    descrOf(rt.getElementType()),
+                    {rt.getShape().begin(), rt.getShape().end()}});
+  }
+
+  llvm::SmallString<128> tmp;
+  if (auto ec = llvm::sys::fs::createUniqueDirectory("pare-validate", tmp)) {
+    printError("cannot create a temporary directory: " + ec.message());
+    return 1;
+  }
+  std::string dir = std::string(tmp);
+  std::string gen = dir + "/gen", inDir = dir + "/inputs", outDir = dir + "/outputs",
+              refDir = o.referenceDir.empty() ? dir + "/reference" : o.referenceDir;
+  llvm::sys::fs::create_directories(inDir);
+  llvm::sys::fs::create_directories(outDir);
+  if (o.referenceDir.empty())
+    llvm::sys::fs::create_directories(refDir);
+  auto cleanup = [&](int rc) {
+    if (!o.keep)
+      llvm::sys::fs::remove_directories(dir);
+    else
+      llvm::outs() << "pare: kept work files in " << dir << "\n";
+    return rc;
+  };
+
+  CompileOptions co;
+  co.model = o.model;
+  co.outDir = gen;
+  co.name = "model";
+  co.inputShapes = o.inputShapes;
+  co.emitRunner = true;
+  co.quiet = true;
+  if (compile(co) != 0)
+    return cleanup(1);
+
+  // Inputs: NAME.npy from --inputs, or seeded random data.
+  std::vector<std::string> inFiles;
+  std::mt19937 rng(o.seed);
+  for (const TensorInfo &t : ins) {
+    std::string path = inDir + "/" + fileNameOf(t.name) + ".npy";
+    if (!o.inputsDir.empty()) {
+      std::string given = o.inputsDir + "/" + fileNameOf(t.name) + ".npy";
+      npy::Array a;
+      std::string err;
+      if (!npy::read(given, a, err)) {
+        printError("--inputs: " + err + " (expected one NAME.npy per model input)");
+        return cleanup(1);
+      }
+      if (a.descr != t.descr || a.shape != t.shape) {
+        printError("--inputs: '" + given + "' has dtype " + a.descr + " and shape " +
+                   std::to_string(a.shape.size()) + "-D, but input '" + t.name +
+                   "' needs dtype " + t.descr + " with the compiled shape");
+        return cleanup(1);
+      }
+      inFiles.push_back(given);
+      continue;
+    }
+    npy::Array a;
+    a.descr = t.descr;
+    a.shape = t.shape;
+    a.data.resize(a.count() * a.elementSize());
+    std::uniform_real_distribution<float> uf(-1.0f, 1.0f);
+    std::uniform_int_distribution<int> ui(0, 3);
+    for (size_t k = 0; k < a.count(); ++k) {
+      char *p = a.data.data() + k * a.elementSize();
+      if (t.descr == "<f4") {
+        float v = uf(rng);
+        std::memcpy(p, &v, 4);
+      } else if (t.descr == "<f8") {
+        double v = uf(rng);
+        std::memcpy(p, &v, 8);
+      } else if (t.descr == "<i8") {
+        int64_t v = ui(rng);
+        std::memcpy(p, &v, 8);
+      } else if (t.descr == "<i4") {
+        int32_t v = ui(rng);
+        std::memcpy(p, &v, 4);
+      } else {
+        p[0] = char(ui(rng) & (t.descr == "|b1" ? 1 : 3));
+      }
+    }
+    std::string err;
+    if (!npy::write(path, a, err)) {
+      printError(err);
+      return cleanup(1);
+    }
+    inFiles.push_back(path);
+  }
+
+  // Build and run the generated code.
+  std::string build = o.cc + " -std=c99 -O2 -o " + quote(gen + "/runner") + " " +
+                      quote(gen) + "/*.c -lm";
+  if (runCommand(build) != 0) {
+    printError("building the generated code failed: " + build);
+    return cleanup(1);
+  }
+  std::string run = quote(gen + "/runner") + " -o " + quote(outDir);
+  for (auto &f : inFiles)
+    run += " " + quote(f);
+  if (runCommand(run) != 0) {
+    printError("running the generated code failed");
+    return cleanup(1);
+  }
+
+  // Reference: given files, or onnxruntime.
+  if (o.referenceDir.empty()) {
+    if (llvm::StringRef(o.model).ends_with(".mlir")) {
+      printError("a .mlir model needs --reference DIR");
+      return cleanup(1);
+    }
+    std::string script = dir + "/reference.py";
+    std::ofstream(script) << kReferenceScript;
+    std::string cmd = quote(o.python) + " " + quote(script) + " " + quote(o.model) + " " +
+                      quote(refDir) + " x";
+    for (auto &f : inFiles)
+      cmd += " " + quote(f);
+    int rc = runCommand(cmd);
+    if (rc != 0) {
+      printError(rc == 3 ? "no reference: onnxruntime is not installed for '" + o.python +
+                               "'; pass --reference DIR or --python PATH"
+                         : "onnxruntime failed to run the model");
+      return cleanup(1);
+    }
+  }
+
+  bool ok = true;
+  llvm::outs() << llvm::format("%-32s %-14s %12s %12s %10s\n", "output", "shape",
+                               "max abs err", "max rel err", "result");
+  for (const TensorInfo &t : outs) {
+    npy::Array got, ref;
+    std::string err;
+    if (!npy::read(outDir + "/" + fileNameOf(t.name) + ".npy", got, err) ||
+        !npy::read(refDir + "/" + fileNameOf(t.name) + ".npy", ref, err)) {
+      printError(err);
+      return cleanup(1);
+    }
+    if (got.count() != ref.count()) {
+      printError("output '" + t.name + "': " + std::to_string(got.count()) +
+                 " elements, reference has " + std::to_string(ref.count()));
+      return cleanup(1);
+    }
+    double maxAbs = 0, maxRel = 0;
+    bool pass = true;
+    for (size_t k = 0; k < got.count(); ++k) {
+      double a = got.at(k), r = ref.at(k);
+      if (std::isnan(a) || std::isnan(r)) {
+        pass &= std::isnan(a) && std::isnan(r);
+        continue;
+      }
+      if (std::isinf(a) || std::isinf(r)) {
+        pass &= a == r;
+        continue;
+      }
+      double d = std::fabs(a - r);
+      maxAbs = std::max(maxAbs, d);
+      if (r != 0)
+        maxRel = std::max(maxRel, d / std::fabs(r));
+      pass &= d <= o.atol + o.rtol * std::fabs(r);
+    }
+    std::string shape;
+    for (size_t i = 0; i < t.shape.size(); ++i)
+      shape += (i ? "x" : "") + std::to_string(t.shape[i]);
+    llvm::outs() << llvm::format("%-32s %-14s %12.3e %12.3e %10s\n", t.name.substr(0, 32).c_str(),
+                                 shape.c_str(), maxAbs, maxRel, pass ? "ok" : "MISMATCH");
+    ok &= pass;
+  }
+  llvm::outs() << (ok ? "pare: outputs match the reference" : "pare: outputs differ from the reference")
+               << " (rtol " << o.rtol << ", atol " << o.atol << ")\n";
+  return cleanup(ok ? 0 : 1);
+}
+
+} // namespace pare::driver

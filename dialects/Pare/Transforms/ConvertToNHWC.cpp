@@ -1,0 +1,256 @@
+//===- ConvertToNHWC.cpp - compute spatial ops channels-last --------------===//
+
+#include "dialects/Pare/Transforms/Passes.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace pare {
+#define GEN_PASS_DEF_CONVERTTONHWCPASS
+#include "dialects/Pare/Transforms/Passes.h.inc"
+} // namespace pare
+
+using namespace mlir;
+using namespace pare;
+
+namespace {
+
+constexpr int64_t kToNHWC[] = {0, 2, 3, 1};
+constexpr int64_t kToNCHW[] = {0, 3, 1, 2};
+
+SmallVector<int64_t> shapeOf(Value v) {
+  auto s = cast<RankedTensorType>(v.getType()).getShape();
+  return SmallVector<int64_t>(s.begin(), s.end());
+}
+
+Value transpose(PatternRewriter &rw, Location loc, Value v, ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> out;
+  for (int64_t p : perm)
+    out.push_back(type.getDimSize(p));
+  auto rt = RankedTensorType::get(out, type.getElementType());
+  Value t = TransposeOp::create(rw, loc, rt, v, rw.getDenseI64ArrayAttr(perm));
+  // Fold constant weights right away.
+  if (matchPattern(v, m_Constant())) {
+    SmallVector<Value> folded;
+    if (succeeded(rw.tryFold(t.getDefiningOp(), folded))) {
+      rw.eraseOp(t.getDefiningOp());
+      return folded[0];
+    }
+  }
+  return t;
+}
+
+SmallVector<int64_t> inverse(ArrayRef<int64_t> perm) {
+  SmallVector<int64_t> inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i)
+    inv[perm[i]] = i;
+  return inv;
+}
+
+/// Wraps a rank-4 NCHW spatial op: transposes its data input (and, for conv,
+/// its weight) to NHWC, sets channels_last, transposes the result back.
+template <typename OpTy> struct ToChannelsLast : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
+    if (op.getChannelsLast())
+      return rw.notifyMatchFailure(op, "already channels-last");
+    Value in = op->getOperand(0);
+    if (shapeOf(in).size() != 4)
+      return rw.notifyMatchFailure(op, "not rank 4");
+    Location loc = op.getLoc();
+    SmallVector<Value> operands(op->getOperands());
+    operands[0] = transpose(rw, loc, in, kToNHWC);
+    if constexpr (std::is_same_v<OpTy, ConvOp>)
+      operands[1] = transpose(rw, op.getWeight().getLoc(), op.getWeight(), kToNHWC);
+    SmallVector<int64_t> outShape = shapeOf(op->getResult(0));
+    SmallVector<int64_t> nhwc{outShape[0], outShape[2], outShape[3], outShape[1]};
+    auto type = RankedTensorType::get(
+        nhwc, cast<RankedTensorType>(op->getResult(0).getType()).getElementType());
+    Operation *newOp = rw.create(loc, op->getName().getIdentifier(), operands,
+                                 TypeRange{type}, op->getAttrs());
+    newOp->setAttr("channels_last", rw.getUnitAttr());
+    rw.replaceOp(op, transpose(rw, loc, newOp->getResult(0), kToNCHW));
+    return success();
+  }
+};
+
+bool isElementwiseUnary(Operation *op) {
+  return isa<SqrtOp, ExpOp, ErfOp, NegOp, ReciprocalOp, AbsOp, LogOp, FloorOp, CeilOp,
+             RoundOp, SignOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp,
+             CoshOp, AsinhOp, AcoshOp, AtanhOp, NotOp, ReluOp, SigmoidOp, TanhOp,
+             HardSwishOp, SoftplusOp, SoftsignOp, MishOp, ClipOp, LeakyReluOp, EluOp,
+             CeluOp, ThresholdedReluOp, HardSigmoidOp, SeluOp, GeluOp, CastOp,
+             IdentityOp>(op);
+}
+
+bool isElementwiseBinary(Operation *op) {
+  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, EqualOp, LessOp,
+             LessOrEqualOp, GreaterOp, GreaterOrEqualOp, AndOp, OrOp, XorOp>(op);
+}
+
+/// op(transpose(x, P)) -> transpose(op(x), P) for elementwise unary ops.
+struct SinkThroughUnary : RewritePattern {
+  SinkThroughUnary(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rw) const override {
+    if (!isElementwiseUnary(op))
+      return failure();
+    auto t = op->getOperand(0).getDefiningOp<TransposeOp>();
+    if (!t)
+      return failure();
+    auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+    auto inType = cast<RankedTensorType>(t.getInput().getType());
+    auto type = RankedTensorType::get(inType.getShape(), outType.getElementType());
+    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(),
+                             ValueRange{t.getInput()}, TypeRange{type}, op->getAttrs());
+    rw.replaceOp(op, transpose(rw, op->getLoc(), n->getResult(0), t.getPerm()));
+    return success();
+  }
+};
+
+/// binary(transpose(x, P), y) -> transpose(binary(x, y'), P) where y' is y
+/// brought into x's layout: y is a constant, or transpose(z, P) itself.
+struct SinkThroughBinary : RewritePattern {
+  SinkThroughBinary(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rw) const override {
+    if (!isElementwiseBinary(op))
+      return failure();
+    auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t rank = outType.getRank();
+    ArrayRef<int64_t> perm;
+    for (Value v : op->getOperands())
+      if (auto t = v.getDefiningOp<TransposeOp>())
+        if (shapeOf(v).size() == size_t(rank)) {
+          perm = t.getPerm();
+          break;
+        }
+    if (perm.empty())
+      return failure();
+    SmallVector<int64_t> inv = inverse(perm);
+    SmallVector<Value> operands;
+    for (Value v : op->getOperands()) {
+      auto t = v.getDefiningOp<TransposeOp>();
+      if (t && t.getPerm() == perm) {
+        operands.push_back(t.getInput());
+        continue;
+      }
+      if (!matchPattern(v, m_Constant()))
+        return rw.notifyMatchFailure(op, "other operand is neither constant nor "
+                                         "transposed the same way");
+      // Bring the constant to full rank, then into the inner layout.
+      SmallVector<int64_t> s = shapeOf(v);
+      SmallVector<int64_t> full(rank - s.size(), 1);
+      full.append(s.begin(), s.end());
+      Value r = v;
+      if (full.size() != s.size()) {
+        auto rt = RankedTensorType::get(
+            full, cast<RankedTensorType>(v.getType()).getElementType());
+        r = ReshapeOp::create(rw, op->getLoc(), rt, v);
+        SmallVector<Value> folded;
+        if (succeeded(rw.tryFold(r.getDefiningOp(), folded))) {
+          rw.eraseOp(r.getDefiningOp());
+          r = folded[0];
+        }
+      }
+      operands.push_back(transpose(rw, op->getLoc(), r, inv));
+    }
+    SmallVector<int64_t> inner;
+    for (int64_t d = 0; d < rank; ++d)
+      inner.push_back(outType.getDimSize(inv[d]));
+    auto type = RankedTensorType::get(inner, outType.getElementType());
+    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(), operands,
+                             TypeRange{type}, op->getAttrs());
+    rw.replaceOp(op, transpose(rw, op->getLoc(), n->getResult(0), perm));
+    return success();
+  }
+};
+
+/// concat(transpose(x_i, P), axis) -> transpose(concat(x_i, P[axis]), P).
+struct SinkThroughConcat : OpRewritePattern<ConcatOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ConcatOp op, PatternRewriter &rw) const override {
+    ArrayRef<int64_t> perm;
+    SmallVector<Value> ins;
+    for (Value v : op.getInputs()) {
+      auto t = v.getDefiningOp<TransposeOp>();
+      if (!t || (!perm.empty() && t.getPerm() != perm))
+        return rw.notifyMatchFailure(op, "inputs are not transposed alike");
+      perm = t.getPerm();
+      ins.push_back(t.getInput());
+    }
+    int64_t axis = perm[op.getAxis()];
+    auto outType = cast<RankedTensorType>(op.getType());
+    SmallVector<int64_t> inv = inverse(perm), inner;
+    for (size_t d = 0; d < inv.size(); ++d)
+      inner.push_back(outType.getDimSize(inv[d]));
+    auto type = RankedTensorType::get(inner, outType.getElementType());
+    Value c = ConcatOp::create(rw, op.getLoc(), type, ins, rw.getI64IntegerAttr(axis));
+    rw.replaceOp(op, transpose(rw, op.getLoc(), c, perm));
+    return success();
+  }
+};
+
+/// softmax / log_softmax along an axis: remap the axis.
+template <typename OpTy> struct SinkThroughAxisOp : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
+    auto t = op.getInput().template getDefiningOp<TransposeOp>();
+    if (!t)
+      return failure();
+    int64_t axis = t.getPerm()[op.getAxis()];
+    Value n = OpTy::create(rw, op.getLoc(), t.getInput().getType(), t.getInput(),
+                           rw.getI64IntegerAttr(axis));
+    rw.replaceOp(op, transpose(rw, op.getLoc(), n, t.getPerm()));
+    return success();
+  }
+};
+
+/// Reductions with keepdims: remap the axes.
+template <typename OpTy> struct SinkThroughReduce : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
+    auto t = op.getInput().template getDefiningOp<TransposeOp>();
+    if (!t || !op.getKeepdims())
+      return failure();
+    SmallVector<int64_t> axes;
+    for (int64_t a : op.getAxes())
+      axes.push_back(t.getPerm()[a]);
+    llvm::sort(axes);
+    SmallVector<int64_t> inner = shapeOf(t.getInput());
+    for (int64_t a : axes)
+      inner[a] = 1;
+    auto type = RankedTensorType::get(
+        inner, cast<RankedTensorType>(op.getType()).getElementType());
+    Value n = OpTy::create(rw, op.getLoc(), type, t.getInput(),
+                           rw.getDenseI64ArrayAttr(axes), op.getKeepdimsAttr());
+    rw.replaceOp(op, transpose(rw, op.getLoc(), n, t.getPerm()));
+    return success();
+  }
+};
+
+struct ConvertToNHWCPass : pare::impl::ConvertToNHWCPassBase<ConvertToNHWCPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    {
+      RewritePatternSet patterns(ctx);
+      patterns.add<ToChannelsLast<ConvOp>, ToChannelsLast<MaxPoolOp>,
+                   ToChannelsLast<AveragePoolOp>, ToChannelsLast<GlobalAveragePoolOp>,
+                   ToChannelsLast<GlobalMaxPoolOp>, ToChannelsLast<BatchNormOp>>(ctx);
+      if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+        return signalPassFailure();
+    }
+    RewritePatternSet patterns(ctx);
+    patterns.add<SinkThroughUnary, SinkThroughBinary, SinkThroughConcat,
+                 SinkThroughAxisOp<SoftmaxOp>, SinkThroughAxisOp<LogSoftmaxOp>,
+                 SinkThroughReduce<ReduceMeanOp>, SinkThroughReduce<ReduceSumOp>,
+                 SinkThroughReduce<ReduceMaxOp>, SinkThroughReduce<ReduceMinOp>>(ctx);
+    TransposeOp::getCanonicalizationPatterns(patterns, ctx);
+    ReshapeOp::getCanonicalizationPatterns(patterns, ctx);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace

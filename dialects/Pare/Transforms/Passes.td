@@ -1,0 +1,91 @@
+//===- Passes.td - pare dialect passes ---------------------*- tablegen -*-===//
+//
+// Grouped by phase, alphabetical inside a group.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARE_TRANSFORMS_PASSES_TD
+#define PARE_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Graph passes
+//===----------------------------------------------------------------------===//
+
+def ConvertToNHWCPass : Pass<"pare-convert-to-nhwc", "mlir::func::FuncOp"> {
+  let summary = "Compute convolutions, pools and batch norms in NHWC";
+  let description = [{
+    Rewrites every rank-4 NCHW conv / pool / global pool / batch norm to its
+    channels_last form, wrapping it in transposes, then pushes transposes
+    through layout-agnostic ops (elementwise, concat, reductions, softmax)
+    and cancels inverse pairs. The function's own inputs and outputs keep the
+    model's layout; only the transposes at the boundary remain.
+
+    Before:
+    ```mlir
+    %0 = pare.conv %x, %w {...} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32>
+    %1 = pare.relu %0 : (tensor<1x4x6x6xf32>) -> tensor<1x4x6x6xf32>
+    ```
+    After:
+    ```mlir
+    %t = pare.transpose %x {perm = array<i64: 0, 2, 3, 1>} : ... -> tensor<1x8x8x3xf32>
+    %0 = pare.conv %t, %w_ohwi {channels_last, ...} : ... -> tensor<1x6x6x4xf32>
+    %1 = pare.relu %0 : (tensor<1x6x6x4xf32>) -> tensor<1x6x6x4xf32>
+    %2 = pare.transpose %1 {perm = array<i64: 0, 3, 1, 2>} : ... -> tensor<1x4x6x6xf32>
+    ```
+  }];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
+def FoldBatchNormPass : Pass<"pare-fold-batch-norm", "mlir::func::FuncOp"> {
+  let summary = "Fold inference batch norm into the preceding conv or gemm";
+  let description = [{
+    `batch_norm(conv(x, W, b))` with constant W, b and BN parameters becomes
+    `conv(x, W * s, (b - mean) * s + beta)` with s = scale / sqrt(var + eps)
+    per output channel. The same for gemm with trans_b over its N axis. A
+    batch norm that follows anything else stays (the C target runs it as a
+    per-channel affine).
+  }];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
+def FuseActivationsPass : Pass<"pare-fuse-activations", "mlir::func::FuncOp"> {
+  let summary = "Fuse activations into their producers";
+  let description = [{
+    An activation (relu, clip, leaky_relu, sigmoid, hard_sigmoid, hard_swish,
+    tanh, gelu, ...) whose input is produced by a conv, gemm, matmul or a
+    float binary op with no other user becomes that producer's `activation`
+    attribute, so the kernel applies it while the value is in registers.
+
+    ```mlir
+    %0 = pare.conv %x, %w, %b {...}
+    %1 = pare.clip %0 {max = 6.0, min = 0.0}
+    // becomes
+    %1 = pare.conv %x, %w, %b {activation = "clip", activation_params = array<f32: 0.0, 6.0>, ...}
+    ```
+  }];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Scheduling passes
+//===----------------------------------------------------------------------===//
+
+def PlanMemoryPass : Pass<"pare-plan-memory", "mlir::func::FuncOp"> {
+  let summary = "Place every intermediate tensor in one static arena";
+  let description = [{
+    Computes each tensor's lifetime over the op order (reshapes alias their
+    input and extend its lifetime), then places tensors first-fit in one
+    arena. Results: `pare.offsets` on each op (one byte offset per result,
+    -1 for values that live outside the arena: the caller's output buffers
+    and aliases), and `pare.arena_bytes` / `pare.live_bytes_bound` on the
+    function (the lower bound is the largest sum of live bytes at any op).
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"16",
+           "Byte alignment of every tensor in the arena">
+  ];
+}
+
+#endif // PARE_TRANSFORMS_PASSES_TD

@@ -1,0 +1,706 @@
+//===- HandlersTensor.cpp - ONNX data-movement and shape op handlers ------===//
+//
+// Shape-computing ops (Shape, Size, ConstantOfShape, Range) produce constants
+// directly: every tensor in pare is static, so a shape subgraph folds away on
+// import and the ops it feeds (Reshape, Slice, Expand ...) see constants.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/onnx/HandlerUtils.h"
+
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+
+namespace pare::onnx_frontend {
+namespace {
+
+Value i64Const(NodeImporter &ni, ArrayRef<int64_t> vals, bool scalar = false) {
+  auto type = RankedTensorType::get(scalar ? ArrayRef<int64_t>{} : ArrayRef<int64_t>{int64_t(vals.size())},
+                                    ni.builder().getIntegerType(64));
+  return ni.constant(DenseElementsAttr::get(type, vals));
+}
+
+LogicalResult importConstant(NodeImporter &ni) {
+  auto &b = ni.builder();
+  if (const auto *a = ni.attr("value")) {
+    // Reuse the importer's TensorProto conversion through a tiny graph would
+    // be heavier; TensorProto attributes are converted here.
+    const onnx::TensorProto &t = a->t();
+    std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+    int64_t n = shape::numElements(dims);
+    Type elem;
+    switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      elem = b.getF32Type();
+      break;
+    case onnx::TensorProto::INT64:
+      elem = b.getIntegerType(64);
+      break;
+    case onnx::TensorProto::INT32:
+      elem = b.getIntegerType(32);
+      break;
+    case onnx::TensorProto::BOOL:
+      elem = b.getIntegerType(1);
+      break;
+    case onnx::TensorProto::INT8:
+      elem = b.getIntegerType(8);
+      break;
+    case onnx::TensorProto::UINT8:
+      elem = b.getIntegerType(8, false);
+      break;
+    case onnx::TensorProto::DOUBLE:
+      elem = b.getF64Type();
+      break;
+    default:
+      return ni.error("Constant of element type " + Twine(t.data_type()) +
+                      " is not supported");
+    }
+    auto type = RankedTensorType::get(dims, elem);
+    unsigned bytes = elem.isInteger(1) ? 1 : elem.getIntOrFloatBitWidth() / 8;
+    if (t.data_location() == onnx::TensorProto::EXTERNAL)
+      return ni.error("Constant with external data is not supported");
+    if (t.has_raw_data()) {
+      const std::string &raw = t.raw_data();
+      if (int64_t(raw.size()) != n * bytes)
+        return ni.error("Constant holds " + Twine(raw.size()) + " bytes, shape " +
+                        shape::toString(dims) + " needs " + Twine(n * bytes));
+      if (elem.isInteger(1)) {
+        SmallVector<bool> v;
+        for (char c : raw)
+          v.push_back(c != 0);
+        ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, v)));
+      } else {
+        ni.setOutput(0, ni.constant(DenseElementsAttr::getFromRawBuffer(
+                            type, ArrayRef<char>(raw.data(), raw.size()))));
+      }
+      return success();
+    }
+    auto check = [&](int64_t have) -> LogicalResult {
+      if (have != n)
+        return ni.error("Constant holds " + Twine(have) + " values, shape " +
+                        shape::toString(dims) + " needs " + Twine(n));
+      return success();
+    };
+    if (elem.isF32()) {
+      if (failed(check(t.float_data_size())))
+        return failure();
+      ni.setOutput(0, ni.constant(DenseElementsAttr::get(
+                          type, ArrayRef<float>(t.float_data().data(), n))));
+    } else if (elem.isF64()) {
+      if (failed(check(t.double_data_size())))
+        return failure();
+      ni.setOutput(0, ni.constant(DenseElementsAttr::get(
+                          type, ArrayRef<double>(t.double_data().data(), n))));
+    } else if (elem.isInteger(64)) {
+      if (failed(check(t.int64_data_size())))
+        return failure();
+      ni.setOutput(0, ni.constant(DenseElementsAttr::get(
+                          type, ArrayRef<int64_t>(t.int64_data().data(), n))));
+    } else {
+      if (failed(check(t.int32_data_size())))
+        return failure();
+      unsigned w = elem.getIntOrFloatBitWidth();
+      SmallVector<APInt> v;
+      for (int32_t x : t.int32_data())
+        v.push_back(APInt(w, uint64_t(int64_t(x)), true, true));
+      ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, v)));
+    }
+    return success();
+  }
+  if (const auto *a = ni.attr("value_float")) {
+    auto type = RankedTensorType::get({}, b.getF32Type());
+    ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, a->f())));
+    return success();
+  }
+  if (const auto *a = ni.attr("value_floats")) {
+    std::vector<float> v(a->floats().begin(), a->floats().end());
+    auto type = RankedTensorType::get({int64_t(v.size())}, b.getF32Type());
+    ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, ArrayRef<float>(v))));
+    return success();
+  }
+  if (const auto *a = ni.attr("value_int")) {
+    ni.setOutput(0, i64Const(ni, {a->i()}, /*scalar=*/true));
+    return success();
+  }
+  if (const auto *a = ni.attr("value_ints")) {
+    std::vector<int64_t> v(a->ints().begin(), a->ints().end());
+    ni.setOutput(0, i64Const(ni, v));
+    return success();
+  }
+  return ni.error("Constant without a supported value attribute (sparse and "
+                  "string constants are not supported)");
+}
+
+LogicalResult importIdentity(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  if (ni.outputUsed(1)) {
+    // Dropout's mask output: all true in inference.
+    auto type = RankedTensorType::get(shapeOf(*x), ni.builder().getIntegerType(1));
+    ni.setOutput(1, ni.constant(DenseElementsAttr::get(type, true)));
+  }
+  return bind(ni, ni.create<pare::IdentityOp>({*x}));
+}
+
+LogicalResult importReshape(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  std::vector<int64_t> target;
+  if (ni.getOpset() < 5) {
+    target = ni.getInts("shape");
+  } else {
+    auto s = ni.constInts(1, "Reshape shape");
+    if (failed(s))
+      return failure();
+    target = *s;
+  }
+  auto in = shapeOf(*x);
+  bool allowZero = ni.getInt("allowzero", 0) != 0;
+  int64_t known = 1, inferAt = -1;
+  for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == 0 && !allowZero) {
+      if (i >= in.size())
+        return ni.error("Reshape copies dim " + Twine(i) + " that the input lacks");
+      target[i] = in[i];
+    }
+    if (target[i] == -1) {
+      if (inferAt >= 0)
+        return ni.error("Reshape shape has more than one -1");
+      inferAt = i;
+    } else if (target[i] < 0) {
+      return ni.error("Reshape shape has a negative dim " + Twine(target[i]));
+    } else {
+      known *= target[i];
+    }
+  }
+  int64_t total = shape::numElements(in);
+  if (inferAt >= 0) {
+    if (known == 0 || total % known != 0)
+      return ni.error("cannot reshape " + shape::toString(in) + " to " +
+                      shape::toString(target));
+    target[inferAt] = total / known;
+  }
+  if (shape::numElements(target) != total)
+    return ni.error("shape mismatch: cannot reshape " + shape::toString(in) +
+                    " (" + Twine(total) + " elements) to " + shape::toString(target));
+  ni.setOutput(0, ni.reshape(*x, target));
+  return success();
+}
+
+LogicalResult importFlatten(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  int64_t rank = shapeOf(*x).size();
+  int64_t axis = ni.getInt("axis", 1);
+  if (axis < 0)
+    axis += rank;
+  if (axis < 0 || axis > rank)
+    return ni.error("Flatten axis out of range");
+  return bind(ni, ni.create<pare::FlattenOp>(
+                      {*x}, {ni.named("axis", ni.builder().getI64IntegerAttr(axis))}));
+}
+
+FailureOr<std::vector<int64_t>> axesOf(NodeImporter &ni, int inputSince, bool required) {
+  if (ni.getOpset() >= inputSince) {
+    if (!ni.hasInput(1)) {
+      if (required)
+        return ni.error("axes input is required");
+      return std::vector<int64_t>{};
+    }
+    return ni.constInts(1, "axes");
+  }
+  return ni.getInts("axes");
+}
+
+LogicalResult importSqueeze(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  auto in = shapeOf(*x);
+  auto axes = axesOf(ni, 13, false);
+  if (failed(axes))
+    return failure();
+  std::vector<int64_t> norm;
+  if (axes->empty()) {
+    for (size_t d = 0; d < in.size(); ++d)
+      if (in[d] == 1)
+        norm.push_back(d);
+  } else {
+    for (int64_t a : *axes) {
+      auto n = normAxis(ni, a, in.size());
+      if (failed(n))
+        return failure();
+      norm.push_back(*n);
+    }
+  }
+  return bind(ni, ni.create<pare::SqueezeOp>(
+                      {*x}, {ni.named("axes", ni.builder().getDenseI64ArrayAttr(norm))}));
+}
+
+LogicalResult importUnsqueeze(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  auto axes = axesOf(ni, 13, true);
+  if (failed(axes))
+    return failure();
+  int64_t rank = shapeOf(*x).size() + axes->size();
+  std::vector<int64_t> norm;
+  for (int64_t a : *axes) {
+    auto n = normAxis(ni, a, rank);
+    if (failed(n))
+      return failure();
+    norm.push_back(*n);
+  }
+  std::sort(norm.begin(), norm.end());
+  if (std::adjacent_find(norm.begin(), norm.end()) != norm.end())
+    return ni.error("Unsqueeze axes repeat");
+  return bind(ni, ni.create<pare::UnsqueezeOp>(
+                      {*x}, {ni.named("axes", ni.builder().getDenseI64ArrayAttr(norm))}));
+}
+
+LogicalResult importTranspose(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  int64_t rank = shapeOf(*x).size();
+  std::vector<int64_t> perm = ni.getInts("perm");
+  if (perm.empty())
+    for (int64_t d = rank - 1; d >= 0; --d)
+      perm.push_back(d);
+  return bind(ni, ni.create<pare::TransposeOp>(
+                      {*x}, {ni.named("perm", ni.builder().getDenseI64ArrayAttr(perm))}));
+}
+
+LogicalResult importConcat(NodeImporter &ni) {
+  SmallVector<Value> ins;
+  for (size_t i = 0; i < ni.numInputs(); ++i) {
+    auto v = need(ni, i);
+    if (failed(v))
+      return failure();
+    if (shape::numElements(shapeOf(*v)) != 0 || ni.numInputs() == 1)
+      ins.push_back(*v);
+  }
+  if (ins.empty())
+    ins.push_back(ni.input(0));
+  auto axis = normAxis(ni, ni.getInt("axis", 0), shapeOf(ins[0]).size());
+  if (failed(axis))
+    return failure();
+  return bind(ni, ni.create<pare::ConcatOp>(
+                      ins, {ni.named("axis", ni.builder().getI64IntegerAttr(*axis))}));
+}
+
+LogicalResult importSlice(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  auto in = shapeOf(*x);
+  int64_t rank = in.size();
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (ni.getOpset() < 10) {
+    starts = ni.getInts("starts");
+    ends = ni.getInts("ends");
+    axes = ni.getInts("axes");
+  } else {
+    auto s = ni.constInts(1, "Slice starts");
+    auto e = ni.constInts(2, "Slice ends");
+    if (failed(s) || failed(e))
+      return failure();
+    starts = *s;
+    ends = *e;
+    if (ni.hasInput(3)) {
+      auto a = ni.constInts(3, "Slice axes");
+      if (failed(a))
+        return failure();
+      axes = *a;
+    }
+    if (ni.hasInput(4)) {
+      auto st = ni.constInts(4, "Slice steps");
+      if (failed(st))
+        return failure();
+      steps = *st;
+    }
+  }
+  if (axes.empty())
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(i);
+  if (steps.empty())
+    steps.assign(starts.size(), 1);
+  if (ends.size() != starts.size() || axes.size() != starts.size() ||
+      steps.size() != starts.size())
+    return ni.error("Slice starts, ends, axes and steps differ in length");
+  std::vector<int64_t> fs(rank, 0), fe(in.begin(), in.end()), fst(rank, 1);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    auto a = normAxis(ni, axes[i], rank);
+    if (failed(a))
+      return failure();
+    if (steps[i] == 0)
+      return ni.error("Slice step is 0");
+    int64_t s = starts[i], e = ends[i];
+    shape::clampSlice(in[*a], steps[i], s, e);
+    fs[*a] = s;
+    fe[*a] = e;
+    fst[*a] = steps[i];
+  }
+  auto &b = ni.builder();
+  return bind(ni, ni.create<pare::SliceOp>(
+                      {*x}, {ni.named("starts", b.getDenseI64ArrayAttr(fs)),
+                             ni.named("ends", b.getDenseI64ArrayAttr(fe)),
+                             ni.named("steps", b.getDenseI64ArrayAttr(fst))}));
+}
+
+LogicalResult importSplit(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  auto in = shapeOf(*x);
+  auto axis = normAxis(ni, ni.getInt("axis", 0), in.size());
+  if (failed(axis))
+    return failure();
+  std::vector<int64_t> sizes;
+  if (ni.getOpset() < 13) {
+    sizes = ni.getInts("split");
+  } else if (ni.hasInput(1)) {
+    auto s = ni.constInts(1, "Split sizes");
+    if (failed(s))
+      return failure();
+    sizes = *s;
+  }
+  if (sizes.empty()) {
+    int64_t parts = ni.getOpset() >= 18 && ni.hasAttr("num_outputs")
+                        ? ni.getInt("num_outputs", 1)
+                        : int64_t(ni.numOutputs());
+    if (parts <= 0)
+      return ni.error("Split into " + Twine(parts) + " parts");
+    int64_t chunk = (in[*axis] + parts - 1) / parts;
+    int64_t left = in[*axis];
+    for (int64_t p = 0; p < parts; ++p) {
+      sizes.push_back(std::min(chunk, left));
+      left -= sizes.back();
+    }
+  }
+  auto &b = ni.builder();
+  auto outs = ni.createMulti<pare::SplitOp>(
+      {*x}, {ni.named("axis", b.getI64IntegerAttr(*axis)),
+             ni.named("sizes", b.getDenseI64ArrayAttr(sizes))});
+  if (failed(outs))
+    return failure();
+  if (outs->size() != ni.numOutputs())
+    return ni.error("Split makes " + Twine(outs->size()) + " parts but the node has " +
+                    Twine(ni.numOutputs()) + " outputs");
+  for (size_t i = 0; i < outs->size(); ++i)
+    ni.setOutput(i, (*outs)[i]);
+  return success();
+}
+
+LogicalResult importPad(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  auto in = shapeOf(*x);
+  int64_t rank = in.size();
+  std::vector<int64_t> pads;
+  Attribute value;
+  Type elem = elemOf(*x);
+  auto &b = ni.builder();
+  if (ni.getOpset() < 11) {
+    pads = ni.getInts("pads");
+    if (!isa<FloatType>(elem))
+      return ni.error("Pad before opset 11 supports float tensors only");
+    value = b.getFloatAttr(elem, ni.getFloat("value", 0.0f));
+  } else {
+    auto p = ni.constInts(1, "Pad pads");
+    if (failed(p))
+      return failure();
+    pads = *p;
+    if (DenseElementsAttr cv = ni.hasInput(2) ? ni.constInput(2) : DenseElementsAttr()) {
+      value = *cv.value_begin<Attribute>();
+    } else if (ni.hasInput(2)) {
+      return ni.error("Pad constant_value must be known at compile time");
+    } else {
+      value = isa<FloatType>(elem) ? Attribute(b.getFloatAttr(elem, 0.0))
+                                   : Attribute(b.getIntegerAttr(elem, 0));
+    }
+    if (ni.hasInput(3)) {
+      auto axes = ni.constInts(3, "Pad axes");
+      if (failed(axes))
+        return failure();
+      std::vector<int64_t> full(2 * rank, 0);
+      for (size_t i = 0; i < axes->size(); ++i) {
+        auto a = normAxis(ni, (*axes)[i], rank);
+        if (failed(a))
+          return failure();
+        full[*a] = pads[i];
+        full[rank + *a] = pads[axes->size() + i];
+      }
+      pads = full;
+    }
+  }
+  if (int64_t(pads.size()) != 2 * rank)
+    return ni.error("Pad has " + Twine(pads.size()) + " pads for a rank-" + Twine(rank) +
+                    " input");
+  std::string mode = ni.getString("mode", "constant");
+  std::vector<int64_t> begin(pads.begin(), pads.begin() + rank),
+      end(pads.begin() + rank, pads.end());
+  return bind(ni, ni.create<pare::PadOp>(
+                      {*x}, {ni.named("pads_begin", b.getDenseI64ArrayAttr(begin)),
+                             ni.named("pads_end", b.getDenseI64ArrayAttr(end)),
+                             ni.named("mode", b.getStringAttr(mode)),
+                             ni.named("value", value)}));
+}
+
+LogicalResult importGather(NodeImporter &ni) {
+  auto data = need(ni, 0), idx = need(ni, 1);
+  if (failed(data) || failed(idx))
+    return failure();
+  auto axis = normAxis(ni, ni.getInt("axis", 0), shapeOf(*data).size());
+  if (failed(axis))
+    return failure();
+  // Constant indices must be in range; report it here rather than at run time.
+  if (DenseElementsAttr ci = ni.constInput(1)) {
+    int64_t len = shapeOf(*data)[*axis];
+    for (APInt v : ci.getValues<APInt>()) {
+      int64_t j = v.getSExtValue();
+      if (j < -len || j >= len)
+        return ni.error("Gather index " + Twine(j) + " is out of range for a dim of " +
+                        Twine(len));
+    }
+  }
+  return bind(ni, ni.create<pare::GatherOp>(
+                      {*data, *idx}, {ni.named("axis", ni.builder().getI64IntegerAttr(*axis))}));
+}
+
+LogicalResult importCast(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  auto &b = ni.builder();
+  Type to;
+  switch (ni.getInt("to", 0)) {
+  case onnx::TensorProto::FLOAT:
+    to = b.getF32Type();
+    break;
+  case onnx::TensorProto::DOUBLE:
+    to = b.getF64Type();
+    break;
+  case onnx::TensorProto::INT64:
+    to = b.getIntegerType(64);
+    break;
+  case onnx::TensorProto::INT32:
+    to = b.getIntegerType(32);
+    break;
+  case onnx::TensorProto::INT16:
+    to = b.getIntegerType(16);
+    break;
+  case onnx::TensorProto::INT8:
+    to = b.getIntegerType(8);
+    break;
+  case onnx::TensorProto::UINT8:
+    to = b.getIntegerType(8, false);
+    break;
+  case onnx::TensorProto::UINT16:
+    to = b.getIntegerType(16, false);
+    break;
+  case onnx::TensorProto::BOOL:
+    to = b.getIntegerType(1);
+    break;
+  default:
+    return ni.error("Cast to ONNX type " + Twine(ni.getInt("to", 0)) +
+                    " is not supported");
+  }
+  return bind(ni, ni.create<pare::CastOp>({*x}, {ni.named("to", TypeAttr::get(to))}));
+}
+
+LogicalResult importExpand(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  auto s = ni.constInts(1, "Expand shape");
+  if (failed(s))
+    return failure();
+  return bind(ni, ni.create<pare::ExpandOp>(
+                      {*x}, {ni.named("shape", ni.builder().getDenseI64ArrayAttr(*s))}));
+}
+
+LogicalResult importShape(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  auto s = shapeOf(*x);
+  int64_t rank = s.size();
+  int64_t start = ni.getInt("start", 0), end = ni.getInt("end", rank);
+  if (start < 0)
+    start += rank;
+  if (end < 0)
+    end += rank;
+  start = std::clamp<int64_t>(start, 0, rank);
+  end = std::clamp<int64_t>(end, 0, rank);
+  std::vector<int64_t> dims;
+  for (int64_t d = start; d < end; ++d)
+    dims.push_back(s[d]);
+  ni.setOutput(0, i64Const(ni, dims));
+  return success();
+}
+
+LogicalResult importSize(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  ni.setOutput(0, i64Const(ni, {shape::numElements(shapeOf(*x))}, true));
+  return success();
+}
+
+LogicalResult importConstantOfShape(NodeImporter &ni) {
+  auto s = ni.constInts(0, "ConstantOfShape shape");
+  if (failed(s))
+    return failure();
+  auto &b = ni.builder();
+  Type elem = b.getF32Type();
+  Attribute value = b.getF32FloatAttr(0.0f);
+  if (const auto *a = ni.attr("value")) {
+    const onnx::TensorProto &t = a->t();
+    // One-element tensor; decode the common element types.
+    switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: {
+      float f = t.float_data_size() ? t.float_data(0)
+                                    : *reinterpret_cast<const float *>(t.raw_data().data());
+      value = b.getF32FloatAttr(f);
+      break;
+    }
+    case onnx::TensorProto::INT64: {
+      int64_t i = t.int64_data_size() ? t.int64_data(0)
+                                      : *reinterpret_cast<const int64_t *>(t.raw_data().data());
+      elem = b.getIntegerType(64);
+      value = b.getI64IntegerAttr(i);
+      break;
+    }
+    case onnx::TensorProto::INT32: {
+      int32_t i = t.int32_data_size() ? t.int32_data(0)
+                                      : *reinterpret_cast<const int32_t *>(t.raw_data().data());
+      elem = b.getIntegerType(32);
+      value = b.getI32IntegerAttr(i);
+      break;
+    }
+    case onnx::TensorProto::BOOL: {
+      bool v = t.int32_data_size() ? t.int32_data(0) != 0 : t.raw_data()[0] != 0;
+      elem = b.getIntegerType(1);
+      value = b.getBoolAttr(v);
+      break;
+    }
+    default:
+      return ni.error("ConstantOfShape value type is not supported");
+    }
+  }
+  auto type = RankedTensorType::get(*s, elem);
+  ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, value)));
+  return success();
+}
+
+LogicalResult importRange(NodeImporter &ni) {
+  auto start = ni.constFloats(0, "Range start");
+  auto limit = ni.constFloats(1, "Range limit");
+  auto delta = ni.constFloats(2, "Range delta");
+  if (failed(start) || failed(limit) || failed(delta))
+    return failure();
+  double s = (*start)[0], l = (*limit)[0], d = (*delta)[0];
+  if (d == 0)
+    return ni.error("Range delta is 0");
+  int64_t n = std::max<int64_t>(0, int64_t(std::ceil((l - s) / d)));
+  Type elem = elemOf(ni.input(0));
+  auto type = RankedTensorType::get({n}, elem);
+  if (isa<FloatType>(elem)) {
+    std::vector<float> v;
+    for (int64_t i = 0; i < n; ++i)
+      v.push_back(float(s + i * d));
+    ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, ArrayRef<float>(v))));
+  } else {
+    SmallVector<APInt> v;
+    unsigned w = elem.getIntOrFloatBitWidth();
+    for (int64_t i = 0; i < n; ++i)
+      v.push_back(APInt(w, uint64_t(int64_t(s) + i * int64_t(d)), true, true));
+    ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, v)));
+  }
+  return success();
+}
+
+/// Tile(x, reps): reshape x to interleave size-1 dims, expand them to the
+/// repeats, reshape back. No dedicated kernel needed.
+LogicalResult importTile(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  auto reps = ni.constInts(1, "Tile repeats");
+  if (failed(reps))
+    return failure();
+  auto in = shapeOf(*x);
+  if (reps->size() != in.size())
+    return ni.error("Tile repeats has " + Twine(reps->size()) + " entries for rank " +
+                    Twine(in.size()));
+  std::vector<int64_t> inter, expanded, out;
+  for (size_t d = 0; d < in.size(); ++d) {
+    if ((*reps)[d] < 0)
+      return ni.error("Tile repeats must be non-negative");
+    inter.push_back(1);
+    inter.push_back(in[d]);
+    expanded.push_back((*reps)[d]);
+    expanded.push_back(in[d]);
+    out.push_back((*reps)[d] * in[d]);
+  }
+  Value r = ni.reshape(*x, inter);
+  auto e = ni.create<pare::ExpandOp>(
+      {r}, {ni.named("shape", ni.builder().getDenseI64ArrayAttr(expanded))});
+  if (failed(e))
+    return failure();
+  ni.setOutput(0, ni.reshape(*e, out));
+  return success();
+}
+
+} // namespace
+
+void registerTensorHandlers() {
+  for (int v : {1, 9, 11, 12, 13, 19, 21})
+    registerHandler("Constant", v, importConstant);
+  for (int v : {1, 13, 14, 16, 19, 21})
+    registerHandler("Identity", v, importIdentity);
+  for (int v : {7, 10, 12, 13})
+    registerHandler("Dropout", v, importIdentity);
+  for (int v : {5, 13, 14, 19, 21})
+    registerHandler("Reshape", v, importReshape);
+  for (int v : {1, 9, 11, 13, 21})
+    registerHandler("Flatten", v, importFlatten);
+  for (int v : {1, 11, 13, 21}) {
+    registerHandler("Squeeze", v, importSqueeze);
+    registerHandler("Unsqueeze", v, importUnsqueeze);
+  }
+  for (int v : {1, 13, 21})
+    registerHandler("Transpose", v, importTranspose);
+  for (int v : {4, 11, 13})
+    registerHandler("Concat", v, importConcat);
+  for (int v : {1, 10, 11, 13})
+    registerHandler("Slice", v, importSlice);
+  for (int v : {2, 11, 13, 18})
+    registerHandler("Split", v, importSplit);
+  for (int v : {2, 11, 13, 18, 19, 21})
+    registerHandler("Pad", v, importPad);
+  for (int v : {1, 11, 13})
+    registerHandler("Gather", v, importGather);
+  for (int v : {6, 9, 13, 19, 21})
+    registerHandler("Cast", v, importCast);
+  for (int v : {8, 13})
+    registerHandler("Expand", v, importExpand);
+  for (int v : {1, 13, 15, 19, 21})
+    registerHandler("Shape", v, importShape);
+  for (int v : {1, 13, 19, 21})
+    registerHandler("Size", v, importSize);
+  for (int v : {9, 20, 21})
+    registerHandler("ConstantOfShape", v, importConstantOfShape);
+  registerHandler("Range", 11, importRange);
+  for (int v : {6, 13})
+    registerHandler("Tile", v, importTile);
+}
+
+} // namespace pare::onnx_frontend

@@ -1,0 +1,139 @@
+//===- NodeImporter.h - what an ONNX op handler sees ----------------------===//
+//
+// Each ONNX op has one small handler, registered in a table keyed by
+// (op type, since-version). A handler reads the node through NodeImporter:
+// inputs as SSA values, constant inputs as attributes, attributes with
+// defaults, and builds pare ops whose result types are inferred (and checked)
+// by the op's shape function.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PARE_FRONTENDS_ONNX_NODEIMPORTER_H
+#define PARE_FRONTENDS_ONNX_NODEIMPORTER_H
+
+#include "dialects/Pare/IR/PareOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "onnx/onnx_pb.h"
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pare::onnx_frontend {
+
+class NodeImporter {
+public:
+  NodeImporter(mlir::OpBuilder &b, const onnx::NodeProto &node, int opset,
+               mlir::Location loc, std::map<std::string, mlir::Value> &values)
+      : b(b), node(node), opset(opset), loc(loc), values(values) {}
+
+  mlir::OpBuilder &builder() { return b; }
+  mlir::Location getLoc() const { return loc; }
+  int getOpset() const { return opset; }
+  const onnx::NodeProto &getNode() const { return node; }
+  mlir::MLIRContext *ctx() { return b.getContext(); }
+
+  // --- inputs -------------------------------------------------------------
+  size_t numInputs() const { return node.input_size(); }
+  /// True when input `i` is present (listed with a non-empty name).
+  bool hasInput(size_t i) const {
+    return i < size_t(node.input_size()) && !node.input(i).empty();
+  }
+  /// The SSA value of input `i` (null when absent).
+  mlir::Value input(size_t i);
+  /// Input `i` as a constant, or null when it is not known at compile time.
+  mlir::DenseElementsAttr constInput(size_t i);
+  /// Input `i` as integers; fails with a message naming `what` when the
+  /// input is not a compile-time constant.
+  mlir::FailureOr<std::vector<int64_t>> constInts(size_t i, llvm::StringRef what);
+  mlir::FailureOr<std::vector<double>> constFloats(size_t i, llvm::StringRef what);
+
+  // --- attributes ---------------------------------------------------------
+  const onnx::AttributeProto *attr(llvm::StringRef name) const;
+  int64_t getInt(llvm::StringRef name, int64_t dflt) const;
+  float getFloat(llvm::StringRef name, float dflt) const;
+  std::string getString(llvm::StringRef name, const std::string &dflt) const;
+  std::vector<int64_t> getInts(llvm::StringRef name,
+                               std::vector<int64_t> dflt = {}) const;
+  std::vector<float> getFloats(llvm::StringRef name) const;
+  bool hasAttr(llvm::StringRef name) const { return attr(name) != nullptr; }
+
+  // --- results ------------------------------------------------------------
+  /// Binds output `i` of the node to `v` (ignores outputs with empty names).
+  void setOutput(size_t i, mlir::Value v);
+  size_t numOutputs() const { return node.output_size(); }
+  bool outputUsed(size_t i) const {
+    return i < size_t(node.output_size()) && !node.output(i).empty();
+  }
+
+  // --- building -----------------------------------------------------------
+  /// Emits an error at the node and returns failure().
+  mlir::LogicalResult error(const llvm::Twine &msg);
+
+  /// Creates OpTy with the inferred result types, then folds it when all
+  /// operands are constant. Fails (with the shape function's diagnostic at
+  /// the node) when the operands are inconsistent.
+  template <typename OpTy>
+  mlir::FailureOr<mlir::Value> create(mlir::ValueRange operands,
+                                      llvm::ArrayRef<mlir::NamedAttribute> attrs = {}) {
+    llvm::SmallVector<mlir::Type> types;
+    mlir::DictionaryAttr dict = b.getDictionaryAttr(attrs);
+    if (mlir::failed(OpTy::inferReturnTypes(ctx(), loc, operands, dict,
+                                            mlir::OpaqueProperties(nullptr),
+                                            mlir::RegionRange(), types)))
+      return mlir::failure();
+    mlir::Operation *op = OpTy::create(b, loc, types, operands, attrs);
+    return foldResult(op);
+  }
+
+  /// Variant for ops with several results (split).
+  template <typename OpTy>
+  mlir::FailureOr<llvm::SmallVector<mlir::Value>>
+  createMulti(mlir::ValueRange operands, llvm::ArrayRef<mlir::NamedAttribute> attrs) {
+    llvm::SmallVector<mlir::Type> types;
+    mlir::DictionaryAttr dict = b.getDictionaryAttr(attrs);
+    if (mlir::failed(OpTy::inferReturnTypes(ctx(), loc, operands, dict,
+                                            mlir::OpaqueProperties(nullptr),
+                                            mlir::RegionRange(), types)))
+      return mlir::failure();
+    mlir::Operation *op = OpTy::create(b, loc, types, operands, attrs);
+    return llvm::SmallVector<mlir::Value>(op->getResults());
+  }
+
+  mlir::Value constant(mlir::DenseElementsAttr value);
+  mlir::Value reshape(mlir::Value v, llvm::ArrayRef<int64_t> shape);
+
+  mlir::NamedAttribute named(llvm::StringRef name, mlir::Attribute a) {
+    return b.getNamedAttr(name, a);
+  }
+
+private:
+  mlir::Value foldResult(mlir::Operation *op);
+
+  mlir::OpBuilder &b;
+  const onnx::NodeProto &node;
+  int opset;
+  mlir::Location loc;
+  std::map<std::string, mlir::Value> &values;
+};
+
+using OpHandler = std::function<mlir::LogicalResult(NodeImporter &)>;
+
+/// Registers the handler of `opType` for models whose default-domain opset is
+/// at least `sinceVersion` (and below the next registered since-version).
+void registerHandler(const std::string &opType, int sinceVersion, OpHandler h);
+
+/// The handler for `opType` at `opset`, or null when unsupported.
+const OpHandler *lookupHandler(const std::string &opType, int opset);
+
+/// Table of registered handlers: op type -> since-versions.
+const std::map<std::string, std::map<int, OpHandler>> &handlerTable();
+
+void registerMathHandlers();
+void registerNNHandlers();
+void registerTensorHandlers();
+
+} // namespace pare::onnx_frontend
+
+#endif // PARE_FRONTENDS_ONNX_NODEIMPORTER_H

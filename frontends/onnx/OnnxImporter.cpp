@@ -1,0 +1,630 @@
+//===- OnnxImporter.cpp - ONNX ModelProto -> pare IR ----------------------===//
+//
+// Error policy (as onnx-mlir's): anything wrong with the user's model or flags
+// is reported with emitError at the offending node (or the model file) and
+// turned into failure(); compiler invariants are asserts.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/onnx/OnnxImporter.h"
+#include "frontends/onnx/NodeImporter.h"
+
+#include "dialects/Pare/IR/PareOps.h"
+#include "dialects/Pare/IR/ShapeInference.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include "onnx/defs/parser.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+using namespace mlir;
+
+namespace pare::onnx_frontend {
+
+//===----------------------------------------------------------------------===//
+// Handler table
+//===----------------------------------------------------------------------===//
+
+static std::map<std::string, std::map<int, OpHandler>> &table() {
+  static std::map<std::string, std::map<int, OpHandler>> t;
+  return t;
+}
+
+void registerHandler(const std::string &opType, int sinceVersion, OpHandler h) {
+  table()[opType][sinceVersion] = std::move(h);
+}
+
+static void ensureRegistered() {
+  static bool done = [] {
+    registerMathHandlers();
+    registerNNHandlers();
+    registerTensorHandlers();
+    return true;
+  }();
+  (void)done;
+}
+
+const std::map<std::string, std::map<int, OpHandler>> &handlerTable() {
+  ensureRegistered();
+  return table();
+}
+
+const OpHandler *lookupHandler(const std::string &opType, int opset) {
+  ensureRegistered();
+  auto it = table().find(opType);
+  if (it == table().end())
+    return nullptr;
+  auto v = it->second.upper_bound(opset);
+  if (v == it->second.begin())
+    return nullptr;
+  return &std::prev(v)->second;
+}
+
+std::vector<std::string> supportedOps() {
+  std::vector<std::string> lines;
+  for (auto &[name, versions] : handlerTable()) {
+    std::string line = name + " ";
+    bool first = true;
+    for (auto &[v, h] : versions) {
+      line += (first ? "" : ",") + std::to_string(v);
+      first = false;
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+//===----------------------------------------------------------------------===//
+// NodeImporter
+//===----------------------------------------------------------------------===//
+
+Value NodeImporter::input(size_t i) {
+  if (!hasInput(i))
+    return {};
+  auto it = values.find(node.input(i));
+  return it == values.end() ? Value() : it->second;
+}
+
+DenseElementsAttr NodeImporter::constInput(size_t i) {
+  Value v = input(i);
+  DenseElementsAttr attr;
+  if (v && matchPattern(v, m_Constant(&attr)))
+    return attr;
+  return {};
+}
+
+FailureOr<std::vector<int64_t>> NodeImporter::constInts(size_t i, StringRef what) {
+  DenseElementsAttr attr = constInput(i);
+  if (!attr || !isa<IntegerType>(attr.getElementType())) {
+    (void)error(Twine(what) + " (input " + Twine(i) +
+                ") must be an integer tensor known at compile time; pare "
+                "needs static shapes (fix symbolic input dims with --input-shape)");
+    return failure();
+  }
+  std::vector<int64_t> out;
+  for (APInt v : attr.getValues<APInt>())
+    out.push_back(v.getSExtValue());
+  return out;
+}
+
+FailureOr<std::vector<double>> NodeImporter::constFloats(size_t i, StringRef what) {
+  DenseElementsAttr attr = constInput(i);
+  if (!attr) {
+    (void)error(Twine(what) + " (input " + Twine(i) +
+                ") must be known at compile time");
+    return failure();
+  }
+  std::vector<double> out;
+  if (isa<FloatType>(attr.getElementType())) {
+    for (APFloat v : attr.getValues<APFloat>()) {
+      bool lost;
+      v.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven, &lost);
+      out.push_back(v.convertToDouble());
+    }
+  } else {
+    for (APInt v : attr.getValues<APInt>())
+      out.push_back(double(v.getSExtValue()));
+  }
+  return out;
+}
+
+const onnx::AttributeProto *NodeImporter::attr(StringRef name) const {
+  for (const auto &a : node.attribute())
+    if (a.name() == name)
+      return &a;
+  return nullptr;
+}
+
+int64_t NodeImporter::getInt(StringRef name, int64_t dflt) const {
+  const auto *a = attr(name);
+  return a ? a->i() : dflt;
+}
+
+float NodeImporter::getFloat(StringRef name, float dflt) const {
+  const auto *a = attr(name);
+  return a ? a->f() : dflt;
+}
+
+std::string NodeImporter::getString(StringRef name, const std::string &dflt) const {
+  const auto *a = attr(name);
+  return a ? a->s() : dflt;
+}
+
+std::vector<int64_t> NodeImporter::getInts(StringRef name,
+                                           std::vector<int64_t> dflt) const {
+  const auto *a = attr(name);
+  if (!a)
+    return dflt;
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+std::vector<float> NodeImporter::getFloats(StringRef name) const {
+  const auto *a = attr(name);
+  if (!a)
+    return {};
+  return std::vector<float>(a->floats().begin(), a->floats().end());
+}
+
+void NodeImporter::setOutput(size_t i, Value v) {
+  if (outputUsed(i))
+    values[node.output(i)] = v;
+}
+
+LogicalResult NodeImporter::error(const Twine &msg) {
+  return emitError(loc) << msg.str();
+}
+
+Value NodeImporter::constant(DenseElementsAttr value) {
+  return pare::ConstantOp::create(b, loc, value.getType(), value);
+}
+
+Value NodeImporter::reshape(Value v, ArrayRef<int64_t> shape) {
+  auto type = RankedTensorType::get(
+      shape, cast<RankedTensorType>(v.getType()).getElementType());
+  if (type == v.getType())
+    return v;
+  Operation *op = pare::ReshapeOp::create(b, loc, type, v);
+  return foldResult(op);
+}
+
+Value NodeImporter::foldResult(Operation *op) {
+  // Fold as soon as all operands are constant, so that shape computations
+  // (Shape -> Gather -> Concat -> Reshape ...) become constants on import.
+  bool allConst = llvm::all_of(op->getOperands(), [](Value v) {
+    return matchPattern(v, m_Constant());
+  });
+  if (!allConst || op->getNumResults() != 1)
+    return op->getResult(0);
+  SmallVector<Value> results;
+  if (succeeded(b.tryFold(op, results)) && !results.empty()) {
+    op->erase();
+    return results[0];
+  }
+  return op->getResult(0);
+}
+
+//===----------------------------------------------------------------------===//
+// Tensors and types
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+Type elementType(MLIRContext *ctx, int32_t onnxType) {
+  Builder b(ctx);
+  switch (onnxType) {
+  case onnx::TensorProto::FLOAT:
+    return b.getF32Type();
+  case onnx::TensorProto::DOUBLE:
+    return b.getF64Type();
+  case onnx::TensorProto::FLOAT16:
+    return b.getF16Type();
+  case onnx::TensorProto::INT64:
+    return b.getIntegerType(64);
+  case onnx::TensorProto::INT32:
+    return b.getIntegerType(32);
+  case onnx::TensorProto::INT16:
+    return b.getIntegerType(16);
+  case onnx::TensorProto::INT8:
+    return b.getIntegerType(8);
+  case onnx::TensorProto::UINT8:
+    return b.getIntegerType(8, /*isSigned=*/false);
+  case onnx::TensorProto::UINT16:
+    return b.getIntegerType(16, false);
+  case onnx::TensorProto::BOOL:
+    return b.getIntegerType(1);
+  default:
+    return {};
+  }
+}
+
+std::string onnxTypeName(int32_t t) {
+  return onnx::TensorProto::DataType_IsValid(t)
+             ? onnx::TensorProto::DataType_Name(onnx::TensorProto::DataType(t))
+             : "type " + std::to_string(t);
+}
+
+class GraphImporter {
+public:
+  GraphImporter(MLIRContext &ctx, const onnx::ModelProto &model,
+                const std::string &path, const ImportOptions &options)
+      : ctx(ctx), model(model), path(path), options(options), b(&ctx),
+        fileLoc(FileLineColLoc::get(&ctx, llvm::sys::path::filename(path), 0, 0)) {}
+
+  FailureOr<OwningOpRef<ModuleOp>> run();
+
+private:
+  FailureOr<DenseElementsAttr> tensorToAttr(const onnx::TensorProto &t, Location loc);
+  LogicalResult readExternal(const onnx::TensorProto &t, std::string &bytes,
+                             Location loc);
+  FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi);
+  Location nodeLoc(const onnx::NodeProto &node, int index);
+
+  MLIRContext &ctx;
+  const onnx::ModelProto &model;
+  std::string path;
+  const ImportOptions &options;
+  OpBuilder b;
+  Location fileLoc;
+  std::map<std::string, Value> values;
+};
+
+Location GraphImporter::nodeLoc(const onnx::NodeProto &node, int index) {
+  std::string name = node.name().empty()
+                         ? node.op_type() + "_" + std::to_string(index)
+                         : node.name();
+  return NameLoc::get(StringAttr::get(&ctx, name), fileLoc);
+}
+
+LogicalResult GraphImporter::readExternal(const onnx::TensorProto &t,
+                                          std::string &bytes, Location loc) {
+  std::string location;
+  int64_t offset = 0, length = -1;
+  for (const auto &kv : t.external_data()) {
+    if (kv.key() == "location")
+      location = kv.value();
+    else if (kv.key() == "offset")
+      offset = std::stoll(kv.value());
+    else if (kv.key() == "length")
+      length = std::stoll(kv.value());
+  }
+  if (location.empty())
+    return emitError(loc) << "tensor '" << t.name()
+                          << "' uses external data without a location";
+  llvm::SmallString<256> file(llvm::sys::path::parent_path(path));
+  llvm::sys::path::append(file, location);
+  std::ifstream in(std::string(file), std::ios::binary);
+  if (!in)
+    return emitError(loc) << "cannot open external data file '" << file.str()
+                          << "' of tensor '" << t.name() << "'";
+  in.seekg(0, std::ios::end);
+  int64_t size = in.tellg();
+  if (length < 0)
+    length = size - offset;
+  if (offset < 0 || offset + length > size)
+    return emitError(loc) << "external data of tensor '" << t.name()
+                          << "' lies outside '" << file.str() << "'";
+  bytes.resize(length);
+  in.seekg(offset);
+  in.read(bytes.data(), length);
+  return success();
+}
+
+FailureOr<DenseElementsAttr> GraphImporter::tensorToAttr(const onnx::TensorProto &t,
+                                                         Location loc) {
+  Type elem = elementType(&ctx, t.data_type());
+  if (!elem)
+    return emitError(loc) << "tensor '" << t.name() << "' has unsupported element type "
+                          << onnxTypeName(t.data_type());
+  std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+  for (int64_t d : dims)
+    if (d < 0)
+      return emitError(loc) << "tensor '" << t.name() << "' has a negative dim";
+  auto type = RankedTensorType::get(dims, elem);
+  int64_t n = shape::numElements(dims);
+  std::string external;
+  const std::string *raw = t.has_raw_data() ? &t.raw_data() : nullptr;
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    if (failed(readExternal(t, external, loc)))
+      return failure();
+    raw = &external;
+  }
+  unsigned width = elem.isInteger(1) ? 8 : elem.getIntOrFloatBitWidth();
+  if (raw) {
+    if (int64_t(raw->size()) != n * int64_t(width / 8))
+      return emitError(loc) << "tensor '" << t.name() << "' holds " << raw->size()
+                            << " bytes but its shape " << shape::toString(dims)
+                            << " needs " << n * (width / 8);
+    if (elem.isInteger(1)) {
+      SmallVector<bool> v;
+      for (char c : *raw)
+        v.push_back(c != 0);
+      return DenseElementsAttr::get(type, v);
+    }
+    return DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(raw->data(), raw->size()));
+  }
+  auto count = [&](int64_t have) -> LogicalResult {
+    if (have != n)
+      return emitError(loc) << "tensor '" << t.name() << "' holds " << have
+                            << " values but its shape " << shape::toString(dims)
+                            << " needs " << n;
+    return success();
+  };
+  switch (t.data_type()) {
+  case onnx::TensorProto::FLOAT:
+    if (failed(count(t.float_data_size())))
+      return failure();
+    return DenseElementsAttr::get(type, ArrayRef<float>(t.float_data().data(), n));
+  case onnx::TensorProto::DOUBLE:
+    if (failed(count(t.double_data_size())))
+      return failure();
+    return DenseElementsAttr::get(type, ArrayRef<double>(t.double_data().data(), n));
+  case onnx::TensorProto::INT64:
+    if (failed(count(t.int64_data_size())))
+      return failure();
+    return DenseElementsAttr::get(type, ArrayRef<int64_t>(t.int64_data().data(), n));
+  case onnx::TensorProto::BOOL: {
+    if (failed(count(t.int32_data_size())))
+      return failure();
+    SmallVector<bool> v(t.int32_data().begin(), t.int32_data().end());
+    return DenseElementsAttr::get(type, v);
+  }
+  case onnx::TensorProto::FLOAT16: {
+    if (failed(count(t.int32_data_size())))
+      return failure();
+    SmallVector<APFloat> v;
+    for (int32_t bits : t.int32_data())
+      v.push_back(APFloat(APFloat::IEEEhalf(), APInt(16, uint64_t(bits))));
+    return DenseElementsAttr::get(type, v);
+  }
+  default: {
+    // INT32, INT16, INT8, UINT8, UINT16 are stored in int32_data.
+    if (failed(count(t.int32_data_size())))
+      return failure();
+    SmallVector<APInt> v;
+    for (int32_t x : t.int32_data())
+      v.push_back(APInt(width, uint64_t(int64_t(x)), true, /*implicitTrunc=*/true));
+    return DenseElementsAttr::get(type, v);
+  }
+  }
+}
+
+FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto &vi) {
+  Location loc = NameLoc::get(StringAttr::get(&ctx, vi.name()), fileLoc);
+  if (!vi.type().has_tensor_type())
+    return emitError(loc) << "input '" << vi.name()
+                          << "' is not a tensor (sequences, maps and optionals are "
+                             "not supported)";
+  const auto &tt = vi.type().tensor_type();
+  Type elem = elementType(&ctx, tt.elem_type());
+  if (!elem)
+    return emitError(loc) << "input '" << vi.name() << "' has unsupported element type "
+                          << onnxTypeName(tt.elem_type());
+  auto given = options.inputShapes.find(vi.name());
+  if (!tt.has_shape()) {
+    if (given == options.inputShapes.end())
+      return emitError(loc) << "input '" << vi.name()
+                            << "' has no shape; give one with --input-shape "
+                            << vi.name() << "=D0,D1,...";
+    return RankedTensorType::get(given->second, elem);
+  }
+  std::vector<int64_t> dims;
+  for (int d = 0; d < tt.shape().dim_size(); ++d) {
+    const auto &dim = tt.shape().dim(d);
+    dims.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+  }
+  if (given != options.inputShapes.end()) {
+    if (given->second.size() != dims.size())
+      return emitError(loc) << "--input-shape " << vi.name() << " has rank "
+                            << given->second.size() << " but the model's input has rank "
+                            << dims.size();
+    for (size_t d = 0; d < dims.size(); ++d)
+      if (dims[d] >= 0 && dims[d] != given->second[d])
+        return emitError(loc) << "--input-shape " << vi.name() << " sets dim " << d
+                              << " to " << given->second[d] << " but the model fixes it to "
+                              << dims[d];
+    for (int64_t g : given->second)
+      if (g <= 0)
+        return emitError(loc) << "--input-shape " << vi.name()
+                              << ": dims must be positive";
+    return RankedTensorType::get(given->second, elem);
+  }
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (dims[d] < 0) {
+      const auto &dim = tt.shape().dim(d);
+      std::string sym = dim.has_dim_param() ? "'" + dim.dim_param() + "'" : "(unnamed)";
+      std::string example;
+      for (size_t k = 0; k < dims.size(); ++k)
+        example += (k ? "," : "") + (dims[k] >= 0 ? std::to_string(dims[k]) : "N");
+      return emitError(loc) << "input '" << vi.name() << "' has a symbolic dimension "
+                            << sym << " at dim " << d
+                            << "; fix it with --input-shape " << vi.name() << "="
+                            << example << " (every N a number)";
+    }
+  }
+  return RankedTensorType::get(dims, elem);
+}
+
+FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
+  int opset = -1;
+  for (const auto &imp : model.opset_import())
+    if (imp.domain().empty() || imp.domain() == "ai.onnx")
+      opset = imp.version();
+  if (opset < 0)
+    return emitError(fileLoc) << "the model imports no default-domain (ai.onnx) opset";
+  if (opset < kMinOpset || opset > kMaxOpset)
+    return emitError(fileLoc) << "the model uses opset " << opset
+                              << "; pare imports opsets " << kMinOpset << " to "
+                              << kMaxOpset
+                              << " (convert it with onnx.version_converter)";
+  for (const auto &name_shape : options.inputShapes) {
+    bool found = false;
+    for (const auto &in : model.graph().input())
+      found |= in.name() == name_shape.first;
+    if (!found) {
+      std::string names;
+      for (const auto &in : model.graph().input())
+        names += (names.empty() ? "" : ", ") + in.name();
+      return emitError(fileLoc) << "--input-shape names '" << name_shape.first
+                                << "', which is not a model input (inputs: " << names
+                                << ")";
+    }
+  }
+
+  const onnx::GraphProto &graph = model.graph();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  b.setInsertionPointToEnd(module->getBody());
+
+  std::set<std::string> initNames;
+  for (const auto &init : graph.initializer())
+    initNames.insert(init.name());
+
+  SmallVector<Type> argTypes;
+  std::vector<std::string> argNames;
+  for (const auto &in : graph.input()) {
+    if (initNames.count(in.name()))
+      continue; // an initializer listed as an input (old exporters)
+    auto t = inputType(in);
+    if (failed(t))
+      return failure();
+    argTypes.push_back(*t);
+    argNames.push_back(in.name());
+  }
+  if (argTypes.empty())
+    return emitError(fileLoc) << "the model has no inputs";
+
+  auto func = func::FuncOp::create(b, fileLoc, "main",
+                                   b.getFunctionType(argTypes, {}));
+  Block *entry = func.addEntryBlock();
+  for (size_t i = 0; i < argNames.size(); ++i) {
+    func.setArgAttr(i, "pare.name", b.getStringAttr(argNames[i]));
+    values[argNames[i]] = entry->getArgument(i);
+  }
+  b.setInsertionPointToStart(entry);
+
+  // Initializers become constants up front; unused ones are removed by DCE.
+  for (const auto &init : graph.initializer()) {
+    Location loc = NameLoc::get(StringAttr::get(&ctx, init.name()), fileLoc);
+    auto attr = tensorToAttr(init, loc);
+    if (failed(attr))
+      return failure();
+    values[init.name()] = pare::ConstantOp::create(b, loc, attr->getType(), *attr);
+  }
+
+  int index = 0;
+  for (const auto &node : graph.node()) {
+    Location loc = nodeLoc(node, index++);
+    if (!node.domain().empty() && node.domain() != "ai.onnx")
+      return emitError(loc) << "op '" << node.op_type() << "' of domain '"
+                            << node.domain()
+                            << "' is not supported (pare imports the default ONNX "
+                               "domain only)";
+    for (int i = 0; i < node.input_size(); ++i) {
+      if (node.input(i).empty() || values.count(node.input(i)))
+        continue;
+      return emitError(loc) << node.op_type() << " reads '" << node.input(i)
+                            << "', which is neither a graph input, an initializer "
+                               "nor the output of an earlier node (missing "
+                               "initializer, or nodes not in topological order)";
+    }
+    for (const auto &a : node.attribute())
+      if (a.type() == onnx::AttributeProto::GRAPH ||
+          a.type() == onnx::AttributeProto::GRAPHS)
+        return emitError(loc) << "op '" << node.op_type()
+                              << "' has a subgraph attribute; control flow (If, "
+                                 "Loop, Scan) is not supported";
+    const OpHandler *h = lookupHandler(node.op_type(), opset);
+    if (!h) {
+      std::string list;
+      for (auto &[name, versions] : handlerTable())
+        list += (list.empty() ? "" : ", ") + name;
+      return emitError(loc) << "unsupported op '" << node.op_type() << "' (opset "
+                            << opset << "). Supported ops: " << list;
+    }
+    NodeImporter ni(b, node, opset, loc, values);
+    if (failed((*h)(ni)))
+      return failure();
+    for (int i = 0; i < node.output_size(); ++i)
+      if (!node.output(i).empty() && !values.count(node.output(i)) && i == 0)
+        return emitError(loc) << "internal: handler for " << node.op_type()
+                              << " bound no output";
+  }
+
+  SmallVector<Value> results;
+  std::vector<std::string> resultNames;
+  for (const auto &out : graph.output()) {
+    auto it = values.find(out.name());
+    if (it == values.end())
+      return emitError(fileLoc) << "graph output '" << out.name()
+                                << "' is not produced by any node";
+    Value v = it->second;
+    // Declared output shapes must agree with what pare inferred.
+    if (out.type().has_tensor_type() && out.type().tensor_type().has_shape()) {
+      const auto &s = out.type().tensor_type().shape();
+      auto shape = cast<RankedTensorType>(v.getType()).getShape();
+      bool ok = s.dim_size() == int(shape.size());
+      for (int d = 0; ok && d < s.dim_size(); ++d)
+        if (s.dim(d).has_dim_value() && s.dim(d).dim_value() != shape[d])
+          ok = false;
+      if (!ok)
+        return emitError(NameLoc::get(StringAttr::get(&ctx, out.name()), fileLoc))
+               << "shape mismatch: graph output '" << out.name()
+               << "' is declared with a different shape than the computed "
+               << shape::toString({shape.begin(), shape.end()});
+    }
+    results.push_back(v);
+    resultNames.push_back(out.name());
+  }
+  func::ReturnOp::create(b, fileLoc, results);
+  func.setType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
+  for (size_t i = 0; i < resultNames.size(); ++i)
+    func.setResultAttr(i, "pare.name", b.getStringAttr(resultNames[i]));
+  std::string producer = model.producer_name();
+  (*module)->setAttr("pare.opset", b.getI64IntegerAttr(opset));
+  if (!producer.empty())
+    (*module)->setAttr("pare.producer", b.getStringAttr(producer));
+  return module;
+}
+
+} // namespace
+
+FailureOr<OwningOpRef<ModuleOp>> importModelFile(MLIRContext &ctx,
+                                                 const std::string &path,
+                                                 const ImportOptions &options) {
+  ctx.loadDialect<pare::PareDialect, func::FuncDialect>();
+  Location fileLoc = FileLineColLoc::get(&ctx, llvm::sys::path::filename(path), 0, 0);
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!buffer)
+    return emitError(fileLoc) << "cannot read model file '" << path
+                              << "': " << buffer.getError().message();
+  onnx::ModelProto model;
+  StringRef data = (*buffer)->getBuffer();
+  if (StringRef(path).ends_with(".onnxtext")) {
+    std::string text = data.str();
+    onnx::OnnxParser parser(text.c_str());
+    auto status = parser.Parse(model);
+    if (!status.IsOK())
+      return emitError(fileLoc) << "cannot parse textual ONNX: "
+                                << status.ErrorMessage();
+  } else {
+    if (data.empty())
+      return emitError(fileLoc) << "'" << path << "' is empty, not an ONNX model";
+    if (!model.ParseFromArray(data.data(), int(data.size())) || !model.has_graph())
+      return emitError(fileLoc) << "'" << path
+                                << "' is not a valid ONNX model (truncated or not "
+                                   "a ModelProto)";
+  }
+  GraphImporter importer(ctx, model, path, options);
+  return importer.run();
+}
+
+} // namespace pare::onnx_frontend

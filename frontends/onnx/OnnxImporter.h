@@ -1,0 +1,41 @@
+//===- OnnxImporter.h - ONNX ModelProto -> pare IR ------------------------===//
+//
+// Reads an ONNX model (binary .onnx, or textual .onnxtext parsed with the ONNX
+// parser) and builds a `func.func @main` of pare ops with static shapes.
+// Errors are reported through MLIR diagnostics at the node's location.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PARE_FRONTENDS_ONNX_ONNXIMPORTER_H
+#define PARE_FRONTENDS_ONNX_ONNXIMPORTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pare::onnx_frontend {
+
+struct ImportOptions {
+  /// Shapes for graph inputs, overriding symbolic (or checking static) dims.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+};
+
+/// Imports the model at `path` (.onnx or .onnxtext).
+mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
+importModelFile(mlir::MLIRContext &ctx, const std::string &path,
+                const ImportOptions &options);
+
+/// One line per supported op type: "OpType v1,v2,..." (since-versions).
+std::vector<std::string> supportedOps();
+
+/// Lowest and highest default-domain opset the importer accepts.
+constexpr int kMinOpset = 7;
+constexpr int kMaxOpset = 21;
+
+} // namespace pare::onnx_frontend
+
+#endif // PARE_FRONTENDS_ONNX_ONNXIMPORTER_H

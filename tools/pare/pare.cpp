@@ -1,0 +1,91 @@
+//===- pare.cpp - the pare command line -----------------------------------===//
+#include "compiler/Driver.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+int main(int argc, char **argv) {
+  CLI::App app{"pare: an ahead-of-time compiler from ONNX models to standalone C.\n"
+               "\n"
+               "  pare compile model.onnx -o out/     write C files for the model\n"
+               "  pare validate model.onnx            build, run and compare with onnxruntime\n"
+               "  pare inspect model.onnx             ops, MACs, parameters, memory\n"
+               "  pare list-ops                       ONNX ops pare imports\n"
+               "\n"
+               "Run 'pare COMMAND --help' for the options of a command.",
+               "pare"};
+  app.set_version_flag("--version", "pare " + pare::driver::version());
+  app.require_subcommand(1);
+
+  const std::string shapeHelp =
+      "Fix an input's shape, e.g. --input-shape x=1,3,224,224 (repeatable; needed "
+      "for inputs with symbolic dims)";
+
+  pare::driver::CompileOptions co;
+  auto *compile = app.add_subcommand("compile", "Compile an ONNX model to C files");
+  compile->add_option("model", co.model, "Model file (.onnx, .onnxtext or pare .mlir)")
+      ->required();
+  compile->add_option("-o,--output", co.outDir,
+                      "Output directory (created if missing); '-' prints IR to stdout")
+      ->required();
+  compile->add_option("--name", co.name,
+                      "C prefix of every generated symbol and file (default: model file "
+                      "stem)");
+  compile->add_option("--target", co.target, "Code generation target: host, generic-c")
+      ->default_val("host");
+  compile->add_option("--input-shape", co.inputShapes, shapeHelp);
+  compile->add_option("--emit", co.emit, "What to write: c (default) or mlir")
+      ->default_val("c");
+  compile->add_option("--compile-to", co.compileTo,
+                      "Stop after a phase and write its IR: import, graph, plan, c");
+  compile->add_flag("--emit-runner", co.emitRunner,
+                    "Also write runner.c, a host program that runs the model on .npy "
+                    "files");
+  compile->add_flag("-q,--quiet", co.quiet, "Print nothing on success");
+
+  pare::driver::ValidateOptions vo;
+  auto *validate = app.add_subcommand(
+      "validate", "Compile for the host, build with the C compiler, run and compare "
+                  "the outputs with reference files or onnxruntime");
+  validate->add_option("model", vo.model, "Model file")->required();
+  validate->add_option("--input-shape", vo.inputShapes, shapeHelp);
+  validate->add_option("--inputs", vo.inputsDir,
+                       "Directory with one NAME.npy per model input (default: seeded "
+                       "random inputs)");
+  validate->add_option("--reference", vo.referenceDir,
+                       "Directory with one NAME.npy per model output (default: run "
+                       "onnxruntime through python3)");
+  validate->add_option("--rtol", vo.rtol, "Relative tolerance")->default_val(1e-4);
+  validate->add_option("--atol", vo.atol, "Absolute tolerance")->default_val(1e-5);
+  validate->add_option("--seed", vo.seed, "Seed of the random inputs")->default_val(0);
+  validate->add_option("--python", vo.python, "Python with onnxruntime for the reference")
+      ->default_val("python3");
+  validate->add_option("--cc", vo.cc, "C compiler")->default_val("cc");
+  validate->add_flag("--keep", vo.keep, "Keep the work directory");
+
+  pare::driver::InspectOptions io;
+  auto *inspect = app.add_subcommand(
+      "inspect", "Print ops, parameters, MACs, activation sizes and arena bytes");
+  inspect->add_option("model", io.model, "Model file")->required();
+  inspect->add_option("--input-shape", io.inputShapes, shapeHelp);
+  inspect->add_flag("--json", io.json, "Print JSON");
+
+  auto *listOps = app.add_subcommand("list-ops", "List the ONNX ops (and since-versions) "
+                                                 "pare imports");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 1;
+  }
+  if (*compile)
+    return pare::driver::compile(co);
+  if (*validate)
+    return pare::driver::validate(vo);
+  if (*inspect)
+    return pare::driver::inspect(io);
+  if (*listOps)
+    return pare::driver::listOps();
+  return 1;
+}
