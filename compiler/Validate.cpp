@@ -74,6 +74,10 @@ except ImportError:
 model, outdir, names, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 opts = ort.SessionOptions()
 opts.intra_op_num_threads = 1
+if model.endswith(".onnxtext"):
+    import onnx.parser
+    with open(model) as f:
+        model = onnx.parser.parse_model(f.read()).SerializeToString()
 sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 feeds = {i.name: np.load(f) for i, f in zip(sess.get_inputs(), files)}
 outs = sess.run(None, feeds)

@@ -43,6 +43,19 @@ std::string sanitizeIdentifier(const std::string &s) {
     out.erase(out.begin());
   if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0])))
     out = "t_" + out;
+  // C99 keywords and names of the generated code's own locals.
+  static const std::set<std::string> reserved = {
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
+      "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
+      "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
+      "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool",
+      "_Complex", "_Imaginary", "arena", "arena_memory", "main", "shape", "a_strides",
+      "b_strides", "c_strides", "x_strides", "y_strides", "in_shape", "out_shape", "perm",
+      "starts", "steps", "mask", "scale", "shift", "value", "pads_begin", "batch_shape",
+      "a_batch_strides", "b_batch_strides", "argc", "argv", "fail", "read_npy",
+      "write_npy", "now_ms", "cmp_double"};
+  if (reserved.count(out))
+    out += "_";
   return out;
 }
 
@@ -233,7 +246,22 @@ private:
     std::string s;
     for (size_t i = 0; i < names.size(); ++i)
       s += (i ? " + " : "") + ("\"" + names[i] + "\"");
+    std::string layout = layoutSuffix(op);
+    if (!layout.empty())
+      return std::string(layout == "_nhwc" ? "NCHW -> NHWC" : "NHWC -> NCHW") +
+             " layout change at ONNX node " + s;
     return s.empty() ? "(inserted by pare)" : "ONNX node " + s;
+  }
+  /// "_nhwc" / "_nchw" for the rank-4 layout transposes pare inserts.
+  static std::string layoutSuffix(Operation *op) {
+    auto t = dyn_cast<TransposeOp>(op);
+    if (!t || t.getPerm().size() != 4)
+      return "";
+    if (t.getPerm() == ArrayRef<int64_t>{0, 2, 3, 1})
+      return "_nhwc";
+    if (t.getPerm() == ArrayRef<int64_t>{0, 3, 1, 2})
+      return "_nchw";
+    return "";
   }
 
   /// C expression for the storage of `v` (pointer of its element type).
@@ -939,7 +967,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
       std::string ct = cType(elemOf(r));
       if (ct.empty())
         return op.emitError("the C target has no type for element type ") << elemOf(r);
-      std::string base = sanitizeIdentifier(nodeName(&op));
+      std::string base = sanitizeIdentifier(nodeName(&op)) + layoutSuffix(&op);
       if (op.getNumResults() > 1)
         base += "_" + std::to_string(i);
       std::string name = unique(base, usedLocals);
@@ -1029,7 +1057,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
 
   // ---------------------------------------------------------------- source
   std::string c = banner;
-  c += "#include \"" + prefix + ".h\"\n#include \"pare_kernels.h\"\n\n";
+  c += "#include \"" + prefix + ".h\"\n#include \"pare_kernels.h\"\n\n#include <math.h>\n\n";
   if (!weightDecls.empty())
     c += "/* Weights, defined in " + prefix + "_weights.c. */\n" + weightDecls + "\n";
   c += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
@@ -1181,8 +1209,8 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 )RUNNER";
-    r += "int main(int argc, char **argv) {\n  const char *outdir = \".\";\n  int repeat = 0, "
-         "argi = 1, status;\n  char path[4096];\n";
+    r += "int main(int argc, char **argv) {\n  const char *runner_outdir = \".\";\n  int runner_repeat = 0, "
+         "runner_argi = 1, runner_status;\n  char runner_path[4096];\n";
     for (unsigned i = 0; i < inNames.size(); ++i)
       r += "  " + cType(elemOf(func.getArgument(i))) + " *" + inNames[i] + ";\n";
     for (unsigned i = 0; i < outNames.size(); ++i) {
@@ -1194,27 +1222,32 @@ static int cmp_double(const void *a, const void *b) {
       r += "  " + cType(t) + " *" + outNames[i] + " = (" + cType(t) + " *)calloc(" + m +
            "_SIZE + 1, sizeof(" + cType(t) + "));\n";
     }
-    r += "  while (argi < argc && argv[argi][0] == '-') {\n"
-         "    if (strcmp(argv[argi], \"-o\") == 0 && argi + 1 < argc) outdir = argv[argi + 1];\n"
-         "    else if (strcmp(argv[argi], \"-n\") == 0 && argi + 1 < argc) repeat = atoi(argv[argi + 1]);\n"
-         "    else return fail(\"usage: runner [-o OUTDIR] [-n REPEAT] INPUTS.npy...\", NULL);\n"
-         "    argi += 2;\n  }\n";
-    r += "  if (argc - argi != " + upper + "_NUM_INPUTS)\n    return fail(\"expected " +
+    r += "  while (runner_argi < argc && argv[runner_argi][0] == '-') {\n"
+         "    if (strcmp(argv[runner_argi], \"-o\") == 0 && runner_argi + 1 < argc)\n"
+         "      runner_outdir = argv[runner_argi + 1];\n"
+         "    else if (strcmp(argv[runner_argi], \"-n\") == 0 && runner_argi + 1 < argc)\n"
+         "      runner_repeat = atoi(argv[runner_argi + 1]);\n"
+         "    else\n      return fail(\"usage: runner [-o OUTDIR] [-n REPEAT] INPUTS.npy...\", NULL);\n"
+         "    runner_argi += 2;\n  }\n";
+    r += "  if (argc - runner_argi != " + upper + "_NUM_INPUTS)\n    return fail(\"expected " +
          std::to_string(inNames.size()) + " input .npy file(s)\", NULL);\n";
     for (unsigned i = 0; i < inNames.size(); ++i) {
       Type t = elemOf(func.getArgument(i));
       std::string m = upper + "_" + llvm::StringRef(inNames[i]).upper();
-      r += "  " + inNames[i] + " = (" + cType(t) + " *)read_npy(argv[argi + " +
+      r += "  " + inNames[i] + " = (" + cType(t) + " *)read_npy(argv[runner_argi + " +
            std::to_string(i) + "], \"'" + npyDescr(t) + "'\", " + m + "_SIZE, sizeof(" +
            cType(t) + "));\n  if (!" + inNames[i] + ") return 1;\n";
     }
-    r += "  status = " + prefix + "_run(" + args + ");\n";
-    r += "  if (status != 0) return fail(\"model returned an error\", NULL);\n";
-    r += "  if (repeat > 0) {\n    double *t = (double *)malloc(sizeof(double) * repeat);\n"
-         "    int k;\n    for (k = 0; k < repeat; ++k) {\n      double t0 = now_ms();\n      " +
-         prefix + "_run(" + args + ");\n      t[k] = now_ms() - t0;\n    }\n"
-         "    qsort(t, repeat, sizeof(double), cmp_double);\n"
-         "    printf(\"latency_ms: %.6f\\n\", t[repeat / 2]);\n    free(t);\n  }\n";
+    r += "  runner_status = " + prefix + "_run(" + args + ");\n";
+    r += "  if (runner_status != 0) return fail(\"model returned an error\", NULL);\n";
+    r += "  if (runner_repeat > 0) {\n"
+         "    double *runner_times = (double *)malloc(sizeof(double) * runner_repeat);\n"
+         "    int runner_k;\n    for (runner_k = 0; runner_k < runner_repeat; ++runner_k) {\n"
+         "      double runner_t0 = now_ms();\n      " +
+         prefix + "_run(" + args + ");\n      runner_times[runner_k] = now_ms() - runner_t0;\n    }\n"
+         "    qsort(runner_times, runner_repeat, sizeof(double), cmp_double);\n"
+         "    printf(\"latency_ms: %.6f\\n\", runner_times[runner_repeat / 2]);\n"
+         "    free(runner_times);\n  }\n";
     for (unsigned i = 0; i < outNames.size(); ++i) {
       Type t = cast<RankedTensorType>(func.getResultTypes()[i]).getElementType();
       std::string m = upper + "_" + llvm::StringRef(outNames[i]).upper();
@@ -1224,8 +1257,8 @@ static int cmp_double(const void *a, const void *b) {
                      ch == '-')
                         ? ch
                         : '_';
-      r += "  sprintf(path, \"%s/" + fileName + ".npy\", outdir);\n";
-      r += "  if (write_npy(path, \"" + npyDescr(t) + "\", " + outNames[i] + "_shape, " + m +
+      r += "  sprintf(runner_path, \"%s/" + fileName + ".npy\", runner_outdir);\n";
+      r += "  if (write_npy(runner_path, \"" + npyDescr(t) + "\", " + outNames[i] + "_shape, " + m +
            "_RANK, " + outNames[i] + ", sizeof(" + cType(t) + ") * " + m +
            "_SIZE)) return 1;\n";
     }

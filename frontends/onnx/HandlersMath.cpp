@@ -218,6 +218,34 @@ LogicalResult importWhere(NodeImporter &ni) {
 
 } // namespace
 
+/// Pow with base and exponent of different types: the exponent is cast to
+/// the base type for float bases; integer bases are raised in float and cast
+/// back (ONNX's result has the base's type).
+LogicalResult importPow(NodeImporter &ni) {
+  auto a = need(ni, 0), b = need(ni, 1);
+  if (failed(a) || failed(b))
+    return failure();
+  Type at = elemOf(*a), bt = elemOf(*b);
+  if (at == bt)
+    return bind(ni, ni.create<pare::PowOp>({*a, *b}));
+  auto &bd = ni.builder();
+  if (isa<FloatType>(at)) {
+    auto e = ni.create<pare::CastOp>({*b}, {ni.named("to", TypeAttr::get(at))});
+    if (failed(e))
+      return failure();
+    return bind(ni, ni.create<pare::PowOp>({*a, *e}));
+  }
+  Type f32 = bd.getF32Type();
+  auto af = ni.create<pare::CastOp>({*a}, {ni.named("to", TypeAttr::get(f32))});
+  auto bf = ni.create<pare::CastOp>({*b}, {ni.named("to", TypeAttr::get(f32))});
+  if (failed(af) || failed(bf))
+    return failure();
+  auto p = ni.create<pare::PowOp>({*af, *bf});
+  if (failed(p))
+    return failure();
+  return bind(ni, ni.create<pare::CastOp>({*p}, {ni.named("to", TypeAttr::get(at))}));
+}
+
 void registerMathHandlers() {
 #define PARE_BIN(NAME, OP)                                                     \
   for (int v : {7, 13, 14})                                                    \
@@ -228,7 +256,7 @@ void registerMathHandlers() {
   PARE_BIN("Div", pare::DivOp)
 #undef PARE_BIN
   for (int v : {7, 12, 13, 15})
-    registerHandler("Pow", v, importBinary<pare::PowOp>);
+    registerHandler("Pow", v, importPow);
   for (int v : {10, 13})
     registerHandler("Mod", v, importMod);
   for (int v : {8, 12, 13}) {

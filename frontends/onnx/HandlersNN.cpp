@@ -173,15 +173,49 @@ LogicalResult importBatchNorm(NodeImporter &ni) {
   if (ni.getInt("training_mode", 0) != 0 || ni.outputUsed(1) || ni.outputUsed(2))
     return ni.error("BatchNormalization in training mode is not supported");
   SmallVector<Value> ops;
+  bool allConst = true;
   for (size_t i = 0; i < 5; ++i) {
     auto v = need(ni, i);
     if (failed(v))
       return failure();
     ops.push_back(*v);
+    allConst &= i == 0 || bool(ni.constInput(i));
+  }
+  float eps = ni.getFloat("epsilon", 1e-5f);
+  if (!allConst) {
+    // Parameters computed at run time: (x - mean) * scale / sqrt(var + eps) + bias,
+    // with the [C] parameters reshaped to broadcast over dim 1.
+    auto xs = shapeOf(ops[0]);
+    if (xs.size() < 2)
+      return ni.error("BatchNormalization input must have rank >= 2");
+    std::vector<int64_t> pshape(xs.size() - 1, 1);
+    pshape[0] = xs[1];
+    SmallVector<Value> p;
+    for (size_t i = 1; i < 5; ++i) {
+      if (shapeOf(ops[i]) != std::vector<int64_t>{xs[1]})
+        return ni.error("BatchNormalization parameter " + Twine(i) + " must have shape [" +
+                        Twine(xs[1]) + "]");
+      p.push_back(ni.reshape(ops[i], pshape));
+    }
+    Value epsC = ni.constant(DenseElementsAttr::get(
+        RankedTensorType::get({}, elemOf(ops[0])), FloatAttr::get(elemOf(ops[0]), eps).getValue()));
+    auto ve = ni.create<pare::AddOp>({p[3], epsC});
+    if (failed(ve))
+      return failure();
+    auto sd = ni.create<pare::SqrtOp>({*ve});
+    auto xc = ni.create<pare::SubOp>({ops[0], p[2]});
+    if (failed(sd) || failed(xc))
+      return failure();
+    auto norm = ni.create<pare::DivOp>({*xc, *sd});
+    if (failed(norm))
+      return failure();
+    auto scaled = ni.create<pare::MulOp>({*norm, p[0]});
+    if (failed(scaled))
+      return failure();
+    return bind(ni, ni.create<pare::AddOp>({*scaled, p[1]}));
   }
   return bind(ni, ni.create<pare::BatchNormOp>(
-                      ops, {ni.named("epsilon", ni.builder().getF32FloatAttr(
-                                                    ni.getFloat("epsilon", 1e-5f)))}));
+                      ops, {ni.named("epsilon", ni.builder().getF32FloatAttr(eps))}));
 }
 
 LogicalResult importLayerNorm(NodeImporter &ni) {

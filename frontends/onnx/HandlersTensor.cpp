@@ -136,6 +136,13 @@ LogicalResult importIdentity(NodeImporter &ni) {
   auto x = need(ni, 0);
   if (failed(x))
     return failure();
+  // Dropout (opset 12+): inference only; training_mode must be a constant false.
+  if (ni.getNode().op_type() == "Dropout" && ni.hasInput(2)) {
+    DenseElementsAttr t = ni.constInput(2);
+    if (!t || t.getValues<APInt>()[0] != 0)
+      return ni.error("Dropout in training mode (training_mode input not a constant "
+                      "false) is not supported; pare compiles inference graphs");
+  }
   if (ni.outputUsed(1)) {
     // Dropout's mask output: all true in inference.
     auto type = RankedTensorType::get(shapeOf(*x), ni.builder().getIntegerType(1));

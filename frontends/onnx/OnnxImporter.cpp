@@ -499,8 +499,8 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
     argTypes.push_back(*t);
     argNames.push_back(in.name());
   }
-  if (argTypes.empty())
-    return emitError(fileLoc) << "the model has no inputs";
+  if (graph.output_size() == 0)
+    return emitError(fileLoc) << "the model has no outputs";
 
   auto func = func::FuncOp::create(b, fileLoc, "main",
                                    b.getFunctionType(argTypes, {}));

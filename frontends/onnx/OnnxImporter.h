@@ -32,8 +32,10 @@ importModelFile(mlir::MLIRContext &ctx, const std::string &path,
 /// One line per supported op type: "OpType v1,v2,..." (since-versions).
 std::vector<std::string> supportedOps();
 
-/// Lowest and highest default-domain opset the importer accepts.
-constexpr int kMinOpset = 7;
+/// Lowest and highest default-domain opset the importer accepts. Opsets 7 to
+/// 21 are the supported range; older models import when every op they use
+/// has a handler for its version (checked per node).
+constexpr int kMinOpset = 1;
 constexpr int kMaxOpset = 21;
 
 } // namespace pare::onnx_frontend

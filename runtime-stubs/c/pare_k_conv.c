@@ -16,8 +16,6 @@
 #define FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-/* Width of the partial-sum vectors in the dot-product kernels. */
-#define LANES 8
 /* Channel block of the depthwise kernel. */
 #define DW_BLOCK 16
 /* Most negative finite float: the value of an empty max-pool window. */
@@ -25,203 +23,7 @@
 
 static int min_i(int a, int b) { return a < b ? a : b; }
 
-/* ------------------------------------------------------ dot-product core --
- * A "patch" is what one output pixel of a convolution (or one row of A in a
- * matmul) reads: `nrow` kernel rows, each made of `ntap` contiguous runs of
- * `len` floats. The x and w addresses of run (r, t) are offset by
- * r*xrs + t*xts and r*wrs + t*wts from the pixel's / channel's base. */
-typedef struct {
-  int nrow;
-  ptrdiff_t xrs, wrs;
-  int ntap;
-  ptrdiff_t xts, wts;
-  int len;
-} patch_t;
-
-/* Sum of the LANES partial sums, as a halving tree (vectorisable, unlike a
- * sequential sum whose order the compiler must keep). */
-static float hsum(float v[LANES])
-{
-  int j, w;
-  for (w = LANES / 2; w > 0; w /= 2)
-    for (j = 0; j < w; j++) v[j] += v[j + w];
-  return v[0];
-}
-
-/* Partial sums of a block of 3 pixels x 4 output channels: LANES-wide
- * vectors for the body of the runs, scalars for their tails. */
-typedef struct {
-  float v[3][4][LANES];
-  float t[3][4];
-} acc3x4_t;
-
-/* Adds the products of one run of `len` floats to acc: pixel p's run at
- * x + p*xps, channel o's at w[o]. The sums live in locals during the loop
- * so that the compiler keeps them in (vector) registers. */
-static void run_3x4(const float *x, ptrdiff_t xps, const float *const w[4],
-                    int len, acc3x4_t *acc)
-{
-  float s[3][4][LANES], t[3][4];
-  const float *x0 = x, *x1 = x + xps, *x2 = x + 2 * xps;
-  const float *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
-  int k, j;
-  memcpy(s, acc->v, sizeof s);
-  for (k = 0; k + LANES <= len; k += LANES) {
-    for (j = 0; j < LANES; j++) {
-      float a0 = x0[k + j], a1 = x1[k + j], a2 = x2[k + j];
-      float b0 = w0[k + j], b1 = w1[k + j], b2 = w2[k + j], b3 = w3[k + j];
-      s[0][0][j] = FMA(a0, b0, s[0][0][j]);
-      s[0][1][j] = FMA(a0, b1, s[0][1][j]);
-      s[0][2][j] = FMA(a0, b2, s[0][2][j]);
-      s[0][3][j] = FMA(a0, b3, s[0][3][j]);
-      s[1][0][j] = FMA(a1, b0, s[1][0][j]);
-      s[1][1][j] = FMA(a1, b1, s[1][1][j]);
-      s[1][2][j] = FMA(a1, b2, s[1][2][j]);
-      s[1][3][j] = FMA(a1, b3, s[1][3][j]);
-      s[2][0][j] = FMA(a2, b0, s[2][0][j]);
-      s[2][1][j] = FMA(a2, b1, s[2][1][j]);
-      s[2][2][j] = FMA(a2, b2, s[2][2][j]);
-      s[2][3][j] = FMA(a2, b3, s[2][3][j]);
-    }
-  }
-  memcpy(acc->v, s, sizeof s);
-  if (k == len) return;
-  memcpy(t, acc->t, sizeof t);
-  for (; k < len; k++) {
-    float a0 = x0[k], a1 = x1[k], a2 = x2[k];
-    float b0 = w0[k], b1 = w1[k], b2 = w2[k], b3 = w3[k];
-    t[0][0] = FMA(a0, b0, t[0][0]);
-    t[0][1] = FMA(a0, b1, t[0][1]);
-    t[0][2] = FMA(a0, b2, t[0][2]);
-    t[0][3] = FMA(a0, b3, t[0][3]);
-    t[1][0] = FMA(a1, b0, t[1][0]);
-    t[1][1] = FMA(a1, b1, t[1][1]);
-    t[1][2] = FMA(a1, b2, t[1][2]);
-    t[1][3] = FMA(a1, b3, t[1][3]);
-    t[2][0] = FMA(a2, b0, t[2][0]);
-    t[2][1] = FMA(a2, b1, t[2][1]);
-    t[2][2] = FMA(a2, b2, t[2][2]);
-    t[2][3] = FMA(a2, b3, t[2][3]);
-  }
-  memcpy(acc->t, t, sizeof t);
-}
-
-/* Partial sums of a block of 1 pixel x 4 output channels. */
-typedef struct {
-  float v[4][LANES];
-  float t[4];
-} acc1x4_t;
-
-/* run_3x4 for a single pixel. */
-static void run_1x4(const float *x, const float *const w[4], int len,
-                    acc1x4_t *acc)
-{
-  float s[4][LANES], t[4];
-  const float *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
-  int k, j;
-  memcpy(s, acc->v, sizeof s);
-  for (k = 0; k + LANES <= len; k += LANES) {
-    for (j = 0; j < LANES; j++) {
-      float a = x[k + j];
-      s[0][j] = FMA(a, w0[k + j], s[0][j]);
-      s[1][j] = FMA(a, w1[k + j], s[1][j]);
-      s[2][j] = FMA(a, w2[k + j], s[2][j]);
-      s[3][j] = FMA(a, w3[k + j], s[3][j]);
-    }
-  }
-  memcpy(acc->v, s, sizeof s);
-  memcpy(t, acc->t, sizeof t);
-  for (; k < len; k++) {
-    float a = x[k];
-    t[0] = FMA(a, w0[k], t[0]);
-    t[1] = FMA(a, w1[k], t[1]);
-    t[2] = FMA(a, w2[k], t[2]);
-    t[3] = FMA(a, w3[k], t[3]);
-  }
-  memcpy(acc->t, t, sizeof t);
-}
-
-/* out[p*4 + o] = dot(patch of pixel p, weights of channel o) for 3 pixels
- * (pixel p's patch at x + p*xps) and 4 output channels (weights at wp[o]). */
-static void dot_3x4(const float *x, ptrdiff_t xps, const float *const wp[4],
-                    const patch_t *g, float out[12])
-{
-  acc3x4_t acc;
-  int r, tp, p, o;
-  memset(&acc, 0, sizeof acc);
-  for (r = 0; r < g->nrow; r++)
-    for (tp = 0; tp < g->ntap; tp++) {
-      ptrdiff_t xo = r * g->xrs + tp * g->xts, wo = r * g->wrs + tp * g->wts;
-      const float *w[4];
-      for (o = 0; o < 4; o++) w[o] = wp[o] + wo;
-      run_3x4(x + xo, xps, w, g->len, &acc);
-    }
-  for (p = 0; p < 3; p++)
-    for (o = 0; o < 4; o++) out[p * 4 + o] = acc.t[p][o] + hsum(acc.v[p][o]);
-}
-
-/* dot_3x4 for a single pixel. */
-static void dot_1x4(const float *x, const float *const wp[4], const patch_t *g,
-                    float out[4])
-{
-  acc1x4_t acc;
-  int r, tp, o;
-  memset(&acc, 0, sizeof acc);
-  for (r = 0; r < g->nrow; r++)
-    for (tp = 0; tp < g->ntap; tp++) {
-      ptrdiff_t xo = r * g->xrs + tp * g->xts, wo = r * g->wrs + tp * g->wts;
-      const float *w[4];
-      for (o = 0; o < 4; o++) w[o] = wp[o] + wo;
-      run_1x4(x + xo, w, g->len, &acc);
-    }
-  for (o = 0; o < 4; o++) out[o] = acc.t[o] + hsum(acc.v[o]);
-}
-
-/* Writes an np x no block of dot products plus bias into y. */
-static void store_block(float *y, ptrdiff_t yps, int np, int no,
-                        const float *out, const float *bias)
-{
-  int p, o;
-  for (p = 0; p < np; p++)
-    for (o = 0; o < no; o++)
-      y[p * yps + o] = out[p * 4 + o] + (bias ? bias[o] : 0.0f);
-}
-
-/* For `np` pixels (pixel p reads its patch at x + p*xps and writes y + p*yps)
- * and `ocn` output channels (channel o's weights at w + o*wos), computes
- * y[p][o] = bias[o] + dot(patch, weights). Output channels are the outer
- * loop so that a block of 4 channels' weights stays in cache while the
- * pixels stream past. A partial channel block repeats its last channel
- * (not stored); a leftover pair of pixels is done as the last full block of
- * 3, recomputing one pixel. */
-static void conv_run(const float *x, ptrdiff_t xps, int np,
-                     const float *w, ptrdiff_t wos, int ocn, const float *bias,
-                     float *y, ptrdiff_t yps, const patch_t *g)
-{
-  int o, p, i;
-  float out[12];
-  for (o = 0; o < ocn; o += 4) {
-    int no = min_i(4, ocn - o);
-    const float *wp[4];
-    const float *bo = bias ? bias + o : NULL;
-    for (i = 0; i < 4; i++) wp[i] = w + (ptrdiff_t)(o + min_i(i, no - 1)) * wos;
-    for (p = 0; p + 3 <= np; p += 3) {
-      dot_3x4(x + p * xps, xps, wp, g, out);
-      store_block(y + p * yps + o, yps, 3, no, out, bo);
-    }
-    if (np - p == 2 && np >= 3) p = np - 3;
-    for (; p + 3 <= np; p += 3) {
-      dot_3x4(x + p * xps, xps, wp, g, out);
-      store_block(y + p * yps + o, yps, 3, no, out, bo);
-    }
-    for (; p < np; p++) {
-      dot_1x4(x + p * xps, wp, g, out);
-      store_block(y + p * yps + o, yps, 1, no, out, bo);
-    }
-  }
-}
-
-/* y[p][0..ocn) = bias (or 0), for output pixels that see no input. */
+/* y[0..ocn) = bias (or 0), for output pixels that see no input. */
 static void fill_bias(float *y, const float *bias, int ocn)
 {
   if (bias)
@@ -240,6 +42,196 @@ static void valid_taps(int start, int k, int dil, int size, int *k0, int *k1)
   *k1 = hi > lo ? hi : lo;
 }
 
+/* ------------------------------------------------------------ conv core --
+ * Convolution (and matmul with B stored as [n][k]) runs as an "indirect"
+ * GEMM. For a tile of output pixels and a block of CONV_OB output channels,
+ * the weights of one kernel tap and up to PARE_CONV_KC input channels are
+ * transposed into a small stack buffer wt[k][CONV_OB]; then each group of
+ * CONV_PB pixels accumulates y[p][o] += x_p[k] * wt[k][o], an outer product
+ * whose inner loop over o is contiguous and vectorises, with the partial sums
+ * in registers. Taps that fall into the padding read a static row of zeros
+ * instead of branching. */
+
+/* Input channels packed per step; the stack buffer is PARE_CONV_KC *
+ * CONV_OB floats (2 KiB by default). Define it smaller for tiny stacks. */
+#ifndef PARE_CONV_KC
+#define PARE_CONV_KC 32
+#endif
+#define CONV_OB 16   /* output channels per block */
+#define CONV_PB 6    /* pixels per micro-kernel call */
+#define CONV_TILE 60 /* most output pixels per tile (a multiple of CONV_PB) */
+
+/* Stands in for input runs that lie in the padding, and for a NULL bias. */
+static const float zero_row[PARE_CONV_KC > CONV_OB ? PARE_CONV_KC : CONV_OB];
+
+/* One convolution (one image, one group) in the form the core runs. */
+typedef struct {
+  const float *x;     /* input image, offset to the group's first channel */
+  int ih, iw;
+  ptrdiff_t xps;      /* elements between horizontally adjacent pixels */
+  int kh, kw, sh, sw, dh, dw, pt, pl;
+  int ow;             /* output width: pixel q is at (q / ow, q % ow) */
+  int kin;            /* input channels per tap, contiguous */
+  const float *w;     /* weights [oc][kh][kw][kin], channel stride wos */
+  ptrdiff_t wos;
+  const float *bias;  /* [oc] or NULL */
+  float *y;           /* output pixel q at y + q * yps */
+  ptrdiff_t yps;
+  int oc;
+  int npix;           /* output pixels */
+  pare_act_t act;     /* applied per tile when yps == oc (else NONE) */
+  float act_a, act_b;
+} conv_job_t;
+
+/* y_p[o] += sum_k x_p[k] * wt[k][o] for CONV_PB pixels and CONV_OB output
+ * channels. Written out per pixel so that the compiler keeps the sums in
+ * vector registers and broadcasts each x_p[k]. */
+static void conv_ukernel(const float *const xp[CONV_PB], const float *restrict wt,
+                         int kc, float *const yp[CONV_PB])
+{
+  float s[CONV_PB][CONV_OB];
+  int k, p, o;
+  for (p = 0; p < CONV_PB; p++) memcpy(s[p], yp[p], sizeof s[p]);
+  for (k = 0; k < kc; k++) {
+    const float *wk = wt + k * CONV_OB;
+    const float a0 = xp[0][k], a1 = xp[1][k], a2 = xp[2][k], a3 = xp[3][k],
+                a4 = xp[4][k], a5 = xp[5][k];
+    for (o = 0; o < CONV_OB; o++) {
+      const float b = wk[o];
+      s[0][o] = FMA(a0, b, s[0][o]);
+      s[1][o] = FMA(a1, b, s[1][o]);
+      s[2][o] = FMA(a2, b, s[2][o]);
+      s[3][o] = FMA(a3, b, s[3][o]);
+      s[4][o] = FMA(a4, b, s[4][o]);
+      s[5][o] = FMA(a5, b, s[5][o]);
+    }
+  }
+  for (p = 0; p < CONV_PB; p++) memcpy(yp[p], s[p], sizeof s[p]);
+}
+
+/* conv_ukernel for a partial block of `no` < CONV_OB channels (wt is zero
+ * beyond `no`): works on a full-width copy of the outputs. */
+static void conv_ukernel_part(const float *const xp[CONV_PB], const float *wt,
+                              int kc, float *const yp[CONV_PB], int no)
+{
+  float buf[CONV_PB][CONV_OB];
+  float *bp[CONV_PB];
+  int p;
+  memset(buf, 0, sizeof buf);
+  for (p = 0; p < CONV_PB; p++) {
+    memcpy(buf[p], yp[p], (size_t)no * sizeof(float));
+    bp[p] = buf[p];
+  }
+  conv_ukernel(xp, wt, kc, bp);
+  for (p = 0; p < CONV_PB; p++) memcpy(yp[p], buf[p], (size_t)no * sizeof(float));
+}
+
+/* Transposes the weights of `no` output channels (channel o's run of kc
+ * floats at w + o*wos) into wt[k][CONV_OB], zero beyond `no`. */
+static void pack_weights(float *restrict wt, const float *restrict w,
+                         ptrdiff_t wos, int kc, int no)
+{
+  int o, k;
+  for (o = 0; o < CONV_OB; o++)
+    for (k = 0; k < kc; k++) wt[k * CONV_OB + o] = o < no ? w[o * wos + k] : 0.0f;
+}
+
+/* Runs the micro-kernel on one block of pixels (full or partial width). */
+static void conv_block(const float *const xp[CONV_PB], const float *wt, int kc,
+                       float *const yp[CONV_PB], int no)
+{
+  if (no == CONV_OB)
+    conv_ukernel(xp, wt, kc, yp);
+  else
+    conv_ukernel_part(xp, wt, kc, yp, no);
+}
+
+/* Runs a conv_job_t. Pixels are processed in tiles of at most CONV_TILE.
+ * When the taps of a kernel row are contiguous in x (no horizontal
+ * dilation, all channels in one group) a whole kernel row is one run of
+ * kw * kin floats ("merged"); pixel blocks at the left / right border, whose
+ * windows are partly in the padding, split such a run back into taps. */
+static void conv_run(const conv_job_t *j)
+{
+  float wt[PARE_CONV_KC * CONV_OB];
+  int iy0[CONV_TILE], ix0[CONV_TILE];
+  const int merged = j->dw == 1 && j->xps == j->kin && j->kw > 1;
+  const int nseg = merged ? 1 : j->kw, ntap = merged ? j->kw : 1;
+  const int seglen = ntap * j->kin;
+  const int ntiles = (j->npix + CONV_TILE - 1) / CONV_TILE;
+  const int tsize = ntiles > 0 ? ((j->npix + ntiles - 1) / ntiles + CONV_PB - 1) /
+                                     CONV_PB * CONV_PB : 0;
+  int q0, t, o0, r, sg, e0, p, s;
+  for (q0 = 0; q0 < j->npix; q0 += tsize) {
+    const int nt = min_i(tsize, j->npix - q0);
+    for (t = 0; t < nt; t++) {
+      iy0[t] = (q0 + t) / j->ow * j->sh - j->pt;
+      ix0[t] = (q0 + t) % j->ow * j->sw - j->pl;
+    }
+    for (o0 = 0; o0 < j->oc; o0 += CONV_OB) {
+      const int no = min_i(CONV_OB, j->oc - o0);
+      for (t = 0; t < nt; t++) { /* constant-size copies compile to moves */
+        float *yt = j->y + (ptrdiff_t)(q0 + t) * j->yps + o0;
+        const float *src = j->bias ? j->bias + o0 : zero_row;
+        if (no == CONV_OB)
+          memcpy(yt, src, CONV_OB * sizeof(float));
+        else
+          memcpy(yt, src, (size_t)no * sizeof(float));
+      }
+      for (r = 0; r < j->kh; r++)
+        for (sg = 0; sg < nseg; sg++)
+          for (e0 = 0; e0 < seglen; e0 += PARE_CONV_KC) {
+            const int kc = min_i(PARE_CONV_KC, seglen - e0);
+            pack_weights(wt, j->w + (ptrdiff_t)o0 * j->wos +
+                                 ((ptrdiff_t)r * j->kw + sg) * j->kin + e0,
+                         j->wos, kc, no);
+            for (t = 0; t < nt; t += CONV_PB) {
+              const float *xp[CONV_PB];
+              float *yp[CONV_PB];
+              ptrdiff_t off[CONV_PB]; /* x offset of the run's start */
+              int ixs[CONV_PB], seen[CONV_PB], full = 0, partial = 0;
+              for (p = 0; p < CONV_PB; p++) {
+                const int tt = min_i(t + p, nt - 1); /* repeat the last pixel */
+                const int iy = iy0[tt] + r * j->dh;
+                ixs[p] = ix0[tt] + sg * j->dw;
+                yp[p] = j->y + (ptrdiff_t)(q0 + tt) * j->yps + o0;
+                seen[p] = 0;
+                if (iy < 0 || iy >= j->ih || ixs[p] + ntap - 1 < 0 || ixs[p] >= j->iw)
+                  continue; /* the whole run is padding */
+                off[p] = ((ptrdiff_t)iy * j->iw + ixs[p]) * j->xps + e0;
+                seen[p] = 1;
+                if (ixs[p] >= 0 && ixs[p] + ntap - 1 < j->iw)
+                  full = 1;
+                else
+                  partial = 1;
+              }
+              if (!partial) {
+                if (!full) continue;
+                for (p = 0; p < CONV_PB; p++) xp[p] = seen[p] ? j->x + off[p] : zero_row;
+                conv_block(xp, wt, kc, yp, no);
+                continue;
+              }
+              /* Some window is cut by the padding: one call per tap. */
+              for (s = e0 / j->kin; s * j->kin < e0 + kc; s++) {
+                const int u0 = (s * j->kin > e0 ? s * j->kin : e0) - e0;
+                const int u1 = min_i((s + 1) * j->kin, e0 + kc) - e0;
+                for (p = 0; p < CONV_PB; p++)
+                  xp[p] = seen[p] && ixs[p] + s >= 0 && ixs[p] + s < j->iw
+                              ? j->x + (off[p] + u0)
+                              : zero_row;
+                conv_block(xp, wt + u0 * CONV_OB, u1 - u0, yp, no);
+              }
+            }
+          }
+    }
+    if (j->act != PARE_ACT_NONE) {
+      float *yt = j->y + (ptrdiff_t)q0 * j->yps;
+      pare_activation_f32(yt, yt, (size_t)nt * (size_t)j->yps, j->act, j->act_a,
+                          j->act_b);
+    }
+  }
+}
+
 void pare_conv2d_f32(const float *x, int n, int ih, int iw, int ic,
                      const float *w, const float *bias,
                      float *y, int oh, int ow, int oc,
@@ -248,82 +240,29 @@ void pare_conv2d_f32(const float *x, int n, int ih, int iw, int ic,
                      int group, pare_act_t act, float act_a, float act_b)
 {
   const int icg = ic / group, ocg = oc / group;
-  const ptrdiff_t wos = (ptrdiff_t)kh * kw * icg;
-  const int runs_merge = dil_w == 1 && group == 1; /* a kernel row is one run */
-  int b, oy, ox, gi, ox_lo, ox_hi;
-  patch_t g;
-
-  if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 &&
-      pad_left == 0 && group == 1 && oh == ih && ow == iw) {
-    /* Pointwise: a GEMM over all pixels, in tiles of about 16 KiB of input. */
-    const ptrdiff_t npix = (ptrdiff_t)n * ih * iw;
-    const int tile = ic >= 1365 ? 3 : (4096 / ic) / 3 * 3;
-    ptrdiff_t p0;
-    g.nrow = 1; g.xrs = 0; g.wrs = 0;
-    g.ntap = 1; g.xts = 0; g.wts = 0;
-    g.len = ic;
-    for (p0 = 0; p0 < npix; p0 += tile) {
-      int np = (int)(npix - p0 < tile ? npix - p0 : tile);
-      float *yt = y + p0 * oc;
-      conv_run(x + p0 * ic, ic, np, w, wos, oc, bias, yt, oc, &g);
-      pare_activation_f32(yt, yt, (size_t)np * (size_t)oc, act, act_a, act_b);
-    }
-    return;
-  }
-
-  /* Output columns whose whole window lies inside the input: [ox_lo, ox_hi). */
-  ox_lo = (pad_left + stride_w - 1) / stride_w;
-  {
-    int last = iw - 1 + pad_left - (kw - 1) * dil_w;
-    ox_hi = last < 0 ? 0 : min_i(ow, last / stride_w + 1);
-  }
-  if (ox_lo > ow) ox_lo = ow;
-  if (ox_hi < ox_lo) ox_hi = ox_lo;
-
-  g.xrs = (ptrdiff_t)dil_h * iw * ic;
-  g.wrs = (ptrdiff_t)kw * icg;
+  const size_t in_size = (size_t)ih * iw * ic, out_size = (size_t)oh * ow * oc;
+  conv_job_t j;
+  int b, g;
+  j.ih = ih; j.iw = iw; j.xps = ic;
+  j.kh = kh; j.kw = kw; j.sh = stride_h; j.sw = stride_w;
+  j.dh = dil_h; j.dw = dil_w; j.pt = pad_top; j.pl = pad_left;
+  j.ow = ow; j.kin = icg;
+  j.wos = (ptrdiff_t)kh * kw * icg;
+  j.yps = oc; j.oc = ocg; j.npix = oh * ow;
+  /* With groups the activation waits until every group has been written. */
+  j.act = group == 1 ? act : PARE_ACT_NONE;
+  j.act_a = act_a; j.act_b = act_b;
   for (b = 0; b < n; b++) {
-    const float *xb = x + (size_t)b * ih * iw * ic;
-    for (oy = 0; oy < oh; oy++) {
-      int iy0 = oy * stride_h - pad_top, r0, r1;
-      float *yrow = y + ((size_t)b * oh + oy) * ow * oc;
-      valid_taps(iy0, kh, dil_h, ih, &r0, &r1);
-      g.nrow = r1 - r0;
-      for (gi = 0; gi < group; gi++) {
-        const float *wg = w + (ptrdiff_t)gi * ocg * wos + (ptrdiff_t)r0 * kw * icg;
-        const float *bg = bias ? bias + gi * ocg : NULL;
-        const float *xr = xb + ((ptrdiff_t)(iy0 + r0 * dil_h) * iw) * ic + gi * icg;
-        float *yg = yrow + gi * ocg;
-        for (ox = 0; ox < ow; ox++) {
-          int ix0 = ox * stride_w - pad_left, s0, s1, np = 1;
-          if (ox == ox_lo && ox_hi > ox_lo) {
-            s0 = 0;
-            s1 = kw;
-            np = ox_hi - ox_lo;
-          } else {
-            valid_taps(ix0, kw, dil_w, iw, &s0, &s1);
-          }
-          if (g.nrow <= 0 || s1 <= s0) {
-            fill_bias(yg + (ptrdiff_t)ox * oc, bg, ocg);
-            continue;
-          }
-          if (runs_merge) {
-            g.ntap = 1; g.xts = 0; g.wts = 0;
-            g.len = (s1 - s0) * ic;
-          } else {
-            g.ntap = s1 - s0;
-            g.xts = (ptrdiff_t)dil_w * ic;
-            g.wts = icg;
-            g.len = icg;
-          }
-          conv_run(xr + (ptrdiff_t)(ix0 + s0 * dil_w) * ic, (ptrdiff_t)stride_w * ic,
-                   np, wg + (ptrdiff_t)s0 * icg, wos, ocg, bg,
-                   yg + (ptrdiff_t)ox * oc, oc, &g);
-          ox += np - 1;
-        }
-      }
-      pare_activation_f32(yrow, yrow, (size_t)ow * oc, act, act_a, act_b);
+    for (g = 0; g < group; g++) {
+      j.x = x + b * in_size + (size_t)g * icg;
+      j.w = w + (size_t)g * ocg * j.wos;
+      j.bias = bias ? bias + g * ocg : NULL;
+      j.y = y + b * out_size + (size_t)g * ocg;
+      conv_run(&j);
     }
+    if (group != 1)
+      pare_activation_f32(y + b * out_size, y + b * out_size, out_size, act,
+                          act_a, act_b);
   }
 }
 
@@ -448,13 +387,17 @@ static void mm_single(const float *a, const float *b, float *y, int m, int n,
                     y + (ptrdiff_t)i0 * n + j0, n);
     mm_generic(a, a_rs, a_cs, b, b_rs, b_cs, y, m, n, j0, k);
   } else if (b_rs == 1 && a_cs == 1) {
-    /* B stored as [n][k]: every output is a dot product of two contiguous
-     * rows, the same shape of work as a pointwise convolution. */
-    patch_t g;
-    g.nrow = 1; g.xrs = 0; g.wrs = 0;
-    g.ntap = 1; g.xts = 0; g.wts = 0;
-    g.len = k;
-    conv_run(a, a_rs, m, b, b_cs, n, NULL, y, n, &g);
+    /* B stored as [n][k]: the same work as a pointwise convolution with the
+     * rows of A as pixels and the rows of B as output channels. */
+    conv_job_t j;
+    j.x = a; j.ih = 1; j.iw = m; j.xps = a_rs;
+    j.kh = j.kw = j.sh = j.sw = j.dh = j.dw = 1;
+    j.pt = j.pl = 0;
+    j.ow = m; j.kin = k;
+    j.w = b; j.wos = b_cs; j.bias = NULL;
+    j.y = y; j.yps = n; j.oc = n; j.npix = m;
+    j.act = PARE_ACT_NONE; j.act_a = j.act_b = 0.0f;
+    conv_run(&j);
   } else {
     mm_generic(a, a_rs, a_cs, b, b_rs, b_cs, y, m, n, 0, k);
   }

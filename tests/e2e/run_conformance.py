@@ -46,6 +46,39 @@ XFAIL_FILE = Path(__file__).resolve().parent / "conformance_xfail.txt"
 # never to hide a wrong result. Example: "Pow": (1e-3, 1e-5),  # powf ulp error times large exponents
 TOLERANCES: Dict[str, Tuple[float, float]] = {}
 
+# Operands that are attributes in all but name: shapes, axes, pads, slice bounds, clip bounds and
+# BatchNorm statistics. Real models hold them in initializers or Constant nodes; the node tests feed
+# them as graph inputs. With --freeze-inputs, a graph input whose every use is one of these
+# (op type -> input indices) becomes an initializer holding the test's value, so the test checks
+# the op's semantics instead of pare's (deliberate) refusal of run-time shapes.
+FREEZABLE_OPERANDS: Dict[str, Tuple[int, ...]] = {
+    "BatchNormalization": (1, 2, 3, 4),
+    "Clip": (1, 2),
+    "ConstantOfShape": (0,),
+    "Dropout": (1, 2),
+    "Expand": (1,),
+    "Pad": (1, 2, 3),
+    "Range": (0, 1, 2),
+    "ReduceL1": (1,),
+    "ReduceL2": (1,),
+    "ReduceLogSum": (1,),
+    "ReduceLogSumExp": (1,),
+    "ReduceMax": (1,),
+    "ReduceMean": (1,),
+    "ReduceMin": (1,),
+    "ReduceProd": (1,),
+    "ReduceSum": (1,),
+    "ReduceSumSquare": (1,),
+    "Reshape": (1,),
+    "Resize": (1, 2, 3),
+    "Slice": (1, 2, 3, 4),
+    "Split": (1,),
+    "Squeeze": (1,),
+    "Tile": (1,),
+    "TopK": (1,),
+    "Unsqueeze": (1,),
+}
+
 # Timeouts of one step of one case, in seconds.
 COMPILE_TIMEOUT = 120
 BUILD_TIMEOUT = 180
@@ -73,6 +106,7 @@ class Case:
     ops: List[str] = field(default_factory=list)
     inputs: List[Tuple[str, List[object], int]] = field(default_factory=list)  # name, dims, elem_type
     outputs: List[Tuple[str, int]] = field(default_factory=list)  # name, elem_type
+    freezable: List[int] = field(default_factory=list)  # indices into inputs, see FREEZABLE_OPERANDS
     unsupported: Optional[str] = None
 
     @property
@@ -168,6 +202,14 @@ def analyse_case(case_dir: Path, pare_ops: Dict[str, set]) -> Case:
         if node.op_type not in ops:
             ops.append(node.op_type)
     case.ops = ops
+    uses: Dict[str, List[Tuple[str, int]]] = {}
+    for node in m.graph.node:
+        for k, name in enumerate(node.input):
+            uses.setdefault(name, []).append((node.op_type, k))
+    for i, (name, _, _) in enumerate(case.inputs):
+        u = uses.get(name, [])
+        if u and all(k in FREEZABLE_OPERANDS.get(op, ()) for op, k in u):
+            case.freezable.append(i)
     if not case.data_sets():
         case.unsupported = "no test data sets"
     return case
@@ -194,7 +236,37 @@ def _load_tensor(path: Path):
     return numpy_helper.to_array(t)
 
 
-def run_case(case: Case, pare: Path, work: Path, cache: Optional[H.ObjectCache], rtol: float, atol: float, keep: bool) -> Result:
+def freeze_inputs(case: Case, sets: List[Path], dest: Path) -> List[int]:
+    """Write case.model with its freezable inputs turned into initializers to `dest`.
+
+    Returns the indices of the inputs frozen: those whose value is the same in every data set.
+    """
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    frozen: Dict[int, object] = {}
+    for i in case.freezable:
+        vals = [_load_tensor(ds / f"input_{i}.pb") for ds in sets]
+        if all(v.shape == vals[0].shape and np.array_equal(v, vals[0]) for v in vals[1:]):
+            frozen[i] = vals[0]
+    if not frozen:
+        return []
+    m = onnx.load(str(case.model))
+    names = {case.inputs[i][0]: i for i in frozen}
+    keep_inputs = [vi for vi in m.graph.input if vi.name not in names]
+    del m.graph.input[:]
+    m.graph.input.extend(keep_inputs)
+    for name, i in names.items():
+        m.graph.initializer.append(numpy_helper.from_array(np.asarray(frozen[i]), name))
+    m.ir_version = max(m.ir_version, 4)  # initializers need not be graph inputs from IR 4 on
+    onnx.save(m, str(dest))
+    return sorted(frozen)
+
+
+def run_case(
+    case: Case, pare: Path, work: Path, cache: Optional[H.ObjectCache], rtol: float, atol: float, keep: bool, freeze: bool
+) -> Result:
     import numpy as np
 
     t0 = time.monotonic()
@@ -209,19 +281,27 @@ def run_case(case: Case, pare: Path, work: Path, cache: Optional[H.ObjectCache],
         return Result(case.name, False, reason, time.monotonic() - t0)
 
     sets = case.data_sets()
+    model = case.model
+    frozen: List[int] = []
+    if freeze and case.freezable:
+        frozen = freeze_inputs(case, sets, cdir / "model.onnx")
+        if frozen:
+            model = cdir / "model.onnx"
     # Pin the shape of any input whose declared shape is not fully static, from the first data set.
     shapes: Dict[str, List[int]] = {}
     first_inputs = sorted(sets[0].glob("input_*.pb"), key=lambda p: int(p.stem.split("_")[1]))
     for i, (name, dims, _) in enumerate(case.inputs):
+        if i in frozen:
+            continue
         if dims is None or any(not isinstance(d, int) for d in dims):
             if i < len(first_inputs):
                 arr = _load_tensor(first_inputs[i])
                 if arr.ndim:
                     shapes[name] = list(arr.shape)
 
-    p = H.pare_compile(pare, case.model, out, input_shapes=shapes, timeout=COMPILE_TIMEOUT)
+    p = H.pare_compile(pare, model, out, input_shapes=shapes, timeout=COMPILE_TIMEOUT)
     if p.returncode != 0:
-        msg = H.first_line(p.output.replace(str(case.model), "model.onnx"))
+        msg = H.first_line(p.output.replace(str(model), "model.onnx"))
         if p.returncode == 1:
             return fail(f"compile error: {msg}")
         return fail(f"compiler CRASH ({p.describe_exit()}): {msg}")
@@ -244,6 +324,8 @@ def run_case(case: Case, pare: Path, work: Path, cache: Optional[H.ObjectCache],
         ddir.mkdir()
         npys = []
         for k, pb in enumerate(in_pbs):
+            if k in frozen:
+                continue
             arr = np.ascontiguousarray(_load_tensor(pb))
             f = ddir / f"input_{k}.npy"
             np.save(f, arr, allow_pickle=False)
@@ -267,7 +349,8 @@ def run_case(case: Case, pare: Path, work: Path, cache: Optional[H.ObjectCache],
             worst = max(worst, c.max_abs)
     if not keep:
         shutil.rmtree(cdir, ignore_errors=True)
-    return Result(case.name, True, f"max abs err {worst:.3g}", time.monotonic() - t0)
+    note = f"; inputs {', '.join(case.inputs[i][0] for i in frozen)} frozen" if frozen else ""
+    return Result(case.name, True, f"max abs err {worst:.3g}{note}", time.monotonic() - t0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -325,6 +408,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--xfail-file", type=Path, default=XFAIL_FILE, help="expected-failure list (default: %(default)s)")
     ap.add_argument("--rtol", type=float, default=H.DEFAULT_RTOL, help="default relative tolerance (default %(default)g)")
     ap.add_argument("--atol", type=float, default=H.DEFAULT_ATOL, help="default absolute tolerance (default %(default)g)")
+    ap.add_argument(
+        "--freeze-inputs",
+        action="store_true",
+        help="turn graph inputs used only as shape-like operands (axes, pads, shapes, slice and clip bounds, "
+        "BatchNorm statistics: FREEZABLE_OPERANDS) into initializers holding the test's values",
+    )
     ap.add_argument("--keep", action="store_true", help="keep the generated code of failing cases (path printed)")
     ap.add_argument("--work-dir", type=Path, help="where cases are compiled (default: a fresh temporary directory)")
     ap.add_argument("--no-obj-cache", action="store_true", help="build each case with the single gcc command, no object reuse")
@@ -376,7 +465,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pool = cf.ThreadPoolExecutor(max_workers=args.jobs)
     try:
         futs = {
-            pool.submit(run_case, c, pare, work, cache, args.rtol, args.atol, args.keep): c for c in selected
+            pool.submit(run_case, c, pare, work, cache, args.rtol, args.atol, args.keep, args.freeze_inputs): c
+            for c in selected
         }
         for fut in cf.as_completed(futs):
             c = futs[fut]
