@@ -16,8 +16,9 @@
 #define FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-/* Channel block of the depthwise kernel. */
+/* Channel block and pixel block of the depthwise kernel. */
 #define DW_BLOCK 16
+#define DW_PB 4
 /* Most negative finite float: the value of an empty max-pool window. */
 #define LOWEST_F32 (-3.40282347e+38f)
 
@@ -109,21 +110,56 @@ static void conv_ukernel(const float *const xp[CONV_PB], const float *restrict w
   for (p = 0; p < CONV_PB; p++) memcpy(yp[p], s[p], sizeof s[p]);
 }
 
-/* conv_ukernel for a partial block of `no` < CONV_OB channels (wt is zero
- * beyond `no`): works on a full-width copy of the outputs. */
-static void conv_ukernel_part(const float *const xp[CONV_PB], const float *wt,
-                              int kc, float *const yp[CONV_PB], int no)
+/* conv_ukernel for the first 8 output channels only (wt rows still have
+ * CONV_OB entries): half the work for blocks of at most 8 channels. */
+static void conv_ukernel8(const float *const xp[CONV_PB], const float *restrict wt,
+                          int kc, float *const yp[CONV_PB])
+{
+  float s[CONV_PB][8];
+  int k, p, o;
+  for (p = 0; p < CONV_PB; p++) memcpy(s[p], yp[p], sizeof s[p]);
+  for (k = 0; k < kc; k++) {
+    const float *wk = wt + k * CONV_OB;
+    const float a0 = xp[0][k], a1 = xp[1][k], a2 = xp[2][k], a3 = xp[3][k],
+                a4 = xp[4][k], a5 = xp[5][k];
+    for (o = 0; o < 8; o++) {
+      const float b = wk[o];
+      s[0][o] = FMA(a0, b, s[0][o]);
+      s[1][o] = FMA(a1, b, s[1][o]);
+      s[2][o] = FMA(a2, b, s[2][o]);
+      s[3][o] = FMA(a3, b, s[3][o]);
+      s[4][o] = FMA(a4, b, s[4][o]);
+      s[5][o] = FMA(a5, b, s[5][o]);
+    }
+  }
+  for (p = 0; p < CONV_PB; p++) memcpy(yp[p], s[p], sizeof s[p]);
+}
+
+/* Runs the micro-kernel on one block of pixels and `no` output channels.
+ * Widths other than 8 and CONV_OB go through a full-width copy of the
+ * outputs (wt is zero beyond `no`). */
+static void conv_block(const float *const xp[CONV_PB], const float *wt, int kc,
+                       float *const yp[CONV_PB], int no)
 {
   float buf[CONV_PB][CONV_OB];
   float *bp[CONV_PB];
   int p;
-  memset(buf, 0, sizeof buf);
-  for (p = 0; p < CONV_PB; p++) {
-    memcpy(buf[p], yp[p], (size_t)no * sizeof(float));
-    bp[p] = buf[p];
+  if (no == CONV_OB) {
+    conv_ukernel(xp, wt, kc, yp);
+  } else if (no == 8) {
+    conv_ukernel8(xp, wt, kc, yp);
+  } else {
+    memset(buf, 0, sizeof buf);
+    for (p = 0; p < CONV_PB; p++) {
+      memcpy(buf[p], yp[p], (size_t)no * sizeof(float));
+      bp[p] = buf[p];
+    }
+    if (no < 8)
+      conv_ukernel8(xp, wt, kc, bp);
+    else
+      conv_ukernel(xp, wt, kc, bp);
+    for (p = 0; p < CONV_PB; p++) memcpy(yp[p], buf[p], (size_t)no * sizeof(float));
   }
-  conv_ukernel(xp, wt, kc, bp);
-  for (p = 0; p < CONV_PB; p++) memcpy(yp[p], buf[p], (size_t)no * sizeof(float));
 }
 
 /* Transposes the weights of `no` output channels (channel o's run of kc
@@ -134,16 +170,6 @@ static void pack_weights(float *restrict wt, const float *restrict w,
   int o, k;
   for (o = 0; o < CONV_OB; o++)
     for (k = 0; k < kc; k++) wt[k * CONV_OB + o] = o < no ? w[o * wos + k] : 0.0f;
-}
-
-/* Runs the micro-kernel on one block of pixels (full or partial width). */
-static void conv_block(const float *const xp[CONV_PB], const float *wt, int kc,
-                       float *const yp[CONV_PB], int no)
-{
-  if (no == CONV_OB)
-    conv_ukernel(xp, wt, kc, yp);
-  else
-    conv_ukernel_part(xp, wt, kc, yp, no);
 }
 
 /* Runs a conv_job_t. Pixels are processed in tiles of at most CONV_TILE.
@@ -268,32 +294,52 @@ void pare_conv2d_f32(const float *x, int n, int ih, int iw, int ic,
 
 /* ------------------------------------------------------------ depthwise -- */
 
-/* One output pixel of a depthwise convolution over `c` channels:
- * y[ch] = bias[ch] + sum over the nrow x ntap valid taps of x * w. */
-static void dw_pixel(const float *restrict x, ptrdiff_t xrs, ptrdiff_t xts,
-                     const float *restrict w, ptrdiff_t wrs, ptrdiff_t wts,
-                     int nrow, int ntap, int c, const float *restrict bias,
-                     float *restrict y)
+/* Up to DW_PB output pixels of a depthwise convolution that see the same
+ * nrow x ntap window of taps: pixel p reads x + p*xps and writes y + p*c,
+ * y[ch] = bias[ch] + sum over the taps of x * w. The pixels share each
+ * weight load; missing pixels of a partial block repeat the last one. */
+static void dw_pixels(const float *x, ptrdiff_t xps, int np, ptrdiff_t xrs,
+                      ptrdiff_t xts, const float *w, ptrdiff_t wrs, int nrow,
+                      int ntap, int c, const float *bias, float *y)
 {
-  int c0, r, t, j;
+  const float *xq[DW_PB];
+  float *yq[DW_PB];
+  int c0, r, t, j, p;
+  for (p = 0; p < DW_PB; p++) {
+    xq[p] = x + min_i(p, np - 1) * xps;
+    yq[p] = y + (ptrdiff_t)min_i(p, np - 1) * c;
+  }
   for (c0 = 0; c0 + DW_BLOCK <= c; c0 += DW_BLOCK) {
-    float acc[DW_BLOCK];
-    for (j = 0; j < DW_BLOCK; j++) acc[j] = bias ? bias[c0 + j] : 0.0f;
+    float s0[DW_BLOCK], s1[DW_BLOCK], s2[DW_BLOCK], s3[DW_BLOCK];
+    for (j = 0; j < DW_BLOCK; j++)
+      s0[j] = s1[j] = s2[j] = s3[j] = bias ? bias[c0 + j] : 0.0f;
     for (r = 0; r < nrow; r++)
       for (t = 0; t < ntap; t++) {
-        const float *xp = x + r * xrs + t * xts + c0;
-        const float *wp = w + r * wrs + t * wts + c0;
-        for (j = 0; j < DW_BLOCK; j++) acc[j] = FMA(xp[j], wp[j], acc[j]);
+        const ptrdiff_t off = r * xrs + t * xts + c0;
+        const float *x0 = xq[0] + off, *x1 = xq[1] + off, *x2 = xq[2] + off,
+                    *x3 = xq[3] + off;
+        const float *wp = w + r * wrs + (ptrdiff_t)t * c + c0;
+        for (j = 0; j < DW_BLOCK; j++) {
+          const float b = wp[j];
+          s0[j] = FMA(x0[j], b, s0[j]);
+          s1[j] = FMA(x1[j], b, s1[j]);
+          s2[j] = FMA(x2[j], b, s2[j]);
+          s3[j] = FMA(x3[j], b, s3[j]);
+        }
       }
-    for (j = 0; j < DW_BLOCK; j++) y[c0 + j] = acc[j];
+    memcpy(yq[0] + c0, s0, sizeof s0);
+    memcpy(yq[1] + c0, s1, sizeof s1);
+    memcpy(yq[2] + c0, s2, sizeof s2);
+    memcpy(yq[3] + c0, s3, sizeof s3);
   }
-  for (; c0 < c; c0++) {
-    float acc = bias ? bias[c0] : 0.0f;
-    for (r = 0; r < nrow; r++)
-      for (t = 0; t < ntap; t++)
-        acc = FMA(x[r * xrs + t * xts + c0], w[r * wrs + t * wts + c0], acc);
-    y[c0] = acc;
-  }
+  for (; c0 < c; c0++)
+    for (p = 0; p < np; p++) {
+      float acc = bias ? bias[c0] : 0.0f;
+      for (r = 0; r < nrow; r++)
+        for (t = 0; t < ntap; t++)
+          acc = FMA(xq[p][r * xrs + t * xts + c0], w[r * wrs + (ptrdiff_t)t * c + c0], acc);
+      yq[p][c0] = acc;
+    }
 }
 
 void pare_depthwise_conv2d_f32(const float *x, int n, int ih, int iw, int c,
@@ -312,16 +358,24 @@ void pare_depthwise_conv2d_f32(const float *x, int n, int ih, int iw, int c,
       int iy0 = oy * stride_h - pad_top, r0, r1;
       float *yrow = y + ((size_t)b * oh + oy) * ow * c;
       valid_taps(iy0, kh, dil_h, ih, &r0, &r1);
-      for (ox = 0; ox < ow; ox++) {
-        int ix0 = ox * stride_w - pad_left, s0, s1;
+      for (ox = 0; ox < ow;) {
+        int ix0 = ox * stride_w - pad_left, s0, s1, np = 1;
         valid_taps(ix0, kw, dil_w, iw, &s0, &s1);
         if (r1 <= r0 || s1 <= s0) {
           fill_bias(yrow + (ptrdiff_t)ox * c, bias, c);
+          ox++;
           continue;
         }
-        dw_pixel(xb + ((ptrdiff_t)(iy0 + r0 * dil_h) * iw + ix0 + s0 * dil_w) * c,
-                 xrs, xts, w + ((ptrdiff_t)r0 * kw + s0) * c, wrs, c,
-                 r1 - r0, s1 - s0, c, bias, yrow + (ptrdiff_t)ox * c);
+        /* Group neighbours whose window is whole, like this pixel's. */
+        if (s0 == 0 && s1 == kw)
+          while (np < (c > 256 ? 2 : DW_PB) && ox + np < ow &&
+                 ix0 + np * stride_w + (kw - 1) * dil_w < iw)
+            np++;
+        dw_pixels(xb + ((ptrdiff_t)(iy0 + r0 * dil_h) * iw + ix0 + s0 * dil_w) * c,
+                  (ptrdiff_t)stride_w * c, np, xrs, xts,
+                  w + ((ptrdiff_t)r0 * kw + s0) * c, wrs, r1 - r0, s1 - s0, c, bias,
+                  yrow + (ptrdiff_t)ox * c);
+        ox += np;
       }
       pare_activation_f32(yrow, yrow, (size_t)ow * c, act, act_a, act_b);
     }

@@ -135,13 +135,39 @@ struct SinkThroughBinary : RewritePattern {
         operands.push_back(t.getInput());
         continue;
       }
-      if (!matchPattern(v, m_Constant()))
-        return rw.notifyMatchFailure(op, "other operand is neither constant nor "
-                                         "transposed the same way");
-      // Bring the constant to full rank, then into the inner layout.
       SmallVector<int64_t> s = shapeOf(v);
       SmallVector<int64_t> full(rank - s.size(), 1);
       full.append(s.begin(), s.end());
+      if (!matchPattern(v, m_Constant())) {
+        // A run-time operand is fine when bringing it into the inner layout
+        // only moves size-1 dims (e.g. a squeeze-excite scale of 1xCx1x1):
+        // that is a free reshape.
+        SmallVector<int64_t> innerShape, kept, keptInner;
+        for (int64_t d = 0; d < rank; ++d)
+          innerShape.push_back(full[inv[d]]);
+        for (int64_t x : full)
+          if (x != 1)
+            kept.push_back(x);
+        for (int64_t x : innerShape)
+          if (x != 1)
+            keptInner.push_back(x);
+        bool free = kept == keptInner;
+        // Order of non-1 dims must be unchanged: check positions too.
+        SmallVector<int64_t> order;
+        for (int64_t d = 0; d < rank; ++d)
+          if (full[inv[d]] != 1)
+            order.push_back(inv[d]);
+        for (size_t i = 1; i < order.size(); ++i)
+          free &= order[i - 1] < order[i];
+        if (!free)
+          return rw.notifyMatchFailure(op, "other operand is neither constant nor "
+                                           "transposed the same way");
+        auto rt = RankedTensorType::get(
+            innerShape, cast<RankedTensorType>(v.getType()).getElementType());
+        operands.push_back(ReshapeOp::create(rw, op->getLoc(), rt, v));
+        continue;
+      }
+      // Bring the constant to full rank, then into the inner layout.
       Value r = v;
       if (full.size() != s.size()) {
         auto rt = RankedTensorType::get(

@@ -2,6 +2,7 @@
 
 #include "dialects/Pare/Transforms/Passes.h"
 
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -82,11 +83,61 @@ struct FuseIntoProducer : RewritePattern {
   }
 };
 
+/// True when `v` is a constant whose every element equals `x`.
+bool isSplatOf(Value v, double x) {
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || !isa<FloatType>(attr.getElementType()) ||
+      !attr.isSplat())
+    return false;
+  return std::abs(attr.getSplatValue<APFloat>().convertToDouble() - x) < 1e-6 * std::abs(x);
+}
+
+/// Exporters spell hard-swish as x * relu6(x + 3) / 6. After the clip is fused
+/// into the add, this is div(mul(x, add(x, 3){clip 0..6}), 6) (or a mul by
+/// 1/6): one hard_swish op, which can in turn fuse into x's producer.
+struct RecognizeHardSwish : OpRewritePattern<DivOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DivOp div, PatternRewriter &rw) const override {
+    if (!isSplatOf(div.getRhs(), 6.0) || div.getActivation())
+      return rw.notifyMatchFailure(div, "not a division by 6");
+    auto mul = div.getLhs().getDefiningOp<MulOp>();
+    if (!mul || !mul->hasOneUse() || mul.getActivation())
+      return rw.notifyMatchFailure(div, "not x * relu6(x + 3) / 6");
+    for (int i = 0; i < 2; ++i) {
+      Value x = mul->getOperand(i);
+      auto add = mul->getOperand(1 - i).getDefiningOp<AddOp>();
+      if (!add || !add->hasOneUse() || add.getLhs() != x || !isSplatOf(add.getRhs(), 3.0))
+        continue;
+      auto act = add.getActivation();
+      auto params = add.getActivationParams();
+      if (!act || *act != "clip" || !params || params->size() != 2 || (*params)[0] != 0.0f ||
+          (*params)[1] != 6.0f)
+        continue;
+      if (x.getType() != div.getType())
+        continue;
+      Location loc = rw.getFusedLoc({add.getLoc(), mul.getLoc(), div.getLoc()});
+      Value hs = HardSwishOp::create(rw, loc, div.getType(), x);
+      rw.replaceOp(div, hs);
+      rw.eraseOp(mul);
+      rw.eraseOp(add);
+      return success();
+    }
+    return rw.notifyMatchFailure(div, "not x * relu6(x + 3) / 6");
+  }
+};
+
 struct FuseActivationsPass : pare::impl::FuseActivationsPassBase<FuseActivationsPass> {
   using Base::Base;
   void runOnOperation() override {
-    RewritePatternSet patterns(&getContext());
-    patterns.add<FuseIntoProducer>(&getContext());
+    MLIRContext *ctx = &getContext();
+    {
+      RewritePatternSet patterns(ctx);
+      patterns.add<FuseIntoProducer>(ctx);
+      if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+        return signalPassFailure();
+    }
+    RewritePatternSet patterns(ctx);
+    patterns.add<RecognizeHardSwish, FuseIntoProducer>(ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
