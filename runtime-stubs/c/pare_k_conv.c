@@ -294,6 +294,33 @@ void pare_conv2d_f32(const float *x, int n, int ih, int iw, int ic,
 
 /* ------------------------------------------------------------ depthwise -- */
 
+/* One output pixel of a depthwise convolution over `c` channels:
+ * y[ch] = bias[ch] + sum over the nrow x ntap taps of x * w. */
+static void dw_pixel(const float *restrict x, ptrdiff_t xrs, ptrdiff_t xts,
+                     const float *restrict w, ptrdiff_t wrs, int nrow, int ntap,
+                     int c, const float *restrict bias, float *restrict y)
+{
+  int c0, r, t, j;
+  for (c0 = 0; c0 + DW_BLOCK <= c; c0 += DW_BLOCK) {
+    float acc[DW_BLOCK];
+    for (j = 0; j < DW_BLOCK; j++) acc[j] = bias ? bias[c0 + j] : 0.0f;
+    for (r = 0; r < nrow; r++)
+      for (t = 0; t < ntap; t++) {
+        const float *xp = x + r * xrs + t * xts + c0;
+        const float *wp = w + r * wrs + (ptrdiff_t)t * c + c0;
+        for (j = 0; j < DW_BLOCK; j++) acc[j] = FMA(xp[j], wp[j], acc[j]);
+      }
+    memcpy(y + c0, acc, sizeof acc);
+  }
+  for (; c0 < c; c0++) {
+    float acc = bias ? bias[c0] : 0.0f;
+    for (r = 0; r < nrow; r++)
+      for (t = 0; t < ntap; t++)
+        acc = FMA(x[r * xrs + t * xts + c0], w[r * wrs + (ptrdiff_t)t * c + c0], acc);
+    y[c0] = acc;
+  }
+}
+
 /* Up to DW_PB output pixels of a depthwise convolution that see the same
  * nrow x ntap window of taps: pixel p reads x + p*xps and writes y + p*c,
  * y[ch] = bias[ch] + sum over the taps of x * w. The pixels share each
@@ -368,13 +395,20 @@ void pare_depthwise_conv2d_f32(const float *x, int n, int ih, int iw, int c,
         }
         /* Group neighbours whose window is whole, like this pixel's. */
         if (s0 == 0 && s1 == kw)
-          while (np < (c > 256 ? 2 : DW_PB) && ox + np < ow &&
+          while (np < DW_PB && ox + np < ow &&
                  ix0 + np * stride_w + (kw - 1) * dil_w < iw)
             np++;
-        dw_pixels(xb + ((ptrdiff_t)(iy0 + r0 * dil_h) * iw + ix0 + s0 * dil_w) * c,
-                  (ptrdiff_t)stride_w * c, np, xrs, xts,
-                  w + ((ptrdiff_t)r0 * kw + s0) * c, wrs, r1 - r0, s1 - s0, c, bias,
-                  yrow + (ptrdiff_t)ox * c);
+        {
+          const float *xp =
+              xb + ((ptrdiff_t)(iy0 + r0 * dil_h) * iw + ix0 + s0 * dil_w) * c;
+          const float *wp = w + ((ptrdiff_t)r0 * kw + s0) * c;
+          if (np == 1)
+            dw_pixel(xp, xrs, xts, wp, wrs, r1 - r0, s1 - s0, c, bias,
+                     yrow + (ptrdiff_t)ox * c);
+          else
+            dw_pixels(xp, (ptrdiff_t)stride_w * c, np, xrs, xts, wp, wrs, r1 - r0,
+                      s1 - s0, c, bias, yrow + (ptrdiff_t)ox * c);
+        }
         ox += np;
       }
       pare_activation_f32(yrow, yrow, (size_t)ow * c, act, act_a, act_b);
