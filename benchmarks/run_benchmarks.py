@@ -6,8 +6,11 @@ scripts/export_models.py, and ../shared/models/ppocr_cls_mobilenetv3.onnx at 1x3
 
 Columns:
   MACs, params, arena      total_macs, total_params, arena_bytes of `pare inspect --json`
-  code+data                text+data+bss (binutils `size`) of the model's objects and the runtime
-                           kernels, each built with `gcc -std=c99 -Os -c` (runner.c excluded)
+  weights                  weight_bytes of `pare inspect --json`
+  text+data+bss            binutils `size` of the model's objects and the runtime kernels, each
+                           built with `gcc -std=c99 -Os -c` (runner.c excluded); includes the
+                           weights (.rodata, counted in text) and a static arena (.bss) if any
+  code                     text+data minus weights: kernels, schedule and other constants
   pare ms                  the generated C built with `gcc -O3 -march=native -std=c99 *.c -lm`,
                            median of `runner -n N` (one thread, as the C is)
   ort ms                   onnxruntime CPU, intra_op_num_threads=1, inter_op_num_threads=1,
@@ -100,7 +103,7 @@ def bench_model(m: H.RealModel, pare: Path, work: Path, repeat: int, warmup: int
         row["macs"] = int(info["total_macs"])
         row["params"] = int(info["total_params"])
         row["arena_bytes"] = int(info["arena_bytes"])
-        row["weight_bytes"] = int(info.get("weight_bytes", 0))
+        row["weight_bytes"] = int(info["weight_bytes"])
     except (H.HarnessError, KeyError, TypeError, ValueError) as exc:
         row["errors"].append(f"inspect: {exc}")
 
@@ -168,18 +171,20 @@ def markdown(rows: List[dict], meta: dict) -> str:
         f"pare benchmarks on {meta['cpu']} ({meta['gcc']}; onnxruntime {meta['onnxruntime']}, "
         f"1 thread; median of {meta['repeat']} runs; {meta['date']})",
         "",
-        "| model | input | MACs | params | arena | code+data (-Os) | pare ms | ort ms | pare/ort |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | input | MACs | params | weights | arena | text+data+bss (-Os) | code | pare ms | ort ms | pare/ort |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         out.append(
-            "| {model} | {input} | {macs} | {params} | {arena} | {size} | {pare} | {ort} | {ratio} |".format(
+            "| {model} | {input} | {macs} | {params} | {weights} | {arena} | {size} | {code} | {pare} | {ort} | {ratio} |".format(
                 model=r["model"],
                 input=r["input"],
                 macs=human(r.get("macs")),
                 params=human(r.get("params")),
+                weights=kib(r.get("weight_bytes")),
                 arena=kib(r.get("arena_bytes")),
                 size=kib(r.get("size_bytes")),
+                code=kib(r["text"] + r["data"] - r["weight_bytes"]) if "text" in r and "weight_bytes" in r else "-",
                 pare="-" if r.get("pare_ms") is None else f"{r['pare_ms']:.2f}",
                 ort="-" if r.get("ort_ms") is None else f"{r['ort_ms']:.2f}",
                 ratio="-" if r.get("ratio") is None else f"{r['ratio']:.2f}",
@@ -200,7 +205,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--pare", help=f"the pare binary (default: {H.DEFAULT_PARE.relative_to(H.REPO_ROOT)})")
     ap.add_argument("--model", action="append", choices=H.REAL_MODEL_NAMES, help="benchmark only this model (repeatable)")
     ap.add_argument("--models-dir", type=Path, default=H.REPO_ROOT / "build" / "models", help="where the exports go (default: build/models)")
-    ap.add_argument("--ppocr", type=Path, default=H.PPOCR_MODEL, help="the PaddleOCR classifier (default: ../shared/models/ppocr_cls_mobilenetv3.onnx)")
+    ap.add_argument("--ppocr", type=Path, default=H.PPOCR_MODEL, help="the PaddleOCR classifier (default: ../shared/models/ppocr_cls_mobilenetv3.onnx, else examples/models/)")
     ap.add_argument("-n", "--repeat", type=int, default=20, help="timed runs per model and engine (default %(default)s)")
     ap.add_argument("--warmup", type=int, default=3, help="onnxruntime warm-up runs (default %(default)s)")
     ap.add_argument("-o", "--output", type=Path, help="also write the Markdown table to this file")

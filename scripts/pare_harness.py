@@ -22,7 +22,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PARE = REPO_ROOT / "build" / "tools" / "pare" / "pare"
 VENV_PYTHON = REPO_ROOT / ".venv" / "bin" / "python"
 SHARED_DIR = REPO_ROOT.parent / "shared"
-PPOCR_MODEL = SHARED_DIR / "models" / "ppocr_cls_mobilenetv3.onnx"
+# The PaddleOCR classifier: in the shared folder beside the repository (CI has it there), else the
+# copy bundled with the examples.
+PPOCR_CANDIDATES = [
+    SHARED_DIR / "models" / "ppocr_cls_mobilenetv3.onnx",
+    REPO_ROOT / "examples" / "models" / "ppocr_cls_mobilenetv3.onnx",
+]
+PPOCR_MODEL = next((p for p in PPOCR_CANDIDATES if p.exists()), PPOCR_CANDIDATES[0])
 
 # The generated C must build cleanly with exactly these flags (the CLI contract).
 CHECK_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
@@ -127,12 +133,15 @@ class Proc:
     stdout: str
     stderr: str
     timed_out: bool = False
+    not_run: bool = False
 
     @property
     def output(self) -> str:
         return (self.stderr or "") + (self.stdout or "")
 
     def describe_exit(self) -> str:
+        if self.not_run:
+            return "could not be started"
         if self.timed_out:
             return "timed out"
         if self.returncode < 0:
@@ -154,7 +163,7 @@ def run(cmd: Sequence[str], timeout: Optional[float] = None, cwd: Optional[Path]
     except subprocess.TimeoutExpired as exc:
         return Proc(-9, _dec(exc.stdout), _dec(exc.stderr), timed_out=True)
     except OSError as exc:
-        return Proc(127, "", f"cannot run {cmd[0]}: {exc}")
+        return Proc(127, "", f"cannot run {cmd[0]}: {exc}", not_run=True)
     return Proc(cp.returncode, _dec(cp.stdout), _dec(cp.stderr))
 
 
@@ -517,7 +526,8 @@ def real_models(models_dir: Path, ppocr: Path, only: Optional[Sequence[str]] = N
         if not ppocr.exists():
             raise HarnessError(
                 f"{ppocr} not found: the PaddleOCR classifier lives in the shared folder beside the "
-                "repository (../shared/models); pass --ppocr PATH or --model to choose other models"
+                "repository (../shared/models) or in examples/models; pass --ppocr PATH, or --model to "
+                "choose other models"
             )
         inputs = onnx_input_name_and_shape(ppocr)
         if len(inputs) != 1:

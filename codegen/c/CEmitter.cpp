@@ -19,6 +19,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -134,12 +135,10 @@ std::string floatLiteral(float f) {
     return "NAN";
   if (std::isinf(f))
     return f > 0 ? "INFINITY" : "-INFINITY";
+  // Shortest decimal that reads back as the same float (C++17 to_chars).
   char buf[48];
-  for (int prec = 1; prec <= 9; ++prec) {
-    std::snprintf(buf, sizeof buf, "%.*g", prec, double(f));
-    if (std::strtof(buf, nullptr) == f)
-      break;
-  }
+  auto res = std::to_chars(buf, buf + sizeof buf - 1, f);
+  *res.ptr = '\0';
   std::string s = buf;
   if (s.find_first_of(".eEn") == std::string::npos)
     s += ".0";
@@ -216,6 +215,15 @@ ActArgs actArgs(Operation *op) {
   return r;
 }
 
+/// How a constant weight is laid out in the weights file.
+enum class WeightLayout {
+  AsStored,     ///< the tensor's own row-major order
+  DepthwiseHWC, ///< [C][kh][kw][1] -> [kh][kw][C] for pare_depthwise_conv2d_f32
+  ConvPacked    ///< OHWI -> output-channel blocks for pare_conv2d_packed_f32
+};
+
+constexpr int64_t kConvOCB = 16; // PARE_CONV_OCB in pare_kernels.h
+
 class Emitter {
 public:
   Emitter(func::FuncOp func, const CEmitOptions &opts) : func(func), opts(opts) {
@@ -268,7 +276,8 @@ private:
   LogicalResult ptr(Value v, std::string &out);
   /// Name of a const array holding constant `v`, converted to `as` (or its
   /// own element type) and, for depthwise weights, reordered to HWC.
-  std::string weight(Value v, Type as = {}, bool depthwiseHWC = false);
+  std::string weight(Value v, Type as = {}, WeightLayout layout = WeightLayout::AsStored,
+                     int64_t group = 1);
 
   // --- emission helpers ---------------------------------------------------
   LogicalResult emitOp(Operation *op);
@@ -299,7 +308,7 @@ private:
   DenseMap<Value, unsigned> owners;
   std::set<std::string> usedLocals, usedGlobals;
   DenseMap<Value, std::string> locals;  // arena value -> local pointer name
-  std::map<std::tuple<const void *, const void *, bool>, std::string> weightNames;
+  std::map<std::tuple<const void *, const void *, int, int64_t>, std::string> weightNames;
   std::string weightDecls, weightDefs, localDecls, body;
   std::vector<std::string> inNames, outNames;
   bool usesMath = false;
@@ -327,55 +336,81 @@ LogicalResult Emitter::ptr(Value v, std::string &out) {
   return success();
 }
 
-std::string Emitter::weight(Value v, Type as, bool depthwiseHWC) {
+std::string Emitter::weight(Value v, Type as, WeightLayout layout, int64_t group) {
   DenseElementsAttr attr;
   bool isConst = matchPattern(v, m_Constant(&attr));
   assert(isConst && "weight() needs a constant");
   (void)isConst;
   Type elem = as ? as : attr.getElementType();
   auto key = std::make_tuple(attr.getAsOpaquePointer(), elem.getAsOpaquePointer(),
-                             depthwiseHWC);
+                             int(layout), group);
   auto it = weightNames.find(key);
   if (it != weightNames.end())
     return it->second;
   std::string base = prefix + "_" + sanitizeIdentifier(nodeName(v.getDefiningOp()));
-  if (depthwiseHWC)
+  if (layout == WeightLayout::DepthwiseHWC)
     base += "_hwc";
+  else if (layout == WeightLayout::ConvPacked)
+    base += "_packed";
   std::string name = unique(base, usedGlobals);
   weightNames[key] = name;
 
   Shape s = shapeOf(v);
-  int64_t n = std::max<int64_t>(shape::numElements(s), 1);
-  std::string ct = cType(elem);
-  weightDecls += "extern const " + ct + " " + name + "[" + std::to_string(n) + "];\n";
-
-  // Element order: as stored, or [C][kh][kw][1] -> [kh][kw][C] for depthwise.
-  std::vector<int64_t> order(shape::numElements(s));
-  for (size_t i = 0; i < order.size(); ++i)
-    order[i] = i;
-  if (depthwiseHWC) {
+  // Source element index of each output element; -1 writes a zero.
+  std::vector<int64_t> order;
+  std::string note;
+  if (layout == WeightLayout::DepthwiseHWC) {
     int64_t c = s[0], kh = s[1], kw = s[2];
+    order.resize(c * kh * kw);
     for (int64_t y = 0; y < kh; ++y)
       for (int64_t x = 0; x < kw; ++x)
         for (int64_t ch = 0; ch < c; ++ch)
           order[(y * kw + x) * c + ch] = (ch * kh + y) * kw + x;
+    note = " reordered to HxWxC";
+  } else if (layout == WeightLayout::ConvPacked) {
+    int64_t oc = s[0], kh = s[1], kw = s[2], icg = s[3];
+    int64_t ocg = oc / group, nb = (ocg + kConvOCB - 1) / kConvOCB;
+    order.assign(group * nb * kh * kw * icg * kConvOCB, -1);
+    for (int64_t g = 0; g < group; ++g)
+      for (int64_t b = 0; b < nb; ++b)
+        for (int64_t y = 0; y < kh; ++y)
+          for (int64_t x = 0; x < kw; ++x)
+            for (int64_t c = 0; c < icg; ++c)
+              for (int64_t j = 0; j < kConvOCB; ++j) {
+                int64_t o = b * kConvOCB + j;
+                int64_t dst = ((((g * nb + b) * kh + y) * kw + x) * icg + c) * kConvOCB + j;
+                if (o < ocg)
+                  order[dst] = (((g * ocg + o) * kh + y) * kw + x) * icg + c;
+              }
+    note = " packed in blocks of 16 output channels";
+  } else {
+    order.resize(shape::numElements(s));
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = i;
   }
+  int64_t n = std::max<int64_t>(int64_t(order.size()), 1);
+  std::string ct = cType(elem);
+  weightDecls += "extern const " + ct + " " + name + "[" + std::to_string(n) + "];\n";
+
   std::string def;
   llvm::raw_string_ostream os(def);
-  os << "/* " << nodeName(v.getDefiningOp()) << ": "
-     << shape::toString(s) << (depthwiseHWC ? " reordered to HxWxC" : "") << " */\n";
+  os << "/* " << nodeName(v.getDefiningOp()) << ": " << shape::toString(s) << note
+     << " */\n";
   os << "const " << ct << " " << name << "[" << n << "] = {";
   Type src = attr.getElementType();
   auto emitAll = [&](auto getter) {
     for (size_t i = 0; i < order.size(); ++i) {
-      os << (i % 8 == 0 ? "\n  " : " ") << getter(order[i]);
+      os << (i % 8 == 0 ? "\n  " : " ") << (order[i] < 0 ? std::string("0") : getter(order[i]));
       if (i + 1 < order.size())
         os << ",";
     }
     if (order.empty())
       os << "\n  0";
   };
-  if (isa<FloatType>(src)) {
+  if (src.isF32() && elem.isF32()) {
+    auto vals = attr.getValues<float>();
+    emitAll([&](int64_t i) { return floatLiteral(vals[i]); });
+  } else if (isa<FloatType>(src)) {
     std::vector<double> vals;
     for (APFloat f : attr.getValues<APFloat>()) {
       bool lost;
@@ -474,15 +509,20 @@ LogicalResult Emitter::emitOp(Operation *op) {
         if (c.isDepthwise() && w[3] == 1 && matchPattern(c.getWeight(), m_Constant())) {
           line("  pare_depthwise_conv2d_f32(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) +
                ", " + i32(x[2]) + ", " + i32(x[3]) + ",\n      " +
-               weight(c.getWeight(), {}, true) + ", " + bias + ",\n      " + out[0] + ", " +
+               weight(c.getWeight(), {}, WeightLayout::DepthwiseHWC) + ", " + bias + ",\n      " + out[0] + ", " +
                i32(os[1]) + ", " + i32(os[2]) + ", " + i32(w[1]) + ", " + i32(w[2]) + ", " +
                i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) + ", " + i32(d[1]) + ", " +
                i32(p[0]) + ", " + i32(p[1]) + ",\n      " + a.kind + ", " + a.a + ", " +
                a.b + ");\n");
           return success();
         }
-        line("  pare_conv2d_f32(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " +
-             i32(x[2]) + ", " + i32(x[3]) + ",\n      " + in[1] + ", " + bias + ",\n      " +
+        bool packed = matchPattern(c.getWeight(), m_Constant());
+        std::string wname =
+            packed ? weight(c.getWeight(), {}, WeightLayout::ConvPacked, int64_t(c.getGroup()))
+                   : in[1];
+        line(std::string("  pare_conv2d") + (packed ? "_packed" : "") + "_f32(" + in[0] + ", " +
+             i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) + ",\n      " +
+             wname + ", " + bias + ",\n      " +
              out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) + ", " + i32(os[3]) + ", " +
              i32(w[1]) + ", " + i32(w[2]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " +
              i32(d[0]) + ", " + i32(d[1]) + ", " + i32(p[0]) + ", " + i32(p[1]) + ", " +
@@ -1077,6 +1117,8 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   c += "  (void)arena;\n";
   for (auto &n : inNames)
     c += "  (void)" + n + ";\n";
+  for (auto &n : outNames)
+    c += "  (void)" + n + ";\n";
   c += "\n" + body + "  return 0;\n}\n\n";
   c += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
   c += "int " + prefix + "_run(" + sig + ") {\n  return " + prefix + "_run_with_arena(" + args +
@@ -1085,8 +1127,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
 
   // --------------------------------------------------------------- weights
   std::string w = banner + "#include <stdint.h>\n";
-  if (usesMath)
-    w += "#include <math.h>\n";
+  w += "#include <math.h> /* INFINITY, NAN */\n";
   w += "\n/* Every array is const so that it stays in flash (.rodata). */\n\n";
   w += weightDefs.empty() ? "/* This model has no weights. */\ntypedef int " + prefix +
                                 "_no_weights;\n"
@@ -1128,11 +1169,13 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
          " * With -n it also times REPEAT runs and prints the median latency. */\n";
     r += "#define _POSIX_C_SOURCE 199309L\n#include <stdio.h>\n#include <stdlib.h>\n"
          "#include <string.h>\n#include <time.h>\n\n#include \"" + prefix + ".h\"\n\n";
+    r += "#define RUNNER_HAS_INPUTS " + std::string(inNames.empty() ? "0" : "1") + "\n\n";
     r += R"RUNNER(static int fail(const char *msg, const char *arg) {
   fprintf(stderr, "runner: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
   return 1;
 }
 
+#if RUNNER_HAS_INPUTS
 /* Reads a C-order .npy with the given dtype descr and element count. */
 static void *read_npy(const char *path, const char *descr, size_t count, size_t esize) {
   FILE *f = fopen(path, "rb");
@@ -1168,6 +1211,7 @@ static void *read_npy(const char *path, const char *descr, size_t count, size_t 
   fclose(f);
   return data;
 }
+#endif
 
 static int write_npy(const char *path, const char *descr, const long *shape, int rank,
                      const void *data, size_t bytes) {

@@ -348,6 +348,13 @@ void registerNNHandlers() {
   PARE_REDUCE("ReduceMean", pare::ReduceMeanOp)
   PARE_REDUCE("ReduceMax", pare::ReduceMaxOp)
   PARE_REDUCE("ReduceMin", pare::ReduceMinOp)
+  // Opset 20 only added boolean inputs to ReduceMax / ReduceMin.
+  registerHandler("ReduceMax", 20, [](NodeImporter &ni) {
+    return importReduce<pare::ReduceMaxOp>(ni, 18);
+  });
+  registerHandler("ReduceMin", 20, [](NodeImporter &ni) {
+    return importReduce<pare::ReduceMinOp>(ni, 18);
+  });
   PARE_REDUCE("ReduceProd", pare::ReduceProdOp)
   PARE_REDUCE("ReduceL1", pare::ReduceL1Op)
   PARE_REDUCE("ReduceL2", pare::ReduceL2Op)

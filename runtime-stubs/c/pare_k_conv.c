@@ -46,15 +46,18 @@ static void valid_taps(int start, int k, int dil, int size, int *k0, int *k1)
 /* ------------------------------------------------------------ conv core --
  * Convolution (and matmul with B stored as [n][k]) runs as an "indirect"
  * GEMM. For a tile of output pixels and a block of CONV_OB output channels,
- * the weights of one kernel tap and up to PARE_CONV_KC input channels are
+ * the weights of one run of at most PARE_CONV_KC inputs (part of one kernel
+ * tap, or of a whole kernel row when its taps are contiguous in x) are
  * transposed into a small stack buffer wt[k][CONV_OB]; then each group of
  * CONV_PB pixels accumulates y[p][o] += x_p[k] * wt[k][o], an outer product
  * whose inner loop over o is contiguous and vectorises, with the partial sums
- * in registers. Taps that fall into the padding read a static row of zeros
- * instead of branching. */
+ * in registers. Runs that fall into the padding read a static row of zeros
+ * instead of branching. The output itself holds the sums between runs.
+ * Stack use is about 3 KiB with the default PARE_CONV_KC. */
 
-/* Input channels packed per step; the stack buffer is PARE_CONV_KC *
- * CONV_OB floats (2 KiB by default). Define it smaller for tiny stacks. */
+/* Inputs packed per step; the packed buffer is PARE_CONV_KC * CONV_OB floats
+ * (2 KiB by default). Define it smaller (e.g. -DPARE_CONV_KC=8) for tiny
+ * stacks; any value >= 1 works. */
 #ifndef PARE_CONV_KC
 #define PARE_CONV_KC 32
 #endif
@@ -292,6 +295,337 @@ void pare_conv2d_f32(const float *x, int n, int ih, int iw, int ic,
   }
 }
 
+/* ------------------------------------------------------ packed conv ------
+ * pare_conv2d_packed_f32: the compiler has already laid the weights out as
+ * panels wp[g][b][kh][kw][icg][PARE_CONV_OCB] (zero-padded past ocg), so the
+ * micro-kernel streams a panel straight from memory, nothing is packed at
+ * run time. Output pixels are processed in tiles of at most PK_TILE; for
+ * every group and 16-channel block of a tile, each group of PK_P pixels runs
+ * the whole reduction (kh * kw * icg) with its PK_P x 16 sums in registers
+ * (the bias is their initial value; RELU / CLIP are a final clamp), and
+ * the output is written once. Pixel groups whose windows lie wholly inside the
+ * input ("interior") take one micro-kernel call; groups at the border go
+ * kernel row by kernel row, reading a static zero row for padding and a
+ * zero-filled stack copy for short runs that the padding cuts. Stack use
+ * is about PK_P * (PK_CH + 24) floats plus 4 * PK_TILE ints (about 4 KiB
+ * with the defaults; -DPARE_CONV_PP=4 brings it near 2.5 KiB). */
+
+/* Pixels per micro-kernel call (1..12): the sums take PK_P x 16 floats of
+ * registers. 6 measured best on x86-64 (AVX2 / AVX-512, where more pixel
+ * pointers than that spill general registers). Override with
+ * -DPARE_CONV_PP=n. */
+#ifdef PARE_CONV_PP
+#define PK_P PARE_CONV_PP
+#else
+#define PK_P 6
+#endif
+#define PK_OB PARE_CONV_OCB
+/* Longest cut run read from a zero-filled stack copy (PK_P * PK_CH floats
+ * of stack). */
+#define PK_CH 64
+/* Length of the static zero row read for padding (the longest border call). */
+#define PK_ZLEN 512
+/* Most output pixels per tile (a multiple of PK_P); tiles are balanced. */
+#define PK_TILE (PK_P * 16)
+
+static const float pk_zero[PK_ZLEN];
+
+/* The micro-kernel below is written out per pixel, as macros over the pixel
+ * index, so that each pixel's sums stay in their own registers. */
+#define PK_R0(M) M(0)
+#if PK_P > 1
+#define PK_R1(M) PK_R0(M) M(1)
+#else
+#define PK_R1(M) PK_R0(M)
+#endif
+#if PK_P > 2
+#define PK_R2(M) PK_R1(M) M(2)
+#else
+#define PK_R2(M) PK_R1(M)
+#endif
+#if PK_P > 3
+#define PK_R3(M) PK_R2(M) M(3)
+#else
+#define PK_R3(M) PK_R2(M)
+#endif
+#if PK_P > 4
+#define PK_R4(M) PK_R3(M) M(4)
+#else
+#define PK_R4(M) PK_R3(M)
+#endif
+#if PK_P > 5
+#define PK_R5(M) PK_R4(M) M(5)
+#else
+#define PK_R5(M) PK_R4(M)
+#endif
+#if PK_P > 6
+#define PK_R6(M) PK_R5(M) M(6)
+#else
+#define PK_R6(M) PK_R5(M)
+#endif
+#if PK_P > 7
+#define PK_R7(M) PK_R6(M) M(7)
+#else
+#define PK_R7(M) PK_R6(M)
+#endif
+#if PK_P > 8
+#define PK_R8(M) PK_R7(M) M(8)
+#else
+#define PK_R8(M) PK_R7(M)
+#endif
+#if PK_P > 9
+#define PK_R9(M) PK_R8(M) M(9)
+#else
+#define PK_R9(M) PK_R8(M)
+#endif
+#if PK_P > 10
+#define PK_R10(M) PK_R9(M) M(10)
+#else
+#define PK_R10(M) PK_R9(M)
+#endif
+#if PK_P > 11
+#define PK_EACH(M) PK_R10(M) M(11)
+#else
+#define PK_EACH(M) PK_R10(M)
+#endif
+
+#define PK_DECL(p) float s##p[PK_OB]; const float *x##p;
+#define PK_IN(p) memcpy(s##p, in[p], sizeof s##p);
+#define PK_OUT(p)                                                              \
+  for (o = 0; o < PK_OB; o++) {                                                \
+    const float v = s##p[o] < lo ? lo : s##p[o];                               \
+    s##p[o] = v > hi ? hi : v;                                                 \
+  }                                                                            \
+  memcpy(out[p], s##p, sizeof s##p);
+#define PK_PTR(p) x##p = xp[p] + off;
+#define PK_A(p) const float a##p = x##p[c];
+#define PK_FMA(p) s##p[o] = FMA(a##p, b, s##p[o]);
+
+/* out[p][o] = clamp(in[p][o] + sum over nrow rows (stride rs), ntap taps
+ * (stride ts) and len inputs of xp[p][...] * w[k][o], lo, hi), o < NO (in
+ * and out rows hold PK_OB floats), k running through w contiguously (rows
+ * of PK_OB floats). NaN sums pass the clamp unchanged. */
+#define PK_UKERNEL(NAME, NO)                                                   \
+  static void NAME(const float *const xp[PK_P], ptrdiff_t rs, int nrow,        \
+                   ptrdiff_t ts, int ntap, int len, const float *restrict w,   \
+                   const float *const in[PK_P], float *const out[PK_P],        \
+                   float lo, float hi)                                         \
+  {                                                                            \
+    int r, t, c, o;                                                            \
+    PK_EACH(PK_DECL)                                                           \
+    PK_EACH(PK_IN)                                                             \
+    for (r = 0; r < nrow; r++)                                                 \
+      for (t = 0; t < ntap; t++) {                                             \
+        const ptrdiff_t off = r * rs + t * ts;                                 \
+        PK_EACH(PK_PTR)                                                        \
+        for (c = 0; c < len; c++) {                                            \
+          const float *restrict wk = w + (ptrdiff_t)c * PK_OB;                 \
+          PK_EACH(PK_A)                                                        \
+          for (o = 0; o < NO; o++) {                                           \
+            const float b = wk[o];                                             \
+            PK_EACH(PK_FMA)                                                    \
+          }                                                                    \
+        }                                                                      \
+        w += (ptrdiff_t)len * PK_OB;                                           \
+      }                                                                        \
+    PK_EACH(PK_OUT)                                                            \
+  }
+
+PK_UKERNEL(pk_ukernel16, PK_OB)
+PK_UKERNEL(pk_ukernel8, 8)
+/* The 8-wide kernel for blocks of at most 8 channels (needs `no`). */
+#define PK_CALL(...) ((no > 8 ? pk_ukernel16 : pk_ukernel8)(__VA_ARGS__))
+
+/* One image of a packed convolution. */
+typedef struct {
+  const float *x;           /* image */
+  int ih, iw, ic, icg, ocg, oc, nb;
+  int kh, kw, sh, sw, dh, dw, pt, pl, ow, group;
+  const float *wp, *bias;
+  float *y;                 /* image output */
+  float lo, hi;             /* fused clamp: RELU, CLIP, or none */
+} pk_job_t;
+
+/* Output pixels [q0, q0 + nt) of one image, all channels. */
+static void pk_tile(const pk_job_t *j, int q0, int nt)
+{
+  int iy0[PK_TILE], ix0[PK_TILE];
+  ptrdiff_t xbase[PK_P], xoffs[PK_P];
+  char vis[PK_P];
+  ptrdiff_t xoff[PK_TILE];    /* x offset of each pixel's window origin */
+  char interior[PK_TILE / PK_P];
+  float acc[PK_P][PK_OB];
+  float tmp[PK_P][PK_CH];
+  float bb[PK_OB];
+  const float *xp[PK_P], *in[PK_P];
+  float *out[PK_P], *accp[PK_P];
+  const int merged = j->dw == 1 && j->group == 1;   /* taps of a row contiguous */
+  const int nseg = merged ? 1 : j->kw, ntap = merged ? j->kw : 1;
+  const int seglen = ntap * j->icg;
+  const ptrdiff_t kdim = (ptrdiff_t)j->kh * j->kw * j->icg;
+  const ptrdiff_t rs = (ptrdiff_t)j->dh * j->iw * j->ic, ts = (ptrdiff_t)j->dw * j->ic;
+  int t, p, g, b, r, sg, e0, o;
+  for (t = 0; t < nt; t++) {
+    iy0[t] = (q0 + t) / j->ow * j->sh - j->pt;
+    ix0[t] = (q0 + t) % j->ow * j->sw - j->pl;
+    xoff[t] = ((ptrdiff_t)iy0[t] * j->iw + ix0[t]) * j->ic;
+  }
+  /* A pixel group is interior when every window lies inside the input. */
+  for (t = 0; t < nt; t += PK_P) {
+    int inside = 1;
+    for (p = t; p < min_i(t + PK_P, nt); p++)
+      if (iy0[p] < 0 || iy0[p] + (j->kh - 1) * j->dh >= j->ih ||
+          ix0[p] < 0 || ix0[p] + (j->kw - 1) * j->dw >= j->iw)
+        inside = 0;
+    interior[t / PK_P] = (char)inside;
+  }
+  for (p = 0; p < PK_P; p++) accp[p] = acc[p];
+  for (g = 0; g < j->group; g++)
+    for (b = 0; b < j->nb; b++) {
+      const int o0 = g * j->ocg + b * PK_OB;            /* first output channel */
+      const int no = min_i(PK_OB, j->ocg - b * PK_OB);
+      const float *wpan = j->wp + ((ptrdiff_t)g * j->nb + b) * kdim * PK_OB;
+      const ptrdiff_t xg = (ptrdiff_t)g * j->icg;
+      for (o = 0; o < PK_OB; o++) bb[o] = j->bias && o < no ? j->bias[o0 + o] : 0.0f;
+      for (p = 0; p < PK_P; p++) in[p] = bb;
+      for (t = 0; t < nt; t += PK_P) {
+        const int np = min_i(PK_P, nt - t);
+        if (interior[t / PK_P]) {
+          /* One call for the whole reduction, straight into y when the
+           * block is full; a partial group repeats its last pixel, which
+           * rewrites the same values. */
+          for (p = 0; p < PK_P; p++) {
+            const int tt = t + min_i(p, np - 1);
+            xp[p] = j->x + (xoff[tt] + xg);
+            out[p] = no == PK_OB ? j->y + (ptrdiff_t)(q0 + tt) * j->oc + o0 : acc[p];
+          }
+          PK_CALL(xp, rs, j->kh, ts, nseg, seglen, wpan, in, out, j->lo, j->hi);
+          if (no < PK_OB)
+            for (p = 0; p < np; p++)
+              memcpy(j->y + (ptrdiff_t)(q0 + t + p) * j->oc + o0, acc[p],
+                     (size_t)no * sizeof(float));
+          continue;
+        }
+        {
+          /* Border: kernel row by kernel row, in as few calls as possible,
+           * summing in acc. Runs in the padding read pk_zero (hence calls
+           * of at most PK_ZLEN inputs); a run that the padding cuts is
+           * split into its taps, or, when it is at most PK_CH long (few
+           * channels, e.g. a stem), read from a zero-filled stack copy. */
+          const float *const *cur = in; /* the sums so far: bias, then acc */
+          for (r = 0; r < j->kh; r++)
+            for (sg = 0; sg < nseg; sg++) {
+              int cut = 0, any = 0, u0, u1, u;
+              const float *wrow = wpan + ((ptrdiff_t)r * j->kw * j->icg +
+                                          (ptrdiff_t)sg * seglen) * PK_OB;
+              for (p = 0; p < PK_P; p++) {
+                const int tt = t + min_i(p, np - 1);
+                const int iy = iy0[tt] + r * j->dh;
+                const int ixs = ix0[tt] + sg * j->dw; /* first tap of the run */
+                vis[p] = 0;
+                if (iy < 0 || iy >= j->ih) continue;
+                if (ixs >= 0 && ixs + (ntap - 1) * j->dw < j->iw)
+                  vis[p] = 2; /* whole run inside */
+                else if (ixs + (ntap - 1) * j->dw >= 0 && ixs < j->iw)
+                  vis[p] = 1; /* cut (taps ascend in x) */
+                cut |= vis[p] == 1;
+                any |= vis[p];
+                xbase[p] = ((ptrdiff_t)iy * j->iw + ixs) * j->ic + xg;
+              }
+              if (!any) continue;
+              if (cut && seglen <= PK_CH) {
+                for (p = 0; p < PK_P; p++) {
+                  const int tt = t + min_i(p, np - 1);
+                  xp[p] = vis[p] == 2 ? j->x + xbase[p] : pk_zero;
+                  if (vis[p] != 1) continue;
+                  for (u = 0; u < ntap; u++) {
+                    const int ix = ix0[tt] + sg * j->dw + u * j->dw;
+                    if (ix >= 0 && ix < j->iw)
+                      memcpy(tmp[p] + u * j->icg, j->x + (xbase[p] + u * j->icg),
+                             (size_t)j->icg * sizeof(float));
+                    else
+                      memset(tmp[p] + u * j->icg, 0, (size_t)j->icg * sizeof(float));
+                  }
+                  xp[p] = tmp[p];
+                }
+                PK_CALL(xp, 0, 1, 0, 1, seglen, wrow, cur, accp, -HUGE_VALF, HUGE_VALF);
+                cur = (const float *const *)accp;
+                continue;
+              }
+              /* [u0, u1): one call for the whole run, or one per tap. */
+              for (u0 = 0; u0 < ntap; u0 = u1) {
+                const int runlen = cut ? j->icg : seglen;
+                u1 = cut ? u0 + 1 : ntap;
+                any = 0;
+                for (p = 0; p < PK_P; p++) {
+                  const int tt = t + min_i(p, np - 1);
+                  const int ix = ix0[tt] + sg * j->dw + u0 * j->dw;
+                  xoffs[p] = -1;
+                  if (vis[p] == 2 || (vis[p] == 1 && ix >= 0 && ix < j->iw)) {
+                    xoffs[p] = xbase[p] + (ptrdiff_t)u0 * j->icg;
+                    any = 1;
+                  }
+                }
+                if (!any) continue;
+                for (e0 = 0; e0 < runlen; e0 += PK_ZLEN) {
+                  const int kc = min_i(PK_ZLEN, runlen - e0);
+                  for (p = 0; p < PK_P; p++)
+                    xp[p] = xoffs[p] >= 0 ? j->x + (xoffs[p] + e0) : pk_zero;
+                  PK_CALL(xp, 0, 1, 0, 1, kc, wrow + ((ptrdiff_t)u0 * j->icg + e0) * PK_OB,
+                          cur, accp, -HUGE_VALF, HUGE_VALF);
+                  cur = (const float *const *)accp;
+                }
+              }
+            }
+          for (p = 0; p < np; p++) {
+            float *yq = j->y + (ptrdiff_t)(q0 + t + p) * j->oc + o0;
+            for (o = 0; o < no; o++) {
+              const float v = cur[p][o] < j->lo ? j->lo : cur[p][o];
+              yq[o] = v > j->hi ? j->hi : v;
+            }
+          }
+        }
+      }
+    }
+}
+
+void pare_conv2d_packed_f32(const float *x, int n, int ih, int iw, int ic,
+                            const float *wp, const float *bias,
+                            float *y, int oh, int ow, int oc,
+                            int kh, int kw, int stride_h, int stride_w,
+                            int dil_h, int dil_w, int pad_top, int pad_left,
+                            int group, pare_act_t act, float act_a, float act_b)
+{
+  const int npix = oh * ow;
+  const size_t in_size = (size_t)ih * iw * ic, out_size = (size_t)npix * oc;
+  /* Equal tiles, so that a small image is not split into a full tile and
+   * a sliver that streams all the weights again. */
+  const int ntiles = (npix + PK_TILE - 1) / PK_TILE;
+  const int tsize = ntiles > 0 ? ((npix + ntiles - 1) / ntiles + PK_P - 1) / PK_P * PK_P : 1;
+  pk_job_t j;
+  int bi, q0;
+  j.ih = ih; j.iw = iw; j.ic = ic; j.icg = ic / group; j.ocg = oc / group;
+  j.oc = oc; j.nb = (j.ocg + PK_OB - 1) / PK_OB;
+  j.kh = kh; j.kw = kw; j.sh = stride_h; j.sw = stride_w;
+  j.dh = dil_h; j.dw = dil_w; j.pt = pad_top; j.pl = pad_left;
+  j.ow = ow; j.group = group; j.wp = wp; j.bias = bias;
+  /* RELU and CLIP are a clamp of the sums; others run per tile. */
+  j.lo = act == PARE_ACT_RELU ? 0.0f : act == PARE_ACT_CLIP ? act_a : -HUGE_VALF;
+  j.hi = act == PARE_ACT_CLIP ? act_b : HUGE_VALF;
+  if (act == PARE_ACT_RELU || act == PARE_ACT_CLIP) act = PARE_ACT_NONE;
+  for (bi = 0; bi < n; bi++) {
+    j.x = x + bi * in_size;
+    j.y = y + bi * out_size;
+    for (q0 = 0; q0 < npix; q0 += tsize) {
+      const int nt = min_i(tsize, npix - q0);
+      pk_tile(&j, q0, nt);
+      if (act != PARE_ACT_NONE)
+        pare_activation_f32(j.y + (size_t)q0 * oc, j.y + (size_t)q0 * oc,
+                            (size_t)nt * oc, act, act_a, act_b);
+    }
+  }
+}
+
 /* ------------------------------------------------------------ depthwise -- */
 
 /* One output pixel of a depthwise convolution over `c` channels:
@@ -462,6 +796,23 @@ static void mm_generic(const float *a, ptrdiff_t a_rs, ptrdiff_t a_cs,
     }
 }
 
+/* dot(x, w) over len contiguous floats, with DOT_LANES independent partial
+ * sums so that the loop vectorises and hides the FMA latency; used for
+ * matrix-vector products (nothing to reuse across outputs). */
+#define DOT_LANES 32
+static float dot_f32(const float *x, const float *w, int len)
+{
+  float s[DOT_LANES], tail = 0.0f;
+  int k, j;
+  memset(s, 0, sizeof s);
+  for (k = 0; k + DOT_LANES <= len; k += DOT_LANES)
+    for (j = 0; j < DOT_LANES; j++) s[j] = FMA(x[k + j], w[k + j], s[j]);
+  for (; k < len; k++) tail = FMA(x[k], w[k], tail);
+  for (k = DOT_LANES / 2; k > 0; k /= 2) /* halving tree */
+    for (j = 0; j < k; j++) s[j] += s[j + k];
+  return tail + s[0];
+}
+
 /* y[m][n] = A B for one matrix pair. */
 static void mm_single(const float *a, const float *b, float *y, int m, int n,
                       int k, ptrdiff_t a_rs, ptrdiff_t a_cs, ptrdiff_t b_rs,
@@ -474,6 +825,12 @@ static void mm_single(const float *a, const float *b, float *y, int m, int n,
         mm_nn_panel(a + i0 * a_rs, a_rs, a_cs, min_i(4, m - i0), b + j0, b_rs, k,
                     y + (ptrdiff_t)i0 * n + j0, n);
     mm_generic(a, a_rs, a_cs, b, b_rs, b_cs, y, m, n, j0, k);
+  } else if (b_rs == 1 && a_cs == 1 && m < 4) {
+    /* A few rows times B stored as [n][k]: plain dot products. */
+    int i, j;
+    for (i = 0; i < m; i++)
+      for (j = 0; j < n; j++)
+        y[(ptrdiff_t)i * n + j] = dot_f32(a + i * a_rs, b + j * b_cs, k);
   } else if (b_rs == 1 && a_cs == 1) {
     /* B stored as [n][k]: the same work as a pointwise convolution with the
      * rows of A as pixels and the rows of B as output channels. */

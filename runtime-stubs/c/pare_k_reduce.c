@@ -43,13 +43,15 @@ void pare_softmax_f32(const float *x, float *y, int outer, int len, int inner,
           s[j] += e;
         }
       }
+      /* log_softmax keeps log(sum) apart from the max: (x - max) - log(sum)
+       * loses no precision when |x| is large. */
       for (j = 0; j < w; j++)
-        s[j] = log_softmax ? m[j] + logf(s[j]) : 1.0f / s[j];
+        s[j] = log_softmax ? logf(s[j]) : 1.0f / s[j];
       for (l = 0; l < len; l++) {
         const float *xr = xo + (size_t)l * inner + c0;
         float *yr = yo + (size_t)l * inner + c0;
         if (log_softmax)
-          for (j = 0; j < w; j++) yr[j] = xr[j] - s[j];
+          for (j = 0; j < w; j++) yr[j] = (xr[j] - m[j]) - s[j];
         else
           for (j = 0; j < w; j++) yr[j] *= s[j];
       }

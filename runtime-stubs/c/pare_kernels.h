@@ -134,6 +134,25 @@ void pare_conv2d_f32(const float *x, int n, int ih, int iw, int ic,
                      int dil_h, int dil_w, int pad_top, int pad_left,
                      int group, pare_act_t act, float act_a, float act_b);
 
+/* Output-channel block of the packed convolution weights. */
+#define PARE_CONV_OCB 16
+
+/* 2-D convolution with weights pre-packed by the compiler (NHWC in/out).
+ * With icg = ic / group, ocg = oc / group and nb = ceil(ocg / PARE_CONV_OCB),
+ * wp holds group * nb * kh * kw * icg * PARE_CONV_OCB floats:
+ *   wp[((((g * nb + b) * kh + y) * kw + x) * icg + c) * PARE_CONV_OCB + j]
+ *     = W[g * ocg + b * PARE_CONV_OCB + j][y][x][c]   (OHWI weight W)
+ * and 0 where b * PARE_CONV_OCB + j >= ocg. Semantics otherwise as
+ * pare_conv2d_f32 (pads top/left given, bottom/right implied by oh/ow,
+ * optional bias, fused activation). No run-time packing: the fastest conv
+ * kernel for constant weights. */
+void pare_conv2d_packed_f32(const float *x, int n, int ih, int iw, int ic,
+                            const float *wp, const float *bias,
+                            float *y, int oh, int ow, int oc,
+                            int kh, int kw, int stride_h, int stride_w,
+                            int dil_h, int dil_w, int pad_top, int pad_left,
+                            int group, pare_act_t act, float act_a, float act_b);
+
 /* Depthwise 2-D convolution (group == ic == oc), NHWC, HWC weights. */
 void pare_depthwise_conv2d_f32(const float *x, int n, int ih, int iw, int c,
                                const float *w, const float *bias,

@@ -8,6 +8,12 @@ and its inputs and outputs are tensors of a dtype numpy can hold; everything els
 unsupported (skipped). Models with subgraphs (If/Loop/Scan bodies), model-local functions or
 non-default domains are unsupported.
 
+pare needs static shapes, and the node tests feed operands that real models keep constant (axes,
+pads, target shapes, slice and clip bounds, BatchNorm statistics) as graph inputs. So, unless
+--no-freeze-inputs is given, a graph input whose every use is such an operand (FREEZABLE_OPERANDS
+in this script) is turned into an initializer holding the test's value before compiling; the
+test then checks the op's semantics, not pare's deliberate refusal of run-time shapes.
+
 Each selected case is compiled with `pare compile --emit-runner`, built with
 `gcc -std=c99 -Wall -Wextra -Werror -pedantic -O2 *.c -lm`, run on every test data set, and each
 output is compared with the expected one: shapes must match, NaN positions must match, integer and
@@ -48,7 +54,7 @@ TOLERANCES: Dict[str, Tuple[float, float]] = {}
 
 # Operands that are attributes in all but name: shapes, axes, pads, slice bounds, clip bounds and
 # BatchNorm statistics. Real models hold them in initializers or Constant nodes; the node tests feed
-# them as graph inputs. With --freeze-inputs, a graph input whose every use is one of these
+# them as graph inputs. Unless --no-freeze-inputs is given, a graph input whose every use is one of these
 # (op type -> input indices) becomes an initializer holding the test's value, so the test checks
 # the op's semantics instead of pare's (deliberate) refusal of run-time shapes.
 FREEZABLE_OPERANDS: Dict[str, Tuple[int, ...]] = {
@@ -304,6 +310,8 @@ def run_case(
         msg = H.first_line(p.output.replace(str(model), "model.onnx"))
         if p.returncode == 1:
             return fail(f"compile error: {msg}")
+        if p.not_run:
+            return fail(f"pare {p.describe_exit()}: {msg}")
         return fail(f"compiler CRASH ({p.describe_exit()}): {msg}")
     runner = out / "runner"
     b = H.build_c(out, runner, H.CHECK_CFLAGS, cache=cache, timeout=BUILD_TIMEOUT)
@@ -381,6 +389,13 @@ def read_xfail(path: Path) -> Dict[str, str]:
     return entries
 
 
+def short_reason(reason: str) -> str:
+    """A failure reason compact enough for the xfail list."""
+    reason = re.sub(r"^compile error: (model\.onnx: )?(node '[^']*': )?(error: )?", "compile error: ", reason)
+    reason = re.sub(r"(\.[ch]:\d+:\d+: )error: ", r"\1", reason)
+    return reason[:160]
+
+
 def write_xfail(path: Path, entries: Dict[str, str]) -> None:
     lines = [XFAIL_HEADER]
     width = max((len(n) for n in entries), default=0)
@@ -409,10 +424,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--rtol", type=float, default=H.DEFAULT_RTOL, help="default relative tolerance (default %(default)g)")
     ap.add_argument("--atol", type=float, default=H.DEFAULT_ATOL, help="default absolute tolerance (default %(default)g)")
     ap.add_argument(
-        "--freeze-inputs",
-        action="store_true",
-        help="turn graph inputs used only as shape-like operands (axes, pads, shapes, slice and clip bounds, "
-        "BatchNorm statistics: FREEZABLE_OPERANDS) into initializers holding the test's values",
+        "--no-freeze-inputs",
+        dest="freeze_inputs",
+        action="store_false",
+        help="compile the models as they are, without freezing shape-like inputs (see above)",
     )
     ap.add_argument("--keep", action="store_true", help="keep the generated code of failing cases (path printed)")
     ap.add_argument("--work-dir", type=Path, help="where cases are compiled (default: a fresh temporary directory)")
@@ -516,11 +531,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if not in_scope and name in known:
                 new[name] = reason  # outside --filter: untouched
             elif name in selected_names and not results[name].passed:
-                new[name] = reason or results[name].reason
+                new[name] = reason or short_reason(results[name].reason)
         for c in selected:
             r = results[c.name]
             if not r.passed and c.name not in new:
-                new[c.name] = r.reason
+                new[c.name] = short_reason(r.reason)
         write_xfail(args.xfail_file, new)
         print(f"wrote {args.xfail_file} ({len(new)} entries)")
 

@@ -126,7 +126,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--pare", help=f"the pare binary (default: {H.DEFAULT_PARE.relative_to(H.REPO_ROOT)})")
     ap.add_argument("--model", action="append", choices=H.REAL_MODEL_NAMES, help="run only this model (repeatable)")
     ap.add_argument("--models-dir", type=Path, default=H.REPO_ROOT / "build" / "models", help="where the exports go (default: build/models)")
-    ap.add_argument("--ppocr", type=Path, default=H.PPOCR_MODEL, help="the PaddleOCR classifier (default: ../shared/models/ppocr_cls_mobilenetv3.onnx)")
+    ap.add_argument("--ppocr", type=Path, default=H.PPOCR_MODEL, help="the PaddleOCR classifier (default: ../shared/models/ppocr_cls_mobilenetv3.onnx, else examples/models/)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     ap.add_argument("--rtol", type=float, default=H.DEFAULT_RTOL, help="relative tolerance (default %(default)g)")
     ap.add_argument("--atol", type=float, default=H.DEFAULT_ATOL, help="absolute tolerance (default %(default)g)")

@@ -15,6 +15,7 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 using namespace mlir;
@@ -848,22 +849,31 @@ OpFoldResult TransposeOp::fold(FoldAdaptor a) {
   Shape in = shapeOf(dense.getType());
   Shape out = shapeOf(getType());
   auto inStrides = shape::contiguousStrides(in);
-  SmallVector<Attribute> src(dense.getValues<Attribute>());
-  SmallVector<Attribute> dst;
-  dst.reserve(src.size());
+  Type elem = dense.getElementType();
+  if (elem.isInteger(1))
+    return {};
+  // Permute the raw little-endian bytes: weights can have millions of elements.
+  size_t esize = elem.getIntOrFloatBitWidth() / 8;
+  ArrayRef<char> src = dense.getRawData();
+  std::vector<char> dst(src.size());
+  int64_t n = shape::numElements(out);
   Shape idx(out.size(), 0);
-  for (size_t k = 0; k < src.size(); ++k) {
-    int64_t off = 0;
-    for (size_t d = 0; d < out.size(); ++d)
-      off += idx[d] * inStrides[perm[d]];
-    dst.push_back(src[off]);
+  // Strides of the input read when walking the output in order.
+  Shape walk(out.size());
+  for (size_t d = 0; d < out.size(); ++d)
+    walk[d] = inStrides[perm[d]];
+  int64_t off = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    std::memcpy(&dst[k * esize], &src[off * esize], esize);
     for (int64_t d = int64_t(out.size()) - 1; d >= 0; --d) {
+      off += walk[d];
       if (++idx[d] < out[d])
         break;
+      off -= walk[d] * out[d];
       idx[d] = 0;
     }
   }
-  return DenseElementsAttr::get(cast<ShapedType>(getType()), dst);
+  return DenseElementsAttr::getFromRawBuffer(cast<ShapedType>(getType()), dst);
 }
 
 namespace {

@@ -504,6 +504,70 @@ def test_conv(s):
                atol=1e-4)
 
 
+OCB = 16  # PARE_CONV_OCB
+
+
+def pack_conv_weights(w, group):
+    """OHWI weights -> the pare_conv2d_packed_f32 layout, built element by
+    element from the documented formula:
+    wp[((((g*nb + b)*kh + y)*kw + x)*icg + c)*OCB + j] = W[g*ocg + b*OCB + j][y][x][c],
+    0 where b*OCB + j >= ocg."""
+    oc, kh, kw, icg = w.shape
+    ocg = oc // group
+    nb = (ocg + OCB - 1) // OCB
+    wp = np.zeros(group * nb * kh * kw * icg * OCB, np.float32)
+    g, b, y, x, c, j = np.meshgrid(np.arange(group), np.arange(nb), np.arange(kh),
+                                   np.arange(kw), np.arange(icg), np.arange(OCB), indexing="ij")
+    idx = ((((g * nb + b) * kh + y) * kw + x) * icg + c) * OCB + j
+    o = b * OCB + j
+    ok = o < ocg
+    wp[idx[ok]] = w[(g * ocg + o)[ok], y[ok], x[ok], c[ok]]
+    return wp
+
+
+PACKED_CASES = CONV_CASES + [
+    # n ih iw ic oc kh kw sh sw dh dw pt pl pb pr group bias act
+    (1, 23, 21, 3, 64, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1, True, "RELU"),      # ResNet stem
+    (1, 9, 9, 3, 24, 7, 7, 2, 2, 1, 1, 3, 2, 2, 3, 1, False, "NONE"),      # stem, asym pads
+    (1, 12, 13, 64, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, True, "RELU"),    # ResNet 3x3
+    (1, 7, 7, 96, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, True, "NONE"),      # 7x7 map, oc tail 8
+    (1, 8, 8, 80, 24, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, 1, False, "CLIP"),     # stride 2
+    (1, 8, 8, 72, 33, 3, 3, 2, 1, 1, 1, 0, 1, 2, 1, 1, True, "NONE"),      # oc tail 1, asym
+    (2, 9, 10, 130, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, True, "NONE"),    # ic > border step
+    (1, 11, 12, 20, 18, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 1, True, "NONE"),    # dilation w
+    (1, 12, 11, 20, 18, 3, 5, 2, 1, 2, 1, 2, 4, 2, 0, 1, True, "NONE"),    # dilation h only
+    (1, 10, 10, 64, 96, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2, True, "RELU"),    # groups, 48 / group
+    (1, 9, 9, 40, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8, True, "NONE"),      # groups, ocg 5
+    (1, 9, 8, 36, 60, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 3, False, "NONE"),     # groups, ocg 20
+    (1, 14, 14, 32, 96, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, True, "NONE"),    # MobileNet 1x1 expand
+    (1, 14, 14, 144, 24, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, True, "NONE"),   # 1x1 project, tail 8
+    (2, 5, 5, 320, 40, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, True, "HARD_SWISH"),
+    (1, 9, 7, 24, 36, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 4, True, "NONE"),      # grouped 1x1
+    (1, 13, 13, 16, 32, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 1, True, "NONE"),    # 1x1 stride 2
+    (1, 3, 3, 8, 16, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4, 1, True, "NONE"),       # all-padding rows
+    (1, 1, 1, 50, 20, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, True, "NONE"),      # single pixel
+    (3, 4, 5, 6, 7, 2, 3, 1, 2, 1, 1, 1, 0, 0, 2, 1, True, "TANH"),        # batch, small
+    (1, 4, 5, 600, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, True, "NONE"),     # border runs > zero row
+    (1, 5, 4, 200, 9, 3, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, True, "NONE"),      # 3x1, rows in padding
+    (1, 6, 6, 1100, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, True, "NONE"),     # padded 1x1, groups
+]
+
+
+def test_conv_packed(s):
+    for case in PACKED_CASES:
+        n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group, has_bias, act = case
+        oh, ow = out_size(ih, kh, sh, dh, pt, pb), out_size(iw, kw, sw, dw, pl, pr)
+        x = frnd(n, ih, iw, ic)
+        w = frnd(oc, kh, kw, ic // group)
+        bias = frnd(oc) if has_bias else None
+        a, b = ACT_PARAMS.get(act, (0.0, 0.0))
+        ref = act_ref(conv_ref(x, w, bias, oh, ow, sh, sw, dh, dw, pt, pl, group), act, a, b)
+        s.call("conv2d_packed %s" % (case,), "conv2d_packed_f32",
+               [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, group, ACT[act]], [a, b],
+               [x, pack_conv_weights(w, group), bias, np.zeros(ref.size, np.float32)], 3,
+               ref.astype(np.float32), atol=2e-4)
+
+
 DW_CASES = [
     # n ih iw c kh kw sh sw dh dw pt pl pb pr bias act
     (1, 9, 9, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, True, "CLIP"),
@@ -883,29 +947,60 @@ def sources():
 
 
 def warning_checks(s, tmp):
+    """Each runtime file must compile warning-free in strict C99."""
     for cc, extra in (("gcc", []), ("arm-none-eabi-gcc", ARM)):
         if shutil.which(cc) is None:
             print("skip %s warning check: compiler not installed" % cc)
             s.skipped += 1
             continue
-        for src in sources():
-            proc = subprocess.run([cc] + extra + STRICT + [src, "-o", os.path.join(tmp, "w.o")],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        procs = [(src, subprocess.Popen([cc] + extra + STRICT + [src, "-o", os.path.join(tmp, "w%d.o" % i)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+                 for i, src in enumerate(sources())]
+        for src, proc in procs:
+            out = proc.communicate()[0]
             s.result("%s strict C99 %s" % (cc, os.path.basename(src)), proc.returncode == 0,
-                     proc.stdout.decode()[-3000:])
+                     out.decode()[-3000:])
 
 
-def build_harness(tmp):
-    exe = os.path.join(tmp, "harness")
-    base = ["gcc", "-std=c99", "-O2", "-g", "-Wall", "-Wextra", "-I", RUNTIME,
-            os.path.join(HERE, "harness.c")] + sources() + ["-o", exe, "-lm"]
-    # Prefer a sanitised build (catches out-of-bounds reads and writes).
-    san = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]
-    for flags in (san, []):
-        proc = subprocess.run(base[:1] + flags + base[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        if proc.returncode == 0:
-            return exe
-    sys.exit("harness build failed:\n" + proc.stdout.decode())
+def compile_jobs(jobs):
+    """Runs (command, output) compile jobs in parallel; True if all succeed."""
+    procs = [(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT), cmd) for cmd in jobs]
+    ok = True
+    for proc, cmd in procs:
+        out = proc.communicate()[0]
+        if proc.returncode != 0:
+            ok = False
+            if VERBOSE:
+                print(" ".join(cmd) + "\n" + out.decode())
+    return ok
+
+
+def build_harnesses(tmp):
+    """Builds the harness twice: as shipped, and with PARE_CONV_KC=5 (a tiny
+    packing chunk, so that packed runs end inside kernel taps and border
+    windows split them) and PARE_CONV_PP=12 (the packed kernel's pixel block
+    on AVX-512 hosts, whatever this host is). Prefers a sanitised build, which catches
+    out-of-bounds reads and writes."""
+    variants = (("harness", []), ("harness_kc5", ["-DPARE_CONV_KC=5", "-DPARE_CONV_PP=12"]))
+    for san in (["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"], []):
+        cc = ["gcc", "-std=c99", "-O1", "-g", "-Wall", "-Wextra", "-I", RUNTIME] + san
+        jobs, objs = [], {}
+        for src in [os.path.join(HERE, "harness.c")] + sources():
+            obj = os.path.join(tmp, os.path.basename(src) + ".o")
+            jobs.append(cc + ["-c", src, "-o", obj])
+            objs[src] = obj
+        conv = os.path.join(RUNTIME, "pare_k_conv.c")
+        conv_kc5 = os.path.join(tmp, "pare_k_conv_kc5.o")
+        jobs.append(cc + variants[1][1] + ["-c", conv, "-o", conv_kc5])
+        if not compile_jobs(jobs):
+            continue
+        links = []
+        for name, defines in variants:
+            o = [conv_kc5 if (src == conv and defines) else obj for src, obj in objs.items()]
+            links.append(cc + o + ["-o", os.path.join(tmp, name), "-lm"])
+        if compile_jobs(links):
+            return [os.path.join(tmp, name) for name, _ in variants]
+    sys.exit("harness build failed (run with -v for the compiler output)")
 
 
 def main():
@@ -913,13 +1008,20 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pare_kernels_")
     try:
         warning_checks(s, tmp)
-        exe = build_harness(tmp)
+        exe, exe_kc5 = build_harnesses(tmp)
         for t in (test_activations, test_unary, test_binary, test_compare_logical, test_where_broadcast,
-                  test_channel_affine, test_conv, test_depthwise, test_matmul, test_pool,
+                  test_channel_affine, test_conv, test_conv_packed, test_depthwise, test_matmul, test_pool,
                   test_softmax_layernorm, test_reduce, test_argreduce, test_transpose, test_copy_rows,
                   test_slice, test_pad, test_gather, test_cast):
             t(s)
         s.run(exe)
+        small = Suite()
+        for t in (test_conv, test_conv_packed, test_matmul):
+            t(small)
+        small.cases = [("[KC=5 PP=12] " + c[0],) + c[1:] for c in small.cases]
+        small.run(exe_kc5)
+        s.passed += small.passed
+        s.failed += small.failed
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     line = "%d passed, %d failed" % (s.passed, s.failed)
