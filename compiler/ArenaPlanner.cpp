@@ -25,12 +25,10 @@ int64_t liveBytesLowerBound(const std::vector<Buffer> &buffers, int64_t alignmen
   return peak;
 }
 
-Placement placeFirstFit(const std::vector<Buffer> &buffers, int64_t alignment) {
-  std::vector<size_t> order(buffers.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return buffers[a].first < buffers[b].first;
-  });
+/// Places buffers in the given order, each at the lowest aligned offset that
+/// does not overlap a placed buffer live at the same time.
+static Placement placeInOrder(const std::vector<Buffer> &buffers,
+                              const std::vector<size_t> &order, int64_t alignment) {
   Placement p;
   p.offsets.assign(buffers.size(), 0);
   std::vector<size_t> placed;
@@ -54,6 +52,32 @@ Placement placeFirstFit(const std::vector<Buffer> &buffers, int64_t alignment) {
   }
   p.arenaBytes = alignTo(p.arenaBytes, alignment);
   return p;
+}
+
+Placement placeFirstFit(const std::vector<Buffer> &buffers, int64_t alignment) {
+  std::vector<size_t> order(buffers.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return buffers[a].first < buffers[b].first;
+  });
+  return placeInOrder(buffers, order, alignment);
+}
+
+Placement placeGreedyBySize(const std::vector<Buffer> &buffers, int64_t alignment) {
+  std::vector<size_t> order(buffers.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (buffers[a].size != buffers[b].size)
+      return buffers[a].size > buffers[b].size;
+    return buffers[a].first < buffers[b].first;
+  });
+  return placeInOrder(buffers, order, alignment);
+}
+
+Placement placeBest(const std::vector<Buffer> &buffers, int64_t alignment) {
+  Placement a = placeFirstFit(buffers, alignment);
+  Placement b = placeGreedyBySize(buffers, alignment);
+  return b.arenaBytes < a.arenaBytes ? b : a;
 }
 
 bool isValidPlacement(const std::vector<Buffer> &buffers, const Placement &p) {

@@ -32,6 +32,13 @@ int64_t liveBytesLowerBound(const std::vector<Buffer> &buffers, int64_t alignmen
 /// offset that does not overlap a buffer live at the same time.
 Placement placeFirstFit(const std::vector<Buffer> &buffers, int64_t alignment);
 
+/// TFLite Micro's greedy-by-size: largest buffers first, each at the lowest
+/// aligned offset free during its lifetime.
+Placement placeGreedyBySize(const std::vector<Buffer> &buffers, int64_t alignment);
+
+/// The smaller of first-fit and greedy-by-size (first-fit on a tie).
+Placement placeBest(const std::vector<Buffer> &buffers, int64_t alignment);
+
 /// True when no two buffers that are live at the same step overlap in memory
 /// and all lie inside the arena.
 bool isValidPlacement(const std::vector<Buffer> &buffers, const Placement &p);

@@ -224,7 +224,8 @@ int compile(const CompileOptions &o) {
     std::string text;
     llvm::raw_string_ostream os(text);
     OpPrintingFlags flags;
-    flags.elideLargeElementsAttrs(16);
+    if (o.outDir == "-")
+      flags.elideLargeElementsAttrs(16); // readable on a terminal; files keep every weight
     (**module)->print(os, flags);
     if (o.outDir == "-") {
       llvm::outs() << text;

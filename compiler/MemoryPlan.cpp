@@ -70,7 +70,7 @@ FunctionPlan planFunction(func::FuncOp func, int64_t alignment) {
   }
 
   FunctionPlan plan;
-  Placement p = placeFirstFit(buffers, alignment);
+  Placement p = placeBest(buffers, alignment);
   plan.arenaBytes = p.arenaBytes;
   plan.lowerBound = liveBytesLowerBound(buffers, alignment);
   for (Operation &op : func.getBody().front()) {

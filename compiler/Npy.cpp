@@ -1,6 +1,8 @@
 //===- Npy.cpp - NumPy .npy files for validate ----------------------------===//
 #include "compiler/Npy.h"
 
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -8,7 +10,9 @@
 namespace pare::npy {
 
 size_t Array::elementSize() const {
-  return descr.size() >= 3 ? std::stoul(descr.substr(2)) : 0;
+  return descr.size() >= 3 && std::isdigit(static_cast<unsigned char>(descr[2]))
+             ? size_t(descr[2] - '0')
+             : 0;
 }
 
 size_t Array::count() const {
@@ -81,9 +85,26 @@ bool read(const std::string &path, Array &out, std::string &error) {
   out.shape.clear();
   std::stringstream ss(field("shape"));
   std::string tok;
-  while (std::getline(ss, tok, ','))
-    if (tok.find_first_not_of(" ") != std::string::npos)
-      out.shape.push_back(std::stoll(tok));
+  size_t total = 1;
+  while (std::getline(ss, tok, ',')) {
+    size_t a = tok.find_first_not_of(" ");
+    if (a == std::string::npos)
+      continue;
+    size_t b = tok.find_last_not_of(" ");
+    std::string digits = tok.substr(a, b - a + 1);
+    if (digits.empty() || digits.size() > 12 ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {
+      error = "'" + path + "' has a malformed shape '" + field("shape") + "'";
+      return false;
+    }
+    int64_t d = std::strtoll(digits.c_str(), nullptr, 10);
+    if (d > 0 && total > (size_t(1) << 40) / size_t(d)) {
+      error = "'" + path + "' has an implausibly large shape";
+      return false;
+    }
+    total *= size_t(d);
+    out.shape.push_back(d);
+  }
   static const char *known[] = {"<f4", "<f8", "<i8", "<i4", "<i2", "|i1",
                                 "|u1", "|b1", "<u2"};
   bool ok = false;

@@ -65,11 +65,11 @@ std::string quote(const std::string &s) {
 
 const char *kReferenceScript = R"PY(
 import sys
-import numpy as np
 try:
+    import numpy as np
     import onnxruntime as ort
 except ImportError:
-    sys.stderr.write("onnxruntime is not installed for this python\n")
+    sys.stderr.write("numpy or onnxruntime is not installed for this python\n")
     sys.exit(3)
 model, outdir, names, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 opts = ort.SessionOptions()
@@ -225,7 +225,7 @@ int validate(const ValidateOptions &o) {
       cmd += " " + quote(f);
     int rc = runCommand(cmd);
     if (rc != 0) {
-      printError(rc == 3 ? "no reference: onnxruntime is not installed for '" + o.python +
+      printError(rc == 3 ? "no reference: numpy / onnxruntime are not installed for '" + o.python +
                                "'; pass --reference DIR or --python PATH"
                          : "onnxruntime failed to run the model");
       return cleanup(1);

@@ -56,7 +56,7 @@ std::string sanitizeIdentifier(const std::string &s) {
       "a_batch_strides", "b_batch_strides", "argc", "argv", "fail", "read_npy",
       "write_npy", "now_ms", "cmp_double"};
   if (reserved.count(out))
-    out += "_";
+    out += "_v";
   return out;
 }
 
@@ -309,7 +309,11 @@ private:
   std::set<std::string> usedLocals, usedGlobals;
   DenseMap<Value, std::string> locals;  // arena value -> local pointer name
   std::map<std::tuple<const void *, const void *, int, int64_t>, std::string> weightNames;
-  std::string weightDecls, weightDefs, localDecls, body;
+  struct WeightEntry {
+    std::string name, decl, def;
+  };
+  std::vector<WeightEntry> weights; // in order of first reference
+  std::string localDecls, body;
   std::vector<std::string> inNames, outNames;
   bool usesMath = false;
 };
@@ -321,6 +325,11 @@ LogicalResult Emitter::ptr(Value v, std::string &out) {
     return success();
   }
   if (matchPattern(root, m_Constant())) {
+    DenseElementsAttr dense;
+    if (!matchPattern(root, m_Constant(&dense)))
+      return root.getDefiningOp()->emitError(
+          "the C target needs constants with their data (got an elided or resource "
+          "constant; compile the model, or IR written with --emit mlir -o DIR)");
     out = weight(root);
     return success();
   }
@@ -390,7 +399,7 @@ std::string Emitter::weight(Value v, Type as, WeightLayout layout, int64_t group
   }
   int64_t n = std::max<int64_t>(int64_t(order.size()), 1);
   std::string ct = cType(elem);
-  weightDecls += "extern const " + ct + " " + name + "[" + std::to_string(n) + "];\n";
+  std::string decl = "extern const " + ct + " " + name + "[" + std::to_string(n) + "];\n";
 
   std::string def;
   llvm::raw_string_ostream os(def);
@@ -440,7 +449,7 @@ std::string Emitter::weight(Value v, Type as, WeightLayout layout, int64_t group
     }
   }
   os << "\n};\n\n";
-  weightDefs += def;
+  weights.push_back({name, decl, def});
   return name;
 }
 
@@ -516,7 +525,11 @@ LogicalResult Emitter::emitOp(Operation *op) {
                a.b + ");\n");
           return success();
         }
-        bool packed = matchPattern(c.getWeight(), m_Constant());
+        // Packing pads each group's output channels to a multiple of 16; use it
+        // where that costs at most a quarter more weight memory.
+        int64_t ocg = w[0] / int64_t(c.getGroup());
+        int64_t padded = (ocg + kConvOCB - 1) / kConvOCB * kConvOCB;
+        bool packed = matchPattern(c.getWeight(), m_Constant()) && padded * 4 <= ocg * 5;
         std::string wname =
             packed ? weight(c.getWeight(), {}, WeightLayout::ConvPacked, int64_t(c.getGroup()))
                    : in[1];
@@ -1042,6 +1055,24 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   int64_t arenaBytes = 0;
   if (auto a = func->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
     arenaBytes = a.getInt();
+
+  // Weights referenced by the code (a conv's original layout is replaced by
+  // its packed copy, for example); the rest would only waste flash.
+  std::string weightDecls, weightDefs;
+  for (const WeightEntry &w : weights) {
+    size_t pos = 0;
+    bool used = false;
+    while (!used && (pos = body.find(w.name, pos)) != std::string::npos) {
+      size_t end = pos + w.name.size();
+      used = (pos == 0 || !(std::isalnum(static_cast<unsigned char>(body[pos - 1])) || body[pos - 1] == '_')) &&
+             (end >= body.size() || !(std::isalnum(static_cast<unsigned char>(body[end])) || body[end] == '_'));
+      pos = end;
+    }
+    if (!used)
+      continue;
+    weightDecls += w.decl;
+    weightDefs += w.def;
+  }
 
   // ---------------------------------------------------------------- header
   std::string sig;

@@ -279,6 +279,10 @@ LogicalResult importReduce(NodeImporter &ni, int axesInputSince) {
       axes = *a;
     }
   } else {
+    if (ni.hasInput(1))
+      return ni.error(ni.getNode().op_type() + " at opset " + Twine(ni.getOpset()) +
+                      " takes its axes as an attribute; an axes input needs opset " +
+                      Twine(axesInputSince));
     axes = ni.getInts("axes");
   }
   if (axes.empty()) {
@@ -298,10 +302,20 @@ LogicalResult importReduce(NodeImporter &ni, int axesInputSince) {
   std::sort(axes.begin(), axes.end());
   axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
   auto &b = ni.builder();
-  return bind(ni, ni.create<OpTy>(
-                      {*x}, {ni.named("axes", b.getDenseI64ArrayAttr(axes)),
-                             ni.named("keepdims",
-                                      b.getBoolAttr(ni.getInt("keepdims", 1) != 0))}));
+  SmallVector<NamedAttribute> attrs{
+      ni.named("axes", b.getDenseI64ArrayAttr(axes)),
+      ni.named("keepdims", b.getBoolAttr(ni.getInt("keepdims", 1) != 0))};
+  if (elemOf(*x).isInteger(1)) {
+    // Boolean max / min (any / all): reduce as int64, convert back.
+    auto wide = ni.create<pare::CastOp>({*x}, {ni.named("to", TypeAttr::get(b.getI64Type()))});
+    if (failed(wide))
+      return failure();
+    auto r = ni.create<OpTy>({*wide}, attrs);
+    if (failed(r))
+      return failure();
+    return bind(ni, ni.create<pare::CastOp>({*r}, {ni.named("to", TypeAttr::get(b.getI1Type()))}));
+  }
+  return bind(ni, ni.create<OpTy>({*x}, attrs));
 }
 
 template <typename OpTy> LogicalResult importArgReduce(NodeImporter &ni) {

@@ -921,17 +921,6 @@ void pare_maxpool2d_f32(const float *x, int n, int ih, int iw, int c,
     }
 }
 
-/* Number of taps k < kn with start + k*dil in [lo, hi). */
-static int taps_in(int start, int kn, int dil, int lo, int hi)
-{
-  int k, cnt = 0;
-  for (k = 0; k < kn; k++) {
-    int v = start + k * dil;
-    cnt += v >= lo && v < hi;
-  }
-  return cnt;
-}
-
 void pare_avgpool2d_f32(const float *x, int n, int ih, int iw, int c,
                         float *y, int oh, int ow, int kh, int kw,
                         int stride_h, int stride_w, int dil_h, int dil_w,
@@ -939,18 +928,23 @@ void pare_avgpool2d_f32(const float *x, int n, int ih, int iw, int c,
                         int count_include_pad)
 {
   int b, oy, ox, r, s, ch, r0, r1, s0, s1;
+  /* The end pads only shape the output size, which the caller passes. */
+  (void)pad_bottom;
+  (void)pad_right;
   for (b = 0; b < n; b++)
     for (oy = 0; oy < oh; oy++) {
       int iy0 = oy * stride_h - pad_top;
-      int rows_padded = taps_in(iy0, kh, dil_h, -pad_top, ih + pad_bottom);
       valid_taps(iy0, kh, dil_h, ih, &r0, &r1);
       for (ox = 0; ox < ow; ox++) {
         int ix0 = ox * stride_w - pad_left, cnt;
         float *yp = y + (((size_t)b * oh + oy) * ow + ox) * c;
         float scale;
         valid_taps(ix0, kw, dil_w, iw, &s0, &s1);
+        /* count_include_pad divides by the whole kernel, also where a
+         * ceil-mode window runs past the end padding (as onnxruntime and the
+         * ONNX reference do). */
         if (count_include_pad)
-          cnt = rows_padded * taps_in(ix0, kw, dil_w, -pad_left, iw + pad_right);
+          cnt = kh * kw;
         else
           cnt = (r1 - r0) * (s1 - s0);
         scale = cnt > 0 ? 1.0f / (float)cnt : 0.0f;

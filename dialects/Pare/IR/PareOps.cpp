@@ -753,6 +753,18 @@ template <typename OpTy> struct ToReshape : OpRewritePattern<OpTy> {
 };
 } // namespace
 
+/// Flatten / squeeze / unsqueeze of a constant: the same data, reshaped.
+static OpFoldResult foldReshapeLike(Operation *op, Attribute input) {
+  if (op->getOperand(0).getType() == op->getResult(0).getType())
+    return op->getOperand(0);
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(input))
+    return dense.reshape(cast<ShapedType>(op->getResult(0).getType()));
+  return {};
+}
+OpFoldResult FlattenOp::fold(FoldAdaptor a) { return foldReshapeLike(*this, a.getInput()); }
+OpFoldResult SqueezeOp::fold(FoldAdaptor a) { return foldReshapeLike(*this, a.getInput()); }
+OpFoldResult UnsqueezeOp::fold(FoldAdaptor a) { return foldReshapeLike(*this, a.getInput()); }
+
 void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                             MLIRContext *ctx) {
   results.add<ComposeReshape>(ctx);

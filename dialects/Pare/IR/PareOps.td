@@ -7,7 +7,7 @@
 //
 // Spatial ops (conv, pools, batch norm) carry `channels_last`: absent, they
 // compute in the ONNX layout (NCHW, weights OIHW); present, in NHWC with
-// weights OHWI (depthwise: 1HWC). The ConvertToNHWC pass sets it.
+// weights OHWI (a depthwise weight is [C, kh, kw, 1]). The ConvertToNHWC pass sets it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -336,6 +336,7 @@ def Pare_FlattenOp : Pare_InferredOp<"flatten"> {
   let summary = "Flatten to 2-D at `axis`";
   let arguments = (ins Pare_Tensor:$input, I64Attr:$axis);
   let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
   let hasCanonicalizer = 1;
 }
 
@@ -343,6 +344,7 @@ def Pare_SqueezeOp : Pare_InferredOp<"squeeze"> {
   let summary = "Remove size-1 dims at `axes`";
   let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$axes);
   let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
   let hasCanonicalizer = 1;
 }
 
@@ -350,6 +352,7 @@ def Pare_UnsqueezeOp : Pare_InferredOp<"unsqueeze"> {
   let summary = "Insert size-1 dims at `axes` (of the result)";
   let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$axes);
   let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
   let hasCanonicalizer = 1;
 }
 

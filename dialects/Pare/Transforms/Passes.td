@@ -76,8 +76,9 @@ def PlanMemoryPass : Pass<"pare-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every intermediate tensor in one static arena";
   let description = [{
     Computes each tensor's lifetime over the op order (reshapes alias their
-    input and extend its lifetime), then places tensors first-fit in one
-    arena. Results: `pare.offsets` on each op (one byte offset per result,
+    input and extend its lifetime), then places tensors in one
+    arena, keeping the smaller of first-fit (in order of first use) and
+    greedy-by-size (largest first). Results: `pare.offsets` on each op (one byte offset per result,
     -1 for values that live outside the arena: the caller's output buffers
     and aliases), and `pare.arena_bytes` / `pare.live_bytes_bound` on the
     function (the lower bound is the largest sum of live bytes at any op).

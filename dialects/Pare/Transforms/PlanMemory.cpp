@@ -26,7 +26,7 @@ struct PlanMemoryPass : pare::impl::PlanMemoryPassBase<PlanMemoryPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
-      func.emitError("alignment must be a power of two, got ") << alignment;
+      func.emitError("alignment must be a power of two, got ") << static_cast<int64_t>(alignment);
       return signalPassFailure();
     }
     planning::FunctionPlan plan = planning::planFunction(func, alignment);

@@ -664,7 +664,9 @@ def pool_ref(x, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, kind, cip):
                 y[:, oy, ox] = win.max(axis=(1, 2)) if win.size else LOWEST
             else:
                 if cip:
-                    cnt = sum(-pt <= v < ih + pb for v in rows) * sum(-pl <= v < iw + pr for v in cols)
+                    # onnxruntime and onnx.reference divide by the whole kernel, also
+                    # where a ceil-mode window runs past the end padding.
+                    cnt = kh * kw
                 else:
                     cnt = len(vr) * len(vc)
                 y[:, oy, ox] = win.sum(axis=(1, 2)) / cnt if cnt else 0
