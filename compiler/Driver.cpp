@@ -5,6 +5,8 @@
 #include "compiler/Pipelines.h"
 
 #include "codegen/c/CEmitter.h"
+#include "codegen/cuda/CudaEmitter.h"
+#include "codegen/EmitterSupport.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "frontends/onnx/OnnxImporter.h"
 
@@ -107,7 +109,8 @@ parseInputShapes(const std::vector<std::string> &flags) {
 }
 
 FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &path,
-                                           const std::vector<std::string> &inputShapes) {
+                                           const std::vector<std::string> &inputShapes,
+                                           int64_t batch) {
   if (!llvm::sys::fs::exists(path)) {
     printError("model file '" + path + "' does not exist");
     return failure();
@@ -131,14 +134,17 @@ FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &
     return failure();
   onnx_frontend::ImportOptions options;
   options.inputShapes = *shapes;
+  options.batch = batch;
   return onnx_frontend::importModelFile(ctx, path, options);
 }
 
-LogicalResult runPhases(ModuleOp module, const std::string &lastPhase) {
+LogicalResult runPhases(ModuleOp module, const std::string &lastPhase, bool fp16) {
   PassManager pm(module.getContext());
   if (lastPhase == "import")
     return success();
   buildGraphPipeline(pm);
+  if (fp16)
+    buildFP16Pipeline(pm);
   if (lastPhase != "graph")
     buildPlanPipeline(pm);
   return pm.run(module);
@@ -154,9 +160,27 @@ static bool isIdentifier(const std::string &s) {
 }
 
 int compile(const CompileOptions &o) {
-  if (o.target != "host" && o.target != "generic-c") {
+  if (o.target != "host" && o.target != "generic-c" && o.target != "cuda") {
     printError("--target '" + o.target +
-               "' is not supported; supported targets: host, generic-c");
+               "' is not supported; supported targets: host, generic-c, cuda");
+    return 1;
+  }
+  bool cuda = o.target == "cuda";
+  if (o.precision != "fp32" && o.precision != "fp16") {
+    printError("--precision '" + o.precision + "' is not supported; use fp32 or fp16");
+    return 1;
+  }
+  if (o.precision == "fp16" && !cuda) {
+    printError("--precision fp16 needs --target cuda (the C target computes in fp32)");
+    return 1;
+  }
+  if (o.cudaArch != "sm_80" && o.cudaArch != "sm_86" && o.cudaArch != "sm_89" &&
+      o.cudaArch != "sm_90") {
+    printError("--cuda-arch '" + o.cudaArch + "' is not supported; use sm_80, sm_86, sm_89 or sm_90");
+    return 1;
+  }
+  if (o.batch < 0) {
+    printError("--batch must be positive");
     return 1;
   }
   if (o.emit != "c" && o.emit != "mlir") {
@@ -187,11 +211,11 @@ int compile(const CompileOptions &o) {
   }
 
   auto ctx = makeContext();
-  auto module = loadModel(*ctx, o.model, o.inputShapes);
+  auto module = loadModel(*ctx, o.model, o.inputShapes, o.batch);
   if (failed(module))
     return 1;
   std::string runTo = last == "c" ? "plan" : last;
-  if (failed(runPhases(**module, runTo)))
+  if (failed(runPhases(**module, runTo, o.precision == "fp16")))
     return 1;
 
   auto ensureDir = [&]() -> bool {
@@ -238,12 +262,23 @@ int compile(const CompileOptions &o) {
     return 0;
   }
 
-  codegen::CEmitOptions copts;
-  copts.name = name;
-  copts.sourceModel = llvm::sys::path::filename(o.model).str();
-  copts.version = version();
-  copts.emitRunner = o.emitRunner;
-  auto files = codegen::emitC(**module, copts);
+  FailureOr<std::vector<codegen::EmittedFile>> files;
+  if (cuda) {
+    codegen::CudaEmitOptions copts;
+    copts.name = name;
+    copts.sourceModel = llvm::sys::path::filename(o.model).str();
+    copts.version = version();
+    copts.arch = o.cudaArch;
+    copts.emitRunner = o.emitRunner;
+    files = codegen::emitCuda(**module, copts);
+  } else {
+    codegen::CEmitOptions copts;
+    copts.name = name;
+    copts.sourceModel = llvm::sys::path::filename(o.model).str();
+    copts.version = version();
+    copts.emitRunner = o.emitRunner;
+    files = codegen::emitC(**module, copts);
+  }
   if (failed(files))
     return 1;
   if (!ensureDir())

@@ -25,7 +25,10 @@ struct CompileOptions {
   std::string model;
   std::string outDir;
   std::string name;          ///< default: model file stem
-  std::string target = "host";
+  std::string target = "host"; ///< host | generic-c | cuda
+  std::string cudaArch = "sm_90";
+  std::string precision = "fp32"; ///< fp32 | fp16 (cuda)
+  int64_t batch = 0;             ///< > 0: batch size of every input
   std::vector<std::string> inputShapes; ///< "NAME=1,3,224,224"
   std::string emit = "c";    ///< c | mlir
   std::string compileTo;     ///< a phase, or empty
@@ -36,6 +39,7 @@ struct CompileOptions {
 struct InspectOptions {
   std::string model;
   std::vector<std::string> inputShapes;
+  int64_t batch = 0;
   bool json = false;
 };
 

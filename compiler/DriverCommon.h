@@ -25,10 +25,11 @@ parseInputShapes(const std::vector<std::string> &flags);
 /// Loads .onnx / .onnxtext (import) or .mlir (parse).
 mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 loadModel(mlir::MLIRContext &ctx, const std::string &path,
-          const std::vector<std::string> &inputShapes);
+          const std::vector<std::string> &inputShapes, int64_t batch = 0);
 
 /// Runs graph + plan pipelines (up to and including `lastPhase`).
-mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhase);
+mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhase,
+                              bool fp16 = false);
 
 void printError(const std::string &msg);
 

@@ -66,7 +66,7 @@ std::string nodeName(Location loc) {
 
 int inspect(const InspectOptions &o) {
   auto ctx = makeContext();
-  auto module = loadModel(*ctx, o.model, o.inputShapes);
+  auto module = loadModel(*ctx, o.model, o.inputShapes, o.batch);
   if (failed(module) || failed(runPhases(**module, "plan")))
     return 1;
   func::FuncOp func;

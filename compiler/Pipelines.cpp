@@ -20,6 +20,12 @@ void buildGraphPipeline(mlir::OpPassManager &pm) {
   f.addPass(mlir::createCSEPass());
 }
 
+void buildFP16Pipeline(mlir::OpPassManager &pm) {
+  auto &f = pm.nest<mlir::func::FuncOp>();
+  f.addPass(createConvertToFP16Pass());
+  f.addPass(mlir::createCanonicalizerPass());
+}
+
 void buildPlanPipeline(mlir::OpPassManager &pm) {
   pm.nest<mlir::func::FuncOp>().addPass(createPlanMemoryPass());
 }

@@ -10,6 +10,9 @@ namespace pare {
 /// norm folding, NHWC layout, activation fusion.
 void buildGraphPipeline(mlir::OpPassManager &pm);
 
+/// fp16 storage for the GPU target (after the graph passes, before planning).
+void buildFP16Pipeline(mlir::OpPassManager &pm);
+
 /// Static memory planning of the arena.
 void buildPlanPipeline(mlir::OpPassManager &pm);
 

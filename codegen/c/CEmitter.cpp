@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/c/CEmitter.h"
+#include "codegen/EmitterSupport.h"
 
 #include "compiler/MemoryPlan.h"
 #include "dialects/Pare/IR/PareOps.h"
@@ -28,37 +29,6 @@
 using namespace mlir;
 
 namespace pare::codegen {
-
-std::string sanitizeIdentifier(const std::string &s) {
-  std::string r;
-  for (char c : s)
-    r += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
-  // Collapse runs of '_' and trim them at the ends for readability.
-  std::string out;
-  for (char c : r)
-    if (!(c == '_' && !out.empty() && out.back() == '_'))
-      out += c;
-  while (!out.empty() && out.back() == '_')
-    out.pop_back();
-  while (!out.empty() && out.front() == '_')
-    out.erase(out.begin());
-  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0])))
-    out = "t_" + out;
-  // C99 keywords and names of the generated code's own locals.
-  static const std::set<std::string> reserved = {
-      "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
-      "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
-      "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
-      "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool",
-      "_Complex", "_Imaginary", "arena", "arena_memory", "main", "shape", "a_strides",
-      "b_strides", "c_strides", "x_strides", "y_strides", "in_shape", "out_shape", "perm",
-      "starts", "steps", "mask", "scale", "shift", "value", "pads_begin", "batch_shape",
-      "a_batch_strides", "b_batch_strides", "argc", "argv", "fail", "read_npy",
-      "write_npy", "now_ms", "cmp_double"};
-  if (reserved.count(out))
-    out += "_v";
-  return out;
-}
 
 namespace {
 
@@ -129,68 +99,9 @@ std::string npyDescr(Type t) {
 
 int64_t elemBytes(Type t) { return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8; }
 
-/// Shortest decimal that reads back as the same float.
-std::string floatLiteral(float f) {
-  if (std::isnan(f))
-    return "NAN";
-  if (std::isinf(f))
-    return f > 0 ? "INFINITY" : "-INFINITY";
-  // Shortest decimal that reads back as the same float (C++17 to_chars).
-  char buf[48];
-  auto res = std::to_chars(buf, buf + sizeof buf - 1, f);
-  *res.ptr = '\0';
-  std::string s = buf;
-  if (s.find_first_of(".eEn") == std::string::npos)
-    s += ".0";
-  return s + "f";
-}
-
-std::string doubleLiteral(double d) {
-  if (std::isnan(d))
-    return "NAN";
-  if (std::isinf(d))
-    return d > 0 ? "INFINITY" : "-INFINITY";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", d);
-  std::string s = buf;
-  if (s.find_first_of(".eEn") == std::string::npos)
-    s += ".0";
-  return s;
-}
-
-std::string intLiteral(int64_t v, unsigned width, bool isUnsigned) {
-  if (width == 64) {
-    if (v == INT64_MIN)
-      return "(-INT64_C(9223372036854775807) - 1)";
-    return "INT64_C(" + std::to_string(v) + ")";
-  }
-  if (width == 32 && !isUnsigned && v == INT32_MIN)
-    return "(-2147483647 - 1)";
-  return std::to_string(v);
-}
-
-/// All ONNX node names an op came from (fused activations add theirs).
-void locNames(Location loc, std::vector<std::string> &out) {
-  if (auto n = dyn_cast<NameLoc>(loc)) {
-    out.push_back(n.getName().str());
-  } else if (auto f = dyn_cast<FusedLoc>(loc)) {
-    for (Location l : f.getLocations())
-      locNames(l, out);
-  }
-}
-
 std::string opKind(Operation *op) {
   // "pare.max_pool" -> "max_pool"
   return op->getName().stripDialect().str();
-}
-
-std::string intArray(ArrayRef<int64_t> v) {
-  std::string s = "{";
-  for (size_t i = 0; i < v.size(); ++i)
-    s += (i ? ", " : "") + std::to_string(v[i]);
-  if (v.empty())
-    s += "0";
-  return s + "}";
 }
 
 struct ActArgs {
@@ -1201,89 +1112,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
     r += "#define _POSIX_C_SOURCE 199309L\n#include <stdio.h>\n#include <stdlib.h>\n"
          "#include <string.h>\n#include <time.h>\n\n#include \"" + prefix + ".h\"\n\n";
     r += "#define RUNNER_HAS_INPUTS " + std::string(inNames.empty() ? "0" : "1") + "\n\n";
-    r += R"RUNNER(static int fail(const char *msg, const char *arg) {
-  fprintf(stderr, "runner: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-  return 1;
-}
-
-#if RUNNER_HAS_INPUTS
-/* Reads a C-order .npy with the given dtype descr and element count. */
-static void *read_npy(const char *path, const char *descr, size_t count, size_t esize) {
-  FILE *f = fopen(path, "rb");
-  unsigned char pre[10];
-  unsigned hlen;
-  char *header;
-  void *data;
-  if (!f) { fail("cannot open", path); return NULL; }
-  if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6) != 0) {
-    fclose(f); fail("not a .npy file:", path); return NULL;
-  }
-  if (pre[6] == 1) {
-    hlen = pre[8] | (pre[9] << 8);
-  } else {
-    unsigned char more[2];
-    if (fread(more, 1, 2, f) != 2) { fclose(f); fail("truncated", path); return NULL; }
-    hlen = pre[8] | (pre[9] << 8) | (more[0] << 16) | ((unsigned)more[1] << 24);
-  }
-  header = (char *)calloc(hlen + 1, 1);
-  if (!header || fread(header, 1, hlen, f) != hlen) {
-    fclose(f); free(header); fail("truncated header in", path); return NULL;
-  }
-  if (!strstr(header, descr) || strstr(header, "'fortran_order': True")) {
-    fprintf(stderr, "runner: %s must be a C-order array of dtype '%s' (header: %s)\n",
-            path, descr, header);
-    fclose(f); free(header); return NULL;
-  }
-  free(header);
-  data = malloc(count * esize + 1);
-  if (!data || fread(data, esize, count, f) != count) {
-    fclose(f); free(data); fail("wrong element count in", path); return NULL;
-  }
-  fclose(f);
-  return data;
-}
-#endif
-
-static int write_npy(const char *path, const char *descr, const long *shape, int rank,
-                     const void *data, size_t bytes) {
-  char header[256];
-  char dims[160] = "";
-  int i, n;
-  unsigned short hlen;
-  FILE *f;
-  for (i = 0; i < rank; ++i) {
-    char d[24];
-    sprintf(d, "%ld,%s", shape[i], (rank > 1 && i + 1 < rank) ? " " : "");
-    strcat(dims, d);
-  }
-  if (rank > 1) dims[strlen(dims) - 1] = '\0';
-  n = sprintf(header, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, dims);
-  while ((n + 11) % 64 != 0) header[n++] = ' ';
-  header[n++] = '\n';
-  hlen = (unsigned short)n;
-  f = fopen(path, "wb");
-  if (!f) return fail("cannot write", path);
-  fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-  fputc(hlen & 0xff, f);
-  fputc(hlen >> 8, f);
-  fwrite(header, 1, n, f);
-  if (bytes) fwrite(data, 1, bytes, f);
-  fclose(f);
-  return 0;
-}
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-)RUNNER";
+    r += runnerHelpers();
     r += "int main(int argc, char **argv) {\n  const char *runner_outdir = \".\";\n  int runner_repeat = 0, "
          "runner_argi = 1, runner_status;\n  char runner_path[4096];\n";
     for (unsigned i = 0; i < inNames.size(); ++i)

@@ -36,8 +36,6 @@ mlir::FailureOr<std::vector<EmittedFile>> emitC(mlir::ModuleOp module,
 /// The runtime kernel files copied next to the generated code.
 const std::vector<EmittedFile> &runtimeFiles();
 
-/// Turns any string into a C identifier (letters, digits, '_').
-std::string sanitizeIdentifier(const std::string &s);
 
 } // namespace pare::codegen
 

@@ -438,6 +438,14 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
                               << ": dims must be positive";
     return RankedTensorType::get(given->second, elem);
   }
+  if (options.batch > 0 && !dims.empty()) {
+    if (dims[0] >= 0 && dims[0] != options.batch)
+      return emitError(loc) << "--batch " << options.batch << ": input '" << vi.name()
+                            << "' has a fixed batch size of " << dims[0]
+                            << " (export the model with a dynamic batch dim, or use "
+                               "--input-shape)";
+    dims[0] = options.batch;
+  }
   for (size_t d = 0; d < dims.size(); ++d) {
     if (dims[d] < 0) {
       const auto &dim = tt.shape().dim(d);

@@ -22,6 +22,9 @@ namespace pare::onnx_frontend {
 struct ImportOptions {
   /// Shapes for graph inputs, overriding symbolic (or checking static) dims.
   std::map<std::string, std::vector<int64_t>> inputShapes;
+  /// When > 0, dim 0 of every input without an --input-shape (symbolic or
+  /// equal to it; a different fixed size is an error).
+  int64_t batch = 0;
 };
 
 /// Imports the model at `path` (.onnx or .onnxtext).

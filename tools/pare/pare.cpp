@@ -31,8 +31,17 @@ int main(int argc, char **argv) {
   compile->add_option("--name", co.name,
                       "C prefix of every generated symbol and file (default: model file "
                       "stem)");
-  compile->add_option("--target", co.target, "Code generation target: host, generic-c")
+  compile->add_option("--target", co.target,
+                      "Code generation target: host, generic-c (C99), cuda (CUDA C++)")
       ->default_val("host");
+  compile->add_option("--cuda-arch", co.cudaArch, "GPU architecture for --target cuda: sm_80, "
+                                                  "sm_86, sm_89, sm_90")
+      ->default_val("sm_90");
+  compile->add_option("--precision", co.precision,
+                      "fp32, or fp16 storage with fp32 accumulation (--target cuda)")
+      ->default_val("fp32");
+  compile->add_option("--batch", co.batch,
+                      "Batch size: sets dim 0 of every input (symbolic or equal)");
   compile->add_option("--input-shape", co.inputShapes, shapeHelp);
   compile->add_option("--emit", co.emit, "What to write: c (default) or mlir")
       ->default_val("c");
@@ -68,6 +77,7 @@ int main(int argc, char **argv) {
       "inspect", "Print ops, parameters, MACs, activation sizes and arena bytes");
   inspect->add_option("model", io.model, "Model file")->required();
   inspect->add_option("--input-shape", io.inputShapes, shapeHelp);
+  inspect->add_option("--batch", io.batch, "Batch size: sets dim 0 of every input");
   inspect->add_flag("--json", io.json, "Print JSON");
 
   auto *listOps = app.add_subcommand("list-ops", "List the ONNX ops (and since-versions) "

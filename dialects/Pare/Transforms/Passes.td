@@ -38,6 +38,32 @@ def ConvertToNHWCPass : Pass<"pare-convert-to-nhwc", "mlir::func::FuncOp"> {
   let dependentDialects = ["pare::PareDialect"];
 }
 
+def ConvertToFP16Pass : Pass<"pare-convert-to-fp16", "mlir::func::FuncOp"> {
+  let summary = "Store and compute float tensors in fp16 (GPU target)";
+  let description = [{
+    Every f32 tensor inside the function becomes f16: constants are rounded
+    to the nearest half, result types and `cast` targets change, and casts
+    are inserted at the boundary so that the function still takes and
+    returns f32 (the API keeps the model's types). Kernels accumulate in
+    float; only storage is halved.
+
+    ```mlir
+    func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+      %0 = pare.relu %x : (tensor<4xf32>) -> tensor<4xf32>
+      return %0 : tensor<4xf32>
+    }
+    // becomes
+    func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+      %h = pare.cast %x {to = f16} : (tensor<4xf32>) -> tensor<4xf16>
+      %0 = pare.relu %h : (tensor<4xf16>) -> tensor<4xf16>
+      %1 = pare.cast %0 {to = f32} : (tensor<4xf16>) -> tensor<4xf32>
+      return %1 : tensor<4xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
 def FoldBatchNormPass : Pass<"pare-fold-batch-norm", "mlir::func::FuncOp"> {
   let summary = "Fold inference batch norm into the preceding conv or gemm";
   let description = [{

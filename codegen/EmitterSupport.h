@@ -1,0 +1,46 @@
+//===- EmitterSupport.h - helpers shared by the C and CUDA emitters -------===//
+#ifndef PARE_CODEGEN_EMITTERSUPPORT_H
+#define PARE_CODEGEN_EMITTERSUPPORT_H
+
+#include "mlir/IR/Location.h"
+#include "mlir/IR/Operation.h"
+#include "llvm/ADT/ArrayRef.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pare::codegen {
+
+/// Turns any string into a C identifier (letters, digits, '_'); C keywords and
+/// names the generated code uses for its own locals get a "_v" suffix.
+std::string sanitizeIdentifier(const std::string &s);
+
+/// Shortest decimal that reads back as the same float, with an 'f' suffix
+/// (INFINITY / NAN macros for non-finite values).
+std::string floatLiteral(float f);
+std::string doubleLiteral(double d);
+std::string intLiteral(int64_t v, unsigned width, bool isUnsigned);
+
+/// "{1, 2, 3}" ("{0}" when empty: C has no empty initialisers).
+std::string intArray(llvm::ArrayRef<int64_t> v);
+
+/// All ONNX node names an op came from (fused ops add theirs), in order.
+void locNames(mlir::Location loc, std::vector<std::string> &out);
+
+/// The first ONNX node name of `op`, or its op name without the dialect.
+std::string nodeName(mlir::Operation *op);
+
+/// `ONNX node "a" + "b"`, or "(inserted by pare)".
+std::string nodeComment(mlir::Operation *op);
+
+/// Appends "_1", "_2" ... until `base` is not in `used`; records the result.
+std::string uniqueName(const std::string &base, std::vector<std::string> &used);
+
+/// C source shared by the host runners (C and CUDA): fail(), read_npy()
+/// (when RUNNER_HAS_INPUTS is 1), write_npy(), now_ms(), cmp_double().
+const std::string &runnerHelpers();
+
+} // namespace pare::codegen
+
+#endif // PARE_CODEGEN_EMITTERSUPPORT_H

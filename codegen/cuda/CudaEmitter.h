@@ -1,0 +1,33 @@
+//===- CudaEmitter.h - pare IR -> standalone CUDA C++ ---------------------===//
+//
+// Prints a planned pare function as CUDA C++ that needs only the CUDA
+// runtime: <name>.cuh (C API + a thin C++ wrapper), <name>.cu (one launch per
+// op, captured into a CUDA graph), <name>_weights.bin (the weights, uploaded
+// once by <name>_create), the runtime kernels, a CMake fragment, and
+// optionally runner.cu.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PARE_CODEGEN_CUDA_CUDAEMITTER_H
+#define PARE_CODEGEN_CUDA_CUDAEMITTER_H
+
+#include "codegen/c/CEmitter.h"
+
+namespace pare::codegen {
+
+struct CudaEmitOptions {
+  std::string name = "model";
+  std::string sourceModel;
+  std::string version;
+  std::string arch = "sm_90"; ///< cited in the build fragment
+  bool emitRunner = false;
+};
+
+mlir::FailureOr<std::vector<EmittedFile>> emitCuda(mlir::ModuleOp module,
+                                                   const CudaEmitOptions &options);
+
+/// The CUDA runtime kernel files copied next to the generated code.
+const std::vector<EmittedFile> &cudaRuntimeFiles();
+
+} // namespace pare::codegen
+
+#endif // PARE_CODEGEN_CUDA_CUDAEMITTER_H

@@ -1,0 +1,174 @@
+/*
+ * pare CUDA runtime kernels: launch functions called by the CUDA C++ that
+ * `pare compile --target cuda` emits. Copied verbatim into the output
+ * directory; they need only the CUDA runtime (no cuBLAS, no cuDNN).
+ *
+ * Conventions
+ *  - Spatial tensors are NHWC; convolution weights OHWI ([oc][kh][kw][ic/g]);
+ *    depthwise weights HWC ([kh][kw][c]).
+ *  - Every entry point exists for float (`_f32`) and half (`_f16`) storage;
+ *    half kernels accumulate in float. `pare_half` is CUDA's __half.
+ *  - Launch functions are asynchronous on `stream`, never allocate, never
+ *    synchronise, and return cudaGetLastError() after the launch (so they can
+ *    be captured into a CUDA graph).
+ *  - Shapes and strides travel by value in pare_cu_shape (rank <= 8, element
+ *    strides, stride 0 broadcasts).
+ *  - `residual` (may be NULL) is a tensor of the output's shape added to the
+ *    result before the activation: y = act(conv(x) + bias + residual).
+ */
+#ifndef PARE_CUDA_CUH
+#define PARE_CUDA_CUH
+
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef __half pare_half;
+
+#define PARE_CU_MAX_RANK 8
+
+/* Same values as pare_kernels.h (the C target). */
+typedef enum {
+  PARE_ACT_NONE = 0, PARE_ACT_RELU = 1, PARE_ACT_CLIP = 2, PARE_ACT_LEAKY_RELU = 3,
+  PARE_ACT_SIGMOID = 4, PARE_ACT_HARD_SIGMOID = 5, PARE_ACT_HARD_SWISH = 6,
+  PARE_ACT_TANH = 7, PARE_ACT_GELU = 8, PARE_ACT_GELU_TANH = 9, PARE_ACT_ELU = 10,
+  PARE_ACT_SELU = 11, PARE_ACT_SOFTPLUS = 12, PARE_ACT_SOFTSIGN = 13,
+  PARE_ACT_THRESHOLDED_RELU = 14, PARE_ACT_CELU = 15, PARE_ACT_MISH = 16
+} pare_act_t;
+
+typedef enum {
+  PARE_UN_SQRT = 0, PARE_UN_EXP = 1, PARE_UN_ERF = 2, PARE_UN_NEG = 3,
+  PARE_UN_RECIPROCAL = 4, PARE_UN_ABS = 5, PARE_UN_LOG = 6, PARE_UN_FLOOR = 7,
+  PARE_UN_CEIL = 8, PARE_UN_SIN = 9, PARE_UN_COS = 10, PARE_UN_ROUND = 11,
+  PARE_UN_SIGN = 12, PARE_UN_TAN = 13, PARE_UN_ATAN = 14, PARE_UN_ASIN = 15,
+  PARE_UN_ACOS = 16, PARE_UN_SINH = 17, PARE_UN_COSH = 18, PARE_UN_ASINH = 19,
+  PARE_UN_ACOSH = 20, PARE_UN_ATANH = 21
+} pare_unop_t;
+
+typedef enum {
+  PARE_BIN_ADD = 0, PARE_BIN_SUB = 1, PARE_BIN_MUL = 2, PARE_BIN_DIV = 3,
+  PARE_BIN_POW = 4, PARE_BIN_MAX = 5, PARE_BIN_MIN = 6, PARE_BIN_MOD = 7
+} pare_binop_t;
+
+typedef enum {
+  PARE_RED_SUM = 0, PARE_RED_MEAN = 1, PARE_RED_MAX = 2, PARE_RED_MIN = 3,
+  PARE_RED_PROD = 4, PARE_RED_L1 = 5, PARE_RED_L2 = 6, PARE_RED_SUM_SQUARE = 7,
+  PARE_RED_LOG_SUM_EXP = 8
+} pare_redop_t;
+
+/* Output shape and per-operand element strides (0 = broadcast). */
+typedef struct {
+  int rank;
+  int dims[PARE_CU_MAX_RANK];
+  int strides[3][PARE_CU_MAX_RANK]; /* up to three operands */
+} pare_cu_shape;
+
+#define PARE_CU_DECLARE_FLOAT_KERNELS(SUF, T)                                    \
+  /* Convolution (implicit GEMM; the f16 variant on tensor cores). */          \
+  cudaError_t pare_cu_conv2d_##SUF(                                             \
+      const T *x, int n, int ih, int iw, int ic, const T *w, const T *bias,     \
+      const T *residual, T *y, int oh, int ow, int oc, int kh, int kw,          \
+      int stride_h, int stride_w, int dil_h, int dil_w, int pad_top,            \
+      int pad_left, int group, pare_act_t act, float act_a, float act_b,        \
+      cudaStream_t stream);                                                     \
+  cudaError_t pare_cu_depthwise_conv2d_##SUF(                                   \
+      const T *x, int n, int ih, int iw, int c, const T *w, const T *bias,      \
+      const T *residual, T *y, int oh, int ow, int kh, int kw, int stride_h,    \
+      int stride_w, int dil_h, int dil_w, int pad_top, int pad_left,            \
+      pare_act_t act, float act_a, float act_b, cudaStream_t stream);           \
+  /* y[b] = act(alpha * A[b] B[b] + beta * C + residual[b]); A(i,k) =          \
+   * a[b*a_bs + i*a_rs + k*a_cs], B(k,j) = b[b*b_bs + k*b_rs + j*b_cs],         \
+   * C(i,j) = c[i*c_rs + j*c_cs] (NULL: none), y contiguous [batch][m][n],      \
+   * residual (NULL: none) contiguous like y. */                                \
+  cudaError_t pare_cu_matmul_##SUF(                                             \
+      const T *a, const T *b, const T *c, const T *residual, T *y, int m,       \
+      int n, int k, int a_rs, int a_cs, int b_rs, int b_cs, int c_rs,           \
+      int c_cs, int batch, long long a_bs, long long b_bs, float alpha,         \
+      float beta, pare_act_t act, float act_a, float act_b,                     \
+      cudaStream_t stream);                                                     \
+  cudaError_t pare_cu_activation_##SUF(const T *x, T *y, size_t count,          \
+                                       pare_act_t act, float act_a,             \
+                                       float act_b, cudaStream_t stream);       \
+  cudaError_t pare_cu_unary_##SUF(const T *x, T *y, size_t count,               \
+                                  pare_unop_t op, cudaStream_t stream);         \
+  /* strides[0] = a, strides[1] = b. */                                         \
+  cudaError_t pare_cu_binary_##SUF(pare_binop_t op, const T *a, const T *b,     \
+                                   T *y, pare_cu_shape shape, pare_act_t act,   \
+                                   float act_a, float act_b,                    \
+                                   cudaStream_t stream);                        \
+  /* y[o][c][i] = act(x * scale[c] + shift[c]) (float scale / shift). */        \
+  cudaError_t pare_cu_channel_affine_##SUF(                                     \
+      const T *x, const float *scale, const float *shift, T *y, int outer,      \
+      int channels, int inner, pare_act_t act, float act_a, float act_b,        \
+      cudaStream_t stream);                                                     \
+  cudaError_t pare_cu_maxpool2d_##SUF(                                          \
+      const T *x, int n, int ih, int iw, int c, T *y, int oh, int ow, int kh,   \
+      int kw, int stride_h, int stride_w, int dil_h, int dil_w, int pad_top,    \
+      int pad_left, cudaStream_t stream);                                       \
+  /* count_include_pad divides by kh*kw (as onnxruntime), else by the taps     \
+   * inside the input. */                                                       \
+  cudaError_t pare_cu_avgpool2d_##SUF(                                          \
+      const T *x, int n, int ih, int iw, int c, T *y, int oh, int ow, int kh,   \
+      int kw, int stride_h, int stride_w, int dil_h, int dil_w, int pad_top,    \
+      int pad_left, int count_include_pad, cudaStream_t stream);                \
+  /* x [n][spatial][c] -> y [n][c]. */                                          \
+  cudaError_t pare_cu_global_avgpool_##SUF(const T *x, int n, int spatial,      \
+                                           int c, T *y, cudaStream_t stream);   \
+  cudaError_t pare_cu_global_maxpool_##SUF(const T *x, int n, int spatial,      \
+                                           int c, T *y, cudaStream_t stream);   \
+  /* Along the middle axis of [outer][len][inner]. */                           \
+  cudaError_t pare_cu_softmax_##SUF(const T *x, T *y, int outer, int len,       \
+                                    int inner, int log_softmax,                 \
+                                    cudaStream_t stream);                       \
+  /* Over the trailing `inner` elements; scale / bias are [inner] (bias may be  \
+   * NULL). rms: RMS norm (no mean subtraction, bias ignored). */               \
+  cudaError_t pare_cu_layernorm_##SUF(const T *x, const T *scale,               \
+                                      const T *bias, T *y, int outer,           \
+                                      int inner, float epsilon, int rms,        \
+                                      cudaStream_t stream);                     \
+  /* Reduce over dims with reduce_mask bit d set, of x with shape.dims;        \
+   * y contiguous over the kept dims. */                                        \
+  cudaError_t pare_cu_reduce_##SUF(pare_redop_t op, const T *x,                 \
+                                   pare_cu_shape shape, unsigned reduce_mask,   \
+                                   T *y, cudaStream_t stream);
+
+PARE_CU_DECLARE_FLOAT_KERNELS(f32, float)
+PARE_CU_DECLARE_FLOAT_KERNELS(f16, pare_half)
+
+/* Type-generic data movement (elem_size 1, 2, 4 or 8 bytes). */
+/* y = permute(x): y dim d is x dim perm[d]; shape.dims is x's shape. */
+cudaError_t pare_cu_transpose(size_t elem_size, const void *x, pare_cu_shape shape,
+                              const int *perm /* host array, rank entries */,
+                              void *y, cudaStream_t stream);
+/* y = broadcast copy: shape.dims is y's shape, strides[0] x's strides;
+ * strides[1] may give a non-contiguous destination (0 = contiguous). */
+cudaError_t pare_cu_broadcast(size_t elem_size, const void *x, pare_cu_shape shape,
+                              void *y, cudaStream_t stream);
+/* y[i...] = x[starts[d] + i[d]*steps[d]...]; shape.dims is y's shape,
+ * strides[0] x's contiguous strides. starts/steps are host arrays. */
+cudaError_t pare_cu_slice(size_t elem_size, const void *x, pare_cu_shape shape,
+                          const int *starts, const int *steps, void *y,
+                          cudaStream_t stream);
+/* Constant pad (mode 0), reflect (1), edge (2), wrap (3); shape.dims is y's
+ * shape, in_dims / pads_begin host arrays of rank entries; value points to
+ * one host element. */
+cudaError_t pare_cu_pad(size_t elem_size, const void *x, const int *in_dims,
+                        pare_cu_shape shape, const int *pads_begin, int mode,
+                        const void *value, void *y, cudaStream_t stream);
+/* Along the middle axis of [outer][axis_len][inner]; int64 indices on the
+ * device, negative counting from the end. */
+cudaError_t pare_cu_gather(size_t elem_size, const void *data, int outer, int axis_len,
+                           int inner, const int64_t *indices, int count, void *y,
+                           cudaStream_t stream);
+/* cond ? x : z with broadcasting: strides[0] cond (uint8), [1] x, [2] z. */
+cudaError_t pare_cu_where(size_t elem_size, const uint8_t *cond, const void *x,
+                          const void *z, void *y, pare_cu_shape shape,
+                          cudaStream_t stream);
+/* float <-> half conversions (model inputs / outputs of an fp16 model). */
+cudaError_t pare_cu_f32_to_f16(const float *x, pare_half *y, size_t count,
+                               cudaStream_t stream);
+cudaError_t pare_cu_f16_to_f32(const pare_half *x, float *y, size_t count,
+                               cudaStream_t stream);
+
+#endif /* PARE_CUDA_CUH */
