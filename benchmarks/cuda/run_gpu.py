@@ -345,16 +345,26 @@ class NvccBuilder:
         srcs = sorted(d.glob("*.cu"))
         if not srcs:
             raise StepError(f"nvcc: no .cu files in {d}")
-        hdr = hashlib.sha256()
-        for h in sorted(list(d.glob("*.cuh")) + list(d.glob("*.h"))):
-            hdr.update(h.name.encode())
-            hdr.update(h.read_bytes())
-        hdr_digest = hdr.hexdigest()
+        inc_rx = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
+
+        def local_deps(src: Path) -> List[Path]:
+            """src and the local headers it includes, recursively."""
+            seen: List[Path] = []
+            todo = [src]
+            while todo:
+                f = todo.pop()
+                if f in seen or not f.exists():
+                    continue
+                seen.append(f)
+                for inc in inc_rx.findall(f.read_text(errors="replace")):
+                    todo.append(f.parent / inc)
+            return seen
 
         def obj(src: Path) -> Path:
-            key = hashlib.sha256((" ".join(self.flags) + hdr_digest).encode() + src.read_bytes()).hexdigest()[:24]
-            # the model's own files include its .cuh, which differs per config anyway
-            o = self.cache_dir / f"{src.stem}-{key}.o"
+            h = hashlib.sha256(" ".join([self.nvcc] + self.flags).encode())
+            for f in local_deps(src):
+                h.update(f.name.encode() + b"\0" + f.read_bytes())
+            o = self.cache_dir / f"{src.stem}-{h.hexdigest()[:24]}.o"
             if not o.exists():
                 tmp = o.with_name(o.name + f".{os.getpid()}.tmp")
                 run_cmd([self.nvcc, *self.flags, "-c", str(src), "-o", str(tmp)], self.timeout, f"nvcc {src.name}", cwd=d)
@@ -799,8 +809,8 @@ class Runner:
             if cfg.optional and self.over_budget(margin=self.args.optional_reserve_s):
                 log(f"skipping optional {cfg.name}: time budget ({self.elapsed():.0f} s used)")
                 continue
-            if self.over_budget():
-                self.results.append({"config": cfg.name, "errors": {"skipped": "time budget exhausted"}})
+            if self.elapsed() > self.args.hard_budget_s:
+                self.results.append({"config": cfg.name, "errors": {"skipped": "hard time budget exhausted"}})
                 self.save()
                 continue
             log(f"== {cfg.name} ({self.elapsed():.0f} s elapsed)")
@@ -833,7 +843,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--transformer-fp32", action="store_true",
                     help="always run the fp32 transformer configs (default: only if within the time budget)")
     ap.add_argument("--budget-s", type=float, default=450.0,
-                    help="time budget: later configs skip torch.compile / optional configs past it (default %(default)s)")
+                    help="soft time budget: past it, configs skip torch.compile and optional configs are dropped "
+                         "(default %(default)s)")
+    ap.add_argument("--hard-budget-s", type=float, default=540.0,
+                    help="configs not started by then are skipped (default %(default)s)")
     ap.add_argument("--compile-reserve-s", type=float, default=60.0, help="budget kept free before a torch.compile")
     ap.add_argument("--optional-reserve-s", type=float, default=90.0, help="budget kept free before an optional config")
     ap.add_argument("--cuda-arch", default="auto", help="sm_XX for pare and nvcc (default: the GPU's)")
