@@ -1,6 +1,8 @@
 //===- EmitterSupport.cpp - helpers shared by the C and CUDA emitters -----===//
 #include "codegen/EmitterSupport.h"
 
+#include "dialects/Pare/IR/PareOps.h"
+
 #include "llvm/ADT/STLExtras.h"
 
 #include <cctype>
@@ -110,12 +112,27 @@ std::string nodeName(Operation *op) {
   return names.empty() ? op->getName().stripDialect().str() : names.front();
 }
 
+std::string layoutSuffix(Operation *op) {
+  auto t = dyn_cast<pare::TransposeOp>(op);
+  if (!t || t.getPerm().size() != 4)
+    return "";
+  if (t.getPerm() == ArrayRef<int64_t>{0, 2, 3, 1})
+    return "_nhwc";
+  if (t.getPerm() == ArrayRef<int64_t>{0, 3, 1, 2})
+    return "_nchw";
+  return "";
+}
+
 std::string nodeComment(Operation *op) {
   std::vector<std::string> names;
   locNames(op->getLoc(), names);
   std::string s;
   for (size_t i = 0; i < names.size(); ++i)
     s += (i ? " + " : "") + ("\"" + names[i] + "\"");
+  std::string layout = layoutSuffix(op);
+  if (!layout.empty())
+    return std::string(layout == "_nhwc" ? "NCHW -> NHWC" : "NHWC -> NCHW") +
+           " layout change at ONNX node " + s;
   return s.empty() ? "(inserted by pare)" : "ONNX node " + s;
 }
 

@@ -31,7 +31,11 @@ void locNames(mlir::Location loc, std::vector<std::string> &out);
 /// The first ONNX node name of `op`, or its op name without the dialect.
 std::string nodeName(mlir::Operation *op);
 
-/// `ONNX node "a" + "b"`, or "(inserted by pare)".
+/// "_nhwc" / "_nchw" for the rank-4 layout transposes pare inserts, else "".
+std::string layoutSuffix(mlir::Operation *op);
+
+/// `ONNX node "a" + "b"`, a layout-change note for layout transposes, or
+/// "(inserted by pare)".
 std::string nodeComment(mlir::Operation *op);
 
 /// Appends "_1", "_2" ... until `base` is not in `used`; records the result.

@@ -69,7 +69,11 @@ cat > "$DIST_DIR/pare" <<'WRAP'
 here="$(cd "$(dirname "$0")" && pwd)"
 LD_LIBRARY_PATH="$here${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export LD_LIBRARY_PATH
-exec "$here/pare.bin" "$@"
+if [ -x "$here/pare.bin" ]; then
+  exec "$here/pare.bin" "$@"
+fi
+# the executable bit got lost in transfer: start it through the dynamic loader
+exec /lib64/ld-linux-x86-64.so.2 "$here/pare.bin" "$@"
 WRAP
 chmod +x "$DIST_DIR/pare"
 

@@ -23,7 +23,7 @@ measured in the same run on the same GPU:
                fp16: pass iff |a - r| <= 1e-2 max|r| + 1e-2 |r| everywhere
                (max abs and max rel errors are reported either way)
     eager      the same torch module on the GPU (.half() for fp16), torch.inference_mode,
-               median of >= 50 runs after warmup, cuda events
+               median of >= 50 runs after warmup, cuda events; TF32 off unless --allow-tf32
     compiled   torch.compile(mode="reduce-overhead") of the same (failures are recorded);
                expensive to warm up, so limited by --torch-compile
     gemm ref   (transformer) the block's matmuls alone via torch.matmul (cuBLAS) for the same
@@ -503,7 +503,9 @@ class Runner:
         self.models_dir = self.work / "models"
         self.out.mkdir(parents=True, exist_ok=True)
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        self.pare = str(Path(args.pare).resolve()) if os.sep in args.pare else (shutil.which(args.pare) or args.pare)
+        pare = str(Path(args.pare).resolve()) if os.sep in args.pare else (shutil.which(args.pare) or args.pare)
+        # the portable wrapper is a shell script; run it through sh if it lost its executable bit
+        self.pare_cmd = [pare] if (not os.path.isfile(pare) or os.access(pare, os.X_OK)) else ["sh", pare]
         self.defs = model_defs(args.hidden, args.heads, args.ffn, not args.post_ln)
         self.cpu_models: Dict[str, Any] = {}
         self.onnx_paths: Dict[str, Path] = {}
@@ -536,6 +538,10 @@ class Runner:
                 env[mod] = __import__(mod).__version__
             except Exception as e:  # noqa: BLE001
                 env[mod] = f"unavailable: {e}"
+        # fp32 means fp32 on both sides unless --allow-tf32 (torch lets cuDNN convs use TF32 by default)
+        torch.backends.cuda.matmul.allow_tf32 = bool(self.args.allow_tf32)
+        torch.backends.cudnn.allow_tf32 = bool(self.args.allow_tf32)
+        env["torch_allow_tf32"] = bool(self.args.allow_tf32)
         env["cuda_available"] = bool(torch.cuda.is_available())
         if env["cuda_available"]:
             env["gpu"] = torch.cuda.get_device_name(0)
@@ -556,7 +562,7 @@ class Runner:
         except Exception as e:  # noqa: BLE001
             env["nvcc"] = f"unavailable: {e}"
         try:
-            p = subprocess.run([self.pare, "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            p = subprocess.run(self.pare_cmd + ["--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                universal_newlines=True, timeout=60)
             env["pare"] = p.stdout.strip()
         except Exception as e:  # noqa: BLE001
@@ -655,7 +661,7 @@ class Runner:
                  ref: Optional[Dict[str, Any]]) -> None:
         md = self.defs[cfg.model]
         gen = d / "gen"
-        cmd = [self.pare, "compile", str(onnx_path), "--target", "cuda", "--cuda-arch", self.env["cuda_arch"],
+        cmd = self.pare_cmd + ["compile", str(onnx_path), "--target", "cuda", "--cuda-arch", self.env["cuda_arch"],
                "--precision", cfg.precision, "--emit-runner", "-o", str(gen), "--name", "model"]
         if md.kind == "transformer":
             cmd += ["--input-shape", f"{md.input_name}=" + ",".join(map(str, self.input_shape(cfg)))]
@@ -750,7 +756,7 @@ class Runner:
                     except Exception:  # noqa: BLE001
                         pass
         finally:
-            del model, xt
+            model = xt = None  # noqa: F841  (free the GPU copies)
             torch.cuda.empty_cache()
 
     # -- reporting
@@ -862,6 +868,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--heads", type=int, default=32)
     ap.add_argument("--ffn", type=int, default=16384)
     ap.add_argument("--post-ln", action="store_true", help="post-LN block instead of pre-LN")
+    ap.add_argument("--allow-tf32", action="store_true",
+                    help="let torch use TF32 for fp32 convs/matmuls (default: off, strict fp32 like the reference)")
     ap.add_argument("--no-gemm-ref", action="store_true", help="skip the cuBLAS GEMM reference")
     ap.add_argument("--keep", action="store_true", help="keep each config's generated code and build")
     ap.add_argument("--export-only", metavar="DIR",

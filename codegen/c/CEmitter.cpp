@@ -159,30 +159,6 @@ private:
     locNames(op->getLoc(), names);
     return names.empty() ? opKind(op) : names.front();
   }
-  std::string nodeComment(Operation *op) {
-    std::vector<std::string> names;
-    locNames(op->getLoc(), names);
-    std::string s;
-    for (size_t i = 0; i < names.size(); ++i)
-      s += (i ? " + " : "") + ("\"" + names[i] + "\"");
-    std::string layout = layoutSuffix(op);
-    if (!layout.empty())
-      return std::string(layout == "_nhwc" ? "NCHW -> NHWC" : "NHWC -> NCHW") +
-             " layout change at ONNX node " + s;
-    return s.empty() ? "(inserted by pare)" : "ONNX node " + s;
-  }
-  /// "_nhwc" / "_nchw" for the rank-4 layout transposes pare inserts.
-  static std::string layoutSuffix(Operation *op) {
-    auto t = dyn_cast<TransposeOp>(op);
-    if (!t || t.getPerm().size() != 4)
-      return "";
-    if (t.getPerm() == ArrayRef<int64_t>{0, 2, 3, 1})
-      return "_nhwc";
-    if (t.getPerm() == ArrayRef<int64_t>{0, 3, 1, 2})
-      return "_nchw";
-    return "";
-  }
-
   /// C expression for the storage of `v` (pointer of its element type).
   LogicalResult ptr(Value v, std::string &out);
   /// Name of a const array holding constant `v`, converted to `as` (or its

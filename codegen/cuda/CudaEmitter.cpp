@@ -124,7 +124,8 @@ private:
   LogicalResult unsupported(Operation *op, const Twine &why) {
     return op->emitError() << "the cuda target cannot emit " << op->getName() << ": " << why;
   }
-  std::string launch(const std::string &call) { return "  PARE_TRY(" + call + ");\n"; }
+  /// `call` is a kernel call without its closing parenthesis.
+  std::string launch(const std::string &call) { return "  PARE_TRY(" + call + "));\n"; }
 
   func::FuncOp func;
   const CudaEmitOptions &opts;
@@ -649,7 +650,8 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
       if (ct.empty())
         return op.emitError("the cuda target has no type for element type ") << elemOf(r);
       std::string name = uniqueName(
-          sanitizeIdentifier(nodeName(&op)) + (op.getNumResults() > 1 ? "_" + std::to_string(i) : ""),
+          sanitizeIdentifier(nodeName(&op)) + layoutSuffix(&op) +
+              (op.getNumResults() > 1 ? "_" + std::to_string(i) : ""),
           usedNames);
       locals[r] = name;
       localDecls += "  " + ct + " *" + name + " = (" + ct + " *)(arena + " +
@@ -752,9 +754,9 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
                   "#include <cstdio>\n#include <cstdlib>\n#include <cstring>\n#include <vector>\n\n";
   c += "static const unsigned long long kWeightHash = " + std::to_string(fnv1a(blob)) + "ull;\n";
   c += "static char g_error[256];\n\n";
-  c += "#define PARE_TRY(call)                                  \\\n"
+  c += "#define PARE_TRY(...)                                   \\\n"
        "  do {                                                \\\n"
-       "    cudaError_t err_ = (call);                        \\\n"
+       "    cudaError_t err_ = (__VA_ARGS__);                 \\\n"
        "    if (err_ != cudaSuccess)                          \\\n"
        "      return err_;                                    \\\n"
        "  } while (0)\n\n";
@@ -854,7 +856,8 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
     r += "int main(int argc, char **argv) {\n  const char *runner_outdir = \".\";\n"
          "  const char *runner_weights = \"" + prefix + "_weights.bin\";\n"
          "  int runner_repeat = 0, runner_argi = 1, runner_k;\n  char runner_path[4096];\n"
-         "  cudaStream_t stream;\n  " + prefix + "_ctx *ctx;\n";
+         "  cudaStream_t stream;\n  " + prefix + "_ctx *ctx;\n"
+         "  (void)now_ms; /* CUDA events time the GPU work */\n";
     r += "  while (runner_argi < argc && argv[runner_argi][0] == '-') {\n"
          "    if (strcmp(argv[runner_argi], \"-o\") == 0 && runner_argi + 1 < argc)\n"
          "      runner_outdir = argv[runner_argi + 1];\n"

@@ -58,12 +58,21 @@ struct ConvertToFP16Pass : pare::impl::ConvertToFP16PassBase<ConvertToFP16Pass> 
     }
 
     // The boundary keeps f32: cast the inputs in, the outputs out.
+    // The casts are named after the tensors they convert ("x_fp16").
+    auto named = [&](Location loc, StringAttr name, StringRef suffix) -> Location {
+      if (!name)
+        return loc;
+      return NameLoc::get(b.getStringAttr(name.getValue() + suffix), loc);
+    };
     b.setInsertionPointToStart(&body);
     for (BlockArgument arg : func.getArguments()) {
       Type half = toHalf(arg.getType());
       if (half == arg.getType())
         continue;
-      auto cast = CastOp::create(b, arg.getLoc(), half, arg, TypeAttr::get(f16));
+      Location loc = named(arg.getLoc(),
+                           func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "pare.name"),
+                           "_fp16");
+      auto cast = CastOp::create(b, loc, half, arg, TypeAttr::get(f16));
       arg.replaceAllUsesExcept(cast.getResult(), cast);
     }
     Operation *ret = body.getTerminator();
@@ -75,7 +84,10 @@ struct ConvertToFP16Pass : pare::impl::ConvertToFP16PassBase<ConvertToFP16Pass> 
       auto want = cast<RankedTensorType>(func.getResultTypes()[operand.getOperandNumber()]);
       if (!want.getElementType().isF32())
         continue;
-      operand.set(CastOp::create(b, ret->getLoc(), want, operand.get(), TypeAttr::get(f32)));
+      Location loc = named(
+          ret->getLoc(),
+          func.getResultAttrOfType<StringAttr>(operand.getOperandNumber(), "pare.name"), "_fp32");
+      operand.set(CastOp::create(b, loc, want, operand.get(), TypeAttr::get(f32)));
     }
   }
 };
