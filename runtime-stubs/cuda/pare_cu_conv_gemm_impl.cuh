@@ -32,6 +32,7 @@
 #include "pare_cuda.cuh"
 
 #include <mma.h>
+#include <type_traits>
 
 namespace {
 
