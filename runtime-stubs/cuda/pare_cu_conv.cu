@@ -23,7 +23,7 @@ PcgGemm<T> conv_problem(const T *x, int n, int ih, int iw, int ic, const T *w,
                         int pad_top, int pad_left, int group, pare_act_t act, float act_a,
                         float act_b)
 {
-  PcgGemm<T> p;
+  PcgGemm<T> p = {};
   const int icg = ic / group, ocg = oc / group;
   p.M = n * oh * ow;
   p.N = ocg;

@@ -13,12 +13,15 @@
  * convolution bias is C with row stride 0.
  *
  * Kernels:
- *  - pcg_tc_kernel: half inputs on tensor cores (WMMA 16x16x16, float
- *    accumulate), a 4-stage cp.async pipeline of 32-deep K slices through
- *    shared memory, block tiles 64..128 x 64..128, warp tiles of 32x32 or
- *    64x32; operand loaders chosen at compile time (16-byte cp.async chunks
- *    when layout and alignment allow, element-wise loads with any strides
- *    otherwise; K/M/N edges are zero-filled).
+ *  - pcg_tc_kernel: half inputs on tensor cores (mma.sync m16n8k16, float
+ *    accumulate, fragments through ldmatrix), a 4-stage cp.async pipeline of
+ *    32-deep K slices through shared memory, block tiles 64..128 x 64..256,
+ *    warp tiles of 32x32, 64x32 or 64x64; operand loaders chosen at compile
+ *    time (16-byte cp.async chunks when layout and alignment allow,
+ *    element-wise loads with any strides otherwise; K/M/N edges are
+ *    zero-filled). Grids that would leave most SMs idle split K across
+ *    blocks (fp32 partials in a static workspace, then
+ *    pcg_splitk_reduce_kernel applies the epilogue).
  *  - pcg_simt_kernel: float inputs, classic shared-memory tiled SIMT GEMM
  *    (64x64 or 128x128 block tiles, 4x4 or 8x8 outputs per thread, 8-deep K
  *    slices double-buffered through registers), any strides.
@@ -31,8 +34,7 @@
 
 #include "pare_cuda.cuh"
 
-#include <mma.h>
-#include <type_traits>
+#include <cstdint>
 
 namespace {
 
@@ -178,6 +180,9 @@ template <class T> struct PcgGemm {
   float act_a, act_b;
   /* y / residual rows allow 16-byte vector stores (tensor-core epilogue). */
   int vec_out;
+  /* Tensor-core split K (set by pcg_tc_dispatch): `splits` blocks per output
+   * tile, each over `kchunk` (a multiple of PCG_TC_BK) values of K. */
+  int splits, kchunk;
 };
 
 /* A loaders. */
@@ -246,18 +251,37 @@ template <int N> __device__ __forceinline__ void pcg_cp_async_wait()
 
 /* ---------------------------------------------- tensor-core GEMM (half) --
  * Block tile BM x BN, WM x WN warps, each warp owning a (BM/WM) x (BN/WN)
- * tile of 16x16 WMMA accumulators. K advances PCG_TC_BK at a time through a
- * PCG_TC_STAGES-deep ring of shared-memory slices filled by cp.async (the
- * element-wise loaders store synchronously into the same ring). Shared layouts
- * (rows padded by 8 halves against bank conflicts):
+ * tile of m16n8 fp32 accumulators computed by mma.sync m16n8k16 (f16 inputs,
+ * f32 accumulate); operand fragments come from shared memory through
+ * ldmatrix.x4 (.trans for the M- or N-contiguous layouts). K advances
+ * PCG_TC_BK at a time through a PCG_TC_STAGES-deep ring of shared-memory
+ * slices filled by cp.async (the element-wise loaders store synchronously into
+ * the same ring). Shared layouts (rows padded by 8 halves: the 8 row addresses
+ * of every ldmatrix 8x8 matrix then fall in 8 distinct 16-byte bank groups, so
+ * the fragment loads and the cp.async stores are free of bank conflicts):
  *   A: [BM][BK] (K contiguous) or [BK][BM] for PCG_A_MAT_KM;
  *   B: [BN][BK] (K contiguous) or [BK][BN] for PCG_B_MAT_KN.
  * The accumulators finally go through shared memory (as float, reusing the
- * ring) so that the epilogue reads and writes rows of 8 contiguous outputs. */
+ * ring) so that the epilogue reads and writes rows of 8 contiguous outputs.
+ *
+ * Split K (p.splits > 1): blockIdx.z = z * splits + ks, block ks covers the K
+ * range [ks * kchunk, (ks + 1) * kchunk) (kchunk a multiple of PCG_TC_BK) and
+ * writes its raw fp32 partial tile to pcg_splitk_ws[blockIdx.z][M][N];
+ * pcg_splitk_reduce_kernel then sums the splits and applies the epilogue. */
 
 #define PCG_TC_BK 32
 #define PCG_TC_STAGES 4
 #define PCG_TC_PAD 8
+
+/* Split-K workspace: PCG_SPLITK_WS_FLOATS fp32 partial sums (16 MiB) per
+ * translation unit (pare_cu_gemm.cu and pare_cu_conv.cu each own one). It is
+ * written by one launch and read by the reduction kernel that follows it on
+ * the same stream, so consecutive launches on one stream (and CUDA-graph
+ * replays) reuse it safely; split-K launches of the same unit running
+ * concurrently on different streams would race, and problems that do not fit
+ * fall back to no split. */
+#define PCG_SPLITK_WS_FLOATS (4 * 1024 * 1024)
+__device__ float pcg_splitk_ws[PCG_SPLITK_WS_FLOATS];
 
 template <int BM, int BN, int AM, int BMODE> struct PcgTcSmem {
   static constexpr int A_ELEMS = AM == PCG_A_MAT_KM ? PCG_TC_BK * (BM + PCG_TC_PAD)
@@ -265,7 +289,7 @@ template <int BM, int BN, int AM, int BMODE> struct PcgTcSmem {
   static constexpr int B_ELEMS = BMODE == PCG_B_MAT_KN ? PCG_TC_BK * (BN + PCG_TC_PAD)
                                                        : BN * (PCG_TC_BK + PCG_TC_PAD);
   static constexpr int RING_BYTES = PCG_TC_STAGES * (A_ELEMS + B_ELEMS) * 2;
-  static constexpr int C_LD = BN + 4; /* floats */
+  static constexpr int C_LD = BN + 8; /* floats; 8 keeps float2 stores conflict-free */
   static constexpr int C_BYTES = BM * C_LD * 4;
   static constexpr int BYTES = RING_BYTES > C_BYTES ? RING_BYTES : C_BYTES;
 };
@@ -360,22 +384,66 @@ __device__ __forceinline__ void pcg_tc_load_b(const PcgGemm<__half> &p, __half *
   }
 }
 
-template <int BM, int BN, int WM, int WN, int AM, int BMODE>
-__global__ void __launch_bounds__(WM *WN * 32) pcg_tc_kernel(const PcgGemm<__half> p)
+/* ldmatrix / mma.sync wrappers (sm_80+). */
+__device__ __forceinline__ void pcg_ldsm_x4(unsigned addr, unsigned &r0, unsigned &r1,
+                                            unsigned &r2, unsigned &r3)
 {
-  using namespace nvcuda;
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+               : "r"(addr));
+}
+__device__ __forceinline__ void pcg_ldsm_x4_t(unsigned addr, unsigned &r0, unsigned &r1,
+                                              unsigned &r2, unsigned &r3)
+{
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+               : "r"(addr));
+}
+__device__ __forceinline__ void pcg_mma16816(float *c, const unsigned *a, const unsigned *b)
+{
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+               "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+/* Final values of Y(z, gi, gj..gj+7) (gi < M, gj < N) from 8 accumulators. */
+__device__ __forceinline__ void pcg_tc_out8(const PcgGemm<__half> &p, int z, int gi, int gj,
+                                            const float *src)
+{
+  const long long yo = z * p.y_zs + gi * p.y_rs + gj;
+  if (p.vec_out && gj + 8 <= p.N) {
+    float v[8], rv[8];
+    if (p.res) pcg_ldv<8>(p.res + yo, rv);
+#pragma unroll
+    for (int t = 0; t < 8; t++) {
+      float x = p.alpha * src[t];
+      if (p.c) x += p.beta * pcg_f(p.c[z * p.c_zs + gi * p.c_rs + (gj + t) * p.c_cs]);
+      if (p.res) x += rv[t];
+      v[t] = pcg_act(x, p.act, p.act_a, p.act_b);
+    }
+    pcg_stv<8>(p.y + yo, v);
+  } else {
+    for (int t = 0; t < 8 && gj + t < p.N; t++)
+      pcg_st(p.y + yo + t, pcg_epilogue(p, z, gi, gj + t, src[t], yo + t));
+  }
+}
+
+template <int BM, int BN, int WM, int WN, int AM, int BMODE>
+__global__ void __launch_bounds__(WM *WN * 32, BM *BN >= 128 * 256 ? 1 : 2)
+    pcg_tc_kernel(const PcgGemm<__half> p)
+{
   using Smem = PcgTcSmem<BM, BN, AM, BMODE>;
   constexpr int NT = WM * WN * 32, BK = PCG_TC_BK, S = PCG_TC_STAGES;
-  constexpr int WTM = BM / WM, WTN = BN / WN, FM = WTM / 16, FN = WTN / 16;
-  using ALayout = typename std::conditional<AM == PCG_A_MAT_KM, wmma::col_major,
-                                            wmma::row_major>::type;
-  using BLayout = typename std::conditional<BMODE == PCG_B_MAT_KN, wmma::row_major,
-                                            wmma::col_major>::type;
+  constexpr int WTM = BM / WM, WTN = BN / WN, FM = WTM / 16, FN = WTN / 8;
+  constexpr int LDK = BK + PCG_TC_PAD, LDM = BM + PCG_TC_PAD, LDN = BN + PCG_TC_PAD;
+  static_assert(WTM % 16 == 0 && WTN % 16 == 0, "warp tile: m16 x n16 multiples");
   extern __shared__ __align__(128) unsigned char pcg_smem[];
   __half *ring = reinterpret_cast<__half *>(pcg_smem);
 
-  const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN, z = blockIdx.z;
-  const int warp = threadIdx.x / 32, wm = warp / WN, wn = warp % WN;
+  const int m0 = blockIdx.x * BM, n0 = blockIdx.y * BN;
+  const int z = blockIdx.z / p.splits, ks = blockIdx.z % p.splits;
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, wm = warp / WN, wn = warp % WN;
 
   /* Implicit-im2col rows of this thread: image base offset (-1 past M) and
    * the input position of the kernel's top-left tap. */
@@ -396,21 +464,46 @@ __global__ void __launch_bounds__(WM *WN * 32) pcg_tc_kernel(const PcgGemm<__hal
     }
   }
 
-  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[FM][FN];
+  float acc[FM][FN][4];
 #pragma unroll
   for (int i = 0; i < FM; i++)
 #pragma unroll
-    for (int j = 0; j < FN; j++) wmma::fill_fragment(acc[i][j], 0.0f);
+    for (int j = 0; j < FN; j++)
+#pragma unroll
+      for (int t = 0; t < 4; t++) acc[i][j][t] = 0.0f;
 
-  const int KT = (p.K + BK - 1) / BK;
+  /* K range of this block (the whole K without split). */
+  const int kbeg = ks * p.kchunk;
+  const int kend = min(p.K, kbeg + p.kchunk);
+  const int KT = kend > kbeg ? (kend - kbeg + BK - 1) / BK : 0;
   auto stage_a = [&](int s) { return ring + s * (Smem::A_ELEMS + Smem::B_ELEMS); };
   auto stage_b = [&](int s) { return stage_a(s) + Smem::A_ELEMS; };
+
+  /* Per-lane byte offsets of the ldmatrix row addresses inside a stage. With
+   * q = lane / 8 (which 8x8 matrix) and r = lane % 8 (its row):
+   *  A [m][k]: matrices (m0-7,k0-7) (m8-15,k0-7) (m0-7,k8-15) (m8-15,k8-15);
+   *  A [k][m] (.trans): the same matrices, rows are k;
+   *  B [n][k]: (n0-7,k0-7) (n0-7,k8-15) (n8-15,k0-7) (n8-15,k8-15), i.e. the
+   *    b0 b1 halves of two adjacent n8 fragments;
+   *  B [k][n] (.trans): the same, rows are k. */
+  const int q = lane / 8, r = lane % 8;
+  unsigned a_off, b_off;
+  if constexpr (AM == PCG_A_MAT_KM)
+    a_off = ((r + (q / 2) * 8) * LDM + wm * WTM + (q % 2) * 8) * 2;
+  else
+    a_off = ((wm * WTM + lane % 16) * LDK + (lane / 16) * 8) * 2;
+  if constexpr (BMODE == PCG_B_MAT_KN)
+    b_off = ((r + (q % 2) * 8) * LDN + wn * WTN + (q / 2) * 8) * 2;
+  else
+    b_off = ((wn * WTN + r + (q / 2) * 8) * LDK + (q % 2) * 8) * 2;
+  const unsigned ring_s = static_cast<unsigned>(__cvta_generic_to_shared(ring));
+  constexpr unsigned STAGE_BYTES = (Smem::A_ELEMS + Smem::B_ELEMS) * 2;
 
 #pragma unroll
   for (int s = 0; s < S - 1; s++) {
     if (s < KT) {
-      pcg_tc_load_a<BM, NT, AM>(p, stage_a(s), z, m0, s * BK, cbase, cy, cx);
-      pcg_tc_load_b<BN, NT, BMODE>(p, stage_b(s), z, n0, s * BK);
+      pcg_tc_load_a<BM, NT, AM>(p, stage_a(s), z, m0, kbeg + s * BK, cbase, cy, cx);
+      pcg_tc_load_b<BN, NT, BMODE>(p, stage_b(s), z, n0, kbeg + s * BK);
     }
     pcg_cp_async_commit();
   }
@@ -420,73 +513,111 @@ __global__ void __launch_bounds__(WM *WN * 32) pcg_tc_kernel(const PcgGemm<__hal
     __syncthreads(); /* slice kt landed; slice kt-1 is free for reuse */
     const int pf = kt + S - 1;
     if (pf < KT) {
-      pcg_tc_load_a<BM, NT, AM>(p, stage_a(pf % S), z, m0, pf * BK, cbase, cy, cx);
-      pcg_tc_load_b<BN, NT, BMODE>(p, stage_b(pf % S), z, n0, pf * BK);
+      pcg_tc_load_a<BM, NT, AM>(p, stage_a(pf % S), z, m0, kbeg + pf * BK, cbase, cy, cx);
+      pcg_tc_load_b<BN, NT, BMODE>(p, stage_b(pf % S), z, n0, kbeg + pf * BK);
     }
     pcg_cp_async_commit();
 
-    const __half *sa = stage_a(kt % S), *sb = stage_b(kt % S);
+    const unsigned sa = ring_s + (kt % S) * STAGE_BYTES, sb = sa + Smem::A_ELEMS * 2;
 #pragma unroll
     for (int kk = 0; kk < BK; kk += 16) {
-      wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, ALayout> fa[FM];
-      wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, BLayout> fb[FN];
+      unsigned af[FM][4], bf[FN][2];
 #pragma unroll
       for (int i = 0; i < FM; i++) {
-        const int r = wm * WTM + i * 16;
         if constexpr (AM == PCG_A_MAT_KM)
-          wmma::load_matrix_sync(fa[i], sa + kk * (BM + PCG_TC_PAD) + r, BM + PCG_TC_PAD);
+          pcg_ldsm_x4_t(sa + a_off + (kk * LDM + i * 16) * 2, af[i][0], af[i][1], af[i][2],
+                        af[i][3]);
         else
-          wmma::load_matrix_sync(fa[i], sa + r * (BK + PCG_TC_PAD) + kk, BK + PCG_TC_PAD);
+          pcg_ldsm_x4(sa + a_off + (i * 16 * LDK + kk) * 2, af[i][0], af[i][1], af[i][2],
+                      af[i][3]);
       }
 #pragma unroll
-      for (int j = 0; j < FN; j++) {
-        const int cidx = wn * WTN + j * 16;
+      for (int j = 0; j < FN; j += 2) {
         if constexpr (BMODE == PCG_B_MAT_KN)
-          wmma::load_matrix_sync(fb[j], sb + kk * (BN + PCG_TC_PAD) + cidx, BN + PCG_TC_PAD);
+          pcg_ldsm_x4_t(sb + b_off + (kk * LDN + j * 8) * 2, bf[j][0], bf[j][1], bf[j + 1][0],
+                        bf[j + 1][1]);
         else
-          wmma::load_matrix_sync(fb[j], sb + cidx * (BK + PCG_TC_PAD) + kk, BK + PCG_TC_PAD);
+          pcg_ldsm_x4(sb + b_off + (j * 8 * LDK + kk) * 2, bf[j][0], bf[j][1], bf[j + 1][0],
+                      bf[j + 1][1]);
       }
 #pragma unroll
       for (int i = 0; i < FM; i++)
 #pragma unroll
-        for (int j = 0; j < FN; j++) wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+        for (int j = 0; j < FN; j++) pcg_mma16816(acc[i][j], af[i], bf[j]);
     }
   }
   pcg_cp_async_wait<0>();
   __syncthreads(); /* the ring becomes the float output tile */
 
+  /* Accumulator (i, j): c0 c1 at row lane/4, columns 2*(lane%4) + 0..1;
+   * c2 c3 eight rows below. */
   float *cs = reinterpret_cast<float *>(pcg_smem);
 #pragma unroll
   for (int i = 0; i < FM; i++)
 #pragma unroll
-    for (int j = 0; j < FN; j++)
-      wmma::store_matrix_sync(cs + (wm * WTM + i * 16) * Smem::C_LD + wn * WTN + j * 16,
-                              acc[i][j], Smem::C_LD, wmma::mem_row_major);
+    for (int j = 0; j < FN; j++) {
+      float *d = cs + (wm * WTM + i * 16 + lane / 4) * Smem::C_LD + wn * WTN + j * 8 +
+                 (lane % 4) * 2;
+      *reinterpret_cast<float2 *>(d) = make_float2(acc[i][j][0], acc[i][j][1]);
+      *reinterpret_cast<float2 *>(d + 8 * Smem::C_LD) = make_float2(acc[i][j][2], acc[i][j][3]);
+    }
   __syncthreads();
+
+  if (p.splits > 1) {
+    /* Raw partial sums to the workspace (float4 stores when N % 4 == 0). */
+    float *ws = pcg_splitk_ws + (long long)blockIdx.z * p.M * p.N;
+    for (int e = threadIdx.x; e < BM * BN / 4; e += NT) {
+      const int row = e / (BN / 4), c4 = (e % (BN / 4)) * 4;
+      const int gi = m0 + row, gj = n0 + c4;
+      if (gi >= p.M || gj >= p.N) continue;
+      const float *src = cs + row * Smem::C_LD + c4;
+      float *dst = ws + (long long)gi * p.N + gj;
+      if (p.N % 4 == 0) {
+        *reinterpret_cast<float4 *>(dst) = *reinterpret_cast<const float4 *>(src);
+      } else {
+        for (int t = 0; t < 4 && gj + t < p.N; t++) dst[t] = src[t];
+      }
+    }
+    return;
+  }
 
   /* Epilogue: each thread finishes runs of 8 outputs of a row. */
   for (int e = threadIdx.x; e < BM * BN / 8; e += NT) {
-    const int r = e / (BN / 8), c8 = (e % (BN / 8)) * 8;
-    const int gi = m0 + r, gj = n0 + c8;
-    if (gi >= p.M) continue;
-    const long long yo = z * p.y_zs + gi * p.y_rs + gj;
-    const float *src = cs + r * Smem::C_LD + c8;
-    if (p.vec_out && gj + 8 <= p.N) {
-      float v[8], rv[8];
-      if (p.res) pcg_ldv<8>(p.res + yo, rv);
-#pragma unroll
-      for (int t = 0; t < 8; t++) {
-        float x = p.alpha * src[t];
-        if (p.c) x += p.beta * pcg_f(p.c[z * p.c_zs + gi * p.c_rs + (gj + t) * p.c_cs]);
-        if (p.res) x += rv[t];
-        v[t] = pcg_act(x, p.act, p.act_a, p.act_b);
-      }
-      pcg_stv<8>(p.y + yo, v);
-    } else {
-      for (int t = 0; t < 8 && gj + t < p.N; t++)
-        pcg_st(p.y + yo + t, pcg_epilogue(p, z, gi, gj + t, src[t], yo + t));
-    }
+    const int row = e / (BN / 8), c8 = (e % (BN / 8)) * 8;
+    const int gi = m0 + row, gj = n0 + c8;
+    if (gi >= p.M || gj >= p.N) continue;
+    pcg_tc_out8(p, z, gi, gj, cs + row * Smem::C_LD + c8);
   }
+}
+
+/* Sums the p.splits partial tiles of pcg_splitk_ws and applies the epilogue;
+ * one thread per run of 8 outputs of a row, batch*M*ceil(N/8) in all. */
+__global__ void __launch_bounds__(256) pcg_splitk_reduce_kernel(const PcgGemm<__half> p,
+                                                                int batch)
+{
+  const int n8 = (p.N + 7) / 8;
+  const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx >= (long long)batch * p.M * n8) return;
+  const int gj = (int)(idx % n8) * 8;
+  const long long t = idx / n8;
+  const int gi = (int)(t % p.M), z = (int)(t / p.M);
+  const long long mn = (long long)p.M * p.N;
+  const float *src = pcg_splitk_ws + (long long)z * p.splits * mn + (long long)gi * p.N + gj;
+  float v[8];
+#pragma unroll
+  for (int u = 0; u < 8; u++) v[u] = 0.0f;
+  if (p.N % 4 == 0 && gj + 8 <= p.N) {
+    for (int s = 0; s < p.splits; s++) {
+      const float4 x = __ldcg(reinterpret_cast<const float4 *>(src + s * mn));
+      const float4 y = __ldcg(reinterpret_cast<const float4 *>(src + s * mn + 4));
+      v[0] += x.x; v[1] += x.y; v[2] += x.z; v[3] += x.w;
+      v[4] += y.x; v[5] += y.y; v[6] += y.z; v[7] += y.w;
+    }
+  } else {
+    for (int s = 0; s < p.splits; s++)
+      for (int u = 0; u < 8 && gj + u < p.N; u++) v[u] += __ldcg(src + s * mn + u);
+  }
+  pcg_tc_out8(p, z, gi, gj, v);
 }
 
 /* Number of SMs of the current device (tile choice). */
@@ -499,6 +630,8 @@ inline int pcg_num_sms()
   return sms;
 }
 
+/* Launches the tiled kernel over batch z with p.splits K splits (followed by
+ * the reduction when p.splits > 1). */
 template <int BM, int BN, int WM, int WN, int AM, int BMODE>
 cudaError_t pcg_tc_launch(const PcgGemm<__half> &p, int z, cudaStream_t stream)
 {
@@ -509,31 +642,86 @@ cudaError_t pcg_tc_launch(const PcgGemm<__half> &p, int z, cudaStream_t stream)
         cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
     if (e != cudaSuccess) return e;
   }
-  const dim3 grid((p.M + BM - 1) / BM, (p.N + BN - 1) / BN, z);
+  const dim3 grid((p.M + BM - 1) / BM, (p.N + BN - 1) / BN, z * p.splits);
   kernel<<<grid, WM * WN * 32, smem, stream>>>(p);
+  if (p.splits > 1) {
+    const long long threads = (long long)z * p.M * ((p.N + 7) / 8);
+    pcg_splitk_reduce_kernel<<<(unsigned)((threads + 255) / 256), 256, 0, stream>>>(p, z);
+  }
   return cudaGetLastError();
 }
 
-/* Tile choice: the largest tile that still gives every SM work (large tiles
- * halve the shared-memory traffic per FLOP; small ones fill the machine).
- * Element-wise loaders (odd layouts) only use the small tile. */
-template <int AM, int BMODE>
-cudaError_t pcg_tc_dispatch(const PcgGemm<__half> &p, int z, cudaStream_t stream)
+/* Tile configurations of the vectorised loaders: block tile, warps, resident
+ * blocks per SM (shared memory / registers) and a relative per-SM efficiency
+ * (bigger warp tiles reuse each fragment more). */
+struct PcgTcCfg {
+  int bm, bn, occ;
+  float eff;
+};
+
+/* Split-K factor for a grid of `tiles` blocks of `occ` per SM: enough splits
+ * to fill about one wave, each split at least 4 K slices deep, the partial
+ * sums within the workspace; 1 when no split is needed or possible. */
+inline int pcg_splitk(const PcgGemm<__half> &p, int z, long long tiles, int occ, long long sms)
 {
+  const long long slots = sms * occ;
+  if (tiles * 2 > slots) return 1;
+  const int kt = (p.K + PCG_TC_BK - 1) / PCG_TC_BK;
+  long long s = (slots + tiles - 1) / tiles;
+  s = s < kt / 4 ? s : kt / 4;
+  s = s < 32 ? s : 32;
+  while (s > 1 && (long long)z * s * p.M * p.N > PCG_SPLITK_WS_FLOATS) s--;
+  if (s > 1 && (long long)z * s > 65535) s = 1;
+  return s > 1 ? (int)s : 1;
+}
+
+/* Tile choice: the configuration with the lowest estimated time (waves of
+ * resident blocks times per-block work over efficiency), then split K when
+ * even that leaves most of the machine idle. Element-wise loaders (odd
+ * layouts) only use the small tile. */
+template <int AM, int BMODE>
+cudaError_t pcg_tc_dispatch(PcgGemm<__half> p, int z, cudaStream_t stream)
+{
+  p.splits = 1;
+  p.kchunk = p.K;
+  const long long sms = pcg_num_sms();
+  auto tiles = [&](int bm, int bn) {
+    return (long long)((p.M + bm - 1) / bm) * ((p.N + bn - 1) / bn) * z;
+  };
+  int best = 4; /* 64x64 */
+  if constexpr (!(AM == PCG_A_MAT || AM == PCG_A_CONV || BMODE == PCG_B_MAT)) {
+    const PcgTcCfg cfgs[5] = {
+        {128, 256, 1, 1.0f}, {128, 128, 2, 0.9f}, {64, 128, 2, 0.75f}, {128, 64, 2, 0.75f},
+        {64, 64, 4, 0.6f}};
+    double best_t = 0.0;
+    for (int c = 0; c < 5; c++) {
+      if (cfgs[c].bn > 64 && p.N <= 64) continue;
+      const long long t = tiles(cfgs[c].bm, cfgs[c].bn);
+      long long conc = (t + sms - 1) / sms;
+      conc = conc < cfgs[c].occ ? conc : cfgs[c].occ;
+      const long long waves = (t + sms * conc - 1) / (sms * conc);
+      const double est = (double)waves * cfgs[c].bm * cfgs[c].bn * conc / cfgs[c].eff;
+      if (c == 0 || est < best_t) { best_t = est; best = c; }
+    }
+  }
+  static const int occ[5] = {1, 2, 2, 2, 4};
+  static const int bms[5] = {128, 128, 64, 128, 64}, bns[5] = {256, 128, 128, 64, 64};
+  const int s = pcg_splitk(p, z, tiles(bms[best], bns[best]), occ[best], sms);
+  if (s > 1) {
+    const int kt = (p.K + PCG_TC_BK - 1) / PCG_TC_BK;
+    p.kchunk = (kt + s - 1) / s * PCG_TC_BK;
+    p.splits = (p.K + p.kchunk - 1) / p.kchunk; /* no empty split */
+  }
   if constexpr (AM == PCG_A_MAT || AM == PCG_A_CONV || BMODE == PCG_B_MAT) {
     return pcg_tc_launch<64, 64, 2, 2, AM, BMODE>(p, z, stream);
   } else {
-    const long long sms = pcg_num_sms();
-    auto tiles = [&](int bm, int bn) {
-      return (long long)((p.M + bm - 1) / bm) * ((p.N + bn - 1) / bn) * z;
-    };
-    if (p.N > 64) {
-      if (tiles(128, 128) >= 2 * sms) return pcg_tc_launch<128, 128, 2, 4, AM, BMODE>(p, z, stream);
-      if (tiles(64, 128) >= sms) return pcg_tc_launch<64, 128, 2, 4, AM, BMODE>(p, z, stream);
-    } else if (tiles(128, 64) >= 2 * sms) {
-      return pcg_tc_launch<128, 64, 4, 2, AM, BMODE>(p, z, stream);
+    switch (best) {
+    case 0: return pcg_tc_launch<128, 256, 2, 4, AM, BMODE>(p, z, stream);
+    case 1: return pcg_tc_launch<128, 128, 2, 4, AM, BMODE>(p, z, stream);
+    case 2: return pcg_tc_launch<64, 128, 2, 4, AM, BMODE>(p, z, stream);
+    case 3: return pcg_tc_launch<128, 64, 4, 2, AM, BMODE>(p, z, stream);
+    default: return pcg_tc_launch<64, 64, 2, 2, AM, BMODE>(p, z, stream);
     }
-    return pcg_tc_launch<64, 64, 2, 2, AM, BMODE>(p, z, stream);
   }
 }
 

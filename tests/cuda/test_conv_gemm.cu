@@ -344,6 +344,10 @@ static std::vector<ConvCase> conv_cases()
   v.push_back({1, 14, 14, 256, 512, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true, false, PARE_ACT_RELU, 0, false});
   v.push_back({4, 28, 28, 24, 144, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, false, PARE_ACT_CLIP, 0, false});
   v.push_back({1, 5, 5, 8, 8, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0, 1, false, false, PARE_ACT_NONE, 0, false});
+  // Batch-1 deep layers: few output tiles, split K (plus its reduction kernel).
+  v.push_back({1, 7, 7, 512, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true, PARE_ACT_RELU, 0, false});
+  v.push_back({1, 14, 14, 256, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, false, PARE_ACT_NONE, 0, false});
+  v.push_back({1, 7, 7, 20, 36, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true, PARE_ACT_RELU, 0, false});
   // Depthwise (group == ic == oc).
   v.push_back({1, 10, 10, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 32, true, false, PARE_ACT_CLIP, 0, true});
   v.push_back({2, 11, 9, 24, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 24, true, true, PARE_ACT_RELU, 0, true});
@@ -383,6 +387,15 @@ static std::vector<MatmulCase> matmul_cases()
   v.push_back({3, 70, 50, 1, true, true, 1, 0, 1.0f, 0.0f, false, false, PARE_ACT_NONE, 0});
   v.push_back({1, 64, 64, 1, false, true, 0, 0, 1.0f, 0.0f, true, false, PARE_ACT_NONE, 1});
   v.push_back({2, 4096, 4096, 1, false, true, 0, 2, 1.0f, 1.0f, false, false, PARE_ACT_NONE, 0});
+  // Large grids (128x256 / 128x128 tiles) in every vector layout, with edges.
+  v.push_back({2048, 4096, 64, 1, false, true, 0, 2, 1.0f, 1.0f, true, false, PARE_ACT_RELU, 0});
+  v.push_back({2000, 4000, 72, 1, true, false, 0, 1, 0.5f, 1.0f, false, false, PARE_ACT_NONE, 0});
+  v.push_back({1024, 2056, 48, 1, false, false, 0, 3, 1.0f, 1.0f, true, false, PARE_ACT_NONE, 0});
+  v.push_back({1536, 1024, 40, 2, true, true, 0, 0, 1.0f, 0.0f, false, false, PARE_ACT_NONE, 0});
+  // Few tiles, deep K: split K (vector and element-wise loaders, odd N).
+  v.push_back({64, 128, 4096, 1, false, true, 0, 2, 1.0f, 1.0f, true, false, PARE_ACT_GELU, 0});
+  v.push_back({40, 72, 2048, 2, true, false, 0, 1, 1.0f, 1.0f, false, false, PARE_ACT_NONE, 0});
+  v.push_back({33, 61, 1500, 1, false, false, 1, 3, 1.0f, 0.5f, true, false, PARE_ACT_NONE, 0});
   // Every activation once.
   for (int a = 0; a <= PARE_ACT_MISH; a++)
     v.push_back({40, 48, 32, 1, false, true, 0, 2, 1.0f, 1.0f, true, false, (pare_act_t)a, 0});

@@ -83,6 +83,9 @@ def FuseActivationsPass : Pass<"pare-fuse-activations", "mlir::func::FuncOp"> {
     tanh, gelu, ...) whose input is produced by a conv, gemm, matmul or a
     float binary op with no other user becomes that producer's `activation`
     attribute, so the kernel applies it while the value is in registers.
+    First, a matmul followed by the add of a constant per-column bias (a
+    Linear layer) becomes one gemm with that bias as C, and exported
+    hard-swish (x * relu6(x + 3) / 6) becomes one hard_swish.
 
     ```mlir
     %0 = pare.conv %x, %w, %b {...}

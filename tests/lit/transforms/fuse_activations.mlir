@@ -108,3 +108,47 @@ func.func @not_hard_swish(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %4 = pare.div %3, %five : (tensor<2x8xf32>, tensor<f32>) -> tensor<2x8xf32>
   return %4 : tensor<2x8xf32>
 }
+
+// -----
+
+// A Linear layer as exported (matmul + constant per-column bias) becomes one
+// gemm with the bias as C; a rank-3 input is flattened by free reshapes.
+// CHECK-LABEL: func.func @linear_bias
+// CHECK: %[[A:.*]] = pare.reshape %{{.*}} : (tensor<1x5x16xf32>) -> tensor<5x16xf32>
+// CHECK: %[[G:.*]] = pare.gemm %[[A]], %{{.*}}, %{{.*}} {alpha = 1.000000e+00 : f32, beta = 1.000000e+00 : f32, trans_a = false, trans_b = false} : (tensor<5x16xf32>, tensor<16x8xf32>, tensor<8xf32>) -> tensor<5x8xf32>
+// CHECK: %[[R:.*]] = pare.reshape %[[G]] : (tensor<5x8xf32>) -> tensor<1x5x8xf32>
+// CHECK-NOT: pare.add
+// CHECK: return %[[R]]
+func.func @linear_bias(%x: tensor<1x5x16xf32>) -> tensor<1x5x8xf32> {
+  %w = pare.constant dense<0.5> : tensor<16x8xf32>
+  %b = pare.constant dense<0.25> : tensor<8xf32>
+  %0 = pare.matmul %x, %w : (tensor<1x5x16xf32>, tensor<16x8xf32>) -> tensor<1x5x8xf32> loc("fc")
+  %1 = pare.add %0, %b : (tensor<1x5x8xf32>, tensor<8xf32>) -> tensor<1x5x8xf32> loc("fc_bias")
+  return %1 : tensor<1x5x8xf32>
+}
+
+// -----
+
+// Exact GELU as exported, x * (erf(x / sqrt 2) + 1) * 0.5, is one gelu, which
+// then fuses into the gemm through the reshape between them.
+// CHECK-LABEL: func.func @gelu_after_linear
+// CHECK: %[[G:.*]] = pare.gemm {{.*}} {activation = "gelu", {{.*}}} : (tensor<5x16xf32>, tensor<16x8xf32>, tensor<8xf32>) -> tensor<5x8xf32>
+// CHECK-NOT: pare.erf
+// CHECK-NOT: pare.mul
+// CHECK: %[[R:.*]] = pare.reshape %[[G]]
+// CHECK: return %[[R]]
+func.func @gelu_after_linear(%x: tensor<1x5x16xf32>) -> tensor<1x5x8xf32> {
+  %w = pare.constant dense<0.5> : tensor<16x8xf32>
+  %b = pare.constant dense<0.25> : tensor<8xf32>
+  %sqrt2 = pare.constant dense<1.41421354> : tensor<f32>
+  %one = pare.constant dense<1.0> : tensor<f32>
+  %half = pare.constant dense<0.5> : tensor<f32>
+  %0 = pare.matmul %x, %w : (tensor<1x5x16xf32>, tensor<16x8xf32>) -> tensor<1x5x8xf32>
+  %1 = pare.add %0, %b : (tensor<1x5x8xf32>, tensor<8xf32>) -> tensor<1x5x8xf32>
+  %2 = pare.div %1, %sqrt2 : (tensor<1x5x8xf32>, tensor<f32>) -> tensor<1x5x8xf32>
+  %3 = pare.erf %2 : (tensor<1x5x8xf32>) -> tensor<1x5x8xf32>
+  %4 = pare.add %3, %one : (tensor<1x5x8xf32>, tensor<f32>) -> tensor<1x5x8xf32>
+  %5 = pare.mul %1, %4 : (tensor<1x5x8xf32>, tensor<1x5x8xf32>) -> tensor<1x5x8xf32>
+  %6 = pare.mul %5, %half : (tensor<1x5x8xf32>, tensor<f32>) -> tensor<1x5x8xf32>
+  return %6 : tensor<1x5x8xf32>
+}
