@@ -3,6 +3,9 @@
 
 #include "dialects/Pare/IR/PareOps.h"
 
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringExtras.h"
+
 #include "llvm/ADT/STLExtras.h"
 
 #include <cctype>
@@ -142,6 +145,99 @@ std::string uniqueName(const std::string &base, std::vector<std::string> &used) 
     n = base + "_" + std::to_string(k);
   used.push_back(n);
   return n;
+}
+
+ActArgs fusedActivation(Operation *op) {
+  ActArgs r;
+  auto name = op->getAttrOfType<StringAttr>("activation");
+  if (!name)
+    return r;
+  r.kind = "PARE_ACT_" + name.getValue().upper();
+  if (auto params = op->getAttrOfType<DenseF32ArrayAttr>("activation_params")) {
+    auto p = params.asArrayRef();
+    if (p.size() > 0)
+      r.a = floatLiteral(p[0]);
+    if (p.size() > 1)
+      r.b = floatLiteral(p[1]);
+  }
+  return r;
+}
+
+ActArgs standaloneActivation(Operation *op) {
+  ActArgs r;
+  std::string act = op->getName().stripDialect().str();
+  if (auto c = dyn_cast<pare::ClipOp>(op)) {
+    r.a = floatLiteral(c.getMin().convertToFloat());
+    r.b = floatLiteral(c.getMax().convertToFloat());
+  } else if (auto h = dyn_cast<pare::HardSigmoidOp>(op)) {
+    r.a = floatLiteral(h.getAlpha().convertToFloat());
+    r.b = floatLiteral(h.getBeta().convertToFloat());
+  } else if (auto s = dyn_cast<pare::SeluOp>(op)) {
+    r.a = floatLiteral(s.getAlpha().convertToFloat());
+    r.b = floatLiteral(s.getGamma().convertToFloat());
+  } else if (auto g = dyn_cast<pare::GeluOp>(op)) {
+    act = g.getTanhApproximation() ? "gelu_tanh" : "gelu";
+  } else if (auto alpha = op->getAttrOfType<FloatAttr>("alpha")) {
+    r.a = floatLiteral(float(alpha.getValueAsDouble()));
+  }
+  r.kind = "PARE_ACT_" + llvm::StringRef(act).upper();
+  return r;
+}
+
+AxisView axisView(ArrayRef<int64_t> shape, int64_t axis) {
+  AxisView v{1, shape[axis], 1};
+  for (int64_t d = 0; d < axis; ++d)
+    v.outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    v.inner *= shape[d];
+  return v;
+}
+
+bool batchNormAffine(Operation *op, std::vector<float> &scale, std::vector<float> &shift) {
+  auto bn = cast<pare::BatchNormOp>(op);
+  std::vector<float> p[4];
+  Value params[4] = {bn.getScale(), bn.getBias(), bn.getMean(), bn.getVariance()};
+  for (int i = 0; i < 4; ++i) {
+    DenseElementsAttr attr;
+    if (!matchPattern(params[i], m_Constant(&attr)))
+      return false;
+    for (APFloat x : attr.getValues<APFloat>()) {
+      bool lost;
+      x.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      p[i].push_back(x.convertToFloat());
+    }
+  }
+  float eps = bn.getEpsilon().convertToFloat();
+  scale.clear();
+  shift.clear();
+  for (size_t c = 0; c < p[0].size(); ++c) {
+    scale.push_back(p[0][c] / std::sqrt(p[3][c] + eps));
+    shift.push_back(p[1][c] - p[2][c] * scale.back());
+  }
+  return true;
+}
+
+std::string npyDescr(Type t) {
+  if (t.isF32())
+    return "<f4";
+  if (t.isF64())
+    return "<f8";
+  if (t.isInteger(1))
+    return "|b1";
+  auto it = dyn_cast<IntegerType>(t);
+  if (!it)
+    return "";
+  unsigned bytes = it.getWidth() / 8;
+  return (bytes == 1 ? "|" : "<") + std::string(it.isUnsigned() ? "u" : "i") +
+         std::to_string(bytes);
+}
+
+std::string npyFileName(const std::string &tensorName) {
+  std::string s;
+  for (char c : tensorName)
+    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c
+                                                                                           : '_';
+  return s;
 }
 
 const std::string &runnerHelpers() {

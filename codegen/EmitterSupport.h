@@ -3,6 +3,7 @@
 #define PARE_CODEGEN_EMITTERSUPPORT_H
 
 #include "mlir/IR/Location.h"
+#include "mlir/IR/Types.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/ArrayRef.h"
 
@@ -40,6 +41,37 @@ std::string nodeComment(mlir::Operation *op);
 
 /// Appends "_1", "_2" ... until `base` is not in `used`; records the result.
 std::string uniqueName(const std::string &base, std::vector<std::string> &used);
+
+/// Arguments of a pare_act_t activation: the enum name and its two params.
+struct ActArgs {
+  std::string kind = "PARE_ACT_NONE";
+  std::string a = "0.0f", b = "0.0f";
+};
+
+/// The fused activation of a conv / gemm / matmul / binary op (NONE if none).
+ActArgs fusedActivation(mlir::Operation *op);
+
+/// The activation a standalone activation op (relu, clip, gelu, ...) computes.
+ActArgs standaloneActivation(mlir::Operation *op);
+
+/// [outer][len][inner] view of a shape around `axis` (softmax, gather, ...).
+struct AxisView {
+  int64_t outer, len, inner;
+};
+AxisView axisView(llvm::ArrayRef<int64_t> shape, int64_t axis);
+
+/// Per-channel y = x * scale + shift of an inference batch norm with constant
+/// parameters; false when a parameter is not a constant.
+bool batchNormAffine(mlir::Operation *batchNorm, std::vector<float> &scale,
+                     std::vector<float> &shift);
+
+/// NumPy dtype descr ("<f4", "|b1", "<i8", ...) of an element type; "" when
+/// the runners cannot write it.
+std::string npyDescr(mlir::Type t);
+
+/// File name of an output in the runners: characters outside [A-Za-z0-9._-]
+/// become '_'.
+std::string npyFileName(const std::string &tensorName);
 
 /// C source shared by the host runners (C and CUDA): fail(), read_npy()
 /// (when RUNNER_HAS_INPUTS is 1), write_npy(), now_ms(), cmp_double().

@@ -84,46 +84,11 @@ std::string dtypeEnum(Type t) {
   }
 }
 
-std::string npyDescr(Type t) {
-  if (t.isF32())
-    return "<f4";
-  if (t.isF64())
-    return "<f8";
-  if (t.isInteger(1))
-    return "|b1";
-  auto it = cast<IntegerType>(t);
-  std::string kind = it.isUnsigned() ? "u" : "i";
-  unsigned bytes = it.getWidth() / 8;
-  return (bytes == 1 ? "|" : "<") + kind + std::to_string(bytes);
-}
-
 int64_t elemBytes(Type t) { return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8; }
 
 std::string opKind(Operation *op) {
   // "pare.max_pool" -> "max_pool"
   return op->getName().stripDialect().str();
-}
-
-struct ActArgs {
-  std::string kind = "PARE_ACT_NONE";
-  std::string a = "0.0f", b = "0.0f";
-};
-
-ActArgs actArgs(Operation *op) {
-  ActArgs r;
-  auto name = op->getAttrOfType<StringAttr>("activation");
-  if (!name)
-    return r;
-  std::string upper = name.getValue().upper();
-  r.kind = "PARE_ACT_" + upper;
-  if (auto params = op->getAttrOfType<DenseF32ArrayAttr>("activation_params")) {
-    auto p = params.asArrayRef();
-    if (p.size() > 0)
-      r.a = floatLiteral(p[0]);
-    if (p.size() > 1)
-      r.b = floatLiteral(p[1]);
-  }
-  return r;
 }
 
 /// How a constant weight is laid out in the weights file.
@@ -398,7 +363,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
           return unsupported(op, "NCHW convolution (run pare-convert-to-nhwc)");
         Shape x = shapeOf(c.getInput()), w = shapeOf(c.getWeight());
         auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
-        ActArgs a = actArgs(op);
+        ActArgs a = fusedActivation(op);
         std::string bias = "NULL";
         if (c.getBias())
           bias = in[2];
@@ -446,7 +411,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
           crs = st[0];
           ccs = st[1];
         }
-        ActArgs act = actArgs(op);
+        ActArgs act = fusedActivation(op);
         line("  pare_matmul_f32(" + in[0] + ", " + in[1] + ", " + c + ", " + out[0] +
              ",\n      " + i32(m) + ", " + i32(n) + ", " + i32(k) + ", " + i32(ars) + ", " +
              i32(acs) + ", " + i32(brs) + ", " + i32(bcs) + ", " + i32(crs) + ", " +
@@ -474,7 +439,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
           v *= m * k;
         for (auto &v : bs)
           v *= k * n;
-        ActArgs act = actArgs(op);
+        ActArgs act = fusedActivation(op);
         line("  {\n");
         std::string bshape = "NULL", astr = "NULL", bstr = "NULL";
         if (!batch.empty()) {
@@ -519,7 +484,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
                                ", " + in[0] + ", a_strides, " + rp + ", b_strides, " + out[0] +
                                ", shape, " + i32(shape.size());
             if (t.isF32()) {
-              ActArgs act = actArgs(op);
+              ActArgs act = fusedActivation(op);
               call += ",\n        " + act.kind + ", " + act.a + ", " + act.b;
             }
             line(call + ");\n  }\n");
@@ -604,23 +569,9 @@ LogicalResult Emitter::emitOp(Operation *op) {
           [&](Operation *) -> LogicalResult {
             if (failed(requireF32(op)))
               return failure();
-            std::string act = kind, a = "0.0f", b = "0.0f";
-            if (auto c = dyn_cast<ClipOp>(op)) {
-              a = floatLiteral(c.getMin().convertToFloat());
-              b = floatLiteral(c.getMax().convertToFloat());
-            } else if (auto h = dyn_cast<HardSigmoidOp>(op)) {
-              a = floatLiteral(h.getAlpha().convertToFloat());
-              b = floatLiteral(h.getBeta().convertToFloat());
-            } else if (auto s = dyn_cast<SeluOp>(op)) {
-              a = floatLiteral(s.getAlpha().convertToFloat());
-              b = floatLiteral(s.getGamma().convertToFloat());
-            } else if (auto g = dyn_cast<GeluOp>(op)) {
-              act = g.getTanhApproximation() ? "gelu_tanh" : "gelu";
-            } else if (auto alpha = op->getAttrOfType<FloatAttr>("alpha")) {
-              a = floatLiteral(float(alpha.getValueAsDouble()));
-            }
-            line("  pare_activation_f32(" + in[0] + ", " + out[0] + ", " + count() +
-                 ", PARE_ACT_" + llvm::StringRef(act).upper() + ", " + a + ", " + b + ");\n");
+            ActArgs act = standaloneActivation(op);
+            line("  pare_activation_f32(" + in[0] + ", " + out[0] + ", " + count() + ", " +
+                 act.kind + ", " + act.a + ", " + act.b + ");\n");
             return success();
           })
       .Case<MaxPoolOp, AveragePoolOp>([&](Operation *) -> LogicalResult {
@@ -672,21 +623,9 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Case<BatchNormOp>([&](BatchNormOp bn) -> LogicalResult {
         if (failed(requireF32(op)))
           return failure();
-        DenseElementsAttr g, b, m, v;
-        if (!matchPattern(bn.getScale(), m_Constant(&g)) ||
-            !matchPattern(bn.getBias(), m_Constant(&b)) ||
-            !matchPattern(bn.getMean(), m_Constant(&m)) ||
-            !matchPattern(bn.getVariance(), m_Constant(&v)))
-          return unsupported(op, "batch norm with parameters computed at run time");
-        auto gv = g.getValues<float>(), bv = b.getValues<float>(), mv = m.getValues<float>(),
-             vv = v.getValues<float>();
-        float eps = bn.getEpsilon().convertToFloat();
         std::vector<float> scale, shift;
-        for (int64_t c = 0; c < g.getNumElements(); ++c) {
-          float s = gv[c] / std::sqrt(vv[c] + eps);
-          scale.push_back(s);
-          shift.push_back(bv[c] - mv[c] * s);
-        }
+        if (!batchNormAffine(op, scale, shift))
+          return unsupported(op, "batch norm with parameters computed at run time");
         Shape x = shapeOf(bn.getInput());
         bool cl = bn.getChannelsLast();
         int64_t c = cl ? x.back() : x[1];
@@ -721,8 +660,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
           return failure();
         Shape x = shapeOf(op->getOperand(0));
         int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
-        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
-        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        AxisView view = axisView(x, axis);
+        int64_t outer = view.outer, inner = view.inner;
         line("  pare_softmax_f32(" + in[0] + ", " + out[0] + ", " + i32(outer) + ", " +
              i32(x[axis]) + ", " + i32(inner) + ", " + (isa<LogSoftmaxOp>(op) ? "1" : "0") +
              ");\n");
@@ -755,8 +694,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
           return failure();
         Shape x = shapeOf(op->getOperand(0));
         int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
-        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
-        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        AxisView view = axisView(x, axis);
+        int64_t outer = view.outer, inner = view.inner;
         bool last = op->getAttrOfType<BoolAttr>("select_last_index").getValue();
         line("  pare_argreduce_f32(" + in[0] + ", " + out[0] + ", " + i32(outer) + ", " +
              i32(x[axis]) + ", " + i32(inner) + ", " + (isa<ArgMinOp>(op) ? "1" : "0") + ", " +
@@ -776,8 +715,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Case<ConcatOp>([&](ConcatOp c) -> LogicalResult {
         int64_t axis = int64_t(c.getAxis());
         int64_t esz = elemBytes(elemOf(c.getResult()));
-        int64_t outer = shape::numElements(Shape(os.begin(), os.begin() + axis));
-        int64_t inner = shape::numElements(Shape(os.begin() + axis + 1, os.end()));
+        AxisView view = axisView(os, axis);
+        int64_t outer = view.outer, inner = view.inner;
         int64_t dstStride = os[axis] * inner * esz, offset = 0;
         for (size_t i = 0; i < c.getInputs().size(); ++i) {
           int64_t rowBytes = shapeOf(c.getInputs()[i])[axis] * inner * esz;
@@ -794,8 +733,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
         Shape x = shapeOf(s.getInput());
         int64_t axis = int64_t(s.getAxis());
         int64_t esz = elemBytes(elemOf(s.getInput()));
-        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
-        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        AxisView view = axisView(x, axis);
+        int64_t outer = view.outer, inner = view.inner;
         int64_t srcStride = x[axis] * inner * esz, offset = 0;
         for (size_t i = 0; i < s.getNumResults(); ++i) {
           int64_t rowBytes = shapeOf(s.getResult(i))[axis] * inner * esz;
@@ -846,8 +785,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Case<GatherOp>([&](GatherOp g) -> LogicalResult {
         Shape x = shapeOf(g.getData());
         int64_t axis = int64_t(g.getAxis());
-        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
-        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        AxisView view = axisView(x, axis);
+        int64_t outer = view.outer, inner = view.inner;
         bool i32idx = elemOf(g.getIndices()).isInteger(32);
         line(std::string("  pare_gather") + (i32idx ? "_i32idx" : "") + "(" +
              i32(elemBytes(elemOf(g.getData()))) + ", " + in[0] + ", " + i32(outer) + ", " +
@@ -1131,12 +1070,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
     for (unsigned i = 0; i < outNames.size(); ++i) {
       Type t = cast<RankedTensorType>(func.getResultTypes()[i]).getElementType();
       std::string m = upper + "_" + llvm::StringRef(outNames[i]).upper();
-      std::string fileName;
-      for (char ch : outOrig[i])
-        fileName += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' ||
-                     ch == '-')
-                        ? ch
-                        : '_';
+      std::string fileName = npyFileName(outOrig[i]);
       r += "  sprintf(runner_path, \"%s/" + fileName + ".npy\", runner_outdir);\n";
       r += "  if (write_npy(runner_path, \"" + npyDescr(t) + "\", " + outNames[i] + "_shape, " + m +
            "_RANK, " + outNames[i] + ", sizeof(" + cType(t) + ") * " + m +

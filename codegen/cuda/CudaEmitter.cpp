@@ -54,17 +54,6 @@ int64_t elemBytes(Type t) { return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth(
 /// "f32" / "f16" kernel suffix, or "" for types the float kernels lack.
 std::string suffix(Type t) { return t.isF32() ? "f32" : t.isF16() ? "f16" : ""; }
 
-std::string npyDescr(Type t) {
-  if (t.isF32())
-    return "<f4";
-  if (t.isInteger(1))
-    return "|b1";
-  auto it = cast<IntegerType>(t);
-  unsigned bytes = it.getWidth() / 8;
-  return (bytes == 1 ? "|" : "<") + std::string(it.isUnsigned() ? "u" : "i") +
-         std::to_string(bytes);
-}
-
 /// `pare_cu_shape{rank, {dims}, {{s0}, {s1}, {s2}}}`
 std::string cuShape(const Shape &dims, std::vector<std::vector<int64_t>> strides) {
   Shape d = dims.empty() ? Shape{1} : dims;
@@ -77,25 +66,6 @@ std::string cuShape(const Shape &dims, std::vector<std::vector<int64_t>> strides
     s += (i ? ", " : "") + intArray(st);
   }
   return s + "}}";
-}
-
-struct ActArgs {
-  std::string kind = "PARE_ACT_NONE", a = "0.0f", b = "0.0f";
-};
-ActArgs actArgs(Operation *op) {
-  ActArgs r;
-  auto name = op->getAttrOfType<StringAttr>("activation");
-  if (!name)
-    return r;
-  r.kind = "PARE_ACT_" + name.getValue().upper();
-  if (auto params = op->getAttrOfType<DenseF32ArrayAttr>("activation_params")) {
-    auto p = params.asArrayRef();
-    if (p.size() > 0)
-      r.a = floatLiteral(p[0]);
-    if (p.size() > 1)
-      r.b = floatLiteral(p[1]);
-  }
-  return r;
 }
 
 uint64_t fnv1a(const std::string &bytes) {
@@ -270,7 +240,7 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
           return unsupported(op, "NCHW convolution");
         Shape x = shapeOf(c.getInput()), w = shapeOf(c.getWeight());
         auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
-        ActArgs a = actArgs(op);
+        ActArgs a = fusedActivation(op);
         std::string bias = c.getBias() ? in[2] : "nullptr";
         if (in[1].empty()) {
           body += launch("pare_cu_depthwise_conv2d_" + sfx + "(" + in[0] + ", " + i32(x[0]) +
@@ -306,7 +276,7 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
           crs = st[0];
           ccs = st[1];
         }
-        ActArgs act = actArgs(op);
+        ActArgs act = fusedActivation(op);
         body += launch("pare_cu_matmul_" + sfx + "(" + in[0] + ", " + in[1] + ", " + c +
                        ", nullptr, " + out[0] + ", " + i32(m) + ", " + i32(n) + ", " + i32(k) +
                        ", " + i32(ars) + ", " + i32(acs) + ", " + i32(brs) + ", " + i32(bcs) +
@@ -333,7 +303,7 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
           return unsupported(op, "partially broadcast batch dims");
         // A batch-1 left operand against a batched right one is one big matmul
         // only when B is shared; otherwise stride through the batch.
-        ActArgs act = actArgs(op);
+        ActArgs act = fusedActivation(op);
         body += launch("pare_cu_matmul_" + sfx + "(" + in[0] + ", " + in[1] +
                        ", nullptr, nullptr, " + out[0] + ", " + i32(m) + ", " + i32(n) + ", " +
                        i32(k) + ", " + i32(k) + ", 1, " + i32(n) + ", 1, 0, 0, " + i32(nb) +
@@ -349,7 +319,7 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
         Shape shape = os.empty() ? Shape{1} : os;
         auto sa = shape::broadcastStrides(shapeOf(op->getOperand(0)), shape);
         auto sb = shape::broadcastStrides(shapeOf(op->getOperand(1)), shape);
-        ActArgs act = actArgs(op);
+        ActArgs act = fusedActivation(op);
         body += launch("pare_cu_binary_" + sfx + "(PARE_BIN_" + llvm::StringRef(kind).upper() +
                        ", " + in[0] + ", " + in[1] + ", " + out[0] + ", " +
                        cuShape(shape, {sa, sb}) + ", " + act.kind + ", " + act.a + ", " +
@@ -370,24 +340,9 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
           [&](Operation *) -> LogicalResult {
             if (failed(needFloat()))
               return failure();
-            std::string act = kind, a = "0.0f", b = "0.0f";
-            if (auto c = dyn_cast<ClipOp>(op)) {
-              a = floatLiteral(c.getMin().convertToFloat());
-              b = floatLiteral(c.getMax().convertToFloat());
-            } else if (auto h = dyn_cast<HardSigmoidOp>(op)) {
-              a = floatLiteral(h.getAlpha().convertToFloat());
-              b = floatLiteral(h.getBeta().convertToFloat());
-            } else if (auto s = dyn_cast<SeluOp>(op)) {
-              a = floatLiteral(s.getAlpha().convertToFloat());
-              b = floatLiteral(s.getGamma().convertToFloat());
-            } else if (auto g = dyn_cast<GeluOp>(op)) {
-              act = g.getTanhApproximation() ? "gelu_tanh" : "gelu";
-            } else if (auto alpha = op->getAttrOfType<FloatAttr>("alpha")) {
-              a = floatLiteral(float(alpha.getValueAsDouble()));
-            }
+            ActArgs act = standaloneActivation(op);
             body += launch("pare_cu_activation_" + sfx + "(" + in[0] + ", " + out[0] + ", " +
-                           count() + ", PARE_ACT_" + llvm::StringRef(act).upper() + ", " + a +
-                           ", " + b + ", stream");
+                           count() + ", " + act.kind + ", " + act.a + ", " + act.b + ", stream");
             return success();
           })
       .Case<MaxPoolOp, AveragePoolOp>([&](Operation *) -> LogicalResult {
@@ -428,28 +383,9 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
       .Case<BatchNormOp>([&](BatchNormOp bn) -> LogicalResult {
         if (failed(needFloat()))
           return failure();
-        DenseElementsAttr g, b, m, v;
-        if (!matchPattern(bn.getScale(), m_Constant(&g)) ||
-            !matchPattern(bn.getBias(), m_Constant(&b)) ||
-            !matchPattern(bn.getMean(), m_Constant(&m)) ||
-            !matchPattern(bn.getVariance(), m_Constant(&v)))
-          return unsupported(op, "batch norm with run-time parameters");
-        auto f = [](DenseElementsAttr a) {
-          std::vector<float> r;
-          for (APFloat x : a.getValues<APFloat>()) {
-            bool lost;
-            x.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
-            r.push_back(x.convertToFloat());
-          }
-          return r;
-        };
-        auto gv = f(g), bv = f(b), mv = f(m), vv = f(v);
-        float eps = bn.getEpsilon().convertToFloat();
         std::vector<float> scale, shift;
-        for (size_t c = 0; c < gv.size(); ++c) {
-          scale.push_back(gv[c] / std::sqrt(vv[c] + eps));
-          shift.push_back(bv[c] - mv[c] * scale.back());
-        }
+        if (!batchNormAffine(op, scale, shift))
+          return unsupported(op, "batch norm with run-time parameters");
         std::string base = sanitizeIdentifier(nodeName(op));
         std::string sc = floatTable(base + "_scale", scale), sh = floatTable(base + "_shift", shift);
         Shape x = shapeOf(bn.getInput());
@@ -479,8 +415,8 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
           return failure();
         Shape x = shapeOf(op->getOperand(0));
         int64_t axis = op->getAttrOfType<IntegerAttr>("axis").getInt();
-        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
-        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        AxisView view = axisView(x, axis);
+        int64_t outer = view.outer, inner = view.inner;
         body += launch("pare_cu_softmax_" + sfx + "(" + in[0] + ", " + out[0] + ", " +
                        i32(outer) + ", " + i32(x[axis]) + ", " + i32(inner) + ", " +
                        (isa<LogSoftmaxOp>(op) ? "1" : "0") + ", stream");
@@ -514,8 +450,8 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
       })
       .Case<ConcatOp>([&](ConcatOp c) -> LogicalResult {
         int64_t axis = int64_t(c.getAxis()), esz = elemBytes(t);
-        int64_t outer = shape::numElements(Shape(os.begin(), os.begin() + axis));
-        int64_t inner = shape::numElements(Shape(os.begin() + axis + 1, os.end()));
+        AxisView view = axisView(os, axis);
+        int64_t outer = view.outer, inner = view.inner;
         int64_t dstStride = os[axis] * inner * esz, offset = 0;
         for (size_t i = 0; i < c.getInputs().size(); ++i) {
           int64_t rowBytes = shapeOf(c.getInputs()[i])[axis] * inner * esz;
@@ -532,8 +468,8 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
       .Case<SplitOp>([&](SplitOp s) -> LogicalResult {
         Shape x = shapeOf(s.getInput());
         int64_t axis = int64_t(s.getAxis()), esz = elemBytes(elemOf(s.getInput()));
-        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
-        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        AxisView view = axisView(x, axis);
+        int64_t outer = view.outer, inner = view.inner;
         int64_t srcStride = x[axis] * inner * esz, offset = 0;
         for (size_t i = 0; i < s.getNumResults(); ++i) {
           int64_t rowBytes = shapeOf(s.getResult(i))[axis] * inner * esz;
@@ -586,8 +522,8 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
           return unsupported(op, "int32 gather indices");
         Shape x = shapeOf(g.getData());
         int64_t axis = int64_t(g.getAxis());
-        int64_t outer = shape::numElements(Shape(x.begin(), x.begin() + axis));
-        int64_t inner = shape::numElements(Shape(x.begin() + axis + 1, x.end()));
+        AxisView view = axisView(x, axis);
+        int64_t outer = view.outer, inner = view.inner;
         body += launch("pare_cu_gather(" + i32(elemBytes(t)) + ", " + in[0] + ", " + i32(outer) +
                        ", " + i32(x[axis]) + ", " + i32(inner) + ", " + in[1] + ", " +
                        i32(numel(g.getIndices())) + ", " + out[0] + ", stream");
@@ -904,10 +840,7 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
       if (npyDescr(ty).empty())
         continue;
       std::string ct = cudaType(ty), m = upper + "_" + llvm::StringRef(outNames[i]).upper();
-      std::string fileName;
-      for (char ch : outOrig[i])
-        fileName += (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' ||
-                     ch == '-') ? ch : '_';
+      std::string fileName = npyFileName(outOrig[i]);
       auto rt = cast<RankedTensorType>(func.getResultTypes()[i]);
       r += "  {\n    static const long shape[" + std::to_string(std::max<int64_t>(1, rt.getRank())) +
            "] = " + m + "_SHAPE;\n    void *host = malloc(sizeof(" + ct + ") * " + m +
