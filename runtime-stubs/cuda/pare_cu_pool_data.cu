@@ -8,42 +8,17 @@
  * them (up to 16 bytes) where the innermost run is contiguous and aligned.
  */
 #include "pare_cuda.cuh"
+#include "pare_cu_common.cuh"
 
 #include <float.h>
 #include <string.h>
 
 namespace {
 
-constexpr int kBlock = 256;       /* threads of the 1-D kernels */
-constexpr int kMaxBlocks = 65536; /* grid-stride loops cover the rest */
 constexpr int kTile = 32;         /* transpose tile side */
 constexpr int kTileRows = 8;      /* transpose block: kTile x kTileRows threads */
 
-/* ------------------------------------------------------------ helpers -- */
 
-__device__ __forceinline__ float to_f(float v) { return v; }
-__device__ __forceinline__ float to_f(__half v) { return __half2float(v); }
-
-template <typename T> __device__ __forceinline__ T from_f(float v);
-template <> __device__ __forceinline__ float from_f<float>(float v) { return v; }
-template <> __device__ __forceinline__ __half from_f<__half>(float v)
-{
-  return __float2half_rn(v);
-}
-
-template <typename T, int N> struct alignas(sizeof(T) * N) Pack {
-  T v[N];
-};
-
-template <typename T> constexpr int vec_width() { return 16 / (int)sizeof(T); }
-
-static bool aligned16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
-
-static unsigned grid_for(size_t work)
-{
-  size_t blocks = (work + kBlock - 1) / kBlock;
-  return (unsigned)(blocks < (size_t)kMaxBlocks ? (blocks > 0 ? blocks : 1) : kMaxBlocks);
-}
 
 /* Calls F::template run<E>() with E the unsigned word of `bytes` bytes. */
 template <typename F> cudaError_t dispatch_word(size_t bytes, F &&f)

@@ -10,43 +10,18 @@
  * arithmetic is float; half tensors are converted on load and store.
  */
 #include "pare_cuda.cuh"
+#include "pare_cu_common.cuh"
 
 #include <float.h>
 #include <math.h>
 
 namespace {
 
-constexpr int kBlock = 256;       /* threads of the 1-D kernels */
-constexpr int kMaxBlocks = 65536; /* grid-stride loops cover the rest */
 constexpr int kRowBlock = 256;    /* threads per row for long rows */
 constexpr int kWarpRowMax = 1024; /* longest row handled by one warp */
 constexpr int kWarpRowsPerBlock = 4;
 
-/* ------------------------------------------------------------ helpers -- */
 
-__device__ __forceinline__ float to_f(float v) { return v; }
-__device__ __forceinline__ float to_f(__half v) { return __half2float(v); }
-
-template <typename T> __device__ __forceinline__ T from_f(float v);
-template <> __device__ __forceinline__ float from_f<float>(float v) { return v; }
-template <> __device__ __forceinline__ __half from_f<__half>(float v)
-{
-  return __float2half_rn(v);
-}
-
-template <typename T, int N> struct alignas(sizeof(T) * N) Pack {
-  T v[N];
-};
-
-template <typename T> constexpr int vec_width() { return 16 / (int)sizeof(T); }
-
-static bool aligned16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
-
-static unsigned grid_for(size_t work)
-{
-  size_t blocks = (work + kBlock - 1) / kBlock;
-  return (unsigned)(blocks < (size_t)kMaxBlocks ? (blocks > 0 ? blocks : 1) : kMaxBlocks);
-}
 
 template <typename T, int N>
 __device__ __forceinline__ Pack<T, N> load_pack(const T *p, int i)
