@@ -28,3 +28,9 @@ compile "$ROOT/examples/models/ppocr_cls_mobilenetv3.onnx" ppocr --input-shape x
 if [[ -f "$MODELS/mobilenet_v2_035.onnx" ]]; then
   compile "$MODELS/mobilenet_v2_035.onnx" mobilenet_v2_035
 fi
+# The kernel test programs (run on a GPU by benchmarks/cuda/run_all.sh).
+"$NVCC" -std=c++17 -O1 -arch=sm_90 -I"$ROOT/runtime-stubs/cuda" "$ROOT/tests/cuda/test_misc.cu" \
+  "$ROOT"/runtime-stubs/cuda/pare_cu_{elementwise,reduce,pool_data}.cu -o "$WORK/test_misc"
+"$NVCC" -std=c++17 -O1 -arch=sm_90 -I"$ROOT/runtime-stubs/cuda" "$ROOT/tests/cuda/test_conv_gemm.cu" \
+  "$ROOT"/runtime-stubs/cuda/pare_cu_{conv,gemm}.cu -o "$WORK/test_conv_gemm"
+echo "cuda-compile: kernel tests ok"
