@@ -138,15 +138,19 @@ FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &
   return onnx_frontend::importModelFile(ctx, path, options);
 }
 
-LogicalResult runPhases(ModuleOp module, const std::string &lastPhase, bool fp16) {
+LogicalResult runPhases(ModuleOp module, const std::string &lastPhase, bool fp16,
+                        bool residualFusion) {
   PassManager pm(module.getContext());
   if (lastPhase == "import")
     return success();
   buildGraphPipeline(pm);
   if (fp16)
     buildFP16Pipeline(pm);
-  if (lastPhase != "graph")
+  if (lastPhase != "graph") {
+    if (residualFusion)
+      buildResidualFusionPipeline(pm);
     buildPlanPipeline(pm);
+  }
   return pm.run(module);
 }
 
@@ -215,7 +219,7 @@ int compile(const CompileOptions &o) {
   if (failed(module))
     return 1;
   std::string runTo = last == "c" ? "plan" : last;
-  if (failed(runPhases(**module, runTo, o.precision == "fp16")))
+  if (failed(runPhases(**module, runTo, o.precision == "fp16", cuda)))
     return 1;
 
   auto ensureDir = [&]() -> bool {

@@ -29,7 +29,7 @@ loadModel(mlir::MLIRContext &ctx, const std::string &path,
 
 /// Runs graph + plan pipelines (up to and including `lastPhase`).
 mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhase,
-                              bool fp16 = false);
+                              bool fp16 = false, bool residualFusion = false);
 
 void printError(const std::string &msg);
 

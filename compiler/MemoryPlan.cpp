@@ -32,8 +32,10 @@ DenseMap<Value, unsigned> outputOwners(func::FuncOp func) {
 }
 
 bool needsArena(Value v, const DenseMap<Value, unsigned> &owners) {
-  return v.getDefiningOp() && storageRoot(v) == v && !matchPattern(v, m_Constant()) &&
-         !owners.count(v);
+  Operation *def = v.getDefiningOp();
+  // A producer that adds its residual writes the add's buffer instead.
+  return def && !def->hasAttr("pare.residual_add") && storageRoot(v) == v &&
+         !matchPattern(v, m_Constant()) && !owners.count(v);
 }
 
 int64_t byteSize(Type t) {
@@ -53,12 +55,25 @@ FunctionPlan planFunction(func::FuncOp func, int64_t alignment) {
   std::vector<Buffer> buffers;
   std::vector<Value> values;
   DenseMap<Value, size_t> index;
+  // An add whose residual is added by its producer's kernel (FuseResidualAdd)
+  // is written when the producer runs: its buffer starts there.
+  DenseMap<Operation *, int64_t> startsEarly;
+  for (Operation &op : func.getBody().front()) {
+    if (!op.hasAttr("pare.residual_add"))
+      continue;
+    Operation *user = *op.getResult(0).getUsers().begin();
+    if (isa<pare::ReshapeOp>(user))
+      user = *user->getResult(0).getUsers().begin();
+    startsEarly[user] = step[&op];
+  }
   for (Operation &op : func.getBody().front()) {
     for (Value r : op.getResults()) {
       if (!needsArena(r, owners))
         continue;
       index[r] = buffers.size();
-      buffers.push_back({byteSize(r.getType()), step[&op], step[&op]});
+      auto early = startsEarly.find(&op);
+      int64_t first = early != startsEarly.end() ? early->second : step[&op];
+      buffers.push_back({byteSize(r.getType()), first, step[&op]});
       values.push_back(r);
     }
     // Every use extends the lifetime of the operand's root.

@@ -25,7 +25,8 @@ mlir::Value storageRoot(mlir::Value v);
 llvm::DenseMap<mlir::Value, unsigned> outputOwners(mlir::func::FuncOp func);
 
 /// True for values that live in the arena (op results that are roots, not
-/// constants, and not owned by an output).
+/// constants, not owned by an output, and not computed by a producer marked
+/// pare.residual_add, which writes its add's buffer).
 bool needsArena(mlir::Value v, const llvm::DenseMap<mlir::Value, unsigned> &owners);
 
 int64_t byteSize(mlir::Type tensorType);

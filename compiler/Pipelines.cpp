@@ -26,6 +26,10 @@ void buildFP16Pipeline(mlir::OpPassManager &pm) {
   f.addPass(mlir::createCanonicalizerPass());
 }
 
+void buildResidualFusionPipeline(mlir::OpPassManager &pm) {
+  pm.nest<mlir::func::FuncOp>().addPass(createFuseResidualAddPass());
+}
+
 void buildPlanPipeline(mlir::OpPassManager &pm) {
   pm.nest<mlir::func::FuncOp>().addPass(createPlanMemoryPass());
 }

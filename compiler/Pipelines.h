@@ -13,6 +13,10 @@ void buildGraphPipeline(mlir::OpPassManager &pm);
 /// fp16 storage for the GPU target (after the graph passes, before planning).
 void buildFP16Pipeline(mlir::OpPassManager &pm);
 
+/// Residual adds done by the producers' kernels (targets whose kernels take a
+/// residual: CUDA).
+void buildResidualFusionPipeline(mlir::OpPassManager &pm);
+
 /// Static memory planning of the arena.
 void buildPlanPipeline(mlir::OpPassManager &pm);
 

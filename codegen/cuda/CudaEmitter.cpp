@@ -97,6 +97,17 @@ private:
   /// `call` is a kernel call without its closing parenthesis.
   std::string launch(const std::string &call) { return "  PARE_TRY(" + call + "));\n"; }
 
+  /// Producers whose result is added to a residual by the op right after
+  /// them: the producer's epilogue does the add (and its activation) and
+  /// writes the add's result; the add is not emitted.
+  void findResidualFusions();
+  struct Residual {
+    Operation *add;
+    Value other;
+  };
+  DenseMap<Operation *, Residual> residualOf;
+  DenseSet<Operation *> fusedAdds;
+
   func::FuncOp func;
   const CudaEmitOptions &opts;
   std::string prefix, upper;
@@ -192,8 +203,27 @@ LogicalResult CudaEmitter::ptr(Value v, std::string &out) {
   return success();
 }
 
+void CudaEmitter::findResidualFusions() {
+  // FuseResidualAdd marked the producers; the plan starts each add's buffer
+  // at its producer, so the producer may write it while reading its inputs.
+  for (Operation &op : func.getBody().front()) {
+    if (!op.hasAttr("pare.residual_add"))
+      continue;
+    Value produced = op.getResult(0);
+    Operation *user = *produced.getUsers().begin();
+    if (isa<ReshapeOp>(user)) {
+      produced = user->getResult(0);
+      user = *produced.getUsers().begin();
+    }
+    auto add = cast<AddOp>(user);
+    Value other = add.getLhs() == produced ? add.getRhs() : add.getLhs();
+    residualOf[&op] = {add, other};
+    fusedAdds.insert(add);
+  }
+}
+
 LogicalResult CudaEmitter::emitOp(Operation *op) {
-  if (isa<ConstantOp, ReshapeOp, IdentityOp, func::ReturnOp>(op))
+  if (isa<ConstantOp, ReshapeOp, IdentityOp, func::ReturnOp>(op) || fusedAdds.count(op))
     return success();
   if (op->getNumResults() == 1 && numel(op->getResult(0)) == 0)
     return success();
@@ -209,16 +239,33 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
       return failure();
     in.push_back(p);
   }
+  auto res = residualOf.find(op);
   for (Value r : op->getResults()) {
     std::string p;
-    if (failed(ptr(r, p)))
+    // A producer that adds its residual writes the add's result.
+    if (failed(ptr(res != residualOf.end() ? res->second.add->getResult(0) : r, p)))
       return failure();
     out.push_back(p);
   }
   std::string kind = op->getName().stripDialect().str();
   Shape os = op->getNumResults() ? shapeOf(op->getResult(0)) : Shape{};
-  std::string head = "  /* " + nodeComment(op) + ": " + kind + " -> " + shape::toString(os);
-  if (auto act = op->getAttrOfType<StringAttr>("activation"))
+  std::string residual = "nullptr";
+  ActArgs fused = fusedActivation(op);
+  std::string comment = nodeComment(op);
+  if (res != residualOf.end()) {
+    Operation *add = res->second.add;
+    if (failed(ptr(res->second.other, residual)))
+      return failure();
+    fused = fusedActivation(add);
+    std::vector<std::string> names;
+    locNames(add->getLoc(), names);
+    for (const std::string &n : names)
+      comment += " + \"" + n + "\"";
+  }
+  std::string head = "  /* " + comment + ": " + kind + " -> " + shape::toString(os);
+  if (res != residualOf.end())
+    head += ", fused residual add";
+  if (auto act = (res != residualOf.end() ? res->second.add : op)->getAttrOfType<StringAttr>("activation"))
     head += ", fused " + act.getValue().str();
   body += head + " */\n";
   auto i32 = [](int64_t v) { return std::to_string(v); };
@@ -240,12 +287,12 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
           return unsupported(op, "NCHW convolution");
         Shape x = shapeOf(c.getInput()), w = shapeOf(c.getWeight());
         auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
-        ActArgs a = fusedActivation(op);
+        ActArgs a = fused;
         std::string bias = c.getBias() ? in[2] : "nullptr";
         if (in[1].empty()) {
           body += launch("pare_cu_depthwise_conv2d_" + sfx + "(" + in[0] + ", " + i32(x[0]) +
                          ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) + ", " +
-                         weight(c.getWeight(), true) + ", " + bias + ", nullptr, " + out[0] +
+                         weight(c.getWeight(), true) + ", " + bias + ", " + residual + ", " + out[0] +
                          ", " + i32(os[1]) + ", " + i32(os[2]) + ", " + i32(w[1]) + ", " +
                          i32(w[2]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) +
                          ", " + i32(d[1]) + ", " + i32(p[0]) + ", " + i32(p[1]) + ", " + a.kind +
@@ -254,7 +301,7 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
         }
         body += launch("pare_cu_conv2d_" + sfx + "(" + in[0] + ", " + i32(x[0]) + ", " +
                        i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) + ", " + in[1] + ", " +
-                       bias + ", nullptr, " + out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) +
+                       bias + ", " + residual + ", " + out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) +
                        ", " + i32(os[3]) + ", " + i32(w[1]) + ", " + i32(w[2]) + ", " +
                        i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) + ", " + i32(d[1]) +
                        ", " + i32(p[0]) + ", " + i32(p[1]) + ", " + i32(c.getGroup()) + ", " +
@@ -276,9 +323,9 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
           crs = st[0];
           ccs = st[1];
         }
-        ActArgs act = fusedActivation(op);
+        ActArgs act = fused;
         body += launch("pare_cu_matmul_" + sfx + "(" + in[0] + ", " + in[1] + ", " + c +
-                       ", nullptr, " + out[0] + ", " + i32(m) + ", " + i32(n) + ", " + i32(k) +
+                       ", " + residual + ", " + out[0] + ", " + i32(m) + ", " + i32(n) + ", " + i32(k) +
                        ", " + i32(ars) + ", " + i32(acs) + ", " + i32(brs) + ", " + i32(bcs) +
                        ", " + i32(crs) + ", " + i32(ccs) + ", 1, 0, 0, " +
                        floatLiteral(g.getAlpha().convertToFloat()) + ", " +
@@ -303,9 +350,9 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
           return unsupported(op, "partially broadcast batch dims");
         // A batch-1 left operand against a batched right one is one big matmul
         // only when B is shared; otherwise stride through the batch.
-        ActArgs act = fusedActivation(op);
+        ActArgs act = fused;
         body += launch("pare_cu_matmul_" + sfx + "(" + in[0] + ", " + in[1] +
-                       ", nullptr, nullptr, " + out[0] + ", " + i32(m) + ", " + i32(n) + ", " +
+                       ", nullptr, " + residual + ", " + out[0] + ", " + i32(m) + ", " + i32(n) + ", " +
                        i32(k) + ", " + i32(k) + ", 1, " + i32(n) + ", 1, 0, 0, " + i32(nb) +
                        ", " + i32(na == 1 ? 0 : m * k) + "LL, " + i32(nbb == 1 ? 0 : k * n) +
                        "LL, 1.0f, 0.0f, " + act.kind + ", " + act.a + ", " + act.b + ", stream");
@@ -594,6 +641,7 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
                     std::to_string(offsets[i]) + ");\n";
     }
   }
+  findResidualFusions();
   for (Operation &op : block)
     if (failed(emitOp(&op)))
       return failure();

@@ -97,6 +97,19 @@ def FuseActivationsPass : Pass<"pare-fuse-activations", "mlir::func::FuncOp"> {
   let dependentDialects = ["pare::PareDialect"];
 }
 
+def FuseResidualAddPass : Pass<"pare-fuse-residual-add", "mlir::func::FuncOp"> {
+  let summary = "Mark producers whose kernel can add the following residual";
+  let description = [{
+    For targets whose conv / gemm / matmul kernels take a residual operand
+    (CUDA): a producer without activation whose only user is the next
+    computing op, an `add` of the producer's result (possibly through a
+    reshape) and another tensor of the same shape, gets `pare.residual_add`.
+    The memory planner then starts the add's buffer at the producer, and the
+    code generator emits one kernel that computes act(producer + residual)
+    straight into the add's buffer. The IR ops stay as they are.
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Scheduling passes
 //===----------------------------------------------------------------------===//
