@@ -6,7 +6,8 @@
  *  - m <= PCG_GEMV_MAX_M (decode-style GEMV, memory bound): B is streamed
  *    exactly once with 16-byte loads, all m rows of A at a time.
  *      gemv_nk_kernel: B(k,j) contiguous along k (b_rs == 1, Linear / transB
- *        weights): one warp per output column, lanes split K.
+ *        weights): a block per 4 output columns, its 256 threads split K
+ *        with 8 independent 16-byte loads in flight each.
  *      gemv_kn_kernel: B(k,j) contiguous along j (b_cs == 1): each thread
  *        owns 16 bytes of columns and a slice of K; the K slices of a block
  *        are summed through shared memory.
@@ -29,45 +30,125 @@ __device__ __forceinline__ void gemv_store(const PcgGemm<T> &p, int z, int i, in
   pcg_st(p.y + yo, pcg_epilogue(p, z, i, j, acc, yo));
 }
 
-/* b_rs == 1 and a_cs == 1: warp w of the block computes column
- * blockIdx.x * warps + w of batch blockIdx.y. Needs K, a_rs, b_cs, a_zs, b_zs
- * multiples of V and 16-byte aligned a / b. */
-template <class T>
-__global__ void __launch_bounds__(256) gemv_nk_kernel(const PcgGemm<T> p)
+/* 16 bytes of B, read once: no L1 allocation (A stays cached there). */
+__device__ __forceinline__ uint4 gemv_ld_stream(const void *p)
 {
-  constexpr int V = 16 / sizeof(T);
-  const int lane = threadIdx.x % 32;
-  const int j = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, z = blockIdx.y;
-  if (j >= p.N) return;
-  const T *bcol = p.b + z * p.b_zs + j * p.b_cs;
-  const T *arow = p.a + z * p.a_zs;
-  float acc[PCG_GEMV_MAX_M];
-#pragma unroll
-  for (int i = 0; i < PCG_GEMV_MAX_M; i++) acc[i] = 0.0f;
+  uint4 r;
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+               : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+               : "l"(p));
+  return r;
+}
 
-#pragma unroll 4
-  for (int k = lane * V; k < p.K; k += 32 * V) {
-    float bv[V];
-    pcg_ldv<V>(bcol + k, bv);
+__device__ __forceinline__ void gemv_unpack(const uint4 &u, float *o, const float *)
+{
+  o[0] = __uint_as_float(u.x); o[1] = __uint_as_float(u.y);
+  o[2] = __uint_as_float(u.z); o[3] = __uint_as_float(u.w);
+}
+
+__device__ __forceinline__ void gemv_unpack(const uint4 &u, float *o, const __half *)
+{
+  const __half2 *h = reinterpret_cast<const __half2 *>(&u);
 #pragma unroll
-    for (int i = 0; i < PCG_GEMV_MAX_M; i++) {
-      if (i < p.M) {
-        float av[V];
-        pcg_ldv<V>(arow + i * p.a_rs + k, av);
+  for (int q = 0; q < 4; q++) {
+    const float2 f = __half22float2(h[q]);
+    o[2 * q] = f.x; o[2 * q + 1] = f.y;
+  }
+}
+
+#define PCG_GEMV_NK_WARPS 8  /* warps per block, splitting K */
+#define PCG_GEMV_NK_COLS 4   /* output columns per block */
+#define PCG_GEMV_NK_UNROLL 2 /* K chunks per thread per step (x COLS loads) */
+
+/* b_rs == 1 and a_cs == 1, MR == p.M rows: block (x, z) computes columns
+ * x * COLS .. of batch z. Its 256 threads split K in 16-byte chunks (thread t
+ * takes chunks t, t + 256, ..), each step issuing UNROLL * COLS independent
+ * 16-byte loads of B before using them; every B chunk meets all MR rows of A
+ * (B is read once). The MR * COLS partial sums are reduced within each warp
+ * by a halving butterfly, then across the warps in shared memory. Needs K,
+ * a_rs, b_cs, a_zs, b_zs multiples of V and 16-byte aligned a / b. */
+template <class T, int MR>
+__global__ void __launch_bounds__(32 * PCG_GEMV_NK_WARPS)
+    gemv_nk_kernel(const PcgGemm<T> p)
+{
+  constexpr int V = 16 / sizeof(T), C = PCG_GEMV_NK_COLS, U = PCG_GEMV_NK_UNROLL;
+  constexpr int NT = 32 * PCG_GEMV_NK_WARPS;
+  constexpr int NO = MR * C;                       /* sums per thread */
+  constexpr int NV = NO <= 4 ? 4 : NO <= 8 ? 8 : NO <= 16 ? 16 : 32;
+  __shared__ float red[PCG_GEMV_NK_WARPS][NV];
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32, z = blockIdx.y;
+  const int j0 = blockIdx.x * C;
+  const int kc = p.K / V; /* 16-byte chunks along K */
+  const T *bcol[C];
 #pragma unroll
-        for (int v = 0; v < V; v++) acc[i] = fmaf(av[v], bv[v], acc[i]);
+  for (int c = 0; c < C; c++) /* columns past N re-read column N-1, unused */
+    bcol[c] = p.b + z * p.b_zs + (long long)min(j0 + c, p.N - 1) * p.b_cs;
+  const T *arow = p.a + z * p.a_zs;
+
+  float acc[NV];
+#pragma unroll
+  for (int o = 0; o < NV; o++) acc[o] = 0.0f;
+
+  for (int q0 = tid; q0 < kc; q0 += U * NT) {
+    uint4 braw[U][C];
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+      const int q = q0 + u * NT;
+#pragma unroll
+      for (int c = 0; c < C; c++)
+        braw[u][c] = q < kc ? gemv_ld_stream(bcol[c] + (long long)q * V) : make_uint4(0, 0, 0, 0);
+    }
+#pragma unroll
+    for (int u = 0; u < U; u++) {
+      const int q = q0 + u * NT;
+      if (q < kc) {
+#pragma unroll
+        for (int i = 0; i < MR; i++) {
+          float av[V];
+          pcg_ldv<V>(arow + i * p.a_rs + (long long)q * V, av);
+#pragma unroll
+          for (int c = 0; c < C; c++) {
+            float bv[V];
+            gemv_unpack(braw[u][c], bv, (const T *)nullptr);
+#pragma unroll
+            for (int v = 0; v < V; v++) acc[i * C + c] = fmaf(av[v], bv[v], acc[i * C + c]);
+          }
+        }
       }
     }
   }
+
+  /* Halving butterfly: after the step with offset o, lanes with bit o set
+   * hold the upper half of the remaining sums; at the end lane l holds the
+   * warp total of sum l >> (5 - log2 NV). */
+  int n = NV;
 #pragma unroll
-  for (int i = 0; i < PCG_GEMV_MAX_M; i++) {
+  for (int o = 16; o > 0; o /= 2) {
+    if (n > 1) {
+      const bool up = (lane & o) != 0;
 #pragma unroll
-    for (int o = 16; o > 0; o /= 2) acc[i] += __shfl_xor_sync(0xffffffffu, acc[i], o);
+      for (int t = 0; t < NV / 2; t++) {
+        if (t < n / 2) {
+          const float keep = up ? acc[t + n / 2] : acc[t];
+          const float send = up ? acc[t] : acc[t + n / 2];
+          acc[t] = keep + __shfl_xor_sync(0xffffffffu, send, o);
+        }
+      }
+      n /= 2;
+    } else {
+      acc[0] += __shfl_xor_sync(0xffffffffu, acc[0], o);
+    }
   }
-  /* Lane i stores row i (the selects keep acc in registers). */
+  constexpr int SH = NV == 4 ? 3 : NV == 8 ? 2 : NV == 16 ? 1 : 0;
+  if ((lane & ((1 << SH) - 1)) == 0) red[warp][lane >> SH] = acc[0];
+  __syncthreads();
+  if (tid < NO) {
+    float s = 0.0f;
 #pragma unroll
-  for (int i = 0; i < PCG_GEMV_MAX_M; i++)
-    if (lane == i && i < p.M) gemv_store(p, z, i, j, acc[i]);
+    for (int w = 0; w < PCG_GEMV_NK_WARPS; w++) s += red[w][tid];
+    const int i = tid / C, j = j0 + tid % C;
+    if (j < p.N) gemv_store(p, z, i, j, s);
+  }
 }
 
 /* b_cs == 1: thread (tx, ty) of a (cx, 256/cx) block owns the V columns
@@ -130,8 +211,18 @@ bool gemv_launch(const PcgGemm<T> &p, int batch, cudaStream_t stream)
   if (p.M > PCG_GEMV_MAX_M || !pcg_aligned(p.b, 16) || batch > 65535) return false;
   if (p.b_rs == 1 && p.a_cs == 1 && p.K % V == 0 && p.a_rs % V == 0 && p.b_cs % V == 0 &&
       p.a_zs % V == 0 && p.b_zs % V == 0 && pcg_aligned(p.a, 16)) {
-    const dim3 grid((p.N + 7) / 8, batch);
-    gemv_nk_kernel<T><<<grid, 256, 0, stream>>>(p);
+    const dim3 grid((p.N + PCG_GEMV_NK_COLS - 1) / PCG_GEMV_NK_COLS, batch);
+    const int nt = 32 * PCG_GEMV_NK_WARPS;
+    switch (p.M) {
+      case 1: gemv_nk_kernel<T, 1><<<grid, nt, 0, stream>>>(p); break;
+      case 2: gemv_nk_kernel<T, 2><<<grid, nt, 0, stream>>>(p); break;
+      case 3: gemv_nk_kernel<T, 3><<<grid, nt, 0, stream>>>(p); break;
+      case 4: gemv_nk_kernel<T, 4><<<grid, nt, 0, stream>>>(p); break;
+      case 5: gemv_nk_kernel<T, 5><<<grid, nt, 0, stream>>>(p); break;
+      case 6: gemv_nk_kernel<T, 6><<<grid, nt, 0, stream>>>(p); break;
+      case 7: gemv_nk_kernel<T, 7><<<grid, nt, 0, stream>>>(p); break;
+      default: gemv_nk_kernel<T, 8><<<grid, nt, 0, stream>>>(p); break;
+    }
     return true;
   }
   if (p.b_cs == 1 && p.N % V == 0 && p.b_rs % V == 0 && p.b_zs % V == 0) {

@@ -387,6 +387,19 @@ static std::vector<MatmulCase> matmul_cases()
   v.push_back({3, 70, 50, 1, true, true, 1, 0, 1.0f, 0.0f, false, false, PARE_ACT_NONE, 0});
   v.push_back({1, 64, 64, 1, false, true, 0, 0, 1.0f, 0.0f, true, false, PARE_ACT_NONE, 1});
   v.push_back({2, 4096, 4096, 1, false, true, 0, 2, 1.0f, 1.0f, false, false, PARE_ACT_NONE, 0});
+  // GEMV m = 1..8: B [N][K] streamed (N not a multiple of the 4 columns per
+  // block, K with a partial last step), odd K / N (other paths), B [K][N].
+  for (int m = 1; m <= 8; m++) {
+    v.push_back({m, 97 + 2 * m, 520 + 8 * m, 1 + m % 2, false, true, m % 2 ? 8 : 0, m % 5,
+                 1.0f, m % 3 ? 1.0f : 0.5f, m % 2 == 0, m == 3, (pare_act_t)(m % 3), 0});
+    v.push_back({m, 61 + 2 * m, 201 + 2 * m, 1, false, true, 0, (m + 1) % 5, 1.0f, 1.0f, m % 3 == 0,
+                 false, PARE_ACT_NONE, 0});
+    v.push_back({m, 131 + 2 * m, 77 + 2 * m, 1, false, false, 0, 2, 1.0f, 1.0f, true, false,
+                 PARE_ACT_RELU, 0});
+  }
+  v.push_back({3, 35, 9000, 2, false, true, 0, 2, 1.0f, 1.0f, true, false, PARE_ACT_NONE, 0});
+  v.push_back({8, 4099, 4096, 1, false, true, 0, 1, 1.0f, 1.0f, true, false, PARE_ACT_GELU, 0});
+  v.push_back({1, 16384, 4096, 1, false, true, 0, 2, 1.0f, 1.0f, false, false, PARE_ACT_NONE, 0});
   // Large grids (128x256 / 128x128 tiles) in every vector layout, with edges.
   v.push_back({2048, 4096, 64, 1, false, true, 0, 2, 1.0f, 1.0f, true, false, PARE_ACT_RELU, 0});
   v.push_back({2000, 4000, 72, 1, true, false, 0, 1, 0.5f, 1.0f, false, false, PARE_ACT_NONE, 0});
