@@ -88,7 +88,9 @@ public:
 
 private:
   LogicalResult ptr(Value v, std::string &out);
-  std::string weight(Value v, bool depthwiseHWC = false);
+  /// Layouts a constant can be stored in, besides its own row-major order.
+  enum class Layout { AsStored, DepthwiseHWC, Transposed2D };
+  std::string weight(Value v, Layout layout = Layout::AsStored);
   std::string floatTable(const std::string &base, const std::vector<float> &vals);
   LogicalResult emitOp(Operation *op);
   LogicalResult unsupported(Operation *op, const Twine &why) {
@@ -114,7 +116,7 @@ private:
   DenseMap<Value, unsigned> owners;
   DenseMap<Value, std::string> locals;
   std::vector<std::string> usedNames;
-  std::map<std::pair<const void *, bool>, std::string> weightNames;
+  std::map<std::pair<const void *, int>, std::string> weightNames;
   std::string blob, weightDecls, localDecls, body;
   std::vector<std::string> inNames, outNames, inOrig, outOrig;
 };
@@ -130,12 +132,13 @@ std::string CudaEmitter::floatTable(const std::string &base, const std::vector<f
   return name;
 }
 
-std::string CudaEmitter::weight(Value v, bool depthwiseHWC) {
+std::string CudaEmitter::weight(Value v, Layout layout) {
+  bool depthwiseHWC = layout == Layout::DepthwiseHWC;
   DenseElementsAttr attr;
   bool ok = matchPattern(v, m_Constant(&attr));
   assert(ok && "weight() needs a dense constant");
   (void)ok;
-  auto key = std::make_pair(attr.getAsOpaquePointer(), depthwiseHWC);
+  auto key = std::make_pair(attr.getAsOpaquePointer(), int(layout));
   auto it = weightNames.find(key);
   if (it != weightNames.end())
     return it->second;
@@ -166,13 +169,22 @@ std::string CudaEmitter::weight(Value v, bool depthwiseHWC) {
                       esize);
     raw.swap(r);
   }
+  if (layout == Layout::Transposed2D) { // [K][N] -> [N][K]
+    int64_t k = s[0], n = s[1];
+    std::vector<char> r(raw.size());
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        std::memcpy(&r[(j * k + i) * esize], &raw[(i * n + j) * esize], esize);
+    raw.swap(r);
+  }
   blob.append(raw.data(), raw.size());
   std::string name = uniqueName(sanitizeIdentifier(nodeName(v.getDefiningOp())) +
-                                    (depthwiseHWC ? "_hwc" : ""),
+                                    (depthwiseHWC ? "_hwc" : "") +
+                                    (layout == Layout::Transposed2D ? "_t" : ""),
                                 usedNames);
   std::string ct = cudaType(t);
   weightDecls += "  /* " + nodeName(v.getDefiningOp()) + ": " + shape::toString(s) +
-                 (depthwiseHWC ? " as HxWxC" : "") + " */\n  const " + ct + " *" + name +
+                 (depthwiseHWC ? " as HxWxC" : layout == Layout::Transposed2D ? " transposed" : "") + " */\n  const " + ct + " *" + name +
                  " = (const " + ct + " *)(w + " + std::to_string(off) + ");\n";
   weightNames[key] = name;
   return name;
@@ -235,6 +247,9 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
     if (auto c = dyn_cast<ConvOp>(op))
       dwWeight = v == c.getWeight() && c.isDepthwise() && shapeOf(v)[3] == 1 &&
                  matchPattern(v, m_Constant());
+    if (auto g = dyn_cast<GemmOp>(op)) // stored transposed below (GEMV)
+      dwWeight = v == g.getB() && !g.getTransB() && shapeOf(g.getResult())[0] <= 8 &&
+                 matchPattern(v, m_Constant());
     if (!dwWeight && failed(ptr(v, p)))
       return failure();
     in.push_back(p);
@@ -292,7 +307,7 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
         if (in[1].empty()) {
           body += launch("pare_cu_depthwise_conv2d_" + sfx + "(" + in[0] + ", " + i32(x[0]) +
                          ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) + ", " +
-                         weight(c.getWeight(), true) + ", " + bias + ", " + residual + ", " + out[0] +
+                         weight(c.getWeight(), Layout::DepthwiseHWC) + ", " + bias + ", " + residual + ", " + out[0] +
                          ", " + i32(os[1]) + ", " + i32(os[2]) + ", " + i32(w[1]) + ", " +
                          i32(w[2]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) +
                          ", " + i32(d[1]) + ", " + i32(p[0]) + ", " + i32(p[1]) + ", " + a.kind +
@@ -315,6 +330,13 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
         int64_t m = os[0], n = os[1], k = g.getTransA() ? a[0] : a[1];
         int64_t ars = g.getTransA() ? 1 : k, acs = g.getTransA() ? m : 1;
         int64_t brs = g.getTransB() ? 1 : n, bcs = g.getTransB() ? k : 1;
+        // Few rows (batch-1 decoding): the GEMV kernel streams B fastest as
+        // [N][K], so store constant [K][N] weights transposed.
+        if (in[1].empty()) {
+          in[1] = weight(g.getB(), Layout::Transposed2D);
+          brs = 1;
+          bcs = k;
+        }
         std::string c = "nullptr";
         int64_t crs = 0, ccs = 0;
         if (g.getC()) {
