@@ -219,14 +219,51 @@ LogicalResult importBatchNorm(NodeImporter &ni) {
 }
 
 LogicalResult importLayerNorm(NodeImporter &ni) {
-  if (ni.outputUsed(1) || ni.outputUsed(2))
-    return ni.error("LayerNormalization's Mean / InvStdDev outputs are not supported");
   auto x = need(ni, 0), scale = need(ni, 1);
   if (failed(x) || failed(scale))
     return failure();
-  auto axis = normAxis(ni, ni.getInt("axis", -1), shapeOf(*x).size());
+  int64_t rank = shapeOf(*x).size();
+  auto axis = normAxis(ni, ni.getInt("axis", -1), rank);
   if (failed(axis))
     return failure();
+  if (ni.outputUsed(1) || ni.outputUsed(2)) {
+    // Mean and InvStdDev (shapes keep the normalised dims as 1): computed
+    // beside the fused layer_norm that gives Y.
+    if (!isa<FloatType>(elemOf(*x)))
+      return ni.error("LayerNormalization needs a float input");
+    auto &b = ni.builder();
+    std::vector<int64_t> axes;
+    for (int64_t d = *axis; d < rank; ++d)
+      axes.push_back(d);
+    SmallVector<NamedAttribute> red{ni.named("axes", b.getDenseI64ArrayAttr(axes)),
+                                    ni.named("keepdims", b.getBoolAttr(true))};
+    auto mean = ni.create<pare::ReduceMeanOp>({*x}, red);
+    if (failed(mean))
+      return failure();
+    auto centered = ni.create<pare::SubOp>({*x, *mean});
+    if (failed(centered))
+      return failure();
+    auto square = ni.create<pare::MulOp>({*centered, *centered});
+    if (failed(square))
+      return failure();
+    auto var = ni.create<pare::ReduceMeanOp>({*square}, red);
+    if (failed(var))
+      return failure();
+    Value eps = ni.constant(DenseElementsAttr::get(
+        RankedTensorType::get({}, elemOf(*x)),
+        FloatAttr::get(elemOf(*x), ni.getFloat("epsilon", 1e-5f)).getValue()));
+    auto varEps = ni.create<pare::AddOp>({*var, eps});
+    if (failed(varEps))
+      return failure();
+    auto stddev = ni.create<pare::SqrtOp>({*varEps});
+    if (failed(stddev))
+      return failure();
+    auto inv = ni.create<pare::ReciprocalOp>({*stddev});
+    if (failed(inv))
+      return failure();
+    ni.setOutput(1, *mean);
+    ni.setOutput(2, *inv);
+  }
   SmallVector<Value> ops{*x, *scale};
   if (Value bias = ni.input(2))
     ops.push_back(bias);

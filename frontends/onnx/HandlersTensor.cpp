@@ -522,6 +522,47 @@ LogicalResult importCast(NodeImporter &ni) {
   return bind(ni, ni.create<pare::CastOp>({*x}, {ni.named("to", TypeAttr::get(to))}));
 }
 
+/// CastLike(x, like): Cast to the element type of `like`.
+LogicalResult importCastLike(NodeImporter &ni) {
+  auto x = need(ni, 0), like = need(ni, 1);
+  if (failed(x) || failed(like))
+    return failure();
+  return bind(ni, ni.create<pare::CastOp>(
+                      {*x}, {ni.named("to", TypeAttr::get(elemOf(*like)))}));
+}
+
+/// Trilu(x, k): keep the upper (or lower) triangle of the last two dims, from
+/// diagonal k; a constant mask selects between x and 0.
+LogicalResult importTrilu(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  auto xs = shapeOf(*x);
+  if (xs.size() < 2)
+    return ni.error("Trilu needs a rank >= 2 input");
+  int64_t k = 0;
+  if (ni.hasInput(1)) {
+    auto kv = ni.constInts(1, "Trilu k");
+    if (failed(kv))
+      return failure();
+    k = (*kv)[0];
+  }
+  bool upper = ni.getInt("upper", 1) != 0;
+  int64_t rows = xs[xs.size() - 2], cols = xs.back();
+  SmallVector<bool> mask;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      mask.push_back(upper ? j - i >= k : j - i <= k);
+  auto &b = ni.builder();
+  Value m = ni.constant(DenseElementsAttr::get(
+      RankedTensorType::get({rows, cols}, b.getI1Type()), ArrayRef<bool>(mask)));
+  Type e = elemOf(*x);
+  Attribute zero = isa<FloatType>(e) ? Attribute(b.getFloatAttr(e, 0.0))
+                                     : Attribute(b.getIntegerAttr(e, 0));
+  Value z = ni.constant(DenseElementsAttr::get(RankedTensorType::get({}, e), zero));
+  return bind(ni, ni.create<pare::WhereOp>({m, *x, z}));
+}
+
 LogicalResult importExpand(NodeImporter &ni) {
   auto x = need(ni, 0);
   if (failed(x))
@@ -699,6 +740,9 @@ void registerTensorHandlers() {
     registerHandler("Cast", v, importCast);
   for (int v : {8, 13})
     registerHandler("Expand", v, importExpand);
+  for (int v : {15, 19, 21})
+    registerHandler("CastLike", v, importCastLike);
+  registerHandler("Trilu", 14, importTrilu);
   for (int v : {1, 13, 15, 19, 21})
     registerHandler("Shape", v, importShape);
   for (int v : {1, 13, 19, 21})

@@ -81,6 +81,7 @@ FREEZABLE_OPERANDS: Dict[str, Tuple[int, ...]] = {
     "Split": (1,),
     "Squeeze": (1,),
     "Tile": (1,),
+    "Trilu": (1,),
     "TopK": (1,),
     "Unsqueeze": (1,),
 }
