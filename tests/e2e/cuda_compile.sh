@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# CI has no GPU: compile (and link) the CUDA C++ that pare emits for real
-# models with nvcc, fp32 and fp16, warning-free. The GPU run itself is
-# benchmarks/cuda/run_gpu.py on a machine with a GPU.
+# CI has no GPU: compile and link the CUDA C++ that pare emits for real models
+# with nvcc (fp32 and fp16, warnings as errors), and the CUDA kernel test
+# programs. The GPU run itself is benchmarks/cuda/run_all.sh on a GPU machine.
+# The runtime kernels are the same files in every output directory, so they
+# are compiled once and linked into every program.
 set -euo pipefail
 PARE="$1"
 NVCC="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
@@ -13,14 +15,35 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODELS="${MODELS:-$ROOT/build/models}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
+FLAGS=(-std=c++17 -O1 -arch=sm_90 -Xcompiler -Wall,-Wextra -Werror all-warnings)
+RT="$WORK/runtime"
+mkdir -p "$RT"
+
+compile_runtime() { # a generated directory: its kernel files, once
+  [[ -f "$RT/done" ]] && return 0
+  for f in "$1"/pare_cu_*.cu; do
+    "$NVCC" "${FLAGS[@]}" -c "$f" -o "$RT/$(basename "$f" .cu).o" &
+  done
+  wait
+  touch "$RT/done"
+}
+
 compile() { # model name extra-args...
   local model="$1" name="$2"
   shift 2
   for precision in fp32 fp16; do
     local out="$WORK/$name-$precision"
     "$PARE" compile "$model" --target cuda --precision "$precision" --emit-runner -o "$out" -q "$@"
-    "$NVCC" -std=c++17 -O1 -arch=sm_90 -Xcompiler -Wall,-Wextra -Werror all-warnings \
-      "$out"/*.cu -o "$out/runner"
+    compile_runtime "$out"
+    # The emitted runtime files must be the repository's.
+    for f in "$ROOT"/runtime-stubs/cuda/*; do cmp -s "$f" "$out/$(basename "$f")"; done
+    local objs=()
+    for f in "$out"/*.cu; do
+      [[ "$(basename "$f")" == pare_cu_* ]] && continue
+      "$NVCC" "${FLAGS[@]}" -c "$f" -o "$f.o"
+      objs+=("$f.o")
+    done
+    "$NVCC" -arch=sm_90 "${objs[@]}" "$RT"/*.o -o "$out/runner"
     echo "cuda-compile: $name $precision ok"
   done
 }
@@ -28,9 +51,14 @@ compile "$ROOT/examples/models/ppocr_cls_mobilenetv3.onnx" ppocr --input-shape x
 if [[ -f "$MODELS/mobilenet_v2_035.onnx" ]]; then
   compile "$MODELS/mobilenet_v2_035.onnx" mobilenet_v2_035
 fi
+if [[ -f "$MODELS/resnet18.onnx" ]]; then
+  compile "$MODELS/resnet18.onnx" resnet18 --batch 1
+fi
+
 # The kernel test programs (run on a GPU by benchmarks/cuda/run_all.sh).
-"$NVCC" -std=c++17 -O1 -arch=sm_90 -I"$ROOT/runtime-stubs/cuda" "$ROOT/tests/cuda/test_misc.cu" \
-  "$ROOT"/runtime-stubs/cuda/pare_cu_{elementwise,reduce,pool_data}.cu -o "$WORK/test_misc"
-"$NVCC" -std=c++17 -O1 -arch=sm_90 -I"$ROOT/runtime-stubs/cuda" "$ROOT/tests/cuda/test_conv_gemm.cu" \
-  "$ROOT"/runtime-stubs/cuda/pare_cu_{conv,gemm}.cu -o "$WORK/test_conv_gemm"
+for t in test_misc test_conv_gemm; do
+  "$NVCC" "${FLAGS[@]}" -I"$ROOT/runtime-stubs/cuda" -c "$ROOT/tests/cuda/$t.cu" -o "$WORK/$t.o"
+done
+"$NVCC" -arch=sm_90 "$WORK/test_misc.o" "$RT"/pare_cu_{elementwise,reduce,pool_data}.o -o "$WORK/test_misc"
+"$NVCC" -arch=sm_90 "$WORK/test_conv_gemm.o" "$RT"/pare_cu_{conv,gemm}.o -o "$WORK/test_conv_gemm"
 echo "cuda-compile: kernel tests ok"
