@@ -35,9 +35,9 @@ template <typename T, int N> struct alignas(sizeof(T) * N) Pack {
 /* Elements per 16-byte pack. */
 template <typename T> constexpr int vec_width() { return 16 / (int)sizeof(T); }
 
-static bool aligned16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
+inline bool aligned16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
 
-static unsigned grid_for(size_t work)
+inline unsigned grid_for(size_t work)
 {
   size_t blocks = (work + kBlock - 1) / kBlock;
   return (unsigned)(blocks < (size_t)kMaxBlocks ? (blocks > 0 ? blocks : 1) : kMaxBlocks);

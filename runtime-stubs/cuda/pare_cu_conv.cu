@@ -86,7 +86,7 @@ __global__ void __launch_bounds__(256)
     for (int v = 0; v < V; v++) acc[v] += rv[v];
   }
 #pragma unroll
-  for (int v = 0; v < V; v++) acc[v] = pcg_act(acc[v], act, act_a, act_b);
+  for (int v = 0; v < V; v++) acc[v] = act_f(acc[v], act, act_a, act_b);
   pcg_stv<V>(y + yo, acc);
 }
 

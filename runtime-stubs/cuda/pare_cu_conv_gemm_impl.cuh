@@ -33,6 +33,7 @@
 #define PARE_CU_CONV_GEMM_IMPL_CUH
 
 #include "pare_cuda.cuh"
+#include "pare_cu_common.cuh"
 
 #include <cstdint>
 
@@ -40,51 +41,10 @@ namespace {
 
 /* ------------------------------------------------------------ scalars -- */
 
-__device__ __forceinline__ float pcg_f(float v) { return v; }
-__device__ __forceinline__ float pcg_f(__half v) { return __half2float(v); }
 __device__ __forceinline__ void pcg_st(float *p, float v) { *p = v; }
 __device__ __forceinline__ void pcg_st(__half *p, float v) { *p = __float2half_rn(v); }
 
-/* log(1 + exp(x)) without overflow. */
-__device__ __forceinline__ float pcg_softplus(float x)
-{
-  return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
-}
-
-/* Same formulas as pare_act_f32 of the C target (pare_k_elementwise.c). */
-__device__ __forceinline__ float pcg_act(float x, pare_act_t act, float a, float b)
-{
-  switch (act) {
-  case PARE_ACT_NONE: return x;
-  case PARE_ACT_RELU: return x > 0.0f ? x : 0.0f;
-  case PARE_ACT_CLIP: return x < a ? a : (x > b ? b : x);
-  case PARE_ACT_LEAKY_RELU: return x >= 0.0f ? x : a * x;
-  case PARE_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-  case PARE_ACT_HARD_SIGMOID: {
-    float t = a * x + b;
-    return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
-  }
-  case PARE_ACT_HARD_SWISH: {
-    float t = x * (1.0f / 6.0f) + 0.5f;
-    return x * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
-  }
-  case PARE_ACT_TANH: return tanhf(x);
-  case PARE_ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
-  case PARE_ACT_GELU_TANH:
-    return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
-  case PARE_ACT_ELU: return x >= 0.0f ? x : a * expm1f(x);
-  case PARE_ACT_SELU: return b * (x > 0.0f ? x : a * expm1f(x));
-  case PARE_ACT_SOFTPLUS: return pcg_softplus(x);
-  case PARE_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
-  case PARE_ACT_THRESHOLDED_RELU: return x > a ? x : 0.0f;
-  case PARE_ACT_CELU: {
-    float neg = a * expm1f(x / a);
-    return (x > 0.0f ? x : 0.0f) + (neg < 0.0f ? neg : 0.0f);
-  }
-  case PARE_ACT_MISH: return x * tanhf(pcg_softplus(x));
-  }
-  return x;
-}
+/* Activations: act_f of pare_cu_common.cuh (the C target's formulas). */
 
 /* ------------------------------------------------------ short vectors --
  * V consecutive elements <-> V floats; the pointer must be aligned to the
@@ -225,9 +185,9 @@ __device__ __forceinline__ float pcg_epilogue(const PcgGemm<T> &p, int z, int i,
                                               float acc, long long yo)
 {
   float v = p.alpha * acc;
-  if (p.c) v += p.beta * pcg_f(p.c[z * p.c_zs + i * p.c_rs + j * p.c_cs]);
-  if (p.res) v += pcg_f(p.res[yo]);
-  return pcg_act(v, p.act, p.act_a, p.act_b);
+  if (p.c) v += p.beta * to_f(p.c[z * p.c_zs + i * p.c_rs + j * p.c_cs]);
+  if (p.res) v += to_f(p.res[yo]);
+  return act_f(v, p.act, p.act_a, p.act_b);
 }
 
 /* ------------------------------------------------------- cp.async ------ */
@@ -420,9 +380,9 @@ __device__ __forceinline__ void pcg_tc_out8(const PcgGemm<__half> &p, int z, int
 #pragma unroll
     for (int t = 0; t < 8; t++) {
       float x = p.alpha * src[t];
-      if (p.c) x += p.beta * pcg_f(p.c[z * p.c_zs + gi * p.c_rs + (gj + t) * p.c_cs]);
+      if (p.c) x += p.beta * to_f(p.c[z * p.c_zs + gi * p.c_rs + (gj + t) * p.c_cs]);
       if (p.res) x += rv[t];
-      v[t] = pcg_act(x, p.act, p.act_a, p.act_b);
+      v[t] = act_f(x, p.act, p.act_a, p.act_b);
     }
     pcg_stv<8>(p.y + yo, v);
   } else {

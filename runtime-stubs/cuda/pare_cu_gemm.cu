@@ -179,7 +179,7 @@ __global__ void __launch_bounds__(256) gemv_kn_kernel(const PcgGemm<T> p)
 #pragma unroll
       for (int i = 0; i < PCG_GEMV_MAX_M; i++) {
         if (i < p.M) {
-          const float av = pcg_f(az[i * p.a_rs + k * p.a_cs]);
+          const float av = to_f(az[i * p.a_rs + k * p.a_cs]);
 #pragma unroll
           for (int v = 0; v < V; v++) acc[i][v] = fmaf(av, bv[v], acc[i][v]);
         }

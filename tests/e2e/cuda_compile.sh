@@ -36,7 +36,9 @@ compile() { # model name extra-args...
     "$PARE" compile "$model" --target cuda --precision "$precision" --emit-runner -o "$out" -q "$@"
     compile_runtime "$out"
     # The emitted runtime files must be the repository's.
-    for f in "$ROOT"/runtime-stubs/cuda/*; do cmp -s "$f" "$out/$(basename "$f")"; done
+    for f in "$ROOT"/runtime-stubs/cuda/*; do
+      cmp -s "$f" "$out/$(basename "$f")" || { echo "cuda-compile: $out/$(basename "$f") differs from runtime-stubs (rebuild pare)"; exit 1; }
+    done
     local objs=()
     for f in "$out"/*.cu; do
       [[ "$(basename "$f")" == pare_cu_* ]] && continue
