@@ -109,6 +109,17 @@ std::string intArray(ArrayRef<int64_t> v) {
   return s + "}";
 }
 
+FailureOr<func::FuncOp> mainFunction(ModuleOp module) {
+  func::FuncOp main;
+  module.walk([&](func::FuncOp f) {
+    if (f.getName() == "main")
+      main = f;
+  });
+  if (!main)
+    return module.emitError("no func.func @main to emit");
+  return main;
+}
+
 std::string nodeName(Operation *op) {
   std::vector<std::string> names;
   locNames(op->getLoc(), names);

@@ -2,6 +2,8 @@
 #ifndef PARE_CODEGEN_EMITTERSUPPORT_H
 #define PARE_CODEGEN_EMITTERSUPPORT_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Types.h"
 #include "mlir/IR/Operation.h"
@@ -12,6 +14,9 @@
 #include <vector>
 
 namespace pare::codegen {
+
+/// The module's `func.func @main`; an error at the module when there is none.
+mlir::FailureOr<mlir::func::FuncOp> mainFunction(mlir::ModuleOp module);
 
 /// Turns any string into a C identifier (letters, digits, '_'); C keywords and
 /// names the generated code uses for its own locals get a "_v" suffix.

@@ -1087,15 +1087,11 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
 } // namespace
 
 FailureOr<std::vector<EmittedFile>> emitC(ModuleOp module, const CEmitOptions &options) {
-  func::FuncOp main;
-  module.walk([&](func::FuncOp f) {
-    if (f.getName() == "main")
-      main = f;
-  });
-  if (!main)
-    return module.emitError("no func.func @main to emit");
+  auto main = mainFunction(module);
+  if (failed(main))
+    return failure();
   std::vector<EmittedFile> files;
-  Emitter e(main, options);
+  Emitter e(*main, options);
   if (failed(e.run(files)))
     return failure();
   return files;

@@ -931,15 +931,11 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
 } // namespace
 
 FailureOr<std::vector<EmittedFile>> emitCuda(ModuleOp module, const CudaEmitOptions &options) {
-  func::FuncOp main;
-  module.walk([&](func::FuncOp f) {
-    if (f.getName() == "main")
-      main = f;
-  });
-  if (!main)
-    return module.emitError("no func.func @main to emit");
+  auto main = mainFunction(module);
+  if (failed(main))
+    return failure();
   std::vector<EmittedFile> files;
-  CudaEmitter e(main, options);
+  CudaEmitter e(*main, options);
   if (failed(e.run(files)))
     return failure();
   return files;
