@@ -16,7 +16,7 @@
 set(PARE_STATIC_MLIR_SEEDS
   MLIRIR MLIRSupport MLIRFuncDialect MLIRPass MLIRTransforms MLIRTransformUtils
   MLIRParser MLIRRewrite MLIRInferTypeOpInterface MLIRSideEffectInterfaces
-  MLIRBytecodeOpInterface MLIRAnalysis
+  MLIRBytecodeOpInterface MLIRAnalysis MLIRQuantDialect
   CACHE STRING "MLIR component libraries linked statically with PARE_STATIC_LLVM")
 set(PARE_STATIC_MLIR_EXTRA_SEEDS "" CACHE STRING
   "More MLIR/LLVM components to link statically (e.g. MLIROptLib for pare-opt)")

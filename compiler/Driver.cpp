@@ -59,7 +59,7 @@ static std::string formatLoc(Location loc) {
 
 std::unique_ptr<MLIRContext> makeContext() {
   auto ctx = std::make_unique<MLIRContext>();
-  ctx->loadDialect<pare::PareDialect, func::FuncDialect>();
+  ctx->loadDialect<pare::PareDialect, func::FuncDialect, quant::QuantDialect>();
   ctx->printOpOnDiagnostic(false);
   ctx->getDiagEngine().registerHandler([](Diagnostic &d) {
     const char *sev = d.getSeverity() == DiagnosticSeverity::Error     ? "error"

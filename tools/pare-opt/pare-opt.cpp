@@ -14,7 +14,7 @@ int main(int argc, char **argv) {
   pare::registerParePasses();
   pare::registerPipelines();
   mlir::DialectRegistry registry;
-  registry.insert<pare::PareDialect, mlir::func::FuncDialect>();
+  registry.insert<pare::PareDialect, mlir::func::FuncDialect, mlir::quant::QuantDialect>();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "pare optimizer driver\n", registry));
 }

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Pare/IR/PareOps.h"
+#include "dialects/Pare/IR/QuantUtils.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 
 #include "mlir/IR/Builders.h"
@@ -1185,3 +1186,220 @@ OpFoldResult ExpandOp::fold(FoldAdaptor a) {
 
 #define GET_OP_CLASSES
 #include "dialects/Pare/IR/PareOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Quantization
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+bool isFloatTensor(Value v) { return isa<FloatType>(elemOf(v)); }
+
+LogicalResult sameShape(Operation *op, Value a, Value b) {
+  if (shapeOf(a) != shapeOf(b))
+    return op->emitOpError("operand shape ") << shape::toString(shapeOf(a))
+                                             << " differs from result shape "
+                                             << shape::toString(shapeOf(b));
+  return success();
+}
+
+/// A quantized per-tensor type, or raw i32 accumulators when `allowI32`.
+LogicalResult checkQuantResult(Operation *op, Value v, bool allowI32) {
+  if (allowI32 && elemOf(v).isInteger(32))
+    return success();
+  auto p = qtype::params(v.getType());
+  if (!p || !p->perTensor())
+    return op->emitOpError("result must be a per-tensor quantized tensor")
+           << (allowI32 ? " or i32" : "") << ", got " << v.getType();
+  return success();
+}
+
+LogicalResult checkPerTensor(Operation *op, Value v, StringRef what) {
+  auto p = qtype::params(v.getType());
+  if (!p || !p->perTensor())
+    return op->emitOpError() << what << " must be per-tensor quantized, got " << v.getType();
+  return success();
+}
+
+/// Checks a quantized weight: per tensor or per channel along `axis`.
+LogicalResult checkWeight(Operation *op, Value w, int32_t axis) {
+  auto p = qtype::params(w.getType());
+  if (!p)
+    return op->emitOpError("weight must be quantized, got ") << w.getType();
+  if (!p->perTensor() && p->axis != axis)
+    return op->emitOpError("weight is quantized along axis ")
+           << p->axis << "; expected per tensor or axis " << axis;
+  return success();
+}
+
+LogicalResult checkI32Bias(Operation *op, Value bias, int64_t n) {
+  if (!bias)
+    return success();
+  Shape s = shapeOf(bias);
+  if (!elemOf(bias).isInteger(32) || s.size() != 1 || s[0] != n)
+    return op->emitOpError("bias must be i32 of shape [") << n << "], got " << bias.getType();
+  return success();
+}
+
+LogicalResult checkClampActivation(Operation *op, std::optional<StringRef> act) {
+  if (act && *act != "relu" && *act != "clip")
+    return op->emitOpError("only relu or clip can be fused into a quantized op, got '")
+           << *act << "'";
+  return success();
+}
+
+} // namespace
+
+LogicalResult QuantizeOp::verify() {
+  if (!isFloatTensor(getInput()))
+    return emitOpError("input must be float, got ") << getInput().getType();
+  auto p = qtype::params(getType());
+  if (!p)
+    return emitOpError("result must be quantized, got ") << getType();
+  return sameShape(*this, getInput(), getOutput());
+}
+
+LogicalResult DequantizeOp::verify() {
+  if (!qtype::isQuantized(getInput().getType()))
+    return emitOpError("input must be quantized, got ") << getInput().getType();
+  if (!isFloatTensor(getOutput()))
+    return emitOpError("result must be float, got ") << getType();
+  return sameShape(*this, getInput(), getOutput());
+}
+
+LogicalResult RequantizeOp::verify() {
+  if (failed(checkPerTensor(*this, getInput(), "input")) ||
+      failed(checkPerTensor(*this, getOutput(), "result")))
+    return failure();
+  return sameShape(*this, getInput(), getOutput());
+}
+
+OpFoldResult RequantizeOp::fold(FoldAdaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  if (auto prev = getInput().getDefiningOp<RequantizeOp>())
+    if (prev.getInput().getType() == getType())
+      return prev.getInput();
+  return {};
+}
+
+LogicalResult StorageCastOp::verify() {
+  Type in = getInput().getType(), out = getType();
+  bool qin = qtype::isQuantized(in), qout = qtype::isQuantized(out);
+  if (qin == qout)
+    return emitOpError("casts between a quantized and an integer tensor, got ")
+           << in << " -> " << out;
+  Type q = qin ? in : out, raw = qin ? out : in;
+  if (qtype::storageOf(q) != elemOf(qin ? getOutput() : getInput()))
+    return emitOpError("storage type of ") << q << " is not the element type of " << raw;
+  return sameShape(*this, getInput(), getOutput());
+}
+
+OpFoldResult StorageCastOp::fold(FoldAdaptor) {
+  if (auto prev = getInput().getDefiningOp<StorageCastOp>())
+    if (prev.getInput().getType() == getType())
+      return prev.getInput();
+  return {};
+}
+
+bool QConvOp::isDepthwise() {
+  Shape in = shapeOf(getInput());
+  Shape out = shapeOf(getOutput());
+  int64_t c = getChannelsLast() ? in[3] : in[1];
+  int64_t oc = getChannelsLast() ? out[3] : out[1];
+  return int64_t(getGroup()) == c && c == oc && c > 1;
+}
+
+LogicalResult QConvOp::verify() {
+  if (failed(checkPerTensor(*this, getInput(), "input")) ||
+      failed(checkWeight(*this, getWeight(), 0)) ||
+      failed(checkQuantResult(*this, getOutput(), /*allowI32=*/true)) ||
+      failed(checkClampActivation(*this, getActivation())))
+    return failure();
+  // The float conv's shape function checks the geometry (same attributes).
+  SmallVector<Type> types;
+  ConvOp::Adaptor adaptor((*this)->getOperands(), (*this)->getAttrDictionary());
+  if (failed(ConvOp::inferReturnTypes(getContext(), getLoc(), adaptor, types)))
+    return failure();
+  if (shapeOf(types[0]) != shapeOf(getOutput()))
+    return emitOpError("result shape ") << shape::toString(shapeOf(getOutput()))
+                                        << " differs from the inferred "
+                                        << shape::toString(shapeOf(types[0]));
+  return checkI32Bias(*this, getBias(), shapeOf(getWeight())[0]);
+}
+
+LogicalResult QFullyConnectedOp::verify() {
+  if (failed(checkPerTensor(*this, getInput(), "input")) ||
+      failed(checkWeight(*this, getWeight(), 0)) ||
+      failed(checkQuantResult(*this, getOutput(), /*allowI32=*/true)) ||
+      failed(checkClampActivation(*this, getActivation())))
+    return failure();
+  Shape x = shapeOf(getInput()), w = shapeOf(getWeight()), y = shapeOf(getOutput());
+  if (x.size() != 2 || w.size() != 2 || x[1] != w[1] || y != Shape{x[0], w[0]})
+    return emitOpError("expected input [M,K], weight [N,K] and result [M,N], got ")
+           << shape::toString(x) << ", " << shape::toString(w) << " and "
+           << shape::toString(y);
+  return checkI32Bias(*this, getBias(), w[0]);
+}
+
+LogicalResult QMatMulOp::verify() {
+  if (failed(checkPerTensor(*this, getA(), "A")) ||
+      failed(checkWeight(*this, getB(), int32_t(shapeOf(getB()).size()) - 1)) ||
+      failed(checkQuantResult(*this, getOutput(), /*allowI32=*/true)))
+    return failure();
+  SmallVector<Type> types;
+  MatMulOp::Adaptor adaptor((*this)->getOperands(), (*this)->getAttrDictionary());
+  if (failed(MatMulOp::inferReturnTypes(getContext(), getLoc(), adaptor, types)))
+    return failure();
+  if (shapeOf(types[0]) != shapeOf(getOutput()))
+    return emitOpError("result shape ") << shape::toString(shapeOf(getOutput()))
+                                        << " differs from the inferred "
+                                        << shape::toString(shapeOf(types[0]));
+  return success();
+}
+
+static LogicalResult verifyQBinary(Operation *op, Value lhs, Value rhs, Value out,
+                                   std::optional<StringRef> act) {
+  if (failed(checkPerTensor(op, lhs, "lhs")) || failed(checkPerTensor(op, rhs, "rhs")) ||
+      failed(checkQuantResult(op, out, /*allowI32=*/false)) ||
+      failed(checkClampActivation(op, act)))
+    return failure();
+  auto b = shape::broadcast(shapeOf(lhs), shapeOf(rhs));
+  if (!b || *b != shapeOf(out))
+    return op->emitOpError("shapes ") << shape::toString(shapeOf(lhs)) << " and "
+                                      << shape::toString(shapeOf(rhs))
+                                      << " do not broadcast to the result "
+                                      << shape::toString(shapeOf(out));
+  return success();
+}
+
+LogicalResult QAddOp::verify() {
+  return verifyQBinary(*this, getLhs(), getRhs(), getOutput(), getActivation());
+}
+LogicalResult QMulOp::verify() {
+  return verifyQBinary(*this, getLhs(), getRhs(), getOutput(), getActivation());
+}
+
+LogicalResult QGlobalAveragePoolOp::verify() {
+  if (failed(checkPerTensor(*this, getInput(), "input")) ||
+      failed(checkQuantResult(*this, getOutput(), /*allowI32=*/false)))
+    return failure();
+  SmallVector<Type> types;
+  GlobalAveragePoolOp::Adaptor adaptor((*this)->getOperands(), (*this)->getAttrDictionary());
+  if (failed(GlobalAveragePoolOp::inferReturnTypes(getContext(), getLoc(), adaptor, types)))
+    return failure();
+  if (shapeOf(types[0]) != shapeOf(getOutput()))
+    return emitOpError("result shape ") << shape::toString(shapeOf(getOutput()))
+                                        << " differs from the inferred "
+                                        << shape::toString(shapeOf(types[0]));
+  return success();
+}
+
+LogicalResult LookupTableOp::verify() {
+  if (failed(checkPerTensor(*this, getInput(), "input")) ||
+      failed(checkQuantResult(*this, getOutput(), /*allowI32=*/false)))
+    return failure();
+  if (getTable().size() != 256)
+    return emitOpError("table must have 256 entries, got ") << getTable().size();
+  return sameShape(*this, getInput(), getOutput());
+}

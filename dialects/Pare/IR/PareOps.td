@@ -19,6 +19,7 @@ include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/BuiltinAttributes.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Dialect/Quant/IR/QuantBase.td"
 
 def Pare_Dialect : Dialect {
   let name = "pare";
@@ -30,6 +31,7 @@ def Pare_Dialect : Dialect {
   let cppNamespace = "::pare";
   let usePropertiesForAttributes = 0;
   let hasConstantMaterializer = 1;
+  let dependentDialects = ["::mlir::quant::QuantDialect"];
 }
 
 class Pare_Op<string mnemonic, list<Trait> traits = []>
@@ -418,6 +420,127 @@ def Pare_ExpandOp : Pare_InferredOp<"expand"> {
   let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$shape);
   let results = (outs Pare_Tensor:$output);
   let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Quantization
+//
+// Quantized tensors use MLIR's quant element types: `!quant.uniform<i8:f32,
+// 0.05:-3>` per tensor, `!quant.uniform<i8:f32:0, {0.1,0.2}>` per channel
+// (axis 0 of a weight). Storage is int8 (uint8 is converted to int8 with the
+// zero point moved by 128 at the graph's edges). The ops below carry no scales
+// of their own: they read them from their operand and result types. Layout and
+// selection ops (reshape, transpose, concat, slice, pad, max_pool, average_pool
+// with equal quantization) work on quantized tensors unchanged.
+//===----------------------------------------------------------------------===//
+
+def Pare_QuantizeOp : Pare_Op<"quantize"> {
+  let summary = "float -> quantized: saturate(round_half_even(x / scale) + zp)";
+  let arguments = (ins Pare_Tensor:$input);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+}
+
+def Pare_DequantizeOp : Pare_Op<"dequantize"> {
+  let summary = "quantized -> float: (q - zp) * scale (per tensor or per channel)";
+  let arguments = (ins Pare_Tensor:$input);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+}
+
+def Pare_RequantizeOp : Pare_Op<"requantize"> {
+  let summary = "quantized -> quantized with other per-tensor parameters";
+  let arguments = (ins Pare_Tensor:$input);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Pare_StorageCastOp : Pare_Op<"storage_cast"> {
+  let summary = "Reinterpret integer storage as a quantized type or back; no code";
+  let description = [{
+    Between a raw integer tensor (i8, ui8, i32) and a quantized tensor with that
+    storage type, same shape. Constant weights are `storage_cast` of an integer
+    `pare.constant`. The memory planner aliases the result with the input.
+  }];
+  let arguments = (ins Pare_Tensor:$input);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def Pare_QConvOp : Pare_Op<"qconv"> {
+  let summary = "Quantized 2-D convolution (int8 x int8 -> int32 -> requantized)";
+  let description = [{
+    Attributes as `pare.conv`. The input is per-tensor quantized, the weight
+    per tensor or per output channel (axis 0); the bias, when present, is i32
+    with scale input_scale * weight_scale[c]. The result is either a quantized
+    tensor (requantized, then clamped by the fused `activation`: relu or clip
+    only) or raw i32 accumulators (ONNX ConvInteger).
+  }];
+  let arguments = !con((ins Pare_Tensor:$input, Pare_Tensor:$weight,
+                            Optional<Pare_Tensor>:$bias,
+                            DenseI64ArrayAttr:$strides,
+                            DenseI64ArrayAttr:$dilations,
+                            DenseI64ArrayAttr:$pads,
+                            I64Attr:$group,
+                            UnitAttr:$channels_last), Pare_ActAttrs);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    bool isDepthwise();
+  }];
+}
+
+def Pare_QFullyConnectedOp : Pare_Op<"qfully_connected"> {
+  let summary = "Quantized fully connected: y[m][n] = sum_k x[m][k] * w[n][k] + b[n]";
+  let description = [{
+    Input [M, K] per tensor; weight [N, K] per tensor or per row (axis 0);
+    i32 bias [N]; quantized or i32 result [M, N]. Fused relu / clip only.
+  }];
+  let arguments = !con((ins Pare_Tensor:$input, Pare_Tensor:$weight,
+                            Optional<Pare_Tensor>:$bias), Pare_ActAttrs);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+}
+
+def Pare_QMatMulOp : Pare_Op<"qmatmul"> {
+  let summary = "Quantized batched matrix product of two activations (QLinearMatMul, MatMulInteger)";
+  let description = [{
+    NumPy broadcasting as `pare.matmul`. A is per tensor, B per tensor or per
+    column (axis = its last dim); the result is quantized or raw i32.
+  }];
+  let arguments = (ins Pare_Tensor:$a, Pare_Tensor:$b);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+}
+
+class Pare_QBinaryOp<string mnemonic, string doc> : Pare_Op<mnemonic> {
+  let summary = doc # " of quantized tensors, with NumPy broadcasting";
+  let arguments = !con((ins Pare_Tensor:$lhs, Pare_Tensor:$rhs), Pare_ActAttrs);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+}
+def Pare_QAddOp : Pare_QBinaryOp<"qadd", "Sum (TFLite int8 ADD)">;
+def Pare_QMulOp : Pare_QBinaryOp<"qmul", "Product (TFLite int8 MUL)">;
+
+def Pare_QGlobalAveragePoolOp : Pare_Op<"qglobal_average_pool"> {
+  let summary = "Quantized mean over all spatial positions, requantized";
+  let arguments = (ins Pare_Tensor:$input, UnitAttr:$channels_last);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+}
+
+def Pare_LookupTableOp : Pare_Op<"lookup_table"> {
+  let summary = "Elementwise int8 -> int8 by a 256-entry table (any unary activation)";
+  let description = [{
+    `table[q + 128]` is the result for input q: the compiler evaluates the
+    float function on every dequantized input value and quantizes the result.
+  }];
+  let arguments = (ins Pare_Tensor:$input, DenseI8ArrayAttr:$table,
+                       StrAttr:$function);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
 }
 
 #endif // PARE_OPS_TD
