@@ -1,0 +1,119 @@
+/*
+ * pare int8 kernels: the extern, shape-generic instances of the bodies in
+ * pare_k_s8_impl.h (contract and design notes in pare_kernels_s8.h).
+ */
+#include "pare_k_s8_impl.h"
+
+void pare_conv2d_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  pare_conv2d_s8_impl(x, n, ih, iw, ic, x_zp, w, bias, mult, shift, y_zp, act_min, act_max, y, oh,
+                      ow, oc, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, scratch);
+}
+
+void pare_depthwise_conv2d_s8(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  pare_depthwise_conv2d_s8_impl(x, n, ih, iw, c, x_zp, w, bias, mult, shift, y_zp, act_min,
+                                act_max, y, oh, ow, kh, kw, stride_h, stride_w, dil_h, dil_w,
+                                pad_top, pad_left, scratch);
+}
+
+void pare_fully_connected_s8(const int8_t *x, int rows, int k, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int per_channel,
+                    int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n)
+{
+  pare_fully_connected_s8_impl(x, rows, k, x_zp, w, bias, mult, shift, per_channel, y_zp, act_min,
+                               act_max, y, n);
+}
+
+void pare_add_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                 int8_t *y, const int32_t *shape, int rank, int32_t left_shift,
+                 int32_t a_zp, int32_t a_mult, int32_t a_shift, int32_t b_zp, int32_t b_mult, int32_t b_shift,
+                 int32_t y_zp, int32_t y_mult, int32_t y_shift, int32_t act_min, int32_t act_max)
+{
+  pare_add_s8_impl(a, a_strides, b, b_strides, y, shape, rank, left_shift, a_zp, a_mult, a_shift,
+                   b_zp, b_mult, b_shift, y_zp, y_mult, y_shift, act_min, act_max);
+}
+
+void pare_mul_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                 int8_t *y, const int32_t *shape, int rank, int32_t a_zp, int32_t b_zp,
+                 int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max)
+{
+  pare_mul_s8_impl(a, a_strides, b, b_strides, y, shape, rank, a_zp, b_zp, mult, shift, y_zp,
+                   act_min, act_max);
+}
+
+void pare_maxpool2d_s8(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
+                       int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
+                       int pad_bottom, int pad_right, int32_t act_min, int32_t act_max)
+{
+  pare_maxpool2d_s8_impl(x, n, ih, iw, c, y, oh, ow, kh, kw, stride_h, stride_w, pad_top, pad_left,
+                         pad_bottom, pad_right, act_min, act_max);
+}
+
+void pare_avgpool2d_s8(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
+                       int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
+                       int pad_bottom, int pad_right, int count_include_pad, int32_t act_min, int32_t act_max)
+{
+  pare_avgpool2d_s8_impl(x, n, ih, iw, c, y, oh, ow, kh, kw, stride_h, stride_w, pad_top, pad_left,
+                         pad_bottom, pad_right, count_include_pad, act_min, act_max);
+}
+
+void pare_global_avgpool_s8(const int8_t *x, int n, int spatial, int c, int32_t x_zp, int32_t mult, int32_t shift,
+                            int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int32_t *scratch)
+{
+  pare_global_avgpool_s8_impl(x, n, spatial, c, x_zp, mult, shift, y_zp, act_min, act_max, y, scratch);
+}
+
+void pare_requantize_s8(const int8_t *x, int8_t *y, size_t count, int32_t x_zp, int32_t mult, int32_t shift, int32_t y_zp)
+{
+  pare_requantize_s8_impl(x, y, count, x_zp, mult, shift, y_zp);
+}
+
+void pare_lut_s8(const int8_t *x, int8_t *y, size_t count, const int8_t *table)
+{
+  pare_lut_s8_impl(x, y, count, table);
+}
+
+void pare_quantize_f32_s8(const float *x, int8_t *y, size_t count, float scale, int32_t zp)
+{
+  pare_quantize_f32_s8_impl(x, y, count, scale, zp);
+}
+
+void pare_dequantize_s8_f32(const int8_t *x, float *y, size_t count, float scale, int32_t zp)
+{
+  pare_dequantize_s8_f32_impl(x, y, count, scale, zp);
+}
+
+void pare_flip_u8_s8(const void *x, void *y, size_t count) { pare_flip_u8_s8_impl(x, y, count); }
+
+void pare_conv2d_acc_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                        const int8_t *w, const int32_t *w_zp, int w_zp_count,
+                        int32_t *acc, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
+                        int dil_h, int dil_w, int pad_top, int pad_left, int group)
+{
+  pare_conv2d_acc_s8_impl(x, n, ih, iw, ic, x_zp, w, w_zp, w_zp_count, acc, oh, ow, oc, kh, kw,
+                          stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, group);
+}
+
+void pare_matmul_acc_s8(const int8_t *a, int32_t a_zp, const int8_t *b, const int32_t *b_zp, int b_zp_count,
+                        int32_t *y, int m, int n, int k, int a_rs, int a_cs, int b_rs, int b_cs,
+                        const int32_t *batch_shape, int batch_rank,
+                        const int32_t *a_bstrides, const int32_t *b_bstrides)
+{
+  pare_matmul_acc_s8_impl(a, a_zp, b, b_zp, b_zp_count, y, m, n, k, a_rs, a_cs, b_rs, b_cs,
+                          batch_shape, batch_rank, a_bstrides, b_bstrides);
+}
+
+void pare_requantize_acc_s8(const int32_t *acc, const int32_t *bias, const float *scale, int scale_count,
+                            int channels, size_t count, int32_t y_zp, int8_t *y)
+{
+  pare_requantize_acc_s8_impl(acc, bias, scale, scale_count, channels, count, y_zp, y);
+}

@@ -1,0 +1,813 @@
+/*
+ * pare int8 kernel bodies (see pare_kernels_s8.h for the contract and the
+ * design notes). Every kernel is an always-inline function <api name>_impl
+ * with the API's parameters: pare_k_s8.c instantiates them once as the
+ * extern functions; generated code may instantiate a per-layer copy with
+ * literal constants so that the C compiler folds the fast-path selection.
+ */
+#ifndef PARE_K_S8_IMPL_H
+#define PARE_K_S8_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "pare_kernels_s8.h"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PARE_S8_INLINE static inline __attribute__((always_inline))
+#else
+#define PARE_S8_INLINE static inline
+#endif
+
+#if defined(__ARM_FEATURE_DSP) && (defined(__GNUC__) || defined(__clang__))
+#define PARE_S8_DSP 1
+#include <arm_acle.h>
+#else
+#define PARE_S8_DSP 0
+#endif
+
+/* ------------------------------------------------------------ helpers -- */
+
+PARE_S8_INLINE int32_t pare_s8_clamp(int32_t v, int32_t lo, int32_t hi)
+{
+  v = v < lo ? lo : v;
+  return v > hi ? hi : v;
+}
+
+/* Requantize + zero point + clamp: one output value. */
+PARE_S8_INLINE int8_t pare_s8_out(int32_t acc, int32_t mult, int32_t shift, int32_t y_zp,
+                                  int32_t lo, int32_t hi)
+{
+  return (int8_t)pare_s8_clamp(pare_requantize(acc, mult, shift) + y_zp, lo, hi);
+}
+
+/* Requantization split into a per-channel part (set up once) and a
+ * per-value part; same result as pare_requantize. */
+typedef struct {
+  int32_t mult, left, right, mask, half;
+} pare_s8_rq_t;
+
+PARE_S8_INLINE pare_s8_rq_t pare_s8_rq_make(int32_t mult, int32_t shift)
+{
+  pare_s8_rq_t r;
+  r.mult = mult;
+  r.left = shift > 0 ? shift : 0;
+  r.right = shift > 0 ? 0 : -shift;
+  r.mask = (int32_t)((1u << r.right) - 1u);
+  r.half = r.mask >> 1;
+  return r;
+}
+
+PARE_S8_INLINE int32_t pare_s8_rq_apply(int32_t acc, pare_s8_rq_t r)
+{
+  int32_t x = (int32_t)((uint32_t)acc << r.left);
+  int64_t p = (int64_t)x * r.mult + ((int64_t)1 << 30);
+  int32_t v = (int32_t)(p >> 31);
+  int32_t thr = r.half + (int32_t)((uint32_t)v >> 31);
+  return (v >> r.right) + ((v & r.mask) > thr ? 1 : 0);
+}
+
+PARE_S8_INLINE int32_t pare_s8_ld32(const void *p)
+{
+  int32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+PARE_S8_INLINE void pare_s8_st32(void *p, int32_t v) { memcpy(p, &v, 4); }
+
+#if PARE_S8_DSP
+/* SXTB16 / SXTAB16 with ROR #8 in one instruction (GCC does not fuse them). */
+PARE_S8_INLINE int32_t pare_s8_sxtb16_ror8(int32_t x)
+{
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+PARE_S8_INLINE int32_t pare_s8_sxtab16_ror8(int32_t a, int32_t x)
+{
+  int32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+  return r;
+}
+#endif
+
+/* Position in an im2col column of natural index k: blocks of four hold
+ * (k0, k2, k1, k3) (the SXTB16 order); the tail past k4 stays natural. */
+PARE_S8_INLINE int pare_s8_perm(int k, int k4)
+{
+  return k < k4 ? (k ^ (((k ^ (k >> 1)) & 1) * 3)) : k;
+}
+
+/* First / one-past-last tap t in [0, kk) with 0 <= base + t * dil < lim. */
+PARE_S8_INLINE void pare_s8_taps(int base, int kk, int dil, int lim, int *t0, int *t1)
+{
+  int a = 0, b = kk;
+  while (a < kk && base + a * dil < 0) a++;
+  while (b > a && base + (b - 1) * dil >= lim) b--;
+  *t0 = a;
+  *t1 = b;
+}
+
+/* ------------------------------------------------------- convolution -- */
+
+/* im2col of one output pixel: col[perm(k)] = x - x_zp (0 in padding). */
+PARE_S8_INLINE void pare_s8_im2col(const int8_t *xb, int ih, int iw, int ic, int32_t x_zp,
+                                   int kh, int kw, int dil_h, int dil_w, int iy0, int ix0,
+                                   int16_t *col, int k4)
+{
+  int ky, kx, ci, k = 0;
+  for (ky = 0; ky < kh; ky++) {
+    int iy = iy0 + ky * dil_h;
+    for (kx = 0; kx < kw; kx++) {
+      int ix = ix0 + kx * dil_w;
+      if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) {
+        for (ci = 0; ci < ic; ci++, k++) col[pare_s8_perm(k, k4)] = 0;
+      } else {
+        const int8_t *xp = xb + ((size_t)iy * iw + ix) * ic;
+#if PARE_S8_DSP
+        if ((ic & 3) == 0) {
+          int32_t zp2 = (int32_t)(((uint32_t)(-x_zp) & 0xFFFFu) * 0x10001u);
+          for (ci = 0; ci < ic; ci += 4, k += 4) {
+            int32_t v = pare_s8_ld32(xp + ci);
+            pare_s8_st32(col + k, __sxtab16(zp2, v));
+            pare_s8_st32(col + k + 2, pare_s8_sxtab16_ror8(zp2, v));
+          }
+          continue;
+        }
+#endif
+        for (ci = 0; ci < ic; ci++, k++) col[pare_s8_perm(k, k4)] = (int16_t)(xp[ci] - x_zp);
+      }
+    }
+  }
+}
+
+#if PARE_S8_DSP
+/* Two columns (c0, c1: two output pixels) times two weight rows (w0, w1):
+ * out[p][o] accumulators. K4 multiple of 4 in the SMLAD loop, tail scalar. */
+PARE_S8_INLINE void pare_s8_mm_2x2(const int16_t *c0, const int16_t *c1, const int8_t *w0,
+                                   const int8_t *w1, int K, int K4, int32_t *a00, int32_t *a01,
+                                   int32_t *a10, int32_t *a11)
+{
+  int32_t s00 = *a00, s01 = *a01, s10 = *a10, s11 = *a11;
+  int k;
+  for (k = 0; k < K4; k += 4) {
+    int32_t x0a = pare_s8_ld32(c0 + k), x0b = pare_s8_ld32(c0 + k + 2);
+    int32_t x1a = pare_s8_ld32(c1 + k), x1b = pare_s8_ld32(c1 + k + 2);
+    int32_t wa = pare_s8_ld32(w0 + k), wb = pare_s8_ld32(w1 + k);
+    int32_t wa0 = __sxtb16(wa), wa1 = pare_s8_sxtb16_ror8(wa);
+    int32_t wb0 = __sxtb16(wb), wb1 = pare_s8_sxtb16_ror8(wb);
+    s00 = __smlad(x0a, wa0, s00);
+    s00 = __smlad(x0b, wa1, s00);
+    s10 = __smlad(x1a, wa0, s10);
+    s10 = __smlad(x1b, wa1, s10);
+    s01 = __smlad(x0a, wb0, s01);
+    s01 = __smlad(x0b, wb1, s01);
+    s11 = __smlad(x1a, wb0, s11);
+    s11 = __smlad(x1b, wb1, s11);
+  }
+  for (; k < K; k++) {
+    s00 += c0[k] * w0[k];
+    s10 += c1[k] * w0[k];
+    s01 += c0[k] * w1[k];
+    s11 += c1[k] * w1[k];
+  }
+  *a00 = s00;
+  *a01 = s01;
+  *a10 = s10;
+  *a11 = s11;
+}
+
+PARE_S8_INLINE int32_t pare_s8_mm_1x1(const int16_t *c0, const int8_t *w0, int K, int K4, int32_t s)
+{
+  int k;
+  for (k = 0; k < K4; k += 4) {
+    int32_t wa = pare_s8_ld32(w0 + k);
+    s = __smlad(pare_s8_ld32(c0 + k), __sxtb16(wa), s);
+    s = __smlad(pare_s8_ld32(c0 + k + 2), pare_s8_sxtb16_ror8(wa), s);
+  }
+  for (; k < K; k++) s += c0[k] * w0[k];
+  return s;
+}
+
+/* Output rows of two pixels (y0, y1; y1 NULL: one pixel) from their columns. */
+PARE_S8_INLINE void pare_s8_conv_cols(const int16_t *c0, const int16_t *c1, const int8_t *w,
+                                      const int32_t *bias, const int32_t *mult,
+                                      const int32_t *shift, int32_t y_zp, int32_t lo,
+                                      int32_t hi, int8_t *y0, int8_t *y1, int oc, int K)
+{
+  int K4 = K & ~3, o;
+  for (o = 0; o + 1 < oc; o += 2) {
+    const int8_t *w0 = w + (size_t)o * K;
+    int32_t b0 = bias ? bias[o] : 0, b1 = bias ? bias[o + 1] : 0;
+    int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+    pare_s8_rq_t r0 = pare_s8_rq_make(mult[o], shift[o]);
+    pare_s8_rq_t r1 = pare_s8_rq_make(mult[o + 1], shift[o + 1]);
+    if (y1) {
+      pare_s8_mm_2x2(c0, c1, w0, w0 + K, K, K4, &a00, &a01, &a10, &a11);
+      y1[o] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(a10, r0) + y_zp, lo, hi);
+      y1[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(a11, r1) + y_zp, lo, hi);
+    } else {
+      a00 = pare_s8_mm_1x1(c0, w0, K, K4, a00);
+      a01 = pare_s8_mm_1x1(c0, w0 + K, K, K4, a01);
+    }
+    y0[o] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(a00, r0) + y_zp, lo, hi);
+    y0[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(a01, r1) + y_zp, lo, hi);
+  }
+  if (o < oc) {
+    const int8_t *w0 = w + (size_t)o * K;
+    int32_t b0 = bias ? bias[o] : 0;
+    y0[o] = pare_s8_out(pare_s8_mm_1x1(c0, w0, K, K4, b0), mult[o], shift[o], y_zp, lo, hi);
+    if (y1) y1[o] = pare_s8_out(pare_s8_mm_1x1(c1, w0, K, K4, b0), mult[o], shift[o], y_zp, lo, hi);
+  }
+}
+
+/* Pointwise column: (x - x_zp) of one pixel in the (0,2,1,3) block order. */
+PARE_S8_INLINE void pare_s8_pw_col(const int8_t *xp, int ic, int32_t x_zp, int16_t *col)
+{
+  int32_t zp2 = (int32_t)(((uint32_t)(-x_zp) & 0xFFFFu) * 0x10001u);
+  int k, k4 = ic & ~3;
+  for (k = 0; k < k4; k += 4) {
+    int32_t v = pare_s8_ld32(xp + k);
+    pare_s8_st32(col + k, __sxtab16(zp2, v));
+    pare_s8_st32(col + k + 2, pare_s8_sxtab16_ror8(zp2, v));
+  }
+  for (; k < ic; k++) col[k] = (int16_t)(xp[k] - x_zp);
+}
+#endif /* PARE_S8_DSP */
+
+PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  const int K = kh * kw * ic;
+#if PARE_S8_DSP
+  if (scratch) {
+    int16_t *c0 = scratch, *c1 = scratch + K;
+    const int npix = oh * ow;
+    int b, p;
+    if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
+        oh == ih && ow == iw) {
+      /* 1x1 pointwise: the pixels are the rows of an [n*npix][ic] matrix. */
+      const int total = n * npix;
+      for (p = 0; p + 1 < total; p += 2) {
+        pare_s8_pw_col(x + (size_t)p * ic, ic, x_zp, c0);
+        pare_s8_pw_col(x + (size_t)(p + 1) * ic, ic, x_zp, c1);
+        pare_s8_conv_cols(c0, c1, w, bias, mult, shift, y_zp, act_min, act_max,
+                          y + (size_t)p * oc, y + (size_t)(p + 1) * oc, oc, K);
+      }
+      if (p < total) {
+        pare_s8_pw_col(x + (size_t)p * ic, ic, x_zp, c0);
+        pare_s8_conv_cols(c0, c0, w, bias, mult, shift, y_zp, act_min, act_max,
+                          y + (size_t)p * oc, NULL, oc, K);
+      }
+      return;
+    }
+    for (b = 0; b < n; b++) {
+      const int8_t *xb = x + (size_t)b * ih * iw * ic;
+      int8_t *yb = y + (size_t)b * npix * oc;
+      int oy = 0, ox = 0;
+      for (p = 0; p < npix; p += 2) {
+        int last = p + 1 >= npix;
+        pare_s8_im2col(xb, ih, iw, ic, x_zp, kh, kw, dil_h, dil_w, oy * stride_h - pad_top,
+                       ox * stride_w - pad_left, c0, K & ~3);
+        if (++ox == ow) { ox = 0; oy++; }
+        if (!last) {
+          pare_s8_im2col(xb, ih, iw, ic, x_zp, kh, kw, dil_h, dil_w, oy * stride_h - pad_top,
+                         ox * stride_w - pad_left, c1, K & ~3);
+          if (++ox == ow) { ox = 0; oy++; }
+        }
+        pare_s8_conv_cols(c0, c1, w, bias, mult, shift, y_zp, act_min, act_max,
+                          yb + (size_t)p * oc, last ? NULL : yb + (size_t)(p + 1) * oc, oc, K);
+      }
+    }
+    return;
+  }
+#else
+  (void)scratch;
+#endif
+  {
+    /* Portable path. */
+    int b, oy, ox, o, ky, kx, ci;
+    for (b = 0; b < n; b++)
+      for (oy = 0; oy < oh; oy++)
+        for (ox = 0; ox < ow; ox++) {
+          int iy0 = oy * stride_h - pad_top, ix0 = ox * stride_w - pad_left, ky0, ky1, kx0, kx1;
+          int8_t *yp = y + (((size_t)b * oh + oy) * ow + ox) * oc;
+          pare_s8_taps(iy0, kh, dil_h, ih, &ky0, &ky1);
+          pare_s8_taps(ix0, kw, dil_w, iw, &kx0, &kx1);
+          for (o = 0; o < oc; o++) {
+            int32_t acc = bias ? bias[o] : 0;
+            const int8_t *wo = w + (size_t)o * K;
+            for (ky = ky0; ky < ky1; ky++)
+              for (kx = kx0; kx < kx1; kx++) {
+                const int8_t *xp = x + (((size_t)b * ih + iy0 + ky * dil_h) * iw + ix0 + kx * dil_w) * ic;
+                const int8_t *wp = wo + ((size_t)ky * kw + kx) * ic;
+                for (ci = 0; ci < ic; ci++) acc += (xp[ci] - x_zp) * wp[ci];
+              }
+            yp[o] = pare_s8_out(acc, mult[o], shift[o], y_zp, act_min, act_max);
+          }
+        }
+  }
+}
+
+PARE_S8_INLINE void pare_depthwise_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  int b, oy, ox, ch, ky, kx;
+#if PARE_S8_DSP
+  if (scratch) {
+    const int c4 = c & ~3, taps = kh * kw;
+    const int32_t zp2 = (int32_t)(((uint32_t)(-x_zp) & 0xFFFFu) * 0x10001u);
+    int t;
+    /* Weights widened once: per tap, blocks of four channels as (0,2,1,3). */
+    for (t = 0; t < taps; t++) {
+      const int8_t *wt = w + (size_t)t * c;
+      int16_t *st = scratch + (size_t)t * c;
+      for (ch = 0; ch < c4; ch += 4) {
+        int32_t v = pare_s8_ld32(wt + ch);
+        pare_s8_st32(st + ch, __sxtb16(v));
+        pare_s8_st32(st + ch + 2, pare_s8_sxtb16_ror8(v));
+      }
+      for (; ch < c; ch++) st[ch] = wt[ch];
+    }
+    for (b = 0; b < n; b++)
+      for (oy = 0; oy < oh; oy++) {
+        int iy0 = oy * stride_h - pad_top, ky0, ky1;
+        pare_s8_taps(iy0, kh, dil_h, ih, &ky0, &ky1);
+        for (ox = 0; ox < ow; ox++) {
+          int ix0 = ox * stride_w - pad_left, kx0, kx1;
+          int8_t *yp = y + (((size_t)b * oh + oy) * ow + ox) * c;
+          const int8_t *xo = x + (((size_t)b * ih + iy0) * iw + ix0) * c;
+          pare_s8_taps(ix0, kw, dil_w, iw, &kx0, &kx1);
+          for (ch = 0; ch < c4; ch += 4) {
+            int32_t a0 = bias ? bias[ch] : 0, a1 = bias ? bias[ch + 1] : 0;
+            int32_t a2 = bias ? bias[ch + 2] : 0, a3 = bias ? bias[ch + 3] : 0;
+            if (ky1 - ky0 == 3 && kx1 - kx0 == 3 && kh == 3 && kw == 3) {
+              /* Full 3x3 window, unrolled. */
+              const int8_t *xr = xo + ch;
+              const int16_t *wr = scratch + ch;
+              int r;
+              for (r = 0; r < 3; r++) {
+                int s;
+                for (s = 0; s < 3; s++) {
+                  int32_t v = pare_s8_ld32(xr + (size_t)(s * dil_w) * c);
+                  int32_t xa = __sxtab16(zp2, v), xb = pare_s8_sxtab16_ror8(zp2, v);
+                  int32_t wa = pare_s8_ld32(wr + (size_t)(r * 3 + s) * c);
+                  int32_t wb = pare_s8_ld32(wr + (size_t)(r * 3 + s) * c + 2);
+                  a0 = __smlabb(xa, wa, a0);
+                  a2 = __smlatt(xa, wa, a2);
+                  a1 = __smlabb(xb, wb, a1);
+                  a3 = __smlatt(xb, wb, a3);
+                }
+                xr += (size_t)dil_h * iw * c;
+              }
+            } else {
+              for (ky = ky0; ky < ky1; ky++)
+                for (kx = kx0; kx < kx1; kx++) {
+                  int32_t v = pare_s8_ld32(xo + ((size_t)ky * dil_h * iw + (size_t)kx * dil_w) * c + ch);
+                  int32_t xa = __sxtab16(zp2, v), xb = pare_s8_sxtab16_ror8(zp2, v);
+                  const int16_t *wp = scratch + ((size_t)ky * kw + kx) * c + ch;
+                  int32_t wa = pare_s8_ld32(wp), wb = pare_s8_ld32(wp + 2);
+                  a0 = __smlabb(xa, wa, a0);
+                  a2 = __smlatt(xa, wa, a2);
+                  a1 = __smlabb(xb, wb, a1);
+                  a3 = __smlatt(xb, wb, a3);
+                }
+            }
+            yp[ch] = pare_s8_out(a0, mult[ch], shift[ch], y_zp, act_min, act_max);
+            yp[ch + 1] = pare_s8_out(a1, mult[ch + 1], shift[ch + 1], y_zp, act_min, act_max);
+            yp[ch + 2] = pare_s8_out(a2, mult[ch + 2], shift[ch + 2], y_zp, act_min, act_max);
+            yp[ch + 3] = pare_s8_out(a3, mult[ch + 3], shift[ch + 3], y_zp, act_min, act_max);
+          }
+          for (; ch < c; ch++) {
+            int32_t acc = bias ? bias[ch] : 0;
+            for (ky = ky0; ky < ky1; ky++)
+              for (kx = kx0; kx < kx1; kx++)
+                acc += (xo[((size_t)ky * dil_h * iw + (size_t)kx * dil_w) * c + ch] - x_zp) *
+                       scratch[((size_t)ky * kw + kx) * c + ch];
+            yp[ch] = pare_s8_out(acc, mult[ch], shift[ch], y_zp, act_min, act_max);
+          }
+        }
+      }
+    return;
+  }
+#else
+  (void)scratch;
+#endif
+  for (b = 0; b < n; b++)
+    for (oy = 0; oy < oh; oy++) {
+      int iy0 = oy * stride_h - pad_top, ky0, ky1;
+      pare_s8_taps(iy0, kh, dil_h, ih, &ky0, &ky1);
+      for (ox = 0; ox < ow; ox++) {
+        int ix0 = ox * stride_w - pad_left, kx0, kx1;
+        int8_t *yp = y + (((size_t)b * oh + oy) * ow + ox) * c;
+        pare_s8_taps(ix0, kw, dil_w, iw, &kx0, &kx1);
+        for (ch = 0; ch < c; ch++) {
+          int32_t acc = bias ? bias[ch] : 0;
+          for (ky = ky0; ky < ky1; ky++)
+            for (kx = kx0; kx < kx1; kx++)
+              acc += (x[(((size_t)b * ih + iy0 + ky * dil_h) * iw + ix0 + kx * dil_w) * c + ch] - x_zp) *
+                     w[((size_t)ky * kw + kx) * c + ch];
+          yp[ch] = pare_s8_out(acc, mult[ch], shift[ch], y_zp, act_min, act_max);
+        }
+      }
+    }
+}
+
+PARE_S8_INLINE void pare_fully_connected_s8_impl(const int8_t *x, int rows, int k, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int per_channel,
+                    int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n)
+{
+  int r, j, i;
+  for (r = 0; r < rows; r++) {
+    const int8_t *xr = x + (size_t)r * k;
+    int8_t *yr = y + (size_t)r * n;
+    j = 0;
+#if PARE_S8_DSP
+    {
+      const int32_t zp2 = (int32_t)(((uint32_t)(-x_zp) & 0xFFFFu) * 0x10001u);
+      const int k4 = k & ~3;
+      for (; j + 3 < n; j += 4) {
+        const int8_t *w0 = w + (size_t)j * k;
+        int32_t s0 = bias ? bias[j] : 0, s1 = bias ? bias[j + 1] : 0;
+        int32_t s2 = bias ? bias[j + 2] : 0, s3 = bias ? bias[j + 3] : 0;
+        for (i = 0; i < k4; i += 4) {
+          int32_t v = pare_s8_ld32(xr + i);
+          int32_t xa = __sxtab16(zp2, v), xb = pare_s8_sxtab16_ror8(zp2, v);
+          int32_t u0 = pare_s8_ld32(w0 + i), u1 = pare_s8_ld32(w0 + k + i);
+          int32_t u2 = pare_s8_ld32(w0 + 2 * k + i), u3 = pare_s8_ld32(w0 + 3 * k + i);
+          s0 = __smlad(xa, __sxtb16(u0), s0);
+          s0 = __smlad(xb, pare_s8_sxtb16_ror8(u0), s0);
+          s1 = __smlad(xa, __sxtb16(u1), s1);
+          s1 = __smlad(xb, pare_s8_sxtb16_ror8(u1), s1);
+          s2 = __smlad(xa, __sxtb16(u2), s2);
+          s2 = __smlad(xb, pare_s8_sxtb16_ror8(u2), s2);
+          s3 = __smlad(xa, __sxtb16(u3), s3);
+          s3 = __smlad(xb, pare_s8_sxtb16_ror8(u3), s3);
+        }
+        for (; i < k; i++) {
+          int32_t xv = xr[i] - x_zp;
+          s0 += xv * w0[i];
+          s1 += xv * w0[k + i];
+          s2 += xv * w0[2 * k + i];
+          s3 += xv * w0[3 * k + i];
+        }
+        if (per_channel) {
+          yr[j] = pare_s8_out(s0, mult[j], shift[j], y_zp, act_min, act_max);
+          yr[j + 1] = pare_s8_out(s1, mult[j + 1], shift[j + 1], y_zp, act_min, act_max);
+          yr[j + 2] = pare_s8_out(s2, mult[j + 2], shift[j + 2], y_zp, act_min, act_max);
+          yr[j + 3] = pare_s8_out(s3, mult[j + 3], shift[j + 3], y_zp, act_min, act_max);
+        } else {
+          yr[j] = pare_s8_out(s0, mult[0], shift[0], y_zp, act_min, act_max);
+          yr[j + 1] = pare_s8_out(s1, mult[0], shift[0], y_zp, act_min, act_max);
+          yr[j + 2] = pare_s8_out(s2, mult[0], shift[0], y_zp, act_min, act_max);
+          yr[j + 3] = pare_s8_out(s3, mult[0], shift[0], y_zp, act_min, act_max);
+        }
+      }
+    }
+#endif
+    for (; j < n; j++) {
+      const int8_t *wj = w + (size_t)j * k;
+      int32_t acc = bias ? bias[j] : 0;
+      int q = per_channel ? j : 0;
+      for (i = 0; i < k; i++) acc += (xr[i] - x_zp) * wj[i];
+      yr[j] = pare_s8_out(acc, mult[q], shift[q], y_zp, act_min, act_max);
+    }
+  }
+}
+
+/* ------------------------------------------------------- elementwise -- */
+
+/* Odometer over an output shape: calls body(ia, ib, iy) per element.
+ * Implemented as a macro-free helper state so that add and mul share it. */
+typedef struct {
+  int32_t idx[8];
+  size_t ia, ib;
+} pare_s8_odo_t;
+
+PARE_S8_INLINE int pare_s8_contig(const int32_t *st, const int32_t *shape, int rank)
+{
+  int32_t e = 1;
+  int d;
+  for (d = rank - 1; d >= 0; d--) {
+    if (shape[d] != 1 && st[d] != e) return 0;
+    e *= shape[d];
+  }
+  return 1;
+}
+
+PARE_S8_INLINE void pare_s8_odo_step(pare_s8_odo_t *o, const int32_t *as, const int32_t *bs,
+                                     const int32_t *shape, int rank)
+{
+  int d;
+  for (d = rank - 1; d >= 0; d--) {
+    o->ia += (size_t)(ptrdiff_t)as[d];
+    o->ib += (size_t)(ptrdiff_t)bs[d];
+    if (++o->idx[d] < shape[d]) return;
+    o->ia -= (size_t)(ptrdiff_t)as[d] * (size_t)shape[d];
+    o->ib -= (size_t)(ptrdiff_t)bs[d] * (size_t)shape[d];
+    o->idx[d] = 0;
+  }
+}
+
+PARE_S8_INLINE int8_t pare_s8_add1(int32_t av, int32_t bv, int32_t left_shift, int32_t a_zp,
+                                   pare_s8_rq_t ra, int32_t b_zp, pare_s8_rq_t rb, int32_t y_zp,
+                                   pare_s8_rq_t ry, int32_t lo, int32_t hi)
+{
+  int32_t a2 = pare_s8_rq_apply((int32_t)((uint32_t)(av - a_zp) << left_shift), ra);
+  int32_t b2 = pare_s8_rq_apply((int32_t)((uint32_t)(bv - b_zp) << left_shift), rb);
+  return (int8_t)pare_s8_clamp(pare_s8_rq_apply(a2 + b2, ry) + y_zp, lo, hi);
+}
+
+PARE_S8_INLINE void pare_add_s8_impl(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                 int8_t *y, const int32_t *shape, int rank, int32_t left_shift,
+                 int32_t a_zp, int32_t a_mult, int32_t a_shift, int32_t b_zp, int32_t b_mult, int32_t b_shift,
+                 int32_t y_zp, int32_t y_mult, int32_t y_shift, int32_t act_min, int32_t act_max)
+{
+  const pare_s8_rq_t ra = pare_s8_rq_make(a_mult, a_shift), rb = pare_s8_rq_make(b_mult, b_shift);
+  const pare_s8_rq_t ry = pare_s8_rq_make(y_mult, y_shift);
+  size_t total = 1, i;
+  int d;
+  for (d = 0; d < rank; d++) total *= (size_t)shape[d];
+  if (pare_s8_contig(a_strides, shape, rank) && pare_s8_contig(b_strides, shape, rank)) {
+    for (i = 0; i < total; i++)
+      y[i] = pare_s8_add1(a[i], b[i], left_shift, a_zp, ra, b_zp, rb, y_zp, ry, act_min, act_max);
+  } else {
+    pare_s8_odo_t o;
+    memset(&o, 0, sizeof o);
+    for (i = 0; i < total; i++) {
+      y[i] = pare_s8_add1(a[o.ia], b[o.ib], left_shift, a_zp, ra, b_zp, rb, y_zp, ry, act_min, act_max);
+      pare_s8_odo_step(&o, a_strides, b_strides, shape, rank);
+    }
+  }
+}
+
+PARE_S8_INLINE void pare_mul_s8_impl(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                 int8_t *y, const int32_t *shape, int rank, int32_t a_zp, int32_t b_zp,
+                 int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max)
+{
+  const pare_s8_rq_t r = pare_s8_rq_make(mult, shift);
+  size_t total = 1, i;
+  int d;
+  for (d = 0; d < rank; d++) total *= (size_t)shape[d];
+  if (pare_s8_contig(a_strides, shape, rank) && pare_s8_contig(b_strides, shape, rank)) {
+    for (i = 0; i < total; i++)
+      y[i] = (int8_t)pare_s8_clamp(pare_s8_rq_apply((a[i] - a_zp) * (b[i] - b_zp), r) + y_zp,
+                                   act_min, act_max);
+  } else {
+    pare_s8_odo_t o;
+    memset(&o, 0, sizeof o);
+    for (i = 0; i < total; i++) {
+      y[i] = (int8_t)pare_s8_clamp(
+          pare_s8_rq_apply((a[o.ia] - a_zp) * (b[o.ib] - b_zp), r) + y_zp, act_min, act_max);
+      pare_s8_odo_step(&o, a_strides, b_strides, shape, rank);
+    }
+  }
+}
+
+/* ----------------------------------------------------------- pooling -- */
+
+PARE_S8_INLINE void pare_maxpool2d_s8_impl(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
+                       int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
+                       int pad_bottom, int pad_right, int32_t act_min, int32_t act_max)
+{
+  int b, oy, ox, r, s, ch;
+  (void)pad_bottom;
+  (void)pad_right;
+  for (b = 0; b < n; b++)
+    for (oy = 0; oy < oh; oy++) {
+      int iy0 = oy * stride_h - pad_top, r0, r1;
+      pare_s8_taps(iy0, kh, 1, ih, &r0, &r1);
+      for (ox = 0; ox < ow; ox++) {
+        int ix0 = ox * stride_w - pad_left, s0, s1;
+        int8_t *yp = y + (((size_t)b * oh + oy) * ow + ox) * c;
+        pare_s8_taps(ix0, kw, 1, iw, &s0, &s1);
+        for (ch = 0; ch < c; ch++) {
+          int32_t m = -128;
+          for (r = r0; r < r1; r++)
+            for (s = s0; s < s1; s++) {
+              int32_t v = x[(((size_t)b * ih + iy0 + r) * iw + ix0 + s) * c + ch];
+              m = v > m ? v : m;
+            }
+          yp[ch] = (int8_t)pare_s8_clamp(m, act_min, act_max);
+        }
+      }
+    }
+}
+
+PARE_S8_INLINE void pare_avgpool2d_s8_impl(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
+                       int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
+                       int pad_bottom, int pad_right, int count_include_pad, int32_t act_min, int32_t act_max)
+{
+  int b, oy, ox, r, s, ch;
+  (void)pad_bottom;
+  (void)pad_right;
+  for (b = 0; b < n; b++)
+    for (oy = 0; oy < oh; oy++) {
+      int iy0 = oy * stride_h - pad_top, r0, r1;
+      pare_s8_taps(iy0, kh, 1, ih, &r0, &r1);
+      for (ox = 0; ox < ow; ox++) {
+        int ix0 = ox * stride_w - pad_left, s0, s1, cnt;
+        int8_t *yp = y + (((size_t)b * oh + oy) * ow + ox) * c;
+        pare_s8_taps(ix0, kw, 1, iw, &s0, &s1);
+        cnt = count_include_pad ? kh * kw : (r1 - r0) * (s1 - s0);
+        for (ch = 0; ch < c; ch++) {
+          int32_t sum = 0, q;
+          for (r = r0; r < r1; r++)
+            for (s = s0; s < s1; s++) sum += x[(((size_t)b * ih + iy0 + r) * iw + ix0 + s) * c + ch];
+          q = cnt <= 0 ? 0 : sum > 0 ? (sum + cnt / 2) / cnt : (sum - cnt / 2) / cnt;
+          yp[ch] = (int8_t)pare_s8_clamp(q, act_min, act_max);
+        }
+      }
+    }
+}
+
+PARE_S8_INLINE void pare_global_avgpool_s8_impl(const int8_t *x, int n, int spatial, int c, int32_t x_zp, int32_t mult, int32_t shift,
+                            int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int32_t *scratch)
+{
+  const pare_s8_rq_t rq = pare_s8_rq_make(mult, shift);
+  const int32_t off = -(int32_t)spatial * x_zp;
+  int b, ch, s;
+  (void)scratch;
+  for (b = 0; b < n; b++) {
+    const int8_t *xb = x + (size_t)b * spatial * c;
+    int8_t *yb = y + (size_t)b * c;
+    ch = 0;
+#if PARE_S8_DSP
+    for (; ch + 3 < c; ch += 4) {
+      int32_t t0 = off, t1 = off, t2 = off, t3 = off;
+      int s0;
+      for (s0 = 0; s0 < spatial; s0 += 256) {
+        int s1 = spatial - s0 < 256 ? spatial : s0 + 256;
+        int32_t e = 0, o = 0; /* 16-bit lanes: channels (0,2) and (1,3) */
+        const int8_t *xp = xb + (size_t)s0 * c + ch;
+        for (s = s0; s < s1; s++, xp += c) {
+          int32_t v = pare_s8_ld32(xp);
+          e = __sxtab16(e, v);
+          o = pare_s8_sxtab16_ror8(o, v);
+        }
+        t0 += (int16_t)(e & 0xFFFF);
+        t2 += (int16_t)((uint32_t)e >> 16);
+        t1 += (int16_t)(o & 0xFFFF);
+        t3 += (int16_t)((uint32_t)o >> 16);
+      }
+      yb[ch] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(t0, rq) + y_zp, act_min, act_max);
+      yb[ch + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(t1, rq) + y_zp, act_min, act_max);
+      yb[ch + 2] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(t2, rq) + y_zp, act_min, act_max);
+      yb[ch + 3] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(t3, rq) + y_zp, act_min, act_max);
+    }
+#endif
+    for (; ch < c; ch++) {
+      int32_t t = off;
+      const int8_t *xp = xb + ch;
+      for (s = 0; s < spatial; s++, xp += c) t += *xp;
+      yb[ch] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(t, rq) + y_zp, act_min, act_max);
+    }
+  }
+}
+
+/* -------------------------------------------------- quantization ops -- */
+
+PARE_S8_INLINE void pare_requantize_s8_impl(const int8_t *x, int8_t *y, size_t count, int32_t x_zp, int32_t mult, int32_t shift, int32_t y_zp)
+{
+  const pare_s8_rq_t r = pare_s8_rq_make(mult, shift);
+  size_t i;
+  for (i = 0; i < count; i++)
+    y[i] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(x[i] - x_zp, r) + y_zp, -128, 127);
+}
+
+PARE_S8_INLINE void pare_lut_s8_impl(const int8_t *x, int8_t *y, size_t count, const int8_t *table)
+{
+  size_t i;
+  for (i = 0; i < count; i++) y[i] = table[x[i] + 128];
+}
+
+/* Round half to even of a float32, without <math.h> or the FP rounding mode. */
+PARE_S8_INLINE float pare_s8_rint(float v)
+{
+  float a = v < 0.0f ? -v : v, t, d;
+  if (!(a < 8388608.0f)) return v; /* already integral (or NaN / inf) */
+  t = (float)(int32_t)a;
+  d = a - t;
+  if (d > 0.5f || (d == 0.5f && ((int32_t)t & 1))) t += 1.0f;
+  return v < 0.0f ? -t : t;
+}
+
+PARE_S8_INLINE int8_t pare_s8_sat_f(float v, int32_t zp)
+{
+  float r = pare_s8_rint(v) + (float)zp;
+  if (!(r == r)) return (int8_t)pare_s8_clamp(zp, -128, 127);
+  if (r <= -128.0f) return -128;
+  if (r >= 127.0f) return 127;
+  return (int8_t)(int32_t)r;
+}
+
+PARE_S8_INLINE void pare_quantize_f32_s8_impl(const float *x, int8_t *y, size_t count, float scale, int32_t zp)
+{
+  size_t i;
+  for (i = 0; i < count; i++) y[i] = pare_s8_sat_f(x[i] / scale, zp);
+}
+
+PARE_S8_INLINE void pare_dequantize_s8_f32_impl(const int8_t *x, float *y, size_t count, float scale, int32_t zp)
+{
+  size_t i;
+  for (i = 0; i < count; i++) y[i] = (float)(x[i] - zp) * scale;
+}
+
+PARE_S8_INLINE void pare_flip_u8_s8_impl(const void *x, void *y, size_t count)
+{
+  const uint8_t *xp = (const uint8_t *)x;
+  uint8_t *yp = (uint8_t *)y;
+  size_t i;
+  for (i = 0; i < count; i++) yp[i] = (uint8_t)(xp[i] ^ 0x80u);
+}
+
+/* ------------------------------------- generic ONNX-exact kernels -- */
+
+PARE_S8_INLINE void pare_conv2d_acc_s8_impl(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                        const int8_t *w, const int32_t *w_zp, int w_zp_count,
+                        int32_t *acc, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
+                        int dil_h, int dil_w, int pad_top, int pad_left, int group)
+{
+  const int icg = ic / group, ocg = oc / group;
+  int b, oy, ox, o, ky, kx, ci;
+  for (b = 0; b < n; b++)
+    for (oy = 0; oy < oh; oy++)
+      for (ox = 0; ox < ow; ox++) {
+        int iy0 = oy * stride_h - pad_top, ix0 = ox * stride_w - pad_left, ky0, ky1, kx0, kx1;
+        int32_t *ap = acc + (((size_t)b * oh + oy) * ow + ox) * oc;
+        pare_s8_taps(iy0, kh, dil_h, ih, &ky0, &ky1);
+        pare_s8_taps(ix0, kw, dil_w, iw, &kx0, &kx1);
+        for (o = 0; o < oc; o++) {
+          const int g = o / ocg;
+          const int32_t wz = w_zp[w_zp_count == 1 ? 0 : o];
+          const int8_t *wo = w + (size_t)o * kh * kw * icg;
+          int32_t s = 0;
+          for (ky = ky0; ky < ky1; ky++)
+            for (kx = kx0; kx < kx1; kx++) {
+              const int8_t *xp =
+                  x + (((size_t)b * ih + iy0 + ky * dil_h) * iw + ix0 + kx * dil_w) * ic + (size_t)g * icg;
+              const int8_t *wp = wo + ((size_t)ky * kw + kx) * icg;
+              for (ci = 0; ci < icg; ci++) s += (xp[ci] - x_zp) * (wp[ci] - wz);
+            }
+          ap[o] = s;
+        }
+      }
+}
+
+PARE_S8_INLINE void pare_matmul_acc_s8_impl(const int8_t *a, int32_t a_zp, const int8_t *b, const int32_t *b_zp, int b_zp_count,
+                        int32_t *y, int m, int n, int k, int a_rs, int a_cs, int b_rs, int b_cs,
+                        const int32_t *batch_shape, int batch_rank,
+                        const int32_t *a_bstrides, const int32_t *b_bstrides)
+{
+  size_t nb = 1, t;
+  int d, i, j, q;
+  int32_t idx[8];
+  ptrdiff_t ao = 0, bo = 0;
+  for (d = 0; d < batch_rank; d++) {
+    nb *= (size_t)batch_shape[d];
+    idx[d] = 0;
+  }
+  for (t = 0; t < nb; t++) {
+    const int8_t *ab = a + ao, *bb = b + bo;
+    int32_t *yb = y + t * (size_t)m * n;
+    for (i = 0; i < m; i++)
+      for (j = 0; j < n; j++) {
+        const int32_t bz = b_zp[b_zp_count == 1 ? 0 : j];
+        int32_t s = 0;
+        for (q = 0; q < k; q++)
+          s += (ab[(ptrdiff_t)i * a_rs + (ptrdiff_t)q * a_cs] - a_zp) *
+               (bb[(ptrdiff_t)q * b_rs + (ptrdiff_t)j * b_cs] - bz);
+        yb[(size_t)i * n + j] = s;
+      }
+    for (d = batch_rank - 1; d >= 0; d--) {
+      ao += a_bstrides[d];
+      bo += b_bstrides[d];
+      if (++idx[d] < batch_shape[d]) break;
+      ao -= (ptrdiff_t)a_bstrides[d] * batch_shape[d];
+      bo -= (ptrdiff_t)b_bstrides[d] * batch_shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+PARE_S8_INLINE void pare_requantize_acc_s8_impl(const int32_t *acc, const int32_t *bias, const float *scale, int scale_count,
+                            int channels, size_t count, int32_t y_zp, int8_t *y)
+{
+  size_t i;
+  int c = 0;
+  for (i = 0; i < count; i++) {
+    int32_t v = acc[i] + (bias ? bias[c] : 0);
+    y[i] = pare_s8_sat_f((float)v * scale[scale_count == 1 ? 0 : c], y_zp);
+    if (++c == channels) c = 0;
+  }
+}
+
+#endif /* PARE_K_S8_IMPL_H */

@@ -1,0 +1,200 @@
+/*
+ * pare runtime kernels, int8 path (TFLite / CMSIS-NN quantization contract),
+ * plain C99: no malloc, no stdio; <stddef.h>, <stdint.h>, <string.h> only
+ * (plus <arm_acle.h> on cores with the DSP extension).
+ *
+ * Conventions are those of pare_kernels.h: activations NHWC, conv weights
+ * OHWI [oc][kh][kw][ic], depthwise weights HWC [kh][kw][c] (multiplier 1),
+ * shapes / strides int32_t arrays (0 stride = broadcast).
+ *
+ * Design notes
+ *
+ * Requantization. An int32 accumulator becomes int8 as in TFLite:
+ *   y = clamp(pare_requantize(acc, mult, shift) + y_zp, act_min, act_max)
+ * where pare_requantize is TFLite's MultiplyByQuantizedMultiplier with the
+ * "double rounding" (CMSIS-NN's default arm_nn_requantize): x = acc << max(shift, 0)
+ * (two's-complement wrap), SaturatingRoundingDoublingHighMul(x, mult) =
+ * floor((x * mult + 2^30) / 2^31) (identical to TFLite's nudge + truncating
+ * division), then RoundingDivideByPOT by max(-shift, 0), rounding half away
+ * from zero. mult is a Q31 multiplier as produced by TFLite's
+ * QuantizeMultiplier: 0 <= mult < 2^31 (the INT32_MIN * INT32_MIN saturation
+ * case of SRDHM therefore cannot occur and is not checked); shift in [-31, 30].
+ * act_min / act_max (within [-128, 127]) encode a fused ReLU / ReLU6 / clip.
+ *
+ * DSP path. When __ARM_FEATURE_DSP is defined (Cortex-M4/M7/M33...), the
+ * conv, depthwise, fully-connected and global-average-pool kernels use the
+ * SIMD instructions of <arm_acle.h>: four int8 values loaded as one word are
+ * sign-extended into two int16x2 registers with SXTB16 / SXTB16 ROR #8 (for
+ * activations SXTAB16 adds -x_zp in the same instruction), giving the pairs
+ * (v0, v2) and (v1, v3); weights get the same treatment, so SMLAD (two MACs)
+ * pairs them correctly without re-ordering. The general convolution builds an
+ * int16 im2col column of (x - x_zp) for two output pixels in `scratch`
+ * (padding contributes 0), stored in that same (0,2,1,3) order per block of
+ * four, and multiplies it with 2 output channels at a time (2x2 register
+ * blocking, like CMSIS-NN's arm_nn_mat_mult_kernel_s8_s16). Depthwise
+ * pre-expands the weights once per call into int16 in `scratch` and does
+ * SMLABB / SMLATT on four channels per word. Fully connected converts the
+ * activation row on the fly and runs 4 output rows at a time. Global average
+ * pool sums four channels per word in 16-bit lanes with SXTAB16 (chunks of at
+ * most 256 positions, so the lanes cannot overflow). All integer sums are
+ * exact, so the portable path (plain C, used on any other target) produces
+ * the same bits; the unit test checks both.
+ *
+ * Specialisation. pare_k_s8_impl.h holds the kernel bodies as always-inline
+ * functions named <api name>_impl with the API's parameters. Generated code
+ * may wrap one in a static function and pass the layer's shape, stride, pad,
+ * zero-point and clamp values as literal constants; the C compiler then
+ * folds the fast-path selection (1x1 pointwise, 3x3 depthwise, ...) and the
+ * index arithmetic (TinyEngine-style per-layer kernels). The extern functions
+ * declared here are the same bodies compiled once for any shape.
+ */
+#ifndef PARE_KERNELS_S8_H
+#define PARE_KERNELS_S8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* TFLite MultiplyByQuantizedMultiplier (double rounding), see the notes above.
+ * Requires 0 <= mult < 2^31 (mult != INT32_MIN) and -31 <= shift <= 30. */
+static inline int32_t pare_requantize(int32_t acc, int32_t mult, int32_t shift)
+{
+  int32_t left = shift > 0 ? shift : 0;
+  int32_t right = shift > 0 ? 0 : -shift;
+  int32_t x = (int32_t)((uint32_t)acc << left);
+  int64_t p = (int64_t)x * mult + ((int64_t)1 << 30);
+  int32_t v = (int32_t)(p >> 31);
+  int32_t mask = (int32_t)((1u << right) - 1u);
+  int32_t thr = (mask >> 1) + (v < 0 ? 1 : 0);
+  return (v >> right) + ((v & mask) > thr ? 1 : 0);
+}
+
+/* ----------------------------------------------------------- convolution -- */
+
+/* General 2-D convolution (group 1), int8 NHWC in and out.
+ * acc = bias[o] + sum (x - x_zp) * w over the window (x: [n][ih][iw][ic],
+ * w: OHWI [oc][kh][kw][ic] symmetric int8, bias int32 [oc] or NULL);
+ * y[n][oh][ow][oc] = clamp(pare_requantize(acc, mult[o], shift[o]) + y_zp,
+ * act_min, act_max) (per-output-channel mult / shift). Pads top / left are
+ * given, bottom / right follow from oh / ow; padded cells contribute 0
+ * (they hold x_zp). scratch: PARE_CONV2D_S8_SCRATCH_BYTES(ic, kh, kw) bytes,
+ * 4-byte aligned (two int16 im2col columns; the portable build ignores it,
+ * NULL then selects the scalar path). */
+void pare_conv2d_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch);
+#define PARE_CONV2D_S8_SCRATCH_BYTES(ic, kh, kw) (4 * (ic) * (kh) * (kw))
+
+/* Depthwise 2-D convolution, channel multiplier 1, weights HWC [kh][kw][c];
+ * otherwise as pare_conv2d_s8 (bias / mult / shift have c entries).
+ * scratch: PARE_DEPTHWISE_CONV2D_S8_SCRATCH_BYTES(c, kh, kw) bytes, 4-byte
+ * aligned (the weights widened to int16; NULL selects the scalar path). */
+void pare_depthwise_conv2d_s8(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch);
+#define PARE_DEPTHWISE_CONV2D_S8_SCRATCH_BYTES(c, kh, kw) (2 * (c) * (kh) * (kw))
+
+/* Fully connected: y[r][j] = clamp(pare_requantize(bias[j] + sum_k
+ * (x[r][k] - x_zp) * w[j][k], mult[j or 0], shift[j or 0]) + y_zp, act_min,
+ * act_max). x [rows][k], w [n][k], bias [n] or NULL; mult / shift have n
+ * entries when per_channel, else 1. y [rows][n]. */
+void pare_fully_connected_s8(const int8_t *x, int rows, int k, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int per_channel,
+                    int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n);
+
+/* ------------------------------------------------------------ elementwise -- */
+
+/* TFLite int8 ADD: a' = (a - a_zp) << left_shift; a'' = pare_requantize(a',
+ * a_mult, a_shift); b'' likewise; y = clamp(pare_requantize(a'' + b'',
+ * y_mult, y_shift) + y_zp, act_min, act_max). Broadcasting as pare_binary_f32:
+ * shape[rank] is the output shape, a_strides / b_strides element strides per
+ * output dim (0 = broadcast); y contiguous. In place allowed (y == a or
+ * y == b when that input has y's shape and contiguous strides). */
+void pare_add_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                 int8_t *y, const int32_t *shape, int rank, int32_t left_shift,
+                 int32_t a_zp, int32_t a_mult, int32_t a_shift, int32_t b_zp, int32_t b_mult, int32_t b_shift,
+                 int32_t y_zp, int32_t y_mult, int32_t y_shift, int32_t act_min, int32_t act_max);
+/* TFLite int8 MUL: y = clamp(pare_requantize((a - a_zp) * (b - b_zp), mult,
+ * shift) + y_zp, act_min, act_max). Broadcasting and in place as pare_add_s8. */
+void pare_mul_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                 int8_t *y, const int32_t *shape, int rank, int32_t a_zp, int32_t b_zp,
+                 int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max);
+
+/* ---------------------------------------------------------------- pooling -- */
+
+/* NHWC pools, same quantization in and out (TFLite / CMSIS-NN rules), output
+ * clamped to [act_min, act_max]. Max pool skips padding cells. Average pool:
+ * sum of the cells inside the input, divided with rounding
+ * (sum > 0 ? (sum + cnt/2) / cnt : (sum - cnt/2) / cnt, C division), cnt =
+ * kh * kw when count_include_pad else the number of cells inside the input.
+ * Windows past the bottom / right edge are clipped to the input (the end pads
+ * only shape oh / ow, as in the float kernels). */
+void pare_maxpool2d_s8(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
+                       int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
+                       int pad_bottom, int pad_right, int32_t act_min, int32_t act_max);
+void pare_avgpool2d_s8(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
+                       int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
+                       int pad_bottom, int pad_right, int count_include_pad, int32_t act_min, int32_t act_max);
+/* Global average pool with requantization, x [n][spatial][c] -> y [n][c]:
+ * y = clamp(pare_requantize(sum_s x - spatial * x_zp, mult, shift) + y_zp,
+ * act_min, act_max) (the compiler folds 1/spatial and the scale ratio into
+ * mult / shift). Needs no scratch (PARE_GLOBAL_AVGPOOL_S8_SCRATCH_BYTES is 0;
+ * scratch may be NULL). */
+void pare_global_avgpool_s8(const int8_t *x, int n, int spatial, int c, int32_t x_zp, int32_t mult, int32_t shift,
+                            int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int32_t *scratch);
+#define PARE_GLOBAL_AVGPOOL_S8_SCRATCH_BYTES(c) 0
+
+/* ------------------------------------------------------ quantization ops -- */
+
+/* y = clamp(pare_requantize(x - x_zp, mult, shift) + y_zp, -128, 127). In place allowed. */
+void pare_requantize_s8(const int8_t *x, int8_t *y, size_t count, int32_t x_zp, int32_t mult, int32_t shift, int32_t y_zp);
+/* y[i] = table[x[i] + 128] (any unary int8 activation). In place allowed. */
+void pare_lut_s8(const int8_t *x, int8_t *y, size_t count, const int8_t *table);
+/* ONNX QuantizeLinear, per tensor: y = saturate(round_half_to_even(x / scale)
+ * + zp), computed in float32 with a true division (bit-exact with ONNX);
+ * NaN gives zp. */
+void pare_quantize_f32_s8(const float *x, int8_t *y, size_t count, float scale, int32_t zp);
+/* ONNX DequantizeLinear: y = (float)(x - zp) * scale (float32). */
+void pare_dequantize_s8_f32(const int8_t *x, float *y, size_t count, float scale, int32_t zp);
+/* uint8 <-> int8 storage flip (byte ^ 0x80): a uint8 tensor with zero point z
+ * is the int8 tensor with zero point z - 128. In place allowed. */
+void pare_flip_u8_s8(const void *x, void *y, size_t count);
+
+/* --------------------------------- generic ONNX-exact integer kernels -- */
+
+/* acc[n][oh][ow][oc] = sum (x - x_zp) * (w - w_zp[o or 0]) (ConvInteger /
+ * QLinearConv core), x NHWC int8, w OHWI [oc][kh][kw][ic / group] int8,
+ * w_zp with w_zp_count (1 or oc) entries, any group (oc and ic divisible by
+ * group). Padded cells contribute 0. */
+void pare_conv2d_acc_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                        const int8_t *w, const int32_t *w_zp, int w_zp_count,
+                        int32_t *acc, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
+                        int dil_h, int dil_w, int pad_top, int pad_left, int group);
+/* Batched int8 matmul to int32 with zero points (MatMulInteger /
+ * QLinearMatMul core), strides and batch broadcasting as pare_matmul_f32:
+ * y[b][i][j] = sum_k (A(i,k) - a_zp) * (B(k,j) - b_zp[j or 0]), A(i,k) =
+ * a[a_boff + i*a_rs + k*a_cs], B(k,j) = b[b_boff + k*b_rs + j*b_cs];
+ * b_zp_count is 1 or n; y contiguous [batch...][m][n]. */
+void pare_matmul_acc_s8(const int8_t *a, int32_t a_zp, const int8_t *b, const int32_t *b_zp, int b_zp_count,
+                        int32_t *y, int m, int n, int k, int a_rs, int a_cs, int b_rs, int b_cs,
+                        const int32_t *batch_shape, int batch_rank,
+                        const int32_t *a_bstrides, const int32_t *b_bstrides);
+/* y[i] = saturate(round_half_to_even((float)(acc[i] + bias[c]) * scale[c])
+ * + y_zp), c = i % channels, bias NULL = 0, scale_count 1 = one scale for all.
+ * Computed in float32 (int32 -> float32 conversion rounds to nearest, one
+ * float32 multiply), which is what the ONNX reference (numpy float32) does. */
+void pare_requantize_acc_s8(const int32_t *acc, const int32_t *bias, const float *scale, int scale_count,
+                            int channels, size_t count, int32_t y_zp, int8_t *y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PARE_KERNELS_S8_H */

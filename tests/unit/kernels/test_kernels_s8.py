@@ -1,0 +1,627 @@
+#!/usr/bin/env python3
+"""Bit-exact self-test of the int8 runtime kernels (runtime-stubs/c/pare_kernels_s8.h).
+
+Builds harness_s8.c with runtime-stubs/c/pare_k_s8.c for the host (gcc,
+-fsanitize=address,undefined: the portable path), sends it random kernel calls
+and compares every output byte with a numpy reference written from TFLite's
+integer arithmetic (MultiplyByQuantizedMultiplier with SaturatingRounding-
+DoublingHighMul and RoundingDivideByPOT, as in tensorflow/lite/kernels/
+internal/common.h). Then, when arm-none-eabi-gcc and qemu-system-arm exist,
+builds the same harness for Cortex-M4 (-O3, DSP path: SXTB16/SMLAD) and runs a
+subset of the cases under qemu-system-arm -M mps2-an386 with semihosting.
+Also checks that the kernels compile warning-free in strict C99 (host, M4, M7, M0+).
+
+Run:  python3 tests/unit/kernels/test_kernels_s8.py [-v] [--no-qemu]
+Prints "N passed, M failed" and exits non-zero on any failure.
+"""
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+try:
+    import numpy as np
+except ImportError:
+    if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    sys.exit("test_kernels_s8.py needs numpy (apt-get install python3-numpy)")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+RUNTIME = os.path.join(ROOT, "runtime-stubs", "c")
+QEMU_DIR = os.path.join(HERE, "qemu")
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"]
+M4 = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
+M7 = ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"]
+M0 = ["-mcpu=cortex-m0plus", "-mthumb"]
+VERBOSE = "-v" in sys.argv
+NO_QEMU = "--no-qemu" in sys.argv
+
+rng = np.random.default_rng(20261126)
+
+
+# ------------------------------------------------------------------ TFLite reference
+def srdhm(a, b):
+    """TFLite SaturatingRoundingDoublingHighMul on int64 arrays holding int32 values."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    ab = a * b
+    nudge = np.where(ab >= 0, np.int64(1 << 30), np.int64(1 - (1 << 30)))
+    q = ab + nudge
+    r = np.where(q >= 0, q // (1 << 31), -((-q) // (1 << 31)))  # C++ truncating division
+    return np.where((a == b) & (a == -2**31), np.int64(2**31 - 1), r)
+
+
+def rdbpot(x, e):
+    """TFLite RoundingDivideByPOT."""
+    x = np.asarray(x, np.int64)
+    e = np.asarray(e, np.int64)
+    mask = (np.int64(1) << e) - 1
+    rem = x & mask
+    thr = (mask >> 1) + (x < 0)
+    return (x >> e) + (rem > thr)
+
+
+def wrap32(v):
+    v = np.asarray(v, np.int64)
+    return ((v + 2**31) % 2**32) - 2**31
+
+
+def mbqm(acc, mult, shift):
+    """TFLite MultiplyByQuantizedMultiplier (double rounding)."""
+    shift = np.asarray(shift, np.int64)
+    left = np.maximum(shift, 0)
+    right = np.maximum(-shift, 0)
+    x = wrap32(np.asarray(acc, np.int64) * (np.int64(1) << left))
+    return rdbpot(srdhm(x, mult), right)
+
+
+def out8(acc, mult, shift, y_zp, lo, hi):
+    return np.clip(mbqm(acc, mult, shift) + y_zp, lo, hi).astype(np.int8)
+
+
+def quantize_multiplier(s):
+    """TFLite QuantizeMultiplier."""
+    if s == 0:
+        return 0, 0
+    m, e = np.frexp(s)
+    q = int(round(m * (1 << 31)))
+    if q == 1 << 31:
+        q //= 2
+        e += 1
+    if e < -31:
+        return 0, 0
+    return q, int(e)
+
+
+def rand_mult(n, lo_exp, hi_exp):
+    ms, ss = [], []
+    for _ in range(n):
+        m, s = quantize_multiplier(10 ** rng.uniform(lo_exp, hi_exp))
+        ms.append(m)
+        ss.append(s)
+    return np.array(ms, np.int32), np.array(ss, np.int32)
+
+
+def s8(*shape):
+    return rng.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
+
+
+def zp():
+    return int(rng.choice([-128, 127, 0, int(rng.integers(-128, 128))]))
+
+
+def act():
+    k = rng.integers(0, 4)
+    if k == 0:
+        return -128, 127
+    if k == 1:
+        z = int(rng.integers(-128, 0))
+        return z, 127  # relu
+    if k == 2:
+        z = int(rng.integers(-128, 60))
+        return z, min(127, z + int(rng.integers(10, 100)))  # relu6-like
+    a = int(rng.integers(-128, 127))
+    return a, int(rng.integers(a, 128))
+
+
+def taps_pad(x, pt, pl, pb, pr, val):
+    n, h, w, c = x.shape
+    out = np.full((n, h + pt + pb, w + pl + pr, c), val, np.int64)
+    out[:, pt:pt + h, pl:pl + w, :] = x
+    return out
+
+
+def conv_acc_ref(x, x_zp, w, w_zp, oh, ow, sh, sw, dh, dw, pt, pl, group):
+    """int64 acc[n][oh][ow][oc] = sum (x - x_zp) * (w - w_zp), OHWI weights."""
+    n, ih, iw, ic = x.shape
+    oc, kh, kw, icg = w.shape
+    ocg = oc // group
+    pb = max(0, (oh - 1) * sh + (kh - 1) * dh + 1 - ih - pt)
+    pr = max(0, (ow - 1) * sw + (kw - 1) * dw + 1 - iw - pl)
+    xp = taps_pad(x.astype(np.int64) - x_zp, pt, pl, pb, pr, 0)
+    wz = w.astype(np.int64) - np.asarray(w_zp, np.int64).reshape(-1, 1, 1, 1)
+    acc = np.zeros((n, oh, ow, oc), np.int64)
+    for ky in range(kh):
+        for kx in range(kw):
+            patch = xp[:, ky * dh: ky * dh + (oh - 1) * sh + 1: sh, kx * dw: kx * dw + (ow - 1) * sw + 1: sw, :]
+            for g in range(group):
+                acc[..., g * ocg:(g + 1) * ocg] += patch[..., g * icg:(g + 1) * icg] @ wz[g * ocg:(g + 1) * ocg, ky, kx, :].T
+    return acc
+
+
+# ------------------------------------------------------------------ suite
+class Suite:
+    def __init__(self):
+        self.cases = []
+        self.passed = 0
+        self.failed = 0
+
+    def call(self, label, name, ints, floats, bufs, out, expected, small=False):
+        self.cases.append((label, name, [int(v) for v in ints], [float(v) for v in floats],
+                           bufs, out, np.asarray(expected), small))
+
+    def result(self, label, ok, detail=""):
+        if ok:
+            self.passed += 1
+            if VERBOSE:
+                print("ok   " + label)
+        else:
+            self.failed += 1
+            print("FAIL " + label + (": " + detail if detail else ""))
+
+    @staticmethod
+    def encode(cases):
+        req = bytearray()
+        for label, name, ints, floats, bufs, *_ in cases:
+            nb = name.encode()
+            req += struct.pack("<I", len(nb)) + nb
+            req += struct.pack("<I%dq" % len(ints), len(ints), *ints)
+            req += struct.pack("<I%dd" % len(floats), len(floats), *floats)
+            req += struct.pack("<I", len(bufs))
+            for b in bufs:
+                if b is None:
+                    req += struct.pack("<Q", 2**64 - 1)
+                else:
+                    data = np.ascontiguousarray(b).tobytes()
+                    req += struct.pack("<Q", len(data)) + data
+        return bytes(req)
+
+    def check(self, cases, data, prefix, err):
+        pos = 0
+        for label, name, _i, _f, bufs, out, exp, _s in cases:
+            label = prefix + label
+            if pos + 4 > len(data):
+                self.result(label, False, "harness died: " + err[-2000:])
+                continue
+            (nb,) = struct.unpack_from("<I", data, pos)
+            pos += 4
+            outs = []
+            for _ in range(nb):
+                (ln,) = struct.unpack_from("<Q", data, pos)
+                pos += 8
+                if ln == 2**64 - 1:
+                    outs.append(None)
+                else:
+                    outs.append(data[pos:pos + ln])
+                    pos += ln
+            got = np.frombuffer(outs[out], dtype=exp.dtype).reshape(exp.shape)
+            if np.array_equal(got, exp):
+                self.result(label, True)
+            else:
+                bad = np.argwhere(got != exp)
+                i = tuple(bad[0])
+                self.result(label, False, "%d mismatches, first at %s: got %s want %s"
+                            % (len(bad), i, got[i], exp[i]))
+
+    def run_host(self, exe):
+        proc = subprocess.run([exe], input=self.encode(self.cases), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+        self.check(self.cases, proc.stdout, "", proc.stderr.decode(errors="replace"))
+
+    def run_qemu(self, elf, tmp):
+        cases = [c for c in self.cases if c[7]]
+        with open(os.path.join(tmp, "s8_req.bin"), "wb") as f:
+            f.write(self.encode(cases))
+        proc = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-cpu", "cortex-m4", "-nographic",
+                               "-semihosting-config", "enable=on,target=native", "-kernel", elf],
+                              cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        path = os.path.join(tmp, "s8_resp.bin")
+        data = open(path, "rb").read() if os.path.exists(path) else b""
+        self.check(cases, data, "qemu-m4 ", proc.stdout.decode(errors="replace"))
+        return len(cases)
+
+
+S = Suite()
+
+
+def flag():
+    return rng.random() < 0.5
+
+
+# ------------------------------------------------------------------ conv
+def conv_case(label, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, x_zp=None,
+              y_zp=None, bias=True, lohi=None, scratch=True, small=False, scale_exp=None):
+    oh = (ih + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (iw + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        return
+    x = s8(n, ih, iw, ic)
+    w = s8(oc, kh, kw, ic)
+    x_zp = zp() if x_zp is None else x_zp
+    y_zp = zp() if y_zp is None else y_zp
+    K = kh * kw * ic
+    b = rng.integers(-K * 3000, K * 3000, size=oc).astype(np.int32) if bias else None
+    e = -np.log10(K * 128.0 * 128.0) + 2.3 if scale_exp is None else scale_exp
+    mult, shift = rand_mult(oc, e - 1.2, e + 0.4)
+    lo, hi = act() if lohi is None else lohi
+    acc = conv_acc_ref(x, x_zp, w, [0], oh, ow, sh, sw, dh, dw, pt, pl, 1)
+    if b is not None:
+        acc = acc + b.astype(np.int64)
+    exp = out8(acc, mult, shift, y_zp, lo, hi)
+    sc = np.zeros((4 * K + 1) // 2, np.int16) if scratch else None
+    S.call("%s conv %s" % (label, (n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, x_zp, y_zp, lo, hi, scratch)),
+           "conv2d_s8", [n, ih, iw, ic, x_zp, y_zp, lo, hi, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl],
+           [], [x, w, b, mult, shift, np.zeros((n, oh, ow, oc), np.int8), sc], 5, exp, small)
+
+
+def dw_case(label, n, ih, iw, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, scratch=True, small=False,
+            x_zp=None, bias=True, lohi=None):
+    oh = (ih + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (iw + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        return
+    x = s8(n, ih, iw, c)
+    w = s8(kh, kw, c)
+    x_zp = zp() if x_zp is None else x_zp
+    y_zp = zp()
+    K = kh * kw
+    b = rng.integers(-K * 3000, K * 3000, size=c).astype(np.int32) if bias else None
+    e = -np.log10(K * 128.0 * 128.0) + 2.3
+    mult, shift = rand_mult(c, e - 1.2, e + 0.4)
+    lo, hi = act() if lohi is None else lohi
+    # depthwise = grouped conv with group = c, weights [c][kh][kw][1]
+    acc = conv_acc_ref(x, x_zp, np.transpose(w, (2, 0, 1))[..., None], [0], oh, ow, sh, sw, dh, dw, pt, pl, c)
+    if b is not None:
+        acc = acc + b.astype(np.int64)
+    exp = out8(acc, mult, shift, y_zp, lo, hi)
+    sc = np.zeros(c * kh * kw, np.int16) if scratch else None
+    S.call("%s dw %s" % (label, (n, ih, iw, c, kh, kw, sh, sw, dh, dw, pt, pl, x_zp, scratch)),
+           "depthwise_conv2d_s8", [n, ih, iw, c, x_zp, y_zp, lo, hi, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl],
+           [], [x, w, b, mult, shift, np.zeros((n, oh, ow, c), np.int8), sc], 5, exp, small)
+
+
+def fc_case(label, rows, k, n, per_channel, bias=True, small=False, x_zp=None):
+    x = s8(rows, k)
+    w = s8(n, k)
+    x_zp = zp() if x_zp is None else x_zp
+    y_zp = zp()
+    b = rng.integers(-k * 3000, k * 3000, size=n).astype(np.int32) if bias else None
+    e = -np.log10(k * 128.0 * 128.0) + 2.3
+    mult, shift = rand_mult(n if per_channel else 1, e - 1.2, e + 0.4)
+    lo, hi = act()
+    acc = (x.astype(np.int64) - x_zp) @ w.astype(np.int64).T
+    if b is not None:
+        acc = acc + b
+    exp = out8(acc, mult if per_channel else mult[0], shift if per_channel else shift[0], y_zp, lo, hi)
+    S.call("%s fc %s" % (label, (rows, k, n, per_channel, x_zp)), "fully_connected_s8",
+           [rows, k, x_zp, per_channel, y_zp, lo, hi, n], [],
+           [x, w, b, mult, shift, np.zeros((rows, n), np.int8)], 5, exp, small)
+
+
+# ------------------------------------------------------------------ elementwise
+def bcast_shapes(rank):
+    shape = [int(v) for v in rng.integers(1, 5, size=rank)]
+    a_shape = [s if rng.random() < 0.7 else 1 for s in shape]
+    b_shape = [s if rng.random() < 0.7 else 1 for s in shape]
+    return shape, a_shape, b_shape
+
+
+def strides_for(in_shape, out_shape):
+    st, e = [], 1
+    for d in reversed(range(len(in_shape))):
+        st.append(0 if in_shape[d] == 1 and out_shape[d] != 1 else e)
+        e *= in_shape[d]
+    return np.array(st[::-1], np.int32)
+
+
+def add_case(label, shape, a_shape, b_shape, variant="add_s8", small=False):
+    a = s8(*a_shape)
+    b = s8(*b_shape)
+    a_zp, b_zp, y_zp = zp(), zp(), zp()
+    # TFLite PrepareGeneralSubOp / AddOp: left_shift 20, twice_max = 2 max(s_a, s_b)
+    sa, sb, sy = 10 ** rng.uniform(-2.5, -1), 10 ** rng.uniform(-2.5, -1), 10 ** rng.uniform(-2.5, -1)
+    left = 20
+    tm = 2 * max(sa, sb)
+    am, ash = quantize_multiplier(sa / tm)
+    bm, bsh = quantize_multiplier(sb / tm)
+    ym, ysh = quantize_multiplier(tm / ((1 << left) * sy))
+    lo, hi = act()
+    A = np.broadcast_to(a.astype(np.int64), shape)
+    Bv = np.broadcast_to(b.astype(np.int64), shape)
+    a2 = mbqm(wrap32((A - a_zp) << left), am, ash)
+    b2 = mbqm(wrap32((Bv - b_zp) << left), bm, bsh)
+    exp = out8(a2 + b2, ym, ysh, y_zp, lo, hi)
+    out = 4 if variant == "add_s8" else (0 if variant == "add_s8_inplace_a" else 2)
+    S.call("%s %s %s %s %s" % (label, variant, shape, a_shape, b_shape), variant,
+           [len(shape), left, a_zp, am, ash, b_zp, bm, bsh, y_zp, ym, ysh, lo, hi], [],
+           [a, strides_for(a_shape, shape), b, strides_for(b_shape, shape),
+            np.zeros(shape, np.int8), np.array(shape, np.int32)], out, exp, small)
+
+
+def mul_case(label, shape, a_shape, b_shape, variant="mul_s8", small=False):
+    a = s8(*a_shape)
+    b = s8(*b_shape)
+    a_zp, b_zp, y_zp = zp(), zp(), zp()
+    m, sh = quantize_multiplier(10 ** rng.uniform(-4.5, -1.5))
+    lo, hi = act()
+    A = np.broadcast_to(a.astype(np.int64), shape)
+    Bv = np.broadcast_to(b.astype(np.int64), shape)
+    exp = out8((A - a_zp) * (Bv - b_zp), m, sh, y_zp, lo, hi)
+    S.call("%s %s %s %s %s" % (label, variant, shape, a_shape, b_shape), variant,
+           [len(shape), a_zp, b_zp, m, sh, y_zp, lo, hi], [],
+           [a, strides_for(a_shape, shape), b, strides_for(b_shape, shape),
+            np.zeros(shape, np.int8), np.array(shape, np.int32)], 4 if variant == "mul_s8" else 0, exp, small)
+
+
+# ------------------------------------------------------------------ pooling
+def pool_case(label, kind, n, ih, iw, c, kh, kw, sh, sw, pt, pl, pb, pr, cip=0, small=False):
+    oh = (ih + pt + pb - kh) // sh + 1
+    ow = (iw + pl + pr - kw) // sw + 1
+    if oh < 1 or ow < 1:
+        return
+    x = s8(n, ih, iw, c)
+    lo, hi = act()
+    exp = np.zeros((n, oh, ow, c), np.int64)
+    for oy in range(oh):
+        for ox in range(ow):
+            y0, x0 = oy * sh - pt, ox * sw - pl
+            ys = slice(max(y0, 0), min(y0 + kh, ih))
+            xs = slice(max(x0, 0), min(x0 + kw, iw))
+            win = x[:, ys, xs, :].astype(np.int64)
+            cells = win.shape[1] * win.shape[2]
+            if kind == "max":
+                exp[:, oy, ox, :] = win.max(axis=(1, 2)) if cells else -128
+            else:
+                s = win.sum(axis=(1, 2))
+                cnt = kh * kw if cip else cells
+                q = np.where(s > 0, s + cnt // 2, s - cnt // 2)
+                exp[:, oy, ox, :] = np.sign(q) * (np.abs(q) // cnt)  # C truncating division
+    exp = np.clip(exp, lo, hi).astype(np.int8)
+    ints = [n, ih, iw, c, oh, ow, kh, kw, sh, sw, pt, pl, pb, pr] + ([cip] if kind == "avg" else []) + [lo, hi]
+    S.call("%s %spool %s" % (label, kind, (n, ih, iw, c, kh, kw, sh, sw, pt, pl, pb, pr, cip)),
+           "%spool2d_s8" % kind, ints, [], [x, np.zeros((n, oh, ow, c), np.int8)], 1, exp, small)
+
+
+def gap_case(label, n, spatial, c, small=False, x_zp=None):
+    x = s8(n, spatial, c)
+    if rng.random() < 0.3:
+        x = np.full((n, spatial, c), rng.choice([-128, 127]), np.int8)  # 16-bit lane extremes
+    x_zp = zp() if x_zp is None else x_zp
+    y_zp = zp()
+    m, sh = quantize_multiplier(10 ** rng.uniform(-0.5, 0.3) / spatial)
+    lo, hi = act()
+    acc = x.astype(np.int64).sum(axis=1) - spatial * x_zp
+    exp = out8(acc, m, sh, y_zp, lo, hi)
+    S.call("%s gap %s" % (label, (n, spatial, c, x_zp)), "global_avgpool_s8",
+           [n, spatial, c, x_zp, m, sh, y_zp, lo, hi], [],
+           [x, np.zeros((n, c), np.int8), None], 1, exp, small)
+
+
+# ------------------------------------------------------------------ quantization ops
+def misc_cases(small_every=3):
+    for t in range(12):
+        small = t % small_every == 0
+        cnt = int(rng.integers(1, 300))
+        x = s8(cnt)
+        x_zp, y_zp = zp(), zp()
+        m, sh = quantize_multiplier(10 ** rng.uniform(-1.5, 1.5))
+        exp = out8(x.astype(np.int64) - x_zp, m, sh, y_zp, -128, 127)
+        name = "requantize_s8" if t % 2 else "requantize_s8_inplace"
+        S.call("requant %d %s" % (t, (cnt, m, sh)), name, [cnt, x_zp, m, sh, y_zp], [],
+               [x, np.zeros(cnt, np.int8)], 1 if t % 2 else 0, exp, small)
+        table = s8(256)
+        name = "lut_s8" if t % 2 else "lut_s8_inplace"
+        S.call("lut %d" % t, name, [cnt], [], [x, np.zeros(cnt, np.int8), table], 1 if t % 2 else 0,
+               table[x.astype(np.int64) + 128], small)
+        scale = np.float32(10 ** rng.uniform(-3, 0))
+        z = int(rng.integers(-128, 128))
+        xf = (rng.standard_normal(cnt) * 100 * scale).astype(np.float32)
+        # exact ties (x / scale = k + 0.5) and far out-of-range values
+        k = rng.integers(-150, 150, size=cnt)
+        ties = ((k + 0.5) * np.float64(scale)).astype(np.float32)
+        xf = np.where(rng.random(cnt) < 0.3, ties, xf).astype(np.float32)
+        xf[: min(cnt, 2)] = np.float32([1e9, -1e9])[: min(cnt, 2)]
+        q = np.clip(np.rint(xf / scale).astype(np.int64) + z, -128, 127).astype(np.int8)
+        S.call("quantize %d" % t, "quantize_f32_s8", [cnt, z], [float(scale)],
+               [xf, np.zeros(cnt, np.int8)], 1, q, small)
+        dq = ((x.astype(np.int32) - z).astype(np.float32) * scale).astype(np.float32)
+        S.call("dequantize %d" % t, "dequantize_s8_f32", [cnt, z], [float(scale)],
+               [x, np.zeros(cnt, np.float32)], 1, dq, small)
+        u = rng.integers(0, 256, size=cnt).astype(np.uint8)
+        name = "flip_u8_s8" if t % 2 else "flip_u8_s8_inplace"
+        S.call("flip %d" % t, name, [cnt], [], [u, np.zeros(cnt, np.uint8)], 1 if t % 2 else 0,
+               (u ^ 0x80).astype(np.uint8), small)
+
+
+def conv_acc_case(label, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, group, per_ch, small=False):
+    oh = (ih + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (iw + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        return
+    x = s8(n, ih, iw, ic)
+    w = s8(oc, kh, kw, ic // group)
+    x_zp = zp()
+    w_zp = np.array([zp() for _ in range(oc if per_ch else 1)], np.int32)
+    acc = conv_acc_ref(x, x_zp, w, w_zp if per_ch else np.repeat(w_zp, oc), oh, ow, sh, sw, dh, dw, pt, pl, group)
+    S.call("%s conv_acc %s" % (label, (n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, group, per_ch)),
+           "conv2d_acc_s8", [n, ih, iw, ic, x_zp, len(w_zp), oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, group],
+           [], [x, w, w_zp, np.zeros((n, oh, ow, oc), np.int32)], 3, acc.astype(np.int32), small)
+
+
+def matmul_acc_case(label, m, n, k, bshape, a_b, b_b, trans_a, trans_b, per_ch, small=False):
+    ash = [s if a_b[i] else 1 for i, s in enumerate(bshape)]
+    bsh = [s if b_b[i] else 1 for i, s in enumerate(bshape)]
+    A = s8(*(ash + ([k, m] if trans_a else [m, k])))
+    Bm = s8(*(bsh + ([n, k] if trans_b else [k, n])))
+    a_zp = zp()
+    b_zp = np.array([zp() for _ in range(n if per_ch else 1)], np.int32)
+    Am = np.swapaxes(A, -1, -2) if trans_a else A
+    Bmm = np.swapaxes(Bm, -1, -2) if trans_b else Bm
+    exp = (Am.astype(np.int64) - a_zp) @ (Bmm.astype(np.int64) - b_zp.astype(np.int64))
+    exp = np.broadcast_to(exp, tuple(bshape) + (m, n)).astype(np.int32)
+    a_rs, a_cs = (1, m) if trans_a else (k, 1)
+    b_rs, b_cs = (1, k) if trans_b else (n, 1)
+
+    def bstr(shp, mat):
+        st, e = [], mat
+        for d in reversed(range(len(shp))):
+            st.append(0 if shp[d] == 1 and bshape[d] != 1 else e)
+            e *= shp[d]
+        return np.array(st[::-1] or [0], np.int32)
+
+    S.call("%s matmul_acc %s" % (label, (m, n, k, bshape, trans_a, trans_b, per_ch)), "matmul_acc_s8",
+           [a_zp, len(b_zp), m, n, k, a_rs, a_cs, b_rs, b_cs, len(bshape)], [],
+           [A, Bm, b_zp, np.zeros(exp.shape, np.int32), np.array(bshape or [1], np.int32),
+            bstr(ash, m * k), bstr(bsh, k * n)], 3, exp, small)
+
+
+def requant_acc_case(label, count_rows, channels, bias, per_ch, small=False):
+    acc = rng.integers(-200000, 200000, size=(count_rows, channels)).astype(np.int32)
+    b = rng.integers(-5000, 5000, size=channels).astype(np.int32) if bias else None
+    scale = (10 ** rng.uniform(-4, -2.5, size=channels if per_ch else 1)).astype(np.float32)
+    # some exact .5 ties: acc * scale with scale a power of two
+    if rng.random() < 0.5:
+        scale = np.full(scale.shape, np.float32(2.0 ** -int(rng.integers(1, 11))), np.float32)
+    y_zp = zp()
+    v = acc.astype(np.int64) + (b if b is not None else 0)
+    f = v.astype(np.int32).astype(np.float32) * scale.astype(np.float32)
+    exp = np.clip(np.rint(f).astype(np.int64) + y_zp, -128, 127).astype(np.int8)
+    S.call("%s requant_acc %s" % (label, (count_rows, channels, bias, per_ch)), "requantize_acc_s8",
+           [len(scale), channels, acc.size, y_zp], [], [acc, b, scale, np.zeros(acc.shape, np.int8)], 3, exp, small)
+
+
+def build_cases():
+    r = lambda a, b: int(rng.integers(a, b + 1))
+    # conv: fixed edge cases, then random
+    conv_case("pw", 1, 5, 7, 16, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
+    conv_case("pw-odd", 2, 3, 3, 7, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
+    conv_case("pw-1pix", 1, 1, 1, 8, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
+    conv_case("first", 1, 9, 9, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, small=True)
+    conv_case("zpmin", 1, 6, 6, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, x_zp=-128, y_zp=127, small=True)
+    conv_case("zpmax", 1, 6, 6, 5, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, x_zp=127, y_zp=-128, small=True)
+    conv_case("sat", 1, 4, 4, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, scale_exp=-1.0, small=True)
+    conv_case("leftshift", 1, 4, 4, 4, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, scale_exp=0.6, small=True)
+    conv_case("nobias", 1, 5, 5, 4, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, bias=False, lohi=(0, 6), small=True)
+    for t in range(90):
+        kh, kw = r(1, 3), r(1, 4)
+        conv_case("rand%d" % t, r(1, 2), r(1, 9), r(1, 9), int(rng.choice([1, 2, 3, 4, 5, 7, 8, 12, 16])),
+                  r(1, 9), kh, kw, r(1, 3), r(1, 3), r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1),
+                  r(0, 2), r(0, 2), scratch=t % 5 != 4, small=t % 4 == 0)
+    # depthwise
+    dw_case("3x3s1", 1, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True)
+    dw_case("3x3s2", 1, 8, 8, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, small=True)
+    dw_case("3x3odd", 1, 5, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True, x_zp=-128, lohi=(0, 127))
+    dw_case("3x3dil", 2, 7, 7, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, small=True, bias=False)
+    dw_case("5x5", 1, 9, 9, 4, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, small=True, x_zp=127)
+    for t in range(70):
+        kh, kw = r(1, 5), r(1, 5)
+        dw_case("rand%d" % t, r(1, 2), r(1, 9), r(1, 9), int(rng.choice([1, 2, 3, 4, 5, 8, 9, 16, 17])),
+                kh, kw, r(1, 3), r(1, 3), r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1), r(0, 2), r(0, 2),
+                scratch=t % 5 != 4, small=t % 4 == 0)
+    # fully connected
+    fc_case("edge", 1, 1280, 9, 1, small=True)
+    fc_case("edge", 3, 7, 5, 0, small=True, x_zp=-128)
+    fc_case("edge", 2, 33, 4, 1, bias=False, small=True, x_zp=127)
+    for t in range(40):
+        fc_case("rand%d" % t, r(1, 3), int(rng.choice([1, 2, 3, 4, 5, 8, 15, 16, 33, 64])),
+                int(rng.choice([1, 2, 3, 4, 5, 7, 8, 9])), t % 2, bias=t % 3 != 0, small=t % 4 == 0)
+    # add / mul
+    for t in range(30):
+        shape = [r(1, 5) for _ in range(r(1, 4))]
+        add_case("contig%d" % t, shape, shape, shape, ["add_s8", "add_s8_inplace_a", "add_s8_inplace_b"][t % 3],
+                 small=t % 4 == 0)
+        mul_case("contig%d" % t, shape, shape, shape, ["mul_s8", "mul_s8_inplace_a"][t % 2], small=t % 4 == 0)
+        sh, ash, bsh = bcast_shapes(r(1, 4))
+        add_case("bcast%d" % t, sh, ash, bsh, small=t % 4 == 1)
+        mul_case("bcast%d" % t, sh, ash, bsh, small=t % 4 == 1)
+    add_case("big", [36, 36, 16], [36, 36, 16], [36, 36, 16], small=False)
+    # pools
+    for t in range(30):
+        kh, kw = r(1, 3), r(1, 3)
+        args = (r(1, 2), r(1, 8), r(1, 8), r(1, 6), kh, kw, r(1, 3), r(1, 3), r(0, kh - 1), r(0, kw - 1), r(0, kh - 1), r(0, kw - 1))
+        pool_case("rand%d" % t, "max", *args, small=t % 4 == 0)
+        pool_case("rand%d" % t, "avg", *args, cip=t % 2, small=t % 4 == 0)
+    # global average pool
+    gap_case("l9", 1, 25, 1280, small=True)
+    gap_case("big-spatial", 1, 300, 6, small=True, x_zp=-128)
+    gap_case("big-spatial2", 2, 513, 5, small=True, x_zp=127)
+    for t in range(20):
+        gap_case("rand%d" % t, r(1, 2), r(1, 40), r(1, 19), small=t % 4 == 0)
+    misc_cases()
+    # ONNX integer kernels
+    for t in range(25):
+        group = int(rng.choice([1, 1, 2, 3]))
+        kh, kw = r(1, 3), r(1, 3)
+        conv_acc_case("rand%d" % t, r(1, 2), r(1, 7), r(1, 7), group * r(1, 4), group * r(1, 3), kh, kw,
+                      r(1, 2), r(1, 2), r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1), r(0, 2), r(0, 2),
+                      group, t % 2, small=t % 5 == 0)
+    for t in range(20):
+        br = r(0, 2)
+        bshape = [r(1, 3) for _ in range(br)]
+        matmul_acc_case("rand%d" % t, r(1, 5), r(1, 5), r(1, 9), bshape, [flag() for _ in range(br)],
+                        [flag() for _ in range(br)], flag(), flag(), t % 2, small=t % 5 == 0)
+    for t in range(10):
+        requant_acc_case("rand%d" % t, r(1, 6), r(1, 9), t % 2, t % 3 != 0, small=t % 3 == 0)
+
+
+def compile_checks(tmp):
+    src = os.path.join(RUNTIME, "pare_k_s8.c")
+    targets = [("host", "gcc", [])]
+    if shutil.which("arm-none-eabi-gcc"):
+        targets += [("cortex-m4", "arm-none-eabi-gcc", M4), ("cortex-m7", "arm-none-eabi-gcc", M7),
+                    ("cortex-m0+", "arm-none-eabi-gcc", M0)]
+    for name, cc, flags in targets:
+        for opt in ("-O2", "-O3", "-Os"):
+            p = subprocess.run([cc] + STRICT + flags + [opt, "-c", src, "-o", os.path.join(tmp, "k.o")],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            S.result("strict C99 %s %s" % (name, opt), p.returncode == 0, p.stdout.decode()[-2000:])
+
+
+def main():
+    build_cases()
+    with tempfile.TemporaryDirectory() as tmp:
+        compile_checks(tmp)
+        exe = os.path.join(tmp, "harness_s8")
+        p = subprocess.run(["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
+                            "-fno-sanitize-recover=undefined", "-I", RUNTIME,
+                            os.path.join(HERE, "harness_s8.c"), os.path.join(RUNTIME, "pare_k_s8.c"),
+                            "-o", exe], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if p.returncode != 0:
+            print(p.stdout.decode())
+            S.result("build host harness", False)
+        else:
+            S.run_host(exe)
+        if NO_QEMU or not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
+            print("(QEMU Cortex-M4 DSP-path run skipped)")
+        else:
+            elf = os.path.join(tmp, "harness_s8.elf")
+            p = subprocess.run(["arm-none-eabi-gcc"] + M4 + ["-O3", "-std=c99", "-DPARE_SEMIHOST",
+                                "--specs=nano.specs", "--specs=rdimon.specs", "-nostartfiles",
+                                "-T", os.path.join(QEMU_DIR, "mps2.ld"), "-I", RUNTIME,
+                                os.path.join(QEMU_DIR, "startup.c"), os.path.join(HERE, "harness_s8.c"),
+                                os.path.join(RUNTIME, "pare_k_s8.c"), "-o", elf],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            if p.returncode != 0:
+                print(p.stdout.decode())
+                S.result("build qemu harness", False)
+            else:
+                S.run_qemu(elf, tmp)
+    print("%d passed, %d failed" % (S.passed, S.failed))
+    return 1 if S.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
