@@ -31,6 +31,11 @@
 
 PARE_S8_INLINE int32_t pare_s8_clamp(int32_t v, int32_t lo, int32_t hi)
 {
+#if PARE_S8_DSP
+  /* Specialised code with no fused activation: one SSAT. */
+  if (__builtin_constant_p(lo) && __builtin_constant_p(hi) && lo == -128 && hi == 127)
+    return __ssat(v, 8);
+#endif
   v = v < lo ? lo : v;
   return v > hi ? hi : v;
 }
@@ -426,15 +431,15 @@ PARE_S8_INLINE void pare_fully_connected_s8_impl(const int8_t *x, int rows, int 
                     int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n)
 {
   int r, j, i;
+  const int n4 = PARE_S8_DSP ? (n & ~3) : 0;
   for (r = 0; r < rows; r++) {
     const int8_t *xr = x + (size_t)r * k;
     int8_t *yr = y + (size_t)r * n;
-    j = 0;
 #if PARE_S8_DSP
     {
       const int32_t zp2 = (int32_t)(((uint32_t)(-x_zp) & 0xFFFFu) * 0x10001u);
       const int k4 = k & ~3;
-      for (; j + 3 < n; j += 4) {
+      for (j = 0; j < n4; j += 4) {
         const int8_t *w0 = w + (size_t)j * k;
         int32_t s0 = bias ? bias[j] : 0, s1 = bias ? bias[j + 1] : 0;
         int32_t s2 = bias ? bias[j + 2] : 0, s3 = bias ? bias[j + 3] : 0;
@@ -473,7 +478,7 @@ PARE_S8_INLINE void pare_fully_connected_s8_impl(const int8_t *x, int rows, int 
       }
     }
 #endif
-    for (; j < n; j++) {
+    for (j = n4; j < n; j++) {
       const int8_t *wj = w + (size_t)j * k;
       int32_t acc = bias ? bias[j] : 0;
       int q = per_channel ? j : 0;
