@@ -1,0 +1,393 @@
+//===- EvaluatorTest.cpp - host evaluation of pare IR and calibration -----===//
+//
+// compiler/Evaluator.h and compiler/Calibration.h on small hand-written
+// functions whose results are computed by hand: conv (+relu, NCHW and NHWC,
+// depthwise), gemm, broadcasting binary ops, pooling, softmax, quantize /
+// dequantize (ties to even, saturation, per axis), ranges (min/max and
+// percentile), sample loading and errors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Calibration.h"
+#include "compiler/Evaluator.h"
+#include "compiler/Npy.h"
+
+#include "dialects/Pare/IR/PareDialect.h"
+#include "dialects/Pare/IR/PareOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace mlir;
+using pare::eval::Tensor;
+
+namespace {
+
+struct Fixture {
+  MLIRContext ctx;
+  OwningOpRef<ModuleOp> module;
+  std::string diagnostics;
+  std::unique_ptr<ScopedDiagnosticHandler> handler;
+
+  explicit Fixture(const std::string &body) {
+    ctx.loadDialect<pare::PareDialect, func::FuncDialect, quant::QuantDialect>();
+    handler = std::make_unique<ScopedDiagnosticHandler>(&ctx, [this](Diagnostic &d) {
+      diagnostics += d.str() + "\n";
+      return success();
+    });
+    module = parseSourceString<ModuleOp>(body, &ctx);
+    REQUIRE(module);
+  }
+  func::FuncOp func() {
+    func::FuncOp f;
+    module->walk([&](func::FuncOp g) { f = g; });
+    return f;
+  }
+  std::vector<Tensor> run(const std::vector<Tensor> &inputs) {
+    auto r = pare::eval::run(func(), inputs);
+    INFO(diagnostics);
+    REQUIRE(succeeded(r));
+    return *r;
+  }
+};
+
+void requireClose(const std::vector<float> &got, const std::vector<float> &want,
+                  float tol = 1e-5f) {
+  REQUIRE(got.size() == want.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    INFO("element " << k << ": got " << got[k] << ", want " << want[k]);
+    CHECK(std::fabs(got[k] - want[k]) <= tol * std::max(1.0f, std::fabs(want[k])));
+  }
+}
+
+Tensor F(std::vector<int64_t> shape, std::vector<float> data) {
+  return Tensor::floats(std::move(shape), std::move(data));
+}
+
+std::string tempDir() {
+  static int counter = 0;
+  std::string d = "/tmp/pare-eval-test-" + std::to_string(::getpid()) + "-" +
+                  std::to_string(counter++);
+  llvm::sys::fs::remove_directories(d);
+  llvm::sys::fs::create_directories(d);
+  return d;
+}
+
+void writeNpy(const std::string &path, std::vector<int64_t> shape, const std::vector<float> &v) {
+  pare::npy::Array a;
+  a.descr = "<f4";
+  a.shape = std::move(shape);
+  a.data.resize(v.size() * sizeof(float));
+  std::memcpy(a.data.data(), v.data(), a.data.size());
+  std::string error;
+  REQUIRE(pare::npy::write(path, a, error));
+}
+
+} // namespace
+
+TEST_CASE("evaluator: NHWC conv with bias and fused relu", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x3x3x1xf32>) -> tensor<1x2x2x2xf32> {
+  %w = pare.constant dense<[[[[-1.0], [0.0]], [[0.0], [1.0]]], [[[1.0], [1.0]], [[1.0], [1.0]]]]> : tensor<2x2x2x1xf32>
+  %b = pare.constant dense<[-5.0, 0.0]> : tensor<2xf32>
+  %0 = pare.conv %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, group = 1 : i64, channels_last, activation = "relu"} : (tensor<1x3x3x1xf32>, tensor<2x2x2x1xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  return %0 : tensor<1x2x2x2xf32>
+}
+)mlir");
+  auto r = f.run({F({1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 20})});
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].shape == std::vector<int64_t>{1, 2, 2, 2});
+  requireClose(r[0].f, {0, 12, 0, 16, 0, 24, 10, 39});
+  // Constants are cached by an Evaluator: a second run gives the same.
+  pare::eval::Evaluator ev(f.func());
+  for (int k = 0; k < 2; ++k) {
+    auto again = ev.run({F({1, 3, 3, 1}, {1, 2, 3, 4, 5, 6, 7, 8, 20})});
+    REQUIRE(succeeded(again));
+    requireClose((*again)[0].f, {0, 12, 0, 16, 0, 24, 10, 39});
+  }
+}
+
+TEST_CASE("evaluator: NCHW conv", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x1x3x3xf32>) -> tensor<1x2x2x2xf32> {
+  %w = pare.constant dense<[[[[-1.0, 0.0], [0.0, 1.0]]], [[[1.0, 1.0], [1.0, 1.0]]]]> : tensor<2x1x2x2xf32>
+  %b = pare.constant dense<[-5.0, 0.0]> : tensor<2xf32>
+  %0 = pare.conv %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, group = 1 : i64, activation = "relu"} : (tensor<1x1x3x3xf32>, tensor<2x1x2x2xf32>, tensor<2xf32>) -> tensor<1x2x2x2xf32>
+  return %0 : tensor<1x2x2x2xf32>
+}
+)mlir");
+  auto r = f.run({F({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 20})});
+  requireClose(r[0].f, {0, 0, 0, 10, 12, 16, 24, 39});
+}
+
+TEST_CASE("evaluator: depthwise conv with [C,kh,kw,1] weights", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
+  %w = pare.constant dense<[[[[1.0], [1.0]], [[1.0], [1.0]]], [[[1.0], [0.0]], [[0.0], [-1.0]]]]> : tensor<2x2x2x1xf32>
+  %0 = pare.conv %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 1, 1>, group = 2 : i64, channels_last} : (tensor<1x2x2x2xf32>, tensor<2x2x2x1xf32>) -> tensor<1x2x2x2xf32>
+  return %0 : tensor<1x2x2x2xf32>
+}
+)mlir");
+  // Channel 0: 1 2 / 3 4 (window sums), channel 1: 10 20 / 30 40 (x[i,j] - x[i+1,j+1]).
+  auto r = f.run({F({1, 2, 2, 2}, {1, 10, 2, 20, 3, 30, 4, 40})});
+  // Pads bottom/right 1: y(0,0) = full window; y(0,1) = column 1; y(1,0) = row 1; y(1,1) = x(1,1).
+  requireClose(r[0].f, {10, 10 - 40, 6, 20, 7, 30, 4, 40});
+}
+
+TEST_CASE("evaluator: gemm with alpha, beta, transposed B and broadcast C", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%a: tensor<2x3xf32>) -> tensor<2x2xf32> {
+  %b = pare.constant dense<[[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]> : tensor<2x3xf32>
+  %c = pare.constant dense<[1.0, -1.0]> : tensor<2xf32>
+  %0 = pare.gemm %a, %b, %c {alpha = 2.0 : f32, beta = 1.0 : f32, trans_a = false, trans_b = true} : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+}
+)mlir");
+  auto r = f.run({F({2, 3}, {1, 2, 3, 4, 5, 6})});
+  requireClose(r[0].f, {9, 3, 21, 9});
+}
+
+TEST_CASE("evaluator: batched matmul with broadcasting", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%a: tensor<2x1x2xf32>) -> tensor<2x1x2xf32> {
+  %b = pare.constant dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>
+  %0 = pare.matmul %a, %b : (tensor<2x1x2xf32>, tensor<2x2xf32>) -> tensor<2x1x2xf32>
+  return %0 : tensor<2x1x2xf32>
+}
+)mlir");
+  auto r = f.run({F({2, 1, 2}, {1, 0, 1, 1})});
+  requireClose(r[0].f, {1, 2, 4, 6});
+}
+
+TEST_CASE("evaluator: broadcasting binary ops with fused activation", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%a: tensor<2x3xf32>, %c: tensor<2x1xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>) {
+  %b = pare.constant dense<[1.0, 1.0, 1.0]> : tensor<3xf32>
+  %0 = pare.add %a, %b {activation = "relu"} : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %1 = pare.mul %c, %b : (tensor<2x1xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  %2 = pare.sub %1, %a : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0, %2 : tensor<2x3xf32>, tensor<2x3xf32>
+}
+)mlir");
+  auto r = f.run({F({2, 3}, {1, -2, 3, -4, 5, -6}), F({2, 1}, {10, 20})});
+  REQUIRE(r.size() == 2);
+  requireClose(r[0].f, {2, 0, 4, 0, 6, 0});
+  requireClose(r[1].f, {9, 12, 7, 24, 15, 26});
+}
+
+TEST_CASE("evaluator: max pool, global average pool, softmax", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x4x4x1xf32>, %s: tensor<1x3xf32>) -> (tensor<1x2x2x1xf32>, tensor<1x1x1x1xf32>, tensor<1x3xf32>) {
+  %0 = pare.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = false, count_include_pad = false, channels_last} : (tensor<1x4x4x1xf32>) -> tensor<1x2x2x1xf32>
+  %1 = pare.global_average_pool %x {channels_last} : (tensor<1x4x4x1xf32>) -> tensor<1x1x1x1xf32>
+  %2 = pare.softmax %s {axis = 1 : i64} : (tensor<1x3xf32>) -> tensor<1x3xf32>
+  return %0, %1, %2 : tensor<1x2x2x1xf32>, tensor<1x1x1x1xf32>, tensor<1x3xf32>
+}
+)mlir");
+  std::vector<float> x(16);
+  for (int k = 0; k < 16; ++k)
+    x[k] = float(k);
+  auto r = f.run({F({1, 4, 4, 1}, x), F({1, 3}, {0.0f, std::log(2.0f), std::log(3.0f)})});
+  requireClose(r[0].f, {5, 7, 13, 15});
+  requireClose(r[1].f, {7.5f});
+  requireClose(r[2].f, {1.0f / 6, 2.0f / 6, 3.0f / 6});
+}
+
+TEST_CASE("evaluator: data movement keeps integer tensors integer", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<2x3xf32>) -> (tensor<3x2xf32>, tensor<2x5xf32>, tensor<2x2xi64>) {
+  %0 = pare.transpose %x {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  %c = pare.constant dense<[[7.0, 8.0], [9.0, 10.0]]> : tensor<2x2xf32>
+  %1 = pare.concat %x, %c {axis = 1 : i64} : (tensor<2x3xf32>, tensor<2x2xf32>) -> tensor<2x5xf32>
+  %i = pare.constant dense<[[1, -2], [3, 4]]> : tensor<2x2xi64>
+  %n = pare.neg %i : (tensor<2x2xi64>) -> tensor<2x2xi64>
+  return %0, %1, %n : tensor<3x2xf32>, tensor<2x5xf32>, tensor<2x2xi64>
+}
+)mlir");
+  auto r = f.run({F({2, 3}, {1, 2, 3, 4, 5, 6})});
+  requireClose(r[0].f, {1, 4, 2, 5, 3, 6});
+  requireClose(r[1].f, {1, 2, 3, 7, 8, 4, 5, 6, 9, 10});
+  CHECK(!r[2].isFloat());
+  CHECK(r[2].i == std::vector<int64_t>{-1, 2, -3, -4});
+}
+
+TEST_CASE("evaluator: quantize / dequantize round trip, ties to even, saturation",
+          "[evaluator][quant]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<7xf32>) -> (tensor<7x!quant.uniform<i8:f32, 5.000000e-01:-1>>, tensor<7xf32>) {
+  %q = pare.quantize %x : (tensor<7xf32>) -> tensor<7x!quant.uniform<i8:f32, 5.000000e-01:-1>>
+  %d = pare.dequantize %q : (tensor<7x!quant.uniform<i8:f32, 5.000000e-01:-1>>) -> tensor<7xf32>
+  return %q, %d : tensor<7x!quant.uniform<i8:f32, 5.000000e-01:-1>>, tensor<7xf32>
+}
+)mlir");
+  auto r = f.run({F({7}, {0.25f, 0.75f, -0.25f, 1.25f, 100.0f, -100.0f, 0.0f})});
+  REQUIRE(r.size() == 2);
+  CHECK(!r[0].isFloat());
+  // x / 0.5 = 0.5, 1.5, -0.5, 2.5, 200, -200, 0 -> 0, 2, -0, 2 (ties to even),
+  // then + zp (-1), saturated to [-128, 127].
+  CHECK(r[0].i == std::vector<int64_t>{-1, 1, -1, 1, 127, -128, -1});
+  requireClose(r[1].f, {0, 1, 0, 1, 64, -63.5f, 0});
+}
+
+TEST_CASE("evaluator: per-axis quantize, storage_cast, requantize", "[evaluator][quant]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<2x2xf32>) -> (tensor<2x2xi8>, tensor<2x2xf32>, tensor<2x2x!quant.uniform<i8:f32, 1.000000e+00>>) {
+  %q = pare.quantize %x : (tensor<2x2xf32>) -> tensor<2x2x!quant.uniform<i8:f32:0, {5.000000e-01, 2.000000e+00:1}>>
+  %s = pare.storage_cast %q : (tensor<2x2x!quant.uniform<i8:f32:0, {5.000000e-01, 2.000000e+00:1}>>) -> tensor<2x2xi8>
+  %d = pare.dequantize %q : (tensor<2x2x!quant.uniform<i8:f32:0, {5.000000e-01, 2.000000e+00:1}>>) -> tensor<2x2xf32>
+  %t = pare.quantize %x : (tensor<2x2xf32>) -> tensor<2x2x!quant.uniform<i8:f32, 5.000000e-01>>
+  %r = pare.requantize %t : (tensor<2x2x!quant.uniform<i8:f32, 5.000000e-01>>) -> tensor<2x2x!quant.uniform<i8:f32, 1.000000e+00>>
+  return %s, %d, %r : tensor<2x2xi8>, tensor<2x2xf32>, tensor<2x2x!quant.uniform<i8:f32, 1.000000e+00>>
+}
+)mlir");
+  auto r = f.run({F({2, 2}, {1.0f, -1.0f, 3.0f, -5.0f})});
+  // Row 0: scale 0.5, zp 0 -> 2, -2. Row 1: scale 2, zp 1 -> 1.5 -> 2 (+1 = 3), -2.5 -> -2 (+1 = -1).
+  CHECK(r[0].i == std::vector<int64_t>{2, -2, 3, -1});
+  requireClose(r[1].f, {1, -1, 4, -4});
+  // 1, -1, 3, -5 at scale 1 (from scale 0.5 codes 2, -2, 6, -10).
+  CHECK(r[2].i == std::vector<int64_t>{1, -1, 3, -5});
+}
+
+TEST_CASE("evaluator: unsupported ops and bad inputs are errors", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<4x!quant.uniform<i8:f32, 5.000000e-01>>) -> tensor<4x!quant.uniform<i8:f32, 5.000000e-01>> {
+  %0 = pare.qadd %x, %x : (tensor<4x!quant.uniform<i8:f32, 5.000000e-01>>, tensor<4x!quant.uniform<i8:f32, 5.000000e-01>>) -> tensor<4x!quant.uniform<i8:f32, 5.000000e-01>> loc("the_add")
+  return %0 : tensor<4x!quant.uniform<i8:f32, 5.000000e-01>>
+}
+)mlir");
+  auto r = pare::eval::run(f.func(), {Tensor::ints({4}, {1, 2, 3, 4})});
+  CHECK(failed(r));
+  CHECK(f.diagnostics.find("calibration cannot evaluate 'pare.qadd' (node the_add)") !=
+        std::string::npos);
+  f.diagnostics.clear();
+  auto bad = pare::eval::run(f.func(), {F({4}, {1, 2, 3, 4})});
+  CHECK(failed(bad));
+  CHECK(f.diagnostics.find("input 0") != std::string::npos);
+  f.diagnostics.clear();
+  auto wrongCount = pare::eval::run(f.func(), {});
+  CHECK(failed(wrongCount));
+}
+
+TEST_CASE("calibration: min/max and percentile ranges", "[calibration]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x1000xf32>) -> tensor<1x1000xf32> {
+  %0 = pare.relu %x : (tensor<1x1000xf32>) -> tensor<1x1000xf32>
+  return %0 : tensor<1x1000xf32>
+}
+)mlir");
+  auto func = f.func();
+  std::vector<std::vector<Tensor>> samples;
+  for (int s = 0; s < 2; ++s) {
+    std::vector<float> v(1000);
+    for (int k = 0; k < 1000; ++k)
+      v[k] = float(k - 100) + s * 0.5f; // -100 .. 899.5
+    if (s == 1)
+      v[500] = 1.0e5f; // an outlier
+    samples.push_back({F({1, 1000}, v)});
+  }
+  Value arg = func.getArgument(0);
+  Value relu = func.getBody().front().front().getResult(0);
+
+  pare::calib::Options mm;
+  auto r = pare::calib::collectRanges(func, samples, mm);
+  REQUIRE(succeeded(r));
+  CHECK(r->lookup(arg).min == -100.0f);
+  CHECK(r->lookup(arg).max == 1.0e5f);
+  CHECK(r->lookup(relu).min == 0.0f);
+  CHECK(r->lookup(relu).max == 1.0e5f);
+
+  pare::calib::Options p100;
+  p100.method = pare::calib::Method::Percentile;
+  p100.percentile = 100.0;
+  auto r100 = pare::calib::collectRanges(func, samples, p100);
+  REQUIRE(succeeded(r100));
+  CHECK(r100->lookup(arg).min == -100.0f);
+  CHECK(r100->lookup(arg).max == 1.0e5f);
+  CHECK(r100->lookup(relu).min == 0.0f);
+  CHECK(r100->lookup(relu).max == 1.0e5f);
+
+  pare::calib::Options p99;
+  p99.method = pare::calib::Method::Percentile;
+  p99.percentile = 99.0;
+  auto r99 = pare::calib::collectRanges(func, samples, p99);
+  REQUIRE(succeeded(r99));
+  pare::calib::Range a = r99->lookup(arg);
+  CHECK(a.min >= -100.0f);
+  CHECK(a.max <= 1.0e5f);
+  CHECK(a.min <= a.max);
+  // The outlier is one value in 2000: the 99th percentile cuts it off.
+  CHECK(a.max < 1000.0f);
+
+  pare::calib::attachRanges(func, *r);
+  auto attr = func.getArgAttrOfType<DenseF32ArrayAttr>(0, "pare.range");
+  REQUIRE(attr);
+  CHECK(attr.asArrayRef().vec() == std::vector<float>{-100.0f, 1.0e5f});
+  auto ranges = relu.getDefiningOp()->getAttrOfType<DenseF32ArrayAttr>("pare.ranges");
+  REQUIRE(ranges);
+  CHECK(ranges.asArrayRef().vec() == std::vector<float>{0.0f, 1.0e5f});
+}
+
+TEST_CASE("calibration: samples from .npy files", "[calibration]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x4xf32> {pare.name = "image"}) -> tensor<1x4xf32> {
+  %0 = pare.relu %x : (tensor<1x4xf32>) -> tensor<1x4xf32>
+  return %0 : tensor<1x4xf32>
+}
+)mlir");
+  std::string dir = tempDir();
+  writeNpy(dir + "/b.npy", {1, 4}, {5, 6, 7, 8});
+  writeNpy(dir + "/a.npy", {4}, {1, 2, 3, 4}); // the leading 1 may be left out
+  auto s = pare::calib::loadSamples(f.func(), dir);
+  INFO(f.diagnostics);
+  REQUIRE(succeeded(s));
+  REQUIRE(s->size() == 2);
+  CHECK((*s)[0][0].shape == std::vector<int64_t>{1, 4});
+  CHECK((*s)[0][0].f == std::vector<float>{1, 2, 3, 4}); // sorted by name
+  CHECK((*s)[1][0].f == std::vector<float>{5, 6, 7, 8});
+
+  writeNpy(dir + "/c.npy", {2, 2}, {1, 2, 3, 4});
+  f.diagnostics.clear();
+  CHECK(failed(pare::calib::loadSamples(f.func(), dir)));
+  CHECK(f.diagnostics.find("c.npy") != std::string::npos);
+  CHECK(f.diagnostics.find("2x2") != std::string::npos);
+  llvm::sys::fs::remove_directories(dir);
+}
+
+TEST_CASE("calibration: several inputs take files named after them", "[calibration]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<2xf32> {pare.name = "x"}, %y: tensor<2xf32> {pare.name = "x_mask"}) -> tensor<2xf32> {
+  %0 = pare.add %x, %y : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+)mlir");
+  std::string dir = tempDir();
+  writeNpy(dir + "/x_0.npy", {2}, {1, 2});
+  writeNpy(dir + "/x_1.npy", {2}, {3, 4});
+  writeNpy(dir + "/x_mask_0.npy", {2}, {10, 20});
+  writeNpy(dir + "/x_mask_1.npy", {2}, {30, 40});
+  auto s = pare::calib::loadSamples(f.func(), dir);
+  INFO(f.diagnostics);
+  REQUIRE(succeeded(s));
+  REQUIRE(s->size() == 2);
+  CHECK((*s)[1][0].f == std::vector<float>{3, 4});
+  CHECK((*s)[1][1].f == std::vector<float>{30, 40});
+  auto ranges = pare::calib::collectRanges(f.func(), *s, {});
+  REQUIRE(succeeded(ranges));
+  Value sum = f.func().getBody().front().front().getResult(0);
+  CHECK(ranges->lookup(sum).min == 11.0f);
+  CHECK(ranges->lookup(sum).max == 44.0f);
+  llvm::sys::fs::remove_directories(dir);
+}
