@@ -10,8 +10,28 @@ void pare_conv2d_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp
                     int8_t *y, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
                     int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
 {
-  pare_conv2d_s8_impl(x, n, ih, iw, ic, x_zp, w, bias, mult, shift, y_zp, act_min, act_max, y, oh,
-                      ow, oc, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, scratch);
+  /* A few common shapes get their own instance (the fast-path tests and the
+   * index arithmetic fold), as CMSIS-NN has dedicated 1x1 / 3x3 kernels. */
+  const int full = act_min == -128 && act_max == 127;
+  if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
+      oh == ih && ow == iw) {
+    if (full)
+      pare_conv2d_s8_impl(x, n, ih, iw, ic, x_zp, w, bias, mult, shift, y_zp, -128, 127, y, ih, iw,
+                          oc, 1, 1, 1, 1, 1, 1, 0, 0, scratch);
+    else
+      pare_conv2d_s8_impl(x, n, ih, iw, ic, x_zp, w, bias, mult, shift, y_zp, act_min, act_max, y,
+                          ih, iw, oc, 1, 1, 1, 1, 1, 1, 0, 0, scratch);
+  } else if (kh == 3 && kw == 3 && dil_h == 1 && dil_w == 1 && full) {
+    pare_conv2d_s8_impl(x, n, ih, iw, ic, x_zp, w, bias, mult, shift, y_zp, -128, 127, y, oh, ow,
+                        oc, 3, 3, stride_h, stride_w, 1, 1, pad_top, pad_left, scratch);
+  } else if (kh == 3 && kw == 3 && dil_h == 1 && dil_w == 1) {
+    pare_conv2d_s8_impl(x, n, ih, iw, ic, x_zp, w, bias, mult, shift, y_zp, act_min, act_max, y,
+                        oh, ow, oc, 3, 3, stride_h, stride_w, 1, 1, pad_top, pad_left, scratch);
+  } else {
+    pare_conv2d_s8_impl(x, n, ih, iw, ic, x_zp, w, bias, mult, shift, y_zp, act_min, act_max, y,
+                        oh, ow, oc, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left,
+                        scratch);
+  }
 }
 
 void pare_depthwise_conv2d_s8(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
@@ -20,17 +40,29 @@ void pare_depthwise_conv2d_s8(const int8_t *x, int n, int ih, int iw, int c, int
                     int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
                     int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
 {
-  pare_depthwise_conv2d_s8_impl(x, n, ih, iw, c, x_zp, w, bias, mult, shift, y_zp, act_min,
-                                act_max, y, oh, ow, kh, kw, stride_h, stride_w, dil_h, dil_w,
-                                pad_top, pad_left, scratch);
+  if (kh == 3 && kw == 3 && dil_h == 1 && dil_w == 1 && act_min == -128 && act_max == 127)
+    pare_depthwise_conv2d_s8_impl(x, n, ih, iw, c, x_zp, w, bias, mult, shift, y_zp, -128, 127, y,
+                                  oh, ow, 3, 3, stride_h, stride_w, 1, 1, pad_top, pad_left, scratch);
+  else if (kh == 3 && kw == 3 && dil_h == 1 && dil_w == 1)
+    pare_depthwise_conv2d_s8_impl(x, n, ih, iw, c, x_zp, w, bias, mult, shift, y_zp, act_min,
+                                  act_max, y, oh, ow, 3, 3, stride_h, stride_w, 1, 1, pad_top,
+                                  pad_left, scratch);
+  else
+    pare_depthwise_conv2d_s8_impl(x, n, ih, iw, c, x_zp, w, bias, mult, shift, y_zp, act_min,
+                                  act_max, y, oh, ow, kh, kw, stride_h, stride_w, dil_h, dil_w,
+                                  pad_top, pad_left, scratch);
 }
 
 void pare_fully_connected_s8(const int8_t *x, int rows, int k, int32_t x_zp,
                     const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int per_channel,
                     int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n)
 {
-  pare_fully_connected_s8_impl(x, rows, k, x_zp, w, bias, mult, shift, per_channel, y_zp, act_min,
-                               act_max, y, n);
+  if (act_min == -128 && act_max == 127)
+    pare_fully_connected_s8_impl(x, rows, k, x_zp, w, bias, mult, shift, per_channel, y_zp, -128,
+                                 127, y, n);
+  else
+    pare_fully_connected_s8_impl(x, rows, k, x_zp, w, bias, mult, shift, per_channel, y_zp,
+                                 act_min, act_max, y, n);
 }
 
 void pare_add_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,

@@ -40,23 +40,47 @@ PARE_S8_INLINE int32_t pare_s8_clamp(int32_t v, int32_t lo, int32_t hi)
   return v > hi ? hi : v;
 }
 
+/* pare_requantize, faster for the usual right shifts. For shift = -e <= -2:
+ * with A = acc * mult, TFLite's double rounding equals
+ *   floor((A + 2^30 + 2^(30+e) - [A < -2^30] 2^31) / 2^(31+e)).
+ * SMLAL accumulates Q = A + 2^30 + 2^(30+e) (c = 2^(e-2) is the high word of
+ * the constant); A < -2^30 <=> hi(Q) < c; subtracting 2^31 lowers hi(Q) by one
+ * when lo(Q) < 2^31; the division is then hi >> (e-1). Exact, no overflow
+ * (|hi(Q)| < 2^31 since |A| < 2^62). */
+PARE_S8_INLINE int32_t pare_s8_rq_e2(int32_t acc, int32_t mult, int32_t e)
+{
+  const int32_t c = (int32_t)(1u << (e - 2));
+  const int64_t q = (int64_t)acc * mult + (int64_t)(((uint64_t)(uint32_t)c << 32) | 0x40000000u);
+  const int32_t hi = (int32_t)(q >> 32);
+  const uint32_t lo = (uint32_t)q;
+  const int32_t t = (int32_t)(((uint32_t)(hi - c) >> 31) & ~(lo >> 31));
+  return (hi - t) >> (e - 1);
+}
+
+PARE_S8_INLINE int32_t pare_s8_requant(int32_t acc, int32_t mult, int32_t shift)
+{
+  if (shift <= -2) return pare_s8_rq_e2(acc, mult, -shift);
+  return pare_requantize(acc, mult, shift);
+}
+
 /* Requantize + zero point + clamp: one output value. */
 PARE_S8_INLINE int8_t pare_s8_out(int32_t acc, int32_t mult, int32_t shift, int32_t y_zp,
                                   int32_t lo, int32_t hi)
 {
-  return (int8_t)pare_s8_clamp(pare_requantize(acc, mult, shift) + y_zp, lo, hi);
+  return (int8_t)pare_s8_clamp(pare_s8_requant(acc, mult, shift) + y_zp, lo, hi);
 }
 
 /* Requantization split into a per-channel part (set up once) and a
  * per-value part; same result as pare_requantize. */
 typedef struct {
-  int32_t mult, left, right, mask, half;
+  int32_t mult, shift, left, right, mask, half;
 } pare_s8_rq_t;
 
 PARE_S8_INLINE pare_s8_rq_t pare_s8_rq_make(int32_t mult, int32_t shift)
 {
   pare_s8_rq_t r;
   r.mult = mult;
+  r.shift = shift;
   r.left = shift > 0 ? shift : 0;
   r.right = shift > 0 ? 0 : -shift;
   r.mask = (int32_t)((1u << r.right) - 1u);
@@ -66,10 +90,13 @@ PARE_S8_INLINE pare_s8_rq_t pare_s8_rq_make(int32_t mult, int32_t shift)
 
 PARE_S8_INLINE int32_t pare_s8_rq_apply(int32_t acc, pare_s8_rq_t r)
 {
-  int32_t x = (int32_t)((uint32_t)acc << r.left);
-  int64_t p = (int64_t)x * r.mult + ((int64_t)1 << 30);
-  int32_t v = (int32_t)(p >> 31);
-  int32_t thr = r.half + (int32_t)((uint32_t)v >> 31);
+  int32_t x, v, thr;
+  int64_t p;
+  if (r.shift <= -2) return pare_s8_rq_e2(acc, r.mult, r.right);
+  x = (int32_t)((uint32_t)acc << r.left);
+  p = (int64_t)x * r.mult + ((int64_t)1 << 30);
+  v = (int32_t)(p >> 31);
+  thr = r.half + (int32_t)((uint32_t)v >> 31);
   return (v >> r.right) + ((v & r.mask) > thr ? 1 : 0);
 }
 
@@ -205,20 +232,30 @@ PARE_S8_INLINE void pare_s8_conv_cols(const int16_t *c0, const int16_t *c1, cons
   int K4 = K & ~3, o;
   for (o = 0; o + 1 < oc; o += 2) {
     const int8_t *w0 = w + (size_t)o * K;
+    const int32_t m0 = mult[o], m1 = mult[o + 1], sh0 = shift[o], sh1 = shift[o + 1];
     int32_t b0 = bias ? bias[o] : 0, b1 = bias ? bias[o + 1] : 0;
     int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
-    pare_s8_rq_t r0 = pare_s8_rq_make(mult[o], shift[o]);
-    pare_s8_rq_t r1 = pare_s8_rq_make(mult[o + 1], shift[o + 1]);
     if (y1) {
       pare_s8_mm_2x2(c0, c1, w0, w0 + K, K, K4, &a00, &a01, &a10, &a11);
-      y1[o] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(a10, r0) + y_zp, lo, hi);
-      y1[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(a11, r1) + y_zp, lo, hi);
     } else {
       a00 = pare_s8_mm_1x1(c0, w0, K, K4, a00);
       a01 = pare_s8_mm_1x1(c0, w0 + K, K, K4, a01);
     }
-    y0[o] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(a00, r0) + y_zp, lo, hi);
-    y0[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(a01, r1) + y_zp, lo, hi);
+    if (sh0 <= -2 && sh1 <= -2) { /* the usual case: one test per 2x2 block */
+      y0[o] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a00, m0, -sh0) + y_zp, lo, hi);
+      y0[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a01, m1, -sh1) + y_zp, lo, hi);
+      if (y1) {
+        y1[o] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a10, m0, -sh0) + y_zp, lo, hi);
+        y1[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a11, m1, -sh1) + y_zp, lo, hi);
+      }
+    } else {
+      y0[o] = (int8_t)pare_s8_clamp(pare_requantize(a00, m0, sh0) + y_zp, lo, hi);
+      y0[o + 1] = (int8_t)pare_s8_clamp(pare_requantize(a01, m1, sh1) + y_zp, lo, hi);
+      if (y1) {
+        y1[o] = (int8_t)pare_s8_clamp(pare_requantize(a10, m0, sh0) + y_zp, lo, hi);
+        y1[o + 1] = (int8_t)pare_s8_clamp(pare_requantize(a11, m1, sh1) + y_zp, lo, hi);
+      }
+    }
   }
   if (o < oc) {
     const int8_t *w0 = w + (size_t)o * K;
@@ -524,11 +561,17 @@ PARE_S8_INLINE void pare_s8_odo_step(pare_s8_odo_t *o, const int32_t *as, const 
 
 PARE_S8_INLINE int8_t pare_s8_add1(int32_t av, int32_t bv, int32_t left_shift, int32_t a_zp,
                                    pare_s8_rq_t ra, int32_t b_zp, pare_s8_rq_t rb, int32_t y_zp,
-                                   pare_s8_rq_t ry, int32_t lo, int32_t hi)
+                                   pare_s8_rq_t ry, int32_t lo, int32_t hi, int fast)
 {
-  int32_t a2 = pare_s8_rq_apply((int32_t)((uint32_t)(av - a_zp) << left_shift), ra);
-  int32_t b2 = pare_s8_rq_apply((int32_t)((uint32_t)(bv - b_zp) << left_shift), rb);
-  return (int8_t)pare_s8_clamp(pare_s8_rq_apply(a2 + b2, ry) + y_zp, lo, hi);
+  int32_t a1 = (int32_t)((uint32_t)(av - a_zp) << left_shift);
+  int32_t b1 = (int32_t)((uint32_t)(bv - b_zp) << left_shift);
+  if (fast) { /* all three shifts <= -2 */
+    int32_t s = pare_s8_rq_e2(a1, ra.mult, ra.right) + pare_s8_rq_e2(b1, rb.mult, rb.right);
+    return (int8_t)pare_s8_clamp(pare_s8_rq_e2(s, ry.mult, ry.right) + y_zp, lo, hi);
+  }
+  return (int8_t)pare_s8_clamp(pare_requantize(pare_requantize(a1, ra.mult, ra.shift) +
+                                                   pare_requantize(b1, rb.mult, rb.shift),
+                                               ry.mult, ry.shift) + y_zp, lo, hi);
 }
 
 PARE_S8_INLINE void pare_add_s8_impl(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
@@ -542,13 +585,18 @@ PARE_S8_INLINE void pare_add_s8_impl(const int8_t *a, const int32_t *a_strides, 
   int d;
   for (d = 0; d < rank; d++) total *= (size_t)shape[d];
   if (pare_s8_contig(a_strides, shape, rank) && pare_s8_contig(b_strides, shape, rank)) {
-    for (i = 0; i < total; i++)
-      y[i] = pare_s8_add1(a[i], b[i], left_shift, a_zp, ra, b_zp, rb, y_zp, ry, act_min, act_max);
+    if (a_shift <= -2 && b_shift <= -2 && y_shift <= -2) {
+      for (i = 0; i < total; i++)
+        y[i] = pare_s8_add1(a[i], b[i], left_shift, a_zp, ra, b_zp, rb, y_zp, ry, act_min, act_max, 1);
+    } else {
+      for (i = 0; i < total; i++)
+        y[i] = pare_s8_add1(a[i], b[i], left_shift, a_zp, ra, b_zp, rb, y_zp, ry, act_min, act_max, 0);
+    }
   } else {
     pare_s8_odo_t o;
     memset(&o, 0, sizeof o);
     for (i = 0; i < total; i++) {
-      y[i] = pare_s8_add1(a[o.ia], b[o.ib], left_shift, a_zp, ra, b_zp, rb, y_zp, ry, act_min, act_max);
+      y[i] = pare_s8_add1(a[o.ia], b[o.ib], left_shift, a_zp, ra, b_zp, rb, y_zp, ry, act_min, act_max, 0);
       pare_s8_odo_step(&o, a_strides, b_strides, shape, rank);
     }
   }

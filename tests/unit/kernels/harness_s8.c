@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pare_kernels_s8.h"
+#include "pare_k_s8_impl.h" /* also the inline helpers (pare_s8_requant) */
 
 #define MAX_ARGS 64
 #define NULL_BUF UINT64_MAX
@@ -38,7 +38,13 @@ static void die(const char *msg)
 static void dispatch(const char *name, const int64_t *I, const double *F, void **B)
 {
 #define IS(s) (strcmp(name, s) == 0)
-  if (IS("conv2d_s8")) { /* x w bias mult shift y scratch */
+  if (IS("requant_i32")) { /* acc mult shift y_ref y_fast | count */
+    int64_t i;
+    for (i = 0; i < I[0]; i++) {
+      I32(3)[i] = pare_requantize(I32(0)[i], I32(1)[i], I32(2)[i]);
+      I32(4)[i] = pare_s8_requant(I32(0)[i], I32(1)[i], I32(2)[i]);
+    }
+  } else if (IS("conv2d_s8")) { /* x w bias mult shift y scratch */
     pare_conv2d_s8(S8(0), II(0), II(1), II(2), II(3), II(4), S8(1), I32(2), I32(3), I32(4),
                    II(5), II(6), II(7), S8(5), II(8), II(9), II(10), II(11), II(12), II(13),
                    II(14), II(15), II(16), II(17), II(18), I16(6));

@@ -503,8 +503,34 @@ def requant_acc_case(label, count_rows, channels, bias, per_ch, small=False):
            [len(scale), channels, acc.size, y_zp], [], [acc, b, scale, np.zeros(acc.shape, np.int8)], 3, exp, small)
 
 
+def requant_cases():
+    """pare_requantize and the fast pare_s8_requant against TFLite, all shifts, extreme values."""
+    for t in range(8):
+        cnt = 4000
+        acc = rng.integers(-2**31, 2**31, size=cnt, dtype=np.int64)
+        mag = rng.integers(0, 32, size=cnt)
+        acc = np.where(rng.random(cnt) < 0.5, acc >> mag, acc)
+        acc[:6] = [-2**31, 2**31 - 1, 0, -1, 1, -2**30]
+        mult = rng.integers(0, 2**31, size=cnt, dtype=np.int64)
+        mult = np.where(rng.random(cnt) < 0.1, rng.choice([0, 2**30, 2**31 - 1], size=cnt), mult)
+        shift = rng.integers(-31, 31, size=cnt) if t % 2 else rng.integers(-12, 3, size=cnt)
+        # exact ties of RoundingDivideByPOT: acc * mult / 2^31 = k * 2^e + 2^(e-1)
+        e = np.maximum(-shift, 1)
+        k = rng.integers(-1000, 1000, size=cnt)
+        tie = (k * (np.int64(1) << e) + (np.int64(1) << (e - 1))) << 1
+        sel = (rng.random(cnt) < 0.3) & (np.abs(tie) < 2**31) & (shift < 0)
+        acc = np.where(sel, tie, acc)
+        mult = np.where(sel, 2**30, mult)
+        acc, mult, shift = acc.astype(np.int32), mult.astype(np.int32), shift.astype(np.int32)
+        exp = mbqm(acc, mult, shift).astype(np.int32)
+        for out in (3, 4):
+            S.call("requant_i32 %d %s" % (t, "ref" if out == 3 else "fast"), "requant_i32", [cnt], [],
+                   [acc, mult, shift, np.zeros(cnt, np.int32), np.zeros(cnt, np.int32)], out, exp, small=t < 2)
+
+
 def build_cases():
     r = lambda a, b: int(rng.integers(a, b + 1))
+    requant_cases()
     # conv: fixed edge cases, then random
     conv_case("pw", 1, 5, 7, 16, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
     conv_case("pw-odd", 2, 3, 3, 7, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
@@ -578,22 +604,30 @@ def build_cases():
 
 
 def compile_checks(tmp):
+    """Strict C99, warnings as errors: host (portable path) and Cortex-M4 / M7 (DSP path),
+    Cortex-M0+ (portable path on ARM). Run in parallel; returns a function collecting results."""
     src = os.path.join(RUNTIME, "pare_k_s8.c")
-    targets = [("host", "gcc", [])]
+    targets = [("host", "gcc", [], "-O2")]
     if shutil.which("arm-none-eabi-gcc"):
-        targets += [("cortex-m4", "arm-none-eabi-gcc", M4), ("cortex-m7", "arm-none-eabi-gcc", M7),
-                    ("cortex-m0+", "arm-none-eabi-gcc", M0)]
-    for name, cc, flags in targets:
-        for opt in ("-O2", "-O3", "-Os"):
-            p = subprocess.run([cc] + STRICT + flags + [opt, "-c", src, "-o", os.path.join(tmp, "k.o")],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            S.result("strict C99 %s %s" % (name, opt), p.returncode == 0, p.stdout.decode()[-2000:])
+        targets += [("cortex-m4", "arm-none-eabi-gcc", M4, "-O3"), ("cortex-m7", "arm-none-eabi-gcc", M7, "-O2"),
+                    ("cortex-m0+", "arm-none-eabi-gcc", M0, "-Os")]
+    procs = []
+    for i, (name, cc, flags, opt) in enumerate(targets):
+        procs.append(("strict C99 %s %s" % (name, opt), subprocess.Popen(
+            [cc] + STRICT + flags + [opt, "-c", src, "-o", os.path.join(tmp, "k%d.o" % i)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
+
+    def collect():
+        for label, p in procs:
+            out = p.communicate()[0]
+            S.result(label, p.returncode == 0, out.decode()[-2000:])
+    return collect
 
 
 def main():
     build_cases()
     with tempfile.TemporaryDirectory() as tmp:
-        compile_checks(tmp)
+        collect = compile_checks(tmp)
         exe = os.path.join(tmp, "harness_s8")
         p = subprocess.run(["gcc", "-std=c99", "-O1", "-g", "-fsanitize=address,undefined",
                             "-fno-sanitize-recover=undefined", "-I", RUNTIME,
@@ -619,6 +653,7 @@ def main():
                 S.result("build qemu harness", False)
             else:
                 S.run_qemu(elf, tmp)
+        collect()
     print("%d passed, %d failed" % (S.passed, S.failed))
     return 1 if S.failed else 0
 
