@@ -231,8 +231,8 @@ def build_firmware(args, model_dir: Path, name: str, cpu: str, board: str, test_
     if p.returncode != 0:
         over = re.findall(r"region `(\w+)' overflowed by (\d+) bytes", log)
         if over:
-            what = ", ".join(f"{r} by {int(n):,} bytes" for r, n in dict(over).items())
-            fail(f"{name} does not fit board {board}: {what} over. "
+            what = ", ".join(f"{r} overflowed by {int(n):,} bytes" for r, n in dict(over).items())
+            fail(f"{name} does not fit board {board}: {what}. "
                  f"Try --board mps2-big (4 MiB + 4 MiB), or a smaller/quantized model.")
         fail(f"firmware build failed:\n{log[-6000:]}")
     return build / "firmware.elf"
@@ -248,6 +248,7 @@ def elf_sizes(elf: Path) -> Dict[str, int]:
     text, rodata = sec.get(".text", 0), sec.get(".rodata", 0)
     exidx, data, bss = sec.get(".ARM.exidx", 0), sec.get(".data", 0), sec.get(".bss", 0)
     return {"text": text, "rodata": rodata, "data": data, "bss": bss, "stack": sec.get(".stack", 0),
+            "heap": sec.get(".heap", 0),
             "flash": text + rodata + exidx + data, "sram": data + bss}
 
 
@@ -260,7 +261,8 @@ def run_qemu(elf: Path, cpu: str, shift: int, timeout: float):
     except subprocess.TimeoutExpired as e:
         out = "".join(x.decode(errors="replace") if isinstance(x, bytes) else (x or "")
                       for x in (e.stdout, e.stderr))
-        fail(f"QEMU did not finish within {timeout:g} s (hang?); last output:\n{out[-2000:]}")
+        fail(f"QEMU did not finish within {timeout:g} s: a hang, a model too slow for --timeout, or a "
+             f"stack overflow that missed the guard (try a larger --stack); last output:\n{out[-2000:]}")
     return cmd, p
 
 
@@ -268,7 +270,7 @@ def parse_run(stdout: str, hdr: ModelHeader):
     import numpy as np
 
     values: Dict[int, Dict[int, object]] = {t.index: {} for t in hdr.outputs}
-    instructions = status = None
+    instructions = status = stack = None
     for line in stdout.splitlines():
         line = line.rstrip()
         m = re.match(r"out(\d+)\[(\d+)\] = (\S+)(?: \(0x([0-9a-f]+)\))?$", line)
@@ -285,14 +287,17 @@ def parse_run(stdout: str, hdr: ModelHeader):
         m = re.match(r"status: (-?\d+)$", line)
         if m:
             status = int(m.group(1))
+        m = re.match(r"stack: (\d+) bytes$", line)
+        if m:
+            stack = int(m.group(1))
     outs = {}
     for t in hdr.outputs:
         got = values[t.index]
         if len(got) != t.size:
-            return None, instructions, status
+            return None, instructions, status, stack
         a = np.array([got[i] for i in range(t.size)], dtype=CTYPES[t.ctype][0])
         outs[t.name] = a.reshape(t.shape)
-    return outs, instructions, status
+    return outs, instructions, status, stack
 
 
 def main() -> int:
@@ -345,9 +350,9 @@ def main() -> int:
         sizes = elf_sizes(elf)
         cmd, p = run_qemu(elf, cpu, args.icount_shift, args.timeout)
         console = p.stdout + p.stderr  # QEMU 7.2 writes the semihosting console to stderr
-        if "HardFault" in console or "unexpected exception" in console:
+        if "HardFault" in console or "unexpected exception" in console or "Lockup" in console:
             fail(f"the firmware faulted (QEMU exit status {p.returncode}):\n{console[-2000:]}")
-        outs, instructions, status = parse_run(console, hdr)
+        outs, instructions, status, stack_used = parse_run(console, hdr)
         if p.returncode != 0 or outs is None or instructions is None:
             why = f"{name}_run returned {status}" if status else f"QEMU exit status {p.returncode}"
             fail(f"the run failed ({why}); command: {' '.join(cmd)}\n{console[-2000:]}")
@@ -363,6 +368,7 @@ def main() -> int:
             "model": name, "cpu": cpu, "board": board, "qemu_machine": QEMU_MACHINE[cpu],
             "icount_shift": args.icount_shift, "instructions": instructions,
             "flash_bytes": sizes["flash"], "sram_bytes": sizes["sram"], "stack_bytes": sizes["stack"],
+            "stack_used_bytes": stack_used, "heap_bytes": sizes["heap"],
             "sections": {k: sizes[k] for k in ("text", "rodata", "data", "bss")},
             "arena_bytes": hdr.arena_bytes, "elf": str(elf) if args.work else None,
             "outputs": {k: v.reshape(-1).tolist() if v.size <= 16 else f"{v.size} values"
@@ -376,7 +382,8 @@ def main() -> int:
             print(f"  flash: {sizes['flash']:,} bytes (text {sizes['text']:,}, rodata {sizes['rodata']:,}, "
                   f"data {sizes['data']:,})")
             print(f"  sram:  {sizes['sram']:,} bytes static (data {sizes['data']:,}, bss {sizes['bss']:,}; "
-                  f"arena {hdr.arena_bytes:,}) + stack {sizes['stack']:,}")
+                  f"arena {hdr.arena_bytes:,})")
+            print(f"         + stack {sizes['stack']:,} ({stack_used:,} used) + stdio heap {sizes['heap']:,}")
             for k, v in outs.items():
                 flat = v.reshape(-1)
                 shown = ", ".join(f"{x:.6g}" if v.dtype.kind == "f" else str(x) for x in flat[:8])

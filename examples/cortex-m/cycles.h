@@ -1,5 +1,5 @@
 /*
- * Instruction counting under QEMU's -icount (docs: measuring-on-cortex-m.md).
+ * Instruction counting under QEMU's -icount.
  *
  * QEMU does not model cycles. With "-icount shift=S,sleep=off" every guest
  * instruction advances the virtual clock by 2^S ns, and the MPS2 board timers

@@ -8,6 +8,8 @@
  *   out0[1] = 2.80146486e-06 (0x363c0003)
  *   status: 0
  *   instructions: 123456789
+ *   stack: 1234 bytes
+ *   heap: 428 bytes
  *
  * Floats are printed with 9 significant digits and, in parentheses, their
  * exact IEEE-754 bits; integers (int8 / uint8 models) as plain decimals.
@@ -24,6 +26,7 @@
 #include <string.h>
 
 #include "cycles.h"
+#include "startup.h"
 
 enum pare_type { PARE_T_F32, PARE_T_F64, PARE_T_I8, PARE_T_U8, PARE_T_I16, PARE_T_U16,
                  PARE_T_I32, PARE_T_U32, PARE_T_I64, PARE_T_U64 };
@@ -125,16 +128,18 @@ int main(void) {
   static const struct pare_output outputs[] = PARE_OUTPUTS;
   const unsigned num_outputs = sizeof outputs / sizeof outputs[0];
   uint64_t instructions;
+  unsigned long stack;
   unsigned o;
   unsigned long i;
   int status;
 
-  setvbuf(stdout, stdout_buffer, _IOLBF, sizeof stdout_buffer); /* no heap: see startup.c */
+  setvbuf(stdout, stdout_buffer, _IOLBF, sizeof stdout_buffer); /* not from the heap */
   printf("model: %s\n", PARE_MODEL_NAME_STR);
 
   pare_count_begin();
   status = PARE_RUN();
   instructions = pare_count_end();
+  stack = pare_stack_used();
 
   for (o = 0; o < num_outputs; ++o) {
     printf("output %u \"%s\" %s %lu\n", o, outputs[o].name, type_names[outputs[o].type],
@@ -149,6 +154,7 @@ int main(void) {
   fputs("instructions: ", stdout);
   print_u64(instructions);
   printf("\nticks: %lu (icount shift %d)\n", (unsigned long)pare_count_ticks(), PARE_ICOUNT_SHIFT);
+  printf("stack: %lu bytes\nheap: %lu bytes\n", stack, pare_heap_used());
   fflush(stdout);
   return status == 0 ? 0 : 1;
 }

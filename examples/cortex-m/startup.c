@@ -8,22 +8,27 @@
  * main's status (QEMU exits with that status). A fault prints "HardFault" with
  * the faulting pc and exits with status 3.
  *
- * There is no heap: _sbrk always fails, so a stray malloc() returns NULL
- * instead of silently growing into the stack. The model keeps its activations
- * in a static arena (.bss) and its weights in flash (.rodata).
+ * The model needs no heap (its activations are a static arena in .bss, its
+ * weights are in flash). newlib-nano's stdio does allocate its FILE structures
+ * once, at the first printf, so the linker script reserves a small .heap
+ * (PARE_HEAP_BYTES) and _sbrk below hands out exactly that, never more.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "semihosting.h"
+#include "startup.h"
 
 int main(void);
 extern void initialise_monitor_handles(void); /* librdimon: opens stdin/stdout/stderr */
 
 /* Symbols defined by the linker script (see sections.ld). */
 extern uint32_t __data_load__, __data_start__, __data_end__, __bss_start__, __bss_end__;
-extern uint32_t __stack_top__;
+extern uint32_t __stack_guard__, __stack_limit__, __stack_top__;
+extern char __heap_start__[], __heap_end__[];
+static char *heap_break = __heap_start__;
+
+#define STACK_PAINT 0x5AC3A55Au
 
 /* ------------------------------------------------------------ semihosting */
 int pare_semihost(int op, const void *arg) {
@@ -44,11 +49,25 @@ void pare_exit(int status) {
 
 /* --------------------------------------------------------------- handlers */
 void Reset_Handler(void) {
-  uint32_t *src = &__data_load__, *dst = &__data_start__;
+  uint32_t *src = &__data_load__, *dst = &__data_start__, *sp;
+  /* Paint the free stack below this frame, for pare_stack_used(). */
+  __asm__ volatile("mov %0, sp" : "=r"(sp));
+  for (src = &__stack_limit__; src < sp - 16;)
+    *src++ = STACK_PAINT;
+  src = &__data_load__;
   while (dst < &__data_end__)
     *dst++ = *src++;
   for (dst = &__bss_start__; dst < &__bss_end__;)
     *dst++ = 0;
+#if defined(__ARM_ARCH_7EM__) || defined(__ARM_ARCH_7M__)
+  /* ARMv7-M MPU region 0: the 32 bytes below the stack, no access, so a stack
+   * overflow faults (QEMU ignores writes below SRAM; a board may too). */
+  *(volatile uint32_t *)0xE000ED98u = 0;                          /* MPU_RNR: region 0 */
+  *(volatile uint32_t *)0xE000ED9Cu = (uint32_t)&__stack_guard__; /* MPU_RBAR: base */
+  *(volatile uint32_t *)0xE000EDA0u = (1u << 28) | (4u << 1) | 1u; /* MPU_RASR: XN, AP=0, 32 B, on */
+  *(volatile uint32_t *)0xE000ED94u = (1u << 2) | 1u;             /* MPU_CTRL: PRIVDEFENA, on */
+  __asm__ volatile("dsb\n\tisb" ::: "memory");
+#endif
 #ifdef __ARM_FP
   /* CPACR: full access to coprocessors 10 and 11 (the FPU). */
   *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20;
@@ -56,6 +75,13 @@ void Reset_Handler(void) {
 #endif
   initialise_monitor_handles();
   pare_exit(main());
+}
+
+unsigned long pare_stack_used(void) {
+  const uint32_t *p = &__stack_limit__;
+  while (p < &__stack_top__ && *p == STACK_PAINT)
+    ++p;
+  return (unsigned long)((const char *)&__stack_top__ - (const char *)p);
 }
 
 static void put_hex(const char *label, uint32_t v) {
@@ -79,8 +105,9 @@ __attribute__((used)) void pare_hardfault(const uint32_t *frame) {
 }
 
 __attribute__((naked)) void HardFault_Handler(void) {
-  /* Only the main stack is used, so the frame is on MSP. */
-  __asm__ volatile("mrs r0, msp\n\tb pare_hardfault");
+  /* Only the main stack is used, so the frame is on MSP. Report from a fresh
+   * stack: the old one may be what overflowed. */
+  __asm__ volatile("mrs r0, msp\n\tldr r1, =__stack_top__\n\tmov sp, r1\n\tb pare_hardfault");
 }
 
 void Default_Handler(void) {
@@ -91,12 +118,18 @@ void Default_Handler(void) {
   pare_exit(4);
 }
 
-/* No heap: newlib's malloc() fails cleanly (its stdio is given a static buffer in main.c). */
+/* malloc's source of memory: the .heap section, and nothing beyond it. */
 void *_sbrk(ptrdiff_t incr) {
-  (void)incr;
-  errno = ENOMEM;
-  return (void *)-1;
+  char *prev = heap_break;
+  if (incr < 0 || incr > __heap_end__ - heap_break) {
+    errno = ENOMEM;
+    return (void *)-1;
+  }
+  heap_break += incr;
+  return prev;
 }
+
+unsigned long pare_heap_used(void) { return (unsigned long)(heap_break - __heap_start__); }
 
 /* ----------------------------------------------------------- vector table */
 typedef void (*pare_handler)(void);
