@@ -35,7 +35,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, NoReturn, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pare_harness as ph  # noqa: E402
@@ -60,7 +60,7 @@ CTYPES = {
 }
 
 
-def fail(msg: str) -> "NoReturn":  # noqa: F821
+def fail(msg: str) -> NoReturn:
     print(f"run_cortex_m: error: {msg}", file=sys.stderr)
     sys.exit(1)
 
@@ -188,7 +188,7 @@ def pare_has_target(pare: Path, target: str) -> bool:
     return target in p.stdout
 
 
-def compile_model(args, extra: List[str], cpu: str, work: Path) -> (Path, str):
+def compile_model(args, extra: List[str], cpu: str, work: Path) -> Tuple[Path, str]:
     model = Path(args.model)
     if model.is_dir():
         if extra:
@@ -225,7 +225,7 @@ def build_firmware(args, model_dir: Path, name: str, cpu: str, board: str, test_
            f"-DPARE_STACK_BYTES={args.stack}", f"-DPARE_ICOUNT_SHIFT={args.icount_shift}"]
     p = subprocess.run(cfg, capture_output=True, text=True)
     if p.returncode != 0:
-        fail(f"cmake configure failed:\n{p.stdout}{p.stderr}")
+        fail(f"cmake configure failed:\n{p.stderr.strip() or p.stdout}")
     p = subprocess.run(["cmake", "--build", str(build), "-j", str(args.jobs)], capture_output=True, text=True)
     log = p.stdout + p.stderr
     if p.returncode != 0:
