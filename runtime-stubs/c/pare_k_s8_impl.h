@@ -463,20 +463,38 @@ PARE_S8_INLINE void pare_depthwise_conv2d_s8_impl(const int8_t *x, int n, int ih
     }
 }
 
+#if PARE_S8_DSP
+/* One row of the fully-connected product on the DSP path. */
+PARE_S8_INLINE int32_t pare_s8_fc_dot(const int8_t *xr, const int8_t *wj, int k, int32_t zp2,
+                                      int32_t x_zp, int32_t s)
+{
+  int i;
+  for (i = 0; i + 3 < k; i += 4) {
+    int32_t v = pare_s8_ld32(xr + i), u = pare_s8_ld32(wj + i);
+    s = __smlad(__sxtab16(zp2, v), __sxtb16(u), s);
+    s = __smlad(pare_s8_sxtab16_ror8(zp2, v), pare_s8_sxtb16_ror8(u), s);
+  }
+  for (; i < k; i++) s += (xr[i] - x_zp) * wj[i];
+  return s;
+}
+#endif
+
 PARE_S8_INLINE void pare_fully_connected_s8_impl(const int8_t *x, int rows, int k, int32_t x_zp,
                     const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int per_channel,
                     int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n)
 {
   int r, j, i;
-  const int n4 = PARE_S8_DSP ? (n & ~3) : 0;
   for (r = 0; r < rows; r++) {
     const int8_t *xr = x + (size_t)r * k;
     int8_t *yr = y + (size_t)r * n;
 #if PARE_S8_DSP
-    {
-      const int32_t zp2 = (int32_t)(((uint32_t)(-x_zp) & 0xFFFFu) * 0x10001u);
-      const int k4 = k & ~3;
-      for (j = 0; j < n4; j += 4) {
+    const int32_t zp2 = (int32_t)(((uint32_t)(-x_zp) & 0xFFFFu) * 0x10001u);
+    const int k4 = k & ~3;
+    const int nblk = __builtin_constant_p(k) ? (n & ~3) : n - n % 3;
+    if (__builtin_constant_p(k)) {
+      /* k known: the four weight rows are one base plus immediate offsets,
+       * so four accumulators fit in the registers. */
+      for (j = 0; j < nblk; j += 4) {
         const int8_t *w0 = w + (size_t)j * k;
         int32_t s0 = bias ? bias[j] : 0, s1 = bias ? bias[j + 1] : 0;
         int32_t s2 = bias ? bias[j + 2] : 0, s3 = bias ? bias[j + 3] : 0;
@@ -501,27 +519,57 @@ PARE_S8_INLINE void pare_fully_connected_s8_impl(const int8_t *x, int rows, int 
           s2 += xv * w0[2 * k + i];
           s3 += xv * w0[3 * k + i];
         }
-        if (per_channel) {
-          yr[j] = pare_s8_out(s0, mult[j], shift[j], y_zp, act_min, act_max);
-          yr[j + 1] = pare_s8_out(s1, mult[j + 1], shift[j + 1], y_zp, act_min, act_max);
-          yr[j + 2] = pare_s8_out(s2, mult[j + 2], shift[j + 2], y_zp, act_min, act_max);
-          yr[j + 3] = pare_s8_out(s3, mult[j + 3], shift[j + 3], y_zp, act_min, act_max);
-        } else {
-          yr[j] = pare_s8_out(s0, mult[0], shift[0], y_zp, act_min, act_max);
-          yr[j + 1] = pare_s8_out(s1, mult[0], shift[0], y_zp, act_min, act_max);
-          yr[j + 2] = pare_s8_out(s2, mult[0], shift[0], y_zp, act_min, act_max);
-          yr[j + 3] = pare_s8_out(s3, mult[0], shift[0], y_zp, act_min, act_max);
+        yr[j] = pare_s8_out(s0, mult[per_channel ? j : 0], shift[per_channel ? j : 0], y_zp, act_min, act_max);
+        yr[j + 1] = pare_s8_out(s1, mult[per_channel ? j + 1 : 0], shift[per_channel ? j + 1 : 0], y_zp, act_min, act_max);
+        yr[j + 2] = pare_s8_out(s2, mult[per_channel ? j + 2 : 0], shift[per_channel ? j + 2 : 0], y_zp, act_min, act_max);
+        yr[j + 3] = pare_s8_out(s3, mult[per_channel ? j + 3 : 0], shift[per_channel ? j + 3 : 0], y_zp, act_min, act_max);
+      }
+    } else {
+      /* k at run time: three rows walked by post-incremented pointers. */
+      for (j = 0; j < nblk; j += 3) {
+        const int8_t *w0 = w + (size_t)j * k, *w1 = w0 + k, *w2 = w1 + k, *xp = xr;
+        const int8_t *xe = xr + k4;
+        int32_t s0 = bias ? bias[j] : 0, s1 = bias ? bias[j + 1] : 0, s2 = bias ? bias[j + 2] : 0;
+        while (xp != xe) {
+          int32_t v = pare_s8_ld32(xp);
+          int32_t xa = __sxtab16(zp2, v), xb = pare_s8_sxtab16_ror8(zp2, v);
+          int32_t u0 = pare_s8_ld32(w0), u1 = pare_s8_ld32(w1), u2 = pare_s8_ld32(w2);
+          xp += 4;
+          w0 += 4;
+          w1 += 4;
+          w2 += 4;
+          s0 = __smlad(xa, __sxtb16(u0), s0);
+          s0 = __smlad(xb, pare_s8_sxtb16_ror8(u0), s0);
+          s1 = __smlad(xa, __sxtb16(u1), s1);
+          s1 = __smlad(xb, pare_s8_sxtb16_ror8(u1), s1);
+          s2 = __smlad(xa, __sxtb16(u2), s2);
+          s2 = __smlad(xb, pare_s8_sxtb16_ror8(u2), s2);
         }
+        for (i = k4; i < k; i++) {
+          int32_t xv = xr[i] - x_zp;
+          s0 += xv * *w0++;
+          s1 += xv * *w1++;
+          s2 += xv * *w2++;
+        }
+        yr[j] = pare_s8_out(s0, mult[per_channel ? j : 0], shift[per_channel ? j : 0], y_zp, act_min, act_max);
+        yr[j + 1] = pare_s8_out(s1, mult[per_channel ? j + 1 : 0], shift[per_channel ? j + 1 : 0], y_zp, act_min, act_max);
+        yr[j + 2] = pare_s8_out(s2, mult[per_channel ? j + 2 : 0], shift[per_channel ? j + 2 : 0], y_zp, act_min, act_max);
       }
     }
-#endif
-    for (j = n4; j < n; j++) {
+    for (j = nblk; j < n; j++) {
+      const int q = per_channel ? j : 0;
+      yr[j] = pare_s8_out(pare_s8_fc_dot(xr, w + (size_t)j * k, k, zp2, x_zp, bias ? bias[j] : 0),
+                          mult[q], shift[q], y_zp, act_min, act_max);
+    }
+#else
+    for (j = 0; j < n; j++) {
       const int8_t *wj = w + (size_t)j * k;
       int32_t acc = bias ? bias[j] : 0;
       int q = per_channel ? j : 0;
       for (i = 0; i < k; i++) acc += (xr[i] - x_zp) * wj[i];
       yr[j] = pare_s8_out(acc, mult[q], shift[q], y_zp, act_min, act_max);
     }
+#endif
   }
 }
 
