@@ -37,7 +37,7 @@ static int8_t xb2[36 * 36 * 16];
 static int8_t ys[72 * 72 * 48], yg[72 * 72 * 48];
 static int8_t wbuf[1280 * 1000];
 static int32_t bias[1000], mult[1000], shift[1000];
-static int16_t scratch[4 * 56 * 9];
+static int16_t scratch[PARE_CONV2D_S8_SCRATCH_BYTES(56, 3, 3) / 2];
 static int32_t strides[3] = {36 * 16, 16, 1}, shape3[3] = {36, 36, 16};
 
 static uint32_t seed = 12345u;

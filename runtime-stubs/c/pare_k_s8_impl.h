@@ -125,12 +125,73 @@ PARE_S8_INLINE int32_t pare_s8_sxtab16_ror8(int32_t a, int32_t x)
 }
 #endif
 
-/* Position in an im2col column of natural index k: blocks of four hold
- * (k0, k2, k1, k3) (the SXTB16 order); the tail past k4 stays natural. */
-PARE_S8_INLINE int pare_s8_perm(int k, int k4)
+#if PARE_S8_DSP
+/* Column buffer of two output pixels (int16 x - x_zp, 0 in padding), the
+ * two pixels interleaved so that one pointer walks both: per block of four
+ * k, pixel 0's (k0, k2), (k1, k3) words (the SXTB16 order) then pixel 1's;
+ * the K % 4 tail as (pixel 0, pixel 1) pairs after the 2 * K4 blocks.
+ * pare_s8_im2col writes pixel p (0 or 1) of the window at (iy0, ix0).
+ * ic % 4 == 0: converted per tap straight from x. Otherwise the window's
+ * bytes are first gathered into stage[K] (padding = x_zp, which becomes 0)
+ * and converted four at a time. */
+PARE_S8_INLINE void pare_s8_im2col(const int8_t *xb, int ih, int iw, int ic, int32_t x_zp,
+                                   int kh, int kw, int dil_h, int dil_w, int iy0, int ix0,
+                                   int16_t *cc, int p, int K, int8_t *stage)
 {
-  return k < k4 ? (k ^ (((k ^ (k >> 1)) & 1) * 3)) : k;
+  const int32_t zp2 = (int32_t)(((uint32_t)(-x_zp) & 0xFFFFu) * 0x10001u);
+  int16_t *col = cc + 4 * p;
+  int ky, kx, ci, k = 0;
+  if ((ic & 3) == 0) {
+    for (ky = 0; ky < kh; ky++) {
+      int iy = iy0 + ky * dil_h;
+      for (kx = 0; kx < kw; kx++) {
+        int ix = ix0 + kx * dil_w;
+        if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) {
+          for (ci = 0; ci < ic; ci += 4, k += 4) {
+            pare_s8_st32(col + 2 * k, 0);
+            pare_s8_st32(col + 2 * k + 2, 0);
+          }
+        } else {
+          const int8_t *xp = xb + ((size_t)iy * iw + ix) * ic;
+          for (ci = 0; ci < ic; ci += 4, k += 4) {
+            int32_t v = pare_s8_ld32(xp + ci);
+            pare_s8_st32(col + 2 * k, __sxtab16(zp2, v));
+            pare_s8_st32(col + 2 * k + 2, pare_s8_sxtab16_ror8(zp2, v));
+          }
+        }
+      }
+    }
+    return;
+  }
+  {
+    const int8_t zb = (int8_t)x_zp;
+    int8_t *sp = stage;
+    for (ky = 0; ky < kh; ky++) {
+      int iy = iy0 + ky * dil_h;
+      if (iy < 0 || iy >= ih) {
+        for (ci = 0; ci < kw * ic; ci++) *sp++ = zb;
+        continue;
+      }
+      for (kx = 0; kx < kw; kx++) {
+        int ix = ix0 + kx * dil_w;
+        if (ix < 0 || ix >= iw) {
+          for (ci = 0; ci < ic; ci++) *sp++ = zb;
+        } else {
+          const int8_t *xp = xb + ((size_t)iy * iw + ix) * ic;
+          for (ci = 0; ci < ic; ci++) *sp++ = xp[ci];
+        }
+      }
+    }
+    for (k = 0; k + 3 < K; k += 4) {
+      int32_t v = pare_s8_ld32(stage + k);
+      pare_s8_st32(col + 2 * k, __sxtab16(zp2, v));
+      pare_s8_st32(col + 2 * k + 2, pare_s8_sxtab16_ror8(zp2, v));
+    }
+    for (ci = k; k < K; k++) cc[2 * k + p] = (int16_t)(stage[k] - x_zp);
+    (void)ci;
+  }
 }
+#endif
 
 /* First / one-past-last tap t in [0, kk) with 0 <= base + t * dil < lim. */
 PARE_S8_INLINE void pare_s8_taps(int base, int kk, int dil, int lim, int *t0, int *t1)
@@ -144,52 +205,23 @@ PARE_S8_INLINE void pare_s8_taps(int base, int kk, int dil, int lim, int *t0, in
 
 /* ------------------------------------------------------- convolution -- */
 
-/* im2col of one output pixel: col[perm(k)] = x - x_zp (0 in padding). */
-PARE_S8_INLINE void pare_s8_im2col(const int8_t *xb, int ih, int iw, int ic, int32_t x_zp,
-                                   int kh, int kw, int dil_h, int dil_w, int iy0, int ix0,
-                                   int16_t *col, int k4)
-{
-  int ky, kx, ci, k = 0;
-  for (ky = 0; ky < kh; ky++) {
-    int iy = iy0 + ky * dil_h;
-    for (kx = 0; kx < kw; kx++) {
-      int ix = ix0 + kx * dil_w;
-      if (iy < 0 || iy >= ih || ix < 0 || ix >= iw) {
-        for (ci = 0; ci < ic; ci++, k++) col[pare_s8_perm(k, k4)] = 0;
-      } else {
-        const int8_t *xp = xb + ((size_t)iy * iw + ix) * ic;
 #if PARE_S8_DSP
-        if ((ic & 3) == 0) {
-          int32_t zp2 = (int32_t)(((uint32_t)(-x_zp) & 0xFFFFu) * 0x10001u);
-          for (ci = 0; ci < ic; ci += 4, k += 4) {
-            int32_t v = pare_s8_ld32(xp + ci);
-            pare_s8_st32(col + k, __sxtab16(zp2, v));
-            pare_s8_st32(col + k + 2, pare_s8_sxtab16_ror8(zp2, v));
-          }
-          continue;
-        }
-#endif
-        for (ci = 0; ci < ic; ci++, k++) col[pare_s8_perm(k, k4)] = (int16_t)(xp[ci] - x_zp);
-      }
-    }
-  }
-}
-
-#if PARE_S8_DSP
-/* Two columns (c0, c1: two output pixels) times two weight rows (w0, w1):
- * out[p][o] accumulators. K4 multiple of 4 in the SMLAD loop, tail scalar. */
-PARE_S8_INLINE void pare_s8_mm_2x2(const int16_t *c0, const int16_t *c1, const int8_t *w0,
-                                   const int8_t *w1, int K, int K4, int32_t *a00, int32_t *a01,
-                                   int32_t *a10, int32_t *a11)
+/* Interleaved two-pixel column times two weight rows (w0, w1): out[p][o]
+ * accumulators; K4 = K & ~3 in the SMLAD loop, tail scalar. */
+PARE_S8_INLINE void pare_s8_mm_2x2(const int16_t *cc, const int8_t *w0, const int8_t *w1, int K,
+                                   int K4, int32_t *a00, int32_t *a01, int32_t *a10, int32_t *a11)
 {
   int32_t s00 = *a00, s01 = *a01, s10 = *a10, s11 = *a11;
-  int k;
-  for (k = 0; k < K4; k += 4) {
-    int32_t x0a = pare_s8_ld32(c0 + k), x0b = pare_s8_ld32(c0 + k + 2);
-    int32_t x1a = pare_s8_ld32(c1 + k), x1b = pare_s8_ld32(c1 + k + 2);
-    int32_t wa = pare_s8_ld32(w0 + k), wb = pare_s8_ld32(w1 + k);
+  const int16_t *cp = cc, *ce = cc + 2 * K4;
+  while (cp != ce) {
+    int32_t x0a = pare_s8_ld32(cp), x0b = pare_s8_ld32(cp + 2);
+    int32_t x1a = pare_s8_ld32(cp + 4), x1b = pare_s8_ld32(cp + 6);
+    int32_t wa = pare_s8_ld32(w0), wb = pare_s8_ld32(w1);
     int32_t wa0 = __sxtb16(wa), wa1 = pare_s8_sxtb16_ror8(wa);
     int32_t wb0 = __sxtb16(wb), wb1 = pare_s8_sxtb16_ror8(wb);
+    cp += 8;
+    w0 += 4;
+    w1 += 4;
     s00 = __smlad(x0a, wa0, s00);
     s00 = __smlad(x0b, wa1, s00);
     s10 = __smlad(x1a, wa0, s10);
@@ -199,11 +231,11 @@ PARE_S8_INLINE void pare_s8_mm_2x2(const int16_t *c0, const int16_t *c1, const i
     s11 = __smlad(x1a, wb0, s11);
     s11 = __smlad(x1b, wb1, s11);
   }
-  for (; k < K; k++) {
-    s00 += c0[k] * w0[k];
-    s10 += c1[k] * w0[k];
-    s01 += c0[k] * w1[k];
-    s11 += c1[k] * w1[k];
+  for (; K4 < K; K4++, cp += 2) {
+    s00 += cp[0] * *w0;
+    s10 += cp[1] * *w0++;
+    s01 += cp[0] * *w1;
+    s11 += cp[1] * *w1++;
   }
   *a00 = s00;
   *a01 = s01;
@@ -211,20 +243,21 @@ PARE_S8_INLINE void pare_s8_mm_2x2(const int16_t *c0, const int16_t *c1, const i
   *a11 = s11;
 }
 
-PARE_S8_INLINE int32_t pare_s8_mm_1x1(const int16_t *c0, const int8_t *w0, int K, int K4, int32_t s)
+/* Pixel 0 of an interleaved column times one weight row. */
+PARE_S8_INLINE int32_t pare_s8_mm_1x1(const int16_t *cc, const int8_t *w0, int K, int K4, int32_t s)
 {
   int k;
   for (k = 0; k < K4; k += 4) {
     int32_t wa = pare_s8_ld32(w0 + k);
-    s = __smlad(pare_s8_ld32(c0 + k), __sxtb16(wa), s);
-    s = __smlad(pare_s8_ld32(c0 + k + 2), pare_s8_sxtb16_ror8(wa), s);
+    s = __smlad(pare_s8_ld32(cc + 2 * k), __sxtb16(wa), s);
+    s = __smlad(pare_s8_ld32(cc + 2 * k + 2), pare_s8_sxtb16_ror8(wa), s);
   }
-  for (; k < K; k++) s += c0[k] * w0[k];
+  for (; k < K; k++) s += cc[2 * k] * w0[k];
   return s;
 }
 
 /* Output rows of two pixels (y0, y1; y1 NULL: one pixel) from their columns. */
-PARE_S8_INLINE void pare_s8_conv_cols(const int16_t *c0, const int16_t *c1, const int8_t *w,
+PARE_S8_INLINE void pare_s8_conv_cols(const int16_t *cc, const int8_t *w,
                                       const int32_t *bias, const int32_t *mult,
                                       const int32_t *shift, int32_t y_zp, int32_t lo,
                                       int32_t hi, int8_t *y0, int8_t *y1, int oc, int K)
@@ -236,10 +269,10 @@ PARE_S8_INLINE void pare_s8_conv_cols(const int16_t *c0, const int16_t *c1, cons
     int32_t b0 = bias ? bias[o] : 0, b1 = bias ? bias[o + 1] : 0;
     int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
     if (y1) {
-      pare_s8_mm_2x2(c0, c1, w0, w0 + K, K, K4, &a00, &a01, &a10, &a11);
+      pare_s8_mm_2x2(cc, w0, w0 + K, K, K4, &a00, &a01, &a10, &a11);
     } else {
-      a00 = pare_s8_mm_1x1(c0, w0, K, K4, a00);
-      a01 = pare_s8_mm_1x1(c0, w0 + K, K, K4, a01);
+      a00 = pare_s8_mm_1x1(cc, w0, K, K4, a00);
+      a01 = pare_s8_mm_1x1(cc, w0 + K, K, K4, a01);
     }
     if (sh0 <= -2 && sh1 <= -2) { /* the usual case: one test per 2x2 block */
       y0[o] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a00, m0, -sh0) + y_zp, lo, hi);
@@ -260,22 +293,29 @@ PARE_S8_INLINE void pare_s8_conv_cols(const int16_t *c0, const int16_t *c1, cons
   if (o < oc) {
     const int8_t *w0 = w + (size_t)o * K;
     int32_t b0 = bias ? bias[o] : 0;
-    y0[o] = pare_s8_out(pare_s8_mm_1x1(c0, w0, K, K4, b0), mult[o], shift[o], y_zp, lo, hi);
-    if (y1) y1[o] = pare_s8_out(pare_s8_mm_1x1(c1, w0, K, K4, b0), mult[o], shift[o], y_zp, lo, hi);
+    if (y1) {
+      int32_t a0 = b0, a1 = b0, d0 = 0, d1 = 0;
+      pare_s8_mm_2x2(cc, w0, w0, K, K4, &a0, &d0, &a1, &d1);
+      y0[o] = pare_s8_out(a0, mult[o], shift[o], y_zp, lo, hi);
+      y1[o] = pare_s8_out(a1, mult[o], shift[o], y_zp, lo, hi);
+    } else {
+      y0[o] = pare_s8_out(pare_s8_mm_1x1(cc, w0, K, K4, b0), mult[o], shift[o], y_zp, lo, hi);
+    }
   }
 }
 
-/* Pointwise column: (x - x_zp) of one pixel in the (0,2,1,3) block order. */
-PARE_S8_INLINE void pare_s8_pw_col(const int8_t *xp, int ic, int32_t x_zp, int16_t *col)
+/* Pointwise column: (x - x_zp) of one pixel (p = 0 or 1) into the interleaved buffer. */
+PARE_S8_INLINE void pare_s8_pw_col(const int8_t *xp, int ic, int32_t x_zp, int16_t *cc, int p)
 {
   int32_t zp2 = (int32_t)(((uint32_t)(-x_zp) & 0xFFFFu) * 0x10001u);
+  int16_t *col = cc + 4 * p;
   int k, k4 = ic & ~3;
   for (k = 0; k < k4; k += 4) {
     int32_t v = pare_s8_ld32(xp + k);
-    pare_s8_st32(col + k, __sxtab16(zp2, v));
-    pare_s8_st32(col + k + 2, pare_s8_sxtab16_ror8(zp2, v));
+    pare_s8_st32(col + 2 * k, __sxtab16(zp2, v));
+    pare_s8_st32(col + 2 * k + 2, pare_s8_sxtab16_ror8(zp2, v));
   }
-  for (; k < ic; k++) col[k] = (int16_t)(xp[k] - x_zp);
+  for (; k < ic; k++) cc[2 * k + p] = (int16_t)(xp[k] - x_zp);
 }
 #endif /* PARE_S8_DSP */
 
@@ -288,7 +328,8 @@ PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, 
   const int K = kh * kw * ic;
 #if PARE_S8_DSP
   if (scratch) {
-    int16_t *c0 = scratch, *c1 = scratch + K;
+    int16_t *cc = scratch;
+    int8_t *stage = (int8_t *)(scratch + 2 * K);
     const int npix = oh * ow;
     int b, p;
     if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
@@ -296,14 +337,14 @@ PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, 
       /* 1x1 pointwise: the pixels are the rows of an [n*npix][ic] matrix. */
       const int total = n * npix;
       for (p = 0; p + 1 < total; p += 2) {
-        pare_s8_pw_col(x + (size_t)p * ic, ic, x_zp, c0);
-        pare_s8_pw_col(x + (size_t)(p + 1) * ic, ic, x_zp, c1);
-        pare_s8_conv_cols(c0, c1, w, bias, mult, shift, y_zp, act_min, act_max,
+        pare_s8_pw_col(x + (size_t)p * ic, ic, x_zp, cc, 0);
+        pare_s8_pw_col(x + (size_t)(p + 1) * ic, ic, x_zp, cc, 1);
+        pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
                           y + (size_t)p * oc, y + (size_t)(p + 1) * oc, oc, K);
       }
       if (p < total) {
-        pare_s8_pw_col(x + (size_t)p * ic, ic, x_zp, c0);
-        pare_s8_conv_cols(c0, c0, w, bias, mult, shift, y_zp, act_min, act_max,
+        pare_s8_pw_col(x + (size_t)p * ic, ic, x_zp, cc, 0);
+        pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
                           y + (size_t)p * oc, NULL, oc, K);
       }
       return;
@@ -315,14 +356,14 @@ PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, 
       for (p = 0; p < npix; p += 2) {
         int last = p + 1 >= npix;
         pare_s8_im2col(xb, ih, iw, ic, x_zp, kh, kw, dil_h, dil_w, oy * stride_h - pad_top,
-                       ox * stride_w - pad_left, c0, K & ~3);
+                       ox * stride_w - pad_left, cc, 0, K, stage);
         if (++ox == ow) { ox = 0; oy++; }
         if (!last) {
           pare_s8_im2col(xb, ih, iw, ic, x_zp, kh, kw, dil_h, dil_w, oy * stride_h - pad_top,
-                         ox * stride_w - pad_left, c1, K & ~3);
+                         ox * stride_w - pad_left, cc, 1, K, stage);
           if (++ox == ow) { ox = 0; oy++; }
         }
-        pare_s8_conv_cols(c0, c1, w, bias, mult, shift, y_zp, act_min, act_max,
+        pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
                           yb + (size_t)p * oc, last ? NULL : yb + (size_t)(p + 1) * oc, oc, K);
       }
     }

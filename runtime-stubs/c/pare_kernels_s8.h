@@ -81,14 +81,15 @@ static inline int32_t pare_requantize(int32_t acc, int32_t mult, int32_t shift)
  * act_min, act_max) (per-output-channel mult / shift). Pads top / left are
  * given, bottom / right follow from oh / ow; padded cells contribute 0
  * (they hold x_zp). scratch: PARE_CONV2D_S8_SCRATCH_BYTES(ic, kh, kw) bytes,
- * 4-byte aligned (two int16 im2col columns; the portable build ignores it,
- * NULL then selects the scalar path). */
+ * 4-byte aligned (two int16 im2col columns and an int8 staging row; the
+ * portable build ignores it, NULL selects the scalar path there too).
+ * x_zp must be in [-128, 127] (padding is staged as the byte x_zp). */
 void pare_conv2d_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
                     const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
                     int32_t y_zp, int32_t act_min, int32_t act_max,
                     int8_t *y, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
                     int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch);
-#define PARE_CONV2D_S8_SCRATCH_BYTES(ic, kh, kw) (4 * (ic) * (kh) * (kw))
+#define PARE_CONV2D_S8_SCRATCH_BYTES(ic, kh, kw) ((5 * (ic) * (kh) * (kw) + 3) / 4 * 4)
 
 /* Depthwise 2-D convolution, channel multiplier 1, weights HWC [kh][kw][c];
  * otherwise as pare_conv2d_s8 (bias / mult / shift have c entries).

@@ -261,7 +261,7 @@ def conv_case(label, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, 
     if b is not None:
         acc = acc + b.astype(np.int64)
     exp = out8(acc, mult, shift, y_zp, lo, hi)
-    sc = np.zeros((4 * K + 1) // 2, np.int16) if scratch else None
+    sc = np.zeros((5 * K + 3) // 4 * 2, np.int16) if scratch else None
     S.call("%s conv %s" % (label, (n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, x_zp, y_zp, lo, hi, scratch)),
            "conv2d_s8", [n, ih, iw, ic, x_zp, y_zp, lo, hi, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl],
            [], [x, w, b, mult, shift, np.zeros((n, oh, ow, oc), np.int8), sc], 5, exp, small)
