@@ -11,6 +11,8 @@
 #include "compiler/Calibration.h"
 #include "compiler/Evaluator.h"
 #include "compiler/Npy.h"
+#include "compiler/Pipelines.h"
+#include "frontends/onnx/OnnxImporter.h"
 
 #include "dialects/Pare/IR/PareDialect.h"
 #include "dialects/Pare/IR/PareOps.h"
@@ -21,11 +23,13 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <unistd.h>
@@ -390,4 +394,55 @@ func.func @main(%x: tensor<2xf32> {pare.name = "x"}, %y: tensor<2xf32> {pare.nam
   CHECK(ranges->lookup(sum).min == 11.0f);
   CHECK(ranges->lookup(sum).max == 44.0f);
   llvm::sys::fs::remove_directories(dir);
+}
+
+TEST_CASE("evaluator: ppocr MobileNetV3 after the graph pipeline matches onnxruntime",
+          "[evaluator][model]") {
+  // examples/models/ppocr_cls_mobilenetv3.onnx at 1x3x48x192 on a fixed input;
+  // tests/unit/data/ppocr_cls_reference.npy is onnxruntime's output for it:
+  //   k = np.arange(3*48*192); x = (((k*7919) % 201) - 100).astype(np.float32) / np.float32(100)
+  std::string src = PARE_SOURCE_DIR;
+  MLIRContext ctx;
+  ctx.loadDialect<pare::PareDialect, func::FuncDialect, quant::QuantDialect>();
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    diagnostics += d.str() + "\n";
+    return success();
+  });
+  pare::onnx_frontend::ImportOptions io;
+  io.inputShapes["x"] = {1, 3, 48, 192};
+  auto module = pare::onnx_frontend::importModelFile(
+      ctx, src + "/examples/models/ppocr_cls_mobilenetv3.onnx", io);
+  INFO(diagnostics);
+  REQUIRE(succeeded(module));
+  PassManager pm(&ctx);
+  pare::buildGraphPipeline(pm);
+  REQUIRE(succeeded(pm.run(**module)));
+  func::FuncOp func;
+  (**module)->walk([&](func::FuncOp f) { func = f; });
+
+  std::vector<float> x(3 * 48 * 192);
+  for (int64_t k = 0; k < int64_t(x.size()); ++k)
+    x[k] = float(((k * 7919) % 201) - 100) / 100.0f;
+  pare::npy::Array ref;
+  std::string error;
+  REQUIRE(pare::npy::read(src + "/tests/unit/data/ppocr_cls_reference.npy", ref, error));
+
+  pare::eval::Evaluator ev(func);
+  std::vector<Tensor> in{F({1, 3, 48, 192}, x)};
+  int observed = 0;
+  double best = 1e9;
+  for (int it = 0; it < 3; ++it) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = ev.run(in, [&](Value, const Tensor &) { ++observed; });
+    best = std::min(best, std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - t0).count());
+    REQUIRE(succeeded(r));
+    REQUIRE((*r)[0].shape == ref.shape);
+    for (size_t k = 0; k < ref.count(); ++k)
+      CHECK(std::fabs((*r)[0].f[k] - float(ref.at(k))) < 1e-4f);
+  }
+  CHECK(observed > 0);
+  // Calibration needs many samples: well under 100 ms each (about 3 ms).
+  CHECK(best < 100.0);
 }
