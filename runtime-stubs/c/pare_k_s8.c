@@ -2,6 +2,7 @@
  * pare int8 kernels: the extern, shape-generic instances of the bodies in
  * pare_k_s8_impl.h (contract and design notes in pare_kernels_s8.h).
  */
+#define PARE_S8_OUTLINE_BLOCKS 1
 #include "pare_k_s8_impl.h"
 
 void pare_conv2d_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,

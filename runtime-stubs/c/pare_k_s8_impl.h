@@ -20,6 +20,16 @@
 #define PARE_S8_INLINE static inline
 #endif
 
+/* Helpers that process a whole block (a column of output channels): inlined
+ * into specialised instances; pare_k_s8.c defines PARE_S8_OUTLINE_BLOCKS so
+ * that its shape-generic functions call one out-of-line copy instead (its
+ * registers are then allocated for the block alone, which is faster there). */
+#if defined(PARE_S8_OUTLINE_BLOCKS) && (defined(__GNUC__) || defined(__clang__))
+#define PARE_S8_BLOCK static __attribute__((noinline))
+#else
+#define PARE_S8_BLOCK PARE_S8_INLINE
+#endif
+
 #if defined(__ARM_FEATURE_DSP) && (defined(__GNUC__) || defined(__clang__))
 #define PARE_S8_DSP 1
 #include <arm_acle.h>
@@ -108,6 +118,12 @@ PARE_S8_INLINE int32_t pare_s8_ld32(const void *p)
 }
 
 PARE_S8_INLINE void pare_s8_st32(void *p, int32_t v) { memcpy(p, &v, 4); }
+
+#if PARE_S8_DSP
+/* Word access to the 4-byte aligned int16 scratch columns (lets the compiler
+ * pair loads into LDRD; may_alias: the buffer is declared int16_t). */
+typedef int32_t __attribute__((may_alias, aligned(4))) pare_s8_w32;
+#endif
 
 #if PARE_S8_DSP
 /* SXTB16 / SXTAB16 with ROR #8 in one instruction (GCC does not fuse them). */
@@ -214,8 +230,8 @@ PARE_S8_INLINE void pare_s8_mm_2x2(const int16_t *cc, const int8_t *w0, const in
   int32_t s00 = *a00, s01 = *a01, s10 = *a10, s11 = *a11;
   const int16_t *cp = cc, *ce = cc + 2 * K4;
   while (cp != ce) {
-    int32_t x0a = pare_s8_ld32(cp), x0b = pare_s8_ld32(cp + 2);
-    int32_t x1a = pare_s8_ld32(cp + 4), x1b = pare_s8_ld32(cp + 6);
+    const pare_s8_w32 *cw = (const pare_s8_w32 *)cp;
+    int32_t x0a = cw[0], x0b = cw[1], x1a = cw[2], x1b = cw[3];
     int32_t wa = pare_s8_ld32(w0), wb = pare_s8_ld32(w1);
     int32_t wa0 = __sxtb16(wa), wa1 = pare_s8_sxtb16_ror8(wa);
     int32_t wb0 = __sxtb16(wb), wb1 = pare_s8_sxtb16_ror8(wb);
@@ -256,11 +272,12 @@ PARE_S8_INLINE int32_t pare_s8_mm_1x1(const int16_t *cc, const int8_t *w0, int K
   return s;
 }
 
-/* Output rows of two pixels (y0, y1; y1 NULL: one pixel) from their columns. */
-PARE_S8_INLINE void pare_s8_conv_cols(const int16_t *cc, const int8_t *w,
+/* Output rows of two pixels (y0, y1; two == 0: pixel 0 only, y1 unused)
+ * from their interleaved column. */
+PARE_S8_BLOCK void pare_s8_conv_cols(const int16_t *cc, const int8_t *w,
                                       const int32_t *bias, const int32_t *mult,
                                       const int32_t *shift, int32_t y_zp, int32_t lo,
-                                      int32_t hi, int8_t *y0, int8_t *y1, int oc, int K)
+                                      int32_t hi, int8_t *y0, int8_t *y1, int two, int oc, int K)
 {
   int K4 = K & ~3, o;
   for (o = 0; o + 1 < oc; o += 2) {
@@ -268,7 +285,7 @@ PARE_S8_INLINE void pare_s8_conv_cols(const int16_t *cc, const int8_t *w,
     const int32_t m0 = mult[o], m1 = mult[o + 1], sh0 = shift[o], sh1 = shift[o + 1];
     int32_t b0 = bias ? bias[o] : 0, b1 = bias ? bias[o + 1] : 0;
     int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
-    if (y1) {
+    if (two) {
       pare_s8_mm_2x2(cc, w0, w0 + K, K, K4, &a00, &a01, &a10, &a11);
     } else {
       a00 = pare_s8_mm_1x1(cc, w0, K, K4, a00);
@@ -277,14 +294,14 @@ PARE_S8_INLINE void pare_s8_conv_cols(const int16_t *cc, const int8_t *w,
     if (sh0 <= -2 && sh1 <= -2) { /* the usual case: one test per 2x2 block */
       y0[o] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a00, m0, -sh0) + y_zp, lo, hi);
       y0[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a01, m1, -sh1) + y_zp, lo, hi);
-      if (y1) {
+      if (two) {
         y1[o] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a10, m0, -sh0) + y_zp, lo, hi);
         y1[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a11, m1, -sh1) + y_zp, lo, hi);
       }
     } else {
       y0[o] = (int8_t)pare_s8_clamp(pare_requantize(a00, m0, sh0) + y_zp, lo, hi);
       y0[o + 1] = (int8_t)pare_s8_clamp(pare_requantize(a01, m1, sh1) + y_zp, lo, hi);
-      if (y1) {
+      if (two) {
         y1[o] = (int8_t)pare_s8_clamp(pare_requantize(a10, m0, sh0) + y_zp, lo, hi);
         y1[o + 1] = (int8_t)pare_s8_clamp(pare_requantize(a11, m1, sh1) + y_zp, lo, hi);
       }
@@ -293,7 +310,7 @@ PARE_S8_INLINE void pare_s8_conv_cols(const int16_t *cc, const int8_t *w,
   if (o < oc) {
     const int8_t *w0 = w + (size_t)o * K;
     int32_t b0 = bias ? bias[o] : 0;
-    if (y1) {
+    if (two) {
       int32_t a0 = b0, a1 = b0, d0 = 0, d1 = 0;
       pare_s8_mm_2x2(cc, w0, w0, K, K4, &a0, &d0, &a1, &d1);
       y0[o] = pare_s8_out(a0, mult[o], shift[o], y_zp, lo, hi);
@@ -340,12 +357,12 @@ PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, 
         pare_s8_pw_col(x + (size_t)p * ic, ic, x_zp, cc, 0);
         pare_s8_pw_col(x + (size_t)(p + 1) * ic, ic, x_zp, cc, 1);
         pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
-                          y + (size_t)p * oc, y + (size_t)(p + 1) * oc, oc, K);
+                          y + (size_t)p * oc, y + (size_t)(p + 1) * oc, 1, oc, K);
       }
       if (p < total) {
         pare_s8_pw_col(x + (size_t)p * ic, ic, x_zp, cc, 0);
         pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
-                          y + (size_t)p * oc, NULL, oc, K);
+                          y + (size_t)p * oc, NULL, 0, oc, K);
       }
       return;
     }
@@ -353,18 +370,21 @@ PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, 
       const int8_t *xb = x + (size_t)b * ih * iw * ic;
       int8_t *yb = y + (size_t)b * npix * oc;
       int oy = 0, ox = 0;
-      for (p = 0; p < npix; p += 2) {
-        int last = p + 1 >= npix;
+      for (p = 0; p + 1 < npix; p += 2) {
         pare_s8_im2col(xb, ih, iw, ic, x_zp, kh, kw, dil_h, dil_w, oy * stride_h - pad_top,
                        ox * stride_w - pad_left, cc, 0, K, stage);
         if (++ox == ow) { ox = 0; oy++; }
-        if (!last) {
-          pare_s8_im2col(xb, ih, iw, ic, x_zp, kh, kw, dil_h, dil_w, oy * stride_h - pad_top,
-                         ox * stride_w - pad_left, cc, 1, K, stage);
-          if (++ox == ow) { ox = 0; oy++; }
-        }
+        pare_s8_im2col(xb, ih, iw, ic, x_zp, kh, kw, dil_h, dil_w, oy * stride_h - pad_top,
+                       ox * stride_w - pad_left, cc, 1, K, stage);
+        if (++ox == ow) { ox = 0; oy++; }
         pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
-                          yb + (size_t)p * oc, last ? NULL : yb + (size_t)(p + 1) * oc, oc, K);
+                          yb + (size_t)p * oc, yb + (size_t)(p + 1) * oc, 1, oc, K);
+      }
+      if (p < npix) {
+        pare_s8_im2col(xb, ih, iw, ic, x_zp, kh, kw, dil_h, dil_w, oy * stride_h - pad_top,
+                       ox * stride_w - pad_left, cc, 0, K, stage);
+        pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
+                          yb + (size_t)p * oc, NULL, 0, oc, K);
       }
     }
     return;
