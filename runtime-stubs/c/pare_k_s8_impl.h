@@ -42,7 +42,7 @@
 PARE_S8_INLINE int32_t pare_s8_clamp(int32_t v, int32_t lo, int32_t hi)
 {
 #if PARE_S8_DSP
-  /* Specialised code with no fused activation: one SSAT. */
+  /* Known full range (no fused activation): one SSAT. */
   if (__builtin_constant_p(lo) && __builtin_constant_p(hi) && lo == -128 && hi == 127)
     return __ssat(v, 8);
 #endif
@@ -279,6 +279,7 @@ PARE_S8_BLOCK void pare_s8_conv_cols(const int16_t *cc, const int8_t *w,
                                       const int32_t *shift, int32_t y_zp, int32_t lo,
                                       int32_t hi, int8_t *y0, int8_t *y1, int two, int oc, int K)
 {
+  const int full = lo == -128 && hi == 127; /* no fused activation: SSAT */
   int K4 = K & ~3, o;
   for (o = 0; o + 1 < oc; o += 2) {
     const int8_t *w0 = w + (size_t)o * K;
@@ -291,7 +292,14 @@ PARE_S8_BLOCK void pare_s8_conv_cols(const int16_t *cc, const int8_t *w,
       a00 = pare_s8_mm_1x1(cc, w0, K, K4, a00);
       a01 = pare_s8_mm_1x1(cc, w0 + K, K, K4, a01);
     }
-    if (sh0 <= -2 && sh1 <= -2) { /* the usual case: one test per 2x2 block */
+    if (sh0 <= -2 && sh1 <= -2 && full) { /* the usual cases: one test per 2x2 block */
+      y0[o] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a00, m0, -sh0) + y_zp, -128, 127);
+      y0[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a01, m1, -sh1) + y_zp, -128, 127);
+      if (two) {
+        y1[o] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a10, m0, -sh0) + y_zp, -128, 127);
+        y1[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a11, m1, -sh1) + y_zp, -128, 127);
+      }
+    } else if (sh0 <= -2 && sh1 <= -2) {
       y0[o] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a00, m0, -sh0) + y_zp, lo, hi);
       y0[o + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_e2(a01, m1, -sh1) + y_zp, lo, hi);
       if (two) {
