@@ -626,9 +626,19 @@ LogicalResult Evaluator::Impl::binary(Operation *op, SmallVectorImpl<TensorPtr> 
 }
 
 LogicalResult Evaluator::Impl::pool(Operation *op, SmallVectorImpl<TensorPtr> &out) {
-  const Tensor &x = in(op->getOperand(0));
-  if (!x.isFloat())
-    return fail(op, "only float32 pooling is supported");
+  const Tensor &x0 = in(op->getOperand(0));
+  bool avg = isa<AveragePoolOp>(op);
+  Tensor conv; // integer (quantized) max pool: exact through float
+  if (!x0.isFloat()) {
+    if (avg)
+      return fail(op, "integer average pooling");
+    for (int64_t v : x0.i)
+      if (v < -(int64_t(1) << 24) || v > (int64_t(1) << 24))
+        return fail(op, "integer values beyond float precision");
+    conv.shape = x0.shape;
+    conv.f.assign(x0.i.begin(), x0.i.end());
+  }
+  const Tensor &x = x0.isFloat() ? x0 : conv;
   if (x.shape.size() != 4)
     return fail(op, "only 2-D pooling is supported");
   auto k = op->getAttrOfType<DenseI64ArrayAttr>("kernel_shape").asArrayRef();
@@ -638,10 +648,11 @@ LogicalResult Evaluator::Impl::pool(Operation *op, SmallVectorImpl<TensorPtr> &o
   if (k.size() != 2 || s.size() != 2 || d.size() != 2 || p.size() != 4)
     return fail(op, "only 2-D pooling is supported");
   bool cl = op->hasAttr("channels_last");
-  bool avg = isa<AveragePoolOp>(op);
-  auto y = newFloat(op->getResult(0));
+  auto y = std::make_shared<Tensor>();
+  y->shape = shapeOf(op->getResult(0));
+  y->f.assign(shape::numElements(y->shape), 0.0f);
   if (y->f.empty()) {
-    out.push_back(y);
+    out.push_back(newLike(op->getResult(0)));
     return success();
   }
   Shape xs = cl ? x.shape : permuted(x.shape, kToNHWC);
@@ -666,6 +677,10 @@ LogicalResult Evaluator::Impl::pool(Operation *op, SmallVectorImpl<TensorPtr> &o
                        int(d[1]), int(p[0]), int(p[1]), int(p[2]), int(p[3]));
   if (!cl)
     y->f = transposeF(yt, ys, kToNCHW);
+  if (!x0.isFloat()) {
+    y->i.assign(y->f.begin(), y->f.end());
+    y->f.clear();
+  }
   out.push_back(y);
   return success();
 }

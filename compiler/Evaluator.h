@@ -42,7 +42,18 @@ struct Tensor {
 using Observer = llvm::function_ref<void(mlir::Value, const Tensor &)>;
 
 /// Runs one function repeatedly; constants are unpacked (and weights reordered
-/// for their kernels) once, on first use, and kept for later runs.
+/// for their kernels) once, on first use, and kept for later runs. The
+/// function must not change between runs (attributes aside).
+///
+/// Supported: constant, identity, reshape / flatten / squeeze / unsqueeze,
+/// conv (NHWC or NCHW, grouped, depthwise), gemm, matmul, the broadcasting
+/// binary ops (float with fused activation, and int64), comparisons, logical
+/// ops, where, expand, unary math, every activation op, max / average / global
+/// pools (NHWC or NCHW; max pool also on quantized storage), batch_norm,
+/// layer_norm, softmax / log_softmax, reductions, arg_max / arg_min,
+/// transpose, concat, split, slice, pad, gather, cast, quantize, dequantize,
+/// requantize, storage_cast, lookup_table. The int8 compute ops (qconv, qadd,
+/// ...) are not: they are an error.
 class Evaluator {
 public:
   explicit Evaluator(mlir::func::FuncOp func);

@@ -265,6 +265,20 @@ func.func @main(%x: tensor<2x2xf32>) -> (tensor<2x2xi8>, tensor<2x2xf32>, tensor
   CHECK(r[2].i == std::vector<int64_t>{1, -1, 3, -5});
 }
 
+TEST_CASE("evaluator: max pool and reshape of quantized tensors", "[evaluator][quant]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x2x2x1xf32>) -> tensor<1x1xf32> {
+  %q = pare.quantize %x : (tensor<1x2x2x1xf32>) -> tensor<1x2x2x1x!quant.uniform<i8:f32, 2.500000e-01:3>>
+  %p = pare.max_pool %q {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, ceil_mode = false, count_include_pad = false, channels_last} : (tensor<1x2x2x1x!quant.uniform<i8:f32, 2.500000e-01:3>>) -> tensor<1x1x1x1x!quant.uniform<i8:f32, 2.500000e-01:3>>
+  %r = pare.reshape %p : (tensor<1x1x1x1x!quant.uniform<i8:f32, 2.500000e-01:3>>) -> tensor<1x1x!quant.uniform<i8:f32, 2.500000e-01:3>>
+  %d = pare.dequantize %r : (tensor<1x1x!quant.uniform<i8:f32, 2.500000e-01:3>>) -> tensor<1x1xf32>
+  return %d : tensor<1x1xf32>
+}
+)mlir");
+  auto r = f.run({F({1, 2, 2, 1}, {-1.0f, 2.0f, 0.5f, 1.75f})});
+  requireClose(r[0].f, {2.0f});
+}
+
 TEST_CASE("evaluator: unsupported ops and bad inputs are errors", "[evaluator]") {
   Fixture f(R"mlir(
 func.func @main(%x: tensor<4x!quant.uniform<i8:f32, 5.000000e-01>>) -> tensor<4x!quant.uniform<i8:f32, 5.000000e-01>> {
