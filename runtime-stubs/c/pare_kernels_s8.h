@@ -21,6 +21,11 @@
  * case of SRDHM therefore cannot occur and is not checked); shift in [-31, 30].
  * act_min / act_max (within [-128, 127]) encode a fused ReLU / ReLU6 / clip.
  *
+ * Kernels use a cheaper exact form of the same arithmetic for shift <= -2
+ * (the usual case): with A = acc * mult (one SMLAL with the rounding
+ * constants preloaded), the double rounding equals
+ * floor((A + 2^30 + 2^(30+e) - [A < -2^30] 2^31) / 2^(31+e)), e = -shift.
+ *
  * DSP path. When __ARM_FEATURE_DSP is defined (Cortex-M4/M7/M33...), the
  * conv, depthwise, fully-connected and global-average-pool kernels use the
  * SIMD instructions of <arm_acle.h>: four int8 values loaded as one word are
@@ -29,16 +34,23 @@
  * (v0, v2) and (v1, v3); weights get the same treatment, so SMLAD (two MACs)
  * pairs them correctly without re-ordering. The general convolution builds an
  * int16 im2col column of (x - x_zp) for two output pixels in `scratch`
- * (padding contributes 0), stored in that same (0,2,1,3) order per block of
- * four, and multiplies it with 2 output channels at a time (2x2 register
- * blocking, like CMSIS-NN's arm_nn_mat_mult_kernel_s8_s16). Depthwise
+ * (padding contributes 0; when ic % 4 != 0, e.g. an RGB first layer, the
+ * window's bytes are gathered first and converted four at a time), stored in
+ * that same (0,2,1,3) order per block of four with the two pixels
+ * interleaved, and multiplies it with 2 output channels at a time (2x2
+ * register blocking, like CMSIS-NN's arm_nn_mat_mult_kernel_s8_s16); a 1x1
+ * stride-1 unpadded conv converts its input rows directly. Depthwise
  * pre-expands the weights once per call into int16 in `scratch` and does
- * SMLABB / SMLATT on four channels per word. Fully connected converts the
- * activation row on the fly and runs 4 output rows at a time. Global average
- * pool sums four channels per word in 16-bit lanes with SXTAB16 (chunks of at
- * most 256 positions, so the lanes cannot overflow). All integer sums are
- * exact, so the portable path (plain C, used on any other target) produces
- * the same bits; the unit test checks both.
+ * SMLABB / SMLATT on four channels per word, with the full 3x3 window
+ * unrolled. Fully connected converts the activation row on the fly and runs 4
+ * output rows at a time when k is a compile-time constant (3 otherwise, so
+ * that everything stays in registers). Global average pool sums four
+ * channels per word in 16-bit lanes with SXTAB16 (chunks of at most 256
+ * positions, so the lanes cannot overflow). All integer sums are exact, so
+ * the portable path (plain C, any other target) produces the same bits; the
+ * unit test (tests/unit/kernels/test_kernels_s8.py) checks both, the DSP
+ * path under QEMU Cortex-M4. Activation zero points must lie in [-128, 127]
+ * (the DSP path stages padding as that byte).
  *
  * Specialisation. pare_k_s8_impl.h holds the kernel bodies as always-inline
  * functions named <api name>_impl with the API's parameters. Generated code
@@ -46,7 +58,13 @@
  * zero-point and clamp values as literal constants; the C compiler then
  * folds the fast-path selection (1x1 pointwise, 3x3 depthwise, ...) and the
  * index arithmetic (TinyEngine-style per-layer kernels). The extern functions
- * declared here are the same bodies compiled once for any shape.
+ * declared here are the same bodies compiled once for any shape; they route
+ * 1x1 and 3x3 convolutions, 3x3 depthwise and "no activation" (act range
+ * [-128, 127], one SSAT) to instances with those values fixed, and
+ * pare_k_s8.c defines PARE_S8_OUTLINE_BLOCKS so that the per-pixel-pair block
+ * of the convolution is one out-of-line function there (better register
+ * allocation than one huge function). benchmarks/cortex-m/run_layers.py
+ * measures both forms against CMSIS-NN on Cortex-M4 and M7.
  */
 #ifndef PARE_KERNELS_S8_H
 #define PARE_KERNELS_S8_H
