@@ -138,12 +138,52 @@ FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &
   return onnx_frontend::importModelFile(ctx, path, options);
 }
 
+/// Calibrates @main on the samples in `dir` and stores the ranges in the IR.
+static LogicalResult calibrate(ModuleOp module, const QuantizeConfig &q) {
+  auto mainOr = codegen::mainFunction(module);
+  if (failed(mainOr))
+    return failure();
+  func::FuncOp main = *mainOr;
+  auto samples = calib::loadSamples(main, q.calibrationDir);
+  if (failed(samples))
+    return failure();
+  if (samples->empty()) {
+    printError("--calibration '" + q.calibrationDir + "' holds no samples (.npy or .pb files)");
+    return failure();
+  }
+  auto ranges = calib::collectRanges(main, *samples, q.options);
+  if (failed(ranges))
+    return failure();
+  calib::attachRanges(main, *ranges);
+  if (!q.quiet)
+    llvm::errs() << "pare: calibrated on " << samples->size() << " sample"
+                 << (samples->size() == 1 ? "" : "s") << "\n";
+  return success();
+}
+
 LogicalResult runPhases(ModuleOp module, const std::string &lastPhase, bool fp16,
-                        bool residualFusion) {
-  PassManager pm(module.getContext());
+                        bool residualFusion, const QuantizeConfig *quantize) {
   if (lastPhase == "import")
     return success();
-  buildGraphPipeline(pm);
+  MLIRContext *ctx = module.getContext();
+  {
+    PassManager pm(ctx);
+    buildGraphPipeline(pm);
+    if (quantize)
+      buildCalibrationPrepPipeline(pm);
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  if (quantize) {
+    if (failed(calibrate(module, *quantize)))
+      return failure();
+    PassManager pm(ctx);
+    buildInsertQDQPipeline(pm);
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  PassManager pm(ctx);
+  buildLowerQuantizedPipeline(pm);
   if (fp16)
     buildFP16Pipeline(pm);
   if (lastPhase != "graph") {
@@ -187,6 +227,31 @@ int compile(const CompileOptions &o) {
     printError("--batch must be positive");
     return 1;
   }
+  if (!o.quantize.empty() && o.quantize != "none" && o.quantize != "int8") {
+    printError("--quantize '" + o.quantize + "' is not supported; use int8 (or none)");
+    return 1;
+  }
+  if (o.quantize == "int8" && o.calibration.empty()) {
+    printError("--quantize int8 needs --calibration DIR (input samples as .npy or .pb files)");
+    return 1;
+  }
+  if (o.quantize != "int8" && !o.calibration.empty()) {
+    printError("--calibration is only used with --quantize int8");
+    return 1;
+  }
+  if (o.calibrationMethod != "minmax" && o.calibrationMethod != "percentile") {
+    printError("--calibration-method '" + o.calibrationMethod +
+               "' is not supported; use minmax or percentile");
+    return 1;
+  }
+  if (!(o.percentile > 50.0 && o.percentile <= 100.0)) {
+    printError("--percentile must be in (50, 100]");
+    return 1;
+  }
+  if (o.quantize == "int8" && cuda) {
+    printError("--quantize int8 targets the C backends; --target cuda has no int8 kernels yet");
+    return 1;
+  }
   if (o.emit != "c" && o.emit != "mlir") {
     printError("--emit '" + o.emit + "' is not supported; use --emit c or --emit mlir");
     return 1;
@@ -219,7 +284,17 @@ int compile(const CompileOptions &o) {
   if (failed(module))
     return 1;
   std::string runTo = last == "c" ? "plan" : last;
-  if (failed(runPhases(**module, runTo, o.precision == "fp16", cuda)))
+  std::optional<QuantizeConfig> quantize;
+  if (o.quantize == "int8") {
+    quantize.emplace();
+    quantize->calibrationDir = o.calibration;
+    quantize->options.method = o.calibrationMethod == "percentile" ? calib::Method::Percentile
+                                                                   : calib::Method::MinMax;
+    quantize->options.percentile = o.percentile;
+    quantize->quiet = o.quiet;
+  }
+  if (failed(runPhases(**module, runTo, o.precision == "fp16", cuda,
+                       quantize ? &*quantize : nullptr)))
     return 1;
 
   auto ensureDir = [&]() -> bool {

@@ -34,6 +34,10 @@ struct CompileOptions {
   std::string compileTo;     ///< a phase, or empty
   bool emitRunner = false;
   bool quiet = false;
+  std::string quantize;          ///< "" | none | int8
+  std::string calibration;       ///< directory of calibration samples
+  std::string calibrationMethod = "minmax"; ///< minmax | percentile
+  double percentile = 99.99;
 };
 
 struct InspectOptions {

@@ -2,6 +2,8 @@
 #ifndef PARE_COMPILER_DRIVERCOMMON_H
 #define PARE_COMPILER_DRIVERCOMMON_H
 
+#include "compiler/Calibration.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -27,9 +29,18 @@ mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 loadModel(mlir::MLIRContext &ctx, const std::string &path,
           const std::vector<std::string> &inputShapes, int64_t batch = 0);
 
-/// Runs graph + plan pipelines (up to and including `lastPhase`).
+/// int8 post-training quantization settings (`--quantize int8`).
+struct QuantizeConfig {
+  std::string calibrationDir;
+  calib::Options options;
+  bool quiet = false;
+};
+
+/// Runs graph + plan pipelines (up to and including `lastPhase`); with
+/// `quantize`, calibrates and quantizes after the graph passes.
 mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhase,
-                              bool fp16 = false, bool residualFusion = false);
+                              bool fp16 = false, bool residualFusion = false,
+                              const QuantizeConfig *quantize = nullptr);
 
 void printError(const std::string &msg);
 

@@ -2,6 +2,7 @@
 #include "compiler/MemoryPlan.h"
 
 #include "dialects/Pare/IR/PareOps.h"
+#include "dialects/Pare/IR/QuantUtils.h"
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
@@ -10,7 +11,7 @@ namespace pare::planning {
 
 Value storageRoot(Value v) {
   while (Operation *def = v.getDefiningOp()) {
-    if (isa<pare::ReshapeOp, pare::IdentityOp>(def))
+    if (isa<pare::ReshapeOp, pare::IdentityOp, pare::StorageCastOp>(def))
       v = def->getOperand(0);
     else
       break;
@@ -41,8 +42,41 @@ bool needsArena(Value v, const DenseMap<Value, unsigned> &owners) {
 int64_t byteSize(Type t) {
   auto rt = cast<RankedTensorType>(t);
   Type e = rt.getElementType();
+  if (auto q = dyn_cast<quant::QuantizedType>(e))
+    e = q.getStorageType();
   int64_t bytes = e.isInteger(1) ? 1 : (e.getIntOrFloatBitWidth() + 7) / 8;
   return rt.getNumElements() * bytes;
+}
+
+bool usesGenericInt8Kernel(Operation *op) {
+  auto symmetric = [](Value w) {
+    auto p = qtype::params(w.getType());
+    return p && p->isSigned &&
+           llvm::all_of(p->zeroPoints, [](int64_t z) { return z == 0; });
+  };
+  auto s8Result = [&]() { return qtype::isQuantized(op->getResult(0).getType()); };
+  if (auto c = dyn_cast<pare::QConvOp>(op))
+    return !s8Result() || !symmetric(c.getWeight()) ||
+           (c.getGroup() != 1 && !c.isDepthwise()) ||
+           (c.isDepthwise() && cast<RankedTensorType>(c.getWeight().getType()).getDimSize(3) != 1);
+  if (auto fc = dyn_cast<pare::QFullyConnectedOp>(op))
+    return !s8Result() || !symmetric(fc.getWeight());
+  return isa<pare::QMatMulOp>(op);
+}
+
+int64_t scratchBytes(Operation *op) {
+  auto dims = [](Value v) { return cast<RankedTensorType>(v.getType()).getShape(); };
+  if (usesGenericInt8Kernel(op))
+    return qtype::isQuantized(op->getResult(0).getType()) ? byteSize(op->getResult(0).getType())
+                                                            * 4 : 0;
+  if (auto c = dyn_cast<pare::QConvOp>(op)) {
+    auto w = dims(c.getWeight()); // OHWI
+    int64_t kh = w[1], kw = w[2];
+    if (c.isDepthwise())
+      return 2 * w[0] * kh * kw; // PARE_DEPTHWISE_CONV2D_S8_SCRATCH_BYTES
+    return (5 * w[3] * kh * kw + 3) / 4 * 4; // PARE_CONV2D_S8_SCRATCH_BYTES
+  }
+  return 0;
 }
 
 FunctionPlan planFunction(func::FuncOp func, int64_t alignment) {
@@ -55,6 +89,7 @@ FunctionPlan planFunction(func::FuncOp func, int64_t alignment) {
   std::vector<Buffer> buffers;
   std::vector<Value> values;
   DenseMap<Value, size_t> index;
+  DenseMap<Operation *, size_t> scratchIndex;
   // An add whose residual is added by its producer's kernel (FuseResidualAdd)
   // is written when the producer runs: its buffer starts there.
   DenseMap<Operation *, int64_t> startsEarly;
@@ -75,6 +110,12 @@ FunctionPlan planFunction(func::FuncOp func, int64_t alignment) {
       int64_t first = early != startsEarly.end() ? early->second : step[&op];
       buffers.push_back({byteSize(r.getType()), first, step[&op]});
       values.push_back(r);
+    }
+    // Kernel scratch lives while the op runs, in the same arena.
+    if (int64_t bytes = scratchBytes(&op)) {
+      scratchIndex[&op] = buffers.size();
+      buffers.push_back({bytes, step[&op], step[&op]});
+      values.push_back(Value());
     }
     // Every use extends the lifetime of the operand's root.
     for (Value o : op.getOperands()) {
@@ -98,6 +139,9 @@ FunctionPlan planFunction(func::FuncOp func, int64_t alignment) {
     }
     plan.offsets.push_back({&op, offs});
   }
+  for (Operation &op : func.getBody().front())
+    if (auto it = scratchIndex.find(&op); it != scratchIndex.end())
+      plan.scratch.push_back({&op, p.offsets[it->second]});
   return plan;
 }
 

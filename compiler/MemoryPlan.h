@@ -31,8 +31,18 @@ bool needsArena(mlir::Value v, const llvm::DenseMap<mlir::Value, unsigned> &owne
 
 int64_t byteSize(mlir::Type tensorType);
 
+/// True when an int8 op runs on the generic integer kernels (zero-point
+/// weights, i32 results, QLinearMatMul) rather than the TFLite-contract ones.
+bool usesGenericInt8Kernel(mlir::Operation *op);
+
+/// Bytes of scratch memory an op's kernel needs while it runs (im2col
+/// buffers, int32 accumulators); planned in the arena. Mirrors the
+/// PARE_*_SCRATCH_BYTES macros of pare_kernels_s8.h.
+int64_t scratchBytes(mlir::Operation *op);
+
 struct FunctionPlan {
   std::vector<std::pair<mlir::Operation *, std::vector<int64_t>>> offsets;
+  std::vector<std::pair<mlir::Operation *, int64_t>> scratch; ///< scratch offsets
   int64_t arenaBytes = 0;
   int64_t lowerBound = 0;
 };

@@ -20,6 +20,24 @@ void buildGraphPipeline(mlir::OpPassManager &pm) {
   f.addPass(mlir::createCSEPass());
 }
 
+void buildCalibrationPrepPipeline(mlir::OpPassManager &pm) {
+  auto &f = pm.nest<mlir::func::FuncOp>();
+  f.addPass(createSplitActivationsPass());
+}
+
+void buildInsertQDQPipeline(mlir::OpPassManager &pm) {
+  auto &f = pm.nest<mlir::func::FuncOp>();
+  f.addPass(createInsertQDQPass());
+  f.addPass(mlir::createCSEPass());
+}
+
+void buildLowerQuantizedPipeline(mlir::OpPassManager &pm) {
+  auto &f = pm.nest<mlir::func::FuncOp>();
+  f.addPass(createLowerQuantizedPass());
+  f.addPass(mlir::createCanonicalizerPass());
+  f.addPass(mlir::createCSEPass());
+}
+
 void buildFP16Pipeline(mlir::OpPassManager &pm) {
   auto &f = pm.nest<mlir::func::FuncOp>();
   f.addPass(createConvertToFP16Pass());

@@ -10,6 +10,15 @@ namespace pare {
 /// norm folding, NHWC layout, activation fusion.
 void buildGraphPipeline(mlir::OpPassManager &pm);
 
+/// int8 post-training quantization, in three steps around calibration
+/// (which executes the model, in the driver): split activations that int8
+/// kernels cannot fuse; after calibration, insert quantize/dequantize pairs;
+/// then lower dequantize -> op -> quantize patterns to int8 ops (this last
+/// step also runs for models that arrive quantized: QDQ or QOperator ONNX).
+void buildCalibrationPrepPipeline(mlir::OpPassManager &pm);
+void buildInsertQDQPipeline(mlir::OpPassManager &pm);
+void buildLowerQuantizedPipeline(mlir::OpPassManager &pm);
+
 /// fp16 storage for the GPU target (after the graph passes, before planning).
 void buildFP16Pipeline(mlir::OpPassManager &pm);
 

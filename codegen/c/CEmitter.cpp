@@ -12,6 +12,8 @@
 
 #include "compiler/MemoryPlan.h"
 #include "dialects/Pare/IR/PareOps.h"
+#include "dialects/Pare/IR/QuantMath.h"
+#include "dialects/Pare/IR/QuantUtils.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -43,6 +45,9 @@ int64_t numel(Value v) { return shape::numElements(shapeOf(v)); }
 
 /// C element type, or "" when the C target has no such type.
 std::string cType(Type t) {
+  if (auto q = dyn_cast<quant::QuantizedType>(t))
+    return q.getStorageTypeIntegralWidth() == 8 ? (q.isSigned() ? "int8_t" : "uint8_t")
+                                                : "int32_t";
   if (t.isF32())
     return "float";
   if (t.isF64())
@@ -65,6 +70,8 @@ std::string cType(Type t) {
 }
 
 std::string dtypeEnum(Type t) {
+  if (auto q = dyn_cast<quant::QuantizedType>(t))
+    return q.isSigned() ? "PARE_I8" : "PARE_U8";
   if (t.isF32())
     return "PARE_F32";
   if (t.isF64())
@@ -84,7 +91,11 @@ std::string dtypeEnum(Type t) {
   }
 }
 
-int64_t elemBytes(Type t) { return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8; }
+int64_t elemBytes(Type t) {
+  if (auto q = dyn_cast<quant::QuantizedType>(t))
+    return q.getStorageTypeIntegralWidth() / 8;
+  return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8;
+}
 
 std::string opKind(Operation *op) {
   // "pare.max_pool" -> "max_pool"
@@ -133,6 +144,13 @@ private:
 
   // --- emission helpers ---------------------------------------------------
   LogicalResult emitOp(Operation *op);
+  /// int8 ops, and pools on int8 tensors (runtime-stubs/c/pare_kernels_s8.h).
+  LogicalResult emitQuantized(Operation *op, ArrayRef<std::string> in,
+                              ArrayRef<std::string> out);
+  /// A const int32 / float array in the weights file, named after `base`.
+  std::string constArray(const std::string &base, const std::string &ctype,
+                         const std::vector<std::string> &values, const std::string &note);
+  bool usesInt8 = false;
   LogicalResult unsupported(Operation *op, const Twine &why) {
     return op->emitError() << "the C target cannot emit " << op->getName() << ": "
                            << why;
@@ -323,7 +341,7 @@ LogicalResult Emitter::emitBroadcastOperands(Operation *op, ArrayRef<Value> ins,
 }
 
 LogicalResult Emitter::emitOp(Operation *op) {
-  if (isa<ConstantOp, ReshapeOp, IdentityOp, func::ReturnOp>(op))
+  if (isa<ConstantOp, ReshapeOp, IdentityOp, StorageCastOp, func::ReturnOp>(op))
     return success();
   if (op->getNumResults() == 1 && numel(op->getResult(0)) == 0)
     return success(); // empty tensor: nothing to compute
@@ -354,6 +372,15 @@ LogicalResult Emitter::emitOp(Operation *op) {
 
   auto count = [&]() { return std::to_string(numel(op->getResult(0))); };
   auto i32 = [](int64_t v) { return std::to_string(v); };
+
+  bool quantized = isa<QuantizeOp, DequantizeOp, RequantizeOp, QConvOp, QFullyConnectedOp,
+                       QMatMulOp, QAddOp, QMulOp, QGlobalAveragePoolOp, LookupTableOp>(op) ||
+                   (isa<MaxPoolOp, AveragePoolOp>(op) &&
+                    qtype::isQuantized(op->getOperand(0).getType()));
+  if (quantized) {
+    usesInt8 = true;
+    return emitQuantized(op, in, out);
+  }
 
   return llvm::TypeSwitch<Operation *, LogicalResult>(op)
       .Case<ConvOp>([&](ConvOp c) -> LogicalResult {
@@ -805,6 +832,330 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Default([&](Operation *) { return unsupported(op, "no C kernel for this op"); });
 }
 
+std::string Emitter::constArray(const std::string &base, const std::string &ctype,
+                                const std::vector<std::string> &values,
+                                const std::string &note) {
+  std::string name = unique(prefix + "_" + sanitizeIdentifier(base), usedGlobals);
+  size_t n = std::max<size_t>(values.size(), 1);
+  std::string def = "/* " + note + " */\nconst " + ctype + " " + name + "[" +
+                    std::to_string(n) + "] = {";
+  for (size_t i = 0; i < values.size(); ++i)
+    def += std::string(i % 8 == 0 ? "\n  " : " ") + values[i] + (i + 1 < values.size() ? "," : "");
+  if (values.empty())
+    def += "\n  0";
+  def += "\n};\n\n";
+  weights.push_back({name, "extern const " + ctype + " " + name + "[" + std::to_string(n) +
+                               "];\n",
+                     def});
+  return name;
+}
+
+LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
+                                     ArrayRef<std::string> out) {
+  auto i32 = [](int64_t v) { return std::to_string(v); };
+  auto params = [](Value v) { return *qtype::params(v.getType()); };
+  auto multShift = [](double real) {
+    int32_t m, s;
+    qmath::quantizeMultiplier(real, m, s);
+    return std::make_pair(m, s);
+  };
+  std::string layer = sanitizeIdentifier(nodeName(op));
+  std::string scratch = "NULL";
+  if (auto a = op->getAttrOfType<IntegerAttr>("pare.scratch_offset"))
+    scratch = "(arena + " + std::to_string(a.getInt()) + ")";
+  // Output clamp of a fused relu / clip in the output's quantization.
+  auto clamp = [&](Value result) {
+    int64_t lo = -128, hi = 127;
+    auto p = params(result);
+    if (auto act = op->getAttrOfType<StringAttr>("activation")) {
+      double a = 0, b = INFINITY;
+      if (act.getValue() == "clip") {
+        auto ps = op->getAttrOfType<DenseF32ArrayAttr>("activation_params").asArrayRef();
+        a = ps[0];
+        b = ps[1];
+      }
+      lo = std::max<int64_t>(lo, p.zeroPoint() + int64_t(std::nearbyint(a / p.scale())));
+      if (std::isfinite(b))
+        hi = std::min<int64_t>(hi, p.zeroPoint() + int64_t(std::nearbyint(b / p.scale())));
+    }
+    return std::make_pair(lo, hi);
+  };
+  // Per-channel requantization arrays of a conv / fully connected layer.
+  auto requantArrays = [&](Value x, Value w, Value y, int64_t channels,
+                           std::string &mult, std::string &shift) {
+    auto xp = params(x), wp = params(w), yp = params(y);
+    std::vector<std::string> ms, ss;
+    size_t n = wp.perTensor() ? 1 : size_t(channels);
+    for (size_t c = 0; c < n; ++c) {
+      auto [m, sh] = multShift(xp.scale() * wp.scale(c) / yp.scale());
+      ms.push_back(std::to_string(m));
+      ss.push_back(std::to_string(sh));
+    }
+    mult = constArray(layer + "_mult", "int32_t", ms,
+                      layer + ": requantization multipliers (Q31)");
+    shift = constArray(layer + "_shift", "int32_t", ss, layer + ": requantization shifts");
+    return n;
+  };
+  // Float scales of the generic path: x_scale * w_scale[c] / y_scale.
+  auto floatScales = [&](Value x, Value w, Value y, int64_t channels) {
+    auto xp = params(x), wp = params(w), yp = params(y);
+    std::vector<std::string> v;
+    size_t n = wp.perTensor() ? 1 : size_t(channels);
+    for (size_t c = 0; c < n; ++c)
+      v.push_back(floatLiteral(float(xp.scale() * wp.scale(c) / yp.scale())));
+    return std::make_pair(constArray(layer + "_scale", "float", v,
+                                     layer + ": requantization scales"),
+                          n);
+  };
+  auto zeroPoints = [&](Value w) {
+    auto wp = params(w);
+    std::vector<std::string> v;
+    for (int64_t z : wp.zeroPoints)
+      v.push_back(std::to_string(z));
+    return std::make_pair(constArray(layer + "_w_zero_point", "int32_t", v,
+                                     layer + ": weight zero points"),
+                          v.size());
+  };
+  auto constWeight = [&](Value w, WeightLayout layout) -> std::string {
+    Value root = planning::storageRoot(w);
+    if (!matchPattern(root, m_Constant()))
+      return "";
+    return weight(root, {}, layout);
+  };
+  auto bindNull = [](Value v, ArrayRef<std::string> in, size_t i) {
+    return v ? in[i] : std::string("NULL");
+  };
+
+  if (auto c = dyn_cast<QConvOp>(op)) {
+    if (!c.getChannelsLast())
+      return unsupported(op, "NCHW convolution (run pare-convert-to-nhwc)");
+    Shape x = shapeOf(c.getInput()), w = shapeOf(c.getWeight()), os = shapeOf(c.getOutput());
+    auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
+    auto xp = params(c.getInput());
+    std::string geom = i32(w[1]) + ", " + i32(w[2]) + ", " + i32(s[0]) + ", " + i32(s[1]) +
+                       ", " + i32(d[0]) + ", " + i32(d[1]) + ", " + i32(p[0]) + ", " +
+                       i32(p[1]);
+    if (!planning::usesGenericInt8Kernel(op)) {
+      auto [lo, hi] = clamp(c.getOutput());
+      std::string mult, shift;
+      requantArrays(c.getInput(), c.getWeight(), c.getOutput(), w[0], mult, shift);
+      std::string bias = bindNull(c.getBias(), in, 2);
+      auto yp = params(c.getOutput());
+      if (c.isDepthwise()) {
+        std::string wn = constWeight(c.getWeight(), WeightLayout::DepthwiseHWC);
+        if (wn.empty())
+          return unsupported(op, "a depthwise convolution with non-constant weights");
+        line("  pare_depthwise_conv2d_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " +
+             i32(x[2]) + ", " + i32(x[3]) + ", " + i32(xp.zeroPoint()) + ",\n      " + wn +
+             ", " + bias + ", " + mult + ", " + shift + ",\n      " + i32(yp.zeroPoint()) +
+             ", " + i32(lo) + ", " + i32(hi) + ", " + out[0] + ", " + i32(os[1]) + ", " +
+             i32(os[2]) + ", " + geom + ", (int16_t *)" + scratch + ");\n");
+        return success();
+      }
+      line("  pare_conv2d_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) +
+           ", " + i32(x[3]) + ", " + i32(xp.zeroPoint()) + ",\n      " + in[1] + ", " + bias +
+           ", " + mult + ", " + shift + ",\n      " + i32(yp.zeroPoint()) + ", " + i32(lo) +
+           ", " + i32(hi) + ", " + out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) + ", " +
+           i32(os[3]) + ", " + geom + ", (int16_t *)" + scratch + ");\n");
+      return success();
+    }
+    if (op->getAttr("activation"))
+      return unsupported(op, "a fused activation on the generic int8 path");
+    bool i32Out = !qtype::isQuantized(c.getOutput().getType());
+    std::string acc = i32Out ? out[0] : "(int32_t *)" + scratch;
+    auto [wzp, wzpCount] = zeroPoints(c.getWeight());
+    line("  pare_conv2d_acc_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) +
+         ", " + i32(x[3]) + ", " + i32(xp.zeroPoint()) + ",\n      " + in[1] + ", " + wzp + ", " +
+         i32(wzpCount) + ", " + acc + ", " + i32(os[1]) + ", " + i32(os[2]) + ", " + i32(os[3]) +
+         ", " + geom + ", " + i32(int64_t(c.getGroup())) + ");\n");
+    if (!i32Out) {
+      auto [scales, n] = floatScales(c.getInput(), c.getWeight(), c.getOutput(), w[0]);
+      line("  pare_requantize_acc_s8(" + acc + ", " + bindNull(c.getBias(), in, 2) + ", " +
+           scales + ", " + i32(n) + ", " + i32(os[3]) + ", " + i32(numel(c.getOutput())) +
+           ", " + i32(params(c.getOutput()).zeroPoint()) + ", " + out[0] + ");\n");
+    }
+    return success();
+  }
+  if (auto fc = dyn_cast<QFullyConnectedOp>(op)) {
+    Shape x = shapeOf(fc.getInput()), w = shapeOf(fc.getWeight());
+    auto xp = params(fc.getInput());
+    if (!planning::usesGenericInt8Kernel(op)) {
+      auto [lo, hi] = clamp(fc.getOutput());
+      std::string mult, shift;
+      size_t n = requantArrays(fc.getInput(), fc.getWeight(), fc.getOutput(), w[0], mult, shift);
+      line("  pare_fully_connected_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " +
+           i32(xp.zeroPoint()) + ",\n      " + in[1] + ", " + bindNull(fc.getBias(), in, 2) +
+           ", " + mult + ", " + shift + ", " + (n > 1 ? "1" : "0") + ",\n      " +
+           i32(params(fc.getOutput()).zeroPoint()) + ", " + i32(lo) + ", " + i32(hi) + ", " +
+           out[0] + ", " + i32(w[0]) + ");\n");
+      return success();
+    }
+    if (op->getAttr("activation"))
+      return unsupported(op, "a fused activation on the generic int8 path");
+    bool i32Out = !qtype::isQuantized(fc.getOutput().getType());
+    std::string acc = i32Out ? out[0] : "(int32_t *)" + scratch;
+    auto [wzp, wzpCount] = zeroPoints(fc.getWeight());
+    line("  pare_matmul_acc_s8(" + in[0] + ", " + i32(xp.zeroPoint()) + ", " + in[1] + ", " +
+         wzp + ", " + i32(wzpCount) + ", " + acc + ",\n      " + i32(x[0]) + ", " + i32(w[0]) +
+         ", " + i32(x[1]) + ", " + i32(x[1]) + ", 1, 1, " + i32(x[1]) +
+         ", NULL, 0, NULL, NULL);\n");
+    if (!i32Out) {
+      auto [scales, n] = floatScales(fc.getInput(), fc.getWeight(), fc.getOutput(), w[0]);
+      line("  pare_requantize_acc_s8(" + acc + ", " + bindNull(fc.getBias(), in, 2) + ", " +
+           scales + ", " + i32(n) + ", " + i32(w[0]) + ", " + i32(numel(fc.getOutput())) +
+           ", " + i32(params(fc.getOutput()).zeroPoint()) + ", " + out[0] + ");\n");
+    }
+    return success();
+  }
+  if (auto mm = dyn_cast<QMatMulOp>(op)) {
+    Shape a = shapeOf(mm.getA()), b = shapeOf(mm.getB());
+    if (a.size() == 1)
+      a.insert(a.begin(), 1);
+    if (b.size() == 1)
+      b.push_back(1);
+    int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
+    Shape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
+    Shape batch = *shape::broadcast(ab, bb);
+    auto as = shape::broadcastStrides(ab, batch), bs = shape::broadcastStrides(bb, batch);
+    for (auto &v : as)
+      v *= m * k;
+    for (auto &v : bs)
+      v *= k * n;
+    bool i32Out = !qtype::isQuantized(mm.getOutput().getType());
+    std::string acc = i32Out ? out[0] : "(int32_t *)" + scratch;
+    auto [bzp, bzpCount] = zeroPoints(mm.getB());
+    line("  {\n");
+    std::string bshape = "NULL", astr = "NULL", bstr = "NULL";
+    if (!batch.empty()) {
+      line(staticArray("batch_shape", batch));
+      line(staticArray("a_batch_strides", as));
+      line(staticArray("b_batch_strides", bs));
+      bshape = "batch_shape";
+      astr = "a_batch_strides";
+      bstr = "b_batch_strides";
+    }
+    line("    pare_matmul_acc_s8(" + in[0] + ", " + i32(params(mm.getA()).zeroPoint()) + ", " +
+         in[1] + ", " + bzp + ", " + i32(bzpCount) + ", " + acc + ",\n        " + i32(m) + ", " +
+         i32(n) + ", " + i32(k) + ", " + i32(k) + ", 1, " + i32(n) + ", 1, " + bshape + ", " +
+         i32(batch.size()) + ", " + astr + ", " + bstr + ");\n");
+    if (!i32Out) {
+      auto [scales, cnt] = floatScales(mm.getA(), mm.getB(), mm.getOutput(), n);
+      line("    pare_requantize_acc_s8(" + acc + ", NULL, " + scales + ", " + i32(cnt) + ", " +
+           i32(n) + ", " + i32(numel(mm.getOutput())) + ", " +
+           i32(params(mm.getOutput()).zeroPoint()) + ", " + out[0] + ");\n");
+    }
+    line("  }\n");
+    return success();
+  }
+  if (isa<QAddOp, QMulOp>(op)) {
+    Value a = op->getOperand(0), b = op->getOperand(1), y = op->getResult(0);
+    auto ap = params(a), bp = params(b), yp = params(y);
+    auto [lo, hi] = clamp(y);
+    std::string pa = in[0], pb = in[1];
+    Shape shape;
+    line("  {\n");
+    if (failed(emitBroadcastOperands(op, {a, b}, {"a_strides", "b_strides"}, shape)))
+      return failure();
+    if (isa<QAddOp>(op)) {
+      double twiceMax = 2.0 * std::max(ap.scale(), bp.scale());
+      auto [am, ash] = multShift(ap.scale() / twiceMax);
+      auto [bm, bsh] = multShift(bp.scale() / twiceMax);
+      auto [ym, ysh] = multShift(twiceMax / (double(1 << qmath::kAddLeftShift) * yp.scale()));
+      line("    pare_add_s8(" + pa + ", a_strides, " + pb + ", b_strides, " + out[0] +
+           ", shape, " + i32(shape.size()) + ", " + i32(qmath::kAddLeftShift) + ",\n        " +
+           i32(ap.zeroPoint()) + ", " + i32(am) + ", " + i32(ash) + ", " + i32(bp.zeroPoint()) +
+           ", " + i32(bm) + ", " + i32(bsh) + ",\n        " + i32(yp.zeroPoint()) + ", " +
+           i32(ym) + ", " + i32(ysh) + ", " + i32(lo) + ", " + i32(hi) + ");\n  }\n");
+    } else {
+      auto [m, sh] = multShift(ap.scale() * bp.scale() / yp.scale());
+      line("    pare_mul_s8(" + pa + ", a_strides, " + pb + ", b_strides, " + out[0] +
+           ", shape, " + i32(shape.size()) + ",\n        " + i32(ap.zeroPoint()) + ", " +
+           i32(bp.zeroPoint()) + ", " + i32(m) + ", " + i32(sh) + ", " + i32(yp.zeroPoint()) +
+           ", " + i32(lo) + ", " + i32(hi) + ");\n  }\n");
+    }
+    return success();
+  }
+  if (auto g = dyn_cast<QGlobalAveragePoolOp>(op)) {
+    if (!g.getChannelsLast())
+      return unsupported(op, "NCHW pooling (run pare-convert-to-nhwc)");
+    Shape x = shapeOf(g.getInput());
+    int64_t spatial = shape::numElements(Shape(x.begin() + 1, x.end() - 1));
+    auto xp = params(g.getInput()), yp = params(g.getOutput());
+    auto [m, sh] = multShift(xp.scale() / (yp.scale() * double(spatial)));
+    line("  pare_global_avgpool_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(spatial) + ", " +
+         i32(x.back()) + ", " + i32(xp.zeroPoint()) + ", " + i32(m) + ", " + i32(sh) + ",\n      " +
+         i32(yp.zeroPoint()) + ", -128, 127, " + out[0] + ", (int32_t *)" + scratch + ");\n");
+    return success();
+  }
+  if (auto lut = dyn_cast<LookupTableOp>(op)) {
+    std::vector<std::string> v;
+    for (int8_t t : lut.getTable())
+      v.push_back(std::to_string(int(t)));
+    std::string table = constArray(layer + "_" + lut.getFunction().str() + "_table", "int8_t", v,
+                                   layer + ": int8 " + lut.getFunction().str() +
+                                       " table, indexed by input + 128");
+    line("  pare_lut_s8(" + in[0] + ", " + out[0] + ", " + i32(numel(lut.getOutput())) + ", " +
+         table + ");\n");
+    return success();
+  }
+  if (auto q = dyn_cast<QuantizeOp>(op)) {
+    auto p = params(q.getOutput());
+    if (!p.perTensor() || !p.isSigned || p.bits != 8 || !elemOf(q.getInput()).isF32())
+      return unsupported(op, "quantization other than float32 -> per-tensor int8");
+    line("  pare_quantize_f32_s8(" + in[0] + ", " + out[0] + ", " + i32(numel(q.getOutput())) +
+         ", " + floatLiteral(float(p.scale())) + ", " + i32(p.zeroPoint()) + ");\n");
+    return success();
+  }
+  if (auto dq = dyn_cast<DequantizeOp>(op)) {
+    auto p = params(dq.getInput());
+    if (!p.perTensor() || !p.isSigned || p.bits != 8 || !elemOf(dq.getOutput()).isF32())
+      return unsupported(op, "dequantization other than per-tensor int8 -> float32");
+    line("  pare_dequantize_s8_f32(" + in[0] + ", " + out[0] + ", " +
+         i32(numel(dq.getOutput())) + ", " + floatLiteral(float(p.scale())) + ", " +
+         i32(p.zeroPoint()) + ");\n");
+    return success();
+  }
+  if (auto rq = dyn_cast<RequantizeOp>(op)) {
+    auto a = params(rq.getInput()), b = params(rq.getOutput());
+    if (a.bits != 8 || b.bits != 8)
+      return unsupported(op, "requantization of non-8-bit tensors");
+    if (a.isSigned != b.isSigned) {
+      if (a.scale() != b.scale() || std::abs(a.zeroPoint() - b.zeroPoint()) != 128)
+        return unsupported(op, "a uint8 <-> int8 conversion that changes the scale");
+      line("  pare_flip_u8_s8(" + in[0] + ", " + out[0] + ", " + i32(numel(rq.getOutput())) +
+           ");\n");
+      return success();
+    }
+    if (!a.isSigned)
+      return unsupported(op, "uint8 requantization");
+    auto [m, sh] = multShift(a.scale() / b.scale());
+    line("  pare_requantize_s8(" + in[0] + ", " + out[0] + ", " + i32(numel(rq.getOutput())) +
+         ", " + i32(a.zeroPoint()) + ", " + i32(m) + ", " + i32(sh) + ", " + i32(b.zeroPoint()) +
+         ");\n");
+    return success();
+  }
+  // max / average pool on int8.
+  if (!op->hasAttr("channels_last"))
+    return unsupported(op, "NCHW pooling (run pare-convert-to-nhwc)");
+  Shape x = shapeOf(op->getOperand(0)), os = shapeOf(op->getResult(0));
+  auto k = op->getAttrOfType<DenseI64ArrayAttr>("kernel_shape").asArrayRef();
+  auto s = op->getAttrOfType<DenseI64ArrayAttr>("strides").asArrayRef();
+  auto d = op->getAttrOfType<DenseI64ArrayAttr>("dilations").asArrayRef();
+  auto p = op->getAttrOfType<DenseI64ArrayAttr>("pads").asArrayRef();
+  if (d[0] != 1 || d[1] != 1)
+    return unsupported(op, "dilated int8 pooling");
+  bool avg = isa<AveragePoolOp>(op);
+  std::string call = std::string("  pare_") + (avg ? "avgpool2d" : "maxpool2d") + "_s8(" + in[0] +
+                     ", " + i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) +
+                     ",\n      " + out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) + ", " +
+                     i32(k[0]) + ", " + i32(k[1]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " +
+                     i32(p[0]) + ", " + i32(p[1]) + ", " + i32(p[2]) + ", " + i32(p[3]);
+  if (avg)
+    call += std::string(", ") + (cast<AveragePoolOp>(op).getCountIncludePad() ? "1" : "0");
+  line(call + ", -128, 127);\n");
+  return success();
+}
+
 LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   Block &body0 = func.getBody().front();
   auto argNames = [&](unsigned i) {
@@ -954,7 +1305,10 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
 
   // ---------------------------------------------------------------- source
   std::string c = banner;
-  c += "#include \"" + prefix + ".h\"\n#include \"pare_kernels.h\"\n\n#include <math.h>\n\n";
+  c += "#include \"" + prefix + ".h\"\n#include \"pare_kernels.h\"\n";
+  if (usesInt8)
+    c += "#include \"pare_kernels_s8.h\"\n";
+  c += "\n#include <math.h>\n\n";
   if (!weightDecls.empty())
     c += "/* Weights, defined in " + prefix + "_weights.c. */\n" + weightDecls + "\n";
   c += "#ifndef " + upper + "_NO_STATIC_ARENA\n";

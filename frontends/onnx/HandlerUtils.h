@@ -52,6 +52,11 @@ windowPads(NodeImporter &ni, const std::vector<int64_t> &in,
            const std::vector<int64_t> &kernel, const std::vector<int64_t> &strides,
            const std::vector<int64_t> &dilations);
 
+/// Conv of `x` and `w` (+ `bias`, may be null) with the node's Conv attributes
+/// (strides, pads, auto_pad, dilations, group); 1-D convs go through 2-D.
+mlir::FailureOr<mlir::Value> buildConv(NodeImporter &ni, mlir::Value x, mlir::Value w,
+                                       mlir::Value bias);
+
 } // namespace pare::onnx_frontend
 
 #endif // PARE_FRONTENDS_ONNX_HANDLERUTILS_H

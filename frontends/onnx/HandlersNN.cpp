@@ -86,28 +86,31 @@ FailureOr<Window> windowAttrs(NodeImporter &ni, const std::vector<int64_t> &x,
   return w;
 }
 
-LogicalResult importConv(NodeImporter &ni) {
-  auto x = need(ni, 0), w = need(ni, 1);
-  if (failed(x) || failed(w))
+} // namespace
+
+FailureOr<Value> buildConv(NodeImporter &ni, Value x, Value w, Value bias) {
+  auto xs = shapeOf(x), ws = shapeOf(w);
+  if (xs.size() < 3 || ws.size() != xs.size()) {
+    (void)ni.error("Conv expects input and weight of the same rank >= 3, got " +
+                   shape::toString(xs) + " and " + shape::toString(ws));
     return failure();
-  auto xs = shapeOf(*x), ws = shapeOf(*w);
-  if (xs.size() < 3 || ws.size() != xs.size())
-    return ni.error("Conv expects input and weight of the same rank >= 3, got " +
-                    shape::toString(xs) + " and " + shape::toString(ws));
+  }
   std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
-  if (ni.hasAttr("kernel_shape") && ni.getInts("kernel_shape") != kernel)
-    return ni.error("kernel_shape attribute disagrees with the weight shape " +
-                    shape::toString(ws));
+  if (ni.hasAttr("kernel_shape") && ni.getInts("kernel_shape") != kernel) {
+    (void)ni.error("kernel_shape attribute disagrees with the weight shape " +
+                   shape::toString(ws));
+    return failure();
+  }
   auto win = windowAttrs(ni, xs, kernel);
   if (failed(win))
     return failure();
-  Value input = *x, weight = *w;
+  Value input = x, weight = w;
   if (win->oneD) {
     input = ni.reshape(input, {xs[0], xs[1], 1, xs[2]});
     weight = ni.reshape(weight, {ws[0], ws[1], 1, ws[2]});
   }
   SmallVector<Value> operands{input, weight};
-  if (Value bias = ni.input(2))
+  if (bias)
     operands.push_back(bias);
   auto &b = ni.builder();
   auto conv = ni.create<pare::ConvOp>(
@@ -122,8 +125,16 @@ LogicalResult importConv(NodeImporter &ni) {
     auto os = shapeOf(out);
     out = ni.reshape(out, {os[0], os[1], os[3]});
   }
-  ni.setOutput(0, out);
-  return success();
+  return out;
+}
+
+namespace {
+
+LogicalResult importConv(NodeImporter &ni) {
+  auto x = need(ni, 0), w = need(ni, 1);
+  if (failed(x) || failed(w))
+    return failure();
+  return bind(ni, buildConv(ni, *x, *w, ni.input(2)));
 }
 
 template <typename PoolOp> LogicalResult importPool(NodeImporter &ni) {

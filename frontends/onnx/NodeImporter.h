@@ -122,6 +122,8 @@ using OpHandler = std::function<mlir::LogicalResult(NodeImporter &)>;
 
 /// Registers the handler of `opType` for models whose default-domain opset is
 /// at least `sinceVersion` (and below the next registered since-version).
+/// Ops of the com.microsoft domain are registered as "com.microsoft.<op>"
+/// with since-version 1.
 void registerHandler(const std::string &opType, int sinceVersion, OpHandler h);
 
 /// The handler for `opType` at `opset`, or null when unsupported.
@@ -133,6 +135,7 @@ const std::map<std::string, std::map<int, OpHandler>> &handlerTable();
 void registerMathHandlers();
 void registerNNHandlers();
 void registerTensorHandlers();
+void registerQuantHandlers();
 
 } // namespace pare::onnx_frontend
 

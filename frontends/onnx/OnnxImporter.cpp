@@ -48,6 +48,7 @@ static void ensureRegistered() {
   static bool done = [] {
     registerMathHandlers();
     registerNNHandlers();
+    registerQuantHandlers();
     registerTensorHandlers();
     return true;
   }();
@@ -531,7 +532,14 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
   int index = 0;
   for (const auto &node : graph.node()) {
     Location loc = nodeLoc(node, index++);
-    if (!node.domain().empty() && node.domain() != "ai.onnx")
+    bool microsoft = node.domain() == "com.microsoft";
+    std::string key = microsoft ? "com.microsoft." + node.op_type() : node.op_type();
+    if (microsoft && !lookupHandler(key, 1))
+      return emitError(loc) << "op '" << node.op_type()
+                            << "' of domain 'com.microsoft' is not supported (pare "
+                               "imports the default ONNX domain and onnxruntime's "
+                               "quantized QLinear* contrib ops)";
+    if (!node.domain().empty() && node.domain() != "ai.onnx" && !microsoft)
       return emitError(loc) << "op '" << node.op_type() << "' of domain '"
                             << node.domain()
                             << "' is not supported (pare imports the default ONNX "
@@ -550,7 +558,7 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
         return emitError(loc) << "op '" << node.op_type()
                               << "' has a subgraph attribute; control flow (If, "
                                  "Loop, Scan) is not supported";
-    const OpHandler *h = lookupHandler(node.op_type(), opset);
+    const OpHandler *h = lookupHandler(key, microsoft ? 1 : opset);
     if (!h) {
       std::string list;
       for (auto &[name, versions] : handlerTable())

@@ -50,6 +50,20 @@ int main(int argc, char **argv) {
   compile->add_flag("--emit-runner", co.emitRunner,
                     "Also write runner.c, a host program that runs the model on .npy "
                     "files");
+  compile->add_option("--quantize", co.quantize,
+                      "int8: post-training quantization of a float model (needs "
+                      "--calibration); quantized ONNX models (QDQ, QOperator) compile to "
+                      "int8 without it");
+  compile->add_option("--calibration", co.calibration,
+                      "Directory of calibration inputs: one sample per .npy file (or ONNX "
+                      "TensorProto .pb), names starting with the input's name when the model "
+                      "has several inputs");
+  compile->add_option("--calibration-method", co.calibrationMethod,
+                      "Activation ranges from calibration: minmax, or percentile")
+      ->default_val("minmax");
+  compile->add_option("--percentile", co.percentile,
+                      "Percentile kept on each side with --calibration-method percentile")
+      ->default_val(99.99);
   compile->add_flag("-q,--quiet", co.quiet, "Print nothing on success");
 
   pare::driver::ValidateOptions vo;

@@ -1290,7 +1290,8 @@ LogicalResult StorageCastOp::verify() {
     return emitOpError("casts between a quantized and an integer tensor, got ")
            << in << " -> " << out;
   Type q = qin ? in : out, raw = qin ? out : in;
-  if (qtype::storageOf(q) != elemOf(qin ? getOutput() : getInput()))
+  auto rawInt = dyn_cast<IntegerType>(qtype::elementOf(raw));
+  if (!rawInt || rawInt.getWidth() != qtype::storageOf(q).getIntOrFloatBitWidth())
     return emitOpError("storage type of ") << q << " is not the element type of " << raw;
   return sameShape(*this, getInput(), getOutput());
 }

@@ -15,6 +15,8 @@ bool isQuantized(Type t) {
   return isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType>(elementOf(t));
 }
 
+bool isPerAxis(Type t) { return isa<quant::UniformQuantizedPerAxisType>(elementOf(t)); }
+
 std::optional<Params> params(Type t) {
   Type e = elementOf(t);
   Params p;
@@ -40,8 +42,9 @@ std::optional<Params> params(Type t) {
   return std::nullopt;
 }
 
-static Type storageType(MLIRContext *ctx, bool isSigned, unsigned bits) {
-  return IntegerType::get(ctx, bits, isSigned ? IntegerType::Signless : IntegerType::Unsigned);
+// quant types keep a signless storage type and say signedness in their flags.
+static Type storageType(MLIRContext *ctx, bool, unsigned bits) {
+  return IntegerType::get(ctx, bits);
 }
 
 quant::UniformQuantizedType perTensor(MLIRContext *ctx, double scale, int64_t zeroPoint,

@@ -35,6 +35,9 @@ mlir::Type elementOf(mlir::Type t);
 /// True for a quant.uniform element type (or a tensor of one).
 bool isQuantized(mlir::Type t);
 
+/// True for a per-channel quantized type (or a tensor of one).
+bool isPerAxis(mlir::Type t);
+
 /// Parameters of a quantized type (element or tensor); nullopt otherwise.
 std::optional<Params> params(mlir::Type t);
 

@@ -2,6 +2,8 @@
 
 #include "dialects/Pare/Transforms/Passes.h"
 
+#include "dialects/Pare/IR/QuantUtils.h"
+
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -82,7 +84,11 @@ bool isElementwiseUnary(Operation *op) {
              CoshOp, AsinhOp, AcoshOp, AtanhOp, NotOp, ReluOp, SigmoidOp, TanhOp,
              HardSwishOp, SoftplusOp, SoftsignOp, MishOp, ClipOp, LeakyReluOp, EluOp,
              CeluOp, ThresholdedReluOp, HardSigmoidOp, SeluOp, GeluOp, CastOp,
-             IdentityOp>(op);
+             IdentityOp>(op) ||
+         // Per-tensor (de)quantization is elementwise too; per-channel is not.
+         (isa<QuantizeOp, DequantizeOp, RequantizeOp, StorageCastOp>(op) &&
+          !qtype::isPerAxis(op->getOperand(0).getType()) &&
+          !qtype::isPerAxis(op->getResult(0).getType()));
 }
 
 bool isElementwiseBinary(Operation *op) {
@@ -255,6 +261,34 @@ template <typename OpTy> struct SinkThroughReduce : OpRewritePattern<OpTy> {
   }
 };
 
+/// transpose(dequantize(storage_cast(constant))) -> dequantize(storage_cast(
+/// transpose(constant))): quantized weights are transposed at compile time,
+/// a per-channel axis following its dimension.
+struct TransposeQuantizedConstant : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &rw) const override {
+    auto dq = op.getInput().getDefiningOp<DequantizeOp>();
+    auto sc = dq ? dq.getInput().getDefiningOp<StorageCastOp>() : StorageCastOp();
+    if (!sc || !matchPattern(sc.getInput(), m_Constant()))
+      return failure();
+    ArrayRef<int64_t> perm = op.getPerm();
+    Type qElem = qtype::elementOf(sc.getType());
+    if (auto p = qtype::params(qElem); p && !p->perTensor()) {
+      int32_t axis = 0;
+      for (size_t i = 0; i < perm.size(); ++i)
+        if (perm[i] == p->axis)
+          axis = int32_t(i);
+      qElem = qtype::perAxis(rw.getContext(), p->scales, p->zeroPoints, axis, p->isSigned,
+                             p->bits);
+    }
+    Value raw = transpose(rw, op.getLoc(), sc.getInput(), perm);
+    Value q = StorageCastOp::create(rw, op.getLoc(), qtype::withElement(raw.getType(), qElem),
+                                    raw);
+    rw.replaceOpWithNewOp<DequantizeOp>(op, op.getType(), q);
+    return success();
+  }
+};
+
 struct ConvertToNHWCPass : pare::impl::ConvertToNHWCPassBase<ConvertToNHWCPass> {
   using Base::Base;
   void runOnOperation() override {
@@ -263,12 +297,14 @@ struct ConvertToNHWCPass : pare::impl::ConvertToNHWCPassBase<ConvertToNHWCPass> 
       RewritePatternSet patterns(ctx);
       patterns.add<ToChannelsLast<ConvOp>, ToChannelsLast<MaxPoolOp>,
                    ToChannelsLast<AveragePoolOp>, ToChannelsLast<GlobalAveragePoolOp>,
-                   ToChannelsLast<GlobalMaxPoolOp>, ToChannelsLast<BatchNormOp>>(ctx);
+                   ToChannelsLast<GlobalMaxPoolOp>, ToChannelsLast<BatchNormOp>,
+                   TransposeQuantizedConstant>(ctx);
       if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
         return signalPassFailure();
     }
     RewritePatternSet patterns(ctx);
     patterns.add<SinkThroughUnary, SinkThroughBinary, SinkThroughConcat,
+                 TransposeQuantizedConstant,
                  SinkThroughAxisOp<SoftmaxOp>, SinkThroughAxisOp<LogSoftmaxOp>,
                  SinkThroughReduce<ReduceMeanOp>, SinkThroughReduce<ReduceSumOp>,
                  SinkThroughReduce<ReduceMaxOp>, SinkThroughReduce<ReduceMinOp>>(ctx);

@@ -111,6 +111,55 @@ def FuseResidualAddPass : Pass<"pare-fuse-residual-add", "mlir::func::FuncOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Quantization passes
+//===----------------------------------------------------------------------===//
+
+def InsertQDQPass : Pass<"pare-insert-qdq", "mlir::func::FuncOp"> {
+  let summary = "Post-training int8 quantization: quantize/dequantize pairs from calibrated ranges";
+  let description = [{
+    Reads the ranges that calibration stored (`pare.ranges` on op results,
+    `pare.range` on arguments) and brings the float graph into QDQ form, the
+    form quantized ONNX models arrive in: every float activation that feeds or
+    leaves an op with an int8 kernel (conv, gemm, matmul with constant B, add,
+    mul, pools, unary activations, layout ops) passes through
+    `dequantize(quantize(x))` with asymmetric int8 parameters covering its
+    range (and 0); conv / gemm / matmul weights become per-output-channel
+    symmetric int8 constants. Biases stay float; LowerQuantized turns them into
+    i32 with scale input_scale * weight_scale. Layout ops keep their input's
+    parameters, so they need no requantization.
+  }];
+  let dependentDialects = ["pare::PareDialect", "mlir::quant::QuantDialect"];
+}
+
+def LowerQuantizedPass : Pass<"pare-lower-quantized", "mlir::func::FuncOp"> {
+  let summary = "Turn dequantize -> float op -> quantize patterns into int8 ops";
+  let description = [{
+    `quantize(conv(dequantize(x), dequantize(w), b))` becomes `pare.qconv`
+    (and likewise gemm / matmul with constant B -> qfully_connected, add ->
+    qadd, mul -> qmul, global average pool -> qglobal_average_pool, a unary
+    activation -> lookup_table, pools and layout ops -> the same op on int8,
+    other matmuls -> qmatmul). uint8 tensors become int8 with the zero point
+    moved by 128 (flips remain only at the graph's edges). `quantize(
+    dequantize(x))` becomes `x` or a requantize. What has no int8 kernel stays
+    float between the remaining quantize / dequantize ops. A ConvInteger /
+    MatMulInteger (a cast to i32 marked `pare.exact_integer`) that cannot be
+    lowered is an error.
+  }];
+  let dependentDialects = ["pare::PareDialect", "mlir::quant::QuantDialect"];
+}
+
+def SplitActivationsPass : Pass<"pare-split-activations", "mlir::func::FuncOp"> {
+  let summary = "Unfuse activations that an int8 kernel cannot apply as a clamp";
+  let description = [{
+    Before calibration for int8: a conv / gemm / matmul / binary op with a
+    fused activation other than relu or clip gets it back as a separate op,
+    so that calibration sees the tensor between them and the activation can
+    become an int8 lookup table.
+  }];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Scheduling passes
 //===----------------------------------------------------------------------===//
 

@@ -33,6 +33,8 @@ struct PlanMemoryPass : pare::impl::PlanMemoryPassBase<PlanMemoryPass> {
     Builder b(&getContext());
     for (auto &[op, offsets] : plan.offsets)
       op->setAttr("pare.offsets", b.getDenseI64ArrayAttr(offsets));
+    for (auto &[op, offset] : plan.scratch)
+      op->setAttr("pare.scratch_offset", b.getI64IntegerAttr(offset));
     func->setAttr("pare.arena_bytes", b.getI64IntegerAttr(plan.arenaBytes));
     func->setAttr("pare.live_bytes_bound", b.getI64IntegerAttr(plan.lowerBound));
   }

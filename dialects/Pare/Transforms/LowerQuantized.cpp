@@ -1,0 +1,545 @@
+//===- LowerQuantized.cpp - dequantize -> float op -> quantize to int8 ops ===//
+
+#include "dialects/Pare/IR/QuantUtils.h"
+#include "dialects/Pare/Transforms/ActivationUtils.h"
+#include "dialects/Pare/Transforms/Passes.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace pare {
+#define GEN_PASS_DEF_LOWERQUANTIZEDPASS
+#include "dialects/Pare/Transforms/Passes.h.inc"
+} // namespace pare
+
+using namespace mlir;
+using namespace pare;
+
+namespace {
+
+using qtype::Params;
+
+/// The quantized value a float value was dequantized from, or null.
+Value dqSource(Value v) {
+  if (auto dq = v.getDefiningOp<DequantizeOp>())
+    return dq.getInput();
+  return Value();
+}
+
+/// The raw integer constant behind a quantized value (storage_cast of a
+/// constant), or null.
+DenseElementsAttr quantConstant(Value q) {
+  DenseElementsAttr c;
+  if (auto sc = q.getDefiningOp<StorageCastOp>())
+    if (matchPattern(sc.getInput(), m_Constant(&c)))
+      return c;
+  return {};
+}
+
+bool isPerTensorS8(Type t) {
+  auto p = qtype::params(t);
+  return p && p->perTensor() && p->isSigned && p->bits == 8;
+}
+
+bool isS8(Type t) {
+  auto p = qtype::params(t);
+  return p && p->isSigned && p->bits == 8;
+}
+
+/// An int8 constant as a quantized value of type `q` (a tensor type).
+Value quantConst(PatternRewriter &rw, Location loc, RankedTensorType q, ArrayRef<int8_t> vals) {
+  auto rawType = RankedTensorType::get(q.getShape(), rw.getIntegerType(8));
+  Value raw = ConstantOp::create(rw, loc, rawType, DenseElementsAttr::get(rawType, vals));
+  return StorageCastOp::create(rw, loc, q, raw);
+}
+
+/// Float constant quantized per tensor with its own range.
+Value quantizeFloatConstant(PatternRewriter &rw, Location loc, DenseElementsAttr c) {
+  float lo = 0, hi = 0;
+  for (float v : c.getValues<float>()) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  double scale = (double(hi) - lo) / 255.0;
+  if (!(scale > 0))
+    scale = 1.0 / 255.0;
+  int64_t zp = int64_t(std::min(127.0, std::max(-128.0, std::nearbyint(-128.0 - lo / scale))));
+  auto qe = qtype::perTensor(rw.getContext(), scale, zp);
+  std::vector<int8_t> q;
+  for (float v : c.getValues<float>())
+    q.push_back(int8_t(std::min(127.0, std::max(-128.0, std::nearbyint(v / scale) + zp))));
+  return quantConst(rw, loc, qtype::withElement(c.getType(), qe), q);
+}
+
+/// The int8 view of an operand: its dequantize source, or a float constant
+/// quantized on the spot. Null when neither.
+Value quantOperand(PatternRewriter &rw, Location loc, Value v) {
+  if (Value q = dqSource(v))
+    return isS8(q.getType()) ? q : Value();
+  DenseElementsAttr c;
+  if (matchPattern(v, m_Constant(&c)) && isa<FloatType>(c.getElementType()))
+    return quantizeFloatConstant(rw, loc, c);
+  return Value();
+}
+
+/// An i32 bias [n] with scale inScale * wScale[c], from a float constant,
+/// a dequantized i32 constant or nothing. Fails on anything else.
+FailureOr<Value> i32Bias(PatternRewriter &rw, Location loc, Value bias, int64_t n,
+                         const Params &in, const Params &w) {
+  if (!bias)
+    return Value();
+  std::vector<double> real(n);
+  DenseElementsAttr c;
+  if (matchPattern(bias, m_Constant(&c)) && isa<FloatType>(c.getElementType())) {
+    if (c.getNumElements() != n && c.getNumElements() != 1)
+      return failure();
+    auto vals = c.getValues<float>();
+    for (int64_t i = 0; i < n; ++i)
+      real[i] = vals[c.isSplat() ? 0 : i];
+  } else if (Value q = dqSource(bias)) {
+    DenseElementsAttr raw = quantConstant(q);
+    auto bp = qtype::params(q.getType());
+    if (!raw || !bp || raw.getNumElements() != n)
+      return failure();
+    auto vals = raw.getValues<APInt>();
+    for (int64_t i = 0; i < n; ++i)
+      real[i] = double(vals[i].getSExtValue() - bp->zeroPoint(i)) * bp->scale(i);
+  } else {
+    return failure();
+  }
+  std::vector<int32_t> q(n);
+  for (int64_t i = 0; i < n; ++i) {
+    double v = std::nearbyint(real[i] / (in.scale() * w.scale(i)));
+    q[i] = int32_t(std::min(2147483647.0, std::max(-2147483648.0, v)));
+  }
+  auto type = RankedTensorType::get({n}, rw.getIntegerType(32));
+  return Value(ConstantOp::create(rw, loc, type, DenseElementsAttr::get(type, ArrayRef<int32_t>(q))));
+}
+
+bool clampOnly(Operation *op) {
+  auto a = op->getAttrOfType<StringAttr>("activation");
+  return !a || isClampActivation(a.getValue());
+}
+
+void copyActivation(Operation *from, Operation *to) {
+  for (StringRef n : {"activation", "activation_params"})
+    if (Attribute a = from->getAttr(n))
+      to->setAttr(n, a);
+}
+
+/// Transposes an int8 [K, N] constant to [N, K].
+std::vector<int8_t> transposeKN(DenseElementsAttr c) {
+  auto shape = cast<RankedTensorType>(c.getType()).getShape();
+  int64_t k = shape[0], n = shape[1];
+  std::vector<int8_t> src, dst(k * n);
+  for (APInt v : c.getValues<APInt>())
+    src.push_back(int8_t(v.getSExtValue()));
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      dst[j * k + i] = src[i * n + j];
+  return dst;
+}
+
+/// Requantizes `q` to `target`'s parameters when they differ.
+Value requantizeTo(PatternRewriter &rw, Location loc, Value q, Type targetElem) {
+  if (qtype::elementOf(q.getType()) == targetElem)
+    return q;
+  return RequantizeOp::create(rw, loc, qtype::withElement(q.getType(), targetElem), q);
+}
+
+//===----------------------------------------------------------------------===//
+// uint8 -> int8
+//===----------------------------------------------------------------------===//
+
+/// The int8 equivalent of a uint8 type: same scale, zero point - 128.
+Type toS8(Type elem) {
+  auto p = *qtype::params(elem);
+  std::vector<int64_t> zps;
+  for (int64_t z : p.zeroPoints)
+    zps.push_back(z - 128);
+  MLIRContext *ctx = elem.getContext();
+  if (p.perTensor())
+    return qtype::perTensor(ctx, p.scales[0], zps[0]);
+  return qtype::perAxis(ctx, p.scales, zps, p.axis);
+}
+
+bool isU8(Type t) {
+  auto p = qtype::params(t);
+  return p && !p->isSigned && p->bits == 8;
+}
+
+/// Rewrites uint8 quantized values to int8 (exact: x - 128 with zp - 128).
+/// Constants are flipped at compile time; other values get a flip
+/// (requantize u8 <-> s8) that the patterns below fold away inside the graph.
+LogicalResult normaliseUnsigned(func::FuncOp f) {
+  SmallVector<Operation *> work;
+  f.walk([&](Operation *op) {
+    if (isa<StorageCastOp, QuantizeOp>(op) && isU8(op->getResult(0).getType()))
+      work.push_back(op);
+  });
+  for (Operation *op : work) {
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Value r = op->getResult(0);
+    Type s8Type = qtype::withElement(r.getType(), toS8(qtype::elementOf(r.getType())));
+    DenseElementsAttr c;
+    if (isa<StorageCastOp>(op) && matchPattern(op->getOperand(0), m_Constant(&c))) {
+      std::vector<int8_t> flipped;
+      for (APInt v : c.getValues<APInt>())
+        flipped.push_back(int8_t(int64_t(v.getZExtValue()) - 128));
+      auto rawType = RankedTensorType::get(c.getType().getShape(), b.getIntegerType(8));
+      Value raw = ConstantOp::create(b, loc, rawType,
+                                     DenseElementsAttr::get(rawType, ArrayRef<int8_t>(flipped)));
+      Value q = StorageCastOp::create(b, loc, s8Type, raw);
+      b.setInsertionPointAfter(q.getDefiningOp());
+      Value back = RequantizeOp::create(b, loc, r.getType(), q);
+      r.replaceAllUsesWith(back);
+      op->erase();
+      continue;
+    }
+    if (qtype::isPerAxis(r.getType()))
+      return op->emitError("per-channel uint8 activations are not supported");
+    if (auto qz = dyn_cast<QuantizeOp>(op)) {
+      Value q = QuantizeOp::create(b, loc, s8Type, qz.getInput());
+      Value back = RequantizeOp::create(b, loc, r.getType(), q);
+      r.replaceAllUsesWith(back);
+      op->erase();
+      continue;
+    }
+    b.setInsertionPointAfter(op);
+    Value q = RequantizeOp::create(b, loc, s8Type, r);
+    r.replaceAllUsesExcept(q, q.getDefiningOp());
+  }
+  return success();
+}
+
+/// dequantize(requantize(x)) -> dequantize(x) when the requantize only flips
+/// uint8 <-> int8 (the real values are the same).
+struct DequantizeOfFlip : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op, PatternRewriter &rw) const override {
+    auto rq = op.getInput().getDefiningOp<RequantizeOp>();
+    if (!rq)
+      return failure();
+    auto a = qtype::params(rq.getInput().getType()), b = qtype::params(rq.getType());
+    if (a->scale() != b->scale() || a->isSigned == b->isSigned ||
+        std::abs(a->zeroPoint() - b->zeroPoint()) != 128)
+      return failure();
+    rw.replaceOpWithNewOp<DequantizeOp>(op, op.getType(), rq.getInput());
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// quantize(float op(dequantize ...)) -> int8 op
+//===----------------------------------------------------------------------===//
+
+struct LowerQuantize : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeOp op, PatternRewriter &rw) const override {
+    Type outType = op.getType();
+    if (!isPerTensorS8(outType))
+      return rw.notifyMatchFailure(op, "not per-tensor int8");
+    Operation *def = op.getInput().getDefiningOp();
+    if (!def)
+      return failure();
+    Location loc = def->getLoc();
+    Type outElem = qtype::elementOf(outType);
+
+    if (auto dq = dyn_cast<DequantizeOp>(def)) {
+      Value src = dq.getInput();
+      if (src.getType() == outType) {
+        rw.replaceOp(op, src);
+        return success();
+      }
+      if (!isPerTensorS8(src.getType()))
+        return failure();
+      rw.replaceOpWithNewOp<RequantizeOp>(op, outType, src);
+      return success();
+    }
+    DenseElementsAttr c;
+    if (matchPattern(op.getInput(), m_Constant(&c))) {
+      auto p = *qtype::params(outType);
+      std::vector<int8_t> q;
+      for (float v : c.getValues<float>())
+        q.push_back(int8_t(std::min(127.0, std::max(-128.0, std::nearbyint(v / p.scale()) +
+                                                                p.zeroPoint()))));
+      rw.replaceOp(op, quantConst(rw, op.getLoc(), cast<RankedTensorType>(outType), q));
+      return success();
+    }
+    if (!def->hasOneUse() || def->getNumResults() != 1)
+      return rw.notifyMatchFailure(op, "producer has other users");
+
+    Value result;
+    if (auto conv = dyn_cast<ConvOp>(def))
+      result = lowerConv(rw, conv, outType);
+    else if (auto g = dyn_cast<GemmOp>(def))
+      result = lowerGemm(rw, g, outType);
+    else if (auto m = dyn_cast<MatMulOp>(def))
+      result = lowerMatMul(rw, m, outType);
+    else if (isa<AddOp, MulOp>(def))
+      result = lowerBinary(rw, def, outType);
+    else if (auto gap = dyn_cast<GlobalAveragePoolOp>(def)) {
+      if (Value x = dqSource(gap.getInput()); x && isPerTensorS8(x.getType())) {
+        auto q = QGlobalAveragePoolOp::create(rw, loc, outType, x);
+        if (gap.getChannelsLast())
+          q.setChannelsLast(true);
+        result = q;
+      }
+    } else if (isa<MaxPoolOp, AveragePoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp,
+                   TransposeOp, SliceOp>(def)) {
+      result = lowerLayout(rw, def, outElem);
+    } else if (auto concat = dyn_cast<ConcatOp>(def)) {
+      SmallVector<Value> ins;
+      for (Value v : concat->getOperands()) {
+        Value q = dqSource(v);
+        if (!q || !isPerTensorS8(q.getType()))
+          return failure();
+        ins.push_back(requantizeTo(rw, loc, q, outElem));
+      }
+      Operation *n = rw.create(loc, def->getName().getIdentifier(), ins, TypeRange{outType},
+                               def->getAttrs());
+      result = n->getResult(0);
+    } else if (auto act = activationOf(def)) {
+      result = lowerActivation(rw, def, *act, outType);
+    }
+    if (!result)
+      return rw.notifyMatchFailure(op, "no int8 lowering");
+    rw.replaceOp(op, result);
+    if (def->use_empty())
+      rw.eraseOp(def);
+    return success();
+  }
+
+  static Value lowerConv(PatternRewriter &rw, ConvOp conv, Type outType) {
+    Value x = dqSource(conv.getInput()), w = dqSource(conv.getWeight());
+    if (!x || !w || !isPerTensorS8(x.getType()) || !isS8(w.getType()) || !clampOnly(conv))
+      return Value();
+    auto bias = i32Bias(rw, conv.getLoc(), conv.getBias(),
+                        cast<RankedTensorType>(conv.getWeight().getType()).getDimSize(0),
+                        *qtype::params(x.getType()), *qtype::params(w.getType()));
+    if (failed(bias))
+      return Value();
+    SmallVector<Value> ops{x, w};
+    if (*bias)
+      ops.push_back(*bias);
+    Operation *q = rw.create(conv.getLoc(), rw.getStringAttr("pare.qconv"), ops,
+                             TypeRange{outType}, conv->getAttrs());
+    return q->getResult(0);
+  }
+
+  /// qfully_connected from x [M,K] and a constant weight (w [K,N], or [N,K]
+  /// when transposed), with an optional bias.
+  static Value fullyConnected(PatternRewriter &rw, Location loc, Value a, Value b, bool transB,
+                              Value bias, Operation *actFrom, Type outType) {
+    Value x = dqSource(a), w = dqSource(b);
+    if (!x || !w || !isPerTensorS8(x.getType()) || !isS8(w.getType()))
+      return Value();
+    DenseElementsAttr raw = quantConstant(w);
+    auto wp = *qtype::params(w.getType());
+    if (!raw || cast<RankedTensorType>(x.getType()).getRank() != 2)
+      return Value();
+    Value weight = w;
+    if (!transB) {
+      if (!wp.perTensor() && wp.axis != 1)
+        return Value();
+      auto shape = cast<RankedTensorType>(w.getType()).getShape();
+      Type e = wp.perTensor()
+                   ? qtype::elementOf(w.getType())
+                   : Type(qtype::perAxis(rw.getContext(), wp.scales, wp.zeroPoints, 0));
+      weight = quantConst(rw, loc, RankedTensorType::get({shape[1], shape[0]}, e),
+                          transposeKN(raw));
+      wp = *qtype::params(weight.getType());
+    } else if (!wp.perTensor() && wp.axis != 0) {
+      return Value();
+    }
+    int64_t n = cast<RankedTensorType>(weight.getType()).getDimSize(0);
+    auto b32 = i32Bias(rw, loc, bias, n, *qtype::params(x.getType()), wp);
+    if (failed(b32))
+      return Value();
+    SmallVector<Value> ops{x, weight};
+    if (*b32)
+      ops.push_back(*b32);
+    auto fc = QFullyConnectedOp::create(rw, loc, TypeRange{outType}, ops);
+    if (actFrom)
+      copyActivation(actFrom, fc);
+    return fc;
+  }
+
+  static Value lowerGemm(PatternRewriter &rw, GemmOp g, Type outType) {
+    if (g.getTransA() || g.getAlpha().convertToFloat() != 1.0f || !clampOnly(g) ||
+        (g.getC() && g.getBeta().convertToFloat() != 1.0f))
+      return Value();
+    return fullyConnected(rw, g.getLoc(), g.getA(), g.getB(), g.getTransB(), g.getC(), g,
+                          outType);
+  }
+
+  static Value lowerMatMul(PatternRewriter &rw, MatMulOp m, Type outType) {
+    if (!clampOnly(m))
+      return Value();
+    if (Value fc = fullyConnected(rw, m.getLoc(), m.getA(), m.getB(), false, Value(), m, outType))
+      return fc;
+    if (m->getAttr("activation"))
+      return Value();
+    Value a = dqSource(m.getA()), b = dqSource(m.getB());
+    if (!a || !b || !isPerTensorS8(a.getType()) || !isS8(b.getType()))
+      return Value();
+    return QMatMulOp::create(rw, m.getLoc(), outType, a, b);
+  }
+
+  static Value lowerBinary(PatternRewriter &rw, Operation *op, Type outType) {
+    if (!clampOnly(op))
+      return Value();
+    // add(matmul/gemm(x, W), bias): a Linear layer whose bias is quantized.
+    if (isa<AddOp>(op) && !op->getAttr("activation"))
+      for (int i = 0; i < 2; ++i) {
+        Operation *mm = op->getOperand(i).getDefiningOp();
+        Value bias = op->getOperand(1 - i);
+        if (!mm || !mm->hasOneUse() || !isa<MatMulOp, GemmOp>(mm) ||
+            mm->getAttr("activation") || cast<RankedTensorType>(bias.getType()).getRank() > 2)
+          continue;
+        if (auto g = dyn_cast<GemmOp>(mm); g && (g.getC() || g.getTransA() ||
+                                                 g.getAlpha().convertToFloat() != 1.0f))
+          continue;
+        bool transB = isa<GemmOp>(mm) && cast<GemmOp>(mm).getTransB();
+        if (Value fc = fullyConnected(rw, op->getLoc(), mm->getOperand(0), mm->getOperand(1),
+                                      transB, bias, nullptr, outType)) {
+          return fc;
+        }
+      }
+    Value a = quantOperand(rw, op->getLoc(), op->getOperand(0));
+    Value b = quantOperand(rw, op->getLoc(), op->getOperand(1));
+    if (!a || !b || !isPerTensorS8(a.getType()) || !isPerTensorS8(b.getType()))
+      return Value();
+    Operation *q;
+    if (isa<AddOp>(op))
+      q = QAddOp::create(rw, op->getLoc(), outType, a, b, StringAttr(), DenseF32ArrayAttr());
+    else
+      q = QMulOp::create(rw, op->getLoc(), outType, a, b, StringAttr(), DenseF32ArrayAttr());
+    copyActivation(op, q);
+    return q->getResult(0);
+  }
+
+  /// Pools and layout ops run on int8 unchanged, then requantize if needed.
+  static Value lowerLayout(PatternRewriter &rw, Operation *op, Type outElem) {
+    Value x = dqSource(op->getOperand(0));
+    if (!x || !isPerTensorS8(x.getType()))
+      return Value();
+    SmallVector<Value> operands(op->getOperands());
+    operands[0] = x;
+    Type t = qtype::withElement(op->getResult(0).getType(), qtype::elementOf(x.getType()));
+    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(), operands,
+                             TypeRange{t}, op->getAttrs());
+    return requantizeTo(rw, op->getLoc(), n->getResult(0), outElem);
+  }
+
+  static Value lowerActivation(PatternRewriter &rw, Operation *op, const Activation &act,
+                               Type outType) {
+    Value x = dqSource(op->getOperand(0));
+    if (!x || !isPerTensorS8(x.getType()))
+      return Value();
+    auto in = *qtype::params(x.getType()), out = *qtype::params(outType);
+    SmallVector<int8_t> table(256);
+    for (int q = -128; q < 128; ++q) {
+      double real = double(q - in.zeroPoint()) * in.scale();
+      auto y = evalActivation(act.first, act.second, float(real));
+      if (!y)
+        return Value();
+      double v = std::nearbyint(float(*y) / float(out.scale())) + double(out.zeroPoint());
+      table[q + 128] = int8_t(std::min(127.0, std::max(-128.0, v)));
+    }
+    return LookupTableOp::create(rw, op->getLoc(), outType, x, rw.getDenseI8ArrayAttr(table),
+                                 rw.getStringAttr(act.first));
+  }
+};
+
+/// cast<i32>{pare.exact_integer}(conv / matmul of scale-1 dequantized
+/// operands) -> qconv / qmatmul with i32 result (ConvInteger, MatMulInteger).
+struct LowerExactInteger : OpRewritePattern<CastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CastOp op, PatternRewriter &rw) const override {
+    if (!op->hasAttr("pare.exact_integer"))
+      return failure();
+    Operation *def = op.getInput().getDefiningOp();
+    if (!def || !def->hasOneUse())
+      return failure();
+    Value a = dqSource(def->getOperand(0)), b = dqSource(def->getOperand(1));
+    if (!a || !b || !isPerTensorS8(a.getType()) || !isS8(b.getType()))
+      return failure();
+    Operation *q;
+    if (isa<ConvOp>(def))
+      q = rw.create(def->getLoc(), rw.getStringAttr("pare.qconv"), ValueRange{a, b},
+                    TypeRange{op.getType()}, def->getAttrs());
+    else if (isa<MatMulOp>(def))
+      q = QMatMulOp::create(rw, def->getLoc(), op.getType(), a, b);
+    else
+      return failure();
+    rw.replaceOp(op, q->getResults());
+    rw.eraseOp(def);
+    return success();
+  }
+};
+
+/// Weights left in float (their op has no int8 kernel): fold the dequantize.
+struct FoldConstantDequantize : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op, PatternRewriter &rw) const override {
+    DenseElementsAttr raw = quantConstant(op.getInput());
+    if (!raw || !op.getType().getElementType().isF32())
+      return failure();
+    auto p = *qtype::params(op.getInput().getType());
+    auto shape = op.getType().getShape();
+    int64_t inner = 1;
+    if (!p.perTensor())
+      for (size_t d = p.axis + 1; d < shape.size(); ++d)
+        inner *= shape[d];
+    std::vector<float> vals;
+    int64_t i = 0;
+    for (APInt v : raw.getValues<APInt>()) {
+      size_t c = p.perTensor() ? 0 : size_t((i / inner) % shape[p.axis]);
+      int64_t q = p.isSigned ? v.getSExtValue() : int64_t(v.getZExtValue());
+      vals.push_back(float(double(q - p.zeroPoint(c)) * p.scale(c)));
+      ++i;
+    }
+    rw.replaceOpWithNewOp<ConstantOp>(
+        op, op.getType(), DenseElementsAttr::get(op.getType(), ArrayRef<float>(vals)));
+    return success();
+  }
+};
+
+struct LowerQuantizedPass : pare::impl::LowerQuantizedPassBase<LowerQuantizedPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    func::FuncOp f = getOperation();
+    if (failed(normaliseUnsigned(f)))
+      return signalPassFailure();
+    MLIRContext *ctx = &getContext();
+    {
+      RewritePatternSet patterns(ctx);
+      patterns.add<LowerQuantize, LowerExactInteger, DequantizeOfFlip>(ctx);
+      RequantizeOp::getCanonicalizationPatterns(patterns, ctx);
+      if (failed(applyPatternsGreedily(f, std::move(patterns))))
+        return signalPassFailure();
+    }
+    RewritePatternSet patterns(ctx);
+    patterns.add<FoldConstantDequantize>(ctx);
+    if (failed(applyPatternsGreedily(f, std::move(patterns))))
+      return signalPassFailure();
+    WalkResult r = f.walk([](CastOp c) {
+      if (c->hasAttr("pare.exact_integer")) {
+        c.emitError("this ConvInteger / MatMulInteger could not be lowered to integer "
+                    "arithmetic (pare needs constant zero points and int8/uint8 operands)");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace

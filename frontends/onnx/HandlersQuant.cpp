@@ -1,0 +1,360 @@
+//===- HandlersQuant.cpp - quantized ONNX ops ----------------------------===//
+//
+// Every quantized form an ONNX model can take is imported as the same thing:
+// float computation between explicit quantize / dequantize ops, whose scales
+// and zero points live in quant element types. QuantizeLinear and
+// DequantizeLinear map one to one; QOperator ops (QLinearConv, QLinearMatMul,
+// com.microsoft's QLinearAdd ...) are decomposed into dequantize -> float op ->
+// quantize; ConvInteger / MatMulInteger into dequantize (scale 1) -> float op
+// -> cast to i32. The LowerQuantized pass later turns these patterns into
+// integer ops (pare.qconv, ...), so QDQ models, QOperator models and pare's own
+// post-training quantization share one lowering.
+//
+// ONNX values of quantized tensors stay raw integer tensors (i8 / ui8 / i32),
+// as ONNX sees them; `pare.storage_cast` switches between the raw and the
+// quantized view and cancels out in pairs.
+//
+// Scales and zero points must be compile-time constants.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/onnx/HandlerUtils.h"
+
+#include "dialects/Pare/IR/QuantUtils.h"
+
+using namespace mlir;
+
+namespace pare::onnx_frontend {
+namespace {
+
+/// The quantized element type described by inputs `scaleIdx` (scale) and
+/// `zpIdx` (zero point, optional) of the node, for a tensor of `rank` whose
+/// raw element type is `raw` (null: take it from the zero point, default u8).
+FailureOr<Type> quantType(NodeImporter &ni, size_t scaleIdx, size_t zpIdx, Type raw,
+                          int64_t rank, int64_t axisAttr, StringRef what) {
+  auto scales = ni.constFloats(scaleIdx, (what + " scale").str());
+  if (failed(scales))
+    return failure();
+  std::vector<int64_t> zps;
+  if (ni.hasInput(zpIdx)) {
+    auto z = ni.constInts(zpIdx, (what + " zero point").str());
+    if (failed(z))
+      return failure();
+    zps = *z;
+    if (!raw)
+      raw = elemOf(ni.input(zpIdx));
+  }
+  if (!raw)
+    raw = ni.builder().getIntegerType(8, /*isSigned=*/false);
+  auto it = dyn_cast<IntegerType>(raw);
+  if (!it || (it.getWidth() != 8 && it.getWidth() != 32)) {
+    (void)ni.error(what + ": quantized type must be int8, uint8 or int32, got " +
+                   llvm::Twine(raw ? "another type" : "none"));
+    return failure();
+  }
+  bool isSigned = !it.isUnsigned();
+  if (zps.empty())
+    zps.assign(scales->size(), 0);
+  if (zps.size() != scales->size()) {
+    (void)ni.error(what + ": " + llvm::Twine(scales->size()) + " scales but " +
+                   llvm::Twine(zps.size()) + " zero points");
+    return failure();
+  }
+  for (double s : *scales)
+    if (!(s > 0) || !std::isfinite(s)) {
+      (void)ni.error(what + ": scales must be positive and finite, got " + llvm::Twine(std::to_string(s)));
+      return failure();
+    }
+  int64_t lo = isSigned ? -(int64_t(1) << (it.getWidth() - 1)) : 0;
+  int64_t hi = isSigned ? (int64_t(1) << (it.getWidth() - 1)) - 1
+                        : (int64_t(1) << it.getWidth()) - 1;
+  for (int64_t z : zps)
+    if (z < lo || z > hi) {
+      (void)ni.error(what + ": zero point " + llvm::Twine(z) + " is out of range");
+      return failure();
+    }
+  if (scales->size() == 1)
+    return Type(qtype::perTensor(ni.ctx(), (*scales)[0], zps[0], isSigned, it.getWidth()));
+  auto axis = normAxis(ni, axisAttr, rank);
+  if (failed(axis))
+    return failure();
+  return Type(qtype::perAxis(ni.ctx(), *scales, zps, int32_t(*axis), isSigned, it.getWidth()));
+}
+
+/// Quantized view of a raw integer value.
+Value asQuant(NodeImporter &ni, Value raw, Type q) {
+  return pare::StorageCastOp::create(ni.builder(), ni.getLoc(),
+                                     qtype::withElement(raw.getType(), q), raw);
+}
+
+/// Raw integer view of a quantized value.
+Value asRaw(NodeImporter &ni, Value q) {
+  auto p = *qtype::params(q.getType());
+  Type raw = ni.builder().getIntegerType(p.bits, p.isSigned);
+  return pare::StorageCastOp::create(ni.builder(), ni.getLoc(),
+                                     qtype::withElement(q.getType(), raw), q);
+}
+
+/// dequantize(raw value) with the parameters of inputs scaleIdx / zpIdx.
+FailureOr<Value> dequantize(NodeImporter &ni, Value raw, size_t scaleIdx, size_t zpIdx,
+                            int64_t axis, StringRef what) {
+  if (!isa<IntegerType>(elemOf(raw))) {
+    (void)ni.error(what + " must be an integer tensor, got a float one");
+    return failure();
+  }
+  auto q = quantType(ni, scaleIdx, zpIdx, elemOf(raw), shapeOf(raw).size(), axis, what);
+  if (failed(q))
+    return failure();
+  if (qtype::params(*q)->bits != elemOf(raw).getIntOrFloatBitWidth()) {
+    (void)ni.error(what + ": zero point type differs from the tensor's type");
+    return failure();
+  }
+  Value qv = asQuant(ni, raw, *q);
+  return Value(pare::DequantizeOp::create(
+      ni.builder(), ni.getLoc(), qtype::withElement(raw.getType(), ni.builder().getF32Type()),
+      qv));
+}
+
+/// quantize(float value) -> raw integer value.
+FailureOr<Value> quantize(NodeImporter &ni, Value x, size_t scaleIdx, size_t zpIdx,
+                          int64_t axis, Type raw, StringRef what) {
+  auto q = quantType(ni, scaleIdx, zpIdx, raw, shapeOf(x).size(), axis, what);
+  if (failed(q))
+    return failure();
+  Value qv = pare::QuantizeOp::create(ni.builder(), ni.getLoc(),
+                                      qtype::withElement(x.getType(), *q), x);
+  return asRaw(ni, qv);
+}
+
+LogicalResult importQuantizeLinear(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  if (!isa<FloatType>(elemOf(*x)))
+    return ni.error("QuantizeLinear input must be float");
+  if (ni.getInt("block_size", 0) != 0)
+    return ni.error("blocked quantization (block_size) is not supported");
+  Type raw;
+  if (ni.hasAttr("output_dtype") && ni.getInt("output_dtype", 0) != 0) {
+    int64_t dt = ni.getInt("output_dtype", 0);
+    if (dt == onnx::TensorProto::INT8)
+      raw = ni.builder().getIntegerType(8);
+    else if (dt == onnx::TensorProto::UINT8)
+      raw = ni.builder().getIntegerType(8, false);
+    else
+      return ni.error("QuantizeLinear output_dtype must be int8 or uint8");
+  }
+  Value input = *x;
+  if (!elemOf(input).isF32())
+    input = pare::CastOp::create(ni.builder(), ni.getLoc(),
+                                 qtype::withElement(input.getType(), ni.builder().getF32Type()),
+                                 input, TypeAttr::get(ni.builder().getF32Type()));
+  return bind(ni, quantize(ni, input, 1, 2, ni.getInt("axis", 1), raw, "QuantizeLinear"));
+}
+
+LogicalResult importDequantizeLinear(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  if (ni.getInt("block_size", 0) != 0)
+    return ni.error("blocked quantization (block_size) is not supported");
+  return bind(ni, dequantize(ni, *x, 1, 2, ni.getInt("axis", 1), "DequantizeLinear input"));
+}
+
+/// The i32 bias of QLinearConv as float: bias * x_scale * w_scale[c].
+FailureOr<Value> qlinearBias(NodeImporter &ni, size_t biasIdx, Value x, Value w) {
+  if (!ni.hasInput(biasIdx))
+    return Value();
+  auto xp = qtype::params(x.getDefiningOp()->getOperand(0).getType());
+  auto wp = qtype::params(w.getDefiningOp()->getOperand(0).getType());
+  auto bias = ni.constInts(biasIdx, "QLinearConv bias");
+  if (failed(bias))
+    return failure();
+  std::vector<float> vals(bias->size());
+  for (size_t c = 0; c < bias->size(); ++c)
+    vals[c] = float(double((*bias)[c]) * xp->scale() * wp->scale(c));
+  auto type = RankedTensorType::get({int64_t(vals.size())}, ni.builder().getF32Type());
+  return ni.constant(DenseElementsAttr::get(type, ArrayRef<float>(vals)));
+}
+
+LogicalResult importQLinearConv(NodeImporter &ni) {
+  for (size_t i : {0, 1, 2, 3, 4, 5, 6, 7})
+    if (failed(need(ni, i)))
+      return failure();
+  auto x = dequantize(ni, ni.input(0), 1, 2, 1, "QLinearConv x");
+  auto w = dequantize(ni, ni.input(3), 4, 5, 0, "QLinearConv w");
+  if (failed(x) || failed(w))
+    return failure();
+  auto bias = qlinearBias(ni, 8, *x, *w);
+  if (failed(bias))
+    return failure();
+  auto conv = buildConv(ni, *x, *w, *bias);
+  if (failed(conv))
+    return failure();
+  return bind(ni, quantize(ni, *conv, 6, 7, 1, elemOf(ni.input(7)), "QLinearConv y"));
+}
+
+LogicalResult importQLinearMatMul(NodeImporter &ni) {
+  for (size_t i : {0, 1, 2, 3, 4, 5, 6, 7})
+    if (failed(need(ni, i)))
+      return failure();
+  auto a = dequantize(ni, ni.input(0), 1, 2, -1, "QLinearMatMul a");
+  auto b = dequantize(ni, ni.input(3), 4, 5, -1, "QLinearMatMul b");
+  if (failed(a) || failed(b))
+    return failure();
+  auto mm = ni.create<pare::MatMulOp>({*a, *b});
+  if (failed(mm))
+    return failure();
+  return bind(ni, quantize(ni, *mm, 6, 7, 1, elemOf(ni.input(7)), "QLinearMatMul y"));
+}
+
+/// ConvInteger / MatMulInteger: exact integer results, written as a float op
+/// on scale-1 dequantized operands followed by a cast to i32. LowerQuantized
+/// must turn it into integer arithmetic (it fails the compile otherwise).
+Value castToI32(NodeImporter &ni, Value v) {
+  Type i32 = ni.builder().getIntegerType(32);
+  auto c = pare::CastOp::create(ni.builder(), ni.getLoc(), qtype::withElement(v.getType(), i32),
+                                v, TypeAttr::get(i32));
+  c->setAttr("pare.exact_integer", ni.builder().getUnitAttr());
+  return c;
+}
+
+FailureOr<Value> dequantizeScale1(NodeImporter &ni, Value raw, size_t zpIdx, int64_t axis,
+                                  StringRef what) {
+  if (!isa<IntegerType>(elemOf(raw)) || elemOf(raw).getIntOrFloatBitWidth() != 8) {
+    (void)ni.error(what + " must be int8 or uint8");
+    return failure();
+  }
+  std::vector<int64_t> zps{0};
+  if (ni.hasInput(zpIdx)) {
+    auto z = ni.constInts(zpIdx, (what + " zero point").str());
+    if (failed(z))
+      return failure();
+    zps = *z;
+  }
+  bool isSigned = !cast<IntegerType>(elemOf(raw)).isUnsigned();
+  Type q;
+  if (zps.size() == 1) {
+    q = qtype::perTensor(ni.ctx(), 1.0, zps[0], isSigned);
+  } else {
+    auto a = normAxis(ni, axis, shapeOf(raw).size());
+    if (failed(a))
+      return failure();
+    if (int64_t(zps.size()) != shapeOf(raw)[*a]) {
+      (void)ni.error(what + ": " + llvm::Twine(zps.size()) + " zero points for " +
+                     llvm::Twine(shapeOf(raw)[*a]) + " channels");
+      return failure();
+    }
+    q = qtype::perAxis(ni.ctx(), std::vector<double>(zps.size(), 1.0), zps, int32_t(*a),
+                       isSigned);
+  }
+  return Value(pare::DequantizeOp::create(
+      ni.builder(), ni.getLoc(), qtype::withElement(raw.getType(), ni.builder().getF32Type()),
+      asQuant(ni, raw, q)));
+}
+
+LogicalResult importConvInteger(NodeImporter &ni) {
+  auto x = need(ni, 0), w = need(ni, 1);
+  if (failed(x) || failed(w))
+    return failure();
+  auto dx = dequantizeScale1(ni, *x, 2, 1, "ConvInteger x");
+  auto dw = dequantizeScale1(ni, *w, 3, 0, "ConvInteger w");
+  if (failed(dx) || failed(dw))
+    return failure();
+  auto conv = buildConv(ni, *dx, *dw, Value());
+  if (failed(conv))
+    return failure();
+  ni.setOutput(0, castToI32(ni, *conv));
+  return success();
+}
+
+LogicalResult importMatMulInteger(NodeImporter &ni) {
+  auto a = need(ni, 0), b = need(ni, 1);
+  if (failed(a) || failed(b))
+    return failure();
+  auto da = dequantizeScale1(ni, *a, 2, -1, "MatMulInteger a");
+  auto db = dequantizeScale1(ni, *b, 3, -1, "MatMulInteger b");
+  if (failed(da) || failed(db))
+    return failure();
+  auto mm = ni.create<pare::MatMulOp>({*da, *db});
+  if (failed(mm))
+    return failure();
+  ni.setOutput(0, castToI32(ni, *mm));
+  return success();
+}
+
+/// com.microsoft QLinearAdd / QLinearMul: A, A_scale, A_zp, B, B_scale, B_zp,
+/// C_scale, C_zp.
+template <typename OpTy> LogicalResult importQLinearBinary(NodeImporter &ni) {
+  for (size_t i : {0, 1, 3, 4, 6})
+    if (failed(need(ni, i)))
+      return failure();
+  auto a = dequantize(ni, ni.input(0), 1, 2, -1, "A");
+  auto b = dequantize(ni, ni.input(3), 4, 5, -1, "B");
+  if (failed(a) || failed(b))
+    return failure();
+  auto r = ni.create<OpTy>({*a, *b});
+  if (failed(r))
+    return failure();
+  return bind(ni, quantize(ni, *r, 6, 7, 1, elemOf(ni.input(0)), "C"));
+}
+
+/// com.microsoft QLinearGlobalAveragePool: X, x_scale, x_zp, y_scale, y_zp.
+LogicalResult importQLinearGlobalAveragePool(NodeImporter &ni) {
+  for (size_t i : {0, 1, 3})
+    if (failed(need(ni, i)))
+      return failure();
+  if (ni.getInt("channels_last", 0) != 0)
+    return ni.error("QLinearGlobalAveragePool with channels_last=1 is not supported");
+  auto x = dequantize(ni, ni.input(0), 1, 2, -1, "X");
+  if (failed(x))
+    return failure();
+  auto r = ni.create<pare::GlobalAveragePoolOp>({*x});
+  if (failed(r))
+    return failure();
+  return bind(ni, quantize(ni, *r, 3, 4, 1, elemOf(ni.input(0)), "Y"));
+}
+
+/// com.microsoft QLinearSigmoid / QLinearLeakyRelu: X, X_scale, X_zp, Y_scale, Y_zp.
+template <typename Build> LogicalResult importQLinearUnary(NodeImporter &ni, Build build) {
+  for (size_t i : {0, 1, 3})
+    if (failed(need(ni, i)))
+      return failure();
+  auto x = dequantize(ni, ni.input(0), 1, 2, -1, "X");
+  if (failed(x))
+    return failure();
+  auto r = build(*x);
+  if (failed(r))
+    return failure();
+  return bind(ni, quantize(ni, *r, 3, 4, 1, elemOf(ni.input(0)), "Y"));
+}
+
+} // namespace
+
+void registerQuantHandlers() {
+  for (int v : {10, 13, 19, 21}) {
+    registerHandler("QuantizeLinear", v, importQuantizeLinear);
+    registerHandler("DequantizeLinear", v, importDequantizeLinear);
+  }
+  registerHandler("QLinearConv", 10, importQLinearConv);
+  for (int v : {10, 21})
+    registerHandler("QLinearMatMul", v, importQLinearMatMul);
+  registerHandler("ConvInteger", 10, importConvInteger);
+  registerHandler("MatMulInteger", 10, importMatMulInteger);
+  // com.microsoft contrib ops that onnxruntime's QOperator format writes.
+  registerHandler("com.microsoft.QLinearAdd", 1, importQLinearBinary<pare::AddOp>);
+  registerHandler("com.microsoft.QLinearMul", 1, importQLinearBinary<pare::MulOp>);
+  registerHandler("com.microsoft.QLinearGlobalAveragePool", 1,
+                  importQLinearGlobalAveragePool);
+  registerHandler("com.microsoft.QLinearSigmoid", 1, [](NodeImporter &ni) {
+    return importQLinearUnary(ni, [&](Value x) { return ni.create<pare::SigmoidOp>({x}); });
+  });
+  registerHandler("com.microsoft.QLinearLeakyRelu", 1, [](NodeImporter &ni) {
+    return importQLinearUnary(ni, [&](Value x) {
+      return ni.create<pare::LeakyReluOp>(
+          {x}, {ni.named("alpha", ni.builder().getF32FloatAttr(ni.getFloat("alpha", 0.01f)))});
+    });
+  });
+}
+
+} // namespace pare::onnx_frontend
