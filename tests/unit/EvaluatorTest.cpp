@@ -26,11 +26,14 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 
+#include "onnx/onnx_pb.h"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -459,4 +462,41 @@ TEST_CASE("evaluator: ppocr MobileNetV3 after the graph pipeline matches onnxrun
   CHECK(observed > 0);
   // Calibration needs many samples: well under 100 ms each (about 3 ms).
   CHECK(best < 100.0);
+}
+
+TEST_CASE("calibration: samples from ONNX test data sets (input_K.pb)", "[calibration]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x3xf32> {pare.name = "x"}, %n: tensor<2xi64> {pare.name = "n"}) -> tensor<1x3xf32> {
+  %0 = pare.relu %x : (tensor<1x3xf32>) -> tensor<1x3xf32>
+  return %0 : tensor<1x3xf32>
+}
+)mlir");
+  std::string dir = tempDir();
+  for (int s = 0; s < 2; ++s) {
+    std::string set = dir + "/test_data_set_" + std::to_string(s);
+    llvm::sys::fs::create_directories(set);
+    onnx::TensorProto x;
+    x.set_name("x");
+    x.set_data_type(onnx::TensorProto::FLOAT);
+    x.add_dims(1);
+    x.add_dims(3);
+    float v[3] = {1.0f + s, -2.0f, 3.0f}; // raw little-endian data
+    x.set_raw_data(std::string(reinterpret_cast<const char *>(v), sizeof(v)));
+    onnx::TensorProto n;
+    n.set_name("n");
+    n.set_data_type(onnx::TensorProto::INT64);
+    n.add_dims(2);
+    n.add_int64_data(7);
+    n.add_int64_data(-8 - s);
+    std::ofstream(set + "/input_0.pb", std::ios::binary) << x.SerializeAsString();
+    std::ofstream(set + "/input_1.pb", std::ios::binary) << n.SerializeAsString();
+  }
+  auto samples = pare::calib::loadSamples(f.func(), dir);
+  INFO(f.diagnostics);
+  REQUIRE(succeeded(samples));
+  REQUIRE(samples->size() == 2);
+  CHECK((*samples)[1][0].f == std::vector<float>{2, -2, 3});
+  CHECK((*samples)[1][1].i == std::vector<int64_t>{7, -9});
+  CHECK((*samples)[1][1].shape == std::vector<int64_t>{2});
+  llvm::sys::fs::remove_directories(dir);
 }
