@@ -204,9 +204,11 @@ static bool isIdentifier(const std::string &s) {
 }
 
 int compile(const CompileOptions &o) {
-  if (o.target != "host" && o.target != "generic-c" && o.target != "cuda") {
+  bool cortexM = !codegen::cortexMFlags(o.target).empty();
+  if (o.target != "host" && o.target != "generic-c" && o.target != "cuda" && !cortexM) {
     printError("--target '" + o.target +
-               "' is not supported; supported targets: host, generic-c, cuda");
+               "' is not supported; supported targets: host, generic-c, cortex-m4, "
+               "cortex-m7, cortex-m33, cortex-m55, cuda");
     return 1;
   }
   bool cuda = o.target == "cuda";
@@ -356,6 +358,8 @@ int compile(const CompileOptions &o) {
     copts.sourceModel = llvm::sys::path::filename(o.model).str();
     copts.version = version();
     copts.emitRunner = o.emitRunner;
+    copts.cpuFlags = codegen::cortexMFlags(o.target);
+    copts.targetName = o.target;
     files = codegen::emitC(**module, copts);
   }
   if (failed(files))

@@ -22,7 +22,15 @@ struct CEmitOptions {
   std::string sourceModel;      ///< file name cited in the header comment
   std::string version;          ///< pare version cited in the header comment
   bool emitRunner = false;      ///< also write runner.c (host .npy runner)
+  /// Compiler flags for the target CPU (-mcpu=... -mthumb -mfloat-abi ...),
+  /// written into the CMake and Make fragments; empty for host / generic C.
+  std::vector<std::string> cpuFlags;
+  std::string targetName = "generic-c"; ///< cited in the fragments
 };
+
+/// The -mcpu/-mfpu/-mfloat-abi flags of a Cortex-M target name
+/// (cortex-m4, cortex-m7, cortex-m33, cortex-m55); empty when unknown.
+std::vector<std::string> cortexMFlags(const std::string &target);
 
 struct EmittedFile {
   std::string path; ///< relative to the output directory

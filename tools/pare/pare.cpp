@@ -32,7 +32,9 @@ int main(int argc, char **argv) {
                       "C prefix of every generated symbol and file (default: model file "
                       "stem)");
   compile->add_option("--target", co.target,
-                      "Code generation target: host, generic-c (C99), cuda (CUDA C++)")
+                      "Code generation target: host, generic-c (C99), cortex-m4, cortex-m7, cortex-m33, "
+                      "cortex-m55 (C99 with the CPU flags in the build fragments), cuda "
+                      "(CUDA C++)")
       ->default_val("host");
   compile->add_option("--cuda-arch", co.cudaArch, "GPU architecture for --target cuda: sm_80, "
                                                   "sm_86, sm_89, sm_90")
