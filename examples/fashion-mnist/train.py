@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import random
 import time
 from pathlib import Path

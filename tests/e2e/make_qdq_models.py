@@ -25,8 +25,14 @@ Models written to --out (default build/qdq_models/):
                                      QDQ per-channel
 Beside each MODEL.onnx: MODEL.inputs/<input name>.npy (one sample) and MODEL.reference/<output
 name>.npy (onnxruntime's output for it on the quantized model), the layout
-`pare validate MODEL.onnx --inputs MODEL.inputs --reference MODEL.reference` reads; and MODEL.float.onnx
-is not written (the float models are the _float.onnx files, kept for reference).
+`pare validate MODEL.onnx --inputs MODEL.inputs --reference MODEL.reference` reads. The float models
+the small ones and ppocr were quantized from are kept as NAME_float.onnx.
+
+All models have one float input and float outputs: the quantizer puts a QuantizeLinear after the
+graph input and a DequantizeLinear before each graph output. Relu and Clip(0, 6) after a quantized
+op are removed (their range is in the following QuantizeLinear: zero point -128), weights are int8
+initializers behind a DequantizeLinear (per-axis: axis 0), biases int32 initializers behind a
+DequantizeLinear with scale = input scale * weight scale and zero point 0.
 
 Prints, for each quantized model, a summary of its op types (and of the QuantizeLinear /
 DequantizeLinear parameters: per-tensor or per-axis, int8 or uint8).
@@ -39,6 +45,7 @@ from __future__ import annotations
 import argparse
 import collections
 import importlib.util
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -334,18 +341,15 @@ def main() -> int:
 
     # PaddleOCR cls, per-channel QDQ, calibrated on rendered text lines.
     if not args.skip_ppocr:
-        render = load_module(REPO / "scripts" / "render_text_lines.py", "render_text_lines")
         fpath = ppocr_float(out)
         iname = input_names(onnx.load(str(fpath)))[0]
         with tempfile.TemporaryDirectory() as td:
-            import subprocess
             subprocess.run([sys.executable, str(REPO / "scripts" / "render_text_lines.py"),
                             "--out", td, "--calib", "64"], check=True, stdout=subprocess.DEVNULL)
             calib = [{iname: np.load(Path(td) / f"{iname}_{i:03d}.npy")} for i in range(64)]
             subprocess.run([sys.executable, str(REPO / "scripts" / "render_text_lines.py"),
                             "--out", td, "--count", "1"], check=True, stdout=subprocess.DEVNULL)
             sample = {iname: np.load(Path(td) / f"{iname}_000.npy")}
-        del render
         qpath = out / "ppocr_cls_qdq_pc.onnx"
         quantize(fpath, qpath, calib, per_channel=True, qoperator=False)
         write_io(qpath, sample)
