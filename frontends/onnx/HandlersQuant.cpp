@@ -90,7 +90,8 @@ Value asQuant(NodeImporter &ni, Value raw, Type q) {
 /// Raw integer view of a quantized value.
 Value asRaw(NodeImporter &ni, Value q) {
   auto p = *qtype::params(q.getType());
-  Type raw = ni.builder().getIntegerType(p.bits, p.isSigned);
+  Type raw = p.isSigned ? ni.builder().getIntegerType(p.bits)
+                        : ni.builder().getIntegerType(p.bits, /*isSigned=*/false);
   return pare::StorageCastOp::create(ni.builder(), ni.getLoc(),
                                      qtype::withElement(q.getType(), raw), q);
 }

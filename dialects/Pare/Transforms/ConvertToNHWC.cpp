@@ -85,11 +85,31 @@ bool isElementwiseUnary(Operation *op) {
              HardSwishOp, SoftplusOp, SoftsignOp, MishOp, ClipOp, LeakyReluOp, EluOp,
              CeluOp, ThresholdedReluOp, HardSigmoidOp, SeluOp, GeluOp, CastOp,
              IdentityOp>(op) ||
-         // Per-tensor (de)quantization is elementwise too; per-channel is not.
-         (isa<QuantizeOp, DequantizeOp, RequantizeOp, StorageCastOp>(op) &&
-          !qtype::isPerAxis(op->getOperand(0).getType()) &&
-          !qtype::isPerAxis(op->getResult(0).getType()));
+         // Transposes move down past a per-tensor quantize (and up past a
+         // dequantize: HoistTransposeAboveQuant).
+         (isa<QuantizeOp>(op) && !qtype::isPerAxis(op->getResult(0).getType()));
 }
+
+/// transpose(q(x)) -> q(transpose(x)) for per-tensor dequantize and
+/// storage_cast: transposes move up past them, towards the inputs (and the
+/// producers' inverse transposes, which sank below their quantize), so that a
+/// quantized op keeps its dequantize operands next to it.
+struct HoistTransposeAboveQuant : OpRewritePattern<TransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &rw) const override {
+    Operation *q = op.getInput().getDefiningOp();
+    if (!q || !isa<DequantizeOp, StorageCastOp>(q) ||
+        !q->hasOneUse() || qtype::isPerAxis(q->getOperand(0).getType()) ||
+        qtype::isPerAxis(q->getResult(0).getType()))
+      return failure();
+    Value t = transpose(rw, op.getLoc(), q->getOperand(0), op.getPerm());
+    Type type = qtype::withElement(op.getType(), qtype::elementOf(q->getResult(0).getType()));
+    Operation *n = rw.create(q->getLoc(), q->getName().getIdentifier(), ValueRange{t},
+                             TypeRange{type}, q->getAttrs());
+    rw.replaceOp(op, n->getResults());
+    return success();
+  }
+};
 
 bool isElementwiseBinary(Operation *op) {
   return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, EqualOp, LessOp,
@@ -304,7 +324,7 @@ struct ConvertToNHWCPass : pare::impl::ConvertToNHWCPassBase<ConvertToNHWCPass> 
     }
     RewritePatternSet patterns(ctx);
     patterns.add<SinkThroughUnary, SinkThroughBinary, SinkThroughConcat,
-                 TransposeQuantizedConstant,
+                 TransposeQuantizedConstant, HoistTransposeAboveQuant,
                  SinkThroughAxisOp<SoftmaxOp>, SinkThroughAxisOp<LogSoftmaxOp>,
                  SinkThroughReduce<ReduceMeanOp>, SinkThroughReduce<ReduceSumOp>,
                  SinkThroughReduce<ReduceMaxOp>, SinkThroughReduce<ReduceMinOp>>(ctx);

@@ -217,7 +217,7 @@ LogicalResult normaliseUnsigned(func::FuncOp f) {
 }
 
 /// dequantize(requantize(x)) -> dequantize(x) when the requantize only flips
-/// uint8 <-> int8 (the real values are the same).
+/// int8 to uint8 (the real values are the same).
 struct DequantizeOfFlip : OpRewritePattern<DequantizeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DequantizeOp op, PatternRewriter &rw) const override {
@@ -225,7 +225,7 @@ struct DequantizeOfFlip : OpRewritePattern<DequantizeOp> {
     if (!rq)
       return failure();
     auto a = qtype::params(rq.getInput().getType()), b = qtype::params(rq.getType());
-    if (a->scale() != b->scale() || a->isSigned == b->isSigned ||
+    if (a->scale() != b->scale() || !a->isSigned || b->isSigned ||
         std::abs(a->zeroPoint() - b->zeroPoint()) != 128)
       return failure();
     rw.replaceOpWithNewOp<DequantizeOp>(op, op.getType(), rq.getInput());
