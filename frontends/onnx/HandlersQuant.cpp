@@ -27,6 +27,18 @@ using namespace mlir;
 namespace pare::onnx_frontend {
 namespace {
 
+/// Zero points (input `i`) as integers in their own signedness: constInts
+/// sign-extends, which would read a uint8 zero point 128 as -128.
+FailureOr<std::vector<int64_t>> zeroPoints(NodeImporter &ni, size_t i, StringRef what) {
+  auto z = ni.constInts(i, (what + " zero point").str());
+  if (failed(z))
+    return failure();
+  if (auto it = dyn_cast<IntegerType>(elemOf(ni.input(i))); it && it.isUnsigned())
+    for (int64_t &v : *z)
+      v &= int64_t((uint64_t(1) << it.getWidth()) - 1);
+  return z;
+}
+
 /// The quantized element type described by inputs `scaleIdx` (scale) and
 /// `zpIdx` (zero point, optional) of the node, for a tensor of `rank` whose
 /// raw element type is `raw` (null: take it from the zero point, default u8).
@@ -37,7 +49,7 @@ FailureOr<Type> quantType(NodeImporter &ni, size_t scaleIdx, size_t zpIdx, Type 
     return failure();
   std::vector<int64_t> zps;
   if (ni.hasInput(zpIdx)) {
-    auto z = ni.constInts(zpIdx, (what + " zero point").str());
+    auto z = zeroPoints(ni, zpIdx, what);
     if (failed(z))
       return failure();
     zps = *z;
@@ -228,7 +240,7 @@ FailureOr<Value> dequantizeScale1(NodeImporter &ni, Value raw, size_t zpIdx, int
   }
   std::vector<int64_t> zps{0};
   if (ni.hasInput(zpIdx)) {
-    auto z = ni.constInts(zpIdx, (what + " zero point").str());
+    auto z = zeroPoints(ni, zpIdx, what);
     if (failed(z))
       return failure();
     zps = *z;

@@ -171,9 +171,49 @@ bool isU8(Type t) {
   return p && !p->isSigned && p->bits == 8;
 }
 
+/// Ops that only move elements: they run on the int8 view of a uint8 value
+/// unchanged (the graph passes move transposes and reshapes between a
+/// storage_cast / quantize and its dequantize).
+bool isLayoutOnly(Operation *op) {
+  return isa<ReshapeOp, TransposeOp, SqueezeOp, UnsqueezeOp, FlattenOp>(op) &&
+         op->getNumResults() == 1;
+}
+
+/// `v` has just been given the int8 view of a value whose uint8 type was
+/// `u8Type`. Dequantize and requantize users take it as it is, layout-only
+/// users are retyped to int8 in turn; every other user (a storage_cast back
+/// to raw uint8, ...) gets the uint8 value back through a flip.
+void retypeUsers(Value v, Type u8Type) {
+  Value back;
+  for (OpOperand &use : llvm::make_early_inc_range(v.getUses())) {
+    Operation *user = use.getOwner();
+    if (isa<DequantizeOp, RequantizeOp>(user))
+      continue;
+    if (isLayoutOnly(user) && use.getOperandNumber() == 0) {
+      Value res = user->getResult(0);
+      Type u8Res = res.getType();
+      res.setType(qtype::withElement(u8Res, toS8(qtype::elementOf(u8Res))));
+      retypeUsers(res, u8Res);
+      continue;
+    }
+    if (!back) {
+      OpBuilder b(v.getContext());
+      if (Operation *def = v.getDefiningOp())
+        b.setInsertionPointAfter(def);
+      else
+        b.setInsertionPointToStart(cast<BlockArgument>(v).getOwner());
+      back = RequantizeOp::create(b, v.getLoc(), u8Type, v);
+    }
+    use.set(back);
+  }
+}
+
 /// Rewrites uint8 quantized values to int8 (exact: x - 128 with zp - 128).
-/// Constants are flipped at compile time; other values get a flip
-/// (requantize u8 <-> s8) that the patterns below fold away inside the graph.
+/// Constants are flipped at compile time, quantize ops quantize to int8
+/// directly, other values get a flip (requantize u8 -> s8). Layout-only users
+/// follow (retypeUsers); a flip back to uint8 is left only where a user needs
+/// the raw uint8 value (graph outputs), and the patterns below fold flips
+/// away inside the graph.
 LogicalResult normaliseUnsigned(func::FuncOp f) {
   SmallVector<Operation *> work;
   f.walk([&](Operation *op) {
@@ -184,8 +224,11 @@ LogicalResult normaliseUnsigned(func::FuncOp f) {
     OpBuilder b(op);
     Location loc = op->getLoc();
     Value r = op->getResult(0);
-    Type s8Type = qtype::withElement(r.getType(), toS8(qtype::elementOf(r.getType())));
+    Type u8Type = r.getType();
+    Type s8Type = qtype::withElement(u8Type, toS8(qtype::elementOf(u8Type)));
     DenseElementsAttr c;
+    Value q;
+    bool erase = true;
     if (isa<StorageCastOp>(op) && matchPattern(op->getOperand(0), m_Constant(&c))) {
       std::vector<int8_t> flipped;
       for (APInt v : c.getValues<APInt>())
@@ -193,25 +236,20 @@ LogicalResult normaliseUnsigned(func::FuncOp f) {
       auto rawType = RankedTensorType::get(c.getType().getShape(), b.getIntegerType(8));
       Value raw = ConstantOp::create(b, loc, rawType,
                                      DenseElementsAttr::get(rawType, ArrayRef<int8_t>(flipped)));
-      Value q = StorageCastOp::create(b, loc, s8Type, raw);
-      b.setInsertionPointAfter(q.getDefiningOp());
-      Value back = RequantizeOp::create(b, loc, r.getType(), q);
-      r.replaceAllUsesWith(back);
-      op->erase();
-      continue;
-    }
-    if (qtype::isPerAxis(r.getType()))
+      q = StorageCastOp::create(b, loc, s8Type, raw);
+    } else if (qtype::isPerAxis(u8Type)) {
       return op->emitError("per-channel uint8 activations are not supported");
-    if (auto qz = dyn_cast<QuantizeOp>(op)) {
-      Value q = QuantizeOp::create(b, loc, s8Type, qz.getInput());
-      Value back = RequantizeOp::create(b, loc, r.getType(), q);
-      r.replaceAllUsesWith(back);
-      op->erase();
-      continue;
+    } else if (auto qz = dyn_cast<QuantizeOp>(op)) {
+      q = QuantizeOp::create(b, loc, s8Type, qz.getInput());
+    } else {
+      b.setInsertionPointAfter(op);
+      q = RequantizeOp::create(b, loc, s8Type, r);
+      erase = false;
     }
-    b.setInsertionPointAfter(op);
-    Value q = RequantizeOp::create(b, loc, s8Type, r);
     r.replaceAllUsesExcept(q, q.getDefiningOp());
+    retypeUsers(q, u8Type);
+    if (erase && op->use_empty())
+      op->erase();
   }
   return success();
 }
