@@ -233,6 +233,10 @@ int compile(const CompileOptions &o) {
     printError("--quantize '" + o.quantize + "' is not supported; use int8 (or none)");
     return 1;
   }
+  if (o.kernels != "specialized" && o.kernels != "generic") {
+    printError("--kernels '" + o.kernels + "' is not supported; use specialized or generic");
+    return 1;
+  }
   if (o.quantize == "int8" && o.calibration.empty()) {
     printError("--quantize int8 needs --calibration DIR (input samples as .npy or .pb files)");
     return 1;
@@ -360,6 +364,7 @@ int compile(const CompileOptions &o) {
     copts.emitRunner = o.emitRunner;
     copts.cpuFlags = codegen::cortexMFlags(o.target);
     copts.targetName = o.target;
+    copts.specializeKernels = o.kernels == "specialized";
     files = codegen::emitC(**module, copts);
   }
   if (failed(files))

@@ -38,6 +38,7 @@ struct CompileOptions {
   std::string calibration;       ///< directory of calibration samples
   std::string calibrationMethod = "minmax"; ///< minmax | percentile
   double percentile = 99.99;
+  std::string kernels = "specialized"; ///< specialized | generic (int8 kernels)
 };
 
 struct InspectOptions {

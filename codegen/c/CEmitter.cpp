@@ -151,6 +151,18 @@ private:
   std::string constArray(const std::string &base, const std::string &ctype,
                          const std::vector<std::string> &values, const std::string &note);
   bool usesInt8 = false;
+  /// A kernel call. With per-layer specialisation (the default) it becomes a
+  /// static function of this layer that calls the kernel's inline body
+  /// (`<kernel>_impl`, pare_k_s8_impl.h) with every shape, stride and zero
+  /// point as a literal, so the C compiler specialises the loops to the layer,
+  /// as TinyEngine does; `ptrs` (type, actual argument) are its parameters
+  /// p0, p1, ... and `args` renders the argument list for given pointer names.
+  void kernelCall(const std::string &kernel, const std::string &layer,
+                  const std::vector<std::pair<std::string, std::string>> &ptrs,
+                  const std::function<std::string(const std::vector<std::string> &)> &args,
+                  const std::string &prelude = "");
+  std::string specialized; ///< the per-layer kernel functions
+  bool usesSpecialized = false;
   LogicalResult unsupported(Operation *op, const Twine &why) {
     return op->emitError() << "the C target cannot emit " << op->getName() << ": "
                            << why;
@@ -850,6 +862,34 @@ std::string Emitter::constArray(const std::string &base, const std::string &ctyp
   return name;
 }
 
+void Emitter::kernelCall(const std::string &kernel, const std::string &layer,
+                         const std::vector<std::pair<std::string, std::string>> &ptrs,
+                         const std::function<std::string(const std::vector<std::string> &)> &args,
+                         const std::string &prelude) {
+  std::vector<std::string> actual;
+  for (auto &p : ptrs)
+    actual.push_back(p.second);
+  if (!opts.specializeKernels) {
+    if (prelude.empty()) {
+      line("  " + kernel + "(" + args(actual) + ");\n");
+    } else {
+      line("  {\n" + prelude + "    " + kernel + "(" + args(actual) + ");\n  }\n");
+    }
+    return;
+  }
+  usesSpecialized = true;
+  std::string fn = unique(prefix + "_" + layer + "_kernel", usedGlobals);
+  std::vector<std::string> names, params;
+  for (size_t i = 0; i < ptrs.size(); ++i) {
+    names.push_back("p" + std::to_string(i));
+    params.push_back(ptrs[i].first + "p" + std::to_string(i));
+  }
+  specialized += "/* " + layer + ": " + kernel + " with this layer's constants. */\n";
+  specialized += "static void " + fn + "(" + llvm::join(params, ", ") + ") {\n" + prelude +
+                 "  " + kernel + "_impl(" + args(names) + ");\n}\n\n";
+  line("  " + fn + "(" + llvm::join(actual, ", ") + ");\n");
+}
+
 LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
                                      ArrayRef<std::string> out) {
   auto i32 = [](int64_t v) { return std::to_string(v); };
@@ -945,18 +985,31 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
         std::string wn = constWeight(c.getWeight(), WeightLayout::DepthwiseHWC);
         if (wn.empty())
           return unsupported(op, "a depthwise convolution with non-constant weights");
-        line("  pare_depthwise_conv2d_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " +
-             i32(x[2]) + ", " + i32(x[3]) + ", " + i32(xp.zeroPoint()) + ",\n      " + wn +
-             ", " + bias + ", " + mult + ", " + shift + ",\n      " + i32(yp.zeroPoint()) +
-             ", " + i32(lo) + ", " + i32(hi) + ", " + out[0] + ", " + i32(os[1]) + ", " +
-             i32(os[2]) + ", " + geom + ", (int16_t *)" + scratch + ");\n");
+        std::string lit = i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) +
+                          ", " + i32(xp.zeroPoint());
+        std::string tail = i32(yp.zeroPoint()) + ", " + i32(lo) + ", " + i32(hi);
+        kernelCall("pare_depthwise_conv2d_s8", layer,
+                   {{"const int8_t *", in[0]}, {"int8_t *", out[0]},
+                    {"int16_t *", "(int16_t *)" + scratch}},
+                   [&](const std::vector<std::string> &p) {
+                     return p[0] + ", " + lit + ",\n      " + wn + ", " + bias + ", " + mult + ", " +
+                            shift + ",\n      " + tail + ", " + p[1] + ", " + i32(os[1]) + ", " +
+                            i32(os[2]) + ", " + geom + ", " + p[2];
+                   });
         return success();
       }
-      line("  pare_conv2d_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) +
-           ", " + i32(x[3]) + ", " + i32(xp.zeroPoint()) + ",\n      " + in[1] + ", " + bias +
-           ", " + mult + ", " + shift + ",\n      " + i32(yp.zeroPoint()) + ", " + i32(lo) +
-           ", " + i32(hi) + ", " + out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) + ", " +
-           i32(os[3]) + ", " + geom + ", (int16_t *)" + scratch + ");\n");
+      std::string lit = i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) +
+                        ", " + i32(xp.zeroPoint());
+      std::string tail = i32(yp.zeroPoint()) + ", " + i32(lo) + ", " + i32(hi);
+      std::string wn = in[1];
+      kernelCall("pare_conv2d_s8", layer,
+                 {{"const int8_t *", in[0]}, {"int8_t *", out[0]},
+                  {"int16_t *", "(int16_t *)" + scratch}},
+                 [&](const std::vector<std::string> &p) {
+                   return p[0] + ", " + lit + ",\n      " + wn + ", " + bias + ", " + mult + ", " +
+                          shift + ",\n      " + tail + ", " + p[1] + ", " + i32(os[1]) + ", " +
+                          i32(os[2]) + ", " + i32(os[3]) + ", " + geom + ", " + p[2];
+                 });
       return success();
     }
     if (op->getAttr("activation"))
@@ -983,11 +1036,16 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
       auto [lo, hi] = clamp(fc.getOutput());
       std::string mult, shift;
       size_t n = requantArrays(fc.getInput(), fc.getWeight(), fc.getOutput(), w[0], mult, shift);
-      line("  pare_fully_connected_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " +
-           i32(xp.zeroPoint()) + ",\n      " + in[1] + ", " + bindNull(fc.getBias(), in, 2) +
-           ", " + mult + ", " + shift + ", " + (n > 1 ? "1" : "0") + ",\n      " +
-           i32(params(fc.getOutput()).zeroPoint()) + ", " + i32(lo) + ", " + i32(hi) + ", " +
-           out[0] + ", " + i32(w[0]) + ");\n");
+      std::string lit = i32(x[0]) + ", " + i32(x[1]) + ", " + i32(xp.zeroPoint());
+      std::string rest = in[1] + ", " + bindNull(fc.getBias(), in, 2) + ", " + mult + ", " +
+                         shift + ", " + (n > 1 ? "1" : "0") + ",\n      " +
+                         i32(params(fc.getOutput()).zeroPoint()) + ", " + i32(lo) + ", " +
+                         i32(hi);
+      kernelCall("pare_fully_connected_s8", layer,
+                 {{"const int8_t *", in[0]}, {"int8_t *", out[0]}},
+                 [&](const std::vector<std::string> &p) {
+                   return p[0] + ", " + lit + ",\n      " + rest + ", " + p[1] + ", " + i32(w[0]);
+                 });
       return success();
     }
     if (op->getAttr("activation"))
@@ -1051,27 +1109,38 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
     Value a = op->getOperand(0), b = op->getOperand(1), y = op->getResult(0);
     auto ap = params(a), bp = params(b), yp = params(y);
     auto [lo, hi] = clamp(y);
-    std::string pa = in[0], pb = in[1];
-    Shape shape;
-    line("  {\n");
-    if (failed(emitBroadcastOperands(op, {a, b}, {"a_strides", "b_strides"}, shape)))
-      return failure();
+    Shape shape = shapeOf(y);
+    if (shape.size() > 8)
+      return unsupported(op, "tensors of rank > 8");
+    if (shape.empty())
+      shape = {1};
+    std::string prelude = staticArray("shape", shape) +
+                          staticArray("a_strides", shape::broadcastStrides(shapeOf(a), shape)) +
+                          staticArray("b_strides", shape::broadcastStrides(shapeOf(b), shape));
+    std::string rank = i32(shape.size());
+    std::vector<std::pair<std::string, std::string>> ptrs = {
+        {"const int8_t *", in[0]}, {"const int8_t *", in[1]}, {"int8_t *", out[0]}};
     if (isa<QAddOp>(op)) {
       double twiceMax = 2.0 * std::max(ap.scale(), bp.scale());
       auto [am, ash] = multShift(ap.scale() / twiceMax);
       auto [bm, bsh] = multShift(bp.scale() / twiceMax);
       auto [ym, ysh] = multShift(twiceMax / (double(1 << qmath::kAddLeftShift) * yp.scale()));
-      line("    pare_add_s8(" + pa + ", a_strides, " + pb + ", b_strides, " + out[0] +
-           ", shape, " + i32(shape.size()) + ", " + i32(qmath::kAddLeftShift) + ",\n        " +
-           i32(ap.zeroPoint()) + ", " + i32(am) + ", " + i32(ash) + ", " + i32(bp.zeroPoint()) +
-           ", " + i32(bm) + ", " + i32(bsh) + ",\n        " + i32(yp.zeroPoint()) + ", " +
-           i32(ym) + ", " + i32(ysh) + ", " + i32(lo) + ", " + i32(hi) + ");\n  }\n");
+      std::string q = i32(qmath::kAddLeftShift) + ",\n      " + i32(ap.zeroPoint()) + ", " +
+                      i32(am) + ", " + i32(ash) + ", " + i32(bp.zeroPoint()) + ", " + i32(bm) +
+                      ", " + i32(bsh) + ",\n      " + i32(yp.zeroPoint()) + ", " + i32(ym) +
+                      ", " + i32(ysh) + ", " + i32(lo) + ", " + i32(hi);
+      kernelCall("pare_add_s8", layer, ptrs, [&](const std::vector<std::string> &p) {
+        return p[0] + ", a_strides, " + p[1] + ", b_strides, " + p[2] + ", shape, " + rank +
+               ", " + q;
+      }, prelude);
     } else {
       auto [m, sh] = multShift(ap.scale() * bp.scale() / yp.scale());
-      line("    pare_mul_s8(" + pa + ", a_strides, " + pb + ", b_strides, " + out[0] +
-           ", shape, " + i32(shape.size()) + ",\n        " + i32(ap.zeroPoint()) + ", " +
-           i32(bp.zeroPoint()) + ", " + i32(m) + ", " + i32(sh) + ", " + i32(yp.zeroPoint()) +
-           ", " + i32(lo) + ", " + i32(hi) + ");\n  }\n");
+      std::string q = i32(ap.zeroPoint()) + ", " + i32(bp.zeroPoint()) + ", " + i32(m) + ", " +
+                      i32(sh) + ", " + i32(yp.zeroPoint()) + ", " + i32(lo) + ", " + i32(hi);
+      kernelCall("pare_mul_s8", layer, ptrs, [&](const std::vector<std::string> &p) {
+        return p[0] + ", a_strides, " + p[1] + ", b_strides, " + p[2] + ", shape, " + rank +
+               ",\n      " + q;
+      }, prelude);
     }
     return success();
   }
@@ -1236,13 +1305,14 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   // Weights referenced by the code (a conv's original layout is replaced by
   // its packed copy, for example); the rest would only waste flash.
   std::string weightDecls, weightDefs;
+  const std::string code = specialized + body;
   for (const WeightEntry &w : weights) {
     size_t pos = 0;
     bool used = false;
-    while (!used && (pos = body.find(w.name, pos)) != std::string::npos) {
+    while (!used && (pos = code.find(w.name, pos)) != std::string::npos) {
       size_t end = pos + w.name.size();
-      used = (pos == 0 || !(std::isalnum(static_cast<unsigned char>(body[pos - 1])) || body[pos - 1] == '_')) &&
-             (end >= body.size() || !(std::isalnum(static_cast<unsigned char>(body[end])) || body[end] == '_'));
+      used = (pos == 0 || !(std::isalnum(static_cast<unsigned char>(code[pos - 1])) || code[pos - 1] == '_')) &&
+             (end >= code.size() || !(std::isalnum(static_cast<unsigned char>(code[end])) || code[end] == '_'));
       pos = end;
     }
     if (!used)
@@ -1308,9 +1378,15 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   c += "#include \"" + prefix + ".h\"\n#include \"pare_kernels.h\"\n";
   if (usesInt8)
     c += "#include \"pare_kernels_s8.h\"\n";
+  if (usesSpecialized)
+    c += "#include \"pare_k_s8_impl.h\"\n";
   c += "\n#include <math.h>\n\n";
   if (!weightDecls.empty())
     c += "/* Weights, defined in " + prefix + "_weights.c. */\n" + weightDecls + "\n";
+  if (!specialized.empty())
+    c += "/* int8 kernels specialised per layer: shapes, strides and zero points are\n"
+         " * constants, so the C compiler unrolls and simplifies each one. */\n\n" +
+         specialized;
   c += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
   c += "#if defined(__GNUC__)\n#define " + upper + "_ALIGNED __attribute__((aligned(" + upper +
        "_ARENA_ALIGN)))\n#else\n#define " + upper + "_ALIGNED\n#endif\n";

@@ -26,6 +26,10 @@ struct CEmitOptions {
   /// written into the CMake and Make fragments; empty for host / generic C.
   std::vector<std::string> cpuFlags;
   std::string targetName = "generic-c"; ///< cited in the fragments
+  /// int8 conv / depthwise / fully connected / add / mul as per-layer
+  /// functions with constant shapes (faster, more code); else one generic
+  /// kernel for all layers.
+  bool specializeKernels = true;
 };
 
 /// The -mcpu/-mfpu/-mfloat-abi flags of a Cortex-M target name

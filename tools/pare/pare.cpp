@@ -66,6 +66,10 @@ int main(int argc, char **argv) {
   compile->add_option("--percentile", co.percentile,
                       "Percentile kept on each side with --calibration-method percentile")
       ->default_val(99.99);
+  compile->add_option("--kernels", co.kernels,
+                      "int8 kernels: specialized (a function per layer with constant shapes: "
+                      "faster, more flash) or generic (one shared kernel per op type)")
+      ->default_val("specialized");
   compile->add_flag("-q,--quiet", co.quiet, "Print nothing on success");
 
   pare::driver::ValidateOptions vo;
