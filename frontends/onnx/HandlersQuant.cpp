@@ -175,12 +175,13 @@ LogicalResult importDequantizeLinear(NodeImporter &ni) {
 }
 
 /// The i32 bias of QLinearConv as float: bias * x_scale * w_scale[c].
-FailureOr<Value> qlinearBias(NodeImporter &ni, size_t biasIdx, Value x, Value w) {
+FailureOr<Value> qlinearBias(NodeImporter &ni, size_t biasIdx, Value x, Value w,
+                             StringRef what = "QLinearConv bias") {
   if (!ni.hasInput(biasIdx))
     return Value();
   auto xp = qtype::params(x.getDefiningOp()->getOperand(0).getType());
   auto wp = qtype::params(w.getDefiningOp()->getOperand(0).getType());
-  auto bias = ni.constInts(biasIdx, "QLinearConv bias");
+  auto bias = ni.constInts(biasIdx, what);
   if (failed(bias))
     return failure();
   std::vector<float> vals(bias->size());
@@ -219,6 +220,38 @@ LogicalResult importQLinearMatMul(NodeImporter &ni) {
   if (failed(mm))
     return failure();
   return bind(ni, quantize(ni, *mm, 6, 7, 1, elemOf(ni.input(7)), "QLinearMatMul y"));
+}
+
+/// com.microsoft QGemm: A, a_scale, a_zp, B, b_scale, b_zp, C (i32 bias with
+/// scale a_scale * b_scale, optional), y_scale, y_zp (both optional: without
+/// them the output is float). b_scale may be per output column.
+LogicalResult importQGemm(NodeImporter &ni) {
+  for (size_t i : {0, 1, 3, 4})
+    if (failed(need(ni, i)))
+      return failure();
+  bool transB = ni.getInt("transB", 0) != 0;
+  auto a = dequantize(ni, ni.input(0), 1, 2, -1, "QGemm A");
+  auto b = dequantize(ni, ni.input(3), 4, 5, transB ? 0 : 1, "QGemm B");
+  if (failed(a) || failed(b))
+    return failure();
+  auto bias = qlinearBias(ni, 6, *a, *b, "QGemm C");
+  if (failed(bias))
+    return failure();
+  SmallVector<Value> ops{*a, *b};
+  if (*bias)
+    ops.push_back(*bias);
+  auto &bd = ni.builder();
+  auto g = ni.create<pare::GemmOp>(
+      ops, {ni.named("alpha", bd.getF32FloatAttr(ni.getFloat("alpha", 1.0f))),
+            ni.named("beta", bd.getF32FloatAttr(1.0f)),
+            ni.named("trans_a", bd.getBoolAttr(ni.getInt("transA", 0))),
+            ni.named("trans_b", bd.getBoolAttr(transB))});
+  if (failed(g))
+    return failure();
+  if (!ni.hasInput(7))
+    return bind(ni, g);
+  Type raw = ni.hasInput(8) ? elemOf(ni.input(8)) : elemOf(ni.input(0));
+  return bind(ni, quantize(ni, *g, 7, 8, 1, raw, "QGemm Y"));
 }
 
 /// ConvInteger / MatMulInteger: exact integer results, written as a float op
@@ -355,6 +388,7 @@ void registerQuantHandlers() {
   registerHandler("ConvInteger", 10, importConvInteger);
   registerHandler("MatMulInteger", 10, importMatMulInteger);
   // com.microsoft contrib ops that onnxruntime's QOperator format writes.
+  registerHandler("com.microsoft.QGemm", 1, importQGemm);
   registerHandler("com.microsoft.QLinearAdd", 1, importQLinearBinary<pare::AddOp>);
   registerHandler("com.microsoft.QLinearMul", 1, importQLinearBinary<pare::MulOp>);
   registerHandler("com.microsoft.QLinearGlobalAveragePool", 1,

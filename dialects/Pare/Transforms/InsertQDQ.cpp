@@ -48,9 +48,13 @@ bool isQuantizable(Operation *op) {
   return false;
 }
 
-/// Layout ops: their result reuses the input's parameters.
+/// Layout ops and average pools (a mean stays within its inputs' range):
+/// their result reuses the input's parameters, so the int8 kernel needs no
+/// requantization (LowerQuantized keeps an average pool that would need one
+/// in float).
 bool keepsParams(Operation *op) {
-  return isa<MaxPoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp>(op);
+  return isa<MaxPoolOp, AveragePoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp,
+             TransposeOp>(op);
 }
 
 /// Index of the constant weight operand quantized per channel, and its axis.

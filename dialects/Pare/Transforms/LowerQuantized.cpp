@@ -328,9 +328,20 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
           q.setChannelsLast(true);
         result = q;
       }
-    } else if (isa<MaxPoolOp, AveragePoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp,
-                   TransposeOp, SliceOp>(def)) {
+    } else if (isa<MaxPoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp,
+                   SliceOp>(def)) {
       result = lowerLayout(rw, def, outElem);
+    } else if (isa<AveragePoolOp>(def)) {
+      // The int8 average pool rounds the mean in the input's quantization;
+      // requantizing that to other output parameters rounds twice (several
+      // output steps off where the output scale is finer, as it usually is
+      // after an average). onnxruntime's QLinearAveragePool averages the
+      // dequantized values in float and quantizes once, so with differing
+      // parameters the pool stays in float (dequantize -> average_pool ->
+      // quantize), which matches it. Same parameters (pare's own PTQ): int8.
+      Value x = dqSource(def->getOperand(0));
+      if (x && qtype::elementOf(x.getType()) == outElem)
+        result = lowerLayout(rw, def, outElem);
     } else if (auto concat = dyn_cast<ConcatOp>(def)) {
       SmallVector<Value> ins;
       for (Value v : concat->getOperands()) {
@@ -353,10 +364,27 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     return success();
   }
 
+  /// A per-tensor constant conv weight as per-axis (axis 0, the same scale
+  /// and zero point for every output channel): the int8 conv kernels take one
+  /// requantization multiplier / shift / zero point per output channel.
+  static Value perChannelWeight(PatternRewriter &rw, Location loc, Value w) {
+    auto p = *qtype::params(w.getType());
+    DenseElementsAttr raw = quantConstant(w);
+    if (!p.perTensor() || !raw)
+      return w;
+    auto t = cast<RankedTensorType>(w.getType());
+    int64_t n = t.getDimSize(0);
+    Type e = qtype::perAxis(rw.getContext(), std::vector<double>(n, p.scale()),
+                            std::vector<int64_t>(n, p.zeroPoint()), 0, p.isSigned, p.bits);
+    return StorageCastOp::create(rw, loc, qtype::withElement(t, e),
+                                 w.getDefiningOp<StorageCastOp>().getInput());
+  }
+
   static Value lowerConv(PatternRewriter &rw, ConvOp conv, Type outType) {
     Value x = dqSource(conv.getInput()), w = dqSource(conv.getWeight());
     if (!x || !w || !isPerTensorS8(x.getType()) || !isS8(w.getType()) || !clampOnly(conv))
       return Value();
+    w = perChannelWeight(rw, conv.getLoc(), w);
     auto bias = i32Bias(rw, conv.getLoc(), conv.getBias(),
                         cast<RankedTensorType>(conv.getWeight().getType()).getDimSize(0),
                         *qtype::params(x.getType()), *qtype::params(w.getType()));
