@@ -70,7 +70,7 @@ def run(cmd, **kw) -> subprocess.CompletedProcess:
 
 def wait_for_pare(pare: Path) -> None:
     for _ in range(60):  # someone may be rebuilding it
-        if pare.exists():
+        if pare.exists() and os.access(pare, os.X_OK):
             return
         time.sleep(5)
     raise SystemExit(f"accuracy: {pare} not found (build pare first)")
@@ -82,7 +82,15 @@ def pare_compile(pare: Path, model: Path, out: Path, flags, calib: Path | None) 
     cmd = [pare, "compile", model, "-o", out, "--target", "generic-c", "-q", *flags]
     if calib is not None:
         cmd += ["--calibration", calib]
-    run(cmd)
+    for attempt in range(3):  # pare may be replaced by a rebuild while this runs
+        wait_for_pare(pare)
+        try:
+            run(cmd)
+            return
+        except (PermissionError, FileNotFoundError, OSError):
+            if attempt == 2:
+                raise
+            time.sleep(10)
 
 
 def load_eval_module():
