@@ -21,7 +21,7 @@ model under onnxruntime, and the agreement: the share of samples where the compi
 equals onnxruntime's float class. The generated C is the same for --target generic-c and
 cortex-m4/m7 (the targets differ in the build fragments' CPU flags); on the host the int8 kernels
 take their portable C path, on Cortex-M the DSP path, which computes the same integers
-(benchmarks/cortex-m/run_models.py --check-host compares the two on one input per model).
+(benchmarks/cortex-m/run_models.py compares the two on one input per model).
 """
 
 from __future__ import annotations

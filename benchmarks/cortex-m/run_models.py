@@ -28,7 +28,7 @@ Columns: instructions of one inference (exact; QEMU counts instructions, not cyc
 .text + .rodata of the firmware less the test input (which is a const array in .rodata), so it
 includes the harness (startup, newlib-nano printf over semihosting: a few KiB), peak SRAM =
 .data + .bss (the model's activation arena, output buffers, the harness's few hundred bytes) +
-the stack the inference used (measured by the firmware). With --check-host (default on) each int8
+the stack the inference used (measured by the firmware). Unless --no-check-host, each int8
 model is also compiled for the host (--emit-runner, gcc -O2) and run on the same input, to see
 that the Cortex-M (DSP) and host (portable C) builds give the same outputs.
 """
