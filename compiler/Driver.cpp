@@ -1,6 +1,7 @@
 //===- Driver.cpp - pare compile / list-ops and shared driver code --------===//
 
 #include "compiler/Driver.h"
+#include "compiler/Budget.h"
 #include "compiler/DriverCommon.h"
 #include "compiler/Pipelines.h"
 
@@ -233,6 +234,23 @@ int compile(const CompileOptions &o) {
     printError("--quantize '" + o.quantize + "' is not supported; use int8 (or none)");
     return 1;
   }
+  int64_t sramBudget = 0, flashBudget = 0;
+  for (auto [flag, text, out] : {std::make_tuple("--sram", &o.sram, &sramBudget),
+                                 std::make_tuple("--flash", &o.flash, &flashBudget)}) {
+    if (text->empty())
+      continue;
+    auto v = budget::parseSize(*text);
+    if (!v) {
+      printError(std::string(flag) + " '" + *text +
+                 "' is not a size; use bytes or K / KiB / M / MiB (for example 320K, 1M)");
+      return 1;
+    }
+    *out = *v;
+  }
+  if ((sramBudget || flashBudget || !o.memoryReport.empty()) && cuda) {
+    printError("--sram, --flash and --memory-report apply to the C targets, not --target cuda");
+    return 1;
+  }
   if (o.kernels != "specialized" && o.kernels != "generic") {
     printError("--kernels '" + o.kernels + "' is not supported; use specialized or generic");
     return 1;
@@ -348,6 +366,7 @@ int compile(const CompileOptions &o) {
   }
 
   FailureOr<std::vector<codegen::EmittedFile>> files;
+  codegen::CEmitStats stats;
   if (cuda) {
     codegen::CudaEmitOptions copts;
     copts.name = name;
@@ -365,10 +384,34 @@ int compile(const CompileOptions &o) {
     copts.cpuFlags = codegen::cortexMFlags(o.target);
     copts.targetName = o.target;
     copts.specializeKernels = o.kernels == "specialized";
+    copts.stats = &stats;
     files = codegen::emitC(**module, copts);
   }
   if (failed(files))
     return 1;
+  if (!cuda) {
+    auto mainOr = codegen::mainFunction(**module);
+    if (failed(mainOr))
+      return 1;
+    budget::Report report = budget::build(*mainOr, stats);
+    if (!o.memoryReport.empty()) {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(o.memoryReport, ec);
+      if (ec) {
+        printError("cannot write --memory-report '" + o.memoryReport + "': " + ec.message());
+        return 1;
+      }
+      os << budget::toJson(report, sramBudget, flashBudget);
+    }
+    if (!budget::check(report, sramBudget, flashBudget))
+      return 1;
+    if (!o.quiet && (sramBudget || flashBudget))
+      llvm::outs() << "pare: SRAM " << report.sram() << " of " << sramBudget
+                   << " bytes (arena " << report.arenaBytes << " + stack estimate "
+                   << report.stackBytes << "), flash " << report.flash() << " of " << flashBudget
+                   << " bytes (weights " << report.weightBytes << " + code estimate "
+                   << report.codeBytes << ")\n";
+  }
   if (!ensureDir())
     return 1;
   for (const auto &f : *files)

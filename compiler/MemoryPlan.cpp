@@ -142,6 +142,14 @@ FunctionPlan planFunction(func::FuncOp func, int64_t alignment) {
   for (Operation &op : func.getBody().front())
     if (auto it = scratchIndex.find(&op); it != scratchIndex.end())
       plan.scratch.push_back({&op, p.offsets[it->second]});
+  // Bytes live while each op runs (its operands, results and scratch).
+  for (Operation &op : func.getBody().front()) {
+    int64_t s = step[&op], live = 0;
+    for (const Buffer &b : buffers)
+      if (b.first <= s && s <= b.last)
+        live += (b.size + alignment - 1) / alignment * alignment;
+    plan.liveBytes.push_back({&op, live});
+  }
   return plan;
 }
 

@@ -43,6 +43,7 @@ int64_t scratchBytes(mlir::Operation *op);
 struct FunctionPlan {
   std::vector<std::pair<mlir::Operation *, std::vector<int64_t>>> offsets;
   std::vector<std::pair<mlir::Operation *, int64_t>> scratch; ///< scratch offsets
+  std::vector<std::pair<mlir::Operation *, int64_t>> liveBytes; ///< live while each op runs
   int64_t arenaBytes = 0;
   int64_t lowerBound = 0;
 };

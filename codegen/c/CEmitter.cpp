@@ -193,6 +193,7 @@ private:
   std::map<std::tuple<const void *, const void *, int, int64_t>, std::string> weightNames;
   struct WeightEntry {
     std::string name, decl, def;
+    int64_t bytes = 0;
   };
   std::vector<WeightEntry> weights; // in order of first reference
   std::string localDecls, body;
@@ -331,7 +332,7 @@ std::string Emitter::weight(Value v, Type as, WeightLayout layout, int64_t group
     }
   }
   os << "\n};\n\n";
-  weights.push_back({name, decl, def});
+  weights.push_back({name, decl, def, n * elemBytes(elem)});
   return name;
 }
 
@@ -856,9 +857,10 @@ std::string Emitter::constArray(const std::string &base, const std::string &ctyp
   if (values.empty())
     def += "\n  0";
   def += "\n};\n\n";
+  int64_t elem = ctype == "int8_t" ? 1 : 4;
   weights.push_back({name, "extern const " + ctype + " " + name + "[" + std::to_string(n) +
                                "];\n",
-                     def});
+                     def, int64_t(n) * elem});
   return name;
 }
 
@@ -885,7 +887,7 @@ void Emitter::kernelCall(const std::string &kernel, const std::string &layer,
     params.push_back(ptrs[i].first + "p" + std::to_string(i));
   }
   specialized += "/* " + layer + ": " + kernel + " with this layer's constants. */\n";
-  specialized += "static void " + fn + "(" + llvm::join(params, ", ") + ") {\n" + prelude +
+  specialized += upper + "_LAYER void " + fn + "(" + llvm::join(params, ", ") + ") {\n" + prelude +
                  "  " + kernel + "_impl(" + args(names) + ");\n}\n\n";
   line("  " + fn + "(" + llvm::join(actual, ", ") + ");\n");
 }
@@ -925,7 +927,9 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
                            std::string &mult, std::string &shift) {
     auto xp = params(x), wp = params(w), yp = params(y);
     std::vector<std::string> ms, ss;
-    size_t n = wp.perTensor() ? 1 : size_t(channels);
+    // Conv kernels read one multiplier per output channel: a per-tensor
+    // weight repeats its one (fully connected takes a per_channel flag).
+    size_t n = wp.perTensor() && isa<QFullyConnectedOp>(op) ? 1 : size_t(channels);
     for (size_t c = 0; c < n; ++c) {
       auto [m, sh] = multShift(xp.scale() * wp.scale(c) / yp.scale());
       ms.push_back(std::to_string(m));
@@ -1319,6 +1323,32 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
       continue;
     weightDecls += w.decl;
     weightDefs += w.def;
+    if (opts.stats)
+      opts.stats->weightBytes += w.bytes;
+  }
+  if (opts.stats) {
+    // Code size estimate (bytes of Thumb-2 at -O3, measured on Cortex-M7 with
+    // arm-none-eabi-gcc 12): each specialised layer function, each distinct
+    // kernel linked in, each call, and the run function itself.
+    std::set<std::string> kernels;
+    int64_t calls = 0;
+    for (size_t pos = 0; (pos = code.find("pare_", pos)) != std::string::npos;) {
+      size_t end = pos;
+      while (end < code.size() && (std::isalnum(static_cast<unsigned char>(code[end])) || code[end] == '_'))
+        ++end;
+      if (end < code.size() && code[end] == '(' &&
+          (pos == 0 || !(std::isalnum(static_cast<unsigned char>(code[pos - 1])) || code[pos - 1] == '_'))) {
+        kernels.insert(code.substr(pos, end - pos));
+        ++calls;
+      }
+      pos = end;
+    }
+    int64_t layers = 0;
+    for (size_t pos = 0; (pos = specialized.find("_LAYER void ", pos)) != std::string::npos; ++pos)
+      ++layers;
+    opts.stats->specializedLayers = layers;
+    opts.stats->codeBytesEstimate =
+        1024 + 1280 * layers + 2048 * int64_t(kernels.size()) + 40 * calls;
   }
 
   // ---------------------------------------------------------------- header
@@ -1385,8 +1415,10 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
     c += "/* Weights, defined in " + prefix + "_weights.c. */\n" + weightDecls + "\n";
   if (!specialized.empty())
     c += "/* int8 kernels specialised per layer: shapes, strides and zero points are\n"
-         " * constants, so the C compiler unrolls and simplifies each one. */\n\n" +
-         specialized;
+         " * constants, so the C compiler unrolls and simplifies each one. Kept out of\n"
+         " * line: inlined all into one function, GCC schedules them worse. */\n"
+         "#if defined(__GNUC__)\n#define " + upper + "_LAYER static __attribute__((noinline))\n"
+         "#else\n#define " + upper + "_LAYER static\n#endif\n\n" + specialized;
   c += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
   c += "#if defined(__GNUC__)\n#define " + upper + "_ALIGNED __attribute__((aligned(" + upper +
        "_ARENA_ALIGN)))\n#else\n#define " + upper + "_ALIGNED\n#endif\n";

@@ -719,6 +719,18 @@ PARE_S8_INLINE void pare_add_s8_impl(const int8_t *a, const int32_t *a_strides, 
   }
 }
 
+/* True when strides read a [C] vector broadcast over every dim but the last. */
+PARE_S8_INLINE int pare_s8_channel_bcast(const int32_t *strides, int rank)
+{
+  int d;
+  if (rank < 1 || strides[rank - 1] != 1)
+    return 0;
+  for (d = 0; d + 1 < rank; d++)
+    if (strides[d] != 0)
+      return 0;
+  return 1;
+}
+
 PARE_S8_INLINE void pare_mul_s8_impl(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
                  int8_t *y, const int32_t *shape, int rank, int32_t a_zp, int32_t b_zp,
                  int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max)
@@ -727,10 +739,35 @@ PARE_S8_INLINE void pare_mul_s8_impl(const int8_t *a, const int32_t *a_strides, 
   size_t total = 1, i;
   int d;
   for (d = 0; d < rank; d++) total *= (size_t)shape[d];
+  if (pare_s8_channel_bcast(a_strides, rank) && pare_s8_contig(b_strides, shape, rank) &&
+      !pare_s8_contig(a_strides, shape, rank)) {
+    /* The product commutes: put the per-channel operand second. */
+    const int8_t *tp = a;
+    const int32_t *ts = a_strides;
+    int32_t tz = a_zp;
+    a = b;
+    a_strides = b_strides;
+    a_zp = b_zp;
+    b = tp;
+    b_strides = ts;
+    b_zp = tz;
+  }
   if (pare_s8_contig(a_strides, shape, rank) && pare_s8_contig(b_strides, shape, rank)) {
     for (i = 0; i < total; i++)
       y[i] = (int8_t)pare_s8_clamp(pare_s8_rq_apply((a[i] - a_zp) * (b[i] - b_zp), r) + y_zp,
                                    act_min, act_max);
+  } else if (rank >= 1 && pare_s8_contig(a_strides, shape, rank) &&
+             pare_s8_channel_bcast(b_strides, rank)) {
+    /* A per-channel scale (squeeze-and-excite): b is [C] over NHWC pixels. */
+    const size_t c = (size_t)shape[rank - 1];
+    size_t px, ch;
+    for (px = 0; px < total / c; px++) {
+      const int8_t *ap = a + px * c;
+      int8_t *yp = y + px * c;
+      for (ch = 0; ch < c; ch++)
+        yp[ch] = (int8_t)pare_s8_clamp(
+            pare_s8_rq_apply((ap[ch] - a_zp) * (b[ch] - b_zp), r) + y_zp, act_min, act_max);
+    }
   } else {
     pare_s8_odo_t o;
     memset(&o, 0, sizeof o);

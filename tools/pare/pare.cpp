@@ -70,6 +70,13 @@ int main(int argc, char **argv) {
                       "int8 kernels: specialized (a function per layer with constant shapes: "
                       "faster, more flash) or generic (one shared kernel per op type)")
       ->default_val("specialized");
+  compile->add_option("--sram", co.sram,
+                      "SRAM budget (e.g. 320K, 512KiB): fail, naming the layers that set the "
+                      "peak, when arena + stack estimate exceed it");
+  compile->add_option("--flash", co.flash,
+                      "Flash budget (e.g. 1M): fail when weights + code estimate exceed it");
+  compile->add_option("--memory-report", co.memoryReport,
+                      "Write the SRAM / flash figures and per-layer live bytes as JSON");
   compile->add_flag("-q,--quiet", co.quiet, "Print nothing on success");
 
   pare::driver::ValidateOptions vo;

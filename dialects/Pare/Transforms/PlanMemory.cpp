@@ -33,6 +33,9 @@ struct PlanMemoryPass : pare::impl::PlanMemoryPassBase<PlanMemoryPass> {
     Builder b(&getContext());
     for (auto &[op, offsets] : plan.offsets)
       op->setAttr("pare.offsets", b.getDenseI64ArrayAttr(offsets));
+    for (auto &[op, bytes] : plan.liveBytes)
+      if (bytes > 0)
+        op->setAttr("pare.live_bytes", b.getI64IntegerAttr(bytes));
     for (auto &[op, offset] : plan.scratch)
       op->setAttr("pare.scratch_offset", b.getI64IntegerAttr(offset));
     func->setAttr("pare.arena_bytes", b.getI64IntegerAttr(plan.arenaBytes));

@@ -1,0 +1,138 @@
+//===- Budget.cpp - SRAM and flash budgets of a compiled model ------------===//
+#include "compiler/Budget.h"
+
+#include "codegen/EmitterSupport.h"
+#include "compiler/DriverCommon.h"
+#include "compiler/MemoryPlan.h"
+#include "dialects/Pare/IR/PareOps.h"
+
+#include "mlir/IR/Matchers.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cctype>
+
+using namespace mlir;
+
+namespace pare::budget {
+
+Report build(func::FuncOp func, const codegen::CEmitStats &stats) {
+  Report r;
+  if (auto a = func->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
+    r.arenaBytes = a.getInt();
+  r.weightBytes = stats.weightBytes;
+  r.codeBytes = stats.codeBytesEstimate;
+  for (Operation &op : func.getBody().front()) {
+    if (matchPattern(&op, m_Constant()) || op.hasTrait<OpTrait::IsTerminator>() ||
+        isa<pare::StorageCastOp, pare::ReshapeOp>(op))
+      continue;
+    Layer l;
+    l.name = codegen::nodeName(&op);
+    l.kind = op.getName().stripDialect().str();
+    if (auto a = op.getAttrOfType<IntegerAttr>("pare.live_bytes"))
+      l.liveBytes = a.getInt();
+    for (Value v : op.getOperands()) {
+      Value root = planning::storageRoot(v);
+      if (matchPattern(root, m_Constant()))
+        l.weightBytes += planning::byteSize(root.getType());
+    }
+    r.layers.push_back(l);
+  }
+  return r;
+}
+
+std::optional<int64_t> parseSize(const std::string &text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
+    ++i;
+  if (i == 0 || i > 12)
+    return std::nullopt;
+  int64_t v = std::stoll(text.substr(0, i));
+  std::string unit = text.substr(i);
+  int64_t mul = 1;
+  if (unit.empty() || unit == "B")
+    mul = 1;
+  else if (unit == "K" || unit == "KiB" || unit == "k" || unit == "KB")
+    mul = 1024;
+  else if (unit == "M" || unit == "MiB" || unit == "MB")
+    mul = 1024 * 1024;
+  else
+    return std::nullopt;
+  if (v <= 0)
+    return std::nullopt;
+  return v * mul;
+}
+
+static std::string jsonString(const std::string &s) {
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\')
+      o += '\\';
+    if (static_cast<unsigned char>(c) < 0x20)
+      continue;
+    o += c;
+  }
+  return o + "\"";
+}
+
+std::string toJson(const Report &r, int64_t sramBudget, int64_t flashBudget) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "{\n  \"sram\": {\"arena_bytes\": " << r.arenaBytes << ", \"stack_estimate_bytes\": "
+     << r.stackBytes << ", \"total_bytes\": " << r.sram() << ", \"budget_bytes\": " << sramBudget
+     << "},\n  \"flash\": {\"weight_bytes\": " << r.weightBytes
+     << ", \"code_estimate_bytes\": " << r.codeBytes << ", \"total_bytes\": " << r.flash()
+     << ", \"budget_bytes\": " << flashBudget << "},\n  \"layers\": [";
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const Layer &l = r.layers[i];
+    os << (i ? ",\n" : "\n") << "    {\"name\": " << jsonString(l.name)
+       << ", \"op\": " << jsonString(l.kind) << ", \"live_bytes\": " << l.liveBytes
+       << ", \"weight_bytes\": " << l.weightBytes << "}";
+  }
+  os << "\n  ]\n}\n";
+  return s;
+}
+
+static std::string kib(int64_t b) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
+  return buf;
+}
+
+bool check(const Report &r, int64_t sramBudget, int64_t flashBudget) {
+  bool ok = true;
+  auto top = [&](auto key, const char *what) {
+    std::vector<const Layer *> ls;
+    for (const Layer &l : r.layers)
+      ls.push_back(&l);
+    std::stable_sort(ls.begin(), ls.end(),
+                     [&](const Layer *a, const Layer *b) { return key(*a) > key(*b); });
+    std::string out;
+    for (size_t i = 0; i < std::min<size_t>(5, ls.size()); ++i)
+      if (key(*ls[i]) > 0)
+        out += "    " + ls[i]->name + " (" + ls[i]->kind + "): " + kib(key(*ls[i])) + " " +
+               what + "\n";
+    return out;
+  };
+  if (sramBudget > 0 && r.sram() > sramBudget) {
+    driver::printError(
+        "the model needs " + kib(r.sram()) + " of SRAM (arena " + kib(r.arenaBytes) +
+        " + stack estimate " + kib(r.stackBytes) + ") but --sram allows " + kib(sramBudget) +
+        ".\n  The peak is set by these layers (activations and scratch live while each runs):\n" +
+        top([](const Layer &l) { return l.liveBytes; }, "live") +
+        "  Try a smaller input resolution or width, or int8 (--quantize int8).");
+    ok = false;
+  }
+  if (flashBudget > 0 && r.flash() > flashBudget) {
+    driver::printError(
+        "the model needs " + kib(r.flash()) + " of flash (weights " + kib(r.weightBytes) +
+        " + code estimate " + kib(r.codeBytes) + ") but --flash allows " + kib(flashBudget) +
+        ".\n  The largest weights are in:\n" +
+        top([](const Layer &l) { return l.weightBytes; }, "of weights") +
+        "  Try int8 (--quantize int8) or --kernels generic (less code).");
+    ok = false;
+  }
+  return ok;
+}
+
+} // namespace pare::budget
