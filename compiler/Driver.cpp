@@ -251,6 +251,10 @@ int compile(const CompileOptions &o) {
     printError("--sram, --flash and --memory-report apply to the C targets, not --target cuda");
     return 1;
   }
+  if (o.int8Rounding != "auto" && o.int8Rounding != "tflite" && o.int8Rounding != "onnx") {
+    printError("--int8-rounding '" + o.int8Rounding + "' is not supported; use auto, tflite or onnx");
+    return 1;
+  }
   if (o.kernels != "specialized" && o.kernels != "generic") {
     printError("--kernels '" + o.kernels + "' is not supported; use specialized or generic");
     return 1;
@@ -317,6 +321,13 @@ int compile(const CompileOptions &o) {
     quantize->options.percentile = o.percentile;
     quantize->quiet = o.quiet;
   }
+  // int8 arithmetic follows the reference of the model's source: TFLite /
+  // CMSIS-NN rounding for pare's own quantization, onnxruntime's (float
+  // requantization, ties to even) for models that arrive quantized.
+  std::string rounding = o.int8Rounding;
+  if (rounding == "auto")
+    rounding = quantize ? "tflite" : "onnx";
+  (**module)->setAttr("pare.int8_rounding", StringAttr::get(ctx.get(), rounding));
   if (failed(runPhases(**module, runTo, o.precision == "fp16", cuda,
                        quantize ? &*quantize : nullptr)))
     return 1;

@@ -39,6 +39,7 @@ struct CompileOptions {
   std::string calibrationMethod = "minmax"; ///< minmax | percentile
   double percentile = 99.99;
   std::string kernels = "specialized"; ///< specialized | generic (int8 kernels)
+  std::string int8Rounding = "auto";   ///< auto | tflite | onnx
   std::string sram, flash;   ///< budgets, e.g. "320K", "1M" (C targets)
   std::string memoryReport;  ///< write the SRAM / flash report (JSON) here
 };

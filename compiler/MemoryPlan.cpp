@@ -55,6 +55,12 @@ bool usesGenericInt8Kernel(Operation *op) {
            llvm::all_of(p->zeroPoints, [](int64_t z) { return z == 0; });
   };
   auto s8Result = [&]() { return qtype::isQuantized(op->getResult(0).getType()); };
+  // ONNX rounding: requantize in float32, round half to even, as onnxruntime
+  // does for QDQ / QOperator models (the generic kernels do exactly that).
+  if (isa<pare::QConvOp, pare::QFullyConnectedOp>(op))
+    if (auto m = op->getParentOfType<ModuleOp>())
+      if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding"); r && r.getValue() == "onnx")
+        return true;
   if (auto c = dyn_cast<pare::QConvOp>(op))
     return !s8Result() || !symmetric(c.getWeight()) ||
            (c.getGroup() != 1 && !c.isDepthwise()) ||

@@ -32,7 +32,8 @@ bool needsArena(mlir::Value v, const llvm::DenseMap<mlir::Value, unsigned> &owne
 int64_t byteSize(mlir::Type tensorType);
 
 /// True when an int8 op runs on the generic integer kernels (zero-point
-/// weights, i32 results, QLinearMatMul) rather than the TFLite-contract ones.
+/// weights, i32 results, QLinearMatMul, or ONNX rounding: the module's
+/// `pare.int8_rounding` = "onnx") rather than the TFLite-contract ones.
 bool usesGenericInt8Kernel(mlir::Operation *op);
 
 /// Bytes of scratch memory an op's kernel needs while it runs (im2col

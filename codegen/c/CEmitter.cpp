@@ -389,7 +389,9 @@ LogicalResult Emitter::emitOp(Operation *op) {
   bool quantized = isa<QuantizeOp, DequantizeOp, RequantizeOp, QConvOp, QFullyConnectedOp,
                        QMatMulOp, QAddOp, QMulOp, QGlobalAveragePoolOp, LookupTableOp>(op) ||
                    (isa<MaxPoolOp, AveragePoolOp>(op) &&
-                    qtype::isQuantized(op->getOperand(0).getType()));
+                    qtype::isQuantized(op->getOperand(0).getType())) ||
+                   // QOperator models max-pool raw int8 tensors directly.
+                   (isa<MaxPoolOp>(op) && elemOf(op->getOperand(0)).isSignlessInteger(8));
   if (quantized) {
     usesInt8 = true;
     return emitQuantized(op, in, out);
@@ -945,8 +947,9 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
     auto xp = params(x), wp = params(w), yp = params(y);
     std::vector<std::string> v;
     size_t n = wp.perTensor() ? 1 : size_t(channels);
-    for (size_t c = 0; c < n; ++c)
-      v.push_back(floatLiteral(float(xp.scale() * wp.scale(c) / yp.scale())));
+    for (size_t c = 0; c < n; ++c) // in float32, in onnxruntime's order
+      v.push_back(floatLiteral(float(float(xp.scale()) * float(wp.scale(c))) /
+                               float(yp.scale())));
     return std::make_pair(constArray(layer + "_scale", "float", v,
                                      layer + ": requantization scales"),
                           n);

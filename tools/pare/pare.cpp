@@ -70,6 +70,12 @@ int main(int argc, char **argv) {
                       "int8 kernels: specialized (a function per layer with constant shapes: "
                       "faster, more flash) or generic (one shared kernel per op type)")
       ->default_val("specialized");
+  compile->add_option("--int8-rounding", co.int8Rounding,
+                      "int8 requantization: tflite (Q31 multiplier, the TFLite / CMSIS-NN "
+                      "contract; fast kernels), onnx (float32 scale, ties to even, as "
+                      "onnxruntime), auto (tflite with --quantize, onnx for quantized ONNX "
+                      "models)")
+      ->default_val("auto");
   compile->add_option("--sram", co.sram,
                       "SRAM budget (e.g. 320K, 512KiB): fail, naming the layers that set the "
                       "peak, when arena + stack estimate exceed it");

@@ -312,6 +312,17 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     if (!def->hasOneUse() || def->getNumResults() != 1)
       return rw.notifyMatchFailure(op, "producer has other users");
 
+    // With ONNX rounding (models that arrive quantized), average pools stay
+    // in float between their dequantize and quantize, as onnxruntime's
+    // QLinearAveragePool / QLinearGlobalAveragePool compute them: the mean of
+    // the dequantized values, quantized once with ties to even.
+    bool onnxRounding = false;
+    if (auto m = op->getParentOfType<ModuleOp>())
+      if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding"))
+        onnxRounding = r.getValue() == "onnx";
+    if (onnxRounding && isa<GlobalAveragePoolOp, AveragePoolOp>(def))
+      return rw.notifyMatchFailure(op, "average pool stays in float (ONNX rounding)");
+
     Value result;
     if (auto conv = dyn_cast<ConvOp>(def))
       result = lowerConv(rw, conv, outType);
