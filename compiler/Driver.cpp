@@ -327,7 +327,13 @@ int compile(const CompileOptions &o) {
   std::string rounding = o.int8Rounding;
   if (rounding == "auto")
     rounding = quantize ? "tflite" : "onnx";
-  (**module)->setAttr("pare.int8_rounding", StringAttr::get(ctx.get(), rounding));
+  bool hasQuantized = quantize.has_value();
+  (**module)->walk([&](Operation *op) {
+    if (isa<pare::QuantizeOp, pare::DequantizeOp>(op))
+      hasQuantized = true;
+  });
+  if (hasQuantized)
+    (**module)->setAttr("pare.int8_rounding", StringAttr::get(ctx.get(), rounding));
   if (failed(runPhases(**module, runTo, o.precision == "fp16", cuda,
                        quantize ? &*quantize : nullptr)))
     return 1;

@@ -972,6 +972,18 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
   auto bindNull = [](Value v, ArrayRef<std::string> in, size_t i) {
     return v ? in[i] : std::string("NULL");
   };
+  // A fused relu / clip after float requantization: clamp through a table.
+  auto clampTable = [&](Value result, const std::string &ptr) {
+    auto [lo, hi] = clamp(result);
+    if (lo == -128 && hi == 127)
+      return;
+    std::vector<std::string> v;
+    for (int q = -128; q < 128; ++q)
+      v.push_back(std::to_string(std::min<int64_t>(hi, std::max<int64_t>(lo, q))));
+    std::string table = constArray(layer + "_clamp_table", "int8_t", v,
+                                   layer + ": fused activation as an int8 clamp table");
+    line("  pare_lut_s8(" + ptr + ", " + ptr + ", " + i32(numel(result)) + ", " + table + ");\n");
+  };
 
   if (auto c = dyn_cast<QConvOp>(op)) {
     if (!c.getChannelsLast())
@@ -1019,9 +1031,9 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
                  });
       return success();
     }
-    if (op->getAttr("activation"))
-      return unsupported(op, "a fused activation on the generic int8 path");
     bool i32Out = !qtype::isQuantized(c.getOutput().getType());
+    if (op->getAttr("activation") && i32Out)
+      return unsupported(op, "a fused activation on an i32 result");
     std::string acc = i32Out ? out[0] : "(int32_t *)" + scratch;
     auto [wzp, wzpCount] = zeroPoints(c.getWeight());
     line("  pare_conv2d_acc_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) +
@@ -1033,6 +1045,7 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
       line("  pare_requantize_acc_s8(" + acc + ", " + bindNull(c.getBias(), in, 2) + ", " +
            scales + ", " + i32(n) + ", " + i32(os[3]) + ", " + i32(numel(c.getOutput())) +
            ", " + i32(params(c.getOutput()).zeroPoint()) + ", " + out[0] + ");\n");
+      clampTable(c.getOutput(), out[0]);
     }
     return success();
   }
@@ -1055,9 +1068,9 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
                  });
       return success();
     }
-    if (op->getAttr("activation"))
-      return unsupported(op, "a fused activation on the generic int8 path");
     bool i32Out = !qtype::isQuantized(fc.getOutput().getType());
+    if (op->getAttr("activation") && i32Out)
+      return unsupported(op, "a fused activation on an i32 result");
     std::string acc = i32Out ? out[0] : "(int32_t *)" + scratch;
     auto [wzp, wzpCount] = zeroPoints(fc.getWeight());
     line("  pare_matmul_acc_s8(" + in[0] + ", " + i32(xp.zeroPoint()) + ", " + in[1] + ", " +
@@ -1069,6 +1082,7 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
       line("  pare_requantize_acc_s8(" + acc + ", " + bindNull(fc.getBias(), in, 2) + ", " +
            scales + ", " + i32(n) + ", " + i32(w[0]) + ", " + i32(numel(fc.getOutput())) +
            ", " + i32(params(fc.getOutput()).zeroPoint()) + ", " + out[0] + ");\n");
+      clampTable(fc.getOutput(), out[0]);
     }
     return success();
   }
