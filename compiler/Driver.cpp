@@ -140,7 +140,7 @@ FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &
 }
 
 /// Calibrates @main on the samples in `dir` and stores the ranges in the IR.
-static LogicalResult calibrate(ModuleOp module, const QuantizeConfig &q) {
+LogicalResult calibrate(ModuleOp module, const QuantizeConfig &q) {
   auto mainOr = codegen::mainFunction(module);
   if (failed(mainOr))
     return failure();

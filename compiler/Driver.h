@@ -49,6 +49,10 @@ struct InspectOptions {
   std::vector<std::string> inputShapes;
   int64_t batch = 0;
   bool json = false;
+  std::string quantize;    ///< int8: also report each layer's int8 error (SQNR)
+  std::string calibration; ///< calibration samples for --quantize int8
+  std::string calibrationMethod = "minmax";
+  double percentile = 99.99;
 };
 
 struct ValidateOptions {

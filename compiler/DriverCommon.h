@@ -36,6 +36,9 @@ struct QuantizeConfig {
   bool quiet = false;
 };
 
+/// Calibrates @main on q.calibrationDir and stores the ranges in the IR.
+mlir::LogicalResult calibrate(mlir::ModuleOp module, const QuantizeConfig &q);
+
 /// Runs graph + plan pipelines (up to and including `lastPhase`); with
 /// `quantize`, calibrates and quantizes after the graph passes.
 mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhase,

@@ -2,13 +2,19 @@
 
 #include "compiler/Driver.h"
 #include "compiler/DriverCommon.h"
+#include "compiler/Calibration.h"
+#include "compiler/Evaluator.h"
 #include "compiler/MemoryPlan.h"
+#include "compiler/Pipelines.h"
 
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <cmath>
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -62,10 +68,119 @@ std::string nodeName(Location loc) {
   return "";
 }
 
+/// int8 error of one layer: signal and noise power over the samples.
+struct LayerError {
+  std::string name, type;
+  double signal = 0, noise = 0;
+  double sqnr() const {
+    if (noise == 0)
+      return 999.0;
+    return 10.0 * std::log10(std::max(signal, 1e-30) / noise);
+  }
+};
+
+/// Per-layer SQNR of the int8 model against float: the float graph and its
+/// QDQ form (int8 weights, every quantized activation rounded to its int8
+/// grid) run side by side on the calibration samples; each layer's output is
+/// compared. Errors accumulate along the network, as on the device.
+FailureOr<std::vector<LayerError>> quantizationErrors(ModuleOp module, const InspectOptions &o,
+                                                      size_t &samplesUsed) {
+  QuantizeConfig q;
+  q.calibrationDir = o.calibration;
+  q.options.method = o.calibrationMethod == "percentile" ? calib::Method::Percentile
+                                                         : calib::Method::MinMax;
+  q.options.percentile = o.percentile;
+  q.quiet = true;
+  {
+    PassManager pm(module.getContext());
+    buildGraphPipeline(pm);
+    buildCalibrationPrepPipeline(pm);
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  func::FuncOp floatMain;
+  module.walk([&](func::FuncOp f) { floatMain = f; });
+  std::vector<LayerError> layers;
+  Builder b(module.getContext());
+  for (Operation &op : floatMain.getBody().front()) {
+    if (op.getNumResults() != 1 || matchPattern(&op, m_Constant()) ||
+        !isa<FloatType>(cast<RankedTensorType>(op.getResult(0).getType()).getElementType()))
+      continue;
+    op.setAttr("pare.layer", b.getI64IntegerAttr(int64_t(layers.size())));
+    std::string type = op.getName().stripDialect().str();
+    if (auto act = op.getAttrOfType<StringAttr>("activation"))
+      type += "+" + act.getValue().str();
+    layers.push_back({nodeName(op.getLoc()), type});
+  }
+  if (failed(calibrate(module, q)))
+    return failure();
+  OwningOpRef<ModuleOp> qdq = module.clone();
+  {
+    PassManager pm(module.getContext());
+    buildInsertQDQPipeline(pm);
+    if (failed(pm.run(*qdq)))
+      return failure();
+  }
+  func::FuncOp qdqMain;
+  (*qdq)->walk([&](func::FuncOp f) { qdqMain = f; });
+  auto samples = calib::loadSamples(floatMain, o.calibration);
+  if (failed(samples))
+    return failure();
+  eval::Evaluator fe(floatMain), qe(qdqMain);
+  auto layerOf = [](Value v) -> int64_t {
+    Operation *d = v.getDefiningOp();
+    if (!d)
+      return -1;
+    auto a = d->getAttrOfType<IntegerAttr>("pare.layer");
+    return a ? a.getInt() : -1;
+  };
+  for (const auto &sample : *samples) {
+    std::vector<std::vector<float>> ref(layers.size());
+    if (failed(fe.run(sample, [&](Value v, const eval::Tensor &t) {
+          int64_t l = layerOf(v);
+          if (l >= 0 && t.isFloat())
+            ref[l] = t.f;
+        })))
+      return failure();
+    if (failed(qe.run(sample, [&](Value v, const eval::Tensor &t) {
+          int64_t l = layerOf(v);
+          if (l < 0 || !t.isFloat() || ref[l].size() != t.f.size())
+            return;
+          for (size_t i = 0; i < t.f.size(); ++i) {
+            double r = ref[l][i], d = r - t.f[i];
+            layers[l].signal += r * r;
+            layers[l].noise += d * d;
+          }
+        })))
+      return failure();
+  }
+  samplesUsed = samples->size();
+  return layers;
+}
+
 } // namespace
 
 int inspect(const InspectOptions &o) {
   auto ctx = makeContext();
+  if (!o.quantize.empty() && o.quantize != "int8") {
+    printError("--quantize '" + o.quantize + "' is not supported; use int8");
+    return 1;
+  }
+  if ((o.quantize == "int8") != !o.calibration.empty()) {
+    printError("pare inspect: --quantize int8 and --calibration DIR go together");
+    return 1;
+  }
+  std::vector<LayerError> errors;
+  size_t samplesUsed = 0;
+  if (o.quantize == "int8") {
+    auto m = loadModel(*ctx, o.model, o.inputShapes, o.batch);
+    if (failed(m))
+      return 1;
+    auto e = quantizationErrors(**m, o, samplesUsed);
+    if (failed(e))
+      return 1;
+    errors = std::move(*e);
+  }
   auto module = loadModel(*ctx, o.model, o.inputShapes, o.batch);
   if (failed(module) || failed(runPhases(**module, "plan")))
     return 1;
@@ -144,6 +259,13 @@ int inspect(const InspectOptions &o) {
                             {"weight_bytes", weightBytes},
                             {"arena_bytes", arena},
                             {"live_bytes_bound", bound}};
+    if (!errors.empty()) {
+      llvm::json::Array q;
+      for (const LayerError &e : errors)
+        q.push_back(llvm::json::Object{{"name", e.name}, {"type", e.type}, {"sqnr_db", e.sqnr()}});
+      root["int8_error"] = llvm::json::Object{{"samples", int64_t(samplesUsed)},
+                                              {"layers", std::move(q)}};
+    }
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
     return 0;
   }
@@ -162,6 +284,15 @@ int inspect(const InspectOptions &o) {
   llvm::outs() << "weight bytes:      " << weightBytes << "\n";
   llvm::outs() << "arena bytes:       " << arena << " (lower bound for this op order: "
                << bound << ")\n";
+  if (!errors.empty()) {
+    llvm::outs() << "\nint8 error per layer (SQNR against float, dB; higher is better; over "
+                 << samplesUsed << " calibration samples):\n";
+    llvm::outs() << llvm::format("%-4s %-36s %-24s %10s\n", "#", "node", "op", "SQNR dB");
+    for (size_t i = 0; i < errors.size(); ++i)
+      llvm::outs() << llvm::format("%-4zu %-36s %-24s %10.1f\n", i,
+                                   errors[i].name.substr(0, 36).c_str(),
+                                   errors[i].type.substr(0, 24).c_str(), errors[i].sqnr());
+  }
   return 0;
 }
 

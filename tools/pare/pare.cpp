@@ -112,6 +112,15 @@ int main(int argc, char **argv) {
   inspect->add_option("--input-shape", io.inputShapes, shapeHelp);
   inspect->add_option("--batch", io.batch, "Batch size: sets dim 0 of every input");
   inspect->add_flag("--json", io.json, "Print JSON");
+  inspect->add_option("--quantize", io.quantize,
+                      "int8: also print each layer's int8 error (SQNR against float) after "
+                      "post-training quantization on --calibration");
+  inspect->add_option("--calibration", io.calibration, "Calibration samples (see compile)");
+  inspect->add_option("--calibration-method", io.calibrationMethod, "minmax or percentile")
+      ->default_val("minmax");
+  inspect->add_option("--percentile", io.percentile, "Percentile for --calibration-method "
+                                                     "percentile")
+      ->default_val(99.99);
 
   auto *listOps = app.add_subcommand("list-ops", "List the ONNX ops (and since-versions) "
                                                  "pare imports");
