@@ -422,6 +422,14 @@ FailureOr<std::vector<std::vector<Tensor>>> loadSamples(func::FuncOp func, Strin
   }
 
   if (nargs == 1) {
+    // One input: the files named after it when there are such (so labels
+    // or notes next to the samples are left alone), else every file.
+    std::vector<std::string> named;
+    for (const std::string &f : files)
+      if (llvm::sys::path::filename(f).starts_with(argNames[0]))
+        named.push_back(f);
+    if (!named.empty())
+      files = named;
     for (const std::string &f : files) {
       RawTensor raw;
       std::vector<Tensor> sample(1);

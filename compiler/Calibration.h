@@ -43,7 +43,8 @@ collectRanges(mlir::func::FuncOp func, llvm::ArrayRef<std::vector<eval::Tensor>>
 void attachRanges(mlir::func::FuncOp func, const llvm::DenseMap<mlir::Value, Range> &ranges);
 
 /// Reads calibration samples from a directory, sorted by file name:
-///  - .npy files, one sample per file: with one function argument any *.npy;
+///  - .npy files, one sample per file: with one function argument the files
+///    whose names start with its name if there are any, else every *.npy;
 ///    with several, files named <argname>*.npy (argname: the argument's
 ///    `pare.name`, or that name with characters outside [A-Za-z0-9._-] as '_';
 ///    the longest matching name wins), the k-th file of each argument forming
