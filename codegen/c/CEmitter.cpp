@@ -1141,6 +1141,30 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
     std::string rank = i32(shape.size());
     std::vector<std::pair<std::string, std::string>> ptrs = {
         {"const int8_t *", in[0]}, {"const int8_t *", in[1]}, {"int8_t *", out[0]}};
+    // ONNX rounding (models that arrive quantized): onnxruntime's QLinearAdd /
+    // QLinearMul arithmetic, float32 ratios rounded half to even.
+    bool onnxRounding = false;
+    if (auto m = op->getParentOfType<ModuleOp>())
+      if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding"))
+        onnxRounding = r.getValue() == "onnx";
+    if (onnxRounding) {
+      float as = float(ap.scale()), bs = float(bp.scale()), ys = float(yp.scale());
+      std::string q;
+      if (isa<QAddOp>(op))
+        q = floatLiteral(as / ys) + ", " + i32(ap.zeroPoint()) + ", " + floatLiteral(bs / ys) +
+            ", " + i32(bp.zeroPoint()) + ", " + i32(yp.zeroPoint());
+      else
+        q = i32(ap.zeroPoint()) + ", " + i32(bp.zeroPoint()) + ", " +
+            floatLiteral(float(as * bs) / ys) + ", " + i32(yp.zeroPoint());
+      q += ", " + i32(lo) + ", " + i32(hi);
+      kernelCall(isa<QAddOp>(op) ? "pare_add_s8_onnx" : "pare_mul_s8_onnx", layer, ptrs,
+                 [&](const std::vector<std::string> &p) {
+                   return p[0] + ", a_strides, " + p[1] + ", b_strides, " + p[2] + ", shape, " +
+                          rank + ",\n      " + q;
+                 },
+                 prelude);
+      return success();
+    }
     if (isa<QAddOp>(op)) {
       double twiceMax = 2.0 * std::max(ap.scale(), bp.scale());
       auto [am, ash] = multShift(ap.scale() / twiceMax);

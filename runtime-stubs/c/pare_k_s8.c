@@ -83,6 +83,22 @@ void pare_mul_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, con
                    act_min, act_max);
 }
 
+void pare_add_s8_onnx(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                      int8_t *y, const int32_t *shape, int rank, float a_ratio, int32_t a_zp,
+                      float b_ratio, int32_t b_zp, int32_t y_zp, int32_t act_min, int32_t act_max)
+{
+  pare_add_s8_onnx_impl(a, a_strides, b, b_strides, y, shape, rank, a_ratio, a_zp, b_ratio, b_zp,
+                        y_zp, act_min, act_max);
+}
+
+void pare_mul_s8_onnx(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                      int8_t *y, const int32_t *shape, int rank, int32_t a_zp, int32_t b_zp,
+                      float ratio, int32_t y_zp, int32_t act_min, int32_t act_max)
+{
+  pare_mul_s8_onnx_impl(a, a_strides, b, b_strides, y, shape, rank, a_zp, b_zp, ratio, y_zp,
+                        act_min, act_max);
+}
+
 void pare_maxpool2d_s8(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
                        int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
                        int pad_bottom, int pad_right, int32_t act_min, int32_t act_max)

@@ -1017,4 +1017,70 @@ PARE_S8_INLINE void pare_requantize_acc_s8_impl(const int32_t *acc, const int32_
   }
 }
 
+/* ------------------------------------ onnxruntime-exact add / mul -- */
+
+/* fma(x, r, c) for an integer x of at most 16 bits: the product is exact in
+ * double, the sum rounds once (to double, then float: a double rounding only
+ * where the double sum lands exactly on a float midpoint). */
+PARE_S8_INLINE float pare_s8_fma_i(int32_t x, float r, float c)
+{
+  return (float)((double)x * (double)r + (double)c);
+}
+
+PARE_S8_INLINE int8_t pare_s8_sat_clamp_f(float v, int32_t zp, int32_t lo, int32_t hi)
+{
+  return (int8_t)pare_s8_clamp(pare_s8_sat_f(v, zp), lo, hi);
+}
+
+PARE_S8_INLINE void pare_add_s8_onnx_impl(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                      int8_t *y, const int32_t *shape, int rank, float a_ratio, int32_t a_zp,
+                      float b_ratio, int32_t b_zp, int32_t y_zp, int32_t act_min, int32_t act_max)
+{
+  const float fixed = (float)y_zp - (a_ratio * (float)a_zp + b_ratio * (float)b_zp);
+  int a_scalar = 1, b_scalar = 1, a_span = 0, b_span = 0, inner = -1, d;
+  size_t total = 1, i;
+  pare_s8_odo_t o;
+  for (d = 0; d < rank; d++) {
+    total *= (size_t)shape[d];
+    if (shape[d] > 1 && a_strides[d] != 0) a_scalar = 0;
+    if (shape[d] > 1 && b_strides[d] != 0) b_scalar = 0;
+    if (shape[d] > 1) inner = d;
+  }
+  /* onnxruntime's spans: the innermost non-unit dim decides which operand is
+   * a scalar per span. */
+  if (inner >= 0) {
+    a_span = a_strides[inner] == 0;
+    b_span = b_strides[inner] == 0;
+  }
+  memset(&o, 0, sizeof o);
+  for (i = 0; i < total; i++) {
+    int32_t av = a[o.ia], bv = b[o.ib];
+    float v;
+    if ((b_span || b_scalar) && !a_scalar)
+      v = pare_s8_fma_i(av, a_ratio, fixed + (float)bv * b_ratio);
+    else if (a_span || a_scalar)
+      v = pare_s8_fma_i(bv, b_ratio, fixed + (float)av * a_ratio);
+    else
+      v = pare_s8_fma_i(av, a_ratio, pare_s8_fma_i(bv, b_ratio, fixed));
+    y[i] = pare_s8_sat_clamp_f(v, 0, act_min, act_max);
+    pare_s8_odo_step(&o, a_strides, b_strides, shape, rank);
+  }
+}
+
+PARE_S8_INLINE void pare_mul_s8_onnx_impl(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                      int8_t *y, const int32_t *shape, int rank, int32_t a_zp, int32_t b_zp,
+                      float ratio, int32_t y_zp, int32_t act_min, int32_t act_max)
+{
+  size_t total = 1, i;
+  int d;
+  pare_s8_odo_t o;
+  for (d = 0; d < rank; d++) total *= (size_t)shape[d];
+  memset(&o, 0, sizeof o);
+  for (i = 0; i < total; i++) {
+    int32_t p = ((int32_t)a[o.ia] - a_zp) * ((int32_t)b[o.ib] - b_zp);
+    y[i] = pare_s8_sat_clamp_f((float)p * ratio, y_zp, act_min, act_max);
+    pare_s8_odo_step(&o, a_strides, b_strides, shape, rank);
+  }
+}
+
 #endif /* PARE_K_S8_IMPL_H */

@@ -145,6 +145,25 @@ void pare_add_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, con
 void pare_mul_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
                  int8_t *y, const int32_t *shape, int rank, int32_t a_zp, int32_t b_zp,
                  int32_t mult, int32_t shift, int32_t y_zp, int32_t act_min, int32_t act_max);
+/* onnxruntime's QLinearAdd (its x86 MLAS kernel, bit-exact), for models that
+ * arrive quantized: a_ratio = a_scale / y_scale, b_ratio = b_scale / y_scale
+ * (float32), fixed = (float)y_zp - (a_ratio * a_zp + b_ratio * b_zp); y =
+ * saturate(round_half_to_even(fma(a, a_ratio, fma(b, b_ratio, fixed)))), or,
+ * where one operand is broadcast along the innermost dim (onnxruntime's scalar
+ * span), that operand folds into fixed first (fixed + (float)b * b_ratio) and
+ * y = fma(a, a_ratio, that). Then clamped to [act_min, act_max]. The fused
+ * multiply-adds are computed in double (exact product, one rounding of the
+ * sum to float). Broadcasting and in place as pare_add_s8. */
+void pare_add_s8_onnx(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                      int8_t *y, const int32_t *shape, int rank, float a_ratio, int32_t a_zp,
+                      float b_ratio, int32_t b_zp, int32_t y_zp, int32_t act_min, int32_t act_max);
+/* onnxruntime's QLinearMul (x86 MLAS, bit-exact): y = clamp(saturate(
+ * round_half_to_even((float)((a - a_zp) * (b - b_zp)) * ratio) + y_zp),
+ * act_min, act_max), ratio = a_scale * b_scale / y_scale in float32.
+ * Broadcasting and in place as pare_add_s8. */
+void pare_mul_s8_onnx(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
+                      int8_t *y, const int32_t *shape, int rank, int32_t a_zp, int32_t b_zp,
+                      float ratio, int32_t y_zp, int32_t act_min, int32_t act_max);
 
 /* ---------------------------------------------------------------- pooling -- */
 

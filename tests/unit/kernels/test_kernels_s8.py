@@ -366,6 +366,53 @@ def mul_case(label, shape, a_shape, b_shape, variant="mul_s8", small=False):
             np.zeros(shape, np.int8), np.array(shape, np.int32)], 4 if variant == "mul_s8" else 0, exp, small)
 
 
+def f32_fma(x, r, c):
+    """fma(x, r, c) rounded to float32, x an integer array: exact product in float64."""
+    return (x.astype(np.float64) * np.float64(r) + c.astype(np.float64)).astype(np.float32)
+
+
+def onnx_binary_case(label, op, shape, a_shape, b_shape, small=False, ties=False):
+    """pare_add_s8_onnx / pare_mul_s8_onnx against onnxruntime's x86 QLinearAdd / QLinearMul
+    arithmetic (MLAS): float32 ratios, fused multiply-adds, round half to even."""
+    a = s8(*a_shape)
+    b = s8(*b_shape)
+    a_zp, b_zp, y_zp = zp(), zp(), zp()
+    if ties:  # ratios that put many results exactly on .5
+        sa, sb, sy = np.float32(0.05), np.float32(0.025), np.float32(0.1)
+    else:
+        sa, sb, sy = (np.float32(10 ** rng.uniform(-2.5, -1)) for _ in range(3))
+    lo, hi = act()
+    A = np.broadcast_to(a.astype(np.int64), shape)
+    Bv = np.broadcast_to(b.astype(np.int64), shape)
+    f32 = np.float32
+    if op == "add":
+        ra, rb = f32(sa / sy), f32(sb / sy)
+        fixed = f32(f32(y_zp) - f32(f32(ra * f32(a_zp)) + f32(rb * f32(b_zp))))
+        # onnxruntime's scalar spans: the operand broadcast along the innermost non-unit dim
+        inner = [d for d in range(len(shape)) if shape[d] > 1]
+        a_sc, b_sc = all(s == 1 for s in a_shape), all(s == 1 for s in b_shape)
+        a_span = bool(inner) and a_shape[inner[-1]] == 1
+        b_span = bool(inner) and b_shape[inner[-1]] == 1
+        fx = np.full(shape, fixed, np.float32)
+        if (b_span or b_sc) and not a_sc:
+            v = f32_fma(A, ra, (fx + Bv.astype(f32) * rb).astype(f32))
+        elif a_span or a_sc:
+            v = f32_fma(Bv, rb, (fx + A.astype(f32) * ra).astype(f32))
+        else:
+            v = f32_fma(A, ra, f32_fma(Bv, rb, fx))
+        q = np.clip(np.rint(v), -128, 127)
+        ints, floats = [len(shape), a_zp, b_zp, y_zp, lo, hi], [ra, rb]
+    else:
+        ratio = f32(f32(sa * sb) / sy)
+        v = ((A - a_zp) * (Bv - b_zp)).astype(f32) * ratio
+        q = np.clip(np.rint(v) + y_zp, -128, 127)
+        ints, floats = [len(shape), a_zp, b_zp, y_zp, lo, hi], [ratio]
+    exp = np.clip(q, lo, hi).astype(np.int8)
+    S.call("%s %s_s8_onnx %s %s %s" % (label, op, shape, a_shape, b_shape), op + "_s8_onnx", ints, floats,
+           [a, strides_for(a_shape, shape), b, strides_for(b_shape, shape),
+            np.zeros(shape, np.int8), np.array(shape, np.int32)], 4, exp, small)
+
+
 # ------------------------------------------------------------------ pooling
 def pool_case(label, kind, n, ih, iw, c, kh, kw, sh, sw, pt, pl, pb, pr, cip=0, small=False):
     oh = (ih + pt + pb - kh) // sh + 1
@@ -574,6 +621,18 @@ def build_cases():
         add_case("bcast%d" % t, sh, ash, bsh, small=t % 4 == 1)
         mul_case("bcast%d" % t, sh, ash, bsh, small=t % 4 == 1)
     add_case("big", [36, 36, 16], [36, 36, 16], [36, 36, 16], small=False)
+    # onnxruntime-exact add / mul (models that arrive quantized)
+    for t in range(24):
+        shape = [r(1, 5) for _ in range(r(1, 4))]
+        for op in ("add", "mul"):
+            onnx_binary_case("contig%d" % t, op, shape, shape, shape, small=t % 6 == 0, ties=t % 2 == 1)
+            sh, ash, bsh = bcast_shapes(r(1, 4))
+            onnx_binary_case("bcast%d" % t, op, sh, ash, bsh, small=t % 6 == 1, ties=t % 2 == 0)
+    for op in ("add", "mul"):
+        onnx_binary_case("scalar-b", op, [2, 3, 8], [2, 3, 8], [1, 1, 1], small=True, ties=True)
+        onnx_binary_case("scalar-a", op, [2, 3, 8], [1, 1, 1], [2, 3, 8], small=True, ties=True)
+        onnx_binary_case("channel", op, [1, 4, 6, 5], [1, 4, 6, 5], [1, 4, 1, 1], ties=True)
+        onnx_binary_case("nhwc-channel", op, [1, 6, 5, 4], [1, 6, 5, 4], [1, 1, 1, 4], ties=True)
     # pools
     for t in range(30):
         kh, kw = r(1, 3), r(1, 3)
