@@ -388,7 +388,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
 
   bool quantized = isa<QuantizeOp, DequantizeOp, RequantizeOp, QConvOp, QFullyConnectedOp,
                        QMatMulOp, QAddOp, QMulOp, QGlobalAveragePoolOp, LookupTableOp>(op) ||
-                   (isa<MaxPoolOp, AveragePoolOp>(op) &&
+                   (isa<MaxPoolOp, AveragePoolOp, SoftmaxOp>(op) &&
                     qtype::isQuantized(op->getOperand(0).getType())) ||
                    // QOperator models max-pool raw int8 tensors directly.
                    (isa<MaxPoolOp>(op) && elemOf(op->getOperand(0)).isSignlessInteger(8));
@@ -1199,6 +1199,34 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
     line("  pare_global_avgpool_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(spatial) + ", " +
          i32(x.back()) + ", " + i32(xp.zeroPoint()) + ", " + i32(m) + ", " + i32(sh) + ",\n      " +
          i32(yp.zeroPoint()) + ", -128, 127, " + out[0] + ", (int32_t *)" + scratch + ");\n");
+    return success();
+  }
+  if (isa<SoftmaxOp>(op)) {
+    // onnxruntime's QLinearSoftmax (LowerQuantized makes int8 softmax only
+    // under ONNX rounding): its exp table and floor(1 / y_scale).
+    Shape x = shapeOf(op->getOperand(0));
+    AxisView view = axisView(x, op->getAttrOfType<IntegerAttr>("axis").getInt());
+    int64_t d = shape::numElements(x) / std::max<int64_t>(1, view.outer * view.inner);
+    auto xp = params(op->getOperand(0));
+    auto ysAttr = op->getAttrOfType<FloatAttr>("pare.out_scale");
+    auto yzAttr = op->getAttrOfType<IntegerAttr>("pare.out_zero_point");
+    if (!ysAttr || !yzAttr)
+      return unsupported(op, "an int8 softmax without its output quantization");
+    float ys = float(ysAttr.getValueAsDouble());
+    int64_t yz = yzAttr.getInt();
+    float xs = float(xp.scale());
+    double bitShift = std::log(double(std::numeric_limits<float>::max()) / double(d));
+    bitShift = std::max(0.0, bitShift - 5.0) / double(xs);
+    std::vector<std::string> t(256);
+    for (int i = 0; i < 256; ++i)
+      t[uint8_t(i - 128)] =
+          floatLiteral(float(std::exp((double(i) - 255.0 + bitShift) * double(xs))));
+    std::string table = constArray(layer + "_exp_table", "float", t,
+                                   layer + ": softmax exp table, indexed by 127 - max + x");
+    line("  pare_softmax_s8_onnx(" + in[0] + ", " + out[0] + ", " + i32(view.outer) + ", " +
+         i32(d) + ", " + i32(view.inner) + ", " + table + ", " +
+         floatLiteral(std::floor(1.0f / ys)) + ", " + i32(yz) +
+         ");\n");
     return success();
   }
   if (auto lut = dyn_cast<LookupTableOp>(op)) {

@@ -99,6 +99,12 @@ void pare_mul_s8_onnx(const int8_t *a, const int32_t *a_strides, const int8_t *b
                         act_min, act_max);
 }
 
+void pare_softmax_s8_onnx(const int8_t *x, int8_t *y, int outer, int d, int inner, const float *table,
+                          float y_scale_floor, int32_t y_zp)
+{
+  pare_softmax_s8_onnx_impl(x, y, outer, d, inner, table, y_scale_floor, y_zp);
+}
+
 void pare_maxpool2d_s8(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
                        int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
                        int pad_bottom, int pad_right, int32_t act_min, int32_t act_max)

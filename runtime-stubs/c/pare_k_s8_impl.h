@@ -1083,4 +1083,27 @@ PARE_S8_INLINE void pare_mul_s8_onnx_impl(const int8_t *a, const int32_t *a_stri
   }
 }
 
+PARE_S8_INLINE void pare_softmax_s8_onnx_impl(const int8_t *x, int8_t *y, int outer, int d, int inner, const float *table,
+                          float y_scale_floor, int32_t y_zp)
+{
+  int o, in, k;
+  for (o = 0; o < outer; o++)
+    for (in = 0; in < inner; in++) {
+      const int8_t *xp = x + (size_t)o * d * inner + in;
+      int8_t *yp = y + (size_t)o * d * inner + in;
+      int32_t xmax = -128, adj;
+      float sum = 0.0f;
+      for (k = 0; k < d; k++)
+        if (xp[(size_t)k * inner] > xmax) xmax = xp[(size_t)k * inner];
+      adj = 127 - xmax;
+      for (k = 0; k < d; k++)
+        sum += table[(uint8_t)(adj + xp[(size_t)k * inner])];
+      for (k = 0; k < d; k++) {
+        float e = table[(uint8_t)(adj + xp[(size_t)k * inner])];
+        yp[(size_t)k * inner] = sum == 0.0f ? (int8_t)pare_s8_clamp(y_zp, -128, 127)
+                                            : pare_s8_sat_f((e * y_scale_floor) / sum, y_zp);
+      }
+    }
+}
+
 #endif /* PARE_K_S8_IMPL_H */

@@ -165,6 +165,16 @@ void pare_mul_s8_onnx(const int8_t *a, const int32_t *a_strides, const int8_t *b
                       int8_t *y, const int32_t *shape, int rank, int32_t a_zp, int32_t b_zp,
                       float ratio, int32_t y_zp, int32_t act_min, int32_t act_max);
 
+/* onnxruntime's QLinearSoftmax (int8, bit-exact), for models that arrive
+ * quantized: along the axis (d elements, stride inner, outer * inner rows),
+ * e = table[(uint8_t)(127 - max + x)] (the compiler builds table[256] as
+ * onnxruntime does: exp of the input steps below the row maximum, shifted
+ * up), sum = the float32 sum of e in order, y = saturate(round_half_to_even(
+ * (e * y_scale_floor) / sum) + y_zp), y_scale_floor = floor(1 / y_scale) in
+ * float32 (onnxruntime's, 254 for a 1/255 output scale). Not in place. */
+void pare_softmax_s8_onnx(const int8_t *x, int8_t *y, int outer, int d, int inner, const float *table,
+                          float y_scale_floor, int32_t y_zp);
+
 /* ---------------------------------------------------------------- pooling -- */
 
 /* NHWC pools, same quantization in and out (TFLite / CMSIS-NN rules), output

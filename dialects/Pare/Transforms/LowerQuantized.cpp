@@ -353,6 +353,24 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       Value x = dqSource(def->getOperand(0));
       if (x && qtype::elementOf(x.getType()) == outElem)
         result = lowerLayout(rw, def, outElem);
+    } else if (isa<SoftmaxOp>(def) && onnxRounding) {
+      // onnxruntime's QLinearSoftmax: int8 in and out through an exp table
+      // (CEmitter), not dequantize -> softmax -> quantize.
+      // The op keeps its input's type (softmax infers it); the output's
+      // quantization rides in pare.out_scale / pare.out_zero_point, and two
+      // storage casts (no code) retype the int8 result.
+      Value x = dqSource(def->getOperand(0));
+      if (x && isPerTensorS8(x.getType()) && isPerTensorS8(outType)) {
+        auto p = *qtype::params(outType);
+        Operation *sm = rw.create(loc, def->getName().getIdentifier(), ValueRange{x},
+                                  TypeRange{x.getType()}, def->getAttrs());
+        sm->setAttr("pare.out_scale", rw.getF64FloatAttr(p.scale()));
+        sm->setAttr("pare.out_zero_point", rw.getI64IntegerAttr(p.zeroPoint()));
+        auto t = cast<RankedTensorType>(x.getType());
+        auto raw = StorageCastOp::create(rw, loc, RankedTensorType::get(t.getShape(), rw.getI8Type()),
+                                         sm->getResult(0));
+        result = StorageCastOp::create(rw, loc, outType, raw);
+      }
     } else if (auto concat = dyn_cast<ConcatOp>(def)) {
       SmallVector<Value> ins;
       for (Value v : concat->getOperands()) {

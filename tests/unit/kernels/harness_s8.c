@@ -70,6 +70,8 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
   } else if (IS("mul_s8_onnx")) { /* a as b bs y shape | rank a_zp b_zp y_zp lo hi ; ratio */
     pare_mul_s8_onnx(S8(0), I32(1), S8(2), I32(3), S8(4), I32(5), II(0), II(1), II(2), FF(0),
                      II(3), II(4), II(5));
+  } else if (IS("softmax_s8_onnx")) { /* x table y | outer d inner y_zp ; y_scale_floor */
+    pare_softmax_s8_onnx(S8(0), S8(2), II(0), II(1), II(2), F32(1), FF(0), II(3));
   } else if (IS("maxpool2d_s8")) {
     pare_maxpool2d_s8(S8(0), II(0), II(1), II(2), II(3), S8(1), II(4), II(5), II(6), II(7),
                       II(8), II(9), II(10), II(11), II(12), II(13), II(14), II(15));

@@ -14,6 +14,7 @@ Also checks that the kernels compile warning-free in strict C99 (host, M4, M7, M
 Run:  python3 tests/unit/kernels/test_kernels_s8.py [-v] [--no-qemu]
 Prints "N passed, M failed" and exits non-zero on any failure.
 """
+import math
 import os
 import shutil
 import struct
@@ -413,6 +414,33 @@ def onnx_binary_case(label, op, shape, a_shape, b_shape, small=False, ties=False
             np.zeros(shape, np.int8), np.array(shape, np.int32)], 4, exp, small)
 
 
+def softmax_onnx_case(label, outer, d, inner, small=False):
+    """pare_softmax_s8_onnx against onnxruntime's QLinearSoftmax (int8): float32 exp table
+    indexed by 127 - max + x, float32 sum in order, (e * floor(1 / y_scale)) / sum."""
+    x = s8(outer, d, inner)
+    xs = np.float32(10 ** rng.uniform(-2, 0))
+    ys = np.float32(rng.choice([1 / 255, 1 / 256, 10 ** rng.uniform(-3, -2)]))
+    y_zp = int(rng.choice([-128, int(rng.integers(-128, -100))]))
+    bit_shift = max(0.0, math.log(float(np.finfo(np.float32).max) / d) - 5) / float(xs)
+    table = np.zeros(256, np.float32)
+    for i in range(256):
+        table[(i - 128) & 255] = np.float32(math.exp((i - 255 + bit_shift) * float(xs)))
+    ysf = np.float32(math.floor(np.float32(1.0) / ys))
+    exp = np.zeros(x.shape, np.int8)
+    for o in range(outer):
+        for j in range(inner):
+            col = x[o, :, j].astype(np.int64)
+            idx = (127 - col.max() + col) & 255
+            tot = np.float32(0)
+            for k in idx:
+                tot = np.float32(tot + table[k])
+            for k in range(d):
+                v = np.float32(np.float32(table[idx[k]] * ysf) / tot)
+                exp[o, k, j] = np.clip(np.rint(v) + y_zp, -128, 127)
+    S.call("%s softmax_s8_onnx %s" % (label, (outer, d, inner)), "softmax_s8_onnx", [outer, d, inner, y_zp],
+           [ysf], [x, table, np.zeros(x.shape, np.int8)], 2, exp, small)
+
+
 # ------------------------------------------------------------------ pooling
 def pool_case(label, kind, n, ih, iw, c, kh, kw, sh, sw, pt, pl, pb, pr, cip=0, small=False):
     oh = (ih + pt + pb - kh) // sh + 1
@@ -633,6 +661,9 @@ def build_cases():
         onnx_binary_case("scalar-a", op, [2, 3, 8], [1, 1, 1], [2, 3, 8], small=True, ties=True)
         onnx_binary_case("channel", op, [1, 4, 6, 5], [1, 4, 6, 5], [1, 4, 1, 1], ties=True)
         onnx_binary_case("nhwc-channel", op, [1, 6, 5, 4], [1, 6, 5, 4], [1, 1, 1, 4], ties=True)
+    softmax_onnx_case("cls", 1, 2, 1, small=True)
+    for t in range(12):
+        softmax_onnx_case("rand%d" % t, r(1, 3), r(1, 40), r(1, 3), small=t % 4 == 0)
     # pools
     for t in range(30):
         kh, kw = r(1, 3), r(1, 3)
