@@ -3,7 +3,7 @@
 # (--quantize int8, calibrated on 8 seeded random inputs), the generated C runs
 # on the host (gcc) and on Cortex-M7 under QEMU (arm-none-eabi-gcc, the
 # STM32F746 memory map: 1 MiB flash, 320 KiB SRAM); both outputs must be
-# identical, bit for bit.
+# identical, bit for bit, and two compiles must give byte-identical files.
 #   tests/e2e/cortex_m_int8.sh PATH/TO/pare
 set -euo pipefail
 PARE=${1:?usage: cortex_m_int8.sh PATH/TO/pare}
@@ -21,6 +21,9 @@ PYEOF
 mv "$TMP/cal/x_008.npy" "$TMP/input.npy"
 FLAGS=(--input-shape x=1,3,48,192 --quantize int8 --calibration "$TMP/cal" --name ppocr_cls)
 "$PARE" compile "$MODEL" "${FLAGS[@]}" -o "$TMP/host" --emit-runner -q
+# Deterministic: calibration and quantization give byte-identical files.
+"$PARE" compile "$MODEL" "${FLAGS[@]}" -o "$TMP/again" --emit-runner -q
+diff -r "$TMP/host" "$TMP/again" >/dev/null || { echo "int8 output is not deterministic"; exit 1; }
 (cd "$TMP/host" && gcc -std=c99 -O2 -Wall -Wextra -Werror -pedantic -o runner *.c -lm)
 mkdir -p "$TMP/host_out"
 "$TMP/host/runner" -o "$TMP/host_out" "$TMP/input.npy"
