@@ -1195,6 +1195,16 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
     Shape x = shapeOf(g.getInput());
     int64_t spatial = shape::numElements(Shape(x.begin() + 1, x.end() - 1));
     auto xp = params(g.getInput()), yp = params(g.getOutput());
+    if (auto m = op->getParentOfType<ModuleOp>())
+      if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding");
+          r && r.getValue() == "onnx") {
+        // onnxruntime's QLinearGlobalAveragePool: float32 scale, ties to even.
+        float scale = float(xp.scale()) / (float(yp.scale()) * float(spatial));
+        line("  pare_global_avgpool_s8_onnx(" + in[0] + ", " + i32(x[0]) + ", " + i32(spatial) +
+             ", " + i32(x.back()) + ", " + i32(xp.zeroPoint()) + ", " + floatLiteral(scale) +
+             ", " + i32(yp.zeroPoint()) + ", " + out[0] + ");\n");
+        return success();
+      }
     auto [m, sh] = multShift(xp.scale() / (yp.scale() * double(spatial)));
     line("  pare_global_avgpool_s8(" + in[0] + ", " + i32(x[0]) + ", " + i32(spatial) + ", " +
          i32(x.back()) + ", " + i32(xp.zeroPoint()) + ", " + i32(m) + ", " + i32(sh) + ",\n      " +
@@ -1292,6 +1302,24 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
                      ",\n      " + out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) + ", " +
                      i32(k[0]) + ", " + i32(k[1]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " +
                      i32(p[0]) + ", " + i32(p[1]) + ", " + i32(p[2]) + ", " + i32(p[3]);
+  if (avg && op->hasAttr("pare.out_scale")) {
+    // onnxruntime's QLinearAveragePool (LowerQuantized, ONNX rounding): the
+    // output's quantization rides in pare.out_scale / pare.out_zero_point.
+    auto xp = params(op->getOperand(0));
+    auto ys = op->getAttrOfType<FloatAttr>("pare.out_scale");
+    auto yz = op->getAttrOfType<IntegerAttr>("pare.out_zero_point");
+    if (!ys || !yz)
+      return unsupported(op, "an int8 average pool without its output quantization");
+    line("  pare_avgpool2d_s8_onnx(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " +
+         i32(x[2]) + ", " + i32(x[3]) + ",\n      " + out[0] + ", " + i32(os[1]) + ", " +
+         i32(os[2]) + ", " + i32(k[0]) + ", " + i32(k[1]) + ", " + i32(s[0]) + ", " + i32(s[1]) +
+         ", " + i32(p[0]) + ", " + i32(p[1]) + ", " +
+         (cast<AveragePoolOp>(op).getCountIncludePad() ? "1" : "0") + ",\n      " +
+         i32(xp.zeroPoint()) + ", " + floatLiteral(float(xp.scale())) + ", " +
+         floatLiteral(float(ys.getValueAsDouble())) + ", " + i32(yz.getInt()) +
+         ", -128, 127);\n");
+    return success();
+  }
   if (avg)
     call += std::string(", ") + (cast<AveragePoolOp>(op).getCountIncludePad() ? "1" : "0");
   line(call + ", -128, 127);\n");

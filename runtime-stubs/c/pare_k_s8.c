@@ -105,6 +105,22 @@ void pare_softmax_s8_onnx(const int8_t *x, int8_t *y, int outer, int d, int inne
   pare_softmax_s8_onnx_impl(x, y, outer, d, inner, table, y_scale_floor, y_zp);
 }
 
+void pare_avgpool2d_s8_onnx(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
+                            int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
+                            int count_include_pad, int32_t x_zp, float x_scale, float y_scale, int32_t y_zp,
+                            int32_t act_min, int32_t act_max)
+{
+  pare_avgpool2d_s8_onnx_impl(x, n, ih, iw, c, y, oh, ow, kh, kw, stride_h, stride_w, pad_top,
+                              pad_left, count_include_pad, x_zp, x_scale, y_scale, y_zp, act_min,
+                              act_max);
+}
+
+void pare_global_avgpool_s8_onnx(const int8_t *x, int n, int spatial, int c, int32_t x_zp, float scale,
+                                 int32_t y_zp, int8_t *y)
+{
+  pare_global_avgpool_s8_onnx_impl(x, n, spatial, c, x_zp, scale, y_zp, y);
+}
+
 void pare_maxpool2d_s8(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
                        int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
                        int pad_bottom, int pad_right, int32_t act_min, int32_t act_max)

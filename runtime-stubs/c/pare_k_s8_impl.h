@@ -1106,4 +1106,45 @@ PARE_S8_INLINE void pare_softmax_s8_onnx_impl(const int8_t *x, int8_t *y, int ou
     }
 }
 
+PARE_S8_INLINE void pare_avgpool2d_s8_onnx_impl(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
+                            int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
+                            int count_include_pad, int32_t x_zp, float x_scale, float y_scale, int32_t y_zp,
+                            int32_t act_min, int32_t act_max)
+{
+  int b, oy, ox, r, s, ch;
+  for (b = 0; b < n; b++)
+    for (oy = 0; oy < oh; oy++) {
+      int iy0 = oy * stride_h - pad_top, r0, r1;
+      pare_s8_taps(iy0, kh, 1, ih, &r0, &r1);
+      for (ox = 0; ox < ow; ox++) {
+        int ix0 = ox * stride_w - pad_left, s0, s1, cnt;
+        int8_t *yp = y + (((size_t)b * oh + oy) * ow + ox) * c;
+        float scale;
+        pare_s8_taps(ix0, kw, 1, iw, &s0, &s1);
+        cnt = count_include_pad ? kh * kw : (r1 - r0) * (s1 - s0);
+        scale = x_scale / (y_scale * (float)(cnt > 0 ? cnt : 1));
+        for (ch = 0; ch < c; ch++) {
+          int32_t sum = 0;
+          for (r = r0; r < r1; r++)
+            for (s = s0; s < s1; s++)
+              sum += x[(((size_t)b * ih + iy0 + r) * iw + ix0 + s) * c + ch] - x_zp;
+          yp[ch] = pare_s8_sat_clamp_f((float)sum * scale + (float)y_zp, 0, act_min, act_max);
+        }
+      }
+    }
+}
+
+PARE_S8_INLINE void pare_global_avgpool_s8_onnx_impl(const int8_t *x, int n, int spatial, int c, int32_t x_zp, float scale,
+                                 int32_t y_zp, int8_t *y)
+{
+  int b, p, ch;
+  for (b = 0; b < n; b++)
+    for (ch = 0; ch < c; ch++) {
+      int32_t sum = -spatial * x_zp;
+      for (p = 0; p < spatial; p++)
+        sum += x[((size_t)b * spatial + p) * c + ch];
+      y[(size_t)b * c + ch] = pare_s8_sat_f((float)sum * scale, y_zp);
+    }
+}
+
 #endif /* PARE_K_S8_IMPL_H */

@@ -198,6 +198,21 @@ void pare_avgpool2d_s8(const int8_t *x, int n, int ih, int iw, int c, int8_t *y,
 void pare_global_avgpool_s8(const int8_t *x, int n, int spatial, int c, int32_t x_zp, int32_t mult, int32_t shift,
                             int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int32_t *scratch);
 #define PARE_GLOBAL_AVGPOOL_S8_SCRATCH_BYTES(c) 0
+/* onnxruntime's QLinearAveragePool (bit-exact), for models that arrive
+ * quantized; NHWC, windows as pare_avgpool2d_s8: sum = the int32 sum of
+ * x - x_zp over the window cells inside the input, cnt as pare_avgpool2d_s8,
+ * y = clamp(saturate(round_half_to_even((float)sum * (x_scale / (y_scale *
+ * (float)cnt)) + (float)y_zp)), act_min, act_max), float32 throughout. */
+void pare_avgpool2d_s8_onnx(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
+                            int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
+                            int count_include_pad, int32_t x_zp, float x_scale, float y_scale, int32_t y_zp,
+                            int32_t act_min, int32_t act_max);
+/* onnxruntime's QLinearGlobalAveragePool (x86 MLAS, bit-exact), x [n][spatial][c]
+ * -> y [n][c]: y = saturate(round_half_to_even((float)(sum_s x - spatial *
+ * x_zp) * scale) + y_zp), scale = x_scale / (y_scale * (float)spatial) in
+ * float32 (computed by the compiler). */
+void pare_global_avgpool_s8_onnx(const int8_t *x, int n, int spatial, int c, int32_t x_zp, float scale,
+                                 int32_t y_zp, int8_t *y);
 
 /* ------------------------------------------------------ quantization ops -- */
 

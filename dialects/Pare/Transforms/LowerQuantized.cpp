@@ -312,16 +312,49 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     if (!def->hasOneUse() || def->getNumResults() != 1)
       return rw.notifyMatchFailure(op, "producer has other users");
 
-    // With ONNX rounding (models that arrive quantized), average pools stay
-    // in float between their dequantize and quantize, as onnxruntime's
-    // QLinearAveragePool / QLinearGlobalAveragePool compute them: the mean of
-    // the dequantized values, quantized once with ties to even.
+    // With ONNX rounding (models that arrive quantized), average pools follow
+    // onnxruntime: it fuses dequantize -> pool -> quantize into
+    // QLinearAveragePool / QLinearGlobalAveragePool only where the dequantize
+    // feeds nothing else (an int32 sum of x - x_zp, then one float32 scale,
+    // ties to even: pare_avgpool2d_s8_onnx / pare_global_avgpool_s8_onnx);
+    // otherwise it pools in float, and so does pare.
     bool onnxRounding = false;
     if (auto m = op->getParentOfType<ModuleOp>())
       if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding"))
         onnxRounding = r.getValue() == "onnx";
-    if (onnxRounding && isa<GlobalAveragePoolOp, AveragePoolOp>(def))
-      return rw.notifyMatchFailure(op, "average pool stays in float (ONNX rounding)");
+    if (onnxRounding && isa<GlobalAveragePoolOp, AveragePoolOp>(def)) {
+      auto dq = def->getOperand(0).getDefiningOp<DequantizeOp>();
+      if (!dq || !dq->hasOneUse() || !isPerTensorS8(dq.getInput().getType()) ||
+          !isPerTensorS8(outType))
+        return rw.notifyMatchFailure(op, "average pool stays in float (ONNX rounding)");
+      Value x = dq.getInput();
+      Value pooled;
+      if (auto gap = dyn_cast<GlobalAveragePoolOp>(def)) {
+        auto q = QGlobalAveragePoolOp::create(rw, loc, outType, x);
+        if (gap.getChannelsLast())
+          q.setChannelsLast(true);
+        pooled = q;
+      } else {
+        // The pool keeps its input's quantization (inferred); the output's
+        // rides in pare.out_scale / pare.out_zero_point, and two storage
+        // casts (no code) retype the int8 result.
+        auto p = *qtype::params(outType);
+        auto rt = cast<RankedTensorType>(def->getResult(0).getType());
+        Type t = qtype::withElement(rt, qtype::elementOf(x.getType()));
+        Operation *n = rw.create(loc, def->getName().getIdentifier(), ValueRange{x}, TypeRange{t},
+                                 def->getAttrs());
+        n->setAttr("pare.out_scale", rw.getF64FloatAttr(p.scale()));
+        n->setAttr("pare.out_zero_point", rw.getI64IntegerAttr(p.zeroPoint()));
+        auto raw = StorageCastOp::create(
+            rw, loc, RankedTensorType::get(rt.getShape(), rw.getI8Type()), n->getResult(0));
+        pooled = StorageCastOp::create(rw, loc, outType, raw);
+      }
+      rw.replaceOp(op, pooled);
+      rw.eraseOp(def);
+      if (dq->use_empty())
+        rw.eraseOp(dq);
+      return success();
+    }
 
     Value result;
     if (auto conv = dyn_cast<ConvOp>(def))

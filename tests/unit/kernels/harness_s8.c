@@ -72,6 +72,12 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
                      II(3), II(4), II(5));
   } else if (IS("softmax_s8_onnx")) { /* x table y | outer d inner y_zp ; y_scale_floor */
     pare_softmax_s8_onnx(S8(0), S8(2), II(0), II(1), II(2), F32(1), FF(0), II(3));
+  } else if (IS("avgpool2d_s8_onnx")) { /* x y | n ih iw c oh ow kh kw sh sw pt pl cip x_zp y_zp lo hi ; xs ys */
+    pare_avgpool2d_s8_onnx(S8(0), II(0), II(1), II(2), II(3), S8(1), II(4), II(5), II(6), II(7),
+                           II(8), II(9), II(10), II(11), II(12), II(13), FF(0), FF(1), II(14),
+                           II(15), II(16));
+  } else if (IS("global_avgpool_s8_onnx")) { /* x y | n spatial c x_zp y_zp ; scale */
+    pare_global_avgpool_s8_onnx(S8(0), II(0), II(1), II(2), II(3), FF(0), II(4), S8(1));
   } else if (IS("maxpool2d_s8")) {
     pare_maxpool2d_s8(S8(0), II(0), II(1), II(2), II(3), S8(1), II(4), II(5), II(6), II(7),
                       II(8), II(9), II(10), II(11), II(12), II(13), II(14), II(15));

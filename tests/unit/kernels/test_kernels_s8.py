@@ -441,6 +441,48 @@ def softmax_onnx_case(label, outer, d, inner, small=False):
            [ysf], [x, table, np.zeros(x.shape, np.int8)], 2, exp, small)
 
 
+def avgpool_onnx_case(label, n, ih, iw, c, kh, kw, sh, sw, pt, pl, pb, pr, cip, small=False, same=False):
+    """pare_avgpool2d_s8_onnx against onnxruntime's QLinearAveragePool: int32 sum of x - x_zp,
+    (float)sum * (x_scale / (y_scale * cnt)) + y_zp in float32, ties to even."""
+    x = s8(n, ih, iw, c)
+    x_zp, y_zp = zp(), zp()
+    xs = np.float32(10 ** rng.uniform(-2, -1))
+    ys = xs if same else np.float32(10 ** rng.uniform(-2.5, -1))
+    if same:
+        y_zp = x_zp
+    lo, hi = act()
+    oh = (ih + pt + pb - kh) // sh + 1
+    ow = (iw + pl + pr - kw) // sw + 1
+    if oh < 1 or ow < 1:
+        return
+    exp = np.zeros((n, oh, ow, c), np.int8)
+    for oy in range(oh):
+        for ox in range(ow):
+            y0, x0 = oy * sh - pt, ox * sw - pl
+            ya, yb = max(y0, 0), min(y0 + kh, ih)
+            xa, xb = max(x0, 0), min(x0 + kw, iw)
+            cnt = kh * kw if cip else (yb - ya) * (xb - xa)
+            tot = (x[:, ya:yb, xa:xb, :].astype(np.int64) - x_zp).sum(axis=(1, 2))
+            scale = np.float32(xs / np.float32(ys * np.float32(max(cnt, 1))))
+            v = (tot.astype(np.float32) * scale).astype(np.float32) + np.float32(y_zp)
+            exp[:, oy, ox, :] = np.clip(np.clip(np.rint(v), -128, 127), lo, hi)
+    S.call("%s avgpool2d_s8_onnx %s" % (label, (n, ih, iw, c, kh, kw, sh, sw, pt, pl, pb, pr, cip)),
+           "avgpool2d_s8_onnx", [n, ih, iw, c, oh, ow, kh, kw, sh, sw, pt, pl, cip, x_zp, y_zp, lo, hi],
+           [xs, ys], [x, np.zeros((n, oh, ow, c), np.int8)], 1, exp, small)
+
+
+def gap_onnx_case(label, n, spatial, c, small=False):
+    """pare_global_avgpool_s8_onnx against onnxruntime's x86 QLinearGlobalAveragePool."""
+    x = s8(n, spatial, c)
+    x_zp, y_zp = zp(), zp()
+    xs, ys = np.float32(10 ** rng.uniform(-2, -1)), np.float32(10 ** rng.uniform(-2.5, -1))
+    scale = np.float32(xs / np.float32(ys * np.float32(spatial)))
+    tot = x.astype(np.int64).sum(axis=1) - spatial * x_zp
+    exp = np.clip(np.rint((tot.astype(np.float32) * scale).astype(np.float32)) + y_zp, -128, 127).astype(np.int8)
+    S.call("%s global_avgpool_s8_onnx %s" % (label, (n, spatial, c)), "global_avgpool_s8_onnx",
+           [n, spatial, c, x_zp, y_zp], [scale], [x, np.zeros((n, c), np.int8)], 1, exp, small)
+
+
 # ------------------------------------------------------------------ pooling
 def pool_case(label, kind, n, ih, iw, c, kh, kw, sh, sw, pt, pl, pb, pr, cip=0, small=False):
     oh = (ih + pt + pb - kh) // sh + 1
@@ -670,6 +712,13 @@ def build_cases():
         args = (r(1, 2), r(1, 8), r(1, 8), r(1, 6), kh, kw, r(1, 3), r(1, 3), r(0, kh - 1), r(0, kw - 1), r(0, kh - 1), r(0, kw - 1))
         pool_case("rand%d" % t, "max", *args, small=t % 4 == 0)
         pool_case("rand%d" % t, "avg", *args, cip=t % 2, small=t % 4 == 0)
+    avgpool_onnx_case("2x2-same", 1, 16, 16, 8, 2, 2, 2, 2, 0, 0, 0, 0, 0, small=True, same=True)
+    for t in range(20):
+        kh, kw = r(1, 3), r(1, 3)
+        avgpool_onnx_case("rand%d" % t, r(1, 2), r(1, 8), r(1, 8), r(1, 6), kh, kw, r(1, 3), r(1, 3),
+                          r(0, kh - 1), r(0, kw - 1), r(0, kh - 1), r(0, kw - 1), t % 2,
+                          small=t % 4 == 0, same=t % 3 == 0)
+        gap_onnx_case("rand%d" % t, r(1, 2), r(1, 70), r(1, 19), small=t % 4 == 0)
     # global average pool
     gap_case("l9", 1, 25, 1280, small=True)
     gap_case("big-spatial", 1, 300, 6, small=True, x_zp=-128)
