@@ -14,10 +14,11 @@
 //   %3 neg     output              -> -1
 // CHECK-LABEL: func.func @chain
 // CHECK-SAME: attributes {pare.arena_bytes = 128 : i64, pare.live_bytes_bound = 128 : i64}
-// CHECK: pare.relu %{{.*}} {pare.offsets = array<i64: 0>}
-// CHECK: pare.sigmoid %{{.*}} {pare.offsets = array<i64: 64>}
-// CHECK: pare.tanh %{{.*}} {pare.offsets = array<i64: 0>}
-// CHECK: pare.neg %{{.*}} {pare.offsets = array<i64: -1>}
+// Each op also records the bytes live while it runs (operands, results).
+// CHECK: pare.relu %{{.*}} {pare.live_bytes = 64 : i64, pare.offsets = array<i64: 0>}
+// CHECK: pare.sigmoid %{{.*}} {pare.live_bytes = 128 : i64, pare.offsets = array<i64: 64>}
+// CHECK: pare.tanh %{{.*}} pare.offsets = array<i64: 0>}
+// CHECK: pare.neg %{{.*}} pare.offsets = array<i64: -1>}
 // ALIGN64-LABEL: func.func @chain
 // ALIGN64-SAME: attributes {pare.arena_bytes = 128 : i64, pare.live_bytes_bound = 128 : i64}
 func.func @chain(%x: tensor<16xf32>) -> tensor<16xf32> {
@@ -40,17 +41,17 @@ func.func @chain(%x: tensor<16xf32>) -> tensor<16xf32> {
 // With 64-byte alignment %1 takes 64 bytes: %2 moves to 192, arena 384.
 // CHECK-LABEL: func.func @branch
 // CHECK-SAME: attributes {pare.arena_bytes = 352 : i64, pare.live_bytes_bound = 352 : i64}
-// CHECK: pare.relu %{{.*}} {pare.offsets = array<i64: 0>}
+// CHECK: pare.relu %{{.*}} pare.offsets = array<i64: 0>}
 // CHECK: pare.slice {{.*}}pare.offsets = array<i64: 128>
 // CHECK: pare.pad {{.*}}pare.offsets = array<i64: 160>
-// CHECK: pare.relu %{{.*}} {pare.offsets = array<i64: 0>}
+// CHECK: pare.relu %{{.*}} pare.offsets = array<i64: 0>}
 // CHECK: pare.concat {{.*}}pare.offsets = array<i64: -1>
 // ALIGN64-LABEL: func.func @branch
 // ALIGN64-SAME: attributes {pare.arena_bytes = 384 : i64, pare.live_bytes_bound = 384 : i64}
-// ALIGN64: pare.relu %{{.*}} {pare.offsets = array<i64: 0>}
+// ALIGN64: pare.relu %{{.*}} pare.offsets = array<i64: 0>}
 // ALIGN64: pare.slice {{.*}}pare.offsets = array<i64: 128>
 // ALIGN64: pare.pad {{.*}}pare.offsets = array<i64: 192>
-// ALIGN64: pare.relu %{{.*}} {pare.offsets = array<i64: 0>}
+// ALIGN64: pare.relu %{{.*}} pare.offsets = array<i64: 0>}
 func.func @branch(%x: tensor<32xf32>) -> tensor<56xf32> {
   %0 = pare.relu %x : (tensor<32xf32>) -> tensor<32xf32>
   %1 = pare.slice %0 {starts = array<i64: 0>, ends = array<i64: 8>, steps = array<i64: 1>} : (tensor<32xf32>) -> tensor<8xf32>
@@ -75,10 +76,10 @@ func.func @branch(%x: tensor<32xf32>) -> tensor<56xf32> {
 // CHECK-LABEL: func.func @aliases
 // CHECK-SAME: attributes {pare.arena_bytes = 128 : i64, pare.live_bytes_bound = 128 : i64}
 // CHECK: pare.constant dense<1.000000e+00> : tensor<2x8xf32>
-// CHECK: pare.add %{{.*}}, %{{.*}} {pare.offsets = array<i64: 0>}
-// CHECK: pare.reshape %{{.*}} {pare.offsets = array<i64: -1>}
-// CHECK: pare.relu %{{.*}} {pare.offsets = array<i64: 64>}
-// CHECK: pare.relu %{{.*}} {pare.offsets = array<i64: -1>}
+// CHECK: pare.add %{{.*}}, %{{.*}} pare.offsets = array<i64: 0>}
+// CHECK: pare.reshape %{{.*}} pare.offsets = array<i64: -1>}
+// CHECK: pare.relu %{{.*}} pare.offsets = array<i64: 64>}
+// CHECK: pare.relu %{{.*}} pare.offsets = array<i64: -1>}
 // CHECK: pare.split {{.*}}pare.offsets = array<i64: 0, 32>
 // CHECK: pare.concat {{.*}}pare.offsets = array<i64: -1>
 // ALIGN64-LABEL: func.func @aliases
