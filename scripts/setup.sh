@@ -36,7 +36,8 @@ PACKAGES=(
   catch2 libcli11-dev
   ninja-build cmake g++ binutils
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-  python3-venv python3-torch python3-torchvision python3-numpy
+  python3-venv python3-torch python3-torchvision python3-numpy python3-pil
+  dataset-fashion-mnist fonts-dejavu-core
 )
 
 # --- 1. Debian packages -------------------------------------------------------------------------
