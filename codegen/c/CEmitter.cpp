@@ -1250,18 +1250,50 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
          table + ");\n");
     return success();
   }
+  // Per channel: one per-tensor call per channel slice, in a loop over the
+  // dims before and after the channel axis.
+  auto perChannel = [&](const std::string &kernel, Value q, const std::string &src,
+                        const std::string &dst) {
+    auto p = params(q);
+    Shape sh = shapeOf(q);
+    int64_t outer = 1, inner = 1, ch = sh[p.axis];
+    for (int64_t d = 0; d < p.axis; ++d)
+      outer *= sh[d];
+    for (size_t d = p.axis + 1; d < sh.size(); ++d)
+      inner *= sh[d];
+    std::vector<std::string> sc, zp;
+    for (int64_t c = 0; c < ch; ++c) {
+      sc.push_back(floatLiteral(float(p.scale(c))));
+      zp.push_back(std::to_string(p.zeroPoint(c)));
+    }
+    std::string scales = constArray(layer + "_scale", "float", sc, layer + ": scale per channel");
+    std::string zps = constArray(layer + "_zero_point", "int32_t", zp,
+                                 layer + ": zero point per channel");
+    line("  {\n    size_t o, c;\n    for (o = 0; o < " + i32(outer) + "; ++o)\n      for (c = 0; c < " +
+         i32(ch) + "; ++c)\n        " + kernel + "(" + src + " + (o * " + i32(ch) + " + c) * " +
+         i32(inner) + ", " + dst + " + (o * " + i32(ch) + " + c) * " + i32(inner) + ", " +
+         i32(inner) + ", " + scales + "[c], " + zps + "[c]);\n  }\n");
+  };
   if (auto q = dyn_cast<QuantizeOp>(op)) {
     auto p = params(q.getOutput());
-    if (!p.perTensor() || !p.isSigned || p.bits != 8 || !elemOf(q.getInput()).isF32())
-      return unsupported(op, "quantization other than float32 -> per-tensor int8");
+    if (!p.isSigned || p.bits != 8 || !elemOf(q.getInput()).isF32())
+      return unsupported(op, "quantization other than float32 -> int8");
+    if (!p.perTensor()) {
+      perChannel("pare_quantize_f32_s8", q.getOutput(), in[0], out[0]);
+      return success();
+    }
     line("  pare_quantize_f32_s8(" + in[0] + ", " + out[0] + ", " + i32(numel(q.getOutput())) +
          ", " + floatLiteral(float(p.scale())) + ", " + i32(p.zeroPoint()) + ");\n");
     return success();
   }
   if (auto dq = dyn_cast<DequantizeOp>(op)) {
     auto p = params(dq.getInput());
-    if (!p.perTensor() || !p.isSigned || p.bits != 8 || !elemOf(dq.getOutput()).isF32())
-      return unsupported(op, "dequantization other than per-tensor int8 -> float32");
+    if (!p.isSigned || p.bits != 8 || !elemOf(dq.getOutput()).isF32())
+      return unsupported(op, "dequantization other than int8 -> float32");
+    if (!p.perTensor()) {
+      perChannel("pare_dequantize_s8_f32", dq.getInput(), in[0], out[0]);
+      return success();
+    }
     line("  pare_dequantize_s8_f32(" + in[0] + ", " + out[0] + ", " +
          i32(numel(dq.getOutput())) + ", " + floatLiteral(float(p.scale())) + ", " +
          i32(p.zeroPoint()) + ");\n");

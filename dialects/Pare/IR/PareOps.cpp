@@ -1268,8 +1268,16 @@ LogicalResult DequantizeOp::verify() {
 }
 
 LogicalResult RequantizeOp::verify() {
-  if (failed(checkPerTensor(*this, getInput(), "input")) ||
-      failed(checkPerTensor(*this, getOutput(), "result")))
+  // A uint8 <-> int8 flip (same scales, zero points 128 apart) may be per
+  // channel; any other requantization is per tensor.
+  auto a = qtype::params(getInput().getType()), b = qtype::params(getType());
+  bool flip = a && b && a->axis == b->axis && a->scales == b->scales &&
+              a->isSigned != b->isSigned && a->bits == 8 && b->bits == 8;
+  if (flip)
+    for (size_t i = 0; i < a->zeroPoints.size(); ++i)
+      flip = flip && std::abs(a->zeroPoints[i] - b->zeroPoints[i]) == 128;
+  if (!flip && (failed(checkPerTensor(*this, getInput(), "input")) ||
+                failed(checkPerTensor(*this, getOutput(), "result"))))
     return failure();
   return sameShape(*this, getInput(), getOutput());
 }

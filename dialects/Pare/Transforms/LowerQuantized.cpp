@@ -237,8 +237,6 @@ LogicalResult normaliseUnsigned(func::FuncOp f) {
       Value raw = ConstantOp::create(b, loc, rawType,
                                      DenseElementsAttr::get(rawType, ArrayRef<int8_t>(flipped)));
       q = StorageCastOp::create(b, loc, s8Type, raw);
-    } else if (qtype::isPerAxis(u8Type)) {
-      return op->emitError("per-channel uint8 activations are not supported");
     } else if (auto qz = dyn_cast<QuantizeOp>(op)) {
       q = QuantizeOp::create(b, loc, s8Type, qz.getInput());
     } else {
