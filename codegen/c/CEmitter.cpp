@@ -984,6 +984,16 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
                                    layer + ": fused activation as an int8 clamp table");
     line("  pare_lut_s8(" + ptr + ", " + ptr + ", " + i32(numel(result)) + ", " + table + ");\n");
   };
+  // int32 accumulators -> int8 in float32 (generic path), then the fused
+  // clamp; `channels` is the innermost (output channel) dim.
+  auto requantizeAcc = [&](const std::string &acc, const std::string &bias, Value x, Value w,
+                           Value y, int64_t channels, const std::string &dst) {
+    auto [scales, n] = floatScales(x, w, y, channels);
+    line("  pare_requantize_acc_s8(" + acc + ", " + bias + ", " + scales + ", " + i32(n) + ", " +
+         i32(channels) + ", " + i32(numel(y)) + ", " + i32(params(y).zeroPoint()) + ", " + dst +
+         ");\n");
+    clampTable(y, dst);
+  };
 
   if (auto c = dyn_cast<QConvOp>(op)) {
     if (!c.getChannelsLast())
@@ -1040,13 +1050,9 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
          ", " + i32(x[3]) + ", " + i32(xp.zeroPoint()) + ",\n      " + in[1] + ", " + wzp + ", " +
          i32(wzpCount) + ", " + acc + ", " + i32(os[1]) + ", " + i32(os[2]) + ", " + i32(os[3]) +
          ", " + geom + ", " + i32(int64_t(c.getGroup())) + ");\n");
-    if (!i32Out) {
-      auto [scales, n] = floatScales(c.getInput(), c.getWeight(), c.getOutput(), w[0]);
-      line("  pare_requantize_acc_s8(" + acc + ", " + bindNull(c.getBias(), in, 2) + ", " +
-           scales + ", " + i32(n) + ", " + i32(os[3]) + ", " + i32(numel(c.getOutput())) +
-           ", " + i32(params(c.getOutput()).zeroPoint()) + ", " + out[0] + ");\n");
-      clampTable(c.getOutput(), out[0]);
-    }
+    if (!i32Out)
+      requantizeAcc(acc, bindNull(c.getBias(), in, 2), c.getInput(), c.getWeight(), c.getOutput(),
+                    w[0], out[0]);
     return success();
   }
   if (auto fc = dyn_cast<QFullyConnectedOp>(op)) {
@@ -1077,13 +1083,9 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
          wzp + ", " + i32(wzpCount) + ", " + acc + ",\n      " + i32(x[0]) + ", " + i32(w[0]) +
          ", " + i32(x[1]) + ", " + i32(x[1]) + ", 1, 1, " + i32(x[1]) +
          ", NULL, 0, NULL, NULL);\n");
-    if (!i32Out) {
-      auto [scales, n] = floatScales(fc.getInput(), fc.getWeight(), fc.getOutput(), w[0]);
-      line("  pare_requantize_acc_s8(" + acc + ", " + bindNull(fc.getBias(), in, 2) + ", " +
-           scales + ", " + i32(n) + ", " + i32(w[0]) + ", " + i32(numel(fc.getOutput())) +
-           ", " + i32(params(fc.getOutput()).zeroPoint()) + ", " + out[0] + ");\n");
-      clampTable(fc.getOutput(), out[0]);
-    }
+    if (!i32Out)
+      requantizeAcc(acc, bindNull(fc.getBias(), in, 2), fc.getInput(), fc.getWeight(),
+                    fc.getOutput(), w[0], out[0]);
     return success();
   }
   if (auto mm = dyn_cast<QMatMulOp>(op)) {

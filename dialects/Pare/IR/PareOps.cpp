@@ -1248,6 +1248,20 @@ LogicalResult checkClampActivation(Operation *op, std::optional<StringRef> act) 
   return success();
 }
 
+/// The quantized op's result has the shape the float op of the same
+/// operands and attributes would infer.
+template <typename FloatOp> LogicalResult checkShapeAs(Operation *op) {
+  SmallVector<Type> types;
+  typename FloatOp::Adaptor adaptor(op->getOperands(), op->getAttrDictionary());
+  if (failed(FloatOp::inferReturnTypes(op->getContext(), op->getLoc(), adaptor, types)))
+    return failure();
+  if (shapeOf(types[0]) != shapeOf(op->getResult(0)))
+    return op->emitOpError("result shape ") << shape::toString(shapeOf(op->getResult(0)))
+                                            << " differs from the inferred "
+                                            << shape::toString(shapeOf(types[0]));
+  return success();
+}
+
 } // namespace
 
 LogicalResult QuantizeOp::verify() {
@@ -1326,14 +1340,8 @@ LogicalResult QConvOp::verify() {
       failed(checkClampActivation(*this, getActivation())))
     return failure();
   // The float conv's shape function checks the geometry (same attributes).
-  SmallVector<Type> types;
-  ConvOp::Adaptor adaptor((*this)->getOperands(), (*this)->getAttrDictionary());
-  if (failed(ConvOp::inferReturnTypes(getContext(), getLoc(), adaptor, types)))
+  if (failed(checkShapeAs<ConvOp>(*this)))
     return failure();
-  if (shapeOf(types[0]) != shapeOf(getOutput()))
-    return emitOpError("result shape ") << shape::toString(shapeOf(getOutput()))
-                                        << " differs from the inferred "
-                                        << shape::toString(shapeOf(types[0]));
   return checkI32Bias(*this, getBias(), shapeOf(getWeight())[0]);
 }
 
@@ -1356,15 +1364,7 @@ LogicalResult QMatMulOp::verify() {
       failed(checkWeight(*this, getB(), int32_t(shapeOf(getB()).size()) - 1)) ||
       failed(checkQuantResult(*this, getOutput(), /*allowI32=*/true)))
     return failure();
-  SmallVector<Type> types;
-  MatMulOp::Adaptor adaptor((*this)->getOperands(), (*this)->getAttrDictionary());
-  if (failed(MatMulOp::inferReturnTypes(getContext(), getLoc(), adaptor, types)))
-    return failure();
-  if (shapeOf(types[0]) != shapeOf(getOutput()))
-    return emitOpError("result shape ") << shape::toString(shapeOf(getOutput()))
-                                        << " differs from the inferred "
-                                        << shape::toString(shapeOf(types[0]));
-  return success();
+  return checkShapeAs<MatMulOp>(*this);
 }
 
 static LogicalResult verifyQBinary(Operation *op, Value lhs, Value rhs, Value out,
@@ -1393,15 +1393,7 @@ LogicalResult QGlobalAveragePoolOp::verify() {
   if (failed(checkPerTensor(*this, getInput(), "input")) ||
       failed(checkQuantResult(*this, getOutput(), /*allowI32=*/false)))
     return failure();
-  SmallVector<Type> types;
-  GlobalAveragePoolOp::Adaptor adaptor((*this)->getOperands(), (*this)->getAttrDictionary());
-  if (failed(GlobalAveragePoolOp::inferReturnTypes(getContext(), getLoc(), adaptor, types)))
-    return failure();
-  if (shapeOf(types[0]) != shapeOf(getOutput()))
-    return emitOpError("result shape ") << shape::toString(shapeOf(getOutput()))
-                                        << " differs from the inferred "
-                                        << shape::toString(shapeOf(types[0]));
-  return success();
+  return checkShapeAs<GlobalAveragePoolOp>(*this);
 }
 
 LogicalResult LookupTableOp::verify() {
