@@ -17,6 +17,13 @@
 
 namespace pare::codegen {
 
+/// What the emitted code costs, for memory budgets.
+struct CEmitStats {
+  int64_t weightBytes = 0;       ///< const data in <name>_weights.c (flash)
+  int64_t codeBytesEstimate = 0; ///< model code + kernels linked, estimated
+  int64_t specializedLayers = 0;
+};
+
 struct CEmitOptions {
   std::string name = "model";   ///< C identifier prefix of every symbol
   std::string sourceModel;      ///< file name cited in the header comment
@@ -30,6 +37,7 @@ struct CEmitOptions {
   /// functions with constant shapes (faster, more code); else one generic
   /// kernel for all layers.
   bool specializeKernels = true;
+  CEmitStats *stats = nullptr; ///< filled in when set
 };
 
 /// The -mcpu/-mfpu/-mfloat-abi flags of a Cortex-M target name
