@@ -3,7 +3,8 @@
 # (--quantize int8, calibrated on 8 seeded random inputs), the generated C runs
 # on the host (gcc) and on Cortex-M7 under QEMU (arm-none-eabi-gcc, the
 # STM32F746 memory map: 1 MiB flash, 320 KiB SRAM); both outputs must be
-# identical, bit for bit, and two compiles must give byte-identical files.
+# identical, bit for bit, and two compiles must give byte-identical files;
+# for Cortex-M33 and M55 the code builds with the flags of its CMake fragment.
 #   tests/e2e/cortex_m_int8.sh PATH/TO/pare
 set -euo pipefail
 PARE=${1:?usage: cortex_m_int8.sh PATH/TO/pare}
@@ -29,6 +30,17 @@ mkdir -p "$TMP/host_out"
 "$TMP/host/runner" -o "$TMP/host_out" "$TMP/input.npy"
 "$PY" "$ROOT/scripts/run_cortex_m.py" "$MODEL" --cpu m7 --board stm32f746 \
   --pare "$PARE" "${FLAGS[@]}" --input "$TMP/input.npy" --out "$TMP/qemu_out"
+# Cortex-M33 / M55 (no QEMU board here): the generated code builds warning-free
+# with the CPU flags pare puts into the CMake fragment.
+for cpu in cortex-m33 cortex-m55; do
+  "$PARE" compile "$MODEL" "${FLAGS[@]}" --target "$cpu" -o "$TMP/$cpu" -q
+  read -r -a CPUFLAGS <<<"$(sed -n 's/^set(PPOCR_CLS_CPU_FLAGS \(.*\))$/\1/p' "$TMP/$cpu/ppocr_cls.cmake")"
+  [ "${#CPUFLAGS[@]}" -gt 0 ] || { echo "no CPU flags in $cpu's CMake fragment"; exit 1; }
+  for f in "$TMP/$cpu"/*.c; do
+    arm-none-eabi-gcc "${CPUFLAGS[@]}" -std=c99 -Wall -Wextra -Werror -pedantic -O3 -c "$f" -o /dev/null
+  done
+  echo "$cpu: builds with ${CPUFLAGS[*]}"
+done
 "$PY" - "$TMP/host_out" "$TMP/qemu_out" <<'PYEOF'
 import glob, os, sys, numpy as np
 a_dir, b_dir = sys.argv[1], sys.argv[2]
