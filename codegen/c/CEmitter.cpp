@@ -883,10 +883,22 @@ void Emitter::kernelCall(const std::string &kernel, const std::string &layer,
   }
   usesSpecialized = true;
   std::string fn = unique(prefix + "_" + layer + "_kernel", usedGlobals);
+  // Parameters named by role: x (or a, b) in, y out, scratch.
+  size_t inputs = 0;
+  for (auto &p : ptrs)
+    inputs += llvm::StringRef(p.first).starts_with("const ");
   std::vector<std::string> names, params;
-  for (size_t i = 0; i < ptrs.size(); ++i) {
-    names.push_back("p" + std::to_string(i));
-    params.push_back(ptrs[i].first + "p" + std::to_string(i));
+  size_t nextIn = 0;
+  for (auto &p : ptrs) {
+    std::string n;
+    if (llvm::StringRef(p.first).starts_with("const "))
+      n = inputs == 1 ? "x" : std::string(1, char('a' + nextIn++));
+    else if (llvm::StringRef(p.first).starts_with("int16_t"))
+      n = "scratch";
+    else
+      n = "y";
+    names.push_back(n);
+    params.push_back(p.first + n);
   }
   specialized += "/* " + layer + ": " + kernel + " with this layer's constants. */\n";
   specialized += upper + "_LAYER void " + fn + "(" + llvm::join(params, ", ") + ") {\n" + prelude +

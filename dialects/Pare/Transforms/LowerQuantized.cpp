@@ -116,7 +116,18 @@ FailureOr<Value> i32Bias(PatternRewriter &rw, Location loc, Value bias, int64_t 
     q[i] = int32_t(std::min(2147483647.0, std::max(-2147483648.0, v)));
   }
   auto type = RankedTensorType::get({n}, rw.getIntegerType(32));
-  return Value(ConstantOp::create(rw, loc, type, DenseElementsAttr::get(type, ArrayRef<int32_t>(q))));
+  // Named after the layer, so the generated array reads <layer>_bias.
+  Location biasLoc = loc;
+  if (auto name = dyn_cast<NameLoc>(loc))
+    biasLoc = NameLoc::get(rw.getStringAttr(name.getName().str() + "_bias"), name.getChildLoc());
+  else if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location l : fused.getLocations())
+      if (auto name = dyn_cast<NameLoc>(l)) {
+        biasLoc = NameLoc::get(rw.getStringAttr(name.getName().str() + "_bias"),
+                               name.getChildLoc());
+        break;
+      }
+  return Value(ConstantOp::create(rw, biasLoc, type, DenseElementsAttr::get(type, ArrayRef<int32_t>(q))));
 }
 
 bool clampOnly(Operation *op) {
