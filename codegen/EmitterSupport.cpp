@@ -1,5 +1,6 @@
 //===- EmitterSupport.cpp - helpers shared by the C and CUDA emitters -----===//
 #include "codegen/EmitterSupport.h"
+#include "dialects/Pare/IR/ShapeInference.h"
 
 #include "dialects/Pare/IR/PareOps.h"
 
@@ -17,6 +18,13 @@
 using namespace mlir;
 
 namespace pare::codegen {
+
+std::vector<int64_t> shapeOf(Value v) {
+  auto s = cast<RankedTensorType>(v.getType()).getShape();
+  return std::vector<int64_t>(s.begin(), s.end());
+}
+Type elemOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
+int64_t numel(Value v) { return shape::numElements(shapeOf(v)); }
 
 std::string sanitizeIdentifier(const std::string &s) {
   std::string r;
@@ -193,15 +201,6 @@ ActArgs standaloneActivation(Operation *op) {
   }
   r.kind = "PARE_ACT_" + llvm::StringRef(act).upper();
   return r;
-}
-
-AxisView axisView(ArrayRef<int64_t> shape, int64_t axis) {
-  AxisView v{1, shape[axis], 1};
-  for (int64_t d = 0; d < axis; ++d)
-    v.outer *= shape[d];
-  for (size_t d = axis + 1; d < shape.size(); ++d)
-    v.inner *= shape[d];
-  return v;
 }
 
 bool batchNormAffine(Operation *op, std::vector<float> &scale, std::vector<float> &shift) {

@@ -2,6 +2,7 @@
 #ifndef PARE_CODEGEN_EMITTERSUPPORT_H
 #define PARE_CODEGEN_EMITTERSUPPORT_H
 
+#include "dialects/Pare/IR/ShapeInference.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Location.h"
@@ -14,6 +15,11 @@
 #include <vector>
 
 namespace pare::codegen {
+
+/// Shape, element type and element count of a ranked tensor value.
+std::vector<int64_t> shapeOf(mlir::Value v);
+mlir::Type elemOf(mlir::Value v);
+int64_t numel(mlir::Value v);
 
 /// The module's `func.func @main`; an error at the module when there is none.
 mlir::FailureOr<mlir::func::FuncOp> mainFunction(mlir::ModuleOp module);
@@ -59,11 +65,9 @@ ActArgs fusedActivation(mlir::Operation *op);
 /// The activation a standalone activation op (relu, clip, gelu, ...) computes.
 ActArgs standaloneActivation(mlir::Operation *op);
 
-/// [outer][len][inner] view of a shape around `axis` (softmax, gather, ...).
-struct AxisView {
-  int64_t outer, len, inner;
-};
-AxisView axisView(llvm::ArrayRef<int64_t> shape, int64_t axis);
+/// [outer][len][inner] view of a shape around `axis` (in ShapeInference.h).
+using shape::AxisView;
+using shape::axisView;
 
 /// Per-channel y = x * scale + shift of an inference batch norm with constant
 /// parameters; false when a parameter is not a constant.

@@ -496,31 +496,21 @@ LogicalResult Evaluator::Impl::matmul(MatMulOp mm, SmallVectorImpl<TensorPtr> &o
   auto actOr = fusedAct(op);
   if (failed(actOr))
     return failure();
-  Shape a = at.shape, b = bt.shape;
-  if (a.empty() || b.empty())
+  if (at.shape.empty() || bt.shape.empty())
     return fail(op, "matmul of a scalar");
-  if (a.size() == 1)
-    a.insert(a.begin(), 1);
-  if (b.size() == 1)
-    b.push_back(1);
-  int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
-  Shape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
-  auto batch = shape::broadcast(ab, bb);
-  if (!batch)
-    return fail(op, "batch dims do not broadcast");
-  if (batch->size() > 8)
+  auto g = shape::matmulGeometry(at.shape, bt.shape);
+  if (!g)
+    return fail(op, "inner or batch dims do not match");
+  if (g->batch.size() > 8)
     return fail(op, "more than 8 batch dims");
-  auto as = shape::broadcastStrides(ab, *batch), bs = shape::broadcastStrides(bb, *batch);
-  for (auto &v : as)
-    v *= m * k;
-  for (auto &v : bs)
-    v *= k * n;
+  int64_t m = g->m, k = g->k, n = g->n;
+  const Shape &batch = g->batch;
   auto y = newFloat(mm.getResult());
-  auto bsh = i32s(*batch), as32 = i32s(as), bs32 = i32s(bs);
+  auto bsh = i32s(batch), as32 = i32s(g->aBatchStrides), bs32 = i32s(g->bBatchStrides);
   if (!y->f.empty())
     pare_matmul_f32(at.f.data(), bt.f.data(), nullptr, y->f.data(), int(m), int(n), int(k), int(k),
-                    1, int(n), 1, 0, 0, batch->empty() ? nullptr : bsh.data(), int(batch->size()),
-                    batch->empty() ? nullptr : as32.data(), batch->empty() ? nullptr : bs32.data(),
+                    1, int(n), 1, 0, 0, batch.empty() ? nullptr : bsh.data(), int(batch.size()),
+                    batch.empty() ? nullptr : as32.data(), batch.empty() ? nullptr : bs32.data(),
                     1.0f, 0.0f, actOr->kind, actOr->a, actOr->b);
   out.push_back(y);
   return success();
@@ -1033,14 +1023,10 @@ LogicalResult Evaluator::Impl::exec(Operation *op, SmallVectorImpl<TensorPtr> &o
           axis += int64_t(x.shape.size());
         if (axis < 0 || axis >= int64_t(x.shape.size()))
           return fail(op, "axis out of range");
-        int64_t outer = 1, inner = 1;
-        for (int64_t a = 0; a < axis; ++a)
-          outer *= x.shape[a];
-        for (size_t a = axis + 1; a < x.shape.size(); ++a)
-          inner *= x.shape[a];
+        auto [outer, len, inner] = shape::axisView(x.shape, axis);
         auto y = newFloat(op->getResult(0));
         if (!y->f.empty())
-          pare_softmax_f32(x.f.data(), y->f.data(), int(outer), int(x.shape[axis]), int(inner),
+          pare_softmax_f32(x.f.data(), y->f.data(), int(outer), int(len), int(inner),
                            isa<LogSoftmaxOp>(op) ? 1 : 0);
         out.push_back(y);
         return success();
@@ -1094,15 +1080,11 @@ LogicalResult Evaluator::Impl::exec(Operation *op, SmallVectorImpl<TensorPtr> &o
           axis += int64_t(x.shape.size());
         if (axis < 0 || axis >= int64_t(x.shape.size()))
           return fail(op, "axis out of range");
-        int64_t outer = 1, inner = 1;
-        for (int64_t a = 0; a < axis; ++a)
-          outer *= x.shape[a];
-        for (size_t a = axis + 1; a < x.shape.size(); ++a)
-          inner *= x.shape[a];
+        auto [outer, len, inner] = shape::axisView(x.shape, axis);
         auto y = newInt(op->getResult(0));
         bool last = op->getAttrOfType<BoolAttr>("select_last_index").getValue();
         if (!y->i.empty())
-          pare_argreduce_f32(x.f.data(), y->i.data(), int(outer), int(x.shape[axis]), int(inner),
+          pare_argreduce_f32(x.f.data(), y->i.data(), int(outer), int(len), int(inner),
                              isa<ArgMinOp>(op) ? 1 : 0, last ? 1 : 0);
         out.push_back(y);
         return success();
@@ -1154,12 +1136,8 @@ LogicalResult Evaluator::Impl::exec(Operation *op, SmallVectorImpl<TensorPtr> &o
         if (axis < 0 || axis >= int64_t(x.shape.size()))
           return fail(op, "axis out of range");
         size_t esz = storageBytes(x);
-        int64_t outer = 1, inner = 1;
-        for (int64_t a = 0; a < axis; ++a)
-          outer *= x.shape[a];
-        for (size_t a = axis + 1; a < x.shape.size(); ++a)
-          inner *= x.shape[a];
-        int64_t srcStride = x.shape[axis] * inner * esz, offset = 0;
+        auto [outer, len, inner] = shape::axisView(x.shape, axis);
+        int64_t srcStride = len * inner * esz, offset = 0;
         const char *src = static_cast<const char *>(dataOf(x));
         for (Value r : s.getResults()) {
           auto y = newLike(r);
@@ -1230,19 +1208,15 @@ LogicalResult Evaluator::Impl::exec(Operation *op, SmallVectorImpl<TensorPtr> &o
         int64_t axis = int64_t(g.getAxis());
         if (axis < 0 || axis >= int64_t(x.shape.size()))
           return fail(op, "axis out of range");
-        int64_t outer = 1, inner = 1;
-        for (int64_t a = 0; a < axis; ++a)
-          outer *= x.shape[a];
-        for (size_t a = axis + 1; a < x.shape.size(); ++a)
-          inner *= x.shape[a];
+        auto [outer, len, inner] = shape::axisView(x.shape, axis);
         for (int64_t v : idx.i)
-          if (v < -x.shape[axis] || v >= x.shape[axis])
+          if (v < -len || v >= len)
             return fail(op, "index out of range");
         auto y = newLike(g.getResult());
         if (y->isFloat() != x.isFloat())
           return fail(op, "operand types");
         if (y->numElements() > 0)
-          pare_gather(storageBytes(x), dataOf(x), int(outer), int(x.shape[axis]), int(inner),
+          pare_gather(storageBytes(x), dataOf(x), int(outer), int(len), int(inner),
                       idx.i.data(), int(idx.i.size()),
                       y->isFloat() ? (void *)y->f.data() : (void *)y->i.data());
         out.push_back(y);

@@ -36,12 +36,6 @@ namespace {
 
 using shape::Shape;
 
-Shape shapeOf(Value v) {
-  auto s = cast<RankedTensorType>(v.getType()).getShape();
-  return Shape(s.begin(), s.end());
-}
-Type elemOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
-int64_t numel(Value v) { return shape::numElements(shapeOf(v)); }
 
 /// C element type, or "" when the C target has no such type.
 std::string cType(Type t) {
@@ -179,6 +173,17 @@ private:
            std::to_string(std::max<size_t>(v.size(), 1)) + "] = " + intArray(v) + ";\n";
   }
   void line(const std::string &s) { body += s; }
+  /// The batch_shape / a_batch_strides / b_batch_strides arrays of a batched
+  /// matmul call (in the current block), or three NULLs without batch dims.
+  std::tuple<std::string, std::string, std::string>
+  batchArrays(const shape::MatMulGeometry &g) {
+    if (g.batch.empty())
+      return {"NULL", "NULL", "NULL"};
+    line(staticArray("batch_shape", g.batch));
+    line(staticArray("a_batch_strides", g.aBatchStrides));
+    line(staticArray("b_batch_strides", g.bBatchStrides));
+    return {"batch_shape", "a_batch_strides", "b_batch_strides"};
+  }
 
   LogicalResult emitBroadcastOperands(Operation *op, ArrayRef<Value> ins,
                                       const std::vector<std::string> &names,
@@ -466,35 +471,16 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Case<MatMulOp>([&](MatMulOp mm) -> LogicalResult {
         if (failed(requireF32(op)))
           return failure();
-        Shape a = shapeOf(mm.getA()), b = shapeOf(mm.getB());
-        if (a.size() == 1)
-          a.insert(a.begin(), 1);
-        if (b.size() == 1)
-          b.push_back(1);
-        int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
-        Shape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
-        Shape batch = *shape::broadcast(ab, bb);
-        if (batch.size() > 8)
+        auto g = *shape::matmulGeometry(shapeOf(mm.getA()), shapeOf(mm.getB()));
+        if (g.batch.size() > 8)
           return unsupported(op, "more than 8 batch dims");
-        auto as = shape::broadcastStrides(ab, batch), bs = shape::broadcastStrides(bb, batch);
-        for (auto &v : as)
-          v *= m * k;
-        for (auto &v : bs)
-          v *= k * n;
+        int64_t m = g.m, k = g.k, n = g.n;
         ActArgs act = fusedActivation(op);
         line("  {\n");
-        std::string bshape = "NULL", astr = "NULL", bstr = "NULL";
-        if (!batch.empty()) {
-          line(staticArray("batch_shape", batch));
-          line(staticArray("a_batch_strides", as));
-          line(staticArray("b_batch_strides", bs));
-          bshape = "batch_shape";
-          astr = "a_batch_strides";
-          bstr = "b_batch_strides";
-        }
+        auto [bshape, astr, bstr] = batchArrays(g);
         line("    pare_matmul_f32(" + in[0] + ", " + in[1] + ", NULL, " + out[0] + ",\n        " +
              i32(m) + ", " + i32(n) + ", " + i32(k) + ", " + i32(k) + ", 1, " + i32(n) +
-             ", 1, 0, 0,\n        " + bshape + ", " + i32(batch.size()) + ", " + astr + ", " +
+             ", 1, 0, 0,\n        " + bshape + ", " + i32(g.batch.size()) + ", " + astr + ", " +
              bstr + ", 1.0f, 0.0f, " + act.kind + ", " + act.a + ", " + act.b + ");\n  }\n");
         return success();
       })
@@ -1101,36 +1087,17 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
     return success();
   }
   if (auto mm = dyn_cast<QMatMulOp>(op)) {
-    Shape a = shapeOf(mm.getA()), b = shapeOf(mm.getB());
-    if (a.size() == 1)
-      a.insert(a.begin(), 1);
-    if (b.size() == 1)
-      b.push_back(1);
-    int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
-    Shape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
-    Shape batch = *shape::broadcast(ab, bb);
-    auto as = shape::broadcastStrides(ab, batch), bs = shape::broadcastStrides(bb, batch);
-    for (auto &v : as)
-      v *= m * k;
-    for (auto &v : bs)
-      v *= k * n;
+    auto g = *shape::matmulGeometry(shapeOf(mm.getA()), shapeOf(mm.getB()));
+    int64_t m = g.m, k = g.k, n = g.n;
     bool i32Out = !qtype::isQuantized(mm.getOutput().getType());
     std::string acc = i32Out ? out[0] : "(int32_t *)" + scratch;
     auto [bzp, bzpCount] = zeroPoints(mm.getB());
     line("  {\n");
-    std::string bshape = "NULL", astr = "NULL", bstr = "NULL";
-    if (!batch.empty()) {
-      line(staticArray("batch_shape", batch));
-      line(staticArray("a_batch_strides", as));
-      line(staticArray("b_batch_strides", bs));
-      bshape = "batch_shape";
-      astr = "a_batch_strides";
-      bstr = "b_batch_strides";
-    }
+    auto [bshape, astr, bstr] = batchArrays(g);
     line("    pare_matmul_acc_s8(" + in[0] + ", " + i32(params(mm.getA()).zeroPoint()) + ", " +
          in[1] + ", " + bzp + ", " + i32(bzpCount) + ", " + acc + ",\n        " + i32(m) + ", " +
          i32(n) + ", " + i32(k) + ", " + i32(k) + ", 1, " + i32(n) + ", 1, " + bshape + ", " +
-         i32(batch.size()) + ", " + astr + ", " + bstr + ");\n");
+         i32(g.batch.size()) + ", " + astr + ", " + bstr + ");\n");
     if (!i32Out) {
       auto [scales, cnt] = floatScales(mm.getA(), mm.getB(), mm.getOutput(), n);
       line("    pare_requantize_acc_s8(" + acc + ", NULL, " + scales + ", " + i32(cnt) + ", " +

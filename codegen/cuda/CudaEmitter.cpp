@@ -28,12 +28,6 @@ namespace {
 
 using shape::Shape;
 
-Shape shapeOf(Value v) {
-  auto s = cast<RankedTensorType>(v.getType()).getShape();
-  return Shape(s.begin(), s.end());
-}
-Type elemOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
-int64_t numel(Value v) { return shape::numElements(shapeOf(v)); }
 
 std::string cudaType(Type t) {
   if (t.isF32())
@@ -358,16 +352,10 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
       .Case<MatMulOp>([&](MatMulOp mm) -> LogicalResult {
         if (failed(needFloat()))
           return failure();
-        Shape a = shapeOf(mm.getA()), b = shapeOf(mm.getB());
-        if (a.size() == 1)
-          a.insert(a.begin(), 1);
-        if (b.size() == 1)
-          b.push_back(1);
-        int64_t m = a[a.size() - 2], k = a.back(), n = b.back();
-        Shape ab(a.begin(), a.end() - 2), bb(b.begin(), b.end() - 2);
-        Shape batch = *shape::broadcast(ab, bb);
-        int64_t nb = shape::numElements(batch);
-        int64_t na = shape::numElements(ab), nbb = shape::numElements(bb);
+        auto g = *shape::matmulGeometry(shapeOf(mm.getA()), shapeOf(mm.getB()));
+        int64_t m = g.m, k = g.k, n = g.n;
+        int64_t nb = shape::numElements(g.batch);
+        int64_t na = shape::numElements(g.aBatch), nbb = shape::numElements(g.bBatch);
         if ((na != nb && na != 1) || (nbb != nb && nbb != 1))
           return unsupported(op, "partially broadcast batch dims");
         // A batch-1 left operand against a batched right one is one big matmul

@@ -233,3 +233,27 @@ TEST_CASE("toString renders shapes for messages", "[shape]") {
   CHECK(shape::toString({}) == "scalar");
   CHECK(shape::toString({2, 0}) == "2x0");
 }
+
+TEST_CASE("matmulGeometry: sizes, broadcast batch and batch strides", "[shape]") {
+  auto g = shape::matmulGeometry({2, 1, 3, 4}, {5, 4, 6});
+  REQUIRE(g);
+  CHECK(g->m == 3);
+  CHECK(g->k == 4);
+  CHECK(g->n == 6);
+  CHECK(g->batch == shape::Shape{2, 5});
+  CHECK(g->aBatchStrides == std::vector<int64_t>{12, 0}); // A's dim 1 broadcasts
+  CHECK(g->bBatchStrides == std::vector<int64_t>{0, 24}); // B has no dim 0
+  auto v = shape::matmulGeometry({4}, {4});               // vector . vector
+  REQUIRE(v);
+  CHECK((v->m == 1 && v->k == 4 && v->n == 1 && v->batch.empty()));
+  CHECK_FALSE(shape::matmulGeometry({3, 4}, {5, 6}));      // inner dims differ
+  CHECK_FALSE(shape::matmulGeometry({2, 3, 4}, {3, 4, 5})); // batch does not broadcast
+  CHECK_FALSE(shape::matmulGeometry({}, {4, 5}));          // scalar
+}
+
+TEST_CASE("axisView splits a shape around an axis", "[shape]") {
+  auto v = shape::axisView({2, 3, 4, 5}, 2);
+  CHECK((v.outer == 6 && v.len == 4 && v.inner == 5));
+  auto first = shape::axisView({7, 2}, 0);
+  CHECK((first.outer == 1 && first.len == 7 && first.inner == 2));
+}

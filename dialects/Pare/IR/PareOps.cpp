@@ -201,8 +201,6 @@ OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands,
   return pack(r, type);
 }
 
-int64_t normAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
-
 } // namespace
 
 //===----------------------------------------------------------------------===//
@@ -247,12 +245,17 @@ OpFoldResult IdentityOp::fold(FoldAdaptor) { return getInput(); }
 // Conv / Gemm / MatMul
 //===----------------------------------------------------------------------===//
 
+/// group = input channels = output channels > 1 (conv and qconv alike).
+static bool isDepthwiseConv(Value input, Value output, int64_t group, bool channelsLast) {
+  Shape in = shapeOf(input);
+  Shape out = shapeOf(output);
+  int64_t c = channelsLast ? in[3] : in[1];
+  int64_t oc = channelsLast ? out[3] : out[1];
+  return group == c && c == oc && c > 1;
+}
+
 bool ConvOp::isDepthwise() {
-  Shape in = shapeOf(getInput());
-  Shape out = shapeOf(getOutput());
-  int64_t c = getChannelsLast() ? in[3] : in[1];
-  int64_t oc = getChannelsLast() ? out[3] : out[1];
-  return int64_t(getGroup()) == c && c == oc && c > 1;
+  return isDepthwiseConv(getInput(), getOutput(), int64_t(getGroup()), getChannelsLast());
 }
 
 LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
@@ -1326,11 +1329,7 @@ OpFoldResult StorageCastOp::fold(FoldAdaptor) {
 }
 
 bool QConvOp::isDepthwise() {
-  Shape in = shapeOf(getInput());
-  Shape out = shapeOf(getOutput());
-  int64_t c = getChannelsLast() ? in[3] : in[1];
-  int64_t oc = getChannelsLast() ? out[3] : out[1];
-  return int64_t(getGroup()) == c && c == oc && c > 1;
+  return isDepthwiseConv(getInput(), getOutput(), int64_t(getGroup()), getChannelsLast());
 }
 
 LogicalResult QConvOp::verify() {

@@ -93,4 +93,41 @@ std::string toString(const Shape &s) {
   return r;
 }
 
+std::optional<MatMulGeometry> matmulGeometry(Shape a, Shape b) {
+  if (a.empty() || b.empty())
+    return std::nullopt;
+  if (a.size() == 1)
+    a.insert(a.begin(), 1);
+  if (b.size() == 1)
+    b.push_back(1);
+  MatMulGeometry g;
+  g.m = a[a.size() - 2];
+  g.k = a.back();
+  g.n = b.back();
+  if (b[b.size() - 2] != g.k)
+    return std::nullopt;
+  g.aBatch.assign(a.begin(), a.end() - 2);
+  g.bBatch.assign(b.begin(), b.end() - 2);
+  auto batch = broadcast(g.aBatch, g.bBatch);
+  if (!batch)
+    return std::nullopt;
+  g.batch = *batch;
+  g.aBatchStrides = broadcastStrides(g.aBatch, g.batch);
+  g.bBatchStrides = broadcastStrides(g.bBatch, g.batch);
+  for (auto &v : g.aBatchStrides)
+    v *= g.m * g.k;
+  for (auto &v : g.bBatchStrides)
+    v *= g.k * g.n;
+  return g;
+}
+
+AxisView axisView(const Shape &shape, int64_t axis) {
+  AxisView v{1, shape[axis], 1};
+  for (int64_t d = 0; d < axis; ++d)
+    v.outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    v.inner *= shape[d];
+  return v;
+}
+
 } // namespace pare::shape

@@ -43,6 +43,27 @@ int64_t sliceLength(int64_t start, int64_t end, int64_t step);
 /// ONNX spec does (negative values count from the end).
 void clampSlice(int64_t dim, int64_t step, int64_t &start, int64_t &end);
 
+/// [outer][len][inner] view of a shape around `axis` (softmax, gather, ...).
+struct AxisView {
+  int64_t outer, len, inner;
+};
+AxisView axisView(const Shape &shape, int64_t axis);
+
+/// A batched matrix product A[..., m, k] x B[..., k, n] (ONNX MatMul; a
+/// rank-1 A is [1, k], a rank-1 B is [k, 1]).
+struct MatMulGeometry {
+  int64_t m = 0, n = 0, k = 0;
+  Shape aBatch, bBatch; ///< each operand's own batch dims
+  Shape batch;          ///< their broadcast
+  /// Element offset of each operand's matrix per step of a batch dim (0 on
+  /// broadcast dims), as pare_matmul_f32 takes them.
+  std::vector<int64_t> aBatchStrides, bBatchStrides;
+};
+
+/// nullopt when an operand is a scalar, the inner dims differ, or the batch
+/// dims do not broadcast.
+std::optional<MatMulGeometry> matmulGeometry(Shape a, Shape b);
+
 /// "1x3x224x224" style rendering for messages.
 std::string toString(const Shape &s);
 
