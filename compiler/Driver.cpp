@@ -140,7 +140,8 @@ FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &
 }
 
 /// Calibrates @main on the samples in `dir` and stores the ranges in the IR.
-LogicalResult calibrate(ModuleOp module, const QuantizeConfig &q) {
+LogicalResult calibrate(ModuleOp module, const QuantizeConfig &q,
+                        std::vector<std::vector<eval::Tensor>> *samplesOut) {
   auto mainOr = codegen::mainFunction(module);
   if (failed(mainOr))
     return failure();
@@ -159,6 +160,8 @@ LogicalResult calibrate(ModuleOp module, const QuantizeConfig &q) {
   if (!q.quiet)
     llvm::errs() << "pare: calibrated on " << samples->size() << " sample"
                  << (samples->size() == 1 ? "" : "s") << "\n";
+  if (samplesOut)
+    *samplesOut = std::move(*samples);
   return success();
 }
 

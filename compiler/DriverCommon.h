@@ -36,8 +36,10 @@ struct QuantizeConfig {
   bool quiet = false;
 };
 
-/// Calibrates @main on q.calibrationDir and stores the ranges in the IR.
-mlir::LogicalResult calibrate(mlir::ModuleOp module, const QuantizeConfig &q);
+/// Calibrates @main on q.calibrationDir and stores the ranges in the IR;
+/// hands the samples read to `samplesOut` when given.
+mlir::LogicalResult calibrate(mlir::ModuleOp module, const QuantizeConfig &q,
+                              std::vector<std::vector<eval::Tensor>> *samplesOut = nullptr);
 
 /// Runs graph + plan pipelines (up to and including `lastPhase`); with
 /// `quantize`, calibrates and quantizes after the graph passes.

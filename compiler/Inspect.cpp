@@ -112,7 +112,8 @@ FailureOr<std::vector<LayerError>> quantizationErrors(ModuleOp module, const Ins
       type += "+" + act.getValue().str();
     layers.push_back({nodeName(op.getLoc()), type});
   }
-  if (failed(calibrate(module, q)))
+  std::vector<std::vector<eval::Tensor>> samples;
+  if (failed(calibrate(module, q, &samples)))
     return failure();
   OwningOpRef<ModuleOp> qdq = module.clone();
   {
@@ -123,9 +124,6 @@ FailureOr<std::vector<LayerError>> quantizationErrors(ModuleOp module, const Ins
   }
   func::FuncOp qdqMain;
   (*qdq)->walk([&](func::FuncOp f) { qdqMain = f; });
-  auto samples = calib::loadSamples(floatMain, o.calibration);
-  if (failed(samples))
-    return failure();
   eval::Evaluator fe(floatMain), qe(qdqMain);
   auto layerOf = [](Value v) -> int64_t {
     Operation *d = v.getDefiningOp();
@@ -134,7 +132,7 @@ FailureOr<std::vector<LayerError>> quantizationErrors(ModuleOp module, const Ins
     auto a = d->getAttrOfType<IntegerAttr>("pare.layer");
     return a ? a.getInt() : -1;
   };
-  for (const auto &sample : *samples) {
+  for (const auto &sample : samples) {
     std::vector<std::vector<float>> ref(layers.size());
     if (failed(fe.run(sample, [&](Value v, const eval::Tensor &t) {
           int64_t l = layerOf(v);
@@ -154,7 +152,7 @@ FailureOr<std::vector<LayerError>> quantizationErrors(ModuleOp module, const Ins
         })))
       return failure();
   }
-  samplesUsed = samples->size();
+  samplesUsed = samples.size();
   return layers;
 }
 
