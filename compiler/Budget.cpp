@@ -21,6 +21,14 @@ Report build(func::FuncOp func, const codegen::CEmitStats &stats) {
   if (auto a = func->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
     r.arenaBytes = a.getInt();
   r.weightBytes = stats.weightBytes;
+  if (auto g = func->getAttrOfType<IntegerAttr>("pare.patch_grid")) {
+    r.patchGrid = g.getInt();
+    if (auto e = func->getAttrOfType<IntegerAttr>("pare.patch_extra_macs"))
+      r.patchExtraMacs = e.getInt();
+    for (Operation &op : func.getBody().front())
+      if (op.hasAttr("pare.patch_stage"))
+        r.patchSplit = codegen::nodeName(&op);
+  }
   r.codeBytes = stats.codeBytesEstimate;
   for (Operation &op : func.getBody().front()) {
     if (matchPattern(&op, m_Constant()) || op.hasTrait<OpTrait::IsTerminator>() ||
@@ -82,7 +90,9 @@ std::string toJson(const Report &r, int64_t sramBudget, int64_t flashBudget) {
      << r.stackBytes << ", \"total_bytes\": " << r.sram() << ", \"budget_bytes\": " << sramBudget
      << "},\n  \"flash\": {\"weight_bytes\": " << r.weightBytes
      << ", \"code_estimate_bytes\": " << r.codeBytes << ", \"total_bytes\": " << r.flash()
-     << ", \"budget_bytes\": " << flashBudget << "},\n  \"layers\": [";
+     << ", \"budget_bytes\": " << flashBudget << "},\n  \"patches\": {\"grid\": " << r.patchGrid
+     << ", \"split\": " << jsonString(r.patchSplit) << ", \"extra_macs\": " << r.patchExtraMacs
+     << "},\n  \"layers\": [";
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const Layer &l = r.layers[i];
     os << (i ? ",\n" : "\n") << "    {\"name\": " << jsonString(l.name)
@@ -120,6 +130,12 @@ bool check(const Report &r, int64_t sramBudget, int64_t flashBudget) {
         " + stack estimate " + kib(r.stackBytes) + ") but --sram allows " + kib(sramBudget) +
         ".\n  The peak is set by these layers (activations and scratch live while each runs):\n" +
         top([](const Layer &l) { return l.liveBytes; }, "live") +
+        (r.patchGrid ? "  This is with patch-based inference (" + std::to_string(r.patchGrid) + " x " +
+                           std::to_string(r.patchGrid) + " patches up to " + r.patchSplit +
+                           "), the smallest plan found within --max-recompute.\n"
+         : r.patchesTried ? "  Patch-based inference found no plan with a lower peak within "
+                            "--max-recompute.\n"
+                          : "") +
         "  Try a smaller input resolution or width, or int8 (--quantize int8).");
     ok = false;
   }

@@ -34,6 +34,11 @@ struct Report {
   int64_t arenaBytes = 0, stackBytes = kStackEstimate;
   int64_t weightBytes = 0, codeBytes = 0;
   std::vector<Layer> layers; ///< in execution order
+  /// Patch-based inference in the plan (PlanMemory): grid n, the last
+  /// layer of the patch stage, and the MACs its recomputed halos add.
+  int64_t patchGrid = 0, patchExtraMacs = 0;
+  std::string patchSplit;
+  bool patchesTried = false; ///< the driver let the planner try patches
   int64_t sram() const { return arenaBytes + stackBytes; }
   int64_t flash() const { return weightBytes + codeBytes; }
 };

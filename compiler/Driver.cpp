@@ -166,7 +166,8 @@ LogicalResult calibrate(ModuleOp module, const QuantizeConfig &q,
 }
 
 LogicalResult runPhases(ModuleOp module, const std::string &lastPhase, bool fp16,
-                        bool residualFusion, const QuantizeConfig *quantize) {
+                        bool residualFusion, const QuantizeConfig *quantize,
+                        const PlanPipelineOptions &plan) {
   if (lastPhase == "import")
     return success();
   MLIRContext *ctx = module.getContext();
@@ -193,7 +194,7 @@ LogicalResult runPhases(ModuleOp module, const std::string &lastPhase, bool fp16
   if (lastPhase != "graph") {
     if (residualFusion)
       buildResidualFusionPipeline(pm);
-    buildPlanPipeline(pm);
+    buildPlanPipeline(pm, plan);
   }
   return pm.run(module);
 }
@@ -256,6 +257,22 @@ int compile(const CompileOptions &o) {
   }
   if (o.int8Rounding != "auto" && o.int8Rounding != "tflite" && o.int8Rounding != "onnx") {
     printError("--int8-rounding '" + o.int8Rounding + "' is not supported; use auto, tflite or onnx");
+    return 1;
+  }
+  if (o.planner != "pare" && o.planner != "greedy-by-size") {
+    printError("--planner '" + o.planner + "' is not supported; use pare or greedy-by-size");
+    return 1;
+  }
+  if (o.patches != "auto" && o.patches != "off" && o.patches != "min") {
+    printError("--patches '" + o.patches + "' is not supported; use auto, off or min");
+    return 1;
+  }
+  if (!(o.maxRecompute >= 0.0 && o.maxRecompute <= 1000.0)) {
+    printError("--max-recompute must be a percentage in [0, 1000]");
+    return 1;
+  }
+  if (o.patchGrid < 0 || o.patchGrid == 1 || o.patchGrid > 64) {
+    printError("--patch-grid must be 2..64 (or 0 for automatic)");
     return 1;
   }
   if (o.kernels != "specialized" && o.kernels != "generic") {
@@ -337,8 +354,14 @@ int compile(const CompileOptions &o) {
   });
   if (hasQuantized)
     (**module)->setAttr("pare.int8_rounding", StringAttr::get(ctx.get(), rounding));
+  PlanPipelineOptions plan;
+  plan.planner = o.planner;
+  plan.patches = cuda ? "off" : o.patches;
+  plan.arenaBudget = sramBudget ? std::max<int64_t>(1, sramBudget - budget::kStackEstimate) : 0;
+  plan.maxRecompute = o.maxRecompute / 100.0;
+  plan.patchGrid = o.patchGrid;
   if (failed(runPhases(**module, runTo, o.precision == "fp16", cuda,
-                       quantize ? &*quantize : nullptr)))
+                       quantize ? &*quantize : nullptr, plan)))
     return 1;
 
   auto ensureDir = [&]() -> bool {
@@ -414,6 +437,7 @@ int compile(const CompileOptions &o) {
     if (failed(mainOr))
       return 1;
     budget::Report report = budget::build(*mainOr, stats);
+    report.patchesTried = o.patches != "off";
     if (!o.memoryReport.empty()) {
       std::error_code ec;
       llvm::raw_fd_ostream os(o.memoryReport, ec);
@@ -425,6 +449,10 @@ int compile(const CompileOptions &o) {
     }
     if (!budget::check(report, sramBudget, flashBudget))
       return 1;
+    if (!o.quiet && report.patchGrid)
+      llvm::outs() << "pare: patch-based inference: " << report.patchGrid << " x "
+                   << report.patchGrid << " patches up to " << report.patchSplit << " (+"
+                   << report.patchExtraMacs << " MACs of recomputed halos)\n";
     if (!o.quiet && (sramBudget || flashBudget))
       llvm::outs() << "pare: SRAM " << report.sram() << " of " << sramBudget
                    << " bytes (arena " << report.arenaBytes << " + stack estimate "

@@ -42,6 +42,10 @@ struct CompileOptions {
   std::string int8Rounding = "auto";   ///< auto | tflite | onnx
   std::string sram, flash;   ///< budgets, e.g. "320K", "1M" (C targets)
   std::string memoryReport;  ///< write the SRAM / flash report (JSON) here
+  std::string planner = "pare"; ///< pare | greedy-by-size
+  std::string patches = "auto"; ///< auto (when --sram needs them) | off | min
+  double maxRecompute = 10.0;   ///< % of the model's MACs halos may add
+  int64_t patchGrid = 0;        ///< 0: automatic
 };
 
 struct InspectOptions {
@@ -53,6 +57,24 @@ struct InspectOptions {
   std::string calibration; ///< calibration samples for --quantize int8
   std::string calibrationMethod = "minmax";
   double percentile = 99.99;
+};
+
+/// `pare profile`: per-layer MACs, weights, activations and live arena bytes
+/// (per-layer plan and patched), peak SRAM under each planner, flash and
+/// latency estimates for a Cortex-M target, without generating code.
+struct ProfileOptions {
+  std::string model;
+  std::vector<std::string> inputShapes;
+  int64_t batch = 0;
+  std::string target = "cortex-m4"; ///< cortex-m4 | cortex-m7 | cortex-m33 | cortex-m55
+  std::string sram;                 ///< budget drawn in the SVG and checked, e.g. "320K"
+  std::string quantize;             ///< "" | none | int8
+  std::string calibration;          ///< int8 ranges; default: one seeded random input
+  bool json = false;
+  std::string svg;                  ///< write the memory timeline here
+  double maxRecompute = 10.0;       ///< % of the model's MACs halos may add
+  int64_t patchGrid = 0;            ///< 0: the best of 2..8
+  bool patches = true;              ///< false: skip the patch search (--no-patches)
 };
 
 struct ValidateOptions {
@@ -70,6 +92,7 @@ struct ValidateOptions {
 
 int compile(const CompileOptions &options);
 int inspect(const InspectOptions &options);
+int profile(const ProfileOptions &options);
 int validate(const ValidateOptions &options);
 int listOps();
 std::string version();

@@ -3,6 +3,7 @@
 #define PARE_COMPILER_DRIVERCOMMON_H
 
 #include "compiler/Calibration.h"
+#include "compiler/Pipelines.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -45,7 +46,8 @@ mlir::LogicalResult calibrate(mlir::ModuleOp module, const QuantizeConfig &q,
 /// `quantize`, calibrates and quantizes after the graph passes.
 mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhase,
                               bool fp16 = false, bool residualFusion = false,
-                              const QuantizeConfig *quantize = nullptr);
+                              const QuantizeConfig *quantize = nullptr,
+                              const PlanPipelineOptions &plan = {});
 
 void printError(const std::string &msg);
 

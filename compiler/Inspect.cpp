@@ -3,6 +3,7 @@
 #include "compiler/Driver.h"
 #include "compiler/DriverCommon.h"
 #include "compiler/Calibration.h"
+#include "compiler/Cost.h"
 #include "compiler/Evaluator.h"
 #include "compiler/MemoryPlan.h"
 #include "compiler/Pipelines.h"
@@ -34,23 +35,6 @@ std::string typeName(Type t) {
   llvm::raw_string_ostream os(s);
   os << t;
   return s;
-}
-
-/// Multiply-accumulates of one op.
-int64_t macsOf(Operation *op) {
-  if (auto c = dyn_cast<ConvOp>(op)) {
-    auto w = shapeOf(c.getWeight());
-    int64_t perOut = w[1] * w[2] * w[3]; // (ic/g)*kh*kw in either layout
-    return shape::numElements(shapeOf(c.getOutput())) * perOut;
-  }
-  if (auto g = dyn_cast<GemmOp>(op)) {
-    auto a = shapeOf(g.getA());
-    int64_t k = g.getTransA() ? a[0] : a[1];
-    return shape::numElements(shapeOf(g.getOutput())) * k;
-  }
-  if (auto m = dyn_cast<MatMulOp>(op))
-    return shape::numElements(shapeOf(m.getOutput())) * shapeOf(m.getA()).back();
-  return 0;
 }
 
 std::string nodeName(Location loc) {
@@ -224,7 +208,7 @@ int inspect(const InspectOptions &o) {
     int64_t bytes = 0;
     for (Value r : op.getResults())
       bytes += planning::byteSize(r.getType());
-    int64_t macs = macsOf(&op);
+    int64_t macs = cost::macs(&op);
     totalMacs += macs;
     totalParams += params;
     std::string outShape = op.getNumResults() ? shape::toString(shapeOf(op.getResult(0))) : "";

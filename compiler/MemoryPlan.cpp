@@ -3,7 +3,12 @@
 
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantUtils.h"
+#include "compiler/Patches.h"
+
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <optional>
 
 using namespace mlir;
 
@@ -85,21 +90,144 @@ int64_t scratchBytes(Operation *op) {
   return 0;
 }
 
-FunctionPlan planFunction(func::FuncOp func, int64_t alignment) {
+int64_t inPlaceDepthwiseScratchBytes(int64_t ih, int64_t iw, int64_t c, int64_t kh,
+                                     int64_t kw) {
+  (void)c; // one channel at a time: its weights, widened, and its padded input
+  return 4 * kh * (kw + 3) + ((ih + kh - 1) * (iw + kw - 1) + 8 + 3) / 4 * 4;
+}
+
+static ArrayRef<int64_t> dimsOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+
+int inPlaceCandidate(Operation *op) {
+  if (op->getNumResults() != 1 || op->hasAttr("pare.residual_add"))
+    return -1;
+  Value r = op->getResult(0);
+  if (auto c = dyn_cast<pare::QConvOp>(op)) {
+    auto x = dimsOf(c.getInput()), y = dimsOf(c.getOutput());
+    if (!c.getChannelsLast() || !c.isDepthwise() || usesGenericInt8Kernel(op) ||
+        dimsOf(c.getWeight())[3] != 1 || x[0] != 1 || y[1] * y[2] > x[1] * x[2])
+      return -1;
+    return 0;
+  }
+  if (isa<pare::QAddOp, pare::QMulOp, pare::AddOp, pare::MulOp, pare::SubOp>(op)) {
+    for (int i = 0; i < 2; ++i)
+      if (dimsOf(op->getOperand(i)) == dimsOf(r) &&
+          byteSize(op->getOperand(i).getType()) == byteSize(r.getType()))
+        return i;
+    return -1;
+  }
+  if (isa<pare::LookupTableOp, pare::ReluOp, pare::SigmoidOp, pare::TanhOp>(op))
+    return byteSize(op->getOperand(0).getType()) == byteSize(r.getType()) ? 0 : -1;
+  return -1;
+}
+
+FunctionPlan planFunction(func::FuncOp func, const PlanOptions &options,
+                          const PatchStage *stage) {
+  const int64_t alignment = options.alignment;
+  const bool inPlace = options.planner == Planner::Pare;
+  auto place = [&](const std::vector<Buffer> &b) {
+    return inPlace ? placeSearch(b, alignment, options.searchIterations)
+                   : placeGreedyBySize(b, alignment);
+  };
   auto owners = outputOwners(func);
+  Block &block = func.getBody().front();
   DenseMap<Operation *, int64_t> step;
   int64_t n = 0;
-  for (Operation &op : func.getBody().front())
+  for (Operation &op : block)
     step[&op] = n++;
+  // The last step that reads each storage root (through reshapes).
+  DenseMap<Value, int64_t> lastUse;
+  for (Operation &op : block)
+    for (Value o : op.getOperands()) {
+      Value root = storageRoot(o);
+      lastUse[root] = std::max(lastUse.lookup(root), step[&op]);
+    }
+
+  FunctionPlan plan;
+  // --- the patch stage's tiles: planned on their own, one arena buffer ---
+  llvm::DenseSet<Operation *> inStage;
+  std::vector<Buffer> tiles;
+  DenseMap<Operation *, size_t> tileOf, cropOf, stageScratchOf;
+  DenseMap<Operation *, int> stageInPlace;
+  Placement tilePlace;
+  if (stage) {
+    size_t ns = stage->ops.size();
+    for (Operation *op : stage->ops)
+      inStage.insert(op);
+    auto producerTile = [&](Value v) -> std::optional<size_t> {
+      Operation *def = v.getDefiningOp();
+      if (!def || !tileOf.count(def))
+        return std::nullopt;
+      return tileOf[def];
+    };
+    std::vector<int64_t> tileLast;
+    for (size_t i = 0; i < ns; ++i) {
+      Operation *op = stage->ops[i];
+      if (isTileAlias(op)) {
+        if (auto t = producerTile(op->getOperand(0)))
+          tileOf[op] = *t;
+        continue;
+      }
+      // Operands' tiles live until this op.
+      for (Value o : op->getOperands())
+        if (auto t = producerTile(o))
+          tiles[*t].last = std::max(tiles[*t].last, int64_t(i));
+      Buffer b{stage->tileBytes[i], int64_t(i), int64_t(i)};
+      int cand = inPlace ? inPlaceCandidate(op) : -1;
+      if (cand >= 0) {
+        auto t = producerTile(op->getOperand(unsigned(cand)));
+        bool ok = t.has_value();
+        // The producer's tile must die here (no later stage op reads it).
+        for (size_t j = i + 1; ok && j < ns; ++j)
+          for (Value o : stage->ops[j]->getOperands())
+            if (producerTile(o) == t)
+              ok = false;
+        for (int64_t p = 0; ok && p < stage->patches(); ++p) {
+          const Region &in = stage->in[size_t(p)][i], &out = stage->out[size_t(p)][i];
+          if (isa<pare::QConvOp>(op) ? out.area() > in.area() : out != in)
+            ok = false;
+        }
+        if (ok && t) {
+          b.alias = int64_t(*t);
+          stageInPlace[op] = cand;
+          plan.inPlace.push_back({op, cand});
+        }
+      }
+      tileOf[op] = tiles.size();
+      tiles.push_back(b);
+      bool external = !producerTile(op->getOperand(0));
+      if (external && stage->tileInBytes[i] && isa<pare::ConvOp, pare::QConvOp, pare::MaxPoolOp,
+                                                    pare::AveragePoolOp>(op)) {
+        cropOf[op] = tiles.size();
+        tiles.push_back({stage->tileInBytes[i], int64_t(i), int64_t(i)});
+      }
+      int64_t scratch = scratchBytes(op);
+      if (stageInPlace.count(op) && isa<pare::QConvOp>(op)) {
+        auto w = dimsOf(op->getOperand(1));
+        int64_t ih = 0, iw = 0;
+        for (int64_t p = 0; p < stage->patches(); ++p) {
+          ih = std::max(ih, stage->in[size_t(p)][i].rows.size());
+          iw = std::max(iw, stage->in[size_t(p)][i].cols.size());
+        }
+        scratch = inPlaceDepthwiseScratchBytes(ih, iw, w[0], w[1], w[2]);
+      }
+      if (scratch) {
+        stageScratchOf[op] = tiles.size();
+        tiles.push_back({scratch, int64_t(i), int64_t(i)});
+      }
+    }
+    tilePlace = place(tiles);
+    plan.stageBytes = tilePlace.arenaBytes;
+  }
 
   std::vector<Buffer> buffers;
-  std::vector<Value> values;
   DenseMap<Value, size_t> index;
   DenseMap<Operation *, size_t> scratchIndex;
+  size_t stageIndex = SIZE_MAX;
   // An add whose residual is added by its producer's kernel (FuseResidualAdd)
   // is written when the producer runs: its buffer starts there.
   DenseMap<Operation *, int64_t> startsEarly;
-  for (Operation &op : func.getBody().front()) {
+  for (Operation &op : block) {
     if (!op.hasAttr("pare.residual_add"))
       continue;
     Operation *user = *op.getResult(0).getUsers().begin();
@@ -107,35 +235,59 @@ FunctionPlan planFunction(func::FuncOp func, int64_t alignment) {
       user = *user->getResult(0).getUsers().begin();
     startsEarly[user] = step[&op];
   }
-  for (Operation &op : func.getBody().front()) {
+  for (Operation &op : block) {
+    if (stage && &op == stage->ops.front()) {
+      stageIndex = buffers.size();
+      buffers.push_back({plan.stageBytes, step[&op], step[stage->split()]});
+    }
+    bool staged = inStage.contains(&op);
+    if (staged && &op != stage->split())
+      continue; // lives in the stage's tiles
     for (Value r : op.getResults()) {
       if (!needsArena(r, owners))
         continue;
       index[r] = buffers.size();
       auto early = startsEarly.find(&op);
-      int64_t first = early != startsEarly.end() ? early->second : step[&op];
-      buffers.push_back({byteSize(r.getType()), first, step[&op]});
-      values.push_back(r);
+      int64_t first = staged ? step[stage->ops.front()]
+                      : early != startsEarly.end() ? early->second
+                                                   : step[&op];
+      Buffer b{byteSize(r.getType()), first, step[&op]};
+      int cand = inPlace && !staged && !startsEarly.count(&op) ? inPlaceCandidate(&op) : -1;
+      if (cand >= 0) {
+        Value root = storageRoot(op.getOperand(unsigned(cand)));
+        auto it = index.find(root);
+        if (it != index.end() && lastUse.lookup(root) == step[&op] &&
+            buffers[it->second].last <= step[&op]) {
+          b.alias = int64_t(it->second);
+          plan.inPlace.push_back({&op, cand});
+        }
+      }
+      buffers.push_back(b);
     }
     // Kernel scratch lives while the op runs, in the same arena.
-    if (int64_t bytes = scratchBytes(&op)) {
+    int64_t scratch = staged ? 0 : scratchBytes(&op);
+    if (scratch && !plan.inPlace.empty() && plan.inPlace.back().first == &op &&
+        isa<pare::QConvOp>(op)) {
+      auto x = dimsOf(op.getOperand(0)), w = dimsOf(op.getOperand(1));
+      scratch = inPlaceDepthwiseScratchBytes(x[1], x[2], w[0], w[1], w[2]);
+    }
+    if (scratch) {
       scratchIndex[&op] = buffers.size();
-      buffers.push_back({bytes, step[&op], step[&op]});
-      values.push_back(Value());
+      buffers.push_back({scratch, step[&op], step[&op]});
     }
     // Every use extends the lifetime of the operand's root.
-    for (Value o : op.getOperands()) {
-      auto it = index.find(storageRoot(o));
-      if (it != index.end())
-        buffers[it->second].last = std::max(buffers[it->second].last, step[&op]);
-    }
+    if (!staged)
+      for (Value o : op.getOperands()) {
+        auto it = index.find(storageRoot(o));
+        if (it != index.end())
+          buffers[it->second].last = std::max(buffers[it->second].last, step[&op]);
+      }
   }
 
-  FunctionPlan plan;
-  Placement p = placeBest(buffers, alignment);
+  Placement p = place(buffers);
   plan.arenaBytes = p.arenaBytes;
   plan.lowerBound = liveBytesLowerBound(buffers, alignment);
-  for (Operation &op : func.getBody().front()) {
+  for (Operation &op : block) {
     if (op.getNumResults() == 0 || matchPattern(&op, m_Constant()))
       continue;
     std::vector<int64_t> offs;
@@ -145,16 +297,26 @@ FunctionPlan planFunction(func::FuncOp func, int64_t alignment) {
     }
     plan.offsets.push_back({&op, offs});
   }
-  for (Operation &op : func.getBody().front())
+  for (Operation &op : block)
     if (auto it = scratchIndex.find(&op); it != scratchIndex.end())
       plan.scratch.push_back({&op, p.offsets[it->second]});
+  if (stage) {
+    int64_t base = p.offsets[stageIndex];
+    for (Operation *op : stage->ops) {
+      if (isTileAlias(op))
+        continue;
+      plan.tileOffsets.push_back({op, base + tilePlace.offsets[tileOf[op]]});
+      if (auto it = cropOf.find(op); it != cropOf.end())
+        plan.cropOffsets.push_back({op, base + tilePlace.offsets[it->second]});
+      if (auto it = stageScratchOf.find(op); it != stageScratchOf.end())
+        plan.scratch.push_back({op, base + tilePlace.offsets[it->second]});
+    }
+  }
   // Bytes live while each op runs (its operands, results and scratch).
-  for (Operation &op : func.getBody().front()) {
-    int64_t s = step[&op], live = 0;
-    for (const Buffer &b : buffers)
-      if (b.first <= s && s <= b.last)
-        live += (b.size + alignment - 1) / alignment * alignment;
-    plan.liveBytes.push_back({&op, live});
+  std::vector<int64_t> live = liveBytesPerStep(buffers, alignment);
+  for (Operation &op : block) {
+    int64_t s = step[&op];
+    plan.liveBytes.push_back({&op, s < int64_t(live.size()) ? live[size_t(s)] : 0});
   }
   return plan;
 }

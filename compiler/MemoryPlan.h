@@ -41,15 +41,48 @@ bool usesGenericInt8Kernel(mlir::Operation *op);
 /// PARE_*_SCRATCH_BYTES macros of pare_kernels_s8.h.
 int64_t scratchBytes(mlir::Operation *op);
 
+/// Scratch of the in-place depthwise kernel (one channel of the input,
+/// padded); mirrors PARE_DEPTHWISE_CONV2D_S8_INPLACE_SCRATCH_BYTES.
+int64_t inPlaceDepthwiseScratchBytes(int64_t ih, int64_t iw, int64_t c, int64_t kh, int64_t kw);
+
+/// When `op` may write its result over one of its operands (elementwise
+/// ops whose operand has the result's size, an int8 depthwise convolution
+/// through its in-place kernel): that operand's index, else -1. Whether it
+/// does also depends on the operand dying at `op` (the planner checks).
+int inPlaceCandidate(mlir::Operation *op);
+
+enum class Planner {
+  Pare,        ///< in-place ops, several orders and a local search
+  GreedyBySize ///< TFLite Micro's: largest first, no in-place (a baseline)
+};
+
+struct PlanOptions {
+  int64_t alignment = 16;
+  Planner planner = Planner::Pare;
+  /// Local-search iterations of the pare planner (0: greedy orders only,
+  /// for quick what-if plans).
+  int searchIterations = 400;
+};
+
+struct PatchStage;
+
 struct FunctionPlan {
   std::vector<std::pair<mlir::Operation *, std::vector<int64_t>>> offsets;
   std::vector<std::pair<mlir::Operation *, int64_t>> scratch; ///< scratch offsets
   std::vector<std::pair<mlir::Operation *, int64_t>> liveBytes; ///< live while each op runs
+  std::vector<std::pair<mlir::Operation *, int>> inPlace; ///< ops writing over operand #
+  /// Patch stage: each stage op's tile offset, and the crop buffer of a
+  /// window op that reads a whole tensor from outside the arena.
+  std::vector<std::pair<mlir::Operation *, int64_t>> tileOffsets, cropOffsets;
+  int64_t stageBytes = 0; ///< arena bytes of the stage's tiles and scratch
   int64_t arenaBytes = 0;
   int64_t lowerBound = 0;
 };
 
-FunctionPlan planFunction(mlir::func::FuncOp func, int64_t alignment);
+/// Lifetimes, in-place decisions and placement of the function's tensors
+/// in one arena; with `stage`, the stage ops live in per-patch tiles.
+FunctionPlan planFunction(mlir::func::FuncOp func, const PlanOptions &options,
+                          const PatchStage *stage = nullptr);
 
 } // namespace pare::planning
 

@@ -48,8 +48,14 @@ void buildResidualFusionPipeline(mlir::OpPassManager &pm) {
   pm.nest<mlir::func::FuncOp>().addPass(createFuseResidualAddPass());
 }
 
-void buildPlanPipeline(mlir::OpPassManager &pm) {
-  pm.nest<mlir::func::FuncOp>().addPass(createPlanMemoryPass());
+void buildPlanPipeline(mlir::OpPassManager &pm, const PlanPipelineOptions &o) {
+  PlanMemoryPassOptions p;
+  p.planner = o.planner;
+  p.patches = o.patches;
+  p.arenaBudget = o.arenaBudget;
+  p.maxRecompute = o.maxRecompute;
+  p.patchGrid = o.patchGrid;
+  pm.nest<mlir::func::FuncOp>().addPass(createPlanMemoryPass(p));
 }
 
 void registerPipelines() {
@@ -58,7 +64,7 @@ void registerPipelines() {
                                    buildGraphPipeline);
   mlir::PassPipelineRegistration<>("pare-plan-pipeline",
                                    "pare's scheduling passes (phase 'plan')",
-                                   buildPlanPipeline);
+                                   [](mlir::OpPassManager &pm) { buildPlanPipeline(pm); });
 }
 
 } // namespace pare

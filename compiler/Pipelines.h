@@ -4,6 +4,9 @@
 
 #include "mlir/Pass/PassManager.h"
 
+#include <cstdint>
+#include <string>
+
 namespace pare {
 
 /// Canonicalisation (constant folding, Identity/Dropout removal, DCE), batch
@@ -26,8 +29,17 @@ void buildFP16Pipeline(mlir::OpPassManager &pm);
 /// residual: CUDA).
 void buildResidualFusionPipeline(mlir::OpPassManager &pm);
 
-/// Static memory planning of the arena.
-void buildPlanPipeline(mlir::OpPassManager &pm);
+/// Options of the memory planning phase (pare-plan-memory's options).
+struct PlanPipelineOptions {
+  std::string planner = "pare";  ///< pare | greedy-by-size
+  std::string patches = "off";   ///< off | auto | min
+  int64_t arenaBudget = 0;       ///< bytes (patches=auto)
+  double maxRecompute = 0.10;    ///< fraction of the model's MACs
+  int64_t patchGrid = 0;         ///< 0: try 2..8
+};
+
+/// Static memory planning of the arena (and patch-based inference).
+void buildPlanPipeline(mlir::OpPassManager &pm, const PlanPipelineOptions &options = {});
 
 /// Registers the pipelines with pare-opt (`--pare-graph-pipeline` ...).
 void registerPipelines();

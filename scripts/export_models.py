@@ -6,6 +6,13 @@ Models (opset 13, eval mode, random weights from torch.manual_seed(0); nothing i
   resnet18           torchvision resnet18                         input 1x3x224x224
   squeezenet1_1      torchvision squeezenet1_1                    input 1x3x224x224
 
+Memory-planning benchmark models (benchmarks/memory; exported only when named with --model or
+--benchmark-models, not by default):
+  mobilenet_v2_100       torchvision mobilenet_v2(width_mult=1.0)    input 1x3x224x224
+  mobilenet_v2_100_144   torchvision mobilenet_v2(width_mult=1.0)    input 1x3x144x144
+  mobilenet_v2_035_224   torchvision mobilenet_v2(width_mult=0.35)   input 1x3x224x224
+  mobilenet_v3_small     torchvision mobilenet_v3_small              input 1x3x224x224
+
 So that BatchNorm folding is really exercised, every BatchNorm gets random affine parameters and
 running statistics measured on seeded random data (a few forward passes in train mode) before the
 model is put in eval mode, and the BatchNormalization nodes are kept in the ONNX file (torch would
@@ -64,11 +71,38 @@ def _specs() -> Dict[str, ModelSpec]:
             ModelSpec(
                 "squeezenet1_1", (1, 3, 224, 224), lambda: torchvision.models.squeezenet1_1(weights=None), "torchvision squeezenet1_1"
             ),
+            ModelSpec(
+                "mobilenet_v2_100",
+                (1, 3, 224, 224),
+                lambda: torchvision.models.mobilenet_v2(weights=None, width_mult=1.0),
+                "torchvision mobilenet_v2(width_mult=1.0)",
+            ),
+            ModelSpec(
+                "mobilenet_v2_100_144",
+                (1, 3, 144, 144),
+                lambda: torchvision.models.mobilenet_v2(weights=None, width_mult=1.0),
+                "torchvision mobilenet_v2(width_mult=1.0)",
+            ),
+            ModelSpec(
+                "mobilenet_v2_035_224",
+                (1, 3, 224, 224),
+                lambda: torchvision.models.mobilenet_v2(weights=None, width_mult=0.35),
+                "torchvision mobilenet_v2(width_mult=0.35)",
+            ),
+            ModelSpec(
+                "mobilenet_v3_small",
+                (1, 3, 224, 224),
+                lambda: torchvision.models.mobilenet_v3_small(weights=None),
+                "torchvision mobilenet_v3_small",
+            ),
         ]
     }
 
 
 MODEL_NAMES: List[str] = ["mobilenet_v2_035", "resnet18", "squeezenet1_1"]
+# Exported only on request (benchmarks/memory): the default export stays as the tests expect.
+BENCHMARK_MODEL_NAMES: List[str] = ["mobilenet_v2_100", "mobilenet_v2_100_144", "mobilenet_v2_035_224", "mobilenet_v3_small"]
+ALL_MODEL_NAMES: List[str] = MODEL_NAMES + BENCHMARK_MODEL_NAMES
 
 
 def _randomize_zero_biases(model, gen) -> None:
@@ -171,7 +205,7 @@ def export_models(
     names = list(names) if names else list(MODEL_NAMES)
     for n in names:
         if n not in specs:
-            raise H.HarnessError(f"unknown model {n!r} (known: {', '.join(MODEL_NAMES)})")
+            raise H.HarnessError(f"unknown model {n!r} (known: {', '.join(ALL_MODEL_NAMES)})")
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp_path = out_dir / STAMP
     key = _stamp_key()
@@ -213,16 +247,18 @@ def input_shape_of(name: str) -> Tuple[int, int, int, int]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog="Models: " + ", ".join(MODEL_NAMES) + f". Default OUT_DIR: {DEFAULT_OUT}",
+        epilog="Models: " + ", ".join(MODEL_NAMES) + "; on request: " + ", ".join(BENCHMARK_MODEL_NAMES) + f". Default OUT_DIR: {DEFAULT_OUT}",
     )
     ap.add_argument("out_dir", nargs="?", type=Path, default=DEFAULT_OUT, help="output directory (default: build/models)")
-    ap.add_argument("--model", action="append", choices=MODEL_NAMES, help="export only this model (repeatable)")
+    ap.add_argument("--model", action="append", choices=ALL_MODEL_NAMES, help="export only this model (repeatable)")
+    ap.add_argument("--benchmark-models", action="store_true", help="export the memory-planning benchmark models too")
     ap.add_argument("--force", action="store_true", help="re-export even when the files are up to date")
     ap.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = ap.parse_args(argv)
     H.ensure_python_deps(("numpy", "onnx", "torch", "torchvision"))
     try:
-        paths = export_models(args.out_dir, args.model, force=args.force, verbose=not args.quiet)
+        names = args.model or (ALL_MODEL_NAMES if args.benchmark_models else None)
+        paths = export_models(args.out_dir, names, force=args.force, verbose=not args.quiet)
     except H.HarnessError as exc:
         H.die(str(exc))
     if not args.quiet:

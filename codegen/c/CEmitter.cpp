@@ -11,6 +11,7 @@
 #include "codegen/EmitterSupport.h"
 
 #include "compiler/MemoryPlan.h"
+#include "compiler/Patches.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantMath.h"
 #include "dialects/Pare/IR/QuantUtils.h"
@@ -138,6 +139,24 @@ private:
 
   // --- emission helpers ---------------------------------------------------
   LogicalResult emitOp(Operation *op);
+  /// The op's comment and kernel call, on the given storage expressions.
+  LogicalResult emitOpBody(Operation *op, ArrayRef<std::string> in, ArrayRef<std::string> out);
+  /// Patch-based inference: the stage's ops in a loop over the patches.
+  LogicalResult emitPatchStage(const planning::PatchStage &st);
+  /// One elementwise stage op on a tile, row by row (inputs may be larger
+  /// tiles or whole tensors).
+  LogicalResult emitTileElementwise(Operation *op, ArrayRef<std::string> in,
+                                    ArrayRef<std::string> inRegion, const std::string &out,
+                                    const std::string &region, std::array<int, 2> axes);
+  /// Inside a patch loop, convolutions and pools compute a tile: their
+  /// spatial geometry comes from locals of the loop body (ih, iw, oh, ow,
+  /// pad_top, pad_left, pad_bottom, pad_right) instead of the layer's whole
+  /// tensors; per-layer kernel functions take them as parameters.
+  bool inTile = false;
+  std::string geo(int64_t whole, const char *local) const {
+    return inTile ? std::string(local) : std::to_string(whole);
+  }
+  std::string fileScope; ///< tables emitted before the run function
   /// int8 ops, and pools on int8 tensors (runtime-stubs/c/pare_kernels_s8.h).
   LogicalResult emitQuantized(Operation *op, ArrayRef<std::string> in,
                               ArrayRef<std::string> out);
@@ -379,6 +398,11 @@ LogicalResult Emitter::emitOp(Operation *op) {
     out.push_back(p);
   }
 
+  return emitOpBody(op, in, out);
+}
+
+LogicalResult Emitter::emitOpBody(Operation *op, ArrayRef<std::string> in,
+                                  ArrayRef<std::string> out) {
   std::string kind = opKind(op);
   std::string head = "  /* " + nodeComment(op) + ": " + kind;
   Shape os = op->getNumResults() ? shapeOf(op->getResult(0)) : Shape{};
@@ -386,6 +410,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
     head += " -> " + shape::toString(os);
   if (auto act = op->getAttrOfType<StringAttr>("activation"))
     head += ", fused " + act.getValue().str();
+  if (inTile)
+    head += "; this patch's tile";
   line(head + " */\n");
 
   auto count = [&]() { return std::to_string(numel(op->getResult(0))); };
@@ -415,12 +441,12 @@ LogicalResult Emitter::emitOp(Operation *op) {
         if (c.getBias())
           bias = in[2];
         if (c.isDepthwise() && w[3] == 1 && matchPattern(c.getWeight(), m_Constant())) {
-          line("  pare_depthwise_conv2d_f32(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) +
-               ", " + i32(x[2]) + ", " + i32(x[3]) + ",\n      " +
+          line("  pare_depthwise_conv2d_f32(" + in[0] + ", " + i32(x[0]) + ", " + geo(x[1], "ih") +
+               ", " + geo(x[2], "iw") + ", " + i32(x[3]) + ",\n      " +
                weight(c.getWeight(), {}, WeightLayout::DepthwiseHWC) + ", " + bias + ",\n      " + out[0] + ", " +
-               i32(os[1]) + ", " + i32(os[2]) + ", " + i32(w[1]) + ", " + i32(w[2]) + ", " +
+               geo(os[1], "oh") + ", " + geo(os[2], "ow") + ", " + i32(w[1]) + ", " + i32(w[2]) + ", " +
                i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) + ", " + i32(d[1]) + ", " +
-               i32(p[0]) + ", " + i32(p[1]) + ",\n      " + a.kind + ", " + a.a + ", " +
+               geo(p[0], "pad_top") + ", " + geo(p[1], "pad_left") + ",\n      " + a.kind + ", " + a.a + ", " +
                a.b + ");\n");
           return success();
         }
@@ -433,11 +459,11 @@ LogicalResult Emitter::emitOp(Operation *op) {
             packed ? weight(c.getWeight(), {}, WeightLayout::ConvPacked, int64_t(c.getGroup()))
                    : in[1];
         line(std::string("  pare_conv2d") + (packed ? "_packed" : "") + "_f32(" + in[0] + ", " +
-             i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) + ",\n      " +
+             i32(x[0]) + ", " + geo(x[1], "ih") + ", " + geo(x[2], "iw") + ", " + i32(x[3]) + ",\n      " +
              wname + ", " + bias + ",\n      " +
-             out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) + ", " + i32(os[3]) + ", " +
+             out[0] + ", " + geo(os[1], "oh") + ", " + geo(os[2], "ow") + ", " + i32(os[3]) + ", " +
              i32(w[1]) + ", " + i32(w[2]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " +
-             i32(d[0]) + ", " + i32(d[1]) + ", " + i32(p[0]) + ", " + i32(p[1]) + ", " +
+             i32(d[0]) + ", " + i32(d[1]) + ", " + geo(p[0], "pad_top") + ", " + geo(p[1], "pad_left") + ", " +
              i32(int64_t(c.getGroup())) + ",\n      " + a.kind + ", " + a.a + ", " + a.b +
              ");\n");
         return success();
@@ -614,12 +640,12 @@ LogicalResult Emitter::emitOp(Operation *op) {
         auto p = op->getAttrOfType<DenseI64ArrayAttr>("pads").asArrayRef();
         bool avg = isa<AveragePoolOp>(op);
         std::string call = std::string("  pare_") + (avg ? "avgpool2d" : "maxpool2d") +
-                           "_f32(" + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) + ", " +
-                           i32(x[2]) + ", " + i32(x[3]) + ",\n      " + out[0] + ", " +
-                           i32(os[1]) + ", " + i32(os[2]) + ", " + i32(k[0]) + ", " +
+                           "_f32(" + in[0] + ", " + i32(x[0]) + ", " + geo(x[1], "ih") + ", " +
+                           geo(x[2], "iw") + ", " + i32(x[3]) + ",\n      " + out[0] + ", " +
+                           geo(os[1], "oh") + ", " + geo(os[2], "ow") + ", " + i32(k[0]) + ", " +
                            i32(k[1]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) +
-                           ", " + i32(d[1]) + ", " + i32(p[0]) + ", " + i32(p[1]) + ", " +
-                           i32(p[2]) + ", " + i32(p[3]);
+                           ", " + i32(d[1]) + ", " + geo(p[0], "pad_top") + ", " + geo(p[1], "pad_left") + ", " +
+                           geo(p[2], "pad_bottom") + ", " + geo(p[3], "pad_right");
         if (avg)
           call += ", " + std::string(cast<AveragePoolOp>(op).getCountIncludePad() ? "1" : "0");
         line(call + ");\n");
@@ -833,6 +859,287 @@ LogicalResult Emitter::emitOp(Operation *op) {
       .Default([&](Operation *) { return unsupported(op, "no C kernel for this op"); });
 }
 
+/// Output clamp of a fused relu / clip in the int8 output's quantization.
+static std::pair<int64_t, int64_t> int8Clamp(Operation *op, Value result) {
+  int64_t lo = -128, hi = 127;
+  auto p = *qtype::params(result.getType());
+  if (auto act = op->getAttrOfType<StringAttr>("activation")) {
+    double a = 0, b = INFINITY;
+    if (act.getValue() == "clip") {
+      auto ps = op->getAttrOfType<DenseF32ArrayAttr>("activation_params").asArrayRef();
+      a = ps[0];
+      b = ps[1];
+    }
+    lo = std::max<int64_t>(lo, p.zeroPoint() + int64_t(std::nearbyint(a / p.scale())));
+    if (std::isfinite(b))
+      hi = std::min<int64_t>(hi, p.zeroPoint() + int64_t(std::nearbyint(b / p.scale())));
+  }
+  return std::make_pair(lo, hi);
+}
+
+/// pare_add_s8's arguments after the rank: TFLite ADD's shifts, zero points,
+/// multipliers and the fused clamp.
+static std::string qaddArgs(Operation *op) {
+  auto i32 = [](int64_t v) { return std::to_string(v); };
+  auto multShift = [](double real) {
+    int32_t m, s;
+    qmath::quantizeMultiplier(real, m, s);
+    return std::make_pair(m, s);
+  };
+  auto ap = *qtype::params(op->getOperand(0).getType());
+  auto bp = *qtype::params(op->getOperand(1).getType());
+  auto yp = *qtype::params(op->getResult(0).getType());
+  auto [lo, hi] = int8Clamp(op, op->getResult(0));
+  double twiceMax = 2.0 * std::max(ap.scale(), bp.scale());
+  auto [am, ash] = multShift(ap.scale() / twiceMax);
+  auto [bm, bsh] = multShift(bp.scale() / twiceMax);
+  auto [ym, ysh] = multShift(twiceMax / (double(1 << qmath::kAddLeftShift) * yp.scale()));
+  return i32(qmath::kAddLeftShift) + ",\n      " + i32(ap.zeroPoint()) + ", " + i32(am) + ", " +
+         i32(ash) + ", " + i32(bp.zeroPoint()) + ", " + i32(bm) + ", " + i32(bsh) + ",\n      " +
+         i32(yp.zeroPoint()) + ", " + i32(ym) + ", " + i32(ysh) + ", " + i32(lo) + ", " + i32(hi);
+}
+
+LogicalResult Emitter::emitPatchStage(const planning::PatchStage &st) {
+  auto i32 = [](int64_t v) { return std::to_string(v); };
+  size_t n = st.ops.size();
+  Operation *split = st.split();
+  Shape so = shapeOf(split->getResult(0));
+  std::string splitName = sanitizeIdentifier(nodeName(split));
+  // The regions of every patch, as a table in the .c file.
+  std::string type = prefix + "_patch_region";
+  std::string table = unique(prefix + "_patch_regions", usedGlobals);
+  fileScope += "/* Patch-based inference: for each of the " + i32(st.patches()) + " patches (" +
+               i32(st.grid) + " x " + i32(st.grid) + " over " + splitName +
+               "'s output), the\n * region of every stage layer's output it computes (oy, ox, "
+               "oh, ow) and the region\n * of its first input that layer reads (iy, ix, ih, iw), "
+               "rows and columns. */\n";
+  fileScope += "typedef struct {\n  int16_t oy, ox, oh, ow, iy, ix, ih, iw;\n} " + type + ";\n\n";
+  fileScope += "static const " + type + " " + table + "[" + i32(st.patches()) + "][" + i32(n) +
+               "] = {\n";
+  for (int64_t p = 0; p < st.patches(); ++p) {
+    fileScope += "  { /* patch " + i32(p) + " */\n";
+    for (size_t i = 0; i < n; ++i) {
+      const planning::Region &o = st.out[size_t(p)][i], &in = st.in[size_t(p)][i];
+      fileScope += "    {" + i32(o.rows.begin) + ", " + i32(o.cols.begin) + ", " +
+                   i32(o.rows.size()) + ", " + i32(o.cols.size()) + ", " + i32(in.rows.begin) +
+                   ", " + i32(in.cols.begin) + ", " + i32(in.rows.size()) + ", " +
+                   i32(in.cols.size()) + "}" + (i + 1 < n ? "," : "") + " /* " +
+                   sanitizeIdentifier(nodeName(st.ops[i])) + " */\n";
+    }
+    fileScope += std::string("  }") + (p + 1 < st.patches() ? "," : "") + "\n";
+  }
+  fileScope += "};\n\n";
+
+  double extra = st.modelMacs ? 100.0 * double(st.patchedMacs - st.stageMacs) /
+                                    double(st.modelMacs)
+                              : 0.0;
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.1f", extra);
+  line("  /* Patch stage: the first " + i32(int64_t(n)) + " ops, up to " + splitName + ", run on " +
+       i32(st.grid) + " x " + i32(st.grid) + " patches of its\n   * " + shape::toString(so) +
+       " output, each computing only the tiles it needs (recomputed halos add " + pct +
+       "% MACs);\n   * only " + splitName + "'s output is stored whole. */\n");
+  line("  {\n    int patch;\n    for (patch = 0; patch < " + i32(st.patches()) + "; ++patch) {\n" +
+       "      const " + type + " *r = " + table + "[patch];\n");
+
+  // Tile storage of each stage op (aliases share their producer's).
+  DenseMap<Operation *, size_t> index;
+  for (size_t i = 0; i < n; ++i)
+    index[st.ops[i]] = i;
+  auto tileOwner = [&](Value v) -> std::optional<size_t> {
+    Operation *def = v.getDefiningOp();
+    while (def && index.count(def) && planning::isTileAlias(def))
+      def = def->getOperand(0).getDefiningOp();
+    if (!def || !index.count(def))
+      return std::nullopt;
+    return index[def];
+  };
+  auto tilePtr = [&](size_t i, Value v) {
+    int64_t off = st.ops[i]->getAttrOfType<IntegerAttr>("pare.tile_offset").getInt();
+    std::string ct = cType(elemOf(v));
+    return "(" + ct + " *)(arena + " + i32(off) + ")";
+  };
+  std::string saved = body;
+  body.clear();
+  for (size_t i = 0; i < n; ++i) {
+    Operation *op = st.ops[i];
+    if (planning::isTileAlias(op))
+      continue;
+    std::string ri = "r[" + i32(int64_t(i)) + "]";
+    std::vector<std::string> in, inRegion;
+    for (Value v : op->getOperands()) {
+      if (auto k = tileOwner(v)) {
+        in.push_back(tilePtr(*k, v));
+        inRegion.push_back("r[" + i32(int64_t(*k)) + "]");
+        continue;
+      }
+      std::string p;
+      if (failed(ptr(v, p)))
+        return failure();
+      in.push_back(p);
+      inRegion.push_back(""); // a whole tensor
+    }
+    std::string out = tilePtr(i, op->getResult(0));
+    bool window = isa<ConvOp, QConvOp, MaxPoolOp, AveragePoolOp>(op);
+    if (window || isa<TransposeOp>(op)) {
+      line("  {\n    int ih = " + ri + ".ih, iw = " + ri + ".iw, oh = " + ri + ".oh, ow = " + ri +
+           ".ow;\n");
+      if (window) {
+        auto s = op->getAttrOfType<DenseI64ArrayAttr>("strides").asArrayRef();
+        auto d = op->getAttrOfType<DenseI64ArrayAttr>("dilations").asArrayRef();
+        auto p = op->getAttrOfType<DenseI64ArrayAttr>("pads").asArrayRef();
+        int64_t kh, kw;
+        if (auto k = op->getAttrOfType<DenseI64ArrayAttr>("kernel_shape")) {
+          kh = k[0];
+          kw = k[1];
+        } else {
+          Shape w = shapeOf(op->getOperand(1));
+          kh = w[1];
+          kw = w[2];
+        }
+        line("    int pad_top = " + i32(p[0]) + " + " + ri + ".iy - " + ri + ".oy * " + i32(s[0]) +
+             ", pad_left = " + i32(p[1]) + " + " + ri + ".ix - " + ri + ".ox * " + i32(s[1]) +
+             ";\n");
+        if (isa<MaxPoolOp, AveragePoolOp>(op))
+          line("    int pad_bottom = (oh - 1) * " + i32(s[0]) + " + " + i32((kh - 1) * d[0] + 1) +
+               " - pad_top - ih, pad_right = (ow - 1) * " + i32(s[1]) + " + " +
+               i32((kw - 1) * d[1] + 1) + " - pad_left - iw;\n    if (pad_bottom < 0)\n"
+               "      pad_bottom = 0;\n    if (pad_right < 0)\n      pad_right = 0;\n");
+        if (inRegion[0].empty()) {
+          // Reads a whole tensor outside the arena: copy the region first.
+          Shape x = shapeOf(op->getOperand(0));
+          int64_t eb = planning::byteSize(op->getOperand(0).getType()) / numel(op->getOperand(0));
+          auto crop = op->getAttrOfType<IntegerAttr>("pare.crop_offset");
+          if (!crop)
+            return op->emitError("internal: no crop buffer for a patch reading a whole tensor");
+          std::string ct = cType(elemOf(op->getOperand(0)));
+          std::string cp = "(" + ct + " *)(arena + " + i32(crop.getInt()) + ")";
+          int64_t row = x[2] * x[3] * eb, px = x[3] * eb;
+          line("    /* this patch's region of the input */\n    pare_copy_rows(" + cp +
+               ", (size_t)iw * " + i32(px) + ", (const uint8_t *)" + in[0] + " + ((size_t)" + ri +
+               ".iy * " + i32(row) + " + (size_t)" + ri + ".ix * " + i32(px) +
+               "), " + i32(row) + ", (size_t)ih, (size_t)iw * " + i32(px) + ");\n");
+          in[0] = cp;
+        }
+      }
+      if (isa<TransposeOp>(op)) {
+        Shape x = shapeOf(op->getOperand(0));
+        int64_t eb = planning::byteSize(op->getOperand(0).getType()) / numel(op->getOperand(0));
+        line("    /* " + nodeComment(op) + ": NCHW -> NHWC tile */\n");
+        line("    {\n      static const int32_t perm[4] = {0, 2, 3, 1};\n      int32_t in_shape[4];\n"
+             "      in_shape[0] = 1;\n      in_shape[1] = " + i32(x[1]) +
+             ";\n      in_shape[2] = ih;\n      in_shape[3] = iw;\n      (void)oh;\n      (void)ow;\n"
+             "      pare_transpose(" + i32(eb) + ", " + in[0] + ", in_shape, perm, 4, " + out +
+             ");\n    }\n");
+      } else {
+        inTile = true;
+        std::string inner = body;
+        body.clear();
+        LogicalResult r = emitOpBody(op, in, {out});
+        inTile = false;
+        if (failed(r))
+          return failure();
+        std::string call = body;
+        body = inner;
+        // Indent the call into the block.
+        std::string indented;
+        for (llvm::StringRef l : llvm::split(llvm::StringRef(call).rtrim('\n'), '\n'))
+          indented += "  " + l.str() + "\n";
+        line(indented);
+      }
+      line("  }\n");
+    } else {
+      if (failed(emitTileElementwise(op, in, inRegion, out, ri, st.axes[i])))
+        return failure();
+    }
+    if (op == split) {
+      std::string full;
+      if (failed(ptr(op->getResult(0), full)))
+        return failure();
+      int64_t eb = planning::byteSize(op->getResult(0).getType()) / numel(op->getResult(0));
+      int64_t row = so[2] * so[3] * eb, px = so[3] * eb;
+      line("  /* " + splitName + ": this patch's tile into the whole output */\n");
+      line("  pare_copy_rows((uint8_t *)" + full + " + ((size_t)" + ri + ".oy * " + i32(row) +
+           " + (size_t)" + ri + ".ox * " + i32(px) + "), " + i32(row) + ", " + out + ", (size_t)" +
+           ri + ".ow * " + i32(px) + ", (size_t)" + ri + ".oh, (size_t)" + ri + ".ow * " + i32(px) +
+           ");\n");
+    }
+  }
+  std::string stageBody = body;
+  body = saved;
+  for (llvm::StringRef l : llvm::split(llvm::StringRef(stageBody).rtrim('\n'), '\n'))
+    line(l.empty() ? "\n" : "    " + l.str() + "\n");
+  line("    }\n  }\n");
+  return success();
+}
+
+LogicalResult Emitter::emitTileElementwise(Operation *op, ArrayRef<std::string> in,
+                                           ArrayRef<std::string> inRegion,
+                                           const std::string &out, const std::string &region,
+                                           std::array<int, 2> axes) {
+  auto i32 = [](int64_t v) { return std::to_string(v); };
+  std::string layer = sanitizeIdentifier(nodeName(op));
+  Shape ys = shapeOf(op->getResult(0));
+  bool nchw = axes[0] == 2;
+  int64_t c = nchw ? ys[1] : ys[3];
+  int64_t h = ys[size_t(axes[0])], w = ys[size_t(axes[1])];
+  // Element offset of row `row` (channel `ch` for NCHW) of this op's region
+  // inside input j's storage: a larger tile or the whole tensor.
+  auto rowOf = [&](size_t j) {
+    std::string py = inRegion[j].empty() ? "0" : inRegion[j] + ".oy";
+    std::string px = inRegion[j].empty() ? "0" : inRegion[j] + ".ox";
+    std::string ph = inRegion[j].empty() ? i32(h) : inRegion[j] + ".oh";
+    std::string pw = inRegion[j].empty() ? i32(w) : inRegion[j] + ".ow";
+    std::string r = "(" + region + ".oy + row - " + py + ")";
+    if (nchw)
+      return in[j] + " + ((size_t)ch * " + ph + " + " + r + ") * " + pw + " + (" + region +
+             ".ox - " + px + ")";
+    return in[j] + " + ((size_t)" + r + " * " + pw + " + (" + region + ".ox - " + px + ")) * " +
+           i32(c);
+  };
+  std::string yRow = nchw ? out + " + ((size_t)ch * " + region + ".oh + row) * " + region + ".ow"
+                          : out + " + (size_t)row * " + region + ".ow * " + i32(c);
+  std::string count = nchw ? region + ".ow" : region + ".ow * " + i32(c);
+  std::string call;
+  auto params = [](Value v) { return *qtype::params(v.getType()); };
+  if (auto q = dyn_cast<QuantizeOp>(op)) {
+    auto p = params(q.getOutput());
+    call = "pare_quantize_f32_s8(" + rowOf(0) + ", " + yRow + ", (size_t)n, " +
+           floatLiteral(float(p.scale())) + ", " + i32(p.zeroPoint()) + ")";
+    usesInt8 = true;
+  } else if (auto lut = dyn_cast<LookupTableOp>(op)) {
+    std::vector<std::string> v;
+    for (int8_t t : lut.getTable())
+      v.push_back(std::to_string(int(t)));
+    std::string table = constArray(layer + "_" + lut.getFunction().str() + "_table", "int8_t", v,
+                                   layer + ": int8 " + lut.getFunction().str() +
+                                       " table, indexed by input + 128");
+    call = "pare_lut_s8(" + rowOf(0) + ", " + yRow + ", (size_t)n, " + table + ")";
+  } else if (isa<QAddOp>(op)) {
+    call = "pare_add_s8(" + rowOf(0) + ", one, " + rowOf(1) + ", one, " + yRow + ", &n, 1, " +
+           qaddArgs(op) + ")";
+  } else if (isa<AddOp>(op)) {
+    ActArgs act = fusedActivation(op);
+    call = "pare_binary_f32(PARE_BIN_ADD, " + rowOf(0) + ", one, " + rowOf(1) + ", one, " + yRow +
+           ", &n, 1, " + act.kind + ", " + act.a + ", " + act.b + ")";
+  } else if (isa<ReluOp>(op)) {
+    ActArgs act = standaloneActivation(op);
+    call = "pare_activation_f32(" + rowOf(0) + ", " + yRow + ", (size_t)n, " + act.kind + ", " +
+           act.a + ", " + act.b + ")";
+  } else {
+    return unsupported(op, "this op inside a patch stage");
+  }
+  line("  /* " + nodeComment(op) + ": " + opKind(op) + " on this patch's tile, row by row */\n");
+  line("  {\n    static const int32_t one[1] = {1};\n    int32_t n = " + count +
+       ";\n    int row" + std::string(nchw ? ", ch" : "") + ";\n    (void)one;\n");
+  if (nchw)
+    line("    for (ch = 0; ch < " + i32(c) + "; ++ch)\n      for (row = 0; row < " + region +
+         ".oh; ++row)\n        " + call + ";\n  }\n");
+  else
+    line("    for (row = 0; row < " + region + ".oh; ++row)\n      " + call + ";\n  }\n");
+  return success();
+}
+
 std::string Emitter::constArray(const std::string &base, const std::string &ctype,
                                 const std::vector<std::string> &values,
                                 const std::string &note) {
@@ -886,7 +1193,16 @@ void Emitter::kernelCall(const std::string &kernel, const std::string &layer,
     names.push_back(n);
     params.push_back(p.first + n);
   }
-  specialized += "/* " + layer + ": " + kernel + " with this layer's constants. */\n";
+  std::string note = " with this layer's constants. */\n";
+  if (inTile) {
+    // A tile of a patch stage: its geometry varies from patch to patch.
+    for (const char *g : {"ih", "iw", "oh", "ow", "pad_top", "pad_left"}) {
+      params.push_back(std::string("int ") + g);
+      actual.push_back(g);
+    }
+    note = " on one patch's tile (its geometry as parameters). */\n";
+  }
+  specialized += "/* " + layer + ": " + kernel + note;
   specialized += upper + "_LAYER void " + fn + "(" + llvm::join(params, ", ") + ") {\n" + prelude +
                  "  " + kernel + "_impl(" + args(names) + ");\n}\n\n";
   line("  " + fn + "(" + llvm::join(actual, ", ") + ");\n");
@@ -905,23 +1221,7 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
   std::string scratch = "NULL";
   if (auto a = op->getAttrOfType<IntegerAttr>("pare.scratch_offset"))
     scratch = "(arena + " + std::to_string(a.getInt()) + ")";
-  // Output clamp of a fused relu / clip in the output's quantization.
-  auto clamp = [&](Value result) {
-    int64_t lo = -128, hi = 127;
-    auto p = params(result);
-    if (auto act = op->getAttrOfType<StringAttr>("activation")) {
-      double a = 0, b = INFINITY;
-      if (act.getValue() == "clip") {
-        auto ps = op->getAttrOfType<DenseF32ArrayAttr>("activation_params").asArrayRef();
-        a = ps[0];
-        b = ps[1];
-      }
-      lo = std::max<int64_t>(lo, p.zeroPoint() + int64_t(std::nearbyint(a / p.scale())));
-      if (std::isfinite(b))
-        hi = std::min<int64_t>(hi, p.zeroPoint() + int64_t(std::nearbyint(b / p.scale())));
-    }
-    return std::make_pair(lo, hi);
-  };
+  auto clamp = [&](Value result) { return int8Clamp(op, result); };
   // Per-channel requantization arrays of a conv / fully connected layer.
   auto requantArrays = [&](Value x, Value w, Value y, int64_t channels,
                            std::string &mult, std::string &shift) {
@@ -1000,8 +1300,8 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
     auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
     auto xp = params(c.getInput());
     std::string geom = i32(w[1]) + ", " + i32(w[2]) + ", " + i32(s[0]) + ", " + i32(s[1]) +
-                       ", " + i32(d[0]) + ", " + i32(d[1]) + ", " + i32(p[0]) + ", " +
-                       i32(p[1]);
+                       ", " + i32(d[0]) + ", " + i32(d[1]) + ", " + geo(p[0], "pad_top") + ", " +
+                       geo(p[1], "pad_left");
     if (!planning::usesGenericInt8Kernel(op)) {
       auto [lo, hi] = clamp(c.getOutput());
       std::string mult, shift;
@@ -1012,21 +1312,25 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
         std::string wn = constWeight(c.getWeight(), WeightLayout::DepthwiseHWC);
         if (wn.empty())
           return unsupported(op, "a depthwise convolution with non-constant weights");
-        std::string lit = i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) +
-                          ", " + i32(xp.zeroPoint());
+        std::string lit = i32(x[0]) + ", " + geo(x[1], "ih") + ", " + geo(x[2], "iw") + ", " +
+                          i32(x[3]) + ", " + i32(xp.zeroPoint());
         std::string tail = i32(yp.zeroPoint()) + ", " + i32(lo) + ", " + i32(hi);
-        kernelCall("pare_depthwise_conv2d_s8", layer,
+        // In place (pare.in_place): the output overwrites the input, one
+        // channel at a time through a channel-sized copy in scratch.
+        kernelCall(op->hasAttr("pare.in_place") ? "pare_depthwise_conv2d_s8_inplace"
+                                                : "pare_depthwise_conv2d_s8",
+                   layer,
                    {{"const int8_t *", in[0]}, {"int8_t *", out[0]},
                     {"int16_t *", "(int16_t *)" + scratch}},
                    [&](const std::vector<std::string> &p) {
                      return p[0] + ", " + lit + ",\n      " + wn + ", " + bias + ", " + mult + ", " +
-                            shift + ",\n      " + tail + ", " + p[1] + ", " + i32(os[1]) + ", " +
-                            i32(os[2]) + ", " + geom + ", " + p[2];
+                            shift + ",\n      " + tail + ", " + p[1] + ", " + geo(os[1], "oh") + ", " +
+                            geo(os[2], "ow") + ", " + geom + ", " + p[2];
                    });
         return success();
       }
-      std::string lit = i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) +
-                        ", " + i32(xp.zeroPoint());
+      std::string lit = i32(x[0]) + ", " + geo(x[1], "ih") + ", " + geo(x[2], "iw") + ", " +
+                        i32(x[3]) + ", " + i32(xp.zeroPoint());
       std::string tail = i32(yp.zeroPoint()) + ", " + i32(lo) + ", " + i32(hi);
       std::string wn = in[1];
       kernelCall("pare_conv2d_s8", layer,
@@ -1034,8 +1338,8 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
                   {"int16_t *", "(int16_t *)" + scratch}},
                  [&](const std::vector<std::string> &p) {
                    return p[0] + ", " + lit + ",\n      " + wn + ", " + bias + ", " + mult + ", " +
-                          shift + ",\n      " + tail + ", " + p[1] + ", " + i32(os[1]) + ", " +
-                          i32(os[2]) + ", " + i32(os[3]) + ", " + geom + ", " + p[2];
+                          shift + ",\n      " + tail + ", " + p[1] + ", " + geo(os[1], "oh") + ", " +
+                          geo(os[2], "ow") + ", " + i32(os[3]) + ", " + geom + ", " + p[2];
                  });
       return success();
     }
@@ -1147,14 +1451,7 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
       return success();
     }
     if (isa<QAddOp>(op)) {
-      double twiceMax = 2.0 * std::max(ap.scale(), bp.scale());
-      auto [am, ash] = multShift(ap.scale() / twiceMax);
-      auto [bm, bsh] = multShift(bp.scale() / twiceMax);
-      auto [ym, ysh] = multShift(twiceMax / (double(1 << qmath::kAddLeftShift) * yp.scale()));
-      std::string q = i32(qmath::kAddLeftShift) + ",\n      " + i32(ap.zeroPoint()) + ", " +
-                      i32(am) + ", " + i32(ash) + ", " + i32(bp.zeroPoint()) + ", " + i32(bm) +
-                      ", " + i32(bsh) + ",\n      " + i32(yp.zeroPoint()) + ", " + i32(ym) +
-                      ", " + i32(ysh) + ", " + i32(lo) + ", " + i32(hi);
+      std::string q = qaddArgs(op);
       kernelCall("pare_add_s8", layer, ptrs, [&](const std::vector<std::string> &p) {
         return p[0] + ", a_strides, " + p[1] + ", b_strides, " + p[2] + ", shape, " + rank +
                ", " + q;
@@ -1311,10 +1608,10 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
     return unsupported(op, "dilated int8 pooling");
   bool avg = isa<AveragePoolOp>(op);
   std::string call = std::string("  pare_") + (avg ? "avgpool2d" : "maxpool2d") + "_s8(" + in[0] +
-                     ", " + i32(x[0]) + ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) +
-                     ",\n      " + out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) + ", " +
+                     ", " + i32(x[0]) + ", " + geo(x[1], "ih") + ", " + geo(x[2], "iw") + ", " + i32(x[3]) +
+                     ",\n      " + out[0] + ", " + geo(os[1], "oh") + ", " + geo(os[2], "ow") + ", " +
                      i32(k[0]) + ", " + i32(k[1]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " +
-                     i32(p[0]) + ", " + i32(p[1]) + ", " + i32(p[2]) + ", " + i32(p[3]);
+                     geo(p[0], "pad_top") + ", " + geo(p[1], "pad_left") + ", " + geo(p[2], "pad_bottom") + ", " + geo(p[3], "pad_right");
   if (avg && op->hasAttr("pare.out_scale")) {
     // onnxruntime's QLinearAveragePool (LowerQuantized, ONNX rounding): the
     // output's quantization rides in pare.out_scale / pare.out_zero_point.
@@ -1369,8 +1666,27 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
       return func.emitError("the C target has no type for input element type ")
              << elemOf(v);
 
+  // A patch stage (PlanMemory, patches): its ops live in tiles.
+  std::optional<planning::PatchStage> stage;
+  if (auto grid = func->getAttrOfType<IntegerAttr>("pare.patch_grid")) {
+    Operation *split = nullptr;
+    for (Operation &op : body0)
+      if (op.hasAttr("pare.patch_stage"))
+        split = &op;
+    std::string why;
+    if (split)
+      stage = planning::buildPatchStage(func, split, grid.getInt(), &why);
+    if (!stage)
+      return func.emitError("internal: the patch stage cannot be rebuilt: ") << why;
+  }
+  auto staged = [&](Operation *op) {
+    return stage && op->hasAttr("pare.patch_stage") && op != stage->split();
+  };
+
   // Arena locals, in op order.
   for (Operation &op : body0) {
+    if (staged(&op))
+      continue;
     auto offsets = op.getAttrOfType<DenseI64ArrayAttr>("pare.offsets");
     for (auto [i, r] : llvm::enumerate(op.getResults())) {
       if (!planning::needsArena(r, owners))
@@ -1390,9 +1706,17 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
     }
   }
 
-  for (Operation &op : body0)
+  for (Operation &op : body0) {
+    if (stage && &op == stage->ops.front()) {
+      if (failed(emitPatchStage(*stage)))
+        return failure();
+      continue;
+    }
+    if (staged(&op) || (stage && &op == stage->split()))
+      continue;
     if (failed(emitOp(&op)))
       return failure();
+  }
 
   // Outputs not written in place: inputs, constants, duplicates.
   Operation *ret = body0.getTerminator();
@@ -1529,6 +1853,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
          " * line: inlined all into one function, GCC schedules them worse. */\n"
          "#if defined(__GNUC__)\n#define " + upper + "_LAYER static __attribute__((noinline))\n"
          "#else\n#define " + upper + "_LAYER static\n#endif\n\n" + specialized;
+  c += fileScope;
   c += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
   c += "#if defined(__GNUC__)\n#define " + upper + "_ALIGNED __attribute__((aligned(" + upper +
        "_ARENA_ALIGN)))\n#else\n#define " + upper + "_ALIGNED\n#endif\n";

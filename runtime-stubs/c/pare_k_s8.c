@@ -54,6 +54,66 @@ void pare_depthwise_conv2d_s8(const int8_t *x, int n, int ih, int iw, int c, int
                                   pad_top, pad_left, scratch);
 }
 
+/* The in-place depthwise instances are separate functions (each body gets its
+ * own register allocation). */
+#if defined(__GNUC__) || defined(__clang__)
+#define PARE_S8_NOINLINE static __attribute__((noinline))
+#else
+#define PARE_S8_NOINLINE static
+#endif
+
+#define PARE_S8_DWI_INSTANCE(NAME, KH, KW, SH, SW, DH, DW, LO, HI)                                       \
+  PARE_S8_NOINLINE void NAME(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,          \
+                             const int8_t *w, const int32_t *bias, const int32_t *mult,             \
+                             const int32_t *shift, int32_t y_zp, int32_t act_min, int32_t act_max,  \
+                             int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w, \
+                             int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)     \
+  {                                                                                                 \
+    (void)kh;                                                                                       \
+    (void)kw;                                                                                       \
+    (void)stride_h;                                                                                 \
+    (void)stride_w;                                                                                 \
+    (void)dil_h;                                                                                    \
+    (void)dil_w;                                                                                    \
+    (void)act_min;                                                                                  \
+    (void)act_max;                                                                                  \
+    pare_depthwise_conv2d_s8_inplace_impl(x, n, ih, iw, c, x_zp, w, bias, mult, shift, y_zp,        \
+                                          LO, HI, y, oh, ow, KH, KW, SH, SW, DH, DW,                \
+                                          pad_top, pad_left, scratch);                              \
+  }
+
+PARE_S8_DWI_INSTANCE(pare_s8_dwi_3x3s1, 3, 3, 1, 1, 1, 1, act_min, act_max)
+PARE_S8_DWI_INSTANCE(pare_s8_dwi_3x3s2, 3, 3, 2, 2, 1, 1, act_min, act_max)
+PARE_S8_DWI_INSTANCE(pare_s8_dwi_3x3s1_full, 3, 3, 1, 1, 1, 1, -128, 127)
+PARE_S8_DWI_INSTANCE(pare_s8_dwi_3x3s2_full, 3, 3, 2, 2, 1, 1, -128, 127)
+PARE_S8_DWI_INSTANCE(pare_s8_dwi_5x5s1, 5, 5, 1, 1, 1, 1, act_min, act_max)
+PARE_S8_DWI_INSTANCE(pare_s8_dwi_5x5s2, 5, 5, 2, 2, 1, 1, act_min, act_max)
+PARE_S8_DWI_INSTANCE(pare_s8_dwi_any, kh, kw, stride_h, stride_w, dil_h, dil_w, act_min, act_max)
+
+void pare_depthwise_conv2d_s8_inplace(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  /* 3x3 (also with act range [-128, 127]) and 5x5 at stride 1 and 2 get
+   * their own instances (the tap loops unroll, a 3x3's weights are hoisted
+   * out of the pixel loop); anything else runs the shape-generic one. */
+  void (*f)(const int8_t *, int, int, int, int, int32_t, const int8_t *, const int32_t *,
+            const int32_t *, const int32_t *, int32_t, int32_t, int32_t, int8_t *, int, int, int,
+            int, int, int, int, int, int, int, int16_t *) = pare_s8_dwi_any;
+  const int s1 = stride_h == 1 && stride_w == 1, s2 = stride_h == 2 && stride_w == 2;
+  const int full = act_min == -128 && act_max == 127; /* no fused activation: one SSAT */
+  if (dil_h == 1 && dil_w == 1 && kh == 3 && kw == 3 && full)
+    f = s1 ? pare_s8_dwi_3x3s1_full : s2 ? pare_s8_dwi_3x3s2_full : f;
+  else if (dil_h == 1 && dil_w == 1 && kh == 3 && kw == 3)
+    f = s1 ? pare_s8_dwi_3x3s1 : s2 ? pare_s8_dwi_3x3s2 : f;
+  else if (dil_h == 1 && dil_w == 1 && kh == 5 && kw == 5)
+    f = s1 ? pare_s8_dwi_5x5s1 : s2 ? pare_s8_dwi_5x5s2 : f;
+  f(x, n, ih, iw, c, x_zp, w, bias, mult, shift, y_zp, act_min, act_max, y, oh, ow, kh, kw,
+    stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, scratch);
+}
+
 void pare_fully_connected_s8(const int8_t *x, int rows, int k, int32_t x_zp,
                     const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int per_channel,
                     int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n)

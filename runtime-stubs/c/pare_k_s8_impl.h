@@ -532,6 +532,198 @@ PARE_S8_INLINE void pare_depthwise_conv2d_s8_impl(const int8_t *x, int n, int ih
     }
 }
 
+/* ------------------------------------------- in-place depthwise -- */
+
+/* TinyEngine-style depthwise convolution: one channel at a time, the channel
+ * is first copied out of x into a temporary T in scratch (staged with its
+ * padding, x_zp, when the padded extent fits the scratch bound), then all its
+ * output pixels are computed from T and stored. Channel ch's outputs only
+ * overwrite channel ch of pixels < oh*ow <= ih*iw, already copied out, so y
+ * may be x. With T padded the accumulator is bias - x_zp * sum(w) +
+ * sum T * w over the whole window (exact integer sums: the same bits as
+ * pare_depthwise_conv2d_s8).
+ *
+ * Scratch: [weights, 4*kh*(kw+3) bytes][T, (ih+kh-1)*(iw+kw-1) + 8 bytes].
+ * The weights are per channel int32 [kh][kw] or, on the DSP path, per row
+ * (kw+3)/4 pairs of words P = (w[j], w[j+2]), Q = (w[j+1], w[j+3]) (int16
+ * halves, 0 past kw). The DSP row loops load T four bytes at a time and may
+ * read up to 3 bytes past the window (within the +8; those bytes meet a
+ * zero weight or an unused lane). */
+
+#if PARE_S8_DSP
+/* One row of taps of a single output (any stride, dilation 1): tp points at
+ * the window's first tap of that row. */
+PARE_S8_INLINE int32_t pare_s8_dwi_row1(const int8_t *tp, const int32_t *wp, int kw, int32_t a)
+{
+  int j;
+  for (j = 0; j < kw; j += 4) {
+    const int32_t v = pare_s8_ld32(tp + j);
+    a = __smlad(__sxtb16(v), wp[j / 2], a);
+    if (j + 1 < kw) a = __smlad(pare_s8_sxtb16_ror8(v), wp[j / 2 + 1], a);
+  }
+  return a;
+}
+
+/* One row of taps of two neighbouring outputs at stride 1 (tp: the first
+ * one's window; the second's starts at tp + 1). With A = (t[j], t[j+2]),
+ * B = (t[j+1], t[j+3]): out0 += A.P + B.Q; out1 += B.P + t[j+2] w[j+1] +
+ * t[j+4] w[j+3] (the last from the next group's A, or a byte load). */
+PARE_S8_INLINE void pare_s8_dwi_row2(const int8_t *tp, const int32_t *wp, int kw, int32_t *p0,
+                                     int32_t *p1)
+{
+  int32_t a0 = *p0, a1 = *p1, q = 0;
+  int j;
+  for (j = 0; j < kw; j += 4) {
+    const int32_t v = pare_s8_ld32(tp + j);
+    const int32_t A = __sxtb16(v), B = pare_s8_sxtb16_ror8(v), P = wp[j / 2];
+    if (j > 0) a1 = __smlabt(A, q, a1); /* t[j] * w[j-1] */
+    q = wp[j / 2 + 1];
+    a0 = __smlad(A, P, a0);
+    a1 = __smlad(B, P, a1);
+    if (j + 1 < kw) {
+      a0 = __smlad(B, q, a0);
+      a1 = __smlatb(A, q, a1);
+    }
+  }
+  if ((kw & 3) == 0) a1 = __smlabt((int32_t)tp[kw], q, a1);
+  *p0 = a0;
+  *p1 = a1;
+}
+#endif
+
+PARE_S8_INLINE void pare_depthwise_conv2d_s8_inplace_impl(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  /* Extent of the padded input the windows touch, and the scratch bound. */
+  const int ph = (oh - 1) * stride_h + (kh - 1) * dil_h + 1;
+  const int pw = (ow - 1) * stride_w + (kw - 1) * dil_w + 1;
+  const long cap = (long)(ih + kh - 1) * (iw + kw - 1);
+  const int padded = pad_top >= 0 && pad_left >= 0 && (long)ph * pw <= cap;
+  const int taps = kh * kw;
+  int32_t *wk = (int32_t *)(void *)scratch;
+  int8_t *t = (int8_t *)scratch + 4 * kh * (kw + 3);
+  const size_t xstride = (size_t)ih * iw * c, ystride = (size_t)oh * ow * c;
+  int b, ch, oy, ox, r, s;
+#if PARE_S8_DSP
+  const int packed = padded && dil_h == 1 && dil_w == 1;
+  const int g2 = 2 * ((kw + 3) / 4); /* words per weight row */
+#else
+  const int packed = 0;
+#endif
+  if (oh <= 0 || ow <= 0) return;
+  if (padded) memset(t, (int)(int8_t)x_zp, (size_t)ph * pw + 4);
+  for (b = 0; b < n; b++) {
+    const int8_t *xb = x + (size_t)b * xstride;
+    int8_t *yb = y + (size_t)b * ystride;
+    for (ch = 0; ch < c; ch++) {
+      const int32_t m = mult[ch], sh = shift[ch];
+      int32_t b0 = bias ? bias[ch] : 0, wsum = 0;
+      /* This channel's weights. */
+#if PARE_S8_DSP
+      if (packed) {
+        for (r = 0; r < kh; r++)
+          for (s = 0; s < g2; s++) {
+            const int j = (s >> 1) * 4 + (s & 1);
+            const int8_t *wr = w + (size_t)r * kw * c + ch;
+            const int32_t lo = j < kw ? wr[(size_t)j * c] : 0;
+            const int32_t hi = j + 2 < kw ? wr[(size_t)(j + 2) * c] : 0;
+            wk[r * g2 + s] = (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
+            wsum += lo + hi;
+          }
+      } else
+#endif
+      {
+        for (r = 0; r < taps; r++) {
+          wk[r] = w[(size_t)r * c + ch];
+          wsum += wk[r];
+        }
+      }
+      /* Stage the channel (the copy that makes in place correct). */
+      if (padded) {
+        const int ny = ih < ph - pad_top ? ih : (ph - pad_top > 0 ? ph - pad_top : 0);
+        const int nx = iw < pw - pad_left ? iw : (pw - pad_left > 0 ? pw - pad_left : 0);
+        for (r = 0; r < ny; r++) {
+          const int8_t *xr = xb + (size_t)r * iw * c + ch;
+          int8_t *tr = t + (size_t)(r + pad_top) * pw + pad_left;
+          for (s = 0; s < nx; s++) tr[s] = xr[(size_t)s * c];
+        }
+        b0 = (int32_t)((uint32_t)b0 - (uint32_t)(x_zp * wsum));
+      } else {
+        const int8_t *xr = xb + ch;
+        const size_t npix = (size_t)ih * iw;
+        size_t p;
+        for (p = 0; p < npix; p++) t[p] = xr[p * c];
+      }
+      /* Compute and store all of its outputs. */
+      for (oy = 0; oy < oh; oy++) {
+        int8_t *yo = yb + (size_t)oy * ow * c + ch;
+        if (padded) {
+          const int8_t *tr = t + (size_t)oy * stride_h * pw;
+          ox = 0;
+#if PARE_S8_DSP
+          if (packed) {
+            /* Kernel sizes known at compile time with at most 8 weight words
+             * (3x3, 1x3, 3x1...): the words live in registers (wl). */
+            const int inreg = __builtin_constant_p(kh * g2) && kh * g2 <= 8;
+            int32_t wl[8];
+            const int32_t *wq = inreg ? wl : wk;
+            if (inreg)
+              for (r = 0; r < kh * g2; r++) wl[r] = wk[r];
+            if (stride_w == 1) {
+              for (; ox + 1 < ow; ox += 2) {
+                int32_t a0 = b0, a1 = b0;
+                for (r = 0; r < kh; r++)
+                  pare_s8_dwi_row2(tr + (size_t)r * pw + ox, wq + r * g2, kw, &a0, &a1);
+                yo[(size_t)ox * c] = pare_s8_out(a0, m, sh, y_zp, act_min, act_max);
+                yo[(size_t)(ox + 1) * c] = pare_s8_out(a1, m, sh, y_zp, act_min, act_max);
+              }
+            }
+            {
+              const int8_t *tp = tr + (size_t)ox * stride_w;
+              int8_t *yp = yo + (size_t)ox * c;
+              for (; ox < ow; ox++, tp += stride_w, yp += c) {
+                int32_t a = b0;
+                for (r = 0; r < kh; r++) a = pare_s8_dwi_row1(tp + (size_t)r * pw, wq + r * g2, kw, a);
+                *yp = pare_s8_out(a, m, sh, y_zp, act_min, act_max);
+              }
+            }
+            continue;
+          }
+#endif
+          for (; ox < ow; ox++) {
+            const int8_t *tp = tr + (size_t)ox * stride_w;
+            int32_t a = b0;
+            for (r = 0; r < kh; r++)
+              for (s = 0; s < kw; s++)
+                a += tp[(size_t)r * dil_h * pw + (size_t)s * dil_w] * wk[r * kw + s];
+            yo[(size_t)ox * c] = pare_s8_out(a, m, sh, y_zp, act_min, act_max);
+          }
+        } else {
+          /* Unpadded temporary (windows past the scratch bound: large
+           * dilation or pads): bounds-checked taps. */
+          const int iy0 = oy * stride_h - pad_top;
+          int ky0, ky1;
+          pare_s8_taps(iy0, kh, dil_h, ih, &ky0, &ky1);
+          for (ox = 0; ox < ow; ox++) {
+            const int ix0 = ox * stride_w - pad_left;
+            int kx0, kx1;
+            int32_t a = b0;
+            pare_s8_taps(ix0, kw, dil_w, iw, &kx0, &kx1);
+            for (r = ky0; r < ky1; r++)
+              for (s = kx0; s < kx1; s++)
+                a += (t[(size_t)(iy0 + r * dil_h) * iw + ix0 + s * dil_w] - x_zp) * wk[r * kw + s];
+            yo[(size_t)ox * c] = pare_s8_out(a, m, sh, y_zp, act_min, act_max);
+          }
+        }
+      }
+    }
+  }
+  (void)packed;
+}
+
 #if PARE_S8_DSP
 /* One row of the fully-connected product on the DSP path. */
 PARE_S8_INLINE int32_t pare_s8_fc_dot(const int8_t *xr, const int8_t *wj, int k, int32_t zp2,

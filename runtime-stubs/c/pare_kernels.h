@@ -186,16 +186,19 @@ void pare_matmul_f32(const float *a, const float *b, const float *c, float *y,
 void pare_activation_f32(const float *x, float *y, size_t count,
                          pare_act_t act, float act_a, float act_b);
 
-/* y[i] = op(x[i]). In place allowed. */
+/* y[i] = op(x[i]). In place allowed (y may equal x). */
 void pare_unary_f32(const float *x, float *y, size_t count, pare_unop_t op);
-/* int64 / int32 variants support NEG, ABS, SIGN only. */
+/* int64 / int32 variants support NEG, ABS, SIGN only. In place allowed. */
 void pare_unary_i64(const int64_t *x, int64_t *y, size_t count, pare_unop_t op);
 void pare_unary_i32(const int32_t *x, int32_t *y, size_t count, pare_unop_t op);
 
 /* Broadcasting binary op over `shape[rank]` (the output shape); a_strides /
  * b_strides give each input's element strides per output dim (0 = broadcast).
- * Output y is contiguous. In place allowed when an input has the output's
- * shape and contiguous strides. Fused activation applies to f32 only. */
+ * Output y is contiguous. In place allowed: y may equal a or b when that
+ * input has the output's shape and contiguous strides (each row is a plain
+ * forward loop that reads element i before writing y[i]; the f32 fused
+ * activation then runs over the finished row of y). Fused activation applies
+ * to f32 only. */
 void pare_binary_f32(pare_binop_t op, const float *a, const int32_t *a_strides,
                      const float *b, const int32_t *b_strides, float *y,
                      const int32_t *shape, int rank,
@@ -213,13 +216,16 @@ void pare_compare(pare_cmpop_t op, pare_dtype_t dtype,
                   const void *b, const int32_t *b_strides, uint8_t *y,
                   const int32_t *shape, int rank);
 
-/* Broadcasting logical ops on bool (uint8) tensors: op 0=and, 1=or, 2=xor. */
+/* Broadcasting logical ops on bool (uint8) tensors: op 0=and, 1=or, 2=xor.
+ * In place allowed as pare_binary_f32 (y may equal a or b); logical_not: y
+ * may equal x. */
 void pare_logical(int op, const uint8_t *a, const int32_t *a_strides,
                   const uint8_t *b, const int32_t *b_strides, uint8_t *y,
                   const int32_t *shape, int rank);
 void pare_logical_not(const uint8_t *x, uint8_t *y, size_t count);
 
-/* Broadcasting select: y = cond ? x : z, elements of elem_size bytes. */
+/* Broadcasting select: y = cond ? x : z, elements of elem_size bytes.
+ * Not in place (copies elements with memcpy). */
 void pare_where(size_t elem_size, const uint8_t *cond, const int32_t *c_strides,
                 const void *x, const int32_t *x_strides,
                 const void *z, const int32_t *z_strides, void *y,

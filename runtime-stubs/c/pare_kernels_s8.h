@@ -120,6 +120,34 @@ void pare_depthwise_conv2d_s8(const int8_t *x, int n, int ih, int iw, int c, int
                     int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch);
 #define PARE_DEPTHWISE_CONV2D_S8_SCRATCH_BYTES(c, kh, kw) (2 * (c) * (kh) * (kw))
 
+/* Depthwise convolution that may run in place (TinyEngine / MCUNet style), so
+ * that a memory planner can give y the arena offset of x: same parameters
+ * and byte-identical output as pare_depthwise_conv2d_s8 (any kernel size,
+ * stride, dilation, padding, zero points, batch). y may be exactly x (the
+ * same pointer) or a buffer that does not overlap x; in place requires
+ * oh * ow <= ih * iw (always true for stride >= 1 with pads that do not
+ * grow the map, e.g. SAME / VALID). Batches run in order, batch b's output
+ * at b * oh * ow * c (in place each channel ch only overwrites slots of
+ * channel ch that were already read). Method: per channel, the channel is
+ * copied out of x into a temporary in scratch (with its padding, x_zp, so
+ * the tap loops have no bounds checks; 3x3 / 5x5 at stride 1 / 2 are
+ * specialised, stride 1 computes two outputs per pass with SMLAD on the DSP
+ * path), then all of that channel's outputs are computed and stored.
+ * scratch (required, not NULL): PARE_DEPTHWISE_CONV2D_S8_INPLACE_SCRATCH_BYTES
+ * (ih, iw, c, kh, kw) bytes, 4-byte aligned (c is unused: the bound does not
+ * depend on it). When the padded extent the windows touch, ((oh - 1) *
+ * stride_h + (kh - 1) * dil_h + 1) x (the same across), exceeds (ih + kh - 1)
+ * x (iw + kw - 1) (dilation > 1 with SAME padding, or pads above kernel - 1)
+ * the channel is staged unpadded and the taps are bounds-checked instead
+ * (slower, same result). */
+void pare_depthwise_conv2d_s8_inplace(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch);
+#define PARE_DEPTHWISE_CONV2D_S8_INPLACE_SCRATCH_BYTES(ih, iw, c, kh, kw) \
+  (4 * (kh) * ((kw) + 3) + (((ih) + (kh) - 1) * ((iw) + (kw) - 1) + 8 + 3) / 4 * 4)
+
 /* Fully connected: y[r][j] = clamp(pare_requantize(bias[j] + sum_k
  * (x[r][k] - x_zp) * w[j][k], mult[j or 0], shift[j or 0]) + y_zp, act_min,
  * act_max). x [rows][k], w [n][k], bias [n] or NULL; mult / shift have n
@@ -130,12 +158,20 @@ void pare_fully_connected_s8(const int8_t *x, int rows, int k, int32_t x_zp,
 
 /* ------------------------------------------------------------ elementwise -- */
 
+/* Aliasing (all int8 elementwise kernels: add, mul, their _onnx forms,
+ * requantize, lut, flip): y may equal a or b (the same pointer, for an input
+ * that has y's shape and contiguous strides; the other input may broadcast).
+ * Each output element is written once, after the input elements at the same
+ * index were read, walking forward, and no input element at a later index is
+ * written first; there is no DSP (SIMD) variant of these loops. Partially
+ * overlapping buffers are not supported. */
+
 /* TFLite int8 ADD: a' = (a - a_zp) << left_shift; a'' = pare_requantize(a',
  * a_mult, a_shift); b'' likewise; y = clamp(pare_requantize(a'' + b'',
  * y_mult, y_shift) + y_zp, act_min, act_max). Broadcasting as pare_binary_f32:
  * shape[rank] is the output shape, a_strides / b_strides element strides per
- * output dim (0 = broadcast); y contiguous. In place allowed (y == a or
- * y == b when that input has y's shape and contiguous strides). */
+ * output dim (0 = broadcast); y contiguous. In place allowed: y may equal a or
+ * b when that input has y's shape and contiguous strides. */
 void pare_add_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
                  int8_t *y, const int32_t *shape, int rank, int32_t left_shift,
                  int32_t a_zp, int32_t a_mult, int32_t a_shift, int32_t b_zp, int32_t b_mult, int32_t b_shift,
@@ -216,18 +252,20 @@ void pare_global_avgpool_s8_onnx(const int8_t *x, int n, int spatial, int c, int
 
 /* ------------------------------------------------------ quantization ops -- */
 
-/* y = clamp(pare_requantize(x - x_zp, mult, shift) + y_zp, -128, 127). In place allowed. */
+/* y = clamp(pare_requantize(x - x_zp, mult, shift) + y_zp, -128, 127). In place
+ * allowed (y may equal x). */
 void pare_requantize_s8(const int8_t *x, int8_t *y, size_t count, int32_t x_zp, int32_t mult, int32_t shift, int32_t y_zp);
-/* y[i] = table[x[i] + 128] (any unary int8 activation). In place allowed. */
+/* y[i] = table[x[i] + 128] (any unary int8 activation). In place allowed (y may
+ * equal x; table must not overlap y). */
 void pare_lut_s8(const int8_t *x, int8_t *y, size_t count, const int8_t *table);
 /* ONNX QuantizeLinear, per tensor: y = saturate(round_half_to_even(x / scale)
  * + zp), computed in float32 with a true division (bit-exact with ONNX);
- * NaN gives zp. */
+ * NaN gives zp. Not in place (different element sizes). */
 void pare_quantize_f32_s8(const float *x, int8_t *y, size_t count, float scale, int32_t zp);
-/* ONNX DequantizeLinear: y = (float)(x - zp) * scale (float32). */
+/* ONNX DequantizeLinear: y = (float)(x - zp) * scale (float32). Not in place. */
 void pare_dequantize_s8_f32(const int8_t *x, float *y, size_t count, float scale, int32_t zp);
 /* uint8 <-> int8 storage flip (byte ^ 0x80): a uint8 tensor with zero point z
- * is the int8 tensor with zero point z - 128. In place allowed. */
+ * is the int8 tensor with zero point z - 128. In place allowed (y may equal x). */
 void pare_flip_u8_s8(const void *x, void *y, size_t count);
 
 /* --------------------------------- generic ONNX-exact integer kernels -- */

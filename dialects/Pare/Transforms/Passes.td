@@ -164,19 +164,44 @@ def SplitActivationsPass : Pass<"pare-split-activations", "mlir::func::FuncOp"> 
 //===----------------------------------------------------------------------===//
 
 def PlanMemoryPass : Pass<"pare-plan-memory", "mlir::func::FuncOp"> {
-  let summary = "Place every intermediate tensor in one static arena";
+  let summary = "Place every intermediate tensor in one static arena, with patches when they pay";
   let description = [{
     Computes each tensor's lifetime over the op order (reshapes alias their
-    input and extend its lifetime), then places tensors in one
-    arena, keeping the smaller of first-fit (in order of first use) and
-    greedy-by-size (largest first). Results: `pare.offsets` on each op (one byte offset per result,
-    -1 for values that live outside the arena: the caller's output buffers
-    and aliases), and `pare.arena_bytes` / `pare.live_bytes_bound` on the
-    function (the lower bound is the largest sum of live bytes at any op).
+    input and extend its lifetime) and places tensors in one arena
+    (compiler/MemoryPlan, compiler/ArenaPlanner).
+
+    planner=pare (default): ops that can write over an operand that dies
+    with them run in place (elementwise ops, int8 depthwise convolutions
+    through the in-place kernel; marked `pare.in_place` = operand index),
+    then several greedy orders and a local search. planner=greedy-by-size:
+    TFLite Micro's planner, no in-place (a baseline).
+
+    patches=min|auto: patch-based inference (compiler/Patches). min picks the
+    split op and n x n grid with the smallest arena whose recomputed halos
+    add at most max-recompute of the model's MACs; auto does so only when
+    the unpatched arena exceeds arena-budget. Stage ops get `pare.patch_stage`
+    and `pare.tile_offset` (and `pare.crop_offset` when they read a whole
+    outside tensor); the function gets `pare.patch_grid`.
+
+    Results: `pare.offsets` on each op (one byte offset per result, -1 for
+    values outside the arena and for stage tiles), `pare.scratch_offset`,
+    `pare.live_bytes`, and on the function `pare.arena_bytes` and
+    `pare.live_bytes_bound` (the largest sum of bytes live at one op, a
+    lower bound for any placement of these lifetimes).
   }];
   let options = [
     Option<"alignment", "alignment", "int64_t", /*default=*/"16",
-           "Byte alignment of every tensor in the arena">
+           "Byte alignment of every tensor in the arena">,
+    Option<"planner", "planner", "std::string", /*default=*/"\"pare\"",
+           "pare or greedy-by-size">,
+    Option<"patches", "patches", "std::string", /*default=*/"\"off\"",
+           "off, auto (only when the arena exceeds arena-budget) or min">,
+    Option<"arenaBudget", "arena-budget", "int64_t", /*default=*/"0",
+           "Arena bytes available (patches=auto)">,
+    Option<"maxRecompute", "max-recompute", "double", /*default=*/"0.10",
+           "Extra MACs allowed for recomputed halos, as a fraction of the model's">,
+    Option<"patchGrid", "patch-grid", "int64_t", /*default=*/"0",
+           "Only try this n x n grid (0: 2..8)">
   ];
 }
 

@@ -1,13 +1,14 @@
-//===- PlanMemory.cpp - static arena placement ----------------------------===//
+//===- PlanMemory.cpp - static arena placement, with patches --------------===//
 //
-// Tensor lifetimes over the op order, then first-fit placement in one arena.
-// The plan is written to the IR (pare.offsets / pare.arena_bytes) so that
-// every code generator reads the same plan.
+// Tensor lifetimes over the op order, in-place ops, placement in one arena
+// and, when asked, patch-based inference for the first layers. The plan is
+// written to the IR so that every code generator reads the same plan.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Pare/Transforms/Passes.h"
 #include "compiler/MemoryPlan.h"
+#include "compiler/Patches.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -29,7 +30,31 @@ struct PlanMemoryPass : pare::impl::PlanMemoryPassBase<PlanMemoryPass> {
       func.emitError("alignment must be a power of two, got ") << static_cast<int64_t>(alignment);
       return signalPassFailure();
     }
-    planning::FunctionPlan plan = planning::planFunction(func, alignment);
+    planning::PlanOptions options;
+    options.alignment = alignment;
+    if (planner == "greedy-by-size")
+      options.planner = planning::Planner::GreedyBySize;
+    else if (planner != "pare") {
+      func.emitError("unknown planner '") << planner << "' (pare or greedy-by-size)";
+      return signalPassFailure();
+    }
+    if (patches != "off" && patches != "auto" && patches != "min") {
+      func.emitError("unknown patches mode '") << patches << "' (off, auto or min)";
+      return signalPassFailure();
+    }
+    std::optional<planning::PatchStage> stage;
+    if (patches != "off") {
+      planning::PatchSearch search;
+      search.maxRecompute = maxRecompute;
+      search.grid = patchGrid;
+      bool wanted = patches == "min";
+      if (patches == "auto")
+        wanted = arenaBudget > 0 && planning::planFunction(func, options).arenaBytes > arenaBudget;
+      if (wanted)
+        stage = planning::choosePatchStage(func, options, search).stage;
+    }
+    planning::FunctionPlan plan =
+        planning::planFunction(func, options, stage ? &*stage : nullptr);
     Builder b(&getContext());
     for (auto &[op, offsets] : plan.offsets)
       op->setAttr("pare.offsets", b.getDenseI64ArrayAttr(offsets));
@@ -38,6 +63,19 @@ struct PlanMemoryPass : pare::impl::PlanMemoryPassBase<PlanMemoryPass> {
         op->setAttr("pare.live_bytes", b.getI64IntegerAttr(bytes));
     for (auto &[op, offset] : plan.scratch)
       op->setAttr("pare.scratch_offset", b.getI64IntegerAttr(offset));
+    for (auto &[op, operand] : plan.inPlace)
+      op->setAttr("pare.in_place", b.getI64IntegerAttr(operand));
+    if (stage) {
+      for (Operation *op : stage->ops)
+        op->setAttr("pare.patch_stage", b.getUnitAttr());
+      for (auto &[op, offset] : plan.tileOffsets)
+        op->setAttr("pare.tile_offset", b.getI64IntegerAttr(offset));
+      for (auto &[op, offset] : plan.cropOffsets)
+        op->setAttr("pare.crop_offset", b.getI64IntegerAttr(offset));
+      func->setAttr("pare.patch_grid", b.getI64IntegerAttr(stage->grid));
+      func->setAttr("pare.patch_extra_macs",
+                    b.getI64IntegerAttr(stage->patchedMacs - stage->stageMacs));
+    }
     func->setAttr("pare.arena_bytes", b.getI64IntegerAttr(plan.arenaBytes));
     func->setAttr("pare.live_bytes_bound", b.getI64IntegerAttr(plan.lowerBound));
   }

@@ -23,15 +23,16 @@
 // CHECK: return %[[O1]], %[[O2]]
 
 // 128-byte tensors, steps counted over the body (2 constants first):
-// transpose [2, 3] -> 0, conv [3, 5] -> 128, sigmoid [5, 6] -> 0,
-// add [6, 7] -> 128; the output transposes take no arena space.
+// transpose [2, 3] -> 0, conv [3, 5] -> 128, sigmoid [5, 6] -> 128 and
+// add [6, 7] -> 128 in place (each operand dies there); the output
+// transposes take no arena space.
 // PLAN-LABEL: func.func @main
 // PLAN-SAME: attributes {pare.arena_bytes = 256 : i64, pare.live_bytes_bound = 256 : i64}
 // PLAN: pare.transpose {{.*}}pare.offsets = array<i64: 0>
 // PLAN: pare.conv {{.*}}pare.offsets = array<i64: 128>
 // PLAN: pare.transpose {{.*}}pare.offsets = array<i64: -1>
-// PLAN: pare.sigmoid {{.*}}pare.offsets = array<i64: 0>
-// PLAN: pare.add {{.*}}pare.offsets = array<i64: 128>
+// PLAN: pare.sigmoid {{.*}}pare.in_place = 0 : i64, {{.*}}pare.offsets = array<i64: 128>
+// PLAN: pare.add {{.*}}pare.in_place = 0 : i64, {{.*}}pare.offsets = array<i64: 128>
 // PLAN: pare.transpose {{.*}}pare.offsets = array<i64: -1>
 
 func.func @main(%x: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {

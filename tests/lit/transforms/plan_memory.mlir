@@ -1,26 +1,35 @@
-// PlanMemory: tensor lifetimes over the op order, first-fit placement in one
-// arena. Each case states the byte sizes and live ranges (op steps, counted
-// from 0 over the function body) and CHECKs the exact offsets, the arena size
-// and the lower bound (the largest sum of live bytes at one step).
+// PlanMemory: tensor lifetimes over the op order, in-place ops, placement in
+// one arena. Each case states the byte sizes and live ranges (op steps,
+// counted from 0 over the function body) and CHECKs the exact offsets, the
+// arena size and the lower bound (the largest sum of live bytes at one step,
+// an in-place pair counting once).
 // RUN: pare-opt %s --pare-plan-memory --split-input-file | FileCheck %s
 // RUN: pare-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(pare-plan-memory{alignment=64}))' | FileCheck %s --check-prefix=ALIGN64
+// RUN: pare-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(pare-plan-memory{planner=greedy-by-size}))' | FileCheck %s --check-prefix=GREEDY
 
-// A chain of equal 64-byte tensors: each lives from its producer to its one
-// user, so two buffers ping-pong. The last result is the caller's output
-// buffer (-1) and takes no arena space.
+// A chain of equal 64-byte elementwise ops: each operand dies at its one
+// user, so every op runs in place (pare.in_place = operand 0) and one
+// buffer holds the chain. The last result is the caller's output buffer
+// (-1) and takes no arena space.
 //   %0 relu    64 B  steps [0, 1]  -> 0
-//   %1 sigmoid 64 B  steps [1, 2]  -> 64
-//   %2 tanh    64 B  steps [2, 3]  -> 0
+//   %1 sigmoid 64 B  steps [1, 2]  -> 0, in place over %0
+//   %2 tanh    64 B  steps [2, 3]  -> 0, in place over %1
 //   %3 neg     output              -> -1
 // CHECK-LABEL: func.func @chain
-// CHECK-SAME: attributes {pare.arena_bytes = 128 : i64, pare.live_bytes_bound = 128 : i64}
+// CHECK-SAME: attributes {pare.arena_bytes = 64 : i64, pare.live_bytes_bound = 64 : i64}
 // Each op also records the bytes live while it runs (operands, results).
 // CHECK: pare.relu %{{.*}} {pare.live_bytes = 64 : i64, pare.offsets = array<i64: 0>}
-// CHECK: pare.sigmoid %{{.*}} {pare.live_bytes = 128 : i64, pare.offsets = array<i64: 64>}
-// CHECK: pare.tanh %{{.*}} pare.offsets = array<i64: 0>}
+// CHECK: pare.sigmoid %{{.*}} {pare.in_place = 0 : i64, pare.live_bytes = 64 : i64, pare.offsets = array<i64: 0>}
+// CHECK: pare.tanh %{{.*}} {pare.in_place = 0 : i64, pare.live_bytes = 64 : i64, pare.offsets = array<i64: 0>}
 // CHECK: pare.neg %{{.*}} pare.offsets = array<i64: -1>}
 // ALIGN64-LABEL: func.func @chain
-// ALIGN64-SAME: attributes {pare.arena_bytes = 128 : i64, pare.live_bytes_bound = 128 : i64}
+// ALIGN64-SAME: attributes {pare.arena_bytes = 64 : i64, pare.live_bytes_bound = 64 : i64}
+// TFLite Micro's greedy-by-size has no in-place ops: two buffers ping-pong.
+// GREEDY-LABEL: func.func @chain
+// GREEDY-SAME: attributes {pare.arena_bytes = 128 : i64, pare.live_bytes_bound = 128 : i64}
+// GREEDY: pare.relu %{{.*}} {pare.live_bytes = 64 : i64, pare.offsets = array<i64: 0>}
+// GREEDY: pare.sigmoid %{{.*}} {pare.live_bytes = 128 : i64, pare.offsets = array<i64: 64>}
+// GREEDY: pare.tanh %{{.*}} pare.offsets = array<i64: 0>}
 func.func @chain(%x: tensor<16xf32>) -> tensor<16xf32> {
   %0 = pare.relu %x : (tensor<16xf32>) -> tensor<16xf32>
   %1 = pare.sigmoid %0 : (tensor<16xf32>) -> tensor<16xf32>
@@ -35,7 +44,7 @@ func.func @chain(%x: tensor<16xf32>) -> tensor<16xf32> {
 //   %0 relu  128 B  steps [0, 2]  -> 0
 //   %1 slice  32 B  steps [1, 3]  -> 128  (beside %0)
 //   %2 pad   192 B  steps [2, 4]  -> 160  (beside %0 and %1)
-//   %3 relu   32 B  steps [3, 4]  -> 0    (%0 is dead by step 3)
+//   %3 relu   32 B  steps [3, 4]  -> 128  (in place over %1, which dies)
 //   %4 concat output              -> -1
 // Peak: step 2 holds %0 + %1 + %2 = 352 bytes, and the arena is that.
 // With 64-byte alignment %1 takes 64 bytes: %2 moves to 192, arena 384.
@@ -44,14 +53,14 @@ func.func @chain(%x: tensor<16xf32>) -> tensor<16xf32> {
 // CHECK: pare.relu %{{.*}} pare.offsets = array<i64: 0>}
 // CHECK: pare.slice {{.*}}pare.offsets = array<i64: 128>
 // CHECK: pare.pad {{.*}}pare.offsets = array<i64: 160>
-// CHECK: pare.relu %{{.*}} pare.offsets = array<i64: 0>}
+// CHECK: pare.relu %{{.*}} {pare.in_place = 0 : i64, {{.*}}pare.offsets = array<i64: 128>}
 // CHECK: pare.concat {{.*}}pare.offsets = array<i64: -1>
 // ALIGN64-LABEL: func.func @branch
 // ALIGN64-SAME: attributes {pare.arena_bytes = 384 : i64, pare.live_bytes_bound = 384 : i64}
 // ALIGN64: pare.relu %{{.*}} pare.offsets = array<i64: 0>}
 // ALIGN64: pare.slice {{.*}}pare.offsets = array<i64: 128>
 // ALIGN64: pare.pad {{.*}}pare.offsets = array<i64: 192>
-// ALIGN64: pare.relu %{{.*}} pare.offsets = array<i64: 0>}
+// ALIGN64: pare.relu %{{.*}} pare.offsets = array<i64: 128>}
 func.func @branch(%x: tensor<32xf32>) -> tensor<56xf32> {
   %0 = pare.relu %x : (tensor<32xf32>) -> tensor<32xf32>
   %1 = pare.slice %0 {starts = array<i64: 0>, ends = array<i64: 8>, steps = array<i64: 1>} : (tensor<32xf32>) -> tensor<8xf32>

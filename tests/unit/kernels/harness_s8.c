@@ -52,6 +52,12 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
     pare_depthwise_conv2d_s8(S8(0), II(0), II(1), II(2), II(3), II(4), S8(1), I32(2), I32(3),
                              I32(4), II(5), II(6), II(7), S8(5), II(8), II(9), II(10), II(11),
                              II(12), II(13), II(14), II(15), II(16), II(17), I16(6));
+  } else if (IS("depthwise_conv2d_s8_inplace") || IS("depthwise_conv2d_s8_inplace_alias")) {
+    /* x w bias mult shift y scratch; _alias: y is x (same pointer) */
+    int8_t *y = IS("depthwise_conv2d_s8_inplace") ? S8(5) : S8(0);
+    pare_depthwise_conv2d_s8_inplace(S8(0), II(0), II(1), II(2), II(3), II(4), S8(1), I32(2),
+                                     I32(3), I32(4), II(5), II(6), II(7), y, II(8), II(9), II(10),
+                                     II(11), II(12), II(13), II(14), II(15), II(16), II(17), I16(6));
   } else if (IS("fully_connected_s8")) { /* x w bias mult shift y */
     pare_fully_connected_s8(S8(0), II(0), II(1), II(2), S8(1), I32(2), I32(3), I32(4), II(3),
                             II(4), II(5), II(6), S8(5), II(7));
@@ -60,15 +66,18 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
     int8_t *y = IS("add_s8") ? S8(4) : IS("add_s8_inplace_a") ? S8(0) : S8(2);
     pare_add_s8(S8(0), I32(1), S8(2), I32(3), y, I32(5), II(0), II(1), II(2), II(3), II(4),
                 II(5), II(6), II(7), II(8), II(9), II(10), II(11), II(12));
-  } else if (IS("mul_s8") || IS("mul_s8_inplace_a")) {
-    int8_t *y = IS("mul_s8") ? S8(4) : S8(0);
+  } else if (IS("mul_s8") || IS("mul_s8_inplace_a") || IS("mul_s8_inplace_b")) {
+    int8_t *y = IS("mul_s8") ? S8(4) : IS("mul_s8_inplace_a") ? S8(0) : S8(2);
     pare_mul_s8(S8(0), I32(1), S8(2), I32(3), y, I32(5), II(0), II(1), II(2), II(3), II(4),
                 II(5), II(6), II(7));
-  } else if (IS("add_s8_onnx")) { /* a as b bs y shape | rank a_zp b_zp y_zp lo hi ; a_ratio b_ratio */
-    pare_add_s8_onnx(S8(0), I32(1), S8(2), I32(3), S8(4), I32(5), II(0), FF(0), II(1), FF(1),
+  } else if (strncmp(name, "add_s8_onnx", 11) == 0) {
+    /* a as b bs y shape | rank a_zp b_zp y_zp lo hi ; a_ratio b_ratio; _inplace_a / _b: y is a / b */
+    int8_t *y = IS("add_s8_onnx_inplace_a") ? S8(0) : IS("add_s8_onnx_inplace_b") ? S8(2) : S8(4);
+    pare_add_s8_onnx(S8(0), I32(1), S8(2), I32(3), y, I32(5), II(0), FF(0), II(1), FF(1),
                      II(2), II(3), II(4), II(5));
-  } else if (IS("mul_s8_onnx")) { /* a as b bs y shape | rank a_zp b_zp y_zp lo hi ; ratio */
-    pare_mul_s8_onnx(S8(0), I32(1), S8(2), I32(3), S8(4), I32(5), II(0), II(1), II(2), FF(0),
+  } else if (strncmp(name, "mul_s8_onnx", 11) == 0) { /* a as b bs y shape | rank a_zp b_zp y_zp lo hi ; ratio */
+    int8_t *y = IS("mul_s8_onnx_inplace_a") ? S8(0) : IS("mul_s8_onnx_inplace_b") ? S8(2) : S8(4);
+    pare_mul_s8_onnx(S8(0), I32(1), S8(2), I32(3), y, I32(5), II(0), II(1), II(2), FF(0),
                      II(3), II(4), II(5));
   } else if (IS("softmax_s8_onnx")) { /* x table y | outer d inner y_zp ; y_scale_floor */
     pare_softmax_s8_onnx(S8(0), S8(2), II(0), II(1), II(2), F32(1), FF(0), II(3));

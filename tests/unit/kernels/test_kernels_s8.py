@@ -208,7 +208,10 @@ class Suite:
                 else:
                     outs.append(data[pos:pos + ln])
                     pos += ln
-            got = np.frombuffer(outs[out], dtype=exp.dtype).reshape(exp.shape)
+            got = np.frombuffer(outs[out], dtype=exp.dtype)
+            if got.size > exp.size:  # an in-place output inside a larger input buffer
+                got = got[:exp.size]
+            got = got.reshape(exp.shape)
             if np.array_equal(got, exp):
                 self.result(label, True)
             else:
@@ -294,6 +297,47 @@ def dw_case(label, n, ih, iw, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, scratch
            [], [x, w, b, mult, shift, np.zeros((n, oh, ow, c), np.int8), sc], 5, exp, small)
 
 
+def dwi_scratch_bytes(ih, iw, c, kh, kw):
+    """PARE_DEPTHWISE_CONV2D_S8_INPLACE_SCRATCH_BYTES."""
+    return 4 * kh * (kw + 3) + ((ih + kh - 1) * (iw + kw - 1) + 8 + 3) // 4 * 4
+
+
+def dwi_case(label, n, ih, iw, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, alias=True, small=False,
+             x_zp=None, bias=True, lohi=None, also_dw=False):
+    """pare_depthwise_conv2d_s8_inplace against the reference, with y == x (alias) or a separate y;
+    also_dw: the same call through pare_depthwise_conv2d_s8 (same expected bytes)."""
+    oh = (ih + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (iw + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        return
+    if oh * ow > ih * iw:
+        alias = False  # the in-place contract needs oh * ow <= ih * iw
+    x = s8(n, ih, iw, c)
+    w = s8(kh, kw, c)
+    x_zp = zp() if x_zp is None else x_zp
+    y_zp = zp()
+    K = kh * kw
+    b = rng.integers(-K * 3000, K * 3000, size=c).astype(np.int32) if bias else None
+    e = -np.log10(K * 128.0 * 128.0) + 2.3
+    mult, shift = rand_mult(c, e - 1.2, e + 0.4)
+    lo, hi = act() if lohi is None else lohi
+    acc = conv_acc_ref(x, x_zp, np.transpose(w, (2, 0, 1))[..., None], [0], oh, ow, sh, sw, dh, dw, pt, pl, c)
+    if b is not None:
+        acc = acc + b.astype(np.int64)
+    exp = out8(acc, mult, shift, y_zp, lo, hi)
+    # exact scratch size (ASan catches overruns), garbage contents
+    sc = rng.integers(-2**15, 2**15, size=dwi_scratch_bytes(ih, iw, c, kh, kw) // 2).astype(np.int16)
+    ints = [n, ih, iw, c, x_zp, y_zp, lo, hi, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl]
+    desc = (n, ih, iw, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, x_zp)
+    name = "depthwise_conv2d_s8_inplace" + ("_alias" if alias else "")
+    S.call("%s dwi%s %s" % (label, " alias" if alias else "", desc), name, ints, [],
+           [x, w, b, mult, shift, np.zeros((n, oh, ow, c), np.int8), sc], 0 if alias else 5, exp, small)
+    if also_dw:
+        S.call("%s dwi-vs-dw %s" % (label, desc), "depthwise_conv2d_s8", ints, [],
+               [x, w, b, mult, shift, np.zeros((n, oh, ow, c), np.int8), np.zeros(c * kh * kw, np.int16)],
+               5, exp, small)
+
+
 def fc_case(label, rows, k, n, per_channel, bias=True, small=False, x_zp=None):
     x = s8(rows, k)
     w = s8(n, k)
@@ -345,7 +389,7 @@ def add_case(label, shape, a_shape, b_shape, variant="add_s8", small=False):
     a2 = mbqm(wrap32((A - a_zp) << left), am, ash)
     b2 = mbqm(wrap32((Bv - b_zp) << left), bm, bsh)
     exp = out8(a2 + b2, ym, ysh, y_zp, lo, hi)
-    out = 4 if variant == "add_s8" else (0 if variant == "add_s8_inplace_a" else 2)
+    out = 4 if not variant.endswith(("_inplace_a", "_inplace_b")) else (0 if variant.endswith("_a") else 2)
     S.call("%s %s %s %s %s" % (label, variant, shape, a_shape, b_shape), variant,
            [len(shape), left, a_zp, am, ash, b_zp, bm, bsh, y_zp, ym, ysh, lo, hi], [],
            [a, strides_for(a_shape, shape), b, strides_for(b_shape, shape),
@@ -364,7 +408,8 @@ def mul_case(label, shape, a_shape, b_shape, variant="mul_s8", small=False):
     S.call("%s %s %s %s %s" % (label, variant, shape, a_shape, b_shape), variant,
            [len(shape), a_zp, b_zp, m, sh, y_zp, lo, hi], [],
            [a, strides_for(a_shape, shape), b, strides_for(b_shape, shape),
-            np.zeros(shape, np.int8), np.array(shape, np.int32)], 4 if variant == "mul_s8" else 0, exp, small)
+            np.zeros(shape, np.int8), np.array(shape, np.int32)],
+           4 if variant == "mul_s8" else (0 if variant == "mul_s8_inplace_a" else 2), exp, small)
 
 
 def f32_fma(x, r, c):
@@ -372,7 +417,7 @@ def f32_fma(x, r, c):
     return (x.astype(np.float64) * np.float64(r) + c.astype(np.float64)).astype(np.float32)
 
 
-def onnx_binary_case(label, op, shape, a_shape, b_shape, small=False, ties=False):
+def onnx_binary_case(label, op, shape, a_shape, b_shape, small=False, ties=False, inplace=""):
     """pare_add_s8_onnx / pare_mul_s8_onnx against onnxruntime's x86 QLinearAdd / QLinearMul
     arithmetic (MLAS): float32 ratios, fused multiply-adds, round half to even."""
     a = s8(*a_shape)
@@ -409,9 +454,11 @@ def onnx_binary_case(label, op, shape, a_shape, b_shape, small=False, ties=False
         q = np.clip(np.rint(v) + y_zp, -128, 127)
         ints, floats = [len(shape), a_zp, b_zp, y_zp, lo, hi], [ratio]
     exp = np.clip(q, lo, hi).astype(np.int8)
-    S.call("%s %s_s8_onnx %s %s %s" % (label, op, shape, a_shape, b_shape), op + "_s8_onnx", ints, floats,
+    name = op + "_s8_onnx" + ("_inplace_" + inplace if inplace else "")
+    S.call("%s %s %s %s %s" % (label, name, shape, a_shape, b_shape), name, ints, floats,
            [a, strides_for(a_shape, shape), b, strides_for(b_shape, shape),
-            np.zeros(shape, np.int8), np.array(shape, np.int32)], 4, exp, small)
+            np.zeros(shape, np.int8), np.array(shape, np.int32)],
+           {"": 4, "a": 0, "b": 2}[inplace], exp, small)
 
 
 def softmax_onnx_case(label, outer, d, inner, small=False):
@@ -740,6 +787,55 @@ def build_cases():
                         [flag() for _ in range(br)], flag(), flag(), t % 2, small=t % 5 == 0)
     for t in range(10):
         requant_acc_case("rand%d" % t, r(1, 6), r(1, 9), t % 2, t % 3 != 0, small=t % 3 == 0)
+    # (cases added later come last, so that the random data of the ones above stays the same)
+    inplace_cases(r)
+
+
+def inplace_cases(r):
+    # in-place depthwise (y == x, and y separate), also through the normal kernel
+    dwi_case("3x3s1", 1, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True, also_dw=True)
+    dwi_case("3x3s1-sep", 1, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, alias=False, small=True)
+    dwi_case("3x3s2", 1, 9, 8, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, small=True, also_dw=True)
+    dwi_case("3x3s2-tfl", 1, 8, 8, 5, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, small=True)  # TFLite SAME, s2
+    dwi_case("3x3valid", 2, 7, 5, 3, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, small=True, x_zp=-128)
+    dwi_case("5x5s1", 1, 9, 11, 4, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, small=True, x_zp=127, also_dw=True)
+    dwi_case("5x5s2", 1, 11, 10, 6, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, small=True)
+    dwi_case("7x7s1", 1, 8, 9, 3, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, small=True)
+    dwi_case("4x4s1", 1, 8, 9, 5, 4, 4, 1, 1, 1, 1, 1, 2, 2, 1, small=True)  # kw % 4 == 0
+    dwi_case("8x1", 1, 12, 5, 3, 1, 8, 1, 1, 1, 1, 0, 3, 0, 4, small=True)
+    dwi_case("dil2-same", 1, 7, 7, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, small=True, bias=False)  # unpadded path
+    dwi_case("dil2-valid", 1, 9, 9, 4, 3, 3, 1, 1, 2, 2, 0, 0, 0, 0, small=True, also_dw=True)
+    dwi_case("bigpad", 1, 5, 5, 3, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, small=True)  # oh*ow > ih*iw: separate y
+    dwi_case("1pix", 1, 1, 1, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True)
+    dwi_case("large", 1, 24, 20, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True, lohi=(-128, 127))
+    dwi_case("large-s2", 1, 23, 21, 8, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1, small=True)
+    dwi_case("large5", 1, 16, 17, 8, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, small=True)
+    for t in range(80):
+        k = int(rng.choice([3, 3, 5, 1, 2, 4, 7]))
+        kh, kw = (k, k) if t % 4 else (r(1, 5), r(1, 5))
+        dil = 2 if t % 7 == 3 else 1
+        big = t % 10 == 9
+        dwi_case("rand%d" % t, r(1, 2), r(1, 9) + (12 if big else 0), r(1, 9) + (10 if big else 0),
+                 int(rng.choice([1, 2, 3, 4, 5, 8, 9, 16, 17])), kh, kw, r(1, 2) if t % 5 else 3,
+                 r(1, 2) if t % 5 else r(1, 3), dil, dil, r(0, 2), r(0, 2), r(0, 2), r(0, 2),
+                 alias=t % 3 != 2, small=t % 3 == 0, also_dw=t % 8 == 0)
+    # y aliasing an input ("y may equal a or b"), the other input broadcast or not
+    for t in range(8):
+        sh, ash, bsh = bcast_shapes(r(1, 4))
+        small = t % 2 == 0
+        add_case("alias-a%d" % t, sh, sh, bsh, "add_s8_inplace_a", small=small)
+        add_case("alias-b%d" % t, sh, ash, sh, "add_s8_inplace_b", small=small)
+        mul_case("alias-a%d" % t, sh, sh, bsh, "mul_s8_inplace_a", small=small)
+        mul_case("alias-b%d" % t, sh, ash, sh, "mul_s8_inplace_b", small=small)
+        for op in ("add", "mul"):
+            onnx_binary_case("alias-a%d" % t, op, sh, sh, bsh, small=small, ties=t % 2 == 1, inplace="a")
+            onnx_binary_case("alias-b%d" % t, op, sh, ash, sh, small=small, ties=t % 2 == 0, inplace="b")
+    for v, a_sh, b_sh in (("mul_s8_inplace_a", [1, 5, 3, 8], [1, 1, 1, 8]),   # squeeze-excite path
+                          ("mul_s8_inplace_b", [1, 1, 1, 8], [1, 5, 3, 8]),   # operands swapped inside
+                          ("mul_s8_inplace_b", [1, 5, 3, 8], [1, 5, 3, 8])):
+        mul_case("alias-se", [1, 5, 3, 8], a_sh, b_sh, v, small=True)
+    add_case("alias-chan", [1, 5, 3, 8], [1, 5, 3, 8], [1, 1, 1, 8], "add_s8_inplace_a", small=True)
+    add_case("alias-same", [2, 3, 4], [2, 3, 4], [2, 3, 4], "add_s8_inplace_b", small=True)
 
 
 def compile_checks(tmp):
