@@ -157,6 +157,17 @@ private:
     return inTile ? std::string(local) : std::to_string(whole);
   }
   std::string fileScope; ///< tables emitted before the run function
+  /// The memory plan as constants: (name, offset, bytes) of each arena
+  /// tensor and patch tile, in order of first reference.
+  std::vector<std::tuple<std::string, int64_t, int64_t>> planEntries;
+  std::set<std::string> planNames;
+  /// `arena + <PREFIX>_OFFSET_<name>`, registering the constant.
+  std::string arenaAt(const std::string &name, int64_t offset, int64_t bytes) {
+    std::string macro = upper + "_OFFSET_" + name;
+    if (planNames.insert(name).second)
+      planEntries.emplace_back(name, offset, bytes);
+    return "arena + " + macro;
+  }
   /// int8 ops, and pools on int8 tensors (runtime-stubs/c/pare_kernels_s8.h).
   LogicalResult emitQuantized(Operation *op, ArrayRef<std::string> in,
                               ArrayRef<std::string> out);
@@ -954,10 +965,16 @@ LogicalResult Emitter::emitPatchStage(const planning::PatchStage &st) {
       return std::nullopt;
     return index[def];
   };
+  // Tiles are named after their layer (several ops of one ONNX node get
+  // _1, _2 ...).
+  std::set<std::string> tileNamesUsed;
+  std::vector<std::string> tileNames(n);
+  for (size_t i = 0; i < n; ++i)
+    tileNames[i] = unique(sanitizeIdentifier(nodeName(st.ops[i])) + "_tile", tileNamesUsed);
   auto tilePtr = [&](size_t i, Value v) {
     int64_t off = st.ops[i]->getAttrOfType<IntegerAttr>("pare.tile_offset").getInt();
     std::string ct = cType(elemOf(v));
-    return "(" + ct + " *)(arena + " + i32(off) + ")";
+    return "(" + ct + " *)(" + arenaAt(tileNames[i], off, st.tileBytes[i]) + ")";
   };
   std::string saved = body;
   body.clear();
@@ -1013,7 +1030,10 @@ LogicalResult Emitter::emitPatchStage(const planning::PatchStage &st) {
           if (!crop)
             return op->emitError("internal: no crop buffer for a patch reading a whole tensor");
           std::string ct = cType(elemOf(op->getOperand(0)));
-          std::string cp = "(" + ct + " *)(arena + " + i32(crop.getInt()) + ")";
+          std::string cp = "(" + ct + " *)(" +
+                           arenaAt(tileNames[i] + "_crop", crop.getInt(),
+                                   st.tileInBytes[i]) +
+                           ")";
           int64_t row = x[2] * x[3] * eb, px = x[3] * eb;
           line("    /* this patch's region of the input */\n    pare_copy_rows(" + cp +
                ", (size_t)iw * " + i32(px) + ", (const uint8_t *)" + in[0] + " + ((size_t)" + ri +
@@ -1701,8 +1721,8 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
         base += "_" + std::to_string(i);
       std::string name = unique(base, usedLocals);
       locals[r] = name;
-      localDecls += "  " + ct + " *" + name + " = (" + ct + " *)(arena + " +
-                    std::to_string(offsets[i]) + ");\n";
+      localDecls += "  " + ct + " *" + name + " = (" + ct + " *)(" +
+                    arenaAt(name, offsets[i], planning::byteSize(r.getType())) + ");\n";
     }
   }
 
@@ -1853,6 +1873,18 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
          " * line: inlined all into one function, GCC schedules them worse. */\n"
          "#if defined(__GNUC__)\n#define " + upper + "_LAYER static __attribute__((noinline))\n"
          "#else\n#define " + upper + "_LAYER static\n#endif\n\n" + specialized;
+  if (!planEntries.empty()) {
+    c += "/* Memory plan (pare-plan-memory): byte offset of each tensor" +
+         std::string(stage ? " and patch tile" : "") + " in the arena. */\n";
+    for (auto &[n, off, bytes] : planEntries)
+      c += "#define " + upper + "_OFFSET_" + n + " " + std::to_string(off) + "\n";
+    c += "\n/* Compile-time checks: each of them lies inside the arena (a negative array\n"
+         " * size stops the build otherwise). */\n";
+    for (auto &[n, off, bytes] : planEntries)
+      c += "typedef char " + prefix + "_fits_" + n + "[" + upper + "_OFFSET_" + n + " + " +
+           std::to_string(bytes) + " <= " + upper + "_ARENA_BYTES ? 1 : -1];\n";
+    c += "\n";
+  }
   c += fileScope;
   c += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
   c += "#if defined(__GNUC__)\n#define " + upper + "_ALIGNED __attribute__((aligned(" + upper +

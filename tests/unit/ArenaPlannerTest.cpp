@@ -3,7 +3,11 @@
 // Properties of compiler/ArenaPlanner.h checked on hand-made and randomised
 // interval sets, with an independent overlap check and an independent
 // peak-live-bytes computation (the planner's own isValidPlacement and
-// liveBytesLowerBound are tested against them, not trusted).
+// liveBytesLowerBound are tested against them, not trusted). Both checkers
+// understand in-place alias groups on their own (root of the alias chain):
+// members of a group must share one offset and may overlap each other in
+// time and memory, never another buffer; a group counts, at each step, as
+// its largest member live then.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,7 +27,11 @@ using pare::planning::Buffer;
 using pare::planning::isValidPlacement;
 using pare::planning::liveBytesLowerBound;
 using pare::planning::Placement;
+using pare::planning::liveBytesPerStep;
+using pare::planning::placeBest;
 using pare::planning::placeFirstFit;
+using pare::planning::placeGreedyBySize;
+using pare::planning::placeSearch;
 
 namespace {
 
@@ -31,13 +39,34 @@ bool liveTogether(const Buffer &a, const Buffer &b) {
   return a.first <= b.last && b.first <= a.last;
 }
 
-/// Independent check: every buffer inside the arena, aligned, and no two
-/// buffers live at the same step share a byte. Returns a description of the
-/// first violation, or "" when the placement is sound.
+/// The first buffer of i's alias chain (aliases point to earlier buffers);
+/// -1 when the chain is malformed (forward, self or out-of-range alias).
+int64_t aliasRoot(const std::vector<Buffer> &bufs, size_t i) {
+  int64_t r = int64_t(i);
+  while (bufs[size_t(r)].alias >= 0) {
+    if (bufs[size_t(r)].alias >= r)
+      return -1;
+    r = bufs[size_t(r)].alias;
+  }
+  return r;
+}
+
+/// Independent check: every buffer inside the arena, aligned, members of one
+/// alias group at one offset, and no two buffers of different groups live at
+/// the same step share a byte. Returns a description of the first violation,
+/// or "" when the placement is sound.
 std::string violation(const std::vector<Buffer> &bufs, const Placement &p,
                       int64_t alignment) {
   if (p.offsets.size() != bufs.size())
     return "one offset per buffer expected";
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    int64_t r = aliasRoot(bufs, i);
+    if (r < 0)
+      return "buffer " + std::to_string(i) + " has a malformed alias chain";
+    if (p.offsets[i] != p.offsets[size_t(r)])
+      return "buffer " + std::to_string(i) + " is not at the offset of its alias group (root " +
+             std::to_string(r) + ")";
+  }
   if (p.arenaBytes % alignment != 0)
     return "arena size " + std::to_string(p.arenaBytes) + " is not aligned";
   for (size_t i = 0; i < bufs.size(); ++i) {
@@ -48,6 +77,8 @@ std::string violation(const std::vector<Buffer> &bufs, const Placement &p,
     for (size_t j = 0; j < i; ++j) {
       if (!liveTogether(bufs[i], bufs[j]) || bufs[i].size == 0 || bufs[j].size == 0)
         continue;
+      if (aliasRoot(bufs, i) == aliasRoot(bufs, j))
+        continue; // one in-place group: shares its offset by design
       int64_t lo = std::max(p.offsets[i], p.offsets[j]);
       int64_t hi = std::min(p.offsets[i] + bufs[i].size, p.offsets[j] + bufs[j].size);
       if (lo < hi)
@@ -58,26 +89,38 @@ std::string violation(const std::vector<Buffer> &bufs, const Placement &p,
   return "";
 }
 
-/// Independent peak: the largest sum of aligned sizes live at one step.
+/// Independent bytes live at step t: per alias group (by root), the largest
+/// aligned member live at t; summed over groups.
+int64_t liveBytesAt(const std::vector<Buffer> &bufs, int64_t alignment, int64_t t) {
+  std::vector<int64_t> groupBytes(bufs.size(), 0);
+  for (size_t i = 0; i < bufs.size(); ++i)
+    if (bufs[i].first <= t && t <= bufs[i].last) {
+      size_t r = size_t(aliasRoot(bufs, i));
+      groupBytes[r] = std::max(groupBytes[r], alignTo(bufs[i].size, alignment));
+    }
+  int64_t live = 0;
+  for (int64_t g : groupBytes)
+    live += g;
+  return live;
+}
+
+/// Independent peak: the largest sum of aligned sizes live at one step (an
+/// alias group counting as its largest member live then).
 int64_t peakLiveBytes(const std::vector<Buffer> &bufs, int64_t alignment) {
   int64_t lastStep = 0;
   for (const Buffer &b : bufs)
     lastStep = std::max(lastStep, b.last);
   int64_t peak = 0;
-  for (int64_t t = 0; t <= lastStep; ++t) {
-    int64_t live = 0;
-    for (const Buffer &b : bufs)
-      if (b.first <= t && t <= b.last)
-        live += alignTo(b.size, alignment);
-    peak = std::max(peak, live);
-  }
+  for (int64_t t = 0; t <= lastStep; ++t)
+    peak = std::max(peak, liveBytesAt(bufs, alignment, t));
   return peak;
 }
 
 std::string describe(const std::vector<Buffer> &bufs) {
   std::ostringstream os;
   for (const Buffer &b : bufs)
-    os << "{" << b.size << ", [" << b.first << ", " << b.last << "]} ";
+    os << "{" << b.size << ", [" << b.first << ", " << b.last << "]"
+       << (b.alias >= 0 ? ", alias " + std::to_string(b.alias) : std::string()) << "} ";
   return os.str();
 }
 
