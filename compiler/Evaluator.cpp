@@ -1222,6 +1222,44 @@ LogicalResult Evaluator::Impl::exec(Operation *op, SmallVectorImpl<TensorPtr> &o
         out.push_back(y);
         return success();
       })
+      .Case<ScatterNDOp>([&](ScatterNDOp s) -> LogicalResult {
+        const Tensor &x = in(s.getData()), &idx = in(s.getIndices()), &u = in(s.getUpdates());
+        if (idx.isFloat() && !idx.f.empty())
+          return fail(op, "float indices");
+        if (x.isFloat() != u.isFloat() && u.numElements() > 0)
+          return fail(op, "operand types");
+        Shape ind = shapeOf(s.getIndices());
+        int64_t depth = ind.back();
+        Shape dims(x.shape.begin(), x.shape.begin() + depth);
+        for (size_t k = 0; k < idx.i.size(); ++k) {
+          int64_t v = idx.i[k], len = dims[k % size_t(depth)];
+          if (v < -len || v >= len)
+            return fail(op, "index out of range");
+        }
+        int reduction = llvm::StringSwitch<int>(s.getReduction())
+                            .Case("add", 1)
+                            .Case("mul", 2)
+                            .Case("max", 3)
+                            .Case("min", 4)
+                            .Default(0);
+        auto y = newLike(s.getResult());
+        if (y->isFloat() != x.isFloat())
+          return fail(op, "operand types");
+        auto d32 = i32s(dims);
+        if (y->numElements() > 0)
+          pare_scatter_nd(x.isFloat() ? PARE_F32 : PARE_I64, dataOf(x), size_t(x.numElements()),
+                          idx.i.data(), int(shape::numElements(Shape(ind.begin(), ind.end() - 1))),
+                          int(depth), d32.data(),
+                          size_t(shape::numElements(Shape(x.shape.begin() + depth, x.shape.end()))),
+                          dataOf(u), reduction,
+                          y->isFloat() ? (void *)y->f.data() : (void *)y->i.data());
+        // Integer storage is int64 here: wrap the combined values to the element type.
+        if (!y->isFloat() && reduction != 0)
+          for (int64_t &v : y->i)
+            v = wrapTo(v, elemOf(s.getResult()));
+        out.push_back(y);
+        return success();
+      })
       .Case<CastOp>([&](CastOp c) { return castOp(c, out); })
       .Case<QuantizeOp, DequantizeOp, RequantizeOp, LookupTableOp>(
           [&](Operation *) { return quantOp(op, out); })

@@ -859,6 +859,26 @@ LogicalResult Emitter::emitOpBody(Operation *op, ArrayRef<std::string> in,
              i32(numel(g.getIndices())) + ", " + out[0] + ");\n");
         return success();
       })
+      .Case<ScatterNDOp>([&](ScatterNDOp s) -> LogicalResult {
+        Type t = elemOf(s.getData());
+        if (cType(t).empty())
+          return unsupported(op, "scatter_nd of this element type");
+        Shape x = shapeOf(s.getData()), ind = shapeOf(s.getIndices());
+        int64_t depth = ind.back();
+        int64_t updates = shape::numElements(Shape(ind.begin(), ind.end() - 1));
+        int64_t slice = shape::numElements(Shape(x.begin() + depth, x.end()));
+        int reduction = StringSwitch<int>(s.getReduction())
+                            .Case("add", 1)
+                            .Case("mul", 2)
+                            .Case("max", 3)
+                            .Case("min", 4)
+                            .Default(0);
+        line("  {\n" + staticArray("dims", Shape(x.begin(), x.begin() + depth)) +
+             "    pare_scatter_nd(" + dtypeEnum(t) + ", " + in[0] + ", " + count() + ", " + in[1] +
+             ", " + i32(updates) + ", " + i32(depth) + ", dims, " + i32(slice) + ", " + in[2] +
+             ", " + std::to_string(reduction) + ", " + out[0] + ");\n  }\n");
+        return success();
+      })
       .Case<CastOp>([&](CastOp c) -> LogicalResult {
         Type from = elemOf(c.getInput()), to = elemOf(c.getResult());
         if (cType(from).empty() || cType(to).empty())
@@ -969,8 +989,15 @@ LogicalResult Emitter::emitPatchStage(const planning::PatchStage &st) {
   // _1, _2 ...).
   std::set<std::string> tileNamesUsed;
   std::vector<std::string> tileNames(n);
+  std::map<std::string, int> nodeUses;
   for (size_t i = 0; i < n; ++i)
-    tileNames[i] = unique(sanitizeIdentifier(nodeName(st.ops[i])) + "_tile", tileNamesUsed);
+    ++nodeUses[sanitizeIdentifier(nodeName(st.ops[i]))];
+  for (size_t i = 0; i < n; ++i) {
+    std::string node = sanitizeIdentifier(nodeName(st.ops[i]));
+    if (nodeUses[node] > 1) // several ops of one ONNX node: say which
+      node += "_" + st.ops[i]->getName().stripDialect().str();
+    tileNames[i] = unique(node + "_tile", tileNamesUsed);
+  }
   auto tilePtr = [&](size_t i, Value v) {
     int64_t off = st.ops[i]->getAttrOfType<IntegerAttr>("pare.tile_offset").getInt();
     std::string ct = cType(elemOf(v));
@@ -1043,14 +1070,21 @@ LogicalResult Emitter::emitPatchStage(const planning::PatchStage &st) {
         }
       }
       if (isa<TransposeOp>(op)) {
+        // NCHW -> NHWC of the region: from a tile (laid out [C][ih][iw]) or
+        // from the whole tensor.
         Shape x = shapeOf(op->getOperand(0));
-        int64_t eb = planning::byteSize(op->getOperand(0).getType()) / numel(op->getOperand(0));
-        line("    /* " + nodeComment(op) + ": NCHW -> NHWC tile */\n");
-        line("    {\n      static const int32_t perm[4] = {0, 2, 3, 1};\n      int32_t in_shape[4];\n"
-             "      in_shape[0] = 1;\n      in_shape[1] = " + i32(x[1]) +
-             ";\n      in_shape[2] = ih;\n      in_shape[3] = iw;\n      (void)oh;\n      (void)ow;\n"
-             "      pare_transpose(" + i32(eb) + ", " + in[0] + ", in_shape, perm, 4, " + out +
-             ");\n    }\n");
+        std::string ct = cType(elemOf(op->getOperand(0)));
+        std::string src = inRegion[0].empty()
+                              ? "(size_t)" + ri + ".iy * " + i32(x[3]) + " + (size_t)" + ri +
+                                    ".ix + ((size_t)ch * " + i32(x[2]) + " + row) * " + i32(x[3]) +
+                                    " + col"
+                              : "((size_t)ch * ih + row) * iw + col";
+        line("    /* " + nodeComment(op) + ": NCHW -> NHWC, this patch's region */\n");
+        line("    {\n      const " + ct + " *src = " + in[0] + ";\n      " + ct + " *dst = " + out +
+             ";\n      int ch, row, col;\n      (void)oh;\n      (void)ow;\n      for (row = 0; row < ih; "
+             "++row)\n        for (col = 0; col < iw; ++col)\n          for (ch = 0; ch < " +
+             i32(x[1]) + "; ++ch)\n            dst[((size_t)row * iw + col) * " + i32(x[1]) +
+             " + ch] = src[" + src + "];\n    }\n");
       } else {
         inTile = true;
         std::string inner = body;

@@ -481,6 +481,31 @@ LogicalResult importGather(NodeImporter &ni) {
                       {*data, *idx}, {ni.named("axis", ni.builder().getI64IntegerAttr(*axis))}));
 }
 
+LogicalResult importScatterND(NodeImporter &ni) {
+  auto data = need(ni, 0), idx = need(ni, 1), upd = need(ni, 2);
+  if (failed(data) || failed(idx) || failed(upd))
+    return failure();
+  std::string reduction = ni.getString("reduction", "none");
+  if (reduction != "none" && reduction != "add" && reduction != "mul" && reduction != "max" &&
+      reduction != "min")
+    return ni.error("ScatterND reduction '" + reduction + "' is not supported");
+  // Constant indices must be in range; report it here rather than at run time.
+  std::vector<int64_t> x = shapeOf(*data), ind = shapeOf(*idx);
+  if (DenseElementsAttr ci = ni.constInput(1); ci && !ind.empty() && ind.back() > 0 &&
+                                               ind.back() <= int64_t(x.size())) {
+    int64_t k = ind.back(), j = 0;
+    for (APInt v : ci.getValues<APInt>()) {
+      int64_t i = v.getSExtValue(), len = x[j++ % k];
+      if (i < -len || i >= len)
+        return ni.error("ScatterND index " + Twine(i) + " is out of range for a dim of " +
+                        Twine(len));
+    }
+  }
+  return bind(ni, ni.create<pare::ScatterNDOp>(
+                      {*data, *idx, *upd},
+                      {ni.named("reduction", ni.builder().getStringAttr(reduction))}));
+}
+
 LogicalResult importCast(NodeImporter &ni) {
   auto x = need(ni, 0);
   if (failed(x))
@@ -736,6 +761,8 @@ void registerTensorHandlers() {
     registerHandler("Pad", v, importPad);
   for (int v : {1, 11, 13})
     registerHandler("Gather", v, importGather);
+  for (int v : {11, 13, 16, 18})
+    registerHandler("ScatterND", v, importScatterND);
   for (int v : {6, 9, 13, 19, 21})
     registerHandler("Cast", v, importCast);
   for (int v : {8, 13})

@@ -354,3 +354,67 @@ void pare_cast(pare_dtype_t from, const void *x, pare_dtype_t to, void *y,
     }
   }
 }
+
+/* ----------------------------------------------------------- scatter_nd -- */
+
+#define SCATTER_COMBINE(T)                                                  \
+  {                                                                         \
+    T *o = (T *)dst;                                                        \
+    const T *v = (const T *)src;                                            \
+    size_t e;                                                               \
+    for (e = 0; e < slice; e++) {                                           \
+      switch (reduction) {                                                  \
+      case 1: o[e] = (T)(o[e] + v[e]); break;                               \
+      case 2: o[e] = (T)(o[e] * v[e]); break;                               \
+      case 3: if (v[e] > o[e]) o[e] = v[e]; break;                          \
+      default: if (v[e] < o[e]) o[e] = v[e]; break;                         \
+      }                                                                     \
+    }                                                                       \
+  }                                                                         \
+  break
+
+void pare_scatter_nd(pare_dtype_t dtype, const void *data, size_t count,
+                     const int64_t *indices, int num_updates, int depth,
+                     const int32_t *dims, size_t slice, const void *updates,
+                     int reduction, void *y)
+{
+  const size_t e = dtype_size(dtype);
+  int u, j;
+  if (y != data) memmove(y, data, count * e);
+  for (u = 0; u < num_updates; u++) {
+    const int64_t *ix = indices + (size_t)u * depth;
+    const char *src = (const char *)updates + (size_t)u * slice * e;
+    char *dst;
+    int64_t off = 0;
+    for (j = 0; j < depth; j++) {
+      int64_t i = ix[j] < 0 ? ix[j] + dims[j] : ix[j];
+      if (i < 0 || i >= dims[j]) break;
+      off = off * dims[j] + i;
+    }
+    if (j < depth) continue; /* out of range: skipped */
+    dst = (char *)y + (size_t)off * slice * e;
+    if (reduction == 0) {
+      memcpy(dst, src, slice * e);
+      continue;
+    }
+    switch (dtype) {
+    case PARE_F32: SCATTER_COMBINE(float);
+    case PARE_F64: SCATTER_COMBINE(double);
+    case PARE_I64: SCATTER_COMBINE(int64_t);
+    case PARE_I32: SCATTER_COMBINE(int32_t);
+    case PARE_I16: SCATTER_COMBINE(int16_t);
+    case PARE_U16: SCATTER_COMBINE(uint16_t);
+    case PARE_I8: SCATTER_COMBINE(int8_t);
+    case PARE_U8: SCATTER_COMBINE(uint8_t);
+    case PARE_BOOL: {
+      /* add and max are logical or, mul and min logical and */
+      uint8_t *o = (uint8_t *)dst;
+      const uint8_t *v = (const uint8_t *)src;
+      size_t k;
+      for (k = 0; k < slice; k++)
+        o[k] = (uint8_t)(reduction == 1 || reduction == 3 ? (o[k] | v[k]) : (o[k] & v[k]));
+      break;
+    }
+    }
+  }
+}

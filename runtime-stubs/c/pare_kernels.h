@@ -317,6 +317,18 @@ void pare_gather_i32idx(size_t elem_size, const void *data, int outer,
                         int axis_len, int inner, const int32_t *indices,
                         int count, void *y);
 
+/* ScatterND: y = copy of data (count elements of dtype; skipped when y ==
+ * data), then for each of num_updates index tuples of `depth` int64 values
+ * (negative ones count from the end of their dim of dims[0..depth-1]) the
+ * slice of `slice` elements at that position is replaced by (reduction 0)
+ * or combined with (1 add, 2 mul, 3 max, 4 min; bool: or, and, or, and) the
+ * next `slice` elements of updates, in index order. A tuple with an index
+ * outside its dim (an invalid model) is skipped: nothing is written. */
+void pare_scatter_nd(pare_dtype_t dtype, const void *data, size_t count,
+                     const int64_t *indices, int num_updates, int depth,
+                     const int32_t *dims, size_t slice, const void *updates,
+                     int reduction, void *y);
+
 /* Element type conversion, as ONNX Cast (float -> int truncates toward zero,
  * anything -> bool is x != 0). */
 void pare_cast(pare_dtype_t from, const void *x, pare_dtype_t to, void *y,

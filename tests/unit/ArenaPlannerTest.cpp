@@ -373,3 +373,377 @@ TEST_CASE("placeBest is valid and never worse than either strategy", "[arena]") 
     CHECK(best.arenaBytes >= liveBytesLowerBound(bufs, 16));
   }
 }
+
+//===----------------------------------------------------------------------===//
+// In-place aliases and pare's searching planner
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// A random dataflow graph as the PlanMemory pass builds it: one op per step
+/// produces one buffer (sometimes two, sometimes a scratch live at its step
+/// only); a buffer is read by the next op (a chain) or, for branches and skip
+/// connections, until a later one. An op may run in place over an earlier
+/// buffer whose last use is this op (that buffer's `last` == the new one's
+/// `first`), at most one in-place output per input; in-place outputs that are
+/// themselves overwritten in place form chains of aliases. The output of an
+/// in-place op keeps the input's bytes, is smaller (strided depthwise) or, to
+/// stress the planner beyond what the compiler makes, has any size.
+std::vector<Buffer> randomGraph(std::mt19937 &rng, int steps, int aliasPercent) {
+  auto percent = [&](int p) { return int(rng() % 100) < p; };
+  std::uniform_int_distribution<int64_t> size(1, 4096);
+  std::vector<Buffer> bufs;
+  std::vector<char> overwritten;
+  for (int s = 0; s < steps; ++s) {
+    int outputs = percent(15) ? 2 : 1;
+    for (int o = 0; o < outputs; ++o) {
+      Buffer b;
+      b.first = s;
+      int64_t life = percent(70) ? 1 : 1 + int64_t(rng() % 8);
+      if (percent(10))
+        life = 0;
+      b.last = s + life;
+      b.size = size(rng);
+      if (percent(aliasPercent)) {
+        std::vector<size_t> candidates;
+        for (size_t j = 0; j < bufs.size(); ++j)
+          if (bufs[j].last == s && bufs[j].first < s && !overwritten[j])
+            candidates.push_back(j);
+        if (!candidates.empty()) {
+          size_t j = candidates[rng() % candidates.size()];
+          b.alias = int64_t(j);
+          overwritten[j] = 1;
+          switch (rng() % 3) {
+          case 0:
+            b.size = bufs[j].size;
+            break;
+          case 1:
+            b.size = 1 + int64_t(rng() % uint64_t(bufs[j].size));
+            break;
+          default:
+            break;
+          }
+        }
+      }
+      bufs.push_back(b);
+      overwritten.push_back(0);
+    }
+  }
+  return bufs;
+}
+
+/// Every aliased buffer sits where the buffer it overwrites sits.
+bool aliasOffsetsShared(const std::vector<Buffer> &bufs, const Placement &p) {
+  for (size_t i = 0; i < bufs.size(); ++i)
+    if (bufs[i].alias >= 0 && p.offsets[i] != p.offsets[size_t(bufs[i].alias)])
+      return false;
+  return true;
+}
+
+/// Length (in buffers) of the longest alias chain.
+int64_t longestAliasChain(const std::vector<Buffer> &bufs) {
+  std::vector<int64_t> len(bufs.size(), 1);
+  int64_t longest = bufs.empty() ? 0 : 1;
+  for (size_t i = 0; i < bufs.size(); ++i)
+    if (bufs[i].alias >= 0) {
+      len[i] = len[size_t(bufs[i].alias)] + 1;
+      longest = std::max(longest, len[i]);
+    }
+  return longest;
+}
+
+/// A chain (buffer i lives [i, i + 1]) in which buffer i overwrites buffer
+/// i - 1 in place where `inPlace[i]` is set.
+std::vector<Buffer> inPlaceChain(const std::vector<int64_t> &sizes,
+                                 const std::vector<bool> &inPlace) {
+  std::vector<Buffer> bufs = chain(sizes);
+  for (size_t i = 1; i < bufs.size(); ++i)
+    if (inPlace[i])
+      bufs[i].alias = int64_t(i) - 1;
+  return bufs;
+}
+
+} // namespace
+
+TEST_CASE("independent checkers understand alias groups", "[arena][alias]") {
+  // a [0,1] 64, b [1,2] 64 overwrites a, c [1,2] 32 is independent.
+  std::vector<Buffer> bufs = {{64, 0, 1}, {64, 1, 2, 0}, {32, 1, 2}};
+  Placement shared;
+  shared.offsets = {0, 0, 64};
+  shared.arenaBytes = 96;
+  CHECK(violation(bufs, shared, 16) == "");
+  CHECK(isValidPlacement(bufs, shared));
+
+  Placement split = shared; // a and b apart: sound memory, but not in place
+  split.offsets = {0, 96, 64};
+  split.arenaBytes = 160;
+  CHECK(violation(bufs, split, 16) != "");
+
+  Placement clash = shared; // c overlaps the group at step 1
+  clash.offsets = {0, 0, 32};
+  CHECK(violation(bufs, clash, 16) != "");
+  CHECK_FALSE(isValidPlacement(bufs, clash));
+
+  // The group counts once at the handover step: 64 + 32, not 64 + 64 + 32.
+  CHECK(peakLiveBytes(bufs, 16) == 96);
+  CHECK(liveBytesLowerBound(bufs, 16) == 96);
+
+  std::vector<Buffer> forward = {{64, 0, 1, 1}, {64, 1, 2}};
+  Placement zero;
+  zero.offsets = {0, 0};
+  zero.arenaBytes = 64;
+  CHECK(violation(forward, zero, 16) != ""); // a forward alias is malformed
+}
+
+TEST_CASE("liveBytesLowerBound with in-place pairs and chains", "[arena][alias]") {
+  SECTION("an in-place pair counts once, as the larger at the handover step") {
+    std::vector<Buffer> shrink = {{100, 0, 1}, {60, 1, 2, 0}};
+    CHECK(liveBytesPerStep(shrink, 1) == std::vector<int64_t>{100, 100, 60});
+    CHECK(liveBytesLowerBound(shrink, 1) == 100);
+    std::vector<Buffer> grow = {{60, 0, 1}, {100, 1, 2, 0}};
+    CHECK(liveBytesPerStep(grow, 1) == std::vector<int64_t>{60, 100, 100});
+    CHECK(liveBytesLowerBound(grow, 1) == 100);
+    // Without the alias the two add up at step 1.
+    std::vector<Buffer> apart = {{100, 0, 1}, {60, 1, 2}};
+    CHECK(liveBytesLowerBound(apart, 1) == 160);
+  }
+  SECTION("sizes are aligned before the group's maximum is taken") {
+    std::vector<Buffer> bufs = {{10, 0, 1}, {20, 1, 2, 0}};
+    CHECK(liveBytesPerStep(bufs, 16) == std::vector<int64_t>{16, 32, 32});
+    CHECK(liveBytesLowerBound(bufs, 16) == 32);
+    CHECK(liveBytesLowerBound(bufs, 64) == 64);
+  }
+  SECTION("another buffer live at the handover adds to the group") {
+    std::vector<Buffer> bufs = {{100, 0, 1}, {60, 1, 2, 0}, {30, 1, 1}};
+    CHECK(liveBytesPerStep(bufs, 1) == std::vector<int64_t>{100, 130, 60});
+    CHECK(liveBytesLowerBound(bufs, 1) == 130);
+    CHECK(placeSearch(bufs, 1).arenaBytes == 130);
+  }
+  SECTION("a chain of aliases is one group") {
+    // a -> b -> c in place, sizes 10, 20, 5.
+    std::vector<Buffer> bufs = {{10, 0, 1}, {20, 1, 2, 0}, {5, 2, 3, 1}};
+    CHECK(liveBytesPerStep(bufs, 1) == std::vector<int64_t>{10, 20, 20, 5});
+    CHECK(liveBytesLowerBound(bufs, 1) == 20);
+    Placement p = placeSearch(bufs, 1);
+    CHECK(violation(bufs, p, 1) == "");
+    CHECK(p.offsets == std::vector<int64_t>{0, 0, 0});
+    CHECK(p.arenaBytes == 20);
+  }
+  SECTION("two groups live together add their maxima") {
+    // Group A: a(40) -> b(70); group B: c(50) -> d(20); both hand over at 1.
+    std::vector<Buffer> bufs = {{40, 0, 1}, {50, 0, 1}, {70, 1, 2, 0}, {20, 1, 2, 1}};
+    CHECK(liveBytesPerStep(bufs, 1) == std::vector<int64_t>{90, 120, 90});
+    CHECK(liveBytesLowerBound(bufs, 1) == 120);
+    CHECK(liveBytesLowerBound(bufs, 1) == peakLiveBytes(bufs, 1));
+    Placement p = placeSearch(bufs, 1);
+    CHECK(violation(bufs, p, 1) == "");
+    CHECK(p.arenaBytes == 120);
+  }
+  SECTION("a long-lived member of a group counts at every step it lives") {
+    // a [0,1] 10 -> b [1,4] 30 (in place); c [2,3] 25 beside b.
+    std::vector<Buffer> bufs = {{10, 0, 1}, {30, 1, 4, 0}, {25, 2, 3}};
+    CHECK(liveBytesPerStep(bufs, 1) == std::vector<int64_t>{10, 30, 55, 55, 30});
+    CHECK(liveBytesLowerBound(bufs, 1) == 55);
+  }
+}
+
+TEST_CASE("randomised graphs with in-place aliases: every planner is sound", "[arena][alias]") {
+  int64_t alignment = GENERATE(1, 16, 64);
+  std::mt19937 rng(uint32_t(1234 + alignment));
+  int64_t aliases = 0, longestChain = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    auto bufs = randomGraph(rng, 1 + trial % 40, /*aliasPercent=*/10 + 25 * (trial % 4));
+    for (const Buffer &b : bufs)
+      aliases += b.alias >= 0;
+    longestChain = std::max(longestChain, longestAliasChain(bufs));
+    INFO("trial " << trial << ", alignment " << alignment << ", buffers " << describe(bufs));
+
+    int64_t bound = liveBytesLowerBound(bufs, alignment);
+    CHECK(bound == peakLiveBytes(bufs, alignment));
+    std::vector<int64_t> perStep = liveBytesPerStep(bufs, alignment), expected;
+    for (int64_t t = 0; t < int64_t(perStep.size()); ++t)
+      expected.push_back(liveBytesAt(bufs, alignment, t));
+    CHECK(perStep == expected);
+
+    struct Planner {
+      const char *name;
+      Placement (*place)(const std::vector<Buffer> &, int64_t);
+    };
+    const Planner planners[] = {
+        {"placeSearch", [](const std::vector<Buffer> &b, int64_t a) { return placeSearch(b, a); }},
+        {"placeGreedyBySize", placeGreedyBySize},
+        {"placeFirstFit", placeFirstFit},
+        {"placeBest", placeBest}};
+    int64_t arena[4];
+    for (int k = 0; k < 4; ++k) {
+      INFO("planner " << planners[k].name);
+      Placement p = planners[k].place(bufs, alignment);
+      REQUIRE(violation(bufs, p, alignment) == "");
+      CHECK(isValidPlacement(bufs, p));
+      CHECK(aliasOffsetsShared(bufs, p));
+      CHECK(p.arenaBytes >= bound);
+      Placement again = planners[k].place(bufs, alignment);
+      CHECK(again.offsets == p.offsets);
+      CHECK(again.arenaBytes == p.arenaBytes);
+      arena[k] = p.arenaBytes;
+    }
+    CHECK(arena[0] <= arena[3]); // placeSearch <= placeBest
+    CHECK(arena[3] == std::min(arena[1], arena[2]));
+    // Without any local search the greedy starts alone are still no worse.
+    Placement noSearch = placeSearch(bufs, alignment, /*iterations=*/0);
+    CHECK(violation(bufs, noSearch, alignment) == "");
+    CHECK(noSearch.arenaBytes <= arena[3]);
+    CHECK(arena[0] <= noSearch.arenaBytes);
+  }
+  // The generator really produced in-place ops and chains of them.
+  CHECK(aliases > 300);
+  CHECK(longestChain >= 4);
+}
+
+TEST_CASE("randomised graphs: heavy contention with aliases", "[arena][alias]") {
+  // Few steps, many long-lived buffers, most ops in place.
+  std::mt19937 rng(77);
+  for (int trial = 0; trial < 100; ++trial) {
+    auto bufs = randomGraph(rng, 8 + trial % 8, /*aliasPercent=*/90);
+    std::vector<char> overwritten(bufs.size(), 0);
+    for (const Buffer &b : bufs)
+      if (b.alias >= 0)
+        overwritten[size_t(b.alias)] = 1;
+    for (size_t i = 0; i < bufs.size(); ++i)
+      if (!overwritten[i] && bufs[i].last > bufs[i].first && rng() % 2)
+        bufs[i].last += 4; // only buffers nobody overwrites may live longer
+    INFO("trial " << trial << ", buffers " << describe(bufs));
+    for (int64_t alignment : {1, 64}) {
+      int64_t bound = liveBytesLowerBound(bufs, alignment);
+      CHECK(bound == peakLiveBytes(bufs, alignment));
+      Placement s = placeSearch(bufs, alignment);
+      REQUIRE(violation(bufs, s, alignment) == "");
+      CHECK(s.arenaBytes >= bound);
+      CHECK(s.arenaBytes <= placeBest(bufs, alignment).arenaBytes);
+    }
+  }
+}
+
+// On a chain the bound is always reachable: even buffers at the bottom of an
+// arena of the bound, odd ones against its top (each neighbouring pair fits).
+// placeSearch's local search (400 iterations) does not always find such a
+// plan on long chains of random sizes, so the plain-chain check below counts
+// the misses; the strict expectation is kept as a [!mayfail] test.
+static Placement bottomTop(const std::vector<Buffer> &bufs, int64_t alignment) {
+  Placement p;
+  p.arenaBytes = peakLiveBytes(bufs, alignment);
+  for (size_t i = 0; i < bufs.size(); ++i)
+    p.offsets.push_back(i % 2 ? p.arenaBytes - alignTo(bufs[i].size, alignment) : 0);
+  return p;
+}
+
+TEST_CASE("placeSearch reaches the bound on chains", "[arena][search]") {
+  int64_t alignment = GENERATE(1, 16, 64);
+  std::uniform_int_distribution<int64_t> size(1, 4096);
+  SECTION("plain chains of random sizes") {
+    std::mt19937 rng(uint32_t(11 + alignment));
+    int misses = 0;
+    for (int trial = 0; trial < 200; ++trial) {
+      std::vector<int64_t> sizes(1 + trial % 40);
+      for (auto &s : sizes)
+        s = size(rng);
+      auto bufs = chain(sizes);
+      INFO("alignment " << alignment << ", buffers " << describe(bufs));
+      int64_t bound = liveBytesLowerBound(bufs, alignment);
+      CHECK(bound == peakLiveBytes(bufs, alignment));
+      // The bound is tight: a witness placement reaches it.
+      Placement witness = bottomTop(bufs, alignment);
+      REQUIRE(violation(bufs, witness, alignment) == "");
+      CHECK(witness.arenaBytes == bound);
+      Placement p = placeSearch(bufs, alignment);
+      REQUIRE(violation(bufs, p, alignment) == "");
+      CHECK(p.arenaBytes >= bound);
+      CHECK(p.arenaBytes <= placeBest(bufs, alignment).arenaBytes);
+      misses += p.arenaBytes != bound;
+      if (sizes.size() <= 8) // short chains: always found
+        CHECK(p.arenaBytes == bound);
+    }
+    // Seeded, so deterministic: at most 3 of 200 long chains miss today
+    // (see the [!mayfail] test for the known misses).
+    CHECK(misses <= 3);
+  }
+  SECTION("chains with in-place ops that keep their bytes") {
+    // The compiler's elementwise in-place ops (relu, add, lookup tables)
+    // write as many bytes as they read: each alias group is one size.
+    std::mt19937 rng(uint32_t(13 + alignment));
+    int64_t aliases = 0;
+    int misses = 0;
+    for (int trial = 0; trial < 200; ++trial) {
+      size_t n = 1 + size_t(trial % 40);
+      std::vector<int64_t> sizes(n);
+      std::vector<bool> inPlace(n, false);
+      for (size_t i = 0; i < n; ++i) {
+        inPlace[i] = i > 0 && rng() % 100 < 20 + 20 * (trial % 4);
+        sizes[i] = inPlace[i] ? sizes[i - 1] : size(rng);
+        aliases += inPlace[i];
+      }
+      auto bufs = inPlaceChain(sizes, inPlace);
+      INFO("alignment " << alignment << ", buffers " << describe(bufs));
+      int64_t bound = liveBytesLowerBound(bufs, alignment);
+      CHECK(bound == peakLiveBytes(bufs, alignment));
+      // The bound is tight: alternate whole groups between bottom and top.
+      Placement witness;
+      witness.arenaBytes = bound;
+      int64_t group = -1;
+      for (size_t i = 0; i < n; ++i) {
+        group += !inPlace[i];
+        witness.offsets.push_back(group % 2 ? bound - alignTo(sizes[i], alignment) : 0);
+      }
+      REQUIRE(violation(bufs, witness, alignment) == "");
+      Placement p = placeSearch(bufs, alignment);
+      REQUIRE(violation(bufs, p, alignment) == "");
+      CHECK(p.arenaBytes >= bound);
+      CHECK(p.arenaBytes <= placeBest(bufs, alignment).arenaBytes);
+      misses += p.arenaBytes != bound;
+      if (n <= 8)
+        CHECK(p.arenaBytes == bound);
+    }
+    CHECK(aliases > 100);
+    CHECK(misses <= 3); // seeded: at most 1 of 200 today
+  }
+}
+
+// With in-place outputs of other sizes, the bound (a group = its largest live
+// member) is not always reachable by any placement: a(100) -> b(1) in place,
+// c(100) -> d(1) in place, then e(100). The bound is 101 (b + c, d + e), but
+// each group's offset is 0 or 1 in a 101-byte arena, c must avoid b (so the
+// first group is at 0, the second at 1), and then e must avoid d at [1, 2).
+TEST_CASE("in-place chains of other sizes: the bound is not always reachable", "[arena][alias]") {
+  std::vector<Buffer> bufs = {
+      {100, 0, 1}, {1, 1, 2, 0}, {100, 2, 3}, {1, 3, 4, 2}, {100, 4, 5}};
+  CHECK(liveBytesLowerBound(bufs, 1) == 101);
+  // Exhaustively: no placement fits in 101 bytes (group offsets 0 or 1).
+  int sound = 0;
+  for (int64_t g0 = 0; g0 <= 1; ++g0)
+    for (int64_t g1 = 0; g1 <= 1; ++g1)
+      for (int64_t g2 = 0; g2 <= 1; ++g2) {
+        Placement p;
+        p.offsets = {g0, g0, g1, g1, g2};
+        p.arenaBytes = 101;
+        sound += violation(bufs, p, 1) == "";
+      }
+  CHECK(sound == 0);
+  Placement p = placeSearch(bufs, 1);
+  CHECK(violation(bufs, p, 1) == "");
+  CHECK(p.arenaBytes == 102);
+}
+
+// Known shortfall of the local search (not a soundness bug): these chains
+// have a placement at the bound (bottomTop), but placeSearch with its default
+// 400 iterations stops above it. The smallest found: sizes
+// {9, 5, 9, 8, 4, 10, 6, 6, 10, 6}, alignment 1: bound 17, placeSearch 20
+// (placeBest 20); with 40000 iterations it reaches 17.
+TEST_CASE("placeSearch reaches the bound on every chain", "[arena][search][!mayfail]") {
+  auto bufs = chain({9, 5, 9, 8, 4, 10, 6, 6, 10, 6});
+  CHECK(liveBytesLowerBound(bufs, 1) == 17);
+  Placement witness = bottomTop(bufs, 1);
+  CHECK(violation(bufs, witness, 1) == "");
+  CHECK(witness.arenaBytes == 17);
+  CHECK(placeSearch(bufs, 1, 40000).arenaBytes == 17);
+  CHECK(placeSearch(bufs, 1).arenaBytes == 17); // 20 today
+}

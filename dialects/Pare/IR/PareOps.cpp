@@ -1124,6 +1124,78 @@ OpFoldResult GatherOp::fold(FoldAdaptor a) {
   return pack(r, cast<RankedTensorType>(getType()));
 }
 
+LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            ScatterNDOp::Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  Shape x = shapeOf(adaptor.getData());
+  Shape ind = shapeOf(adaptor.getIndices());
+  Shape upd = shapeOf(adaptor.getUpdates());
+  if (!elemOf(adaptor.getIndices()).isInteger(64))
+    return fail(loc, "scatter_nd: indices must be int64");
+  if (elemOf(adaptor.getUpdates()) != elemOf(adaptor.getData()))
+    return fail(loc, "scatter_nd: data and updates element types differ");
+  StringRef red = adaptor.getReduction();
+  if (red != "none" && red != "add" && red != "mul" && red != "max" && red != "min")
+    return fail(loc, "scatter_nd: unknown reduction '" + red + "'");
+  if (ind.empty())
+    return fail(loc, "scatter_nd: indices must have rank >= 1");
+  int64_t r = int64_t(x.size()), q = int64_t(ind.size()), k = ind.back();
+  if (k < 0 || k > r)
+    return fail(loc, "scatter_nd: the last dim of indices (" + Twine(k) +
+                         ") must be at most the rank of data (" + Twine(r) + ")");
+  Shape want(ind.begin(), ind.end() - 1);
+  want.insert(want.end(), x.begin() + k, x.end());
+  if (int64_t(upd.size()) != q - 1 + r - k)
+    return fail(loc, "scatter_nd: updates must have rank " + Twine(q - 1 + r - k) +
+                         " (indices rank " + Twine(q) + " - 1 + data rank " + Twine(r) +
+                         " - " + Twine(k) + "), got " + Twine(upd.size()));
+  if (upd != want)
+    return fail(loc, "scatter_nd: updates shape " + shape::toString(upd) + " must be " +
+                         shape::toString(want));
+  return push(types, x, elemOf(adaptor.getData()));
+}
+
+OpFoldResult ScatterNDOp::fold(FoldAdaptor a) {
+  auto x = unpack(a.getData()), ind = unpack(a.getIndices()), upd = unpack(a.getUpdates());
+  if (!x || !ind || !upd)
+    return {};
+  int64_t k = ind->shape.back();
+  int64_t slice = shape::numElements(Shape(x->shape.begin() + k, x->shape.end()));
+  int64_t count = shape::numElements(Shape(ind->shape.begin(), ind->shape.end() - 1));
+  StringRef red = getReduction();
+  HostTensor r = *x;
+  for (int64_t u = 0; u < count; ++u) {
+    int64_t off = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      int64_t d = x->shape[j], v = ind->i[u * k + j];
+      if (v < 0)
+        v += d;
+      if (v < 0 || v >= d)
+        return {};
+      off = off * d + v;
+    }
+    for (int64_t e = 0; e < slice; ++e) {
+      size_t dst = size_t(off * slice + e), src = size_t(u * slice + e);
+      if (r.isFloat) {
+        double &o = r.f[dst], v = upd->f[src];
+        o = red == "add"   ? o + v
+            : red == "mul" ? o * v
+            : red == "max" ? std::max(o, v)
+            : red == "min" ? std::min(o, v)
+                           : v;
+      } else {
+        int64_t &o = r.i[dst], v = upd->i[src];
+        o = red == "add"   ? o + v
+            : red == "mul" ? o * v
+            : red == "max" ? std::max(o, v)
+            : red == "min" ? std::min(o, v)
+                           : v;
+      }
+    }
+  }
+  return pack(r, cast<RankedTensorType>(getType()));
+}
+
 LogicalResult CastOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
                                        CastOp::Adaptor adaptor,
                                        SmallVectorImpl<Type> &types) {

@@ -408,6 +408,22 @@ def Pare_GatherOp : Pare_InferredOp<"gather"> {
   let hasFolder = 1;
 }
 
+def Pare_ScatterNDOp : Pare_InferredOp<"scatter_nd"> {
+  let summary = "Copy `data`, then write `updates` at N-d `indices` (ONNX ScatterND)";
+  let description = [{
+    `indices` has rank q with a last dim k <= rank r of `data`; each of its
+    index tuples selects a slice data[i0, .., ik-1, ...] that the matching
+    slice of `updates` (shape indices.shape[:-1] + data.shape[k:]) replaces,
+    or combines with by `reduction` ("none", "add", "mul", "max", "min").
+    Negative indices count from the end of their dim. The result has the
+    type of `data`.
+  }];
+  let arguments = (ins Pare_Tensor:$data, Pare_Tensor:$indices,
+                       Pare_Tensor:$updates, StrAttr:$reduction);
+  let results = (outs Pare_Tensor:$output);
+  let hasFolder = 1;
+}
+
 def Pare_CastOp : Pare_InferredOp<"cast"> {
   let summary = "Convert the element type";
   let arguments = (ins Pare_Tensor:$input, TypeAttr:$to);
