@@ -71,7 +71,8 @@ int64_t liveBytesLowerBound(const std::vector<Buffer> &buffers, int64_t alignmen
 /// Places groups in the given order, each at the lowest aligned offset where
 /// none of its members overlaps a placed buffer live at the same time.
 static Placement placeGroups(const std::vector<Buffer> &buffers, const Groups &g,
-                             const std::vector<size_t> &order, int64_t alignment) {
+                             const std::vector<size_t> &order, int64_t alignment,
+                             int64_t topLimit = 0) {
   Placement p;
   p.offsets.assign(buffers.size(), 0);
   std::vector<char> placed(buffers.size(), 0);
@@ -80,7 +81,8 @@ static Placement placeGroups(const std::vector<Buffer> &buffers, const Groups &g
   };
   std::vector<Busy> busy;
   std::vector<int64_t> candidates;
-  for (size_t gi : order) {
+  for (size_t k = 0; k < order.size(); ++k) {
+    size_t gi = order[k];
     busy.clear();
     candidates.assign(1, 0);
     for (size_t m : g.members[gi]) {
@@ -93,16 +95,35 @@ static Placement placeGroups(const std::vector<Buffer> &buffers, const Groups &g
         candidates.push_back(alignTo(p.offsets[o] + buffers[o].size, alignment));
       }
     }
+    auto fits = [&](int64_t c) {
+      return std::all_of(busy.begin(), busy.end(),
+                         [&](const Busy &b) { return c + b.size <= b.lo || b.hi <= c; });
+    };
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     int64_t offset = candidates.back();
     for (int64_t c : candidates) {
-      bool fits = std::all_of(busy.begin(), busy.end(),
-                              [&](const Busy &b) { return c + b.size <= b.lo || b.hi <= c; });
-      if (fits) {
+      if (fits(c)) {
         offset = c;
         break;
       }
+    }
+    // Two-ended placement: every other group goes as high as it fits under
+    // topLimit (chains then ping-pong between the ends of the arena).
+    int64_t size = 0;
+    for (size_t m : g.members[gi])
+      size = std::max(size, buffers[m].size);
+    if (topLimit > 0 && k % 2 == 1 && size <= topLimit) {
+      std::vector<int64_t> tops = {(topLimit - size) / alignment * alignment};
+      for (const Busy &b : busy)
+        if (b.lo - b.size >= 0)
+          tops.push_back((b.lo - b.size) / alignment * alignment);
+      std::sort(tops.rbegin(), tops.rend());
+      for (int64_t c : tops)
+        if (c >= 0 && c + size <= topLimit && fits(c)) {
+          offset = c;
+          break;
+        }
     }
     for (size_t m : g.members[gi]) {
       p.offsets[m] = offset;
@@ -206,6 +227,12 @@ Placement placeSearch(const std::vector<Buffer> &buffers, int64_t alignment, int
       best = p;
       bestOrder = order;
     }
+  }
+  // Two-ended in order of first use, aiming at the bound.
+  if (best.arenaBytes > bound) {
+    Placement p = placeGroups(buffers, g, starts[0], alignment, alignTo(bound, alignment));
+    if (p.arenaBytes < best.arenaBytes)
+      best = p;
   }
   // Local search on the order: a fixed-seed generator keeps plans
   // reproducible. Equal arenas are accepted so that plateaus are crossed.

@@ -449,6 +449,15 @@ int compile(const CompileOptions &o) {
     }
     if (!budget::check(report, sramBudget, flashBudget))
       return 1;
+    if (o.patchGrid > 0 && !report.patchGrid)
+      llvm::errs() << "pare: note: --patch-grid " << o.patchGrid
+                   << (o.patches == "off" ? " has no effect with --patches off"
+                       : o.patches == "auto" && !sramBudget
+                           ? " has no effect: --patches auto patches only to meet --sram (use "
+                             "--patches min)"
+                           : " gave no patched plan with a lower peak (the grid must fit the "
+                             "split layer's output and --max-recompute)")
+                   << "; compiled layer by layer\n";
     if (!o.quiet && report.patchGrid)
       llvm::outs() << "pare: patch-based inference: " << report.patchGrid << " x "
                    << report.patchGrid << " patches up to " << report.patchSplit << " (+"
