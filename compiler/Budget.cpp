@@ -21,6 +21,7 @@ Report build(func::FuncOp func, const codegen::CEmitStats &stats) {
   if (auto a = func->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
     r.arenaBytes = a.getInt();
   r.weightBytes = stats.weightBytes;
+  r.stateBytes = stats.stateBytes;
   if (auto g = func->getAttrOfType<IntegerAttr>("pare.patch_grid")) {
     r.patchGrid = g.getInt();
     if (auto e = func->getAttrOfType<IntegerAttr>("pare.patch_extra_macs"))
@@ -87,7 +88,7 @@ std::string toJson(const Report &r, int64_t sramBudget, int64_t flashBudget) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << "{\n  \"sram\": {\"arena_bytes\": " << r.arenaBytes << ", \"stack_estimate_bytes\": "
-     << r.stackBytes << ", \"total_bytes\": " << r.sram() << ", \"budget_bytes\": " << sramBudget
+     << r.stackBytes << ", \"state_bytes\": " << r.stateBytes << ", \"total_bytes\": " << r.sram() << ", \"budget_bytes\": " << sramBudget
      << "},\n  \"flash\": {\"weight_bytes\": " << r.weightBytes
      << ", \"code_estimate_bytes\": " << r.codeBytes << ", \"total_bytes\": " << r.flash()
      << ", \"budget_bytes\": " << flashBudget << "},\n  \"patches\": {\"grid\": " << r.patchGrid
@@ -127,7 +128,9 @@ bool check(const Report &r, int64_t sramBudget, int64_t flashBudget) {
   if (sramBudget > 0 && r.sram() > sramBudget) {
     driver::printError(
         "the model needs " + kib(r.sram()) + " of SRAM (arena " + kib(r.arenaBytes) +
-        " + stack estimate " + kib(r.stackBytes) + ") but --sram allows " + kib(sramBudget) +
+        " + stack estimate " + kib(r.stackBytes) +
+        (r.stateBytes ? " + streaming state " + kib(r.stateBytes) : std::string()) +
+        ") but --sram allows " + kib(sramBudget) +
         ".\n  The peak is set by these layers (activations and scratch live while each runs):\n" +
         top([](const Layer &l) { return l.liveBytes; }, "live") +
         (r.patchGrid ? "  This is with patch-based inference (" + std::to_string(r.patchGrid) + " x " +

@@ -2,7 +2,8 @@
 //
 // What a compiled model costs on a microcontroller, from the memory plan and
 // the emitted code: SRAM = the arena (activations and kernel scratch, one
-// static buffer) + a stack estimate; flash = weights (const arrays, exact) +
+// static buffer) + a stack estimate + the state of streaming temporal shifts
+// (static buffers that persist between calls); flash = weights (const arrays, exact) +
 // code (estimated). `--sram` / `--flash` turn these into hard limits: over
 // budget, compilation fails with the layers that set the peak.
 //
@@ -32,6 +33,8 @@ struct Layer {
 
 struct Report {
   int64_t arenaBytes = 0, stackBytes = kStackEstimate;
+  /// Static state of streaming temporal shifts (outside the arena).
+  int64_t stateBytes = 0;
   int64_t weightBytes = 0, codeBytes = 0;
   std::vector<Layer> layers; ///< in execution order
   /// Patch-based inference in the plan (PlanMemory): grid n, the last
@@ -39,7 +42,7 @@ struct Report {
   int64_t patchGrid = 0, patchExtraMacs = 0;
   std::string patchSplit;
   bool patchesTried = false; ///< the driver let the planner try patches
-  int64_t sram() const { return arenaBytes + stackBytes; }
+  int64_t sram() const { return arenaBytes + stackBytes + stateBytes; }
   int64_t flash() const { return weightBytes + codeBytes; }
 };
 

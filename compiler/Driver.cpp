@@ -167,7 +167,7 @@ LogicalResult calibrate(ModuleOp module, const QuantizeConfig &q,
 
 LogicalResult runPhases(ModuleOp module, const std::string &lastPhase, bool fp16,
                         bool residualFusion, const QuantizeConfig *quantize,
-                        const PlanPipelineOptions &plan) {
+                        const PlanPipelineOptions &plan, bool streaming, bool fuseShifts) {
   if (lastPhase == "import")
     return success();
   MLIRContext *ctx = module.getContext();
@@ -192,6 +192,7 @@ LogicalResult runPhases(ModuleOp module, const std::string &lastPhase, bool fp16
   if (fp16)
     buildFP16Pipeline(pm);
   if (lastPhase != "graph") {
+    buildTemporalShiftPipeline(pm, streaming, fuseShifts && !residualFusion);
     if (residualFusion)
       buildResidualFusionPipeline(pm);
     buildPlanPipeline(pm, plan);
@@ -257,6 +258,14 @@ int compile(const CompileOptions &o) {
   }
   if (o.int8Rounding != "auto" && o.int8Rounding != "tflite" && o.int8Rounding != "onnx") {
     printError("--int8-rounding '" + o.int8Rounding + "' is not supported; use auto, tflite or onnx");
+    return 1;
+  }
+  if (o.shiftFusion != "on" && o.shiftFusion != "off") {
+    printError("--shift-fusion '" + o.shiftFusion + "' is not supported; use on or off");
+    return 1;
+  }
+  if (o.streaming && cuda) {
+    printError("--streaming applies to the C targets, not --target cuda");
     return 1;
   }
   if (o.planner != "pare" && o.planner != "greedy-by-size") {
@@ -361,7 +370,8 @@ int compile(const CompileOptions &o) {
   plan.maxRecompute = o.maxRecompute / 100.0;
   plan.patchGrid = o.patchGrid;
   if (failed(runPhases(**module, runTo, o.precision == "fp16", cuda,
-                       quantize ? &*quantize : nullptr, plan)))
+                       quantize ? &*quantize : nullptr, plan, o.streaming,
+                       o.shiftFusion == "on")))
     return 1;
 
   auto ensureDir = [&]() -> bool {

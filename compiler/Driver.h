@@ -46,6 +46,8 @@ struct CompileOptions {
   std::string patches = "auto"; ///< auto (when --sram needs them) | off | min
   double maxRecompute = 10.0;   ///< % of the model's MACs halos may add
   int64_t patchGrid = 0;        ///< 0: automatic
+  bool streaming = false;       ///< TSM: one frame per call, shift state kept
+  std::string shiftFusion = "on"; ///< fold temporal shifts into 1x1 convs
 };
 
 struct InspectOptions {

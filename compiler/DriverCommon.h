@@ -47,7 +47,8 @@ mlir::LogicalResult calibrate(mlir::ModuleOp module, const QuantizeConfig &q,
 mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhase,
                               bool fp16 = false, bool residualFusion = false,
                               const QuantizeConfig *quantize = nullptr,
-                              const PlanPipelineOptions &plan = {});
+                              const PlanPipelineOptions &plan = {}, bool streaming = false,
+                              bool fuseShifts = true);
 
 void printError(const std::string &msg);
 

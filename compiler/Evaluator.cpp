@@ -216,6 +216,36 @@ int64_t wrapTo(int64_t v, Type t) {
 
 constexpr int64_t kConvOCB = PARE_CONV_OCB;
 
+/// TSM temporal shift of x (float or integer storage) into y, by the C
+/// kernel: frames per clip, fold, bidirectional / unidirectional, NHWC or
+/// NCHW; `zero` (the zero point of quantized storage) where no frame exists.
+void temporalShift(const Tensor &x, Tensor &y, int64_t frames, int64_t fold, bool bidirectional,
+                   bool channelsLast, int64_t zero) {
+  y.shape = x.shape;
+  y.f.clear();
+  y.i.clear();
+  if (x.isFloat())
+    y.f.assign(x.f.size(), 0.0f);
+  else
+    y.i.assign(x.i.size(), 0);
+  int64_t c = channelsLast ? x.shape.back() : x.shape[1];
+  int64_t n = x.numElements();
+  if (n == 0)
+    return;
+  float zf = 0.0f;
+  const void *z = x.isFloat() ? static_cast<const void *>(&zf) : static_cast<const void *>(&zero);
+  pare_temporal_shift(storageBytes(x), dataOf(x),
+                      x.isFloat() ? static_cast<void *>(y.f.data()) : static_cast<void *>(y.i.data()),
+                      int(x.shape[0]), int(frames), int(c), size_t(n / (x.shape[0] * c)), int(fold),
+                      bidirectional ? 1 : 0, channelsLast ? 1 : 0, z);
+}
+
+/// The zero of a temporal shift on `t`'s elements: its zero point when quantized.
+int64_t shiftZero(Type t) {
+  auto p = qtype::params(t);
+  return p ? p->zeroPoint() : 0;
+}
+
 } // namespace
 
 struct Evaluator::Impl {
@@ -351,7 +381,25 @@ LogicalResult Evaluator::Impl::constant(ConstantOp c, SmallVectorImpl<TensorPtr>
 
 LogicalResult Evaluator::Impl::conv(ConvOp c, SmallVectorImpl<TensorPtr> &out) {
   Operation *op = c.getOperation();
-  const Tensor &x = in(c.getInput()), &w = in(c.getWeight());
+  // A conv that reads its input through a temporal shift (pare.shift_frames /
+  // shift_fold / shift_mode): the shifted input, then the conv.
+  Tensor shifted;
+  bool shift = op->hasAttr("pare.shift_frames");
+  if (shift) {
+    auto frames = op->getAttrOfType<IntegerAttr>("pare.shift_frames");
+    auto fold = op->getAttrOfType<IntegerAttr>("pare.shift_fold");
+    auto mode = op->getAttrOfType<StringAttr>("pare.shift_mode");
+    const Tensor &x0 = in(c.getInput());
+    int64_t ch = x0.shape.empty() ? 0 : (c.getChannelsLast() ? x0.shape.back() : x0.shape[1]);
+    bool bi = mode && mode.getValue() == "bidirectional";
+    if (!frames || !fold || !mode || x0.shape.size() < 2 || frames.getInt() < 1 ||
+        x0.shape[0] % frames.getInt() != 0 || fold.getInt() < 0 ||
+        (bi ? 2 : 1) * fold.getInt() > ch ||
+        (!bi && mode.getValue() != "unidirectional"))
+      return fail(op, "malformed pare.shift_frames / pare.shift_fold / pare.shift_mode");
+    temporalShift(x0, shifted, frames.getInt(), fold.getInt(), bi, c.getChannelsLast(), 0);
+  }
+  const Tensor &x = shift ? shifted : in(c.getInput()), &w = in(c.getWeight());
   if (!x.isFloat() || !w.isFloat())
     return fail(op, "only float32 convolution is supported");
   const float *bias = nullptr;
@@ -1089,6 +1137,20 @@ LogicalResult Evaluator::Impl::exec(Operation *op, SmallVectorImpl<TensorPtr> &o
         out.push_back(y);
         return success();
       })
+      .Case<TemporalShiftOp>([&](TemporalShiftOp ts) -> LogicalResult {
+        if (ts.getStreaming())
+          return fail(op, "a streaming temporal shift keeps state between calls; run the "
+                          "offline (clip) model");
+        const Tensor &x = in(ts.getInput());
+        auto y = newLike(ts.getOutput());
+        if (y->isFloat() != x.isFloat())
+          return fail(op, "operand types");
+        temporalShift(x, *y, int64_t(ts.getFrames()), int64_t(ts.getFold()),
+                      ts.isBidirectional(), ts.getChannelsLast(),
+                      shiftZero(ts.getInput().getType()));
+        out.push_back(y);
+        return success();
+      })
       .Case<TransposeOp>([&](TransposeOp t) -> LogicalResult {
         const Tensor &x = in(t.getInput());
         if (x.shape.size() > 8)
@@ -1246,11 +1308,11 @@ LogicalResult Evaluator::Impl::exec(Operation *op, SmallVectorImpl<TensorPtr> &o
         if (y->isFloat() != x.isFloat())
           return fail(op, "operand types");
         auto d32 = i32s(dims);
+        int64_t count = shape::numElements(Shape(ind.begin(), ind.end() - 1));
+        int64_t slice = shape::numElements(Shape(x.shape.begin() + depth, x.shape.end()));
         if (y->numElements() > 0)
           pare_scatter_nd(x.isFloat() ? PARE_F32 : PARE_I64, dataOf(x), size_t(x.numElements()),
-                          idx.i.data(), int(shape::numElements(Shape(ind.begin(), ind.end() - 1))),
-                          int(depth), d32.data(),
-                          size_t(shape::numElements(Shape(x.shape.begin() + depth, x.shape.end()))),
+                          idx.i.data(), int(count), int(depth), d32.data(), size_t(slice),
                           dataOf(u), reduction,
                           y->isFloat() ? (void *)y->f.data() : (void *)y->i.data());
         // Integer storage is int64 here: wrap the combined values to the element type.

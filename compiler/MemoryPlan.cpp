@@ -77,17 +77,31 @@ bool usesGenericInt8Kernel(Operation *op) {
 
 int64_t scratchBytes(Operation *op) {
   auto dims = [](Value v) { return cast<RankedTensorType>(v.getType()).getShape(); };
-  if (usesGenericInt8Kernel(op))
-    return qtype::isQuantized(op->getResult(0).getType()) ? byteSize(op->getResult(0).getType())
-                                                            * 4 : 0;
-  if (auto c = dyn_cast<pare::QConvOp>(op)) {
-    auto w = dims(c.getWeight()); // OHWI
-    int64_t kh = w[1], kw = w[2];
-    if (c.isDepthwise())
-      return 2 * w[0] * kh * kw; // PARE_DEPTHWISE_CONV2D_S8_SCRATCH_BYTES
-    return (5 * w[3] * kh * kw + 3) / 4 * 4; // PARE_CONV2D_S8_SCRATCH_BYTES
+  // A convolution that reads its input through a temporal shift
+  // (pare.shift_frames; NHWC 1x1) gathers each shifted row, W x C elements,
+  // into scratch (rounded up to 16 bytes) ahead of its kernel's own scratch.
+  int64_t shiftRow = 0;
+  if (op->hasAttr("pare.shift_frames") && isa<pare::ConvOp, pare::QConvOp>(op)) {
+    auto x = dims(op->getOperand(0));
+    int64_t rows = x.size() == 4 ? x[0] * x[1] : 0;
+    if (rows > 0)
+      shiftRow = (byteSize(op->getOperand(0).getType()) / rows + 15) / 16 * 16;
   }
-  return 0;
+  auto kernel = [&]() -> int64_t {
+    if (usesGenericInt8Kernel(op))
+      return qtype::isQuantized(op->getResult(0).getType())
+                 ? byteSize(op->getResult(0).getType()) * 4
+                 : 0;
+    if (auto c = dyn_cast<pare::QConvOp>(op)) {
+      auto w = dims(c.getWeight()); // OHWI
+      int64_t kh = w[1], kw = w[2];
+      if (c.isDepthwise())
+        return 2 * w[0] * kh * kw; // PARE_DEPTHWISE_CONV2D_S8_SCRATCH_BYTES
+      return (5 * w[3] * kh * kw + 3) / 4 * 4; // PARE_CONV2D_S8_SCRATCH_BYTES
+    }
+    return 0;
+  };
+  return shiftRow + kernel();
 }
 
 int64_t inPlaceDepthwiseScratchBytes(int64_t ih, int64_t iw, int64_t c, int64_t kh,

@@ -11,6 +11,8 @@ namespace pare {
 void buildGraphPipeline(mlir::OpPassManager &pm) {
   auto &f = pm.nest<mlir::func::FuncOp>();
   f.addPass(mlir::createCanonicalizerPass());
+  f.addPass(createRecognizeTemporalShiftPass());
+  f.addPass(mlir::createCanonicalizerPass());
   f.addPass(createFoldBatchNormPass());
   f.addPass(mlir::createCanonicalizerPass());
   f.addPass(createConvertToNHWCPass());
@@ -42,6 +44,14 @@ void buildFP16Pipeline(mlir::OpPassManager &pm) {
   auto &f = pm.nest<mlir::func::FuncOp>();
   f.addPass(createConvertToFP16Pass());
   f.addPass(mlir::createCanonicalizerPass());
+}
+
+void buildTemporalShiftPipeline(mlir::OpPassManager &pm, bool streaming, bool fuse) {
+  auto &f = pm.nest<mlir::func::FuncOp>();
+  if (streaming)
+    f.addPass(createStreamTemporalShiftPass());
+  if (fuse)
+    f.addPass(createFuseTemporalShiftPass());
 }
 
 void buildResidualFusionPipeline(mlir::OpPassManager &pm) {

@@ -25,6 +25,11 @@ void buildLowerQuantizedPipeline(mlir::OpPassManager &pm);
 /// fp16 storage for the GPU target (after the graph passes, before planning).
 void buildFP16Pipeline(mlir::OpPassManager &pm);
 
+/// Temporal shifts after quantization: `streaming` turns a T-frame model
+/// into a one-frame step with state; `fuse` folds shifts into the 1x1
+/// convolutions that read them (C targets).
+void buildTemporalShiftPipeline(mlir::OpPassManager &pm, bool streaming, bool fuse);
+
 /// Residual adds done by the producers' kernels (targets whose kernels take a
 /// residual: CUDA).
 void buildResidualFusionPipeline(mlir::OpPassManager &pm);

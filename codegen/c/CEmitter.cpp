@@ -171,6 +171,23 @@ private:
   /// int8 ops, and pools on int8 tensors (runtime-stubs/c/pare_kernels_s8.h).
   LogicalResult emitQuantized(Operation *op, ArrayRef<std::string> in,
                               ArrayRef<std::string> out);
+  /// TSM: pare.temporal_shift (any element type; int8 shifts the stored
+  /// values, zero is the zero point), offline or streaming (a persistent
+  /// state buffer, see stateBuffers).
+  LogicalResult emitTemporalShift(TemporalShiftOp op, ArrayRef<std::string> in,
+                                  ArrayRef<std::string> out);
+  /// A 1x1 NHWC conv / qconv carrying pare.shift_frames / shift_fold /
+  /// shift_mode reads its input through the temporal shift: each shifted
+  /// row is gathered into scratch and convolved alone.
+  LogicalResult emitShiftedConv(Operation *op, ArrayRef<std::string> in,
+                                ArrayRef<std::string> out);
+  /// The state of a streaming temporal shift: a file-scope static buffer
+  /// that persists between calls (not in the arena), reset to `fill`.
+  struct StateBuffer {
+    std::string name, ctype, fill;
+    int64_t count = 0, bytes = 0;
+  };
+  std::vector<StateBuffer> stateBuffers;
   /// A const int32 / float array in the weights file, named after `base`.
   std::string constArray(const std::string &base, const std::string &ctype,
                          const std::vector<std::string> &values, const std::string &note);
@@ -430,7 +447,7 @@ LogicalResult Emitter::emitOpBody(Operation *op, ArrayRef<std::string> in,
 
   bool quantized = isa<QuantizeOp, DequantizeOp, RequantizeOp, QConvOp, QFullyConnectedOp,
                        QMatMulOp, QAddOp, QMulOp, QGlobalAveragePoolOp, LookupTableOp>(op) ||
-                   (isa<MaxPoolOp, AveragePoolOp, SoftmaxOp>(op) &&
+                   (isa<MaxPoolOp, AveragePoolOp, SoftmaxOp, TemporalShiftOp>(op) &&
                     qtype::isQuantized(op->getOperand(0).getType())) ||
                    // QOperator models max-pool raw int8 tensors directly.
                    (isa<MaxPoolOp>(op) && elemOf(op->getOperand(0)).isSignlessInteger(8));
@@ -443,6 +460,8 @@ LogicalResult Emitter::emitOpBody(Operation *op, ArrayRef<std::string> in,
       .Case<ConvOp>([&](ConvOp c) -> LogicalResult {
         if (failed(requireF32(op)))
           return failure();
+        if (op->hasAttr("pare.shift_frames")) // reads through a temporal shift
+          return emitShiftedConv(op, in, out);
         if (!c.getChannelsLast())
           return unsupported(op, "NCHW convolution (run pare-convert-to-nhwc)");
         Shape x = shapeOf(c.getInput()), w = shapeOf(c.getWeight());
@@ -887,6 +906,7 @@ LogicalResult Emitter::emitOpBody(Operation *op, ArrayRef<std::string> in,
              out[0] + ", " + count() + ");\n");
         return success();
       })
+      .Case<TemporalShiftOp>([&](TemporalShiftOp ts) { return emitTemporalShift(ts, in, out); })
       .Default([&](Operation *) { return unsupported(op, "no C kernel for this op"); });
 }
 
@@ -1194,6 +1214,182 @@ LogicalResult Emitter::emitTileElementwise(Operation *op, ArrayRef<std::string> 
   return success();
 }
 
+/// The value a temporal shift writes where no frame exists, as a C literal
+/// of the tensor's element type: the zero point of a quantized tensor.
+static std::string shiftZeroLiteral(Type t) {
+  if (auto p = qtype::params(t))
+    return std::to_string(p->zeroPoint());
+  if (t.isF32())
+    return "0.0f";
+  if (isa<FloatType>(t))
+    return "0.0";
+  return "0";
+}
+
+LogicalResult Emitter::emitTemporalShift(TemporalShiftOp ts, ArrayRef<std::string> in,
+                                         ArrayRef<std::string> out) {
+  Operation *op = ts.getOperation();
+  auto i32 = [](int64_t v) { return std::to_string(v); };
+  if (inTile)
+    return unsupported(op, "a temporal shift inside a patch stage");
+  Type et = elemOf(ts.getInput());
+  std::string ct = cType(et);
+  if (ct.empty())
+    return unsupported(op, "a temporal shift of this element type");
+  Shape s = shapeOf(ts.getInput());
+  bool cl = ts.getChannelsLast();
+  int64_t c = ts.getChannelCount(), fold = int64_t(ts.getFold()), frames = int64_t(ts.getFrames());
+  int64_t inner = numel(ts.getInput()) / (s[0] * c);
+  int64_t eb = elemBytes(et);
+  std::string layout = cl ? "1" : "0";
+  if (ts.getStreaming()) {
+    // One frame per stream: the previous frame's channels [0, fold) live in
+    // a static buffer, [batch][inner][fold] (NHWC) or [batch][fold][inner].
+    StateBuffer b;
+    b.name = unique(prefix + "_" + sanitizeIdentifier(nodeName(op)) + "_state", usedGlobals);
+    b.ctype = ct;
+    b.fill = shiftZeroLiteral(et);
+    b.count = s[0] * inner * fold;
+    b.bytes = b.count * eb;
+    stateBuffers.push_back(b);
+    line("  /* streaming: channels [0, " + i32(fold) + ") come from the previous frame (" +
+         b.name + "), which then keeps this frame's */\n");
+    line("  pare_temporal_shift_step(" + i32(eb) + ", " + in[0] + ", " + out[0] + ", " + b.name +
+         ", " + i32(s[0]) + ", " + i32(c) + ", " + i32(inner) + ", " + i32(fold) + ", " + layout +
+         ");\n");
+    return success();
+  }
+  if (op->hasAttr("pare.in_place"))
+    return unsupported(op, "an offline temporal shift in place (only streaming shifts may be)");
+  bool bi = ts.isBidirectional();
+  line("  /* " + std::string(bi ? "bidirectional" : "unidirectional") + " shift of " + i32(fold) +
+       " channel" + (fold == 1 ? "" : "s") + (bi ? " each way" : "") + " over clips of " +
+       i32(frames) + " frames */\n");
+  line("  {\n    static const " + ct + " zero = " + shiftZeroLiteral(et) + ";\n");
+  line("    pare_temporal_shift(" + i32(eb) + ", " + in[0] + ", " + out[0] + ", " + i32(s[0]) +
+       ", " + i32(frames) + ", " + i32(c) + ", " + i32(inner) + ", " + i32(fold) + ", " +
+       (bi ? "1" : "0") + ", " + layout + ", &zero);\n  }\n");
+  return success();
+}
+
+LogicalResult Emitter::emitShiftedConv(Operation *op, ArrayRef<std::string> in,
+                                       ArrayRef<std::string> out) {
+  auto i32 = [](int64_t v) { return std::to_string(v); };
+  if (inTile)
+    return unsupported(op, "a convolution through a temporal shift inside a patch stage");
+  auto framesAttr = op->getAttrOfType<IntegerAttr>("pare.shift_frames");
+  auto foldAttr = op->getAttrOfType<IntegerAttr>("pare.shift_fold");
+  auto modeAttr = op->getAttrOfType<StringAttr>("pare.shift_mode");
+  if (!framesAttr || !foldAttr || !modeAttr)
+    return unsupported(op, "pare.shift_frames needs pare.shift_fold (i64) and pare.shift_mode "
+                           "(string)");
+  if (modeAttr.getValue() != "bidirectional" && modeAttr.getValue() != "unidirectional")
+    return unsupported(op, "pare.shift_mode must be bidirectional or unidirectional");
+  bool bi = modeAttr.getValue() == "bidirectional";
+  Value x = op->getOperand(0), w = op->getOperand(1), y = op->getResult(0);
+  Value bias = op->getNumOperands() > 2 ? op->getOperand(2) : Value();
+  Shape xs = shapeOf(x), ws = shapeOf(w), ys = shapeOf(y);
+  auto s = op->getAttrOfType<DenseI64ArrayAttr>("strides").asArrayRef();
+  auto d = op->getAttrOfType<DenseI64ArrayAttr>("dilations").asArrayRef();
+  auto p = op->getAttrOfType<DenseI64ArrayAttr>("pads").asArrayRef();
+  int64_t group = op->getAttrOfType<IntegerAttr>("group").getInt();
+  if (!op->hasAttr("channels_last") || xs.size() != 4)
+    return unsupported(op, "a convolution through a temporal shift must be NHWC 2-D");
+  if (ws[1] != 1 || ws[2] != 1 || s[0] != 1 || s[1] != 1 || group != 1 ||
+      llvm::any_of(p, [](int64_t v) { return v != 0; }) || ys[1] != xs[1] || ys[2] != xs[2])
+    return unsupported(op, "a convolution through a temporal shift must be 1x1, stride 1, "
+                           "unpadded, group 1");
+  bool depthwise = isa<ConvOp>(op) ? cast<ConvOp>(op).isDepthwise() : cast<QConvOp>(op).isDepthwise();
+  if (depthwise)
+    return unsupported(op, "a depthwise convolution through a temporal shift");
+  int64_t nt = xs[0], h = xs[1], wd = xs[2], c = xs[3], oc = ys[3];
+  int64_t frames = framesAttr.getInt(), fold = foldAttr.getInt();
+  if (frames < 1 || nt % frames != 0 || fold < 0 || (bi ? 2 * fold : fold) > c)
+    return unsupported(op, "shift attributes that do not fit the input (" + i32(nt) +
+                               " frames in clips of " + i32(frames) + ", fold " + i32(fold) +
+                               " of " + i32(c) + " channels)");
+  auto scratchAttr = op->getAttrOfType<IntegerAttr>("pare.scratch_offset");
+  if (!scratchAttr)
+    return op->emitError("internal: no scratch for the shifted row (run pare-plan-memory)");
+  Type et = elemOf(x);
+  std::string ct = cType(et);
+  int64_t eb = elemBytes(et);
+  int64_t rowBytes = (wd * c * eb + 15) / 16 * 16; // MemoryPlan scratchBytes
+  int64_t off = scratchAttr.getInt();
+  std::string layer = sanitizeIdentifier(nodeName(op));
+  std::string yRow = out[0] + " + ((size_t)tsm_f * " + i32(h) + " + (size_t)tsm_r) * " +
+                     i32(wd * oc);
+
+  // The convolution of one row: [1][1][W][C] -> [1][1][W][OC], as the layer's
+  // own kernel would compute it (same kernel, weights and arithmetic).
+  std::string call;
+  if (auto c8 = dyn_cast<QConvOp>(op)) {
+    if (planning::usesGenericInt8Kernel(op))
+      return unsupported(op, "a convolution through a temporal shift on the generic int8 path "
+                             "(ONNX rounding, asymmetric weights or an i32 result)");
+    auto xp = *qtype::params(x.getType()), wp = *qtype::params(w.getType()),
+         yp = *qtype::params(y.getType());
+    std::vector<std::string> ms, ss;
+    for (int64_t ch = 0; ch < oc; ++ch) {
+      int32_t m, sh;
+      qmath::quantizeMultiplier(xp.scale() * wp.scale(size_t(ch)) / yp.scale(), m, sh);
+      ms.push_back(std::to_string(m));
+      ss.push_back(std::to_string(sh));
+    }
+    std::string mult = constArray(layer + "_mult", "int32_t", ms,
+                                  layer + ": requantization multipliers (Q31)");
+    std::string shift =
+        constArray(layer + "_shift", "int32_t", ss, layer + ": requantization shifts");
+    auto [lo, hi] = int8Clamp(op, y);
+    std::string lit = "1, 1, " + i32(wd) + ", " + i32(c) + ", " + i32(xp.zeroPoint());
+    std::string tail = i32(yp.zeroPoint()) + ", " + i32(lo) + ", " + i32(hi);
+    std::string geom = "1, 1, 1, 1, " + i32(d[0]) + ", " + i32(d[1]) + ", 0, 0";
+    std::string wn = in[1], bn = bias ? in[2] : std::string("NULL");
+    std::string saved = body;
+    body.clear();
+    kernelCall("pare_conv2d_s8", layer,
+               {{"const int8_t *", "tsm_row"},
+                {"int8_t *", yRow},
+                {"int16_t *", "(int16_t *)(arena + " + i32(off + rowBytes) + ")"}},
+               [&](const std::vector<std::string> &q) {
+                 return q[0] + ", " + lit + ",\n      " + wn + ", " + bn + ", " + mult + ", " +
+                        shift + ",\n      " + tail + ", " + q[1] + ", 1, " + i32(wd) + ", " +
+                        i32(oc) + ", " + geom + ", " + q[2];
+               });
+    call = body;
+    body = saved;
+    (void)c8;
+  } else {
+    ActArgs a = fusedActivation(op);
+    // As a plain conv: packed weights where padding the output channels to
+    // a multiple of 16 costs at most a quarter more.
+    int64_t padded = (oc + kConvOCB - 1) / kConvOCB * kConvOCB;
+    bool packed = matchPattern(w, m_Constant()) && padded * 4 <= oc * 5;
+    std::string wname = packed ? weight(w, {}, WeightLayout::ConvPacked, 1) : in[1];
+    call = std::string("  pare_conv2d") + (packed ? "_packed" : "") + "_f32(tsm_row, 1, 1, " +
+           i32(wd) + ", " + i32(c) + ",\n      " + wname + ", " + (bias ? in[2] : "NULL") +
+           ",\n      " + yRow + ", 1, " + i32(wd) + ", " + i32(oc) + ", 1, 1, 1, 1, " +
+           i32(d[0]) + ", " + i32(d[1]) + ", 0, 0, 1,\n      " + a.kind + ", " + a.a + ", " +
+           a.b + ");\n";
+  }
+  line("  /* input read through a " + std::string(bi ? "bidirectional" : "unidirectional") +
+       " temporal shift (" + i32(fold) + " channel" + (fold == 1 ? "" : "s") +
+       (bi ? " each way" : "") + ", clips of " + i32(frames) +
+       " frames), never stored:\n   * each shifted row is gathered into scratch and "
+       "convolved alone (1 x " + i32(wd) + ") */\n");
+  line("  {\n    static const " + ct + " tsm_zero = " + shiftZeroLiteral(et) + ";\n    " + ct +
+       " *tsm_row = (" + ct + " *)(arena + " + i32(off) + ");\n    int tsm_f, tsm_r;\n");
+  line("    for (tsm_f = 0; tsm_f < " + i32(nt) + "; ++tsm_f)\n      for (tsm_r = 0; tsm_r < " +
+       i32(h) + "; ++tsm_r) {\n");
+  line("        pare_temporal_shift_row(" + i32(eb) + ", " + in[0] + ", tsm_row, tsm_f, " +
+       i32(frames) + ", " + i32(h) + ", " + i32(wd) + ", " + i32(c) + ", tsm_r, " + i32(fold) +
+       ", " + (bi ? "1" : "0") + ", &tsm_zero);\n");
+  for (llvm::StringRef l : llvm::split(llvm::StringRef(call).rtrim('\n'), '\n'))
+    line("      " + l.str() + "\n");
+  line("      }\n  }\n");
+  return success();
+}
+
 std::string Emitter::constArray(const std::string &base, const std::string &ctype,
                                 const std::vector<std::string> &values,
                                 const std::string &note) {
@@ -1347,9 +1543,13 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
     clampTable(y, dst);
   };
 
+  if (auto ts = dyn_cast<TemporalShiftOp>(op)) // shifts the stored int8 values
+    return emitTemporalShift(ts, in, out);
   if (auto c = dyn_cast<QConvOp>(op)) {
     if (!c.getChannelsLast())
       return unsupported(op, "NCHW convolution (run pare-convert-to-nhwc)");
+    if (op->hasAttr("pare.shift_frames")) // reads through a temporal shift
+      return emitShiftedConv(op, in, out);
     Shape x = shapeOf(c.getInput()), w = shapeOf(c.getWeight()), os = shapeOf(c.getOutput());
     auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
     auto xp = params(c.getInput());
@@ -1839,6 +2039,33 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
         1024 + 1280 * layers + 2048 * int64_t(kernels.size()) + 40 * calls;
   }
 
+  // Streaming temporal shifts: their state buffers persist between calls,
+  // outside the arena; <name>_reset() clears them (zero, or the zero point).
+  int64_t stateBytes = 0;
+  bool stateNeedsInit = false; // a buffer resets to a value other than zero
+  if (!stateBuffers.empty()) {
+    std::string defs, reset;
+    for (const StateBuffer &b : stateBuffers) {
+      stateBytes += b.bytes;
+      bool zeroFill = b.fill == "0" || b.fill == "0.0f" || b.fill == "0.0";
+      stateNeedsInit |= !zeroFill;
+      std::string n = std::to_string(std::max<int64_t>(b.count, 1));
+      defs += "static " + b.ctype + " " + b.name + "[" + n + "];\n";
+      reset += "  for (i = 0; i < " + n + "; ++i)\n    " + b.name + "[i] = " + b.fill + ";\n";
+    }
+    fileScope += "/* Streaming state (pare.temporal_shift, streaming): the previous frame's\n"
+                 " * shifted channels of each stream, kept between calls (" +
+                 std::to_string(stateBytes) + " bytes, not in the arena). */\n" + defs;
+    if (stateNeedsInit)
+      fileScope += "static int " + prefix + "_state_ready; /* reset before the first frame */\n";
+    fileScope += "\nvoid " + prefix + "_reset(void) {\n  size_t i;\n" + reset;
+    if (stateNeedsInit)
+      fileScope += "  " + prefix + "_state_ready = 1;\n";
+    fileScope += "}\n\n";
+  }
+  if (opts.stats)
+    opts.stats->stateBytes = stateBytes;
+
   // ---------------------------------------------------------------- header
   std::string sig;
   {
@@ -1888,6 +2115,22 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   h += "/* Runs the model with a static arena inside the library (define " + upper +
        "_NO_STATIC_ARENA\n * to leave it out). Not reentrant. Returns 0 on success. */\n";
   h += "int " + prefix + "_run(" + sig + ");\n#endif\n\n";
+  if (!stateBuffers.empty()) {
+    h += "/* This model is streaming: its temporal shifts keep the previous frame's\n"
+         " * shifted channels in static state buffers (" + upper +
+         "_STATE_BYTES bytes, outside the\n * arena) between calls, so each call consumes the "
+         "next frame of a stream.\n * Not reentrant: one stream at a time (the state is "
+         "shared by " + prefix + "_run,\n * " + prefix + "_run_with_arena and " + prefix +
+         "_step). Call " + prefix + "_reset() before a new stream. */\n";
+    h += "#define " + upper + "_STREAMING 1\n";
+    h += "#define " + upper + "_STATE_BYTES " + std::to_string(stateBytes) + "\n\n";
+    h += "/* Clears the state: the next frame starts a new stream. */\n";
+    h += "void " + prefix + "_reset(void);\n\n";
+    h += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
+    h += "/* Runs the model on one frame of the stream (as " + prefix +
+         "_run). Returns 0 on success. */\n";
+    h += "int " + prefix + "_step(" + sig + ");\n#endif\n\n";
+  }
   h += "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " + guard + " */\n";
   files.push_back({prefix + ".h", h});
 
@@ -1935,6 +2178,8 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   c += localDecls;
   c += "  if (((uintptr_t)arena_memory % " + upper + "_ARENA_ALIGN) != 0)\n    return 1;\n";
   c += "  (void)arena;\n";
+  if (stateNeedsInit)
+    c += "  if (!" + prefix + "_state_ready)\n    " + prefix + "_reset();\n";
   for (auto &n : inNames)
     c += "  (void)" + n + ";\n";
   for (auto &n : outNames)
@@ -1943,6 +2188,9 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   c += "#ifndef " + upper + "_NO_STATIC_ARENA\n";
   c += "int " + prefix + "_run(" + sig + ") {\n  return " + prefix + "_run_with_arena(" + args +
        ", " + prefix + "_arena);\n}\n#endif\n";
+  if (!stateBuffers.empty())
+    c += "\n#ifndef " + upper + "_NO_STATIC_ARENA\nint " + prefix + "_step(" + sig +
+         ") {\n  return " + prefix + "_run(" + args + ");\n}\n#endif\n";
   files.push_back({prefix + ".c", c});
 
   // --------------------------------------------------------------- weights

@@ -22,6 +22,9 @@ struct CEmitStats {
   int64_t weightBytes = 0;       ///< const data in <name>_weights.c (flash)
   int64_t codeBytesEstimate = 0; ///< model code + kernels linked, estimated
   int64_t specializedLayers = 0;
+  /// Static state of streaming temporal shifts (SRAM outside the arena,
+  /// persisting between calls).
+  int64_t stateBytes = 0;
 };
 
 struct CEmitOptions {

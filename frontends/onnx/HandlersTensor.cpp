@@ -491,8 +491,8 @@ LogicalResult importScatterND(NodeImporter &ni) {
     return ni.error("ScatterND reduction '" + reduction + "' is not supported");
   // Constant indices must be in range; report it here rather than at run time.
   std::vector<int64_t> x = shapeOf(*data), ind = shapeOf(*idx);
-  if (DenseElementsAttr ci = ni.constInput(1); ci && !ind.empty() && ind.back() > 0 &&
-                                               ind.back() <= int64_t(x.size())) {
+  if (DenseElementsAttr ci = ni.constInput(1);
+      ci && !ind.empty() && ind.back() > 0 && ind.back() <= int64_t(x.size())) {
     int64_t k = ind.back(), j = 0;
     for (APInt v : ci.getValues<APInt>()) {
       int64_t i = v.getSExtValue(), len = x[j++ % k];

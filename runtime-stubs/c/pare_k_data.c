@@ -418,3 +418,143 @@ void pare_scatter_nd(pare_dtype_t dtype, const void *data, size_t count,
     }
   }
 }
+
+/* ------------------------------------------------------- temporal shift --
+ * Frame `src` (-1: none, the zero value) of each channel group. */
+
+/* The source frame of channel groups A ([0, fold)) and B ([fold, 2 fold),
+ * bidirectional only) for frame f (t = f % frames inside its clip). */
+static void ts_sources(int f, int frames, int bidirectional, int *src_a, int *src_b)
+{
+  const int t = f % frames;
+  if (bidirectional) {
+    *src_a = t + 1 < frames ? f + 1 : -1;
+    *src_b = t > 0 ? f - 1 : -1;
+  } else {
+    *src_a = t > 0 ? f - 1 : -1;
+    *src_b = -1;
+  }
+}
+
+/* n elements from src, or the zero value when src is NULL. */
+static void ts_copy(char *dst, const char *src, size_t es, size_t n, const void *zero)
+{
+  if (n == 0) return;
+  if (src)
+    memcpy(dst, src, n * es);
+  else
+    fill_value(dst, es, zero, (ptrdiff_t)n);
+}
+
+/* The channels_last pixels [p0, p0 + np) of frame f into dst (np * channels
+ * elements): x is the whole tensor, frame_elems its elements per frame. */
+static void ts_pixels(size_t es, const char *x, char *dst, int f, int frames,
+                      size_t frame_elems, size_t p0, size_t np, int channels,
+                      int fold, int bidirectional, const void *zero)
+{
+  int src_a, src_b;
+  const size_t c = (size_t)channels, k = (size_t)fold;
+  const size_t moved = bidirectional ? 2 * k : k;
+  const char *base = x + (size_t)f * frame_elems * es;
+  const char *a, *b;
+  size_t p;
+  ts_sources(f, frames, bidirectional, &src_a, &src_b);
+  a = src_a >= 0 ? x + (size_t)src_a * frame_elems * es : NULL;
+  b = src_b >= 0 ? x + (size_t)src_b * frame_elems * es : NULL;
+  for (p = p0; p < p0 + np; p++) {
+    const size_t off = p * c * es;
+    char *d = dst + (p - p0) * c * es;
+    ts_copy(d, a ? a + off : NULL, es, k, zero);
+    if (bidirectional)
+      ts_copy(d + k * es, b ? b + off + k * es : NULL, es, k, zero);
+    ts_copy(d + moved * es, base + off + moved * es, es, c - moved, zero);
+  }
+}
+
+void pare_temporal_shift(size_t elem_size, const void *x, void *y,
+                         int frames_total, int frames, int channels,
+                         size_t inner, int fold, int bidirectional,
+                         int channels_last, const void *zero)
+{
+  const size_t es = elem_size, c = (size_t)channels, k = (size_t)fold;
+  const size_t moved = bidirectional ? 2 * k : k;
+  const size_t frame_elems = c * inner;
+  const char *xs = (const char *)x;
+  char *ys = (char *)y;
+  int f;
+  if (frames < 1) return;
+  for (f = 0; f < frames_total; f++) {
+    char *yf = ys + (size_t)f * frame_elems * es;
+    if (channels_last) {
+      ts_pixels(es, xs, yf, f, frames, frame_elems, 0, inner, channels, fold,
+                bidirectional, zero);
+    } else {
+      int src_a, src_b;
+      const char *xf = xs + (size_t)f * frame_elems * es;
+      ts_sources(f, frames, bidirectional, &src_a, &src_b);
+      /* [channels][inner]: each channel group is one contiguous block. */
+      ts_copy(yf, src_a >= 0 ? xs + (size_t)src_a * frame_elems * es : NULL, es,
+              k * inner, zero);
+      if (bidirectional)
+        ts_copy(yf + k * inner * es,
+                src_b >= 0 ? xs + ((size_t)src_b * frame_elems + k * inner) * es : NULL,
+                es, k * inner, zero);
+      ts_copy(yf + moved * inner * es, xf + moved * inner * es, es, (c - moved) * inner,
+              zero);
+    }
+  }
+}
+
+/* y = the state's n elements, state = x's (y == x: swapped). */
+static void ts_exchange(char *y, const char *x, char *state, size_t bytes)
+{
+  size_t i;
+  if (y == x) {
+    for (i = 0; i < bytes; i++) {
+      const char t = y[i];
+      y[i] = state[i];
+      state[i] = t;
+    }
+    return;
+  }
+  memcpy(y, state, bytes);
+  memcpy(state, x, bytes);
+}
+
+void pare_temporal_shift_step(size_t elem_size, const void *x, void *y,
+                              void *state, int batch, int channels,
+                              size_t inner, int fold, int channels_last)
+{
+  const size_t es = elem_size, c = (size_t)channels, k = (size_t)fold;
+  const char *xs = (const char *)x;
+  char *ys = (char *)y, *st = (char *)state;
+  size_t b, p;
+  for (b = 0; b < (size_t)batch; b++) {
+    const size_t frame = b * c * inner;
+    if (channels_last) {
+      for (p = 0; p < inner; p++) {
+        const size_t off = (frame + p * c) * es;
+        if (ys != xs)
+          memcpy(ys + off + k * es, xs + off + k * es, (c - k) * es);
+        ts_exchange(ys + off, xs + off, st + (b * inner + p) * k * es, k * es);
+      }
+    } else {
+      const size_t off = frame * es;
+      if (ys != xs)
+        memcpy(ys + off + k * inner * es, xs + off + k * inner * es, (c - k) * inner * es);
+      ts_exchange(ys + off, xs + off, st + b * k * inner * es, k * inner * es);
+    }
+  }
+}
+
+void pare_temporal_shift_row(size_t elem_size, const void *x, void *out,
+                             int frame, int frames, int height, int width,
+                             int channels, int row, int fold,
+                             int bidirectional, const void *zero)
+{
+  const size_t w = (size_t)width;
+  if (frames < 1) return;
+  ts_pixels(elem_size, (const char *)x, (char *)out, frame, frames,
+            (size_t)height * w * (size_t)channels, (size_t)row * w, w, channels, fold,
+            bidirectional, zero);
+}

@@ -334,6 +334,52 @@ void pare_scatter_nd(pare_dtype_t dtype, const void *data, size_t count,
 void pare_cast(pare_dtype_t from, const void *x, pare_dtype_t to, void *y,
                size_t count);
 
+/* ------------------------------------------------------- temporal shift -- */
+
+/* TSM temporal shift (pare.temporal_shift). Pure data movement, so one kernel
+ * serves every element type (elem_size bytes per element; quantized tensors
+ * shift their stored values).
+ *
+ * x and y hold frames_total = N * frames frames (N clips of `frames` frames;
+ * clip n's frame t is frame n * frames + t), each [channels][inner] (NCHW,
+ * inner = H * W) or, with channels_last, [inner][channels] (NHWC).
+ *   bidirectional: y's channels [0, fold) of frame t are x's frame t + 1
+ *     (zero at the clip's last frame), channels [fold, 2 * fold) x's frame
+ *     t - 1 (zero at its first frame);
+ *   unidirectional (online TSM): channels [0, fold) are x's frame t - 1
+ *     (zero at the clip's first frame);
+ * the other channels are copied unchanged. `zero` points to elem_size bytes
+ * written where no frame exists (0.0f, or the int8 zero point); NULL writes
+ * all-zero bytes. Not in place: y must not overlap x. */
+void pare_temporal_shift(size_t elem_size, const void *x, void *y,
+                         int frames_total, int frames, int channels,
+                         size_t inner, int fold, int bidirectional,
+                         int channels_last, const void *zero);
+
+/* One step of a streaming (online, unidirectional) temporal shift: x and y
+ * hold one frame of each of `batch` streams, [batch][channels][inner] or,
+ * with channels_last, [batch][inner][channels]. y's channels [0, fold) are
+ * taken from `state` (the previous frame's, zero / the zero point after a
+ * reset), which then takes x's channels [0, fold); the other channels are
+ * copied. state layout: [batch][inner][fold] with channels_last, else
+ * [batch][fold][inner]. In place allowed: y == x swaps the shifted channels
+ * with the state element by element (otherwise y must not overlap x). */
+void pare_temporal_shift_step(size_t elem_size, const void *x, void *y,
+                              void *state, int batch, int channels,
+                              size_t inner, int fold, int channels_last);
+
+/* The shifted row `row` of frame `frame` of an NHWC tensor x
+ * [frames_total][height][width][channels] (clips of `frames` frames, frame
+ * t = frame % frames inside its clip), as pare_temporal_shift computes it
+ * (channels_last): width * channels elements written contiguously to `out`.
+ * A convolution that reads its input through the shift (1x1, stride 1)
+ * gathers each row into a buffer with it and runs on that row alone, so the
+ * shifted tensor is never stored. out must not overlap x. */
+void pare_temporal_shift_row(size_t elem_size, const void *x, void *out,
+                             int frame, int frames, int height, int width,
+                             int channels, int row, int fold,
+                             int bidirectional, const void *zero);
+
 #ifdef __cplusplus
 }
 #endif

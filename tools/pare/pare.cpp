@@ -98,6 +98,13 @@ int main(int argc, char **argv) {
       ->default_val(10.0);
   compile->add_option("--patch-grid", co.patchGrid,
                       "Patch grid n (n x n patches); default: the best of 2..8");
+  compile->add_flag("--streaming", co.streaming,
+                    "Temporal-shift (TSM) models: emit a per-frame step (<name>_step, "
+                    "<name>_reset) that keeps the shifted channels of the previous frame in a "
+                    "state buffer (unidirectional shifts)");
+  compile->add_option("--shift-fusion", co.shiftFusion,
+                      "Fold temporal shifts into the 1x1 convolutions that read them: on, off")
+      ->default_val("on");
   compile->add_flag("-q,--quiet", co.quiet, "Print nothing on success");
 
   pare::driver::ValidateOptions vo;

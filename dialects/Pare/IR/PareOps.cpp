@@ -1467,6 +1467,31 @@ LogicalResult QGlobalAveragePoolOp::verify() {
   return checkShapeAs<GlobalAveragePoolOp>(*this);
 }
 
+int64_t TemporalShiftOp::getChannelCount() {
+  auto s = cast<RankedTensorType>(getInput().getType()).getShape();
+  return getChannelsLast() ? s.back() : s[1];
+}
+
+LogicalResult TemporalShiftOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  if (in.getRank() < 2)
+    return emitOpError("needs a [N*T, C, ...] input, got rank ") << in.getRank();
+  if (in != getOutput().getType())
+    return emitOpError("result type must equal the input type");
+  if (getMode() != "bidirectional" && getMode() != "unidirectional")
+    return emitOpError("mode must be bidirectional or unidirectional, got '") << getMode() << "'";
+  int64_t t = getFrames(), c = getChannelCount();
+  if (t < 1 || in.getDimSize(0) % t != 0)
+    return emitOpError("dim 0 (") << in.getDimSize(0) << ") is not a multiple of frames (" << t
+                                  << ")";
+  int64_t moved = isBidirectional() ? 2 * getFold() : getFold();
+  if (getFold() < 0 || moved > c)
+    return emitOpError("shifts ") << moved << " channels of " << c;
+  if (getStreaming() && (isBidirectional() || t != 1))
+    return emitOpError("streaming needs a unidirectional shift over single frames");
+  return success();
+}
+
 LogicalResult LookupTableOp::verify() {
   if (failed(checkPerTensor(*this, getInput(), "input")) ||
       failed(checkQuantResult(*this, getOutput(), /*allowI32=*/false)))

@@ -547,6 +547,34 @@ def Pare_QGlobalAveragePoolOp : Pare_Op<"qglobal_average_pool"> {
   let hasVerifier = 1;
 }
 
+def Pare_TemporalShiftOp : Pare_Op<"temporal_shift"> {
+  let summary = "TSM temporal shift: some channels move one frame forward or back in time";
+  let description = [{
+    The input holds N clips of `frames` (T) frames along dim 0: [N*T, C, H, W]
+    (NCHW), or [N*T, H, W, C] with `channels_last`. `fold` channels move each
+    way (TSM's C / 8):
+      bidirectional: channels [0, fold) of frame t take frame t+1's values
+        (zero at the last frame), channels [fold, 2*fold) take frame t-1's
+        (zero at the first frame); the rest are unchanged.
+      unidirectional (online TSM): channels [0, fold) take frame t-1's values
+        (zero at the first frame); the rest are unchanged.
+    `streaming` (unidirectional only): the input is one frame of a stream per
+    clip (dim 0 = N, `frames` = 1); channels [0, fold) come from a persistent
+    state buffer holding the previous frame's, which then takes this frame's
+    (zero after a reset). Quantized tensors shift their stored values; zero
+    is the zero point.
+  }];
+  let arguments = (ins Pare_Tensor:$input, I64Attr:$frames, I64Attr:$fold, StrAttr:$mode,
+                       UnitAttr:$channels_last, UnitAttr:$streaming);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Channels of the channel axis.
+    int64_t getChannelCount();
+    bool isBidirectional() { return getMode() == "bidirectional"; }
+  }];
+}
+
 def Pare_LookupTableOp : Pare_Op<"lookup_table"> {
   let summary = "Elementwise int8 -> int8 by a 256-entry table (any unary activation)";
   let description = [{

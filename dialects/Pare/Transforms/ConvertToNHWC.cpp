@@ -318,6 +318,7 @@ struct ConvertToNHWCPass : pare::impl::ConvertToNHWCPassBase<ConvertToNHWCPass> 
       patterns.add<ToChannelsLast<ConvOp>, ToChannelsLast<MaxPoolOp>,
                    ToChannelsLast<AveragePoolOp>, ToChannelsLast<GlobalAveragePoolOp>,
                    ToChannelsLast<GlobalMaxPoolOp>, ToChannelsLast<BatchNormOp>,
+                   ToChannelsLast<TemporalShiftOp>,
                    TransposeQuantizedConstant>(ctx);
       if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
         return signalPassFailure();

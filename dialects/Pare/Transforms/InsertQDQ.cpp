@@ -34,7 +34,7 @@ quant::UniformQuantizedType activationType(MLIRContext *ctx, Range r) {
 /// Ops with an int8 lowering whose float operands get quantized.
 bool isQuantizable(Operation *op) {
   if (isa<ConvOp, AddOp, MulOp, GlobalAveragePoolOp, MaxPoolOp, AveragePoolOp, ReshapeOp,
-          FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp, ConcatOp>(op))
+          FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp, ConcatOp, TemporalShiftOp>(op))
     return true;
   if (auto g = dyn_cast<GemmOp>(op))
     return !g.getTransA() && g.getAlpha().convertToFloat() == 1.0f &&
@@ -54,7 +54,7 @@ bool isQuantizable(Operation *op) {
 /// in float).
 bool keepsParams(Operation *op) {
   return isa<MaxPoolOp, AveragePoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp,
-             TransposeOp>(op);
+             TransposeOp, TemporalShiftOp>(op);
 }
 
 /// Index of the constant weight operand quantized per channel, and its axis.

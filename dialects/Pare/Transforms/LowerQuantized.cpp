@@ -186,7 +186,7 @@ bool isU8(Type t) {
 /// unchanged (the graph passes move transposes and reshapes between a
 /// storage_cast / quantize and its dequantize).
 bool isLayoutOnly(Operation *op) {
-  return isa<ReshapeOp, TransposeOp, SqueezeOp, UnsqueezeOp, FlattenOp>(op) &&
+  return isa<ReshapeOp, TransposeOp, SqueezeOp, UnsqueezeOp, FlattenOp, TemporalShiftOp>(op) &&
          op->getNumResults() == 1;
 }
 
@@ -382,7 +382,7 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
         result = q;
       }
     } else if (isa<MaxPoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp,
-                   SliceOp>(def)) {
+                   SliceOp, TemporalShiftOp>(def)) {
       result = lowerLayout(rw, def, outElem);
     } else if (isa<AveragePoolOp>(def)) {
       // The int8 average pool rounds the mean in the input's quantization;

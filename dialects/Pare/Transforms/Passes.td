@@ -163,6 +163,52 @@ def SplitActivationsPass : Pass<"pare-split-activations", "mlir::func::FuncOp"> 
 // Scheduling passes
 //===----------------------------------------------------------------------===//
 
+def RecognizeTemporalShiftPass
+    : Pass<"pare-recognize-temporal-shift", "mlir::func::FuncOp"> {
+  let summary = "Find TSM temporal-shift subgraphs and rewrite them to pare.temporal_shift";
+  let description = [{
+    Runs on the NCHW graph, before the layout passes. Two forms:
+
+    1. A reshape of x [N*T, C, H, W] to [N, T, C, H, W], pure data movement
+       (slices, concats with zeros, ScatterND / Where / Expand / Equal chains:
+       PyTorch's export of TSM's in-place slice assignment, ...) on it and
+       constants only, and a reshape back to [N*T, C, H, W]. What the
+       subgraph computes is established by running it (compiler/Evaluator) on
+       a probe tensor whose every element is distinct: it is a temporal shift
+       when each output element is its input element from frame t+1, t-1 or t
+       (or zero past the clip's ends) with TSM's channel ranges. Whatever the
+       export pattern, no op-by-op matching is needed.
+    2. Online TSM with explicit shift buffers: a function argument B
+       [N, fold, H, W] concatenated on channels before x[:, fold:], and a
+       function result x[:, :fold]. The buffer becomes the op's internal state
+       (`streaming`): the argument and the result leave the function, whose
+       API becomes a per-frame step.
+
+    Anything else stays as it is and compiles through the generic ops.
+  }];
+}
+
+def FuseTemporalShiftPass : Pass<"pare-fuse-temporal-shift", "mlir::func::FuncOp"> {
+  let summary = "Fold a temporal shift into the 1x1 convolutions that read it";
+  let description = [{
+    A non-streaming pare.temporal_shift whose every user is a channels-last
+    1x1, stride-1, unpadded, group-1 convolution (float, or int8 on the TFLite
+    kernels) disappears: each convolution reads its input through the shift
+    (`pare.shift_frames`, `pare.shift_fold`, `pare.shift_mode`), one shifted
+    row at a time, so the shifted tensor is never materialised.
+  }];
+}
+
+def StreamTemporalShiftPass : Pass<"pare-stream-temporal-shift", "mlir::func::FuncOp"> {
+  let summary = "Turn a T-frame TSM model into a one-frame streaming step";
+  let description = [{
+    Every temporal shift must be unidirectional (online TSM) with the same T,
+    and every other op must treat dim 0 as independent samples. Dim 0 of
+    every tensor is divided by T and the shifts become `streaming` (the
+    previous frame's shifted channels live in a state buffer).
+  }];
+}
+
 def PlanMemoryPass : Pass<"pare-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every intermediate tensor in one static arena, with patches when they pay";
   let description = [{

@@ -8,7 +8,7 @@
 // RUN: cd %t && for f in *.c; do gcc -std=c99 -Wall -Wextra -Werror -pedantic -c "$f" -o "$f.o" || exit 1; done
 
 // CHECK-LABEL: int ops_run_with_arena(const float *x, const int64_t *ids, const float *c, float *sum, float *t, float *sl, float *pad, float *gath, float *mean, float *sm, float *cast, float *sel, float *cat, float *first, float *ex, void *arena_memory) {
-// CHECK: uint8_t *[[GT:[a-z0-9_]+]] = (uint8_t *)(arena + {{[0-9]+}});
+// CHECK: uint8_t *[[GT:[a-z0-9_]+]] = (uint8_t *)(arena + OPS_OFFSET_{{[a-z0-9_]+}});
 
 // CHECK: /* ONNX node "add": add -> 2x3x4 */
 // CHECK-NEXT: {
