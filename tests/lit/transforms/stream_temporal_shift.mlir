@@ -2,18 +2,16 @@
 // one-frame step; the shifts keep the previous frame's channels as state.
 // RUN: pare-opt %s --split-input-file --pare-stream-temporal-shift --verify-diagnostics | FileCheck %s --check-prefix=STREAM
 
-
-// STREAM-LABEL: func.func @not_pointwise
-func.func @not_pointwise(%x: tensor<4x3x3x16xf32>) -> tensor<4x3x3x8xf32> {
+// Dim 0 holds 4 frames of one clip; every tensor becomes one frame.
+// STREAM-LABEL: func.func @per_frame(%arg0: tensor<1x3x3x16xf32>) -> tensor<1x3x3x8xf32>
+// STREAM: pare.temporal_shift %arg0 {channels_last, fold = 2 : i64, frames = 1 : i64, mode = "unidirectional", streaming} : (tensor<1x3x3x16xf32>) -> tensor<1x3x3x16xf32>
+// STREAM: pare.conv {{.*}} -> tensor<1x3x3x8xf32>
+func.func @per_frame(%x: tensor<4x3x3x16xf32>) -> tensor<4x3x3x8xf32> {
   %w = pare.constant dense<0.5> : tensor<8x3x3x16xf32>
   %s = pare.temporal_shift %x {frames = 4 : i64, fold = 2 : i64, mode = "unidirectional", channels_last} : (tensor<4x3x3x16xf32>) -> tensor<4x3x3x16xf32>
   %a = pare.conv %s, %w {channels_last, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<4x3x3x16xf32>, tensor<8x3x3x16xf32>) -> tensor<4x3x3x8xf32>
   return %a : tensor<4x3x3x8xf32>
 }
-// Streaming: dim 0 holds 4 frames of one clip; every tensor becomes one frame.
-// STREAM: func.func @not_pointwise(%arg0: tensor<1x3x3x16xf32>) -> tensor<1x3x3x8xf32>
-// STREAM: pare.temporal_shift %arg0 {channels_last, fold = 2 : i64, frames = 1 : i64, mode = "unidirectional", streaming} : (tensor<1x3x3x16xf32>) -> tensor<1x3x3x16xf32>
-// STREAM: pare.conv {{.*}} -> tensor<1x3x3x8xf32>
 
 // -----
 
