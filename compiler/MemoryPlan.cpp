@@ -135,6 +135,83 @@ int inPlaceCandidate(Operation *op) {
   return -1;
 }
 
+bool reorderForMemory(func::FuncOp func, const PlanOptions &options) {
+  Block &block = func.getBody().front();
+  Operation *ret = block.getTerminator();
+  auto isWeight = [](Operation *op) {
+    return matchPattern(op, m_Constant()) ||
+           (op->getNumResults() == 1 && matchPattern(storageRoot(op->getResult(0)), m_Constant()));
+  };
+  std::vector<Operation *> original;
+  for (Operation &op : block)
+    if (&op != ret && !isWeight(&op))
+      original.push_back(&op);
+  if (original.size() < 3)
+    return false;
+  PlanOptions quick = options;
+  quick.searchIterations = 0;
+  int64_t before = planFunction(func, quick).lowerBound;
+
+  auto owners = outputOwners(func);
+  DenseMap<Operation *, size_t> index;
+  for (size_t i = 0; i < original.size(); ++i)
+    index[original[i]] = i;
+  // Producers each op waits for, and the users of each storage root.
+  std::vector<SmallVector<size_t>> deps(original.size());
+  DenseMap<Value, int64_t> pendingUses;
+  for (size_t i = 0; i < original.size(); ++i)
+    for (Value o : original[i]->getOperands()) {
+      if (Operation *def = o.getDefiningOp(); def && index.count(def))
+        deps[i].push_back(index[def]);
+      ++pendingUses[storageRoot(o)];
+    }
+  auto allocBytes = [&](Operation *op) {
+    int64_t b = 0;
+    for (Value r : op->getResults())
+      if (needsArena(r, owners))
+        b += byteSize(r.getType());
+    return b;
+  };
+  std::vector<char> done(original.size(), 0);
+  std::vector<size_t> order;
+  while (order.size() < original.size()) {
+    size_t best = SIZE_MAX;
+    int64_t bestScore = INT64_MAX;
+    for (size_t i = 0; i < original.size(); ++i) {
+      if (done[i] || !llvm::all_of(deps[i], [&](size_t d) { return done[d]; }))
+        continue;
+      int64_t freed = 0;
+      DenseMap<Value, int64_t> uses;
+      for (Value o : original[i]->getOperands())
+        ++uses[storageRoot(o)];
+      for (auto &[root, n] : uses)
+        if (pendingUses.lookup(root) == n && root.getDefiningOp() && needsArena(root, owners))
+          freed += byteSize(root.getType());
+      int64_t score = allocBytes(original[i]) - freed;
+      if (score < bestScore) {
+        bestScore = score;
+        best = i;
+      }
+    }
+    done[best] = 1;
+    order.push_back(best);
+    for (Value o : original[best]->getOperands())
+      --pendingUses[storageRoot(o)];
+  }
+  bool changed = false;
+  for (size_t k = 0; k < order.size(); ++k)
+    changed |= order[k] != k;
+  if (!changed)
+    return false;
+  for (size_t k : order)
+    original[k]->moveBefore(ret);
+  if (planFunction(func, quick).lowerBound < before)
+    return true;
+  for (Operation *op : original) // not better: back to the model's order
+    op->moveBefore(ret);
+  return false;
+}
+
 FunctionPlan planFunction(func::FuncOp func, const PlanOptions &options,
                           const PatchStage *stage) {
   const int64_t alignment = options.alignment;

@@ -79,6 +79,13 @@ struct FunctionPlan {
   int64_t lowerBound = 0;
 };
 
+/// Operator reordering: a topological order of the function's ops chosen
+/// by greedy list scheduling (of the ready ops, the one that allocates the
+/// fewest bytes net of those it frees; ties keep the model's order). The ops
+/// are moved only when that lowers the plan's lower bound; returns whether
+/// they were.
+bool reorderForMemory(mlir::func::FuncOp func, const PlanOptions &options);
+
 /// Lifetimes, in-place decisions and placement of the function's tensors
 /// in one arena; with `stage`, the stage ops live in per-patch tiles.
 FunctionPlan planFunction(mlir::func::FuncOp func, const PlanOptions &options,

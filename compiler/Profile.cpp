@@ -344,6 +344,9 @@ Profile measure(func::FuncOp func, const ProfileOptions &o) {
   planning::PlanOptions greedyOpts, pareOpts;
   greedyOpts.planner = planning::Planner::GreedyBySize;
   planning::FunctionPlan greedyPlan = planning::planFunction(func, greedyOpts);
+  // pare's planner may reorder ops first (as pare compile does); TFLite
+  // Micro's keeps the model's order.
+  planning::reorderForMemory(func, pareOpts);
   planning::FunctionPlan parePlan = planning::planFunction(func, pareOpts);
   p.greedy = greedyPlan.arenaBytes;
   p.pare = parePlan.arenaBytes;

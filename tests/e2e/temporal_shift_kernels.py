@@ -26,6 +26,7 @@ Exit status 1 on any failure.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import struct
 import subprocess
@@ -290,7 +291,7 @@ S_MODEL = """
 {QDEF}
 func.func @main(%x: tensor<{N}x{H}x{W}x{C}x{ST}> {{pare.name = "x"}}) -> (tensor<{N}x{H}x{W}x{C}x{ST}> {{pare.name = "y"}}) {{
   {IN}
-  %s = pare.temporal_shift %xi {{frames = 1 : i64, fold = {FOLD} : i64, mode = "unidirectional", channels_last, streaming}} : (tensor<{N}x{H}x{W}x{C}x{ET}>) -> tensor<{N}x{H}x{W}x{C}x{ET}> loc("shift")
+  %s = pare.temporal_shift %xi {{frames = 1 : i64, fold = {FOLD} : i64, mode = "unidirectional", channels_last, streaming}} : (tensor<{N}x{H}x{W}x{C}x{ET}>) -> tensor<{N}x{H}x{W}x{C}x{ET}> loc("tsm")
   {OUT}
   return %y : tensor<{N}x{H}x{W}x{C}x{ST}>
 }}
@@ -302,18 +303,18 @@ MAIN = r"""
 #include <stdlib.h>
 int main(void) {{
   static {ct} x[{NX}], y[{NY}];
-  size_t k;
   int s;
   for (s = 0; s < {STEPS}; s++) {{
     if (fread(x, sizeof x, 1, stdin) != 1) return 2;
-    if ({STREAM} && s == {RESET_AT}) {name}_reset();
-    if (({STREAM} ? {name}_step(x, y) : {name}_run(x, y)) != 0) return 3;
-    for (k = 0; k < {NY}; k++) (void)0;
+    {CALL}
     fwrite(y, sizeof y, 1, stdout);
   }}
   return 0;
 }}
 """
+
+
+RUNTIME_OBJS: dict = {}
 
 
 def compile_model(pare, work, name, mlir, ctype, nx, ny, steps=1, stream=0, reset_at=-1):
@@ -327,11 +328,29 @@ def compile_model(pare, work, name, mlir, ctype, nx, ny, steps=1, stream=0, rese
     if r.returncode != 0:
         raise RuntimeError("pare compile %s failed:\n%s" % (name, r.stderr))
     with open(os.path.join(out, "main.c"), "w") as f:
-        f.write(MAIN.format(name=name, ct=ctype, NX=nx, NY=ny, STEPS=steps, STREAM=stream,
-                            RESET_AT=reset_at))
-    srcs = [os.path.join(out, f) for f in sorted(os.listdir(out)) if f.endswith(".c")]
+        if stream:  # one frame per call; a reset starts the stream again at reset_at
+            call = ("if (s == %d) %s_reset();\n    if (%s_step(x, y) != 0) return 3;"
+                    % (reset_at, name, name))
+        else:
+            call = "if (%s_run(x, y) != 0) return 3;" % name
+        f.write(MAIN.format(name=name, ct=ctype, NX=nx, NY=ny, STEPS=steps, CALL=call))
+    objs = []
+    for f in sorted(os.listdir(out)):
+        if not f.endswith(".c"):
+            continue
+        path = os.path.join(out, f)
+        with open(path, "rb") as fh:
+            key = (f, hashlib.sha1(fh.read()).hexdigest())
+        if f.startswith("pare_k_") and key in RUNTIME_OBJS:  # the same runtime file: built once
+            objs.append(RUNTIME_OBJS[key])
+            continue
+        obj = path + ".o"
+        subprocess.run(["gcc"] + CFLAGS + ["-I", out, "-c", path, "-o", obj], check=True)
+        if f.startswith("pare_k_"):
+            RUNTIME_OBJS[key] = obj
+        objs.append(obj)
     exe = os.path.join(out, "run")
-    subprocess.run(["gcc"] + CFLAGS + ["-I", out] + srcs + ["-lm", "-o", exe], check=True)
+    subprocess.run(["gcc"] + CFLAGS + objs + ["-lm", "-o", exe], check=True)
     with open(os.path.join(out, name + ".c")) as f:
         code = f.read()
     with open(os.path.join(out, name + ".h")) as f:
@@ -423,7 +442,7 @@ def generated_tests(res, work, rng, pare):
             res.check("streaming header declares reset / step " + label,
                       ("void %s_reset(void);" % name) in header and ("int %s_step(" % name) in header)
             res.check("streaming state buffer " + label,
-                      ("static %s %s_shift_state[%d]" % (ct, name, n * hh * ww * fold)) in code)
+                      ("static %s %s_tsm_state[%d]" % (ct, name, n * hh * ww * fold)) in code)
             clip = random_data(rng, dt, (t, n, hh, ww, c))
             seq = np.concatenate([clip, clip])
             r = subprocess.run([exe], input=seq.tobytes(), capture_output=True)

@@ -42,6 +42,9 @@ struct PlanMemoryPass : pare::impl::PlanMemoryPassBase<PlanMemoryPass> {
       func.emitError("unknown patches mode '") << patches << "' (off, auto or min)";
       return signalPassFailure();
     }
+    // Operator reordering where branches allow a lower peak.
+    if (options.planner == planning::Planner::Pare && planning::reorderForMemory(func, options))
+      func->setAttr("pare.reordered", UnitAttr::get(&getContext()));
     std::optional<planning::PatchStage> stage;
     if (patches != "off") {
       planning::PatchSearch search;
