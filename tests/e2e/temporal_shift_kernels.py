@@ -317,14 +317,15 @@ int main(void) {{
 RUNTIME_OBJS: dict = {}
 
 
-def compile_model(pare, work, name, mlir, ctype, nx, ny, steps=1, stream=0, reset_at=-1):
+def compile_model(pare, work, name, mlir, ctype, nx, ny, steps=1, stream=0, reset_at=-1, flags=()):
     d = os.path.join(work, name)
     os.makedirs(d, exist_ok=True)
     src = os.path.join(d, name + ".mlir")
     with open(src, "w") as f:
         f.write(mlir)
     out = os.path.join(d, "out")
-    r = subprocess.run([pare, "compile", src, "-o", out, "--name", name, "-q"], capture_output=True, text=True)
+    r = subprocess.run([pare, "compile", src, "-o", out, "--name", name, "-q"] + list(flags),
+                       capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError("pare compile %s failed:\n%s" % (name, r.stderr))
     with open(os.path.join(out, "main.c"), "w") as f:
@@ -381,10 +382,15 @@ def generated_tests(res, work, rng, pare):
             for kind, body in (("fused", F_FUSED), ("split", F_SPLIT)):
                 mlir = F_MODEL.format(BODY=body.format(**subs), **subs)
                 name = "tsf_%s_%s_%d" % (kind, mode[:2], nt * 1000 + c)
-                exe, code, _ = compile_model(pare, work, name, mlir, "float", x.size, nt * hh * ww * oc)
+                # The split model keeps its shift: no fusion (--shift-fusion off).
+                exe, code, _ = compile_model(pare, work, name, mlir, "float", x.size, nt * hh * ww * oc,
+                                             flags=() if kind == "fused" else ("--shift-fusion", "off"))
                 if kind == "fused":
                     res.check("fused f32 conv emits the row gather " + label,
                               "pare_temporal_shift_row(" in code and "pare_temporal_shift(" not in code)
+                else:
+                    res.check("split f32 model shifts, then convolves " + label,
+                              "pare_temporal_shift(" in code and "pare_temporal_shift_row(" not in code)
                 r = subprocess.run([exe], input=x.tobytes(), capture_output=True)
                 res.check("f32 %s runs %s" % (kind, label), r.returncode == 0, r.stderr.decode()[-1500:])
                 outs[kind] = r.stdout
@@ -407,10 +413,14 @@ def generated_tests(res, work, rng, pare):
             for kind, body in (("fused", Q_FUSED), ("split", Q_SPLIT)):
                 mlir = Q_MODEL.format(BODY=body.format(**qs), **qs)
                 name = "tsq_%s_%s_%d" % (kind, mode[:2], nt * 1000 + c)
-                exe, code, _ = compile_model(pare, work, name, mlir, "int8_t", x8.size, nt * hh * ww * oc)
+                exe, code, _ = compile_model(pare, work, name, mlir, "int8_t", x8.size, nt * hh * ww * oc,
+                                             flags=() if kind == "fused" else ("--shift-fusion", "off"))
                 if kind == "fused":
                     res.check("fused int8 conv emits the row gather " + label,
                               "pare_temporal_shift_row(" in code and "pare_temporal_shift(" not in code)
+                else:
+                    res.check("split int8 model shifts, then convolves " + label,
+                              "pare_temporal_shift(" in code and "pare_temporal_shift_row(" not in code)
                 r = subprocess.run([exe], input=x8.tobytes(), capture_output=True)
                 res.check("int8 %s runs %s" % (kind, label), r.returncode == 0, r.stderr.decode()[-1500:])
                 outs[kind] = r.stdout
