@@ -51,7 +51,10 @@ std::string sanitizeIdentifier(const std::string &s) {
       "b_strides", "c_strides", "x_strides", "y_strides", "in_shape", "out_shape", "perm",
       "starts", "steps", "mask", "scale", "shift", "value", "pads_begin", "batch_shape",
       "a_batch_strides", "b_batch_strides", "argc", "argv", "fail", "read_npy",
-      "write_npy", "now_ms", "cmp_double"};
+      "write_npy", "now_ms", "cmp_double",
+      // locals of patch-stage loops and temporal-shift row gathers
+      "patch", "r", "ih", "iw", "oh", "ow", "pad_top", "pad_left", "pad_bottom", "pad_right",
+      "row", "ch", "col", "n", "one", "src", "dst", "tsm_zero", "tsm_row", "tsm_f", "tsm_r"};
   if (reserved.count(out))
     out += "_v";
   return out;

@@ -475,7 +475,10 @@ int compile(const CompileOptions &o) {
     if (!o.quiet && (sramBudget || flashBudget))
       llvm::outs() << "pare: SRAM " << report.sram() << " of " << sramBudget
                    << " bytes (arena " << report.arenaBytes << " + stack estimate "
-                   << report.stackBytes << "), flash " << report.flash() << " of " << flashBudget
+                   << report.stackBytes
+                   << (report.stateBytes ? " + streaming state " + std::to_string(report.stateBytes)
+                                         : std::string())
+                   << "), flash " << report.flash() << " of " << flashBudget
                    << " bytes (weights " << report.weightBytes << " + code estimate "
                    << report.codeBytes << ")\n";
   }

@@ -69,6 +69,8 @@ static bool sameShapes(Operation *op) {
 bool isPatchable(Operation *op) {
   if (op->getNumResults() != 1 || dims(op->getResult(0)).size() != 4)
     return false;
+  if (op->hasAttr("pare.shift_frames")) // reads whole frames through a temporal shift
+    return false;
   if (isTileAlias(op))
     return true;
   if (auto c = dyn_cast<pare::QConvOp>(op))

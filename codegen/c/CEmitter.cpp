@@ -1265,10 +1265,10 @@ LogicalResult Emitter::emitTemporalShift(TemporalShiftOp ts, ArrayRef<std::strin
   line("  /* " + std::string(bi ? "bidirectional" : "unidirectional") + " shift of " + i32(fold) +
        " channel" + (fold == 1 ? "" : "s") + (bi ? " each way" : "") + " over clips of " +
        i32(frames) + " frames */\n");
-  line("  {\n    static const " + ct + " zero = " + shiftZeroLiteral(et) + ";\n");
+  line("  {\n    static const " + ct + " tsm_zero = " + shiftZeroLiteral(et) + ";\n");
   line("    pare_temporal_shift(" + i32(eb) + ", " + in[0] + ", " + out[0] + ", " + i32(s[0]) +
        ", " + i32(frames) + ", " + i32(c) + ", " + i32(inner) + ", " + i32(fold) + ", " +
-       (bi ? "1" : "0") + ", " + layout + ", &zero);\n  }\n");
+       (bi ? "1" : "0") + ", " + layout + ", &tsm_zero);\n  }\n");
   return success();
 }
 

@@ -298,6 +298,16 @@ bool perSample(Operation *op) {
           QGlobalAveragePoolOp, QFullyConnectedOp, QuantizeOp, DequantizeOp, RequantizeOp,
           StorageCastOp, LookupTableOp, TemporalShiftOp, IdentityOp, FlattenOp>(op))
     return true;
+  // Reductions and softmax over axes other than dim 0.
+  if (auto axes = op->getAttrOfType<DenseI64ArrayAttr>("axes");
+      axes && op->getNumOperands() == 1 && !axes.empty()) {
+    int64_t rank = int64_t(dims(op->getOperand(0)).size());
+    return llvm::none_of(axes.asArrayRef(), [&](int64_t a) { return a == 0 || a == -rank; });
+  }
+  if (auto axis = op->getAttrOfType<IntegerAttr>("axis"); axis && isa<SoftmaxOp, LogSoftmaxOp>(op)) {
+    int64_t rank = int64_t(dims(op->getOperand(0)).size());
+    return axis.getInt() != 0 && axis.getInt() != -rank;
+  }
   // Elementwise ops whose operands all have the result's rank and dim 0 (or
   // are constants broadcast over dim 0).
   if (op->getNumResults() == 1 && op->getNumOperands() >= 1 && op->getNumOperands() <= 3 &&
