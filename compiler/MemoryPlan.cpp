@@ -130,6 +130,9 @@ int inPlaceCandidate(Operation *op) {
         return i;
     return -1;
   }
+  // A streaming shift swaps channels with its state element by element.
+  if (auto t = dyn_cast<pare::TemporalShiftOp>(op))
+    return t.getStreaming() ? 0 : -1;
   if (isa<pare::LookupTableOp, pare::ReluOp, pare::SigmoidOp, pare::TanhOp>(op))
     return byteSize(op->getOperand(0).getType()) == byteSize(r.getType()) ? 0 : -1;
   return -1;
