@@ -95,8 +95,10 @@ int64_t scratchBytes(Operation *op) {
     if (auto c = dyn_cast<pare::QConvOp>(op)) {
       auto w = dims(c.getWeight()); // OHWI
       int64_t kh = w[1], kw = w[2];
-      if (c.isDepthwise())
-        return 2 * w[0] * kh * kw; // PARE_DEPTHWISE_CONV2D_S8_SCRATCH_BYTES
+      if (c.isDepthwise()) { // the channel-at-a-time kernel, in place or not
+        auto x = dims(c.getInput());
+        return inPlaceDepthwiseScratchBytes(x[1], x[2], w[0], kh, kw);
+      }
       return (5 * w[3] * kh * kw + 3) / 4 * 4; // PARE_CONV2D_S8_SCRATCH_BYTES
     }
     return 0;
@@ -119,7 +121,7 @@ int inPlaceCandidate(Operation *op) {
   if (auto c = dyn_cast<pare::QConvOp>(op)) {
     auto x = dimsOf(c.getInput()), y = dimsOf(c.getOutput());
     if (!c.getChannelsLast() || !c.isDepthwise() || usesGenericInt8Kernel(op) ||
-        dimsOf(c.getWeight())[3] != 1 || x[0] != 1 || y[1] * y[2] > x[1] * x[2])
+        dimsOf(c.getWeight())[3] != 1 || y[1] * y[2] > x[1] * x[2])
       return -1;
     return 0;
   }
@@ -296,7 +298,7 @@ FunctionPlan planFunction(func::FuncOp func, const PlanOptions &options,
         tiles.push_back({stage->tileInBytes[i], int64_t(i), int64_t(i)});
       }
       int64_t scratch = scratchBytes(op);
-      if (stageInPlace.count(op) && isa<pare::QConvOp>(op)) {
+      if (scratch && isa<pare::QConvOp>(op) && cast<pare::QConvOp>(op).isDepthwise()) {
         auto w = dimsOf(op->getOperand(1));
         int64_t ih = 0, iw = 0;
         for (int64_t p = 0; p < stage->patches(); ++p) {
@@ -360,11 +362,6 @@ FunctionPlan planFunction(func::FuncOp func, const PlanOptions &options,
     }
     // Kernel scratch lives while the op runs, in the same arena.
     int64_t scratch = staged ? 0 : scratchBytes(&op);
-    if (scratch && !plan.inPlace.empty() && plan.inPlace.back().first == &op &&
-        isa<pare::QConvOp>(op)) {
-      auto x = dimsOf(op.getOperand(0)), w = dimsOf(op.getOperand(1));
-      scratch = inPlaceDepthwiseScratchBytes(x[1], x[2], w[0], w[1], w[2]);
-    }
     if (scratch) {
       scratchIndex[&op] = buffers.size();
       buffers.push_back({scratch, step[&op], step[&op]});

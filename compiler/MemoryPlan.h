@@ -41,8 +41,9 @@ bool usesGenericInt8Kernel(mlir::Operation *op);
 /// PARE_*_SCRATCH_BYTES macros of pare_kernels_s8.h.
 int64_t scratchBytes(mlir::Operation *op);
 
-/// Scratch of the in-place depthwise kernel (one channel of the input,
-/// padded); mirrors PARE_DEPTHWISE_CONV2D_S8_INPLACE_SCRATCH_BYTES.
+/// Scratch of the int8 depthwise kernel (pare_depthwise_conv2d_s8_inplace,
+/// used in place or not: one channel of the input, padded, and its weights);
+/// mirrors PARE_DEPTHWISE_CONV2D_S8_INPLACE_SCRATCH_BYTES.
 int64_t inPlaceDepthwiseScratchBytes(int64_t ih, int64_t iw, int64_t c, int64_t kh, int64_t kw);
 
 /// When `op` may write its result over one of its operands (elementwise
