@@ -29,3 +29,11 @@ func.func @mixes_frames(%x: tensor<4x8xf32>) -> tensor<1x8xf32> {
   %m = pare.reduce_mean %s {axes = array<i64: 0>, keepdims = true} : (tensor<4x8xf32>) -> tensor<1x8xf32>
   return %m : tensor<1x8xf32>
 }
+
+// -----
+
+// expected-error @+1 {{--streaming needs a model with temporal shifts (none was recognised)}}
+func.func @no_shift(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %r = pare.relu %x : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
