@@ -20,6 +20,8 @@ Report build(func::FuncOp func, const codegen::CEmitStats &stats) {
   Report r;
   if (auto a = func->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
     r.arenaBytes = a.getInt();
+  if (auto b = func->getAttrOfType<IntegerAttr>("pare.live_bytes_bound"))
+    r.arenaLowerBound = b.getInt();
   r.weightBytes = stats.weightBytes;
   r.stateBytes = stats.stateBytes;
   if (auto g = func->getAttrOfType<IntegerAttr>("pare.patch_grid")) {
@@ -88,7 +90,8 @@ std::string toJson(const Report &r, int64_t sramBudget, int64_t flashBudget) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << "{\n  \"sram\": {\"arena_bytes\": " << r.arenaBytes << ", \"stack_estimate_bytes\": "
-     << r.stackBytes << ", \"state_bytes\": " << r.stateBytes << ", \"total_bytes\": " << r.sram() << ", \"budget_bytes\": " << sramBudget
+     << r.stackBytes << ", \"state_bytes\": " << r.stateBytes << ", \"total_bytes\": " << r.sram()
+     << ", \"budget_bytes\": " << sramBudget << ", \"arena_lower_bound_bytes\": " << r.arenaLowerBound
      << "},\n  \"flash\": {\"weight_bytes\": " << r.weightBytes
      << ", \"code_estimate_bytes\": " << r.codeBytes << ", \"total_bytes\": " << r.flash()
      << ", \"budget_bytes\": " << flashBudget << "},\n  \"patches\": {\"grid\": " << r.patchGrid

@@ -33,6 +33,8 @@ struct Layer {
 
 struct Report {
   int64_t arenaBytes = 0, stackBytes = kStackEstimate;
+  /// The plan's lower bound (largest sum of bytes live at one op).
+  int64_t arenaLowerBound = 0;
   /// Static state of streaming temporal shifts (outside the arena).
   int64_t stateBytes = 0;
   int64_t weightBytes = 0, codeBytes = 0;
