@@ -34,6 +34,32 @@ const std::vector<std::string> &phases() {
 
 void printError(const std::string &msg) { llvm::errs() << "pare: error: " << msg << "\n"; }
 
+bool parseSizeFlag(const std::string &flag, const std::string &text, int64_t &out) {
+  out = 0;
+  if (text.empty())
+    return true;
+  auto v = budget::parseSize(text);
+  if (!v) {
+    printError(flag + " '" + text +
+               "' is not a size; use bytes or K / KiB / M / MiB (for example 320K, 1M)");
+    return false;
+  }
+  out = *v;
+  return true;
+}
+
+bool checkPatchFlags(double maxRecompute, int64_t patchGrid) {
+  if (!(maxRecompute >= 0.0 && maxRecompute <= 1000.0)) {
+    printError("--max-recompute must be a percentage in [0, 1000]");
+    return false;
+  }
+  if (patchGrid < 0 || patchGrid == 1 || patchGrid > 64) {
+    printError("--patch-grid must be 2..64 (or 0 for automatic)");
+    return false;
+  }
+  return true;
+}
+
 /// "model.onnx: node 'conv1'" for importer locations, "file:line:col" else.
 static std::string formatLoc(Location loc) {
   if (auto n = dyn_cast<NameLoc>(loc)) {
@@ -240,18 +266,9 @@ int compile(const CompileOptions &o) {
     return 1;
   }
   int64_t sramBudget = 0, flashBudget = 0;
-  for (auto [flag, text, out] : {std::make_tuple("--sram", &o.sram, &sramBudget),
-                                 std::make_tuple("--flash", &o.flash, &flashBudget)}) {
-    if (text->empty())
-      continue;
-    auto v = budget::parseSize(*text);
-    if (!v) {
-      printError(std::string(flag) + " '" + *text +
-                 "' is not a size; use bytes or K / KiB / M / MiB (for example 320K, 1M)");
-      return 1;
-    }
-    *out = *v;
-  }
+  if (!parseSizeFlag("--sram", o.sram, sramBudget) ||
+      !parseSizeFlag("--flash", o.flash, flashBudget))
+    return 1;
   if ((sramBudget || flashBudget || !o.memoryReport.empty()) && cuda) {
     printError("--sram, --flash and --memory-report apply to the C targets, not --target cuda");
     return 1;
@@ -276,14 +293,8 @@ int compile(const CompileOptions &o) {
     printError("--patches '" + o.patches + "' is not supported; use auto, off or min");
     return 1;
   }
-  if (!(o.maxRecompute >= 0.0 && o.maxRecompute <= 1000.0)) {
-    printError("--max-recompute must be a percentage in [0, 1000]");
+  if (!checkPatchFlags(o.maxRecompute, o.patchGrid))
     return 1;
-  }
-  if (o.patchGrid < 0 || o.patchGrid == 1 || o.patchGrid > 64) {
-    printError("--patch-grid must be 2..64 (or 0 for automatic)");
-    return 1;
-  }
   if (o.kernels != "specialized" && o.kernels != "generic") {
     printError("--kernels '" + o.kernels + "' is not supported; use specialized or generic");
     return 1;

@@ -52,6 +52,14 @@ mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhas
 
 void printError(const std::string &msg);
 
+/// A size flag (--sram, --flash: bytes, K / KiB / M / MiB) into `out`; an
+/// empty text leaves it 0. Prints the error and returns false when malformed.
+bool parseSizeFlag(const std::string &flag, const std::string &text, int64_t &out);
+
+/// --max-recompute (percent) and --patch-grid, shared by compile and
+/// profile. Prints the error and returns false when out of range.
+bool checkPatchFlags(double maxRecompute, int64_t patchGrid);
+
 } // namespace pare::driver
 
 #endif // PARE_COMPILER_DRIVERCOMMON_H

@@ -24,6 +24,11 @@ Value storageRoot(Value v) {
   return v;
 }
 
+bool isWeight(Operation *op) {
+  return matchPattern(op, m_Constant()) ||
+         (op->getNumResults() == 1 && matchPattern(storageRoot(op->getResult(0)), m_Constant()));
+}
+
 DenseMap<Value, unsigned> outputOwners(func::FuncOp func) {
   DenseMap<Value, unsigned> owners;
   Operation *ret = func.getBody().front().getTerminator();
@@ -143,10 +148,6 @@ int inPlaceCandidate(Operation *op) {
 bool reorderForMemory(func::FuncOp func, const PlanOptions &options) {
   Block &block = func.getBody().front();
   Operation *ret = block.getTerminator();
-  auto isWeight = [](Operation *op) {
-    return matchPattern(op, m_Constant()) ||
-           (op->getNumResults() == 1 && matchPattern(storageRoot(op->getResult(0)), m_Constant()));
-  };
   std::vector<Operation *> original;
   for (Operation &op : block)
     if (&op != ret && !isWeight(&op))

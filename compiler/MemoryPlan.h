@@ -20,6 +20,10 @@ namespace pare::planning {
 /// The value whose storage `v` shares (follows reshape / identity chains).
 mlir::Value storageRoot(mlir::Value v);
 
+/// Constants and storage casts / reshapes of them: weights, which take no
+/// arena space and run no code.
+bool isWeight(mlir::Operation *op);
+
 /// For each root that some function result resolves to: the index of the
 /// first result that owns it (later results with the same root are copies).
 llvm::DenseMap<mlir::Value, unsigned> outputOwners(mlir::func::FuncOp func);

@@ -39,11 +39,6 @@ Interval hull(Interval a, Interval b) {
   return {std::min(a.begin, b.begin), std::max(a.end, b.end)};
 }
 
-int64_t PatchStage::indexOf(Operation *op) const {
-  auto it = std::find(ops.begin(), ops.end(), op);
-  return it == ops.end() ? -1 : int64_t(it - ops.begin());
-}
-
 static ArrayRef<int64_t> dims(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
 
 bool isTileAlias(Operation *op) {
@@ -124,11 +119,6 @@ static std::optional<std::array<Window, 2>> windowsOf(Operation *op) {
 std::vector<Operation *> splitCandidates(func::FuncOp func) {
   std::vector<Operation *> out;
   llvm::DenseSet<Operation *> prefix;
-  auto isWeight = [](Operation *op) {
-    return matchPattern(op, m_Constant()) ||
-           (op->getNumOperands() == 1 &&
-            matchPattern(storageRoot(op->getResult(0)), m_Constant()));
-  };
   Operation *ret = func.getBody().front().getTerminator();
   for (Operation &op : func.getBody().front()) {
     if (&op == ret)
@@ -163,8 +153,7 @@ std::optional<PatchStage> buildPatchStage(func::FuncOp func, Operation *split, i
   PatchStage st;
   st.grid = grid;
   for (Operation &op : func.getBody().front()) {
-    if (!op.getNumResults() || matchPattern(&op, m_Constant()) ||
-        matchPattern(storageRoot(op.getResult(0)), m_Constant()))
+    if (!op.getNumResults() || isWeight(&op))
       continue;
     if (!isPatchable(&op))
       return fail("op '" + op.getName().getStringRef().str() + "' before the split cannot run on "
@@ -259,17 +248,13 @@ std::optional<PatchStage> buildPatchStage(func::FuncOp func, Operation *split, i
   for (size_t i = 0; i < n; ++i) {
     Operation *op = st.ops[i];
     Value r = op->getResult(0);
-    auto rd = dims(r);
-    int64_t rest = rd[0] * rd[1] * rd[2] * rd[3] / (rd[size_t(st.axes[i][0])] * rd[size_t(st.axes[i][1])]);
-    int64_t elem = byteSize(r.getType()) / std::max<int64_t>(1, rd[0] * rd[1] * rd[2] * rd[3]);
-    auto id = dims(op->getOperand(0));
-    int64_t inRest = id[0] * id[3];
-    int64_t inElem = byteSize(op->getOperand(0).getType()) /
-                     std::max<int64_t>(1, id[0] * id[1] * id[2] * id[3]);
+    auto rd = dims(r), id = dims(op->getOperand(0));
+    // Bytes per spatial position (operand 0 of a window op is NHWC).
+    int64_t perPixel = byteSize(r.getType()) / (rd[size_t(st.axes[i][0])] * rd[size_t(st.axes[i][1])]);
+    int64_t inPerPixel = byteSize(op->getOperand(0).getType()) / (id[1] * id[2]);
     for (int64_t p = 0; p < grid * grid; ++p) {
-      st.tileBytes[i] = std::max(st.tileBytes[i], st.out[size_t(p)][i].area() * rest * elem);
-      st.tileInBytes[i] =
-          std::max(st.tileInBytes[i], st.in[size_t(p)][i].area() * inRest * inElem);
+      st.tileBytes[i] = std::max(st.tileBytes[i], st.out[size_t(p)][i].area() * perPixel);
+      st.tileInBytes[i] = std::max(st.tileInBytes[i], st.in[size_t(p)][i].area() * inPerPixel);
     }
     int64_t whole = cost::macs(op);
     st.stageMacs += whole;
@@ -296,7 +281,6 @@ PatchChoice choosePatchStage(func::FuncOp func, const PlanOptions &plan,
       auto st = buildPatchStage(func, split, g);
       if (!st || st->extraMacFraction() > search.maxRecompute + 1e-12)
         continue;
-      ++c.candidatesTried;
       int64_t arena = planFunction(func, quick, &*st).arenaBytes;
       if (arena < bestArena ||
           (best && arena == bestArena && st->patchedMacs < best->patchedMacs)) {

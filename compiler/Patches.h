@@ -80,7 +80,6 @@ struct PatchStage {
 
   mlir::Operation *split() const { return ops.back(); }
   int64_t patches() const { return grid * grid; }
-  int64_t indexOf(mlir::Operation *op) const;
   /// Extra MACs of the recomputed halos as a fraction of the model's MACs.
   double extraMacFraction() const {
     return modelMacs ? double(patchedMacs - stageMacs) / double(modelMacs) : 0.0;
@@ -115,7 +114,6 @@ struct PatchChoice {
   std::optional<PatchStage> stage; ///< set when patches lower the peak
   int64_t unpatchedArena = 0;
   int64_t patchedArena = 0; ///< with `stage` (= unpatchedArena without)
-  int64_t candidatesTried = 0;
 };
 
 /// Tries every split candidate and grid within the recompute limit and

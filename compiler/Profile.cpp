@@ -421,9 +421,9 @@ Profile measure(func::FuncOp func, const ProfileOptions &o) {
     p.layers.push_back(std::move(l));
   }
   p.kernelKinds = int64_t(kinds.size());
-  // The formula of `pare compile`'s code estimate (CEmitter), with the
-  // kernels it links counted by op kind.
-  p.codeBytes = 1024 + 1280 * p.specializedLayers + 2048 * p.kernelKinds + 40 * p.calls;
+  // `pare compile`'s code estimate, with the kernels it links counted by
+  // op kind.
+  p.codeBytes = codegen::codeBytesEstimate(p.specializedLayers, p.kernelKinds, p.calls);
   for (size_t i = 0; i < p.layers.size(); ++i) {
     if (p.peakLayer < 0 || p.layers[i].live > p.layers[p.peakLayer].live)
       p.peakLayer = int64_t(i);
@@ -598,23 +598,9 @@ int profile(const ProfileOptions &o) {
     return 1;
   }
   int64_t sramBudget = 0;
-  if (!o.sram.empty()) {
-    auto v = budget::parseSize(o.sram);
-    if (!v) {
-      printError("--sram '" + o.sram +
-                 "' is not a size; use bytes or K / KiB / M / MiB (for example 320K, 1M)");
-      return 1;
-    }
-    sramBudget = *v;
-  }
-  if (!(o.maxRecompute >= 0.0 && o.maxRecompute <= 1000.0)) {
-    printError("--max-recompute must be a percentage in [0, 1000]");
+  if (!parseSizeFlag("--sram", o.sram, sramBudget) ||
+      !checkPatchFlags(o.maxRecompute, o.patchGrid))
     return 1;
-  }
-  if (o.patchGrid < 0 || o.patchGrid == 1 || o.patchGrid > 64) {
-    printError("--patch-grid must be 2..64 (or 0 for automatic)");
-    return 1;
-  }
 
   auto ctx = makeContext();
   auto module = loadModel(*ctx, o.model, o.inputShapes, o.batch);

@@ -188,6 +188,14 @@ private:
     int64_t count = 0, bytes = 0;
   };
   std::vector<StateBuffer> stateBuffers;
+  /// The 256-entry int8 table of a lookup_table op, as a const array.
+  std::string lutTable(LookupTableOp lut, const std::string &layer) {
+    std::vector<std::string> v;
+    for (int8_t t : lut.getTable())
+      v.push_back(std::to_string(int(t)));
+    return constArray(layer + "_" + lut.getFunction().str() + "_table", "int8_t", v,
+                      layer + ": int8 " + lut.getFunction().str() + " table, indexed by input + 128");
+  }
   /// A const int32 / float array in the weights file, named after `base`.
   std::string constArray(const std::string &base, const std::string &ctype,
                          const std::vector<std::string> &values, const std::string &note);
@@ -1072,7 +1080,7 @@ LogicalResult Emitter::emitPatchStage(const planning::PatchStage &st) {
         if (inRegion[0].empty()) {
           // Reads a whole tensor outside the arena: copy the region first.
           Shape x = shapeOf(op->getOperand(0));
-          int64_t eb = planning::byteSize(op->getOperand(0).getType()) / numel(op->getOperand(0));
+          int64_t eb = elemBytes(elemOf(op->getOperand(0)));
           auto crop = op->getAttrOfType<IntegerAttr>("pare.crop_offset");
           if (!crop)
             return op->emitError("internal: no crop buffer for a patch reading a whole tensor");
@@ -1130,7 +1138,7 @@ LogicalResult Emitter::emitPatchStage(const planning::PatchStage &st) {
       std::string full;
       if (failed(ptr(op->getResult(0), full)))
         return failure();
-      int64_t eb = planning::byteSize(op->getResult(0).getType()) / numel(op->getResult(0));
+      int64_t eb = elemBytes(elemOf(op->getResult(0)));
       int64_t row = so[2] * so[3] * eb, px = so[3] * eb;
       line("  /* " + splitName + ": this patch's tile into the whole output */\n");
       line("  pare_copy_rows((uint8_t *)" + full + " + ((size_t)" + ri + ".oy * " + i32(row) +
@@ -1182,13 +1190,7 @@ LogicalResult Emitter::emitTileElementwise(Operation *op, ArrayRef<std::string> 
            floatLiteral(float(p.scale())) + ", " + i32(p.zeroPoint()) + ")";
     usesInt8 = true;
   } else if (auto lut = dyn_cast<LookupTableOp>(op)) {
-    std::vector<std::string> v;
-    for (int8_t t : lut.getTable())
-      v.push_back(std::to_string(int(t)));
-    std::string table = constArray(layer + "_" + lut.getFunction().str() + "_table", "int8_t", v,
-                                   layer + ": int8 " + lut.getFunction().str() +
-                                       " table, indexed by input + 128");
-    call = "pare_lut_s8(" + rowOf(0) + ", " + yRow + ", (size_t)n, " + table + ")";
+    call = "pare_lut_s8(" + rowOf(0) + ", " + yRow + ", (size_t)n, " + lutTable(lut, layer) + ")";
   } else if (isa<QAddOp>(op)) {
     call = "pare_add_s8(" + rowOf(0) + ", one, " + rowOf(1) + ", one, " + yRow + ", &n, 1, " +
            qaddArgs(op) + ")";
@@ -1771,14 +1773,8 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
     return success();
   }
   if (auto lut = dyn_cast<LookupTableOp>(op)) {
-    std::vector<std::string> v;
-    for (int8_t t : lut.getTable())
-      v.push_back(std::to_string(int(t)));
-    std::string table = constArray(layer + "_" + lut.getFunction().str() + "_table", "int8_t", v,
-                                   layer + ": int8 " + lut.getFunction().str() +
-                                       " table, indexed by input + 128");
     line("  pare_lut_s8(" + in[0] + ", " + out[0] + ", " + i32(numel(lut.getOutput())) + ", " +
-         table + ");\n");
+         lutTable(lut, layer) + ");\n");
     return success();
   }
   // Per channel: one per-tensor call per channel slice, in a loop over the
@@ -2034,8 +2030,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
     for (size_t pos = 0; (pos = specialized.find("_LAYER void ", pos)) != std::string::npos; ++pos)
       ++layers;
     opts.stats->specializedLayers = layers;
-    opts.stats->codeBytesEstimate =
-        1024 + 1280 * layers + 2048 * int64_t(kernels.size()) + 40 * calls;
+    opts.stats->codeBytesEstimate = codeBytesEstimate(layers, int64_t(kernels.size()), calls);
   }
 
   // Streaming temporal shifts: their state buffers persist between calls,

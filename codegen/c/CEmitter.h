@@ -45,6 +45,13 @@ struct CEmitOptions {
 
 /// The -mcpu/-mfpu/-mfloat-abi flags of a Cortex-M target name
 /// (cortex-m4, cortex-m7, cortex-m33, cortex-m55); empty when unknown.
+/// Code bytes of a compiled model, estimated from its per-layer kernel
+/// functions, the distinct shared kernels it links and its kernel calls
+/// (checked against .text by the budgets test).
+inline int64_t codeBytesEstimate(int64_t specializedLayers, int64_t kernels, int64_t calls) {
+  return 1024 + 1280 * specializedLayers + 2048 * kernels + 40 * calls;
+}
+
 std::vector<std::string> cortexMFlags(const std::string &target);
 
 struct EmittedFile {

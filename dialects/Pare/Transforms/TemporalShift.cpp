@@ -342,7 +342,7 @@ struct StreamTemporalShiftPass
                     "also takes channels from the next frame");
         ok = false;
       }
-      if (frames && frames != s.getFrames()) {
+      if (frames && frames != int64_t(s.getFrames())) {
         s.emitError("--streaming needs one number of frames for every temporal shift");
         ok = false;
       }
@@ -377,11 +377,7 @@ struct StreamTemporalShiftPass
       a.setType(*t);
     }
     for (Operation &op : body) {
-      if (matchPattern(&op, m_Constant()) || isa<func::ReturnOp>(op))
-        continue;
-      bool weight = isa<StorageCastOp>(op) &&
-                    matchPattern(planning::storageRoot(op.getResult(0)), m_Constant());
-      if (weight)
+      if (isa<func::ReturnOp>(op) || planning::isWeight(&op))
         continue;
       for (Value r : op.getResults()) {
         auto t = perFrame(r.getType(), op.getLoc());
