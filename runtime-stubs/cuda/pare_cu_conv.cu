@@ -12,6 +12,7 @@
  *    weights [kh][kw][c] read as vectors alongside.
  */
 #include "pare_cu_conv_gemm_impl.cuh"
+#include "pare_cu_gemm_sm90.cuh"
 
 namespace {
 
@@ -120,6 +121,21 @@ int depthwise_width(int c, const T *x, const T *w, const T *bias, const T *resid
   return 1;
 }
 
+#if defined(PARE_CU_SM90A)
+/* Hopper kernel (pare_cu_gemm_sm90.cuh). */
+/* Convolution (one group, icg % 8 == 0): B = OHWI weights [oc][K]. */
+inline bool pcw_conv(const PcgGemm<__half> &p, int group, cudaStream_t stream, cudaError_t *err)
+{
+  if (group != 1 || p.icg % 8 != 0 || p.K % 8 != 0 || !pcg_aligned(p.a, 16) ||
+      !pcw_worth_it(p.M, p.N, p.K) || !pcw_device_ok())
+    return false;
+  CUtensorMap tb;
+  const int bn = pcw_pick_bn(p.M, p.N);
+  if (bn == 0 || !pcw_map(&tb, p.b, p.K, p.N, p.K, bn)) return false;
+  return pcw_run<PCW_A_CONV>(p, bn, tb, tb, stream, err);
+}
+#endif
+
 } // namespace
 
 cudaError_t pare_cu_conv2d_f32(const float *x, int n, int ih, int iw, int ic, const float *w,
@@ -146,6 +162,10 @@ cudaError_t pare_cu_conv2d_f16(const pare_half *x, int n, int ih, int iw, int ic
       conv_problem(x, n, ih, iw, ic, w, bias, residual, y, oh, ow, oc, kh, kw, stride_h,
                    stride_w, dil_h, dil_w, pad_top, pad_left, group, act, act_a, act_b);
   if (p.M == 0 || p.N == 0) return cudaGetLastError();
+#if defined(PARE_CU_SM90A)
+  cudaError_t sm90_err;
+  if (pcw_conv(p, group, stream, &sm90_err)) return sm90_err;
+#endif
   /* 16-byte chunks: ic/group channels of one tap for A, K of one channel for B. */
   const bool vec_a = p.icg % 8 == 0 && ic % 8 == 0 && pcg_aligned(x, 16);
   const bool vec_b = p.K % 8 == 0 && pcg_aligned(w, 16);

@@ -17,6 +17,7 @@
  *    kernel for float.
  */
 #include "pare_cu_conv_gemm_impl.cuh"
+#include "pare_cu_gemm_sm90.cuh"
 
 namespace {
 
@@ -237,6 +238,29 @@ bool gemv_launch(const PcgGemm<T> &p, int batch, cudaStream_t stream)
   return false;
 }
 
+#if defined(PARE_CU_SM90A)
+/* Hopper kernel (pare_cu_gemm_sm90.cuh). */
+/* Matmul: A row-major, B [N][K] (Linear weights), one batch or a batch that
+ * folds into M (shared B, contiguous A, C without row dependence). Returns
+ * false (nothing launched) when the problem does not fit this kernel. */
+inline bool pcw_matmul(PcgGemm<__half> p, int batch, cudaStream_t stream, cudaError_t *err)
+{
+  if (batch > 1) {
+    if (p.b_zs != 0 || p.a_zs != (long long)p.M * p.a_rs || (p.c && p.c_rs != 0)) return false;
+    p.M *= batch;
+    p.a_zs = p.y_zs = 0;
+  }
+  if (p.a_cs != 1 || p.b_rs != 1 || p.K % 8 != 0 || !pcw_worth_it(p.M, p.N, p.K) ||
+      !pcw_device_ok())
+    return false;
+  CUtensorMap ta, tb;
+  const int bn = pcw_pick_bn(p.M, p.N);
+  if (bn == 0 || !pcw_map(&ta, p.a, p.K, p.M, p.a_rs, PCW_BM) || !pcw_map(&tb, p.b, p.K, p.N, p.b_cs, bn))
+    return false;
+  return pcw_run<PCW_A_TMA>(p, bn, ta, tb, stream, err);
+}
+#endif
+
 template <class T>
 PcgGemm<T> matmul_problem(const T *a, const T *b, const T *c, const T *residual, T *y, int m,
                           int n, int k, int a_rs, int a_cs, int b_rs, int b_cs, int c_rs,
@@ -283,6 +307,10 @@ cudaError_t pare_cu_matmul_f16(const pare_half *a, const pare_half *b, const par
                                            act_a, act_b);
   if (m == 0 || n == 0 || batch == 0) return cudaGetLastError();
   if (gemv_launch(p, batch, stream)) return cudaGetLastError();
+#if defined(PARE_CU_SM90A)
+  cudaError_t sm90_err;
+  if (pcw_matmul(p, batch, stream, &sm90_err)) return sm90_err;
+#endif
 
   /* 16-byte cp.async chunks need the contiguous extent, the other stride and
    * the batch stride to be multiples of 8 halves. */

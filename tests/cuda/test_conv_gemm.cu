@@ -359,6 +359,12 @@ static std::vector<ConvCase> conv_cases()
   // Every activation once.
   for (int a = 0; a <= PARE_ACT_MISH; a++)
     v.push_back({1, 6, 6, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true, (pare_act_t)a, 0, false});
+  /* Grids big enough for the sm_90a kernel (when built with PARE_CU_SM90A):
+   * block widths 64 / 128 / 256, M and K edges, stride, dilation, 1x1. */
+  v.push_back({16, 28, 28, 64, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true, PARE_ACT_RELU, 0, false});
+  v.push_back({32, 30, 29, 72, 96, 3, 3, 2, 2, 1, 1, 1, 0, 1, 1, 1, true, false, PARE_ACT_NONE, 0, false});
+  v.push_back({64, 14, 14, 256, 512, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, true, PARE_ACT_NONE, 0, false});
+  v.push_back({8, 33, 33, 16, 64, 5, 5, 1, 1, 2, 2, 4, 4, 4, 4, 1, false, false, PARE_ACT_GELU, 0, false});
   return v;
 }
 
@@ -409,6 +415,20 @@ static std::vector<MatmulCase> matmul_cases()
   v.push_back({64, 128, 4096, 1, false, true, 0, 2, 1.0f, 1.0f, true, false, PARE_ACT_GELU, 0});
   v.push_back({40, 72, 2048, 2, true, false, 0, 1, 1.0f, 1.0f, false, false, PARE_ACT_NONE, 0});
   v.push_back({33, 61, 1500, 1, false, false, 1, 3, 1.0f, 0.5f, true, false, PARE_ACT_NONE, 0});
+  // sm_90a kernel (when built with PARE_CU_SM90A): M / N / K edges, padded
+  // rows, a batch folded into M (shared B), full C, odd N (scalar stores).
+  v.push_back({1000, 1000, 200, 1, false, true, 8, 2, 1.0f, 1.0f, true, false, PARE_ACT_GELU, 0});
+  v.push_back({777, 520, 136, 2, false, true, 0, 2, 1.0f, 1.0f, false, true, PARE_ACT_RELU, 0});
+  v.push_back({4096, 256, 512, 1, false, true, 0, 1, 0.5f, 2.0f, false, false, PARE_ACT_NONE, 0});
+  v.push_back({1024, 1001, 64, 1, false, true, 0, 3, 1.0f, 1.0f, true, false, PARE_ACT_NONE, 0});
+  v.push_back({640, 4096, 512, 1, false, true, 0, 0, 1.0f, 0.0f, false, false, PARE_ACT_NONE, 0});
+  // sm_90a kernel (when built with PARE_CU_SM90A): M / N / K edges, padded
+  // rows, a batch folded into M (shared B), full C, odd N (scalar stores).
+  v.push_back({1000, 1000, 200, 1, false, true, 8, 2, 1.0f, 1.0f, true, false, PARE_ACT_GELU, 0});
+  v.push_back({777, 520, 136, 2, false, true, 0, 2, 1.0f, 1.0f, false, true, PARE_ACT_RELU, 0});
+  v.push_back({4096, 256, 512, 1, false, true, 0, 1, 0.5f, 2.0f, false, false, PARE_ACT_NONE, 0});
+  v.push_back({1024, 1001, 64, 1, false, true, 0, 3, 1.0f, 1.0f, true, false, PARE_ACT_NONE, 0});
+  v.push_back({640, 4096, 512, 1, false, true, 0, 0, 1.0f, 0.0f, false, false, PARE_ACT_NONE, 0});
   // Every activation once.
   for (int a = 0; a <= PARE_ACT_MISH; a++)
     v.push_back({40, 48, 32, 1, false, true, 0, 2, 1.0f, 1.0f, true, false, (pare_act_t)a, 0});

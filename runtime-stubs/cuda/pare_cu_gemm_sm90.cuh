@@ -1,0 +1,447 @@
+/*
+ * pare CUDA runtime: Hopper (sm_90a) tensor-core GEMM for half inputs, used by
+ * pare_cu_matmul_f16 and pare_cu_conv2d_f16 when the code is built for sm_90a
+ * with PARE_CU_SM90A defined (the CMake file pare emits for --cuda-arch sm_90
+ * does both) and the device is compute capability 9.0.
+ *
+ * One block of 384 threads computes a 128 x BN tile (BN = 64, 128 or 256) of
+ * Y = epilogue(A B^T) with A [M][K] and B [N][K], both K-contiguous:
+ *  - warpgroup 0 produces: B, and A for a matmul, arrive by TMA
+ *    (cp.async.bulk.tensor, 128-byte swizzle, zero fill past the edges) into a
+ *    ring of STAGES shared-memory slices 64 deep in K; a convolution's A is
+ *    gathered on the fly (implicit im2col) by the warpgroup's 128 threads with
+ *    16-byte cp.async into the same swizzled layout;
+ *  - warpgroups 1 and 2 consume: each multiplies its 64 rows of the slice by
+ *    the BN columns with wgmma.mma_async m64nBNk16 (fp32 accumulators in
+ *    registers), then hands the slice back;
+ *  - mbarriers order the ring (full: data landed; empty: both consumers done);
+ *  - the epilogue (alpha, C / bias, residual, activation; pcg_epilogue) runs
+ *    on the accumulators and stores pairs of halves.
+ * Weights are read through TMA descriptors built on the host at launch
+ * (cuTensorMapEncodeTiled, reached through cudaGetDriverEntryPointByVersion:
+ * the CUDA runtime is still the only library linked).
+ */
+#ifndef PARE_CU_GEMM_SM90_CUH
+#define PARE_CU_GEMM_SM90_CUH
+
+#if defined(PARE_CU_SM90A)
+
+#include "pare_cu_conv_gemm_impl.cuh"
+
+#include <cuda.h>
+#include <cudaTypedefs.h>
+
+namespace {
+
+constexpr int PCW_BM = 128;     /* block rows (two consumer warpgroups of 64) */
+constexpr int PCW_BK = 64;      /* K per slice: 128 bytes of halves, one swizzle row */
+constexpr int PCW_THREADS = 384;
+constexpr int PCW_SMEM_LIMIT = 200 * 1024;
+
+enum { PCW_A_TMA = 0, PCW_A_CONV = 1 };
+
+template <int BN> struct PcwCfg {
+  static constexpr int A_BYTES = PCW_BM * PCW_BK * 2;
+  static constexpr int B_BYTES = BN * PCW_BK * 2;
+  static constexpr int STAGE_BYTES = A_BYTES + B_BYTES;
+  static constexpr int STAGES = PCW_SMEM_LIMIT / STAGE_BYTES > 8 ? 8 : PCW_SMEM_LIMIT / STAGE_BYTES;
+  /* Ring, 1 KiB alignment slack, full / empty barriers. */
+  static constexpr int SMEM = STAGES * STAGE_BYTES + 1024 + 2 * STAGES * 8;
+};
+
+__device__ __forceinline__ uint32_t pcw_smem(const void *p)
+{
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+/* ------------------------------------------------------------ mbarrier -- */
+
+__device__ __forceinline__ void pcw_bar_init(uint64_t *bar, unsigned count)
+{
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(pcw_smem(bar)), "r"(count));
+}
+__device__ __forceinline__ void pcw_bar_expect_tx(uint64_t *bar, unsigned bytes)
+{
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(pcw_smem(bar)),
+               "r"(bytes)
+               : "memory");
+}
+__device__ __forceinline__ void pcw_bar_arrive(uint64_t *bar)
+{
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(pcw_smem(bar)) : "memory");
+}
+/* Arrives once every cp.async this thread issued so far has landed. */
+__device__ __forceinline__ void pcw_bar_arrive_cp_async(uint64_t *bar)
+{
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(pcw_smem(bar))
+               : "memory");
+}
+/* Waits until the phase of the given parity has completed. */
+__device__ __forceinline__ void pcw_bar_wait(uint64_t *bar, unsigned parity)
+{
+  uint32_t done;
+  do {
+    asm volatile("{\n.reg .pred p;\n"
+                 "mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n"
+                 "selp.u32 %0, 1, 0, p;\n}\n"
+                 : "=r"(done)
+                 : "r"(pcw_smem(bar)), "r"(parity)
+                 : "memory");
+  } while (!done);
+}
+
+/* 2-D TMA tile load (coordinates: c0 along the contiguous dimension). */
+__device__ __forceinline__ void pcw_tma_load(void *dst, const CUtensorMap *map, uint64_t *bar,
+                                             int c0, int c1)
+{
+  asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+               " [%0], [%1, {%3, %4}], [%2];\n" ::"r"(pcw_smem(dst)),
+               "l"(reinterpret_cast<uint64_t>(map)), "r"(pcw_smem(bar)), "r"(c0), "r"(c1)
+               : "memory");
+}
+
+/* ---------------------------------------------------------------- wgmma -- */
+
+/* Shared-memory matrix descriptor of a K-major tile written with the 128-byte
+ * swizzle: rows of 128 bytes, 8-row groups 1024 bytes apart. */
+__device__ __forceinline__ uint64_t pcw_desc(const void *p)
+{
+  return (uint64_t)((pcw_smem(p) & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
+}
+__device__ __forceinline__ void pcw_wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void pcw_wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+__device__ __forceinline__ void pcw_wgmma_wait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+template <int R> __device__ __forceinline__ void pcw_fence_regs(float (&d)[R])
+{
+#pragma unroll
+  for (int i = 0; i < R; i++) asm volatile("" : "+f"(d[i])::"memory");
+}
+
+/* D (64 x 64, fp32) += A (64 x 16) B (16 x 64); both operands K-major in
+ * shared memory, 128-byte swizzle (descriptors from pcw_desc). */
+__device__ __forceinline__ void pcw_mma_n64(float (&d)[32], uint64_t da, uint64_t db)
+{
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+      "}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+        "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
+      : "l"(da), "l"(db), "r"(1));
+}
+
+/* D (64 x 128, fp32) += A (64 x 16) B (16 x 128); both operands K-major in
+ * shared memory, 128-byte swizzle (descriptors from pcw_desc). */
+__device__ __forceinline__ void pcw_mma_n128(float (&d)[64], uint64_t da, uint64_t db)
+{
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+      "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+        "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+        "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+        "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+        "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+        "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+      : "l"(da), "l"(db), "r"(1));
+}
+
+/* D (64 x 256, fp32) += A (64 x 16) B (16 x 256); both operands K-major in
+ * shared memory, 128-byte swizzle (descriptors from pcw_desc). */
+__device__ __forceinline__ void pcw_mma_n256(float (&d)[128], uint64_t da, uint64_t db)
+{
+  asm volatile(
+      "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
+      "wgmma.mma_async.sync.aligned.m64n256k16.f32.f16.f16 {"
+      "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+      "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+      "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+      "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, "
+      "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, "
+      "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, "
+      "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, "
+      "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
+      "}, %128, %129, p, 1, 1, 0, 0;\n}\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+        "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
+        "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+        "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
+        "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
+        "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+        "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+        "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
+        "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
+        "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
+        "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
+        "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
+        "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
+        "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
+        "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
+        "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+      : "l"(da), "l"(db), "r"(1));
+}
+
+/* ---------------------------------------------------------------- kernel -- */
+
+/* Block b covers tile (tm, tn); n_fast: consecutive blocks share A rows
+ * (walk N first), else they share B columns. */
+template <int BN, int AM>
+__global__ void __launch_bounds__(PCW_THREADS, 1)
+    pcw_gemm_kernel(const __grid_constant__ CUtensorMap ta, const __grid_constant__ CUtensorMap tb,
+                    const PcgGemm<__half> p, int tiles_m, int tiles_n, int n_fast)
+{
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using Cfg = PcwCfg<BN>;
+  constexpr int S = Cfg::STAGES;
+  extern __shared__ unsigned char pcw_raw[];
+  unsigned char *ring =
+      reinterpret_cast<unsigned char *>((reinterpret_cast<uintptr_t>(pcw_raw) + 1023) & ~uintptr_t(1023));
+  uint64_t *full = reinterpret_cast<uint64_t *>(ring + S * Cfg::STAGE_BYTES);
+  uint64_t *empty = full + S;
+  int *rows = reinterpret_cast<int *>(empty + S); /* PCW_A_CONV: [3][PCW_BM] */
+
+  const int wg = threadIdx.x / 128, t = threadIdx.x % 128;
+  const int b = blockIdx.x;
+  const int tm = n_fast ? b / tiles_n : b % tiles_m, tn = n_fast ? b % tiles_n : b / tiles_m;
+  const int m0 = tm * PCW_BM, n0 = tn * BN;
+  const int kts = (p.K + PCW_BK - 1) / PCW_BK;
+
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < S; s++) {
+      pcw_bar_init(&full[s], AM == PCW_A_CONV ? 1 + 128 : 1);
+      pcw_bar_init(&empty[s], 2);
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  if constexpr (AM == PCW_A_CONV) {
+    /* Row table of the implicit im2col: image row base, top-left input tap. */
+    if (wg == 0) {
+      const int i = m0 + t;
+      if (i < p.M) {
+        const int ox = i % p.ow, q = i / p.ow, oy = q % p.oh, img = q / p.oh;
+        rows[t] = img * p.ih;
+        rows[PCW_BM + t] = oy * p.sh - p.pt;
+        rows[2 * PCW_BM + t] = ox * p.sw - p.pl;
+      } else {
+        rows[t] = -1;
+      }
+    }
+  }
+  __syncthreads();
+
+  if (wg == 0) {
+    /* ------------------------------------------------------ producer -- */
+    if constexpr (AM == PCW_A_TMA) {
+      if (t == 0) {
+        for (int kt = 0; kt < kts; kt++) {
+          const int s = kt % S;
+          if (kt >= S) pcw_bar_wait(&empty[s], ((kt / S) - 1) & 1);
+          unsigned char *sa = ring + s * Cfg::STAGE_BYTES;
+          pcw_bar_expect_tx(&full[s], Cfg::STAGE_BYTES);
+          pcw_tma_load(sa, &ta, &full[s], kt * PCW_BK, m0);
+          pcw_tma_load(sa + Cfg::A_BYTES, &tb, &full[s], kt * PCW_BK, n0);
+        }
+      }
+    } else {
+      /* Thread t fills 16-byte chunk c of rows r0, r0 + 16, ..: the chunk's
+       * 8 channels belong to one kernel tap (icg % 8 == 0). */
+      const int c = t % 8, r0 = t / 8;
+      for (int kt = 0; kt < kts; kt++) {
+        const int s = kt % S;
+        if (kt >= S) pcw_bar_wait(&empty[s], ((kt / S) - 1) & 1);
+        unsigned char *sa = ring + s * Cfg::STAGE_BYTES;
+        if (t == 0) {
+          pcw_bar_expect_tx(&full[s], Cfg::B_BYTES);
+          pcw_tma_load(sa + Cfg::A_BYTES, &tb, &full[s], kt * PCW_BK, n0);
+        }
+        const int k = kt * PCW_BK + 8 * c;
+        const bool kv = k < p.K;
+        const int ci = k % p.icg, rs = k / p.icg;
+        const int dy = (rs / p.kw) * p.dh, dx = (rs % p.kw) * p.dw;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+          const int rr = r0 + 16 * i;
+          const int ib = rows[rr], iy = rows[PCW_BM + rr] + dy, ix = rows[2 * PCW_BM + rr] + dx;
+          const bool valid = kv && ib >= 0 && iy >= 0 && iy < p.ih && ix >= 0 && ix < p.iw;
+          const __half *src = valid ? p.a + ((long long)(ib + iy) * p.iw + ix) * p.ic + ci : p.a;
+          pcg_cp_async16(sa + rr * 128 + ((c ^ (rr & 7)) << 4), src, valid);
+        }
+        pcw_bar_arrive_cp_async(&full[s]);
+      }
+    }
+  } else {
+    /* ------------------------------------------------------ consumers -- */
+    const int cw = wg - 1;
+    float d[BN / 2];
+#pragma unroll
+    for (int i = 0; i < BN / 2; i++) d[i] = 0.0f;
+    for (int kt = 0; kt < kts; kt++) {
+      const int s = kt % S;
+      pcw_bar_wait(&full[s], (kt / S) & 1);
+      /* cp.async wrote the A slice through the generic proxy. */
+      if constexpr (AM == PCW_A_CONV) asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+      const unsigned char *sa = ring + s * Cfg::STAGE_BYTES + cw * 64 * 128;
+      const unsigned char *sb = ring + s * Cfg::STAGE_BYTES + Cfg::A_BYTES;
+      const uint64_t da = pcw_desc(sa), db = pcw_desc(sb);
+      pcw_fence_regs(d);
+      pcw_wgmma_fence();
+#pragma unroll
+      for (int kk = 0; kk < PCW_BK / 16; kk++) {
+        /* 16 halves = 32 bytes further along K: +2 in the descriptor. */
+        if constexpr (BN == 256) pcw_mma_n256(d, da + 2 * kk, db + 2 * kk);
+        else if constexpr (BN == 128) pcw_mma_n128(d, da + 2 * kk, db + 2 * kk);
+        else pcw_mma_n64(d, da + 2 * kk, db + 2 * kk);
+      }
+      pcw_wgmma_commit();
+      /* Keep this slice's products in flight; the previous slice is done. */
+      asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
+      pcw_fence_regs(d);
+      if (kt > 0 && t == 0) pcw_bar_arrive(&empty[(kt - 1) % S]);
+    }
+    pcw_wgmma_wait0();
+    pcw_fence_regs(d);
+
+    /* Accumulator fragment: register 4j + 2h + e holds row
+     * 16 warp + lane / 4 + 8 h, column 8 j + 2 (lane % 4) + e. */
+    const int warp = t / 32, lane = t % 32;
+    const int rbase = m0 + cw * 64 + warp * 16 + lane / 4;
+    const int cbase = n0 + 2 * (lane % 4);
+#pragma unroll
+    for (int j = 0; j < BN / 8; j++) {
+      const int col = cbase + 8 * j;
+      if (col >= p.N) continue;
+#pragma unroll
+      for (int h = 0; h < 2; h++) {
+        const int row = rbase + 8 * h;
+        if (row >= p.M) continue;
+        const long long yo = row * p.y_rs + col;
+        const float v0 = pcg_epilogue(p, 0, row, col, d[4 * j + 2 * h], yo);
+        if (col + 1 < p.N) {
+          const float v1 = pcg_epilogue(p, 0, row, col + 1, d[4 * j + 2 * h + 1], yo + 1);
+          if (p.vec_out) {
+            *reinterpret_cast<__half2 *>(p.y + yo) = __floats2half2_rn(v0, v1);
+            continue;
+          }
+          p.y[yo + 1] = __float2half_rn(v1);
+        }
+        p.y[yo] = __float2half_rn(v0);
+      }
+    }
+  }
+#else
+  __trap(); /* built without sm_90a: the host never launches this */
+#endif
+}
+
+/* -------------------------------------------------------------- host -- */
+
+/* True on a compute capability 9.0 device (sm_90a code runs there only). */
+inline bool pcw_device_ok()
+{
+  int dev = 0, major = 0, minor = 0;
+  return cudaGetDevice(&dev) == cudaSuccess &&
+         cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
+         cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess &&
+         major == 9 && minor == 0;
+}
+
+inline PFN_cuTensorMapEncodeTiled_v12000 pcw_encode_fn()
+{
+  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
+  static bool tried = false;
+  if (!tried) {
+    void *f = nullptr;
+    cudaDriverEntryPointQueryResult q;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault,
+                                         &q) == cudaSuccess &&
+        q == cudaDriverEntryPointSuccess)
+      fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+    tried = true;
+  }
+  return fn;
+}
+
+/* TMA map of a [rows][inner] half matrix (row stride `ld` elements), boxes of
+ * box_rows x 64 with the 128-byte swizzle; false when not expressible. */
+inline bool pcw_map(CUtensorMap *m, const void *base, long long inner, long long rows, long long ld,
+                    int box_rows)
+{
+  PFN_cuTensorMapEncodeTiled_v12000 fn = pcw_encode_fn();
+  if (!fn || !pcg_aligned(base, 16) || ld % 8 != 0 || inner <= 0 || rows <= 0) return false;
+  const cuuint64_t dims[2] = {(cuuint64_t)inner, (cuuint64_t)rows};
+  const cuuint64_t strides[1] = {(cuuint64_t)ld * 2};
+  const cuuint32_t box[2] = {(cuuint32_t)PCW_BK, (cuuint32_t)box_rows};
+  const cuuint32_t estr[2] = {1, 1};
+  return fn(m, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 2, const_cast<void *>(base), dims, strides, box,
+            estr, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+            CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+template <int BN, int AM>
+cudaError_t pcw_launch(const PcgGemm<__half> &p, const CUtensorMap &ta, const CUtensorMap &tb,
+                       int tiles_m, int tiles_n, int n_fast, cudaStream_t stream)
+{
+  constexpr int smem = PcwCfg<BN>::SMEM + (AM == PCW_A_CONV ? 3 * PCW_BM * 4 : 0);
+  auto kernel = pcw_gemm_kernel<BN, AM>;
+  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (e != cudaSuccess) return e;
+  kernel<<<tiles_m * tiles_n, PCW_THREADS, smem, stream>>>(ta, tb, p, tiles_m, tiles_n, n_fast);
+  return cudaGetLastError();
+}
+
+/* Block width for the wave count: est = waves x BN / efficiency. Returns 0
+ * when even the best leaves most SMs idle (the split-K path does better). */
+inline int pcw_pick_bn(long long M, long long N)
+{
+  const long long sms = pcg_num_sms();
+  const int bns[3] = {256, 128, 64};
+  const double eff[3] = {1.0, 0.92, 0.75};
+  int best = 0;
+  double best_t = 0.0;
+  long long best_tiles = 0;
+  for (int c = 0; c < 3; c++) {
+    const long long tiles = ((M + PCW_BM - 1) / PCW_BM) * ((N + bns[c] - 1) / bns[c]);
+    const long long waves = (tiles + sms - 1) / sms;
+    const double est = (double)waves * bns[c] / eff[c];
+    if (c == 0 || est < best_t) { best_t = est; best = c; best_tiles = tiles; }
+  }
+  return best_tiles * 2 < sms ? 0 : bns[best];
+}
+
+/* Big enough to pay for the 384-thread blocks (16 M multiply-adds). */
+inline bool pcw_worth_it(long long M, long long N, long long K)
+{
+  return M >= PCW_BM && N >= 32 && K >= 32 && M * N * K >= (1LL << 24);
+}
+
+template <int AM>
+bool pcw_run(const PcgGemm<__half> &p, int bn, const CUtensorMap &ta, const CUtensorMap &tb,
+             cudaStream_t stream, cudaError_t *err)
+{
+  const int tiles_m = (p.M + PCW_BM - 1) / PCW_BM, tiles_n = (p.N + bn - 1) / bn;
+  /* Walk N first when A is the bigger operand (convolutions). */
+  const int n_fast = (long long)p.M > 2LL * p.N;
+  switch (bn) {
+  case 256: *err = pcw_launch<256, AM>(p, ta, tb, tiles_m, tiles_n, n_fast, stream); break;
+  case 128: *err = pcw_launch<128, AM>(p, ta, tb, tiles_m, tiles_n, n_fast, stream); break;
+  default: *err = pcw_launch<64, AM>(p, ta, tb, tiles_m, tiles_n, n_fast, stream); break;
+  }
+  return true;
+}
+
+} // namespace
+
+#endif /* PARE_CU_SM90A */
+
+#endif /* PARE_CU_GEMM_SM90_CUH */
