@@ -329,13 +329,19 @@ def ort_run(model_path: Path, feeds: Dict[str, Any]) -> Dict[str, Any]:
 
 
 class NvccBuilder:
-    def __init__(self, nvcc: str, arch: str, cache_dir: Path, jobs: int, timeout: float) -> None:
+    def __init__(self, nvcc: str, arch: str, cache_dir: Path, jobs: int, timeout: float,
+                 sm90a: bool = True) -> None:
         self.nvcc = nvcc
         self.arch = arch
         self.cache_dir = cache_dir
         self.jobs = jobs
         self.timeout = timeout
-        self.flags = ["-std=c++17", "-O3", f"-arch={arch}"]
+        # sm_90: the arch-specific sm_90a code with the Hopper kernels, as the
+        # CMake file pare emits builds it (unless --no-sm90a).
+        if arch == "sm_90" and sm90a:
+            self.flags = ["-std=c++17", "-O3", "-arch=sm_90a", "-DPARE_CU_SM90A"]
+        else:
+            self.flags = ["-std=c++17", "-O3", f"-arch={arch}"]
         cache_dir.mkdir(parents=True, exist_ok=True)
 
     def build(self, d: Path) -> Tuple[Path, float]:
@@ -568,7 +574,9 @@ class Runner:
         except Exception as e:  # noqa: BLE001
             env["pare"] = f"unavailable: {e}"
         self.env = env
-        self.builder = NvccBuilder(nvcc, arch, self.work / "nvcc-cache", self.args.jobs, self.args.nvcc_timeout)
+        self.builder = NvccBuilder(nvcc, arch, self.work / "nvcc-cache", self.args.jobs, self.args.nvcc_timeout,
+                                   sm90a=not self.args.no_sm90a)
+        env["nvcc_flags"] = " ".join(self.builder.flags)
         log("environment: " + json.dumps(env))
 
     # -- models
@@ -870,6 +878,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--compile-reserve-s", type=float, default=60.0, help="budget kept free before a torch.compile")
     ap.add_argument("--optional-reserve-s", type=float, default=90.0, help="budget kept free before an optional config")
     ap.add_argument("--cuda-arch", default="auto", help="sm_XX for pare and nvcc (default: the GPU's)")
+    ap.add_argument("--no-sm90a", action="store_true",
+                    help="on sm_90, build with plain -arch=sm_90 (the portable kernels only)")
     ap.add_argument("--nvcc", help="nvcc (default: from PATH or /usr/local/cuda/bin/nvcc)")
     ap.add_argument("--jobs", type=int, default=max(1, min(16, (os.cpu_count() or 2))), help="parallel nvcc jobs")
     ap.add_argument("--warmup", type=int, default=10)

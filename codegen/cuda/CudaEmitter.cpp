@@ -241,14 +241,18 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
   SmallVector<std::string> in, out;
   for (Value v : op->getOperands()) {
     std::string p;
-    bool dwWeight = false;
+    // Constant weights the kernels read in another layout: depthwise as HWC;
+    // [K][N] matmul weights as [N][K] (K-contiguous, what the GEMV and the
+    // sm_90a TMA kernel stream).
+    bool relayout = false;
     if (auto c = dyn_cast<ConvOp>(op))
-      dwWeight = v == c.getWeight() && c.isDepthwise() && shapeOf(v)[3] == 1 &&
+      relayout = v == c.getWeight() && c.isDepthwise() && shapeOf(v)[3] == 1 &&
                  matchPattern(v, m_Constant());
-    if (auto g = dyn_cast<GemmOp>(op)) // stored transposed below (GEMV)
-      dwWeight = v == g.getB() && !g.getTransB() && shapeOf(g.getResult())[0] <= 8 &&
-                 matchPattern(v, m_Constant());
-    if (!dwWeight && failed(ptr(v, p)))
+    if (auto g = dyn_cast<GemmOp>(op))
+      relayout = v == g.getB() && !g.getTransB() && matchPattern(v, m_Constant());
+    if (auto mm = dyn_cast<MatMulOp>(op))
+      relayout = v == mm.getB() && shapeOf(v).size() == 2 && matchPattern(v, m_Constant());
+    if (!relayout && failed(ptr(v, p)))
       return failure();
     in.push_back(p);
   }
@@ -328,8 +332,7 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
         int64_t m = os[0], n = os[1], k = g.getTransA() ? a[0] : a[1];
         int64_t ars = g.getTransA() ? 1 : k, acs = g.getTransA() ? m : 1;
         int64_t brs = g.getTransB() ? 1 : n, bcs = g.getTransB() ? k : 1;
-        // Few rows (batch-1 decoding): the GEMV kernel streams B fastest as
-        // [N][K], so store constant [K][N] weights transposed.
+        // Constant [K][N] weights are stored transposed (see above).
         if (in[1].empty()) {
           in[1] = weight(g.getB(), Layout::Transposed2D);
           brs = 1;
@@ -364,10 +367,16 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
           return unsupported(op, "partially broadcast batch dims");
         // A batch-1 left operand against a batched right one is one big matmul
         // only when B is shared; otherwise stride through the batch.
+        int64_t brs = n, bcs = 1;
+        if (in[1].empty()) { // constant 2-D B, stored [N][K]
+          in[1] = weight(mm.getB(), Layout::Transposed2D);
+          brs = 1;
+          bcs = k;
+        }
         ActArgs act = fused;
         body += launch("pare_cu_matmul_" + sfx + "(" + in[0] + ", " + in[1] +
                        ", nullptr, " + residual + ", " + out[0] + ", " + i32(m) + ", " + i32(n) + ", " +
-                       i32(k) + ", " + i32(k) + ", 1, " + i32(n) + ", 1, 0, 0, " + i32(nb) +
+                       i32(k) + ", " + i32(k) + ", 1, " + i32(brs) + ", " + i32(bcs) + ", 0, 0, " + i32(nb) +
                        ", " + i32(na == 1 ? 0 : m * k) + "LL, " + i32(nbb == 1 ? 0 : k * n) +
                        "LL, 1.0f, 0.0f, " + act.kind + ", " + act.a + ", " + act.b + ", stream");
         return success();
@@ -698,7 +707,13 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
                        " for CUDA (" + opts.arch + "). Do not edit; recompile the model. */\n";
 
   // ---------------------------------------------------------------- header
-  std::string h = banner + "#ifndef " + upper + "_CUH\n#define " + upper + "_CUH\n\n" +
+  std::string archNum = llvm::StringRef(opts.arch).drop_front(3).str();
+  bool hopper = opts.arch == "sm_90";
+  std::string nvccFlags = "-std=c++17 -O3 -arch=sm_" + archNum + (hopper ? "a -DPARE_CU_SM90A" : "");
+  std::string h = banner + "/* Build: " + prefix + ".cmake, or nvcc " + nvccFlags + " " + prefix +
+                  ".cu pare_cu_*.cu" + (hopper ? "\n * (sm_90a and PARE_CU_SM90A turn on the Hopper TMA / wgmma kernels;\n"
+                                                 " * plain -arch=sm_90 builds the portable ones)" : "") +
+                  ". */\n#ifndef " + upper + "_CUH\n#define " + upper + "_CUH\n\n" +
                   "#include <cuda_runtime.h>\n#include <stddef.h>\n#include <stdint.h>\n\n";
   h += "/* Device memory the model allocates for activations, and weight bytes. */\n";
   h += "#define " + upper + "_ARENA_BYTES " + std::to_string(arenaBytes) + "\n";
@@ -826,10 +841,13 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
   cm += "add_library(" + prefix + " STATIC\n";
   for (auto &s : sources)
     cm += "  ${CMAKE_CURRENT_LIST_DIR}/" + s + "\n";
-  std::string archNum = llvm::StringRef(opts.arch).drop_front(3).str();
   cm += ")\ntarget_include_directories(" + prefix + " PUBLIC ${CMAKE_CURRENT_LIST_DIR})\n";
+  // sm_90 builds the arch-specific sm_90a code, which turns on the Hopper
+  // kernels (TMA + wgmma) of runtime-stubs/cuda.
   cm += "set_target_properties(" + prefix + " PROPERTIES CUDA_ARCHITECTURES " + archNum +
-        " CUDA_STANDARD 17)\n";
+        (hopper ? "a" : "") + " CUDA_STANDARD 17)\n";
+  if (hopper)
+    cm += "target_compile_definitions(" + prefix + " PRIVATE PARE_CU_SM90A=1)\n";
   files.push_back({prefix + ".cmake", cm});
 
   if (opts.emitRunner) {

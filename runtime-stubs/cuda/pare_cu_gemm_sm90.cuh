@@ -15,8 +15,9 @@
  *    the BN columns with wgmma.mma_async m64nBNk16 (fp32 accumulators in
  *    registers), then hands the slice back;
  *  - mbarriers order the ring (full: data landed; empty: both consumers done);
- *  - the epilogue (alpha, C / bias, residual, activation; pcg_epilogue) runs
- *    on the accumulators and stores pairs of halves.
+ *  - the epilogue parks the accumulators in the (then idle) ring as float and
+ *    writes rows of 8 outputs (alpha, C / bias, residual, activation;
+ *    pcg_tc_out8) with 16-byte stores.
  * Weights are read through TMA descriptors built on the host at launch
  * (cuTensorMapEncodeTiled, reached through cudaGetDriverEntryPointByVersion:
  * the CUDA runtime is still the only library linked).
@@ -45,6 +46,7 @@ template <int BN> struct PcwCfg {
   static constexpr int B_BYTES = BN * PCW_BK * 2;
   static constexpr int STAGE_BYTES = A_BYTES + B_BYTES;
   static constexpr int STAGES = PCW_SMEM_LIMIT / STAGE_BYTES > 8 ? 8 : PCW_SMEM_LIMIT / STAGE_BYTES;
+  static_assert(STAGES * STAGE_BYTES >= PCW_BM * (BN + 8) * 4, "epilogue tile fits the ring");
   /* Ring, 1 KiB alignment slack, full / empty barriers. */
   static constexpr int SMEM = STAGES * STAGE_BYTES + 1024 + 2 * STAGES * 8;
 };
@@ -312,31 +314,26 @@ __global__ void __launch_bounds__(PCW_THREADS, 1)
     pcw_wgmma_wait0();
     pcw_fence_regs(d);
 
-    /* Accumulator fragment: register 4j + 2h + e holds row
-     * 16 warp + lane / 4 + 8 h, column 8 j + 2 (lane % 4) + e. */
+    /* Epilogue through shared memory (the ring is free once both consumers
+     * are done with it): fragments in as float, then rows of 8 outputs out
+     * with 16-byte stores (pcg_tc_out8). Accumulator register 4j + 2h + e
+     * holds row 16 warp + lane / 4 + 8 h, column 8 j + 2 (lane % 4) + e. */
+    constexpr int LD = BN + 8; /* conflict-free float2 stores per half warp */
+    float *cs = reinterpret_cast<float *>(ring) + cw * 64 * LD;
+    asm volatile("bar.sync 1, 256;\n" ::: "memory");
     const int warp = t / 32, lane = t % 32;
-    const int rbase = m0 + cw * 64 + warp * 16 + lane / 4;
-    const int cbase = n0 + 2 * (lane % 4);
 #pragma unroll
-    for (int j = 0; j < BN / 8; j++) {
-      const int col = cbase + 8 * j;
-      if (col >= p.N) continue;
+    for (int j = 0; j < BN / 8; j++)
 #pragma unroll
-      for (int h = 0; h < 2; h++) {
-        const int row = rbase + 8 * h;
-        if (row >= p.M) continue;
-        const long long yo = row * p.y_rs + col;
-        const float v0 = pcg_epilogue(p, 0, row, col, d[4 * j + 2 * h], yo);
-        if (col + 1 < p.N) {
-          const float v1 = pcg_epilogue(p, 0, row, col + 1, d[4 * j + 2 * h + 1], yo + 1);
-          if (p.vec_out) {
-            *reinterpret_cast<__half2 *>(p.y + yo) = __floats2half2_rn(v0, v1);
-            continue;
-          }
-          p.y[yo + 1] = __float2half_rn(v1);
-        }
-        p.y[yo] = __float2half_rn(v0);
-      }
+      for (int h = 0; h < 2; h++)
+        *reinterpret_cast<float2 *>(cs + (warp * 16 + lane / 4 + 8 * h) * LD + 8 * j + 2 * (lane % 4)) =
+            make_float2(d[4 * j + 2 * h], d[4 * j + 2 * h + 1]);
+    asm volatile("bar.sync %0, 128;\n" ::"r"(2 + cw) : "memory");
+#pragma unroll 1
+    for (int e = t; e < 64 * (BN / 8); e += 128) {
+      const int row = e / (BN / 8), c8 = (e % (BN / 8)) * 8;
+      const int gi = m0 + cw * 64 + row, gj = n0 + c8;
+      if (gi < p.M && gj < p.N) pcg_tc_out8(p, 0, gi, gj, cs + row * LD + c8);
     }
   }
 #else
@@ -394,8 +391,17 @@ cudaError_t pcw_launch(const PcgGemm<__half> &p, const CUtensorMap &ta, const CU
 {
   constexpr int smem = PcwCfg<BN>::SMEM + (AM == PCW_A_CONV ? 3 * PCW_BM * 4 : 0);
   auto kernel = pcw_gemm_kernel<BN, AM>;
-  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  /* Once per device (bit d of `done`); the attribute stays set. */
+  static unsigned long long done = 0;
+  int dev = 0;
+  cudaError_t e = cudaGetDevice(&dev);
   if (e != cudaSuccess) return e;
+  const unsigned long long bit = dev < 64 ? 1ull << dev : 0;
+  if (!(done & bit)) {
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+    if (e != cudaSuccess) return e;
+    done |= bit;
+  }
   kernel<<<tiles_m * tiles_n, PCW_THREADS, smem, stream>>>(ta, tb, p, tiles_m, tiles_n, n_fast);
   return cudaGetLastError();
 }
