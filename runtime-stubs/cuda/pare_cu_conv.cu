@@ -123,16 +123,19 @@ int depthwise_width(int c, const T *x, const T *w, const T *bias, const T *resid
 
 #if defined(PARE_CU_SM90A)
 /* Hopper kernel (pare_cu_gemm_sm90.cuh). */
-/* Convolution (one group, icg % 8 == 0): B = OHWI weights [oc][K]. */
+/* Convolution (one group): B = OHWI weights [oc][K]. 16-byte aligned
+ * channels and K: B by TMA, A by cp.async; otherwise both element by element
+ * (a first layer's 3 channels). */
 inline bool pcw_conv(const PcgGemm<__half> &p, int group, cudaStream_t stream, cudaError_t *err)
 {
-  if (group != 1 || p.icg % 8 != 0 || p.K % 8 != 0 || !pcg_aligned(p.a, 16) ||
-      !pcw_worth_it(p.M, p.N, p.K) || !pcw_device_ok())
-    return false;
+  if (group != 1 || !pcw_worth_it(p.M, p.N, p.K) || !pcw_device_ok()) return false;
+  const int bn = pcw_pick_bn(p.M, p.N, p.K);
+  if (bn == 0) return false;
   CUtensorMap tb;
-  const int bn = pcw_pick_bn(p.M, p.N);
-  if (bn == 0 || !pcw_map(&tb, p.b, p.K, p.N, p.K, bn)) return false;
-  return pcw_run<PCW_A_CONV>(p, bn, tb, tb, stream, err);
+  if (p.icg % 8 == 0 && p.K % 8 == 0 && pcg_aligned(p.a, 16) && pcw_map(&tb, p.b, p.K, p.N, p.K, bn))
+    return pcw_run<PCW_A_CONV>(p, bn, tb, tb, stream, err);
+  memset(&tb, 0, sizeof tb); /* unused */
+  return pcw_run<PCW_A_CONV_ELEM>(p, bn, tb, tb, stream, err);
 }
 #endif
 

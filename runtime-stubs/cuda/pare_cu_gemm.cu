@@ -254,7 +254,7 @@ inline bool pcw_matmul(PcgGemm<__half> p, int batch, cudaStream_t stream, cudaEr
       !pcw_device_ok())
     return false;
   CUtensorMap ta, tb;
-  const int bn = pcw_pick_bn(p.M, p.N);
+  const int bn = pcw_pick_bn(p.M, p.N, p.K);
   if (bn == 0 || !pcw_map(&ta, p.a, p.K, p.M, p.a_rs, PCW_BM) || !pcw_map(&tb, p.b, p.K, p.N, p.b_cs, bn))
     return false;
   return pcw_run<PCW_A_TMA>(p, bn, ta, tb, stream, err);

@@ -8,9 +8,10 @@
  * Y = epilogue(A B^T) with A [M][K] and B [N][K], both K-contiguous:
  *  - warpgroup 0 produces: B, and A for a matmul, arrive by TMA
  *    (cp.async.bulk.tensor, 128-byte swizzle, zero fill past the edges) into a
- *    ring of STAGES shared-memory slices 64 deep in K; a convolution's A is
- *    gathered on the fly (implicit im2col) by the warpgroup's 128 threads with
- *    16-byte cp.async into the same swizzled layout;
+ *    ring of shared-memory slices 64 deep in K; a convolution's A is gathered
+ *    on the fly (implicit im2col) by the warpgroup's 128 threads with 16-byte
+ *    cp.async into the same swizzled layout, or element by element (A and B)
+ *    when channels or K are not multiples of 8;
  *  - warpgroups 1 and 2 consume: each multiplies its 64 rows of the slice by
  *    the BN columns with wgmma.mma_async m64nBNk16 (fp32 accumulators in
  *    registers), then hands the slice back;
@@ -32,6 +33,8 @@
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
+#include <cstring>
+
 namespace {
 
 constexpr int PCW_BM = 128;     /* block rows (two consumer warpgroups of 64) */
@@ -39,16 +42,24 @@ constexpr int PCW_BK = 64;      /* K per slice: 128 bytes of halves, one swizzle
 constexpr int PCW_THREADS = 384;
 constexpr int PCW_SMEM_LIMIT = 200 * 1024;
 
-enum { PCW_A_TMA = 0, PCW_A_CONV = 1 };
+/* Operand producers: A and B by TMA (matmul); B by TMA and A gathered with
+ * cp.async (convolution, icg % 8 == 0); both gathered element by element
+ * (convolution with any icg and K, e.g. a first layer's 3 channels). */
+enum { PCW_A_TMA = 0, PCW_A_CONV = 1, PCW_A_CONV_ELEM = 2 };
 
 template <int BN> struct PcwCfg {
   static constexpr int A_BYTES = PCW_BM * PCW_BK * 2;
   static constexpr int B_BYTES = BN * PCW_BK * 2;
   static constexpr int STAGE_BYTES = A_BYTES + B_BYTES;
-  static constexpr int STAGES = PCW_SMEM_LIMIT / STAGE_BYTES > 8 ? 8 : PCW_SMEM_LIMIT / STAGE_BYTES;
-  static_assert(STAGES * STAGE_BYTES >= PCW_BM * (BN + 8) * 4, "epilogue tile fits the ring");
+  static constexpr int MAX_STAGES = PCW_SMEM_LIMIT / STAGE_BYTES > 8 ? 8 : PCW_SMEM_LIMIT / STAGE_BYTES;
+  static constexpr int EPI_BYTES = PCW_BM * (BN + 8) * 4; /* float tile of the epilogue */
+  /* The ring of `stages` slices (also holding the epilogue tile). */
+  __host__ __device__ static constexpr int ring_bytes(int stages)
+  {
+    return stages * STAGE_BYTES > EPI_BYTES ? stages * STAGE_BYTES : EPI_BYTES;
+  }
   /* Ring, 1 KiB alignment slack, full / empty barriers. */
-  static constexpr int SMEM = STAGES * STAGE_BYTES + 1024 + 2 * STAGES * 8;
+  static constexpr int smem(int stages) { return ring_bytes(stages) + 1024 + 2 * stages * 8; }
 };
 
 __device__ __forceinline__ uint32_t pcw_smem(const void *p)
@@ -199,17 +210,16 @@ __device__ __forceinline__ void pcw_mma_n256(float (&d)[128], uint64_t da, uint6
 /* Block b covers tile (tm, tn); n_fast: consecutive blocks share A rows
  * (walk N first), else they share B columns. */
 template <int BN, int AM>
-__global__ void __launch_bounds__(PCW_THREADS, 1)
+__global__ void __launch_bounds__(PCW_THREADS, BN == 64 ? 2 : 1)
     pcw_gemm_kernel(const __grid_constant__ CUtensorMap ta, const __grid_constant__ CUtensorMap tb,
-                    const PcgGemm<__half> p, int tiles_m, int tiles_n, int n_fast)
+                    const PcgGemm<__half> p, int tiles_m, int tiles_n, int n_fast, int S)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using Cfg = PcwCfg<BN>;
-  constexpr int S = Cfg::STAGES;
   extern __shared__ unsigned char pcw_raw[];
   unsigned char *ring =
       reinterpret_cast<unsigned char *>((reinterpret_cast<uintptr_t>(pcw_raw) + 1023) & ~uintptr_t(1023));
-  uint64_t *full = reinterpret_cast<uint64_t *>(ring + S * Cfg::STAGE_BYTES);
+  uint64_t *full = reinterpret_cast<uint64_t *>(ring + Cfg::ring_bytes(S));
   uint64_t *empty = full + S;
   int *rows = reinterpret_cast<int *>(empty + S); /* PCW_A_CONV: [3][PCW_BM] */
 
@@ -221,12 +231,12 @@ __global__ void __launch_bounds__(PCW_THREADS, 1)
 
   if (threadIdx.x == 0) {
     for (int s = 0; s < S; s++) {
-      pcw_bar_init(&full[s], AM == PCW_A_CONV ? 1 + 128 : 1);
+      pcw_bar_init(&full[s], AM == PCW_A_TMA ? 1 : AM == PCW_A_CONV ? 1 + 128 : 128);
       pcw_bar_init(&empty[s], 2);
     }
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
   }
-  if constexpr (AM == PCW_A_CONV) {
+  if constexpr (AM != PCW_A_TMA) {
     /* Row table of the implicit im2col: image row base, top-left input tap. */
     if (wg == 0) {
       const int i = m0 + t;
@@ -255,7 +265,7 @@ __global__ void __launch_bounds__(PCW_THREADS, 1)
           pcw_tma_load(sa + Cfg::A_BYTES, &tb, &full[s], kt * PCW_BK, n0);
         }
       }
-    } else {
+    } else if constexpr (AM == PCW_A_CONV) {
       /* Thread t fills 16-byte chunk c of rows r0, r0 + 16, ..: the chunk's
        * 8 channels belong to one kernel tap (icg % 8 == 0). */
       const int c = t % 8, r0 = t / 8;
@@ -281,6 +291,54 @@ __global__ void __launch_bounds__(PCW_THREADS, 1)
         }
         pcw_bar_arrive_cp_async(&full[s]);
       }
+    } else {
+      /* Element by element: thread t packs 8 consecutive K values (chunk c)
+       * of rows r0, r0 + 16, .. of A and of B into 16-byte swizzled stores,
+       * then hands them to the async proxy (wgmma) and arrives. */
+      const int c = t % 8, r0 = t / 8;
+      for (int kt = 0; kt < kts; kt++) {
+        const int s = kt % S;
+        if (kt >= S) pcw_bar_wait(&empty[s], ((kt / S) - 1) & 1);
+        unsigned char *sa = ring + s * Cfg::STAGE_BYTES, *sb = sa + Cfg::A_BYTES;
+        const int k0 = kt * PCW_BK + 8 * c;
+        const int ci0 = k0 % p.icg, rs0 = k0 / p.icg;
+        for (int i = 0; i < 8; i++) {
+          const int rr = r0 + 16 * i;
+          const int ib = rows[rr], iy0 = rows[PCW_BM + rr], ix0 = rows[2 * PCW_BM + rr];
+          int ci = ci0, sx = rs0 % p.kw, ry = rs0 / p.kw;
+          uint32_t packed[4];
+#pragma unroll
+          for (int e = 0; e < 8; e++) {
+            __half v = __float2half_rn(0.0f);
+            const int iy = iy0 + ry * p.dh, ix = ix0 + sx * p.dw;
+            if (ib >= 0 && k0 + e < p.K && iy >= 0 && iy < p.ih && ix >= 0 && ix < p.iw)
+              v = p.a[((long long)(ib + iy) * p.iw + ix) * p.ic + ci];
+            const uint32_t bits = __half_as_ushort(v);
+            packed[e / 2] = e % 2 ? (packed[e / 2] | bits << 16) : bits;
+            if (++ci == p.icg) {
+              ci = 0;
+              if (++sx == p.kw) { sx = 0; ++ry; }
+            }
+          }
+          *reinterpret_cast<uint4 *>(sa + rr * 128 + ((c ^ (rr & 7)) << 4)) =
+              make_uint4(packed[0], packed[1], packed[2], packed[3]);
+        }
+        for (int i = 0; i < BN / 16; i++) {
+          const int nn = r0 + 16 * i, n = n0 + nn;
+          uint32_t packed[4];
+#pragma unroll
+          for (int e = 0; e < 8; e++) {
+            const __half v = n < p.N && k0 + e < p.K ? p.b[(long long)n * p.b_cs + k0 + e]
+                                                     : __float2half_rn(0.0f);
+            const uint32_t bits = __half_as_ushort(v);
+            packed[e / 2] = e % 2 ? (packed[e / 2] | bits << 16) : bits;
+          }
+          *reinterpret_cast<uint4 *>(sb + nn * 128 + ((c ^ (nn & 7)) << 4)) =
+              make_uint4(packed[0], packed[1], packed[2], packed[3]);
+        }
+        asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+        pcw_bar_arrive(&full[s]);
+      }
     }
   } else {
     /* ------------------------------------------------------ consumers -- */
@@ -292,7 +350,7 @@ __global__ void __launch_bounds__(PCW_THREADS, 1)
       const int s = kt % S;
       pcw_bar_wait(&full[s], (kt / S) & 1);
       /* cp.async wrote the A slice through the generic proxy. */
-      if constexpr (AM == PCW_A_CONV) asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+      if constexpr (AM != PCW_A_TMA) asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
       const unsigned char *sa = ring + s * Cfg::STAGE_BYTES + cw * 64 * 128;
       const unsigned char *sb = ring + s * Cfg::STAGE_BYTES + Cfg::A_BYTES;
       const uint64_t da = pcw_desc(sa), db = pcw_desc(sb);
@@ -389,7 +447,13 @@ template <int BN, int AM>
 cudaError_t pcw_launch(const PcgGemm<__half> &p, const CUtensorMap &ta, const CUtensorMap &tb,
                        int tiles_m, int tiles_n, int n_fast, cudaStream_t stream)
 {
-  constexpr int smem = PcwCfg<BN>::SMEM + (AM == PCW_A_CONV ? 3 * PCW_BM * 4 : 0);
+  /* As many stages as K has slices (short K: smaller blocks that share an
+   * SM), at least 2 (a slice is handed back once the next one is in use). */
+  using Cfg = PcwCfg<BN>;
+  const int kts = (p.K + PCW_BK - 1) / PCW_BK;
+  const int stages = kts < 2 ? 2 : kts < Cfg::MAX_STAGES ? kts : Cfg::MAX_STAGES;
+  const int smem = Cfg::smem(stages) + (AM != PCW_A_TMA ? 3 * PCW_BM * 4 : 0);
+  constexpr int max_smem = Cfg::smem(Cfg::MAX_STAGES) + (AM != PCW_A_TMA ? 3 * PCW_BM * 4 : 0);
   auto kernel = pcw_gemm_kernel<BN, AM>;
   /* Once per device (bit d of `done`); the attribute stays set. */
   static unsigned long long done = 0;
@@ -398,18 +462,22 @@ cudaError_t pcw_launch(const PcgGemm<__half> &p, const CUtensorMap &ta, const CU
   if (e != cudaSuccess) return e;
   const unsigned long long bit = dev < 64 ? 1ull << dev : 0;
   if (!(done & bit)) {
-    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, max_smem);
     if (e != cudaSuccess) return e;
     done |= bit;
   }
-  kernel<<<tiles_m * tiles_n, PCW_THREADS, smem, stream>>>(ta, tb, p, tiles_m, tiles_n, n_fast);
+  kernel<<<tiles_m * tiles_n, PCW_THREADS, smem, stream>>>(ta, tb, p, tiles_m, tiles_n, n_fast,
+                                                          stages);
   return cudaGetLastError();
 }
 
 /* Block width for the wave count: est = waves x BN / efficiency. Returns 0
  * when even the best leaves most SMs idle (the split-K path does better). */
-inline int pcw_pick_bn(long long M, long long N)
+inline int pcw_pick_bn(long long M, long long N, long long K)
 {
+  /* Short K: each block is mostly prologue and epilogue; the narrow blocks
+   * run two per SM and hide each other's. */
+  if (K <= 4 * PCW_BK && (M + PCW_BM - 1) / PCW_BM * ((N + 63) / 64) >= 4LL * pcg_num_sms()) return 64;
   const long long sms = pcg_num_sms();
   const int bns[3] = {256, 128, 64};
   const double eff[3] = {1.0, 0.92, 0.75};
@@ -428,7 +496,7 @@ inline int pcw_pick_bn(long long M, long long N)
 /* Big enough to pay for the 384-thread blocks (16 M multiply-adds). */
 inline bool pcw_worth_it(long long M, long long N, long long K)
 {
-  return M >= PCW_BM && N >= 32 && K >= 32 && M * N * K >= (1LL << 24);
+  return M >= PCW_BM && N >= 16 && K >= 16 && M * N * K >= (1LL << 24);
 }
 
 template <int AM>
