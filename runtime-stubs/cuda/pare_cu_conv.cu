@@ -132,8 +132,14 @@ inline bool pcw_conv(const PcgGemm<__half> &p, int group, cudaStream_t stream, c
   const int bn = pcw_pick_bn(p.M, p.N, p.K);
   if (bn == 0) return false;
   CUtensorMap tb;
-  if (p.icg % 8 == 0 && p.K % 8 == 0 && pcg_aligned(p.a, 16) && pcw_map(&tb, p.b, p.K, p.N, p.K, bn))
+  if (p.icg % 8 == 0 && p.K % 8 == 0 && pcg_aligned(p.a, 16)) {
+    /* 64 or fewer output channels over a deep K: the portable kernel's
+     * 128x64 tiles ran faster on an H200 (ResNet-18's 3x3 64->64 layers at
+     * batch 64: 0.161 against 0.203 ms; docs/benchmarks.md). */
+    if (bn == 64 && p.K > 4 * PCW_BK) return false;
+    if (!pcw_map(&tb, p.b, p.K, p.N, p.K, bn)) return false;
     return pcw_run<PCW_A_CONV>(p, bn, tb, tb, stream, err);
+  }
   memset(&tb, 0, sizeof tb); /* unused */
   return pcw_run<PCW_A_CONV_ELEM>(p, bn, tb, tb, stream, err);
 }

@@ -103,6 +103,16 @@ __device__ __forceinline__ void pcw_bar_wait(uint64_t *bar, unsigned parity)
   } while (!done);
 }
 
+/* The producer warpgroup's wait for slice kt's slot (free from the start for
+ * the first S slices): one warp polls, the others sleep at a named barrier
+ * instead of taking issue slots from the consumers. */
+__device__ __forceinline__ void pcw_producers_wait(uint64_t *empty, int kt, int S, int t)
+{
+  if (kt < S) return;
+  if (t < 32) pcw_bar_wait(empty, ((kt / S) - 1) & 1);
+  asm volatile("bar.sync 4, 128;\n" ::: "memory");
+}
+
 /* 2-D TMA tile load (coordinates: c0 along the contiguous dimension). */
 __device__ __forceinline__ void pcw_tma_load(void *dst, const CUtensorMap *map, uint64_t *bar,
                                              int c0, int c1)
@@ -271,7 +281,7 @@ __global__ void __launch_bounds__(PCW_THREADS, BN == 64 ? 2 : 1)
       const int c = t % 8, r0 = t / 8;
       for (int kt = 0; kt < kts; kt++) {
         const int s = kt % S;
-        if (kt >= S) pcw_bar_wait(&empty[s], ((kt / S) - 1) & 1);
+        pcw_producers_wait(&empty[s], kt, S, t);
         unsigned char *sa = ring + s * Cfg::STAGE_BYTES;
         if (t == 0) {
           pcw_bar_expect_tx(&full[s], Cfg::B_BYTES);
@@ -298,7 +308,7 @@ __global__ void __launch_bounds__(PCW_THREADS, BN == 64 ? 2 : 1)
       const int c = t % 8, r0 = t / 8;
       for (int kt = 0; kt < kts; kt++) {
         const int s = kt % S;
-        if (kt >= S) pcw_bar_wait(&empty[s], ((kt / S) - 1) & 1);
+        pcw_producers_wait(&empty[s], kt, S, t);
         unsigned char *sa = ring + s * Cfg::STAGE_BYTES, *sb = sa + Cfg::A_BYTES;
         const int k0 = kt * PCW_BK + 8 * c;
         const int ci0 = k0 % p.icg, rs0 = k0 / p.icg;

@@ -364,7 +364,7 @@ static std::vector<ConvCase> conv_cases()
   v.push_back({16, 28, 28, 64, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true, PARE_ACT_RELU, 0, false});
   v.push_back({32, 30, 29, 72, 96, 3, 3, 2, 2, 1, 1, 1, 0, 1, 1, 1, true, false, PARE_ACT_NONE, 0, false});
   v.push_back({64, 14, 14, 256, 512, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, true, true, PARE_ACT_NONE, 0, false});
-  v.push_back({8, 33, 33, 16, 64, 5, 5, 1, 1, 2, 2, 4, 4, 4, 4, 1, false, false, PARE_ACT_GELU, 0, false});
+  v.push_back({8, 33, 33, 16, 64, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1, false, false, PARE_ACT_GELU, 0, false});
   /* ... and its element-wise producer: 3 or 5 channels, K not a multiple of 8. */
   v.push_back({16, 64, 64, 3, 64, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3, 1, true, false, PARE_ACT_RELU, 0, false});
   v.push_back({8, 40, 40, 5, 50, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true, true, PARE_ACT_NONE, 0, false});
