@@ -38,8 +38,9 @@ int main(int argc, char **argv) {
                       "cortex-m55 (C99 with the CPU flags in the build fragments), cuda "
                       "(CUDA C++)")
       ->default_val("host");
-  compile->add_option("--cuda-arch", co.cudaArch, "GPU architecture for --target cuda: sm_80, "
-                                                  "sm_86, sm_89, sm_90")
+  compile->add_option("--cuda-arch", co.cudaArch,
+                      "GPU architecture for --target cuda: sm_80, sm_86, sm_89, sm_90 (built as "
+                      "sm_90a with the Hopper TMA / wgmma kernels)")
       ->default_val("sm_90");
   compile->add_option("--precision", co.precision,
                       "fp32, or fp16 storage with fp32 accumulation (--target cuda)")
