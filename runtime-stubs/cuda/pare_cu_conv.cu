@@ -42,9 +42,8 @@ PcgGemm<T> conv_problem(const T *x, int n, int ih, int iw, int ic, const T *w,
   return p;
 }
 
-/* Depthwise convolution, V channels per thread; total = n*oh*ow*(c/V).
- * K3: the kernel is 3x3 (kh and kw are then 3). */
-template <class T, int V, bool K3>
+/* Depthwise convolution, V channels per thread; total = n*oh*ow*(c/V). */
+template <class T, int V>
 __global__ void __launch_bounds__(256)
     depthwise_kernel(const T *__restrict__ x, int ih, int iw, int c, const T *__restrict__ w,
                      const T *__restrict__ bias, const T *__restrict__ residual,
@@ -67,45 +66,17 @@ __global__ void __launch_bounds__(256)
     for (int v = 0; v < V; v++) acc[v] = 0.0f;
   }
   const T *xi = x + (long long)img * ih * iw * c + ch;
-  if constexpr (K3) {
-    /* 3x3: all nine taps' loads are issued before any use (taps outside
-     * the image read nothing and count as zero), so each thread keeps
-     * nine memory requests in flight instead of one. */
-    float xv[9][V];
+  for (int r = 0; r < kh; r++) {
+    const int iy = oy * sh - pt + r * dh;
+    if (iy < 0 || iy >= ih) continue;
+    for (int s = 0; s < kw; s++) {
+      const int ix = ox * sw - pl + s * dw;
+      if (ix < 0 || ix >= iw) continue;
+      float xv[V], wv[V];
+      pcg_ldv<V>(xi + ((long long)iy * iw + ix) * c, xv);
+      pcg_ldv<V>(w + (r * kw + s) * c + ch, wv);
 #pragma unroll
-    for (int r = 0; r < 3; r++) {
-      const int iy = oy * sh - pt + r * dh;
-#pragma unroll
-      for (int s = 0; s < 3; s++) {
-        const int ix = ox * sw - pl + s * dw;
-        if (iy >= 0 && iy < ih && ix >= 0 && ix < iw) {
-          pcg_ldv<V>(xi + ((long long)iy * iw + ix) * c, xv[r * 3 + s]);
-        } else {
-#pragma unroll
-          for (int v = 0; v < V; v++) xv[r * 3 + s][v] = 0.0f;
-        }
-      }
-    }
-#pragma unroll
-    for (int q = 0; q < 9; q++) {
-      float wv[V];
-      pcg_ldv<V>(w + q * c + ch, wv);
-#pragma unroll
-      for (int v = 0; v < V; v++) acc[v] = fmaf(xv[q][v], wv[v], acc[v]);
-    }
-  } else {
-    for (int r = 0; r < kh; r++) {
-      const int iy = oy * sh - pt + r * dh;
-      if (iy < 0 || iy >= ih) continue;
-      for (int s = 0; s < kw; s++) {
-        const int ix = ox * sw - pl + s * dw;
-        if (ix < 0 || ix >= iw) continue;
-        float xv[V], wv[V];
-        pcg_ldv<V>(xi + ((long long)iy * iw + ix) * c, xv);
-        pcg_ldv<V>(w + (r * kw + s) * c + ch, wv);
-#pragma unroll
-        for (int v = 0; v < V; v++) acc[v] = fmaf(xv[v], wv[v], acc[v]);
-      }
+      for (int v = 0; v < V; v++) acc[v] = fmaf(xv[v], wv[v], acc[v]);
     }
   }
   const long long yo = pix * c + ch;
@@ -129,14 +100,9 @@ cudaError_t depthwise_launch(const T *x, int n, int ih, int iw, int c, const T *
   const long long total = (long long)n * oh * ow * (c / V);
   if (total == 0) return cudaGetLastError();
   const unsigned blocks = (unsigned)((total + 255) / 256);
-  if (kh == 3 && kw == 3)
-    depthwise_kernel<T, V, true><<<blocks, 256, 0, stream>>>(x, ih, iw, c, w, bias, residual, y,
-                                                             oh, ow, kh, kw, sh, sw, dh, dw, pt,
-                                                             pl, act, act_a, act_b, total);
-  else
-    depthwise_kernel<T, V, false><<<blocks, 256, 0, stream>>>(x, ih, iw, c, w, bias, residual,
-                                                              y, oh, ow, kh, kw, sh, sw, dh, dw,
-                                                              pt, pl, act, act_a, act_b, total);
+  depthwise_kernel<T, V><<<blocks, 256, 0, stream>>>(x, ih, iw, c, w, bias, residual, y, oh,
+                                                      ow, kh, kw, sh, sw, dh, dw, pt, pl, act,
+                                                      act_a, act_b, total);
   return cudaGetLastError();
 }
 
