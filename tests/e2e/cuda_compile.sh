@@ -67,3 +67,36 @@ done
 "$NVCC" "${ARCH[@]}" "$WORK/test_misc.o" "$RT"/pare_cu_{elementwise,reduce,pool_data}.o -o "$WORK/test_misc"
 "$NVCC" "${ARCH[@]}" "$WORK/test_conv_gemm.o" "$RT"/pare_cu_{conv,gemm}.o -o "$WORK/test_conv_gemm"
 echo "cuda-compile: kernel tests ok"
+
+# The integration path the README gives: a CUDA CMake project that includes
+# the emitted model.cmake (sm_90a and PARE_CU_SM90A for --cuda-arch sm_90)
+# and links the model library into an application.
+if command -v cmake >/dev/null 2>&1 && command -v ninja >/dev/null 2>&1; then
+  APP="$WORK/cmake-app"
+  mkdir -p "$APP"
+  "$PARE" compile "$ROOT/examples/models/ppocr_cls_mobilenetv3.onnx" --target cuda --precision fp16 \
+    --input-shape x=1,3,48,192 --name cls -o "$APP/gen" -q
+  cat > "$APP/CMakeLists.txt" <<'CMAKE'
+cmake_minimum_required(VERSION 3.25)
+project(app CXX CUDA)
+include(gen/cls.cmake)
+add_executable(app main.cu)
+target_link_libraries(app PRIVATE cls)
+set_target_properties(app PROPERTIES CUDA_ARCHITECTURES 90a)
+CMAKE
+  cat > "$APP/main.cu" <<'MAIN'
+#include "cls.cuh"
+int main(void) {
+  cls_ctx *ctx = cls_create("cls_weights.bin", 0);
+  if (ctx)
+    cls_destroy(ctx);
+  return 0;
+}
+MAIN
+  grep -q "CUDA_ARCHITECTURES 90a" "$APP/gen/cls.cmake"
+  grep -q "PARE_CU_SM90A=1" "$APP/gen/cls.cmake"
+  cmake -G Ninja -S "$APP" -B "$APP/build" -DCMAKE_CUDA_COMPILER="$NVCC" > "$APP/configure.log" 2>&1 ||
+    { cat "$APP/configure.log"; exit 1; }
+  ninja -C "$APP/build" -j2 > "$APP/build.log" 2>&1 || { tail -40 "$APP/build.log"; exit 1; }
+  echo "cuda-compile: CMake integration (model.cmake, sm_90a) ok"
+fi
