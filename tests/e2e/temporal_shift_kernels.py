@@ -360,8 +360,28 @@ def compile_model(pare, work, name, mlir, ctype, nx, ny, steps=1, stream=0, rese
 
 
 def generated_tests(res, work, rng, pare):
-    def dense(vals, fmt):
-        return "[" + ", ".join(fmt(v) for v in vals.ravel()) + "]"
+    def fused_vs_split(kind, prefix, model, fused, split, subs, ctype, x, out_count, elem_bytes, label):
+        """Compiles the fused model and the --shift-fusion off one, checks that each emits its
+        kernels, runs both on x and checks they agree byte for byte; returns the fused output."""
+        outs = {}
+        for variant, body in (("fused", fused), ("split", split)):
+            mlir = model.format(BODY=body.format(**subs), **subs)
+            name = "%s_%s_%s_%d" % (prefix, variant, subs["MODE"][:2], subs["NT"] * 1000 + subs["C"])
+            # The split model keeps its shift: no fusion (--shift-fusion off).
+            exe, code, _ = compile_model(pare, work, name, mlir, ctype, x.size, out_count,
+                                         flags=() if variant == "fused" else ("--shift-fusion", "off"))
+            if variant == "fused":
+                res.check("fused %s conv emits the row gather %s" % (kind, label),
+                          "pare_temporal_shift_row(" in code and "pare_temporal_shift(" not in code)
+            else:
+                res.check("split %s model shifts, then convolves %s" % (kind, label),
+                          "pare_temporal_shift(" in code and "pare_temporal_shift_row(" not in code)
+            r = subprocess.run([exe], input=x.tobytes(), capture_output=True)
+            res.check("%s %s runs %s" % (kind, variant, label), r.returncode == 0, r.stderr.decode()[-1500:])
+            outs[variant] = r.stdout
+        res.check("%s fused == shift + conv (bytes) %s" % (kind, label),
+                  outs["fused"] == outs["split"] and len(outs["fused"]) == out_count * elem_bytes)
+        return outs["fused"]
 
     for mode in ("bidirectional", "unidirectional"):
         for (n, t, hh, ww, c, oc) in ((1, 4, 3, 5, 16, 8), (2, 3, 2, 7, 9, 20), (1, 1, 1, 3, 8, 4)):
@@ -371,34 +391,17 @@ def generated_tests(res, work, rng, pare):
             w = rng.standard_normal((oc, 1, 1, c)).astype(np.float32)
             b = rng.standard_normal(oc).astype(np.float32)
             subs = dict(NT=nt, H=hh, W=ww, C=c, OC=oc, T=t, FOLD=fold, MODE=mode,
-                        WVALS="[" + ", ".join("%r" % float(v) for v in w.ravel()) + "]",
-                        BVALS="[" + ", ".join("%r" % float(v) for v in b.ravel()) + "]")
-            # reshape the flat lists into the nested form MLIR needs
-            subs["WVALS"] = np.array2string(w, separator=", ", threshold=10**9, floatmode="unique").replace("\n", "")
-            subs["BVALS"] = np.array2string(b, separator=", ", threshold=10**9, floatmode="unique").replace("\n", "")
+                        WVALS=np.array2string(w, separator=", ", threshold=10**9,
+                                              floatmode="unique").replace("\n", ""),
+                        BVALS=np.array2string(b, separator=", ", threshold=10**9,
+                                              floatmode="unique").replace("\n", ""))
             label = "%s N=%d T=%d H=%d W=%d C=%d OC=%d" % (mode, n, t, hh, ww, c, oc)
             x = rng.standard_normal((nt, hh, ww, c)).astype(np.float32)
-            outs = {}
-            for kind, body in (("fused", F_FUSED), ("split", F_SPLIT)):
-                mlir = F_MODEL.format(BODY=body.format(**subs), **subs)
-                name = "tsf_%s_%s_%d" % (kind, mode[:2], nt * 1000 + c)
-                # The split model keeps its shift: no fusion (--shift-fusion off).
-                exe, code, _ = compile_model(pare, work, name, mlir, "float", x.size, nt * hh * ww * oc,
-                                             flags=() if kind == "fused" else ("--shift-fusion", "off"))
-                if kind == "fused":
-                    res.check("fused f32 conv emits the row gather " + label,
-                              "pare_temporal_shift_row(" in code and "pare_temporal_shift(" not in code)
-                else:
-                    res.check("split f32 model shifts, then convolves " + label,
-                              "pare_temporal_shift(" in code and "pare_temporal_shift_row(" not in code)
-                r = subprocess.run([exe], input=x.tobytes(), capture_output=True)
-                res.check("f32 %s runs %s" % (kind, label), r.returncode == 0, r.stderr.decode()[-1500:])
-                outs[kind] = r.stdout
-            res.check("f32 fused == shift + conv (bytes) " + label,
-                      outs["fused"] == outs["split"] and len(outs["fused"]) == nt * hh * ww * oc * 4)
+            fused = fused_vs_split("f32", "tsf", F_MODEL, F_FUSED, F_SPLIT, subs, "float", x,
+                                   nt * hh * ww * oc, 4, label)
             ref = reference(x, t, fold, mode == "bidirectional", 1, 0.0)
             want = np.maximum(np.einsum("fhwc,oc->fhwo", ref, w[:, 0, 0, :]) + b, 0)
-            got = np.frombuffer(outs["fused"], dtype=np.float32).reshape(want.shape) if outs["fused"] else None
+            got = np.frombuffer(fused, dtype=np.float32).reshape(want.shape) if fused else None
             res.check("f32 fused conv vs numpy " + label,
                       got is not None and np.allclose(got, want, rtol=1e-4, atol=1e-4))
             # int8
@@ -409,23 +412,8 @@ def generated_tests(res, work, rng, pare):
                       WVALS=np.array2string(w8, separator=", ", threshold=10**9).replace("\n", ""),
                       BVALS=np.array2string(b32, separator=", ", threshold=10**9).replace("\n", ""))
             x8 = rng.integers(-128, 128, size=(nt, hh, ww, c)).astype(np.int8)
-            outs = {}
-            for kind, body in (("fused", Q_FUSED), ("split", Q_SPLIT)):
-                mlir = Q_MODEL.format(BODY=body.format(**qs), **qs)
-                name = "tsq_%s_%s_%d" % (kind, mode[:2], nt * 1000 + c)
-                exe, code, _ = compile_model(pare, work, name, mlir, "int8_t", x8.size, nt * hh * ww * oc,
-                                             flags=() if kind == "fused" else ("--shift-fusion", "off"))
-                if kind == "fused":
-                    res.check("fused int8 conv emits the row gather " + label,
-                              "pare_temporal_shift_row(" in code and "pare_temporal_shift(" not in code)
-                else:
-                    res.check("split int8 model shifts, then convolves " + label,
-                              "pare_temporal_shift(" in code and "pare_temporal_shift_row(" not in code)
-                r = subprocess.run([exe], input=x8.tobytes(), capture_output=True)
-                res.check("int8 %s runs %s" % (kind, label), r.returncode == 0, r.stderr.decode()[-1500:])
-                outs[kind] = r.stdout
-            res.check("int8 fused == shift + conv (bytes) " + label,
-                      outs["fused"] == outs["split"] and len(outs["fused"]) == nt * hh * ww * oc)
+            fused_vs_split("int8", "tsq", Q_MODEL, Q_FUSED, Q_SPLIT, qs, "int8_t", x8, nt * hh * ww * oc, 1,
+                           label)
 
     # Streaming: T steps of one frame per stream, then a reset and the stream again.
     for et in ("f32", "i8"):
