@@ -38,6 +38,7 @@ PACKAGES=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   python3-venv python3-torch python3-torchvision python3-numpy python3-pil
   dataset-fashion-mnist fonts-dejavu-core
+  clang-22 libclang-rt-22-dev
 )
 
 # --- 1. Debian packages -------------------------------------------------------------------------
