@@ -12,6 +12,7 @@ set(PARE_FUZZ_SANITIZERS "address,undefined" CACHE STRING "sanitizers of the fuz
 # MLIR's headers see the configuration libMLIR.so was built with.
 set(PARE_FUZZ_OPT "-O1" CACHE STRING "optimisation level of the fuzz build (-O0 / -O1)")
 add_compile_options(${PARE_FUZZ_OPT} -gline-tables-only -DNDEBUG -fno-omit-frame-pointer
+                    -Wno-deprecated-declarations
                     -fsanitize=fuzzer-no-link,${PARE_FUZZ_SANITIZERS}
                     -fno-sanitize-recover=all)
 add_link_options(-fsanitize=${PARE_FUZZ_SANITIZERS})

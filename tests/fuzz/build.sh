@@ -33,7 +33,7 @@ flock 9
 if [[ ! -f "$BUILD/build.ninja" ]] || ! grep -q "PARE_FUZZ_OPT:STRING=$OPT\$" "$BUILD/CMakeCache.txt"; then
   cmake -G Ninja -S "$ROOT" -B "$BUILD" -DPARE_FUZZ=ON -DPARE_FUZZ_OPT="$OPT" \
     -DCMAKE_BUILD_TYPE=Fuzz -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
-    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit >/dev/null
+    -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir >/dev/null
 fi
 ninja -C "$BUILD" -j"$JOBS" pare-fuzz-import >&2
 echo "$BUILD/tests/fuzz/pare-fuzz-import"

@@ -4,11 +4,11 @@
 # a crash, a sanitizer report, an uncaught exception, a leak, a timeout (10 s per input) or an
 # out-of-memory (2 GiB). Skips (exit 77) when clang-22 is not installed.
 #
-# Usage: tests/fuzz/fuzz_ci.sh BUILD_DIR [SECONDS]   (default 75 s of fuzzing)
+# Usage: tests/fuzz/fuzz_ci.sh BUILD_DIR [SECONDS]   (default 60 s of fuzzing)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="${1:?usage: fuzz_ci.sh BUILD_DIR [SECONDS]}"
-SECS="${2:-75}"
+SECS="${2:-60}"
 t0=$(date +%s)
 rc=0
 FUZZER="$("$ROOT/tests/fuzz/build.sh" --build-dir "$BUILD" --opt -O0)" || rc=$?
