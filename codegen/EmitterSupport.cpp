@@ -1,5 +1,6 @@
 //===- EmitterSupport.cpp - helpers shared by the C and CUDA emitters -----===//
 #include "codegen/EmitterSupport.h"
+#include "codegen/TextEscape.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 
 #include "dialects/Pare/IR/PareOps.h"
@@ -9,7 +10,6 @@
 
 #include "llvm/ADT/STLExtras.h"
 
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -26,10 +26,72 @@ std::vector<int64_t> shapeOf(Value v) {
 Type elemOf(Value v) { return cast<RankedTensorType>(v.getType()).getElementType(); }
 int64_t numel(Value v) { return shape::numElements(shapeOf(v)); }
 
+namespace {
+
+/// C99 and C++ keywords (the header is also C++), names of the generated
+/// code's own locals and helpers, and C library names the generated code
+/// uses or whose headers may define them as macros.
+const std::set<std::string> &reservedIdentifiers() {
+  static const std::set<std::string> reserved = {
+      // C99
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
+      "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
+      "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
+      "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool",
+      "_Complex", "_Imaginary",
+      // C++ (model.h is included from C++; CUDA output is C++)
+      "alignas", "alignof", "and", "and_eq", "asm", "bitand", "bitor", "bool", "catch",
+      "char16_t", "char32_t", "char8_t", "class", "compl", "concept", "const_cast", "consteval",
+      "constexpr", "constinit", "co_await", "co_return", "co_yield", "decltype", "delete",
+      "dynamic_cast", "explicit", "export", "false", "friend", "mutable", "namespace", "new",
+      "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private",
+      "protected", "public", "reinterpret_cast", "requires", "static_assert", "static_cast",
+      "template", "this", "thread_local", "throw", "true", "try", "typeid", "typename", "using",
+      "virtual", "wchar_t", "xor", "xor_eq",
+      // the generated code's locals and helpers
+      "arena", "arena_memory", "main", "shape", "a_strides", "b_strides", "c_strides",
+      "x_strides", "y_strides", "in_shape", "out_shape", "perm", "starts", "steps", "mask",
+      "scale", "shift", "value", "pads_begin", "batch_shape", "a_batch_strides",
+      "b_batch_strides", "argc", "argv", "fail", "read_npy", "write_npy", "now_ms",
+      "cmp_double", "ctx", "stream", "err", "host", "enqueue", "fnv1a", "set_error",
+      "g_error", "kWeightHash", "graph", "ptrs", "launched", "got", "bytes", "weights",
+      "weights_path", "CHECK", "PARE_TRY", "RUNNER_HAS_INPUTS", "path_join", "write_output",
+      // locals of patch-stage loops and temporal-shift row gathers
+      "patch", "r", "ih", "iw", "oh", "ow", "pad_top", "pad_left", "pad_bottom", "pad_right",
+      "row", "ch", "col", "n", "one", "src", "dst", "tsm_zero", "tsm_row", "tsm_f", "tsm_r",
+      // C library names (functions the generated code calls, object-like macros)
+      "NULL", "INFINITY", "NAN", "HUGE_VAL", "HUGE_VALF", "EOF", "BUFSIZ", "RAND_MAX",
+      "FILENAME_MAX", "FOPEN_MAX", "TMP_MAX", "CLOCKS_PER_SEC", "MB_CUR_MAX", "EXIT_SUCCESS",
+      "EXIT_FAILURE", "errno", "stdin", "stdout", "stderr", "assert", "offsetof", "FILE",
+      "memcpy", "memset", "memcmp", "memmove", "strlen", "strcmp", "strcat", "strcpy",
+      "strstr", "printf", "fprintf", "sprintf", "snprintf", "fopen", "fclose", "fread",
+      "fwrite", "fputc", "malloc", "calloc", "realloc", "free", "qsort", "atoi", "exit",
+      "abort", "clock_gettime", "timespec", "sqrtf", "sqrt", "expf", "exp", "logf", "log",
+      "powf", "pow", "tanhf", "tanh", "erff", "erf", "fabsf", "fabs", "floorf", "floor",
+      "ceilf", "ceil", "roundf", "round", "nearbyintf", "rintf", "fmaxf", "fminf", "fmodf",
+      "fmod", "sinf", "cosf", "isnan", "isinf", "isfinite", "signbit", "half", "dim3",
+      "threadIdx", "blockIdx", "blockDim", "gridDim", "warpSize"};
+  return reserved;
+}
+
+/// Families of C library macros: <stdint.h> limits and constant macros,
+/// <math.h> / <time.h> / <stdio.h> constants, and POSIX "_t" types.
+bool reservedFamily(llvm::StringRef s) {
+  if (s.ends_with("_t"))
+    return true;
+  for (llvm::StringRef p : {"INT", "UINT", "SIZE_", "PTRDIFF_", "WCHAR_", "WINT_", "SIG_",
+                            "FP_", "M_", "CLOCK_", "SEEK_", "MATH_", "PRI", "SCN", "__"})
+    if (s.starts_with(p) && s.upper() == s)
+      return true;
+  return false;
+}
+
+} // namespace
+
 std::string sanitizeIdentifier(const std::string &s) {
   std::string r;
   for (char c : s)
-    r += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+    r += (llvm::isAlnum(c) ? c : '_');
   // Collapse runs of '_' and trim them at the ends for readability.
   std::string out;
   for (char c : r)
@@ -39,24 +101,70 @@ std::string sanitizeIdentifier(const std::string &s) {
     out.pop_back();
   while (!out.empty() && out.front() == '_')
     out.erase(out.begin());
-  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0])))
+  if (out.empty() || llvm::isDigit(out[0]))
     out = "t_" + out;
-  // C99 keywords and names of the generated code's own locals.
-  static const std::set<std::string> reserved = {
-      "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
-      "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
-      "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
-      "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool",
-      "_Complex", "_Imaginary", "arena", "arena_memory", "main", "shape", "a_strides",
-      "b_strides", "c_strides", "x_strides", "y_strides", "in_shape", "out_shape", "perm",
-      "starts", "steps", "mask", "scale", "shift", "value", "pads_begin", "batch_shape",
-      "a_batch_strides", "b_batch_strides", "argc", "argv", "fail", "read_npy",
-      "write_npy", "now_ms", "cmp_double",
-      // locals of patch-stage loops and temporal-shift row gathers
-      "patch", "r", "ih", "iw", "oh", "ow", "pad_top", "pad_left", "pad_bottom", "pad_right",
-      "row", "ch", "col", "n", "one", "src", "dst", "tsm_zero", "tsm_row", "tsm_f", "tsm_r"};
-  if (reserved.count(out))
+  // Long names keep their start and a hash of the whole name: stable, and
+  // distinct for distinct names (uniqueName settles the rest).
+  if (out.size() > kMaxIdentifier) {
+    char hash[24];
+    std::snprintf(hash, sizeof hash, "_%016llx", (unsigned long long)fnv1a64(s));
+    out.resize(kMaxIdentifier - 17);
+    while (!out.empty() && out.back() == '_')
+      out.pop_back();
+    out += hash;
+  }
+  if (reservedIdentifiers().count(out) || reservedFamily(out))
     out += "_v";
+  return out;
+}
+
+std::string localIdentifier(std::string id, const std::string &prefix) {
+  auto in = [&](const std::string &ns) {
+    return llvm::StringRef(id).starts_with_insensitive(ns + "_");
+  };
+  while (in("pare") || in(prefix) || in("runner"))
+    id.insert(id.find('_'), "v");
+  return id;
+}
+
+std::string modelNameError(const std::string &name) {
+  llvm::StringRef n(name);
+  if (n.empty() || llvm::isDigit(n[0]) ||
+      llvm::any_of(n, [](char c) { return !llvm::isAlnum(c) && c != '_'; }))
+    return "is not a C identifier (letters, digits and '_', not starting with a digit)";
+  if (n.size() > kMaxIdentifier)
+    return "is longer than " + std::to_string(kMaxIdentifier) + " characters";
+  if (n.starts_with("_"))
+    return "starts with '_' (reserved in C)";
+  std::string lower = n.lower();
+  if (lower == "pare" || llvm::StringRef(lower).starts_with("pare_") || lower == "runner")
+    return "is reserved: pare's own files and symbols are named runner and pare_*";
+  if (reservedIdentifiers().count(name) || reservedFamily(n))
+    return "is reserved: a C / C++ keyword, a C library name or a name of the generated code";
+  return "";
+}
+
+std::string npyFileName(const std::string &tensorName) {
+  std::string s;
+  for (char c : tensorName)
+    s += (llvm::isAlnum(c) || c == '.' || c == '_' || c == '-') ? c : '_';
+  if (s.size() > 100) {
+    char hash[24];
+    std::snprintf(hash, sizeof hash, "_%016llx", (unsigned long long)fnv1a64(tensorName));
+    s = s.substr(0, 83) + hash;
+  }
+  return s;
+}
+
+std::vector<std::string> npyFileNames(const std::vector<std::string> &tensorNames) {
+  std::vector<std::string> out, lower;
+  for (const std::string &t : tensorNames) {
+    std::string base = npyFileName(t), s = base;
+    for (int k = 1; llvm::is_contained(lower, llvm::StringRef(s).lower()); ++k)
+      s = base + "_" + std::to_string(k);
+    lower.push_back(llvm::StringRef(s).lower());
+    out.push_back(s);
+  }
   return out;
 }
 
@@ -153,7 +261,7 @@ std::string nodeComment(Operation *op) {
   locNames(op->getLoc(), names);
   std::string s;
   for (size_t i = 0; i < names.size(); ++i)
-    s += (i ? " + " : "") + ("\"" + names[i] + "\"");
+    s += (i ? " + " : "") + ("\"" + commentText(names[i]) + "\"");
   std::string layout = layoutSuffix(op);
   if (!layout.empty())
     return std::string(layout == "_nhwc" ? "NCHW -> NHWC" : "NHWC -> NCHW") +
@@ -174,7 +282,13 @@ ActArgs fusedActivation(Operation *op) {
   auto name = op->getAttrOfType<StringAttr>("activation");
   if (!name)
     return r;
-  r.kind = "PARE_ACT_" + name.getValue().upper();
+  // The attribute comes from the IR (a .mlir input may hold any text): only
+  // identifier characters reach the code.
+  std::string kind = name.getValue().upper();
+  for (char &c : kind)
+    if (!llvm::isAlnum(c))
+      c = '_';
+  r.kind = "PARE_ACT_" + kind;
   if (auto params = op->getAttrOfType<DenseF32ArrayAttr>("activation_params")) {
     auto p = params.asArrayRef();
     if (p.size() > 0)
@@ -245,14 +359,6 @@ std::string npyDescr(Type t) {
          std::to_string(bytes);
 }
 
-std::string npyFileName(const std::string &tensorName) {
-  std::string s;
-  for (char c : tensorName)
-    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c
-                                                                                           : '_';
-  return s;
-}
-
 const std::string &runnerHelpers() {
   static const std::string text = R"RUNNER(static int fail(const char *msg, const char *arg) {
   fprintf(stderr, "runner: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
@@ -299,18 +405,22 @@ static void *read_npy(const char *path, const char *descr, size_t count, size_t 
 
 static int write_npy(const char *path, const char *descr, const long *shape, int rank,
                      const void *data, size_t bytes) {
-  char header[256];
-  char dims[160] = "";
+  char header[640];
+  char dims[512] = "";
+  size_t used = 0;
   int i, n;
   unsigned short hlen;
   FILE *f;
   for (i = 0; i < rank; ++i) {
-    char d[24];
-    sprintf(d, "%ld,%s", shape[i], (rank > 1 && i + 1 < rank) ? " " : "");
-    strcat(dims, d);
+    int k = snprintf(dims + used, sizeof dims - used, "%ld,%s", shape[i],
+                     (rank > 1 && i + 1 < rank) ? " " : "");
+    if (k < 0 || (size_t)k >= sizeof dims - used) return fail("shape too long for", path);
+    used += (size_t)k;
   }
-  if (rank > 1) dims[strlen(dims) - 1] = '\0';
-  n = sprintf(header, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr, dims);
+  if (rank > 1) dims[used - 1] = '\0';
+  n = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
+               descr, dims);
+  if (n < 0 || (size_t)n + 64 >= sizeof header) return fail("shape too long for", path);
   while ((n + 11) % 64 != 0) header[n++] = ' ';
   header[n++] = '\n';
   hlen = (unsigned short)n;
@@ -321,8 +431,30 @@ static int write_npy(const char *path, const char *descr, const long *shape, int
   fputc(hlen >> 8, f);
   fwrite(header, 1, n, f);
   if (bytes) fwrite(data, 1, bytes, f);
-  fclose(f);
+  if (fclose(f) != 0) return fail("cannot write", path);
   return 0;
+}
+
+/* DIR/FILE in a new buffer, whatever the lengths; NULL when out of memory. */
+static char *path_join(const char *dir, const char *file) {
+  size_t n = strlen(dir), m = strlen(file);
+  char *p = (char *)malloc(n + m + 2);
+  if (!p) return NULL;
+  memcpy(p, dir, n);
+  p[n] = '/';
+  memcpy(p + n + 1, file, m + 1);
+  return p;
+}
+
+/* Writes one output as DIR/FILE (see write_npy). */
+static int write_output(const char *dir, const char *file, const char *descr,
+                        const long *shape, int rank, const void *data, size_t bytes) {
+  char *path = path_join(dir, file);
+  int rc;
+  if (!path) return fail("out of memory for the path of", file);
+  rc = write_npy(path, descr, shape, rank, data, bytes);
+  free(path);
+  return rc;
 }
 
 static double now_ms(void) {

@@ -2,6 +2,7 @@
 #ifndef PARE_CODEGEN_EMITTERSUPPORT_H
 #define PARE_CODEGEN_EMITTERSUPPORT_H
 
+#include "codegen/TextEscape.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -24,9 +25,30 @@ int64_t numel(mlir::Value v);
 /// The module's `func.func @main`; an error at the module when there is none.
 mlir::FailureOr<mlir::func::FuncOp> mainFunction(mlir::ModuleOp module);
 
-/// Turns any string into a C identifier (letters, digits, '_'); C keywords and
-/// names the generated code uses for its own locals get a "_v" suffix.
+/// Longest identifier sanitizeIdentifier returns.
+constexpr size_t kMaxIdentifier = 64;
+
+/// Turns any string into a C identifier (letters, digits, '_'; runs of '_'
+/// collapsed). Names over kMaxIdentifier characters keep their start and end
+/// with '_' and 16 hex digits of a hash of the whole name. C and C++
+/// keywords, C library names and names the generated code uses for its own
+/// locals get a "_v" suffix. Model text never reaches the output verbatim
+/// through an identifier, whatever its bytes.
 std::string sanitizeIdentifier(const std::string &s);
+
+/// A local or parameter name made by sanitizeIdentifier, changed so that it
+/// cannot shadow a global of the generated code: names in the namespaces of
+/// the kernels (pare_), of the model (<prefix>_) and of the runners' locals
+/// (runner_), in any case, get a 'v' before their first '_' (pare_x ->
+/// parev_x).
+std::string localIdentifier(std::string id, const std::string &prefix);
+
+/// Why `name` cannot be the --name prefix of the generated files and
+/// symbols ("" when it can): not an identifier, longer than kMaxIdentifier,
+/// starting with '_', naming pare's own files (runner, pare, pare_*; any
+/// case), or reserved (keywords, C library names, the generated code's
+/// locals).
+std::string modelNameError(const std::string &name);
 
 /// Shortest decimal that reads back as the same float, with an 'f' suffix
 /// (INFINITY / NAN macros for non-finite values).
@@ -46,8 +68,8 @@ std::string nodeName(mlir::Operation *op);
 /// "_nhwc" / "_nchw" for the rank-4 layout transposes pare inserts, else "".
 std::string layoutSuffix(mlir::Operation *op);
 
-/// `ONNX node "a" + "b"`, a layout-change note for layout transposes, or
-/// "(inserted by pare)".
+/// `ONNX node "a" + "b"` (names through commentText), a layout-change note
+/// for layout transposes, or "(inserted by pare)".
 std::string nodeComment(mlir::Operation *op);
 
 /// Appends "_1", "_2" ... until `base` is not in `used`; records the result.
@@ -78,12 +100,18 @@ bool batchNormAffine(mlir::Operation *batchNorm, std::vector<float> &scale,
 /// the runners cannot write it.
 std::string npyDescr(mlir::Type t);
 
-/// File name of an output in the runners: characters outside [A-Za-z0-9._-]
-/// become '_'.
+/// File name (without ".npy") of an output in the runners: characters
+/// outside [A-Za-z0-9._-] become '_'; names over 100 characters keep 83 and
+/// end with '_' and 16 hex digits of the FNV-1a hash of the whole name.
 std::string npyFileName(const std::string &tensorName);
 
+/// npyFileName of each output, kept distinct (also ignoring case) by "_1",
+/// "_2" ... suffixes, in order.
+std::vector<std::string> npyFileNames(const std::vector<std::string> &tensorNames);
+
 /// C source shared by the host runners (C and CUDA): fail(), read_npy()
-/// (when RUNNER_HAS_INPUTS is 1), write_npy(), now_ms(), cmp_double().
+/// (when RUNNER_HAS_INPUTS is 1), write_npy(), path_join(), write_output()
+/// (OUTDIR/FILE for any lengths), now_ms(), cmp_double().
 const std::string &runnerHelpers();
 
 } // namespace pare::codegen

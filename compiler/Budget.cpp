@@ -74,18 +74,6 @@ std::optional<int64_t> parseSize(const std::string &text) {
   return v * mul;
 }
 
-static std::string jsonString(const std::string &s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      o += '\\';
-    if (static_cast<unsigned char>(c) < 0x20)
-      continue;
-    o += c;
-  }
-  return o + "\"";
-}
-
 std::string toJson(const Report &r, int64_t sramBudget, int64_t flashBudget) {
   std::string s;
   llvm::raw_string_ostream os(s);
@@ -95,12 +83,12 @@ std::string toJson(const Report &r, int64_t sramBudget, int64_t flashBudget) {
      << "},\n  \"flash\": {\"weight_bytes\": " << r.weightBytes
      << ", \"code_estimate_bytes\": " << r.codeBytes << ", \"total_bytes\": " << r.flash()
      << ", \"budget_bytes\": " << flashBudget << "},\n  \"patches\": {\"grid\": " << r.patchGrid
-     << ", \"split\": " << jsonString(r.patchSplit) << ", \"extra_macs\": " << r.patchExtraMacs
+     << ", \"split\": " << codegen::jsonString(r.patchSplit) << ", \"extra_macs\": " << r.patchExtraMacs
      << "},\n  \"layers\": [";
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const Layer &l = r.layers[i];
-    os << (i ? ",\n" : "\n") << "    {\"name\": " << jsonString(l.name)
-       << ", \"op\": " << jsonString(l.kind) << ", \"live_bytes\": " << l.liveBytes
+    os << (i ? ",\n" : "\n") << "    {\"name\": " << codegen::jsonString(l.name)
+       << ", \"op\": " << codegen::jsonString(l.kind) << ", \"live_bytes\": " << l.liveBytes
        << ", \"weight_bytes\": " << l.weightBytes << "}";
   }
   os << "\n  ]\n}\n";
@@ -124,7 +112,7 @@ bool check(const Report &r, int64_t sramBudget, int64_t flashBudget) {
     std::string out;
     for (size_t i = 0; i < std::min<size_t>(5, ls.size()); ++i)
       if (key(*ls[i]) > 0)
-        out += "    " + ls[i]->name + " (" + ls[i]->kind + "): " + kib(key(*ls[i])) + " " +
+        out += "    " + codegen::displayText(ls[i]->name) + " (" + ls[i]->kind + "): " + kib(key(*ls[i])) + " " +
                what + "\n";
     return out;
   };
@@ -137,7 +125,7 @@ bool check(const Report &r, int64_t sramBudget, int64_t flashBudget) {
         ".\n  The peak is set by these layers (activations and scratch live while each runs):\n" +
         top([](const Layer &l) { return l.liveBytes; }, "live") +
         (r.patchGrid ? "  This is with patch-based inference (" + std::to_string(r.patchGrid) + " x " +
-                           std::to_string(r.patchGrid) + " patches up to " + r.patchSplit +
+                           std::to_string(r.patchGrid) + " patches up to " + codegen::displayText(r.patchSplit) +
                            "), the smallest plan found within --max-recompute.\n"
          : r.patchesTried ? "  Patch-based inference found no plan with a lower peak within "
                             "--max-recompute.\n"

@@ -61,16 +61,19 @@ bool checkPatchFlags(double maxRecompute, int64_t patchGrid) {
 }
 
 /// "model.onnx: node 'conv1'" for importer locations, "file:line:col" else.
+/// Names and file names are model text: escaped to one line and cut at
+/// codegen::kMaxQuotedName bytes (displayText).
 static std::string formatLoc(Location loc) {
   if (auto n = dyn_cast<NameLoc>(loc)) {
     std::string child = formatLoc(n.getChildLoc());
-    return (child.empty() ? "" : child + ": ") + "node '" + n.getName().str() + "'";
+    return (child.empty() ? "" : child + ": ") + "node '" +
+           codegen::displayText(n.getName().getValue()) + "'";
   }
   if (auto f = dyn_cast<FileLineColLoc>(loc)) {
+    std::string file = codegen::displayText(f.getFilename().getValue(), 4096);
     if (f.getLine() == 0)
-      return f.getFilename().str();
-    return f.getFilename().str() + ":" + std::to_string(f.getLine()) + ":" +
-           std::to_string(f.getColumn());
+      return file;
+    return file + ":" + std::to_string(f.getLine()) + ":" + std::to_string(f.getColumn());
   }
   if (auto f = dyn_cast<FusedLoc>(loc)) {
     std::string s;
@@ -92,10 +95,13 @@ std::unique_ptr<MLIRContext> makeContext() {
     const char *sev = d.getSeverity() == DiagnosticSeverity::Error     ? "error"
                       : d.getSeverity() == DiagnosticSeverity::Warning ? "warning"
                                                                        : "note";
+    // One line per diagnostic, whatever names the message quotes.
     std::string where = formatLoc(d.getLocation());
-    llvm::errs() << (where.empty() ? "pare" : where) << ": " << sev << ": " << d.str() << "\n";
+    llvm::errs() << (where.empty() ? "pare" : where) << ": " << sev << ": "
+                 << codegen::displayText(d.str(), 4096) << "\n";
     for (Diagnostic &note : d.getNotes())
-      llvm::errs() << formatLoc(note.getLocation()) << ": note: " << note.str() << "\n";
+      llvm::errs() << formatLoc(note.getLocation())
+                   << ": note: " << codegen::displayText(note.str(), 4096) << "\n";
     return success();
   });
   return ctx;
@@ -226,12 +232,87 @@ LogicalResult runPhases(ModuleOp module, const std::string &lastPhase, bool fp16
   return pm.run(module);
 }
 
-static bool isIdentifier(const std::string &s) {
-  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])))
+/// Writes `contents` to a new temporary file beside `dest`; its path goes to
+/// `tmp`. Prints the error and returns false on failure (leaving no file).
+static bool writeTemporary(const std::string &dest, llvm::StringRef contents,
+                           std::string &tmp, const std::string &what = "") {
+  std::string named = what.empty() ? "'" + dest + "'" : what + " '" + dest + "'";
+  llvm::SmallString<256> path;
+  int fd;
+  if (auto ec = llvm::sys::fs::createUniqueFile(dest + ".tmp-%%%%%%", fd, path)) {
+    printError("cannot write " + named + ": " + ec.message());
     return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_')
+  }
+  tmp = std::string(path);
+  llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+  os << contents;
+  os.close();
+  if (os.has_error()) {
+    printError("cannot write " + named + ": " + os.error().message());
+    os.clear_error();
+    llvm::sys::fs::remove(tmp);
+    return false;
+  }
+  return true;
+}
+
+bool writeFileAtomically(const std::string &path, llvm::StringRef contents,
+                         const std::string &what) {
+  if (llvm::sys::fs::is_directory(path)) {
+    printError("cannot write " + what + " '" + path + "': it is a directory");
+    return false;
+  }
+  std::string tmp;
+  if (!writeTemporary(path, contents, tmp, what))
+    return false;
+  if (auto ec = llvm::sys::fs::rename(tmp, path)) {
+    printError("cannot write " + what + " '" + path + "': " + ec.message());
+    llvm::sys::fs::remove(tmp);
+    return false;
+  }
+  return true;
+}
+
+/// Writes `files` into `dir` all or nothing: each to a temporary name beside
+/// its destination, renamed into place once every one is written. A
+/// directory pare created is removed again on failure.
+static bool writeAllOrNothing(const std::string &dir,
+                              const std::vector<codegen::EmittedFile> &files) {
+  namespace fs = llvm::sys::fs;
+  std::vector<std::string> dests;
+  for (const auto &f : files) {
+    llvm::SmallString<256> p(dir);
+    llvm::sys::path::append(p, f.path);
+    dests.push_back(std::string(p));
+    if (fs::is_directory(dests.back())) {
+      printError("cannot write '" + dests.back() + "': it is a directory");
       return false;
+    }
+  }
+  bool created = !fs::exists(dir);
+  if (auto ec = fs::create_directories(dir)) {
+    printError("cannot create output directory '" + dir + "': " + ec.message());
+    return false;
+  }
+  std::vector<std::string> temps;
+  auto undo = [&](size_t renamed) {
+    for (size_t i = renamed; i < temps.size(); ++i)
+      fs::remove(temps[i]);
+    if (created && renamed == 0)
+      fs::remove(dir);
+    return false;
+  };
+  for (size_t i = 0; i < files.size(); ++i) {
+    std::string tmp;
+    if (!writeTemporary(dests[i], files[i].contents, tmp))
+      return undo(0);
+    temps.push_back(tmp);
+  }
+  for (size_t i = 0; i < files.size(); ++i)
+    if (auto ec = fs::rename(temps[i], dests[i])) {
+      printError("cannot write '" + dests[i] + "': " + ec.message());
+      return undo(i);
+    }
   return true;
 }
 
@@ -259,6 +340,11 @@ int compile(const CompileOptions &o) {
   }
   if (o.batch < 0) {
     printError("--batch must be positive");
+    return 1;
+  }
+  if (o.batch > 0 && !o.inputShapes.empty()) {
+    printError("--batch and --input-shape cannot be combined: give the batch size as dim 0 "
+               "in --input-shape");
     return 1;
   }
   if (!o.quantize.empty() && o.quantize != "none" && o.quantize != "int8") {
@@ -330,12 +416,19 @@ int compile(const CompileOptions &o) {
     printError("--compile-to '" + last + "' is not a phase; phases: import, graph, plan, c");
     return 1;
   }
+  // The prefix of every file and symbol: it may name none of pare's own
+  // files (pare_kernels.h, pare_k_*.c, runner.c) nor a reserved identifier.
   std::string name = o.name;
   if (name.empty()) {
     name = codegen::sanitizeIdentifier(llvm::sys::path::stem(o.model).str());
-  } else if (!isIdentifier(name)) {
-    printError("--name '" + name + "' is not a C identifier (letters, digits and '_', "
-               "not starting with a digit)");
+    std::string why = codegen::modelNameError(name);
+    if (!why.empty()) {
+      printError("the model file's name gives the prefix '" + name + "', which " + why +
+                 "; pass --name");
+      return 1;
+    }
+  } else if (std::string why = codegen::modelNameError(name); !why.empty()) {
+    printError("--name '" + codegen::displayText(name) + "' " + why);
     return 1;
   }
   if (o.outDir.empty()) {
@@ -385,32 +478,6 @@ int compile(const CompileOptions &o) {
                        o.shiftFusion == "on")))
     return 1;
 
-  auto ensureDir = [&]() -> bool {
-    if (auto ec = llvm::sys::fs::create_directories(o.outDir)) {
-      printError("cannot create output directory '" + o.outDir + "': " + ec.message());
-      return false;
-    }
-    return true;
-  };
-  auto writeFile = [&](const std::string &rel, const std::string &contents) -> bool {
-    llvm::SmallString<256> p(o.outDir);
-    llvm::sys::path::append(p, rel);
-    std::error_code ec;
-    llvm::raw_fd_ostream os(p, ec);
-    if (ec) {
-      printError("cannot write '" + std::string(p) + "': " + ec.message());
-      return false;
-    }
-    os << contents;
-    os.close();
-    if (os.has_error()) {
-      printError("cannot write '" + std::string(p) + "': " + os.error().message());
-      os.clear_error();
-      return false;
-    }
-    return true;
-  };
-
   if (last != "c") {
     std::string text;
     llvm::raw_string_ostream os(text);
@@ -422,7 +489,7 @@ int compile(const CompileOptions &o) {
       llvm::outs() << text;
       return 0;
     }
-    if (!ensureDir() || !writeFile(name + ".mlir", text))
+    if (!writeAllOrNothing(o.outDir, {{name + ".mlir", text}}))
       return 1;
     if (!o.quiet)
       llvm::outs() << "pare: wrote " << o.outDir << "/" << name << ".mlir\n";
@@ -459,15 +526,10 @@ int compile(const CompileOptions &o) {
       return 1;
     budget::Report report = budget::build(*mainOr, stats);
     report.patchesTried = o.patches != "off";
-    if (!o.memoryReport.empty()) {
-      std::error_code ec;
-      llvm::raw_fd_ostream os(o.memoryReport, ec);
-      if (ec) {
-        printError("cannot write --memory-report '" + o.memoryReport + "': " + ec.message());
-        return 1;
-      }
-      os << budget::toJson(report, sramBudget, flashBudget);
-    }
+    if (!o.memoryReport.empty() &&
+        !writeFileAtomically(o.memoryReport, budget::toJson(report, sramBudget, flashBudget),
+                             "--memory-report"))
+      return 1;
     if (!budget::check(report, sramBudget, flashBudget))
       return 1;
     if (o.patchGrid > 0 && !report.patchGrid)
@@ -493,11 +555,8 @@ int compile(const CompileOptions &o) {
                    << " bytes (weights " << report.weightBytes << " + code estimate "
                    << report.codeBytes << ")\n";
   }
-  if (!ensureDir())
+  if (!writeAllOrNothing(o.outDir, *files))
     return 1;
-  for (const auto &f : *files)
-    if (!writeFile(f.path, f.contents))
-      return 1;
   if (!o.quiet) {
     int64_t arena = 0;
     (**module)->walk([&](func::FuncOp f) {

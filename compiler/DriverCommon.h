@@ -9,6 +9,10 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LogicalResult.h"
+#include "codegen/TextEscape.h"
+#include "llvm/Support/JSON.h"
+
+#include <cmath>
 
 #include <map>
 #include <memory>
@@ -51,6 +55,22 @@ mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhas
                               bool fuseShifts = true);
 
 void printError(const std::string &msg);
+
+/// A JSON number, or null for NaN and +-inf: JSON has no spelling for them
+/// (README, "JSON output").
+inline llvm::json::Value jsonNumber(double v) {
+  return std::isfinite(v) ? llvm::json::Value(v) : llvm::json::Value(nullptr);
+}
+
+/// Model or command-line text as a JSON string value: invalid UTF-8 bytes
+/// become U+FFFD (llvm::json escapes the rest).
+inline llvm::json::Value jsonText(llvm::StringRef s) { return codegen::validUtf8(s); }
+
+/// Writes `contents` to `path` all or nothing: into a temporary file beside
+/// it, renamed over `path` once complete. `what` names the file in the error
+/// ("--memory-report"). Prints the error and returns false on failure.
+bool writeFileAtomically(const std::string &path, llvm::StringRef contents,
+                         const std::string &what);
 
 /// A size flag (--sram, --flash: bytes, K / KiB / M / MiB) into `out`; an
 /// empty text leaves it 0. Prints the error and returns false when malformed.

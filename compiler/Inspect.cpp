@@ -174,7 +174,7 @@ int inspect(const InspectOptions &o) {
   for (auto [i, a] : llvm::enumerate(func.getArguments())) {
     auto n = func.getArgAttrOfType<StringAttr>(i, "pare.name");
     inputs.push_back(llvm::json::Object{
-        {"name", n ? n.getValue().str() : ""},
+        {"name", jsonText(n ? n.getValue() : "")},
         {"shape", llvm::json::Array(shapeOf(a))},
         {"dtype", typeName(cast<RankedTensorType>(a.getType()).getElementType())}});
   }
@@ -182,7 +182,7 @@ int inspect(const InspectOptions &o) {
     auto n = func.getResultAttrOfType<StringAttr>(i, "pare.name");
     auto rt = cast<RankedTensorType>(t);
     outputs.push_back(llvm::json::Object{
-        {"name", n ? n.getValue().str() : ""},
+        {"name", jsonText(n ? n.getValue() : "")},
         {"shape", llvm::json::Array(std::vector<int64_t>(rt.getShape().begin(),
                                                           rt.getShape().end()))},
         {"dtype", typeName(rt.getElementType())}});
@@ -217,8 +217,8 @@ int inspect(const InspectOptions &o) {
       type += "+" + act.getValue().str();
     rows.push_back({nodeName(op.getLoc()), type, outShape, macs, params, bytes});
     ops.push_back(llvm::json::Object{
-        {"name", rows.back().name},
-        {"type", type},
+        {"name", jsonText(rows.back().name)},
+        {"type", jsonText(type)},
         {"output_shape", op.getNumResults() ? llvm::json::Array(shapeOf(op.getResult(0)))
                                             : llvm::json::Array()},
         {"macs", macs},
@@ -232,7 +232,7 @@ int inspect(const InspectOptions &o) {
     bound = b.getInt();
 
   if (o.json) {
-    llvm::json::Object root{{"model", o.model},
+    llvm::json::Object root{{"model", jsonText(o.model)},
                             {"inputs", std::move(inputs)},
                             {"outputs", std::move(outputs)},
                             {"ops", std::move(ops)},
@@ -244,20 +244,21 @@ int inspect(const InspectOptions &o) {
     if (!errors.empty()) {
       llvm::json::Array q;
       for (const LayerError &e : errors)
-        q.push_back(llvm::json::Object{{"name", e.name}, {"type", e.type}, {"sqnr_db", e.sqnr()}});
+        q.push_back(llvm::json::Object{
+            {"name", jsonText(e.name)}, {"type", jsonText(e.type)}, {"sqnr_db", jsonNumber(e.sqnr())}});
       root["int8_error"] = llvm::json::Object{{"samples", int64_t(samplesUsed)},
                                               {"layers", std::move(q)}};
     }
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
     return 0;
   }
-  llvm::outs() << "model: " << o.model << "\n";
+  llvm::outs() << "model: " << codegen::displayText(o.model, 4096) << "\n";
   llvm::outs() << llvm::format("%-4s %-36s %-24s %-18s %14s %10s %12s\n", "#", "node", "op",
                                "output", "MACs", "params", "out bytes");
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row &r = rows[i];
     llvm::outs() << llvm::format("%-4zu %-36s %-24s %-18s %14lld %10lld %12lld\n", i,
-                                 r.name.substr(0, 36).c_str(), r.type.substr(0, 24).c_str(),
+                                 codegen::displayText(r.name).substr(0, 36).c_str(), r.type.substr(0, 24).c_str(),
                                  r.shape.c_str(), (long long)r.macs, (long long)r.params,
                                  (long long)r.bytes);
   }
@@ -272,7 +273,7 @@ int inspect(const InspectOptions &o) {
     llvm::outs() << llvm::format("%-4s %-36s %-24s %10s\n", "#", "node", "op", "SQNR dB");
     for (size_t i = 0; i < errors.size(); ++i)
       llvm::outs() << llvm::format("%-4zu %-36s %-24s %10.1f\n", i,
-                                   errors[i].name.substr(0, 36).c_str(),
+                                   codegen::displayText(errors[i].name).substr(0, 36).c_str(),
                                    errors[i].type.substr(0, 24).c_str(), errors[i].sqnr());
   }
   return 0;

@@ -232,21 +232,8 @@ std::string kib(int64_t bytes) {
   return buf;
 }
 
-std::string escapeXml(const std::string &s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-    case '<': o += "&lt;"; break;
-    case '>': o += "&gt;"; break;
-    case '&': o += "&amp;"; break;
-    case '"': o += "&quot;"; break;
-    default:
-      if (static_cast<unsigned char>(c) >= 0x20)
-        o += c;
-    }
-  }
-  return o;
-}
+/// SVG text: valid UTF-8, entities, model names cut at about 400 bytes.
+std::string escapeXml(const std::string &s) { return codegen::xmlText(s, 400); }
 
 std::string fmt(const char *f, double v) {
   char buf[64];
@@ -615,13 +602,8 @@ int profile(const ProfileOptions &o) {
   Profile p = measure(func, o);
 
   if (!o.svg.empty()) {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(o.svg, ec);
-    if (ec) {
-      printError("cannot write --svg '" + o.svg + "': " + ec.message());
+    if (!writeFileAtomically(o.svg, svg(p, o.model, sramBudget), "--svg"))
       return 1;
-    }
-    os << svg(p, o.model, sramBudget);
   }
 
   int64_t flash = p.weightBytes + p.codeBytes;
@@ -634,35 +616,35 @@ int profile(const ProfileOptions &o) {
     llvm::json::Array layers;
     for (const Layer &l : p.layers)
       layers.push_back(llvm::json::Object{
-          {"name", l.name},
-          {"op", l.op},
-          {"kind", l.kind},
+          {"name", jsonText(l.name)},
+          {"op", jsonText(l.op)},
+          {"kind", jsonText(l.kind)},
           {"macs", l.macs},
           {"weight_bytes", l.weightBytes},
           {"activation_bytes", l.outBytes},
           {"live_bytes", l.live},
           {"live_bytes_patched", l.livePatched},
           {"patch_stage", l.inStage},
-          {"latency_ms", instructionsFor(*target, l.instrM7, l.int8) / (target->mhz * 1e3)}});
+          {"latency_ms", jsonNumber(instructionsFor(*target, l.instrM7, l.int8) / (target->mhz * 1e3))}});
     llvm::json::Object latency;
     for (const Target &t : kTargets)
       latency[t.name] = llvm::json::Object{{"mhz", t.mhz},
                                            {"part", t.part},
                                            {"instructions", int64_t(std::llround(instructions(p, t)))},
-                                           {"ms", latencyMs(p, t)}};
+                                           {"ms", jsonNumber(latencyMs(p, t))}};
     llvm::json::Object patches{{"arena_bytes", p.patched}};
     if (p.hasStage) {
       patches["grid"] = p.grid;
-      patches["split"] = p.split;
+      patches["split"] = jsonText(p.split);
       patches["stage_layers"] = p.stageOps;
       patches["extra_macs"] = p.extraMacs;
-      patches["extra_macs_percent"] = p.extraPercent;
+      patches["extra_macs_percent"] = jsonNumber(p.extraPercent);
     } else {
       patches["grid"] = nullptr;
     }
-    patches["reduction"] = p.patched ? double(p.pare) / double(p.patched) : 0.0;
+    patches["reduction"] = jsonNumber(p.patched ? double(p.pare) / double(p.patched) : 0.0);
     llvm::json::Object root{
-        {"model", o.model},
+        {"model", jsonText(o.model)},
         {"precision", precision},
         {"target", o.target},
         {"total_macs", p.totalMacs},
@@ -673,22 +655,23 @@ int profile(const ProfileOptions &o) {
          llvm::json::Object{{"greedy_by_size", p.greedy},
                             {"pare", p.pare},
                             {"lower_bound", p.bound},
-                            {"pare_over_bound", p.bound ? double(p.pare) / double(p.bound) : 0.0},
+                            {"pare_over_bound", jsonNumber(p.bound ? double(p.pare) / double(p.bound) : 0.0)},
                             {"patched", std::move(patches)},
                             {"stack_estimate_bytes", budget::kStackEstimate}}},
-        {"max_recompute_percent", o.maxRecompute},
+        {"max_recompute_percent", jsonNumber(o.maxRecompute)},
         {"latency_estimate", std::move(latency)},
         {"layers", std::move(layers)}};
     if (!ranges.empty())
-      root["quantization_ranges"] = ranges;
+      root["quantization_ranges"] = jsonText(ranges);
     if (sramBudget)
       root["sram_budget_bytes"] = sramBudget;
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
     return 0;
   }
 
-  llvm::outs() << "model: " << o.model << " (" << precision
-               << (ranges.empty() ? "" : ", ranges from " + ranges) << ")\n";
+  llvm::outs() << "model: " << codegen::displayText(o.model, 4096) << " (" << precision
+               << (ranges.empty() ? "" : ", ranges from " + codegen::displayText(ranges, 4096))
+               << ")\n";
   llvm::outs() << llvm::format("%-4s %-32s %-22s %12s %10s %10s %10s %10s %9s\n", "#", "layer",
                                "op", "MACs", "weights", "out bytes", "live", "patched",
                                (std::string("ms ") + o.target.substr(7)).c_str());
@@ -697,7 +680,7 @@ int profile(const ProfileOptions &o) {
     std::string mark = int64_t(i) == p.peakLayer ? "*" : (l.inStage ? "p" : " ");
     llvm::outs() << llvm::format(
         "%-3zu%s %-32s %-22s %12lld %10lld %10lld %10lld %10lld %9.3f\n", i, mark.c_str(),
-        l.name.substr(0, 32).c_str(), l.op.substr(0, 22).c_str(), (long long)l.macs,
+        codegen::displayText(l.name).substr(0, 32).c_str(), l.op.substr(0, 22).c_str(), (long long)l.macs,
         (long long)l.weightBytes, (long long)l.outBytes, (long long)l.live,
         (long long)l.livePatched, instructionsFor(*target, l.instrM7, l.int8) / (target->mhz * 1e3));
   }
@@ -717,7 +700,7 @@ int profile(const ProfileOptions &o) {
   if (p.hasStage)
     llvm::outs() << "  with patches:        " << p.patched << " (" << kib(p.patched) << "; "
                  << p.grid << "x" << p.grid << " patches over " << p.stageOps
-                 << " layers up to " << p.split << ", +" << fmt("%.2f", p.extraPercent)
+                 << " layers up to " << codegen::displayText(p.split) << ", +" << fmt("%.2f", p.extraPercent)
                  << "% MACs, " << fmt("%.2f", p.patched ? double(p.pare) / p.patched : 0.0)
                  << "x lower)\n";
   else if (!o.patches)

@@ -130,6 +130,9 @@ private:
     locNames(op->getLoc(), names);
     return names.empty() ? opKind(op) : names.front();
   }
+  std::string localIdentifier(const std::string &id) const {
+    return codegen::localIdentifier(id, prefix);
+  }
   /// C expression for the storage of `v` (pointer of its element type).
   LogicalResult ptr(Value v, std::string &out);
   /// Name of a const array holding constant `v`, converted to `as` (or its
@@ -346,7 +349,7 @@ std::string Emitter::weight(Value v, Type as, WeightLayout layout, int64_t group
 
   std::string def;
   llvm::raw_string_ostream os(def);
-  os << "/* " << nodeName(v.getDefiningOp()) << ": " << shape::toString(s) << note
+  os << "/* " << commentText(nodeName(v.getDefiningOp())) << ": " << shape::toString(s) << note
      << " */\n";
   os << "const " << ct << " " << name << "[" << n << "] = {";
   Type src = attr.getElementType();
@@ -445,7 +448,7 @@ LogicalResult Emitter::emitOpBody(Operation *op, ArrayRef<std::string> in,
   if (op->getNumResults())
     head += " -> " + shape::toString(os);
   if (auto act = op->getAttrOfType<StringAttr>("activation"))
-    head += ", fused " + act.getValue().str();
+    head += ", fused " + commentText(act.getValue());
   if (inTile)
     head += "; this patch's tile";
   line(head + " */\n");
@@ -1015,8 +1018,9 @@ LogicalResult Emitter::emitPatchStage(const planning::PatchStage &st) {
   };
   // Tiles are named after their layer (several ops of one ONNX node get
   // _1, _2 ...).
-  std::set<std::string> tileNamesUsed;
-  std::vector<std::string> tileNames(n);
+  // Distinct from the arena locals too: both name <PREFIX>_OFFSET_ macros.
+  std::set<std::string> tileNamesUsed = usedLocals;
+  std::vector<std::string> tileNames(n), cropNames(n);
   std::map<std::string, int> nodeUses;
   for (size_t i = 0; i < n; ++i)
     ++nodeUses[sanitizeIdentifier(nodeName(st.ops[i]))];
@@ -1026,6 +1030,8 @@ LogicalResult Emitter::emitPatchStage(const planning::PatchStage &st) {
       node += "_" + st.ops[i]->getName().stripDialect().str();
     tileNames[i] = unique(node + "_tile", tileNamesUsed);
   }
+  for (size_t i = 0; i < n; ++i)
+    cropNames[i] = unique(tileNames[i] + "_crop", tileNamesUsed);
   auto tilePtr = [&](size_t i, Value v) {
     int64_t off = st.ops[i]->getAttrOfType<IntegerAttr>("pare.tile_offset").getInt();
     std::string ct = cType(elemOf(v));
@@ -1086,7 +1092,7 @@ LogicalResult Emitter::emitPatchStage(const planning::PatchStage &st) {
             return op->emitError("internal: no crop buffer for a patch reading a whole tensor");
           std::string ct = cType(elemOf(op->getOperand(0)));
           std::string cp = "(" + ct + " *)(" +
-                           arenaAt(tileNames[i] + "_crop", crop.getInt(),
+                           arenaAt(cropNames[i], crop.getInt(),
                                    st.tileInBytes[i]) +
                            ")";
           int64_t row = x[2] * x[3] * eb, px = x[3] * eb;
@@ -1397,7 +1403,7 @@ std::string Emitter::constArray(const std::string &base, const std::string &ctyp
                                 const std::string &note) {
   std::string name = unique(prefix + "_" + sanitizeIdentifier(base), usedGlobals);
   size_t n = std::max<size_t>(values.size(), 1);
-  std::string def = "/* " + note + " */\nconst " + ctype + " " + name + "[" +
+  std::string def = "/* " + commentText(note, 0) + " */\nconst " + ctype + " " + name + "[" +
                     std::to_string(n) + "] = {";
   for (size_t i = 0; i < values.size(); ++i)
     def += std::string(i % 8 == 0 ? "\n  " : " ") + values[i] + (i + 1 < values.size() ? "," : "");
@@ -1895,15 +1901,25 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
     auto a = func.getResultAttrOfType<StringAttr>(i, "pare.name");
     return a ? a.getValue().str() : "output" + std::to_string(i);
   };
-  std::set<std::string> usedParams;
+  // Parameters: distinct also when upper-cased, as the header's
+  // <PREFIX>_<NAME>_RANK / _SHAPE / _SIZE macros are.
+  std::set<std::string> usedParams, usedUpper;
+  auto param = [&](const std::string &orig) {
+    std::string base = localIdentifier(sanitizeIdentifier(orig)), n = base;
+    for (int k = 1; usedParams.count(n) || usedUpper.count(llvm::StringRef(n).upper()); ++k)
+      n = base + "_" + std::to_string(k);
+    usedParams.insert(n);
+    usedUpper.insert(llvm::StringRef(n).upper());
+    return n;
+  };
   std::vector<std::string> inOrig, outOrig;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     inOrig.push_back(argNames(i));
-    inNames.push_back(unique(sanitizeIdentifier(argNames(i)), usedParams));
+    inNames.push_back(param(argNames(i)));
   }
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
     outOrig.push_back(resNames(i));
-    outNames.push_back(unique(sanitizeIdentifier(resNames(i)), usedParams));
+    outNames.push_back(param(resNames(i)));
   }
   for (auto &n : usedParams)
     usedLocals.insert(n);
@@ -1945,7 +1961,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
       std::string ct = cType(elemOf(r));
       if (ct.empty())
         return op.emitError("the C target has no type for element type ") << elemOf(r);
-      std::string base = sanitizeIdentifier(nodeName(&op)) + layoutSuffix(&op);
+      std::string base = localIdentifier(sanitizeIdentifier(nodeName(&op)) + layoutSuffix(&op));
       if (op.getNumResults() > 1)
         base += "_" + std::to_string(i);
       std::string name = unique(base, usedLocals);
@@ -1980,7 +1996,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
     int64_t bytes = planning::byteSize(v.getType());
     if (bytes == 0)
       continue;
-    line("  /* output \"" + outOrig[i] + "\" is a copy of another tensor */\n");
+    line("  /* output \"" + commentText(outOrig[i]) + "\" is a copy of another tensor */\n");
     line("  pare_copy_rows(" + outNames[i] + ", 0, " + src + ", 0, 1, " +
          std::to_string(bytes) + ");\n");
   }
@@ -2072,7 +2088,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
     for (size_t i = 0; i < params.size(); ++i)
       sig += (i ? ", " : "") + params[i];
   }
-  std::string banner = "/* Generated by pare " + opts.version + " from " + opts.sourceModel +
+  std::string banner = "/* Generated by pare " + opts.version + " from " + commentText(opts.sourceModel) +
                        ". Do not edit; recompile the model instead. */\n";
   std::string guard = upper + "_H";
   std::string h = banner;
@@ -2086,7 +2102,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
                          const std::string &cname, Type t) {
     auto rt = cast<RankedTensorType>(t);
     std::string m = upper + "_" + llvm::StringRef(cname).upper();
-    h += "/* " + kind + " " + std::to_string(idx) + ": \"" + orig + "\", " +
+    h += "/* " + kind + " " + std::to_string(idx) + ": \"" + commentText(orig) + "\", " +
          cType(rt.getElementType()) + " " +
          shape::toString(Shape(rt.getShape().begin(), rt.getShape().end())) + " */\n";
     h += "#define " + m + "_RANK " + std::to_string(rt.getRank()) + "\n";
@@ -2201,7 +2217,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   for (const auto &rf : runtimeFiles())
     if (llvm::StringRef(rf.path).ends_with(".c"))
       sources.push_back(rf.path);
-  std::string cm = "# Generated by pare " + opts.version + " from " + opts.sourceModel + ".\n";
+  std::string cm = "# Generated by pare " + opts.version + " from " + commentText(opts.sourceModel) + ".\n";
   cm += "# Add the model to a CMake project with one line:\n#   include(path/to/" + prefix +
         ".cmake)\n# then link the target: target_link_libraries(app PRIVATE " + prefix + ")\n";
   cm += "add_library(" + prefix + " STATIC\n";
@@ -2222,7 +2238,7 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
     cm += "target_link_options(" + prefix + " PUBLIC ${" + upper + "_CPU_FLAGS})\n";
   }
   files.push_back({prefix + ".cmake", cm});
-  std::string mk = "# Generated by pare " + opts.version + " from " + opts.sourceModel + ".\n";
+  std::string mk = "# Generated by pare " + opts.version + " from " + commentText(opts.sourceModel) + ".\n";
   mk += "# Add the model to a Makefile with one line:\n#   include path/to/" + prefix +
         ".mk\n# then add $(" + upper + "_SRCS) to your sources and $(" + upper +
         "_CFLAGS) to CFLAGS (link with -lm).\n";
@@ -2247,13 +2263,13 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
     r += "#define RUNNER_HAS_INPUTS " + std::string(inNames.empty() ? "0" : "1") + "\n\n";
     r += runnerHelpers();
     r += "int main(int argc, char **argv) {\n  const char *runner_outdir = \".\";\n  int runner_repeat = 0, "
-         "runner_argi = 1, runner_status;\n  char runner_path[4096];\n";
+         "runner_argi = 1, runner_status;\n";
     for (unsigned i = 0; i < inNames.size(); ++i)
       r += "  " + cType(elemOf(func.getArgument(i))) + " *" + inNames[i] + ";\n";
     for (unsigned i = 0; i < outNames.size(); ++i) {
       Type t = cast<RankedTensorType>(func.getResultTypes()[i]).getElementType();
       std::string m = upper + "_" + llvm::StringRef(outNames[i]).upper();
-      r += "  static const long " + outNames[i] + "_shape[" +
+      r += "  static const long runner_shape_" + outNames[i] + "[" +
            std::to_string(std::max<int64_t>(1, cast<RankedTensorType>(func.getResultTypes()[i]).getRank())) +
            "] = " + m + "_SHAPE;\n";
       r += "  " + cType(t) + " *" + outNames[i] + " = (" + cType(t) + " *)calloc(" + m +
@@ -2285,15 +2301,18 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
          "    qsort(runner_times, runner_repeat, sizeof(double), cmp_double);\n"
          "    printf(\"latency_ms: %.6f\\n\", runner_times[runner_repeat / 2]);\n"
          "    free(runner_times);\n  }\n";
+    std::vector<std::string> fileNames = npyFileNames(outOrig);
     for (unsigned i = 0; i < outNames.size(); ++i) {
       Type t = cast<RankedTensorType>(func.getResultTypes()[i]).getElementType();
       std::string m = upper + "_" + llvm::StringRef(outNames[i]).upper();
-      std::string fileName = npyFileName(outOrig[i]);
-      r += "  sprintf(runner_path, \"%s/" + fileName + ".npy\", runner_outdir);\n";
-      r += "  if (write_npy(runner_path, \"" + npyDescr(t) + "\", " + outNames[i] + "_shape, " + m +
-           "_RANK, " + outNames[i] + ", sizeof(" + cType(t) + ") * " + m +
-           "_SIZE)) return 1;\n";
+      r += "  if (write_output(runner_outdir, " + cStringLiteral(fileNames[i] + ".npy") + ", \"" +
+           npyDescr(t) + "\", runner_shape_" + outNames[i] + ", " + m + "_RANK, " + outNames[i] +
+           ", sizeof(" + cType(t) + ") * " + m + "_SIZE)) return 1;\n";
     }
+    for (auto &n : inNames)
+      r += "  free(" + n + ");\n";
+    for (auto &n : outNames)
+      r += "  free(" + n + ");\n";
     r += "  return 0;\n}\n";
     files.push_back({"runner.c", r});
   }

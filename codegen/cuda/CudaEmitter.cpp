@@ -120,7 +120,7 @@ std::string CudaEmitter::floatTable(const std::string &base, const std::vector<f
     blob.push_back('\0');
   size_t off = blob.size();
   blob.append(reinterpret_cast<const char *>(vals.data()), vals.size() * sizeof(float));
-  std::string name = uniqueName(base, usedNames);
+  std::string name = uniqueName(localIdentifier(base, prefix), usedNames);
   weightDecls += "  const float *" + name + " = (const float *)(w + " + std::to_string(off) +
                  ");\n";
   return name;
@@ -172,12 +172,13 @@ std::string CudaEmitter::weight(Value v, Layout layout) {
     raw.swap(r);
   }
   blob.append(raw.data(), raw.size());
-  std::string name = uniqueName(sanitizeIdentifier(nodeName(v.getDefiningOp())) +
-                                    (depthwiseHWC ? "_hwc" : "") +
-                                    (layout == Layout::Transposed2D ? "_t" : ""),
+  std::string name = uniqueName(localIdentifier(sanitizeIdentifier(nodeName(v.getDefiningOp())) +
+                                                    (depthwiseHWC ? "_hwc" : "") +
+                                                    (layout == Layout::Transposed2D ? "_t" : ""),
+                                                prefix),
                                 usedNames);
   std::string ct = cudaType(t);
-  weightDecls += "  /* " + nodeName(v.getDefiningOp()) + ": " + shape::toString(s) +
+  weightDecls += "  /* " + commentText(nodeName(v.getDefiningOp())) + ": " + shape::toString(s) +
                  (depthwiseHWC ? " as HxWxC" : layout == Layout::Transposed2D ? " transposed" : "") + " */\n  const " + ct + " *" + name +
                  " = (const " + ct + " *)(w + " + std::to_string(off) + ");\n";
   weightNames[key] = name;
@@ -277,13 +278,13 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
     std::vector<std::string> names;
     locNames(add->getLoc(), names);
     for (const std::string &n : names)
-      comment += " + \"" + n + "\"";
+      comment += " + \"" + commentText(n) + "\"";
   }
   std::string head = "  /* " + comment + ": " + kind + " -> " + shape::toString(os);
   if (res != residualOf.end())
     head += ", fused residual add";
   if (auto act = (res != residualOf.end() ? res->second.add : op)->getAttrOfType<StringAttr>("activation"))
-    head += ", fused " + act.getValue().str();
+    head += ", fused " + commentText(act.getValue());
   body += head + " */\n";
   auto i32 = [](int64_t v) { return std::to_string(v); };
   auto count = [&]() { return std::to_string(numel(op->getResult(0))); };
@@ -630,18 +631,32 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
 
 LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
   Block &block = func.getBody().front();
+  // enqueue()'s own locals.
+  for (const char *reserved : {"ctx", "stream", "w", "arena", "err"})
+    usedNames.push_back(reserved);
+  // Parameters: distinct also when upper-cased, as the header's
+  // <PREFIX>_<NAME>_RANK / _SHAPE / _SIZE macros are.
+  std::vector<std::string> usedUpper;
+  auto param = [&](const std::string &orig) {
+    std::string base = localIdentifier(sanitizeIdentifier(orig), prefix), n = base;
+    for (int k = 1; llvm::is_contained(usedNames, n) ||
+                    llvm::is_contained(usedUpper, llvm::StringRef(n).upper());
+         ++k)
+      n = base + "_" + std::to_string(k);
+    usedNames.push_back(n);
+    usedUpper.push_back(llvm::StringRef(n).upper());
+    return n;
+  };
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
     auto a = func.getArgAttrOfType<StringAttr>(i, "pare.name");
     inOrig.push_back(a ? a.getValue().str() : "input" + std::to_string(i));
-    inNames.push_back(uniqueName(sanitizeIdentifier(inOrig.back()), usedNames));
+    inNames.push_back(param(inOrig.back()));
   }
   for (unsigned i = 0; i < func.getNumResults(); ++i) {
     auto a = func.getResultAttrOfType<StringAttr>(i, "pare.name");
     outOrig.push_back(a ? a.getValue().str() : "output" + std::to_string(i));
-    outNames.push_back(uniqueName(sanitizeIdentifier(outOrig.back()), usedNames));
+    outNames.push_back(param(outOrig.back()));
   }
-  for (const char *reserved : {"ctx", "stream", "w", "arena", "err"})
-    usedNames.push_back(reserved);
   for (Value v : func.getArguments())
     if (cudaType(elemOf(v)).empty())
       return func.emitError("the cuda target has no type for input element type ") << elemOf(v);
@@ -656,8 +671,9 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
       if (ct.empty())
         return op.emitError("the cuda target has no type for element type ") << elemOf(r);
       std::string name = uniqueName(
-          sanitizeIdentifier(nodeName(&op)) + layoutSuffix(&op) +
-              (op.getNumResults() > 1 ? "_" + std::to_string(i) : ""),
+          localIdentifier(sanitizeIdentifier(nodeName(&op)) + layoutSuffix(&op) +
+                              (op.getNumResults() > 1 ? "_" + std::to_string(i) : ""),
+                          prefix),
           usedNames);
       locals[r] = name;
       localDecls += "  " + ct + " *" + name + " = (" + ct + " *)(arena + " +
@@ -677,7 +693,7 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
     std::string src;
     if (failed(ptr(v, src)))
       return failure();
-    body += "  /* output \"" + outOrig[i] + "\" is a copy of another tensor */\n" +
+    body += "  /* output \"" + commentText(outOrig[i]) + "\" is a copy of another tensor */\n" +
             launch("cudaMemcpyAsync(" + outNames[i] + ", " + src + ", " +
                    std::to_string(planning::byteSize(v.getType())) +
                    ", cudaMemcpyDeviceToDevice, stream");
@@ -703,7 +719,7 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
            outNames[i];
     args += (args.empty() ? "" : ", ") + outNames[i];
   }
-  std::string banner = "/* Generated by pare " + opts.version + " from " + opts.sourceModel +
+  std::string banner = "/* Generated by pare " + opts.version + " from " + commentText(opts.sourceModel) +
                        " for CUDA (" + opts.arch + "). Do not edit; recompile the model. */\n";
 
   // ---------------------------------------------------------------- header
@@ -725,7 +741,7 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
     auto rt = cast<RankedTensorType>(ty);
     Shape s(rt.getShape().begin(), rt.getShape().end());
     std::string m = upper + "_" + llvm::StringRef(cname).upper();
-    h += "/* " + kind + " " + std::to_string(i) + ": \"" + orig + "\", " +
+    h += "/* " + kind + " " + std::to_string(i) + ": \"" + commentText(orig) + "\", " +
          cudaType(rt.getElementType()) + " " + shape::toString(s) + " */\n";
     h += "#define " + m + "_RANK " + std::to_string(rt.getRank()) + "\n#define " + m +
          "_SHAPE " + intArray(s) + "\n#define " + m + "_SIZE " +
@@ -834,7 +850,7 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
   for (const auto &rf : cudaRuntimeFiles())
     if (llvm::StringRef(rf.path).ends_with(".cu"))
       sources.push_back(rf.path);
-  std::string cm = "# Generated by pare " + opts.version + " from " + opts.sourceModel + ".\n"
+  std::string cm = "# Generated by pare " + opts.version + " from " + commentText(opts.sourceModel) + ".\n"
                    "# include(path/to/" + prefix + ".cmake) in a project with CUDA enabled, then\n"
                    "# target_link_libraries(app PRIVATE " + prefix + "). The weights file " +
                    prefix + "_weights.bin\n# is read at run time by " + prefix + "_create.\n";
@@ -871,7 +887,7 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
          "  } while (0)\n\n";
     r += "int main(int argc, char **argv) {\n  const char *runner_outdir = \".\";\n"
          "  const char *runner_weights = \"" + prefix + "_weights.bin\";\n"
-         "  int runner_repeat = 0, runner_argi = 1, runner_k;\n  char runner_path[4096];\n"
+         "  int runner_repeat = 0, runner_argi = 1, runner_k;\n"
          "  cudaStream_t stream;\n  " + prefix + "_ctx *ctx;\n"
          "  (void)now_ms; /* CUDA events time the GPU work */\n";
     r += "  while (runner_argi < argc && argv[runner_argi][0] == '-') {\n"
@@ -915,20 +931,19 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
          "      runner_times[runner_k] = ms;\n    }\n"
          "    qsort(runner_times, runner_repeat, sizeof(double), cmp_double);\n"
          "    printf(\"latency_ms: %.6f\\n\", runner_times[runner_repeat / 2]);\n    free(runner_times);\n  }\n";
+    std::vector<std::string> fileNames = npyFileNames(outOrig);
     for (unsigned i = 0; i < outNames.size(); ++i) {
       Type ty = cast<RankedTensorType>(func.getResultTypes()[i]).getElementType();
       if (npyDescr(ty).empty())
         continue;
       std::string ct = cudaType(ty), m = upper + "_" + llvm::StringRef(outNames[i]).upper();
-      std::string fileName = npyFileName(outOrig[i]);
       auto rt = cast<RankedTensorType>(func.getResultTypes()[i]);
       r += "  {\n    static const long shape[" + std::to_string(std::max<int64_t>(1, rt.getRank())) +
            "] = " + m + "_SHAPE;\n    void *host = malloc(sizeof(" + ct + ") * " + m +
            "_SIZE + 1);\n    CHECK(cudaMemcpy(host, " + outNames[i] + ", sizeof(" + ct + ") * " +
-           m + "_SIZE, cudaMemcpyDeviceToHost));\n    sprintf(runner_path, \"%s/" + fileName +
-           ".npy\", runner_outdir);\n    if (write_npy(runner_path, \"" + npyDescr(ty) +
-           "\", shape, " + m + "_RANK, host, sizeof(" + ct + ") * " + m +
-           "_SIZE))\n      return 1;\n    free(host);\n  }\n";
+           m + "_SIZE, cudaMemcpyDeviceToHost));\n    if (write_output(runner_outdir, " +
+           cStringLiteral(fileNames[i] + ".npy") + ", \"" + npyDescr(ty) + "\", shape, " + m +
+           "_RANK, host, sizeof(" + ct + ") * " + m + "_SIZE))\n      return 1;\n    free(host);\n  }\n";
     }
     r += "  " + prefix + "_destroy(ctx);\n  return 0;\n}\n";
     files.push_back({"runner.cu", r});

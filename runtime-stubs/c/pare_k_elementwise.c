@@ -292,8 +292,20 @@ void pare_binary_f32(pare_binop_t op, const float *a, const int32_t *a_strides,
   }
 }
 
-/* Integer helpers. Division and modulo by zero give 0 instead of trapping. */
-static int64_t idiv64(int64_t p, int64_t q) { return q == 0 ? 0 : p / q; }
+/* Integer helpers, defined for every input (no C undefined behaviour):
+ * add, subtract and multiply wrap around (two's complement, computed in
+ * uint64_t); division and modulo by zero give 0 instead of trapping; division
+ * by -1 negates with wrap-around, so INT64_MIN / -1 is INT64_MIN (C leaves it
+ * undefined; x86 traps, and so does onnxruntime's int64 Div). */
+static int64_t iadd64(int64_t p, int64_t q) { return (int64_t)((uint64_t)p + (uint64_t)q); }
+static int64_t isub64(int64_t p, int64_t q) { return (int64_t)((uint64_t)p - (uint64_t)q); }
+static int64_t imul64(int64_t p, int64_t q) { return (int64_t)((uint64_t)p * (uint64_t)q); }
+static int64_t idiv64(int64_t p, int64_t q)
+{
+  if (q == 0) return 0;
+  if (q == -1) return (int64_t)(0 - (uint64_t)p);
+  return p / q;
+}
 
 /* Python-style modulo: the result takes the sign of the divisor. */
 static int64_t imod64(int64_t p, int64_t q)
@@ -320,9 +332,9 @@ static int64_t ipow64(int64_t p, int64_t q)
 
 #define INT_BIN_ROW(T)                                                 \
   switch (op) {                                                        \
-  case PARE_BIN_ADD: ROW_LOOPS(T, T, (T)(p + q)); break;               \
-  case PARE_BIN_SUB: ROW_LOOPS(T, T, (T)(p - q)); break;               \
-  case PARE_BIN_MUL: ROW_LOOPS(T, T, (T)(p * q)); break;               \
+  case PARE_BIN_ADD: ROW_LOOPS(T, T, (T)iadd64(p, q)); break;          \
+  case PARE_BIN_SUB: ROW_LOOPS(T, T, (T)isub64(p, q)); break;          \
+  case PARE_BIN_MUL: ROW_LOOPS(T, T, (T)imul64(p, q)); break;          \
   case PARE_BIN_DIV: ROW_LOOPS(T, T, (T)idiv64(p, q)); break;          \
   case PARE_BIN_POW: ROW_LOOPS(T, T, (T)ipow64(p, q)); break;          \
   case PARE_BIN_MAX: ROW_LOOPS(T, T, p > q ? p : q); break;            \

@@ -79,7 +79,8 @@ typedef enum {
   PARE_BIN_ADD = 0,
   PARE_BIN_SUB = 1,
   PARE_BIN_MUL = 2,
-  PARE_BIN_DIV = 3,  /* integer types: truncation toward zero, as ONNX */
+  PARE_BIN_DIV = 3,  /* integer types: truncation toward zero, as ONNX; x / 0 = 0,
+                        INT_MIN / -1 = INT_MIN (wrap-around; see pare_k_elementwise.c) */
   PARE_BIN_POW = 4,
   PARE_BIN_MAX = 5,
   PARE_BIN_MIN = 6,
