@@ -1099,10 +1099,13 @@ PARE_S8_INLINE float pare_s8_rint(float v)
   return v < 0.0f ? -t : t;
 }
 
+/* saturate(round_half_to_even(v) + zp) as onnxruntime's MLAS computes it
+ * (x86): NaN (a NaN input, or inf * 0 in a requantization whose float32
+ * scale overflowed) gives -128, the lowest value, whatever the zero point. */
 PARE_S8_INLINE int8_t pare_s8_sat_f(float v, int32_t zp)
 {
   float r = pare_s8_rint(v) + (float)zp;
-  if (!(r == r)) return (int8_t)pare_s8_clamp(zp, -128, 127);
+  if (!(r == r)) return -128;
   if (r <= -128.0f) return -128;
   if (r >= 127.0f) return 127;
   return (int8_t)(int32_t)r;
@@ -1148,15 +1151,15 @@ PARE_S8_INLINE void pare_conv2d_acc_s8_impl(const int8_t *x, int n, int ih, int 
           const int g = o / ocg;
           const int32_t wz = w_zp[w_zp_count == 1 ? 0 : o];
           const int8_t *wo = w + (size_t)o * kh * kw * icg;
-          int32_t s = 0;
+          uint32_t s = 0; /* wraps like onnxruntime's int32 sums, without UB */
           for (ky = ky0; ky < ky1; ky++)
             for (kx = kx0; kx < kx1; kx++) {
               const int8_t *xp =
                   x + (((size_t)b * ih + iy0 + ky * dil_h) * iw + ix0 + kx * dil_w) * ic + (size_t)g * icg;
               const int8_t *wp = wo + ((size_t)ky * kw + kx) * icg;
-              for (ci = 0; ci < icg; ci++) s += (xp[ci] - x_zp) * (wp[ci] - wz);
+              for (ci = 0; ci < icg; ci++) s += (uint32_t)((xp[ci] - x_zp) * (wp[ci] - wz));
             }
-          ap[o] = s;
+          ap[o] = (int32_t)s;
         }
       }
 }
@@ -1180,11 +1183,11 @@ PARE_S8_INLINE void pare_matmul_acc_s8_impl(const int8_t *a, int32_t a_zp, const
     for (i = 0; i < m; i++)
       for (j = 0; j < n; j++) {
         const int32_t bz = b_zp[b_zp_count == 1 ? 0 : j];
-        int32_t s = 0;
+        uint32_t s = 0; /* wraps like onnxruntime's int32 sums, without UB */
         for (q = 0; q < k; q++)
-          s += (ab[(ptrdiff_t)i * a_rs + (ptrdiff_t)q * a_cs] - a_zp) *
-               (bb[(ptrdiff_t)q * b_rs + (ptrdiff_t)j * b_cs] - bz);
-        yb[(size_t)i * n + j] = s;
+          s += (uint32_t)((ab[(ptrdiff_t)i * a_rs + (ptrdiff_t)q * a_cs] - a_zp) *
+                          (bb[(ptrdiff_t)q * b_rs + (ptrdiff_t)j * b_cs] - bz));
+        yb[(size_t)i * n + j] = (int32_t)s;
       }
     for (d = batch_rank - 1; d >= 0; d--) {
       ao += a_bstrides[d];
@@ -1203,7 +1206,9 @@ PARE_S8_INLINE void pare_requantize_acc_s8_impl(const int32_t *acc, const int32_
   size_t i;
   int c = 0;
   for (i = 0; i < count; i++) {
-    int32_t v = acc[i] + (bias ? bias[c] : 0);
+    /* The int32 sum wraps, as in onnxruntime's QLinearConv / QGemm and the
+     * ONNX reference (an INT32_MAX bias is legal); unsigned: no UB. */
+    int32_t v = (int32_t)((uint32_t)acc[i] + (uint32_t)(bias ? bias[c] : 0));
     y[i] = pare_s8_sat_f((float)v * scale[scale_count == 1 ? 0 : c], y_zp);
     if (++c == channels) c = 0;
   }

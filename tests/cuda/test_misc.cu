@@ -197,12 +197,15 @@ static float softplus_ref(float x) { return x > 0.0f ? x + log1pf(expf(-x)) : lo
 static float act_ref(float x, int act, float a, float b)
 {
   switch (act) {
-  case PARE_ACT_RELU: return x > 0.0f ? x : 0.0f;
-  case PARE_ACT_CLIP: return x < a ? a : (x > b ? b : x);
+  /* ONNX semantics (onnxruntime): NaN stays NaN through relu, clip, hard
+   * sigmoid / swish and celu; clip is min(max(x, a), b), so min > max gives
+   * max. (fmaxf / fminf would drop the NaN.) */
+  case PARE_ACT_RELU: return isnan(x) ? x : (x < 0.0f ? 0.0f : x);
+  case PARE_ACT_CLIP: return isnan(x) ? x : (x < a ? a : x) > b ? b : (x < a ? a : x);
   case PARE_ACT_LEAKY_RELU: return x >= 0.0f ? x : a * x;
   case PARE_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-  case PARE_ACT_HARD_SIGMOID: return fminf(1.0f, fmaxf(0.0f, a * x + b));
-  case PARE_ACT_HARD_SWISH: return x * fminf(1.0f, fmaxf(0.0f, x / 6.0f + 0.5f));
+  case PARE_ACT_HARD_SIGMOID: return isnan(x) ? x : fminf(1.0f, fmaxf(0.0f, a * x + b));
+  case PARE_ACT_HARD_SWISH: return isnan(x) ? x : x * fminf(1.0f, fmaxf(0.0f, x / 6.0f + 0.5f));
   case PARE_ACT_TANH: return tanhf(x);
   case PARE_ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
   case PARE_ACT_GELU_TANH:
@@ -212,7 +215,7 @@ static float act_ref(float x, int act, float a, float b)
   case PARE_ACT_SOFTPLUS: return softplus_ref(x);
   case PARE_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
   case PARE_ACT_THRESHOLDED_RELU: return x > a ? x : 0.0f;
-  case PARE_ACT_CELU: return fmaxf(0.0f, x) + fminf(0.0f, a * expm1f(x / a));
+  case PARE_ACT_CELU: return isnan(x) ? x : fmaxf(0.0f, x) + fminf(0.0f, a * expm1f(x / a));
   case PARE_ACT_MISH: return x * tanhf(softplus_ref(x));
   default: return x;
   }
@@ -332,6 +335,22 @@ template <typename T> static void test_activation()
   Vec ref(1001);
   for (size_t i = 0; i < 1001; i++) ref[i] = act_ref(x[i], PARE_ACT_SIGMOID, 0, 0);
   check<T>("activation in place", e, download(dx.p, 1001), ref);
+  /* NaN, +-inf, +-0 and huge values (ONNX / onnxruntime semantics), and a
+   * clip whose min exceeds its max (max everywhere but NaN). */
+  const Vec sp = quant<T>({NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e30f, -1e30f, 3.0f, -3.0f,
+                           7.0f, -0.5f, 6.0f, 0.25f});
+  for (int act = 1; act <= 16; act++)
+    for (int swapped : {0, 1}) {
+      if (swapped && act != PARE_ACT_CLIP) continue;
+      const float pa = swapped ? 6.0f : params[act][0], pb = swapped ? 0.5f : params[act][1];
+      Buf<T> ds(sp.size()), dt(sp.size());
+      upload(ds, sp);
+      cudaError_t es = k_activation(ds.p, dt.p, sp.size(), (pare_act_t)act, pa, pb);
+      Vec rs(sp.size());
+      for (size_t i = 0; i < sp.size(); i++) rs[i] = act_ref(sp[i], act, pa, pb);
+      check<T>("activation specials " + std::to_string(act) + (swapped ? " min>max" : ""), es,
+               download(dt.p, sp.size()), rs);
+    }
 }
 
 template <typename T> static void test_unary()

@@ -83,12 +83,13 @@ inline int32_t clampI32(int64_t v, int64_t lo, int64_t hi) {
 }
 
 /// ONNX QuantizeLinear of one float value (computed in float32 as the spec's
-/// reference does).
+/// reference does; x / scale may overflow to +-inf, which saturates). NaN
+/// gives qmin, as onnxruntime's MLAS does (and the generated C).
 inline int32_t quantizeValue(float x, float scale, int32_t zp, int32_t qmin,
                              int32_t qmax) {
   float q = std::nearbyint(x / scale);
   double v = double(q) + zp;
-  if (v < qmin)
+  if (!(v >= qmin))
     return qmin;
   if (v > qmax)
     return qmax;

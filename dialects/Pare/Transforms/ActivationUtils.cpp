@@ -83,10 +83,14 @@ Value createActivation(OpBuilder &b, Location loc, StringRef name, ArrayRef<floa
 
 std::optional<double> evalActivation(StringRef name, ArrayRef<float> p, double x) {
   auto softplus = [](double v) { return v > 20 ? v : std::log1p(std::exp(v)); };
+  // ONNX semantics, as the C kernels: NaN stays NaN (relu, clip, celu ...);
+  // clip is min(max(x, lo), hi) in that order, so lo > hi gives hi.
   if (name == "relu")
-    return x > 0 ? x : 0.0;
-  if (name == "clip")
-    return std::min(std::max(x, double(p[0])), double(p[1]));
+    return x < 0 ? 0.0 : x;
+  if (name == "clip") {
+    double t = x < double(p[0]) ? double(p[0]) : x;
+    return t > double(p[1]) ? double(p[1]) : t;
+  }
   if (name == "leaky_relu")
     return x >= 0 ? x : p[0] * x;
   if (name == "sigmoid")
@@ -112,7 +116,7 @@ std::optional<double> evalActivation(StringRef name, ArrayRef<float> p, double x
   if (name == "thresholded_relu")
     return x > p[0] ? x : 0.0;
   if (name == "celu")
-    return std::max(0.0, x) + std::min(0.0, p[0] * (std::exp(x / p[0]) - 1.0));
+    return std::isnan(x) ? x : std::max(0.0, x) + std::min(0.0, p[0] * (std::exp(x / p[0]) - 1.0));
   if (name == "mish")
     return x * std::tanh(softplus(x));
   return std::nullopt;

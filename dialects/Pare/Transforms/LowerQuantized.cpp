@@ -1,5 +1,6 @@
 //===- LowerQuantized.cpp - dequantize -> float op -> quantize to int8 ops ===//
 
+#include "dialects/Pare/IR/QuantMath.h"
 #include "dialects/Pare/IR/QuantUtils.h"
 #include "dialects/Pare/Transforms/ActivationUtils.h"
 #include "dialects/Pare/Transforms/Passes.h"
@@ -9,6 +10,8 @@
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
+#include <limits>
+#include <sstream>
 
 namespace pare {
 #define GEN_PASS_DEF_LOWERQUANTIZEDPASS
@@ -85,6 +88,18 @@ Value quantOperand(PatternRewriter &rw, Location loc, Value v) {
   return Value();
 }
 
+/// The location of a layer's int32 bias: named after the layer, so the
+/// generated array reads <layer>_bias.
+Location biasLocation(PatternRewriter &rw, Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return NameLoc::get(rw.getStringAttr(name.getName().str() + "_bias"), name.getChildLoc());
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location l : fused.getLocations())
+      if (auto name = dyn_cast<NameLoc>(l))
+        return NameLoc::get(rw.getStringAttr(name.getName().str() + "_bias"), name.getChildLoc());
+  return loc;
+}
+
 /// An i32 bias [n] with scale inScale * wScale[c], from a float constant,
 /// a dequantized i32 constant or nothing. Fails on anything else.
 FailureOr<Value> i32Bias(PatternRewriter &rw, Location loc, Value bias, int64_t n,
@@ -105,6 +120,24 @@ FailureOr<Value> i32Bias(PatternRewriter &rw, Location loc, Value bias, int64_t 
     if (!raw || !bp || raw.getNumElements() != n)
       return failure();
     auto vals = raw.getValues<APInt>();
+    // An int32 bias whose scale is x_scale * w_scale (in double, or in float32
+    // as onnxruntime's quantizer writes it) is used as it is: onnxruntime's
+    // QLinearConv / QGemm add those int32 values to the accumulator unchanged
+    // (rescaling would move biases beyond 2^24 by a few units).
+    bool exact = bp->bits == 32;
+    for (int64_t i = 0; exact && i < n; ++i) {
+      double s = in.scale() * w.scale(i);
+      float sf = float(in.scale()) * float(w.scale(i));
+      exact = bp->zeroPoint(i) == 0 && (bp->scale(i) == s || bp->scale(i) == double(sf));
+    }
+    if (exact) {
+      std::vector<int32_t> q(n);
+      for (int64_t i = 0; i < n; ++i)
+        q[i] = int32_t(vals[i].getSExtValue());
+      auto type = RankedTensorType::get({n}, rw.getIntegerType(32));
+      return Value(ConstantOp::create(rw, biasLocation(rw, loc), type,
+                                      DenseElementsAttr::get(type, ArrayRef<int32_t>(q))));
+    }
     for (int64_t i = 0; i < n; ++i)
       real[i] = double(vals[i].getSExtValue() - bp->zeroPoint(i)) * bp->scale(i);
   } else {
@@ -113,26 +146,53 @@ FailureOr<Value> i32Bias(PatternRewriter &rw, Location loc, Value bias, int64_t 
   std::vector<int32_t> q(n);
   for (int64_t i = 0; i < n; ++i) {
     double v = std::nearbyint(real[i] / (in.scale() * w.scale(i)));
-    q[i] = int32_t(std::min(2147483647.0, std::max(-2147483648.0, v)));
+    // NaN (an inf bias over an inf scale) -> 0; the comparisons keep it out
+    // of the int conversion, which would be undefined.
+    q[i] = v >= 2147483647.0 ? 2147483647 : v <= -2147483648.0 ? int32_t(-2147483647 - 1)
+           : v == v                        ? int32_t(v)
+                                           : 0;
   }
   auto type = RankedTensorType::get({n}, rw.getIntegerType(32));
-  // Named after the layer, so the generated array reads <layer>_bias.
-  Location biasLoc = loc;
-  if (auto name = dyn_cast<NameLoc>(loc))
-    biasLoc = NameLoc::get(rw.getStringAttr(name.getName().str() + "_bias"), name.getChildLoc());
-  else if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location l : fused.getLocations())
-      if (auto name = dyn_cast<NameLoc>(l)) {
-        biasLoc = NameLoc::get(rw.getStringAttr(name.getName().str() + "_bias"),
-                               name.getChildLoc());
-        break;
-      }
-  return Value(ConstantOp::create(rw, biasLoc, type, DenseElementsAttr::get(type, ArrayRef<int32_t>(q))));
+  return Value(ConstantOp::create(rw, biasLocation(rw, loc), type,
+                                  DenseElementsAttr::get(type, ArrayRef<int32_t>(q))));
 }
 
 bool clampOnly(Operation *op) {
   auto a = op->getAttrOfType<StringAttr>("activation");
   return !a || isClampActivation(a.getValue());
+}
+
+/// A fused relu / clip on an int8 op becomes a clamp of the output's integers
+/// (codegen: zero point + round(bound / scale)). Rewrites a clip so that its
+/// bounds lie inside the output's representable range: a bound beyond it, a
+/// missing or NaN bound (onnxruntime ignores a NaN bound) becomes the range's
+/// end (at most FLT_MAX, which a huge scale keeps within the int8 range), and
+/// min > max becomes max, max (ONNX: min(max(x, lo), hi) is hi). The integer
+/// conversions then never see an infinity or a value beyond int64, and the
+/// clamp keeps lo <= hi inside [-128, 127].
+void normaliseClamp(Operation *op) {
+  auto act = op->getAttrOfType<StringAttr>("activation");
+  if (!act || !isClampActivation(act.getValue()) || op->getNumResults() != 1)
+    return;
+  auto p = qtype::params(op->getResult(0).getType());
+  if (!p || !p->perTensor())
+    return;
+  // A relu (0 .. +inf) is always safe: 0 lies in every output range.
+  auto ps = op->getAttrOfType<DenseF32ArrayAttr>("activation_params");
+  if (act.getValue() != "clip" || !ps || ps.size() != 2)
+    return;
+  double lo = ps[0], hi = ps[1];
+  const double flt = double(std::numeric_limits<float>::max());
+  double rlo = std::max(-flt, double(p->qmin - p->zeroPoint()) * p->scale());
+  double rhi = std::min(flt, double(p->qmax - p->zeroPoint()) * p->scale());
+  lo = std::isnan(lo) ? rlo : std::min(std::max(lo, rlo), rhi);
+  hi = std::isnan(hi) ? rhi : std::min(std::max(hi, rlo), rhi);
+  if (lo > hi)
+    lo = hi;
+  if (float(lo) == ps[0] && float(hi) == ps[1])
+    return;
+  op->setAttr("activation_params",
+              DenseF32ArrayAttr::get(op->getContext(), {float(lo), float(hi)}));
 }
 
 void copyActivation(Operation *from, Operation *to) {
@@ -312,9 +372,10 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     if (matchPattern(op.getInput(), m_Constant(&c))) {
       auto p = *qtype::params(outType);
       std::vector<int8_t> q;
+      // In float32 (a true division, ties to even, NaN -> -128) as onnxruntime.
       for (float v : c.getValues<float>())
-        q.push_back(int8_t(std::min(127.0, std::max(-128.0, std::nearbyint(v / p.scale()) +
-                                                                p.zeroPoint()))));
+        q.push_back(int8_t(qmath::quantizeValue(v, float(p.scale()), int32_t(p.zeroPoint()),
+                                                -128, 127)));
       rw.replaceOp(op, quantConst(rw, op.getLoc(), cast<RankedTensorType>(outType), q));
       return success();
     }
@@ -648,11 +709,95 @@ struct FoldConstantDequantize : OpRewritePattern<DequantizeOp> {
   }
 };
 
+/// An int32 DequantizeLinear (a bias) with a nonzero zero point: onnxruntime's
+/// DequantizeLinear kernel refuses it, and its QDQ -> QLinearConv fusion drops
+/// the zero point; no answer would match, so pare refuses it too.
+LogicalResult checkInt32ZeroPoints(func::FuncOp f) {
+  WalkResult r = f.walk([](DequantizeOp dq) {
+    auto p = qtype::params(dq.getInput().getType());
+    if (!p || p->bits != 32)
+      return WalkResult::advance();
+    for (int64_t z : p->zeroPoints)
+      if (z != 0) {
+        dq.emitError() << "int32 DequantizeLinear with zero point " << z
+                       << ": onnxruntime accepts only 0 for int32 (its DequantizeLinear refuses "
+                          "other zero points, its QLinearConv fusion ignores them)";
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  return failure(r.wasInterrupted());
+}
+
+/// Requantizations that run on TFLite's Q31 multiplier + shift must fit it:
+/// a real multiplier of 2^30 or more saturates the multiplier, and a left
+/// shift that overflows the int32 accumulator wraps. The limits below keep
+/// (largest |accumulator|) * 2^shift within int32: |x - zp| <= 255 for a
+/// requantize, |(a - za) (b - zb)| <= 2^16 for a mul, the ADD's 2^20 input
+/// shift, and for conv / fully connected / average pools TFLite's own range.
+/// (Under ONNX rounding only requantize uses it; the others compute in float32
+/// as onnxruntime does, where any scale works.) Refuses the op otherwise,
+/// naming the scales.
+LogicalResult checkMultipliers(func::FuncOp f, bool onnxRounding) {
+  auto str = [](double d) {
+    std::ostringstream os;
+    os << d;
+    return os.str();
+  };
+  auto check = [&](Operation *op, double real, int limitLog2, const Twine &what) -> LogicalResult {
+    if (real < std::ldexp(1.0, limitLog2) && real >= 0)
+      return success();
+    return op->emitError() << "int8 requantization multiplier " << str(real) << " (" << what
+                           << ") is out of range for the fixed-point int8 kernels (Q31 multiplier "
+                              "and shift: below 2^"
+                           << limitLog2 << ")";
+  };
+  auto scale = [](Value v) { return qtype::params(v.getType()); };
+  WalkResult r = f.walk([&](Operation *op) {
+    LogicalResult ok = success();
+    if (auto rq = dyn_cast<RequantizeOp>(op)) {
+      auto a = scale(rq.getInput()), b = scale(rq.getOutput());
+      if (a && b && a->perTensor() && b->perTensor())
+        ok = check(op, a->scale() / b->scale(), 23,
+                   "input scale " + str(a->scale()) + " / output scale " + str(b->scale()));
+    } else if (!onnxRounding && isa<QConvOp, QFullyConnectedOp>(op)) {
+      auto x = scale(op->getOperand(0)), w = scale(op->getOperand(1)), y = scale(op->getResult(0));
+      if (x && w && y)
+        for (size_t c = 0; c < w->scales.size() && succeeded(ok); ++c)
+          ok = check(op, x->scale() * w->scale(c) / y->scale(), 30,
+                     "input scale " + str(x->scale()) + " x weight scale " + str(w->scale(c)) +
+                         " / output scale " + str(y->scale()));
+    } else if (!onnxRounding && isa<QMulOp>(op)) {
+      auto a = scale(op->getOperand(0)), b = scale(op->getOperand(1)), y = scale(op->getResult(0));
+      if (a && b && y)
+        ok = check(op, a->scale() * b->scale() / y->scale(), 14,
+                   "scales " + str(a->scale()) + " x " + str(b->scale()) + " / output scale " +
+                       str(y->scale()));
+    } else if (!onnxRounding && isa<QAddOp>(op)) {
+      auto a = scale(op->getOperand(0)), b = scale(op->getOperand(1)), y = scale(op->getResult(0));
+      if (a && b && y)
+        ok = check(op,
+                   2.0 * std::max(a->scale(), b->scale()) /
+                       (double(1 << qmath::kAddLeftShift) * y->scale()),
+                   1,
+                   "input scales " + str(a->scale()) + ", " + str(b->scale()) +
+                       ", output scale " + str(y->scale()));
+    } else if (!onnxRounding && isa<QGlobalAveragePoolOp>(op)) {
+      auto x = scale(op->getOperand(0)), y = scale(op->getResult(0));
+      if (x && y)
+        ok = check(op, x->scale() / y->scale(), 22,
+                   "input scale " + str(x->scale()) + " / output scale " + str(y->scale()));
+    }
+    return failed(ok) ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  return failure(r.wasInterrupted());
+}
+
 struct LowerQuantizedPass : pare::impl::LowerQuantizedPassBase<LowerQuantizedPass> {
   using Base::Base;
   void runOnOperation() override {
     func::FuncOp f = getOperation();
-    if (failed(normaliseUnsigned(f)))
+    if (failed(checkInt32ZeroPoints(f)) || failed(normaliseUnsigned(f)))
       return signalPassFailure();
     MLIRContext *ctx = &getContext();
     {
@@ -662,6 +807,16 @@ struct LowerQuantizedPass : pare::impl::LowerQuantizedPassBase<LowerQuantizedPas
       if (failed(applyPatternsGreedily(f, std::move(patterns))))
         return signalPassFailure();
     }
+    f.walk([](Operation *op) {
+      if (isa<QConvOp, QFullyConnectedOp, QAddOp, QMulOp>(op))
+        normaliseClamp(op);
+    });
+    bool onnxRounding = false;
+    if (auto m = f->getParentOfType<ModuleOp>())
+      if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding"))
+        onnxRounding = r.getValue() == "onnx";
+    if (failed(checkMultipliers(f, onnxRounding)))
+      return signalPassFailure();
     RewritePatternSet patterns(ctx);
     patterns.add<FoldConstantDequantize>(ctx);
     if (failed(applyPatternsGreedily(f, std::move(patterns))))
