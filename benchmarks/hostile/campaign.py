@@ -241,8 +241,10 @@ def run_mutant(index, args, workdir: Path):
             if dest.exists():
                 shutil.rmtree(dest)
             copy_case(case, dest)
-            (dest / "command.txt").write_text(" ".join(repr(c) if " " in c else c for c in cmd)
-                                              + f"\n# cwd: the case folder; exit {rc}; {cls}: {detail}\n")
+            rel = [c.replace(str(case) + "/", "") for c in cmd]
+            (dest / "command.txt").write_text(
+                f"# run in this folder (paths are relative to it); exit {rc}; {cls}: {detail}\n"
+                + " ".join(repr(c) if (" " in c or not c) else c for c in rel) + "\n")
             (dest / "stderr.txt").write_bytes(se[:1 << 20])
             (dest / "stdout.txt").write_bytes(so[:1 << 20])
             (dest / "mutant.json").write_text(json.dumps(dict(mu.describe(), index=index, seed=args.seed),

@@ -469,10 +469,10 @@ def mut_names(rng):
             t.name = payload + suffix
         else:
             rename_value(m, t, payload + suffix)
+    # an empty value name means "no value" in ONNX: a graph input, output or initializer named ""
+    # must be refused (with "all", a node gets the empty name and the values get "1", "2", ...)
     mu = Mutant("names", f"{where}:{pkind}", name, m, hostile_names=True,
-                known_bad=pkind == "empty" and where in ("input", "output", "initializer", "all"))
-    if pkind == "empty" and where == "node":
-        mu.known_bad = False
+                known_bad=pkind == "empty" and where in ("input", "output", "initializer"))
     if placeholder is not None:
         raw = m.SerializeToString().replace(placeholder.encode(), NON_UTF8)
         mu.raw = raw

@@ -71,7 +71,7 @@ def main() -> int:
     ap.add_argument("--no-replay", action="store_true", help="do not replay artifacts to group them")
     args = ap.parse_args()
 
-    fuzzer = args.fuzzer or build(args.opt, args.build_dir)
+    fuzzer = str(Path(args.fuzzer).resolve()) if args.fuzzer else build(args.opt, args.build_dir)
     out = Path(args.out or f"/tmp/pare-fuzz-{time.strftime('%Y%m%d-%H%M%S')}")
     corpus, artifacts = out / "corpus", out / "artifacts"
     corpus.mkdir(parents=True, exist_ok=True)
