@@ -152,6 +152,11 @@ FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &
     printError("'" + path + "' is a directory, not a model file");
     return failure();
   }
+  if (batch > 0 && !inputShapes.empty()) {
+    printError("--batch and --input-shape cannot be combined: give the batch size as dim 0 "
+               "in --input-shape");
+    return failure();
+  }
   if (llvm::StringRef(path).ends_with(".mlir")) {
     if (!inputShapes.empty()) {
       printError("--input-shape applies to ONNX models, not to .mlir input");
@@ -340,11 +345,6 @@ int compile(const CompileOptions &o) {
   }
   if (o.batch < 0) {
     printError("--batch must be positive");
-    return 1;
-  }
-  if (o.batch > 0 && !o.inputShapes.empty()) {
-    printError("--batch and --input-shape cannot be combined: give the batch size as dim 0 "
-               "in --input-shape");
     return 1;
   }
   if (!o.quantize.empty() && o.quantize != "none" && o.quantize != "int8") {

@@ -10,12 +10,14 @@
 #include "compiler/DriverCommon.h"
 #include "compiler/Npy.h"
 
+#include "codegen/EmitterSupport.h"
 #include "codegen/c/CEmitter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -44,12 +46,8 @@ std::string descrOf(Type t) {
   return (bytes == 1 ? "|" : "<") + k + std::to_string(bytes);
 }
 
-std::string fileNameOf(const std::string &tensor) {
-  std::string s;
-  for (char c : tensor)
-    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c : '_';
-  return s;
-}
+/// At most this many bytes of random input data per input.
+constexpr int64_t kMaxInputBytes = int64_t(1) << 30;
 
 int runCommand(const std::string &cmd) {
   int rc = std::system(cmd.c_str());
@@ -71,7 +69,7 @@ try:
 except ImportError:
     sys.stderr.write("numpy or onnxruntime is not installed for this python\n")
     sys.exit(3)
-model, outdir, names, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+model, outdir, names, files = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4:]
 opts = ort.SessionOptions()
 opts.intra_op_num_threads = 1
 if model.endswith(".onnxtext"):
@@ -81,14 +79,17 @@ if model.endswith(".onnxtext"):
 sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 feeds = {i.name: np.load(f) for i, f in zip(sess.get_inputs(), files)}
 outs = sess.run(None, feeds)
-for o, v in zip(sess.get_outputs(), outs):
-    safe = "".join(c if (c.isalnum() or c in "._-") else "_" for c in o.name)
-    np.save(f"{outdir}/{safe}.npy", np.ascontiguousarray(v))
+for name, v in zip(names, outs):
+    np.save(f"{outdir}/{name}.npy", np.ascontiguousarray(v))
 )PY";
 
 } // namespace
 
 int validate(const ValidateOptions &o) {
+  if (!(std::isfinite(o.rtol) && o.rtol >= 0) || !(std::isfinite(o.atol) && o.atol >= 0)) {
+    printError("--rtol and --atol must be finite numbers >= 0");
+    return 1;
+  }
   // Shapes and names come from the imported model.
   auto ctx = makeContext();
   auto module = loadModel(*ctx, o.model, o.inputShapes);
@@ -96,6 +97,10 @@ int validate(const ValidateOptions &o) {
     return 1;
   func::FuncOp func;
   (**module)->walk([&](func::FuncOp f) { func = f; });
+  if (!func) {
+    printError("the model has no function");
+    return 1;
+  }
   std::vector<TensorInfo> ins, outs;
   for (auto [i, a] : llvm::enumerate(func.getArguments())) {
     auto rt = cast<RankedTensorType>(a.getType());
@@ -132,6 +137,31 @@ int validate(const ValidateOptions &o) {
     return rc;
   };
 
+  // File names of the inputs and outputs (as the runner writes them).
+  std::vector<std::string> inNames, outNames;
+  for (const TensorInfo &t : ins)
+    inNames.push_back(t.name);
+  for (const TensorInfo &t : outs)
+    outNames.push_back(t.name);
+  std::vector<std::string> inFileNames = codegen::npyFileNames(inNames),
+                           outFileNames = codegen::npyFileNames(outNames);
+  // Element counts checked before anything is allocated: symbolic dims
+  // (negative) and products that overflow or exceed kMaxInputBytes are
+  // refused.
+  for (const TensorInfo &t : ins) {
+    int64_t count = 1, esize = t.descr == "<f8" || t.descr == "<i8" ? 8
+                               : t.descr == "<f4" || t.descr == "<i4" ? 4 : 1;
+    bool ok = true;
+    for (int64_t d : t.shape)
+      ok = ok && d >= 0 && !llvm::MulOverflow(count, d, count);
+    if (!ok || count > kMaxInputBytes / esize) {
+      printError("input '" + codegen::displayText(t.name) + "' is too large for pare validate (" +
+                 (ok ? std::to_string(count) + " elements" : std::string("its shape overflows")) +
+                 "; at most " + std::to_string(kMaxInputBytes) + " bytes per input)");
+      return cleanup(1);
+    }
+  }
+
   CompileOptions co;
   co.model = o.model;
   co.outDir = gen;
@@ -145,10 +175,10 @@ int validate(const ValidateOptions &o) {
   // Inputs: NAME.npy from --inputs, or seeded random data.
   std::vector<std::string> inFiles;
   std::mt19937 rng(o.seed);
-  for (const TensorInfo &t : ins) {
-    std::string path = inDir + "/" + fileNameOf(t.name) + ".npy";
+  for (auto [k, t] : llvm::enumerate(ins)) {
+    std::string path = inDir + "/" + inFileNames[k] + ".npy";
     if (!o.inputsDir.empty()) {
-      std::string given = o.inputsDir + "/" + fileNameOf(t.name) + ".npy";
+      std::string given = o.inputsDir + "/" + inFileNames[k] + ".npy";
       npy::Array a;
       std::string err;
       if (!npy::read(given, a, err)) {
@@ -157,7 +187,8 @@ int validate(const ValidateOptions &o) {
       }
       if (a.descr != t.descr || a.shape != t.shape) {
         printError("--inputs: '" + given + "' has dtype " + a.descr + " and shape " +
-                   std::to_string(a.shape.size()) + "-D, but input '" + t.name +
+                   std::to_string(a.shape.size()) + "-D, but input '" +
+                   codegen::displayText(t.name) +
                    "' needs dtype " + t.descr + " with the compiled shape");
         return cleanup(1);
       }
@@ -219,8 +250,11 @@ int validate(const ValidateOptions &o) {
     }
     std::string script = dir + "/reference.py";
     std::ofstream(script) << kReferenceScript;
+    std::string names;
+    for (const std::string &f : outFileNames)
+      names += (names.empty() ? "" : ",") + f;
     std::string cmd = quote(o.python) + " " + quote(script) + " " + quote(o.model) + " " +
-                      quote(refDir) + " x";
+                      quote(refDir) + " " + quote(names.empty() ? "," : names);
     for (auto &f : inFiles)
       cmd += " " + quote(f);
     int rc = runCommand(cmd);
@@ -235,16 +269,16 @@ int validate(const ValidateOptions &o) {
   bool ok = true;
   llvm::outs() << llvm::format("%-32s %-14s %12s %12s %10s\n", "output", "shape",
                                "max abs err", "max rel err", "result");
-  for (const TensorInfo &t : outs) {
+  for (auto [k, t] : llvm::enumerate(outs)) {
     npy::Array got, ref;
     std::string err;
-    if (!npy::read(outDir + "/" + fileNameOf(t.name) + ".npy", got, err) ||
-        !npy::read(refDir + "/" + fileNameOf(t.name) + ".npy", ref, err)) {
+    if (!npy::read(outDir + "/" + outFileNames[k] + ".npy", got, err) ||
+        !npy::read(refDir + "/" + outFileNames[k] + ".npy", ref, err)) {
       printError(err);
       return cleanup(1);
     }
     if (got.count() != ref.count()) {
-      printError("output '" + t.name + "': " + std::to_string(got.count()) +
+      printError("output '" + codegen::displayText(t.name) + "': " + std::to_string(got.count()) +
                  " elements, reference has " + std::to_string(ref.count()));
       return cleanup(1);
     }
@@ -269,7 +303,8 @@ int validate(const ValidateOptions &o) {
     std::string shape;
     for (size_t i = 0; i < t.shape.size(); ++i)
       shape += (i ? "x" : "") + std::to_string(t.shape[i]);
-    llvm::outs() << llvm::format("%-32s %-14s %12.3e %12.3e %10s\n", t.name.substr(0, 32).c_str(),
+    llvm::outs() << llvm::format("%-32s %-14s %12.3e %12.3e %10s\n",
+                                 codegen::displayText(t.name).substr(0, 32).c_str(),
                                  shape.c_str(), maxAbs, maxRel, pass ? "ok" : "MISMATCH");
     ok &= pass;
   }
