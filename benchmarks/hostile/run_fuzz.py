@@ -111,9 +111,12 @@ def main() -> int:
     print(f"pare importer fuzzing: {t} s ({elapsed:.0f} s wall), -fork={args.jobs}, -timeout={args.timeout}, "
           f"-rss_limit_mb={args.rss_mb}, seed {args.seed}, libFuzzer exit {rc}")
     print(f"fuzzer: {fuzzer}")
-    rows = [("execs", execs), ("exec/s", eps), ("coverage (edges)", cov), ("corpus (inputs kept)", corp),
-            ("corpus files in OUT/corpus", corpus_files), ("crashes (incl. sanitizer reports)", crash),
-            ("timeouts / hangs", tmo), ("OOMs", oom), ("leaks (artifacts)", kinds["leak"]),
+    # libFuzzer's counts leave out what the seed inputs themselves hit; the artifacts hold both
+    rows = [("execs", execs), ("exec/s", eps), ("coverage (features: cov)", cov),
+            ("corpus (inputs kept)", corp), ("corpus files in OUT/corpus", corpus_files),
+            ("crashes incl. sanitizer reports (fuzzing / artifacts)", f"{crash} / {kinds['crash']}"),
+            ("timeouts / hangs (fuzzing / artifacts)", f"{tmo} / {kinds['timeout']}"),
+            ("OOMs (fuzzing / artifacts)", f"{oom} / {kinds['oom']}"), ("leaks (artifacts)", kinds["leak"]),
             ("artifacts saved", len(arts))]
     w = max(len(r[0]) for r in rows)
     print("| " + "measure".ljust(w) + " | value |")
