@@ -237,7 +237,8 @@ def mut_dims(rng):
     dims = out.type.tensor_type.shape.dim
     if not dims:
         return mut_dims(rng)
-    dims[rng.randrange(len(dims))].dim_value = rng.choice([3, 77, 2**62])
+    d = dims[rng.randrange(len(dims))]
+    d.dim_value = rng.choice([v for v in (3, 77, 2**62) if v != d.dim_value])
     return _finish(Mutant("dims", "output_decl", name, m, known_bad=True, expect=[out.name]), rng)
 
 
@@ -579,17 +580,23 @@ def mut_structure(rng):
     bad = True
     expect = []
     if kind == "extra_input":
-        n = rng.choice([x for x in nodes if x.op_type in ("Relu", "Sigmoid", "Softmax", "Flatten",
-                                                         "Exp", "LeakyRelu", "Transpose",
-                                                         "GlobalAveragePool", "Add", "Mul")] or nodes)
+        # one input more than the op's schema allows (variadic ops such as Concat are left alone)
+        n = rng.choice(nodes)
+        sch = schema(n.op_type, opset_of(m), n.domain)
         n.input.append(n.input[0])
+        bad = sch is None or len(n.input) > sch.max_input
+        kind = f"extra_input:{n.op_type}"
         expect = [n.name]
     elif kind == "extra_output":
+        # one output more than the schema allows (MaxPool's Indices, Dropout's mask are legal)
         n = rng.choice(nodes)
+        sch = schema(n.op_type, opset_of(m), n.domain)
         n.output.append("extra_out_value")
+        bad = sch is None or len(n.output) > sch.max_output
+        kind = f"extra_output:{n.op_type}"
         expect = [n.name]
     elif kind == "duplicate_node_name":
-        a, b = rng.sample(nodes, 2) if len(nodes) >= 2 else (nodes[0], nodes[0])
+        a, b = rng.sample(nodes, 2)
         b.name = a.name
         expect = [a.name]
     elif kind == "two_producers":
@@ -604,6 +611,8 @@ def mut_structure(rng):
     elif kind == "duplicate_graph_input":
         g.input.append(copy.deepcopy(real_inputs(m)[0]))
     elif kind == "reverse_order":
+        if len(nodes) < 2:
+            raise IndexError("one node: nothing to reorder")
         rev = list(reversed(nodes))
         del g.node[:]
         g.node.extend(rev)
