@@ -89,16 +89,16 @@ LogicalResult importClip(NodeImporter &ni) {
     hi = ni.getFloat("max", hi);
   } else {
     if (ni.hasInput(1)) {
-      auto v = ni.constFloats(1, "Clip min");
+      auto v = ni.constScalarFloat(1, "Clip min");
       if (failed(v))
         return failure();
-      lo = float((*v)[0]);
+      lo = float(*v);
     }
     if (ni.hasInput(2)) {
-      auto v = ni.constFloats(2, "Clip max");
+      auto v = ni.constScalarFloat(2, "Clip max");
       if (failed(v))
         return failure();
-      hi = float((*v)[0]);
+      hi = float(*v);
     }
   }
   if (!isa<FloatType>(elemOf(*x))) {

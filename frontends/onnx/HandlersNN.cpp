@@ -68,13 +68,29 @@ FailureOr<Window> windowAttrs(NodeImporter &ni, const std::vector<int64_t> &x,
   w.dilations = ni.getInts("dilations", std::vector<int64_t>(n, 1));
   if (w.strides.size() != n || w.dilations.size() != n)
     return ni.error("strides / dilations have the wrong number of entries");
-  for (size_t i = 0; i < n; ++i)
+  // The generated kernels take every window parameter as an int, and the
+  // padded extent and the dilated kernel must fit one too.
+  const int64_t maxInt = INT32_MAX;
+  for (size_t i = 0; i < n; ++i) {
     if (w.strides[i] < 1 || w.dilations[i] < 1 || kernel[i] < 1)
       return ni.error("kernel, strides and dilations must be positive");
+    if (w.strides[i] > maxInt || w.dilations[i] > maxInt || kernel[i] > maxInt ||
+        (kernel[i] - 1) > (maxInt - 1) / w.dilations[i])
+      return ni.error("kernel " + Twine(kernel[i]) + ", stride " + Twine(w.strides[i]) +
+                      " or dilation " + Twine(w.dilations[i]) +
+                      " does not fit the int the generated kernels take");
+  }
   std::vector<int64_t> spatial(x.begin() + 2, x.end());
   auto pads = windowPads(ni, spatial, kernel, w.strides, w.dilations);
   if (failed(pads))
     return failure();
+  for (size_t i = 0; i < n; ++i) {
+    int64_t before = n == 1 ? (*pads)[1] : (*pads)[i];
+    int64_t after = n == 1 ? (*pads)[3] : (*pads)[2 + i];
+    if (before > maxInt || after > maxInt || spatial[i] + before + after > maxInt)
+      return ni.error("pads " + Twine(before) + " and " + Twine(after) + " around a dim of " +
+                      Twine(spatial[i]) + " do not fit the int the generated kernels take");
+  }
   w.pads = *pads;
   w.kernel = kernel;
   if (n == 1) {

@@ -65,6 +65,10 @@ FailureOr<Type> quantType(NodeImporter &ni, size_t scaleIdx, size_t zpIdx, Type 
     return failure();
   }
   bool isSigned = !it.isUnsigned();
+  if (scales->empty()) {
+    (void)ni.error(what + ": the scale tensor is empty");
+    return failure();
+  }
   if (zps.empty())
     zps.assign(scales->size(), 0);
   if (zps.size() != scales->size()) {

@@ -24,88 +24,10 @@ Value i64Const(NodeImporter &ni, ArrayRef<int64_t> vals, bool scalar = false) {
 LogicalResult importConstant(NodeImporter &ni) {
   auto &b = ni.builder();
   if (const auto *a = ni.attr("value")) {
-    // Reuse the importer's TensorProto conversion through a tiny graph would
-    // be heavier; TensorProto attributes are converted here.
-    const onnx::TensorProto &t = a->t();
-    std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
-    int64_t n = shape::numElements(dims);
-    Type elem;
-    switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT:
-      elem = b.getF32Type();
-      break;
-    case onnx::TensorProto::INT64:
-      elem = b.getIntegerType(64);
-      break;
-    case onnx::TensorProto::INT32:
-      elem = b.getIntegerType(32);
-      break;
-    case onnx::TensorProto::BOOL:
-      elem = b.getIntegerType(1);
-      break;
-    case onnx::TensorProto::INT8:
-      elem = b.getIntegerType(8);
-      break;
-    case onnx::TensorProto::UINT8:
-      elem = b.getIntegerType(8, false);
-      break;
-    case onnx::TensorProto::DOUBLE:
-      elem = b.getF64Type();
-      break;
-    default:
-      return ni.error("Constant of element type " + Twine(t.data_type()) +
-                      " is not supported");
-    }
-    auto type = RankedTensorType::get(dims, elem);
-    unsigned bytes = elem.isInteger(1) ? 1 : elem.getIntOrFloatBitWidth() / 8;
-    if (t.data_location() == onnx::TensorProto::EXTERNAL)
-      return ni.error("Constant with external data is not supported");
-    if (t.has_raw_data()) {
-      const std::string &raw = t.raw_data();
-      if (int64_t(raw.size()) != n * bytes)
-        return ni.error("Constant holds " + Twine(raw.size()) + " bytes, shape " +
-                        shape::toString(dims) + " needs " + Twine(n * bytes));
-      if (elem.isInteger(1)) {
-        SmallVector<bool> v;
-        for (char c : raw)
-          v.push_back(c != 0);
-        ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, v)));
-      } else {
-        ni.setOutput(0, ni.constant(DenseElementsAttr::getFromRawBuffer(
-                            type, ArrayRef<char>(raw.data(), raw.size()))));
-      }
-      return success();
-    }
-    auto check = [&](int64_t have) -> LogicalResult {
-      if (have != n)
-        return ni.error("Constant holds " + Twine(have) + " values, shape " +
-                        shape::toString(dims) + " needs " + Twine(n));
-      return success();
-    };
-    if (elem.isF32()) {
-      if (failed(check(t.float_data_size())))
-        return failure();
-      ni.setOutput(0, ni.constant(DenseElementsAttr::get(
-                          type, ArrayRef<float>(t.float_data().data(), n))));
-    } else if (elem.isF64()) {
-      if (failed(check(t.double_data_size())))
-        return failure();
-      ni.setOutput(0, ni.constant(DenseElementsAttr::get(
-                          type, ArrayRef<double>(t.double_data().data(), n))));
-    } else if (elem.isInteger(64)) {
-      if (failed(check(t.int64_data_size())))
-        return failure();
-      ni.setOutput(0, ni.constant(DenseElementsAttr::get(
-                          type, ArrayRef<int64_t>(t.int64_data().data(), n))));
-    } else {
-      if (failed(check(t.int32_data_size())))
-        return failure();
-      unsigned w = elem.getIntOrFloatBitWidth();
-      SmallVector<APInt> v;
-      for (int32_t x : t.int32_data())
-        v.push_back(APInt(w, uint64_t(int64_t(x)), true, true));
-      ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, v)));
-    }
+    auto value = ni.tensorAttr(a->t());
+    if (failed(value))
+      return failure();
+    ni.setOutput(0, ni.constant(*value));
     return success();
   }
   if (const auto *a = ni.attr("value_float")) {
@@ -139,7 +61,8 @@ LogicalResult importIdentity(NodeImporter &ni) {
   // Dropout (opset 12+): inference only; training_mode must be a constant false.
   if (ni.getNode().op_type() == "Dropout" && ni.hasInput(2)) {
     DenseElementsAttr t = ni.constInput(2);
-    if (!t || t.getValues<APInt>()[0] != 0)
+    if (!t || !t.getElementType().isInteger(1) || t.getNumElements() != 1 ||
+        t.getValues<bool>()[0])
       return ni.error("Dropout in training mode (training_mode input not a constant "
                       "false) is not supported; pare compiles inference graphs");
   }
@@ -284,6 +207,8 @@ LogicalResult importTranspose(NodeImporter &ni) {
 }
 
 LogicalResult importConcat(NodeImporter &ni) {
+  if (ni.numInputs() == 0)
+    return ni.error("Concat needs at least one input");
   SmallVector<Value> ins;
   for (size_t i = 0; i < ni.numInputs(); ++i) {
     auto v = need(ni, i);
@@ -468,7 +393,7 @@ LogicalResult importGather(NodeImporter &ni) {
   if (failed(axis))
     return failure();
   // Constant indices must be in range; report it here rather than at run time.
-  if (DenseElementsAttr ci = ni.constInput(1)) {
+  if (DenseElementsAttr ci = ni.constInput(1); ci && isa<IntegerType>(ci.getElementType())) {
     int64_t len = shapeOf(*data)[*axis];
     for (APInt v : ci.getValues<APInt>()) {
       int64_t j = v.getSExtValue();
@@ -492,7 +417,8 @@ LogicalResult importScatterND(NodeImporter &ni) {
   // Constant indices must be in range; report it here rather than at run time.
   std::vector<int64_t> x = shapeOf(*data), ind = shapeOf(*idx);
   if (DenseElementsAttr ci = ni.constInput(1);
-      ci && !ind.empty() && ind.back() > 0 && ind.back() <= int64_t(x.size())) {
+      ci && isa<IntegerType>(ci.getElementType()) && !ind.empty() && ind.back() > 0 &&
+      ind.back() <= int64_t(x.size())) {
     int64_t k = ind.back(), j = 0;
     for (APInt v : ci.getValues<APInt>()) {
       int64_t i = v.getSExtValue(), len = x[j++ % k];
@@ -567,10 +493,10 @@ LogicalResult importTrilu(NodeImporter &ni) {
     return ni.error("Trilu needs a rank >= 2 input");
   int64_t k = 0;
   if (ni.hasInput(1)) {
-    auto kv = ni.constInts(1, "Trilu k");
+    auto kv = ni.constScalarInt(1, "Trilu k");
     if (failed(kv))
       return failure();
-    k = (*kv)[0];
+    k = *kv;
   }
   bool upper = ni.getInt("upper", 1) != 0;
   int64_t rows = xs[xs.size() - 2], cols = xs.back();
@@ -631,72 +557,84 @@ LogicalResult importConstantOfShape(NodeImporter &ni) {
   auto s = ni.constInts(0, "ConstantOfShape shape");
   if (failed(s))
     return failure();
+  for (int64_t d : *s)
+    if (d < 0)
+      return ni.error("ConstantOfShape shape " + shape::toString(*s) + " has a negative dim");
   auto &b = ni.builder();
-  Type elem = b.getF32Type();
-  Attribute value = b.getF32FloatAttr(0.0f);
+  DenseElementsAttr value =
+      DenseElementsAttr::get(RankedTensorType::get({1}, b.getF32Type()), 0.0f);
   if (const auto *a = ni.attr("value")) {
-    const onnx::TensorProto &t = a->t();
-    // One-element tensor; decode the common element types.
-    switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: {
-      float f = t.float_data_size() ? t.float_data(0)
-                                    : *reinterpret_cast<const float *>(t.raw_data().data());
-      value = b.getF32FloatAttr(f);
-      break;
-    }
-    case onnx::TensorProto::INT64: {
-      int64_t i = t.int64_data_size() ? t.int64_data(0)
-                                      : *reinterpret_cast<const int64_t *>(t.raw_data().data());
-      elem = b.getIntegerType(64);
-      value = b.getI64IntegerAttr(i);
-      break;
-    }
-    case onnx::TensorProto::INT32: {
-      int32_t i = t.int32_data_size() ? t.int32_data(0)
-                                      : *reinterpret_cast<const int32_t *>(t.raw_data().data());
-      elem = b.getIntegerType(32);
-      value = b.getI32IntegerAttr(i);
-      break;
-    }
-    case onnx::TensorProto::BOOL: {
-      bool v = t.int32_data_size() ? t.int32_data(0) != 0 : t.raw_data()[0] != 0;
-      elem = b.getIntegerType(1);
-      value = b.getBoolAttr(v);
-      break;
-    }
-    default:
-      return ni.error("ConstantOfShape value type is not supported");
-    }
+    auto v = ni.tensorAttr(a->t());
+    if (failed(v))
+      return failure();
+    if (v->getNumElements() != 1)
+      return ni.error("ConstantOfShape value must hold one element, not " +
+                      Twine(v->getNumElements()));
+    value = *v;
   }
-  auto type = RankedTensorType::get(*s, elem);
-  ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, value)));
+  auto type = RankedTensorType::get(*s, value.getElementType());
+  if (failed(ni.checkType(type, "the ConstantOfShape result")))
+    return failure();
+  ni.setOutput(0, ni.constant(DenseElementsAttr::get(
+                      type, *value.value_begin<Attribute>())));
   return success();
 }
 
 LogicalResult importRange(NodeImporter &ni) {
-  auto start = ni.constFloats(0, "Range start");
-  auto limit = ni.constFloats(1, "Range limit");
-  auto delta = ni.constFloats(2, "Range delta");
-  if (failed(start) || failed(limit) || failed(delta))
+  auto x0 = need(ni, 0);
+  if (failed(x0))
     return failure();
-  double s = (*start)[0], l = (*limit)[0], d = (*delta)[0];
-  if (d == 0)
-    return ni.error("Range delta is 0");
-  int64_t n = std::max<int64_t>(0, int64_t(std::ceil((l - s) / d)));
-  Type elem = elemOf(ni.input(0));
-  auto type = RankedTensorType::get({n}, elem);
+  Type elem = elemOf(*x0);
+  int64_t n = 0;
+  SmallVector<APFloat> fv;
+  SmallVector<APInt> iv;
+  auto checkLength = [&](int64_t length) {
+    n = length;
+    return ni.checkType(RankedTensorType::get({n}, elem), "the Range result");
+  };
   if (isa<FloatType>(elem)) {
-    std::vector<float> v;
-    for (int64_t i = 0; i < n; ++i)
-      v.push_back(float(s + i * d));
-    ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, ArrayRef<float>(v))));
+    auto start = ni.constScalarFloat(0, "Range start");
+    auto limit = ni.constScalarFloat(1, "Range limit");
+    auto delta = ni.constScalarFloat(2, "Range delta");
+    if (failed(start) || failed(limit) || failed(delta))
+      return failure();
+    double s = *start, l = *limit, d = *delta;
+    if (d == 0)
+      return ni.error("Range delta is 0");
+    double count = std::ceil((l - s) / d);
+    if (!std::isfinite(count) || !std::isfinite(s))
+      return ni.error("Range(" + Twine(std::to_string(s)) + ", " + Twine(std::to_string(l)) +
+                      ", " + Twine(std::to_string(d)) + ") has no finite length");
+    if (failed(checkLength(count <= 0 ? 0 : count > 1e18 ? INT64_MAX : int64_t(count))))
+      return failure();
+    const llvm::fltSemantics &sem = cast<FloatType>(elem).getFloatSemantics();
+    for (int64_t i = 0; i < n; ++i) {
+      // Computed in float32 like onnxruntime's float Range, then stored.
+      APFloat v(float(s + double(i) * d));
+      bool lost;
+      v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+      fv.push_back(v);
+    }
   } else {
-    SmallVector<APInt> v;
+    auto start = ni.constScalarInt(0, "Range start");
+    auto limit = ni.constScalarInt(1, "Range limit");
+    auto delta = ni.constScalarInt(2, "Range delta");
+    if (failed(start) || failed(limit) || failed(delta))
+      return failure();
+    __int128 s = *start, l = *limit, d = *delta;
+    if (d == 0)
+      return ni.error("Range delta is 0");
+    __int128 count = d > 0 ? (l - s + d - 1) / d : (s - l - d - 1) / -d;
+    if (failed(checkLength(count <= 0 ? 0 : count > INT64_MAX ? INT64_MAX : int64_t(count))))
+      return failure();
     unsigned w = elem.getIntOrFloatBitWidth();
     for (int64_t i = 0; i < n; ++i)
-      v.push_back(APInt(w, uint64_t(int64_t(s) + i * int64_t(d)), true, true));
-    ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, v)));
+      iv.push_back(APInt(w, uint64_t(int64_t(s + i * d)), true, true));
   }
+  auto type = RankedTensorType::get({n}, elem);
+  ni.setOutput(0, ni.constant(isa<FloatType>(elem)
+                                  ? DenseElementsAttr::get(type, fv)
+                                  : DenseElementsAttr::get(type, iv)));
   return success();
 }
 

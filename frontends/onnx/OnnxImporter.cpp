@@ -7,12 +7,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontends/onnx/OnnxImporter.h"
+#include "frontends/InputFiles.h"
 #include "frontends/onnx/NodeImporter.h"
 
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Matchers.h"
@@ -22,6 +24,7 @@
 #include "llvm/Support/Path.h"
 
 #include "onnx/defs/parser.h"
+#include "onnx/defs/schema.h"
 
 #include <fstream>
 #include <set>
@@ -90,6 +93,7 @@ std::vector<std::string> supportedOps() {
 //===----------------------------------------------------------------------===//
 
 Value NodeImporter::input(size_t i) {
+  markInput(i);
   if (!hasInput(i))
     return {};
   auto it = values.find(node.input(i));
@@ -121,8 +125,11 @@ FailureOr<std::vector<int64_t>> NodeImporter::constInts(size_t i, StringRef what
 FailureOr<std::vector<double>> NodeImporter::constFloats(size_t i, StringRef what) {
   DenseElementsAttr attr = constInput(i);
   if (!attr) {
-    (void)error(Twine(what) + " (input " + Twine(i) +
-                ") must be known at compile time");
+    (void)error(Twine(what) + " (input " + Twine(i) + ") must be known at compile time");
+    return failure();
+  }
+  if (!isa<FloatType, IntegerType>(attr.getElementType())) {
+    (void)error(Twine(what) + " (input " + Twine(i) + ") must be a number tensor");
     return failure();
   }
   std::vector<double> out;
@@ -133,44 +140,122 @@ FailureOr<std::vector<double>> NodeImporter::constFloats(size_t i, StringRef wha
       out.push_back(v.convertToDouble());
     }
   } else {
+    bool isUnsigned = attr.getElementType().isUnsignedInteger();
     for (APInt v : attr.getValues<APInt>())
-      out.push_back(double(v.getSExtValue()));
+      out.push_back(isUnsigned ? double(v.getZExtValue()) : double(v.getSExtValue()));
   }
   return out;
 }
 
+FailureOr<int64_t> NodeImporter::constScalarInt(size_t i, StringRef what) {
+  auto v = constInts(i, what);
+  if (failed(v))
+    return failure();
+  if (v->size() != 1) {
+    (void)error(Twine(what) + " (input " + Twine(i) + ") must hold one value, not " +
+                Twine(v->size()));
+    return failure();
+  }
+  return v->front();
+}
+
+FailureOr<double> NodeImporter::constScalarFloat(size_t i, StringRef what) {
+  auto v = constFloats(i, what);
+  if (failed(v))
+    return failure();
+  if (v->size() != 1) {
+    (void)error(Twine(what) + " (input " + Twine(i) + ") must hold one value, not " +
+                Twine(v->size()));
+    return failure();
+  }
+  return v->front();
+}
+
+FailureOr<DenseElementsAttr> NodeImporter::tensorAttr(const onnx::TensorProto &t) {
+  return tensorProtoToAttr(ctx(), t, loc, modelPath);
+}
+
+int attributeType(const onnx::AttributeProto &a) {
+  if (a.type() != onnx::AttributeProto::UNDEFINED)
+    return a.type();
+  int found = onnx::AttributeProto::UNDEFINED, n = 0;
+  auto seen = [&](bool has, int type) {
+    if (has) {
+      found = type;
+      ++n;
+    }
+  };
+  seen(a.has_f(), onnx::AttributeProto::FLOAT);
+  seen(a.has_i(), onnx::AttributeProto::INT);
+  seen(a.has_s(), onnx::AttributeProto::STRING);
+  seen(a.has_t(), onnx::AttributeProto::TENSOR);
+  seen(a.has_g(), onnx::AttributeProto::GRAPH);
+  seen(a.floats_size() > 0, onnx::AttributeProto::FLOATS);
+  seen(a.ints_size() > 0, onnx::AttributeProto::INTS);
+  seen(a.strings_size() > 0, onnx::AttributeProto::STRINGS);
+  seen(a.tensors_size() > 0, onnx::AttributeProto::TENSORS);
+  seen(a.graphs_size() > 0, onnx::AttributeProto::GRAPHS);
+  return n == 1 ? found : int(onnx::AttributeProto::UNDEFINED);
+}
+
+std::string attributeTypeName(int type) {
+  if (type == onnx::AttributeProto::UNDEFINED ||
+      !onnx::AttributeProto::AttributeType_IsValid(type))
+    return "no type";
+  return llvm::StringRef(
+             onnx::AttributeProto::AttributeType_Name(onnx::AttributeProto::AttributeType(type)))
+      .lower();
+}
+
 const onnx::AttributeProto *NodeImporter::attr(StringRef name) const {
+  attrsRead.insert(name.str());
   for (const auto &a : node.attribute())
     if (a.name() == name)
       return &a;
   return nullptr;
 }
 
-int64_t NodeImporter::getInt(StringRef name, int64_t dflt) const {
+const onnx::AttributeProto *NodeImporter::typedAttr(StringRef name, int type) const {
   const auto *a = attr(name);
+  if (!a)
+    return nullptr;
+  int have = attributeType(*a);
+  if (have == type)
+    return a;
+  if (!attrTypeError) {
+    InFlightDiagnostic d = emitError(loc);
+    d << "attribute '" << name << "' must be " << attributeTypeName(type) << ", not "
+      << attributeTypeName(have);
+  }
+  attrTypeError = true;
+  return nullptr;
+}
+
+int64_t NodeImporter::getInt(StringRef name, int64_t dflt) const {
+  const auto *a = typedAttr(name, onnx::AttributeProto::INT);
   return a ? a->i() : dflt;
 }
 
 float NodeImporter::getFloat(StringRef name, float dflt) const {
-  const auto *a = attr(name);
+  const auto *a = typedAttr(name, onnx::AttributeProto::FLOAT);
   return a ? a->f() : dflt;
 }
 
 std::string NodeImporter::getString(StringRef name, const std::string &dflt) const {
-  const auto *a = attr(name);
+  const auto *a = typedAttr(name, onnx::AttributeProto::STRING);
   return a ? a->s() : dflt;
 }
 
 std::vector<int64_t> NodeImporter::getInts(StringRef name,
                                            std::vector<int64_t> dflt) const {
-  const auto *a = attr(name);
+  const auto *a = typedAttr(name, onnx::AttributeProto::INTS);
   if (!a)
     return dflt;
   return std::vector<int64_t>(a->ints().begin(), a->ints().end());
 }
 
 std::vector<float> NodeImporter::getFloats(StringRef name) const {
-  const auto *a = attr(name);
+  const auto *a = typedAttr(name, onnx::AttributeProto::FLOATS);
   if (!a)
     return {};
   return std::vector<float>(a->floats().begin(), a->floats().end());
@@ -183,6 +268,46 @@ void NodeImporter::setOutput(size_t i, Value v) {
 
 LogicalResult NodeImporter::error(const Twine &msg) {
   return emitError(loc) << msg.str();
+}
+
+/// Why a tensor of type `t` cannot exist in pare (empty when it can): every
+/// dim static and >= 0, at most input::kMaxTensorBytes bytes.
+static std::string tensorTypeProblem(Type t) {
+  auto rt = dyn_cast<RankedTensorType>(t);
+  if (!rt)
+    return "";
+  std::vector<int64_t> dims(rt.getShape().begin(), rt.getShape().end());
+  for (int64_t d : dims)
+    if (d < 0)
+      return "has a negative or unknown dim";
+  Type elem = rt.getElementType();
+  if (auto q = dyn_cast<quant::QuantizedType>(elem))
+    elem = q.getStorageType();
+  int64_t elemBytes =
+      elem.isIntOrFloat() ? std::max<int64_t>(1, elem.getIntOrFloatBitWidth() / 8) : 1;
+  auto n = shape::checkedNumElements(dims);
+  int64_t bytes = 0;
+  if (!n || __builtin_mul_overflow(*n, elemBytes, &bytes) || bytes > input::kMaxTensorBytes)
+    return "is " + shape::toString(dims) + " (" +
+           (n ? std::to_string(*n) + " elements of " + std::to_string(elemBytes) + " bytes"
+              : std::string("more than 2^63 elements")) +
+           "), more than the 2 GiB pare allows per tensor (the generated kernels index "
+           "elements with int)";
+  return "";
+}
+
+LogicalResult NodeImporter::checkType(Type t, const Twine &what) {
+  std::string problem = tensorTypeProblem(t);
+  if (problem.empty())
+    return success();
+  return error(what + " " + problem);
+}
+
+LogicalResult NodeImporter::checkResults(ArrayRef<Type> types) {
+  for (size_t i = 0; i < types.size(); ++i)
+    if (failed(checkType(types[i], "result " + Twine(i))))
+      return failure();
+  return success();
 }
 
 Value NodeImporter::constant(DenseElementsAttr value) {
@@ -264,9 +389,6 @@ public:
   FailureOr<OwningOpRef<ModuleOp>> run();
 
 private:
-  FailureOr<DenseElementsAttr> tensorToAttr(const onnx::TensorProto &t, Location loc);
-  LogicalResult readExternal(const onnx::TensorProto &t, std::string &bytes,
-                             Location loc);
   FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi);
   Location nodeLoc(const onnx::NodeProto &node, int index);
 
@@ -286,65 +408,96 @@ Location GraphImporter::nodeLoc(const onnx::NodeProto &node, int index) {
   return NameLoc::get(StringAttr::get(&ctx, name), fileLoc);
 }
 
-LogicalResult GraphImporter::readExternal(const onnx::TensorProto &t,
-                                          std::string &bytes, Location loc) {
+/// "tensor 'w'" in messages ("the tensor" for the unnamed value of a
+/// Constant node, whose node the location names).
+std::string label(const onnx::TensorProto &t) {
+  return t.name().empty() ? std::string("the tensor") : "tensor '" + t.name() + "'";
+}
+
+/// Reads the bytes of a tensor stored as ONNX external data: location,
+/// offset and length checked (inside the model's directory, decimal, inside
+/// the file), at most input::kMaxTensorBytes.
+LogicalResult readExternal(const onnx::TensorProto &t, const std::string &modelPath,
+                           int64_t expectBytes, std::string &bytes, Location loc) {
   std::string location;
-  int64_t offset = 0, length = -1;
+  std::optional<uint64_t> offset = 0, length;
+  std::set<std::string> keys;
   for (const auto &kv : t.external_data()) {
-    if (kv.key() == "location")
+    if (!keys.insert(kv.key()).second)
+      return emitError(loc) << label(t) << " gives external-data key '"
+                            << kv.key() << "' twice";
+    if (kv.key() == "location") {
       location = kv.value();
-    else if (kv.key() == "offset")
-      offset = std::stoll(kv.value());
-    else if (kv.key() == "length")
-      length = std::stoll(kv.value());
+    } else if (kv.key() == "offset" || kv.key() == "length") {
+      auto v = input::parseUnsigned(kv.value(), uint64_t(input::kMaxModelFileBytes) * 64);
+      if (!v)
+        return emitError(loc) << label(t) << " has external-data "
+                              << kv.key() << " '" << kv.value()
+                              << "', which is not a non-negative decimal integer";
+      (kv.key() == "offset" ? offset : length) = v;
+    } else if (kv.key() != "checksum") {
+      return emitError(loc) << label(t) << " has unknown external-data key '"
+                            << kv.key() << "' (ONNX defines location, offset, length, "
+                               "checksum)";
+    }
   }
   if (location.empty())
-    return emitError(loc) << "tensor '" << t.name()
-                          << "' uses external data without a location";
-  llvm::SmallString<256> file(llvm::sys::path::parent_path(path));
-  llvm::sys::path::append(file, location);
-  std::ifstream in(std::string(file), std::ios::binary);
-  if (!in)
-    return emitError(loc) << "cannot open external data file '" << file.str()
-                          << "' of tensor '" << t.name() << "'";
-  in.seekg(0, std::ios::end);
-  int64_t size = in.tellg();
-  if (length < 0)
-    length = size - offset;
-  if (offset < 0 || offset + length > size)
-    return emitError(loc) << "external data of tensor '" << t.name()
-                          << "' lies outside '" << file.str() << "'";
-  bytes.resize(length);
-  in.seekg(offset);
-  in.read(bytes.data(), length);
+    return emitError(loc) << label(t)
+                          << " uses external data without a location";
+  std::string file, error;
+  if (!input::resolveExternalData(modelPath, location, file, error))
+    return emitError(loc) << label(t) << " " << error;
+  uint64_t size = 0;
+  if (!input::regularFileSize(file, size, error))
+    return emitError(loc) << "external data of " << label(t) << ": " << error;
+  if (!length) {
+    if (*offset > size)
+      return emitError(loc) << "external data of " << label(t) << " starts at "
+                            << *offset << ", past the end of '" << location << "' ("
+                            << size << " bytes)";
+    length = size - *offset;
+  }
+  if (int64_t(*length) != expectBytes)
+    return emitError(loc) << label(t) << " has " << *length
+                          << " bytes of external data but its shape needs " << expectBytes;
+  if (!input::readFileRange(file, *offset, *length, bytes, error))
+    return emitError(loc) << "external data of " << label(t) << ": " << error;
   return success();
 }
 
-FailureOr<DenseElementsAttr> GraphImporter::tensorToAttr(const onnx::TensorProto &t,
-                                                         Location loc) {
-  Type elem = elementType(&ctx, t.data_type());
+} // namespace
+
+FailureOr<DenseElementsAttr> tensorProtoToAttr(MLIRContext *ctx, const onnx::TensorProto &t,
+                                               Location loc, const std::string &modelPath) {
+  Type elem = elementType(ctx, t.data_type());
   if (!elem)
-    return emitError(loc) << "tensor '" << t.name() << "' has unsupported element type "
+    return emitError(loc) << label(t) << " has unsupported element type "
                           << onnxTypeName(t.data_type());
   std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
   for (int64_t d : dims)
     if (d < 0)
-      return emitError(loc) << "tensor '" << t.name() << "' has a negative dim";
+      return emitError(loc) << label(t) << " has a negative dim";
+  unsigned width = elem.isInteger(1) ? 8 : elem.getIntOrFloatBitWidth();
+  auto count = shape::checkedNumElements(dims);
+  int64_t bytes = 0;
+  if (!count || __builtin_mul_overflow(*count, int64_t(width / 8), &bytes) ||
+      bytes > input::kMaxTensorBytes)
+    return emitError(loc) << label(t) << " of shape " << shape::toString(dims)
+                          << " is larger than the 2 GiB pare allows per tensor";
+  int64_t n = *count;
   auto type = RankedTensorType::get(dims, elem);
-  int64_t n = shape::numElements(dims);
   std::string external;
   const std::string *raw = t.has_raw_data() ? &t.raw_data() : nullptr;
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    if (failed(readExternal(t, external, loc)))
+    if (failed(readExternal(t, modelPath, bytes, external, loc)))
       return failure();
     raw = &external;
   }
-  unsigned width = elem.isInteger(1) ? 8 : elem.getIntOrFloatBitWidth();
   if (raw) {
-    if (int64_t(raw->size()) != n * int64_t(width / 8))
-      return emitError(loc) << "tensor '" << t.name() << "' holds " << raw->size()
+    if (int64_t(raw->size()) != bytes)
+      return emitError(loc) << label(t) << " holds " << raw->size()
                             << " bytes but its shape " << shape::toString(dims)
-                            << " needs " << n * (width / 8);
+                            << " needs " << bytes;
     if (elem.isInteger(1)) {
       SmallVector<bool> v;
       for (char c : *raw)
@@ -353,43 +506,43 @@ FailureOr<DenseElementsAttr> GraphImporter::tensorToAttr(const onnx::TensorProto
     }
     return DenseElementsAttr::getFromRawBuffer(type, ArrayRef<char>(raw->data(), raw->size()));
   }
-  auto count = [&](int64_t have) -> LogicalResult {
+  auto check = [&](int64_t have) -> LogicalResult {
     if (have != n)
-      return emitError(loc) << "tensor '" << t.name() << "' holds " << have
+      return emitError(loc) << label(t) << " holds " << have
                             << " values but its shape " << shape::toString(dims)
                             << " needs " << n;
     return success();
   };
   switch (t.data_type()) {
   case onnx::TensorProto::FLOAT:
-    if (failed(count(t.float_data_size())))
+    if (failed(check(t.float_data_size())))
       return failure();
     return DenseElementsAttr::get(type, ArrayRef<float>(t.float_data().data(), n));
   case onnx::TensorProto::DOUBLE:
-    if (failed(count(t.double_data_size())))
+    if (failed(check(t.double_data_size())))
       return failure();
     return DenseElementsAttr::get(type, ArrayRef<double>(t.double_data().data(), n));
   case onnx::TensorProto::INT64:
-    if (failed(count(t.int64_data_size())))
+    if (failed(check(t.int64_data_size())))
       return failure();
     return DenseElementsAttr::get(type, ArrayRef<int64_t>(t.int64_data().data(), n));
   case onnx::TensorProto::BOOL: {
-    if (failed(count(t.int32_data_size())))
+    if (failed(check(t.int32_data_size())))
       return failure();
     SmallVector<bool> v(t.int32_data().begin(), t.int32_data().end());
     return DenseElementsAttr::get(type, v);
   }
   case onnx::TensorProto::FLOAT16: {
-    if (failed(count(t.int32_data_size())))
+    if (failed(check(t.int32_data_size())))
       return failure();
     SmallVector<APFloat> v;
     for (int32_t bits : t.int32_data())
-      v.push_back(APFloat(APFloat::IEEEhalf(), APInt(16, uint64_t(bits))));
+      v.push_back(APFloat(APFloat::IEEEhalf(), APInt(16, uint64_t(uint16_t(bits)))));
     return DenseElementsAttr::get(type, v);
   }
   default: {
     // INT32, INT16, INT8, UINT8, UINT16 are stored in int32_data.
-    if (failed(count(t.int32_data_size())))
+    if (failed(check(t.int32_data_size())))
       return failure();
     SmallVector<APInt> v;
     for (int32_t x : t.int32_data())
@@ -398,6 +551,8 @@ FailureOr<DenseElementsAttr> GraphImporter::tensorToAttr(const onnx::TensorProto
   }
   }
 }
+
+namespace {
 
 FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto &vi) {
   Location loc = NameLoc::get(StringAttr::get(&ctx, vi.name()), fileLoc);
@@ -421,6 +576,9 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
   std::vector<int64_t> dims;
   for (int d = 0; d < tt.shape().dim_size(); ++d) {
     const auto &dim = tt.shape().dim(d);
+    if (dim.has_dim_value() && dim.dim_value() < 0)
+      return emitError(loc) << "input '" << vi.name() << "' has a negative dim ("
+                            << dim.dim_value() << ") at dim " << d;
     dims.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
   }
   if (given != options.inputShapes.end()) {
@@ -437,7 +595,11 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
       if (g <= 0)
         return emitError(loc) << "--input-shape " << vi.name()
                               << ": dims must be positive";
-    return RankedTensorType::get(given->second, elem);
+    auto type = RankedTensorType::get(given->second, elem);
+    std::string problem = tensorTypeProblem(type);
+    if (!problem.empty())
+      return emitError(loc) << "input '" << vi.name() << "' " << problem;
+    return type;
   }
   if (options.batch > 0 && !dims.empty()) {
     if (dims[0] >= 0 && dims[0] != options.batch)
@@ -460,7 +622,96 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
                             << example << " (every N a number)";
     }
   }
-  return RankedTensorType::get(dims, elem);
+  auto type = RankedTensorType::get(dims, elem);
+  std::string problem = tensorTypeProblem(type);
+  if (!problem.empty())
+    return emitError(loc) << "input '" << vi.name() << "' " << problem;
+  return type;
+}
+
+/// The newest default-domain opset whose schemas the ONNX library knows
+/// (17 for Debian's libonnx 1.12). Newer models are checked against these
+/// schemas too: an attribute or input added later is accepted only when the
+/// op's handler reads it.
+int schemaOpset() {
+  static int v = [] {
+    const auto &m = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+    auto it = m.find("");
+    return it == m.end() ? 0 : it->second.second;
+  }();
+  return v;
+}
+
+/// Checks a node's attributes before its handler runs, as onnxruntime and
+/// the ONNX checker do: names unique and non-empty, a type for each, the
+/// type the op's schema gives, required attributes present, and no auto_pad
+/// other than NOTSET together with explicit pads.
+LogicalResult checkAttributes(const onnx::NodeProto &node, const onnx::OpSchema *schema,
+                              int opset, Location loc) {
+  std::set<std::string> seen;
+  for (const auto &a : node.attribute()) {
+    if (a.name().empty())
+      return emitError(loc) << node.op_type() << " has an attribute without a name";
+    if (!seen.insert(a.name()).second)
+      return emitError(loc) << node.op_type() << " gives attribute '" << a.name()
+                            << "' twice";
+    int type = attributeType(a);
+    if (type == onnx::AttributeProto::UNDEFINED)
+      return emitError(loc) << "attribute '" << a.name()
+                            << "' has no type and no single value";
+    if (!schema)
+      continue;
+    auto known = schema->attributes().find(a.name());
+    if (known != schema->attributes().end() && int(known->second.type) != type)
+      return emitError(loc) << "attribute '" << a.name() << "' of " << node.op_type()
+                            << " must be " << attributeTypeName(known->second.type)
+                            << ", not " << attributeTypeName(type);
+  }
+  if (schema && opset <= schemaOpset())
+    for (const auto &[name, attr] : schema->attributes())
+      if (attr.required && !seen.count(name))
+        return emitError(loc) << node.op_type() << " needs attribute '" << name << "'";
+  if (seen.count("auto_pad") && seen.count("pads"))
+    for (const auto &a : node.attribute())
+      if (a.name() == "auto_pad" && !a.s().empty() && a.s() != "NOTSET")
+        return emitError(loc) << node.op_type() << " gives both auto_pad '" << a.s()
+                              << "' and explicit pads; give one of them";
+  return success();
+}
+
+/// After the handler: attributes and inputs the op's schema does not define
+/// (a misspelled `padz`, a second input of Relu) are errors unless the
+/// handler read them; so are outputs it does not define and did not bind.
+/// Ops without a schema (onnxruntime's contrib ops) accept only what their
+/// handler reads.
+LogicalResult checkUnread(const onnx::NodeProto &node, const NodeImporter &ni,
+                          const onnx::OpSchema *schema, int opset, Location loc,
+                          const std::map<std::string, Value> &values) {
+  std::string where = node.op_type() + " (opset " + std::to_string(opset) + ")";
+  for (const auto &a : node.attribute()) {
+    bool known = schema && schema->attributes().count(a.name());
+    if (!known && !ni.attributeRead(a.name()))
+      return emitError(loc) << "attribute '" << a.name() << "' is not an attribute of "
+                            << where << " that pare knows (misspelled, or from another "
+                               "opset?)";
+  }
+  for (int i = 0; i < node.input_size(); ++i) {
+    bool defined = schema && i < schema->max_input();
+    if (!node.input(i).empty() && !defined && !ni.inputRead(i))
+      return emitError(loc) << where << " has " << node.input_size() << " inputs; "
+                            << (schema ? "ONNX defines " + std::to_string(schema->max_input())
+                                       : std::string("pare reads fewer"))
+                            << " (input " << i << " '" << node.input(i) << "' is extra)";
+  }
+  for (int i = 0; i < node.output_size(); ++i) {
+    bool defined = schema && i < schema->max_output();
+    if (!node.output(i).empty() && !defined && !values.count(node.output(i)))
+      return emitError(loc) << where << " has " << node.output_size() << " outputs; "
+                            << (schema ? "ONNX defines " + std::to_string(schema->max_output())
+                                       : std::string("pare computes fewer"))
+                            << " (output " << i << " '" << node.output(i) << "' is extra)";
+  }
+  return success();
 }
 
 FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
@@ -523,15 +774,23 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
   // Initializers become constants up front; unused ones are removed by DCE.
   for (const auto &init : graph.initializer()) {
     Location loc = NameLoc::get(StringAttr::get(&ctx, init.name()), fileLoc);
-    auto attr = tensorToAttr(init, loc);
+    auto attr = tensorProtoToAttr(&ctx, init, loc, path);
     if (failed(attr))
       return failure();
     values[init.name()] = pare::ConstantOp::create(b, loc, attr->getType(), *attr);
   }
 
   int index = 0;
+  std::map<std::string, int> nodeNames; // name -> index of the node that has it
   for (const auto &node : graph.node()) {
-    Location loc = nodeLoc(node, index++);
+    Location loc = nodeLoc(node, index);
+    if (!node.name().empty()) {
+      auto [it, fresh] = nodeNames.emplace(node.name(), index);
+      if (!fresh)
+        return emitError(loc) << "node " << index << " has the same name as node "
+                              << it->second << "; node names must be unique";
+    }
+    ++index;
     bool microsoft = node.domain() == "com.microsoft";
     std::string key = microsoft ? "com.microsoft." + node.op_type() : node.op_type();
     if (microsoft && !lookupHandler(key, 1))
@@ -552,6 +811,19 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
                                "nor the output of an earlier node (missing "
                                "initializer, or nodes not in topological order)";
     }
+    for (int i = 0; i < node.output_size(); ++i) {
+      const std::string &out = node.output(i);
+      if (out.empty())
+        continue;
+      if (values.count(out))
+        return emitError(loc) << node.op_type() << " output " << i << " '" << out
+                              << "' is already defined (by a graph input, an initializer "
+                                 "or an earlier node); ONNX tensors have one producer";
+      for (int j = 0; j < i; ++j)
+        if (node.output(j) == out)
+          return emitError(loc) << node.op_type() << " names outputs " << j << " and " << i
+                                << " both '" << out << "'";
+    }
     for (const auto &a : node.attribute())
       if (a.type() == onnx::AttributeProto::GRAPH ||
           a.type() == onnx::AttributeProto::GRAPHS)
@@ -566,8 +838,15 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
       return emitError(loc) << "unsupported op '" << node.op_type() << "' (opset "
                             << opset << "). Supported ops: " << list;
     }
-    NodeImporter ni(b, node, opset, loc, values);
-    if (failed((*h)(ni)))
+    const onnx::OpSchema *schema =
+        microsoft ? nullptr
+                  : onnx::OpSchemaRegistry::Schema(node.op_type(), std::min(opset, schemaOpset()), "");
+    if (failed(checkAttributes(node, schema, opset, loc)))
+      return failure();
+    NodeImporter ni(b, node, opset, loc, values, path);
+    if (failed((*h)(ni)) || ni.attributeTypeError())
+      return failure();
+    if (failed(checkUnread(node, ni, schema, opset, loc, values)))
       return failure();
     for (int i = 0; i < node.output_size(); ++i)
       if (!node.output(i).empty() && !values.count(node.output(i)) && i == 0)
@@ -613,17 +892,12 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
 
 } // namespace
 
-FailureOr<OwningOpRef<ModuleOp>> importModelFile(MLIRContext &ctx,
-                                                 const std::string &path,
-                                                 const ImportOptions &options) {
+FailureOr<OwningOpRef<ModuleOp>> importModelBuffer(MLIRContext &ctx, llvm::StringRef data,
+                                                   const std::string &path,
+                                                   const ImportOptions &options) {
   ctx.loadDialect<pare::PareDialect, func::FuncDialect>();
   Location fileLoc = FileLineColLoc::get(&ctx, llvm::sys::path::filename(path), 0, 0);
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
-  if (!buffer)
-    return emitError(fileLoc) << "cannot read model file '" << path
-                              << "': " << buffer.getError().message();
   onnx::ModelProto model;
-  StringRef data = (*buffer)->getBuffer();
   if (StringRef(path).ends_with(".onnxtext")) {
     std::string text = data.str();
     onnx::OnnxParser parser(text.c_str());
@@ -634,13 +908,24 @@ FailureOr<OwningOpRef<ModuleOp>> importModelFile(MLIRContext &ctx,
   } else {
     if (data.empty())
       return emitError(fileLoc) << "'" << path << "' is empty, not an ONNX model";
-    if (!model.ParseFromArray(data.data(), int(data.size())) || !model.has_graph())
+    if (data.size() > input::kMaxModelFileBytes ||
+        !model.ParseFromArray(data.data(), int(data.size())) || !model.has_graph())
       return emitError(fileLoc) << "'" << path
                                 << "' is not a valid ONNX model (truncated or not "
                                    "a ModelProto)";
   }
   GraphImporter importer(ctx, model, path, options);
   return importer.run();
+}
+
+FailureOr<OwningOpRef<ModuleOp>> importModelFile(MLIRContext &ctx,
+                                                 const std::string &path,
+                                                 const ImportOptions &options) {
+  Location fileLoc = FileLineColLoc::get(&ctx, llvm::sys::path::filename(path), 0, 0);
+  std::string data, error;
+  if (!input::readRegularFile(path, input::kMaxModelFileBytes, data, error))
+    return emitError(fileLoc) << "cannot read the model: " << error;
+  return importModelBuffer(ctx, data, path, options);
 }
 
 } // namespace pare::onnx_frontend

@@ -47,16 +47,34 @@ int64_t numElements(const Shape &s) {
   return n;
 }
 
+std::optional<int64_t> checkedNumElements(const Shape &s) {
+  int64_t n = 1;
+  for (int64_t d : s)
+    if (d < 0 || __builtin_mul_overflow(n, d, &n))
+      return std::nullopt;
+  return n;
+}
+
 int64_t windowOutput(int64_t in, int64_t kernel, int64_t stride,
                      int64_t dilation, int64_t padBegin, int64_t padEnd,
                      bool ceilMode) {
-  int64_t span = dilation * (kernel - 1) + 1;
-  int64_t avail = in + padBegin + padEnd - span;
-  if (avail < 0 || stride <= 0)
+  // Attributes come from the model: any overflow means "does not fit".
+  int64_t span, avail;
+  if (kernel < 1 || dilation < 1 || stride <= 0 ||
+      __builtin_mul_overflow(dilation, kernel - 1, &span) ||
+      __builtin_add_overflow(span, 1, &span) ||
+      __builtin_add_overflow(in, padBegin, &avail) ||
+      __builtin_add_overflow(avail, padEnd, &avail) ||
+      __builtin_sub_overflow(avail, span, &avail))
     return 0;
-  int64_t out = ceilMode ? (avail + stride - 1) / stride + 1 : avail / stride + 1;
+  if (avail < 0)
+    return 0;
+  int64_t out = avail / stride + 1 + (ceilMode && avail % stride != 0 ? 1 : 0);
   // A window must start inside the input or the leading padding.
-  if (ceilMode && (out - 1) * stride >= in + padBegin)
+  // ((out - 1) * stride >= in + padBegin, without the product.)
+  int64_t startLimit = in + padBegin;
+  if (ceilMode && (startLimit <= 0 ||
+                   out - 1 >= startLimit / stride + (startLimit % stride != 0 ? 1 : 0)))
     --out;
   return out;
 }

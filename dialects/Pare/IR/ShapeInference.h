@@ -29,6 +29,11 @@ std::vector<int64_t> contiguousStrides(const Shape &s);
 
 int64_t numElements(const Shape &s);
 
+/// Elements of `s`, or nullopt when a dim is negative or the product does not
+/// fit int64 (shapes from a model are checked with this before any size is
+/// computed from them).
+std::optional<int64_t> checkedNumElements(const Shape &s);
+
 /// Output length of a sliding window (conv / pool) along one dim.
 /// Returns a value < 1 when the window does not fit.
 int64_t windowOutput(int64_t in, int64_t kernel, int64_t stride,

@@ -2,6 +2,7 @@
 
     to_onnx.py IN.onnxtext OUT.onnx [NODE_NAME ...]
                [--external-data FILE] [--no-shape INPUT] [--raw-data-bytes NAME=N]
+               [--external-key NAME:KEY=VALUE]
 
 The ONNX text format of the installed ONNX versions cannot name nodes; the
 optional NODE_NAMEs are given to the graph's nodes in order, so tests can check
@@ -9,7 +10,9 @@ that pare's messages and generated comments cite ONNX node names.
 --external-data FILE stores every initializer in FILE (next to OUT) as ONNX
 external data. --no-shape INPUT drops the shape of a graph input (the text
 format always writes one). --raw-data-bytes NAME=N stores initializer NAME as
-raw_data cut to N bytes (a corrupt model).
+raw_data cut to N bytes (a corrupt model). --external-key NAME:KEY=VALUE (after
+--external-data) sets external-data KEY (location, offset, length) of
+initializer NAME to VALUE: hostile locations and malformed offsets.
 """
 import argparse
 import os
@@ -27,6 +30,7 @@ def main():
     ap.add_argument("--external-data")
     ap.add_argument("--no-shape", action="append", default=[])
     ap.add_argument("--raw-data-bytes", action="append", default=[])
+    ap.add_argument("--external-key", action="append", default=[])
     args = ap.parse_args()
 
     with open(args.src) as f:
@@ -54,6 +58,18 @@ def main():
         onnx.save_model(model, args.dst, save_as_external_data=True,
                         all_tensors_to_one_file=True, location=args.external_data,
                         size_threshold=0)
+        if args.external_key:
+            model = onnx.load(args.dst, load_external_data=False)
+            for spec in args.external_key:
+                name, kv = spec.split(":", 1)
+                key, value = kv.split("=", 1)
+                init = next(t for t in model.graph.initializer if t.name == name)
+                entry = next((e for e in init.external_data if e.key == key), None)
+                if entry is None:
+                    entry = init.external_data.add()
+                    entry.key = key
+                entry.value = value
+            onnx.save(model, args.dst)
     else:
         onnx.save(model, args.dst)
 
