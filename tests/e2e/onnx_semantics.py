@@ -24,7 +24,8 @@ Cases:
     lie outside the output's range or cross (min > max);
   * refusals: an int32 bias DequantizeLinear with zero point INT32_MAX (onnxruntime's kernel
     rejects it, its QLinearConv fusion ignores it); `--int8-rounding tflite` with a requantization
-    multiplier beyond TFLite's Q31 multiplier + shift range.
+    multiplier beyond TFLite's Q31 multiplier + shift range, or with an INT32_MAX bias (the
+    fixed-point kernels' int32 accumulator would overflow).
 
     .venv/bin/python tests/e2e/onnx_semantics.py [--pare build/tools/pare/pare] [--keep DIR] [-v]
 """
@@ -72,6 +73,9 @@ class Case:
     close: Sequence[str] = ()  # outputs compared closely (transcendentals); others exactly
     flags: Sequence[str] = ()
     error: Optional[str] = None  # regex the one-line error must match (a refusal case)
+    # False: compare with onnxruntime's graph optimizations off (where its optimizer itself goes
+    # wrong on the case; its kernels are the reference then).
+    ort_optimize: bool = True
 
 
 def model(nodes, inputs, outputs, inits=(), opset=17) -> onnx.ModelProto:
@@ -256,6 +260,23 @@ def qlinear_matmul(name, sa, sb, sy, zy=0) -> Case:
     return Case(name, m, {"a": a})
 
 
+def requantize(name, s1, s2, error=None, flags=()) -> Case:
+    """x -> Q(s1) -> DQ -> Q(s2) -> DQ: an int8 -> int8 requantization. Compared with onnxruntime's
+    kernels, optimizer off: its DoubleQDQPairsRemover folds the two pairs into one (x quantized once
+    with s2; a combined scale 1e38 * 3e38 = inf gives NaN for x = 0)."""
+    inits = [const("s1", s1), const("z1", 3, np.int8), const("s2", s2), const("z2", -5, np.int8)]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s1", "z1"], ["q1"], name="quantize_1"),
+             helper.make_node("DequantizeLinear", ["q1", "s1", "z1"], ["d1"], name="dequantize_1"),
+             helper.make_node("QuantizeLinear", ["d1", "s2", "z2"], ["q2"], name="quantize_2"),
+             helper.make_node("DequantizeLinear", ["q2", "s2", "z2"], ["y"], name="dequantize_2")]
+    m = model(nodes, [vi("x", TP.FLOAT, [QX.size])], [vi("y", TP.FLOAT, [QX.size])], inits, opset=19)
+    with np.errstate(over="ignore"):
+        x = np.concatenate([QX[:4], (np.arange(-10, 10, dtype=np.float32) * np.float32(s1))])
+    m.graph.input[0].type.tensor_type.shape.dim[0].dim_value = x.size
+    m.graph.output[0].type.tensor_type.shape.dim[0].dim_value = x.size
+    return Case(name, m, {"x": x}, error=error, ort_optimize=False, flags=flags)
+
+
 def cases() -> List[Case]:
     i32max, i32min = 2**31 - 1, -2**31
     out = [standalone_activations(), fused_conv(), fused_gemm(), quantize_dequantize()]
@@ -283,14 +304,24 @@ def cases() -> List[Case]:
         qlinear_matmul("qlinearmatmul scale inf, zp 7", 1e38, 1e38, 1.0, zy=7),
         qlinear_matmul("qlinearmatmul scale 0", F32_DENORM, 0.01, 1.0, zy=7),
         qlinear_matmul("qlinearmatmul scales 1e-38", 1e-38, 1.0, 1e-38, zy=7),
+        requantize("requantize 1e-38 -> 1e-40", 1e-38, 1e-40),
+        requantize("requantize 1e38 -> 3e38", 1e38, 3e38),
+        requantize("requantize 1e38 -> 1e-38", 1e38, 1e-38),
+        requantize("requantize 0.1 -> 0.3", 0.1, 0.3),  # fixed point rounds -1/3 to -1
     ]
     # Refusals.
     out += [
         qdq_conv("qdq conv bias zero point INT32_MAX", 0.05, 0.01, 0.1,
                  bias_scale=np.float32(0.05) * np.float32(0.01), bias=[10, -20, 30], bias_zp=i32max,
                  error=r"node 'dequantize_bias'.*zero point"),
+        requantize("requantize 1e38 -> 1e-38, tflite rounding", 1e38, 1e-38,
+                   error=r"node 'quantize_2'.*multiplier 1e\+76 .*scale 1e\+38 / output scale 1e-38",
+                   flags=["--int8-rounding", "tflite"]),
         qdq_conv("tflite rounding, multiplier too large", 1e38, 1.0, 1e-38, flags=["--int8-rounding", "tflite"],
-                 error=r"node 'conv'.*(multiplier|scale)"),
+                 error=r"node 'conv'.*multiplier 1e\+76 .*scale 1e\+38"),
+        qdq_conv("tflite rounding, bias INT32_MAX", 0.05, 0.01, 0.1, bias_scale=np.float32(0.05) * np.float32(0.01),
+                 bias=[i32max, 0, 1], flags=["--int8-rounding", "tflite"],
+                 error=r"node 'conv'.*bias 2147483647 .*overflow"),
     ]
     return out
 
@@ -356,6 +387,13 @@ def run_case(case: Case, pare: Path, work: Path, cache: H.ObjectCache, verbose: 
     if b.returncode != 0:
         return [f"build: {H.first_line(b.output)}"]
     sess = H.ort_session(mpath)
+    if not case.ort_optimize:
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        sess = ort.InferenceSession(str(mpath), so, providers=["CPUExecutionProvider"])
     refs = sess.run(None, case.inputs)
     npys = []
     for i in sess.get_inputs():

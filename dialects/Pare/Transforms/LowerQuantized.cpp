@@ -357,6 +357,11 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     Location loc = def->getLoc();
     Type outElem = qtype::elementOf(outType);
 
+    bool onnxRounding = false;
+    if (auto m = op->getParentOfType<ModuleOp>())
+      if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding"))
+        onnxRounding = r.getValue() == "onnx";
+
     if (auto dq = dyn_cast<DequantizeOp>(def)) {
       Value src = dq.getInput();
       if (src.getType() == outType) {
@@ -365,6 +370,12 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       }
       if (!isPerTensorS8(src.getType()))
         return failure();
+      // With ONNX rounding a change of scale stays dequantize -> quantize in
+      // float32, as onnxruntime computes it: the fixed-point requantization
+      // rounds twice (-1 * 1/3 gives -1, not 0). Same scale (a zero point
+      // shift, the uint8 flip) is exact either way.
+      if (onnxRounding && qtype::params(src.getType())->scale() != qtype::params(outType)->scale())
+        return rw.notifyMatchFailure(op, "requantization stays in float32 (ONNX rounding)");
       rw.replaceOpWithNewOp<RequantizeOp>(op, outType, src);
       return success();
     }
@@ -388,10 +399,6 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     // feeds nothing else (an int32 sum of x - x_zp, then one float32 scale,
     // ties to even: pare_avgpool2d_s8_onnx / pare_global_avgpool_s8_onnx);
     // otherwise it pools in float, and so does pare.
-    bool onnxRounding = false;
-    if (auto m = op->getParentOfType<ModuleOp>())
-      if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding"))
-        onnxRounding = r.getValue() == "onnx";
     if (onnxRounding && isa<GlobalAveragePoolOp, AveragePoolOp>(def)) {
       auto dq = def->getOperand(0).getDefiningOp<DequantizeOp>();
       if (!dq || !dq->hasOneUse() || !isPerTensorS8(dq.getInput().getType()) ||
@@ -767,6 +774,26 @@ LogicalResult checkMultipliers(func::FuncOp f, bool onnxRounding) {
           ok = check(op, x->scale() * w->scale(c) / y->scale(), 30,
                      "input scale " + str(x->scale()) + " x weight scale " + str(w->scale(c)) +
                          " / output scale " + str(y->scale()));
+      // The fixed-point kernels accumulate bias + sum (x - x_zp) w in int32
+      // (as TFLite / CMSIS-NN): a bias near the int32 limits would overflow.
+      // (The ONNX-rounding kernels wrap, as onnxruntime does.)
+      DenseElementsAttr bias;
+      if (succeeded(ok) && op->getNumOperands() > 2 &&
+          matchPattern(op->getOperand(2), m_Constant(&bias))) {
+        auto ws = cast<RankedTensorType>(op->getOperand(1).getType()).getShape();
+        int64_t k = 1;
+        for (size_t d = 1; d < ws.size(); ++d)
+          k *= ws[d];
+        double room = 2147483647.0 - 128.0 - double(k) * 255.0 * 128.0;
+        for (APInt v : bias.getValues<APInt>())
+          if (std::abs(double(v.getSExtValue())) > room) {
+            ok = op->emitError()
+                 << "int32 bias " << v.getSExtValue() << " with " << k
+                 << " products per output can overflow the int32 accumulator of the fixed-point "
+                    "int8 kernels (TFLite rounding); --int8-rounding onnx wraps as onnxruntime";
+            break;
+          }
+      }
     } else if (!onnxRounding && isa<QMulOp>(op)) {
       auto a = scale(op->getOperand(0)), b = scale(op->getOperand(1)), y = scale(op->getResult(0));
       if (a && b && y)
