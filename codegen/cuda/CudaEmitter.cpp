@@ -921,14 +921,14 @@ LogicalResult CudaEmitter::run(std::vector<EmittedFile> &files) {
     r += "  CHECK((cudaError_t)" + prefix + "_run(ctx, " + args + "));\n"
          "  CHECK(cudaStreamSynchronize(stream));\n";
     r += "  if (runner_repeat > 0) {\n    double *runner_times = (double *)malloc(sizeof(double) * runner_repeat);\n"
-         "    cudaEvent_t t0, t1;\n    CHECK(cudaEventCreate(&t0));\n    CHECK(cudaEventCreate(&t1));\n"
+         "    cudaEvent_t runner_t0, runner_t1;\n    CHECK(cudaEventCreate(&runner_t0));\n    CHECK(cudaEventCreate(&runner_t1));\n"
          "    for (runner_k = 0; runner_k < 5; ++runner_k)\n      CHECK((cudaError_t)" + prefix +
          "_run(ctx, " + args + "));\n"
-         "    for (runner_k = 0; runner_k < runner_repeat; ++runner_k) {\n      float ms;\n"
-         "      CHECK(cudaEventRecord(t0, stream));\n      CHECK((cudaError_t)" + prefix +
-         "_run(ctx, " + args + "));\n      CHECK(cudaEventRecord(t1, stream));\n"
-         "      CHECK(cudaEventSynchronize(t1));\n      CHECK(cudaEventElapsedTime(&ms, t0, t1));\n"
-         "      runner_times[runner_k] = ms;\n    }\n"
+         "    for (runner_k = 0; runner_k < runner_repeat; ++runner_k) {\n      float runner_ms;\n"
+         "      CHECK(cudaEventRecord(runner_t0, stream));\n      CHECK((cudaError_t)" + prefix +
+         "_run(ctx, " + args + "));\n      CHECK(cudaEventRecord(runner_t1, stream));\n"
+         "      CHECK(cudaEventSynchronize(runner_t1));\n      CHECK(cudaEventElapsedTime(&runner_ms, runner_t0, runner_t1));\n"
+         "      runner_times[runner_k] = runner_ms;\n    }\n"
          "    qsort(runner_times, runner_repeat, sizeof(double), cmp_double);\n"
          "    printf(\"latency_ms: %.6f\\n\", runner_times[runner_repeat / 2]);\n    free(runner_times);\n  }\n";
     std::vector<std::string> fileNames = npyFileNames(outOrig);

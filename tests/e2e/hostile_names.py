@@ -68,7 +68,7 @@ CONTROL = "".join(chr(c) for c in range(1, 32)) + "\x7f"
 
 
 def hostile_model():
-    """Float model: every name hostile. Inputs a, b [1, 8]."""
+    """Float model: every name hostile. Inputs a, b, w [1, 8]."""
     a = "in" + INJECT.format("in")
     b = "In" + INJECT.format("in")          # same identifier as `a` once upper-cased
     w0 = "w */ int PWNED_w = 1; /* \\\n??/"
@@ -95,20 +95,24 @@ def hostile_model():
                "uint8_t", "hostile_run", "hostile_arena", "HOSTILE_ARENA_BYTES", "pare_binary_f32",
                "pare_act_f32", "runner_path", "argv", "main", "t_1", "NONUTF8_PLACEHOLDER_N"]:
         t = node("Relu" if len(nodes) % 2 else "Neg", [t], nm)
+    # An input named like a local of the CUDA code (w), an output like one of
+    # the CUDA runner's (t0).
+    t = node("Add", [t, "w"], "plus_w")
     # Outputs: case collision, 200 KB, path traversal, a copy of an input.
     outs = ["y */ int PWNED_out; /*", "Y */ int PWNED_out; /*", "o" * LONG,
-            "../../escape_PWNED", "NONUTF8_PLACEHOLDER_O"]
+            "../../escape_PWNED", "NONUTF8_PLACEHOLDER_O", "t0"]
     nodes.append(helper.make_node("Identity", [t], [outs[0]], name="id0"))
     nodes.append(helper.make_node("Neg", [t], [outs[1]], name="id1"))
     nodes.append(helper.make_node("Abs", [t], [outs[2]], name="id2"))
     nodes.append(helper.make_node("Identity", [d1], [outs[3]], name="id3"))
     nodes.append(helper.make_node("Identity", [a], [outs[4]], name="id4"))
+    nodes.append(helper.make_node("Neg", [t], [outs[5]], name="id5"))
     rng = np.random.default_rng(0)
     inits = [numpy_helper.from_array(rng.standard_normal((1, 8)).astype(np.float32), w0),
              numpy_helper.from_array(rng.standard_normal((1, 8)).astype(np.float32), w1)]
     g = helper.make_graph(
         nodes, "g */ PWNED_graph",
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 8]) for n in (a, b)],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 8]) for n in (a, b, "w")],
         [helper.make_tensor_value_info(n, TensorProto.FLOAT, None) for n in outs], inits)
     m = helper.make_model(g, producer_name="p */ PWNED_producer\n",
                           opset_imports=[helper.make_opsetid("", 17)])
@@ -375,7 +379,7 @@ def main() -> int:
         data = m.SerializeToString()
         sess = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
         rng = np.random.default_rng(1)
-        inputs = [rng.standard_normal((1, 8)).astype(np.float32) for _ in range(2)]
+        inputs = [rng.standard_normal((1, 8)).astype(np.float32) for _ in sess.get_inputs()]
         outputs = sess.run(None, {i.name: x for i, x in zip(sess.get_inputs(), inputs)})
         names = [o.name for o in m.graph.output]
         hostile_c(pare, tmp, data, "hostile", {"inputs": inputs, "outputs": outputs, "names": names})
