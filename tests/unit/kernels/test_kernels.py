@@ -132,10 +132,12 @@ class Suite:
             return
         if np.issubdtype(exp.dtype, np.floating):
             g64, w64 = got.astype(np.float64), want.astype(np.float64)
-            ok = np.allclose(g64, w64, rtol=rtol, atol=atol, equal_nan=True)
-            if not ok:
-                err = np.abs(g64 - w64)
-                bad = int(np.nanargmax(np.where(np.isnan(err), np.inf, err)))
+            close = np.isclose(g64, w64, rtol=rtol, atol=atol, equal_nan=True)
+            if not close.all():
+                with np.errstate(invalid="ignore"):
+                    err = np.where(close, 0.0, np.abs(g64 - w64))
+                # The worst element, a NaN / infinity mismatch first.
+                bad = int(np.argmax(np.where(np.isnan(err) | np.isinf(err), np.inf, err)))
                 self.result(label, False, "max err at %d: got %r want %r" %
                             (bad, got[bad], want[bad]))
                 return
@@ -211,6 +213,62 @@ def test_activations(s):
                [x, np.zeros_like(x)], 1, ref)
     s.call("activation in place", "activation_f32_inplace", [x.size, ACT["RELU"]], [0, 0],
            [x], 0, np.maximum(x, 0))
+
+
+# NaN, infinities, signed zeros, huge values: ONNX semantics as onnxruntime computes them (NaN
+# stays NaN through Relu, Clip, LeakyRelu, HardSigmoid, HardSwish ..., ThresholdedRelu maps it to
+# 0; Clip is min(max(x, lo), hi) in that order, so lo > hi gives hi; a NaN bound is ignored).
+SPECIALS = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e30, -1e30, 3.0, -3.0, 7.0, 0.5, -0.5],
+                    np.float32)
+EXACT_ACTS = ("RELU", "CLIP", "LEAKY_RELU", "HARD_SIGMOID", "HARD_SWISH", "THRESHOLDED_RELU")
+
+
+def clip_onnx(x, a, b):
+    """onnxruntime's Clip (Eigen max then min): a NaN bound is ignored."""
+    x = x.astype(np.float64)
+    y = x if np.isnan(a) else np.where(x < a, a, x)
+    return y if np.isnan(b) else np.where(y > b, b, y)
+
+
+def test_activation_specials(s):
+    x = SPECIALS
+    with np.errstate(all="ignore"):
+        for act in ACT:
+            if act == "NONE":
+                continue
+            a, b = ACT_PARAMS.get(act, (0.0, 0.0))
+            ref = act_ref(x, act, a, b).astype(np.float32)
+            # (rtol: the reference computes a * x in float64.)
+            tol = dict(rtol=1e-6, atol=0) if act in EXACT_ACTS else dict(rtol=1e-5, atol=1e-6)
+            for kernel, label in (("activation_f32", "activation"), ("act_scalar", "act_scalar")):
+                s.call("%s specials %s" % (label, act), kernel, [x.size, ACT[act]], [a, b],
+                       [x, np.zeros_like(x)], 1, ref, **tol)
+        for a, b in ((6.0, 0.5), (np.nan, 6.0), (-1.0, np.nan), (0.0, np.inf)):
+            ref = clip_onnx(x, a, b).astype(np.float32)
+            for kernel, label in (("activation_f32", "activation"), ("act_scalar", "act_scalar")):
+                s.call("%s specials CLIP(%g, %g)" % (label, a, b), kernel, [x.size, ACT["CLIP"]],
+                       [a, b], [x, np.zeros_like(x)], 1, ref, rtol=1e-6, atol=0)
+        # Fused into convolutions (plain, packed, depthwise): a 1x1 kernel of weights 1 and -2
+        # and biases 0.5, -0.25 (exact products), so the specials reach the activation.
+        n = x.size
+        xs = x.reshape(1, 1, n, 1)
+        w = np.array([1.0, -2.0], np.float32).reshape(2, 1, 1, 1)
+        bias = np.array([0.5, -0.25], np.float32)
+        pre = (xs.reshape(n, 1).astype(np.float64) * w.reshape(1, 2) + bias).astype(np.float32)
+        for act, a, b in (("RELU", 0.0, 0.0), ("CLIP", 0.0, 6.0), ("CLIP", 6.0, 0.5),
+                          ("LEAKY_RELU", 0.1, 0.0), ("HARD_SWISH", 0.0, 0.0)):
+            ref = (clip_onnx(pre, a, b) if act == "CLIP" else act_ref(pre, act, a, b)).astype(np.float32)
+            args = [1, 1, n, 1, 1, n, 2, 1, 1, 1, 1, 1, 1, 0, 0, 1, ACT[act]]
+            s.call("conv2d specials %s(%g, %g)" % (act, a, b), "conv2d_f32", args, [a, b],
+                   [xs, w, bias, np.zeros(ref.size, np.float32)], 3, ref, rtol=1e-6, atol=0)
+            s.call("conv2d_packed specials %s(%g, %g)" % (act, a, b), "conv2d_packed_f32", args,
+                   [a, b], [xs, pack_conv_weights(w, 1), bias, np.zeros(ref.size, np.float32)], 3,
+                   ref, rtol=1e-6, atol=0)
+            xd = np.repeat(xs, 2, axis=3)  # two channels, weights 1 and -2
+            s.call("depthwise specials %s(%g, %g)" % (act, a, b), "depthwise_conv2d_f32",
+                   [1, 1, n, 2, 1, n, 1, 1, 1, 1, 1, 1, 0, 0, ACT[act]], [a, b],
+                   [xd, w.reshape(1, 1, 2), bias, np.zeros(ref.size, np.float32)], 3, ref,
+                   rtol=1e-6, atol=0)
 
 
 def test_unary(s):
@@ -1011,7 +1069,7 @@ def main():
     try:
         warning_checks(s, tmp)
         exe, exe_kc5 = build_harnesses(tmp)
-        for t in (test_activations, test_unary, test_binary, test_compare_logical, test_where_broadcast,
+        for t in (test_activations, test_activation_specials, test_unary, test_binary, test_compare_logical, test_where_broadcast,
                   test_channel_affine, test_conv, test_conv_packed, test_depthwise, test_matmul, test_pool,
                   test_softmax_layernorm, test_reduce, test_argreduce, test_transpose, test_copy_rows,
                   test_slice, test_pad, test_gather, test_cast):

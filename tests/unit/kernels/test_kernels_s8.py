@@ -667,6 +667,38 @@ def requant_acc_case(label, count_rows, channels, bias, per_ch, small=False):
            [len(scale), channels, acc.size, y_zp], [], [acc, b, scale, np.zeros(acc.shape, np.int8)], 3, exp, small)
 
 
+def onnx_edge_cases():
+    """ONNX-exact kernels at the edges, as onnxruntime (x86 MLAS) computes them: QuantizeLinear of
+    NaN / +-inf / huge values with scales 1e-45 (denormal), 1e-38, 1e38 (x / scale in float32,
+    NaN -> -128 whatever the zero point, +-inf saturates); int32 accumulator + bias wraps (an
+    INT32_MAX bias is legal); a float32 requantization scale of inf (inf * 0 = NaN -> -128) or 0."""
+    xs = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-45, -1e-45, 3e-45, 1e-38, -2.5e-38, 1.0,
+                   -1.0, 1e38, 3e38, -3e38, 7e-44], np.float32)
+    for scale in (1e-45, 1e-38, 1.1754944e-38, 1e38, 3e38):
+        sc = np.float32(scale)
+        for z in (0, 5, -128, 127):
+            with np.errstate(all="ignore"):
+                v = xs / sc
+                q = np.where(np.isnan(v), -128,
+                             np.clip(np.where(np.isnan(v), 0, np.rint(np.nan_to_num(v, posinf=1e9, neginf=-1e9))) + z,
+                                     -128, 127)).astype(np.int8)
+            S.call("quantize edges scale %g zp %d" % (sc, z), "quantize_f32_s8", [xs.size, z], [float(sc)],
+                   [xs, np.zeros(xs.size, np.int8)], 1, q, True)
+    acc = np.array([[5, -7, 0], [2**31 - 1, -2**31, 100], [-1, 1, 2**30]], np.int32)
+    for bias in ([2**31 - 1, -2**31, 2**31 - 1], [0, 0, 0], [-2**31, 2**31 - 1, 1]):
+        b = np.array(bias, np.int32)
+        for scale in (0.001, np.inf, 0.0, 3e-45):
+            sc = np.full(3, np.float32(scale), np.float32)
+            v = (acc.astype(np.int64) + b).astype(np.uint64).astype(np.uint32).view(np.int32)
+            with np.errstate(all="ignore"):
+                f = v.astype(np.float32) * sc
+                q = np.where(np.isnan(f), -128,
+                             np.clip(np.rint(np.nan_to_num(f, posinf=1e9, neginf=-1e9)) + 3, -128, 127))
+            S.call("requant_acc edges bias %s scale %g" % (bias, scale), "requantize_acc_s8",
+                   [3, 3, acc.size, 3], [], [acc, b, sc, np.zeros(acc.shape, np.int8)], 3,
+                   q.astype(np.int8), True)
+
+
 def requant_cases():
     """pare_requantize and the fast pare_s8_requant against TFLite, all shifts, extreme values."""
     for t in range(8):
@@ -695,6 +727,7 @@ def requant_cases():
 def build_cases():
     r = lambda a, b: int(rng.integers(a, b + 1))
     requant_cases()
+    onnx_edge_cases()
     # conv: fixed edge cases, then random
     conv_case("pw", 1, 5, 7, 16, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
     conv_case("pw-odd", 2, 3, 3, 7, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
