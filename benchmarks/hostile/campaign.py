@@ -167,16 +167,18 @@ def classify(mu, cmdname, rc, stdout, stderr, timed_out, model: Path, cc):
         if len(lines) == 1 and "error" in lines[0]:
             return "clean-error", ""
         return "messy-error", f"{len(lines)} lines"
-    # exit 0
+    # exit 0: a read outside the folder first, then invalid JSON (also on a model pare should have
+    # refused: NaN calibration samples printed as bare `nan`), then a silent success
     if mu.outside:
         return "outside-read", "external data outside the model's folder was read"
-    if mu.known_bad:
-        return "silent-bad", f"{mu.family}:{mu.kind} must be refused"
     if cmdname in ("inspect", "profile"):
         try:
             json.loads(stdout.decode("utf-8"), parse_constant=reject_constant)
         except (ValueError, UnicodeDecodeError) as e:
             return "invalid-json", str(e)[:200]
+    if mu.known_bad:
+        return "silent-bad", f"{mu.family}:{mu.kind} must be refused"
+    if cmdname in ("inspect", "profile"):
         svg = model.parent / "profile.svg"
         if cmdname == "profile" and mu.hostile_names and svg.exists():
             try:
