@@ -17,6 +17,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <fstream>
@@ -249,6 +250,7 @@ static bool writeTemporary(const std::string &dest, llvm::StringRef contents,
     return false;
   }
   tmp = std::string(path);
+  llvm::sys::RemoveFileOnSignal(tmp); // an interrupted compile leaves no temporary
   llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
   os << contents;
   os.close();
@@ -270,6 +272,7 @@ bool writeFileAtomically(const std::string &path, llvm::StringRef contents,
   std::string tmp;
   if (!writeTemporary(path, contents, tmp, what))
     return false;
+  llvm::sys::DontRemoveFileOnSignal(tmp);
   if (auto ec = llvm::sys::fs::rename(tmp, path)) {
     printError("cannot write " + what + " '" + path + "': " + ec.message());
     llvm::sys::fs::remove(tmp);
@@ -313,11 +316,13 @@ static bool writeAllOrNothing(const std::string &dir,
       return undo(0);
     temps.push_back(tmp);
   }
-  for (size_t i = 0; i < files.size(); ++i)
+  for (size_t i = 0; i < files.size(); ++i) {
+    llvm::sys::DontRemoveFileOnSignal(temps[i]);
     if (auto ec = fs::rename(temps[i], dests[i])) {
       printError("cannot write '" + dests[i] + "': " + ec.message());
       return undo(i);
     }
+  }
   return true;
 }
 
