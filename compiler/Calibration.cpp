@@ -2,6 +2,7 @@
 
 #include "compiler/Calibration.h"
 #include "compiler/Npy.h"
+#include "frontends/InputFiles.h"
 
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantUtils.h"
@@ -232,14 +233,17 @@ void fromRaw(const std::string &raw, std::vector<double> &vals) {
 }
 
 bool readPb(const std::string &path, RawTensor &out, std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open the file";
+  std::string bytes;
+  if (!input::readRegularFile(path, input::kMaxModelFileBytes, bytes, error))
+    return false;
+  onnx::TensorProto t;
+  if (!t.ParseFromString(bytes)) {
+    error = "not an ONNX TensorProto";
     return false;
   }
-  onnx::TensorProto t;
-  if (!t.ParseFromIstream(&in)) {
-    error = "not an ONNX TensorProto";
+  auto count = shape::checkedNumElements({t.dims().begin(), t.dims().end()});
+  if (!count || *count > input::kMaxTensorBytes) {
+    error = "its dims are negative or too large";
     return false;
   }
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
@@ -301,7 +305,7 @@ bool readPb(const std::string &path, RawTensor &out, std::string &error) {
     error = "unsupported TensorProto data type " + std::to_string(t.data_type());
     return false;
   }
-  if (int64_t(vals.size()) != shape::numElements(out.shape)) {
+  if (int64_t(vals.size()) != *count) {
     error = "data does not match the tensor's dims";
     return false;
   }
@@ -362,12 +366,24 @@ FailureOr<std::vector<std::vector<Tensor>>> loadSamples(func::FuncOp func, Strin
     out = Tensor();
     out.shape = want;
     Type et = type.getElementType();
+    // Ranges come from these values: a NaN or an infinity would make every
+    // scale downstream meaningless (and the int8 model silently wrong).
+    for (size_t e = 0; e < raw.values.size(); ++e)
+      if (!std::isfinite(raw.values[e]))
+        return func.emitError() << "calibration sample '" << path << "' holds "
+                                << (std::isnan(raw.values[e]) ? "NaN" : "an infinity")
+                                << " (element " << e
+                                << "); calibration needs finite values";
     if (isa<FloatType>(et)) {
       out.f.assign(raw.values.begin(), raw.values.end());
     } else if (isa<IntegerType>(et)) {
       out.i.reserve(raw.values.size());
-      for (double v : raw.values)
+      for (double v : raw.values) {
+        if (!(v >= -9.2e18 && v <= 9.2e18))
+          return func.emitError() << "calibration sample '" << path << "' holds " << v
+                                  << ", outside the range of input '" << argNames[k] << "'";
         out.i.push_back(int64_t(v));
+      }
     } else {
       return func.emitError() << "calibration: input '" << argNames[k]
                               << "' has an element type samples cannot provide";

@@ -1,5 +1,6 @@
 //===- Npy.cpp - NumPy .npy files for validate ----------------------------===//
 #include "compiler/Npy.h"
+#include "frontends/InputFiles.h"
 
 #include <cctype>
 #include <cstdlib>
@@ -41,41 +42,50 @@ double Array::at(size_t k) const {
 }
 
 bool read(const std::string &path, Array &out, std::string &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open '" + path + "'";
+  // The whole file, from a regular file only (never a FIFO or a device), so
+  // every size below is checked against bytes that exist.
+  std::string file;
+  if (!input::readRegularFile(path, input::kMaxModelFileBytes, file, error))
     return false;
-  }
-  char magic[8];
-  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
+  if (file.size() < 10 || std::memcmp(file.data(), "\x93NUMPY", 6) != 0) {
     error = "'" + path + "' is not a .npy file";
     return false;
   }
-  uint32_t hlen = 0;
-  unsigned char b[4] = {0, 0, 0, 0};
-  in.read(reinterpret_cast<char *>(b), magic[6] == 1 ? 2 : 4);
-  hlen = b[0] | (b[1] << 8) | (b[2] << 16) | (uint32_t(b[3]) << 24);
-  std::string header(hlen, '\0');
-  if (!in.read(header.data(), hlen)) {
+  unsigned major = static_cast<unsigned char>(file[6]);
+  size_t lenBytes = major == 1 ? 2 : 4;
+  if (major < 1 || major > 3 || file.size() < 8 + lenBytes) {
+    error = "'" + path + "' has an unsupported .npy version " + std::to_string(major);
+    return false;
+  }
+  const auto *b = reinterpret_cast<const unsigned char *>(file.data() + 8);
+  uint64_t hlen = b[0] | (uint32_t(b[1]) << 8);
+  if (lenBytes == 4)
+    hlen |= (uint32_t(b[2]) << 16) | (uint64_t(b[3]) << 24);
+  size_t dataStart = 8 + lenBytes;
+  if (hlen > file.size() - dataStart) {
     error = "truncated header in '" + path + "'";
     return false;
   }
+  std::string header = file.substr(dataStart, hlen);
+  dataStart += hlen;
   auto field = [&](const std::string &key) -> std::string {
     size_t k = header.find("'" + key + "'");
     if (k == std::string::npos)
       return "";
     size_t colon = header.find(':', k);
+    if (colon == std::string::npos)
+      return "";
     size_t start = header.find_first_not_of(" ", colon + 1);
-    if (header[start] == '\'') {
-      size_t end = header.find('\'', start + 1);
-      return header.substr(start + 1, end - start - 1);
-    }
-    if (header[start] == '(') {
-      size_t end = header.find(')', start);
+    if (start == std::string::npos)
+      return "";
+    if (header[start] == '\'' || header[start] == '(') {
+      size_t end = header.find(header[start] == '(' ? ')' : '\'', start + 1);
+      if (end == std::string::npos)
+        return "";
       return header.substr(start + 1, end - start - 1);
     }
     size_t end = header.find_first_of(",}", start);
-    return header.substr(start, end - start);
+    return header.substr(start, end == std::string::npos ? std::string::npos : end - start);
   };
   out.descr = field("descr");
   if (field("fortran_order") == "True") {
@@ -85,25 +95,18 @@ bool read(const std::string &path, Array &out, std::string &error) {
   out.shape.clear();
   std::stringstream ss(field("shape"));
   std::string tok;
-  size_t total = 1;
   while (std::getline(ss, tok, ',')) {
     size_t a = tok.find_first_not_of(" ");
     if (a == std::string::npos)
       continue;
-    size_t b = tok.find_last_not_of(" ");
-    std::string digits = tok.substr(a, b - a + 1);
-    if (digits.empty() || digits.size() > 12 ||
-        digits.find_first_not_of("0123456789") != std::string::npos) {
+    size_t e = tok.find_last_not_of(" ");
+    auto d = input::parseUnsigned(std::string_view(tok).substr(a, e - a + 1),
+                                  uint64_t(INT64_MAX));
+    if (!d) {
       error = "'" + path + "' has a malformed shape '" + field("shape") + "'";
       return false;
     }
-    int64_t d = std::strtoll(digits.c_str(), nullptr, 10);
-    if (d > 0 && total > (size_t(1) << 40) / size_t(d)) {
-      error = "'" + path + "' has an implausibly large shape";
-      return false;
-    }
-    total *= size_t(d);
-    out.shape.push_back(d);
+    out.shape.push_back(int64_t(*d));
   }
   static const char *known[] = {"<f4", "<f8", "<i8", "<i4", "<i2", "|i1",
                                 "|u1", "|b1", "<u2"};
@@ -114,11 +117,18 @@ bool read(const std::string &path, Array &out, std::string &error) {
     error = "'" + path + "' has unsupported dtype '" + out.descr + "'";
     return false;
   }
-  out.data.resize(out.count() * out.elementSize());
-  if (!in.read(out.data.data(), out.data.size())) {
+  // The shape must describe the bytes the file holds: checked before any
+  // buffer is sized from it (a header may claim billions of elements).
+  int64_t count = 1, bytes = 0;
+  for (int64_t d : out.shape)
+    if (__builtin_mul_overflow(count, d, &count))
+      count = INT64_MAX;
+  if (__builtin_mul_overflow(count, int64_t(out.elementSize()), &bytes) ||
+      uint64_t(bytes) > file.size() - dataStart) {
     error = "'" + path + "' holds fewer elements than its shape says";
     return false;
   }
+  out.data.assign(file.begin() + dataStart, file.begin() + dataStart + bytes);
   return true;
 }
 

@@ -82,8 +82,10 @@ LogicalResult importClip(NodeImporter &ni) {
   auto x = need(ni, 0);
   if (failed(x))
     return failure();
-  float lo = -std::numeric_limits<float>::infinity();
-  float hi = std::numeric_limits<float>::infinity();
+  // Missing bounds are the float range (as onnxruntime: Clip(inf) with no
+  // max is FLT_MAX), not infinities.
+  float lo = std::numeric_limits<float>::lowest();
+  float hi = std::numeric_limits<float>::max();
   if (ni.getOpset() < 11) {
     lo = ni.getFloat("min", lo);
     hi = ni.getFloat("max", hi);

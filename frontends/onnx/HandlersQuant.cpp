@@ -81,6 +81,13 @@ FailureOr<Type> quantType(NodeImporter &ni, size_t scaleIdx, size_t zpIdx, Type 
       (void)ni.error(what + ": scales must be positive and finite, got " + llvm::Twine(std::to_string(s)));
       return failure();
     }
+  if (it.getWidth() == 32)
+    for (int64_t z : zps)
+      if (z != 0) {
+        (void)ni.error(what + ": an int32 zero point must be 0, not " + llvm::Twine(z) +
+                       " (onnxruntime refuses DequantizeLinear of int32 with a zero point)");
+        return failure();
+      }
   int64_t lo = isSigned ? -(int64_t(1) << (it.getWidth() - 1)) : 0;
   int64_t hi = isSigned ? (int64_t(1) << (it.getWidth() - 1)) - 1
                         : (int64_t(1) << it.getWidth()) - 1;

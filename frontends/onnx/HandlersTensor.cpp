@@ -437,6 +437,9 @@ LogicalResult importCast(NodeImporter &ni) {
   if (failed(x))
     return failure();
   auto &b = ni.builder();
+  // Cast-19's saturate applies to float8 targets only, which pare refuses
+  // below: read (so it is known) and without effect.
+  (void)ni.getInt("saturate", 1);
   Type to;
   switch (ni.getInt("to", 0)) {
   case onnx::TensorProto::FLOAT:
@@ -478,6 +481,7 @@ LogicalResult importCastLike(NodeImporter &ni) {
   auto x = need(ni, 0), like = need(ni, 1);
   if (failed(x) || failed(like))
     return failure();
+  (void)ni.getInt("saturate", 1); // float8 only, as in Cast
   return bind(ni, ni.create<pare::CastOp>(
                       {*x}, {ni.named("to", TypeAttr::get(elemOf(*like)))}));
 }

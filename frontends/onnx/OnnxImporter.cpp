@@ -900,11 +900,17 @@ FailureOr<OwningOpRef<ModuleOp>> importModelBuffer(MLIRContext &ctx, llvm::Strin
   onnx::ModelProto model;
   if (StringRef(path).ends_with(".onnxtext")) {
     std::string text = data.str();
-    onnx::OnnxParser parser(text.c_str());
-    auto status = parser.Parse(model);
-    if (!status.IsOK())
-      return emitError(fileLoc) << "cannot parse textual ONNX: "
-                                << status.ErrorMessage();
+    // The ONNX text parser throws (std::stof on `nan`, ...) besides
+    // returning a status.
+    try {
+      onnx::OnnxParser parser(text.c_str());
+      auto status = parser.Parse(model);
+      if (!status.IsOK())
+        return emitError(fileLoc) << "cannot parse textual ONNX: "
+                                  << status.ErrorMessage();
+    } catch (const std::exception &e) {
+      return emitError(fileLoc) << "cannot parse textual ONNX: " << e.what();
+    }
   } else {
     if (data.empty())
       return emitError(fileLoc) << "'" << path << "' is empty, not an ONNX model";

@@ -376,24 +376,34 @@ PARE_BINARY_INFER(MinOp, "min")
 PARE_BINARY_INFER(ModOp, "mod")
 #undef PARE_BINARY_INFER
 
+// Integer folds wrap around as the generated kernels do (two's complement;
+// INT64_MIN / -1 == INT64_MIN): a model's constants must never make the
+// compiler itself overflow (undefined behaviour, SIGFPE on x86).
+static int64_t wrapAdd(int64_t x, int64_t y) { return int64_t(uint64_t(x) + uint64_t(y)); }
+static int64_t wrapSub(int64_t x, int64_t y) { return int64_t(uint64_t(x) - uint64_t(y)); }
+static int64_t wrapMul(int64_t x, int64_t y) { return int64_t(uint64_t(x) * uint64_t(y)); }
+static int64_t wrapDiv(int64_t x, int64_t y) {
+  return y == -1 ? int64_t(0 - uint64_t(x)) : x / y;
+}
+
 OpFoldResult AddOp::fold(FoldAdaptor a) {
   return foldBinary(*this, a.getOperands(), [](double x, double y) { return x + y; },
-                    [](int64_t x, int64_t y) { return x + y; });
+                    [](int64_t x, int64_t y) { return wrapAdd(x, y); });
 }
 OpFoldResult SubOp::fold(FoldAdaptor a) {
   return foldBinary(*this, a.getOperands(), [](double x, double y) { return x - y; },
-                    [](int64_t x, int64_t y) { return x - y; });
+                    [](int64_t x, int64_t y) { return wrapSub(x, y); });
 }
 OpFoldResult MulOp::fold(FoldAdaptor a) {
   return foldBinary(*this, a.getOperands(), [](double x, double y) { return x * y; },
-                    [](int64_t x, int64_t y) { return x * y; });
+                    [](int64_t x, int64_t y) { return wrapMul(x, y); });
 }
 OpFoldResult DivOp::fold(FoldAdaptor a) {
   auto b = unpack(a.getRhs());
   if (b && !b->isFloat && llvm::is_contained(b->i, 0))
     return {}; // leave division by zero to run time
   return foldBinary(*this, a.getOperands(), [](double x, double y) { return x / y; },
-                    [](int64_t x, int64_t y) { return x / y; });
+                    [](int64_t x, int64_t y) { return wrapDiv(x, y); });
 }
 OpFoldResult PowOp::fold(FoldAdaptor a) {
   if (!isa<FloatType>(elemOf(getLhs())))
