@@ -9,6 +9,7 @@
 #include "codegen/cuda/CudaEmitter.h"
 #include "codegen/EmitterSupport.h"
 #include "dialects/Pare/IR/PareOps.h"
+#include "frontends/InputFiles.h"
 #include "frontends/onnx/OnnxImporter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -163,7 +164,14 @@ FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &
       printError("--input-shape applies to ONNX models, not to .mlir input");
       return failure();
     }
-    OwningOpRef<ModuleOp> m = parseSourceFile<ModuleOp>(path, &ctx);
+    // Through the same reader as ONNX models: a FIFO or a device named
+    // x.mlir is refused, not read forever.
+    std::string text, error;
+    if (!input::readRegularFile(path, input::kMaxModelFileBytes, text, error)) {
+      printError("cannot read the model: " + error);
+      return failure();
+    }
+    OwningOpRef<ModuleOp> m = parseSourceString<ModuleOp>(text, ParserConfig(&ctx), path);
     if (!m)
       return failure();
     return m;
