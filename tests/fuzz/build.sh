@@ -17,7 +17,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --build-dir) BUILD="$2"; shift 2 ;;
     --opt) OPT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) echo "build.sh: error: unknown argument '$1'" >&2; exit 1 ;;
   esac
 done

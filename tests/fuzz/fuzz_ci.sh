@@ -7,7 +7,11 @@
 # Usage: tests/fuzz/fuzz_ci.sh BUILD_DIR [SECONDS]   (default 60 s of fuzzing)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-BUILD="${1:?usage: fuzz_ci.sh BUILD_DIR [SECONDS]}"
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" || $# -lt 1 ]]; then
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+  [[ $# -ge 1 ]]; exit $?
+fi
+BUILD="$1"
 SECS="${2:-60}"
 t0=$(date +%s)
 rc=0
