@@ -195,11 +195,42 @@ FailureOr<Value> qlinearBias(NodeImporter &ni, size_t biasIdx, Value x, Value w,
   auto bias = ni.constInts(biasIdx, what);
   if (failed(bias))
     return failure();
+  if (!wp->perTensor() && wp->scales.size() != bias->size()) {
+    (void)ni.error(what + " has " + llvm::Twine(bias->size()) + " values for " +
+                   llvm::Twine(wp->scales.size()) + " weight scales");
+    return failure();
+  }
+  // The int32 bias, as onnxruntime adds it to the int32 accumulator: a raw
+  // i32 constant dequantized with scale x_scale * w_scale[c] (the form of a
+  // QDQ model's bias, which the int8 lowering takes bit for bit). Only when a
+  // product falls outside what a quantized type can hold does the bias go
+  // through float.
+  std::vector<double> scales(bias->size());
+  bool representable = true;
+  for (size_t c = 0; c < bias->size(); ++c) {
+    scales[c] = xp->scale() * wp->scale(c);
+    representable &= scales[c] >= double(std::numeric_limits<float>::denorm_min()) &&
+                     scales[c] <= double(std::numeric_limits<float>::max());
+  }
+  auto &b = ni.builder();
+  int64_t n = int64_t(bias->size());
+  if (representable) {
+    SmallVector<int32_t> raw(bias->begin(), bias->end());
+    Value rawV = ni.constant(DenseElementsAttr::get(
+        RankedTensorType::get({n}, b.getIntegerType(32)), ArrayRef<int32_t>(raw)));
+    bool perTensor = llvm::all_equal(scales);
+    Type q = perTensor ? Type(qtype::perTensor(ni.ctx(), scales[0], 0, true, 32))
+                       : Type(qtype::perAxis(ni.ctx(), scales, std::vector<int64_t>(n, 0), 0,
+                                             true, 32));
+    return Value(pare::DequantizeOp::create(b, ni.getLoc(),
+                                            RankedTensorType::get({n}, b.getF32Type()),
+                                            asQuant(ni, rawV, q)));
+  }
   std::vector<float> vals(bias->size());
   for (size_t c = 0; c < bias->size(); ++c)
-    vals[c] = float(double((*bias)[c]) * xp->scale() * wp->scale(c));
-  auto type = RankedTensorType::get({int64_t(vals.size())}, ni.builder().getF32Type());
-  return ni.constant(DenseElementsAttr::get(type, ArrayRef<float>(vals)));
+    vals[c] = float(double((*bias)[c]) * scales[c]);
+  return ni.constant(
+      DenseElementsAttr::get(RankedTensorType::get({n}, b.getF32Type()), ArrayRef<float>(vals)));
 }
 
 LogicalResult importQLinearConv(NodeImporter &ni) {

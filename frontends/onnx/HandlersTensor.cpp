@@ -102,8 +102,8 @@ LogicalResult importReshape(NodeImporter &ni) {
       inferAt = i;
     } else if (target[i] < 0) {
       return ni.error("Reshape shape has a negative dim " + Twine(target[i]));
-    } else {
-      known *= target[i];
+    } else if (__builtin_mul_overflow(known, target[i], &known)) {
+      return ni.error("Reshape shape " + shape::toString(target) + " is too large");
     }
   }
   int64_t total = shape::numElements(in);

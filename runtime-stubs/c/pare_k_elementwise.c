@@ -94,8 +94,13 @@ float pare_act_f32(float x, pare_act_t act, float a, float b)
 {
   switch (act) {
   case PARE_ACT_NONE: return x;
-  case PARE_ACT_RELU: return x > 0.0f ? x : 0.0f;
-  case PARE_ACT_CLIP: return x < a ? a : (x > b ? b : x);
+  /* ONNX semantics: Relu and Clip keep NaN (as onnxruntime), and Clip with
+   * min > max gives max (min(max(x, lo), hi)). */
+  case PARE_ACT_RELU: return x < 0.0f ? 0.0f : x;
+  case PARE_ACT_CLIP: {
+    float t = x < a ? a : x;
+    return t > b ? b : t;
+  }
   case PARE_ACT_LEAKY_RELU: return x >= 0.0f ? x : a * x;
   case PARE_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
   case PARE_ACT_HARD_SIGMOID: {
@@ -118,6 +123,7 @@ float pare_act_f32(float x, pare_act_t act, float a, float b)
   case PARE_ACT_THRESHOLDED_RELU: return x > a ? x : 0.0f;
   case PARE_ACT_CELU: {
     float neg = a * expm1f(x / a);
+    if (x != x) return x; /* NaN stays NaN */
     return (x > 0.0f ? x : 0.0f) + (neg < 0.0f ? neg : 0.0f);
   }
   case PARE_ACT_MISH: return x * tanhf(softplusf(x));
@@ -143,8 +149,13 @@ void pare_activation_f32(const float *x, float *y, size_t count,
   case PARE_ACT_NONE:
     if (x != y) memmove(y, x, count * sizeof(float));
     break;
-  case PARE_ACT_RELU: ACT_LOOP(v > 0.0f ? v : 0.0f);
-  case PARE_ACT_CLIP: ACT_LOOP(v < act_a ? act_a : (v > act_b ? act_b : v));
+  case PARE_ACT_RELU: ACT_LOOP(v < 0.0f ? 0.0f : v);
+  case PARE_ACT_CLIP:
+    for (i = 0; i < count; i++) {
+      float t = x[i] < act_a ? act_a : x[i];
+      y[i] = t > act_b ? act_b : t;
+    }
+    break;
   case PARE_ACT_LEAKY_RELU: ACT_LOOP(v >= 0.0f ? v : act_a * v);
   case PARE_ACT_HARD_SIGMOID: {
     for (i = 0; i < count; i++) {

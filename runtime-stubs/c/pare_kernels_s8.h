@@ -260,7 +260,7 @@ void pare_requantize_s8(const int8_t *x, int8_t *y, size_t count, int32_t x_zp, 
 void pare_lut_s8(const int8_t *x, int8_t *y, size_t count, const int8_t *table);
 /* ONNX QuantizeLinear, per tensor: y = saturate(round_half_to_even(x / scale)
  * + zp), computed in float32 with a true division (bit-exact with ONNX);
- * NaN gives zp. Not in place (different element sizes). */
+ * NaN gives -128 (onnxruntime's MLAS on x86). Not in place (different element sizes). */
 void pare_quantize_f32_s8(const float *x, int8_t *y, size_t count, float scale, int32_t zp);
 /* ONNX DequantizeLinear: y = (float)(x - zp) * scale (float32). Not in place. */
 void pare_dequantize_s8_f32(const int8_t *x, float *y, size_t count, float scale, int32_t zp);
@@ -290,7 +290,8 @@ void pare_matmul_acc_s8(const int8_t *a, int32_t a_zp, const int8_t *b, const in
 /* y[i] = saturate(round_half_to_even((float)(acc[i] + bias[c]) * scale[c])
  * + y_zp), c = i % channels, bias NULL = 0, scale_count 1 = one scale for all.
  * Computed in float32 (int32 -> float32 conversion rounds to nearest, one
- * float32 multiply), which is what the ONNX reference (numpy float32) does. */
+ * float32 multiply), which is what the ONNX reference (numpy float32) does.
+ * The int32 sum wraps, as onnxruntime's does; NaN gives -128. */
 void pare_requantize_acc_s8(const int32_t *acc, const int32_t *bias, const float *scale, int scale_count,
                             int channels, size_t count, int32_t y_zp, int8_t *y);
 

@@ -41,9 +41,13 @@ std::vector<int64_t> broadcastStrides(const Shape &in, const Shape &out) {
 }
 
 int64_t numElements(const Shape &s) {
+  // Saturates instead of overflowing: shapes built from a model's values are
+  // checked against the size limit before use, and a product that does not
+  // fit must read as "too large", never wrap to something small.
   int64_t n = 1;
   for (int64_t d : s)
-    n *= d;
+    if (__builtin_mul_overflow(n, d, &n))
+      return INT64_MAX;
   return n;
 }
 

@@ -27,6 +27,7 @@ std::vector<int64_t> broadcastStrides(const Shape &in, const Shape &out);
 /// Row-major contiguous strides.
 std::vector<int64_t> contiguousStrides(const Shape &s);
 
+/// Elements of `s`; INT64_MAX when the product does not fit int64.
 int64_t numElements(const Shape &s);
 
 /// Elements of `s`, or nullopt when a dim is negative or the product does not
