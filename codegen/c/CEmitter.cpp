@@ -932,9 +932,21 @@ static std::pair<int64_t, int64_t> int8Clamp(Operation *op, Value result) {
       a = ps[0];
       b = ps[1];
     }
-    lo = std::max<int64_t>(lo, p.zeroPoint() + int64_t(std::nearbyint(a / p.scale())));
-    if (std::isfinite(b))
-      hi = std::min<int64_t>(hi, p.zeroPoint() + int64_t(std::nearbyint(b / p.scale())));
+    // Quantized as onnxruntime quantizes the clipped float (float32 division,
+    // ties to even), clamped in double before any conversion to an integer:
+    // a bound of -inf or a huge quotient must not overflow int64.
+    auto level = [&](double bound, int64_t fallback) -> int64_t {
+      double q = double(p.zeroPoint()) +
+                 double(std::nearbyint(float(bound) / float(p.scale())));
+      if (std::isnan(q))
+        return fallback;
+      return q <= -128.0 ? -128 : q >= 127.0 ? 127 : int64_t(q);
+    };
+    lo = std::max<int64_t>(lo, level(a, -128));
+    if (!std::isnan(b))
+      hi = std::min<int64_t>(hi, level(b, 127));
+    if (hi < lo) // min > max: every output is max (ONNX: min(max(x, lo), hi))
+      lo = hi;
   }
   return std::make_pair(lo, hi);
 }

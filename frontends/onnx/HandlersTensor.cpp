@@ -266,12 +266,23 @@ LogicalResult importSlice(NodeImporter &ni) {
       steps.size() != starts.size())
     return ni.error("Slice starts, ends, axes and steps differ in length");
   std::vector<int64_t> fs(rank, 0), fe(in.begin(), in.end()), fst(rank, 1);
+  std::vector<bool> seen(rank, false);
   for (size_t i = 0; i < starts.size(); ++i) {
     auto a = normAxis(ni, axes[i], rank);
     if (failed(a))
       return failure();
+    if (seen[*a])
+      return ni.error("Slice axes repeat axis " + Twine(*a));
+    seen[*a] = true;
     if (steps[i] == 0)
       return ni.error("Slice step is 0");
+    // A step longer than the dim picks at most one element, as a step of
+    // the dim's length does; bounding it keeps every later product small.
+    int64_t bound = std::max<int64_t>(in[*a], 1);
+    if (steps[i] > bound)
+      steps[i] = bound;
+    else if (steps[i] < -bound)
+      steps[i] = -bound;
     int64_t s = starts[i], e = ends[i];
     shape::clampSlice(in[*a], steps[i], s, e);
     fs[*a] = s;

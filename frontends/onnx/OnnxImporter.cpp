@@ -679,6 +679,41 @@ LogicalResult checkAttributes(const onnx::NodeProto &node, const onnx::OpSchema 
   return success();
 }
 
+/// Inputs that the op's schema binds to one type parameter (MatMul's A and
+/// B are both "T") must have one element type: a Conv weight re-typed int32
+/// beside a float input is refused here, at the node, by every command.
+LogicalResult checkInputTypes(const onnx::NodeProto &node, const onnx::OpSchema *schema,
+                              const std::map<std::string, Value> &values, Location loc) {
+  if (!schema || schema->inputs().empty())
+    return success();
+  const auto &formals = schema->inputs();
+  std::map<std::string, std::pair<int, Type>> first; // type parameter -> (input, type)
+  for (int i = 0; i < node.input_size(); ++i) {
+    if (node.input(i).empty())
+      continue;
+    size_t f = std::min<size_t>(i, formals.size() - 1);
+    if (size_t(i) >= formals.size() &&
+        (formals.back().GetOption() != onnx::OpSchema::Variadic ||
+         !formals.back().GetIsHomogeneous()))
+      continue;
+    auto it = values.find(node.input(i));
+    if (it == values.end())
+      continue;
+    Type elem = cast<RankedTensorType>(it->second.getType()).getElementType();
+    auto [at, fresh] = first.emplace(formals[f].GetTypeStr(), std::make_pair(i, elem));
+    if (!fresh && at->second.second != elem) {
+      std::string a, b;
+      llvm::raw_string_ostream(a) << at->second.second;
+      llvm::raw_string_ostream(b) << elem;
+      return emitError(loc) << node.op_type() << " input " << i << " '" << node.input(i)
+                            << "' is " << b << " but input " << at->second.first
+                            << " is " << a << "; ONNX requires one type ("
+                            << formals[f].GetTypeStr() << ") for both";
+    }
+  }
+  return success();
+}
+
 /// After the handler: attributes and inputs the op's schema does not define
 /// (a misspelled `padz`, a second input of Relu) are errors unless the
 /// handler read them; so are outputs it does not define and did not bind.
@@ -750,7 +785,11 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
 
   SmallVector<Type> argTypes;
   std::vector<std::string> argNames;
+  std::set<std::string> inputNames;
   for (const auto &in : graph.input()) {
+    if (!inputNames.insert(in.name()).second)
+      return emitError(NameLoc::get(StringAttr::get(&ctx, in.name()), fileLoc))
+             << "graph input '" << in.name() << "' is listed twice";
     if (initNames.count(in.name()))
       continue; // an initializer listed as an input (old exporters)
     auto t = inputType(in);
@@ -841,7 +880,8 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
     const onnx::OpSchema *schema =
         microsoft ? nullptr
                   : onnx::OpSchemaRegistry::Schema(node.op_type(), std::min(opset, schemaOpset()), "");
-    if (failed(checkAttributes(node, schema, opset, loc)))
+    if (failed(checkAttributes(node, schema, opset, loc)) ||
+        failed(checkInputTypes(node, schema, values, loc)))
       return failure();
     NodeImporter ni(b, node, opset, loc, values, path);
     if (failed((*h)(ni)) || ni.attributeTypeError())
