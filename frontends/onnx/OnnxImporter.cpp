@@ -147,28 +147,26 @@ FailureOr<std::vector<double>> NodeImporter::constFloats(size_t i, StringRef wha
   return out;
 }
 
-FailureOr<int64_t> NodeImporter::constScalarInt(size_t i, StringRef what) {
-  auto v = constInts(i, what);
-  if (failed(v))
+/// The one value of a constant operand read as a list (`values`).
+template <typename T>
+static FailureOr<T> single(NodeImporter &ni, FailureOr<std::vector<T>> values, size_t i,
+                           StringRef what) {
+  if (failed(values))
     return failure();
-  if (v->size() != 1) {
-    (void)error(Twine(what) + " (input " + Twine(i) + ") must hold one value, not " +
-                Twine(v->size()));
+  if (values->size() != 1) {
+    (void)ni.error(Twine(what) + " (input " + Twine(i) + ") must hold one value, not " +
+                   Twine(values->size()));
     return failure();
   }
-  return v->front();
+  return values->front();
+}
+
+FailureOr<int64_t> NodeImporter::constScalarInt(size_t i, StringRef what) {
+  return single(*this, constInts(i, what), i, what);
 }
 
 FailureOr<double> NodeImporter::constScalarFloat(size_t i, StringRef what) {
-  auto v = constFloats(i, what);
-  if (failed(v))
-    return failure();
-  if (v->size() != 1) {
-    (void)error(Twine(what) + " (input " + Twine(i) + ") must hold one value, not " +
-                Twine(v->size()));
-    return failure();
-  }
-  return v->front();
+  return single(*this, constFloats(i, what), i, what);
 }
 
 FailureOr<DenseElementsAttr> NodeImporter::tensorAttr(const onnx::TensorProto &t) {
