@@ -475,15 +475,13 @@ FailureOr<DenseElementsAttr> tensorProtoToAttr(MLIRContext *ctx, const onnx::Ten
   for (int64_t d : dims)
     if (d < 0)
       return emitError(loc) << label(t) << " has a negative dim";
-  unsigned width = elem.isInteger(1) ? 8 : elem.getIntOrFloatBitWidth();
-  auto count = shape::checkedNumElements(dims);
-  int64_t bytes = 0;
-  if (!count || __builtin_mul_overflow(*count, int64_t(width / 8), &bytes) ||
-      bytes > input::kMaxTensorBytes)
-    return emitError(loc) << label(t) << " of shape " << shape::toString(dims)
-                          << " is larger than the 2 GiB pare allows per tensor";
-  int64_t n = *count;
   auto type = RankedTensorType::get(dims, elem);
+  std::string problem = tensorTypeProblem(type);
+  if (!problem.empty())
+    return emitError(loc) << label(t) << " " << problem;
+  // Within the limit: neither product overflows.
+  unsigned width = elem.isInteger(1) ? 8 : elem.getIntOrFloatBitWidth();
+  int64_t n = shape::numElements(dims), bytes = n * int64_t(width / 8);
   std::string external;
   const std::string *raw = t.has_raw_data() ? &t.raw_data() : nullptr;
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
