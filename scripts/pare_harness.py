@@ -537,11 +537,19 @@ def real_models(models_dir: Path, ppocr: Path, only: Optional[Sequence[str]] = N
     return sorted(res, key=lambda m: order.get(m.name, 99))
 
 
-def ort_session(model: Path, single_thread: bool = False):
+def ort_session(model: Path, single_thread: bool = False, exact_int8: bool = False):
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.log_severity_level = 3
+    if exact_int8:
+        # For QDQ models. The int8 kernels onnxruntime fuses QDQ groups into sum pairs of u8 x s8
+        # products into int16 with saturation (VPMADDUBSW) on x86 without AVX-VNNI (AVX2, AVX-512
+        # without VNNI) and land up to ~100 quantization steps from the model's meaning; this
+        # option makes it use exact kernels there (checked: equal to DequantizeLinear -> float op
+        # -> QuantizeLinear on conv/gemm QDQ models). Not for QOperator models: onnxruntime 1.19
+        # then turns QLinearMatMul's int8 weights into uint8 and finds no kernel for the result.
+        so.add_session_config_entry("session.x64quantprecision", "1")
     if single_thread:
         so.intra_op_num_threads = 1
         so.inter_op_num_threads = 1

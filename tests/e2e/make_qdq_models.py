@@ -188,6 +188,9 @@ def write_io(model_path: Path, sample: dict):
 
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
+    if "_qdq" in model_path.stem:
+        # Exact int8 kernels on x86 without AVX-VNNI (see scripts/pare_harness.py ort_session).
+        opts.add_session_config_entry("session.x64quantprecision", "1")
     sess = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
     outs = sess.run(None, sample)
     stem = model_path.with_suffix("")
