@@ -3,7 +3,7 @@
 
 #include "codegen/EmitterSupport.h"
 #include "compiler/DriverCommon.h"
-#include "compiler/MemoryPlan.h"
+#include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/IR/PareOps.h"
 
 #include "mlir/IR/Matchers.h"

@@ -1,6 +1,6 @@
 //===- Calibration.h - value ranges for int8 post-training quantization ---===//
 //
-// Runs calibration samples through the host evaluator (compiler/Evaluator.h)
+// Runs calibration samples through the host evaluator (dialects/Pare/Eval/Evaluator.h)
 // and records the range of every float value, by exact min/max or by a
 // percentile of each value's distribution.
 //
@@ -8,7 +8,7 @@
 #ifndef PARE_COMPILER_CALIBRATION_H
 #define PARE_COMPILER_CALIBRATION_H
 
-#include "compiler/Evaluator.h"
+#include "dialects/Pare/Eval/Evaluator.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringRef.h"

@@ -3,7 +3,7 @@
 #include "compiler/Driver.h"
 #include "compiler/Budget.h"
 #include "compiler/DriverCommon.h"
-#include "compiler/Pipelines.h"
+#include "dialects/Pare/Transforms/Pipelines.h"
 
 #include "codegen/c/CEmitter.h"
 #include "codegen/cuda/CudaEmitter.h"

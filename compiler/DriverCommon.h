@@ -3,7 +3,7 @@
 #define PARE_COMPILER_DRIVERCOMMON_H
 
 #include "compiler/Calibration.h"
-#include "compiler/Pipelines.h"
+#include "dialects/Pare/Transforms/Pipelines.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"

@@ -24,12 +24,12 @@
 
 #include "compiler/Budget.h"
 #include "compiler/Calibration.h"
-#include "compiler/Cost.h"
+#include "dialects/Pare/Analysis/Cost.h"
 #include "compiler/Driver.h"
 #include "compiler/DriverCommon.h"
-#include "compiler/MemoryPlan.h"
-#include "compiler/Patches.h"
-#include "compiler/Pipelines.h"
+#include "dialects/Pare/Analysis/MemoryPlan.h"
+#include "dialects/Pare/Analysis/Patches.h"
+#include "dialects/Pare/Transforms/Pipelines.h"
 
 #include "codegen/EmitterSupport.h"
 #include "dialects/Pare/IR/PareOps.h"

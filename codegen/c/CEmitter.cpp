@@ -10,8 +10,8 @@
 #include "codegen/c/CEmitter.h"
 #include "codegen/EmitterSupport.h"
 
-#include "compiler/MemoryPlan.h"
-#include "compiler/Patches.h"
+#include "dialects/Pare/Analysis/MemoryPlan.h"
+#include "dialects/Pare/Analysis/Patches.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantMath.h"
 #include "dialects/Pare/IR/QuantUtils.h"

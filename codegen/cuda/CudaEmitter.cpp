@@ -10,7 +10,7 @@
 #include "codegen/cuda/CudaEmitter.h"
 #include "codegen/EmitterSupport.h"
 
-#include "compiler/MemoryPlan.h"
+#include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 

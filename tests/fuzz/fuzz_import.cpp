@@ -12,7 +12,7 @@
 //   PARE_FUZZ_PHASES=import|graph|plan   last phase to run (default: plan)
 //
 //===----------------------------------------------------------------------===//
-#include "compiler/Pipelines.h"
+#include "dialects/Pare/Transforms/Pipelines.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "frontends/onnx/OnnxImporter.h"
 

@@ -1,6 +1,6 @@
 //===- ArenaPlannerTest.cpp - first-fit arena placement -------------------===//
 //
-// Properties of compiler/ArenaPlanner.h checked on hand-made and randomised
+// Properties of dialects/Pare/Analysis/ArenaPlanner.h checked on hand-made and randomised
 // interval sets, with an independent overlap check and an independent
 // peak-live-bytes computation (the planner's own isValidPlacement and
 // liveBytesLowerBound are tested against them, not trusted). Both checkers
@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/ArenaPlanner.h"
+#include "dialects/Pare/Analysis/ArenaPlanner.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 //===- EvaluatorTest.cpp - host evaluation of pare IR and calibration -----===//
 //
-// compiler/Evaluator.h and compiler/Calibration.h on small hand-written
+// dialects/Pare/Eval/Evaluator.h and compiler/Calibration.h on small hand-written
 // functions whose results are computed by hand: conv (+relu, NCHW and NHWC,
 // depthwise), gemm, broadcasting binary ops, pooling, softmax, quantize /
 // dequantize (ties to even, saturation, per axis), ranges (min/max and
@@ -9,9 +9,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Calibration.h"
-#include "compiler/Evaluator.h"
+#include "dialects/Pare/Eval/Evaluator.h"
 #include "compiler/Npy.h"
-#include "compiler/Pipelines.h"
+#include "dialects/Pare/Transforms/Pipelines.h"
 #include "frontends/onnx/OnnxImporter.h"
 
 #include "dialects/Pare/IR/PareDialect.h"

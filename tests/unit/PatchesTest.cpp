@@ -1,6 +1,6 @@
 //===- PatchesTest.cpp - receptive-field maths of patch-based inference ---===//
 //
-// The plain interval maths of compiler/Patches.h: inputInterval (the input
+// The plain interval maths of dialects/Pare/Analysis/Patches.h: inputInterval (the input
 // rows a run of output rows reads, clipped to the input), tilePadBegin,
 // splitEvenly and hull, on hand-computed cases and against a brute-force
 // walk over every window tap. The IR parts (stages, split candidates) are
@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Patches.h"
+#include "dialects/Pare/Analysis/Patches.h"
 
 #include <catch2/catch.hpp>
 

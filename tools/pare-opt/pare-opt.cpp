@@ -1,5 +1,5 @@
 //===- pare-opt.cpp - run pare passes on .mlir files (for lit tests) ------===//
-#include "compiler/Pipelines.h"
+#include "dialects/Pare/Transforms/Pipelines.h"
 #include "dialects/Pare/IR/PareDialect.h"
 #include "dialects/Pare/Transforms/Passes.h"
 

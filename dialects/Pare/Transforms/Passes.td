@@ -173,7 +173,7 @@ def RecognizeTemporalShiftPass
        (slices, concats with zeros, ScatterND / Where / Expand / Equal chains:
        PyTorch's export of TSM's in-place slice assignment, ...) on it and
        constants only, and a reshape back to [N*T, C, H, W]. What the
-       subgraph computes is established by running it (compiler/Evaluator) on
+       subgraph computes is established by running it (dialects/Pare/Eval/Evaluator) on
        a probe tensor whose every element is distinct: it is a temporal shift
        when each output element is its input element from frame t+1, t-1 or t
        (or zero past the clip's ends) with TSM's channel ranges. Whatever the
@@ -214,7 +214,7 @@ def PlanMemoryPass : Pass<"pare-plan-memory", "mlir::func::FuncOp"> {
   let description = [{
     Computes each tensor's lifetime over the op order (reshapes alias their
     input and extend its lifetime) and places tensors in one arena
-    (compiler/MemoryPlan, compiler/ArenaPlanner).
+    (dialects/Pare/Analysis/MemoryPlan, ArenaPlanner).
 
     planner=pare (default): ops that can write over an operand that dies
     with them run in place (elementwise ops, int8 depthwise convolutions
@@ -222,7 +222,7 @@ def PlanMemoryPass : Pass<"pare-plan-memory", "mlir::func::FuncOp"> {
     then several greedy orders and a local search. planner=greedy-by-size:
     TFLite Micro's planner, no in-place (a baseline).
 
-    patches=min|auto: patch-based inference (compiler/Patches). min picks the
+    patches=min|auto: patch-based inference (dialects/Pare/Analysis/Patches). min picks the
     split op and n x n grid with the smallest arena whose recomputed halos
     add at most max-recompute of the model's MACs; auto does so only when
     the unpatched arena exceeds arena-budget. Stage ops get `pare.patch_stage`

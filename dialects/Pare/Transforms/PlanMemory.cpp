@@ -7,8 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Pare/Transforms/Passes.h"
-#include "compiler/MemoryPlan.h"
-#include "compiler/Patches.h"
+#include "dialects/Pare/Analysis/MemoryPlan.h"
+#include "dialects/Pare/Analysis/Patches.h"
 
 #include "mlir/IR/Matchers.h"
 

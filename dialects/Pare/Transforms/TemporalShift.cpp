@@ -8,8 +8,8 @@
 
 #include "dialects/Pare/Transforms/Passes.h"
 
-#include "compiler/Evaluator.h"
-#include "compiler/MemoryPlan.h"
+#include "dialects/Pare/Eval/Evaluator.h"
+#include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/IR/PareOps.h"
 
 #include "mlir/IR/Builders.h"

@@ -1,4 +1,4 @@
-// Known gap of the first-fit placement (compiler/ArenaPlanner.cpp
+// Known gap of the first-fit placement (dialects/Pare/Analysis/ArenaPlanner.cpp
 // placeFirstFit): on a chain whose tensors grow, each buffer is placed
 // beside its predecessor at the lowest free offset, so the third buffer
 // cannot reuse the first one's bytes and the arena exceeds the lower bound.

@@ -6,10 +6,10 @@
 // buffer and takes no arena space.
 //
 //===----------------------------------------------------------------------===//
-#ifndef PARE_COMPILER_MEMORYPLAN_H
-#define PARE_COMPILER_MEMORYPLAN_H
+#ifndef PARE_DIALECTS_PARE_ANALYSIS_MEMORYPLAN_H
+#define PARE_DIALECTS_PARE_ANALYSIS_MEMORYPLAN_H
 
-#include "compiler/ArenaPlanner.h"
+#include "dialects/Pare/Analysis/ArenaPlanner.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
 
@@ -98,4 +98,4 @@ FunctionPlan planFunction(mlir::func::FuncOp func, const PlanOptions &options,
 
 } // namespace pare::planning
 
-#endif // PARE_COMPILER_MEMORYPLAN_H
+#endif // PARE_DIALECTS_PARE_ANALYSIS_MEMORYPLAN_H

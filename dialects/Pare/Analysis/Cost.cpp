@@ -1,5 +1,5 @@
 //===- Cost.cpp - per-op cost figures (MACs) -------------------------------===//
-#include "compiler/Cost.h"
+#include "dialects/Pare/Analysis/Cost.h"
 
 #include "dialects/Pare/IR/PareOps.h"
 

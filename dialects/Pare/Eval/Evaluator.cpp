@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Evaluator.h"
+#include "dialects/Pare/Eval/Evaluator.h"
 
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantMath.h"

@@ -1,5 +1,5 @@
 //===- Pipelines.cpp - pass pipelines per phase ---------------------------===//
-#include "compiler/Pipelines.h"
+#include "dialects/Pare/Transforms/Pipelines.h"
 
 #include "dialects/Pare/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -1,8 +1,8 @@
 //===- Patches.cpp - patch-based inference: stages, regions, halos --------===//
-#include "compiler/Patches.h"
+#include "dialects/Pare/Analysis/Patches.h"
 
-#include "compiler/Cost.h"
-#include "compiler/MemoryPlan.h"
+#include "dialects/Pare/Analysis/Cost.h"
+#include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantUtils.h"
 

@@ -4,8 +4,8 @@
 // (which weighs recomputed halos in MACs). Float and int8 ops alike.
 //
 //===----------------------------------------------------------------------===//
-#ifndef PARE_COMPILER_COST_H
-#define PARE_COMPILER_COST_H
+#ifndef PARE_DIALECTS_PARE_ANALYSIS_COST_H
+#define PARE_DIALECTS_PARE_ANALYSIS_COST_H
 
 #include "mlir/IR/Operation.h"
 
@@ -23,4 +23,4 @@ int64_t macsPerConvOutput(mlir::Operation *op);
 
 } // namespace pare::cost
 
-#endif // PARE_COMPILER_COST_H
+#endif // PARE_DIALECTS_PARE_ANALYSIS_COST_H

@@ -1,5 +1,5 @@
 //===- ArenaPlanner.cpp - place buffers with lifetimes in one arena -------===//
-#include "compiler/ArenaPlanner.h"
+#include "dialects/Pare/Analysis/ArenaPlanner.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,9 +1,9 @@
 //===- MemoryPlan.cpp - tensor lifetimes of a pare function ---------------===//
-#include "compiler/MemoryPlan.h"
+#include "dialects/Pare/Analysis/MemoryPlan.h"
 
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantUtils.h"
-#include "compiler/Patches.h"
+#include "dialects/Pare/Analysis/Patches.h"
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseSet.h"

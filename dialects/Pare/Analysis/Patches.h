@@ -13,8 +13,8 @@
 // quantize and layout transpose).
 //
 //===----------------------------------------------------------------------===//
-#ifndef PARE_COMPILER_PATCHES_H
-#define PARE_COMPILER_PATCHES_H
+#ifndef PARE_DIALECTS_PARE_ANALYSIS_PATCHES_H
+#define PARE_DIALECTS_PARE_ANALYSIS_PATCHES_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -124,4 +124,4 @@ PatchChoice choosePatchStage(mlir::func::FuncOp func, const PlanOptions &plan,
 
 } // namespace pare::planning
 
-#endif // PARE_COMPILER_PATCHES_H
+#endif // PARE_DIALECTS_PARE_ANALYSIS_PATCHES_H

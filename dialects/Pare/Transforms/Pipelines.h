@@ -1,6 +1,6 @@
 //===- Pipelines.h - pass pipelines per phase -----------------------------===//
-#ifndef PARE_COMPILER_PIPELINES_H
-#define PARE_COMPILER_PIPELINES_H
+#ifndef PARE_DIALECTS_PARE_TRANSFORMS_PIPELINES_H
+#define PARE_DIALECTS_PARE_TRANSFORMS_PIPELINES_H
 
 #include "mlir/Pass/PassManager.h"
 
@@ -51,4 +51,4 @@ void registerPipelines();
 
 } // namespace pare
 
-#endif // PARE_COMPILER_PIPELINES_H
+#endif // PARE_DIALECTS_PARE_TRANSFORMS_PIPELINES_H

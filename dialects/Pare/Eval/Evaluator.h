@@ -7,8 +7,8 @@
 // (storage) values as int64.
 //
 //===----------------------------------------------------------------------===//
-#ifndef PARE_COMPILER_EVALUATOR_H
-#define PARE_COMPILER_EVALUATOR_H
+#ifndef PARE_DIALECTS_PARE_EVAL_EVALUATOR_H
+#define PARE_DIALECTS_PARE_EVAL_EVALUATOR_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Value.h"
@@ -82,4 +82,4 @@ mlir::FailureOr<std::vector<Tensor>> run(mlir::func::FuncOp func,
 
 } // namespace pare::eval
 
-#endif // PARE_COMPILER_EVALUATOR_H
+#endif // PARE_DIALECTS_PARE_EVAL_EVALUATOR_H

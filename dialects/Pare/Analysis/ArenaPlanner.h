@@ -4,8 +4,8 @@
 // Catch2 on randomised interval sets.
 //
 //===----------------------------------------------------------------------===//
-#ifndef PARE_COMPILER_ARENAPLANNER_H
-#define PARE_COMPILER_ARENAPLANNER_H
+#ifndef PARE_DIALECTS_PARE_ANALYSIS_ARENAPLANNER_H
+#define PARE_DIALECTS_PARE_ANALYSIS_ARENAPLANNER_H
 
 #include <cstdint>
 #include <vector>
@@ -64,4 +64,4 @@ inline int64_t alignTo(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
 } // namespace pare::planning
 
-#endif // PARE_COMPILER_ARENAPLANNER_H
+#endif // PARE_DIALECTS_PARE_ANALYSIS_ARENAPLANNER_H
