@@ -2,7 +2,9 @@
 #ifndef PARE_DIALECT_PARE_IR_PAREDIALECT_H
 #define PARE_DIALECT_PARE_IR_PAREDIALECT_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Dialect.h"
+#include "mlir/IR/Operation.h"
 
 #include "dialects/Pare/IR/PareDialect.h.inc"
 

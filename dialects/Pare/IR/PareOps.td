@@ -32,6 +32,57 @@ def Pare_Dialect : Dialect {
   let usePropertiesForAttributes = 0;
   let hasConstantMaterializer = 1;
   let dependentDialects = ["::mlir::quant::QuantDialect"];
+
+  // The discardable attributes that one stage of the compiler leaves for the
+  // next (the importer for the passes, calibration for quantization, the
+  // passes for the analyses and the code generators). Their names in the IR
+  // are "pare." followed by the name below. Read and write them through
+  // dialects/Pare/IR/PareAttrs.h; the helpers generated from this list give
+  // their names (e.g. PareDialect::ArenaBytesAttrHelper::getNameStr()).
+  let discardableAttrs = (ins
+    // Importer. Module: the model's opset and producer. Function arguments
+    // and results: the ONNX value name. Casts of ConvInteger / MatMulInteger
+    // operands: the integer arithmetic must be exact (LowerQuantized).
+    "::mlir::IntegerAttr":$opset,
+    "::mlir::StringAttr":$producer,
+    "::mlir::StringAttr":$name,
+    "::mlir::UnitAttr":$exact_integer,
+    // Driver. Module: "onnx" (models that arrive quantized) or "tflite".
+    "::mlir::StringAttr":$int8_rounding,
+    // Calibration: [min, max] of a function argument; [min, max] per result
+    // of an op (NaN when unknown). InsertQDQ consumes and removes them.
+    "::mlir::DenseF32ArrayAttr":$range,
+    "::mlir::DenseF32ArrayAttr":$ranges,
+    // LowerQuantized: output quantization of an int8 op whose result type
+    // does not carry it (lookup tables, softmax, average pools).
+    "::mlir::FloatAttr":$out_scale,
+    "::mlir::IntegerAttr":$out_zero_point,
+    // FuseResidualAdd: the producer's kernel adds the following residual.
+    "::mlir::UnitAttr":$residual_add,
+    // FuseTemporalShift: a 1x1 conv that reads its input through a shift.
+    "::mlir::IntegerAttr":$shift_frames,
+    "::mlir::IntegerAttr":$shift_fold,
+    "::mlir::StringAttr":$shift_mode,
+    // PlanMemory, per op: arena byte offset of each result (-1 outside the
+    // arena), bytes live while it runs, scratch buffer offset, the operand
+    // it overwrites, patch stage membership and tile / crop buffer offsets.
+    "::mlir::DenseI64ArrayAttr":$offsets,
+    "::mlir::IntegerAttr":$live_bytes,
+    "::mlir::IntegerAttr":$scratch_offset,
+    "::mlir::IntegerAttr":$in_place,
+    "::mlir::UnitAttr":$patch_stage,
+    "::mlir::IntegerAttr":$tile_offset,
+    "::mlir::IntegerAttr":$crop_offset,
+    // PlanMemory, per function: arena size, lower bound on any placement,
+    // ops reordered for memory, patch grid and the MACs patches add.
+    "::mlir::IntegerAttr":$arena_bytes,
+    "::mlir::IntegerAttr":$live_bytes_bound,
+    "::mlir::UnitAttr":$reordered,
+    "::mlir::IntegerAttr":$patch_grid,
+    "::mlir::IntegerAttr":$patch_extra_macs,
+    // pare inspect: the layer index of an op in its per-layer report.
+    "::mlir::IntegerAttr":$layer
+  );
 }
 
 class Pare_Op<string mnemonic, list<Trait> traits = []>
