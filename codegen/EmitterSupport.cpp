@@ -3,8 +3,11 @@
 #include "codegen/TextEscape.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 
+#include "dialects/Pare/Analysis/MemoryPlan.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -269,12 +272,161 @@ std::string nodeComment(Operation *op) {
   return s.empty() ? "(inserted by pare)" : "ONNX node " + s;
 }
 
+std::string uniqueName(const std::string &base, NameSet &used) {
+  std::string n = base;
+  for (int k = 1; used.count(n); ++k)
+    n = base + "_" + std::to_string(k);
+  used.insert(n);
+  return n;
+}
+
 std::string uniqueName(const std::string &base, std::vector<std::string> &used) {
   std::string n = base;
   for (int k = 1; llvm::is_contained(used, n); ++k)
     n = base + "_" + std::to_string(k);
   used.push_back(n);
   return n;
+}
+
+std::string cType(Type t) {
+  if (auto q = dyn_cast<quant::QuantizedType>(t))
+    return q.getStorageTypeIntegralWidth() == 8 ? (q.isSigned() ? "int8_t" : "uint8_t")
+                                                : "int32_t";
+  if (t.isF32())
+    return "float";
+  if (t.isF64())
+    return "double";
+  if (t.isInteger(1))
+    return "uint8_t";
+  if (auto it = dyn_cast<IntegerType>(t)) {
+    switch (it.getWidth()) {
+    case 8:
+    case 16:
+    case 32:
+    case 64:
+      return std::string(it.isUnsigned() ? "uint" : "int") + std::to_string(it.getWidth()) +
+             "_t";
+    default:
+      return "";
+    }
+  }
+  return "";
+}
+
+std::string cudaType(Type t) {
+  if (t.isF16())
+    return "pare_half";
+  if (isa<quant::QuantizedType>(t) || t.isF64())
+    return "";
+  return cType(t);
+}
+
+int64_t elemBytes(Type t) {
+  if (auto q = dyn_cast<quant::QuantizedType>(t))
+    return q.getStorageTypeIntegralWidth() / 8;
+  return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8;
+}
+
+FunctionStorage::FunctionStorage(func::FuncOp func, std::string prefix)
+    : owners(planning::outputOwners(func)), func(func), prefix(std::move(prefix)) {}
+
+LogicalResult FunctionStorage::nameParameters(NameSet &used,
+                                              function_ref<std::string(Type)> typeOf,
+                                              StringRef target) {
+  NameSet usedUpper;
+  auto param = [&](const std::string &orig) {
+    std::string base = localIdentifier(sanitizeIdentifier(orig), prefix), n = base;
+    for (int k = 1; used.count(n) || usedUpper.count(StringRef(n).upper()); ++k)
+      n = base + "_" + std::to_string(k);
+    used.insert(n);
+    usedUpper.insert(StringRef(n).upper());
+    return n;
+  };
+  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    auto a = attrs::getArgName(func, i);
+    inOrig.push_back(a ? a->str() : "input" + std::to_string(i));
+    inNames.push_back(param(inOrig.back()));
+  }
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    auto a = attrs::getResultName(func, i);
+    outOrig.push_back(a ? a->str() : "output" + std::to_string(i));
+    outNames.push_back(param(outOrig.back()));
+  }
+  for (Value v : func.getArguments())
+    if (typeOf(elemOf(v)).empty())
+      return func.emitError("the ") << target << " target has no type for input element type "
+                                    << elemOf(v);
+  return success();
+}
+
+FailureOr<std::vector<FunctionStorage::ArenaTensor>>
+FunctionStorage::nameArenaLocals(NameSet &used, function_ref<std::string(Type)> typeOf,
+                                 StringRef target, function_ref<bool(Operation *)> skip) {
+  std::vector<ArenaTensor> tensors;
+  for (Operation &op : func.getBody().front()) {
+    if (skip && skip(&op))
+      continue;
+    DenseI64ArrayAttr offsets = attrs::getOffsets(&op);
+    for (auto [i, r] : llvm::enumerate(op.getResults())) {
+      if (!planning::needsArena(r, owners))
+        continue;
+      if (!offsets)
+        return op.emitError("internal: no memory plan (run pare-plan-memory)");
+      std::string ct = typeOf(elemOf(r));
+      if (ct.empty())
+        return op.emitError("the ") << target << " target has no type for element type "
+                                    << elemOf(r);
+      std::string base = sanitizeIdentifier(nodeName(&op)) + layoutSuffix(&op);
+      if (op.getNumResults() > 1)
+        base += "_" + std::to_string(i);
+      std::string name = uniqueName(localIdentifier(base, prefix), used);
+      locals[r] = name;
+      tensors.push_back({&op, r, offsets[i], planning::byteSize(r.getType()), ct, name});
+    }
+  }
+  return tensors;
+}
+
+LogicalResult FunctionStorage::ptr(Value v, function_ref<std::string(Value)> weight,
+                                   StringRef noData, std::string &out) const {
+  Value root = planning::storageRoot(v);
+  if (auto arg = dyn_cast<BlockArgument>(root)) {
+    out = inNames[arg.getArgNumber()];
+    return success();
+  }
+  if (matchPattern(root, m_Constant())) {
+    DenseElementsAttr dense;
+    if (!matchPattern(root, m_Constant(&dense)))
+      return root.getDefiningOp()->emitError(noData);
+    out = weight(root);
+    return success();
+  }
+  auto own = owners.find(root);
+  if (own != owners.end()) {
+    out = outNames[own->second];
+    return success();
+  }
+  auto it = locals.find(root);
+  if (it == locals.end())
+    return root.getDefiningOp()->emitError("internal: value has no storage");
+  out = it->second;
+  return success();
+}
+
+std::vector<FunctionStorage::OutputCopy> FunctionStorage::outputCopies() {
+  std::vector<OutputCopy> copies;
+  Operation *ret = func.getBody().front().getTerminator();
+  for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
+    auto own = owners.find(planning::storageRoot(v));
+    if (own != owners.end() && own->second == i)
+      continue;
+    copies.push_back({unsigned(i), v, planning::byteSize(v.getType())});
+  }
+  return copies;
+}
+
+std::string FunctionStorage::outputCopyComment(unsigned index) const {
+  return "  /* output \"" + commentText(outOrig[index]) + "\" is a copy of another tensor */\n";
 }
 
 ActArgs fusedActivation(Operation *op) {

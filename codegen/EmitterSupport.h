@@ -2,6 +2,7 @@
 #ifndef PARE_CODEGEN_EMITTERSUPPORT_H
 #define PARE_CODEGEN_EMITTERSUPPORT_H
 
+#include "codegen/EmittedFile.h"
 #include "codegen/TextEscape.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -10,8 +11,11 @@
 #include "mlir/IR/Types.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -72,8 +76,91 @@ std::string layoutSuffix(mlir::Operation *op);
 /// for layout transposes, or "(inserted by pare)".
 std::string nodeComment(mlir::Operation *op);
 
+/// C99 element type of the C target ("int8_t" / "uint8_t" / "int32_t" for
+/// the storage of quantized types, "uint8_t" for bool), or "" when it has
+/// none.
+std::string cType(mlir::Type t);
+
+/// Element type of the CUDA target ("pare_half" for f16, "uint8_t" for
+/// bool), or "" when it has none.
+std::string cudaType(mlir::Type t);
+
+/// Bytes of one element as stored: the storage type of a quantized type, one
+/// byte for bool. planning::byteSize of a tensor is its element count times
+/// this.
+int64_t elemBytes(mlir::Type t);
+
+/// Names already taken in one C scope.
+using NameSet = std::set<std::string>;
+
 /// Appends "_1", "_2" ... until `base` is not in `used`; records the result.
+std::string uniqueName(const std::string &base, NameSet &used);
+/// The same over a list (the CUDA emitter's names until it takes a NameSet).
 std::string uniqueName(const std::string &base, std::vector<std::string> &used);
+
+/// Where the values of the emitted function live: the parameters (inputs,
+/// and the outputs, which the values they return are computed into), the
+/// arena locals and the constants (weights). Both targets name and find
+/// storage the same way; each writes its own declarations and copies.
+class FunctionStorage {
+public:
+  FunctionStorage(mlir::func::FuncOp func, std::string prefix);
+
+  /// Names the inputs and outputs as parameters: the `pare.name` of each (or
+  /// inputN / outputN) through sanitizeIdentifier and localIdentifier,
+  /// distinct from `used` and from each other also when upper-cased (the
+  /// header's <PREFIX>_<NAME>_RANK / _SHAPE / _SIZE macros are); records
+  /// them in `used`. Then fails, at the function, when `typeOf` gives no
+  /// type for an input's element type ("the <target> target has no type
+  /// ...").
+  mlir::LogicalResult nameParameters(NameSet &used,
+                                     llvm::function_ref<std::string(mlir::Type)> typeOf,
+                                     llvm::StringRef target);
+
+  /// One result that lives in the arena (planning::needsArena).
+  struct ArenaTensor {
+    mlir::Operation *op;
+    mlir::Value value;
+    int64_t offset; ///< from the op's pare.offsets
+    int64_t bytes;  ///< planning::byteSize
+    std::string ctype, name;
+  };
+  /// The arena tensors of the function's ops in op order (except ops `skip`
+  /// names), each named after its layer (+ layout suffix, + "_<result>" for
+  /// ops with several results) as a local unique in `used`, and recorded
+  /// for ptr(). Fails at the op without a memory plan or a type.
+  mlir::FailureOr<std::vector<ArenaTensor>>
+  nameArenaLocals(NameSet &used, llvm::function_ref<std::string(mlir::Type)> typeOf,
+                  llvm::StringRef target,
+                  llvm::function_ref<bool(mlir::Operation *)> skip = nullptr);
+
+  /// The C expression of `v`'s storage: a parameter, an arena local, or for
+  /// a constant `weight(root)` (a constant must hold its data: else the
+  /// error `noData` at it).
+  mlir::LogicalResult ptr(mlir::Value v, llvm::function_ref<std::string(mlir::Value)> weight,
+                          llvm::StringRef noData, std::string &out) const;
+
+  /// Outputs the function does not compute in place (inputs, constants,
+  /// a value returned twice): each is copied from its storage.
+  struct OutputCopy {
+    unsigned index;
+    mlir::Value value;
+    int64_t bytes;
+  };
+  std::vector<OutputCopy> outputCopies();
+  /// The comment line above the copy of output `index`.
+  std::string outputCopyComment(unsigned index) const;
+
+  std::vector<std::string> inNames, outNames; ///< parameter names
+  std::vector<std::string> inOrig, outOrig;   ///< the model's tensor names
+  /// For each value a result resolves to: the first result owning it.
+  llvm::DenseMap<mlir::Value, unsigned> owners;
+  llvm::DenseMap<mlir::Value, std::string> locals; ///< arena local names
+
+private:
+  mlir::func::FuncOp func;
+  std::string prefix;
+};
 
 /// Arguments of a pare_act_t activation: the enum name and its two params.
 struct ActArgs {

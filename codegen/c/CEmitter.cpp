@@ -38,32 +38,6 @@ namespace {
 using shape::Shape;
 
 
-/// C element type, or "" when the C target has no such type.
-std::string cType(Type t) {
-  if (auto q = dyn_cast<quant::QuantizedType>(t))
-    return q.getStorageTypeIntegralWidth() == 8 ? (q.isSigned() ? "int8_t" : "uint8_t")
-                                                : "int32_t";
-  if (t.isF32())
-    return "float";
-  if (t.isF64())
-    return "double";
-  if (t.isInteger(1))
-    return "uint8_t";
-  if (auto it = dyn_cast<IntegerType>(t)) {
-    std::string base = it.isUnsigned() ? "uint" : "int";
-    switch (it.getWidth()) {
-    case 8:
-    case 16:
-    case 32:
-    case 64:
-      return base + std::to_string(it.getWidth()) + "_t";
-    default:
-      return "";
-    }
-  }
-  return "";
-}
-
 std::string dtypeEnum(Type t) {
   if (auto q = dyn_cast<quant::QuantizedType>(t))
     return q.isSigned() ? "PARE_I8" : "PARE_U8";
@@ -86,12 +60,6 @@ std::string dtypeEnum(Type t) {
   }
 }
 
-int64_t elemBytes(Type t) {
-  if (auto q = dyn_cast<quant::QuantizedType>(t))
-    return q.getStorageTypeIntegralWidth() / 8;
-  return t.isInteger(1) ? 1 : t.getIntOrFloatBitWidth() / 8;
-}
-
 std::string opKind(Operation *op) {
   // "pare.max_pool" -> "max_pool"
   return op->getName().stripDialect().str();
@@ -108,31 +76,15 @@ constexpr int64_t kConvOCB = 16; // PARE_CONV_OCB in pare_kernels.h
 
 class Emitter {
 public:
-  Emitter(func::FuncOp func, const CEmitOptions &opts) : func(func), opts(opts) {
-    prefix = sanitizeIdentifier(opts.name);
-    upper = llvm::StringRef(prefix).upper();
-    owners = planning::outputOwners(func);
-  }
+  Emitter(func::FuncOp func, const CEmitOptions &opts)
+      : func(func), opts(opts), prefix(sanitizeIdentifier(opts.name)),
+        upper(llvm::StringRef(prefix).upper()), storage(func, prefix) {}
 
   LogicalResult run(std::vector<EmittedFile> &files);
 
 private:
   // --- naming -------------------------------------------------------------
-  std::string unique(std::string base, std::set<std::string> &used) {
-    std::string n = base;
-    for (int k = 1; used.count(n); ++k)
-      n = base + "_" + std::to_string(k);
-    used.insert(n);
-    return n;
-  }
-  std::string nodeName(Operation *op) {
-    std::vector<std::string> names;
-    locNames(op->getLoc(), names);
-    return names.empty() ? opKind(op) : names.front();
-  }
-  std::string localIdentifier(const std::string &id) const {
-    return codegen::localIdentifier(id, prefix);
-  }
+  std::string unique(const std::string &base, NameSet &used) { return uniqueName(base, used); }
   /// C expression for the storage of `v` (pointer of its element type).
   LogicalResult ptr(Value v, std::string &out);
   /// Name of a const array holding constant `v`, converted to `as` (or its
@@ -250,9 +202,8 @@ private:
   func::FuncOp func;
   const CEmitOptions &opts;
   std::string prefix, upper;
-  DenseMap<Value, unsigned> owners;
-  std::set<std::string> usedLocals, usedGlobals;
-  DenseMap<Value, std::string> locals;  // arena value -> local pointer name
+  FunctionStorage storage; ///< parameters, arena locals
+  NameSet usedLocals, usedGlobals;
   std::map<std::tuple<const void *, const void *, int, int64_t>, std::string> weightNames;
   struct WeightEntry {
     std::string name, decl, def;
@@ -260,35 +211,15 @@ private:
   };
   std::vector<WeightEntry> weights; // in order of first reference
   std::string localDecls, body;
-  std::vector<std::string> inNames, outNames;
   bool usesMath = false;
 };
 
 LogicalResult Emitter::ptr(Value v, std::string &out) {
-  Value root = planning::storageRoot(v);
-  if (auto arg = dyn_cast<BlockArgument>(root)) {
-    out = inNames[arg.getArgNumber()];
-    return success();
-  }
-  if (matchPattern(root, m_Constant())) {
-    DenseElementsAttr dense;
-    if (!matchPattern(root, m_Constant(&dense)))
-      return root.getDefiningOp()->emitError(
-          "the C target needs constants with their data (got an elided or resource "
-          "constant; compile the model, or IR written with --emit mlir -o DIR)");
-    out = weight(root);
-    return success();
-  }
-  auto own = owners.find(root);
-  if (own != owners.end()) {
-    out = outNames[own->second];
-    return success();
-  }
-  auto it = locals.find(root);
-  if (it == locals.end())
-    return root.getDefiningOp()->emitError("internal: value has no storage");
-  out = it->second;
-  return success();
+  return storage.ptr(
+      v, [&](Value root) { return weight(root); },
+      "the C target needs constants with their data (got an elided or resource constant; "
+      "compile the model, or IR written with --emit mlir -o DIR)",
+      out);
 }
 
 std::string Emitter::weight(Value v, Type as, WeightLayout layout, int64_t group) {
@@ -1905,43 +1836,11 @@ LogicalResult Emitter::emitQuantized(Operation *op, ArrayRef<std::string> in,
 
 LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   Block &body0 = func.getBody().front();
-  auto argNames = [&](unsigned i) {
-    auto a = func.getArgAttrOfType<StringAttr>(i, "pare.name");
-    return a ? a.getValue().str() : "input" + std::to_string(i);
-  };
-  auto resNames = [&](unsigned i) {
-    auto a = func.getResultAttrOfType<StringAttr>(i, "pare.name");
-    return a ? a.getValue().str() : "output" + std::to_string(i);
-  };
-  // Parameters: distinct also when upper-cased, as the header's
-  // <PREFIX>_<NAME>_RANK / _SHAPE / _SIZE macros are.
-  std::set<std::string> usedParams, usedUpper;
-  auto param = [&](const std::string &orig) {
-    std::string base = localIdentifier(sanitizeIdentifier(orig)), n = base;
-    for (int k = 1; usedParams.count(n) || usedUpper.count(llvm::StringRef(n).upper()); ++k)
-      n = base + "_" + std::to_string(k);
-    usedParams.insert(n);
-    usedUpper.insert(llvm::StringRef(n).upper());
-    return n;
-  };
-  std::vector<std::string> inOrig, outOrig;
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    inOrig.push_back(argNames(i));
-    inNames.push_back(param(argNames(i)));
-  }
-  for (unsigned i = 0; i < func.getNumResults(); ++i) {
-    outOrig.push_back(resNames(i));
-    outNames.push_back(param(resNames(i)));
-  }
-  for (auto &n : usedParams)
-    usedLocals.insert(n);
+  if (failed(storage.nameParameters(usedLocals, cType, "C")))
+    return failure();
   usedLocals.insert("arena");
-
-  // Check element types the C target can represent.
-  for (Value v : func.getArguments())
-    if (cType(elemOf(v)).empty())
-      return func.emitError("the C target has no type for input element type ")
-             << elemOf(v);
+  const std::vector<std::string> &inNames = storage.inNames, &outNames = storage.outNames;
+  const std::vector<std::string> &inOrig = storage.inOrig, &outOrig = storage.outOrig;
 
   // A patch stage (PlanMemory, patches): its ops live in tiles.
   std::optional<planning::PatchStage> stage;
@@ -1961,27 +1860,12 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   };
 
   // Arena locals, in op order.
-  for (Operation &op : body0) {
-    if (staged(&op))
-      continue;
-    auto offsets = op.getAttrOfType<DenseI64ArrayAttr>("pare.offsets");
-    for (auto [i, r] : llvm::enumerate(op.getResults())) {
-      if (!planning::needsArena(r, owners))
-        continue;
-      if (!offsets)
-        return op.emitError("internal: no memory plan (run pare-plan-memory)");
-      std::string ct = cType(elemOf(r));
-      if (ct.empty())
-        return op.emitError("the C target has no type for element type ") << elemOf(r);
-      std::string base = localIdentifier(sanitizeIdentifier(nodeName(&op)) + layoutSuffix(&op));
-      if (op.getNumResults() > 1)
-        base += "_" + std::to_string(i);
-      std::string name = unique(base, usedLocals);
-      locals[r] = name;
-      localDecls += "  " + ct + " *" + name + " = (" + ct + " *)(" +
-                    arenaAt(name, offsets[i], planning::byteSize(r.getType())) + ");\n";
-    }
-  }
+  auto arenaTensors = storage.nameArenaLocals(usedLocals, cType, "C", staged);
+  if (failed(arenaTensors))
+    return failure();
+  for (const FunctionStorage::ArenaTensor &t : *arenaTensors)
+    localDecls += "  " + t.ctype + " *" + t.name + " = (" + t.ctype + " *)(" +
+                  arenaAt(t.name, t.offset, t.bytes) + ");\n";
 
   for (Operation &op : body0) {
     if (stage && &op == stage->ops.front()) {
@@ -1996,21 +1880,15 @@ LogicalResult Emitter::run(std::vector<EmittedFile> &files) {
   }
 
   // Outputs not written in place: inputs, constants, duplicates.
-  Operation *ret = body0.getTerminator();
-  for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
-    Value root = planning::storageRoot(v);
-    auto own = owners.find(root);
-    if (own != owners.end() && own->second == i)
-      continue;
+  for (const FunctionStorage::OutputCopy &copy : storage.outputCopies()) {
     std::string src;
-    if (failed(ptr(v, src)))
+    if (failed(ptr(copy.value, src)))
       return failure();
-    int64_t bytes = planning::byteSize(v.getType());
-    if (bytes == 0)
+    if (copy.bytes == 0)
       continue;
-    line("  /* output \"" + commentText(outOrig[i]) + "\" is a copy of another tensor */\n");
-    line("  pare_copy_rows(" + outNames[i] + ", 0, " + src + ", 0, 1, " +
-         std::to_string(bytes) + ");\n");
+    line(storage.outputCopyComment(copy.index));
+    line("  pare_copy_rows(" + outNames[copy.index] + ", 0, " + src + ", 0, 1, " +
+         std::to_string(copy.bytes) + ");\n");
   }
 
   int64_t arenaBytes = 0;

@@ -9,6 +9,8 @@
 #ifndef PARE_CODEGEN_C_CEMITTER_H
 #define PARE_CODEGEN_C_CEMITTER_H
 
+#include "codegen/EmittedFile.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
 
@@ -53,11 +55,6 @@ inline int64_t codeBytesEstimate(int64_t specializedLayers, int64_t kernels, int
 }
 
 std::vector<std::string> cortexMFlags(const std::string &target);
-
-struct EmittedFile {
-  std::string path; ///< relative to the output directory
-  std::string contents;
-};
 
 /// Emits the files; reports unsupported ops / types with emitError at the op.
 mlir::FailureOr<std::vector<EmittedFile>> emitC(mlir::ModuleOp module,
