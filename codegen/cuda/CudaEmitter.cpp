@@ -12,6 +12,7 @@
 
 #include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/IR/PareOps.h"
+#include "dialects/Pare/IR/RuntimeOpcodes.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -391,7 +392,7 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
         auto sa = shape::broadcastStrides(shapeOf(op->getOperand(0)), shape);
         auto sb = shape::broadcastStrides(shapeOf(op->getOperand(1)), shape);
         ActArgs act = fusedActivation(op);
-        body += launch("pare_cu_binary_" + sfx + "(PARE_BIN_" + llvm::StringRef(kind).upper() +
+        body += launch("pare_cu_binary_" + sfx + "(" + runtimeOpcode(op)->enumerator.str() +
                        ", " + in[0] + ", " + in[1] + ", " + out[0] + ", " +
                        cuShape(shape, {sa, sb}) + ", " + act.kind + ", " + act.a + ", " +
                        act.b + ", stream");
@@ -403,7 +404,7 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
         if (failed(needFloat()))
           return failure();
         body += launch("pare_cu_unary_" + sfx + "(" + in[0] + ", " + out[0] + ", " + count() +
-                       ", PARE_UN_" + llvm::StringRef(kind).upper() + ", stream");
+                       ", " + runtimeOpcode(op)->enumerator.str() + ", stream");
         return success();
       })
       .Case<ReluOp, SigmoidOp, TanhOp, HardSwishOp, SoftplusOp, SoftsignOp, MishOp, ClipOp,
@@ -497,17 +498,12 @@ LogicalResult CudaEmitter::emitOp(Operation *op) {
             ReduceL2Op, ReduceSumSquareOp, ReduceLogSumExpOp>([&](Operation *) -> LogicalResult {
         if (failed(needFloat()))
           return failure();
-        static const std::map<std::string, std::string> ops = {
-            {"reduce_sum", "SUM"},   {"reduce_mean", "MEAN"}, {"reduce_max", "MAX"},
-            {"reduce_min", "MIN"},   {"reduce_prod", "PROD"}, {"reduce_l1", "L1"},
-            {"reduce_l2", "L2"},     {"reduce_sum_square", "SUM_SQUARE"},
-            {"reduce_log_sum_exp", "LOG_SUM_EXP"}};
         Shape x = shapeOf(op->getOperand(0));
         unsigned mask = 0;
         for (int64_t a : op->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef())
           mask |= 1u << a;
-        body += launch("pare_cu_reduce_" + sfx + "(PARE_RED_" + ops.at(kind) + ", " + in[0] +
-                       ", " + cuShape(x, {}) + ", " + i32(mask) + "u, " + out[0] + ", stream");
+        body += launch("pare_cu_reduce_" + sfx + "(" + runtimeOpcode(op)->enumerator.str() +
+                       ", " + in[0] + ", " + cuShape(x, {}) + ", " + i32(mask) + "u, " + out[0] + ", stream");
         return success();
       })
       .Case<TransposeOp>([&](TransposeOp tr) -> LogicalResult {

@@ -22,6 +22,15 @@
 #include <string>
 #include <vector>
 
+/* The emitters print these enumerators by name from the compiler's one table
+ * of runtime opcodes; the CUDA enums must hold the same values (the C
+ * kernels' are checked by the evaluator). CUDA has no comparison kernels. */
+#define PARE_UNARY_OPCODE(Op, Name, Value) static_assert(PARE_UN_##Name == Value, #Name);
+#define PARE_BINARY_OPCODE(Op, Name, Value) static_assert(PARE_BIN_##Name == Value, #Name);
+#define PARE_REDUCE_OPCODE(Op, Name, Value) static_assert(PARE_RED_##Name == Value, #Name);
+#define PARE_ACTIVATION_OPCODE(Str, Name, Value) static_assert(PARE_ACT_##Name == Value, #Name);
+#include "../../dialects/Pare/IR/RuntimeOpcodes.def"
+
 typedef std::vector<float> Vec;
 
 static int g_pass = 0, g_fail = 0;

@@ -12,6 +12,7 @@
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantMath.h"
 #include "dialects/Pare/IR/QuantUtils.h"
+#include "dialects/Pare/IR/RuntimeOpcodes.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 #include "runtime-stubs/c/pare_kernels.h"
 
@@ -97,26 +98,19 @@ struct Act {
   float a = 0.0f, b = 0.0f;
 };
 
+// The C kernels' enums take the values of RuntimeOpcodes.def, which the
+// emitters print by name: the evaluator's opcodes are the emitted code's.
+#define PARE_UNARY_OPCODE(Op, Name, Value) static_assert(PARE_UN_##Name == Value);
+#define PARE_BINARY_OPCODE(Op, Name, Value) static_assert(PARE_BIN_##Name == Value);
+#define PARE_COMPARE_OPCODE(Op, Name, Value) static_assert(PARE_CMP_##Name == Value);
+#define PARE_REDUCE_OPCODE(Op, Name, Value) static_assert(PARE_RED_##Name == Value);
+#define PARE_ACTIVATION_OPCODE(Str, Name, Value) static_assert(PARE_ACT_##Name == Value);
+#include "dialects/Pare/IR/RuntimeOpcodes.def"
+
 std::optional<pare_act_t> actKind(StringRef name) {
-  return llvm::StringSwitch<std::optional<pare_act_t>>(name)
-      .Case("none", PARE_ACT_NONE)
-      .Case("relu", PARE_ACT_RELU)
-      .Case("clip", PARE_ACT_CLIP)
-      .Case("leaky_relu", PARE_ACT_LEAKY_RELU)
-      .Case("sigmoid", PARE_ACT_SIGMOID)
-      .Case("hard_sigmoid", PARE_ACT_HARD_SIGMOID)
-      .Case("hard_swish", PARE_ACT_HARD_SWISH)
-      .Case("tanh", PARE_ACT_TANH)
-      .Case("gelu", PARE_ACT_GELU)
-      .Case("gelu_tanh", PARE_ACT_GELU_TANH)
-      .Case("elu", PARE_ACT_ELU)
-      .Case("selu", PARE_ACT_SELU)
-      .Case("softplus", PARE_ACT_SOFTPLUS)
-      .Case("softsign", PARE_ACT_SOFTSIGN)
-      .Case("thresholded_relu", PARE_ACT_THRESHOLDED_RELU)
-      .Case("celu", PARE_ACT_CELU)
-      .Case("mish", PARE_ACT_MISH)
-      .Default(std::nullopt);
+  if (auto code = activationOpcode(name))
+    return static_cast<pare_act_t>(code->value);
+  return std::nullopt;
 }
 
 /// The fused activation of a conv / gemm / matmul / binary op.
@@ -164,31 +158,14 @@ FailureOr<Act> standaloneAct(Operation *op) {
   return r;
 }
 
-std::optional<pare_unop_t> unaryCode(StringRef name) {
-  return llvm::StringSwitch<std::optional<pare_unop_t>>(name)
-      .Case("sqrt", PARE_UN_SQRT)
-      .Case("exp", PARE_UN_EXP)
-      .Case("erf", PARE_UN_ERF)
-      .Case("neg", PARE_UN_NEG)
-      .Case("reciprocal", PARE_UN_RECIPROCAL)
-      .Case("abs", PARE_UN_ABS)
-      .Case("log", PARE_UN_LOG)
-      .Case("floor", PARE_UN_FLOOR)
-      .Case("ceil", PARE_UN_CEIL)
-      .Case("sin", PARE_UN_SIN)
-      .Case("cos", PARE_UN_COS)
-      .Case("round", PARE_UN_ROUND)
-      .Case("sign", PARE_UN_SIGN)
-      .Case("tan", PARE_UN_TAN)
-      .Case("atan", PARE_UN_ATAN)
-      .Case("asin", PARE_UN_ASIN)
-      .Case("acos", PARE_UN_ACOS)
-      .Case("sinh", PARE_UN_SINH)
-      .Case("cosh", PARE_UN_COSH)
-      .Case("asinh", PARE_UN_ASINH)
-      .Case("acosh", PARE_UN_ACOSH)
-      .Case("atanh", PARE_UN_ATANH)
-      .Default(std::nullopt);
+/// The runtime opcode of `op` in the C kernels' enum `Enum`, if it has one of
+/// `family`.
+template <typename Enum>
+std::optional<Enum> opcodeOf(Operation *op, RuntimeOpFamily family) {
+  auto code = runtimeOpcode(op);
+  if (!code || code->family != family)
+    return std::nullopt;
+  return static_cast<Enum>(code->value);
 }
 
 /// Bytes per element of a host tensor's storage.
@@ -582,17 +559,7 @@ LogicalResult Evaluator::Impl::binary(Operation *op, SmallVectorImpl<TensorPtr> 
     return success();
   }
 
-  std::optional<pare_binop_t> bin =
-      llvm::TypeSwitch<Operation *, std::optional<pare_binop_t>>(op)
-          .Case<AddOp>([](auto) { return PARE_BIN_ADD; })
-          .Case<SubOp>([](auto) { return PARE_BIN_SUB; })
-          .Case<MulOp>([](auto) { return PARE_BIN_MUL; })
-          .Case<DivOp>([](auto) { return PARE_BIN_DIV; })
-          .Case<PowOp>([](auto) { return PARE_BIN_POW; })
-          .Case<MaxOp>([](auto) { return PARE_BIN_MAX; })
-          .Case<MinOp>([](auto) { return PARE_BIN_MIN; })
-          .Case<ModOp>([](auto) { return PARE_BIN_MOD; })
-          .Default([](auto) { return std::nullopt; });
+  std::optional<pare_binop_t> bin = opcodeOf<pare_binop_t>(op, RuntimeOpFamily::Binary);
   if (bin) {
     if (y->isFloat() && !y->f.empty()) {
       auto actOr = fusedAct(op);
@@ -626,14 +593,7 @@ LogicalResult Evaluator::Impl::binary(Operation *op, SmallVectorImpl<TensorPtr> 
   }
 
   // Comparisons (bool result).
-  std::optional<pare_cmpop_t> cmp =
-      llvm::TypeSwitch<Operation *, std::optional<pare_cmpop_t>>(op)
-          .Case<EqualOp>([](auto) { return PARE_CMP_EQUAL; })
-          .Case<LessOp>([](auto) { return PARE_CMP_LESS; })
-          .Case<LessOrEqualOp>([](auto) { return PARE_CMP_LESS_OR_EQUAL; })
-          .Case<GreaterOp>([](auto) { return PARE_CMP_GREATER; })
-          .Case<GreaterOrEqualOp>([](auto) { return PARE_CMP_GREATER_OR_EQUAL; })
-          .Default([](auto) { return std::nullopt; });
+  std::optional<pare_cmpop_t> cmp = opcodeOf<pare_cmpop_t>(op, RuntimeOpFamily::Compare);
   if (cmp) {
     if (lhs.isFloat() != rhs.isFloat())
       return fail(op, "mixed float and integer operands");
@@ -943,7 +903,7 @@ LogicalResult Evaluator::Impl::exec(Operation *op, SmallVectorImpl<TensorPtr> &o
       .Case<SqrtOp, ExpOp, ErfOp, NegOp, ReciprocalOp, AbsOp, LogOp, FloorOp, CeilOp, RoundOp,
             SignOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp,
             AcoshOp, AtanhOp>([&](Operation *) -> LogicalResult {
-        auto code = unaryCode(op->getName().stripDialect());
+        auto code = opcodeOf<pare_unop_t>(op, RuntimeOpFamily::Unary);
         const Tensor &x = in(op->getOperand(0));
         auto y = newLike(op->getResult(0));
         if (x.isFloat() != y->isFloat())
@@ -1081,17 +1041,7 @@ LogicalResult Evaluator::Impl::exec(Operation *op, SmallVectorImpl<TensorPtr> &o
       })
       .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp, ReduceMinOp, ReduceProdOp, ReduceL1Op,
             ReduceL2Op, ReduceSumSquareOp, ReduceLogSumExpOp>([&](Operation *) -> LogicalResult {
-        pare_redop_t code =
-            llvm::StringSwitch<pare_redop_t>(op->getName().stripDialect())
-                .Case("reduce_sum", PARE_RED_SUM)
-                .Case("reduce_mean", PARE_RED_MEAN)
-                .Case("reduce_max", PARE_RED_MAX)
-                .Case("reduce_min", PARE_RED_MIN)
-                .Case("reduce_prod", PARE_RED_PROD)
-                .Case("reduce_l1", PARE_RED_L1)
-                .Case("reduce_l2", PARE_RED_L2)
-                .Case("reduce_sum_square", PARE_RED_SUM_SQUARE)
-                .Default(PARE_RED_LOG_SUM_EXP);
+        auto code = *opcodeOf<pare_redop_t>(op, RuntimeOpFamily::Reduce);
         const Tensor &x = in(op->getOperand(0));
         Shape xs = x.shape.empty() ? Shape{1} : x.shape;
         if (xs.size() > 8)
