@@ -1,6 +1,7 @@
 //===- MemoryPlan.cpp - tensor lifetimes of a pare function ---------------===//
 #include "dialects/Pare/Analysis/MemoryPlan.h"
 
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantUtils.h"
 #include "dialects/Pare/Analysis/Patches.h"
@@ -45,7 +46,7 @@ DenseMap<Value, unsigned> outputOwners(func::FuncOp func) {
 bool needsArena(Value v, const DenseMap<Value, unsigned> &owners) {
   Operation *def = v.getDefiningOp();
   // A producer that adds its residual writes the add's buffer instead.
-  return def && !def->hasAttr("pare.residual_add") && storageRoot(v) == v &&
+  return def && !attrs::hasResidualAdd(def) && storageRoot(v) == v &&
          !matchPattern(v, m_Constant()) && !owners.count(v);
 }
 
@@ -67,10 +68,8 @@ bool usesGenericInt8Kernel(Operation *op) {
   auto s8Result = [&]() { return qtype::isQuantized(op->getResult(0).getType()); };
   // ONNX rounding: requantize in float32, round half to even, as onnxruntime
   // does for QDQ / QOperator models (the generic kernels do exactly that).
-  if (isa<pare::QConvOp, pare::QFullyConnectedOp>(op))
-    if (auto m = op->getParentOfType<ModuleOp>())
-      if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding"); r && r.getValue() == "onnx")
-        return true;
+  if (isa<pare::QConvOp, pare::QFullyConnectedOp>(op) && attrs::usesOnnxRounding(op))
+    return true;
   if (auto c = dyn_cast<pare::QConvOp>(op))
     return !s8Result() || !symmetric(c.getWeight()) ||
            (c.getGroup() != 1 && !c.isDepthwise()) ||
@@ -86,7 +85,7 @@ int64_t scratchBytes(Operation *op) {
   // (pare.shift_frames; NHWC 1x1) gathers each shifted row, W x C elements,
   // into scratch (rounded up to 16 bytes) ahead of its kernel's own scratch.
   int64_t shiftRow = 0;
-  if (op->hasAttr("pare.shift_frames") && isa<pare::ConvOp, pare::QConvOp>(op)) {
+  if (attrs::hasShiftFrames(op) && isa<pare::ConvOp, pare::QConvOp>(op)) {
     auto x = dims(op->getOperand(0));
     int64_t rows = x.size() == 4 ? x[0] * x[1] : 0;
     if (rows > 0)
@@ -120,7 +119,7 @@ int64_t inPlaceDepthwiseScratchBytes(int64_t ih, int64_t iw, int64_t c, int64_t 
 static ArrayRef<int64_t> dimsOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
 
 int inPlaceCandidate(Operation *op) {
-  if (op->getNumResults() != 1 || op->hasAttr("pare.residual_add"))
+  if (op->getNumResults() != 1 || attrs::hasResidualAdd(op))
     return -1;
   Value r = op->getResult(0);
   if (auto c = dyn_cast<pare::QConvOp>(op)) {
@@ -325,7 +324,7 @@ FunctionPlan planFunction(func::FuncOp func, const PlanOptions &options,
   // is written when the producer runs: its buffer starts there.
   DenseMap<Operation *, int64_t> startsEarly;
   for (Operation &op : block) {
-    if (!op.hasAttr("pare.residual_add"))
+    if (!attrs::hasResidualAdd(&op))
       continue;
     Operation *user = *op.getResult(0).getUsers().begin();
     if (isa<pare::ReshapeOp>(user))

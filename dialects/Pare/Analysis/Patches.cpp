@@ -3,6 +3,7 @@
 
 #include "dialects/Pare/Analysis/Cost.h"
 #include "dialects/Pare/Analysis/MemoryPlan.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantUtils.h"
 
@@ -64,7 +65,7 @@ static bool sameShapes(Operation *op) {
 bool isPatchable(Operation *op) {
   if (op->getNumResults() != 1 || dims(op->getResult(0)).size() != 4)
     return false;
-  if (op->hasAttr("pare.shift_frames")) // reads whole frames through a temporal shift
+  if (attrs::hasShiftFrames(op)) // reads whole frames through a temporal shift
     return false;
   if (isTileAlias(op))
     return true;
@@ -78,7 +79,7 @@ bool isPatchable(Operation *op) {
       return false;
     // int8 average pools with ONNX rounding read their quantization from
     // attributes the tile emitter does not carry over.
-    return !(isa<pare::AveragePoolOp>(op) && op->hasAttr("pare.out_scale"));
+    return !(isa<pare::AveragePoolOp>(op) && attrs::hasOutScale(op));
   }
   if (isa<pare::QAddOp>(op))
     return sameShapes(op) && !usesGenericInt8Kernel(op);

@@ -1,6 +1,7 @@
 //===- ConvertToFP16.cpp - fp16 storage for the GPU target ----------------===//
 
 #include "dialects/Pare/Transforms/Passes.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
@@ -59,19 +60,18 @@ struct ConvertToFP16Pass : pare::impl::ConvertToFP16PassBase<ConvertToFP16Pass> 
 
     // The boundary keeps f32: cast the inputs in, the outputs out.
     // The casts are named after the tensors they convert ("x_fp16").
-    auto named = [&](Location loc, StringAttr name, StringRef suffix) -> Location {
+    auto named = [&](Location loc, std::optional<StringRef> name, StringRef suffix) -> Location {
       if (!name)
         return loc;
-      return NameLoc::get(b.getStringAttr(name.getValue() + suffix), loc);
+      return NameLoc::get(b.getStringAttr(*name + suffix), loc);
     };
     b.setInsertionPointToStart(&body);
     for (BlockArgument arg : func.getArguments()) {
       Type half = toHalf(arg.getType());
       if (half == arg.getType())
         continue;
-      Location loc = named(arg.getLoc(),
-                           func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "pare.name"),
-                           "_fp16");
+      Location loc =
+          named(arg.getLoc(), attrs::getArgName(func, arg.getArgNumber()), "_fp16");
       auto cast = CastOp::create(b, loc, half, arg, TypeAttr::get(f16));
       arg.replaceAllUsesExcept(cast.getResult(), cast);
     }
@@ -84,9 +84,8 @@ struct ConvertToFP16Pass : pare::impl::ConvertToFP16PassBase<ConvertToFP16Pass> 
       auto want = cast<RankedTensorType>(func.getResultTypes()[operand.getOperandNumber()]);
       if (!want.getElementType().isF32())
         continue;
-      Location loc = named(
-          ret->getLoc(),
-          func.getResultAttrOfType<StringAttr>(operand.getOperandNumber(), "pare.name"), "_fp32");
+      Location loc =
+          named(ret->getLoc(), attrs::getResultName(func, operand.getOperandNumber()), "_fp32");
       operand.set(CastOp::create(b, loc, want, operand.get(), TypeAttr::get(f32)));
     }
   }

@@ -1,6 +1,7 @@
 //===- FuseResidualAdd.cpp - mark producers that add their residual -------===//
 
 #include "dialects/Pare/Transforms/Passes.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 
 namespace pare {
 #define GEN_PASS_DEF_FUSERESIDUALADDPASS
@@ -40,7 +41,7 @@ struct FuseResidualAddPass : pare::impl::FuseResidualAddPassBase<FuseResidualAdd
       Value other = add.getLhs() == produced ? add.getRhs() : add.getLhs();
       if (other == produced || other.getType() != add.getType())
         continue;
-      op.setAttr("pare.residual_add", UnitAttr::get(&getContext()));
+      attrs::setResidualAdd(&op);
     }
   }
 };

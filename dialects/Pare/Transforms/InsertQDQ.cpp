@@ -3,6 +3,7 @@
 #include "dialects/Pare/IR/QuantUtils.h"
 #include "dialects/Pare/Transforms/ActivationUtils.h"
 #include "dialects/Pare/Transforms/Passes.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -82,11 +83,11 @@ struct InsertQDQPass : pare::impl::InsertQDQPassBase<InsertQDQPass> {
 
   void collectRanges(func::FuncOp f) {
     for (BlockArgument a : f.getArguments())
-      if (auto r = f.getArgAttrOfType<DenseF32ArrayAttr>(a.getArgNumber(), "pare.range"))
+      if (auto r = attrs::getArgRange(f, a.getArgNumber()))
         if (r.size() == 2)
           ranges[a] = {r[0], r[1]};
     f.walk([&](Operation *op) {
-      auto r = op->getAttrOfType<DenseF32ArrayAttr>("pare.ranges");
+      auto r = attrs::getRanges(op);
       if (!r || r.size() != 2 * int64_t(op->getNumResults()))
         return;
       for (unsigned i = 0; i < op->getNumResults(); ++i)
@@ -215,9 +216,9 @@ struct InsertQDQPass : pare::impl::InsertQDQPassBase<InsertQDQPass> {
       // Later consumers see `out` (a dequantize) and reuse these parameters.
     }
     // The ranges have done their job.
-    f.walk([](Operation *op) { op->removeAttr("pare.ranges"); });
+    f.walk([](Operation *op) { attrs::removeRanges(op); });
     for (unsigned i = 0; i < f.getNumArguments(); ++i)
-      f.removeArgAttr(i, "pare.range");
+      attrs::removeArgRange(f, i);
   }
 };
 

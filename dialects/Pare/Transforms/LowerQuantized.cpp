@@ -4,6 +4,7 @@
 #include "dialects/Pare/IR/QuantUtils.h"
 #include "dialects/Pare/Transforms/ActivationUtils.h"
 #include "dialects/Pare/Transforms/Passes.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -357,10 +358,7 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     Location loc = def->getLoc();
     Type outElem = qtype::elementOf(outType);
 
-    bool onnxRounding = false;
-    if (auto m = op->getParentOfType<ModuleOp>())
-      if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding"))
-        onnxRounding = r.getValue() == "onnx";
+    bool onnxRounding = attrs::usesOnnxRounding(op);
 
     if (auto dq = dyn_cast<DequantizeOp>(def)) {
       Value src = dq.getInput();
@@ -420,8 +418,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
         Type t = qtype::withElement(rt, qtype::elementOf(x.getType()));
         Operation *n = rw.create(loc, def->getName().getIdentifier(), ValueRange{x}, TypeRange{t},
                                  def->getAttrs());
-        n->setAttr("pare.out_scale", rw.getF64FloatAttr(p.scale()));
-        n->setAttr("pare.out_zero_point", rw.getI64IntegerAttr(p.zeroPoint()));
+        attrs::setOutScale(n, p.scale());
+        attrs::setOutZeroPoint(n, p.zeroPoint());
         auto raw = StorageCastOp::create(
             rw, loc, RankedTensorType::get(rt.getShape(), rw.getI8Type()), n->getResult(0));
         pooled = StorageCastOp::create(rw, loc, outType, raw);
@@ -474,8 +472,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
         auto p = *qtype::params(outType);
         Operation *sm = rw.create(loc, def->getName().getIdentifier(), ValueRange{x},
                                   TypeRange{x.getType()}, def->getAttrs());
-        sm->setAttr("pare.out_scale", rw.getF64FloatAttr(p.scale()));
-        sm->setAttr("pare.out_zero_point", rw.getI64IntegerAttr(p.zeroPoint()));
+        attrs::setOutScale(sm, p.scale());
+        attrs::setOutZeroPoint(sm, p.zeroPoint());
         auto t = cast<RankedTensorType>(x.getType());
         auto raw = StorageCastOp::create(rw, loc, RankedTensorType::get(t.getShape(), rw.getI8Type()),
                                          sm->getResult(0));
@@ -532,7 +530,7 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     SmallVector<Value> ops{x, w};
     if (*bias)
       ops.push_back(*bias);
-    Operation *q = rw.create(conv.getLoc(), rw.getStringAttr("pare.qconv"), ops,
+    Operation *q = rw.create(conv.getLoc(), rw.getStringAttr(QConvOp::getOperationName()), ops,
                              TypeRange{outType}, conv->getAttrs());
     return q->getResult(0);
   }
@@ -667,7 +665,7 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
 struct LowerExactInteger : OpRewritePattern<CastOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CastOp op, PatternRewriter &rw) const override {
-    if (!op->hasAttr("pare.exact_integer"))
+    if (!attrs::isExactInteger(op))
       return failure();
     Operation *def = op.getInput().getDefiningOp();
     if (!def || !def->hasOneUse())
@@ -677,7 +675,7 @@ struct LowerExactInteger : OpRewritePattern<CastOp> {
       return failure();
     Operation *q;
     if (isa<ConvOp>(def))
-      q = rw.create(def->getLoc(), rw.getStringAttr("pare.qconv"), ValueRange{a, b},
+      q = rw.create(def->getLoc(), rw.getStringAttr(QConvOp::getOperationName()), ValueRange{a, b},
                     TypeRange{op.getType()}, def->getAttrs());
     else if (isa<MatMulOp>(def))
       q = QMatMulOp::create(rw, def->getLoc(), op.getType(), a, b);
@@ -838,10 +836,7 @@ struct LowerQuantizedPass : pare::impl::LowerQuantizedPassBase<LowerQuantizedPas
       if (isa<QConvOp, QFullyConnectedOp, QAddOp, QMulOp>(op))
         normaliseClamp(op);
     });
-    bool onnxRounding = false;
-    if (auto m = f->getParentOfType<ModuleOp>())
-      if (auto r = m->getAttrOfType<StringAttr>("pare.int8_rounding"))
-        onnxRounding = r.getValue() == "onnx";
+    bool onnxRounding = attrs::usesOnnxRounding(f);
     if (failed(checkMultipliers(f, onnxRounding)))
       return signalPassFailure();
     RewritePatternSet patterns(ctx);
@@ -849,7 +844,7 @@ struct LowerQuantizedPass : pare::impl::LowerQuantizedPassBase<LowerQuantizedPas
     if (failed(applyPatternsGreedily(f, std::move(patterns))))
       return signalPassFailure();
     WalkResult r = f.walk([](CastOp c) {
-      if (c->hasAttr("pare.exact_integer")) {
+      if (attrs::isExactInteger(c)) {
         c.emitError("this ConvInteger / MatMulInteger could not be lowered to integer "
                     "arithmetic (pare needs constant zero points and int8/uint8 operands)");
         return WalkResult::interrupt();

@@ -9,6 +9,7 @@
 #include "dialects/Pare/Transforms/Passes.h"
 #include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/Analysis/Patches.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -44,7 +45,7 @@ struct PlanMemoryPass : pare::impl::PlanMemoryPassBase<PlanMemoryPass> {
     }
     // Operator reordering where branches allow a lower peak.
     if (options.planner == planning::Planner::Pare && planning::reorderForMemory(func, options))
-      func->setAttr("pare.reordered", UnitAttr::get(&getContext()));
+      attrs::setReordered(func);
     std::optional<planning::PatchStage> stage;
     if (patches != "off") {
       planning::PatchSearch search;
@@ -58,29 +59,27 @@ struct PlanMemoryPass : pare::impl::PlanMemoryPassBase<PlanMemoryPass> {
     }
     planning::FunctionPlan plan =
         planning::planFunction(func, options, stage ? &*stage : nullptr);
-    Builder b(&getContext());
     for (auto &[op, offsets] : plan.offsets)
-      op->setAttr("pare.offsets", b.getDenseI64ArrayAttr(offsets));
+      attrs::setOffsets(op, offsets);
     for (auto &[op, bytes] : plan.liveBytes)
       if (bytes > 0)
-        op->setAttr("pare.live_bytes", b.getI64IntegerAttr(bytes));
+        attrs::setLiveBytes(op, bytes);
     for (auto &[op, offset] : plan.scratch)
-      op->setAttr("pare.scratch_offset", b.getI64IntegerAttr(offset));
+      attrs::setScratchOffset(op, offset);
     for (auto &[op, operand] : plan.inPlace)
-      op->setAttr("pare.in_place", b.getI64IntegerAttr(operand));
+      attrs::setInPlace(op, operand);
     if (stage) {
       for (Operation *op : stage->ops)
-        op->setAttr("pare.patch_stage", b.getUnitAttr());
+        attrs::setPatchStage(op);
       for (auto &[op, offset] : plan.tileOffsets)
-        op->setAttr("pare.tile_offset", b.getI64IntegerAttr(offset));
+        attrs::setTileOffset(op, offset);
       for (auto &[op, offset] : plan.cropOffsets)
-        op->setAttr("pare.crop_offset", b.getI64IntegerAttr(offset));
-      func->setAttr("pare.patch_grid", b.getI64IntegerAttr(stage->grid));
-      func->setAttr("pare.patch_extra_macs",
-                    b.getI64IntegerAttr(stage->patchedMacs - stage->stageMacs));
+        attrs::setCropOffset(op, offset);
+      attrs::setPatchGrid(func, stage->grid);
+      attrs::setPatchExtraMacs(func, stage->patchedMacs - stage->stageMacs);
     }
-    func->setAttr("pare.arena_bytes", b.getI64IntegerAttr(plan.arenaBytes));
-    func->setAttr("pare.live_bytes_bound", b.getI64IntegerAttr(plan.lowerBound));
+    attrs::setArenaBytes(func, plan.arenaBytes);
+    attrs::setLiveBytesBound(func, plan.lowerBound);
   }
 };
 
