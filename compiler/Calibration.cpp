@@ -4,6 +4,7 @@
 #include "compiler/Npy.h"
 #include "frontends/InputFiles.h"
 
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantUtils.h"
 #include "dialects/Pare/IR/ShapeInference.h"
@@ -159,13 +160,11 @@ FailureOr<DenseMap<Value, Range>> collectRanges(func::FuncOp func,
 }
 
 void attachRanges(func::FuncOp func, const DenseMap<Value, Range> &ranges) {
-  Builder b(func.getContext());
   const float nan = std::numeric_limits<float>::quiet_NaN();
   for (auto arg : func.getArguments()) {
     auto it = ranges.find(arg);
     if (it != ranges.end())
-      func.setArgAttr(arg.getArgNumber(), "pare.range",
-                      b.getDenseF32ArrayAttr({it->second.min, it->second.max}));
+      pare::attrs::setArgRange(func, arg.getArgNumber(), it->second.min, it->second.max);
   }
   func.walk([&](Operation *op) {
     if (op->getNumResults() == 0)
@@ -184,7 +183,7 @@ void attachRanges(func::FuncOp func, const DenseMap<Value, Range> &ranges) {
       }
     }
     if (any)
-      op->setAttr("pare.ranges", b.getDenseF32ArrayAttr(v));
+      pare::attrs::setRanges(op, v);
   });
 }
 
@@ -347,8 +346,8 @@ FailureOr<std::vector<std::vector<Tensor>>> loadSamples(func::FuncOp func, Strin
     return func.emitError("calibration needs a model with inputs");
   std::vector<std::string> argNames;
   for (unsigned k = 0; k < nargs; ++k) {
-    auto n = func.getArgAttrOfType<StringAttr>(k, "pare.name");
-    argNames.push_back(n ? n.getValue().str() : "input" + std::to_string(k));
+    auto n = pare::attrs::getArgName(func, k);
+    argNames.push_back(n ? n->str() : "input" + std::to_string(k));
   }
 
   // Converts a file's tensor to argument k's type and shape.

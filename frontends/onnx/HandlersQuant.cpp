@@ -20,6 +20,7 @@
 
 #include "frontends/onnx/HandlerUtils.h"
 
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/QuantUtils.h"
 
 using namespace mlir;
@@ -303,7 +304,7 @@ Value castToI32(NodeImporter &ni, Value v) {
   Type i32 = ni.builder().getIntegerType(32);
   auto c = pare::CastOp::create(ni.builder(), ni.getLoc(), qtype::withElement(v.getType(), i32),
                                 v, TypeAttr::get(i32));
-  c->setAttr("pare.exact_integer", ni.builder().getUnitAttr());
+  pare::attrs::setExactInteger(c);
   return c;
 }
 

@@ -10,6 +10,7 @@
 #include "frontends/InputFiles.h"
 #include "frontends/onnx/NodeImporter.h"
 
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/ShapeInference.h"
 
@@ -801,7 +802,7 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
                                    b.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
   for (size_t i = 0; i < argNames.size(); ++i) {
-    func.setArgAttr(i, "pare.name", b.getStringAttr(argNames[i]));
+    pare::attrs::setArgName(func, unsigned(i), argNames[i]);
     values[argNames[i]] = entry->getArgument(i);
   }
   b.setInsertionPointToStart(entry);
@@ -918,11 +919,11 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
   func::ReturnOp::create(b, fileLoc, results);
   func.setType(b.getFunctionType(argTypes, ValueRange(results).getTypes()));
   for (size_t i = 0; i < resultNames.size(); ++i)
-    func.setResultAttr(i, "pare.name", b.getStringAttr(resultNames[i]));
+    pare::attrs::setResultName(func, unsigned(i), resultNames[i]);
   std::string producer = model.producer_name();
-  (*module)->setAttr("pare.opset", b.getI64IntegerAttr(opset));
+  pare::attrs::setOpset(*module, opset);
   if (!producer.empty())
-    (*module)->setAttr("pare.producer", b.getStringAttr(producer));
+    pare::attrs::setProducer(*module, producer);
   return module;
 }
 
