@@ -4,6 +4,7 @@
 #include "codegen/EmitterSupport.h"
 #include "compiler/DriverCommon.h"
 #include "dialects/Pare/Analysis/MemoryPlan.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 
 #include "mlir/IR/Matchers.h"
@@ -18,18 +19,15 @@ namespace pare::budget {
 
 Report build(func::FuncOp func, const codegen::CEmitStats &stats) {
   Report r;
-  if (auto a = func->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
-    r.arenaBytes = a.getInt();
-  if (auto b = func->getAttrOfType<IntegerAttr>("pare.live_bytes_bound"))
-    r.arenaLowerBound = b.getInt();
+  r.arenaBytes = attrs::getArenaBytes(func).value_or(0);
+  r.arenaLowerBound = attrs::getLiveBytesBound(func).value_or(0);
   r.weightBytes = stats.weightBytes;
   r.stateBytes = stats.stateBytes;
-  if (auto g = func->getAttrOfType<IntegerAttr>("pare.patch_grid")) {
-    r.patchGrid = g.getInt();
-    if (auto e = func->getAttrOfType<IntegerAttr>("pare.patch_extra_macs"))
-      r.patchExtraMacs = e.getInt();
+  if (auto g = attrs::getPatchGrid(func)) {
+    r.patchGrid = *g;
+    r.patchExtraMacs = attrs::getPatchExtraMacs(func).value_or(0);
     for (Operation &op : func.getBody().front())
-      if (op.hasAttr("pare.patch_stage"))
+      if (attrs::isPatchStage(&op))
         r.patchSplit = codegen::nodeName(&op);
   }
   r.codeBytes = stats.codeBytesEstimate;
@@ -40,8 +38,7 @@ Report build(func::FuncOp func, const codegen::CEmitStats &stats) {
     Layer l;
     l.name = codegen::nodeName(&op);
     l.kind = op.getName().stripDialect().str();
-    if (auto a = op.getAttrOfType<IntegerAttr>("pare.live_bytes"))
-      l.liveBytes = a.getInt();
+    l.liveBytes = attrs::getLiveBytes(&op).value_or(0);
     for (Value v : op.getOperands()) {
       Value root = planning::storageRoot(v);
       if (matchPattern(root, m_Constant()))

@@ -8,6 +8,7 @@
 #include "codegen/c/CEmitter.h"
 #include "codegen/cuda/CudaEmitter.h"
 #include "codegen/EmitterSupport.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "frontends/InputFiles.h"
 #include "frontends/onnx/OnnxImporter.h"
@@ -29,9 +30,90 @@ namespace pare::driver {
 
 std::string version() { return PARE_VERSION; }
 
-const std::vector<std::string> &phases() {
-  static const std::vector<std::string> p = {"import", "graph", "plan", "c"};
-  return p;
+const Choices<Target> &targets() {
+  static const Choices<Target> c = {
+      {"host", Target::Host},           {"generic-c", Target::GenericC},
+      {"cortex-m4", Target::CortexM4},  {"cortex-m7", Target::CortexM7},
+      {"cortex-m33", Target::CortexM33}, {"cortex-m55", Target::CortexM55},
+      {"cuda", Target::Cuda}};
+  return c;
+}
+
+const Choices<Target> &profileTargets() {
+  static const Choices<Target> c = {{"cortex-m4", Target::CortexM4},
+                                    {"cortex-m7", Target::CortexM7},
+                                    {"cortex-m33", Target::CortexM33},
+                                    {"cortex-m55", Target::CortexM55}};
+  return c;
+}
+
+const Choices<CudaArch> &cudaArchs() {
+  static const Choices<CudaArch> c = {{"sm_80", CudaArch::Sm80},
+                                      {"sm_86", CudaArch::Sm86},
+                                      {"sm_89", CudaArch::Sm89},
+                                      {"sm_90", CudaArch::Sm90}};
+  return c;
+}
+
+const Choices<Precision> &precisions() {
+  static const Choices<Precision> c = {{"fp32", Precision::FP32}, {"fp16", Precision::FP16}};
+  return c;
+}
+
+const Choices<Emit> &emits() {
+  static const Choices<Emit> c = {{"c", Emit::C}, {"mlir", Emit::Mlir}};
+  return c;
+}
+
+const Choices<Phase> &phases() {
+  static const Choices<Phase> c = {{"import", Phase::Import},
+                                   {"graph", Phase::Graph},
+                                   {"quantize", Phase::Quantize},
+                                   {"plan", Phase::Plan},
+                                   {"c", Phase::Emit}};
+  return c;
+}
+
+const Choices<Quantize> &quantizeModes() {
+  static const Choices<Quantize> c = {{"none", Quantize::None}, {"int8", Quantize::Int8}};
+  return c;
+}
+
+const Choices<CalibrationMethod> &calibrationMethods() {
+  static const Choices<CalibrationMethod> c = {{"minmax", CalibrationMethod::MinMax},
+                                               {"percentile", CalibrationMethod::Percentile}};
+  return c;
+}
+
+const Choices<Kernels> &kernelKinds() {
+  static const Choices<Kernels> c = {{"specialized", Kernels::Specialized},
+                                     {"generic", Kernels::Generic}};
+  return c;
+}
+
+const Choices<Int8Rounding> &int8Roundings() {
+  static const Choices<Int8Rounding> c = {{"auto", Int8Rounding::Auto},
+                                          {"tflite", Int8Rounding::TFLite},
+                                          {"onnx", Int8Rounding::Onnx}};
+  return c;
+}
+
+const Choices<planning::Planner> &planners() {
+  static const Choices<planning::Planner> c = {{"pare", planning::Planner::Pare},
+                                               {"greedy-by-size", planning::Planner::GreedyBySize}};
+  return c;
+}
+
+const Choices<planning::PatchMode> &patchModes() {
+  static const Choices<planning::PatchMode> c = {{"auto", planning::PatchMode::Auto},
+                                                 {"off", planning::PatchMode::Off},
+                                                 {"min", planning::PatchMode::Min}};
+  return c;
+}
+
+const Choices<bool> &onOff() {
+  static const Choices<bool> c = {{"on", true}, {"off", false}};
+  return c;
 }
 
 void printError(const std::string &msg) { llvm::errs() << "pare: error: " << msg << "\n"; }
@@ -211,38 +293,17 @@ LogicalResult calibrate(ModuleOp module, const QuantizeConfig &q,
   return success();
 }
 
-LogicalResult runPhases(ModuleOp module, const std::string &lastPhase, bool fp16,
-                        bool residualFusion, const QuantizeConfig *quantize,
-                        const PlanPipelineOptions &plan, bool streaming, bool fuseShifts) {
-  if (lastPhase == "import")
-    return success();
-  MLIRContext *ctx = module.getContext();
-  {
-    PassManager pm(ctx);
-    buildGraphPipeline(pm);
-    if (quantize)
-      buildCalibrationPrepPipeline(pm);
-    if (failed(pm.run(module)))
-      return failure();
-  }
-  if (quantize) {
-    if (failed(calibrate(module, *quantize)))
-      return failure();
-    PassManager pm(ctx);
-    buildInsertQDQPipeline(pm);
-    if (failed(pm.run(module)))
-      return failure();
-  }
-  PassManager pm(ctx);
-  buildLowerQuantizedPipeline(pm);
-  if (fp16)
-    buildFP16Pipeline(pm);
-  if (lastPhase != "graph") {
-    buildTemporalShiftPipeline(pm, streaming, fuseShifts && !residualFusion);
-    if (residualFusion)
-      buildResidualFusionPipeline(pm);
-    buildPlanPipeline(pm, plan);
-  }
+calib::Options calibrationOptions(CalibrationMethod method, double percentile) {
+  calib::Options options;
+  options.method = method == CalibrationMethod::Percentile ? calib::Method::Percentile
+                                                           : calib::Method::MinMax;
+  options.percentile = percentile;
+  return options;
+}
+
+LogicalResult runPhases(ModuleOp module, Phase last, const PipelineOptions &options) {
+  PassManager pm(module.getContext());
+  buildPipeline(pm, last, options);
   return pm.run(module);
 }
 
@@ -334,252 +395,251 @@ static bool writeAllOrNothing(const std::string &dir,
   return true;
 }
 
-int compile(const CompileOptions &o) {
-  bool cortexM = !codegen::cortexMFlags(o.target).empty();
-  if (o.target != "host" && o.target != "generic-c" && o.target != "cuda" && !cortexM) {
-    printError("--target '" + o.target +
-               "' is not supported; supported targets: host, generic-c, cortex-m4, "
-               "cortex-m7, cortex-m33, cortex-m55, cuda");
-    return 1;
-  }
-  bool cuda = o.target == "cuda";
-  if (o.precision != "fp32" && o.precision != "fp16") {
-    printError("--precision '" + o.precision + "' is not supported; use fp32 or fp16");
-    return 1;
-  }
-  if (o.precision == "fp16" && !cuda) {
-    printError("--precision fp16 needs --target cuda (the C target computes in fp32)");
-    return 1;
-  }
-  if (o.cudaArch != "sm_80" && o.cudaArch != "sm_86" && o.cudaArch != "sm_89" &&
-      o.cudaArch != "sm_90") {
-    printError("--cuda-arch '" + o.cudaArch + "' is not supported; use sm_80, sm_86, sm_89 or sm_90");
-    return 1;
-  }
-  if (o.batch < 0) {
-    printError("--batch must be positive");
-    return 1;
-  }
-  if (!o.quantize.empty() && o.quantize != "none" && o.quantize != "int8") {
-    printError("--quantize '" + o.quantize + "' is not supported; use int8 (or none)");
-    return 1;
-  }
-  int64_t sramBudget = 0, flashBudget = 0;
-  if (!parseSizeFlag("--sram", o.sram, sramBudget) ||
-      !parseSizeFlag("--flash", o.flash, flashBudget))
-    return 1;
-  if ((sramBudget || flashBudget || !o.memoryReport.empty()) && cuda) {
-    printError("--sram, --flash and --memory-report apply to the C targets, not --target cuda");
-    return 1;
-  }
-  if (o.int8Rounding != "auto" && o.int8Rounding != "tflite" && o.int8Rounding != "onnx") {
-    printError("--int8-rounding '" + o.int8Rounding + "' is not supported; use auto, tflite or onnx");
-    return 1;
-  }
-  if (o.shiftFusion != "on" && o.shiftFusion != "off") {
-    printError("--shift-fusion '" + o.shiftFusion + "' is not supported; use on or off");
-    return 1;
-  }
-  if (o.streaming && cuda) {
-    printError("--streaming applies to the C targets, not --target cuda");
-    return 1;
-  }
-  if (o.planner != "pare" && o.planner != "greedy-by-size") {
-    printError("--planner '" + o.planner + "' is not supported; use pare or greedy-by-size");
-    return 1;
-  }
-  if (o.patches != "auto" && o.patches != "off" && o.patches != "min") {
-    printError("--patches '" + o.patches + "' is not supported; use auto, off or min");
-    return 1;
-  }
-  if (!checkPatchFlags(o.maxRecompute, o.patchGrid))
-    return 1;
-  if (o.kernels != "specialized" && o.kernels != "generic") {
-    printError("--kernels '" + o.kernels + "' is not supported; use specialized or generic");
-    return 1;
-  }
-  if (o.quantize == "int8" && o.calibration.empty()) {
-    printError("--quantize int8 needs --calibration DIR (input samples as .npy or .pb files)");
-    return 1;
-  }
-  if (o.quantize != "int8" && !o.calibration.empty()) {
-    printError("--calibration is only used with --quantize int8");
-    return 1;
-  }
-  if (o.calibrationMethod != "minmax" && o.calibrationMethod != "percentile") {
-    printError("--calibration-method '" + o.calibrationMethod +
-               "' is not supported; use minmax or percentile");
-    return 1;
-  }
-  if (!(o.percentile > 50.0 && o.percentile <= 100.0)) {
-    printError("--percentile must be in (50, 100]");
-    return 1;
-  }
-  if (o.quantize == "int8" && cuda) {
-    printError("--quantize int8 targets the C backends; --target cuda has no int8 kernels yet");
-    return 1;
-  }
-  if (o.emit != "c" && o.emit != "mlir") {
-    printError("--emit '" + o.emit + "' is not supported; use --emit c or --emit mlir");
-    return 1;
-  }
-  std::string last = o.compileTo.empty() ? (o.emit == "mlir" ? "plan" : "c") : o.compileTo;
-  auto ph = phases();
-  if (std::find(ph.begin(), ph.end(), last) == ph.end()) {
-    printError("--compile-to '" + last + "' is not a phase; phases: import, graph, plan, c");
-    return 1;
-  }
-  // The prefix of every file and symbol: it may name none of pare's own
-  // files (pare_kernels.h, pare_k_*.c, runner.c) nor a reserved identifier.
-  std::string name = o.name;
-  if (name.empty()) {
-    name = codegen::sanitizeIdentifier(llvm::sys::path::stem(o.model).str());
-    std::string why = codegen::modelNameError(name);
-    if (!why.empty()) {
-      printError("the model file's name gives the prefix '" + name + "', which " + why +
-                 "; pass --name");
-      return 1;
-    }
-  } else if (std::string why = codegen::modelNameError(name); !why.empty()) {
-    printError("--name '" + codegen::displayText(name) + "' " + why);
-    return 1;
-  }
-  if (o.outDir.empty()) {
-    printError("no output directory: pass -o DIR (or -o - to print IR)");
-    return 1;
-  }
-  if (last == "c" && o.outDir == "-") {
-    printError("-o - prints IR only; C output needs a directory (-o DIR)");
-    return 1;
-  }
+namespace {
 
-  auto ctx = makeContext();
-  auto module = loadModel(*ctx, o.model, o.inputShapes, o.batch);
-  if (failed(module))
-    return 1;
-  std::string runTo = last == "c" ? "plan" : last;
+/// `pare compile`'s options checked against each other and turned into what
+/// the phases and the emitters take.
+struct CompileJob {
+  std::string name; ///< the prefix of every file and symbol
+  Phase last;       ///< Emit: C / CUDA files; else the IR after this phase
+  bool cuda = false;
+  int64_t sramBudget = 0, flashBudget = 0;
+  /// Arithmetic of int8 models (pare.int8_rounding): TFLite or onnxruntime.
+  Int8Rounding int8Rounding = Int8Rounding::Auto;
   std::optional<QuantizeConfig> quantize;
-  if (o.quantize == "int8") {
-    quantize.emplace();
-    quantize->calibrationDir = o.calibration;
-    quantize->options.method = o.calibrationMethod == "percentile" ? calib::Method::Percentile
-                                                                   : calib::Method::MinMax;
-    quantize->options.percentile = o.percentile;
-    quantize->quiet = o.quiet;
+  PipelineOptions pipeline;
+};
+
+/// The prefix of every file and symbol: it may name none of pare's own
+/// files (pare_kernels.h, pare_k_*.c, runner.c) nor a reserved identifier.
+std::optional<std::string> modelName(const CompileOptions &o) {
+  if (!o.name.empty()) {
+    if (std::string why = codegen::modelNameError(o.name); !why.empty()) {
+      printError("--name '" + codegen::displayText(o.name) + "' " + why);
+      return std::nullopt;
+    }
+    return o.name;
   }
+  std::string name = codegen::sanitizeIdentifier(llvm::sys::path::stem(o.model).str());
+  if (std::string why = codegen::modelNameError(name); !why.empty()) {
+    printError("the model file's name gives the prefix '" + name + "', which " + why +
+               "; pass --name");
+    return std::nullopt;
+  }
+  return name;
+}
+
+/// Resolves the options: the combinations of flags no single flag's values
+/// exclude (each flag's own values are the CLI's, tools/pare/pare.cpp).
+/// Prints the error and returns nothing when they do not go together.
+std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
+  CompileJob job;
+  job.cuda = o.target == Target::Cuda;
+  auto refuse = [](const std::string &msg) {
+    printError(msg);
+    return std::nullopt;
+  };
+  bool int8 = o.quantize == Quantize::Int8;
+  if (o.precision == Precision::FP16 && !job.cuda)
+    return refuse("--precision fp16 needs --target cuda (the C target computes in fp32)");
+  if (!parseSizeFlag("--sram", o.sram, job.sramBudget) ||
+      !parseSizeFlag("--flash", o.flash, job.flashBudget))
+    return std::nullopt;
+  if ((job.sramBudget || job.flashBudget || !o.memoryReport.empty()) && job.cuda)
+    return refuse("--sram, --flash and --memory-report apply to the C targets, not --target cuda");
+  if (o.streaming && job.cuda)
+    return refuse("--streaming applies to the C targets, not --target cuda");
+  if (!checkPatchFlags(o.maxRecompute, o.patchGrid))
+    return std::nullopt;
+  if (int8 && o.calibration.empty())
+    return refuse("--quantize int8 needs --calibration DIR (input samples as .npy or .pb files)");
+  if (!int8 && !o.calibration.empty())
+    return refuse("--calibration is only used with --quantize int8");
+  if (!(o.percentile > 50.0 && o.percentile <= 100.0))
+    return refuse("--percentile must be in (50, 100]");
+  if (int8 && job.cuda)
+    return refuse("--quantize int8 targets the C backends; --target cuda has no int8 kernels yet");
+  job.last = o.compileTo.value_or(o.emit == Emit::Mlir ? Phase::Plan : Phase::Emit);
+  std::optional<std::string> name = modelName(o);
+  if (!name)
+    return std::nullopt;
+  job.name = *name;
+  if (o.outDir.empty())
+    return refuse("no output directory: pass -o DIR (or -o - to print IR)");
+  if (job.last == Phase::Emit && o.outDir == "-")
+    return refuse("-o - prints IR only; C output needs a directory (-o DIR)");
+
   // int8 arithmetic follows the reference of the model's source: TFLite /
   // CMSIS-NN rounding for pare's own quantization, onnxruntime's (float
   // requantization, ties to even) for models that arrive quantized.
-  std::string rounding = o.int8Rounding;
-  if (rounding == "auto")
-    rounding = quantize ? "tflite" : "onnx";
-  bool hasQuantized = quantize.has_value();
-  (**module)->walk([&](Operation *op) {
+  job.int8Rounding = o.int8Rounding;
+  if (job.int8Rounding == Int8Rounding::Auto)
+    job.int8Rounding = int8 ? Int8Rounding::TFLite : Int8Rounding::Onnx;
+  if (int8) {
+    job.quantize.emplace();
+    job.quantize->calibrationDir = o.calibration;
+    job.quantize->options = calibrationOptions(o.calibrationMethod, o.percentile);
+    job.quantize->quiet = o.quiet;
+    job.pipeline.int8 = true;
+    // The rounding is set with the ranges, in the quantize phase: the graph
+    // phase's IR is the same for float and int8.
+    job.pipeline.calibrate = [q = *job.quantize, r = job.int8Rounding](ModuleOp m) {
+      attrs::setInt8Rounding(m, spelling(int8Roundings(), r));
+      return calibrate(m, q);
+    };
+  }
+  PipelineOptions &p = job.pipeline;
+  p.fp16 = o.precision == Precision::FP16;
+  p.streaming = o.streaming;
+  p.fuseShifts = o.shiftFusion;
+  p.residualFusion = job.cuda;
+  p.planner = o.planner;
+  p.patches = job.cuda ? planning::PatchMode::Off : o.patches;
+  p.arenaBudget =
+      job.sramBudget ? std::max<int64_t>(1, job.sramBudget - budget::kStackEstimate) : 0;
+  p.maxRecompute = o.maxRecompute / 100.0;
+  p.patchGrid = o.patchGrid;
+  return job;
+}
+
+/// Marks models that arrive quantized (QDQ or QOperator ONNX) with the
+/// rounding their int8 kernels follow.
+void setInt8Rounding(ModuleOp module, const CompileJob &job) {
+  bool hasQuantized = false;
+  module->walk([&](Operation *op) {
     if (isa<pare::QuantizeOp, pare::DequantizeOp>(op))
       hasQuantized = true;
   });
   if (hasQuantized)
-    (**module)->setAttr("pare.int8_rounding", StringAttr::get(ctx.get(), rounding));
-  PlanPipelineOptions plan;
-  plan.planner = o.planner;
-  plan.patches = cuda ? "off" : o.patches;
-  plan.arenaBudget = sramBudget ? std::max<int64_t>(1, sramBudget - budget::kStackEstimate) : 0;
-  plan.maxRecompute = o.maxRecompute / 100.0;
-  plan.patchGrid = o.patchGrid;
-  if (failed(runPhases(**module, runTo, o.precision == "fp16", cuda,
-                       quantize ? &*quantize : nullptr, plan, o.streaming,
-                       o.shiftFusion == "on")))
-    return 1;
+    attrs::setInt8Rounding(module, spelling(int8Roundings(), job.int8Rounding));
+}
 
-  if (last != "c") {
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    OpPrintingFlags flags;
-    if (o.outDir == "-")
-      flags.elideLargeElementsAttrs(16); // readable on a terminal; files keep every weight
-    (**module)->print(os, flags);
-    if (o.outDir == "-") {
-      llvm::outs() << text;
-      return 0;
-    }
-    if (!writeAllOrNothing(o.outDir, {{name + ".mlir", text}}))
-      return 1;
-    if (!o.quiet)
-      llvm::outs() << "pare: wrote " << o.outDir << "/" << name << ".mlir\n";
+/// --compile-to PHASE / --emit mlir: the IR on stdout (-o -, large constants
+/// elided) or in DIR/NAME.mlir (every weight).
+int writeIR(ModuleOp module, const CompileOptions &o, const CompileJob &job) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  OpPrintingFlags flags;
+  if (o.outDir == "-")
+    flags.elideLargeElementsAttrs(16); // readable on a terminal; files keep every weight
+  module->print(os, flags);
+  if (o.outDir == "-") {
+    llvm::outs() << text;
     return 0;
   }
+  if (!writeAllOrNothing(o.outDir, {{job.name + ".mlir", text}}))
+    return 1;
+  if (!o.quiet)
+    llvm::outs() << "pare: wrote " << o.outDir << "/" << job.name << ".mlir\n";
+  return 0;
+}
 
-  FailureOr<std::vector<codegen::EmittedFile>> files;
-  codegen::CEmitStats stats;
-  if (cuda) {
+/// The C or CUDA files of the planned module.
+FailureOr<std::vector<codegen::EmittedFile>> emitFiles(ModuleOp module, const CompileOptions &o,
+                                                       const CompileJob &job,
+                                                       codegen::CEmitStats &stats) {
+  if (job.cuda) {
     codegen::CudaEmitOptions copts;
-    copts.name = name;
+    copts.name = job.name;
     copts.sourceModel = llvm::sys::path::filename(o.model).str();
     copts.version = version();
-    copts.arch = o.cudaArch;
+    copts.arch = spelling(cudaArchs(), o.cudaArch);
     copts.emitRunner = o.emitRunner;
-    files = codegen::emitCuda(**module, copts);
-  } else {
-    codegen::CEmitOptions copts;
-    copts.name = name;
-    copts.sourceModel = llvm::sys::path::filename(o.model).str();
-    copts.version = version();
-    copts.emitRunner = o.emitRunner;
-    copts.cpuFlags = codegen::cortexMFlags(o.target);
-    copts.targetName = o.target;
-    copts.specializeKernels = o.kernels == "specialized";
-    copts.stats = &stats;
-    files = codegen::emitC(**module, copts);
+    return codegen::emitCuda(module, copts);
   }
+  codegen::CEmitOptions copts;
+  copts.name = job.name;
+  copts.sourceModel = llvm::sys::path::filename(o.model).str();
+  copts.version = version();
+  copts.emitRunner = o.emitRunner;
+  copts.targetName = spelling(targets(), o.target);
+  copts.cpuFlags = codegen::cortexMFlags(copts.targetName);
+  copts.specializeKernels = o.kernels == Kernels::Specialized;
+  copts.stats = &stats;
+  return codegen::emitC(module, copts);
+}
+
+/// C targets: the memory report, the --sram / --flash check and what the
+/// patch search gave. Returns false when a budget is exceeded.
+bool reportMemory(ModuleOp module, const CompileOptions &o, const CompileJob &job,
+                  const codegen::CEmitStats &stats) {
+  auto mainOr = codegen::mainFunction(module);
+  if (failed(mainOr))
+    return false;
+  budget::Report report = budget::build(*mainOr, stats);
+  report.patchesTried = o.patches != planning::PatchMode::Off;
+  if (!o.memoryReport.empty() &&
+      !writeFileAtomically(o.memoryReport,
+                           budget::toJson(report, job.sramBudget, job.flashBudget),
+                           "--memory-report"))
+    return false;
+  if (!budget::check(report, job.sramBudget, job.flashBudget))
+    return false;
+  if (o.patchGrid > 0 && !report.patchGrid)
+    llvm::errs() << "pare: note: --patch-grid " << o.patchGrid
+                 << (o.patches == planning::PatchMode::Off
+                         ? " has no effect with --patches off"
+                     : o.patches == planning::PatchMode::Auto && !job.sramBudget
+                         ? " has no effect: --patches auto patches only to meet --sram (use "
+                           "--patches min)"
+                         : " gave no patched plan with a lower peak (the grid must fit the "
+                           "split layer's output and --max-recompute)")
+                 << "; compiled layer by layer\n";
+  if (!o.quiet && report.patchGrid)
+    llvm::outs() << "pare: patch-based inference: " << report.patchGrid << " x "
+                 << report.patchGrid << " patches up to " << report.patchSplit << " (+"
+                 << report.patchExtraMacs << " MACs of recomputed halos)\n";
+  if (!o.quiet && (job.sramBudget || job.flashBudget))
+    llvm::outs() << "pare: SRAM " << report.sram() << " of " << job.sramBudget
+                 << " bytes (arena " << report.arenaBytes << " + stack estimate "
+                 << report.stackBytes
+                 << (report.stateBytes ? " + streaming state " + std::to_string(report.stateBytes)
+                                       : std::string())
+                 << "), flash " << report.flash() << " of " << job.flashBudget
+                 << " bytes (weights " << report.weightBytes << " + code estimate "
+                 << report.codeBytes << ")\n";
+  return true;
+}
+
+/// Phase::Emit: the files, checked against the budgets, written all or
+/// nothing.
+int writeCode(ModuleOp module, const CompileOptions &o, const CompileJob &job) {
+  codegen::CEmitStats stats;
+  FailureOr<std::vector<codegen::EmittedFile>> files = emitFiles(module, o, job, stats);
   if (failed(files))
     return 1;
-  if (!cuda) {
-    auto mainOr = codegen::mainFunction(**module);
-    if (failed(mainOr))
-      return 1;
-    budget::Report report = budget::build(*mainOr, stats);
-    report.patchesTried = o.patches != "off";
-    if (!o.memoryReport.empty() &&
-        !writeFileAtomically(o.memoryReport, budget::toJson(report, sramBudget, flashBudget),
-                             "--memory-report"))
-      return 1;
-    if (!budget::check(report, sramBudget, flashBudget))
-      return 1;
-    if (o.patchGrid > 0 && !report.patchGrid)
-      llvm::errs() << "pare: note: --patch-grid " << o.patchGrid
-                   << (o.patches == "off" ? " has no effect with --patches off"
-                       : o.patches == "auto" && !sramBudget
-                           ? " has no effect: --patches auto patches only to meet --sram (use "
-                             "--patches min)"
-                           : " gave no patched plan with a lower peak (the grid must fit the "
-                             "split layer's output and --max-recompute)")
-                   << "; compiled layer by layer\n";
-    if (!o.quiet && report.patchGrid)
-      llvm::outs() << "pare: patch-based inference: " << report.patchGrid << " x "
-                   << report.patchGrid << " patches up to " << report.patchSplit << " (+"
-                   << report.patchExtraMacs << " MACs of recomputed halos)\n";
-    if (!o.quiet && (sramBudget || flashBudget))
-      llvm::outs() << "pare: SRAM " << report.sram() << " of " << sramBudget
-                   << " bytes (arena " << report.arenaBytes << " + stack estimate "
-                   << report.stackBytes
-                   << (report.stateBytes ? " + streaming state " + std::to_string(report.stateBytes)
-                                         : std::string())
-                   << "), flash " << report.flash() << " of " << flashBudget
-                   << " bytes (weights " << report.weightBytes << " + code estimate "
-                   << report.codeBytes << ")\n";
-  }
+  if (!job.cuda && !reportMemory(module, o, job, stats))
+    return 1;
   if (!writeAllOrNothing(o.outDir, *files))
     return 1;
   if (!o.quiet) {
     int64_t arena = 0;
-    (**module)->walk([&](func::FuncOp f) {
-      if (auto a = f->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
-        arena = a.getInt();
+    module->walk([&](func::FuncOp f) {
+      if (auto a = attrs::getArenaBytes(f))
+        arena = *a;
     });
-    llvm::outs() << "pare: wrote " << files->size() << " files to " << o.outDir
-                 << " (arena " << arena << " bytes)\n";
+    llvm::outs() << "pare: wrote " << files->size() << " files to " << o.outDir << " (arena "
+                 << arena << " bytes)\n";
   }
   return 0;
+}
+
+} // namespace
+
+int compile(const CompileOptions &o) {
+  std::optional<CompileJob> job = resolveOptions(o);
+  if (!job)
+    return 1;
+  auto ctx = makeContext();
+  auto module = loadModel(*ctx, o.model, o.inputShapes, o.batch);
+  if (failed(module))
+    return 1;
+  setInt8Rounding(**module, *job);
+  if (failed(runPhases(**module, std::min(job->last, Phase::Plan), job->pipeline)))
+    return 1;
+  if (job->last != Phase::Emit)
+    return writeIR(**module, o, *job);
+  return writeCode(**module, o, *job);
 }
 
 int listOps() {

@@ -8,46 +8,82 @@
 #ifndef PARE_COMPILER_DRIVER_H
 #define PARE_COMPILER_DRIVER_H
 
+#include "dialects/Pare/Analysis/PlanKinds.h"
+#include "dialects/Pare/Transforms/Phase.h"
+
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace pare::driver {
 
-/// Phases of `pare compile`, in order; --compile-to stops after one and
-/// prints the IR.
-///   import : pare IR as imported from ONNX
-///   graph  : after graph passes (folding, BN folding, NHWC, fusion)
-///   plan   : after memory planning (offsets in the IR)
-///   c      : emit C files (the default)
-const std::vector<std::string> &phases();
+/// The values of a choice flag: each spelling and its enum value, in the
+/// order help and errors list them. The CLI parses flags with these tables
+/// (tools/pare/pare.cpp) and the driver names values with them (spelling).
+template <typename E> using Choices = std::vector<std::pair<std::string, E>>;
+
+/// The spelling of `value` in `choices`.
+template <typename E> const std::string &spelling(const Choices<E> &choices, E value) {
+  for (const auto &[name, v] : choices)
+    if (v == value)
+      return name;
+  static const std::string none;
+  return none;
+}
+
+enum class Target { Host, GenericC, CortexM4, CortexM7, CortexM33, CortexM55, Cuda };
+enum class CudaArch { Sm80, Sm86, Sm89, Sm90 };
+enum class Precision { FP32, FP16 };
+enum class Emit { C, Mlir };
+enum class Quantize { None, Int8 };
+enum class CalibrationMethod { MinMax, Percentile };
+enum class Kernels { Specialized, Generic };
+enum class Int8Rounding { Auto, TFLite, Onnx };
+
+const Choices<Target> &targets();           ///< --target of pare compile
+const Choices<Target> &profileTargets();    ///< --target of pare profile (Cortex-M)
+const Choices<CudaArch> &cudaArchs();
+const Choices<Precision> &precisions();
+const Choices<Emit> &emits();
+/// --compile-to: import, graph, quantize, plan, c (Phase::Emit).
+const Choices<Phase> &phases();
+const Choices<Quantize> &quantizeModes();
+const Choices<CalibrationMethod> &calibrationMethods();
+const Choices<Kernels> &kernelKinds();
+const Choices<Int8Rounding> &int8Roundings();
+const Choices<planning::Planner> &planners();
+const Choices<planning::PatchMode> &patchModes();
+const Choices<bool> &onOff();
 
 struct CompileOptions {
   std::string model;
   std::string outDir;
-  std::string name;          ///< default: model file stem
-  std::string target = "host"; ///< host | generic-c | cuda
-  std::string cudaArch = "sm_90";
-  std::string precision = "fp32"; ///< fp32 | fp16 (cuda)
-  int64_t batch = 0;             ///< > 0: batch size of every input
-  std::vector<std::string> inputShapes; ///< "NAME=1,3,224,224"
-  std::string emit = "c";    ///< c | mlir
-  std::string compileTo;     ///< a phase, or empty
+  std::string name; ///< default: model file stem
+  Target target = Target::Host;
+  CudaArch cudaArch = CudaArch::Sm90;
+  Precision precision = Precision::FP32; ///< fp16: --target cuda
+  int64_t batch = 0;                     ///< > 0: batch size of every input
+  std::vector<std::string> inputShapes;  ///< "NAME=1,3,224,224"
+  Emit emit = Emit::C;
+  std::optional<Phase> compileTo; ///< default: Emit (Plan with --emit mlir)
   bool emitRunner = false;
   bool quiet = false;
-  std::string quantize;          ///< "" | none | int8
-  std::string calibration;       ///< directory of calibration samples
-  std::string calibrationMethod = "minmax"; ///< minmax | percentile
+  Quantize quantize = Quantize::None;
+  std::string calibration; ///< directory of calibration samples
+  CalibrationMethod calibrationMethod = CalibrationMethod::MinMax;
   double percentile = 99.99;
-  std::string kernels = "specialized"; ///< specialized | generic (int8 kernels)
-  std::string int8Rounding = "auto";   ///< auto | tflite | onnx
-  std::string sram, flash;   ///< budgets, e.g. "320K", "1M" (C targets)
-  std::string memoryReport;  ///< write the SRAM / flash report (JSON) here
-  std::string planner = "pare"; ///< pare | greedy-by-size
-  std::string patches = "auto"; ///< auto (when --sram needs them) | off | min
-  double maxRecompute = 10.0;   ///< % of the model's MACs halos may add
-  int64_t patchGrid = 0;        ///< 0: automatic
-  bool streaming = false;       ///< TSM: one frame per call, shift state kept
-  std::string shiftFusion = "on"; ///< fold temporal shifts into 1x1 convs
+  Kernels kernels = Kernels::Specialized; ///< int8 kernels
+  Int8Rounding int8Rounding = Int8Rounding::Auto;
+  std::string sram, flash;  ///< budgets, e.g. "320K", "1M" (C targets)
+  std::string memoryReport; ///< write the SRAM / flash report (JSON) here
+  planning::Planner planner = planning::Planner::Pare;
+  planning::PatchMode patches = planning::PatchMode::Auto; ///< auto: when --sram needs them
+  double maxRecompute = 10.0; ///< % of the model's MACs halos may add
+  int64_t patchGrid = 0;      ///< 0: automatic
+  bool streaming = false;     ///< TSM: one frame per call, shift state kept
+  bool shiftFusion = true;    ///< fold temporal shifts into 1x1 convs
 };
 
 struct InspectOptions {
@@ -55,9 +91,9 @@ struct InspectOptions {
   std::vector<std::string> inputShapes;
   int64_t batch = 0;
   bool json = false;
-  std::string quantize;    ///< int8: also report each layer's int8 error (SQNR)
-  std::string calibration; ///< calibration samples for --quantize int8
-  std::string calibrationMethod = "minmax";
+  Quantize quantize = Quantize::None; ///< int8: also report each layer's int8 error (SQNR)
+  std::string calibration;            ///< calibration samples for --quantize int8
+  CalibrationMethod calibrationMethod = CalibrationMethod::MinMax;
   double percentile = 99.99;
 };
 
@@ -68,9 +104,9 @@ struct ProfileOptions {
   std::string model;
   std::vector<std::string> inputShapes;
   int64_t batch = 0;
-  std::string target = "cortex-m4"; ///< cortex-m4 | cortex-m7 | cortex-m33 | cortex-m55
+  Target target = Target::CortexM4; ///< one of profileTargets()
   std::string sram;                 ///< budget drawn in the SVG and checked, e.g. "320K"
-  std::string quantize;             ///< "" | none | int8
+  Quantize quantize = Quantize::None;
   std::string calibration;          ///< int8 ranges; default: one seeded random input
   bool json = false;
   std::string svg;                  ///< write the memory timeline here

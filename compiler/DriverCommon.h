@@ -3,6 +3,7 @@
 #define PARE_COMPILER_DRIVERCOMMON_H
 
 #include "compiler/Calibration.h"
+#include "compiler/Driver.h"
 #include "dialects/Pare/Transforms/Pipelines.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -46,13 +47,13 @@ struct QuantizeConfig {
 mlir::LogicalResult calibrate(mlir::ModuleOp module, const QuantizeConfig &q,
                               std::vector<std::vector<eval::Tensor>> *samplesOut = nullptr);
 
-/// Runs graph + plan pipelines (up to and including `lastPhase`); with
-/// `quantize`, calibrates and quantizes after the graph passes.
-mlir::LogicalResult runPhases(mlir::ModuleOp module, const std::string &lastPhase,
-                              bool fp16 = false, bool residualFusion = false,
-                              const QuantizeConfig *quantize = nullptr,
-                              const PlanPipelineOptions &plan = {}, bool streaming = false,
-                              bool fuseShifts = true);
+/// --calibration-method and --percentile as calibration takes them.
+calib::Options calibrationOptions(CalibrationMethod method, double percentile);
+
+/// Runs the phase pipelines from Graph up to and including `last` (none for
+/// Import).
+mlir::LogicalResult runPhases(mlir::ModuleOp module, Phase last,
+                              const PipelineOptions &options = {});
 
 void printError(const std::string &msg);
 

@@ -5,6 +5,7 @@
 #include "compiler/Calibration.h"
 #include "dialects/Pare/Analysis/Cost.h"
 #include "dialects/Pare/Eval/Evaluator.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/Transforms/Pipelines.h"
 
@@ -71,9 +72,7 @@ FailureOr<std::vector<LayerError>> quantizationErrors(ModuleOp module, const Ins
                                                       size_t &samplesUsed) {
   QuantizeConfig q;
   q.calibrationDir = o.calibration;
-  q.options.method = o.calibrationMethod == "percentile" ? calib::Method::Percentile
-                                                         : calib::Method::MinMax;
-  q.options.percentile = o.percentile;
+  q.options = calibrationOptions(o.calibrationMethod, o.percentile);
   q.quiet = true;
   {
     PassManager pm(module.getContext());
@@ -90,7 +89,7 @@ FailureOr<std::vector<LayerError>> quantizationErrors(ModuleOp module, const Ins
     if (op.getNumResults() != 1 || matchPattern(&op, m_Constant()) ||
         !isa<FloatType>(cast<RankedTensorType>(op.getResult(0).getType()).getElementType()))
       continue;
-    op.setAttr("pare.layer", b.getI64IntegerAttr(int64_t(layers.size())));
+    attrs::setLayer(&op, int64_t(layers.size()));
     std::string type = op.getName().stripDialect().str();
     if (auto act = op.getAttrOfType<StringAttr>("activation"))
       type += "+" + act.getValue().str();
@@ -113,8 +112,7 @@ FailureOr<std::vector<LayerError>> quantizationErrors(ModuleOp module, const Ins
     Operation *d = v.getDefiningOp();
     if (!d)
       return -1;
-    auto a = d->getAttrOfType<IntegerAttr>("pare.layer");
-    return a ? a.getInt() : -1;
+    return attrs::getLayer(d).value_or(-1);
   };
   for (const auto &sample : samples) {
     std::vector<std::vector<float>> ref(layers.size());
@@ -144,17 +142,14 @@ FailureOr<std::vector<LayerError>> quantizationErrors(ModuleOp module, const Ins
 
 int inspect(const InspectOptions &o) {
   auto ctx = makeContext();
-  if (!o.quantize.empty() && o.quantize != "int8") {
-    printError("--quantize '" + o.quantize + "' is not supported; use int8");
-    return 1;
-  }
-  if ((o.quantize == "int8") != !o.calibration.empty()) {
+  bool int8 = o.quantize == Quantize::Int8;
+  if (int8 != !o.calibration.empty()) {
     printError("pare inspect: --quantize int8 and --calibration DIR go together");
     return 1;
   }
   std::vector<LayerError> errors;
   size_t samplesUsed = 0;
-  if (o.quantize == "int8") {
+  if (int8) {
     auto m = loadModel(*ctx, o.model, o.inputShapes, o.batch);
     if (failed(m))
       return 1;
@@ -164,7 +159,7 @@ int inspect(const InspectOptions &o) {
     errors = std::move(*e);
   }
   auto module = loadModel(*ctx, o.model, o.inputShapes, o.batch);
-  if (failed(module) || failed(runPhases(**module, "plan")))
+  if (failed(module) || failed(runPhases(**module, Phase::Plan)))
     return 1;
   func::FuncOp func;
   (**module)->walk([&](func::FuncOp f) { func = f; });
@@ -172,17 +167,15 @@ int inspect(const InspectOptions &o) {
   llvm::json::Array ops, inputs, outputs;
   int64_t totalMacs = 0, totalParams = 0, weightBytes = 0;
   for (auto [i, a] : llvm::enumerate(func.getArguments())) {
-    auto n = func.getArgAttrOfType<StringAttr>(i, "pare.name");
     inputs.push_back(llvm::json::Object{
-        {"name", jsonText(n ? n.getValue() : "")},
+        {"name", jsonText(attrs::getArgName(func, i).value_or(""))},
         {"shape", llvm::json::Array(shapeOf(a))},
         {"dtype", typeName(cast<RankedTensorType>(a.getType()).getElementType())}});
   }
   for (auto [i, t] : llvm::enumerate(func.getResultTypes())) {
-    auto n = func.getResultAttrOfType<StringAttr>(i, "pare.name");
     auto rt = cast<RankedTensorType>(t);
     outputs.push_back(llvm::json::Object{
-        {"name", jsonText(n ? n.getValue() : "")},
+        {"name", jsonText(attrs::getResultName(func, i).value_or(""))},
         {"shape", llvm::json::Array(std::vector<int64_t>(rt.getShape().begin(),
                                                           rt.getShape().end()))},
         {"dtype", typeName(rt.getElementType())}});
@@ -225,11 +218,8 @@ int inspect(const InspectOptions &o) {
         {"params", params},
         {"activation_bytes", bytes}});
   }
-  int64_t arena = 0, bound = 0;
-  if (auto a = func->getAttrOfType<IntegerAttr>("pare.arena_bytes"))
-    arena = a.getInt();
-  if (auto b = func->getAttrOfType<IntegerAttr>("pare.live_bytes_bound"))
-    bound = b.getInt();
+  int64_t arena = attrs::getArenaBytes(func).value_or(0);
+  int64_t bound = attrs::getLiveBytesBound(func).value_or(0);
 
   if (o.json) {
     llvm::json::Object root{{"model", jsonText(o.model)},

@@ -16,7 +16,7 @@
 // the PaddleOCR per-kind profile, the nine CMSIS-NN layers compiled by pare,
 // whole models). QEMU counts instructions, not cycles; the estimate assumes
 // one cycle per instruction (no flash wait states, no dual issue) and the
-// clock of a typical part of each core (kTargets). M33 reuses the M4
+// clock of a typical part of each core (kCores). M33 reuses the M4
 // coefficients and M55 the M7 ones (pare's kernels use the DSP extension, not
 // Helium): they are extrapolations, not fits.
 //
@@ -25,6 +25,7 @@
 #include "compiler/Budget.h"
 #include "compiler/Calibration.h"
 #include "dialects/Pare/Analysis/Cost.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "compiler/Driver.h"
 #include "compiler/DriverCommon.h"
 #include "dialects/Pare/Analysis/MemoryPlan.h"
@@ -55,10 +56,11 @@ namespace pare::driver {
 namespace {
 
 //===----------------------------------------------------------------------===//
-// Targets and the latency model
+// Cores and the latency model
 //===----------------------------------------------------------------------===//
 
-struct Target {
+/// A Cortex-M core of the latency estimate.
+struct Core {
   const char *name;
   double mhz;
   const char *part;
@@ -66,15 +68,15 @@ struct Target {
 };
 
 /// Clocks of a common part per core (the estimate scales with 1 / clock).
-const Target kTargets[] = {
+const Core kCores[] = {
     {"cortex-m4", 100.0, "STM32F411 (100 MHz)", false},
     {"cortex-m7", 216.0, "STM32F746 (216 MHz)", true},
     {"cortex-m33", 160.0, "STM32U585 (160 MHz)", false},
     {"cortex-m55", 400.0, "Alif Ensemble E7 high-performance core (400 MHz)", true},
 };
 
-const Target *findTarget(const std::string &name) {
-  for (const Target &t : kTargets)
+const Core *findCore(const std::string &name) {
+  for (const Core &t : kCores)
     if (name == t.name)
       return &t;
   return nullptr;
@@ -216,7 +218,7 @@ double instructionsM7(Operation *op, const std::string &kind, int64_t macs) {
   return c.perMac * double(macs) + c.perOut * double(out) + c.perIn * double(in) + c.perCall;
 }
 
-double instructionsFor(const Target &t, double m7Instructions, bool int8) {
+double instructionsFor(const Core &t, double m7Instructions, bool int8) {
   if (t.m7Coefficients)
     return m7Instructions;
   return int8 ? m7Instructions / kM4ScaleInt8 : m7Instructions;
@@ -288,42 +290,40 @@ std::vector<eval::Tensor> seededInput(func::FuncOp func) {
   return sample;
 }
 
-/// Graph passes (+ int8 quantization) up to the plan phase.
+/// The graph and quantize phases: pare profile plans memory itself (under
+/// each planner).
 LogicalResult prepare(ModuleOp module, const ProfileOptions &o) {
-  MLIRContext *ctx = module.getContext();
-  if (o.quantize != "int8")
-    return runPhases(module, "graph");
+  if (o.quantize != Quantize::Int8)
+    return runPhases(module, Phase::Quantize);
   // pare's own quantization uses TFLite rounding (as `pare compile`): the
   // int8 kernels and so their scratch depend on it.
-  module->setAttr("pare.int8_rounding", StringAttr::get(ctx, "tflite"));
+  attrs::setInt8Rounding(module, "tflite");
+  PipelineOptions options;
+  options.int8 = true;
   if (!o.calibration.empty()) {
     QuantizeConfig q;
     q.calibrationDir = o.calibration;
     q.quiet = true;
-    return runPhases(module, "graph", false, false, &q);
+    options.calibrate = [q](ModuleOp m) { return calibrate(m, q); };
+  } else {
+    // Memory figures do not depend on the values: ranges from one seeded
+    // input.
+    options.calibrate = [](ModuleOp m) -> LogicalResult {
+      func::FuncOp main;
+      m.walk([&](func::FuncOp f) { main = f; });
+      if (!main) {
+        printError("the model has no function");
+        return failure();
+      }
+      std::vector<std::vector<eval::Tensor>> samples{seededInput(main)};
+      auto ranges = calib::collectRanges(main, samples, calib::Options{});
+      if (failed(ranges))
+        return failure();
+      calib::attachRanges(main, *ranges);
+      return success();
+    };
   }
-  {
-    PassManager pm(ctx);
-    buildGraphPipeline(pm);
-    buildCalibrationPrepPipeline(pm);
-    if (failed(pm.run(module)))
-      return failure();
-  }
-  func::FuncOp main;
-  module.walk([&](func::FuncOp f) { main = f; });
-  if (!main) {
-    printError("the model has no function");
-    return failure();
-  }
-  std::vector<std::vector<eval::Tensor>> samples{seededInput(main)};
-  auto ranges = calib::collectRanges(main, samples, calib::Options{});
-  if (failed(ranges))
-    return failure();
-  calib::attachRanges(main, *ranges);
-  PassManager pm(ctx);
-  buildInsertQDQPipeline(pm);
-  buildLowerQuantizedPipeline(pm);
-  return pm.run(module);
+  return runPhases(module, Phase::Quantize, options);
 }
 
 Profile measure(func::FuncOp func, const ProfileOptions &o) {
@@ -420,14 +420,14 @@ Profile measure(func::FuncOp func, const ProfileOptions &o) {
   return p;
 }
 
-double latencyMs(const Profile &p, const Target &t) {
+double latencyMs(const Profile &p, const Core &t) {
   double instr = 0;
   for (const Layer &l : p.layers)
     instr += instructionsFor(t, l.instrM7, l.int8);
   return instr / (t.mhz * 1e3);
 }
 
-double instructions(const Profile &p, const Target &t) {
+double instructions(const Profile &p, const Core &t) {
   double instr = 0;
   for (const Layer &l : p.layers)
     instr += instructionsFor(t, l.instrM7, l.int8);
@@ -569,18 +569,15 @@ std::string svg(const Profile &p, const std::string &model, int64_t sramBudget) 
 } // namespace
 
 int profile(const ProfileOptions &o) {
-  const Target *target = findTarget(o.target);
+  const std::string &targetName = spelling(profileTargets(), o.target);
+  const Core *target = findCore(targetName);
   if (!target) {
-    printError("--target '" + o.target +
-               "' is not supported by pare profile; use cortex-m4, cortex-m7, cortex-m33 or "
-               "cortex-m55");
+    printError("--target of pare profile must be a Cortex-M core: cortex-m4, cortex-m7, "
+               "cortex-m33 or cortex-m55");
     return 1;
   }
-  if (!o.quantize.empty() && o.quantize != "int8" && o.quantize != "none") {
-    printError("--quantize '" + o.quantize + "' is not supported; use int8 (or none)");
-    return 1;
-  }
-  if (o.quantize != "int8" && !o.calibration.empty()) {
+  bool int8 = o.quantize == Quantize::Int8;
+  if (!int8 && !o.calibration.empty()) {
     printError("--calibration is only used with --quantize int8");
     return 1;
   }
@@ -608,8 +605,8 @@ int profile(const ProfileOptions &o) {
 
   int64_t flash = p.weightBytes + p.codeBytes;
   int64_t sramPatched = p.patched + budget::kStackEstimate;
-  std::string precision = o.quantize == "int8" ? "int8" : "float";
-  std::string ranges = o.quantize != "int8"        ? ""
+  std::string precision = int8 ? "int8" : "float";
+  std::string ranges = !int8                       ? ""
                        : o.calibration.empty() ? "one seeded N(0,1) input"
                                                : o.calibration;
   if (o.json) {
@@ -627,7 +624,7 @@ int profile(const ProfileOptions &o) {
           {"patch_stage", l.inStage},
           {"latency_ms", jsonNumber(instructionsFor(*target, l.instrM7, l.int8) / (target->mhz * 1e3))}});
     llvm::json::Object latency;
-    for (const Target &t : kTargets)
+    for (const Core &t : kCores)
       latency[t.name] = llvm::json::Object{{"mhz", t.mhz},
                                            {"part", t.part},
                                            {"instructions", int64_t(std::llround(instructions(p, t)))},
@@ -646,7 +643,7 @@ int profile(const ProfileOptions &o) {
     llvm::json::Object root{
         {"model", jsonText(o.model)},
         {"precision", precision},
-        {"target", o.target},
+        {"target", targetName},
         {"total_macs", p.totalMacs},
         {"weight_bytes", p.weightBytes},
         {"code_estimate_bytes", p.codeBytes},
@@ -674,7 +671,7 @@ int profile(const ProfileOptions &o) {
                << ")\n";
   llvm::outs() << llvm::format("%-4s %-32s %-22s %12s %10s %10s %10s %10s %9s\n", "#", "layer",
                                "op", "MACs", "weights", "out bytes", "live", "patched",
-                               (std::string("ms ") + o.target.substr(7)).c_str());
+                               (std::string("ms ") + targetName.substr(7)).c_str());
   for (size_t i = 0; i < p.layers.size(); ++i) {
     const Layer &l = p.layers[i];
     std::string mark = int64_t(i) == p.peakLayer ? "*" : (l.inStage ? "p" : " ");
@@ -715,7 +712,7 @@ int profile(const ProfileOptions &o) {
                  << kib(sramBudget);
   llvm::outs() << "\n";
   llvm::outs() << "latency estimate (QEMU instruction counts, 1 cycle per instruction):\n";
-  for (const Target &t : kTargets)
+  for (const Core &t : kCores)
     llvm::outs() << llvm::format("  %-11s %9.2f ms  (%.1f M instructions at %s)%s\n", t.name,
                                  latencyMs(p, t), instructions(p, t) / 1e6, t.part,
                                  &t == target ? "  <- --target" : "");

@@ -12,6 +12,7 @@
 
 #include "codegen/EmitterSupport.h"
 #include "codegen/c/CEmitter.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -104,15 +105,15 @@ int validate(const ValidateOptions &o) {
   std::vector<TensorInfo> ins, outs;
   for (auto [i, a] : llvm::enumerate(func.getArguments())) {
     auto rt = cast<RankedTensorType>(a.getType());
-    auto n = func.getArgAttrOfType<StringAttr>(i, "pare.name");
-    ins.push_back({n ? n.getValue().str() : "input" + std::to_string(i),
+    auto n = attrs::getArgName(func, i);
+    ins.push_back({n ? n->str() : "input" + std::to_string(i),
                    descrOf(rt.getElementType()),
                    {rt.getShape().begin(), rt.getShape().end()}});
   }
   for (auto [i, t] : llvm::enumerate(func.getResultTypes())) {
     auto rt = cast<RankedTensorType>(t);
-    auto n = func.getResultAttrOfType<StringAttr>(i, "pare.name");
-    outs.push_back({n ? n.getValue().str() : "output" + std::to_string(i),
+    auto n = attrs::getResultName(func, i);
+    outs.push_back({n ? n->str() : "output" + std::to_string(i),
                     descrOf(rt.getElementType()),
                     {rt.getShape().begin(), rt.getShape().end()}});
   }

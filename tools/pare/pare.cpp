@@ -37,6 +37,26 @@ const CLI::Validator FiniteNonNegative(
     },
     "", "FINITE>=0");
 
+/// A choice flag: one of `choices`' spellings, stored as its enum value.
+/// CLI11's IsMember refuses anything else in one line that names the flag
+/// and the values ("--target: x not in {host,generic-c,...}"), then its
+/// Transformer maps the spelling to the value.
+template <typename E> CLI::Validator choice(const pare::driver::Choices<E> &choices) {
+  std::vector<std::string> names;
+  for (const auto &c : choices)
+    names.push_back(c.first);
+  const CLI::Validator known = CLI::IsMember(names);
+  const CLI::Validator map = CLI::Transformer(choices);
+  return CLI::Validator(
+      [known, map](std::string &s) {
+        if (s.empty())
+          return std::string("must not be empty");
+        std::string error = known(s);
+        return error.empty() ? map(s) : error;
+      },
+      known.get_description(), "CHOICE");
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -79,28 +99,29 @@ int main(int argc, char **argv) {
                       "Code generation target: host, generic-c (C99), cortex-m4, cortex-m7, cortex-m33, "
                       "cortex-m55 (C99 with the CPU flags in the build fragments), cuda "
                       "(CUDA C++)")
-      ->default_val("host")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::targets()))
+      ->default_val("host");
   compile->add_option("--cuda-arch", co.cudaArch,
                       "GPU architecture for --target cuda: sm_80, sm_86, sm_89, sm_90 (built as "
                       "sm_90a with the Hopper TMA / wgmma kernels)")
-      ->default_val("sm_90")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::cudaArchs()))
+      ->default_val("sm_90");
   compile->add_option("--precision", co.precision,
                       "fp32, or fp16 storage with fp32 accumulation (--target cuda)")
-      ->default_val("fp32")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::precisions()))
+      ->default_val("fp32");
   compile->add_option("--batch", co.batch,
                       "Batch size: sets dim 0 of every input (symbolic or equal)")
       ->check(PositiveInteger);
   compile->add_option("--input-shape", co.inputShapes, shapeHelp)
       ->check(NonEmpty);
   compile->add_option("--emit", co.emit, "What to write: c (default) or mlir")
-      ->default_val("c")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::emits()))
+      ->default_val("c");
   compile->add_option("--compile-to", co.compileTo,
-                      "Stop after a phase and write its IR: import, graph, plan, c")
-      ->check(NonEmpty);
+                      "Stop after a phase and write its IR: import, graph, quantize (int8 "
+                      "and fp16), plan, c")
+      ->transform(choice(pare::driver::phases()));
   compile->add_flag("--emit-runner", co.emitRunner,
                     "Also write runner.c, a host program that runs the model on .npy "
                     "files");
@@ -108,7 +129,7 @@ int main(int argc, char **argv) {
                       "int8: post-training quantization of a float model (needs "
                       "--calibration); quantized ONNX models (QDQ, QOperator) compile to "
                       "int8 without it")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::quantizeModes()));
   compile->add_option("--calibration", co.calibration,
                       "Directory of calibration inputs: one sample per .npy file (or ONNX "
                       "TensorProto .pb), names starting with the input's name when the model "
@@ -116,23 +137,23 @@ int main(int argc, char **argv) {
       ->check(NonEmpty);
   compile->add_option("--calibration-method", co.calibrationMethod,
                       "Activation ranges from calibration: minmax, or percentile")
-      ->default_val("minmax")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::calibrationMethods()))
+      ->default_val("minmax");
   compile->add_option("--percentile", co.percentile,
                       "Percentile kept on each side with --calibration-method percentile")
       ->default_val(99.99);
   compile->add_option("--kernels", co.kernels,
                       "int8 kernels: specialized (a function per layer with constant shapes: "
                       "faster, more flash) or generic (one shared kernel per op type)")
-      ->default_val("specialized")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::kernelKinds()))
+      ->default_val("specialized");
   compile->add_option("--int8-rounding", co.int8Rounding,
                       "int8 requantization: tflite (Q31 multiplier, the TFLite / CMSIS-NN "
                       "contract; fast kernels), onnx (float32 scale, ties to even, as "
                       "onnxruntime), auto (tflite with --quantize, onnx for quantized ONNX "
                       "models)")
-      ->default_val("auto")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::int8Roundings()))
+      ->default_val("auto");
   compile->add_option("--sram", co.sram,
                       "SRAM budget (e.g. 320K, 512KiB): fail, naming the layers that set the "
                       "peak, when arena + stack estimate exceed it")
@@ -146,13 +167,13 @@ int main(int argc, char **argv) {
   compile->add_option("--planner", co.planner,
                       "Arena planner: pare (in-place ops, search), or greedy-by-size "
                       "(TFLite Micro's, for comparison)")
-      ->default_val("pare")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::planners()))
+      ->default_val("pare");
   compile->add_option("--patches", co.patches,
                       "Patch-based inference for the first layers: auto (only when --sram "
                       "needs it), min (smallest peak), off")
-      ->default_val("auto")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::patchModes()))
+      ->default_val("auto");
   compile->add_option("--max-recompute", co.maxRecompute,
                       "Extra MACs that recomputed patch halos may add, in % of the model's")
       ->default_val(10.0);
@@ -164,8 +185,8 @@ int main(int argc, char **argv) {
                     "state buffer (unidirectional shifts)");
   compile->add_option("--shift-fusion", co.shiftFusion,
                       "Fold temporal shifts into the 1x1 convolutions that read them: on, off")
-      ->default_val("on")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::onOff()))
+      ->default_val("on");
   compile->add_flag("-q,--quiet", co.quiet, "Print nothing on success");
 
   pare::driver::ValidateOptions vo;
@@ -209,12 +230,12 @@ int main(int argc, char **argv) {
   inspect->add_option("--quantize", io.quantize,
                       "int8: also print each layer's int8 error (SQNR against float) after "
                       "post-training quantization on --calibration")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::quantizeModes()));
   inspect->add_option("--calibration", io.calibration, "Calibration samples (see compile)")
       ->check(NonEmpty);
   inspect->add_option("--calibration-method", io.calibrationMethod, "minmax or percentile")
-      ->default_val("minmax")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::calibrationMethods()))
+      ->default_val("minmax");
   inspect->add_option("--percentile", io.percentile, "Percentile for --calibration-method "
                                                      "percentile")
       ->default_val(99.99);
@@ -238,8 +259,8 @@ int main(int argc, char **argv) {
   profile->add_option("--target", po.target,
                       "Cortex-M core of the latency estimate: cortex-m4, cortex-m7, cortex-m33, "
                       "cortex-m55 (all four are printed)")
-      ->default_val("cortex-m4")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::profileTargets()))
+      ->default_val("cortex-m4");
   profile->add_option("--sram", po.sram,
                       "SRAM budget (e.g. 320K): said whether the patched peak + stack estimate "
                       "fits, and drawn in the --svg plot")
@@ -247,7 +268,7 @@ int main(int argc, char **argv) {
   profile->add_option("--quantize", po.quantize,
                       "int8: profile the int8 model (ranges from --calibration, or from one "
                       "seeded random input: memory figures do not depend on the values)")
-      ->check(NonEmpty);
+      ->transform(choice(pare::driver::quantizeModes()));
   profile->add_option("--calibration", po.calibration,
                       "Calibration samples for --quantize int8 (see compile); optional")
       ->check(NonEmpty);

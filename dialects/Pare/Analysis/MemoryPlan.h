@@ -10,6 +10,7 @@
 #define PARE_DIALECTS_PARE_ANALYSIS_MEMORYPLAN_H
 
 #include "dialects/Pare/Analysis/ArenaPlanner.h"
+#include "dialects/Pare/Analysis/PlanKinds.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
 
@@ -55,11 +56,6 @@ int64_t inPlaceDepthwiseScratchBytes(int64_t ih, int64_t iw, int64_t c, int64_t 
 /// through its in-place kernel): that operand's index, else -1. Whether it
 /// does also depends on the operand dying at `op` (the planner checks).
 int inPlaceCandidate(mlir::Operation *op);
-
-enum class Planner {
-  Pare,        ///< in-place ops, several orders and a local search
-  GreedyBySize ///< TFLite Micro's: largest first, no in-place (a baseline)
-};
 
 struct PlanOptions {
   int64_t alignment = 16;
