@@ -3,6 +3,8 @@
 
 #include "dialects/Pare/IR/PareOps.h"
 
+#include "llvm/ADT/StringSwitch.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -44,8 +46,21 @@ std::optional<Activation> activationOf(Operation *op) {
   return std::nullopt;
 }
 
+std::optional<size_t> activationParamCount(StringRef name) {
+  return llvm::StringSwitch<std::optional<size_t>>(name)
+      .Cases({"relu", "sigmoid", "hard_swish", "tanh", "gelu", "gelu_tanh", "softplus",
+              "softsign", "mish"},
+             0)
+      .Cases({"leaky_relu", "elu", "thresholded_relu", "celu"}, 1)
+      .Cases({"clip", "hard_sigmoid", "selu"}, 2)
+      .Default(std::nullopt);
+}
+
 Value createActivation(OpBuilder &b, Location loc, StringRef name, ArrayRef<float> p,
                        Value x) {
+  std::optional<size_t> count = activationParamCount(name);
+  if (!count || p.size() < *count)
+    return Value();
   Type t = x.getType();
   auto f = [&](size_t i) { return b.getF32FloatAttr(p[i]); };
   if (name == "relu")
@@ -82,6 +97,9 @@ Value createActivation(OpBuilder &b, Location loc, StringRef name, ArrayRef<floa
 }
 
 std::optional<double> evalActivation(StringRef name, ArrayRef<float> p, double x) {
+  std::optional<size_t> count = activationParamCount(name);
+  if (!count || p.size() < *count)
+    return std::nullopt;
   auto softplus = [](double v) { return v > 20 ? v : std::log1p(std::exp(v)); };
   // ONNX semantics, as the C kernels: NaN stays NaN (relu, clip, celu ...);
   // clip is min(max(x, lo), hi) in that order, so lo > hi gives hi.

@@ -21,11 +21,17 @@ using Activation = std::pair<llvm::StringRef, llvm::SmallVector<float>>;
 /// The fused-activation name and parameters of an activation op, if it is one.
 std::optional<Activation> activationOf(mlir::Operation *op);
 
-/// Builds the standalone activation op for a fused (name, params).
+/// How many parameters activation `name` takes (clip: min, max; leaky_relu:
+/// alpha ...); nullopt for an unknown name.
+std::optional<size_t> activationParamCount(llvm::StringRef name);
+
+/// Builds the standalone activation op for a fused (name, params); a null
+/// value for an unknown name or too few parameters.
 mlir::Value createActivation(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name,
                              llvm::ArrayRef<float> params, mlir::Value input);
 
-/// Evaluates an activation on one value; nullopt for an unknown name.
+/// Evaluates an activation on one value; nullopt for an unknown name or too
+/// few parameters.
 std::optional<double> evalActivation(llvm::StringRef name, llvm::ArrayRef<float> params,
                                      double x);
 

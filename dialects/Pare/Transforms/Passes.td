@@ -1,6 +1,9 @@
 //===- Passes.td - pare dialect passes ---------------------*- tablegen -*-===//
 //
-// Grouped by phase, alphabetical inside a group.
+// Grouped by the phase of the compile pipeline that runs them (graph,
+// quantize, plan: Pipelines.h), alphabetical inside a group. A pass's file,
+// its flag and its lit test (tests/lit/transforms/) carry its name: Foo.cpp,
+// --pare-foo, foo.mlir.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,17 +13,20 @@
 include "mlir/Pass/PassBase.td"
 
 //===----------------------------------------------------------------------===//
-// Graph passes
+// Graph phase: the same for every precision
 //===----------------------------------------------------------------------===//
 
 def ConvertToNHWCPass : Pass<"pare-convert-to-nhwc", "mlir::func::FuncOp"> {
   let summary = "Compute convolutions, pools and batch norms in NHWC";
   let description = [{
-    Rewrites every rank-4 NCHW conv / pool / global pool / batch norm to its
-    channels_last form, wrapping it in transposes, then pushes transposes
-    through layout-agnostic ops (elementwise, concat, reductions, softmax)
-    and cancels inverse pairs. The function's own inputs and outputs keep the
-    model's layout; only the transposes at the boundary remain.
+    Rewrites every rank-4 NCHW conv / pool / global pool / batch norm /
+    temporal shift to its channels_last form, wrapping it in transposes, then
+    pushes transposes through layout-agnostic ops (elementwise, concat,
+    reductions, softmax, log_softmax) and above per-tensor dequantize /
+    storage_cast, transposes quantized constant weights at compile time (a
+    per-channel axis follows its dimension) and cancels inverse pairs. The
+    function's own inputs and outputs keep the model's layout; only the
+    transposes at the boundary remain.
 
     Before:
     ```mlir
@@ -33,32 +39,6 @@ def ConvertToNHWCPass : Pass<"pare-convert-to-nhwc", "mlir::func::FuncOp"> {
     %0 = pare.conv %t, %w_ohwi {channels_last, ...} : ... -> tensor<1x6x6x4xf32>
     %1 = pare.relu %0 : (tensor<1x6x6x4xf32>) -> tensor<1x6x6x4xf32>
     %2 = pare.transpose %1 {perm = array<i64: 0, 3, 1, 2>} : ... -> tensor<1x4x6x6xf32>
-    ```
-  }];
-  let dependentDialects = ["pare::PareDialect"];
-}
-
-def ConvertToFP16Pass : Pass<"pare-convert-to-fp16", "mlir::func::FuncOp"> {
-  let summary = "Store and compute float tensors in fp16 (GPU target)";
-  let description = [{
-    Every f32 tensor inside the function becomes f16: constants are rounded
-    to the nearest half, result types and `cast` targets change, and casts
-    are inserted at the boundary so that the function still takes and
-    returns f32 (the API keeps the model's types). Kernels accumulate in
-    float; only storage is halved.
-
-    ```mlir
-    func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
-      %0 = pare.relu %x : (tensor<4xf32>) -> tensor<4xf32>
-      return %0 : tensor<4xf32>
-    }
-    // becomes
-    func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
-      %h = pare.cast %x {to = f16} : (tensor<4xf32>) -> tensor<4xf16>
-      %0 = pare.relu %h : (tensor<4xf16>) -> tensor<4xf16>
-      %1 = pare.cast %0 {to = f32} : (tensor<4xf16>) -> tensor<4xf32>
-      return %1 : tensor<4xf32>
-    }
     ```
   }];
   let dependentDialects = ["pare::PareDialect"];
@@ -84,8 +64,9 @@ def FuseActivationsPass : Pass<"pare-fuse-activations", "mlir::func::FuncOp"> {
     float binary op with no other user becomes that producer's `activation`
     attribute, so the kernel applies it while the value is in registers.
     First, a matmul followed by the add of a constant per-column bias (a
-    Linear layer) becomes one gemm with that bias as C, and exported
-    hard-swish (x * relu6(x + 3) / 6) becomes one hard_swish.
+    Linear layer) becomes one gemm with that bias as C, exported exact GELU
+    (x * (erf(x / sqrt(2)) + 1) * 0.5) one gelu and exported hard-swish
+    (x * relu6(x + 3) / 6) one hard_swish.
 
     ```mlir
     %0 = pare.conv %x, %w, %b {...}
@@ -97,22 +78,62 @@ def FuseActivationsPass : Pass<"pare-fuse-activations", "mlir::func::FuncOp"> {
   let dependentDialects = ["pare::PareDialect"];
 }
 
-def FuseResidualAddPass : Pass<"pare-fuse-residual-add", "mlir::func::FuncOp"> {
-  let summary = "Mark producers whose kernel can add the following residual";
+def RecognizeTemporalShiftPass
+    : Pass<"pare-recognize-temporal-shift", "mlir::func::FuncOp"> {
+  let summary = "Find TSM temporal-shift subgraphs and rewrite them to pare.temporal_shift";
   let description = [{
-    For targets whose conv / gemm / matmul kernels take a residual operand
-    (CUDA): a producer without activation whose only user is the next
-    computing op, an `add` of the producer's result (possibly through a
-    reshape) and another tensor of the same shape, gets `pare.residual_add`.
-    The memory planner then starts the add's buffer at the producer, and the
-    code generator emits one kernel that computes act(producer + residual)
-    straight into the add's buffer. The IR ops stay as they are.
+    Runs on the NCHW graph, before the layout passes. Two forms:
+
+    1. A reshape of x [N*T, C, H, W] to [N, T, C, H, W], pure data movement
+       (slices, concats with zeros, ScatterND / Where / Expand / Equal chains:
+       PyTorch's export of TSM's in-place slice assignment, ...) on it and
+       constants only, and a reshape back to [N*T, C, H, W]. What the
+       subgraph computes is established by running it (the evaluator,
+       dialects/Pare/Eval) on a probe tensor whose every element is distinct:
+       it is a temporal shift when each output element is its input element
+       from frame t+1, t-1 or t (or zero past the clip's ends) with TSM's
+       channel ranges. Whatever the export pattern, no op-by-op matching is
+       needed.
+    2. Online TSM with explicit shift buffers: a function argument B
+       [N, fold, H, W] concatenated on channels before x[:, fold:], and a
+       function result x[:, :fold]. The buffer becomes the op's internal state
+       (`streaming`): the argument and the result leave the function, whose
+       API becomes a per-frame step.
+
+    Anything else stays as it is and compiles through the generic ops.
   }];
 }
 
 //===----------------------------------------------------------------------===//
-// Quantization passes
+// Quantize phase: int8 and fp16
 //===----------------------------------------------------------------------===//
+
+def ConvertToFP16Pass : Pass<"pare-convert-to-fp16", "mlir::func::FuncOp"> {
+  let summary = "Store and compute float tensors in fp16 (GPU target)";
+  let description = [{
+    Every f32 tensor inside the function becomes f16: constants are rounded
+    to the nearest half, result types and `cast` targets change, and casts
+    are inserted at the boundary so that the function still takes and
+    returns f32 (the API keeps the model's types); they are named after the
+    tensors they convert (`x_fp16`, `y_fp32`). Kernels accumulate in float;
+    only storage is halved.
+
+    ```mlir
+    func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+      %0 = pare.relu %x : (tensor<4xf32>) -> tensor<4xf32>
+      return %0 : tensor<4xf32>
+    }
+    // becomes
+    func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
+      %h = pare.cast %x {to = f16} : (tensor<4xf32>) -> tensor<4xf16>
+      %0 = pare.relu %h : (tensor<4xf16>) -> tensor<4xf16>
+      %1 = pare.cast %0 {to = f32} : (tensor<4xf16>) -> tensor<4xf32>
+      return %1 : tensor<4xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["pare::PareDialect"];
+}
 
 def InsertQDQPass : Pass<"pare-insert-qdq", "mlir::func::FuncOp"> {
   let summary = "Post-training int8 quantization: quantize/dequantize pairs from calibrated ranges";
@@ -120,13 +141,16 @@ def InsertQDQPass : Pass<"pare-insert-qdq", "mlir::func::FuncOp"> {
     Reads the ranges that calibration stored (`pare.ranges` on op results,
     `pare.range` on arguments) and brings the float graph into QDQ form, the
     form quantized ONNX models arrive in: every float activation that feeds or
-    leaves an op with an int8 kernel (conv, gemm, matmul with constant B, add,
-    mul, pools, unary activations, layout ops) passes through
-    `dequantize(quantize(x))` with asymmetric int8 parameters covering its
-    range (and 0); conv / gemm / matmul weights become per-output-channel
+    leaves an op with an int8 kernel (conv; gemm with alpha 1, no trans_a and
+    constant B; 2-D matmul with constant B; add, mul, pools, global average
+    pool, concat, temporal shift, unary activations, layout ops) passes
+    through `dequantize(quantize(x))` with asymmetric int8 parameters covering
+    its range (and 0); conv / gemm / matmul weights become per-output-channel
     symmetric int8 constants. Biases stay float; LowerQuantized turns them into
-    i32 with scale input_scale * weight_scale. Layout ops keep their input's
-    parameters, so they need no requantization.
+    i32 with scale input_scale * weight_scale. Layout ops and max / average
+    pools keep their input's parameters, so they need no requantization. An
+    op with an input or a result without a range is left in float with a
+    warning. The ranges are removed afterwards.
   }];
   let dependentDialects = ["pare::PareDialect", "mlir::quant::QuantDialect"];
 }
@@ -160,31 +184,19 @@ def SplitActivationsPass : Pass<"pare-split-activations", "mlir::func::FuncOp"> 
 }
 
 //===----------------------------------------------------------------------===//
-// Scheduling passes
+// Plan phase: what the code generators read
 //===----------------------------------------------------------------------===//
 
-def RecognizeTemporalShiftPass
-    : Pass<"pare-recognize-temporal-shift", "mlir::func::FuncOp"> {
-  let summary = "Find TSM temporal-shift subgraphs and rewrite them to pare.temporal_shift";
+def FuseResidualAddPass : Pass<"pare-fuse-residual-add", "mlir::func::FuncOp"> {
+  let summary = "Mark producers whose kernel can add the following residual";
   let description = [{
-    Runs on the NCHW graph, before the layout passes. Two forms:
-
-    1. A reshape of x [N*T, C, H, W] to [N, T, C, H, W], pure data movement
-       (slices, concats with zeros, ScatterND / Where / Expand / Equal chains:
-       PyTorch's export of TSM's in-place slice assignment, ...) on it and
-       constants only, and a reshape back to [N*T, C, H, W]. What the
-       subgraph computes is established by running it (dialects/Pare/Eval/Evaluator) on
-       a probe tensor whose every element is distinct: it is a temporal shift
-       when each output element is its input element from frame t+1, t-1 or t
-       (or zero past the clip's ends) with TSM's channel ranges. Whatever the
-       export pattern, no op-by-op matching is needed.
-    2. Online TSM with explicit shift buffers: a function argument B
-       [N, fold, H, W] concatenated on channels before x[:, fold:], and a
-       function result x[:, :fold]. The buffer becomes the op's internal state
-       (`streaming`): the argument and the result leave the function, whose
-       API becomes a per-frame step.
-
-    Anything else stays as it is and compiles through the generic ops.
+    For targets whose conv / gemm / matmul kernels take a residual operand
+    (CUDA): a producer without activation whose only user is the next
+    computing op, an `add` of the producer's result (possibly through a
+    reshape) and another tensor of the same shape, gets `pare.residual_add`.
+    The memory planner then starts the add's buffer at the producer, and the
+    code generator emits one kernel that computes act(producer + residual)
+    straight into the add's buffer. The IR ops stay as they are.
   }];
 }
 
@@ -199,16 +211,6 @@ def FuseTemporalShiftPass : Pass<"pare-fuse-temporal-shift", "mlir::func::FuncOp
   }];
 }
 
-def StreamTemporalShiftPass : Pass<"pare-stream-temporal-shift", "mlir::func::FuncOp"> {
-  let summary = "Turn a T-frame TSM model into a one-frame streaming step";
-  let description = [{
-    Every temporal shift must be unidirectional (online TSM) with the same T,
-    and every other op must treat dim 0 as independent samples. Dim 0 of
-    every tensor is divided by T and the shifts become `streaming` (the
-    previous frame's shifted channels live in a state buffer).
-  }];
-}
-
 def PlanMemoryPass : Pass<"pare-plan-memory", "mlir::func::FuncOp"> {
   let summary = "Place every intermediate tensor in one static arena, with patches when they pay";
   let description = [{
@@ -216,22 +218,25 @@ def PlanMemoryPass : Pass<"pare-plan-memory", "mlir::func::FuncOp"> {
     input and extend its lifetime) and places tensors in one arena
     (dialects/Pare/Analysis/MemoryPlan, ArenaPlanner).
 
-    planner=pare (default): ops that can write over an operand that dies
-    with them run in place (elementwise ops, int8 depthwise convolutions
-    through the in-place kernel; marked `pare.in_place` = operand index),
-    then several greedy orders and a local search. planner=greedy-by-size:
-    TFLite Micro's planner, no in-place (a baseline).
+    planner=pare (default): independent branches are first reordered where
+    that lowers the peak (the function gets `pare.reordered`); ops that can
+    write over an operand that dies with them run in place (elementwise ops,
+    int8 depthwise convolutions through the in-place kernel; marked
+    `pare.in_place` = operand index); then several greedy orders and a local
+    search. planner=greedy-by-size: TFLite Micro's planner, no reordering and
+    no in-place (a baseline).
 
     patches=min|auto: patch-based inference (dialects/Pare/Analysis/Patches). min picks the
     split op and n x n grid with the smallest arena whose recomputed halos
     add at most max-recompute of the model's MACs; auto does so only when
     the unpatched arena exceeds arena-budget. Stage ops get `pare.patch_stage`
     and `pare.tile_offset` (and `pare.crop_offset` when they read a whole
-    outside tensor); the function gets `pare.patch_grid`.
+    outside tensor); the function gets `pare.patch_grid` and
+    `pare.patch_extra_macs` (the MACs the recomputed halos add).
 
     Results: `pare.offsets` on each op (one byte offset per result, -1 for
     values outside the arena and for stage tiles), `pare.scratch_offset`,
-    `pare.live_bytes`, and on the function `pare.arena_bytes` and
+    `pare.live_bytes` (when not 0), and on the function `pare.arena_bytes` and
     `pare.live_bytes_bound` (the largest sum of bytes live at one op, a
     lower bound for any placement of these lifetimes).
   }];
@@ -249,6 +254,18 @@ def PlanMemoryPass : Pass<"pare-plan-memory", "mlir::func::FuncOp"> {
     Option<"patchGrid", "patch-grid", "int64_t", /*default=*/"0",
            "Only try this n x n grid (0: 2..8)">
   ];
+}
+
+def StreamTemporalShiftPass : Pass<"pare-stream-temporal-shift", "mlir::func::FuncOp"> {
+  let summary = "Turn a T-frame TSM model into a one-frame streaming step";
+  let description = [{
+    Every temporal shift must be unidirectional (online TSM) with the same T,
+    and every other op must treat dim 0 as independent samples; otherwise
+    the pass fails, naming the shift or op in the way. Dim 0 of every tensor,
+    the function's arguments and results included, is divided by T and the
+    shifts become `streaming` (the previous frame's shifted channels live in
+    a state buffer).
+  }];
 }
 
 #endif // PARE_TRANSFORMS_PASSES_TD

@@ -32,7 +32,11 @@ struct SplitActivationsPass : pare::impl::SplitActivationsPassBase<SplitActivati
       Value r = op->getResult(0);
       Value act = createActivation(b, op->getLoc(), name, params, r);
       if (!act) {
-        op->emitError("cannot split fused activation '") << name << "'";
+        // The verifier knows every name; hand-written IR can still omit
+        // activation_params.
+        op->emitError("cannot split fused activation '")
+            << name << "': it takes " << activationParamCount(name).value_or(0)
+            << " activation_params, the op has " << params.size();
         return signalPassFailure();
       }
       r.replaceAllUsesExcept(act, act.getDefiningOp());
