@@ -11,10 +11,11 @@ flags into its own directory and writes DIR/manifest.txt, one line per output fi
 
 FILE is the path of a generated file relative to the job's directory (c/ for `pare compile -o`,
 memory.json for --memory-report, plot.svg for --svg), or one of the pseudo files <exit> (the exit
-status, written as is instead of a hash), <stdout> (what `pare profile` / `pare inspect` print) and
-<stderr> (diagnostics, with the job's directory replaced by OUT). DIR/jobs.txt gives the command of
-every (MODEL, VARIANT). With --compare the run is diffed against another manifest: every differing,
-missing or extra (MODEL, VARIANT, FILE) is listed and the exit status is 1.
+status, written as is instead of a hash), <stdout> (what `pare profile` / `pare inspect` print),
+<stderr> (diagnostics, with the job's directory replaced by OUT) and <input> (the model file's
+hash). DIR/jobs.txt gives the command of every (MODEL, VARIANT). With --compare the run is diffed against another manifest: every
+differing or missing (MODEL, VARIANT, FILE) is listed and the exit status is 1; pairs of models the
+other manifest lacks (tests added since) or whose model file changed are listed, not compared.
 
 Only final outputs are hashed: C / CUDA sources, headers, weights, CMake and make fragments, the
 runner, the copied runtime, JSON and SVG reports, printed reports. IR printed by --compile-to or
@@ -427,6 +428,16 @@ def sha256_file(p: Path) -> str:
     return h.hexdigest()
 
 
+_input_hashes: Dict[Path, str] = {}
+
+
+def input_hash(model: Path) -> str:
+    """The model file's hash: a compare tells a changed test input from a changed output."""
+    if model not in _input_hashes:
+        _input_hashes[model] = sha256_file(model) if model.is_file() else "missing"
+    return _input_hashes[model]
+
+
 def run_job(pare: Path, job: Job, jdir: Path, keep: bool) -> List[Tuple[str, str]]:
     """Runs one job; returns its (FILE, hash) entries."""
     shutil.rmtree(jdir, ignore_errors=True)
@@ -437,7 +448,7 @@ def run_job(pare: Path, job: Job, jdir: Path, keep: bool) -> List[Tuple[str, str
         rc, out, err = str(p.returncode), p.stdout, p.stderr
     except subprocess.TimeoutExpired:
         rc, out, err = "timeout", b"", b""
-    entries: List[Tuple[str, str]] = [("<exit>", rc)]
+    entries: List[Tuple[str, str]] = [("<exit>", rc), ("<input>", input_hash(job.cwd / job.args[1]))]
     if out:
         entries.append(("<stdout>", hashlib.sha256(out.replace(str(jdir).encode(), b"OUT")).hexdigest()))
     if err:
@@ -468,23 +479,53 @@ def read_manifest(path: Path) -> Dict[Tuple[str, str, str], str]:
 
 def compare(mine: Dict[Tuple[str, str, str], str], other: Dict[Tuple[str, str, str], str], other_path: Path,
             name_re: Optional[re.Pattern]) -> int:
+    """Diffs two manifests. A (MODEL, VARIANT) pair only in this run (a test added since) or whose
+    model file changed (<input>) is listed but not compared; anything else that differs, or a pair
+    this run lacks, is a difference."""
     if name_re is not None:
         other = {k: v for k, v in other.items() if name_re.search(f"{k[0]} {k[1]}")}
-    keys = sorted(set(mine) | set(other))
+    by_pair: Dict[Tuple[str, str], Tuple[Dict[str, str], Dict[str, str]]] = {}
+    for k, v in other.items():
+        by_pair.setdefault((k[0], k[1]), ({}, {}))[0][k[2]] = v
+    for k, v in mine.items():
+        by_pair.setdefault((k[0], k[1]), ({}, {}))[1][k[2]] = v
     diffs: Dict[Tuple[str, str], List[str]] = {}
-    for k in keys:
-        a, b = other.get(k), mine.get(k)
-        if a == b:
+    new_pairs: List[Tuple[str, str]] = []
+    changed_inputs: List[Tuple[str, str]] = []
+    compared = 0
+    for pair, (a, b) in sorted(by_pair.items()):
+        if not a:
+            new_pairs.append(pair)
             continue
-        what = "only in this run" if a is None else f"only in {other_path}" if b is None else "differs"
-        if k[2] == "<exit>" and a is not None and b is not None:
-            what = f"exit {a} -> {b}"
-        diffs.setdefault((k[0], k[1]), []).append(f"{k[2]} ({what})")
+        if not b:
+            diffs[pair] = [f"not run in this run (only in {other_path})"]
+            continue
+        if "<input>" in a and a["<input>"] != b.get("<input>"):
+            changed_inputs.append(pair)
+            continue
+        compared += 1
+        files = []
+        for f in sorted(set(a) | set(b)):
+            if f == "<input>" or a.get(f) == b.get(f):
+                continue
+            what = "only in this run" if f not in a else f"only in {other_path.name}" if f not in b else "differs"
+            if f == "<exit>" and f in a and f in b:
+                what = f"exit {a[f]} -> {b[f]}"
+            files.append(f"{f} ({what})")
+        if files:
+            diffs[pair] = files
+    if new_pairs:
+        models = sorted({m for m, _ in new_pairs})
+        print(f"not compared: {len(new_pairs)} (model, flags) pairs of {len(models)} models not in {other_path} "
+              f"(tests added since): {', '.join(models[:8])}{' ...' if len(models) > 8 else ''}")
+    if changed_inputs:
+        models = sorted({m for m, _ in changed_inputs})
+        print(f"not compared: {len(changed_inputs)} pairs whose model file changed since {other_path} was made: "
+              f"{', '.join(models)}")
     if not diffs:
-        print(f"identical to {other_path}: {len(keys)} entries, "
-              f"{len({(k[0], k[1]) for k in keys})} (model, flags) pairs")
+        print(f"identical to {other_path}: {compared} (model, flags) pairs compared")
         return 0
-    print(f"DIFFERENT from {other_path}: {len(diffs)} (model, flags) pairs differ")
+    print(f"DIFFERENT from {other_path}: {len(diffs)} of {compared} (model, flags) pairs differ")
     for (model, variant), files in sorted(diffs.items()):
         print(f"  {model}  {variant}:")
         for f in files:
