@@ -57,32 +57,12 @@ template <typename E> CLI::Validator choice(const pare::driver::Choices<E> &choi
       known.get_description(), "CHOICE");
 }
 
-} // namespace
+const std::string kShapeHelp =
+    "Fix an input's shape, e.g. --input-shape x=1,3,224,224 (repeatable; needed "
+    "for inputs with symbolic dims)";
 
-int main(int argc, char **argv) {
-  CLI::App app{"pare: an ahead-of-time compiler from ONNX models to standalone C.\n"
-               "\n"
-               "  pare compile model.onnx -o out/     write C files for the model\n"
-               "  pare validate model.onnx            build, run and compare with onnxruntime\n"
-               "  pare inspect model.onnx             ops, MACs, parameters, memory\n"
-               "  pare profile model.onnx             MCU cost: SRAM per planner, patches, "
-               "flash, latency\n"
-               "  pare list-ops                       ONNX ops pare imports\n"
-               "\n"
-               "Run 'pare COMMAND --help' for the options of a command.",
-               "pare"};
-  app.set_version_flag("--version", "pare " + pare::driver::version());
-  app.require_subcommand(1);
-  // Flag errors in pare's one-line form: "pare: error: --sram: must not be empty".
-  app.failure_message([](const CLI::App *, const CLI::Error &e) {
-    return "pare: error: " + std::string(e.what()) + "\n";
-  });
-
-  const std::string shapeHelp =
-      "Fix an input's shape, e.g. --input-shape x=1,3,224,224 (repeatable; needed "
-      "for inputs with symbolic dims)";
-
-  pare::driver::CompileOptions co;
+/// `pare compile` and its flags, parsed into `co`.
+CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
   auto *compile = app.add_subcommand("compile", "Compile an ONNX model to C files");
   compile->add_option("model", co.model, "Model file (.onnx, .onnxtext or pare .mlir)")
       ->required()
@@ -113,7 +93,7 @@ int main(int argc, char **argv) {
   compile->add_option("--batch", co.batch,
                       "Batch size: sets dim 0 of every input (symbolic or equal)")
       ->check(PositiveInteger);
-  compile->add_option("--input-shape", co.inputShapes, shapeHelp)
+  compile->add_option("--input-shape", co.inputShapes, kShapeHelp)
       ->check(NonEmpty);
   compile->add_option("--emit", co.emit, "What to write: c (default) or mlir")
       ->transform(choice(pare::driver::emits()))
@@ -188,14 +168,17 @@ int main(int argc, char **argv) {
       ->transform(choice(pare::driver::onOff()))
       ->default_val("on");
   compile->add_flag("-q,--quiet", co.quiet, "Print nothing on success");
+  return compile;
+}
 
-  pare::driver::ValidateOptions vo;
+/// `pare validate` and its flags, parsed into `vo`.
+CLI::App *addValidate(CLI::App &app, pare::driver::ValidateOptions &vo) {
   auto *validate = app.add_subcommand(
       "validate", "Compile for the host, build with the C compiler, run and compare "
                   "the outputs with reference files or onnxruntime");
   validate->add_option("model", vo.model, "Model file")->required()
       ->check(NonEmpty);
-  validate->add_option("--input-shape", vo.inputShapes, shapeHelp)
+  validate->add_option("--input-shape", vo.inputShapes, kShapeHelp)
       ->check(NonEmpty);
   validate->add_option("--inputs", vo.inputsDir,
                        "Directory with one NAME.npy per model input (default: seeded "
@@ -216,13 +199,16 @@ int main(int argc, char **argv) {
   validate->add_option("--cc", vo.cc, "C compiler")->default_val("cc")
       ->check(NonEmpty);
   validate->add_flag("--keep", vo.keep, "Keep the work directory");
+  return validate;
+}
 
-  pare::driver::InspectOptions io;
+/// `pare inspect` and its flags, parsed into `io`.
+CLI::App *addInspect(CLI::App &app, pare::driver::InspectOptions &io) {
   auto *inspect = app.add_subcommand(
       "inspect", "Print ops, parameters, MACs, activation sizes and arena bytes");
   inspect->add_option("model", io.model, "Model file")->required()
       ->check(NonEmpty);
-  inspect->add_option("--input-shape", io.inputShapes, shapeHelp)
+  inspect->add_option("--input-shape", io.inputShapes, kShapeHelp)
       ->check(NonEmpty);
   inspect->add_option("--batch", io.batch, "Batch size: sets dim 0 of every input")
       ->check(PositiveInteger);
@@ -239,8 +225,11 @@ int main(int argc, char **argv) {
   inspect->add_option("--percentile", io.percentile, "Percentile for --calibration-method "
                                                      "percentile")
       ->default_val(99.99);
+  return inspect;
+}
 
-  pare::driver::ProfileOptions po;
+/// `pare profile` and its flags, parsed into `po`.
+CLI::App *addProfile(CLI::App &app, pare::driver::ProfileOptions &po) {
   auto *profile = app.add_subcommand(
       "profile",
       "Microcontroller cost of a model without compiling it: per layer MACs, weight bytes, "
@@ -283,11 +272,42 @@ int main(int argc, char **argv) {
   profile->add_option("--patch-grid", po.patchGrid,
                       "Patch grid n (n x n patches); default: the best of 2..8");
   profile->add_flag("--no-patches{false}", po.patches, "Skip the patch search (per-layer plan only)");
-  profile->add_option("--input-shape", po.inputShapes, shapeHelp)
+  profile->add_option("--input-shape", po.inputShapes, kShapeHelp)
       ->check(NonEmpty);
   profile->add_option("--batch", po.batch, "Batch size: sets dim 0 of every input")
       ->check(PositiveInteger);
+  return profile;
+}
 
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"pare: an ahead-of-time compiler from ONNX models to standalone C.\n"
+               "\n"
+               "  pare compile model.onnx -o out/     write C files for the model\n"
+               "  pare validate model.onnx            build, run and compare with onnxruntime\n"
+               "  pare inspect model.onnx             ops, MACs, parameters, memory\n"
+               "  pare profile model.onnx             MCU cost: SRAM per planner, patches, "
+               "flash, latency\n"
+               "  pare list-ops                       ONNX ops pare imports\n"
+               "\n"
+               "Run 'pare COMMAND --help' for the options of a command.",
+               "pare"};
+  app.set_version_flag("--version", "pare " + pare::driver::version());
+  app.require_subcommand(1);
+  // Flag errors in pare's one-line form: "pare: error: --sram: must not be empty".
+  app.failure_message([](const CLI::App *, const CLI::Error &e) {
+    return "pare: error: " + std::string(e.what()) + "\n";
+  });
+
+  pare::driver::CompileOptions co;
+  pare::driver::ValidateOptions vo;
+  pare::driver::InspectOptions io;
+  pare::driver::ProfileOptions po;
+  CLI::App *compile = addCompile(app, co);
+  CLI::App *validate = addValidate(app, vo);
+  CLI::App *inspect = addInspect(app, io);
+  CLI::App *profile = addProfile(app, po);
   auto *listOps = app.add_subcommand("list-ops", "List the ONNX ops (and since-versions) "
                                                  "pare imports");
 
