@@ -2,6 +2,7 @@
 #ifndef PARE_DIALECT_PARE_TRANSFORMS_PASSES_H
 #define PARE_DIALECT_PARE_TRANSFORMS_PASSES_H
 
+#include "dialects/Pare/Analysis/PlanKinds.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"

@@ -126,10 +126,8 @@ void buildResidualFusionPipeline(OpPassManager &pm) {
 
 void buildPlanMemoryPipeline(OpPassManager &pm, const PipelineOptions &o) {
   PlanMemoryPassOptions p;
-  p.planner = o.planner == planning::Planner::GreedyBySize ? "greedy-by-size" : "pare";
-  p.patches = o.patches == planning::PatchMode::Off    ? "off"
-              : o.patches == planning::PatchMode::Auto ? "auto"
-                                                       : "min";
+  p.planner = o.planner;
+  p.patches = o.patches;
   p.arenaBudget = o.arenaBudget;
   p.maxRecompute = o.maxRecompute;
   p.patchGrid = o.patchGrid;

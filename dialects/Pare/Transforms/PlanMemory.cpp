@@ -33,26 +33,17 @@ struct PlanMemoryPass : pare::impl::PlanMemoryPassBase<PlanMemoryPass> {
     }
     planning::PlanOptions options;
     options.alignment = alignment;
-    if (planner == "greedy-by-size")
-      options.planner = planning::Planner::GreedyBySize;
-    else if (planner != "pare") {
-      func.emitError("unknown planner '") << planner << "' (pare or greedy-by-size)";
-      return signalPassFailure();
-    }
-    if (patches != "off" && patches != "auto" && patches != "min") {
-      func.emitError("unknown patches mode '") << patches << "' (off, auto or min)";
-      return signalPassFailure();
-    }
+    options.planner = planner;
     // Operator reordering where branches allow a lower peak.
     if (options.planner == planning::Planner::Pare && planning::reorderForMemory(func, options))
       attrs::setReordered(func);
     std::optional<planning::PatchStage> stage;
-    if (patches != "off") {
+    if (patches != planning::PatchMode::Off) {
       planning::PatchSearch search;
       search.maxRecompute = maxRecompute;
       search.grid = patchGrid;
-      bool wanted = patches == "min";
-      if (patches == "auto")
+      bool wanted = patches == planning::PatchMode::Min;
+      if (patches == planning::PatchMode::Auto)
         wanted = arenaBudget > 0 && planning::planFunction(func, options).arenaBytes > arenaBudget;
       if (wanted)
         stage = planning::choosePatchStage(func, options, search).stage;
