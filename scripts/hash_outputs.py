@@ -58,6 +58,12 @@ budgets, --memory-report, CUDA fp32/fp16/sm_80, int8 through --quantize (host, c
 planner), TSM --shift-fusion off and --streaming, QDQ models as given and with tflite rounding, and
 `pare profile` (text, --json, --svg, int8) and `pare inspect --json` (float, int8).
 
+With --run the C runners of the example, TSM and QDQ models are also built and run on one sample
+each (the first calibration sample; make_qdq_models.py's input for QDQ models), and their outputs
+hashed as <run>/NAME: after a change that alters the generated text by design (issue 14 step 6),
+a compare of two --run manifests still shows whether any number changed. A compare skips <run>
+entries when one of the two runs was made without --run.
+
 A full run takes about 5 minutes with -j 2 on two cores (most of it the conformance and lit
 models); --filter REGEX keeps the (MODEL, VARIANT) pairs whose "MODEL VARIANT" matches.
 """
@@ -97,6 +103,7 @@ class Job:
     variant: str  # VARIANT name
     cwd: Path  # the model's folder
     args: List[str]  # pare's arguments; "{JOB}" stands for the job's directory
+    run_inputs: List[Path] = field(default_factory=list)  # with --run: the runner's inputs
     key: str = ""  # "MODEL VARIANT"
 
     def __post_init__(self) -> None:
@@ -109,6 +116,7 @@ class Model:
     path: Path
     shape_args: List[str] = field(default_factory=list)
     calibration: Optional[Path] = None
+    run_inputs: List[Path] = field(default_factory=list)  # one sample, for --run
 
 
 # --------------------------------------------------------------------------- model preparation
@@ -251,7 +259,13 @@ def conformance_models(pare: Path, models_dir: Path) -> List[Tuple[str, Path, Li
 
 
 def compile_job(m: Model, variant: str, flags: Sequence[str]) -> Job:
-    return Job(m.id, variant, m.path.parent, ["compile", m.path.name, "-o", "{JOB}/c", "-q", *m.shape_args, *flags])
+    runs = "--emit-runner" in flags and "cuda" not in flags
+    return Job(m.id, variant, m.path.parent, ["compile", m.path.name, "-o", "{JOB}/c", "-q", *m.shape_args, *flags],
+               m.run_inputs if runs else [])
+
+
+def first_sample(d: Path) -> List[Path]:
+    return sorted(d.glob("*.npy"))[:1]
 
 
 def int8_flags(m: Model) -> List[str]:
@@ -368,20 +382,21 @@ def all_jobs(pare: Path, models_dir: Path, name_re: Optional[re.Pattern], skippe
         named = [f for f in FAMILIES if f in name_re.pattern]
         return not named or family in named
 
-    fm = Model("examples/fashion_mnist_cnn", EXAMPLE_MODELS / "fashion_mnist_cnn.onnx", [],
-               seeded_calibration(cal / "fashion_mnist_cnn", [1, 1, 28, 28], 8, "uniform", 1))
+    fm_cal = seeded_calibration(cal / "fashion_mnist_cnn", [1, 1, 28, 28], 8, "uniform", 1)
+    fm = Model("examples/fashion_mnist_cnn", EXAMPLE_MODELS / "fashion_mnist_cnn.onnx", [], fm_cal,
+               first_sample(fm_cal))
     ppocr_cal = seeded_calibration(cal / "ppocr", [1, 3, 48, 192], 8, "uniform", 7)
     jobs += float_model_jobs(fm, full=True)
     jobs += float_model_jobs(Model("examples/ppocr_cls_mobilenetv3", EXAMPLE_MODELS / "ppocr_cls_mobilenetv3.onnx",
-                                   PPOCR_SHAPE, ppocr_cal), full=True)
+                                   PPOCR_SHAPE, ppocr_cal, first_sample(ppocr_cal)), full=True)
     shared = H.SHARED_DIR / "models"
     for p in sorted(shared.glob("*.onnx")) if shared.is_dir() else []:
         sa = PPOCR_SHAPE if p.name.startswith("ppocr") else []
-        jobs += float_model_jobs(Model(f"shared/{p.stem}", p, sa, ppocr_cal), full=False)
+        jobs += float_model_jobs(Model(f"shared/{p.stem}", p, sa, ppocr_cal, first_sample(ppocr_cal)), full=False)
     for p in sorted(EXAMPLE_MODELS.glob("tsm_*.onnx")):
         online = p.stem == "tsm_online"
         tsm_cal = tsm_calibration(cal / ("tsm_frame" if online else "tsm"), online)
-        jobs += tsm_jobs(Model(f"examples/{p.stem}", p, [], tsm_cal))
+        jobs += tsm_jobs(Model(f"examples/{p.stem}", p, [], tsm_cal, first_sample(tsm_cal)))
     for stem, shape, full in (("mobilenet_v2_035", [1, 3, 144, 144], True), ("squeezenet1_1", [1, 3, 224, 224], False),
                               ("resnet18", [1, 3, 224, 224], False)):
         p = TORCH_MODELS / f"{stem}.onnx"
@@ -403,7 +418,8 @@ def all_jobs(pare: Path, models_dir: Path, name_re: Optional[re.Pattern], skippe
         for p in sorted(qdq.glob("*.onnx")):
             if p.stem.endswith("_float"):
                 continue
-            jobs += qdq_jobs(Model(f"qdq/{p.stem}", p, PPOCR_SHAPE if p.stem.startswith("ppocr") else []))
+            jobs += qdq_jobs(Model(f"qdq/{p.stem}", p, PPOCR_SHAPE if p.stem.startswith("ppocr") else [],
+                                   run_inputs=sorted((qdq / f"{p.stem}.inputs").glob("*.npy"))))
     if wanted("conformance"):
         for model_id, path, shapes in conformance_models(pare, models_dir):
             jobs += simple_jobs(model_id, path, shapes)
@@ -438,7 +454,22 @@ def input_hash(model: Path) -> str:
     return _input_hashes[model]
 
 
-def run_job(pare: Path, job: Job, jdir: Path, keep: bool) -> List[Tuple[str, str]]:
+def run_outputs(job: Job, jdir: Path) -> List[Tuple[str, str]]:
+    """--run: builds the runner pare wrote (gcc -std=c99 -O1: quick, and the same build in both
+    runs) and runs it on the job's inputs; the hash of each output .npy, as <run>/NAME."""
+    exe, res = jdir / "_runner", jdir / "_run"
+    srcs = sorted(str(p) for p in (jdir / "c").glob("*.c"))
+    b = subprocess.run([H.cc(), "-std=c99", "-O1", "-o", str(exe), *srcs, "-lm"], capture_output=True, timeout=JOB_TIMEOUT)
+    if b.returncode != 0:
+        return [("<run>", "build-failed")]
+    res.mkdir()
+    r = subprocess.run([str(exe), "-o", str(res), *map(str, job.run_inputs)], capture_output=True, timeout=JOB_TIMEOUT)
+    if r.returncode != 0:
+        return [("<run>", f"exit-{r.returncode}")]
+    return [(f"<run>/{f.name}", sha256_file(f)) for f in sorted(res.glob("*.npy"))]
+
+
+def run_job(pare: Path, job: Job, jdir: Path, keep: bool, run: bool = False) -> List[Tuple[str, str]]:
     """Runs one job; returns its (FILE, hash) entries."""
     shutil.rmtree(jdir, ignore_errors=True)
     jdir.mkdir(parents=True)
@@ -456,6 +487,8 @@ def run_job(pare: Path, job: Job, jdir: Path, keep: bool) -> List[Tuple[str, str
     for f in sorted(jdir.rglob("*")):
         if f.is_file():
             entries.append((f.relative_to(jdir).as_posix(), sha256_file(f)))
+    if run and job.run_inputs and rc == "0":
+        entries += run_outputs(job, jdir)
     if keep:
         (jdir / "_stdout").write_bytes(out)
         (jdir / "_stderr").write_bytes(err)
@@ -505,9 +538,12 @@ def compare(mine: Dict[Tuple[str, str, str], str], other: Dict[Tuple[str, str, s
             continue
         compared += 1
         files = []
+        runs_a, runs_b = any(f.startswith("<run>") for f in a), any(f.startswith("<run>") for f in b)
         for f in sorted(set(a) | set(b)):
             if f == "<input>" or a.get(f) == b.get(f):
                 continue
+            if f.startswith("<run>") and not (runs_a and runs_b):
+                continue  # one of the runs was made without --run
             what = "only in this run" if f not in a else f"only in {other_path.name}" if f not in b else "differs"
             if f == "<exit>" and f in a and f in b:
                 what = f"exit {a[f]} -> {b[f]}"
@@ -546,6 +582,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("-j", "--jobs", type=int, default=2, help="pare processes at once (default 2)")
     ap.add_argument("--keep", action="store_true", help="keep every job's outputs under OUT/jobs/")
     ap.add_argument("--list", action="store_true", help="print the jobs and exit")
+    ap.add_argument("--run", action="store_true",
+                    help="also build each C runner of the example, TSM and QDQ models and hash its outputs on one "
+                         "sample (<run>/NAME; a few minutes more): numerics, for outputs that change by design")
     args = ap.parse_args(argv)
 
     H.ensure_python_deps(("numpy", "onnx", "onnxruntime"))
@@ -578,7 +617,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     results: Dict[str, List[Tuple[str, str]]] = {}
     log(f"{len(jobs)} jobs ({len({j.model for j in jobs})} models), -j {args.jobs}, pare {pare}")
     with cf.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        futs = {pool.submit(run_job, pare, j, work / job_dir_name(j), args.keep): j for j in jobs}
+        futs = {pool.submit(run_job, pare, j, work / job_dir_name(j), args.keep, args.run): j for j in jobs}
         done = 0
         for fut in cf.as_completed(futs):
             j = futs[fut]
