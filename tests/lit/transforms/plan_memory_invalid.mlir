@@ -1,6 +1,6 @@
 // PlanMemory rejects an alignment that is not a power of two (the pass fails;
-// the error is at the function), and unknown planner / patches values. See plan_memory_alignment_message.mlir for
-// the value in the message.
+// the error is at the function; see plan_memory_alignment_message.mlir for
+// the value in the message) and unknown planner / patches values.
 // RUN: pare-opt %s --pass-pipeline='builtin.module(func.func(pare-plan-memory{alignment=3}))' -verify-diagnostics
 // RUN: not pare-opt %s --pass-pipeline='builtin.module(func.func(pare-plan-memory{alignment=0}))' 2>&1 | FileCheck %s --check-prefix=ZERO
 // ZERO: error: alignment must be a power of two, got
