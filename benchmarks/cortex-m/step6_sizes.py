@@ -26,12 +26,15 @@ arena bytes (its header's ARENA_BYTES), the stack the inference used, the instru
 inference; then the objects of the .c files pare wrote, as compiled for the firmware, before the
 linker drops unused functions (--gc-sections): code = .text of every generated file (model and
 copied runtime, so it counts runtime kernels the model does not call), weights = .rodata of the
-weights file(s), other rodata = .rodata of the other generated files (lookup tables, strings).
+weights file(s), other rodata = .rodata of the other generated files (lookup tables, strings);
+outputs = the first 16 hex digits of a SHA-256 over the output .npy files of the QEMU run, so
+before and after show whether the numerics changed by a bit.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -113,6 +116,7 @@ def measure(pare: Path, b: dict, cpu: str, work: Path) -> dict:
     wdir = work / f"{b['name']}_{cpu}"
     cmd = [sys.executable, str(RUN_CORTEX_M), str(b["model"]), "--cpu", cpu, "--board", b["board"],
            "--input", str(b["dir"] / "input.npy"), "--name", b["name"], "--work", str(wdir), "--json",
+           "--out", str(wdir / "outputs"),
            "--timeout", "900", "--pare", str(pare), "--quantize", "int8", "--calibration", str(b["dir"] / "cal"),
            *b["flags"]]
     t0 = time.monotonic()
@@ -123,10 +127,14 @@ def measure(pare: Path, b: dict, cpu: str, work: Path) -> dict:
     objs = model_objects(Path(s["elf"]).parent, wdir / "model")
     w = object_sections(objs["weights"])
     o = object_sections(objs["other"])
+    digest = hashlib.sha256()
+    for f in sorted((wdir / "outputs").glob("*.npy")):
+        digest.update(f.name.encode() + b"\0" + f.read_bytes())
     row = {"model": b["name"], "cpu": cpu, "board": b["board"], **s["sections"],
            "arena": s["arena_bytes"], "stack_used": s["stack_used_bytes"], "instructions": s["instructions"],
            "weights": w["rodata"], "code": w["text"] + o["text"], "other_rodata": o["rodata"],
-           "model_data_bss": w["data"] + w["bss"] + o["data"] + o["bss"]}
+           "model_data_bss": w["data"] + w["bss"] + o["data"] + o["bss"],
+           "outputs_sha256": digest.hexdigest()[:16]}
     log(f"{b['name']} {cpu}: {row['instructions']:,} instructions ({time.monotonic() - t0:.0f} s)")
     return row
 
@@ -151,12 +159,12 @@ def main() -> int:
         return 0
     print(f"pare: {pare}")
     print("| model | cpu | board | text | rodata | data | bss | arena | stack used | instructions "
-          "| generated .text (objects) | weights .rodata (objects) | other generated .rodata |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| generated .text (objects) | weights .rodata (objects) | other generated .rodata | outputs |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
         print(f"| {r['model']} | {r['cpu']} | {r['board']} | {r['text']:,} | {r['rodata']:,} | {r['data']:,} | "
               f"{r['bss']:,} | {r['arena']:,} | {r['stack_used']:,} | {r['instructions']:,} | {r['code']:,} | "
-              f"{r['weights']:,} | {r['other_rodata']:,} |")
+              f"{r['weights']:,} | {r['other_rodata']:,} | {r['outputs_sha256']} |")
     return 0
 
 
