@@ -61,7 +61,8 @@ planner), TSM --shift-fusion off and --streaming, QDQ models as given and with t
 With --run the C runners of the example, TSM and QDQ models are also built and run on one sample
 each (the first calibration sample; make_qdq_models.py's input for QDQ models), and their outputs
 hashed as <run>/NAME: after a change that alters the generated text by design (issue 14 step 6),
-a compare of two --run manifests still shows whether any number changed. A compare skips <run>
+a compare of two --run manifests with --numerics (exit statuses and <run> entries only) shows
+whether any number changed. A compare skips <run>
 entries when one of the two runs was made without --run.
 
 A full run takes about 5 minutes with -j 2 on two cores (most of it the conformance and lit
@@ -511,7 +512,7 @@ def read_manifest(path: Path) -> Dict[Tuple[str, str, str], str]:
 
 
 def compare(mine: Dict[Tuple[str, str, str], str], other: Dict[Tuple[str, str, str], str], other_path: Path,
-            name_re: Optional[re.Pattern]) -> int:
+            name_re: Optional[re.Pattern], numerics: bool = False) -> int:
     """Diffs two manifests. A (MODEL, VARIANT) pair only in this run (a test added since) or whose
     model file changed (<input>) is listed but not compared; anything else that differs, or a pair
     this run lacks, is a difference."""
@@ -541,6 +542,8 @@ def compare(mine: Dict[Tuple[str, str, str], str], other: Dict[Tuple[str, str, s
         runs_a, runs_b = any(f.startswith("<run>") for f in a), any(f.startswith("<run>") for f in b)
         for f in sorted(set(a) | set(b)):
             if f == "<input>" or a.get(f) == b.get(f):
+                continue
+            if numerics and f != "<exit>" and not f.startswith("<run>"):
                 continue
             if f.startswith("<run>") and not (runs_a and runs_b):
                 continue  # one of the runs was made without --run
@@ -582,6 +585,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("-j", "--jobs", type=int, default=2, help="pare processes at once (default 2)")
     ap.add_argument("--keep", action="store_true", help="keep every job's outputs under OUT/jobs/")
     ap.add_argument("--list", action="store_true", help="print the jobs and exit")
+    ap.add_argument("--numerics", action="store_true",
+                    help="with --compare: compare only exit statuses and --run outputs (for a change that alters the "
+                         "generated text by design)")
     ap.add_argument("--run", action="store_true",
                     help="also build each C runner of the example, TSM and QDQ models and hash its outputs on one "
                          "sample (<run>/NAME; a few minutes more): numerics, for outputs that change by design")
@@ -650,7 +656,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.compare:
         if not args.compare.exists():
             H.die(f"no manifest at {args.compare}")
-        return compare(read_manifest(out / "manifest.txt"), read_manifest(args.compare), args.compare, name_re)
+        return compare(read_manifest(out / "manifest.txt"), read_manifest(args.compare), args.compare, name_re,
+                       args.numerics)
     return 0
 
 
