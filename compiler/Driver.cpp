@@ -464,8 +464,6 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
   if (!name)
     return std::nullopt;
   job.name = *name;
-  if (o.outDir.empty())
-    return refuse("no output directory: pass -o DIR (or -o - to print IR)");
   if (job.last == Phase::Emit && o.outDir == "-")
     return refuse("-o - prints IR only; C output needs a directory (-o DIR)");
 

@@ -59,8 +59,8 @@ const Choices<bool> &onOff();
 
 struct CompileOptions {
   std::string model;
-  std::string outDir;
-  std::string name; ///< default: model file stem
+  std::string outDir; ///< a directory, or "-" (IR on stdout); never empty (the CLI checks)
+  std::string name;   ///< default: model file stem
   Target target = Target::Host;
   CudaArch cudaArch = CudaArch::Sm90;
   Precision precision = Precision::FP32; ///< fp16: --target cuda
@@ -120,8 +120,8 @@ struct ValidateOptions {
   std::vector<std::string> inputShapes;
   std::string inputsDir;
   std::string referenceDir;
-  double rtol = 1e-4;
-  double atol = 1e-5;
+  double rtol = 1e-4; ///< finite, >= 0 (the CLI checks)
+  double atol = 1e-5; ///< finite, >= 0 (the CLI checks)
   unsigned seed = 0;
   std::string python = "python3";
   std::string cc = "cc";

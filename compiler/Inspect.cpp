@@ -83,6 +83,10 @@ FailureOr<std::vector<LayerError>> quantizationErrors(ModuleOp module, const Ins
   }
   func::FuncOp floatMain;
   module.walk([&](func::FuncOp f) { floatMain = f; });
+  if (!floatMain) {
+    printError("the model has no function");
+    return failure();
+  }
   std::vector<LayerError> layers;
   Builder b(module.getContext());
   for (Operation &op : floatMain.getBody().front()) {
@@ -163,6 +167,10 @@ int inspect(const InspectOptions &o) {
     return 1;
   func::FuncOp func;
   (**module)->walk([&](func::FuncOp f) { func = f; });
+  if (!func) {
+    printError("the model has no function");
+    return 1;
+  }
 
   llvm::json::Array ops, inputs, outputs;
   int64_t totalMacs = 0, totalParams = 0, weightBytes = 0;

@@ -4,6 +4,8 @@
 // RUN: not pare profile %s 2>&1 | FileCheck %s
 // RUN: not pare profile %s --quantize int8 --json 2>&1 | FileCheck %s
 // RUN: not pare validate %s --reference %t 2>&1 | FileCheck %s
+// RUN: not pare inspect %s 2>&1 | FileCheck %s
+// RUN: not pare inspect %s --quantize int8 --calibration %t 2>&1 | FileCheck %s
 // RUN: not pare compile %s -o %t/out 2>&1 | FileCheck %s --check-prefix=COMPILE
 // RUN: not ls %t/out
 // CHECK: pare: error: the model has no function
