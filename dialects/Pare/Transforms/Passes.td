@@ -165,9 +165,16 @@ def LowerQuantizedPass : Pass<"pare-lower-quantized", "mlir::func::FuncOp"> {
     other matmuls -> qmatmul). uint8 tensors become int8 with the zero point
     moved by 128 (flips remain only at the graph's edges). `quantize(
     dequantize(x))` becomes `x` or a requantize. What has no int8 kernel stays
-    float between the remaining quantize / dequantize ops. A ConvInteger /
-    MatMulInteger (a cast to i32 marked `pare.exact_integer`) that cannot be
-    lowered is an error.
+    float between the remaining quantize / dequantize ops. Under ONNX int8
+    rounding (`pare.int8_rounding` = "onnx": models that arrive quantized)
+    the int8 ops follow onnxruntime: a softmax runs on int8, and average /
+    global average pools only where onnxruntime fuses them (otherwise they
+    stay in float); softmax and average pool keep their input's type and
+    carry the output's parameters in `pare.out_scale` / `pare.out_zero_point`.
+    Errors: a ConvInteger / MatMulInteger (a cast to i32 marked
+    `pare.exact_integer`) that cannot be lowered, an int32 bias with a nonzero
+    zero point, and a requantization whose multiplier TFLite's Q31
+    arithmetic cannot hold.
   }];
   let dependentDialects = ["pare::PareDialect", "mlir::quant::QuantDialect"];
 }
