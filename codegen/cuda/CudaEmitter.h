@@ -10,7 +10,13 @@
 #ifndef PARE_CODEGEN_CUDA_CUDAEMITTER_H
 #define PARE_CODEGEN_CUDA_CUDAEMITTER_H
 
-#include "codegen/c/CEmitter.h"
+#include "codegen/EmittedFile.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LogicalResult.h"
+
+#include <string>
+#include <vector>
 
 namespace pare::codegen {
 

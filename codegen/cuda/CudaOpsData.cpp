@@ -1,0 +1,166 @@
+//===- CudaOpsData.cpp - CUDA emitter: data movement ----------------------===//
+//
+// Transpose, concat and split (2-D device copies), slice, pad, gather and
+// expand, on any element type.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cuda/CudaModule.h"
+
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+
+namespace pare::codegen::cuda {
+namespace {
+
+LogicalResult emitTranspose(CudaModule &m, CudaOp &o) {
+  auto tr = cast<TransposeOp>(o.op);
+  auto &in = o.in;
+  const auto &out = o.out;
+  Type t = o.t;
+  Shape x = shapeOf(tr.getInput());
+  Shape perm(tr.getPerm().begin(), tr.getPerm().end());
+  m.body += "  {\n    static const int perm[] = " + intArray(perm) + ";\n  " +
+            m.launch("pare_cu_transpose(" + i32(elemBytes(t)) + ", " + in[0] + ", " +
+                     cuShape(x, {}) + ", perm, " + out[0] + ", stream") +
+            "  }\n";
+  return success();
+}
+
+LogicalResult emitConcat(CudaModule &m, CudaOp &o) {
+  auto c = cast<ConcatOp>(o.op);
+  auto &in = o.in;
+  const auto &out = o.out;
+  const Shape &os = o.os;
+  Type t = o.t;
+  int64_t axis = int64_t(c.getAxis()), esz = elemBytes(t);
+  AxisView view = axisView(os, axis);
+  int64_t outer = view.outer, inner = view.inner;
+  int64_t dstStride = os[axis] * inner * esz, offset = 0;
+  for (size_t i = 0; i < c.getInputs().size(); ++i) {
+    int64_t rowBytes = shapeOf(c.getInputs()[i])[axis] * inner * esz;
+    if (rowBytes == 0)
+      continue;
+    m.body += m.launch("cudaMemcpy2DAsync((char *)" + out[0] + " + " + i32(offset) + ", " +
+                       i32(dstStride) + ", " + in[i] + ", " + i32(rowBytes) + ", " + i32(rowBytes) +
+                       ", " + i32(outer) + ", cudaMemcpyDeviceToDevice, stream");
+    offset += rowBytes;
+  }
+  return success();
+}
+
+LogicalResult emitSplit(CudaModule &m, CudaOp &o) {
+  auto s = cast<SplitOp>(o.op);
+  auto &in = o.in;
+  const auto &out = o.out;
+  Shape x = shapeOf(s.getInput());
+  int64_t axis = int64_t(s.getAxis()), esz = elemBytes(elemOf(s.getInput()));
+  AxisView view = axisView(x, axis);
+  int64_t outer = view.outer, inner = view.inner;
+  int64_t srcStride = x[axis] * inner * esz, offset = 0;
+  for (size_t i = 0; i < s.getNumResults(); ++i) {
+    int64_t rowBytes = shapeOf(s.getResult(i))[axis] * inner * esz;
+    if (rowBytes == 0)
+      continue;
+    m.body += m.launch("cudaMemcpy2DAsync(" + out[i] + ", " + i32(rowBytes) + ", (const char *)" +
+                       in[0] + " + " + i32(offset) + ", " + i32(srcStride) + ", " + i32(rowBytes) +
+                       ", " + i32(outer) + ", cudaMemcpyDeviceToDevice, stream");
+    offset += rowBytes;
+  }
+  return success();
+}
+
+LogicalResult emitSlice(CudaModule &m, CudaOp &o) {
+  auto s = cast<SliceOp>(o.op);
+  auto &in = o.in;
+  const auto &out = o.out;
+  const Shape &os = o.os;
+  Type t = o.t;
+  Shape x = shapeOf(s.getInput());
+  m.body += "  {\n    static const int starts[] = " +
+            intArray(Shape(s.getStarts().begin(), s.getStarts().end())) +
+            ";\n    static const int steps[] = " +
+            intArray(Shape(s.getSteps().begin(), s.getSteps().end())) + ";\n  " +
+            m.launch("pare_cu_slice(" + i32(elemBytes(t)) + ", " + in[0] + ", " +
+                     cuShape(os, {shape::contiguousStrides(x)}) + ", starts, steps, " + out[0] +
+                     ", stream") +
+            "  }\n";
+  return success();
+}
+
+LogicalResult emitPad(CudaModule &m, CudaOp &o) {
+  auto p = cast<PadOp>(o.op);
+  Operation *op = o.op;
+  auto &in = o.in;
+  const auto &out = o.out;
+  const Shape &os = o.os;
+  Type t = o.t;
+  Shape x = shapeOf(p.getInput());
+  std::string ct = cudaType(t), value;
+  if (auto f = dyn_cast<FloatAttr>(p.getValue()))
+    value = t.isF16() ? "__float2half(" + floatLiteral(float(f.getValueAsDouble())) + ")"
+                      : floatLiteral(float(f.getValueAsDouble()));
+  else if (auto i = dyn_cast<IntegerAttr>(p.getValue()))
+    value = std::to_string(i.getValue().getSExtValue());
+  else
+    return m.unsupported(op, "pad value");
+  int mode = StringSwitch<int>(p.getMode())
+                 .Case("constant", 0)
+                 .Case("reflect", 1)
+                 .Case("edge", 2)
+                 .Default(3);
+  m.body +=
+      "  {\n    static const int in_dims[] = " + intArray(x) +
+      ";\n    static const int pads_begin[] = " +
+      intArray(Shape(p.getPadsBegin().begin(), p.getPadsBegin().end())) + ";\n    const " + ct +
+      " value = " + value + ";\n  " +
+      m.launch("pare_cu_pad(" + i32(elemBytes(t)) + ", " + in[0] + ", in_dims, " + cuShape(os, {}) +
+               ", pads_begin, " + std::to_string(mode) + ", &value, " + out[0] + ", stream") +
+      "  }\n";
+  return success();
+}
+
+LogicalResult emitGather(CudaModule &m, CudaOp &o) {
+  auto g = cast<GatherOp>(o.op);
+  Operation *op = o.op;
+  auto &in = o.in;
+  const auto &out = o.out;
+  Type t = o.t;
+  if (!elemOf(g.getIndices()).isInteger(64))
+    return m.unsupported(op, "int32 gather indices");
+  Shape x = shapeOf(g.getData());
+  int64_t axis = int64_t(g.getAxis());
+  AxisView view = axisView(x, axis);
+  int64_t outer = view.outer, inner = view.inner;
+  m.body += m.launch("pare_cu_gather(" + i32(elemBytes(t)) + ", " + in[0] + ", " + i32(outer) +
+                     ", " + i32(x[axis]) + ", " + i32(inner) + ", " + in[1] + ", " +
+                     i32(numel(g.getIndices())) + ", " + out[0] + ", stream");
+  return success();
+}
+
+LogicalResult emitExpand(CudaModule &m, CudaOp &o) {
+  auto e = cast<ExpandOp>(o.op);
+  auto &in = o.in;
+  const auto &out = o.out;
+  const Shape &os = o.os;
+  Type t = o.t;
+  auto st = shape::broadcastStrides(shapeOf(e.getInput()), os);
+  m.body += m.launch("pare_cu_broadcast(" + i32(elemBytes(t)) + ", " + in[0] + ", " +
+                     cuShape(os, {st}) + ", " + out[0] + ", stream");
+  return success();
+}
+
+} // namespace
+
+void registerDataMovementOps(OpTable &table) {
+  table.add<TransposeOp>(emitTranspose);
+  table.add<ConcatOp>(emitConcat);
+  table.add<SplitOp>(emitSplit);
+  table.add<SliceOp>(emitSlice);
+  table.add<PadOp>(emitPad);
+  table.add<GatherOp>(emitGather);
+  table.add<ExpandOp>(emitExpand);
+}
+
+} // namespace pare::codegen::cuda
