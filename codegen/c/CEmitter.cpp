@@ -78,6 +78,7 @@ LogicalResult emitFunction(CModule &m, std::vector<EmittedFile> &files) {
   }
 
   // Outputs not written in place: inputs, constants, duplicates.
+  m.currentOp = nullptr; // a constant output keeps its own name
   for (const FunctionStorage::OutputCopy &copy : m.storage.outputCopies()) {
     std::string src;
     if (failed(m.ptr(copy.value, src)))

@@ -107,6 +107,25 @@ std::string CModule::arenaAt(const std::string &name, int64_t offset, int64_t by
   return "arena + " + macro;
 }
 
+std::string operandRole(Operation *op, unsigned i) {
+  if (isa<ConvOp, QConvOp, QFullyConnectedOp, GemmOp>(op) && i > 0)
+    return i == 1 ? "weight" : "bias";
+  if (isa<MatMulOp, QMatMulOp>(op) && i == 1)
+    return "weight";
+  if (isa<LayerNormOp>(op) && i > 0)
+    return i == 1 ? "scale" : "bias";
+  if (isa<WhereOp>(op))
+    return i == 0 ? "condition" : i == 1 ? "x" : "y";
+  if (isa<GatherOp>(op))
+    return i == 0 ? "data" : "indices";
+  if (isa<ScatterNDOp>(op))
+    return i == 0 ? "data" : i == 1 ? "indices" : "updates";
+  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, AndOp, OrOp, XorOp, EqualOp,
+          LessOp, LessOrEqualOp, GreaterOp, GreaterOrEqualOp, QAddOp, QMulOp>(op))
+    return i == 0 ? "a" : "b";
+  return "input" + std::to_string(i);
+}
+
 std::string CModule::call(const std::string &kernel) {
   kernelsCalled.insert(kernel);
   ++kernelCalls;
@@ -163,7 +182,17 @@ std::string CModule::weightEntry(Value v, Type as, WeightLayout layout, int64_t 
   auto it = weightNames.find(key);
   if (it != weightNames.end())
     return it->second;
-  std::string base = prefix + "_" + sanitizeIdentifier(nodeName(v.getDefiningOp()));
+  // Named by the layer that reads it and its role there (the first layer,
+  // when several share it); the ONNX name goes into the comment.
+  std::string source = nodeName(v.getDefiningOp()), layer, role;
+  if (currentOp)
+    for (auto [i, operand] : llvm::enumerate(currentOp->getOperands()))
+      if (layer.empty() && planning::storageRoot(operand) == v) {
+        layer = sanitizeIdentifier(nodeName(currentOp));
+        role = operandRole(currentOp, unsigned(i));
+      }
+  std::string base =
+      prefix + "_" + (layer.empty() ? sanitizeIdentifier(source) : layer + "_" + role);
   if (layout == WeightLayout::DepthwiseHWC)
     base += "_hwc";
   else if (layout == WeightLayout::ConvPacked)
@@ -210,8 +239,11 @@ std::string CModule::weightEntry(Value v, Type as, WeightLayout layout, int64_t 
 
   std::string def;
   llvm::raw_string_ostream os(def);
-  os << "/* " << commentText(nodeName(v.getDefiningOp())) << ": " << shape::toString(s) << note
-     << " */\n";
+  if (layer.empty())
+    os << "/* " << commentText(source);
+  else
+    os << "/* " << layer << " " << role << " (ONNX \"" << commentText(source) << "\")";
+  os << ": " << shape::toString(s) << note << " */\n";
   os << "const " << ct << " " << name << "[" << n << "] = {";
   Type src = attr.getElementType();
   auto emitAll = [&](auto getter) {
@@ -351,6 +383,7 @@ LogicalResult CModule::emitOp(Operation *op) {
     return success();
   if (op->getNumResults() == 1 && numel(op->getResult(0)) == 0)
     return success(); // empty tensor: nothing to compute
+  currentOp = op;
   FailureOr<Operands> in = operands(op);
   if (failed(in))
     return failure();

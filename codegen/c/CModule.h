@@ -134,6 +134,9 @@ public:
   const std::string &use(const std::string &name);
   bool usesMath = false; ///< a weight needed a float conversion
 
+  /// The op being emitted: the first op that reads a weight names it.
+  mlir::Operation *currentOp = nullptr;
+
   // --- storage ------------------------------------------------------------
   /// C expression for the storage of `v` (a weight is not marked used until
   /// an Operands entry holding it is read).
@@ -227,6 +230,12 @@ private:
 
 /// "max_pool" for pare.max_pool.
 std::string opKind(mlir::Operation *op);
+
+/// What operand `i` of `op` is, in the names of weights: "weight" / "bias"
+/// of convolution, fully connected and gemm layers (and matmul's B), "scale"
+/// / "bias" of a layer norm, the kernels' parameter names of where, gather
+/// and scatter, "a" / "b" of binary ops, else "input<i>".
+std::string operandRole(mlir::Operation *op, unsigned i);
 
 /// Output clamp of a fused relu / clip in the int8 output's quantization.
 std::pair<int64_t, int64_t> int8Clamp(mlir::Operation *op, mlir::Value result);

@@ -109,7 +109,8 @@ size_t requantArrays(CModule &m, Operation *op, const std::string &layer, Value 
     ms.push_back(std::to_string(mul));
     ss.push_back(std::to_string(sh));
   }
-  mult = m.constArray(layer + "_mult", "int32_t", ms, layer + ": requantization multipliers (Q31)");
+  mult = m.constArray(layer + "_multiplier", "int32_t", ms,
+                      layer + ": requantization multipliers (Q31)");
   shift = m.constArray(layer + "_shift", "int32_t", ss, layer + ": requantization shifts");
   return n;
 }

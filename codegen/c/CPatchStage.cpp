@@ -164,6 +164,7 @@ LogicalResult PatchStageEmitter::run() {
 
 LogicalResult PatchStageEmitter::emitStageOp(size_t i) {
   Operation *op = st.ops[i];
+  m.currentOp = op;
   std::string ri = "r[" + i32(int64_t(i)) + "]";
   std::vector<std::string> names, inRegion;
   for (Value v : op->getOperands()) {

@@ -154,8 +154,8 @@ LogicalResult emitShiftedConv(CModule &m, Operation *op, const Operands &in,
       ms.push_back(std::to_string(mul));
       ss.push_back(std::to_string(sh));
     }
-    std::string mult =
-        m.constArray(layer + "_mult", "int32_t", ms, layer + ": requantization multipliers (Q31)");
+    std::string mult = m.constArray(layer + "_multiplier", "int32_t", ms,
+                                    layer + ": requantization multipliers (Q31)");
     std::string shift =
         m.constArray(layer + "_shift", "int32_t", ss, layer + ": requantization shifts");
     auto [lo, hi] = int8Clamp(op, y);

@@ -38,7 +38,7 @@
 
 // Gather: element bytes, data, outer, axis length, inner, indices, count, out.
 // CHECK: /* ONNX node "gather": gather -> 2x2x2x4 */
-// CHECK-NEXT: pare_gather(4, x, 2, 3, 4, ops_indices, 4, gath);
+// CHECK-NEXT: pare_gather(4, x, 2, 3, 4, ops_gather_indices, 4, gath);
 
 // CHECK: /* ONNX node "mean": reduce_mean -> 2x3x1 */
 // CHECK: static const uint8_t mask[3] = {0, 0, 1};

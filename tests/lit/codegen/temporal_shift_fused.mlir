@@ -20,7 +20,7 @@
 // CHECK: /* conv8: pare_conv2d_s8 with this layer's constants. */
 // CHECK-NEXT: TF_LAYER void tf_conv8_kernel(const int8_t *x, int8_t *y, int16_t *scratch) {
 // CHECK-NEXT: pare_conv2d_s8_impl(x, 1, 1, 5, 16, -3,
-// CHECK-NEXT: tf_w8, tf_b8, tf_conv8_mult, tf_conv8_shift,
+// CHECK-NEXT: tf_conv8_weight, tf_conv8_bias, tf_conv8_multiplier, tf_conv8_shift,
 // CHECK-NEXT: 4, -128, 127, y, 1, 5, 8, 1, 1, 1, 1, 1, 1, 0, 0, scratch);
 
 // CHECK: /* ONNX node "conv": conv -> 4x3x5x16, fused relu */
@@ -34,7 +34,7 @@
 // CHECK-NEXT: for (tsm_r = 0; tsm_r < 3; ++tsm_r) {
 // CHECK-NEXT: pare_temporal_shift_row(4, x, tsm_row, tsm_f, 4, 3, 5, 16, tsm_r, 2, 1, &tsm_zero);
 // CHECK-NEXT: pare_conv2d_packed_f32(tsm_row, 1, 1, 5, 16,
-// CHECK-NEXT: tf_w_packed, tf_b,
+// CHECK-NEXT: tf_conv_weight_packed, tf_conv_bias,
 // CHECK-NEXT: y + ((size_t)tsm_f * 3 + (size_t)tsm_r) * 80, 1, 5, 16, 1, 1, 1, 1, 1, 1, 0, 0, 1,
 // CHECK-NEXT: PARE_ACT_RELU, 0.0f, 0.0f);
 // CHECK-NEXT: }
@@ -52,7 +52,7 @@
 // Generic kernels: the same loop around a direct pare_conv2d_s8 call.
 // GEN: pare_temporal_shift_row(1, q, tsm_row, tsm_f, 2, 3, 5, 16, tsm_r, 3, 0, &tsm_zero);
 // GEN-NEXT: pare_conv2d_s8(tsm_row, 1, 1, 5, 16, -3,
-// GEN-NEXT: tf_w8, tf_b8, tf_conv8_mult, tf_conv8_shift,
+// GEN-NEXT: tf_conv8_weight, tf_conv8_bias, tf_conv8_multiplier, tf_conv8_shift,
 // GEN-NEXT: 4, -128, 127, {{[a-z0-9_]+}} + ((size_t)tsm_f * 3 + (size_t)tsm_r) * 40, 1, 5, 8, 1, 1, 1, 1, 1, 1, 0, 0, (int16_t *)(arena + {{[0-9]+}}));
 
 // PLAN: pare.conv {{.*}}pare.scratch_offset = {{[0-9]+}} : i64, pare.shift_fold = 2 : i64, pare.shift_frames = 4 : i64, pare.shift_mode = "bidirectional"
