@@ -401,7 +401,7 @@ namespace {
 /// the phases and the emitters take.
 struct CompileJob {
   std::string name; ///< the prefix of every file and symbol
-  Phase last;       ///< Emit: C / CUDA files; else the IR after this phase
+  Phase last = Phase::Emit; ///< Emit: C / CUDA files; else the IR after this phase
   bool cuda = false;
   int64_t sramBudget = 0, flashBudget = 0;
   /// Arithmetic of int8 models (pare.int8_rounding): TFLite or onnxruntime.
