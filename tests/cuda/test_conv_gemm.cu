@@ -7,6 +7,7 @@
  *   ./t           correctness: prints "N passed, M failed", exit status 1 on failure
  *   ./t --bench   also times the key shapes (median of 50 runs after warm-up)
  */
+#include "act_reference.h"
 #include "pare_cuda.cuh"
 
 #include <algorithm>
@@ -31,43 +32,6 @@ static int g_passed = 0, g_failed = 0;
 static std::mt19937 g_rng(1234);
 
 /* ------------------------------------------------------------ helpers -- */
-
-static float host_softplus(float x) { return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
-
-/* pare_act_f32 of the C target. */
-static float host_act(float x, pare_act_t act, float a, float b)
-{
-  switch (act) {
-  case PARE_ACT_NONE: return x;
-  case PARE_ACT_RELU: return x > 0.0f ? x : 0.0f;
-  case PARE_ACT_CLIP: return x < a ? a : (x > b ? b : x);
-  case PARE_ACT_LEAKY_RELU: return x >= 0.0f ? x : a * x;
-  case PARE_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-  case PARE_ACT_HARD_SIGMOID: {
-    float t = a * x + b;
-    return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
-  }
-  case PARE_ACT_HARD_SWISH: {
-    float t = x * (1.0f / 6.0f) + 0.5f;
-    return x * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
-  }
-  case PARE_ACT_TANH: return tanhf(x);
-  case PARE_ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
-  case PARE_ACT_GELU_TANH:
-    return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
-  case PARE_ACT_ELU: return x >= 0.0f ? x : a * expm1f(x);
-  case PARE_ACT_SELU: return b * (x > 0.0f ? x : a * expm1f(x));
-  case PARE_ACT_SOFTPLUS: return host_softplus(x);
-  case PARE_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
-  case PARE_ACT_THRESHOLDED_RELU: return x > a ? x : 0.0f;
-  case PARE_ACT_CELU: {
-    float neg = a * expm1f(x / a);
-    return (x > 0.0f ? x : 0.0f) + (neg < 0.0f ? neg : 0.0f);
-  }
-  case PARE_ACT_MISH: return x * tanhf(host_softplus(x));
-  }
-  return x;
-}
 
 /* Typical attribute values per activation (alpha, beta). */
 static void act_params(pare_act_t act, float *a, float *b)
@@ -217,7 +181,7 @@ template <class T> static void run_conv_case(const ConvCase &c)
           }
           const size_t yo = (((size_t)b * oh + oy) * ow + ox) * c.oc + o;
           if (c.res) s += to_f(hr[yo]);
-          ref[yo] = host_act((float)s, c.act, aa, ab);
+          ref[yo] = ref_activation(s, c.act, aa, ab);
         }
 
   DevBuf<T> dx(hx, c.offset), dw(hw, c.offset), db(hb, c.offset), dr(hr, c.offset),
@@ -305,7 +269,7 @@ template <class T> static void run_matmul_case(const MatmulCase &c)
         if (c.cmode) s += c.beta * (double)to_f(hc[(size_t)i * c_rs + (size_t)j * c_cs]);
         const size_t yo = ((size_t)z * c.m + i) * c.n + j;
         if (c.res) s += to_f(hr[yo]);
-        ref[yo] = host_act((float)s, c.act, aa, ab);
+        ref[yo] = ref_activation(s, c.act, aa, ab);
       }
 
   DevBuf<T> da(ha, c.offset), db(hb, c.offset), dc(hc, c.offset), dr(hr, c.offset),

@@ -10,6 +10,7 @@
  * cover the vectorised and general paths (odd sizes, broadcasting,
  * misaligned pointers) in float and half.
  */
+#include "act_reference.h"
 #include "pare_cuda.cuh"
 
 #include <float.h>
@@ -201,33 +202,11 @@ OVERLOADS(f16, __half)
 
 /* --------------------------------------------------------- references -- */
 
-static float softplus_ref(float x) { return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x)); }
-
+/* The activations: act_reference.h (double precision, from the ONNX
+ * definitions, independent of the kernels' formulas). */
 static float act_ref(float x, int act, float a, float b)
 {
-  switch (act) {
-  /* ONNX semantics (onnxruntime): NaN stays NaN through relu, clip, hard
-   * sigmoid / swish and celu; clip is min(max(x, a), b), so min > max gives
-   * max. (fmaxf / fminf would drop the NaN.) */
-  case PARE_ACT_RELU: return isnan(x) ? x : (x < 0.0f ? 0.0f : x);
-  case PARE_ACT_CLIP: return isnan(x) ? x : (x < a ? a : x) > b ? b : (x < a ? a : x);
-  case PARE_ACT_LEAKY_RELU: return x >= 0.0f ? x : a * x;
-  case PARE_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-  case PARE_ACT_HARD_SIGMOID: return isnan(x) ? x : fminf(1.0f, fmaxf(0.0f, a * x + b));
-  case PARE_ACT_HARD_SWISH: return isnan(x) ? x : x * fminf(1.0f, fmaxf(0.0f, x / 6.0f + 0.5f));
-  case PARE_ACT_TANH: return tanhf(x);
-  case PARE_ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
-  case PARE_ACT_GELU_TANH:
-    return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
-  case PARE_ACT_ELU: return x >= 0.0f ? x : a * expm1f(x);
-  case PARE_ACT_SELU: return b * (x > 0.0f ? x : a * expm1f(x));
-  case PARE_ACT_SOFTPLUS: return softplus_ref(x);
-  case PARE_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
-  case PARE_ACT_THRESHOLDED_RELU: return x > a ? x : 0.0f;
-  case PARE_ACT_CELU: return isnan(x) ? x : fmaxf(0.0f, x) + fminf(0.0f, a * expm1f(x / a));
-  case PARE_ACT_MISH: return x * tanhf(softplus_ref(x));
-  default: return x;
-  }
+  return (float)ref_activation(x, act, a, b);
 }
 
 static float un_ref(float v, int op)
