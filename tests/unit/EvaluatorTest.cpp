@@ -14,6 +14,7 @@
 #include "dialects/Pare/Transforms/Pipelines.h"
 #include "frontends/onnx/OnnxImporter.h"
 
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareDialect.h"
 #include "dialects/Pare/IR/PareOps.h"
 
@@ -353,10 +354,10 @@ func.func @main(%x: tensor<1x1000xf32>) -> tensor<1x1000xf32> {
   CHECK(a.max < 1000.0f);
 
   pare::calib::attachRanges(func, *r);
-  auto attr = func.getArgAttrOfType<DenseF32ArrayAttr>(0, "pare.range");
+  auto attr = pare::attrs::getArgRange(func, 0);
   REQUIRE(attr);
   CHECK(attr.asArrayRef().vec() == std::vector<float>{-100.0f, 1.0e5f});
-  auto ranges = relu.getDefiningOp()->getAttrOfType<DenseF32ArrayAttr>("pare.ranges");
+  auto ranges = pare::attrs::getRanges(relu.getDefiningOp());
   REQUIRE(ranges);
   CHECK(ranges.asArrayRef().vec() == std::vector<float>{0.0f, 1.0e5f});
 }
