@@ -107,6 +107,14 @@ std::string CModule::arenaAt(const std::string &name, int64_t offset, int64_t by
   return "arena + " + macro;
 }
 
+std::string windowArgs(const std::string &kh, const std::string &kw, ArrayRef<int64_t> strides,
+                       ArrayRef<int64_t> dilations, const std::string &padTop,
+                       const std::string &padLeft) {
+  return "/* kernel */ " + kh + ", " + kw + ", /* stride */ " + std::to_string(strides[0]) + ", " +
+         std::to_string(strides[1]) + ", /* dilation */ " + std::to_string(dilations[0]) + ", " +
+         std::to_string(dilations[1]) + ", /* pad top, left */ " + padTop + ", " + padLeft;
+}
+
 std::string operandRole(Operation *op, unsigned i) {
   if (isa<ConvOp, QConvOp, QFullyConnectedOp, GemmOp>(op) && i > 0)
     return i == 1 ? "weight" : "bias";

@@ -228,6 +228,13 @@ private:
 
 // --- shared by the op families -------------------------------------------
 
+/// The window arguments of a convolution or pool call, in groups named for
+/// the reader: "/* kernel */ 3, 3, /* stride */ 2, 2, /* dilation */ 1, 1,
+/// /* pad top, left */ 1, 1".
+std::string windowArgs(const std::string &kh, const std::string &kw,
+                       llvm::ArrayRef<int64_t> strides, llvm::ArrayRef<int64_t> dilations,
+                       const std::string &padTop, const std::string &padLeft);
+
 /// "max_pool" for pare.max_pool.
 std::string opKind(mlir::Operation *op);
 

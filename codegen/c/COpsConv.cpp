@@ -42,9 +42,9 @@ LogicalResult emitConv(CModule &m, Operation *op, const Operands &in, ArrayRef<s
     m.line("  " + m.call("pare_depthwise_conv2d_f32") + in[0] + ", " + i32(x[0]) + ", " +
            m.geo(x[1], "ih") + ", " + m.geo(x[2], "iw") + ", " + i32(x[3]) + ",\n      " +
            m.weight(c.getWeight(), {}, WeightLayout::DepthwiseHWC) + ", " + bias + ",\n      " +
-           out[0] + ", " + m.geo(os[1], "oh") + ", " + m.geo(os[2], "ow") + ", " + i32(w[1]) +
-           ", " + i32(w[2]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) + ", " +
-           i32(d[1]) + ", " + m.geo(p[0], "pad_top") + ", " + m.geo(p[1], "pad_left") +
+           out[0] + ", /* out h, w */ " + m.geo(os[1], "oh") + ", " + m.geo(os[2], "ow") +
+           ",\n      " +
+           windowArgs(i32(w[1]), i32(w[2]), s, d, m.geo(p[0], "pad_top"), m.geo(p[1], "pad_left")) +
            ",\n      " + a.kind + ", " + a.a + ", " + a.b + ");\n");
     return success();
   }
@@ -57,11 +57,11 @@ LogicalResult emitConv(CModule &m, Operation *op, const Operands &in, ArrayRef<s
       packed ? m.weight(c.getWeight(), {}, WeightLayout::ConvPacked, int64_t(c.getGroup())) : in[1];
   m.line("  " + m.call(std::string("pare_conv2d") + (packed ? "_packed" : "") + "_f32") + in[0] +
          ", " + i32(x[0]) + ", " + m.geo(x[1], "ih") + ", " + m.geo(x[2], "iw") + ", " + i32(x[3]) +
-         ",\n      " + wname + ", " + bias + ",\n      " + out[0] + ", " + m.geo(os[1], "oh") +
-         ", " + m.geo(os[2], "ow") + ", " + i32(os[3]) + ", " + i32(w[1]) + ", " + i32(w[2]) +
-         ", " + i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) + ", " + i32(d[1]) + ", " +
-         m.geo(p[0], "pad_top") + ", " + m.geo(p[1], "pad_left") + ", " +
-         i32(int64_t(c.getGroup())) + ",\n      " + a.kind + ", " + a.a + ", " + a.b + ");\n");
+         ",\n      " + wname + ", " + bias + ",\n      " + out[0] + ", /* out h, w, c */ " +
+         m.geo(os[1], "oh") + ", " + m.geo(os[2], "ow") + ", " + i32(os[3]) + ",\n      " +
+         windowArgs(i32(w[1]), i32(w[2]), s, d, m.geo(p[0], "pad_top"), m.geo(p[1], "pad_left")) +
+         ", /* group */ " + i32(int64_t(c.getGroup())) + ",\n      " + a.kind + ", " + a.a + ", " +
+         a.b + ");\n");
   return success();
 }
 

@@ -36,12 +36,13 @@ LogicalResult emitPool(CModule &m, Operation *op, const Operands &in, ArrayRef<s
   std::string call =
       "  " + m.call(std::string("pare_") + (avg ? "avgpool2d" : "maxpool2d") + "_f32") + in[0] +
       ", " + i32(x[0]) + ", " + m.geo(x[1], "ih") + ", " + m.geo(x[2], "iw") + ", " + i32(x[3]) +
-      ",\n      " + out[0] + ", " + m.geo(os[1], "oh") + ", " + m.geo(os[2], "ow") + ", " +
-      i32(k[0]) + ", " + i32(k[1]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) + ", " +
-      i32(d[1]) + ", " + m.geo(p[0], "pad_top") + ", " + m.geo(p[1], "pad_left") + ", " +
-      m.geo(p[2], "pad_bottom") + ", " + m.geo(p[3], "pad_right");
+      ",\n      " + out[0] + ", /* out h, w */ " + m.geo(os[1], "oh") + ", " + m.geo(os[2], "ow") +
+      ",\n      " +
+      windowArgs(i32(k[0]), i32(k[1]), s, d, m.geo(p[0], "pad_top"), m.geo(p[1], "pad_left")) +
+      ", /* bottom, right */ " + m.geo(p[2], "pad_bottom") + ", " + m.geo(p[3], "pad_right");
   if (avg)
-    call += ", " + std::string(cast<AveragePoolOp>(op).getCountIncludePad() ? "1" : "0");
+    call += ", /* count pads */ " +
+            std::string(cast<AveragePoolOp>(op).getCountIncludePad() ? "1" : "0");
   m.line(call + ");\n");
   return success();
 }
