@@ -18,26 +18,64 @@ namespace {
 
 constexpr int64_t kConvOCB = PARE_CONV_OCB;
 
+/// The input of a conv that reads it through a temporal shift (the
+/// pare.shift_frames / shift_fold / shift_mode FuseTemporalShift set), shifted.
+LogicalResult shiftInput(EvalContext &cx, ConvOp c, Tensor &shifted) {
+  Operation *op = c.getOperation();
+  auto frames = attrs::getShiftFrames(op), fold = attrs::getShiftFold(op);
+  auto mode = attrs::getShiftMode(op);
+  const Tensor &x0 = cx.in(c.getInput());
+  int64_t ch = x0.shape.empty() ? 0 : (c.getChannelsLast() ? x0.shape.back() : x0.shape[1]);
+  bool bi = mode && *mode == "bidirectional";
+  if (!frames || !fold || !mode || x0.shape.size() < 2 || *frames < 1 ||
+      x0.shape[0] % *frames != 0 || *fold < 0 || (bi ? 2 : 1) * *fold > ch ||
+      (!bi && *mode != "unidirectional"))
+    return fail(op, Twine("malformed ") + PareDialect::ShiftFramesAttrHelper::getNameStr() + " / " +
+                        PareDialect::ShiftFoldAttrHelper::getNameStr() + " / " +
+                        PareDialect::ShiftModeAttrHelper::getNameStr());
+  temporalShift(x0, shifted, *frames, *fold, bi, c.getChannelsLast(), 0);
+  return success();
+}
+
+/// Depthwise weights [C][kh][kw][1] as [kh][kw][C] (pare_depthwise_conv2d_f32).
+std::vector<float> depthwiseHWC(const Tensor &w) {
+  int64_t ch = w.shape[0], kh = w.shape[1], kw = w.shape[2];
+  std::vector<float> hwc(ch * kh * kw);
+  for (int64_t yy = 0; yy < kh; ++yy)
+    for (int64_t xx = 0; xx < kw; ++xx)
+      for (int64_t k = 0; k < ch; ++k)
+        hwc[(yy * kw + xx) * ch + k] = w.f[(k * kh + yy) * kw + xx];
+  return hwc;
+}
+
+/// OHWI weights in blocks of kConvOCB output channels per group, zero padded
+/// (pare_conv2d_packed_f32), as the C emitter packs them.
+std::vector<float> packOutputChannels(const Tensor &w, int64_t group) {
+  int64_t ocg = w.shape[0] / group, kh = w.shape[1], kw = w.shape[2], icg = w.shape[3];
+  int64_t nb = (ocg + kConvOCB - 1) / kConvOCB;
+  std::vector<float> packed(group * nb * kh * kw * icg * kConvOCB, 0.0f);
+  for (int64_t g = 0; g < group; ++g)
+    for (int64_t b = 0; b < nb; ++b)
+      for (int64_t yy = 0; yy < kh; ++yy)
+        for (int64_t xx = 0; xx < kw; ++xx)
+          for (int64_t k = 0; k < icg; ++k)
+            for (int64_t j = 0; j < kConvOCB; ++j) {
+              int64_t o = b * kConvOCB + j;
+              if (o < ocg)
+                packed[((((g * nb + b) * kh + yy) * kw + xx) * icg + k) * kConvOCB + j] =
+                    w.f[(((g * ocg + o) * kh + yy) * kw + xx) * icg + k];
+            }
+  return packed;
+}
+
 LogicalResult evalConv(EvalContext &cx, Operation *op, Results &out) {
   auto c = cast<ConvOp>(op);
-  // A conv that reads its input through a temporal shift (pare.shift_frames /
-  // shift_fold / shift_mode): the shifted input, then the conv.
+  // A conv that reads its input through a temporal shift: the shifted
+  // input, then the conv.
   Tensor shifted;
   bool shift = attrs::hasShiftFrames(op);
-  if (shift) {
-    auto frames = attrs::getShiftFrames(op), fold = attrs::getShiftFold(op);
-    auto mode = attrs::getShiftMode(op);
-    const Tensor &x0 = cx.in(c.getInput());
-    int64_t ch = x0.shape.empty() ? 0 : (c.getChannelsLast() ? x0.shape.back() : x0.shape[1]);
-    bool bi = mode && *mode == "bidirectional";
-    if (!frames || !fold || !mode || x0.shape.size() < 2 || *frames < 1 ||
-        x0.shape[0] % *frames != 0 || *fold < 0 || (bi ? 2 : 1) * *fold > ch ||
-        (!bi && *mode != "unidirectional"))
-      return fail(op, Twine("malformed ") + PareDialect::ShiftFramesAttrHelper::getNameStr() +
-                          " / " + PareDialect::ShiftFoldAttrHelper::getNameStr() + " / " +
-                          PareDialect::ShiftModeAttrHelper::getNameStr());
-    temporalShift(x0, shifted, *frames, *fold, bi, c.getChannelsLast(), 0);
-  }
+  if (shift && failed(shiftInput(cx, c, shifted)))
+    return failure();
   const Tensor &x = shift ? shifted : cx.in(c.getInput()), &w = cx.in(c.getWeight());
   if (!x.isFloat() || !w.isFloat())
     return fail(op, "only float32 convolution is supported");
@@ -81,17 +119,11 @@ LogicalResult evalConv(EvalContext &cx, Operation *op, Results &out) {
   const Shape &xs = x.shape, &ws = w.shape, &os = y->shape;
   bool constWeight = isa_and_nonnull<ConstantOp>(c.getWeight().getDefiningOp());
   if (c.isDepthwise() && ws[3] == 1) {
-    // [C][kh][kw][1] -> [kh][kw][C] (pare_depthwise_conv2d_f32).
     std::shared_ptr<std::vector<float>> hwc;
     if (constWeight)
       hwc = cx.convWeights.lookup(op);
     if (!hwc) {
-      int64_t ch = ws[0], kh = ws[1], kw = ws[2];
-      hwc = std::make_shared<std::vector<float>>(ch * kh * kw);
-      for (int64_t yy = 0; yy < kh; ++yy)
-        for (int64_t xx = 0; xx < kw; ++xx)
-          for (int64_t k = 0; k < ch; ++k)
-            (*hwc)[(yy * kw + xx) * ch + k] = w.f[(k * kh + yy) * kw + xx];
+      hwc = std::make_shared<std::vector<float>>(depthwiseHWC(w));
       if (constWeight)
         cx.convWeights[op] = hwc;
     }
@@ -109,20 +141,7 @@ LogicalResult evalConv(EvalContext &cx, Operation *op, Results &out) {
   if (constWeight && padded * 4 <= ocg * 5) {
     auto packedW = cx.convWeights.lookup(op);
     if (!packedW) {
-      int64_t kh = ws[1], kw = ws[2], icg = ws[3];
-      int64_t nb = (ocg + kConvOCB - 1) / kConvOCB;
-      packedW = std::make_shared<std::vector<float>>(group * nb * kh * kw * icg * kConvOCB, 0.0f);
-      for (int64_t g = 0; g < group; ++g)
-        for (int64_t b = 0; b < nb; ++b)
-          for (int64_t yy = 0; yy < kh; ++yy)
-            for (int64_t xx = 0; xx < kw; ++xx)
-              for (int64_t k = 0; k < icg; ++k)
-                for (int64_t j = 0; j < kConvOCB; ++j) {
-                  int64_t o = b * kConvOCB + j;
-                  if (o < ocg)
-                    (*packedW)[((((g * nb + b) * kh + yy) * kw + xx) * icg + k) * kConvOCB + j] =
-                        w.f[(((g * ocg + o) * kh + yy) * kw + xx) * icg + k];
-                }
+      packedW = std::make_shared<std::vector<float>>(packOutputChannels(w, group));
       cx.convWeights[op] = packedW;
     }
     pare_conv2d_packed_f32(x.f.data(), int(xs[0]), int(xs[1]), int(xs[2]), int(xs[3]),
