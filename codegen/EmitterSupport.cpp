@@ -280,14 +280,6 @@ std::string uniqueName(const std::string &base, NameSet &used) {
   return n;
 }
 
-std::string uniqueName(const std::string &base, std::vector<std::string> &used) {
-  std::string n = base;
-  for (int k = 1; llvm::is_contained(used, n); ++k)
-    n = base + "_" + std::to_string(k);
-  used.push_back(n);
-  return n;
-}
-
 std::string cType(Type t) {
   if (auto q = dyn_cast<quant::QuantizedType>(t))
     return q.getStorageTypeIntegralWidth() == 8 ? (q.isSigned() ? "int8_t" : "uint8_t")

@@ -95,8 +95,6 @@ using NameSet = std::set<std::string>;
 
 /// Appends "_1", "_2" ... until `base` is not in `used`; records the result.
 std::string uniqueName(const std::string &base, NameSet &used);
-/// The same over a list (the CUDA emitter's names until it takes a NameSet).
-std::string uniqueName(const std::string &base, std::vector<std::string> &used);
 
 /// Where the values of the emitted function live: the parameters (inputs,
 /// and the outputs, which the values they return are computed into), the
