@@ -17,7 +17,7 @@ build() { # name, extra flags...
   local name="$1"; shift
   mkdir -p "$WORK/$name"
   for s in "${SRC[@]}"; do
-    nvcc -std=c++17 -O3 "$@" -I"$ROOT/runtime-stubs/cuda" -c "$s" -o "$WORK/$name/$(basename "$s").o" &
+    nvcc -std=c++17 -O3 "$@" -I"$ROOT/runtime-stubs/cuda" -I"$ROOT/runtime-stubs/c" -c "$s" -o "$WORK/$name/$(basename "$s").o" &
   done
   wait
   nvcc "$@" "$WORK/$name"/*.o -o "$WORK/$name/t"

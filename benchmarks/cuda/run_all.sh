@@ -12,9 +12,9 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 nvidia-smi -L | tee "$OUT/gpu.txt"
 status=0
-nvcc -std=c++17 -O3 -arch=sm_90a -DPARE_CU_SM90A -I"$ROOT/runtime-stubs/cuda" "$ROOT/tests/cuda/test_misc.cu" \
+nvcc -std=c++17 -O3 -arch=sm_90a -DPARE_CU_SM90A -I"$ROOT/runtime-stubs/cuda" -I"$ROOT/runtime-stubs/c" "$ROOT/tests/cuda/test_misc.cu" \
   "$ROOT"/runtime-stubs/cuda/pare_cu_{elementwise,reduce,pool_data}.cu -o "$WORK/test_misc"
-nvcc -std=c++17 -O3 -arch=sm_90a -DPARE_CU_SM90A -I"$ROOT/runtime-stubs/cuda" "$ROOT/tests/cuda/test_conv_gemm.cu" \
+nvcc -std=c++17 -O3 -arch=sm_90a -DPARE_CU_SM90A -I"$ROOT/runtime-stubs/cuda" -I"$ROOT/runtime-stubs/c" "$ROOT/tests/cuda/test_conv_gemm.cu" \
   "$ROOT"/runtime-stubs/cuda/pare_cu_{conv,gemm}.cu -o "$WORK/test_conv_gemm"
 "$WORK/test_misc" | tail -1 | tee "$OUT/kernel_tests.txt" || status=1
 "$WORK/test_conv_gemm" | tail -1 | tee -a "$OUT/kernel_tests.txt" || status=1

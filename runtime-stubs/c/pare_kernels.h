@@ -22,32 +22,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pare_activation.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define PARE_MAX_RANK 8
 
-/* Activation fused into a producer (conv, matmul, binary op) or run alone. */
-typedef enum {
-  PARE_ACT_NONE = 0,
-  PARE_ACT_RELU = 1,
-  PARE_ACT_CLIP = 2,         /* min(max(x, a), b) */
-  PARE_ACT_LEAKY_RELU = 3,   /* x >= 0 ? x : a * x */
-  PARE_ACT_SIGMOID = 4,
-  PARE_ACT_HARD_SIGMOID = 5, /* max(0, min(1, a * x + b)) */
-  PARE_ACT_HARD_SWISH = 6,   /* x * max(0, min(1, x / 6 + 0.5)) */
-  PARE_ACT_TANH = 7,
-  PARE_ACT_GELU = 8,         /* 0.5 x (1 + erf(x / sqrt 2)) */
-  PARE_ACT_GELU_TANH = 9,    /* tanh approximation */
-  PARE_ACT_ELU = 10,         /* x >= 0 ? x : a * (exp(x) - 1) */
-  PARE_ACT_SELU = 11,        /* b * (x > 0 ? x : a * (exp(x) - 1)); a=alpha, b=gamma */
-  PARE_ACT_SOFTPLUS = 12,    /* log(1 + exp(x)) */
-  PARE_ACT_SOFTSIGN = 13,    /* x / (1 + |x|) */
-  PARE_ACT_THRESHOLDED_RELU = 14, /* x > a ? x : 0 */
-  PARE_ACT_CELU = 15,        /* max(0,x) + min(0, a * (exp(x / a) - 1)) */
-  PARE_ACT_MISH = 16         /* x * tanh(softplus(x)) */
-} pare_act_t;
+/* pare_act_t, the fused activations: pare_activation.h (shared with CUDA). */
 
 /* Unary elementwise math ops (beyond the activations above). */
 typedef enum {

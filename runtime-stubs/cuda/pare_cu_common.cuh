@@ -45,51 +45,10 @@ inline unsigned grid_for(size_t work)
 
 /* ---------------------------------------------------------- activation -- */
 
-__device__ __forceinline__ float softplus_f(float x)
-{
-  return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x));
-}
-
-/* Same formulas as pare_act_f32 (runtime-stubs/c), with ONNX's (onnxruntime's)
- * edge cases: Relu and Clip keep NaN (the comparisons are written so that a
- * NaN x falls through to x), Clip is min(max(x, a), b) in that order (min >
- * max gives max everywhere; a NaN bound is ignored), Celu keeps NaN. */
+/* The formulas are in pare_activation.h (shared with the C kernels). */
 __device__ __forceinline__ float act_f(float x, pare_act_t act, float a, float b)
 {
-  switch (act) {
-  case PARE_ACT_NONE: return x;
-  case PARE_ACT_RELU: return x < 0.0f ? 0.0f : x;
-  case PARE_ACT_CLIP: {
-    const float t = x < a ? a : x;
-    return t > b ? b : t;
-  }
-  case PARE_ACT_LEAKY_RELU: return x >= 0.0f ? x : a * x;
-  case PARE_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-  case PARE_ACT_HARD_SIGMOID: {
-    float t = a * x + b;
-    return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
-  }
-  case PARE_ACT_HARD_SWISH: {
-    float t = x * (1.0f / 6.0f) + 0.5f;
-    return x * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
-  }
-  case PARE_ACT_TANH: return tanhf(x);
-  case PARE_ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
-  case PARE_ACT_GELU_TANH:
-    return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
-  case PARE_ACT_ELU: return x >= 0.0f ? x : a * expm1f(x);
-  case PARE_ACT_SELU: return b * (x > 0.0f ? x : a * expm1f(x));
-  case PARE_ACT_SOFTPLUS: return softplus_f(x);
-  case PARE_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
-  case PARE_ACT_THRESHOLDED_RELU: return x > a ? x : 0.0f;
-  case PARE_ACT_CELU: {
-    if (x != x) return x;
-    float neg = a * expm1f(x / a);
-    return (x > 0.0f ? x : 0.0f) + (neg < 0.0f ? neg : 0.0f);
-  }
-  case PARE_ACT_MISH: return x * tanhf(softplus_f(x));
-  }
-  return x;
+  return pare_activation(x, act, a, b);
 }
 
 } // namespace

@@ -28,14 +28,8 @@ typedef __half pare_half;
 
 #define PARE_CU_MAX_RANK 8
 
-/* Same values as pare_kernels.h (the C target). */
-typedef enum {
-  PARE_ACT_NONE = 0, PARE_ACT_RELU = 1, PARE_ACT_CLIP = 2, PARE_ACT_LEAKY_RELU = 3,
-  PARE_ACT_SIGMOID = 4, PARE_ACT_HARD_SIGMOID = 5, PARE_ACT_HARD_SWISH = 6,
-  PARE_ACT_TANH = 7, PARE_ACT_GELU = 8, PARE_ACT_GELU_TANH = 9, PARE_ACT_ELU = 10,
-  PARE_ACT_SELU = 11, PARE_ACT_SOFTPLUS = 12, PARE_ACT_SOFTSIGN = 13,
-  PARE_ACT_THRESHOLDED_RELU = 14, PARE_ACT_CELU = 15, PARE_ACT_MISH = 16
-} pare_act_t;
+/* pare_act_t and the activation formulas: pare_activation.h, shared with the C target. */
+#include "pare_activation.h"
 
 typedef enum {
   PARE_UN_SQRT = 0, PARE_UN_EXP = 1, PARE_UN_ERF = 2, PARE_UN_NEG = 3,

@@ -39,7 +39,7 @@ compile() { # model name extra-args...
     "$PARE" compile "$model" --target cuda --precision "$precision" --emit-runner -o "$out" -q "$@"
     compile_runtime "$out"
     # The emitted runtime files must be the repository's.
-    for f in "$ROOT"/runtime-stubs/cuda/*; do
+    for f in "$ROOT"/runtime-stubs/cuda/* "$ROOT/runtime-stubs/c/pare_activation.h"; do
       cmp -s "$f" "$out/$(basename "$f")" || { echo "cuda-compile: $out/$(basename "$f") differs from runtime-stubs (rebuild pare)"; exit 1; }
     done
     local objs=()
@@ -62,7 +62,7 @@ fi
 
 # The kernel test programs (run on a GPU by benchmarks/cuda/run_all.sh).
 for t in test_misc test_conv_gemm; do
-  "$NVCC" "${FLAGS[@]}" -I"$ROOT/runtime-stubs/cuda" -c "$ROOT/tests/cuda/$t.cu" -o "$WORK/$t.o"
+  "$NVCC" "${FLAGS[@]}" -I"$ROOT/runtime-stubs/cuda" -I"$ROOT/runtime-stubs/c" -c "$ROOT/tests/cuda/$t.cu" -o "$WORK/$t.o"
 done
 "$NVCC" "${ARCH[@]}" "$WORK/test_misc.o" "$RT"/pare_cu_{elementwise,reduce,pool_data}.o -o "$WORK/test_misc"
 "$NVCC" "${ARCH[@]}" "$WORK/test_conv_gemm.o" "$RT"/pare_cu_{conv,gemm}.o -o "$WORK/test_conv_gemm"
