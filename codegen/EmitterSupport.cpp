@@ -37,43 +37,41 @@ namespace {
 const std::set<std::string> &reservedIdentifiers() {
   static const std::set<std::string> reserved = {
       // C99
-      "auto", "break", "case", "char", "const", "continue", "default", "do", "double",
-      "else", "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long",
-      "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct",
-      "switch", "typedef", "union", "unsigned", "void", "volatile", "while", "_Bool",
-      "_Complex", "_Imaginary",
+      "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+      "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+      "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+      "union", "unsigned", "void", "volatile", "while", "_Bool", "_Complex", "_Imaginary",
       // C++ (model.h is included from C++; CUDA output is C++)
-      "alignas", "alignof", "and", "and_eq", "asm", "bitand", "bitor", "bool", "catch",
-      "char16_t", "char32_t", "char8_t", "class", "compl", "concept", "const_cast", "consteval",
-      "constexpr", "constinit", "co_await", "co_return", "co_yield", "decltype", "delete",
-      "dynamic_cast", "explicit", "export", "false", "friend", "mutable", "namespace", "new",
-      "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq", "private",
-      "protected", "public", "reinterpret_cast", "requires", "static_assert", "static_cast",
-      "template", "this", "thread_local", "throw", "true", "try", "typeid", "typename", "using",
-      "virtual", "wchar_t", "xor", "xor_eq",
+      "alignas", "alignof", "and", "and_eq", "asm", "bitand", "bitor", "bool", "catch", "char16_t",
+      "char32_t", "char8_t", "class", "compl", "concept", "const_cast", "consteval", "constexpr",
+      "constinit", "co_await", "co_return", "co_yield", "decltype", "delete", "dynamic_cast",
+      "explicit", "export", "false", "friend", "mutable", "namespace", "new", "noexcept", "not",
+      "not_eq", "nullptr", "operator", "or", "or_eq", "private", "protected", "public",
+      "reinterpret_cast", "requires", "static_assert", "static_cast", "template", "this",
+      "thread_local", "throw", "true", "try", "typeid", "typename", "using", "virtual", "wchar_t",
+      "xor", "xor_eq",
       // the generated code's locals and helpers
-      "arena", "arena_memory", "main", "shape", "a_strides", "b_strides", "c_strides",
-      "x_strides", "y_strides", "in_shape", "out_shape", "perm", "starts", "steps", "mask",
-      "scale", "shift", "value", "pads_begin", "batch_shape", "a_batch_strides",
-      "b_batch_strides", "argc", "argv", "fail", "read_npy", "write_npy", "now_ms",
-      "cmp_double", "ctx", "stream", "err", "host", "enqueue", "fnv1a", "set_error",
-      "g_error", "kWeightHash", "graph", "ptrs", "launched", "got", "bytes", "weights",
-      "weights_path", "CHECK", "PARE_TRY", "RUNNER_HAS_INPUTS", "path_join", "write_output",
+      "arena", "arena_memory", "main", "shape", "a_strides", "b_strides", "c_strides", "x_strides",
+      "y_strides", "in_shape", "out_shape", "perm", "starts", "steps", "mask", "scale", "shift",
+      "value", "pads_begin", "batch_shape", "a_batch_strides", "b_batch_strides", "argc", "argv",
+      "fail", "read_npy", "write_npy", "now_ms", "cmp_double", "ctx", "stream", "err", "host",
+      "enqueue", "fnv1a", "set_error", "g_error", "kWeightHash", "graph", "ptrs", "launched", "got",
+      "bytes", "weights", "weights_path", "CHECK", "PARE_TRY", "RUNNER_HAS_INPUTS", "path_join",
+      "write_output",
       // locals of patch-stage loops and temporal-shift row gathers
-      "patch", "r", "ih", "iw", "oh", "ow", "pad_top", "pad_left", "pad_bottom", "pad_right",
-      "row", "ch", "col", "n", "one", "src", "dst", "tsm_zero", "tsm_row", "tsm_f", "tsm_r",
+      "patch", "r", "ih", "iw", "oh", "ow", "pad_top", "pad_left", "pad_bottom", "pad_right", "row",
+      "ch", "col", "n", "one", "src", "dst", "tsm_zero", "tsm_row", "tsm_f", "tsm_r",
       // C library names (functions the generated code calls, object-like macros)
       "NULL", "INFINITY", "NAN", "HUGE_VAL", "HUGE_VALF", "EOF", "BUFSIZ", "RAND_MAX",
       "FILENAME_MAX", "FOPEN_MAX", "TMP_MAX", "CLOCKS_PER_SEC", "MB_CUR_MAX", "EXIT_SUCCESS",
-      "EXIT_FAILURE", "errno", "stdin", "stdout", "stderr", "assert", "offsetof", "FILE",
-      "memcpy", "memset", "memcmp", "memmove", "strlen", "strcmp", "strcat", "strcpy",
-      "strstr", "printf", "fprintf", "sprintf", "snprintf", "fopen", "fclose", "fread",
-      "fwrite", "fputc", "malloc", "calloc", "realloc", "free", "qsort", "atoi", "exit",
-      "abort", "clock_gettime", "timespec", "sqrtf", "sqrt", "expf", "exp", "logf", "log",
-      "powf", "pow", "tanhf", "tanh", "erff", "erf", "fabsf", "fabs", "floorf", "floor",
-      "ceilf", "ceil", "roundf", "round", "nearbyintf", "rintf", "fmaxf", "fminf", "fmodf",
-      "fmod", "sinf", "cosf", "isnan", "isinf", "isfinite", "signbit", "half", "dim3",
-      "threadIdx", "blockIdx", "blockDim", "gridDim", "warpSize"};
+      "EXIT_FAILURE", "errno", "stdin", "stdout", "stderr", "assert", "offsetof", "FILE", "memcpy",
+      "memset", "memcmp", "memmove", "strlen", "strcmp", "strcat", "strcpy", "strstr", "printf",
+      "fprintf", "sprintf", "snprintf", "fopen", "fclose", "fread", "fwrite", "fputc", "malloc",
+      "calloc", "realloc", "free", "qsort", "atoi", "exit", "abort", "clock_gettime", "timespec",
+      "sqrtf", "sqrt", "expf", "exp", "logf", "log", "powf", "pow", "tanhf", "tanh", "erff", "erf",
+      "fabsf", "fabs", "floorf", "floor", "ceilf", "ceil", "roundf", "round", "nearbyintf", "rintf",
+      "fmaxf", "fminf", "fmodf", "fmod", "sinf", "cosf", "isnan", "isinf", "isfinite", "signbit",
+      "half", "dim3", "threadIdx", "blockIdx", "blockDim", "gridDim", "warpSize"};
   return reserved;
 }
 
@@ -82,8 +80,8 @@ const std::set<std::string> &reservedIdentifiers() {
 bool reservedFamily(llvm::StringRef s) {
   if (s.ends_with("_t"))
     return true;
-  for (llvm::StringRef p : {"INT", "UINT", "SIZE_", "PTRDIFF_", "WCHAR_", "WINT_", "SIG_",
-                            "FP_", "M_", "CLOCK_", "SEEK_", "MATH_", "PRI", "SCN", "__"})
+  for (llvm::StringRef p : {"INT", "UINT", "SIZE_", "PTRDIFF_", "WCHAR_", "WINT_", "SIG_", "FP_",
+                            "M_", "CLOCK_", "SEEK_", "MATH_", "PRI", "SCN", "__"})
     if (s.starts_with(p) && s.upper() == s)
       return true;
   return false;
@@ -170,7 +168,6 @@ std::vector<std::string> npyFileNames(const std::vector<std::string> &tensorName
   }
   return out;
 }
-
 
 /// Shortest decimal that reads back as the same float.
 std::string floatLiteral(float f) {
@@ -282,8 +279,7 @@ std::string uniqueName(const std::string &base, NameSet &used) {
 
 std::string cType(Type t) {
   if (auto q = dyn_cast<quant::QuantizedType>(t))
-    return q.getStorageTypeIntegralWidth() == 8 ? (q.isSigned() ? "int8_t" : "uint8_t")
-                                                : "int32_t";
+    return q.getStorageTypeIntegralWidth() == 8 ? (q.isSigned() ? "int8_t" : "uint8_t") : "int32_t";
   if (t.isF32())
     return "float";
   if (t.isF64())
@@ -296,8 +292,7 @@ std::string cType(Type t) {
     case 16:
     case 32:
     case 64:
-      return std::string(it.isUnsigned() ? "uint" : "int") + std::to_string(it.getWidth()) +
-             "_t";
+      return std::string(it.isUnsigned() ? "uint" : "int") + std::to_string(it.getWidth()) + "_t";
     default:
       return "";
     }
@@ -322,8 +317,7 @@ int64_t elemBytes(Type t) {
 FunctionStorage::FunctionStorage(func::FuncOp func, std::string prefix)
     : owners(planning::outputOwners(func)), func(func), prefix(std::move(prefix)) {}
 
-LogicalResult FunctionStorage::nameParameters(NameSet &used,
-                                              function_ref<std::string(Type)> typeOf,
+LogicalResult FunctionStorage::nameParameters(NameSet &used, function_ref<std::string(Type)> typeOf,
                                               StringRef target) {
   NameSet usedUpper;
   auto param = [&](const std::string &orig) {
@@ -346,8 +340,8 @@ LogicalResult FunctionStorage::nameParameters(NameSet &used,
   }
   for (Value v : func.getArguments())
     if (typeOf(elemOf(v)).empty())
-      return func.emitError("the ") << target << " target has no type for input element type "
-                                    << elemOf(v);
+      return func.emitError("the ")
+             << target << " target has no type for input element type " << elemOf(v);
   return success();
 }
 
@@ -366,8 +360,8 @@ FunctionStorage::nameArenaLocals(NameSet &used, function_ref<std::string(Type)> 
         return op.emitError("internal: no memory plan (run pare-plan-memory)");
       std::string ct = typeOf(elemOf(r));
       if (ct.empty())
-        return op.emitError("the ") << target << " target has no type for element type "
-                                    << elemOf(r);
+        return op.emitError("the ")
+               << target << " target has no type for element type " << elemOf(r);
       std::string base = sanitizeIdentifier(nodeName(&op)) + layoutSuffix(&op);
       if (op.getNumResults() > 1)
         base += "_" + std::to_string(i);

@@ -18,14 +18,21 @@ size_t utf8At(llvm::StringRef s, size_t i, uint32_t &cp) {
     cp = c;
     return 1;
   }
-  size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  size_t n = c >= 0xC2 && c <= 0xDF   ? 2
+             : c >= 0xE0 && c <= 0xEF ? 3
+             : c >= 0xF0 && c <= 0xF4 ? 4
+                                      : 0;
   if (n == 0 || i + n > s.size())
     return 0;
   unsigned char lo = 0x80, hi = 0xBF;
-  if (c == 0xE0) lo = 0xA0;
-  if (c == 0xED) hi = 0x9F;
-  if (c == 0xF0) lo = 0x90;
-  if (c == 0xF4) hi = 0x8F;
+  if (c == 0xE0)
+    lo = 0xA0;
+  if (c == 0xED)
+    hi = 0x9F;
+  if (c == 0xF0)
+    lo = 0x90;
+  if (c == 0xF4)
+    hi = 0x8F;
   if (b(1) < lo || b(1) > hi)
     return 0;
   for (size_t k = 2; k < n; ++k)
@@ -78,11 +85,21 @@ template <typename Fn> void forEachCodePoint(llvm::StringRef s, Fn fn) {
 /// escape.
 void appendCEscaped(std::string &o, unsigned char c, bool quotes = true) {
   switch (c) {
-  case '\\': o += "\\\\"; return;
-  case '"': o += quotes ? "\\\"" : "\""; return;
-  case '\n': o += "\\n"; return;
-  case '\t': o += "\\t"; return;
-  case '\r': o += "\\r"; return;
+  case '\\':
+    o += "\\\\";
+    return;
+  case '"':
+    o += quotes ? "\\\"" : "\"";
+    return;
+  case '\n':
+    o += "\\n";
+    return;
+  case '\t':
+    o += "\\t";
+    return;
+  case '\r':
+    o += "\\r";
+    return;
   case '?':
     // "??x" would be a trigraph in C99 ("??/" is a backslash).
     o += (quotes && !o.empty() && o.back() == '?') ? "\\?" : "?";
@@ -187,11 +204,21 @@ std::string xmlText(llvm::StringRef s, size_t maxBytes) {
       return false;
     }
     switch (cp) {
-    case '<': o += "&lt;"; break;
-    case '>': o += "&gt;"; break;
-    case '&': o += "&amp;"; break;
-    case '"': o += "&quot;"; break;
-    case '\'': o += "&apos;"; break;
+    case '<':
+      o += "&lt;";
+      break;
+    case '>':
+      o += "&gt;";
+      break;
+    case '&':
+      o += "&amp;";
+      break;
+    case '"':
+      o += "&quot;";
+      break;
+    case '\'':
+      o += "&apos;";
+      break;
     default:
       bool allowed = cp == '\t' || (cp >= 0x20 && cp != 0xFFFE && cp != 0xFFFF);
       appendUtf8(o, allowed ? cp : kReplacement);

@@ -74,14 +74,15 @@ std::optional<int64_t> parseSize(const std::string &text) {
 std::string toJson(const Report &r, int64_t sramBudget, int64_t flashBudget) {
   std::string s;
   llvm::raw_string_ostream os(s);
-  os << "{\n  \"sram\": {\"arena_bytes\": " << r.arenaBytes << ", \"stack_estimate_bytes\": "
-     << r.stackBytes << ", \"state_bytes\": " << r.stateBytes << ", \"total_bytes\": " << r.sram()
-     << ", \"budget_bytes\": " << sramBudget << ", \"arena_lower_bound_bytes\": " << r.arenaLowerBound
+  os << "{\n  \"sram\": {\"arena_bytes\": " << r.arenaBytes
+     << ", \"stack_estimate_bytes\": " << r.stackBytes << ", \"state_bytes\": " << r.stateBytes
+     << ", \"total_bytes\": " << r.sram() << ", \"budget_bytes\": " << sramBudget
+     << ", \"arena_lower_bound_bytes\": " << r.arenaLowerBound
      << "},\n  \"flash\": {\"weight_bytes\": " << r.weightBytes
      << ", \"code_estimate_bytes\": " << r.codeBytes << ", \"total_bytes\": " << r.flash()
      << ", \"budget_bytes\": " << flashBudget << "},\n  \"patches\": {\"grid\": " << r.patchGrid
-     << ", \"split\": " << codegen::jsonString(r.patchSplit) << ", \"extra_macs\": " << r.patchExtraMacs
-     << "},\n  \"layers\": [";
+     << ", \"split\": " << codegen::jsonString(r.patchSplit)
+     << ", \"extra_macs\": " << r.patchExtraMacs << "},\n  \"layers\": [";
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const Layer &l = r.layers[i];
     os << (i ? ",\n" : "\n") << "    {\"name\": " << codegen::jsonString(l.name)
@@ -109,8 +110,8 @@ bool check(const Report &r, int64_t sramBudget, int64_t flashBudget) {
     std::string out;
     for (size_t i = 0; i < std::min<size_t>(5, ls.size()); ++i)
       if (key(*ls[i]) > 0)
-        out += "    " + codegen::displayText(ls[i]->name) + " (" + ls[i]->kind + "): " + kib(key(*ls[i])) + " " +
-               what + "\n";
+        out += "    " + codegen::displayText(ls[i]->name) + " (" + ls[i]->kind +
+               "): " + kib(key(*ls[i])) + " " + what + "\n";
     return out;
   };
   if (sramBudget > 0 && r.sram() > sramBudget) {
@@ -121,8 +122,9 @@ bool check(const Report &r, int64_t sramBudget, int64_t flashBudget) {
         ") but --sram allows " + kib(sramBudget) +
         ".\n  The peak is set by these layers (activations and scratch live while each runs):\n" +
         top([](const Layer &l) { return l.liveBytes; }, "live") +
-        (r.patchGrid ? "  This is with patch-based inference (" + std::to_string(r.patchGrid) + " x " +
-                           std::to_string(r.patchGrid) + " patches up to " + codegen::displayText(r.patchSplit) +
+        (r.patchGrid ? "  This is with patch-based inference (" + std::to_string(r.patchGrid) +
+                           " x " + std::to_string(r.patchGrid) + " patches up to " +
+                           codegen::displayText(r.patchSplit) +
                            "), the smallest plan found within --max-recompute.\n"
          : r.patchesTried ? "  Patch-based inference found no plan with a lower peak within "
                             "--max-recompute.\n"
@@ -131,12 +133,12 @@ bool check(const Report &r, int64_t sramBudget, int64_t flashBudget) {
     ok = false;
   }
   if (flashBudget > 0 && r.flash() > flashBudget) {
-    driver::printError(
-        "the model needs " + kib(r.flash()) + " of flash (weights " + kib(r.weightBytes) +
-        " + code estimate " + kib(r.codeBytes) + ") but --flash allows " + kib(flashBudget) +
-        ".\n  The largest weights are in:\n" +
-        top([](const Layer &l) { return l.weightBytes; }, "of weights") +
-        "  Try int8 (--quantize int8) or --kernels generic (less code).");
+    driver::printError("the model needs " + kib(r.flash()) + " of flash (weights " +
+                       kib(r.weightBytes) + " + code estimate " + kib(r.codeBytes) +
+                       ") but --flash allows " + kib(flashBudget) +
+                       ".\n  The largest weights are in:\n" +
+                       top([](const Layer &l) { return l.weightBytes; }, "of weights") +
+                       "  Try int8 (--quantize int8) or --kernels generic (less code).");
     ok = false;
   }
   return ok;

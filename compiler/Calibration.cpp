@@ -109,9 +109,8 @@ struct Acc {
 
 } // namespace
 
-FailureOr<DenseMap<Value, Range>> collectRanges(func::FuncOp func,
-                                                ArrayRef<std::vector<Tensor>> samples,
-                                                const Options &options) {
+FailureOr<DenseMap<Value, Range>>
+collectRanges(func::FuncOp func, ArrayRef<std::vector<Tensor>> samples, const Options &options) {
   if (samples.empty())
     return func.emitError("calibration needs at least one sample");
   bool pct = options.method == Method::Percentile;
@@ -203,8 +202,8 @@ struct RawTensor {
 std::string sanitize(const std::string &s) {
   std::string r;
   for (char c : s)
-    r += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c
-                                                                                          : '_';
+    r +=
+        (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') ? c : '_';
   return r;
 }
 
@@ -220,8 +219,7 @@ bool readNpy(const std::string &path, RawTensor &out, std::string &error) {
   return true;
 }
 
-template <typename T>
-void fromRaw(const std::string &raw, std::vector<double> &vals) {
+template <typename T> void fromRaw(const std::string &raw, std::vector<double> &vals) {
   size_t n = raw.size() / sizeof(T);
   vals.resize(n);
   for (size_t k = 0; k < n; ++k) {
@@ -355,9 +353,9 @@ FailureOr<std::vector<std::vector<Tensor>>> loadSamples(func::FuncOp func, Strin
                      Tensor &out) -> LogicalResult {
     auto type = cast<RankedTensorType>(func.getArgument(k).getType());
     std::vector<int64_t> want(type.getShape().begin(), type.getShape().end());
-    bool ok = raw.shape == want ||
-              (!want.empty() && want[0] == 1 &&
-               raw.shape == std::vector<int64_t>(want.begin() + 1, want.end()));
+    bool ok =
+        raw.shape == want || (!want.empty() && want[0] == 1 &&
+                              raw.shape == std::vector<int64_t>(want.begin() + 1, want.end()));
     if (!ok)
       return func.emitError() << "calibration sample '" << path << "' has shape "
                               << shape::toString(raw.shape) << ", but input '" << argNames[k]
@@ -371,8 +369,7 @@ FailureOr<std::vector<std::vector<Tensor>>> loadSamples(func::FuncOp func, Strin
       if (!std::isfinite(raw.values[e]))
         return func.emitError() << "calibration sample '" << path << "' holds "
                                 << (std::isnan(raw.values[e]) ? "NaN" : "an infinity")
-                                << " (element " << e
-                                << "); calibration needs finite values";
+                                << " (element " << e << "); calibration needs finite values";
     if (isa<FloatType>(et)) {
       out.f.assign(raw.values.begin(), raw.values.end());
     } else if (isa<IntegerType>(et)) {
@@ -480,8 +477,8 @@ FailureOr<std::vector<std::vector<Tensor>>> loadSamples(func::FuncOp func, Strin
       for (const std::string &n : argNames)
         expected += (expected.empty() ? "" : ", ") + sanitize(n) + "*";
       return func.emitError() << "calibration sample '" << f
-                              << "' does not name a model input (expected files named "
-                              << expected << ")";
+                              << "' does not name a model input (expected files named " << expected
+                              << ")";
     }
     perArg[best].push_back({f, std::move(raw)});
   }

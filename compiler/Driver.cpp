@@ -5,9 +5,9 @@
 #include "compiler/DriverCommon.h"
 #include "dialects/Pare/Transforms/Pipelines.h"
 
+#include "codegen/EmitterSupport.h"
 #include "codegen/c/CEmitter.h"
 #include "codegen/cuda/CudaEmitter.h"
-#include "codegen/EmitterSupport.h"
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "frontends/InputFiles.h"
@@ -31,11 +31,13 @@ namespace pare::driver {
 std::string version() { return PARE_VERSION; }
 
 const Choices<Target> &targets() {
-  static const Choices<Target> c = {
-      {"host", Target::Host},           {"generic-c", Target::GenericC},
-      {"cortex-m4", Target::CortexM4},  {"cortex-m7", Target::CortexM7},
-      {"cortex-m33", Target::CortexM33}, {"cortex-m55", Target::CortexM55},
-      {"cuda", Target::Cuda}};
+  static const Choices<Target> c = {{"host", Target::Host},
+                                    {"generic-c", Target::GenericC},
+                                    {"cortex-m4", Target::CortexM4},
+                                    {"cortex-m7", Target::CortexM7},
+                                    {"cortex-m33", Target::CortexM33},
+                                    {"cortex-m55", Target::CortexM55},
+                                    {"cuda", Target::Cuda}};
   return c;
 }
 
@@ -92,9 +94,8 @@ const Choices<Kernels> &kernelKinds() {
 }
 
 const Choices<Int8Rounding> &int8Roundings() {
-  static const Choices<Int8Rounding> c = {{"auto", Int8Rounding::Auto},
-                                          {"tflite", Int8Rounding::TFLite},
-                                          {"onnx", Int8Rounding::Onnx}};
+  static const Choices<Int8Rounding> c = {
+      {"auto", Int8Rounding::Auto}, {"tflite", Int8Rounding::TFLite}, {"onnx", Int8Rounding::Onnx}};
   return c;
 }
 
@@ -203,8 +204,8 @@ parseInputShapes(const std::vector<std::string> &flags) {
       size_t pos = 0;
       while (ok && pos <= rest.size()) {
         size_t comma = rest.find_first_of(",x", pos);
-        std::string tok = rest.substr(pos, comma == std::string::npos ? std::string::npos
-                                                                      : comma - pos);
+        std::string tok =
+            rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
         ok = !tok.empty() && tok.find_first_not_of("0123456789") == std::string::npos &&
              tok.size() < 10;
         if (ok)
@@ -295,8 +296,8 @@ LogicalResult calibrate(ModuleOp module, const QuantizeConfig &q,
 
 calib::Options calibrationOptions(CalibrationMethod method, double percentile) {
   calib::Options options;
-  options.method = method == CalibrationMethod::Percentile ? calib::Method::Percentile
-                                                           : calib::Method::MinMax;
+  options.method =
+      method == CalibrationMethod::Percentile ? calib::Method::Percentile : calib::Method::MinMax;
   options.percentile = percentile;
   return options;
 }
@@ -309,8 +310,8 @@ LogicalResult runPhases(ModuleOp module, Phase last, const PipelineOptions &opti
 
 /// Writes `contents` to a new temporary file beside `dest`; its path goes to
 /// `tmp`. Prints the error and returns false on failure (leaving no file).
-static bool writeTemporary(const std::string &dest, llvm::StringRef contents,
-                           std::string &tmp, const std::string &what = "") {
+static bool writeTemporary(const std::string &dest, llvm::StringRef contents, std::string &tmp,
+                           const std::string &what = "") {
   std::string named = what.empty() ? "'" + dest + "'" : what + " '" + dest + "'";
   llvm::SmallString<256> path;
   int fd;
@@ -400,7 +401,7 @@ namespace {
 /// `pare compile`'s options checked against each other and turned into what
 /// the phases and the emitters take.
 struct CompileJob {
-  std::string name; ///< the prefix of every file and symbol
+  std::string name;         ///< the prefix of every file and symbol
   Phase last = Phase::Emit; ///< Emit: C / CUDA files; else the IR after this phase
   bool cuda = false;
   int64_t sramBudget = 0, flashBudget = 0;
@@ -567,16 +568,14 @@ bool reportMemory(ModuleOp module, const CompileOptions &o, const CompileJob &jo
   budget::Report report = budget::build(*mainOr, stats);
   report.patchesTried = o.patches != planning::PatchMode::Off;
   if (!o.memoryReport.empty() &&
-      !writeFileAtomically(o.memoryReport,
-                           budget::toJson(report, job.sramBudget, job.flashBudget),
+      !writeFileAtomically(o.memoryReport, budget::toJson(report, job.sramBudget, job.flashBudget),
                            "--memory-report"))
     return false;
   if (!budget::check(report, job.sramBudget, job.flashBudget))
     return false;
   if (o.patchGrid > 0 && !report.patchGrid)
     llvm::errs() << "pare: note: --patch-grid " << o.patchGrid
-                 << (o.patches == planning::PatchMode::Off
-                         ? " has no effect with --patches off"
+                 << (o.patches == planning::PatchMode::Off ? " has no effect with --patches off"
                      : o.patches == planning::PatchMode::Auto && !job.sramBudget
                          ? " has no effect: --patches auto patches only to meet --sram (use "
                            "--patches min)"
@@ -584,18 +583,16 @@ bool reportMemory(ModuleOp module, const CompileOptions &o, const CompileJob &jo
                            "split layer's output and --max-recompute)")
                  << "; compiled layer by layer\n";
   if (!o.quiet && report.patchGrid)
-    llvm::outs() << "pare: patch-based inference: " << report.patchGrid << " x "
-                 << report.patchGrid << " patches up to " << report.patchSplit << " (+"
-                 << report.patchExtraMacs << " MACs of recomputed halos)\n";
+    llvm::outs() << "pare: patch-based inference: " << report.patchGrid << " x " << report.patchGrid
+                 << " patches up to " << report.patchSplit << " (+" << report.patchExtraMacs
+                 << " MACs of recomputed halos)\n";
   if (!o.quiet && (job.sramBudget || job.flashBudget))
-    llvm::outs() << "pare: SRAM " << report.sram() << " of " << job.sramBudget
-                 << " bytes (arena " << report.arenaBytes << " + stack estimate "
-                 << report.stackBytes
+    llvm::outs() << "pare: SRAM " << report.sram() << " of " << job.sramBudget << " bytes (arena "
+                 << report.arenaBytes << " + stack estimate " << report.stackBytes
                  << (report.stateBytes ? " + streaming state " + std::to_string(report.stateBytes)
                                        : std::string())
-                 << "), flash " << report.flash() << " of " << job.flashBudget
-                 << " bytes (weights " << report.weightBytes << " + code estimate "
-                 << report.codeBytes << ")\n";
+                 << "), flash " << report.flash() << " of " << job.flashBudget << " bytes (weights "
+                 << report.weightBytes << " + code estimate " << report.codeBytes << ")\n";
   return true;
 }
 

@@ -42,8 +42,8 @@ enum class CalibrationMethod { MinMax, Percentile };
 enum class Kernels { Specialized, Generic };
 enum class Int8Rounding { Auto, TFLite, Onnx };
 
-const Choices<Target> &targets();           ///< --target of pare compile
-const Choices<Target> &profileTargets();    ///< --target of pare profile (Cortex-M)
+const Choices<Target> &targets();        ///< --target of pare compile
+const Choices<Target> &profileTargets(); ///< --target of pare profile (Cortex-M)
 const Choices<CudaArch> &cudaArchs();
 const Choices<Precision> &precisions();
 const Choices<Emit> &emits();
@@ -80,10 +80,10 @@ struct CompileOptions {
   std::string memoryReport; ///< write the SRAM / flash report (JSON) here
   planning::Planner planner = planning::Planner::Pare;
   planning::PatchMode patches = planning::PatchMode::Auto; ///< auto: when --sram needs them
-  double maxRecompute = 10.0; ///< % of the model's MACs halos may add
-  int64_t patchGrid = 0;      ///< 0: automatic
-  bool streaming = false;     ///< TSM: one frame per call, shift state kept
-  bool shiftFusion = true;    ///< fold temporal shifts into 1x1 convs
+  double maxRecompute = 10.0;                              ///< % of the model's MACs halos may add
+  int64_t patchGrid = 0;                                   ///< 0: automatic
+  bool streaming = false;  ///< TSM: one frame per call, shift state kept
+  bool shiftFusion = true; ///< fold temporal shifts into 1x1 convs
 };
 
 struct InspectOptions {
@@ -107,12 +107,12 @@ struct ProfileOptions {
   Target target = Target::CortexM4; ///< one of profileTargets()
   std::string sram;                 ///< budget drawn in the SVG and checked, e.g. "320K"
   Quantize quantize = Quantize::None;
-  std::string calibration;          ///< int8 ranges; default: one seeded random input
+  std::string calibration; ///< int8 ranges; default: one seeded random input
   bool json = false;
-  std::string svg;                  ///< write the memory timeline here
-  double maxRecompute = 10.0;       ///< % of the model's MACs halos may add
-  int64_t patchGrid = 0;            ///< 0: the best of 2..8
-  bool patches = true;              ///< false: skip the patch search (--no-patches)
+  std::string svg;            ///< write the memory timeline here
+  double maxRecompute = 10.0; ///< % of the model's MACs halos may add
+  int64_t patchGrid = 0;      ///< 0: the best of 2..8
+  bool patches = true;        ///< false: skip the patch search (--no-patches)
 };
 
 struct ValidateOptions {

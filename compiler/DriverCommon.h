@@ -6,11 +6,11 @@
 #include "compiler/Driver.h"
 #include "dialects/Pare/Transforms/Pipelines.h"
 
+#include "codegen/TextEscape.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "mlir/Support/LogicalResult.h"
-#include "codegen/TextEscape.h"
 #include "llvm/Support/JSON.h"
 
 #include <cmath>

@@ -1,12 +1,12 @@
 //===- Inspect.cpp - pare inspect: ops, MACs, sizes, arena ----------------===//
 
+#include "compiler/Calibration.h"
 #include "compiler/Driver.h"
 #include "compiler/DriverCommon.h"
-#include "compiler/Calibration.h"
 #include "dialects/Pare/Analysis/Cost.h"
+#include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/Eval/Evaluator.h"
 #include "dialects/Pare/IR/PareAttrs.h"
-#include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/Transforms/Pipelines.h"
 
 #include "dialects/Pare/IR/PareOps.h"
@@ -16,10 +16,10 @@
 #include "mlir/IR/Matchers.h"
 #include "mlir/Pass/PassManager.h"
 
-#include <cmath>
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
+#include <cmath>
 
 using namespace mlir;
 
@@ -184,8 +184,8 @@ int inspect(const InspectOptions &o) {
     auto rt = cast<RankedTensorType>(t);
     outputs.push_back(llvm::json::Object{
         {"name", jsonText(attrs::getResultName(func, i).value_or(""))},
-        {"shape", llvm::json::Array(std::vector<int64_t>(rt.getShape().begin(),
-                                                          rt.getShape().end()))},
+        {"shape",
+         llvm::json::Array(std::vector<int64_t>(rt.getShape().begin(), rt.getShape().end()))},
         {"dtype", typeName(rt.getElementType())}});
   }
   llvm::DenseSet<Attribute> seenWeights;
@@ -220,8 +220,8 @@ int inspect(const InspectOptions &o) {
     ops.push_back(llvm::json::Object{
         {"name", jsonText(rows.back().name)},
         {"type", jsonText(type)},
-        {"output_shape", op.getNumResults() ? llvm::json::Array(shapeOf(op.getResult(0)))
-                                            : llvm::json::Array()},
+        {"output_shape",
+         op.getNumResults() ? llvm::json::Array(shapeOf(op.getResult(0))) : llvm::json::Array()},
         {"macs", macs},
         {"params", params},
         {"activation_bytes", bytes}});
@@ -230,22 +230,19 @@ int inspect(const InspectOptions &o) {
   int64_t bound = attrs::getLiveBytesBound(func).value_or(0);
 
   if (o.json) {
-    llvm::json::Object root{{"model", jsonText(o.model)},
-                            {"inputs", std::move(inputs)},
-                            {"outputs", std::move(outputs)},
-                            {"ops", std::move(ops)},
-                            {"total_macs", totalMacs},
-                            {"total_params", totalParams},
-                            {"weight_bytes", weightBytes},
-                            {"arena_bytes", arena},
+    llvm::json::Object root{{"model", jsonText(o.model)},    {"inputs", std::move(inputs)},
+                            {"outputs", std::move(outputs)}, {"ops", std::move(ops)},
+                            {"total_macs", totalMacs},       {"total_params", totalParams},
+                            {"weight_bytes", weightBytes},   {"arena_bytes", arena},
                             {"live_bytes_bound", bound}};
     if (!errors.empty()) {
       llvm::json::Array q;
       for (const LayerError &e : errors)
-        q.push_back(llvm::json::Object{
-            {"name", jsonText(e.name)}, {"type", jsonText(e.type)}, {"sqnr_db", jsonNumber(e.sqnr())}});
-      root["int8_error"] = llvm::json::Object{{"samples", int64_t(samplesUsed)},
-                                              {"layers", std::move(q)}};
+        q.push_back(llvm::json::Object{{"name", jsonText(e.name)},
+                                       {"type", jsonText(e.type)},
+                                       {"sqnr_db", jsonNumber(e.sqnr())}});
+      root["int8_error"] =
+          llvm::json::Object{{"samples", int64_t(samplesUsed)}, {"layers", std::move(q)}};
     }
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
     return 0;
@@ -256,15 +253,15 @@ int inspect(const InspectOptions &o) {
   for (size_t i = 0; i < rows.size(); ++i) {
     const Row &r = rows[i];
     llvm::outs() << llvm::format("%-4zu %-36s %-24s %-18s %14lld %10lld %12lld\n", i,
-                                 codegen::displayText(r.name).substr(0, 36).c_str(), r.type.substr(0, 24).c_str(),
-                                 r.shape.c_str(), (long long)r.macs, (long long)r.params,
-                                 (long long)r.bytes);
+                                 codegen::displayText(r.name).substr(0, 36).c_str(),
+                                 r.type.substr(0, 24).c_str(), r.shape.c_str(), (long long)r.macs,
+                                 (long long)r.params, (long long)r.bytes);
   }
   llvm::outs() << "total MACs:        " << totalMacs << "\n";
   llvm::outs() << "total parameters:  " << totalParams << "\n";
   llvm::outs() << "weight bytes:      " << weightBytes << "\n";
-  llvm::outs() << "arena bytes:       " << arena << " (lower bound for this op order: "
-               << bound << ")\n";
+  llvm::outs() << "arena bytes:       " << arena << " (lower bound for this op order: " << bound
+               << ")\n";
   if (!errors.empty()) {
     llvm::outs() << "\nint8 error per layer (SQNR against float, dB; higher is better; over "
                  << samplesUsed << " calibration samples):\n";

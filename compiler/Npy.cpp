@@ -30,14 +30,22 @@ double Array::at(size_t k) const {
     std::memcpy(&v, p, sizeof v);
     return double(v);
   };
-  if (t == "f4") return load(float());
-  if (t == "f8") return load(double());
-  if (t == "i8") return load(int64_t());
-  if (t == "i4") return load(int32_t());
-  if (t == "i2") return load(int16_t());
-  if (t == "i1") return load(int8_t());
-  if (t == "u1" || t == "b1") return load(uint8_t());
-  if (t == "u2") return load(uint16_t());
+  if (t == "f4")
+    return load(float());
+  if (t == "f8")
+    return load(double());
+  if (t == "i8")
+    return load(int64_t());
+  if (t == "i4")
+    return load(int32_t());
+  if (t == "i2")
+    return load(int16_t());
+  if (t == "i1")
+    return load(int8_t());
+  if (t == "u1" || t == "b1")
+    return load(uint8_t());
+  if (t == "u2")
+    return load(uint16_t());
   return 0.0;
 }
 
@@ -100,16 +108,14 @@ bool read(const std::string &path, Array &out, std::string &error) {
     if (a == std::string::npos)
       continue;
     size_t e = tok.find_last_not_of(" ");
-    auto d = input::parseUnsigned(std::string_view(tok).substr(a, e - a + 1),
-                                  uint64_t(INT64_MAX));
+    auto d = input::parseUnsigned(std::string_view(tok).substr(a, e - a + 1), uint64_t(INT64_MAX));
     if (!d) {
       error = "'" + path + "' has a malformed shape '" + field("shape") + "'";
       return false;
     }
     out.shape.push_back(int64_t(*d));
   }
-  static const char *known[] = {"<f4", "<f8", "<i8", "<i4", "<i2", "|i1",
-                                "|u1", "|b1", "<u2"};
+  static const char *known[] = {"<f4", "<f8", "<i8", "<i4", "<i2", "|i1", "|u1", "|b1", "<u2"};
   bool ok = false;
   for (const char *k : known)
     ok |= out.descr == k;
@@ -135,9 +141,10 @@ bool read(const std::string &path, Array &out, std::string &error) {
 bool write(const std::string &path, const Array &a, std::string &error) {
   std::string dims;
   for (size_t i = 0; i < a.shape.size(); ++i)
-    dims += std::to_string(a.shape[i]) + (a.shape.size() == 1 ? "," : (i + 1 < a.shape.size() ? ", " : ""));
-  std::string header = "{'descr': '" + a.descr + "', 'fortran_order': False, 'shape': (" +
-                       dims + "), }";
+    dims += std::to_string(a.shape[i]) +
+            (a.shape.size() == 1 ? "," : (i + 1 < a.shape.size() ? ", " : ""));
+  std::string header =
+      "{'descr': '" + a.descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   while ((header.size() + 11) % 64 != 0)
     header += ' ';
   header += '\n';

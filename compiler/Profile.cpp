@@ -24,12 +24,12 @@
 
 #include "compiler/Budget.h"
 #include "compiler/Calibration.h"
-#include "dialects/Pare/Analysis/Cost.h"
-#include "dialects/Pare/IR/PareAttrs.h"
 #include "compiler/Driver.h"
 #include "compiler/DriverCommon.h"
+#include "dialects/Pare/Analysis/Cost.h"
 #include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/Analysis/Patches.h"
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/Transforms/Pipelines.h"
 
 #include "codegen/EmitterSupport.h"
@@ -414,7 +414,8 @@ Profile measure(func::FuncOp func, const ProfileOptions &o) {
   for (size_t i = 0; i < p.layers.size(); ++i) {
     if (p.peakLayer < 0 || p.layers[i].live > p.layers[p.peakLayer].live)
       p.peakLayer = int64_t(i);
-    if (p.peakLayerPatched < 0 || p.layers[i].livePatched > p.layers[p.peakLayerPatched].livePatched)
+    if (p.peakLayerPatched < 0 ||
+        p.layers[i].livePatched > p.layers[p.peakLayerPatched].livePatched)
       p.peakLayerPatched = int64_t(i);
   }
   return p;
@@ -475,11 +476,12 @@ std::string svg(const Profile &p, const std::string &model, int64_t sramBudget) 
     double y = top + ph - ph * v / yTop;
     os << "<line x1=\"" << left << "\" y1=\"" << fmt("%.1f", y) << "\" x2=\"" << left + pw
        << "\" y2=\"" << fmt("%.1f", y) << "\" stroke=\"#e0e0e0\"/>\n";
-    os << "<text x=\"" << left - 6 << "\" y=\"" << fmt("%.1f", y + 4)
-       << "\" text-anchor=\"end\">" << fmt(step < 1 ? "%.1f" : "%.0f", v) << "</text>\n";
+    os << "<text x=\"" << left - 6 << "\" y=\"" << fmt("%.1f", y + 4) << "\" text-anchor=\"end\">"
+       << fmt(step < 1 ? "%.1f" : "%.0f", v) << "</text>\n";
   }
-  os << "<text x=\"20\" y=\"" << top + ph / 2 << "\" text-anchor=\"middle\" transform=\"rotate(-90 20 "
-     << top + ph / 2 << ")\">live bytes (KiB)</text>\n";
+  os << "<text x=\"20\" y=\"" << top + ph / 2
+     << "\" text-anchor=\"middle\" transform=\"rotate(-90 20 " << top + ph / 2
+     << ")\">live bytes (KiB)</text>\n";
   // x axis: op index ticks.
   double xstep = niceStep(double(n), 10);
   for (double i = 0; i <= double(n); i += xstep) {
@@ -501,8 +503,8 @@ std::string svg(const Profile &p, const std::string &model, int64_t sramBudget) 
        << " points=\"";
     for (size_t i = 0; i < p.layers.size(); ++i) {
       double y = Y(double(get(p.layers[i])));
-      os << fmt("%.1f", X(double(i))) << "," << fmt("%.1f", y) << " " << fmt("%.1f", X(double(i + 1)))
-         << "," << fmt("%.1f", y) << " ";
+      os << fmt("%.1f", X(double(i))) << "," << fmt("%.1f", y) << " "
+         << fmt("%.1f", X(double(i + 1))) << "," << fmt("%.1f", y) << " ";
     }
     os << "\"/>\n";
   };
@@ -515,8 +517,7 @@ std::string svg(const Profile &p, const std::string &model, int64_t sramBudget) 
        << "\" y2=\"" << fmt("%.1f", y) << "\" stroke=\"#2ca02c\" stroke-width=\"1.5\"/>\n";
     os << "<text x=\"" << left + pw - 4 << "\" y=\"" << fmt("%.1f", y - 5)
        << "\" text-anchor=\"end\" fill=\"#2ca02c\">"
-       << escapeXml("SRAM budget " + kib(sramBudget) + " less stack estimate = " +
-                    kib(arenaBudget))
+       << escapeXml("SRAM budget " + kib(sramBudget) + " less stack estimate = " + kib(arenaBudget))
        << "</text>\n";
   }
   // Peak annotations.
@@ -558,8 +559,8 @@ std::string svg(const Profile &p, const std::string &model, int64_t sramBudget) 
        << "\" stroke=\"#d62728\" stroke-width=\"2\" stroke-dasharray=\"5,3\"/>\n";
     os << "<text x=\"" << lx + 30 << "\" y=\"" << ly + 4 << "\">"
        << escapeXml("patched (" + std::to_string(p.grid) + "x" + std::to_string(p.grid) +
-                    " up to " + p.split + ", +" + fmt("%.1f", p.extraPercent) +
-                    "% MACs), arena " + kib(p.patched))
+                    " up to " + p.split + ", +" + fmt("%.1f", p.extraPercent) + "% MACs), arena " +
+                    kib(p.patched))
        << "</text>\n";
   }
   os << "</svg>\n";
@@ -582,8 +583,7 @@ int profile(const ProfileOptions &o) {
     return 1;
   }
   int64_t sramBudget = 0;
-  if (!parseSizeFlag("--sram", o.sram, sramBudget) ||
-      !checkPatchFlags(o.maxRecompute, o.patchGrid))
+  if (!parseSizeFlag("--sram", o.sram, sramBudget) || !checkPatchFlags(o.maxRecompute, o.patchGrid))
     return 1;
 
   auto ctx = makeContext();
@@ -606,7 +606,7 @@ int profile(const ProfileOptions &o) {
   int64_t flash = p.weightBytes + p.codeBytes;
   int64_t sramPatched = p.patched + budget::kStackEstimate;
   std::string precision = int8 ? "int8" : "float";
-  std::string ranges = !int8                       ? ""
+  std::string ranges = !int8                   ? ""
                        : o.calibration.empty() ? "one seeded N(0,1) input"
                                                : o.calibration;
   if (o.json) {
@@ -622,13 +622,15 @@ int profile(const ProfileOptions &o) {
           {"live_bytes", l.live},
           {"live_bytes_patched", l.livePatched},
           {"patch_stage", l.inStage},
-          {"latency_ms", jsonNumber(instructionsFor(*target, l.instrM7, l.int8) / (target->mhz * 1e3))}});
+          {"latency_ms",
+           jsonNumber(instructionsFor(*target, l.instrM7, l.int8) / (target->mhz * 1e3))}});
     llvm::json::Object latency;
     for (const Core &t : kCores)
-      latency[t.name] = llvm::json::Object{{"mhz", t.mhz},
-                                           {"part", t.part},
-                                           {"instructions", int64_t(std::llround(instructions(p, t)))},
-                                           {"ms", jsonNumber(latencyMs(p, t))}};
+      latency[t.name] =
+          llvm::json::Object{{"mhz", t.mhz},
+                             {"part", t.part},
+                             {"instructions", int64_t(std::llround(instructions(p, t)))},
+                             {"ms", jsonNumber(latencyMs(p, t))}};
     llvm::json::Object patches{{"arena_bytes", p.patched}};
     if (p.hasStage) {
       patches["grid"] = p.grid;
@@ -649,12 +651,13 @@ int profile(const ProfileOptions &o) {
         {"code_estimate_bytes", p.codeBytes},
         {"flash_estimate_bytes", flash},
         {"peak_sram",
-         llvm::json::Object{{"greedy_by_size", p.greedy},
-                            {"pare", p.pare},
-                            {"lower_bound", p.bound},
-                            {"pare_over_bound", jsonNumber(p.bound ? double(p.pare) / double(p.bound) : 0.0)},
-                            {"patched", std::move(patches)},
-                            {"stack_estimate_bytes", budget::kStackEstimate}}},
+         llvm::json::Object{
+             {"greedy_by_size", p.greedy},
+             {"pare", p.pare},
+             {"lower_bound", p.bound},
+             {"pare_over_bound", jsonNumber(p.bound ? double(p.pare) / double(p.bound) : 0.0)},
+             {"patched", std::move(patches)},
+             {"stack_estimate_bytes", budget::kStackEstimate}}},
         {"max_recompute_percent", jsonNumber(o.maxRecompute)},
         {"latency_estimate", std::move(latency)},
         {"layers", std::move(layers)}};
@@ -677,9 +680,10 @@ int profile(const ProfileOptions &o) {
     std::string mark = int64_t(i) == p.peakLayer ? "*" : (l.inStage ? "p" : " ");
     llvm::outs() << llvm::format(
         "%-3zu%s %-32s %-22s %12lld %10lld %10lld %10lld %10lld %9.3f\n", i, mark.c_str(),
-        codegen::displayText(l.name).substr(0, 32).c_str(), l.op.substr(0, 22).c_str(), (long long)l.macs,
-        (long long)l.weightBytes, (long long)l.outBytes, (long long)l.live,
-        (long long)l.livePatched, instructionsFor(*target, l.instrM7, l.int8) / (target->mhz * 1e3));
+        codegen::displayText(l.name).substr(0, 32).c_str(), l.op.substr(0, 22).c_str(),
+        (long long)l.macs, (long long)l.weightBytes, (long long)l.outBytes, (long long)l.live,
+        (long long)l.livePatched,
+        instructionsFor(*target, l.instrM7, l.int8) / (target->mhz * 1e3));
   }
   llvm::outs() << "(* peak layer of the per-layer plan, p patch stage; live = arena bytes live "
                   "while the layer runs)\n\n";
@@ -696,8 +700,8 @@ int profile(const ProfileOptions &o) {
                << ")\n";
   if (p.hasStage)
     llvm::outs() << "  with patches:        " << p.patched << " (" << kib(p.patched) << "; "
-                 << p.grid << "x" << p.grid << " patches over " << p.stageOps
-                 << " layers up to " << codegen::displayText(p.split) << ", +" << fmt("%.2f", p.extraPercent)
+                 << p.grid << "x" << p.grid << " patches over " << p.stageOps << " layers up to "
+                 << codegen::displayText(p.split) << ", +" << fmt("%.2f", p.extraPercent)
                  << "% MACs, " << fmt("%.2f", p.patched ? double(p.pare) / p.patched : 0.0)
                  << "x lower)\n";
   else if (!o.patches)
@@ -705,8 +709,8 @@ int profile(const ProfileOptions &o) {
   else
     llvm::outs() << "  with patches:        no patch stage lowers the peak within --max-recompute "
                  << fmt("%g", o.maxRecompute) << "%\n";
-  llvm::outs() << "  + stack estimate " << budget::kStackEstimate << " bytes: SRAM "
-               << sramPatched << " (" << kib(sramPatched) << ")";
+  llvm::outs() << "  + stack estimate " << budget::kStackEstimate << " bytes: SRAM " << sramPatched
+               << " (" << kib(sramPatched) << ")";
   if (sramBudget)
     llvm::outs() << (sramPatched <= sramBudget ? " fits" : " exceeds") << " --sram "
                  << kib(sramBudget);

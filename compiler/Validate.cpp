@@ -15,10 +15,10 @@
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/Program.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -38,9 +38,12 @@ struct TensorInfo {
 };
 
 std::string descrOf(Type t) {
-  if (t.isF32()) return "<f4";
-  if (t.isF64()) return "<f8";
-  if (t.isInteger(1)) return "|b1";
+  if (t.isF32())
+    return "<f4";
+  if (t.isF64())
+    return "<f8";
+  if (t.isInteger(1))
+    return "|b1";
   auto it = cast<IntegerType>(t);
   std::string k = it.isUnsigned() ? "u" : "i";
   unsigned bytes = it.getWidth() / 8;
@@ -107,8 +110,9 @@ void signature(func::FuncOp func, std::vector<TensorInfo> &ins, std::vector<Tens
 /// refused.
 bool checkInputSizes(const std::vector<TensorInfo> &ins) {
   for (const TensorInfo &t : ins) {
-    int64_t count = 1, esize = t.descr == "<f8" || t.descr == "<i8" ? 8
-                               : t.descr == "<f4" || t.descr == "<i4" ? 4 : 1;
+    int64_t count = 1, esize = t.descr == "<f8" || t.descr == "<i8"   ? 8
+                               : t.descr == "<f4" || t.descr == "<i4" ? 4
+                                                                      : 1;
     bool ok = true;
     for (int64_t d : t.shape)
       ok = ok && d >= 0 && !llvm::MulOverflow(count, d, count);
@@ -171,8 +175,8 @@ bool prepareInputs(const ValidateOptions &o, const std::vector<TensorInfo> &ins,
       if (a.descr != t.descr || a.shape != t.shape) {
         printError("--inputs: '" + given + "' has dtype " + a.descr + " and shape " +
                    std::to_string(a.shape.size()) + "-D, but input '" +
-                   codegen::displayText(t.name) +
-                   "' needs dtype " + t.descr + " with the compiled shape");
+                   codegen::displayText(t.name) + "' needs dtype " + t.descr +
+                   " with the compiled shape");
         return false;
       }
       inFiles.push_back(given);
@@ -192,8 +196,8 @@ bool prepareInputs(const ValidateOptions &o, const std::vector<TensorInfo> &ins,
 /// the outputs to `outDir`.
 bool buildAndRun(const ValidateOptions &o, const std::string &gen, const std::string &outDir,
                  const std::vector<std::string> &inFiles) {
-  std::string build = o.cc + " -std=c99 -O2 -o " + quote(gen + "/runner") + " " +
-                      quote(gen) + "/*.c -lm";
+  std::string build =
+      o.cc + " -std=c99 -O2 -o " + quote(gen + "/runner") + " " + quote(gen) + "/*.c -lm";
   if (runCommand(build) != 0) {
     printError("building the generated code failed: " + build);
     return false;
@@ -242,8 +246,8 @@ bool compareOutputs(const ValidateOptions &o, const std::vector<TensorInfo> &out
                     const std::vector<std::string> &outFileNames, const std::string &outDir,
                     const std::string &refDir, bool &match) {
   match = true;
-  llvm::outs() << llvm::format("%-32s %-14s %12s %12s %10s\n", "output", "shape",
-                               "max abs err", "max rel err", "result");
+  llvm::outs() << llvm::format("%-32s %-14s %12s %12s %10s\n", "output", "shape", "max abs err",
+                               "max rel err", "result");
   for (auto [k, t] : llvm::enumerate(outs)) {
     npy::Array got, ref;
     std::string err;
@@ -279,8 +283,8 @@ bool compareOutputs(const ValidateOptions &o, const std::vector<TensorInfo> &out
     for (size_t i = 0; i < t.shape.size(); ++i)
       shape += (i ? "x" : "") + std::to_string(t.shape[i]);
     llvm::outs() << llvm::format("%-32s %-14s %12.3e %12.3e %10s\n",
-                                 codegen::displayText(t.name).substr(0, 32).c_str(),
-                                 shape.c_str(), maxAbs, maxRel, pass ? "ok" : "MISMATCH");
+                                 codegen::displayText(t.name).substr(0, 32).c_str(), shape.c_str(),
+                                 maxAbs, maxRel, pass ? "ok" : "MISMATCH");
     match &= pass;
   }
   llvm::outs() << (match ? "pare: outputs match the reference"

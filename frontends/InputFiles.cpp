@@ -113,15 +113,15 @@ bool readRegularFile(const std::string &path, uint64_t maxBytes, std::string &ou
   return f.read(path, 0, f.size, out, error);
 }
 
-bool readFileRange(const std::string &path, uint64_t offset, uint64_t length,
-                   std::string &out, std::string &error) {
+bool readFileRange(const std::string &path, uint64_t offset, uint64_t length, std::string &out,
+                   std::string &error) {
   RegularFile f;
   if (!f.open(path, error))
     return false;
   if (offset > f.size || length > f.size - offset) {
     error = "bytes [" + std::to_string(offset) + ", " + std::to_string(offset) + " + " +
-            std::to_string(length) + ") lie outside '" + path + "' (" +
-            std::to_string(f.size) + " bytes)";
+            std::to_string(length) + ") lie outside '" + path + "' (" + std::to_string(f.size) +
+            " bytes)";
     return false;
   }
   return f.read(path, offset, length, out, error);
@@ -181,13 +181,14 @@ bool resolveExternalData(const std::string &modelPath, const std::string &locati
   std::string realDir = buf;
   std::string joined = dir + "/" + location;
   if (!::realpath(joined.c_str(), buf)) {
-    error = "names external data '" + location + "', which cannot be opened: " +
-            std::strerror(errno);
+    error =
+        "names external data '" + location + "', which cannot be opened: " + std::strerror(errno);
     return false;
   }
   std::string real = buf;
   if (real == realDir) {
-    error = "names external data '" + location + "', which is the model's directory, not a "
+    error = "names external data '" + location +
+            "', which is the model's directory, not a "
             "file";
     return false;
   }
@@ -195,7 +196,9 @@ bool resolveExternalData(const std::string &modelPath, const std::string &locati
   if (real.compare(0, prefix.size(), prefix) != 0 || real.size() == prefix.size()) {
     error = "names external data '" + location +
             "', which lies outside the model's directory (after resolving '..' and "
-            "symbolic links: '" + real + "'); pare reads external data only from the "
+            "symbolic links: '" +
+            real +
+            "'); pare reads external data only from the "
             "model's own directory";
     return false;
   }

@@ -36,8 +36,8 @@ bool readRegularFile(const std::string &path, uint64_t maxBytes, std::string &ou
                      std::string &error);
 
 /// Reads `length` bytes at `offset` of the regular file `path`.
-bool readFileRange(const std::string &path, uint64_t offset, uint64_t length,
-                   std::string &out, std::string &error);
+bool readFileRange(const std::string &path, uint64_t offset, uint64_t length, std::string &out,
+                   std::string &error);
 
 /// Size of the regular file `path`; false (with `error`) for anything else.
 bool regularFileSize(const std::string &path, uint64_t &size, std::string &error);

@@ -30,10 +30,10 @@ struct CEmitStats {
 };
 
 struct CEmitOptions {
-  std::string name = "model";   ///< C identifier prefix of every symbol
-  std::string sourceModel;      ///< file name cited in the header comment
-  std::string version;          ///< pare version cited in the header comment
-  bool emitRunner = false;      ///< also write runner.c (host .npy runner)
+  std::string name = "model"; ///< C identifier prefix of every symbol
+  std::string sourceModel;    ///< file name cited in the header comment
+  std::string version;        ///< pare version cited in the header comment
+  bool emitRunner = false;    ///< also write runner.c (host .npy runner)
   /// Compiler flags for the target CPU (-mcpu=... -mthumb -mfloat-abi ...),
   /// written into the CMake and Make fragments; empty for host / generic C.
   std::vector<std::string> cpuFlags;
@@ -57,12 +57,10 @@ inline int64_t codeBytesEstimate(int64_t specializedLayers, int64_t kernels, int
 std::vector<std::string> cortexMFlags(const std::string &target);
 
 /// Emits the files; reports unsupported ops / types with emitError at the op.
-mlir::FailureOr<std::vector<EmittedFile>> emitC(mlir::ModuleOp module,
-                                                const CEmitOptions &options);
+mlir::FailureOr<std::vector<EmittedFile>> emitC(mlir::ModuleOp module, const CEmitOptions &options);
 
 /// The runtime kernel files copied next to the generated code.
 const std::vector<EmittedFile> &runtimeFiles();
-
 
 } // namespace pare::codegen
 

@@ -3,8 +3,8 @@
 #ifndef PARE_STARTUP_H
 #define PARE_STARTUP_H
 
-#define SYS_WRITE0 0x04                     /* write a NUL-terminated string to the console */
-#define SYS_EXIT_EXTENDED 0x20              /* exit with a status code */
+#define SYS_WRITE0 0x04        /* write a NUL-terminated string to the console */
+#define SYS_EXIT_EXTENDED 0x20 /* exit with a status code */
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
 
 int pare_semihost(int op, const void *arg);

@@ -2,8 +2,8 @@
 #ifndef PARE_FRONTENDS_ONNX_HANDLERUTILS_H
 #define PARE_FRONTENDS_ONNX_HANDLERUTILS_H
 
-#include "frontends/onnx/NodeImporter.h"
 #include "dialects/Pare/IR/ShapeInference.h"
+#include "frontends/onnx/NodeImporter.h"
 
 namespace pare::onnx_frontend {
 
@@ -20,8 +20,7 @@ inline mlir::Type elemOf(mlir::Value v) {
 inline mlir::FailureOr<int64_t> normAxis(NodeImporter &ni, int64_t axis, int64_t rank) {
   int64_t a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) {
-    (void)ni.error("axis " + llvm::Twine(axis) + " is out of range for rank " +
-                   llvm::Twine(rank));
+    (void)ni.error("axis " + llvm::Twine(axis) + " is out of range for rank " + llvm::Twine(rank));
     return mlir::failure();
   }
   return a;
@@ -47,10 +46,10 @@ inline mlir::FailureOr<mlir::Value> need(NodeImporter &ni, size_t i) {
 
 /// Pads [top, left, bottom, right] of a 2-D window op from ONNX attributes
 /// (pads / auto_pad).
-mlir::FailureOr<std::vector<int64_t>>
-windowPads(NodeImporter &ni, const std::vector<int64_t> &in,
-           const std::vector<int64_t> &kernel, const std::vector<int64_t> &strides,
-           const std::vector<int64_t> &dilations);
+mlir::FailureOr<std::vector<int64_t>> windowPads(NodeImporter &ni, const std::vector<int64_t> &in,
+                                                 const std::vector<int64_t> &kernel,
+                                                 const std::vector<int64_t> &strides,
+                                                 const std::vector<int64_t> &dilations);
 
 /// Conv of `x` and `w` (+ `bias`, may be null) with the node's Conv attributes
 /// (strides, pads, auto_pad, dilations, group); 1-D convs go through 2-D.

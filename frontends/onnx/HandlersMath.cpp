@@ -57,8 +57,8 @@ LogicalResult importMod(NodeImporter &ni) {
   bool fmod = ni.getInt("fmod", 0) != 0;
   if (!fmod && isa<FloatType>(elemOf(*a)))
     return ni.error("Mod with fmod=0 on floating-point inputs is invalid ONNX");
-  return bind(ni, ni.create<pare::ModOp>(
-                      {*a, *b}, {ni.named("fmod", ni.builder().getBoolAttr(fmod))}));
+  return bind(ni,
+              ni.create<pare::ModOp>({*a, *b}, {ni.named("fmod", ni.builder().getBoolAttr(fmod))}));
 }
 
 template <typename OpTy> LogicalResult importUnary(NodeImporter &ni) {
@@ -68,14 +68,12 @@ template <typename OpTy> LogicalResult importUnary(NodeImporter &ni) {
   return bind(ni, ni.create<OpTy>({*x}));
 }
 
-template <typename OpTy>
-LogicalResult importAlpha(NodeImporter &ni, float dflt) {
+template <typename OpTy> LogicalResult importAlpha(NodeImporter &ni, float dflt) {
   auto x = need(ni, 0);
   if (failed(x))
     return failure();
-  return bind(ni, ni.create<OpTy>(
-                      {*x}, {ni.named("alpha", ni.builder().getF32FloatAttr(
-                                                  ni.getFloat("alpha", dflt)))}));
+  return bind(ni, ni.create<OpTy>({*x}, {ni.named("alpha", ni.builder().getF32FloatAttr(
+                                                               ni.getFloat("alpha", dflt)))}));
 }
 
 LogicalResult importClip(NodeImporter &ni) {
@@ -145,12 +143,13 @@ LogicalResult importSelu(NodeImporter &ni) {
   if (failed(x))
     return failure();
   auto &b = ni.builder();
-  return bind(ni, ni.create<pare::SeluOp>(
-                      {*x},
-                      {ni.named("alpha", b.getF32FloatAttr(
-                                             ni.getFloat("alpha", 1.67326319217681884765625f))),
-                       ni.named("gamma", b.getF32FloatAttr(ni.getFloat(
-                                             "gamma", 1.05070102214813232421875f)))}));
+  return bind(
+      ni,
+      ni.create<pare::SeluOp>(
+          {*x},
+          {ni.named("alpha", b.getF32FloatAttr(ni.getFloat("alpha", 1.67326319217681884765625f))),
+           ni.named("gamma",
+                    b.getF32FloatAttr(ni.getFloat("gamma", 1.05070102214813232421875f)))}));
 }
 
 LogicalResult importGelu(NodeImporter &ni) {
@@ -160,9 +159,9 @@ LogicalResult importGelu(NodeImporter &ni) {
   std::string approx = ni.getString("approximate", "none");
   if (approx != "none" && approx != "tanh")
     return ni.error("unknown Gelu approximation '" + approx + "'");
-  return bind(ni, ni.create<pare::GeluOp>(
-                      {*x}, {ni.named("tanh_approximation",
-                                      ni.builder().getBoolAttr(approx == "tanh"))}));
+  return bind(
+      ni, ni.create<pare::GeluOp>(
+              {*x}, {ni.named("tanh_approximation", ni.builder().getBoolAttr(approx == "tanh"))}));
 }
 
 /// PRelu(x, slope) = max(x, 0) + slope * min(x, 0).
@@ -170,8 +169,8 @@ LogicalResult importPRelu(NodeImporter &ni) {
   auto x = need(ni, 0), slope = need(ni, 1);
   if (failed(x) || failed(slope))
     return failure();
-  auto zero = ni.constant(DenseElementsAttr::get(
-      RankedTensorType::get({}, elemOf(*x)), FloatAttr::get(elemOf(*x), 0.0).getValue()));
+  auto zero = ni.constant(DenseElementsAttr::get(RankedTensorType::get({}, elemOf(*x)),
+                                                 FloatAttr::get(elemOf(*x), 0.0).getValue()));
   auto pos = ni.create<pare::MaxOp>({*x, zero});
   auto neg = ni.create<pare::MinOp>({*x, zero});
   if (failed(pos) || failed(neg))
@@ -181,8 +180,7 @@ LogicalResult importPRelu(NodeImporter &ni) {
     return failure();
   auto sum = ni.create<pare::AddOp>({*pos, *scaled});
   if (failed(sum) || shapeOf(*sum) != shapeOf(*x))
-    return failed(sum) ? failure()
-                       : ni.error("PRelu slope must broadcast to the input shape");
+    return failed(sum) ? failure() : ni.error("PRelu slope must broadcast to the input shape");
   ni.setOutput(0, *sum);
   return success();
 }
@@ -249,8 +247,8 @@ LogicalResult importPow(NodeImporter &ni) {
 }
 
 void registerMathHandlers() {
-#define PARE_BIN(NAME, OP)                                                     \
-  for (int v : {7, 13, 14})                                                    \
+#define PARE_BIN(NAME, OP)                                                                         \
+  for (int v : {7, 13, 14})                                                                        \
     registerHandler(NAME, v, importBinary<OP>);
   PARE_BIN("Add", pare::AddOp)
   PARE_BIN("Sub", pare::SubOp)
@@ -262,15 +260,12 @@ void registerMathHandlers() {
   for (int v : {10, 13})
     registerHandler("Mod", v, importMod);
   for (int v : {8, 12, 13}) {
-    registerHandler("Max", v, [](NodeImporter &ni) {
-      return bind(ni, importVariadic<pare::MaxOp>(ni));
-    });
-    registerHandler("Min", v, [](NodeImporter &ni) {
-      return bind(ni, importVariadic<pare::MinOp>(ni));
-    });
-    registerHandler("Sum", v, [](NodeImporter &ni) {
-      return bind(ni, importVariadic<pare::AddOp>(ni));
-    });
+    registerHandler("Max", v,
+                    [](NodeImporter &ni) { return bind(ni, importVariadic<pare::MaxOp>(ni)); });
+    registerHandler("Min", v,
+                    [](NodeImporter &ni) { return bind(ni, importVariadic<pare::MinOp>(ni)); });
+    registerHandler("Sum", v,
+                    [](NodeImporter &ni) { return bind(ni, importVariadic<pare::AddOp>(ni)); });
     registerHandler("Mean", v, importMean);
   }
   for (int v : {7, 11, 13, 19}) {
@@ -291,8 +286,8 @@ void registerMathHandlers() {
   for (int v : {9, 16})
     registerHandler("Where", v, importWhere);
 
-#define PARE_UN(NAME, OP, ...)                                                 \
-  for (int v : {__VA_ARGS__})                                                  \
+#define PARE_UN(NAME, OP, ...)                                                                     \
+  for (int v : {__VA_ARGS__})                                                                      \
     registerHandler(NAME, v, importUnary<OP>);
   PARE_UN("Sqrt", pare::SqrtOp, 6, 13)
   PARE_UN("Exp", pare::ExpOp, 6, 13)
@@ -329,13 +324,10 @@ void registerMathHandlers() {
   for (int v : {6, 16})
     registerHandler("LeakyRelu", v,
                     [](NodeImporter &ni) { return importAlpha<pare::LeakyReluOp>(ni, 0.01f); });
-  registerHandler("Elu", 6,
-                  [](NodeImporter &ni) { return importAlpha<pare::EluOp>(ni, 1.0f); });
-  registerHandler("Celu", 12,
-                  [](NodeImporter &ni) { return importAlpha<pare::CeluOp>(ni, 1.0f); });
-  registerHandler("ThresholdedRelu", 10, [](NodeImporter &ni) {
-    return importAlpha<pare::ThresholdedReluOp>(ni, 1.0f);
-  });
+  registerHandler("Elu", 6, [](NodeImporter &ni) { return importAlpha<pare::EluOp>(ni, 1.0f); });
+  registerHandler("Celu", 12, [](NodeImporter &ni) { return importAlpha<pare::CeluOp>(ni, 1.0f); });
+  registerHandler("ThresholdedRelu", 10,
+                  [](NodeImporter &ni) { return importAlpha<pare::ThresholdedReluOp>(ni, 1.0f); });
   registerHandler("HardSigmoid", 6, importHardSigmoid);
   registerHandler("Selu", 6, importSelu);
   registerHandler("Gelu", 20, importGelu);

@@ -11,18 +11,17 @@ using namespace mlir;
 
 namespace pare::onnx_frontend {
 
-FailureOr<std::vector<int64_t>>
-windowPads(NodeImporter &ni, const std::vector<int64_t> &in,
-           const std::vector<int64_t> &kernel, const std::vector<int64_t> &strides,
-           const std::vector<int64_t> &dilations) {
+FailureOr<std::vector<int64_t>> windowPads(NodeImporter &ni, const std::vector<int64_t> &in,
+                                           const std::vector<int64_t> &kernel,
+                                           const std::vector<int64_t> &strides,
+                                           const std::vector<int64_t> &dilations) {
   size_t n = kernel.size();
   std::string autoPad = ni.getString("auto_pad", "NOTSET");
   std::vector<int64_t> begin(n, 0), end(n, 0);
   if (autoPad == "NOTSET") {
     std::vector<int64_t> pads = ni.getInts("pads", std::vector<int64_t>(2 * n, 0));
     if (pads.size() != 2 * n)
-      return ni.error("pads has " + Twine(pads.size()) + " entries, expected " +
-                      Twine(2 * n));
+      return ni.error("pads has " + Twine(pads.size()) + " entries, expected " + Twine(2 * n));
     for (size_t i = 0; i < n; ++i) {
       begin[i] = pads[i];
       end[i] = pads[n + i];
@@ -32,8 +31,8 @@ windowPads(NodeImporter &ni, const std::vector<int64_t> &in,
   } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (size_t i = 0; i < n; ++i) {
       int64_t out = (in[i] + strides[i] - 1) / strides[i];
-      int64_t total = std::max<int64_t>(
-          0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in[i]);
+      int64_t total =
+          std::max<int64_t>(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - in[i]);
       begin[i] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
       end[i] = total - begin[i];
     }
@@ -61,8 +60,8 @@ FailureOr<Window> windowAttrs(NodeImporter &ni, const std::vector<int64_t> &x,
     return ni.error(Twine(n) + "-D " + ni.getNode().op_type() +
                     " is not supported (pare supports 1-D and 2-D)");
   if (kernel.size() != n)
-    return ni.error("kernel_shape has " + Twine(kernel.size()) + " entries for " +
-                    Twine(n) + " spatial dims");
+    return ni.error("kernel_shape has " + Twine(kernel.size()) + " entries for " + Twine(n) +
+                    " spatial dims");
   Window w;
   w.strides = ni.getInts("strides", std::vector<int64_t>(n, 1));
   w.dilations = ni.getInts("dilations", std::vector<int64_t>(n, 1));
@@ -113,8 +112,7 @@ FailureOr<Value> buildConv(NodeImporter &ni, Value x, Value w, Value bias) {
   }
   std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
   if (ni.hasAttr("kernel_shape") && ni.getInts("kernel_shape") != kernel) {
-    (void)ni.error("kernel_shape attribute disagrees with the weight shape " +
-                   shape::toString(ws));
+    (void)ni.error("kernel_shape attribute disagrees with the weight shape " + shape::toString(ws));
     return failure();
   }
   auto win = windowAttrs(ni, xs, kernel);
@@ -176,8 +174,7 @@ template <typename PoolOp> LogicalResult importPool(NodeImporter &ni) {
        ni.named("dilations", b.getDenseI64ArrayAttr(win->dilations)),
        ni.named("pads", b.getDenseI64ArrayAttr(win->pads)),
        ni.named("ceil_mode", b.getBoolAttr(ni.getInt("ceil_mode", 0) != 0)),
-       ni.named("count_include_pad",
-                b.getBoolAttr(ni.getInt("count_include_pad", 0) != 0))});
+       ni.named("count_include_pad", b.getBoolAttr(ni.getInt("count_include_pad", 0) != 0))});
   if (failed(pool))
     return failure();
   Value out = *pool;
@@ -295,10 +292,10 @@ LogicalResult importLayerNorm(NodeImporter &ni) {
   if (Value bias = ni.input(2))
     ops.push_back(bias);
   auto &b = ni.builder();
-  return bind(ni, ni.create<pare::LayerNormOp>(
-                      ops, {ni.named("axis", b.getI64IntegerAttr(*axis)),
-                            ni.named("epsilon",
-                                     b.getF32FloatAttr(ni.getFloat("epsilon", 1e-5f)))}));
+  return bind(ni,
+              ni.create<pare::LayerNormOp>(
+                  ops, {ni.named("axis", b.getI64IntegerAttr(*axis)),
+                        ni.named("epsilon", b.getF32FloatAttr(ni.getFloat("epsilon", 1e-5f)))}));
 }
 
 /// Softmax / LogSoftmax. Before opset 13 the input is coerced to 2-D at
@@ -328,8 +325,7 @@ template <typename OpTy> LogicalResult importSoftmax(NodeImporter &ni) {
 
 /// Reductions: axes from the attribute (before the opset that moved them to
 /// an input) or from input 1.
-template <typename OpTy>
-LogicalResult importReduce(NodeImporter &ni, int axesInputSince) {
+template <typename OpTy> LogicalResult importReduce(NodeImporter &ni, int axesInputSince) {
   auto x = need(ni, 0);
   if (failed(x))
     return failure();
@@ -390,11 +386,11 @@ template <typename OpTy> LogicalResult importArgReduce(NodeImporter &ni) {
   if (failed(axis))
     return failure();
   auto &b = ni.builder();
-  return bind(ni, ni.create<OpTy>(
-                      {*x}, {ni.named("axis", b.getI64IntegerAttr(*axis)),
-                             ni.named("keepdims", b.getBoolAttr(ni.getInt("keepdims", 1))),
-                             ni.named("select_last_index",
-                                      b.getBoolAttr(ni.getInt("select_last_index", 0)))}));
+  return bind(ni,
+              ni.create<OpTy>({*x}, {ni.named("axis", b.getI64IntegerAttr(*axis)),
+                                     ni.named("keepdims", b.getBoolAttr(ni.getInt("keepdims", 1))),
+                                     ni.named("select_last_index",
+                                              b.getBoolAttr(ni.getInt("select_last_index", 0)))}));
 }
 
 } // namespace
@@ -417,22 +413,19 @@ void registerNNHandlers() {
   }
   // ReduceSum moved axes to an input at opset 13, the others at 18.
   for (int v : {1, 11, 13})
-    registerHandler("ReduceSum", v, [](NodeImporter &ni) {
-      return importReduce<pare::ReduceSumOp>(ni, 13);
-    });
-#define PARE_REDUCE(NAME, OP)                                                  \
-  for (int v : {1, 11, 13, 18})                                                \
+    registerHandler("ReduceSum", v,
+                    [](NodeImporter &ni) { return importReduce<pare::ReduceSumOp>(ni, 13); });
+#define PARE_REDUCE(NAME, OP)                                                                      \
+  for (int v : {1, 11, 13, 18})                                                                    \
     registerHandler(NAME, v, [](NodeImporter &ni) { return importReduce<OP>(ni, 18); });
   PARE_REDUCE("ReduceMean", pare::ReduceMeanOp)
   PARE_REDUCE("ReduceMax", pare::ReduceMaxOp)
   PARE_REDUCE("ReduceMin", pare::ReduceMinOp)
   // Opset 20 only added boolean inputs to ReduceMax / ReduceMin.
-  registerHandler("ReduceMax", 20, [](NodeImporter &ni) {
-    return importReduce<pare::ReduceMaxOp>(ni, 18);
-  });
-  registerHandler("ReduceMin", 20, [](NodeImporter &ni) {
-    return importReduce<pare::ReduceMinOp>(ni, 18);
-  });
+  registerHandler("ReduceMax", 20,
+                  [](NodeImporter &ni) { return importReduce<pare::ReduceMaxOp>(ni, 18); });
+  registerHandler("ReduceMin", 20,
+                  [](NodeImporter &ni) { return importReduce<pare::ReduceMinOp>(ni, 18); });
   PARE_REDUCE("ReduceProd", pare::ReduceProdOp)
   PARE_REDUCE("ReduceL1", pare::ReduceL1Op)
   PARE_REDUCE("ReduceL2", pare::ReduceL2Op)

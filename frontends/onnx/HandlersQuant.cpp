@@ -43,8 +43,8 @@ FailureOr<std::vector<int64_t>> zeroPoints(NodeImporter &ni, size_t i, StringRef
 /// The quantized element type described by inputs `scaleIdx` (scale) and
 /// `zpIdx` (zero point, optional) of the node, for a tensor of `rank` whose
 /// raw element type is `raw` (null: take it from the zero point, default u8).
-FailureOr<Type> quantType(NodeImporter &ni, size_t scaleIdx, size_t zpIdx, Type raw,
-                          int64_t rank, int64_t axisAttr, StringRef what) {
+FailureOr<Type> quantType(NodeImporter &ni, size_t scaleIdx, size_t zpIdx, Type raw, int64_t rank,
+                          int64_t axisAttr, StringRef what) {
   auto scales = ni.constFloats(scaleIdx, (what + " scale").str());
   if (failed(scales))
     return failure();
@@ -79,7 +79,8 @@ FailureOr<Type> quantType(NodeImporter &ni, size_t scaleIdx, size_t zpIdx, Type 
   }
   for (double s : *scales)
     if (!(s > 0) || !std::isfinite(s)) {
-      (void)ni.error(what + ": scales must be positive and finite, got " + llvm::Twine(std::to_string(s)));
+      (void)ni.error(what + ": scales must be positive and finite, got " +
+                     llvm::Twine(std::to_string(s)));
       return failure();
     }
   if (it.getWidth() == 32)
@@ -90,8 +91,8 @@ FailureOr<Type> quantType(NodeImporter &ni, size_t scaleIdx, size_t zpIdx, Type 
         return failure();
       }
   int64_t lo = isSigned ? -(int64_t(1) << (it.getWidth() - 1)) : 0;
-  int64_t hi = isSigned ? (int64_t(1) << (it.getWidth() - 1)) - 1
-                        : (int64_t(1) << it.getWidth()) - 1;
+  int64_t hi =
+      isSigned ? (int64_t(1) << (it.getWidth() - 1)) - 1 : (int64_t(1) << it.getWidth()) - 1;
   for (int64_t z : zps)
     if (z < lo || z > hi) {
       (void)ni.error(what + ": zero point " + llvm::Twine(z) + " is out of range");
@@ -136,18 +137,17 @@ FailureOr<Value> dequantize(NodeImporter &ni, Value raw, size_t scaleIdx, size_t
   }
   Value qv = asQuant(ni, raw, *q);
   return Value(pare::DequantizeOp::create(
-      ni.builder(), ni.getLoc(), qtype::withElement(raw.getType(), ni.builder().getF32Type()),
-      qv));
+      ni.builder(), ni.getLoc(), qtype::withElement(raw.getType(), ni.builder().getF32Type()), qv));
 }
 
 /// quantize(float value) -> raw integer value.
-FailureOr<Value> quantize(NodeImporter &ni, Value x, size_t scaleIdx, size_t zpIdx,
-                          int64_t axis, Type raw, StringRef what) {
+FailureOr<Value> quantize(NodeImporter &ni, Value x, size_t scaleIdx, size_t zpIdx, int64_t axis,
+                          Type raw, StringRef what) {
   auto q = quantType(ni, scaleIdx, zpIdx, raw, shapeOf(x).size(), axis, what);
   if (failed(q))
     return failure();
-  Value qv = pare::QuantizeOp::create(ni.builder(), ni.getLoc(),
-                                      qtype::withElement(x.getType(), *q), x);
+  Value qv =
+      pare::QuantizeOp::create(ni.builder(), ni.getLoc(), qtype::withElement(x.getType(), *q), x);
   return asRaw(ni, qv);
 }
 
@@ -220,12 +220,11 @@ FailureOr<Value> qlinearBias(NodeImporter &ni, size_t biasIdx, Value x, Value w,
     Value rawV = ni.constant(DenseElementsAttr::get(
         RankedTensorType::get({n}, b.getIntegerType(32)), ArrayRef<int32_t>(raw)));
     bool perTensor = llvm::all_equal(scales);
-    Type q = perTensor ? Type(qtype::perTensor(ni.ctx(), scales[0], 0, true, 32))
-                       : Type(qtype::perAxis(ni.ctx(), scales, std::vector<int64_t>(n, 0), 0,
-                                             true, 32));
-    return Value(pare::DequantizeOp::create(b, ni.getLoc(),
-                                            RankedTensorType::get({n}, b.getF32Type()),
-                                            asQuant(ni, rawV, q)));
+    Type q = perTensor
+                 ? Type(qtype::perTensor(ni.ctx(), scales[0], 0, true, 32))
+                 : Type(qtype::perAxis(ni.ctx(), scales, std::vector<int64_t>(n, 0), 0, true, 32));
+    return Value(pare::DequantizeOp::create(
+        b, ni.getLoc(), RankedTensorType::get({n}, b.getF32Type()), asQuant(ni, rawV, q)));
   }
   std::vector<float> vals(bias->size());
   for (size_t c = 0; c < bias->size(); ++c)
@@ -302,8 +301,8 @@ LogicalResult importQGemm(NodeImporter &ni) {
 /// must turn it into integer arithmetic (it fails the compile otherwise).
 Value castToI32(NodeImporter &ni, Value v) {
   Type i32 = ni.builder().getIntegerType(32);
-  auto c = pare::CastOp::create(ni.builder(), ni.getLoc(), qtype::withElement(v.getType(), i32),
-                                v, TypeAttr::get(i32));
+  auto c = pare::CastOp::create(ni.builder(), ni.getLoc(), qtype::withElement(v.getType(), i32), v,
+                                TypeAttr::get(i32));
   pare::attrs::setExactInteger(c);
   return c;
 }
@@ -334,8 +333,7 @@ FailureOr<Value> dequantizeScale1(NodeImporter &ni, Value raw, size_t zpIdx, int
                      llvm::Twine(shapeOf(raw)[*a]) + " channels");
       return failure();
     }
-    q = qtype::perAxis(ni.ctx(), std::vector<double>(zps.size(), 1.0), zps, int32_t(*a),
-                       isSigned);
+    q = qtype::perAxis(ni.ctx(), std::vector<double>(zps.size(), 1.0), zps, int32_t(*a), isSigned);
   }
   return Value(pare::DequantizeOp::create(
       ni.builder(), ni.getLoc(), qtype::withElement(raw.getType(), ni.builder().getF32Type()),
@@ -434,8 +432,7 @@ void registerQuantHandlers() {
   registerHandler("com.microsoft.QGemm", 1, importQGemm);
   registerHandler("com.microsoft.QLinearAdd", 1, importQLinearBinary<pare::AddOp>);
   registerHandler("com.microsoft.QLinearMul", 1, importQLinearBinary<pare::MulOp>);
-  registerHandler("com.microsoft.QLinearGlobalAveragePool", 1,
-                  importQLinearGlobalAveragePool);
+  registerHandler("com.microsoft.QLinearGlobalAveragePool", 1, importQLinearGlobalAveragePool);
   registerHandler("com.microsoft.QLinearSigmoid", 1, [](NodeImporter &ni) {
     return importQLinearUnary(ni, [&](Value x) { return ni.create<pare::SigmoidOp>({x}); });
   });

@@ -16,8 +16,9 @@ namespace pare::onnx_frontend {
 namespace {
 
 Value i64Const(NodeImporter &ni, ArrayRef<int64_t> vals, bool scalar = false) {
-  auto type = RankedTensorType::get(scalar ? ArrayRef<int64_t>{} : ArrayRef<int64_t>{int64_t(vals.size())},
-                                    ni.builder().getIntegerType(64));
+  auto type =
+      RankedTensorType::get(scalar ? ArrayRef<int64_t>{} : ArrayRef<int64_t>{int64_t(vals.size())},
+                            ni.builder().getIntegerType(64));
   return ni.constant(DenseElementsAttr::get(type, vals));
 }
 
@@ -61,8 +62,7 @@ LogicalResult importIdentity(NodeImporter &ni) {
   // Dropout (opset 12+): inference only; training_mode must be a constant false.
   if (ni.getNode().op_type() == "Dropout" && ni.hasInput(2)) {
     DenseElementsAttr t = ni.constInput(2);
-    if (!t || !t.getElementType().isInteger(1) || t.getNumElements() != 1 ||
-        t.getValues<bool>()[0])
+    if (!t || !t.getElementType().isInteger(1) || t.getNumElements() != 1 || t.getValues<bool>()[0])
       return ni.error("Dropout in training mode (training_mode input not a constant "
                       "false) is not supported; pare compiles inference graphs");
   }
@@ -109,13 +109,12 @@ LogicalResult importReshape(NodeImporter &ni) {
   int64_t total = shape::numElements(in);
   if (inferAt >= 0) {
     if (known == 0 || total % known != 0)
-      return ni.error("cannot reshape " + shape::toString(in) + " to " +
-                      shape::toString(target));
+      return ni.error("cannot reshape " + shape::toString(in) + " to " + shape::toString(target));
     target[inferAt] = total / known;
   }
   if (shape::numElements(target) != total)
-    return ni.error("shape mismatch: cannot reshape " + shape::toString(in) +
-                    " (" + Twine(total) + " elements) to " + shape::toString(target));
+    return ni.error("shape mismatch: cannot reshape " + shape::toString(in) + " (" + Twine(total) +
+                    " elements) to " + shape::toString(target));
   ni.setOutput(0, ni.reshape(*x, target));
   return success();
 }
@@ -262,8 +261,7 @@ LogicalResult importSlice(NodeImporter &ni) {
       axes.push_back(i);
   if (steps.empty())
     steps.assign(starts.size(), 1);
-  if (ends.size() != starts.size() || axes.size() != starts.size() ||
-      steps.size() != starts.size())
+  if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size())
     return ni.error("Slice starts, ends, axes and steps differ in length");
   std::vector<int64_t> fs(rank, 0), fe(in.begin(), in.end()), fst(rank, 1);
   std::vector<bool> seen(rank, false);
@@ -290,10 +288,9 @@ LogicalResult importSlice(NodeImporter &ni) {
     fst[*a] = steps[i];
   }
   auto &b = ni.builder();
-  return bind(ni, ni.create<pare::SliceOp>(
-                      {*x}, {ni.named("starts", b.getDenseI64ArrayAttr(fs)),
-                             ni.named("ends", b.getDenseI64ArrayAttr(fe)),
-                             ni.named("steps", b.getDenseI64ArrayAttr(fst))}));
+  return bind(ni, ni.create<pare::SliceOp>({*x}, {ni.named("starts", b.getDenseI64ArrayAttr(fs)),
+                                                  ni.named("ends", b.getDenseI64ArrayAttr(fe)),
+                                                  ni.named("steps", b.getDenseI64ArrayAttr(fst))}));
 }
 
 LogicalResult importSplit(NodeImporter &ni) {
@@ -314,9 +311,8 @@ LogicalResult importSplit(NodeImporter &ni) {
     sizes = *s;
   }
   if (sizes.empty()) {
-    int64_t parts = ni.getOpset() >= 18 && ni.hasAttr("num_outputs")
-                        ? ni.getInt("num_outputs", 1)
-                        : int64_t(ni.numOutputs());
+    int64_t parts = ni.getOpset() >= 18 && ni.hasAttr("num_outputs") ? ni.getInt("num_outputs", 1)
+                                                                     : int64_t(ni.numOutputs());
     if (parts <= 0)
       return ni.error("Split into " + Twine(parts) + " parts");
     int64_t chunk = (in[*axis] + parts - 1) / parts;
@@ -327,9 +323,9 @@ LogicalResult importSplit(NodeImporter &ni) {
     }
   }
   auto &b = ni.builder();
-  auto outs = ni.createMulti<pare::SplitOp>(
-      {*x}, {ni.named("axis", b.getI64IntegerAttr(*axis)),
-             ni.named("sizes", b.getDenseI64ArrayAttr(sizes))});
+  auto outs =
+      ni.createMulti<pare::SplitOp>({*x}, {ni.named("axis", b.getI64IntegerAttr(*axis)),
+                                           ni.named("sizes", b.getDenseI64ArrayAttr(sizes))});
   if (failed(outs))
     return failure();
   if (outs->size() != ni.numOutputs())
@@ -384,16 +380,14 @@ LogicalResult importPad(NodeImporter &ni) {
     }
   }
   if (int64_t(pads.size()) != 2 * rank)
-    return ni.error("Pad has " + Twine(pads.size()) + " pads for a rank-" + Twine(rank) +
-                    " input");
+    return ni.error("Pad has " + Twine(pads.size()) + " pads for a rank-" + Twine(rank) + " input");
   std::string mode = ni.getString("mode", "constant");
   std::vector<int64_t> begin(pads.begin(), pads.begin() + rank),
       end(pads.begin() + rank, pads.end());
   return bind(ni, ni.create<pare::PadOp>(
                       {*x}, {ni.named("pads_begin", b.getDenseI64ArrayAttr(begin)),
                              ni.named("pads_end", b.getDenseI64ArrayAttr(end)),
-                             ni.named("mode", b.getStringAttr(mode)),
-                             ni.named("value", value)}));
+                             ni.named("mode", b.getStringAttr(mode)), ni.named("value", value)}));
 }
 
 LogicalResult importGather(NodeImporter &ni) {
@@ -409,8 +403,7 @@ LogicalResult importGather(NodeImporter &ni) {
     for (APInt v : ci.getValues<APInt>()) {
       int64_t j = v.getSExtValue();
       if (j < -len || j >= len)
-        return ni.error("Gather index " + Twine(j) + " is out of range for a dim of " +
-                        Twine(len));
+        return ni.error("Gather index " + Twine(j) + " is out of range for a dim of " + Twine(len));
     }
   }
   return bind(ni, ni.create<pare::GatherOp>(
@@ -427,9 +420,9 @@ LogicalResult importScatterND(NodeImporter &ni) {
     return ni.error("ScatterND reduction '" + reduction + "' is not supported");
   // Constant indices must be in range; report it here rather than at run time.
   std::vector<int64_t> x = shapeOf(*data), ind = shapeOf(*idx);
-  if (DenseElementsAttr ci = ni.constInput(1);
-      ci && isa<IntegerType>(ci.getElementType()) && !ind.empty() && ind.back() > 0 &&
-      ind.back() <= int64_t(x.size())) {
+  if (DenseElementsAttr ci = ni.constInput(1); ci && isa<IntegerType>(ci.getElementType()) &&
+                                               !ind.empty() && ind.back() > 0 &&
+                                               ind.back() <= int64_t(x.size())) {
     int64_t k = ind.back(), j = 0;
     for (APInt v : ci.getValues<APInt>()) {
       int64_t i = v.getSExtValue(), len = x[j++ % k];
@@ -438,9 +431,9 @@ LogicalResult importScatterND(NodeImporter &ni) {
                         Twine(len));
     }
   }
-  return bind(ni, ni.create<pare::ScatterNDOp>(
-                      {*data, *idx, *upd},
-                      {ni.named("reduction", ni.builder().getStringAttr(reduction))}));
+  return bind(
+      ni, ni.create<pare::ScatterNDOp>(
+              {*data, *idx, *upd}, {ni.named("reduction", ni.builder().getStringAttr(reduction))}));
 }
 
 LogicalResult importCast(NodeImporter &ni) {
@@ -481,8 +474,7 @@ LogicalResult importCast(NodeImporter &ni) {
     to = b.getIntegerType(1);
     break;
   default:
-    return ni.error("Cast to ONNX type " + Twine(ni.getInt("to", 0)) +
-                    " is not supported");
+    return ni.error("Cast to ONNX type " + Twine(ni.getInt("to", 0)) + " is not supported");
   }
   return bind(ni, ni.create<pare::CastOp>({*x}, {ni.named("to", TypeAttr::get(to))}));
 }
@@ -493,8 +485,7 @@ LogicalResult importCastLike(NodeImporter &ni) {
   if (failed(x) || failed(like))
     return failure();
   (void)ni.getInt("saturate", 1); // float8 only, as in Cast
-  return bind(ni, ni.create<pare::CastOp>(
-                      {*x}, {ni.named("to", TypeAttr::get(elemOf(*like)))}));
+  return bind(ni, ni.create<pare::CastOp>({*x}, {ni.named("to", TypeAttr::get(elemOf(*like)))}));
 }
 
 /// Trilu(x, k): keep the upper (or lower) triangle of the last two dims, from
@@ -520,11 +511,11 @@ LogicalResult importTrilu(NodeImporter &ni) {
     for (int64_t j = 0; j < cols; ++j)
       mask.push_back(upper ? j - i >= k : j - i <= k);
   auto &b = ni.builder();
-  Value m = ni.constant(DenseElementsAttr::get(
-      RankedTensorType::get({rows, cols}, b.getI1Type()), ArrayRef<bool>(mask)));
+  Value m = ni.constant(DenseElementsAttr::get(RankedTensorType::get({rows, cols}, b.getI1Type()),
+                                               ArrayRef<bool>(mask)));
   Type e = elemOf(*x);
-  Attribute zero = isa<FloatType>(e) ? Attribute(b.getFloatAttr(e, 0.0))
-                                     : Attribute(b.getIntegerAttr(e, 0));
+  Attribute zero =
+      isa<FloatType>(e) ? Attribute(b.getFloatAttr(e, 0.0)) : Attribute(b.getIntegerAttr(e, 0));
   Value z = ni.constant(DenseElementsAttr::get(RankedTensorType::get({}, e), zero));
   return bind(ni, ni.create<pare::WhereOp>({m, *x, z}));
 }
@@ -590,8 +581,7 @@ LogicalResult importConstantOfShape(NodeImporter &ni) {
   auto type = RankedTensorType::get(*s, value.getElementType());
   if (failed(ni.checkType(type, "the ConstantOfShape result")))
     return failure();
-  ni.setOutput(0, ni.constant(DenseElementsAttr::get(
-                      type, *value.value_begin<Attribute>())));
+  ni.setOutput(0, ni.constant(DenseElementsAttr::get(type, *value.value_begin<Attribute>())));
   return success();
 }
 
@@ -618,8 +608,8 @@ LogicalResult importRange(NodeImporter &ni) {
       return ni.error("Range delta is 0");
     double count = std::ceil((l - s) / d);
     if (!std::isfinite(count) || !std::isfinite(s))
-      return ni.error("Range(" + Twine(std::to_string(s)) + ", " + Twine(std::to_string(l)) +
-                      ", " + Twine(std::to_string(d)) + ") has no finite length");
+      return ni.error("Range(" + Twine(std::to_string(s)) + ", " + Twine(std::to_string(l)) + ", " +
+                      Twine(std::to_string(d)) + ") has no finite length");
     if (failed(checkLength(count <= 0 ? 0 : count > 1e18 ? INT64_MAX : int64_t(count))))
       return failure();
     const llvm::fltSemantics &sem = cast<FloatType>(elem).getFloatSemantics();
@@ -647,9 +637,8 @@ LogicalResult importRange(NodeImporter &ni) {
       iv.push_back(APInt(w, uint64_t(int64_t(s + i * d)), true, true));
   }
   auto type = RankedTensorType::get({n}, elem);
-  ni.setOutput(0, ni.constant(isa<FloatType>(elem)
-                                  ? DenseElementsAttr::get(type, fv)
-                                  : DenseElementsAttr::get(type, iv)));
+  ni.setOutput(0, ni.constant(isa<FloatType>(elem) ? DenseElementsAttr::get(type, fv)
+                                                   : DenseElementsAttr::get(type, iv)));
   return success();
 }
 

@@ -25,9 +25,8 @@ namespace pare::onnx_frontend {
 
 class NodeImporter {
 public:
-  NodeImporter(mlir::OpBuilder &b, const onnx::NodeProto &node, int opset,
-               mlir::Location loc, std::map<std::string, mlir::Value> &values,
-               const std::string &modelPath)
+  NodeImporter(mlir::OpBuilder &b, const onnx::NodeProto &node, int opset, mlir::Location loc,
+               std::map<std::string, mlir::Value> &values, const std::string &modelPath)
       : b(b), node(node), opset(opset), loc(loc), values(values), modelPath(modelPath),
         inputsRead(node.input_size(), false) {}
 
@@ -71,8 +70,7 @@ public:
   int64_t getInt(llvm::StringRef name, int64_t dflt) const;
   float getFloat(llvm::StringRef name, float dflt) const;
   std::string getString(llvm::StringRef name, const std::string &dflt) const;
-  std::vector<int64_t> getInts(llvm::StringRef name,
-                               std::vector<int64_t> dflt = {}) const;
+  std::vector<int64_t> getInts(llvm::StringRef name, std::vector<int64_t> dflt = {}) const;
   std::vector<float> getFloats(llvm::StringRef name) const;
   bool hasAttr(llvm::StringRef name) const { return attr(name) != nullptr; }
 
@@ -109,8 +107,8 @@ public:
     llvm::SmallVector<mlir::Type> types;
     mlir::DictionaryAttr dict = b.getDictionaryAttr(attrs);
     if (mlir::failed(OpTy::inferReturnTypes(ctx(), loc, operands, dict,
-                                            mlir::OpaqueProperties(nullptr),
-                                            mlir::RegionRange(), types)) ||
+                                            mlir::OpaqueProperties(nullptr), mlir::RegionRange(),
+                                            types)) ||
         mlir::failed(checkResults(types)))
       return mlir::failure();
     mlir::Operation *op = OpTy::create(b, loc, types, operands, attrs);
@@ -124,8 +122,8 @@ public:
     llvm::SmallVector<mlir::Type> types;
     mlir::DictionaryAttr dict = b.getDictionaryAttr(attrs);
     if (mlir::failed(OpTy::inferReturnTypes(ctx(), loc, operands, dict,
-                                            mlir::OpaqueProperties(nullptr),
-                                            mlir::RegionRange(), types)) ||
+                                            mlir::OpaqueProperties(nullptr), mlir::RegionRange(),
+                                            types)) ||
         mlir::failed(checkResults(types)))
       return mlir::failure();
     mlir::Operation *op = OpTy::create(b, loc, types, operands, attrs);
@@ -166,9 +164,10 @@ private:
 /// A TensorProto as a DenseElementsAttr: element type, dims, data (raw,
 /// typed fields, or external data inside the directory of `modelPath`),
 /// with every count and size checked. Errors are emitted at `loc`.
-mlir::FailureOr<mlir::DenseElementsAttr>
-tensorProtoToAttr(mlir::MLIRContext *ctx, const onnx::TensorProto &t, mlir::Location loc,
-                  const std::string &modelPath);
+mlir::FailureOr<mlir::DenseElementsAttr> tensorProtoToAttr(mlir::MLIRContext *ctx,
+                                                           const onnx::TensorProto &t,
+                                                           mlir::Location loc,
+                                                           const std::string &modelPath);
 
 /// The type of an attribute; exporters that leave `type` unset get it from
 /// the field that holds a value (UNDEFINED when none or several do).

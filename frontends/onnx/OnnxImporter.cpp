@@ -198,8 +198,7 @@ int attributeType(const onnx::AttributeProto &a) {
 }
 
 std::string attributeTypeName(int type) {
-  if (type == onnx::AttributeProto::UNDEFINED ||
-      !onnx::AttributeProto::AttributeType_IsValid(type))
+  if (type == onnx::AttributeProto::UNDEFINED || !onnx::AttributeProto::AttributeType_IsValid(type))
     return "no type";
   return llvm::StringRef(
              onnx::AttributeProto::AttributeType_Name(onnx::AttributeProto::AttributeType(type)))
@@ -245,8 +244,7 @@ std::string NodeImporter::getString(StringRef name, const std::string &dflt) con
   return a ? a->s() : dflt;
 }
 
-std::vector<int64_t> NodeImporter::getInts(StringRef name,
-                                           std::vector<int64_t> dflt) const {
+std::vector<int64_t> NodeImporter::getInts(StringRef name, std::vector<int64_t> dflt) const {
   const auto *a = typedAttr(name, onnx::AttributeProto::INTS);
   if (!a)
     return dflt;
@@ -265,9 +263,7 @@ void NodeImporter::setOutput(size_t i, Value v) {
     values[node.output(i)] = v;
 }
 
-LogicalResult NodeImporter::error(const Twine &msg) {
-  return emitError(loc) << msg.str();
-}
+LogicalResult NodeImporter::error(const Twine &msg) { return emitError(loc) << msg.str(); }
 
 /// Why a tensor of type `t` cannot exist in pare (empty when it can): every
 /// dim static and >= 0, at most input::kMaxTensorBytes bytes.
@@ -314,8 +310,7 @@ Value NodeImporter::constant(DenseElementsAttr value) {
 }
 
 Value NodeImporter::reshape(Value v, ArrayRef<int64_t> shape) {
-  auto type = RankedTensorType::get(
-      shape, cast<RankedTensorType>(v.getType()).getElementType());
+  auto type = RankedTensorType::get(shape, cast<RankedTensorType>(v.getType()).getElementType());
   if (type == v.getType())
     return v;
   Operation *op = pare::ReshapeOp::create(b, loc, type, v);
@@ -325,9 +320,8 @@ Value NodeImporter::reshape(Value v, ArrayRef<int64_t> shape) {
 Value NodeImporter::foldResult(Operation *op) {
   // Fold as soon as all operands are constant, so that shape computations
   // (Shape -> Gather -> Concat -> Reshape ...) become constants on import.
-  bool allConst = llvm::all_of(op->getOperands(), [](Value v) {
-    return matchPattern(v, m_Constant());
-  });
+  bool allConst =
+      llvm::all_of(op->getOperands(), [](Value v) { return matchPattern(v, m_Constant()); });
   if (!allConst || op->getNumResults() != 1)
     return op->getResult(0);
   SmallVector<Value> results;
@@ -380,8 +374,8 @@ std::string onnxTypeName(int32_t t) {
 
 class GraphImporter {
 public:
-  GraphImporter(MLIRContext &ctx, const onnx::ModelProto &model,
-                const std::string &path, const ImportOptions &options)
+  GraphImporter(MLIRContext &ctx, const onnx::ModelProto &model, const std::string &path,
+                const ImportOptions &options)
       : ctx(ctx), model(model), path(path), options(options), b(&ctx),
         fileLoc(FileLineColLoc::get(&ctx, llvm::sys::path::filename(path), 0, 0)) {}
 
@@ -401,9 +395,8 @@ private:
 };
 
 Location GraphImporter::nodeLoc(const onnx::NodeProto &node, int index) {
-  std::string name = node.name().empty()
-                         ? node.op_type() + "_" + std::to_string(index)
-                         : node.name();
+  std::string name =
+      node.name().empty() ? node.op_type() + "_" + std::to_string(index) : node.name();
   return NameLoc::get(StringAttr::get(&ctx, name), fileLoc);
 }
 
@@ -423,26 +416,23 @@ LogicalResult readExternal(const onnx::TensorProto &t, const std::string &modelP
   std::set<std::string> keys;
   for (const auto &kv : t.external_data()) {
     if (!keys.insert(kv.key()).second)
-      return emitError(loc) << label(t) << " gives external-data key '"
-                            << kv.key() << "' twice";
+      return emitError(loc) << label(t) << " gives external-data key '" << kv.key() << "' twice";
     if (kv.key() == "location") {
       location = kv.value();
     } else if (kv.key() == "offset" || kv.key() == "length") {
       auto v = input::parseUnsigned(kv.value(), uint64_t(input::kMaxModelFileBytes) * 64);
       if (!v)
-        return emitError(loc) << label(t) << " has external-data "
-                              << kv.key() << " '" << kv.value()
+        return emitError(loc) << label(t) << " has external-data " << kv.key() << " '" << kv.value()
                               << "', which is not a non-negative decimal integer";
       (kv.key() == "offset" ? offset : length) = v;
     } else if (kv.key() != "checksum") {
-      return emitError(loc) << label(t) << " has unknown external-data key '"
-                            << kv.key() << "' (ONNX defines location, offset, length, "
+      return emitError(loc) << label(t) << " has unknown external-data key '" << kv.key()
+                            << "' (ONNX defines location, offset, length, "
                                "checksum)";
     }
   }
   if (location.empty())
-    return emitError(loc) << label(t)
-                          << " uses external data without a location";
+    return emitError(loc) << label(t) << " uses external data without a location";
   std::string file, error;
   if (!input::resolveExternalData(modelPath, location, file, error))
     return emitError(loc) << label(t) << " " << error;
@@ -451,9 +441,8 @@ LogicalResult readExternal(const onnx::TensorProto &t, const std::string &modelP
     return emitError(loc) << "external data of " << label(t) << ": " << error;
   if (!length) {
     if (*offset > size)
-      return emitError(loc) << "external data of " << label(t) << " starts at "
-                            << *offset << ", past the end of '" << location << "' ("
-                            << size << " bytes)";
+      return emitError(loc) << "external data of " << label(t) << " starts at " << *offset
+                            << ", past the end of '" << location << "' (" << size << " bytes)";
     length = size - *offset;
   }
   if (int64_t(*length) != expectBytes)
@@ -492,9 +481,8 @@ FailureOr<DenseElementsAttr> tensorProtoToAttr(MLIRContext *ctx, const onnx::Ten
   }
   if (raw) {
     if (int64_t(raw->size()) != bytes)
-      return emitError(loc) << label(t) << " holds " << raw->size()
-                            << " bytes but its shape " << shape::toString(dims)
-                            << " needs " << bytes;
+      return emitError(loc) << label(t) << " holds " << raw->size() << " bytes but its shape "
+                            << shape::toString(dims) << " needs " << bytes;
     if (elem.isInteger(1)) {
       SmallVector<bool> v;
       for (char c : *raw)
@@ -505,9 +493,8 @@ FailureOr<DenseElementsAttr> tensorProtoToAttr(MLIRContext *ctx, const onnx::Ten
   }
   auto check = [&](int64_t have) -> LogicalResult {
     if (have != n)
-      return emitError(loc) << label(t) << " holds " << have
-                            << " values but its shape " << shape::toString(dims)
-                            << " needs " << n;
+      return emitError(loc) << label(t) << " holds " << have << " values but its shape "
+                            << shape::toString(dims) << " needs " << n;
     return success();
   };
   switch (t.data_type()) {
@@ -566,32 +553,29 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
   if (!tt.has_shape()) {
     if (given == options.inputShapes.end())
       return emitError(loc) << "input '" << vi.name()
-                            << "' has no shape; give one with --input-shape "
-                            << vi.name() << "=D0,D1,...";
+                            << "' has no shape; give one with --input-shape " << vi.name()
+                            << "=D0,D1,...";
     return RankedTensorType::get(given->second, elem);
   }
   std::vector<int64_t> dims;
   for (int d = 0; d < tt.shape().dim_size(); ++d) {
     const auto &dim = tt.shape().dim(d);
     if (dim.has_dim_value() && dim.dim_value() < 0)
-      return emitError(loc) << "input '" << vi.name() << "' has a negative dim ("
-                            << dim.dim_value() << ") at dim " << d;
+      return emitError(loc) << "input '" << vi.name() << "' has a negative dim (" << dim.dim_value()
+                            << ") at dim " << d;
     dims.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
   }
   if (given != options.inputShapes.end()) {
     if (given->second.size() != dims.size())
-      return emitError(loc) << "--input-shape " << vi.name() << " has rank "
-                            << given->second.size() << " but the model's input has rank "
-                            << dims.size();
+      return emitError(loc) << "--input-shape " << vi.name() << " has rank " << given->second.size()
+                            << " but the model's input has rank " << dims.size();
     for (size_t d = 0; d < dims.size(); ++d)
       if (dims[d] >= 0 && dims[d] != given->second[d])
-        return emitError(loc) << "--input-shape " << vi.name() << " sets dim " << d
-                              << " to " << given->second[d] << " but the model fixes it to "
-                              << dims[d];
+        return emitError(loc) << "--input-shape " << vi.name() << " sets dim " << d << " to "
+                              << given->second[d] << " but the model fixes it to " << dims[d];
     for (int64_t g : given->second)
       if (g <= 0)
-        return emitError(loc) << "--input-shape " << vi.name()
-                              << ": dims must be positive";
+        return emitError(loc) << "--input-shape " << vi.name() << ": dims must be positive";
     auto type = RankedTensorType::get(given->second, elem);
     std::string problem = tensorTypeProblem(type);
     if (!problem.empty())
@@ -613,9 +597,8 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
       std::string example;
       for (size_t k = 0; k < dims.size(); ++k)
         example += (k ? "," : "") + (dims[k] >= 0 ? std::to_string(dims[k]) : "N");
-      return emitError(loc) << "input '" << vi.name() << "' has a symbolic dimension "
-                            << sym << " at dim " << d
-                            << "; fix it with --input-shape " << vi.name() << "="
+      return emitError(loc) << "input '" << vi.name() << "' has a symbolic dimension " << sym
+                            << " at dim " << d << "; fix it with --input-shape " << vi.name() << "="
                             << example << " (every N a number)";
     }
   }
@@ -643,26 +626,24 @@ int schemaOpset() {
 /// the ONNX checker do: names unique and non-empty, a type for each, the
 /// type the op's schema gives, required attributes present, and no auto_pad
 /// other than NOTSET together with explicit pads.
-LogicalResult checkAttributes(const onnx::NodeProto &node, const onnx::OpSchema *schema,
-                              int opset, Location loc) {
+LogicalResult checkAttributes(const onnx::NodeProto &node, const onnx::OpSchema *schema, int opset,
+                              Location loc) {
   std::set<std::string> seen;
   for (const auto &a : node.attribute()) {
     if (a.name().empty())
       return emitError(loc) << node.op_type() << " has an attribute without a name";
     if (!seen.insert(a.name()).second)
-      return emitError(loc) << node.op_type() << " gives attribute '" << a.name()
-                            << "' twice";
+      return emitError(loc) << node.op_type() << " gives attribute '" << a.name() << "' twice";
     int type = attributeType(a);
     if (type == onnx::AttributeProto::UNDEFINED)
-      return emitError(loc) << "attribute '" << a.name()
-                            << "' has no type and no single value";
+      return emitError(loc) << "attribute '" << a.name() << "' has no type and no single value";
     if (!schema)
       continue;
     auto known = schema->attributes().find(a.name());
     if (known != schema->attributes().end() && int(known->second.type) != type)
-      return emitError(loc) << "attribute '" << a.name() << "' of " << node.op_type()
-                            << " must be " << attributeTypeName(known->second.type)
-                            << ", not " << attributeTypeName(type);
+      return emitError(loc) << "attribute '" << a.name() << "' of " << node.op_type() << " must be "
+                            << attributeTypeName(known->second.type) << ", not "
+                            << attributeTypeName(type);
   }
   if (schema && opset <= schemaOpset())
     for (const auto &[name, attr] : schema->attributes())
@@ -689,9 +670,8 @@ LogicalResult checkInputTypes(const onnx::NodeProto &node, const onnx::OpSchema 
     if (node.input(i).empty())
       continue;
     size_t f = std::min<size_t>(i, formals.size() - 1);
-    if (size_t(i) >= formals.size() &&
-        (formals.back().GetOption() != onnx::OpSchema::Variadic ||
-         !formals.back().GetIsHomogeneous()))
+    if (size_t(i) >= formals.size() && (formals.back().GetOption() != onnx::OpSchema::Variadic ||
+                                        !formals.back().GetIsHomogeneous()))
       continue;
     auto it = values.find(node.input(i));
     if (it == values.end())
@@ -702,10 +682,10 @@ LogicalResult checkInputTypes(const onnx::NodeProto &node, const onnx::OpSchema 
       std::string a, b;
       llvm::raw_string_ostream(a) << at->second.second;
       llvm::raw_string_ostream(b) << elem;
-      return emitError(loc) << node.op_type() << " input " << i << " '" << node.input(i)
-                            << "' is " << b << " but input " << at->second.first
-                            << " is " << a << "; ONNX requires one type ("
-                            << formals[f].GetTypeStr() << ") for both";
+      return emitError(loc) << node.op_type() << " input " << i << " '" << node.input(i) << "' is "
+                            << b << " but input " << at->second.first << " is " << a
+                            << "; ONNX requires one type (" << formals[f].GetTypeStr()
+                            << ") for both";
     }
   }
   return success();
@@ -723,8 +703,8 @@ LogicalResult checkUnread(const onnx::NodeProto &node, const NodeImporter &ni,
   for (const auto &a : node.attribute()) {
     bool known = schema && schema->attributes().count(a.name());
     if (!known && !ni.attributeRead(a.name()))
-      return emitError(loc) << "attribute '" << a.name() << "' is not an attribute of "
-                            << where << " that pare knows (misspelled, or from another "
+      return emitError(loc) << "attribute '" << a.name() << "' is not an attribute of " << where
+                            << " that pare knows (misspelled, or from another "
                                "opset?)";
   }
   for (int i = 0; i < node.input_size(); ++i) {
@@ -754,9 +734,8 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
   if (opset < 0)
     return emitError(fileLoc) << "the model imports no default-domain (ai.onnx) opset";
   if (opset < kMinOpset || opset > kMaxOpset)
-    return emitError(fileLoc) << "the model uses opset " << opset
-                              << "; pare imports opsets " << kMinOpset << " to "
-                              << kMaxOpset
+    return emitError(fileLoc) << "the model uses opset " << opset << "; pare imports opsets "
+                              << kMinOpset << " to " << kMaxOpset
                               << " (convert it with onnx.version_converter)";
   for (const auto &name_shape : options.inputShapes) {
     bool found = false;
@@ -767,8 +746,7 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
       for (const auto &in : model.graph().input())
         names += (names.empty() ? "" : ", ") + in.name();
       return emitError(fileLoc) << "--input-shape names '" << name_shape.first
-                                << "', which is not a model input (inputs: " << names
-                                << ")";
+                                << "', which is not a model input (inputs: " << names << ")";
     }
   }
 
@@ -798,8 +776,7 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
   if (graph.output_size() == 0)
     return emitError(fileLoc) << "the model has no outputs";
 
-  auto func = func::FuncOp::create(b, fileLoc, "main",
-                                   b.getFunctionType(argTypes, {}));
+  auto func = func::FuncOp::create(b, fileLoc, "main", b.getFunctionType(argTypes, {}));
   Block *entry = func.addEntryBlock();
   for (size_t i = 0; i < argNames.size(); ++i) {
     pare::attrs::setArgName(func, unsigned(i), argNames[i]);
@@ -823,8 +800,8 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
     if (!node.name().empty()) {
       auto [it, fresh] = nodeNames.emplace(node.name(), index);
       if (!fresh)
-        return emitError(loc) << "node " << index << " has the same name as node "
-                              << it->second << "; node names must be unique";
+        return emitError(loc) << "node " << index << " has the same name as node " << it->second
+                              << "; node names must be unique";
     }
     ++index;
     bool microsoft = node.domain() == "com.microsoft";
@@ -835,8 +812,7 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
                                "imports the default ONNX domain and onnxruntime's "
                                "quantized QLinear* contrib ops)";
     if (!node.domain().empty() && node.domain() != "ai.onnx" && !microsoft)
-      return emitError(loc) << "op '" << node.op_type() << "' of domain '"
-                            << node.domain()
+      return emitError(loc) << "op '" << node.op_type() << "' of domain '" << node.domain()
                             << "' is not supported (pare imports the default ONNX "
                                "domain only)";
     for (int i = 0; i < node.input_size(); ++i) {
@@ -861,8 +837,7 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
                                 << " both '" << out << "'";
     }
     for (const auto &a : node.attribute())
-      if (a.type() == onnx::AttributeProto::GRAPH ||
-          a.type() == onnx::AttributeProto::GRAPHS)
+      if (a.type() == onnx::AttributeProto::GRAPH || a.type() == onnx::AttributeProto::GRAPHS)
         return emitError(loc) << "op '" << node.op_type()
                               << "' has a subgraph attribute; control flow (If, "
                                  "Loop, Scan) is not supported";
@@ -871,12 +846,13 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
       std::string list;
       for (auto &[name, versions] : handlerTable())
         list += (list.empty() ? "" : ", ") + name;
-      return emitError(loc) << "unsupported op '" << node.op_type() << "' (opset "
-                            << opset << "). Supported ops: " << list;
+      return emitError(loc) << "unsupported op '" << node.op_type() << "' (opset " << opset
+                            << "). Supported ops: " << list;
     }
     const onnx::OpSchema *schema =
-        microsoft ? nullptr
-                  : onnx::OpSchemaRegistry::Schema(node.op_type(), std::min(opset, schemaOpset()), "");
+        microsoft
+            ? nullptr
+            : onnx::OpSchemaRegistry::Schema(node.op_type(), std::min(opset, schemaOpset()), "");
     if (failed(checkAttributes(node, schema, opset, loc)) ||
         failed(checkInputTypes(node, schema, values, loc)))
       return failure();
@@ -887,8 +863,7 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
       return failure();
     for (int i = 0; i < node.output_size(); ++i)
       if (!node.output(i).empty() && !values.count(node.output(i)) && i == 0)
-        return emitError(loc) << "internal: handler for " << node.op_type()
-                              << " bound no output";
+        return emitError(loc) << "internal: handler for " << node.op_type() << " bound no output";
   }
 
   SmallVector<Value> results;
@@ -943,8 +918,7 @@ FailureOr<OwningOpRef<ModuleOp>> importModelBuffer(MLIRContext &ctx, llvm::Strin
       onnx::OnnxParser parser(text.c_str());
       auto status = parser.Parse(model);
       if (!status.IsOK())
-        return emitError(fileLoc) << "cannot parse textual ONNX: "
-                                  << status.ErrorMessage();
+        return emitError(fileLoc) << "cannot parse textual ONNX: " << status.ErrorMessage();
     } catch (const std::exception &e) {
       return emitError(fileLoc) << "cannot parse textual ONNX: " << e.what();
     }
@@ -961,8 +935,7 @@ FailureOr<OwningOpRef<ModuleOp>> importModelBuffer(MLIRContext &ctx, llvm::Strin
   return importer.run();
 }
 
-FailureOr<OwningOpRef<ModuleOp>> importModelFile(MLIRContext &ctx,
-                                                 const std::string &path,
+FailureOr<OwningOpRef<ModuleOp>> importModelFile(MLIRContext &ctx, const std::string &path,
                                                  const ImportOptions &options) {
   Location fileLoc = FileLineColLoc::get(&ctx, llvm::sys::path::filename(path), 0, 0);
   std::string data, error;

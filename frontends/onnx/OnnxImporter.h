@@ -30,15 +30,15 @@ struct ImportOptions {
 /// Imports the model at `path` (.onnx or .onnxtext): a regular file of at
 /// most 2 GiB (input::readRegularFile).
 mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
-importModelFile(mlir::MLIRContext &ctx, const std::string &path,
-                const ImportOptions &options);
+importModelFile(mlir::MLIRContext &ctx, const std::string &path, const ImportOptions &options);
 
 /// Imports a model held in memory; `path` is its name in messages, decides
 /// binary or textual ONNX by its extension, and is where external data is
 /// looked up (its directory). The fuzz target calls this.
-mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
-importModelBuffer(mlir::MLIRContext &ctx, llvm::StringRef data, const std::string &path,
-                  const ImportOptions &options);
+mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>> importModelBuffer(mlir::MLIRContext &ctx,
+                                                                     llvm::StringRef data,
+                                                                     const std::string &path,
+                                                                     const ImportOptions &options);
 
 /// One line per supported op type: "OpType v1,v2,..." (since-versions).
 std::vector<std::string> supportedOps();

@@ -12,8 +12,8 @@
 //   PARE_FUZZ_PHASES=import|graph|plan   last phase to run (default: plan)
 //
 //===----------------------------------------------------------------------===//
-#include "dialects/Pare/Transforms/Pipelines.h"
 #include "dialects/Pare/IR/PareOps.h"
+#include "dialects/Pare/Transforms/Pipelines.h"
 #include "frontends/onnx/OnnxImporter.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -82,8 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pare::onnx_frontend::ImportOptions options;
 #ifdef PARE_FUZZ_HAVE_BUFFER_API
   auto module = pare::onnx_frontend::importModelBuffer(
-      ctx, llvm::StringRef(reinterpret_cast<const char *>(data), size),
-      modelPath, options);
+      ctx, llvm::StringRef(reinterpret_cast<const char *>(data), size), modelPath, options);
 #else
   if (!writeFile(modelPath, data, size)) {
     std::perror("pare-fuzz: cannot write the model");

@@ -26,11 +26,11 @@ using pare::planning::alignTo;
 using pare::planning::Buffer;
 using pare::planning::isValidPlacement;
 using pare::planning::liveBytesLowerBound;
-using pare::planning::Placement;
 using pare::planning::liveBytesPerStep;
 using pare::planning::placeBest;
 using pare::planning::placeFirstFit;
 using pare::planning::placeGreedyBySize;
+using pare::planning::Placement;
 using pare::planning::placeSearch;
 
 namespace {
@@ -55,8 +55,7 @@ int64_t aliasRoot(const std::vector<Buffer> &bufs, size_t i) {
 /// alias group at one offset, and no two buffers of different groups live at
 /// the same step share a byte. Returns a description of the first violation,
 /// or "" when the placement is sound.
-std::string violation(const std::vector<Buffer> &bufs, const Placement &p,
-                      int64_t alignment) {
+std::string violation(const std::vector<Buffer> &bufs, const Placement &p, int64_t alignment) {
   if (p.offsets.size() != bufs.size())
     return "one offset per buffer expected";
   for (size_t i = 0; i < bufs.size(); ++i) {
@@ -124,10 +123,9 @@ std::string describe(const std::vector<Buffer> &bufs) {
   return os.str();
 }
 
-std::vector<Buffer> randomIntervals(std::mt19937 &rng, int count, int64_t maxSize,
-                                    int64_t steps, int64_t maxLife) {
-  std::uniform_int_distribution<int64_t> size(0, maxSize), first(0, steps),
-      life(0, maxLife);
+std::vector<Buffer> randomIntervals(std::mt19937 &rng, int count, int64_t maxSize, int64_t steps,
+                                    int64_t maxLife) {
+  std::uniform_int_distribution<int64_t> size(0, maxSize), first(0, steps), life(0, maxLife);
   std::vector<Buffer> bufs;
   for (int i = 0; i < count; ++i) {
     Buffer b;
@@ -712,8 +710,7 @@ TEST_CASE("placeSearch reaches the bound on chains", "[arena][search]") {
 // each group's offset is 0 or 1 in a 101-byte arena, c must avoid b (so the
 // first group is at 0, the second at 1), and then e must avoid d at [1, 2).
 TEST_CASE("in-place chains of other sizes: the bound is not always reachable", "[arena][alias]") {
-  std::vector<Buffer> bufs = {
-      {100, 0, 1}, {1, 1, 2, 0}, {100, 2, 3}, {1, 3, 4, 2}, {100, 4, 5}};
+  std::vector<Buffer> bufs = {{100, 0, 1}, {1, 1, 2, 0}, {100, 2, 3}, {1, 3, 4, 2}, {100, 4, 5}};
   CHECK(liveBytesLowerBound(bufs, 1) == 101);
   // Exhaustively: no placement fits in 101 bytes (group offsets 0 or 1).
   int sound = 0;

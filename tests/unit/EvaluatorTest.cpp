@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Calibration.h"
 #include "dialects/Pare/Eval/Evaluator.h"
+#include "compiler/Calibration.h"
 #include "compiler/Npy.h"
 #include "dialects/Pare/Transforms/Pipelines.h"
 #include "frontends/onnx/OnnxImporter.h"
@@ -31,8 +31,8 @@
 
 #include <catch2/catch.hpp>
 
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -87,8 +87,8 @@ Tensor F(std::vector<int64_t> shape, std::vector<float> data) {
 
 std::string tempDir() {
   static int counter = 0;
-  std::string d = "/tmp/pare-eval-test-" + std::to_string(::getpid()) + "-" +
-                  std::to_string(counter++);
+  std::string d =
+      "/tmp/pare-eval-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   llvm::sys::fs::remove_directories(d);
   llvm::sys::fs::create_directories(d);
   return d;
@@ -262,7 +262,8 @@ func.func @main(%x: tensor<2x2xf32>) -> (tensor<2x2xi8>, tensor<2x2xf32>, tensor
 }
 )mlir");
   auto r = f.run({F({2, 2}, {1.0f, -1.0f, 3.0f, -5.0f})});
-  // Row 0: scale 0.5, zp 0 -> 2, -2. Row 1: scale 2, zp 1 -> 1.5 -> 2 (+1 = 3), -2.5 -> -2 (+1 = -1).
+  // Row 0: scale 0.5, zp 0 -> 2, -2. Row 1: scale 2, zp 1 -> 1.5 -> 2 (+1 = 3), -2.5 -> -2 (+1 =
+  // -1).
   CHECK(r[0].i == std::vector<int64_t>{2, -2, 3, -1});
   requireClose(r[1].f, {1, -1, 4, -4});
   // 1, -1, 3, -5 at scale 1 (from scale 0.5 codes 2, -2, 6, -10).
@@ -453,8 +454,9 @@ TEST_CASE("evaluator: ppocr MobileNetV3 after the graph pipeline matches onnxrun
   for (int it = 0; it < 3; ++it) {
     auto t0 = std::chrono::steady_clock::now();
     auto r = ev.run(in, [&](Value, const Tensor &) { ++observed; });
-    best = std::min(best, std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - t0).count());
+    best = std::min(
+        best,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     REQUIRE(succeeded(r));
     REQUIRE((*r)[0].shape == ref.shape);
     for (size_t k = 0; k < ref.count(); ++k)

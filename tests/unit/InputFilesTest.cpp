@@ -1,8 +1,8 @@
 // Reading files an untrusted model names (frontends/InputFiles): regular files
 // only, size limits, external data confined to the model's folder, strict
 // integers; and the overflow-checked shape arithmetic the importer relies on.
-#include "dialects/Pare/IR/ShapeInference.h"
 #include "frontends/InputFiles.h"
+#include "dialects/Pare/IR/ShapeInference.h"
 
 #include <catch2/catch.hpp>
 
@@ -90,8 +90,7 @@ TEST_CASE("readFileRange checks offset and length against the file", "[input]") 
   CHECK(error.find("lie outside") != std::string::npos);
 }
 
-TEST_CASE("resolveExternalData keeps external data inside the model's folder",
-          "[input]") {
+TEST_CASE("resolveExternalData keeps external data inside the model's folder", "[input]") {
   TempDir d;
   REQUIRE(::mkdir((d.path + "/m").c_str(), 0700) == 0);
   REQUIRE(::mkdir((d.path + "/m/sub").c_str(), 0700) == 0);
@@ -118,9 +117,9 @@ TEST_CASE("resolveExternalData keeps external data inside the model's folder",
   // symlinked folder that leads back into the model's folder
   REQUIRE(input::resolveExternalData(model, "sub/up/w.bin", real, error));
 
-  for (const char *bad : {"../outside.bin", "../../../../../../../../../../etc/passwd",
-                          "sub/../../outside.bin", "out_link.bin", "/etc/passwd", "/",
-                          ".", "sub/..", "", "missing.bin"}) {
+  for (const char *bad :
+       {"../outside.bin", "../../../../../../../../../../etc/passwd", "sub/../../outside.bin",
+        "out_link.bin", "/etc/passwd", "/", ".", "sub/..", "", "missing.bin"}) {
     INFO(bad);
     CHECK_FALSE(input::resolveExternalData(model, bad, real, error));
   }

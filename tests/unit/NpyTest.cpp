@@ -26,8 +26,8 @@ namespace {
 /// A file path unique to this process and test.
 std::string tempPath(const std::string &tag) {
   static int counter = 0;
-  return "/tmp/pare-npy-test-" + std::to_string(::getpid()) + "-" +
-         std::to_string(counter++) + "-" + tag + ".npy";
+  return "/tmp/pare-npy-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) +
+         "-" + tag + ".npy";
 }
 
 struct TempFile {
@@ -150,8 +150,8 @@ TEST_CASE("write then read returns the same array", "[npy]") {
 TEST_CASE("written files have NumPy's layout", "[npy]") {
   TempFile f("layout");
   std::string err;
-  REQUIRE(pare::npy::write(f.path, makeArray("<f4", {2, 3}, bytesOf<float>({1, 2, 3, 4, 5, 6})),
-                           err));
+  REQUIRE(
+      pare::npy::write(f.path, makeArray("<f4", {2, 3}, bytesOf<float>({1, 2, 3, 4, 5, 6})), err));
   std::string bytes = readBytes(f.path);
   REQUIRE(bytes.size() > 10);
   CHECK(bytes.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)) == 0);
@@ -177,10 +177,10 @@ TEST_CASE("written files have NumPy's layout", "[npy]") {
 TEST_CASE("reads files written the way NumPy writes them", "[npy]") {
   SECTION("version 1.0, no spaces after commas in the shape") {
     TempFile f("v1");
-    writeBytes(f.path, npyV1("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
-                             std::string(reinterpret_cast<const char *>(
-                                             bytesOf<int64_t>({7, 8, 9}).data()),
-                                         24)));
+    writeBytes(
+        f.path,
+        npyV1("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
+              std::string(reinterpret_cast<const char *>(bytesOf<int64_t>({7, 8, 9}).data()), 24)));
     Array a;
     std::string err;
     REQUIRE(pare::npy::read(f.path, a, err));
@@ -248,7 +248,8 @@ TEST_CASE("malformed files are rejected with a message", "[npy]") {
     rejects(npyV1("{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 4), }",
                   std::string(64, '\0')),
             "holds fewer elements than its shape says");
-    rejects(npyV1("{'descr': '<f8', 'fortran_order': False, 'shape': (2147483647, 2147483647, 2147483647), }",
+    rejects(npyV1("{'descr': '<f8', 'fortran_order': False, 'shape': (2147483647, 2147483647, "
+                  "2147483647), }",
                   std::string(64, '\0')),
             "holds fewer elements than its shape says");
   }
@@ -262,32 +263,34 @@ TEST_CASE("malformed files are rejected with a message", "[npy]") {
   }
   SECTION("empty file") { rejects("", "is not a .npy file"); }
   SECTION("not a .npy file") { rejects("PK\x03\x04 a zip archive", "is not a .npy file"); }
-  SECTION("magic without a header") { rejects(std::string("\x93NUMPY\x01\x00\x40\x00", 10), "truncated header"); }
+  SECTION("magic without a header") {
+    rejects(std::string("\x93NUMPY\x01\x00\x40\x00", 10), "truncated header");
+  }
   SECTION("header shorter than its length") {
     rejects(std::string("\x93NUMPY\x01\x00\x40\x00{'descr':", 19), "truncated header");
   }
   SECTION("Fortran order") {
-    rejects(npyV1("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }",
-                  std::string(16, '\0')),
-            "is Fortran-ordered; save it C-ordered");
+    rejects(
+        npyV1("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", std::string(16, '\0')),
+        "is Fortran-ordered; save it C-ordered");
   }
   SECTION("unsupported dtypes") {
-    rejects(npyV1("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }",
-                  std::string(8, '\0')),
-            "has unsupported dtype '<c8'");
-    rejects(npyV1("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }",
-                  std::string(4, '\0')),
-            "has unsupported dtype '>f4'");
-    rejects(npyV1("{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }",
-                  std::string(12, '\0')),
-            "has unsupported dtype '<U3'");
+    rejects(
+        npyV1("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", std::string(8, '\0')),
+        "has unsupported dtype '<c8'");
+    rejects(
+        npyV1("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", std::string(4, '\0')),
+        "has unsupported dtype '>f4'");
+    rejects(
+        npyV1("{'descr': '<U3', 'fortran_order': False, 'shape': (1,), }", std::string(12, '\0')),
+        "has unsupported dtype '<U3'");
     rejects(npyV1("{'fortran_order': False, 'shape': (1,), }", std::string(4, '\0')),
             "has unsupported dtype ''");
   }
   SECTION("fewer elements than the shape says") {
-    rejects(npyV1("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
-                  std::string(20, '\0')),
-            "holds fewer elements than its shape says");
+    rejects(
+        npyV1("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", std::string(20, '\0')),
+        "holds fewer elements than its shape says");
     rejects(npyV1("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", ""),
             "holds fewer elements than its shape says");
   }

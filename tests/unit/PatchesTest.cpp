@@ -26,8 +26,7 @@ using pare::planning::Window;
 
 namespace {
 
-Window window(int64_t kernel, int64_t stride, int64_t dilation, int64_t padBegin,
-              int64_t inSize) {
+Window window(int64_t kernel, int64_t stride, int64_t dilation, int64_t padBegin, int64_t inSize) {
   Window w;
   w.kernel = kernel;
   w.stride = stride;
@@ -165,8 +164,8 @@ TEST_CASE("splitEvenly covers [0, size) in near-equal parts", "[patches]") {
   CHECK(cases == 131 * 17);
   CHECK(splitEvenly(10, 3) ==
         std::vector<Interval>{Interval{0, 3}, Interval{3, 6}, Interval{6, 10}});
-  CHECK(splitEvenly(4, 4) == std::vector<Interval>{Interval{0, 1}, Interval{1, 2},
-                                                   Interval{2, 3}, Interval{3, 4}});
+  CHECK(splitEvenly(4, 4) ==
+        std::vector<Interval>{Interval{0, 1}, Interval{1, 2}, Interval{2, 3}, Interval{3, 4}});
 }
 
 TEST_CASE("hull ignores empty intervals", "[patches]") {
@@ -206,9 +205,9 @@ TEST_CASE("inputInterval agrees with a brute-force walk over the taps", "[patche
     Interval out{b, e};
     Interval got = inputInterval(w, out);
     Interval touched = touchedRows(w, out);
-    INFO("kernel " << kernel << ", stride " << stride << ", dilation " << dilation
-                   << ", padBegin " << padBegin << ", padEnd " << padEnd << ", inSize "
-                   << w.inSize << ", out [" << b << ", " << e << ")");
+    INFO("kernel " << kernel << ", stride " << stride << ", dilation " << dilation << ", padBegin "
+                   << padBegin << ", padEnd " << padEnd << ", inSize " << w.inSize << ", out [" << b
+                   << ", " << e << ")");
     if (dilation == 1) {
       // Contiguous taps: exactly the rows read.
       CHECK(got == touched);

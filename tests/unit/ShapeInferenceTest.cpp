@@ -87,19 +87,19 @@ TEST_CASE("broadcastStrides reads an operand through a broadcast", "[shape]") {
 
 TEST_CASE("windowOutput: floor mode", "[shape]") {
   // in, kernel, stride, dilation, padBegin, padEnd, ceil
-  CHECK(shape::windowOutput(8, 3, 1, 1, 1, 1, false) == 8);   // "same" 3x3
+  CHECK(shape::windowOutput(8, 3, 1, 1, 1, 1, false) == 8); // "same" 3x3
   CHECK(shape::windowOutput(8, 3, 1, 1, 0, 0, false) == 6);
   CHECK(shape::windowOutput(8, 3, 2, 1, 1, 1, false) == 4);
   CHECK(shape::windowOutput(7, 3, 2, 1, 0, 0, false) == 3);
   CHECK(shape::windowOutput(8, 2, 2, 1, 0, 0, false) == 4);
-  CHECK(shape::windowOutput(9, 3, 1, 2, 0, 0, false) == 5);   // span 5
-  CHECK(shape::windowOutput(9, 3, 2, 2, 1, 2, false) == 4);   // (9+3-5)/2+1
+  CHECK(shape::windowOutput(9, 3, 1, 2, 0, 0, false) == 5); // span 5
+  CHECK(shape::windowOutput(9, 3, 2, 2, 1, 2, false) == 4); // (9+3-5)/2+1
   CHECK(shape::windowOutput(224, 7, 2, 1, 3, 3, false) == 112);
   CHECK(shape::windowOutput(1, 1, 1, 1, 0, 0, false) == 1);
   SECTION("a window that does not fit gives < 1") {
     CHECK(shape::windowOutput(2, 3, 1, 1, 0, 0, false) < 1);
-    CHECK(shape::windowOutput(3, 3, 1, 2, 0, 0, false) < 1);  // span 5
-    CHECK(shape::windowOutput(4, 3, 0, 1, 0, 0, false) < 1);  // stride 0
+    CHECK(shape::windowOutput(3, 3, 1, 2, 0, 0, false) < 1); // span 5
+    CHECK(shape::windowOutput(4, 3, 0, 1, 0, 0, false) < 1); // stride 0
   }
 }
 
@@ -135,8 +135,8 @@ TEST_CASE("windowOutput: ceil mode", "[shape]") {
               for (int64_t pe = 0; pe < k; ++pe) {
                 int64_t span = d * (k - 1) + 1;
                 int64_t padded = in + pb + pe;
-                INFO("in " << in << " k " << k << " s " << s << " d " << d << " pads " << pb
-                           << "/" << pe);
+                INFO("in " << in << " k " << k << " s " << s << " d " << d << " pads " << pb << "/"
+                           << pe);
                 if (padded < span) {
                   CHECK(shape::windowOutput(in, k, s, d, pb, pe, false) < 1);
                   CHECK(shape::windowOutput(in, k, s, d, pb, pe, true) < 1);
@@ -158,10 +158,10 @@ TEST_CASE("windowOutput: ceil mode", "[shape]") {
 
 TEST_CASE("sliceLength counts the selected elements", "[shape]") {
   CHECK(shape::sliceLength(0, 5, 1) == 5);
-  CHECK(shape::sliceLength(0, 5, 2) == 3);  // 0 2 4
-  CHECK(shape::sliceLength(1, 5, 2) == 2);  // 1 3
+  CHECK(shape::sliceLength(0, 5, 2) == 3); // 0 2 4
+  CHECK(shape::sliceLength(1, 5, 2) == 2); // 1 3
   CHECK(shape::sliceLength(2, 2, 1) == 0);
-  CHECK(shape::sliceLength(3, 1, 1) == 0);  // start after end
+  CHECK(shape::sliceLength(3, 1, 1) == 0);   // start after end
   CHECK(shape::sliceLength(4, -1, -1) == 5); // 4 3 2 1 0
   CHECK(shape::sliceLength(4, -1, -2) == 3); // 4 2 0
   CHECK(shape::sliceLength(3, 0, -1) == 3);  // 3 2 1
@@ -195,28 +195,27 @@ TEST_CASE("clampSlice follows the ONNX Slice spec", "[shape]") {
   SECTION("positive steps clamp to [0, dim]") {
     CHECK(clamp(5, 1, 0, 5) == P{0, 5});
     CHECK(clamp(5, 1, 1, kMax) == P{1, 5});
-    CHECK(clamp(5, 1, -2, kMax) == P{3, 5});    // last two
+    CHECK(clamp(5, 1, -2, kMax) == P{3, 5}); // last two
     CHECK(clamp(5, 1, -10, 2) == P{0, 2});
-    CHECK(clamp(5, 1, 0, -1) == P{0, 4});        // all but the last
-    CHECK(clamp(5, 2, 7, 9) == P{5, 5});         // empty
+    CHECK(clamp(5, 1, 0, -1) == P{0, 4}); // all but the last
+    CHECK(clamp(5, 2, 7, 9) == P{5, 5});  // empty
     CHECK(clamp(5, 1, 0, kMin) == P{0, 0});
   }
   SECTION("negative steps clamp start to [0, dim-1], end to [-1, dim-1]") {
-    CHECK(clamp(5, -1, -1, kMin) == P{4, -1});   // reverse everything
+    CHECK(clamp(5, -1, -1, kMin) == P{4, -1}); // reverse everything
     CHECK(clamp(5, -1, kMax, kMin) == P{4, -1});
-    CHECK(clamp(5, -2, 4, -6) == P{4, -1});      // -6 + 5 = -1: to the front
-    CHECK(clamp(5, -1, 10, 0) == P{4, 0});       // 4 3 2 1
-    CHECK(clamp(5, -1, 3, -1) == P{3, 4});       // end -1 means index 4: empty
-    CHECK(clamp(5, -1, -10, kMin) == P{0, -1});  // start clamps to 0: one element
+    CHECK(clamp(5, -2, 4, -6) == P{4, -1});     // -6 + 5 = -1: to the front
+    CHECK(clamp(5, -1, 10, 0) == P{4, 0});      // 4 3 2 1
+    CHECK(clamp(5, -1, 3, -1) == P{3, 4});      // end -1 means index 4: empty
+    CHECK(clamp(5, -1, -10, kMin) == P{0, -1}); // start clamps to 0: one element
   }
   SECTION("with sliceLength: the element counts NumPy gives") {
     struct Case {
       int64_t dim, start, end, step, count;
     } cases[] = {
-        {5, -1, kMin, -1, 5}, {5, 0, kMax, 1, 5},  {5, -2, kMax, 1, 2},
-        {5, 3, -1, -1, 0},    {5, 10, 0, -1, 4},   {6, -4, kMax, 3, 2},
-        {4, 100, 0, -1, 3},   {4, 3, kMin, -2, 2}, {5, -10, kMin, -1, 1},
-        {0, 0, kMax, 1, 0},
+        {5, -1, kMin, -1, 5},  {5, 0, kMax, 1, 5},  {5, -2, kMax, 1, 2}, {5, 3, -1, -1, 0},
+        {5, 10, 0, -1, 4},     {6, -4, kMax, 3, 2}, {4, 100, 0, -1, 3},  {4, 3, kMin, -2, 2},
+        {5, -10, kMin, -1, 1}, {0, 0, kMax, 1, 0},
     };
     for (const Case &c : cases) {
       int64_t s = c.start, e = c.end;
@@ -246,9 +245,9 @@ TEST_CASE("matmulGeometry: sizes, broadcast batch and batch strides", "[shape]")
   auto v = shape::matmulGeometry({4}, {4});               // vector . vector
   REQUIRE(v);
   CHECK((v->m == 1 && v->k == 4 && v->n == 1 && v->batch.empty()));
-  CHECK_FALSE(shape::matmulGeometry({3, 4}, {5, 6}));      // inner dims differ
+  CHECK_FALSE(shape::matmulGeometry({3, 4}, {5, 6}));       // inner dims differ
   CHECK_FALSE(shape::matmulGeometry({2, 3, 4}, {3, 4, 5})); // batch does not broadcast
-  CHECK_FALSE(shape::matmulGeometry({}, {4, 5}));          // scalar
+  CHECK_FALSE(shape::matmulGeometry({}, {4, 5}));           // scalar
 }
 
 TEST_CASE("axisView splits a shape around an axis", "[shape]") {

@@ -1,7 +1,7 @@
 //===- pare-opt.cpp - run pare passes on .mlir files (for lit tests) ------===//
-#include "dialects/Pare/Transforms/Pipelines.h"
 #include "dialects/Pare/IR/PareDialect.h"
 #include "dialects/Pare/Transforms/Passes.h"
+#include "dialects/Pare/Transforms/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -15,6 +15,5 @@ int main(int argc, char **argv) {
   pare::registerPipelines();
   mlir::DialectRegistry registry;
   registry.insert<pare::PareDialect, mlir::func::FuncDialect, mlir::quant::QuantDialect>();
-  return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "pare optimizer driver\n", registry));
+  return mlir::asMainReturnCode(mlir::MlirOptMain(argc, argv, "pare optimizer driver\n", registry));
 }

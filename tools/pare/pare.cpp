@@ -13,8 +13,8 @@ namespace {
 // error, never "unset" (`--sram ''`); counts are positive integers;
 // tolerances finite and >= 0 (`--rtol nan`).
 const CLI::Validator NonEmpty(
-    [](std::string &s) { return s.empty() ? std::string("must not be empty") : std::string(); },
-    "", "NONEMPTY");
+    [](std::string &s) { return s.empty() ? std::string("must not be empty") : std::string(); }, "",
+    "NONEMPTY");
 
 const CLI::Validator PositiveInteger(
     [](std::string &s) {
@@ -67,95 +67,113 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
   compile->add_option("model", co.model, "Model file (.onnx, .onnxtext or pare .mlir)")
       ->required()
       ->check(NonEmpty);
-  compile->add_option("-o,--output", co.outDir,
-                      "Output directory (created if missing); '-' prints IR to stdout")
+  compile
+      ->add_option("-o,--output", co.outDir,
+                   "Output directory (created if missing); '-' prints IR to stdout")
       ->required()
       ->check(NonEmpty);
-  compile->add_option("--name", co.name,
-                      "C prefix of every generated symbol and file (default: model file "
-                      "stem)")
+  compile
+      ->add_option("--name", co.name,
+                   "C prefix of every generated symbol and file (default: model file "
+                   "stem)")
       ->check(NonEmpty);
-  compile->add_option("--target", co.target,
-                      "Code generation target: host, generic-c (C99), cortex-m4, cortex-m7, cortex-m33, "
-                      "cortex-m55 (C99 with the CPU flags in the build fragments), cuda "
-                      "(CUDA C++)")
+  compile
+      ->add_option(
+          "--target", co.target,
+          "Code generation target: host, generic-c (C99), cortex-m4, cortex-m7, cortex-m33, "
+          "cortex-m55 (C99 with the CPU flags in the build fragments), cuda "
+          "(CUDA C++)")
       ->transform(choice(pare::driver::targets()))
       ->default_val("host");
-  compile->add_option("--cuda-arch", co.cudaArch,
-                      "GPU architecture for --target cuda: sm_80, sm_86, sm_89, sm_90 (built as "
-                      "sm_90a with the Hopper TMA / wgmma kernels)")
+  compile
+      ->add_option("--cuda-arch", co.cudaArch,
+                   "GPU architecture for --target cuda: sm_80, sm_86, sm_89, sm_90 (built as "
+                   "sm_90a with the Hopper TMA / wgmma kernels)")
       ->transform(choice(pare::driver::cudaArchs()))
       ->default_val("sm_90");
-  compile->add_option("--precision", co.precision,
-                      "fp32, or fp16 storage with fp32 accumulation (--target cuda)")
+  compile
+      ->add_option("--precision", co.precision,
+                   "fp32, or fp16 storage with fp32 accumulation (--target cuda)")
       ->transform(choice(pare::driver::precisions()))
       ->default_val("fp32");
-  compile->add_option("--batch", co.batch,
-                      "Batch size: sets dim 0 of every input (symbolic or equal)")
+  compile
+      ->add_option("--batch", co.batch, "Batch size: sets dim 0 of every input (symbolic or equal)")
       ->check(PositiveInteger);
-  compile->add_option("--input-shape", co.inputShapes, kShapeHelp)
-      ->check(NonEmpty);
+  compile->add_option("--input-shape", co.inputShapes, kShapeHelp)->check(NonEmpty);
   compile->add_option("--emit", co.emit, "What to write: c (default) or mlir")
       ->transform(choice(pare::driver::emits()))
       ->default_val("c");
-  compile->add_option("--compile-to", co.compileTo,
-                      "Stop after a phase and write its IR: import, graph, quantize (int8 "
-                      "and fp16), plan, c")
+  compile
+      ->add_option("--compile-to", co.compileTo,
+                   "Stop after a phase and write its IR: import, graph, quantize (int8 "
+                   "and fp16), plan, c")
       ->transform(choice(pare::driver::phases()));
   compile->add_flag("--emit-runner", co.emitRunner,
                     "Also write runner.c, a host program that runs the model on .npy "
                     "files");
-  compile->add_option("--quantize", co.quantize,
-                      "int8: post-training quantization of a float model (needs "
-                      "--calibration); quantized ONNX models (QDQ, QOperator) compile to "
-                      "int8 without it")
+  compile
+      ->add_option("--quantize", co.quantize,
+                   "int8: post-training quantization of a float model (needs "
+                   "--calibration); quantized ONNX models (QDQ, QOperator) compile to "
+                   "int8 without it")
       ->transform(choice(pare::driver::quantizeModes()));
-  compile->add_option("--calibration", co.calibration,
-                      "Directory of calibration inputs: one sample per .npy file (or ONNX "
-                      "TensorProto .pb), names starting with the input's name when the model "
-                      "has several inputs")
+  compile
+      ->add_option("--calibration", co.calibration,
+                   "Directory of calibration inputs: one sample per .npy file (or ONNX "
+                   "TensorProto .pb), names starting with the input's name when the model "
+                   "has several inputs")
       ->check(NonEmpty);
-  compile->add_option("--calibration-method", co.calibrationMethod,
-                      "Activation ranges from calibration: minmax, or percentile")
+  compile
+      ->add_option("--calibration-method", co.calibrationMethod,
+                   "Activation ranges from calibration: minmax, or percentile")
       ->transform(choice(pare::driver::calibrationMethods()))
       ->default_val("minmax");
-  compile->add_option("--percentile", co.percentile,
-                      "Percentile kept on each side with --calibration-method percentile")
+  compile
+      ->add_option("--percentile", co.percentile,
+                   "Percentile kept on each side with --calibration-method percentile")
       ->default_val(99.99);
-  compile->add_option("--kernels", co.kernels,
-                      "int8 kernels: specialized (a function per layer with constant shapes: "
-                      "faster, more flash) or generic (one shared kernel per op type)")
+  compile
+      ->add_option("--kernels", co.kernels,
+                   "int8 kernels: specialized (a function per layer with constant shapes: "
+                   "faster, more flash) or generic (one shared kernel per op type)")
       ->transform(choice(pare::driver::kernelKinds()))
       ->default_val("specialized");
-  compile->add_option("--int8-rounding", co.int8Rounding,
-                      "int8 requantization: tflite (Q31 multiplier, the TFLite / CMSIS-NN "
-                      "contract; fast kernels), onnx (float32 scale, ties to even, as "
-                      "onnxruntime), auto (tflite with --quantize, onnx for quantized ONNX "
-                      "models)")
+  compile
+      ->add_option("--int8-rounding", co.int8Rounding,
+                   "int8 requantization: tflite (Q31 multiplier, the TFLite / CMSIS-NN "
+                   "contract; fast kernels), onnx (float32 scale, ties to even, as "
+                   "onnxruntime), auto (tflite with --quantize, onnx for quantized ONNX "
+                   "models)")
       ->transform(choice(pare::driver::int8Roundings()))
       ->default_val("auto");
-  compile->add_option("--sram", co.sram,
-                      "SRAM budget (e.g. 320K, 512KiB): fail, naming the layers that set the "
-                      "peak, when arena + stack estimate exceed it")
+  compile
+      ->add_option("--sram", co.sram,
+                   "SRAM budget (e.g. 320K, 512KiB): fail, naming the layers that set the "
+                   "peak, when arena + stack estimate exceed it")
       ->check(NonEmpty);
-  compile->add_option("--flash", co.flash,
-                      "Flash budget (e.g. 1M): fail when weights + code estimate exceed it")
+  compile
+      ->add_option("--flash", co.flash,
+                   "Flash budget (e.g. 1M): fail when weights + code estimate exceed it")
       ->check(NonEmpty);
-  compile->add_option("--memory-report", co.memoryReport,
-                      "Write the SRAM / flash figures and per-layer live bytes as JSON")
+  compile
+      ->add_option("--memory-report", co.memoryReport,
+                   "Write the SRAM / flash figures and per-layer live bytes as JSON")
       ->check(NonEmpty);
-  compile->add_option("--planner", co.planner,
-                      "Arena planner: pare (in-place ops, search), or greedy-by-size "
-                      "(TFLite Micro's, for comparison)")
+  compile
+      ->add_option("--planner", co.planner,
+                   "Arena planner: pare (in-place ops, search), or greedy-by-size "
+                   "(TFLite Micro's, for comparison)")
       ->transform(choice(pare::driver::planners()))
       ->default_val("pare");
-  compile->add_option("--patches", co.patches,
-                      "Patch-based inference for the first layers: auto (only when --sram "
-                      "needs it), min (smallest peak), off")
+  compile
+      ->add_option("--patches", co.patches,
+                   "Patch-based inference for the first layers: auto (only when --sram "
+                   "needs it), min (smallest peak), off")
       ->transform(choice(pare::driver::patchModes()))
       ->default_val("auto");
-  compile->add_option("--max-recompute", co.maxRecompute,
-                      "Extra MACs that recomputed patch halos may add, in % of the model's")
+  compile
+      ->add_option("--max-recompute", co.maxRecompute,
+                   "Extra MACs that recomputed patch halos may add, in % of the model's")
       ->default_val(10.0);
   compile->add_option("--patch-grid", co.patchGrid,
                       "Patch grid n (n x n patches); default: the best of 2..8");
@@ -163,8 +181,9 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
                     "Temporal-shift (TSM) models: emit a per-frame step (<name>_step, "
                     "<name>_reset) that keeps the shifted channels of the previous frame in a "
                     "state buffer (unidirectional shifts)");
-  compile->add_option("--shift-fusion", co.shiftFusion,
-                      "Fold temporal shifts into the 1x1 convolutions that read them: on, off")
+  compile
+      ->add_option("--shift-fusion", co.shiftFusion,
+                   "Fold temporal shifts into the 1x1 convolutions that read them: on, off")
       ->transform(choice(pare::driver::onOff()))
       ->default_val("on");
   compile->add_flag("-q,--quiet", co.quiet, "Print nothing on success");
@@ -176,28 +195,29 @@ CLI::App *addValidate(CLI::App &app, pare::driver::ValidateOptions &vo) {
   auto *validate = app.add_subcommand(
       "validate", "Compile for the host, build with the C compiler, run and compare "
                   "the outputs with reference files or onnxruntime");
-  validate->add_option("model", vo.model, "Model file")->required()
+  validate->add_option("model", vo.model, "Model file")->required()->check(NonEmpty);
+  validate->add_option("--input-shape", vo.inputShapes, kShapeHelp)->check(NonEmpty);
+  validate
+      ->add_option("--inputs", vo.inputsDir,
+                   "Directory with one NAME.npy per model input (default: seeded "
+                   "random inputs)")
       ->check(NonEmpty);
-  validate->add_option("--input-shape", vo.inputShapes, kShapeHelp)
+  validate
+      ->add_option("--reference", vo.referenceDir,
+                   "Directory with one NAME.npy per model output (default: run "
+                   "onnxruntime through python3)")
       ->check(NonEmpty);
-  validate->add_option("--inputs", vo.inputsDir,
-                       "Directory with one NAME.npy per model input (default: seeded "
-                       "random inputs)")
-      ->check(NonEmpty);
-  validate->add_option("--reference", vo.referenceDir,
-                       "Directory with one NAME.npy per model output (default: run "
-                       "onnxruntime through python3)")
-      ->check(NonEmpty);
-  validate->add_option("--rtol", vo.rtol, "Relative tolerance")->default_val(1e-4)
+  validate->add_option("--rtol", vo.rtol, "Relative tolerance")
+      ->default_val(1e-4)
       ->check(FiniteNonNegative);
-  validate->add_option("--atol", vo.atol, "Absolute tolerance")->default_val(1e-5)
+  validate->add_option("--atol", vo.atol, "Absolute tolerance")
+      ->default_val(1e-5)
       ->check(FiniteNonNegative);
   validate->add_option("--seed", vo.seed, "Seed of the random inputs")->default_val(0);
   validate->add_option("--python", vo.python, "Python with onnxruntime for the reference")
       ->default_val("python3")
       ->check(NonEmpty);
-  validate->add_option("--cc", vo.cc, "C compiler")->default_val("cc")
-      ->check(NonEmpty);
+  validate->add_option("--cc", vo.cc, "C compiler")->default_val("cc")->check(NonEmpty);
   validate->add_flag("--keep", vo.keep, "Keep the work directory");
   return validate;
 }
@@ -206,24 +226,25 @@ CLI::App *addValidate(CLI::App &app, pare::driver::ValidateOptions &vo) {
 CLI::App *addInspect(CLI::App &app, pare::driver::InspectOptions &io) {
   auto *inspect = app.add_subcommand(
       "inspect", "Print ops, parameters, MACs, activation sizes and arena bytes");
-  inspect->add_option("model", io.model, "Model file")->required()
-      ->check(NonEmpty);
-  inspect->add_option("--input-shape", io.inputShapes, kShapeHelp)
-      ->check(NonEmpty);
+  inspect->add_option("model", io.model, "Model file")->required()->check(NonEmpty);
+  inspect->add_option("--input-shape", io.inputShapes, kShapeHelp)->check(NonEmpty);
   inspect->add_option("--batch", io.batch, "Batch size: sets dim 0 of every input")
       ->check(PositiveInteger);
   inspect->add_flag("--json", io.json, "Print JSON");
-  inspect->add_option("--quantize", io.quantize,
-                      "int8: also print each layer's int8 error (SQNR against float) after "
-                      "post-training quantization on --calibration")
+  inspect
+      ->add_option("--quantize", io.quantize,
+                   "int8: also print each layer's int8 error (SQNR against float) after "
+                   "post-training quantization on --calibration")
       ->transform(choice(pare::driver::quantizeModes()));
   inspect->add_option("--calibration", io.calibration, "Calibration samples (see compile)")
       ->check(NonEmpty);
   inspect->add_option("--calibration-method", io.calibrationMethod, "minmax or percentile")
       ->transform(choice(pare::driver::calibrationMethods()))
       ->default_val("minmax");
-  inspect->add_option("--percentile", io.percentile, "Percentile for --calibration-method "
-                                                     "percentile")
+  inspect
+      ->add_option("--percentile", io.percentile,
+                   "Percentile for --calibration-method "
+                   "percentile")
       ->default_val(99.99);
   return inspect;
 }
@@ -243,37 +264,42 @@ CLI::App *addProfile(CLI::App &app, pare::driver::ProfileOptions &po) {
       "(docs/benchmarks.md): within 3.1% on MobileNetV2-0.35 / 0.3 and PaddleOCR (whose "
       "profile was fitted), 15-30% over on the small Fashion-MNIST CNN; real boards add wait "
       "states and stalls");
-  profile->add_option("model", po.model, "Model file")->required()
-      ->check(NonEmpty);
-  profile->add_option("--target", po.target,
-                      "Cortex-M core of the latency estimate: cortex-m4, cortex-m7, cortex-m33, "
-                      "cortex-m55 (all four are printed)")
+  profile->add_option("model", po.model, "Model file")->required()->check(NonEmpty);
+  profile
+      ->add_option("--target", po.target,
+                   "Cortex-M core of the latency estimate: cortex-m4, cortex-m7, cortex-m33, "
+                   "cortex-m55 (all four are printed)")
       ->transform(choice(pare::driver::profileTargets()))
       ->default_val("cortex-m4");
-  profile->add_option("--sram", po.sram,
-                      "SRAM budget (e.g. 320K): said whether the patched peak + stack estimate "
-                      "fits, and drawn in the --svg plot")
+  profile
+      ->add_option("--sram", po.sram,
+                   "SRAM budget (e.g. 320K): said whether the patched peak + stack estimate "
+                   "fits, and drawn in the --svg plot")
       ->check(NonEmpty);
-  profile->add_option("--quantize", po.quantize,
-                      "int8: profile the int8 model (ranges from --calibration, or from one "
-                      "seeded random input: memory figures do not depend on the values)")
+  profile
+      ->add_option("--quantize", po.quantize,
+                   "int8: profile the int8 model (ranges from --calibration, or from one "
+                   "seeded random input: memory figures do not depend on the values)")
       ->transform(choice(pare::driver::quantizeModes()));
-  profile->add_option("--calibration", po.calibration,
-                      "Calibration samples for --quantize int8 (see compile); optional")
+  profile
+      ->add_option("--calibration", po.calibration,
+                   "Calibration samples for --quantize int8 (see compile); optional")
       ->check(NonEmpty);
   profile->add_flag("--json", po.json, "Print JSON");
-  profile->add_option("--svg", po.svg,
-                      "Write a plot of the live arena bytes per layer (per-layer plan and "
-                      "patched, KiB) as SVG")
+  profile
+      ->add_option("--svg", po.svg,
+                   "Write a plot of the live arena bytes per layer (per-layer plan and "
+                   "patched, KiB) as SVG")
       ->check(NonEmpty);
-  profile->add_option("--max-recompute", po.maxRecompute,
-                      "Extra MACs that recomputed patch halos may add, in % of the model's")
+  profile
+      ->add_option("--max-recompute", po.maxRecompute,
+                   "Extra MACs that recomputed patch halos may add, in % of the model's")
       ->default_val(10.0);
   profile->add_option("--patch-grid", po.patchGrid,
                       "Patch grid n (n x n patches); default: the best of 2..8");
-  profile->add_flag("--no-patches{false}", po.patches, "Skip the patch search (per-layer plan only)");
-  profile->add_option("--input-shape", po.inputShapes, kShapeHelp)
-      ->check(NonEmpty);
+  profile->add_flag("--no-patches{false}", po.patches,
+                    "Skip the patch search (per-layer plan only)");
+  profile->add_option("--input-shape", po.inputShapes, kShapeHelp)->check(NonEmpty);
   profile->add_option("--batch", po.batch, "Batch size: sets dim 0 of every input")
       ->check(PositiveInteger);
   return profile;

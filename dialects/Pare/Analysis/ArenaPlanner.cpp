@@ -141,8 +141,7 @@ struct GroupKeys {
 };
 } // namespace
 
-static GroupKeys keysOf(const std::vector<Buffer> &buffers, const Groups &g,
-                        int64_t alignment) {
+static GroupKeys keysOf(const std::vector<Buffer> &buffers, const Groups &g, int64_t alignment) {
   GroupKeys k;
   std::vector<int64_t> live = liveBytesPerStep(buffers, alignment);
   for (const auto &members : g.members) {
@@ -162,8 +161,7 @@ static GroupKeys keysOf(const std::vector<Buffer> &buffers, const Groups &g,
   return k;
 }
 
-template <typename Less>
-static std::vector<size_t> sortedGroups(size_t n, Less less) {
+template <typename Less> static std::vector<size_t> sortedGroups(size_t n, Less less) {
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), less);
@@ -173,20 +171,22 @@ static std::vector<size_t> sortedGroups(size_t n, Less less) {
 Placement placeFirstFit(const std::vector<Buffer> &buffers, int64_t alignment) {
   Groups g = groupsOf(buffers);
   GroupKeys k = keysOf(buffers, g, alignment);
-  return placeGroups(buffers, g, sortedGroups(g.members.size(), [&](size_t a, size_t b) {
-                       return k.first[a] < k.first[b];
-                     }),
-                     alignment);
+  return placeGroups(
+      buffers, g,
+      sortedGroups(g.members.size(), [&](size_t a, size_t b) { return k.first[a] < k.first[b]; }),
+      alignment);
 }
 
 Placement placeGreedyBySize(const std::vector<Buffer> &buffers, int64_t alignment) {
   Groups g = groupsOf(buffers);
   GroupKeys k = keysOf(buffers, g, alignment);
-  return placeGroups(buffers, g, sortedGroups(g.members.size(), [&](size_t a, size_t b) {
-                       if (k.size[a] != k.size[b])
-                         return k.size[a] > k.size[b];
-                       return k.first[a] < k.first[b];
-                     }),
+  return placeGroups(buffers, g,
+                     sortedGroups(g.members.size(),
+                                  [&](size_t a, size_t b) {
+                                    if (k.size[a] != k.size[b])
+                                      return k.size[a] > k.size[b];
+                                    return k.first[a] < k.first[b];
+                                  }),
                      alignment);
 }
 
@@ -215,9 +215,8 @@ Placement placeSearch(const std::vector<Buffer> &buffers, int64_t alignment, int
                        return k.breadth[a] > k.breadth[b];
                      return k.size[a] > k.size[b];
                    }),
-      sortedGroups(n, [&](size_t a, size_t b) {
-        return k.size[a] * k.span[a] > k.size[b] * k.span[b];
-      })};
+      sortedGroups(
+          n, [&](size_t a, size_t b) { return k.size[a] * k.span[a] > k.size[b] * k.span[b]; })};
   std::vector<size_t> bestOrder;
   Placement best;
   best.arenaBytes = INT64_MAX;

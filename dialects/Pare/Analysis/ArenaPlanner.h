@@ -52,8 +52,7 @@ Placement placeBest(const std::vector<Buffer> &buffers, int64_t alignment);
 /// deterministic local search over the order of the best one (swaps and
 /// moves, kept when the arena does not grow) until the arena reaches the
 /// lower bound or `iterations` are spent. Never worse than placeBest.
-Placement placeSearch(const std::vector<Buffer> &buffers, int64_t alignment,
-                      int iterations = 400);
+Placement placeSearch(const std::vector<Buffer> &buffers, int64_t alignment, int iterations = 400);
 
 /// True when no two buffers that are live at the same step overlap in memory
 /// (unless they are in one alias group and share their offset) and all lie

@@ -1,10 +1,10 @@
 //===- MemoryPlan.cpp - tensor lifetimes of a pare function ---------------===//
 #include "dialects/Pare/Analysis/MemoryPlan.h"
 
+#include "dialects/Pare/Analysis/Patches.h"
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "dialects/Pare/IR/QuantUtils.h"
-#include "dialects/Pare/Analysis/Patches.h"
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseSet.h"
@@ -62,8 +62,7 @@ int64_t byteSize(Type t) {
 bool usesGenericInt8Kernel(Operation *op) {
   auto symmetric = [](Value w) {
     auto p = qtype::params(w.getType());
-    return p && p->isSigned &&
-           llvm::all_of(p->zeroPoints, [](int64_t z) { return z == 0; });
+    return p && p->isSigned && llvm::all_of(p->zeroPoints, [](int64_t z) { return z == 0; });
   };
   auto s8Result = [&]() { return qtype::isQuantized(op->getResult(0).getType()); };
   // ONNX rounding: requantize in float32, round half to even, as onnxruntime
@@ -71,8 +70,7 @@ bool usesGenericInt8Kernel(Operation *op) {
   if (isa<pare::QConvOp, pare::QFullyConnectedOp>(op) && attrs::usesOnnxRounding(op))
     return true;
   if (auto c = dyn_cast<pare::QConvOp>(op))
-    return !s8Result() || !symmetric(c.getWeight()) ||
-           (c.getGroup() != 1 && !c.isDepthwise()) ||
+    return !s8Result() || !symmetric(c.getWeight()) || (c.getGroup() != 1 && !c.isDepthwise()) ||
            (c.isDepthwise() && cast<RankedTensorType>(c.getWeight().getType()).getDimSize(3) != 1);
   if (auto fc = dyn_cast<pare::QFullyConnectedOp>(op))
     return !s8Result() || !symmetric(fc.getWeight());
@@ -110,8 +108,7 @@ int64_t scratchBytes(Operation *op) {
   return shiftRow + kernel();
 }
 
-int64_t inPlaceDepthwiseScratchBytes(int64_t ih, int64_t iw, int64_t c, int64_t kh,
-                                     int64_t kw) {
+int64_t inPlaceDepthwiseScratchBytes(int64_t ih, int64_t iw, int64_t c, int64_t kh, int64_t kw) {
   (void)c; // one channel at a time: its weights, widened, and its padded input
   return 4 * kh * (kw + 3) + ((ih + kh - 1) * (iw + kw - 1) + 8 + 3) / 4 * 4;
 }
@@ -217,8 +214,7 @@ bool reorderForMemory(func::FuncOp func, const PlanOptions &options) {
   return false;
 }
 
-FunctionPlan planFunction(func::FuncOp func, const PlanOptions &options,
-                          const PatchStage *stage) {
+FunctionPlan planFunction(func::FuncOp func, const PlanOptions &options, const PatchStage *stage) {
   const int64_t alignment = options.alignment;
   const bool inPlace = options.planner == Planner::Pare;
   auto place = [&](const std::vector<Buffer> &b) {
@@ -292,8 +288,8 @@ FunctionPlan planFunction(func::FuncOp func, const PlanOptions &options,
       tileOf[op] = tiles.size();
       tiles.push_back(b);
       bool external = !producerTile(op->getOperand(0));
-      if (external && stage->tileInBytes[i] && isa<pare::ConvOp, pare::QConvOp, pare::MaxPoolOp,
-                                                    pare::AveragePoolOp>(op)) {
+      if (external && stage->tileInBytes[i] &&
+          isa<pare::ConvOp, pare::QConvOp, pare::MaxPoolOp, pare::AveragePoolOp>(op)) {
         cropOf[op] = tiles.size();
         tiles.push_back({stage->tileInBytes[i], int64_t(i), int64_t(i)});
       }
@@ -344,7 +340,7 @@ FunctionPlan planFunction(func::FuncOp func, const PlanOptions &options,
         continue;
       index[r] = buffers.size();
       auto early = startsEarly.find(&op);
-      int64_t first = staged ? step[stage->ops.front()]
+      int64_t first = staged                       ? step[stage->ops.front()]
                       : early != startsEarly.end() ? early->second
                                                    : step[&op];
       Buffer b{byteSize(r.getType()), first, step[&op]};

@@ -69,9 +69,9 @@ struct PatchStage;
 
 struct FunctionPlan {
   std::vector<std::pair<mlir::Operation *, std::vector<int64_t>>> offsets;
-  std::vector<std::pair<mlir::Operation *, int64_t>> scratch; ///< scratch offsets
+  std::vector<std::pair<mlir::Operation *, int64_t>> scratch;   ///< scratch offsets
   std::vector<std::pair<mlir::Operation *, int64_t>> liveBytes; ///< live while each op runs
-  std::vector<std::pair<mlir::Operation *, int>> inPlace; ///< ops writing over operand #
+  std::vector<std::pair<mlir::Operation *, int>> inPlace;       ///< ops writing over operand #
   /// Patch stage: each stage op's tile offset, and the crop buffer of a
   /// window op that reads a whole tensor from outside the arena.
   std::vector<std::pair<mlir::Operation *, int64_t>> tileOffsets, cropOffsets;

@@ -157,8 +157,9 @@ std::optional<PatchStage> buildPatchStage(func::FuncOp func, Operation *split, i
     if (!op.getNumResults() || isWeight(&op))
       continue;
     if (!isPatchable(&op))
-      return fail("op '" + op.getName().getStringRef().str() + "' before the split cannot run on "
-                                                                "patches");
+      return fail("op '" + op.getName().getStringRef().str() +
+                  "' before the split cannot run on "
+                  "patches");
     st.ops.push_back(&op);
     if (&op == split)
       break;
@@ -189,8 +190,8 @@ std::optional<PatchStage> buildPatchStage(func::FuncOp func, Operation *split, i
       if (isa<pare::TransposeOp>(user))
         need = {2, 3};
       else if (isTileAlias(user) && isa<pare::ReshapeOp>(user))
-        need = dims(user->getOperand(0))[1] == 1 ? std::array<int, 2>{2, 3}
-                                                   : std::array<int, 2>{1, 2};
+        need =
+            dims(user->getOperand(0))[1] == 1 ? std::array<int, 2>{2, 3} : std::array<int, 2>{1, 2};
       else if (!windowsOf(user))
         need = st.axes[it->second]; // elementwise: the consumer's layout
       if (a && *a != need)
@@ -251,7 +252,8 @@ std::optional<PatchStage> buildPatchStage(func::FuncOp func, Operation *split, i
     Value r = op->getResult(0);
     auto rd = dims(r), id = dims(op->getOperand(0));
     // Bytes per spatial position (operand 0 of a window op is NHWC).
-    int64_t perPixel = byteSize(r.getType()) / (rd[size_t(st.axes[i][0])] * rd[size_t(st.axes[i][1])]);
+    int64_t perPixel =
+        byteSize(r.getType()) / (rd[size_t(st.axes[i][0])] * rd[size_t(st.axes[i][1])]);
     int64_t inPerPixel = byteSize(op->getOperand(0).getType()) / (id[1] * id[2]);
     for (int64_t p = 0; p < grid * grid; ++p) {
       st.tileBytes[i] = std::max(st.tileBytes[i], st.out[size_t(p)][i].area() * perPixel);

@@ -64,19 +64,19 @@ struct Region {
 
 /// A patch stage: ops[0..] in block order, the last one the split op.
 struct PatchStage {
-  int64_t grid = 0;                         ///< n: n x n patches
-  std::vector<mlir::Operation *> ops;       ///< stage ops, block order
-  std::vector<std::array<int, 2>> axes;     ///< per op: (row, col) axes of its result
+  int64_t grid = 0;                     ///< n: n x n patches
+  std::vector<mlir::Operation *> ops;   ///< stage ops, block order
+  std::vector<std::array<int, 2>> axes; ///< per op: (row, col) axes of its result
   /// [patch][op]: the part of op's result the patch computes.
   std::vector<std::vector<Region>> out;
   /// [patch][op]: the part of op's operand 0 that it reads (window maths
   /// for convolutions and pools, = out for elementwise ops).
   std::vector<std::vector<Region>> in;
-  std::vector<int64_t> tileBytes;           ///< per op: largest result tile
-  std::vector<int64_t> tileInBytes;         ///< per op: largest operand-0 region
-  int64_t stageMacs = 0;   ///< MACs of the stage ops, run once
-  int64_t patchedMacs = 0; ///< MACs with every patch's halo recomputed
-  int64_t modelMacs = 0;   ///< MACs of the whole function, unpatched
+  std::vector<int64_t> tileBytes;   ///< per op: largest result tile
+  std::vector<int64_t> tileInBytes; ///< per op: largest operand-0 region
+  int64_t stageMacs = 0;            ///< MACs of the stage ops, run once
+  int64_t patchedMacs = 0;          ///< MACs with every patch's halo recomputed
+  int64_t modelMacs = 0;            ///< MACs of the whole function, unpatched
 
   mlir::Operation *split() const { return ops.back(); }
   int64_t patches() const { return grid * grid; }

@@ -76,8 +76,7 @@ private:
 /// if given. Returns the function results. Errors (unsupported op, shape
 /// mismatch) are reported with emitError on the op's location ("calibration
 /// cannot evaluate 'pare.xyz' (node N): ...") and give failure().
-mlir::FailureOr<std::vector<Tensor>> run(mlir::func::FuncOp func,
-                                         llvm::ArrayRef<Tensor> inputs,
+mlir::FailureOr<std::vector<Tensor>> run(mlir::func::FuncOp func, llvm::ArrayRef<Tensor> inputs,
                                          Observer observe = nullptr);
 
 } // namespace pare::eval

@@ -28,44 +28,34 @@ namespace pare::attrs {
 
 namespace detail {
 
-template <typename Helper>
-Helper helper(mlir::Operation *op) {
-  return Helper(op->getContext());
-}
+template <typename Helper> Helper helper(mlir::Operation *op) { return Helper(op->getContext()); }
 
-template <typename Helper>
-bool has(mlir::Operation *op) {
+template <typename Helper> bool has(mlir::Operation *op) {
   return op->hasAttr(Helper::getNameStr());
 }
 
-template <typename Helper>
-std::optional<int64_t> getInt(mlir::Operation *op) {
+template <typename Helper> std::optional<int64_t> getInt(mlir::Operation *op) {
   if (mlir::IntegerAttr a = helper<Helper>(op).getAttr(op))
     return a.getInt();
   return std::nullopt;
 }
 
-template <typename Helper>
-void setInt(mlir::Operation *op, int64_t value) {
+template <typename Helper> void setInt(mlir::Operation *op, int64_t value) {
   mlir::MLIRContext *ctx = op->getContext();
-  helper<Helper>(op).setAttr(op,
-                             mlir::IntegerAttr::get(mlir::IntegerType::get(ctx, 64), value));
+  helper<Helper>(op).setAttr(op, mlir::IntegerAttr::get(mlir::IntegerType::get(ctx, 64), value));
 }
 
-template <typename Helper>
-std::optional<llvm::StringRef> getString(mlir::Operation *op) {
+template <typename Helper> std::optional<llvm::StringRef> getString(mlir::Operation *op) {
   if (mlir::StringAttr a = helper<Helper>(op).getAttr(op))
     return a.getValue();
   return std::nullopt;
 }
 
-template <typename Helper>
-void setString(mlir::Operation *op, llvm::StringRef value) {
+template <typename Helper> void setString(mlir::Operation *op, llvm::StringRef value) {
   helper<Helper>(op).setAttr(op, mlir::StringAttr::get(op->getContext(), value));
 }
 
-template <typename Helper>
-void setUnit(mlir::Operation *op) {
+template <typename Helper> void setUnit(mlir::Operation *op) {
   helper<Helper>(op).setAttr(op, mlir::UnitAttr::get(op->getContext()));
 }
 
@@ -107,8 +97,8 @@ inline bool usesOnnxRounding(mlir::Operation *op) {
 
 /// The ONNX name of function argument / result `i`.
 inline std::optional<llvm::StringRef> getArgName(mlir::FunctionOpInterface func, unsigned i) {
-  if (auto a = func.getArgAttrOfType<mlir::StringAttr>(
-          i, PareDialect::NameAttrHelper::getNameStr()))
+  if (auto a =
+          func.getArgAttrOfType<mlir::StringAttr>(i, PareDialect::NameAttrHelper::getNameStr()))
     return a.getValue();
   return std::nullopt;
 }
@@ -116,10 +106,9 @@ inline void setArgName(mlir::FunctionOpInterface func, unsigned i, llvm::StringR
   func.setArgAttr(i, PareDialect::NameAttrHelper::getNameStr(),
                   mlir::StringAttr::get(func.getContext(), name));
 }
-inline std::optional<llvm::StringRef> getResultName(mlir::FunctionOpInterface func,
-                                                    unsigned i) {
-  if (auto a = func.getResultAttrOfType<mlir::StringAttr>(
-          i, PareDialect::NameAttrHelper::getNameStr()))
+inline std::optional<llvm::StringRef> getResultName(mlir::FunctionOpInterface func, unsigned i) {
+  if (auto a =
+          func.getResultAttrOfType<mlir::StringAttr>(i, PareDialect::NameAttrHelper::getNameStr()))
     return a.getValue();
   return std::nullopt;
 }
@@ -143,8 +132,8 @@ inline void setExactInteger(mlir::Operation *op) {
 
 /// [min, max] of function argument `i`.
 inline mlir::DenseF32ArrayAttr getArgRange(mlir::FunctionOpInterface func, unsigned i) {
-  return func.getArgAttrOfType<mlir::DenseF32ArrayAttr>(
-      i, PareDialect::RangeAttrHelper::getNameStr());
+  return func.getArgAttrOfType<mlir::DenseF32ArrayAttr>(i,
+                                                        PareDialect::RangeAttrHelper::getNameStr());
 }
 inline void setArgRange(mlir::FunctionOpInterface func, unsigned i, float min, float max) {
   func.setArgAttr(i, PareDialect::RangeAttrHelper::getNameStr(),

@@ -45,30 +45,26 @@ LogicalResult push(SmallVectorImpl<Type> &types, const Shape &s, Type elem) {
   return success();
 }
 
-LogicalResult checkActivation(std::optional<Location> loc,
-                              std::optional<StringRef> act) {
+LogicalResult checkActivation(std::optional<Location> loc, std::optional<StringRef> act) {
   if (!act)
     return success();
-  static const char *known[] = {"relu",       "clip",         "leaky_relu",
-                                "sigmoid",    "hard_sigmoid", "hard_swish",
-                                "tanh",       "gelu",         "gelu_tanh",
-                                "elu",        "selu",         "softplus",
-                                "softsign",   "thresholded_relu", "celu",
-                                "mish"};
+  static const char *known[] = {
+      "relu",       "clip",     "leaky_relu", "sigmoid",          "hard_sigmoid",
+      "hard_swish", "tanh",     "gelu",       "gelu_tanh",        "elu",
+      "selu",       "softplus", "softsign",   "thresholded_relu", "celu",
+      "mish"};
   for (const char *k : known)
     if (*act == k)
       return success();
   return fail(loc, "unknown fused activation '" + *act + "'");
 }
 
-LogicalResult inferBroadcast(std::optional<Location> loc, Value a, Value b,
-                             Type elem, SmallVectorImpl<Type> &types,
-                             StringRef what) {
+LogicalResult inferBroadcast(std::optional<Location> loc, Value a, Value b, Type elem,
+                             SmallVectorImpl<Type> &types, StringRef what) {
   auto out = shape::broadcast(shapeOf(a), shapeOf(b));
   if (!out)
-    return fail(loc, what + ": shapes " + shape::toString(shapeOf(a)) +
-                         " and " + shape::toString(shapeOf(b)) +
-                         " do not broadcast");
+    return fail(loc, what + ": shapes " + shape::toString(shapeOf(a)) + " and " +
+                         shape::toString(shapeOf(b)) + " do not broadcast");
   return push(types, *out, elem);
 }
 
@@ -169,8 +165,8 @@ void forEachBroadcast(const Shape &out, const Shape &a, const Shape &b, Fn fn) {
 
 /// Folds a broadcasting binary op whose operands are both constant.
 template <typename FloatFn, typename IntFn>
-OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands,
-                        FloatFn ff, IntFn fi, bool boolResult = false) {
+OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands, FloatFn ff, IntFn fi,
+                        bool boolResult = false) {
   if (operands.size() != 2 || !operands[0] || !operands[1])
     return {};
   auto a = unpack(operands[0]);
@@ -190,8 +186,7 @@ OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands,
     r.i.resize(n);
   forEachBroadcast(r.shape, a->shape, b->shape, [&](int64_t k, int64_t ia, int64_t ib) {
     if (boolResult) {
-      r.i[k] = a->isFloat ? int64_t(ff(a->f[ia], b->asDouble(ib)))
-                          : fi(a->i[ia], b->asInt(ib));
+      r.i[k] = a->isFloat ? int64_t(ff(a->f[ia], b->asDouble(ib))) : fi(a->i[ia], b->asInt(ib));
     } else if (r.isFloat) {
       r.f[k] = ff(a->f[ia], b->asDouble(ib));
     } else {
@@ -209,8 +204,8 @@ OpFoldResult foldBinary(Operation *op, ArrayRef<Attribute> operands,
 
 LogicalResult ConstantOp::verify() {
   if (getValue().getType() != getType())
-    return emitOpError("value type ") << getValue().getType()
-                                      << " differs from result type " << getType();
+    return emitOpError("value type ")
+           << getValue().getType() << " differs from result type " << getType();
   return success();
 }
 
@@ -259,13 +254,12 @@ bool ConvOp::isDepthwise() {
 }
 
 LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                       ConvOp::Adaptor adaptor,
-                                       SmallVectorImpl<Type> &types) {
+                                       ConvOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   Shape x = shapeOf(adaptor.getInput());
   Shape w = shapeOf(adaptor.getWeight());
   if (x.size() != 4 || w.size() != 4)
-    return fail(loc, "conv: expected a rank-4 input and weight, got " +
-                         shape::toString(x) + " and " + shape::toString(w));
+    return fail(loc, "conv: expected a rank-4 input and weight, got " + shape::toString(x) +
+                         " and " + shape::toString(w));
   bool cl = adaptor.getChannelsLast();
   int64_t n = x[0], c = cl ? x[3] : x[1], h = cl ? x[1] : x[2], wd = cl ? x[2] : x[3];
   int64_t oc = w[0], icg = cl ? w[3] : w[1], kh = cl ? w[1] : w[2], kw = cl ? w[2] : w[3];
@@ -275,40 +269,37 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
     return fail(loc, "conv: expected 2 strides, 2 dilations and 4 pads");
   if (g <= 0 || c % g != 0 || oc % g != 0 || icg * g != c)
     return fail(loc, "conv: input has " + Twine(c) + " channels but the weight " +
-                         shape::toString(w) + " with group " + Twine(g) +
-                         " expects " + Twine(icg * g));
+                         shape::toString(w) + " with group " + Twine(g) + " expects " +
+                         Twine(icg * g));
   if (Value b = adaptor.getBias()) {
     Shape bs = shapeOf(b);
     if (bs.size() != 1 || bs[0] != oc)
-      return fail(loc, "conv: bias shape " + shape::toString(bs) +
-                           " does not match " + Twine(oc) + " output channels");
+      return fail(loc, "conv: bias shape " + shape::toString(bs) + " does not match " + Twine(oc) +
+                           " output channels");
   }
   if (failed(checkActivation(loc, adaptor.getActivation())))
     return failure();
   int64_t oh = shape::windowOutput(h, kh, s[0], d[0], p[0], p[2], false);
   int64_t ow = shape::windowOutput(wd, kw, s[1], d[1], p[1], p[3], false);
   if (oh < 1 || ow < 1)
-    return fail(loc, "conv: a " + Twine(kh) + "x" + Twine(kw) +
-                         " kernel does not fit the padded " + Twine(h) + "x" +
-                         Twine(wd) + " input");
+    return fail(loc, "conv: a " + Twine(kh) + "x" + Twine(kw) + " kernel does not fit the padded " +
+                         Twine(h) + "x" + Twine(wd) + " input");
   Shape out = cl ? Shape{n, oh, ow, oc} : Shape{n, oc, oh, ow};
   return push(types, out, elemOf(adaptor.getInput()));
 }
 
 LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                       GemmOp::Adaptor adaptor,
-                                       SmallVectorImpl<Type> &types) {
+                                       GemmOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   Shape a = shapeOf(adaptor.getA()), b = shapeOf(adaptor.getB());
   if (a.size() != 2 || b.size() != 2)
-    return fail(loc, "gemm: expected rank-2 A and B, got " + shape::toString(a) +
-                         " and " + shape::toString(b));
+    return fail(loc, "gemm: expected rank-2 A and B, got " + shape::toString(a) + " and " +
+                         shape::toString(b));
   int64_t m = adaptor.getTransA() ? a[1] : a[0];
   int64_t ka = adaptor.getTransA() ? a[0] : a[1];
   int64_t kb = adaptor.getTransB() ? b[1] : b[0];
   int64_t n = adaptor.getTransB() ? b[0] : b[1];
   if (ka != kb)
-    return fail(loc, "gemm: inner dimensions differ (" + Twine(ka) + " vs " +
-                         Twine(kb) + ")");
+    return fail(loc, "gemm: inner dimensions differ (" + Twine(ka) + " vs " + Twine(kb) + ")");
   if (Value c = adaptor.getC()) {
     auto bc = shape::broadcast(shapeOf(c), {m, n});
     if (!bc || *bc != Shape{m, n})
@@ -321,8 +312,7 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
 }
 
 LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                         MatMulOp::Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+                                         MatMulOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   Shape a = shapeOf(adaptor.getA()), b = shapeOf(adaptor.getB());
   if (a.empty() || b.empty())
     return fail(loc, "matmul: operands must have rank >= 1");
@@ -333,11 +323,10 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
     b.push_back(1);
   int64_t m = a[a.size() - 2], k = a.back(), kb = b[b.size() - 2], n = b.back();
   if (k != kb)
-    return fail(loc, "matmul: inner dimensions differ: " +
-                         shape::toString(shapeOf(adaptor.getA())) + " x " +
-                         shape::toString(shapeOf(adaptor.getB())));
-  auto batch = shape::broadcast(Shape(a.begin(), a.end() - 2),
-                                Shape(b.begin(), b.end() - 2));
+    return fail(loc,
+                "matmul: inner dimensions differ: " + shape::toString(shapeOf(adaptor.getA())) +
+                    " x " + shape::toString(shapeOf(adaptor.getB())));
+  auto batch = shape::broadcast(Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2));
   if (!batch)
     return fail(loc, "matmul: batch dimensions do not broadcast");
   Shape out = *batch;
@@ -354,17 +343,15 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
 // Elementwise
 //===----------------------------------------------------------------------===//
 
-#define PARE_BINARY_INFER(OP, NAME)                                            \
-  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc, \
-                                     OP::Adaptor adaptor,                      \
-                                     SmallVectorImpl<Type> &types) {           \
-    if (elemOf(adaptor.getLhs()) != elemOf(adaptor.getRhs()) &&                \
-        StringRef(NAME) != "pow")                                              \
-      return fail(loc, Twine(NAME) + ": operand element types differ");        \
-    if (failed(checkActivation(loc, adaptor.getActivation())))                 \
-      return failure();                                                        \
-    return inferBroadcast(loc, adaptor.getLhs(), adaptor.getRhs(),             \
-                          elemOf(adaptor.getLhs()), types, NAME);              \
+#define PARE_BINARY_INFER(OP, NAME)                                                                \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,                   \
+                                     OP::Adaptor adaptor, SmallVectorImpl<Type> &types) {          \
+    if (elemOf(adaptor.getLhs()) != elemOf(adaptor.getRhs()) && StringRef(NAME) != "pow")          \
+      return fail(loc, Twine(NAME) + ": operand element types differ");                            \
+    if (failed(checkActivation(loc, adaptor.getActivation())))                                     \
+      return failure();                                                                            \
+    return inferBroadcast(loc, adaptor.getLhs(), adaptor.getRhs(), elemOf(adaptor.getLhs()),       \
+                          types, NAME);                                                            \
   }
 PARE_BINARY_INFER(AddOp, "add")
 PARE_BINARY_INFER(SubOp, "sub")
@@ -382,63 +369,64 @@ PARE_BINARY_INFER(ModOp, "mod")
 static int64_t wrapAdd(int64_t x, int64_t y) { return int64_t(uint64_t(x) + uint64_t(y)); }
 static int64_t wrapSub(int64_t x, int64_t y) { return int64_t(uint64_t(x) - uint64_t(y)); }
 static int64_t wrapMul(int64_t x, int64_t y) { return int64_t(uint64_t(x) * uint64_t(y)); }
-static int64_t wrapDiv(int64_t x, int64_t y) {
-  return y == -1 ? int64_t(0 - uint64_t(x)) : x / y;
-}
+static int64_t wrapDiv(int64_t x, int64_t y) { return y == -1 ? int64_t(0 - uint64_t(x)) : x / y; }
 
 OpFoldResult AddOp::fold(FoldAdaptor a) {
-  return foldBinary(*this, a.getOperands(), [](double x, double y) { return x + y; },
-                    [](int64_t x, int64_t y) { return wrapAdd(x, y); });
+  return foldBinary(
+      *this, a.getOperands(), [](double x, double y) { return x + y; },
+      [](int64_t x, int64_t y) { return wrapAdd(x, y); });
 }
 OpFoldResult SubOp::fold(FoldAdaptor a) {
-  return foldBinary(*this, a.getOperands(), [](double x, double y) { return x - y; },
-                    [](int64_t x, int64_t y) { return wrapSub(x, y); });
+  return foldBinary(
+      *this, a.getOperands(), [](double x, double y) { return x - y; },
+      [](int64_t x, int64_t y) { return wrapSub(x, y); });
 }
 OpFoldResult MulOp::fold(FoldAdaptor a) {
-  return foldBinary(*this, a.getOperands(), [](double x, double y) { return x * y; },
-                    [](int64_t x, int64_t y) { return wrapMul(x, y); });
+  return foldBinary(
+      *this, a.getOperands(), [](double x, double y) { return x * y; },
+      [](int64_t x, int64_t y) { return wrapMul(x, y); });
 }
 OpFoldResult DivOp::fold(FoldAdaptor a) {
   auto b = unpack(a.getRhs());
   if (b && !b->isFloat && llvm::is_contained(b->i, 0))
     return {}; // leave division by zero to run time
-  return foldBinary(*this, a.getOperands(), [](double x, double y) { return x / y; },
-                    [](int64_t x, int64_t y) { return wrapDiv(x, y); });
+  return foldBinary(
+      *this, a.getOperands(), [](double x, double y) { return x / y; },
+      [](int64_t x, int64_t y) { return wrapDiv(x, y); });
 }
 OpFoldResult PowOp::fold(FoldAdaptor a) {
   if (!isa<FloatType>(elemOf(getLhs())))
     return {};
-  return foldBinary(*this, a.getOperands(),
-                    [](double x, double y) { return std::pow(x, y); },
-                    [](int64_t x, int64_t y) { return x; });
+  return foldBinary(
+      *this, a.getOperands(), [](double x, double y) { return std::pow(x, y); },
+      [](int64_t x, int64_t y) { return x; });
 }
 OpFoldResult MaxOp::fold(FoldAdaptor a) {
-  return foldBinary(*this, a.getOperands(),
-                    [](double x, double y) { return std::isnan(x) || x > y ? x : y; },
-                    [](int64_t x, int64_t y) { return std::max(x, y); });
+  return foldBinary(
+      *this, a.getOperands(), [](double x, double y) { return std::isnan(x) || x > y ? x : y; },
+      [](int64_t x, int64_t y) { return std::max(x, y); });
 }
 OpFoldResult MinOp::fold(FoldAdaptor a) {
-  return foldBinary(*this, a.getOperands(),
-                    [](double x, double y) { return std::isnan(x) || x < y ? x : y; },
-                    [](int64_t x, int64_t y) { return std::min(x, y); });
+  return foldBinary(
+      *this, a.getOperands(), [](double x, double y) { return std::isnan(x) || x < y ? x : y; },
+      [](int64_t x, int64_t y) { return std::min(x, y); });
 }
 OpFoldResult ModOp::fold(FoldAdaptor a) { return {}; }
 
-#define PARE_COMPARE(OP, NAME, EXPR, LOGICAL)                                  \
-  LogicalResult OP::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc, \
-                                     OP::Adaptor adaptor,                      \
-                                     SmallVectorImpl<Type> &types) {           \
-    if (elemOf(adaptor.getLhs()) != elemOf(adaptor.getRhs()))                  \
-      return fail(loc, Twine(NAME) + ": operand element types differ");        \
-    if (LOGICAL && !elemOf(adaptor.getLhs()).isInteger(1))                     \
-      return fail(loc, Twine(NAME) + ": operands must be boolean");            \
-    return inferBroadcast(loc, adaptor.getLhs(), adaptor.getRhs(),             \
-                          IntegerType::get(ctx, 1), types, NAME);              \
-  }                                                                            \
-  OpFoldResult OP::fold(FoldAdaptor a) {                                       \
-    return foldBinary(                                                         \
-        *this, a.getOperands(), [](double x, double y) { return double(EXPR); }, \
-        [](int64_t x, int64_t y) { return int64_t(EXPR); }, true);             \
+#define PARE_COMPARE(OP, NAME, EXPR, LOGICAL)                                                      \
+  LogicalResult OP::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,                \
+                                     OP::Adaptor adaptor, SmallVectorImpl<Type> &types) {          \
+    if (elemOf(adaptor.getLhs()) != elemOf(adaptor.getRhs()))                                      \
+      return fail(loc, Twine(NAME) + ": operand element types differ");                            \
+    if (LOGICAL && !elemOf(adaptor.getLhs()).isInteger(1))                                         \
+      return fail(loc, Twine(NAME) + ": operands must be boolean");                                \
+    return inferBroadcast(loc, adaptor.getLhs(), adaptor.getRhs(), IntegerType::get(ctx, 1),       \
+                          types, NAME);                                                            \
+  }                                                                                                \
+  OpFoldResult OP::fold(FoldAdaptor a) {                                                           \
+    return foldBinary(                                                                             \
+        *this, a.getOperands(), [](double x, double y) { return double(EXPR); },                   \
+        [](int64_t x, int64_t y) { return int64_t(EXPR); }, true);                                 \
   }
 PARE_COMPARE(EqualOp, "equal", x == y, false)
 PARE_COMPARE(LessOp, "less", x < y, false)
@@ -451,8 +439,7 @@ PARE_COMPARE(XorOp, "xor", (x != 0) != (y != 0), true)
 #undef PARE_COMPARE
 
 LogicalResult WhereOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                        WhereOp::Adaptor adaptor,
-                                        SmallVectorImpl<Type> &types) {
+                                        WhereOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   if (!elemOf(adaptor.getCondition()).isInteger(1))
     return fail(loc, "where: condition must be boolean");
   if (elemOf(adaptor.getX()) != elemOf(adaptor.getY()))
@@ -500,12 +487,11 @@ OpFoldResult WhereOp::fold(FoldAdaptor a) {
   return pack(r, type);
 }
 
-#define PARE_SAME_TYPE_INFER(OP)                                               \
-  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location>,   \
-                                     OP::Adaptor adaptor,                      \
-                                     SmallVectorImpl<Type> &types) {           \
-    types.push_back(adaptor.getInput().getType());                             \
-    return success();                                                          \
+#define PARE_SAME_TYPE_INFER(OP)                                                                   \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location>, OP::Adaptor adaptor,  \
+                                     SmallVectorImpl<Type> &types) {                               \
+    types.push_back(adaptor.getInput().getType());                                                 \
+    return success();                                                                              \
   }
 PARE_SAME_TYPE_INFER(SqrtOp)
 PARE_SAME_TYPE_INFER(ExpOp)
@@ -570,8 +556,8 @@ static LogicalResult inferPool(std::optional<Location> loc, Adaptor adaptor,
   Shape x = shapeOf(adaptor.getInput());
   if (x.size() != 4)
     return fail(loc, name + ": expected a rank-4 input, got " + shape::toString(x));
-  auto k = adaptor.getKernelShape(), s = adaptor.getStrides(),
-       d = adaptor.getDilations(), p = adaptor.getPads();
+  auto k = adaptor.getKernelShape(), s = adaptor.getStrides(), d = adaptor.getDilations(),
+       p = adaptor.getPads();
   if (k.size() != 2 || s.size() != 2 || d.size() != 2 || p.size() != 4)
     return fail(loc, name + ": expected 2-D kernel, strides, dilations and 4 pads");
   bool cl = adaptor.getChannelsLast();
@@ -614,14 +600,14 @@ static LogicalResult inferGlobalPool(std::optional<Location> loc, Adaptor adapto
   return push(types, out, elemOf(adaptor.getInput()));
 }
 
-LogicalResult GlobalAveragePoolOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, GlobalAveragePoolOp::Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult GlobalAveragePoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                    GlobalAveragePoolOp::Adaptor adaptor,
+                                                    SmallVectorImpl<Type> &types) {
   return inferGlobalPool(loc, adaptor, types);
 }
-LogicalResult GlobalMaxPoolOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location> loc, GlobalMaxPoolOp::Adaptor adaptor,
-    SmallVectorImpl<Type> &types) {
+LogicalResult GlobalMaxPoolOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                GlobalMaxPoolOp::Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
   return inferGlobalPool(loc, adaptor, types);
 }
 
@@ -632,12 +618,12 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   if (x.size() < 2)
     return fail(loc, "batch_norm: input rank must be >= 2");
   int64_t c = adaptor.getChannelsLast() ? x.back() : x[1];
-  for (Value v : {adaptor.getScale(), adaptor.getBias(), adaptor.getMean(),
-                  adaptor.getVariance()}) {
+  for (Value v :
+       {adaptor.getScale(), adaptor.getBias(), adaptor.getMean(), adaptor.getVariance()}) {
     Shape s = shapeOf(v);
     if (s.size() != 1 || s[0] != c)
-      return fail(loc, "batch_norm: parameter shape " + shape::toString(s) +
-                           " does not match " + Twine(c) + " channels");
+      return fail(loc, "batch_norm: parameter shape " + shape::toString(s) + " does not match " +
+                           Twine(c) + " channels");
   }
   types.push_back(adaptor.getInput().getType());
   return success();
@@ -667,8 +653,7 @@ static LogicalResult inferReduce(std::optional<Location> loc, Adaptor adaptor,
   auto axes = adaptor.getAxes();
   for (int64_t a : axes)
     if (a < 0 || a >= int64_t(x.size()))
-      return fail(loc, "reduce: axis " + Twine(a) + " out of range for rank " +
-                           Twine(x.size()));
+      return fail(loc, "reduce: axis " + Twine(a) + " out of range for rank " + Twine(x.size()));
   for (int64_t d = 0; d < int64_t(x.size()); ++d) {
     if (llvm::is_contained(axes, d)) {
       if (adaptor.getKeepdims())
@@ -680,11 +665,10 @@ static LogicalResult inferReduce(std::optional<Location> loc, Adaptor adaptor,
   return push(types, out, elem);
 }
 
-#define PARE_REDUCE_INFER(OP)                                                  \
-  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc, \
-                                     OP::Adaptor adaptor,                      \
-                                     SmallVectorImpl<Type> &types) {           \
-    return inferReduce(loc, adaptor, types, elemOf(adaptor.getInput()));       \
+#define PARE_REDUCE_INFER(OP)                                                                      \
+  LogicalResult OP::inferReturnTypes(MLIRContext *, std::optional<Location> loc,                   \
+                                     OP::Adaptor adaptor, SmallVectorImpl<Type> &types) {          \
+    return inferReduce(loc, adaptor, types, elemOf(adaptor.getInput()));                           \
   }
 PARE_REDUCE_INFER(ReduceSumOp)
 PARE_REDUCE_INFER(ReduceMeanOp)
@@ -698,8 +682,8 @@ PARE_REDUCE_INFER(ReduceLogSumExpOp)
 #undef PARE_REDUCE_INFER
 
 template <typename Adaptor>
-static LogicalResult inferArg(MLIRContext *ctx, std::optional<Location> loc,
-                              Adaptor adaptor, SmallVectorImpl<Type> &types) {
+static LogicalResult inferArg(MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,
+                              SmallVectorImpl<Type> &types) {
   Shape x = shapeOf(adaptor.getInput());
   int64_t axis = int64_t(adaptor.getAxis());
   if (axis < 0 || axis >= int64_t(x.size()))
@@ -713,13 +697,11 @@ static LogicalResult inferArg(MLIRContext *ctx, std::optional<Location> loc,
   return push(types, out, IntegerType::get(ctx, 64));
 }
 LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
-                                         ArgMaxOp::Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+                                         ArgMaxOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   return inferArg(ctx, loc, adaptor, types);
 }
 LogicalResult ArgMinOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
-                                         ArgMinOp::Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+                                         ArgMinOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   return inferArg(ctx, loc, adaptor, types);
 }
 
@@ -733,8 +715,7 @@ LogicalResult ReshapeOp::verify() {
   if (in.getElementType() != out.getElementType())
     return emitOpError("element types differ");
   if (in.getNumElements() != out.getNumElements())
-    return emitOpError("cannot reshape ") << in << " to " << out
-                                          << ": element counts differ";
+    return emitOpError("cannot reshape ") << in << " to " << out << ": element counts differ";
   return success();
 }
 
@@ -779,20 +760,16 @@ OpFoldResult FlattenOp::fold(FoldAdaptor a) { return foldReshapeLike(*this, a.ge
 OpFoldResult SqueezeOp::fold(FoldAdaptor a) { return foldReshapeLike(*this, a.getInput()); }
 OpFoldResult UnsqueezeOp::fold(FoldAdaptor a) { return foldReshapeLike(*this, a.getInput()); }
 
-void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                            MLIRContext *ctx) {
+void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
   results.add<ComposeReshape>(ctx);
 }
-void FlattenOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                            MLIRContext *ctx) {
+void FlattenOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
   results.add<ToReshape<FlattenOp>>(ctx);
 }
-void SqueezeOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                            MLIRContext *ctx) {
+void SqueezeOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
   results.add<ToReshape<SqueezeOp>>(ctx);
 }
-void UnsqueezeOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                              MLIRContext *ctx) {
+void UnsqueezeOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
   results.add<ToReshape<UnsqueezeOp>>(ctx);
 }
 
@@ -815,8 +792,8 @@ LogicalResult SqueezeOp::inferReturnTypes(MLIRContext *, std::optional<Location>
   Shape out;
   for (int64_t a : adaptor.getAxes())
     if (a < 0 || a >= int64_t(x.size()) || x[a] != 1)
-      return fail(loc, "squeeze: axis " + Twine(a) + " is not a size-1 dim of " +
-                           shape::toString(x));
+      return fail(loc,
+                  "squeeze: axis " + Twine(a) + " is not a size-1 dim of " + shape::toString(x));
   for (int64_t d = 0; d < int64_t(x.size()); ++d)
     if (!llvm::is_contained(adaptor.getAxes(), d))
       out.push_back(x[d]);
@@ -847,8 +824,8 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   Shape x = shapeOf(adaptor.getInput());
   auto perm = adaptor.getPerm();
   if (perm.size() != x.size())
-    return fail(loc, "transpose: perm has " + Twine(perm.size()) +
-                         " entries for a rank-" + Twine(x.size()) + " input");
+    return fail(loc, "transpose: perm has " + Twine(perm.size()) + " entries for a rank-" +
+                         Twine(x.size()) + " input");
   std::vector<bool> seen(x.size(), false);
   Shape out;
   for (int64_t p : perm) {
@@ -937,14 +914,12 @@ struct TransposeToReshape : OpRewritePattern<TransposeOp> {
 };
 } // namespace
 
-void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                              MLIRContext *ctx) {
+void TransposeOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
   results.add<ComposeTranspose, TransposeToReshape>(ctx);
 }
 
 LogicalResult ConcatOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                         ConcatOp::Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+                                         ConcatOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   auto inputs = adaptor.getInputs();
   if (inputs.empty())
     return fail(loc, "concat: needs at least one input");
@@ -997,8 +972,7 @@ OpFoldResult ConcatOp::fold(FoldAdaptor a) {
 }
 
 LogicalResult SliceOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                        SliceOp::Adaptor adaptor,
-                                        SmallVectorImpl<Type> &types) {
+                                        SliceOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   Shape x = shapeOf(adaptor.getInput());
   auto st = adaptor.getStarts(), en = adaptor.getEnds(), sp = adaptor.getSteps();
   if (st.size() != x.size() || en.size() != x.size() || sp.size() != x.size())
@@ -1047,8 +1021,7 @@ OpFoldResult SliceOp::fold(FoldAdaptor a) {
 }
 
 LogicalResult SplitOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                        SplitOp::Adaptor adaptor,
-                                        SmallVectorImpl<Type> &types) {
+                                        SplitOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   Shape x = shapeOf(adaptor.getInput());
   int64_t axis = int64_t(adaptor.getAxis());
   if (axis < 0 || axis >= int64_t(x.size()))
@@ -1063,14 +1036,13 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
     types.push_back(RankedTensorType::get(o, elemOf(adaptor.getInput())));
   }
   if (total != x[axis])
-    return fail(loc, "split: sizes add up to " + Twine(total) + " but the axis has " +
-                         Twine(x[axis]));
+    return fail(loc,
+                "split: sizes add up to " + Twine(total) + " but the axis has " + Twine(x[axis]));
   return success();
 }
 
 LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                      PadOp::Adaptor adaptor,
-                                      SmallVectorImpl<Type> &types) {
+                                      PadOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   Shape x = shapeOf(adaptor.getInput());
   auto b = adaptor.getPadsBegin(), e = adaptor.getPadsEnd();
   if (b.size() != x.size() || e.size() != x.size())
@@ -1091,8 +1063,7 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
 }
 
 LogicalResult GatherOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                         GatherOp::Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+                                         GatherOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   Shape x = shapeOf(adaptor.getData());
   Shape ind = shapeOf(adaptor.getIndices());
   int64_t axis = int64_t(adaptor.getAxis());
@@ -1157,8 +1128,8 @@ LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   want.insert(want.end(), x.begin() + k, x.end());
   if (int64_t(upd.size()) != q - 1 + r - k)
     return fail(loc, "scatter_nd: updates must have rank " + Twine(q - 1 + r - k) +
-                         " (indices rank " + Twine(q) + " - 1 + data rank " + Twine(r) +
-                         " - " + Twine(k) + "), got " + Twine(upd.size()));
+                         " (indices rank " + Twine(q) + " - 1 + data rank " + Twine(r) + " - " +
+                         Twine(k) + "), got " + Twine(upd.size()));
   if (upd != want)
     return fail(loc, "scatter_nd: updates shape " + shape::toString(upd) + " must be " +
                          shape::toString(want));
@@ -1207,8 +1178,7 @@ OpFoldResult ScatterNDOp::fold(FoldAdaptor a) {
 }
 
 LogicalResult CastOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
-                                       CastOp::Adaptor adaptor,
-                                       SmallVectorImpl<Type> &types) {
+                                       CastOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   return push(types, shapeOf(adaptor.getInput()), adaptor.getTo());
 }
 
@@ -1238,8 +1208,7 @@ OpFoldResult CastOp::fold(FoldAdaptor a) {
 }
 
 LogicalResult ExpandOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
-                                         ExpandOp::Adaptor adaptor,
-                                         SmallVectorImpl<Type> &types) {
+                                         ExpandOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   Shape target(adaptor.getShape().begin(), adaptor.getShape().end());
   auto out = shape::broadcast(shapeOf(adaptor.getInput()), target);
   if (!out)
@@ -1282,9 +1251,9 @@ bool isFloatTensor(Value v) { return isa<FloatType>(elemOf(v)); }
 
 LogicalResult sameShape(Operation *op, Value a, Value b) {
   if (shapeOf(a) != shapeOf(b))
-    return op->emitOpError("operand shape ") << shape::toString(shapeOf(a))
-                                             << " differs from result shape "
-                                             << shape::toString(shapeOf(b));
+    return op->emitOpError("operand shape ")
+           << shape::toString(shapeOf(a)) << " differs from result shape "
+           << shape::toString(shapeOf(b));
   return success();
 }
 
@@ -1341,9 +1310,9 @@ template <typename FloatOp> LogicalResult checkShapeAs(Operation *op) {
   if (failed(FloatOp::inferReturnTypes(op->getContext(), op->getLoc(), adaptor, types)))
     return failure();
   if (shapeOf(types[0]) != shapeOf(op->getResult(0)))
-    return op->emitOpError("result shape ") << shape::toString(shapeOf(op->getResult(0)))
-                                            << " differs from the inferred "
-                                            << shape::toString(shapeOf(types[0]));
+    return op->emitOpError("result shape ")
+           << shape::toString(shapeOf(op->getResult(0))) << " differs from the inferred "
+           << shape::toString(shapeOf(types[0]));
   return success();
 }
 
@@ -1435,8 +1404,7 @@ LogicalResult QFullyConnectedOp::verify() {
   Shape x = shapeOf(getInput()), w = shapeOf(getWeight()), y = shapeOf(getOutput());
   if (x.size() != 2 || w.size() != 2 || x[1] != w[1] || y != Shape{x[0], w[0]})
     return emitOpError("expected input [M,K], weight [N,K] and result [M,N], got ")
-           << shape::toString(x) << ", " << shape::toString(w) << " and "
-           << shape::toString(y);
+           << shape::toString(x) << ", " << shape::toString(w) << " and " << shape::toString(y);
   return checkI32Bias(*this, getBias(), w[0]);
 }
 
@@ -1456,10 +1424,9 @@ static LogicalResult verifyQBinary(Operation *op, Value lhs, Value rhs, Value ou
     return failure();
   auto b = shape::broadcast(shapeOf(lhs), shapeOf(rhs));
   if (!b || *b != shapeOf(out))
-    return op->emitOpError("shapes ") << shape::toString(shapeOf(lhs)) << " and "
-                                      << shape::toString(shapeOf(rhs))
-                                      << " do not broadcast to the result "
-                                      << shape::toString(shapeOf(out));
+    return op->emitOpError("shapes ")
+           << shape::toString(shapeOf(lhs)) << " and " << shape::toString(shapeOf(rhs))
+           << " do not broadcast to the result " << shape::toString(shapeOf(out));
   return success();
 }
 

@@ -71,8 +71,7 @@ inline int32_t requantize(int32_t acc, int32_t mult, int32_t shift) {
     shifted = std::numeric_limits<int32_t>::max();
   if (shifted < std::numeric_limits<int32_t>::min())
     shifted = std::numeric_limits<int32_t>::min();
-  return roundingDivideByPOT(
-      saturatingRoundingDoublingHighMul(int32_t(shifted), mult), right);
+  return roundingDivideByPOT(saturatingRoundingDoublingHighMul(int32_t(shifted), mult), right);
 }
 
 /// ONNX QuantizeLinear rounding: half to even.
@@ -85,8 +84,7 @@ inline int32_t clampI32(int64_t v, int64_t lo, int64_t hi) {
 /// ONNX QuantizeLinear of one float value (computed in float32 as the spec's
 /// reference does; x / scale may overflow to +-inf, which saturates). NaN
 /// gives qmin, as onnxruntime's MLAS does (and the generated C).
-inline int32_t quantizeValue(float x, float scale, int32_t zp, int32_t qmin,
-                             int32_t qmax) {
+inline int32_t quantizeValue(float x, float scale, int32_t zp, int32_t qmin, int32_t qmax) {
   float q = std::nearbyint(x / scale);
   double v = double(q) + zp;
   if (!(v >= qmin))

@@ -52,8 +52,8 @@ quant::UniformQuantizedType perTensor(MLIRContext *ctx, double scale, int64_t ze
   int64_t lo = isSigned ? -(int64_t(1) << (bits - 1)) : 0;
   int64_t hi = isSigned ? (int64_t(1) << (bits - 1)) - 1 : (int64_t(1) << bits) - 1;
   return quant::UniformQuantizedType::get(isSigned ? quant::QuantizationFlags::Signed : 0,
-                                          storageType(ctx, isSigned, bits),
-                                          Float32Type::get(ctx), scale, zeroPoint, lo, hi);
+                                          storageType(ctx, isSigned, bits), Float32Type::get(ctx),
+                                          scale, zeroPoint, lo, hi);
 }
 
 quant::UniformQuantizedPerAxisType perAxis(MLIRContext *ctx, ArrayRef<double> scales,

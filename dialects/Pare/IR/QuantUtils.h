@@ -42,15 +42,14 @@ bool isPerAxis(mlir::Type t);
 std::optional<Params> params(mlir::Type t);
 
 /// Per-tensor int8/uint8 quant.uniform type, expressed in f32.
-mlir::quant::UniformQuantizedType perTensor(mlir::MLIRContext *ctx, double scale,
-                                            int64_t zeroPoint, bool isSigned = true,
-                                            unsigned bits = 8);
+mlir::quant::UniformQuantizedType perTensor(mlir::MLIRContext *ctx, double scale, int64_t zeroPoint,
+                                            bool isSigned = true, unsigned bits = 8);
 
 /// Per-channel type along `axis`.
-mlir::quant::UniformQuantizedPerAxisType
-perAxis(mlir::MLIRContext *ctx, llvm::ArrayRef<double> scales,
-        llvm::ArrayRef<int64_t> zeroPoints, int32_t axis, bool isSigned = true,
-        unsigned bits = 8);
+mlir::quant::UniformQuantizedPerAxisType perAxis(mlir::MLIRContext *ctx,
+                                                 llvm::ArrayRef<double> scales,
+                                                 llvm::ArrayRef<int64_t> zeroPoints, int32_t axis,
+                                                 bool isSigned = true, unsigned bits = 8);
 
 /// `like` with its element type replaced.
 mlir::RankedTensorType withElement(mlir::Type like, mlir::Type element);

@@ -59,17 +59,14 @@ std::optional<int64_t> checkedNumElements(const Shape &s) {
   return n;
 }
 
-int64_t windowOutput(int64_t in, int64_t kernel, int64_t stride,
-                     int64_t dilation, int64_t padBegin, int64_t padEnd,
-                     bool ceilMode) {
+int64_t windowOutput(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int64_t padBegin,
+                     int64_t padEnd, bool ceilMode) {
   // Attributes come from the model: any overflow means "does not fit".
   int64_t span, avail;
   if (kernel < 1 || dilation < 1 || stride <= 0 ||
       __builtin_mul_overflow(dilation, kernel - 1, &span) ||
-      __builtin_add_overflow(span, 1, &span) ||
-      __builtin_add_overflow(in, padBegin, &avail) ||
-      __builtin_add_overflow(avail, padEnd, &avail) ||
-      __builtin_sub_overflow(avail, span, &avail))
+      __builtin_add_overflow(span, 1, &span) || __builtin_add_overflow(in, padBegin, &avail) ||
+      __builtin_add_overflow(avail, padEnd, &avail) || __builtin_sub_overflow(avail, span, &avail))
     return 0;
   if (avail < 0)
     return 0;
@@ -77,8 +74,8 @@ int64_t windowOutput(int64_t in, int64_t kernel, int64_t stride,
   // A window must start inside the input or the leading padding.
   // ((out - 1) * stride >= in + padBegin, without the product.)
   int64_t startLimit = in + padBegin;
-  if (ceilMode && (startLimit <= 0 ||
-                   out - 1 >= startLimit / stride + (startLimit % stride != 0 ? 1 : 0)))
+  if (ceilMode &&
+      (startLimit <= 0 || out - 1 >= startLimit / stride + (startLimit % stride != 0 ? 1 : 0)))
     --out;
   return out;
 }

@@ -37,9 +37,8 @@ std::optional<int64_t> checkedNumElements(const Shape &s);
 
 /// Output length of a sliding window (conv / pool) along one dim.
 /// Returns a value < 1 when the window does not fit.
-int64_t windowOutput(int64_t in, int64_t kernel, int64_t stride,
-                     int64_t dilation, int64_t padBegin, int64_t padEnd,
-                     bool ceilMode);
+int64_t windowOutput(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, int64_t padBegin,
+                     int64_t padEnd, bool ceilMode);
 
 /// Number of elements ONNX Slice selects along one dim, with start / end
 /// already clamped.

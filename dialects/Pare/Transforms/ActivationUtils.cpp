@@ -48,16 +48,15 @@ std::optional<Activation> activationOf(Operation *op) {
 
 std::optional<size_t> activationParamCount(StringRef name) {
   return llvm::StringSwitch<std::optional<size_t>>(name)
-      .Cases({"relu", "sigmoid", "hard_swish", "tanh", "gelu", "gelu_tanh", "softplus",
-              "softsign", "mish"},
+      .Cases({"relu", "sigmoid", "hard_swish", "tanh", "gelu", "gelu_tanh", "softplus", "softsign",
+              "mish"},
              0)
       .Cases({"leaky_relu", "elu", "thresholded_relu", "celu"}, 1)
       .Cases({"clip", "hard_sigmoid", "selu"}, 2)
       .Default(std::nullopt);
 }
 
-Value createActivation(OpBuilder &b, Location loc, StringRef name, ArrayRef<float> p,
-                       Value x) {
+Value createActivation(OpBuilder &b, Location loc, StringRef name, ArrayRef<float> p, Value x) {
   std::optional<size_t> count = activationParamCount(name);
   if (!count || p.size() < *count)
     return Value();

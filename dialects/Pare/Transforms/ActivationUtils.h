@@ -32,13 +32,10 @@ mlir::Value createActivation(mlir::OpBuilder &b, mlir::Location loc, llvm::Strin
 
 /// Evaluates an activation on one value; nullopt for an unknown name or too
 /// few parameters.
-std::optional<double> evalActivation(llvm::StringRef name, llvm::ArrayRef<float> params,
-                                     double x);
+std::optional<double> evalActivation(llvm::StringRef name, llvm::ArrayRef<float> params, double x);
 
 /// True for relu and clip: activations an int8 kernel applies as its output clamp.
-inline bool isClampActivation(llvm::StringRef name) {
-  return name == "relu" || name == "clip";
-}
+inline bool isClampActivation(llvm::StringRef name) { return name == "relu" || name == "clip"; }
 
 } // namespace pare
 

@@ -1,7 +1,7 @@
 //===- ConvertToFP16.cpp - fp16 storage for the GPU target ----------------===//
 
-#include "dialects/Pare/Transforms/Passes.h"
 #include "dialects/Pare/IR/PareAttrs.h"
+#include "dialects/Pare/Transforms/Passes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Matchers.h"
@@ -70,8 +70,7 @@ struct ConvertToFP16Pass : pare::impl::ConvertToFP16PassBase<ConvertToFP16Pass> 
       Type half = toHalf(arg.getType());
       if (half == arg.getType())
         continue;
-      Location loc =
-          named(arg.getLoc(), attrs::getArgName(func, arg.getArgNumber()), "_fp16");
+      Location loc = named(arg.getLoc(), attrs::getArgName(func, arg.getArgNumber()), "_fp16");
       auto cast = CastOp::create(b, loc, half, arg, TypeAttr::get(f16));
       arg.replaceAllUsesExcept(cast.getResult(), cast);
     }

@@ -70,8 +70,8 @@ template <typename OpTy> struct ToChannelsLast : OpRewritePattern<OpTy> {
     SmallVector<int64_t> nhwc{outShape[0], outShape[2], outShape[3], outShape[1]};
     auto type = RankedTensorType::get(
         nhwc, cast<RankedTensorType>(op->getResult(0).getType()).getElementType());
-    Operation *newOp = rw.create(loc, op->getName().getIdentifier(), operands,
-                                 TypeRange{type}, op->getAttrs());
+    Operation *newOp =
+        rw.create(loc, op->getName().getIdentifier(), operands, TypeRange{type}, op->getAttrs());
     newOp->setAttr("channels_last", rw.getUnitAttr());
     rw.replaceOp(op, transpose(rw, loc, newOp->getResult(0), kToNCHW));
     return success();
@@ -79,12 +79,11 @@ template <typename OpTy> struct ToChannelsLast : OpRewritePattern<OpTy> {
 };
 
 bool isElementwiseUnary(Operation *op) {
-  return isa<SqrtOp, ExpOp, ErfOp, NegOp, ReciprocalOp, AbsOp, LogOp, FloorOp, CeilOp,
-             RoundOp, SignOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp,
-             CoshOp, AsinhOp, AcoshOp, AtanhOp, NotOp, ReluOp, SigmoidOp, TanhOp,
-             HardSwishOp, SoftplusOp, SoftsignOp, MishOp, ClipOp, LeakyReluOp, EluOp,
-             CeluOp, ThresholdedReluOp, HardSigmoidOp, SeluOp, GeluOp, CastOp,
-             IdentityOp>(op) ||
+  return isa<SqrtOp, ExpOp, ErfOp, NegOp, ReciprocalOp, AbsOp, LogOp, FloorOp, CeilOp, RoundOp,
+             SignOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp, SinhOp, CoshOp, AsinhOp, AcoshOp,
+             AtanhOp, NotOp, ReluOp, SigmoidOp, TanhOp, HardSwishOp, SoftplusOp, SoftsignOp, MishOp,
+             ClipOp, LeakyReluOp, EluOp, CeluOp, ThresholdedReluOp, HardSigmoidOp, SeluOp, GeluOp,
+             CastOp, IdentityOp>(op) ||
          // Transposes move down past a per-tensor quantize (and up past a
          // dequantize: HoistTransposeAboveQuant).
          (isa<QuantizeOp>(op) && !qtype::isPerAxis(op->getResult(0).getType()));
@@ -98,9 +97,8 @@ struct HoistTransposeAboveQuant : OpRewritePattern<TransposeOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(TransposeOp op, PatternRewriter &rw) const override {
     Operation *q = op.getInput().getDefiningOp();
-    if (!q || !isa<DequantizeOp, StorageCastOp>(q) ||
-        !q->hasOneUse() || qtype::isPerAxis(q->getOperand(0).getType()) ||
-        qtype::isPerAxis(q->getResult(0).getType()))
+    if (!q || !isa<DequantizeOp, StorageCastOp>(q) || !q->hasOneUse() ||
+        qtype::isPerAxis(q->getOperand(0).getType()) || qtype::isPerAxis(q->getResult(0).getType()))
       return failure();
     Value t = transpose(rw, op.getLoc(), q->getOperand(0), op.getPerm());
     Type type = qtype::withElement(op.getType(), qtype::elementOf(q->getResult(0).getType()));
@@ -112,8 +110,8 @@ struct HoistTransposeAboveQuant : OpRewritePattern<TransposeOp> {
 };
 
 bool isElementwiseBinary(Operation *op) {
-  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, EqualOp, LessOp,
-             LessOrEqualOp, GreaterOp, GreaterOrEqualOp, AndOp, OrOp, XorOp>(op);
+  return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, EqualOp, LessOp, LessOrEqualOp,
+             GreaterOp, GreaterOrEqualOp, AndOp, OrOp, XorOp>(op);
 }
 
 /// op(transpose(x, P)) -> transpose(op(x), P) for elementwise unary ops.
@@ -128,8 +126,8 @@ struct SinkThroughUnary : RewritePattern {
     auto outType = cast<RankedTensorType>(op->getResult(0).getType());
     auto inType = cast<RankedTensorType>(t.getInput().getType());
     auto type = RankedTensorType::get(inType.getShape(), outType.getElementType());
-    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(),
-                             ValueRange{t.getInput()}, TypeRange{type}, op->getAttrs());
+    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(), ValueRange{t.getInput()},
+                             TypeRange{type}, op->getAttrs());
     rw.replaceOp(op, transpose(rw, op->getLoc(), n->getResult(0), t.getPerm()));
     return success();
   }
@@ -188,16 +186,15 @@ struct SinkThroughBinary : RewritePattern {
         if (!free)
           return rw.notifyMatchFailure(op, "other operand is neither constant nor "
                                            "transposed the same way");
-        auto rt = RankedTensorType::get(
-            innerShape, cast<RankedTensorType>(v.getType()).getElementType());
+        auto rt =
+            RankedTensorType::get(innerShape, cast<RankedTensorType>(v.getType()).getElementType());
         operands.push_back(ReshapeOp::create(rw, op->getLoc(), rt, v));
         continue;
       }
       // Bring the constant to full rank, then into the inner layout.
       Value r = v;
       if (full.size() != s.size()) {
-        auto rt = RankedTensorType::get(
-            full, cast<RankedTensorType>(v.getType()).getElementType());
+        auto rt = RankedTensorType::get(full, cast<RankedTensorType>(v.getType()).getElementType());
         r = ReshapeOp::create(rw, op->getLoc(), rt, v);
         SmallVector<Value> folded;
         if (succeeded(rw.tryFold(r.getDefiningOp(), folded))) {
@@ -211,8 +208,8 @@ struct SinkThroughBinary : RewritePattern {
     for (int64_t d = 0; d < rank; ++d)
       inner.push_back(outType.getDimSize(inv[d]));
     auto type = RankedTensorType::get(inner, outType.getElementType());
-    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(), operands,
-                             TypeRange{type}, op->getAttrs());
+    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(), operands, TypeRange{type},
+                             op->getAttrs());
     rw.replaceOp(op, transpose(rw, op->getLoc(), n->getResult(0), perm));
     return success();
   }
@@ -272,10 +269,9 @@ template <typename OpTy> struct SinkThroughReduce : OpRewritePattern<OpTy> {
     SmallVector<int64_t> inner = shapeOf(t.getInput());
     for (int64_t a : axes)
       inner[a] = 1;
-    auto type = RankedTensorType::get(
-        inner, cast<RankedTensorType>(op.getType()).getElementType());
-    Value n = OpTy::create(rw, op.getLoc(), type, t.getInput(),
-                           rw.getDenseI64ArrayAttr(axes), op.getKeepdimsAttr());
+    auto type = RankedTensorType::get(inner, cast<RankedTensorType>(op.getType()).getElementType());
+    Value n = OpTy::create(rw, op.getLoc(), type, t.getInput(), rw.getDenseI64ArrayAttr(axes),
+                           op.getKeepdimsAttr());
     rw.replaceOp(op, transpose(rw, op.getLoc(), n, t.getPerm()));
     return success();
   }
@@ -298,12 +294,10 @@ struct TransposeQuantizedConstant : OpRewritePattern<TransposeOp> {
       for (size_t i = 0; i < perm.size(); ++i)
         if (perm[i] == p->axis)
           axis = int32_t(i);
-      qElem = qtype::perAxis(rw.getContext(), p->scales, p->zeroPoints, axis, p->isSigned,
-                             p->bits);
+      qElem = qtype::perAxis(rw.getContext(), p->scales, p->zeroPoints, axis, p->isSigned, p->bits);
     }
     Value raw = transpose(rw, op.getLoc(), sc.getInput(), perm);
-    Value q = StorageCastOp::create(rw, op.getLoc(), qtype::withElement(raw.getType(), qElem),
-                                    raw);
+    Value q = StorageCastOp::create(rw, op.getLoc(), qtype::withElement(raw.getType(), qElem), raw);
     rw.replaceOpWithNewOp<DequantizeOp>(op, op.getType(), q);
     return success();
   }
@@ -315,20 +309,19 @@ struct ConvertToNHWCPass : pare::impl::ConvertToNHWCPassBase<ConvertToNHWCPass> 
     MLIRContext *ctx = &getContext();
     {
       RewritePatternSet patterns(ctx);
-      patterns.add<ToChannelsLast<ConvOp>, ToChannelsLast<MaxPoolOp>,
-                   ToChannelsLast<AveragePoolOp>, ToChannelsLast<GlobalAveragePoolOp>,
-                   ToChannelsLast<GlobalMaxPoolOp>, ToChannelsLast<BatchNormOp>,
-                   ToChannelsLast<TemporalShiftOp>,
+      patterns.add<ToChannelsLast<ConvOp>, ToChannelsLast<MaxPoolOp>, ToChannelsLast<AveragePoolOp>,
+                   ToChannelsLast<GlobalAveragePoolOp>, ToChannelsLast<GlobalMaxPoolOp>,
+                   ToChannelsLast<BatchNormOp>, ToChannelsLast<TemporalShiftOp>,
                    TransposeQuantizedConstant>(ctx);
       if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
         return signalPassFailure();
     }
     RewritePatternSet patterns(ctx);
-    patterns.add<SinkThroughUnary, SinkThroughBinary, SinkThroughConcat,
-                 TransposeQuantizedConstant, HoistTransposeAboveQuant,
-                 SinkThroughAxisOp<SoftmaxOp>, SinkThroughAxisOp<LogSoftmaxOp>,
-                 SinkThroughReduce<ReduceMeanOp>, SinkThroughReduce<ReduceSumOp>,
-                 SinkThroughReduce<ReduceMaxOp>, SinkThroughReduce<ReduceMinOp>>(ctx);
+    patterns.add<SinkThroughUnary, SinkThroughBinary, SinkThroughConcat, TransposeQuantizedConstant,
+                 HoistTransposeAboveQuant, SinkThroughAxisOp<SoftmaxOp>,
+                 SinkThroughAxisOp<LogSoftmaxOp>, SinkThroughReduce<ReduceMeanOp>,
+                 SinkThroughReduce<ReduceSumOp>, SinkThroughReduce<ReduceMaxOp>,
+                 SinkThroughReduce<ReduceMinOp>>(ctx);
     TransposeOp::getCanonicalizationPatterns(patterns, ctx);
     ReshapeOp::getCanonicalizationPatterns(patterns, ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

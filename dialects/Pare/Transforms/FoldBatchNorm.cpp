@@ -26,8 +26,7 @@ std::optional<std::vector<float>> floats(Value v) {
   return std::vector<float>(r.begin(), r.end());
 }
 
-Value f32Const(PatternRewriter &rw, Location loc, ArrayRef<int64_t> shape,
-               ArrayRef<float> data) {
+Value f32Const(PatternRewriter &rw, Location loc, ArrayRef<int64_t> shape, ArrayRef<float> data) {
   auto type = RankedTensorType::get(shape, rw.getF32Type());
   return ConstantOp::create(rw, loc, type, DenseElementsAttr::get(type, data));
 }
@@ -76,11 +75,10 @@ struct FoldIntoConv : OpRewritePattern<BatchNormOp> {
     Location loc = conv.getLoc();
     Value nw = f32Const(rw, conv.getWeight().getLoc(), wshape, *w);
     Value nb = f32Const(rw, loc, {oc}, bias);
-    auto newConv = ConvOp::create(rw, loc, conv.getType(), conv.getInput(), nw, nb,
-                                  conv.getStridesAttr(), conv.getDilationsAttr(),
-                                  conv.getPadsAttr(), conv.getGroupAttr(),
-                                  conv.getChannelsLastAttr(), StringAttr(),
-                                  DenseF32ArrayAttr());
+    auto newConv =
+        ConvOp::create(rw, loc, conv.getType(), conv.getInput(), nw, nb, conv.getStridesAttr(),
+                       conv.getDilationsAttr(), conv.getPadsAttr(), conv.getGroupAttr(),
+                       conv.getChannelsLastAttr(), StringAttr(), DenseF32ArrayAttr());
     rw.replaceOp(bn, newConv.getResult());
     rw.eraseOp(conv);
     return success();
@@ -120,10 +118,10 @@ struct FoldIntoGemm : OpRewritePattern<BatchNormOp> {
     Location loc = gemm.getLoc();
     Value nw = f32Const(rw, gemm.getB().getLoc(), bshape, *w);
     Value nb = f32Const(rw, loc, {n}, bias);
-    auto newGemm = GemmOp::create(rw, loc, gemm.getType(), gemm.getA(), nw, nb,
-                                  rw.getF32FloatAttr(1.0f), rw.getF32FloatAttr(1.0f),
-                                  gemm.getTransAAttr(), gemm.getTransBAttr(),
-                                  StringAttr(), DenseF32ArrayAttr());
+    auto newGemm =
+        GemmOp::create(rw, loc, gemm.getType(), gemm.getA(), nw, nb, rw.getF32FloatAttr(1.0f),
+                       rw.getF32FloatAttr(1.0f), gemm.getTransAAttr(), gemm.getTransBAttr(),
+                       StringAttr(), DenseF32ArrayAttr());
     rw.replaceOp(bn, newGemm.getResult());
     rw.eraseOp(gemm);
     return success();

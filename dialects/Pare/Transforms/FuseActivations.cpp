@@ -1,7 +1,7 @@
 //===- FuseActivations.cpp - fuse activations into producers --------------===//
 
-#include "dialects/Pare/Transforms/Passes.h"
 #include "dialects/Pare/Transforms/ActivationUtils.h"
+#include "dialects/Pare/Transforms/Passes.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -88,8 +88,8 @@ struct RecognizeGelu : OpRewritePattern<MulOp> {
           if (!div || !div->hasOneUse() || div.getLhs() != x ||
               !isSplatOf(div.getRhs(), 1.4142135381698608) || x.getType() != half.getType())
             continue;
-          Location loc = rw.getFusedLoc({div.getLoc(), erf.getLoc(), add.getLoc(),
-                                         inner.getLoc(), half.getLoc()});
+          Location loc = rw.getFusedLoc(
+              {div.getLoc(), erf.getLoc(), add.getLoc(), inner.getLoc(), half.getLoc()});
           Value g = GeluOp::create(rw, loc, half.getType(), x, rw.getBoolAttr(false));
           rw.replaceOp(half, g);
           rw.eraseOp(inner);
@@ -155,8 +155,7 @@ struct MatMulBiasToGemm : OpRewritePattern<AddOp> {
       auto a = cast<RankedTensorType>(mm.getA().getType());
       auto b = cast<RankedTensorType>(mm.getB().getType());
       auto out = cast<RankedTensorType>(add.getType());
-      if (a.getRank() < 2 || b.getRank() != 2 || out != mm.getType() ||
-          !a.getElementType().isF32())
+      if (a.getRank() < 2 || b.getRank() != 2 || out != mm.getType() || !a.getElementType().isF32())
         continue;
       auto bs = cast<RankedTensorType>(bias.getType()).getShape();
       int64_t n = b.getDimSize(1), k = b.getDimSize(0);

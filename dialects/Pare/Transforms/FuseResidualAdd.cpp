@@ -1,7 +1,7 @@
 //===- FuseResidualAdd.cpp - mark producers that add their residual -------===//
 
-#include "dialects/Pare/Transforms/Passes.h"
 #include "dialects/Pare/IR/PareAttrs.h"
+#include "dialects/Pare/Transforms/Passes.h"
 
 namespace pare {
 #define GEN_PASS_DEF_FUSERESIDUALADDPASS
@@ -13,9 +13,7 @@ using namespace pare;
 
 namespace {
 
-bool computes(Operation &op) {
-  return !isa<ConstantOp, ReshapeOp, IdentityOp, func::ReturnOp>(op);
-}
+bool computes(Operation &op) { return !isa<ConstantOp, ReshapeOp, IdentityOp, func::ReturnOp>(op); }
 
 struct FuseResidualAddPass : pare::impl::FuseResidualAddPassBase<FuseResidualAddPass> {
   using Base::Base;

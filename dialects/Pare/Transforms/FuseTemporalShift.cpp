@@ -33,8 +33,8 @@ bool fusableConv(Operation *op, Value shifted) {
            llvm::all_of(p, [](int64_t v) { return v == 0; }) && g == 1;
   };
   if (auto c = dyn_cast<ConvOp>(op))
-    return c.getChannelsLast() && isPointwise(c.getWeight(), c.getStrides(), c.getPads(),
-                                              int64_t(c.getGroup()));
+    return c.getChannelsLast() &&
+           isPointwise(c.getWeight(), c.getStrides(), c.getPads(), int64_t(c.getGroup()));
   if (auto c = dyn_cast<QConvOp>(op))
     return c.getChannelsLast() && !planning::usesGenericInt8Kernel(op) &&
            isPointwise(c.getWeight(), c.getStrides(), c.getPads(), int64_t(c.getGroup()));

@@ -1,9 +1,9 @@
 //===- InsertQDQ.cpp - post-training int8 quantization --------------------===//
 
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/QuantUtils.h"
 #include "dialects/Pare/Transforms/ActivationUtils.h"
 #include "dialects/Pare/Transforms/Passes.h"
-#include "dialects/Pare/IR/PareAttrs.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -34,8 +34,8 @@ quant::UniformQuantizedType activationType(MLIRContext *ctx, Range r) {
 
 /// Ops with an int8 lowering whose float operands get quantized.
 bool isQuantizable(Operation *op) {
-  if (isa<ConvOp, AddOp, MulOp, GlobalAveragePoolOp, MaxPoolOp, AveragePoolOp, ReshapeOp,
-          FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp, ConcatOp, TemporalShiftOp>(op))
+  if (isa<ConvOp, AddOp, MulOp, GlobalAveragePoolOp, MaxPoolOp, AveragePoolOp, ReshapeOp, FlattenOp,
+          SqueezeOp, UnsqueezeOp, TransposeOp, ConcatOp, TemporalShiftOp>(op))
     return true;
   if (auto g = dyn_cast<GemmOp>(op))
     return !g.getTransA() && g.getAlpha().convertToFloat() == 1.0f &&
@@ -54,8 +54,8 @@ bool isQuantizable(Operation *op) {
 /// requantization (LowerQuantized keeps an average pool that would need one
 /// in float).
 bool keepsParams(Operation *op) {
-  return isa<MaxPoolOp, AveragePoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp,
-             TransposeOp, TemporalShiftOp>(op);
+  return isa<MaxPoolOp, AveragePoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp,
+             TemporalShiftOp>(op);
 }
 
 /// Index of the constant weight operand quantized per channel, and its axis.
@@ -125,8 +125,8 @@ struct InsertQDQPass : pare::impl::InsertQDQPassBase<InsertQDQPass> {
       q[i] = int8_t(std::min(127.0, std::max(-127.0, v)));
     }
     auto rawType = RankedTensorType::get(shape, b.getIntegerType(8));
-    Value raw = ConstantOp::create(b, loc, rawType,
-                                   DenseElementsAttr::get(rawType, ArrayRef<int8_t>(q)));
+    Value raw =
+        ConstantOp::create(b, loc, rawType, DenseElementsAttr::get(rawType, ArrayRef<int8_t>(q)));
     Type qe = qtype::perAxis(b.getContext(), scales, std::vector<int64_t>(channels, 0), axis);
     Value qv = StorageCastOp::create(b, loc, qtype::withElement(rawType, qe), raw);
     return DequantizeOp::create(b, loc, type, qv);
@@ -177,8 +177,7 @@ struct InsertQDQPass : pare::impl::InsertQDQPassBase<InsertQDQPass> {
         if (isa<ConvOp, GemmOp>(op) && i == 2)
           continue; // bias
         DenseElementsAttr c;
-        if (!matchPattern(v, m_Constant(&c)) && !paramsFor(v) &&
-            !v.getDefiningOp<DequantizeOp>())
+        if (!matchPattern(v, m_Constant(&c)) && !paramsFor(v) && !v.getDefiningOp<DequantizeOp>())
           ok = false;
       }
       if (!ok || !rangeOf(op->getResult(0))) {

@@ -1,10 +1,10 @@
 //===- LowerQuantized.cpp - dequantize -> float op -> quantize to int8 ops ===//
 
+#include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/QuantMath.h"
 #include "dialects/Pare/IR/QuantUtils.h"
 #include "dialects/Pare/Transforms/ActivationUtils.h"
 #include "dialects/Pare/Transforms/Passes.h"
-#include "dialects/Pare/IR/PareAttrs.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -103,8 +103,8 @@ Location biasLocation(PatternRewriter &rw, Location loc) {
 
 /// An i32 bias [n] with scale inScale * wScale[c], from a float constant,
 /// a dequantized i32 constant or nothing. Fails on anything else.
-FailureOr<Value> i32Bias(PatternRewriter &rw, Location loc, Value bias, int64_t n,
-                         const Params &in, const Params &w) {
+FailureOr<Value> i32Bias(PatternRewriter &rw, Location loc, Value bias, int64_t n, const Params &in,
+                         const Params &w) {
   if (!bias)
     return Value();
   std::vector<double> real(n);
@@ -149,9 +149,10 @@ FailureOr<Value> i32Bias(PatternRewriter &rw, Location loc, Value bias, int64_t 
     double v = std::nearbyint(real[i] / (in.scale() * w.scale(i)));
     // NaN (an inf bias over an inf scale) -> 0; the comparisons keep it out
     // of the int conversion, which would be undefined.
-    q[i] = v >= 2147483647.0 ? 2147483647 : v <= -2147483648.0 ? int32_t(-2147483647 - 1)
-           : v == v                        ? int32_t(v)
-                                           : 0;
+    q[i] = v >= 2147483647.0    ? 2147483647
+           : v <= -2147483648.0 ? int32_t(-2147483647 - 1)
+           : v == v             ? int32_t(v)
+                                : 0;
   }
   auto type = RankedTensorType::get({n}, rw.getIntegerType(32));
   return Value(ConstantOp::create(rw, biasLocation(rw, loc), type,
@@ -383,8 +384,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       std::vector<int8_t> q;
       // In float32 (a true division, ties to even, NaN -> -128) as onnxruntime.
       for (float v : c.getValues<float>())
-        q.push_back(int8_t(qmath::quantizeValue(v, float(p.scale()), int32_t(p.zeroPoint()),
-                                                -128, 127)));
+        q.push_back(
+            int8_t(qmath::quantizeValue(v, float(p.scale()), int32_t(p.zeroPoint()), -128, 127)));
       rw.replaceOp(op, quantConst(rw, op.getLoc(), cast<RankedTensorType>(outType), q));
       return success();
     }
@@ -447,8 +448,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
           q.setChannelsLast(true);
         result = q;
       }
-    } else if (isa<MaxPoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp,
-                   SliceOp, TemporalShiftOp>(def)) {
+    } else if (isa<MaxPoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp, SliceOp,
+                   TemporalShiftOp>(def)) {
       result = lowerLayout(rw, def, outElem);
     } else if (isa<AveragePoolOp>(def)) {
       // The int8 average pool rounds the mean in the input's quantization;
@@ -475,8 +476,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
         attrs::setOutScale(sm, p.scale());
         attrs::setOutZeroPoint(sm, p.zeroPoint());
         auto t = cast<RankedTensorType>(x.getType());
-        auto raw = StorageCastOp::create(rw, loc, RankedTensorType::get(t.getShape(), rw.getI8Type()),
-                                         sm->getResult(0));
+        auto raw = StorageCastOp::create(
+            rw, loc, RankedTensorType::get(t.getShape(), rw.getI8Type()), sm->getResult(0));
         result = StorageCastOp::create(rw, loc, outType, raw);
       }
     } else if (auto concat = dyn_cast<ConcatOp>(def)) {
@@ -487,8 +488,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
           return failure();
         ins.push_back(requantizeTo(rw, loc, q, outElem));
       }
-      Operation *n = rw.create(loc, def->getName().getIdentifier(), ins, TypeRange{outType},
-                               def->getAttrs());
+      Operation *n =
+          rw.create(loc, def->getName().getIdentifier(), ins, TypeRange{outType}, def->getAttrs());
       result = n->getResult(0);
     } else if (auto act = activationOf(def)) {
       result = lowerActivation(rw, def, *act, outType);
@@ -551,11 +552,10 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       if (!wp.perTensor() && wp.axis != 1)
         return Value();
       auto shape = cast<RankedTensorType>(w.getType()).getShape();
-      Type e = wp.perTensor()
-                   ? qtype::elementOf(w.getType())
-                   : Type(qtype::perAxis(rw.getContext(), wp.scales, wp.zeroPoints, 0));
-      weight = quantConst(rw, loc, RankedTensorType::get({shape[1], shape[0]}, e),
-                          transposeKN(raw));
+      Type e = wp.perTensor() ? qtype::elementOf(w.getType())
+                              : Type(qtype::perAxis(rw.getContext(), wp.scales, wp.zeroPoints, 0));
+      weight =
+          quantConst(rw, loc, RankedTensorType::get({shape[1], shape[0]}, e), transposeKN(raw));
       wp = *qtype::params(weight.getType());
     } else if (!wp.perTensor() && wp.axis != 0) {
       return Value();
@@ -577,8 +577,7 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     if (g.getTransA() || g.getAlpha().convertToFloat() != 1.0f || !clampOnly(g) ||
         (g.getC() && g.getBeta().convertToFloat() != 1.0f))
       return Value();
-    return fullyConnected(rw, g.getLoc(), g.getA(), g.getB(), g.getTransB(), g.getC(), g,
-                          outType);
+    return fullyConnected(rw, g.getLoc(), g.getA(), g.getB(), g.getTransB(), g.getC(), g, outType);
   }
 
   static Value lowerMatMul(PatternRewriter &rw, MatMulOp m, Type outType) {
@@ -602,11 +601,11 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       for (int i = 0; i < 2; ++i) {
         Operation *mm = op->getOperand(i).getDefiningOp();
         Value bias = op->getOperand(1 - i);
-        if (!mm || !mm->hasOneUse() || !isa<MatMulOp, GemmOp>(mm) ||
-            mm->getAttr("activation") || cast<RankedTensorType>(bias.getType()).getRank() > 2)
+        if (!mm || !mm->hasOneUse() || !isa<MatMulOp, GemmOp>(mm) || mm->getAttr("activation") ||
+            cast<RankedTensorType>(bias.getType()).getRank() > 2)
           continue;
-        if (auto g = dyn_cast<GemmOp>(mm); g && (g.getC() || g.getTransA() ||
-                                                 g.getAlpha().convertToFloat() != 1.0f))
+        if (auto g = dyn_cast<GemmOp>(mm);
+            g && (g.getC() || g.getTransA() || g.getAlpha().convertToFloat() != 1.0f))
           continue;
         bool transB = isa<GemmOp>(mm) && cast<GemmOp>(mm).getTransB();
         if (Value fc = fullyConnected(rw, op->getLoc(), mm->getOperand(0), mm->getOperand(1),
@@ -635,8 +634,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     SmallVector<Value> operands(op->getOperands());
     operands[0] = x;
     Type t = qtype::withElement(op->getResult(0).getType(), qtype::elementOf(x.getType()));
-    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(), operands,
-                             TypeRange{t}, op->getAttrs());
+    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(), operands, TypeRange{t},
+                             op->getAttrs());
     return requantizeTo(rw, op->getLoc(), n->getResult(0), outElem);
   }
 
@@ -708,8 +707,8 @@ struct FoldConstantDequantize : OpRewritePattern<DequantizeOp> {
       vals.push_back(float(double(q - p.zeroPoint(c)) * p.scale(c)));
       ++i;
     }
-    rw.replaceOpWithNewOp<ConstantOp>(
-        op, op.getType(), DenseElementsAttr::get(op.getType(), ArrayRef<float>(vals)));
+    rw.replaceOpWithNewOp<ConstantOp>(op, op.getType(),
+                                      DenseElementsAttr::get(op.getType(), ArrayRef<float>(vals)));
     return success();
   }
 };
@@ -805,8 +804,8 @@ LogicalResult checkMultipliers(func::FuncOp f, bool onnxRounding) {
                    2.0 * std::max(a->scale(), b->scale()) /
                        (double(1 << qmath::kAddLeftShift) * y->scale()),
                    1,
-                   "input scales " + str(a->scale()) + ", " + str(b->scale()) +
-                       ", output scale " + str(y->scale()));
+                   "input scales " + str(a->scale()) + ", " + str(b->scale()) + ", output scale " +
+                       str(y->scale()));
     } else if (!onnxRounding && isa<QGlobalAveragePoolOp>(op)) {
       auto x = scale(op->getOperand(0)), y = scale(op->getResult(0));
       if (x && y)

@@ -192,16 +192,16 @@ struct PlanOptions : PassPipelineOptions<PlanOptions> {
                               llvm::cl::init(false)};
   Option<planning::Planner> planner{
       *this, "planner", llvm::cl::desc("Arena planner"), llvm::cl::init(planning::Planner::Pare),
-      llvm::cl::values(clEnumValN(planning::Planner::Pare, "pare", "in-place ops and search"),
-                       clEnumValN(planning::Planner::GreedyBySize, "greedy-by-size",
-                                  "TFLite Micro's"))};
+      llvm::cl::values(
+          clEnumValN(planning::Planner::Pare, "pare", "in-place ops and search"),
+          clEnumValN(planning::Planner::GreedyBySize, "greedy-by-size", "TFLite Micro's"))};
   Option<planning::PatchMode> patches{
       *this, "patches", llvm::cl::desc("Patch-based inference"),
       llvm::cl::init(planning::PatchMode::Off),
-      llvm::cl::values(clEnumValN(planning::PatchMode::Off, "off", "layer by layer"),
-                       clEnumValN(planning::PatchMode::Auto, "auto",
-                                  "only when the arena exceeds arena-budget"),
-                       clEnumValN(planning::PatchMode::Min, "min", "the smallest arena"))};
+      llvm::cl::values(
+          clEnumValN(planning::PatchMode::Off, "off", "layer by layer"),
+          clEnumValN(planning::PatchMode::Auto, "auto", "only when the arena exceeds arena-budget"),
+          clEnumValN(planning::PatchMode::Min, "min", "the smallest arena"))};
   Option<int64_t> arenaBudget{*this, "arena-budget", llvm::cl::desc("Bytes (patches=auto)"),
                               llvm::cl::init(0)};
   Option<double> maxRecompute{*this, "max-recompute",
@@ -228,9 +228,8 @@ struct PlanOptions : PassPipelineOptions<PlanOptions> {
 
 void registerPipelines() {
   // The phases, as `pare compile --compile-to PHASE` runs them.
-  PassPipelineRegistration<>(
-      "pare-graph-pipeline", "pare's graph phase (--compile-to graph)",
-      [](OpPassManager &pm) { buildPhasePipeline(pm, Phase::Graph); });
+  PassPipelineRegistration<>("pare-graph-pipeline", "pare's graph phase (--compile-to graph)",
+                             [](OpPassManager &pm) { buildPhasePipeline(pm, Phase::Graph); });
   PassPipelineRegistration<QuantizeOptions>(
       "pare-quantize-pipeline",
       "pare's quantize phase (--compile-to quantize) for models that arrive quantized and "
@@ -265,11 +264,11 @@ void registerPipelines() {
   PassPipelineRegistration<>("pare-residual-fusion-pipeline",
                              "residual adds in the producers' kernels (CUDA)",
                              buildResidualFusionPipeline);
-  PassPipelineRegistration<PlanOptions>(
-      "pare-plan-memory-pipeline", "the arena plan alone (pare-plan-memory)",
-      [](OpPassManager &pm, const PlanOptions &p) {
-        buildPlanMemoryPipeline(pm, p.toPipelineOptions());
-      });
+  PassPipelineRegistration<PlanOptions>("pare-plan-memory-pipeline",
+                                        "the arena plan alone (pare-plan-memory)",
+                                        [](OpPassManager &pm, const PlanOptions &p) {
+                                          buildPlanMemoryPipeline(pm, p.toPipelineOptions());
+                                        });
 }
 
 } // namespace pare

@@ -54,8 +54,7 @@ struct PipelineOptions {
 /// The passes of one phase (none for Import and Emit). Each phase pipeline
 /// starts by refusing constants whose data was elided when the IR was
 /// printed: passes would silently skip them.
-void buildPhasePipeline(mlir::OpPassManager &pm, Phase phase,
-                        const PipelineOptions &options = {});
+void buildPhasePipeline(mlir::OpPassManager &pm, Phase phase, const PipelineOptions &options = {});
 
 /// The phase pipelines from Graph up to and including `last`.
 void buildPipeline(mlir::OpPassManager &pm, Phase last, const PipelineOptions &options = {});

@@ -6,10 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/Pare/Transforms/Passes.h"
 #include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/Analysis/Patches.h"
 #include "dialects/Pare/IR/PareAttrs.h"
+#include "dialects/Pare/Transforms/Passes.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -48,8 +48,7 @@ struct PlanMemoryPass : pare::impl::PlanMemoryPassBase<PlanMemoryPass> {
       if (wanted)
         stage = planning::choosePatchStage(func, options, search).stage;
     }
-    planning::FunctionPlan plan =
-        planning::planFunction(func, options, stage ? &*stage : nullptr);
+    planning::FunctionPlan plan = planning::planFunction(func, options, stage ? &*stage : nullptr);
     for (auto &[op, offsets] : plan.offsets)
       attrs::setOffsets(op, offsets);
     for (auto &[op, bytes] : plan.liveBytes)

@@ -37,8 +37,8 @@ struct ShiftSpec {
 /// Which temporal shift (if any) maps `in` [N, T, C, inner] to `out`: each
 /// output element equals the input element of frame t+1 / t-1 / t of its
 /// channel, or zero past the clip's ends, with TSM's channel ranges.
-std::optional<ShiftSpec> classify(ArrayRef<float> in, ArrayRef<float> out, int64_t n,
-                                  int64_t t, int64_t c, int64_t inner) {
+std::optional<ShiftSpec> classify(ArrayRef<float> in, ArrayRef<float> out, int64_t n, int64_t t,
+                                  int64_t c, int64_t inner) {
   // Per channel: the frame offset it takes (+1, -1, 0), checked everywhere.
   std::vector<int> offset(size_t(c), 2);
   auto at = [&](int64_t b, int64_t f, int64_t ch, int64_t i) {
@@ -83,8 +83,8 @@ std::optional<ShiftSpec> classify(ArrayRef<float> in, ArrayRef<float> out, int64
 /// Form 1: reshape to [N, T, C, H, W], data movement, reshape back.
 LogicalResult recognizeReshaped(ReshapeOp r1, int &found) {
   auto x = dims(r1.getInput()), y = dims(r1.getOutput());
-  if (x.size() != 4 || y.size() != 5 || y[0] * y[1] != x[0] || y[2] != x[1] ||
-      y[3] != x[2] || y[4] != x[3] || !isa<FloatType>(cast<RankedTensorType>(r1.getType()).getElementType()))
+  if (x.size() != 4 || y.size() != 5 || y[0] * y[1] != x[0] || y[2] != x[1] || y[3] != x[2] ||
+      y[4] != x[3] || !isa<FloatType>(cast<RankedTensorType>(r1.getType()).getElementType()))
     return success();
   int64_t numel = x[0] * x[1] * x[2] * x[3];
   if (numel > (1 << 24))
@@ -102,8 +102,7 @@ LogicalResult recognizeReshaped(ReshapeOp r1, int &found) {
         r2 = back;
         continue;
       }
-      if (user->getNumRegions() || user->hasTrait<OpTrait::IsTerminator>() ||
-          region.size() > 400)
+      if (user->getNumRegions() || user->hasTrait<OpTrait::IsTerminator>() || region.size() > 400)
         return success();
       if (region.insert(user))
         for (Value r : user->getResults())
@@ -159,8 +158,8 @@ LogicalResult recognizeReshaped(ReshapeOp r1, int &found) {
     return success();
   OpBuilder rb(r2);
   auto shift = TemporalShiftOp::create(
-      rb, FusedLoc::get(r1->getContext(), {r1.getLoc(), r2.getLoc()}), r2.getType(),
-      r1.getInput(), rb.getI64IntegerAttr(y[1]), rb.getI64IntegerAttr(spec->fold),
+      rb, FusedLoc::get(r1->getContext(), {r1.getLoc(), r2.getLoc()}), r2.getType(), r1.getInput(),
+      rb.getI64IntegerAttr(y[1]), rb.getI64IntegerAttr(spec->fold),
       rb.getStringAttr(spec->bidirectional ? "bidirectional" : "unidirectional"), UnitAttr(),
       UnitAttr());
   r2.getOutput().replaceAllUsesWith(shift.getOutput());
@@ -206,10 +205,9 @@ bool recognizeBuffer(func::FuncOp func, BlockArgument buffer) {
   if (!resultIndex)
     return false;
   OpBuilder b(concat);
-  auto shift = TemporalShiftOp::create(b, concat.getLoc(), concat.getType(), x,
-                                       b.getI64IntegerAttr(1), b.getI64IntegerAttr(fold),
-                                       b.getStringAttr("unidirectional"), UnitAttr(),
-                                       b.getUnitAttr());
+  auto shift = TemporalShiftOp::create(
+      b, concat.getLoc(), concat.getType(), x, b.getI64IntegerAttr(1), b.getI64IntegerAttr(fold),
+      b.getStringAttr("unidirectional"), UnitAttr(), b.getUnitAttr());
   concat.getOutput().replaceAllUsesWith(shift.getOutput());
   concat->erase();
   // The buffer leaves the API: it is the op's state now.

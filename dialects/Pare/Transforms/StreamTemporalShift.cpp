@@ -50,7 +50,8 @@ bool perSample(Operation *op) {
     int64_t rank = int64_t(dims(op->getOperand(0)).size());
     return llvm::none_of(axes.asArrayRef(), [&](int64_t a) { return a == 0 || a == -rank; });
   }
-  if (auto axis = op->getAttrOfType<IntegerAttr>("axis"); axis && isa<SoftmaxOp, LogSoftmaxOp>(op)) {
+  if (auto axis = op->getAttrOfType<IntegerAttr>("axis");
+      axis && isa<SoftmaxOp, LogSoftmaxOp>(op)) {
     int64_t rank = int64_t(dims(op->getOperand(0)).size());
     return axis.getInt() != 0 && axis.getInt() != -rank;
   }
@@ -73,8 +74,7 @@ bool perSample(Operation *op) {
   return false;
 }
 
-struct StreamTemporalShiftPass
-    : pare::impl::StreamTemporalShiftPassBase<StreamTemporalShiftPass> {
+struct StreamTemporalShiftPass : pare::impl::StreamTemporalShiftPassBase<StreamTemporalShiftPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     int64_t frames = 0;
