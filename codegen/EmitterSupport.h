@@ -21,6 +21,9 @@
 
 namespace pare::codegen {
 
+/// An integer as C / CUDA source text (shapes, strides, counts in kernel calls).
+inline std::string i32(int64_t v) { return std::to_string(v); }
+
 /// Shape, element type and element count of a ranked tensor value.
 std::vector<int64_t> shapeOf(mlir::Value v);
 mlir::Type elemOf(mlir::Value v);

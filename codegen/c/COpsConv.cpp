@@ -24,7 +24,6 @@ namespace {
 /// output channels) or plain.
 LogicalResult emitConv(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto c = cast<ConvOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape os = shapeOf(op->getResult(0));
   if (failed(m.requireF32(op)))
     return failure();
@@ -68,7 +67,6 @@ LogicalResult emitConv(CModule &m, Operation *op, const Operands &in, ArrayRef<s
 /// Gemm as one pare_matmul_f32 call with strides for the transposes.
 LogicalResult emitGemm(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto g = cast<GemmOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape os = shapeOf(op->getResult(0));
   if (failed(m.requireF32(op)))
     return failure();
@@ -98,7 +96,6 @@ LogicalResult emitGemm(CModule &m, Operation *op, const Operands &in, ArrayRef<s
 /// MatMul, batched through broadcast batch strides.
 LogicalResult emitMatMul(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto mm = cast<MatMulOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   if (failed(m.requireF32(op)))
     return failure();
   auto g = *shape::matmulGeometry(shapeOf(mm.getA()), shapeOf(mm.getB()));

@@ -21,7 +21,6 @@ namespace {
 /// Expand: broadcast to the output shape.
 LogicalResult emitExpand(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto e = cast<ExpandOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape shape;
   m.line("  {\n");
   if (failed(m.emitBroadcastOperands(op, {e.getInput()}, {"x_strides"}, shape)))
@@ -35,7 +34,6 @@ LogicalResult emitExpand(CModule &m, Operation *op, const Operands &in, ArrayRef
 LogicalResult emitTranspose(CModule &m, Operation *op, const Operands &in,
                             ArrayRef<std::string> out) {
   auto t = cast<TransposeOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape x = shapeOf(t.getInput());
   if (x.size() > 8)
     return m.unsupported(op, "rank > 8");
@@ -49,7 +47,6 @@ LogicalResult emitTranspose(CModule &m, Operation *op, const Operands &in,
 /// Concat as one row copy per input.
 LogicalResult emitConcat(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto c = cast<ConcatOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape os = shapeOf(op->getResult(0));
   int64_t axis = int64_t(c.getAxis());
   int64_t esz = elemBytes(elemOf(c.getResult()));
@@ -71,7 +68,6 @@ LogicalResult emitConcat(CModule &m, Operation *op, const Operands &in, ArrayRef
 /// Split as one row copy per output.
 LogicalResult emitSplit(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto s = cast<SplitOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape x = shapeOf(s.getInput());
   int64_t axis = int64_t(s.getAxis());
   int64_t esz = elemBytes(elemOf(s.getInput()));
@@ -93,7 +89,6 @@ LogicalResult emitSplit(CModule &m, Operation *op, const Operands &in, ArrayRef<
 /// Slice with starts and steps.
 LogicalResult emitSlice(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto s = cast<SliceOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape os = shapeOf(op->getResult(0));
   Shape x = shapeOf(s.getInput());
   if (x.size() > 8)
@@ -110,7 +105,6 @@ LogicalResult emitSlice(CModule &m, Operation *op, const Operands &in, ArrayRef<
 /// Pad (constant, reflect, edge, wrap).
 LogicalResult emitPad(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto p = cast<PadOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape os = shapeOf(op->getResult(0));
   Shape x = shapeOf(p.getInput());
   Type t = elemOf(p.getInput());
@@ -141,7 +135,6 @@ LogicalResult emitPad(CModule &m, Operation *op, const Operands &in, ArrayRef<st
 /// Gather along one axis (int32 or int64 indices).
 LogicalResult emitGather(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto g = cast<GatherOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape x = shapeOf(g.getData());
   int64_t axis = int64_t(g.getAxis());
   AxisView view = axisView(x, axis);
@@ -158,7 +151,6 @@ LogicalResult emitGather(CModule &m, Operation *op, const Operands &in, ArrayRef
 LogicalResult emitScatterND(CModule &m, Operation *op, const Operands &in,
                             ArrayRef<std::string> out) {
   auto s = cast<ScatterNDOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   auto count = [&]() { return std::to_string(numel(op->getResult(0))); };
   Type t = elemOf(s.getData());
   if (cType(t).empty())

@@ -21,7 +21,6 @@ namespace {
 
 /// Elementwise arithmetic with NumPy broadcasting.
 LogicalResult emitBinary(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Type t = elemOf(op->getResult(0));
   Value lhs = op->getOperand(0), rhs = op->getOperand(1);
   std::string rp;
@@ -59,7 +58,6 @@ LogicalResult emitBinary(CModule &m, Operation *op, const Operands &in, ArrayRef
 /// Comparisons with NumPy broadcasting (bool result).
 LogicalResult emitCompare(CModule &m, Operation *op, const Operands &in,
                           ArrayRef<std::string> out) {
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Type t = elemOf(op->getOperand(0));
   if (!t.isF32() && !t.isInteger(64) && !(t.isInteger(32) && !t.isUnsignedInteger()))
     return m.unsupported(op, "comparison of this element type");
@@ -77,7 +75,6 @@ LogicalResult emitCompare(CModule &m, Operation *op, const Operands &in,
 /// And / or / xor of bool tensors.
 LogicalResult emitLogical(CModule &m, Operation *op, const Operands &in,
                           ArrayRef<std::string> out) {
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   std::string code = isa<AndOp>(op) ? "0" : isa<OrOp>(op) ? "1" : "2";
   Shape shape;
   m.line("  {\n");
@@ -99,7 +96,6 @@ LogicalResult emitNot(CModule &m, Operation *op, const Operands &in, ArrayRef<st
 /// Where: a bool condition selects x or y, broadcast.
 LogicalResult emitWhere(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto w = cast<WhereOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape shape;
   m.line("  {\n");
   if (failed(m.emitBroadcastOperands(op, {w.getCondition(), w.getX(), w.getY()},

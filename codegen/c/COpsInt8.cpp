@@ -28,8 +28,6 @@ using shape::Shape;
 
 namespace {
 
-std::string i32(int64_t v) { return std::to_string(v); }
-
 qtype::Params params(Value v) { return *qtype::params(v.getType()); }
 
 /// Q31 multiplier and shift of a real scale.

@@ -21,7 +21,6 @@ namespace {
 
 /// NHWC max / average pooling.
 LogicalResult emitPool(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Shape os = shapeOf(op->getResult(0));
   if (failed(m.requireF32(op)))
     return failure();
@@ -50,7 +49,6 @@ LogicalResult emitPool(CModule &m, Operation *op, const Operands &in, ArrayRef<s
 /// Global average / max pooling (NHWC, or a reduction for NCx...).
 LogicalResult emitGlobalPool(CModule &m, Operation *op, const Operands &in,
                              ArrayRef<std::string> out) {
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   if (failed(m.requireF32(op)))
     return failure();
   Shape x = shapeOf(op->getOperand(0));
@@ -77,7 +75,6 @@ LogicalResult emitGlobalPool(CModule &m, Operation *op, const Operands &in,
 LogicalResult emitBatchNorm(CModule &m, Operation *op, const Operands &in,
                             ArrayRef<std::string> out) {
   auto bn = cast<BatchNormOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   if (failed(m.requireF32(op)))
     return failure();
   std::vector<float> scale, shift;
@@ -104,7 +101,6 @@ LogicalResult emitBatchNorm(CModule &m, Operation *op, const Operands &in,
 LogicalResult emitLayerNorm(CModule &m, Operation *op, const Operands &in,
                             ArrayRef<std::string> out) {
   auto ln = cast<LayerNormOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   if (failed(m.requireF32(op)))
     return failure();
   Shape x = shapeOf(ln.getInput());
@@ -120,7 +116,6 @@ LogicalResult emitLayerNorm(CModule &m, Operation *op, const Operands &in,
 /// Softmax / log-softmax along one axis.
 LogicalResult emitSoftmax(CModule &m, Operation *op, const Operands &in,
                           ArrayRef<std::string> out) {
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   if (failed(m.requireF32(op)))
     return failure();
   Shape x = shapeOf(op->getOperand(0));
@@ -134,7 +129,6 @@ LogicalResult emitSoftmax(CModule &m, Operation *op, const Operands &in,
 
 /// Reductions over a set of axes.
 LogicalResult emitReduce(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   Type t = elemOf(op->getOperand(0));
   std::string suffix = t.isF32() ? "f32" : t.isInteger(64) ? "i64" : "";
   if (suffix.empty())
@@ -155,7 +149,6 @@ LogicalResult emitReduce(CModule &m, Operation *op, const Operands &in, ArrayRef
 /// ArgMax / ArgMin along one axis.
 LogicalResult emitArgReduce(CModule &m, Operation *op, const Operands &in,
                             ArrayRef<std::string> out) {
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   if (failed(m.requireF32(op)))
     return failure();
   Shape x = shapeOf(op->getOperand(0));

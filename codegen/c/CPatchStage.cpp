@@ -27,8 +27,6 @@ using shape::Shape;
 
 namespace {
 
-std::string i32(int64_t v) { return std::to_string(v); }
-
 class PatchStageEmitter {
 public:
   PatchStageEmitter(CModule &m, const planning::PatchStage &st) : m(m), st(st) {}

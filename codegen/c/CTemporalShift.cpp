@@ -44,7 +44,6 @@ std::string shiftZeroLiteral(Type t) {
 LogicalResult emitTemporalShift(CModule &m, Operation *op, const Operands &in,
                                 ArrayRef<std::string> out) {
   auto ts = cast<TemporalShiftOp>(op);
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   if (m.inTile)
     return m.unsupported(op, "a temporal shift inside a patch stage");
   Type et = elemOf(ts.getInput());
@@ -92,7 +91,6 @@ LogicalResult emitTemporalShift(CModule &m, Operation *op, const Operands &in,
 
 LogicalResult emitShiftedConv(CModule &m, Operation *op, const Operands &in,
                               ArrayRef<std::string> out) {
-  auto i32 = [](int64_t v) { return std::to_string(v); };
   if (m.inTile)
     return m.unsupported(op, "a convolution through a temporal shift inside a patch stage");
   std::optional<int64_t> framesAttr = attrs::getShiftFrames(op), foldAttr = attrs::getShiftFold(op);

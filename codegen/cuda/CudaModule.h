@@ -37,8 +37,6 @@ std::string suffix(mlir::Type t);
 /// `pare_cu_shape{rank, {dims}, {{s0}, {s1}, {s2}}}`
 std::string cuShape(const Shape &dims, std::vector<std::vector<int64_t>> strides);
 
-inline std::string i32(int64_t v) { return std::to_string(v); }
-
 /// Layouts a constant can be stored in, besides its own row-major order.
 enum class Layout {
   AsStored,
