@@ -55,6 +55,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+import pare_harness as H  # noqa: E402
 DEFAULT_OUT = REPO / "build" / "qdq_models"
 FASHION_MODEL = REPO / "examples" / "models" / "fashion_mnist_cnn.onnx"
 PPOCR_MODEL = REPO / "examples" / "models" / "ppocr_cls_mobilenetv3.onnx"
@@ -184,14 +186,8 @@ def input_names(m: onnx.ModelProto):
 
 
 def write_io(model_path: Path, sample: dict):
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    if "_qdq" in model_path.stem:
-        # Exact int8 kernels on x86 without AVX-VNNI (see scripts/pare_harness.py ort_session).
-        opts.add_session_config_entry("session.x64quantprecision", "1")
-    sess = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
+    # The session run_qdq_models.py compares against (exact int8 kernels for QDQ models).
+    sess = H.ort_session(model_path, exact_int8="_qdq" in model_path.stem)
     outs = sess.run(None, sample)
     stem = model_path.with_suffix("")
     idir = Path(str(stem) + ".inputs")
