@@ -537,11 +537,16 @@ def real_models(models_dir: Path, ppocr: Path, only: Optional[Sequence[str]] = N
     return sorted(res, key=lambda m: order.get(m.name, 99))
 
 
-def ort_session(model: Path, single_thread: bool = False, exact_int8: bool = False):
+def ort_session(model: Path, single_thread: bool = False, exact_int8: bool = False, optimize: bool = True):
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.log_severity_level = 3
+    if not optimize:
+        # No graph optimizations: a QDQ model runs as written (DequantizeLinear -> float op ->
+        # QuantizeLinear), its exact meaning. For QDQ models that exact_int8 cannot load
+        # (onnxruntime 1.19 fails on a shared quantized constant it converts to uint8).
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     if exact_int8:
         # For QDQ models. The int8 kernels onnxruntime fuses QDQ groups into sum pairs of u8 x s8
         # products into int16 with saturation (VPMADDUBSW) on x86 without AVX-VNNI (AVX2, AVX-512
