@@ -116,7 +116,8 @@ std::string windowArgs(const std::string &kh, const std::string &kw, ArrayRef<in
 }
 
 std::string operandRole(Operation *op, unsigned i) {
-  if (isa<ConvOp, QConvOp, QFullyConnectedOp, GemmOp>(op) && i > 0)
+  if (isa<ConvOp, QConvOp, QFullyConnectedOp, GemmOp, ConvTransposeOp, QConvTransposeOp>(op) &&
+      i > 0)
     return i == 1 ? "weight" : "bias";
   if (isa<MatMulOp, QMatMulOp>(op) && i == 1)
     return "weight";

@@ -1,6 +1,7 @@
 //===- COpsConv.cpp - C emitters: float conv, gemm and matmul -------------===//
 //
-// The float (f32) kernels of pare_k_conv.c. int8 convolutions are in
+// The float (f32) kernels of pare_k_conv.c (convolution, transposed
+// convolution, gemm, matmul). int8 convolutions are in
 // COpsInt8.cpp; a convolution reading through a temporal shift in
 // CTemporalShift.cpp.
 //
@@ -64,6 +65,28 @@ LogicalResult emitConv(CModule &m, Operation *op, const Operands &in, ArrayRef<s
   return success();
 }
 
+/// Float transposed convolution: one gather-form call on the NHWC input and
+/// the [ic][kh][kw][oc / group] weights as ConvertToNHWC left them.
+LogicalResult emitConvTranspose(CModule &m, Operation *op, const Operands &in,
+                                ArrayRef<std::string> out) {
+  auto c = cast<ConvTransposeOp>(op);
+  if (failed(m.requireF32(op)))
+    return failure();
+  if (!c.getChannelsLast())
+    return m.unsupported(op, "NCHW transposed convolution (run pare-convert-to-nhwc)");
+  Shape x = shapeOf(c.getInput()), w = shapeOf(c.getWeight()), os = shapeOf(op->getResult(0));
+  auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
+  ActArgs a = fusedActivation(op);
+  std::string bias = c.getBias() ? in[2] : std::string("NULL");
+  m.line("  " + m.call("pare_conv_transpose2d_f32") + in[0] + ", " + i32(x[0]) + ", " +
+         i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) + ",\n      " + in[1] + ", " + bias +
+         ",\n      " + out[0] + ", /* out h, w, c */ " + i32(os[1]) + ", " + i32(os[2]) + ", " +
+         i32(os[3]) + ",\n      " +
+         windowArgs(i32(w[1]), i32(w[2]), s, d, i32(p[0]), i32(p[1])) + ", /* group */ " +
+         i32(int64_t(c.getGroup())) + ",\n      " + a.kind + ", " + a.a + ", " + a.b + ");\n");
+  return success();
+}
+
 /// Gemm as one pare_matmul_f32 call with strides for the transposes.
 LogicalResult emitGemm(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
   auto g = cast<GemmOp>(op);
@@ -116,6 +139,7 @@ LogicalResult emitMatMul(CModule &m, Operation *op, const Operands &in, ArrayRef
 
 void registerFloatConvOps(OpTable &table) {
   table.add<ConvOp>(emitConv);
+  table.add<ConvTransposeOp>(emitConvTranspose);
   table.add<GemmOp>(emitGemm);
   table.add<MatMulOp>(emitMatMul);
 }

@@ -151,6 +151,131 @@ LogicalResult importConv(NodeImporter &ni) {
   return bind(ni, buildConv(ni, *x, *w, ni.input(2)));
 }
 
+/// ConvTranspose: auto_pad and output_shape resolve, as onnxruntime does, into
+/// pads (cropped from the full output) and output_padding (rows / columns
+/// added at the end); 1-D goes through 2-D over a height of 1.
+LogicalResult importConvTranspose(NodeImporter &ni) {
+  auto x = need(ni, 0), w = need(ni, 1);
+  if (failed(x) || failed(w))
+    return failure();
+  Value bias = ni.input(2);
+  auto xs = shapeOf(*x), ws = shapeOf(*w);
+  if (xs.size() < 3 || ws.size() != xs.size())
+    return ni.error("ConvTranspose expects input and weight of the same rank >= 3, got " +
+                    shape::toString(xs) + " and " + shape::toString(ws));
+  size_t n = xs.size() - 2;
+  if (n > 2)
+    return ni.error(Twine(n) + "-D ConvTranspose is not supported (pare supports 1-D and 2-D)");
+  std::vector<int64_t> kernel(ws.begin() + 2, ws.end());
+  if (ni.hasAttr("kernel_shape") && ni.getInts("kernel_shape") != kernel)
+    return ni.error("kernel_shape attribute disagrees with the weight shape " +
+                    shape::toString(ws));
+  int64_t group = ni.getInt("group", 1);
+  if (group < 1 || xs[1] % group != 0 || ws[0] != xs[1])
+    return ni.error("ConvTranspose weight " + shape::toString(ws) + " does not match an input of " +
+                    Twine(xs[1]) + " channels with group " + Twine(group) +
+                    " (expected [C_in, C_out / group, k...])");
+  auto strides = ni.getInts("strides", std::vector<int64_t>(n, 1));
+  auto dilations = ni.getInts("dilations", std::vector<int64_t>(n, 1));
+  auto outPad = ni.getInts("output_padding", std::vector<int64_t>(n, 0));
+  if (strides.size() != n || dilations.size() != n || outPad.size() != n)
+    return ni.error("strides / dilations / output_padding have the wrong number of entries");
+  // The generated kernels take every window parameter as an int.
+  const int64_t maxInt = INT32_MAX;
+  for (size_t i = 0; i < n; ++i) {
+    if (strides[i] < 1 || dilations[i] < 1 || kernel[i] < 1 || outPad[i] < 0)
+      return ni.error("kernel, strides and dilations must be positive and output_padding "
+                      "non-negative");
+    if (strides[i] > maxInt || dilations[i] > maxInt || kernel[i] > maxInt ||
+        outPad[i] > maxInt || (kernel[i] - 1) > (maxInt - 1) / dilations[i] ||
+        xs[2 + i] - 1 > (maxInt - 1) / strides[i])
+      return ni.error("kernel " + Twine(kernel[i]) + ", stride " + Twine(strides[i]) +
+                      " or dilation " + Twine(dilations[i]) +
+                      " does not fit the int the generated kernels take");
+  }
+  std::string autoPad = ni.getString("auto_pad", "NOTSET");
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    return ni.error("unknown auto_pad '" + autoPad + "'");
+  std::vector<int64_t> begin(n, 0), end(n, 0);
+  std::vector<int64_t> outShape;
+  if (ni.hasAttr("output_shape")) {
+    outShape = ni.getInts("output_shape");
+    // The spatial sizes, or (as onnxruntime accepts) the whole output shape.
+    if (outShape.size() == n + 2)
+      outShape.erase(outShape.begin(), outShape.begin() + 2);
+    if (outShape.size() != n)
+      return ni.error("output_shape has " + Twine(ni.getInts("output_shape").size()) +
+                      " entries, expected " + Twine(n));
+    // output_shape determines the pads; onnxruntime ignores a pads attribute.
+    (void)ni.getInts("pads");
+  } else if (autoPad == "NOTSET") { // (the importer refuses pads with auto_pad)
+    std::vector<int64_t> pads = ni.getInts("pads", std::vector<int64_t>(2 * n, 0));
+    if (pads.size() != 2 * n)
+      return ni.error("pads has " + Twine(pads.size()) + " entries, expected " + Twine(2 * n));
+    for (size_t i = 0; i < n; ++i) {
+      begin[i] = pads[i];
+      end[i] = pads[n + i];
+      if (begin[i] < 0 || end[i] < 0)
+        return ni.error("negative pads are not supported");
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    int64_t full = strides[i] * (xs[2 + i] - 1) + outPad[i] + dilations[i] * (kernel[i] - 1) + 1;
+    int64_t target = 0;
+    if (!outShape.empty())
+      target = outShape[i];
+    else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER")
+      target = xs[2 + i] * strides[i];
+    else
+      continue;
+    if (target < 1 || target > maxInt)
+      return ni.error("output size " + Twine(target) + " is out of range");
+    // The padding that crops the full output to the target: SAME_UPPER puts
+    // the odd one at the end, everything else at the beginning. An
+    // output_shape beyond the full output extends it at the end (nothing
+    // reaches those positions but the bias); auto_pad never does.
+    int64_t total = full - target;
+    if (total >= 0) {
+      begin[i] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+      end[i] = total - begin[i];
+    } else if (!outShape.empty()) {
+      outPad[i] -= total;
+    }
+  }
+  Value input = *x, weight = *w;
+  std::vector<int64_t> pads;
+  if (n == 1) {
+    input = ni.reshape(input, {xs[0], xs[1], 1, xs[2]});
+    weight = ni.reshape(weight, {ws[0], ws[1], 1, ws[2]});
+    strides.insert(strides.begin(), 1);
+    dilations.insert(dilations.begin(), 1);
+    outPad.insert(outPad.begin(), 0);
+    pads = {0, begin[0], 0, end[0]};
+  } else {
+    pads = {begin[0], begin[1], end[0], end[1]};
+  }
+  SmallVector<Value> operands{input, weight};
+  if (bias)
+    operands.push_back(bias);
+  auto &b = ni.builder();
+  auto conv = ni.create<pare::ConvTransposeOp>(
+      operands, {ni.named("strides", b.getDenseI64ArrayAttr(strides)),
+                 ni.named("dilations", b.getDenseI64ArrayAttr(dilations)),
+                 ni.named("pads", b.getDenseI64ArrayAttr(pads)),
+                 ni.named("output_padding", b.getDenseI64ArrayAttr(outPad)),
+                 ni.named("group", b.getI64IntegerAttr(group))});
+  if (failed(conv))
+    return failure();
+  Value out = *conv;
+  if (n == 1) {
+    auto os = shapeOf(out);
+    out = ni.reshape(out, {os[0], os[1], os[3]});
+  }
+  ni.setOutput(0, out);
+  return success();
+}
+
 template <typename PoolOp> LogicalResult importPool(NodeImporter &ni) {
   auto x = need(ni, 0);
   if (failed(x))
@@ -398,6 +523,8 @@ template <typename OpTy> LogicalResult importArgReduce(NodeImporter &ni) {
 void registerNNHandlers() {
   for (int v : {1, 11})
     registerHandler("Conv", v, importConv);
+  for (int v : {1, 11})
+    registerHandler("ConvTranspose", v, importConvTranspose);
   for (int v : {1, 8, 10, 11, 12})
     registerHandler("MaxPool", v, importPool<pare::MaxPoolOp>);
   for (int v : {1, 7, 10, 11, 19})

@@ -750,6 +750,72 @@ void pare_depthwise_conv2d_f32(const float *x, int n, int ih, int iw, int c,
   }
 }
 
+/* ------------------------------------------------------ transposed conv --
+ * pare_conv_transpose2d_f32 in gather form: each output pixel starts from
+ * the bias and adds, for every kernel tap (ky, kx) that some input pixel
+ * reaches it through (oy + pad_top - ky * dil_h a non-negative multiple of
+ * stride_h inside the input, and the same across), that input pixel's
+ * channels times the tap's weights. Every output is written once, so the
+ * activation is applied per pixel and no scratch is needed (the scatter form
+ * would need the whole output zeroed first, and the im2col form a column
+ * buffer of kh * kw * oc per input pixel). The inner loop runs over the
+ * group's output channels, contiguous in y and in the [ic][kh][kw][ocg]
+ * weights. */
+
+/* Input coordinate that reaches output coordinate `o` through tap `k`, or
+ * -1 when none does. */
+static int transposed_src(int o, int k, int stride, int dil, int pad, int size)
+{
+  int t = o + pad - k * dil;
+  if (t < 0 || t % stride != 0 || t / stride >= size)
+    return -1;
+  return t / stride;
+}
+
+void pare_conv_transpose2d_f32(const float *x, int n, int ih, int iw, int ic,
+                               const float *w, const float *bias,
+                               float *y, int oh, int ow, int oc,
+                               int kh, int kw, int stride_h, int stride_w,
+                               int dil_h, int dil_w, int pad_top, int pad_left,
+                               int group, pare_act_t act, float act_a, float act_b)
+{
+  const int icg = ic / group, ocg = oc / group;
+  const ptrdiff_t wcs = (ptrdiff_t)kh * kw * ocg; /* weight step per input channel */
+  int b, oy, ox, ky, kx, g, ci, co;
+  for (b = 0; b < n; b++) {
+    const float *xb = x + (size_t)b * ih * iw * ic;
+    for (oy = 0; oy < oh; oy++) {
+      for (ox = 0; ox < ow; ox++) {
+        float *yp = y + (((size_t)b * oh + oy) * ow + ox) * oc;
+        fill_bias(yp, bias, oc);
+        for (ky = 0; ky < kh; ky++) {
+          int iy = transposed_src(oy, ky, stride_h, dil_h, pad_top, ih);
+          if (iy < 0)
+            continue;
+          for (kx = 0; kx < kw; kx++) {
+            int ix = transposed_src(ox, kx, stride_w, dil_w, pad_left, iw);
+            const float *xp, *wt;
+            if (ix < 0)
+              continue;
+            xp = xb + ((size_t)iy * iw + ix) * ic;
+            wt = w + ((ptrdiff_t)ky * kw + kx) * ocg;
+            for (g = 0; g < group; g++) {
+              float *restrict yg = yp + (ptrdiff_t)g * ocg;
+              for (ci = g * icg; ci < (g + 1) * icg; ci++) {
+                const float xv = xp[ci];
+                const float *restrict wp = wt + ci * wcs;
+                for (co = 0; co < ocg; co++)
+                  yg[co] = FMA(xv, wp[co], yg[co]);
+              }
+            }
+          }
+        }
+        pare_activation_f32(yp, yp, (size_t)oc, act, act_a, act_b);
+      }
+    }
+  }
+}
+
 /* --------------------------------------------------------------- matmul -- */
 
 /* Width of the column panel of the row-major-B kernel. */

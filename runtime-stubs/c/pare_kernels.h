@@ -145,6 +145,20 @@ void pare_depthwise_conv2d_f32(const float *x, int n, int ih, int iw, int c,
                                int dil_h, int dil_w, int pad_top, int pad_left,
                                pare_act_t act, float act_a, float act_b);
 
+/* Transposed 2-D convolution (ONNX ConvTranspose), NHWC in/out, weights
+ * [ic][kh][kw][oc / group] (ONNX's [ic][oc / group][kh][kw] with the output
+ * channels last), optional bias (NULL), `group` groups. Output pixel (oy, ox)
+ * sums x[iy][ix] * w[..][ky][kx][..] over the taps with
+ * oy + pad_top = iy * stride_h + ky * dil_h (and the same across); the
+ * bottom / right crop and output_padding are implied by oh / ow. Fused
+ * activation. No scratch. */
+void pare_conv_transpose2d_f32(const float *x, int n, int ih, int iw, int ic,
+                               const float *w, const float *bias,
+                               float *y, int oh, int ow, int oc,
+                               int kh, int kw, int stride_h, int stride_w,
+                               int dil_h, int dil_w, int pad_top, int pad_left,
+                               int group, pare_act_t act, float act_a, float act_b);
+
 /* ------------------------------------------------------------- matmul -- */
 
 /* Batched matrix multiply with broadcasting batch dims:

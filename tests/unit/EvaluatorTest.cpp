@@ -155,6 +155,38 @@ func.func @main(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
   requireClose(r[0].f, {10, 10 - 40, 6, 20, 7, 30, 4, 40});
 }
 
+TEST_CASE("evaluator: NCHW transposed conv, stride 2, bias and fused relu", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x1x2x2xf32>) -> tensor<1x2x4x4xf32> {
+  %w = pare.constant dense<[[[[1.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [0.0, -1.0]]]]> : tensor<1x2x2x2xf32>
+  %b = pare.constant dense<[0.5, -1.0]> : tensor<2xf32>
+  %0 = pare.conv_transpose %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>, group = 1 : i64, activation = "relu"} : (tensor<1x1x2x2xf32>, tensor<1x2x2x2xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+)mlir");
+  // Each input pixel becomes a 2x2 block of itself times the kernel.
+  auto r = f.run({F({1, 1, 2, 2}, {1, 2, 3, 4})});
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].shape == std::vector<int64_t>{1, 2, 4, 4});
+  requireClose(r[0].f, {1.5, 1.5, 2.5, 2.5, 1.5, 1.5, 2.5, 2.5, 3.5, 3.5, 4.5, 4.5, 3.5, 3.5, 4.5,
+                        4.5, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 3, 0, 0, 0, 0, 0});
+}
+
+TEST_CASE("evaluator: NHWC transposed conv, overlapping taps, pads and output_padding",
+          "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x2x2x1xf32>) -> tensor<1x3x2x1xf32> {
+  %w = pare.constant dense<[[[[1.0], [2.0]], [[3.0], [4.0]]]]> : tensor<1x2x2x1xf32>
+  %0 = pare.conv_transpose %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 0, 0>, output_padding = array<i64: 1, 0>, group = 1 : i64, channels_last} : (tensor<1x2x2x1xf32>, tensor<1x2x2x1xf32>) -> tensor<1x3x2x1xf32>
+  return %0 : tensor<1x3x2x1xf32>
+}
+)mlir");
+  // Full output 1 4 4 / 6 20 16 / 9 24 16; the pads crop the first row and
+  // column; the extra row that output_padding adds sees no input.
+  auto r = f.run({F({1, 2, 2, 1}, {1, 2, 3, 4})});
+  requireClose(r[0].f, {20, 16, 24, 16, 0, 0});
+}
+
 TEST_CASE("evaluator: gemm with alpha, beta, transposed B and broadcast C", "[evaluator]") {
   Fixture f(R"mlir(
 func.func @main(%a: tensor<2x3xf32>) -> tensor<2x2xf32> {

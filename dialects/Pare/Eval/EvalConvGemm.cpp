@@ -3,7 +3,7 @@
 // Float convolution (NHWC, and NCHW through transposed copies; grouped,
 // depthwise, packed weights as the C emitter packs them; a temporal shift of
 // the input where FuseTemporalShift put one), gemm and batched matmul, each
-// with its fused activation.
+// with its fused activation; transposed convolution.
 //
 //===----------------------------------------------------------------------===//
 
@@ -158,6 +158,55 @@ LogicalResult evalConv(EvalContext &cx, Operation *op, Results &out) {
   return success();
 }
 
+LogicalResult evalConvTranspose(EvalContext &cx, Operation *op, Results &out) {
+  auto c = cast<ConvTransposeOp>(op);
+  const Tensor &x = cx.in(c.getInput()), &w = cx.in(c.getWeight());
+  if (!x.isFloat() || !w.isFloat())
+    return fail(op, "only float32 transposed convolution is supported");
+  const float *bias = nullptr;
+  if (c.getBias()) {
+    const Tensor &b = cx.in(c.getBias());
+    if (!b.isFloat())
+      return fail(op, "non-float bias");
+    bias = b.f.data();
+  }
+  auto actOr = fusedAct(op);
+  if (failed(actOr))
+    return failure();
+  Act a = *actOr;
+  auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
+  if (x.shape.size() != 4 || w.shape.size() != 4 || s.size() != 2 || d.size() != 2 || p.size() != 4)
+    return fail(op, "only 2-D transposed convolution is supported");
+  int group = int(c.getGroup());
+  auto y = cx.newFloat(c.getResult());
+  if (y->f.empty()) {
+    out.push_back(y);
+    return success();
+  }
+  auto run = [&](const float *xd, const Shape &xs, const float *wd, const Shape &ws, float *yd,
+                 const Shape &ys) {
+    pare_conv_transpose2d_f32(xd, int(xs[0]), int(xs[1]), int(xs[2]), int(xs[3]), wd, bias, yd,
+                              int(ys[1]), int(ys[2]), int(ys[3]), int(ws[1]), int(ws[2]),
+                              int(s[0]), int(s[1]), int(d[0]), int(d[1]), int(p[0]), int(p[1]),
+                              group, a.kind, a.a, a.b);
+  };
+  if (c.getChannelsLast()) {
+    run(x.f.data(), x.shape, w.f.data(), w.shape, y->f.data(), y->shape);
+  } else {
+    // NCHW, [ic][ocg][kh][kw]: the NHWC kernel on transposed copies (the
+    // same permutation takes the weight to [ic][kh][kw][ocg]).
+    Shape xs = permuted(x.shape, kToNHWC), ws = permuted(w.shape, kToNHWC),
+          ys = permuted(y->shape, kToNHWC);
+    std::vector<float> xt = transposeF(x.f, x.shape, kToNHWC);
+    std::vector<float> wt = transposeF(w.f, w.shape, kToNHWC);
+    std::vector<float> yt(y->f.size());
+    run(xt.data(), xs, wt.data(), ws, yt.data(), ys);
+    y->f = transposeF(yt, ys, kToNCHW);
+  }
+  out.push_back(y);
+  return success();
+}
+
 LogicalResult evalGemm(EvalContext &cx, Operation *op, Results &out) {
   auto g = cast<GemmOp>(op);
   const Tensor &a = cx.in(g.getA()), &b = cx.in(g.getB());
@@ -225,6 +274,7 @@ LogicalResult evalMatMul(EvalContext &cx, Operation *op, Results &out) {
 
 void addConvGemmOps(OpTable &table) {
   table.add<ConvOp>(evalConv);
+  table.add<ConvTransposeOp>(evalConvTranspose);
   table.add<GemmOp>(evalGemm);
   table.add<MatMulOp>(evalMatMul);
 }

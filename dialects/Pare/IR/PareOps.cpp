@@ -288,6 +288,53 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   return push(types, out, elemOf(adaptor.getInput()));
 }
 
+LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                ConvTransposeOp::Adaptor adaptor,
+                                                SmallVectorImpl<Type> &types) {
+  Shape x = shapeOf(adaptor.getInput());
+  Shape w = shapeOf(adaptor.getWeight());
+  if (x.size() != 4 || w.size() != 4)
+    return fail(loc, "conv_transpose: expected a rank-4 input and weight, got " +
+                         shape::toString(x) + " and " + shape::toString(w));
+  bool cl = adaptor.getChannelsLast();
+  int64_t n = x[0], c = cl ? x[3] : x[1], h = cl ? x[1] : x[2], wd = cl ? x[2] : x[3];
+  // [C_in, C_out / group, kh, kw], or [C_in, kh, kw, C_out / group].
+  int64_t ic = w[0], ocg = cl ? w[3] : w[1], kh = cl ? w[1] : w[2], kw = cl ? w[2] : w[3];
+  int64_t g = int64_t(adaptor.getGroup());
+  auto s = adaptor.getStrides(), d = adaptor.getDilations(), p = adaptor.getPads();
+  auto op = adaptor.getOutputPadding();
+  if (s.size() != 2 || d.size() != 2 || p.size() != 4 || op.size() != 2)
+    return fail(loc, "conv_transpose: expected 2 strides, 2 dilations, 4 pads and 2 "
+                     "output_padding");
+  for (int i = 0; i < 2; ++i)
+    if (s[i] < 1 || d[i] < 1 || op[i] < 0 || p[i] < 0 || p[i + 2] < 0)
+      return fail(loc, "conv_transpose: strides and dilations must be positive, pads and "
+                       "output_padding non-negative");
+  if (g <= 0 || c % g != 0 || ic != c || ocg < 1)
+    return fail(loc, "conv_transpose: input has " + Twine(c) + " channels but the weight " +
+                         shape::toString(w) + " with group " + Twine(g) + " expects " +
+                         Twine(ic) + " (a multiple of the group)");
+  int64_t oc = ocg * g;
+  if (Value b = adaptor.getBias()) {
+    Shape bs = shapeOf(b);
+    if (bs.size() != 1 || bs[0] != oc)
+      return fail(loc, "conv_transpose: bias shape " + shape::toString(bs) + " does not match " +
+                           Twine(oc) + " output channels");
+  }
+  if (failed(checkActivation(loc, adaptor.getActivation())))
+    return failure();
+  // The operands' sizes are bounded (tensors index with int), so none of
+  // these products overflows int64.
+  int64_t oh = s[0] * (h - 1) + op[0] + d[0] * (kh - 1) + 1 - p[0] - p[2];
+  int64_t ow = s[1] * (wd - 1) + op[1] + d[1] * (kw - 1) + 1 - p[1] - p[3];
+  if (h < 1 || wd < 1 || oh < 1 || ow < 1)
+    return fail(loc, "conv_transpose: pads " + Twine(p[0]) + ", " + Twine(p[1]) + ", " +
+                         Twine(p[2]) + ", " + Twine(p[3]) + " crop the whole output of a " +
+                         Twine(h) + "x" + Twine(wd) + " input");
+  Shape out = cl ? Shape{n, oh, ow, oc} : Shape{n, oc, oh, ow};
+  return push(types, out, elemOf(adaptor.getInput()));
+}
+
 LogicalResult GemmOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                        GemmOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
   Shape a = shapeOf(adaptor.getA()), b = shapeOf(adaptor.getB());
@@ -1105,6 +1152,28 @@ OpFoldResult GatherOp::fold(FoldAdaptor a) {
   return pack(r, cast<RankedTensorType>(getType()));
 }
 
+LogicalResult GatherElementsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                                 GatherElementsOp::Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &types) {
+  Shape x = shapeOf(adaptor.getData());
+  Shape ind = shapeOf(adaptor.getIndices());
+  int64_t axis = int64_t(adaptor.getAxis());
+  if (x.empty() || axis < 0 || axis >= int64_t(x.size()))
+    return fail(loc, "gather_elements: axis " + Twine(axis) + " out of range for rank " +
+                         Twine(x.size()));
+  Type ie = elemOf(adaptor.getIndices());
+  if (!ie.isInteger(64) && !ie.isInteger(32))
+    return fail(loc, "gather_elements: indices must be int32 or int64");
+  if (ind.size() != x.size())
+    return fail(loc, "gather_elements: indices " + shape::toString(ind) +
+                         " must have the rank of data " + shape::toString(x));
+  for (size_t i = 0; i < x.size(); ++i)
+    if (int64_t(i) != axis && ind[i] > x[i])
+      return fail(loc, "gather_elements: indices " + shape::toString(ind) + " exceed data " +
+                           shape::toString(x) + " at dim " + Twine(i));
+  return push(types, ind, elemOf(adaptor.getData()));
+}
+
 LogicalResult ScatterNDOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             ScatterNDOp::Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {
@@ -1393,6 +1462,20 @@ LogicalResult QConvOp::verify() {
   if (failed(checkShapeAs<ConvOp>(*this)))
     return failure();
   return checkI32Bias(*this, getBias(), shapeOf(getWeight())[0]);
+}
+
+LogicalResult QConvTransposeOp::verify() {
+  if (failed(checkPerTensor(*this, getInput(), "input")) ||
+      failed(checkWeight(*this, getWeight(), getChannelsLast() ? 3 : 1)) ||
+      failed(checkQuantResult(*this, getOutput(), /*allowI32=*/false)) ||
+      failed(checkClampActivation(*this, getActivation())))
+    return failure();
+  if (getGroup() != 1)
+    return emitOpError("group must be 1 (TFLite TRANSPOSE_CONV has no groups), got ")
+           << getGroup();
+  if (failed(checkShapeAs<ConvTransposeOp>(*this)))
+    return failure();
+  return checkI32Bias(*this, getBias(), shapeOf(getWeight())[getChannelsLast() ? 3 : 1]);
 }
 
 LogicalResult QFullyConnectedOp::verify() {

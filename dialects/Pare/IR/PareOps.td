@@ -147,6 +147,30 @@ def Pare_ConvOp : Pare_InferredOp<"conv"> {
   }];
 }
 
+def Pare_ConvTransposeOp : Pare_InferredOp<"conv_transpose"> {
+  let summary = "2-D transposed convolution (ONNX ConvTranspose)";
+  let description = [{
+    The gradient of `pare.conv` with respect to its input: every input pixel
+    scatters its kernel-weighted values over a stride-spaced window of the
+    output. `pads` are [top, left, bottom, right] and are cropped from the
+    full output; `output_padding` [h, w] adds rows and columns at the bottom
+    and right. The importer resolves auto_pad and output_shape into these.
+    Output size per dim: stride * (in - 1) + output_padding
+    + dilation * (kernel - 1) + 1 - pad_begin - pad_end.
+    Weights are [C_in, C_out / group, kh, kw] (the ONNX layout), or with
+    `channels_last` [C_in, kh, kw, C_out / group] (NHWC input and output).
+  }];
+  let arguments = !con((ins Pare_Tensor:$input, Pare_Tensor:$weight,
+                            Optional<Pare_Tensor>:$bias,
+                            DenseI64ArrayAttr:$strides,
+                            DenseI64ArrayAttr:$dilations,
+                            DenseI64ArrayAttr:$pads,
+                            DenseI64ArrayAttr:$output_padding,
+                            I64Attr:$group,
+                            UnitAttr:$channels_last), Pare_ActAttrs);
+  let results = (outs Pare_Tensor:$output);
+}
+
 def Pare_GemmOp : Pare_InferredOp<"gemm"> {
   let summary = "alpha * op(A) * op(B) + beta * C (ONNX Gemm)";
   let arguments = !con((ins Pare_Tensor:$a, Pare_Tensor:$b,
@@ -459,6 +483,19 @@ def Pare_GatherOp : Pare_InferredOp<"gather"> {
   let hasFolder = 1;
 }
 
+def Pare_GatherElementsOp : Pare_InferredOp<"gather_elements"> {
+  let summary = "Gather single elements along `axis` (ONNX GatherElements)";
+  let description = [{
+    `indices` (i32 or i64) has the rank of `data` and, except at `axis`, no
+    dim larger than data's; the result has its shape and
+    out[i0, .., ia, ..] = data[i0, .., indices[i0, .., ia, ..], ..].
+    Negative indices count from the end of the axis; an index outside
+    [-len, len) reads 0, as `pare.gather` does.
+  }];
+  let arguments = (ins Pare_Tensor:$data, Pare_Tensor:$indices, I64Attr:$axis);
+  let results = (outs Pare_Tensor:$output);
+}
+
 def Pare_ScatterNDOp : Pare_InferredOp<"scatter_nd"> {
   let summary = "Copy `data`, then write `updates` at N-d `indices` (ONNX ScatterND)";
   let description = [{
@@ -557,6 +594,28 @@ def Pare_QConvOp : Pare_Op<"qconv"> {
   let extraClassDeclaration = [{
     bool isDepthwise();
   }];
+}
+
+def Pare_QConvTransposeOp : Pare_Op<"qconv_transpose"> {
+  let summary = "Quantized 2-D transposed convolution (TFLite int8 TRANSPOSE_CONV)";
+  let description = [{
+    Attributes and layouts as `pare.conv_transpose` (group 1). The input is
+    per-tensor quantized, the weight per tensor or per output channel (axis 1
+    of [C_in, C_out, kh, kw], axis 3 of the channels-last [C_in, kh, kw,
+    C_out]); the bias, when present, is i32 with scale
+    input_scale * weight_scale[c]. The int32 sums are requantized per output
+    channel, then clamped by the fused `activation` (relu or clip only).
+  }];
+  let arguments = !con((ins Pare_Tensor:$input, Pare_Tensor:$weight,
+                            Optional<Pare_Tensor>:$bias,
+                            DenseI64ArrayAttr:$strides,
+                            DenseI64ArrayAttr:$dilations,
+                            DenseI64ArrayAttr:$pads,
+                            DenseI64ArrayAttr:$output_padding,
+                            I64Attr:$group,
+                            UnitAttr:$channels_last), Pare_ActAttrs);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
 }
 
 def Pare_QFullyConnectedOp : Pare_Op<"qfully_connected"> {

@@ -51,8 +51,8 @@ SmallVector<int64_t> inverse(ArrayRef<int64_t> perm) {
   return inv;
 }
 
-/// Wraps a rank-4 NCHW spatial op: transposes its data input (and, for conv,
-/// its weight) to NHWC, sets channels_last, transposes the result back.
+/// Wraps a rank-4 NCHW spatial op: transposes its data input (and, for conv
+/// and conv_transpose, its weight) to NHWC, sets channels_last, transposes the result back.
 template <typename OpTy> struct ToChannelsLast : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op, PatternRewriter &rw) const override {
@@ -64,7 +64,8 @@ template <typename OpTy> struct ToChannelsLast : OpRewritePattern<OpTy> {
     Location loc = op.getLoc();
     SmallVector<Value> operands(op->getOperands());
     operands[0] = transpose(rw, loc, in, kToNHWC);
-    if constexpr (std::is_same_v<OpTy, ConvOp>)
+    // OIHW -> OHWI; a transposed conv's [ic][oc/g][kh][kw] -> [ic][kh][kw][oc/g].
+    if constexpr (std::is_same_v<OpTy, ConvOp> || std::is_same_v<OpTy, ConvTransposeOp>)
       operands[1] = transpose(rw, op.getWeight().getLoc(), op.getWeight(), kToNHWC);
     SmallVector<int64_t> outShape = shapeOf(op->getResult(0));
     SmallVector<int64_t> nhwc{outShape[0], outShape[2], outShape[3], outShape[1]};
@@ -309,7 +310,8 @@ struct ConvertToNHWCPass : pare::impl::ConvertToNHWCPassBase<ConvertToNHWCPass> 
     MLIRContext *ctx = &getContext();
     {
       RewritePatternSet patterns(ctx);
-      patterns.add<ToChannelsLast<ConvOp>, ToChannelsLast<MaxPoolOp>, ToChannelsLast<AveragePoolOp>,
+      patterns.add<ToChannelsLast<ConvOp>, ToChannelsLast<ConvTransposeOp>,
+                   ToChannelsLast<MaxPoolOp>, ToChannelsLast<AveragePoolOp>,
                    ToChannelsLast<GlobalAveragePoolOp>, ToChannelsLast<GlobalMaxPoolOp>,
                    ToChannelsLast<BatchNormOp>, ToChannelsLast<TemporalShiftOp>,
                    TransposeQuantizedConstant>(ctx);

@@ -1,4 +1,8 @@
 //===- FoldBatchNorm.cpp - fold batch norm into conv / gemm ---------------===//
+//
+// A batch norm whose input is a single-use conv, conv_transpose or gemm with
+// constant weights becomes that op with scaled weights and a shifted bias.
+//
 
 #include "dialects/Pare/Transforms/Passes.h"
 
@@ -85,6 +89,55 @@ struct FoldIntoConv : OpRewritePattern<BatchNormOp> {
   }
 };
 
+/// conv_transpose followed by a batch norm over its output channels. The
+/// weight is [ic][oc/g][kh][kw] (or [ic][kh][kw][oc/g] channels-last): output
+/// channel o = (ic-group of the row) * oc/g + j for column j.
+struct FoldIntoConvTranspose : OpRewritePattern<BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BatchNormOp bn, PatternRewriter &rw) const override {
+    auto conv = bn.getInput().getDefiningOp<ConvTransposeOp>();
+    if (!conv || !conv->hasOneUse() || conv.getActivation() ||
+        conv.getChannelsLast() != bn.getChannelsLast())
+      return rw.notifyMatchFailure(bn, "input is not a single-use plain conv_transpose");
+    auto w = floats(conv.getWeight());
+    std::vector<float> s, t;
+    if (!w || !bnAffine(bn, s, t))
+      return rw.notifyMatchFailure(bn, "non-constant weights or parameters");
+    auto wshape = cast<RankedTensorType>(conv.getWeight().getType()).getShape();
+    bool cl = conv.getChannelsLast();
+    int64_t ic = wshape[0], ocg = cl ? wshape[3] : wshape[1];
+    int64_t group = int64_t(conv.getGroup()), icg = ic / group, oc = ocg * group;
+    if (int64_t(s.size()) != oc)
+      return rw.notifyMatchFailure(bn, "channel count mismatch");
+    // Row-major [ic][A][B][C]: the output column is dim 1 (NCHW) or dim 3.
+    int64_t inner = cl ? 1 : wshape[2] * wshape[3], mid = cl ? wshape[1] * wshape[2] : 1;
+    for (int64_t i = 0; i < ic; ++i)
+      for (int64_t q = 0; q < mid; ++q)
+        for (int64_t j = 0; j < ocg; ++j)
+          for (int64_t k = 0; k < inner; ++k)
+            (*w)[((i * mid + q) * ocg + j) * inner + k] *= s[(i / icg) * ocg + j];
+    std::vector<float> bias(oc, 0.0f);
+    if (conv.getBias()) {
+      auto b = floats(conv.getBias());
+      if (!b)
+        return rw.notifyMatchFailure(bn, "non-constant conv_transpose bias");
+      bias = *b;
+    }
+    for (int64_t o = 0; o < oc; ++o)
+      bias[o] = bias[o] * s[o] + t[o];
+    Location loc = conv.getLoc();
+    Value nw = f32Const(rw, conv.getWeight().getLoc(), wshape, *w);
+    Value nb = f32Const(rw, loc, {oc}, bias);
+    auto newConv = ConvTransposeOp::create(
+        rw, loc, conv.getType(), conv.getInput(), nw, nb, conv.getStridesAttr(),
+        conv.getDilationsAttr(), conv.getPadsAttr(), conv.getOutputPaddingAttr(),
+        conv.getGroupAttr(), conv.getChannelsLastAttr(), StringAttr(), DenseF32ArrayAttr());
+    rw.replaceOp(bn, newConv.getResult());
+    rw.eraseOp(conv);
+    return success();
+  }
+};
+
 /// gemm(x, W^T, c) followed by a rank-2 batch norm over N.
 struct FoldIntoGemm : OpRewritePattern<BatchNormOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -132,7 +185,7 @@ struct FoldBatchNormPass : pare::impl::FoldBatchNormPassBase<FoldBatchNormPass> 
   using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FoldIntoConv, FoldIntoGemm>(&getContext());
+    patterns.add<FoldIntoConv, FoldIntoConvTranspose, FoldIntoGemm>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -18,7 +18,7 @@ using namespace pare;
 namespace {
 
 bool canCarryActivation(Operation *op) {
-  if (isa<ConvOp, GemmOp, MatMulOp>(op))
+  if (isa<ConvOp, ConvTransposeOp, GemmOp, MatMulOp>(op))
     return true;
   if (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(op))
     return cast<RankedTensorType>(op->getResult(0).getType()).getElementType().isF32();

@@ -528,3 +528,53 @@ func.func @cast_wrong_result(%a: tensor<2x3xf32>) -> tensor<2x3xi32> {
   %0 = pare.cast %a {to = i64} : (tensor<2x3xf32>) -> tensor<2x3xi32>
   return %0 : tensor<2x3xi32>
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// conv_transpose / gather_elements
+//===----------------------------------------------------------------------===//
+
+// The weight's first dim is the input channels: [C_in, C_out / group, kh, kw].
+func.func @conv_transpose_channels(%x: tensor<1x3x5x5xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<1x2x7x7xf32> {
+  // expected-error @+2 {{conv_transpose: input has 3 channels but the weight 4x2x3x3 with group 1 expects 4 (a multiple of the group)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.conv_transpose %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>, group = 1 : i64} : (tensor<1x3x5x5xf32>, tensor<4x2x3x3xf32>) -> tensor<1x2x7x7xf32>
+  return %0 : tensor<1x2x7x7xf32>
+}
+
+// -----
+
+func.func @conv_transpose_bias(%x: tensor<1x4x5x5xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<3xf32>) -> tensor<1x6x7x7xf32> {
+  // expected-error @+2 {{conv_transpose: bias shape 3 does not match 6 output channels}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.conv_transpose %x, %w, %b {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>, group = 2 : i64} : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>, tensor<3xf32>) -> tensor<1x6x7x7xf32>
+  return %0 : tensor<1x6x7x7xf32>
+}
+
+// -----
+
+func.func @conv_transpose_output_padding(%x: tensor<1x4x5x5xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x3x7x7xf32> {
+  // expected-error @+2 {{conv_transpose: strides and dilations must be positive, pads and output_padding non-negative}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.conv_transpose %x, %w {strides = array<i64: 1, 1>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: -1, 0>, group = 1 : i64} : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x7x7xf32>
+  return %0 : tensor<1x3x7x7xf32>
+}
+
+// -----
+
+func.func @gather_elements_rank(%d: tensor<3x4xf32>, %i: tensor<3xi64>) -> tensor<3xf32> {
+  // expected-error @+2 {{gather_elements: indices 3 must have the rank of data 3x4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.gather_elements %d, %i {axis = 0 : i64} : (tensor<3x4xf32>, tensor<3xi64>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @gather_elements_dims(%d: tensor<3x4xf32>, %i: tensor<3x5xi64>) -> tensor<3x5xf32> {
+  // expected-error @+2 {{gather_elements: indices 3x5 exceed data 3x4 at dim 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.gather_elements %d, %i {axis = 0 : i64} : (tensor<3x4xf32>, tensor<3x5xi64>) -> tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}

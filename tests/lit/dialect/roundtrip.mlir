@@ -201,3 +201,26 @@ func.func @planned(%x: tensor<16xf32>) -> tensor<16xf32> attributes {pare.arena_
   %1 = pare.relu %0 {pare.offsets = array<i64: -1>} : (tensor<16xf32>) -> tensor<16xf32>
   return %1 : tensor<16xf32>
 }
+
+// Transposed conv: NCHW with [C_in, C_out / group, kh, kw] weights; output
+// 2 * (5 - 1) + 1 + 3 - 1 - 0 = 11 high, 2 * 4 + 0 + 3 - 0 - 1 = 10 wide.
+// CHECK-LABEL: func.func @conv_transpose
+// CHECK: pare.conv_transpose %{{.*}}, %{{.*}}, %{{.*}} {activation = "relu", dilations = array<i64: 1, 1>, group = 2 : i64, output_padding = array<i64: 1, 0>, pads = array<i64: 1, 0, 0, 1>, strides = array<i64: 2, 2>}
+// CHECK-SAME: (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>, tensor<6xf32>) -> tensor<1x6x11x10xf32>
+// CHECK: pare.conv_transpose %{{.*}}, %{{.*}} {channels_last, dilations = array<i64: 2, 1>
+// CHECK-SAME: (tensor<1x5x5x4xf32>, tensor<4x3x3x2xf32>) -> tensor<1x9x7x2xf32>
+func.func @conv_transpose(%x: tensor<1x4x5x5xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<6xf32>, %xl: tensor<1x5x5x4xf32>, %wl: tensor<4x3x3x2xf32>) -> (tensor<1x6x11x10xf32>, tensor<1x9x7x2xf32>) {
+  %0 = pare.conv_transpose %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 1, 0, 0, 1>, output_padding = array<i64: 1, 0>, group = 2 : i64, activation = "relu"} : (tensor<1x4x5x5xf32>, tensor<4x3x3x3xf32>, tensor<6xf32>) -> tensor<1x6x11x10xf32>
+  %1 = pare.conv_transpose %xl, %wl {strides = array<i64: 1, 1>, dilations = array<i64: 2, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>, group = 1 : i64, channels_last} : (tensor<1x5x5x4xf32>, tensor<4x3x3x2xf32>) -> tensor<1x9x7x2xf32>
+  return %0, %1 : tensor<1x6x11x10xf32>, tensor<1x9x7x2xf32>
+}
+
+// GatherElements: the result has the indices' shape.
+// CHECK-LABEL: func.func @gather_elements
+// CHECK: pare.gather_elements %{{.*}}, %{{.*}} {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3x6xi64>) -> tensor<3x6xf32>
+// CHECK: pare.gather_elements %{{.*}}, %{{.*}} {axis = 0 : i64} : (tensor<3x4xf32>, tensor<2x2xi32>) -> tensor<2x2xf32>
+func.func @gather_elements(%d: tensor<3x4xf32>, %i: tensor<3x6xi64>, %j: tensor<2x2xi32>) -> (tensor<3x6xf32>, tensor<2x2xf32>) {
+  %0 = pare.gather_elements %d, %i {axis = 1 : i64} : (tensor<3x4xf32>, tensor<3x6xi64>) -> tensor<3x6xf32>
+  %1 = pare.gather_elements %d, %j {axis = 0 : i64} : (tensor<3x4xf32>, tensor<2x2xi32>) -> tensor<2x2xf32>
+  return %0, %1 : tensor<3x6xf32>, tensor<2x2xf32>
+}

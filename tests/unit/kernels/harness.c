@@ -85,6 +85,11 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
     pare_conv2d_f32(F32(0), II(0), II(1), II(2), II(3), F32(1), F32(2), F32(3),
                     II(4), II(5), II(6), II(7), II(8), II(9), II(10), II(11),
                     II(12), II(13), II(14), II(15), (pare_act_t)II(16), FF(0), FF(1));
+  } else if (IS("conv_transpose2d_f32")) { /* x w bias y, as conv2d_f32 */
+    pare_conv_transpose2d_f32(F32(0), II(0), II(1), II(2), II(3), F32(1), F32(2),
+                              F32(3), II(4), II(5), II(6), II(7), II(8), II(9),
+                              II(10), II(11), II(12), II(13), II(14), II(15),
+                              (pare_act_t)II(16), FF(0), FF(1));
   } else if (IS("conv2d_packed_f32")) { /* x wp bias y, as conv2d_f32 */
     pare_conv2d_packed_f32(F32(0), II(0), II(1), II(2), II(3), F32(1), F32(2), F32(3),
                            II(4), II(5), II(6), II(7), II(8), II(9), II(10), II(11),

@@ -562,6 +562,59 @@ def test_conv(s):
                atol=1e-4)
 
 
+def conv_transpose_ref(x, w, bias, oh, ow, sh, sw, dh, dw, pt, pl, group):
+    """Scatter form, as ONNX defines ConvTranspose: every input pixel adds
+    its channels times each kernel tap at (iy * sh + ky * dh, ix * sw +
+    kx * dw) of the full output, which is then cropped by pt / pl (and
+    extended with zeros up to oh x ow). w is [ic][kh][kw][oc / group]."""
+    n, ih, iw, ic = x.shape
+    _, kh, kw, ocg = w.shape
+    icg, oc = ic // group, ocg * group
+    H = max((ih - 1) * sh + (kh - 1) * dh + 1, pt + oh)
+    W = max((iw - 1) * sw + (kw - 1) * dw + 1, pl + ow)
+    full = np.zeros((n, H, W, oc))
+    w64 = w.astype(np.float64)
+    for iy in range(ih):
+        for ix in range(iw):
+            for ky in range(kh):
+                for kx in range(kw):
+                    for g in range(group):
+                        full[:, iy * sh + ky * dh, ix * sw + kx * dw, g * ocg:(g + 1) * ocg] += \
+                            x[:, iy, ix, g * icg:(g + 1) * icg] @ w64[g * icg:(g + 1) * icg, ky, kx, :]
+    y = full[:, pt:pt + oh, pl:pl + ow, :]
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+CONV_TRANSPOSE_CASES = [
+    # n ih iw ic oc kh kw sh sw dh dw pt pl pb pr oph opw group bias act
+    (1, 5, 5, 4, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, True, "RELU"),   # stride 2, output_padding
+    (1, 4, 6, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 1, True, "SIGMOID"),# DBNet head: k2 s2
+    (2, 3, 4, 6, 4, 3, 2, 1, 3, 2, 1, 0, 2, 1, 0, 0, 2, 2, False, "NONE"), # groups, dilation, asym
+    (1, 4, 4, 5, 5, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0, 5, True, "CLIP"),  # depthwise
+    (1, 3, 3, 2, 3, 1, 1, 3, 2, 1, 1, 0, 0, 0, 0, 2, 1, 1, True, "NONE"),  # 1x1, gaps, extension
+    (1, 1, 7, 3, 2, 1, 4, 1, 3, 1, 2, 0, 1, 0, 2, 0, 0, 1, True, "LEAKY_RELU"),  # 1-D as 2-D
+    (1, 2, 2, 3, 17, 5, 5, 1, 1, 1, 1, 4, 4, 4, 4, 0, 0, 1, True, "NONE"), # pads crop deep
+]
+
+
+def test_conv_transpose(s):
+    for case in CONV_TRANSPOSE_CASES:
+        n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oph, opw, group, has_bias, act = case
+        oh = (ih - 1) * sh + oph + (kh - 1) * dh + 1 - pt - pb
+        ow = (iw - 1) * sw + opw + (kw - 1) * dw + 1 - pl - pr
+        x = frnd(n, ih, iw, ic)
+        w = frnd(ic, kh, kw, oc // group)
+        bias = frnd(oc) if has_bias else None
+        a, b = ACT_PARAMS.get(act, (0.0, 0.0))
+        ref = act_ref(conv_transpose_ref(x, w, bias, oh, ow, sh, sw, dh, dw, pt, pl, group), act, a, b)
+        s.call("conv_transpose2d %s" % (case,), "conv_transpose2d_f32",
+               [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, group, ACT[act]], [a, b],
+               [x, w, bias, np.zeros(ref.size, np.float32)], 3, ref.astype(np.float32),
+               atol=1e-4)
+
+
 OCB = 16  # PARE_CONV_OCB
 
 
@@ -1070,7 +1123,8 @@ def main():
         warning_checks(s, tmp)
         exe, exe_kc5 = build_harnesses(tmp)
         for t in (test_activations, test_activation_specials, test_unary, test_binary, test_compare_logical, test_where_broadcast,
-                  test_channel_affine, test_conv, test_conv_packed, test_depthwise, test_matmul, test_pool,
+                  test_channel_affine, test_conv, test_conv_transpose, test_conv_packed, test_depthwise,
+                  test_matmul, test_pool,
                   test_softmax_layernorm, test_reduce, test_argreduce, test_transpose, test_copy_rows,
                   test_slice, test_pad, test_gather, test_cast):
             t(s)
