@@ -7,8 +7,13 @@
 
 #include "codegen/c/CModule.h"
 
+#include "dialects/Pare/IR/QuantUtils.h"
+#include "dialects/Pare/IR/ResizeTaps.h"
+
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringSwitch.h"
+
+#include <cmath>
 
 using namespace mlir;
 
@@ -184,6 +189,87 @@ LogicalResult emitCast(CModule &m, Operation *op, const Operands &in, ArrayRef<s
   return success();
 }
 
+/// Resize: the sampling tables of each dim (resizeDims) in the weights file,
+/// copied dims merged (leading ones into one dim, trailing ones into the
+/// kernels' contiguous inner block), then pare_resize_f32, or
+/// pare_resize_nearest for any element type. The int8 linear resize is
+/// COpsInt8's.
+LogicalResult emitResize(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
+  auto r = cast<ResizeOp>(op);
+  Type t = elemOf(r.getInput());
+  bool nearest = r.getMode() == "nearest";
+  if (!nearest && !t.isF32())
+    return m.unsupported(op, "a linear or cubic resize of non-float32 tensors");
+  std::string ct = cType(t);
+  if (ct.empty())
+    return m.unsupported(op, "resize of this element type");
+  if (numel(r.getResult()) == 0)
+    return success();
+  std::vector<ResizeDim> all = resizeDims(r);
+  std::vector<std::pair<size_t, ResizeDim>> dims;
+  int64_t inner = 1;
+  size_t last = all.size();
+  while (last > 0 && all[last - 1].taps == 0)
+    inner *= all[--last].inSize;
+  for (size_t d = 0; d < last; ++d) {
+    if (all[d].taps == 0 && !dims.empty() && dims.back().second.taps == 0) {
+      dims.back().second.inSize *= all[d].inSize;
+      dims.back().second.outSize *= all[d].outSize;
+    } else {
+      dims.emplace_back(d, all[d]);
+    }
+  }
+  if (dims.size() > 8)
+    return m.unsupported(op, "more than 8 resized dims");
+  std::string layer = sanitizeIdentifier(nodeName(op));
+  std::string table;
+  for (auto &[d, rd] : dims) {
+    std::string index = "NULL", weight = "NULL";
+    if (rd.taps > 0) {
+      std::vector<std::string> iv, wv;
+      for (int32_t i : rd.index)
+        iv.push_back(std::to_string(i));
+      std::string what = layer + ": dim " + std::to_string(d) + ", " + std::to_string(rd.taps) +
+                         " input coordinate(s) per output coordinate";
+      index = m.constArray(layer + "_resize_index_" + std::to_string(d), "int32_t", iv, what);
+      if (!nearest) {
+        for (float w : rd.weight)
+          wv.push_back(floatLiteral(w));
+        weight = m.constArray(layer + "_resize_weight_" + std::to_string(d), "float", wv,
+                              layer + ": dim " + std::to_string(d) + ", their weights");
+      }
+    }
+    table += "      {" + i32(rd.inSize) + ", " + i32(rd.outSize) + ", " + i32(rd.taps) + ", " +
+             index + ", " + weight + "},\n";
+  }
+  int64_t rank = int64_t(dims.size());
+  m.line("  {\n    static const pare_resize_dim_t dims[" + std::to_string(std::max<int64_t>(rank, 1)) +
+         "] = {\n" + (rank ? table : std::string("      {1, 1, 0, NULL, NULL}\n")) + "    };\n");
+  double e = r.getExtrapolationValue().convertToDouble();
+  if (!nearest) {
+    m.line("    " + m.call("pare_resize_f32") + in[0] + ", " + out[0] + ", dims, " + i32(rank) +
+           ", " + i32(inner) + ", " + floatLiteral(float(e)) + ");\n  }\n");
+    return success();
+  }
+  std::string value;
+  if (t.isF32()) {
+    value = floatLiteral(float(e));
+  } else if (auto p = qtype::params(t)) {
+    // The extrapolation value of a quantized tensor, quantized.
+    double q = std::nearbyint(e / p->scale()) + double(p->zeroPoint());
+    double lo = p->isSigned ? -128.0 : 0.0, hi = p->isSigned ? 127.0 : 255.0;
+    value = std::to_string(int64_t(std::min(hi, std::max(lo, q))));
+  } else if (isa<FloatType>(t)) {
+    value = doubleLiteral(e);
+  } else {
+    value = std::to_string(int64_t(e));
+  }
+  m.line("    static const " + ct + " extrapolation = " + value + ";\n    " +
+         m.call("pare_resize_nearest") + i32(elemBytes(t)) + ", " + in[0] + ", " + out[0] +
+         ", dims, " + i32(rank) + ", " + i32(inner) + ", &extrapolation);\n  }\n");
+  return success();
+}
+
 } // namespace
 
 void registerDataMovementOps(OpTable &table) {
@@ -196,6 +282,7 @@ void registerDataMovementOps(OpTable &table) {
   table.add<GatherOp>(emitGather);
   table.add<ScatterNDOp>(emitScatterND);
   table.add<CastOp>(emitCast);
+  table.add<ResizeOp>(emitResize);
 }
 
 } // namespace pare::codegen

@@ -10,6 +10,9 @@
 
 #include "mlir/IR/Matchers.h"
 
+#include <cmath>
+#include <limits>
+
 using namespace mlir;
 
 namespace pare::onnx_frontend {
@@ -674,6 +677,160 @@ LogicalResult importTile(NodeImporter &ni) {
   return success();
 }
 
+/// Resize (10, 11, 13, 18, 19) and Upsample (7, 9) as pare.resize: the
+/// output size and the scale of every dim from `scales` or `sizes` (with
+/// opset 18's axes and keep_aspect_ratio_policy, as the ONNX reference
+/// computes them), and the sampling attributes. Resize-10 and Upsample
+/// predate coordinate_transformation_mode and nearest_mode: onnxruntime
+/// samples them asymmetrically, rounding nearest coordinates down (up where
+/// the dim shrinks).
+LogicalResult importResize(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x))
+    return failure();
+  bool upsample = ni.getNode().op_type() == "Upsample";
+  int opset = ni.getOpset();
+  bool legacy = upsample || opset < 11;
+  std::vector<int64_t> in = shapeOf(*x);
+  int64_t rank = int64_t(in.size());
+  std::string op = upsample ? "Upsample" : "Resize";
+  std::string mode = ni.getString("mode", "nearest");
+  if (mode != "nearest" && !isa<FloatType>(elemOf(*x)))
+    return ni.error(op + " mode '" + mode + "' supports float tensors only");
+
+  std::vector<double> scales, roi;
+  std::vector<int64_t> sizes;
+  bool haveSizes = false;
+  if (upsample && opset < 9) {
+    for (float s : ni.getFloats("scales"))
+      scales.push_back(s);
+  } else if (legacy) {
+    auto s = ni.constFloats(1, op + " scales");
+    if (failed(s))
+      return failure();
+    scales = *s;
+  } else {
+    // Absent scales are an empty name (opset 13+) or an empty tensor.
+    if (ni.hasInput(2)) {
+      auto s = ni.constFloats(2, "Resize scales");
+      if (failed(s))
+        return failure();
+      scales = *s;
+    }
+    if (ni.hasInput(3)) {
+      auto s = ni.constInts(3, "Resize sizes");
+      if (failed(s))
+        return failure();
+      sizes = *s;
+      haveSizes = true;
+    }
+    if (!scales.empty() && haveSizes)
+      return ni.error("Resize has both scales and sizes; ONNX allows one of them");
+    if (scales.empty() && !haveSizes)
+      return ni.error("Resize needs scales or sizes");
+  }
+
+  // axes (opset 18): scales / sizes / roi name only these dims.
+  std::vector<int64_t> axes;
+  if (opset >= 18 && !legacy && ni.hasAttr("axes")) {
+    for (int64_t a : ni.getInts("axes")) {
+      auto n = normAxis(ni, a, rank);
+      if (failed(n))
+        return failure();
+      if (llvm::is_contained(axes, *n))
+        return ni.error("Resize axes repeat axis " + Twine(a));
+      axes.push_back(*n);
+    }
+  } else {
+    for (int64_t d = 0; d < rank; ++d)
+      axes.push_back(d);
+  }
+  size_t given = haveSizes ? sizes.size() : scales.size();
+  if (given != axes.size())
+    return ni.error(op + " has " + Twine(given) + (haveSizes ? " sizes" : " scales") + " for " +
+                    Twine(axes.size()) + " axes");
+
+  std::vector<double> fullScale(rank, 1.0);
+  std::vector<int64_t> out(in);
+  std::string policy = opset >= 18 && !legacy ? ni.getString("keep_aspect_ratio_policy", "stretch")
+                                              : std::string("stretch");
+  if (policy != "stretch" && policy != "not_larger" && policy != "not_smaller")
+    return ni.error("Resize keep_aspect_ratio_policy '" + policy + "' is unknown");
+  if (haveSizes) {
+    for (size_t i = 0; i < axes.size(); ++i) {
+      int64_t d = axes[i];
+      if (sizes[i] < 0)
+        return ni.error("Resize sizes must not be negative");
+      if (in[d] == 0)
+        return ni.error("Resize sizes cannot scale an empty dim");
+      out[d] = sizes[i];
+      fullScale[d] = double(sizes[i]) / double(in[d]);
+    }
+    if (policy != "stretch") {
+      double s = fullScale[axes[0]];
+      for (int64_t d : axes)
+        s = policy == "not_larger" ? std::min(s, fullScale[d]) : std::max(s, fullScale[d]);
+      for (int64_t d : axes) {
+        fullScale[d] = s;
+        out[d] = int64_t(s * double(in[d]) + 0.5);
+      }
+    }
+  } else {
+    for (size_t i = 0; i < axes.size(); ++i) {
+      int64_t d = axes[i];
+      if (!(scales[i] > 0) || !std::isfinite(scales[i]))
+        return ni.error(op + " scales must be positive and finite");
+      double o = std::floor(scales[i] * double(in[d]));
+      if (o > double(std::numeric_limits<int32_t>::max()))
+        return ni.error(op + " output dim " + Twine(d) + " is too large");
+      fullScale[d] = scales[i];
+      out[d] = int64_t(o);
+    }
+  }
+
+  std::string ctm = legacy ? "asymmetric"
+                           : ni.getString("coordinate_transformation_mode", "half_pixel");
+  if (ctm == "half_pixel_symmetric" && opset < 19)
+    return ni.error("Resize coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19");
+  if (ctm == "tf_half_pixel_for_nn" && opset >= 18)
+    return ni.error("Resize coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed in "
+                    "opset 18");
+  if (ctm == "tf_crop_and_resize") {
+    auto r = ni.constFloats(1, "Resize roi");
+    if (failed(r))
+      return failure();
+    if (r->size() != 2 * axes.size())
+      return ni.error("Resize roi has " + Twine(r->size()) + " values for " + Twine(axes.size()) +
+                      " axes (starts, then ends)");
+    roi.assign(rank, 0.0);
+    roi.resize(2 * rank, 1.0);
+    for (size_t i = 0; i < axes.size(); ++i) {
+      roi[axes[i]] = (*r)[i];
+      roi[rank + axes[i]] = (*r)[axes.size() + i];
+    }
+  }
+  std::string nearestMode =
+      legacy ? "simple" : ni.getString("nearest_mode", "round_prefer_floor");
+  double cubicA = legacy ? -0.75 : ni.getFloat("cubic_coeff_a", -0.75f);
+  bool excludeOutside = !legacy && ni.getInt("exclude_outside", 0) != 0;
+  double extrapolation = legacy ? 0.0 : ni.getFloat("extrapolation_value", 0.0f);
+  bool antialias = opset >= 18 && !legacy && ni.getInt("antialias", 0) != 0;
+
+  auto &b = ni.builder();
+  return bind(
+      ni, ni.create<pare::ResizeOp>(
+              {*x}, {ni.named("sizes", b.getDenseI64ArrayAttr(out)),
+                     ni.named("scales", b.getDenseF64ArrayAttr(fullScale)),
+                     ni.named("mode", b.getStringAttr(mode)),
+                     ni.named("coordinate_transformation_mode", b.getStringAttr(ctm)),
+                     ni.named("nearest_mode", b.getStringAttr(nearestMode)),
+                     ni.named("cubic_coeff_a", b.getF64FloatAttr(cubicA)),
+                     ni.named("exclude_outside", b.getBoolAttr(excludeOutside)),
+                     ni.named("antialias", b.getBoolAttr(antialias)),
+                     ni.named("roi", b.getDenseF64ArrayAttr(roi)),
+                     ni.named("extrapolation_value", b.getF64FloatAttr(extrapolation))}));
+}
+
 } // namespace
 
 void registerTensorHandlers() {
@@ -721,6 +878,10 @@ void registerTensorHandlers() {
   registerHandler("Range", 11, importRange);
   for (int v : {6, 13})
     registerHandler("Tile", v, importTile);
+  for (int v : {10, 11, 13, 18, 19})
+    registerHandler("Resize", v, importResize);
+  for (int v : {7, 9})
+    registerHandler("Upsample", v, importResize);
 }
 
 } // namespace pare::onnx_frontend

@@ -284,6 +284,35 @@ void pare_reduce_i64(pare_redop_t op, const int64_t *x, const int32_t *in_shape,
 void pare_argreduce_f32(const float *x, int64_t *y, int outer, int len,
                         int inner, int is_min, int select_last_index);
 
+/* --------------------------------------------------------------- resize --
+ * ONNX Resize / Upsample (pare_k_resize.c). The compiler computes each dim's
+ * sampling: for every output coordinate, the input coordinates it reads
+ * (taps) and their weights, so the kernels are weighted gathers. */
+typedef struct {
+  int32_t in_size;       /* input elements along the dim */
+  int32_t out_size;      /* output elements along the dim */
+  int32_t taps;          /* input coordinates per output coordinate; 0: the
+                            dim is copied (out_size == in_size) */
+  const int32_t *index;  /* [out_size][taps] input coordinates; -1 (all taps)
+                            outside tf_crop_and_resize's crop */
+  const float *weight;   /* [out_size][taps] weights (unused by nearest) */
+} pare_resize_dim_t;
+
+/* x [dims[0].in_size]..[dims[rank-1].in_size][inner] -> y [..out_size..]
+ * [inner] (rank <= PARE_MAX_RANK): every output element is the sum, over
+ * one tap of each interpolated dim, of the product of the taps' weights
+ * times x there; an output whose coordinate on some dim is outside the crop
+ * is `extrapolation`. */
+void pare_resize_f32(const float *x, float *y, const pare_resize_dim_t *dims,
+                     int rank, int inner, float extrapolation);
+
+/* Nearest resize of any element type (one tap per coordinate): copies x's
+ * element at the taps' coordinates, or the element `extrapolation` points to
+ * outside the crop. */
+void pare_resize_nearest(size_t elem_size, const void *x, void *y,
+                         const pare_resize_dim_t *dims, int rank, int inner,
+                         const void *extrapolation);
+
 /* -------------------------------------------------------- data movement -- */
 
 /* y = permute(x): y dim d is x dim perm[d]. */

@@ -1,12 +1,13 @@
 //===- EvalDataMovement.cpp - evaluator: data movement --------------------===//
 //
 // Ops that move or select elements without computing: the reshapes,
-// transpose, concat, split, slice, pad, gather, scatter_nd and expand. All
-// work on float and integer storage alike.
+// transpose, concat, split, slice, pad, gather, scatter_nd, expand and
+// resize. All work on float and integer storage alike (resize: nearest).
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Pare/Eval/EvalContext.h"
+#include "dialects/Pare/IR/ResizeTaps.h"
 
 #include "llvm/ADT/StringSwitch.h"
 
@@ -230,6 +231,43 @@ LogicalResult evalExpand(EvalContext &cx, Operation *op, Results &out) {
   return success();
 }
 
+/// resize: the C kernels on the sampling tables the C emitter computes
+/// (resizeDims).
+LogicalResult evalResize(EvalContext &cx, Operation *op, Results &out) {
+  auto r = cast<ResizeOp>(op);
+  const Tensor &x = cx.in(r.getInput());
+  if (x.shape.size() > 8)
+    return fail(op, "rank > 8");
+  bool nearest = r.getMode() == "nearest";
+  if (!nearest && !x.isFloat())
+    return fail(op, "linear and cubic resize of integer tensors");
+  auto y = cx.newLike(r.getResult());
+  if (y->isFloat() != x.isFloat())
+    return fail(op, "operand types");
+  std::vector<ResizeDim> dims = resizeDims(r);
+  std::vector<pare_resize_dim_t> table;
+  for (const ResizeDim &d : dims)
+    table.push_back({int32_t(d.inSize), int32_t(d.outSize), int32_t(d.taps), d.index.data(),
+                     d.weight.data()});
+  double extrapolation = r.getExtrapolationValue().convertToDouble();
+  if (y->numElements() > 0) {
+    if (!nearest) {
+      pare_resize_f32(x.f.data(), y->f.data(), table.data(), int(table.size()), 1,
+                      float(extrapolation));
+    } else if (x.isFloat()) {
+      float e = float(extrapolation);
+      pare_resize_nearest(sizeof(float), x.f.data(), y->f.data(), table.data(),
+                          int(table.size()), 1, &e);
+    } else {
+      int64_t e = wrapTo(int64_t(extrapolation), elemOf(r.getResult()));
+      pare_resize_nearest(sizeof(int64_t), x.i.data(), y->i.data(), table.data(),
+                          int(table.size()), 1, &e);
+    }
+  }
+  out.push_back(y);
+  return success();
+}
+
 } // namespace
 
 void addDataMovementOps(OpTable &table) {
@@ -242,6 +280,7 @@ void addDataMovementOps(OpTable &table) {
   table.add<GatherOp>(evalGather);
   table.add<ScatterNDOp>(evalScatterND);
   table.add<ExpandOp>(evalExpand);
+  table.add<ResizeOp>(evalResize);
 }
 
 } // namespace pare::eval

@@ -544,6 +544,33 @@ def Pare_QuantizeOp : Pare_Op<"quantize"> {
   let results = (outs Pare_Tensor:$output);
   let hasVerifier = 1;
 }
+def Pare_ResizeOp : Pare_InferredOp<"resize"> {
+  let summary = "Resize by interpolation (ONNX Resize, Upsample)";
+  let description = [{
+    Every dim d is resized on its own to `sizes[d]`: output coordinate x
+    maps to an input coordinate by `coordinate_transformation_mode` with the
+    scale `scales[d]` (ONNX's scale, or output / input size where the model
+    gave sizes), which `mode` nearest rounds by `nearest_mode` and linear /
+    cubic interpolate (`cubic_coeff_a`, `exclude_outside`, `antialias` as
+    ONNX). A dim whose coordinates map to themselves is copied. `roi` (empty,
+    or 2 * rank numbers: the starts, then the ends) is tf_crop_and_resize's
+    crop, outside which the result is `extrapolation_value`. nearest_mode
+    "simple" is the rounding of Resize-10 and Upsample (floor, and ceil where
+    the dim shrinks). Works on any element type for nearest, float and int8
+    (TFLite's integer bilinear) for linear, float for cubic. The input
+    coordinates and weights of each dim are computed at compile time
+    (resizeDims, ResizeTaps.h); the op works on any layout, so a transpose
+    moves through it.
+  }];
+  let arguments = (ins Pare_Tensor:$input, DenseI64ArrayAttr:$sizes,
+                       DenseF64ArrayAttr:$scales, StrAttr:$mode,
+                       StrAttr:$coordinate_transformation_mode,
+                       StrAttr:$nearest_mode, F64Attr:$cubic_coeff_a,
+                       BoolAttr:$exclude_outside, BoolAttr:$antialias,
+                       DenseF64ArrayAttr:$roi, F64Attr:$extrapolation_value);
+  let results = (outs Pare_Tensor:$output);
+}
+
 
 def Pare_DequantizeOp : Pare_Op<"dequantize"> {
   let summary = "quantized -> float: (q - zp) * scale (per tensor or per channel)";

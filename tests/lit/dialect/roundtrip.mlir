@@ -191,6 +191,15 @@ func.func @data_movement(%x: tensor<2x3x4xf32>, %y: tensor<2x1x4xf32>, %i: tenso
   return
 }
 
+// CHECK-LABEL: func.func @resize
+// CHECK: pare.resize %{{.*}} {antialias = false, coordinate_transformation_mode = "half_pixel", cubic_coeff_a = -7.500000e-01 : f64, exclude_outside = false, extrapolation_value = 0.000000e+00 : f64, mode = "nearest", nearest_mode = "round_prefer_floor", roi = array<f64>, scales = array<f64: 1.000000e+00, 1.000000e+00, 2.000000e+00, 2.000000e+00>, sizes = array<i64: 1, 3, 8, 8>} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+// CHECK: pare.resize %{{.*}} {antialias = true, coordinate_transformation_mode = "tf_crop_and_resize", cubic_coeff_a = -5.000000e-01 : f64, exclude_outside = true, extrapolation_value = 1.000000e+01 : f64, mode = "cubic", nearest_mode = "floor", roi = array<f64: 0.000000e+00, 0.000000e+00, 1.000000e-01, 2.000000e-01, 1.000000e+00, 1.000000e+00, 9.000000e-01, 8.000000e-01>, scales = array<f64: 1.000000e+00, 1.000000e+00, 5.000000e-01, 7.500000e-01>, sizes = array<i64: 1, 3, 2, 3>} : (tensor<1x3x4x4xf32>) -> tensor<1x3x2x3xf32>
+func.func @resize(%x: tensor<1x3x4x4xf32>) {
+  %0 = pare.resize %x {sizes = array<i64: 1, 3, 8, 8>, scales = array<f64: 1.0, 1.0, 2.0, 2.0>, mode = "nearest", coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor", cubic_coeff_a = -0.75 : f64, exclude_outside = false, antialias = false, roi = array<f64>, extrapolation_value = 0.0 : f64} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
+  %1 = pare.resize %x {sizes = array<i64: 1, 3, 2, 3>, scales = array<f64: 1.0, 1.0, 0.5, 0.75>, mode = "cubic", coordinate_transformation_mode = "tf_crop_and_resize", nearest_mode = "floor", cubic_coeff_a = -0.5 : f64, exclude_outside = true, antialias = true, roi = array<f64: 0.0, 0.0, 0.1, 0.2, 1.0, 1.0, 0.9, 0.8>, extrapolation_value = 10.0 : f64} : (tensor<1x3x4x4xf32>) -> tensor<1x3x2x3xf32>
+  return
+}
+
 // The memory plan's attributes survive a round trip.
 // CHECK-LABEL: func.func @planned
 // CHECK-SAME: attributes {pare.arena_bytes = 64 : i64, pare.live_bytes_bound = 64 : i64}
