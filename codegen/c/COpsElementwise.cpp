@@ -138,6 +138,26 @@ LogicalResult emitActivation(CModule &m, Operation *op, const Operands &in,
   return success();
 }
 
+/// Clip with run-time bounds: the clip activation kernel with each bound read
+/// from its one-element tensor when the call runs (a constant bound is a
+/// literal, so its weight is never emitted).
+LogicalResult emitClipDynamic(CModule &m, Operation *op, const Operands &in,
+                              ArrayRef<std::string> out) {
+  if (failed(m.requireF32(op)))
+    return failure();
+  auto c = cast<ClipDynamicOp>(op);
+  auto bound = [&](Value v, size_t i) -> std::string {
+    DenseElementsAttr attr;
+    if (matchPattern(v, m_Constant(&attr)))
+      return floatLiteral(*attr.getValues<float>().begin());
+    return "(" + in[i] + ")[0]";
+  };
+  m.line("  " + m.call("pare_activation_f32") + in[0] + ", " + out[0] + ", " +
+         std::to_string(numel(c.getResult())) + ", PARE_ACT_CLIP,\n      " +
+         bound(c.getMin(), 1) + ", " + bound(c.getMax(), 2) + ");\n");
+  return success();
+}
+
 } // namespace
 
 void registerElementwiseOps(OpTable &table) {
@@ -152,6 +172,7 @@ void registerElementwiseOps(OpTable &table) {
   table.add<ReluOp, SigmoidOp, TanhOp, HardSwishOp, SoftplusOp, SoftsignOp, MishOp, ClipOp,
             LeakyReluOp, EluOp, CeluOp, ThresholdedReluOp, HardSigmoidOp, SeluOp, GeluOp>(
       emitActivation);
+  table.add<ClipDynamicOp>(emitClipDynamic);
 }
 
 } // namespace pare::codegen

@@ -175,6 +175,9 @@ bool relaidOut(Operation *op, Value v) {
     return v == g.getB() && !g.getTransB() && matchPattern(v, m_Constant());
   if (auto mm = dyn_cast<MatMulOp>(op))
     return v == mm.getB() && shapeOf(v).size() == 2 && matchPattern(v, m_Constant());
+  // A constant Clip bound is passed by value (CudaOpsElementwise).
+  if (auto c = dyn_cast<ClipDynamicOp>(op))
+    return v != c.getInput() && matchPattern(v, m_Constant());
   return false;
 }
 

@@ -9,6 +9,8 @@
 
 #include "dialects/Pare/IR/RuntimeOpcodes.h"
 
+#include "mlir/IR/Matchers.h"
+
 using namespace mlir;
 
 namespace pare::codegen::cuda {
@@ -94,6 +96,31 @@ LogicalResult emitWhere(CudaModule &m, CudaOp &o) {
   return success();
 }
 
+/// Clip with run-time bounds: pare_cu_clip reads each bound on the device
+/// (a constant bound is passed as a literal with a NULL pointer).
+LogicalResult emitClipDynamic(CudaModule &m, CudaOp &o) {
+  auto c = cast<ClipDynamicOp>(o.op);
+  if (failed(o.needFloat(m)))
+    return failure();
+  std::string ptrs, consts;
+  for (auto [v, i] : {std::pair<Value, size_t>{c.getMin(), 1}, {c.getMax(), 2}}) {
+    DenseElementsAttr attr;
+    if (matchPattern(v, m_Constant(&attr))) {
+      APFloat f = *attr.getValues<APFloat>().begin();
+      bool lost;
+      f.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      ptrs += "NULL, ";
+      consts += floatLiteral(f.convertToFloat()) + ", ";
+    } else {
+      ptrs += o.in[i] + ", ";
+      consts += "0.0f, ";
+    }
+  }
+  m.body += m.launch("pare_cu_clip_" + o.sfx + "(" + o.in[0] + ", " + ptrs + consts + o.out[0] +
+                     ", " + o.count() + ", stream");
+  return success();
+}
+
 } // namespace
 
 void registerElementwiseOps(OpTable &table) {
@@ -106,6 +133,7 @@ void registerElementwiseOps(OpTable &table) {
       emitActivation);
   table.add<CastOp>(emitCast);
   table.add<WhereOp>(emitWhere);
+  table.add<ClipDynamicOp>(emitClipDynamic);
 }
 
 } // namespace pare::codegen::cuda

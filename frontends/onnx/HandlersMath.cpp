@@ -76,6 +76,30 @@ template <typename OpTy> LogicalResult importAlpha(NodeImporter &ni, float dflt)
                                                                ni.getFloat("alpha", dflt)))}));
 }
 
+/// Clip whose min or max is computed by the graph (opset 11+): pare.clip_dynamic
+/// with each bound a one-element tensor read at run time; a bound left out is
+/// the float range (as pare.clip's), one known at compile time a constant.
+LogicalResult importClipDynamic(NodeImporter &ni, Value x) {
+  Type t = elemOf(x);
+  auto scalar = RankedTensorType::get({}, t);
+  Value bounds[2];
+  for (size_t i = 1; i <= 2; ++i) {
+    StringRef what = i == 1 ? "Clip min" : "Clip max";
+    if (!ni.hasInput(i)) {
+      float v = i == 1 ? std::numeric_limits<float>::lowest() : std::numeric_limits<float>::max();
+      bounds[i - 1] =
+          ni.constant(DenseElementsAttr::get(scalar, FloatAttr::get(t, double(v)).getValue()));
+      continue;
+    }
+    Value b = ni.input(i); // (its type is x's: the importer checks ONNX's T)
+    if (cast<RankedTensorType>(b.getType()).getNumElements() != 1)
+      return ni.error(Twine(what) + " (input " + Twine(i) + ") must hold one value, not " +
+                      Twine(cast<RankedTensorType>(b.getType()).getNumElements()));
+    bounds[i - 1] = ni.reshape(b, {});
+  }
+  return bind(ni, ni.create<pare::ClipDynamicOp>({x, bounds[0], bounds[1]}));
+}
+
 LogicalResult importClip(NodeImporter &ni) {
   auto x = need(ni, 0);
   if (failed(x))
@@ -88,13 +112,18 @@ LogicalResult importClip(NodeImporter &ni) {
     lo = ni.getFloat("min", lo);
     hi = ni.getFloat("max", hi);
   } else {
-    if (ni.hasInput(1)) {
+    // A bound computed at run time: clip_dynamic. (Integer bounds, constant
+    // or not, become max / min operands below.)
+    bool isFloat = isa<FloatType>(elemOf(*x));
+    if (isFloat && ((ni.hasInput(1) && !ni.constInput(1)) || (ni.hasInput(2) && !ni.constInput(2))))
+      return importClipDynamic(ni, *x);
+    if (isFloat && ni.hasInput(1)) {
       auto v = ni.constScalarFloat(1, "Clip min");
       if (failed(v))
         return failure();
       lo = float(*v);
     }
-    if (ni.hasInput(2)) {
+    if (isFloat && ni.hasInput(2)) {
       auto v = ni.constScalarFloat(2, "Clip max");
       if (failed(v))
         return failure();

@@ -416,6 +416,36 @@ static cudaError_t launch_copy_nd(size_t es, const void *x, void *y, NdShape s,
 PARE_CU_ELEMENTWISE(f32, float)
 PARE_CU_ELEMENTWISE(f16, pare_half)
 
+namespace {
+
+/* Clip whose bounds live in device memory (read by every thread: one cached
+ * load each) or are constants (NULL pointer). */
+template <typename T> struct ClipFn {
+  const T *lo_ptr, *hi_ptr;
+  float lo, hi;
+  __device__ float operator()(float x) const
+  {
+    return pare_activation(x, PARE_ACT_CLIP, lo_ptr ? to_f(*lo_ptr) : lo,
+                           hi_ptr ? to_f(*hi_ptr) : hi);
+  }
+};
+
+} // namespace
+
+cudaError_t pare_cu_clip_f32(const float *x, const float *lo_ptr, const float *hi_ptr,
+                             float lo_const, float hi_const, float *y, size_t count,
+                             cudaStream_t stream)
+{
+  return launch_map(x, y, count, ClipFn<float>{lo_ptr, hi_ptr, lo_const, hi_const}, stream);
+}
+
+cudaError_t pare_cu_clip_f16(const pare_half *x, const pare_half *lo_ptr,
+                             const pare_half *hi_ptr, float lo_const, float hi_const,
+                             pare_half *y, size_t count, cudaStream_t stream)
+{
+  return launch_map(x, y, count, ClipFn<pare_half>{lo_ptr, hi_ptr, lo_const, hi_const}, stream);
+}
+
 cudaError_t pare_cu_where(size_t elem_size, const uint8_t *cond, const void *x,
                           const void *z, void *y, pare_cu_shape shape, cudaStream_t stream)
 {

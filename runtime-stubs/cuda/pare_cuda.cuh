@@ -159,6 +159,17 @@ cudaError_t pare_cu_gather(size_t elem_size, const void *data, int outer, int ax
 cudaError_t pare_cu_where(size_t elem_size, const uint8_t *cond, const void *x,
                           const void *z, void *y, pare_cu_shape shape,
                           cudaStream_t stream);
+/* Clip with bounds read at run time (ONNX Clip whose min / max are computed
+ * tensors): y = min(max(x, lo), hi) as pare_activation's PARE_ACT_CLIP (a NaN
+ * x stays NaN, a NaN bound is ignored), lo = lo_ptr[0] on the device, or
+ * lo_const where lo_ptr is NULL (a bound known at compile time or absent);
+ * likewise hi. */
+cudaError_t pare_cu_clip_f32(const float *x, const float *lo_ptr, const float *hi_ptr,
+                             float lo_const, float hi_const, float *y, size_t count,
+                             cudaStream_t stream);
+cudaError_t pare_cu_clip_f16(const pare_half *x, const pare_half *lo_ptr,
+                             const pare_half *hi_ptr, float lo_const, float hi_const,
+                             pare_half *y, size_t count, cudaStream_t stream);
 /* float <-> half conversions (model inputs / outputs of an fp16 model). */
 cudaError_t pare_cu_f32_to_f16(const float *x, pare_half *y, size_t count,
                                cudaStream_t stream);

@@ -9,7 +9,7 @@ unsupported (skipped). Models with subgraphs (If/Loop/Scan bodies), model-local 
 non-default domains are unsupported.
 
 pare needs static shapes, and the node tests feed operands that real models keep constant (axes,
-pads, target shapes, slice and clip bounds, BatchNorm statistics, the scales and zero points of
+pads, target shapes, slice bounds, BatchNorm statistics, the scales and zero points of
 QuantizeLinear / DequantizeLinear / QLinearConv / QLinearMatMul / ConvInteger / MatMulInteger) as
 graph inputs. So, unless
 --no-freeze-inputs is given, a graph input whose every use is such an operand (FREEZABLE_OPERANDS
@@ -54,14 +54,13 @@ XFAIL_FILE = Path(__file__).resolve().parent / "conformance_xfail.txt"
 # never to hide a wrong result. Example: "Pow": (1e-3, 1e-5),  # powf ulp error times large exponents
 TOLERANCES: Dict[str, Tuple[float, float]] = {}
 
-# Operands that are attributes in all but name: shapes, axes, pads, slice bounds, clip bounds,
+# Operands that are attributes in all but name: shapes, axes, pads, slice bounds,
 # BatchNorm statistics and quantization scales / zero points. Real models hold them in initializers or Constant nodes; the node tests feed
 # them as graph inputs. Unless --no-freeze-inputs is given, a graph input whose every use is one of these
 # (op type -> input indices) becomes an initializer holding the test's value, so the test checks
 # the op's semantics instead of pare's (deliberate) refusal of run-time shapes.
 FREEZABLE_OPERANDS: Dict[str, Tuple[int, ...]] = {
     "BatchNormalization": (1, 2, 3, 4),
-    "Clip": (1, 2),
     "ConstantOfShape": (0,),
     # Quantization parameters (scales and zero points): pare needs them constant, as every
     # quantized model has them (they go into the quantized element types at import).

@@ -33,6 +33,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -226,6 +227,34 @@ func.func @main(%a: tensor<2x3xf32>, %c: tensor<2x1xf32>) -> (tensor<2x3xf32>, t
   REQUIRE(r.size() == 2);
   requireClose(r[0].f, {2, 0, 4, 0, 6, 0});
   requireClose(r[1].f, {9, 12, 7, 24, 15, 26});
+}
+
+TEST_CASE("evaluator: clip with run-time bounds (power_to_db floor, NaN as onnxruntime)",
+          "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<6xf32>, %lo: tensor<f32>, %hi: tensor<f32>) -> (tensor<6xf32>, tensor<6xf32>, tensor<6xf32>) {
+  %big = pare.constant dense<3.40282347E+38> : tensor<f32>
+  %eighty = pare.constant dense<80.0> : tensor<f32>
+  %mx = pare.reduce_max %x {axes = array<i64: 0>, keepdims = false} : (tensor<6xf32>) -> tensor<f32>
+  %floor = pare.sub %mx, %eighty : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %0 = pare.clip_dynamic %x, %floor, %big : (tensor<6xf32>, tensor<f32>, tensor<f32>) -> tensor<6xf32>
+  %1 = pare.clip_dynamic %x, %lo, %hi : (tensor<6xf32>, tensor<f32>, tensor<f32>) -> tensor<6xf32>
+  %2 = pare.clip_dynamic %x, %hi, %lo : (tensor<6xf32>, tensor<f32>, tensor<f32>) -> tensor<6xf32>
+  return %0, %1, %2 : tensor<6xf32>, tensor<6xf32>, tensor<6xf32>
+}
+)mlir");
+  float nan = std::numeric_limits<float>::quiet_NaN();
+  auto r = f.run({F({6}, {-200, -90, -30, 0, 10, 5}), F({}, {-40}), F({}, {nan})});
+  // Floor at max - 80 = -70; a NaN max bound is ignored, and so is a NaN min.
+  requireClose(r[0].f, {-70, -70, -30, 0, 10, 5});
+  requireClose(r[1].f, {-40, -40, -30, 0, 10, 5});
+  // min -> NaN (ignored), max = -40: min(x, -40).
+  requireClose(r[2].f, {-200, -90, -40, -40, -40, -40});
+  auto q = f.run({F({6}, {nan, -90, -30, 0, 10, 5}), F({}, {3}), F({}, {-3})});
+  // A NaN x stays NaN; min > max gives max.
+  CHECK(std::isnan(q[1].f[0]));
+  requireClose(std::vector<float>(q[1].f.begin() + 1, q[1].f.end()), {-3, -3, -3, -3, -3});
+  requireClose(std::vector<float>(q[2].f.begin() + 1, q[2].f.end()), {-3, -3, 0, 3, 3});
 }
 
 TEST_CASE("evaluator: max pool, global average pool, softmax", "[evaluator]") {

@@ -202,6 +202,21 @@ LogicalResult evalActivation(EvalContext &cx, Operation *op, Results &out) {
   return success();
 }
 
+/// Clip with run-time bounds: the clip activation with the bounds' values.
+LogicalResult evalClipDynamic(EvalContext &cx, Operation *op, Results &out) {
+  if (failed(cx.requireFloat(op)))
+    return failure();
+  auto c = cast<ClipDynamicOp>(op);
+  const Tensor &x = cx.in(c.getInput());
+  const Tensor &lo = cx.in(c.getMin()), &hi = cx.in(c.getMax());
+  if (lo.f.size() != 1 || hi.f.size() != 1)
+    return fail(op, "bounds must hold one float each");
+  auto y = cx.newFloat(c.getResult());
+  pare_activation_f32(x.f.data(), y->f.data(), x.f.size(), PARE_ACT_CLIP, lo.f[0], hi.f[0]);
+  out.push_back(y);
+  return success();
+}
+
 LogicalResult evalCast(EvalContext &cx, Operation *op, Results &out) {
   auto c = cast<CastOp>(op);
   const Tensor &x = cx.in(c.getInput());
@@ -269,6 +284,7 @@ void addElementwiseOps(OpTable &table) {
             LeakyReluOp, EluOp, CeluOp, ThresholdedReluOp, HardSigmoidOp, SeluOp, GeluOp>(
       evalActivation);
   table.add<CastOp>(evalCast);
+  table.add<ClipDynamicOp>(evalClipDynamic);
 }
 
 } // namespace pare::eval

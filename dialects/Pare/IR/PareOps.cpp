@@ -571,6 +571,7 @@ PARE_SAME_TYPE_INFER(SoftplusOp)
 PARE_SAME_TYPE_INFER(SoftsignOp)
 PARE_SAME_TYPE_INFER(MishOp)
 PARE_SAME_TYPE_INFER(ClipOp)
+PARE_SAME_TYPE_INFER(ClipDynamicOp)
 PARE_SAME_TYPE_INFER(LeakyReluOp)
 PARE_SAME_TYPE_INFER(EluOp)
 PARE_SAME_TYPE_INFER(CeluOp)
@@ -806,6 +807,45 @@ static OpFoldResult foldReshapeLike(Operation *op, Attribute input) {
 OpFoldResult FlattenOp::fold(FoldAdaptor a) { return foldReshapeLike(*this, a.getInput()); }
 OpFoldResult SqueezeOp::fold(FoldAdaptor a) { return foldReshapeLike(*this, a.getInput()); }
 OpFoldResult UnsqueezeOp::fold(FoldAdaptor a) { return foldReshapeLike(*this, a.getInput()); }
+
+LogicalResult ClipDynamicOp::verify() {
+  Type t = elemOf(getInput());
+  if (!isa<FloatType>(t))
+    return emitOpError("expects a float input (integer Clip imports as max / min)");
+  for (Value b : {getMin(), getMax()}) {
+    if (elemOf(b) != t)
+      return emitOpError("bound element type ") << elemOf(b) << " differs from the input's " << t;
+    if (cast<RankedTensorType>(b.getType()).getNumElements() != 1)
+      return emitOpError("bounds must hold one element, got ") << b.getType();
+  }
+  return success();
+}
+
+namespace {
+/// clip_dynamic whose bounds are both constants (folding made them so) ->
+/// pare.clip, the form that fuses into its producer.
+struct ClipDynamicToClip : OpRewritePattern<ClipDynamicOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ClipDynamicOp op, PatternRewriter &rw) const override {
+    DenseElementsAttr lo, hi;
+    if (!matchPattern(op.getMin(), m_Constant(&lo)) || !matchPattern(op.getMax(), m_Constant(&hi)))
+      return rw.notifyMatchFailure(op, "a bound is computed at run time");
+    auto value = [](DenseElementsAttr a) {
+      bool lost;
+      APFloat v = *a.getValues<APFloat>().begin();
+      v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+      return v.convertToFloat();
+    };
+    rw.replaceOpWithNewOp<ClipOp>(op, op.getType(), op.getInput(), rw.getF32FloatAttr(value(lo)),
+                                  rw.getF32FloatAttr(value(hi)));
+    return success();
+  }
+};
+} // namespace
+
+void ClipDynamicOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
+  results.add<ClipDynamicToClip>(ctx);
+}
 
 void ReshapeOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *ctx) {
   results.add<ComposeReshape>(ctx);

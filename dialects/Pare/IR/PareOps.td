@@ -281,6 +281,24 @@ def Pare_ClipOp : Pare_InferredOp<"clip"> {
   let results = (outs Pare_Tensor:$output);
 }
 
+def Pare_ClipDynamicOp : Pare_InferredOp<"clip_dynamic"> {
+  let summary = "min(max(x, min), max) with bounds computed at run time";
+  let description = [{
+    ONNX Clip (opset 11+) whose `min` or `max` input is computed by the graph
+    (librosa's power_to_db floor: Clip(x, ReduceMax(x) - 80)). `min` and
+    `max` are one-element tensors of x's element type, read when the op runs
+    and broadcast over x; a bound the model leaves out is a constant lowest /
+    max float. Semantics of pare.clip (onnxruntime's: a NaN x stays NaN, a NaN
+    bound is ignored, min > max gives max). Bounds known at compile time make
+    a pare.clip instead (the importer, and canonicalization once folding has
+    made both constant), which can fuse into its producer.
+  }];
+  let arguments = (ins Pare_Tensor:$input, Pare_Tensor:$min, Pare_Tensor:$max);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
 class Pare_AlphaActOp<string mnemonic, string doc> : Pare_InferredOp<mnemonic> {
   let summary = doc;
   let arguments = (ins Pare_Tensor:$input, F32Attr:$alpha);
