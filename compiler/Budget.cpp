@@ -6,6 +6,7 @@
 #include "dialects/Pare/Analysis/MemoryPlan.h"
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
+#include "dialects/Pare/IR/QuantUtils.h"
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/Support/raw_ostream.h"
@@ -35,6 +36,9 @@ Report build(func::FuncOp func, const codegen::CEmitStats &stats) {
     if (matchPattern(&op, m_Constant()) || op.hasTrait<OpTrait::IsTerminator>() ||
         isa<pare::StorageCastOp, pare::ReshapeOp>(op))
       continue;
+    for (Type t : op.getResultTypes())
+      if (auto rt = dyn_cast<RankedTensorType>(t); rt && qtype::isQuantized(rt.getElementType()))
+        r.int8 = true;
     Layer l;
     l.name = codegen::nodeName(&op);
     l.kind = op.getName().stripDialect().str();
@@ -129,7 +133,8 @@ bool check(const Report &r, int64_t sramBudget, int64_t flashBudget) {
          : r.patchesTried ? "  Patch-based inference found no plan with a lower peak within "
                             "--max-recompute.\n"
                           : "") +
-        "  Try a smaller input resolution or width, or int8 (--quantize int8).");
+        (r.int8 ? "  Try a smaller input resolution or width (the model already runs int8)."
+                : "  Try a smaller input resolution or width, or int8 (--quantize int8)."));
     ok = false;
   }
   if (flashBudget > 0 && r.flash() > flashBudget) {
@@ -138,7 +143,9 @@ bool check(const Report &r, int64_t sramBudget, int64_t flashBudget) {
                        ") but --flash allows " + kib(flashBudget) +
                        ".\n  The largest weights are in:\n" +
                        top([](const Layer &l) { return l.weightBytes; }, "of weights") +
-                       "  Try int8 (--quantize int8) or --kernels generic (less code).");
+                       (r.int8 ? "  Try --kernels generic (less code); the model already "
+                                 "runs int8."
+                               : "  Try int8 (--quantize int8) or --kernels generic (less code)."));
     ok = false;
   }
   return ok;

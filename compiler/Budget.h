@@ -44,6 +44,9 @@ struct Report {
   int64_t patchGrid = 0, patchExtraMacs = 0;
   std::string patchSplit;
   bool patchesTried = false; ///< the driver let the planner try patches
+  /// The model already runs quantized (--quantize int8 or a quantized
+  /// model): the advice does not suggest int8 again.
+  bool int8 = false;
   int64_t sram() const { return arenaBytes + stackBytes + stateBytes; }
   int64_t flash() const { return weightBytes + codeBytes; }
 };

@@ -449,8 +449,42 @@ double niceStep(double max, int ticks) {
   return 10.0 * mag;
 }
 
+/// An upper bound of the width of `text` in the plot's sans-serif font at
+/// `size` px (0.62 em a character covers digits, lower case and most capitals;
+/// what the layout reserves, so that no label runs past the edge).
+double textWidth(const std::string &text, double size) {
+  return 0.62 * size * double(text.size());
+}
+
 std::string svg(const Profile &p, const std::string &model, int64_t sramBudget) {
-  const double W = 960, H = 480, left = 90, right = 30, top = 60, bottom = 70;
+  // The legend's entries, one row each above the plot (two side by side ran
+  // past the right edge with a long patch split name).
+  std::vector<std::string> legend = {"per-layer plan (pare planner), arena " + kib(p.pare)};
+  if (p.hasStage)
+    legend.push_back("patched (" + std::to_string(p.grid) + "x" + std::to_string(p.grid) +
+                     " up to " + p.split + ", +" + fmt("%.1f", p.extraPercent) + "% MACs), arena " +
+                     kib(p.patched));
+  const std::string title = "Live arena bytes per layer: " + model;
+  std::string peakLabel, patchedPeakLabel;
+  if (p.peakLayer >= 0) {
+    const Layer &l = p.layers[p.peakLayer];
+    peakLabel = "peak " + kib(l.live) + " at #" + std::to_string(p.peakLayer) + " " + l.name +
+                " (" + l.op + ")";
+  }
+  if (p.hasStage && p.peakLayerPatched >= 0) {
+    const Layer &l = p.layers[p.peakLayerPatched];
+    patchedPeakLabel = "patched peak " + kib(l.livePatched) + " at #" +
+                       std::to_string(p.peakLayerPatched) + " " + l.name;
+  }
+  const double left = 90, right = 30, bottom = 70, legendRow = 16, H0 = 480;
+  const double top = 60 + legendRow * double(legend.size() - 1), H = H0 + top - 60;
+  // Wide enough for the title and every legend entry (line, gap, text).
+  double W = 960;
+  for (const std::string &l : legend)
+    W = std::max(W, std::ceil(left + 30 + textWidth(l, 12) + right));
+  W = std::max(W, std::ceil(textWidth(title, 15) + 2 * right));
+  for (const std::string &l : {peakLabel, patchedPeakLabel})
+    W = std::max(W, std::ceil(textWidth(l, 12) + 8));
   const double pw = W - left - right, ph = H - top - bottom;
   size_t n = std::max<size_t>(p.layers.size(), 1);
   double maxBytes = 1;
@@ -470,7 +504,7 @@ std::string svg(const Profile &p, const std::string &model, int64_t sramBudget) 
      << "\" viewBox=\"0 0 " << W << " " << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   os << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   os << "<text x=\"" << W / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">"
-     << escapeXml("Live arena bytes per layer: " + model) << "</text>\n";
+     << escapeXml(title) << "</text>\n";
   // Grid and y axis (KiB).
   for (double v = 0; v <= yTop + 1e-9; v += step) {
     double y = top + ph - ph * v / yTop;
@@ -528,39 +562,30 @@ std::string svg(const Profile &p, const std::string &model, int64_t sramBudget) 
     double x = X(double(i) + 0.5), y = Y(double(bytes));
     os << "<circle cx=\"" << fmt("%.1f", x) << "\" cy=\"" << fmt("%.1f", y) << "\" r=\"4\" fill=\""
        << color << "\"/>\n";
+    // Right of the point (left of it in the right part of the plot); a label
+    // that would cross an edge there (a long layer name) is moved inside.
+    double tw = textWidth(label, 12);
     bool leftSide = x > left + pw * 0.6;
-    os << "<text x=\"" << fmt("%.1f", x + (leftSide ? -8 : 8)) << "\" y=\"" << fmt("%.1f", y + dy)
-       << "\" text-anchor=\"" << (leftSide ? "end" : "start") << "\" fill=\"" << color << "\">"
-       << escapeXml(label) << "</text>\n";
+    double tx = leftSide ? x - 8 - tw : x + 8;
+    bool moved = tx < 4 || tx + tw > W - 4;
+    if (moved)
+      tx = std::max(4.0, W - 4 - tw);
+    os << "<text x=\"" << fmt("%.1f", moved ? tx : leftSide ? x - 8 : x + 8) << "\" y=\""
+       << fmt("%.1f", y + dy) << "\" text-anchor=\"" << (leftSide && !moved ? "end" : "start")
+       << "\" fill=\"" << color << "\">" << escapeXml(label) << "</text>\n";
   };
-  if (p.peakLayer >= 0) {
-    const Layer &l = p.layers[p.peakLayer];
-    annotate(p.peakLayer, l.live, "#1f77b4",
-             "peak " + kib(l.live) + " at #" + std::to_string(p.peakLayer) + " " + l.name + " (" +
-                 l.op + ")",
-             -8);
-  }
-  if (p.hasStage && p.peakLayerPatched >= 0) {
-    const Layer &l = p.layers[p.peakLayerPatched];
-    annotate(p.peakLayerPatched, l.livePatched, "#d62728",
-             "patched peak " + kib(l.livePatched) + " at #" + std::to_string(p.peakLayerPatched) +
-                 " " + l.name,
-             16);
-  }
-  // Legend.
-  double ly = 40;
-  os << "<line x1=\"" << left << "\" y1=\"" << ly << "\" x2=\"" << left + 24 << "\" y2=\"" << ly
-     << "\" stroke=\"#1f77b4\" stroke-width=\"2\"/>\n";
-  os << "<text x=\"" << left + 30 << "\" y=\"" << ly + 4 << "\">"
-     << escapeXml("per-layer plan (pare planner), arena " + kib(p.pare)) << "</text>\n";
-  if (p.hasStage) {
-    double lx = left + pw / 2;
-    os << "<line x1=\"" << lx << "\" y1=\"" << ly << "\" x2=\"" << lx + 24 << "\" y2=\"" << ly
-       << "\" stroke=\"#d62728\" stroke-width=\"2\" stroke-dasharray=\"5,3\"/>\n";
-    os << "<text x=\"" << lx + 30 << "\" y=\"" << ly + 4 << "\">"
-       << escapeXml("patched (" + std::to_string(p.grid) + "x" + std::to_string(p.grid) +
-                    " up to " + p.split + ", +" + fmt("%.1f", p.extraPercent) + "% MACs), arena " +
-                    kib(p.patched))
+  if (p.peakLayer >= 0)
+    annotate(p.peakLayer, p.layers[p.peakLayer].live, "#1f77b4", peakLabel, -8);
+  if (p.hasStage && p.peakLayerPatched >= 0)
+    annotate(p.peakLayerPatched, p.layers[p.peakLayerPatched].livePatched, "#d62728",
+             patchedPeakLabel, 16);
+  // Legend: one row per entry.
+  for (size_t k = 0; k < legend.size(); ++k) {
+    double ly = 40 + legendRow * double(k);
+    os << "<line x1=\"" << left << "\" y1=\"" << ly << "\" x2=\"" << left + 24 << "\" y2=\"" << ly
+       << "\" stroke=\"" << (k ? "#d62728" : "#1f77b4") << "\" stroke-width=\"2\""
+       << (k ? " stroke-dasharray=\"5,3\"" : "") << "/>\n";
+    os << "<text x=\"" << left + 30 << "\" y=\"" << ly + 4 << "\">" << escapeXml(legend[k])
        << "</text>\n";
   }
   os << "</svg>\n";

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The nine CMSIS-NN reference layers of /work/shared/docs/measuring-on-cortex-m.md, each as a
+"""The nine CMSIS-NN reference layers of ../shared/docs/measuring-on-cortex-m.md, each as a
 one-layer quantized ONNX model compiled by pare and run the way whole models are
 (scripts/run_cortex_m.py: examples/cortex-m firmware, qemu-system-arm -icount shift=7, exact
 instruction count of one `<name>_run`), with pare's count beside CMSIS-NN's.

@@ -2,7 +2,7 @@
 """Builds benchmarks/cortex-m/layers.c for Cortex-M4 and Cortex-M7 (arm-none-eabi-gcc -O3,
 newlib-nano + rdimon semihosting, startup / linker script of tests/unit/kernels/qemu), runs it
 under qemu-system-arm (mps2-an386 / mps2-an500, -icount shift=0, SysTick: 1 tick = 40
-instructions, as /work/shared/docs/measuring-on-cortex-m.md describes) and prints, per layer,
+instructions, as ../shared/docs/measuring-on-cortex-m.md describes) and prints, per layer,
 the pare instruction counts (specialised per-layer instance and generic extern function) next
 to the CMSIS-NN figures of that document.
 
