@@ -77,13 +77,13 @@ LogicalResult emitTemporalShift(CModule &m, Operation *op, const Operands &in,
   if (attrs::hasInPlace(op))
     return m.unsupported(op, "an offline temporal shift in place (only streaming shifts may be)");
   bool bi = ts.isBidirectional();
-  m.line("  /* " + std::string(bi ? "bidirectional" : "unidirectional") + " shift of " + i32(fold) +
-         " channel" + (fold == 1 ? "" : "s") + (bi ? " each way" : "") + " over clips of " +
-         i32(frames) + " frames */\n");
+  m.line("  /* " + ts.getMode().str() + " shift of " + i32(fold) + " channel" +
+         (fold == 1 ? "" : "s") + (bi ? " each way" : "") + " over clips of " + i32(frames) +
+         " frames */\n");
   m.line("  {\n    static const " + ct + " tsm_zero = " + shiftZeroLiteral(et) + ";\n");
   m.line("    " + m.call("pare_temporal_shift") + i32(eb) + ", " + in[0] + ", " + out[0] + ", " +
          i32(s[0]) + ", " + i32(frames) + ", " + i32(c) + ", " + i32(inner) + ", " + i32(fold) +
-         ", " + (bi ? "1" : "0") + ", " + layout + ", &tsm_zero);\n  }\n");
+         ", " + i32(ts.kernelMode()) + ", " + layout + ", &tsm_zero);\n  }\n");
   return success();
 }
 
@@ -98,9 +98,11 @@ LogicalResult emitShiftedConv(CModule &m, Operation *op, const Operands &in,
   if (!framesAttr || !foldAttr || !modeAttr)
     return m.unsupported(op, "pare.shift_frames needs pare.shift_fold (i64) and pare.shift_mode "
                              "(string)");
-  if (*modeAttr != "bidirectional" && *modeAttr != "unidirectional")
-    return m.unsupported(op, "pare.shift_mode must be bidirectional or unidirectional");
-  bool bi = *modeAttr == "bidirectional";
+  int kernelMode = TemporalShiftOp::kernelMode(*modeAttr);
+  if (kernelMode < 0)
+    return m.unsupported(op, "pare.shift_mode must be bidirectional, bidirectional_reversed or "
+                             "unidirectional");
+  bool bi = kernelMode > 0;
   Value x = op->getOperand(0), w = op->getOperand(1), y = op->getResult(0);
   Value bias = op->getNumOperands() > 2 ? op->getOperand(2) : Value();
   Shape xs = shapeOf(x), ws = shapeOf(w), ys = shapeOf(y);
@@ -188,9 +190,9 @@ LogicalResult emitShiftedConv(CModule &m, Operation *op, const Operands &in,
            ", 1, 1, 1, 1, " + i32(d[0]) + ", " + i32(d[1]) + ", 0, 0, 1,\n      " + a.kind + ", " +
            a.a + ", " + a.b + ");\n";
   }
-  m.line("  /* input read through a " + std::string(bi ? "bidirectional" : "unidirectional") +
-         " temporal shift (" + i32(fold) + " channel" + (fold == 1 ? "" : "s") +
-         (bi ? " each way" : "") + ", clips of " + i32(frames) +
+  m.line("  /* input read through a " + modeAttr->str() + " temporal shift (" + i32(fold) +
+         " channel" + (fold == 1 ? "" : "s") + (bi ? " each way" : "") + ", clips of " +
+         i32(frames) +
          " frames), never stored:\n   * each shifted row is gathered into scratch and "
          "convolved alone (1 x " +
          i32(wd) + ") */\n");
@@ -200,7 +202,7 @@ LogicalResult emitShiftedConv(CModule &m, Operation *op, const Operands &in,
          i32(h) + "; ++tsm_r) {\n");
   m.line("        " + m.call("pare_temporal_shift_row") + i32(eb) + ", " + in[0] +
          ", tsm_row, tsm_f, " + i32(frames) + ", " + i32(h) + ", " + i32(wd) + ", " + i32(c) +
-         ", tsm_r, " + i32(fold) + ", " + (bi ? "1" : "0") + ", &tsm_zero);\n");
+         ", tsm_r, " + i32(fold) + ", " + i32(kernelMode) + ", &tsm_zero);\n");
   for (llvm::StringRef l : llvm::split(llvm::StringRef(call).rtrim('\n'), '\n'))
     m.line("      " + l.str() + "\n");
   m.line("      }\n  }\n");

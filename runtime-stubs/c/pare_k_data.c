@@ -423,11 +423,15 @@ void pare_scatter_nd(pare_dtype_t dtype, const void *data, size_t count,
  * Frame `src` (-1: none, the zero value) of each channel group. */
 
 /* The source frame of channel groups A ([0, fold)) and B ([fold, 2 fold),
- * bidirectional only) for frame f (t = f % frames inside its clip). */
+ * bidirectional only) for frame f (t = f % frames inside its clip);
+ * bidirectional 2 swaps the groups' directions. */
 static void ts_sources(int f, int frames, int bidirectional, int *src_a, int *src_b)
 {
   const int t = f % frames;
-  if (bidirectional) {
+  if (bidirectional == 2) {
+    *src_a = t > 0 ? f - 1 : -1;
+    *src_b = t + 1 < frames ? f + 1 : -1;
+  } else if (bidirectional) {
     *src_a = t + 1 < frames ? f + 1 : -1;
     *src_b = t > 0 ? f - 1 : -1;
   } else {

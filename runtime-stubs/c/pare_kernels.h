@@ -370,10 +370,12 @@ void pare_cast(pare_dtype_t from, const void *x, pare_dtype_t to, void *y,
  * x and y hold frames_total = N * frames frames (N clips of `frames` frames;
  * clip n's frame t is frame n * frames + t), each [channels][inner] (NCHW,
  * inner = H * W) or, with channels_last, [inner][channels] (NHWC).
- *   bidirectional: y's channels [0, fold) of frame t are x's frame t + 1
+ *   bidirectional (1): y's channels [0, fold) of frame t are x's frame t + 1
  *     (zero at the clip's last frame), channels [fold, 2 * fold) x's frame
  *     t - 1 (zero at its first frame);
- *   unidirectional (online TSM): channels [0, fold) are x's frame t - 1
+ *   bidirectional 2 (reversed): the same with the groups' directions
+ *     swapped, [0, fold) from frame t - 1 and [fold, 2 * fold) from t + 1;
+ *   unidirectional (0, online TSM): channels [0, fold) are x's frame t - 1
  *     (zero at the clip's first frame);
  * the other channels are copied unchanged. `zero` points to elem_size bytes
  * written where no frame exists (0.0f, or the int8 zero point); NULL writes

@@ -3,7 +3,8 @@
 
 Kernels (runtime-stubs/c/pare_k_data.c, built with gcc -std=c99 -Wall -Wextra -Werror
 -pedantic -fsanitize=address,undefined): for random shapes, both layouts (NCHW, channels_last),
-both modes (bidirectional, unidirectional), float32 (zero 0.0f), int8 (a random zero point) and
+every mode (bidirectional, bidirectional with the groups' directions reversed,
+unidirectional), float32 (zero 0.0f), int8 (a random zero point) and
 int64 (the evaluator's integer storage):
   - pare_temporal_shift against a numpy model of TSM's shift (including fold 0 and a fold that
     moves every channel);
@@ -128,7 +129,12 @@ def reference(x, frames, fold, bidir, cl, zero):
     nt = x.shape[0]
     v = x.reshape((nt // frames, frames) + x.shape[1:])
     y = v.copy()
-    if bidir:
+    if bidir == 2:  # reversed: [0, fold) from t-1, [fold, 2 fold) from t+1
+        y[:, :, :fold] = zero
+        y[:, 1:, :fold] = v[:, :-1, :fold]
+        y[:, :, fold:2 * fold] = zero
+        y[:, :-1, fold:2 * fold] = v[:, 1:, fold:2 * fold]
+    elif bidir:
         y[:, :, :fold] = zero
         y[:, :-1, :fold] = v[:, 1:, :fold]
         y[:, :, fold:2 * fold] = zero
@@ -195,7 +201,7 @@ def kernel_tests(res, work, rng):
     types = [("f32", np.float32), ("i8", np.int8), ("i64", np.int64)]
     for tname, dt in types:
         for cl in (0, 1):
-            for bidir in (1, 0):
+            for bidir in (1, 2, 0):
                 for trial in range(6):
                     n = int(rng.integers(1, 4))
                     t = int(rng.integers(1, 6))
@@ -212,7 +218,7 @@ def kernel_tests(res, work, rng):
                     want = reference(x, t, fold, bidir, cl, zero[0])
                     es = np.dtype(dt).itemsize
                     label = "%s %s %s N=%d T=%d C=%d H=%d W=%d fold=%d" % (
-                        tname, "nhwc" if cl else "nchw", "bi" if bidir else "uni", n, t, c, hh, ww, fold)
+                        tname, "nhwc" if cl else "nchw", ["uni", "bi", "bi-reversed"][bidir], n, t, c, hh, ww, fold)
                     hdr = [0, es, n * t, t, c, hh, ww, fold, bidir, cl, 0, 0]
                     got = np.frombuffer(run_harness(exe, hdr, zero, x), dtype=dt).reshape(shape)
                     res.check("shift " + label, np.array_equal(got.view(np.uint8), want.view(np.uint8)),
@@ -383,7 +389,8 @@ def generated_tests(res, work, rng, pare):
                   outs["fused"] == outs["split"] and len(outs["fused"]) == out_count * elem_bytes)
         return outs["fused"]
 
-    for mode in ("bidirectional", "unidirectional"):
+    modes = {"unidirectional": 0, "bidirectional": 1, "bidirectional_reversed": 2}
+    for mode in ("bidirectional", "bidirectional_reversed", "unidirectional"):
         for (n, t, hh, ww, c, oc) in ((1, 4, 3, 5, 16, 8), (2, 3, 2, 7, 9, 20), (1, 1, 1, 3, 8, 4)):
             fold = max(1, c // 8) if c >= 8 else 1
             nt = n * t
@@ -399,7 +406,7 @@ def generated_tests(res, work, rng, pare):
             x = rng.standard_normal((nt, hh, ww, c)).astype(np.float32)
             fused = fused_vs_split("f32", "tsf", F_MODEL, F_FUSED, F_SPLIT, subs, "float", x,
                                    nt * hh * ww * oc, 4, label)
-            ref = reference(x, t, fold, mode == "bidirectional", 1, 0.0)
+            ref = reference(x, t, fold, modes[mode], 1, 0.0)
             want = np.maximum(np.einsum("fhwc,oc->fhwo", ref, w[:, 0, 0, :]) + b, 0)
             got = np.frombuffer(fused, dtype=np.float32).reshape(want.shape) if fused else None
             res.check("f32 fused conv vs numpy " + label,

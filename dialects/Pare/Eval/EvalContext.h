@@ -85,10 +85,10 @@ extern const int64_t kToNHWC[4];
 extern const int64_t kToNCHW[4];
 
 /// TSM temporal shift of x (float or integer storage) into y, by the C
-/// kernel: frames per clip, fold, bidirectional / unidirectional, NHWC or
-/// NCHW; `zero` (the zero point of quantized storage) where no frame exists
-/// (EvalTemporalShift.cpp).
-void temporalShift(const Tensor &x, Tensor &y, int64_t frames, int64_t fold, bool bidirectional,
+/// kernel: frames per clip, fold, `mode` as TemporalShiftOp::kernelMode
+/// gives it, NHWC or NCHW; `zero` (the zero point of quantized storage)
+/// where no frame exists (EvalTemporalShift.cpp).
+void temporalShift(const Tensor &x, Tensor &y, int64_t frames, int64_t fold, int mode,
                    bool channelsLast, int64_t zero);
 
 //===----------------------------------------------------------------------===//

@@ -26,14 +26,14 @@ LogicalResult shiftInput(EvalContext &cx, ConvOp c, Tensor &shifted) {
   auto mode = attrs::getShiftMode(op);
   const Tensor &x0 = cx.in(c.getInput());
   int64_t ch = x0.shape.empty() ? 0 : (c.getChannelsLast() ? x0.shape.back() : x0.shape[1]);
-  bool bi = mode && *mode == "bidirectional";
-  if (!frames || !fold || !mode || x0.shape.size() < 2 || *frames < 1 ||
-      x0.shape[0] % *frames != 0 || *fold < 0 || (bi ? 2 : 1) * *fold > ch ||
-      (!bi && *mode != "unidirectional"))
+  int kernelMode = mode ? TemporalShiftOp::kernelMode(*mode) : -1;
+  bool bi = kernelMode > 0;
+  if (!frames || !fold || kernelMode < 0 || x0.shape.size() < 2 || *frames < 1 ||
+      x0.shape[0] % *frames != 0 || *fold < 0 || (bi ? 2 : 1) * *fold > ch)
     return fail(op, Twine("malformed ") + PareDialect::ShiftFramesAttrHelper::getNameStr() + " / " +
                         PareDialect::ShiftFoldAttrHelper::getNameStr() + " / " +
                         PareDialect::ShiftModeAttrHelper::getNameStr());
-  temporalShift(x0, shifted, *frames, *fold, bi, c.getChannelsLast(), 0);
+  temporalShift(x0, shifted, *frames, *fold, kernelMode, c.getChannelsLast(), 0);
   return success();
 }
 

@@ -16,9 +16,10 @@ using namespace mlir;
 namespace pare::eval {
 
 /// TSM temporal shift of x (float or integer storage) into y, by the C
-/// kernel: frames per clip, fold, bidirectional / unidirectional, NHWC or
-/// NCHW; `zero` (the zero point of quantized storage) where no frame exists.
-void temporalShift(const Tensor &x, Tensor &y, int64_t frames, int64_t fold, bool bidirectional,
+/// kernel: frames per clip, fold, `mode` (0 unidirectional, 1 bidirectional,
+/// 2 bidirectional_reversed), NHWC or NCHW; `zero` (the zero point of
+/// quantized storage) where no frame exists.
+void temporalShift(const Tensor &x, Tensor &y, int64_t frames, int64_t fold, int mode,
                    bool channelsLast, int64_t zero) {
   y.shape = x.shape;
   y.f.clear();
@@ -37,7 +38,7 @@ void temporalShift(const Tensor &x, Tensor &y, int64_t frames, int64_t fold, boo
                       x.isFloat() ? static_cast<void *>(y.f.data())
                                   : static_cast<void *>(y.i.data()),
                       int(x.shape[0]), int(frames), int(c), size_t(n / (x.shape[0] * c)), int(fold),
-                      bidirectional ? 1 : 0, channelsLast ? 1 : 0, z);
+                      mode, channelsLast ? 1 : 0, z);
 }
 
 namespace {
@@ -57,7 +58,7 @@ LogicalResult evalTemporalShift(EvalContext &cx, Operation *op, Results &out) {
   auto y = cx.newLike(ts.getOutput());
   if (y->isFloat() != x.isFloat())
     return fail(op, "operand types");
-  temporalShift(x, *y, int64_t(ts.getFrames()), int64_t(ts.getFold()), ts.isBidirectional(),
+  temporalShift(x, *y, int64_t(ts.getFrames()), int64_t(ts.getFold()), ts.kernelMode(),
                 ts.getChannelsLast(), shiftZero(ts.getInput().getType()));
   out.push_back(y);
   return success();

@@ -1578,8 +1578,9 @@ LogicalResult TemporalShiftOp::verify() {
     return emitOpError("needs a [N*T, C, ...] input, got rank ") << in.getRank();
   if (in != getOutput().getType())
     return emitOpError("result type must equal the input type");
-  if (getMode() != "bidirectional" && getMode() != "unidirectional")
-    return emitOpError("mode must be bidirectional or unidirectional, got '") << getMode() << "'";
+  if (kernelMode() < 0)
+    return emitOpError("mode must be bidirectional, bidirectional_reversed or unidirectional, got '")
+           << getMode() << "'";
   int64_t t = getFrames(), c = getChannelCount();
   if (t < 1 || in.getDimSize(0) % t != 0)
     return emitOpError("dim 0 (") << in.getDimSize(0) << ") is not a multiple of frames (" << t

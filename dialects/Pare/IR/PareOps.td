@@ -711,6 +711,9 @@ def Pare_TemporalShiftOp : Pare_Op<"temporal_shift"> {
       bidirectional: channels [0, fold) of frame t take frame t+1's values
         (zero at the last frame), channels [fold, 2*fold) take frame t-1's
         (zero at the first frame); the rest are unchanged.
+      bidirectional_reversed: the two groups' directions swapped, channels
+        [0, fold) take frame t-1's values and [fold, 2*fold) frame t+1's (the
+        same shift written with the other group first, as some exports do).
       unidirectional (online TSM): channels [0, fold) take frame t-1's values
         (zero at the first frame); the rest are unchanged.
     `streaming` (unidirectional only): the input is one frame of a stream per
@@ -726,7 +729,18 @@ def Pare_TemporalShiftOp : Pare_Op<"temporal_shift"> {
   let extraClassDeclaration = [{
     /// Channels of the channel axis.
     int64_t getChannelCount();
-    bool isBidirectional() { return getMode() == "bidirectional"; }
+    /// `mode` as the kernels take it (pare_temporal_shift's `bidirectional`):
+    /// 0 unidirectional, 1 bidirectional, 2 bidirectional_reversed; -1 for
+    /// any other string.
+    static int kernelMode(::llvm::StringRef mode) {
+      return mode == "unidirectional" ? 0
+             : mode == "bidirectional" ? 1
+             : mode == "bidirectional_reversed" ? 2
+             : -1;
+    }
+    int kernelMode() { return kernelMode(getMode()); }
+    /// Two groups of `fold` channels move (either direction order).
+    bool isBidirectional() { return kernelMode() > 0; }
   }];
 }
 

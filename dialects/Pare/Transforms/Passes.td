@@ -84,16 +84,24 @@ def RecognizeTemporalShiftPass
   let description = [{
     Runs on the NCHW graph, before the layout passes. Two forms:
 
-    1. A reshape of x [N*T, C, H, W] to [N, T, C, H, W], pure data movement
-       (slices, concats with zeros, ScatterND / Where / Expand / Equal chains:
-       PyTorch's export of TSM's in-place slice assignment, ...) on it and
-       constants only, and a reshape back to [N*T, C, H, W]. What the
-       subgraph computes is established by running it (the evaluator,
-       dialects/Pare/Eval) on a probe tensor whose every element is distinct:
+    1. x [N*T, C, H, W] viewed as frames by a reshape to [N, T, ...] (a 5-D
+       [N, T, C, H, W], MMAction2's [N, T, C, H*W], one view per group), or
+       a 5-D x [N, T, C, H, W] (a model input), then data movement (slices,
+       splits, concats with zeros, pads, ScatterND / Where / Expand / Equal
+       chains: PyTorch's export of TSM's in-place slice assignment, ...),
+       zeros made by arithmetic (x - x, x * 0) and values computed from
+       constants only (ConstantOfShape, Expand of a scalar 0), up to a
+       reshape to [N*T, C, H, W]. The region is what lies on the paths from
+       x to that reshape (an activation or a convolution ends it). What it
+       computes is established by running it (the evaluator,
+       dialects/Pare/Eval) on two probe tensors whose every element is
+       distinct and non-zero (1, 2, 3, ... and a permutation with
+       alternating signs, so that arithmetic that does more than move and
+       zero elements shows):
        it is a temporal shift when each output element is its input element
        from frame t+1, t-1 or t (or zero past the clip's ends) with TSM's
-       channel ranges. Whatever the export pattern, no op-by-op matching is
-       needed.
+       channel ranges, either group order (`bidirectional_reversed`).
+       Whatever the export pattern, no op-by-op matching is needed.
     2. Online TSM with explicit shift buffers: a function argument B
        [N, fold, H, W] concatenated on channels before x[:, fold:], and a
        function result x[:, :fold]. The buffer becomes the op's internal state

@@ -15,7 +15,10 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
+
+#include <numeric>
 
 namespace pare {
 #define GEN_PASS_DEF_RECOGNIZETEMPORALSHIFTPASS
@@ -31,7 +34,10 @@ ArrayRef<int64_t> dims(Value v) { return cast<RankedTensorType>(v.getType()).get
 
 struct ShiftSpec {
   int64_t fold = 0;
-  bool bidirectional = false;
+  /// TemporalShiftOp's mode: "bidirectional", "bidirectional_reversed" or
+  /// "unidirectional".
+  StringRef mode;
+  bool operator==(const ShiftSpec &o) const { return fold == o.fold && mode == o.mode; }
 };
 
 /// Which temporal shift (if any) maps `in` [N, T, C, inner] to `out`: each
@@ -62,109 +68,232 @@ std::optional<ShiftSpec> classify(ArrayRef<float> in, ArrayRef<float> out, int64
     if (offset[size_t(ch)] == 2)
       return std::nullopt;
   }
-  // Bidirectional: [0, f) from t+1, [f, 2f) from t-1; unidirectional:
-  // [0, f) from t-1; every other channel unchanged.
-  int64_t back = 0;
-  while (back < c && offset[size_t(back)] == 1)
-    ++back;
-  int64_t fwd = back;
-  while (fwd < c && offset[size_t(fwd)] == -1)
-    ++fwd;
-  for (int64_t ch = fwd; ch < c; ++ch)
+  // Channels [0, a) take one offset, [a, b) the other, the rest none:
+  // bidirectional [0, f) from t+1 and [f, 2f) from t-1 (or reversed, the
+  // groups' directions swapped); unidirectional [0, f) from t-1.
+  int first = offset[0];
+  int64_t a = 0;
+  while (a < c && first != 0 && offset[size_t(a)] == first)
+    ++a;
+  int64_t b = a;
+  while (b < c && offset[size_t(b)] == -first && first != 0)
+    ++b;
+  for (int64_t ch = b; ch < c; ++ch)
     if (offset[size_t(ch)] != 0)
       return std::nullopt;
-  if (back > 0 && fwd - back == back)
-    return ShiftSpec{back, true};
-  if (back == 0 && fwd > 0)
-    return ShiftSpec{fwd, false};
+  if (a > 0 && b - a == a)
+    return ShiftSpec{a, first == 1 ? "bidirectional" : "bidirectional_reversed"};
+  if (a > 0 && b == a && first == -1)
+    return ShiftSpec{a, "unidirectional"};
   return std::nullopt;
 }
 
-/// Form 1: reshape to [N, T, C, H, W], data movement, reshape back.
-LogicalResult recognizeReshaped(ReshapeOp r1, int &found) {
-  auto x = dims(r1.getInput()), y = dims(r1.getOutput());
-  if (x.size() != 4 || y.size() != 5 || y[0] * y[1] != x[0] || y[2] != x[1] || y[3] != x[2] ||
-      y[4] != x[3] || !isa<FloatType>(cast<RankedTensorType>(r1.getType()).getElementType()))
-    return success();
-  int64_t numel = x[0] * x[1] * x[2] * x[3];
-  if (numel > (1 << 24))
-    return success(); // probe values must stay exact in float32
-  // The ops between the two reshapes, in block order.
-  llvm::SetVector<Operation *> region;
-  SmallVector<Value> work = {r1.getOutput()};
-  ReshapeOp r2;
+/// The ops an export builds a temporal shift from: data movement, and the
+/// elementwise arithmetic exporters make zeros with (x - x, x * 0, Where).
+/// The region walk stops at anything else (a convolution, an activation).
+bool isShiftPart(Operation *op) {
+  return isa<ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp, SliceOp, SplitOp, ConcatOp,
+             PadOp, GatherOp, ScatterNDOp, ExpandOp, IdentityOp, CastOp, AddOp, SubOp, MulOp,
+             WhereOp>(op) &&
+         op->getNumRegions() == 0;
+}
+
+/// True when `v` is computed from constants only (shape arithmetic the
+/// folders left, zeros made by ConstantOfShape / Expand of a scalar): the
+/// probe function clones and evaluates it.
+bool isConstantComputed(Value v, llvm::DenseMap<Value, bool> &memo, int depth = 0) {
+  if (auto it = memo.find(v); it != memo.end())
+    return it->second;
+  Operation *def = v.getDefiningOp();
+  bool ok = false;
+  if (def && matchPattern(def, m_Constant()))
+    ok = true;
+  else if (def && depth < 32 && def->getNumRegions() == 0 && isPure(def))
+    ok = llvm::all_of(def->getOperands(),
+                      [&](Value o) { return isConstantComputed(o, memo, depth + 1); });
+  memo[v] = ok;
+  return ok;
+}
+
+/// Clones the ops computing the constant-computed `v` into `b` (in operand
+/// order, each once).
+void cloneConstantComputed(OpBuilder &b, Value v, IRMapping &map) {
+  if (map.contains(v))
+    return;
+  Operation *def = v.getDefiningOp();
+  for (Value o : def->getOperands())
+    cloneConstantComputed(b, o, map);
+  b.clone(*def, map);
+}
+
+/// Two probes whose elements are all distinct and non-zero: 1, 2, 3, ... and
+/// a permutation of them with alternating signs. A subgraph that gives a
+/// temporal shift of both moves elements (an activation, a scale or an
+/// offset on the way would show on one of them).
+std::vector<std::vector<float>> probes(int64_t numel) {
+  std::vector<float> a(static_cast<size_t>(numel)), b(static_cast<size_t>(numel));
+  int64_t step = 1;
+  for (int64_t k : {7919, 104729, 1299709, 15485863})
+    if (std::gcd(k, numel) == 1) {
+      step = k;
+      break;
+    }
+  for (int64_t i = 0; i < numel; ++i) {
+    a[size_t(i)] = float(i + 1);
+    b[size_t(i)] = float((i * step) % numel + 1) * (i % 2 ? -1.0f : 1.0f);
+  }
+  return {a, b};
+}
+
+/// Frames of a temporal-shift entry: x [N*T, C, H, W] (viewed as [N, T, ...]
+/// by a reshape in the region) or x [N, T, C, H, W] (a 5-D model input or
+/// tensor, flattened to [N*T, C, H, W] after the shift).
+struct Entry {
+  Value x;
+  int64_t frames;
+};
+
+/// The temporal shift (if any) the subgraph from `e.x` to the reshape `r2`
+/// computes: the ops between them (`region`, block order) are cloned with
+/// their constant operands into a scratch function and run on the probes.
+std::optional<ShiftSpec> probeRegion(const Entry &e, ArrayRef<Operation *> region, ReshapeOp r2,
+                                     int64_t nt, int64_t c, int64_t inner) {
+  MLIRContext *ctx = r2->getContext();
+  OpBuilder b(ctx);
+  auto module = ModuleOp::create(r2.getLoc());
+  b.setInsertionPointToEnd(module.getBody());
+  auto fn = func::FuncOp::create(b, r2.getLoc(), "probe",
+                                 b.getFunctionType({e.x.getType()}, {r2.getInput().getType()}));
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  IRMapping map;
+  map.map(e.x, entry->getArgument(0));
+  for (Operation *op : region) {
+    for (Value o : op->getOperands())
+      if (!map.contains(o))
+        cloneConstantComputed(b, o, map);
+    b.clone(*op, map);
+  }
+  func::ReturnOp::create(b, r2.getLoc(), ValueRange{map.lookup(r2.getInput())});
+  std::optional<ShiftSpec> spec;
+  {
+    // An op the evaluator cannot run means "not a shift", not an error.
+    ScopedDiagnosticHandler quiet(ctx, [](Diagnostic &) { return success(); });
+    eval::Evaluator ev(fn);
+    auto shape = cast<RankedTensorType>(e.x.getType()).getShape();
+    for (const std::vector<float> &p : probes(nt * c * inner)) {
+      auto outs =
+          ev.run({eval::Tensor::floats(std::vector<int64_t>(shape.begin(), shape.end()), p)});
+      if (failed(outs) || outs->size() != 1 || (*outs)[0].f.size() != p.size()) {
+        spec.reset();
+        break;
+      }
+      auto s = classify(p, (*outs)[0].f, nt / e.frames, e.frames, c, inner);
+      if (!s || (spec && !(*s == *spec))) {
+        spec.reset();
+        break;
+      }
+      spec = s;
+    }
+  }
+  module->erase();
+  return spec;
+}
+
+/// Form 1: the data movement between a view of x as frames and a reshape
+/// back to [N*T, C, H, W]. Every such reshape reached from x through shift
+/// parts is tried; the region is what lies on the paths from x to it, and
+/// may read x, itself and values computed from constants only.
+bool recognizeFrom(const Entry &e, int &found) {
+  auto xs = dims(e.x);
+  int64_t nt = xs.size() == 4 ? xs[0] : xs[0] * xs[1];
+  int64_t c = xs.size() == 4 ? xs[1] : xs[2];
+  int64_t hw = xs.size() == 4 ? xs[2] * xs[3] : xs[3] * xs[4];
+  if (nt * c * hw > (1 << 24) || nt % e.frames != 0)
+    return false; // probe values must stay exact in float32
+  auto isExit = [&](Operation *op) {
+    auto r = dyn_cast<ReshapeOp>(op);
+    if (!r || r->use_empty())
+      return false; // (a reshape back that an earlier shift replaced)
+    auto y = dims(r.getOutput());
+    return y.size() == 4 && y[0] == nt && y[1] == c && y[2] * y[3] == hw;
+  };
+  // Forward: the shift parts reached from x, and the reshapes back.
+  llvm::SetVector<Operation *> reached;
+  SmallVector<ReshapeOp> exits;
+  SmallVector<Value> work = {e.x};
   while (!work.empty()) {
     Value v = work.pop_back_val();
     for (Operation *user : v.getUsers()) {
-      if (auto back = dyn_cast<ReshapeOp>(user); back && dims(back.getOutput()) == x) {
-        if (r2 && r2 != back)
-          return success(); // two exits: not one shift
-        r2 = back;
+      if (v != e.x && isExit(user)) {
+        if (!llvm::is_contained(exits, cast<ReshapeOp>(user)))
+          exits.push_back(cast<ReshapeOp>(user));
         continue;
       }
-      if (user->getNumRegions() || user->hasTrait<OpTrait::IsTerminator>() || region.size() > 400)
-        return success();
-      if (region.insert(user))
+      if (!isShiftPart(user) || isExit(user))
+        continue;
+      if (reached.size() > 400)
+        return false;
+      if (reached.insert(user))
         for (Value r : user->getResults())
           work.push_back(r);
     }
   }
-  if (!r2)
-    return success();
-  // Everything in the region reads the probe, constants or the region.
-  for (Operation *op : region) {
-    for (Value o : op->getOperands()) {
-      Operation *def = o.getDefiningOp();
-      if (o == r1.getOutput() || (def && region.contains(def)) ||
-          (def && matchPattern(def, m_Constant())))
+  llvm::sort(exits, [](ReshapeOp a, ReshapeOp b) { return a->isBeforeInBlock(b); });
+  llvm::DenseMap<Value, bool> constant;
+  for (ReshapeOp r2 : exits) {
+    // Backward from the exit through the reached ops: the region.
+    llvm::SetVector<Operation *> region;
+    SmallVector<Value> back = {r2.getInput()};
+    bool closed = true;
+    while (!back.empty() && closed) {
+      Value v = back.pop_back_val();
+      if (v == e.x)
         continue;
-      return success();
+      Operation *def = v.getDefiningOp();
+      if (def && reached.contains(def)) {
+        if (region.insert(def))
+          back.append(def->operand_begin(), def->operand_end());
+      } else if (!isConstantComputed(v, constant)) {
+        closed = false; // reads another tensor: not a function of x alone
+      }
     }
-    for (Value r : op->getResults())
-      for (Operation *u : r.getUsers())
-        if (!region.contains(u) && u != r2.getOperation())
-          return success();
+    if (!closed || region.empty())
+      continue;
+    SmallVector<Operation *> ordered(region.begin(), region.end());
+    llvm::sort(ordered, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+    std::optional<ShiftSpec> spec = probeRegion(e, ordered, r2, nt, c, hw);
+    if (!spec)
+      continue;
+    // The view into frames names the shift (with the reshape back), as the
+    // layer the two reshapes stand for.
+    Location first = ordered.front()->getLoc();
+    for (Operation *op : ordered)
+      if (auto r = dyn_cast<ReshapeOp>(op); r && r.getInput() == e.x) {
+        first = r.getLoc();
+        break;
+      }
+    Location loc = FusedLoc::get(r2->getContext(), {first, r2.getLoc()});
+    OpBuilder rb(r2);
+    Value in = e.x;
+    if (xs.size() == 5)
+      in = ReshapeOp::create(
+          rb, loc,
+          RankedTensorType::get({nt, c, xs[3], xs[4]},
+                                cast<RankedTensorType>(e.x.getType()).getElementType()),
+          in);
+    Value shift = TemporalShiftOp::create(rb, loc, in.getType(), in, rb.getI64IntegerAttr(e.frames),
+                                          rb.getI64IntegerAttr(spec->fold),
+                                          rb.getStringAttr(spec->mode), UnitAttr(), UnitAttr());
+    if (shift.getType() != r2.getType())
+      shift = ReshapeOp::create(rb, loc, r2.getType(), shift);
+    // The export's ops stay for the canonicalizer to erase: other entries
+    // may be values among them.
+    r2.getOutput().replaceAllUsesWith(shift);
+    ++found;
+    return true;
   }
-  // Run it on a probe in a scratch function.
-  OpBuilder b(r1->getContext());
-  auto module = ModuleOp::create(r1.getLoc());
-  b.setInsertionPointToEnd(module.getBody());
-  auto fn = func::FuncOp::create(
-      b, r1.getLoc(), "probe",
-      b.getFunctionType({r1.getOutput().getType()}, {r2.getInput().getType()}));
-  Block *entry = fn.addEntryBlock();
-  b.setInsertionPointToEnd(entry);
-  IRMapping map;
-  map.map(r1.getOutput(), entry->getArgument(0));
-  SmallVector<Operation *> ordered(region.begin(), region.end());
-  llvm::sort(ordered, [](Operation *a, Operation *c) { return a->isBeforeInBlock(c); });
-  for (Operation *op : ordered) {
-    for (Value o : op->getOperands())
-      if (Operation *def = o.getDefiningOp(); def && !map.contains(o) && !region.contains(def))
-        b.clone(*def, map);
-    b.clone(*op, map);
-  }
-  func::ReturnOp::create(b, r1.getLoc(), ValueRange{map.lookup(r2.getInput())});
-  std::vector<float> probe(static_cast<size_t>(numel));
-  for (int64_t i = 0; i < numel; ++i)
-    probe[size_t(i)] = float(i + 1);
-  std::vector<int64_t> shape(y.begin(), y.end());
-  auto outs = eval::run(fn, {eval::Tensor::floats(shape, probe)});
-  std::optional<ShiftSpec> spec;
-  if (succeeded(outs) && outs->size() == 1 && (*outs)[0].f.size() == probe.size())
-    spec = classify(probe, (*outs)[0].f, y[0], y[1], y[2], y[3] * y[4]);
-  module->erase();
-  if (!spec)
-    return success();
-  OpBuilder rb(r2);
-  auto shift = TemporalShiftOp::create(
-      rb, FusedLoc::get(r1->getContext(), {r1.getLoc(), r2.getLoc()}), r2.getType(), r1.getInput(),
-      rb.getI64IntegerAttr(y[1]), rb.getI64IntegerAttr(spec->fold),
-      rb.getStringAttr(spec->bidirectional ? "bidirectional" : "unidirectional"), UnitAttr(),
-      UnitAttr());
-  r2.getOutput().replaceAllUsesWith(shift.getOutput());
-  ++found;
-  return success();
+  return false;
 }
 
 /// Form 2: online TSM with an explicit shift buffer argument and result.
@@ -224,11 +353,37 @@ struct RecognizeTemporalShiftPass
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     int found = 0;
-    SmallVector<ReshapeOp> reshapes;
-    func.walk([&](ReshapeOp r) { reshapes.push_back(r); });
-    for (ReshapeOp r : reshapes)
-      if (failed(recognizeReshaped(r, found)))
-        return signalPassFailure();
+    // Views of [N*T, C, H, W] as frames first, then 5-D tensors (a model
+    // input [N, T, C, H, W], or a 5-D network's tensors) flattened after
+    // their shift; each (x, T) once.
+    SmallVector<Entry> entries;
+    auto add = [&](Value x, int64_t frames) {
+      if (!isa<FloatType>(cast<RankedTensorType>(x.getType()).getElementType()) || frames < 2 ||
+          llvm::any_of(entries, [&](const Entry &e) { return e.x == x && e.frames == frames; }))
+        return;
+      entries.push_back({x, frames});
+    };
+    func.walk([&](ReshapeOp r) {
+      auto x = dims(r.getInput()), y = dims(r.getOutput());
+      if (x.size() == 4 && y.size() >= 3 && y[0] * y[1] == x[0])
+        add(r.getInput(), y[1]);
+    });
+    auto add5 = [&](Value v) {
+      auto r = v.getDefiningOp<ReshapeOp>();
+      if (dims(v).size() == 5 && !(r && dims(r.getInput()).size() == 4))
+        add(v, dims(v)[1]);
+    };
+    for (BlockArgument a : func.getArguments())
+      if (isa<RankedTensorType>(a.getType()))
+        add5(a);
+    func.walk([&](Operation *op) {
+      for (Value v : op->getResults())
+        if (isa<RankedTensorType>(v.getType()))
+          add5(v);
+    });
+    for (const Entry &e : entries)
+      while (recognizeFrom(e, found)) {
+      }
     // Explicit shift buffers: arguments concatenated before a channel slice.
     for (unsigned i = func.getNumArguments(); i-- > 0;)
       found += recognizeBuffer(func, func.getArgument(i));

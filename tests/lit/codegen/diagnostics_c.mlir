@@ -47,7 +47,7 @@
 // CHECK-LABEL: == shift_in_place.mlir
 // CHECK-NEXT: node 'tsm': error: the C target cannot emit pare.temporal_shift: an offline temporal shift in place (only streaming shifts may be)
 // CHECK-LABEL: == shift_mode_sideways.mlir
-// CHECK-NEXT: node 'conv': error: the C target cannot emit pare.conv: pare.shift_mode must be bidirectional or unidirectional
+// CHECK-NEXT: node 'conv': error: the C target cannot emit pare.conv: pare.shift_mode must be bidirectional, bidirectional_reversed or unidirectional
 // CHECK-LABEL: == shift_no_fold.mlir
 // CHECK-NEXT: node 'conv': error: the C target cannot emit pare.conv: pare.shift_frames needs pare.shift_fold (i64) and pare.shift_mode (string)
 // CHECK-LABEL: == slice_rank9.mlir
