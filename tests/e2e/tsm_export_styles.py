@@ -44,6 +44,10 @@ Checks, per model:
     mode, frames, fold; prints "k of n shifts");
   - the generated C compiles with gcc -std=c99 -Wall -Wextra -Werror -pedantic;
   - `pare validate` (fused shifts, host C) matches onnxruntime (rtol 1e-4, atol 1e-4);
+  - slice_concat, mmaction, reversed_5d in int8 (--quantize int8, 4 seeded calibration clips):
+    fused and unfused shifts give the same bytes, within 10% of the output range of onnxruntime's
+    float outputs;
+  - unidirectional with --streaming: <name>_step frame by frame equals onnxruntime's clip (1e-4);
   - online: the shift buffers leave the API, the C runs frame by frame (<name>_reset /
     <name>_step) and matches onnxruntime run frame by frame with the buffers fed back (1e-4).
 Exit status 1 on any failure.
@@ -505,6 +509,98 @@ int main(int argc, char **argv) {
 """
 
 
+RUN_MAIN = r"""
+#include "%(name)s.h"
+#include <stdio.h>
+/* One call of %(name)s_run on argv[1] (%(ins)d floats), the %(outs)d outputs to argv[2]. */
+int main(int argc, char **argv) {
+  static float x[%(ins)d], y[%(outs)d];
+  FILE *in, *out;
+  if (argc != 3)
+    return 2;
+  in = fopen(argv[1], "rb");
+  out = fopen(argv[2], "wb");
+  if (!in || !out || fread(x, sizeof x, 1, in) != 1)
+    return 2;
+  if (%(name)s_run(x, y) != 0)
+    return 4;
+  fwrite(y, sizeof y, 1, out);
+  fclose(in);
+  fclose(out);
+  return 0;
+}
+"""
+
+
+def build_and_run(pare: str, model: Path, out: Path, name: str, flags: list, main: str, args: list):
+    """pare compile with flags, gcc strict C99 with `main`, run with args (paths under out)."""
+    r = run([pare, "compile", model, "-o", out, "--name", name, "-q"] + flags)
+    if r.returncode != 0:
+        fail(f"{name}: pare compile {' '.join(flags)} failed: {r.stderr.strip()[-400:]}")
+        return None
+    (out / "main_test.c").write_text(main)
+    exe = out / "test_run"
+    srcs = sorted(p for p in out.glob("*.c") if p.name != "runner.c")
+    r = run(["gcc"] + CFLAGS + ["-O2", "-I", out] + srcs + ["-lm", "-o", exe])
+    if r.returncode != 0:
+        fail(f"{name}: gcc failed: {r.stderr.strip()[:600]}")
+        return None
+    r = run([exe] + args)
+    if r.returncode != 0:
+        fail(f"{name}: run failed ({r.returncode})")
+        return None
+    return (out / "y.bin").read_bytes()
+
+
+def check_int8(pare: str, model: Path, work: Path, name: str, shape: tuple, shape_args: list) -> None:
+    """int8 (calibrated on 4 seeded clips): the fused and the unfused shift give the same bytes,
+    and follow onnxruntime's float outputs."""
+    import onnxruntime as ort
+    calib = work / f"calib_{name}"
+    calib.mkdir(exist_ok=True)
+    rng = np.random.default_rng(5)
+    for i in range(4):
+        np.save(calib / f"x_{i:03d}.npy", rng.standard_normal(shape).astype(np.float32))
+    x = rng.standard_normal(shape).astype(np.float32)
+    ref = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    outs = {}
+    for variant, extra in (("fused", []), ("unfused", ["--shift-fusion", "off"])):
+        out = work / f"{name}_int8_{variant}"
+        out.mkdir(parents=True, exist_ok=True)
+        x.tofile(out / "x.bin")
+        main = RUN_MAIN % {"name": "q", "ins": x.size, "outs": ref.size}
+        outs[variant] = build_and_run(pare, model, out, "q", shape_args + ["--quantize", "int8", "--calibration",
+                                      calib] + extra, main, [out / "x.bin", out / "y.bin"])
+    if outs["fused"] is None or outs["unfused"] is None:
+        return
+    if outs["fused"] != outs["unfused"]:
+        fail(f"{name}: int8 fused and unfused shifts give different outputs")
+    got = np.frombuffer(outs["fused"], dtype=np.float32).reshape(ref.shape)
+    err = float(np.abs(got - ref).max() / np.abs(ref).max())
+    print(f"  {name} int8: fused == unfused bytes, max |pare - onnxruntime float| / max |ref| = {err:.3g}")
+    if err > 0.1:
+        fail(f"{name}: int8 outputs too far from onnxruntime's float ({err:.3g} of the range)")
+
+
+def check_streaming(pare: str, model: Path, work: Path, name: str) -> None:
+    """An offline unidirectional export with --streaming: frame by frame equals onnxruntime's clip."""
+    import onnxruntime as ort
+    out = work / f"{name}_streaming"
+    out.mkdir(parents=True, exist_ok=True)
+    x = np.random.default_rng(6).standard_normal((T, 3, 6, 6)).astype(np.float32)
+    ref = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    x.tofile(out / "frames.bin")
+    main = STEP_MAIN % {"name": "s", "frame": x[0].size, "frames": T, "outs": ref[0].size}
+    got = build_and_run(pare, model, out, "s", ["--streaming"], main, [out / "frames.bin", out / "y.bin"])
+    if got is None:
+        return
+    got = np.frombuffer(got, dtype=np.float32).reshape(ref.shape)
+    err = float(np.abs(got - ref).max())
+    print(f"  {name} --streaming: {T} frames stepped, max |pare - onnxruntime| = {err:.3g}")
+    if not np.allclose(got, ref, rtol=1e-4, atol=1e-4):
+        fail(f"{name}: the streamed frames differ from onnxruntime's clip (max abs {err:.3g})")
+
+
 def check_online(pare: str, model: Path, work: Path, buffers: list) -> None:
     """The recognised online model, stepped frame by frame, against onnxruntime with its
     buffers fed back."""
@@ -615,6 +711,11 @@ def main() -> int:
             fail(f"{name}: recognised {got}, expected {expected}")
         strict_c(args.pare, path, work / name, name, shape_args)
         validate(args.pare, path, name, shape_args)
+        if name in ("slice_concat", "reversed_5d", "mmaction"):
+            check_int8(args.pare, path, work, name, (1, T, 3, 6, 6) if "5d" in name else (T, 3, 6, 6),
+                       shape_args)
+        if name == "unidirectional":
+            check_streaming(args.pare, path, work, name)
 
     if not args.only or args.only in "online":
         path = work / "online.onnx"
