@@ -126,12 +126,28 @@ void cloneConstantComputed(OpBuilder &b, Value v, IRMapping &map) {
   b.clone(*def, map);
 }
 
-/// Two probes whose elements are all distinct and non-zero: 1, 2, 3, ... and
-/// a permutation of them with alternating signs. A subgraph that gives a
-/// temporal shift of both moves elements (an activation, a scale or an
-/// offset on the way would show on one of them).
+/// Largest number of elements a probe may have (the evaluator holds a few
+/// tensors of this size per op of the region).
+constexpr int64_t kMaxProbeElements = int64_t(1) << 25;
+
+/// Two probes whose elements are non-zero and exact in float32. Up to 2^24
+/// elements: 1, 2, 3, ... and a permutation of them with alternating signs,
+/// all distinct. Beyond: i mod P1 + 1 and (i mod P2 + 1) with alternating
+/// signs for two primes P1, P2 < 2^24; a pure data movement that maps every
+/// element as a shift would on both probes maps it as the shift (the source
+/// index agrees modulo P1 and modulo P2, so modulo P1 * P2 > 2^25). A
+/// subgraph that gives a temporal shift of both moves elements (a scale or
+/// an offset on the way would show on one of them).
 std::vector<std::vector<float>> probes(int64_t numel) {
   std::vector<float> a(static_cast<size_t>(numel)), b(static_cast<size_t>(numel));
+  if (numel > (int64_t(1) << 24)) {
+    const int64_t p1 = 16777213, p2 = 16777199;
+    for (int64_t i = 0; i < numel; ++i) {
+      a[size_t(i)] = float(i % p1 + 1);
+      b[size_t(i)] = float(i % p2 + 1) * (i % 2 ? -1.0f : 1.0f);
+    }
+    return {a, b};
+  }
   int64_t step = 1;
   for (int64_t k : {7919, 104729, 1299709, 15485863})
     if (std::gcd(k, numel) == 1) {
@@ -209,8 +225,8 @@ bool recognizeFrom(const Entry &e, int &found) {
   int64_t nt = xs.size() == 4 ? xs[0] : xs[0] * xs[1];
   int64_t c = xs.size() == 4 ? xs[1] : xs[2];
   int64_t hw = xs.size() == 4 ? xs[2] * xs[3] : xs[3] * xs[4];
-  if (nt * c * hw > (1 << 24) || nt % e.frames != 0)
-    return false; // probe values must stay exact in float32
+  if (nt * c * hw > kMaxProbeElements || nt % e.frames != 0)
+    return false;
   auto isExit = [&](Operation *op) {
     auto r = dyn_cast<ReshapeOp>(op);
     if (!r || r->use_empty())

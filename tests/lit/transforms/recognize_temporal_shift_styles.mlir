@@ -2,8 +2,8 @@
 // (issue 13): a 4-D view [N, T, C, H*W] (MMAction2, zeros as x - x), a 5-D
 // tensor flattened after its shift (a model input [N, T, C, H, W]), the two
 // groups' directions reversed, zeros from ops on constants the folders have
-// not run on yet, one view per group; and an activation between the view and
-// the reshape back, which is not a shift.
+// not run on yet, one view per group, an activation between the view and the
+// data movement, and a tensor too large for distinct float32 probe values.
 // RUN: pare-opt %s --split-input-file --pare-recognize-temporal-shift --canonicalize | FileCheck %s
 
 // MMAction2's shift: x.view(-1, T, C, H * W), zeros = x - x, channel slices
@@ -92,12 +92,17 @@ func.func @view_per_group(%x: tensor<4x2x1x1xf32>) -> tensor<4x2x1x1xf32> {
 
 // -----
 
-// A ReLU between the view and the reshape back: on the all-positive probe it
-// would look like a shift; it is not one (negative inputs differ), so it stays.
-// CHECK-LABEL: func.func @relu_is_not_a_shift
-// CHECK-NOT: pare.temporal_shift
-// CHECK: pare.relu
-func.func @relu_is_not_a_shift(%x: tensor<4x4x1x1xf32>) -> tensor<4x4x1x1xf32> {
+// A ReLU between the view and the data movement: the shift is recognised
+// from the ReLU's result (a 5-D tensor), after it. (On an all-positive probe
+// the ReLU is the identity: taking the view's input as the shift's would drop
+// it.)
+// CHECK-LABEL: func.func @relu_before_the_shift
+// CHECK-NEXT: %[[V:.*]] = pare.reshape %arg0 : (tensor<4x4x1x1xf32>) -> tensor<1x4x4x1x1xf32>
+// CHECK-NEXT: %[[R:.*]] = pare.relu %[[V]]
+// CHECK-NEXT: %[[B:.*]] = pare.reshape %[[R]] : (tensor<1x4x4x1x1xf32>) -> tensor<4x4x1x1xf32>
+// CHECK-NEXT: %[[S:.*]] = pare.temporal_shift %[[B]] {fold = 1 : i64, frames = 4 : i64, mode = "bidirectional"}
+// CHECK-NEXT: return %[[S]]
+func.func @relu_before_the_shift(%x: tensor<4x4x1x1xf32>) -> tensor<4x4x1x1xf32> {
   %z = pare.constant dense<0.0> : tensor<1x1x1x1x1xf32>
   %x5 = pare.reshape %x : (tensor<4x4x1x1xf32>) -> tensor<1x4x4x1x1xf32>
   %r5 = pare.relu %x5 : (tensor<1x4x4x1x1xf32>) -> tensor<1x4x4x1x1xf32>
@@ -109,4 +114,22 @@ func.func @relu_is_not_a_shift(%x: tensor<4x4x1x1xf32>) -> tensor<4x4x1x1xf32> {
   %y5 = pare.concat %a2, %b2, %c {axis = 2 : i64} : (tensor<1x4x1x1x1xf32>, tensor<1x4x1x1x1xf32>, tensor<1x4x2x1x1xf32>) -> tensor<1x4x4x1x1xf32>
   %y = pare.reshape %y5 : (tensor<1x4x4x1x1xf32>) -> tensor<4x4x1x1xf32>
   return %y : tensor<4x4x1x1xf32>
+}
+
+// -----
+
+// More elements (16,793,600) than float32 counts exactly: the probes repeat
+// values modulo two primes, and the shift is still found.
+// CHECK-LABEL: func.func @large
+// CHECK-NEXT: %[[S:.*]] = pare.temporal_shift %arg0 {fold = 1 : i64, frames = 8 : i64, mode = "unidirectional"} : (tensor<8x2x1024x1025xf32>) -> tensor<8x2x1024x1025xf32>
+// CHECK-NEXT: return %[[S]]
+func.func @large(%x: tensor<8x2x1024x1025xf32>) -> tensor<8x2x1024x1025xf32> {
+  %z = pare.constant dense<0.0> : tensor<1x1x1x1024x1025xf32>
+  %x5 = pare.reshape %x : (tensor<8x2x1024x1025xf32>) -> tensor<1x8x2x1024x1025xf32>
+  %a = pare.slice %x5 {starts = array<i64: 0, 0, 0, 0, 0>, ends = array<i64: 1, 7, 1, 1024, 1025>, steps = array<i64: 1, 1, 1, 1, 1>} : (tensor<1x8x2x1024x1025xf32>) -> tensor<1x7x1x1024x1025xf32>
+  %a2 = pare.concat %z, %a {axis = 1 : i64} : (tensor<1x1x1x1024x1025xf32>, tensor<1x7x1x1024x1025xf32>) -> tensor<1x8x1x1024x1025xf32>
+  %c = pare.slice %x5 {starts = array<i64: 0, 0, 1, 0, 0>, ends = array<i64: 1, 8, 2, 1024, 1025>, steps = array<i64: 1, 1, 1, 1, 1>} : (tensor<1x8x2x1024x1025xf32>) -> tensor<1x8x1x1024x1025xf32>
+  %y5 = pare.concat %a2, %c {axis = 2 : i64} : (tensor<1x8x1x1024x1025xf32>, tensor<1x8x1x1024x1025xf32>) -> tensor<1x8x2x1024x1025xf32>
+  %y = pare.reshape %y5 : (tensor<1x8x2x1024x1025xf32>) -> tensor<8x2x1024x1025xf32>
+  return %y : tensor<8x2x1024x1025xf32>
 }
