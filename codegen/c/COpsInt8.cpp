@@ -14,6 +14,7 @@
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/QuantMath.h"
 #include "dialects/Pare/IR/QuantUtils.h"
+#include "dialects/Pare/IR/ResizeTaps.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -595,3 +596,29 @@ void registerInt8Ops(OpTable &table) {
 }
 
 } // namespace pare::codegen
+/// An int8 linear resize: TFLite's RESIZE_BILINEAR (pare_resize_bilinear_s8)
+/// on the [outer][h][w][inner] view of the two resized dims; the result has
+/// the input's quantization (LowerQuantized requantizes after it).
+LogicalResult emitQResize(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
+  auto r = cast<ResizeOp>(op);
+  std::optional<ResizeBilinearS8> g = tfliteBilinear(r);
+  if (!g)
+    return m.unsupported(op, "an int8 linear resize that TFLite's RESIZE_BILINEAR does not compute "
+                             "(more than two or non-adjacent resized dims, a scale other than "
+                             "output / input size, a shrinking antialias filter, or a "
+                             "coordinate_transformation_mode other than half_pixel, "
+                             "pytorch_half_pixel, align_corners or asymmetric)");
+  if (qtype::elementOf(r.getInput().getType()) != qtype::elementOf(r.getType()))
+    return m.unsupported(op, "an int8 linear resize whose output quantization differs from its "
+                             "input's");
+  m.line("  " + m.call("pare_resize_bilinear_s8") + in[0] + ", " + out[0] + ", " + i32(g->outer) +
+         ", " + i32(g->inH) + ", " + i32(g->inW) + ", " + i32(g->outH) + ", " + i32(g->outW) + ", " +
+         i32(g->inner) + ", " + i32(g->scaleH10) + ", " + i32(g->scaleW10) + ", " +
+         (g->halfPixelCenters ? "1" : "0") + ");\n");
+  return success();
+}
+
+  table.addInt8<ResizeOp>(emitQResize, [](Operation *op) {
+    return qtype::isQuantized(op->getOperand(0).getType()) &&
+           cast<ResizeOp>(op).getMode() != "nearest";
+  });

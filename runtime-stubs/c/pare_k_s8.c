@@ -225,6 +225,56 @@ void pare_dequantize_s8_f32(const int8_t *x, float *y, size_t count, float scale
 
 void pare_flip_u8_s8(const void *x, void *y, size_t count) { pare_flip_u8_s8_impl(x, y, count); }
 
+/* One source coordinate of TFLite's integer bilinear resize
+ * (ComputeInterpolationValuesInteger): *s in 10 fractional bits and its two
+ * neighbours. */
+static void resize_s8_coord(int32_t v, int32_t scale_10, int half_pixel_centers, int32_t in_size,
+                            int32_t *s, int32_t *lo, int32_t *hi)
+{
+  int32_t l, h;
+  *s = half_pixel_centers ? v * scale_10 + scale_10 / 2 - (1 << 9) : v * scale_10;
+  l = *s / (1 << 10);
+  h = (*s + (1 << 10) - 1) / (1 << 10);
+  *lo = l > 0 ? l : 0;
+  *hi = h < in_size - 1 ? h : in_size - 1;
+}
+
+void pare_resize_bilinear_s8(const int8_t *x, int8_t *y, int outer, int in_h, int in_w, int out_h,
+                             int out_w, int inner, int32_t scale_h_10, int32_t scale_w_10,
+                             int half_pixel_centers)
+{
+  int b, oy, ox, c;
+  for (b = 0; b < outer; b++) {
+    const int8_t *xb = x + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)inner;
+    for (oy = 0; oy < out_h; oy++) {
+      int32_t sy, y0, y1, wy1, wy0;
+      resize_s8_coord(oy, scale_h_10, half_pixel_centers, in_h, &sy, &y0, &y1);
+      wy1 = sy - (1 << 10) * y0;
+      wy0 = (1 << 10) - wy1;
+      for (ox = 0; ox < out_w; ox++) {
+        int32_t sx, x0, x1, wx1, wx0;
+        const int8_t *p00, *p01, *p10, *p11;
+        resize_s8_coord(ox, scale_w_10, half_pixel_centers, in_w, &sx, &x0, &x1);
+        wx1 = sx - (1 << 10) * x0;
+        wx0 = (1 << 10) - wx1;
+        p00 = xb + ((size_t)y0 * (size_t)in_w + (size_t)x0) * (size_t)inner;
+        p01 = xb + ((size_t)y0 * (size_t)in_w + (size_t)x1) * (size_t)inner;
+        p10 = xb + ((size_t)y1 * (size_t)in_w + (size_t)x0) * (size_t)inner;
+        p11 = xb + ((size_t)y1 * (size_t)in_w + (size_t)x1) * (size_t)inner;
+        for (c = 0; c < inner; c++) {
+          /* TFLite sums in int64; int32 holds it: a weight is at most 1536 in
+           * magnitude (a source coordinate > -512 clamped to 0) and each
+           * pair sums to 1024, so |sum| <= 128 * 2048 * 2048 = 2^29. */
+          int32_t acc = p00[c] * wy0 * wx0 + p10[c] * wy1 * wx0 + p01[c] * wy0 * wx1 +
+                        p11[c] * wy1 * wx1;
+          int32_t round = acc > 0 ? (1 << 19) : -(1 << 19);
+          *y++ = (int8_t)((acc + round) / (1 << 20));
+        }
+      }
+    }
+  }
+}
+
 void pare_conv2d_acc_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
                         const int8_t *w, const int32_t *w_zp, int w_zp_count,
                         int32_t *acc, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,

@@ -255,6 +255,21 @@ void pare_global_avgpool_s8_onnx(const int8_t *x, int n, int spatial, int c, int
 /* y = clamp(pare_requantize(x - x_zp, mult, shift) + y_zp, -128, 127). In place
  * allowed (y may equal x). */
 void pare_requantize_s8(const int8_t *x, int8_t *y, size_t count, int32_t x_zp, int32_t mult, int32_t shift, int32_t y_zp);
+/* ----------------------------------------------------------------- resize -- */
+/* Bilinear resize of x [outer][in_h][in_w][inner] to y [outer][out_h][out_w]
+ * [inner] as TFLite's int8 RESIZE_BILINEAR (reference_ops::ResizeBilinear for
+ * int8): source coordinates in 10 fractional bits, v * scale_10 (+ scale_10 /
+ * 2 - 512 with half_pixel_centers), lower neighbour max(s / 1024, 0), upper
+ * min((s + 1023) / 1024, in - 1) (C division), the four products summed with
+ * 20 fractional bits and rounded half away from zero. The stored int8 values
+ * are interpolated (the weights sum to one, so the zero point passes
+ * through); y has x's quantization. scale_10 is TFLite's
+ * (1024 * in + out / 2) / out, or (1024 * (in - 1) + (out - 1) / 2) /
+ * (out - 1) with align_corners. */
+void pare_resize_bilinear_s8(const int8_t *x, int8_t *y, int outer, int in_h, int in_w, int out_h,
+                             int out_w, int inner, int32_t scale_h_10, int32_t scale_w_10,
+                             int half_pixel_centers);
+
 /* y[i] = table[x[i] + 128] (any unary int8 activation). In place allowed (y may
  * equal x; table must not overlap y). */
 void pare_lut_s8(const int8_t *x, int8_t *y, size_t count, const int8_t *table);

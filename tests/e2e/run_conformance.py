@@ -93,6 +93,7 @@ FREEZABLE_OPERANDS: Dict[str, Tuple[int, ...]] = {
     "Trilu": (1,),
     "TopK": (1,),
     "Unsqueeze": (1,),
+    "Upsample": (1,),
 }
 
 # Timeouts of one step of one case, in seconds.

@@ -278,6 +278,39 @@ template <typename OpTy> struct SinkThroughReduce : OpRewritePattern<OpTy> {
   }
 };
 
+/// resize(transpose(x, P)) -> transpose(resize'(x), P): dim d of the resize
+/// is dim P[d] of x, so resize' takes dim d's size, scale and roi there. An
+/// FPN's upsampling then stays NHWC between its convolutions.
+struct SinkThroughResize : OpRewritePattern<ResizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ResizeOp op, PatternRewriter &rw) const override {
+    auto t = op.getInput().getDefiningOp<TransposeOp>();
+    if (!t)
+      return failure();
+    ArrayRef<int64_t> perm = t.getPerm();
+    size_t rank = perm.size();
+    ArrayRef<double> roi = op.getRoi();
+    SmallVector<int64_t> sizes(rank);
+    SmallVector<double> scales(rank), innerRoi(roi.size());
+    for (size_t d = 0; d < rank; ++d) {
+      sizes[perm[d]] = op.getSizes()[d];
+      scales[perm[d]] = op.getScales()[d];
+      if (!roi.empty()) {
+        innerRoi[perm[d]] = roi[d];
+        innerRoi[rank + perm[d]] = roi[rank + d];
+      }
+    }
+    auto type = RankedTensorType::get(sizes, cast<RankedTensorType>(op.getType()).getElementType());
+    Operation *n = rw.create(op.getLoc(), op->getName().getIdentifier(), ValueRange{t.getInput()},
+                             TypeRange{type}, op->getAttrs());
+    n->setAttr("sizes", rw.getDenseI64ArrayAttr(sizes));
+    n->setAttr("scales", rw.getDenseF64ArrayAttr(scales));
+    n->setAttr("roi", rw.getDenseF64ArrayAttr(innerRoi));
+    rw.replaceOp(op, transpose(rw, op.getLoc(), n->getResult(0), perm));
+    return success();
+  }
+};
+
 /// transpose(dequantize(storage_cast(constant))) -> dequantize(storage_cast(
 /// transpose(constant))): quantized weights are transposed at compile time,
 /// a per-channel axis following its dimension.
@@ -323,7 +356,7 @@ struct ConvertToNHWCPass : pare::impl::ConvertToNHWCPassBase<ConvertToNHWCPass> 
                  HoistTransposeAboveQuant, SinkThroughAxisOp<SoftmaxOp>,
                  SinkThroughAxisOp<LogSoftmaxOp>, SinkThroughReduce<ReduceMeanOp>,
                  SinkThroughReduce<ReduceSumOp>, SinkThroughReduce<ReduceMaxOp>,
-                 SinkThroughReduce<ReduceMinOp>>(ctx);
+                 SinkThroughReduce<ReduceMinOp>, SinkThroughResize>(ctx);
     TransposeOp::getCanonicalizationPatterns(patterns, ctx);
     ReshapeOp::getCanonicalizationPatterns(patterns, ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

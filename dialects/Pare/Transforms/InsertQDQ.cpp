@@ -2,6 +2,7 @@
 
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/QuantUtils.h"
+#include "dialects/Pare/IR/ResizeTaps.h"
 #include "dialects/Pare/Transforms/ActivationUtils.h"
 #include "dialects/Pare/Transforms/Passes.h"
 
@@ -53,9 +54,13 @@ bool isQuantizable(Operation *op) {
 /// their result reuses the input's parameters, so the int8 kernel needs no
 /// requantization (LowerQuantized keeps an average pool that would need one
 /// in float).
+  // Resize: nearest copies values; linear where TFLite's integer bilinear
+  // samples as the float model does (cubic stays in float).
+  if (auto r = dyn_cast<ResizeOp>(op))
+    return r.getMode() == "nearest" || tfliteBilinear(r).has_value();
 bool keepsParams(Operation *op) {
   return isa<MaxPoolOp, AveragePoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp,
-             TemporalShiftOp>(op);
+             TemporalShiftOp, ResizeOp>(op);
 }
 
 /// Index of the constant weight operand quantized per channel, and its axis.

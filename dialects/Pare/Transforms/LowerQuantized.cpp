@@ -3,6 +3,7 @@
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/QuantMath.h"
 #include "dialects/Pare/IR/QuantUtils.h"
+#include "dialects/Pare/IR/ResizeTaps.h"
 #include "dialects/Pare/Transforms/ActivationUtils.h"
 #include "dialects/Pare/Transforms/Passes.h"
 
@@ -451,6 +452,13 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     } else if (isa<MaxPoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp, SliceOp,
                    TemporalShiftOp>(def)) {
       result = lowerLayout(rw, def, outElem);
+    } else if (auto rs = dyn_cast<ResizeOp>(def)) {
+      // Nearest copies stored values; linear is TFLite's integer
+      // RESIZE_BILINEAR in the input's quantization (requantized after it
+      // where the output's differs). A model that arrives quantized (ONNX
+      // rounding) keeps linear in float, as onnxruntime computes it.
+      if (rs.getMode() == "nearest" || (!onnxRounding && tfliteBilinear(rs)))
+        result = lowerLayout(rw, def, outElem);
     } else if (isa<AveragePoolOp>(def)) {
       // The int8 average pool rounds the mean in the input's quantization;
       // requantizing that to other output parameters rounds twice (several

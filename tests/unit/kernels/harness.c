@@ -143,6 +143,23 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
   } else {
     die(name);
   }
+  } else if (IS("resize_f32") || IS("resize_nearest")) {
+    /* x y meta index weight extrapolation | rank inner es ; extrapolation.
+     * meta: in_size, out_size, taps, table offset per dim. */
+    pare_resize_dim_t dims[8];
+    int d;
+    for (d = 0; d < II(0); d++) {
+      const int32_t *m = I32(2) + 4 * d;
+      dims[d].in_size = m[0];
+      dims[d].out_size = m[1];
+      dims[d].taps = m[2];
+      dims[d].index = I32(3) + m[3];
+      dims[d].weight = F32(4) + m[3];
+    }
+    if (IS("resize_f32"))
+      pare_resize_f32(F32(0), F32(1), dims, II(0), II(1), FF(0));
+    else
+      pare_resize_nearest((size_t)I[2], B[0], B[1], dims, II(0), II(1), B[5]);
 #undef IS
 }
 

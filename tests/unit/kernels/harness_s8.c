@@ -96,6 +96,9 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
   } else if (IS("global_avgpool_s8")) { /* x y scratch */
     pare_global_avgpool_s8(S8(0), II(0), II(1), II(2), II(3), II(4), II(5), II(6), II(7), II(8),
                            S8(1), I32(2));
+  } else if (IS("resize_bilinear_s8")) { /* x y | outer ih iw oh ow inner sh10 sw10 half_pixel */
+    pare_resize_bilinear_s8(S8(0), S8(1), II(0), II(1), II(2), II(3), II(4), II(5), II(6), II(7),
+                            II(8));
   } else if (IS("requantize_s8")) {
     pare_requantize_s8(S8(0), S8(1), (size_t)I[0], II(1), II(2), II(3), II(4));
   } else if (IS("requantize_s8_inplace")) {

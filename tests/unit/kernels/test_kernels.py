@@ -1020,6 +1020,75 @@ def test_gather(s):
                        [data, idx.astype(it), np.zeros(ref.size, dt)], 2, ref)
 
 
+def resize_tables(in_shape, out_shape, taps, outside=0.0):
+    """Random sampling tables (pare_resize_dim_t) for a resize of in_shape to out_shape: dims with
+    taps 0 are copied; a fraction `outside` of each interpolated dim's output coordinates are
+    outside the crop (every tap -1)."""
+    meta, index, weight = [], [], []
+    for n_in, n_out, t in zip(in_shape, out_shape, taps):
+        meta += [n_in, n_out, t, len(index)]
+        if t == 0:
+            continue
+        idx = rng.integers(0, n_in, size=(n_out, t))
+        w = rng.uniform(-0.5, 1.5, size=(n_out, t))
+        if t == 1:
+            w[:] = 1.0
+        out = rng.random(n_out) < outside
+        idx[out] = -1
+        w[out] = 0.0
+        index += list(idx.reshape(-1))
+        weight += list(w.reshape(-1))
+    return (np.array(meta, np.int32), np.array(index or [0], np.int32),
+            np.array(weight or [0.0], np.float32))
+
+
+def resize_ref(x, meta, index, weight, extrapolation):
+    """The kernels' contract, one dim at a time in float64: y = sum over the taps of the weights
+    times x there; an output outside the crop on any dim is the extrapolation value."""
+    y = x.astype(np.float64) if x.dtype == np.float32 else x
+    outside = np.zeros(x.shape[:-1], bool)
+    for d in range(len(meta) // 4):
+        n_in, n_out, t, off = meta[4 * d:4 * d + 4]
+        if t == 0:
+            continue
+        idx = index[off:off + n_out * t].reshape(n_out, t)
+        w = weight[off:off + n_out * t].reshape(n_out, t).astype(np.float64)
+        g = np.take(y, np.maximum(idx, 0), axis=d)  # [.., n_out, t, ..]
+        if x.dtype == np.float32:
+            y = (g * w.reshape((1,) * d + (n_out, t) + (1,) * (y.ndim - d - 1))).sum(axis=d + 1)
+        else:
+            y = g[(slice(None),) * (d + 1) + (0,)]
+        outside = np.take(outside, np.maximum(idx[:, 0], 0), axis=d)
+        outside |= (idx[:, 0] < 0).reshape((1,) * d + (n_out,) + (1,) * (outside.ndim - d - 1))
+    y = np.where(outside[..., None], extrapolation, y)
+    return y.astype(x.dtype)
+
+
+def test_resize(s):
+    # (input dims without inner, output dims, taps per dim (0: copied), inner)
+    cases = [((4, 4), (8, 8), (2, 2), 1), ((3, 5, 4), (3, 7, 2), (0, 2, 4), 1), ((6,), (11,), (4,), 3),
+             ((2, 3, 3), (2, 6, 5), (0, 2, 2), 8), ((5, 2), (3, 2), (6, 0), 2), ((1, 1), (3, 4), (2, 2), 1),
+             ((2, 2, 3, 2), (3, 4, 3, 1), (2, 2, 0, 2), 2), ((4,), (0,), (2,), 2), ((3, 3), (3, 3), (0, 0), 5)]
+    for in_shape, out_shape, taps, inner in cases:
+        for outside in (0.0, 0.3):
+            x = frnd(*in_shape, inner)
+            meta, index, weight = resize_tables(in_shape, out_shape, taps, outside)
+            ref = resize_ref(x, meta, index, weight, -3.5)
+            s.call("resize_f32 %s -> %s taps %s inner %d outside %.1f" % (in_shape, out_shape, taps, inner, outside),
+                   "resize_f32", [len(in_shape), inner, 4], [-3.5],
+                   [x, np.zeros(ref.size, np.float32), meta, index, weight, None], 1, ref.reshape(-1))
+            ntaps = tuple(min(t, 1) for t in taps)
+            meta, index, weight = resize_tables(in_shape, out_shape, ntaps, outside)
+            for dt in (np.float32, np.int8, np.int64):
+                x = rng.integers(-100, 100, size=in_shape + (inner,)).astype(dt)
+                value = np.array([7], dt)
+                ref = resize_ref(x, meta, index, weight, 7)
+                es = np.dtype(dt).itemsize
+                s.call("resize_nearest es=%d %s -> %s inner %d outside %.1f" % (es, in_shape, out_shape, inner, outside),
+                       "resize_nearest", [len(in_shape), inner, es], [],
+                       [x, np.zeros(ref.size, dt), meta, index, weight, value], 1, ref.reshape(-1))
+
+
 def cast_source(name, n=40):
     if name in ("F32", "F64"):
         v = np.concatenate([rng.uniform(0, 120, n // 2), -rng.uniform(0, 120, n // 2)])
@@ -1126,7 +1195,7 @@ def main():
                   test_channel_affine, test_conv, test_conv_transpose, test_conv_packed, test_depthwise,
                   test_matmul, test_pool,
                   test_softmax_layernorm, test_reduce, test_argreduce, test_transpose, test_copy_rows,
-                  test_slice, test_pad, test_gather, test_cast):
+                  test_slice, test_pad, test_gather, test_resize, test_cast):
             t(s)
         s.run(exe)
         small = Suite()

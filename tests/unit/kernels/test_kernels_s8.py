@@ -774,10 +774,78 @@ def build_cases():
     # onnxruntime-exact add / mul (models that arrive quantized)
     for t in range(24):
         shape = [r(1, 5) for _ in range(r(1, 4))]
+# ------------------------------------------------------------------ resize
+def c_div(a, b):
+    """C integer division (truncates toward zero) of int64 arrays."""
+    a = np.asarray(a, np.int64)
+    return np.sign(a) * (np.abs(a) // b)
+
+
+def tflite_resize_bilinear_s8(x, oh, ow, align_corners, half_pixel):
+    """TFLite reference_ops::ResizeBilinear for int8 (x [outer][ih][iw][inner]),
+    with its int64 sums; returns y, scale_h_10, scale_w_10."""
+    outer, ih, iw, inner = x.shape
+
+    def scale10(i, o):
+        if align_corners and o > 1:
+            return ((1 << 10) * (i - 1) + (o - 1) // 2) // (o - 1)
+        return ((1 << 10) * i + o // 2) // o
+
+    def coords(n_out, s10, n_in):
+        v = np.arange(n_out, dtype=np.int64)
+        s = v * s10 + s10 // 2 - (1 << 9) if half_pixel else v * s10
+        lo = np.maximum(c_div(s, 1 << 10), 0)
+        hi = np.minimum(c_div(s + (1 << 10) - 1, 1 << 10), n_in - 1)
+        return s, lo, hi
+
+    sh, sw = scale10(ih, oh), scale10(iw, ow)
+    sy, y0, y1 = coords(oh, sh, ih)
+    sx, x0, x1 = coords(ow, sw, iw)
+    xi = x.astype(np.int64)
+    wy1 = (sy - (1 << 10) * y0)[None, :, None, None]
+    wx1 = (sx - (1 << 10) * x0)[None, None, :, None]
+    wy0, wx0 = (1 << 10) - wy1, (1 << 10) - wx1
+    g = lambda ys, xs: xi[:, ys][:, :, xs]
+    o20 = (g(y0, x0) * wy0 * wx0 + g(y1, x0) * wy1 * wx0 + g(y0, x1) * wy0 * wx1 +
+           g(y1, x1) * wy1 * wx1)
+    rnd = np.where(o20 > 0, np.int64(1 << 19), np.int64(-(1 << 19)))
+    return c_div(o20 + rnd, 1 << 20).astype(np.int8), sh, sw
+
+
+def resize_case(label, outer, ih, iw, inner, oh, ow, mode, x=None, small=False):
+    align, half = mode == "align_corners", mode == "half_pixel"
+    if x is None:
+        x = s8(outer, ih, iw, inner)
+    exp, sh, sw = tflite_resize_bilinear_s8(x, oh, ow, align, half)
+    S.call("%s resize_bilinear %s" % (label, (outer, ih, iw, inner, oh, ow, mode)),
+           "resize_bilinear_s8", [outer, ih, iw, oh, ow, inner, sh, sw, int(half)], [],
+           [x, np.zeros((outer, oh, ow, inner), np.int8)], 1, exp, small)
+
+
+def resize_cases():
+    global rng
+    saved, rng = rng, np.random.default_rng(20261207)  # own stream: other cases stay as they were
+    for mode in ("half_pixel", "align_corners", "asymmetric"):
+        resize_case("x2-nhwc", 1, 4, 5, 8, 8, 10, mode, small=True)
+        resize_case("down-nchw", 6, 9, 7, 1, 4, 3, mode, small=True)
+        resize_case("odd", 2, 3, 3, 3, 7, 5, mode)
+        resize_case("to1", 1, 5, 4, 2, 1, 1, mode)
+        resize_case("from1", 1, 1, 1, 4, 3, 2, mode)
+        resize_case("row", 1, 1, 6, 5, 1, 13, mode)
+        resize_case("extreme", 1, 3, 4, 2, 9, 11, mode,
+                    x=np.where(rng.random((1, 3, 4, 2)) < 0.5, -128, 127).astype(np.int8))
+    r = lambda a, b: int(rng.integers(a, b + 1))
+    for t in range(40):
+        resize_case("rand%d" % t, r(1, 3), r(1, 9), r(1, 9), r(1, 9), r(1, 20), r(1, 20),
+                    ("half_pixel", "align_corners", "asymmetric")[t % 3], small=t % 5 == 0)
+    rng = saved
+
+
         for op in ("add", "mul"):
             onnx_binary_case("contig%d" % t, op, shape, shape, shape, small=t % 6 == 0, ties=t % 2 == 1)
             sh, ash, bsh = bcast_shapes(r(1, 4))
             onnx_binary_case("bcast%d" % t, op, sh, ash, bsh, small=t % 6 == 1, ties=t % 2 == 0)
+    resize_cases()
     for op in ("add", "mul"):
         onnx_binary_case("scalar-b", op, [2, 3, 8], [2, 3, 8], [1, 1, 1], small=True, ties=True)
         onnx_binary_case("scalar-a", op, [2, 3, 8], [1, 1, 1], [2, 3, 8], small=True, ties=True)
