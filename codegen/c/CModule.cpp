@@ -125,7 +125,7 @@ std::string operandRole(Operation *op, unsigned i) {
     return i == 1 ? "scale" : "bias";
   if (isa<WhereOp>(op))
     return i == 0 ? "condition" : i == 1 ? "x" : "y";
-  if (isa<GatherOp>(op))
+  if (isa<GatherOp, GatherElementsOp>(op))
     return i == 0 ? "data" : "indices";
   if (isa<ScatterNDOp>(op))
     return i == 0 ? "data" : i == 1 ? "indices" : "updates";

@@ -152,6 +152,23 @@ LogicalResult emitGather(CModule &m, Operation *op, const Operands &in, ArrayRef
   return success();
 }
 
+/// GatherElements over the data and indices shapes (any rank up to 8).
+LogicalResult emitGatherElements(CModule &m, Operation *op, const Operands &in,
+                                 ArrayRef<std::string> out) {
+  auto g = cast<GatherElementsOp>(op);
+  Shape x = shapeOf(g.getData()), ind = shapeOf(g.getIndices());
+  if (x.size() > 8)
+    return m.unsupported(op, "gather_elements of rank > 8");
+  bool i32idx = elemOf(g.getIndices()).isInteger(32);
+  m.line("  {\n" + CModule::staticArray("data_shape", x) +
+         CModule::staticArray("indices_shape", ind) + "    " +
+         m.call(std::string("pare_gather_elements") + (i32idx ? "_i32idx" : "")) +
+         i32(elemBytes(elemOf(g.getData()))) + ", " + in[0] + ", data_shape, " + i32(x.size()) +
+         ", " + i32(int64_t(g.getAxis())) + ", " + in[1] + ", indices_shape, " + out[0] +
+         ");\n  }\n");
+  return success();
+}
+
 /// ScatterND with an optional reduction.
 LogicalResult emitScatterND(CModule &m, Operation *op, const Operands &in,
                             ArrayRef<std::string> out) {
@@ -280,6 +297,7 @@ void registerDataMovementOps(OpTable &table) {
   table.add<SliceOp>(emitSlice);
   table.add<PadOp>(emitPad);
   table.add<GatherOp>(emitGather);
+  table.add<GatherElementsOp>(emitGatherElements);
   table.add<ScatterNDOp>(emitScatterND);
   table.add<CastOp>(emitCast);
   table.add<ResizeOp>(emitResize);

@@ -413,6 +413,28 @@ LogicalResult importGather(NodeImporter &ni) {
                       {*data, *idx}, {ni.named("axis", ni.builder().getI64IntegerAttr(*axis))}));
 }
 
+/// GatherElements: indices of data's rank, gathered one element at a time
+/// along `axis`. Constant indices are range-checked here, as Gather's.
+LogicalResult importGatherElements(NodeImporter &ni) {
+  auto data = need(ni, 0), idx = need(ni, 1);
+  if (failed(data) || failed(idx))
+    return failure();
+  auto axis = normAxis(ni, ni.getInt("axis", 0), shapeOf(*data).size());
+  if (failed(axis))
+    return failure();
+  if (DenseElementsAttr ci = ni.constInput(1); ci && isa<IntegerType>(ci.getElementType())) {
+    int64_t len = shapeOf(*data)[*axis];
+    for (APInt v : ci.getValues<APInt>()) {
+      int64_t j = v.getSExtValue();
+      if (j < -len || j >= len)
+        return ni.error("GatherElements index " + Twine(j) + " is out of range for a dim of " +
+                        Twine(len));
+    }
+  }
+  return bind(ni, ni.create<pare::GatherElementsOp>(
+                      {*data, *idx}, {ni.named("axis", ni.builder().getI64IntegerAttr(*axis))}));
+}
+
 LogicalResult importScatterND(NodeImporter &ni) {
   auto data = need(ni, 0), idx = need(ni, 1), upd = need(ni, 2);
   if (failed(data) || failed(idx) || failed(upd))
@@ -860,6 +882,8 @@ void registerTensorHandlers() {
     registerHandler("Pad", v, importPad);
   for (int v : {1, 11, 13})
     registerHandler("Gather", v, importGather);
+  for (int v : {11, 13})
+    registerHandler("GatherElements", v, importGatherElements);
   for (int v : {11, 13, 16, 18})
     registerHandler("ScatterND", v, importScatterND);
   for (int v : {6, 9, 13, 19, 21})

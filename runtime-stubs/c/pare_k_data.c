@@ -286,6 +286,57 @@ void pare_gather_i32idx(size_t elem_size, const void *data, int outer,
   GATHER_BODY((int64_t)indices[i])
 }
 
+/* ------------------------------------------------------- gather_elements --
+ * The output walks the indices' shape in row-major order; `base` is the
+ * data offset of the current position over every dim but the axis, kept
+ * up to date as the counters step, and the index read at that position
+ * supplies the axis coordinate. Out-of-range indices (an invalid model)
+ * produce zeros instead of reading out of bounds, as in pare_gather. */
+#define GATHER_ELEMENTS_BODY(INDEX)                                         \
+  ptrdiff_t dstride[PARE_MAX_RANK], base = 0, s = 1;                        \
+  int idx[PARE_MAX_RANK], d;                                                \
+  size_t count = 1, i;                                                      \
+  const int64_t len = data_shape[axis];                                     \
+  for (d = rank - 1; d >= 0; d--) {                                         \
+    dstride[d] = s;                                                         \
+    s *= data_shape[d];                                                     \
+    count *= (size_t)idx_shape[d];                                          \
+    idx[d] = 0;                                                             \
+  }                                                                         \
+  for (i = 0; i < count; i++) {                                             \
+    int64_t k = (INDEX);                                                    \
+    if (k < 0) k += len;                                                    \
+    if (k < 0 || k >= len)                                                  \
+      memset((char *)y + i * elem_size, 0, elem_size);                      \
+    else                                                                    \
+      memcpy((char *)y + i * elem_size,                                     \
+             (const char *)data +                                           \
+                 (size_t)(base + (ptrdiff_t)k * dstride[axis]) * elem_size, \
+             elem_size);                                                    \
+    for (d = rank - 1; d >= 0; d--) {                                       \
+      if (d != axis) base += dstride[d];                                    \
+      if (++idx[d] < idx_shape[d]) break;                                   \
+      if (d != axis) base -= (ptrdiff_t)idx_shape[d] * dstride[d];          \
+      idx[d] = 0;                                                           \
+    }                                                                       \
+  }
+
+void pare_gather_elements(size_t elem_size, const void *data,
+                          const int32_t *data_shape, int rank, int axis,
+                          const int64_t *indices, const int32_t *idx_shape,
+                          void *y)
+{
+  GATHER_ELEMENTS_BODY(indices[i])
+}
+
+void pare_gather_elements_i32idx(size_t elem_size, const void *data,
+                                 const int32_t *data_shape, int rank, int axis,
+                                 const int32_t *indices,
+                                 const int32_t *idx_shape, void *y)
+{
+  GATHER_ELEMENTS_BODY((int64_t)indices[i])
+}
+
 /* ----------------------------------------------------------------- cast --
  * Each chunk is widened to double (float sources) or int64 (integer and
  * bool sources), then narrowed to the target type. */

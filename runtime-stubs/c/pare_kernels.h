@@ -344,6 +344,19 @@ void pare_gather_i32idx(size_t elem_size, const void *data, int outer,
                         int axis_len, int inner, const int32_t *indices,
                         int count, void *y);
 
+/* GatherElements along `axis` of data [data_shape[0..rank)]: y has the
+ * shape idx_shape (same rank; each dim but the axis at most data's) and
+ * y[i0..] = data[i0.., indices[i0..], ..] with the index at the axis
+ * (negative ones count from the end; out-of-range ones give zeros). */
+void pare_gather_elements(size_t elem_size, const void *data,
+                          const int32_t *data_shape, int rank, int axis,
+                          const int64_t *indices, const int32_t *idx_shape,
+                          void *y);
+void pare_gather_elements_i32idx(size_t elem_size, const void *data,
+                                 const int32_t *data_shape, int rank, int axis,
+                                 const int32_t *indices,
+                                 const int32_t *idx_shape, void *y);
+
 /* ScatterND: y = copy of data (count elements of dtype; skipped when y ==
  * data), then for each of num_updates index tuples of `depth` int64 values
  * (negative ones count from the end of their dim of dims[0..depth-1]) the

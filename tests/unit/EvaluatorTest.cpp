@@ -293,6 +293,27 @@ func.func @main(%x: tensor<2x3xf32>) -> (tensor<3x2xf32>, tensor<2x5xf32>, tenso
   CHECK(r[2].i == std::vector<int64_t>{-1, 2, -3, -4});
 }
 
+TEST_CASE("evaluator: gather_elements, negative indices, integer data, out-of-range index",
+          "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<2x3xf32>, %i: tensor<2x2xi64>) -> (tensor<2x2xf32>, tensor<1x3xi64>) {
+  %0 = pare.gather_elements %x, %i {axis = 1 : i64} : (tensor<2x3xf32>, tensor<2x2xi64>) -> tensor<2x2xf32>
+  %d = pare.constant dense<[[10, 11, 12], [20, 21, 22]]> : tensor<2x3xi64>
+  %j = pare.constant dense<[[1, -2, 0]]> : tensor<1x3xi32>
+  %1 = pare.gather_elements %d, %j {axis = 0 : i64} : (tensor<2x3xi64>, tensor<1x3xi32>) -> tensor<1x3xi64>
+  return %0, %1 : tensor<2x2xf32>, tensor<1x3xi64>
+}
+)mlir");
+  auto r = f.run({F({2, 3}, {1, 2, 3, 4, 5, 6}), Tensor::ints({2, 2}, {2, -3, -1, 1})});
+  // Row 0 picks columns 2, 0; row 1 columns 2, 1.
+  requireClose(r[0].f, {3, 1, 6, 5});
+  CHECK(!r[1].isFloat());
+  CHECK(r[1].i == std::vector<int64_t>{20, 11, 12});
+  auto bad = pare::eval::run(f.func(), {F({2, 3}, {1, 2, 3, 4, 5, 6}), Tensor::ints({2, 2}, {3, 0, 0, 0})});
+  CHECK(failed(bad));
+  CHECK(f.diagnostics.find("index out of range") != std::string::npos);
+}
+
 TEST_CASE("evaluator: quantize / dequantize round trip, ties to even, saturation",
           "[evaluator][quant]") {
   Fixture f(R"mlir(

@@ -171,6 +171,31 @@ LogicalResult evalGather(EvalContext &cx, Operation *op, Results &out) {
   return success();
 }
 
+LogicalResult evalGatherElements(EvalContext &cx, Operation *op, Results &out) {
+  auto g = cast<GatherElementsOp>(op);
+  const Tensor &x = cx.in(g.getData()), &idx = cx.in(g.getIndices());
+  if (idx.isFloat() && !idx.f.empty())
+    return fail(op, "float indices");
+  int64_t axis = int64_t(g.getAxis());
+  if (axis < 0 || axis >= int64_t(x.shape.size()) || x.shape.size() > 8 ||
+      idx.shape.size() != x.shape.size())
+    return fail(op, "axis or ranks out of range");
+  int64_t len = x.shape[axis];
+  for (int64_t v : idx.i)
+    if (v < -len || v >= len)
+      return fail(op, "index out of range");
+  auto y = cx.newLike(g.getResult());
+  if (y->isFloat() != x.isFloat())
+    return fail(op, "operand types");
+  auto xs = i32s(x.shape), is = i32s(idx.shape);
+  if (y->numElements() > 0)
+    pare_gather_elements(storageBytes(x), dataOf(x), xs.data(), int(xs.size()), int(axis),
+                         idx.i.data(), is.data(),
+                         y->isFloat() ? (void *)y->f.data() : (void *)y->i.data());
+  out.push_back(y);
+  return success();
+}
+
 LogicalResult evalScatterND(EvalContext &cx, Operation *op, Results &out) {
   auto s = cast<ScatterNDOp>(op);
   const Tensor &x = cx.in(s.getData()), &idx = cx.in(s.getIndices()), &u = cx.in(s.getUpdates());
@@ -278,6 +303,7 @@ void addDataMovementOps(OpTable &table) {
   table.add<SliceOp>(evalSlice);
   table.add<PadOp>(evalPad);
   table.add<GatherOp>(evalGather);
+  table.add<GatherElementsOp>(evalGatherElements);
   table.add<ScatterNDOp>(evalScatterND);
   table.add<ExpandOp>(evalExpand);
   table.add<ResizeOp>(evalResize);

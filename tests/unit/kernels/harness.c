@@ -136,6 +136,11 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
     pare_pad((size_t)I[0], B[0], I32(1), II(1), I32(2), II(2), B[3], B[4], I32(5));
   } else if (IS("gather")) { /* data idx y | es outer axis_len inner count */
     pare_gather((size_t)I[0], B[0], II(1), II(2), II(3), I64(1), II(4), B[2]);
+  } else if (IS("gather_elements")) { /* data idx y dshape ishape | es rank axis */
+    pare_gather_elements((size_t)I[0], B[0], I32(3), II(1), II(2), I64(1), I32(4), B[2]);
+  } else if (IS("gather_elements_i32idx")) {
+    pare_gather_elements_i32idx((size_t)I[0], B[0], I32(3), II(1), II(2), I32(1), I32(4),
+                                B[2]);
   } else if (IS("gather_i32idx")) {
     pare_gather_i32idx((size_t)I[0], B[0], II(1), II(2), II(3), I32(1), II(4), B[2]);
   } else if (IS("cast")) { /* x y | from to count */

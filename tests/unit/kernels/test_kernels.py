@@ -1020,6 +1020,26 @@ def test_gather(s):
                        [data, idx.astype(it), np.zeros(ref.size, dt)], 2, ref)
 
 
+def test_gather_elements(s):
+    # data shape, indices shape, axis; some indices out of range (zeros).
+    cases = (((7,), (5,), 0), ((3, 4), (3, 6), 1), ((3, 4), (2, 2), 0), ((2, 3, 4, 5), (2, 2, 3, 5), 1),
+             ((2, 3, 4), (1, 3, 2), 2), ((4, 2), (0, 2), 0))
+    for dshape, ishape, axis in cases:
+        for dt in (np.float32, np.int64, np.uint8):
+            data = rng.integers(-100, 100, size=dshape).astype(dt)
+            ln = dshape[axis]
+            idx = rng.integers(-ln - 1, ln + 1, size=ishape)
+            valid = (idx >= -ln) & (idx < ln)
+            coords = list(np.indices(ishape))
+            coords[axis] = np.where(valid, idx, 0) % ln
+            ref = np.where(valid, data[tuple(coords)], 0).astype(dt)
+            es = np.dtype(dt).itemsize
+            for name, it in (("gather_elements", np.int64), ("gather_elements_i32idx", np.int32)):
+                s.call("%s es=%d %s %s axis %d" % (name, es, dshape, ishape, axis), name, [es, len(dshape), axis], [],
+                       [data, idx.astype(it), np.zeros(max(ref.size, 1), dt), i32(*dshape), i32(*ishape)], 2,
+                       np.concatenate([ref.reshape(-1), np.zeros(1 if ref.size == 0 else 0, dt)]))
+
+
 def resize_tables(in_shape, out_shape, taps, outside=0.0):
     """Random sampling tables (pare_resize_dim_t) for a resize of in_shape to out_shape: dims with
     taps 0 are copied; a fraction `outside` of each interpolated dim's output coordinates are
@@ -1195,7 +1215,7 @@ def main():
                   test_channel_affine, test_conv, test_conv_transpose, test_conv_packed, test_depthwise,
                   test_matmul, test_pool,
                   test_softmax_layernorm, test_reduce, test_argreduce, test_transpose, test_copy_rows,
-                  test_slice, test_pad, test_gather, test_resize, test_cast):
+                  test_slice, test_pad, test_gather, test_gather_elements, test_resize, test_cast):
             t(s)
         s.run(exe)
         small = Suite()
