@@ -1,6 +1,6 @@
 /*
  * Per-layer instruction counts of the pare int8 kernels on QEMU Cortex-M4 /
- * Cortex-M7 (see /work/shared/docs/measuring-on-cortex-m.md and run_layers.py).
+ * Cortex-M7 (see ../shared/docs/measuring-on-cortex-m.md and run_layers.py).
  * Each of the nine reference layers runs on random int8 data / weights with
  * per-channel requantization, twice: through a per-layer static wrapper that
  * calls the *_impl body with literal constants (what generated code does) and
@@ -84,8 +84,10 @@ NOINL static void L7_gen(void) { pare_fully_connected_s8(xa, 1, 1280, XZP, wbuf,
 /* TFLite ADD parameters: left_shift 20, input multipliers ~0.5 / 2^?, output ~ 2^-20 scale. */
 NOINL static void L8_spec(void) { pare_add_s8_impl(xa, strides, xb2, strides, ys, shape3, 3, 20, XZP, 1623821475, -1, 11, 1073741824, 0, YZP, 1879048192, -19, -128, 127); }
 NOINL static void L8_gen(void) { pare_add_s8(xa, strides, xb2, strides, yg, shape3, 3, 20, XZP, 1623821475, -1, 11, 1073741824, 0, YZP, 1879048192, -19, -128, 127); }
-NOINL static void L9_spec(void) { pare_global_avgpool_s8_impl(xa, 1, 25, 1280, XZP, 1374389535, -4, YZP, -128, 127, ys, NULL); }
-NOINL static void L9_gen(void) { pare_global_avgpool_s8(xa, 1, 25, 1280, XZP, 1374389535, -4, YZP, -128, 127, yg, NULL); }
+/* Same quantization in and out (CMSIS-NN's arm_avgpool_s8 case): what the compiler passes then,
+ * zero points 0 and the unit multiplier; the sum divided by 25 with rounding. */
+NOINL static void L9_spec(void) { pare_global_avgpool_s8_impl(xa, 1, 25, 1280, 0, 1073741824, 1, 0, -128, 127, ys, NULL); }
+NOINL static void L9_gen(void) { pare_global_avgpool_s8(xa, 1, 25, 1280, 0, 1073741824, 1, 0, -128, 127, yg, NULL); }
 
 typedef struct {
   const char *name;

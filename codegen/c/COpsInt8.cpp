@@ -421,11 +421,18 @@ LogicalResult emitQGlobalAveragePool(CModule &m, Operation *op, const Operands &
            floatLiteral(scale) + ", " + i32(yp.zeroPoint()) + ", " + out[0] + ");\n");
     return success();
   }
-  auto [mul, sh] = multShift(xp.scale() / (yp.scale() * double(spatial)));
+  // TFLite arithmetic: the sum requantized by the scale ratio alone, then
+  // divided by the cell count with rounding (1/spatial folded into the
+  // multiplier would round twice: outputs a step off TFLite / CMSIS-NN). Same
+  // quantization in and out: AVERAGE_POOL_2D / arm_avgpool_s8, the raw sum
+  // divided (zero points 0 and the unit multiplier in the kernel's terms).
+  bool same = xp.scale() == yp.scale() && xp.zeroPoint() == yp.zeroPoint();
+  auto [mul, sh] = same ? std::pair<int32_t, int32_t>(int32_t(1) << 30, 1)
+                        : multShift(xp.scale() / yp.scale());
+  int64_t xz = same ? 0 : xp.zeroPoint(), yz = same ? 0 : yp.zeroPoint();
   m.line("  " + m.call("pare_global_avgpool_s8") + in[0] + ", " + i32(x[0]) + ", " + i32(spatial) +
-         ", " + i32(x.back()) + ", " + i32(xp.zeroPoint()) + ", " + i32(mul) + ", " + i32(sh) +
-         ",\n      " + i32(yp.zeroPoint()) + ", -128, 127, " + out[0] + ", (int32_t *)" +
-         scratchOf(op) + ");\n");
+         ", " + i32(x.back()) + ", " + i32(xz) + ", " + i32(mul) + ", " + i32(sh) + ",\n      " +
+         i32(yz) + ", -128, 127, " + out[0] + ", (int32_t *)" + scratchOf(op) + ");\n");
   return success();
 }
 

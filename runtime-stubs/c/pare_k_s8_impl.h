@@ -1028,20 +1028,39 @@ PARE_S8_INLINE void pare_avgpool2d_s8_impl(const int8_t *x, int n, int ih, int i
     }
 }
 
+/* TFLite's rounding division of a pool sum by its cell count: half away from
+ * zero, written as TFLite / CMSIS-NN write it (C division truncates). */
+PARE_S8_INLINE int32_t pare_s8_div_round(int32_t sum, int32_t cnt)
+{
+  return sum > 0 ? (sum + cnt / 2) / cnt : (sum - cnt / 2) / cnt;
+}
+
+/* The output of one channel of the global average pool from its raw sum. */
+PARE_S8_INLINE int8_t pare_s8_gap_out(int32_t t, int32_t off, int32_t spatial, int ident, pare_s8_rq_t rq,
+                                      int32_t y_zp, int32_t act_min, int32_t act_max)
+{
+  t += off;
+  if (!ident) t = pare_s8_rq_apply(t, rq);
+  return (int8_t)pare_s8_clamp(pare_s8_div_round(t, spatial) + y_zp, act_min, act_max);
+}
+
 PARE_S8_INLINE void pare_global_avgpool_s8_impl(const int8_t *x, int n, int spatial, int c, int32_t x_zp, int32_t mult, int32_t shift,
                             int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int32_t *scratch)
 {
   const pare_s8_rq_t rq = pare_s8_rq_make(mult, shift);
+  /* 2^30 << 1 is the multiplier 1.0: exact, so skipped (sums stay far below 2^30). */
+  const int ident = mult == (int32_t)1 << 30 && shift == 1;
   const int32_t off = -(int32_t)spatial * x_zp;
   int b, ch, s;
   (void)scratch;
+  if (spatial <= 0) return;
   for (b = 0; b < n; b++) {
     const int8_t *xb = x + (size_t)b * spatial * c;
     int8_t *yb = y + (size_t)b * c;
     ch = 0;
 #if PARE_S8_DSP
     for (; ch + 3 < c; ch += 4) {
-      int32_t t0 = off, t1 = off, t2 = off, t3 = off;
+      int32_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
       int s0;
       for (s0 = 0; s0 < spatial; s0 += 256) {
         int s1 = spatial - s0 < 256 ? spatial : s0 + 256;
@@ -1057,17 +1076,17 @@ PARE_S8_INLINE void pare_global_avgpool_s8_impl(const int8_t *x, int n, int spat
         t1 += (int16_t)(o & 0xFFFF);
         t3 += (int16_t)((uint32_t)o >> 16);
       }
-      yb[ch] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(t0, rq) + y_zp, act_min, act_max);
-      yb[ch + 1] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(t1, rq) + y_zp, act_min, act_max);
-      yb[ch + 2] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(t2, rq) + y_zp, act_min, act_max);
-      yb[ch + 3] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(t3, rq) + y_zp, act_min, act_max);
+      yb[ch] = pare_s8_gap_out(t0, off, spatial, ident, rq, y_zp, act_min, act_max);
+      yb[ch + 1] = pare_s8_gap_out(t1, off, spatial, ident, rq, y_zp, act_min, act_max);
+      yb[ch + 2] = pare_s8_gap_out(t2, off, spatial, ident, rq, y_zp, act_min, act_max);
+      yb[ch + 3] = pare_s8_gap_out(t3, off, spatial, ident, rq, y_zp, act_min, act_max);
     }
 #endif
     for (; ch < c; ch++) {
-      int32_t t = off;
+      int32_t t = 0;
       const int8_t *xp = xb + ch;
       for (s = 0; s < spatial; s++, xp += c) t += *xp;
-      yb[ch] = (int8_t)pare_s8_clamp(pare_s8_rq_apply(t, rq) + y_zp, act_min, act_max);
+      yb[ch] = pare_s8_gap_out(t, off, spatial, ident, rq, y_zp, act_min, act_max);
     }
   }
 }

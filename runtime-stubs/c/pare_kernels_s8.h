@@ -226,11 +226,16 @@ void pare_maxpool2d_s8(const int8_t *x, int n, int ih, int iw, int c, int8_t *y,
 void pare_avgpool2d_s8(const int8_t *x, int n, int ih, int iw, int c, int8_t *y, int oh, int ow,
                        int kh, int kw, int stride_h, int stride_w, int pad_top, int pad_left,
                        int pad_bottom, int pad_right, int count_include_pad, int32_t act_min, int32_t act_max);
-/* Global average pool with requantization, x [n][spatial][c] -> y [n][c]:
- * y = clamp(pare_requantize(sum_s x - spatial * x_zp, mult, shift) + y_zp,
- * act_min, act_max) (the compiler folds 1/spatial and the scale ratio into
- * mult / shift). Needs no scratch (PARE_GLOBAL_AVGPOOL_S8_SCRATCH_BYTES is 0;
- * scratch may be NULL). */
+/* Global average pool, x [n][spatial][c] -> y [n][c], TFLite's integer MEAN
+ * over height and width (reference_integer_ops::Mean): t = pare_requantize(
+ * sum_s x - spatial * x_zp, mult, shift) with mult / shift the input / output
+ * scale ratio alone, then the rounding division of AVERAGE_POOL_2D,
+ * y = clamp((t > 0 ? (t + spatial/2) / spatial : (t - spatial/2) / spatial)
+ * + y_zp, act_min, act_max) (C division). With x_zp = y_zp = 0 and the unit
+ * multiplier (2^30, shift 1; skipped, being exact) this is TFLite's
+ * AVERAGE_POOL_2D / CMSIS-NN's arm_avgpool_s8 over the whole plane, which the
+ * compiler uses when input and output share their quantization. Needs no
+ * scratch (PARE_GLOBAL_AVGPOOL_S8_SCRATCH_BYTES is 0; scratch may be NULL). */
 void pare_global_avgpool_s8(const int8_t *x, int n, int spatial, int c, int32_t x_zp, int32_t mult, int32_t shift,
                             int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int32_t *scratch);
 #define PARE_GLOBAL_AVGPOOL_S8_SCRATCH_BYTES(c) 0

@@ -41,6 +41,13 @@ bool isQuantizable(Operation *op) {
   if (auto g = dyn_cast<GemmOp>(op))
     return !g.getTransA() && g.getAlpha().convertToFloat() == 1.0f &&
            matchPattern(g.getB(), m_Constant());
+  // A mean over height and width (TFLite's MEAN: LowerQuantized makes it the
+  // int8 global average pool).
+  if (auto mean = dyn_cast<ReduceMeanOp>(op)) {
+    auto axes = mean.getAxes();
+    return cast<RankedTensorType>(mean.getInput().getType()).getRank() == 4 && axes.size() == 2 &&
+           axes[1] == axes[0] + 1 && (axes[0] == 1 || axes[0] == 2);
+  }
   if (auto m = dyn_cast<MatMulOp>(op))
     return matchPattern(m.getB(), m_Constant()) &&
            cast<RankedTensorType>(m.getB().getType()).getRank() == 2 &&

@@ -467,8 +467,18 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       // dequantized values in float and quantizes once, so with differing
       // parameters the pool stays in float (dequantize -> average_pool ->
       // quantize), which matches it. Same parameters (pare's own PTQ): int8.
+      // count_include_pad (ONNX; TFLite has no such mode) divides by the
+      // whole window, whose cells outside the input are real zeros: the int8
+      // kernel (TFLite's sum of the cells inside, rounding division) adds
+      // nothing for them, which is that only where the zero point is 0.
+      // Otherwise such a window stays in float.
+      auto pool = cast<AveragePoolOp>(def);
       Value x = dqSource(def->getOperand(0));
-      if (x && qtype::elementOf(x.getType()) == outElem)
+      bool padded = pool.getCeilMode() || llvm::any_of(pool.getPads(), [](int64_t p) { return p; });
+      bool zeroPadOk = !pool.getCountIncludePad() || !padded ||
+                       (x && qtype::params(x.getType()) &&
+                        qtype::params(x.getType())->zeroPoint() == 0);
+      if (x && qtype::elementOf(x.getType()) == outElem && zeroPadOk)
         result = lowerLayout(rw, def, outElem);
     } else if (isa<SoftmaxOp>(def) && onnxRounding) {
       // onnxruntime's QLinearSoftmax: int8 in and out through an exp table
@@ -499,6 +509,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       Operation *n =
           rw.create(loc, def->getName().getIdentifier(), ins, TypeRange{outType}, def->getAttrs());
       result = n->getResult(0);
+    } else if (auto mean = dyn_cast<ReduceMeanOp>(def); mean && !onnxRounding) {
+      result = lowerSpatialMean(rw, mean, outType);
     } else if (auto act = activationOf(def)) {
       result = lowerActivation(rw, def, *act, outType);
     }
@@ -645,6 +657,31 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(), operands, TypeRange{t},
                              op->getAttrs());
     return requantizeTo(rw, op->getLoc(), n->getResult(0), outElem);
+  }
+
+  /// ReduceMean over height and width of a 4-D tensor (axes 1, 2 of NHWC or
+  /// 2, 3 of NCHW, as pare-convert-to-nhwc leaves it): TFLite's int8 MEAN,
+  /// which is the int8 global average pool (NHWC; an NCHW input is transposed
+  /// first, which cancels against the transpose that made it), then a reshape
+  /// (no code) to the reduction's shape.
+  static Value lowerSpatialMean(PatternRewriter &rw, ReduceMeanOp mean, Type outType) {
+    Value x = dqSource(mean.getInput());
+    auto axes = mean.getAxes();
+    bool spatial = axes.size() == 2 && axes[1] == axes[0] + 1 && (axes[0] == 1 || axes[0] == 2);
+    if (!x || !isPerTensorS8(x.getType()) || !isPerTensorS8(outType) || !spatial ||
+        cast<RankedTensorType>(x.getType()).getRank() != 4)
+      return Value();
+    Location loc = mean.getLoc();
+    Type elem = qtype::elementOf(x.getType());
+    auto s = cast<RankedTensorType>(x.getType()).getShape();
+    if (axes[0] == 2)
+      x = TransposeOp::create(rw, loc, RankedTensorType::get({s[0], s[2], s[3], s[1]}, elem), x,
+                              rw.getDenseI64ArrayAttr({0, 2, 3, 1}));
+    auto n = cast<RankedTensorType>(x.getType()).getShape();
+    auto pooled = QGlobalAveragePoolOp::create(
+        rw, loc, RankedTensorType::get({n[0], 1, 1, n[3]}, qtype::elementOf(outType)), x);
+    pooled.setChannelsLast(true);
+    return ReshapeOp::create(rw, loc, outType, pooled);
   }
 
   static Value lowerActivation(PatternRewriter &rw, Operation *op, const Activation &act,
@@ -815,10 +852,16 @@ LogicalResult checkMultipliers(func::FuncOp f, bool onnxRounding) {
                    "input scales " + str(a->scale()) + ", " + str(b->scale()) + ", output scale " +
                        str(y->scale()));
     } else if (!onnxRounding && isa<QGlobalAveragePoolOp>(op)) {
+      // TFLite's MEAN requantizes the whole sum (up to 255 per cell) before
+      // dividing by the cell count: the left shift must keep it in int32.
       auto x = scale(op->getOperand(0)), y = scale(op->getResult(0));
+      auto count = [](Value v) { return cast<RankedTensorType>(v.getType()).getNumElements(); };
+      int64_t cells = count(op->getOperand(0)) / std::max<int64_t>(count(op->getResult(0)), 1);
+      int room = 30 - int(std::ceil(std::log2(255.0 * double(std::max<int64_t>(cells, 1)))));
       if (x && y)
-        ok = check(op, x->scale() / y->scale(), 22,
-                   "input scale " + str(x->scale()) + " / output scale " + str(y->scale()));
+        ok = check(op, x->scale() / y->scale(), std::min(22, std::max(room, 0)),
+                   "input scale " + str(x->scale()) + " / output scale " + str(y->scale()) +
+                       ", " + std::to_string(cells) + " cells");
     }
     return failed(ok) ? WalkResult::interrupt() : WalkResult::advance();
   });

@@ -559,19 +559,69 @@ def pool_case(label, kind, n, ih, iw, c, kh, kw, sh, sw, pt, pl, pb, pr, cip=0, 
            "%spool2d_s8" % kind, ints, [], [x, np.zeros((n, oh, ow, c), np.int8)], 1, exp, small)
 
 
+def div_round(s, cnt):
+    """TFLite / CMSIS-NN pool division: (s + cnt/2) / cnt for s > 0, (s - cnt/2) / cnt otherwise,
+    C division (truncating)."""
+    q = np.where(s > 0, s + cnt // 2, s - cnt // 2)
+    return np.sign(q) * (np.abs(q) // cnt)
+
+
+def tflite_mean(x, x_zp, mult, shift, y_zp, lo, hi):
+    """TFLite's int8 MEAN over height and width (reference_integer_ops::Mean), x [n][spatial][c]:
+    the sum of x - x_zp requantized by the input / output scale ratio, then divided by the cell
+    count with rounding."""
+    acc = x.astype(np.int64).sum(axis=1) - x.shape[1] * x_zp
+    return np.clip(div_round(mbqm(acc, mult, shift), x.shape[1]) + y_zp, lo, hi).astype(np.int8)
+
+
+def tflite_avgpool_global(x, lo, hi):
+    """TFLite AVERAGE_POOL_2D / CMSIS-NN arm_avgpool_s8 over the whole plane (same quantization
+    in and out): the raw int8 sum divided with rounding."""
+    return np.clip(div_round(x.astype(np.int64).sum(axis=1), x.shape[1]), lo, hi).astype(np.int8)
+
+
 def gap_case(label, n, spatial, c, small=False, x_zp=None):
     x = s8(n, spatial, c)
     if rng.random() < 0.3:
         x = np.full((n, spatial, c), rng.choice([-128, 127]), np.int8)  # 16-bit lane extremes
     x_zp = zp() if x_zp is None else x_zp
     y_zp = zp()
-    m, sh = quantize_multiplier(10 ** rng.uniform(-0.5, 0.3) / spatial)
+    m, sh = quantize_multiplier(10 ** rng.uniform(-0.5, 0.3))
     lo, hi = act()
-    acc = x.astype(np.int64).sum(axis=1) - spatial * x_zp
-    exp = out8(acc, m, sh, y_zp, lo, hi)
+    exp = tflite_mean(x, x_zp, m, sh, y_zp, lo, hi)
     S.call("%s gap %s" % (label, (n, spatial, c, x_zp)), "global_avgpool_s8",
            [n, spatial, c, x_zp, m, sh, y_zp, lo, hi], [],
            [x, np.zeros((n, c), np.int8), None], 1, exp, small)
+
+
+def gap_same_case(label, n, spatial, c, small=False):
+    """Input and output share their quantization: the compiler passes zero points 0 and the unit
+    multiplier (2^30, shift 1), and the kernel must give AVERAGE_POOL_2D / arm_avgpool_s8."""
+    x = s8(n, spatial, c)
+    lo, hi = act()
+    exp = tflite_avgpool_global(x, lo, hi)
+    S.call("%s gap-same %s" % (label, (n, spatial, c)), "global_avgpool_s8",
+           [n, spatial, c, 0, 1 << 30, 1, 0, lo, hi], [],
+           [x, np.zeros((n, c), np.int8), None], 1, exp, small)
+
+
+def tflite_pool_cases(r):
+    """Pools against the NumPy model of TFLite: the issue-13 5x5x1280 global pool (equal scales,
+    where 1/25 folded into the Q31 multiplier put 59 of 1,280 outputs a step off CMSIS-NN), 7x7
+    and 3x3 global pools with and without requantization, and window pools incl. 3x3 stride 2
+    with padding under count_include_pad (ONNX only: the cells inside are summed, the whole window
+    divides; the compiler uses it only with zero point 0, where the outside cells are real zeros)."""
+    gap_same_case("l9-5x5x1280", 1, 25, 1280, small=True)
+    gap_same_case("7x7x96", 2, 49, 96, small=True)
+    gap_same_case("4x4x13-ties", 1, 16, 13, small=True)  # even count: exact halves round away
+    for t in range(8):
+        gap_same_case("rand%d" % t, r(1, 2), r(1, 60), r(1, 21), small=t % 4 == 0)
+    gap_case("mean-5x5x1280", 1, 25, 1280, small=True)
+    gap_case("mean-7x7x64", 1, 49, 64, small=True)
+    gap_case("mean-3x3x7", 2, 9, 7, small=True)
+    pool_case("7x7-global", "avg", 1, 7, 7, 32, 7, 7, 1, 1, 0, 0, 0, 0, small=True)
+    pool_case("3x3s2p1", "avg", 1, 9, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, small=True)
+    pool_case("3x3s2p1-cip", "avg", 1, 9, 9, 8, 3, 3, 2, 2, 1, 1, 1, 1, cip=1, small=True)
 
 
 # ------------------------------------------------------------------ quantization ops
@@ -890,6 +940,7 @@ def resize_cases():
         requant_acc_case("rand%d" % t, r(1, 6), r(1, 9), t % 2, t % 3 != 0, small=t % 3 == 0)
     # (cases added later come last, so that the random data of the ones above stays the same)
     inplace_cases(r)
+    tflite_pool_cases(r)
 
 
 def inplace_cases(r):
