@@ -528,6 +528,25 @@ LogicalResult emitRequantize(CModule &m, Operation *op, const Operands &in,
   }
   if (!a.isSigned)
     return m.unsupported(op, "uint8 requantization");
+  if (attrs::usesOnnxRounding(op)) {
+    // onnxruntime requantizes as DequantizeLinear -> QuantizeLinear in float32
+    // (its QLinearConcat builds the same table): x = float(q - zp) * scale_in,
+    // y = nearbyint(x / scale_out) + zp_out. The Q31 multiplier rounds
+    // differently near ties, and one tied input value is every element that
+    // holds it; 256 inputs make it a table, exact and no slower.
+    float si = float(a.scale()), so = float(b.scale());
+    std::vector<std::string> v;
+    for (int q = -128; q < 128; ++q) {
+      float y = std::nearbyint(float(q - a.zeroPoint()) * si / so) + float(b.zeroPoint());
+      v.push_back(std::to_string(int(std::min(127.0f, std::max(-128.0f, y)))));
+    }
+    std::string layer = sanitizeIdentifier(nodeName(op));
+    std::string table = m.constArray(layer + "_requantize_table", "int8_t", v,
+                                     layer + ": requantization as onnxruntime's, by table");
+    m.line("  " + m.call("pare_lut_s8") + in[0] + ", " + out[0] + ", " +
+           i32(numel(rq.getOutput())) + ", " + table + ");\n");
+    return success();
+  }
   auto [mul, sh] = multShift(a.scale() / b.scale());
   m.line("  " + m.call("pare_requantize_s8") + in[0] + ", " + out[0] + ", " +
          i32(numel(rq.getOutput())) + ", " + i32(a.zeroPoint()) + ", " + i32(mul) + ", " + i32(sh) +
