@@ -274,6 +274,28 @@ LogicalResult emitQConv(CModule &m, Operation *op, const Operands &in, ArrayRef<
   return success();
 }
 
+/// int8 transposed convolution (TFLite TRANSPOSE_CONV arithmetic).
+LogicalResult emitQConvTranspose(CModule &m, Operation *op, const Operands &in,
+                                 ArrayRef<std::string> out) {
+  auto c = cast<QConvTransposeOp>(op);
+  std::string layer = sanitizeIdentifier(nodeName(op));
+  if (!c.getChannelsLast())
+    return m.unsupported(op, "NCHW transposed convolution (run pare-convert-to-nhwc)");
+  Shape x = shapeOf(c.getInput()), w = shapeOf(c.getWeight()), os = shapeOf(c.getOutput());
+  auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
+  auto xp = params(c.getInput()), yp = params(c.getOutput());
+  auto [lo, hi] = int8Clamp(op, c.getOutput());
+  std::string mult, shift;
+  requantArrays(m, op, layer, c.getInput(), c.getWeight(), c.getOutput(), os[3], mult, shift);
+  m.line("  " + m.call("pare_conv_transpose2d_s8") + in[0] + ", " + i32(x[0]) + ", " + i32(x[1]) +
+         ", " + i32(x[2]) + ", " + i32(x[3]) + ", " + i32(xp.zeroPoint()) + ",\n      " + in[1] +
+         ", " + bindNull(c.getBias(), in, 2) + ", " + mult + ", " + shift + ",\n      " +
+         i32(yp.zeroPoint()) + ", " + i32(lo) + ", " + i32(hi) + ", " + out[0] +
+         ", /* out h, w, c */ " + i32(os[1]) + ", " + i32(os[2]) + ", " + i32(os[3]) +
+         ",\n      " + windowArgs(i32(w[1]), i32(w[2]), s, d, i32(p[0]), i32(p[1])) + ");\n");
+  return success();
+}
+
 /// int8 fully connected (Gemm / MatMul with constant weights).
 LogicalResult emitQFullyConnected(CModule &m, Operation *op, const Operands &in,
                                   ArrayRef<std::string> out) {
@@ -603,6 +625,7 @@ LogicalResult emitQPool(CModule &m, Operation *op, const Operands &in, ArrayRef<
 
 void registerInt8Ops(OpTable &table) {
   table.addInt8<QConvOp>(emitQConv);
+  table.addInt8<QConvTransposeOp>(emitQConvTranspose);
   table.addInt8<QFullyConnectedOp>(emitQFullyConnected);
   table.addInt8<QMatMulOp>(emitQMatMul);
   table.addInt8<QAddOp, QMulOp>(emitQAddMul);

@@ -298,3 +298,46 @@ void pare_requantize_acc_s8(const int32_t *acc, const int32_t *bias, const float
 {
   pare_requantize_acc_s8_impl(acc, bias, scale, scale_count, channels, count, y_zp, y);
 }
+
+/* Transposed convolution (TFLite TRANSPOSE_CONV, int8). TFLite scatters
+ * (x - x_zp) * w into an int32 output-sized scratch buffer, then adds the
+ * bias and requantizes; the sums are exact integers, so gathering them per
+ * output value (every tap that reaches it, as pare_conv_transpose2d_f32
+ * does) gives the same int32 and needs no scratch. */
+void pare_conv_transpose2d_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                              const int8_t *w, const int32_t *bias, const int32_t *mult,
+                              const int32_t *shift, int32_t y_zp, int32_t act_min,
+                              int32_t act_max, int8_t *y, int oh, int ow, int oc, int kh, int kw,
+                              int stride_h, int stride_w, int dil_h, int dil_w, int pad_top,
+                              int pad_left)
+{
+  const ptrdiff_t wcs = (ptrdiff_t)kh * kw * oc; /* weight step per input channel */
+  int b, oy, ox, o, ky, kx, c;
+  for (b = 0; b < n; b++)
+    for (oy = 0; oy < oh; oy++)
+      for (ox = 0; ox < ow; ox++) {
+        int8_t *yp = y + (((size_t)b * oh + oy) * ow + ox) * oc;
+        for (o = 0; o < oc; o++) {
+          int32_t acc = 0;
+          for (ky = 0; ky < kh; ky++) {
+            int ty = oy + pad_top - ky * dil_h, iy = ty / stride_h;
+            if (ty < 0 || ty % stride_h != 0 || iy >= ih)
+              continue;
+            for (kx = 0; kx < kw; kx++) {
+              int tx = ox + pad_left - kx * dil_w, ix = tx / stride_w;
+              const int8_t *xp, *wp;
+              if (tx < 0 || tx % stride_w != 0 || ix >= iw)
+                continue;
+              xp = x + (((size_t)b * ih + iy) * iw + ix) * ic;
+              wp = w + ((ptrdiff_t)ky * kw + kx) * oc + o;
+              for (c = 0; c < ic; c++)
+                acc += ((int32_t)xp[c] - x_zp) * (int32_t)wp[c * wcs];
+            }
+          }
+          if (bias)
+            acc += bias[o];
+          yp[o] = (int8_t)pare_s8_clamp(pare_requantize(acc, mult[o], shift[o]) + y_zp, act_min,
+                                        act_max);
+        }
+      }
+}

@@ -109,6 +109,21 @@ void pare_conv2d_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp
                     int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch);
 #define PARE_CONV2D_S8_SCRATCH_BYTES(ic, kh, kw) ((5 * (ic) * (kh) * (kw) + 3) / 4 * 4)
 
+/* Transposed 2-D convolution (TFLite TRANSPOSE_CONV; group 1), int8 NHWC in
+ * and out, weights [ic][kh][kw][oc] symmetric int8 (ONNX ConvTranspose's
+ * [ic][oc][kh][kw] with the output channels last). acc = bias[o] + sum of
+ * (x[iy][ix][c] - x_zp) * w[c][ky][kx][o] over the taps with
+ * oy + pad_top = iy * stride_h + ky * dil_h (and the same across);
+ * y = clamp(pare_requantize(acc, mult[o], shift[o]) + y_zp, act_min,
+ * act_max). The crop at the bottom / right and output_padding follow from
+ * oh / ow. No scratch. */
+void pare_conv_transpose2d_s8(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                              const int8_t *w, const int32_t *bias, const int32_t *mult,
+                              const int32_t *shift, int32_t y_zp, int32_t act_min,
+                              int32_t act_max, int8_t *y, int oh, int ow, int oc, int kh, int kw,
+                              int stride_h, int stride_w, int dil_h, int dil_w, int pad_top,
+                              int pad_left);
+
 /* Depthwise 2-D convolution, channel multiplier 1, weights HWC [kh][kw][c];
  * otherwise as pare_conv2d_s8 (bias / mult / shift have c entries).
  * scratch: PARE_DEPTHWISE_CONV2D_S8_SCRATCH_BYTES(c, kh, kw) bytes, 4-byte

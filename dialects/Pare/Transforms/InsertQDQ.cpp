@@ -38,6 +38,9 @@ bool isQuantizable(Operation *op) {
   if (isa<ConvOp, AddOp, MulOp, GlobalAveragePoolOp, MaxPoolOp, AveragePoolOp, ReshapeOp, FlattenOp,
           SqueezeOp, UnsqueezeOp, TransposeOp, ConcatOp, TemporalShiftOp>(op))
     return true;
+  // TFLite's TRANSPOSE_CONV has no groups; grouped ones stay in float.
+  if (auto ct = dyn_cast<ConvTransposeOp>(op))
+    return ct.getGroup() == 1 && matchPattern(ct.getWeight(), m_Constant());
   if (auto g = dyn_cast<GemmOp>(op))
     return !g.getTransA() && g.getAlpha().convertToFloat() == 1.0f &&
            matchPattern(g.getB(), m_Constant());
@@ -74,6 +77,9 @@ bool keepsParams(Operation *op) {
 std::optional<std::pair<unsigned, int32_t>> weightOperand(Operation *op) {
   if (isa<ConvOp>(op))
     return std::make_pair(1u, 0);
+  // [C_in, C_out, kh, kw], channels-last [C_in, kh, kw, C_out]: per output channel.
+  if (auto ct = dyn_cast<ConvTransposeOp>(op))
+    return std::make_pair(1u, ct.getChannelsLast() ? 3 : 1);
   if (auto g = dyn_cast<GemmOp>(op))
     return std::make_pair(1u, g.getTransB() ? 0 : 1);
   if (isa<MatMulOp>(op))
@@ -186,7 +192,7 @@ struct InsertQDQPass : pare::impl::InsertQDQPassBase<InsertQDQPass> {
       for (auto [i, v] : llvm::enumerate(op->getOperands())) {
         if (weight && i == weight->first)
           continue;
-        if (isa<ConvOp, GemmOp>(op) && i == 2)
+        if (isa<ConvOp, ConvTransposeOp, GemmOp>(op) && i == 2)
           continue; // bias
         DenseElementsAttr c;
         if (!matchPattern(v, m_Constant(&c)) && !paramsFor(v) && !v.getDefiningOp<DequantizeOp>())
@@ -206,7 +212,7 @@ struct InsertQDQPass : pare::impl::InsertQDQPassBase<InsertQDQPass> {
             op->setOperand(i, quantizeWeight(b, loc, c, weight->second));
           continue;
         }
-        if (isa<ConvOp, GemmOp>(op) && i == 2)
+        if (isa<ConvOp, ConvTransposeOp, GemmOp>(op) && i == 2)
           continue;
         Type q = isConst ? Type(activationType(ctx, constRange(c))) : *paramsFor(v);
         op->setOperand(i, qdq(b, loc, v, q));

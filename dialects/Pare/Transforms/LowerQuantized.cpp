@@ -436,6 +436,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     Value result;
     if (auto conv = dyn_cast<ConvOp>(def))
       result = lowerConv(rw, conv, outType);
+    else if (auto ct = dyn_cast<ConvTransposeOp>(def))
+      result = lowerConvTranspose(rw, ct, outType);
     else if (auto g = dyn_cast<GemmOp>(def))
       result = lowerGemm(rw, g, outType);
     else if (auto m = dyn_cast<MatMulOp>(def))
@@ -553,6 +555,31 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       ops.push_back(*bias);
     Operation *q = rw.create(conv.getLoc(), rw.getStringAttr(QConvOp::getOperationName()), ops,
                              TypeRange{outType}, conv->getAttrs());
+    return q->getResult(0);
+  }
+
+  /// qconv_transpose (TFLite TRANSPOSE_CONV) from a channels-last
+  /// conv_transpose of group 1 with a symmetric int8 weight, per tensor or
+  /// per output channel (axis 3 of [C_in, kh, kw, C_out]); anything else
+  /// stays in float.
+  static Value lowerConvTranspose(PatternRewriter &rw, ConvTransposeOp conv, Type outType) {
+    Value x = dqSource(conv.getInput()), w = dqSource(conv.getWeight());
+    if (!x || !w || !isPerTensorS8(x.getType()) || !isS8(w.getType()) || !clampOnly(conv) ||
+        conv.getGroup() != 1 || !conv.getChannelsLast())
+      return Value();
+    auto wp = *qtype::params(w.getType());
+    if ((!wp.perTensor() && wp.axis != 3) ||
+        llvm::any_of(wp.zeroPoints, [](int64_t z) { return z != 0; }))
+      return Value();
+    int64_t oc = cast<RankedTensorType>(conv.getWeight().getType()).getDimSize(3);
+    auto bias = i32Bias(rw, conv.getLoc(), conv.getBias(), oc, *qtype::params(x.getType()), wp);
+    if (failed(bias))
+      return Value();
+    SmallVector<Value> ops{x, w};
+    if (*bias)
+      ops.push_back(*bias);
+    Operation *q = rw.create(conv.getLoc(), rw.getStringAttr(QConvTransposeOp::getOperationName()),
+                             ops, TypeRange{outType}, conv->getAttrs());
     return q->getResult(0);
   }
 
@@ -809,6 +836,13 @@ LogicalResult checkMultipliers(func::FuncOp f, bool onnxRounding) {
       if (a && b && a->perTensor() && b->perTensor())
         ok = check(op, a->scale() / b->scale(), 23,
                    "input scale " + str(a->scale()) + " / output scale " + str(b->scale()));
+    } else if (auto ct = dyn_cast<QConvTransposeOp>(op)) {
+      auto x = scale(ct.getInput()), w = scale(ct.getWeight()), y = scale(ct.getOutput());
+      if (x && w && y)
+        for (size_t c = 0; c < w->scales.size() && succeeded(ok); ++c)
+          ok = check(op, x->scale() * w->scale(c) / y->scale(), 30,
+                     "input scale " + str(x->scale()) + " x weight scale " + str(w->scale(c)) +
+                         " / output scale " + str(y->scale()));
     } else if (!onnxRounding && isa<QConvOp, QFullyConnectedOp>(op)) {
       auto x = scale(op->getOperand(0)), w = scale(op->getOperand(1)), y = scale(op->getResult(0));
       if (x && w && y)

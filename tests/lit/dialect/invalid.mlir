@@ -674,3 +674,21 @@ func.func @resize_nearest_antialias(%x: tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf
   %0 = pare.resize %x {sizes = array<i64: 1, 3, 8, 8>, scales = array<f64: 1.0, 1.0, 2.0, 2.0>, mode = "nearest", coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor", cubic_coeff_a = -0.75 : f64, exclude_outside = false, antialias = true, roi = array<f64>, extrapolation_value = 0.0 : f64} : (tensor<1x3x4x4xf32>) -> tensor<1x3x8x8xf32>
   return %0 : tensor<1x3x8x8xf32>
 }
+
+// -----
+
+// TFLite's TRANSPOSE_CONV has no groups.
+func.func @qconv_transpose_group(%x: tensor<1x2x2x4x!quant.uniform<i8:f32, 5.000000e-02>>, %w: tensor<4x2x2x1x!quant.uniform<i8:f32, 2.000000e-02>>) -> tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01>> {
+  // expected-error @+1 {{'pare.qconv_transpose' op group must be 1 (TFLite TRANSPOSE_CONV has no groups), got 2}}
+  %0 = pare.qconv_transpose %x, %w {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>, group = 2 : i64, channels_last} : (tensor<1x2x2x4x!quant.uniform<i8:f32, 5.000000e-02>>, tensor<4x2x2x1x!quant.uniform<i8:f32, 2.000000e-02>>) -> tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01>>
+  return %0 : tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01>>
+}
+
+// -----
+
+// The weight of a channels-last qconv_transpose is per channel along its last axis.
+func.func @qconv_transpose_axis(%x: tensor<1x2x2x3x!quant.uniform<i8:f32, 5.000000e-02>>, %w: tensor<3x2x2x2x!quant.uniform<i8:f32:0, {2.000000e-02,3.000000e-02,4.000000e-02}>>) -> tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01>> {
+  // expected-error @+1 {{'pare.qconv_transpose' op weight is quantized along axis 0; expected per tensor or axis 3}}
+  %0 = pare.qconv_transpose %x, %w {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>, group = 1 : i64, channels_last} : (tensor<1x2x2x3x!quant.uniform<i8:f32, 5.000000e-02>>, tensor<3x2x2x2x!quant.uniform<i8:f32:0, {2.000000e-02,3.000000e-02,4.000000e-02}>>) -> tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01>>
+  return %0 : tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01>>
+}

@@ -233,3 +233,13 @@ func.func @gather_elements(%d: tensor<3x4xf32>, %i: tensor<3x6xi64>, %j: tensor<
   %1 = pare.gather_elements %d, %j {axis = 0 : i64} : (tensor<3x4xf32>, tensor<2x2xi32>) -> tensor<2x2xf32>
   return %0, %1 : tensor<3x6xf32>, tensor<2x2xf32>
 }
+
+// int8 transposed conv (TFLite TRANSPOSE_CONV): channels-last weight
+// [C_in, kh, kw, C_out] quantized per output channel (axis 3), i32 bias.
+// CHECK-LABEL: func.func @qconv_transpose
+// CHECK: pare.qconv_transpose %{{.*}}, %{{.*}}, %{{.*}} {activation = "relu", channels_last, dilations = array<i64: 1, 1>, group = 1 : i64, output_padding = array<i64: 0, 0>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+// CHECK-SAME: -> tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01:-3>>
+func.func @qconv_transpose(%x: tensor<1x2x2x3x!quant.uniform<i8:f32, 5.000000e-02:4>>, %w: tensor<3x2x2x2x!quant.uniform<i8:f32:3, {2.000000e-02,3.000000e-02}>>, %b: tensor<2xi32>) -> tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01:-3>> {
+  %0 = pare.qconv_transpose %x, %w, %b {strides = array<i64: 2, 2>, dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, output_padding = array<i64: 0, 0>, group = 1 : i64, channels_last, activation = "relu"} : (tensor<1x2x2x3x!quant.uniform<i8:f32, 5.000000e-02:4>>, tensor<3x2x2x2x!quant.uniform<i8:f32:3, {2.000000e-02,3.000000e-02}>>, tensor<2xi32>) -> tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01:-3>>
+  return %0 : tensor<1x4x4x2x!quant.uniform<i8:f32, 1.000000e-01:-3>>
+}

@@ -48,6 +48,10 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
     pare_conv2d_s8(S8(0), II(0), II(1), II(2), II(3), II(4), S8(1), I32(2), I32(3), I32(4),
                    II(5), II(6), II(7), S8(5), II(8), II(9), II(10), II(11), II(12), II(13),
                    II(14), II(15), II(16), II(17), II(18), I16(6));
+  } else if (IS("conv_transpose2d_s8")) { /* x w bias mult shift y */
+    pare_conv_transpose2d_s8(S8(0), II(0), II(1), II(2), II(3), II(4), S8(1), I32(2), I32(3),
+                             I32(4), II(5), II(6), II(7), S8(5), II(8), II(9), II(10), II(11),
+                             II(12), II(13), II(14), II(15), II(16), II(17), II(18));
   } else if (IS("depthwise_conv2d_s8")) {
     pare_depthwise_conv2d_s8(S8(0), II(0), II(1), II(2), II(3), II(4), S8(1), I32(2), I32(3),
                              I32(4), II(5), II(6), II(7), S8(5), II(8), II(9), II(10), II(11),

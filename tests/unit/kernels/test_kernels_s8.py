@@ -271,6 +271,52 @@ def conv_case(label, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, 
            [], [x, w, b, mult, shift, np.zeros((n, oh, ow, oc), np.int8), sc], 5, exp, small)
 
 
+def transpose_conv_ref(x, x_zp, w, oh, ow, sh, sw, dh, dw, pt, pl):
+    """TFLite reference_integer_ops::TransposeConv's accumulation: every input value, minus the
+    input zero point, times each tap's weights is scattered into an int32 buffer of the output
+    at (iy * sh + ky * dh - pt, ix * sw + kx * dw - pl); taps that land outside it are dropped.
+    w is [ic][kh][kw][oc] (ONNX's [ic][oc][kh][kw], output channels last)."""
+    n, ih, iw, ic = x.shape
+    _, kh, kw, oc = w.shape
+    acc = np.zeros((n, oh, ow, oc), np.int64)
+    xs = x.astype(np.int64) - x_zp
+    w64 = w.astype(np.int64)
+    for iy in range(ih):
+        for ix in range(iw):
+            for ky in range(kh):
+                for kx in range(kw):
+                    oy, ox = iy * sh + ky * dh - pt, ix * sw + kx * dw - pl
+                    if 0 <= oy < oh and 0 <= ox < ow:
+                        acc[:, oy, ox, :] += xs[:, iy, ix, :] @ w64[:, ky, kx, :]
+    return wrap32(acc)
+
+
+def transpose_conv_case(label, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oph=0, opw=0,
+                        x_zp=None, y_zp=None, bias=True, lohi=None, small=False, scale_exp=None):
+    oh = (ih - 1) * sh + oph + dh * (kh - 1) + 1 - pt - pb
+    ow = (iw - 1) * sw + opw + dw * (kw - 1) + 1 - pl - pr
+    if oh < 1 or ow < 1:
+        return
+    x = s8(n, ih, iw, ic)
+    w = s8(ic, kh, kw, oc)
+    w[w == -128] = -127  # symmetric weights, as TFLite's
+    x_zp = zp() if x_zp is None else x_zp
+    y_zp = zp() if y_zp is None else y_zp
+    K = ic * -(-kh // sh) * -(-kw // sw)  # the most taps one output sums
+    b = rng.integers(-K * 3000, K * 3000, size=oc).astype(np.int32) if bias else None
+    e = -np.log10(K * 128.0 * 128.0) + 2.3 if scale_exp is None else scale_exp
+    mult, shift = rand_mult(oc, e - 1.2, e + 0.4)
+    lo, hi = act() if lohi is None else lohi
+    acc = transpose_conv_ref(x, x_zp, w, oh, ow, sh, sw, dh, dw, pt, pl)
+    if b is not None:
+        acc = wrap32(acc + b.astype(np.int64))
+    exp = out8(acc, mult, shift, y_zp, lo, hi)
+    S.call("%s transpose_conv %s" % (label, (n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, oph, opw,
+                                             x_zp, y_zp, lo, hi)),
+           "conv_transpose2d_s8", [n, ih, iw, ic, x_zp, y_zp, lo, hi, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl],
+           [], [x, w, b, mult, shift, np.zeros((n, oh, ow, oc), np.int8)], 5, exp, small)
+
+
 def dw_case(label, n, ih, iw, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, scratch=True, small=False,
             x_zp=None, bias=True, lohi=None):
     oh = (ih + pt + pb - dh * (kh - 1) - 1) // sh + 1
@@ -793,6 +839,18 @@ def build_cases():
         conv_case("rand%d" % t, r(1, 2), r(1, 9), r(1, 9), int(rng.choice([1, 2, 3, 4, 5, 7, 8, 12, 16])),
                   r(1, 9), kh, kw, r(1, 3), r(1, 3), r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1),
                   r(0, 2), r(0, 2), scratch=t % 5 != 4, small=t % 4 == 0)
+    # transposed conv (TFLite TRANSPOSE_CONV): DBNet's 2x2 stride 2, SAME-style crops, output
+    # padding, dilation, saturation, then random
+    transpose_conv_case("dbnet", 1, 4, 5, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, small=True)
+    transpose_conv_case("3x3s2", 1, 4, 4, 5, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, oph=1, opw=1, small=True)
+    transpose_conv_case("dil", 2, 3, 4, 3, 4, 3, 2, 1, 3, 2, 1, 0, 1, 2, 0, small=True, x_zp=-128, y_zp=127)
+    transpose_conv_case("sat", 1, 3, 3, 4, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, scale_exp=-1.0, small=True)
+    transpose_conv_case("nobias", 1, 3, 3, 4, 2, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, bias=False, lohi=(0, 127))
+    for t in range(40):
+        kh, kw, sh, sw = r(1, 4), r(1, 4), r(1, 3), r(1, 3)
+        transpose_conv_case("rand%d" % t, r(1, 2), r(1, 6), r(1, 6), int(rng.choice([1, 2, 3, 4, 8, 16])),
+                            r(1, 9), kh, kw, sh, sw, r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1),
+                            r(0, kh - 1), r(0, kw - 1), oph=r(0, sh - 1), opw=r(0, sw - 1), small=t % 4 == 0)
     # depthwise
     dw_case("3x3s1", 1, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True)
     dw_case("3x3s2", 1, 8, 8, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, small=True)
