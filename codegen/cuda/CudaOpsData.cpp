@@ -1,11 +1,13 @@
 //===- CudaOpsData.cpp - CUDA emitter: data movement ----------------------===//
 //
-// Transpose, concat and split (2-D device copies), slice, pad, gather and
-// expand, on any element type.
+// Transpose, concat and split (2-D device copies), slice, pad, gather,
+// expand and temporal shift, on any element type.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cuda/CudaModule.h"
+
+#include "dialects/Pare/IR/PareAttrs.h"
 
 #include "llvm/ADT/StringSwitch.h"
 
@@ -151,6 +153,39 @@ LogicalResult emitExpand(CudaModule &m, CudaOp &o) {
   return success();
 }
 
+/// TSM: an offline pare.temporal_shift (the C target's pare_temporal_shift
+/// arguments), one launch of pare_cu_temporal_shift. The CUDA pipeline
+/// neither streams shifts (the driver refuses --streaming) nor fuses them
+/// into convolutions (PipelineOptions: no fuseShifts with residualFusion),
+/// so only this form reaches the emitter.
+LogicalResult emitTemporalShift(CudaModule &m, CudaOp &o) {
+  auto ts = cast<TemporalShiftOp>(o.op);
+  if (ts.getStreaming())
+    return m.unsupported(o.op, "a streaming temporal shift (--streaming is for the C targets)");
+  if (attrs::hasInPlace(o.op))
+    return m.unsupported(o.op, "an offline temporal shift in place");
+  Type t = o.t;
+  std::string ct = cudaType(t), zero;
+  if (ct.empty())
+    return m.unsupported(o.op, "a temporal shift of this element type");
+  zero = t.isF16() ? "__float2half(0.0f)" : isa<FloatType>(t) ? "0.0f" : "0";
+  Shape s = shapeOf(ts.getInput());
+  int64_t c = ts.getChannelCount(), fold = int64_t(ts.getFold()),
+          frames = int64_t(ts.getFrames());
+  int64_t inner = numel(ts.getInput()) / (s[0] * c);
+  bool bi = ts.isBidirectional();
+  m.body += "  /* " + ts.getMode().str() + " shift of " + i32(fold) + " channel" +
+            (fold == 1 ? "" : "s") + (bi ? " each way" : "") + " over clips of " + i32(frames) +
+            " frames */\n";
+  m.body += "  {\n    const " + ct + " tsm_zero = " + zero + ";\n  " +
+            m.launch("pare_cu_temporal_shift(" + i32(elemBytes(t)) + ", " + o.in[0] + ", " +
+                     o.out[0] + ", " + i32(s[0]) + ", " + i32(frames) + ", " + i32(c) + ", " +
+                     i32(inner) + ", " + i32(fold) + ", " + i32(ts.kernelMode()) + ", " +
+                     (ts.getChannelsLast() ? "1" : "0") + ", &tsm_zero, stream") +
+            "  }\n";
+  return success();
+}
+
 } // namespace
 
 void registerDataMovementOps(OpTable &table) {
@@ -161,6 +196,7 @@ void registerDataMovementOps(OpTable &table) {
   table.add<PadOp>(emitPad);
   table.add<GatherOp>(emitGather);
   table.add<ExpandOp>(emitExpand);
+  table.add<TemporalShiftOp>(emitTemporalShift);
 }
 
 } // namespace pare::codegen::cuda

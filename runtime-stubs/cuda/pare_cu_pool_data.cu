@@ -1,6 +1,6 @@
 /*
  * pare CUDA kernels: NHWC max / average pooling and type-generic data
- * movement (transpose, slice, pad, gather). See pare_cuda.cuh for the
+ * movement (transpose, slice, pad, gather, temporal shift). See pare_cuda.cuh for the
  * contract; the semantics follow the C kernels (runtime-stubs/c/pare_k_conv.c
  * for pooling, pare_k_data.c for the rest).
  *
@@ -393,6 +393,53 @@ struct GatherLauncher {
   }
 };
 
+/* ------------------------------------------------------ temporal shift --
+ * TSM over [frames_total][frame_words] words: the word at within-frame
+ * offset r has channel position pos = (r / div) % mod (NCHW: div = a
+ * channel's words, mod = channels; channels_last: div = 1, mod = a pixel's
+ * words), group A below a_end, group B below b_end, and reads frame
+ * f + da (A) or f + db (B) of its clip, or the zero word where that frame
+ * is outside the clip (pare_k_data.c's ts_sources). */
+struct ShiftGeom {
+  long long frame_words, div, mod, a_end, b_end;
+  int frames, da, db;
+};
+
+template <typename E>
+__global__ void temporal_shift_kernel(const E *__restrict__ x, E *__restrict__ y, ShiftGeom g,
+                                      E zero, long long total)
+{
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (long long)gridDim.x * blockDim.x) {
+    const long long f = i / g.frame_words, r = i - f * g.frame_words;
+    const long long pos = (r / g.div) % g.mod;
+    const int d = pos < g.a_end ? g.da : pos < g.b_end ? g.db : 0;
+    const int t = (int)(f % g.frames) + d;
+    y[i] = (t < 0 || t >= g.frames) ? zero : x[i + d * g.frame_words];
+  }
+}
+
+struct ShiftLauncher {
+  const void *x;
+  void *y;
+  ShiftGeom g;
+  const void *zero;
+  size_t elem_size;
+  long long total;
+  cudaStream_t stream;
+
+  template <typename E> cudaError_t run()
+  {
+    /* A word wider than the element holds the zero element repeated. */
+    E z;
+    for (size_t o = 0; o < sizeof z; o += elem_size)
+      memcpy((char *)&z + o, zero, elem_size);
+    temporal_shift_kernel<E><<<grid_for((size_t)total), kBlock, 0, stream>>>(
+        (const E *)x, (E *)y, g, z, total);
+    return cudaGetLastError();
+  }
+};
+
 } // namespace
 
 /* ------------------------------------------------------------ entry points */
@@ -487,4 +534,39 @@ cudaError_t pare_cu_gather(size_t elem_size, const void *data, int outer, int ax
   total = total / inner * words;
   return dispatch_word(w, GatherLauncher{data, axis_len, words, indices, count, y, total,
                                          stream});
+}
+
+cudaError_t pare_cu_temporal_shift(size_t elem_size, const void *x, void *y, int frames_total,
+                                   int frames, int channels, int inner, int fold, int mode,
+                                   int channels_last, const void *zero, cudaStream_t stream)
+{
+  const long long es = (long long)elem_size, c = channels, k = fold;
+  const long long total = (long long)frames_total * c * inner;
+  if (total == 0 || frames < 1) return cudaSuccess;
+  if (x == y || mode < 0 || mode > 2 || k < 0 || (mode ? 2 * k : k) > c)
+    return cudaErrorInvalidValue;
+  /* The widest word (up to 16 bytes) that divides every channel group's
+   * runs and both pointers. */
+  const long long run = channels_last ? k * es : (long long)inner * es;
+  const long long row = channels_last ? c * es : run;
+  long long w = es;
+  for (long long cand = 16; cand > es; cand /= 2)
+    if (run % cand == 0 && row % cand == 0 && (uintptr_t)x % cand == 0 &&
+        (uintptr_t)y % cand == 0) {
+      w = cand;
+      break;
+    }
+  ShiftGeom g;
+  g.frame_words = c * inner * es / w;
+  g.div = channels_last ? 1 : (long long)inner * es / w;
+  g.mod = channels_last ? c * es / w : c;
+  g.a_end = channels_last ? k * es / w : k;
+  g.b_end = mode ? 2 * g.a_end : g.a_end;
+  g.frames = frames;
+  /* bidirectional (1): A takes frame t+1, B frame t-1; reversed (2) swaps
+   * them; unidirectional (0): A takes frame t-1. */
+  g.da = mode == 1 ? 1 : -1;
+  g.db = mode == 1 ? -1 : 1;
+  return dispatch_word((size_t)w, ShiftLauncher{x, y, g, zero, elem_size,
+                                                total * es / w, stream});
 }

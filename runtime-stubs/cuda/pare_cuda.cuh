@@ -155,6 +155,16 @@ cudaError_t pare_cu_pad(size_t elem_size, const void *x, const int *in_dims,
 cudaError_t pare_cu_gather(size_t elem_size, const void *data, int outer, int axis_len,
                            int inner, const int64_t *indices, int count, void *y,
                            cudaStream_t stream);
+/* TSM temporal shift (pare_k_data.c's pare_temporal_shift): x is
+ * [frames_total][channels][inner], or [frames_total][inner][channels] with
+ * channels_last, clips of `frames` frames. mode 1 (bidirectional): channels
+ * [0, fold) take frame t+1's values, [fold, 2 fold) frame t-1's; mode 2
+ * (bidirectional_reversed): the other way round; mode 0 (unidirectional):
+ * channels [0, fold) take frame t-1's. Outside the clip: *zero, one host
+ * element. x and y must not overlap. */
+cudaError_t pare_cu_temporal_shift(size_t elem_size, const void *x, void *y, int frames_total,
+                                   int frames, int channels, int inner, int fold, int mode,
+                                   int channels_last, const void *zero, cudaStream_t stream);
 /* cond ? x : z with broadcasting: strides[0] cond (uint8), [1] x, [2] z. */
 cudaError_t pare_cu_where(size_t elem_size, const uint8_t *cond, const void *x,
                           const void *z, void *y, pare_cu_shape shape,

@@ -919,6 +919,47 @@ static void test_gather()
     }
 }
 
+/* TSM: frame f's channel ch reads frame f + d of its clip (zero outside it):
+ * mode 1 d = +1 below fold, -1 in [fold, 2 fold); mode 2 the other way round;
+ * mode 0 d = -1 below fold; 0 elsewhere. Element size 1..8, NCHW and
+ * channels_last, buffers aligned (wide words) and one element off. */
+static void test_temporal_shift()
+{
+  const int cases[][5] = {/* frames_total, frames, channels, inner, fold */
+                          {8, 4, 16, 15, 2}, {6, 3, 8, 5, 1}, {4, 2, 8, 6, 3},
+                          {2, 1, 4, 3, 2},   {4, 4, 64, 16, 8}, {3, 3, 5, 2, 0}};
+  for (size_t es : {1, 2, 4, 8})
+    for (const auto &c : cases)
+      for (int mode = 0; mode <= 2; mode++)
+        for (int cl = 0; cl <= 1; cl++)
+          for (int mis : {0, 1}) {
+            const int nt = c[0], frames = c[1], ch = c[2], inner = c[3], fold = c[4];
+            const size_t n = (size_t)nt * ch * inner;
+            std::vector<uint8_t> x = rnd_bytes(n * es), zero = rnd_bytes(es);
+            Bytes dx(x, mis * (int)es), dy(n * es, mis * (int)es);
+            cudaError_t e = pare_cu_temporal_shift(es, dx.b.p, dy.b.p, nt, frames, ch, inner,
+                                                   fold, mode, cl, zero.data(), 0);
+            std::vector<uint8_t> ref(n * es);
+            for (int f = 0; f < nt; f++)
+              for (int k = 0; k < ch; k++)
+                for (int i = 0; i < inner; i++) {
+                  int d = 0;
+                  if (k < fold) d = mode == 1 ? 1 : -1;
+                  else if (mode && k < 2 * fold) d = mode == 1 ? -1 : 1;
+                  const int t = f % frames + d;
+                  const size_t at = cl ? ((size_t)f * inner + i) * ch + k
+                                       : ((size_t)f * ch + k) * inner + i;
+                  const size_t from = at + (size_t)((long long)d * ch * inner);
+                  memcpy(&ref[at * es], t < 0 || t >= frames ? zero.data() : &x[from * es], es);
+                }
+            char name[128];
+            snprintf(name, sizeof name, "temporal_shift es=%zu %dx%dx%dx%d fold %d mode %d%s%s",
+                     es, nt, frames, ch, inner, fold, mode, cl ? " channels_last" : "",
+                     mis ? " misaligned" : "");
+            check_bytes(name, e, dy.b.p, ref);
+          }
+}
+
 template <typename T> static void test_float_kernels()
 {
   test_activation<T>();
@@ -948,6 +989,7 @@ int main()
   test_slice();
   test_pad();
   test_gather();
+  test_temporal_shift();
   printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }
