@@ -560,3 +560,29 @@ def ort_session(model: Path, single_thread: bool = False, exact_int8: bool = Fal
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     return ort.InferenceSession(str(model), so, providers=["CPUExecutionProvider"])
+
+
+def unshare_initializers(path: Path) -> None:
+    """Give every consumer of a shared initializer its own copy, in place.
+
+    quant_pre_process merges equal constants (a hardswish `+ 3` becomes one initializer read by
+    every Add), and onnxruntime 1.19 then fails to load the quantized model with exact int8 kernels
+    (session.x64quantprecision): it converts the shared int8 constant to uint8 once per reader
+    under one name. Copies change nothing else."""
+    import onnx
+
+    m = onnx.load(str(path))
+    inits = {i.name: i for i in m.graph.initializer}
+    seen: Dict[str, int] = {}
+    for n in m.graph.node:
+        for k, name in enumerate(n.input):
+            if name not in inits:
+                continue
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:
+                copy = onnx.TensorProto()
+                copy.CopyFrom(inits[name])
+                copy.name = f"{name}_copy{seen[name] - 1}"
+                m.graph.initializer.append(copy)
+                n.input[k] = copy.name
+    onnx.save(m, str(path))

@@ -277,6 +277,7 @@ def ppocr_float(out_dir: Path) -> Path:
     pre = out_dir / "ppocr_cls_float.onnx"
     quant_pre_process(str(tmp), str(pre), skip_symbolic_shape=False)
     tmp.unlink()
+    H.unshare_initializers(pre)  # else onnxruntime cannot load the quantized model with exact_int8
     # The optimizer declares every domain it knows (com.microsoft, ai.onnx.ml, ...); keep only
     # those the nodes use.
     m = onnx.load(str(pre))

@@ -125,32 +125,6 @@ def check_float(pare: Path, model: Path, work: Path, pages: List[Path], refs: Li
     return row
 
 
-def unshare_initializers(path: Path) -> None:
-    """Give every consumer of a shared initializer its own copy, in place.
-
-    quant_pre_process merges equal constants (hardswish's `+ 3` becomes one initializer read by
-    20 Adds), and onnxruntime 1.19 then fails to load the quantized model with exact int8 kernels
-    (session.x64quantprecision): it converts the shared int8 constant to uint8 once per reader
-    under one name. Copies change nothing else."""
-    import onnx
-
-    m = onnx.load(str(path))
-    inits = {i.name: i for i in m.graph.initializer}
-    seen: Dict[str, int] = {}
-    for n in m.graph.node:
-        for k, name in enumerate(n.input):
-            if name not in inits:
-                continue
-            seen[name] = seen.get(name, 0) + 1
-            if seen[name] > 1:
-                copy = onnx.TensorProto()
-                copy.CopyFrom(inits[name])
-                copy.name = f"{name}_copy{seen[name] - 1}"
-                m.graph.initializer.append(copy)
-                n.input[k] = copy.name
-    onnx.save(m, str(path))
-
-
 def quantize_qdq(model: Path, calib: List[np.ndarray], work: Path) -> Path:
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -163,7 +137,7 @@ def quantize_qdq(model: Path, calib: List[np.ndarray], work: Path) -> Path:
     onnx.save(version_converter.convert_version(onnx.load(str(model)), 13), str(o13))
     pre = work / "dbnet_pre.onnx"
     quant_pre_process(str(o13), str(pre), skip_symbolic_shape=False)
-    unshare_initializers(pre)
+    H.unshare_initializers(pre)
     out = work / "dbnet_qdq.onnx"
 
     class Reader:
