@@ -222,25 +222,14 @@ LogicalResult emitResize(CModule &m, Operation *op, const Operands &in, ArrayRef
     return m.unsupported(op, "resize of this element type");
   if (numel(r.getResult()) == 0)
     return success();
-  std::vector<ResizeDim> all = resizeDims(r);
-  std::vector<std::pair<size_t, ResizeDim>> dims;
-  int64_t inner = 1;
-  size_t last = all.size();
-  while (last > 0 && all[last - 1].taps == 0)
-    inner *= all[--last].inSize;
-  for (size_t d = 0; d < last; ++d) {
-    if (all[d].taps == 0 && !dims.empty() && dims.back().second.taps == 0) {
-      dims.back().second.inSize *= all[d].inSize;
-      dims.back().second.outSize *= all[d].outSize;
-    } else {
-      dims.emplace_back(d, all[d]);
-    }
-  }
-  if (dims.size() > 8)
+  ResizeKernelDims k = resizeKernelDims(r);
+  if (k.dims.size() > 8)
     return m.unsupported(op, "more than 8 resized dims");
   std::string layer = sanitizeIdentifier(nodeName(op));
   std::string table;
-  for (auto &[d, rd] : dims) {
+  for (size_t i = 0; i < k.dims.size(); ++i) {
+    const ResizeDim &rd = k.dims[i];
+    size_t d = k.firstDim[i];
     std::string index = "NULL", weight = "NULL";
     if (rd.taps > 0) {
       std::vector<std::string> iv, wv;
@@ -259,7 +248,7 @@ LogicalResult emitResize(CModule &m, Operation *op, const Operands &in, ArrayRef
     table += "      {" + i32(rd.inSize) + ", " + i32(rd.outSize) + ", " + i32(rd.taps) + ", " +
              index + ", " + weight + "},\n";
   }
-  int64_t rank = int64_t(dims.size());
+  int64_t rank = int64_t(k.dims.size()), inner = k.inner;
   m.line("  {\n    static const pare_resize_dim_t dims[" + std::to_string(std::max<int64_t>(rank, 1)) +
          "] = {\n" + (rank ? table : std::string("      {1, 1, 0, NULL, NULL}\n")) + "    };\n");
   double e = r.getExtrapolationValue().convertToDouble();

@@ -621,30 +621,6 @@ LogicalResult emitQPool(CModule &m, Operation *op, const Operands &in, ArrayRef<
   return success();
 }
 
-} // namespace
-
-void registerInt8Ops(OpTable &table) {
-  table.addInt8<QConvOp>(emitQConv);
-  table.addInt8<QConvTransposeOp>(emitQConvTranspose);
-  table.addInt8<QFullyConnectedOp>(emitQFullyConnected);
-  table.addInt8<QMatMulOp>(emitQMatMul);
-  table.addInt8<QAddOp, QMulOp>(emitQAddMul);
-  table.addInt8<QGlobalAveragePoolOp>(emitQGlobalAveragePool);
-  table.addInt8<LookupTableOp>(emitLookupTable);
-  table.addInt8<QuantizeOp>(emitQuantize);
-  table.addInt8<DequantizeOp>(emitDequantize);
-  table.addInt8<RequantizeOp>(emitRequantize);
-  // Ops with a float kernel too: these entries take their int8 tensors.
-  table.addInt8<SoftmaxOp>(
-      emitQSoftmax, [](Operation *op) { return qtype::isQuantized(op->getOperand(0).getType()); });
-  table.addInt8<MaxPoolOp, AveragePoolOp>(emitQPool, [](Operation *op) {
-    // QOperator models max-pool raw int8 tensors directly.
-    return qtype::isQuantized(op->getOperand(0).getType()) ||
-           (isa<MaxPoolOp>(op) && elemOf(op->getOperand(0)).isSignlessInteger(8));
-  });
-}
-
-} // namespace pare::codegen
 /// An int8 linear resize: TFLite's RESIZE_BILINEAR (pare_resize_bilinear_s8)
 /// on the [outer][h][w][inner] view of the two resized dims; the result has
 /// the input's quantization (LowerQuantized requantizes after it).
@@ -667,7 +643,31 @@ LogicalResult emitQResize(CModule &m, Operation *op, const Operands &in, ArrayRe
   return success();
 }
 
+} // namespace
+
+void registerInt8Ops(OpTable &table) {
+  table.addInt8<QConvOp>(emitQConv);
+  table.addInt8<QConvTransposeOp>(emitQConvTranspose);
+  table.addInt8<QFullyConnectedOp>(emitQFullyConnected);
+  table.addInt8<QMatMulOp>(emitQMatMul);
+  table.addInt8<QAddOp, QMulOp>(emitQAddMul);
+  table.addInt8<QGlobalAveragePoolOp>(emitQGlobalAveragePool);
+  table.addInt8<LookupTableOp>(emitLookupTable);
+  table.addInt8<QuantizeOp>(emitQuantize);
+  table.addInt8<DequantizeOp>(emitDequantize);
+  table.addInt8<RequantizeOp>(emitRequantize);
+  // Ops with a float kernel too: these entries take their int8 tensors.
+  table.addInt8<SoftmaxOp>(
+      emitQSoftmax, [](Operation *op) { return qtype::isQuantized(op->getOperand(0).getType()); });
   table.addInt8<ResizeOp>(emitQResize, [](Operation *op) {
     return qtype::isQuantized(op->getOperand(0).getType()) &&
            cast<ResizeOp>(op).getMode() != "nearest";
   });
+  table.addInt8<MaxPoolOp, AveragePoolOp>(emitQPool, [](Operation *op) {
+    // QOperator models max-pool raw int8 tensors directly.
+    return qtype::isQuantized(op->getOperand(0).getType()) ||
+           (isa<MaxPoolOp>(op) && elemOf(op->getOperand(0)).isSignlessInteger(8));
+  });
+}
+
+} // namespace pare::codegen

@@ -64,6 +64,16 @@ std::string CudaModule::floatTable(const std::string &base, const std::vector<fl
   return name;
 }
 
+std::string CudaModule::int32Table(const std::string &base, const std::vector<int32_t> &vals) {
+  while (blob.size() % 256)
+    blob.push_back('\0');
+  size_t off = blob.size();
+  blob.append(reinterpret_cast<const char *>(vals.data()), vals.size() * sizeof(int32_t));
+  std::string name = uniqueName(localIdentifier(base, prefix), used);
+  weightDecls += "  const int *" + name + " = (const int *)(w + " + std::to_string(off) + ");\n";
+  return name;
+}
+
 std::string CudaModule::weight(Value v, Layout layout) {
   bool depthwiseHWC = layout == Layout::DepthwiseHWC;
   DenseElementsAttr attr;

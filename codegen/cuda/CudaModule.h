@@ -66,6 +66,9 @@ public:
   /// A float table computed by the compiler (batch-norm factors), named
   /// after `base`.
   std::string floatTable(const std::string &base, const std::vector<float> &vals);
+  /// An int32 table computed by the compiler (resize coordinates), named
+  /// after `base`.
+  std::string int32Table(const std::string &base, const std::vector<int32_t> &vals);
 
   // --- storage and fusion -------------------------------------------------
   /// The storage expression of `v`.

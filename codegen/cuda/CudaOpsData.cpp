@@ -7,6 +7,8 @@
 
 #include "codegen/cuda/CudaModule.h"
 
+#include "dialects/Pare/IR/ResizeTaps.h"
+
 #include "dialects/Pare/IR/PareAttrs.h"
 
 #include "llvm/ADT/StringSwitch.h"
@@ -186,6 +188,62 @@ LogicalResult emitTemporalShift(CudaModule &m, CudaOp &o) {
   return success();
 }
 
+/// Resize: the sampling tables of the C target (resizeKernelDims) in the
+/// weights blob, one launch of pare_cu_resize_<f32|f16> or, for nearest on
+/// any element type, pare_cu_resize_nearest.
+LogicalResult emitResize(CudaModule &m, CudaOp &o) {
+  auto r = cast<ResizeOp>(o.op);
+  Type t = o.t;
+  bool nearest = r.getMode() == "nearest";
+  if (!nearest && o.sfx.empty())
+    return m.unsupported(o.op, "a linear or cubic resize of non-float tensors");
+  if (numel(r.getResult()) == 0)
+    return success();
+  ResizeKernelDims k = resizeKernelDims(r);
+  if (k.dims.size() > 8)
+    return m.unsupported(o.op, "more than 8 resized dims");
+  std::string layer = sanitizeIdentifier(nodeName(o.op));
+  Shape in, out, taps, offset;
+  std::vector<int32_t> index;
+  std::vector<float> weight;
+  for (const ResizeDim &d : k.dims) {
+    in.push_back(d.inSize);
+    out.push_back(d.outSize);
+    taps.push_back(d.taps);
+    offset.push_back(int64_t(index.size()));
+    index.insert(index.end(), d.index.begin(), d.index.end());
+    weight.insert(weight.end(), d.weight.begin(), d.weight.end());
+  }
+  std::string idx = index.empty() ? "nullptr" : m.int32Table(layer + "_resize_index", index);
+  auto list = [](const Shape &v) { return v.empty() ? std::string("{0}") : intArray(v); };
+  std::string geom = "{" + i32(int64_t(k.dims.size())) + ", " + i32(k.inner) + ", " + list(in) +
+                     ", " + list(out) + ", " + list(taps) + ", " + list(offset) + "}";
+  double e = r.getExtrapolationValue().convertToDouble();
+  if (!nearest) {
+    std::string w = weight.empty() ? "nullptr" : m.floatTable(layer + "_resize_weight", weight);
+    m.body += "  {\n    const pare_cu_resize_geom g = " + geom + ";\n  " +
+              m.launch("pare_cu_resize_" + o.sfx + "(" + o.in[0] + ", " + o.out[0] + ", g, " +
+                       idx + ", " + w + ", " + floatLiteral(float(e)) + ", stream") +
+              "  }\n";
+    return success();
+  }
+  std::string ct = cudaType(t), value;
+  if (ct.empty())
+    return m.unsupported(o.op, "resize of this element type");
+  if (t.isF16())
+    value = "__float2half(" + floatLiteral(float(e)) + ")";
+  else if (isa<FloatType>(t))
+    value = floatLiteral(float(e));
+  else
+    value = std::to_string(int64_t(e));
+  m.body += "  {\n    const pare_cu_resize_geom g = " + geom + ";\n    const " + ct +
+            " extrapolation = " + value + ";\n  " +
+            m.launch("pare_cu_resize_nearest(" + i32(elemBytes(t)) + ", " + o.in[0] + ", " +
+                     o.out[0] + ", g, " + idx + ", &extrapolation, stream") +
+            "  }\n";
+  return success();
+}
+
 } // namespace
 
 void registerDataMovementOps(OpTable &table) {
@@ -194,6 +252,7 @@ void registerDataMovementOps(OpTable &table) {
   table.add<SplitOp>(emitSplit);
   table.add<SliceOp>(emitSlice);
   table.add<PadOp>(emitPad);
+  table.add<ResizeOp>(emitResize);
   table.add<GatherOp>(emitGather);
   table.add<ExpandOp>(emitExpand);
   table.add<TemporalShiftOp>(emitTemporalShift);

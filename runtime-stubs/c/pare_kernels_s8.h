@@ -270,11 +270,6 @@ void pare_avgpool2d_s8_onnx(const int8_t *x, int n, int ih, int iw, int c, int8_
 void pare_global_avgpool_s8_onnx(const int8_t *x, int n, int spatial, int c, int32_t x_zp, float scale,
                                  int32_t y_zp, int8_t *y);
 
-/* ------------------------------------------------------ quantization ops -- */
-
-/* y = clamp(pare_requantize(x - x_zp, mult, shift) + y_zp, -128, 127). In place
- * allowed (y may equal x). */
-void pare_requantize_s8(const int8_t *x, int8_t *y, size_t count, int32_t x_zp, int32_t mult, int32_t shift, int32_t y_zp);
 /* ----------------------------------------------------------------- resize -- */
 /* Bilinear resize of x [outer][in_h][in_w][inner] to y [outer][out_h][out_w]
  * [inner] as TFLite's int8 RESIZE_BILINEAR (reference_ops::ResizeBilinear for
@@ -290,6 +285,11 @@ void pare_resize_bilinear_s8(const int8_t *x, int8_t *y, int outer, int in_h, in
                              int out_w, int inner, int32_t scale_h_10, int32_t scale_w_10,
                              int half_pixel_centers);
 
+/* ------------------------------------------------------ quantization ops -- */
+
+/* y = clamp(pare_requantize(x - x_zp, mult, shift) + y_zp, -128, 127). In place
+ * allowed (y may equal x). */
+void pare_requantize_s8(const int8_t *x, int8_t *y, size_t count, int32_t x_zp, int32_t mult, int32_t shift, int32_t y_zp);
 /* y[i] = table[x[i] + 128] (any unary int8 activation). In place allowed (y may
  * equal x; table must not overlap y). */
 void pare_lut_s8(const int8_t *x, int8_t *y, size_t count, const int8_t *table);

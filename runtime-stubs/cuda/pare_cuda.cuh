@@ -130,6 +130,31 @@ typedef struct {
 PARE_CU_DECLARE_FLOAT_KERNELS(f32, float)
 PARE_CU_DECLARE_FLOAT_KERNELS(f16, pare_half)
 
+/* Resize (ONNX Resize / Upsample; pare_cu_resize.cu). The compiler computes
+ * each dim's sampling as pare_k_resize.c takes it: `rank` dims (copied ones
+ * merged), `inner` contiguous elements moved together; dim d reads, for
+ * output coordinate j, the input coordinates index[offset[d] + j * taps[d] +
+ * t] with weights weight[same] (t < taps[d]; taps 0: the dim is copied; -1
+ * in the first tap: outside tf_crop_and_resize's crop, the output is the
+ * extrapolation value). index / weight are device arrays. */
+typedef struct {
+  int rank, inner;
+  int in_size[PARE_CU_MAX_RANK], out_size[PARE_CU_MAX_RANK];
+  int taps[PARE_CU_MAX_RANK], offset[PARE_CU_MAX_RANK];
+} pare_cu_resize_geom;
+/* Linear / cubic: the sum over one tap per interpolated dim of the product
+ * of their weights times x there, accumulated in float. */
+cudaError_t pare_cu_resize_f32(const float *x, float *y, pare_cu_resize_geom g, const int *index,
+                               const float *weight, float extrapolation, cudaStream_t stream);
+cudaError_t pare_cu_resize_f16(const pare_half *x, pare_half *y, pare_cu_resize_geom g,
+                               const int *index, const float *weight, float extrapolation,
+                               cudaStream_t stream);
+/* Nearest, any element size (1, 2, 4, 8): one tap per coordinate, copied;
+ * extrapolation points to one host element. */
+cudaError_t pare_cu_resize_nearest(size_t elem_size, const void *x, void *y,
+                                   pare_cu_resize_geom g, const int *index,
+                                   const void *extrapolation, cudaStream_t stream);
+
 /* Type-generic data movement (elem_size 1, 2, 4 or 8 bytes). */
 /* y = permute(x): y dim d is x dim perm[d]; shape.dims is x's shape. */
 cudaError_t pare_cu_transpose(size_t elem_size, const void *x, pare_cu_shape shape,

@@ -15,9 +15,12 @@ x4 (half_pixel, round_prefer_floor) of the 8x8 level.
          within quantization error of onnxruntime's float outputs: mean |error| <= 1 output
          quantization step (measured against the output's range / 255) and max |error| <= 8 steps.
 
+  cuda   (--cuda, when nvcc is present) the model for --target cuda in fp32 and fp16, compiled and
+         linked with nvcc (sm_90a, warnings as errors), as tests/e2e/cuda_compile.sh builds models.
+
 Prints one line per variant; exits 1 on any failure.
 
-    .venv/bin/python tests/e2e/resize_fpn.py --pare build/tools/pare/pare [--keep DIR]
+    .venv/bin/python tests/e2e/resize_fpn.py --pare build/tools/pare/pare [--cuda] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -134,11 +137,41 @@ def int8_structure(source: str) -> List[str]:
     return problems
 
 
+def check_cuda(pare: Path, model: Path, work: Path) -> bool:
+    nvcc = shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc"
+    if not Path(nvcc).exists():
+        print("cuda   nvcc not found; skipped")
+        return True
+    arch = ["-arch=sm_90a", "-DPARE_CU_SM90A"]
+    flags = ["-std=c++17", "-O1", *arch, "-Xcompiler", "-Wall,-Wextra", "-Werror", "all-warnings"]
+    for precision in ("fp32", "fp16"):
+        gen = work / f"cuda-{precision}"
+        p = H.run([str(pare), "compile", str(model), "--target", "cuda", "--precision", precision,
+                   "--emit-runner", "-o", str(gen), "-q"], timeout=300)
+        if p.returncode != 0:
+            print(f"cuda   {precision}: pare compile failed: {H.first_line(p.output)}  FAIL")
+            return False
+        objs = []
+        for cu in sorted(gen.glob("*.cu")):
+            p = H.run([nvcc, *flags, "-c", str(cu), "-o", str(cu) + ".o"], timeout=600)
+            if p.returncode != 0:
+                print(f"cuda   {precision}: nvcc {cu.name}: {H.first_line(p.output)}  FAIL")
+                return False
+            objs.append(str(cu) + ".o")
+        p = H.run([nvcc, *arch, *objs, "-o", str(gen / "runner")], timeout=600)
+        if p.returncode != 0:
+            print(f"cuda   {precision}: link: {H.first_line(p.output)}  FAIL")
+            return False
+    print("cuda   fp32 and fp16 built with nvcc  ok")
+    return True
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pare", default=str(H.DEFAULT_PARE))
     ap.add_argument("--samples", type=int, default=4)
     ap.add_argument("--keep", help="keep the work directory here")
+    ap.add_argument("--cuda", action="store_true", help="also build the CUDA target's code with nvcc")
     args = ap.parse_args()
     pare = H.find_pare(args.pare)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="resize_fpn_"))
@@ -179,6 +212,8 @@ def main() -> int:
         for p in problems:
             print(f"       {p}")
         failed |= not ok
+        if args.cuda:
+            failed |= not check_cuda(pare, model, work)
     except H.HarnessError as e:
         print(f"resize_fpn.py: error: {e}")
         failed = True

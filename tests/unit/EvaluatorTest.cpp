@@ -314,6 +314,33 @@ func.func @main(%x: tensor<2x3xf32>, %i: tensor<2x2xi64>) -> (tensor<2x2xf32>, t
   CHECK(f.diagnostics.find("index out of range") != std::string::npos);
 }
 
+TEST_CASE("evaluator: resize nearest, bilinear, integer nearest, crop with extrapolation",
+          "[evaluator]") {
+  // The bilinear values are the ONNX backend test's
+  // (test_resize_upsample_scales_linear).
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x1x2x2xf32>, %i: tensor<2x2xi64>) -> (tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<2x3xi64>, tensor<1x1x1x3xf32>) {
+  %0 = pare.resize %x {sizes = array<i64: 1, 1, 4, 4>, scales = array<f64: 1.0, 1.0, 2.0, 2.0>, mode = "nearest", coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor", cubic_coeff_a = -0.75 : f64, exclude_outside = false, antialias = false, roi = array<f64>, extrapolation_value = 0.0 : f64} : (tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32>
+  %1 = pare.resize %x {sizes = array<i64: 1, 1, 4, 4>, scales = array<f64: 1.0, 1.0, 2.0, 2.0>, mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor", cubic_coeff_a = -0.75 : f64, exclude_outside = false, antialias = false, roi = array<f64>, extrapolation_value = 0.0 : f64} : (tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32>
+  %2 = pare.resize %i {sizes = array<i64: 2, 3>, scales = array<f64: 1.0, 1.5>, mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "ceil", cubic_coeff_a = -0.75 : f64, exclude_outside = false, antialias = false, roi = array<f64>, extrapolation_value = 0.0 : f64} : (tensor<2x2xi64>) -> tensor<2x3xi64>
+  %3 = pare.resize %x {sizes = array<i64: 1, 1, 1, 3>, scales = array<f64: 1.0, 1.0, 0.5, 1.5>, mode = "linear", coordinate_transformation_mode = "tf_crop_and_resize", nearest_mode = "round_prefer_floor", cubic_coeff_a = -0.75 : f64, exclude_outside = false, antialias = false, roi = array<f64: 0.0, 0.0, 1.0, 0.5, 1.0, 1.0, 1.0, 1.5>, extrapolation_value = -7.0 : f64} : (tensor<1x1x2x2xf32>) -> tensor<1x1x1x3xf32>
+  return %0, %1, %2, %3 : tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<2x3xi64>, tensor<1x1x1x3xf32>
+}
+)mlir");
+  Tensor ints;
+  ints.shape = {2, 2};
+  ints.i = {10, 20, 30, 40};
+  auto r = f.run({F({1, 1, 2, 2}, {1, 2, 3, 4}), ints});
+  requireClose(r[0].f, {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4});
+  requireClose(r[1].f, {1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3,
+                        3.25f, 3.75f, 4});
+  // Columns x / 1.5 = 0, 0.67, 1.33 rounded up: 0, 1, 2 -> clamped to 1.
+  CHECK(!r[2].isFloat());
+  CHECK(r[2].i == std::vector<int64_t>{10, 20, 20, 30, 40, 40});
+  // Row 1 of the input; columns 0.5, 1 and 1.5 (outside the crop).
+  requireClose(r[3].f, {3.5f, 4, -7});
+}
+
 TEST_CASE("evaluator: quantize / dequantize round trip, ties to even, saturation",
           "[evaluator][quant]") {
   Fixture f(R"mlir(
@@ -343,33 +370,6 @@ func.func @main(%x: tensor<2x2xf32>) -> (tensor<2x2xi8>, tensor<2x2xf32>, tensor
   return %s, %d, %r : tensor<2x2xi8>, tensor<2x2xf32>, tensor<2x2x!quant.uniform<i8:f32, 1.000000e+00>>
 }
 )mlir");
-TEST_CASE("evaluator: resize nearest, bilinear, integer nearest, crop with extrapolation",
-          "[evaluator]") {
-  // The bilinear values are the ONNX backend test's
-  // (test_resize_upsample_scales_linear).
-  Fixture f(R"mlir(
-func.func @main(%x: tensor<1x1x2x2xf32>, %i: tensor<2x2xi64>) -> (tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<2x3xi64>, tensor<1x1x1x3xf32>) {
-  %0 = pare.resize %x {sizes = array<i64: 1, 1, 4, 4>, scales = array<f64: 1.0, 1.0, 2.0, 2.0>, mode = "nearest", coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor", cubic_coeff_a = -0.75 : f64, exclude_outside = false, antialias = false, roi = array<f64>, extrapolation_value = 0.0 : f64} : (tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32>
-  %1 = pare.resize %x {sizes = array<i64: 1, 1, 4, 4>, scales = array<f64: 1.0, 1.0, 2.0, 2.0>, mode = "linear", coordinate_transformation_mode = "half_pixel", nearest_mode = "round_prefer_floor", cubic_coeff_a = -0.75 : f64, exclude_outside = false, antialias = false, roi = array<f64>, extrapolation_value = 0.0 : f64} : (tensor<1x1x2x2xf32>) -> tensor<1x1x4x4xf32>
-  %2 = pare.resize %i {sizes = array<i64: 2, 3>, scales = array<f64: 1.0, 1.5>, mode = "nearest", coordinate_transformation_mode = "asymmetric", nearest_mode = "ceil", cubic_coeff_a = -0.75 : f64, exclude_outside = false, antialias = false, roi = array<f64>, extrapolation_value = 0.0 : f64} : (tensor<2x2xi64>) -> tensor<2x3xi64>
-  %3 = pare.resize %x {sizes = array<i64: 1, 1, 1, 3>, scales = array<f64: 1.0, 1.0, 0.5, 1.5>, mode = "linear", coordinate_transformation_mode = "tf_crop_and_resize", nearest_mode = "round_prefer_floor", cubic_coeff_a = -0.75 : f64, exclude_outside = false, antialias = false, roi = array<f64: 0.0, 0.0, 1.0, 0.5, 1.0, 1.0, 1.0, 1.5>, extrapolation_value = -7.0 : f64} : (tensor<1x1x2x2xf32>) -> tensor<1x1x1x3xf32>
-  return %0, %1, %2, %3 : tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<2x3xi64>, tensor<1x1x1x3xf32>
-}
-)mlir");
-  Tensor ints;
-  ints.shape = {2, 2};
-  ints.i = {10, 20, 30, 40};
-  auto r = f.run({F({1, 1, 2, 2}, {1, 2, 3, 4}), ints});
-  requireClose(r[0].f, {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4});
-  requireClose(r[1].f, {1, 1.25f, 1.75f, 2, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3,
-                        3.25f, 3.75f, 4});
-  // Columns x / 1.5 = 0, 0.67, 1.33 rounded up: 0, 1, 2 -> clamped to 1.
-  CHECK(!r[2].isFloat());
-  CHECK(r[2].i == std::vector<int64_t>{10, 20, 20, 30, 40, 40});
-  // Row 1 of the input; columns 0.5, 1 and 1.5 (outside the crop).
-  requireClose(r[3].f, {3.5f, 4, -7});
-}
-
   auto r = f.run({F({2, 2}, {1.0f, -1.0f, 3.0f, -5.0f})});
   // Row 0: scale 0.5, zp 0 -> 2, -2. Row 1: scale 2, zp 1 -> 1.5 -> 2 (+1 = 3), -2.5 -> -2 (+1 =
   // -1).

@@ -544,24 +544,6 @@ def Pare_ExpandOp : Pare_InferredOp<"expand"> {
   let hasFolder = 1;
 }
 
-//===----------------------------------------------------------------------===//
-// Quantization
-//
-// Quantized tensors use MLIR's quant element types: `!quant.uniform<i8:f32,
-// 0.05:-3>` per tensor, `!quant.uniform<i8:f32:0, {0.1,0.2}>` per channel
-// (axis 0 of a weight). Storage is int8 (uint8 is converted to int8 with the
-// zero point moved by 128 at the graph's edges). The ops below carry no scales
-// of their own: they read them from their operand and result types. Layout and
-// selection ops (reshape, transpose, concat, slice, pad, max_pool, average_pool
-// with equal quantization) work on quantized tensors unchanged.
-//===----------------------------------------------------------------------===//
-
-def Pare_QuantizeOp : Pare_Op<"quantize"> {
-  let summary = "float -> quantized: saturate(round_half_even(x / scale) + zp)";
-  let arguments = (ins Pare_Tensor:$input);
-  let results = (outs Pare_Tensor:$output);
-  let hasVerifier = 1;
-}
 def Pare_ResizeOp : Pare_InferredOp<"resize"> {
   let summary = "Resize by interpolation (ONNX Resize, Upsample)";
   let description = [{
@@ -589,6 +571,24 @@ def Pare_ResizeOp : Pare_InferredOp<"resize"> {
   let results = (outs Pare_Tensor:$output);
 }
 
+//===----------------------------------------------------------------------===//
+// Quantization
+//
+// Quantized tensors use MLIR's quant element types: `!quant.uniform<i8:f32,
+// 0.05:-3>` per tensor, `!quant.uniform<i8:f32:0, {0.1,0.2}>` per channel
+// (axis 0 of a weight). Storage is int8 (uint8 is converted to int8 with the
+// zero point moved by 128 at the graph's edges). The ops below carry no scales
+// of their own: they read them from their operand and result types. Layout and
+// selection ops (reshape, transpose, concat, slice, pad, max_pool, average_pool
+// with equal quantization) work on quantized tensors unchanged.
+//===----------------------------------------------------------------------===//
+
+def Pare_QuantizeOp : Pare_Op<"quantize"> {
+  let summary = "float -> quantized: saturate(round_half_even(x / scale) + zp)";
+  let arguments = (ins Pare_Tensor:$input);
+  let results = (outs Pare_Tensor:$output);
+  let hasVerifier = 1;
+}
 
 def Pare_DequantizeOp : Pare_Op<"dequantize"> {
   let summary = "quantized -> float: (q - zp) * scale (per tensor or per channel)";

@@ -237,6 +237,24 @@ std::vector<ResizeDim> pare::resizeDims(ResizeOp op) {
   return dims;
 }
 
+ResizeKernelDims pare::resizeKernelDims(ResizeOp op) {
+  std::vector<ResizeDim> all = resizeDims(op);
+  ResizeKernelDims k;
+  size_t last = all.size();
+  while (last > 0 && all[last - 1].taps == 0)
+    k.inner *= all[--last].inSize;
+  for (size_t d = 0; d < last; ++d) {
+    if (all[d].taps == 0 && !k.dims.empty() && k.dims.back().taps == 0) {
+      k.dims.back().inSize *= all[d].inSize;
+      k.dims.back().outSize *= all[d].outSize;
+      continue;
+    }
+    k.dims.push_back(std::move(all[d]));
+    k.firstDim.push_back(d);
+  }
+  return k;
+}
+
 std::optional<ResizeBilinearS8> pare::tfliteBilinear(ResizeOp op) {
   StringRef ctm = op.getCoordinateTransformationMode();
   if (op.getMode() != "linear" || !isOneOf(ctm, {"half_pixel", "pytorch_half_pixel",

@@ -39,6 +39,16 @@ struct ResizeDim {
 /// nearest_mode, cubic and antialias filters, exclude_outside.
 std::vector<ResizeDim> resizeDims(ResizeOp op);
 
+/// The dims as the C and CUDA kernels take them: the copied dims after the
+/// last interpolated one folded into `inner` (contiguous elements moved
+/// together), consecutive copied dims before it merged into one.
+struct ResizeKernelDims {
+  std::vector<ResizeDim> dims;
+  std::vector<size_t> firstDim; ///< the op's dim where each of `dims` starts
+  int64_t inner = 1;
+};
+ResizeKernelDims resizeKernelDims(ResizeOp op);
+
 /// An int8 linear resize in the shape of TFLite's RESIZE_BILINEAR: the input
 /// seen as [outer][inH][inW][inner] (two adjacent dims interpolated, the
 /// rest copied), with TFLite's 10-bit fixed-point scales.

@@ -57,6 +57,10 @@ bool isQuantizable(Operation *op) {
            cast<RankedTensorType>(m.getA().getType()).getRank() == 2;
   if (auto act = activationOf(op))
     return evalActivation(act->first, act->second, 0.0).has_value();
+  // Resize: nearest copies values; linear where TFLite's integer bilinear
+  // samples as the float model does (cubic stays in float).
+  if (auto r = dyn_cast<ResizeOp>(op))
+    return r.getMode() == "nearest" || tfliteBilinear(r).has_value();
   return false;
 }
 
@@ -64,10 +68,6 @@ bool isQuantizable(Operation *op) {
 /// their result reuses the input's parameters, so the int8 kernel needs no
 /// requantization (LowerQuantized keeps an average pool that would need one
 /// in float).
-  // Resize: nearest copies values; linear where TFLite's integer bilinear
-  // samples as the float model does (cubic stays in float).
-  if (auto r = dyn_cast<ResizeOp>(op))
-    return r.getMode() == "nearest" || tfliteBilinear(r).has_value();
 bool keepsParams(Operation *op) {
   return isa<MaxPoolOp, AveragePoolOp, ReshapeOp, FlattenOp, SqueezeOp, UnsqueezeOp, TransposeOp,
              TemporalShiftOp, ResizeOp>(op);

@@ -143,11 +143,6 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
                                 B[2]);
   } else if (IS("gather_i32idx")) {
     pare_gather_i32idx((size_t)I[0], B[0], II(1), II(2), II(3), I32(1), II(4), B[2]);
-  } else if (IS("cast")) { /* x y | from to count */
-    pare_cast((pare_dtype_t)II(0), B[0], (pare_dtype_t)II(1), B[1], (size_t)I[2]);
-  } else {
-    die(name);
-  }
   } else if (IS("resize_f32") || IS("resize_nearest")) {
     /* x y meta index weight extrapolation | rank inner es ; extrapolation.
      * meta: in_size, out_size, taps, table offset per dim. */
@@ -165,6 +160,11 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
       pare_resize_f32(F32(0), F32(1), dims, II(0), II(1), FF(0));
     else
       pare_resize_nearest((size_t)I[2], B[0], B[1], dims, II(0), II(1), B[5]);
+  } else if (IS("cast")) { /* x y | from to count */
+    pare_cast((pare_dtype_t)II(0), B[0], (pare_dtype_t)II(1), B[1], (size_t)I[2]);
+  } else {
+    die(name);
+  }
 #undef IS
 }
 

@@ -820,68 +820,6 @@ def requant_cases():
                    [acc, mult, shift, np.zeros(cnt, np.int32), np.zeros(cnt, np.int32)], out, exp, small=t < 2)
 
 
-def build_cases():
-    r = lambda a, b: int(rng.integers(a, b + 1))
-    requant_cases()
-    onnx_edge_cases()
-    # conv: fixed edge cases, then random
-    conv_case("pw", 1, 5, 7, 16, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
-    conv_case("pw-odd", 2, 3, 3, 7, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
-    conv_case("pw-1pix", 1, 1, 1, 8, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
-    conv_case("first", 1, 9, 9, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, small=True)
-    conv_case("zpmin", 1, 6, 6, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, x_zp=-128, y_zp=127, small=True)
-    conv_case("zpmax", 1, 6, 6, 5, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, x_zp=127, y_zp=-128, small=True)
-    conv_case("sat", 1, 4, 4, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, scale_exp=-1.0, small=True)
-    conv_case("leftshift", 1, 4, 4, 4, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, scale_exp=0.6, small=True)
-    conv_case("nobias", 1, 5, 5, 4, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, bias=False, lohi=(0, 6), small=True)
-    for t in range(90):
-        kh, kw = r(1, 3), r(1, 4)
-        conv_case("rand%d" % t, r(1, 2), r(1, 9), r(1, 9), int(rng.choice([1, 2, 3, 4, 5, 7, 8, 12, 16])),
-                  r(1, 9), kh, kw, r(1, 3), r(1, 3), r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1),
-                  r(0, 2), r(0, 2), scratch=t % 5 != 4, small=t % 4 == 0)
-    # transposed conv (TFLite TRANSPOSE_CONV): DBNet's 2x2 stride 2, SAME-style crops, output
-    # padding, dilation, saturation, then random
-    transpose_conv_case("dbnet", 1, 4, 5, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, small=True)
-    transpose_conv_case("3x3s2", 1, 4, 4, 5, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, oph=1, opw=1, small=True)
-    transpose_conv_case("dil", 2, 3, 4, 3, 4, 3, 2, 1, 3, 2, 1, 0, 1, 2, 0, small=True, x_zp=-128, y_zp=127)
-    transpose_conv_case("sat", 1, 3, 3, 4, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, scale_exp=-1.0, small=True)
-    transpose_conv_case("nobias", 1, 3, 3, 4, 2, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, bias=False, lohi=(0, 127))
-    for t in range(40):
-        kh, kw, sh, sw = r(1, 4), r(1, 4), r(1, 3), r(1, 3)
-        transpose_conv_case("rand%d" % t, r(1, 2), r(1, 6), r(1, 6), int(rng.choice([1, 2, 3, 4, 8, 16])),
-                            r(1, 9), kh, kw, sh, sw, r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1),
-                            r(0, kh - 1), r(0, kw - 1), oph=r(0, sh - 1), opw=r(0, sw - 1), small=t % 4 == 0)
-    # depthwise
-    dw_case("3x3s1", 1, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True)
-    dw_case("3x3s2", 1, 8, 8, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, small=True)
-    dw_case("3x3odd", 1, 5, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True, x_zp=-128, lohi=(0, 127))
-    dw_case("3x3dil", 2, 7, 7, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, small=True, bias=False)
-    dw_case("5x5", 1, 9, 9, 4, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, small=True, x_zp=127)
-    for t in range(70):
-        kh, kw = r(1, 5), r(1, 5)
-        dw_case("rand%d" % t, r(1, 2), r(1, 9), r(1, 9), int(rng.choice([1, 2, 3, 4, 5, 8, 9, 16, 17])),
-                kh, kw, r(1, 3), r(1, 3), r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1), r(0, 2), r(0, 2),
-                scratch=t % 5 != 4, small=t % 4 == 0)
-    # fully connected
-    fc_case("edge", 1, 1280, 9, 1, small=True)
-    fc_case("edge", 3, 7, 5, 0, small=True, x_zp=-128)
-    fc_case("edge", 2, 33, 4, 1, bias=False, small=True, x_zp=127)
-    for t in range(40):
-        fc_case("rand%d" % t, r(1, 3), int(rng.choice([1, 2, 3, 4, 5, 8, 15, 16, 33, 64])),
-                int(rng.choice([1, 2, 3, 4, 5, 7, 8, 9])), t % 2, bias=t % 3 != 0, small=t % 4 == 0)
-    # add / mul
-    for t in range(30):
-        shape = [r(1, 5) for _ in range(r(1, 4))]
-        add_case("contig%d" % t, shape, shape, shape, ["add_s8", "add_s8_inplace_a", "add_s8_inplace_b"][t % 3],
-                 small=t % 4 == 0)
-        mul_case("contig%d" % t, shape, shape, shape, ["mul_s8", "mul_s8_inplace_a"][t % 2], small=t % 4 == 0)
-        sh, ash, bsh = bcast_shapes(r(1, 4))
-        add_case("bcast%d" % t, sh, ash, bsh, small=t % 4 == 1)
-        mul_case("bcast%d" % t, sh, ash, bsh, small=t % 4 == 1)
-    add_case("big", [36, 36, 16], [36, 36, 16], [36, 36, 16], small=False)
-    # onnxruntime-exact add / mul (models that arrive quantized)
-    for t in range(24):
-        shape = [r(1, 5) for _ in range(r(1, 4))]
 # ------------------------------------------------------------------ resize
 def c_div(a, b):
     """C integer division (truncates toward zero) of int64 arrays."""
@@ -949,11 +887,73 @@ def resize_cases():
     rng = saved
 
 
+def build_cases():
+    r = lambda a, b: int(rng.integers(a, b + 1))
+    requant_cases()
+    onnx_edge_cases()
+    resize_cases()
+    # conv: fixed edge cases, then random
+    conv_case("pw", 1, 5, 7, 16, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
+    conv_case("pw-odd", 2, 3, 3, 7, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
+    conv_case("pw-1pix", 1, 1, 1, 8, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True)
+    conv_case("first", 1, 9, 9, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, small=True)
+    conv_case("zpmin", 1, 6, 6, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, x_zp=-128, y_zp=127, small=True)
+    conv_case("zpmax", 1, 6, 6, 5, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, x_zp=127, y_zp=-128, small=True)
+    conv_case("sat", 1, 4, 4, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, scale_exp=-1.0, small=True)
+    conv_case("leftshift", 1, 4, 4, 4, 6, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, scale_exp=0.6, small=True)
+    conv_case("nobias", 1, 5, 5, 4, 4, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, bias=False, lohi=(0, 6), small=True)
+    for t in range(90):
+        kh, kw = r(1, 3), r(1, 4)
+        conv_case("rand%d" % t, r(1, 2), r(1, 9), r(1, 9), int(rng.choice([1, 2, 3, 4, 5, 7, 8, 12, 16])),
+                  r(1, 9), kh, kw, r(1, 3), r(1, 3), r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1),
+                  r(0, 2), r(0, 2), scratch=t % 5 != 4, small=t % 4 == 0)
+    # transposed conv (TFLite TRANSPOSE_CONV): DBNet's 2x2 stride 2, SAME-style crops, output
+    # padding, dilation, saturation, then random
+    transpose_conv_case("dbnet", 1, 4, 5, 8, 8, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, small=True)
+    transpose_conv_case("3x3s2", 1, 4, 4, 5, 3, 3, 3, 2, 2, 1, 1, 1, 1, 0, 0, oph=1, opw=1, small=True)
+    transpose_conv_case("dil", 2, 3, 4, 3, 4, 3, 2, 1, 3, 2, 1, 0, 1, 2, 0, small=True, x_zp=-128, y_zp=127)
+    transpose_conv_case("sat", 1, 3, 3, 4, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, scale_exp=-1.0, small=True)
+    transpose_conv_case("nobias", 1, 3, 3, 4, 2, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, bias=False, lohi=(0, 127))
+    for t in range(40):
+        kh, kw, sh, sw = r(1, 4), r(1, 4), r(1, 3), r(1, 3)
+        transpose_conv_case("rand%d" % t, r(1, 2), r(1, 6), r(1, 6), int(rng.choice([1, 2, 3, 4, 8, 16])),
+                            r(1, 9), kh, kw, sh, sw, r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1),
+                            r(0, kh - 1), r(0, kw - 1), oph=r(0, sh - 1), opw=r(0, sw - 1), small=t % 4 == 0)
+    # depthwise
+    dw_case("3x3s1", 1, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True)
+    dw_case("3x3s2", 1, 8, 8, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, small=True)
+    dw_case("3x3odd", 1, 5, 5, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True, x_zp=-128, lohi=(0, 127))
+    dw_case("3x3dil", 2, 7, 7, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, small=True, bias=False)
+    dw_case("5x5", 1, 9, 9, 4, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, small=True, x_zp=127)
+    for t in range(70):
+        kh, kw = r(1, 5), r(1, 5)
+        dw_case("rand%d" % t, r(1, 2), r(1, 9), r(1, 9), int(rng.choice([1, 2, 3, 4, 5, 8, 9, 16, 17])),
+                kh, kw, r(1, 3), r(1, 3), r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1), r(0, 2), r(0, 2),
+                scratch=t % 5 != 4, small=t % 4 == 0)
+    # fully connected
+    fc_case("edge", 1, 1280, 9, 1, small=True)
+    fc_case("edge", 3, 7, 5, 0, small=True, x_zp=-128)
+    fc_case("edge", 2, 33, 4, 1, bias=False, small=True, x_zp=127)
+    for t in range(40):
+        fc_case("rand%d" % t, r(1, 3), int(rng.choice([1, 2, 3, 4, 5, 8, 15, 16, 33, 64])),
+                int(rng.choice([1, 2, 3, 4, 5, 7, 8, 9])), t % 2, bias=t % 3 != 0, small=t % 4 == 0)
+    # add / mul
+    for t in range(30):
+        shape = [r(1, 5) for _ in range(r(1, 4))]
+        add_case("contig%d" % t, shape, shape, shape, ["add_s8", "add_s8_inplace_a", "add_s8_inplace_b"][t % 3],
+                 small=t % 4 == 0)
+        mul_case("contig%d" % t, shape, shape, shape, ["mul_s8", "mul_s8_inplace_a"][t % 2], small=t % 4 == 0)
+        sh, ash, bsh = bcast_shapes(r(1, 4))
+        add_case("bcast%d" % t, sh, ash, bsh, small=t % 4 == 1)
+        mul_case("bcast%d" % t, sh, ash, bsh, small=t % 4 == 1)
+    add_case("big", [36, 36, 16], [36, 36, 16], [36, 36, 16], small=False)
+    # onnxruntime-exact add / mul (models that arrive quantized)
+    for t in range(24):
+        shape = [r(1, 5) for _ in range(r(1, 4))]
         for op in ("add", "mul"):
             onnx_binary_case("contig%d" % t, op, shape, shape, shape, small=t % 6 == 0, ties=t % 2 == 1)
             sh, ash, bsh = bcast_shapes(r(1, 4))
             onnx_binary_case("bcast%d" % t, op, sh, ash, bsh, small=t % 6 == 1, ties=t % 2 == 0)
-    resize_cases()
     for op in ("add", "mul"):
         onnx_binary_case("scalar-b", op, [2, 3, 8], [2, 3, 8], [1, 1, 1], small=True, ties=True)
         onnx_binary_case("scalar-a", op, [2, 3, 8], [1, 1, 1], [2, 3, 8], small=True, ties=True)
