@@ -452,9 +452,16 @@ LogicalResult emitQGlobalAveragePool(CModule &m, Operation *op, const Operands &
   auto [mul, sh] = same ? std::pair<int32_t, int32_t>(int32_t(1) << 30, 1)
                         : multShift(xp.scale() / yp.scale());
   int64_t xz = same ? 0 : xp.zeroPoint(), yz = same ? 0 : yp.zeroPoint();
-  m.line("  " + m.call("pare_global_avgpool_s8") + in[0] + ", " + i32(x[0]) + ", " + i32(spatial) +
-         ", " + i32(x.back()) + ", " + i32(xz) + ", " + i32(mul) + ", " + i32(sh) + ",\n      " +
-         i32(yz) + ", -128, 127, " + out[0] + ", (int32_t *)" + scratchOf(op) + ");\n");
+  // Per-layer: the cell count a literal, so the rounding division becomes a
+  // multiply.
+  std::string lit = i32(x[0]) + ", " + i32(spatial) + ", " + i32(x.back()) + ", " + i32(xz) + ", " +
+                    i32(mul) + ", " + i32(sh) + ",\n      " + i32(yz) + ", -128, 127";
+  std::string scratch = "(int32_t *)" + scratchOf(op);
+  m.kernelCall("pare_global_avgpool_s8", sanitizeIdentifier(nodeName(op)),
+               {{"const int8_t *", in[0]}, {"int8_t *", out[0]}},
+               [&](const std::vector<std::string> &p) {
+                 return p[0] + ", " + lit + ", " + p[1] + ", " + scratch;
+               });
   return success();
 }
 

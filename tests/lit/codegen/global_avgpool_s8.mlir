@@ -7,16 +7,29 @@
 // multiplier. A mean over height and width compiles to the same kernel.
 // RUN: rm -rf %t && pare compile %s -o %t --name gap -q --int8-rounding tflite
 // RUN: FileCheck %s --input-file %t/gap.c
+// RUN: pare compile %s -o %t/generic --name gap -q --int8-rounding tflite --kernels generic
+// RUN: FileCheck %s --check-prefix=GENERIC --input-file %t/generic/gap.c
 // RUN: cd %t && for f in *.c; do gcc -std=c99 -Wall -Wextra -Werror -pedantic -c "$f" -o "$f.o" || exit 1; done
 
+// Per layer, the kernel body with literal constants (the division by the
+// cell count becomes a multiply).
+// CHECK: GAP_LAYER void gap_same_kernel(const int8_t *x, int8_t *y) {
+// CHECK-NEXT: pare_global_avgpool_s8_impl(x, 1, 25, 16, 0, 1073741824, 1,
+// CHECK-NEXT: 0, -128, 127, y, (int32_t *)NULL);
+// CHECK: GAP_LAYER void gap_ratio_kernel(const int8_t *x, int8_t *y) {
+// CHECK-NEXT: pare_global_avgpool_s8_impl(x, 1, 25, 16, -3, 1073741824, 2,
+// CHECK-NEXT: 7, -128, 127, y, (int32_t *)NULL);
+// CHECK: GAP_LAYER void gap_mean_kernel(const int8_t *x, int8_t *y) {
+// CHECK-NEXT: pare_global_avgpool_s8_impl(x, 1, 25, 16, -3, 1073741824, 2,
 // CHECK: /* ONNX node "same": qglobal_average_pool -> 1x1x1x16 */
-// CHECK-NEXT: pare_global_avgpool_s8({{[a-z_0-9]+}}, 1, 25, 16, 0, 1073741824, 1,
-// CHECK-NEXT: 0, -128, 127,
+// CHECK-NEXT: gap_same_kernel(q, same);
 // CHECK: /* ONNX node "ratio": qglobal_average_pool -> 1x1x1x16 */
-// CHECK-NEXT: pare_global_avgpool_s8({{[a-z_0-9]+}}, 1, 25, 16, -3, 1073741824, 2,
-// CHECK-NEXT: 7, -128, 127,
+// CHECK-NEXT: gap_ratio_kernel(q2, ratio);
 // CHECK: /* ONNX node "mean": qglobal_average_pool -> 1x1x1x16 */
-// CHECK-NEXT: pare_global_avgpool_s8({{[a-z_0-9]+}}, 1, 25, 16, -3, 1073741824, 2,
+// CHECK-NEXT: gap_mean_kernel(q3, mean);
+// With --kernels generic, the extern kernel with the same arguments.
+// GENERIC: pare_global_avgpool_s8(q, 1, 25, 16, 0, 1073741824, 1,
+// GENERIC-NEXT: 0, -128, 127, same, (int32_t *)NULL);
 
 !x = !quant.uniform<i8:f32, 0.5:-3>
 !y = !quant.uniform<i8:f32, 0.25:7>
