@@ -1,6 +1,7 @@
 //===- CudaOpsConvGemm.cpp - CUDA emitter: conv, gemm, matmul -------------===//
 //
-// NHWC convolution (depthwise with HWC weights), gemm and batched matmul,
+// NHWC convolution (depthwise with HWC weights), transposed convolution
+// (gather form), gemm and batched matmul,
 // each with its fused activation and, where FuseResidualAdd marked the
 // producer, the residual add in its epilogue. Constant [K][N] right operands
 // are stored transposed.
@@ -46,6 +47,28 @@ LogicalResult emitConv(CudaModule &mod, CudaOp &o) {
                          bias + ", " + residual + ", " + out[0] + ", " + i32(os[1]) + ", " +
                          i32(os[2]) + ", " + i32(os[3]) + ", " + i32(w[1]) + ", " + i32(w[2]) +
                          ", " + i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) + ", " + i32(d[1]) +
+                         ", " + i32(p[0]) + ", " + i32(p[1]) + ", " + i32(c.getGroup()) + ", " +
+                         a.kind + ", " + a.a + ", " + a.b + ", stream");
+  return success();
+}
+
+/// Transposed convolution, NHWC, weights [ic][kh][kw][oc / group] as stored.
+LogicalResult emitConvTranspose(CudaModule &mod, CudaOp &o) {
+  auto c = cast<ConvTransposeOp>(o.op);
+  if (failed(o.needFloat(mod)))
+    return failure();
+  if (!c.getChannelsLast())
+    return mod.unsupported(o.op, "NCHW transposed convolution");
+  Shape x = shapeOf(c.getInput()), w = shapeOf(c.getWeight());
+  const Shape &os = o.os;
+  auto s = c.getStrides(), d = c.getDilations(), p = c.getPads();
+  const ActArgs &a = o.fused;
+  std::string bias = c.getBias() ? o.in[2] : "nullptr";
+  mod.body += mod.launch("pare_cu_conv_transpose2d_" + o.sfx + "(" + o.in[0] + ", " + i32(x[0]) +
+                         ", " + i32(x[1]) + ", " + i32(x[2]) + ", " + i32(x[3]) + ", " + o.in[1] +
+                         ", " + bias + ", " + o.out[0] + ", " + i32(os[1]) + ", " + i32(os[2]) +
+                         ", " + i32(os[3]) + ", " + i32(w[1]) + ", " + i32(w[2]) + ", " +
+                         i32(s[0]) + ", " + i32(s[1]) + ", " + i32(d[0]) + ", " + i32(d[1]) +
                          ", " + i32(p[0]) + ", " + i32(p[1]) + ", " + i32(c.getGroup()) + ", " +
                          a.kind + ", " + a.a + ", " + a.b + ", stream");
   return success();
@@ -128,6 +151,7 @@ LogicalResult emitMatMul(CudaModule &mod, CudaOp &o) {
 
 void registerConvGemmOps(OpTable &table) {
   table.add<ConvOp>(emitConv);
+  table.add<ConvTransposeOp>(emitConvTranspose);
   table.add<GemmOp>(emitGemm);
   table.add<MatMulOp>(emitMatMul);
 }

@@ -1,7 +1,7 @@
 //===- CudaOpsData.cpp - CUDA emitter: data movement ----------------------===//
 //
 // Transpose, concat and split (2-D device copies), slice, pad, gather,
-// expand and temporal shift, on any element type.
+// gather_elements, expand and temporal shift, on any element type.
 //
 //===----------------------------------------------------------------------===//
 
@@ -143,6 +143,24 @@ LogicalResult emitGather(CudaModule &m, CudaOp &o) {
   return success();
 }
 
+/// GatherElements: both shapes as host arrays, int32 or int64 indices.
+LogicalResult emitGatherElements(CudaModule &m, CudaOp &o) {
+  auto g = cast<GatherElementsOp>(o.op);
+  Shape x = shapeOf(g.getData()), ind = shapeOf(g.getIndices());
+  if (x.size() > 8)
+    return m.unsupported(o.op, "gather_elements of rank > 8");
+  int64_t indexBytes = elemOf(g.getIndices()).isInteger(32) ? 4 : 8;
+  m.body += "  {\n    static const int data_dims[" + std::to_string(x.size()) +
+            "] = " + intArray(x) + ";\n    static const int index_dims[" +
+            std::to_string(ind.size()) + "] = " + intArray(ind) + ";\n  " +
+            m.launch("pare_cu_gather_elements(" + i32(elemBytes(o.t)) + ", " + o.in[0] +
+                     ", data_dims, index_dims, " + i32(x.size()) + ", " +
+                     i32(int64_t(g.getAxis())) + ", " + o.in[1] + ", " + i32(indexBytes) + ", " +
+                     o.out[0] + ", stream") +
+            "  }\n";
+  return success();
+}
+
 LogicalResult emitExpand(CudaModule &m, CudaOp &o) {
   auto e = cast<ExpandOp>(o.op);
   auto &in = o.in;
@@ -254,6 +272,7 @@ void registerDataMovementOps(OpTable &table) {
   table.add<PadOp>(emitPad);
   table.add<ResizeOp>(emitResize);
   table.add<GatherOp>(emitGather);
+  table.add<GatherElementsOp>(emitGatherElements);
   table.add<ExpandOp>(emitExpand);
   table.add<TemporalShiftOp>(emitTemporalShift);
 }

@@ -219,3 +219,90 @@ cudaError_t pare_cu_depthwise_conv2d_f16(const pare_half *x, int n, int ih, int 
 }
 
 #undef PCG_DEPTHWISE_ARGS
+
+/* ------------------------------------------------------ transposed conv --
+ * pare_cu_conv_transpose2d_*: gather form, as the C kernel: one thread per
+ * output element (n, oy, ox, o) sums the input pixels that reach it through
+ * each kernel tap (oy + pad_top - ky * dil_h a multiple of stride_h inside
+ * the input, and the same across) times that tap's weight, in float, then
+ * the bias and the fused activation. Weights [ic][kh][kw][oc / group]. */
+
+namespace {
+
+struct ConvTransposeGeom {
+  int n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl, group;
+};
+
+template <typename T>
+__global__ void conv_transpose2d_kernel(const T *__restrict__ x, const T *__restrict__ w,
+                                        const T *__restrict__ bias, T *__restrict__ y,
+                                        ConvTransposeGeom g, pare_act_t act, float act_a,
+                                        float act_b, long long total)
+{
+  const int icg = g.ic / g.group, ocg = g.oc / g.group;
+  const long long wcs = (long long)g.kh * g.kw * ocg;
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (long long)gridDim.x * blockDim.x) {
+    const int o = (int)(i % g.oc);
+    const long long pix = i / g.oc;
+    const int ox = (int)(pix % g.ow), oy = (int)(pix / g.ow % g.oh);
+    const long long b = pix / ((long long)g.ow * g.oh);
+    const int grp = o / ocg, j = o - grp * ocg;
+    float acc = bias ? to_f(bias[o]) : 0.0f;
+    for (int ky = 0; ky < g.kh; ++ky) {
+      const int ty = oy + g.pt - ky * g.dh;
+      if (ty < 0 || ty % g.sh != 0 || ty / g.sh >= g.ih) continue;
+      for (int kx = 0; kx < g.kw; ++kx) {
+        const int tx = ox + g.pl - kx * g.dw;
+        if (tx < 0 || tx % g.sw != 0 || tx / g.sw >= g.iw) continue;
+        const T *xp = x + ((b * g.ih + ty / g.sh) * g.iw + tx / g.sw) * g.ic + (long long)grp * icg;
+        const T *wp = w + (long long)grp * icg * wcs + ((long long)ky * g.kw + kx) * ocg + j;
+        for (int c = 0; c < icg; ++c)
+          acc = fmaf(to_f(xp[c]), to_f(wp[c * wcs]), acc);
+      }
+    }
+    y[i] = from_f<T>(act_f(acc, act, act_a, act_b));
+  }
+}
+
+template <typename T>
+cudaError_t conv_transpose2d_launch(const T *x, int n, int ih, int iw, int ic, const T *w,
+                                    const T *bias, T *y, int oh, int ow, int oc, int kh, int kw,
+                                    int stride_h, int stride_w, int dil_h, int dil_w, int pad_top,
+                                    int pad_left, int group, pare_act_t act, float act_a,
+                                    float act_b, cudaStream_t stream)
+{
+  const long long total = (long long)n * oh * ow * oc;
+  if (total == 0) return cudaSuccess;
+  const ConvTransposeGeom g = {n,  ih,       iw,       ic,    oh,    ow,     oc,      kh,
+                               kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, group};
+  conv_transpose2d_kernel<T><<<grid_for((size_t)total), kBlock, 0, stream>>>(
+      x, w, bias, y, g, act, act_a, act_b, total);
+  return cudaGetLastError();
+}
+
+} // namespace
+
+cudaError_t pare_cu_conv_transpose2d_f32(const float *x, int n, int ih, int iw, int ic,
+                                         const float *w, const float *bias, float *y, int oh,
+                                         int ow, int oc, int kh, int kw, int stride_h,
+                                         int stride_w, int dil_h, int dil_w, int pad_top,
+                                         int pad_left, int group, pare_act_t act, float act_a,
+                                         float act_b, cudaStream_t stream)
+{
+  return conv_transpose2d_launch<float>(x, n, ih, iw, ic, w, bias, y, oh, ow, oc, kh, kw, stride_h,
+                                        stride_w, dil_h, dil_w, pad_top, pad_left, group, act,
+                                        act_a, act_b, stream);
+}
+
+cudaError_t pare_cu_conv_transpose2d_f16(const pare_half *x, int n, int ih, int iw, int ic,
+                                         const pare_half *w, const pare_half *bias, pare_half *y,
+                                         int oh, int ow, int oc, int kh, int kw, int stride_h,
+                                         int stride_w, int dil_h, int dil_w, int pad_top,
+                                         int pad_left, int group, pare_act_t act, float act_a,
+                                         float act_b, cudaStream_t stream)
+{
+  return conv_transpose2d_launch<__half>(x, n, ih, iw, ic, w, bias, y, oh, ow, oc, kh, kw,
+                                         stride_h, stride_w, dil_h, dil_w, pad_top, pad_left,
+                                         group, act, act_a, act_b, stream);
+}

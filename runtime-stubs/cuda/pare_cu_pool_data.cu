@@ -570,3 +570,80 @@ cudaError_t pare_cu_temporal_shift(size_t elem_size, const void *x, void *y, int
   return dispatch_word((size_t)w, ShiftLauncher{x, y, g, zero, elem_size,
                                                 total * es / w, stream});
 }
+
+/* ------------------------------------------------------ gather_elements --
+ * One thread per output element: its coordinates in the indices' shape
+ * give the data offset over every dim but the axis, the index read there
+ * the axis coordinate (negative from the end; out of range gives zero, as
+ * pare_gather_elements). */
+
+namespace {
+
+struct GatherElementsGeom {
+  long long istride[PARE_CU_MAX_RANK], dstride[PARE_CU_MAX_RANK], len;
+  int rank, axis;
+};
+
+template <typename E, typename I>
+__global__ void gather_elements_kernel(const E *__restrict__ data, const I *__restrict__ indices,
+                                       E *__restrict__ y, GatherElementsGeom g, long long total)
+{
+  for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+       i += (long long)gridDim.x * blockDim.x) {
+    long long rem = i, off = 0;
+    for (int d = 0; d < g.rank; ++d) {
+      const long long c = rem / g.istride[d];
+      rem -= c * g.istride[d];
+      if (d != g.axis) off += c * g.dstride[d];
+    }
+    long long k = (long long)indices[i];
+    if (k < 0) k += g.len;
+    y[i] = (k < 0 || k >= g.len) ? E() : data[off + k * g.dstride[g.axis]];
+  }
+}
+
+struct GatherElementsLauncher {
+  const void *data, *indices;
+  int index_bytes;
+  void *y;
+  GatherElementsGeom g;
+  long long total;
+  cudaStream_t stream;
+
+  template <typename E> cudaError_t run()
+  {
+    if (index_bytes == 4)
+      gather_elements_kernel<E, int32_t><<<grid_for((size_t)total), kBlock, 0, stream>>>(
+          (const E *)data, (const int32_t *)indices, (E *)y, g, total);
+    else
+      gather_elements_kernel<E, int64_t><<<grid_for((size_t)total), kBlock, 0, stream>>>(
+          (const E *)data, (const int64_t *)indices, (E *)y, g, total);
+    return cudaGetLastError();
+  }
+};
+
+} // namespace
+
+cudaError_t pare_cu_gather_elements(size_t elem_size, const void *data, const int *data_dims,
+                                    const int *index_dims, int rank, int axis,
+                                    const void *indices, int index_bytes, void *y,
+                                    cudaStream_t stream)
+{
+  if (rank < 1 || rank > PARE_CU_MAX_RANK || axis < 0 || axis >= rank ||
+      (index_bytes != 4 && index_bytes != 8))
+    return cudaErrorInvalidValue;
+  GatherElementsGeom g = {};
+  long long ds = 1, is = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    g.dstride[d] = ds;
+    g.istride[d] = is;
+    ds *= data_dims[d];
+    is *= index_dims[d];
+  }
+  g.len = data_dims[axis];
+  g.rank = rank;
+  g.axis = axis;
+  if (is == 0) return cudaSuccess;
+  return dispatch_word(elem_size, GatherElementsLauncher{data, indices, index_bytes, y, g, is,
+                                                         stream});
+}

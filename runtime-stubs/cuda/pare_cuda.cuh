@@ -180,6 +180,29 @@ cudaError_t pare_cu_pad(size_t elem_size, const void *x, const int *in_dims,
 cudaError_t pare_cu_gather(size_t elem_size, const void *data, int outer, int axis_len,
                            int inner, const int64_t *indices, int count, void *y,
                            cudaStream_t stream);
+/* GatherElements (pare_k_data.c's pare_gather_elements): y has the shape
+ * index_dims (host arrays of `rank` dims); indices on the device, int32
+ * (index_bytes 4) or int64 (8), negative counting from the end, out of range
+ * giving zeros. */
+cudaError_t pare_cu_gather_elements(size_t elem_size, const void *data, const int *data_dims,
+                                    const int *index_dims, int rank, int axis,
+                                    const void *indices, int index_bytes, void *y,
+                                    cudaStream_t stream);
+/* Transposed convolution (pare_k_conv.c's pare_conv_transpose2d_f32): NHWC,
+ * weights [ic][kh][kw][oc / group], optional bias, fused activation;
+ * accumulates in float. */
+cudaError_t pare_cu_conv_transpose2d_f32(const float *x, int n, int ih, int iw, int ic,
+                                         const float *w, const float *bias, float *y, int oh,
+                                         int ow, int oc, int kh, int kw, int stride_h,
+                                         int stride_w, int dil_h, int dil_w, int pad_top,
+                                         int pad_left, int group, pare_act_t act, float act_a,
+                                         float act_b, cudaStream_t stream);
+cudaError_t pare_cu_conv_transpose2d_f16(const pare_half *x, int n, int ih, int iw, int ic,
+                                         const pare_half *w, const pare_half *bias, pare_half *y,
+                                         int oh, int ow, int oc, int kh, int kw, int stride_h,
+                                         int stride_w, int dil_h, int dil_w, int pad_top,
+                                         int pad_left, int group, pare_act_t act, float act_a,
+                                         float act_b, cudaStream_t stream);
 /* TSM temporal shift (pare_k_data.c's pare_temporal_shift): x is
  * [frames_total][channels][inner], or [frames_total][inner][channels] with
  * channels_last, clips of `frames` frames. mode 1 (bidirectional): channels
