@@ -1,15 +1,15 @@
 //===- CudaOpsData.cpp - CUDA emitter: data movement ----------------------===//
 //
 // Transpose, concat and split (2-D device copies), slice, pad, gather,
-// gather_elements, expand and temporal shift, on any element type.
+// gather_elements, expand, nearest resize and temporal shift, on any element
+// type; linear and cubic resize on float types.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cuda/CudaModule.h"
 
-#include "dialects/Pare/IR/ResizeTaps.h"
-
 #include "dialects/Pare/IR/PareAttrs.h"
+#include "dialects/Pare/IR/ResizeTaps.h"
 
 #include "llvm/ADT/StringSwitch.h"
 
@@ -173,39 +173,6 @@ LogicalResult emitExpand(CudaModule &m, CudaOp &o) {
   return success();
 }
 
-/// TSM: an offline pare.temporal_shift (the C target's pare_temporal_shift
-/// arguments), one launch of pare_cu_temporal_shift. The CUDA pipeline
-/// neither streams shifts (the driver refuses --streaming) nor fuses them
-/// into convolutions (PipelineOptions: no fuseShifts with residualFusion),
-/// so only this form reaches the emitter.
-LogicalResult emitTemporalShift(CudaModule &m, CudaOp &o) {
-  auto ts = cast<TemporalShiftOp>(o.op);
-  if (ts.getStreaming())
-    return m.unsupported(o.op, "a streaming temporal shift (--streaming is for the C targets)");
-  if (attrs::hasInPlace(o.op))
-    return m.unsupported(o.op, "an offline temporal shift in place");
-  Type t = o.t;
-  std::string ct = cudaType(t), zero;
-  if (ct.empty())
-    return m.unsupported(o.op, "a temporal shift of this element type");
-  zero = t.isF16() ? "__float2half(0.0f)" : isa<FloatType>(t) ? "0.0f" : "0";
-  Shape s = shapeOf(ts.getInput());
-  int64_t c = ts.getChannelCount(), fold = int64_t(ts.getFold()),
-          frames = int64_t(ts.getFrames());
-  int64_t inner = numel(ts.getInput()) / (s[0] * c);
-  bool bi = ts.isBidirectional();
-  m.body += "  /* " + ts.getMode().str() + " shift of " + i32(fold) + " channel" +
-            (fold == 1 ? "" : "s") + (bi ? " each way" : "") + " over clips of " + i32(frames) +
-            " frames */\n";
-  m.body += "  {\n    const " + ct + " tsm_zero = " + zero + ";\n  " +
-            m.launch("pare_cu_temporal_shift(" + i32(elemBytes(t)) + ", " + o.in[0] + ", " +
-                     o.out[0] + ", " + i32(s[0]) + ", " + i32(frames) + ", " + i32(c) + ", " +
-                     i32(inner) + ", " + i32(fold) + ", " + i32(ts.kernelMode()) + ", " +
-                     (ts.getChannelsLast() ? "1" : "0") + ", &tsm_zero, stream") +
-            "  }\n";
-  return success();
-}
-
 /// Resize: the sampling tables of the C target (resizeKernelDims) in the
 /// weights blob, one launch of pare_cu_resize_<f32|f16> or, for nearest on
 /// any element type, pare_cu_resize_nearest.
@@ -258,6 +225,39 @@ LogicalResult emitResize(CudaModule &m, CudaOp &o) {
             " extrapolation = " + value + ";\n  " +
             m.launch("pare_cu_resize_nearest(" + i32(elemBytes(t)) + ", " + o.in[0] + ", " +
                      o.out[0] + ", g, " + idx + ", &extrapolation, stream") +
+            "  }\n";
+  return success();
+}
+
+/// TSM: an offline pare.temporal_shift (the C target's pare_temporal_shift
+/// arguments), one launch of pare_cu_temporal_shift. The CUDA pipeline
+/// neither streams shifts (the driver refuses --streaming) nor fuses them
+/// into convolutions (PipelineOptions: no fuseShifts with residualFusion),
+/// so only this form reaches the emitter.
+LogicalResult emitTemporalShift(CudaModule &m, CudaOp &o) {
+  auto ts = cast<TemporalShiftOp>(o.op);
+  if (ts.getStreaming())
+    return m.unsupported(o.op, "a streaming temporal shift (--streaming is for the C targets)");
+  if (attrs::hasInPlace(o.op))
+    return m.unsupported(o.op, "an offline temporal shift in place");
+  Type t = o.t;
+  std::string ct = cudaType(t), zero;
+  if (ct.empty())
+    return m.unsupported(o.op, "a temporal shift of this element type");
+  zero = t.isF16() ? "__float2half(0.0f)" : isa<FloatType>(t) ? "0.0f" : "0";
+  Shape s = shapeOf(ts.getInput());
+  int64_t c = ts.getChannelCount(), fold = int64_t(ts.getFold()),
+          frames = int64_t(ts.getFrames());
+  int64_t inner = numel(ts.getInput()) / (s[0] * c);
+  bool bi = ts.isBidirectional();
+  m.body += "  /* " + ts.getMode().str() + " shift of " + i32(fold) + " channel" +
+            (fold == 1 ? "" : "s") + (bi ? " each way" : "") + " over clips of " + i32(frames) +
+            " frames */\n";
+  m.body += "  {\n    const " + ct + " tsm_zero = " + zero + ";\n  " +
+            m.launch("pare_cu_temporal_shift(" + i32(elemBytes(t)) + ", " + o.in[0] + ", " +
+                     o.out[0] + ", " + i32(s[0]) + ", " + i32(frames) + ", " + i32(c) + ", " +
+                     i32(inner) + ", " + i32(fold) + ", " + i32(ts.kernelMode()) + ", " +
+                     (ts.getChannelsLast() ? "1" : "0") + ", &tsm_zero, stream") +
             "  }\n";
   return success();
 }
