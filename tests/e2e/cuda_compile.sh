@@ -53,6 +53,15 @@ compile() { # model name extra-args...
   done
 }
 compile "$ROOT/examples/models/ppocr_cls_mobilenetv3.onnx" ppocr --input-shape x=1,3,48,192
+# A model with no intermediate tensor and no weights: its enqueue() reads neither
+# the arena nor the weights (nvcc's "set but never used" check).
+cat > "$WORK/no_arena.onnxtext" <<'ONNX'
+<ir_version: 8, opset_import: ["" : 13]>
+g (float[3,4] x, int64[3,4] i) => (float[3,4] y) {
+  y = GatherElements<axis = 1>(x, i)
+}
+ONNX
+compile "$WORK/no_arena.onnxtext" no_arena
 if [[ -f "$MODELS/mobilenet_v2_035.onnx" ]]; then
   compile "$MODELS/mobilenet_v2_035.onnx" mobilenet_v2_035
 fi
