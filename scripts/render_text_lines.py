@@ -2,7 +2,7 @@
 """Render text-line images for PaddleOCR's text-direction classifier (ppocr_cls_mobilenetv3.onnx).
 
 Each sample is a phrase of 2 to 8 consecutive words from the State of the Union addresses
-(/work/shared/data/text/sotu/*.txt), drawn with PIL in one of the DejaVu fonts
+(../shared/data/text/sotu/*.txt beside the repository), drawn with PIL in one of the DejaVu fonts
 (/usr/share/fonts/truetype/dejavu/) at a random size, text colour and background (mostly dark on
 light, sometimes light on dark), with a little Gaussian noise and sometimes a slight blur, then
 cropped to the text with small random margins. Half the samples (chosen at random) are rotated by
@@ -39,7 +39,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = REPO / "examples" / "models" / "ppocr_cls_mobilenetv3.onnx"
-TEXT_DIR = Path("/work/shared/data/text/sotu")
+TEXT_DIR = REPO.parent / "shared" / "data" / "text" / "sotu"  # ../shared, as CI has it
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 H, W = 48, 192
 TEST_SEED = 1234
