@@ -11,6 +11,22 @@ using namespace mlir;
 
 namespace pare::onnx_frontend {
 
+/// The `pads` attribute (begins then ends, n spatial dims; zeros when absent)
+/// into begin / end, refusing a wrong length or negative pads at the node.
+static LogicalResult explicitPads(NodeImporter &ni, size_t n, std::vector<int64_t> &begin,
+                                  std::vector<int64_t> &end) {
+  std::vector<int64_t> pads = ni.getInts("pads", std::vector<int64_t>(2 * n, 0));
+  if (pads.size() != 2 * n)
+    return ni.error("pads has " + Twine(pads.size()) + " entries, expected " + Twine(2 * n));
+  for (size_t i = 0; i < n; ++i) {
+    begin[i] = pads[i];
+    end[i] = pads[n + i];
+    if (begin[i] < 0 || end[i] < 0)
+      return ni.error("negative pads are not supported");
+  }
+  return success();
+}
+
 FailureOr<std::vector<int64_t>> windowPads(NodeImporter &ni, const std::vector<int64_t> &in,
                                            const std::vector<int64_t> &kernel,
                                            const std::vector<int64_t> &strides,
@@ -19,15 +35,8 @@ FailureOr<std::vector<int64_t>> windowPads(NodeImporter &ni, const std::vector<i
   std::string autoPad = ni.getString("auto_pad", "NOTSET");
   std::vector<int64_t> begin(n, 0), end(n, 0);
   if (autoPad == "NOTSET") {
-    std::vector<int64_t> pads = ni.getInts("pads", std::vector<int64_t>(2 * n, 0));
-    if (pads.size() != 2 * n)
-      return ni.error("pads has " + Twine(pads.size()) + " entries, expected " + Twine(2 * n));
-    for (size_t i = 0; i < n; ++i) {
-      begin[i] = pads[i];
-      end[i] = pads[n + i];
-      if (begin[i] < 0 || end[i] < 0)
-        return ni.error("negative pads are not supported");
-    }
+    if (failed(explicitPads(ni, n, begin, end)))
+      return failure();
   } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (size_t i = 0; i < n; ++i) {
       int64_t out = (in[i] + strides[i] - 1) / strides[i];
@@ -210,15 +219,8 @@ LogicalResult importConvTranspose(NodeImporter &ni) {
     // output_shape determines the pads; onnxruntime ignores a pads attribute.
     (void)ni.getInts("pads");
   } else if (autoPad == "NOTSET") { // (the importer refuses pads with auto_pad)
-    std::vector<int64_t> pads = ni.getInts("pads", std::vector<int64_t>(2 * n, 0));
-    if (pads.size() != 2 * n)
-      return ni.error("pads has " + Twine(pads.size()) + " entries, expected " + Twine(2 * n));
-    for (size_t i = 0; i < n; ++i) {
-      begin[i] = pads[i];
-      end[i] = pads[n + i];
-      if (begin[i] < 0 || end[i] < 0)
-        return ni.error("negative pads are not supported");
-    }
+    if (failed(explicitPads(ni, n, begin, end)))
+      return failure();
   }
   for (size_t i = 0; i < n; ++i) {
     int64_t full = strides[i] * (xs[2 + i] - 1) + outPad[i] + dilations[i] * (kernel[i] - 1) + 1;

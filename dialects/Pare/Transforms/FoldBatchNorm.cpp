@@ -51,6 +51,21 @@ bool bnAffine(BatchNormOp bn, std::vector<float> &s, std::vector<float> &t) {
   return true;
 }
 
+/// A convolution's bias after the fold: (bias, or zeros) * s + t, one per
+/// output channel; nullopt when the bias is not a constant.
+std::optional<std::vector<float>> foldedBias(Value bias, ArrayRef<float> s, ArrayRef<float> t) {
+  std::vector<float> r(s.size(), 0.0f);
+  if (bias) {
+    auto b = floats(bias);
+    if (!b || b->size() != s.size())
+      return std::nullopt;
+    r = *b;
+  }
+  for (size_t o = 0; o < r.size(); ++o)
+    r[o] = r[o] * s[o] + t[o];
+  return r;
+}
+
 struct FoldIntoConv : OpRewritePattern<BatchNormOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(BatchNormOp bn, PatternRewriter &rw) const override {
@@ -67,18 +82,12 @@ struct FoldIntoConv : OpRewritePattern<BatchNormOp> {
     for (int64_t o = 0; o < oc; ++o)
       for (int64_t k = 0; k < per; ++k)
         (*w)[o * per + k] *= s[o];
-    std::vector<float> bias(oc, 0.0f);
-    if (conv.getBias()) {
-      auto b = floats(conv.getBias());
-      if (!b)
-        return rw.notifyMatchFailure(bn, "non-constant conv bias");
-      bias = *b;
-    }
-    for (int64_t o = 0; o < oc; ++o)
-      bias[o] = bias[o] * s[o] + t[o];
+    auto bias = foldedBias(conv.getBias(), s, t);
+    if (!bias)
+      return rw.notifyMatchFailure(bn, "non-constant conv bias");
     Location loc = conv.getLoc();
     Value nw = f32Const(rw, conv.getWeight().getLoc(), wshape, *w);
-    Value nb = f32Const(rw, loc, {oc}, bias);
+    Value nb = f32Const(rw, loc, {oc}, *bias);
     auto newConv =
         ConvOp::create(rw, loc, conv.getType(), conv.getInput(), nw, nb, conv.getStridesAttr(),
                        conv.getDilationsAttr(), conv.getPadsAttr(), conv.getGroupAttr(),
@@ -116,18 +125,12 @@ struct FoldIntoConvTranspose : OpRewritePattern<BatchNormOp> {
         for (int64_t j = 0; j < ocg; ++j)
           for (int64_t k = 0; k < inner; ++k)
             (*w)[((i * mid + q) * ocg + j) * inner + k] *= s[(i / icg) * ocg + j];
-    std::vector<float> bias(oc, 0.0f);
-    if (conv.getBias()) {
-      auto b = floats(conv.getBias());
-      if (!b)
-        return rw.notifyMatchFailure(bn, "non-constant conv_transpose bias");
-      bias = *b;
-    }
-    for (int64_t o = 0; o < oc; ++o)
-      bias[o] = bias[o] * s[o] + t[o];
+    auto bias = foldedBias(conv.getBias(), s, t);
+    if (!bias)
+      return rw.notifyMatchFailure(bn, "non-constant conv_transpose bias");
     Location loc = conv.getLoc();
     Value nw = f32Const(rw, conv.getWeight().getLoc(), wshape, *w);
-    Value nb = f32Const(rw, loc, {oc}, bias);
+    Value nb = f32Const(rw, loc, {oc}, *bias);
     auto newConv = ConvTransposeOp::create(
         rw, loc, conv.getType(), conv.getInput(), nw, nb, conv.getStridesAttr(),
         conv.getDilationsAttr(), conv.getPadsAttr(), conv.getOutputPaddingAttr(),
