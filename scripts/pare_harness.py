@@ -392,6 +392,40 @@ def run_runner(
     return run(cmd, timeout=timeout, cwd=runner.parent)
 
 
+def compile_and_run(
+    pare: Path,
+    model: Path,
+    gen: Path,
+    inputs: Sequence[Sequence[Path]],
+    outputs: Sequence[str],
+    name: Optional[str] = None,
+    extra: Sequence[str] = (),
+    timeout: float = 900,
+) -> List[Dict[str, "object"]]:
+    """`pare compile --emit-runner` into gen, build it with CHECK_CFLAGS, run it once per entry of
+    `inputs` (the .npy files of one run) into gen/../out_NNN; the named outputs of each run.
+
+    Raises HarnessError saying which step failed (compile error or compiler crash, build, runner)."""
+    import numpy as np
+
+    p = pare_compile(pare, model, gen, name=name, extra=extra, timeout=timeout)
+    if p.returncode != 0:
+        kind = "compile error" if p.returncode == 1 else f"compiler CRASH ({p.describe_exit()})"
+        raise HarnessError(f"{kind}: {first_line(p.output.replace(str(model.parent) + '/', ''))}")
+    runner = gen / "runner"
+    b = build_c(gen, runner, CHECK_CFLAGS, timeout=timeout)
+    if b.returncode != 0:
+        raise HarnessError(f"build error ({b.describe_exit()}): {first_line(b.output.replace(str(gen) + '/', ''))}")
+    results = []
+    for i, npys in enumerate(inputs):
+        odir = gen.parent / f"out_{i:03d}"
+        r = run_runner(runner, npys, odir, timeout=timeout)
+        if r.returncode != 0:
+            raise HarnessError(f"runner {r.describe_exit()} on input {i}: {first_line(r.output)}")
+        results.append({n: np.load(odir / f"{sanitize_output_name(n)}.npy", allow_pickle=False) for n in outputs})
+    return results
+
+
 @dataclass
 class Comparison:
     ok: bool

@@ -96,20 +96,7 @@ def save_inputs(d: Path, count: int, seed: int) -> List[Path]:
 
 
 def compile_and_run(pare: Path, model: Path, gen: Path, inputs: List[Path], extra: List[str]):
-    p = H.pare_compile(pare, model, gen, name="head", extra=extra)
-    if p.returncode != 0:
-        raise H.HarnessError(f"pare compile {' '.join(extra)} failed: {H.first_line(p.output)}")
-    b = H.build_c(gen, gen / "runner", H.CHECK_CFLAGS)
-    if b.returncode != 0:
-        raise H.HarnessError(f"gcc failed: {H.first_line(b.output)}")
-    outs = []
-    for i, x in enumerate(inputs):
-        odir = gen.parent / f"out_{i:03d}"
-        r = H.run_runner(gen / "runner", [x], odir)
-        if r.returncode != 0:
-            raise H.HarnessError(f"runner failed: {H.first_line(r.output)}")
-        outs.append(np.load(odir / "y.npy"))
-    return outs
+    return [o["y"] for o in H.compile_and_run(pare, model, gen, [[x] for x in inputs], ["y"], name="head", extra=extra)]
 
 
 def calls(source: str) -> List[str]:

@@ -84,25 +84,12 @@ def save_pages(pages: List[np.ndarray], d: Path) -> List[Path]:
 
 def compile_and_run(pare: Path, model: Path, gen: Path, pages: List[Path], extra: List[str], row: Row) -> Optional[List[np.ndarray]]:
     """pare compile + gcc + the runner on every page; the output maps, or None (row.detail says why)."""
-    p = H.pare_compile(pare, model, gen, name="dbnet", extra=extra, timeout=900)
-    if p.returncode != 0:
-        kind = "compile error" if p.returncode == 1 else f"compiler CRASH ({p.describe_exit()})"
-        row.detail = f"{kind}: {H.first_line(p.output.replace(str(model.parent) + '/', ''))}"
+    try:
+        runs = H.compile_and_run(pare, model, gen, [[p] for p in pages], [D.OUTPUT_NAME], name="dbnet", extra=extra)
+    except H.HarnessError as exc:
+        row.detail = str(exc)
         return None
-    runner = gen / "runner"
-    b = H.build_c(gen, runner, H.CHECK_CFLAGS, timeout=900)
-    if b.returncode != 0:
-        row.detail = f"build error ({b.describe_exit()}): {H.first_line(b.output.replace(str(gen) + '/', ''))}"
-        return None
-    outs = []
-    for i, page in enumerate(pages):
-        odir = gen.parent / f"out_{i:03d}"
-        r = H.run_runner(runner, [page], odir, timeout=300)
-        if r.returncode != 0:
-            row.detail = f"runner {r.describe_exit()} on page {i}: {H.first_line(r.output)}"
-            return None
-        outs.append(np.load(odir / f"{D.OUTPUT_NAME}.npy", allow_pickle=False))
-    return outs
+    return [r[D.OUTPUT_NAME] for r in runs]
 
 
 def check_float(pare: Path, model: Path, work: Path, pages: List[Path], refs: List[np.ndarray]) -> Row:
