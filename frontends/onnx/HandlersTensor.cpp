@@ -393,6 +393,19 @@ LogicalResult importPad(NodeImporter &ni) {
                              ni.named("mode", b.getStringAttr(mode)), ni.named("value", value)}));
 }
 
+/// Constant indices (input 1) must lie in [-len, len); report it at the node
+/// rather than at run time. Run-time indices are checked by the kernels.
+static LogicalResult checkConstIndices(NodeImporter &ni, StringRef op, int64_t len) {
+  if (DenseElementsAttr ci = ni.constInput(1); ci && isa<IntegerType>(ci.getElementType())) {
+    for (APInt v : ci.getValues<APInt>()) {
+      int64_t j = v.getSExtValue();
+      if (j < -len || j >= len)
+        return ni.error(op + " index " + Twine(j) + " is out of range for a dim of " + Twine(len));
+    }
+  }
+  return success();
+}
+
 LogicalResult importGather(NodeImporter &ni) {
   auto data = need(ni, 0), idx = need(ni, 1);
   if (failed(data) || failed(idx))
@@ -400,15 +413,8 @@ LogicalResult importGather(NodeImporter &ni) {
   auto axis = normAxis(ni, ni.getInt("axis", 0), shapeOf(*data).size());
   if (failed(axis))
     return failure();
-  // Constant indices must be in range; report it here rather than at run time.
-  if (DenseElementsAttr ci = ni.constInput(1); ci && isa<IntegerType>(ci.getElementType())) {
-    int64_t len = shapeOf(*data)[*axis];
-    for (APInt v : ci.getValues<APInt>()) {
-      int64_t j = v.getSExtValue();
-      if (j < -len || j >= len)
-        return ni.error("Gather index " + Twine(j) + " is out of range for a dim of " + Twine(len));
-    }
-  }
+  if (failed(checkConstIndices(ni, "Gather", shapeOf(*data)[*axis])))
+    return failure();
   return bind(ni, ni.create<pare::GatherOp>(
                       {*data, *idx}, {ni.named("axis", ni.builder().getI64IntegerAttr(*axis))}));
 }
@@ -422,15 +428,8 @@ LogicalResult importGatherElements(NodeImporter &ni) {
   auto axis = normAxis(ni, ni.getInt("axis", 0), shapeOf(*data).size());
   if (failed(axis))
     return failure();
-  if (DenseElementsAttr ci = ni.constInput(1); ci && isa<IntegerType>(ci.getElementType())) {
-    int64_t len = shapeOf(*data)[*axis];
-    for (APInt v : ci.getValues<APInt>()) {
-      int64_t j = v.getSExtValue();
-      if (j < -len || j >= len)
-        return ni.error("GatherElements index " + Twine(j) + " is out of range for a dim of " +
-                        Twine(len));
-    }
-  }
+  if (failed(checkConstIndices(ni, "GatherElements", shapeOf(*data)[*axis])))
+    return failure();
   return bind(ni, ni.create<pare::GatherElementsOp>(
                       {*data, *idx}, {ni.named("axis", ni.builder().getI64IntegerAttr(*axis))}));
 }
