@@ -13,6 +13,12 @@ Memory-planning benchmark models (benchmarks/memory; exported only when named wi
   mobilenet_v2_035_224   torchvision mobilenet_v2(width_mult=0.35)   input 1x3x224x224
   mobilenet_v3_small     torchvision mobilenet_v3_small              input 1x3x224x224
 
+Small models that tests/e2e/make_qdq_models.py quantizes with onnxruntime (exported only when
+named with --model, or with --benchmark-models):
+  mobilenet_v2_035_96    torchvision mobilenet_v2(width_mult=0.35)   input 1x3x96x96
+  mnasnet0_5_96          torchvision mnasnet0_5                      input 1x3x96x96
+  squeezenet1_1_64       torchvision squeezenet1_1                   input 1x3x64x64
+
 So that BatchNorm folding is really exercised, every BatchNorm gets random affine parameters and
 running statistics measured on seeded random data (a few forward passes in train mode) before the
 model is put in eval mode, and the BatchNormalization nodes are kept in the ONNX file (torch would
@@ -90,6 +96,16 @@ def _specs() -> Dict[str, ModelSpec]:
                 "torchvision mobilenet_v2(width_mult=0.35)",
             ),
             ModelSpec(
+                "mobilenet_v2_035_96",
+                (1, 3, 96, 96),
+                lambda: torchvision.models.mobilenet_v2(weights=None, width_mult=0.35),
+                "torchvision mobilenet_v2(width_mult=0.35)",
+            ),
+            ModelSpec("mnasnet0_5_96", (1, 3, 96, 96), lambda: torchvision.models.mnasnet0_5(weights=None), "torchvision mnasnet0_5"),
+            ModelSpec(
+                "squeezenet1_1_64", (1, 3, 64, 64), lambda: torchvision.models.squeezenet1_1(weights=None), "torchvision squeezenet1_1"
+            ),
+            ModelSpec(
                 "mobilenet_v3_small",
                 (1, 3, 224, 224),
                 lambda: torchvision.models.mobilenet_v3_small(weights=None),
@@ -102,7 +118,9 @@ def _specs() -> Dict[str, ModelSpec]:
 MODEL_NAMES: List[str] = ["mobilenet_v2_035", "resnet18", "squeezenet1_1"]
 # Exported only on request (benchmarks/memory): the default export stays as the tests expect.
 BENCHMARK_MODEL_NAMES: List[str] = ["mobilenet_v2_100", "mobilenet_v2_100_144", "mobilenet_v2_035_224", "mobilenet_v3_small"]
-ALL_MODEL_NAMES: List[str] = MODEL_NAMES + BENCHMARK_MODEL_NAMES
+# Small versions that tests/e2e/make_qdq_models.py quantizes with onnxruntime (exported on request).
+QDQ_TEST_MODEL_NAMES: List[str] = ["mobilenet_v2_035_96", "mnasnet0_5_96", "squeezenet1_1_64"]
+ALL_MODEL_NAMES: List[str] = MODEL_NAMES + BENCHMARK_MODEL_NAMES + QDQ_TEST_MODEL_NAMES
 
 
 def _randomize_zero_biases(model, gen) -> None:
@@ -247,11 +265,11 @@ def input_shape_of(name: str) -> Tuple[int, int, int, int]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog="Models: " + ", ".join(MODEL_NAMES) + "; on request: " + ", ".join(BENCHMARK_MODEL_NAMES) + f". Default OUT_DIR: {DEFAULT_OUT}",
+        epilog="Models: " + ", ".join(MODEL_NAMES) + "; on request: " + ", ".join(BENCHMARK_MODEL_NAMES + QDQ_TEST_MODEL_NAMES) + f". Default OUT_DIR: {DEFAULT_OUT}",
     )
     ap.add_argument("out_dir", nargs="?", type=Path, default=DEFAULT_OUT, help="output directory (default: build/models)")
     ap.add_argument("--model", action="append", choices=ALL_MODEL_NAMES, help="export only this model (repeatable)")
-    ap.add_argument("--benchmark-models", action="store_true", help="export the memory-planning benchmark models too")
+    ap.add_argument("--benchmark-models", action="store_true", help="export the memory-planning benchmark models and the QDQ test models too")
     ap.add_argument("--force", action="store_true", help="re-export even when the files are up to date")
     ap.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     args = ap.parse_args(argv)

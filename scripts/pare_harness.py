@@ -571,11 +571,15 @@ def real_models(models_dir: Path, ppocr: Path, only: Optional[Sequence[str]] = N
     return sorted(res, key=lambda m: order.get(m.name, 99))
 
 
-def ort_session(model: Path, single_thread: bool = False, exact_int8: bool = False, optimize: bool = True):
+def ort_session(model: Path, single_thread: bool = False, exact_int8: bool = False, optimize: bool = True,
+                save_optimized: Optional[Path] = None):
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.log_severity_level = 3
+    if save_optimized is not None:
+        # The graph onnxruntime runs after its optimizations (which ops it fused into int8 kernels).
+        so.optimized_model_filepath = str(save_optimized)
     if not optimize:
         # No graph optimizations: a QDQ model runs as written (DequantizeLinear -> float op ->
         # QuantizeLinear), its exact meaning. For QDQ models that exact_int8 cannot load
@@ -620,3 +624,122 @@ def unshare_initializers(path: Path) -> None:
                 m.graph.initializer.append(copy)
                 n.input[k] = copy.name
     onnx.save(m, str(path))
+
+
+_PLAN_OP = re.compile(r"^\s*(%[\w#]+(?::\d+)?(?:\s*,\s*%[\w#]+)*)\s*=\s*\"?([\w.]+)\"?(.*)$")
+# Ops through which a model's inputs and outputs pass at the API boundary (float <-> int8, the
+# NCHW <-> NHWC layout): not counted as float ops or mid-graph transposes there.
+_BOUNDARY_OPS = {"pare.quantize", "pare.dequantize", "pare.transpose", "pare.reshape"}
+_NOT_COMPUTE = {"pare.constant", "pare.storage_cast"}
+
+
+@dataclass
+class PlanCensus:
+    """What `pare compile --compile-to plan -o -` left in a model (see plan_census)."""
+
+    ops: Dict[str, int]  # every op but constants / storage_casts, by name
+    float_ops: Dict[str, int]  # ops with a float result inside the graph, by name
+    mid_transposes: int  # pare.transpose not on an input's or output's boundary chain
+    boundary_transposes: int
+    pads: int  # pare.pad anywhere
+
+    def summary(self) -> str:
+        fl = ", ".join(f"{k.removeprefix('pare.')} x{v}" for k, v in sorted(self.float_ops.items())) or "none"
+        return (f"float ops: {sum(self.float_ops.values())} ({fl}); mid-graph transposes: "
+                f"{self.mid_transposes} (boundary: {self.boundary_transposes}); pads: {self.pads}")
+
+
+def plan_census(text: str) -> PlanCensus:
+    """Counts, in the IR `pare compile --compile-to plan -o -` prints, the ops left in float and the
+    layout transposes inside the graph.
+
+    An op is on the input boundary when it is reached from a function argument through
+    quantize / dequantize / transpose / reshape ops only, on the output boundary when a returned
+    value is reached from it through such ops only; those are the API conversions every model has
+    (float NCHW in, float out). Every other op whose result is a float tensor (not a quantized
+    type) is a float op, except constants and the storage_casts of weights; every other
+    pare.transpose is a mid-graph transpose. Integer and quantized results are int8 work."""
+    defs: Dict[str, Tuple[str, List[str], bool]] = {}  # value -> (op, operands, float result)
+    order: List[str] = []
+    users: Dict[str, List[str]] = {}
+    returned: List[str] = []
+    for line in text.splitlines():
+        s = line.strip()
+        if s.startswith("return ") or s.startswith("func.return "):
+            head = s.split(":", 1)[0]
+            returned += re.findall(r"%[\w#]+", head)
+            continue
+        m = _PLAN_OP.match(line)
+        if not m:
+            continue
+        results, op, rest = m.group(1), m.group(2), m.group(3)
+        head = re.split(r"\s[{:]\s?|\s\{", rest, maxsplit=1)[0]
+        operands = re.findall(r"%[\w#]+", head)
+        rtype = rest.rsplit("->", 1)[-1] if "->" in rest else rest.rsplit(":", 1)[-1]
+        is_float = "!quant" not in rtype and bool(re.search(r"x?f(16|32|64)>", rtype))
+        first = results.split(",")[0].strip().split(":")[0]
+        defs[first] = (op, operands, is_float)
+        order.append(first)
+        for o in operands:
+            users.setdefault(o, []).append(first)
+    boundary = set()
+    frontier = [v for v in users if v.startswith("%arg")]
+    while frontier:  # forward from the arguments
+        v = frontier.pop()
+        for u in users.get(v, []):
+            if u not in boundary and defs[u][0] in _BOUNDARY_OPS:
+                boundary.add(u)
+                frontier.append(u)
+    frontier = [v for v in returned if v in defs and defs[v][0] in _BOUNDARY_OPS]
+    boundary.update(frontier)
+    while frontier:  # backward from the returned values
+        v = frontier.pop()
+        for o in defs[v][1]:
+            if o in defs and o not in boundary and defs[o][0] in _BOUNDARY_OPS:
+                boundary.add(o)
+                frontier.append(o)
+    ops: Dict[str, int] = {}
+    float_ops: Dict[str, int] = {}
+    mid = bnd = pads = 0
+    for v in order:
+        op, _, is_float = defs[v]
+        if op in _NOT_COMPUTE:
+            continue
+        ops[op] = ops.get(op, 0) + 1
+        if op == "pare.pad":
+            pads += 1
+        if v in boundary:
+            bnd += op == "pare.transpose"
+            continue
+        if op == "pare.transpose":
+            mid += 1
+        if is_float:
+            float_ops[op] = float_ops.get(op, 0) + 1
+    return PlanCensus(ops, float_ops, mid, bnd, pads)
+
+
+_ORT_LAYOUT_OPS = {"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "QuantizeLinear",
+                   "DequantizeLinear"}
+
+
+def ort_float_ops(optimized_model: Path) -> Dict[str, int]:
+    """Ops onnxruntime runs in float in a graph it optimized (ort_session(save_optimized=...)):
+    every node, other than layout ops and Q / DQ, that reads a tensor computed in float: the
+    output of a DequantizeLinear or of another float op, directly or through layout ops."""
+    import onnx
+
+    m = onnx.load(str(optimized_model))
+    inits = {i.name for i in m.graph.initializer}
+    floaty = set()
+    counts: Dict[str, int] = {}
+    for n in m.graph.node:  # nodes are topologically sorted in a saved model
+        reads_float = any(i in floaty for i in n.input if i and i not in inits)
+        if n.op_type == "DequantizeLinear":
+            floaty.update(n.output)
+        elif n.op_type in _ORT_LAYOUT_OPS:
+            if reads_float and n.op_type != "QuantizeLinear":
+                floaty.update(n.output)
+        elif reads_float:
+            counts[n.op_type] = counts.get(n.op_type, 0) + 1
+            floaty.update(n.output)
+    return counts
