@@ -402,6 +402,37 @@ LogicalResult importQLinearGlobalAveragePool(NodeImporter &ni) {
   return bind(ni, quantize(ni, *r, 3, 4, 1, elemOf(ni.input(0)), "Y"));
 }
 
+/// com.microsoft QLinearConcat: Y_scale, Y_zero_point, then X, X_scale,
+/// X_zero_point for each input; attribute axis. Each input is dequantized
+/// with its own parameters (LowerQuantized requantizes those that differ
+/// from Y's).
+LogicalResult importQLinearConcat(NodeImporter &ni) {
+  size_t n = ni.numInputs();
+  if (n < 5 || (n - 2) % 3 != 0)
+    return ni.error("QLinearConcat takes Y_scale, Y_zero_point and then X, X_scale, "
+                    "X_zero_point for each input: not " +
+                    std::to_string(n) + " inputs");
+  if (failed(need(ni, 0)))
+    return failure();
+  SmallVector<Value> xs;
+  for (size_t k = 2; k < n; k += 3) {
+    if (failed(need(ni, k)) || failed(need(ni, k + 1)))
+      return failure();
+    auto x = dequantize(ni, ni.input(k), k + 1, k + 2, -1, "X");
+    if (failed(x))
+      return failure();
+    xs.push_back(*x);
+  }
+  auto axis = normAxis(ni, ni.getInt("axis", 0), shapeOf(xs[0]).size());
+  if (failed(axis))
+    return failure();
+  auto r = ni.create<pare::ConcatOp>(xs,
+                                     {ni.named("axis", ni.builder().getI64IntegerAttr(*axis))});
+  if (failed(r))
+    return failure();
+  return bind(ni, quantize(ni, *r, 0, 1, 1, elemOf(ni.input(2)), "Y"));
+}
+
 /// com.microsoft QLinearSigmoid / QLinearLeakyRelu: X, X_scale, X_zp, Y_scale, Y_zp.
 template <typename Build> LogicalResult importQLinearUnary(NodeImporter &ni, Build build) {
   for (size_t i : {0, 1, 3})
@@ -433,6 +464,7 @@ void registerQuantHandlers() {
   registerHandler("com.microsoft.QLinearAdd", 1, importQLinearBinary<pare::AddOp>);
   registerHandler("com.microsoft.QLinearMul", 1, importQLinearBinary<pare::MulOp>);
   registerHandler("com.microsoft.QLinearGlobalAveragePool", 1, importQLinearGlobalAveragePool);
+  registerHandler("com.microsoft.QLinearConcat", 1, importQLinearConcat);
   registerHandler("com.microsoft.QLinearSigmoid", 1, [](NodeImporter &ni) {
     return importQLinearUnary(ni, [&](Value x) { return ni.create<pare::SigmoidOp>({x}); });
   });
