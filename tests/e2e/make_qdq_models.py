@@ -23,6 +23,27 @@ Models written to --out (default build/qdq_models/):
   ppocr_cls_qdq_pc.onnx              examples/models/ppocr_cls_mobilenetv3.onnx at 1x3x48x192,
                                      converted to opset 13, constants folded (quant_pre_process),
                                      QDQ per-channel
+  mobilenet_v2_035_96_{qdq,qop}[_pc].onnx   torchvision MobileNetV2-0.35 at 1x3x96x96
+  mnasnet0_5_96_{qdq,qop}[_pc].onnx         torchvision MNASNet-0.5 at 1x3x96x96
+  squeezenet1_1_64_{qdq,qop}[_pc].onnx      torchvision SqueezeNet-1.1 at 1x3x64x64
+                                     exported by scripts/export_models.py (seeded random weights,
+                                     BatchNorm statistics measured on random data), run through
+                                     quant_pre_process (BatchNorm folded), the classifier's bias
+                                     centred (below), then QDQ and QOperator, per-tensor and
+                                     per-channel. Calibration: 64 pictures of
+                                     scripts/natural_images.py (seed 0), normalised as torchvision
+                                     expects; no photo data set can be shipped, and these have the
+                                     spectrum, edges and flat regions of photographs, which
+                                     standard-normal noise has not. Full-size MobileNetV2-1.0 at 224
+                                     is benchmarks/cortex-m/qdq_done.py's, not a test model.
+Random weights give a classifier whose scores differ from class to class by less than int8
+noise: with the 1000-class torchvision head, onnxruntime's own int8 model picks the float model's
+top class for only 7-15% of the pictures (even with the bias centred), so an argmax comparison
+would measure noise. The head is therefore replaced by one read from the data (pca_classifier):
+10 classes, the 5 principal directions of the classifier's input features over the calibration
+pictures, both signs, each scaled to unit variance; the top class is the direction in which a
+picture stands out most, with margins of the order of the spread of real features.
+
 Beside each MODEL.onnx: MODEL.inputs/<input name>.npy (one sample) and MODEL.reference/<output
 name>.npy (onnxruntime's output for it on the quantized model), the layout
 `pare validate MODEL.onnx --inputs MODEL.inputs --reference MODEL.reference` reads. The float models
@@ -37,7 +58,7 @@ DequantizeLinear with scale = input scale * weight scale and zero point 0.
 Prints, for each quantized model, a summary of its op types (and of the QuantizeLinear /
 DequantizeLinear parameters: per-tensor or per-axis, int8 or uint8).
 
-    .venv/bin/python tests/e2e/make_qdq_models.py [--out DIR]
+    .venv/bin/python tests/e2e/make_qdq_models.py [--out DIR] [--skip-ppocr] [--skip-torchvision]
 """
 
 from __future__ import annotations
@@ -62,6 +83,14 @@ FASHION_MODEL = REPO / "examples" / "models" / "fashion_mnist_cnn.onnx"
 PPOCR_MODEL = REPO / "examples" / "models" / "ppocr_cls_mobilenetv3.onnx"
 OPSET = 13
 SEED = 0
+# torchvision models (scripts/export_models.py names) -> picture size; calibration on
+# TORCH_CALIB pictures of scripts/natural_images.py with seed TORCH_CALIB_SEED, the stored sample
+# is picture 0 of seed TORCH_SAMPLE_SEED (run_qdq_models.py evaluates on other seeds).
+TORCH_MODELS = {"mobilenet_v2_035_96": 96, "mnasnet0_5_96": 96, "squeezenet1_1_64": 64}
+TORCH_CALIB = 64
+TORCH_CALIB_SEED = 0
+TORCH_SAMPLE_SEED = 1
+HEAD_DIRECTIONS = 5  # the classifier: 2 x 5 classes (pca_classifier)
 
 
 def load_module(path: Path, name: str):
@@ -278,15 +307,100 @@ def ppocr_float(out_dir: Path) -> Path:
     quant_pre_process(str(tmp), str(pre), skip_symbolic_shape=False)
     tmp.unlink()
     H.unshare_initializers(pre)  # else onnxruntime cannot load the quantized model with exact_int8
-    # The optimizer declares every domain it knows (com.microsoft, ai.onnx.ml, ...); keep only
-    # those the nodes use.
-    m = onnx.load(str(pre))
+    keep_used_domains(pre)
+    return pre
+
+
+def keep_used_domains(path: Path) -> None:
+    """quant_pre_process's optimizer declares every domain it knows (com.microsoft, ai.onnx.ml,
+    ...); keep only those the nodes use."""
+    m = onnx.load(str(path))
     used = {n.domain for n in m.graph.node}
     keep = [o for o in m.opset_import if o.domain in used or o.domain in ("", "ai.onnx")]
     del m.opset_import[:]
     m.opset_import.extend(keep)
     onnx.checker.check_model(m)
-    onnx.save(m, str(pre))
+    onnx.save(m, str(path))
+
+
+# -------------------------------------------------------------------- torchvision --
+
+def picture_inputs(size: int, count: int, seed: int):
+    """count pictures of scripts/natural_images.py, normalised for torchvision, 1x3xSxS each."""
+    import natural_images as NI  # scripts/natural_images.py
+
+    x = NI.imagenet_normalize(NI.natural_images(count, size, size, seed))
+    return [x[i:i + 1] for i in range(count)]
+
+
+def pca_classifier(path: Path, samples, k: int = HEAD_DIRECTIONS) -> str:
+    """Replaces the Conv or Gemm that produces the logits (through Relu, pooling, Flatten) by a
+    2k-class head read from the data: the model's features on the samples (the classifier's
+    input; per position for SqueezeNet's 1x1 conv) have mean m and principal directions v_1..v_k
+    with standard deviations s_i; class 2i scores (x - m).v_i / s_i, class 2i+1 its negation.
+    The top class is the direction in which a picture's features stand out most. Returns the
+    node's name."""
+    import onnxruntime as ort
+
+    m = onnx.load(str(path))
+    producer = {o: n for n in m.graph.node for o in n.output}
+    node = producer.get(m.graph.output[0].name)
+    downstream = [m.graph.output[0].name]
+    while node is not None and node.op_type not in ("Conv", "Gemm"):
+        downstream.append(node.input[0])
+        node = producer.get(node.input[0])
+    if node is None or len(node.input) < 3:
+        raise H.HarnessError(f"{path.name}: no Conv / Gemm with a bias before the output")
+    if node.op_type == "Gemm" and not any(a.name == "transB" and a.i == 1 for a in node.attribute):
+        raise H.HarnessError(f"{path.name}: {node.name} is a Gemm without transB=1")
+    probe = onnx.load(str(path))
+    probe.graph.output.append(helper.make_tensor_value_info(node.input[0], TensorProto.FLOAT, None))
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    sess = ort.InferenceSession(probe.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    iname = sess.get_inputs()[0].name
+    feats = [sess.run([node.input[0]], {iname: x})[0] for x in samples]
+    c = feats[0].shape[1]
+    x = np.concatenate([np.moveaxis(f, 1, -1).reshape(-1, c) for f in feats]).astype(np.float64)
+    mean = x.mean(axis=0)
+    _, sv, vt = np.linalg.svd(x - mean, full_matrices=False)
+    std = sv[:k] / np.sqrt(len(x))
+    rows = np.concatenate([[v / s, -v / s] for v, s in zip(vt[:k], std)])  # (2k, c)
+    bias = -rows @ mean
+    if node.op_type == "Conv":
+        # Relu and the global average pool follow: shift every class by the same amount so that
+        # most scores stay above zero (the pool of a linear map is the map of the pool).
+        bias += 3.0
+        rows = rows.reshape(2 * k, c, 1, 1)
+    inits = {i.name: i for i in m.graph.initializer}
+    for name, arr in ((node.input[1], rows), (node.input[2], bias)):
+        if name not in inits:
+            raise H.HarnessError(f"{path.name}: an input of {node.name} is not an initializer")
+        inits[name].CopyFrom(numpy_helper.from_array(arr.astype(np.float32), name))
+    # The class count changed: drop the stale shapes after the head, fix the output's.
+    stale = set(downstream) | {node.output[0]}
+    keep = [v for v in m.graph.value_info if v.name not in stale]
+    del m.graph.value_info[:]
+    m.graph.value_info.extend(keep)
+    m.graph.output[0].type.tensor_type.shape.dim[1].dim_value = 2 * k
+    onnx.checker.check_model(m)
+    onnx.save(m, str(path))
+    return node.name
+
+
+def torchvision_float(name: str, out_dir: Path, calib) -> Path:
+    """scripts/export_models.py's NAME -> NAME_float.onnx: BatchNorm folded, classifier replaced
+    by the principal directions of its input (pca_classifier)."""
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    import export_models  # scripts/export_models.py
+
+    src = export_models.export_models(out_dir / "torchvision", [name])[name]
+    pre = out_dir / f"{name}_float.onnx"
+    quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+    H.unshare_initializers(pre)
+    keep_used_domains(pre)
+    pca_classifier(pre, calib)
     return pre
 
 
@@ -296,6 +410,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--skip-ppocr", action="store_true")
+    ap.add_argument("--skip-torchvision", action="store_true",
+                    help="leave out MobileNetV2, MNASNet and SqueezeNet (they need torch)")
     args = ap.parse_args()
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -338,6 +454,20 @@ def main() -> int:
                 written.append(qpath)
     else:
         print(f"skipping the Fashion-MNIST CNN: {FASHION_MODEL} missing", file=sys.stderr)
+
+    # torchvision models: QDQ and QOperator, per-tensor and per-channel, calibrated on pictures.
+    if not args.skip_torchvision:
+        for name, size in TORCH_MODELS.items():
+            calib = picture_inputs(size, TORCH_CALIB, TORCH_CALIB_SEED)
+            fpath = torchvision_float(name, out, calib)
+            iname = input_names(onnx.load(str(fpath)))[0]
+            sample = {iname: picture_inputs(size, 1, TORCH_SAMPLE_SEED)[0]}
+            for qop in (False, True):
+                for pc in (False, True):
+                    qpath = out / f"{name}_{'qop' if qop else 'qdq'}{'_pc' if pc else ''}.onnx"
+                    quantize(fpath, qpath, [{iname: x} for x in calib], per_channel=pc, qoperator=qop)
+                    write_io(qpath, sample)
+                    written.append(qpath)
 
     # PaddleOCR cls, per-channel QDQ, calibrated on rendered text lines.
     if not args.skip_ppocr:
