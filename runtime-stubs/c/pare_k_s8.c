@@ -126,6 +126,65 @@ void pare_fully_connected_s8(const int8_t *x, int rows, int k, int32_t x_zp,
                                  act_min, act_max, y, n);
 }
 
+/* The ONNX-rounding forms: the same instances as their TFLite forms. */
+void pare_conv2d_s8_onnx(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                         const int8_t *w, const int32_t *bias, const float *scale,
+                         int32_t y_zp, int32_t act_min, int32_t act_max,
+                         int8_t *y, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
+                         int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  if (kh == 1 && kw == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
+      oh == ih && ow == iw)
+    pare_conv2d_s8_onnx_impl(x, n, ih, iw, ic, x_zp, w, bias, scale, y_zp, act_min, act_max, y, ih,
+                             iw, oc, 1, 1, 1, 1, 1, 1, 0, 0, scratch);
+  else if (kh == 3 && kw == 3 && dil_h == 1 && dil_w == 1)
+    pare_conv2d_s8_onnx_impl(x, n, ih, iw, ic, x_zp, w, bias, scale, y_zp, act_min, act_max, y, oh,
+                             ow, oc, 3, 3, stride_h, stride_w, 1, 1, pad_top, pad_left, scratch);
+  else
+    pare_conv2d_s8_onnx_impl(x, n, ih, iw, ic, x_zp, w, bias, scale, y_zp, act_min, act_max, y, oh,
+                             ow, oc, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left,
+                             scratch);
+}
+
+#define PARE_S8_DWI_ONNX_INSTANCE(NAME, KH, KW, SH, SW)                                           \
+  PARE_S8_NOINLINE void NAME(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,          \
+                             const int8_t *w, const int32_t *bias, const float *scale,              \
+                             int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int oh,     \
+                             int ow, int pad_top, int pad_left, int16_t *scratch)                   \
+  {                                                                                                 \
+    pare_depthwise_conv2d_s8_inplace_onnx_impl(x, n, ih, iw, c, x_zp, w, bias, scale, y_zp,         \
+                                               act_min, act_max, y, oh, ow, KH, KW, SH, SW, 1, 1,   \
+                                               pad_top, pad_left, scratch);                         \
+  }
+
+PARE_S8_DWI_ONNX_INSTANCE(pare_s8_dwi_onnx_3x3s1, 3, 3, 1, 1)
+PARE_S8_DWI_ONNX_INSTANCE(pare_s8_dwi_onnx_3x3s2, 3, 3, 2, 2)
+
+void pare_depthwise_conv2d_s8_inplace_onnx(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+                         const int8_t *w, const int32_t *bias, const float *scale,
+                         int32_t y_zp, int32_t act_min, int32_t act_max,
+                         int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
+                         int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  const int s1 = stride_h == 1 && stride_w == 1, s2 = stride_h == 2 && stride_w == 2;
+  if (dil_h == 1 && dil_w == 1 && kh == 3 && kw == 3 && (s1 || s2))
+    (s1 ? pare_s8_dwi_onnx_3x3s1 : pare_s8_dwi_onnx_3x3s2)(x, n, ih, iw, c, x_zp, w, bias, scale,
+                                                           y_zp, act_min, act_max, y, oh, ow,
+                                                           pad_top, pad_left, scratch);
+  else
+    pare_depthwise_conv2d_s8_inplace_onnx_impl(x, n, ih, iw, c, x_zp, w, bias, scale, y_zp, act_min,
+                                               act_max, y, oh, ow, kh, kw, stride_h, stride_w,
+                                               dil_h, dil_w, pad_top, pad_left, scratch);
+}
+
+void pare_fully_connected_s8_onnx(const int8_t *x, int rows, int k, int32_t x_zp,
+                         const int8_t *w, const int32_t *bias, const float *scale, int per_channel,
+                         int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n)
+{
+  pare_fully_connected_s8_onnx_impl(x, rows, k, x_zp, w, bias, scale, per_channel, y_zp, act_min,
+                                    act_max, y, n);
+}
+
 void pare_add_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
                  int8_t *y, const int32_t *shape, int rank, int32_t left_shift,
                  int32_t a_zp, int32_t a_mult, int32_t a_shift, int32_t b_zp, int32_t b_mult, int32_t b_shift,

@@ -80,6 +80,89 @@ PARE_S8_INLINE int8_t pare_s8_out(int32_t acc, int32_t mult, int32_t shift, int3
   return (int8_t)pare_s8_clamp(pare_s8_requant(acc, mult, shift) + y_zp, lo, hi);
 }
 
+/* Round half to even of a float32, without <math.h> or the FP rounding mode. */
+PARE_S8_INLINE float pare_s8_rint(float v)
+{
+  float a = v < 0.0f ? -v : v, t, d;
+  if (!(a < 8388608.0f)) return v; /* already integral (or NaN / inf) */
+  t = (float)(int32_t)a;
+  d = a - t;
+  if (d > 0.5f || (d == 0.5f && ((int32_t)t & 1))) t += 1.0f;
+  return v < 0.0f ? -t : t;
+}
+
+/* saturate(round_half_to_even(v) + zp) as onnxruntime's MLAS computes it
+ * (x86): NaN (a NaN input, or inf * 0 in a requantization whose float32
+ * scale overflowed) gives -128, the lowest value, whatever the zero point. */
+PARE_S8_INLINE int8_t pare_s8_sat_f(float v, int32_t zp)
+{
+  float r = pare_s8_rint(v) + (float)zp;
+  if (!(r == r)) return -128;
+  if (r <= -128.0f) return -128;
+  if (r >= 127.0f) return 127;
+  return (int8_t)(int32_t)r;
+}
+
+/* onnxruntime's requantization (models that arrive quantized), without libm:
+ * round_half_to_even(v) clamped to [lo, hi] (integers; v finite or infinite,
+ * not NaN). On 32-bit ARM cores with a single-precision FPU, VCVTR converts
+ * with the FPSCR rounding mode, round to nearest even at reset (FPv4 has no
+ * VRINT), and saturates to int32; elsewhere the value is clamped in float
+ * first (exact: the bounds are small integers) and rounded by pare_s8_rint. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__arm__) && defined(__ARM_FP) && \
+    (__ARM_FP & 4)
+#define PARE_S8_VCVTR 1
+#else
+#define PARE_S8_VCVTR 0
+#endif
+
+#if PARE_S8_VCVTR
+PARE_S8_INLINE int32_t pare_s8_vcvtr(float v)
+{
+  float r;
+  int32_t q;
+  __asm__("vcvtr.s32.f32 %0, %1" : "=t"(r) : "t"(v));
+  memcpy(&q, &r, 4);
+  return q;
+}
+#endif
+
+PARE_S8_INLINE int32_t pare_s8_rne_clamp(float v, int32_t lo, int32_t hi)
+{
+#if PARE_S8_VCVTR
+  return pare_s8_clamp(pare_s8_vcvtr(v), lo, hi);
+#else
+  v = v < (float)lo ? (float)lo : v;
+  v = v > (float)hi ? (float)hi : v;
+  return (int32_t)pare_s8_rint(v);
+#endif
+}
+
+/* One output of onnxruntime's QLinearConv / QGemm requantization (x86 MLAS
+ * MlasRequantizeOutput, the same arithmetic as pare_requantize_acc_s8):
+ * clamp(saturate(round_half_to_even((float)acc * scale) + y_zp), lo, hi), acc
+ * the int32 sum with the bias, one float32 multiply. scale must not be NaN
+ * or infinite (the compiler keeps such layers on the generic kernels, which
+ * give NaN -> -128 as onnxruntime does). */
+PARE_S8_INLINE int8_t pare_s8_out_f(int32_t acc, float scale, int32_t y_zp, int32_t lo, int32_t hi)
+{
+#if PARE_S8_VCVTR && PARE_S8_DSP
+  return (int8_t)pare_s8_clamp(__qadd(pare_s8_vcvtr((float)acc * scale), y_zp), lo, hi);
+#else
+  return (int8_t)(pare_s8_rne_clamp((float)acc * scale, lo - y_zp, hi - y_zp) + y_zp);
+#endif
+}
+
+/* The output of channel q of a conv / fully-connected kernel body shared by
+ * both arithmetics: TFLite's (mult, shift), or onnxruntime's float scale
+ * when fscale is not NULL (a constant in every instance, so the test folds). */
+PARE_S8_INLINE int8_t pare_s8_outq(int32_t acc, const int32_t *mult, const int32_t *shift,
+                                   const float *fscale, int q, int32_t y_zp, int32_t lo, int32_t hi)
+{
+  if (fscale) return pare_s8_out_f(acc, fscale[q], y_zp, lo, hi);
+  return pare_s8_out(acc, mult[q], shift[q], y_zp, lo, hi);
+}
+
 /* Requantization split into a per-channel part (set up once) and a
  * per-value part; same result as pare_requantize. */
 typedef struct {
@@ -329,6 +412,55 @@ PARE_S8_BLOCK void pare_s8_conv_cols(const int16_t *cc, const int8_t *w,
   }
 }
 
+/* pare_s8_conv_cols with onnxruntime's float32 requantization (scale per
+ * output channel). */
+PARE_S8_BLOCK void pare_s8_conv_cols_f(const int16_t *cc, const int8_t *w, const int32_t *bias,
+                                        const float *scale, int32_t y_zp, int32_t lo, int32_t hi,
+                                        int8_t *y0, int8_t *y1, int two, int oc, int K)
+{
+  int K4 = K & ~3, o;
+  for (o = 0; o + 1 < oc; o += 2) {
+    const int8_t *w0 = w + (size_t)o * K;
+    const float s0 = scale[o], s1 = scale[o + 1];
+    int32_t b0 = bias ? bias[o] : 0, b1 = bias ? bias[o + 1] : 0;
+    int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+    if (two) {
+      pare_s8_mm_2x2(cc, w0, w0 + K, K, K4, &a00, &a01, &a10, &a11);
+      y1[o] = pare_s8_out_f(a10, s0, y_zp, lo, hi);
+      y1[o + 1] = pare_s8_out_f(a11, s1, y_zp, lo, hi);
+    } else {
+      a00 = pare_s8_mm_1x1(cc, w0, K, K4, a00);
+      a01 = pare_s8_mm_1x1(cc, w0 + K, K, K4, a01);
+    }
+    y0[o] = pare_s8_out_f(a00, s0, y_zp, lo, hi);
+    y0[o + 1] = pare_s8_out_f(a01, s1, y_zp, lo, hi);
+  }
+  if (o < oc) {
+    const int8_t *w0 = w + (size_t)o * K;
+    int32_t b0 = bias ? bias[o] : 0;
+    if (two) {
+      int32_t a0 = b0, a1 = b0, d0 = 0, d1 = 0;
+      pare_s8_mm_2x2(cc, w0, w0, K, K4, &a0, &d0, &a1, &d1);
+      y0[o] = pare_s8_out_f(a0, scale[o], y_zp, lo, hi);
+      y1[o] = pare_s8_out_f(a1, scale[o], y_zp, lo, hi);
+    } else {
+      y0[o] = pare_s8_out_f(pare_s8_mm_1x1(cc, w0, K, K4, b0), scale[o], y_zp, lo, hi);
+    }
+  }
+}
+
+/* The block of either arithmetic (fscale: see pare_s8_outq). */
+PARE_S8_INLINE void pare_s8_cols(const int16_t *cc, const int8_t *w, const int32_t *bias,
+                                 const int32_t *mult, const int32_t *shift, const float *fscale,
+                                 int32_t y_zp, int32_t lo, int32_t hi, int8_t *y0, int8_t *y1,
+                                 int two, int oc, int K)
+{
+  if (fscale)
+    pare_s8_conv_cols_f(cc, w, bias, fscale, y_zp, lo, hi, y0, y1, two, oc, K);
+  else
+    pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, lo, hi, y0, y1, two, oc, K);
+}
+
 /* Pointwise column: (x - x_zp) of one pixel (p = 0 or 1) into the interleaved buffer. */
 PARE_S8_INLINE void pare_s8_pw_col(const int8_t *xp, int ic, int32_t x_zp, int16_t *cc, int p)
 {
@@ -344,9 +476,11 @@ PARE_S8_INLINE void pare_s8_pw_col(const int8_t *xp, int ic, int32_t x_zp, int16
 }
 #endif /* PARE_S8_DSP */
 
-PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+/* The convolution of pare_conv2d_s8 (fscale NULL) and pare_conv2d_s8_onnx
+ * (mult, shift NULL). */
+PARE_S8_INLINE void pare_s8_conv2d(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
                     const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    const float *fscale, int32_t y_zp, int32_t act_min, int32_t act_max,
                     int8_t *y, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
                     int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
 {
@@ -364,13 +498,13 @@ PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, 
       for (p = 0; p + 1 < total; p += 2) {
         pare_s8_pw_col(x + (size_t)p * ic, ic, x_zp, cc, 0);
         pare_s8_pw_col(x + (size_t)(p + 1) * ic, ic, x_zp, cc, 1);
-        pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
-                          y + (size_t)p * oc, y + (size_t)(p + 1) * oc, 1, oc, K);
+        pare_s8_cols(cc, w, bias, mult, shift, fscale, y_zp, act_min, act_max,
+                     y + (size_t)p * oc, y + (size_t)(p + 1) * oc, 1, oc, K);
       }
       if (p < total) {
         pare_s8_pw_col(x + (size_t)p * ic, ic, x_zp, cc, 0);
-        pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
-                          y + (size_t)p * oc, NULL, 0, oc, K);
+        pare_s8_cols(cc, w, bias, mult, shift, fscale, y_zp, act_min, act_max,
+                     y + (size_t)p * oc, NULL, 0, oc, K);
       }
       return;
     }
@@ -385,14 +519,14 @@ PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, 
         pare_s8_im2col(xb, ih, iw, ic, x_zp, kh, kw, dil_h, dil_w, oy * stride_h - pad_top,
                        ox * stride_w - pad_left, cc, 1, K, stage);
         if (++ox == ow) { ox = 0; oy++; }
-        pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
-                          yb + (size_t)p * oc, yb + (size_t)(p + 1) * oc, 1, oc, K);
+        pare_s8_cols(cc, w, bias, mult, shift, fscale, y_zp, act_min, act_max,
+                     yb + (size_t)p * oc, yb + (size_t)(p + 1) * oc, 1, oc, K);
       }
       if (p < npix) {
         pare_s8_im2col(xb, ih, iw, ic, x_zp, kh, kw, dil_h, dil_w, oy * stride_h - pad_top,
                        ox * stride_w - pad_left, cc, 0, K, stage);
-        pare_s8_conv_cols(cc, w, bias, mult, shift, y_zp, act_min, act_max,
-                          yb + (size_t)p * oc, NULL, 0, oc, K);
+        pare_s8_cols(cc, w, bias, mult, shift, fscale, y_zp, act_min, act_max,
+                     yb + (size_t)p * oc, NULL, 0, oc, K);
       }
     }
     return;
@@ -419,10 +553,30 @@ PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, 
                 const int8_t *wp = wo + ((size_t)ky * kw + kx) * ic;
                 for (ci = 0; ci < ic; ci++) acc += (xp[ci] - x_zp) * wp[ci];
               }
-            yp[o] = pare_s8_out(acc, mult[o], shift[o], y_zp, act_min, act_max);
+            yp[o] = pare_s8_outq(acc, mult, shift, fscale, o, y_zp, act_min, act_max);
           }
         }
   }
+}
+
+PARE_S8_INLINE void pare_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  pare_s8_conv2d(x, n, ih, iw, ic, x_zp, w, bias, mult, shift, NULL, y_zp, act_min, act_max, y, oh,
+                 ow, oc, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, scratch);
+}
+
+PARE_S8_INLINE void pare_conv2d_s8_onnx_impl(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const float *scale,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  pare_s8_conv2d(x, n, ih, iw, ic, x_zp, w, bias, NULL, NULL, scale, y_zp, act_min, act_max, y, oh,
+                 ow, oc, kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, scratch);
 }
 
 PARE_S8_INLINE void pare_depthwise_conv2d_s8_impl(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
@@ -591,9 +745,20 @@ PARE_S8_INLINE void pare_s8_dwi_row2(const int8_t *tp, const int32_t *wp, int kw
 }
 #endif
 
-PARE_S8_INLINE void pare_depthwise_conv2d_s8_inplace_impl(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+/* One output of channel ch of the in-place depthwise kernel: m, sh or fs
+ * (fscale: see pare_s8_outq). */
+PARE_S8_INLINE int8_t pare_s8_out_ch(int32_t acc, int32_t m, int32_t sh, const float *fscale,
+                                     float fs, int32_t y_zp, int32_t lo, int32_t hi)
+{
+  if (fscale) return pare_s8_out_f(acc, fs, y_zp, lo, hi);
+  return pare_s8_out(acc, m, sh, y_zp, lo, hi);
+}
+
+/* The in-place depthwise convolution of both arithmetics (fscale: see
+ * pare_s8_outq). */
+PARE_S8_INLINE void pare_s8_dwi(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
                     const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
-                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    const float *fscale, int32_t y_zp, int32_t act_min, int32_t act_max,
                     int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
                     int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
 {
@@ -619,7 +784,8 @@ PARE_S8_INLINE void pare_depthwise_conv2d_s8_inplace_impl(const int8_t *x, int n
     const int8_t *xb = x + (size_t)b * xstride;
     int8_t *yb = y + (size_t)b * ystride;
     for (ch = 0; ch < c; ch++) {
-      const int32_t m = mult[ch], sh = shift[ch];
+      const int32_t m = fscale ? 0 : mult[ch], sh = fscale ? 0 : shift[ch];
+      const float fs = fscale ? fscale[ch] : 0.0f;
       int32_t b0 = bias ? bias[ch] : 0, wsum = 0;
       /* This channel's weights. */
 #if PARE_S8_DSP
@@ -677,8 +843,8 @@ PARE_S8_INLINE void pare_depthwise_conv2d_s8_inplace_impl(const int8_t *x, int n
                 int32_t a0 = b0, a1 = b0;
                 for (r = 0; r < kh; r++)
                   pare_s8_dwi_row2(tr + (size_t)r * pw + ox, wq + r * g2, kw, &a0, &a1);
-                yo[(size_t)ox * c] = pare_s8_out(a0, m, sh, y_zp, act_min, act_max);
-                yo[(size_t)(ox + 1) * c] = pare_s8_out(a1, m, sh, y_zp, act_min, act_max);
+                yo[(size_t)ox * c] = pare_s8_out_ch(a0, m, sh, fscale, fs, y_zp, act_min, act_max);
+                yo[(size_t)(ox + 1) * c] = pare_s8_out_ch(a1, m, sh, fscale, fs, y_zp, act_min, act_max);
               }
             }
             {
@@ -687,7 +853,7 @@ PARE_S8_INLINE void pare_depthwise_conv2d_s8_inplace_impl(const int8_t *x, int n
               for (; ox < ow; ox++, tp += stride_w, yp += c) {
                 int32_t a = b0;
                 for (r = 0; r < kh; r++) a = pare_s8_dwi_row1(tp + (size_t)r * pw, wq + r * g2, kw, a);
-                *yp = pare_s8_out(a, m, sh, y_zp, act_min, act_max);
+                *yp = pare_s8_out_ch(a, m, sh, fscale, fs, y_zp, act_min, act_max);
               }
             }
             continue;
@@ -699,7 +865,7 @@ PARE_S8_INLINE void pare_depthwise_conv2d_s8_inplace_impl(const int8_t *x, int n
             for (r = 0; r < kh; r++)
               for (s = 0; s < kw; s++)
                 a += tp[(size_t)r * dil_h * pw + (size_t)s * dil_w] * wk[r * kw + s];
-            yo[(size_t)ox * c] = pare_s8_out(a, m, sh, y_zp, act_min, act_max);
+            yo[(size_t)ox * c] = pare_s8_out_ch(a, m, sh, fscale, fs, y_zp, act_min, act_max);
           }
         } else {
           /* Unpadded temporary (windows past the scratch bound: large
@@ -715,13 +881,33 @@ PARE_S8_INLINE void pare_depthwise_conv2d_s8_inplace_impl(const int8_t *x, int n
             for (r = ky0; r < ky1; r++)
               for (s = kx0; s < kx1; s++)
                 a += (t[(size_t)(iy0 + r * dil_h) * iw + ix0 + s * dil_w] - x_zp) * wk[r * kw + s];
-            yo[(size_t)ox * c] = pare_s8_out(a, m, sh, y_zp, act_min, act_max);
+            yo[(size_t)ox * c] = pare_s8_out_ch(a, m, sh, fscale, fs, y_zp, act_min, act_max);
           }
         }
       }
     }
   }
   (void)packed;
+}
+
+PARE_S8_INLINE void pare_depthwise_conv2d_s8_inplace_impl(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  pare_s8_dwi(x, n, ih, iw, c, x_zp, w, bias, mult, shift, NULL, y_zp, act_min, act_max, y, oh, ow,
+              kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, scratch);
+}
+
+PARE_S8_INLINE void pare_depthwise_conv2d_s8_inplace_onnx_impl(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const float *scale,
+                    int32_t y_zp, int32_t act_min, int32_t act_max,
+                    int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
+                    int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch)
+{
+  pare_s8_dwi(x, n, ih, iw, c, x_zp, w, bias, NULL, NULL, scale, y_zp, act_min, act_max, y, oh, ow,
+              kh, kw, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, scratch);
 }
 
 #if PARE_S8_DSP
@@ -740,9 +926,11 @@ PARE_S8_INLINE int32_t pare_s8_fc_dot(const int8_t *xr, const int8_t *wj, int k,
 }
 #endif
 
-PARE_S8_INLINE void pare_fully_connected_s8_impl(const int8_t *x, int rows, int k, int32_t x_zp,
-                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int per_channel,
-                    int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n)
+/* The fully-connected layer of both arithmetics (fscale: see pare_s8_outq). */
+PARE_S8_INLINE void pare_s8_fc(const int8_t *x, int rows, int k, int32_t x_zp, const int8_t *w,
+                               const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                               const float *fscale, int per_channel, int32_t y_zp, int32_t act_min,
+                               int32_t act_max, int8_t *y, int n)
 {
   int r, j, i;
   for (r = 0; r < rows; r++) {
@@ -780,10 +968,10 @@ PARE_S8_INLINE void pare_fully_connected_s8_impl(const int8_t *x, int rows, int 
           s2 += xv * w0[2 * k + i];
           s3 += xv * w0[3 * k + i];
         }
-        yr[j] = pare_s8_out(s0, mult[per_channel ? j : 0], shift[per_channel ? j : 0], y_zp, act_min, act_max);
-        yr[j + 1] = pare_s8_out(s1, mult[per_channel ? j + 1 : 0], shift[per_channel ? j + 1 : 0], y_zp, act_min, act_max);
-        yr[j + 2] = pare_s8_out(s2, mult[per_channel ? j + 2 : 0], shift[per_channel ? j + 2 : 0], y_zp, act_min, act_max);
-        yr[j + 3] = pare_s8_out(s3, mult[per_channel ? j + 3 : 0], shift[per_channel ? j + 3 : 0], y_zp, act_min, act_max);
+        yr[j] = pare_s8_outq(s0, mult, shift, fscale, per_channel ? j : 0, y_zp, act_min, act_max);
+        yr[j + 1] = pare_s8_outq(s1, mult, shift, fscale, per_channel ? j + 1 : 0, y_zp, act_min, act_max);
+        yr[j + 2] = pare_s8_outq(s2, mult, shift, fscale, per_channel ? j + 2 : 0, y_zp, act_min, act_max);
+        yr[j + 3] = pare_s8_outq(s3, mult, shift, fscale, per_channel ? j + 3 : 0, y_zp, act_min, act_max);
       }
     } else {
       /* k at run time: three rows walked by post-incremented pointers. */
@@ -812,15 +1000,15 @@ PARE_S8_INLINE void pare_fully_connected_s8_impl(const int8_t *x, int rows, int 
           s1 += xv * *w1++;
           s2 += xv * *w2++;
         }
-        yr[j] = pare_s8_out(s0, mult[per_channel ? j : 0], shift[per_channel ? j : 0], y_zp, act_min, act_max);
-        yr[j + 1] = pare_s8_out(s1, mult[per_channel ? j + 1 : 0], shift[per_channel ? j + 1 : 0], y_zp, act_min, act_max);
-        yr[j + 2] = pare_s8_out(s2, mult[per_channel ? j + 2 : 0], shift[per_channel ? j + 2 : 0], y_zp, act_min, act_max);
+        yr[j] = pare_s8_outq(s0, mult, shift, fscale, per_channel ? j : 0, y_zp, act_min, act_max);
+        yr[j + 1] = pare_s8_outq(s1, mult, shift, fscale, per_channel ? j + 1 : 0, y_zp, act_min, act_max);
+        yr[j + 2] = pare_s8_outq(s2, mult, shift, fscale, per_channel ? j + 2 : 0, y_zp, act_min, act_max);
       }
     }
     for (j = nblk; j < n; j++) {
       const int q = per_channel ? j : 0;
-      yr[j] = pare_s8_out(pare_s8_fc_dot(xr, w + (size_t)j * k, k, zp2, x_zp, bias ? bias[j] : 0),
-                          mult[q], shift[q], y_zp, act_min, act_max);
+      yr[j] = pare_s8_outq(pare_s8_fc_dot(xr, w + (size_t)j * k, k, zp2, x_zp, bias ? bias[j] : 0),
+                           mult, shift, fscale, q, y_zp, act_min, act_max);
     }
 #else
     for (j = 0; j < n; j++) {
@@ -828,10 +1016,24 @@ PARE_S8_INLINE void pare_fully_connected_s8_impl(const int8_t *x, int rows, int 
       int32_t acc = bias ? bias[j] : 0;
       int q = per_channel ? j : 0;
       for (i = 0; i < k; i++) acc += (xr[i] - x_zp) * wj[i];
-      yr[j] = pare_s8_out(acc, mult[q], shift[q], y_zp, act_min, act_max);
+      yr[j] = pare_s8_outq(acc, mult, shift, fscale, q, y_zp, act_min, act_max);
     }
 #endif
   }
+}
+
+PARE_S8_INLINE void pare_fully_connected_s8_impl(const int8_t *x, int rows, int k, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int per_channel,
+                    int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n)
+{
+  pare_s8_fc(x, rows, k, x_zp, w, bias, mult, shift, NULL, per_channel, y_zp, act_min, act_max, y, n);
+}
+
+PARE_S8_INLINE void pare_fully_connected_s8_onnx_impl(const int8_t *x, int rows, int k, int32_t x_zp,
+                    const int8_t *w, const int32_t *bias, const float *scale, int per_channel,
+                    int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n)
+{
+  pare_s8_fc(x, rows, k, x_zp, w, bias, NULL, NULL, scale, per_channel, y_zp, act_min, act_max, y, n);
 }
 
 /* ------------------------------------------------------- elementwise -- */
@@ -1044,6 +1246,35 @@ PARE_S8_INLINE int8_t pare_s8_gap_out(int32_t t, int32_t off, int32_t spatial, i
   return (int8_t)pare_s8_clamp(pare_s8_div_round(t, spatial) + y_zp, act_min, act_max);
 }
 
+#if PARE_S8_DSP
+/* Raw sums over `spatial` positions of four neighbouring channels (xp: the
+ * first one's first value, c: the position stride), in 16-bit lanes with
+ * SXTAB16 (chunks of at most 256 positions, so the lanes cannot overflow). */
+PARE_S8_INLINE void pare_s8_gap_sum4(const int8_t *xp, int spatial, int c, int32_t *t)
+{
+  int32_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+  int s0, s;
+  for (s0 = 0; s0 < spatial; s0 += 256) {
+    int s1 = spatial - s0 < 256 ? spatial : s0 + 256;
+    int32_t e = 0, o = 0; /* 16-bit lanes: channels (0,2) and (1,3) */
+    const int8_t *p = xp + (size_t)s0 * c;
+    for (s = s0; s < s1; s++, p += c) {
+      int32_t v = pare_s8_ld32(p);
+      e = __sxtab16(e, v);
+      o = pare_s8_sxtab16_ror8(o, v);
+    }
+    t0 += (int16_t)(e & 0xFFFF);
+    t2 += (int16_t)((uint32_t)e >> 16);
+    t1 += (int16_t)(o & 0xFFFF);
+    t3 += (int16_t)((uint32_t)o >> 16);
+  }
+  t[0] = t0;
+  t[1] = t1;
+  t[2] = t2;
+  t[3] = t3;
+}
+#endif
+
 PARE_S8_INLINE void pare_global_avgpool_s8_impl(const int8_t *x, int n, int spatial, int c, int32_t x_zp, int32_t mult, int32_t shift,
                             int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int32_t *scratch)
 {
@@ -1060,26 +1291,12 @@ PARE_S8_INLINE void pare_global_avgpool_s8_impl(const int8_t *x, int n, int spat
     ch = 0;
 #if PARE_S8_DSP
     for (; ch + 3 < c; ch += 4) {
-      int32_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-      int s0;
-      for (s0 = 0; s0 < spatial; s0 += 256) {
-        int s1 = spatial - s0 < 256 ? spatial : s0 + 256;
-        int32_t e = 0, o = 0; /* 16-bit lanes: channels (0,2) and (1,3) */
-        const int8_t *xp = xb + (size_t)s0 * c + ch;
-        for (s = s0; s < s1; s++, xp += c) {
-          int32_t v = pare_s8_ld32(xp);
-          e = __sxtab16(e, v);
-          o = pare_s8_sxtab16_ror8(o, v);
-        }
-        t0 += (int16_t)(e & 0xFFFF);
-        t2 += (int16_t)((uint32_t)e >> 16);
-        t1 += (int16_t)(o & 0xFFFF);
-        t3 += (int16_t)((uint32_t)o >> 16);
-      }
-      yb[ch] = pare_s8_gap_out(t0, off, spatial, ident, rq, y_zp, act_min, act_max);
-      yb[ch + 1] = pare_s8_gap_out(t1, off, spatial, ident, rq, y_zp, act_min, act_max);
-      yb[ch + 2] = pare_s8_gap_out(t2, off, spatial, ident, rq, y_zp, act_min, act_max);
-      yb[ch + 3] = pare_s8_gap_out(t3, off, spatial, ident, rq, y_zp, act_min, act_max);
+      int32_t t[4];
+      pare_s8_gap_sum4(xb + ch, spatial, c, t);
+      yb[ch] = pare_s8_gap_out(t[0], off, spatial, ident, rq, y_zp, act_min, act_max);
+      yb[ch + 1] = pare_s8_gap_out(t[1], off, spatial, ident, rq, y_zp, act_min, act_max);
+      yb[ch + 2] = pare_s8_gap_out(t[2], off, spatial, ident, rq, y_zp, act_min, act_max);
+      yb[ch + 3] = pare_s8_gap_out(t[3], off, spatial, ident, rq, y_zp, act_min, act_max);
     }
 #endif
     for (; ch < c; ch++) {
@@ -1105,29 +1322,6 @@ PARE_S8_INLINE void pare_lut_s8_impl(const int8_t *x, int8_t *y, size_t count, c
 {
   size_t i;
   for (i = 0; i < count; i++) y[i] = table[x[i] + 128];
-}
-
-/* Round half to even of a float32, without <math.h> or the FP rounding mode. */
-PARE_S8_INLINE float pare_s8_rint(float v)
-{
-  float a = v < 0.0f ? -v : v, t, d;
-  if (!(a < 8388608.0f)) return v; /* already integral (or NaN / inf) */
-  t = (float)(int32_t)a;
-  d = a - t;
-  if (d > 0.5f || (d == 0.5f && ((int32_t)t & 1))) t += 1.0f;
-  return v < 0.0f ? -t : t;
-}
-
-/* saturate(round_half_to_even(v) + zp) as onnxruntime's MLAS computes it
- * (x86): NaN (a NaN input, or inf * 0 in a requantization whose float32
- * scale overflowed) gives -128, the lowest value, whatever the zero point. */
-PARE_S8_INLINE int8_t pare_s8_sat_f(float v, int32_t zp)
-{
-  float r = pare_s8_rint(v) + (float)zp;
-  if (!(r == r)) return -128;
-  if (r <= -128.0f) return -128;
-  if (r >= 127.0f) return 127;
-  return (int8_t)(int32_t)r;
 }
 
 PARE_S8_INLINE void pare_quantize_f32_s8_impl(const float *x, int8_t *y, size_t count, float scale, int32_t zp)
@@ -1235,12 +1429,31 @@ PARE_S8_INLINE void pare_requantize_acc_s8_impl(const int32_t *acc, const int32_
 
 /* ------------------------------------ onnxruntime-exact add / mul -- */
 
-/* fma(x, r, c) for an integer x of at most 16 bits: the product is exact in
- * double, the sum rounds once (to double, then float: a double rounding only
- * where the double sum lands exactly on a float midpoint). */
+/* fma(x, r, c) rounded once to float32 (onnxruntime's x86 kernels use FMA
+ * instructions) for an integer x of at most 16 bits. Where the compiler has
+ * a fused multiply-add instruction for float (Cortex-M4 / M7: VFMA.F32) that
+ * is it. Elsewhere: p = x * r is exact in double (at most 40 bits), s = p + c
+ * rounds once and e = p + c - s exactly (TwoSum); s rounded to odd (its last
+ * bit set when e != 0 and the bit is clear, moving toward e) then rounds to
+ * float exactly as p + c would (round to odd in 53 >= 24 + 2 bits, Boldo and
+ * Melquiond), so the double rounding of a plain (float)(p + c) cannot occur. */
 PARE_S8_INLINE float pare_s8_fma_i(int32_t x, float r, float c)
 {
-  return (float)((double)x * (double)r + (double)c);
+#if defined(__FP_FAST_FMAF)
+  return __builtin_fmaf((float)x, r, c);
+#else
+  const double p = (double)x * (double)r, cd = (double)c, s = p + cd;
+  const double bv = s - p, av = s - bv, e = (p - av) + (cd - bv);
+  if (e != 0.0 && e == e) { /* inexact (and not inf - inf) */
+    uint64_t u;
+    double odd;
+    memcpy(&u, &s, 8);
+    if (!(u & 1u)) u = (e > 0.0) == (s > 0.0) ? u + 1u : u - 1u;
+    memcpy(&odd, &u, 8);
+    return (float)odd;
+  }
+  return (float)s;
+#endif
 }
 
 PARE_S8_INLINE int8_t pare_s8_sat_clamp_f(float v, int32_t zp, int32_t lo, int32_t hi)
@@ -1253,6 +1466,11 @@ PARE_S8_INLINE void pare_add_s8_onnx_impl(const int8_t *a, const int32_t *a_stri
                       float b_ratio, int32_t b_zp, int32_t y_zp, int32_t act_min, int32_t act_max)
 {
   const float fixed = (float)y_zp - (a_ratio * (float)a_zp + b_ratio * (float)b_zp);
+  /* Ratios and offset far from overflow: every sum below is finite (no
+   * inf - inf = NaN), which pare_s8_rne_clamp needs; else the NaN-aware
+   * rounding of pare_s8_sat_f (onnxruntime: NaN -> the lowest value). */
+  const int moderate = a_ratio > -1e30f && a_ratio < 1e30f && b_ratio > -1e30f &&
+                       b_ratio < 1e30f && fixed > -1e30f && fixed < 1e30f;
   int a_scalar = 1, b_scalar = 1, a_span = 0, b_span = 0, inner = -1, d;
   size_t total = 1, i;
   pare_s8_odo_t o;
@@ -1268,6 +1486,14 @@ PARE_S8_INLINE void pare_add_s8_onnx_impl(const int8_t *a, const int32_t *a_stri
     a_span = a_strides[inner] == 0;
     b_span = b_strides[inner] == 0;
   }
+  if (moderate && !a_scalar && !b_scalar && pare_s8_contig(a_strides, shape, rank) &&
+      pare_s8_contig(b_strides, shape, rank)) {
+    /* Same shapes (a residual add): no broadcasting, no odometer. */
+    for (i = 0; i < total; i++)
+      y[i] = (int8_t)pare_s8_rne_clamp(pare_s8_fma_i(a[i], a_ratio, pare_s8_fma_i(b[i], b_ratio, fixed)),
+                                       act_min, act_max);
+    return;
+  }
   memset(&o, 0, sizeof o);
   for (i = 0; i < total; i++) {
     int32_t av = a[o.ia], bv = b[o.ib];
@@ -1278,7 +1504,8 @@ PARE_S8_INLINE void pare_add_s8_onnx_impl(const int8_t *a, const int32_t *a_stri
       v = pare_s8_fma_i(bv, b_ratio, fixed + (float)av * a_ratio);
     else
       v = pare_s8_fma_i(av, a_ratio, pare_s8_fma_i(bv, b_ratio, fixed));
-    y[i] = pare_s8_sat_clamp_f(v, 0, act_min, act_max);
+    y[i] = moderate ? (int8_t)pare_s8_rne_clamp(v, act_min, act_max)
+                    : pare_s8_sat_clamp_f(v, 0, act_min, act_max);
     pare_s8_odo_step(&o, a_strides, b_strides, shape, rank);
   }
 }
@@ -1287,10 +1514,43 @@ PARE_S8_INLINE void pare_mul_s8_onnx_impl(const int8_t *a, const int32_t *a_stri
                       int8_t *y, const int32_t *shape, int rank, int32_t a_zp, int32_t b_zp,
                       float ratio, int32_t y_zp, int32_t act_min, int32_t act_max)
 {
+  /* A moderate ratio keeps every product finite: pare_s8_out_f. */
+  const int moderate = ratio > -1e30f && ratio < 1e30f;
   size_t total = 1, i;
   int d;
   pare_s8_odo_t o;
   for (d = 0; d < rank; d++) total *= (size_t)shape[d];
+  if (moderate && pare_s8_channel_bcast(a_strides, rank) && pare_s8_contig(b_strides, shape, rank) &&
+      !pare_s8_contig(a_strides, shape, rank)) {
+    /* The integer product commutes: put the per-channel operand second. */
+    const int8_t *tp = a;
+    const int32_t *ts = a_strides;
+    int32_t tz = a_zp;
+    a = b;
+    a_strides = b_strides;
+    a_zp = b_zp;
+    b = tp;
+    b_strides = ts;
+    b_zp = tz;
+  }
+  if (moderate && pare_s8_contig(a_strides, shape, rank) && pare_s8_contig(b_strides, shape, rank)) {
+    for (i = 0; i < total; i++)
+      y[i] = pare_s8_out_f((a[i] - a_zp) * (b[i] - b_zp), ratio, y_zp, act_min, act_max);
+    return;
+  }
+  if (moderate && rank >= 1 && pare_s8_contig(a_strides, shape, rank) &&
+      pare_s8_channel_bcast(b_strides, rank)) {
+    /* A per-channel scale (squeeze-and-excite): b is [C] over NHWC pixels. */
+    const size_t c = (size_t)shape[rank - 1];
+    size_t px, ch;
+    for (px = 0; px < total / c; px++) {
+      const int8_t *ap = a + px * c;
+      int8_t *yp = y + px * c;
+      for (ch = 0; ch < c; ch++)
+        yp[ch] = pare_s8_out_f((ap[ch] - a_zp) * (b[ch] - b_zp), ratio, y_zp, act_min, act_max);
+    }
+    return;
+  }
   memset(&o, 0, sizeof o);
   for (i = 0; i < total; i++) {
     int32_t p = ((int32_t)a[o.ia] - a_zp) * ((int32_t)b[o.ib] - b_zp);
@@ -1350,17 +1610,40 @@ PARE_S8_INLINE void pare_avgpool2d_s8_onnx_impl(const int8_t *x, int n, int ih, 
     }
 }
 
+/* One output of the ONNX global average pool from its sum (x_zp included):
+ * the VCVTR rounding where the scale is moderate (every product finite),
+ * else pare_s8_sat_f (NaN -> -128). */
+PARE_S8_INLINE int8_t pare_s8_gap_onnx_out(int32_t sum, float scale, int moderate, int32_t y_zp)
+{
+  return moderate ? pare_s8_out_f(sum, scale, y_zp, -128, 127) : pare_s8_sat_f((float)sum * scale, y_zp);
+}
+
 PARE_S8_INLINE void pare_global_avgpool_s8_onnx_impl(const int8_t *x, int n, int spatial, int c, int32_t x_zp, float scale,
                                  int32_t y_zp, int8_t *y)
 {
+  const int32_t off = -spatial * x_zp;
+  const int moderate = scale > -1e30f && scale < 1e30f;
   int b, p, ch;
-  for (b = 0; b < n; b++)
-    for (ch = 0; ch < c; ch++) {
-      int32_t sum = -spatial * x_zp;
-      for (p = 0; p < spatial; p++)
-        sum += x[((size_t)b * spatial + p) * c + ch];
-      y[(size_t)b * c + ch] = pare_s8_sat_f((float)sum * scale, y_zp);
+  for (b = 0; b < n; b++) {
+    const int8_t *xb = x + (size_t)b * spatial * c;
+    int8_t *yb = y + (size_t)b * c;
+    ch = 0;
+#if PARE_S8_DSP
+    for (; ch + 3 < c; ch += 4) {
+      int32_t t[4];
+      pare_s8_gap_sum4(xb + ch, spatial, c, t);
+      yb[ch] = pare_s8_gap_onnx_out(t[0] + off, scale, moderate, y_zp);
+      yb[ch + 1] = pare_s8_gap_onnx_out(t[1] + off, scale, moderate, y_zp);
+      yb[ch + 2] = pare_s8_gap_onnx_out(t[2] + off, scale, moderate, y_zp);
+      yb[ch + 3] = pare_s8_gap_onnx_out(t[3] + off, scale, moderate, y_zp);
     }
+#endif
+    for (; ch < c; ch++) {
+      int32_t sum = off;
+      for (p = 0; p < spatial; p++) sum += xb[(size_t)p * c + ch];
+      yb[ch] = pare_s8_gap_onnx_out(sum, scale, moderate, y_zp);
+    }
+  }
 }
 
 #endif /* PARE_K_S8_IMPL_H */

@@ -171,6 +171,34 @@ void pare_fully_connected_s8(const int8_t *x, int rows, int k, int32_t x_zp,
                     const int8_t *w, const int32_t *bias, const int32_t *mult, const int32_t *shift, int per_channel,
                     int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n);
 
+/* onnxruntime's arithmetic in the same kernels, for models that arrive
+ * quantized (ONNX rounding): pare_conv2d_s8_onnx, pare_depthwise_conv2d_s8_
+ * inplace_onnx and pare_fully_connected_s8_onnx take a float32 scale per
+ * output channel (x_scale * w_scale[c] / y_scale, computed in float32 in that
+ * order; fully connected: one when !per_channel) instead of mult / shift, and
+ * compute y = clamp(saturate(round_half_to_even((float)acc * scale[c]) +
+ * y_zp), act_min, act_max), acc = bias[c] + the exact int32 sum as in their
+ * TFLite forms: what onnxruntime's QLinearConv / QGemm compute on x86 (MLAS
+ * requantization; the generic pare_requantize_acc_s8 computes the same). Same
+ * inner loops, scratch, aliasing and fast paths as the TFLite forms; only the
+ * epilogue differs. Scales must be finite (NaN / infinite ones stay on the
+ * generic kernels). On 32-bit ARM cores with a single-precision FPU the
+ * rounding is one VCVTR, in the FPSCR rounding mode (round to nearest even
+ * unless the application changes it); no libm call anywhere. */
+void pare_conv2d_s8_onnx(const int8_t *x, int n, int ih, int iw, int ic, int32_t x_zp,
+                         const int8_t *w, const int32_t *bias, const float *scale,
+                         int32_t y_zp, int32_t act_min, int32_t act_max,
+                         int8_t *y, int oh, int ow, int oc, int kh, int kw, int stride_h, int stride_w,
+                         int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch);
+void pare_depthwise_conv2d_s8_inplace_onnx(const int8_t *x, int n, int ih, int iw, int c, int32_t x_zp,
+                         const int8_t *w, const int32_t *bias, const float *scale,
+                         int32_t y_zp, int32_t act_min, int32_t act_max,
+                         int8_t *y, int oh, int ow, int kh, int kw, int stride_h, int stride_w,
+                         int dil_h, int dil_w, int pad_top, int pad_left, int16_t *scratch);
+void pare_fully_connected_s8_onnx(const int8_t *x, int rows, int k, int32_t x_zp,
+                         const int8_t *w, const int32_t *bias, const float *scale, int per_channel,
+                         int32_t y_zp, int32_t act_min, int32_t act_max, int8_t *y, int n);
+
 /* ------------------------------------------------------------ elementwise -- */
 
 /* Aliasing (all int8 elementwise kernels: add, mul, their _onnx forms,
@@ -203,8 +231,10 @@ void pare_mul_s8(const int8_t *a, const int32_t *a_strides, const int8_t *b, con
  * where one operand is broadcast along the innermost dim (onnxruntime's scalar
  * span), that operand folds into fixed first (fixed + (float)b * b_ratio) and
  * y = fma(a, a_ratio, that). Then clamped to [act_min, act_max]. The fused
- * multiply-adds are computed in double (exact product, one rounding of the
- * sum to float). Broadcasting and in place as pare_add_s8. */
+ * multiply-adds round once, as onnxruntime's FMA instructions: VFMA.F32 where
+ * the core has it (Cortex-M4 / M7), else exactly emulated (no double on
+ * cores with a single-precision FPU). Broadcasting and in place as
+ * pare_add_s8. */
 void pare_add_s8_onnx(const int8_t *a, const int32_t *a_strides, const int8_t *b, const int32_t *b_strides,
                       int8_t *y, const int32_t *shape, int rank, float a_ratio, int32_t a_zp,
                       float b_ratio, int32_t b_zp, int32_t y_zp, int32_t act_min, int32_t act_max);

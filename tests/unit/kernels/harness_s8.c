@@ -65,6 +65,20 @@ static void dispatch(const char *name, const int64_t *I, const double *F, void *
   } else if (IS("fully_connected_s8")) { /* x w bias mult shift y */
     pare_fully_connected_s8(S8(0), II(0), II(1), II(2), S8(1), I32(2), I32(3), I32(4), II(3),
                             II(4), II(5), II(6), S8(5), II(7));
+  } else if (IS("conv2d_s8_onnx")) { /* x w bias scale y scratch */
+    pare_conv2d_s8_onnx(S8(0), II(0), II(1), II(2), II(3), II(4), S8(1), I32(2), F32(3), II(5),
+                        II(6), II(7), S8(4), II(8), II(9), II(10), II(11), II(12), II(13), II(14),
+                        II(15), II(16), II(17), II(18), I16(5));
+  } else if (IS("depthwise_conv2d_s8_inplace_onnx") || IS("depthwise_conv2d_s8_inplace_onnx_alias")) {
+    /* x w bias scale y scratch; _alias: y is x */
+    int8_t *y = IS("depthwise_conv2d_s8_inplace_onnx") ? S8(4) : S8(0);
+    pare_depthwise_conv2d_s8_inplace_onnx(S8(0), II(0), II(1), II(2), II(3), II(4), S8(1), I32(2),
+                                          F32(3), II(5), II(6), II(7), y, II(8), II(9), II(10),
+                                          II(11), II(12), II(13), II(14), II(15), II(16), II(17),
+                                          I16(5));
+  } else if (IS("fully_connected_s8_onnx")) { /* x w bias scale y */
+    pare_fully_connected_s8_onnx(S8(0), II(0), II(1), II(2), S8(1), I32(2), F32(3), II(3), II(4),
+                                 II(5), II(6), S8(4), II(7));
   } else if (IS("add_s8") || IS("add_s8_inplace_a") || IS("add_s8_inplace_b")) {
     /* a as b bs y shape */
     int8_t *y = IS("add_s8") ? S8(4) : IS("add_s8_inplace_a") ? S8(0) : S8(2);

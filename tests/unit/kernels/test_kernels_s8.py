@@ -459,8 +459,20 @@ def mul_case(label, shape, a_shape, b_shape, variant="mul_s8", small=False):
 
 
 def f32_fma(x, r, c):
-    """fma(x, r, c) rounded to float32, x an integer array: exact product in float64."""
-    return (x.astype(np.float64) * np.float64(r) + c.astype(np.float64)).astype(np.float32)
+    """fma(x, r, c) rounded once to float32 (onnxruntime's FMA instructions), x an integer array:
+    the product is exact in float64; the float64 sum is rounded to odd (its exact error from
+    TwoSum), which then rounds to float32 as the exact sum would (53 >= 24 + 2 bits)."""
+    x, c = np.broadcast_arrays(np.asarray(x), np.asarray(c, np.float32))
+    p = x.astype(np.float64) * np.float64(np.float32(r))
+    cd = c.astype(np.float64)
+    s = p + cd
+    bv = s - p
+    e = (p - (s - bv)) + (cd - bv)
+    u = s.view(np.uint64).copy()
+    fix = (e != 0) & ~np.isnan(e) & ((u & np.uint64(1)) == 0)
+    up = (e > 0) == (s > 0)
+    u = np.where(fix, np.where(up, u + np.uint64(1), u - np.uint64(1)), u)
+    return u.view(np.float64).astype(np.float32)
 
 
 def onnx_binary_case(label, op, shape, a_shape, b_shape, small=False, ties=False, inplace=""):
@@ -505,6 +517,137 @@ def onnx_binary_case(label, op, shape, a_shape, b_shape, small=False, ties=False
            [a, strides_for(a_shape, shape), b, strides_for(b_shape, shape),
             np.zeros(shape, np.int8), np.array(shape, np.int32)],
            {"": 4, "a": 0, "b": 2}[inplace], exp, small)
+
+
+# ------------------------------------------------------------------ ONNX-rounding fast kernels
+def onnx_requant_ref(acc, scale, y_zp, lo, hi):
+    """onnxruntime's QLinearConv / QGemm requantization (x86 MLAS MlasRequantizeOutput): the int32
+    sum with the bias (wrapping) to float32, times the float32 scale, rounded half to even,
+    + y_zp, saturated; then the fused activation's clamp."""
+    f = wrap32(acc).astype(np.float32) * np.asarray(scale, np.float32)
+    return np.clip(np.clip(np.rint(f) + y_zp, -128, 127), lo, hi).astype(np.int8)
+
+
+def onnx_scales(n, K, ties=False):
+    """float32 requantization scales per channel: typical ones (x_scale * w_scale / y_scale of a
+    layer with K-term sums), or powers of two that put many results exactly on .5."""
+    if ties:
+        return np.float32(2.0) ** -rng.integers(1, 9, size=n).astype(np.float32)
+    e = -np.log10(K * 128.0 * 128.0) + 2.3
+    return (10 ** rng.uniform(e - 1.2, e + 0.4, size=n)).astype(np.float32)
+
+
+def conv_onnx_case(label, n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, small=False,
+                   ties=False, bias=True, lohi=None, x_zp=None):
+    """pare_conv2d_s8_onnx against onnxruntime's QLinearConv arithmetic (symmetric int8 weights)."""
+    oh = (ih + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (iw + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        return
+    x = s8(n, ih, iw, ic)
+    w = s8(oc, kh, kw, ic)
+    x_zp = zp() if x_zp is None else x_zp
+    y_zp = zp()
+    K = kh * kw * ic
+    b = rng.integers(-K * 3000, K * 3000, size=oc).astype(np.int32) if bias else None
+    scale = onnx_scales(oc, K, ties)
+    lo, hi = act() if lohi is None else lohi
+    acc = conv_acc_ref(x, x_zp, w, [0], oh, ow, sh, sw, dh, dw, pt, pl, 1)
+    if b is not None:
+        acc = acc + b.astype(np.int64)
+    exp = onnx_requant_ref(acc, scale, y_zp, lo, hi)
+    sc = np.zeros((5 * K + 3) // 4 * 2, np.int16)
+    S.call("%s conv_onnx %s" % (label, (n, ih, iw, ic, oc, kh, kw, sh, sw, dh, dw, pt, pl, x_zp, y_zp, lo, hi)),
+           "conv2d_s8_onnx", [n, ih, iw, ic, x_zp, y_zp, lo, hi, oh, ow, oc, kh, kw, sh, sw, dh, dw, pt, pl],
+           [], [x, w, b, scale, np.zeros((n, oh, ow, oc), np.int8), sc], 4, exp, small)
+
+
+def dwi_onnx_case(label, n, ih, iw, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, alias=True, small=False,
+                  ties=False, bias=True, lohi=None, x_zp=None):
+    """pare_depthwise_conv2d_s8_inplace_onnx (y == x, or separate) against onnxruntime's
+    depthwise QLinearConv arithmetic."""
+    oh = (ih + pt + pb - dh * (kh - 1) - 1) // sh + 1
+    ow = (iw + pl + pr - dw * (kw - 1) - 1) // sw + 1
+    if oh < 1 or ow < 1:
+        return
+    if oh * ow > ih * iw:
+        alias = False
+    x = s8(n, ih, iw, c)
+    w = s8(kh, kw, c)
+    x_zp = zp() if x_zp is None else x_zp
+    y_zp = zp()
+    K = kh * kw
+    b = rng.integers(-K * 3000, K * 3000, size=c).astype(np.int32) if bias else None
+    scale = onnx_scales(c, K, ties)
+    lo, hi = act() if lohi is None else lohi
+    acc = conv_acc_ref(x, x_zp, np.transpose(w, (2, 0, 1))[..., None], [0], oh, ow, sh, sw, dh, dw, pt, pl, c)
+    if b is not None:
+        acc = acc + b.astype(np.int64)
+    exp = onnx_requant_ref(acc, scale, y_zp, lo, hi)
+    sc = rng.integers(-2**15, 2**15, size=dwi_scratch_bytes(ih, iw, c, kh, kw) // 2).astype(np.int16)
+    desc = (n, ih, iw, c, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, x_zp)
+    name = "depthwise_conv2d_s8_inplace_onnx" + ("_alias" if alias else "")
+    S.call("%s dwi_onnx%s %s" % (label, " alias" if alias else "", desc), name,
+           [n, ih, iw, c, x_zp, y_zp, lo, hi, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl], [],
+           [x, w, b, scale, np.zeros((n, oh, ow, c), np.int8), sc], 0 if alias else 4, exp, small)
+
+
+def fc_onnx_case(label, rows, k, n, per_channel, bias=True, small=False, ties=False, x_zp=None):
+    """pare_fully_connected_s8_onnx against onnxruntime's QGemm / MatMul requantization."""
+    x = s8(rows, k)
+    w = s8(n, k)
+    x_zp = zp() if x_zp is None else x_zp
+    y_zp = zp()
+    b = rng.integers(-k * 3000, k * 3000, size=n).astype(np.int32) if bias else None
+    scale = onnx_scales(n if per_channel else 1, k, ties)
+    lo, hi = act()
+    acc = (x.astype(np.int64) - x_zp) @ w.astype(np.int64).T
+    if b is not None:
+        acc = acc + b
+    exp = onnx_requant_ref(acc, scale if per_channel else scale[0], y_zp, lo, hi)
+    S.call("%s fc_onnx %s" % (label, (rows, k, n, per_channel, x_zp)), "fully_connected_s8_onnx",
+           [rows, k, x_zp, per_channel, y_zp, lo, hi, n], [],
+           [x, w, b, scale, np.zeros((rows, n), np.int8)], 4, exp, small)
+
+
+def onnx_fast_cases(r):
+    """The ONNX-rounding forms of the specialised kernels: the layer shapes of the benchmark
+    (first conv, pointwise, depthwise s1 / s2, fully connected), edge cases (ties, saturation,
+    zero points at the ends, no bias, odd channel counts), then random shapes."""
+    conv_onnx_case("first", 1, 9, 9, 3, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, small=True)
+    conv_onnx_case("pw", 1, 5, 7, 16, 8, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True, ties=True)
+    conv_onnx_case("pw-odd", 2, 3, 3, 7, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, small=True, lohi=(-128, 127))
+    conv_onnx_case("zp-ends", 1, 6, 6, 5, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2, small=True, x_zp=127, bias=False)
+    conv_onnx_case("ties", 1, 6, 6, 4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True, ties=True, lohi=(-128, 127))
+    for t in range(40):
+        kh, kw = r(1, 3), r(1, 4)
+        conv_onnx_case("rand%d" % t, r(1, 2), r(1, 9), r(1, 9), int(rng.choice([1, 2, 3, 4, 5, 8, 12, 16])),
+                       r(1, 9), kh, kw, r(1, 3), r(1, 3), r(1, 2), r(1, 2), r(0, kh - 1), r(0, kw - 1),
+                       r(0, 2), r(0, 2), small=t % 3 == 0, ties=t % 2 == 1)
+    dwi_onnx_case("3x3s1", 1, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, small=True, ties=True)
+    dwi_onnx_case("3x3s1-sep", 1, 6, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, alias=False, small=True)
+    dwi_onnx_case("3x3s2", 1, 9, 8, 12, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, small=True, lohi=(-128, 127))
+    dwi_onnx_case("5x5", 1, 9, 11, 4, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, small=True, x_zp=-128, bias=False)
+    dwi_onnx_case("dil2", 1, 7, 7, 8, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, small=True, ties=True)
+    for t in range(40):
+        k = int(rng.choice([3, 3, 5, 1, 2, 4]))
+        kh, kw = (k, k) if t % 4 else (r(1, 5), r(1, 5))
+        dil = 2 if t % 7 == 3 else 1
+        dwi_onnx_case("rand%d" % t, r(1, 2), r(1, 12), r(1, 12), int(rng.choice([1, 2, 3, 4, 5, 8, 9, 16, 17])),
+                      kh, kw, r(1, 2), r(1, 2), dil, dil, r(0, 2), r(0, 2), r(0, 2), r(0, 2),
+                      alias=t % 3 != 2, small=t % 3 == 0, ties=t % 2 == 0)
+    fc_onnx_case("l7ish", 1, 1280, 9, 1, small=True)
+    fc_onnx_case("tensor", 3, 7, 5, 0, small=True, x_zp=-128, ties=True)
+    fc_onnx_case("nobias", 2, 33, 4, 1, bias=False, small=True, x_zp=127)
+    for t in range(30):
+        fc_onnx_case("rand%d" % t, r(1, 3), int(rng.choice([1, 2, 3, 4, 5, 8, 15, 16, 33, 64])),
+                     int(rng.choice([1, 2, 3, 4, 5, 7, 8, 9])), t % 2, bias=t % 3 != 0, small=t % 3 == 0,
+                     ties=t % 4 == 1)
+    # add / mul on the contiguous and per-channel fast paths, at the sizes of the benchmark
+    for op in ("add", "mul"):
+        onnx_binary_case("l8", op, [1, 36, 36, 16], [1, 36, 36, 16], [1, 36, 36, 16], small=True, ties=True)
+        onnx_binary_case("se", op, [1, 5, 3, 8], [1, 5, 3, 8], [1, 1, 1, 8], small=True, ties=True)
+        onnx_binary_case("se-swapped", op, [1, 5, 3, 8], [1, 1, 1, 8], [1, 5, 3, 8], small=True)
 
 
 def softmax_onnx_case(label, outer, d, inner, small=False):
@@ -999,6 +1142,7 @@ def build_cases():
     # (cases added later come last, so that the random data of the ones above stays the same)
     inplace_cases(r)
     tflite_pool_cases(r)
+    onnx_fast_cases(r)
 
 
 def inplace_cases(r):
