@@ -56,6 +56,24 @@ def FoldBatchNormPass : Pass<"pare-fold-batch-norm", "mlir::func::FuncOp"> {
   let dependentDialects = ["pare::PareDialect"];
 }
 
+def FoldPadPass : Pass<"pare-fold-pad", "mlir::func::FuncOp"> {
+  let summary = "Fold an explicit zero pad into the following conv or pool's pads";
+  let description = [{
+    A constant-mode pad of the spatial dims (none negative) whose only user
+    is a conv, max pool or average pool becomes part of that op's `pads`:
+    `conv(pad(x, 0))` -> `conv(x)` with the pad added. The pad may be float
+    (`pad(x, 0.0)`), between a dequantize and a quantize (tf2onnx's form of
+    a TFLite int8 PAD: `dequantize(quantize(pad(x, 0.0)))`, the padded cells
+    dequantize to 0), or on int8 storage with the zero point as its value.
+    Max pools pad with -inf, so they take a pad of -inf, or of 0 where the
+    input is >= 0 (a relu / clip from 0 before the pad, or an int8 zero
+    point at the bottom of the range) and every window keeps a real cell.
+    Average pools take a float zero pad and count it (`count_include_pad`)
+    where they pad nothing themselves or count their pads already.
+  }];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
 def FuseActivationsPass : Pass<"pare-fuse-activations", "mlir::func::FuncOp"> {
   let summary = "Fuse activations into their producers";
   let description = [{

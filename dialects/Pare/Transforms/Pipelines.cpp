@@ -69,6 +69,8 @@ void buildGraphPipeline(OpPassManager &pm) {
   f.addPass(createCanonicalizerPass());
   f.addPass(createFoldBatchNormPass());
   f.addPass(createCanonicalizerPass());
+  // Before NHWC: a pad folded away leaves no layout change around it.
+  f.addPass(createFoldPadPass());
   f.addPass(createConvertToNHWCPass());
   f.addPass(createCanonicalizerPass());
   f.addPass(createFuseActivationsPass());
