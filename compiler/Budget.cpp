@@ -32,6 +32,17 @@ Report build(func::FuncOp func, const codegen::CEmitStats &stats) {
         r.patchSplit = codegen::nodeName(&op);
   }
   r.codeBytes = stats.codeBytesEstimate;
+  if (ArrayAttr islands = attrs::getIslands(func))
+    for (Attribute a : islands) {
+      auto d = dyn_cast<DictionaryAttr>(a);
+      if (!d)
+        continue;
+      auto get = [&](StringRef key) {
+        auto v = d.getAs<StringAttr>(key);
+        return v ? v.getValue().str() : std::string();
+      };
+      r.islands.push_back({get("node"), get("op"), get("scales")});
+    }
   for (Operation &op : func.getBody().front()) {
     if (matchPattern(&op, m_Constant()) || op.hasTrait<OpTrait::IsTerminator>() ||
         isa<pare::StorageCastOp, pare::ReshapeOp>(op))
@@ -93,7 +104,20 @@ std::string toJson(const Report &r, int64_t sramBudget, int64_t flashBudget) {
        << ", \"op\": " << codegen::jsonString(l.kind) << ", \"live_bytes\": " << l.liveBytes
        << ", \"weight_bytes\": " << l.weightBytes << "}";
   }
-  os << "\n  ]\n}\n";
+  os << "\n  ]";
+  // Only where --int8-islands quantize made nodes int8: every other
+  // model's report stays as it was.
+  if (!r.islands.empty()) {
+    os << ",\n  \"int8_islands\": [";
+    for (size_t i = 0; i < r.islands.size(); ++i) {
+      const IslandNode &n = r.islands[i];
+      os << (i ? ",\n" : "\n") << "    {\"name\": " << codegen::jsonString(n.name)
+         << ", \"op\": " << codegen::jsonString(n.kind)
+         << ", \"scales\": " << codegen::jsonString(n.scales) << "}";
+    }
+    os << "\n  ]";
+  }
+  os << "\n}\n";
   return s;
 }
 

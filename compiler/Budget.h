@@ -31,6 +31,12 @@ struct Layer {
   int64_t weightBytes = 0; ///< constant operands (as stored in IR)
 };
 
+/// A node of a float island that --int8-islands quantize made int8.
+struct IslandNode {
+  std::string name, kind;
+  std::string scales; ///< each scale and where it came from
+};
+
 struct Report {
   int64_t arenaBytes = 0, stackBytes = kStackEstimate;
   /// The plan's lower bound (largest sum of bytes live at one op).
@@ -39,6 +45,8 @@ struct Report {
   int64_t stateBytes = 0;
   int64_t weightBytes = 0, codeBytes = 0;
   std::vector<Layer> layers; ///< in execution order
+  /// Island nodes made int8 (the function's pare.islands), in order.
+  std::vector<IslandNode> islands;
   /// Patch-based inference in the plan (PlanMemory): grid n, the last
   /// layer of the patch stage, and the MACs its recomputed halos add.
   int64_t patchGrid = 0, patchExtraMacs = 0;

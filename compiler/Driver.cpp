@@ -99,6 +99,12 @@ const Choices<Int8Rounding> &int8Roundings() {
   return c;
 }
 
+const Choices<Int8Islands> &int8IslandModes() {
+  static const Choices<Int8Islands> c = {
+      {"auto", Int8Islands::Auto}, {"keep", Int8Islands::Keep}, {"quantize", Int8Islands::Quantize}};
+  return c;
+}
+
 const Choices<planning::Planner> &planners() {
   static const Choices<planning::Planner> c = {{"pare", planning::Planner::Pare},
                                                {"greedy-by-size", planning::Planner::GreedyBySize}};
@@ -407,6 +413,9 @@ struct CompileJob {
   int64_t sramBudget = 0, flashBudget = 0;
   /// Arithmetic of int8 models (pare.int8_rounding): TFLite or onnxruntime.
   Int8Rounding int8Rounding = Int8Rounding::Auto;
+  /// Float islands of models that arrive quantized become int8
+  /// (pare.int8_islands = "quantize").
+  bool islands = false;
   std::optional<QuantizeConfig> quantize;
   PipelineOptions pipeline;
 };
@@ -454,8 +463,18 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
     return std::nullopt;
   if (int8 && o.calibration.empty())
     return refuse("--quantize int8 needs --calibration DIR (input samples as .npy or .pb files)");
-  if (!int8 && !o.calibration.empty())
-    return refuse("--calibration is only used with --quantize int8");
+  // Float islands: a microcontroller wants the whole model in int8; the
+  // host and CUDA keep onnxruntime's float ops (outputs equal onnxruntime's).
+  bool cortexM = o.target == Target::CortexM4 || o.target == Target::CortexM7 ||
+                 o.target == Target::CortexM33 || o.target == Target::CortexM55;
+  job.islands = o.int8Islands == Int8Islands::Quantize ||
+                (o.int8Islands == Int8Islands::Auto && cortexM);
+  if (o.int8Islands == Int8Islands::Quantize && job.cuda)
+    return refuse("--int8-islands quantize applies to the C targets; --target cuda has no int8 "
+                  "kernels yet");
+  if (!int8 && !o.calibration.empty() && !job.islands)
+    return refuse("--calibration is only used with --quantize int8, or with --int8-islands "
+                  "quantize for the float islands of a quantized model");
   if (!(o.percentile > 50.0 && o.percentile <= 100.0))
     return refuse("--percentile must be in (50, 100]");
   if (int8 && job.cuda)
@@ -486,6 +505,14 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
       attrs::setInt8Rounding(m, spelling(int8Roundings(), r));
       return calibrate(m, q);
     };
+  } else if (!o.calibration.empty()) {
+    // The ranges of a quantized model's float islands (values inside an
+    // island that no quantize covers), measured on the graph phase's IR.
+    QuantizeConfig q;
+    q.calibrationDir = o.calibration;
+    q.options = calibrationOptions(o.calibrationMethod, o.percentile);
+    q.quiet = o.quiet;
+    job.pipeline.calibrate = [q](ModuleOp m) { return calibrate(m, q); };
   }
   PipelineOptions &p = job.pipeline;
   p.fp16 = o.precision == Precision::FP16;
@@ -511,6 +538,48 @@ void setInt8Rounding(ModuleOp module, const CompileJob &job) {
   });
   if (hasQuantized)
     attrs::setInt8Rounding(module, spelling(int8Roundings(), job.int8Rounding));
+  if (hasQuantized && job.islands)
+    attrs::setInt8Islands(module, "quantize");
+}
+
+/// --calibration without --quantize int8 measures the float islands of a
+/// model that arrives quantized; a float model has none.
+bool checkIslandCalibration(ModuleOp module, const CompileOptions &o, const CompileJob &job) {
+  if (job.quantize || o.calibration.empty() || attrs::getInt8Islands(module))
+    return true;
+  printError("--calibration without --quantize int8 applies to models that arrive quantized "
+             "(the float islands of QDQ / QOperator models); '" +
+             codegen::displayText(o.model) + "' has no quantized tensors");
+  return false;
+}
+
+/// -v: the island nodes --int8-islands quantize made int8, one line each.
+void printIslands(ModuleOp module, const CompileJob &job) {
+  if (job.quantize || !attrs::getInt8Rounding(module))
+    return; // not a model that arrived quantized
+  auto mainOr = codegen::mainFunction(module);
+  if (failed(mainOr))
+    return;
+  ArrayAttr islands = attrs::getIslands(*mainOr);
+  if (!job.islands || !attrs::getInt8Islands(module)) {
+    llvm::errs() << "pare: int8 islands: kept in float (--int8-islands keep)\n";
+    return;
+  }
+  llvm::errs() << "pare: int8 islands: " << (islands ? islands.size() : 0)
+               << " node(s) made int8\n";
+  if (!islands)
+    return;
+  for (Attribute a : islands) {
+    auto d = dyn_cast<DictionaryAttr>(a);
+    if (!d)
+      continue;
+    auto get = [&](StringRef key) {
+      auto v = d.getAs<StringAttr>(key);
+      return v ? v.getValue().str() : std::string();
+    };
+    llvm::errs() << "pare: int8 island: node '" << codegen::displayText(get("node")) << "' ("
+                 << get("op") << "): " << get("scales") << "\n";
+  }
 }
 
 /// --compile-to PHASE / --emit mlir: the IR on stdout (-o -, large constants
@@ -630,8 +699,12 @@ int compile(const CompileOptions &o) {
   if (failed(module))
     return 1;
   setInt8Rounding(**module, *job);
+  if (!checkIslandCalibration(**module, o, *job))
+    return 1;
   if (failed(runPhases(**module, std::min(job->last, Phase::Plan), job->pipeline)))
     return 1;
+  if (o.verbose && job->last >= Phase::Quantize)
+    printIslands(**module, *job);
   if (job->last != Phase::Emit)
     return writeIR(**module, o, *job);
   return writeCode(**module, o, *job);

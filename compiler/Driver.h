@@ -41,6 +41,7 @@ enum class Quantize { None, Int8 };
 enum class CalibrationMethod { MinMax, Percentile };
 enum class Kernels { Specialized, Generic };
 enum class Int8Rounding { Auto, TFLite, Onnx };
+enum class Int8Islands { Auto, Keep, Quantize };
 
 const Choices<Target> &targets();        ///< --target of pare compile
 const Choices<Target> &profileTargets(); ///< --target of pare profile (Cortex-M)
@@ -53,6 +54,7 @@ const Choices<Quantize> &quantizeModes();
 const Choices<CalibrationMethod> &calibrationMethods();
 const Choices<Kernels> &kernelKinds();
 const Choices<Int8Rounding> &int8Roundings();
+const Choices<Int8Islands> &int8IslandModes();
 const Choices<planning::Planner> &planners();
 const Choices<planning::PatchMode> &patchModes();
 const Choices<bool> &onOff();
@@ -76,6 +78,11 @@ struct CompileOptions {
   double percentile = 99.99;
   Kernels kernels = Kernels::Specialized; ///< int8 kernels
   Int8Rounding int8Rounding = Int8Rounding::Auto;
+  /// Ops a quantized model leaves in float between dequantize and quantize:
+  /// keep (as onnxruntime runs them) or quantize (int8); auto: quantize for
+  /// the Cortex-M targets, keep for the others.
+  Int8Islands int8Islands = Int8Islands::Auto;
+  bool verbose = false;     ///< -v: also print the island nodes made int8
   std::string sram, flash;  ///< budgets, e.g. "320K", "1M" (C targets)
   std::string memoryReport; ///< write the SRAM / flash report (JSON) here
   planning::Planner planner = planning::Planner::Pare;

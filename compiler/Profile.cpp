@@ -293,13 +293,26 @@ std::vector<eval::Tensor> seededInput(func::FuncOp func) {
 /// The graph and quantize phases: pare profile plans memory itself (under
 /// each planner).
 LogicalResult prepare(ModuleOp module, const ProfileOptions &o) {
-  if (o.quantize != Quantize::Int8)
+  bool arrivesQuantized = false;
+  module->walk([&](Operation *op) {
+    if (isa<pare::QuantizeOp, pare::DequantizeOp>(op))
+      arrivesQuantized = true;
+  });
+  if (o.quantize != Quantize::Int8 && !arrivesQuantized)
     return runPhases(module, Phase::Quantize);
-  // pare's own quantization uses TFLite rounding (as `pare compile`): the
-  // int8 kernels and so their scratch depend on it.
-  attrs::setInt8Rounding(module, "tflite");
   PipelineOptions options;
-  options.int8 = true;
+  if (o.quantize != Quantize::Int8) {
+    // A model that arrives quantized: its float islands become int8, as
+    // `pare compile` makes them for the Cortex-M targets (--int8-islands
+    // quantize); values inside them that no quantize covers take their
+    // ranges from the calibration below.
+    attrs::setInt8Islands(module, "quantize");
+  } else {
+    // pare's own quantization uses TFLite rounding (as `pare compile`): the
+    // int8 kernels and so their scratch depend on it.
+    attrs::setInt8Rounding(module, "tflite");
+    options.int8 = true;
+  }
   if (!o.calibration.empty()) {
     QuantizeConfig q;
     q.calibrationDir = o.calibration;

@@ -121,7 +121,8 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
       ->add_option("--calibration", co.calibration,
                    "Directory of calibration inputs: one sample per .npy file (or ONNX "
                    "TensorProto .pb), names starting with the input's name when the model "
-                   "has several inputs")
+                   "has several inputs; for --quantize int8, or for the float islands of a "
+                   "quantized model (--int8-islands quantize)")
       ->check(NonEmpty);
   compile
       ->add_option("--calibration-method", co.calibrationMethod,
@@ -145,6 +146,15 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
                    "onnxruntime), auto (tflite with --quantize, onnx for quantized ONNX "
                    "models)")
       ->transform(choice(pare::driver::int8Roundings()))
+      ->default_val("auto");
+  compile
+      ->add_option("--int8-islands", co.int8Islands,
+                   "Ops a quantized model leaves in float between dequantize and quantize "
+                   "(float islands): quantize (int8 with the scales around them; a value "
+                   "inside with no scale takes its --calibration range, else the next "
+                   "quantize's downstream), keep (float, as onnxruntime runs them), auto "
+                   "(quantize for cortex-m*, keep for host, generic-c and cuda)")
+      ->transform(choice(pare::driver::int8IslandModes()))
       ->default_val("auto");
   compile
       ->add_option("--sram", co.sram,
@@ -187,6 +197,9 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
       ->transform(choice(pare::driver::onOff()))
       ->default_val("on");
   compile->add_flag("-q,--quiet", co.quiet, "Print nothing on success");
+  compile->add_flag("-v,--verbose", co.verbose,
+                    "Also print the island nodes --int8-islands quantize made int8 (one "
+                    "line each: node, op, scales and where they came from), on stderr");
   return compile;
 }
 

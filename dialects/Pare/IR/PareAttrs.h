@@ -95,6 +95,37 @@ inline bool usesOnnxRounding(mlir::Operation *op) {
   return module && getInt8Rounding(module) == llvm::StringRef("onnx");
 }
 
+/// What happens to ops a quantized model leaves in float between dequantize
+/// and quantize (on the module): "keep" or "quantize".
+inline std::optional<llvm::StringRef> getInt8Islands(mlir::Operation *module) {
+  return detail::getString<PareDialect::Int8IslandsAttrHelper>(module);
+}
+inline void setInt8Islands(mlir::Operation *module, llvm::StringRef mode) {
+  detail::setString<PareDialect::Int8IslandsAttrHelper>(module, mode);
+}
+/// Whether the module around `op` asks for float islands to become int8.
+inline bool quantizesIslands(mlir::Operation *op) {
+  auto module = op->getParentOfType<mlir::ModuleOp>();
+  return module && getInt8Islands(module) == llvm::StringRef("quantize");
+}
+
+/// A dequantize that UniqueDequantize split off one feeding several ops.
+inline bool isSharedDequantize(mlir::Operation *op) {
+  return detail::has<PareDialect::SharedDequantizeAttrHelper>(op);
+}
+inline void setSharedDequantize(mlir::Operation *op) {
+  detail::setUnit<PareDialect::SharedDequantizeAttrHelper>(op);
+}
+
+/// The island nodes quantizeIslands made int8 (on the function): one
+/// dictionary each with string entries "node", "op" and "scales".
+inline mlir::ArrayAttr getIslands(mlir::Operation *func) {
+  return detail::helper<PareDialect::IslandsAttrHelper>(func).getAttr(func);
+}
+inline void setIslands(mlir::Operation *func, mlir::ArrayAttr islands) {
+  detail::helper<PareDialect::IslandsAttrHelper>(func).setAttr(func, islands);
+}
+
 /// The ONNX name of function argument / result `i`.
 inline std::optional<llvm::StringRef> getArgName(mlir::FunctionOpInterface func, unsigned i) {
   if (auto a =

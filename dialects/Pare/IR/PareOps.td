@@ -49,6 +49,17 @@ def Pare_Dialect : Dialect {
     "::mlir::UnitAttr":$exact_integer,
     // Driver. Module: "onnx" (models that arrive quantized) or "tflite".
     "::mlir::StringAttr":$int8_rounding,
+    // Driver. Module: "keep" (ops that a quantized model leaves in float
+    // between dequantize and quantize stay in float) or "quantize" (they
+    // become int8: LowerQuantized's quantizeIslands).
+    "::mlir::StringAttr":$int8_islands,
+    // UniqueDequantize: a dequantize cloned from one that fed several ops
+    // (onnxruntime fuses none of its consumers into an int8 op).
+    "::mlir::UnitAttr":$shared_dequantize,
+    // LowerQuantized (quantizeIslands), per function: the island nodes made
+    // int8, one dictionary each (node, op, scales), for -v and the memory
+    // report.
+    "::mlir::ArrayAttr":$islands,
     // Calibration: [min, max] of a function argument; [min, max] per result
     // of an op (NaN when unknown). InsertQDQ consumes and removes them.
     "::mlir::DenseF32ArrayAttr":$range,

@@ -1,6 +1,9 @@
 //===- QuantUtils.cpp - quantized element types of the pare dialect -------===//
 #include "dialects/Pare/IR/QuantUtils.h"
 
+#include <algorithm>
+#include <cmath>
+
 using namespace mlir;
 
 namespace pare::qtype {
@@ -54,6 +57,17 @@ quant::UniformQuantizedType perTensor(MLIRContext *ctx, double scale, int64_t ze
   return quant::UniformQuantizedType::get(isSigned ? quant::QuantizationFlags::Signed : 0,
                                           storageType(ctx, isSigned, bits), Float32Type::get(ctx),
                                           scale, zeroPoint, lo, hi);
+}
+
+quant::UniformQuantizedType forRange(MLIRContext *ctx, double lo, double hi) {
+  lo = std::min(0.0, lo);
+  hi = std::max(0.0, hi);
+  double scale = (hi - lo) / 255.0;
+  if (!(scale > 0) || !std::isfinite(scale))
+    scale = 1.0 / 255.0;
+  double zp = std::nearbyint(-128.0 - lo / scale);
+  zp = std::min(127.0, std::max(-128.0, zp));
+  return perTensor(ctx, scale, int64_t(zp));
 }
 
 quant::UniformQuantizedPerAxisType perAxis(MLIRContext *ctx, ArrayRef<double> scales,

@@ -45,6 +45,10 @@ std::optional<Params> params(mlir::Type t);
 mlir::quant::UniformQuantizedType perTensor(mlir::MLIRContext *ctx, double scale, int64_t zeroPoint,
                                             bool isSigned = true, unsigned bits = 8);
 
+/// Asymmetric per-tensor int8 parameters covering [lo, hi] and 0 (TFLite's
+/// activations: scale (hi - lo) / 255, zero point mapping lo to -128).
+mlir::quant::UniformQuantizedType forRange(mlir::MLIRContext *ctx, double lo, double hi);
+
 /// Per-channel type along `axis`.
 mlir::quant::UniformQuantizedPerAxisType perAxis(mlir::MLIRContext *ctx,
                                                  llvm::ArrayRef<double> scales,

@@ -337,6 +337,137 @@ struct TransposeQuantizedConstant : OpRewritePattern<TransposeOp> {
   }
 };
 
+/// op(dequantize(transpose(x, P)), ...) -> transpose(op(dequantize(x), ...), P)
+/// for elementwise binary and unary ops and concat, where every operand is
+/// transpose(y, P), a per-tensor dequantize(transpose(y, P)) that feeds only
+/// this op (pare-unique-dequantize gives each op its own), or (binary ops) a
+/// constant. A storage_cast between the dequantize and the transpose (a
+/// QOperator model's raw int8 max pool output) comes along. A per-tensor
+/// dequantize(y) that feeds only this op, where y also feeds a transpose
+/// into the inner layout (a residual add of a graph input and a convolution
+/// of it), reads that transpose instead: the add's own transpose then moves
+/// on to the output. A quantized residual add then runs in the layout of the
+/// convolutions around it, and its transposes travel on to the graph's
+/// output, as in a float model. SinkThroughBinary / SinkThroughConcat do this
+/// for plain transposes; HoistTransposeAboveQuant moves a transpose that
+/// follows a dequantize the other way.
+struct SinkThroughDequantize : RewritePattern {
+  SinkThroughDequantize(MLIRContext *ctx) : RewritePattern(MatchAnyOpTypeTag(), 1, ctx) {}
+
+  /// The transpose under a single-use per-tensor dequantize (and a
+  /// single-use storage_cast), or null.
+  static TransposeOp underDequantize(Value v) {
+    auto dq = v.getDefiningOp<DequantizeOp>();
+    if (!dq || !dq->hasOneUse() || qtype::isPerAxis(dq.getInput().getType()))
+      return TransposeOp();
+    Value in = dq.getInput();
+    if (auto sc = in.getDefiningOp<StorageCastOp>(); sc && sc->hasOneUse())
+      in = sc.getInput();
+    return in.getDefiningOp<TransposeOp>();
+  }
+
+  /// `op` (a dequantize or storage_cast) rebuilt on `input`, in its layout.
+  static Value rebuild(PatternRewriter &rw, Operation *op, Value input) {
+    auto in = cast<RankedTensorType>(input.getType());
+    Type elem = cast<RankedTensorType>(op->getResult(0).getType()).getElementType();
+    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(), ValueRange{input},
+                             TypeRange{RankedTensorType::get(in.getShape(), elem)}, op->getAttrs());
+    return n->getResult(0);
+  }
+
+  /// A transpose by `inv`, placed before `op`, that y of a single-use
+  /// per-tensor dequantize(y) = v already feeds, or null.
+  static TransposeOp siblingTranspose(Value v, ArrayRef<int64_t> inv, Operation *op) {
+    auto dq = v.getDefiningOp<DequantizeOp>();
+    if (!dq || !dq->hasOneUse() || qtype::isPerAxis(dq.getInput().getType()))
+      return TransposeOp();
+    for (Operation *user : dq.getInput().getUsers())
+      if (auto t = dyn_cast<TransposeOp>(user); t && t.getPerm() == inv && !t->use_empty() &&
+                                                t->getBlock() == op->getBlock() &&
+                                                t->isBeforeInBlock(op))
+        return t;
+    return TransposeOp();
+  }
+
+  LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rw) const override {
+    bool binary = isElementwiseBinary(op);
+    bool concat = isa<ConcatOp>(op);
+    bool unary = isElementwiseUnary(op) && !isa<QuantizeOp>(op);
+    if ((!binary && !concat && !unary) || op->getNumResults() != 1)
+      return failure();
+    auto outType = cast<RankedTensorType>(op->getResult(0).getType());
+    int64_t rank = outType.getRank();
+    // The layout comes from a transpose that the rewrite removes (one that
+    // feeds only this operand's dequantize): a transpose that stays for
+    // other users would make the result's transpose come back the other way.
+    ArrayRef<int64_t> perm;
+    for (Value v : op->getOperands())
+      if (TransposeOp t = underDequantize(v); t && t->hasOneUse()) {
+        perm = t.getPerm();
+        break;
+      }
+    if (perm.empty() || int64_t(perm.size()) != rank)
+      return failure();
+    SmallVector<int64_t> inv = inverse(perm);
+    // Every operand must come along before anything is rewritten.
+    for (Value v : op->getOperands()) {
+      TransposeOp t = underDequantize(v);
+      if (!t)
+        t = v.getDefiningOp<TransposeOp>();
+      if (t && t.getPerm() == perm)
+        continue;
+      if (siblingTranspose(v, inv, op))
+        continue;
+      if (!binary || !matchPattern(v, m_Constant()))
+        return rw.notifyMatchFailure(op, "an operand is not transposed alike");
+    }
+    SmallVector<Value> operands;
+    for (Value v : op->getOperands()) {
+      if (TransposeOp t = underDequantize(v)) {
+        Operation *dq = v.getDefiningOp();
+        Value in = t.getInput();
+        if (auto sc = dq->getOperand(0).getDefiningOp<StorageCastOp>())
+          in = rebuild(rw, sc, in);
+        operands.push_back(rebuild(rw, dq, in));
+        continue;
+      }
+      if (auto t = v.getDefiningOp<TransposeOp>(); t && t.getPerm() == perm) {
+        operands.push_back(t.getInput());
+        continue;
+      }
+      if (TransposeOp t = siblingTranspose(v, inv, op)) {
+        operands.push_back(rebuild(rw, v.getDefiningOp(), t.getResult()));
+        continue;
+      }
+      // A constant: to full rank, then into the inner layout.
+      SmallVector<int64_t> s = shapeOf(v);
+      SmallVector<int64_t> full(rank - s.size(), 1);
+      full.append(s.begin(), s.end());
+      Value r = v;
+      if (full.size() != s.size()) {
+        auto rt = RankedTensorType::get(full, cast<RankedTensorType>(v.getType()).getElementType());
+        r = ReshapeOp::create(rw, op->getLoc(), rt, v);
+        SmallVector<Value> folded;
+        if (succeeded(rw.tryFold(r.getDefiningOp(), folded))) {
+          rw.eraseOp(r.getDefiningOp());
+          r = folded[0];
+        }
+      }
+      operands.push_back(transpose(rw, op->getLoc(), r, inv));
+    }
+    SmallVector<int64_t> inner;
+    for (int64_t d = 0; d < rank; ++d)
+      inner.push_back(outType.getDimSize(inv[d]));
+    auto type = RankedTensorType::get(inner, outType.getElementType());
+    Operation *n = rw.create(op->getLoc(), op->getName().getIdentifier(), operands,
+                             TypeRange{type}, op->getAttrs());
+    if (concat)
+      n->setAttr("axis", rw.getI64IntegerAttr(perm[cast<ConcatOp>(op).getAxis()]));
+    rw.replaceOp(op, transpose(rw, op->getLoc(), n->getResult(0), perm));
+    return success();
+  }
+};
+
 struct ConvertToNHWCPass : pare::impl::ConvertToNHWCPassBase<ConvertToNHWCPass> {
   using Base::Base;
   void runOnOperation() override {
@@ -356,7 +487,7 @@ struct ConvertToNHWCPass : pare::impl::ConvertToNHWCPassBase<ConvertToNHWCPass> 
                  HoistTransposeAboveQuant, SinkThroughAxisOp<SoftmaxOp>,
                  SinkThroughAxisOp<LogSoftmaxOp>, SinkThroughReduce<ReduceMeanOp>,
                  SinkThroughReduce<ReduceSumOp>, SinkThroughReduce<ReduceMaxOp>,
-                 SinkThroughReduce<ReduceMinOp>, SinkThroughResize>(ctx);
+                 SinkThroughReduce<ReduceMinOp>, SinkThroughResize, SinkThroughDequantize>(ctx);
     TransposeOp::getCanonicalizationPatterns(patterns, ctx);
     ReshapeOp::getCanonicalizationPatterns(patterns, ctx);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -24,13 +24,7 @@ using Range = std::pair<float, float>;
 
 /// TFLite-style asymmetric int8 parameters for a range (always containing 0).
 quant::UniformQuantizedType activationType(MLIRContext *ctx, Range r) {
-  double lo = std::min(0.0, double(r.first)), hi = std::max(0.0, double(r.second));
-  double scale = (hi - lo) / 255.0;
-  if (!(scale > 0) || !std::isfinite(scale))
-    scale = 1.0 / 255.0;
-  double zp = std::nearbyint(-128.0 - lo / scale);
-  zp = std::min(127.0, std::max(-128.0, zp));
-  return qtype::perTensor(ctx, scale, int64_t(zp));
+  return qtype::forRange(ctx, r.first, r.second);
 }
 
 /// Ops with an int8 lowering whose float operands get quantized.

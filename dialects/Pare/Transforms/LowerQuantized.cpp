@@ -6,6 +6,7 @@
 #include "dialects/Pare/IR/ResizeTaps.h"
 #include "dialects/Pare/Transforms/ActivationUtils.h"
 #include "dialects/Pare/Transforms/Passes.h"
+#include "dialects/Pare/Transforms/QuantizeIslands.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -348,7 +349,11 @@ struct DequantizeOfFlip : OpRewritePattern<DequantizeOp> {
 //===----------------------------------------------------------------------===//
 
 struct LowerQuantize : OpRewritePattern<QuantizeOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerQuantize(MLIRContext *ctx, bool islands) : OpRewritePattern(ctx), islands(islands) {}
+
+  /// Float islands become int8 (quantizeIslands): the exceptions ONNX
+  /// rounding makes to follow onnxruntime's float ops are lifted.
+  bool islands;
 
   LogicalResult matchAndRewrite(QuantizeOp op, PatternRewriter &rw) const override {
     Type outType = op.getType();
@@ -374,7 +379,8 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       // float32, as onnxruntime computes it: the fixed-point requantization
       // rounds twice (-1 * 1/3 gives -1, not 0). Same scale (a zero point
       // shift, the uint8 flip) is exact either way.
-      if (onnxRounding && qtype::params(src.getType())->scale() != qtype::params(outType)->scale())
+      if (onnxRounding && !islands &&
+          qtype::params(src.getType())->scale() != qtype::params(outType)->scale())
         return rw.notifyMatchFailure(op, "requantization stays in float32 (ONNX rounding)");
       rw.replaceOpWithNewOp<RequantizeOp>(op, outType, src);
       return success();
@@ -398,10 +404,12 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
     // QLinearAveragePool / QLinearGlobalAveragePool only where the dequantize
     // feeds nothing else (an int32 sum of x - x_zp, then one float32 scale,
     // ties to even: pare_avgpool2d_s8_onnx / pare_global_avgpool_s8_onnx);
-    // otherwise it pools in float, and so does pare.
+    // otherwise it pools in float, and so does pare. (A dequantize that
+    // pare-unique-dequantize split off a shared one is shared for this.)
     if (onnxRounding && isa<GlobalAveragePoolOp, AveragePoolOp>(def)) {
       auto dq = def->getOperand(0).getDefiningOp<DequantizeOp>();
-      if (!dq || !dq->hasOneUse() || !isPerTensorS8(dq.getInput().getType()) ||
+      bool shared = dq && (!dq->hasOneUse() || attrs::isSharedDequantize(dq));
+      if (!dq || (shared && !islands) || !isPerTensorS8(dq.getInput().getType()) ||
           !isPerTensorS8(outType))
         return rw.notifyMatchFailure(op, "average pool stays in float (ONNX rounding)");
       Value x = dq.getInput();
@@ -459,7 +467,7 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       // RESIZE_BILINEAR in the input's quantization (requantized after it
       // where the output's differs). A model that arrives quantized (ONNX
       // rounding) keeps linear in float, as onnxruntime computes it.
-      if (rs.getMode() == "nearest" || (!onnxRounding && tfliteBilinear(rs)))
+      if (rs.getMode() == "nearest" || ((!onnxRounding || islands) && tfliteBilinear(rs)))
         result = lowerLayout(rw, def, outElem);
     } else if (isa<AveragePoolOp>(def)) {
       // The int8 average pool rounds the mean in the input's quantization;
@@ -480,7 +488,7 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       bool zeroPadOk = !pool.getCountIncludePad() || !padded ||
                        (x && qtype::params(x.getType()) &&
                         qtype::params(x.getType())->zeroPoint() == 0);
-      if (x && qtype::elementOf(x.getType()) == outElem && zeroPadOk)
+      if (x && (qtype::elementOf(x.getType()) == outElem || islands) && zeroPadOk)
         result = lowerLayout(rw, def, outElem);
     } else if (isa<SoftmaxOp>(def) && onnxRounding) {
       // onnxruntime's QLinearSoftmax: int8 in and out through an exp table
@@ -511,7 +519,7 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
       Operation *n =
           rw.create(loc, def->getName().getIdentifier(), ins, TypeRange{outType}, def->getAttrs());
       result = n->getResult(0);
-    } else if (auto mean = dyn_cast<ReduceMeanOp>(def); mean && !onnxRounding) {
+    } else if (auto mean = dyn_cast<ReduceMeanOp>(def); mean && (!onnxRounding || islands)) {
       result = lowerSpatialMean(rw, mean, outType);
     } else if (auto act = activationOf(def)) {
       result = lowerActivation(rw, def, *act, outType);
@@ -902,6 +910,17 @@ LogicalResult checkMultipliers(func::FuncOp f, bool onnxRounding) {
   return failure(r.wasInterrupted());
 }
 
+} // namespace
+
+void pare::populateLowerQuantizePatterns(RewritePatternSet &patterns, bool islands) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<LowerQuantize>(ctx, islands);
+  patterns.add<LowerExactInteger, DequantizeOfFlip>(ctx);
+  RequantizeOp::getCanonicalizationPatterns(patterns, ctx);
+}
+
+namespace {
+
 struct LowerQuantizedPass : pare::impl::LowerQuantizedPassBase<LowerQuantizedPass> {
   using Base::Base;
   void runOnOperation() override {
@@ -911,11 +930,14 @@ struct LowerQuantizedPass : pare::impl::LowerQuantizedPassBase<LowerQuantizedPas
     MLIRContext *ctx = &getContext();
     {
       RewritePatternSet patterns(ctx);
-      patterns.add<LowerQuantize, LowerExactInteger, DequantizeOfFlip>(ctx);
-      RequantizeOp::getCanonicalizationPatterns(patterns, ctx);
+      populateLowerQuantizePatterns(patterns, /*islands=*/false);
       if (failed(applyPatternsGreedily(f, std::move(patterns))))
         return signalPassFailure();
     }
+    // What is still float between dequantize and quantize, with
+    // --int8-islands quantize.
+    if (attrs::quantizesIslands(f) && failed(quantizeIslands(f)))
+      return signalPassFailure();
     f.walk([](Operation *op) {
       if (isa<QConvOp, QFullyConnectedOp, QAddOp, QMulOp>(op))
         normaliseClamp(op);

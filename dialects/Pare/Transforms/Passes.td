@@ -130,6 +130,33 @@ def RecognizeTemporalShiftPass
   }];
 }
 
+def UniqueDequantizePass : Pass<"pare-unique-dequantize", "mlir::func::FuncOp"> {
+  let summary = "One dequantize per user (onnxruntime's EnsureUniqueDQForNodeUnit)";
+  let description = [{
+    A dequantize that feeds several ops is cloned so that each op reads its
+    own (a function result keeps the original). Quantized models share one
+    DequantizeLinear between the consumers of a tensor (a residual add and
+    the next block's convolution); with one per user, pare-convert-to-nhwc
+    moves each consumer's layout transposes past its own dequantize and
+    LowerQuantized finds every int8 op's dequantize operands next to it.
+    Clones are marked `pare.shared_dequantize`: onnxruntime fuses none of
+    the consumers of a shared DequantizeLinear, so under ONNX rounding
+    LowerQuantized keeps average pools that read one in float, as it does.
+
+    ```mlir
+    %d = pare.dequantize %q : ...
+    %a = pare.add %d, %e : ...
+    %c = pare.conv %d, %w : ...
+    // becomes
+    %d0 = pare.dequantize %q {pare.shared_dequantize} : ...
+    %a = pare.add %d0, %e : ...
+    %d1 = pare.dequantize %q {pare.shared_dequantize} : ...
+    %c = pare.conv %d1, %w : ...
+    ```
+  }];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Quantize phase: int8 and fp16
 //===----------------------------------------------------------------------===//
@@ -197,6 +224,18 @@ def LowerQuantizedPass : Pass<"pare-lower-quantized", "mlir::func::FuncOp"> {
     global average pools only where onnxruntime fuses them (otherwise they
     stay in float); softmax and average pool keep their input's type and
     carry the output's parameters in `pare.out_scale` / `pare.out_zero_point`.
+    With `pare.int8_islands` = "quantize" on the module (the driver's
+    `--int8-islands quantize`, the default for Cortex-M targets), what is
+    left in float between dequantize and quantize ops (an island) becomes
+    int8 too (QuantizeIslands.cpp): a value inside an island without
+    quantization parameters takes those of its calibrated range
+    (`pare.ranges`, `--calibration`), else those of the next quantize
+    downstream through ops that keep its range (layout ops, max pools,
+    concat, relu / clip, resize, a residual add), else the pass fails
+    naming the node; then the patterns above run without the ONNX-rounding
+    exceptions (a change of scale, average pools, means and bilinear resizes
+    become int8 too). The function's `pare.islands` lists the nodes made
+    int8 and where their scales came from.
     Errors: a ConvInteger / MatMulInteger (a cast to i32 marked
     `pare.exact_integer`) that cannot be lowered, an int32 bias with a nonzero
     zero point, and a requantization whose multiplier TFLite's Q31

@@ -71,6 +71,9 @@ void buildGraphPipeline(OpPassManager &pm) {
   f.addPass(createCanonicalizerPass());
   // Before NHWC: a pad folded away leaves no layout change around it.
   f.addPass(createFoldPadPass());
+  // One dequantize per user first, so that each op's layout transposes can
+  // move past its own.
+  f.addPass(createUniqueDequantizePass());
   f.addPass(createConvertToNHWCPass());
   f.addPass(createCanonicalizerPass());
   f.addPass(createFuseActivationsPass());
@@ -108,6 +111,13 @@ void buildQuantizePipeline(OpPassManager &pm, const PipelineOptions &o) {
     if (o.calibrate)
       pm.addPass(std::make_unique<CalibratePass>(o.calibrate));
     buildInsertQDQPipeline(pm);
+  } else if (o.calibrate) {
+    // A model that arrives quantized: ranges for its float islands
+    // (LowerQuantized's quantizeIslands reads and drops them), with the
+    // activations an int8 kernel cannot apply as a clamp split off, as
+    // quantizeIslands splits them.
+    buildCalibrationPrepPipeline(pm);
+    pm.addPass(std::make_unique<CalibratePass>(o.calibrate));
   }
   buildLowerQuantizedPipeline(pm);
   if (o.fp16)

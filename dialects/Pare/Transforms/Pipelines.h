@@ -31,6 +31,8 @@ struct PipelineOptions {
   /// Stores each value's range (pare.range) in the IR, between the split and
   /// the quantize / dequantize pairs. Calibration executes the model on
   /// sample files: the driver's job (compiler/Calibration), not a pass's.
+  /// Without int8 (a model that arrives quantized), it runs before the
+  /// lowering, for the float islands' values that nothing quantizes.
   std::function<mlir::LogicalResult(mlir::ModuleOp)> calibrate;
   /// fp16 storage with fp32 accumulation (the CUDA target).
   bool fp16 = false;
