@@ -251,6 +251,10 @@ std::pair<int64_t, int64_t> int8Clamp(mlir::Operation *op, mlir::Value result);
 /// multipliers and the fused clamp.
 std::string qaddArgs(mlir::Operation *op);
 
+/// pare_add_s8_onnx's arguments after the rank: onnxruntime's QLinearAdd
+/// ratios (float32) and zero points, and the fused clamp.
+std::string qaddOnnxArgs(mlir::Operation *op);
+
 /// A 1x1 NHWC conv / qconv carrying pare.shift_frames / shift_fold /
 /// shift_mode reads its input through the temporal shift: each shifted row
 /// is gathered into scratch and convolved alone (CTemporalShift.cpp).

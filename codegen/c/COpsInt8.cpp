@@ -1,10 +1,13 @@
 //===- COpsInt8.cpp - C emitters: int8 ops --------------------------------===//
 //
 // The int8 ops and pools on int8 tensors (runtime-stubs/c/pare_kernels_s8.h).
-// Two arithmetics: the TFLite / CMSIS-NN contract (Q31 multipliers, per-layer
-// specialised kernels, see CModule::kernelCall) and the generic one (int32
-// accumulators requantized in float32, as onnxruntime does) for models that
-// arrive quantized with ONNX rounding, asymmetric weights or i32 results.
+// Two arithmetics: the TFLite / CMSIS-NN contract (Q31 multipliers) and
+// onnxruntime's (float32 requantization, ties to even) for models that
+// arrive quantized with ONNX rounding. Convolutions and fully connected
+// layers run on per-layer specialised kernels in either (see
+// CModule::kernelCall; "<kernel>_onnx" for onnxruntime's), or on the generic
+// kernels (int32 accumulators requantized in float32) for asymmetric
+// weights, i32 results and the layers usesOnnxFastKernel turns away.
 //
 //===----------------------------------------------------------------------===//
 
@@ -85,6 +88,16 @@ std::string qaddArgs(Operation *op) {
          i32(yp.zeroPoint()) + ", " + i32(ym) + ", " + i32(ysh) + ", " + i32(lo) + ", " + i32(hi);
 }
 
+std::string qaddOnnxArgs(Operation *op) {
+  auto ap = *qtype::params(op->getOperand(0).getType());
+  auto bp = *qtype::params(op->getOperand(1).getType());
+  auto yp = *qtype::params(op->getResult(0).getType());
+  auto [lo, hi] = int8Clamp(op, op->getResult(0));
+  float as = float(ap.scale()), bs = float(bp.scale()), ys = float(yp.scale());
+  return floatLiteral(as / ys) + ", " + i32(ap.zeroPoint()) + ", " + floatLiteral(bs / ys) + ", " +
+         i32(bp.zeroPoint()) + ", " + i32(yp.zeroPoint()) + ", " + i32(lo) + ", " + i32(hi);
+}
+
 namespace {
 
 /// The op's scratch in the arena (pare.scratch_offset), or NULL.
@@ -114,13 +127,14 @@ size_t requantArrays(CModule &m, Operation *op, const std::string &layer, Value 
   return n;
 }
 
-/// Float scales of the generic path: x_scale * w_scale[c] / y_scale, and
-/// their count.
+/// Float scales of the generic path and of the ONNX-rounding fast kernels:
+/// x_scale * w_scale[c] / y_scale, and their count (one for a per-tensor
+/// weight unless `perChannel`: the conv kernels read one per channel).
 std::pair<std::string, size_t> floatScales(CModule &m, const std::string &layer, Value x, Value w,
-                                           Value y, int64_t channels) {
+                                           Value y, int64_t channels, bool perChannel = false) {
   auto xp = params(x), wp = params(w), yp = params(y);
   std::vector<std::string> v;
-  size_t n = wp.perTensor() ? 1 : size_t(channels);
+  size_t n = wp.perTensor() && !perChannel ? 1 : size_t(channels);
   for (size_t c = 0; c < n; ++c) // in float32, in onnxruntime's order
     v.push_back(floatLiteral(float(float(xp.scale()) * float(wp.scale(c))) / float(yp.scale())));
   return std::make_pair(
@@ -219,10 +233,19 @@ LogicalResult emitQConv(CModule &m, Operation *op, const Operands &in, ArrayRef<
   std::string geom = i32(w[1]) + ", " + i32(w[2]) + ", " + i32(s[0]) + ", " + i32(s[1]) + ", " +
                      i32(d[0]) + ", " + i32(d[1]) + ", " + m.geo(p[0], "pad_top") + ", " +
                      m.geo(p[1], "pad_left");
-  if (!planning::usesGenericInt8Kernel(op)) {
+  if (planning::usesFastInt8Kernel(op)) {
+    // TFLite's Q31 requantization, or onnxruntime's float32 one (ONNX
+    // rounding) in the same kernels: "<kernel>_onnx", one scale per channel
+    // in place of the multiplier and shift arrays.
+    bool onnx = planning::usesOnnxFastKernel(op);
     auto [lo, hi] = int8Clamp(op, c.getOutput());
     std::string mult, shift;
-    requantArrays(m, op, layer, c.getInput(), c.getWeight(), c.getOutput(), w[0], mult, shift);
+    if (onnx)
+      mult = floatScales(m, layer, c.getInput(), c.getWeight(), c.getOutput(), w[0], true).first;
+    else
+      requantArrays(m, op, layer, c.getInput(), c.getWeight(), c.getOutput(), w[0], mult, shift);
+    std::string rq = onnx ? mult : mult + ", " + shift;
+    std::string sfx = onnx ? "_onnx" : "";
     std::string bias = bindNull(c.getBias(), in, 2);
     auto yp = params(c.getOutput());
     if (c.isDepthwise()) {
@@ -236,10 +259,10 @@ LogicalResult emitQConv(CModule &m, Operation *op, const Operands &in, ArrayRef<
       // faster than the NHWC kernel (no bounds checks in the inner loop),
       // and the output may overwrite the input (pare.in_place).
       m.kernelCall(
-          "pare_depthwise_conv2d_s8_inplace", layer,
+          "pare_depthwise_conv2d_s8_inplace" + sfx, layer,
           {{"const int8_t *", in[0]}, {"int8_t *", out[0]}, {"int16_t *", "(int16_t *)" + scratch}},
           [&](const std::vector<std::string> &p) {
-            return p[0] + ", " + lit + ",\n      " + wn + ", " + bias + ", " + mult + ", " + shift +
+            return p[0] + ", " + lit + ",\n      " + wn + ", " + bias + ", " + rq +
                    ",\n      " + tail + ", " + p[1] + ", " + m.geo(os[1], "oh") + ", " +
                    m.geo(os[2], "ow") + ", " + geom + ", " + p[2];
           });
@@ -250,10 +273,10 @@ LogicalResult emitQConv(CModule &m, Operation *op, const Operands &in, ArrayRef<
     std::string tail = i32(yp.zeroPoint()) + ", " + i32(lo) + ", " + i32(hi);
     std::string wn = in[1];
     m.kernelCall(
-        "pare_conv2d_s8", layer,
+        "pare_conv2d_s8" + sfx, layer,
         {{"const int8_t *", in[0]}, {"int8_t *", out[0]}, {"int16_t *", "(int16_t *)" + scratch}},
         [&](const std::vector<std::string> &p) {
-          return p[0] + ", " + lit + ",\n      " + wn + ", " + bias + ", " + mult + ", " + shift +
+          return p[0] + ", " + lit + ",\n      " + wn + ", " + bias + ", " + rq +
                  ",\n      " + tail + ", " + p[1] + ", " + m.geo(os[1], "oh") + ", " +
                  m.geo(os[2], "ow") + ", " + i32(os[3]) + ", " + geom + ", " + p[2];
         });
@@ -303,16 +326,25 @@ LogicalResult emitQFullyConnected(CModule &m, Operation *op, const Operands &in,
   std::string layer = sanitizeIdentifier(nodeName(op)), scratch = scratchOf(op);
   Shape x = shapeOf(fc.getInput()), w = shapeOf(fc.getWeight());
   auto xp = params(fc.getInput());
-  if (!planning::usesGenericInt8Kernel(op)) {
+  if (planning::usesFastInt8Kernel(op)) {
+    // TFLite's requantization, or onnxruntime's float32 one (ONNX rounding).
+    bool onnx = planning::usesOnnxFastKernel(op);
     auto [lo, hi] = int8Clamp(op, fc.getOutput());
-    std::string mult, shift;
-    size_t n = requantArrays(m, op, layer, fc.getInput(), fc.getWeight(), fc.getOutput(), w[0],
-                             mult, shift);
+    std::string mult, shift, rq;
+    size_t n;
+    if (onnx) {
+      std::tie(rq, n) =
+          floatScales(m, layer, fc.getInput(), fc.getWeight(), fc.getOutput(), w[0]);
+    } else {
+      n = requantArrays(m, op, layer, fc.getInput(), fc.getWeight(), fc.getOutput(), w[0], mult,
+                        shift);
+      rq = mult + ", " + shift;
+    }
     std::string lit = i32(x[0]) + ", " + i32(x[1]) + ", " + i32(xp.zeroPoint());
-    std::string rest = in[1] + ", " + bindNull(fc.getBias(), in, 2) + ", " + mult + ", " + shift +
-                       ", " + (n > 1 ? "1" : "0") + ",\n      " +
+    std::string rest = in[1] + ", " + bindNull(fc.getBias(), in, 2) + ", " + rq + ", " +
+                       (n > 1 ? "1" : "0") + ",\n      " +
                        i32(params(fc.getOutput()).zeroPoint()) + ", " + i32(lo) + ", " + i32(hi);
-    m.kernelCall("pare_fully_connected_s8", layer,
+    m.kernelCall(onnx ? "pare_fully_connected_s8_onnx" : "pare_fully_connected_s8", layer,
                  {{"const int8_t *", in[0]}, {"int8_t *", out[0]}},
                  [&](const std::vector<std::string> &p) {
                    return p[0] + ", " + lit + ",\n      " + rest + ", " + p[1] + ", " + i32(w[0]);
@@ -385,14 +417,10 @@ LogicalResult emitQAddMul(CModule &m, Operation *op, const Operands &in,
   // QLinearMul arithmetic, float32 ratios rounded half to even.
   if (attrs::usesOnnxRounding(op)) {
     float as = float(ap.scale()), bs = float(bp.scale()), ys = float(yp.scale());
-    std::string q;
-    if (isa<QAddOp>(op))
-      q = floatLiteral(as / ys) + ", " + i32(ap.zeroPoint()) + ", " + floatLiteral(bs / ys) + ", " +
-          i32(bp.zeroPoint()) + ", " + i32(yp.zeroPoint());
-    else
-      q = i32(ap.zeroPoint()) + ", " + i32(bp.zeroPoint()) + ", " +
-          floatLiteral(float(as * bs) / ys) + ", " + i32(yp.zeroPoint());
-    q += ", " + i32(lo) + ", " + i32(hi);
+    std::string q = isa<QAddOp>(op) ? qaddOnnxArgs(op)
+                                    : i32(ap.zeroPoint()) + ", " + i32(bp.zeroPoint()) + ", " +
+                                          floatLiteral(float(as * bs) / ys) + ", " +
+                                          i32(yp.zeroPoint()) + ", " + i32(lo) + ", " + i32(hi);
     m.kernelCall(
         isa<QAddOp>(op) ? "pare_add_s8_onnx" : "pare_mul_s8_onnx", layer, ptrs,
         [&](const std::vector<std::string> &p) {
@@ -437,10 +465,14 @@ LogicalResult emitQGlobalAveragePool(CModule &m, Operation *op, const Operands &
   auto xp = params(g.getInput()), yp = params(g.getOutput());
   if (attrs::usesOnnxRounding(op)) {
     // onnxruntime's QLinearGlobalAveragePool: float32 scale, ties to even.
+    // Per layer, as the TFLite form: the sizes fold into the loops.
     float scale = float(xp.scale()) / (float(yp.scale()) * float(spatial));
-    m.line("  " + m.call("pare_global_avgpool_s8_onnx") + in[0] + ", " + i32(x[0]) + ", " +
-           i32(spatial) + ", " + i32(x.back()) + ", " + i32(xp.zeroPoint()) + ", " +
-           floatLiteral(scale) + ", " + i32(yp.zeroPoint()) + ", " + out[0] + ");\n");
+    std::string lit = i32(x[0]) + ", " + i32(spatial) + ", " + i32(x.back()) + ", " +
+                      i32(xp.zeroPoint()) + ", " + floatLiteral(scale) + ", " +
+                      i32(yp.zeroPoint());
+    m.kernelCall("pare_global_avgpool_s8_onnx", sanitizeIdentifier(nodeName(op)),
+                 {{"const int8_t *", in[0]}, {"int8_t *", out[0]}},
+                 [&](const std::vector<std::string> &p) { return p[0] + ", " + lit + ", " + p[1]; });
     return success();
   }
   // TFLite arithmetic: the sum requantized by the scale ratio alone, then

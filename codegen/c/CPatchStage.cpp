@@ -322,6 +322,11 @@ LogicalResult PatchStageEmitter::emitTileElementwise(Operation *op, const Operan
   } else if (auto lut = dyn_cast<LookupTableOp>(op)) {
     call = m.call("pare_lut_s8") + rowOf(0) + ", " + yRow + ", (size_t)n, " +
            m.lutTable(lut, layer) + ")";
+  } else if (isa<QAddOp>(op) && attrs::usesOnnxRounding(op)) {
+    // onnxruntime's QLinearAdd: rows of two or more elements (Patches.cpp)
+    // take its same-shape formula, as the whole tensor does.
+    call = m.call("pare_add_s8_onnx") + rowOf(0) + ", one, " + rowOf(1) + ", one, " + yRow +
+           ", &n, 1, " + qaddOnnxArgs(op) + ")";
   } else if (isa<QAddOp>(op)) {
     call = m.call("pare_add_s8") + rowOf(0) + ", one, " + rowOf(1) + ", one, " + yRow +
            ", &n, 1, " + qaddArgs(op) + ")";

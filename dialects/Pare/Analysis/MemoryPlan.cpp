@@ -9,6 +9,8 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseSet.h"
 
+#include <cmath>
+#include <cstdlib>
 #include <optional>
 
 using namespace mlir;
@@ -59,22 +61,67 @@ int64_t byteSize(Type t) {
   return rt.getNumElements() * bytes;
 }
 
-bool usesGenericInt8Kernel(Operation *op) {
+/// A conv / fully connected layer the specialised kernels cannot compute in
+/// either arithmetic: asymmetric weights, an i32 result, grouped
+/// convolutions other than depthwise with multiplier 1.
+static bool needsIntegerKernel(Operation *op) {
   auto symmetric = [](Value w) {
     auto p = qtype::params(w.getType());
     return p && p->isSigned && llvm::all_of(p->zeroPoints, [](int64_t z) { return z == 0; });
   };
   auto s8Result = [&]() { return qtype::isQuantized(op->getResult(0).getType()); };
-  // ONNX rounding: requantize in float32, round half to even, as onnxruntime
-  // does for QDQ / QOperator models (the generic kernels do exactly that).
-  if (isa<pare::QConvOp, pare::QFullyConnectedOp>(op) && attrs::usesOnnxRounding(op))
-    return true;
   if (auto c = dyn_cast<pare::QConvOp>(op))
     return !s8Result() || !symmetric(c.getWeight()) || (c.getGroup() != 1 && !c.isDepthwise()) ||
            (c.isDepthwise() && cast<RankedTensorType>(c.getWeight().getType()).getDimSize(3) != 1);
   if (auto fc = dyn_cast<pare::QFullyConnectedOp>(op))
     return !s8Result() || !symmetric(fc.getWeight());
+  return false;
+}
+
+bool usesGenericInt8Kernel(Operation *op) {
+  // ONNX rounding: requantize in float32, round half to even, as onnxruntime
+  // does for QDQ / QOperator models (the generic kernels do exactly that).
+  if (isa<pare::QConvOp, pare::QFullyConnectedOp>(op) && attrs::usesOnnxRounding(op))
+    return true;
+  if (isa<pare::QConvOp, pare::QFullyConnectedOp>(op))
+    return needsIntegerKernel(op);
   return isa<pare::QMatMulOp>(op);
+}
+
+bool usesOnnxFastKernel(Operation *op) {
+  if (!isa<pare::QConvOp, pare::QFullyConnectedOp>(op) || !attrs::usesOnnxRounding(op) ||
+      needsIntegerKernel(op))
+    return false;
+  Value x = op->getOperand(0), w = op->getOperand(1), y = op->getResult(0);
+  auto xp = *qtype::params(x.getType()), wp = *qtype::params(w.getType()),
+       yp = *qtype::params(y.getType());
+  // Finite float32 scales (as the emitter computes them): a NaN or infinite
+  // one needs onnxruntime's NaN -> -128, which only the generic kernels give.
+  for (size_t c = 0; c < wp.scales.size(); ++c)
+    if (!std::isfinite(float(float(xp.scale()) * float(wp.scale(c))) / float(yp.scale())))
+      return false;
+  // The kernels sum in int32 from the bias: |bias| <= 2^30 and at most 2^30
+  // from the products (255 * 128 each) keep that exact without relying on
+  // wrap-around (onnxruntime's int32 sums wrap; the generic kernels too).
+  auto wd = cast<RankedTensorType>(w.getType()).getShape();
+  int64_t k = 1;
+  for (size_t d = 1; d < wd.size(); ++d)
+    k *= wd[d];
+  if (k * 255 * 128 > (int64_t(1) << 30))
+    return false;
+  if (op->getNumOperands() > 2 && op->getOperand(2)) {
+    DenseIntElementsAttr bias;
+    if (!matchPattern(storageRoot(op->getOperand(2)), m_Constant(&bias)))
+      return false;
+    for (const APInt &b : bias.getValues<APInt>())
+      if (std::abs(b.getSExtValue()) > (int64_t(1) << 30))
+        return false;
+  }
+  return true;
+}
+
+bool usesFastInt8Kernel(Operation *op) {
+  return !usesGenericInt8Kernel(op) || usesOnnxFastKernel(op);
 }
 
 int64_t scratchBytes(Operation *op) {
@@ -90,7 +137,7 @@ int64_t scratchBytes(Operation *op) {
       shiftRow = (byteSize(op->getOperand(0).getType()) / rows + 15) / 16 * 16;
   }
   auto kernel = [&]() -> int64_t {
-    if (usesGenericInt8Kernel(op))
+    if (!usesFastInt8Kernel(op))
       return qtype::isQuantized(op->getResult(0).getType())
                  ? byteSize(op->getResult(0).getType()) * 4
                  : 0;
@@ -121,7 +168,7 @@ int inPlaceCandidate(Operation *op) {
   Value r = op->getResult(0);
   if (auto c = dyn_cast<pare::QConvOp>(op)) {
     auto x = dimsOf(c.getInput()), y = dimsOf(c.getOutput());
-    if (!c.getChannelsLast() || !c.isDepthwise() || usesGenericInt8Kernel(op) ||
+    if (!c.getChannelsLast() || !c.isDepthwise() || !usesFastInt8Kernel(op) ||
         dimsOf(c.getWeight())[3] != 1 || y[1] * y[2] > x[1] * x[2])
       return -1;
     return 0;

@@ -36,10 +36,25 @@ bool needsArena(mlir::Value v, const llvm::DenseMap<mlir::Value, unsigned> &owne
 
 int64_t byteSize(mlir::Type tensorType);
 
-/// True when an int8 op runs on the generic integer kernels (zero-point
-/// weights, i32 results, QLinearMatMul, or ONNX rounding: the module's
-/// `pare.int8_rounding` = "onnx") rather than the TFLite-contract ones.
+/// True when an int8 op does not run on the TFLite-contract kernels: the
+/// generic integer kernels (zero-point weights, i32 results, QLinearMatMul)
+/// or, under ONNX rounding (the module's `pare.int8_rounding` = "onnx"), a
+/// conv / fully connected layer, which may still have a fast kernel
+/// (usesOnnxFastKernel). Passes that emit TFLite arithmetic themselves (the
+/// temporal-shift fusion) test this.
 bool usesGenericInt8Kernel(mlir::Operation *op);
+
+/// True for an int8 conv / fully connected layer under ONNX rounding that
+/// runs on the specialised kernels' float32-requantization forms
+/// (pare_conv2d_s8_onnx, pare_depthwise_conv2d_s8_inplace_onnx,
+/// pare_fully_connected_s8_onnx): the layers the TFLite-contract kernels
+/// take, with finite float32 scales and a constant bias small enough for
+/// exact int32 sums; the others stay on the generic kernels.
+bool usesOnnxFastKernel(mlir::Operation *op);
+
+/// The TFLite-contract kernels or their ONNX-rounding forms: the kernels
+/// with im2col scratch, the in-place depthwise kernel and patch tiles.
+bool usesFastInt8Kernel(mlir::Operation *op);
 
 /// Bytes of scratch memory an op's kernel needs while it runs (im2col
 /// buffers, int32 accumulators); planned in the arena. Mirrors the

@@ -70,7 +70,7 @@ bool isPatchable(Operation *op) {
   if (isTileAlias(op))
     return true;
   if (auto c = dyn_cast<pare::QConvOp>(op))
-    return c.getChannelsLast() && !usesGenericInt8Kernel(op) &&
+    return c.getChannelsLast() && usesFastInt8Kernel(op) &&
            (c.getGroup() == 1 || c.isDepthwise());
   if (auto c = dyn_cast<pare::ConvOp>(op))
     return c.getChannelsLast();
@@ -82,7 +82,11 @@ bool isPatchable(Operation *op) {
     return !(isa<pare::AveragePoolOp>(op) && attrs::hasOutScale(op));
   }
   if (isa<pare::QAddOp>(op))
-    return sameShapes(op) && !usesGenericInt8Kernel(op);
+    // Under ONNX rounding a tile row (ow x C elements) must not be a single
+    // element: pare_add_s8_onnx takes one for onnxruntime's scalar case,
+    // whose rounding differs from the whole tensor's (C > 1 rules it out).
+    return sameShapes(op) && !usesGenericInt8Kernel(op) &&
+           (!attrs::usesOnnxRounding(op) || dims(op->getResult(0))[3] > 1);
   if (isa<pare::AddOp, pare::ReluOp, pare::LookupTableOp>(op))
     return sameShapes(op);
   if (auto q = dyn_cast<pare::QuantizeOp>(op))
