@@ -30,7 +30,7 @@ agreement with onnxruntime is reported (exact for --int8-rounding onnx; tflite r
 TFLite's Q31 contract, which may differ by one step from onnxruntime's float requantization).
 
 Run:  .venv/bin/python benchmarks/cortex-m/run_layer_models.py [--rounding tflite|onnx|both]
-                       [--layers L1,L3] [--cpus m4,m7] [--work DIR] [--json]
+                       [--layers L1,L3] [--cpus m4,m7] [--work DIR] [--json] [--pare BIN]
 """
 from __future__ import annotations
 
@@ -309,6 +309,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    ap.add_argument("--pare", default=str(ROOT / "build" / "tools" / "pare" / "pare"),
+                    help="the pare binary (default build/tools/pare/pare; snapshotted at the start): "
+                         "e.g. one built before a change, to measure both in the same conditions")
     args = ap.parse_args()
     cpus = args.cpus.split(",")
     roundings = ["tflite", "onnx"] if args.rounding == "both" else [args.rounding]
@@ -316,6 +319,7 @@ def main() -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     global PARE
+    PARE = Path(args.pare).resolve()
     PARE = snapshot_pare(work)
     jobs = [(l, r) for r in roundings for l in layers]
     with ThreadPoolExecutor(max_workers=args.jobs) as ex:
