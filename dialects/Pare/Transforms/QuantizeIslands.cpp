@@ -258,6 +258,29 @@ LogicalResult pare::quantizeIslands(func::FuncOp f) {
       attrs::removeRanges(op); // they were the activation's
       island.push_back(act.getDefiningOp());
     }
+    // A division by a constant (an exported hard-swish's / 6) is the int8
+    // multiplication by its reciprocal.
+    for (Operation *&op : island) {
+      auto div = dyn_cast<DivOp>(op);
+      DenseElementsAttr c;
+      if (!div || !matchPattern(div.getRhs(), m_Constant(&c)) ||
+          !isa<FloatType>(c.getElementType()) ||
+          llvm::any_of(c.getValues<float>(), [](float v) { return v == 0.0f; }))
+        continue;
+      std::vector<float> inv;
+      for (float v : c.getValues<float>())
+        inv.push_back(1.0f / v);
+      OpBuilder b(op);
+      auto type = cast<RankedTensorType>(c.getType());
+      Value rc = ConstantOp::create(b, op->getLoc(), type,
+                                    DenseElementsAttr::get(type, ArrayRef<float>(inv)));
+      Operation *mul = b.create(op->getLoc(), b.getStringAttr(MulOp::getOperationName()),
+                                ValueRange{div.getLhs(), rc}, op->getResultTypes(),
+                                op->getAttrs());
+      op->replaceAllUsesWith(mul->getResults());
+      op->erase();
+      op = mul;
+    }
     for (Operation *op : island) {
       for (Value r : op->getResults()) {
         if (!isFloatTensor(r))

@@ -110,3 +110,25 @@ func.func @onnx_float_ops(%x: tensor<1x4x4x2xf32>) -> (tensor<1x2x2x2xf32>, tens
   return %pf, %bf : tensor<1x2x2x2xf32>, tensor<1x4x4x2xf32>
 }
 }
+
+// -----
+
+// A division by a constant (an exported hard-swish's / 6) becomes the int8
+// multiplication by its reciprocal.
+!x = !quant.uniform<i8:f32, 0.5:-1>
+!s = !quant.uniform<i8:f32, 0.125:-2>
+// CHECK-LABEL: func.func @div_constant
+// CHECK-SAME: {node = "div_a", op = "mul"
+// CHECK: pare.qmul
+// CHECK-NOT: pare.div
+module attributes {pare.int8_rounding = "onnx", pare.int8_islands = "quantize"} {
+func.func @div_constant(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %six = pare.constant dense<6.0> : tensor<f32>
+  %xq = pare.quantize %x : (tensor<4xf32>) -> tensor<4x!x>
+  %xf = pare.dequantize %xq : (tensor<4x!x>) -> tensor<4xf32>
+  %d = pare.div %xf, %six : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32> loc("div_a")
+  %dq = pare.quantize %d : (tensor<4xf32>) -> tensor<4x!s>
+  %df = pare.dequantize %dq : (tensor<4x!s>) -> tensor<4xf32>
+  return %df : tensor<4xf32>
+}
+}
