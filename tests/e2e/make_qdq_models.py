@@ -28,8 +28,8 @@ Models written to --out (default build/qdq_models/):
   squeezenet1_1_64_{qdq,qop}[_pc].onnx      torchvision SqueezeNet-1.1 at 1x3x64x64
                                      exported by scripts/export_models.py (seeded random weights,
                                      BatchNorm statistics measured on random data), run through
-                                     quant_pre_process (BatchNorm folded), the classifier's bias
-                                     centred (below), then QDQ and QOperator, per-tensor and
+                                     quant_pre_process (BatchNorm folded), the classifier
+                                     replaced (below), then QDQ and QOperator, per-tensor and
                                      per-channel. Calibration: 64 pictures of
                                      scripts/natural_images.py (seed 0), normalised as torchvision
                                      expects; no photo data set can be shipped, and these have the
@@ -38,7 +38,7 @@ Models written to --out (default build/qdq_models/):
                                      is benchmarks/cortex-m/qdq_done.py's, not a test model.
 Random weights give a classifier whose scores differ from class to class by less than int8
 noise: with the 1000-class torchvision head, onnxruntime's own int8 model picks the float model's
-top class for only 7-15% of the pictures (even with the bias centred), so an argmax comparison
+top class for only 7-15% of the pictures (even with its bias centred), so an argmax comparison
 would measure noise. The head is therefore replaced by one read from the data (pca_classifier):
 10 classes, the 5 principal directions of the classifier's input features over the calibration
 pictures, both signs, each scaled to unit variance; the top class is the direction in which a
