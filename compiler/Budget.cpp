@@ -18,6 +18,22 @@ using namespace mlir;
 
 namespace pare::budget {
 
+std::vector<IslandNode> islandNodes(func::FuncOp func) {
+  std::vector<IslandNode> nodes;
+  if (ArrayAttr islands = attrs::getIslands(func))
+    for (Attribute a : islands) {
+      auto d = dyn_cast<DictionaryAttr>(a);
+      if (!d)
+        continue;
+      auto get = [&](StringRef key) {
+        auto v = d.getAs<StringAttr>(key);
+        return v ? v.getValue().str() : std::string();
+      };
+      nodes.push_back({get("node"), get("op"), get("scales")});
+    }
+  return nodes;
+}
+
 Report build(func::FuncOp func, const codegen::CEmitStats &stats) {
   Report r;
   r.arenaBytes = attrs::getArenaBytes(func).value_or(0);
@@ -32,17 +48,7 @@ Report build(func::FuncOp func, const codegen::CEmitStats &stats) {
         r.patchSplit = codegen::nodeName(&op);
   }
   r.codeBytes = stats.codeBytesEstimate;
-  if (ArrayAttr islands = attrs::getIslands(func))
-    for (Attribute a : islands) {
-      auto d = dyn_cast<DictionaryAttr>(a);
-      if (!d)
-        continue;
-      auto get = [&](StringRef key) {
-        auto v = d.getAs<StringAttr>(key);
-        return v ? v.getValue().str() : std::string();
-      };
-      r.islands.push_back({get("node"), get("op"), get("scales")});
-    }
+  r.islands = islandNodes(func);
   for (Operation &op : func.getBody().front()) {
     if (matchPattern(&op, m_Constant()) || op.hasTrait<OpTrait::IsTerminator>() ||
         isa<pare::StorageCastOp, pare::ReshapeOp>(op))

@@ -37,6 +37,9 @@ struct IslandNode {
   std::string scales; ///< each scale and where it came from
 };
 
+/// The function's pare.islands (the island nodes made int8), in order.
+std::vector<IslandNode> islandNodes(mlir::func::FuncOp func);
+
 struct Report {
   int64_t arenaBytes = 0, stackBytes = kStackEstimate;
   /// The plan's lower bound (largest sum of bytes live at one op).

@@ -560,26 +560,15 @@ void printIslands(ModuleOp module, const CompileJob &job) {
   auto mainOr = codegen::mainFunction(module);
   if (failed(mainOr))
     return;
-  ArrayAttr islands = attrs::getIslands(*mainOr);
   if (!job.islands || !attrs::getInt8Islands(module)) {
     llvm::errs() << "pare: int8 islands: kept in float (--int8-islands keep)\n";
     return;
   }
-  llvm::errs() << "pare: int8 islands: " << (islands ? islands.size() : 0)
-               << " node(s) made int8\n";
-  if (!islands)
-    return;
-  for (Attribute a : islands) {
-    auto d = dyn_cast<DictionaryAttr>(a);
-    if (!d)
-      continue;
-    auto get = [&](StringRef key) {
-      auto v = d.getAs<StringAttr>(key);
-      return v ? v.getValue().str() : std::string();
-    };
-    llvm::errs() << "pare: int8 island: node '" << codegen::displayText(get("node")) << "' ("
-                 << get("op") << "): " << get("scales") << "\n";
-  }
+  std::vector<budget::IslandNode> nodes = budget::islandNodes(*mainOr);
+  llvm::errs() << "pare: int8 islands: " << nodes.size() << " node(s) made int8\n";
+  for (const budget::IslandNode &n : nodes)
+    llvm::errs() << "pare: int8 island: node '" << codegen::displayText(n.name) << "' (" << n.kind
+                 << "): " << n.scales << "\n";
 }
 
 /// --compile-to PHASE / --emit mlir: the IR on stdout (-o -, large constants

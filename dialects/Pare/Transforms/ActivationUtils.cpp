@@ -56,6 +56,25 @@ std::optional<size_t> activationParamCount(StringRef name) {
       .Default(std::nullopt);
 }
 
+Operation *splitFusedActivation(Operation *op) {
+  auto name = op->getAttrOfType<StringAttr>("activation");
+  if (!name)
+    return nullptr;
+  SmallVector<float> params;
+  if (auto p = op->getAttrOfType<DenseF32ArrayAttr>("activation_params"))
+    params.assign(p.asArrayRef().begin(), p.asArrayRef().end());
+  OpBuilder b(op->getContext());
+  b.setInsertionPointAfter(op);
+  Value r = op->getResult(0);
+  Value act = createActivation(b, op->getLoc(), name.getValue(), params, r);
+  if (!act)
+    return nullptr;
+  r.replaceAllUsesExcept(act, act.getDefiningOp());
+  op->removeAttr("activation");
+  op->removeAttr("activation_params");
+  return act.getDefiningOp();
+}
+
 Value createActivation(OpBuilder &b, Location loc, StringRef name, ArrayRef<float> p, Value x) {
   std::optional<size_t> count = activationParamCount(name);
   if (!count || p.size() < *count)

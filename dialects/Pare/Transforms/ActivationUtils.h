@@ -30,6 +30,12 @@ std::optional<size_t> activationParamCount(llvm::StringRef name);
 mlir::Value createActivation(mlir::OpBuilder &b, mlir::Location loc, llvm::StringRef name,
                              llvm::ArrayRef<float> params, mlir::Value input);
 
+/// Unfuses `op`'s fused activation: builds the standalone activation op after
+/// it, moves `op`'s users onto it and drops the activation attributes.
+/// Returns the new op, or null (and `op` unchanged) for an unknown name or
+/// too few activation_params.
+mlir::Operation *splitFusedActivation(mlir::Operation *op);
+
 /// Evaluates an activation on one value; nullopt for an unknown name or too
 /// few parameters.
 std::optional<double> evalActivation(llvm::StringRef name, llvm::ArrayRef<float> params, double x);

@@ -110,6 +110,27 @@ struct HoistTransposeAboveQuant : OpRewritePattern<TransposeOp> {
   }
 };
 
+/// A constant operand of a rank-`rank` elementwise op brought into the
+/// inner layout: padded with leading 1s to full rank (folded), then
+/// transposed by `inv` (folded too).
+Value constantToInnerLayout(PatternRewriter &rw, Location loc, Value v, int64_t rank,
+                            ArrayRef<int64_t> inv) {
+  SmallVector<int64_t> s = shapeOf(v);
+  SmallVector<int64_t> full(rank - s.size(), 1);
+  full.append(s.begin(), s.end());
+  Value r = v;
+  if (full.size() != s.size()) {
+    auto rt = RankedTensorType::get(full, cast<RankedTensorType>(v.getType()).getElementType());
+    r = ReshapeOp::create(rw, loc, rt, v);
+    SmallVector<Value> folded;
+    if (succeeded(rw.tryFold(r.getDefiningOp(), folded))) {
+      rw.eraseOp(r.getDefiningOp());
+      r = folded[0];
+    }
+  }
+  return transpose(rw, loc, r, inv);
+}
+
 bool isElementwiseBinary(Operation *op) {
   return isa<AddOp, SubOp, MulOp, DivOp, PowOp, MaxOp, MinOp, ModOp, EqualOp, LessOp, LessOrEqualOp,
              GreaterOp, GreaterOrEqualOp, AndOp, OrOp, XorOp>(op);
@@ -192,18 +213,7 @@ struct SinkThroughBinary : RewritePattern {
         operands.push_back(ReshapeOp::create(rw, op->getLoc(), rt, v));
         continue;
       }
-      // Bring the constant to full rank, then into the inner layout.
-      Value r = v;
-      if (full.size() != s.size()) {
-        auto rt = RankedTensorType::get(full, cast<RankedTensorType>(v.getType()).getElementType());
-        r = ReshapeOp::create(rw, op->getLoc(), rt, v);
-        SmallVector<Value> folded;
-        if (succeeded(rw.tryFold(r.getDefiningOp(), folded))) {
-          rw.eraseOp(r.getDefiningOp());
-          r = folded[0];
-        }
-      }
-      operands.push_back(transpose(rw, op->getLoc(), r, inv));
+      operands.push_back(constantToInnerLayout(rw, op->getLoc(), v, rank, inv));
     }
     SmallVector<int64_t> inner;
     for (int64_t d = 0; d < rank; ++d)
@@ -439,21 +449,7 @@ struct SinkThroughDequantize : RewritePattern {
         operands.push_back(rebuild(rw, v.getDefiningOp(), t.getResult()));
         continue;
       }
-      // A constant: to full rank, then into the inner layout.
-      SmallVector<int64_t> s = shapeOf(v);
-      SmallVector<int64_t> full(rank - s.size(), 1);
-      full.append(s.begin(), s.end());
-      Value r = v;
-      if (full.size() != s.size()) {
-        auto rt = RankedTensorType::get(full, cast<RankedTensorType>(v.getType()).getElementType());
-        r = ReshapeOp::create(rw, op->getLoc(), rt, v);
-        SmallVector<Value> folded;
-        if (succeeded(rw.tryFold(r.getDefiningOp(), folded))) {
-          rw.eraseOp(r.getDefiningOp());
-          r = folded[0];
-        }
-      }
-      operands.push_back(transpose(rw, op->getLoc(), r, inv));
+      operands.push_back(constantToInnerLayout(rw, op->getLoc(), v, rank, inv));
     }
     SmallVector<int64_t> inner;
     for (int64_t d = 0; d < rank; ++d)

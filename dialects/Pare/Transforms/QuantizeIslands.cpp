@@ -243,20 +243,11 @@ LogicalResult pare::quantizeIslands(func::FuncOp f) {
       auto name = op->getAttrOfType<StringAttr>("activation");
       if (!name || isClampActivation(name.getValue()) || op->getNumResults() != 1)
         continue;
-      SmallVector<float> params;
-      if (auto p = op->getAttrOfType<DenseF32ArrayAttr>("activation_params"))
-        params.assign(p.asArrayRef().begin(), p.asArrayRef().end());
-      OpBuilder b(op->getContext());
-      b.setInsertionPointAfter(op);
-      Value r = op->getResult(0);
-      Value act = createActivation(b, op->getLoc(), name.getValue(), params, r);
+      Operation *act = splitFusedActivation(op);
       if (!act)
         continue;
-      r.replaceAllUsesExcept(act, act.getDefiningOp());
-      op->removeAttr("activation");
-      op->removeAttr("activation_params");
       attrs::removeRanges(op); // they were the activation's
-      island.push_back(act.getDefiningOp());
+      island.push_back(act);
     }
     // A division by a constant (an exported hard-swish's / 6) is the int8
     // multiplication by its reciprocal.
