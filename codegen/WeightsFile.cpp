@@ -1,0 +1,155 @@
+//===- WeightsFile.cpp - the binary weights file of decoder targets -------===//
+//
+// Blobs are appended to one payload string; a table from the FNV-1a hash of
+// a blob's bytes to the entries that stored them finds identical blobs (the
+// bytes are compared too: a hash is not proof). The payload's hash is what
+// the generated code checks the file against.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/WeightsFile.h"
+
+#include "mlir/IR/Diagnostics.h"
+
+#include <cassert>
+#include <cstring>
+
+using namespace mlir;
+
+namespace pare::codegen {
+
+uint64_t fnv1a64(llvm::StringRef bytes, uint64_t state) {
+  for (unsigned char c : bytes) {
+    state ^= c;
+    state *= 0x100000001b3ULL;
+  }
+  return state;
+}
+
+uint16_t floatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, sizeof x);
+  uint16_t sign = uint16_t((x >> 16) & 0x8000u);
+  uint32_t a = x & 0x7fffffffu;
+  if (a >= 0x7f800000u) // infinity, or NaN made quiet (keeping its top payload bits)
+    return sign | (a > 0x7f800000u ? uint16_t(0x7e00u | ((a >> 13) & 0x3ffu)) : uint16_t(0x7c00u));
+  if (a >= 0x477ff000u) // 65520 and above round to infinity
+    return sign | 0x7c00u;
+  if (a < 0x38800000u) { // below 2^-14: a subnormal half (or zero)
+    if (a <= 0x33000000u) // at most 2^-25: rounds to zero (2^-25 ties to even zero)
+      return sign;
+    uint32_t e = a >> 23, mant = (a & 0x7fffffu) | 0x800000u;
+    uint32_t shift = 126 - e; // 14 .. 24
+    uint32_t h = mant >> shift, rem = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+    if (rem > halfway || (rem == halfway && (h & 1u)))
+      ++h; // may carry into the smallest normal, which is the right encoding
+    return sign | uint16_t(h);
+  }
+  uint32_t h = (a - 0x38000000u) >> 13, rem = a & 0x1fffu; // exponent rebiased 127 -> 15
+  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u)))
+    ++h;
+  return sign | uint16_t(h);
+}
+
+const char *blobDTypeName(BlobDType t) { return t == BlobDType::F16 ? "f16" : "f32"; }
+const char *blobLayoutName(BlobLayout l) {
+  return l == BlobLayout::Transposed ? "transposed" : "row-major";
+}
+int64_t blobElemBytes(BlobDType t) { return t == BlobDType::F16 ? 2 : 4; }
+
+size_t WeightsFileBuilder::addBytes(std::string name, llvm::StringRef bytes, BlobDType dtype,
+                                    BlobLayout layout, std::vector<int64_t> shape) {
+  WeightBlob b;
+  b.name = std::move(name);
+  b.bytes = bytes.size();
+  b.dtype = dtype;
+  b.layout = layout;
+  b.shape = std::move(shape);
+  uint64_t h = fnv1a64(bytes);
+  std::vector<size_t> &same = stored[h];
+  for (size_t i : same) {
+    const WeightBlob &e = entries[i];
+    if (e.dtype == dtype && e.bytes == b.bytes &&
+        llvm::StringRef(payload).substr(e.offset, e.bytes) == bytes) {
+      b.offset = e.offset;
+      b.sharedWith = int64_t(i);
+      entries.push_back(std::move(b));
+      return entries.size() - 1;
+    }
+  }
+  payload.resize((payload.size() + kWeightsAlignment - 1) / kWeightsAlignment * kWeightsAlignment,
+                 '\0');
+  b.offset = payload.size();
+  payload.append(bytes.data(), bytes.size());
+  same.push_back(entries.size());
+  entries.push_back(std::move(b));
+  return entries.size() - 1;
+}
+
+size_t WeightsFileBuilder::addFloats(std::string name, llvm::ArrayRef<float> values,
+                                     llvm::ArrayRef<int64_t> shape, BlobDType dtype,
+                                     BlobLayout layout) {
+  std::vector<int64_t> storedShape(shape.begin(), shape.end());
+  size_t n = values.size();
+  // Source index of each stored element, when not the identity.
+  std::vector<size_t> order;
+  if (layout == BlobLayout::Transposed) {
+    assert(shape.size() == 2 && "only a matrix is stored transposed");
+    size_t k = size_t(shape[0]), cols = size_t(shape[1]);
+    storedShape = {shape[1], shape[0]};
+    order.resize(n);
+    for (size_t o = 0; o < cols; ++o)
+      for (size_t i = 0; i < k; ++i)
+        order[o * k + i] = i * cols + o;
+  }
+  std::string bytes(n * size_t(blobElemBytes(dtype)), '\0');
+  for (size_t i = 0; i < n; ++i) {
+    float v = values[order.empty() ? i : order[i]];
+    if (dtype == BlobDType::F16) {
+      uint16_t h = floatToHalf(v);
+      bytes[2 * i] = char(h & 0xff);
+      bytes[2 * i + 1] = char(h >> 8);
+    } else {
+      uint32_t u;
+      std::memcpy(&u, &v, sizeof u);
+      for (int j = 0; j < 4; ++j)
+        bytes[4 * i + j] = char((u >> (8 * j)) & 0xff);
+    }
+  }
+  return addBytes(std::move(name), bytes, dtype, layout, std::move(storedShape));
+}
+
+FailureOr<size_t> WeightsFileBuilder::addConstant(Location loc, std::string name,
+                                                  DenseElementsAttr attr, BlobDType dtype,
+                                                  BlobLayout layout) {
+  auto type = cast<ShapedType>(attr.getType());
+  if (!type.getElementType().isF32())
+    return emitError(loc) << "weight '" << name << "' has element type " << type.getElementType()
+                          << "; the weights file holds float32 constants";
+  if (layout == BlobLayout::Transposed && type.getRank() != 2)
+    return emitError(loc) << "weight '" << name
+                          << "' is stored transposed but is not a matrix (rank "
+                          << type.getRank() << ")";
+  std::vector<float> values;
+  values.reserve(type.getNumElements());
+  for (float v : attr.getValues<float>())
+    values.push_back(v);
+  return addFloats(std::move(name), values, type.getShape(), dtype, layout);
+}
+
+std::string WeightsFileBuilder::file() const {
+  std::string out(kWeightsHeaderBytes, '\0');
+  auto put = [&](size_t at, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i)
+      out[at + i] = char((v >> (8 * i)) & 0xff);
+  };
+  std::memcpy(&out[0], kWeightsMagic, 8);
+  put(8, kWeightsVersion, 4);
+  put(12, kWeightsAlignment, 4);
+  put(16, payload.size(), 8);
+  put(24, hash(), 8);
+  out += payload;
+  return out;
+}
+
+} // namespace pare::codegen

@@ -1,0 +1,117 @@
+//===- WeightsFile.h - the binary weights file of decoder targets ---------===//
+//
+// LLM weights are far too large for C initialisers (135M parameters would be
+// a gigabyte of source), so the decoder emitters (C and CUDA) write them into
+// one binary file that the generated code reads once, checks by size and
+// hash, and uses in place. Layout (all integers little-endian):
+//
+//   offset  0: magic "PAREWTS1"
+//   offset  8: u32 version (1)
+//   offset 12: u32 alignment of the blobs (64)
+//   offset 16: u64 payload bytes
+//   offset 24: u64 FNV-1a-64 of the payload
+//   offset 32: zeros up to kWeightsHeaderBytes (64), where the payload starts
+//
+// The payload is the blobs, each at a multiple of the alignment from its
+// start (zero padding between them, hashed like the rest). Identical blobs
+// of one element type are stored once: a tied embedding table and the
+// transposed lm_head weight it equals share their bytes. Each use of a blob
+// keeps its own entry (name, element type, layout, stored shape): the tag
+// the emitters will need when blobs also hold int4 groups and their scales.
+//
+//===----------------------------------------------------------------------===//
+#ifndef PARE_CODEGEN_WEIGHTSFILE_H
+#define PARE_CODEGEN_WEIGHTSFILE_H
+
+#include "codegen/EmittedFile.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Support/LogicalResult.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace pare::codegen {
+
+constexpr char kWeightsMagic[9] = "PAREWTS1";
+constexpr uint32_t kWeightsVersion = 1;
+constexpr uint32_t kWeightsAlignment = 64;
+/// The header's bytes, padded to the alignment: the payload starts here.
+constexpr uint64_t kWeightsHeaderBytes = 64;
+
+/// FNV-1a, 64 bits (offset basis 0xcbf29ce484222325, prime 0x100000001b3),
+/// continued from `state` so that a hash can be computed piece by piece.
+constexpr uint64_t kFnv1a64Basis = 0xcbf29ce484222325ULL;
+uint64_t fnv1a64(llvm::StringRef bytes, uint64_t state = kFnv1a64Basis);
+
+/// IEEE binary16 bits of `f`, rounded to nearest even (subnormals, overflow
+/// to infinity, NaN kept a quiet NaN with its sign).
+uint16_t floatToHalf(float f);
+
+/// Element type of a blob as stored.
+enum class BlobDType : uint8_t { F32, F16 };
+/// How a blob's elements are ordered.
+enum class BlobLayout : uint8_t {
+  RowMajor,  ///< the tensor's own order
+  Transposed ///< a [K, N] matrix stored [N, K]: one row per output (GEMV)
+};
+
+const char *blobDTypeName(BlobDType t);     ///< "f32", "f16"
+const char *blobLayoutName(BlobLayout l);   ///< "row-major", "transposed"
+int64_t blobElemBytes(BlobDType t);
+
+/// One use of a blob.
+struct WeightBlob {
+  std::string name;   ///< the emitter's name for it
+  uint64_t offset = 0; ///< from the start of the payload
+  uint64_t bytes = 0;
+  BlobDType dtype = BlobDType::F32;
+  BlobLayout layout = BlobLayout::RowMajor;
+  std::vector<int64_t> shape; ///< as stored (a transposed [K, N] is [N, K])
+  /// Index of the earlier entry whose bytes this one shares, or -1.
+  int64_t sharedWith = -1;
+};
+
+/// Builds the payload blob by blob, then the file.
+class WeightsFileBuilder {
+public:
+  /// Adds `bytes` as a blob used as `dtype` / `layout` / `shape`; bytes
+  /// equal to an earlier blob's of the same element type are not stored
+  /// again. Returns the entry's index in blobs().
+  size_t addBytes(std::string name, llvm::StringRef bytes, BlobDType dtype, BlobLayout layout,
+                  std::vector<int64_t> shape);
+  /// Adds float32 values of a tensor of `shape`: a 2-D [K, N] one stored
+  /// [N, K] when `layout` is Transposed, converted to `dtype`.
+  size_t addFloats(std::string name, llvm::ArrayRef<float> values, llvm::ArrayRef<int64_t> shape,
+                   BlobDType dtype, BlobLayout layout);
+  /// addFloats of a float32 constant; an error at `loc` for another element
+  /// type, or for Transposed on a tensor that is not 2-D.
+  mlir::FailureOr<size_t> addConstant(mlir::Location loc, std::string name,
+                                      mlir::DenseElementsAttr attr, BlobDType dtype,
+                                      BlobLayout layout);
+
+  const std::vector<WeightBlob> &blobs() const { return entries; }
+  uint64_t payloadBytes() const { return payload.size(); }
+  /// FNV-1a-64 of the payload.
+  uint64_t hash() const { return fnv1a64(payload); }
+  /// Header and payload: the file's contents.
+  std::string file() const;
+
+private:
+  std::string payload;
+  std::vector<WeightBlob> entries;
+  /// (hash of the bytes) -> entries first storing bytes with that hash.
+  llvm::DenseMap<uint64_t, std::vector<size_t>> stored;
+};
+
+/// runtime-stubs/llm (the generate.c runner and the tokenizer), embedded at
+/// build time: what the decoder emitters copy with --emit-runner.
+const std::vector<EmittedFile> &llmRunnerFiles();
+
+} // namespace pare::codegen
+
+#endif // PARE_CODEGEN_WEIGHTSFILE_H
