@@ -1,0 +1,74 @@
+/*
+ * pare runtime kernels for transformer decoders (float32), plain C99.
+ *
+ * Row kernels on [rows, features] tensors: the embedding gather, RMS norm,
+ * the matrix product with a weight stored one row per output (what a GEMV
+ * reads), rotary position embedding and attention, the last over either a
+ * whole sequence or a KV cache. The decoder emitter calls them on every
+ * prefill chunk and decode step; the plain full-sequence path of pare.rms_norm
+ * / pare.rotary / pare.attention calls the same three kernels. No allocation,
+ * no stdio; <math.h>, <stddef.h>, <stdint.h> only.
+ */
+#ifndef PARE_LLM_H
+#define PARE_LLM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pare_activation.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* y[r,:] = table[ids[r],:] for r < rows; ids are checked by the caller. */
+void pare_embed_f32(const float *table, const int32_t *ids, float *y, int32_t rows,
+                    int32_t features);
+
+/* y[r,:] = x[r,:] / sqrtf(mean(x[r,:]^2) + eps) * w; y may alias x. The sum of
+ * squares is in float, in order f = 0 .. features-1. */
+void pare_rms_norm_f32(const float *x, const float *w, float *y, int32_t rows, int32_t features,
+                       float eps);
+
+/* y[r][o] = act(sum_k x[r][k] * w[o][k]) for r < rows, o < outs: w is the
+ * [K, N] weight of an ONNX MatMul stored transposed, [N][K], so that each
+ * output reads one contiguous row. y must not alias x. */
+void pare_matmul_nt_f32(const float *x, const float *w, float *y, int32_t rows, int32_t k,
+                        int32_t outs, pare_act_t act, float act_a, float act_b);
+
+/* x, y [rows, heads * head_dim] (y may alias x). Per row and head the first
+ * 2 * n_freq dims are rotated in pairs (a, b) by the angle
+ * (float)positions[r] * inv_freq[i] (the float product, then cosf / sinf, as
+ * HF's float32 tables): a' = a cos - b sin, b' = b cos + a sin. interleaved 0
+ * pairs (i, i + n_freq) (HF rotate_half), 1 pairs (2i, 2i + 1) (GPT-J). Dims
+ * from 2 * n_freq on pass through. */
+void pare_rotary_f32(const float *x, float *y, const int64_t *positions, int32_t rows,
+                     int32_t heads, int32_t head_dim, const float *inv_freq, int32_t n_freq,
+                     int interleaved);
+
+/* q, out [rows, heads * head_dim] (out must not alias q). Key / value element
+ * (t, g, d) is k[g * head_stride + t * row_stride + d] (a whole sequence:
+ * row_stride = kv_heads * head_dim, head_stride = head_dim; one KV cache
+ * layer [kv_heads][max_context][head_dim]: row_stride = head_dim,
+ * head_stride = max_context * head_dim). Row r sees keys t < keys and, when
+ * causal, only t <= first_pos + r (a whole sequence: first_pos = keys - rows;
+ * a decoder chunk: the position of its first row). Query head h uses kv head
+ * h / (heads / kv_heads). softmax(scale * q k^T) v in float with the maximum
+ * subtracted; scratch holds at least `keys` floats. */
+void pare_attention_f32(const float *q, const float *k, const float *v, float *out, int32_t rows,
+                        int32_t keys, int64_t row_stride, int64_t head_stride, int32_t heads,
+                        int32_t kv_heads, int32_t head_dim, float scale, int causal,
+                        int32_t first_pos, float *scratch);
+
+/* Writes rows [rows, kv_heads * head_dim] of k and v into one cache layer
+ * [kv_heads][max_context][head_dim] at positions first_pos .. first_pos +
+ * rows - 1 (the caller has checked that they fit). */
+void pare_kv_store_f32(const float *k, const float *v, float *k_cache, float *v_cache,
+                       int32_t rows, int32_t kv_heads, int32_t head_dim, int32_t max_context,
+                       int32_t first_pos);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PARE_LLM_H */
