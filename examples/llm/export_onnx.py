@@ -51,6 +51,26 @@ def fail(msg):
     sys.exit(1)
 
 
+def torch_version():
+    import torch
+
+    return tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2] if x.isdigit())
+
+
+def legacy_kwargs():
+    """torch.onnx.export's switch to the TorchScript exporter: torch >= 2.5 has the `dynamo`
+    argument (and from 2.9 on defaults it to True); older torch has only the legacy one."""
+    return {"dynamo": False} if torch_version() >= (2, 5) else {}
+
+
+def new_model(cfg):
+    """A LlamaForCausalLM with eager attention (the explicit softmax the recognisers look for),
+    in float32, through the call transformers 4.44 and 5.x both have."""
+    from transformers import LlamaForCausalLM
+
+    return LlamaForCausalLM._from_config(cfg, attn_implementation="eager")
+
+
 def tiny_config(args):
     from transformers import LlamaConfig
 
@@ -90,15 +110,12 @@ def load_model(args):
 
     torch.manual_seed(args.seed)
     if args.tiny:
-        cfg = tiny_config(args)
-        cfg._attn_implementation = "eager"
-        model = LlamaForCausalLM(cfg)
+        model = new_model(tiny_config(args))
         randomize(model, args.init_std, args.seed)
     else:
         if not os.path.isfile(os.path.join(args.hf, "config.json")):
             fail(f"--hf {args.hf}: no config.json (make it with examples/llm/gguf_to_hf.py)")
-        model = LlamaForCausalLM.from_pretrained(args.hf, torch_dtype=torch.float32,
-                                                 attn_implementation="eager")
+        model = LlamaForCausalLM.from_pretrained(args.hf, attn_implementation="eager").float()
     model.eval()
     return model
 
@@ -183,7 +200,7 @@ def export_full(model, args):
     torch.onnx.export(
         wrapper, (dummy,), args.out, opset_version=17, do_constant_folding=True,
         input_names=["input_ids"], output_names=["logits"],
-        dynamic_axes={"input_ids": {1: "sequence"}, "logits": {1: "sequence"}})
+        dynamic_axes={"input_ids": {1: "sequence"}, "logits": {1: "sequence"}}, **legacy_kwargs())
 
 
 def export_decode(model, args):
@@ -205,7 +222,7 @@ def export_decode(model, args):
     torch.onnx.export(
         wrapper, tuple(torch.from_numpy(feed[n]) for n in inputs), args.out, opset_version=17,
         do_constant_folding=True, input_names=inputs, output_names=["logits"] + present_names,
-        dynamic_axes=dyn)
+        dynamic_axes=dyn, **legacy_kwargs())
 
 
 def export_dynamo(model, args):
@@ -214,8 +231,7 @@ def export_dynamo(model, args):
     wrapper = FullSequence(model).eval()
     dummy = torch.from_numpy(random_ids(np.random.default_rng(args.seed), model.config.vocab_size,
                                         args.trace_len))
-    version = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2] if x.isdigit())
-    if version >= (2, 5):
+    if torch_version() >= (2, 5):
         seq = torch.export.Dim("sequence", min=1, max=model.config.max_position_embeddings)
         prog = torch.onnx.export(wrapper, (dummy,), dynamo=True, input_names=["input_ids"],
                                  output_names=["logits"], dynamic_shapes={"input_ids": {1: seq}})
@@ -225,16 +241,54 @@ def export_dynamo(model, args):
         torch.onnx.dynamo_export(wrapper, dummy, export_options=opts).save(args.out)
 
 
-def move_to_external_data(path):
-    """Rewrite the export with every initializer in one file PATH.data beside it (relative name)."""
+def move_to_external_data(path, align=64):
+    """Rewrite the export with every initializer in one file PATH.data beside it (relative name,
+    each tensor at a multiple of `align` bytes). Streams: tensors the exporter already wrote to
+    files of their own (torch does so past protobuf's 2 GB) are appended one at a time and their
+    files removed, so the disk holds the weights about once, and memory never holds them all."""
+    import collections
+
     import onnx
 
-    m = onnx.load(path)
-    data = os.path.basename(path) + ".data"
-    if os.path.exists(os.path.join(os.path.dirname(path) or ".", data)):
-        os.remove(os.path.join(os.path.dirname(path) or ".", data))
-    onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                    location=data, size_threshold=0)
+    base = os.path.dirname(os.path.abspath(path))
+    data_name = os.path.basename(path) + ".data"
+    data_path = os.path.join(base, data_name)
+    m = onnx.load(path, load_external_data=False)
+
+    def source(t):
+        info = {e.key: e.value for e in t.external_data}
+        return os.path.join(base, info["location"]), info
+
+    # How many tensors each external file still holds: a file is removed after its last one.
+    left = collections.Counter(source(t)[0] for t in m.graph.initializer
+                               if t.data_location == onnx.TensorProto.EXTERNAL)
+    tmp_path = data_path + ".tmp"
+    with open(tmp_path, "wb") as out:
+        for t in m.graph.initializer:
+            if t.data_location == onnx.TensorProto.EXTERNAL:
+                src, info = source(t)
+                with open(src, "rb") as f:
+                    f.seek(int(info.get("offset", 0)))
+                    blob = f.read(int(info["length"])) if "length" in info else f.read()
+                left[src] -= 1
+                if left[src] == 0 and os.path.abspath(src) != data_path:
+                    os.remove(src)
+            else:
+                blob = onnx.numpy_helper.to_array(t).tobytes()
+            out.write(b"\0" * ((-out.tell()) % align))
+            offset = out.tell()
+            out.write(blob)
+            for field in ("raw_data", "float_data", "int32_data", "int64_data", "double_data",
+                          "uint64_data", "string_data"):
+                t.ClearField(field)
+            del t.external_data[:]
+            for key, value in (("location", data_name), ("offset", str(offset)),
+                               ("length", str(len(blob)))):
+                e = t.external_data.add()
+                e.key, e.value = key, value
+            t.data_location = onnx.TensorProto.EXTERNAL
+    os.replace(tmp_path, data_path)
+    onnx.save_model(m, path)
 
 
 def check(model, args):
