@@ -275,6 +275,34 @@ func.func @main(%x: tensor<1x4x4x1xf32>, %s: tensor<1x3xf32>) -> (tensor<1x2x2x1
   requireClose(r[2].f, {1.0f / 6, 2.0f / 6, 3.0f / 6});
 }
 
+TEST_CASE("evaluator: rms_norm, rotary (both pairings), causal GQA attention", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x2xf32>, %r: tensor<2x4xf32>, %q: tensor<2x2xf32>, %k: tensor<2x1xf32>, %v: tensor<2x1xf32>) -> (tensor<1x2xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x2xf32>) {
+  %w = pare.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %pos = pare.constant dense<[0, 1]> : tensor<2xi64>
+  %0 = pare.rms_norm %x, %w {epsilon = 0.0 : f32} : (tensor<1x2xf32>, tensor<2xf32>) -> tensor<1x2xf32>
+  %1 = pare.rotary %r, %pos {head_dim = 4 : i64, inv_freq = array<f32: 1.0, 0.5>, interleaved = false} : (tensor<2x4xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+  %2 = pare.rotary %r, %pos {head_dim = 4 : i64, inv_freq = array<f32: 1.0, 0.5>, interleaved = true} : (tensor<2x4xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+  %3 = pare.attention %q, %k, %v {heads = 2 : i64, kv_heads = 1 : i64, head_dim = 1 : i64, scale = 1.0 : f32, causal} : (tensor<2x2xf32>, tensor<2x1xf32>, tensor<2x1xf32>) -> tensor<2x2xf32>
+  return %0, %1, %2, %3 : tensor<1x2xf32>, tensor<2x4xf32>, tensor<2x4xf32>, tensor<2x2xf32>
+}
+)mlir");
+  auto r = f.run({F({1, 2}, {3, 4}), F({2, 4}, {1, 2, 3, 4, 1, 0, 0, 1}), F({2, 2}, {1, 1, 0, 1}),
+                  F({2, 1}, {0, 1}), F({2, 1}, {10, 20})});
+  // rms of (3, 4) is sqrt(12.5).
+  float rms = std::sqrt(12.5f);
+  requireClose(r[0].f, {3 / rms, 8 / rms});
+  // Position 0 leaves a row unchanged; position 1 turns pair (a, b) by 1 and
+  // by 0.5 radians: rotate_half pairs dims (0, 2), (1, 3), GPT-J (0, 1), (2, 3).
+  float c1 = std::cos(1.0f), s1 = std::sin(1.0f), ch = std::cos(0.5f), sh = std::sin(0.5f);
+  requireClose(r[1].f, {1, 2, 3, 4, c1, -sh, s1, ch});
+  requireClose(r[2].f, {1, 2, 3, 4, c1, s1, -sh, ch});
+  // Both query heads read the one kv head. Row 0 sees key 0 only; row 1's
+  // head 0 scores (0, 0), head 1 scores (0, 1).
+  float e = std::exp(1.0f);
+  requireClose(r[3].f, {10, 10, 15, 10 + 10 * e / (1 + e)});
+}
+
 TEST_CASE("evaluator: data movement keeps integer tensors integer", "[evaluator]") {
   Fixture f(R"mlir(
 func.func @main(%x: tensor<2x3xf32>) -> (tensor<3x2xf32>, tensor<2x5xf32>, tensor<2x2xi64>) {

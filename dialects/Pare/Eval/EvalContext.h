@@ -148,6 +148,18 @@ void addDataMovementOps(OpTable &table);  ///< reshapes, transpose, concat, spli
                                           ///< gather, scatter_nd, expand
 void addQuantOps(OpTable &table);         ///< quantize, dequantize, requantize, lookup_table
 void addTemporalShiftOps(OpTable &table); ///< temporal_shift
+void addLlmOps(OpTable &table);           ///< rms_norm, rotary, attention
+
+/// Reference definitions of the decoder ops on contiguous float data
+/// (EvalLlm.cpp): x / y [rows, features]; rotary and attention on
+/// [rows, heads * head_dim] (k, v [keys, kv_heads * head_dim]).
+void rmsNorm(const float *x, const float *w, float *y, int64_t rows, int64_t features,
+             float eps);
+void rotary(const float *x, float *y, const int64_t *positions, int64_t rows, int64_t heads,
+            int64_t headDim, llvm::ArrayRef<float> invFreq, bool interleaved);
+void attention(const float *q, const float *k, const float *v, float *out, int64_t rows,
+               int64_t keys, int64_t heads, int64_t kvHeads, int64_t headDim, float scale,
+               bool causal);
 
 } // namespace pare::eval
 

@@ -79,6 +79,7 @@ const OpTable &opTable() {
     addDataMovementOps(t);
     addQuantOps(t);
     addTemporalShiftOps(t);
+    addLlmOps(t);
     return t;
   }();
   return table;

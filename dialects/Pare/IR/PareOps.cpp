@@ -1601,3 +1601,107 @@ LogicalResult LookupTableOp::verify() {
     return emitOpError("table must have 256 entries, got ") << getTable().size();
   return sameShape(*this, getInput(), getOutput());
 }
+
+//===----------------------------------------------------------------------===//
+// Decoder (LLM) ops
+//
+// Dim 0 (rows) may be dynamic in the decoder step function; every feature dim
+// the checks below read must be static.
+//===----------------------------------------------------------------------===//
+
+/// "?" for a dynamic dim in messages.
+static std::string dimString(int64_t d) {
+  return ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
+}
+
+/// Checks that `v` is a float tensor of rank 2 whose feature dim (dim 1) is
+/// static and `features` heads of `headDim` (`what` names it in messages).
+static LogicalResult checkHeads(std::optional<Location> loc, StringRef op, StringRef what, Value v,
+                                int64_t heads, int64_t headDim) {
+  Shape s = shapeOf(v);
+  if (s.size() != 2)
+    return fail(loc, op + ": " + what + " must be [rows, heads * head_dim], got rank " +
+                         Twine(s.size()));
+  if (!isa<FloatType>(elemOf(v)))
+    return fail(loc, op + ": " + what + " must be a float tensor");
+  if (ShapedType::isDynamic(s[1]))
+    return fail(loc, op + ": " + what + " needs a static feature dim");
+  if (s[1] != heads * headDim)
+    return fail(loc, op + ": " + what + " has " + Twine(s[1]) + " features, expected " +
+                         Twine(heads) + " heads x head_dim " + Twine(headDim));
+  return success();
+}
+
+LogicalResult RmsNormOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                          RmsNormOp::Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  Shape x = shapeOf(adaptor.getInput()), w = shapeOf(adaptor.getWeight());
+  if (x.empty())
+    return fail(loc, "rms_norm: the input must have rank >= 1");
+  if (!isa<FloatType>(elemOf(adaptor.getInput())) ||
+      elemOf(adaptor.getInput()) != elemOf(adaptor.getWeight()))
+    return fail(loc, "rms_norm: input and weight must be float tensors of one element type");
+  if (ShapedType::isDynamic(x.back()))
+    return fail(loc, "rms_norm: the normalised (last) dim must be static");
+  if (w.size() != 1 || w[0] != x.back())
+    return fail(loc, "rms_norm: weight " + shape::toString(w) + " must be [" + Twine(x.back()) +
+                         "] (the input's last dim)");
+  if (!(adaptor.getEpsilon().convertToFloat() >= 0.0f))
+    return fail(loc, "rms_norm: epsilon must be >= 0");
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult RotaryOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                         RotaryOp::Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  int64_t hd = int64_t(adaptor.getHeadDim());
+  if (hd < 2 || hd % 2 != 0)
+    return fail(loc, "rotary: head_dim must be even and >= 2, got " + Twine(hd));
+  Shape x = shapeOf(adaptor.getInput()), p = shapeOf(adaptor.getPositions());
+  if (x.size() != 2 || ShapedType::isDynamic(x[1]) || !isa<FloatType>(elemOf(adaptor.getInput())))
+    return fail(loc, "rotary: the input must be a float [rows, heads * head_dim] tensor with a "
+                     "static feature dim");
+  if (x[1] % hd != 0)
+    return fail(loc,
+                "rotary: " + Twine(x[1]) + " features are not a multiple of head_dim " + Twine(hd));
+  size_t half = adaptor.getInvFreq().size();
+  if (half == 0 || int64_t(half) > hd / 2)
+    return fail(loc, "rotary: inv_freq has " + Twine(half) +
+                         " entries, expected 1 to head_dim / 2 = " + Twine(hd / 2));
+  auto pt = dyn_cast<IntegerType>(elemOf(adaptor.getPositions()));
+  if (p.size() != 1 || !pt || pt.getWidth() != 64)
+    return fail(loc, "rotary: positions must be a rank-1 i64 tensor, got " + shape::toString(p));
+  if (!ShapedType::isDynamic(p[0]) && !ShapedType::isDynamic(x[0]) && p[0] != x[0])
+    return fail(loc, "rotary: " + Twine(p[0]) + " positions for " + Twine(x[0]) + " rows");
+  types.push_back(adaptor.getInput().getType());
+  return success();
+}
+
+LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                            AttentionOp::Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  int64_t heads = int64_t(adaptor.getHeads()), kvHeads = int64_t(adaptor.getKvHeads()),
+          hd = int64_t(adaptor.getHeadDim());
+  if (heads < 1 || kvHeads < 1 || hd < 1)
+    return fail(loc, "attention: heads, kv_heads and head_dim must be >= 1");
+  if (heads % kvHeads != 0)
+    return fail(loc, "attention: kv_heads (" + Twine(kvHeads) + ") must divide heads (" +
+                         Twine(heads) + ")");
+  if (failed(checkHeads(loc, "attention", "q", adaptor.getQ(), heads, hd)) ||
+      failed(checkHeads(loc, "attention", "k", adaptor.getK(), kvHeads, hd)) ||
+      failed(checkHeads(loc, "attention", "v", adaptor.getV(), kvHeads, hd)))
+    return failure();
+  Type elem = elemOf(adaptor.getQ());
+  if (elemOf(adaptor.getK()) != elem || elemOf(adaptor.getV()) != elem)
+    return fail(loc, "attention: q, k and v must have one element type");
+  int64_t kRows = shapeOf(adaptor.getK())[0], vRows = shapeOf(adaptor.getV())[0];
+  if (!ShapedType::isDynamic(kRows) && !ShapedType::isDynamic(vRows) && kRows != vRows)
+    return fail(loc, "attention: k has " + Twine(kRows) + " rows, v " + Twine(vRows));
+  int64_t qRows = shapeOf(adaptor.getQ())[0];
+  if (adaptor.getCausal() && !ShapedType::isDynamic(qRows) && !ShapedType::isDynamic(kRows) &&
+      kRows < qRows)
+    return fail(loc, "attention: causal attention needs at least as many keys (" +
+                         dimString(kRows) + ") as queries (" + dimString(qRows) + ")");
+  types.push_back(adaptor.getQ().getType());
+  return success();
+}

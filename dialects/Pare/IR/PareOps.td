@@ -92,7 +92,16 @@ def Pare_Dialect : Dialect {
     "::mlir::IntegerAttr":$patch_grid,
     "::mlir::IntegerAttr":$patch_extra_macs,
     // pare inspect: the layer index of an op in its per-layer report.
-    "::mlir::IntegerAttr":$layer
+    "::mlir::IntegerAttr":$layer,
+    // pare-derive-decoder. Module: {max_context, layers} of the decoder step
+    // function. pare.attention: its KV cache layer. Any op: it feeds no
+    // attention (prefill may compute it for the last row only).
+    "::mlir::DictionaryAttr":$decoder,
+    "::mlir::IntegerAttr":$kv_layer,
+    "::mlir::UnitAttr":$tail,
+    // pare-derive-decoder. Module: why a model compiled with --max-context
+    // stays a plain full-sequence graph (the driver prints it with -v).
+    "::mlir::StringAttr":$not_decoder
   );
 }
 
@@ -753,6 +762,63 @@ def Pare_TemporalShiftOp : Pare_Op<"temporal_shift"> {
     /// Two groups of `fold` channels move (either direction order).
     bool isBidirectional() { return kernelMode() > 0; }
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Decoder (LLM) ops
+//
+// What the recognition passes raise from exported transformer decoders
+// (RecognizeDecoderPatterns.cpp) and what pare-derive-decoder turns into the
+// per-row decoder step. Dim 0 (rows: sequence positions) may be dynamic (`?`)
+// in the decoder step function; the feature dims are static.
+//===----------------------------------------------------------------------===//
+
+def Pare_RmsNormOp : Pare_InferredOp<"rms_norm"> {
+  let summary = "RMS normalisation over the last dim, times a weight";
+  let description = [{
+    x [..., F], w [F] -> like x:
+      y = x / sqrt(mean(x^2 over the last dim) + epsilon) * w
+    (Llama's RMSNorm; ONNX RMSNormalization with axis -1).
+  }];
+  let arguments = (ins Pare_Tensor:$input, Pare_Tensor:$weight, F32Attr:$epsilon);
+  let results = (outs Pare_Tensor:$output);
+}
+
+def Pare_RotaryOp : Pare_InferredOp<"rotary"> {
+  let summary = "Rotary position embedding of every head of a [S, H * head_dim] tensor";
+  let description = [{
+    x [S, H * head_dim] (float), positions [S] (i64) -> like x. Per row s and
+    head, the first rotary_dim = 2 * len(inv_freq) dims of the head are
+    rotated in pairs (a, b) by the angle positions[s] * inv_freq[i]:
+      a' = a * cos - b * sin,  b' = b * cos + a * sin.
+    `interleaved` false pairs dims (i, i + rotary_dim / 2) (HF rotate_half),
+    true pairs (2i, 2i + 1) (GPT-J). Dims from rotary_dim on pass through.
+  }];
+  let arguments = (ins Pare_Tensor:$input, Pare_Tensor:$positions, I64Attr:$head_dim,
+                       DenseF32ArrayAttr:$inv_freq, BoolAttr:$interleaved);
+  let results = (outs Pare_Tensor:$output);
+  let extraClassDeclaration = [{
+    /// Dims of each head that are rotated (2 * len(inv_freq)).
+    int64_t getRotaryDim() { return 2 * int64_t(getInvFreq().size()); }
+  }];
+}
+
+def Pare_AttentionOp : Pare_InferredOp<"attention"> {
+  let summary = "Multi-head scaled dot-product attention with grouped KV heads";
+  let description = [{
+    q [S, heads * head_dim], k and v [T, kv_heads * head_dim] ->
+    [S, heads * head_dim]. Query head h attends with kv head
+    h / (heads / kv_heads) (GQA; MQA is kv_heads = 1):
+      out_h = softmax(scale * q_h k_g^T + mask) v_g
+    where with `causal` row s sees keys t <= s + (T - S) (the mask is -inf
+    above that diagonal) and without it every key. Full-sequence semantics;
+    in the decoder step function an op with `pare.kv_layer` reads and writes
+    the KV cache instead (docs/architecture.md).
+  }];
+  let arguments = (ins Pare_Tensor:$q, Pare_Tensor:$k, Pare_Tensor:$v, I64Attr:$heads,
+                       I64Attr:$kv_heads, I64Attr:$head_dim, F32Attr:$scale,
+                       UnitAttr:$causal);
+  let results = (outs Pare_Tensor:$output);
 }
 
 def Pare_LookupTableOp : Pare_Op<"lookup_table"> {

@@ -1,0 +1,159 @@
+//===- EvalLlm.cpp - evaluator: decoder (LLM) ops --------------------------===//
+//
+// rms_norm, rotary and attention with their full-sequence semantics (the KV
+// cache of a decoder step is state between calls and is not evaluated). The
+// recognition passes probe candidate subgraphs against these definitions, so
+// they follow the ops' descriptions in PareOps.td literally. The shapes come
+// from the operands: dim 0 may be dynamic in the IR.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Pare/Eval/EvalContext.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace pare::eval {
+
+void rmsNorm(const float *x, const float *w, float *y, int64_t rows, int64_t features, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *xr = x + r * features;
+    float *yr = y + r * features;
+    float sum = 0.0f;
+    for (int64_t f = 0; f < features; ++f)
+      sum += xr[f] * xr[f];
+    float inv = 1.0f / std::sqrt(sum / float(features) + eps);
+    for (int64_t f = 0; f < features; ++f)
+      yr[f] = xr[f] * inv * w[f];
+  }
+}
+
+void rotary(const float *x, float *y, const int64_t *positions, int64_t rows, int64_t heads,
+            int64_t headDim, ArrayRef<float> invFreq, bool interleaved) {
+  int64_t half = int64_t(invFreq.size()), width = heads * headDim;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t h = 0; h < heads; ++h) {
+      const float *xh = x + r * width + h * headDim;
+      float *yh = y + r * width + h * headDim;
+      for (int64_t d = 2 * half; d < headDim; ++d)
+        yh[d] = xh[d];
+      for (int64_t i = 0; i < half; ++i) {
+        float angle = float(positions[r]) * invFreq[i];
+        float c = std::cos(angle), s = std::sin(angle);
+        int64_t ia = interleaved ? 2 * i : i, ib = interleaved ? 2 * i + 1 : i + half;
+        float a = xh[ia], b = xh[ib];
+        yh[ia] = a * c - b * s;
+        yh[ib] = b * c + a * s;
+      }
+    }
+  }
+}
+
+void attention(const float *q, const float *k, const float *v, float *out, int64_t rows,
+               int64_t keys, int64_t heads, int64_t kvHeads, int64_t headDim, float scale,
+               bool causal) {
+  int64_t qWidth = heads * headDim, kvWidth = kvHeads * headDim, group = heads / kvHeads;
+  std::vector<float> p(size_t(std::max<int64_t>(keys, 1)));
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t seen = causal ? std::min(keys, r + 1 + (keys - rows)) : keys;
+    for (int64_t h = 0; h < heads; ++h) {
+      const float *qh = q + r * qWidth + h * headDim;
+      int64_t g = h / group;
+      float mx = -INFINITY;
+      for (int64_t t = 0; t < seen; ++t) {
+        const float *kt = k + t * kvWidth + g * headDim;
+        float dot = 0.0f;
+        for (int64_t d = 0; d < headDim; ++d)
+          dot += qh[d] * kt[d];
+        p[t] = dot * scale;
+        mx = std::max(mx, p[t]);
+      }
+      float sum = 0.0f;
+      for (int64_t t = 0; t < seen; ++t) {
+        p[t] = std::exp(p[t] - mx);
+        sum += p[t];
+      }
+      float *oh = out + r * qWidth + h * headDim;
+      for (int64_t d = 0; d < headDim; ++d)
+        oh[d] = 0.0f;
+      for (int64_t t = 0; t < seen; ++t) {
+        const float *vt = v + t * kvWidth + g * headDim;
+        float w = p[t] / sum;
+        for (int64_t d = 0; d < headDim; ++d)
+          oh[d] += w * vt[d];
+      }
+    }
+  }
+}
+
+namespace {
+
+/// A float result tensor shaped as `shape` (the operand's: the IR's dim 0 may
+/// be dynamic).
+std::shared_ptr<Tensor> floatsLike(const Shape &shape) {
+  auto t = std::make_shared<Tensor>();
+  t->shape = shape;
+  t->f.assign(size_t(shape::numElements(shape)), 0.0f);
+  return t;
+}
+
+LogicalResult evalRmsNorm(EvalContext &cx, Operation *op, Results &out) {
+  auto rn = cast<RmsNormOp>(op);
+  if (failed(cx.requireFloat(op)))
+    return failure();
+  const Tensor &x = cx.in(rn.getInput()), &w = cx.in(rn.getWeight());
+  if (x.shape.empty() || int64_t(w.f.size()) != x.shape.back())
+    return fail(op, "operand shapes");
+  auto y = floatsLike(x.shape);
+  int64_t features = x.shape.back();
+  rmsNorm(x.f.data(), w.f.data(), y->f.data(), features ? x.numElements() / features : 0, features,
+          rn.getEpsilon().convertToFloat());
+  out.push_back(y);
+  return success();
+}
+
+LogicalResult evalRotary(EvalContext &cx, Operation *op, Results &out) {
+  auto ro = cast<RotaryOp>(op);
+  const Tensor &x = cx.in(ro.getInput()), &p = cx.in(ro.getPositions());
+  int64_t hd = int64_t(ro.getHeadDim());
+  if (!x.isFloat() || p.isFloat() || x.shape.size() != 2 || p.shape.size() != 1 ||
+      p.shape[0] != x.shape[0] || x.shape[1] % hd != 0)
+    return fail(op, "operand shapes or types");
+  auto y = floatsLike(x.shape);
+  rotary(x.f.data(), y->f.data(), p.i.data(), x.shape[0], x.shape[1] / hd, hd, ro.getInvFreq(),
+         ro.getInterleaved());
+  out.push_back(y);
+  return success();
+}
+
+LogicalResult evalAttention(EvalContext &cx, Operation *op, Results &out) {
+  auto at = cast<AttentionOp>(op);
+  if (failed(cx.requireFloat(op)))
+    return failure();
+  if (op->hasAttr("pare.kv_layer"))
+    return fail(op, "attention on a KV cache keeps state between calls; run the full-sequence "
+                    "model");
+  const Tensor &q = cx.in(at.getQ()), &k = cx.in(at.getK()), &v = cx.in(at.getV());
+  int64_t heads = int64_t(at.getHeads()), kvHeads = int64_t(at.getKvHeads()),
+          hd = int64_t(at.getHeadDim());
+  if (q.shape.size() != 2 || k.shape != v.shape || k.shape.size() != 2 ||
+      q.shape[1] != heads * hd || k.shape[1] != kvHeads * hd ||
+      (at.getCausal() && k.shape[0] < q.shape[0]))
+    return fail(op, "operand shapes");
+  auto y = floatsLike(q.shape);
+  attention(q.f.data(), k.f.data(), v.f.data(), y->f.data(), q.shape[0], k.shape[0], heads, kvHeads,
+            hd, at.getScale().convertToFloat(), at.getCausal());
+  out.push_back(y);
+  return success();
+}
+
+} // namespace
+
+void addLlmOps(OpTable &table) {
+  table.add<RmsNormOp>(evalRmsNorm);
+  table.add<RotaryOp>(evalRotary);
+  table.add<AttentionOp>(evalAttention);
+}
+
+} // namespace pare::eval

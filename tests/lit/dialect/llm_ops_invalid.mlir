@@ -1,0 +1,91 @@
+// Shape-function errors of the decoder ops (rms_norm, rotary, attention):
+// each names the op and what does not fit.
+// RUN: pare-opt %s -split-input-file -verify-diagnostics
+
+func.func @rms_norm_weight(%x: tensor<?x8xf32>, %w: tensor<4xf32>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{rms_norm: weight 4 must be [8] (the input's last dim)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.rms_norm %x, %w {epsilon = 1.0e-5 : f32} : (tensor<?x8xf32>, tensor<4xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @rms_norm_dynamic_features(%x: tensor<4x?xf32>, %w: tensor<4xf32>) -> tensor<4x?xf32> {
+  // expected-error @+2 {{rms_norm: the normalised (last) dim must be static}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.rms_norm %x, %w {epsilon = 1.0e-5 : f32} : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4x?xf32>
+  return %0 : tensor<4x?xf32>
+}
+
+// -----
+
+func.func @rotary_features(%x: tensor<?x10xf32>, %p: tensor<?xi64>) -> tensor<?x10xf32> {
+  // expected-error @+2 {{rotary: 10 features are not a multiple of head_dim 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.rotary %x, %p {head_dim = 4 : i64, inv_freq = array<f32: 1.0>, interleaved = false} : (tensor<?x10xf32>, tensor<?xi64>) -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+func.func @rotary_inv_freq(%x: tensor<?x8xf32>, %p: tensor<?xi64>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{rotary: inv_freq has 3 entries, expected 1 to head_dim / 2 = 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.rotary %x, %p {head_dim = 4 : i64, inv_freq = array<f32: 1.0, 0.5, 0.25>, interleaved = false} : (tensor<?x8xf32>, tensor<?xi64>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @rotary_positions(%x: tensor<4x8xf32>, %p: tensor<3xi64>) -> tensor<4x8xf32> {
+  // expected-error @+2 {{rotary: 3 positions for 4 rows}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.rotary %x, %p {head_dim = 4 : i64, inv_freq = array<f32: 1.0>, interleaved = false} : (tensor<4x8xf32>, tensor<3xi64>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @rotary_positions_type(%x: tensor<4x8xf32>, %p: tensor<4xi32>) -> tensor<4x8xf32> {
+  // expected-error @+2 {{rotary: positions must be a rank-1 i64 tensor, got 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.rotary %x, %p {head_dim = 4 : i64, inv_freq = array<f32: 1.0>, interleaved = false} : (tensor<4x8xf32>, tensor<4xi32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @attention_kv_heads(%q: tensor<?x12xf32>, %k: tensor<?x8xf32>) -> tensor<?x12xf32> {
+  // expected-error @+2 {{attention: kv_heads (2) must divide heads (3)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.attention %q, %k, %k {heads = 3 : i64, kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f32, causal} : (tensor<?x12xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x12xf32>
+  return %0 : tensor<?x12xf32>
+}
+
+// -----
+
+func.func @attention_q_features(%q: tensor<?x10xf32>, %k: tensor<?x4xf32>) -> tensor<?x10xf32> {
+  // expected-error @+2 {{attention: q has 10 features, expected 2 heads x head_dim 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.attention %q, %k, %k {heads = 2 : i64, kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f32} : (tensor<?x10xf32>, tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<?x10xf32>
+  return %0 : tensor<?x10xf32>
+}
+
+// -----
+
+func.func @attention_kv_rows(%q: tensor<4x8xf32>, %k: tensor<4x4xf32>, %v: tensor<3x4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+2 {{attention: k has 4 rows, v 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.attention %q, %k, %v {heads = 2 : i64, kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f32} : (tensor<4x8xf32>, tensor<4x4xf32>, tensor<3x4xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @attention_causal_keys(%q: tensor<4x8xf32>, %k: tensor<3x4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+2 {{attention: causal attention needs at least as many keys (3) as queries (4)}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.attention %q, %k, %k {heads = 2 : i64, kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f32, causal} : (tensor<4x8xf32>, tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
