@@ -63,6 +63,21 @@ def legacy_kwargs():
     return {"dynamo": False} if torch_version() >= (2, 5) else {}
 
 
+def has_dynamo():
+    import torch
+
+    return torch_version() >= (2, 5) or hasattr(torch.onnx, "dynamo_export")
+
+
+def legacy_cache(pkv):
+    """past_key_values as ((key, value), ...) per layer, whatever cache object the model returns."""
+    if isinstance(pkv, tuple):
+        return pkv
+    if hasattr(pkv, "to_legacy_cache"):
+        return pkv.to_legacy_cache()
+    return tuple((layer.keys, layer.values) for layer in pkv.layers)
+
+
 def new_model(cfg):
     """A LlamaForCausalLM with eager attention (the explicit softmax the recognisers look for),
     in float32, through the call transformers 4.44 and 5.x both have."""
@@ -145,11 +160,8 @@ class DecodeStep(__import__("torch").nn.Module):
         out = self.model(input_ids=input_ids, attention_mask=attention_mask,
                          position_ids=position_ids, past_key_values=pkv, use_cache=True,
                          return_dict=True)
-        present = out.past_key_values
-        if not isinstance(present, tuple):  # a Cache object: back to the legacy tuples
-            present = present.to_legacy_cache()
         flat = []
-        for k, v in present:
+        for k, v in legacy_cache(out.past_key_values):
             flat += [k, v]
         return (out.logits, *flat)
 
@@ -177,9 +189,7 @@ def decode_feed(model, ids_past, ids_new):
     cfg = model.config
     with torch.no_grad():
         out = model(input_ids=torch.from_numpy(ids_past), use_cache=True, return_dict=True)
-    pkv = out.past_key_values
-    if not isinstance(pkv, tuple):
-        pkv = pkv.to_legacy_cache()
+    pkv = legacy_cache(out.past_key_values)
     p, s = ids_past.shape[1], ids_new.shape[1]
     feed = {"input_ids": ids_new,
             "attention_mask": np.ones((1, p + s), dtype=np.int64),
@@ -232,7 +242,7 @@ def export_dynamo(model, args):
     dummy = torch.from_numpy(random_ids(np.random.default_rng(args.seed), model.config.vocab_size,
                                         args.trace_len))
     if torch_version() >= (2, 5):
-        seq = torch.export.Dim("sequence", min=1, max=model.config.max_position_embeddings)
+        seq = torch.export.Dim("sequence", min=2, max=model.config.max_position_embeddings)
         prog = torch.onnx.export(wrapper, (dummy,), dynamo=True, input_names=["input_ids"],
                                  output_names=["logits"], dynamic_shapes={"input_ids": {1: seq}})
         prog.save(args.out, external_data=args.external_data)
@@ -320,9 +330,7 @@ def check(model, args):
             with torch.no_grad():
                 ref = model(input_ids=torch.from_numpy(np.concatenate([ids_past, ids_new], 1)),
                             use_cache=True, return_dict=True)
-            ref_kv = ref.past_key_values
-            if not isinstance(ref_kv, tuple):
-                ref_kv = ref_kv.to_legacy_cache()
+            ref_kv = legacy_cache(ref.past_key_values)
             outs = sess.run(["logits"] + present_names, feed)
             worst = max(worst, report(f"P={p} S={s} logits", outs[0], ref.logits[:, p:].numpy()))
             kv_ref = np.stack([t.numpy() for pair in ref_kv for t in pair])
@@ -380,8 +388,7 @@ def main():
     # The tracer warns at every Python-level shape test of the model code; the onnxruntime check
     # at several lengths is what tells whether the dynamic axes came out right.
     warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-    if args.form == "dynamo" and not (hasattr(torch.onnx, "dynamo_export")
-                                      or hasattr(torch.onnx, "ExportOptions")):
+    if args.form == "dynamo" and not has_dynamo():
         print(f"export_onnx.py: the dynamo exporter is not in the installed torch {torch.__version__} "
               "(it came with torch 2.1): dynamo export skipped")
         return
