@@ -9,13 +9,16 @@ Subcommands:
               token ids directly (comma-separated) instead of --prompt text.
   greedy      greedy generation from each prompt of a file (one prompt a line; blank lines and
               lines starting with '#' skipped): argmax of the last position's logits appended,
-              -n tokens or until EOS (the EOS id is kept as the last id; --ignore-eos runs all -n).
+              -n tokens or until a stop token: the eos_token of tokenizer_config.json and
+              <|endoftext|> when the vocabulary has it (the stop id is kept as the last id;
+              --ignore-eos runs all -n). Ties go to the lowest id (first maximum).
               Writes JSON: [{"prompt", "prompt_ids", "ids" (generated only), "text"}].
   perplexity  the protocol below; prints one last line "perplexity: P tokens: T windows: N".
 
-Tokenization: the prompt / text is encoded by tokenizer.json with add_special_tokens=False (no BOS:
-SmolLM2 adds none); --chat (logits, greedy) first applies the chat template of the
-tokenizer_config.json beside tokenizer.json, with the generation prompt.
+Tokenization: a prompt (logits, greedy) is encoded as the runner does, tokenizer.json's default
+encode (add_special_tokens=True: its post-processor, which adds nothing for SmolLM2); --chat first
+applies the chat template of the tokenizer_config.json beside tokenizer.json (SmolLM2's adds its
+default system prompt), with the generation prompt. Perplexity text: see step 2 below.
 
 PERPLEXITY PROTOCOL (the generated runner's perplexity mode, `generate --ppl`, implements the
 same one; any change must be made on both sides):
@@ -92,10 +95,11 @@ class Tok:
             with open(cfg_path, encoding="utf-8") as f:
                 self.config = json.load(f)
         eos = self.config.get("eos_token")
-        self.eos_id = self.tok.token_to_id(eos) if isinstance(eos, str) else None
+        stops = [eos if isinstance(eos, str) else None, "<|endoftext|>"]
+        self.stop_ids = {self.tok.token_to_id(t) for t in stops if t} - {None}
 
-    def encode(self, text):
-        return self.tok.encode(text, add_special_tokens=False).ids
+    def encode(self, text, special=False):
+        return self.tok.encode(text, add_special_tokens=special).ids
 
     def decode(self, ids):
         return self.tok.decode(ids, skip_special_tokens=False)
@@ -120,7 +124,7 @@ def check_vocab(model, tok):
 
 
 def prompt_ids(args, tok, text):
-    return tok.encode(tok.chat(text) if args.chat else text)
+    return tok.encode(tok.chat(text) if args.chat else text, special=True)
 
 
 def cmd_logits(args):
@@ -175,13 +179,14 @@ def cmd_greedy(args):
         for _ in range(args.n):
             nxt = int(np.argmax(model.logits(ids + gen)[-1]))
             gen.append(nxt)
-            if nxt == tok.eos_id and not args.ignore_eos:
+            if nxt in tok.stop_ids and not args.ignore_eos:
                 break
         text = tok.decode(gen)
         results.append({"prompt": prompt, "prompt_ids": ids, "ids": gen, "text": text})
         print(f"[{len(ids)} + {len(gen)} tokens] {prompt!r} -> {text!r}", flush=True)
     with open(args.out, "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=1, ensure_ascii=False)
+        # One prompt a line: diffable, and readable with 128 ids each.
+        f.write("[\n" + ",\n".join(json.dumps(r, ensure_ascii=False) for r in results) + "\n]\n")
     print(f"wrote {args.out}: {len(results)} prompts, {time.time() - t0:.1f} s")
 
 
@@ -255,7 +260,7 @@ def main():
     common(p)
     p.add_argument("--prompts", required=True, help="one prompt a line")
     p.add_argument("-n", type=int, default=128, help="tokens to generate (default %(default)s)")
-    p.add_argument("--ignore-eos", action="store_true", help="do not stop at the EOS token")
+    p.add_argument("--ignore-eos", action="store_true", help="do not stop at a stop token")
     p.add_argument("--chat", action="store_true", help="wrap each prompt in the chat template")
     p.add_argument("--out", required=True, help="JSON output")
     p.set_defaults(func=cmd_greedy)
