@@ -8,6 +8,10 @@
 #include "codegen/EmitterSupport.h"
 #include "codegen/c/CEmitter.h"
 #include "codegen/cuda/CudaEmitter.h"
+#if __has_include("codegen/c/CDecoder.h") && __has_include("codegen/cuda/CudaDecoder.h")
+#include "codegen/c/CDecoder.h"
+#include "codegen/cuda/CudaDecoder.h"
+#endif
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "frontends/InputFiles.h"
@@ -234,7 +238,7 @@ parseInputShapes(const std::vector<std::string> &flags) {
 
 FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &path,
                                            const std::vector<std::string> &inputShapes,
-                                           int64_t batch) {
+                                           int64_t batch, int64_t sequenceProbe) {
   if (!llvm::sys::fs::exists(path)) {
     printError("model file '" + path + "' does not exist");
     return failure();
@@ -271,6 +275,7 @@ FailureOr<OwningOpRef<ModuleOp>> loadModel(MLIRContext &ctx, const std::string &
   onnx_frontend::ImportOptions options;
   options.inputShapes = *shapes;
   options.batch = batch;
+  options.sequenceProbe = sequenceProbe;
   return onnx_frontend::importModelFile(ctx, path, options);
 }
 
@@ -459,6 +464,9 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
     return refuse("--sram, --flash and --memory-report apply to the C targets, not --target cuda");
   if (o.streaming && job.cuda)
     return refuse("--streaming applies to the C targets, not --target cuda");
+  if (o.maxContext > 0 && (o.quantize != Quantize::None || o.streaming || o.batch > 0))
+    return refuse("--max-context (a decoder) cannot be combined with --quantize, --streaming or "
+                  "--batch");
   if (!checkPatchFlags(o.maxRecompute, o.patchGrid))
     return std::nullopt;
   if (int8 && o.calibration.empty())
@@ -515,6 +523,7 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
     job.pipeline.calibrate = [q](ModuleOp m) { return calibrate(m, q); };
   }
   PipelineOptions &p = job.pipeline;
+  p.maxContext = o.maxContext;
   p.fp16 = o.precision == Precision::FP16;
   p.streaming = o.streaming;
   p.fuseShifts = o.shiftFusion;
@@ -677,6 +686,84 @@ int writeCode(ModuleOp module, const CompileOptions &o, const CompileJob &job) {
   return 0;
 }
 
+#if __has_include("codegen/c/CDecoder.h") && __has_include("codegen/cuda/CudaDecoder.h")
+#define PARE_HAVE_DECODER_EMITTERS 1
+#else
+#define PARE_HAVE_DECODER_EMITTERS 0
+#endif
+/// The decoder emitters' files (the module holds a decoder step function).
+FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
+                                                              const CompileOptions &o,
+                                                              const CompileJob &job) {
+#if PARE_HAVE_DECODER_EMITTERS
+  if (job.cuda) {
+    codegen::CudaEmitOptions copts;
+    copts.name = job.name;
+    copts.sourceModel = llvm::sys::path::filename(o.model).str();
+    copts.version = version();
+    copts.arch = spelling(cudaArchs(), o.cudaArch);
+    copts.emitRunner = o.emitRunner;
+    copts.fp16 = o.precision == Precision::FP16;
+    return codegen::emitDecoderCuda(module, copts);
+  }
+  codegen::CEmitOptions copts;
+  copts.name = job.name;
+  copts.sourceModel = llvm::sys::path::filename(o.model).str();
+  copts.version = version();
+  copts.emitRunner = o.emitRunner;
+  copts.targetName = spelling(targets(), o.target);
+  copts.cpuFlags = codegen::cortexMFlags(copts.targetName);
+  return codegen::emitDecoderC(module, copts);
+#else
+  (void)o;
+  (void)job;
+  return module.emitError("decoder emitters not built yet");
+#endif
+}
+
+/// --max-context: the graph phase derives the decode step (or says why it
+/// cannot, and the model compiles as a plain full-sequence graph). A
+/// decoder leaves the phase pipeline there: its emitter stores the weights
+/// in the target's precision and plans the arena for a chunk of rows.
+int compileDecoder(ModuleOp module, const CompileOptions &o, const CompileJob &job) {
+  bool derived = attrs::isDecoder(module);
+  if (!derived) {
+    if (failed(runPhases(module, std::min(job.last, Phase::Graph), job.pipeline)))
+      return 1;
+    derived = attrs::isDecoder(module);
+  }
+  if (!derived) {
+    std::optional<llvm::StringRef> why = attrs::getNotDecoder(module);
+    llvm::errs() << "pare: warning: --max-context: not compiled as a decoder ("
+                 << (o.verbose ? why.value_or("no decoder found").str() : "-v says why")
+                 << "); compiling the plain full-sequence graph\n";
+    CompileOptions plain = o;
+    plain.maxContext = 0;
+    std::optional<CompileJob> plainJob = resolveOptions(plain);
+    if (!plainJob)
+      return 1;
+    if (failed(runPhases(module, std::min(plainJob->last, Phase::Plan), plainJob->pipeline)))
+      return 1;
+    if (plainJob->last != Phase::Emit)
+      return writeIR(module, o, *plainJob);
+    return writeCode(module, o, *plainJob);
+  }
+  if (o.verbose)
+    llvm::errs() << "pare: decoder: " << attrs::getDecoderLayers(module).value_or(0)
+                 << " attention layers, KV cache of " << attrs::getDecoderMaxContext(module).value_or(0)
+                 << " positions\n";
+  if (job.last != Phase::Emit)
+    return writeIR(module, o, job);
+  FailureOr<std::vector<codegen::EmittedFile>> files = emitDecoderFiles(module, o, job);
+  if (failed(files) || !writeAllOrNothing(o.outDir, *files))
+    return 1;
+  if (!o.quiet)
+    llvm::outs() << "pare: wrote " << files->size() << " files to " << o.outDir << " (decoder, "
+                 << attrs::getDecoderLayers(module).value_or(0) << " layers, max context "
+                 << attrs::getDecoderMaxContext(module).value_or(0) << ")\n";
+  return 0;
+}
+
 } // namespace
 
 int compile(const CompileOptions &o) {
@@ -684,9 +771,12 @@ int compile(const CompileOptions &o) {
   if (!job)
     return 1;
   auto ctx = makeContext();
-  auto module = loadModel(*ctx, o.model, o.inputShapes, o.batch);
+  auto module = loadModel(*ctx, o.model, o.inputShapes, o.batch,
+                          o.maxContext > 0 ? o.sequenceProbe : 0);
   if (failed(module))
     return 1;
+  if (o.maxContext > 0 || attrs::isDecoder(**module))
+    return compileDecoder(**module, o, *job);
   setInt8Rounding(**module, *job);
   if (!checkIslandCalibration(**module, o, *job))
     return 1;

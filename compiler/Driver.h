@@ -90,6 +90,12 @@ struct CompileOptions {
   double maxRecompute = 10.0;                              ///< % of the model's MACs halos may add
   int64_t patchGrid = 0;                                   ///< 0: automatic
   bool streaming = false;  ///< TSM: one frame per call, shift state kept
+  /// > 0: a decoder (LLM) compiled to a KV-cache step API with a cache of
+  /// this many positions (pare-derive-decoder); 0: a plain graph.
+  int64_t maxContext = 0;
+  /// The sequence length a decoder's symbolic sequence dim is imported at
+  /// (recognition and derivation probe the graph at it).
+  int64_t sequenceProbe = 16;
   bool shiftFusion = true; ///< fold temporal shifts into 1x1 convs
 };
 

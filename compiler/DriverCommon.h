@@ -30,10 +30,12 @@ std::unique_ptr<mlir::MLIRContext> makeContext();
 mlir::FailureOr<std::map<std::string, std::vector<int64_t>>>
 parseInputShapes(const std::vector<std::string> &flags);
 
-/// Loads .onnx / .onnxtext (import) or .mlir (parse).
+/// Loads .onnx / .onnxtext (import) or .mlir (parse). `sequenceProbe` > 0:
+/// a decoder's symbolic sequence dim is imported at that length.
 mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>>
 loadModel(mlir::MLIRContext &ctx, const std::string &path,
-          const std::vector<std::string> &inputShapes, int64_t batch = 0);
+          const std::vector<std::string> &inputShapes, int64_t batch = 0,
+          int64_t sequenceProbe = 0);
 
 /// int8 post-training quantization settings (`--quantize int8`).
 struct QuantizeConfig {

@@ -590,6 +590,15 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
                                "--input-shape)";
     dims[0] = options.batch;
   }
+  // A decoder's token ids [batch, sequence]: batch 1, the sequence the
+  // probe length the recognisers and pare-derive-decoder work at.
+  if (options.sequenceProbe > 0 && elem.isInteger() && !dims.empty()) {
+    for (size_t d = 0; d + 1 < dims.size(); ++d)
+      if (dims[d] < 0)
+        dims[d] = 1;
+    if (dims.back() < 0)
+      dims.back() = options.sequenceProbe;
+  }
   for (size_t d = 0; d < dims.size(); ++d) {
     if (dims[d] < 0) {
       const auto &dim = tt.shape().dim(d);

@@ -25,6 +25,10 @@ struct ImportOptions {
   /// When > 0, dim 0 of every input without an --input-shape (symbolic or
   /// equal to it; a different fixed size is an error).
   int64_t batch = 0;
+  /// When > 0 (pare compile --max-context), the symbolic dims of integer
+  /// inputs without an --input-shape: the last (a decoder's sequence) is
+  /// this probe length, the others 1.
+  int64_t sequenceProbe = 0;
 };
 
 /// Imports the model at `path` (.onnx or .onnxtext): a regular file of at

@@ -192,6 +192,12 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
                     "<name>_reset) that keeps the shifted channels of the previous frame in a "
                     "state buffer (unidirectional shifts)");
   compile
+      ->add_option("--max-context", co.maxContext,
+                   "Decoders (LLMs): emit a KV-cache step API (<name>_prefill, <name>_decode, "
+                   "<name>_reset) whose cache holds this many positions; the weights go to "
+                   "<name>_weights.bin")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  compile
       ->add_option("--shift-fusion", co.shiftFusion,
                    "Fold temporal shifts into the 1x1 convolutions that read them: on, off")
       ->transform(choice(pare::driver::onOff()))

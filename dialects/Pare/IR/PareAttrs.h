@@ -361,6 +361,56 @@ inline void setLayer(mlir::Operation *op, int64_t layer) {
   detail::setInt<PareDialect::LayerAttrHelper>(op, layer);
 }
 
+//===----------------------------------------------------------------------===//
+// pare-derive-decoder: the decoder step function
+//===----------------------------------------------------------------------===//
+
+/// The module holds a decoder step function (pare.decoder = {layers,
+/// max_context}): its ops work on [rows, width] values with a run-time row
+/// count, its attentions on a KV cache.
+inline bool isDecoder(mlir::Operation *module) {
+  return detail::has<PareDialect::DecoderAttrHelper>(module);
+}
+inline std::optional<int64_t> getDecoderField(mlir::Operation *module, llvm::StringRef field) {
+  if (mlir::DictionaryAttr d = detail::helper<PareDialect::DecoderAttrHelper>(module).getAttr(module))
+    if (auto a = d.getAs<mlir::IntegerAttr>(field))
+      return a.getInt();
+  return std::nullopt;
+}
+/// Positions the KV cache holds (the generated code's MAX_CONTEXT).
+inline std::optional<int64_t> getDecoderMaxContext(mlir::Operation *module) {
+  return getDecoderField(module, "max_context");
+}
+/// KV cache layers (one per pare.attention).
+inline std::optional<int64_t> getDecoderLayers(mlir::Operation *module) {
+  return getDecoderField(module, "layers");
+}
+inline void setDecoder(mlir::Operation *module, int64_t maxContext, int64_t layers) {
+  mlir::MLIRContext *ctx = module->getContext();
+  mlir::Builder b(ctx);
+  detail::helper<PareDialect::DecoderAttrHelper>(module).setAttr(
+      module, b.getDictionaryAttr({b.getNamedAttr("layers", b.getI64IntegerAttr(layers)),
+                                   b.getNamedAttr("max_context", b.getI64IntegerAttr(maxContext))}));
+}
+/// Why a module compiled with --max-context was not derived into a decoder
+/// (it compiles as a plain full-sequence graph).
+inline std::optional<llvm::StringRef> getNotDecoder(mlir::Operation *module) {
+  return detail::getString<PareDialect::NotDecoderAttrHelper>(module);
+}
+inline void setNotDecoder(mlir::Operation *module, llvm::StringRef why) {
+  detail::setString<PareDialect::NotDecoderAttrHelper>(module, why);
+}
+/// The KV cache layer of a pare.attention in a decoder step function.
+inline std::optional<int64_t> getKvLayer(mlir::Operation *op) {
+  return detail::getInt<PareDialect::KvLayerAttrHelper>(op);
+}
+inline void setKvLayer(mlir::Operation *op, int64_t layer) {
+  detail::setInt<PareDialect::KvLayerAttrHelper>(op, layer);
+}
+/// The op feeds no attention: prefill may compute it for the last row only.
+inline bool isTail(mlir::Operation *op) { return detail::has<PareDialect::TailAttrHelper>(op); }
+inline void setTail(mlir::Operation *op) { detail::setUnit<PareDialect::TailAttrHelper>(op); }
+
 } // namespace pare::attrs
 
 #endif // PARE_DIALECT_PARE_IR_PAREATTRS_H

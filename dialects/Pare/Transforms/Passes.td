@@ -96,6 +96,44 @@ def FuseActivationsPass : Pass<"pare-fuse-activations", "mlir::func::FuncOp"> {
   let dependentDialects = ["pare::PareDialect"];
 }
 
+def RecognizeDecoderPatternsPass
+    : Pass<"pare-recognize-decoder-patterns", "mlir::func::FuncOp"> {
+  let summary = "Raise exported RMS norms, rotary embeddings and attentions to pare ops";
+  let description = [{
+    Runs on the imported graph, before the layout passes. Each pattern is
+    recognised by what a bounded candidate region computes, not by its ops:
+    the region is cloned with the values it computes from constants (cos /
+    sin tables, causal masks) into a scratch function and run by the
+    evaluator, the op's parameters are read off probe results, and the op's
+    definition (dialects/Pare/Eval/EvalLlm.cpp) is checked against the
+    region on random inputs. What fails stays generic and compiles as before.
+
+    1. pare.rms_norm: a reduction over the last dim (ReduceMean of Pow(x, 2)
+       or x * x, ReduceSumSquare, ...) and the elementwise ops around it,
+       from x to a value shaped as x. Rows of ones and of 0.01 give epsilon
+       and the weight (the model's own constants where they match); the
+       check uses rows of scales 1e-3 to 1e3.
+    2. pare.rotary: from a value [S, F] (a projection) through data
+       movement and arithmetic (the head split, rotate_half's slices / neg /
+       concat, the products with the tables) to a value holding [S, H, D] or
+       [H, S, D]. One-hot inputs show which dims pair (rotate_half or
+       interleaved, a pass-through tail for partial rotary) and the angle of
+       each pair at positions 1 and S-1: inv_freq (the model's constant where
+       it matches). Every table entry is checked (random inputs at all S
+       positions). The positions become an operand: the constant 0..S-1.
+    3. pare.attention: a softmax over the last dim between two matmuls of
+       computed operands (q k^T and probabilities x v), with the data
+       movement around them (head split and merge, GQA's Expand / Reshape
+       repeat, k's transpose), a scale (Div / Mul) and an additive mask
+       computed from constants. q, k and v are what the region reads; the
+       scale comes from a probe (1/sqrt(head_dim) or the model's constant
+       where they match) and causal or not from the check. q, k, v and the
+       result become [S, heads * head_dim] through reshapes / transposes
+       that the canonicalizer composes with the model's.
+  }];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
 def RecognizeTemporalShiftPass
     : Pass<"pare-recognize-temporal-shift", "mlir::func::FuncOp"> {
   let summary = "Find TSM temporal-shift subgraphs and rewrite them to pare.temporal_shift";
@@ -281,6 +319,37 @@ def FuseTemporalShiftPass : Pass<"pare-fuse-temporal-shift", "mlir::func::FuncOp
     (`pare.shift_frames`, `pare.shift_fold`, `pare.shift_mode`), one shifted
     row at a time, so the shifted tensor is never materialised.
   }];
+}
+
+def DeriveDecoderPass : Pass<"pare-derive-decoder", "mlir::ModuleOp"> {
+  let summary = "Derive the KV-cache decode step of a full-sequence decoder";
+  let description = [{
+    With `max-context` > 0, a module whose one function maps token ids
+    [1, S] (S >= 2) to logits [1, S, V] through ops that each work per
+    position, except `pare.attention` (raised by the recognisers), becomes
+    the decoder step function: arguments `ids: tensor<?xi64>` and
+    `positions: tensor<?xi64>`, every value a 2-D [rows, width] tensor with
+    a run-time row count (one token when decoding, a chunk of the prompt in
+    prefill), each attention numbered by its KV-cache layer
+    (`pare.kv_layer`), the ops that feed no attention marked `pare.tail`
+    (prefill needs them for the last row only), and the module marked
+    `pare.decoder = {layers, max_context}`.
+
+    Per op: reshapes that keep rows whole vanish; an embedding lookup
+    (gather of a constant table by the ids) stays; a lookup of a position
+    table by the constant 0..S-1 reads the step's positions; rotary
+    embeddings take the step's positions (their full-sequence operand must
+    be 0..S-1); matmuls of rows by a constant [K, N]; elementwise ops whose
+    constant operands are the same at every position (a constant that
+    differs by position, such as a causal mask or a cos / sin table the
+    recognisers did not absorb, refuses). Anything else leaves the module
+    unchanged with the reason in `pare.not_decoder` (the driver prints it;
+    the model then compiles as a plain full-sequence graph).
+  }];
+  let options = [
+    Option<"maxContext", "max-context", "int64_t", /*default=*/"0",
+           "Positions the KV cache holds (0: do nothing)">
+  ];
 }
 
 def PlanMemoryPass : Pass<"pare-plan-memory", "mlir::func::FuncOp"> {

@@ -65,6 +65,7 @@ struct CalibratePass : PassWrapper<CalibratePass, OperationPass<ModuleOp>> {
 void buildGraphPipeline(OpPassManager &pm) {
   auto &f = pm.nest<func::FuncOp>();
   f.addPass(createCanonicalizerPass());
+  f.addPass(createRecognizeDecoderPatternsPass());
   f.addPass(createRecognizeTemporalShiftPass());
   f.addPass(createCanonicalizerPass());
   f.addPass(createFoldBatchNormPass());
@@ -159,7 +160,16 @@ void buildPhasePipeline(OpPassManager &pm, Phase phase, const PipelineOptions &o
   pm.addPass(std::make_unique<CheckWeightsPass>());
   switch (phase) {
   case Phase::Graph:
-    return buildGraphPipeline(pm);
+    buildGraphPipeline(pm);
+    // Last: the recognisers have raised attention, and what is left of
+    // position-dependent constants shows.
+    if (o.maxContext > 0) {
+      DeriveDecoderPassOptions d;
+      d.maxContext = o.maxContext;
+      pm.addPass(createDeriveDecoderPass(d));
+      pm.nest<func::FuncOp>().addPass(createCanonicalizerPass());
+    }
+    return;
   case Phase::Quantize:
     return buildQuantizePipeline(pm, o);
   case Phase::Plan:
@@ -181,6 +191,12 @@ namespace {
 // pare-opt's options of the phases: PipelineOptions less what needs the
 // driver (calibration samples), so --pare-quantize-pipeline quantizes only
 // models that arrive quantized.
+struct GraphOptions : PassPipelineOptions<GraphOptions> {
+  Option<int64_t> maxContext{*this, "max-context",
+                             llvm::cl::desc("Derive a KV-cache decoder (--max-context)"),
+                             llvm::cl::init(0)};
+};
+
 struct QuantizeOptions : PassPipelineOptions<QuantizeOptions> {
   Option<bool> fp16{*this, "fp16", llvm::cl::desc("fp16 storage (--precision fp16)"),
                     llvm::cl::init(false)};
@@ -240,8 +256,13 @@ struct PlanOptions : PassPipelineOptions<PlanOptions> {
 
 void registerPipelines() {
   // The phases, as `pare compile --compile-to PHASE` runs them.
-  PassPipelineRegistration<>("pare-graph-pipeline", "pare's graph phase (--compile-to graph)",
-                             [](OpPassManager &pm) { buildPhasePipeline(pm, Phase::Graph); });
+  PassPipelineRegistration<GraphOptions>(
+      "pare-graph-pipeline", "pare's graph phase (--compile-to graph)",
+      [](OpPassManager &pm, const GraphOptions &g) {
+        PipelineOptions o;
+        o.maxContext = g.maxContext;
+        buildPhasePipeline(pm, Phase::Graph, o);
+      });
   PassPipelineRegistration<QuantizeOptions>(
       "pare-quantize-pipeline",
       "pare's quantize phase (--compile-to quantize) for models that arrive quantized and "

@@ -22,6 +22,13 @@ namespace pare {
 
 /// What the phases' passes depend on besides the IR.
 struct PipelineOptions {
+  // Phase::Graph.
+  /// > 0: derive the KV-cache decode step of a decoder (pare-derive-decoder)
+  /// with a cache of this many positions. A module it derives leaves the
+  /// phase pipeline there: the decoder emitters choose its storage
+  /// precision and plan its arena.
+  int64_t maxContext = 0;
+
   // Phase::Quantize.
   /// int8 post-training quantization of a float model: split the
   /// activations int8 kernels cannot fuse, `calibrate`, insert
