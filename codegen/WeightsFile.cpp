@@ -10,6 +10,7 @@
 #include "codegen/WeightsFile.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include <cassert>
 #include <cstring>
@@ -18,12 +19,13 @@ using namespace mlir;
 
 namespace pare::codegen {
 
-uint64_t fnv1a64(llvm::StringRef bytes, uint64_t state) {
+uint64_t weightsHash(llvm::StringRef bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : bytes) {
-    state ^= c;
-    state *= 0x100000001b3ULL;
+    h ^= c;
+    h *= 0x100000001b3ULL;
   }
-  return state;
+  return h;
 }
 
 uint16_t floatToHalf(float f) {
@@ -65,7 +67,7 @@ size_t WeightsFileBuilder::addBytes(std::string name, llvm::StringRef bytes, Blo
   b.dtype = dtype;
   b.layout = layout;
   b.shape = std::move(shape);
-  uint64_t h = fnv1a64(bytes);
+  uint64_t h = weightsHash(bytes);
   std::vector<size_t> &same = stored[h];
   for (size_t i : same) {
     const WeightBlob &e = entries[i];
@@ -150,6 +152,65 @@ std::string WeightsFileBuilder::file() const {
   put(24, hash(), 8);
   out += payload;
   return out;
+}
+
+std::string decoderApiHeader(const DecoderApi &api) {
+  const std::string &p = api.name;
+  std::string u = llvm::StringRef(p).upper();
+  std::string h = api.banner;
+  h += "#ifndef " + u + "_H\n#define " + u + "_H\n\n#include <stddef.h>\n#include <stdint.h>\n\n";
+  h += "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  h += "/* Positions the KV cache holds: prefill + decode tokens since the last reset. */\n";
+  h += "#define " + u + "_MAX_CONTEXT " + std::to_string(api.maxContext) + "\n";
+  h += "/* Logits per token (ids are 0 .. VOCAB-1). */\n";
+  h += "#define " + u + "_VOCAB " + std::to_string(api.vocab) + "\n";
+  h += "/* Rows one prefill step computes (longer prompts run in chunks). */\n";
+  h += "#define " + u + "_PREFILL_CHUNK " + std::to_string(api.prefillChunk) + "\n\n";
+  h += "enum {\n"
+       "  " + u + "_OK = 0,\n"
+       "  " + u + "_ERR_CONTEXT = 1, /* the tokens would pass " + u + "_MAX_CONTEXT: nothing done */\n"
+       "  " + u + "_ERR_ARG = 2,     /* NULL pointer, n <= 0 or an id outside the vocabulary */\n"
+       "  " + u + "_ERR_WEIGHTS = 3, /* weights file missing, of the wrong size or hash */\n"
+       "  " + u + "_ERR_STATE = 4,   /* not initialised */\n"
+       "  " + u + "_ERR_DEVICE = 5   /* CUDA error (the CUDA target only) */\n"
+       "};\n\n";
+  h += "/* Reads and checks the weights file once (after " + p + "_free, or a failed init). */\n";
+  h += "int " + p + "_init(const char *weights_path);\n";
+  h += "/* The same from the file's bytes in memory, checked and used in place, never\n"
+       "   copied by the C target (a linker-embedded blob); keep it alive until " + p + "_free. */\n";
+  h += "int " + p + "_init_from_memory(const void *blob, size_t size);\n";
+  h += "/* Releases what init took; init may be called again. */\n";
+  h += "void " + p + "_free(void);\n";
+  h += "/* Empties the KV cache: the next token is at position 0. */\n";
+  h += "void " + p + "_reset(void);\n";
+  h += "/* Tokens in the KV cache. */\n";
+  h += "int32_t " + p + "_position(void);\n";
+  h += "/* Appends n tokens; writes the logits after the last one (" + u +
+       "_VOCAB floats) unless NULL. */\n";
+  h += "int " + p + "_prefill(const int32_t *ids, int32_t n, float *logits_of_last);\n";
+  h += "/* Appends one token and writes its logits (" + u + "_VOCAB floats). */\n";
+  h += "int " + p + "_decode(int32_t id, float *logits);\n";
+  h += "/* A one-line message for a return code. */\n";
+  h += "const char *" + p + "_strerror(int code);\n\n";
+  h += "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " + u + "_H */\n";
+  return h;
+}
+
+std::string decoderRunnerShim(const DecoderApi &api) {
+  const std::string &p = api.name;
+  std::string u = llvm::StringRef(p).upper();
+  std::string h = api.banner;
+  h += "/* The model generate.c runs: its API under fixed names. */\n";
+  h += "#ifndef PARE_MODEL_H\n#define PARE_MODEL_H\n\n#include \"" + p + ".h\"\n\n";
+  h += "#define PARE_MODEL_NAME \"" + p + "\"\n";
+  for (const char *m : {"MAX_CONTEXT", "VOCAB", "PREFILL_CHUNK", "OK", "ERR_CONTEXT", "ERR_ARG",
+                        "ERR_WEIGHTS", "ERR_STATE", "ERR_DEVICE"})
+    h += std::string("#define PARE_MODEL_") + m + " " + u + "_" + m + "\n";
+  for (const char *f : {"init", "init_from_memory", "free", "reset", "position", "prefill", "decode",
+                        "strerror"})
+    h += "#define PARE_MODEL_" + llvm::StringRef(f).upper() + " " + p + "_" + f + "\n";
+  h += "\n#endif /* PARE_MODEL_H */\n";
+  return h;
 }
 
 } // namespace pare::codegen

@@ -43,10 +43,11 @@ constexpr uint32_t kWeightsAlignment = 64;
 /// The header's bytes, padded to the alignment: the payload starts here.
 constexpr uint64_t kWeightsHeaderBytes = 64;
 
-/// FNV-1a, 64 bits (offset basis 0xcbf29ce484222325, prime 0x100000001b3),
-/// continued from `state` so that a hash can be computed piece by piece.
-constexpr uint64_t kFnv1a64Basis = 0xcbf29ce484222325ULL;
-uint64_t fnv1a64(llvm::StringRef bytes, uint64_t state = kFnv1a64Basis);
+/// FNV-1a, 64 bits, with the published offset basis 0xcbf29ce484222325 and
+/// prime 0x100000001b3: the hash of the payload. (TextEscape.h's fnv1a64,
+/// which names long identifiers, starts from another basis; it stays as it
+/// is so that existing outputs do not change.)
+uint64_t weightsHash(llvm::StringRef bytes);
 
 /// IEEE binary16 bits of `f`, rounded to nearest even (subnormals, overflow
 /// to infinity, NaN kept a quiet NaN with its sign).
@@ -96,8 +97,8 @@ public:
 
   const std::vector<WeightBlob> &blobs() const { return entries; }
   uint64_t payloadBytes() const { return payload.size(); }
-  /// FNV-1a-64 of the payload.
-  uint64_t hash() const { return fnv1a64(payload); }
+  /// weightsHash of the payload.
+  uint64_t hash() const { return weightsHash(payload); }
   /// Header and payload: the file's contents.
   std::string file() const;
 
@@ -107,6 +108,23 @@ private:
   /// (hash of the bytes) -> entries first storing bytes with that hash.
   llvm::DenseMap<uint64_t, std::vector<size_t>> stored;
 };
+
+/// What the generated decoder API of both targets is made of.
+struct DecoderApi {
+  std::string name;         ///< symbol prefix (--name)
+  std::string banner;       ///< first line(s) of the file, a C comment
+  int64_t maxContext = 0;   ///< NAME_MAX_CONTEXT
+  int64_t vocab = 0;        ///< NAME_VOCAB
+  int64_t prefillChunk = 0; ///< NAME_PREFILL_CHUNK: rows of one prefill step
+};
+
+/// <name>.h of a decoder, identical for C and CUDA: the macros, the error
+/// codes and the prototypes of the README's API.
+std::string decoderApiHeader(const DecoderApi &api);
+
+/// pare_model.h: what the one generate.c source includes to reach the model
+/// of either target (PARE_MODEL_INIT -> <name>_init, ...).
+std::string decoderRunnerShim(const DecoderApi &api);
 
 /// runtime-stubs/llm (the generate.c runner and the tokenizer), embedded at
 /// build time: what the decoder emitters copy with --emit-runner.

@@ -1,0 +1,360 @@
+/*
+ * pare's LLM runner: one source for the C and the CUDA decoder targets.
+ * It reaches the model through pare_model.h, which pare writes next to it
+ * (PARE_MODEL_PREFILL -> <name>_prefill, ...), and the text through the
+ * standalone tokenizer (pare_tokenizer.h).
+ *
+ *   generate -w W.bin --tokenizer tokenizer.json -p "prompt" [-n 128] [--chat]
+ *            [--temperature 0] [--seed 0]
+ *            [--ids]
+ *     prints the generated text as it comes (the prompt tokenized as HF's
+ *     default encode(), with the post-processor's special tokens), then (on
+ *     stderr) prefill and decode tokens per second; --ids also prints the
+ *     generated ids on a last line "ids: 1 2 3", for comparison with a
+ *     reference's greedy loop.
+ *   generate -w W.bin --tokenizer tokenizer.json --ppl FILE --window W
+ *            [--max-tokens T]
+ *     perplexity of the file's text (the protocol of
+ *     benchmarks/llm/ort_reference.py): the whole text tokenized once
+ *     without special tokens, cut into consecutive windows of W tokens (a
+ *     last partial window kept if it has at least 2), each window scored
+ *     from an empty cache; token t+1 is scored by the logits after token t
+ *     (log-softmax in double); the last line is
+ *     "perplexity: P tokens: SCORED windows: K".
+ *
+ * Plain C99 plus clock_gettime; exits 1 with a message on any error.
+ */
+#define _POSIX_C_SOURCE 199309L
+
+#include "pare_model.h"
+#include "pare_tokenizer.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* SmolLM2's chat template (ChatML with its default system prompt). */
+static const char *const CHAT_PREFIX =
+    "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging "
+    "Face<|im_end|>\n<|im_start|>user\n";
+static const char *const CHAT_SUFFIX = "<|im_end|>\n<|im_start|>assistant\n";
+
+static void usage(void)
+{
+  fprintf(stderr,
+          "usage: generate -w WEIGHTS.bin --tokenizer tokenizer.json -p PROMPT [-n 128] [--chat]\n"
+          "                [--temperature 0] [--seed 0] [--ids]\n"
+          "       generate -w WEIGHTS.bin --tokenizer tokenizer.json --ppl FILE --window W\n"
+          "                [--max-tokens T]\n"
+          "model %s: context %d tokens, vocabulary %d\n",
+          PARE_MODEL_NAME, (int)PARE_MODEL_MAX_CONTEXT, (int)PARE_MODEL_VOCAB);
+}
+
+static void die(const char *what, const char *detail)
+{
+  fprintf(stderr, "generate: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+  exit(1);
+}
+
+static double now_s(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static long parse_int(const char *flag, const char *s, long lo, long hi)
+{
+  char *end = NULL;
+  long v = strtol(s, &end, 10);
+  if (!*s || *end || v < lo || v > hi) {
+    fprintf(stderr, "generate: %s needs an integer in %ld .. %ld, not '%s'\n", flag, lo, hi, s);
+    exit(1);
+  }
+  return v;
+}
+
+/* The whole file, NUL-terminated; *len without the NUL. */
+static char *read_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  size_t cap = 0, n = 0, got;
+  if (!f)
+    die("cannot open", path);
+  do {
+    if (n + 65536 + 1 > cap) {
+      char *grown;
+      cap = (n + 65536 + 1) * 2;
+      grown = (char *)realloc(buf, cap);
+      if (!grown)
+        die("out of memory reading", path);
+      buf = grown;
+    }
+    got = fread(buf + n, 1, 65536, f);
+    n += got;
+  } while (got > 0);
+  if (ferror(f))
+    die("cannot read", path);
+  fclose(f);
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+static void check(int rc, const char *what)
+{
+  if (rc != PARE_MODEL_OK)
+    die(what, PARE_MODEL_STRERROR(rc));
+}
+
+/* xorshift64*: a fixed, portable sequence for --seed. */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static double rng_uniform(void)
+{
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return (double)((rng_state * 0x2545f4914f6cdd1dULL) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static int32_t pick(const float *logits, double temperature)
+{
+  int32_t i, best = 0;
+  double sum = 0.0, r, max;
+  for (i = 1; i < PARE_MODEL_VOCAB; ++i)
+    if (logits[i] > logits[best])
+      best = i;
+  if (temperature <= 0.0)
+    return best;
+  max = logits[best];
+  for (i = 0; i < PARE_MODEL_VOCAB; ++i)
+    sum += exp(((double)logits[i] - max) / temperature);
+  r = rng_uniform() * sum;
+  for (i = 0; i < PARE_MODEL_VOCAB; ++i) {
+    r -= exp(((double)logits[i] - max) / temperature);
+    if (r <= 0.0)
+      return i;
+  }
+  return best;
+}
+
+static void print_token(const pare_tokenizer *tok, int32_t id)
+{
+  const char *bytes;
+  size_t len;
+  if (pare_tokenizer_decode(tok, id, &bytes, &len) == PARE_TOK_OK)
+    fwrite(bytes, 1, len, stdout);
+  fflush(stdout);
+}
+
+static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int chat,
+                    double temperature, int print_ids, float *logits)
+{
+  int32_t *made_ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)(n_new > 0 ? n_new : 1));
+  char *text;
+  size_t len, n_ids = 0;
+  int32_t *ids = NULL, next, stop_a, stop_b;
+  int rc;
+  long made = 0;
+  double t0, t1, t2;
+  if (!made_ids)
+    die("out of memory", NULL);
+  if (chat) {
+    len = strlen(CHAT_PREFIX) + strlen(prompt) + strlen(CHAT_SUFFIX);
+    text = (char *)malloc(len + 1);
+    if (!text)
+      die("out of memory", NULL);
+    strcpy(text, CHAT_PREFIX);
+    strcat(text, prompt);
+    strcat(text, CHAT_SUFFIX);
+  } else {
+    len = strlen(prompt);
+    text = (char *)malloc(len + 1);
+    if (!text)
+      die("out of memory", NULL);
+    memcpy(text, prompt, len + 1);
+  }
+  rc = pare_tokenizer_encode_ex(tok, text, len, 1, &ids, &n_ids);
+  free(text);
+  if (rc != PARE_TOK_OK)
+    die("cannot tokenize the prompt", pare_tokenizer_strerror(rc));
+  if (n_ids == 0)
+    die("the prompt has no tokens", NULL);
+  stop_a = pare_tokenizer_token_id(tok, "<|im_end|>");
+  stop_b = pare_tokenizer_token_id(tok, "<|endoftext|>");
+
+  t0 = now_s();
+  rc = n_ids > (size_t)PARE_MODEL_MAX_CONTEXT ? PARE_MODEL_ERR_CONTEXT
+                                               : PARE_MODEL_PREFILL(ids, (int32_t)n_ids, logits);
+  t1 = now_s();
+  if (rc != PARE_MODEL_OK) {
+    fprintf(stderr, "generate: prefill of the prompt's %lu tokens: %s\n", (unsigned long)n_ids,
+            PARE_MODEL_STRERROR(rc));
+    free(ids);
+    free(made_ids);
+    return 1;
+  }
+  if (!chat)
+    fputs(prompt, stdout);
+  while (made < n_new) {
+    next = pick(logits, temperature);
+    if (next == stop_a || next == stop_b)
+      break;
+    print_token(tok, next);
+    made_ids[made++] = next;
+    if (made == n_new)
+      break;
+    if (PARE_MODEL_POSITION() >= PARE_MODEL_MAX_CONTEXT) {
+      fprintf(stderr, "\ngenerate: stopped at the model's context of %d tokens\n",
+              (int)PARE_MODEL_MAX_CONTEXT);
+      break;
+    }
+    check(PARE_MODEL_DECODE(next, logits), "decode");
+  }
+  t2 = now_s();
+  fputc('\n', stdout);
+  if (print_ids) {
+    long k;
+    fputs("ids:", stdout);
+    for (k = 0; k < made; ++k)
+      printf(" %ld", (long)made_ids[k]);
+    fputc('\n', stdout);
+  }
+  free(made_ids);
+  fprintf(stderr, "prefill: %lu tokens in %.1f ms (%.1f tokens/s)\n", (unsigned long)n_ids,
+          1e3 * (t1 - t0), (double)n_ids / (t1 - t0 > 0 ? t1 - t0 : 1e-9));
+  /* The first generated token comes from the prefill's logits; each later
+     one is a decode step. */
+  fprintf(stderr, "decode: %ld tokens in %.1f ms (%.1f tokens/s)\n", made > 0 ? made - 1 : 0,
+          1e3 * (t2 - t1), made > 1 ? (double)(made - 1) / (t2 - t1 > 0 ? t2 - t1 : 1e-9) : 0.0);
+  free(ids);
+  return 0;
+}
+
+static int perplexity(pare_tokenizer *tok, const char *path, long window, long max_tokens,
+                      float *logits)
+{
+  size_t len, n_ids = 0, start, t;
+  char *text = read_file(path, &len);
+  int32_t *ids = NULL;
+  double nll = 0.0, t0, secs;
+  long scored = 0, windows = 0;
+  int rc = pare_tokenizer_encode(tok, text, len, &ids, &n_ids);
+  free(text);
+  if (rc != PARE_TOK_OK)
+    die("cannot tokenize the text", pare_tokenizer_strerror(rc));
+  if (max_tokens > 0 && n_ids > (size_t)max_tokens)
+    n_ids = (size_t)max_tokens;
+  t0 = now_s();
+  for (start = 0; start + 2 <= n_ids; start += (size_t)window) {
+    size_t end = start + (size_t)window < n_ids ? start + (size_t)window : n_ids;
+    PARE_MODEL_RESET();
+    for (t = start; t + 1 < end; ++t) {
+      double max, sum = 0.0;
+      int32_t i;
+      check(PARE_MODEL_DECODE(ids[t], logits), "decode");
+      max = logits[0];
+      for (i = 1; i < PARE_MODEL_VOCAB; ++i)
+        if (logits[i] > max)
+          max = logits[i];
+      for (i = 0; i < PARE_MODEL_VOCAB; ++i)
+        sum += exp((double)logits[i] - max);
+      nll += max + log(sum) - (double)logits[ids[t + 1]];
+      ++scored;
+    }
+    ++windows;
+  }
+  secs = now_s() - t0;
+  free(ids);
+  if (scored == 0)
+    die("the text has fewer than 2 tokens", path);
+  fprintf(stderr, "%ld decode steps in %.1f s (%.1f tokens/s)\n", scored, secs,
+          (double)scored / (secs > 0 ? secs : 1e-9));
+  printf("perplexity: %.6f tokens: %ld windows: %ld\n", exp(nll / (double)scored), scored,
+         windows);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  const char *weights = NULL, *tok_path = NULL, *prompt = NULL, *ppl = NULL;
+  long n_new = 128, window = 0, max_tokens = 0, seed = 0;
+  double temperature = 0.0;
+  int chat = 0, print_ids = 0, i, rc;
+  char err[512];
+  pare_tokenizer *tok;
+  float *logits;
+  for (i = 1; i < argc; ++i) {
+    const char *a = argv[i];
+    int has_value = i + 1 < argc;
+    if (!strcmp(a, "--chat")) {
+      chat = 1;
+    } else if (!strcmp(a, "--ids")) {
+      print_ids = 1;
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage();
+      return 0;
+    } else if (!has_value) {
+      fprintf(stderr, "generate: %s needs a value (or is unknown)\n", a);
+      usage();
+      return 1;
+    } else if (!strcmp(a, "-w")) {
+      weights = argv[++i];
+    } else if (!strcmp(a, "--tokenizer")) {
+      tok_path = argv[++i];
+    } else if (!strcmp(a, "-p")) {
+      prompt = argv[++i];
+    } else if (!strcmp(a, "-n")) {
+      n_new = parse_int("-n", argv[++i], 0, 1L << 30);
+    } else if (!strcmp(a, "--temperature")) {
+      char *end = NULL;
+      const char *s = argv[++i];
+      temperature = strtod(s, &end);
+      if (!*s || *end || !(temperature >= 0.0))
+        die("--temperature needs a number >= 0, not", s);
+    } else if (!strcmp(a, "--seed")) {
+      seed = parse_int("--seed", argv[++i], 0, 2147483647L);
+    } else if (!strcmp(a, "--ppl")) {
+      ppl = argv[++i];
+    } else if (!strcmp(a, "--window")) {
+      window = parse_int("--window", argv[++i], 2, (long)PARE_MODEL_MAX_CONTEXT);
+    } else if (!strcmp(a, "--max-tokens")) {
+      max_tokens = parse_int("--max-tokens", argv[++i], 2, 2147483647L);
+    } else {
+      fprintf(stderr, "generate: unknown option %s\n", a);
+      usage();
+      return 1;
+    }
+  }
+  if (!weights || !tok_path || (!prompt && !ppl) || (prompt && ppl)) {
+    usage();
+    return 1;
+  }
+  if (ppl && window == 0)
+    die("--ppl needs --window W (2 .. the model's context)", NULL);
+  rng_state ^= (uint64_t)seed * 0x9e3779b97f4a7c15ULL;
+
+  tok = pare_tokenizer_load(tok_path, err, sizeof err);
+  if (!tok)
+    die(err, NULL);
+  if (pare_tokenizer_check_vocab(tok, (int64_t)PARE_MODEL_VOCAB, err, sizeof err) != 0)
+    die(err, NULL);
+  rc = PARE_MODEL_INIT(weights);
+  if (rc != PARE_MODEL_OK) {
+    fprintf(stderr, "generate: %s: %s\n", weights, PARE_MODEL_STRERROR(rc));
+    return 1;
+  }
+  logits = (float *)malloc(sizeof(float) * (size_t)PARE_MODEL_VOCAB);
+  if (!logits)
+    die("out of memory", NULL);
+  rc = ppl ? perplexity(tok, ppl, window, max_tokens, logits)
+           : generate(tok, prompt, n_new, chat, temperature, print_ids, logits);
+  free(logits);
+  PARE_MODEL_FREE();
+  pare_tokenizer_free(tok);
+  return rc;
+}
