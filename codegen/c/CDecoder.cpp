@@ -421,7 +421,13 @@ LogicalResult DecoderEmitter::emitOp(Operation *op) {
     return op->emitError("the C decoder emitter has no kernel for '")
            << op->getName().getStringRef() << "'";
   }
-  (tail ? tailBody : body) += code;
+  if (!tail) {
+    body += code;
+    return success();
+  }
+  // Inside the step's `if (logits)` block: one more level of indent.
+  for (llvm::StringRef line : llvm::split(llvm::StringRef(code).rtrim('\n'), '\n'))
+    tailBody += "  " + line.str() + "\n";
   return success();
 }
 
