@@ -9,7 +9,8 @@ tokenizer.json files (\\p{L}, \\p{N}, \\s, (?i:...)) and the Digits pre-tokenize
   - the general category of every code point (ranges of equal category; unassigned ones are Cn),
   - White_Space (what Oniguruma's \\s means for Unicode text; str.isspace() is not it: it also
     takes U+001C..U+001F, which are not White_Space),
-  - simple case folding for (?i): a code point -> the one code point it folds to.
+  - simple case folding for (?i): a code point -> the one code point it folds to,
+  - the code points the Digits pre-tokenizer takes as digits beyond those (Rust's Unicode 15.0).
 
 Everything comes from Python's unicodedata, so the tables follow that Python's Unicode version
 (3.11: Unicode 14.0.0, the version of Oniguruma 6.9.8 that `tokenizers` 0.19 links). The output
@@ -30,6 +31,13 @@ CATEGORIES = ["Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", 
 WHITE_SPACE = [(0x0009, 0x000D), (0x0020, 0x0020), (0x0085, 0x0085), (0x00A0, 0x00A0),
                (0x1680, 0x1680), (0x2000, 0x200A), (0x2028, 0x2029), (0x202F, 0x202F),
                (0x205F, 0x205F), (0x3000, 0x3000)]
+
+# The Digits pre-tokenizer of `tokenizers` tests Rust's char::is_numeric (general category N),
+# whose Unicode version is the Rust compiler's: 15.0 for the tokenizers 0.19.1 wheels, while
+# regexes go through Oniguruma's 14.0. The code points that are N in Unicode 15.0 and unassigned
+# in 14.0 (checked against tokenizers 0.19.1's Digits): Kawi digits, Kaktovik numerals, Nag
+# Mundari digits. The generator checks that this Python still has them unassigned.
+RUST_NUMERIC_EXTRA = [(0x11F50, 0x11F59), (0x1D2C0, 0x1D2D3), (0x1E4F0, 0x1E4F9)]
 
 MAX_CP = 0x10FFFF
 
@@ -70,6 +78,11 @@ def generate():
     for lo, hi in WHITE_SPACE:
         for cp in range(lo, hi + 1):
             assert unicodedata.category(chr(cp)) in ("Zs", "Zl", "Zp", "Cc"), hex(cp)
+    for lo, hi in RUST_NUMERIC_EXTRA:
+        for cp in range(lo, hi + 1):
+            assert unicodedata.category(chr(cp)) == "Cn", \
+                "U+%04X is assigned in Unicode %s: update RUST_NUMERIC_EXTRA" % (
+                    cp, unicodedata.unidata_version)
     ranges = category_ranges()
     folds = simple_folds()
     out = []
@@ -80,7 +93,8 @@ def generate():
     w(" * (Unicode %s). Do not edit: rerun the script." % unicodedata.unidata_version)
     w(" *")
     w(" * Unicode tables of the BPE tokenizer (pare_tokenizer.c includes this file, nothing else")
-    w(" * does): general categories as ranges, White_Space, simple case folding.")
+    w(" * does): general categories as ranges, White_Space, simple case folding, Rust's extra")
+    w(" * numeric code points.")
     w(" */")
     w("#ifndef PARE_TOKENIZER_UNICODE_H")
     w("#define PARE_TOKENIZER_UNICODE_H")
@@ -130,6 +144,12 @@ def generate():
     w("/* White_Space (PropList.txt), inclusive ranges. */")
     w("static const uint32_t pare_tok_white_space[%d][2] = {" % len(WHITE_SPACE))
     w("  " + " ".join("{0x%X, 0x%X}," % r for r in WHITE_SPACE))
+    w("};")
+    w("")
+    w("/* Numeric (N) for Rust's char::is_numeric (Unicode 15.0) but unassigned here: the Digits")
+    w(" * pre-tokenizer's extra digits. Inclusive ranges. */")
+    w("static const uint32_t pare_tok_rust_numeric_extra[%d][2] = {" % len(RUST_NUMERIC_EXTRA))
+    w("  " + " ".join("{0x%X, 0x%X}," % r for r in RUST_NUMERIC_EXTRA))
     w("};")
     w("")
     w("/* Simple case folding: {code point, folded}, ascending by code point. */")

@@ -234,6 +234,27 @@ static int uni_space(uint32_t cp)
   return 0;
 }
 
+#define CATBIT(c) (1u << (c))
+#define CATS_L                                                                                  \
+  (CATBIT(PARE_TOK_CAT_Lu) | CATBIT(PARE_TOK_CAT_Ll) | CATBIT(PARE_TOK_CAT_Lt) |                \
+   CATBIT(PARE_TOK_CAT_Lm) | CATBIT(PARE_TOK_CAT_Lo))
+#define CATS_N (CATBIT(PARE_TOK_CAT_Nd) | CATBIT(PARE_TOK_CAT_Nl) | CATBIT(PARE_TOK_CAT_No))
+
+/* Digits: Rust's char::is_numeric, which knows Unicode 15.0 (cat is Unicode 14.0's). */
+static int uni_rust_numeric(uint32_t cp, uint8_t cat)
+{
+  size_t i;
+  if (CATS_N & CATBIT(cat))
+    return 1;
+  if (cat != PARE_TOK_CAT_Cn)
+    return 0;
+  for (i = 0; i < sizeof(pare_tok_rust_numeric_extra) / sizeof(pare_tok_rust_numeric_extra[0]);
+       i++)
+    if (cp >= pare_tok_rust_numeric_extra[i][0] && cp <= pare_tok_rust_numeric_extra[i][1])
+      return 1;
+  return 0;
+}
+
 static uint32_t uni_fold(uint32_t cp)
 {
   size_t lo = 0, hi = sizeof(pare_tok_case_fold) / sizeof(pare_tok_case_fold[0]);
@@ -251,11 +272,6 @@ static uint32_t uni_fold(uint32_t cp)
   return cp;
 }
 
-#define CATBIT(c) (1u << (c))
-#define CATS_L                                                                                  \
-  (CATBIT(PARE_TOK_CAT_Lu) | CATBIT(PARE_TOK_CAT_Ll) | CATBIT(PARE_TOK_CAT_Lt) |                \
-   CATBIT(PARE_TOK_CAT_Lm) | CATBIT(PARE_TOK_CAT_Lo))
-#define CATS_N (CATBIT(PARE_TOK_CAT_Nd) | CATBIT(PARE_TOK_CAT_Nl) | CATBIT(PARE_TOK_CAT_No))
 
 /* ------------------------------------------------------------------- json -- */
 
@@ -3029,7 +3045,7 @@ static int split_piece(const step *st, scratch *sc, const unsigned char *s, size
   if (st->kind == STEP_DIGITS) {
     size_t last = 0;
     for (i = 0; i < ncp; i++) {
-      if (CATS_N & CATBIT(sc->cat[i])) {
+      if (uni_rust_numeric(sc->cp[i], sc->cat[i])) {
         if (last < sc->off[i] && !piece_push(pv, last, sc->off[i], 0))
           return PARE_TOK_ERR_NOMEM;
         if (!piece_push(pv, sc->off[i], sc->off[i + 1], 1))

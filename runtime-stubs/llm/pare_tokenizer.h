@@ -1,8 +1,8 @@
 /*
  * pare byte-level BPE tokenizer, plain C99 (host runner component: uses malloc
  * and stdio). Reads a Hugging Face tokenizer.json and gives the ids the Python
- * `tokenizers` library gives for the tokenizers GPT-2, SmolLM2, Llama-3 and
- * Qwen2 style models ship (byte-level BPE).
+ * `tokenizers` library gives for the byte-level BPE tokenizers that GPT-2,
+ * SmolLM2 and Llama-3 style models ship.
  *
  * Supported tokenizer.json contents (anything else is a load error naming the
  * field, never a silently different tokenization):
@@ -22,7 +22,11 @@
  * Regex patterns are run by a small backtracking engine with Oniguruma's
  * semantics (first alternative wins, greedy/lazy/possessive quantifiers,
  * lookahead, \p{..} general categories, (?i:...)); look-behind, back-references
- * and \w are load errors.
+ * and \w are load errors. Quantified single characters (\p{L}+) match any
+ * length; a quantified group ((?:ab)+) recurses per repetition, and a match
+ * needing more than a few thousand levels gives PARE_TOK_ERR_REGEX.
+ * Unicode data: pare_tokenizer_unicode.h (generated; Unicode 14.0.0, the
+ * version of the Oniguruma that `tokenizers` 0.19 links).
  */
 #ifndef PARE_TOKENIZER_H
 #define PARE_TOKENIZER_H

@@ -3,7 +3,8 @@
  * (Unicode 14.0.0). Do not edit: rerun the script.
  *
  * Unicode tables of the BPE tokenizer (pare_tokenizer.c includes this file, nothing else
- * does): general categories as ranges, White_Space, simple case folding.
+ * does): general categories as ranges, White_Space, simple case folding, Rust's extra
+ * numeric code points.
  */
 #ifndef PARE_TOKENIZER_UNICODE_H
 #define PARE_TOKENIZER_UNICODE_H
@@ -855,6 +856,12 @@ static const pare_tok_cat_range pare_tok_cat_ranges[3270] = {
 /* White_Space (PropList.txt), inclusive ranges. */
 static const uint32_t pare_tok_white_space[10][2] = {
   {0x9, 0xD}, {0x20, 0x20}, {0x85, 0x85}, {0xA0, 0xA0}, {0x1680, 0x1680}, {0x2000, 0x200A}, {0x2028, 0x2029}, {0x202F, 0x202F}, {0x205F, 0x205F}, {0x3000, 0x3000},
+};
+
+/* Numeric (N) for Rust's char::is_numeric (Unicode 15.0) but unassigned here: the Digits
+ * pre-tokenizer's extra digits. Inclusive ranges. */
+static const uint32_t pare_tok_rust_numeric_extra[3][2] = {
+  {0x11F50, 0x11F59}, {0x1D2C0, 0x1D2D3}, {0x1E4F0, 0x1E4F9},
 };
 
 /* Simple case folding: {code point, folded}, ascending by code point. */

@@ -67,7 +67,8 @@ LLAMA3_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{
 # Corner cases of pre-tokenization and BPE, one string (the added-token variants add their own).
 CORNERS = "".join([
     "Hello world! It's 'S 'ſ 'K don't WE'LL we'Re  I'M\n",
-    "1234567 12 3 ٣٤٥ ４５ Ⅻ ²³ ½ x1y22z333\n",
+    "1234567 12 3 ٣٤٥ ４５ Ⅻ ²³ ½ x1y22z333 kawi \U00011f51\U00011f52 kaktovik \U0001d2c5 "
+    "nag \U0001e4f3\n",
     "naïve café Ünïcödé ß ẞ ǅ ﬁ straße Ⅷ\n",
     "日本語のテキスト、中文文本。한국어 텍스트 ภาษาไทย العربية עברית\n",
     "emoji 👍🏽 👨‍👩‍👧‍👦 🇫🇷 ❤️ e\u0301 a\u0308\u0323\n",
@@ -238,14 +239,20 @@ def variants(base):
             {"type": "Split", "pattern": {kind: pattern}, "behavior": behavior, "invert": invert},
             bl(regex=False)]}
 
+    digits = "12 345x 6789 a1b"
+    # Words in the vocab that the merges do not build: ignore_merges takes them whole.
+    unreachable = dict(base["model"]["vocab"], **{"\u0120qzxqv": 50257, "qzxqv": 50258})
     out = [("gpt2 add_prefix_space", v(pre_tokenizer=bl(prefix=True)), "", False, False),
            ("digits individual", v(pre_tokenizer={"type": "Sequence", "pretokenizers": [
-               {"type": "Digits", "individual_digits": True}, bl()]}), "", True, False),
+               {"type": "Digits", "individual_digits": True}, bl()]}), digits, True, False),
            ("digits contiguous + prefix", v(pre_tokenizer={"type": "Sequence", "pretokenizers": [
-               {"type": "Digits", "individual_digits": False}, bl(prefix=True)]}), "", False, False),
-           ("llama-3 split", v(pre_tokenizer=split(LLAMA3_PATTERN)), "", True, False),
+               {"type": "Digits", "individual_digits": False}, bl(prefix=True)]}), digits, False,
+            False),
+           ("llama-3 split", v(pre_tokenizer=split(LLAMA3_PATTERN), model_vocab=unreachable),
+            "qzxqv qzxqv", True, False),
            ("llama-3 split + ignore_merges",
-            v(pre_tokenizer=split(LLAMA3_PATTERN), model_ignore_merges=True), "", True, False)]
+            v(pre_tokenizer=split(LLAMA3_PATTERN), model_ignore_merges=True,
+              model_vocab=unreachable), "qzxqv qzxqv", True, False)]
     for behavior in ("Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"):
         for invert in (False, True):
             out.append(("split \\s+ %s%s" % (behavior, " invert" if invert else ""),
@@ -291,14 +298,14 @@ def variants(base):
                         "<|endoftext|>": {"id": "<|endoftext|>", "ids": [50256],
                                           "tokens": ["<|endoftext|>"]}}}),
                 SPECIALS_TEXT, False, True))
-    # unk / fuse_unk / byte_fallback: drop the byte-level symbol of byte 0xE2 ('â', the lead byte
-    # of curly quotes and dashes) and everything built from it.
-    gone = "\u00e2"
-    vocab = {k: i for k, i in base["model"]["vocab"].items() if gone not in k}
-    merges = [m for m in base["model"]["merges"] if gone not in m]
+    # unk / fuse_unk / byte_fallback: drop the byte-level symbols of bytes 0xE2 ('â') and 0x80
+    # ('Ģ'), the first two bytes of curly quotes and dashes, and everything built from them.
+    gone = ("\u00e2", "\u0122")
+    vocab = {k: i for k, i in base["model"]["vocab"].items() if not any(g in k for g in gone)}
+    merges = [m for m in base["model"]["merges"] if not any(g in m for g in gone)]
     free_ids = sorted(set(range(50256)) - set(vocab.values()))
     unk_vocab = dict(vocab, **{"<unk>": free_ids[0]})
-    fb_vocab = dict(unk_vocab, **{"<0xC3>": free_ids[1], "<0xA2>": free_ids[2]})
+    fb_vocab = dict(unk_vocab, **{"<0xC3>": free_ids[1], "<0xA2>": free_ids[2]})  # 'â' only
     text = "quotes \u201cthis\u201d \u2014 and \u2019 \u2013 \u2026\u2026 \u201c\u201d end"
     for name, voc, fuse, fb in (("unk", unk_vocab, False, False), ("unk fuse_unk", unk_vocab, True, False),
                                 ("byte_fallback", fb_vocab, False, True),
