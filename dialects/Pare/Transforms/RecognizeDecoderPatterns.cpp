@@ -831,8 +831,9 @@ struct Recognizer {
         reduces.push_back(&op);
     for (Operation *r : reduces)
       recognizeNorm(r);
-    // Rotary roots: values a non-movement op (a projection) produced.
-    SmallVector<Value> roots;
+    // Rotary roots: arguments and values a non-movement op (a projection)
+    // produced.
+    SmallVector<Value> roots(body.getArguments().begin(), body.getArguments().end());
     for (Operation &op : body)
       if (!isMovementOrArith(&op) && !isa<ConstantOp>(op) && op.getNumResults() == 1)
         roots.push_back(op.getResult(0));
