@@ -10,8 +10,9 @@
  *     prints the generated text as it comes (the prompt tokenized as HF's
  *     default encode(), with the post-processor's special tokens), then (on
  *     stderr) prefill and decode tokens per second; --ids also prints the
- *     generated ids on a last line "ids: 1 2 3", for comparison with a
- *     reference's greedy loop.
+ *     generated ids on a last line "ids: 1 2 3" (a stop token, <|im_end|> or
+ *     <|endoftext|>, ends the list and counts towards -n), for comparison
+ *     with a reference's greedy loop.
  *   generate -w W.bin --tokenizer tokenizer.json --ppl FILE --window W
  *            [--max-tokens T]
  *     perplexity of the file's text (the protocol of
@@ -202,8 +203,10 @@ static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int cha
     fputs(prompt, stdout);
   while (made < n_new) {
     next = pick(logits, temperature);
-    if (next == stop_a || next == stop_b)
+    if (next == stop_a || next == stop_b) {
+      made_ids[made++] = next; /* listed by --ids, as reference loops list it */
       break;
+    }
     print_token(tok, next);
     made_ids[made++] = next;
     if (made == n_new)
