@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""runtime-stubs/c/pare_llm.c against NumPy (float64 references).
+
+Builds pare_llm.c as a shared library (-std=c99 -Wall -Wextra -Werror
+-pedantic) and calls each kernel through ctypes on random data: the cases the
+decoder end-to-end tests do not reach (interleaved rotary, rotated dims fewer
+than head_dim, attention over a whole sequence with more keys than queries,
+without the causal mask, three query heads per KV head, a KV cache layer's
+strides, in-place RMS norm and rotary, fused activations). Tolerance: 1e-5 of
+the largest reference value (float32 sums). Exits 1 on any failure.
+"""
+
+import ctypes
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[3]
+RUNTIME = ROOT / "runtime-stubs" / "c"
+F = np.float32
+
+
+def build():
+    out = Path(tempfile.mkdtemp(prefix="pare-llm-kernels-")) / "libpare_llm.so"
+    subprocess.run([os.environ.get("CC", "gcc"), "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                    "-O2", "-shared", "-fPIC", str(RUNTIME / "pare_llm.c"), "-lm", "-o", str(out)], check=True)
+    return ctypes.CDLL(str(out))
+
+
+def ptr(a):
+    return a.ctypes.data_as(ctypes.c_void_p)
+
+
+failures = []
+
+
+def check(name, got, ref, tol=1e-5):
+    err = float(np.abs(got.astype(np.float64) - ref).max()) if ref.size else 0.0
+    scale = max(float(np.abs(ref).max()), 1e-30) if ref.size else 1.0
+    ok = err <= tol * scale
+    print(f"{'ok  ' if ok else 'FAIL'}  {name}: max err {err:.3g} (max |ref| {scale:.3g})")
+    if not ok:
+        failures.append(name)
+
+
+def rotary_ref(x, pos, heads, hd, freq, interleaved):
+    y = x.astype(np.float64).reshape(len(pos), heads, hd).copy()
+    xh = x.astype(np.float64).reshape(len(pos), heads, hd)
+    half = len(freq)
+    ang = (pos.astype(F)[:, None] * freq[None, :].astype(F)).astype(np.float64)
+    c, s = np.cos(ang)[:, None, :], np.sin(ang)[:, None, :]
+    ia = np.arange(half) * 2 if interleaved else np.arange(half)
+    ib = ia + 1 if interleaved else ia + half
+    a, b = xh[:, :, ia], xh[:, :, ib]
+    y[:, :, ia] = a * c - b * s
+    y[:, :, ib] = b * c + a * s
+    return y.reshape(x.shape)
+
+
+def attention_ref(q, k, v, heads, kvh, hd, scale, causal):
+    S, T = q.shape[0], k.shape[0]
+    y = np.zeros(q.shape)
+    for h in range(heads):
+        g = h // (heads // kvh)
+        sc = scale * q[:, h * hd:(h + 1) * hd].astype(np.float64) @ k[:, g * hd:(g + 1) * hd].T
+        if causal:
+            sc = sc + np.where(np.arange(T)[None, :] <= np.arange(S)[:, None] + (T - S), 0.0, -np.inf)
+        sc = np.exp(sc - sc.max(axis=1, keepdims=True))
+        y[:, h * hd:(h + 1) * hd] = (sc / sc.sum(axis=1, keepdims=True)) @ v[:, g * hd:(g + 1) * hd]
+    return y
+
+
+def main():
+    lib = build()
+    i32, i64, f32 = ctypes.c_int32, ctypes.c_int64, ctypes.c_float
+    rng = np.random.default_rng(16)
+
+    # RMS norm, in place.
+    x = rng.standard_normal((5, 24)).astype(F)
+    w = rng.standard_normal(24).astype(F)
+    ref = x / np.sqrt(np.mean(x.astype(np.float64) ** 2, axis=1, keepdims=True) + 1e-6) * w
+    lib.pare_rms_norm_f32(ptr(x), ptr(w), ptr(x), i32(5), i32(24), f32(1e-6))
+    check("rms_norm in place", x, ref)
+
+    # Matmul with the weight stored [N, K], fused sigmoid (k not a multiple of 4).
+    x = rng.standard_normal((3, 13)).astype(F)
+    wt = rng.standard_normal((7, 13)).astype(F)
+    y = np.zeros((3, 7), F)
+    lib.pare_matmul_nt_f32(ptr(x), ptr(wt), ptr(y), i32(3), i32(13), i32(7), ctypes.c_int(4), f32(0), f32(0))
+    check("matmul_nt + sigmoid", y, 1 / (1 + np.exp(-(x.astype(np.float64) @ wt.T.astype(np.float64)))))
+
+    # Embedding gather.
+    table = rng.standard_normal((11, 6)).astype(F)
+    ids = np.array([3, 0, 10, 3], np.int32)
+    y = np.zeros((4, 6), F)
+    lib.pare_embed_f32(ptr(table), ptr(ids), ptr(y), i32(4), i32(6))
+    check("embed", y, table[ids].astype(np.float64), tol=0)
+
+    # Rotary: rotate_half and interleaved, 2 of 3 heads' 8 dims rotated in 3 pairs.
+    for interleaved in (0, 1):
+        x = rng.standard_normal((4, 3 * 8)).astype(F)
+        pos = np.array([0, 5, 6, 200], np.int64)
+        freq = np.array([1.0, 0.1, 0.01], F)
+        y = np.zeros_like(x)
+        lib.pare_rotary_f32(ptr(x), ptr(y), ptr(pos), i32(4), i32(3), i32(8), ptr(freq), i32(3),
+                            ctypes.c_int(interleaved))
+        check(f"rotary interleaved={interleaved}", y, rotary_ref(x, pos, 3, 8, freq, interleaved))
+        ref = rotary_ref(x, pos, 3, 8, freq, interleaved)
+        lib.pare_rotary_f32(ptr(x), ptr(x), ptr(pos), i32(4), i32(3), i32(8), ptr(freq), i32(3),
+                            ctypes.c_int(interleaved))
+        check(f"rotary interleaved={interleaved} in place", x, ref)
+
+    # Attention over a whole sequence: 6 heads on 2 KV heads, 3 queries on 7 keys.
+    heads, kvh, hd, S, T = 6, 2, 4, 3, 7
+    q = rng.standard_normal((S, heads * hd)).astype(F)
+    k = rng.standard_normal((T, kvh * hd)).astype(F)
+    v = rng.standard_normal((T, kvh * hd)).astype(F)
+    scratch = np.zeros(T, F)
+    for causal in (0, 1):
+        y = np.zeros_like(q)
+        lib.pare_attention_f32(ptr(q), ptr(k), ptr(v), ptr(y), i32(S), i32(T), i64(kvh * hd), i64(hd),
+                               i32(heads), i32(kvh), i32(hd), f32(0.5), ctypes.c_int(causal), i32(T - S),
+                               ptr(scratch))
+        check(f"attention sequence causal={causal}", y, attention_ref(q, k, v, heads, kvh, hd, 0.5, causal))
+
+    # The same through a KV cache layer [kv_heads][max_context][head_dim]:
+    # store the 7 rows at positions 0..6 (two calls), then attend from 4.
+    maxc = 9
+    kc = np.full((kvh, maxc, hd), np.nan, F)
+    vc = np.full((kvh, maxc, hd), np.nan, F)
+    lib.pare_kv_store_f32(ptr(k), ptr(v), ptr(kc), ptr(vc), i32(4), i32(kvh), i32(hd), i32(maxc), i32(0))
+    lib.pare_kv_store_f32(ptr(k[4:].copy()), ptr(v[4:].copy()), ptr(kc), ptr(vc), i32(3), i32(kvh), i32(hd),
+                          i32(maxc), i32(4))
+    check("kv_store", kc[:, :T, :].transpose(1, 0, 2).reshape(T, kvh * hd), k.astype(np.float64), tol=0)
+    scratch = np.zeros(maxc, F)
+    y = np.zeros_like(q)
+    lib.pare_attention_f32(ptr(q), ptr(kc), ptr(vc), ptr(y), i32(S), i32(T), i64(hd), i64(maxc * hd),
+                           i32(heads), i32(kvh), i32(hd), f32(0.5), ctypes.c_int(1), i32(T - S), ptr(scratch))
+    check("attention from the KV cache (causal, first position 4)", y,
+          attention_ref(q, k, v, heads, kvh, hd, 0.5, 1))
+
+    print("all passed" if not failures else f"FAILED: {', '.join(failures)}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
