@@ -20,7 +20,9 @@ the ids of the C tokenizer with those of `tokenizers` (0.19.1, the reference) on
               regex constructs (lazy, possessive, {m,n}, (?i), look-ahead, anchors, empty
               matches), ignore_merges, added tokens (longest match, lstrip / rstrip, normalized),
               TemplateProcessing, unk / fuse_unk / byte_fallback, merges as [a, b] pairs.
+  random      300 random texts over every character class above, both tokenizers.
   decode      every id of both vocabularies decoded alone equals `tokenizers`' decode([id]).
+  fuzz        150 corrupted tokenizer.json files load or fail with a message, under the sanitizers.
   errors      unsupported or broken files fail to load with a message naming the field; invalid
               UTF-8 fails to encode; check_vocab refuses a tokenizer whose ids pass the model's
               vocabulary.
@@ -372,6 +374,70 @@ def error_cases(base, smollm2):
     ]
 
 
+# Characters random texts are drawn from: every class the pre-tokenizers tell apart.
+RANDOM_POOL = ("aAzZ éÉßſ\u212a ǅ 日本 한 ไ ع ש 0123 ٣ ４ Ⅻ ² \U00011f51 ' 's 'LL \t\n\r \x0b\x0c \x1c"
+               "\u0085\u00a0\u2003\u3000\u2028 !?.,;:-_=+*/\\|()[]{}<>@#$%^&~`\" \u201c\u201d\u2014 "
+               "\U0001f44d\U0001f3fd \u200d \u0301 \x00\x01\x7f \ufeff \U0010fffd")
+
+
+def random_texts(work, count, seed=16):
+    """count files of random text over RANDOM_POOL, runs of one character included."""
+    import random
+    rnd = random.Random(seed)
+    pool = list(RANDOM_POOL)
+    out = []
+    for i in range(count):
+        parts = []
+        for _ in range(rnd.randint(1, 60)):
+            c = rnd.choice(pool)
+            parts.append(c * (rnd.randint(2, 12) if rnd.random() < 0.15 else 1))
+        out.append(write(work, "random%d.txt" % i, "".join(parts)))
+    return out
+
+
+def fuzz_loads(R, exe, base, work, count=150, seed=16):
+    """Corrupted tokenizer.json files (a small vocabulary) load or fail with a message; never a
+    crash or a sanitizer report."""
+    import random
+    rnd = random.Random(seed)
+    small = json.loads(json.dumps(base))
+    keep = set(list(small["model"]["vocab"])[:400])
+    small["model"]["merges"] = [m for m in small["model"]["merges"][:3000]
+                                if all(p in keep for p in m.split(" ")) and m.replace(" ", "") in keep][:80]
+    small["model"]["vocab"] = {k: i for k, i in small["model"]["vocab"].items() if k in keep}
+    small["added_tokens"][0]["id"] = 400
+    good = json.dumps(small, ensure_ascii=True).encode()
+    text = write(work, "fuzz.txt", "Hello, the world 123 <|endoftext|> end")
+    r = run_cli(exe, write(work, "fuzz-base.json", good.decode()), [text], None)
+    R.check(r.returncode == 0, "fuzz: the uncorrupted small tokenizer.json works",
+            r.stderr.decode()[-300:])
+    bad = []
+    for i in range(count):
+        data = bytearray(good)
+        for _ in range(rnd.randint(1, 4)):
+            if not data:
+                break
+            op, k = rnd.random(), rnd.randrange(len(data))
+            if op < 0.4:
+                data[k] = rnd.choice(b'{}[]",:0123456789-eE.\\u truefalsenull\x00\xff\xc3')
+            elif op < 0.6:
+                del data[k:k + rnd.randint(1, 40)]
+            elif op < 0.8:
+                data[k:k] = data[rnd.randrange(len(data)):][:rnd.randint(1, 40)]
+            else:
+                data = data[:k]
+        path = os.path.join(work, "fuzz.json")
+        with open(path, "wb") as f:
+            f.write(bytes(data))
+        r = run_cli(exe, path, [text], None)
+        err = r.stderr.decode("utf-8", "replace")
+        if r.returncode not in (0, 1) or "Sanitizer" in err or "runtime error" in err or \
+                (r.returncode == 1 and not err.strip()):
+            bad.append("case %d: exit %d %s" % (i, r.returncode, err[-300:]))
+    R.check(not bad, "fuzz: %d corrupted tokenizer.json files load or fail cleanly" % count,
+            "; ".join(bad[:2]))
+
+
 def decode_check(R, name, exe, tok_json, work):
     """Each id decoded alone by the C tokenizer equals tokenizers' decode([id])."""
     ref = Tokenizer.from_file(tok_json)
@@ -493,6 +559,12 @@ def main():
                 [corners, head], work, ref=Tokenizer.from_file(gpt2))
         compare(R, "gpt2 corners", exes["asan"], gpt2, [corners], work)
         compare(R, "smollm2 corners", exes["asan"], smol, [corners], work)
+
+        # Random texts (every character class, runs), both tokenizers.
+        rand = random_texts(work, 300)
+        compare(R, "gpt2 random texts", exes["asan"], gpt2, rand, work)
+        compare(R, "smollm2 random texts", exes["asan"], smol, rand, work)
+        fuzz_loads(R, exes["asan"], base, work)
 
         # Decoding every id.
         decode_check(R, "gpt2", exes["asan"], gpt2, work)
