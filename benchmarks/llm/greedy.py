@@ -41,7 +41,9 @@ def runner_ids(args, prompt):
     cmd = [args.runner, "-w", args.weights, "--tokenizer", args.tokenizer, "-p", prompt,
            "-n", str(args.n), "--ids"]
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+        # The text of a random or broken model can be invalid UTF-8; only the ids line matters.
+        p = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace",
+                           timeout=args.timeout)
     except FileNotFoundError:
         fail(f"cannot run {args.runner}")
     except subprocess.TimeoutExpired:

@@ -36,7 +36,7 @@ def run(name, cmd, timeout):
     print(f"{name}: {' '.join(cmd)}", flush=True)
     t0 = time.time()
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout)
     except FileNotFoundError:
         fail(f"{name}: cannot run {cmd[0]}")
     except subprocess.TimeoutExpired:
