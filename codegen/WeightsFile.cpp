@@ -169,15 +169,17 @@ std::string decoderApiHeader(const DecoderApi &api) {
   h += "enum {\n"
        "  " + u + "_OK = 0,\n"
        "  " + u + "_ERR_CONTEXT = 1, /* the tokens would pass " + u + "_MAX_CONTEXT: nothing done */\n"
-       "  " + u + "_ERR_ARG = 2,     /* NULL pointer, n <= 0 or an id outside the vocabulary */\n"
+       "  " + u + "_ERR_ARG = 2,     /* NULL pointer, n <= 0, an id outside the vocabulary, or\n"
+       "                           a weights blob in memory not aligned for floats */\n"
        "  " + u + "_ERR_WEIGHTS = 3, /* weights file missing, of the wrong size or hash */\n"
        "  " + u + "_ERR_STATE = 4,   /* not initialised */\n"
        "  " + u + "_ERR_DEVICE = 5   /* CUDA error (the CUDA target only) */\n"
        "};\n\n";
   h += "/* Reads and checks the weights file once (after " + p + "_free, or a failed init). */\n";
   h += "int " + p + "_init(const char *weights_path);\n";
-  h += "/* The same from the file's bytes in memory, checked and used in place, never\n"
-       "   copied by the C target (a linker-embedded blob); keep it alive until " + p + "_free. */\n";
+  h += "/* The same from the file's bytes in memory (a linker-embedded blob: align it to\n"
+       "   64 bytes, e.g. .balign 64 before .incbin), checked and used in place, never\n"
+       "   copied by the C target; keep it alive until " + p + "_free. */\n";
   h += "int " + p + "_init_from_memory(const void *blob, size_t size);\n";
   h += "/* Releases what init took; init may be called again. */\n";
   h += "void " + p + "_free(void);\n";

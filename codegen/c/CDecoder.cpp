@@ -548,8 +548,8 @@ std::string DecoderEmitter::sourceFile() {
   s += "  case " + u + "_OK: return \"ok\";\n";
   s += "  case " + u + "_ERR_CONTEXT: return \"the tokens would pass the maximum context (" +
        std::to_string(maxContext) + ")\";\n";
-  s += "  case " + u + "_ERR_ARG: return \"bad argument (NULL, n <= 0 or an id outside the "
-       "vocabulary)\";\n";
+  s += "  case " + u + "_ERR_ARG: return \"bad argument (NULL, n <= 0, an id outside the "
+       "vocabulary, or a weights blob not aligned for floats)\";\n";
   s += "  case " + u + "_ERR_WEIGHTS: return \"weights file missing, or not the one this model was "
        "compiled with (size or hash)\";\n";
   s += "  case " + u + "_ERR_STATE: return \"not initialised\";\n";

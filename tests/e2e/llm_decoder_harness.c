@@ -7,8 +7,8 @@
  * writes to OUT.bin, as float32, the logits after each prefix computed from
  * an empty cache ([L][VOCAB], full recomputation), then the logits of a
  * prefill of the first K ids followed by decode steps ([L-K+1][VOCAB]); and
- * checks the API's error codes: before init, missing / corrupt / truncated
- * weights, NULL / empty / out-of-range ids, a prompt and a decode step past
+ * checks the API's error codes: before init, missing / corrupt / truncated /
+ * unaligned weights, NULL / empty / out-of-range ids, a prompt and a decode step past
  * the maximum context (refused with the state unchanged). Prints one line
  * per failed check and exits 1 on any.
  */
@@ -84,6 +84,7 @@ int main(int argc, char **argv)
   expect(PARE_MODEL_INIT(NULL), PARE_MODEL_ERR_ARG, "NULL path");
   blob = read_all(weights, &size);
   expect(PARE_MODEL_INIT_FROM_MEMORY(blob, size - 1), PARE_MODEL_ERR_WEIGHTS, "truncated blob");
+  expect(PARE_MODEL_INIT_FROM_MEMORY(blob + 1, size), PARE_MODEL_ERR_ARG, "unaligned blob");
   blob[size - 1] ^= 0x40;
   expect(PARE_MODEL_INIT_FROM_MEMORY(blob, size), PARE_MODEL_ERR_WEIGHTS, "corrupt payload");
   blob[size - 1] ^= 0x40;
