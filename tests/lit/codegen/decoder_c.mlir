@@ -39,7 +39,7 @@
 // HDR: TINY_OK = 0,
 // HDR-NEXT: TINY_ERR_CONTEXT = 1,
 // HDR-NEXT: TINY_ERR_ARG = 2,
-// HDR-NEXT: TINY_ERR_WEIGHTS = 3,
+// HDR: TINY_ERR_WEIGHTS = 3,
 // HDR-NEXT: TINY_ERR_STATE = 4,
 // HDR-NEXT: TINY_ERR_DEVICE = 5
 // HDR: int tiny_init(const char *weights_path);
