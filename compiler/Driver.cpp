@@ -742,7 +742,12 @@ int compileDecoder(ModuleOp module, const CompileOptions &o, const CompileJob &j
     std::optional<CompileJob> plainJob = resolveOptions(plain);
     if (!plainJob)
       return 1;
-    if (failed(runPhases(module, std::min(plainJob->last, Phase::Plan), plainJob->pipeline)))
+    // The graph phase has run: the phases after it, as for any model.
+    PassManager pm(module.getContext());
+    for (Phase phase : {Phase::Quantize, Phase::Plan})
+      if (phase <= plainJob->last)
+        buildPhasePipeline(pm, phase, plainJob->pipeline);
+    if (failed(pm.run(module)))
       return 1;
     if (plainJob->last != Phase::Emit)
       return writeIR(module, o, *plainJob);

@@ -94,8 +94,9 @@ struct CompileOptions {
   /// this many positions (pare-derive-decoder); 0: a plain graph.
   int64_t maxContext = 0;
   /// The sequence length a decoder's symbolic sequence dim is imported at
-  /// (recognition and derivation probe the graph at it).
-  int64_t sequenceProbe = 16;
+  /// (recognition and derivation probe the graph at it): prime, so that it
+  /// is unlikely to equal a head count or head size.
+  int64_t sequenceProbe = 11;
   bool shiftFusion = true; ///< fold temporal shifts into 1x1 convs
 };
 

@@ -383,6 +383,7 @@ public:
 
 private:
   FailureOr<RankedTensorType> inputType(const onnx::ValueInfoProto &vi);
+  void decoderProbeDims(const std::set<std::string> &initNames);
   Location nodeLoc(const onnx::NodeProto &node, int index);
 
   MLIRContext &ctx;
@@ -392,7 +393,48 @@ private:
   OpBuilder b;
   Location fileLoc;
   std::map<std::string, Value> values;
+  /// Symbolic dim name -> the size a decoder is imported at.
+  std::map<std::string, int64_t> probeDims;
 };
+
+/// A decoder (ImportOptions::sequenceProbe > 0) is imported at probe
+/// lengths, its symbolic dims named as exporters name them: the token ids'
+/// (`input_ids`, else the first integer input) last dim is the new tokens
+/// (sequenceProbe), a float input's dims past the batch are cached
+/// positions (pastProbe: past_key_values), and an integer input's other
+/// symbolic dims cover both (an attention mask over past + new). Leading
+/// symbolic dims (the batch) are 1.
+void GraphImporter::decoderProbeDims(const std::set<std::string> &initNames) {
+  if (options.sequenceProbe <= 0)
+    return;
+  std::vector<const onnx::ValueInfoProto *> ints, floats;
+  const onnx::ValueInfoProto *ids = nullptr;
+  for (const auto &in : model.graph().input()) {
+    if (initNames.count(in.name()) || !in.type().has_tensor_type() ||
+        !in.type().tensor_type().has_shape())
+      continue;
+    int32_t t = in.type().tensor_type().elem_type();
+    bool isInt = t == onnx::TensorProto::INT64 || t == onnx::TensorProto::INT32;
+    (isInt ? ints : floats).push_back(&in);
+    if (isInt && (!ids || in.name() == "input_ids"))
+      ids = &in;
+  }
+  auto assign = [&](const onnx::ValueInfoProto *vi, int64_t rest) {
+    const auto &shape = vi->type().tensor_type().shape();
+    for (int d = 0; d < shape.dim_size(); ++d) {
+      const auto &dim = shape.dim(d);
+      if (!dim.has_dim_param() || probeDims.count(dim.dim_param()))
+        continue;
+      probeDims[dim.dim_param()] = d == 0 && shape.dim_size() > 1 ? 1 : rest;
+    }
+  };
+  if (ids)
+    assign(ids, options.sequenceProbe);
+  for (const auto *vi : floats)
+    assign(vi, options.pastProbe);
+  for (const auto *vi : ints)
+    assign(vi, options.sequenceProbe + options.pastProbe);
+}
 
 Location GraphImporter::nodeLoc(const onnx::NodeProto &node, int index) {
   std::string name =
@@ -590,14 +632,12 @@ FailureOr<RankedTensorType> GraphImporter::inputType(const onnx::ValueInfoProto 
                                "--input-shape)";
     dims[0] = options.batch;
   }
-  // A decoder's token ids [batch, sequence]: batch 1, the sequence the
-  // probe length the recognisers and pare-derive-decoder work at.
-  if (options.sequenceProbe > 0 && elem.isInteger() && !dims.empty()) {
-    for (size_t d = 0; d + 1 < dims.size(); ++d)
-      if (dims[d] < 0)
-        dims[d] = 1;
-    if (dims.back() < 0)
-      dims.back() = options.sequenceProbe;
+  // A decoder's symbolic dims: the probe lengths decoderProbeDims chose.
+  for (size_t d = 0; d < dims.size(); ++d) {
+    const auto &dim = tt.shape().dim(d);
+    if (dims[d] < 0 && dim.has_dim_param())
+      if (auto it = probeDims.find(dim.dim_param()); it != probeDims.end())
+        dims[d] = it->second;
   }
   for (size_t d = 0; d < dims.size(); ++d) {
     if (dims[d] < 0) {
@@ -767,6 +807,7 @@ FailureOr<OwningOpRef<ModuleOp>> GraphImporter::run() {
   for (const auto &init : graph.initializer())
     initNames.insert(init.name());
 
+  decoderProbeDims(initNames);
   SmallVector<Type> argTypes;
   std::vector<std::string> argNames;
   std::set<std::string> inputNames;

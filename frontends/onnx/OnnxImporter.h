@@ -25,10 +25,12 @@ struct ImportOptions {
   /// When > 0, dim 0 of every input without an --input-shape (symbolic or
   /// equal to it; a different fixed size is an error).
   int64_t batch = 0;
-  /// When > 0 (pare compile --max-context), the symbolic dims of integer
-  /// inputs without an --input-shape: the last (a decoder's sequence) is
-  /// this probe length, the others 1.
+  /// When > 0 (pare compile --max-context), a decoder's symbolic dims are
+  /// imported at probe lengths: its token ids' sequence at this one, cached
+  /// positions (past_key_values) at pastProbe, an attention mask over both
+  /// at their sum, batch dims at 1 (GraphImporter::decoderProbeDims).
   int64_t sequenceProbe = 0;
+  int64_t pastProbe = 0;
 };
 
 /// Imports the model at `path` (.onnx or .onnxtext): a regular file of at

@@ -198,6 +198,23 @@ LogicalResult Deriver::step(Operation *op) {
     map.map(result, create({t, map.lookup(g.getIndices())}, rowType(result, out.width()))->getResult(0));
     return success();
   }
+  if (auto c = dyn_cast<ConcatOp>(op)) {
+    // A decode-step export's present = concat(past, new) with no past
+    // (pare-bind-decoder-inputs): the new rows themselves.
+    Value only;
+    for (Value v : c.getOperands()) {
+      if (dims(v)[size_t(c.getAxis() < 0 ? c.getAxis() + int64_t(dims(v).size()) : c.getAxis())] == 0)
+        continue;
+      if (only)
+        return refuse(op, "concatenates computed values");
+      only = v;
+    }
+    if (!only || !isRow(only))
+      return refuse(op, "concatenates computed values");
+    rows[result] = rows[only];
+    map.map(result, map.lookup(only));
+    return success();
+  }
   if (auto r = dyn_cast<ReshapeOp>(op)) {
     // A reshape that keeps every row whole is nothing on [rows, width].
     const Row &in = rows[r.getInput()];
@@ -279,8 +296,8 @@ LogicalResult Deriver::step(Operation *op) {
 FailureOr<func::FuncOp> Deriver::run(std::string &whyOut) {
   why = &whyOut;
   Block &body = fn.getBody().front();
-  if (fn.getNumArguments() != 1 || fn.getNumResults() != 1) {
-    whyOut = "expected one input (token ids) and one output (logits); the model has " +
+  if (fn.getNumArguments() != 1 || fn.getNumResults() < 1) {
+    whyOut = "expected one input (token ids) and the logits as the first output; the model has " +
              std::to_string(fn.getNumArguments()) + " inputs and " +
              std::to_string(fn.getNumResults()) + " outputs";
     return failure();
@@ -309,7 +326,7 @@ FailureOr<func::FuncOp> Deriver::run(std::string &whyOut) {
   MLIRContext *ctx = fn.getContext();
   auto dyn = RankedTensorType::get({ShapedType::kDynamic}, inType.getElementType());
   auto pos = RankedTensorType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 64));
-  Value ret = body.getTerminator()->getOperand(0);
+  Value ret = body.getTerminator()->getOperand(0); // the logits
   auto logits = RankedTensorType::get({ShapedType::kDynamic, 1}, elemOf(ret));
   step_ = func::FuncOp::create(builder, fn.getLoc(), fn.getName(),
                                builder.getFunctionType({dyn, pos}, {logits}));
@@ -324,7 +341,18 @@ FailureOr<func::FuncOp> Deriver::run(std::string &whyOut) {
     step_.erase();
     return failure();
   };
+  // What the logits are computed from; the rest computes only further
+  // outputs (a decode-step export's presents), checked below.
+  llvm::DenseSet<Operation *> needed;
+  SmallVector<Value> pending{ret};
+  while (!pending.empty()) {
+    Operation *d = pending.pop_back_val().getDefiningOp();
+    if (d && needed.insert(d).second)
+      llvm::append_range(pending, d->getOperands());
+  }
   for (Operation &op : body.without_terminator()) {
+    if (!needed.contains(&op))
+      continue;
     // Learned absolute positions: a lookup by the constant 0..S-1 is a
     // lookup by the step's positions.
     if (auto g = dyn_cast<GatherOp>(op); g && !rows.count(g.getIndices()) &&
@@ -343,6 +371,40 @@ FailureOr<func::FuncOp> Deriver::run(std::string &whyOut) {
   if (!rows.count(ret) || rows[ret].inner.size() != 1) {
     whyOut = "the output is not one row of logits per position";
     return abandon();
+  }
+  // Further outputs must be the keys or values an attention reads (a
+  // decode-step export's presents): the cache holds them.
+  auto source = [&](Value v) {
+    while (Operation *d = v.getDefiningOp()) {
+      if (isa<ReshapeOp, TransposeOp>(d)) {
+        v = d->getOperand(0);
+      } else if (auto c = dyn_cast<ConcatOp>(d)) {
+        SmallVector<Value> full;
+        for (Value x : c.getOperands())
+          if (cast<RankedTensorType>(x.getType()).getNumElements() != 0)
+            full.push_back(x);
+        if (full.size() != 1)
+          break;
+        v = full.front();
+      } else {
+        break;
+      }
+    }
+    return v;
+  };
+  llvm::DenseSet<Value> cached;
+  body.walk([&](AttentionOp a) {
+    cached.insert(source(a.getK()));
+    cached.insert(source(a.getV()));
+  });
+  for (unsigned i = 1; i < fn.getNumResults(); ++i) {
+    Value r = body.getTerminator()->getOperand(i);
+    if (!cached.contains(source(r))) {
+      std::string name = attrs::getResultName(fn, i).value_or("").str();
+      whyOut = "output " + std::to_string(i) + (name.empty() ? "" : " ('" + name + "')") +
+               " is neither the logits nor keys or values an attention reads";
+      return abandon();
+    }
   }
   Value out = map.lookup(ret);
   func::ReturnOp::create(builder, fn.getLoc(), out);

@@ -321,6 +321,23 @@ def FuseTemporalShiftPass : Pass<"pare-fuse-temporal-shift", "mlir::func::FuncOp
   }];
 }
 
+def BindDecoderInputsPass : Pass<"pare-bind-decoder-inputs", "mlir::ModuleOp"> {
+  let summary = "Bind a decode-step export's mask, positions and empty past to constants";
+  let description = [{
+    A decoder exported as one generation step with an explicit cache (the
+    transformers / optimum form: input_ids, attention_mask, position_ids,
+    past_key_values.N.key/value -> logits, present.N.key/value), imported
+    with no cached positions (the past inputs have a 0-length sequence dim),
+    computes a whole sequence from nothing when its mask is all ones and
+    its positions are 0..S-1: the full-sequence form. This pass replaces
+    those inputs by those constants (the empty pasts by empty constants), so
+    that the recognisers and pare-derive-decoder work on it; the presents
+    stay outputs until the derivation finds them to be what the attentions
+    read (the cache). An input it cannot bind is recorded in
+    `pare.not_decoder`. A module with one input is left alone.
+  }];
+}
+
 def DeriveDecoderPass : Pass<"pare-derive-decoder", "mlir::ModuleOp"> {
   let summary = "Derive the KV-cache decode step of a full-sequence decoder";
   let description = [{

@@ -160,6 +160,8 @@ void buildPhasePipeline(OpPassManager &pm, Phase phase, const PipelineOptions &o
   pm.addPass(std::make_unique<CheckWeightsPass>());
   switch (phase) {
   case Phase::Graph:
+    if (o.maxContext > 0)
+      pm.addPass(createBindDecoderInputsPass());
     buildGraphPipeline(pm);
     // Last: the recognisers have raised attention, and what is left of
     // position-dependent constants shows.

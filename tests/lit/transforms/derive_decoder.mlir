@@ -67,3 +67,42 @@ module {
     return %a3 : tensor<1x4x4xf32>
   }
 }
+
+// -----
+
+// A decode-step export (after pare-bind-decoder-inputs) also returns its
+// presents: the keys and values its attentions read, which the cache now
+// holds. They leave the step function; any other further output refuses.
+// CHECK-LABEL: module attributes {pare.decoder = {layers = 1 : i64, max_context = 64 : i64}}
+// CHECK: func.func @presents(%{{.*}}: tensor<?xi64>, %{{.*}}: tensor<?xi64>) -> tensor<?x4xf32>
+// CHECK-NOT: pare.transpose
+// CHECK: return %{{.*}} : tensor<?x4xf32>
+module {
+  func.func @presents(%ids: tensor<1x4xi64>) -> (tensor<1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>) {
+    %e = pare.constant dense<0.25> : tensor<16x4xf32>
+    %empty = pare.constant dense<> : tensor<1x1x0x4xf32>
+    %x = pare.gather %e, %ids {axis = 0 : i64} : (tensor<16x4xf32>, tensor<1x4xi64>) -> tensor<1x4x4xf32>
+    %x2 = pare.reshape %x : (tensor<1x4x4xf32>) -> tensor<4x4xf32>
+    %a = pare.attention %x2, %x2, %x2 {heads = 1 : i64, kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f32, causal} : (tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+    %a3 = pare.reshape %a : (tensor<4x4xf32>) -> tensor<1x4x4xf32>
+    %k4 = pare.reshape %x2 : (tensor<4x4xf32>) -> tensor<1x4x1x4xf32>
+    %kt = pare.transpose %k4 {perm = array<i64: 0, 2, 1, 3>} : (tensor<1x4x1x4xf32>) -> tensor<1x1x4x4xf32>
+    %present = pare.concat %empty, %kt {axis = 2 : i64} : (tensor<1x1x0x4xf32>, tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32>
+    return %a3, %present, %kt : tensor<1x4x4xf32>, tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>
+  }
+}
+
+// -----
+
+// CHECK-LABEL: module attributes {pare.not_decoder = "output 1 is neither the logits nor keys or values an attention reads"}
+module {
+  func.func @extra(%ids: tensor<1x4xi64>) -> (tensor<1x4x4xf32>, tensor<1x4x4xf32>) {
+    %e = pare.constant dense<0.25> : tensor<16x4xf32>
+    %x = pare.gather %e, %ids {axis = 0 : i64} : (tensor<16x4xf32>, tensor<1x4xi64>) -> tensor<1x4x4xf32>
+    %x2 = pare.reshape %x : (tensor<1x4x4xf32>) -> tensor<4x4xf32>
+    %a = pare.attention %x2, %x2, %x2 {heads = 1 : i64, kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f32, causal} : (tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+    %a3 = pare.reshape %a : (tensor<4x4xf32>) -> tensor<1x4x4xf32>
+    %h = pare.sigmoid %a3 : (tensor<1x4x4xf32>) -> tensor<1x4x4xf32>
+    return %a3, %h : tensor<1x4x4xf32>, tensor<1x4x4xf32>
+  }
+}
