@@ -235,9 +235,6 @@ static int uni_space(uint32_t cp)
 }
 
 #define CATBIT(c) (1u << (c))
-#define CATS_L                                                                                  \
-  (CATBIT(PARE_TOK_CAT_Lu) | CATBIT(PARE_TOK_CAT_Ll) | CATBIT(PARE_TOK_CAT_Lt) |                \
-   CATBIT(PARE_TOK_CAT_Lm) | CATBIT(PARE_TOK_CAT_Lo))
 #define CATS_N (CATBIT(PARE_TOK_CAT_Nd) | CATBIT(PARE_TOK_CAT_Nl) | CATBIT(PARE_TOK_CAT_No))
 
 /* Digits: Rust's char::is_numeric, which knows Unicode 15.0 (cat is Unicode 14.0's). */
