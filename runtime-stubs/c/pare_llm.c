@@ -33,27 +33,33 @@ void pare_rms_norm_f32(const float *x, const float *w, float *y, int32_t rows, i
   }
 }
 
+/* Lanes of the dot products: 16 independent partial sums (one or two SIMD
+ * registers, a compiler vectorises the lane loop without reassociating any
+ * sum), added pairwise at the end. The order depends only on k, never on
+ * the number of rows, so a prefill row equals the decode of that row. */
+#define PARE_LLM_LANES 16
+
 void pare_matmul_nt_f32(const float *x, const float *w, float *y, int32_t rows, int32_t k,
                         int32_t outs, pare_act_t act, float act_a, float act_b)
 {
-  int32_t o, r, i;
+  int32_t o, r, i, j;
   /* Output-major: each weight row is read once per call and stays in cache
-   * for every row of the chunk. Four partial sums break the add chain. */
+   * for every row of the chunk. */
   for (o = 0; o < outs; ++o) {
     const float *wo = w + (size_t)o * (size_t)k;
     for (r = 0; r < rows; ++r) {
       const float *xr = x + (size_t)r * (size_t)k;
-      float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-      for (i = 0; i + 3 < k; i += 4) {
-        s0 += xr[i] * wo[i];
-        s1 += xr[i + 1] * wo[i + 1];
-        s2 += xr[i + 2] * wo[i + 2];
-        s3 += xr[i + 3] * wo[i + 3];
-      }
+      float acc[PARE_LLM_LANES] = {0.0f};
+      float tail = 0.0f;
+      for (i = 0; i + PARE_LLM_LANES <= k; i += PARE_LLM_LANES)
+        for (j = 0; j < PARE_LLM_LANES; ++j)
+          acc[j] += xr[i + j] * wo[i + j];
       for (; i < k; ++i)
-        s0 += xr[i] * wo[i];
-      y[(size_t)r * (size_t)outs + (size_t)o] =
-          pare_activation((s0 + s1) + (s2 + s3), act, act_a, act_b);
+        tail += xr[i] * wo[i];
+      for (j = PARE_LLM_LANES / 2; j > 0; j /= 2)
+        for (i = 0; i < j; ++i)
+          acc[i] += acc[i + j];
+      y[(size_t)r * (size_t)outs + (size_t)o] = pare_activation(acc[0] + tail, act, act_a, act_b);
     }
   }
 }
