@@ -72,6 +72,7 @@ CModule::CModule(func::FuncOp func, const CEmitOptions &opts)
   registerDataMovementOps(table);
   registerInt8Ops(table);
   registerTemporalShiftOps(table);
+  registerLlmOps(table);
 }
 
 const std::string &CModule::use(const std::string &name) {

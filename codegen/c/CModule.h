@@ -100,6 +100,7 @@ void registerReductionOps(OpTable &table);     // COpsReduce.cpp
 void registerDataMovementOps(OpTable &table);  // COpsData.cpp
 void registerInt8Ops(OpTable &table);          // COpsInt8.cpp
 void registerTemporalShiftOps(OpTable &table); // CTemporalShift.cpp
+void registerLlmOps(OpTable &table);           // COpsLlm.cpp
 
 /// The state of the module being emitted.
 class CModule {

@@ -136,6 +136,11 @@ int64_t scratchBytes(Operation *op) {
     if (rows > 0)
       shiftRow = (byteSize(op->getOperand(0).getType()) / rows + 15) / 16 * 16;
   }
+  // Attention over a whole sequence: one row of scores (pare_attention_f32).
+  if (auto a = dyn_cast<pare::AttentionOp>(op)) {
+    int64_t keys = dims(a.getK())[0];
+    return ShapedType::isDynamic(keys) ? 0 : (keys * 4 + 15) / 16 * 16;
+  }
   auto kernel = [&]() -> int64_t {
     if (!usesFastInt8Kernel(op))
       return qtype::isQuantized(op->getResult(0).getType())

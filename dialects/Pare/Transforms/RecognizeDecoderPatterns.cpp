@@ -587,14 +587,17 @@ struct Recognizer {
       for (Value r : op->getResults())
         if (numel(r) == s * f && isF32(r))
           sinks.push_back(r);
-    for (Value y : llvm::reverse(sinks)) {
+    // The earliest value that holds the rotated heads: every use of it
+    // (the attention, a present.N.key output) reads the one rotary; the
+    // head repeats after it stay data movement of it.
+    for (Value y : sinks) {
       SmallVector<Operation *> cone = coneIn(y, region);
       // A rotation needs arithmetic with the tables.
       if (!llvm::any_of(cone, [](Operation *op) { return isa<MulOp>(op); }))
         continue;
-      // The head dim: y's last dim (y holds [S, H, D] or [H, S, D]).
+      // The head dim: y's last dim (y holds [S, H, D] or [H, S, D]; H may be 1).
       int64_t d = dims(y).back();
-      if (d < 2 || d % 2 != 0 || f % d != 0 || squeezed(dims(y)).size() != 3)
+      if (d < 2 || d % 2 != 0 || f % d != 0 || squeezed(dims(y)).size() < 2)
         continue;
       Layout in{s, f / d, d, false};
       SmallVector<Layout> outs = layoutsOf(y, s, d);

@@ -1,0 +1,100 @@
+//===- COpsLlm.cpp - C emitters: decoder ops of a full sequence -----------===//
+//
+// pare.rms_norm, pare.rotary and pare.attention of a graph that was not
+// derived into a decoder step (no --max-context, or the derivation refused):
+// the whole static sequence at once, by the row kernels of pare_llm.c that the
+// decoder target calls per chunk.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/c/CModule.h"
+
+#include "dialects/Pare/IR/PareAttrs.h"
+
+using namespace mlir;
+
+namespace pare::codegen {
+
+using shape::Shape;
+
+namespace {
+
+/// Fails at `op` unless its shapes are static (the decoder step's dynamic
+/// rows belong to the decoder emitter).
+LogicalResult requireStatic(CModule &m, Operation *op) {
+  for (Value v : op->getOperands())
+    if (!cast<RankedTensorType>(v.getType()).hasStaticShape())
+      return m.unsupported(op, "a run-time row count (a decoder step function; compile it with "
+                               "--max-context)");
+  if (attrs::getKvLayer(op))
+    return m.unsupported(op, "attention on a KV cache (pare.kv_layer) outside a decoder");
+  // Float32 data (rotary's positions are i64).
+  for (Value v : op->getOperands())
+    if (!elemOf(v).isF32() && !(isa<RotaryOp>(op) && v == op->getOperand(1)))
+      return m.unsupported(op, "only float32 tensors are supported by this kernel");
+  return success();
+}
+
+LogicalResult emitRmsNorm(CModule &m, Operation *op, const Operands &in,
+                          ArrayRef<std::string> out) {
+  auto rn = cast<RmsNormOp>(op);
+  if (failed(requireStatic(m, op)))
+    return failure();
+  Shape x = shapeOf(rn.getInput());
+  int64_t f = x.back(), rows = f ? shape::numElements(x) / f : 0;
+  m.line("  " + m.call("pare_rms_norm_f32") + in[0] + ", " + in[1] + ", " + out[0] + ", " +
+         i32(rows) + ", " + i32(f) + ", " + floatLiteral(rn.getEpsilon().convertToFloat()) +
+         ");\n");
+  return success();
+}
+
+LogicalResult emitRotary(CModule &m, Operation *op, const Operands &in, ArrayRef<std::string> out) {
+  auto ro = cast<RotaryOp>(op);
+  if (failed(requireStatic(m, op)))
+    return failure();
+  Shape x = shapeOf(ro.getInput());
+  int64_t hd = int64_t(ro.getHeadDim());
+  ArrayRef<float> freq = ro.getInvFreq();
+  std::string table;
+  for (size_t i = 0; i < freq.size(); ++i)
+    table += (i ? ", " : "") + floatLiteral(freq[i]);
+  m.line("  {\n    static const float inv_freq[" + i32(int64_t(freq.size())) + "] = {" + table +
+         "};\n    " + m.call("pare_rotary_f32") + in[0] + ", " + out[0] + ", " + in[1] + ", " +
+         i32(x[0]) + ", /* heads */ " + i32(x[1] / hd) + ", /* head_dim */ " + i32(hd) +
+         ", inv_freq, " + i32(int64_t(freq.size())) + ", /* interleaved */ " +
+         (ro.getInterleaved() ? "1" : "0") + ");\n  }\n");
+  return success();
+}
+
+LogicalResult emitAttention(CModule &m, Operation *op, const Operands &in,
+                            ArrayRef<std::string> out) {
+  auto at = cast<AttentionOp>(op);
+  if (failed(requireStatic(m, op)))
+    return failure();
+  std::optional<int64_t> scratch = attrs::getScratchOffset(op);
+  if (!scratch)
+    return m.unsupported(op, "attention without its scratch (run pare-plan-memory)");
+  int64_t rows = shapeOf(at.getQ())[0], keys = shapeOf(at.getK())[0];
+  int64_t heads = int64_t(at.getHeads()), kvHeads = int64_t(at.getKvHeads()),
+          hd = int64_t(at.getHeadDim());
+  // The whole sequence: k / v rows of kv_heads * head_dim, heads side by
+  // side; the last query row sees the last key.
+  m.line("  " + m.call("pare_attention_f32") + in[0] + ", " + in[1] + ", " + in[2] + ", " + out[0] +
+         ", " + i32(rows) + ", /* keys */ " + i32(keys) + ",\n      /* row stride */ " +
+         i32(kvHeads * hd) + ", /* head stride */ " + i32(hd) + ", /* heads */ " + i32(heads) +
+         ", " + i32(kvHeads) + ", /* head_dim */ " + i32(hd) + ", " +
+         floatLiteral(at.getScale().convertToFloat()) + ", /* causal */ " +
+         (at.getCausal() ? "1" : "0") + ", /* first_pos */ " + i32(keys - rows) +
+         ",\n      (float *)(void *)(arena + " + std::to_string(*scratch) + "));\n");
+  return success();
+}
+
+} // namespace
+
+void registerLlmOps(OpTable &table) {
+  table.add<RmsNormOp>(emitRmsNorm);
+  table.add<RotaryOp>(emitRotary);
+  table.add<AttentionOp>(emitAttention);
+}
+
+} // namespace pare::codegen
