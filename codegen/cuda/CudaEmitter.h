@@ -15,6 +15,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LogicalResult.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,12 @@ struct CudaEmitOptions {
   std::string version;
   std::string arch = "sm_90"; ///< cited in the build fragment
   bool emitRunner = false;
+  /// Decoders (emitDecoderCuda): fp16 storage of weights, activations and the
+  /// KV cache (--precision fp16); the IR stays float32.
+  bool fp16 = false;
+  /// Decoders: bytes of GPU memory that weights, activations and the KV cache
+  /// must fit in; 0 takes defaultGpuMemoryBytes(arch) (CudaDecoder.h).
+  int64_t gpuMemoryBytes = 0;
 };
 
 mlir::FailureOr<std::vector<EmittedFile>> emitCuda(mlir::ModuleOp module,

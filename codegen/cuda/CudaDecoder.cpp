@@ -1,0 +1,1020 @@
+//===- CudaDecoder.cpp - decoder step function -> CUDA C++ ----------------===//
+//
+// Every value of the step function is [rows][width]: rows is the run-time row
+// count (1 for decode, up to PREFILL_CHUNK for prefill), so each op becomes
+// one launch of a runtime-stubs/cuda-llm kernel with `n` (or 1, for an op
+// marked pare.tail, which prefill computes for the last row only) rows.
+// enqueue(n, last) holds those launches in op order; decode captures
+// enqueue(1, 1) into a CUDA graph once and replays it, the token id and
+// position written to device memory first.
+//
+// Device memory is one allocation: the weights payload (its blobs at the
+// offsets WeightsFileBuilder gave them), the activation arena (values of
+// PREFILL_CHUNK rows placed by the ArenaPlanner over their lifetimes), the KV
+// cache ([layers][kv_heads][max_context][head_dim], K then V), the step's ids
+// and positions, and the float logits of the last row.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cuda/CudaDecoder.h"
+
+#include "codegen/EmitterSupport.h"
+#include "codegen/TextEscape.h"
+#include "codegen/WeightsFile.h"
+#include "dialects/Pare/Analysis/ArenaPlanner.h"
+#include "dialects/Pare/IR/PareAttrs.h"
+#include "dialects/Pare/IR/PareOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Matchers.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
+
+#include <map>
+#include <set>
+
+using namespace mlir;
+
+namespace pare::codegen {
+namespace {
+
+/// Rows of a prefill chunk: the activations of this many positions are
+/// planned; longer prompts run in chunks. Enough rows for a matmul to reuse
+/// each weight row several times, few enough to keep the arena small.
+constexpr int64_t kPrefillChunk = 128;
+/// Alignment of everything in the device allocation (and of arena buffers):
+/// the kernels' 16-byte vector loads need rows and blobs aligned.
+constexpr int64_t kDeviceAlign = 256;
+
+int64_t alignUp(int64_t v) { return planning::alignTo(v, kDeviceAlign); }
+
+std::string hex(uint64_t v) { return "0x" + llvm::utohexstr(v, /*LowerCase=*/true) + "ull"; }
+
+bool isActivationOp(Operation *op) {
+  return isa<ReluOp, SigmoidOp, TanhOp, HardSwishOp, SoftplusOp, SoftsignOp, MishOp, ClipOp,
+             LeakyReluOp, EluOp, CeluOp, ThresholdedReluOp, HardSigmoidOp, SeluOp, GeluOp>(op);
+}
+
+/// The emitter state of one decoder.
+class Decoder {
+public:
+  Decoder(ModuleOp module, func::FuncOp func, const CudaEmitOptions &opts)
+      : module(module), func(func), opts(opts), prefix(sanitizeIdentifier(opts.name)),
+        upper(llvm::StringRef(prefix).upper()), T(opts.fp16 ? "pare_half" : "float"),
+        sfx(opts.fp16 ? "f16" : "f32"), dtype(opts.fp16 ? BlobDType::F16 : BlobDType::F32),
+        esize(opts.fp16 ? 2 : 4) {}
+
+  LogicalResult run(std::vector<EmittedFile> &files);
+
+private:
+  // --- analysis -------------------------------------------------------------
+  LogicalResult checkSignature();
+  LogicalResult checkOp(Operation *op);
+  LogicalResult plan();
+  LogicalResult checkMemory();
+
+  // --- code -----------------------------------------------------------------
+  LogicalResult emitOp(Operation *op);
+  LogicalResult emitLaunch(Operation *op);
+  LogicalResult emitBinary(Operation *op, const std::string &opcode);
+  std::string weight(Value v, BlobLayout layout);
+  std::string floatTable(Operation *op, Attribute key, llvm::ArrayRef<float> values);
+  /// The pointer `user` reads `v` through: a tail op reads the last row of a
+  /// value that has all rows.
+  std::string rowPtr(Operation *user, Value v);
+  std::string rows(Operation *op) const { return attrs::isTail(op) ? "1" : "n"; }
+  LogicalResult error(Operation *op, const llvm::Twine &why) {
+    return op->emitError() << "the cuda decoder cannot emit " << op->getName() << ": " << why;
+  }
+
+  // --- files ----------------------------------------------------------------
+  std::string banner() const;
+  DecoderApi api() const;
+  std::string source() const;
+  std::string makefile() const;
+
+  ModuleOp module;
+  func::FuncOp func;
+  const CudaEmitOptions &opts;
+  std::string prefix, upper;
+  std::string T, sfx;
+  BlobDType dtype;
+  int64_t esize;
+
+  int64_t maxContext = 0, layers = 0, chunk = 0, vocab = 0;
+  int64_t kvHeads = -1, headDim = -1;
+  Value ids, positions;
+
+  WeightsFileBuilder weights;
+  NameSet used;
+  /// Storage expression of every non-constant value (arena locals, args).
+  llvm::DenseMap<Value, std::string> names;
+  /// (constant attribute, layout) -> its pointer's name.
+  std::map<std::pair<const void *, int>, std::string> weightNames;
+  std::string weightDecls, arenaDecls, body;
+  /// pare.kv_layer of the attentions seen.
+  std::set<int64_t> cacheLayers;
+  /// Tail launches are grouped under `if (last)`.
+  bool inTail = false;
+
+  int64_t arenaBytes = 0, cacheBytes = 0;
+  // Offsets of the device allocation.
+  int64_t arenaOffset = 0, kCacheOffset = 0, vCacheOffset = 0, idsOffset = 0,
+          positionsOffset = 0, logitsOffset = 0, deviceBytes = 0;
+};
+
+/// Width (features per row) of a [rows, F] value; 1 for the rank-1 ids.
+int64_t width(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return t.getRank() >= 2 ? t.getDimSize(t.getRank() - 1) : 1;
+}
+
+bool isTailValue(Value v) {
+  Operation *def = v.getDefiningOp();
+  return def && attrs::isTail(def);
+}
+
+LogicalResult Decoder::checkSignature() {
+  auto mc = attrs::getDecoderMaxContext(module);
+  auto nl = attrs::getDecoderLayers(module);
+  if (!mc || !nl || *mc <= 0 || *nl < 0)
+    return module.emitError("the cuda decoder needs pare.decoder = {max_context, layers} on the "
+                            "module (made by pare-derive-decoder)");
+  maxContext = *mc;
+  layers = *nl;
+  if (maxContext > (int64_t(1) << 30))
+    return module.emitError() << "--max-context " << maxContext
+                              << " is beyond the decoder's limit of 2^30 positions";
+  chunk = std::min(kPrefillChunk, maxContext);
+  FunctionType ft = func.getFunctionType();
+  auto isIds = [](Type t) {
+    auto r = dyn_cast<RankedTensorType>(t);
+    return r && r.getRank() == 1 && r.getElementType().isInteger(64);
+  };
+  if (ft.getNumInputs() != 2 || !isIds(ft.getInput(0)) || !isIds(ft.getInput(1)))
+    return func.emitError("a decoder step function takes (ids: tensor<?xi64>, positions: "
+                          "tensor<?xi64>)");
+  auto res = ft.getNumResults() == 1 ? dyn_cast<RankedTensorType>(ft.getResult(0)) : nullptr;
+  if (!res || res.getRank() != 2 || ShapedType::isDynamic(res.getDimSize(1)) ||
+      !res.getElementType().isF32())
+    return func.emitError("a decoder step function returns the logits, tensor<?xVxf32>");
+  vocab = res.getDimSize(1);
+  ids = func.getArgument(0);
+  positions = func.getArgument(1);
+  names[ids] = "ids";
+  names[positions] = "positions";
+  return success();
+}
+
+/// Every value is [rows, F] with a static F, and float32 (the precision is
+/// the emitter's choice).
+LogicalResult Decoder::checkOp(Operation *op) {
+  for (Value r : op->getResults()) {
+    auto t = dyn_cast<RankedTensorType>(r.getType());
+    if (!t || t.getRank() != 2 || ShapedType::isDynamic(t.getDimSize(1)) ||
+        !t.getElementType().isF32())
+      return error(op, "decoder values are float32 [rows, features] with static features");
+  }
+  return success();
+}
+
+LogicalResult Decoder::plan() {
+  // Lifetimes over the op order; reshapes / identities of one width share
+  // their input's buffer.
+  std::vector<planning::Buffer> buffers;
+  llvm::DenseMap<Value, size_t> bufferOf;
+  std::vector<Value> owner;
+  int64_t step = 0;
+  Block &block = func.getBody().front();
+  for (Operation &op : block) {
+    for (Value v : op.getOperands()) {
+      auto it = bufferOf.find(v);
+      if (it != bufferOf.end())
+        buffers[it->second].last = std::max(buffers[it->second].last, step);
+    }
+    if (isa<ReshapeOp, IdentityOp>(op)) {
+      auto it = bufferOf.find(op.getOperand(0));
+      if (it != bufferOf.end())
+        bufferOf[op.getResult(0)] = it->second;
+    } else if (!isa<ConstantOp>(op)) {
+      for (Value r : op.getResults()) {
+        planning::Buffer b;
+        int64_t rowsPlanned = attrs::isTail(&op) ? 1 : chunk;
+        b.size = rowsPlanned * width(r) * esize;
+        b.first = b.last = step;
+        bufferOf[r] = buffers.size();
+        buffers.push_back(b);
+        owner.push_back(r);
+      }
+    }
+    ++step;
+  }
+  // The returned logits are read after the last op.
+  for (Value v : block.getTerminator()->getOperands()) {
+    auto it = bufferOf.find(v);
+    if (it != bufferOf.end())
+      buffers[it->second].last = step;
+  }
+  planning::Placement p = planning::placeBest(buffers, kDeviceAlign);
+  arenaBytes = alignUp(std::max<int64_t>(p.arenaBytes, kDeviceAlign));
+  // Name every buffer after its layer, in op order.
+  std::vector<std::string> bufferNames(buffers.size());
+  for (size_t i = 0; i < owner.size(); ++i) {
+    Operation *op = owner[i].getDefiningOp();
+    std::string base = sanitizeIdentifier(nodeName(op));
+    if (op->getNumResults() > 1)
+      base += "_" + std::to_string(cast<OpResult>(owner[i]).getResultNumber());
+    bufferNames[i] = uniqueName(localIdentifier(base, prefix), used);
+    arenaDecls += "  " + T + " *const " + bufferNames[i] + " = (" + T + " *)(d + " + upper +
+                  "_ARENA_OFFSET + " + std::to_string(p.offsets[i]) + ");\n";
+  }
+  for (auto &[v, b] : bufferOf)
+    names[v] = bufferNames[b];
+  return success();
+}
+
+std::string Decoder::weight(Value v, BlobLayout layout) {
+  DenseElementsAttr attr;
+  bool ok = matchPattern(v, m_Constant(&attr));
+  assert(ok && "weight() needs a dense constant");
+  (void)ok;
+  auto key = std::make_pair(attr.getAsOpaquePointer(), int(layout));
+  auto it = weightNames.find(key);
+  if (it != weightNames.end())
+    return it->second;
+  Operation *def = v.getDefiningOp();
+  std::string base = sanitizeIdentifier(nodeName(def)) +
+                     (layout == BlobLayout::Transposed ? "_t" : "");
+  std::string name = uniqueName(localIdentifier(base, prefix), used);
+  FailureOr<size_t> index = weights.addConstant(def->getLoc(), name, attr, dtype, layout);
+  if (failed(index))
+    return "";
+  const WeightBlob &b = weights.blobs()[*index];
+  weightDecls += "  /* " + commentText(nodeName(def)) + ": " +
+                 shape::toString(shapeOf(v)) +
+                 (layout == BlobLayout::Transposed ? ", stored transposed" : "") + " */\n";
+  weightDecls += "  const " + T + " *const " + name + " = (const " + T + " *)(d + " +
+                 std::to_string(b.offset) + ");\n";
+  weightNames[key] = name;
+  return name;
+}
+
+std::string Decoder::floatTable(Operation *op, Attribute key, llvm::ArrayRef<float> values) {
+  auto mapKey = std::make_pair(key.getAsOpaquePointer(), -1);
+  auto it = weightNames.find(mapKey);
+  if (it != weightNames.end())
+    return it->second;
+  std::string name =
+      uniqueName(localIdentifier(sanitizeIdentifier(nodeName(op)) + "_inv_freq", prefix), used);
+  size_t index = weights.addFloats(name, values, {int64_t(values.size())}, BlobDType::F32,
+                                   BlobLayout::RowMajor);
+  weightDecls += "  /* rotary frequencies of " + commentText(nodeName(op)) + " */\n";
+  weightDecls += "  const float *const " + name + " = (const float *)(d + " +
+                 std::to_string(weights.blobs()[index].offset) + ");\n";
+  weightNames[mapKey] = name;
+  return name;
+}
+
+std::string Decoder::rowPtr(Operation *user, Value v) {
+  std::string p = names.lookup(v);
+  if (attrs::isTail(user) && !isTailValue(v))
+    return p + " + (size_t)(n - 1) * " + std::to_string(width(v));
+  return p;
+}
+
+LogicalResult Decoder::emitBinary(Operation *op, const std::string &opcode) {
+  Value out = op->getResult(0);
+  int64_t f = width(out);
+  std::string args;
+  int constants = 0;
+  for (Value v : op->getOperands()) {
+    std::string p, rs, cs;
+    if (matchPattern(v, m_Constant())) {
+      ++constants;
+      int64_t count = numel(v);
+      if (count != f && count != 1)
+        return error(op, "a constant operand of " + std::to_string(count) +
+                             " elements does not broadcast over rows of " + std::to_string(f));
+      p = weight(v, BlobLayout::RowMajor);
+      if (p.empty())
+        return failure();
+      rs = "0";
+      cs = count == 1 ? "0" : "1";
+    } else {
+      if (!names.count(v))
+        return error(op, "an operand that is neither a decoder value nor a constant");
+      int64_t w = width(v);
+      if (w != f && w != 1)
+        return error(op, "operands of " + std::to_string(w) + " and " + std::to_string(f) +
+                             " features do not broadcast row by row");
+      p = rowPtr(op, v);
+      rs = std::to_string(w);
+      cs = w == 1 && f != 1 ? "0" : "1";
+    }
+    args += p + ", " + rs + ", " + cs + ", ";
+  }
+  if (constants == 2)
+    return error(op, "both operands are constants (fold them first)");
+  ActArgs act = fusedActivation(op);
+  body += "  PARE_TRY(pare_llm_binary_" + sfx + "(" + opcode + ", " + args + names[out] + ", " +
+          rows(op) + ", " + std::to_string(f) + ", " + act.kind + ", " + act.a + ", " + act.b +
+          ", stream));\n";
+  return success();
+}
+
+LogicalResult Decoder::emitOp(Operation *op) {
+  if (isa<ConstantOp, func::ReturnOp>(op))
+    return success();
+  if (isa<ReshapeOp, IdentityOp>(op)) {
+    // Storage shared with the input (plan()): only a view of the same rows.
+    if (failed(checkOp(op)) || !names.count(op->getOperand(0)) ||
+        width(op->getOperand(0)) != width(op->getResult(0)) ||
+        attrs::isTail(op) != isTailValue(op->getOperand(0)))
+      return error(op, "only a view of a decoder value with the same rows and width");
+    return success();
+  }
+  if (failed(checkOp(op)))
+    return failure();
+  bool tail = attrs::isTail(op);
+  if (tail != inTail) {
+    body += tail ? "  if (last) {\n" : "  }\n";
+    inTail = tail;
+  }
+  // A tail op's lines go one level deeper, inside `if (last) {`.
+  size_t start = body.size();
+  LogicalResult emitted = emitLaunch(op);
+  if (tail && succeeded(emitted)) {
+    std::string lines = body.substr(start);
+    body.resize(start);
+    for (llvm::StringRef line : llvm::split(llvm::StringRef(lines).drop_back(), '\n'))
+      body += "  " + line.str() + "\n";
+  }
+  return emitted;
+}
+
+LogicalResult Decoder::emitLaunch(Operation *op) {
+  bool tail = attrs::isTail(op);
+  Value out = op->getResult(0);
+  body += "  /* " + nodeComment(op) + ": " + op->getName().stripDialect().str() + " -> " +
+          (tail ? "1" : "n") + "x" + std::to_string(width(out)) +
+          (tail ? " (last row only)" : "") + " */\n";
+  std::string y = names[out], r = rows(op), f = std::to_string(width(out));
+
+  if (auto g = dyn_cast<GatherOp>(op)) {
+    DenseElementsAttr table;
+    if (g.getAxis() != 0 || !matchPattern(g.getData(), m_Constant(&table)) ||
+        shapeOf(g.getData()).size() != 2)
+      return error(op, "an embedding gathers rows (axis 0) of a constant [vocab, features] table");
+    if (g.getIndices() != ids)
+      return error(op, "an embedding gathers the step's token ids (the function's first "
+                       "argument)");
+    std::string t = weight(g.getData(), BlobLayout::RowMajor);
+    if (t.empty())
+      return failure();
+    body += "  PARE_TRY(pare_llm_embed_" + sfx + "(" + t + ", " + rowPtr(op, ids) + ", " + y +
+            ", " + r + ", " + f + ", stream));\n";
+    return success();
+  }
+  if (auto n = dyn_cast<RmsNormOp>(op)) {
+    if (!matchPattern(n.getWeight(), m_Constant()) || numel(n.getWeight()) != width(out))
+      return error(op, "the weight of an RMS norm is a constant of one value per feature");
+    std::string w = weight(n.getWeight(), BlobLayout::RowMajor);
+    if (w.empty())
+      return failure();
+    body += "  PARE_TRY(pare_llm_rms_norm_" + sfx + "(" + rowPtr(op, n.getInput()) + ", " + w +
+            ", " + y + ", " + r + ", " + f + ", " +
+            floatLiteral(n.getEpsilon().convertToFloat()) + ", stream));\n";
+    return success();
+  }
+  if (auto mm = dyn_cast<MatMulOp>(op)) {
+    std::vector<int64_t> ws = shapeOf(mm.getB());
+    if (!matchPattern(mm.getB(), m_Constant()) || ws.size() != 2)
+      return error(op, "the right operand of a decoder matmul is a constant [K, N] weight");
+    if (ws[0] != width(mm.getA()) || ws[1] != width(out))
+      return error(op, "weight shape does not match the operand widths");
+    std::string w = weight(mm.getB(), BlobLayout::Transposed);
+    if (w.empty())
+      return failure();
+    ActArgs act = fusedActivation(op);
+    body += "  PARE_TRY(pare_llm_matmul_" + sfx + "(" + rowPtr(op, mm.getA()) + ", " + w + ", " +
+            y + ", " + r + ", " + std::to_string(ws[0]) + ", " + f + ", " + act.kind + ", " +
+            act.a + ", " + act.b + ", stream));\n";
+    return success();
+  }
+  if (auto rot = dyn_cast<RotaryOp>(op)) {
+    int64_t hd = rot.getHeadDim(), rd = rot.getRotaryDim();
+    if (rot.getPositions() != positions)
+      return error(op, "rotary embedding turns by the step's positions (the function's second "
+                       "argument)");
+    if (hd <= 0 || width(out) % hd || rd > hd || rd % 2)
+      return error(op, "head_dim " + std::to_string(hd) + " and rotary dim " +
+                           std::to_string(rd) + " do not split " + f + " features into heads");
+    std::string inv = floatTable(op, rot.getInvFreqAttr(), rot.getInvFreq());
+    body += "  PARE_TRY(pare_llm_rotary_" + sfx + "(" + rowPtr(op, rot.getInput()) + ", " +
+            rowPtr(op, positions) + ", " + inv + ", " + y + ", " + r + ", " +
+            std::to_string(width(out) / hd) + ", " + std::to_string(hd) + ", " +
+            std::to_string(rd) + ", " + (rot.getInterleaved() ? "1" : "0") + ", stream));\n";
+    return success();
+  }
+  if (auto at = dyn_cast<AttentionOp>(op)) {
+    std::optional<int64_t> layer = attrs::getKvLayer(op);
+    int64_t heads = at.getHeads(), kvh = at.getKvHeads(), hd = at.getHeadDim();
+    if (!layer || *layer < 0 || *layer >= layers)
+      return error(op, "pare.kv_layer must name a cache layer in [0, " + std::to_string(layers) +
+                           ")");
+    if (tail)
+      return error(op, "an attention writes the KV cache of every row; it cannot be pare.tail");
+    if (!at.getCausal())
+      return error(op, "a decoder's attention is causal (each row sees the positions up to its "
+                       "own)");
+    if (heads <= 0 || kvh <= 0 || heads % kvh || hd <= 0 || hd > 256)
+      return error(op, "needs heads a multiple of kv_heads and head_dim <= 256");
+    if (width(at.getQ()) != heads * hd || width(at.getK()) != kvh * hd ||
+        width(at.getV()) != kvh * hd || width(out) != heads * hd)
+      return error(op, "q / k / v widths do not match heads, kv_heads and head_dim");
+    if (kvHeads >= 0 && (kvHeads != kvh || headDim != hd))
+      return error(op, "every layer's KV cache has the same kv_heads and head_dim");
+    if (!cacheLayers.insert(*layer).second)
+      return error(op, "KV cache layer " + std::to_string(*layer) + " is written twice");
+    kvHeads = kvh;
+    headDim = hd;
+    std::string layerOff = "(size_t)" + std::to_string(*layer) + " * " + upper + "_LAYER_CACHE";
+    body += "  PARE_TRY(pare_llm_kv_write_" + sfx + "(" + rowPtr(op, at.getK()) + ", " +
+            rowPtr(op, at.getV()) + ", positions, k_cache + " + layerOff + ", v_cache + " +
+            layerOff + ", " + r + ", " + std::to_string(kvh) + ", " + std::to_string(hd) + ", " +
+            upper + "_MAX_CONTEXT, stream));\n";
+    body += "  PARE_TRY(pare_llm_attention_" + sfx + "(" + rowPtr(op, at.getQ()) + ", k_cache + " +
+            layerOff + ", v_cache + " + layerOff + ", positions, " + y + ", " + r + ", " +
+            std::to_string(heads) + ", " + std::to_string(kvh) + ", " + std::to_string(hd) + ", " +
+            upper + "_MAX_CONTEXT, " + floatLiteral(at.getScale().convertToFloat()) +
+            ", stream));\n";
+    return success();
+  }
+  if (isa<AddOp>(op))
+    return emitBinary(op, "PARE_LLM_ADD");
+  if (isa<SubOp>(op))
+    return emitBinary(op, "PARE_LLM_SUB");
+  if (isa<MulOp>(op))
+    return emitBinary(op, "PARE_LLM_MUL");
+  if (isa<DivOp>(op))
+    return emitBinary(op, "PARE_LLM_DIV");
+  if (isActivationOp(op)) {
+    Value x = op->getOperand(0);
+    if (!names.count(x) || width(x) != width(out))
+      return error(op, "an activation of a decoder value of its own width");
+    ActArgs act = standaloneActivation(op);
+    body += "  PARE_TRY(pare_llm_activation_" + sfx + "(" + rowPtr(op, x) + ", " + y +
+            ", (size_t)" + r + " * " + f + ", " + act.kind + ", " + act.a + ", " + act.b +
+            ", stream));\n";
+    return success();
+  }
+  return error(op, "no decoder kernel for it (embedding, rms_norm, matmul, rotary, attention, "
+                   "add / sub / mul / div and activations are)");
+}
+
+LogicalResult Decoder::checkMemory() {
+  int64_t limit = opts.gpuMemoryBytes > 0 ? opts.gpuMemoryBytes : defaultGpuMemoryBytes(opts.arch);
+  int64_t fixed = deviceBytes - 2 * cacheBytes;
+  if (deviceBytes <= limit)
+    return success();
+  int64_t perPosition = 2 * layers * kvHeads * headDim * esize;
+  int64_t fits = perPosition > 0 && limit > fixed ? (limit - fixed) / perPosition : 0;
+  auto d = module.emitError();
+  d << "--max-context " << maxContext << " needs " << deviceBytes
+    << " bytes of GPU memory (weights " << weights.payloadBytes() << ", KV cache "
+    << 2 * cacheBytes << ", activations and I/O " << fixed - int64_t(weights.payloadBytes())
+    << "), more than the " << limit << " bytes "
+    << (opts.gpuMemoryBytes > 0 ? std::string("given")
+                                : "assumed for --cuda-arch " + opts.arch);
+  if (fits > 0)
+    d << "; the largest --max-context that fits is " << fits;
+  else
+    d << "; the weights alone do not fit";
+  return failure();
+}
+
+LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
+  if (std::string why = modelNameError(prefix); !why.empty())
+    return module.emitError("--name ") << prefix << ": " << why;
+  if (failed(checkSignature()))
+    return failure();
+  used = {"n", "last", "stream", "d", "ids", "positions", "k_cache", "v_cache", "logits", "err"};
+  if (failed(plan()))
+    return failure();
+  Block &block = func.getBody().front();
+  for (Operation &op : block)
+    if (failed(emitOp(&op)))
+      return failure();
+  Value result = block.getTerminator()->getOperand(0);
+  if (!names.count(result))
+    return func.emitError("the decoder's logits are not computed by its ops");
+  if (!inTail)
+    body += "  if (last) {\n";
+  body += "    /* the logits of the last row, as float */\n";
+  body += "    PARE_TRY(pare_llm_logits_" + sfx + "(" +
+          (isTailValue(result) ? names[result]
+                               : names[result] + " + (size_t)(n - 1) * " + std::to_string(vocab)) +
+          ", logits, " + upper + "_VOCAB, stream));\n  }\n";
+  if (int64_t(cacheLayers.size()) != layers)
+    return func.emitError() << "pare.decoder says " << layers << " layers but "
+                            << cacheLayers.size() << " pare.attention ops have a pare.kv_layer";
+  if (kvHeads < 0) // no attention: a cache of nothing
+    kvHeads = headDim = 0;
+  // The device allocation.
+  cacheBytes = layers * kvHeads * maxContext * headDim * esize;
+  arenaOffset = alignUp(int64_t(weights.payloadBytes()));
+  kCacheOffset = arenaOffset + arenaBytes;
+  vCacheOffset = kCacheOffset + alignUp(cacheBytes);
+  idsOffset = vCacheOffset + alignUp(cacheBytes);
+  positionsOffset = idsOffset + alignUp(chunk * 4);
+  logitsOffset = positionsOffset + alignUp(chunk * 4);
+  deviceBytes = logitsOffset + alignUp(vocab * 4);
+  if (failed(checkMemory()))
+    return failure();
+  files.push_back({prefix + ".h", decoderApiHeader(api())});
+  files.push_back({prefix + ".cu", source()});
+  files.push_back({prefix + "_weights.bin", weights.file()});
+  files.push_back({prefix + ".mk", makefile()});
+  for (const EmittedFile &f : cudaDecoderRuntimeFiles())
+    files.push_back(f);
+  // The kernels include the activation formulas shared with the C target.
+  for (const EmittedFile &f : cudaRuntimeFiles())
+    if (f.path == "pare_activation.h")
+      files.push_back(f);
+  if (opts.emitRunner) {
+    files.push_back({"pare_model.h", decoderRunnerShim(api())});
+    for (const EmittedFile &f : llmRunnerFiles())
+      files.push_back(f);
+  }
+  return success();
+}
+
+// ---------------------------------------------------------------- files ----
+
+std::string Decoder::banner() const {
+  return "/* Generated by pare " + opts.version + " from " + commentText(opts.sourceModel) +
+         ": an LLM decoder for CUDA (" + opts.arch + ", " + (opts.fp16 ? "fp16" : "fp32") +
+         "). Do not edit; recompile the model. */\n";
+}
+
+/// Replaces @P@ by the symbol prefix and @U@ by its upper-cased form.
+std::string expand(llvm::StringRef text, const std::string &prefix, const std::string &upper) {
+  std::string out;
+  while (!text.empty()) {
+    size_t at = text.find('@');
+    if (at == llvm::StringRef::npos || at + 2 >= text.size() || text[at + 2] != '@' ||
+        (text[at + 1] != 'P' && text[at + 1] != 'U')) {
+      size_t take = at == llvm::StringRef::npos ? text.size() : at + 1;
+      out += text.take_front(take).str();
+      text = text.drop_front(take);
+      continue;
+    }
+    out += text.take_front(at).str();
+    out += text[at + 1] == 'P' ? prefix : upper;
+    text = text.drop_front(at + 3);
+  }
+  return out;
+}
+
+DecoderApi Decoder::api() const {
+  DecoderApi a;
+  a.name = prefix;
+  a.banner = banner();
+  a.maxContext = maxContext;
+  a.vocab = vocab;
+  a.prefillChunk = chunk;
+  return a;
+}
+
+std::string Decoder::source() const {
+  std::string c = banner();
+  c += "#include \"" + prefix + ".h\"\n#include \"pare_cu_llm.cuh\"\n\n"
+       "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n";
+  auto def = [&](const std::string &name, int64_t v, const std::string &why) {
+    if (!why.empty())
+      c += "/* " + why + " */\n";
+    c += "#define " + upper + "_" + name + " " + std::to_string(v) + "ull\n";
+  };
+  c += "/* The weights file: header, then the payload (blobs at 64-byte offsets). */\n";
+  def("PAYLOAD_BYTES", weights.payloadBytes(), "payload bytes");
+  c += "#define " + upper + "_WEIGHTS_HASH " + hex(weights.hash()) + " /* FNV-1a-64 of the payload */\n";
+  c += "\n/* One device allocation: weights | activation arena | K cache | V cache |\n"
+       " * ids | positions | logits. */\n";
+  def("ARENA_OFFSET", arenaOffset, "activations of a prefill chunk, planned over their lifetimes");
+  def("ARENA_BYTES", arenaBytes, "");
+  def("K_CACHE_OFFSET", kCacheOffset,
+      "[" + std::to_string(layers) + " layers][" + std::to_string(kvHeads) + " kv heads][" +
+          std::to_string(maxContext) + " positions][" + std::to_string(headDim) + "]");
+  def("V_CACHE_OFFSET", vCacheOffset, "the same for V");
+  def("CACHE_BYTES", cacheBytes, "of K, and of V");
+  def("LAYER_CACHE", kvHeads * maxContext * headDim, "cache elements of one layer");
+  def("IDS_OFFSET", idsOffset, "int32 token ids of the step's rows");
+  def("POSITIONS_OFFSET", positionsOffset, "int32 positions of the step's rows");
+  def("LOGITS_OFFSET", logitsOffset, "float logits of the last row");
+  def("DEVICE_BYTES", deviceBytes, "all of it");
+  c += R"PARE(
+#define PARE_TRY(...)                   \
+  do {                                  \
+    cudaError_t err_ = (__VA_ARGS__);   \
+    if (err_ != cudaSuccess)            \
+      return err_;                      \
+  } while (0)
+
+)PARE";
+  std::string typ = T;
+  c += expand(R"PARE(static struct {
+  int ready;
+  int32_t position;
+  unsigned char *device;
+  cudaStream_t stream;
+  cudaGraphExec_t decode_graph; /* enqueue(1, 1), captured at the first decode */
+  int32_t *staging;             /* pinned: ids, then positions, of up to MAX_CONTEXT rows */
+  float *logits;                /* pinned: one logits row */
+  char message[384];            /* the last weights / device failure */
+} @P@_g;
+
+/* Every launch of one step over n rows (1 <= n <= @U@_PREFILL_CHUNK) whose ids
+ * and positions are in device memory; with `last`, also the ops only the last
+ * row's logits need (pare.tail: on the last row only) and the logits. */
+static cudaError_t @P@_enqueue(int32_t n, int last) {
+  cudaStream_t stream = @P@_g.stream;
+  unsigned char *const d = @P@_g.device;
+  const int32_t *const ids = (const int32_t *)(d + @U@_IDS_OFFSET);
+  const int32_t *const positions = (const int32_t *)(d + @U@_POSITIONS_OFFSET);
+)PARE",
+              prefix, upper);
+  c += "  " + typ + " *const k_cache = (" + typ + " *)(d + " + upper + "_K_CACHE_OFFSET);\n";
+  c += "  " + typ + " *const v_cache = (" + typ + " *)(d + " + upper + "_V_CACHE_OFFSET);\n";
+  c += "  float *const logits = (float *)(d + " + upper + "_LOGITS_OFFSET);\n";
+  c += "  (void)ids;\n  (void)positions;\n  (void)k_cache;\n  (void)v_cache;\n";
+  c += weightDecls + arenaDecls + "\n" + body + "  return cudaSuccess;\n}\n";
+  c += expand(R"PARE(
+static int @P@_device_error(const char *what, cudaError_t err) {
+  snprintf(@P@_g.message, sizeof @P@_g.message, "%s: %s", what, cudaGetErrorString(err));
+  return @U@_ERR_DEVICE;
+}
+
+static unsigned long long @P@_fnv1a(unsigned long long h, const unsigned char *p, size_t n) {
+  size_t i;
+  for (i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+static unsigned long long @P@_u64(const unsigned char *p) {
+  unsigned long long v = 0;
+  int i;
+  for (i = 7; i >= 0; --i)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/* The 64-byte header: magic, version 1, alignment 64, this model's payload
+ * size and hash. */
+static int @P@_check_header(const unsigned char *h, const char *what) {
+  if (memcmp(h, "PAREWTS1", 8) != 0 || h[8] != 1 || h[9] || h[10] || h[11]) {
+    snprintf(@P@_g.message, sizeof @P@_g.message, "%s is not a pare weights file (version 1)", what);
+    return @U@_ERR_WEIGHTS;
+  }
+  if (@P@_u64(h + 16) != @U@_PAYLOAD_BYTES || @P@_u64(h + 24) != @U@_WEIGHTS_HASH) {
+    snprintf(@P@_g.message, sizeof @P@_g.message,
+             "%s holds other weights (%llu payload bytes, hash %016llx) than this model's "
+             "(%llu bytes, hash %016llx): recompile the model or pass its own weights file",
+             what, @P@_u64(h + 16), @P@_u64(h + 24), (unsigned long long)@U@_PAYLOAD_BYTES,
+             (unsigned long long)@U@_WEIGHTS_HASH);
+    return @U@_ERR_WEIGHTS;
+  }
+  return @U@_OK;
+}
+
+/* The device allocation, the stream and the pinned buffers. */
+static int @P@_setup(void) {
+  cudaError_t err;
+  @P@_free();
+  if ((err = cudaStreamCreateWithFlags(&@P@_g.stream, cudaStreamNonBlocking)) != cudaSuccess)
+    return @P@_device_error("cudaStreamCreate", err);
+  if ((err = cudaMalloc((void **)&@P@_g.device, @U@_DEVICE_BYTES)) != cudaSuccess) {
+    snprintf(@P@_g.message, sizeof @P@_g.message,
+             "cudaMalloc of %llu bytes (weights %llu, KV cache %llu for %d positions, "
+             "activations %llu) failed: %s",
+             (unsigned long long)@U@_DEVICE_BYTES, (unsigned long long)@U@_PAYLOAD_BYTES,
+             (unsigned long long)(2 * @U@_CACHE_BYTES), @U@_MAX_CONTEXT,
+             (unsigned long long)@U@_ARENA_BYTES, cudaGetErrorString(err));
+    @P@_g.device = NULL;
+    @P@_free();
+    return @U@_ERR_DEVICE;
+  }
+  if ((err = cudaMallocHost((void **)&@P@_g.staging, 2 * sizeof(int32_t) * @U@_MAX_CONTEXT)) !=
+          cudaSuccess ||
+      (err = cudaMallocHost((void **)&@P@_g.logits, sizeof(float) * @U@_VOCAB)) != cudaSuccess) {
+    @P@_device_error("cudaMallocHost", err);
+    @P@_free();
+    return @U@_ERR_DEVICE;
+  }
+  return @U@_OK;
+}
+
+int @P@_init(const char *weights_path) {
+  unsigned char head[64];
+  unsigned char *buf = NULL;
+  unsigned long long hash = 0xcbf29ce484222325ull, done = 0;
+  const size_t piece = (size_t)16 << 20;
+  cudaError_t err = cudaSuccess;
+  int rc;
+  FILE *f;
+  if (!weights_path)
+    return @U@_ERR_ARG;
+  @P@_free();
+  f = fopen(weights_path, "rb");
+  if (!f) {
+    snprintf(@P@_g.message, sizeof @P@_g.message, "cannot open weights file '%s'", weights_path);
+    return @U@_ERR_WEIGHTS;
+  }
+  if (fread(head, 1, sizeof head, f) != sizeof head) {
+    fclose(f);
+    snprintf(@P@_g.message, sizeof @P@_g.message, "weights file '%s' is too short", weights_path);
+    return @U@_ERR_WEIGHTS;
+  }
+  if ((rc = @P@_check_header(head, weights_path)) != @U@_OK || (rc = @P@_setup()) != @U@_OK) {
+    fclose(f);
+    return rc;
+  }
+  /* Streamed to the GPU through one pinned piece: read once, copied once. */
+  if ((err = cudaMallocHost((void **)&buf, piece)) != cudaSuccess) {
+    fclose(f);
+    @P@_free();
+    return @P@_device_error("cudaMallocHost", err);
+  }
+  while (done < @U@_PAYLOAD_BYTES) {
+    size_t want = @U@_PAYLOAD_BYTES - done < piece ? (size_t)(@U@_PAYLOAD_BYTES - done) : piece;
+    size_t got = fread(buf, 1, want, f);
+    if (got != want)
+      break;
+    hash = @P@_fnv1a(hash, buf, got);
+    /* On the decoder's stream (which does not wait for the legacy one), and
+     * finished before the piece is read again. */
+    if ((err = cudaMemcpyAsync(@P@_g.device + done, buf, got, cudaMemcpyHostToDevice,
+                               @P@_g.stream)) != cudaSuccess ||
+        (err = cudaStreamSynchronize(@P@_g.stream)) != cudaSuccess)
+      break;
+    done += got;
+  }
+  rc = @U@_OK;
+  if (err != cudaSuccess)
+    rc = @P@_device_error("uploading the weights", err);
+  else if (done != @U@_PAYLOAD_BYTES || fgetc(f) != EOF) {
+    snprintf(@P@_g.message, sizeof @P@_g.message, "weights file '%s' is %s than its header says",
+             weights_path, done != @U@_PAYLOAD_BYTES ? "shorter" : "longer");
+    rc = @U@_ERR_WEIGHTS;
+  } else if (hash != @U@_WEIGHTS_HASH) {
+    snprintf(@P@_g.message, sizeof @P@_g.message,
+             "weights file '%s' is damaged (its payload does not have the hash of its header)",
+             weights_path);
+    rc = @U@_ERR_WEIGHTS;
+  }
+  cudaFreeHost(buf);
+  fclose(f);
+  if (rc != @U@_OK) {
+    @P@_free();
+    return rc;
+  }
+  @P@_g.ready = 1;
+  return @U@_OK;
+}
+
+int @P@_init_from_memory(const void *blob, size_t size) {
+  const unsigned char *p = (const unsigned char *)blob;
+  cudaError_t err;
+  int rc;
+  if (!blob)
+    return @U@_ERR_ARG;
+  @P@_free();
+  if (size != 64 + @U@_PAYLOAD_BYTES) {
+    snprintf(@P@_g.message, sizeof @P@_g.message,
+             "the weights in memory are %llu bytes; this model's are %llu",
+             (unsigned long long)size, (unsigned long long)(64 + @U@_PAYLOAD_BYTES));
+    return @U@_ERR_WEIGHTS;
+  }
+  if ((rc = @P@_check_header(p, "the weights in memory")) != @U@_OK)
+    return rc;
+  if (@P@_fnv1a(0xcbf29ce484222325ull, p + 64, @U@_PAYLOAD_BYTES) != @U@_WEIGHTS_HASH) {
+    snprintf(@P@_g.message, sizeof @P@_g.message,
+             "the weights in memory are damaged (their payload does not have the hash of "
+             "their header)");
+    return @U@_ERR_WEIGHTS;
+  }
+  if ((rc = @P@_setup()) != @U@_OK)
+    return rc;
+  /* A copy from pageable memory may return before its DMA is done: on the
+   * decoder's stream, waited for. */
+  if ((err = cudaMemcpyAsync(@P@_g.device, p + 64, @U@_PAYLOAD_BYTES, cudaMemcpyHostToDevice,
+                             @P@_g.stream)) != cudaSuccess ||
+      (err = cudaStreamSynchronize(@P@_g.stream)) != cudaSuccess) {
+    rc = @P@_device_error("uploading the weights", err);
+    @P@_free();
+    return rc;
+  }
+  @P@_g.ready = 1;
+  return @U@_OK;
+}
+
+void @P@_free(void) {
+  if (@P@_g.decode_graph)
+    cudaGraphExecDestroy(@P@_g.decode_graph);
+  if (@P@_g.device)
+    cudaFree(@P@_g.device);
+  if (@P@_g.staging)
+    cudaFreeHost(@P@_g.staging);
+  if (@P@_g.logits)
+    cudaFreeHost(@P@_g.logits);
+  if (@P@_g.stream)
+    cudaStreamDestroy(@P@_g.stream);
+  @P@_g.ready = 0;
+  @P@_g.position = 0;
+  @P@_g.device = NULL;
+  @P@_g.stream = NULL;
+  @P@_g.decode_graph = NULL;
+  @P@_g.staging = NULL;
+  @P@_g.logits = NULL;
+}
+
+void @P@_reset(void) { @P@_g.position = 0; }
+
+int32_t @P@_position(void) { return @P@_g.position; }
+
+/* Waits for the step and copies its logits out. */
+static int @P@_finish(float *logits) {
+  cudaError_t err;
+  if (logits && (err = cudaMemcpyAsync(@P@_g.logits, @P@_g.device + @U@_LOGITS_OFFSET,
+                                       sizeof(float) * @U@_VOCAB, cudaMemcpyDeviceToHost,
+                                       @P@_g.stream)) != cudaSuccess)
+    return @P@_device_error("copying the logits", err);
+  if ((err = cudaStreamSynchronize(@P@_g.stream)) != cudaSuccess)
+    return @P@_device_error("running the step", err);
+  if (logits)
+    memcpy(logits, @P@_g.logits, sizeof(float) * @U@_VOCAB);
+  return @U@_OK;
+}
+
+/* Copies rows [from, from + rows) of the staged ids and positions to the device. */
+static cudaError_t @P@_upload(int32_t from, int32_t rows) {
+  int32_t *staged_ids = @P@_g.staging, *staged_positions = @P@_g.staging + @U@_MAX_CONTEXT;
+  cudaError_t err = cudaMemcpyAsync(@P@_g.device + @U@_IDS_OFFSET, staged_ids + from,
+                                    sizeof(int32_t) * rows, cudaMemcpyHostToDevice, @P@_g.stream);
+  if (err != cudaSuccess)
+    return err;
+  return cudaMemcpyAsync(@P@_g.device + @U@_POSITIONS_OFFSET, staged_positions + from,
+                         sizeof(int32_t) * rows, cudaMemcpyHostToDevice, @P@_g.stream);
+}
+
+int @P@_prefill(const int32_t *ids, int32_t n, float *logits_of_last) {
+  int32_t i, done, rows;
+  cudaError_t err;
+  int rc;
+  if (!@P@_g.ready)
+    return @U@_ERR_STATE;
+  if (!ids || n <= 0)
+    return @U@_ERR_ARG;
+  for (i = 0; i < n; ++i)
+    if (ids[i] < 0 || ids[i] >= @U@_VOCAB)
+      return @U@_ERR_ARG;
+  if (n > @U@_MAX_CONTEXT - @P@_g.position)
+    return @U@_ERR_CONTEXT;
+  /* Staged at distinct places, so that every chunk's copy is queued before
+   * the first one has run. */
+  for (i = 0; i < n; ++i) {
+    @P@_g.staging[i] = ids[i];
+    @P@_g.staging[@U@_MAX_CONTEXT + i] = @P@_g.position + i;
+  }
+  for (done = 0; done < n; done += rows) {
+    rows = n - done < @U@_PREFILL_CHUNK ? n - done : @U@_PREFILL_CHUNK;
+    if ((err = @P@_upload(done, rows)) != cudaSuccess)
+      return @P@_device_error("copying the token ids", err);
+    if ((err = @P@_enqueue(rows, done + rows == n && logits_of_last != NULL)) != cudaSuccess)
+      return @P@_device_error("launching the prefill", err);
+  }
+  if ((rc = @P@_finish(logits_of_last)) != @U@_OK)
+    return rc;
+  @P@_g.position += n;
+  return @U@_OK;
+}
+
+int @P@_decode(int32_t id, float *logits) {
+  cudaError_t err;
+  int rc;
+  if (!@P@_g.ready)
+    return @U@_ERR_STATE;
+  if (id < 0 || id >= @U@_VOCAB)
+    return @U@_ERR_ARG;
+  if (@P@_g.position >= @U@_MAX_CONTEXT)
+    return @U@_ERR_CONTEXT;
+  if (!@P@_g.decode_graph) {
+    /* The step's launches read the id and position from device memory, so
+     * one capture serves every later token. */
+    cudaGraph_t graph;
+    cudaError_t launched;
+    if ((err = cudaStreamBeginCapture(@P@_g.stream, cudaStreamCaptureModeThreadLocal)) !=
+        cudaSuccess)
+      return @P@_device_error("capturing the decode step", err);
+    launched = @P@_enqueue(1, 1);
+    err = cudaStreamEndCapture(@P@_g.stream, &graph);
+    if (launched != cudaSuccess || err != cudaSuccess)
+      return @P@_device_error("capturing the decode step", launched != cudaSuccess ? launched : err);
+    err = cudaGraphInstantiate(&@P@_g.decode_graph, graph, 0);
+    cudaGraphDestroy(graph);
+    if (err != cudaSuccess) {
+      @P@_g.decode_graph = NULL;
+      return @P@_device_error("instantiating the decode step", err);
+    }
+  }
+  @P@_g.staging[0] = id;
+  @P@_g.staging[@U@_MAX_CONTEXT] = @P@_g.position;
+  if ((err = @P@_upload(0, 1)) != cudaSuccess)
+    return @P@_device_error("copying the token id", err);
+  if ((err = cudaGraphLaunch(@P@_g.decode_graph, @P@_g.stream)) != cudaSuccess)
+    return @P@_device_error("launching the decode step", err);
+  if ((rc = @P@_finish(logits)) != @U@_OK)
+    return rc;
+  @P@_g.position += 1;
+  return @U@_OK;
+}
+
+const char *@P@_strerror(int code) {
+  switch (code) {
+  case @U@_OK:
+    return "ok";
+  case @U@_ERR_CONTEXT:
+    return "the tokens would pass @U@_MAX_CONTEXT";
+  case @U@_ERR_ARG:
+    return "invalid argument (NULL pointer, n <= 0 or a token id outside the vocabulary)";
+  case @U@_ERR_WEIGHTS:
+    return @P@_g.message[0] ? @P@_g.message : "weights file missing, of the wrong size or not this model's";
+  case @U@_ERR_STATE:
+    return "not initialised (call @P@_init first)";
+  case @U@_ERR_DEVICE:
+    return @P@_g.message[0] ? @P@_g.message : "CUDA error";
+  default:
+    return "unknown error code";
+  }
+}
+)PARE",
+              prefix, upper);
+  return c;
+}
+
+std::string Decoder::makefile() const {
+  std::string archNum = llvm::StringRef(opts.arch).drop_front(3).str();
+  std::string m = "# Generated by pare " + opts.version + " from " + commentText(opts.sourceModel) +
+                  ". Builds the generate runner of " + prefix + " (CUDA):\n#   make -f " + prefix +
+                  ".mk            (needs --emit-runner's generate.c)\n";
+  m += "NVCC ?= nvcc\nCC ?= cc\nNVCCFLAGS ?= -O3 -arch=sm_" + archNum + "\nCFLAGS ?= -O3\n";
+  m += expand(R"PARE(@U@_OBJECTS = @P@.o pare_cu_llm.o
+RUNNER_SOURCES = generate.c pare_tokenizer.c
+
+generate: $(RUNNER_SOURCES) $(@U@_OBJECTS)
+	$(CC) -std=c99 $(CFLAGS) -c generate.c -o generate.o
+	$(CC) -std=c99 $(CFLAGS) -c pare_tokenizer.c -o pare_tokenizer.o
+	$(NVCC) $(NVCCFLAGS) -o $@ generate.o pare_tokenizer.o $(@U@_OBJECTS) -lm
+
+@P@.o: @P@.cu @P@.h pare_cu_llm.cuh pare_activation.h
+	$(NVCC) -std=c++17 $(NVCCFLAGS) -c @P@.cu -o $@
+
+pare_cu_llm.o: pare_cu_llm.cu pare_cu_llm.cuh pare_activation.h
+	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm.cu -o $@
+)PARE",
+              prefix, upper);
+  return m;
+}
+
+} // namespace
+
+int64_t defaultGpuMemoryBytes(llvm::StringRef arch) {
+  if (arch == "sm_86" || arch == "sm_89")
+    return 24'000'000'000LL;
+  return 80'000'000'000LL; // sm_80 (A100 80GB), sm_90 (H100 80GB)
+}
+
+FailureOr<std::vector<EmittedFile>> emitDecoderCuda(ModuleOp module,
+                                                    const CudaEmitOptions &options) {
+  func::FuncOp func;
+  int count = 0;
+  module.walk([&](func::FuncOp f) {
+    ++count;
+    if (!func || f.getName() == "main")
+      func = f;
+  });
+  if (!func)
+    return module.emitError("no decoder step function to emit");
+  if (count > 1 && func.getName() != "main")
+    return module.emitError("several functions and none is @main");
+  Decoder d(module, func, options);
+  std::vector<EmittedFile> files;
+  if (failed(d.run(files)))
+    return failure();
+  return files;
+}
+
+} // namespace pare::codegen

@@ -1,0 +1,100 @@
+/*
+ * pare CUDA decoder kernels: the launch functions of the LLM decoder that
+ * `pare compile --max-context N --target cuda` emits (issue 16). Copied
+ * verbatim next to the generated <name>.cu; they need only the CUDA runtime.
+ *
+ * Conventions
+ *  - Every tensor is [rows][features], row-major, contiguous; rows is the
+ *    run-time row count of the step (1 for decode, up to the prefill chunk).
+ *  - Every entry point exists for float (`_f32`) and half (`_f16`) storage;
+ *    every sum, norm, softmax and rotation is computed in float.
+ *  - Matmul weights are stored transposed, [N][K]: one row per output, what a
+ *    GEMV streams (the weights file's "transposed" layout).
+ *  - The KV cache of one layer is [kv_heads][max_context][head_dim], K and V
+ *    in two such arrays; token ids and positions are int32 in device memory,
+ *    so a captured decode step reads them there and depends on no host value.
+ *  - Launch functions are asynchronous on `stream`, never allocate, never
+ *    synchronise, and return cudaGetLastError() after the launch (so they can
+ *    be captured into a CUDA graph).
+ */
+#ifndef PARE_CU_LLM_CUH
+#define PARE_CU_LLM_CUH
+
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* pare_act_t and the activation formulas, shared with the C kernels. */
+#include "pare_activation.h"
+
+typedef __half pare_half;
+
+/* Elementwise binary operations of the decoder. */
+typedef enum {
+  PARE_LLM_ADD = 0,
+  PARE_LLM_SUB = 1,
+  PARE_LLM_MUL = 2,
+  PARE_LLM_DIV = 3
+} pare_llm_binop_t;
+
+/* Head dims the attention kernel takes (it keeps head_dim / 32 values a lane). */
+#define PARE_LLM_MAX_HEAD_DIM 256
+
+#define PARE_LLM_DECLARE_KERNELS(SUF, T)                                        \
+  /* y[r] = table[ids[r]]: rows of a [vocab][features] table (ids checked by  \
+   * the caller). */                                                          \
+  cudaError_t pare_llm_embed_##SUF(const T *table, const int32_t *ids, T *y,  \
+                                   int rows, int features,                    \
+                                   cudaStream_t stream);                      \
+  /* y = x / sqrt(mean(x^2) + epsilon) * w, per row. */                       \
+  cudaError_t pare_llm_rms_norm_##SUF(const T *x, const T *w, T *y, int rows, \
+                                      int features, float epsilon,            \
+                                      cudaStream_t stream);                   \
+  /* y[r][j] = act(sum_k x[r][k] * wt[j][k]): x [rows][k], wt [n][k]. */      \
+  cudaError_t pare_llm_matmul_##SUF(const T *x, const T *wt, T *y, int rows,  \
+                                    int k, int n, pare_act_t act, float act_a,\
+                                    float act_b, cudaStream_t stream);        \
+  /* Rotary embedding of x [rows][heads * head_dim] (y may be x): per head,   \
+   * pairs (i, i + rotary_dim / 2) (interleaved: (2i, 2i + 1)) for i <        \
+   * rotary_dim / 2 turn by positions[r] * inv_freq[i]; other dims are        \
+   * copied. */                                                               \
+  cudaError_t pare_llm_rotary_##SUF(const T *x, const int32_t *positions,     \
+                                    const float *inv_freq, T *y, int rows,    \
+                                    int heads, int head_dim, int rotary_dim,  \
+                                    int interleaved, cudaStream_t stream);    \
+  /* Writes k and v [rows][kv_heads * head_dim] into one layer's caches at    \
+   * row positions[r]. */                                                     \
+  cudaError_t pare_llm_kv_write_##SUF(const T *k, const T *v,                 \
+                                      const int32_t *positions, T *k_cache,   \
+                                      T *v_cache, int rows, int kv_heads,     \
+                                      int head_dim, int max_context,          \
+                                      cudaStream_t stream);                   \
+  /* y [rows][heads * head_dim]: row r, head h attends to the cache positions \
+   * 0 .. positions[r] of kv head h / (heads / kv_heads):                     \
+   * softmax(scale * q k^T) v, the softmax in float with max subtraction. */  \
+  cudaError_t pare_llm_attention_##SUF(                                       \
+      const T *q, const T *k_cache, const T *v_cache,                         \
+      const int32_t *positions, T *y, int rows, int heads, int kv_heads,      \
+      int head_dim, int max_context, float scale, cudaStream_t stream);       \
+  /* y[r][c] = act(a[r * a_rs + c * a_cs] op b[r * b_rs + c * b_cs]) for      \
+   * [rows][features]; a stride 0 broadcasts (a [features] constant: row      \
+   * stride 0; a scalar: both 0). */                                          \
+  cudaError_t pare_llm_binary_##SUF(                                          \
+      pare_llm_binop_t op, const T *a, int a_rs, int a_cs, const T *b,        \
+      int b_rs, int b_cs, T *y, int rows, int features, pare_act_t act,       \
+      float act_a, float act_b, cudaStream_t stream);                         \
+  /* y = act(x), `count` elements (y may be x). */                            \
+  cudaError_t pare_llm_activation_##SUF(const T *x, T *y, size_t count,       \
+                                        pare_act_t act, float act_a,          \
+                                        float act_b, cudaStream_t stream);    \
+  /* logits[i] = (float)x[i], i < count: the last row of the step's result. */\
+  cudaError_t pare_llm_logits_##SUF(const T *x, float *logits, int count,     \
+                                    cudaStream_t stream);
+
+PARE_LLM_DECLARE_KERNELS(f32, float)
+PARE_LLM_DECLARE_KERNELS(f16, pare_half)
+
+#undef PARE_LLM_DECLARE_KERNELS
+
+#endif /* PARE_CU_LLM_CUH */

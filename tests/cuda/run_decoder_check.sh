@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# On the GPU machine: the decoder kernel tests (tests/cuda/test_llm_kernels.cu), then every
+# decoder that tests/cuda/prepare_decoder_check.sh compiled into DIR, each built with nvcc
+# and checked by tests/cuda/decoder_check.c against its reference logits (prefill, decode
+# token by token, prefill then decode, prefills in pieces; the API's error paths) with the
+# directory's tolerance, and timed (prefill of its ids, 100 greedy decode steps).
+#
+#   tests/cuda/run_decoder_check.sh DIR [ARCH]      (ARCH: sm_90 by default)
+#
+# Prints one line per check and "decoder check: N passed, M failed"; exits 1 on a failure.
+set -uo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+DIR="$(realpath "$1")"
+ARCH="${2:-sm_90}"
+export PATH="/usr/local/cuda/bin:$PATH"
+CC="${CC:-cc}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+nvidia-smi -L || true
+pass=0
+fail=0
+result() { # status name
+  if [[ "$1" == 0 ]]; then pass=$((pass + 1)); echo "PASS $2"; else fail=$((fail + 1)); echo "FAIL $2"; fi
+}
+
+nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
+  "$ROOT/tests/cuda/test_llm_kernels.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" -o "$WORK/test_llm_kernels"
+"$WORK/test_llm_kernels"
+result $? "kernel tests"
+
+for d in "$DIR"/*/; do
+  d="${d%/}"
+  w="$(ls "$d"/*_weights.bin 2>/dev/null | head -1)"
+  [[ -n "$w" ]] || continue
+  name="$(basename "$w" _weights.bin)"
+  b="$WORK/$(basename "$d")"
+  mkdir -p "$b"
+  nvcc -std=c++17 -O3 -arch="$ARCH" -c "$d/$name.cu" -o "$b/$name.o" &&
+    nvcc -std=c++17 -O3 -arch="$ARCH" -c "$d/pare_cu_llm.cu" -o "$b/pare_cu_llm.o" &&
+    "$CC" -std=c99 -O2 -I"$d" -c "$ROOT/tests/cuda/decoder_check.c" -o "$b/decoder_check.o" &&
+    nvcc -arch="$ARCH" "$b/decoder_check.o" "$b/$name.o" "$b/pare_cu_llm.o" -o "$b/decoder_check"
+  if [[ $? != 0 ]]; then
+    result 1 "$(basename "$d"): build"
+    continue
+  fi
+  # Another decoder's weights must be refused: any other directory's file.
+  other="$(ls "$DIR"/*/*_weights.bin | grep -v "^$w\$" | head -1)"
+  (cd "$d" && "$b/decoder_check" -w "$w" --ids ids.npy --ref ref.npy --tol "$(cat tol)" \
+    --foreign "$other" --bench 100)
+  result $? "$(basename "$d") (tol $(cat "$d/tol"))"
+done
+echo "decoder check: $pass passed, $fail failed"
+[[ $fail == 0 ]]

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# CI has no GPU: compile and link the CUDA decoders pare emits (issue 16) with nvcc, fp32 and
+# fp16, warnings as errors: the hand-written step function (tests/lit/codegen/Inputs/
+# decoder_tiny.mlir) and, when examples/llm has exported it (build/llm/tiny.onnx), the tiny
+# random Llama through the whole pipeline. Each is linked into the generate runner (its .mk)
+# and into tests/cuda/decoder_check.c; tests/cuda/test_llm_kernels.cu is built too. The GPU
+# run of the same programs is tests/cuda/run_decoder_check.sh.
+#   tests/e2e/cuda_decoder_compile.sh PARE
+set -euo pipefail
+PARE="$1"
+NVCC="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
+if [[ ! -x "$NVCC" ]]; then
+  echo "cuda-decoder-compile: nvcc not found; skipped"
+  exit 0
+fi
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+ARCH=-arch=sm_90
+STRICT="-Xcompiler -Wall,-Wextra -Werror all-warnings"
+CSTRICT="-std=c99 -Wall -Wextra -Werror -pedantic"
+
+build() { # model name extra-args...
+  local model="$1" name="$2"
+  shift 2
+  for precision in fp32 fp16; do
+    local out="$WORK/$name-$precision"
+    "$PARE" compile "$model" --target cuda --precision "$precision" --emit-runner --name "$name" -o "$out" -q "$@"
+    for f in pare_cu_llm.cu pare_cu_llm.cuh; do
+      cmp -s "$ROOT/runtime-stubs/cuda-llm/$f" "$out/$f" ||
+        { echo "cuda-decoder-compile: $out/$f differs from runtime-stubs/cuda-llm (rebuild pare)"; exit 1; }
+    done
+    # The runner, as a user builds it, with warnings as errors.
+    make -s -C "$out" -f "$name.mk" NVCC="$NVCC" NVCCFLAGS="-O1 $ARCH $STRICT" CFLAGS="-O1 -Wall -Wextra -Werror" >/dev/null
+    "$CC" $CSTRICT -O1 -I"$out" -c "$ROOT/tests/cuda/decoder_check.c" -o "$out/decoder_check.o"
+    "$NVCC" $ARCH "$out/decoder_check.o" "$out/$name.o" "$out/pare_cu_llm.o" -o "$out/decoder_check"
+    echo "cuda-decoder-compile: $name $precision ok"
+  done
+}
+CC="${CC:-cc}"
+build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny
+if [[ -f "$ROOT/build/llm/tiny.onnx" ]]; then
+  build "$ROOT/build/llm/tiny.onnx" llama --max-context 256
+fi
+"$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
+  "$ROOT/tests/cuda/test_llm_kernels.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" -o "$WORK/test_llm_kernels"
+echo "cuda-decoder-compile: kernel tests ok"
