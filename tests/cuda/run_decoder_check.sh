@@ -23,23 +23,37 @@ result() { # status name
   if [[ "$1" == 0 ]]; then pass=$((pass + 1)); echo "PASS $2"; else fail=$((fail + 1)); echo "FAIL $2"; fi
 }
 
+# Everything is built first, in parallel; the kernels are the same file in every directory.
 nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
-  "$ROOT/tests/cuda/test_llm_kernels.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" -o "$WORK/test_llm_kernels"
-"$WORK/test_llm_kernels"
-result $? "kernel tests"
-
+  "$ROOT/tests/cuda/test_llm_kernels.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" \
+  -o "$WORK/test_llm_kernels" &
+nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" \
+  -o "$WORK/pare_cu_llm.o" &
+dirs=()
 for d in "$DIR"/*/; do
   d="${d%/}"
   w="$(ls "$d"/*_weights.bin 2>/dev/null | head -1)"
   [[ -n "$w" ]] || continue
+  dirs+=("$d")
   name="$(basename "$w" _weights.bin)"
   b="$WORK/$(basename "$d")"
   mkdir -p "$b"
-  nvcc -std=c++17 -O3 -arch="$ARCH" -c "$d/$name.cu" -o "$b/$name.o" &&
-    nvcc -std=c++17 -O3 -arch="$ARCH" -c "$d/pare_cu_llm.cu" -o "$b/pare_cu_llm.o" &&
-    "$CC" -std=c99 -O2 -I"$d" -c "$ROOT/tests/cuda/decoder_check.c" -o "$b/decoder_check.o" &&
-    nvcc -arch="$ARCH" "$b/decoder_check.o" "$b/$name.o" "$b/pare_cu_llm.o" -o "$b/decoder_check"
-  if [[ $? != 0 ]]; then
+  if ! cmp -s "$d/pare_cu_llm.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu"; then
+    echo "FAIL $(basename "$d"): its pare_cu_llm.cu is not the repository's (prepare again)"
+    fail=$((fail + 1))
+  fi
+  (nvcc -std=c++17 -O3 -arch="$ARCH" -c "$d/$name.cu" -o "$b/$name.o" &&
+    "$CC" -std=c99 -O2 -I"$d" -c "$ROOT/tests/cuda/decoder_check.c" -o "$b/decoder_check.o") &
+done
+wait
+
+"$WORK/test_llm_kernels"
+result $? "kernel tests"
+for d in "${dirs[@]}"; do
+  w="$(ls "$d"/*_weights.bin | head -1)"
+  name="$(basename "$w" _weights.bin)"
+  b="$WORK/$(basename "$d")"
+  if ! nvcc -arch="$ARCH" "$b/decoder_check.o" "$b/$name.o" "$WORK/pare_cu_llm.o" -o "$b/decoder_check"; then
     result 1 "$(basename "$d"): build"
     continue
   fi
