@@ -8,10 +8,8 @@
 #include "codegen/EmitterSupport.h"
 #include "codegen/c/CEmitter.h"
 #include "codegen/cuda/CudaEmitter.h"
-#if __has_include("codegen/c/CDecoder.h") && __has_include("codegen/cuda/CudaDecoder.h")
 #include "codegen/c/CDecoder.h"
 #include "codegen/cuda/CudaDecoder.h"
-#endif
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
 #include "frontends/InputFiles.h"
@@ -686,16 +684,10 @@ int writeCode(ModuleOp module, const CompileOptions &o, const CompileJob &job) {
   return 0;
 }
 
-#if __has_include("codegen/c/CDecoder.h") && __has_include("codegen/cuda/CudaDecoder.h")
-#define PARE_HAVE_DECODER_EMITTERS 1
-#else
-#define PARE_HAVE_DECODER_EMITTERS 0
-#endif
 /// The decoder emitters' files (the module holds a decoder step function).
 FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
                                                               const CompileOptions &o,
                                                               const CompileJob &job) {
-#if PARE_HAVE_DECODER_EMITTERS
   if (job.cuda) {
     codegen::CudaEmitOptions copts;
     copts.name = job.name;
@@ -714,11 +706,6 @@ FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
   copts.targetName = spelling(targets(), o.target);
   copts.cpuFlags = codegen::cortexMFlags(copts.targetName);
   return codegen::emitDecoderC(module, copts);
-#else
-  (void)o;
-  (void)job;
-  return module.emitError("decoder emitters not built yet");
-#endif
 }
 
 /// --max-context: the graph phase derives the decode step (or says why it
