@@ -11,7 +11,10 @@ Subcommands:
               lines starting with '#' skipped): argmax of the last position's logits appended,
               -n tokens or until a stop token: the eos_token of tokenizer_config.json and
               <|endoftext|> when the vocabulary has it (the stop id is kept as the last id;
-              --ignore-eos runs all -n). Ties go to the lowest id (first maximum).
+              --ignore-eos runs all -n). Ties go to the lowest id (first maximum). --model may
+              also be the decode-step export (--form decode): then the loop keeps onnxruntime's
+              KV cache (prefill the prompt, one position per token), much faster than the full
+              recomputation, and must give the same ids.
               Writes JSON: [{"prompt", "prompt_ids", "ids" (generated only), "text"}].
   perplexity  the protocol below; prints one last line "perplexity: P tokens: T windows: N".
 
@@ -79,6 +82,58 @@ class Model:
         """ids: sequence of ints -> float32 [len(ids), V]."""
         x = np.asarray(ids, dtype=np.int64)[None, :]
         return self.sess.run(None, {"input_ids": x})[0][0]
+
+
+class CachedModel:
+    """The decode-step export (examples/llm/export_onnx.py --form decode: past_key_values.N.key /
+    .value in, present.N.* out) driven as a KV-cache decoder: greedy then costs one position per
+    token instead of a full recomputation."""
+
+    def __init__(self, path, threads):
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        if threads:
+            so.intra_op_num_threads = threads
+        self.sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        self.past = [i for i in self.sess.get_inputs() if i.name.startswith("past_key_values.")]
+        need = {"input_ids", "attention_mask", "position_ids"}
+        if not self.past or not need <= {i.name for i in self.sess.get_inputs()}:
+            fail(f"--model {path}: not the decode-step form (input_ids, attention_mask, position_ids, "
+                 "past_key_values.N.key/value)")
+        for i in self.past:
+            if not all(isinstance(d, int) for d in (i.shape[1], i.shape[3])):
+                fail(f"--model {path}: {i.name} has no static kv-heads / head-dim ({i.shape})")
+        self.outputs = ["logits"] + [i.name.replace("past_key_values.", "present.") for i in self.past]
+        self.vocab = self.sess.get_outputs()[0].shape[-1]
+        self.reset()
+
+    def reset(self):
+        self.cache = {i.name: np.zeros((1, i.shape[1], 0, i.shape[3]), np.float32) for i in self.past}
+        self.pos = 0
+
+    def step(self, ids):
+        """Feed ids after the cached positions -> float32 [len(ids), V]."""
+        n = len(ids)
+        feed = {"input_ids": np.asarray(ids, np.int64)[None, :],
+                "attention_mask": np.ones((1, self.pos + n), np.int64),
+                "position_ids": np.arange(self.pos, self.pos + n, dtype=np.int64)[None, :]}
+        feed.update(self.cache)
+        out = self.sess.run(self.outputs, feed)
+        for i, t in zip(self.past, out[1:]):
+            self.cache[i.name] = t
+        self.pos += n
+        return out[0][0]
+
+
+def is_decode_form(path):
+    import onnx
+
+    if not os.path.isfile(path):
+        fail(f"--model {path}: no such file")
+    g = onnx.load(path, load_external_data=False).graph
+    return any(i.name.startswith("past_key_values.") for i in g.input)
 
 
 class Tok:
@@ -164,7 +219,8 @@ def read_prompts(path):
 
 
 def cmd_greedy(args):
-    model = Model(args.model, args.threads)
+    cached = is_decode_form(args.model)
+    model = (CachedModel if cached else Model)(args.model, args.threads)
     tok = Tok(args.tokenizer)
     check_vocab(model, tok)
     if args.n < 1:
@@ -176,11 +232,18 @@ def cmd_greedy(args):
         if not ids:
             fail(f"greedy: prompt {prompt!r} has no tokens")
         gen = []
+        if cached:
+            model.reset()
+            last = model.step(ids)[-1]
         for _ in range(args.n):
-            nxt = int(np.argmax(model.logits(ids + gen)[-1]))
+            if not cached:
+                last = model.logits(ids + gen)[-1]
+            nxt = int(np.argmax(last))
             gen.append(nxt)
             if nxt in tok.stop_ids and not args.ignore_eos:
                 break
+            if cached and len(gen) < args.n:
+                last = model.step([nxt])[-1]
         text = tok.decode(gen)
         results.append({"prompt": prompt, "prompt_ids": ids, "ids": gen, "text": text})
         print(f"[{len(ids)} + {len(gen)} tokens] {prompt!r} -> {text!r}", flush=True)
@@ -258,6 +321,7 @@ def main():
 
     p = sub.add_parser("greedy", help="greedy generation from a prompt file -> JSON")
     common(p)
+    p.set_defaults(model_help="full-sequence or decode-step ONNX export")
     p.add_argument("--prompts", required=True, help="one prompt a line")
     p.add_argument("-n", type=int, default=128, help="tokens to generate (default %(default)s)")
     p.add_argument("--ignore-eos", action="store_true", help="do not stop at a stop token")

@@ -11,7 +11,8 @@ computed here independently of the tools.
   3. ort_reference.py logits on given ids == torch logits (<= 1e-4 x max|logit|);
   4. ort_reference.py perplexity == the perplexity torch gives (the loss of LlamaForCausalLM) for
      the same windows, and the same token and window counts, within 1e-5 relative;
-  5. ort_reference.py greedy --ignore-eos == a greedy loop in torch, id for id.
+  5. ort_reference.py greedy --ignore-eos == a greedy loop in torch, id for id, on the full
+     export and on the decode-step export (onnxruntime's KV cache).
 A failed step prints what differs and exits 1.
 
 Usage: build/llm-venv/bin/python examples/llm/selftest.py [--keep DIR]
@@ -163,6 +164,15 @@ def _run(work):
                 gen.append(int(torch.argmax(model(torch.tensor([seq + gen])).logits[0, -1])))
         if gen != r["ids"]:
             fail(f"greedy {r['prompt']!r}: ort_reference {r['ids']} != torch {gen}")
+    # The same loop on the decode-step export (onnxruntime's KV cache) gives the same ids.
+    gd = os.path.join(work, "greedy-decode.json")
+    run(ref, "greedy", "--model", os.path.join(work, "decode.onnx"), "--tokenizer", tok_json,
+        "--prompts", prompts_path, "-n", "12", "--ignore-eos", "--out", gd)
+    with open(gd, encoding="utf-8") as f:
+        cached = json.load(f)
+    if [r["ids"] for r in cached] != [r["ids"] for r in results]:
+        fail(f"greedy on the decode-step export {[r['ids'] for r in cached]} != full sequence "
+             f"{[r['ids'] for r in results]}")
     print("5. greedy: ok")
 
 
