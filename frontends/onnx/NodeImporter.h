@@ -194,6 +194,7 @@ void registerMathHandlers();
 void registerNNHandlers();
 void registerTensorHandlers();
 void registerQuantHandlers();
+void registerLlmHandlers(); // HandlersLlm.cpp: opset-23 decoder ops
 
 } // namespace pare::onnx_frontend
 

@@ -52,6 +52,7 @@ static void ensureRegistered() {
   static bool done = [] {
     registerMathHandlers();
     registerNNHandlers();
+    registerLlmHandlers();
     registerQuantHandlers();
     registerTensorHandlers();
     return true;

@@ -50,10 +50,11 @@ mlir::FailureOr<mlir::OwningOpRef<mlir::ModuleOp>> importModelBuffer(mlir::MLIRC
 std::vector<std::string> supportedOps();
 
 /// Lowest and highest default-domain opset the importer accepts. Opsets 7 to
-/// 21 are the supported range; older models import when every op they use
-/// has a handler for its version (checked per node).
+/// 23 are the supported range (22 and 23 added element types to existing ops,
+/// and 23 the decoder ops of HandlersLlm.cpp); older models import when every
+/// op they use has a handler for its version (checked per node).
 constexpr int kMinOpset = 1;
-constexpr int kMaxOpset = 21;
+constexpr int kMaxOpset = 23;
 
 } // namespace pare::onnx_frontend
 
