@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # CI has no GPU: compile and link the CUDA decoders pare emits (issue 16) with nvcc, fp32 and
 # fp16, warnings as errors: the hand-written step function (tests/lit/codegen/Inputs/
-# decoder_tiny.mlir) and, when examples/llm has exported it (build/llm/tiny.onnx), the tiny
-# random Llama through the whole pipeline. Each is linked into the generate runner (its .mk)
+# decoder_tiny.mlir) and the tiny random Llama through the whole pipeline: TINY_ONNX (the
+# ctest fixture's export; missing = failure), else build/llm/tiny.onnx when examples/llm made it. Each is linked into the generate runner (its .mk)
 # and into tests/cuda/decoder_check.c; tests/cuda/test_llm_kernels.cu is built too. The GPU
 # run of the same programs is tests/cuda/run_decoder_check.sh.
-#   tests/e2e/cuda_decoder_compile.sh PARE
+#   tests/e2e/cuda_decoder_compile.sh PARE [TINY_ONNX]
 set -euo pipefail
 PARE="$1"
+TINY_ONNX="${2:-}"
 NVCC="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
 if [[ ! -x "$NVCC" ]]; then
   echo "cuda-decoder-compile: nvcc not found; skipped"
@@ -39,7 +40,10 @@ build() { # model name extra-args...
 }
 CC="${CC:-cc}"
 build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny
-if [[ -f "$ROOT/build/llm/tiny.onnx" ]]; then
+if [[ -n "$TINY_ONNX" ]]; then
+  [[ -f "$TINY_ONNX" ]] || { echo "cuda-decoder-compile: $TINY_ONNX does not exist"; exit 1; }
+  build "$TINY_ONNX" llama --max-context 256
+elif [[ -f "$ROOT/build/llm/tiny.onnx" ]]; then
   build "$ROOT/build/llm/tiny.onnx" llama --max-context 256
 fi
 "$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
