@@ -12,6 +12,13 @@
 #                            256, 200 ids: two prefill chunks of 128; reference: onnxruntime
 #                            on the full-sequence ONNX (benchmarks/llm/ort_reference.py)
 #
+#   smollm2-ref/             ids.npy (a real prompt, 32 tokens) and ref.npy (onnxruntime logits
+#                            of build/llm/smollm2.onnx at every position, 6.3 MB): no code, the
+#                            decoders are generated on the GPU machine from the GGUF
+#                            (examples/llm/gpu_smollm2.sh) and checked there by
+#                            tests/cuda/check_decoder_dir.sh; made when build/llm/smollm2.onnx
+#                            exists (examples/llm), skipped with a note otherwise
+#
 # Each directory holds the generated files (with --emit-runner: pare_model.h, generate.c), ids.npy, ref.npy and tol (1e-4 for fp32, 2e-2
 # for fp16: issue 16's bounds on |a - r| / max|r|).
 #
@@ -52,6 +59,22 @@ for p in fp32 fp16; do
   cp "$OUT/llama-ref.npy" "$OUT/llama-$p/ref.npy"
 done
 rm -f "$OUT"/llama-*.npy
+
+# ---- SmolLM2: the reference only ----
+SMOL="$ROOT/build/llm/smollm2.onnx"
+if [[ -f "$SMOL" ]]; then
+  mkdir -p "$OUT/smollm2-ref"
+  IDS="$("$PY" -c "
+from tokenizers import Tokenizer
+t = Tokenizer.from_file('$ROOT/build/llm/smollm2-hf/tokenizer.json')
+ids = t.encode('The capital of France is Paris. The capital of Germany is Berlin. The largest planet of the solar system is Jupiter, and the closest star to the Earth is').ids
+assert len(ids) >= 30, len(ids)
+print(",".join(map(str, ids[:40])))")"
+  "$PY" -c "import numpy as np; np.save('$OUT/smollm2-ref/ids.npy', np.array([$IDS], dtype=np.int64))"
+  "$PY" "$ROOT/benchmarks/llm/ort_reference.py" logits --model "$SMOL" --ids "$IDS" --out "$OUT/smollm2-ref/ref.npy" >/dev/null
+else
+  echo "prepare_decoder_check.sh: $SMOL missing (examples/llm makes it): no SmolLM2 reference"
+fi
 
 for d in "$OUT"/*-fp32; do echo 1e-4 > "$d/tol"; done
 for d in "$OUT"/*-fp16; do echo 2e-2 > "$d/tol"; done
