@@ -169,6 +169,7 @@ const OpTable &opTable() {
     registerElementwiseOps(t);
     registerReductionOps(t);
     registerDataMovementOps(t);
+    registerLlmOps(t);
     return t;
   }();
   return table;

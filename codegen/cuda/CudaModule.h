@@ -86,6 +86,9 @@ public:
   void findResidualFusions();
 
   // --- code ---------------------------------------------------------------
+  /// Some op runs on the decoder kernels (runtime-stubs/cuda-llm): the module
+  /// includes and ships them.
+  bool usesLlmKernels = false;
   std::string localDecls; ///< enqueue()'s arena locals
   std::string body;       ///< enqueue()'s launches
   /// `call` is a kernel call without its closing parenthesis.
@@ -140,6 +143,7 @@ void registerConvGemmOps(OpTable &table);     // CudaOpsConvGemm.cpp: conv, gemm
 void registerElementwiseOps(OpTable &table);  // CudaOpsElementwise.cpp
 void registerReductionOps(OpTable &table);    // CudaOpsReduce.cpp: reductions, norms, pools
 void registerDataMovementOps(OpTable &table); // CudaOpsData.cpp
+void registerLlmOps(OpTable &table);          // CudaOpsLlm.cpp: rms_norm, rotary, attention
 
 /// The files of a finished module (CudaFiles.cpp): <prefix>.cuh, .cu,
 /// _weights.bin, .cmake, runner.cu if asked for, and the runtime.

@@ -164,8 +164,8 @@ cudaError_t launch_matmul(const T *x, const T *wt, T *y, int rows, int k, int n,
 
 /* One thread per (row, head, j): j < rotary_dim / 2 turns pair j; the others
  * copy dim j + rotary_dim / 2 (a dim past rotary_dim) when y is not x. */
-template <typename T>
-__global__ void rotary_kernel(const T *x, const int32_t *positions, const float *inv_freq, T *y,
+template <typename T, typename P>
+__global__ void rotary_kernel(const T *x, const P *positions, const float *inv_freq, T *y,
                               int rows, int heads, int head_dim, int rotary_dim, int interleaved)
 {
   int half = rotary_dim / 2, per_head = head_dim - half;
@@ -215,20 +215,31 @@ __global__ void kv_write_kernel(const T *k, const T *v, const int32_t *positions
  * w, w + kAttnWarps, ... <= positions[r] with a running max, sum and
  * weighted V (lane l keeps dims l, l + 32, ...: DPL of them); the warps'
  * partial softmaxes are merged through shared memory at the end. */
+/* Where the keys are and how many row r sees. */
+struct KeyLayout {
+  size_t key_stride;  /* elements between keys t and t + 1 */
+  size_t head_stride; /* elements between kv heads */
+  const int32_t *positions; /* decoder: row r sees keys 0 .. positions[r] */
+  int keys;           /* otherwise: keys 0 .. keys - 1 ... */
+  int causal;         /* ... or, causal, 0 .. first_pos + r */
+  int first_pos;
+};
+
 template <typename T, int DPL>
-__global__ void attention_kernel(const T *q, const T *k_cache, const T *v_cache,
-                                 const int32_t *positions, T *y, int heads, int kv_heads,
-                                 int head_dim, int max_context, float scale)
+__global__ void attention_kernel(const T *q, const T *k_all, const T *v_all, KeyLayout kl, T *y,
+                                 int heads, int kv_heads, int head_dim, float scale)
 {
   __shared__ float s_max[kAttnWarps], s_sum[kAttnWarps];
   __shared__ float s_acc[kAttnWarps][DPL * kWarp];
   int h = blockIdx.x, r = blockIdx.y;
   int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   int g = h / (heads / kv_heads);
-  int len = positions[r] + 1;
+  int len = kl.positions ? kl.positions[r] + 1
+            : kl.causal    ? min(kl.keys, kl.first_pos + r + 1)
+                           : kl.keys;
   const T *qr = q + ((size_t)r * heads + h) * head_dim;
-  const T *kc = k_cache + (size_t)g * max_context * head_dim;
-  const T *vc = v_cache + (size_t)g * max_context * head_dim;
+  const T *kc = k_all + (size_t)g * kl.head_stride;
+  const T *vc = v_all + (size_t)g * kl.head_stride;
   float qv[DPL], acc[DPL];
 #pragma unroll
   for (int i = 0; i < DPL; ++i) {
@@ -238,8 +249,8 @@ __global__ void attention_kernel(const T *q, const T *k_cache, const T *v_cache,
   }
   float m = -INFINITY, l = 0.0f;
   for (int t = warp; t < len; t += kAttnWarps) {
-    const T *kt = kc + (size_t)t * head_dim;
-    const T *vt = vc + (size_t)t * head_dim;
+    const T *kt = kc + (size_t)t * kl.key_stride;
+    const T *vt = vc + (size_t)t * kl.key_stride;
     float s = 0.0f;
 #pragma unroll
     for (int i = 0; i < DPL; ++i) {
@@ -267,7 +278,8 @@ __global__ void attention_kernel(const T *q, const T *k_cache, const T *v_cache,
     s_acc[warp][lane + i * kWarp] = acc[i];
   __syncthreads();
   /* Merge: out = sum_w acc_w e^(m_w - M) / sum_w l_w e^(m_w - M). A warp that
-   * saw no position has m = -inf and weighs 0; warp 0 always saw position 0. */
+   * saw no position has m = -inf and weighs 0; warp 0 always saw position 0
+   * (a causal row sees at least its own key). */
   float big = s_max[0];
   for (int w = 1; w < kAttnWarps; ++w)
     big = fmaxf(big, s_max[w]);
@@ -363,15 +375,16 @@ cudaError_t matmul(const T *x, const T *wt, T *y, int rows, int k, int n, pare_a
   return launch_matmul<T, 4>(x, wt, y, rows, k, n, act, act_a, act_b, stream);
 }
 
-template <typename T>
-cudaError_t rotary(const T *x, const int32_t *positions, const float *inv_freq, T *y, int rows,
+template <typename T, typename P>
+cudaError_t rotary(const T *x, const P *positions, const float *inv_freq, T *y, int rows,
                    int heads, int head_dim, int rotary_dim, int interleaved, cudaStream_t stream)
 {
   if (rows <= 0)
     return cudaSuccess;
   size_t work = (size_t)rows * heads * (head_dim - rotary_dim / 2);
-  rotary_kernel<T><<<grid_for(work), kBlock, 0, stream>>>(x, positions, inv_freq, y, rows, heads,
-                                                          head_dim, rotary_dim, interleaved);
+  rotary_kernel<T, P><<<grid_for(work), kBlock, 0, stream>>>(x, positions, inv_freq, y, rows,
+                                                             heads, head_dim, rotary_dim,
+                                                             interleaved);
   return cudaGetLastError();
 }
 
@@ -387,9 +400,8 @@ cudaError_t kv_write(const T *k, const T *v, const int32_t *positions, T *k_cach
 }
 
 template <typename T>
-cudaError_t attention(const T *q, const T *k_cache, const T *v_cache, const int32_t *positions,
-                      T *y, int rows, int heads, int kv_heads, int head_dim, int max_context,
-                      float scale, cudaStream_t stream)
+cudaError_t attention(const T *q, const T *k, const T *v, KeyLayout kl, T *y, int rows, int heads,
+                      int kv_heads, int head_dim, float scale, cudaStream_t stream)
 {
   if (rows <= 0)
     return cudaSuccess;
@@ -398,17 +410,17 @@ cudaError_t attention(const T *q, const T *k_cache, const T *v_cache, const int3
   dim3 grid((unsigned)heads, (unsigned)rows);
   int threads = kAttnWarps * kWarp;
   if (head_dim <= 32)
-    attention_kernel<T, 1><<<grid, threads, 0, stream>>>(q, k_cache, v_cache, positions, y, heads,
-                                                         kv_heads, head_dim, max_context, scale);
+    attention_kernel<T, 1><<<grid, threads, 0, stream>>>(q, k, v, kl, y, heads, kv_heads,
+                                                         head_dim, scale);
   else if (head_dim <= 64)
-    attention_kernel<T, 2><<<grid, threads, 0, stream>>>(q, k_cache, v_cache, positions, y, heads,
-                                                         kv_heads, head_dim, max_context, scale);
+    attention_kernel<T, 2><<<grid, threads, 0, stream>>>(q, k, v, kl, y, heads, kv_heads,
+                                                         head_dim, scale);
   else if (head_dim <= 128)
-    attention_kernel<T, 4><<<grid, threads, 0, stream>>>(q, k_cache, v_cache, positions, y, heads,
-                                                         kv_heads, head_dim, max_context, scale);
+    attention_kernel<T, 4><<<grid, threads, 0, stream>>>(q, k, v, kl, y, heads, kv_heads,
+                                                         head_dim, scale);
   else
-    attention_kernel<T, 8><<<grid, threads, 0, stream>>>(q, k_cache, v_cache, positions, y, heads,
-                                                         kv_heads, head_dim, max_context, scale);
+    attention_kernel<T, 8><<<grid, threads, 0, stream>>>(q, k, v, kl, y, heads, kv_heads,
+                                                         head_dim, scale);
   return cudaGetLastError();
 }
 
@@ -467,8 +479,16 @@ cudaError_t logits(const T *x, float *out, int count, cudaStream_t stream)
                                     int head_dim, int rotary_dim, int interleaved,            \
                                     cudaStream_t stream)                                      \
   {                                                                                           \
-    return rotary<T>(x, positions, inv_freq, y, rows, heads, head_dim, rotary_dim,            \
-                     interleaved, stream);                                                    \
+    return rotary<T, int32_t>(x, positions, inv_freq, y, rows, heads, head_dim, rotary_dim,   \
+                              interleaved, stream);                                           \
+  }                                                                                           \
+  cudaError_t pare_llm_rotary_pos64_##SUF(const T *x, const int64_t *positions,               \
+                                          const float *inv_freq, T *y, int rows, int heads,   \
+                                          int head_dim, int rotary_dim, int interleaved,      \
+                                          cudaStream_t stream)                                \
+  {                                                                                           \
+    return rotary<T, int64_t>(x, positions, inv_freq, y, rows, heads, head_dim, rotary_dim,   \
+                              interleaved, stream);                                           \
   }                                                                                           \
   cudaError_t pare_llm_kv_write_##SUF(const T *k, const T *v, const int32_t *positions,       \
                                       T *k_cache, T *v_cache, int rows, int kv_heads,         \
@@ -482,8 +502,17 @@ cudaError_t logits(const T *x, float *out, int count, cudaStream_t stream)
                                        int kv_heads, int head_dim, int max_context,           \
                                        float scale, cudaStream_t stream)                      \
   {                                                                                           \
-    return attention<T>(q, k_cache, v_cache, positions, y, rows, heads, kv_heads, head_dim,   \
-                        max_context, scale, stream);                                          \
+    KeyLayout kl = {(size_t)head_dim, (size_t)max_context * head_dim, positions, 0, 1, 0};     \
+    return attention<T>(q, k_cache, v_cache, kl, y, rows, heads, kv_heads, head_dim, scale,   \
+                        stream);                                                              \
+  }                                                                                           \
+  cudaError_t pare_llm_attention_seq_##SUF(const T *q, const T *k, const T *v, T *y, int rows, \
+                                           int keys, int key_stride, int head_stride,         \
+                                           int heads, int kv_heads, int head_dim, float scale, \
+                                           int causal, int first_pos, cudaStream_t stream)    \
+  {                                                                                           \
+    KeyLayout kl = {(size_t)key_stride, (size_t)head_stride, NULL, keys, causal, first_pos};  \
+    return attention<T>(q, k, v, kl, y, rows, heads, kv_heads, head_dim, scale, stream);      \
   }                                                                                           \
   cudaError_t pare_llm_binary_##SUF(pare_llm_binop_t op, const T *a, int a_rs, int a_cs,      \
                                     const T *b, int b_rs, int b_cs, T *y, int rows,           \

@@ -63,6 +63,12 @@ typedef enum {
                                     const float *inv_freq, T *y, int rows,    \
                                     int heads, int head_dim, int rotary_dim,  \
                                     int interleaved, cudaStream_t stream);    \
+  /* The same with int64 positions (a graph's position tensor). */           \
+  cudaError_t pare_llm_rotary_pos64_##SUF(const T *x, const int64_t *positions,\
+                                          const float *inv_freq, T *y,        \
+                                          int rows, int heads, int head_dim,  \
+                                          int rotary_dim, int interleaved,    \
+                                          cudaStream_t stream);               \
   /* Writes k and v [rows][kv_heads * head_dim] into one layer's caches at    \
    * row positions[r]. */                                                     \
   cudaError_t pare_llm_kv_write_##SUF(const T *k, const T *v,                 \
@@ -77,6 +83,13 @@ typedef enum {
       const T *q, const T *k_cache, const T *v_cache,                         \
       const int32_t *positions, T *y, int rows, int heads, int kv_heads,      \
       int head_dim, int max_context, float scale, cudaStream_t stream);       \
+  /* Attention of a whole sequence (a graph not derived into a decoder): key \
+   * t of kv head g at k[t * key_stride + g * head_stride]; row r sees keys   \
+   * 0 .. keys - 1, or with `causal` 0 .. first_pos + r. */                   \
+  cudaError_t pare_llm_attention_seq_##SUF(                                   \
+      const T *q, const T *k, const T *v, T *y, int rows, int keys,           \
+      int key_stride, int head_stride, int heads, int kv_heads, int head_dim, \
+      float scale, int causal, int first_pos, cudaStream_t stream);           \
   /* y[r][c] = act(a[r * a_rs + c * a_cs] op b[r * b_rs + c * b_cs]) for      \
    * [rows][features]; a stride 0 broadcasts (a [features] constant: row      \
    * stride 0; a scalar: both 0). */                                          \

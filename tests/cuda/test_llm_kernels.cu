@@ -10,7 +10,8 @@
  * the vectorised and scalar matmul paths (K a multiple of the 16-byte pack or
  * not, 1 and several rows), GQA and every head-dim bucket of the attention
  * kernel with contexts shorter and longer than its warps, both rotary
- * pairings with pass-through dims, in-place rotary, and broadcasting binaries.
+ * pairings with pass-through dims, in-place rotary, broadcasting binaries, and the
+ * full-sequence attention of plain graphs (causal with keys before the rows, and not).
  */
 #include "pare_cu_llm.cuh"
 
@@ -371,6 +372,44 @@ static void test_attention(int rows, int start, int heads, int kvh, int hd, int 
   delete dp;
 }
 
+static cudaError_t attn_seq(const float *q, const float *k, const float *v, float *y, int r,
+                            int keys, int h, int kvh, int hd, float s, int causal)
+{
+  return pare_llm_attention_seq_f32(q, k, v, y, r, keys, kvh * hd, hd, h, kvh, hd, s, causal,
+                                    keys - r, 0);
+}
+static cudaError_t attn_seq(const __half *q, const __half *k, const __half *v, __half *y, int r,
+                            int keys, int h, int kvh, int hd, float s, int causal)
+{
+  return pare_llm_attention_seq_f16(q, k, v, y, r, keys, kvh * hd, hd, h, kvh, hd, s, causal,
+                                    keys - r, 0);
+}
+
+/* The full-sequence form (plain graphs): k / v [keys][kv_heads * head_dim];
+ * the reference reads them through a cache of max_context = keys. */
+template <typename T>
+static void test_attention_seq(int rows, int keys, int heads, int kvh, int hd, bool causal)
+{
+  Vec q = quant<T>(rnd((size_t)rows * heads * hd, -2, 2));
+  Vec k = quant<T>(rnd((size_t)keys * kvh * hd)), v = quant<T>(rnd((size_t)keys * kvh * hd));
+  Vec kc(k.size()), vc(v.size());
+  for (int t = 0; t < keys; ++t)
+    for (int g = 0; g < kvh; ++g)
+      for (int d = 0; d < hd; ++d) {
+        kc[((size_t)g * keys + t) * hd + d] = k[((size_t)t * kvh + g) * hd + d];
+        vc[((size_t)g * keys + t) * hd + d] = v[((size_t)t * kvh + g) * hd + d];
+      }
+  std::vector<int32_t> pos(rows);
+  for (int r = 0; r < rows; ++r)
+    pos[r] = causal ? keys - rows + r : keys - 1;
+  Buf<T> dq(q), dk(k), dv(v), dy(q.size());
+  float scale = 1.0f / sqrtf((float)hd);
+  check<T>("attention_seq rows " + std::to_string(rows) + " keys " + std::to_string(keys) +
+               (causal ? " causal" : ""),
+           attn_seq(dq.p, dk.p, dv.p, dy.p, rows, keys, heads, kvh, hd, scale, causal), dy.get(),
+           ref_attention(q, kc, vc, pos, rows, heads, kvh, hd, keys, scale));
+}
+
 template <typename T> static void test_elementwise()
 {
   int rows = 5, f = 37;
@@ -439,6 +478,9 @@ template <typename T> static void test_all()
   test_attention<T>(3, 300, 8, 2, 128, 512);
   test_attention<T>(2, 7, 2, 2, 256, 16);
   test_attention<T>(2, 3, 2, 1, 80, 8);     /* head dim not a multiple of 32 */
+  test_attention_seq<T>(16, 16, 4, 2, 16, true);
+  test_attention_seq<T>(3, 10, 9, 3, 64, true); /* first_pos 7 */
+  test_attention_seq<T>(5, 7, 2, 1, 32, false);
   test_elementwise<T>();
 }
 
