@@ -134,6 +134,21 @@ def RecognizeDecoderPatternsPass
   let dependentDialects = ["pare::PareDialect"];
 }
 
+def LowerDecoderOpsPass : Pass<"pare-lower-decoder-ops", "mlir::func::FuncOp"> {
+  let summary = "Rewrite pare.rms_norm / rotary / attention of a whole sequence as generic ops";
+  let description = [{
+    For targets without kernels for the decoder ops on a static sequence
+    (the CUDA target's plain graph path): rms_norm becomes x / sqrt(mean(x *
+    x) + eps) * w; rotary (constant positions) x * C + gather(x, partner) *
+    S with per-position cos and signed sin tables; attention per-head
+    matmuls, the scale, an additive causal mask of float32's lowest value,
+    softmax, the kv heads gathered for GQA. A decoder step function
+    (pare.decoder module) is left alone; run-time rows or pare.kv_layer
+    anywhere else are an error.
+  }];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
 def RecognizeTemporalShiftPass
     : Pass<"pare-recognize-temporal-shift", "mlir::func::FuncOp"> {
   let summary = "Find TSM temporal-shift subgraphs and rewrite them to pare.temporal_shift";
