@@ -69,7 +69,7 @@ from tokenizers import Tokenizer
 t = Tokenizer.from_file('$ROOT/build/llm/smollm2-hf/tokenizer.json')
 ids = t.encode('The capital of France is Paris. The capital of Germany is Berlin. The largest planet of the solar system is Jupiter, and the closest star to the Earth is').ids
 assert len(ids) >= 30, len(ids)
-print(",".join(map(str, ids[:40])))")"
+print(','.join(map(str, ids[:40])))")"
   "$PY" -c "import numpy as np; np.save('$OUT/smollm2-ref/ids.npy', np.array([$IDS], dtype=np.int64))"
   "$PY" "$ROOT/benchmarks/llm/ort_reference.py" logits --model "$SMOL" --ids "$IDS" --out "$OUT/smollm2-ref/ref.npy" >/dev/null
 else
