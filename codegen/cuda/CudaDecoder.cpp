@@ -485,8 +485,9 @@ LogicalResult Decoder::checkMemory() {
     << " bytes of GPU memory (weights " << weights.payloadBytes() << ", KV cache "
     << 2 * cacheBytes << ", activations and I/O " << fixed - int64_t(weights.payloadBytes())
     << "), more than the " << limit << " bytes "
-    << (opts.gpuMemoryBytes > 0 ? std::string("given")
-                                : "assumed for --cuda-arch " + opts.arch);
+    << (opts.gpuMemoryBytes > 0
+            ? std::string("of --gpu-memory")
+            : "assumed for --cuda-arch " + opts.arch + " (--gpu-memory gives the GPU's size)");
   if (fits > 0)
     d << "; the largest --max-context that fits is " << fits;
   else

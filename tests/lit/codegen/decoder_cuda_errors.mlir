@@ -4,18 +4,20 @@
 // one cache layer, a layer count the attentions do not match, an embedding of
 // something else than the step's ids, a KV cache that does not fit in the GPU
 // memory --cuda-arch assumes (80 GB for sm_90, 24 GB for sm_89: the same
-// decoder fits in fp16 on sm_90, 51.5 GB of cache).
+// decoder fits in fp16 on sm_90, 51.5 GB of cache) or --gpu-memory gives.
 // RUN: rm -rf %t && split-file %s %t
 // RUN: for f in $(LC_ALL=C ls %t/*.mlir); do echo "== $(basename $f)"; not pare compile $f --target cuda -o %t/out 2>&1; done > %t/log
 // RUN: echo "== big_sm89_fp16.mlir" >> %t/log
 // RUN: not pare compile %t/big.mlir --target cuda --precision fp16 --cuda-arch sm_89 -o %t/out 2>> %t/log
+// RUN: echo "== big_gpu_memory.mlir" >> %t/log
+// RUN: not pare compile %t/big.mlir --target cuda --gpu-memory 100 -o %t/out 2>> %t/log
 // RUN: FileCheck %s --input-file %t/log
 // RUN: not ls %t/out
 // RUN: pare compile %t/big.mlir --target cuda --precision fp16 -o %t/fp16 -q
 // RUN: FileCheck %s --check-prefix=FP16 --input-file %t/fp16/big.cu
 
 // CHECK-LABEL: == big.mlir
-// CHECK-NEXT: big.mlir:1:1: error: --max-context 1048576 needs 103083476224 bytes of GPU memory (weights 65536, KV cache 103079215104, activations and I/O 4195584), more than the 80000000000 bytes assumed for --cuda-arch sm_90; the largest --max-context that fits is 813758
+// CHECK-NEXT: big.mlir:1:1: error: --max-context 1048576 needs 103083476224 bytes of GPU memory (weights 65536, KV cache 103079215104, activations and I/O 4195584), more than the 80000000000 bytes assumed for --cuda-arch sm_90 (--gpu-memory gives the GPU's size); the largest --max-context that fits is 813758
 // CHECK-LABEL: == exp.mlir
 // CHECK-NEXT: node 'exp': error: the cuda decoder cannot emit pare.exp: no decoder kernel for it
 // CHECK-LABEL: == layers.mlir
@@ -29,7 +31,10 @@
 // CHECK-LABEL: == twice.mlir
 // CHECK-NEXT: node 'attn1': error: the cuda decoder cannot emit pare.attention: KV cache layer 0 is written twice
 // CHECK-LABEL: == big_sm89_fp16.mlir
-// CHECK-NEXT: error: --max-context 1048576 needs {{[0-9]+}} bytes of GPU memory {{.*}} more than the 24000000000 bytes assumed for --cuda-arch sm_89; the largest --max-context that fits is 488237
+// CHECK-NEXT: error: --max-context 1048576 needs {{[0-9]+}} bytes of GPU memory {{.*}} more than the 24000000000 bytes assumed for --cuda-arch sm_89 (--gpu-memory gives the GPU's size); the largest --max-context that fits is 488237
+
+// CHECK-LABEL: == big_gpu_memory.mlir
+// CHECK-NEXT: error: --max-context 1048576 needs 103083476224 bytes of GPU memory {{.*}} more than the 100000000000 bytes of --gpu-memory; the largest --max-context that fits is 1017209
 
 // FP16: #define BIG_CACHE_BYTES 25769803776ull
 
