@@ -462,6 +462,8 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
     return refuse("--sram, --flash and --memory-report apply to the C targets, not --target cuda");
   if (o.streaming && job.cuda)
     return refuse("--streaming applies to the C targets, not --target cuda");
+  if (o.gpuMemoryGB > 0 && !job.cuda)
+    return refuse("--gpu-memory applies to decoders (--max-context) on --target cuda");
   if (o.maxContext > 0 && (o.quantize != Quantize::None || o.streaming || o.batch > 0))
     return refuse("--max-context (a decoder) cannot be combined with --quantize, --streaming or "
                   "--batch");
@@ -697,6 +699,7 @@ FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
     copts.arch = spelling(cudaArchs(), o.cudaArch);
     copts.emitRunner = o.emitRunner;
     copts.fp16 = o.precision == Precision::FP16;
+    copts.gpuMemoryBytes = int64_t(o.gpuMemoryGB * 1e9);
     return codegen::emitDecoderCuda(module, copts);
   }
   codegen::CEmitOptions copts;

@@ -97,6 +97,9 @@ struct CompileOptions {
   /// (recognition and derivation probe the graph at it): prime, so that it
   /// is unlikely to equal a head count or head size.
   int64_t sequenceProbe = 11;
+  /// --target cuda decoders: the GPU memory the weights, arena and KV cache
+  /// must fit (decimal GB); 0: the --cuda-arch default.
+  double gpuMemoryGB = 0;
   bool shiftFusion = true; ///< fold temporal shifts into 1x1 convs
 };
 

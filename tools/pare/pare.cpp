@@ -198,6 +198,12 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
                    "<name>_weights.bin")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   compile
+      ->add_option("--gpu-memory", co.gpuMemoryGB,
+                   "--target cuda decoders: GPU memory in GB (10^9 bytes) that weights, arena and "
+                   "KV cache must fit; a --max-context that does not is a compile error (default: "
+                   "80 for sm_80 / sm_90, 24 for sm_86 / sm_89)")
+      ->check(CLI::Range(0.001, 1.0e6));
+  compile
       ->add_option("--shift-fusion", co.shiftFusion,
                    "Fold temporal shifts into the 1x1 convolutions that read them: on, off")
       ->transform(choice(pare::driver::onOff()))

@@ -54,7 +54,9 @@ try:
     import tokenizers
     from tokenizers import Tokenizer
 except ImportError:
-    if os.path.exists(LLM_PY) and os.path.realpath(sys.executable) != os.path.realpath(LLM_PY):
+    # A venv's python is a symlink to the system one: compare the environments, not the binaries.
+    LLM_VENV = os.path.dirname(os.path.dirname(LLM_PY))
+    if os.path.exists(LLM_PY) and os.path.realpath(sys.prefix) != os.path.realpath(LLM_VENV):
         os.execv(LLM_PY, [LLM_PY] + sys.argv)
     sys.exit("test_tokenizer.py: needs the `tokenizers` package of build/llm-venv: run "
              "examples/llm/setup_llm.sh")
