@@ -528,7 +528,6 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
   p.streaming = o.streaming;
   p.fuseShifts = o.shiftFusion;
   p.residualFusion = job.cuda;
-  p.lowerDecoderOps = job.cuda; // no plain-graph CUDA kernels for the decoder ops
   p.planner = o.planner;
   p.patches = job.cuda ? planning::PatchMode::Off : o.patches;
   p.arenaBudget =

@@ -1,9 +1,9 @@
 //===- LowerDecoderOps.cpp - decoder ops back to generic ops --------------===//
 //
-// pare-lower-decoder-ops: for a target without kernels for pare.rms_norm,
-// pare.rotary and pare.attention on a whole static sequence (CUDA's plain
-// graph path), rewrites them into the generic ops they are defined by, so a
-// raised decoder that is not derived still compiles there:
+// pare-lower-decoder-ops (pare-opt only: the C and CUDA targets have
+// kernels for the three ops): rewrites pare.rms_norm, pare.rotary and
+// pare.attention of a whole static sequence into the generic ops they are
+// defined by, for a target without such kernels:
 //   rms_norm:  x / sqrt(mean(x * x) + eps) * w
 //   rotary:    x * C + gather(x, partner) * S with per-position tables C and
 //              S (signed sine) computed from the constant positions

@@ -137,8 +137,9 @@ def RecognizeDecoderPatternsPass
 def LowerDecoderOpsPass : Pass<"pare-lower-decoder-ops", "mlir::func::FuncOp"> {
   let summary = "Rewrite pare.rms_norm / rotary / attention of a whole sequence as generic ops";
   let description = [{
-    For targets without kernels for the decoder ops on a static sequence
-    (the CUDA target's plain graph path): rms_norm becomes x / sqrt(mean(x *
+    The definitions of the decoder ops on a static sequence as generic ops,
+    for a target without kernels for them (both C and CUDA have kernels, so
+    no pipeline runs it: pare-opt only): rms_norm becomes x / sqrt(mean(x *
     x) + eps) * w; rotary (constant positions) x * C + gather(x, partner) *
     S with per-position cos and signed sin tables; attention per-head
     matmuls, the scale, an additive causal mask of float32's lowest value,

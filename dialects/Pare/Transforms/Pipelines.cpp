@@ -171,10 +171,6 @@ void buildPhasePipeline(OpPassManager &pm, Phase phase, const PipelineOptions &o
       pm.addPass(createDeriveDecoderPass(d));
       pm.nest<func::FuncOp>().addPass(createCanonicalizerPass());
     }
-    if (o.lowerDecoderOps) {
-      pm.nest<func::FuncOp>().addPass(createLowerDecoderOpsPass());
-      pm.nest<func::FuncOp>().addPass(createCanonicalizerPass());
-    }
     return;
   case Phase::Quantize:
     return buildQuantizePipeline(pm, o);

@@ -28,10 +28,6 @@ struct PipelineOptions {
   /// phase pipeline there: the decoder emitters choose its storage
   /// precision and plan its arena.
   int64_t maxContext = 0;
-  /// The target has no kernels for pare.rms_norm / rotary / attention of a
-  /// whole sequence (CUDA's plain path): a graph that is not derived into a
-  /// decoder gets them as generic ops (pare-lower-decoder-ops).
-  bool lowerDecoderOps = false;
 
   // Phase::Quantize.
   /// int8 post-training quantization of a float model: split the
