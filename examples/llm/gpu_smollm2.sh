@@ -16,7 +16,8 @@
 # Everything it prints is also in OUT/gpu_smollm2.log (OUT defaults to $OUT of the device tool).
 #
 # Usage: bash examples/llm/gpu_smollm2.sh --real|--random [STAGE] [OUT]
-# Environment: MAX_CONTEXT (default 2048), N (tokens per prompt, default 128), PPL_TOKENS (4096).
+# Environment: MAX_CONTEXT (default 2048), N (tokens per prompt, default 128), PPL_TOKENS (4096),
+# PPL_PRECISIONS (default "fp16": the precisions whose perplexity is measured).
 set -uo pipefail
 
 MODE="${1:-}"
@@ -52,7 +53,9 @@ if [[ "$MODE" == --real ]]; then
   cat "$STAGE"/gguf.part* > "$W/smollm2.gguf"
   echo "$(cat "$STAGE/GGUF_SHA256")  $W/smollm2.gguf" | sha256sum -c --quiet || die "joined GGUF has the wrong sha256"
   say "gguf_to_hf.py"
-  python3 examples/llm/gguf_to_hf.py --gguf "$W/smollm2.gguf" --out "$W/hf" || die "gguf_to_hf.py failed"
+  # The GGUF is sha256-checked and converted as here (where gguf_to_hf.py's greedy check ran): the
+  # device time goes to the GPU checks.
+  python3 examples/llm/gguf_to_hf.py --gguf "$W/smollm2.gguf" --out "$W/hf" --no-check || die "gguf_to_hf.py failed"
   TOK="$W/hf/tokenizer.json"
   cmp -s "$TOK" "$STAGE/tokenizer.json" || die "the tokenizer.json made here differs from the staged one"
   python3 examples/llm/export_onnx.py --hf "$W/hf" --out "$W/smollm2.onnx" || die "export failed"
@@ -70,17 +73,25 @@ fi
 
 # --- 3. and 4. CUDA fp32 and fp16 -----------------------------------------------------------------
 status=0
+# Both precisions compiled and built at once (the machine has 16 cores), then checked in turn.
 for prec in fp32 fp16; do
   D="$W/cu_$prec"
-  say "pare compile --target cuda --precision $prec --max-context $MAX_CONTEXT"
-  /usr/bin/time -f "pare compile: %e s, %M KB" "$PARE" compile "$W/smollm2.onnx" --target cuda --precision "$prec" \
-    --max-context "$MAX_CONTEXT" --name smollm2 --emit-runner -o "$D" || { status=1; continue; }
-  make -s -C "$D" -f smollm2.mk || { status=1; continue; }
+  ( say "pare compile --target cuda --precision $prec --max-context $MAX_CONTEXT"
+    /usr/bin/time -f "pare compile ($prec): %e s, %M KB" "$PARE" compile "$W/smollm2.onnx" --target cuda \
+      --precision "$prec" --max-context "$MAX_CONTEXT" --name smollm2 --emit-runner -o "$D" \
+      && make -s -C "$D" -f smollm2.mk ) &
+done
+wait
+for prec in fp32 fp16; do
+  D="$W/cu_$prec"
+  [[ -x "$D/generate" ]] || { echo "pare compile / make failed for $prec"; status=1; continue; }
   "$D/generate" -w "$D/smollm2_weights.bin" --tokenizer "$TOK" -p "The capital of France is" -n "$N"
   "$D/generate" -w "$D/smollm2_weights.bin" --tokenizer "$TOK" --chat -p "What is the capital of France?" -n 32
   exact=(); [[ $prec == fp32 ]] && exact=(--exact)
   python3 benchmarks/llm/greedy.py --runner "$D/generate" --weights "$D/smollm2_weights.bin" --tokenizer "$TOK" \
     -n "$N" --reference "$REF" "${exact[@]}" || status=1
+  # The issue's bound is on fp16 (within 0.5% of onnxruntime fp32); the C target checks fp32's.
+  [[ " ${PPL_PRECISIONS:-fp16} " == *" $prec "* ]] || continue
   tol=0.005; [[ $prec == fp32 ]] && tol=0.0001
   python3 benchmarks/llm/perplexity.py --runner "$D/generate" --weights "$D/smollm2_weights.bin" --model "$W/smollm2.onnx" \
     --tokenizer "$TOK" --text "$TEXT" --window 256 --max-tokens "$PPL_TOKENS" --tol "$tol" || status=1
