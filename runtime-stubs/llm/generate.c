@@ -228,6 +228,7 @@ static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int cha
     fputc('\n', stdout);
   }
   free(made_ids);
+  fflush(stdout); /* the text before the figures when both go to one file */
   fprintf(stderr, "prefill: %lu tokens in %.1f ms (%.1f tokens/s)\n", (unsigned long)n_ids,
           1e3 * (t1 - t0), (double)n_ids / (t1 - t0 > 0 ? t1 - t0 : 1e-9));
   /* The first generated token comes from the prefill's logits; each later
