@@ -18,6 +18,8 @@
 
 #include "dialects/Pare/Transforms/Passes.h"
 
+#include "dialects/Pare/Transforms/ConstantComputed.h"
+
 #include "dialects/Pare/Eval/EvalContext.h"
 #include "dialects/Pare/Eval/Evaluator.h"
 #include "dialects/Pare/IR/PareOps.h"
@@ -70,30 +72,8 @@ Shape squeezed(const Shape &s) {
 // Regions and probes
 //===----------------------------------------------------------------------===//
 
-/// True when `v` is computed from constants only (tables, masks and shape
-/// arithmetic the folders left): the probe clones and evaluates it.
-bool isConstantComputed(Value v, llvm::DenseMap<Value, bool> &memo, int depth = 0) {
-  if (auto it = memo.find(v); it != memo.end())
-    return it->second;
-  Operation *def = v.getDefiningOp();
-  bool ok = false;
-  if (def && matchPattern(def, m_Constant()))
-    ok = true;
-  else if (def && depth < 64 && def->getNumRegions() == 0 && isPure(def))
-    ok = llvm::all_of(def->getOperands(),
-                      [&](Value o) { return isConstantComputed(o, memo, depth + 1); });
-  memo[v] = ok;
-  return ok;
-}
-
-void cloneConstantComputed(OpBuilder &b, Value v, IRMapping &map) {
-  if (map.contains(v))
-    return;
-  Operation *def = v.getDefiningOp();
-  for (Value o : def->getOperands())
-    cloneConstantComputed(b, o, map);
-  b.clone(*def, map);
-}
+/// How deep a chain of ops computing a table or mask from constants may be.
+constexpr int kConstantDepth = 64;
 
 /// The pare.constant ops that the constant-computed `v` is made from.
 void constantLeaves(Value v, llvm::SetVector<ConstantOp> &out, llvm::DenseSet<Value> &seen) {
@@ -146,7 +126,7 @@ llvm::SetVector<Operation *> forwardRegion(Value root, function_ref<bool(Operati
     for (Value o : op->getOperands()) {
       if (reached.contains(o))
         reads = true;
-      else if (!isConstantComputed(o, constant))
+      else if (!isConstantComputed(o, constant, kConstantDepth))
         closed = false;
     }
     if (!reads || !closed)
@@ -349,7 +329,7 @@ struct Recognizer {
     for (Operation *op : cone)
       for (Value o : op->getOperands())
         if (!(o.getDefiningOp() && inCone.contains(o.getDefiningOp())) &&
-            isConstantComputed(o, constant))
+            isConstantComputed(o, constant, kConstantDepth))
           constantLeaves(o, leaves, seen);
     SmallVector<std::vector<float>> out;
     for (ConstantOp c : leaves) {
@@ -385,7 +365,7 @@ struct Recognizer {
       llvm::DenseSet<Value> seen;
       while (!work.empty()) {
         Value v = work.pop_back_val();
-        if (!seen.insert(v).second || isConstantComputed(v, constant))
+        if (!seen.insert(v).second || isConstantComputed(v, constant, kConstantDepth))
           continue;
         Operation *def = v.getDefiningOp();
         // Through x^2, x * x, |x|: ops of one computed operand (a residual
@@ -393,7 +373,7 @@ struct Recognizer {
         llvm::SmallPtrSet<Value, 2> computed;
         if (def)
           for (Value o : def->getOperands())
-            if (!isConstantComputed(o, constant))
+            if (!isConstantComputed(o, constant, kConstantDepth))
               computed.insert(o);
         if (def && isElementwise(def) && computed.size() == 1 &&
             dims(v) == dims(reduce->getOperand(0)) && seen.size() < 16) {
@@ -647,8 +627,8 @@ struct Recognizer {
     if (isMovementOrArith(op) || isa<SoftmaxOp, WhereOp, CastOp>(op))
       return !op->getAttr("activation");
     if (auto mm = dyn_cast<MatMulOp>(op))
-      return !mm.getActivation() && !isConstantComputed(mm.getA(), constant) &&
-             !isConstantComputed(mm.getB(), constant);
+      return !mm.getActivation() && !isConstantComputed(mm.getA(), constant, kConstantDepth) &&
+             !isConstantComputed(mm.getB(), constant, kConstantDepth);
     return false;
   }
 
@@ -659,7 +639,7 @@ struct Recognizer {
     SmallVector<Value> work = {v};
     while (!work.empty()) {
       Value x = work.pop_back_val();
-      if (!seen.insert(x).second || isConstantComputed(x, constant))
+      if (!seen.insert(x).second || isConstantComputed(x, constant, kConstantDepth))
         continue;
       Operation *def = x.getDefiningOp();
       if (def && cone.contains(def))
@@ -695,7 +675,7 @@ struct Recognizer {
       llvm::DenseSet<Value> seen;
       while (!work.empty() && !qk) {
         Value v = work.pop_back_val();
-        if (!seen.insert(v).second || isConstantComputed(v, constant))
+        if (!seen.insert(v).second || isConstantComputed(v, constant, kConstantDepth))
           continue;
         Operation *def = v.getDefiningOp();
         if (!def || !isAttentionPart(def) || seen.size() > 32)
@@ -725,7 +705,8 @@ struct Recognizer {
       while (!work.empty()) {
         Value v = work.pop_back_val();
         Operation *def = v.getDefiningOp();
-        if (!def || isConstantComputed(v, constant) || !isAttentionPart(def) || cone.size() > 200)
+        if (!def || isConstantComputed(v, constant, kConstantDepth) || !isAttentionPart(def) ||
+            cone.size() > 200)
           continue;
         // The projections (matmuls with a constant operand) and anything
         // else end the region: only the two activation matmuls are in it.

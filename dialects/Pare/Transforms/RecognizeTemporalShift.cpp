@@ -9,6 +9,8 @@
 
 #include "dialects/Pare/Transforms/Passes.h"
 
+#include "dialects/Pare/Transforms/ConstantComputed.h"
+
 #include "dialects/Pare/Eval/Evaluator.h"
 #include "dialects/Pare/IR/PareOps.h"
 
@@ -98,33 +100,8 @@ bool isShiftPart(Operation *op) {
          op->getNumRegions() == 0;
 }
 
-/// True when `v` is computed from constants only (shape arithmetic the
-/// folders left, zeros made by ConstantOfShape / Expand of a scalar): the
-/// probe function clones and evaluates it.
-bool isConstantComputed(Value v, llvm::DenseMap<Value, bool> &memo, int depth = 0) {
-  if (auto it = memo.find(v); it != memo.end())
-    return it->second;
-  Operation *def = v.getDefiningOp();
-  bool ok = false;
-  if (def && matchPattern(def, m_Constant()))
-    ok = true;
-  else if (def && depth < 32 && def->getNumRegions() == 0 && isPure(def))
-    ok = llvm::all_of(def->getOperands(),
-                      [&](Value o) { return isConstantComputed(o, memo, depth + 1); });
-  memo[v] = ok;
-  return ok;
-}
-
-/// Clones the ops computing the constant-computed `v` into `b` (in operand
-/// order, each once).
-void cloneConstantComputed(OpBuilder &b, Value v, IRMapping &map) {
-  if (map.contains(v))
-    return;
-  Operation *def = v.getDefiningOp();
-  for (Value o : def->getOperands())
-    cloneConstantComputed(b, o, map);
-  b.clone(*def, map);
-}
+/// How deep a chain of ops computing zeros or shapes from constants may be.
+constexpr int kConstantDepth = 32;
 
 /// Largest number of elements a probe may have (the evaluator holds a few
 /// tensors of this size per op of the region).
@@ -270,7 +247,7 @@ bool recognizeFrom(const Entry &e, int &found) {
       if (def && reached.contains(def)) {
         if (region.insert(def))
           back.append(def->operand_begin(), def->operand_end());
-      } else if (!isConstantComputed(v, constant)) {
+      } else if (!isConstantComputed(v, constant, kConstantDepth)) {
         closed = false; // reads another tensor: not a function of x alone
       }
     }
