@@ -600,19 +600,19 @@ int writeIR(ModuleOp module, const CompileOptions &o, const CompileJob &job) {
   return 0;
 }
 
-/// The C or CUDA files of the planned module.
-FailureOr<std::vector<codegen::EmittedFile>> emitFiles(ModuleOp module, const CompileOptions &o,
-                                                       const CompileJob &job,
-                                                       codegen::CEmitStats &stats) {
-  if (job.cuda) {
-    codegen::CudaEmitOptions copts;
-    copts.name = job.name;
-    copts.sourceModel = llvm::sys::path::filename(o.model).str();
-    copts.version = version();
-    copts.arch = spelling(cudaArchs(), o.cudaArch);
-    copts.emitRunner = o.emitRunner;
-    return codegen::emitCuda(module, copts);
-  }
+/// The options both CUDA emitters (graphs and decoders) take from the flags.
+codegen::CudaEmitOptions cudaEmitOptions(const CompileOptions &o, const CompileJob &job) {
+  codegen::CudaEmitOptions copts;
+  copts.name = job.name;
+  copts.sourceModel = llvm::sys::path::filename(o.model).str();
+  copts.version = version();
+  copts.arch = spelling(cudaArchs(), o.cudaArch);
+  copts.emitRunner = o.emitRunner;
+  return copts;
+}
+
+/// The options both C emitters (graphs and decoders) take from the flags.
+codegen::CEmitOptions cEmitOptions(const CompileOptions &o, const CompileJob &job) {
   codegen::CEmitOptions copts;
   copts.name = job.name;
   copts.sourceModel = llvm::sys::path::filename(o.model).str();
@@ -620,6 +620,16 @@ FailureOr<std::vector<codegen::EmittedFile>> emitFiles(ModuleOp module, const Co
   copts.emitRunner = o.emitRunner;
   copts.targetName = spelling(targets(), o.target);
   copts.cpuFlags = codegen::cortexMFlags(copts.targetName);
+  return copts;
+}
+
+/// The C or CUDA files of the planned module.
+FailureOr<std::vector<codegen::EmittedFile>> emitFiles(ModuleOp module, const CompileOptions &o,
+                                                       const CompileJob &job,
+                                                       codegen::CEmitStats &stats) {
+  if (job.cuda)
+    return codegen::emitCuda(module, cudaEmitOptions(o, job));
+  codegen::CEmitOptions copts = cEmitOptions(o, job);
   copts.specializeKernels = o.kernels == Kernels::Specialized;
   copts.stats = &stats;
   return codegen::emitC(module, copts);
@@ -691,24 +701,12 @@ FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
                                                               const CompileOptions &o,
                                                               const CompileJob &job) {
   if (job.cuda) {
-    codegen::CudaEmitOptions copts;
-    copts.name = job.name;
-    copts.sourceModel = llvm::sys::path::filename(o.model).str();
-    copts.version = version();
-    copts.arch = spelling(cudaArchs(), o.cudaArch);
-    copts.emitRunner = o.emitRunner;
+    codegen::CudaEmitOptions copts = cudaEmitOptions(o, job);
     copts.fp16 = o.precision == Precision::FP16;
     copts.gpuMemoryBytes = int64_t(o.gpuMemoryGB * 1e9);
     return codegen::emitDecoderCuda(module, copts);
   }
-  codegen::CEmitOptions copts;
-  copts.name = job.name;
-  copts.sourceModel = llvm::sys::path::filename(o.model).str();
-  copts.version = version();
-  copts.emitRunner = o.emitRunner;
-  copts.targetName = spelling(targets(), o.target);
-  copts.cpuFlags = codegen::cortexMFlags(copts.targetName);
-  return codegen::emitDecoderC(module, copts);
+  return codegen::emitDecoderC(module, cEmitOptions(o, job));
 }
 
 /// --max-context: the graph phase derives the decode step (or says why it

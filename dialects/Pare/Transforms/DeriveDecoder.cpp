@@ -83,6 +83,20 @@ bool isIota(Value v, int64_t n) {
   return true;
 }
 
+/// The one operand of `c` that holds elements (a present = concat(past,
+/// new) with no past), or null when there are none or several.
+Value soleNonEmptyOperand(ConcatOp c) {
+  Value only;
+  for (Value v : c.getOperands()) {
+    if (cast<RankedTensorType>(v.getType()).getNumElements() == 0)
+      continue;
+    if (only)
+      return Value();
+    only = v;
+  }
+  return only;
+}
+
 class Deriver {
 public:
   Deriver(func::FuncOp fn, int64_t maxContext) : fn(fn), maxContext(maxContext) {}
@@ -201,14 +215,7 @@ LogicalResult Deriver::step(Operation *op) {
   if (auto c = dyn_cast<ConcatOp>(op)) {
     // A decode-step export's present = concat(past, new) with no past
     // (pare-bind-decoder-inputs): the new rows themselves.
-    Value only;
-    for (Value v : c.getOperands()) {
-      if (dims(v)[size_t(c.getAxis() < 0 ? c.getAxis() + int64_t(dims(v).size()) : c.getAxis())] == 0)
-        continue;
-      if (only)
-        return refuse(op, "concatenates computed values");
-      only = v;
-    }
+    Value only = soleNonEmptyOperand(c);
     if (!only || !isRow(only))
       return refuse(op, "concatenates computed values");
     rows[result] = rows[only];
@@ -378,14 +385,8 @@ FailureOr<func::FuncOp> Deriver::run(std::string &whyOut) {
     while (Operation *d = v.getDefiningOp()) {
       if (isa<ReshapeOp, TransposeOp>(d)) {
         v = d->getOperand(0);
-      } else if (auto c = dyn_cast<ConcatOp>(d)) {
-        SmallVector<Value> full;
-        for (Value x : c.getOperands())
-          if (cast<RankedTensorType>(x.getType()).getNumElements() != 0)
-            full.push_back(x);
-        if (full.size() != 1)
-          break;
-        v = full.front();
+      } else if (auto c = dyn_cast<ConcatOp>(d); c && soleNonEmptyOperand(c)) {
+        v = soleNonEmptyOperand(c);
       } else {
         break;
       }
