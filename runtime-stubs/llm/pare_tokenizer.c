@@ -2170,6 +2170,34 @@ static int load_pretok_one(ldctx *c, pare_tokenizer *t, const jval *v, const cha
               type);
 }
 
+/* A section that is one step or a Sequence of steps ({"type": "Sequence",
+   LIST: [...]}): `one` loads each step, named SECTION or SECTION.LIST[i]. */
+typedef int (*step_loader)(ldctx *c, pare_tokenizer *t, const jval *v, const char *path);
+
+static int load_sequence_or_one(ldctx *c, pare_tokenizer *t, const jval *v, const char *type,
+                                const char *section, const char *list_field, step_loader one)
+{
+  const char *f[3];
+  const jval *list;
+  size_t i;
+  if (strcmp(type, "Sequence") != 0)
+    return one(c, t, v, section);
+  f[0] = "type";
+  f[1] = list_field;
+  f[2] = NULL;
+  if (!only_fields(c, v, section, f) || !jget(c, v, section, list_field, &list))
+    return 0;
+  if (!list || list->t != J_ARR)
+    return fail(c, "%s.%s: expected an array", section, list_field);
+  for (i = 0; i < list->n; i++) {
+    char path[64];
+    snprintf(path, sizeof(path), "%s.%s[%zu]", section, list_field, i);
+    if (!one(c, t, &list->items[i], path))
+      return 0;
+  }
+  return 1;
+}
+
 static int load_pretok(ldctx *c, pare_tokenizer *t, const jval *v)
 {
   const char *type;
@@ -2177,24 +2205,8 @@ static int load_pretok(ldctx *c, pare_tokenizer *t, const jval *v)
     return fail(c, "pre_tokenizer: null; pare's tokenizer is byte-level BPE and needs ByteLevel");
   if (!get_type(c, v, "pre_tokenizer", &type))
     return 0;
-  if (strcmp(type, "Sequence") == 0) {
-    static const char *const f[] = {"type", "pretokenizers", NULL};
-    const jval *list;
-    size_t i;
-    if (!only_fields(c, v, "pre_tokenizer", f) ||
-        !jget(c, v, "pre_tokenizer", "pretokenizers", &list))
-      return 0;
-    if (!list || list->t != J_ARR)
-      return fail(c, "pre_tokenizer.pretokenizers: expected an array");
-    for (i = 0; i < list->n; i++) {
-      char path[64];
-      snprintf(path, sizeof(path), "pre_tokenizer.pretokenizers[%zu]", i);
-      if (!load_pretok_one(c, t, &list->items[i], path))
-        return 0;
-    }
-  } else if (!load_pretok_one(c, t, v, "pre_tokenizer")) {
+  if (!load_sequence_or_one(c, t, v, type, "pre_tokenizer", "pretokenizers", load_pretok_one))
     return 0;
-  }
   if (!t->nsteps || t->steps[t->nsteps - 1].kind != STEP_BYTELEVEL)
     return fail(c, "pre_tokenizer: no ByteLevel step; pare's tokenizer is byte-level BPE");
   return 1;
@@ -2289,24 +2301,7 @@ static int load_post(ldctx *c, pare_tokenizer *t, const jval *v)
     return 1;
   if (!get_type(c, v, "post_processor", &type))
     return 0;
-  if (strcmp(type, "Sequence") == 0) {
-    static const char *const f[] = {"type", "processors", NULL};
-    const jval *list;
-    size_t i;
-    if (!only_fields(c, v, "post_processor", f) ||
-        !jget(c, v, "post_processor", "processors", &list))
-      return 0;
-    if (!list || list->t != J_ARR)
-      return fail(c, "post_processor.processors: expected an array");
-    for (i = 0; i < list->n; i++) {
-      char path[64];
-      snprintf(path, sizeof(path), "post_processor.processors[%zu]", i);
-      if (!load_post_one(c, t, &list->items[i], path))
-        return 0;
-    }
-    return 1;
-  }
-  return load_post_one(c, t, v, "post_processor");
+  return load_sequence_or_one(c, t, v, type, "post_processor", "processors", load_post_one);
 }
 
 /* Decoder steps, applied to one token at a time. */
