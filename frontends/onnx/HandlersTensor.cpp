@@ -687,7 +687,11 @@ LogicalResult importTile(NodeImporter &ni) {
     inter.push_back(in[d]);
     expanded.push_back((*reps)[d]);
     expanded.push_back(in[d]);
-    out.push_back((*reps)[d] * in[d]);
+    int64_t tiled = 0;
+    if (__builtin_mul_overflow((*reps)[d], in[d], &tiled))
+      return ni.error("Tile repeats " + Twine((*reps)[d]) + " times dim " + Twine(d) + " (" +
+                      Twine(in[d]) + ") overflow 64 bits");
+    out.push_back(tiled);
   }
   Value r = ni.reshape(*x, inter);
   auto e = ni.create<pare::ExpandOp>(
