@@ -1677,6 +1677,40 @@ LogicalResult RotaryOp::inferReturnTypes(MLIRContext *, std::optional<Location> 
   return success();
 }
 
+LogicalResult MatMulNBitsOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                              MatMulNBitsOp::Adaptor adaptor,
+                                              SmallVectorImpl<Type> &types) {
+  int64_t bits = int64_t(adaptor.getBits()), group = int64_t(adaptor.getGroupSize());
+  if (bits != 4)
+    return fail(loc, "matmul_nbits: bits must be 4, got " + Twine(bits));
+  if (group < 16 || (group & (group - 1)) != 0)
+    return fail(loc, "matmul_nbits: group_size must be a power of two >= 16, got " +
+                         Twine(group));
+  Shape x = shapeOf(adaptor.getInput()), q = shapeOf(adaptor.getQweight()),
+        s = shapeOf(adaptor.getScales()), z = shapeOf(adaptor.getZeroPoints());
+  Type elem = elemOf(adaptor.getInput());
+  if (x.empty() || !isa<FloatType>(elem) || ShapedType::isDynamic(x.back()))
+    return fail(loc, "matmul_nbits: the input must be a float tensor with a static last dim");
+  auto isInt = [](Value v) { return isa<IntegerType>(elemOf(v)); };
+  if (q.size() != 2 || ShapedType::isDynamic(q[0]) || ShapedType::isDynamic(q[1]) ||
+      !isInt(adaptor.getQweight()))
+    return fail(loc, "matmul_nbits: qweight must be a static [N, K] integer tensor");
+  int64_t n = q[0], k = q[1], groups = (k + group - 1) / group;
+  if (x.back() != k)
+    return fail(loc, "matmul_nbits: the input has " + Twine(x.back()) + " features, qweight " +
+                         shape::toString(q) + " expects K = " + Twine(k));
+  if (s != Shape{n, groups} || elemOf(adaptor.getScales()) != elem)
+    return fail(loc, "matmul_nbits: scales " + shape::toString(s) + " must be [" + Twine(n) +
+                         ", " + Twine(groups) + "] of the input's element type");
+  if (z != Shape{n, groups} || !isInt(adaptor.getZeroPoints()))
+    return fail(loc, "matmul_nbits: zero_points " + shape::toString(z) + " must be [" +
+                         Twine(n) + ", " + Twine(groups) + "] integers");
+  Shape out = x;
+  out.back() = n;
+  types.push_back(RankedTensorType::get(out, elem));
+  return success();
+}
+
 LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
                                             AttentionOp::Adaptor adaptor,
                                             SmallVectorImpl<Type> &types) {

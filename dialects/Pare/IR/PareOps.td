@@ -821,6 +821,27 @@ def Pare_AttentionOp : Pare_InferredOp<"attention"> {
   let results = (outs Pare_Tensor:$output);
 }
 
+def Pare_MatMulNBitsOp : Pare_InferredOp<"matmul_nbits"> {
+  let summary = "Matrix product with a block-quantized (weight-only, 4-bit) constant weight";
+  let description = [{
+    x [..., K] times W [K, N] -> [..., N], where W is stored transposed and
+    quantized in blocks of `group_size` along K (AWQ / round-to-nearest W4A16,
+    onnxruntime's MatMulNBits, DequantizeLinear with int4 blocks):
+      W[k, n] = (qweight[n, k] - zero_points[n, k / group_size])
+                * scales[n, k / group_size]
+    qweight: [N, K] integers in [0, 2^bits - 1], one per element (packing is
+    the emitters' business: the weights file holds two per byte); scales:
+    [N, ceil(K / group_size)] float (the element type of x); zero_points:
+    [N, ceil(K / group_size)] integers in [0, 2^bits - 1]. Accumulation is
+    float32; the C kernel and the evaluator dequantize each weight exactly as
+    above (one float multiply), so the two agree bit for bit.
+  }];
+  let arguments = !con((ins Pare_Tensor:$input, Pare_Tensor:$qweight, Pare_Tensor:$scales,
+                            Pare_Tensor:$zero_points, I64Attr:$bits, I64Attr:$group_size),
+                       Pare_ActAttrs);
+  let results = (outs Pare_Tensor:$output);
+}
+
 def Pare_LookupTableOp : Pare_Op<"lookup_table"> {
   let summary = "Elementwise int8 -> int8 by a 256-entry table (any unary activation)";
   let description = [{

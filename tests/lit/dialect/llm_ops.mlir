@@ -25,3 +25,10 @@ func.func @full(%x: tensor<1x16x8xf32>, %y: tensor<16x8xf32>, %pos: tensor<16xi6
   %2 = pare.attention %1, %y, %y {heads = 2 : i64, kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f32} : (tensor<16x8xf32>, tensor<16x8xf32>, tensor<16x8xf32>) -> tensor<16x8xf32>
   return %0, %2 : tensor<1x16x8xf32>, tensor<16x8xf32>
 }
+
+// CHECK-LABEL: func.func @nbits
+// CHECK: pare.matmul_nbits %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {bits = 4 : i64, group_size = 64 : i64} : (tensor<?x96xf32>, tensor<8x96xi8>, tensor<8x2xf32>, tensor<8x2xi8>) -> tensor<?x8xf32>
+func.func @nbits(%x: tensor<?x96xf32>, %q: tensor<8x96xi8>, %s: tensor<8x2xf32>, %z: tensor<8x2xi8>) -> tensor<?x8xf32> {
+  %0 = pare.matmul_nbits %x, %q, %s, %z {bits = 4 : i64, group_size = 64 : i64} : (tensor<?x96xf32>, tensor<8x96xi8>, tensor<8x2xf32>, tensor<8x2xi8>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}

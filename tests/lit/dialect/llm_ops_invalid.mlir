@@ -89,3 +89,39 @@ func.func @attention_causal_keys(%q: tensor<4x8xf32>, %k: tensor<3x4xf32>) -> te
   %0 = pare.attention %q, %k, %k {heads = 2 : i64, kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f32, causal} : (tensor<4x8xf32>, tensor<3x4xf32>, tensor<3x4xf32>) -> tensor<4x8xf32>
   return %0 : tensor<4x8xf32>
 }
+
+// -----
+
+func.func @nbits_bits(%x: tensor<?x64xf32>, %q: tensor<8x64xi8>, %s: tensor<8x1xf32>, %z: tensor<8x1xi8>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{matmul_nbits: bits must be 4, got 3}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.matmul_nbits %x, %q, %s, %z {bits = 3 : i64, group_size = 64 : i64} : (tensor<?x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<8x1xi8>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @nbits_group(%x: tensor<?x64xf32>, %q: tensor<8x64xi8>, %s: tensor<8x1xf32>, %z: tensor<8x1xi8>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{matmul_nbits: group_size must be a power of two >= 16, got 48}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.matmul_nbits %x, %q, %s, %z {bits = 4 : i64, group_size = 48 : i64} : (tensor<?x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<8x1xi8>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @nbits_k(%x: tensor<?x32xf32>, %q: tensor<8x64xi8>, %s: tensor<8x1xf32>, %z: tensor<8x1xi8>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{matmul_nbits: the input has 32 features, qweight 8x64 expects K = 64}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.matmul_nbits %x, %q, %s, %z {bits = 4 : i64, group_size = 64 : i64} : (tensor<?x32xf32>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<8x1xi8>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @nbits_scales(%x: tensor<?x96xf32>, %q: tensor<8x96xi8>, %s: tensor<8x1xf32>, %z: tensor<8x2xi8>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{matmul_nbits: scales 8x1 must be [8, 2] of the input's element type}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.matmul_nbits %x, %q, %s, %z {bits = 4 : i64, group_size = 64 : i64} : (tensor<?x96xf32>, tensor<8x96xi8>, tensor<8x1xf32>, tensor<8x2xi8>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
