@@ -67,6 +67,25 @@ void pare_kv_store_f32(const float *k, const float *v, float *k_cache, float *v_
                        int32_t rows, int32_t kv_heads, int32_t head_dim, int32_t max_context,
                        int32_t first_pos);
 
+/* The weight-only 4-bit matrix product of pare.matmul_nbits (pare_llm_w4.c):
+ * y[r][o] = act(sum_k x[r][k] * W[k][o]) for r < rows, o < outs, where
+ *   W[k][o] = ((float)q(o, k) - (float)zeros[o * groups + k / group])
+ *             * scales[o * groups + k / group],   groups = ceil(k / group).
+ * qweight holds q packed two per byte along K, low nibble first (even k),
+ * each output row padded to whole bytes: [outs][(k + 1) / 2], as
+ * onnxruntime's MatMulNBits stores B. zeros are one per byte (0 .. 15),
+ * [outs][groups]; scales float [outs][groups]. group is a power of two
+ * >= 16. Float32 accumulation in the lane order of pare_matmul_nt_f32 (it
+ * depends on k only: a prefill row equals its decode). y must not alias x. */
+void pare_matmul_nbits_f32(const float *x, const uint8_t *qweight, const float *scales,
+                           const uint8_t *zeros, float *y, int32_t rows, int32_t k, int32_t outs,
+                           int32_t group, pare_act_t act, float act_a, float act_b);
+
+/* Packs values [outs][k] (0 .. 15, one per byte) as pare_matmul_nbits_f32
+ * reads them: [outs][(k + 1) / 2] bytes, low nibble = even k, an odd k's
+ * last nibble zero. */
+void pare_pack_u4(const int8_t *values, uint8_t *packed, int32_t outs, int32_t k);
+
 #ifdef __cplusplus
 }
 #endif
