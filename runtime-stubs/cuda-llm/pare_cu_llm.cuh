@@ -110,4 +110,27 @@ PARE_LLM_DECLARE_KERNELS(f16, pare_half)
 
 #undef PARE_LLM_DECLARE_KERNELS
 
+/* pare.matmul_nbits with 4-bit weights (pare_cu_llm_w4.cu):
+ *   y[r][j] = act(sum_k x[r][k] * (q[j][k] - zero[j][k / group]) * scale[j][k / group])
+ * for x [rows][k], y [rows][n], in float whatever T. Weights as the CUDA
+ * decoder stores them (its weights file tags them "u4", "rows-padded-32"):
+ *  - qw: n rows of PARE_LLM_W4_ROW_BYTES(k) bytes, 16-byte aligned: two
+ *    weights a byte along k, the low nibble first (weight k of a row in byte
+ *    k / 2, bits 4 (k % 2) ..), each row zero-padded to a multiple of 32
+ *    weights: one 16-byte load is 32 weights of one output;
+ *  - sz: [n][PARE_LLM_W4_GROUPS(k, group)][2] of T: each group's scale, then
+ *    its zero point (an integer 0..15 held in T); the groups of a row cover
+ *    its padding too (zeros there: x is taken as 0 past k).
+ * group: a power of two >= 16. Rows <= PARE_LLM_W4_GEMV_ROWS run the GEMV,
+ * more the tiled GEMM (tensor cores for f16). */
+#define PARE_LLM_W4_GEMV_ROWS 4
+#define PARE_LLM_W4_ROW_BYTES(k) ((((k) + 31) / 32) * 16)
+#define PARE_LLM_W4_GROUPS(k, group) ((((k) + 31) / 32 * 32 + (group) - 1) / (group))
+cudaError_t pare_llm_matmul_w4_f32(const float *x, const uint8_t *qw, const float *sz, float *y,
+                                   int rows, int k, int n, int group, pare_act_t act, float act_a,
+                                   float act_b, cudaStream_t stream);
+cudaError_t pare_llm_matmul_w4_f16(const pare_half *x, const uint8_t *qw, const pare_half *sz,
+                                   pare_half *y, int rows, int k, int n, int group, pare_act_t act,
+                                   float act_a, float act_b, cudaStream_t stream);
+
 #endif /* PARE_CU_LLM_CUH */
