@@ -33,35 +33,104 @@ void pare_rms_norm_f32(const float *x, const float *w, float *y, int32_t rows, i
   }
 }
 
-/* Lanes of the dot products: 16 independent partial sums (one or two SIMD
- * registers, a compiler vectorises the lane loop without reassociating any
- * sum), added pairwise at the end. The order depends only on k, never on
- * the number of rows, so a prefill row equals the decode of that row. */
+/* The dot products: 16 independent partial sums (lanes; one or two SIMD
+ * registers, so a compiler vectorises the lane loop without reassociating any
+ * sum), each a chain of fused multiply-adds where the target has them
+ * (FP_FAST_FMAF: gcc / clang -mfma, -march=native on x86-64, every AArch64),
+ * a multiply and an add elsewhere; the lanes are added pairwise at the end,
+ * then the sum of the k % 16 last products. The order depends only on k, never
+ * on the number of rows or on which outputs share a block, so a prefill row
+ * equals the decode of that row bit for bit. */
 #define PARE_LLM_LANES 16
+#ifdef FP_FAST_FMAF
+#define PARE_LLM_FMA(a, b, c) fmaf((a), (b), (c))
+#else
+#define PARE_LLM_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
+static float pare_llm_reduce(float *acc, float tail)
+{
+  int32_t i;
+  for (i = 0; i < 8; ++i)
+    acc[i] += acc[i + 8];
+  for (i = 0; i < 4; ++i)
+    acc[i] += acc[i + 4];
+  acc[0] += acc[2];
+  acc[1] += acc[3];
+  return (acc[0] + acc[1]) + tail;
+}
+
+/* sum_i a[i] * b[i] in the order above. */
+static float pare_llm_dot(const float *a, const float *b, int32_t k)
+{
+  float acc[PARE_LLM_LANES] = {0.0f};
+  float tail = 0.0f;
+  int32_t i, j;
+  for (i = 0; i + PARE_LLM_LANES <= k; i += PARE_LLM_LANES)
+    for (j = 0; j < PARE_LLM_LANES; ++j)
+      acc[j] = PARE_LLM_FMA(a[i + j], b[i + j], acc[j]);
+  for (; i < k; ++i)
+    tail = PARE_LLM_FMA(a[i], b[i], tail);
+  return pare_llm_reduce(acc, tail);
+}
+
+/* Four dot products of x with the weight rows w, w + k, w + 2k, w + 3k, each
+ * in pare_llm_dot's order: one load of x serves four rows of weights, and the
+ * eight independent accumulator registers (AVX2) hide the FMA latency. */
+static void pare_llm_dot4(const float *x, const float *w, int32_t k, float *out)
+{
+  const float *w0 = w, *w1 = w + k, *w2 = w + 2 * (size_t)k, *w3 = w + 3 * (size_t)k;
+  float a0[PARE_LLM_LANES] = {0.0f}, a1[PARE_LLM_LANES] = {0.0f};
+  float a2[PARE_LLM_LANES] = {0.0f}, a3[PARE_LLM_LANES] = {0.0f};
+  float t0 = 0.0f, t1 = 0.0f, t2 = 0.0f, t3 = 0.0f;
+  int32_t i, j;
+  for (i = 0; i + PARE_LLM_LANES <= k; i += PARE_LLM_LANES)
+    for (j = 0; j < PARE_LLM_LANES; ++j) {
+      float xv = x[i + j];
+      a0[j] = PARE_LLM_FMA(xv, w0[i + j], a0[j]);
+      a1[j] = PARE_LLM_FMA(xv, w1[i + j], a1[j]);
+      a2[j] = PARE_LLM_FMA(xv, w2[i + j], a2[j]);
+      a3[j] = PARE_LLM_FMA(xv, w3[i + j], a3[j]);
+    }
+  for (; i < k; ++i) {
+    t0 = PARE_LLM_FMA(x[i], w0[i], t0);
+    t1 = PARE_LLM_FMA(x[i], w1[i], t1);
+    t2 = PARE_LLM_FMA(x[i], w2[i], t2);
+    t3 = PARE_LLM_FMA(x[i], w3[i], t3);
+  }
+  out[0] = pare_llm_reduce(a0, t0);
+  out[1] = pare_llm_reduce(a1, t1);
+  out[2] = pare_llm_reduce(a2, t2);
+  out[3] = pare_llm_reduce(a3, t3);
+}
+
+/* Outputs o0 .. o1 - 1 of every row. Blocks of four outputs; within a block
+ * every row of the chunk, so the block's weights (4k floats, 9 KB for k =
+ * 576) stay in L1 while the rows stream through it: each weight is read from
+ * memory once per call, the x row (k floats) once per block from L1 / L2. */
+static void pare_llm_matmul_range(const float *x, const float *w, float *y, int32_t rows,
+                                  int32_t k, int32_t outs, int32_t o0, int32_t o1,
+                                  pare_act_t act, float act_a, float act_b)
+{
+  int32_t o = o0, r, c;
+  float d[4];
+  for (; o + 4 <= o1; o += 4)
+    for (r = 0; r < rows; ++r) {
+      float *yr = y + (size_t)r * (size_t)outs + (size_t)o;
+      pare_llm_dot4(x + (size_t)r * (size_t)k, w + (size_t)o * (size_t)k, k, d);
+      for (c = 0; c < 4; ++c)
+        yr[c] = pare_activation(d[c], act, act_a, act_b);
+    }
+  for (; o < o1; ++o)
+    for (r = 0; r < rows; ++r)
+      y[(size_t)r * (size_t)outs + (size_t)o] = pare_activation(
+          pare_llm_dot(x + (size_t)r * (size_t)k, w + (size_t)o * (size_t)k, k), act, act_a, act_b);
+}
 
 void pare_matmul_nt_f32(const float *x, const float *w, float *y, int32_t rows, int32_t k,
                         int32_t outs, pare_act_t act, float act_a, float act_b)
 {
-  int32_t o, r, i, j;
-  /* Output-major: each weight row is read once per call and stays in cache
-   * for every row of the chunk. */
-  for (o = 0; o < outs; ++o) {
-    const float *wo = w + (size_t)o * (size_t)k;
-    for (r = 0; r < rows; ++r) {
-      const float *xr = x + (size_t)r * (size_t)k;
-      float acc[PARE_LLM_LANES] = {0.0f};
-      float tail = 0.0f;
-      for (i = 0; i + PARE_LLM_LANES <= k; i += PARE_LLM_LANES)
-        for (j = 0; j < PARE_LLM_LANES; ++j)
-          acc[j] += xr[i + j] * wo[i + j];
-      for (; i < k; ++i)
-        tail += xr[i] * wo[i];
-      for (j = PARE_LLM_LANES / 2; j > 0; j /= 2)
-        for (i = 0; i < j; ++i)
-          acc[i] += acc[i + j];
-      y[(size_t)r * (size_t)outs + (size_t)o] = pare_activation(acc[0] + tail, act, act_a, act_b);
-    }
-  }
+  pare_llm_matmul_range(x, w, y, rows, k, outs, 0, outs, act, act_a, act_b);
 }
 
 void pare_rotary_f32(const float *x, float *y, const int64_t *positions, int32_t rows,
@@ -72,22 +141,25 @@ void pare_rotary_f32(const float *x, float *y, const int64_t *positions, int32_t
   int32_t width = heads * head_dim;
   for (r = 0; r < rows; ++r) {
     float pos = (float)positions[r];
-    for (h = 0; h < heads; ++h) {
-      const float *xh = x + (size_t)r * (size_t)width + (size_t)h * (size_t)head_dim;
-      float *yh = y + (size_t)r * (size_t)width + (size_t)h * (size_t)head_dim;
-      for (i = 0; i < n_freq; ++i) {
-        float angle = pos * inv_freq[i];
-        float c = cosf(angle), s = sinf(angle);
-        int32_t ia = interleaved ? 2 * i : i;
-        int32_t ib = interleaved ? 2 * i + 1 : i + n_freq;
-        float a = xh[ia], b = xh[ib];
-        yh[ia] = a * c - b * s;
-        yh[ib] = b * c + a * s;
+    const float *xr = x + (size_t)r * (size_t)width;
+    float *yr = y + (size_t)r * (size_t)width;
+    /* One cosf / sinf per frequency and row, shared by every head. */
+    for (i = 0; i < n_freq; ++i) {
+      float angle = pos * inv_freq[i];
+      float c = cosf(angle), s = sinf(angle);
+      int32_t ia = interleaved ? 2 * i : i;
+      int32_t ib = interleaved ? 2 * i + 1 : i + n_freq;
+      for (h = 0; h < heads; ++h) {
+        size_t at = (size_t)h * (size_t)head_dim;
+        float a = xr[at + (size_t)ia], b = xr[at + (size_t)ib];
+        yr[at + (size_t)ia] = a * c - b * s;
+        yr[at + (size_t)ib] = b * c + a * s;
       }
-      if (yh != xh)
-        for (d = 2 * n_freq; d < head_dim; ++d)
-          yh[d] = xh[d];
     }
+    if (yr != xr)
+      for (h = 0; h < heads; ++h)
+        for (d = 2 * n_freq; d < head_dim; ++d)
+          yr[(size_t)h * (size_t)head_dim + (size_t)d] = xr[(size_t)h * (size_t)head_dim + (size_t)d];
   }
 }
 
@@ -110,11 +182,7 @@ void pare_attention_f32(const float *q, const float *k, const float *v, float *o
       const float *vg = v + (size_t)(h / group) * (size_t)head_stride;
       float max = -INFINITY, sum = 0.0f, inv;
       for (t = 0; t < seen; ++t) {
-        const float *kt = kg + (size_t)t * (size_t)row_stride;
-        float s = 0.0f;
-        for (d = 0; d < head_dim; ++d)
-          s += qh[d] * kt[d];
-        s *= scale;
+        float s = scale * pare_llm_dot(qh, kg + (size_t)t * (size_t)row_stride, head_dim);
         scratch[t] = s;
         if (s > max)
           max = s;

@@ -12,6 +12,8 @@ the largest reference value (float32 sums). Exits 1 on any failure.
 
 import ctypes
 import os
+import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -74,6 +76,23 @@ def attention_ref(q, k, v, heads, kvh, hd, scale, causal):
     return y
 
 
+def check_vector_fma():
+    """The GEMV's inner loop compiles to vector FMAs with memory operands (issue 17: portable C that
+    gcc -O3 vectorises; under -std=c99 gcc contracts no a * b + c, so the kernel asks for fmaf where
+    FP_FAST_FMAF says it is one instruction). x86-64 with AVX2 + FMA code generation only."""
+    if platform.machine() not in ("x86_64", "AMD64"):
+        print("skip  vector FMA check: not an x86-64 host")
+        return
+    asm = subprocess.run([os.environ.get("CC", "gcc"), "-std=c99", "-O3", "-mavx2", "-mfma", "-S", "-o", "-",
+                          str(RUNTIME / "pare_llm.c")], check=True, capture_output=True, text=True).stdout
+    fma = re.findall(r"vfmadd\d+ps\s+[^,]*\(%\w+[^)]*\),\s*%ymm", asm)
+    ok = len(fma) >= 8
+    print(f"{'ok  ' if ok else 'FAIL'}  pare_llm.c at -O3 -mavx2 -mfma: {len(fma)} ymm FMAs with a memory operand "
+          "(>= 8: the four-output GEMV block)")
+    if not ok:
+        failures.append("vector FMA")
+
+
 def main():
     lib = build()
     i32, i64, f32 = ctypes.c_int32, ctypes.c_int64, ctypes.c_float
@@ -92,6 +111,26 @@ def main():
     y = np.zeros((3, 7), F)
     lib.pare_matmul_nt_f32(ptr(x), ptr(wt), ptr(y), i32(3), i32(13), i32(7), ctypes.c_int(4), f32(0), f32(0))
     check("matmul_nt + sigmoid", y, 1 / (1 + np.exp(-(x.astype(np.float64) @ wt.T.astype(np.float64)))))
+
+    # The blocked matmul (issue 17): blocks of four outputs plus the rest, 16
+    # lanes plus a tail of k % 16, one row (decode) and chunks of rows
+    # (prefill); each row of a chunk equals that row computed alone bit for bit.
+    for rows, k, outs in ((1, 576, 9), (5, 37, 11), (3, 16, 4), (2, 15, 3), (64, 80, 6)):
+        x = rng.standard_normal((rows, k)).astype(F)
+        wt = rng.standard_normal((outs, k)).astype(F)
+        y = np.zeros((rows, outs), F)
+        lib.pare_matmul_nt_f32(ptr(x), ptr(wt), ptr(y), i32(rows), i32(k), i32(outs), ctypes.c_int(0),
+                               f32(0), f32(0))
+        check(f"matmul_nt rows={rows} k={k} outs={outs}", y, x.astype(np.float64) @ wt.T.astype(np.float64))
+        alone = np.zeros((1, outs), F)
+        same = True
+        for r in range(rows):
+            lib.pare_matmul_nt_f32(ptr(x[r:r + 1].copy()), ptr(wt), ptr(alone), i32(1), i32(k), i32(outs),
+                                   ctypes.c_int(0), f32(0), f32(0))
+            same = same and np.array_equal(alone[0], y[r])
+        print(f"{'ok  ' if same else 'FAIL'}  matmul_nt rows={rows}: each row == that row alone (bit for bit)")
+        if not same:
+            failures.append(f"matmul_nt rows={rows} row equality")
 
     # Embedding gather.
     table = rng.standard_normal((11, 6)).astype(F)
@@ -143,6 +182,7 @@ def main():
     check("attention from the KV cache (causal, first position 4)", y,
           attention_ref(q, k, v, heads, kvh, hd, 0.5, 1))
 
+    check_vector_fma()
     print("all passed" if not failures else f"FAILED: {', '.join(failures)}")
     return 1 if failures else 0
 
