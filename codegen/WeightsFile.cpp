@@ -190,6 +190,13 @@ std::string decoderApiHeader(const DecoderApi &api) {
   h += "/* Appends n tokens; writes the logits after the last one (" + u +
        "_VOCAB floats) unless NULL. */\n";
   h += "int " + p + "_prefill(const int32_t *ids, int32_t n, float *logits_of_last);\n";
+  if (api.prefillAll) {
+    h += "/* Appends n tokens as " + p + "_prefill does and writes the logits after each of\n"
+         "   them: logits[i * " + u + "_VOCAB + v] for token i < n (n * " + u +
+         "_VOCAB floats, not NULL).\n"
+         "   Scores a whole text window in one call (perplexity) at prefill speed. */\n";
+    h += "int " + p + "_prefill_all(const int32_t *ids, int32_t n, float *logits);\n";
+  }
   h += "/* Appends one token and writes its logits (" + u + "_VOCAB floats). */\n";
   h += "int " + p + "_decode(int32_t id, float *logits);\n";
   h += "/* A one-line message for a return code. */\n";
@@ -211,6 +218,9 @@ std::string decoderRunnerShim(const DecoderApi &api) {
   for (const char *f : {"init", "init_from_memory", "free", "reset", "position", "prefill", "decode",
                         "strerror"})
     h += "#define PARE_MODEL_" + llvm::StringRef(f).upper() + " " + p + "_" + f + "\n";
+  if (api.prefillAll)
+    h += "/* Every row's logits in one call (the runner's --ppl uses it when defined). */\n"
+         "#define PARE_MODEL_PREFILL_ALL " + p + "_prefill_all\n";
   h += "\n#endif /* PARE_MODEL_H */\n";
   return h;
 }

@@ -116,6 +116,7 @@ struct DecoderApi {
   int64_t maxContext = 0;   ///< NAME_MAX_CONTEXT
   int64_t vocab = 0;        ///< NAME_VOCAB
   int64_t prefillChunk = 0; ///< NAME_PREFILL_CHUNK: rows of one prefill step
+  bool prefillAll = false;  ///< has NAME_prefill_all (every row's logits; C target)
 };
 
 /// <name>.h of a decoder, identical for C and CUDA: the macros, the error

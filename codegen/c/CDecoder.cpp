@@ -2,12 +2,14 @@
 //
 // The step function computes every op on `n` rows (n = 1 to decode, up to
 // <NAME>_PREFILL_CHUNK in a prefill step): its intermediates live in one
-// static arena planned by the ArenaPlanner for a chunk of rows (an op marked
-// pare.tail for one row), the KV cache is a static [layer][kv_head]
+// static arena planned by the ArenaPlanner for a chunk of rows, the KV
+// cache is a static [layer][kv_head]
 // [max_context][head_dim] pair of arrays, and prefill and decode both run
 // the same step function: one launch sequence, which the faster kernels of
 // the next issue keep. Ops marked pare.tail feed no attention, so they run
-// only when logits are wanted, on the last row.
+// only when logits are wanted: on the last row (prefill, decode), or on
+// every row (prefill_all, which scores a whole text window at once); the
+// op computing the logits writes them straight into the caller's array.
 //
 // Weights go into <name>_weights.bin (WeightsFile.h): matmul weights stored
 // transposed for pare_matmul_nt_f32, identical blobs once; the code checks
@@ -173,7 +175,10 @@ LogicalResult DecoderEmitter::planArena() {
     b.name = uniqueName(localIdentifier(sanitizeIdentifier(nodeName(&op)), p), locals);
     b.index = planned.size();
     planning::Buffer pb;
-    pb.size = (b.tail ? 1 : chunk) * b.features * int64_t(sizeof(float));
+    // Tail ops run on every row of a chunk for prefill_all; the logits
+    // themselves go to the caller's array, not the arena.
+    pb.size = (b.tail && op.getResult(0) == result ? 0 : chunk) * b.features *
+              int64_t(sizeof(float));
     pb.first = step[&op];
     pb.last = pb.first;
     for (Operation *user : op.getResult(0).getUsers())
@@ -202,7 +207,7 @@ FailureOr<std::string> DecoderEmitter::rowsOf(Operation *op, Value v) {
     return op->emitError("reads a value marked pare.tail (computed for the last row only) but is "
                          "not marked pare.tail itself");
   if (tail && !b.tail)
-    return "(" + b.name + " + (size_t)(n - 1) * " + std::to_string(b.features) + ")";
+    return "(" + b.name + " + (size_t)(n - tn) * " + std::to_string(b.features) + ")";
   return b.name;
 }
 
@@ -327,7 +332,7 @@ LogicalResult DecoderEmitter::emitBinary(Operation *op, const std::string &kind,
     strides[i] = count == 1 ? "{0, 0}" : "{0, 1}";
   }
   ActArgs act = fusedActivation(op);
-  code += "  {\n    const int32_t shape[2] = {" + std::string(op->hasAttr("pare.tail") ? "1" : "n") +
+  code += "  {\n    const int32_t shape[2] = {" + std::string(op->hasAttr("pare.tail") ? "tn" : "n") +
           ", " + f + "};\n    static const int32_t a_strides[2] = " + strides[0] +
           ", b_strides[2] = " + strides[1] + ";\n    pare_binary_f32(" + kind + ", " + ptrs[0] +
           ", a_strides, " + ptrs[1] + ", b_strides, " + out.name + ", shape, 2, " + act.kind +
@@ -340,7 +345,8 @@ LogicalResult DecoderEmitter::emitOp(Operation *op) {
   if (isa<ConstantOp, func::ReturnOp>(op))
     return success();
   bool tail = op->hasAttr("pare.tail");
-  std::string rows = tail ? "1" : "n";
+  // Tail ops compute the step's last tn rows (1, or n for prefill_all).
+  std::string rows = tail ? "tn" : "n";
   const Buffer &out = buffers[op->getResult(0)];
   std::string f = std::to_string(out.features);
   std::string code = "  /* " + nodeComment(op) + " */\n";
@@ -355,7 +361,7 @@ LogicalResult DecoderEmitter::emitOp(Operation *op) {
     if (failed(w))
       return failure();
     idLimit = idLimit < 0 ? t.getDimSize(0) : std::min(idLimit, t.getDimSize(0));
-    code += "  pare_embed_f32(" + *w + ", " + std::string(tail ? "ids + n - 1" : "ids") + ", " +
+    code += "  pare_embed_f32(" + *w + ", " + std::string(tail ? "ids + n - tn" : "ids") + ", " +
             out.name + ", " + rows + ", " + f + ");\n";
   } else if (auto r = dyn_cast<RmsNormOp>(op)) {
     auto x = rowsOf(op, r.getInput());
@@ -392,7 +398,7 @@ LogicalResult DecoderEmitter::emitOp(Operation *op) {
       return op->emitError("head_dim must divide the features and hold the rotated dims");
     std::string table = floatTable(p + "_" + sanitizeIdentifier(nodeName(op)) + "_inv_freq", freq);
     code += "  pare_rotary_f32(" + *x + ", " + out.name + ", " +
-            std::string(tail ? p + "_positions + n - 1" : p + "_positions") + ", " + rows + ", " +
+            std::string(tail ? p + "_positions + n - tn" : p + "_positions") + ", " + rows + ", " +
             std::to_string(out.features / hd) + ", " + std::to_string(hd) + ", " + table + ", " +
             std::to_string(freq.size()) + ", " + (r.getInterleaved() ? "1" : "0") + ");\n";
   } else if (auto a = dyn_cast<AttentionOp>(op)) {
@@ -472,22 +478,28 @@ std::string DecoderEmitter::sourceFile() {
   // The step function.
   s += "/* Computes rows pos0 .. pos0 + n - 1 (n <= " + u +
        "_PREFILL_CHUNK; checked by the callers) and, when logits is not NULL,\n"
-       "   the last row's logits. */\n";
-  s += "static void " + p + "_step(const int32_t *ids, int32_t n, float *logits)\n{\n";
+       "   the logits of the last tn rows (tn = 1, or n: tn * " + u + "_VOCAB floats). */\n";
+  s += "static void " + p + "_step(const int32_t *ids, int32_t n, float *logits, int32_t tn)\n{\n";
   s += "  const int32_t pos0 = " + p + "_pos;\n  int32_t r;\n";
+  const Buffer &res = buffers[result];
   for (Operation &op : func.getBody().front()) {
     if (op.getNumResults() != 1 || !buffers.count(op.getResult(0)))
       continue;
     const Buffer &b = buffers[op.getResult(0)];
+    if (op.getResult(0) == result && res.tail) {
+      s += "  float *const " + b.name + " = logits; /* the logits, in the caller's array */\n";
+      continue;
+    }
     s += "  float *const " + b.name + " = " + p + "_arena + " +
          std::to_string(placement.offsets[b.index] / int64_t(sizeof(float))) + ";\n";
   }
   s += "  for (r = 0; r < n; ++r)\n    " + p + "_positions[r] = (int64_t)pos0 + r;\n";
   s += body;
-  const Buffer &res = buffers[result];
-  s += "  if (logits) {\n" + tailBody + "    memcpy(logits, " + res.name +
-       (res.tail ? std::string() : " + (size_t)(n - 1) * " + u + "_VOCAB") + ", " + u +
-       "_VOCAB * sizeof(float));\n  }\n";
+  s += "  if (logits) {\n" + tailBody;
+  if (!res.tail)
+    s += "    memcpy(logits, " + res.name + " + (size_t)(n - tn) * " + u + "_VOCAB, (size_t)tn * " +
+         u + "_VOCAB * sizeof(float));\n";
+  s += "  }\n";
   s += "  " + p + "_pos = pos0 + n;\n}\n\n";
 
   // Loading and checking the weights.
@@ -529,19 +541,27 @@ std::string DecoderEmitter::sourceFile() {
   // The API.
   s += "void " + p + "_reset(void)\n{\n  " + p + "_pos = 0;\n}\n\n";
   s += "int32_t " + p + "_position(void)\n{\n  return " + p + "_pos;\n}\n\n";
-  s += "int " + p + "_prefill(const int32_t *ids, int32_t n, float *logits_of_last)\n{\n"
+  s += "/* prefill (all = 0: the last row's logits, unless logits is NULL) and\n"
+       "   prefill_all (all = 1: every row's). */\n";
+  s += "static int " + p + "_append(const int32_t *ids, int32_t n, float *logits, int all)\n{\n"
        "  int32_t i, done;\n";
   s += "  if (!" + p + "_ready)\n    return " + u + "_ERR_STATE;\n";
-  s += "  if (!ids || n <= 0)\n    return " + u + "_ERR_ARG;\n";
+  s += "  if (!ids || n <= 0 || (all && !logits))\n    return " + u + "_ERR_ARG;\n";
   s += "  for (i = 0; i < n; ++i)\n    if (ids[i] < 0 || ids[i] >= " + u + "_IDS)\n      return " +
        u + "_ERR_ARG;\n";
   s += "  /* Checked before anything is written: the cache stays as it was. */\n";
   s += "  if (n > " + u + "_MAX_CONTEXT - " + p + "_pos)\n    return " + u + "_ERR_CONTEXT;\n";
   s += "  for (done = 0; done < n; done += " + u + "_PREFILL_CHUNK) {\n"
        "    int32_t rows = n - done < " + u + "_PREFILL_CHUNK ? n - done : " + u +
-       "_PREFILL_CHUNK;\n    " + p +
-       "_step(ids + done, rows, done + rows == n ? logits_of_last : NULL);\n  }\n  return " + u +
-       "_OK;\n}\n\n";
+       "_PREFILL_CHUNK;\n"
+       "    if (all)\n      " + p + "_step(ids + done, rows, logits + (size_t)done * " + u +
+       "_VOCAB, rows);\n"
+       "    else\n      " + p + "_step(ids + done, rows, done + rows == n ? logits : NULL, 1);\n"
+       "  }\n  return " + u + "_OK;\n}\n\n";
+  s += "int " + p + "_prefill(const int32_t *ids, int32_t n, float *logits_of_last)\n{\n  return " +
+       p + "_append(ids, n, logits_of_last, 0);\n}\n\n";
+  s += "int " + p + "_prefill_all(const int32_t *ids, int32_t n, float *logits)\n{\n  return " +
+       p + "_append(ids, n, logits, 1);\n}\n\n";
   s += "int " + p + "_decode(int32_t id, float *logits)\n{\n  return " + p +
        "_prefill(&id, 1, logits);\n}\n\n";
   s += "const char *" + p + "_strerror(int code)\n{\n  switch (code) {\n";
@@ -578,8 +598,8 @@ FailureOr<std::vector<EmittedFile>> DecoderEmitter::run() {
   if (std::string why = modelNameError(p); !why.empty())
     return module.emitError("--name ") << p << ": " << why;
   globals = {p + "_arena", p + "_k_cache", p + "_v_cache", p + "_positions", p + "_pos",
-             p + "_ready", p + "_owned", p + "_bind", p + "_step", p + "_read_le"};
-  locals = {"ids", "n", "logits", "pos0", "r", "shape", "a_strides", "b_strides"};
+             p + "_ready", p + "_owned", p + "_bind", p + "_step", p + "_read_le", p + "_append"};
+  locals = {"ids", "n", "logits", "tn", "pos0", "r", "shape", "a_strides", "b_strides"};
   if (failed(readSignature()) || failed(planArena()))
     return failure();
   for (Operation &op : func.getBody().front())
@@ -603,6 +623,7 @@ FailureOr<std::vector<EmittedFile>> DecoderEmitter::run() {
   api.maxContext = maxContext;
   api.vocab = vocab;
   api.prefillChunk = chunk;
+  api.prefillAll = true;
 
   std::vector<EmittedFile> files;
   files.push_back({p + ".h", decoderApiHeader(api)});

@@ -21,7 +21,9 @@
  *     last partial window kept if it has at least 2), each window scored
  *     from an empty cache; token t+1 is scored by the logits after token t
  *     (log-softmax in double); the last line is
- *     "perplexity: P tokens: SCORED windows: K".
+ *     "perplexity: P tokens: SCORED windows: K". A model with
+ *     PARE_MODEL_PREFILL_ALL (the C target) computes a window's logits in
+ *     prefill chunks, all rows at once; otherwise one decode step per token.
  *
  * Plain C99 plus clock_gettime; exits 1 with a message on any error.
  */
@@ -239,6 +241,19 @@ static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int cha
   return 0;
 }
 
+/* -log softmax(logits)[next], in double. */
+static double token_nll(const float *logits, int32_t next)
+{
+  double max = logits[0], sum = 0.0;
+  int32_t i;
+  for (i = 1; i < PARE_MODEL_VOCAB; ++i)
+    if (logits[i] > max)
+      max = logits[i];
+  for (i = 0; i < PARE_MODEL_VOCAB; ++i)
+    sum += exp((double)logits[i] - max);
+  return max + log(sum) - (double)logits[next];
+}
+
 static int perplexity(pare_tokenizer *tok, const char *path, long window, long max_tokens,
                       float *logits)
 {
@@ -248,6 +263,13 @@ static int perplexity(pare_tokenizer *tok, const char *path, long window, long m
   double nll = 0.0, t0, secs;
   long scored = 0, windows = 0;
   int rc = pare_tokenizer_encode(tok, text, len, &ids, &n_ids);
+#ifdef PARE_MODEL_PREFILL_ALL
+  /* The logits of one prefill chunk, every row. */
+  float *rows = (float *)malloc(sizeof(float) * (size_t)PARE_MODEL_PREFILL_CHUNK *
+                                (size_t)PARE_MODEL_VOCAB);
+  if (!rows)
+    die("out of memory", NULL);
+#endif
   free(text);
   if (rc != PARE_TOK_OK)
     die("cannot tokenize the text", pare_tokenizer_strerror(rc));
@@ -257,26 +279,33 @@ static int perplexity(pare_tokenizer *tok, const char *path, long window, long m
   for (start = 0; start + 2 <= n_ids; start += (size_t)window) {
     size_t end = start + (size_t)window < n_ids ? start + (size_t)window : n_ids;
     PARE_MODEL_RESET();
+#ifdef PARE_MODEL_PREFILL_ALL
+    (void)logits;
+    for (t = start; t + 1 < end;) {
+      size_t n = end - 1 - t < (size_t)PARE_MODEL_PREFILL_CHUNK ? end - 1 - t
+                                                                : (size_t)PARE_MODEL_PREFILL_CHUNK;
+      size_t j;
+      check(PARE_MODEL_PREFILL_ALL(ids + t, (int32_t)n, rows), "prefill_all");
+      for (j = 0; j < n; ++j, ++t, ++scored)
+        nll += token_nll(rows + j * (size_t)PARE_MODEL_VOCAB, ids[t + 1]);
+    }
+#else
     for (t = start; t + 1 < end; ++t) {
-      double max, sum = 0.0;
-      int32_t i;
       check(PARE_MODEL_DECODE(ids[t], logits), "decode");
-      max = logits[0];
-      for (i = 1; i < PARE_MODEL_VOCAB; ++i)
-        if (logits[i] > max)
-          max = logits[i];
-      for (i = 0; i < PARE_MODEL_VOCAB; ++i)
-        sum += exp((double)logits[i] - max);
-      nll += max + log(sum) - (double)logits[ids[t + 1]];
+      nll += token_nll(logits, ids[t + 1]);
       ++scored;
     }
+#endif
     ++windows;
   }
   secs = now_s() - t0;
   free(ids);
+#ifdef PARE_MODEL_PREFILL_ALL
+  free(rows);
+#endif
   if (scored == 0)
     die("the text has fewer than 2 tokens", path);
-  fprintf(stderr, "%ld decode steps in %.1f s (%.1f tokens/s)\n", scored, secs,
+  fprintf(stderr, "%ld tokens scored in %.1f s (%.1f tokens/s)\n", scored, secs,
           (double)scored / (secs > 0 ? secs : 1e-9));
   printf("perplexity: %.6f tokens: %ld windows: %ld\n", exp(nll / (double)scored), scored,
          windows);

@@ -12,6 +12,8 @@ the generate runner, and checks:
   * prefill of K tokens then decode steps == those full recomputations at
     every position (<= 1e-6 * max|ref|: each row is computed by the same
     per-row code whatever the chunk, so they agree to rounding);
+  * prefill_all of the whole sequence (every row's logits in one call) ==
+    the full recomputations, at the same bound;
   * the API's error codes (the harness): before init, missing / corrupt /
     truncated weights, bad ids, a prompt and a decode step past the maximum
     context refused with the state unchanged.
@@ -214,6 +216,14 @@ def main():
     err2 = float(np.abs(inc - full[K - 1:]).max())
     rows.append((f"prefill {K} + decode vs full recomputation: max err {err2:.3g} (<= 1e-6 x {scale:.3g})",
                  err2 <= 1e-6 * scale, ""))
+    all_path = work / "logits.bin.all"
+    if all_path.exists():
+        every = np.fromfile(all_path, dtype=np.float32)
+        err3 = float(np.abs(every.reshape(L, vocab) - full).max()) if every.size == L * vocab else float("inf")
+        rows.append((f"prefill_all (every row's logits) vs full recomputation: max err {err3:.3g} "
+                     f"(<= 1e-6 x {scale:.3g})", err3 <= 1e-6 * scale, ""))
+    else:
+        rows.append(("prefill_all wrote logits.bin.all", False, ""))
     return report(rows)
 
 

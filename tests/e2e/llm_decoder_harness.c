@@ -6,9 +6,12 @@
  *
  * writes to OUT.bin, as float32, the logits after each prefix computed from
  * an empty cache ([L][VOCAB], full recomputation), then the logits of a
- * prefill of the first K ids followed by decode steps ([L-K+1][VOCAB]); and
+ * prefill of the first K ids followed by decode steps ([L-K+1][VOCAB]);
+ * writes to OUT.bin.all the logits of every row of one prefill_all of the L
+ * ids ([L][VOCAB]); and
  * checks the API's error codes: before init, missing / corrupt / truncated /
- * unaligned weights, NULL / empty / out-of-range ids, a prompt and a decode step past
+ * unaligned weights, NULL / empty / out-of-range ids, prefill_all without a
+ * logits array, a prompt, a prefill_all and a decode step past
  * the maximum context (refused with the state unchanged). Prints one line
  * per failed check and exits 1 on any.
  */
@@ -51,7 +54,8 @@ int main(int argc, char **argv)
 {
   const char *weights, *out_path;
   int32_t *ids, *many, bad;
-  float *logits, *saved;
+  float *logits, *saved, *all;
+  char *all_path;
   unsigned char *blob;
   size_t size;
   long L, K, p;
@@ -70,7 +74,9 @@ int main(int argc, char **argv)
   many = (int32_t *)malloc(sizeof(int32_t) * (size_t)(PARE_MODEL_MAX_CONTEXT + 1));
   logits = (float *)malloc(sizeof(float) * (size_t)PARE_MODEL_VOCAB);
   saved = (float *)malloc(sizeof(float) * (size_t)PARE_MODEL_VOCAB);
-  if (!ids || !many || !logits || !saved)
+  all = (float *)malloc(sizeof(float) * (size_t)L * (size_t)PARE_MODEL_VOCAB);
+  all_path = (char *)malloc(strlen(argv[2]) + 5);
+  if (!ids || !many || !logits || !saved || !all || !all_path)
     return 2;
   for (p = 0; p < L; ++p)
     ids[p] = (int32_t)strtol(argv[4 + p], NULL, 10);
@@ -114,6 +120,17 @@ int main(int argc, char **argv)
     fwrite(logits, sizeof(float), (size_t)PARE_MODEL_VOCAB, out);
   }
   fclose(out);
+  /* Every row's logits in one call. */
+  PARE_MODEL_RESET();
+  expect(PARE_MODEL_PREFILL_ALL(ids, (int32_t)L, all), PARE_MODEL_OK, "prefill_all");
+  expect(PARE_MODEL_POSITION(), (int)L, "position after prefill_all");
+  strcpy(all_path, out_path);
+  strcat(all_path, ".all");
+  out = fopen(all_path, "wb");
+  if (!out)
+    return 2;
+  fwrite(all, sizeof(float), (size_t)L * (size_t)PARE_MODEL_VOCAB, out);
+  fclose(out);
 
   /* Bad arguments leave the state alone. */
   expect(PARE_MODEL_PREFILL(NULL, 1, logits), PARE_MODEL_ERR_ARG, "NULL ids");
@@ -121,6 +138,7 @@ int main(int argc, char **argv)
   bad = -1;
   expect(PARE_MODEL_PREFILL(&bad, 1, logits), PARE_MODEL_ERR_ARG, "id -1");
   expect(PARE_MODEL_DECODE(PARE_MODEL_VOCAB, logits), PARE_MODEL_ERR_ARG, "id VOCAB");
+  expect(PARE_MODEL_PREFILL_ALL(ids, 1, NULL), PARE_MODEL_ERR_ARG, "prefill_all without logits");
   expect(PARE_MODEL_POSITION(), (int)L, "position after refused calls");
 
   /* Past the maximum context: refused before anything is written. */
@@ -136,6 +154,8 @@ int main(int argc, char **argv)
   expect(PARE_MODEL_PREFILL(many, PARE_MODEL_MAX_CONTEXT - 1, NULL), PARE_MODEL_OK,
          "prompt of the context less one");
   expect(PARE_MODEL_PREFILL(ids, 2, logits), PARE_MODEL_ERR_CONTEXT, "prefill past the context");
+  expect(PARE_MODEL_PREFILL_ALL(ids, 2, all), PARE_MODEL_ERR_CONTEXT,
+         "prefill_all past the context");
   expect(PARE_MODEL_POSITION(), PARE_MODEL_MAX_CONTEXT - 1, "position after a refused prefill");
 
   /* The same tokens again give the same logits (the refused calls changed nothing). */
@@ -151,6 +171,8 @@ int main(int argc, char **argv)
   free(many);
   free(logits);
   free(saved);
+  free(all);
+  free(all_path);
   printf("%d failed checks\n", failures);
   return failures ? 1 : 0;
 }

@@ -4,7 +4,8 @@
 // pare.tail). One step function runs every op on n rows from a static arena
 // planned for PREFILL_CHUNK (16) rows; attention stores k / v into its KV
 // cache layer, then attends over positions 0 .. pos0 + r; the tail ops run
-// inside `if (logits)` on the last row only. Weights are read from
+// inside `if (logits)` on the last tn rows (1 for prefill / decode, every row
+// for prefill_all), lm_head writing straight into the caller's logits. Weights are read from
 // tiny_weights.bin: matmul weights stored transposed, the tied lm_head
 // sharing the embedding's bytes. The API is checked before any write.
 // The code compiles with -std=c99 -Wall -Wextra -Werror -pedantic and is
@@ -48,6 +49,7 @@
 // HDR: void tiny_reset(void);
 // HDR: int32_t tiny_position(void);
 // HDR: int tiny_prefill(const int32_t *ids, int32_t n, float *logits_of_last);
+// HDR: int tiny_prefill_all(const int32_t *ids, int32_t n, float *logits);
 // HDR: int tiny_decode(int32_t id, float *logits);
 // HDR: const char *tiny_strerror(int code);
 
@@ -68,7 +70,8 @@
 // CHECK: /* f32 [16][8] transposed at payload offset 0, the bytes of tiny_model_embed_tokens_Gather_table; lm_head_weight */
 // CHECK-NEXT: static const float *tiny_lm_head_MatMul_weight;
 
-// CHECK-LABEL: static void tiny_step(const int32_t *ids, int32_t n, float *logits)
+// CHECK-LABEL: static void tiny_step(const int32_t *ids, int32_t n, float *logits, int32_t tn)
+// CHECK: float *const lm_head_MatMul = logits; /* the logits, in the caller's array */
 // CHECK: tiny_positions[r] = (int64_t)pos0 + r;
 // CHECK: /* ONNX node "/model/embed_tokens/Gather" */
 // CHECK-NEXT: pare_embed_f32(tiny_model_embed_tokens_Gather_table, ids, model_embed_tokens_Gather, n, 8);
@@ -82,10 +85,9 @@
 // CHECK: tiny_k_cache + TINY_CACHE_LAYER_1
 // CHECK: if (logits) {
 // CHECK-NEXT: /* ONNX node "/model/norm/Mul_1" */
-// CHECK-NEXT: pare_rms_norm_f32((model_layers_1_Add_1 + (size_t)(n - 1) * 8), tiny_model_norm_Mul_1_weight, model_norm_Mul_1, 1, 8, 1e-05f);
+// CHECK-NEXT: pare_rms_norm_f32((model_layers_1_Add_1 + (size_t)(n - tn) * 8), tiny_model_norm_Mul_1_weight, model_norm_Mul_1, tn, 8, 1e-05f);
 // CHECK-NEXT: /* ONNX node "/lm_head/MatMul" */
-// CHECK-NEXT: pare_matmul_nt_f32(model_norm_Mul_1, tiny_lm_head_MatMul_weight, lm_head_MatMul, 1, 8, 16, PARE_ACT_NONE, 0.0f, 0.0f);
-// CHECK-NEXT: memcpy(logits, lm_head_MatMul, TINY_VOCAB * sizeof(float));
+// CHECK-NEXT: pare_matmul_nt_f32(model_norm_Mul_1, tiny_lm_head_MatMul_weight, lm_head_MatMul, tn, 8, 16, PARE_ACT_NONE, 0.0f, 0.0f);
 // CHECK-NEXT: }
 // CHECK-NEXT: tiny_pos = pos0 + n;
 
@@ -94,14 +96,25 @@
 // CHECK: if (hash != TINY_WEIGHTS_HASH)
 // CHECK-NEXT: return TINY_ERR_WEIGHTS;
 
-// CHECK-LABEL: int tiny_prefill(const int32_t *ids, int32_t n, float *logits_of_last)
+// CHECK-LABEL: static int tiny_append(const int32_t *ids, int32_t n, float *logits, int all)
 // CHECK: if (!tiny_ready)
 // CHECK-NEXT: return TINY_ERR_STATE;
+// CHECK-NEXT: if (!ids || n <= 0 || (all && !logits))
+// CHECK-NEXT: return TINY_ERR_ARG;
 // CHECK: if (ids[i] < 0 || ids[i] >= TINY_IDS)
 // CHECK-NEXT: return TINY_ERR_ARG;
 // CHECK: if (n > TINY_MAX_CONTEXT - tiny_pos)
 // CHECK-NEXT: return TINY_ERR_CONTEXT;
-// CHECK: tiny_step(ids + done, rows, done + rows == n ? logits_of_last : NULL);
+// CHECK: if (all)
+// CHECK-NEXT: tiny_step(ids + done, rows, logits + (size_t)done * TINY_VOCAB, rows);
+// CHECK-NEXT: else
+// CHECK-NEXT: tiny_step(ids + done, rows, done + rows == n ? logits : NULL, 1);
+// CHECK-LABEL: int tiny_prefill(const int32_t *ids, int32_t n, float *logits_of_last)
+// CHECK-NEXT: {
+// CHECK-NEXT: return tiny_append(ids, n, logits_of_last, 0);
+// CHECK-LABEL: int tiny_prefill_all(const int32_t *ids, int32_t n, float *logits)
+// CHECK-NEXT: {
+// CHECK-NEXT: return tiny_append(ids, n, logits, 1);
 // CHECK-LABEL: int tiny_decode(int32_t id, float *logits)
 // CHECK-NEXT: {
 // CHECK-NEXT: return tiny_prefill(&id, 1, logits);
