@@ -3,10 +3,19 @@
  * Straightforward loops: the decode step's speed is the next issue's; these
  * fix the semantics every faster kernel is checked against.
  */
+#if defined(PARE_LLM_THREADS) && PARE_LLM_THREADS > 1
+/* pthreads under -std=c99. */
+#define _POSIX_C_SOURCE 200112L
+#endif
+
 #include "pare_llm.h"
 
 #include <math.h>
 #include <string.h>
+
+#if defined(PARE_LLM_THREADS) && PARE_LLM_THREADS > 1
+#include <pthread.h>
+#endif
 
 void pare_embed_f32(const float *table, const int32_t *ids, float *y, int32_t rows,
                     int32_t features)
@@ -127,9 +136,114 @@ static void pare_llm_matmul_range(const float *x, const float *w, float *y, int3
           pare_llm_dot(x + (size_t)r * (size_t)k, w + (size_t)o * (size_t)k, k), act, act_a, act_b);
 }
 
+#if defined(PARE_LLM_THREADS) && PARE_LLM_THREADS > 1
+/* Threads only when the user builds with -DPARE_LLM_THREADS=N (N > 1) and
+ * -pthread: N - 1 workers, started on the first large matmul and kept
+ * waiting on a condition variable, each computing a contiguous range of
+ * four-output blocks (the caller computes the first range). The split never
+ * changes a sum's order, so the results are those of one thread bit for bit.
+ * One matmul at a time: the decoder's step runs its kernels in order. */
+#define PARE_LLM_MIN_PARALLEL_MACS 32768
+
+static pthread_mutex_t pare_llm_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pare_llm_start = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t pare_llm_done = PTHREAD_COND_INITIALIZER;
+/* The job, written under pare_llm_lock before the generation moves on. */
+static struct {
+  int32_t workers, pending;
+  unsigned long generation;
+  const float *x, *w;
+  float *y;
+  int32_t rows, k, outs;
+  pare_act_t act;
+  float act_a, act_b;
+} pare_llm_pool;
+
+/* Outputs [o0, o1) of part t of PARE_LLM_THREADS: whole blocks of four. */
+static void pare_llm_part(int32_t t, int32_t outs, int32_t *o0, int32_t *o1)
+{
+  int64_t blocks = ((int64_t)outs + 3) / 4;
+  int64_t a = 4 * (blocks * t / PARE_LLM_THREADS), b = 4 * (blocks * (t + 1) / PARE_LLM_THREADS);
+  *o0 = (int32_t)(a < outs ? a : outs);
+  *o1 = (int32_t)(b < outs ? b : outs);
+}
+
+static void *pare_llm_worker(void *arg)
+{
+  int32_t t = (int32_t)(intptr_t)arg, o0, o1;
+  unsigned long seen = 0;
+  pthread_mutex_lock(&pare_llm_lock);
+  for (;;) {
+    while (pare_llm_pool.generation == seen)
+      pthread_cond_wait(&pare_llm_start, &pare_llm_lock);
+    seen = pare_llm_pool.generation;
+    pthread_mutex_unlock(&pare_llm_lock);
+    pare_llm_part(t, pare_llm_pool.outs, &o0, &o1);
+    pare_llm_matmul_range(pare_llm_pool.x, pare_llm_pool.w, pare_llm_pool.y, pare_llm_pool.rows,
+                          pare_llm_pool.k, pare_llm_pool.outs, o0, o1, pare_llm_pool.act,
+                          pare_llm_pool.act_a, pare_llm_pool.act_b);
+    pthread_mutex_lock(&pare_llm_lock);
+    if (--pare_llm_pool.pending == 0)
+      pthread_cond_signal(&pare_llm_done);
+  }
+  return NULL;
+}
+
+/* Starts the workers once; 0 when none could be started (then one thread). */
+static int32_t pare_llm_start_workers(void)
+{
+  static int tried = 0;
+  if (!tried) {
+    pthread_attr_t attr;
+    pthread_t tid;
+    int32_t t;
+    tried = 1;
+    if (pthread_attr_init(&attr) != 0)
+      return 0;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    /* Workers are numbered 1 .. in creation order: a failed start leaves
+       fewer parts to the caller, never a gap. */
+    for (t = 1; t < PARE_LLM_THREADS; ++t) {
+      if (pthread_create(&tid, &attr, pare_llm_worker, (void *)(intptr_t)t) != 0)
+        break;
+      pare_llm_pool.workers = t;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  return pare_llm_pool.workers;
+}
+#endif
+
 void pare_matmul_nt_f32(const float *x, const float *w, float *y, int32_t rows, int32_t k,
                         int32_t outs, pare_act_t act, float act_a, float act_b)
 {
+#if defined(PARE_LLM_THREADS) && PARE_LLM_THREADS > 1
+  if ((int64_t)rows * k * outs >= PARE_LLM_MIN_PARALLEL_MACS * (int64_t)PARE_LLM_THREADS &&
+      pare_llm_start_workers() == PARE_LLM_THREADS - 1) {
+    int32_t o0, o1;
+    pthread_mutex_lock(&pare_llm_lock);
+    pare_llm_pool.x = x;
+    pare_llm_pool.w = w;
+    pare_llm_pool.y = y;
+    pare_llm_pool.rows = rows;
+    pare_llm_pool.k = k;
+    pare_llm_pool.outs = outs;
+    pare_llm_pool.act = act;
+    pare_llm_pool.act_a = act_a;
+    pare_llm_pool.act_b = act_b;
+    pare_llm_pool.pending = PARE_LLM_THREADS - 1;
+    ++pare_llm_pool.generation;
+    pthread_cond_broadcast(&pare_llm_start);
+    pthread_mutex_unlock(&pare_llm_lock);
+    pare_llm_part(0, outs, &o0, &o1);
+    pare_llm_matmul_range(x, w, y, rows, k, outs, o0, o1, act, act_a, act_b);
+    pthread_mutex_lock(&pare_llm_lock);
+    while (pare_llm_pool.pending > 0)
+      pthread_cond_wait(&pare_llm_done, &pare_llm_lock);
+    pthread_mutex_unlock(&pare_llm_lock);
+    return;
+  }
+#endif
   pare_llm_matmul_range(x, w, y, rows, k, outs, 0, outs, act, act_a, act_b);
 }
 

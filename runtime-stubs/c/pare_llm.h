@@ -8,6 +8,11 @@
  * prefill chunk and decode step; the plain full-sequence path of pare.rms_norm
  * / pare.rotary / pare.attention calls the same three kernels. No allocation,
  * no stdio; <math.h>, <stddef.h>, <stdint.h> only.
+ *
+ * Threads only on request: built with -DPARE_LLM_THREADS=N (N > 1) and
+ * -pthread, pare_matmul_nt_f32 splits large products over N threads (N - 1
+ * workers started once, kept waiting between calls), with the results of
+ * one thread bit for bit; one call at a time. Without the macro, no pthreads.
  */
 #ifndef PARE_LLM_H
 #define PARE_LLM_H

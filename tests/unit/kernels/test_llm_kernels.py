@@ -26,11 +26,41 @@ RUNTIME = ROOT / "runtime-stubs" / "c"
 F = np.float32
 
 
-def build():
+def build(extra=()):
     out = Path(tempfile.mkdtemp(prefix="pare-llm-kernels-")) / "libpare_llm.so"
     subprocess.run([os.environ.get("CC", "gcc"), "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
-                    "-O2", "-shared", "-fPIC", str(RUNTIME / "pare_llm.c"), "-lm", "-o", str(out)], check=True)
-    return ctypes.CDLL(str(out))
+                    "-O2", "-shared", "-fPIC", *extra, str(RUNTIME / "pare_llm.c"), "-lm", "-o", str(out)],
+                   check=True)
+    return out
+
+
+def uses_pthreads(lib_path):
+    syms = subprocess.run(["nm", "-D", "--undefined-only", str(lib_path)], check=True, capture_output=True,
+                          text=True).stdout
+    return "pthread_create" in syms
+
+
+def check_threads(lib, rng):
+    """-DPARE_LLM_THREADS=3 -pthread: the matmul split over three threads (blocks of four outputs, an
+    uneven split) gives the single-threaded results bit for bit; the default build has no pthreads."""
+    path = build(["-DPARE_LLM_THREADS=3", "-pthread"])
+    threaded = ctypes.CDLL(str(path))
+    i32, f32 = ctypes.c_int32, ctypes.c_float
+    ok = uses_pthreads(path)
+    print(f"{'ok  ' if ok else 'FAIL'}  -DPARE_LLM_THREADS=3 build starts threads (pthread_create referenced)")
+    if not ok:
+        failures.append("threads build")
+    for rows, k, outs in ((1, 576, 1538), (7, 100, 203), (1, 16, 9)):
+        x = rng.standard_normal((rows, k)).astype(F)
+        wt = rng.standard_normal((outs, k)).astype(F)
+        ys = [np.zeros((rows, outs), F) for _ in range(2)]
+        for one, y in zip((lib, threaded), ys):
+            one.pare_matmul_nt_f32(ptr(x), ptr(wt), ptr(y), i32(rows), i32(k), i32(outs), ctypes.c_int(1),
+                                   f32(0), f32(0))
+        same = np.array_equal(ys[0], ys[1])
+        print(f"{'ok  ' if same else 'FAIL'}  3 threads == 1 thread bit for bit (rows={rows} k={k} outs={outs})")
+        if not same:
+            failures.append(f"threads rows={rows}")
 
 
 def ptr(a):
@@ -94,7 +124,8 @@ def check_vector_fma():
 
 
 def main():
-    lib = build()
+    lib_path = build()
+    lib = ctypes.CDLL(str(lib_path))
     i32, i64, f32 = ctypes.c_int32, ctypes.c_int64, ctypes.c_float
     rng = np.random.default_rng(16)
 
@@ -183,6 +214,11 @@ def main():
           attention_ref(q, k, v, heads, kvh, hd, 0.5, 1))
 
     check_vector_fma()
+    ok = not uses_pthreads(lib_path)
+    print(f"{'ok  ' if ok else 'FAIL'}  the default build uses no pthreads")
+    if not ok:
+        failures.append("default build pthreads")
+    check_threads(lib, rng)
     print("all passed" if not failures else f"FAILED: {', '.join(failures)}")
     return 1 if failures else 0
 
