@@ -9,6 +9,7 @@
 
 #include "codegen/WeightsFile.h"
 
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -53,11 +54,43 @@ uint16_t floatToHalf(float f) {
   return sign | uint16_t(h);
 }
 
-const char *blobDTypeName(BlobDType t) { return t == BlobDType::F16 ? "f16" : "f32"; }
-const char *blobLayoutName(BlobLayout l) {
-  return l == BlobLayout::Transposed ? "transposed" : "row-major";
+const char *blobDTypeName(BlobDType t) {
+  switch (t) {
+  case BlobDType::F16:
+    return "f16";
+  case BlobDType::U8:
+    return "u8";
+  case BlobDType::U4:
+    return "u4";
+  case BlobDType::F32:
+    break;
+  }
+  return "f32";
 }
-int64_t blobElemBytes(BlobDType t) { return t == BlobDType::F16 ? 2 : 4; }
+const char *blobLayoutName(BlobLayout l) {
+  switch (l) {
+  case BlobLayout::Transposed:
+    return "transposed";
+  case BlobLayout::RowsPadded32:
+    return "rows-padded-32";
+  case BlobLayout::RowMajor:
+    break;
+  }
+  return "row-major";
+}
+int64_t blobElemBytes(BlobDType t) {
+  return t == BlobDType::F16 ? 2 : t == BlobDType::F32 ? 4 : 1;
+}
+
+std::string packU4(llvm::ArrayRef<int8_t> values, int64_t rows, int64_t k) {
+  assert(int64_t(values.size()) == rows * k && "packU4: rows * k values");
+  int64_t row = (k + 1) / 2;
+  std::string out(size_t(rows * row), '\0');
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < k; ++i)
+      out[size_t(r * row + i / 2)] |= char((values[size_t(r * k + i)] & 15) << (i % 2 ? 4 : 0));
+  return out;
+}
 
 size_t WeightsFileBuilder::addBytes(std::string name, llvm::StringRef bytes, BlobDType dtype,
                                     BlobLayout layout, std::vector<int64_t> shape) {
@@ -137,6 +170,34 @@ FailureOr<size_t> WeightsFileBuilder::addConstant(Location loc, std::string name
   for (float v : attr.getValues<float>())
     values.push_back(v);
   return addFloats(std::move(name), values, type.getShape(), dtype, layout);
+}
+
+FailureOr<size_t> WeightsFileBuilder::addNibbles(Location loc, std::string name,
+                                                 DenseElementsAttr attr, BlobDType dtype) {
+  assert((dtype == BlobDType::U4 || dtype == BlobDType::U8) && "addNibbles: U4 or U8");
+  auto type = cast<ShapedType>(attr.getType());
+  if (!isa<IntegerType>(type.getElementType()))
+    return emitError(loc) << "weight '" << name << "' has element type " << type.getElementType()
+                          << "; 4-bit weights and zero points are integers";
+  if (dtype == BlobDType::U4 && type.getRank() != 2)
+    return emitError(loc) << "4-bit weight '" << name << "' is not a matrix (rank "
+                          << type.getRank() << ")";
+  std::vector<int8_t> values;
+  values.reserve(type.getNumElements());
+  for (const APInt &v : attr.getValues<APInt>()) {
+    int64_t x = v.getSExtValue();
+    if (x < 0 || x > 15)
+      return emitError(loc) << "weight '" << name << "' holds " << x << " at element "
+                            << values.size() << "; 4-bit values lie in 0 .. 15";
+    values.push_back(int8_t(x));
+  }
+  std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+  if (dtype == BlobDType::U8)
+    return addBytes(std::move(name),
+                    llvm::StringRef(reinterpret_cast<const char *>(values.data()), values.size()),
+                    dtype, BlobLayout::RowMajor, std::move(shape));
+  std::string packed = packU4(values, shape[0], shape[1]); // before `shape` is moved
+  return addBytes(std::move(name), packed, dtype, BlobLayout::RowMajor, std::move(shape));
 }
 
 std::string WeightsFileBuilder::file() const {

@@ -16,8 +16,11 @@
 // start (zero padding between them, hashed like the rest). Identical blobs
 // of one element type are stored once: a tied embedding table and the
 // transposed lm_head weight it equals share their bytes. Each use of a blob
-// keeps its own entry (name, element type, layout, stored shape): the tag
-// the emitters will need when blobs also hold int4 groups and their scales.
+// keeps its own entry (name, element type, layout, stored shape). The 4-bit
+// weights of pare.matmul_nbits are a "u4" blob, [N][K] packed two per byte
+// along K (low nibble = even k, each row padded to whole bytes: onnxruntime's
+// MatMulNBits order, what pare_matmul_nbits_f32 reads); their scales are an
+// f32 blob and their zero points a "u8" blob, one per byte.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PARE_CODEGEN_WEIGHTSFILE_H
@@ -54,16 +57,32 @@ uint64_t weightsHash(llvm::StringRef bytes);
 uint16_t floatToHalf(float f);
 
 /// Element type of a blob as stored.
-enum class BlobDType : uint8_t { F32, F16 };
+enum class BlobDType : uint8_t {
+  F32,
+  F16,
+  U8, ///< unsigned bytes (4-bit zero points, one per byte)
+  U4  ///< unsigned 4-bit values, two per byte (packU4)
+};
 /// How a blob's elements are ordered.
 enum class BlobLayout : uint8_t {
-  RowMajor,  ///< the tensor's own order
-  Transposed ///< a [K, N] matrix stored [N, K]: one row per output (GEMV)
+  RowMajor,   ///< the tensor's own order
+  Transposed, ///< a [K, N] matrix stored [N, K]: one row per output (GEMV)
+  /// A U4 [N, K] matrix whose rows are padded with zeros to a multiple of 32
+  /// values (16 bytes: one 128-bit load), the CUDA target's packing.
+  RowsPadded32
 };
 
-const char *blobDTypeName(BlobDType t);     ///< "f32", "f16"
-const char *blobLayoutName(BlobLayout l);   ///< "row-major", "transposed"
+const char *blobDTypeName(BlobDType t);     ///< "f32", "f16", "u8", "u4"
+/// "row-major", "transposed", "rows-padded-32"
+const char *blobLayoutName(BlobLayout l);
+/// Bytes per element of the float and byte types (not U4: half a byte).
 int64_t blobElemBytes(BlobDType t);
+
+/// Packs 4-bit values [rows][k] (each 0 .. 15) two per byte along k: byte
+/// j of a row holds element 2j in its low nibble and 2j + 1 in its high one,
+/// an odd k's last byte a zero high nibble; rows of (k + 1) / 2 bytes. The
+/// layout of pare_pack_u4 (runtime-stubs/c/pare_llm_w4.c).
+std::string packU4(llvm::ArrayRef<int8_t> values, int64_t rows, int64_t k);
 
 /// One use of a blob.
 struct WeightBlob {
@@ -94,6 +113,11 @@ public:
   mlir::FailureOr<size_t> addConstant(mlir::Location loc, std::string name,
                                       mlir::DenseElementsAttr attr, BlobDType dtype,
                                       BlobLayout layout);
+  /// An integer constant of values 0 .. 15 as a U4 blob (a 2-D [rows, k],
+  /// packU4) or a U8 blob (any shape, one per byte); an error at `loc` for a
+  /// float constant, a value outside 0 .. 15, or U4 of a tensor not 2-D.
+  mlir::FailureOr<size_t> addNibbles(mlir::Location loc, std::string name,
+                                     mlir::DenseElementsAttr attr, BlobDType dtype);
 
   const std::vector<WeightBlob> &blobs() const { return entries; }
   uint64_t payloadBytes() const { return payload.size(); }

@@ -12,8 +12,10 @@
 // op computing the logits writes them straight into the caller's array.
 //
 // Weights go into <name>_weights.bin (WeightsFile.h): matmul weights stored
-// transposed for pare_matmul_nt_f32, identical blobs once; the code checks
-// the file's size and hash and points into it.
+// transposed for pare_matmul_nt_f32, the 4-bit weights of pare.matmul_nbits
+// packed two per byte ("u4") with their f32 scales and "u8" zero points for
+// pare_matmul_nbits_f32 (pare_llm_w4.c), identical blobs once; the code
+// checks the file's size and hash and points into it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,9 +74,15 @@ private:
   /// The blob holding constant `v` as `layout`, named after `op` and `role`.
   FailureOr<std::string> weight(Operation *op, Value v, const std::string &role,
                                 BlobLayout layout);
+  /// The blob holding the 4-bit constant `v` as `dtype` (U4 packed, or U8).
+  FailureOr<std::string> nibbleWeight(Operation *op, Value v, const std::string &role,
+                                      BlobDType dtype);
+  /// The declaration and binding of a new blob `name` of C type `ctype`.
+  void declareWeight(const std::string &name, const std::string &ctype, const WeightBlob &blob,
+                     Value v);
   std::string floatTable(const std::string &base, ArrayRef<float> values);
   std::string sourceFile();
-  std::string makefile(bool usesElementwise);
+  std::string makefile(bool usesElementwise, bool usesW4);
 
   ModuleOp module;
   const CEmitOptions &opts;
@@ -106,6 +114,7 @@ private:
 
   std::string body, tailBody;
   bool usesElementwise = false;
+  bool usesW4 = false; ///< calls pare_matmul_nbits_f32 (pare_llm_w4.c)
 };
 
 LogicalResult DecoderEmitter::readSignature() {
@@ -225,7 +234,33 @@ FailureOr<std::string> DecoderEmitter::weight(Operation *op, Value v, const std:
   FailureOr<size_t> index = weights.addConstant(v.getLoc(), name, attr, BlobDType::F32, layout);
   if (failed(index))
     return failure();
-  const WeightBlob &blob = weights.blobs()[*index];
+  declareWeight(name, "float", weights.blobs()[*index], v);
+  weightNames[key] = name;
+  return name;
+}
+
+FailureOr<std::string> DecoderEmitter::nibbleWeight(Operation *op, Value v,
+                                                    const std::string &role, BlobDType dtype) {
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return op->emitError("the C decoder emitter needs a constant ") << role << " here";
+  // Keyed apart from the float layouts of weight().
+  auto key = std::make_pair(v.getAsOpaquePointer(), 16 + int(dtype));
+  auto it = weightNames.find(key);
+  if (it != weightNames.end())
+    return it->second;
+  std::string name =
+      uniqueName(p + "_" + sanitizeIdentifier(nodeName(op)) + "_" + role, globals);
+  FailureOr<size_t> index = weights.addNibbles(v.getLoc(), name, attr, dtype);
+  if (failed(index))
+    return failure();
+  declareWeight(name, "uint8_t", weights.blobs()[*index], v);
+  weightNames[key] = name;
+  return name;
+}
+
+void DecoderEmitter::declareWeight(const std::string &name, const std::string &ctype,
+                                   const WeightBlob &blob, Value v) {
   std::string shape;
   for (int64_t d : blob.shape)
     shape += "[" + std::to_string(d) + "]";
@@ -235,11 +270,9 @@ FailureOr<std::string> DecoderEmitter::weight(Operation *op, Value v, const std:
                  (blob.sharedWith >= 0 ? ", the bytes of " + weights.blobs()[blob.sharedWith].name
                                        : std::string()) +
                  "; " + commentText(nodeName(v.getDefiningOp())) + " */\n";
-  weightDecls += "static const float *" + name + ";\n";
-  weightBinds += "  " + name + " = (const float *)(const void *)(payload + " +
+  weightDecls += "static const " + ctype + " *" + name + ";\n";
+  weightBinds += "  " + name + " = (const " + ctype + " *)(const void *)(payload + " +
                  std::to_string(blob.offset) + ");\n";
-  weightNames[key] = name;
-  return name;
 }
 
 std::string DecoderEmitter::floatTable(const std::string &base, ArrayRef<float> values) {
@@ -386,6 +419,26 @@ LogicalResult DecoderEmitter::emitOp(Operation *op) {
     ActArgs act = fusedActivation(op);
     code += "  pare_matmul_nt_f32(" + *x + ", " + *w + ", " + out.name + ", " + rows + ", " +
             std::to_string(k) + ", " + f + ", " + act.kind + ", " + act.a + ", " + act.b + ");\n";
+  } else if (auto nb = dyn_cast<MatMulNBitsOp>(op)) {
+    auto x = rowsOf(op, nb.getInput());
+    if (failed(x))
+      return failure();
+    int64_t k = buffers[nb.getInput()].features, group = int64_t(nb.getGroupSize());
+    auto qt = cast<RankedTensorType>(nb.getQweight().getType());
+    if (qt.getDimSize(0) != out.features || qt.getDimSize(1) != k ||
+        !elemOf(nb.getScales()).isF32())
+      return op->emitError("the decoder's 4-bit matmul multiplies [rows, K] by a constant [N, K] "
+                           "weight with float32 scales");
+    auto q = nibbleWeight(op, nb.getQweight(), "qweight", BlobDType::U4);
+    auto s = weight(op, nb.getScales(), "scales", BlobLayout::RowMajor);
+    auto z = nibbleWeight(op, nb.getZeroPoints(), "zero_points", BlobDType::U8);
+    if (failed(q) || failed(s) || failed(z))
+      return failure();
+    ActArgs act = fusedActivation(op);
+    code += "  pare_matmul_nbits_f32(" + *x + ", " + *q + ", " + *s + ", " + *z + ", " +
+            out.name + ", " + rows + ", " + std::to_string(k) + ", " + f + ", " +
+            std::to_string(group) + ", " + act.kind + ", " + act.a + ", " + act.b + ");\n";
+    usesW4 = true;
   } else if (auto r = dyn_cast<RotaryOp>(op)) {
     if (r.getPositions() != positions)
       return op->emitError("the decoder's rotary embedding reads the step's positions");
@@ -578,7 +631,7 @@ std::string DecoderEmitter::sourceFile() {
   return s;
 }
 
-std::string DecoderEmitter::makefile(bool elementwise) {
+std::string DecoderEmitter::makefile(bool elementwise, bool w4) {
   std::string s = "# Generated by pare " + opts.version + " from " +
                   commentText(opts.sourceModel) + ". Builds the generate runner of " + p +
                   ":\n#   make -f " + p + ".mk            (needs --emit-runner's generate.c)\n";
@@ -586,8 +639,8 @@ std::string DecoderEmitter::makefile(bool elementwise) {
   for (const std::string &f : opts.cpuFlags)
     flags += " " + f;
   s += "CC ?= cc\nCFLAGS ?= -O3" + flags + "\n";
-  s += u + "_SOURCES = " + p + ".c pare_llm.c" + (elementwise ? " pare_k_elementwise.c" : "") +
-       "\n";
+  s += u + "_SOURCES = " + p + ".c pare_llm.c" + (w4 ? " pare_llm_w4.c" : "") +
+       (elementwise ? " pare_k_elementwise.c" : "") + "\n";
   s += "RUNNER_SOURCES = generate.c pare_tokenizer.c\n\n";
   s += "generate: $(RUNNER_SOURCES) $(" + u + "_SOURCES)\n\t$(CC) -std=c99 $(CFLAGS) -o $@ "
        "$(RUNNER_SOURCES) $(" + u + "_SOURCES) -lm\n";
@@ -629,10 +682,12 @@ FailureOr<std::vector<EmittedFile>> DecoderEmitter::run() {
   files.push_back({p + ".h", decoderApiHeader(api)});
   files.push_back({p + ".c", sourceFile()});
   files.push_back({p + "_weights.bin", weights.file()});
-  files.push_back({p + ".mk", makefile(usesElementwise)});
+  files.push_back({p + ".mk", makefile(usesElementwise, usesW4)});
   std::set<std::string> runtime = {"pare_llm.h", "pare_llm.c", "pare_activation.h"};
   if (usesElementwise)
     runtime.insert({"pare_kernels.h", "pare_k_elementwise.c"});
+  if (usesW4)
+    runtime.insert("pare_llm_w4.c");
   for (const EmittedFile &f : runtimeFiles())
     if (runtime.count(f.path))
       files.push_back(f);

@@ -331,7 +331,7 @@ std::string CModule::constArray(const std::string &base, const std::string &ctyp
   if (values.empty())
     def += "\n  0";
   def += "\n};\n\n";
-  int64_t elem = ctype == "int8_t" ? 1 : 4;
+  int64_t elem = ctype == "int8_t" || ctype == "uint8_t" ? 1 : 4;
   weightIndex[name] = weights.size();
   weights.push_back({name, "extern const " + ctype + " " + name + "[" + std::to_string(n) + "];\n",
                      def, int64_t(n) * elem, /*used=*/true});

@@ -3,13 +3,19 @@
 // pare.rms_norm, pare.rotary and pare.attention of a graph that was not
 // derived into a decoder step (no --max-context, or the derivation refused):
 // the whole static sequence at once, by the row kernels of pare_llm.c that the
-// decoder target calls per chunk.
+// decoder target calls per chunk. pare.matmul_nbits (any graph) by
+// pare_llm_w4.c's kernel: its 4-bit weight becomes a uint8_t array packed two
+// per byte (WeightsFile.h's packU4), its zero points one per byte.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/c/CModule.h"
 
+#include "codegen/WeightsFile.h"
+
 #include "dialects/Pare/IR/PareAttrs.h"
+
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 
@@ -89,12 +95,71 @@ LogicalResult emitAttention(CModule &m, Operation *op, const Operands &in,
   return success();
 }
 
+/// The values 0 .. 15 of a constant 4-bit operand of `op` (`what` names it),
+/// or failure with an error at the op.
+FailureOr<std::vector<int8_t>> nibbleConstant(CModule &m, Operation *op, Value v,
+                                              const char *what) {
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)) || !isa<IntegerType>(attr.getElementType()))
+    return m.unsupported(op, std::string(what) + " that is not an integer constant");
+  std::vector<int8_t> values;
+  values.reserve(size_t(attr.getNumElements()));
+  for (const APInt &a : attr.getValues<APInt>()) {
+    int64_t x = a.getSExtValue();
+    if (x < 0 || x > 15)
+      return m.unsupported(op, std::string(what) + " value " + std::to_string(x) +
+                                   " outside 0 .. 15");
+    values.push_back(int8_t(x));
+  }
+  return values;
+}
+
+LogicalResult emitMatMulNBits(CModule &m, Operation *op, const Operands &in,
+                              ArrayRef<std::string> out) {
+  auto mm = cast<MatMulNBitsOp>(op);
+  if (!elemOf(mm.getInput()).isF32() || !elemOf(mm.getScales()).isF32())
+    return m.unsupported(op, "only float32 activations and scales are supported by this kernel");
+  if (!cast<RankedTensorType>(mm.getInput().getType()).hasStaticShape())
+    return m.unsupported(op, "a run-time row count (a decoder step function; compile it with "
+                             "--max-context)");
+  Shape q = shapeOf(mm.getQweight());
+  int64_t n = q[0], k = q[1], group = int64_t(mm.getGroupSize());
+  auto values = nibbleConstant(m, op, mm.getQweight(), "a 4-bit weight");
+  auto zeros = nibbleConstant(m, op, mm.getZeroPoints(), "4-bit zero points");
+  if (failed(values) || failed(zeros))
+    return failure();
+  // The packed copy replaces the IR's one value per element (in[1] and
+  // in[3] are not read, so their arrays stay out of the weights file).
+  std::string layer = sanitizeIdentifier(nodeName(op));
+  std::string packed = packU4(*values, n, k);
+  std::vector<std::string> qText, zText;
+  for (char c : packed)
+    qText.push_back(std::to_string(unsigned(uint8_t(c))));
+  for (int8_t z : *zeros)
+    zText.push_back(std::to_string(int(z)));
+  std::string qName = m.constArray(layer + "_qweight", "uint8_t", qText,
+                                   nodeName(op) + ": 4-bit weight [" + std::to_string(n) + "][" +
+                                       std::to_string(k) + "], two per byte along K (low nibble "
+                                       "= even k)");
+  std::string zName = m.constArray(layer + "_zero_points", "uint8_t", zText,
+                                   nodeName(op) + ": zero points [" + std::to_string(n) + "][" +
+                                       std::to_string((k + group - 1) / group) +
+                                       "], one per byte");
+  int64_t rows = k ? numel(mm.getInput()) / k : 0;
+  ActArgs act = fusedActivation(op);
+  m.line("  " + m.call("pare_matmul_nbits_f32") + in[0] + ", " + qName + ", " + in[2] + ", " +
+         zName + ", " + out[0] + ", " + i32(rows) + ", /* K */ " + i32(k) + ", /* N */ " + i32(n) +
+         ", /* group */ " + i32(group) + ", " + act.kind + ", " + act.a + ", " + act.b + ");\n");
+  return success();
+}
+
 } // namespace
 
 void registerLlmOps(OpTable &table) {
   table.add<RmsNormOp>(emitRmsNorm);
   table.add<RotaryOp>(emitRotary);
   table.add<AttentionOp>(emitAttention);
+  table.add<MatMulNBitsOp>(emitMatMulNBits);
 }
 
 } // namespace pare::codegen

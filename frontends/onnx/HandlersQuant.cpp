@@ -23,6 +23,8 @@
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/QuantUtils.h"
 
+#include <cstdio>
+
 using namespace mlir;
 
 namespace pare::onnx_frontend {
@@ -447,6 +449,147 @@ template <typename Build> LogicalResult importQLinearUnary(NodeImporter &ni, Bui
   return bind(ni, quantize(ni, *r, 3, 4, 1, elemOf(ni.input(0)), "Y"));
 }
 
+//===----------------------------------------------------------------------===//
+// Weight-only 4-bit matmuls
+//===----------------------------------------------------------------------===//
+
+/// pare.matmul_nbits of `x` by the weight given as unpacked 4-bit values
+/// `q` [N][K] (0 .. 15), `scales` (a float constant of N * groups values, of
+/// x's element type, output channel major) and zero points `zeros` [N][groups]
+/// (0 .. 15), in blocks of `group` along K.
+FailureOr<Value> buildMatMulNBits(NodeImporter &ni, Value x, ArrayRef<int8_t> q,
+                                  DenseElementsAttr scales, ArrayRef<int8_t> zeros, int64_t n,
+                                  int64_t k, int64_t group) {
+  OpBuilder &b = ni.builder();
+  int64_t groups = (k + group - 1) / group;
+  auto qType = RankedTensorType::get({n, k}, b.getIntegerType(8));
+  auto zType = RankedTensorType::get({n, groups}, b.getIntegerType(8));
+  auto sType = RankedTensorType::get({n, groups}, scales.getElementType());
+  if (failed(ni.checkType(qType, "the 4-bit weight")))
+    return failure();
+  Value qv = ni.constant(DenseElementsAttr::get(qType, q));
+  Value sv = ni.constant(scales.reshape(sType));
+  Value zv = ni.constant(DenseElementsAttr::get(zType, zeros));
+  return ni.create<pare::MatMulNBitsOp>({x, qv, sv, zv},
+                                        {ni.named("bits", b.getI64IntegerAttr(4)),
+                                         ni.named("group_size", b.getI64IntegerAttr(group))});
+}
+
+/// com.microsoft MatMulNBits (onnxruntime's int4 form, as its
+/// MatMul4BitsQuantizer and onnxruntime-genai write it): A [..., K], B
+/// [N, blocks, block_size / 2] uint8 (two 4-bit values per byte, low nibble
+/// first), scales [N * blocks] (or [N, blocks]), optional zero points (uint8
+/// packed two per byte with each output's row padded to whole bytes, or of
+/// A's float type holding whole numbers 0 .. 15; 8 when absent), optional
+/// g_idx (only the trivial k / block_size), optional bias [N]; attributes K,
+/// N, bits (4), block_size, accuracy_level (a hint for onnxruntime's own
+/// kernels: pare's are exact fp32 either way).
+LogicalResult importMatMulNBits(NodeImporter &ni) {
+  auto x = need(ni, 0);
+  if (failed(x) || failed(need(ni, 1)) || failed(need(ni, 2)))
+    return failure();
+  int64_t k = ni.getInt("K", -1), n = ni.getInt("N", -1), bits = ni.getInt("bits", 4),
+          group = ni.getInt("block_size", -1);
+  (void)ni.getInt("accuracy_level", 0);
+  if (bits != 4)
+    return ni.error("MatMulNBits with bits = " + Twine(bits) +
+                    ": pare imports 4-bit weights only");
+  if (k <= 0 || n <= 0)
+    return ni.error("MatMulNBits needs positive attributes K and N (got K = " + Twine(k) +
+                    ", N = " + Twine(n) + ")");
+  if (group < 16 || (group & (group - 1)) != 0)
+    return ni.error("MatMulNBits block_size must be a power of two >= 16, got " + Twine(group));
+  if (failed(ni.checkType(RankedTensorType::get({n, k}, ni.builder().getIntegerType(8)),
+                          "the 4-bit weight")))
+    return failure();
+  if (!isa<FloatType>(elemOf(*x)))
+    return ni.error("MatMulNBits input A must be float");
+  int64_t groups = (k + group - 1) / group, blob = group / 2;
+  DenseElementsAttr bAttr = ni.constInput(1);
+  if (!bAttr)
+    return ni.error("MatMulNBits weight B must be a compile-time constant");
+  if (!bAttr.getElementType().isUnsignedInteger(8) ||
+      shapeOf(ni.input(1)) != std::vector<int64_t>{n, groups, blob})
+    return ni.error("MatMulNBits weight B must be uint8 [N, ceil(K / block_size), block_size / "
+                    "2] = [" + Twine(n) + ", " + Twine(groups) + ", " + Twine(blob) + "], got " +
+                    shape::toString(shapeOf(ni.input(1))));
+  DenseElementsAttr sAttr = ni.constInput(2);
+  if (!sAttr)
+    return ni.error("MatMulNBits scales must be a compile-time constant");
+  if (sAttr.getElementType() != elemOf(*x) || sAttr.getNumElements() != n * groups)
+    return ni.error("MatMulNBits scales must be " + Twine(n * groups) +
+                    " values (N x ceil(K / block_size)) of A's type, got " +
+                    shape::toString(shapeOf(ni.input(2))));
+  // Unpacked one value per element, output channel major as B.
+  std::vector<int8_t> q(size_t(n * k));
+  auto bytes = bAttr.getRawData();
+  for (int64_t o = 0; o < n; ++o)
+    for (int64_t i = 0; i < k; ++i) {
+      uint8_t byte = uint8_t(bytes[size_t(o * groups * blob + i / 2)]);
+      q[size_t(o * k + i)] = int8_t(i % 2 ? byte >> 4 : byte & 15);
+    }
+  std::vector<int8_t> zeros(size_t(n * groups), 8);
+  if (ni.hasInput(3)) {
+    DenseElementsAttr zAttr = ni.constInput(3);
+    if (!zAttr)
+      return ni.error("MatMulNBits zero_points must be a compile-time constant");
+    int64_t zRow = (groups + 1) / 2;
+    if (zAttr.getElementType().isUnsignedInteger(8)) {
+      if (zAttr.getNumElements() != n * zRow)
+        return ni.error("MatMulNBits packed zero_points must be " + Twine(n * zRow) +
+                        " bytes (N x ceil(blocks / 2)), got " +
+                        shape::toString(shapeOf(ni.input(3))));
+      auto z = zAttr.getRawData();
+      for (int64_t o = 0; o < n; ++o)
+        for (int64_t g = 0; g < groups; ++g) {
+          uint8_t byte = uint8_t(z[size_t(o * zRow + g / 2)]);
+          zeros[size_t(o * groups + g)] = int8_t(g % 2 ? byte >> 4 : byte & 15);
+        }
+    } else if (zAttr.getElementType() == elemOf(*x)) {
+      if (zAttr.getNumElements() != n * groups)
+        return ni.error("MatMulNBits float zero_points must be " + Twine(n * groups) +
+                        " values (N x ceil(K / block_size)), got " +
+                        shape::toString(shapeOf(ni.input(3))));
+      size_t j = 0;
+      for (APFloat v : zAttr.getValues<APFloat>()) {
+        double d = v.convertToDouble();
+        if (!(d >= 0 && d <= 15) || d != double(int64_t(d))) {
+          char text[32];
+          std::snprintf(text, sizeof text, "%g", d);
+          return ni.error("MatMulNBits float zero point " + Twine(text) + " at " + Twine(j) +
+                          " is not a whole number in 0 .. 15 (pare's 4-bit matmul takes "
+                          "integer zero points)");
+        }
+        zeros[j++] = int8_t(d);
+      }
+    } else {
+      return ni.error("MatMulNBits zero_points must be uint8 (packed) or of A's type");
+    }
+  }
+  if (ni.hasInput(4)) {
+    auto gIdx = ni.constInts(4, "MatMulNBits g_idx");
+    if (failed(gIdx))
+      return failure();
+    if (int64_t(gIdx->size()) != k)
+      return ni.error("MatMulNBits g_idx has " + Twine(gIdx->size()) + " entries for K = " +
+                      Twine(k));
+    for (int64_t i = 0; i < k; ++i)
+      if ((*gIdx)[size_t(i)] != i / group)
+        return ni.error("MatMulNBits g_idx maps row " + Twine(i) + " to block " +
+                        Twine((*gIdx)[size_t(i)]) + ", not " + Twine(i / group) +
+                        ": act-order (reordered) groups are not supported");
+  }
+  auto y = buildMatMulNBits(ni, *x, q, sAttr, zeros, n, k, group);
+  if (failed(y))
+    return failure();
+  if (!ni.hasInput(5))
+    return bind(ni, y);
+  Value bias = ni.input(5);
+  if (shapeOf(bias) != std::vector<int64_t>{n} || elemOf(bias) != elemOf(*x))
+    return ni.error("MatMulNBits bias must be [N] = [" + Twine(n) + "] of A's type");
+  return bind(ni, ni.create<pare::AddOp>({*y, bias}));
+}
+
 } // namespace
 
 void registerQuantHandlers() {
@@ -465,6 +608,7 @@ void registerQuantHandlers() {
   registerHandler("com.microsoft.QLinearMul", 1, importQLinearBinary<pare::MulOp>);
   registerHandler("com.microsoft.QLinearGlobalAveragePool", 1, importQLinearGlobalAveragePool);
   registerHandler("com.microsoft.QLinearConcat", 1, importQLinearConcat);
+  registerHandler("com.microsoft.MatMulNBits", 1, importMatMulNBits);
   registerHandler("com.microsoft.QLinearSigmoid", 1, [](NodeImporter &ni) {
     return importQLinearUnary(ni, [&](Value x) { return ni.create<pare::SigmoidOp>({x}); });
   });

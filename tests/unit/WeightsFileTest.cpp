@@ -3,12 +3,14 @@
 // codegen/WeightsFile.h: the header layout the generated code checks, blob
 // alignment, storing identical bytes once (a tied embedding and the
 // transposed lm_head weight), the transposed layout, FNV-1a-64 against its
-// published test vectors, and float -> half against LLVM's APFloat on
-// special values and random bit patterns.
+// published test vectors, float -> half against LLVM's APFloat on special
+// values and random bit patterns, and the 4-bit blobs of pare.matmul_nbits
+// (packU4 against the C runtime's pare_pack_u4).
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/WeightsFile.h"
+#include "runtime-stubs/c/pare_llm.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -175,5 +177,63 @@ TEST_CASE("constants: element type and rank are checked", "[weights]") {
   auto vec = mlir::RankedTensorType::get({4}, mlir::Float32Type::get(&ctx));
   auto flat = mlir::DenseElementsAttr::get(vec, llvm::ArrayRef<float>({1.0f, 2.0f, 3.0f, 4.0f}));
   CHECK(mlir::failed(b.addConstant(loc, "v", flat, BlobDType::F32, BlobLayout::Transposed)));
+  CHECK(message.find("not a matrix") != std::string::npos);
+}
+
+TEST_CASE("4-bit weights: packU4 and pare_pack_u4 agree byte for byte", "[weights]") {
+  // Odd and even K, one row and several: low nibble = even k, an odd K's
+  // last byte with a zero high nibble.
+  std::mt19937 rng(18);
+  for (auto [rows, k] : {std::pair<int, int>{1, 1}, {3, 7}, {2, 64}, {5, 33}, {4, 100}}) {
+    std::vector<int8_t> v(size_t(rows * k));
+    for (int8_t &x : v)
+      x = int8_t(rng() % 16);
+    std::string ours = packU4(v, rows, k);
+    std::vector<uint8_t> theirs(size_t(rows * ((k + 1) / 2)), 0xee);
+    pare_pack_u4(v.data(), theirs.data(), rows, k);
+    REQUIRE(ours.size() == theirs.size());
+    CHECK(std::memcmp(ours.data(), theirs.data(), ours.size()) == 0);
+    for (int r = 0; r < rows; ++r)
+      for (int i = 0; i < k; ++i) {
+        uint8_t byte = uint8_t(ours[size_t(r * ((k + 1) / 2) + i / 2)]);
+        CHECK((i % 2 ? byte >> 4 : byte & 15) == v[size_t(r * k + i)]);
+      }
+    if (k % 2)
+      CHECK((uint8_t(ours.back()) >> 4) == 0);
+  }
+}
+
+TEST_CASE("4-bit weights: u4 and u8 blobs from integer constants", "[weights]") {
+  mlir::MLIRContext ctx;
+  auto loc = mlir::UnknownLoc::get(&ctx);
+  auto i8 = mlir::IntegerType::get(&ctx, 8);
+  auto q = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({2, 3}, i8),
+                                        llvm::ArrayRef<int8_t>({1, 2, 3, 15, 0, 9}));
+  auto z = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({2, 1}, i8),
+                                        llvm::ArrayRef<int8_t>({8, 7}));
+  WeightsFileBuilder b;
+  auto qi = b.addNibbles(loc, "q", q, BlobDType::U4);
+  auto zi = b.addNibbles(loc, "z", z, BlobDType::U8);
+  REQUIRE(mlir::succeeded(qi));
+  REQUIRE(mlir::succeeded(zi));
+  const WeightBlob &qb = b.blobs()[*qi], &zb = b.blobs()[*zi];
+  CHECK(std::string(blobDTypeName(qb.dtype)) == "u4");
+  CHECK(std::string(blobDTypeName(zb.dtype)) == "u8");
+  CHECK(qb.shape == std::vector<int64_t>{2, 3});
+  CHECK(qb.bytes == 4); // two rows of ceil(3 / 2) bytes
+  std::string p = b.file().substr(kWeightsHeaderBytes);
+  CHECK(readLE(p, qb.offset, 4) == 0x090f0321u); // {1,2}{3,-} / {15,0}{9,-}, low nibble first
+  CHECK(zb.offset % kWeightsAlignment == 0);
+  CHECK(readLE(p, zb.offset, 2) == 0x0708u);
+
+  std::string message;
+  ctx.getDiagEngine().registerHandler([&](mlir::Diagnostic &d) { message = d.str(); });
+  auto bad = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({1, 2}, i8),
+                                          llvm::ArrayRef<int8_t>({3, 16}));
+  CHECK(mlir::failed(b.addNibbles(loc, "w16", bad, BlobDType::U4)));
+  CHECK(message.find("'w16' holds 16 at element 1") != std::string::npos);
+  auto flat = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({2}, i8),
+                                           llvm::ArrayRef<int8_t>({3, 4}));
+  CHECK(mlir::failed(b.addNibbles(loc, "v", flat, BlobDType::U4)));
   CHECK(message.find("not a matrix") != std::string::npos);
 }

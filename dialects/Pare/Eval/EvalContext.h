@@ -104,6 +104,10 @@ struct EvalContext {
   llvm::DenseMap<mlir::Operation *, TensorPtr> constants;
   /// Constant conv weights reordered for their kernel (depthwise HWC or packed).
   llvm::DenseMap<mlir::Operation *, std::shared_ptr<std::vector<float>>> convWeights;
+  /// Constant 4-bit weights of pare.matmul_nbits packed for the kernel (two
+  /// per byte), and their zero points as bytes, by op.
+  llvm::DenseMap<mlir::Operation *, std::shared_ptr<std::vector<uint8_t>>> nbitsWeights,
+      nbitsZeros;
 
   /// The value of an operand (computed: the evaluator checks before each op).
   const Tensor &in(mlir::Value v) { return *vals.lookup(v); }

@@ -1,7 +1,9 @@
 //===- EvalLlm.cpp - evaluator: decoder (LLM) ops --------------------------===//
 //
 // rms_norm, rotary and attention with their full-sequence semantics (the KV
-// cache of a decoder step is state between calls and is not evaluated). The
+// cache of a decoder step is state between calls and is not evaluated), and
+// matmul_nbits by the C target's kernel (pare_llm_w4.c) on weights packed as
+// the emitted code reads them, so that both give the same bits. The
 // recognition passes probe candidate subgraphs against these definitions, so
 // they follow the ops' descriptions in PareOps.td literally. The shapes come
 // from the operands: dim 0 may be dynamic in the IR.
@@ -9,6 +11,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/Pare/Eval/EvalContext.h"
+
+#include "runtime-stubs/c/pare_llm.h"
+
+#include "mlir/IR/Matchers.h"
 
 #include <cmath>
 
@@ -148,12 +154,72 @@ LogicalResult evalAttention(EvalContext &cx, Operation *op, Results &out) {
   return success();
 }
 
+/// Integer storage as bytes for the 4-bit kernel, each value checked to lie
+/// in 0 .. 15 (`what` names the operand in the error).
+FailureOr<std::vector<uint8_t>> nibbles(Operation *op, const Tensor &t, const char *what) {
+  if (t.isFloat() && t.numElements() > 0)
+    return fail(op, std::string(what) + " must hold integers");
+  std::vector<uint8_t> out(t.i.size());
+  for (size_t j = 0; j < t.i.size(); ++j) {
+    if (t.i[j] < 0 || t.i[j] > 15)
+      return fail(op, std::string(what) + " value " + std::to_string(t.i[j]) + " at " +
+                          std::to_string(j) + " is outside 0 .. 15");
+    out[j] = uint8_t(t.i[j]);
+  }
+  return out;
+}
+
+LogicalResult evalMatMulNBits(EvalContext &cx, Operation *op, Results &out) {
+  auto mm = cast<MatMulNBitsOp>(op);
+  const Tensor &x = cx.in(mm.getInput()), &q = cx.in(mm.getQweight()),
+               &s = cx.in(mm.getScales()), &z = cx.in(mm.getZeroPoints());
+  int64_t group = int64_t(mm.getGroupSize());
+  if (!x.isFloat() || !s.isFloat() || x.shape.empty() || q.shape.size() != 2 ||
+      x.shape.back() != q.shape[1] || group < 16 || mm.getBits() != 4)
+    return fail(op, "operand shapes or types");
+  int64_t n = q.shape[0], k = q.shape[1], groups = (k + group - 1) / group;
+  if (int64_t(s.f.size()) != n * groups || int64_t(z.i.size()) != n * groups)
+    return fail(op, "scales / zero points are not [N, ceil(K / group_size)]");
+  // Packed once per op when the weight is a constant (it is, after import).
+  bool constant = matchPattern(mm.getQweight(), m_Constant()) &&
+                  matchPattern(mm.getZeroPoints(), m_Constant());
+  std::shared_ptr<std::vector<uint8_t>> packed = constant ? cx.nbitsWeights.lookup(op) : nullptr,
+                                        zeros = constant ? cx.nbitsZeros.lookup(op) : nullptr;
+  if (!packed) {
+    auto values = nibbles(op, q, "qweight");
+    auto zs = nibbles(op, z, "zero_points");
+    if (failed(values) || failed(zs))
+      return failure();
+    std::vector<int8_t> signedValues(values->begin(), values->end());
+    packed = std::make_shared<std::vector<uint8_t>>(size_t(n * ((k + 1) / 2)));
+    pare_pack_u4(signedValues.data(), packed->data(), int32_t(n), int32_t(k));
+    zeros = std::make_shared<std::vector<uint8_t>>(std::move(*zs));
+    if (constant) {
+      cx.nbitsWeights[op] = packed;
+      cx.nbitsZeros[op] = zeros;
+    }
+  }
+  FailureOr<Act> act = fusedAct(op);
+  if (failed(act))
+    return failure();
+  Shape shape = x.shape;
+  shape.back() = n;
+  auto y = floatsLike(shape);
+  int64_t rows = k ? x.numElements() / k : 0;
+  pare_matmul_nbits_f32(x.f.data(), packed->data(), s.f.data(), zeros->data(), y->f.data(),
+                        int32_t(rows), int32_t(k), int32_t(n), int32_t(group), act->kind, act->a,
+                        act->b);
+  out.push_back(y);
+  return success();
+}
+
 } // namespace
 
 void addLlmOps(OpTable &table) {
   table.add<RmsNormOp>(evalRmsNorm);
   table.add<RotaryOp>(evalRotary);
   table.add<AttentionOp>(evalAttention);
+  table.add<MatMulNBitsOp>(evalMatMulNBits);
 }
 
 } // namespace pare::eval

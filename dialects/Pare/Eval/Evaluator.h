@@ -53,7 +53,7 @@ using Observer = llvm::function_ref<void(mlir::Value, const Tensor &)>;
 /// layer_norm, softmax / log_softmax, reductions, arg_max / arg_min,
 /// transpose, concat, split, slice, pad, gather, scatter_nd, cast, quantize, dequantize,
 /// requantize, storage_cast, lookup_table, rms_norm, rotary, attention (full
-/// sequence). The int8 compute ops (qconv, qadd,
+/// sequence), matmul_nbits (by the C target's kernel). The int8 compute ops (qconv, qadd,
 /// ...) are not: they are an error.
 class Evaluator {
 public:

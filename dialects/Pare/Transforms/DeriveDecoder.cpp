@@ -262,6 +262,17 @@ LogicalResult Deriver::step(Operation *op) {
       return refuse(op, "only a product of rows with a constant [K, N] matrix is derived");
     operands = {map.lookup(mm.getA()), map.lookupOrDefault(w)};
     layout.inner = {dims(w)[1]};
+  } else if (auto nb = dyn_cast<MatMulNBitsOp>(op)) {
+    // The 4-bit linear: rows times a constant weight stored [N, K] with its
+    // scales and zero points, like MatMulOp's [K, N].
+    SmallVector<Value> weight = {nb.getQweight(), nb.getScales(), nb.getZeroPoints()};
+    if (!isRow(nb.getInput()) || layout.inner.size() != 1 ||
+        llvm::any_of(weight, [&](Value v) { return isRow(v) || !matchPattern(v, m_Constant()); }))
+      return refuse(op, "only a product of rows with a constant 4-bit weight is derived");
+    operands = {map.lookup(nb.getInput())};
+    for (Value v : weight)
+      operands.push_back(map.lookupOrDefault(v));
+    layout.inner = {dims(nb.getQweight())[0]};
   } else if (op->hasTrait<OpTrait::SameOperandsAndResultShape>() || isa<CastOp>(op) ||
              (op->getNumOperands() == 1 && dims(result) == dims(first))) {
     // Unary elementwise ops (activations, casts).
@@ -290,7 +301,7 @@ LogicalResult Deriver::step(Operation *op) {
   std::optional<Row> out = rowLayout(dims(result), seqLen);
   if (!out)
     return refuse(op, "its result is not a row per position");
-  if (out->width() != layout.width() && !isa<MatMulOp>(op))
+  if (out->width() != layout.width() && !isa<MatMulOp, MatMulNBitsOp>(op))
     return refuse(op, "changes the width of a row");
   rows[result] = *out;
   Operation *made = create(operands, rowType(result, out->width()));
