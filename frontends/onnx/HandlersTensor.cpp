@@ -118,6 +118,10 @@ LogicalResult importReshape(NodeImporter &ni) {
   if (shape::numElements(target) != total)
     return ni.error("shape mismatch: cannot reshape " + shape::toString(in) + " (" + Twine(total) +
                     " elements) to " + shape::toString(target));
+  // An empty tensor (allowzero) reshapes to any shape with a 0: its other
+  // dims must still be ones the kernels can index.
+  if (failed(ni.checkType(RankedTensorType::get(target, elemOf(*x)), "the Reshape result")))
+    return failure();
   ni.setOutput(0, ni.reshape(*x, target));
   return success();
 }
@@ -318,6 +322,11 @@ LogicalResult importSplit(NodeImporter &ni) {
                                                                      : int64_t(ni.numOutputs());
     if (parts <= 0)
       return ni.error("Split into " + Twine(parts) + " parts");
+    // Checked before the chunk size is computed from it: a num_outputs near
+    // INT64_MAX would overflow the rounding up and list that many sizes.
+    if (parts != int64_t(ni.numOutputs()))
+      return ni.error("Split makes " + Twine(parts) + " parts but the node has " +
+                      Twine(ni.numOutputs()) + " outputs");
     int64_t chunk = (in[*axis] + parts - 1) / parts;
     int64_t left = in[*axis];
     for (int64_t p = 0; p < parts; ++p) {
@@ -371,6 +380,9 @@ LogicalResult importPad(NodeImporter &ni) {
       auto axes = ni.constInts(3, "Pad axes");
       if (failed(axes))
         return failure();
+      if (pads.size() != 2 * axes->size())
+        return ni.error("Pad has " + Twine(pads.size()) + " pads for " + Twine(axes->size()) +
+                        " axes (a begin and an end pad per axis)");
       std::vector<int64_t> full(2 * rank, 0);
       for (size_t i = 0; i < axes->size(); ++i) {
         auto a = normAxis(ni, (*axes)[i], rank);
@@ -797,7 +809,11 @@ LogicalResult importResize(NodeImporter &ni) {
         s = policy == "not_larger" ? std::min(s, fullScale[d]) : std::max(s, fullScale[d]);
       for (int64_t d : axes) {
         fullScale[d] = s;
-        out[d] = int64_t(s * double(in[d]) + 0.5);
+        // The scale of another axis can be large: bound it before the cast.
+        double o = s * double(in[d]) + 0.5;
+        if (o > double(std::numeric_limits<int32_t>::max()))
+          return ni.error(op + " output dim " + Twine(d) + " is too large");
+        out[d] = int64_t(o);
       }
     }
   } else {

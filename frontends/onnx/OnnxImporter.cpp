@@ -289,6 +289,19 @@ static std::string tensorTypeProblem(Type t) {
               : std::string("more than 2^63 elements")) +
            "), more than the 2 GiB pare allows per tensor (the generated kernels index "
            "elements with int)";
+  // An empty tensor passes the size check whatever its other dims; strides
+  // and row sizes are products of those, so they are bounded alike.
+  if (*n == 0) {
+    std::vector<int64_t> nonZero;
+    for (int64_t d : dims)
+      nonZero.push_back(std::max<int64_t>(d, 1));
+    auto span = shape::checkedNumElements(nonZero);
+    if (!span || __builtin_mul_overflow(*span, elemBytes, &bytes) ||
+        bytes > input::kMaxTensorBytes)
+      return "is " + shape::toString(dims) +
+             " (empty, but its other dims span more than the 2 GiB pare allows per tensor: the "
+             "generated kernels index elements with int)";
+  }
   return "";
 }
 

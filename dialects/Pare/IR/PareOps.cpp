@@ -267,10 +267,13 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *, std::optional<Location> lo
   auto s = adaptor.getStrides(), d = adaptor.getDilations(), p = adaptor.getPads();
   if (s.size() != 2 || d.size() != 2 || p.size() != 4)
     return fail(loc, "conv: expected 2 strides, 2 dilations and 4 pads");
-  if (g <= 0 || c % g != 0 || oc % g != 0 || icg * g != c)
+  // group is the model's: an empty input (c = 0) divides by any of them.
+  int64_t expect = 0;
+  bool overflow = __builtin_mul_overflow(icg, g, &expect);
+  if (g <= 0 || c % g != 0 || oc % g != 0 || overflow || expect != c)
     return fail(loc, "conv: input has " + Twine(c) + " channels but the weight " +
                          shape::toString(w) + " with group " + Twine(g) + " expects " +
-                         Twine(icg * g));
+                         (overflow ? std::string("more than 2^63") : std::to_string(expect)));
   if (Value b = adaptor.getBias()) {
     Shape bs = shapeOf(b);
     if (bs.size() != 1 || bs[0] != oc)
@@ -310,11 +313,11 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *, std::optional<Loc
     if (s[i] < 1 || d[i] < 1 || op[i] < 0 || p[i] < 0 || p[i + 2] < 0)
       return fail(loc, "conv_transpose: strides and dilations must be positive, pads and "
                        "output_padding non-negative");
-  if (g <= 0 || c % g != 0 || ic != c || ocg < 1)
+  int64_t oc = 0;
+  if (g <= 0 || c % g != 0 || ic != c || ocg < 1 || __builtin_mul_overflow(ocg, g, &oc))
     return fail(loc, "conv_transpose: input has " + Twine(c) + " channels but the weight " +
                          shape::toString(w) + " with group " + Twine(g) + " expects " +
                          Twine(ic) + " (a multiple of the group)");
-  int64_t oc = ocg * g;
   if (Value b = adaptor.getBias()) {
     Shape bs = shapeOf(b);
     if (bs.size() != 1 || bs[0] != oc)
@@ -323,10 +326,20 @@ LogicalResult ConvTransposeOp::inferReturnTypes(MLIRContext *, std::optional<Loc
   }
   if (failed(checkActivation(loc, adaptor.getActivation())))
     return failure();
-  // The operands' sizes are bounded (tensors index with int), so none of
-  // these products overflows int64.
-  int64_t oh = s[0] * (h - 1) + op[0] + d[0] * (kh - 1) + 1 - p[0] - p[2];
-  int64_t ow = s[1] * (wd - 1) + op[1] + d[1] * (kw - 1) + 1 - p[1] - p[3];
+  // Strides, dilations, pads and output_padding are the model's (any
+  // non-negative int64): an overflow is an output that cannot exist.
+  auto outputSize = [](int64_t s, int64_t in, int64_t op, int64_t d, int64_t k, int64_t pb,
+                       int64_t pe) -> int64_t {
+    int64_t full, span;
+    if (in < 1 || k < 1 || __builtin_mul_overflow(s, in - 1, &full) ||
+        __builtin_mul_overflow(d, k - 1, &span) || __builtin_add_overflow(full, span, &full) ||
+        __builtin_add_overflow(full, op, &full) || __builtin_add_overflow(full, 1, &full) ||
+        __builtin_sub_overflow(full, pb, &full) || __builtin_sub_overflow(full, pe, &full))
+      return 0;
+    return full;
+  };
+  int64_t oh = outputSize(s[0], h, op[0], d[0], kh, p[0], p[2]);
+  int64_t ow = outputSize(s[1], wd, op[1], d[1], kw, p[1], p[3]);
   if (h < 1 || wd < 1 || oh < 1 || ow < 1)
     return fail(loc, "conv_transpose: pads " + Twine(p[0]) + ", " + Twine(p[1]) + ", " +
                          Twine(p[2]) + ", " + Twine(p[3]) + " crop the whole output of a " +
@@ -590,7 +603,7 @@ OpFoldResult NegOp::fold(FoldAdaptor a) {
   for (auto &v : x->f)
     v = -v;
   for (auto &v : x->i)
-    v = -v;
+    v = wrapSub(0, v);
   return pack(*x, cast<RankedTensorType>(getType()));
 }
 
@@ -1117,7 +1130,8 @@ LogicalResult SplitOp::inferReturnTypes(MLIRContext *, std::optional<Location> l
   for (int64_t s : adaptor.getSizes()) {
     if (s < 0)
       return fail(loc, "split: negative size");
-    total += s;
+    if (__builtin_add_overflow(total, s, &total))
+      return fail(loc, "split: sizes add up to more than 2^63");
     Shape o = x;
     o[axis] = s;
     types.push_back(RankedTensorType::get(o, elemOf(adaptor.getInput())));
@@ -1139,7 +1153,10 @@ LogicalResult PadOp::inferReturnTypes(MLIRContext *, std::optional<Location> loc
     return fail(loc, "pad: unknown mode '" + mode + "'");
   Shape out;
   for (size_t d = 0; d < x.size(); ++d) {
-    int64_t o = x[d] + b[d] + e[d];
+    int64_t o;
+    if (__builtin_add_overflow(x[d], b[d], &o) || __builtin_add_overflow(o, e[d], &o))
+      return fail(loc, "pad: pads " + Twine(b[d]) + " and " + Twine(e[d]) + " around dim " +
+                           Twine(d) + " overflow 64 bits");
     if (o < 0)
       return fail(loc, "pad: negative output size");
     if (mode == "reflect" && (b[d] >= x[d] || e[d] >= x[d]) && (b[d] > 0 || e[d] > 0))
@@ -1275,8 +1292,8 @@ OpFoldResult ScatterNDOp::fold(FoldAdaptor a) {
                            : v;
       } else {
         int64_t &o = r.i[dst], v = upd->i[src];
-        o = red == "add"   ? o + v
-            : red == "mul" ? o * v
+        o = red == "add"   ? wrapAdd(o, v)
+            : red == "mul" ? wrapMul(o, v)
             : red == "max" ? std::max(o, v)
             : red == "min" ? std::min(o, v)
                            : v;
@@ -1308,7 +1325,9 @@ OpFoldResult CastOp::fold(FoldAdaptor a) {
       r.i.push_back(x->asDouble(k) != 0.0);
     } else {
       double v = x->asDouble(k);
-      if (x->isFloat && (std::isnan(v) || std::isinf(v)))
+      // Out of int64's range (NaN and infinities included) the conversion
+      // is undefined: left to the kernels, as onnxruntime leaves it.
+      if (x->isFloat && !(v > -0x1p63 && v < 0x1p63))
         return {};
       r.i.push_back(x->isFloat ? int64_t(v) : x->i[k]);
     }
