@@ -3,6 +3,8 @@
 #include "compiler/Driver.h"
 #include "compiler/Budget.h"
 #include "compiler/DriverCommon.h"
+#include "compiler/LlmCalibration.h"
+#include "dialects/Pare/Transforms/QuantizeW4A16.h"
 #include "dialects/Pare/Transforms/Pipelines.h"
 
 #include "codegen/EmitterSupport.h"
@@ -20,6 +22,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Signals.h"
 #include "llvm/Support/raw_ostream.h"
@@ -80,6 +83,12 @@ const Choices<Phase> &phases() {
 
 const Choices<Quantize> &quantizeModes() {
   static const Choices<Quantize> c = {{"none", Quantize::None}, {"int8", Quantize::Int8}};
+  return c;
+}
+
+const Choices<Quantize> &compileQuantizeModes() {
+  static const Choices<Quantize> c = {
+      {"none", Quantize::None}, {"int8", Quantize::Int8}, {"w4a16", Quantize::W4A16}};
   return c;
 }
 
@@ -464,9 +473,28 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
     return refuse("--streaming applies to the C targets, not --target cuda");
   if (o.gpuMemoryGB > 0 && !job.cuda)
     return refuse("--gpu-memory applies to decoders (--max-context) on --target cuda");
-  if (o.maxContext > 0 && (o.quantize != Quantize::None || o.streaming || o.batch > 0))
-    return refuse("--max-context (a decoder) cannot be combined with --quantize, --streaming or "
-                  "--batch");
+  bool w4a16 = o.quantize == Quantize::W4A16;
+  if (o.maxContext > 0 && (int8 || o.streaming || o.batch > 0))
+    return refuse("--max-context (a decoder) cannot be combined with --quantize int8, --streaming "
+                  "or --batch");
+  if (!w4a16 && (o.groupSize || o.awq || !o.tokenizer.empty() || o.calibrationWindows ||
+                 o.calibrationLength))
+    return refuse("--group-size, --awq, --tokenizer, --calibration-windows and "
+                  "--calibration-length apply to --quantize w4a16");
+  if (w4a16 && o.maxContext <= 0)
+    return refuse("--quantize w4a16 quantizes decoders (LLMs): it needs --max-context N");
+  if (w4a16 && o.groupSize && (o.groupSize < 16 || (o.groupSize & (o.groupSize - 1)) != 0))
+    return refuse("--group-size must be a power of two >= 16, not " +
+                  std::to_string(o.groupSize));
+  if (w4a16 && o.awq.value_or(true) && o.calibration.empty())
+    return refuse("--quantize w4a16 needs --calibration FILE|DIR (text, or token ids as .npy) for "
+                  "its AWQ search; --awq off quantizes without it (round to nearest)");
+  if (w4a16 && !o.awq.value_or(true) && !o.calibration.empty())
+    return refuse("--calibration is not used with --awq off (round to nearest)");
+  if (w4a16 && !o.calibration.empty() && !llvm::sys::fs::exists(o.calibration))
+    return refuse("--calibration '" + o.calibration + "' does not exist");
+  if (w4a16 && !o.tokenizer.empty() && !llvm::sys::fs::exists(o.tokenizer))
+    return refuse("--tokenizer '" + o.tokenizer + "' does not exist");
   if (!checkPatchFlags(o.maxRecompute, o.patchGrid))
     return std::nullopt;
   if (int8 && o.calibration.empty())
@@ -480,7 +508,7 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
   if (o.int8Islands == Int8Islands::Quantize && job.cuda)
     return refuse("--int8-islands quantize applies to the C targets; --target cuda has no int8 "
                   "kernels yet");
-  if (!int8 && !o.calibration.empty() && !job.islands)
+  if (!int8 && !w4a16 && !o.calibration.empty() && !job.islands)
     return refuse("--calibration is only used with --quantize int8, or with --int8-islands "
                   "quantize for the float islands of a quantized model");
   if (!(o.percentile > 50.0 && o.percentile <= 100.0))
@@ -709,6 +737,53 @@ FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
   return codegen::emitDecoderC(module, cEmitOptions(o, job));
 }
 
+/// --quantize w4a16: the decoder's linears to pare.matmul_nbits, AWQ's
+/// search on the --calibration text unless --awq off.
+LogicalResult quantizeDecoder(ModuleOp module, const CompileOptions &o) {
+  auto mainOr = codegen::mainFunction(module);
+  if (failed(mainOr))
+    return failure();
+  bool awq = o.awq.value_or(true);
+  std::shared_ptr<const LinearStatsMap> stats;
+  llmcalib::Summary used;
+  if (awq) {
+    llmcalib::Options c;
+    c.path = o.calibration;
+    c.tokenizer = o.tokenizer;
+    if (o.calibrationWindows)
+      c.windows = o.calibrationWindows;
+    if (o.calibrationLength)
+      c.length = o.calibrationLength;
+    c.quiet = o.quiet;
+    auto collected = llmcalib::calibrate(*mainOr, c, used);
+    if (failed(collected))
+      return failure();
+    stats = std::make_shared<const LinearStatsMap>(std::move(*collected));
+  }
+  QuantizeW4A16PassOptions options;
+  options.groupSize = o.groupSize ? o.groupSize : 128;
+  options.awq = awq;
+  options.verbose = o.verbose;
+  W4A16Report report;
+  PassManager pm(module.getContext());
+  pm.addPass(createQuantizeW4A16Pass(options, stats, &report));
+  if (failed(pm.run(module)))
+    return failure();
+  if (!o.quiet) {
+    llvm::errs() << "pare: w4a16 g" << options.groupSize << " ("
+                 << (awq ? "AWQ" : "round to nearest") << "): " << report.linears
+                 << " linears to 4 bits";
+    if (awq)
+      llvm::errs() << ", " << report.scaleGroups << " scale groups; calibration " << used.windows
+                   << " windows x " << used.length << " tokens (of " << used.tokens
+                   << " tokens in " << used.files << " file" << (used.files == 1 ? "" : "s")
+                   << ") in " << llvm::format("%.1f", used.seconds) << " s, search "
+                   << llvm::format("%.1f", report.searchSeconds) << " s";
+    llvm::errs() << "\n";
+  }
+  return success();
+}
+
 /// --max-context: the graph phase derives the decode step (or says why it
 /// cannot, and the model compiles as a plain full-sequence graph). A
 /// decoder leaves the phase pipeline there: its emitter stores the weights
@@ -719,6 +794,12 @@ int compileDecoder(ModuleOp module, const CompileOptions &o, const CompileJob &j
     if (failed(runPhases(module, std::min(job.last, Phase::Graph), job.pipeline)))
       return 1;
     derived = attrs::isDecoder(module);
+  }
+  if (!derived && o.quantize == Quantize::W4A16) {
+    std::optional<llvm::StringRef> why = attrs::getNotDecoder(module);
+    printError("--quantize w4a16 quantizes decoders; '" + codegen::displayText(o.model) +
+               "' is not one (" + why.value_or("no decoder found").str() + ")");
+    return 1;
   }
   if (!derived) {
     std::optional<llvm::StringRef> why = attrs::getNotDecoder(module);
@@ -745,6 +826,9 @@ int compileDecoder(ModuleOp module, const CompileOptions &o, const CompileJob &j
     llvm::errs() << "pare: decoder: " << attrs::getDecoderLayers(module).value_or(0)
                  << " attention layers, KV cache of " << attrs::getDecoderMaxContext(module).value_or(0)
                  << " positions\n";
+  if (o.quantize == Quantize::W4A16 && job.last >= Phase::Quantize &&
+      failed(quantizeDecoder(module, o)))
+    return 1;
   if (job.last != Phase::Emit)
     return writeIR(module, o, job);
   FailureOr<std::vector<codegen::EmittedFile>> files = emitDecoderFiles(module, o, job);

@@ -37,7 +37,7 @@ enum class Target { Host, GenericC, CortexM4, CortexM7, CortexM33, CortexM55, Cu
 enum class CudaArch { Sm80, Sm86, Sm89, Sm90 };
 enum class Precision { FP32, FP16 };
 enum class Emit { C, Mlir };
-enum class Quantize { None, Int8 };
+enum class Quantize { None, Int8, W4A16 };
 enum class CalibrationMethod { MinMax, Percentile };
 enum class Kernels { Specialized, Generic };
 enum class Int8Rounding { Auto, TFLite, Onnx };
@@ -50,7 +50,8 @@ const Choices<Precision> &precisions();
 const Choices<Emit> &emits();
 /// --compile-to: import, graph, quantize, plan, c (Phase::Emit).
 const Choices<Phase> &phases();
-const Choices<Quantize> &quantizeModes();
+const Choices<Quantize> &quantizeModes();        ///< inspect, profile: none, int8
+const Choices<Quantize> &compileQuantizeModes(); ///< compile: also w4a16 (decoders)
 const Choices<CalibrationMethod> &calibrationMethods();
 const Choices<Kernels> &kernelKinds();
 const Choices<Int8Rounding> &int8Roundings();
@@ -73,9 +74,16 @@ struct CompileOptions {
   bool emitRunner = false;
   bool quiet = false;
   Quantize quantize = Quantize::None;
-  std::string calibration; ///< directory of calibration samples
+  std::string calibration; ///< directory of calibration samples (w4a16: text or token ids)
   CalibrationMethod calibrationMethod = CalibrationMethod::MinMax;
   double percentile = 99.99;
+  /// --quantize w4a16 (decoders): inputs per quantization group (0: 128),
+  /// the AWQ search (unset: on), the tokenizer of text calibration, and the
+  /// calibration windows (count x tokens; 0: AWQ's 128 x 512).
+  int64_t groupSize = 0;
+  std::optional<bool> awq;
+  std::string tokenizer;
+  int64_t calibrationWindows = 0, calibrationLength = 0;
   Kernels kernels = Kernels::Specialized; ///< int8 kernels
   Int8Rounding int8Rounding = Int8Rounding::Auto;
   /// Ops a quantized model leaves in float between dequantize and quantize:

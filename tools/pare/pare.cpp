@@ -115,15 +115,41 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
       ->add_option("--quantize", co.quantize,
                    "int8: post-training quantization of a float model (needs "
                    "--calibration); quantized ONNX models (QDQ, QOperator) compile to "
-                   "int8 without it")
-      ->transform(choice(pare::driver::quantizeModes()));
+                   "int8 without it. w4a16: decoders (--max-context): 4-bit weights in "
+                   "groups (--group-size) with AWQ's activation-aware scales found on "
+                   "--calibration text (--awq off: round to nearest)")
+      ->transform(choice(pare::driver::compileQuantizeModes()));
   compile
       ->add_option("--calibration", co.calibration,
                    "Directory of calibration inputs: one sample per .npy file (or ONNX "
                    "TensorProto .pb), names starting with the input's name when the model "
                    "has several inputs; for --quantize int8, or for the float islands of a "
-                   "quantized model (--int8-islands quantize)")
+                   "quantized model (--int8-islands quantize). --quantize w4a16: a text "
+                   "file, a directory of them, or token ids as .npy files")
       ->check(NonEmpty);
+  compile
+      ->add_option("--group-size", co.groupSize,
+                   "--quantize w4a16: inputs per quantization group, a power of two >= 16 "
+                   "dividing every linear's input width (default 128)")
+      ->check(PositiveInteger);
+  compile
+      ->add_option("--awq", co.awq,
+                   "--quantize w4a16: on (AWQ's scale and clipping search, default) or off "
+                   "(round to nearest)")
+      ->transform(choice(pare::driver::onOff()));
+  compile
+      ->add_option("--tokenizer", co.tokenizer,
+                   "--quantize w4a16: the model's tokenizer.json, for text calibration")
+      ->check(NonEmpty);
+  compile
+      ->add_option("--calibration-windows", co.calibrationWindows,
+                   "--quantize w4a16: windows of calibration text (default 128, fewer when "
+                   "the text is short)")
+      ->check(PositiveInteger);
+  compile
+      ->add_option("--calibration-length", co.calibrationLength,
+                   "--quantize w4a16: tokens per calibration window (default 512)")
+      ->check(PositiveInteger);
   compile
       ->add_option("--calibration-method", co.calibrationMethod,
                    "Activation ranges from calibration: minmax, or percentile")

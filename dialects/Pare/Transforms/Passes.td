@@ -354,6 +354,45 @@ def BindDecoderInputsPass : Pass<"pare-bind-decoder-inputs", "mlir::ModuleOp"> {
   }];
 }
 
+def QuantizeW4A16Pass : Pass<"pare-quantize-w4a16", "mlir::ModuleOp"> {
+  let summary = "Weight-only 4-bit quantization of a decoder's linears (AWQ or round to nearest)";
+  let description = [{
+    Every linear of the decoder step function (pare.matmul of rows by a
+    constant [K, N] float32 weight; the LM head, whose result the function
+    returns, stays in float) becomes pare.matmul_nbits: 4-bit codes in groups
+    of `group-size` along K, an fp16-representable scale and a zero point
+    per group (asymmetric).
+
+    awq=true (AWQ, issue 18): scale groups are read from the graph: an
+    rms_norm and the linears it feeds (the inverse scale folds into the norm
+    weight); up -> down through a gated product mul(a, up(x)) (into up's
+    output columns); v -> o through an attention whose o input has the
+    channel layout of v's columns (with GQA the scales of the heads sharing
+    a KV head are tied: their mean |x| is averaged). A linear whose input has
+    no such producer, or whose input also feeds anything else, is quantized
+    without a scale. Per group, alpha in {0, 0.05, ..., 1} of s = mean|x|^alpha
+    minimises the squared output error of the group's linears on the sampled
+    calibration rows; then, per linear except those feeding an attention's
+    queries or keys, each group's range is shrunk by the ratio (1, 0.95, ...,
+    0.55) that minimises its output error. The statistics come from the
+    driver (collectLinearStats on tokenized text); from pare-opt, `ids` gives
+    one window of token ids. awq=false: plain round to nearest (no statistics
+    needed). verbose prints the groups and each search's result on stderr.
+  }];
+  let options = [
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "Inputs per quantization group (a power of two >= 16 dividing every K)">,
+    Option<"awq", "awq", "bool", /*default=*/"true",
+           "Activation-aware scale and clipping search (false: round to nearest)">,
+    ListOption<"ids", "ids", "int64_t", "Calibration token ids (one window; pare-opt)">,
+    Option<"sampleRows", "sample-rows", "int64_t", /*default=*/"256",
+           "Calibration rows the searches evaluate, per linear input">,
+    Option<"verbose", "verbose", "bool", /*default=*/"false",
+           "Print the scale groups and the searches' results on stderr">
+  ];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
 def DeriveDecoderPass : Pass<"pare-derive-decoder", "mlir::ModuleOp"> {
   let summary = "Derive the KV-cache decode step of a full-sequence decoder";
   let description = [{

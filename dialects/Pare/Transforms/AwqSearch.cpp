@@ -1,0 +1,223 @@
+//===- AwqSearch.cpp - AWQ's weight quantization and its searches ----------===//
+//
+// The loops run over output channels in parallel (llvm::parallelFor); each
+// channel's error lands in its own slot and the slots are summed in order,
+// so the results do not depend on the thread count.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Pare/Transforms/AwqSearch.h"
+
+#include "llvm/ADT/APFloat.h"
+#include "llvm/Support/Parallel.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pare::awq {
+
+float roundToHalf(float v) {
+  llvm::APFloat h(v);
+  bool lost;
+  h.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven, &lost);
+  if (h.isInfinity())
+    return std::copysign(65504.0f, v);
+  h.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven, &lost);
+  return h.convertToFloat();
+}
+
+namespace {
+
+/// x . y over n floats with eight partial sums, so that the compiler
+/// vectorizes it without reassociating a single float sum.
+float dot(const float *x, const float *y, int64_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j)
+      acc[j] += x[i + j] * y[i + j];
+  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; ++i)
+    s += x[i] * y[i];
+  return s;
+}
+
+/// One group's scale and zero point for the range [lo, hi] (AWQ's:
+/// (hi - lo) / levels, at least 1e-5, rounded to fp16).
+void groupParams(float lo, float hi, int64_t levels, float &scale, int &zero) {
+  scale = roundToHalf(std::max((hi - lo) / float(levels), 1e-5f));
+  zero = int(std::clamp(-std::nearbyint(lo / scale), 0.0f, float(levels)));
+}
+
+/// Quantizes w[0..g) after clamping it to ratio * its range: codes, scale,
+/// zero; `deq` (optional) receives the weights the codes stand for.
+void quantizeGroup(const float *w, int64_t g, float ratio, int64_t levels, int8_t *codes,
+                   float &scale, int &zero, float *deq) {
+  float lo = w[0], hi = w[0];
+  for (int64_t i = 1; i < g; ++i) {
+    lo = std::min(lo, w[i]);
+    hi = std::max(hi, w[i]);
+  }
+  lo *= ratio;
+  hi *= ratio;
+  groupParams(lo, hi, levels, scale, zero);
+  for (int64_t i = 0; i < g; ++i) {
+    float c = std::clamp(std::nearbyint(std::clamp(w[i], lo, hi) / scale) + float(zero), 0.0f,
+                         float(levels));
+    if (codes)
+      codes[i] = int8_t(c);
+    if (deq)
+      deq[i] = (c - float(zero)) * scale;
+  }
+}
+
+} // namespace
+
+Quantized quantize(const float *wt, int64_t n, int64_t k, const QuantSpec &spec,
+                   const float *clip) {
+  int64_t g = spec.groupSize, groups = k / g;
+  Quantized q;
+  q.codes.resize(size_t(n * k));
+  q.scales.resize(size_t(n * groups));
+  q.zeros.resize(size_t(n * groups));
+  llvm::parallelFor(0, size_t(n), [&](size_t c) {
+    for (int64_t j = 0; j < groups; ++j) {
+      size_t slot = c * size_t(groups) + size_t(j);
+      int zero;
+      quantizeGroup(wt + c * k + j * g, g, clip ? clip[slot] : 1.0f, spec.levels(),
+                    q.codes.data() + c * k + j * g, q.scales[slot], zero, nullptr);
+      q.zeros[slot] = int8_t(zero);
+    }
+  });
+  return q;
+}
+
+std::vector<float> dequantize(const Quantized &q, int64_t n, int64_t k, const QuantSpec &spec) {
+  int64_t g = spec.groupSize, groups = k / g;
+  std::vector<float> w(static_cast<size_t>(n * k));
+  for (int64_t c = 0; c < n; ++c)
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t slot = c * groups + i / g;
+      w[c * k + i] = (float(q.codes[c * k + i]) - float(q.zeros[slot])) * q.scales[slot];
+    }
+  return w;
+}
+
+double outputError(const float *x, int64_t rows, const float *wt, const float *wq, int64_t n,
+                   int64_t k) {
+  std::vector<double> perChannel(static_cast<size_t>(n), 0.0);
+  llvm::parallelFor(0, size_t(n), [&](size_t c) {
+    std::vector<float> d(static_cast<size_t>(k));
+    for (int64_t i = 0; i < k; ++i)
+      d[i] = wq[c * k + i] - wt[c * k + i];
+    double sum = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      double e = dot(x + r * k, d.data(), k);
+      sum += e * e;
+    }
+    perChannel[c] = sum;
+  });
+  double total = 0;
+  for (double e : perChannel)
+    total += e;
+  return total;
+}
+
+double ScaleSearch::error() const {
+  return errors.empty() ? 0.0 : errors[size_t(std::lround(alpha * double(errors.size() - 1)))];
+}
+
+std::vector<float> scalesFor(const std::vector<float> &meanAbs, double alpha) {
+  std::vector<float> s(meanAbs.size());
+  float mx = 0, mn = INFINITY;
+  for (size_t i = 0; i < s.size(); ++i) {
+    s[i] = std::max(float(std::pow(double(meanAbs[i]), alpha)), 1e-4f);
+    mx = std::max(mx, s[i]);
+    mn = std::min(mn, s[i]);
+  }
+  float norm = std::sqrt(mx * mn);
+  for (float &v : s)
+    v /= norm;
+  return s;
+}
+
+ScaleSearch searchScales(const GroupProblem &p, const QuantSpec &spec, int grid) {
+  ScaleSearch best;
+  int64_t k = p.k;
+  std::vector<float> xs(static_cast<size_t>(p.numRows * k));
+  double bestError = INFINITY;
+  for (int step = 0; step <= grid; ++step) {
+    double alpha = double(step) / double(grid);
+    std::vector<float> s = scalesFor(p.meanAbs, alpha);
+    // The rows as the scaled linears see them: x / s.
+    for (int64_t r = 0; r < p.numRows; ++r)
+      for (int64_t i = 0; i < k; ++i)
+        xs[r * k + i] = p.rows[r * k + i] / s[i];
+    double error = 0;
+    for (size_t l = 0; l < p.weights.size(); ++l) {
+      int64_t n = p.outs[l];
+      std::vector<float> scaled(static_cast<size_t>(n * k));
+      for (int64_t c = 0; c < n; ++c)
+        for (int64_t i = 0; i < k; ++i)
+          scaled[c * k + i] = p.weights[l][c * k + i] * s[i];
+      std::vector<float> deq = dequantize(quantize(scaled.data(), n, k, spec), n, k, spec);
+      // x/s . (W s)_q - x . W = (x/s) . ((W s)_q - W s).
+      error += outputError(xs.data(), p.numRows, scaled.data(), deq.data(), n, k);
+    }
+    best.errors.push_back(error);
+    if (error < bestError) {
+      bestError = error;
+      best.alpha = alpha;
+      best.scales = std::move(s);
+    }
+  }
+  return best;
+}
+
+std::vector<float> searchClip(const float *wt, int64_t n, int64_t k, const float *rows,
+                              int64_t numRows, const QuantSpec &spec, int grid, double maxShrink) {
+  int64_t g = spec.groupSize, groups = k / g;
+  // Each group's Gram matrix H = X_g^T X_g: the error of a weight change d
+  // within the group is d^T H d, summed over the rows.
+  std::vector<float> gram(static_cast<size_t>(groups * g * g), 0.0f);
+  llvm::parallelFor(0, size_t(groups), [&](size_t j) {
+    float *h = gram.data() + j * g * g;
+    std::vector<std::vector<float>> cols(static_cast<size_t>(g),
+                                         std::vector<float>(static_cast<size_t>(numRows)));
+    for (int64_t a = 0; a < g; ++a)
+      for (int64_t r = 0; r < numRows; ++r)
+        cols[a][r] = rows[r * k + int64_t(j) * g + a];
+    for (int64_t a = 0; a < g; ++a)
+      for (int64_t b = a; b < g; ++b)
+        h[a * g + b] = h[b * g + a] = dot(cols[a].data(), cols[b].data(), numRows);
+  });
+  int steps = std::max(1, int(maxShrink * grid));
+  std::vector<float> ratios(static_cast<size_t>(n * groups), 1.0f);
+  llvm::parallelFor(0, size_t(n), [&](size_t c) {
+    std::vector<float> deq(static_cast<size_t>(g)), d(static_cast<size_t>(g)),
+        hd(static_cast<size_t>(g));
+    for (int64_t j = 0; j < groups; ++j) {
+      const float *w = wt + c * k + j * g;
+      const float *h = gram.data() + j * g * g;
+      double bestError = INFINITY;
+      for (int step = 0; step < steps; ++step) {
+        float ratio = 1.0f - float(step) / float(grid);
+        float scale;
+        int zero;
+        quantizeGroup(w, g, ratio, spec.levels(), nullptr, scale, zero, deq.data());
+        for (int64_t a = 0; a < g; ++a)
+          d[a] = deq[a] - w[a];
+        for (int64_t a = 0; a < g; ++a)
+          hd[a] = dot(h + a * g, d.data(), g);
+        double error = dot(d.data(), hd.data(), g);
+        if (error < bestError) {
+          bestError = error;
+          ratios[c * groups + j] = ratio;
+        }
+      }
+    }
+  });
+  return ratios;
+}
+
+} // namespace pare::awq

@@ -1,0 +1,408 @@
+//===- QuantizeW4A16.cpp - AWQ / round-to-nearest W4A16 of a decoder ------===//
+//
+// Order of work, as llm-awq runs it: the scale groups are searched in block
+// order (per layer: norm -> q/k/v, v -> o, norm -> gate/up, up -> down),
+// each on the weights as the groups before it left them, each folding its
+// scales at once; the activations the searches read are those of the float
+// model, which folding does not change (a linear's input divided by s meets
+// rows multiplied by s). Then every linear's clipping is searched on its
+// input as folded (x / s) and the weights are quantized.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Pare/Transforms/QuantizeW4A16.h"
+
+#include "dialects/Pare/Transforms/AwqSearch.h"
+
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+
+namespace pare {
+#define GEN_PASS_DEF_QUANTIZEW4A16PASS
+#include "dialects/Pare/Transforms/Passes.h.inc"
+} // namespace pare
+
+using namespace mlir;
+using namespace pare;
+
+namespace {
+
+/// The ONNX node name of `op` (its first NameLoc), else its op name.
+std::string nameOf(Operation *op) {
+  std::string found;
+  op->getLoc()->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l)) {
+      found = n.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return found.empty() ? op->getName().getStringRef().str() : found;
+}
+
+std::vector<float> floatsOf(Value v) {
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return {};
+  auto r = attr.getValues<float>();
+  return std::vector<float>(r.begin(), r.end());
+}
+
+/// One linear being quantized.
+struct Linear {
+  MatMulOp op;
+  int64_t k = 0, n = 0;
+  std::vector<float> wt;      ///< [N][K], with the scales folded so far
+  std::vector<float> inScale; ///< [K]: what its input has been divided by
+  std::shared_ptr<const LinearStats> stats;
+  bool clip = true; ///< false for the linears of an attention's queries and keys
+};
+
+enum class GroupKind { Norm, UpDown, VO };
+
+/// A scale group: linears sharing an input whose producer can absorb 1 / s.
+struct Group {
+  GroupKind kind;
+  Operation *producer;
+  std::vector<size_t> linears;
+  size_t source = 0; ///< UpDown: the up linear; VO: the v linear
+  int64_t heads = 1, kvHeads = 1, headDim = 0;
+};
+
+/// True when `v` reaches operand `which` of an attention through rotary
+/// embeddings only (the queries' or keys' linear).
+bool feedsAttention(Value v, unsigned which) {
+  for (OpOperand &use : v.getUses()) {
+    Operation *user = use.getOwner();
+    if (isa<AttentionOp>(user) && use.getOperandNumber() == which)
+      return true;
+    if (auto rot = dyn_cast<RotaryOp>(user))
+      if (use.getOperandNumber() == 0 && feedsAttention(rot.getResult(), which))
+        return true;
+  }
+  return false;
+}
+
+bool hasActivation(Operation *op) { return op->hasAttr("activation"); }
+
+struct QuantizeW4A16Pass : pare::impl::QuantizeW4A16PassBase<QuantizeW4A16Pass> {
+  using QuantizeW4A16PassBase::QuantizeW4A16PassBase;
+  QuantizeW4A16Pass(const QuantizeW4A16PassOptions &options,
+                    std::shared_ptr<const LinearStatsMap> stats, W4A16Report *report)
+      : QuantizeW4A16PassBase(options), given(std::move(stats)), report(report) {}
+
+  void runOnOperation() override;
+
+private:
+  LogicalResult run(func::FuncOp func);
+  std::vector<Group> findGroups(func::FuncOp func, std::vector<Linear> &linears);
+
+  std::shared_ptr<const LinearStatsMap> given;
+  W4A16Report *report = nullptr;
+};
+
+std::vector<Group> QuantizeW4A16Pass::findGroups(func::FuncOp func, std::vector<Linear> &linears) {
+  DenseMap<Operation *, size_t> index;
+  for (size_t i = 0; i < linears.size(); ++i)
+    index[linears[i].op] = i;
+  // The linear defining `v`, used by nothing else, with no fused activation.
+  auto soleLinear = [&](Value v, Operation *user) -> std::optional<size_t> {
+    auto mm = v.getDefiningOp<MatMulOp>();
+    if (!mm || !index.count(mm) || hasActivation(mm) || !v.hasOneUse() ||
+        *v.getUsers().begin() != user)
+      return std::nullopt;
+    return index[mm];
+  };
+  llvm::MapVector<Value, std::vector<size_t>> byInput;
+  for (size_t i = 0; i < linears.size(); ++i)
+    byInput[linears[i].op.getA()].push_back(i);
+  std::vector<Group> groups;
+  for (auto &[input, members] : byInput) {
+    // 1/s folds into the producer only when the linears are all it feeds.
+    bool onlyLinears = llvm::all_of(input.getUses(), [&](OpOperand &u) {
+      auto mm = dyn_cast<MatMulOp>(u.getOwner());
+      return mm && index.count(mm) && u.getOperandNumber() == 0;
+    });
+    Operation *producer = input.getDefiningOp();
+    if (!onlyLinears || !producer)
+      continue;
+    int64_t k = linears[members.front()].k;
+    Group g{GroupKind::Norm, producer, members};
+    if (auto rn = dyn_cast<RmsNormOp>(producer)) {
+      if (int64_t(floatsOf(rn.getWeight()).size()) != k)
+        continue;
+      groups.push_back(g);
+    } else if (auto mul = dyn_cast<MulOp>(producer)) {
+      if (hasActivation(mul) || mul.getLhs().getType() != mul.getRhs().getType())
+        continue;
+      std::optional<size_t> up = soleLinear(mul.getRhs(), mul);
+      if (!up)
+        up = soleLinear(mul.getLhs(), mul);
+      if (!up || linears[*up].n != k)
+        continue;
+      g.kind = GroupKind::UpDown;
+      g.source = *up;
+      groups.push_back(g);
+    } else if (auto at = dyn_cast<AttentionOp>(producer)) {
+      std::optional<size_t> v = soleLinear(at.getV(), at);
+      g.heads = int64_t(at.getHeads());
+      g.kvHeads = int64_t(at.getKvHeads());
+      g.headDim = int64_t(at.getHeadDim());
+      if (!v || at.getK() == at.getV() || g.kvHeads <= 0 || g.heads % g.kvHeads != 0 ||
+          k != g.heads * g.headDim || linears[*v].n != g.kvHeads * g.headDim)
+        continue;
+      g.kind = GroupKind::VO;
+      g.source = *v;
+      groups.push_back(g);
+    }
+  }
+  return groups;
+}
+
+/// mean |x| with the channels of the heads that share a KV head averaged:
+/// v -> o scales must be equal for them (one v column feeds them all).
+std::vector<float> tiedMeans(const std::vector<float> &m, const Group &g) {
+  if (g.kind != GroupKind::VO || g.heads == g.kvHeads)
+    return m;
+  int64_t group = g.heads / g.kvHeads, hd = g.headDim;
+  std::vector<float> out(m.size());
+  for (int64_t kv = 0; kv < g.kvHeads; ++kv)
+    for (int64_t d = 0; d < hd; ++d) {
+      double sum = 0;
+      for (int64_t h = kv * group; h < (kv + 1) * group; ++h)
+        sum += m[h * hd + d];
+      for (int64_t h = kv * group; h < (kv + 1) * group; ++h)
+        out[h * hd + d] = float(sum / double(group));
+    }
+  return out;
+}
+
+const char *kindName(GroupKind k) {
+  switch (k) {
+  case GroupKind::Norm:
+    return "rms_norm";
+  case GroupKind::UpDown:
+    return "gated product";
+  case GroupKind::VO:
+    return "attention";
+  }
+  return "";
+}
+
+LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
+  auto start = std::chrono::steady_clock::now();
+  awq::QuantSpec spec;
+  spec.bits = 4;
+  spec.groupSize = groupSize;
+  if (groupSize < 16 || (groupSize & (groupSize - 1)) != 0)
+    return func.emitError() << "the group size must be a power of two >= 16, not "
+                            << int64_t(groupSize) << " (--group-size)";
+  std::vector<Linear> linears;
+  for (MatMulOp mm : quantizableLinears(func)) {
+    Linear l;
+    l.op = mm;
+    auto w = cast<RankedTensorType>(mm.getB().getType());
+    l.k = w.getDimSize(0);
+    l.n = w.getDimSize(1);
+    if (l.k % groupSize != 0)
+      return mm.emitError() << "the group size " << int64_t(groupSize)
+                            << " does not divide this linear's " << l.k << " inputs (--group-size)";
+    std::vector<float> kn = floatsOf(mm.getB());
+    l.wt.resize(kn.size());
+    for (int64_t i = 0; i < l.k; ++i)
+      for (int64_t c = 0; c < l.n; ++c)
+        l.wt[c * l.k + i] = kn[i * l.n + c];
+    l.inScale.assign(size_t(l.k), 1.0f);
+    l.clip = !feedsAttention(mm.getResult(), 0) && !feedsAttention(mm.getResult(), 1);
+    linears.push_back(std::move(l));
+  }
+  if (linears.empty())
+    return func.emitError("--quantize w4a16: the model has no linear layers (matmuls by a "
+                          "constant 2-D float weight) to quantize");
+
+  // The statistics: the driver's, or one window of `ids` run here.
+  std::shared_ptr<const LinearStatsMap> stats = given;
+  if (!stats && !ids.empty()) {
+    StatsOptions so;
+    so.sampleRows = sampleRows;
+    auto collected = collectLinearStats(func, {std::vector<int64_t>(ids.begin(), ids.end())}, so);
+    if (failed(collected))
+      return failure();
+    stats = std::make_shared<const LinearStatsMap>(std::move(*collected));
+  }
+  if (awq && !stats)
+    return func.emitError("AWQ needs calibration statistics (--calibration; pare-opt: ids=...)");
+  for (Linear &l : linears)
+    if (stats) {
+      auto it = stats->find(l.op);
+      if (it == stats->end() || it->second->channels != l.k)
+        return l.op.emitError("no calibration statistics for this linear");
+      l.stats = it->second;
+    }
+
+  std::vector<Group> groups = awq ? findGroups(func, linears) : std::vector<Group>();
+  std::vector<bool> grouped(linears.size(), false);
+  for (const Group &g : groups)
+    for (size_t i : g.linears)
+      grouped[i] = true;
+
+  // The searches, folding each group's scales as they are found.
+  DenseMap<Operation *, std::vector<float>> normWeights;
+  for (const Group &g : groups) {
+    const Linear &first = linears[g.linears.front()];
+    awq::GroupProblem p;
+    p.k = first.k;
+    for (size_t i : g.linears) {
+      p.weights.push_back(linears[i].wt.data());
+      p.outs.push_back(linears[i].n);
+    }
+    p.rows = first.stats->sample.data();
+    p.numRows = first.stats->sampleRows;
+    p.meanAbs = tiedMeans(first.stats->meanAbs(), g);
+    awq::ScaleSearch found = awq::searchScales(p, spec);
+    const std::vector<float> &s = found.scales;
+    for (size_t i : g.linears) {
+      Linear &l = linears[i];
+      for (int64_t c = 0; c < l.n; ++c)
+        for (int64_t j = 0; j < l.k; ++j)
+          l.wt[c * l.k + j] *= s[j];
+      for (int64_t j = 0; j < l.k; ++j)
+        l.inScale[j] *= s[j];
+    }
+    if (g.kind == GroupKind::Norm) {
+      auto rn = cast<RmsNormOp>(g.producer);
+      auto it = normWeights.try_emplace(rn, floatsOf(rn.getWeight())).first;
+      for (int64_t j = 0; j < p.k; ++j)
+        it->second[j] /= s[j];
+    } else if (g.kind == GroupKind::UpDown) {
+      Linear &up = linears[g.source];
+      for (int64_t c = 0; c < up.n; ++c)
+        for (int64_t j = 0; j < up.k; ++j)
+          up.wt[c * up.k + j] /= s[c];
+    } else {
+      // o's channel h * hd + d is v's column kv(h) * hd + d.
+      Linear &v = linears[g.source];
+      int64_t group = g.heads / g.kvHeads;
+      for (int64_t c = 0; c < v.n; ++c) {
+        float sc = s[(c / g.headDim) * group * g.headDim + c % g.headDim];
+        for (int64_t j = 0; j < v.k; ++j)
+          v.wt[c * v.k + j] /= sc;
+      }
+    }
+    if (verbose) {
+      llvm::errs() << "pare: w4a16: scale group: " << kindName(g.kind) << " '" << nameOf(g.producer)
+                   << "' ->";
+      for (size_t i : g.linears)
+        llvm::errs() << " '" << nameOf(linears[i].op) << "'";
+      if (g.kind == GroupKind::UpDown)
+        llvm::errs() << " (1/s into '" << nameOf(linears[g.source].op) << "' output columns)";
+      if (g.kind == GroupKind::VO)
+        llvm::errs() << " (1/s into '" << nameOf(linears[g.source].op) << "' output columns"
+                     << (g.heads != g.kvHeads
+                             ? ", tied over the " + std::to_string(g.heads / g.kvHeads) +
+                                   " query heads of each KV head"
+                             : std::string())
+                     << ")";
+      llvm::errs() << ": alpha " << llvm::format("%.2f", found.alpha) << ", output error "
+                   << llvm::format("%.6g", found.error())
+                   << " (alpha 0: " << llvm::format("%.6g", found.errors.front()) << ")\n";
+    }
+  }
+  if (verbose)
+    for (size_t i = 0; i < linears.size(); ++i)
+      if (!grouped[i])
+        llvm::errs() << "pare: w4a16: '" << nameOf(linears[i].op) << "' quantized without a scale"
+                     << (awq ? " (its input's producer takes no scale)" : " (--awq off)") << "\n";
+
+  // Clipping, quantization, and the ops.
+  OpBuilder b(func.getContext());
+  double totalError = 0;
+  for (Linear &l : linears) {
+    std::vector<float> rows;
+    if (l.stats) {
+      rows = l.stats->sample;
+      for (int64_t r = 0; r < l.stats->sampleRows; ++r)
+        for (int64_t j = 0; j < l.k; ++j)
+          rows[r * l.k + j] /= l.inScale[j];
+    }
+    std::vector<float> clip;
+    if (awq && l.clip)
+      clip = awq::searchClip(l.wt.data(), l.n, l.k, rows.data(), l.stats->sampleRows, spec);
+    awq::Quantized q =
+        awq::quantize(l.wt.data(), l.n, l.k, spec, clip.empty() ? nullptr : clip.data());
+    if (l.stats) {
+      std::vector<float> deq = awq::dequantize(q, l.n, l.k, spec);
+      totalError +=
+          awq::outputError(rows.data(), l.stats->sampleRows, l.wt.data(), deq.data(), l.n, l.k);
+    }
+    int64_t groupsK = l.k / groupSize;
+    b.setInsertionPoint(l.op);
+    Location loc = l.op.getLoc();
+    auto qType = RankedTensorType::get({l.n, l.k}, b.getI8Type());
+    auto sType = RankedTensorType::get({l.n, groupsK}, b.getF32Type());
+    auto zType = RankedTensorType::get({l.n, groupsK}, b.getI8Type());
+    Value qw =
+        ConstantOp::create(b, loc, qType, DenseElementsAttr::get(qType, ArrayRef<int8_t>(q.codes)));
+    Value sc =
+        ConstantOp::create(b, loc, sType, DenseElementsAttr::get(sType, ArrayRef<float>(q.scales)));
+    Value zp =
+        ConstantOp::create(b, loc, zType, DenseElementsAttr::get(zType, ArrayRef<int8_t>(q.zeros)));
+    auto nb = MatMulNBitsOp::create(b, loc, l.op.getResult().getType(), l.op.getA(), qw, sc, zp,
+                                    b.getI64IntegerAttr(4), b.getI64IntegerAttr(groupSize),
+                                    l.op.getActivationAttr(), l.op.getActivationParamsAttr());
+    for (NamedAttribute a : l.op->getDiscardableAttrs())
+      nb->setAttr(a.getName(), a.getValue());
+    Value oldWeight = l.op.getB();
+    l.op.getResult().replaceAllUsesWith(nb.getResult());
+    l.op.erase();
+    if (Operation *c = oldWeight.getDefiningOp(); c && c->use_empty())
+      c->erase();
+  }
+  for (auto &[op, w] : normWeights) {
+    auto rn = cast<RmsNormOp>(op);
+    Value old = rn.getWeight();
+    b.setInsertionPoint(rn);
+    auto type = cast<RankedTensorType>(old.getType());
+    rn->setOperand(1, ConstantOp::create(b, old.getLoc(), type,
+                                         DenseElementsAttr::get(type, ArrayRef<float>(w))));
+    if (Operation *c = old.getDefiningOp(); c && c->use_empty())
+      c->erase();
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (verbose && stats)
+    llvm::errs() << "pare: w4a16: " << linears.size() << " linear"
+                 << (linears.size() == 1 ? "" : "s") << ", " << groups.size() << " scale group"
+                 << (groups.size() == 1 ? "" : "s") << ", output error on the sampled rows "
+                 << llvm::format("%.6g", totalError) << "\n";
+  if (report) {
+    report->linears = int64_t(linears.size());
+    report->scaleGroups = int64_t(groups.size());
+    report->outputError = totalError;
+    report->searchSeconds = seconds;
+  }
+  return success();
+}
+
+void QuantizeW4A16Pass::runOnOperation() {
+  auto funcs = getOperation().getOps<func::FuncOp>();
+  if (std::distance(funcs.begin(), funcs.end()) != 1) {
+    getOperation().emitError("pare-quantize-w4a16 expects a module with one function");
+    return signalPassFailure();
+  }
+  if (failed(run(*funcs.begin())))
+    signalPassFailure();
+}
+
+} // namespace
+
+std::unique_ptr<Pass> pare::createQuantizeW4A16Pass(const QuantizeW4A16PassOptions &options,
+                                                    std::shared_ptr<const LinearStatsMap> stats,
+                                                    W4A16Report *report) {
+  return std::make_unique<QuantizeW4A16Pass>(options, std::move(stats), report);
+}

@@ -1,0 +1,174 @@
+//===- AwqSearchTest.cpp - the arithmetic of pare-quantize-w4a16 ----------===//
+
+#include "dialects/Pare/Transforms/AwqSearch.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+using namespace pare::awq;
+using Catch::Matchers::WithinAbs;
+
+namespace {
+
+/// [rows][k] Gaussian rows; channel `salient` (if >= 0) `boost` times larger.
+std::vector<float> gaussianRows(int64_t rows, int64_t k, int64_t salient, float boost,
+                                uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(rows * k));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < k; ++i)
+      x[r * k + i] = nd(rng) * (i == salient ? boost : 1.0f);
+  return x;
+}
+
+std::vector<float> meanAbsOf(const std::vector<float> &x, int64_t rows, int64_t k) {
+  std::vector<float> m(static_cast<size_t>(k), 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < k; ++i)
+      m[i] += std::fabs(x[r * k + i]) / float(rows);
+  return m;
+}
+
+} // namespace
+
+TEST_CASE("roundToHalf gives float16 values", "[awq]") {
+  CHECK(roundToHalf(0.1f) == 0.0999755859375f);
+  CHECK(roundToHalf(1.0f) == 1.0f);
+  CHECK(roundToHalf(1e6f) == 65504.0f);
+  CHECK(roundToHalf(-1e6f) == -65504.0f);
+  // 1 + 2^-11 is halfway between 1 and the next half (1 + 2^-10): to even.
+  CHECK(roundToHalf(1.0f + 1.0f / 2048.0f) == 1.0f);
+}
+
+TEST_CASE("quantize follows the matmul_nbits contract (asymmetric, per group)", "[awq]") {
+  QuantSpec spec;
+  spec.groupSize = 16;
+  // One channel, two groups: 0, 0.1, ..., 1.5 and -1.5 ... 0 (in steps of 0.1).
+  std::vector<float> w(32);
+  for (int i = 0; i < 16; ++i) {
+    w[i] = 0.1f * float(i);
+    w[16 + i] = -1.5f + 0.1f * float(i);
+  }
+  Quantized q = quantize(w.data(), 1, 32, spec);
+  REQUIRE(q.scales.size() == 2);
+  CHECK(q.scales[0] == roundToHalf(1.5f / 15.0f));
+  CHECK(q.zeros[0] == 0);
+  CHECK(q.zeros[1] == 15);
+  for (int i = 0; i < 16; ++i) {
+    CHECK(q.codes[i] == i);
+    CHECK(q.codes[16 + i] == i);
+  }
+  std::vector<float> deq = dequantize(q, 1, 32, spec);
+  for (int i = 0; i < 32; ++i)
+    CHECK_THAT(deq[i], WithinAbs(w[i], 1e-3));
+  // Every code and zero point is a 4-bit value.
+  std::vector<float> x = gaussianRows(8, 64, -1, 1.0f, 3);
+  Quantized r = quantize(x.data(), 8, 64, spec);
+  for (int8_t c : r.codes)
+    CHECK((c >= 0 && c <= 15));
+  for (int8_t z : r.zeros)
+    CHECK((z >= 0 && z <= 15));
+}
+
+TEST_CASE("outputError is the squared error of the outputs", "[awq]") {
+  std::vector<float> x = {1, 2, -1, 0.5f}; // 2 rows of 2
+  std::vector<float> w = {1, 0, 0, 1};     // [N=2][K=2]
+  std::vector<float> wq = {1.5f, 0, 0, 0}; // change: channel 0 +0.5 on k0; channel 1 -1 on k1
+  // Row 0: (0.5 * 1)^2 + (-1 * 2)^2 = 4.25; row 1: (0.5 * -1)^2 + (-1 * 0.5)^2 = 0.5.
+  CHECK_THAT(outputError(x.data(), 2, w.data(), wq.data(), 2, 2), WithinAbs(4.75, 1e-6));
+}
+
+TEST_CASE("scalesFor normalises as AWQ does", "[awq]") {
+  std::vector<float> m = {4.0f, 1.0f, 0.25f};
+  std::vector<float> s0 = scalesFor(m, 0.0);
+  for (float v : s0)
+    CHECK(v == 1.0f);
+  std::vector<float> s1 = scalesFor(m, 1.0);
+  // max * min = 1 after normalisation: 4 / 1, 1 / 1, 0.25 / 1.
+  CHECK_THAT(s1[0] * s1[2], WithinAbs(1.0, 1e-6));
+  CHECK_THAT(s1[0] / s1[1], WithinAbs(4.0, 1e-5));
+}
+
+TEST_CASE("the scale search protects a salient input channel", "[awq]") {
+  // One input channel 30x larger than the others: round to nearest loses its
+  // weights' precision where it matters most; scaling them up keeps it.
+  const int64_t rows = 128, k = 64, n = 48;
+  QuantSpec spec;
+  spec.groupSize = 32;
+  std::vector<float> x = gaussianRows(rows, k, 7, 30.0f, 1);
+  std::vector<float> w = gaussianRows(n, k, -1, 1.0f, 2);
+  GroupProblem p;
+  p.k = k;
+  p.weights = {w.data()};
+  p.outs = {n};
+  p.rows = x.data();
+  p.numRows = rows;
+  p.meanAbs = meanAbsOf(x, rows, k);
+  ScaleSearch s = searchScales(p, spec);
+  REQUIRE(s.errors.size() == 21);
+  CHECK(s.alpha > 0.0);
+  CHECK(s.error() < 0.7 * s.errors.front());
+  // alpha = 0 is round to nearest: the error of quantize() unscaled.
+  std::vector<float> rtn = dequantize(quantize(w.data(), n, k, spec), n, k, spec);
+  CHECK_THAT(s.errors.front(), WithinAbs(outputError(x.data(), rows, w.data(), rtn.data(), n, k),
+                                         1e-6 * s.errors.front()));
+  // The chosen scales, applied by hand, give the error the search reports.
+  std::vector<float> scaled(w), xs(x);
+  for (int64_t c = 0; c < n; ++c)
+    for (int64_t i = 0; i < k; ++i)
+      scaled[c * k + i] *= s.scales[i];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < k; ++i)
+      xs[r * k + i] /= s.scales[i];
+  std::vector<float> deq = dequantize(quantize(scaled.data(), n, k, spec), n, k, spec);
+  CHECK_THAT(outputError(xs.data(), rows, scaled.data(), deq.data(), n, k),
+             WithinAbs(s.error(), 1e-4 * s.error()));
+}
+
+TEST_CASE("uniform activations keep alpha's error flat and pick the smallest alpha on ties",
+          "[awq]") {
+  const int64_t rows = 16, k = 32, n = 4;
+  QuantSpec spec;
+  spec.groupSize = 16;
+  std::vector<float> x = gaussianRows(rows, k, -1, 1.0f, 5);
+  std::vector<float> w = gaussianRows(n, k, -1, 1.0f, 6);
+  GroupProblem p;
+  p.k = k;
+  p.weights = {w.data()};
+  p.outs = {n};
+  p.rows = x.data();
+  p.numRows = rows;
+  p.meanAbs.assign(k, 1.0f); // every channel alike: s = 1 for every alpha
+  ScaleSearch s = searchScales(p, spec);
+  CHECK(s.alpha == 0.0);
+  for (double e : s.errors)
+    CHECK(e == s.errors.front());
+}
+
+TEST_CASE("the clipping search never increases a group's output error", "[awq]") {
+  // One group per channel (K = G): the search's per-group error is the whole
+  // output error, so the chosen ratios must do at least as well as none.
+  const int64_t rows = 64, k = 32, n = 16;
+  QuantSpec spec;
+  spec.groupSize = 32;
+  std::vector<float> x = gaussianRows(rows, k, -1, 1.0f, 7);
+  std::vector<float> w = gaussianRows(n, k, -1, 1.0f, 8);
+  // Heavy-tailed weights: one outlier per channel makes clipping pay.
+  for (int64_t c = 0; c < n; ++c)
+    w[c * k + (c % k)] *= 6.0f;
+  std::vector<float> clip = searchClip(w.data(), n, k, x.data(), rows, spec);
+  REQUIRE(clip.size() == size_t(n));
+  bool shrunk = false;
+  for (float r : clip) {
+    CHECK((r <= 1.0f && r > 0.5f));
+    shrunk |= r < 1.0f;
+  }
+  CHECK(shrunk);
+  std::vector<float> plain = dequantize(quantize(w.data(), n, k, spec), n, k, spec);
+  std::vector<float> clipped = dequantize(quantize(w.data(), n, k, spec, clip.data()), n, k, spec);
+  CHECK(outputError(x.data(), rows, w.data(), clipped.data(), n, k) <
+        outputError(x.data(), rows, w.data(), plain.data(), n, k));
+}
