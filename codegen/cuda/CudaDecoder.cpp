@@ -21,6 +21,7 @@
 #include "codegen/EmitterSupport.h"
 #include "codegen/TextEscape.h"
 #include "codegen/WeightsFile.h"
+#include "codegen/cuda/CudaW4.h"
 #include "dialects/Pare/Analysis/ArenaPlanner.h"
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
@@ -33,6 +34,7 @@
 
 #include <map>
 #include <set>
+#include <tuple>
 
 using namespace mlir;
 
@@ -46,6 +48,10 @@ constexpr int64_t kPrefillChunk = 128;
 /// Alignment of everything in the device allocation (and of arena buffers):
 /// the kernels' 16-byte vector loads need rows and blobs aligned.
 constexpr int64_t kDeviceAlign = 256;
+
+/// Weights file tags of the packed int4 weights (cuda::packW4's layout).
+constexpr BlobDType kW4DType = BlobDType::F16;
+constexpr BlobLayout kW4Layout = BlobLayout::RowMajor;
 
 int64_t alignUp(int64_t v) { return planning::alignTo(v, kDeviceAlign); }
 
@@ -79,6 +85,9 @@ private:
   LogicalResult emitLaunch(Operation *op);
   LogicalResult emitBinary(Operation *op, const std::string &opcode);
   std::string weight(Value v, BlobLayout layout);
+  /// The device pointers (packed weights, scale / zero pairs) of a
+  /// pare.matmul_nbits, packed once per qweight constant.
+  LogicalResult w4Weights(MatMulNBitsOp op, std::string &qw, std::string &sz);
   std::string floatTable(Operation *op, Attribute key, llvm::ArrayRef<float> values);
   /// The pointer `user` reads `v` through: a tail op reads the last row of a
   /// value that has all rows.
@@ -113,6 +122,11 @@ private:
   /// (constant attribute, layout) -> its pointer's name.
   std::map<std::pair<const void *, int>, std::string> weightNames;
   std::string weightDecls, arenaDecls, body;
+  /// (qweight, scales, zero points) constants -> the names of their packed
+  /// weights and scale / zero pairs.
+  std::map<std::tuple<const void *, const void *, const void *>,
+           std::pair<std::string, std::string>>
+      w4Names;
   /// pare.kv_layer of the attentions seen.
   std::set<int64_t> cacheLayers;
   /// Tail launches are grouped under `if (last)`.
@@ -260,6 +274,43 @@ std::string Decoder::weight(Value v, BlobLayout layout) {
   return name;
 }
 
+LogicalResult Decoder::w4Weights(MatMulNBitsOp op, std::string &qw, std::string &sz) {
+  DenseElementsAttr q, s, z;
+  if (!matchPattern(op.getQweight(), m_Constant(&q)) ||
+      !matchPattern(op.getScales(), m_Constant(&s)) ||
+      !matchPattern(op.getZeroPoints(), m_Constant(&z)))
+    return error(op, "qweight, scales and zero points must be constants");
+  // Keyed by the three constants: a weight used twice is packed once.
+  auto key = std::make_tuple(q.getAsOpaquePointer(), s.getAsOpaquePointer(),
+                             z.getAsOpaquePointer());
+  auto it = w4Names.find(key);
+  if (it != w4Names.end()) {
+    std::tie(qw, sz) = it->second;
+    return success();
+  }
+  FailureOr<cuda::W4Weights> w = cuda::packW4(op, opts.fp16, "cuda decoder");
+  if (failed(w))
+    return failure();
+  std::string base = sanitizeIdentifier(nodeName(op));
+  qw = uniqueName(localIdentifier(base + "_w4", prefix), used);
+  sz = uniqueName(localIdentifier(base + "_w4_sz", prefix), used);
+  int64_t padded = cuda::w4PaddedGroups(w->k, w->group);
+  size_t qi = weights.addBytes(qw, w->qweight, kW4DType, kW4Layout,
+                               {w->n, cuda::w4RowBytes(w->k) * 2});
+  size_t si = weights.addBytes(sz, w->scaleZero, dtype, BlobLayout::RowMajor,
+                               {w->n, padded, 2});
+  weightDecls += "  /* " + commentText(nodeName(op)) + ": int4 [" + std::to_string(w->n) + "][" +
+                 std::to_string(w->k) + "] in groups of " + std::to_string(w->group) +
+                 ", rows padded to " + std::to_string(cuda::w4RowBytes(w->k)) +
+                 " bytes; (scale, zero) of " + std::to_string(padded) + " groups a row */\n";
+  weightDecls += "  const uint8_t *const " + qw + " = (const uint8_t *)(d + " +
+                 std::to_string(weights.blobs()[qi].offset) + ");\n";
+  weightDecls += "  const " + T + " *const " + sz + " = (const " + T + " *)(d + " +
+                 std::to_string(weights.blobs()[si].offset) + ");\n";
+  w4Names[key] = {qw, sz};
+  return success();
+}
+
 std::string Decoder::floatTable(Operation *op, Attribute key, llvm::ArrayRef<float> values) {
   auto mapKey = std::make_pair(key.getAsOpaquePointer(), -1);
   auto it = weightNames.find(mapKey);
@@ -402,6 +453,24 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
             act.a + ", " + act.b + ", stream));\n";
     return success();
   }
+  if (auto q = dyn_cast<MatMulNBitsOp>(op)) {
+    // int4 weights (issue 18): GEMV for decode, tiled GEMM for prefill
+    // (runtime-stubs/cuda-llm/pare_cu_llm_w4.cu).
+    int64_t k = width(q.getInput());
+    if (!names.count(q.getInput()))
+      return error(op, "the input of a decoder matmul_nbits is a decoder value");
+    if (shapeOf(q.getQweight()).size() != 2 || shapeOf(q.getQweight())[0] != width(out))
+      return error(op, "qweight must be [N, K] with N the result's width");
+    std::string qw, sz;
+    if (failed(w4Weights(q, qw, sz)))
+      return failure();
+    ActArgs act = fusedActivation(op);
+    body += "  PARE_TRY(pare_llm_matmul_w4_" + sfx + "(" + rowPtr(op, q.getInput()) + ", " + qw +
+            ", " + sz + ", " + y + ", " + r + ", " + std::to_string(k) + ", " + f + ", " +
+            std::to_string(int64_t(q.getGroupSize())) + ", " + act.kind + ", " + act.a + ", " +
+            act.b + ", stream));\n";
+    return success();
+  }
   if (auto rot = dyn_cast<RotaryOp>(op)) {
     int64_t hd = rot.getHeadDim(), rd = rot.getRotaryDim();
     if (rot.getPositions() != positions)
@@ -469,8 +538,8 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
             ", stream));\n";
     return success();
   }
-  return error(op, "no decoder kernel for it (embedding, rms_norm, matmul, rotary, attention, "
-                   "add / sub / mul / div and activations are)");
+  return error(op, "no decoder kernel for it (embedding, rms_norm, matmul, matmul_nbits, rotary, "
+                   "attention, add / sub / mul / div and activations are)");
 }
 
 LogicalResult Decoder::checkMemory() {
@@ -972,7 +1041,7 @@ std::string Decoder::makefile() const {
                   ". Builds the generate runner of " + prefix + " (CUDA):\n#   make -f " + prefix +
                   ".mk            (needs --emit-runner's generate.c)\n";
   m += "NVCC ?= nvcc\nCC ?= cc\nNVCCFLAGS ?= -O3 -arch=sm_" + archNum + "\nCFLAGS ?= -O3\n";
-  m += expand(R"PARE(@U@_OBJECTS = @P@.o pare_cu_llm.o
+  m += expand(R"PARE(@U@_OBJECTS = @P@.o pare_cu_llm.o pare_cu_llm_w4.o
 RUNNER_SOURCES = generate.c pare_tokenizer.c
 
 generate: $(RUNNER_SOURCES) $(@U@_OBJECTS)
@@ -985,6 +1054,9 @@ generate: $(RUNNER_SOURCES) $(@U@_OBJECTS)
 
 pare_cu_llm.o: pare_cu_llm.cu pare_cu_llm.cuh pare_activation.h
 	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm.cu -o $@
+
+pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_activation.h
+	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_w4.cu -o $@
 )PARE",
               prefix, upper);
   return m;

@@ -177,7 +177,7 @@ const OpTable &opTable() {
 
 /// A constant operand a kernel reads in another layout than its own (the
 /// op's emitter asks CudaModule::weight for it): depthwise weights as HWC;
-/// [K][N] gemm / matmul weights as [N][K].
+/// [K][N] gemm / matmul weights as [N][K]; matmul_nbits' packed int4.
 bool relaidOut(Operation *op, Value v) {
   if (auto c = dyn_cast<ConvOp>(op))
     return v == c.getWeight() && c.isDepthwise() && shapeOf(v)[3] == 1 &&
@@ -186,6 +186,9 @@ bool relaidOut(Operation *op, Value v) {
     return v == g.getB() && !g.getTransB() && matchPattern(v, m_Constant());
   if (auto mm = dyn_cast<MatMulOp>(op))
     return v == mm.getB() && shapeOf(v).size() == 2 && matchPattern(v, m_Constant());
+  // int4 weights, scales and zero points are packed together (CudaW4.h).
+  if (auto q = dyn_cast<MatMulNBitsOp>(op))
+    return v != q.getInput() && matchPattern(v, m_Constant());
   // A constant Clip bound is passed by value (CudaOpsElementwise).
   if (auto c = dyn_cast<ClipDynamicOp>(op))
     return v != c.getInput() && matchPattern(v, m_Constant());

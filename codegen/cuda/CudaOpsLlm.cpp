@@ -4,10 +4,13 @@
 // derived into a decoder step (no --max-context, or the derivation refused):
 // the whole static sequence at once, by the kernels of runtime-stubs/cuda-llm
 // that the decoder target launches per step (the module then ships them).
+// pare.matmul_nbits (int4 weights, issue 18) runs on the same kernels, with
+// its weights packed by CudaW4.h into the module's weights blob.
 //
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cuda/CudaModule.h"
+#include "codegen/cuda/CudaW4.h"
 
 #include "dialects/Pare/IR/PareAttrs.h"
 
@@ -83,12 +86,53 @@ LogicalResult emitAttention(CudaModule &m, CudaOp &o) {
   return success();
 }
 
+/// `bytes` appended to the weights blob (256-byte aligned, as every tensor
+/// there), and a `const type *` named after `base` pointing at them.
+std::string blobBytes(CudaModule &m, const std::string &base, const std::string &type,
+                      const std::string &bytes) {
+  while (m.blob.size() % 256)
+    m.blob.push_back('\0');
+  size_t off = m.blob.size();
+  m.blob += bytes;
+  std::string name = uniqueName(localIdentifier(base, m.prefix), m.used);
+  m.weightDecls += "  const " + type + " *" + name + " = (const " + type + " *)(w + " +
+                   std::to_string(off) + ");\n";
+  return name;
+}
+
+LogicalResult emitMatMulNBits(CudaModule &m, CudaOp &o) {
+  auto q = cast<MatMulNBitsOp>(o.op);
+  Shape x = shapeOf(q.getInput());
+  if (!cast<RankedTensorType>(q.getInput().getType()).hasStaticShape() || x.empty())
+    return m.unsupported(o.op, "a run-time row count (a decoder step function; compile it "
+                               "with --max-context)");
+  if (o.sfx.empty() || suffix(elemOf(q.getInput())) != o.sfx)
+    return m.unsupported(o.op, "only float32 / float16 input and result of one type");
+  if (o.residual != "nullptr")
+    return m.unsupported(o.op, "a fused residual add (the int4 kernels have no such epilogue)");
+  FailureOr<W4Weights> w = packW4(q, o.sfx == "f16", "cuda target");
+  if (failed(w))
+    return failure();
+  m.usesLlmKernels = true;
+  std::string base = sanitizeIdentifier(nodeName(o.op));
+  std::string qw = blobBytes(m, base + "_w4", "uint8_t", w->qweight);
+  std::string sz = blobBytes(m, base + "_w4_sz", o.sfx == "f16" ? "__half" : "float",
+                             w->scaleZero);
+  int64_t rows = shape::numElements(x) / w->k;
+  m.body += m.launch("pare_llm_matmul_w4_" + o.sfx + "(" + o.in[0] + ", " + qw + ", " + sz +
+                     ", " + o.out[0] + ", " + i32(rows) + ", " + i32(w->k) + ", " + i32(w->n) +
+                     ", " + i32(w->group) + ", " + o.fused.kind + ", " + o.fused.a + ", " +
+                     o.fused.b + ", stream");
+  return success();
+}
+
 } // namespace
 
 void registerLlmOps(OpTable &table) {
   table.add<RmsNormOp>(emitRmsNorm);
   table.add<RotaryOp>(emitRotary);
   table.add<AttentionOp>(emitAttention);
+  table.add<MatMulNBitsOp>(emitMatMulNBits);
 }
 
 } // namespace pare::codegen::cuda

@@ -21,7 +21,7 @@ w="$(ls "$GEN"/*_weights.bin 2>/dev/null | head -1)"
 [[ -n "$w" && -f "$GEN/pare_model.h" ]] || { echo "FAIL $GEN: no decoder with --emit-runner there"; exit 1; }
 name="$(basename "$w" _weights.bin)"
 # The objects of <name>.mk when it has run, else built here.
-for o in "$name" pare_cu_llm; do
+for o in "$name" pare_cu_llm pare_cu_llm_w4; do
   if [[ -f "$GEN/$o.o" && "$GEN/$o.o" -nt "$GEN/$o.cu" ]]; then
     cp "$GEN/$o.o" "$WORK/$o.o"
   else
@@ -29,7 +29,7 @@ for o in "$name" pare_cu_llm; do
   fi
 done
 "$CC" -std=c99 -O2 -I"$GEN" -c "$ROOT/tests/cuda/decoder_check.c" -o "$WORK/decoder_check.o" &&
-  nvcc -arch="$ARCH" "$WORK/decoder_check.o" "$WORK/$name.o" "$WORK/pare_cu_llm.o" -o "$WORK/decoder_check" ||
+  nvcc -arch="$ARCH" "$WORK/decoder_check.o" "$WORK/$name.o" "$WORK/pare_cu_llm.o" "$WORK/pare_cu_llm_w4.o" -o "$WORK/decoder_check" ||
   { echo "FAIL $GEN: building decoder_check"; exit 1; }
 "$WORK/decoder_check" -w "$w" --ids "$REF/ids.npy" --ref "$REF/ref.npy" --tol "$TOL" --bench 32
 status=$?

@@ -29,6 +29,8 @@ nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runt
   -o "$WORK/test_llm_kernels" &
 nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" \
   -o "$WORK/pare_cu_llm.o" &
+nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu" \
+  -o "$WORK/pare_cu_llm_w4.o" &
 dirs=()
 for d in "$DIR"/*/; do
   d="${d%/}"
@@ -38,10 +40,12 @@ for d in "$DIR"/*/; do
   name="$(basename "$w" _weights.bin)"
   b="$WORK/$(basename "$d")"
   mkdir -p "$b"
-  if ! cmp -s "$d/pare_cu_llm.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu"; then
-    echo "FAIL $(basename "$d"): its pare_cu_llm.cu is not the repository's (prepare again)"
-    fail=$((fail + 1))
-  fi
+  for f in pare_cu_llm.cu pare_cu_llm_w4.cu; do
+    if ! cmp -s "$d/$f" "$ROOT/runtime-stubs/cuda-llm/$f"; then
+      echo "FAIL $(basename "$d"): its $f is not the repository's (prepare again)"
+      fail=$((fail + 1))
+    fi
+  done
   (nvcc -std=c++17 -O3 -arch="$ARCH" -c "$d/$name.cu" -o "$b/$name.o" &&
     "$CC" -std=c99 -O2 -I"$d" -c "$ROOT/tests/cuda/decoder_check.c" -o "$b/decoder_check.o") &
 done
@@ -53,7 +57,7 @@ for d in "${dirs[@]}"; do
   w="$(ls "$d"/*_weights.bin | head -1)"
   name="$(basename "$w" _weights.bin)"
   b="$WORK/$(basename "$d")"
-  if ! nvcc -arch="$ARCH" "$b/decoder_check.o" "$b/$name.o" "$WORK/pare_cu_llm.o" -o "$b/decoder_check"; then
+  if ! nvcc -arch="$ARCH" "$b/decoder_check.o" "$b/$name.o" "$WORK/pare_cu_llm.o" "$WORK/pare_cu_llm_w4.o" -o "$b/decoder_check"; then
     result 1 "$(basename "$d"): build"
     continue
   fi

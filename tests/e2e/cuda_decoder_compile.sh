@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # CI has no GPU: compile and link the CUDA decoders pare emits (issue 16) with nvcc, fp32 and
-# fp16, warnings as errors: the hand-written step function (tests/lit/codegen/Inputs/
-# decoder_tiny.mlir) and the tiny random Llama through the whole pipeline: TINY_ONNX (the
+# fp16, warnings as errors: the hand-written step functions (tests/lit/codegen/Inputs/
+# decoder_tiny.mlir, and decoder_tiny_w4.mlir whose linears are 4-bit pare.matmul_nbits:
+# issue 18) and the tiny random Llama through the whole pipeline: TINY_ONNX (the
 # ctest fixture's export; missing = failure), else build/llm/tiny.onnx when examples/llm made it. Each is linked into the generate runner (its .mk)
-# and into tests/cuda/decoder_check.c; tests/cuda/test_llm_kernels.cu is built too. The GPU
-# run of the same programs is tests/cuda/run_decoder_check.sh.
+# and into tests/cuda/decoder_check.c; tests/cuda/test_llm_kernels.cu and test_w4_kernels.cu
+# are built too, and the int4 kernels for sm_80 as well. The GPU run of the same programs is
+# tests/cuda/run_decoder_check.sh (and tests/cuda/run_w4_check.sh).
 #   tests/e2e/cuda_decoder_compile.sh PARE [TINY_ONNX]
 set -euo pipefail
 PARE="$1"
@@ -27,19 +29,26 @@ build() { # model name extra-args...
   for precision in fp32 fp16; do
     local out="$WORK/$name-$precision"
     "$PARE" compile "$model" --target cuda --precision "$precision" --emit-runner --name "$name" -o "$out" -q "$@"
-    for f in pare_cu_llm.cu pare_cu_llm.cuh; do
+    for f in pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_w4.cu; do
       cmp -s "$ROOT/runtime-stubs/cuda-llm/$f" "$out/$f" ||
         { echo "cuda-decoder-compile: $out/$f differs from runtime-stubs/cuda-llm (rebuild pare)"; exit 1; }
     done
     # The runner, as a user builds it, with warnings as errors.
     make -s -C "$out" -f "$name.mk" NVCC="$NVCC" NVCCFLAGS="-O1 $ARCH $STRICT" CFLAGS="-O1 -Wall -Wextra -Werror" >/dev/null
     "$CC" $CSTRICT -O1 -I"$out" -c "$ROOT/tests/cuda/decoder_check.c" -o "$out/decoder_check.o"
-    "$NVCC" $ARCH "$out/decoder_check.o" "$out/$name.o" "$out/pare_cu_llm.o" -o "$out/decoder_check"
+    "$NVCC" $ARCH "$out/decoder_check.o" "$out/$name.o" "$out/pare_cu_llm.o" "$out/pare_cu_llm_w4.o" \
+      -o "$out/decoder_check"
     echo "cuda-decoder-compile: $name $precision ok"
   done
 }
 CC="${CC:-cc}"
 build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny
+build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w4.mlir" tiny_w4
+# Every matmul of the W4 decoder runs on the int4 kernels.
+for precision in fp32 fp16; do
+  calls="$(grep -c "pare_llm_matmul_w4_$([[ $precision == fp32 ]] && echo f32 || echo f16)(" "$WORK/tiny_w4-$precision/tiny_w4.cu")"
+  [[ "$calls" == 15 ]] || { echo "cuda-decoder-compile: tiny_w4 $precision has $calls int4 matmul launches, not 15"; exit 1; }
+done
 if [[ -n "$TINY_ONNX" ]]; then
   [[ -f "$TINY_ONNX" ]] || { echo "cuda-decoder-compile: $TINY_ONNX does not exist"; exit 1; }
   build "$TINY_ONNX" llama --max-context 256
@@ -48,4 +57,9 @@ elif [[ -f "$ROOT/build/llm/tiny.onnx" ]]; then
 fi
 "$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
   "$ROOT/tests/cuda/test_llm_kernels.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" -o "$WORK/test_llm_kernels"
+"$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
+  "$ROOT/tests/cuda/test_w4_kernels.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu" \
+  "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" -o "$WORK/test_w4_kernels"
+"$NVCC" -std=c++17 -O1 -arch=sm_80 $STRICT -I"$ROOT/runtime-stubs/c" \
+  -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu" -o "$WORK/pare_cu_llm_w4_sm80.o"
 echo "cuda-decoder-compile: kernel tests ok"

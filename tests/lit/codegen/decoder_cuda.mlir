@@ -28,6 +28,7 @@
 // FILES: pare_activation.h
 // FILES-NEXT: pare_cu_llm.cu
 // FILES-NEXT: pare_cu_llm.cuh
+// FILES-NEXT: pare_cu_llm_w4.cu
 // FILES-NEXT: tiny.cu
 // FILES-NEXT: tiny.h
 // FILES-NEXT: tiny.mk
