@@ -6,7 +6,10 @@ Compiles a tiny Llama export (input_ids [1, S] -> logits) three times with
 and with --quantize w4a16 (AWQ, calibrated on token ids saved as .npy), each
 with --group-size 16, and builds each decoder with
 tests/e2e/llm_decoder_harness.c (-std=c99 -Wall -Wextra -Werror -pedantic).
-On a token sequence other than the calibration's, the logits after every
+The AWQ compile's -v output must list the scale groups of each layer of
+the exported graph (input norm -> q/k/v, attention -> o with the 2 query
+heads of each KV head tied, post-attention norm -> gate/up, gated product ->
+down). On a token sequence other than the calibration's, the logits after every
 prefix are compared with the float decoder's, and:
 
   * both quantized decoders call pare_matmul_nbits_f32 (their linears are
@@ -73,6 +76,21 @@ def main():
             calls = source.count("pare_matmul_nbits_f32(")
             rows.append((f"{kind}: linears are 4-bit (pare_matmul_nbits_f32 calls: {calls})", calls > 0, ""))
         builds[kind] = out
+        if kind == "awq":
+            # The scale groups found on the export's graph: per layer, the
+            # input norm -> q/k/v, the attention -> o (GQA: tied), the post
+            # norm -> gate/up, the gated product -> down.
+            groups = re.findall(r"scale group: (rms_norm|attention|gated product) '[^']*layers\.(\d+)/"
+                                r"[^']*' -> ((?:'[^']*' ?)+)", p.output)
+            got = [(kind_, int(layer), tuple(re.findall(r"(\w+_proj)/MatMul", names)))
+                   for kind_, layer, names in groups]
+            want = [g for layer in range(2) for g in (
+                ("rms_norm", layer, ("q_proj", "k_proj", "v_proj")), ("attention", layer, ("o_proj",)),
+                ("rms_norm", layer, ("gate_proj", "up_proj")), ("gated product", layer, ("down_proj",)))]
+            tied = p.output.count("tied over the 2 query heads of each KV head")
+            rows.append((f"awq: scale groups from the graph ({len(got)}: norm -> q/k/v, attention -> o, "
+                         f"norm -> gate/up, gated product -> down per layer; GQA tied in {tied})",
+                         got == want and tied == 2, p.output[-3000:]))
         (out / "llm_decoder_harness.c").write_text((ROOT / "tests/e2e/llm_decoder_harness.c").read_text())
         model_c = [str(out / f) for f in ("dec.c", "pare_llm.c", "pare_llm_w4.c", "pare_k_elementwise.c")
                    if (out / f).exists()]
