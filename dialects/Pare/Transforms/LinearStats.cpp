@@ -95,7 +95,7 @@ FailureOr<LinearStatsMap> collectLinearStats(func::FuncOp step,
   }
   std::vector<MatMulOp> linears = quantizableLinears(step);
   if (ret->getNumOperands() == 1)
-    if (auto head = ret->getOperand(0).getDefiningOp<MatMulOp>()) {
+    if (auto head = ret->getOperand(0).getDefiningOp<MatMulOp>(); head && head->hasOneUse()) {
       ret->setOperand(0, head.getA());
       head->erase();
     }
