@@ -259,12 +259,33 @@ __device__ __forceinline__ void load_x_tile(const T *x, T *xt, int ld, int m0, i
   }
 }
 
+/* load_x_tile for half; VEC (x 16-byte aligned, k a multiple of 8): 8 halves
+ * a load (xt's rows are 16-byte multiples). */
+template <bool VEC>
+__device__ __forceinline__ void load_x_tile_h(const __half *x, __half *xt, int ld, int m0, int k0,
+                                              int rows, int k, int threads)
+{
+  if constexpr (!VEC) {
+    load_x_tile(x, xt, ld, m0, k0, rows, k, threads);
+  } else {
+    /* k is a multiple of 8: a load is wholly inside the row or past it. */
+    for (int i = threadIdx.x; i < kTile * (kChunk / 8); i += threads) {
+      const int r = i / (kChunk / 8), c = (i % (kChunk / 8)) * 8;
+      uint4 v = make_uint4(0u, 0u, 0u, 0u);
+      if (m0 + r < rows && k0 + c < k)
+        v = *reinterpret_cast<const uint4 *>(x + (size_t)(m0 + r) * k + k0 + c);
+      *reinterpret_cast<uint4 *>(xt + r * ld + c) = v;
+    }
+  }
+}
+
 /* fp16: 4 warps, each a 32 x 32 quarter of the tile as 2 x 2 WMMA
- * accumulators. */
+ * accumulators. VEC: x rows 16-byte aligned. */
 constexpr int kMmaThreads = 128;
 constexpr int kLdH = kChunk + 8;   /* halves per row of the K-tiles (16-byte multiple) */
 constexpr int kLdC = kTile + 4;    /* floats per row of the output tile */
 
+template <bool VEC>
 __global__ void __launch_bounds__(kMmaThreads)
     w4_gemm_f16_kernel(const __half *x, const uint8_t *qw, const __half *sz, __half *y, int rows,
                        int k, int n, int groups, int gshift, pare_act_t act, float act_a,
@@ -286,7 +307,7 @@ __global__ void __launch_bounds__(kMmaThreads)
       wmma::fill_fragment(acc[i][j], 0.0f);
   for (int c = 0; c < chunks; ++c) {
     const int k0 = c * kChunk;
-    load_x_tile(x, xs, kLdH, m0, k0, rows, k, kMmaThreads);
+    load_x_tile_h<VEC>(x, xs, kLdH, m0, k0, rows, k, kMmaThreads);
     dequant_tile(qw, sz, ws, kLdH, n0, k0, n, chunks, groups, gshift, kMmaThreads);
     __syncthreads();
 #pragma unroll
@@ -433,8 +454,12 @@ cudaError_t gemm(const __half *x, const uint8_t *qw, const __half *sz, __half *y
                  cudaStream_t stream)
 {
   dim3 grid((unsigned)((n + kTile - 1) / kTile), (unsigned)((rows + kTile - 1) / kTile));
-  w4_gemm_f16_kernel<<<grid, kMmaThreads, 0, stream>>>(x, qw, sz, y, rows, k, n, groups, gshift,
-                                                      act, act_a, act_b);
+  if (aligned16(x) && k % 8 == 0)
+    w4_gemm_f16_kernel<true><<<grid, kMmaThreads, 0, stream>>>(x, qw, sz, y, rows, k, n, groups,
+                                                               gshift, act, act_a, act_b);
+  else
+    w4_gemm_f16_kernel<false><<<grid, kMmaThreads, 0, stream>>>(x, qw, sz, y, rows, k, n, groups,
+                                                                gshift, act, act_a, act_b);
   return cudaGetLastError();
 }
 
