@@ -49,10 +49,6 @@ constexpr int64_t kPrefillChunk = 128;
 /// the kernels' 16-byte vector loads need rows and blobs aligned.
 constexpr int64_t kDeviceAlign = 256;
 
-/// Weights file tags of the packed int4 weights (cuda::packW4's layout).
-constexpr BlobDType kW4DType = BlobDType::F16;
-constexpr BlobLayout kW4Layout = BlobLayout::RowMajor;
-
 int64_t alignUp(int64_t v) { return planning::alignTo(v, kDeviceAlign); }
 
 std::string hex(uint64_t v) { return "0x" + llvm::utohexstr(v, /*LowerCase=*/true) + "ull"; }
@@ -295,8 +291,8 @@ LogicalResult Decoder::w4Weights(MatMulNBitsOp op, std::string &qw, std::string 
   qw = uniqueName(localIdentifier(base + "_w4", prefix), used);
   sz = uniqueName(localIdentifier(base + "_w4_sz", prefix), used);
   int64_t padded = cuda::w4PaddedGroups(w->k, w->group);
-  size_t qi = weights.addBytes(qw, w->qweight, kW4DType, kW4Layout,
-                               {w->n, cuda::w4RowBytes(w->k) * 2});
+  size_t qi = weights.addBytes(qw, w->qweight, BlobDType::U4, BlobLayout::RowsPadded32,
+                               {w->n, w->k});
   size_t si = weights.addBytes(sz, w->scaleZero, dtype, BlobLayout::RowMajor,
                                {w->n, padded, 2});
   weightDecls += "  /* " + commentText(nodeName(op)) + ": int4 [" + std::to_string(w->n) + "][" +
