@@ -53,6 +53,7 @@
 // HDR: int tiny_decode(int32_t id, float *logits);
 // HDR: const char *tiny_strerror(int code);
 
+// MK: # Threads (pare_llm.h): make -f tiny.mk CFLAGS="-O3 -march=native -DPARE_LLM_THREADS=4 -pthread"
 // MK: TINY_SOURCES = tiny.c pare_llm.c pare_k_elementwise.c
 // MK: generate: $(RUNNER_SOURCES) $(TINY_SOURCES)
 
