@@ -27,7 +27,8 @@
  * existing sm_90a TMA/wgmma GEMM (runtime-stubs/cuda) reads its B operand
  * from global memory by TMA, so it cannot take weights dequantized on the fly
  * in shared memory without being rewritten; this kernel trades its pipelining
- * for simplicity (one tile in flight; see docs/benchmarks.md for its speed).
+ * for simplicity (one tile in flight; tests/cuda/test_w4_kernels.cu --bench
+ * times it against the fp16 decoder matmul).
  */
 #include "pare_cu_llm.cuh"
 

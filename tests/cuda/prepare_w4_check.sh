@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Here (no GPU needed): the 4-bit (W4A16, issue 18) CUDA decoders that tests/cuda/run_w4_check.sh
 # checks on the GPU machine, each with token ids and reference logits of every position, into
-# OUT (default build/w4-check; under 1 MB, small enough to carry there). The directories have
+# OUT (default build/w4-check; about 2 MB, small enough to carry there). The directories have
 # prepare_decoder_check.sh's form (generated files with --emit-runner, ids.npy, ref.npy, tol),
 # so tests/cuda/run_decoder_check.sh checks them:
 #
