@@ -124,6 +124,8 @@ std::string operandRole(Operation *op, unsigned i) {
     return "weight";
   if (isa<LayerNormOp>(op) && i > 0)
     return i == 1 ? "scale" : "bias";
+  if (isa<MatMulNBitsOp>(op) && i > 0)
+    return i == 1 ? "qweight" : i == 2 ? "scales" : "zero_points";
   if (isa<WhereOp>(op))
     return i == 0 ? "condition" : i == 1 ? "x" : "y";
   if (isa<GatherOp, GatherElementsOp>(op))

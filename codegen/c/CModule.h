@@ -240,7 +240,8 @@ std::string windowArgs(const std::string &kh, const std::string &kw,
 std::string opKind(mlir::Operation *op);
 
 /// What operand `i` of `op` is, in the names of weights: "weight" / "bias"
-/// of convolution, fully connected and gemm layers (and matmul's B), "scale"
+/// of convolution, fully connected and gemm layers (and matmul's B),
+/// "qweight" / "scales" / "zero_points" of matmul_nbits, "scale"
 /// / "bias" of a layer norm, the kernels' parameter names of where, gather
 /// and scatter, "a" / "b" of binary ops, else "input<i>".
 std::string operandRole(mlir::Operation *op, unsigned i);

@@ -137,11 +137,11 @@ LogicalResult emitMatMulNBits(CModule &m, Operation *op, const Operands &in,
     qText.push_back(std::to_string(unsigned(uint8_t(c))));
   for (int8_t z : *zeros)
     zText.push_back(std::to_string(int(z)));
-  std::string qName = m.constArray(layer + "_qweight", "uint8_t", qText,
+  std::string qName = m.constArray(layer + "_qweight_u4", "uint8_t", qText,
                                    nodeName(op) + ": 4-bit weight [" + std::to_string(n) + "][" +
                                        std::to_string(k) + "], two per byte along K (low nibble "
                                        "= even k)");
-  std::string zName = m.constArray(layer + "_zero_points", "uint8_t", zText,
+  std::string zName = m.constArray(layer + "_zero_points_u8", "uint8_t", zText,
                                    nodeName(op) + ": zero points [" + std::to_string(n) + "][" +
                                        std::to_string((k + group - 1) / group) +
                                        "], one per byte");

@@ -56,6 +56,11 @@ mlir::FailureOr<std::vector<int64_t>> windowPads(NodeImporter &ni, const std::ve
 mlir::FailureOr<mlir::Value> buildConv(NodeImporter &ni, mlir::Value x, mlir::Value w,
                                        mlir::Value bias);
 
+/// MatMul(a, b) as pare.matmul_nbits when `b` is the float weight a blocked
+/// DequantizeLinear computed from 4-bit values [K, N] in blocks along K
+/// (HandlersQuant.cpp); a null Value when it is not (the float matmul).
+mlir::FailureOr<mlir::Value> importNBitsMatMul(NodeImporter &ni, mlir::Value a, mlir::Value b);
+
 } // namespace pare::onnx_frontend
 
 #endif // PARE_FRONTENDS_ONNX_HANDLERUTILS_H

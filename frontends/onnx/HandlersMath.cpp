@@ -235,6 +235,10 @@ LogicalResult importMatMul(NodeImporter &ni) {
     return failure();
   if (!isa<FloatType>(elemOf(*a)))
     return ni.error("integer MatMul is not supported on the float path");
+  // A weight dequantized from 4-bit blocks: the 4-bit matmul.
+  auto nbits = importNBitsMatMul(ni, *a, *b);
+  if (failed(nbits) || *nbits)
+    return bind(ni, nbits);
   return bind(ni, ni.create<pare::MatMulOp>({*a, *b}));
 }
 

@@ -179,12 +179,14 @@ LogicalResult importQuantizeLinear(NodeImporter &ni) {
   return bind(ni, quantize(ni, input, 1, 2, ni.getInt("axis", 1), raw, "QuantizeLinear"));
 }
 
+LogicalResult importBlockedDequantize(NodeImporter &ni, Value x);
+
 LogicalResult importDequantizeLinear(NodeImporter &ni) {
   auto x = need(ni, 0);
   if (failed(x))
     return failure();
   if (ni.getInt("block_size", 0) != 0)
-    return ni.error("blocked quantization (block_size) is not supported");
+    return importBlockedDequantize(ni, *x);
   return bind(ni, dequantize(ni, *x, 1, 2, ni.getInt("axis", 1), "DequantizeLinear input"));
 }
 
@@ -475,6 +477,143 @@ FailureOr<Value> buildMatMulNBits(NodeImporter &ni, Value x, ArrayRef<int8_t> q,
                                          ni.named("group_size", b.getI64IntegerAttr(group))});
 }
 
+/// The attribute a blocked DequantizeLinear puts on the float weight it
+/// computes when that weight is a 4-bit [K, N] matrix in blocks along K:
+/// {qweight [N, K], scales [N, blocks], zero_points [N, blocks], group_size},
+/// from which importMatMul builds pare.matmul_nbits instead of a float
+/// matmul. The float constant stays for any other user (and is dropped as
+/// dead code when the matmul was its only one).
+constexpr llvm::StringLiteral kNBitsSource = "pare.nbits_source";
+
+/// The integer values of a constant in its own signedness.
+std::vector<int64_t> intValues(DenseElementsAttr attr) {
+  bool isUnsigned = attr.getElementType().isUnsignedInteger();
+  std::vector<int64_t> out;
+  out.reserve(size_t(attr.getNumElements()));
+  for (const APInt &v : attr.getValues<APInt>())
+    out.push_back(isUnsigned ? int64_t(v.getZExtValue()) : v.getSExtValue());
+  return out;
+}
+
+/// DequantizeLinear (opset 21) with block_size: y = (x - zero_point[j]) *
+/// scale[j], j = x's index with index / block_size along `axis` (scale and
+/// zero point have ceil(dim / block_size) there). x must be a constant (a
+/// weight): pare computes y at compile time, each element as the float
+/// ((float)(x - zero_point) * scale) the op defines; a 2-D [K, N] weight in
+/// blocks of a power of two >= 16 along K whose values fit 4 bits (int4 /
+/// uint4, or 8-bit values in that range) also records its quantized form for
+/// a MatMul reading it (kNBitsSource).
+LogicalResult importBlockedDequantize(NodeImporter &ni, Value x) {
+  int64_t block = ni.getInt("block_size", 0);
+  if (block < 0)
+    return ni.error("DequantizeLinear block_size must be positive, got " + Twine(block));
+  if (failed(need(ni, 1)))
+    return failure();
+  DenseElementsAttr xAttr = ni.constInput(0), sAttr = ni.constInput(1);
+  DenseElementsAttr zAttr = ni.hasInput(2) ? ni.constInput(2) : DenseElementsAttr();
+  if (!xAttr)
+    return ni.error("blocked DequantizeLinear (block_size) of a computed tensor is not supported: "
+                    "its input must be a constant weight");
+  if (!sAttr || (ni.hasInput(2) && !zAttr))
+    return ni.error("blocked DequantizeLinear: the scale and zero point must be compile-time "
+                    "constants");
+  std::vector<int64_t> xs = shapeOf(x);
+  if (!isa<IntegerType>(xAttr.getElementType()))
+    return ni.error("blocked DequantizeLinear: the input must be an integer tensor");
+  auto axis = normAxis(ni, ni.getInt("axis", 1), int64_t(xs.size()));
+  if (failed(axis))
+    return failure();
+  std::vector<int64_t> want = xs;
+  want[*axis] = (xs[*axis] + block - 1) / block;
+  if (shapeOf(ni.input(1)) != want || !isa<FloatType>(sAttr.getElementType()))
+    return ni.error("blocked DequantizeLinear: the scale must be float " + shape::toString(want) +
+                    " (ceil(dim / block_size) along axis " + Twine(*axis) + "), got " +
+                    shape::toString(shapeOf(ni.input(1))));
+  if (zAttr && (shapeOf(ni.input(2)) != want || zAttr.getElementType() != xAttr.getElementType()))
+    return ni.error("blocked DequantizeLinear: the zero point must be " + shape::toString(want) +
+                    " of the input's type, got " + shape::toString(shapeOf(ni.input(2))));
+  auto outType = RankedTensorType::get(xs, sAttr.getElementType());
+  if (failed(ni.checkType(outType, "the dequantized weight")))
+    return failure();
+  std::vector<int64_t> q = intValues(xAttr),
+                       z = zAttr ? intValues(zAttr) : std::vector<int64_t>(size_t(sAttr.getNumElements()), 0);
+  std::vector<float> sc;
+  for (const APFloat &v : sAttr.getValues<APFloat>())
+    sc.push_back(float(v.convertToDouble()));
+  int64_t inner = 1, outer = 1, d = xs[*axis], blocks = want[*axis];
+  for (size_t i = 0; i < xs.size(); ++i)
+    (int64_t(i) < *axis ? outer : inner) *= int64_t(i) == *axis ? 1 : xs[i];
+  // Index of element i's scale.
+  auto scaleIndex = [&](int64_t i) {
+    int64_t r = i % inner, a = (i / inner) % d, o = i / inner / d;
+    return (o * blocks + a / block) * inner + r;
+  };
+  std::vector<float> y(q.size());
+  for (int64_t i = 0; i < int64_t(q.size()); ++i) {
+    int64_t j = scaleIndex(i);
+    y[size_t(i)] = float(q[size_t(i)] - z[size_t(j)]) * sc[size_t(j)];
+  }
+  DenseElementsAttr yAttr;
+  if (outType.getElementType().isF32()) {
+    yAttr = DenseElementsAttr::get(outType, ArrayRef<float>(y));
+  } else {
+    SmallVector<APFloat> v;
+    const llvm::fltSemantics &sem = cast<FloatType>(outType.getElementType()).getFloatSemantics();
+    for (float f : y) {
+      APFloat a(f);
+      bool lost = false;
+      a.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+      v.push_back(a);
+    }
+    yAttr = DenseElementsAttr::get(outType, v);
+  }
+  Value w = ni.constant(yAttr);
+
+  // The 4-bit form of a [K, N] weight in blocks along K (int4's -8 .. 7 and
+  // its zero points shifted by 8 alike: the differences are unchanged).
+  int64_t shift = xAttr.getElementType().isUnsignedInteger() ? 0 : 8;
+  auto fits = [&](const std::vector<int64_t> &v) {
+    return llvm::all_of(v, [&](int64_t e) { return e + shift >= 0 && e + shift <= 15; });
+  };
+  if (xs.size() == 2 && *axis == 0 && block >= 16 && (block & (block - 1)) == 0 && fits(q) &&
+      fits(z)) {
+    OpBuilder &b = ni.builder();
+    int64_t k = xs[0], n = xs[1];
+    std::vector<int8_t> qt(q.size()), zt(z.size());
+    std::vector<float> st(sc.size());
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t o = 0; o < n; ++o)
+        qt[size_t(o * k + i)] = int8_t(q[size_t(i * n + o)] + shift);
+    for (int64_t g = 0; g < blocks; ++g)
+      for (int64_t o = 0; o < n; ++o) {
+        zt[size_t(o * blocks + g)] = int8_t(z[size_t(g * n + o)] + shift);
+        st[size_t(o * blocks + g)] = sc[size_t(g * n + o)];
+      }
+    auto i8 = b.getIntegerType(8);
+    SmallVector<APFloat> stv;
+    const llvm::fltSemantics &sem = cast<FloatType>(outType.getElementType()).getFloatSemantics();
+    for (float f : st) {
+      APFloat a(f);
+      bool lost = false;
+      a.convert(sem, APFloat::rmNearestTiesToEven, &lost); // exact: the scales were of this type
+      stv.push_back(a);
+    }
+    w.getDefiningOp()->setAttr(
+        kNBitsSource,
+        b.getDictionaryAttr(
+            {b.getNamedAttr("qweight", DenseElementsAttr::get(RankedTensorType::get({n, k}, i8),
+                                                              ArrayRef<int8_t>(qt))),
+             b.getNamedAttr("scales",
+                            DenseElementsAttr::get(
+                                RankedTensorType::get({n, blocks}, outType.getElementType()), stv)),
+             b.getNamedAttr("zero_points",
+                            DenseElementsAttr::get(RankedTensorType::get({n, blocks}, i8),
+                                                   ArrayRef<int8_t>(zt))),
+             b.getNamedAttr("group_size", b.getI64IntegerAttr(block))}));
+  }
+  return bind(ni, w);
+}
+
 /// com.microsoft MatMulNBits (onnxruntime's int4 form, as its
 /// MatMul4BitsQuantizer and onnxruntime-genai write it): A [..., K], B
 /// [N, blocks, block_size / 2] uint8 (two 4-bit values per byte, low nibble
@@ -591,6 +730,26 @@ LogicalResult importMatMulNBits(NodeImporter &ni) {
 }
 
 } // namespace
+
+FailureOr<Value> importNBitsMatMul(NodeImporter &ni, Value a, Value b) {
+  auto c = b.getDefiningOp<pare::ConstantOp>();
+  auto src = c ? c->getAttrOfType<DictionaryAttr>(kNBitsSource) : DictionaryAttr();
+  if (!src)
+    return Value();
+  auto q = src.getAs<DenseElementsAttr>("qweight"), s = src.getAs<DenseElementsAttr>("scales"),
+       z = src.getAs<DenseElementsAttr>("zero_points");
+  auto group = src.getAs<IntegerAttr>("group_size");
+  if (!q || !s || !z || !group)
+    return Value();
+  std::vector<int64_t> as = shapeOf(a);
+  ArrayRef<int64_t> qs = q.getType().getShape();
+  // Another activation type, or shapes the float MatMul will report: its path.
+  if (as.empty() || elemOf(a) != s.getElementType() || as.back() != qs[1])
+    return Value();
+  std::vector<int8_t> qv(q.getValues<int8_t>().begin(), q.getValues<int8_t>().end()),
+      zv(z.getValues<int8_t>().begin(), z.getValues<int8_t>().end());
+  return buildMatMulNBits(ni, a, qv, s, zv, qs[0], qs[1], group.getInt());
+}
 
 void registerQuantHandlers() {
   for (int v : {10, 13, 19, 21}) {

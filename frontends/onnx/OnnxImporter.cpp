@@ -511,8 +511,61 @@ LogicalResult readExternal(const onnx::TensorProto &t, const std::string &modelP
 
 } // namespace
 
+namespace {
+
+/// TensorProto data types of ONNX 1.16 that the linked ONNX library predates
+/// (data_type is a plain int32 in the proto, so the values arrive intact).
+constexpr int32_t kOnnxUint4 = 21, kOnnxInt4 = 22;
+
+/// An INT4 / UINT4 tensor (a blocked DequantizeLinear's weight, opset 21) as
+/// one value per byte, i8 (sign-extended) or ui8: ONNX packs two per byte,
+/// element 2j in the low nibble of byte j, in raw data, external data or
+/// int32_data (one byte per entry).
+FailureOr<DenseElementsAttr> int4TensorToAttr(MLIRContext *ctx, const onnx::TensorProto &t,
+                                              Location loc, const std::string &modelPath) {
+  bool isSigned = t.data_type() == kOnnxInt4;
+  std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+  for (int64_t d : dims)
+    if (d < 0)
+      return emitError(loc) << label(t) << " has a negative dim";
+  auto type = RankedTensorType::get(dims, IntegerType::get(ctx, 8, isSigned ? IntegerType::Signed
+                                                                            : IntegerType::Unsigned));
+  std::string problem = tensorTypeProblem(type);
+  if (!problem.empty())
+    return emitError(loc) << label(t) << " " << problem;
+  int64_t n = shape::numElements(dims), bytes = (n + 1) / 2;
+  std::string packed, external;
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    if (failed(readExternal(t, modelPath, bytes, external, loc)))
+      return failure();
+    packed = std::move(external);
+  } else if (t.has_raw_data()) {
+    packed = t.raw_data();
+  } else {
+    for (int32_t v : t.int32_data())
+      packed.push_back(char(uint8_t(v)));
+  }
+  if (int64_t(packed.size()) != bytes)
+    return emitError(loc) << label(t) << " holds " << packed.size() << " bytes but its shape "
+                          << shape::toString(dims) << " needs " << bytes
+                          << " (two 4-bit values per byte)";
+  SmallVector<APInt> values;
+  values.reserve(size_t(n));
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t v = (uint8_t(packed[size_t(i / 2)]) >> (i % 2 ? 4 : 0)) & 15;
+    if (isSigned && v >= 8)
+      v -= 16;
+    values.push_back(APInt(8, uint64_t(v), isSigned));
+  }
+  return DenseElementsAttr::get(type, values);
+}
+
+} // namespace
+
 FailureOr<DenseElementsAttr> tensorProtoToAttr(MLIRContext *ctx, const onnx::TensorProto &t,
                                                Location loc, const std::string &modelPath) {
+  if (t.data_type() == kOnnxInt4 || t.data_type() == kOnnxUint4)
+    return int4TensorToAttr(ctx, t, loc, modelPath);
   Type elem = elementType(ctx, t.data_type());
   if (!elem)
     return emitError(loc) << label(t) << " has unsupported element type "
