@@ -11,6 +11,7 @@
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 using namespace mlir;
@@ -627,11 +628,21 @@ LogicalResult importRange(NodeImporter &ni) {
     return failure();
   Type elem = elemOf(*x0);
   int64_t n = 0;
-  SmallVector<APFloat> fv;
-  SmallVector<APInt> iv;
+  if (elem.isInteger(1))
+    return ni.error("Range of booleans is not defined (ONNX Range takes numbers)");
+  // The values go straight into the attribute's (little-endian) storage:
+  // through APInt / APFloat, a Range of millions of elements took seconds.
+  size_t width = elem.getIntOrFloatBitWidth() / 8;
+  std::vector<char> raw;
+  auto put = [&](int64_t i, const void *bytes) {
+    std::memcpy(&raw[size_t(i) * width], bytes, width);
+  };
   auto checkLength = [&](int64_t length) {
     n = length;
-    return ni.checkType(RankedTensorType::get({n}, elem), "the Range result");
+    if (failed(ni.checkType(RankedTensorType::get({n}, elem), "the Range result")))
+      return failure();
+    raw.resize(size_t(n) * width);
+    return success();
   };
   if (isa<FloatType>(elem)) {
     auto start = ni.constScalarFloat(0, "Range start");
@@ -651,10 +662,19 @@ LogicalResult importRange(NodeImporter &ni) {
     const llvm::fltSemantics &sem = cast<FloatType>(elem).getFloatSemantics();
     for (int64_t i = 0; i < n; ++i) {
       // Computed in float32 like onnxruntime's float Range, then stored.
-      APFloat v(float(s + double(i) * d));
-      bool lost;
-      v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
-      fv.push_back(v);
+      float f = float(s + double(i) * d);
+      if (elem.isF32()) {
+        put(i, &f);
+      } else if (elem.isF64()) {
+        double wide = f;
+        put(i, &wide);
+      } else {
+        APFloat v(f);
+        bool lost;
+        v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+        uint64_t bits = v.bitcastToAPInt().getZExtValue();
+        put(i, &bits);
+      }
     }
   } else {
     auto start = ni.constScalarInt(0, "Range start");
@@ -668,13 +688,13 @@ LogicalResult importRange(NodeImporter &ni) {
     __int128 count = d > 0 ? (l - s + d - 1) / d : (s - l - d - 1) / -d;
     if (failed(checkLength(count <= 0 ? 0 : count > INT64_MAX ? INT64_MAX : int64_t(count))))
       return failure();
-    unsigned w = elem.getIntOrFloatBitWidth();
-    for (int64_t i = 0; i < n; ++i)
-      iv.push_back(APInt(w, uint64_t(int64_t(s + i * d)), true, true));
+    for (int64_t i = 0; i < n; ++i) {
+      uint64_t bits = uint64_t(int64_t(s + i * d)); // (the low bytes: the element's width)
+      put(i, &bits);
+    }
   }
   auto type = RankedTensorType::get({n}, elem);
-  ni.setOutput(0, ni.constant(isa<FloatType>(elem) ? DenseElementsAttr::get(type, fv)
-                                                   : DenseElementsAttr::get(type, iv)));
+  ni.setOutput(0, ni.constant(DenseElementsAttr::getFromRawBuffer(type, raw)));
   return success();
 }
 
