@@ -17,6 +17,7 @@
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareDialect.h"
 #include "dialects/Pare/IR/PareOps.h"
+#include "runtime-stubs/c/pare_llm.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Quant/IR/Quant.h"
@@ -639,4 +640,61 @@ func.func @main(%x: tensor<1x3xf32> {pare.name = "x"}, %n: tensor<2xi64> {pare.n
   CHECK((*samples)[1][1].i == std::vector<int64_t>{7, -9});
   CHECK((*samples)[1][1].shape == std::vector<int64_t>{2});
   llvm::sys::fs::remove_directories(dir);
+}
+
+TEST_CASE("evaluator: matmul_nbits runs the C kernel, bit for bit", "[evaluator]") {
+  // K = 20: one whole group of 16 and a partial one, an odd number of
+  // partial-lane weights; three rows; a fused relu.
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<3x20xf32>) -> tensor<3x2xf32> {
+  %q = pare.constant dense<[[3, 15, 0, 7, 9, 1, 12, 4, 8, 2, 14, 6, 10, 5, 11, 13, 1, 0, 15, 7], [8, 8, 2, 9, 0, 15, 4, 3, 7, 11, 6, 1, 13, 12, 5, 10, 3, 14, 2, 9]]> : tensor<2x20xi8>
+  %s = pare.constant dense<[[0.5, 0.125], [0.25, 2.0]]> : tensor<2x2xf32>
+  %z = pare.constant dense<[[8, 3], [0, 15]]> : tensor<2x2xi8>
+  %y = pare.matmul_nbits %x, %q, %s, %z {bits = 4 : i64, group_size = 16 : i64, activation = "relu"} : (tensor<3x20xf32>, tensor<2x20xi8>, tensor<2x2xf32>, tensor<2x2xi8>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+)mlir");
+  const int8_t q[2][20] = {{3, 15, 0, 7, 9, 1, 12, 4, 8, 2, 14, 6, 10, 5, 11, 13, 1, 0, 15, 7},
+                           {8, 8, 2, 9, 0, 15, 4, 3, 7, 11, 6, 1, 13, 12, 5, 10, 3, 14, 2, 9}};
+  const float s[2][2] = {{0.5f, 0.125f}, {0.25f, 2.0f}};
+  const uint8_t z[2][2] = {{8, 3}, {0, 15}};
+  std::vector<float> x(3 * 20);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = std::sin(float(i) * 0.7f) * 3.0f;
+  auto out = f.run({F({3, 20}, x)});
+  REQUIRE(out[0].shape == std::vector<int64_t>{3, 2});
+  // The same kernel on the bytes the C target writes.
+  uint8_t packed[2 * 10];
+  pare_pack_u4(&q[0][0], packed, 2, 20);
+  float direct[6];
+  pare_matmul_nbits_f32(x.data(), packed, &s[0][0], &z[0][0], direct, 3, 20, 2, 16, PARE_ACT_RELU,
+                        0.0f, 0.0f);
+  CHECK(std::memcmp(out[0].f.data(), direct, sizeof direct) == 0);
+  // And the definition: relu(sum_k x[r][k] * (q[n][k] - z[n][k/16]) * s[n][k/16]).
+  std::vector<float> want(6);
+  for (int r = 0; r < 3; ++r)
+    for (int n = 0; n < 2; ++n) {
+      double acc = 0.0;
+      for (int k = 0; k < 20; ++k)
+        acc += double(x[size_t(r * 20 + k)]) *
+               double((float(q[n][k]) - float(z[n][k / 16])) * s[n][k / 16]);
+      want[size_t(r * 2 + n)] = float(std::max(acc, 0.0));
+    }
+  requireClose(out[0].f, want);
+}
+
+TEST_CASE("evaluator: matmul_nbits refuses a value outside 4 bits", "[evaluator]") {
+  Fixture f(R"mlir(
+func.func @main(%x: tensor<1x16xf32>) -> tensor<1x1xf32> {
+  %q = pare.constant dense<1> : tensor<1x16xi8>
+  %s = pare.constant dense<1.0> : tensor<1x1xf32>
+  %z = pare.constant dense<16> : tensor<1x1xi8>
+  %y = pare.matmul_nbits %x, %q, %s, %z {bits = 4 : i64, group_size = 16 : i64} : (tensor<1x16xf32>, tensor<1x16xi8>, tensor<1x1xf32>, tensor<1x1xi8>) -> tensor<1x1xf32> loc("lin")
+  return %y : tensor<1x1xf32>
+}
+)mlir");
+  auto r = pare::eval::run(f.func(), {F({1, 16}, std::vector<float>(16, 1.0f))});
+  CHECK(failed(r));
+  CHECK(f.diagnostics.find("'pare.matmul_nbits' (node lin): zero_points value 16 at 0 is outside "
+                           "0 .. 15") != std::string::npos);
 }
