@@ -90,6 +90,12 @@ std::optional<HostTensor> unpack(Attribute attr) {
   auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
   if (!dense)
     return std::nullopt;
+  // A splat holds one value whatever its size: ConstantOfShape makes one of
+  // 2 GiB from a few bytes of model, which unpacked here would take 4 GiB
+  // (doubles) and more again packed. Folds of such splats are left to run
+  // time (other constants hold each of their elements already).
+  if (dense.isSplat() && dense.getNumElements() > (int64_t(1) << 24))
+    return std::nullopt;
   HostTensor t;
   t.shape = shapeOf(dense.getType());
   t.elem = dense.getElementType();
