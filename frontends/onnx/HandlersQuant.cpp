@@ -495,6 +495,15 @@ std::vector<int64_t> intValues(DenseElementsAttr attr) {
   return out;
 }
 
+/// The bytes of a uint8 constant, one per element (a constant whose bytes
+/// are all equal may be stored as one splat element: not getRawData()).
+std::vector<uint8_t> byteValues(DenseElementsAttr attr) {
+  if (attr.isSplat())
+    return std::vector<uint8_t>(size_t(attr.getNumElements()), attr.getSplatValue<uint8_t>());
+  ArrayRef<char> raw = attr.getRawData();
+  return std::vector<uint8_t>(raw.begin(), raw.end());
+}
+
 /// DequantizeLinear (opset 21) with block_size: y = (x - zero_point[j]) *
 /// scale[j], j = x's index with index / block_size along `axis` (scale and
 /// zero point have ceil(dim / block_size) there). x must be a constant (a
@@ -661,7 +670,7 @@ LogicalResult importMatMulNBits(NodeImporter &ni) {
                     shape::toString(shapeOf(ni.input(2))));
   // Unpacked one value per element, output channel major as B.
   std::vector<int8_t> q(size_t(n * k));
-  auto bytes = bAttr.getRawData();
+  std::vector<uint8_t> bytes = byteValues(bAttr);
   for (int64_t o = 0; o < n; ++o)
     for (int64_t i = 0; i < k; ++i) {
       uint8_t byte = uint8_t(bytes[size_t(o * groups * blob + i / 2)]);
@@ -678,7 +687,7 @@ LogicalResult importMatMulNBits(NodeImporter &ni) {
         return ni.error("MatMulNBits packed zero_points must be " + Twine(n * zRow) +
                         " bytes (N x ceil(blocks / 2)), got " +
                         shape::toString(shapeOf(ni.input(3))));
-      auto z = zAttr.getRawData();
+      std::vector<uint8_t> z = byteValues(zAttr);
       for (int64_t o = 0; o < n; ++o)
         for (int64_t g = 0; g < groups; ++g) {
           uint8_t byte = uint8_t(z[size_t(o * zRow + g / 2)]);
