@@ -172,3 +172,46 @@ TEST_CASE("the clipping search never increases a group's output error", "[awq]")
   CHECK(outputError(x.data(), rows, w.data(), clipped.data(), n, k) <
         outputError(x.data(), rows, w.data(), plain.data(), n, k));
 }
+
+TEST_CASE("a gated MLP's group is searched on the MLP's output", "[awq]") {
+  const int64_t rows = 32, k = 32, inner = 48, outs = 16;
+  QuantSpec spec;
+  spec.groupSize = 16;
+  std::vector<float> x = gaussianRows(rows, k, 3, 10.0f, 11);
+  std::vector<float> gate = gaussianRows(inner, k, -1, 0.3f, 12);
+  std::vector<float> up = gaussianRows(inner, k, -1, 0.3f, 13);
+  std::vector<float> down = gaussianRows(outs, inner, -1, 0.3f, 14);
+  // matmulNT is x . w^T.
+  std::vector<float> y = matmulNT(x.data(), rows, gate.data(), inner, k);
+  double direct = 0;
+  for (int64_t i = 0; i < k; ++i)
+    direct += double(x[5 * k + i]) * double(gate[7 * k + i]);
+  CHECK_THAT(y[5 * inner + 7], WithinAbs(direct, 1e-4));
+
+  GroupProblem p;
+  p.k = k;
+  p.weights = {up.data(), gate.data()};
+  p.outs = {inner, inner};
+  p.rows = x.data();
+  p.numRows = rows;
+  p.meanAbs = meanAbsOf(x, rows, k);
+  p.gated = GroupProblem::Gated{1, 0, down.data(), outs};
+  ScaleSearch s = searchScales(p, spec);
+  // alpha = 0: the MLP's output error with gate and up rounded to nearest.
+  auto mlp = [&](const std::vector<float> &g, const std::vector<float> &u) {
+    std::vector<float> a = matmulNT(x.data(), rows, g.data(), inner, k);
+    std::vector<float> b = matmulNT(x.data(), rows, u.data(), inner, k);
+    for (size_t i = 0; i < a.size(); ++i)
+      a[i] = a[i] / (1.0f + std::exp(-a[i])) * b[i];
+    return matmulNT(a.data(), rows, down.data(), outs, inner);
+  };
+  std::vector<float> ref = mlp(gate, up);
+  std::vector<float> q = mlp(dequantize(quantize(gate.data(), inner, k, spec), inner, k, spec),
+                             dequantize(quantize(up.data(), inner, k, spec), inner, k, spec));
+  double rtn = 0;
+  for (size_t i = 0; i < ref.size(); ++i)
+    rtn += double(q[i] - ref[i]) * double(q[i] - ref[i]);
+  CHECK_THAT(s.errors.front(), WithinAbs(rtn, 1e-4 * rtn));
+  CHECK(s.alpha > 0.0);
+  CHECK(s.error() < s.errors.front());
+}

@@ -141,9 +141,36 @@ std::vector<float> scalesFor(const std::vector<float> &meanAbs, double alpha) {
   return s;
 }
 
+std::vector<float> matmulNT(const float *x, int64_t rows, const float *wt, int64_t n, int64_t k) {
+  std::vector<float> y(static_cast<size_t>(rows * n));
+  llvm::parallelFor(0, size_t(n), [&](size_t c) {
+    for (int64_t r = 0; r < rows; ++r)
+      y[r * n + int64_t(c)] = dot(x + r * k, wt + int64_t(c) * k, k);
+  });
+  return y;
+}
+
+namespace {
+
+/// down(silu(x . gate^T) * (x . up^T)) on rows [R][K]: [R][H].
+std::vector<float> gatedMlp(const float *x, int64_t rows, int64_t k, const float *gate,
+                            const float *up, int64_t inner, const float *down, int64_t outs) {
+  std::vector<float> g = matmulNT(x, rows, gate, inner, k);
+  std::vector<float> u = matmulNT(x, rows, up, inner, k);
+  for (size_t i = 0; i < g.size(); ++i)
+    g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  return matmulNT(g.data(), rows, down, outs, inner);
+}
+
+} // namespace
+
 ScaleSearch searchScales(const GroupProblem &p, const QuantSpec &spec, int grid) {
   ScaleSearch best;
   int64_t k = p.k;
+  std::vector<float> reference;
+  if (p.gated)
+    reference = gatedMlp(p.rows, p.numRows, k, p.weights[p.gated->gate], p.weights[p.gated->up],
+                         p.outs[p.gated->gate], p.gated->down, p.gated->downOuts);
   std::vector<float> xs(static_cast<size_t>(p.numRows * k));
   double bestError = INFINITY;
   for (int step = 0; step <= grid; ++step) {
@@ -154,15 +181,24 @@ ScaleSearch searchScales(const GroupProblem &p, const QuantSpec &spec, int grid)
       for (int64_t i = 0; i < k; ++i)
         xs[r * k + i] = p.rows[r * k + i] / s[i];
     double error = 0;
+    std::vector<std::vector<float>> deqs(p.weights.size());
     for (size_t l = 0; l < p.weights.size(); ++l) {
       int64_t n = p.outs[l];
       std::vector<float> scaled(static_cast<size_t>(n * k));
       for (int64_t c = 0; c < n; ++c)
         for (int64_t i = 0; i < k; ++i)
           scaled[c * k + i] = p.weights[l][c * k + i] * s[i];
-      std::vector<float> deq = dequantize(quantize(scaled.data(), n, k, spec), n, k, spec);
+      deqs[l] = dequantize(quantize(scaled.data(), n, k, spec), n, k, spec);
       // x/s . (W s)_q - x . W = (x/s) . ((W s)_q - W s).
-      error += outputError(xs.data(), p.numRows, scaled.data(), deq.data(), n, k);
+      if (!p.gated)
+        error += outputError(xs.data(), p.numRows, scaled.data(), deqs[l].data(), n, k);
+    }
+    if (p.gated) {
+      std::vector<float> y = gatedMlp(xs.data(), p.numRows, k, deqs[p.gated->gate].data(),
+                                      deqs[p.gated->up].data(), p.outs[p.gated->gate],
+                                      p.gated->down, p.gated->downOuts);
+      for (size_t i = 0; i < y.size(); ++i)
+        error += double(y[i] - reference[i]) * double(y[i] - reference[i]);
     }
     best.errors.push_back(error);
     if (error < bestError) {

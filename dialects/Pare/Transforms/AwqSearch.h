@@ -23,6 +23,7 @@
 #define PARE_DIALECT_PARE_TRANSFORMS_AWQSEARCH_H
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace pare::awq {
@@ -70,6 +71,16 @@ struct GroupProblem {
   const float *rows = nullptr;
   int64_t numRows = 0;
   std::vector<float> meanAbs;
+  /// A gated MLP (gate and up both in the group, feeding
+  /// down(silu(gate(x)) * up(x))): the error is then measured, as llm-awq
+  /// measures it, on the MLP's output with down in float. gate / up index
+  /// `weights`; down is [H][I] (I = the gate's outputs).
+  struct Gated {
+    size_t gate = 0, up = 0;
+    const float *down = nullptr;
+    int64_t downOuts = 0;
+  };
+  std::optional<Gated> gated;
 };
 
 struct ScaleSearch {
@@ -82,6 +93,9 @@ struct ScaleSearch {
 /// The scales s = mean|x|^alpha for `alpha`, clamped to >= 1e-4 and
 /// normalised so that max(s) * min(s) = 1.
 std::vector<float> scalesFor(const std::vector<float> &meanAbs, double alpha);
+
+/// x . w^T: rows `x` [R][K] times weights `wt` [N][K], [R][N].
+std::vector<float> matmulNT(const float *x, int64_t rows, const float *wt, int64_t n, int64_t k);
 
 /// AWQ's search over alpha = 0, 1/grid, ..., 1 (grid + 1 points); ties go to
 /// the smaller alpha (alpha = 0 is plain round to nearest).

@@ -20,6 +20,8 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 
@@ -165,6 +167,46 @@ std::vector<Group> QuantizeW4A16Pass::findGroups(func::FuncOp func, std::vector<
   return groups;
 }
 
+/// A norm group holding the gate and up of a gated MLP
+/// down(mul(mul(gate, sigmoid(gate)), up)) whose down is a linear too:
+/// (gate, up, down) as indices of `linears`.
+std::optional<std::array<size_t, 3>> gatedMlp(std::vector<Linear> &linears,
+                                              const Group &g) {
+  if (g.linears.size() != 2)
+    return std::nullopt;
+  auto indexOf = [&](Operation *op) -> std::optional<size_t> {
+    for (size_t i = 0; i < linears.size(); ++i)
+      if (linears[i].op.getOperation() == op)
+        return i;
+    return std::nullopt;
+  };
+  for (int flip = 0; flip < 2; ++flip) {
+    size_t gate = g.linears[flip], up = g.linears[1 - flip];
+    Value gv = linears[gate].op.getResult(), uv = linears[up].op.getResult();
+    if (!uv.hasOneUse() || hasActivation(linears[gate].op) || hasActivation(linears[up].op))
+      continue;
+    auto prod = dyn_cast<MulOp>(*uv.getUsers().begin());
+    if (!prod || hasActivation(prod) || !prod->hasOneUse())
+      continue;
+    Value other = prod.getLhs() == uv ? prod.getRhs() : prod.getLhs();
+    auto silu = other.getDefiningOp<MulOp>();
+    if (!silu || hasActivation(silu))
+      continue;
+    auto sig = [&](Value a, Value b) {
+      auto s = b.getDefiningOp<SigmoidOp>();
+      return a == gv && s && s.getInput() == gv;
+    };
+    if (!sig(silu.getLhs(), silu.getRhs()) && !sig(silu.getRhs(), silu.getLhs()))
+      continue;
+    auto down = dyn_cast<MatMulOp>(*prod->getUsers().begin());
+    std::optional<size_t> d = down ? indexOf(down) : std::nullopt;
+    if (d && down.getA() == prod.getResult() && linears[*d].k == linears[gate].n &&
+        linears[gate].n == linears[up].n)
+      return std::array<size_t, 3>{gate, up, *d};
+  }
+  return std::nullopt;
+}
+
 /// mean |x| with the channels of the heads that share a KV head averaged:
 /// v -> o scales must be equal for them (one v column feeds them all).
 std::vector<float> tiedMeans(const std::vector<float> &m, const Group &g) {
@@ -265,6 +307,17 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
     p.rows = first.stats->sample.data();
     p.numRows = first.stats->sampleRows;
     p.meanAbs = tiedMeans(first.stats->meanAbs(), g);
+    std::optional<size_t> gatedDown;
+    if (g.kind == GroupKind::Norm)
+      if (std::optional<std::array<size_t, 3>> mlp = gatedMlp(linears, g)) {
+        auto [gate, up, down] = *mlp;
+        auto at = [&](size_t i) {
+          return size_t(std::find(g.linears.begin(), g.linears.end(), i) - g.linears.begin());
+        };
+        p.gated = awq::GroupProblem::Gated{at(gate), at(up), linears[down].wt.data(),
+                                           linears[down].n};
+        gatedDown = down;
+      }
     awq::ScaleSearch found = awq::searchScales(p, spec);
     const std::vector<float> &s = found.scales;
     for (size_t i : g.linears) {
@@ -309,6 +362,9 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
                                    " query heads of each KV head"
                              : std::string())
                      << ")";
+      if (gatedDown)
+        llvm::errs() << " (error on the MLP's output through '" << nameOf(linears[*gatedDown].op)
+                     << "')";
       llvm::errs() << ": alpha " << llvm::format("%.2f", found.alpha) << ", output error "
                    << llvm::format("%.6g", found.error())
                    << " (alpha 0: " << llvm::format("%.6g", found.errors.front()) << ")\n";

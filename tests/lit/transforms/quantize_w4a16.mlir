@@ -8,7 +8,7 @@
 
 // AWQ: pare: w4a16: scale group: rms_norm 'input_layernorm' -> 'q_proj' 'k_proj' 'v_proj': alpha 0.45, output error 1.51802 (alpha 0: 4.11578)
 // AWQ-NEXT: pare: w4a16: scale group: attention 'attention' -> 'o_proj' (1/s into 'v_proj' output columns, tied over the 2 query heads of each KV head): alpha 0.30
-// AWQ-NEXT: pare: w4a16: scale group: rms_norm 'post_attention_layernorm' -> 'gate_proj' 'up_proj': alpha 0.50
+// AWQ-NEXT: pare: w4a16: scale group: rms_norm 'post_attention_layernorm' -> 'gate_proj' 'up_proj' (error on the MLP's output through 'down_proj'): alpha 0.60
 // AWQ-NEXT: pare: w4a16: scale group: gated product 'gated' -> 'down_proj' (1/s into 'up_proj' output columns): alpha 0.35
 // AWQ-NEXT: pare: w4a16: 7 linears, 4 scale groups, output error on the sampled rows
 // AWQ-NOT: pare.matmul %
