@@ -8,7 +8,8 @@ Builds pare_llm_w4.c as a shared library (-std=c99 -Wall -Wextra -Werror
 - pare_matmul_nbits_f32 against a float64 reference on the weights
   dequantized in float32 as the op defines them, ((q - z) * s) in float32,
   over K a multiple of the group, K not a multiple of the group, odd K,
-  K below one lane block, groups 16 / 32 / 64 / 128, 1 to 9 rows, with a
+  K below one lane block, groups 16 / 32 / 64 / 128 / 512 (more than one
+  dequantized chunk per group), 1 to 9 rows, with a
   fused relu. Tolerance: 2e-6 of sum |x| |w| per output (float32 sums);
 - every row of a prefill equals the same row computed alone, bit for bit
   (the order of a dot product depends on K only).
@@ -61,7 +62,7 @@ def main():
     rng = np.random.default_rng(7)
     cases = [  # (rows, K, N, group)
         (1, 64, 8, 32), (1, 96, 5, 64), (3, 100, 7, 32), (2, 77, 6, 16), (4, 13, 3, 16),
-        (9, 200, 11, 128), (5, 1, 4, 16), (1, 257, 9, 64), (6, 48, 2, 16)]
+        (9, 200, 11, 128), (5, 1, 4, 16), (1, 257, 9, 64), (6, 48, 2, 16), (2, 700, 3, 512)]
     for rows, k, n, group in cases:
         for act in (ACT_NONE, ACT_RELU):
             groups = (k + group - 1) // group
