@@ -622,6 +622,9 @@ LogicalResult importConstantOfShape(NodeImporter &ni) {
   return success();
 }
 
+/// The longest Range materialized as a constant (2^24: 128 MiB of int64).
+constexpr int64_t kMaxRangeLength = int64_t(1) << 24;
+
 LogicalResult importRange(NodeImporter &ni) {
   auto x0 = need(ni, 0);
   if (failed(x0))
@@ -641,6 +644,12 @@ LogicalResult importRange(NodeImporter &ni) {
     n = length;
     if (failed(ni.checkType(RankedTensorType::get({n}, elem), "the Range result")))
       return failure();
+    // Every value becomes a constant at compile time, from three numbers of
+    // the model: a Range of hundreds of millions (allowed by the size
+    // limit) would take the compiler gigabytes and fill the weights file.
+    if (n > kMaxRangeLength)
+      return ni.error("the Range result has " + Twine(n) + " elements; pare computes Range at " +
+                      "compile time, up to " + Twine(kMaxRangeLength) + " elements");
     raw.resize(size_t(n) * width);
     return success();
   };
