@@ -1391,6 +1391,21 @@ LogicalResult sameShape(Operation *op, Value a, Value b) {
   return success();
 }
 
+/// A per-axis quantized tensor has one scale (and zero point) per element
+/// of its axis: the lowering reads scale(c) for every channel c.
+LogicalResult checkAxisCount(Operation *op, Type t) {
+  auto p = qtype::params(t);
+  if (!p || p->perTensor())
+    return success();
+  Shape s = shapeOf(t);
+  if (p->axis >= int32_t(s.size()) || int64_t(p->scales.size()) != s[p->axis] ||
+      p->zeroPoints.size() != p->scales.size())
+    return op->emitOpError("quantized along axis ")
+           << p->axis << " with " << p->scales.size() << " scales, but the tensor is "
+           << shape::toString(s);
+  return success();
+}
+
 /// A quantized per-tensor type, or raw i32 accumulators when `allowI32`.
 LogicalResult checkQuantResult(Operation *op, Value v, bool allowI32) {
   if (allowI32 && elemOf(v).isInteger(32))
@@ -1458,6 +1473,8 @@ LogicalResult QuantizeOp::verify() {
   auto p = qtype::params(getType());
   if (!p)
     return emitOpError("result must be quantized, got ") << getType();
+  if (failed(checkAxisCount(*this, getType())))
+    return failure();
   return sameShape(*this, getInput(), getOutput());
 }
 
@@ -1466,6 +1483,8 @@ LogicalResult DequantizeOp::verify() {
     return emitOpError("input must be quantized, got ") << getInput().getType();
   if (!isFloatTensor(getOutput()))
     return emitOpError("result must be float, got ") << getType();
+  if (failed(checkAxisCount(*this, getInput().getType())))
+    return failure();
   return sameShape(*this, getInput(), getOutput());
 }
 
@@ -1503,6 +1522,8 @@ LogicalResult StorageCastOp::verify() {
   auto rawInt = dyn_cast<IntegerType>(qtype::elementOf(raw));
   if (!rawInt || rawInt.getWidth() != qtype::storageOf(q).getIntOrFloatBitWidth())
     return emitOpError("storage type of ") << q << " is not the element type of " << raw;
+  if (failed(checkAxisCount(*this, q)))
+    return failure();
   return sameShape(*this, getInput(), getOutput());
 }
 
@@ -1730,6 +1751,46 @@ LogicalResult MatMulNBitsOp::inferReturnTypes(MLIRContext *, std::optional<Locat
   if (z != Shape{n, groups} || !isInt(adaptor.getZeroPoints()))
     return fail(loc, "matmul_nbits: zero_points " + shape::toString(z) + " must be [" +
                          Twine(n) + ", " + Twine(groups) + "] integers");
+  Shape out = x;
+  out.back() = n;
+  types.push_back(RankedTensorType::get(out, elem));
+  return success();
+}
+
+LogicalResult MatMulW8A8Op::inferReturnTypes(MLIRContext *, std::optional<Location> loc,
+                                             MatMulW8A8Op::Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  StringRef mode = adaptor.getActQuant();
+  std::optional<float> actScale;
+  if (auto a = adaptor.getActScaleAttr())
+    actScale = a.getValueAsDouble();
+  if (mode == "per-token") {
+    if (actScale)
+      return fail(loc, "matmul_w8a8: act_scale is for act_quant = \"per-tensor\" only");
+  } else if (mode == "per-tensor") {
+    // A zero scale would divide by zero at run time; NaN / inf quantize nothing.
+    if (!actScale || !std::isfinite(*actScale) || *actScale <= 0.0f)
+      return fail(loc, "matmul_w8a8: act_quant = \"per-tensor\" needs a finite act_scale > 0");
+  } else {
+    return fail(loc, "matmul_w8a8: act_quant must be \"per-token\" or \"per-tensor\", got \"" +
+                         mode + "\"");
+  }
+  Shape x = shapeOf(adaptor.getInput()), w = shapeOf(adaptor.getWeight()),
+        s = shapeOf(adaptor.getWeightScales());
+  Type elem = elemOf(adaptor.getInput());
+  if (x.empty() || !isa<FloatType>(elem) || ShapedType::isDynamic(x.back()))
+    return fail(loc, "matmul_w8a8: the input must be a float tensor with a static last dim");
+  auto wt = dyn_cast<IntegerType>(elemOf(adaptor.getWeight()));
+  if (w.size() != 2 || ShapedType::isDynamic(w[0]) || ShapedType::isDynamic(w[1]) || !wt ||
+      wt.getWidth() != 8)
+    return fail(loc, "matmul_w8a8: weight must be a static [N, K] i8 tensor");
+  int64_t n = w[0], k = w[1];
+  if (x.back() != k)
+    return fail(loc, "matmul_w8a8: the input has " + Twine(x.back()) + " features, weight " +
+                         shape::toString(w) + " expects K = " + Twine(k));
+  if (s != Shape{n} || elemOf(adaptor.getWeightScales()) != elem)
+    return fail(loc, "matmul_w8a8: weight_scales " + shape::toString(s) + " must be [" +
+                         Twine(n) + "] of the input's element type");
   Shape out = x;
   out.back() = n;
   types.push_back(RankedTensorType::get(out, elem));

@@ -842,6 +842,27 @@ def Pare_MatMulNBitsOp : Pare_InferredOp<"matmul_nbits"> {
   let results = (outs Pare_Tensor:$output);
 }
 
+def Pare_MatMulW8A8Op : Pare_InferredOp<"matmul_w8a8"> {
+  let summary = "Matrix product with int8 weights and int8 activations (SmoothQuant W8A8)";
+  let description = [{
+    x [rows, K] float times W [K, N] -> [rows, N] float, where W is stored
+    transposed as int8, symmetric per output channel:
+      W[k, n] = weight[n, k] * weight_scales[n]      (weight in [-127, 127])
+    The activations are quantized to int8 at run time, each row r with
+      sx[r] = max_k |x[r, k]| / 127   (act_quant = "per-token")
+      sx[r] = act_scale               (act_quant = "per-tensor", calibrated)
+      q[r, k] = clamp(round(x[r, k] / sx[r]), -127, 127)
+    rounding half away from zero (C99 lroundf; a row of zeros has sx = 0 and
+    q = 0). The products accumulate in int32 and
+      y[r, n] = (float)acc[r, n] * sx[r] * weight_scales[n]
+    in that order of float multiplies. The C kernel (pare_llm_w8.c) and the
+    evaluator (which calls it) agree bit for bit.
+  }];
+  let arguments = (ins Pare_Tensor:$input, Pare_Tensor:$weight, Pare_Tensor:$weight_scales,
+                       StrAttr:$act_quant, OptionalAttr<F32Attr>:$act_scale);
+  let results = (outs Pare_Tensor:$output);
+}
+
 def Pare_LookupTableOp : Pare_Op<"lookup_table"> {
   let summary = "Elementwise int8 -> int8 by a 256-entry table (any unary activation)";
   let description = [{

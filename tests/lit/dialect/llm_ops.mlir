@@ -32,3 +32,12 @@ func.func @nbits(%x: tensor<?x96xf32>, %q: tensor<8x96xi8>, %s: tensor<8x2xf32>,
   %0 = pare.matmul_nbits %x, %q, %s, %z {bits = 4 : i64, group_size = 64 : i64} : (tensor<?x96xf32>, tensor<8x96xi8>, tensor<8x2xf32>, tensor<8x2xi8>) -> tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// CHECK-LABEL: func.func @w8a8
+// CHECK: pare.matmul_w8a8 %{{.*}}, %{{.*}}, %{{.*}} {act_quant = "per-token"} : (tensor<?x96xf32>, tensor<8x96xi8>, tensor<8xf32>) -> tensor<?x8xf32>
+// CHECK: pare.matmul_w8a8 %{{.*}}, %{{.*}}, %{{.*}} {act_quant = "per-tensor", act_scale = 2.500000e-01 : f32} : (tensor<3x96xf32>, tensor<8x96xi8>, tensor<8xf32>) -> tensor<3x8xf32>
+func.func @w8a8(%x: tensor<?x96xf32>, %y: tensor<3x96xf32>, %w: tensor<8x96xi8>, %s: tensor<8xf32>) -> (tensor<?x8xf32>, tensor<3x8xf32>) {
+  %0 = pare.matmul_w8a8 %x, %w, %s {act_quant = "per-token"} : (tensor<?x96xf32>, tensor<8x96xi8>, tensor<8xf32>) -> tensor<?x8xf32>
+  %1 = pare.matmul_w8a8 %y, %w, %s {act_quant = "per-tensor", act_scale = 0.25 : f32} : (tensor<3x96xf32>, tensor<8x96xi8>, tensor<8xf32>) -> tensor<3x8xf32>
+  return %0, %1 : tensor<?x8xf32>, tensor<3x8xf32>
+}

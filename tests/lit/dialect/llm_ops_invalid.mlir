@@ -125,3 +125,57 @@ func.func @nbits_scales(%x: tensor<?x96xf32>, %q: tensor<8x96xi8>, %s: tensor<8x
   %0 = pare.matmul_nbits %x, %q, %s, %z {bits = 4 : i64, group_size = 64 : i64} : (tensor<?x96xf32>, tensor<8x96xi8>, tensor<8x1xf32>, tensor<8x2xi8>) -> tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// -----
+
+func.func @w8a8_mode(%x: tensor<?x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{matmul_w8a8: act_quant must be "per-token" or "per-tensor", got "per-row"}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.matmul_w8a8 %x, %w, %s {act_quant = "per-row"} : (tensor<?x64xf32>, tensor<8x64xi8>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @w8a8_no_scale(%x: tensor<?x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{matmul_w8a8: act_quant = "per-tensor" needs a finite act_scale > 0}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.matmul_w8a8 %x, %w, %s {act_quant = "per-tensor", act_scale = 0.0 : f32} : (tensor<?x64xf32>, tensor<8x64xi8>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @w8a8_token_scale(%x: tensor<?x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{matmul_w8a8: act_scale is for act_quant = "per-tensor" only}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.matmul_w8a8 %x, %w, %s {act_quant = "per-token", act_scale = 1.0 : f32} : (tensor<?x64xf32>, tensor<8x64xi8>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @w8a8_weight_type(%x: tensor<?x64xf32>, %w: tensor<8x64xi32>, %s: tensor<8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{matmul_w8a8: weight must be a static [N, K] i8 tensor}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.matmul_w8a8 %x, %w, %s {act_quant = "per-token"} : (tensor<?x64xf32>, tensor<8x64xi32>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @w8a8_k(%x: tensor<?x32xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{matmul_w8a8: the input has 32 features, weight 8x64 expects K = 64}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.matmul_w8a8 %x, %w, %s {act_quant = "per-token"} : (tensor<?x32xf32>, tensor<8x64xi8>, tensor<8xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func.func @w8a8_scales(%x: tensor<?x64xf32>, %w: tensor<8x64xi8>, %s: tensor<4xf32>) -> tensor<?x8xf32> {
+  // expected-error @+2 {{matmul_w8a8: weight_scales 4 must be [8] of the input's element type}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = pare.matmul_w8a8 %x, %w, %s {act_quant = "per-token"} : (tensor<?x64xf32>, tensor<8x64xi8>, tensor<4xf32>) -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
