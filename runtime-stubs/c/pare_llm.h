@@ -91,6 +91,21 @@ void pare_matmul_nbits_f32(const float *x, const uint8_t *qweight, const float *
  * last nibble zero. */
 void pare_pack_u4(const int8_t *values, uint8_t *packed, int32_t outs, int32_t k);
 
+/* SmoothQuant W8A8 (pare.matmul_w8a8, pare_llm_w8.c).
+ * pare_quantize_row_s8 quantizes one row x[k] into q[k]: with act_scale > 0
+ * (per tensor) s = act_scale, otherwise (per token) s = max |x| / 127.0f;
+ * q = clamp(roundf(x / s), -127, 127) (half away from zero; NaN -> 0). It
+ * returns s (0 for a row of zeros, whose codes are all 0).
+ * pare_matmul_w8a8_f32: for r < rows, o < outs,
+ *   y[r][o] = ((float)acc * s_r) * weight_scales[o],
+ *   acc = sum_i q_r[i] * weight[o][i] in int32 (exact for k <= 133000),
+ * weight int8 [outs][k] (row o = output channel o, symmetric, in
+ * [-127, 127]); scratch holds k bytes. y must not alias x. */
+float pare_quantize_row_s8(const float *x, int8_t *q, int32_t k, float act_scale);
+void pare_matmul_w8a8_f32(const float *x, const int8_t *weight, const float *weight_scales,
+                          float *y, int32_t rows, int32_t k, int32_t outs, float act_scale,
+                          int8_t *scratch);
+
 #ifdef __cplusplus
 }
 #endif

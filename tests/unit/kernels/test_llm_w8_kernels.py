@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""runtime-stubs/c/pare_llm_w8.c (pare.matmul_w8a8) against a scalar reference.
+
+Builds pare_llm_w8.c as a shared library (-std=c99 -Wall -Wextra -Werror
+-pedantic -O3, so the vectorised loops are the ones tested) and checks:
+- pare_quantize_row_s8, per token and per tensor, code for code against
+  NumPy: s = max|x| / 127 in float32, q = clamp(round half away from zero
+  (x / s), -127, 127) in float32, including values exactly on .5, values
+  past the per-tensor range (clamped), a row of zeros (s = 0, codes 0);
+- pare_matmul_w8a8_f32 bit for bit against the op's definition computed in
+  NumPy: exact int64 dot products of the codes, then (float32(acc) * s) * sw
+  in float32, over K below / at / past a vector width, 1 to 7 rows, both
+  modes;
+- a prefill row equals the same row computed alone.
+Exits 1 on any failure.
+"""
+
+import ctypes
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[3]
+RUNTIME = ROOT / "runtime-stubs" / "c"
+F = np.float32
+
+
+def build():
+    out = Path(tempfile.mkdtemp(prefix="pare-llm-w8-")) / "libpare_llm_w8.so"
+    subprocess.run([os.environ.get("CC", "gcc"), "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic",
+                    "-O3", "-shared", "-fPIC", str(RUNTIME / "pare_llm_w8.c"), "-lm", "-o", str(out)],
+                   check=True)
+    lib = ctypes.CDLL(str(out))
+    P, I, Fl = ctypes.c_void_p, ctypes.c_int32, ctypes.c_float
+    lib.pare_quantize_row_s8.argtypes = [P, P, I, Fl]
+    lib.pare_quantize_row_s8.restype = Fl
+    lib.pare_matmul_w8a8_f32.argtypes = [P, P, P, P, I, I, I, Fl, P]
+    return lib
+
+
+def ptr(a):
+    return a.ctypes.data_as(ctypes.c_void_p)
+
+
+def quant_ref(x, act_scale):
+    """Codes and scale of one row as the op defines them (float32 throughout)."""
+    s = F(act_scale) if act_scale > 0 else F(np.max(np.abs(x)) if x.size else 0) / F(127)
+    if not s > 0:
+        return np.zeros(x.shape, np.int8), F(0)
+    v = (x / s).astype(F).astype(np.float64)  # the float32 quotient
+    r = np.sign(v) * np.floor(np.abs(v) + 0.5)  # half away from zero (exact in float64)
+    return np.clip(r, -127, 127).astype(np.int8), s
+
+
+failures = []
+
+
+def check(ok, name):
+    if not ok:
+        print(f"FAIL  {name}")
+        failures.append(name)
+
+
+def main():
+    lib = build()
+    rng = np.random.default_rng(19)
+
+    # Quantization of single rows, corner cases first.
+    rows = [np.array([0.0, 0.0, 0.0], F), np.array([1.0, -1.0, 0.5, -0.5], F),
+            np.array([127.0, 2.5, -2.5, 0.49999997, -63.5], F)]
+    rows += [(rng.standard_normal(k) * rng.choice([0.01, 1, 300])).astype(F) for k in (1, 7, 16, 33, 200)]
+    for i, x in enumerate(rows):
+        for act_scale in (0.0, 0.5, 0.01):
+            q = np.full(x.shape, 99, np.int8)
+            s = lib.pare_quantize_row_s8(ptr(x), ptr(q), x.size, act_scale)
+            qr, sr = quant_ref(x, act_scale)
+            name = f"quantize row {i} act_scale {act_scale}"
+            check(F(s) == sr and np.array_equal(q, qr), name)
+    # The exact half-way cases of the per-tensor mode: 2.5 -> 3, -2.5 -> -3, 0.5 -> 1.
+    x = np.array([2.5, -2.5, 0.5, -0.5, 1000.0, -1000.0], F)
+    q = np.zeros(x.shape, np.int8)
+    lib.pare_quantize_row_s8(ptr(x), ptr(q), x.size, 1.0)
+    check(q.tolist() == [3, -3, 1, -1, 127, -127], f"half away from zero / clamp {q.tolist()}")
+
+    for rows_n, k, n in [(1, 1, 3), (1, 16, 8), (3, 33, 5), (7, 200, 11), (2, 1000, 4), (5, 64, 1)]:
+        for act_scale in (0.0, 0.02):
+            x = rng.standard_normal((rows_n, k)).astype(F)
+            x[:, rng.integers(0, k)] *= 40  # an outlier channel
+            if rows_n > 2:
+                x[1] = 0  # a row of zeros
+            w = rng.integers(-127, 128, (n, k)).astype(np.int8)
+            sw = (rng.random(n, dtype=F) * 0.01 + 1e-3).astype(F)
+            y = np.full((rows_n, n), np.nan, F)
+            scratch = np.zeros(k, np.int8)
+            lib.pare_matmul_w8a8_f32(ptr(x), ptr(w), ptr(sw), ptr(y), rows_n, k, n, act_scale,
+                                     ptr(scratch))
+            ref = np.zeros((rows_n, n), F)
+            for r in range(rows_n):
+                qr, sr = quant_ref(x[r], act_scale)
+                acc = w.astype(np.int64) @ qr.astype(np.int64)
+                ref[r] = (acc.astype(F) * sr).astype(F) * sw
+            name = f"matmul rows {rows_n} K {k} N {n} act_scale {act_scale}"
+            check(np.array_equal(y, ref), name)
+            for r in range(rows_n):
+                y1 = np.full((1, n), np.nan, F)
+                xr = np.ascontiguousarray(x[r:r + 1])
+                lib.pare_matmul_w8a8_f32(ptr(xr), ptr(w), ptr(sw), ptr(y1), 1, k, n, act_scale,
+                                         ptr(scratch))
+                check(np.array_equal(y1[0], y[r]), f"{name}: row {r} alone")
+    if failures:
+        print(f"{len(failures)} failure(s)")
+        return 1
+    print("ok: pare_llm_w8.c")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
