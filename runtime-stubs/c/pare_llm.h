@@ -80,8 +80,12 @@ void pare_kv_store_f32(const float *k, const float *v, float *k_cache, float *v_
  * each output row padded to whole bytes: [outs][(k + 1) / 2], as
  * onnxruntime's MatMulNBits stores B. zeros are one per byte (0 .. 15),
  * [outs][groups]; scales float [outs][groups]. group is a power of two
- * >= 16. Float32 accumulation in the lane order of pare_matmul_nt_f32 (it
- * depends on k only: a prefill row equals its decode). y must not alias x. */
+ * >= 16. Float32 accumulation in 16 lanes (lane j sums the products of k = j
+ * mod 16 in order, the lanes are added pairwise, then the products past the
+ * last whole block of 16): the order depends on k only, so a prefill row
+ * equals its decode, and the evaluator, which calls this function, equals
+ * the compiled model as long as neither contracts a * b + c into an FMA (ISO
+ * C modes such as -std=c99 do not). y must not alias x. */
 void pare_matmul_nbits_f32(const float *x, const uint8_t *qweight, const float *scales,
                            const uint8_t *zeros, float *y, int32_t rows, int32_t k, int32_t outs,
                            int32_t group, pare_act_t act, float act_a, float act_b);

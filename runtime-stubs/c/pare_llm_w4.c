@@ -6,9 +6,10 @@
  * subtraction and one float multiply, ((float)q - (float)zero) * scale, a
  * group (at most PARE_W4_CHUNK weights) at a time into a float buffer on the
  * stack, by a loop over the packed bytes that compilers vectorise; the dot
- * products then run as pare_matmul_nt_f32's: 16 independent lane sums added
- * pairwise at the end, the elements past the last whole block of 16 in a
- * separate tail sum. The order depends on K only (never on the number of
+ * products then run in pare_matmul_nt_f32's lanes: 16 independent lane sums
+ * added pairwise at the end, the elements past the last whole block of 16 in
+ * a separate tail sum, and never fmaf (the evaluator's build of this file
+ * has no FMA, a -march=native one would). The order depends on K only (never on the number of
  * rows: one row, or four sharing each dequantized chunk), so a prefill row
  * equals the decode of that row, and the evaluator, which calls this
  * function, agrees with the compiled model bit for bit.
