@@ -698,3 +698,49 @@ func.func @main(%x: tensor<1x16xf32>) -> tensor<1x1xf32> {
   CHECK(f.diagnostics.find("'pare.matmul_nbits' (node lin): zero_points value 16 at 0 is outside "
                            "0 .. 15") != std::string::npos);
 }
+
+TEST_CASE("evaluator: matmul_w8a8 runs the C kernel, bit for bit", "[evaluator]") {
+  // Three rows: one with an outlier channel, one of zeros, one with values on
+  // .5 steps of the per-tensor scale; both activation modes.
+  for (const char *mode : {"\"per-token\"", "\"per-tensor\", act_scale = 0.25 : f32"}) {
+    Fixture f(std::string(R"mlir(
+func.func @main(%x: tensor<3x5xf32>) -> tensor<3x2xf32> {
+  %w = pare.constant dense<[[127, -127, 3, 0, -64], [5, 9, -100, 77, 1]]> : tensor<2x5xi8>
+  %s = pare.constant dense<[0.5, 0.0625]> : tensor<2xf32>
+  %y = pare.matmul_w8a8 %x, %w, %s {act_quant = )mlir") +
+              mode + R"mlir(} : (tensor<3x5xf32>, tensor<2x5xi8>, tensor<2xf32>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
+)mlir");
+    INFO(mode);
+    const int8_t w[2][5] = {{127, -127, 3, 0, -64}, {5, 9, -100, 77, 1}};
+    const float sw[2] = {0.5f, 0.0625f};
+    std::vector<float> x = {0.3f, -40.0f, 1.1f, 0.0f, -2.2f, 0, 0, 0, 0, 0,
+                            0.125f, -0.375f, 1.0f, 100.0f, -0.625f};
+    auto out = f.run({F({3, 5}, x)});
+    REQUIRE(out[0].shape == std::vector<int64_t>{3, 2});
+    float actScale = std::strstr(mode, "tensor") ? 0.25f : 0.0f;
+    int8_t scratch[5];
+    float direct[6];
+    pare_matmul_w8a8_f32(x.data(), &w[0][0], sw, direct, 3, 5, 2, actScale, scratch);
+    CHECK(std::memcmp(out[0].f.data(), direct, sizeof direct) == 0);
+    // The definition: codes round(x / s) half away from zero, clamped to
+    // +-127, exact sums, (acc * s) * sw.
+    std::vector<float> want(6);
+    for (int r = 0; r < 3; ++r) {
+      float m = 0.0f;
+      for (int k = 0; k < 5; ++k)
+        m = std::max(m, std::fabs(x[size_t(r * 5 + k)]));
+      float s = actScale > 0.0f ? actScale : m / 127.0f;
+      for (int n = 0; n < 2; ++n) {
+        int32_t acc = 0;
+        for (int k = 0; k < 5 && s > 0.0f; ++k) {
+          float q = std::round(x[size_t(r * 5 + k)] / s);
+          acc += int32_t(std::min(127.0f, std::max(-127.0f, q))) * w[n][k];
+        }
+        want[size_t(r * 2 + n)] = s > 0.0f ? (float(acc) * s) * sw[n] : 0.0f;
+      }
+    }
+    CHECK(out[0].f == want);
+  }
+}

@@ -3,7 +3,8 @@
 // rms_norm, rotary and attention with their full-sequence semantics (the KV
 // cache of a decoder step is state between calls and is not evaluated), and
 // matmul_nbits by the C target's kernel (pare_llm_w4.c) on weights packed as
-// the emitted code reads them, so that both give the same bits. The
+// the emitted code reads them, so that both give the same bits; matmul_w8a8
+// likewise by pare_llm_w8.c's kernel. The
 // recognition passes probe candidate subgraphs against these definitions, so
 // they follow the ops' descriptions in PareOps.td literally. The shapes come
 // from the operands: dim 0 may be dynamic in the IR.
@@ -16,6 +17,7 @@
 
 #include "mlir/IR/Matchers.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -213,6 +215,39 @@ LogicalResult evalMatMulNBits(EvalContext &cx, Operation *op, Results &out) {
   return success();
 }
 
+LogicalResult evalMatMulW8A8(EvalContext &cx, Operation *op, Results &out) {
+  auto mm = cast<MatMulW8A8Op>(op);
+  const Tensor &x = cx.in(mm.getInput()), &w = cx.in(mm.getWeight()),
+               &s = cx.in(mm.getWeightScales());
+  if (!x.isFloat() || !s.isFloat() || x.shape.empty() || w.shape.size() != 2 ||
+      x.shape.back() != w.shape[1] || int64_t(s.f.size()) != w.shape[0])
+    return fail(op, "operand shapes or types");
+  int64_t n = w.shape[0], k = w.shape[1];
+  // The kernel reads int8 codes; a code outside [-127, 127] is not one this
+  // op's definition (symmetric int8) produces.
+  std::vector<int8_t> codes(w.i.size());
+  for (size_t j = 0; j < w.i.size(); ++j) {
+    if (w.i[j] < -127 || w.i[j] > 127)
+      return fail(op, "weight value " + std::to_string(w.i[j]) + " at " + std::to_string(j) +
+                          " is outside -127 .. 127");
+    codes[j] = int8_t(w.i[j]);
+  }
+  // The kernel's per-token mode is act_scale <= 0 (the shape function has
+  // checked that per-tensor carries a positive one).
+  FloatAttr given = mm.getActScaleAttr();
+  float actScale =
+      mm.getActQuant() == "per-tensor" && given ? float(given.getValueAsDouble()) : 0.0f;
+  Shape shape = x.shape;
+  shape.back() = n;
+  auto y = floatsLike(shape);
+  int64_t rows = k ? x.numElements() / k : 0;
+  std::vector<int8_t> scratch(size_t(std::max<int64_t>(k, 1)));
+  pare_matmul_w8a8_f32(x.f.data(), codes.data(), s.f.data(), y->f.data(), int32_t(rows),
+                       int32_t(k), int32_t(n), actScale, scratch.data());
+  out.push_back(y);
+  return success();
+}
+
 } // namespace
 
 void addLlmOps(OpTable &table) {
@@ -220,6 +255,7 @@ void addLlmOps(OpTable &table) {
   table.add<RotaryOp>(evalRotary);
   table.add<AttentionOp>(evalAttention);
   table.add<MatMulNBitsOp>(evalMatMulNBits);
+  table.add<MatMulW8A8Op>(evalMatMulW8A8);
 }
 
 } // namespace pare::eval
