@@ -257,10 +257,10 @@ std::string CFiles::source() {
   if (m.usesSpecialized)
     c += "#include \"pare_k_s8_impl.h\"\n";
   // The decoder ops' row kernels (COpsLlm.cpp; pare_llm.h declares the 4-bit
-  // matmul of pare_llm_w4.c too).
+  // matmul of pare_llm_w4.c and the int8 one of pare_llm_w8.c too).
   if (llvm::any_of(m.kernelsCalled, [](const std::string &k) {
         return k == "pare_rms_norm_f32" || k == "pare_rotary_f32" || k == "pare_attention_f32" ||
-               k == "pare_matmul_nbits_f32";
+               k == "pare_matmul_nbits_f32" || k == "pare_matmul_w8a8_f32";
       }))
     c += "#include \"pare_llm.h\"\n";
   c += "\n#include <math.h>\n\n";

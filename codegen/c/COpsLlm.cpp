@@ -6,6 +6,7 @@
 // decoder target calls per chunk. pare.matmul_nbits (any graph) by
 // pare_llm_w4.c's kernel: its 4-bit weight becomes a uint8_t array packed two
 // per byte (WeightsFile.h's packU4), its zero points one per byte.
+// pare.matmul_w8a8 by pare_llm_w8.c's kernel on its int8 weight array.
 //
 //===----------------------------------------------------------------------===//
 
@@ -153,6 +154,36 @@ LogicalResult emitMatMulNBits(CModule &m, Operation *op, const Operands &in,
   return success();
 }
 
+LogicalResult emitMatMulW8A8(CModule &m, Operation *op, const Operands &in,
+                             ArrayRef<std::string> out) {
+  auto mm = cast<MatMulW8A8Op>(op);
+  if (!elemOf(mm.getInput()).isF32() || !elemOf(mm.getWeightScales()).isF32())
+    return m.unsupported(op, "only float32 activations and scales are supported by this kernel");
+  if (!cast<RankedTensorType>(mm.getInput().getType()).hasStaticShape())
+    return m.unsupported(op, "a run-time row count (a decoder step function; compile it with "
+                             "--max-context)");
+  // The kernel's codes are symmetric: -128 is not one of them.
+  DenseElementsAttr w;
+  if (!matchPattern(mm.getWeight(), m_Constant(&w)))
+    return m.unsupported(op, "an int8 weight that is not a constant");
+  for (const APInt &a : w.getValues<APInt>())
+    if (a.getSExtValue() < -127)
+      return m.unsupported(op, "int8 weight value " + std::to_string(a.getSExtValue()) +
+                                   " outside -127 .. 127");
+  Shape ws = shapeOf(mm.getWeight());
+  int64_t n = ws[0], k = ws[1], rows = k ? numel(mm.getInput()) / k : 0;
+  // Per token is the kernel's act_scale 0; the row's codes live on the stack
+  // (K bytes) while every output channel reads them.
+  FloatAttr given = mm.getActScaleAttr();
+  float actScale =
+      mm.getActQuant() == "per-tensor" && given ? float(given.getValueAsDouble()) : 0.0f;
+  m.line("  {\n    int8_t xq[" + i32(k > 0 ? k : 1) + "];\n    " +
+         m.call("pare_matmul_w8a8_f32") + in[0] + ", " + in[1] + ", " + in[2] + ", " + out[0] +
+         ", " + i32(rows) + ", /* K */ " + i32(k) + ", /* N */ " + i32(n) + ", /* act_scale (" +
+         mm.getActQuant().str() + ") */ " + floatLiteral(actScale) + ", xq);\n  }\n");
+  return success();
+}
+
 } // namespace
 
 void registerLlmOps(OpTable &table) {
@@ -160,6 +191,7 @@ void registerLlmOps(OpTable &table) {
   table.add<RotaryOp>(emitRotary);
   table.add<AttentionOp>(emitAttention);
   table.add<MatMulNBitsOp>(emitMatMulNBits);
+  table.add<MatMulW8A8Op>(emitMatMulW8A8);
 }
 
 } // namespace pare::codegen
