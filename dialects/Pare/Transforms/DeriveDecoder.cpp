@@ -273,6 +273,17 @@ LogicalResult Deriver::step(Operation *op) {
     for (Value v : weight)
       operands.push_back(map.lookupOrDefault(v));
     layout.inner = {dims(nb.getQweight())[0]};
+  } else if (auto w8 = dyn_cast<MatMulW8A8Op>(op)) {
+    // The int8 linear: its activations are quantized per row (per token) or
+    // by one constant scale (per tensor), so it is row-wise like MatMulOp.
+    SmallVector<Value> weight = {w8.getWeight(), w8.getWeightScales()};
+    if (!isRow(w8.getInput()) || layout.inner.size() != 1 ||
+        llvm::any_of(weight, [&](Value v) { return isRow(v) || !matchPattern(v, m_Constant()); }))
+      return refuse(op, "only a product of rows with a constant int8 weight is derived");
+    operands = {map.lookup(w8.getInput())};
+    for (Value v : weight)
+      operands.push_back(map.lookupOrDefault(v));
+    layout.inner = {dims(w8.getWeight())[0]};
   } else if (op->hasTrait<OpTrait::SameOperandsAndResultShape>() || isa<CastOp>(op) ||
              (op->getNumOperands() == 1 && dims(result) == dims(first))) {
     // Unary elementwise ops (activations, casts).
@@ -301,7 +312,7 @@ LogicalResult Deriver::step(Operation *op) {
   std::optional<Row> out = rowLayout(dims(result), seqLen);
   if (!out)
     return refuse(op, "its result is not a row per position");
-  if (out->width() != layout.width() && !isa<MatMulOp, MatMulNBitsOp>(op))
+  if (out->width() != layout.width() && !isa<MatMulOp, MatMulNBitsOp, MatMulW8A8Op>(op))
     return refuse(op, "changes the width of a row");
   rows[result] = *out;
   Operation *made = create(operands, rowType(result, out->width()));

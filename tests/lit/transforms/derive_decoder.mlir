@@ -106,3 +106,34 @@ module {
     return %a3, %h : tensor<1x4x4xf32>, tensor<1x4x4xf32>
   }
 }
+
+// -----
+
+// pare.matmul_w8a8 (issue 19) is row-wise in both activation modes (per
+// token quantizes each row alone; per tensor uses one constant scale): it is
+// derived like pare.matmul, [rows, K] -> [rows, N], weight and scales kept.
+// CHECK-LABEL: module attributes {pare.decoder = {layers = 1 : i64, max_context = 64 : i64}}
+// CHECK: func.func @w8(
+// CHECK: %[[H:.*]] = pare.rms_norm
+// CHECK: pare.matmul_w8a8 %[[H]], %{{.*}}, %{{.*}} {act_quant = "per-token"} : (tensor<?x8xf32>, tensor<8x8xi8>, tensor<8xf32>) -> tensor<?x8xf32>
+// CHECK: pare.matmul_w8a8 %[[H]], %{{.*}}, %{{.*}} {act_quant = "per-tensor", act_scale = 5.000000e-01 : f32} : (tensor<?x8xf32>, tensor<4x8xi8>, tensor<4xf32>) -> tensor<?x4xf32>
+// CHECK: pare.attention
+module {
+  func.func @w8(%ids: tensor<1x4xi64>) -> tensor<1x4x8xf32> {
+    %e = pare.constant dense<0.25> : tensor<16x8xf32>
+    %w = pare.constant dense<1.0> : tensor<8xf32>
+    %wq = pare.constant dense<3> : tensor<8x8xi8>
+    %sq = pare.constant dense<0.01> : tensor<8xf32>
+    %wk = pare.constant dense<-5> : tensor<4x8xi8>
+    %sk = pare.constant dense<0.02> : tensor<4xf32>
+    %x = pare.gather %e, %ids {axis = 0 : i64} : (tensor<16x8xf32>, tensor<1x4xi64>) -> tensor<1x4x8xf32>
+    %h = pare.rms_norm %x, %w {epsilon = 1.0e-05 : f32} : (tensor<1x4x8xf32>, tensor<8xf32>) -> tensor<1x4x8xf32>
+    %q = pare.matmul_w8a8 %h, %wq, %sq {act_quant = "per-token"} : (tensor<1x4x8xf32>, tensor<8x8xi8>, tensor<8xf32>) -> tensor<1x4x8xf32>
+    %k = pare.matmul_w8a8 %h, %wk, %sk {act_quant = "per-tensor", act_scale = 0.5 : f32} : (tensor<1x4x8xf32>, tensor<4x8xi8>, tensor<4xf32>) -> tensor<1x4x4xf32>
+    %q2 = pare.reshape %q : (tensor<1x4x8xf32>) -> tensor<4x8xf32>
+    %k2 = pare.reshape %k : (tensor<1x4x4xf32>) -> tensor<4x4xf32>
+    %a = pare.attention %q2, %k2, %k2 {heads = 2 : i64, kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f32, causal} : (tensor<4x8xf32>, tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x8xf32>
+    %a3 = pare.reshape %a : (tensor<4x8xf32>) -> tensor<1x4x8xf32>
+    return %a3 : tensor<1x4x8xf32>
+  }
+}
