@@ -62,6 +62,8 @@ const char *blobDTypeName(BlobDType t) {
     return "u8";
   case BlobDType::U4:
     return "u4";
+  case BlobDType::S8:
+    return "s8";
   case BlobDType::F32:
     break;
   }
@@ -172,27 +174,33 @@ FailureOr<size_t> WeightsFileBuilder::addConstant(Location loc, std::string name
   return addFloats(std::move(name), values, type.getShape(), dtype, layout);
 }
 
-FailureOr<size_t> WeightsFileBuilder::addNibbles(Location loc, std::string name,
-                                                 DenseElementsAttr attr, BlobDType dtype) {
-  assert((dtype == BlobDType::U4 || dtype == BlobDType::U8) && "addNibbles: U4 or U8");
+FailureOr<size_t> WeightsFileBuilder::addIntegers(Location loc, std::string name,
+                                                  DenseElementsAttr attr, BlobDType dtype) {
+  assert((dtype == BlobDType::U4 || dtype == BlobDType::U8 || dtype == BlobDType::S8) &&
+         "addIntegers: U4, U8 or S8");
+  bool s8 = dtype == BlobDType::S8;
   auto type = cast<ShapedType>(attr.getType());
   if (!isa<IntegerType>(type.getElementType()))
     return emitError(loc) << "weight '" << name << "' has element type " << type.getElementType()
-                          << "; 4-bit weights and zero points are integers";
+                          << (s8 ? "; int8 weights are integers"
+                                 : "; 4-bit weights and zero points are integers");
   if (dtype == BlobDType::U4 && type.getRank() != 2)
     return emitError(loc) << "4-bit weight '" << name << "' is not a matrix (rank "
                           << type.getRank() << ")";
+  // Symmetric int8 has no -128: the kernels negate and clamp to +-127.
+  int64_t lo = s8 ? -127 : 0, hi = s8 ? 127 : 15;
   std::vector<int8_t> values;
   values.reserve(type.getNumElements());
   for (const APInt &v : attr.getValues<APInt>()) {
     int64_t x = v.getSExtValue();
-    if (x < 0 || x > 15)
+    if (x < lo || x > hi)
       return emitError(loc) << "weight '" << name << "' holds " << x << " at element "
-                            << values.size() << "; 4-bit values lie in 0 .. 15";
+                            << values.size() << (s8 ? "; int8 weights lie in -127 .. 127"
+                                                    : "; 4-bit values lie in 0 .. 15");
     values.push_back(int8_t(x));
   }
   std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
-  if (dtype == BlobDType::U8)
+  if (dtype != BlobDType::U4)
     return addBytes(std::move(name),
                     llvm::StringRef(reinterpret_cast<const char *>(values.data()), values.size()),
                     dtype, BlobLayout::RowMajor, std::move(shape));

@@ -20,7 +20,9 @@
 // weights of pare.matmul_nbits are a "u4" blob, [N][K] packed two per byte
 // along K (low nibble = even k, each row padded to whole bytes: onnxruntime's
 // MatMulNBits order, what pare_matmul_nbits_f32 reads); their scales are an
-// f32 blob and their zero points a "u8" blob, one per byte.
+// f32 blob and their zero points a "u8" blob, one per byte. The int8 weights
+// of pare.matmul_w8a8 are an "s8" blob [N][K] (one per byte, -127 .. 127),
+// their scales an f32 blob.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PARE_CODEGEN_WEIGHTSFILE_H
@@ -61,7 +63,8 @@ enum class BlobDType : uint8_t {
   F32,
   F16,
   U8, ///< unsigned bytes (4-bit zero points, one per byte)
-  U4  ///< unsigned 4-bit values, two per byte (packU4)
+  U4, ///< unsigned 4-bit values, two per byte (packU4)
+  S8  ///< signed bytes -127 .. 127 (symmetric int8 weights)
 };
 /// How a blob's elements are ordered.
 enum class BlobLayout : uint8_t {
@@ -72,7 +75,7 @@ enum class BlobLayout : uint8_t {
   RowsPadded32
 };
 
-const char *blobDTypeName(BlobDType t);     ///< "f32", "f16", "u8", "u4"
+const char *blobDTypeName(BlobDType t); ///< "f32", "f16", "u8", "u4", "s8"
 /// "row-major", "transposed", "rows-padded-32"
 const char *blobLayoutName(BlobLayout l);
 /// Bytes per element of the float and byte types (not U4: half a byte).
@@ -113,11 +116,12 @@ public:
   mlir::FailureOr<size_t> addConstant(mlir::Location loc, std::string name,
                                       mlir::DenseElementsAttr attr, BlobDType dtype,
                                       BlobLayout layout);
-  /// An integer constant of values 0 .. 15 as a U4 blob (a 2-D [rows, k],
-  /// packU4) or a U8 blob (any shape, one per byte); an error at `loc` for a
-  /// float constant, a value outside 0 .. 15, or U4 of a tensor not 2-D.
-  mlir::FailureOr<size_t> addNibbles(mlir::Location loc, std::string name,
-                                     mlir::DenseElementsAttr attr, BlobDType dtype);
+  /// An integer constant as a U4 blob (a 2-D [rows, k] of 0 .. 15, packU4),
+  /// a U8 blob (0 .. 15, any shape, one per byte) or an S8 blob (-127 .. 127,
+  /// any shape, one per byte); an error at `loc` for a float constant, a
+  /// value outside the type's range, or U4 of a tensor not 2-D.
+  mlir::FailureOr<size_t> addIntegers(mlir::Location loc, std::string name,
+                                      mlir::DenseElementsAttr attr, BlobDType dtype);
 
   const std::vector<WeightBlob> &blobs() const { return entries; }
   uint64_t payloadBytes() const { return payload.size(); }

@@ -14,8 +14,11 @@
 // Weights go into <name>_weights.bin (WeightsFile.h): matmul weights stored
 // transposed for pare_matmul_nt_f32, the 4-bit weights of pare.matmul_nbits
 // packed two per byte ("u4") with their f32 scales and "u8" zero points for
-// pare_matmul_nbits_f32 (pare_llm_w4.c), identical blobs once; the code
-// checks the file's size and hash and points into it.
+// pare_matmul_nbits_f32 (pare_llm_w4.c), the int8 weights of
+// pare.matmul_w8a8 as "s8" with their f32 scales for pare_matmul_w8a8_f32
+// (pare_llm_w8.c), identical blobs once; the code checks the file's size and
+// hash and points into it. The int8 kernel quantizes each row of activations
+// into one static buffer of codes, sized for the largest K.
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,6 +37,7 @@
 
 #include <cstdio>
 #include <map>
+#include <set>
 
 using namespace mlir;
 
@@ -74,15 +78,16 @@ private:
   /// The blob holding constant `v` as `layout`, named after `op` and `role`.
   FailureOr<std::string> weight(Operation *op, Value v, const std::string &role,
                                 BlobLayout layout);
-  /// The blob holding the 4-bit constant `v` as `dtype` (U4 packed, or U8).
-  FailureOr<std::string> nibbleWeight(Operation *op, Value v, const std::string &role,
-                                      BlobDType dtype);
+  /// The blob holding the integer constant `v` as `dtype` (U4 packed, U8 or
+  /// S8).
+  FailureOr<std::string> intWeight(Operation *op, Value v, const std::string &role,
+                                   BlobDType dtype);
   /// The declaration and binding of a new blob `name` of C type `ctype`.
   void declareWeight(const std::string &name, const std::string &ctype, const WeightBlob &blob,
                      Value v);
   std::string floatTable(const std::string &base, ArrayRef<float> values);
   std::string sourceFile();
-  std::string makefile(bool usesElementwise, bool usesW4);
+  std::string makefile();
 
   ModuleOp module;
   const CEmitOptions &opts;
@@ -114,7 +119,11 @@ private:
 
   std::string body, tailBody;
   bool usesElementwise = false;
-  bool usesW4 = false; ///< calls pare_matmul_nbits_f32 (pare_llm_w4.c)
+  /// The quantized matmul kernels' sources called (pare_llm_w4.c,
+  /// pare_llm_w8.c): shipped and built like pare_llm.c.
+  std::set<std::string> quantKernels;
+  /// Bytes of pare_matmul_w8a8_f32's activation codes: the largest K.
+  int64_t actCodes = 0;
 };
 
 LogicalResult DecoderEmitter::readSignature() {
@@ -239,8 +248,8 @@ FailureOr<std::string> DecoderEmitter::weight(Operation *op, Value v, const std:
   return name;
 }
 
-FailureOr<std::string> DecoderEmitter::nibbleWeight(Operation *op, Value v,
-                                                    const std::string &role, BlobDType dtype) {
+FailureOr<std::string> DecoderEmitter::intWeight(Operation *op, Value v, const std::string &role,
+                                                 BlobDType dtype) {
   DenseElementsAttr attr;
   if (!matchPattern(v, m_Constant(&attr)))
     return op->emitError("the C decoder emitter needs a constant ") << role << " here";
@@ -251,10 +260,10 @@ FailureOr<std::string> DecoderEmitter::nibbleWeight(Operation *op, Value v,
     return it->second;
   std::string name =
       uniqueName(p + "_" + sanitizeIdentifier(nodeName(op)) + "_" + role, globals);
-  FailureOr<size_t> index = weights.addNibbles(v.getLoc(), name, attr, dtype);
+  FailureOr<size_t> index = weights.addIntegers(v.getLoc(), name, attr, dtype);
   if (failed(index))
     return failure();
-  declareWeight(name, "uint8_t", weights.blobs()[*index], v);
+  declareWeight(name, dtype == BlobDType::S8 ? "int8_t" : "uint8_t", weights.blobs()[*index], v);
   weightNames[key] = name;
   return name;
 }
@@ -429,16 +438,44 @@ LogicalResult DecoderEmitter::emitOp(Operation *op) {
         !elemOf(nb.getScales()).isF32())
       return op->emitError("the decoder's 4-bit matmul multiplies [rows, K] by a constant [N, K] "
                            "weight with float32 scales");
-    auto q = nibbleWeight(op, nb.getQweight(), "qweight", BlobDType::U4);
+    auto q = intWeight(op, nb.getQweight(), "qweight", BlobDType::U4);
     auto s = weight(op, nb.getScales(), "scales", BlobLayout::RowMajor);
-    auto z = nibbleWeight(op, nb.getZeroPoints(), "zero_points", BlobDType::U8);
+    auto z = intWeight(op, nb.getZeroPoints(), "zero_points", BlobDType::U8);
     if (failed(q) || failed(s) || failed(z))
       return failure();
     ActArgs act = fusedActivation(op);
     code += "  pare_matmul_nbits_f32(" + *x + ", " + *q + ", " + *s + ", " + *z + ", " +
             out.name + ", " + rows + ", " + std::to_string(k) + ", " + f + ", " +
             std::to_string(group) + ", " + act.kind + ", " + act.a + ", " + act.b + ");\n";
-    usesW4 = true;
+    quantKernels.insert("pare_llm_w4.c");
+  } else if (auto w8 = dyn_cast<MatMulW8A8Op>(op)) {
+    auto x = rowsOf(op, w8.getInput());
+    if (failed(x))
+      return failure();
+    int64_t k = buffers[w8.getInput()].features;
+    auto wt = dyn_cast<RankedTensorType>(w8.getWeight().getType());
+    if (!wt || wt.getRank() != 2 || wt.getDimSize(0) != out.features || wt.getDimSize(1) != k ||
+        !wt.getElementType().isInteger(8) || numel(w8.getWeightScales()) != out.features ||
+        !elemOf(w8.getWeightScales()).isF32())
+      return op->emitError("the decoder's int8 matmul multiplies [rows, K] by a constant int8 "
+                           "[N, K] weight with N float32 scales");
+    // The kernel has no fused epilogue: an activation would be dropped.
+    if (op->hasAttr("activation"))
+      return op->emitError("pare.matmul_w8a8 has no fused activation in the C decoder");
+    // Per token is the kernel's act_scale 0; per tensor has its calibrated
+    // scale (positive and finite: the op's type inference checks both).
+    std::string actScale = w8.getActQuant() == "per-tensor"
+                               ? floatLiteral(float(w8.getActScaleAttr().getValueAsDouble()))
+                               : std::string("0.0f");
+    auto w = intWeight(op, w8.getWeight(), "weight", BlobDType::S8);
+    auto s = weight(op, w8.getWeightScales(), "weight_scales", BlobLayout::RowMajor);
+    if (failed(w) || failed(s))
+      return failure();
+    code += "  pare_matmul_w8a8_f32(" + *x + ", " + *w + ", " + *s + ", " + out.name + ", " +
+            rows + ", " + std::to_string(k) + ", " + f + ", " + actScale + ", " + p +
+            "_act_codes);\n";
+    actCodes = std::max(actCodes, k);
+    quantKernels.insert("pare_llm_w8.c");
   } else if (auto r = dyn_cast<RotaryOp>(op)) {
     if (r.getPositions() != positions)
       return op->emitError("the decoder's rotary embedding reads the step's positions");
@@ -522,6 +559,9 @@ std::string DecoderEmitter::sourceFile() {
   s += "static float " + p + "_k_cache[" + u + "_CACHE_FLOATS];\n";
   s += "static float " + p + "_v_cache[" + u + "_CACHE_FLOATS];\n";
   s += "static int64_t " + p + "_positions[" + u + "_PREFILL_CHUNK];\n";
+  if (actCodes > 0)
+    s += "/* One row of int8 activation codes for pare_matmul_w8a8_f32 (the largest K). */\n"
+         "static int8_t " + p + "_act_codes[" + std::to_string(actCodes) + "];\n";
   s += "static int32_t " + p + "_pos;\nstatic int " + p + "_ready;\nstatic void *" + p +
        "_owned;\n\n";
   s += tableDefs + (tableDefs.empty() ? "" : "\n");
@@ -631,7 +671,7 @@ std::string DecoderEmitter::sourceFile() {
   return s;
 }
 
-std::string DecoderEmitter::makefile(bool elementwise, bool w4) {
+std::string DecoderEmitter::makefile() {
   std::string s = "# Generated by pare " + opts.version + " from " +
                   commentText(opts.sourceModel) + ". Builds the generate runner of " + p +
                   ":\n#   make -f " + p + ".mk            (needs --emit-runner's generate.c)\n"
@@ -641,8 +681,10 @@ std::string DecoderEmitter::makefile(bool elementwise, bool w4) {
   for (const std::string &f : opts.cpuFlags)
     flags += " " + f;
   s += "CC ?= cc\nCFLAGS ?= -O3" + flags + "\n";
-  s += u + "_SOURCES = " + p + ".c pare_llm.c" + (w4 ? " pare_llm_w4.c" : "") +
-       (elementwise ? " pare_k_elementwise.c" : "") + "\n";
+  s += u + "_SOURCES = " + p + ".c pare_llm.c";
+  for (const std::string &k : quantKernels)
+    s += " " + k;
+  s += std::string(usesElementwise ? " pare_k_elementwise.c" : "") + "\n";
   s += "RUNNER_SOURCES = generate.c pare_tokenizer.c\n\n";
   s += "generate: $(RUNNER_SOURCES) $(" + u + "_SOURCES)\n\t$(CC) -std=c99 $(CFLAGS) -o $@ "
        "$(RUNNER_SOURCES) $(" + u + "_SOURCES) -lm\n";
@@ -653,7 +695,8 @@ FailureOr<std::vector<EmittedFile>> DecoderEmitter::run() {
   if (std::string why = modelNameError(p); !why.empty())
     return module.emitError("--name ") << p << ": " << why;
   globals = {p + "_arena", p + "_k_cache", p + "_v_cache", p + "_positions", p + "_pos",
-             p + "_ready", p + "_owned", p + "_bind", p + "_step", p + "_read_le", p + "_append"};
+             p + "_ready", p + "_owned", p + "_bind", p + "_step", p + "_read_le", p + "_append",
+             p + "_act_codes"};
   locals = {"ids", "n", "logits", "tn", "pos0", "r", "shape", "a_strides", "b_strides"};
   if (failed(readSignature()) || failed(planArena()))
     return failure();
@@ -684,12 +727,11 @@ FailureOr<std::vector<EmittedFile>> DecoderEmitter::run() {
   files.push_back({p + ".h", decoderApiHeader(api)});
   files.push_back({p + ".c", sourceFile()});
   files.push_back({p + "_weights.bin", weights.file()});
-  files.push_back({p + ".mk", makefile(usesElementwise, usesW4)});
+  files.push_back({p + ".mk", makefile()});
   std::set<std::string> runtime = {"pare_llm.h", "pare_llm.c", "pare_activation.h"};
   if (usesElementwise)
     runtime.insert({"pare_kernels.h", "pare_k_elementwise.c"});
-  if (usesW4)
-    runtime.insert("pare_llm_w4.c");
+  runtime.insert(quantKernels.begin(), quantKernels.end());
   for (const EmittedFile &f : runtimeFiles())
     if (runtime.count(f.path))
       files.push_back(f);

@@ -212,8 +212,8 @@ TEST_CASE("4-bit weights: u4 and u8 blobs from integer constants", "[weights]") 
   auto z = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({2, 1}, i8),
                                         llvm::ArrayRef<int8_t>({8, 7}));
   WeightsFileBuilder b;
-  auto qi = b.addNibbles(loc, "q", q, BlobDType::U4);
-  auto zi = b.addNibbles(loc, "z", z, BlobDType::U8);
+  auto qi = b.addIntegers(loc, "q", q, BlobDType::U4);
+  auto zi = b.addIntegers(loc, "z", z, BlobDType::U8);
   REQUIRE(mlir::succeeded(qi));
   REQUIRE(mlir::succeeded(zi));
   const WeightBlob &qb = b.blobs()[*qi], &zb = b.blobs()[*zi];
@@ -230,10 +230,36 @@ TEST_CASE("4-bit weights: u4 and u8 blobs from integer constants", "[weights]") 
   ctx.getDiagEngine().registerHandler([&](mlir::Diagnostic &d) { message = d.str(); });
   auto bad = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({1, 2}, i8),
                                           llvm::ArrayRef<int8_t>({3, 16}));
-  CHECK(mlir::failed(b.addNibbles(loc, "w16", bad, BlobDType::U4)));
+  CHECK(mlir::failed(b.addIntegers(loc, "w16", bad, BlobDType::U4)));
   CHECK(message.find("'w16' holds 16 at element 1") != std::string::npos);
   auto flat = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({2}, i8),
                                            llvm::ArrayRef<int8_t>({3, 4}));
-  CHECK(mlir::failed(b.addNibbles(loc, "v", flat, BlobDType::U4)));
+  CHECK(mlir::failed(b.addIntegers(loc, "v", flat, BlobDType::U4)));
   CHECK(message.find("not a matrix") != std::string::npos);
+}
+
+TEST_CASE("int8 weights: s8 blobs from integer constants", "[weights]") {
+  mlir::MLIRContext ctx;
+  auto loc = mlir::UnknownLoc::get(&ctx);
+  auto i8 = mlir::IntegerType::get(&ctx, 8);
+  auto w = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({2, 2}, i8),
+                                        llvm::ArrayRef<int8_t>({-127, 5, 127, -1}));
+  WeightsFileBuilder b;
+  auto wi = b.addIntegers(loc, "w", w, BlobDType::S8);
+  REQUIRE(mlir::succeeded(wi));
+  const WeightBlob &wb = b.blobs()[*wi];
+  CHECK(std::string(blobDTypeName(wb.dtype)) == "s8");
+  CHECK(wb.shape == std::vector<int64_t>{2, 2});
+  CHECK(wb.bytes == 4); // one byte each, two's complement
+  std::string p = b.file().substr(kWeightsHeaderBytes);
+  CHECK(readLE(p, wb.offset, 4) == 0xff7f0581u);
+
+  // -128 has no place in the symmetric codes.
+  std::string message;
+  ctx.getDiagEngine().registerHandler([&](mlir::Diagnostic &d) { message = d.str(); });
+  auto bad = mlir::DenseElementsAttr::get(mlir::RankedTensorType::get({2}, i8),
+                                          llvm::ArrayRef<int8_t>({0, -128}));
+  CHECK(mlir::failed(b.addIntegers(loc, "m", bad, BlobDType::S8)));
+  CHECK(message.find("'m' holds -128 at element 1; int8 weights lie in -127 .. 127") !=
+        std::string::npos);
 }

@@ -1,5 +1,6 @@
 // What the CUDA decoder target refuses, reported at the op (node name) or the
-// module, exit code 1 and no files: an op without a decoder kernel, a
+// module, exit code 1 and no files: an op without a decoder kernel (also
+// pare.matmul_w8a8: int8 W8A8 is a C decoder feature for now), a
 // non-causal attention, an attention marked pare.tail, two attentions writing
 // one cache layer, a layer count the attentions do not match, an embedding of
 // something else than the step's ids, a KV cache that does not fit in the GPU
@@ -30,6 +31,8 @@
 // CHECK-NEXT: node 'attn': error: the cuda decoder cannot emit pare.attention: an attention writes the KV cache of every row; it cannot be pare.tail
 // CHECK-LABEL: == twice.mlir
 // CHECK-NEXT: node 'attn1': error: the cuda decoder cannot emit pare.attention: KV cache layer 0 is written twice
+// CHECK-LABEL: == w8a8.mlir
+// CHECK-NEXT: node 'w8a8': error: the cuda decoder cannot emit pare.matmul_w8a8: no decoder kernel for it
 // CHECK-LABEL: == big_sm89_fp16.mlir
 // CHECK-NEXT: error: --max-context 1048576 needs {{[0-9]+}} bytes of GPU memory {{.*}} more than the 24000000000 bytes assumed for --cuda-arch sm_89 (--gpu-memory gives the GPU's size); the largest --max-context that fits is 488237
 
@@ -114,6 +117,17 @@ module attributes {pare.decoder = {layers = 2 : i64, max_context = 8 : i64}} {
     %b = pare.attention %a, %a, %a {heads = 2 : i64, kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f32, causal, pare.kv_layer = 0 : i64} : (tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x8xf32> loc("attn1")
     %w = pare.constant dense<0.25> : tensor<8x4xf32> loc("lm_head")
     %l = pare.matmul %b, %w : (tensor<?x8xf32>, tensor<8x4xf32>) -> tensor<?x4xf32> loc("logits")
+    return %l : tensor<?x4xf32>
+  }
+}
+//--- w8a8.mlir
+module attributes {pare.decoder = {layers = 0 : i64, max_context = 8 : i64}} {
+  func.func @m(%ids: tensor<?xi64>, %positions: tensor<?xi64>) -> tensor<?x4xf32> {
+    %t = pare.constant dense<0.5> : tensor<4x8xf32> loc("embed")
+    %x = pare.gather %t, %ids {axis = 0 : i64} : (tensor<4x8xf32>, tensor<?xi64>) -> tensor<?x8xf32> loc("gather")
+    %w = pare.constant dense<1> : tensor<4x8xi8> loc("w")
+    %s = pare.constant dense<0.01> : tensor<4xf32> loc("s")
+    %l = pare.matmul_w8a8 %x, %w, %s {act_quant = "per-token"} : (tensor<?x8xf32>, tensor<4x8xi8>, tensor<4xf32>) -> tensor<?x4xf32> loc("w8a8")
     return %l : tensor<?x4xf32>
   }
 }
