@@ -13,10 +13,10 @@
 #include "dialects/Pare/Transforms/QuantizeW4A16.h"
 
 #include "dialects/Pare/Transforms/AwqSearch.h"
+#include "dialects/Pare/Transforms/ScaleGroups.h"
 
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/MapVector.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -66,17 +66,6 @@ struct Linear {
   bool clip = true; ///< false for the linears of an attention's queries and keys
 };
 
-enum class GroupKind { Norm, UpDown, VO };
-
-/// A scale group: linears sharing an input whose producer can absorb 1 / s.
-struct Group {
-  GroupKind kind;
-  Operation *producer;
-  std::vector<size_t> linears;
-  size_t source = 0; ///< UpDown: the up linear; VO: the v linear
-  int64_t heads = 1, kvHeads = 1, headDim = 0;
-};
-
 /// True when `v` reaches operand `which` of an attention through rotary
 /// embeddings only (the queries' or keys' linear).
 bool feedsAttention(Value v, unsigned which) {
@@ -103,75 +92,16 @@ struct QuantizeW4A16Pass : pare::impl::QuantizeW4A16PassBase<QuantizeW4A16Pass> 
 
 private:
   LogicalResult run(func::FuncOp func);
-  std::vector<Group> findGroups(func::FuncOp func, std::vector<Linear> &linears);
 
   std::shared_ptr<const LinearStatsMap> given;
   W4A16Report *report = nullptr;
 };
 
-std::vector<Group> QuantizeW4A16Pass::findGroups(func::FuncOp func, std::vector<Linear> &linears) {
-  DenseMap<Operation *, size_t> index;
-  for (size_t i = 0; i < linears.size(); ++i)
-    index[linears[i].op] = i;
-  // The linear defining `v`, used by nothing else, with no fused activation.
-  auto soleLinear = [&](Value v, Operation *user) -> std::optional<size_t> {
-    auto mm = v.getDefiningOp<MatMulOp>();
-    if (!mm || !index.count(mm) || hasActivation(mm) || !v.hasOneUse() ||
-        *v.getUsers().begin() != user)
-      return std::nullopt;
-    return index[mm];
-  };
-  llvm::MapVector<Value, std::vector<size_t>> byInput;
-  for (size_t i = 0; i < linears.size(); ++i)
-    byInput[linears[i].op.getA()].push_back(i);
-  std::vector<Group> groups;
-  for (auto &[input, members] : byInput) {
-    // 1/s folds into the producer only when the linears are all it feeds.
-    bool onlyLinears = llvm::all_of(input.getUses(), [&](OpOperand &u) {
-      auto mm = dyn_cast<MatMulOp>(u.getOwner());
-      return mm && index.count(mm) && u.getOperandNumber() == 0;
-    });
-    Operation *producer = input.getDefiningOp();
-    if (!onlyLinears || !producer)
-      continue;
-    int64_t k = linears[members.front()].k;
-    Group g{GroupKind::Norm, producer, members};
-    if (auto rn = dyn_cast<RmsNormOp>(producer)) {
-      if (int64_t(floatsOf(rn.getWeight()).size()) != k)
-        continue;
-      groups.push_back(g);
-    } else if (auto mul = dyn_cast<MulOp>(producer)) {
-      if (hasActivation(mul) || mul.getLhs().getType() != mul.getRhs().getType())
-        continue;
-      std::optional<size_t> up = soleLinear(mul.getRhs(), mul);
-      if (!up)
-        up = soleLinear(mul.getLhs(), mul);
-      if (!up || linears[*up].n != k)
-        continue;
-      g.kind = GroupKind::UpDown;
-      g.source = *up;
-      groups.push_back(g);
-    } else if (auto at = dyn_cast<AttentionOp>(producer)) {
-      std::optional<size_t> v = soleLinear(at.getV(), at);
-      g.heads = int64_t(at.getHeads());
-      g.kvHeads = int64_t(at.getKvHeads());
-      g.headDim = int64_t(at.getHeadDim());
-      if (!v || at.getK() == at.getV() || g.kvHeads <= 0 || g.heads % g.kvHeads != 0 ||
-          k != g.heads * g.headDim || linears[*v].n != g.kvHeads * g.headDim)
-        continue;
-      g.kind = GroupKind::VO;
-      g.source = *v;
-      groups.push_back(g);
-    }
-  }
-  return groups;
-}
-
 /// A norm group holding the gate and up of a gated MLP
 /// down(mul(mul(gate, sigmoid(gate)), up)) whose down is a linear too:
 /// (gate, up, down) as indices of `linears`.
 std::optional<std::array<size_t, 3>> gatedMlp(std::vector<Linear> &linears,
-                                              const Group &g) {
+                                              const ScaleGroup &g) {
   if (g.linears.size() != 2)
     return std::nullopt;
   auto indexOf = [&](Operation *op) -> std::optional<size_t> {
@@ -209,8 +139,8 @@ std::optional<std::array<size_t, 3>> gatedMlp(std::vector<Linear> &linears,
 
 /// mean |x| with the channels of the heads that share a KV head averaged:
 /// v -> o scales must be equal for them (one v column feeds them all).
-std::vector<float> tiedMeans(const std::vector<float> &m, const Group &g) {
-  if (g.kind != GroupKind::VO || g.heads == g.kvHeads)
+std::vector<float> tiedMeans(const std::vector<float> &m, const ScaleGroup &g) {
+  if (g.kind != ScaleGroupKind::VO || g.heads == g.kvHeads)
     return m;
   int64_t group = g.heads / g.kvHeads, hd = g.headDim;
   std::vector<float> out(m.size());
@@ -225,13 +155,13 @@ std::vector<float> tiedMeans(const std::vector<float> &m, const Group &g) {
   return out;
 }
 
-const char *kindName(GroupKind k) {
+const char *kindName(ScaleGroupKind k) {
   switch (k) {
-  case GroupKind::Norm:
+  case ScaleGroupKind::Norm:
     return "rms_norm";
-  case GroupKind::UpDown:
+  case ScaleGroupKind::UpDown:
     return "gated product";
-  case GroupKind::VO:
+  case ScaleGroupKind::VO:
     return "attention";
   }
   return "";
@@ -288,15 +218,18 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
       l.stats = it->second;
     }
 
-  std::vector<Group> groups = awq ? findGroups(func, linears) : std::vector<Group>();
+  std::vector<MatMulOp> linearOps;
+  for (const Linear &l : linears)
+    linearOps.push_back(l.op);
+  std::vector<ScaleGroup> groups = awq ? findScaleGroups(linearOps) : std::vector<ScaleGroup>();
   std::vector<bool> grouped(linears.size(), false);
-  for (const Group &g : groups)
+  for (const ScaleGroup &g : groups)
     for (size_t i : g.linears)
       grouped[i] = true;
 
   // The searches, folding each group's scales as they are found.
   DenseMap<Operation *, std::vector<float>> normWeights;
-  for (const Group &g : groups) {
+  for (const ScaleGroup &g : groups) {
     const Linear &first = linears[g.linears.front()];
     awq::GroupProblem p;
     p.k = first.k;
@@ -308,7 +241,7 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
     p.numRows = first.stats->sampleRows;
     p.meanAbs = tiedMeans(first.stats->meanAbs(), g);
     std::optional<size_t> gatedDown;
-    if (g.kind == GroupKind::Norm)
+    if (g.kind == ScaleGroupKind::Norm)
       if (std::optional<std::array<size_t, 3>> mlp = gatedMlp(linears, g)) {
         auto [gate, up, down] = *mlp;
         auto at = [&](size_t i) {
@@ -328,12 +261,12 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
       for (int64_t j = 0; j < l.k; ++j)
         l.inScale[j] *= s[j];
     }
-    if (g.kind == GroupKind::Norm) {
+    if (g.kind == ScaleGroupKind::Norm) {
       auto rn = cast<RmsNormOp>(g.producer);
       auto it = normWeights.try_emplace(rn, floatsOf(rn.getWeight())).first;
       for (int64_t j = 0; j < p.k; ++j)
         it->second[j] /= s[j];
-    } else if (g.kind == GroupKind::UpDown) {
+    } else if (g.kind == ScaleGroupKind::UpDown) {
       Linear &up = linears[g.source];
       for (int64_t c = 0; c < up.n; ++c)
         for (int64_t j = 0; j < up.k; ++j)
@@ -353,9 +286,9 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
                    << "' ->";
       for (size_t i : g.linears)
         llvm::errs() << " '" << nameOf(linears[i].op) << "'";
-      if (g.kind == GroupKind::UpDown)
+      if (g.kind == ScaleGroupKind::UpDown)
         llvm::errs() << " (1/s into '" << nameOf(linears[g.source].op) << "' output columns)";
-      if (g.kind == GroupKind::VO)
+      if (g.kind == ScaleGroupKind::VO)
         llvm::errs() << " (1/s into '" << nameOf(linears[g.source].op) << "' output columns"
                      << (g.heads != g.kvHeads
                              ? ", tied over the " + std::to_string(g.heads / g.kvHeads) +
