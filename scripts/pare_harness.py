@@ -490,6 +490,22 @@ def compare_arrays(actual, expected, rtol: float, atol: float, what: str = "outp
     return Comparison(True, f"max abs err {max_abs:.3g}", max_abs, max_rel)
 
 
+def report_checks(rows, figures: Sequence[str] = ()) -> int:
+    """Prints each (what, passed, detail) check as `ok` / `FAIL` (a failure's detail indented
+    below it), then each figure, then `all passed` or `FAILED`; returns the exit status."""
+    ok = True
+    for what, passed, detail in rows:
+        print(f"{'ok  ' if passed else 'FAIL'}  {what}")
+        if not passed:
+            ok = False
+            if detail:
+                print("      " + detail.replace("\n", "\n      "))
+    for f in figures:
+        print("figure: " + f)
+    print("all passed" if ok else "FAILED")
+    return 0 if ok else 1
+
+
 def onnx_input_name_and_shape(model_path: Path) -> List[Tuple[str, List[object], int]]:
     """[(name, dims, elem_type)] of a model's real inputs (initializers excluded); dims are int or str."""
     import onnx

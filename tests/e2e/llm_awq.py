@@ -68,7 +68,7 @@ def main():
                             extra=["--max-context", str(a.max_context), *extra])
         rows.append((f"pare compile ({kind})", p.returncode == 0, p.output[-3000:]))
         if p.returncode != 0:
-            return report(rows)
+            return ph.report_checks(rows)
         header = (out / "dec.h").read_text()
         vocab = int(re.search(r"DEC_VOCAB (\d+)", header).group(1))
         source = (out / "dec.c").read_text()
@@ -98,7 +98,7 @@ def main():
                     "-o", str(out / "harness")])
         rows.append((f"build {kind} (-Werror -pedantic)", b.returncode == 0, b.output[-2000:]))
         if b.returncode != 0:
-            return report(rows)
+            return ph.report_checks(rows)
 
     ids = np.random.default_rng(1818).integers(0, vocab, size=40)
     logits = {}
@@ -107,7 +107,7 @@ def main():
                     *[str(int(i)) for i in ids]], timeout=600)
         rows.append((f"run {kind} ({len(ids)} tokens)", r.returncode == 0, r.output[-2000:]))
         if r.returncode != 0:
-            return report(rows)
+            return ph.report_checks(rows)
         got = np.fromfile(out / "logits.bin", dtype=np.float32)
         logits[kind] = got[:len(ids) * vocab].reshape(len(ids), vocab).astype(np.float64)
 
@@ -122,19 +122,7 @@ def main():
                      0 < err < 0.5 * rms, ""))
     rows.append((f"AWQ's logits error below round to nearest's (mse {mse['awq']:.4g} < {mse['rtn']:.4g})",
                  mse["awq"] < mse["rtn"], ""))
-    return report(rows)
-
-
-def report(rows):
-    ok = True
-    for what, passed, detail in rows:
-        print(f"{'ok  ' if passed else 'FAIL'}  {what}")
-        if not passed:
-            ok = False
-            if detail:
-                print("      " + detail.replace("\n", "\n      "))
-    print("all passed" if ok else "FAILED")
-    return 0 if ok else 1
+    return ph.report_checks(rows)
 
 
 if __name__ == "__main__":

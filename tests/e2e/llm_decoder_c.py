@@ -187,7 +187,7 @@ def main():
                 "-o", str(work / "generate")])
     rows.append(("build generate.c", g.returncode == 0, g.output[-2000:]))
     if b.returncode != 0:
-        return report(rows)
+        return ph.report_checks(rows)
 
     rng = np.random.default_rng(16)
     L = a.tokens or max(2, ctx * 3 // 4)
@@ -199,7 +199,7 @@ def main():
     rows.append((f"API error codes and state ({L} tokens, prefill {K}, chunk {chunk})", r.returncode == 0,
                  r.output[-3000:]))
     if not (work / "logits.bin").exists():
-        return report(rows)
+        return ph.report_checks(rows)
     got = np.fromfile(work / "logits.bin", dtype=np.float32)
     full = got[:L * vocab].reshape(L, vocab)
     inc = got[L * vocab:].reshape(L - K + 1, vocab)
@@ -224,19 +224,7 @@ def main():
                      f"(<= 1e-6 x {scale:.3g})", err3 <= 1e-6 * scale, ""))
     else:
         rows.append(("prefill_all wrote logits.bin.all", False, ""))
-    return report(rows)
-
-
-def report(rows):
-    ok = True
-    for what, passed, detail in rows:
-        print(f"{'ok  ' if passed else 'FAIL'}  {what}")
-        if not passed:
-            ok = False
-            if detail:
-                print("      " + detail.replace("\n", "\n      "))
-    print("all passed" if ok else "FAILED")
-    return 0 if ok else 1
+    return ph.report_checks(rows)
 
 
 if __name__ == "__main__":

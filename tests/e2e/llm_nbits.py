@@ -211,17 +211,7 @@ def main():
 
     check_dequantize_int4(pare, work, rows)
 
-    ok = True
-    for what, passed, detail in rows:
-        print(f"{'ok  ' if passed else 'FAIL'}  {what}")
-        if not passed:
-            ok = False
-            if detail:
-                print("      " + detail.replace("\n", "\n      "))
-    for f in figures:
-        print("figure: " + f)
-    print("all passed" if ok else "FAILED")
-    return 0 if ok else 1
+    return ph.report_checks(rows, figures)
 
 
 if __name__ == "__main__":
