@@ -14,6 +14,7 @@
  * full-sequence attention of plain graphs (causal with keys before the rows, and not).
  */
 #include "pare_cu_llm.cuh"
+#include "cuda_ok.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -27,15 +28,6 @@ typedef std::vector<float> Vec;
 
 static int g_pass = 0, g_fail = 0;
 static std::mt19937 g_rng(16);
-
-#define CUDA_OK(call)                                                                   \
-  do {                                                                                  \
-    cudaError_t e_ = (call);                                                            \
-    if (e_ != cudaSuccess) {                                                            \
-      fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, cudaGetErrorString(e_));       \
-      exit(2);                                                                          \
-    }                                                                                   \
-  } while (0)
 
 template <typename T> struct Ty;
 template <> struct Ty<float> {

@@ -11,6 +11,7 @@
  * misaligned pointers) in float and half.
  */
 #include "act_reference.h"
+#include "cuda_ok.h"
 #include "pare_cuda.cuh"
 
 #include <float.h>
@@ -36,15 +37,6 @@ typedef std::vector<float> Vec;
 
 static int g_pass = 0, g_fail = 0;
 static std::mt19937 g_rng(12345);
-
-#define CUDA_OK(call)                                                          \
-  do {                                                                         \
-    cudaError_t e_ = (call);                                                   \
-    if (e_ != cudaSuccess) {                                                   \
-      fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); \
-      exit(2);                                                                 \
-    }                                                                          \
-  } while (0)
 
 /* ---------------------------------------------------------- type helpers */
 

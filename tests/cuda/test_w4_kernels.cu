@@ -23,6 +23,7 @@
  * plus 2e-3 of sum |x w| (the GEMM rounds dequantized weights to half).
  */
 #include "pare_cu_llm.cuh"
+#include "cuda_ok.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -35,15 +36,6 @@
 
 static int g_pass = 0, g_fail = 0;
 static std::mt19937 g_rng(18);
-
-#define CUDA_OK(call)                                                                   \
-  do {                                                                                  \
-    cudaError_t e_ = (call);                                                            \
-    if (e_ != cudaSuccess) {                                                            \
-      fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, cudaGetErrorString(e_));       \
-      exit(2);                                                                          \
-    }                                                                                   \
-  } while (0)
 
 template <typename T> struct Ty;
 template <> struct Ty<float> {
