@@ -108,6 +108,8 @@ struct EvalContext {
   /// per byte), and their zero points as bytes, by op.
   llvm::DenseMap<mlir::Operation *, std::shared_ptr<std::vector<uint8_t>>> nbitsWeights,
       nbitsZeros;
+  /// Constant int8 weights of pare.matmul_w8a8 as the kernel's codes, by op.
+  llvm::DenseMap<mlir::Operation *, std::shared_ptr<std::vector<int8_t>>> w8Weights;
 
   /// The value of an operand (computed: the evaluator checks before each op).
   const Tensor &in(mlir::Value v) { return *vals.lookup(v); }

@@ -224,13 +224,20 @@ LogicalResult evalMatMulW8A8(EvalContext &cx, Operation *op, Results &out) {
     return fail(op, "operand shapes or types");
   int64_t n = w.shape[0], k = w.shape[1];
   // The kernel reads int8 codes; a code outside [-127, 127] is not one this
-  // op's definition (symmetric int8) produces.
-  std::vector<int8_t> codes(w.i.size());
-  for (size_t j = 0; j < w.i.size(); ++j) {
-    if (w.i[j] < -127 || w.i[j] > 127)
-      return fail(op, "weight value " + std::to_string(w.i[j]) + " at " + std::to_string(j) +
-                          " is outside -127 .. 127");
-    codes[j] = int8_t(w.i[j]);
+  // op's definition (symmetric int8) produces. Converted once per op when the
+  // weight is a constant (it is, after quantization), as matmul_nbits packs.
+  bool constant = matchPattern(mm.getWeight(), m_Constant());
+  std::shared_ptr<std::vector<int8_t>> codes = constant ? cx.w8Weights.lookup(op) : nullptr;
+  if (!codes) {
+    codes = std::make_shared<std::vector<int8_t>>(w.i.size());
+    for (size_t j = 0; j < w.i.size(); ++j) {
+      if (w.i[j] < -127 || w.i[j] > 127)
+        return fail(op, "weight value " + std::to_string(w.i[j]) + " at " + std::to_string(j) +
+                            " is outside -127 .. 127");
+      (*codes)[j] = int8_t(w.i[j]);
+    }
+    if (constant)
+      cx.w8Weights[op] = codes;
   }
   // The kernel's per-token mode is act_scale <= 0 (the shape function has
   // checked that per-tensor carries a positive one).
@@ -242,7 +249,7 @@ LogicalResult evalMatMulW8A8(EvalContext &cx, Operation *op, Results &out) {
   auto y = floatsLike(shape);
   int64_t rows = k ? x.numElements() / k : 0;
   std::vector<int8_t> scratch(size_t(std::max<int64_t>(k, 1)));
-  pare_matmul_w8a8_f32(x.f.data(), codes.data(), s.f.data(), y->f.data(), int32_t(rows),
+  pare_matmul_w8a8_f32(x.f.data(), codes->data(), s.f.data(), y->f.data(), int32_t(rows),
                        int32_t(k), int32_t(n), actScale, scratch.data());
   out.push_back(y);
   return success();
