@@ -301,8 +301,9 @@ template <typename T> static void test_rms(int rows, int f)
 {
   Vec x = quant<T>(rnd((size_t)rows * f, -3, 3)), w = quant<T>(rnd(f, 0.5f, 1.5f));
   Buf<T> dx(x), dw(w), dy(x.size());
-  check<T>("rms_norm " + std::to_string(rows) + "x" + std::to_string(f),
-           rms(dx.p, dw.p, dy.p, rows, f, 1e-5f), dy.get(), ref_rms(x, w, rows, f, 1e-5f));
+  cudaError_t e = rms(dx.p, dw.p, dy.p, rows, f, 1e-5f);
+  check<T>("rms_norm " + std::to_string(rows) + "x" + std::to_string(f), e, dy.get(),
+           ref_rms(x, w, rows, f, 1e-5f));
 }
 
 template <typename T>
@@ -396,10 +397,10 @@ static void test_attention_seq(int rows, int keys, int heads, int kvh, int hd, b
     pos[r] = causal ? keys - rows + r : keys - 1;
   Buf<T> dq(q), dk(k), dv(v), dy(q.size());
   float scale = 1.0f / sqrtf((float)hd);
+  cudaError_t e = attn_seq(dq.p, dk.p, dv.p, dy.p, rows, keys, heads, kvh, hd, scale, causal);
   check<T>("attention_seq rows " + std::to_string(rows) + " keys " + std::to_string(keys) +
                (causal ? " causal" : ""),
-           attn_seq(dq.p, dk.p, dv.p, dy.p, rows, keys, heads, kvh, hd, scale, causal), dy.get(),
-           ref_attention(q, kc, vc, pos, rows, heads, kvh, hd, keys, scale));
+           e, dy.get(), ref_attention(q, kc, vc, pos, rows, heads, kvh, hd, keys, scale));
 }
 
 template <typename T> static void test_elementwise()
@@ -428,13 +429,14 @@ template <typename T> static void test_elementwise()
                 : c.op == PARE_LLM_MUL ? x * y : x / y;
         ref[(size_t)r * f + j] = c.act == PARE_ACT_RELU && o < 0 ? 0 : o;
       }
-    check<T>(std::string("binary ") + c.name, bin(c.op, da.p, f, 1, c.b, c.rs, c.cs, dy.p, rows, f, c.act),
-             dy.get(), ref);
+    cudaError_t e = bin(c.op, da.p, f, 1, c.b, c.rs, c.cs, dy.p, rows, f, c.act);
+    check<T>(std::string("binary ") + c.name, e, dy.get(), ref);
   }
   Vec sig(a.size());
   for (size_t i = 0; i < a.size(); ++i)
     sig[i] = 1.0f / (1.0f + expf(-a[i]));
-  check<T>("sigmoid", act(da.p, dy.p, a.size(), PARE_ACT_SIGMOID), dy.get(), sig);
+  cudaError_t e = act(da.p, dy.p, a.size(), PARE_ACT_SIGMOID);
+  check<T>("sigmoid", e, dy.get(), sig);
   /* embedding rows */
   int vocab = 11;
   Vec table = quant<T>(rnd((size_t)vocab * f));
@@ -445,11 +447,12 @@ template <typename T> static void test_elementwise()
   for (int r = 0; r < rows; ++r)
     for (int j = 0; j < f; ++j)
       ref[(size_t)r * f + j] = table[(size_t)ids[r] * f + j];
-  check<T>("embed", embed(dt.p, di->p, de.p, rows, f), de.get(), ref);
+  e = embed(dt.p, di->p, de.p, rows, f);
+  check<T>("embed", e, de.get(), ref);
   delete di;
   Buf<float> dl(f);
-  check<T>("logits", logits(da.p + (size_t)(rows - 1) * f, dl.p, f), dl.get(),
-           Vec(a.end() - f, a.end()));
+  e = logits(da.p + (size_t)(rows - 1) * f, dl.p, f);
+  check<T>("logits", e, dl.get(), Vec(a.end() - f, a.end()));
 }
 
 template <typename T> static void test_all()
