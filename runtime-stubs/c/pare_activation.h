@@ -41,7 +41,8 @@ typedef enum {
   PARE_ACT_SOFTSIGN = 13,    /* x / (1 + |x|) */
   PARE_ACT_THRESHOLDED_RELU = 14, /* x > a ? x : 0 */
   PARE_ACT_CELU = 15,        /* max(0,x) + min(0, a * (exp(x / a) - 1)) */
-  PARE_ACT_MISH = 16         /* x * tanh(softplus(x)) */
+  PARE_ACT_MISH = 16,        /* x * tanh(softplus(x)) */
+  PARE_ACT_SILU = 17         /* x * sigmoid(x) (the gate of a SwiGLU MLP) */
 } pare_act_t;
 
 /* log(1 + exp(x)) without overflow. */
@@ -86,6 +87,7 @@ PARE_ACT_FN float pare_activation(float x, pare_act_t act, float a, float b)
     return (x > 0.0f ? x : 0.0f) + (neg < 0.0f ? neg : 0.0f);
   }
   case PARE_ACT_MISH: return x * tanhf(pare_softplus(x));
+  case PARE_ACT_SILU: return x / (1.0f + expf(-x));
   }
   return x;
 }

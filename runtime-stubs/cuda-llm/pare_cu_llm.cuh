@@ -110,6 +110,85 @@ PARE_LLM_DECLARE_KERNELS(f16, pare_half)
 
 #undef PARE_LLM_DECLARE_KERNELS
 
+/* ---- Fused decode-step kernels (issue 17) --------------------------------
+ * The decode step of a small model is launch bound and that of a large one
+ * bandwidth bound: these entry points do in one launch what the plain ones
+ * above do in several, reading each weight once. They take `rows` like
+ * pare_llm_matmul: rows <= PARE_LLM_GEMV_ROWS runs the fused GEMV (the decode
+ * step), more rows the tiled GEMM (tensor cores for f16) with the same
+ * prologue and epilogue, so one call serves decode and prefill.
+ *
+ * Norm prologue: when norm_w is non-NULL the product reads, instead of x,
+ *   xn[r][k] = (T)(x[r][k] / sqrt(mean_k x[r][k]^2 + norm_eps) * norm_w[k])
+ * (what pare_llm_rms_norm stores); NULL reads x as it is. x is [rows][k]. */
+#define PARE_LLM_GEMV_ROWS 4
+
+#define PARE_LLM_DECLARE_FUSED(SUF, T)                                         \
+  /* y[r][j] = act(sum_k xn[r][k] * wt[j][k]) (+ residual[r][j] when          \
+   * residual is non-NULL; residual may be y, y must not be x). */            \
+  cudaError_t pare_llm_linear_##SUF(const T *x, const T *norm_w,              \
+                                    float norm_eps, const T *wt,              \
+                                    const T *residual, T *y, int rows, int k, \
+                                    int n, pare_act_t act, float act_a,       \
+                                    float act_b, cudaStream_t stream);        \
+  /* The gated MLP's first half: y[r][j] = act(xn[r] . wg[j]) * (xn[r] .      \
+   * wu[j]), wg and wu [n][k] (SwiGLU: act PARE_ACT_SILU). */                 \
+  cudaError_t pare_llm_gated_##SUF(const T *x, const T *norm_w,               \
+                                   float norm_eps, const T *wg, const T *wu,  \
+                                   T *y, int rows, int k, int n,              \
+                                   pare_act_t act, float act_a, float act_b,  \
+                                   cudaStream_t stream);                      \
+  /* The attention inputs of one layer: q = rotary(xn . wq) into q_out        \
+   * [rows][heads * head_dim]; k = rotary(xn . wk) and v = xn . wv written    \
+   * straight into the layer's caches at positions[r] (as                     \
+   * pare_llm_kv_write). wq [heads * head_dim][k], wk and wv                  \
+   * [kv_heads * head_dim][k]. The rotation is pare_llm_rotary's (pairs i,    \
+   * i + rotary_dim / 2, or 2i, 2i + 1 when interleaved; dims past rotary_dim \
+   * unturned); inv_freq NULL: no rotation. */                                \
+  cudaError_t pare_llm_qkv_##SUF(                                             \
+      const T *x, const T *norm_w, float norm_eps, const T *wq, const T *wk,  \
+      const T *wv, const int32_t *positions, const float *inv_freq,           \
+      int rotary_dim, int interleaved, T *q_out, T *k_cache, T *v_cache,      \
+      int rows, int k, int heads, int kv_heads, int head_dim,                 \
+      int max_context, cudaStream_t stream);                                  \
+  /* pare_llm_attention with long contexts split across blocks (flash-        \
+   * decoding) and a tiled causal kernel for many rows (prefill). workspace:  \
+   * PARE_LLM_ATTN_WORKSPACE_FLOATS(heads, head_dim) floats of device memory  \
+   * the caller owns (the partial softmaxes of the splits); same semantics    \
+   * and arguments as pare_llm_attention otherwise. */                        \
+  cudaError_t pare_llm_decode_attention_##SUF(                                \
+      const T *q, const T *k_cache, const T *v_cache,                         \
+      const int32_t *positions, T *y, int rows, int heads, int kv_heads,      \
+      int head_dim, int max_context, float scale, float *workspace,           \
+      cudaStream_t stream);                                                   \
+  /* Next token from the logits of one row (x: [vocab] of T, on the device):  \
+   * temperature <= 0 takes the argmax (lowest id on ties); otherwise it      \
+   * samples softmax(x / temperature) restricted to the top_k largest (0: no  \
+   * limit) and to the smallest set whose probability reaches top_p (>= 1:    \
+   * no limit), with the counter-based generator seeded by seed and           \
+   * *step (a device counter the call increments, so a captured graph draws  \
+   * a new number each replay). Writes the id to *out (device memory).        \
+   * workspace: PARE_LLM_SAMPLE_WORKSPACE_BYTES(vocab) bytes of device        \
+   * memory. */                                                               \
+  cudaError_t pare_llm_sample_##SUF(const T *x, int vocab, float temperature, \
+                                    int top_k, float top_p,                   \
+                                    unsigned long long seed,                  \
+                                    unsigned long long *step, int32_t *out,   \
+                                    void *workspace, cudaStream_t stream);
+
+/* Split-attention partials: at most PARE_LLM_ATTN_MAX_SPLITS splits per head
+ * of PARE_LLM_GEMV_ROWS rows, each a running max, a sum and head_dim values. */
+#define PARE_LLM_ATTN_MAX_SPLITS 64
+#define PARE_LLM_ATTN_WORKSPACE_FLOATS(heads, head_dim)                         \
+  ((size_t)PARE_LLM_GEMV_ROWS * (heads) * PARE_LLM_ATTN_MAX_SPLITS * ((head_dim) + 2))
+/* Sampling scratch: a float and an int per logit, plus 4 KiB. */
+#define PARE_LLM_SAMPLE_WORKSPACE_BYTES(vocab) ((size_t)(vocab) * 8 + 4096)
+
+PARE_LLM_DECLARE_FUSED(f32, float)
+PARE_LLM_DECLARE_FUSED(f16, pare_half)
+
+#undef PARE_LLM_DECLARE_FUSED
+
 /* pare.matmul_nbits with 4-bit weights (pare_cu_llm_w4.cu):
  *   y[r][j] = act(sum_k x[r][k] * (q[j][k] - zero[j][k / group]) * scale[j][k / group])
  * for x [rows][k], y [rows][n], in float whatever T. Weights as the CUDA

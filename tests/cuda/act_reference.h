@@ -60,6 +60,8 @@ static double ref_activation(double x, int act, double alpha, double beta) {
     return std::max(0.0, x) + std::min(0.0, alpha * (std::exp(x / alpha) - 1.0));
   case PARE_ACT_MISH:
     return x * std::tanh(ref_softplus(x));
+  case PARE_ACT_SILU:
+    return x / (1.0 + std::exp(-x));
   default:
     return x; /* PARE_ACT_NONE */
   }
