@@ -1,0 +1,707 @@
+/*
+ * pare CUDA decoder kernels: split-context decode attention, tiled causal
+ * prefill attention and next-token sampling on the GPU (issue 17; the entry
+ * points pare_llm_decode_attention_* and pare_llm_sample_* of
+ * pare_cu_llm.cuh).
+ *
+ * Decode attention (rows <= PARE_LLM_GEMV_ROWS), flash-decoding: block
+ * (split, kv head group, row) takes one chunk of the row's context for up to
+ * kDecodeHeads q heads of one kv head, so K and V are read once for all of
+ * them (GQA). The grid is fixed by max_context (a captured graph cannot know
+ * the length); each block reads positions[row] and derives the split count
+ * and chunk from it, and the blocks past the last chunk exit at once. Within
+ * a block, LPK lanes share a key (16-byte loads of K and V) and each lane
+ * group keeps an online softmax (max, sum, weighted V); the groups merge by
+ * warp shuffles, the warps through shared memory. A single split writes y
+ * directly (short contexts: one small launch); otherwise each block stores
+ * its partial softmax in the workspace, and the last block of its (row,
+ * group) to arrive (an atomic ticket in the workspace, which that block puts
+ * back to zero, so graph replays find it zero again) merges the partials into
+ * y. Shapes without 16-byte rows (head_dim not a multiple of the pack, or
+ * unaligned pointers) go to pare_llm_attention, same semantics.
+ *
+ * Prefill (more rows): block (tile of query rows, head) streams 32-key tiles
+ * of K and V through shared memory with an online softmax per row (flash
+ * attention), up to the largest position of its rows; each warp owns a few
+ * rows, a lane a key for the scores and head_dim / 32 output dims for P V.
+ * CUDA cores, float throughout.
+ *
+ * Sampling: one block of kSampleThreads over the logits. Greedy is one
+ * argmax pass; temperature sampling finds the top-k and top-p cuts as
+ * exact logit values by radix selection over the order-preserving bits of
+ * the logits (top-p's masses in 2^-40 fixed point, so sums are exact and the
+ * choice does not depend on the order of atomics) and draws with the
+ * Gumbel-max trick, argmax of x / temperature - log(-log u) over the kept
+ * logits, u from a counter-based hash of (seed, *step, id): see
+ * pare_cu_llm.cuh for the exact definition.
+ */
+#include "pare_cu_llm.cuh"
+#include "pare_cu_llm_device.cuh"
+
+#include <math.h>
+
+namespace {
+
+using namespace pare_llm_device;
+
+/* ------------------------------------------------------ decode attention -- */
+
+constexpr int kDecodeWarps = 4;
+constexpr int kDecodeHeads = 4; /* q heads of one kv head a block takes */
+constexpr int kMinChunk = 32;   /* keys a split takes at least */
+/* The last of PARE_LLM_ATTN_MAX_SPLITS partial slots of every (row, head)
+ * holds the tickets instead (see ticket_base). */
+constexpr int kSplitSlots = PARE_LLM_ATTN_MAX_SPLITS - 1;
+/* Blocks the splits aim at (a few waves on an H100's 132 SMs). */
+constexpr int kTargetBlocks = 512;
+constexpr float kLog2e = 1.4426950408889634f;
+static_assert(kDecodeWarps >= kDecodeHeads, "the last block's merge takes a warp a head");
+
+struct DecodeArgs {
+  const int32_t *positions;
+  float *workspace;
+  int heads, kv_heads, head_dim, max_context;
+  int head_groups; /* blocks per kv head: ceil((heads / kv_heads) / kDecodeHeads) */
+  int max_splits;
+  float scale; /* scale * log2(e): the softmax runs in base 2 */
+};
+
+/* The tickets: one unsigned per (row, kv head, head group), past the partial
+ * slots (which take kSplitSlots of the PARE_LLM_ATTN_MAX_SPLITS per head). */
+__device__ __forceinline__ unsigned *ticket_base(const DecodeArgs &a)
+{
+  return reinterpret_cast<unsigned *>(a.workspace + (size_t)PARE_LLM_GEMV_ROWS * a.heads *
+                                                        kSplitSlots * (a.head_dim + 2));
+}
+
+/* Merges the softmax (mo, lo, acco) into (m, l, acc); -inf max: empty. */
+template <int E>
+__device__ __forceinline__ void merge_softmax(float &m, float &l, float (&acc)[E], float mo,
+                                              float lo, const float (&acco)[E])
+{
+  float big = fmaxf(m, mo);
+  float ca = m == -INFINITY ? 0.0f : exp2f(m - big);
+  float cb = mo == -INFINITY ? 0.0f : exp2f(mo - big);
+  l = l * ca + lo * cb;
+#pragma unroll
+  for (int e = 0; e < E; ++e)
+    acc[e] = acc[e] * ca + acco[e] * cb;
+  m = big;
+}
+
+/* LPK lanes a key, P packs a lane: lane s of a group holds pack indices
+ * p * LPK + s of a head row (E = P * N elements). */
+template <typename T, int LPK, int P>
+__global__ void __launch_bounds__(kDecodeWarps *kWarp)
+    decode_attention_kernel(const T *q, const T *k_cache, const T *v_cache, T *y, DecodeArgs a)
+{
+  constexpr int N = Pack<T>::N, E = P * N, KPW = kWarp / LPK, G = kDecodeWarps * KPW;
+  constexpr int QH = kDecodeHeads;
+  __shared__ float s_m[kDecodeWarps][QH], s_l[kDecodeWarps][QH];
+  __shared__ float s_acc[kDecodeWarps][QH][LPK * E];
+  __shared__ float s_w[QH][kSplitSlots];
+  __shared__ int s_last;
+
+  const int split = blockIdx.x, gy = blockIdx.y, r = blockIdx.z;
+  const int g = gy / a.head_groups, hg = gy % a.head_groups;
+  const int qpk = a.heads / a.kv_heads;
+  const int h0 = g * qpk + hg * QH, nq = min(QH, qpk - hg * QH);
+  const int hd = a.head_dim, npacks = hd / N;
+  const int len = a.positions[r] + 1;
+  const int want = (len + kMinChunk - 1) / kMinChunk;
+  const int splits = want < a.max_splits ? want : a.max_splits;
+  const int chunk = (len + splits - 1) / splits;
+  const int active = (len + chunk - 1) / chunk;
+  if (split >= active)
+    return;
+  const int t_begin = split * chunk, t_end = min(len, t_begin + chunk);
+
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const int kgw = lane / LPK, sub = lane % LPK;
+  const size_t cache_head = (size_t)g * a.max_context * hd;
+
+  float qf[QH][E], acc[QH][E], m[QH], l[QH];
+#pragma unroll
+  for (int i = 0; i < QH; ++i) {
+    m[i] = -INFINITY;
+    l[i] = 0.0f;
+#pragma unroll
+    for (int p = 0; p < P; ++p) {
+      int pi = p * LPK + sub;
+      Pack<T> qp;
+      if (i < nq && pi < npacks)
+        qp = *reinterpret_cast<const Pack<T> *>(q + ((size_t)r * a.heads + h0 + i) * hd +
+                                                (size_t)pi * N);
+      else {
+#pragma unroll
+        for (int e = 0; e < N; ++e)
+          qp.v[e] = from_f<T>(0.0f);
+      }
+#pragma unroll
+      for (int e = 0; e < N; ++e) {
+        qf[i][p * N + e] = to_f(qp.v[e]) * a.scale;
+        acc[i][p * N + e] = 0.0f;
+      }
+    }
+  }
+
+  /* Warp-uniform trip count: every lane takes part in the shuffles. */
+  for (int t0 = t_begin + warp * KPW; t0 < t_end; t0 += G) {
+    const int t = t0 + kgw;
+    const bool valid = t < t_end;
+    Pack<T> kp[P], vp[P];
+#pragma unroll
+    for (int p = 0; p < P; ++p) {
+      int pi = p * LPK + sub;
+      if (valid && pi < npacks) {
+        size_t at = cache_head + (size_t)t * hd + (size_t)pi * N;
+        kp[p] = *reinterpret_cast<const Pack<T> *>(k_cache + at);
+        vp[p] = *reinterpret_cast<const Pack<T> *>(v_cache + at);
+      } else {
+#pragma unroll
+        for (int e = 0; e < N; ++e)
+          kp[p].v[e] = vp[p].v[e] = from_f<T>(0.0f);
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < QH; ++i) {
+      if (i >= nq)
+        break;
+      float s = 0.0f;
+#pragma unroll
+      for (int p = 0; p < P; ++p)
+#pragma unroll
+        for (int e = 0; e < N; ++e)
+          s = fmaf(qf[i][p * N + e], to_f(kp[p].v[e]), s);
+#pragma unroll
+      for (int o = LPK / 2; o > 0; o >>= 1)
+        s += __shfl_xor_sync(0xffffffffu, s, o);
+      if (valid) {
+        float big = fmaxf(m[i], s);
+        float c = exp2f(m[i] - big), pr = exp2f(s - big);
+        l[i] = l[i] * c + pr;
+#pragma unroll
+        for (int p = 0; p < P; ++p)
+#pragma unroll
+          for (int e = 0; e < N; ++e)
+            acc[i][p * N + e] = acc[i][p * N + e] * c + pr * to_f(vp[p].v[e]);
+        m[i] = big;
+      }
+    }
+  }
+
+  /* Merge the KPW lane groups of each warp, then the warps. */
+#pragma unroll
+  for (int i = 0; i < QH; ++i) {
+    if (i >= nq)
+      break;
+#pragma unroll
+    for (int o = LPK; o < kWarp; o <<= 1) {
+      float mo = __shfl_xor_sync(0xffffffffu, m[i], o);
+      float lo = __shfl_xor_sync(0xffffffffu, l[i], o);
+      float ao[E];
+#pragma unroll
+      for (int e = 0; e < E; ++e)
+        ao[e] = __shfl_xor_sync(0xffffffffu, acc[i][e], o);
+      merge_softmax<E>(m[i], l[i], acc[i], mo, lo, ao);
+    }
+    if (lane < LPK) {
+      if (lane == 0) {
+        s_m[warp][i] = m[i];
+        s_l[warp][i] = l[i];
+      }
+#pragma unroll
+      for (int p = 0; p < P; ++p)
+#pragma unroll
+        for (int e = 0; e < N; ++e)
+          s_acc[warp][i][(p * LPK + sub) * N + e] = acc[i][p * N + e];
+    }
+  }
+  __syncthreads();
+
+  /* The block's softmax per head: warp weights from the warps' maxima (the
+   * block saw at least one key, so the largest is finite). */
+  const int ld = hd + 2;
+  float *part = a.workspace;
+  for (int idx = threadIdx.x; idx < nq * hd; idx += blockDim.x) {
+    int i = idx / hd, d = idx % hd;
+    float big = -INFINITY;
+    for (int w = 0; w < kDecodeWarps; ++w)
+      big = fmaxf(big, s_m[w][i]);
+    float sum = 0.0f, o = 0.0f;
+    for (int w = 0; w < kDecodeWarps; ++w) {
+      float wt = s_m[w][i] == -INFINITY ? 0.0f : exp2f(s_m[w][i] - big);
+      sum += s_l[w][i] * wt;
+      o += s_acc[w][i][d] * wt;
+    }
+    int h = h0 + i;
+    if (active == 1) {
+      y[((size_t)r * a.heads + h) * hd + d] = from_f<T>(o / sum);
+    } else {
+      float *pr = part + (((size_t)r * a.heads + h) * kSplitSlots + split) * ld;
+      if (d == 0) {
+        pr[0] = big;
+        pr[1] = sum;
+      }
+      pr[2 + d] = o;
+    }
+  }
+  if (active == 1)
+    return;
+
+  /* Last block of the (row, group) merges every split's partial. */
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    unsigned *ticket = ticket_base(a) + (size_t)r * a.kv_heads * a.head_groups + gy;
+    unsigned seen = atomicAdd(ticket, 1u);
+    s_last = seen == (unsigned)active - 1u;
+    if (s_last)
+      *ticket = 0u; /* every other block of the group has taken its ticket */
+  }
+  __syncthreads();
+  if (!s_last)
+    return;
+  __threadfence();
+  /* Warp i takes head i's split weights: e^(m_s - M), then 1 / sum. */
+  if (warp < nq) {
+    const float *ph = part + ((size_t)r * a.heads + h0 + warp) * kSplitSlots * ld;
+    float big = -INFINITY;
+    for (int s = lane; s < active; s += kWarp)
+      big = fmaxf(big, __ldcg(ph + (size_t)s * ld));
+    big = warp_max(big);
+    float sum = 0.0f;
+    for (int s = lane; s < active; s += kWarp) {
+      float wt = exp2f(__ldcg(ph + (size_t)s * ld) - big);
+      s_w[warp][s] = wt;
+      sum += wt * __ldcg(ph + (size_t)s * ld + 1);
+    }
+    sum = warp_sum(sum);
+    if (lane == 0)
+      s_m[0][warp] = 1.0f / sum;
+  }
+  __syncthreads();
+  for (int idx = threadIdx.x; idx < nq * hd; idx += blockDim.x) {
+    int i = idx / hd, d = idx % hd;
+    const float *ph = part + ((size_t)r * a.heads + h0 + i) * kSplitSlots * ld + 2 + d;
+    float o = 0.0f;
+    for (int s = 0; s < active; ++s)
+      o += __ldcg(ph + (size_t)s * ld) * s_w[i][s];
+    y[((size_t)r * a.heads + h0 + i) * hd + d] = from_f<T>(o * s_m[0][i]);
+  }
+}
+
+/* ----------------------------------------------------- prefill attention -- */
+
+constexpr int kPrefillWarps = 4;
+
+/* DPL * 32 >= head_dim dims a lane-row; RPW rows a warp; BK keys a tile. */
+template <typename T, int DPL, int RPW, int BK>
+__global__ void __launch_bounds__(kPrefillWarps *kWarp)
+    prefill_attention_kernel(const T *q, const T *k_cache, const T *v_cache,
+                             const int32_t *positions, T *y, int rows, int heads, int kv_heads,
+                             int head_dim, int max_context, float scale)
+{
+  constexpr int HD = DPL * kWarp, BQ = kPrefillWarps * RPW;
+  __shared__ float q_s[BQ][HD];
+  __shared__ float k_s[BK][HD + 1]; /* + 1: lane j reads key j, column d */
+  __shared__ float v_s[BK][HD];
+  __shared__ int s_len;
+
+  const int r0 = blockIdx.x * BQ, h = blockIdx.y, g = h / (heads / kv_heads);
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const size_t cache_head = (size_t)g * max_context * head_dim;
+
+  for (int i = warp; i < BQ; i += kPrefillWarps) {
+    int r = r0 + i;
+    for (int d = lane; d < HD; d += kWarp)
+      q_s[i][d] = r < rows && d < head_dim
+                      ? to_f(q[((size_t)r * heads + h) * head_dim + d]) * scale
+                      : 0.0f;
+  }
+  if (threadIdx.x == 0) {
+    int most = 0;
+    for (int i = 0; i < BQ && r0 + i < rows; ++i)
+      most = max(most, positions[r0 + i] + 1);
+    s_len = most;
+  }
+  int len[RPW];
+  float m[RPW], l[RPW], acc[RPW][DPL];
+#pragma unroll
+  for (int i = 0; i < RPW; ++i) {
+    int r = r0 + warp * RPW + i;
+    len[i] = r < rows ? positions[r] + 1 : 0;
+    m[i] = -INFINITY;
+    l[i] = 0.0f;
+#pragma unroll
+    for (int e = 0; e < DPL; ++e)
+      acc[i][e] = 0.0f;
+  }
+  __syncthreads();
+  const int most = s_len;
+
+  for (int kt = 0; kt < most; kt += BK) {
+    for (int j = warp; j < BK; j += kPrefillWarps) {
+      int t = kt + j;
+      const T *kr = k_cache + cache_head + (size_t)t * head_dim;
+      const T *vr = v_cache + cache_head + (size_t)t * head_dim;
+      for (int d = lane; d < HD; d += kWarp) {
+        bool in = t < most && d < head_dim;
+        k_s[j][d] = in ? to_f(kr[d]) : 0.0f;
+        v_s[j][d] = in ? to_f(vr[d]) : 0.0f;
+      }
+    }
+    __syncthreads();
+    float s[RPW];
+#pragma unroll
+    for (int i = 0; i < RPW; ++i)
+      s[i] = 0.0f;
+    if (lane < BK) {
+      for (int d = 0; d < HD; ++d) {
+        float kd = k_s[lane][d];
+#pragma unroll
+        for (int i = 0; i < RPW; ++i)
+          s[i] = fmaf(q_s[warp * RPW + i][d], kd, s[i]);
+      }
+    }
+    float p[RPW];
+#pragma unroll
+    for (int i = 0; i < RPW; ++i) {
+      bool valid = lane < BK && kt + lane < len[i];
+      float sv = valid ? s[i] : -INFINITY;
+      float big = fmaxf(m[i], warp_max(sv));
+      if (big == -INFINITY) { /* the row sees none of these keys (nor any before) */
+        p[i] = 0.0f;
+        continue;
+      }
+      float c = exp2f(m[i] - big);
+      p[i] = valid ? exp2f(sv - big) : 0.0f;
+      l[i] = l[i] * c + warp_sum(p[i]);
+#pragma unroll
+      for (int e = 0; e < DPL; ++e)
+        acc[i][e] *= c;
+      m[i] = big;
+    }
+    for (int j = 0; j < BK; ++j) {
+      float pj[RPW];
+#pragma unroll
+      for (int i = 0; i < RPW; ++i)
+        pj[i] = __shfl_sync(0xffffffffu, p[i], j);
+#pragma unroll
+      for (int e = 0; e < DPL; ++e) {
+        float vd = v_s[j][lane + e * kWarp];
+#pragma unroll
+        for (int i = 0; i < RPW; ++i)
+          acc[i][e] = fmaf(pj[i], vd, acc[i][e]);
+      }
+    }
+    __syncthreads();
+  }
+
+#pragma unroll
+  for (int i = 0; i < RPW; ++i) {
+    int r = r0 + warp * RPW + i;
+    if (r >= rows)
+      continue;
+    float inv = 1.0f / l[i];
+#pragma unroll
+    for (int e = 0; e < DPL; ++e) {
+      int d = lane + e * kWarp;
+      if (d < head_dim)
+        y[((size_t)r * heads + h) * head_dim + d] = from_f<T>(acc[i][e] * inv);
+    }
+  }
+}
+
+template <typename T, int DPL, int RPW, int BK>
+void launch_prefill(const T *q, const T *kc, const T *vc, const int32_t *positions, T *y,
+                    int rows, int heads, int kv_heads, int head_dim, int max_context,
+                    float scale, cudaStream_t stream)
+{
+  constexpr int BQ = kPrefillWarps * RPW;
+  dim3 grid((unsigned)((rows + BQ - 1) / BQ), (unsigned)heads);
+  prefill_attention_kernel<T, DPL, RPW, BK><<<grid, kPrefillWarps * kWarp, 0, stream>>>(
+      q, kc, vc, positions, y, rows, heads, kv_heads, head_dim, max_context, scale);
+}
+
+/* The plain kernel of pare_cu_llm.cu for the shapes the split one does not take. */
+cudaError_t plain_attention(const float *q, const float *kc, const float *vc,
+                            const int32_t *positions, float *y, int rows, int heads,
+                            int kv_heads, int head_dim, int max_context, float scale,
+                            cudaStream_t stream)
+{
+  return pare_llm_attention_f32(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
+                                max_context, scale, stream);
+}
+cudaError_t plain_attention(const __half *q, const __half *kc, const __half *vc,
+                            const int32_t *positions, __half *y, int rows, int heads,
+                            int kv_heads, int head_dim, int max_context, float scale,
+                            cudaStream_t stream)
+{
+  return pare_llm_attention_f16(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
+                                max_context, scale, stream);
+}
+
+template <typename T>
+cudaError_t decode_attention(const T *q, const T *kc, const T *vc, const int32_t *positions,
+                             T *y, int rows, int heads, int kv_heads, int head_dim,
+                             int max_context, float scale, float *workspace, cudaStream_t stream)
+{
+  if (rows <= 0)
+    return cudaSuccess;
+  if (head_dim <= 0 || head_dim > PARE_LLM_MAX_HEAD_DIM || kv_heads <= 0 || heads <= 0 ||
+      heads % kv_heads || max_context <= 0)
+    return cudaErrorInvalidValue;
+  if (rows > PARE_LLM_GEMV_ROWS) {
+    float s2 = scale * kLog2e;
+    if (head_dim <= 32)
+      launch_prefill<T, 1, 4, 32>(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
+                                  max_context, s2, stream);
+    else if (head_dim <= 64)
+      launch_prefill<T, 2, 4, 32>(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
+                                  max_context, s2, stream);
+    else if (head_dim <= 128)
+      launch_prefill<T, 4, 4, 32>(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
+                                  max_context, s2, stream);
+    else
+      launch_prefill<T, 8, 2, 16>(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
+                                  max_context, s2, stream);
+    return cudaGetLastError();
+  }
+  constexpr int N = Pack<T>::N;
+  if (head_dim % N || !aligned16(q) || !aligned16(kc) || !aligned16(vc))
+    return plain_attention(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim, max_context,
+                           scale, stream);
+  if (!workspace)
+    return cudaErrorInvalidValue;
+  DecodeArgs a;
+  a.positions = positions;
+  a.workspace = workspace;
+  a.heads = heads;
+  a.kv_heads = kv_heads;
+  a.head_dim = head_dim;
+  a.max_context = max_context;
+  a.head_groups = (heads / kv_heads + kDecodeHeads - 1) / kDecodeHeads;
+  a.scale = scale * kLog2e;
+  int blocks_per_split = rows * kv_heads * a.head_groups;
+  int by_len = (max_context + kMinChunk - 1) / kMinChunk;
+  int by_fill = (kTargetBlocks + blocks_per_split - 1) / blocks_per_split;
+  a.max_splits = by_len < by_fill ? by_len : by_fill;
+  if (a.max_splits > kSplitSlots)
+    a.max_splits = kSplitSlots;
+  if (a.max_splits < 1)
+    a.max_splits = 1;
+  dim3 grid((unsigned)a.max_splits, (unsigned)blocks_per_split / rows, (unsigned)rows);
+  const int packs = head_dim / N, threads = kDecodeWarps * kWarp;
+  /* Lanes a key: the next power of two of the packs a row, 4 to 32. */
+  if (packs <= 4)
+    decode_attention_kernel<T, 4, 1><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
+  else if (packs <= 8)
+    decode_attention_kernel<T, 8, 1><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
+  else if (packs <= 16)
+    decode_attention_kernel<T, 16, 1><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
+  else if (packs <= 32)
+    decode_attention_kernel<T, 32, 1><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
+  else
+    decode_attention_kernel<T, 32, 2><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
+  return cudaGetLastError();
+}
+
+/* -------------------------------------------------------------- sampling -- */
+
+constexpr int kSampleThreads = 1024;
+constexpr int kSampleWarps = kSampleThreads / kWarp;
+constexpr float kMassOne = 1099511627776.0f; /* 2^40: a probability's fixed-point unit */
+
+__device__ __forceinline__ unsigned long long mix64(unsigned long long z)
+{
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* The order-preserving bits of a float: a > b iff key(a) > key(b). */
+__device__ __forceinline__ unsigned order_key(float v)
+{
+  unsigned u = __float_as_uint(v);
+  return (u & 0x80000000u) ? ~u : u | 0x80000000u;
+}
+
+/* (value, id) of the larger; the lower id on ties. */
+__device__ __forceinline__ void better(float &v, int &i, float vo, int io)
+{
+  if (vo > v || (vo == v && io < i)) {
+    v = vo;
+    i = io;
+  }
+}
+
+/* Block argmax of (v, i); every thread gets the result. */
+__device__ void block_argmax(float &v, int &i, float *s_v, int *s_i)
+{
+  int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+#pragma unroll
+  for (int o = kWarp / 2; o > 0; o >>= 1)
+    better(v, i, __shfl_xor_sync(0xffffffffu, v, o), __shfl_xor_sync(0xffffffffu, i, o));
+  if (lane == 0) {
+    s_v[warp] = v;
+    s_i[warp] = i;
+  }
+  __syncthreads();
+  v = s_v[0];
+  i = s_i[0];
+  for (int w = 1; w < kSampleWarps; ++w)
+    better(v, i, s_v[w], s_i[w]);
+  __syncthreads();
+}
+
+/* Radix selection over the keys >= floor among x: after 4 passes of 8 bits,
+ * the key of the largest value v such that the count (by_mass: the
+ * fixed-point mass) of keys >= key(v) reaches `target`. by_mass also returns
+ * the total mass of the keys >= floor in *total (pass 1). */
+template <typename T, bool by_mass>
+__device__ unsigned radix_select(const T *x, int vocab, unsigned floor, float big, float inv_t,
+                                 unsigned long long target, float top_p,
+                                 unsigned *s_cnt, unsigned long long *s_mass, unsigned *s_sel,
+                                 unsigned long long *s_target)
+{
+  unsigned prefix = 0, pmask = 0;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    for (int b = threadIdx.x; b < 256; b += blockDim.x) {
+      s_cnt[b] = 0;
+      if (by_mass)
+        s_mass[b] = 0;
+    }
+    __syncthreads();
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+      float v = to_f(x[i]);
+      unsigned key = order_key(v);
+      if (key < floor || (key & pmask) != prefix)
+        continue;
+      unsigned b = (key >> shift) & 255u;
+      atomicAdd(&s_cnt[b], 1u);
+      if (by_mass)
+        atomicAdd(&s_mass[b], (unsigned long long)__float2ull_rn(exp2f((v - big) * inv_t) *
+                                                                  kMassOne));
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      if (by_mass && shift == 24) { /* the first pass sees every kept key */
+        unsigned long long total = 0;
+        for (int b = 0; b < 256; ++b)
+          total += s_mass[b];
+        double want = ceil((double)top_p * (double)total);
+        target = (unsigned long long)want;
+      } else if (shift != 24) {
+        target = *s_target;
+      }
+      unsigned sel = 256;
+      unsigned long long above = 0;
+      for (int b = 255; b >= 0; --b) {
+        if (!s_cnt[b])
+          continue;
+        unsigned long long have = by_mass ? s_mass[b] : s_cnt[b];
+        sel = (unsigned)b;
+        if (above + have >= target)
+          break;
+        above += have; /* the lowest non-empty bin is taken if none reaches */
+      }
+      *s_sel = prefix | (sel << shift);
+      *s_target = target > above ? target - above : 0;
+    }
+    __syncthreads();
+    prefix = *s_sel;
+    pmask |= 255u << shift;
+    __syncthreads();
+  }
+  return prefix;
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kSampleThreads)
+    sample_kernel(const T *x, int vocab, float temperature, int top_k, float top_p,
+                  unsigned long long seed, unsigned long long *step, int32_t *out)
+{
+  __shared__ float s_v[kSampleWarps];
+  __shared__ int s_i[kSampleWarps];
+  __shared__ unsigned s_cnt[256];
+  __shared__ unsigned long long s_mass[256];
+  __shared__ unsigned s_sel;
+  __shared__ unsigned long long s_target;
+
+  const unsigned long long draw = *step;
+  float best = -INFINITY;
+  int id = vocab;
+  for (int i = threadIdx.x; i < vocab; i += blockDim.x)
+    better(best, id, to_f(x[i]), i);
+  block_argmax(best, id, s_v, s_i);
+  const bool greedy = !(temperature > 0.0f) || top_k == 1;
+  if (greedy || best == -INFINITY || !(best == best)) {
+    if (threadIdx.x == 0) {
+      *out = id < vocab ? id : 0;
+      *step = draw + 1;
+    }
+    return;
+  }
+  const float inv_t = kLog2e / temperature; /* exp2f((v - best) * inv_t) = e^((v - best) / T) */
+  unsigned floor = 0;
+  if (top_k > 0 && top_k < vocab)
+    floor = radix_select<T, false>(x, vocab, 0, best, inv_t, (unsigned long long)top_k, 1.0f,
+                                   s_cnt, s_mass, &s_sel, &s_target);
+  if (top_p < 1.0f)
+    floor = radix_select<T, true>(x, vocab, floor, best, inv_t, 0, top_p > 0.0f ? top_p : 0.0f,
+                                  s_cnt, s_mass, &s_sel, &s_target);
+
+  /* Gumbel-max over the kept ids: argmax of x / T - log(-log u). */
+  const unsigned long long stream = mix64(mix64(seed) ^ (draw * 0x9E3779B97F4A7C15ull));
+  float g = -INFINITY;
+  int gid = vocab;
+  for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+    float v = to_f(x[i]);
+    if (order_key(v) < floor)
+      continue;
+    unsigned long long bits = mix64(stream + (unsigned long long)i * 0xD1B54A32D192ED03ull);
+    float u = ((float)(bits >> 40) + 0.5f) * (1.0f / 16777216.0f);
+    better(g, gid, (v - best) / temperature - logf(-logf(u)), i);
+  }
+  block_argmax(g, gid, s_v, s_i);
+  if (threadIdx.x == 0) {
+    *out = gid < vocab ? gid : id;
+    *step = draw + 1;
+  }
+}
+
+template <typename T>
+cudaError_t sample(const T *x, int vocab, float temperature, int top_k, float top_p,
+                   unsigned long long seed, unsigned long long *step, int32_t *out,
+                   cudaStream_t stream)
+{
+  if (vocab <= 0 || top_k < 0 || !x || !step || !out)
+    return cudaErrorInvalidValue;
+  sample_kernel<T><<<1, kSampleThreads, 0, stream>>>(x, vocab, temperature, top_k, top_p, seed,
+                                                     step, out);
+  return cudaGetLastError();
+}
+
+} // namespace
+
+#define PARE_LLM_DEFINE_ATTN(SUF, T)                                                          \
+  cudaError_t pare_llm_decode_attention_##SUF(                                                \
+      const T *q, const T *k_cache, const T *v_cache, const int32_t *positions, T *y,         \
+      int rows, int heads, int kv_heads, int head_dim, int max_context, float scale,          \
+      float *workspace, cudaStream_t stream)                                                  \
+  {                                                                                           \
+    return decode_attention<T>(q, k_cache, v_cache, positions, y, rows, heads, kv_heads,      \
+                               head_dim, max_context, scale, workspace, stream);              \
+  }                                                                                           \
+  cudaError_t pare_llm_sample_##SUF(const T *x, int vocab, float temperature, int top_k,      \
+                                    float top_p, unsigned long long seed,                     \
+                                    unsigned long long *step, int32_t *out, void *workspace,  \
+                                    cudaStream_t stream)                                      \
+  {                                                                                           \
+    (void)workspace; /* one block: the scratch lives in shared memory */                      \
+    return sample<T>(x, vocab, temperature, top_k, top_p, seed, step, out, stream);           \
+  }
+
+PARE_LLM_DEFINE_ATTN(f32, float)
+PARE_LLM_DEFINE_ATTN(f16, pare_half)
