@@ -1,0 +1,573 @@
+/*
+ * Tests of issue 17's decode attention and sampling kernels
+ * (runtime-stubs/cuda-llm/pare_cu_llm_attn.cu) against CPU references, in float and half.
+ * Standalone; needs a GPU:
+ *
+ *   nvcc -std=c++17 -O3 -arch=sm_90 -Iruntime-stubs/cuda-llm -Iruntime-stubs/c \
+ *     tests/cuda/test_llm_attn.cu runtime-stubs/cuda-llm/pare_cu_llm_attn.cu \
+ *     runtime-stubs/cuda-llm/pare_cu_llm.cu -o test_llm_attn && ./test_llm_attn [--bench]
+ *
+ * Decode attention (1..4 rows at different positions) at lengths 1 to 2048 in caches of 2048
+ * and 4096 positions, head dims 32..256 (the 16-byte paths, and dims that fall back to
+ * pare_llm_attention), GQA 1:1, 3:1, 4:1, 6:1, 12:1; the split tickets back at zero after every
+ * call; the prefill kernel (5..300 rows, consecutive and scattered positions); a captured CUDA
+ * graph replayed with new positions (the splits follow the device's positions). Sampling:
+ * argmax with ties, top_k 1, the step counter, determinism per seed, draw frequencies against
+ * softmax(x / T) (chi-square at a fixed seed), top-k and top-p cuts, a 128256 vocabulary.
+ * --bench: decode attention times against pare_llm_attention, sampling times.
+ *
+ * Prints "N passed, M failed" and exits non-zero on any failure.
+ */
+#include "pare_cu_llm.cuh"
+#include "llm_test_support.h"
+
+#include <algorithm>
+#include <set>
+#include <string.h>
+
+/* ------------------------------------------------------------ references -- */
+
+/* Row r, head h over cache positions 0..pos[r] of kv head h / (heads / kvh). */
+static Vec ref_attention(const Vec &q, const Vec &kc, const Vec &vc,
+                         const std::vector<int32_t> &pos, int rows, int heads, int kvh, int hd,
+                         int maxctx, float scale)
+{
+  Vec y((size_t)rows * heads * hd);
+  std::vector<double> s, o(hd);
+  for (int r = 0; r < rows; ++r)
+    for (int h = 0; h < heads; ++h) {
+      int g = h / (heads / kvh), len = pos[r] + 1;
+      s.assign(len, 0.0);
+      double m = -1e300;
+      const float *qr = &q[((size_t)r * heads + h) * hd];
+      for (int t = 0; t < len; ++t) {
+        const float *kt = &kc[((size_t)g * maxctx + t) * hd];
+        double d = 0;
+        for (int i = 0; i < hd; ++i)
+          d += (double)qr[i] * kt[i];
+        s[t] = d * scale;
+        m = std::max(m, s[t]);
+      }
+      double sum = 0;
+      std::fill(o.begin(), o.end(), 0.0);
+      for (int t = 0; t < len; ++t) {
+        double p = exp(s[t] - m);
+        sum += p;
+        const float *vt = &vc[((size_t)g * maxctx + t) * hd];
+        for (int i = 0; i < hd; ++i)
+          o[i] += p * vt[i];
+      }
+      for (int i = 0; i < hd; ++i)
+        y[((size_t)r * heads + h) * hd + i] = (float)(o[i] / sum);
+    }
+  return y;
+}
+
+/* ------------------------------------------------------------- wrappers -- */
+
+static cudaError_t dattn(const float *q, const float *kc, const float *vc, const int32_t *p,
+                         float *y, int r, int h, int kvh, int hd, int mc, float s, float *ws,
+                         cudaStream_t st)
+{
+  return pare_llm_decode_attention_f32(q, kc, vc, p, y, r, h, kvh, hd, mc, s, ws, st);
+}
+static cudaError_t dattn(const __half *q, const __half *kc, const __half *vc, const int32_t *p,
+                         __half *y, int r, int h, int kvh, int hd, int mc, float s, float *ws,
+                         cudaStream_t st)
+{
+  return pare_llm_decode_attention_f16(q, kc, vc, p, y, r, h, kvh, hd, mc, s, ws, st);
+}
+/* The plain kernel (--bench's baseline). */
+static cudaError_t pattn(const __half *q, const __half *kc, const __half *vc, const int32_t *p,
+                         __half *y, int r, int h, int kvh, int hd, int mc, float s,
+                         cudaStream_t st)
+{
+  return pare_llm_attention_f16(q, kc, vc, p, y, r, h, kvh, hd, mc, s, st);
+}
+static cudaError_t samp(const float *x, int vocab, float t, int k, float p,
+                        unsigned long long seed, unsigned long long *step, int32_t *out,
+                        void *ws, cudaStream_t st = 0)
+{
+  return pare_llm_sample_f32(x, vocab, t, k, p, seed, step, out, ws, st);
+}
+static cudaError_t samp(const __half *x, int vocab, float t, int k, float p,
+                        unsigned long long seed, unsigned long long *step, int32_t *out,
+                        void *ws, cudaStream_t st = 0)
+{
+  return pare_llm_sample_f16(x, vocab, t, k, p, seed, step, out, ws, st);
+}
+
+/* ------------------------------------------------------ decode attention -- */
+
+/* One workspace for every call, zeroed once, as a decoder keeps it. */
+static float *g_ws = nullptr;
+static size_t g_ws_floats = 0;
+
+static void need_workspace(int heads, int hd)
+{
+  size_t n = PARE_LLM_ATTN_WORKSPACE_FLOATS(heads, hd);
+  if (n <= g_ws_floats)
+    return;
+  if (g_ws) {
+    CUDA_OK(cudaDeviceSynchronize());
+    CUDA_OK(cudaFree(g_ws));
+  }
+  CUDA_OK(cudaMalloc((void **)&g_ws, n * sizeof(float)));
+  CUDA_OK(cudaMemset(g_ws, 0, n * sizeof(float)));
+  g_ws_floats = n;
+}
+
+/* The tickets (the workspace's last split slot of every head) are zero again after a call:
+ * every float of that tail is zero bits. */
+static bool tickets_zero(int heads, int hd)
+{
+  size_t from = (size_t)PARE_LLM_GEMV_ROWS * heads * (PARE_LLM_ATTN_MAX_SPLITS - 1) * (hd + 2);
+  size_t n = PARE_LLM_ATTN_WORKSPACE_FLOATS(heads, hd) - from;
+  std::vector<uint32_t> h(n);
+  CUDA_OK(cudaDeviceSynchronize());
+  CUDA_OK(cudaMemcpy(h.data(), g_ws + from, n * sizeof(uint32_t), cudaMemcpyDeviceToHost));
+  for (uint32_t v : h)
+    if (v)
+      return false;
+  return true;
+}
+
+/* A cache of maxctx positions, random up to the longest row's length and 50 past it (a kernel
+ * that reads past a row's position gets a visibly wrong answer). */
+template <typename T>
+static void test_decode(const std::vector<int32_t> &pos, int heads, int kvh, int hd, int maxctx)
+{
+  int rows = (int)pos.size(), most = *std::max_element(pos.begin(), pos.end()) + 1;
+  Vec kc((size_t)kvh * maxctx * hd, 50.0f), vc((size_t)kvh * maxctx * hd, -50.0f);
+  for (int g = 0; g < kvh; ++g) {
+    Vec kr = quant<T>(rnd((size_t)most * hd)), vr = quant<T>(rnd((size_t)most * hd));
+    std::copy(kr.begin(), kr.end(), kc.begin() + (size_t)g * maxctx * hd);
+    std::copy(vr.begin(), vr.end(), vc.begin() + (size_t)g * maxctx * hd);
+  }
+  Vec q = quant<T>(rnd((size_t)rows * heads * hd, -2, 2));
+  Buf<T> dq(q), dk(kc), dv(vc), dy(q.size());
+  Buf<int32_t> dp(pos.size());
+  CUDA_OK(cudaMemcpy(dp.p, pos.data(), pos.size() * sizeof(int32_t), cudaMemcpyHostToDevice));
+  need_workspace(heads, hd);
+  float scale = 1.0f / sqrtf((float)hd);
+  std::string name = "decode_attention rows " + std::to_string(rows) + " at";
+  for (int p : pos)
+    name += " " + std::to_string(p);
+  name += " heads " + std::to_string(heads) + "/" + std::to_string(kvh) + " dim " +
+          std::to_string(hd) + " context " + std::to_string(maxctx);
+  cudaError_t e = dattn(dq.p, dk.p, dv.p, dp.p, dy.p, rows, heads, kvh, hd, maxctx, scale, g_ws,
+                        (cudaStream_t)0);
+  check<T>(name, e, dy.get(), ref_attention(q, kc, vc, pos, rows, heads, kvh, hd, maxctx, scale));
+  verdict(name + " tickets reset " + Ty<T>::name(), tickets_zero(heads, hd));
+}
+
+/* rows consecutive positions from start (prefill), or the given ones. */
+template <typename T>
+static void test_prefill(int rows, int start, int heads, int kvh, int hd, int maxctx,
+                         std::vector<int32_t> pos = {})
+{
+  if (pos.empty())
+    for (int r = 0; r < rows; ++r)
+      pos.push_back(start + r);
+  test_decode<T>(pos, heads, kvh, hd, maxctx);
+}
+
+/* A captured step replayed with new positions: rows 2, each replay's lengths differ (one split,
+ * several, the most), and the result of each replay matches the reference. */
+template <typename T> static void test_graph(int heads, int kvh, int hd, int maxctx)
+{
+  int rows = 2;
+  Vec kc = quant<T>(rnd((size_t)kvh * maxctx * hd)), vc = quant<T>(rnd((size_t)kvh * maxctx * hd));
+  Vec q = quant<T>(rnd((size_t)rows * heads * hd, -2, 2));
+  Buf<T> dq(q), dk(kc), dv(vc), dy(q.size());
+  Buf<int32_t> dp(rows);
+  need_workspace(heads, hd);
+  float scale = 1.0f / sqrtf((float)hd);
+  cudaStream_t st;
+  CUDA_OK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+  cudaGraph_t graph;
+  cudaGraphExec_t exec;
+  CUDA_OK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+  cudaError_t e = dattn(dq.p, dk.p, dv.p, dp.p, dy.p, rows, heads, kvh, hd, maxctx, scale, g_ws,
+                        st);
+  CUDA_OK(cudaStreamEndCapture(st, &graph));
+  std::string name = "graph replay heads " + std::to_string(heads) + "/" + std::to_string(kvh) +
+                     " dim " + std::to_string(hd);
+  if (e != cudaSuccess) {
+    verdict(name, false, cudaGetErrorString(e));
+  } else {
+    CUDA_OK(cudaGraphInstantiate(&exec, graph, 0));
+    const int32_t lens[3][2] = {{4, 2}, {700, 39}, {maxctx - 1, maxctx / 2 + 3}};
+    for (int rep = 0; rep < 3; ++rep) {
+      std::vector<int32_t> pos(lens[rep], lens[rep] + 2);
+      CUDA_OK(cudaMemcpy(dp.p, pos.data(), sizeof(int32_t) * rows, cudaMemcpyHostToDevice));
+      CUDA_OK(cudaGraphLaunch(exec, st));
+      CUDA_OK(cudaStreamSynchronize(st));
+      check<T>(name + " replay " + std::to_string(rep + 1), cudaSuccess, dy.get(),
+               ref_attention(q, kc, vc, pos, rows, heads, kvh, hd, maxctx, scale));
+    }
+    verdict(name + " tickets reset " + Ty<T>::name(), tickets_zero(heads, hd));
+    CUDA_OK(cudaGraphExecDestroy(exec));
+  }
+  CUDA_OK(cudaGraphDestroy(graph));
+  CUDA_OK(cudaStreamDestroy(st));
+}
+
+template <typename T> static void test_attention_all()
+{
+  /* Decode lengths at SmolLM2's shape (9 q / 3 kv heads, dim 64). */
+  for (int len : {1, 7, 64, 513, 2048})
+    test_decode<T>({len - 1}, 9, 3, 64, 2048);
+  test_decode<T>({2047}, 9, 3, 64, 4096);
+  test_decode<T>({512}, 9, 3, 64, 4096);
+  /* Llama-2-7B (32/32, 128), Llama-3-8B (32/8, 128) heads. */
+  test_decode<T>({1023}, 32, 32, 128, 2048);
+  test_decode<T>({2047}, 32, 8, 128, 2048);
+  test_decode<T>({63}, 32, 8, 128, 4096);
+  /* Several rows, each at its own position (short and long in one launch). */
+  test_decode<T>({0, 6}, 4, 4, 64, 2048);
+  test_decode<T>({512, 0, 2047}, 9, 3, 64, 2048);
+  test_decode<T>({100, 1999, 31, 32}, 8, 2, 128, 2048);
+  test_decode<T>({300, 301, 302, 303}, 8, 2, 128, 512); /* a decode of 4 rows */
+  /* Head groups past 4 q heads (6:1, MQA 12:1), other head dims. */
+  test_decode<T>({700, 5}, 12, 2, 64, 1024);
+  test_decode<T>({1500}, 12, 1, 64, 2048);
+  test_decode<T>({77, 600}, 4, 2, 32, 1024);
+  test_decode<T>({333}, 4, 2, 80, 512);  /* 10 packs (f16): a 16-lane key, 6 idle */
+  test_decode<T>({200, 9}, 2, 1, 256, 512);
+  test_decode<T>({150, 2}, 6, 3, 36, 256); /* f16: not 16-byte rows, pare_llm_attention */
+  /* Prefill rows (the tiled kernel): from the start, after a cached prefix, every dim bucket. */
+  test_prefill<T>(5, 0, 9, 3, 64, 64);
+  test_prefill<T>(17, 100, 9, 3, 64, 256);
+  test_prefill<T>(300, 0, 4, 2, 64, 512);
+  test_prefill<T>(64, 448, 8, 2, 128, 512);
+  test_prefill<T>(33, 10, 4, 1, 32, 64);
+  test_prefill<T>(9, 20, 2, 2, 256, 64);
+  test_prefill<T>(6, 0, 3, 3, 36, 32);
+  test_prefill<T>(7, 0, 4, 2, 64, 300, {250, 3, 0, 299, 128, 31, 32}); /* scattered */
+  test_graph<T>(9, 3, 64, 2048);
+  test_graph<T>(32, 8, 128, 4096);
+}
+
+/* -------------------------------------------------------------- sampling -- */
+
+/* n draws (step advancing from its current value) into a host vector. */
+template <typename T>
+static std::vector<int32_t> draws(const Buf<T> &x, int vocab, float t, int k, float p,
+                                  unsigned long long seed, unsigned long long *step, int n,
+                                  cudaError_t *err)
+{
+  int32_t *out;
+  CUDA_OK(cudaMalloc((void **)&out, n * sizeof(int32_t)));
+  *err = cudaSuccess;
+  for (int i = 0; i < n && *err == cudaSuccess; ++i)
+    *err = samp(x.p, vocab, t, k, p, seed, step, out + i, nullptr);
+  std::vector<int32_t> h(n, -1);
+  CUDA_OK(cudaDeviceSynchronize());
+  CUDA_OK(cudaMemcpy(h.data(), out, n * sizeof(int32_t), cudaMemcpyDeviceToHost));
+  CUDA_OK(cudaFree(out));
+  return h;
+}
+
+/* Pearson's statistic of the counts against probabilities prob (ids outside it: a failure). */
+static std::string chi_square(const std::vector<int32_t> &ids, const std::vector<double> &prob,
+                              double bound)
+{
+  std::vector<double> count(prob.size(), 0.0);
+  for (int32_t id : ids) {
+    if (id < 0 || id >= (int)prob.size() || prob[id] == 0.0)
+      return "drew id " + std::to_string(id) + ", outside the kept set";
+    count[id] += 1.0;
+  }
+  double chi = 0;
+  for (size_t i = 0; i < prob.size(); ++i)
+    if (prob[i] > 0) {
+      double want = prob[i] * ids.size();
+      chi += (count[i] - want) * (count[i] - want) / want;
+    }
+  if (chi > bound) {
+    char why[96];
+    snprintf(why, sizeof why, "chi-square %.2f > %.2f", chi, bound);
+    return why;
+  }
+  return "";
+}
+
+/* softmax(x / t) over the ids `keep` (others 0). */
+static std::vector<double> softmax(const Vec &x, float t, const std::vector<int> &keep)
+{
+  std::vector<double> p(x.size(), 0.0);
+  double m = -1e300, sum = 0;
+  for (int i : keep)
+    m = std::max(m, (double)x[i]);
+  for (int i : keep)
+    sum += (p[i] = exp((x[i] - m) / t));
+  for (int i : keep)
+    p[i] /= sum;
+  return p;
+}
+
+template <typename T> static void test_sample()
+{
+  std::string ty = Ty<T>::name();
+  Buf<unsigned long long> step(1);
+  Buf<int32_t> out(1);
+  auto one = [&](const Buf<T> &x, int vocab, float t, int k, float p, int32_t *got) {
+    cudaError_t e = samp(x.p, vocab, t, k, p, 7, step.p, out.p, nullptr);
+    CUDA_OK(cudaDeviceSynchronize());
+    CUDA_OK(cudaMemcpy(got, out.p, sizeof(int32_t), cudaMemcpyDeviceToHost));
+    return e;
+  };
+  /* Greedy: the largest, the lowest id of equal ones; top_k 1 is the same. */
+  for (int vocab : {49152, 128256}) {
+    Vec x = quant<T>(rnd(vocab, -4, 4));
+    x[40000] = x[12345] = x[vocab - 1] = 6.5f;
+    Buf<T> dx(x);
+    int32_t got = -1;
+    cudaError_t e = one(dx, vocab, 0.0f, 0, 1.0f, &got);
+    verdict("argmax ties vocab " + std::to_string(vocab) + " " + ty,
+            e == cudaSuccess && got == 12345, "got " + std::to_string(got));
+    e = one(dx, vocab, 0.8f, 1, 1.0f, &got);
+    verdict("top_k 1 = argmax vocab " + std::to_string(vocab) + " " + ty,
+            e == cudaSuccess && got == 12345, "got " + std::to_string(got));
+    x[vocab - 1] = 7.0f;
+    dx.set(x);
+    e = one(dx, vocab, -1.0f, 0, 1.0f, &got);
+    verdict("argmax last id " + ty, e == cudaSuccess && got == vocab - 1,
+            "got " + std::to_string(got));
+  }
+  {
+    Vec flat(1000, -3.0f);
+    Buf<T> dx(flat);
+    int32_t got = -1;
+    cudaError_t e = one(dx, 1000, 0.0f, 0, 1.0f, &got);
+    verdict("argmax all equal " + ty, e == cudaSuccess && got == 0, "got " + std::to_string(got));
+  }
+  /* The step counter: one a call, whatever the path. */
+  {
+    unsigned long long start = 1000, now = 0;
+    CUDA_OK(cudaMemcpy(step.p, &start, sizeof start, cudaMemcpyHostToDevice));
+    Vec x = quant<T>(rnd(64));
+    Buf<T> dx(x);
+    cudaError_t e;
+    draws(dx, 64, 0.0f, 0, 1.0f, 1, step.p, 3, &e);
+    draws(dx, 64, 1.0f, 5, 0.9f, 1, step.p, 4, &e);
+    CUDA_OK(cudaMemcpy(&now, step.p, sizeof now, cudaMemcpyDeviceToHost));
+    verdict("step counter " + ty, e == cudaSuccess && now == start + 7,
+            "now " + std::to_string(now));
+  }
+  /* Frequencies against softmax(x / T) on 8 ids: chi-square, 7 degrees of freedom (the
+   * 99.99% quantile is 29.9). */
+  Vec x8 = quant<T>({1.0f, 0.5f, 0.0f, -0.5f, 2.0f, 1.5f, -1.0f, 0.25f});
+  Buf<T> d8(x8);
+  std::vector<int> all8 = {0, 1, 2, 3, 4, 5, 6, 7};
+  {
+    unsigned long long zero = 0;
+    CUDA_OK(cudaMemcpy(step.p, &zero, sizeof zero, cudaMemcpyHostToDevice));
+    cudaError_t e;
+    std::vector<int32_t> ids = draws(d8, 8, 0.8f, 0, 1.0f, 2024, step.p, 20000, &e);
+    std::string why = e != cudaSuccess ? cudaGetErrorString(e)
+                                       : chi_square(ids, softmax(x8, 0.8f, all8), 29.9);
+    verdict("temperature 0.8 frequencies " + ty, why.empty(), why);
+    /* The same seed and steps draw the same ids; another seed other ones. */
+    CUDA_OK(cudaMemcpy(step.p, &zero, sizeof zero, cudaMemcpyHostToDevice));
+    std::vector<int32_t> again = draws(d8, 8, 0.8f, 0, 1.0f, 2024, step.p, 200, &e);
+    verdict("same seed same draws " + ty,
+            e == cudaSuccess && std::equal(again.begin(), again.end(), ids.begin()));
+    CUDA_OK(cudaMemcpy(step.p, &zero, sizeof zero, cudaMemcpyHostToDevice));
+    std::vector<int32_t> other = draws(d8, 8, 0.8f, 0, 1.0f, 2025, step.p, 200, &e);
+    verdict("other seed other draws " + ty,
+            e == cudaSuccess && !std::equal(other.begin(), other.end(), ids.begin()));
+    /* Top-k 3: ids 4, 5, 0 (2.0, 1.5, 1.0) in softmax proportion (2 degrees: 18.4). */
+    ids = draws(d8, 8, 1.0f, 3, 1.0f, 99, step.p, 6000, &e);
+    why = e != cudaSuccess ? cudaGetErrorString(e)
+                           : chi_square(ids, softmax(x8, 1.0f, {4, 5, 0}), 18.4);
+    verdict("top_k 3 " + ty, why.empty(), why);
+  }
+  /* Top-p over probabilities 0.5, 0.3, 0.15, 0.05 (logits their logs, T 1): p 0.7 keeps the
+   * first two (0.8 reaches it), p 0.85 three; with top_k 3 and p 0.6, the renormalised
+   * 0.53 + 0.32 keeps two. */
+  {
+    Vec xp = {logf(0.15f), logf(0.5f), logf(0.05f), logf(0.3f)};
+    xp = quant<T>(xp);
+    Buf<T> dx(xp);
+    struct Case {
+      int k;
+      float p;
+      std::vector<int> keep;
+      double bound;
+    } cases[] = {{0, 0.7f, {1, 3}, 15.2}, {0, 0.85f, {1, 3, 0}, 18.4}, {3, 0.6f, {1, 3}, 15.2},
+                 {0, 0.0f, {1}, 0.0}};
+    for (const Case &c : cases) {
+      cudaError_t e;
+      std::vector<int32_t> ids = draws(dx, 4, 1.0f, c.k, c.p, 5, step.p, 4000, &e);
+      std::string why = e != cudaSuccess ? cudaGetErrorString(e)
+                                         : chi_square(ids, softmax(xp, 1.0f, c.keep), c.bound);
+      char name[64];
+      snprintf(name, sizeof name, "top_p %.2f top_k %d ", c.p, c.k);
+      verdict(name + ty, why.empty(), why);
+    }
+  }
+  /* A Llama-3 vocabulary: every draw among the 50 largest (and the top-p mass of them). */
+  {
+    int vocab = 128256;
+    Vec x = quant<T>(rnd(vocab, -8, 8));
+    Buf<T> dx(x);
+    std::vector<int> order(vocab);
+    for (int i = 0; i < vocab; ++i)
+      order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return x[a] > x[b]; });
+    float kth = x[order[49]];
+    cudaError_t e;
+    std::vector<int32_t> ids = draws(dx, vocab, 0.7f, 50, 1.0f, 3, step.p, 300, &e);
+    bool ok = e == cudaSuccess;
+    for (int32_t id : ids)
+      ok = ok && id >= 0 && id < vocab && x[id] >= kth;
+    int distinct = (int)std::set<int32_t>(ids.begin(), ids.end()).size();
+    verdict("top_k 50 vocab 128256 " + ty, ok && distinct > 5,
+            "distinct " + std::to_string(distinct));
+    ids = draws(dx, vocab, 1.0f, 0, 0.5f, 3, step.p, 300, &e);
+    /* The kept set: the largest values until their softmax mass reaches 0.5. */
+    std::vector<int> all(vocab);
+    for (int i = 0; i < vocab; ++i)
+      all[i] = i;
+    std::vector<double> pr = softmax(x, 1.0f, all);
+    double mass = 0;
+    size_t at = 0;
+    while (at + 1 < order.size() && (mass += pr[order[at]]) < 0.5)
+      ++at;
+    /* One more id of slack: the kernel sums the masses in 2^-40 fixed point. */
+    float cut = x[order[at + 1]];
+    ok = e == cudaSuccess;
+    for (int32_t id : ids)
+      ok = ok && id >= 0 && id < vocab && x[id] >= cut;
+    verdict("top_p 0.5 vocab 128256 " + ty, ok);
+  }
+}
+
+/* ----------------------------------------------------------------- bench -- */
+
+/* Microseconds a call: 100 calls captured in a graph, replayed 20 times. */
+template <typename F> static float time_us(F call)
+{
+  cudaStream_t st;
+  CUDA_OK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+  cudaGraph_t graph;
+  cudaGraphExec_t exec;
+  CUDA_OK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+  for (int i = 0; i < 100; ++i)
+    CUDA_OK(call(st));
+  CUDA_OK(cudaStreamEndCapture(st, &graph));
+  CUDA_OK(cudaGraphInstantiate(&exec, graph, 0));
+  CUDA_OK(cudaGraphLaunch(exec, st));
+  cudaEvent_t a, b;
+  CUDA_OK(cudaEventCreate(&a));
+  CUDA_OK(cudaEventCreate(&b));
+  CUDA_OK(cudaEventRecord(a, st));
+  for (int i = 0; i < 20; ++i)
+    CUDA_OK(cudaGraphLaunch(exec, st));
+  CUDA_OK(cudaEventRecord(b, st));
+  CUDA_OK(cudaEventSynchronize(b));
+  float ms = 0;
+  CUDA_OK(cudaEventElapsedTime(&ms, a, b));
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaStreamDestroy(st);
+  return ms * 1000.0f / 2000.0f;
+}
+
+static void bench()
+{
+  struct Shape {
+    const char *name;
+    int heads, kvh, hd, maxctx;
+  } shapes[] = {{"SmolLM2-135M", 9, 3, 64, 2048}, {"Llama-2-7B", 32, 32, 128, 4096},
+                {"Llama-3-8B", 32, 8, 128, 4096}};
+  printf("decode attention, f16, 1 row (us a call, graph of 100; GB/s of K and V read)\n");
+  printf("%-14s %7s %12s %12s %8s %9s\n", "shape", "context", "split (us)", "plain (us)",
+         "speedup", "GB/s");
+  for (const Shape &s : shapes)
+    for (int ctx : {512, 2048}) {
+      size_t cache = (size_t)s.kvh * s.maxctx * s.hd;
+      Buf<__half> q((size_t)s.heads * s.hd), kc(cache), vc(cache), y((size_t)s.heads * s.hd);
+      std::vector<int32_t> pos = {ctx - 1};
+      Buf<int32_t> dp(1);
+      CUDA_OK(cudaMemcpy(dp.p, pos.data(), sizeof(int32_t), cudaMemcpyHostToDevice));
+      need_workspace(s.heads, s.hd);
+      float scale = 1.0f / sqrtf((float)s.hd);
+      float split = time_us([&](cudaStream_t st) {
+        return dattn(q.p, kc.p, vc.p, dp.p, y.p, 1, s.heads, s.kvh, s.hd, s.maxctx, scale, g_ws,
+                     st);
+      });
+      float plain = time_us([&](cudaStream_t st) {
+        return pattn(q.p, kc.p, vc.p, dp.p, y.p, 1, s.heads, s.kvh, s.hd, s.maxctx, scale, st);
+      });
+      double bytes = 2.0 * s.kvh * ctx * s.hd * sizeof(__half);
+      printf("%-14s %7d %12.2f %12.2f %7.2fx %9.0f\n", s.name, ctx, split, plain, plain / split,
+             bytes / (split * 1e3));
+    }
+  printf("prefill attention, f16, 512 rows from 0 (us a call)\n");
+  for (const Shape &s : shapes) {
+    int rows = 512;
+    size_t cache = (size_t)s.kvh * s.maxctx * s.hd;
+    Buf<__half> q((size_t)rows * s.heads * s.hd), kc(cache), vc(cache),
+        y((size_t)rows * s.heads * s.hd);
+    std::vector<int32_t> pos(rows);
+    for (int r = 0; r < rows; ++r)
+      pos[r] = r;
+    Buf<int32_t> dp(rows);
+    CUDA_OK(cudaMemcpy(dp.p, pos.data(), rows * sizeof(int32_t), cudaMemcpyHostToDevice));
+    float scale = 1.0f / sqrtf((float)s.hd);
+    float tiled = time_us([&](cudaStream_t st) {
+      return dattn(q.p, kc.p, vc.p, dp.p, y.p, rows, s.heads, s.kvh, s.hd, s.maxctx, scale, g_ws,
+                   st);
+    });
+    float plain = time_us([&](cudaStream_t st) {
+      return pattn(q.p, kc.p, vc.p, dp.p, y.p, rows, s.heads, s.kvh, s.hd, s.maxctx, scale, st);
+    });
+    printf("%-14s tiled %9.1f us  plain %9.1f us  %.2fx\n", s.name, tiled, plain, plain / tiled);
+  }
+  printf("sampling, f16 logits (us a call)\n");
+  for (int vocab : {49152, 128256}) {
+    Vec x = quant<__half>(rnd(vocab, -8, 8));
+    Buf<__half> dx(x);
+    Buf<unsigned long long> step(1);
+    Buf<int32_t> out(1);
+    float greedy = time_us([&](cudaStream_t st) {
+      return samp(dx.p, vocab, 0.0f, 0, 1.0f, 1, step.p, out.p, nullptr, st);
+    });
+    float temp = time_us([&](cudaStream_t st) {
+      return samp(dx.p, vocab, 0.8f, 0, 1.0f, 1, step.p, out.p, nullptr, st);
+    });
+    float topkp = time_us([&](cudaStream_t st) {
+      return samp(dx.p, vocab, 0.8f, 50, 0.9f, 1, step.p, out.p, nullptr, st);
+    });
+    printf("vocab %6d: greedy %.2f  temperature %.2f  top_k 50 + top_p 0.9 %.2f\n", vocab,
+           greedy, temp, topkp);
+  }
+}
+
+int main(int argc, char **argv)
+{
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) {
+    fprintf(stderr, "no CUDA device\n");
+    return 2;
+  }
+  if (argc > 1 && !strcmp(argv[1], "--bench")) {
+    bench();
+    return 0;
+  }
+  if (argc > 1) {
+    fprintf(stderr, "usage: %s [--bench]\n", argv[0]);
+    return 2;
+  }
+  test_attention_all<float>();
+  test_attention_all<__half>();
+  test_sample<float>();
+  test_sample<__half>();
+  printf("%d passed, %d failed\n", g_pass, g_fail);
+  return g_fail == 0 ? 0 : 1;
+}
