@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# On the GPU machine: the decoder kernel tests (tests/cuda/test_llm_kernels.cu), then every
-# decoder that tests/cuda/prepare_decoder_check.sh compiled into DIR, each built with nvcc
+# On the GPU machine: the decoder kernel tests (tests/cuda/test_llm_kernels.cu and
+# test_llm_attn.cu), then every decoder that tests/cuda/prepare_decoder_check.sh compiled into DIR, each built with nvcc
 # and checked by tests/cuda/decoder_check.c against its reference logits (prefill, decode
 # token by token, prefill then decode, prefills in pieces; the API's error paths) with the
 # directory's tolerance, and timed (prefill of its ids, 100 greedy decode steps).
@@ -27,6 +27,9 @@ result() { # status name
 nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
   "$ROOT/tests/cuda/test_llm_kernels.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" \
   -o "$WORK/test_llm_kernels" &
+nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
+  "$ROOT/tests/cuda/test_llm_attn.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_attn.cu" \
+  "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" -o "$WORK/test_llm_attn" &
 nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" \
   -o "$WORK/pare_cu_llm.o" &
 nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu" \
@@ -53,6 +56,8 @@ wait
 
 "$WORK/test_llm_kernels"
 result $? "kernel tests"
+"$WORK/test_llm_attn"
+result $? "attention and sampling kernel tests"
 for d in "${dirs[@]}"; do
   w="$(ls "$d"/*_weights.bin | head -1)"
   name="$(basename "$w" _weights.bin)"
