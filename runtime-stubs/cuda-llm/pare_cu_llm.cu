@@ -10,6 +10,11 @@
 #include "pare_cu_llm.cuh"
 
 #include <math.h>
+#include <mma.h>
+
+#include <atomic>
+#include <initializer_list>
+#include <type_traits>
 
 namespace {
 
@@ -158,6 +163,804 @@ cudaError_t launch_matmul(const T *x, const T *wt, T *y, int rows, int k, int n,
     matmul_kernel<T, R, false>
         <<<grid, kBlock, 0, stream>>>(x, wt, y, rows, k, n, act, act_a, act_b);
   return cudaGetLastError();
+}
+
+/* -------------------------------------------------------- fused linears -- */
+
+/* The fused linears of the decode step (pare_llm_linear / gated / qkv) and
+ * the plain matmul share one GEMV and two GEMMs; two policies say what
+ * differs.
+ *
+ * The epilogue policy (LinearEpi, GatedEpi, QkvEpi) names the weight rows
+ * that feed the products and consumes the finished sums. The kernels always
+ * compute two weight rows side by side, a PAIR, and hand both sums of pair p
+ * to Epi::store at once: the gated MLP needs the gate and the up projection
+ * of one output together, the rotary embedding both dims of one rotation. A
+ * plain linear pairs outputs 2p and 2p + 1.
+ *
+ * The weight policy (DenseW: T rows of K) says how a row is addressed, loaded
+ * in chunks and dotted with a chunk of float activations, so that packed
+ * int4 / int8 rows can drop into the GEMV as another loader; the GEMMs stage
+ * dense rows in shared memory (a packed format would dequantize its tile
+ * there instead, as pare_cu_llm_w4.cu does).
+ *
+ * The norm prologue never materialises xn: each block computes the inverse
+ * RMS of the rows it reads (x is small and cached), and every value of x is
+ * turned into (T)(x * inv * norm_w) as it is read, the rounding
+ * pare_llm_rms_norm stores, so the fused and unfused paths multiply the same
+ * numbers. */
+
+/* v rounded to the storage type and back (what a stored T would read). */
+__device__ __forceinline__ float round_to(float v, float) { return v; }
+__device__ __forceinline__ float round_to(float v, __half)
+{
+  return __half2float(__float2half_rn(v));
+}
+template <typename T> __device__ __forceinline__ float round_as(float v)
+{
+  return round_to(v, T());
+}
+
+/* The 16 / sizeof(T) values of a 16-byte pack as floats. */
+__device__ __forceinline__ void unpack(const uint4 &u, float *f, float)
+{
+  f[0] = __uint_as_float(u.x);
+  f[1] = __uint_as_float(u.y);
+  f[2] = __uint_as_float(u.z);
+  f[3] = __uint_as_float(u.w);
+}
+__device__ __forceinline__ void unpack(const uint4 &u, float *f, __half)
+{
+  const __half2 *h = reinterpret_cast<const __half2 *>(&u);
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    float2 v = __half22float2(h[i]);
+    f[2 * i] = v.x;
+    f[2 * i + 1] = v.y;
+  }
+}
+
+/* A 16-byte weight load that does not allocate in L1: each weight is read
+ * once per step, x (read by every warp) should stay cached instead. */
+__device__ __forceinline__ uint4 load_stream16(const void *p)
+{
+  uint4 v;
+  asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+      : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+      : "l"(p));
+  return v;
+}
+
+/* E activations (E = 16 / sizeof(T) with VEC, else 1) at p, as floats. */
+template <typename T, bool VEC> __device__ __forceinline__ void load_act(const T *p, float *f)
+{
+  if constexpr (VEC)
+    unpack(*reinterpret_cast<const uint4 *>(p), f, T());
+  else
+    f[0] = to_f(p[0]);
+}
+
+/* Dense weights [n][k] of T. VEC: 16-byte chunks (k a multiple of the pack,
+ * rows aligned), else one element a chunk. */
+template <typename T, bool VEC> struct DenseW {
+  static constexpr bool kVec = VEC;
+  static constexpr int E = VEC ? 16 / (int)sizeof(T) : 1;
+  using Row = const T *;
+  using Raw = typename std::conditional<VEC, uint4, float>::type;
+  const T *w;
+  int k;
+  __device__ __forceinline__ Row row(int j) const { return w + (size_t)j * k; }
+  static __device__ __forceinline__ Raw zero() { return Raw(); }
+  /* Chunk c of a row (its weights c * E ..). */
+  static __device__ __forceinline__ Raw load(Row r, int c)
+  {
+    if constexpr (VEC)
+      return load_stream16(r + (size_t)c * E);
+    else
+      return to_f(__ldg(r + c));
+  }
+  /* acc + the chunk's weights . xv[0 .. E - 1]. */
+  static __device__ __forceinline__ float dot(const Raw &raw, Row, int, const float *xv, float acc)
+  {
+    if constexpr (VEC) {
+      float w[E];
+      unpack(raw, w, T());
+#pragma unroll
+      for (int e = 0; e < E; ++e)
+        acc = fmaf(w[e], xv[e], acc);
+      return acc;
+    } else {
+      return fmaf(raw, xv[0], acc);
+    }
+  }
+};
+
+/* y[r][j] = act(sum) (+ residual[r][j]); pair p is outputs 2p, 2p + 1. */
+template <typename S, class WP> struct LinearEpi {
+  using T = S;
+  using W = WP;
+  W w;
+  const S *residual;
+  S *y;
+  int n;
+  pare_act_t act;
+  float act_a, act_b;
+  __device__ __forceinline__ typename W::Row row(int p, int m) const
+  {
+    int j = 2 * p + m;
+    return w.row(j < n ? j : n - 1);
+  }
+  __device__ __forceinline__ void put(int r, int j, float v) const
+  {
+    size_t at = (size_t)r * n + j;
+    float o = pare_activation(v, act, act_a, act_b);
+    if (residual)
+      o += to_f(residual[at]); /* read before the write: residual may be y */
+    y[at] = from_f<S>(o);
+  }
+  __device__ __forceinline__ void store(int r, int p, float v0, float v1) const
+  {
+    put(r, 2 * p, v0);
+    if (2 * p + 1 < n)
+      put(r, 2 * p + 1, v1);
+  }
+};
+
+/* y[r][j] = act(gate) * up; pair j is (wg row j, wu row j). */
+template <typename S, class WP> struct GatedEpi {
+  using T = S;
+  using W = WP;
+  W wg, wu;
+  S *y;
+  int n;
+  pare_act_t act;
+  float act_a, act_b;
+  __device__ __forceinline__ typename W::Row row(int p, int m) const
+  {
+    return m ? wu.row(p) : wg.row(p);
+  }
+  __device__ __forceinline__ void store(int r, int p, float g, float u) const
+  {
+    y[(size_t)r * n + p] = from_f<S>(pare_activation(g, act, act_a, act_b) * u);
+  }
+};
+
+/* q, k, v of one layer. Pairs run over q's heads, then k's, then v's; within
+ * a head of q or k the first `half` pairs are the rotary pairs (i, i + half),
+ * or (2i, 2i + 1) interleaved, turned by positions[r] * inv_freq[i]; the dims
+ * from 2 half on pair up as (d, d + 1), a last odd one with itself (computed
+ * twice, stored once). v's heads pair (2i, 2i + 1) the same way. */
+template <typename S, class WP> struct QkvEpi {
+  using T = S;
+  using W = WP;
+  W wq, wk, wv;
+  const int32_t *positions;
+  const float *inv_freq;
+  S *q, *k_cache, *v_cache;
+  int heads, kv_heads, head_dim, max_context;
+  int half;        /* rotary pairs a head (0: no rotation) */
+  int interleaved;
+  int rot_pairs;   /* pairs a head of q or k */
+  int plain_pairs; /* pairs a head of v */
+
+  struct Where {
+    int sec;  /* 0 q, 1 k, 2 v */
+    int head;
+    int a, b; /* the pair's dims */
+    int freq; /* rotary frequency index, -1: not turned */
+  };
+  __device__ __forceinline__ Where locate(int p) const
+  {
+    Where w;
+    int per = rot_pairs;
+    if (p < heads * rot_pairs) {
+      w.sec = 0;
+    } else if (p < (heads + kv_heads) * rot_pairs) {
+      w.sec = 1;
+      p -= heads * rot_pairs;
+    } else {
+      w.sec = 2;
+      p -= (heads + kv_heads) * rot_pairs;
+      per = plain_pairs;
+    }
+    w.head = p / per;
+    int l = p % per;
+    int h = w.sec == 2 ? 0 : half;
+    if (l < h) {
+      w.freq = l;
+      w.a = interleaved ? 2 * l : l;
+      w.b = interleaved ? 2 * l + 1 : l + h;
+    } else {
+      w.freq = -1;
+      w.a = 2 * h + 2 * (l - h);
+      w.b = w.a + 1 < head_dim ? w.a + 1 : w.a;
+    }
+    return w;
+  }
+  __device__ __forceinline__ typename W::Row row(int p, int m) const
+  {
+    Where w = locate(p);
+    const W &mat = w.sec == 0 ? wq : w.sec == 1 ? wk : wv;
+    return mat.row(w.head * head_dim + (m ? w.b : w.a));
+  }
+  __device__ __forceinline__ void store(int r, int p, float v0, float v1) const
+  {
+    Where w = locate(p);
+    /* Rounded to T first: the unfused path rotates the stored product. */
+    float ya = round_as<S>(v0), yb = round_as<S>(v1);
+    if (w.freq >= 0) {
+      float s, c;
+      sincosf((float)positions[r] * inv_freq[w.freq], &s, &c);
+      float ta = ya * c - yb * s;
+      yb = yb * c + ya * s;
+      ya = ta;
+    }
+    S *dst = w.sec == 0 ? q + ((size_t)r * heads + w.head) * head_dim
+                        : (w.sec == 1 ? k_cache : v_cache) +
+                              ((size_t)w.head * max_context + positions[r]) * head_dim;
+    dst[w.a] = from_f<S>(ya);
+    if (w.b != w.a)
+      dst[w.b] = from_f<S>(yb);
+  }
+};
+
+/* ---- decode GEMV (rows <= PARE_LLM_GEMV_ROWS) ----
+ * A warp per pair at a time, the warps of the grid striding over the pairs
+ * (the grid is capped at what the GPU holds at once, so no tail wave). Lane l
+ * takes chunks l, l + 32, ... of both rows, kGemvUnroll of each in flight
+ * (all loads issued before the FMAs), for every row of x (R: 1, or up to 4
+ * sharing each weight load); the sums meet by shuffles and lane r stores
+ * row r. */
+constexpr int kGemvWarps = 8;
+constexpr int kGemvUnroll = 4;
+
+/* inv[r] = 1 / sqrt(mean(x[r]^2) + eps) for rows r < min(rows, R) of x
+ * [rows][k], by the whole block (ends with a barrier). */
+template <typename T, bool VEC, int R>
+__device__ __forceinline__ void block_inv_rms(const T *x, int rows, int k, float eps,
+                                              float (*part)[kBlock / kWarp], float *inv)
+{
+  constexpr int E = VEC ? 16 / (int)sizeof(T) : 1;
+  const int chunks = k / E;
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    float ss = 0.0f;
+    if (r < rows)
+      for (int c = threadIdx.x; c < chunks; c += blockDim.x) {
+        float xv[E];
+        load_act<T, VEC>(x + (size_t)r * k + (size_t)c * E, xv);
+#pragma unroll
+        for (int e = 0; e < E; ++e)
+          ss = fmaf(xv[e], xv[e], ss);
+      }
+    ss = warp_sum(ss);
+    if (lane == 0)
+      part[r][warp] = ss;
+  }
+  __syncthreads();
+  if (threadIdx.x < R) {
+    float s = 0.0f;
+    for (int w = 0; w < (int)(blockDim.x / kWarp); ++w)
+      s += part[threadIdx.x][w];
+    inv[threadIdx.x] = rsqrtf(s / (float)k + eps);
+  }
+  __syncthreads();
+}
+
+template <class Epi, int R>
+__global__ void __launch_bounds__(kGemvWarps *kWarp)
+    gemv_kernel(const typename Epi::T *x, const typename Epi::T *norm_w, float eps, int rows,
+                int k, int pairs, Epi epi)
+{
+  using T = typename Epi::T;
+  using W = typename Epi::W;
+  constexpr int E = W::E;
+  constexpr int U = kGemvUnroll;
+  __shared__ float s_part[R][kBlock / kWarp];
+  __shared__ float s_inv[R];
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const int chunks = k / E; /* VEC: k is a multiple of E */
+  float inv[R];
+  if (norm_w) {
+    block_inv_rms<T, W::kVec, R>(x, rows, k, eps, s_part, s_inv);
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+      inv[r] = s_inv[r];
+  } else {
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+      inv[r] = 1.0f;
+  }
+  for (int p = blockIdx.x * kGemvWarps + warp; p < pairs; p += gridDim.x * kGemvWarps) {
+    const typename W::Row w0 = epi.row(p, 0), w1 = epi.row(p, 1);
+    float acc0[R], acc1[R];
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+      acc0[r] = acc1[r] = 0.0f;
+    for (int c0 = lane; c0 < chunks; c0 += kWarp * U) {
+      typename W::Raw a[U], b[U];
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const int c = c0 + u * kWarp;
+        a[u] = c < chunks ? W::load(w0, c) : W::zero();
+        b[u] = c < chunks ? W::load(w1, c) : W::zero();
+      }
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const int c = c0 + u * kWarp;
+        if (c < chunks) {
+          float nv[E];
+          if (norm_w)
+            load_act<T, W::kVec>(norm_w + (size_t)c * E, nv);
+          else
+#pragma unroll
+            for (int e = 0; e < E; ++e)
+              nv[e] = 1.0f;
+#pragma unroll
+          for (int r = 0; r < R; ++r) {
+            if (r < rows) {
+              float xv[E];
+              load_act<T, W::kVec>(x + (size_t)r * k + (size_t)c * E, xv);
+              if (norm_w)
+#pragma unroll
+                for (int e = 0; e < E; ++e)
+                  xv[e] = round_as<T>(xv[e] * inv[r] * nv[e]);
+              acc0[r] = W::dot(a[u], w0, c, xv, acc0[r]);
+              acc1[r] = W::dot(b[u], w1, c, xv, acc1[r]);
+            }
+          }
+        }
+      }
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      acc0[r] = warp_sum(acc0[r]);
+      acc1[r] = warp_sum(acc1[r]);
+    }
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+      if (r < rows && lane == r)
+        epi.store(r, p, acc0[r], acc1[r]);
+  }
+}
+
+/* ---- f16 GEMM on tensor cores (more rows) ----
+ * A block computes 64 rows x 64 pairs (128 weight rows), 32 of K a step,
+ * through a 3-stage cp.async pipeline (x and weight tiles land in shared
+ * memory while the tensor cores work on an earlier stage). The weight tile's
+ * columns are laid out so that each warp's two 16-column WMMA accumulators
+ * hold members 0 and 1 of the same 16 pairs: column t is member (t / 16) % 2
+ * of pair (t / 32) 16 + t % 16. 8 warps: 2 along the rows x 4 along the
+ * pairs, each 32 rows x 16 pairs (2 x 2 fragments 16x16x16, float
+ * accumulators). With a norm, each block first computes the inverse RMS of
+ * its 64 rows and each thread rewrites the x chunk it loaded in place before
+ * the barrier that publishes the stage. The epilogue goes through a per-warp
+ * shared scratch so that Epi::store sees (row, pair) with both sums. */
+constexpr int kMmaRows = 64;
+constexpr int kMmaPairs = 64;
+constexpr int kMmaK = 32;
+constexpr int kMmaLd = kMmaK + 8; /* halves a shared row: 80 bytes, a 16-byte multiple */
+constexpr int kMmaStages = 3;
+constexpr int kMmaThreads = 256;
+
+__device__ __forceinline__ void cp_async16(void *dst, const void *src, bool valid)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  unsigned s = (unsigned)__cvta_generic_to_shared(dst);
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(src),
+               "r"(valid ? 16 : 0));
+#else
+  *reinterpret_cast<uint4 *>(dst) =
+      valid ? *reinterpret_cast<const uint4 *>(src) : make_uint4(0u, 0u, 0u, 0u);
+#endif
+}
+__device__ __forceinline__ void cp_async_commit()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::);
+#endif
+}
+template <int N> __device__ __forceinline__ void cp_async_wait()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
+}
+
+/* inv[i] for rows m0 + i < rows, i < count, a warp a row (no barrier). */
+template <typename T>
+__device__ __forceinline__ void tile_inv_rms(const T *x, int rows, int k, float eps, int m0,
+                                             int count, float *inv)
+{
+  const int warps = blockDim.x / kWarp, warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  for (int i = warp; i < count; i += warps) {
+    float ss = 0.0f;
+    if (m0 + i < rows) {
+      const T *xr = x + (size_t)(m0 + i) * k;
+      for (int c = lane; c < k; c += kWarp) {
+        float v = to_f(xr[c]);
+        ss = fmaf(v, v, ss);
+      }
+    }
+    ss = warp_sum(ss);
+    if (lane == 0)
+      inv[i] = rsqrtf(ss / (float)k + eps);
+  }
+}
+
+template <class Epi, bool VEC>
+__global__ void __launch_bounds__(kMmaThreads)
+    gemm_f16_kernel(const __half *x, const __half *norm_w, float eps, int rows, int k, int pairs,
+                    Epi epi)
+{
+  using namespace nvcuda;
+  constexpr int kCols = 2 * kMmaPairs;
+  constexpr int kStageA = kMmaRows * kMmaLd, kStageB = kCols * kMmaLd;
+  __shared__ __align__(128) __half smem[kMmaStages * (kStageA + kStageB)];
+  __shared__ float s_inv[kMmaRows];
+  const int m0 = blockIdx.y * kMmaRows, p0 = blockIdx.x * kMmaPairs;
+  const int tid = threadIdx.x, warp = tid / kWarp, lane = tid % kWarp;
+  const int wm = (warp % 2) * 32, wn = warp / 2;
+  if (norm_w)
+    tile_inv_rms(x, rows, k, eps, m0, kMmaRows, s_inv); /* published by the loop's barrier */
+
+  /* Each thread loads the same chunks every step: x chunk (tid / 4, tid % 4)
+   * and weight chunks tid, tid + 256 of the 128 x 4 tile. */
+  const int a_row = tid / 4, a_kc = (tid % 4) * 8;
+  const bool a_ok = m0 + a_row < rows;
+  const __half *a_src = x + (size_t)(a_ok ? m0 + a_row : 0) * k;
+  const __half *b_src[2];
+  int b_col[2], b_kc[2];
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    const int q = tid + kMmaThreads * i, col = q / 4;
+    b_col[i] = col;
+    b_kc[i] = (q % 4) * 8;
+    int p = p0 + (col / 32) * 16 + col % 16;
+    b_src[i] = epi.row(p < pairs ? p : pairs - 1, (col / 16) % 2);
+  }
+  auto load_stage = [&](int stage, int kt) {
+    __half *as = smem + stage * kStageA;
+    __half *bs = smem + kMmaStages * kStageA + stage * kStageB;
+    const int k0 = kt * kMmaK;
+    if constexpr (VEC) {
+      cp_async16(as + a_row * kMmaLd + a_kc, a_ok && k0 + a_kc < k ? a_src + k0 + a_kc : x,
+                 a_ok && k0 + a_kc < k);
+#pragma unroll
+      for (int i = 0; i < 2; ++i) {
+        const bool ok = k0 + b_kc[i] < k;
+        cp_async16(bs + b_col[i] * kMmaLd + b_kc[i], ok ? b_src[i] + k0 + b_kc[i] : b_src[i], ok);
+      }
+    } else {
+#pragma unroll
+      for (int e = 0; e < 8; ++e) {
+        const int kk = k0 + a_kc + e;
+        as[a_row * kMmaLd + a_kc + e] = a_ok && kk < k ? a_src[kk] : __float2half_rn(0.0f);
+      }
+#pragma unroll
+      for (int i = 0; i < 2; ++i)
+#pragma unroll
+        for (int e = 0; e < 8; ++e) {
+          const int kk = k0 + b_kc[i] + e;
+          bs[b_col[i] * kMmaLd + b_kc[i] + e] = kk < k ? b_src[i][kk] : __float2half_rn(0.0f);
+        }
+    }
+  };
+
+  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][2];
+#pragma unroll
+  for (int i = 0; i < 2; ++i)
+#pragma unroll
+    for (int j = 0; j < 2; ++j)
+      wmma::fill_fragment(acc[i][j], 0.0f);
+
+  const int ktiles = (k + kMmaK - 1) / kMmaK;
+#pragma unroll
+  for (int s = 0; s < kMmaStages - 1; ++s) {
+    if (s < ktiles)
+      load_stage(s, s);
+    cp_async_commit(); /* empty groups keep the count uniform */
+  }
+  for (int kt = 0; kt < ktiles; ++kt) {
+    cp_async_wait<kMmaStages - 2>();
+    __syncthreads(); /* stage kt landed for all; stage kt - 1 is free */
+    const int next = kt + kMmaStages - 1;
+    if (next < ktiles)
+      load_stage(next % kMmaStages, next);
+    cp_async_commit();
+    __half *as = smem + (kt % kMmaStages) * kStageA;
+    const __half *bs = smem + kMmaStages * kStageA + (kt % kMmaStages) * kStageB;
+    if (norm_w) {
+      /* This thread's own chunk (its copy has completed, see the wait). */
+      const int k0 = kt * kMmaK;
+#pragma unroll
+      for (int e = 0; e < 8; ++e) {
+        const int kk = k0 + a_kc + e;
+        if (a_ok && kk < k) {
+          __half &v = as[a_row * kMmaLd + a_kc + e];
+          v = __float2half_rn(__half2float(v) * s_inv[a_row] * __half2float(norm_w[kk]));
+        }
+      }
+      __syncthreads();
+    }
+#pragma unroll
+    for (int kk = 0; kk < kMmaK; kk += 16) {
+      wmma::fragment<wmma::matrix_a, 16, 16, 16, __half, wmma::row_major> fa[2];
+      wmma::fragment<wmma::matrix_b, 16, 16, 16, __half, wmma::col_major> fb[2];
+#pragma unroll
+      for (int i = 0; i < 2; ++i)
+        wmma::load_matrix_sync(fa[i], as + (wm + 16 * i) * kMmaLd + kk, kMmaLd);
+      /* B (k, t) = weight tile row t: column-major with ld kMmaLd. */
+#pragma unroll
+      for (int j = 0; j < 2; ++j)
+        wmma::load_matrix_sync(fb[j], bs + (wn * 32 + 16 * j) * kMmaLd + kk, kMmaLd);
+#pragma unroll
+      for (int i = 0; i < 2; ++i)
+#pragma unroll
+        for (int j = 0; j < 2; ++j)
+          wmma::mma_sync(acc[i][j], fa[i], fb[j], acc[i][j]);
+    }
+  }
+  cp_async_wait<0>();
+  __syncthreads(); /* the stages become the warps' scratch */
+  float *scr = reinterpret_cast<float *>(smem) + warp * 512;
+#pragma unroll
+  for (int i = 0; i < 2; ++i) {
+    wmma::store_matrix_sync(scr, acc[i][0], 16, wmma::mem_row_major);
+    wmma::store_matrix_sync(scr + 256, acc[i][1], 16, wmma::mem_row_major);
+    __syncwarp();
+#pragma unroll
+    for (int e = 0; e < 8; ++e) {
+      const int idx = lane + kWarp * e;
+      const int r = m0 + wm + 16 * i + idx / 16, p = p0 + wn * 16 + idx % 16;
+      if (r < rows && p < pairs)
+        epi.store(r, p, scr[idx], scr[256 + idx]);
+    }
+    __syncwarp();
+  }
+}
+
+/* ---- float GEMM (more rows) ----
+ * 64 rows x 32 pairs a block, 32 of K a step, 16 x 16 threads: thread (ty,
+ * tx) owns rows ty + 16 i (i < 4) and pairs tx + 16 j (j < 2), both members.
+ * Tiles K-major in shared memory; the norm is applied as x is stored. */
+constexpr int kFmaRows = 64;
+constexpr int kFmaPairs = 32;
+constexpr int kFmaK = 32;
+constexpr int kFmaLd = kFmaK + 1; /* odd: column walks spread over the banks */
+constexpr int kFmaThreads = 256;
+
+template <class Epi>
+__global__ void __launch_bounds__(kFmaThreads)
+    gemm_f32_kernel(const float *x, const float *norm_w, float eps, int rows, int k, int pairs,
+                    Epi epi)
+{
+  __shared__ float xs[kFmaRows * kFmaLd];
+  __shared__ float ws[2 * kFmaPairs * kFmaLd];
+  __shared__ float s_inv[kFmaRows];
+  const int m0 = blockIdx.y * kFmaRows, p0 = blockIdx.x * kFmaPairs;
+  const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
+  if (norm_w)
+    tile_inv_rms(x, rows, k, eps, m0, kFmaRows, s_inv);
+  __syncthreads();
+  /* Loads: element (row / column tid / 32 + 8 i, k tid % 32), i < 8. */
+  const int lk = tid % kWarp, lr = tid / kWarp;
+  const float *b_src[8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int t = lr + 8 * i, p = p0 + t / 2;
+    b_src[i] = epi.row(p < pairs ? p : pairs - 1, t % 2);
+  }
+  float acc[4][2][2];
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+#pragma unroll
+    for (int j = 0; j < 2; ++j)
+      acc[i][j][0] = acc[i][j][1] = 0.0f;
+  for (int k0 = 0; k0 < k; k0 += kFmaK) {
+    const int kk = k0 + lk;
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+      const int r = lr + 8 * i;
+      float v = 0.0f;
+      if (m0 + r < rows && kk < k) {
+        v = x[(size_t)(m0 + r) * k + kk];
+        if (norm_w)
+          v = v * s_inv[r] * norm_w[kk];
+      }
+      xs[r * kFmaLd + lk] = v;
+      ws[(lr + 8 * i) * kFmaLd + lk] = kk < k ? b_src[i][kk] : 0.0f;
+    }
+    __syncthreads();
+#pragma unroll 8
+    for (int c = 0; c < kFmaK; ++c) {
+      float a[4], b[2][2];
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        a[i] = xs[(ty + 16 * i) * kFmaLd + c];
+#pragma unroll
+      for (int j = 0; j < 2; ++j) {
+        b[j][0] = ws[(2 * (tx + 16 * j)) * kFmaLd + c];
+        b[j][1] = ws[(2 * (tx + 16 * j) + 1) * kFmaLd + c];
+      }
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+          acc[i][j][0] = fmaf(a[i], b[j][0], acc[i][j][0]);
+          acc[i][j][1] = fmaf(a[i], b[j][1], acc[i][j][1]);
+        }
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      const int r = m0 + ty + 16 * i, p = p0 + tx + 16 * j;
+      if (r < rows && p < pairs)
+        epi.store(r, p, acc[i][j][0], acc[i][j][1]);
+    }
+}
+
+/* ---- launches ---- */
+
+/* The GEMV's grid: enough blocks for every pair, at most what the GPU holds
+ * at once (the warps stride over the rest). Cached per kernel; the cap only
+ * shapes the grid, any value is correct. */
+template <class Epi, int R> unsigned gemv_grid(int pairs)
+{
+  static std::atomic<int> cap{0};
+  int c = cap.load(std::memory_order_relaxed);
+  if (c == 0) {
+    int dev = 0, sms = 0, per_sm = 0;
+    if (cudaGetDevice(&dev) == cudaSuccess &&
+        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess &&
+        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, gemv_kernel<Epi, R>,
+                                                      kGemvWarps * kWarp, 0) == cudaSuccess &&
+        sms > 0 && per_sm > 0)
+      c = sms * per_sm;
+    else
+      c = 1024;
+    cap.store(c, std::memory_order_relaxed);
+  }
+  int need = (pairs + kGemvWarps - 1) / kGemvWarps;
+  return (unsigned)(need < c ? need : c);
+}
+
+template <class Epi>
+cudaError_t gemm(const float *x, const float *norm_w, float eps, int rows, int k, int pairs,
+                 const Epi &epi, cudaStream_t stream)
+{
+  dim3 grid((unsigned)((pairs + kFmaPairs - 1) / kFmaPairs),
+            (unsigned)((rows + kFmaRows - 1) / kFmaRows));
+  gemm_f32_kernel<Epi><<<grid, kFmaThreads, 0, stream>>>(x, norm_w, eps, rows, k, pairs, epi);
+  return cudaGetLastError();
+}
+
+template <class Epi>
+cudaError_t gemm(const __half *x, const __half *norm_w, float eps, int rows, int k, int pairs,
+                 const Epi &epi, cudaStream_t stream)
+{
+  dim3 grid((unsigned)((pairs + kMmaPairs - 1) / kMmaPairs),
+            (unsigned)((rows + kMmaRows - 1) / kMmaRows));
+  gemm_f16_kernel<Epi, Epi::W::kVec>
+      <<<grid, kMmaThreads, 0, stream>>>(x, norm_w, eps, rows, k, pairs, epi);
+  return cudaGetLastError();
+}
+
+/* One fused linear: the GEMV for decode rows, the GEMM for more. */
+template <class Epi>
+cudaError_t run_fused(const typename Epi::T *x, const typename Epi::T *norm_w, float eps,
+                      int rows, int k, int pairs, const Epi &epi, cudaStream_t stream)
+{
+  if (rows > PARE_LLM_GEMV_ROWS)
+    return gemm(x, norm_w, eps, rows, k, pairs, epi, stream);
+  if (rows == 1)
+    gemv_kernel<Epi, 1><<<gemv_grid<Epi, 1>(pairs), kGemvWarps * kWarp, 0, stream>>>(
+        x, norm_w, eps, rows, k, pairs, epi);
+  else
+    gemv_kernel<Epi, PARE_LLM_GEMV_ROWS>
+        <<<gemv_grid<Epi, PARE_LLM_GEMV_ROWS>(pairs), kGemvWarps * kWarp, 0, stream>>>(
+            x, norm_w, eps, rows, k, pairs, epi);
+  return cudaGetLastError();
+}
+
+/* Whether the 16-byte paths apply: k a multiple of the pack, every pointer
+ * read by rows aligned (NULL counts as aligned). */
+template <typename T> bool vec_ok(int k, std::initializer_list<const void *> ptrs)
+{
+  if (k % (16 / (int)sizeof(T)) != 0)
+    return false;
+  for (const void *p : ptrs)
+    if (p && !aligned16(p))
+      return false;
+  return true;
+}
+
+template <typename T, bool VEC>
+cudaError_t linear_as(const T *x, const T *norm_w, float eps, const T *wt, const T *residual, T *y,
+                      int rows, int k, int n, pare_act_t act, float act_a, float act_b,
+                      cudaStream_t stream)
+{
+  LinearEpi<T, DenseW<T, VEC>> epi{{wt, k}, residual, y, n, act, act_a, act_b};
+  return run_fused(x, norm_w, eps, rows, k, (n + 1) / 2, epi, stream);
+}
+
+template <typename T>
+cudaError_t linear(const T *x, const T *norm_w, float eps, const T *wt, const T *residual, T *y,
+                   int rows, int k, int n, pare_act_t act, float act_a, float act_b,
+                   cudaStream_t stream)
+{
+  if (rows <= 0 || n <= 0)
+    return cudaSuccess;
+  if (k <= 0 || !x || !wt || !y)
+    return cudaErrorInvalidValue;
+  if (vec_ok<T>(k, {x, norm_w, wt}))
+    return linear_as<T, true>(x, norm_w, eps, wt, residual, y, rows, k, n, act, act_a, act_b,
+                              stream);
+  return linear_as<T, false>(x, norm_w, eps, wt, residual, y, rows, k, n, act, act_a, act_b,
+                             stream);
+}
+
+template <typename T, bool VEC>
+cudaError_t gated_as(const T *x, const T *norm_w, float eps, const T *wg, const T *wu, T *y,
+                     int rows, int k, int n, pare_act_t act, float act_a, float act_b,
+                     cudaStream_t stream)
+{
+  GatedEpi<T, DenseW<T, VEC>> epi{{wg, k}, {wu, k}, y, n, act, act_a, act_b};
+  return run_fused(x, norm_w, eps, rows, k, n, epi, stream);
+}
+
+template <typename T>
+cudaError_t gated(const T *x, const T *norm_w, float eps, const T *wg, const T *wu, T *y, int rows,
+                  int k, int n, pare_act_t act, float act_a, float act_b, cudaStream_t stream)
+{
+  if (rows <= 0 || n <= 0)
+    return cudaSuccess;
+  if (k <= 0 || !x || !wg || !wu || !y)
+    return cudaErrorInvalidValue;
+  if (vec_ok<T>(k, {x, norm_w, wg, wu}))
+    return gated_as<T, true>(x, norm_w, eps, wg, wu, y, rows, k, n, act, act_a, act_b, stream);
+  return gated_as<T, false>(x, norm_w, eps, wg, wu, y, rows, k, n, act, act_a, act_b, stream);
+}
+
+template <typename T, bool VEC>
+cudaError_t qkv_as(const T *x, const T *norm_w, float eps, const T *wq, const T *wk, const T *wv,
+                   const int32_t *positions, const float *inv_freq, int half, int interleaved,
+                   T *q, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,
+                   int head_dim, int max_context, cudaStream_t stream)
+{
+  const int rot_pairs = half + (head_dim - 2 * half + 1) / 2, plain_pairs = (head_dim + 1) / 2;
+  QkvEpi<T, DenseW<T, VEC>> epi{{wq, k},       {wk, k},     {wv, k},   positions,
+                                inv_freq,      q,           k_cache,   v_cache,
+                                heads,         kv_heads,    head_dim,  max_context,
+                                half,          interleaved, rot_pairs, plain_pairs};
+  const int pairs = (heads + kv_heads) * rot_pairs + kv_heads * plain_pairs;
+  return run_fused(x, norm_w, eps, rows, k, pairs, epi, stream);
+}
+
+template <typename T>
+cudaError_t qkv(const T *x, const T *norm_w, float eps, const T *wq, const T *wk, const T *wv,
+                const int32_t *positions, const float *inv_freq, int rotary_dim, int interleaved,
+                T *q, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,
+                int head_dim, int max_context, cudaStream_t stream)
+{
+  if (rows <= 0)
+    return cudaSuccess;
+  if (k <= 0 || heads <= 0 || kv_heads <= 0 || head_dim <= 0 || max_context <= 0 || !x || !wq ||
+      !wk || !wv || !positions || !q || !k_cache || !v_cache ||
+      (inv_freq && (rotary_dim < 0 || rotary_dim > head_dim)))
+    return cudaErrorInvalidValue;
+  const int half = inv_freq ? rotary_dim / 2 : 0;
+  if (vec_ok<T>(k, {x, norm_w, wq, wk, wv}))
+    return qkv_as<T, true>(x, norm_w, eps, wq, wk, wv, positions, inv_freq, half, interleaved, q,
+                           k_cache, v_cache, rows, k, heads, kv_heads, head_dim, max_context,
+                           stream);
+  return qkv_as<T, false>(x, norm_w, eps, wq, wk, wv, positions, inv_freq, half, interleaved, q,
+                          k_cache, v_cache, rows, k, heads, kv_heads, head_dim, max_context,
+                          stream);
 }
 
 /* --------------------------------------------------------------- rotary -- */
@@ -534,3 +1337,33 @@ cudaError_t logits(const T *x, float *out, int count, cudaStream_t stream)
 
 PARE_LLM_DEFINE_KERNELS(f32, float)
 PARE_LLM_DEFINE_KERNELS(f16, pare_half)
+
+#define PARE_LLM_DEFINE_FUSED(SUF, T)                                                         \
+  cudaError_t pare_llm_linear_##SUF(const T *x, const T *norm_w, float norm_eps, const T *wt, \
+                                    const T *residual, T *y, int rows, int k, int n,          \
+                                    pare_act_t act, float act_a, float act_b,                 \
+                                    cudaStream_t stream)                                      \
+  {                                                                                           \
+    return linear<T>(x, norm_w, norm_eps, wt, residual, y, rows, k, n, act, act_a, act_b,     \
+                     stream);                                                                 \
+  }                                                                                           \
+  cudaError_t pare_llm_gated_##SUF(const T *x, const T *norm_w, float norm_eps, const T *wg,  \
+                                   const T *wu, T *y, int rows, int k, int n, pare_act_t act, \
+                                   float act_a, float act_b, cudaStream_t stream)             \
+  {                                                                                           \
+    return gated<T>(x, norm_w, norm_eps, wg, wu, y, rows, k, n, act, act_a, act_b, stream);   \
+  }                                                                                           \
+  cudaError_t pare_llm_qkv_##SUF(const T *x, const T *norm_w, float norm_eps, const T *wq,    \
+                                 const T *wk, const T *wv, const int32_t *positions,          \
+                                 const float *inv_freq, int rotary_dim, int interleaved,      \
+                                 T *q_out, T *k_cache, T *v_cache, int rows, int k,           \
+                                 int heads, int kv_heads, int head_dim, int max_context,      \
+                                 cudaStream_t stream)                                         \
+  {                                                                                           \
+    return qkv<T>(x, norm_w, norm_eps, wq, wk, wv, positions, inv_freq, rotary_dim,           \
+                  interleaved, q_out, k_cache, v_cache, rows, k, heads, kv_heads, head_dim,   \
+                  max_context, stream);                                                       \
+  }
+
+PARE_LLM_DEFINE_FUSED(f32, float)
+PARE_LLM_DEFINE_FUSED(f16, pare_half)
