@@ -154,8 +154,11 @@ PARE_LLM_DECLARE_KERNELS(f16, pare_half)
   /* pare_llm_attention with long contexts split across blocks (flash-        \
    * decoding) and a tiled causal kernel for many rows (prefill). workspace:  \
    * PARE_LLM_ATTN_WORKSPACE_FLOATS(heads, head_dim) floats of device memory  \
-   * the caller owns (the partial softmaxes of the splits); same semantics    \
-   * and arguments as pare_llm_attention otherwise. */                        \
+   * the caller owns (the partial softmaxes of the splits), ZEROED ONCE       \
+   * before its first use: its tail holds the splits' merge tickets, which    \
+   * every call leaves at zero (so graph replays need no reset). One          \
+   * workspace serves calls of one (heads, head_dim), in stream order; same   \
+   * semantics and arguments as pare_llm_attention otherwise. */              \
   cudaError_t pare_llm_decode_attention_##SUF(                                \
       const T *q, const T *k_cache, const T *v_cache,                         \
       const int32_t *positions, T *y, int rows, int heads, int kv_heads,      \
@@ -169,7 +172,15 @@ PARE_LLM_DECLARE_KERNELS(f16, pare_half)
    * *step (a device counter the call increments, so a captured graph draws  \
    * a new number each replay). Writes the id to *out (device memory).        \
    * workspace: PARE_LLM_SAMPLE_WORKSPACE_BYTES(vocab) bytes of device        \
-   * memory. */                                                               \
+   * memory (reserved: the one-block kernel of pare_cu_llm_attn.cu uses       \
+   * none and accepts NULL). The draw, exactly: top_k 1 is the argmax; the    \
+   * top-k cut is the k-th largest logit value (ties with it kept), the       \
+   * top-p cut the largest value v whose kept logits >= v have a mass         \
+   * sum e^((x - max) / T) (each rounded to 2^-40) reaching ceil(top_p x the  \
+   * kept total); the id is the argmax over kept i (lowest id on ties) of     \
+   * (x[i] - max) / T - log(-log u_i), u_i = ((h_i >> 41) + 0.5) 2^-23, h_i = \
+   * m(m(m(seed) ^ *step * 0x9E3779B97F4A7C15) + i * 0xD1B54A32D192ED03),     \
+   * m = the splitmix64 finaliser (Gumbel-max: a draw from the softmax). */   \
   cudaError_t pare_llm_sample_##SUF(const T *x, int vocab, float temperature, \
                                     int top_k, float top_p,                   \
                                     unsigned long long seed,                  \

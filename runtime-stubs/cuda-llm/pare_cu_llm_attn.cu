@@ -661,7 +661,8 @@ __global__ void __launch_bounds__(kSampleThreads)
     if (order_key(v) < floor)
       continue;
     unsigned long long bits = mix64(stream + (unsigned long long)i * 0xD1B54A32D192ED03ull);
-    float u = ((float)(bits >> 40) + 0.5f) * (1.0f / 16777216.0f);
+    /* 23 bits: (2^23 - 1) + 0.5 is still exact in float, so u < 1 and -log(-log u) finite. */
+    float u = ((float)(bits >> 41) + 0.5f) * (1.0f / 8388608.0f);
     better(g, gid, (v - best) / temperature - logf(-logf(u)), i);
   }
   block_argmax(g, gid, s_v, s_i);

@@ -99,14 +99,15 @@ static cudaError_t samp(const __half *x, int vocab, float t, int k, float p,
 
 /* ------------------------------------------------------ decode attention -- */
 
-/* One workspace for every call, zeroed once, as a decoder keeps it. */
+/* One workspace per (heads, head_dim), zeroed once, as a decoder keeps it (its tickets sit
+ * where another shape's partials go). */
 static float *g_ws = nullptr;
-static size_t g_ws_floats = 0;
+static int g_ws_heads = 0, g_ws_dim = 0;
 
 static void need_workspace(int heads, int hd)
 {
   size_t n = PARE_LLM_ATTN_WORKSPACE_FLOATS(heads, hd);
-  if (n <= g_ws_floats)
+  if (heads == g_ws_heads && hd == g_ws_dim)
     return;
   if (g_ws) {
     CUDA_OK(cudaDeviceSynchronize());
@@ -114,7 +115,8 @@ static void need_workspace(int heads, int hd)
   }
   CUDA_OK(cudaMalloc((void **)&g_ws, n * sizeof(float)));
   CUDA_OK(cudaMemset(g_ws, 0, n * sizeof(float)));
-  g_ws_floats = n;
+  g_ws_heads = heads;
+  g_ws_dim = hd;
 }
 
 /* The tickets (the workspace's last split slot of every head) are zero again after a call:
