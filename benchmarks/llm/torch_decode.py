@@ -36,6 +36,7 @@ import math
 import statistics
 import sys
 import time
+import traceback
 
 PRESETS = {
     # SmolLM2-135M: tied embedding, GQA 9 / 3.
@@ -395,16 +396,24 @@ def main():
     g = torch.Generator().manual_seed(args.seed)
     prompt = torch.randint(0, c["vocab"], (1, args.context), generator=g).to(args.device)
     rows = []
+    failed = []
     for s in systems:
         t0 = time.perf_counter()
-        ms, prefill_ms, note = (bench_compiled if s == "compiled" else bench_hf)(
-            torch, args, c, dtype, prompt)
         label = "HF generate" if s == "hf" else \
             "torch eager" if args.compile_mode == "none" else "torch.compile"
+        try:
+            ms, prefill_ms, note = (bench_compiled if s == "compiled" else bench_hf)(
+                torch, args, c, dtype, prompt)
+        except Exception:  # one system's failure must not cost the other's row
+            traceback.print_exc()
+            print(f"torch_decode.py: error: {label} failed (above)", file=sys.stderr, flush=True)
+            failed.append(label)
+            continue
+        finally:
+            if args.device.startswith("cuda"):
+                torch.cuda.empty_cache()
         rows.append((name, label, ms, prefill_ms, note))
         print(f"  {label}: {ms:.3f} ms/token ({time.perf_counter() - t0:.0f} s)", flush=True)
-        if args.device.startswith("cuda"):
-            torch.cuda.empty_cache()
     print(f"\n| model | system | ms/token | tok/s | GB/s | prefill {args.context} ms | note |")
     print("|---|---|---|---|---|---|---|")
     for name_, label, ms, prefill_ms, note in rows:
@@ -415,6 +424,8 @@ def main():
             for name_, label, ms, prefill_ms, note in rows:
                 f.write(f"{name_}\t{label}\t{ms:.4f}\t{1e3 / ms:.1f}\t{nbytes / ms / 1e6:.0f}\t"
                         f"{prefill_ms:.2f}\t{note} ({gpu})\n")
+    if failed:
+        fail(f"{', '.join(failed)}: no measurement")
 
 
 if __name__ == "__main__":
