@@ -36,7 +36,7 @@ set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT" || exit 1
-DO_SMOL=1 DO_7B=0 DO_TORCH=1 DO_TORCH_7B=1 DO_HF=1 ONNX="" TARGET=cuda
+DO_SMOL=1 DO_7B=0 DO_TORCH=1 DO_TORCH_7B=1 DO_HF=1 DO_UNFUSED=1 ONNX="" TARGET=cuda
 while (($#)); do
   case "$1" in
     --7b) DO_7B=1 ;;
@@ -44,6 +44,7 @@ while (($#)); do
     --no-torch) DO_TORCH=0 ;;
     --no-torch-7b) DO_TORCH_7B=0 ;;
     --no-hf) DO_HF=0 ;;
+    --no-unfused) DO_UNFUSED=0 ;;
     --onnx) [[ $# -ge 2 ]] || { echo "cuda_decode.sh: error: --onnx needs a file" >&2; exit 1; }
       ONNX="$2"; shift ;;
     --target) [[ $# -ge 2 && ( "$2" == cuda || "$2" == host ) ]] \
@@ -117,13 +118,14 @@ ROWS="$OUTDIR/cuda_decode.tsv"
 PREC=fp16; [[ $TARGET == host ]] && PREC=fp32
 wbytes() { "$PY" benchmarks/llm/torch_decode.py --preset "$1" --weight-bytes --dtype "${PREC/fp/float}"; }
 
-# pare compile + make of one model: build_pare NAME ONNX DIR (log in DIR.log).
+# pare compile + make of one model: build_pare NAME ONNX DIR [MORE PARE FLAGS].
 build_pare() {
   local name="$1" onnx="$2" dir="$3" prec=()
+  shift 3
   [[ $TARGET == cuda ]] && prec=(--precision "$PREC" --cuda-arch "$CUDA_ARCH")
   rm -rf "$dir"
   /usr/bin/time -f "pare compile ($name): %e s, %M KB peak" "$PARE" compile "$onnx" --target "$TARGET" \
-    "${prec[@]}" --max-context "$MAX_CONTEXT" --name "$name" --emit-runner "${PARE_EXTRA[@]}" -o "$dir" \
+    "${prec[@]}" --max-context "$MAX_CONTEXT" --name "$name" --emit-runner "${PARE_EXTRA[@]}" "$@" -o "$dir" \
     && /usr/bin/time -f "make ($name): %e s" make -s -j8 -C "$dir" -f "$name.mk" \
     && [[ -x "$dir/generate" ]]
 }
@@ -134,15 +136,31 @@ run_pare() {
   say "pare $model: generate, $CONTEXT-token prompt, $TOKENS decode steps, $RUNS runs"
   "$PY" benchmarks/llm/cuda_decode.py runner --generate "$dir/generate" --weights "$dir/${name}_weights.bin" \
     --tokenizer "$tok" --prompt-file "$prompt" -n $((TOKENS + 1)) --runs "$RUNS" --model "$model" \
-    --system "pare $TARGET $PREC" --weight-bytes "$bytes" --expect-prompt "$CONTEXT" --rows "$ROWS" \
+    --system "pare $TARGET $PREC${SYSTEM_SUFFIX:-}" --weight-bytes "$bytes" --expect-prompt "$CONTEXT" --rows "$ROWS" \
     --note "$([[ $TARGET == cuda ]] && echo "$CUDA_ARCH, CUDA graph per step")" || { failed "pare $model runs"; return; }
-  if "$dir/generate" --help 2>&1 | grep -q -- "$PROFILE_FLAG"; then
-    say "pare $model: per-kernel-family profile ($PROFILE_FLAG)"
-    "$dir/generate" -w "$dir/${name}_weights.bin" --tokenizer "$tok" -p "$(cat "$prompt")" \
-      -n $((TOKENS + 1)) "$PROFILE_FLAG" > /dev/null || failed "pare $model $PROFILE_FLAG"
+  # The per-kernel-family profile; a runner whose usage does not list the flag may lack it.
+  local prof listed=0
+  prof="$OUTDIR/profile_$(basename "$dir").txt"
+  "$dir/generate" --help 2>&1 | grep -q -- "$PROFILE_FLAG" && listed=1
+  say "pare $model: per-kernel-family profile ($dir/generate $PROFILE_FLAG)"
+  if "$dir/generate" -w "$dir/${name}_weights.bin" --tokenizer "$tok" -p "$(cat "$prompt")" \
+      -n $((TOKENS + 1)) "$PROFILE_FLAG" 2> "$prof" > /dev/null; then
+    cat "$prof"
+    PROFILES+=("$model, pare $TARGET $PREC${SYSTEM_SUFFIX:-}|$prof")
+  elif ((listed)); then
+    cat "$prof"; failed "pare $model $PROFILE_FLAG"
   else
-    echo "(generate --help lists no $PROFILE_FLAG: no per-kernel-family profile)"
+    echo "(this runner has no $PROFILE_FLAG: no per-kernel-family profile)"; tail -3 "$prof"
   fi
+}
+PROFILES=()
+
+# A runner's profile lines ("profile: family | launches/token | us/token | %", then a row per
+# family) as a markdown table.
+profile_table() {
+  local title="$1" file="$2"
+  printf '\nPer kernel family, %s (one decode step replayed launch by launch with events):\n' "$title"
+  sed -n 's/^profile: \(.*\)$/| \1 |/p' "$file" | sed '1a|---|---|---|---|'
 }
 
 # --- 2. pare's SmolLM2-shaped decoder (background) ------------------------------------------------
@@ -150,14 +168,27 @@ if ((DO_SMOL)); then
   say "prompt of $CONTEXT tokens"
   "$PY" benchmarks/llm/cuda_decode.py prompt --tokenizer "$TOKENIZER" --tokens "$CONTEXT" \
     --out "$W/prompt.txt" || die "cannot make the prompt"
+  # The fused decoder and, when this pare has the switch, the unfused one (--cuda-fusion off: the
+  # issue-16 kernels) for comparison, compiled and built side by side.
+  UNFUSED=0
+  if ((DO_UNFUSED)) && [[ $TARGET == cuda ]]; then
+    if "$PARE" compile --help 2>&1 | grep -q -- --cuda-fusion; then UNFUSED=1
+    else echo "($PARE has no --cuda-fusion switch: no unfused row)"; fi
+  fi
   build_smol() {
+    local pids=() rc=0 p
     if [[ -z "$ONNX" ]]; then
       ONNX="$W/smollm2.onnx"
       "$PY" examples/llm/export_onnx.py --tiny --layers 30 --hidden 576 --heads 9 --kv-heads 3 \
         --intermediate 1536 --vocab 49152 --rope-theta 100000 --max-position 8192 --init-std 0.02 \
         --out "$ONNX" || return 1
     fi
-    build_pare smollm2 "$ONNX" "$W/pare_smollm2"
+    build_pare smollm2 "$ONNX" "$W/pare_smollm2" & pids+=($!)
+    if ((UNFUSED)); then
+      build_pare smollm2 "$ONNX" "$W/pare_smollm2_unfused" --cuda-fusion off & pids+=($!)
+    fi
+    for p in "${pids[@]}"; do wait "$p" || rc=1; done
+    return $rc
   }
   say "building pare's SmolLM2-shaped decoder (log: $W/build_smollm2.log)"
   if [[ "${SERIAL:-0}" == 1 ]]; then
@@ -188,10 +219,13 @@ if ((DO_SMOL)); then
     wait "$smol_pid"; smol_rc=$?
   fi
   cat "$W/build_smollm2.log"
-  if ((smol_rc == 0)); then
+  ((smol_rc == 0)) || failed "export / pare compile / make of the SmolLM2-shaped model (above)"
+  if [[ -x "$W/pare_smollm2/generate" ]]; then
     run_pare smollm2 "$W/pare_smollm2" "$TOKENIZER" "$W/prompt.txt" "$(wbytes smollm2)" smollm2
-  else
-    failed "export / pare compile / make of the SmolLM2-shaped model (above)"
+  fi
+  if ((UNFUSED)) && [[ -x "$W/pare_smollm2_unfused/generate" ]]; then
+    SYSTEM_SUFFIX=", --cuda-fusion off" \
+      run_pare smollm2 "$W/pare_smollm2_unfused" "$TOKENIZER" "$W/prompt.txt" "$(wbytes smollm2)" smollm2
   fi
 fi
 
@@ -228,4 +262,7 @@ say "done (status $status)"
 "$PY" benchmarks/llm/cuda_decode.py table --rows "$ROWS" \
   --title "Decode at context $CONTEXT, $TOKENS steps, batch 1, $PREC, random weights: $GPU" \
   | tee "$OUTDIR/cuda_decode.md" || status=1
+for p in "${PROFILES[@]}"; do
+  profile_table "${p%%|*}" "${p#*|}" | tee -a "$OUTDIR/cuda_decode.md"
+done
 exit $status
