@@ -12,7 +12,6 @@
 #include <math.h>
 #include <mma.h>
 
-#include <atomic>
 #include <initializer_list>
 #include <type_traits>
 
@@ -413,6 +412,9 @@ template <typename S, class WP> struct QkvEpi {
  * row r. */
 constexpr int kGemvWarps = 8;
 constexpr int kGemvUnroll = 4;
+/* Resident blocks a multiprocessor that __launch_bounds__ guarantees (<= 64
+ * registers a thread for one row of x, <= 85 for more). */
+constexpr int gemv_min_blocks(int rows) { return rows == 1 ? 4 : 3; }
 
 /* inv[r] = 1 / sqrt(mean(x[r]^2) + eps) for rows r < min(rows, R) of x
  * [rows][k], by the whole block (ends with a barrier). */
@@ -449,7 +451,7 @@ __device__ __forceinline__ void block_inv_rms(const T *x, int rows, int k, float
 }
 
 template <class Epi, int R>
-__global__ void __launch_bounds__(kGemvWarps *kWarp)
+__global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
     gemv_kernel(const typename Epi::T *x, const typename Epi::T *norm_w, float eps, int rows,
                 int k, int pairs, Epi epi)
 {
@@ -807,26 +809,17 @@ __global__ void __launch_bounds__(kFmaThreads)
 /* ---- launches ---- */
 
 /* The GEMV's grid: enough blocks for every pair, at most what the GPU holds
- * at once (the warps stride over the rest). Cached per kernel; the cap only
- * shapes the grid, any value is correct. */
-template <class Epi, int R> unsigned gemv_grid(int pairs)
+ * at once (gemv_min_blocks a multiprocessor, which __launch_bounds__
+ * guarantees), so there is no tail wave: the warps stride over the rest.
+ * Only a device attribute is queried, which a stream capture allows. */
+inline unsigned gemv_grid(int pairs, int per_sm)
 {
-  static std::atomic<int> cap{0};
-  int c = cap.load(std::memory_order_relaxed);
-  if (c == 0) {
-    int dev = 0, sms = 0, per_sm = 0;
-    if (cudaGetDevice(&dev) == cudaSuccess &&
-        cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess &&
-        cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, gemv_kernel<Epi, R>,
-                                                      kGemvWarps * kWarp, 0) == cudaSuccess &&
-        sms > 0 && per_sm > 0)
-      c = sms * per_sm;
-    else
-      c = 1024;
-    cap.store(c, std::memory_order_relaxed);
-  }
-  int need = (pairs + kGemvWarps - 1) / kGemvWarps;
-  return (unsigned)(need < c ? need : c);
+  int dev = 0, sms = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms <= 0)
+    sms = 108;
+  const int need = (pairs + kGemvWarps - 1) / kGemvWarps, cap = sms * per_sm;
+  return (unsigned)(need < cap ? need : cap);
 }
 
 template <class Epi>
@@ -858,11 +851,11 @@ cudaError_t run_fused(const typename Epi::T *x, const typename Epi::T *norm_w, f
   if (rows > PARE_LLM_GEMV_ROWS)
     return gemm(x, norm_w, eps, rows, k, pairs, epi, stream);
   if (rows == 1)
-    gemv_kernel<Epi, 1><<<gemv_grid<Epi, 1>(pairs), kGemvWarps * kWarp, 0, stream>>>(
+    gemv_kernel<Epi, 1><<<gemv_grid(pairs, gemv_min_blocks(1)), kGemvWarps * kWarp, 0, stream>>>(
         x, norm_w, eps, rows, k, pairs, epi);
   else
     gemv_kernel<Epi, PARE_LLM_GEMV_ROWS>
-        <<<gemv_grid<Epi, PARE_LLM_GEMV_ROWS>(pairs), kGemvWarps * kWarp, 0, stream>>>(
+        <<<gemv_grid(pairs, gemv_min_blocks(PARE_LLM_GEMV_ROWS)), kGemvWarps * kWarp, 0, stream>>>(
             x, norm_w, eps, rows, k, pairs, epi);
   return cudaGetLastError();
 }

@@ -5,6 +5,10 @@
  *   nvcc -std=c++17 -O3 -arch=sm_90 -Iruntime-stubs/cuda-llm -Iruntime-stubs/c \
  *     tests/cuda/test_llm_kernels.cu runtime-stubs/cuda-llm/pare_cu_llm.cu \
  *     -o test_llm_kernels && ./test_llm_kernels
+ *   ./test_llm_kernels --bench   decode GEMV GB/s (plain, norm + residual, gated, qkv) at the
+ *                                Llama-2-7B and SmolLM2-135M shapes next to a device copy, and
+ *                                512-row prefill TFLOP/s; add -DPARE_BENCH_CUBLAS -lcublas to
+ *                                the build to time cuBLAS's GEMM next to it
  *
  * Prints "N passed, M failed" and exits non-zero on any failure. Shapes cover
  * the vectorised and scalar matmul paths (K a multiple of the 16-byte pack or
@@ -12,117 +16,30 @@
  * kernel with contexts shorter and longer than its warps, both rotary
  * pairings with pass-through dims, in-place rotary, broadcasting binaries, and the
  * full-sequence attention of plain graphs (causal with keys before the rows, and not).
+ * The fused linears of issue 17 (pare_llm_linear / gated / qkv) are checked
+ * against float64 references of the unfused chain (the norm's output rounded
+ * to T as pare_llm_rms_norm stores it) on the decode GEMV (1..4 rows) and
+ * the prefill GEMM (5..128 rows), K a multiple of the pack or odd, x or the
+ * weights misaligned, a residual apart or aliasing y, odd N, rotary in both
+ * pairings, partial and absent, odd head dims, GQA, scattered cache rows.
  */
 #include "pare_cu_llm.cuh"
-#include "cuda_ok.h"
+#include "llm_test_support.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include <random>
+#include <functional>
 #include <string>
 #include <vector>
-
-typedef std::vector<float> Vec;
-
-static int g_pass = 0, g_fail = 0;
-static std::mt19937 g_rng(16);
-
-template <typename T> struct Ty;
-template <> struct Ty<float> {
-  static constexpr float tol = 2e-5f;
-  static const char *name() { return "f32"; }
-  static float to(float v) { return v; }
-  static float from(float v) { return v; }
-};
-template <> struct Ty<__half> {
-  static constexpr float tol = 1e-2f;
-  static const char *name() { return "f16"; }
-  static __half to(float v) { return __float2half_rn(v); }
-  static float from(__half v) { return __half2float(v); }
-};
-
-template <> struct Ty<int32_t> {
-  static int32_t to(float v) { return (int32_t)v; }
-  static float from(int32_t v) { return (float)v; }
-};
-
-/* v rounded to T (what the kernel reads). */
-template <typename T> static Vec quant(Vec v)
-{
-  for (float &f : v)
-    f = Ty<T>::from(Ty<T>::to(f));
-  return v;
-}
-
-static Vec rnd(size_t n, float lo = -1.0f, float hi = 1.0f)
-{
-  std::uniform_real_distribution<float> d(lo, hi);
-  Vec v(n);
-  for (float &f : v)
-    f = d(g_rng);
-  return v;
-}
-
-template <typename T> struct Buf {
-  T *p = nullptr;
-  size_t n;
-  explicit Buf(size_t count) : n(count)
-  {
-    CUDA_OK(cudaMalloc((void **)&p, (count + 1) * sizeof(T)));
-    CUDA_OK(cudaMemset(p, 0, (count + 1) * sizeof(T)));
-  }
-  Buf(const Vec &v) : Buf(v.size())
-  {
-    std::vector<T> h(v.size());
-    for (size_t i = 0; i < v.size(); ++i)
-      h[i] = Ty<T>::to(v[i]);
-    CUDA_OK(cudaMemcpy(p, h.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice));
-  }
-  ~Buf() { cudaFree(p); }
-  Buf(const Buf &) = delete;
-  Buf &operator=(const Buf &) = delete;
-  Vec get() const
-  {
-    std::vector<T> h(n);
-    CUDA_OK(cudaDeviceSynchronize());
-    CUDA_OK(cudaMemcpy(h.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
-    Vec v(n);
-    for (size_t i = 0; i < n; ++i)
-      v[i] = Ty<T>::from(h[i]);
-    return v;
-  }
-};
 
 static Buf<int32_t> *ints(const std::vector<int32_t> &v)
 {
   Buf<int32_t> *b = new Buf<int32_t>(v.size());
   CUDA_OK(cudaMemcpy(b->p, v.data(), v.size() * sizeof(int32_t), cudaMemcpyHostToDevice));
   return b;
-}
-
-/* got vs ref: |g - r| <= tol * max(1, max|ref|). */
-template <typename T>
-static void check(const std::string &name, cudaError_t launch, const Vec &got, const Vec &ref)
-{
-  std::string full = name + " " + Ty<T>::name();
-  if (launch != cudaSuccess) {
-    printf("FAIL %s: %s\n", full.c_str(), cudaGetErrorString(launch));
-    ++g_fail;
-    return;
-  }
-  float scale = 1.0f;
-  for (float r : ref)
-    scale = fmaxf(scale, fabsf(r));
-  for (size_t i = 0; i < ref.size(); ++i)
-    if (!(fabsf(got[i] - ref[i]) <= Ty<T>::tol * scale)) {
-      printf("FAIL %s: [%zu] got %.8g want %.8g (of %zu)\n", full.c_str(), i, got[i], ref[i],
-             ref.size());
-      ++g_fail;
-      return;
-    }
-  ++g_pass;
 }
 
 /* ------------------------------------------------------------ references -- */
@@ -455,12 +372,455 @@ template <typename T> static void test_elementwise()
   check<T>("logits", e, dl.get(), Vec(a.end() - f, a.end()));
 }
 
+/* ------------------------------------------------- fused linears (17) -- */
+
+static float ref_act(double v, pare_act_t act)
+{
+  switch (act) {
+  case PARE_ACT_RELU: return (float)(v < 0 ? 0 : v);
+  case PARE_ACT_SILU: return (float)(v / (1.0 + exp(-v)));
+  default: return (float)v;
+  }
+}
+
+/* y[r][j] = x[r] . w[j] in double, [rows][n]. */
+static std::vector<double> ref_dot(const Vec &x, const Vec &w, int rows, int k, int n)
+{
+  std::vector<double> y((size_t)rows * n);
+  for (int r = 0; r < rows; ++r)
+    for (int j = 0; j < n; ++j) {
+      double s = 0;
+      for (int i = 0; i < k; ++i)
+        s += (double)x[(size_t)r * k + i] * w[(size_t)j * k + i];
+      y[(size_t)r * n + j] = s;
+    }
+  return y;
+}
+
+/* What the kernels read with a norm prologue: pare_llm_rms_norm's output,
+ * rounded to T. */
+template <typename T>
+static Vec ref_xn(const Vec &x, const Vec &nw, bool norm, int rows, int k, float eps)
+{
+  return norm ? quant<T>(ref_rms(x, nw, rows, k, eps)) : x;
+}
+
+/* v on the device at an offset of `shift` elements (shift 1: not 16-byte
+ * aligned). */
+template <typename T> struct Shifted {
+  Buf<T> buf;
+  int shift;
+  Shifted(const Vec &v, int s) : buf(pad(v, s)), shift(s) {}
+  static Vec pad(const Vec &v, int s)
+  {
+    Vec p(s, 0.0f);
+    p.insert(p.end(), v.begin(), v.end());
+    return p;
+  }
+  T *p() const { return buf.p + shift; }
+  Vec get() const
+  {
+    Vec all = buf.get();
+    return Vec(all.begin() + shift, all.end());
+  }
+};
+
+static cudaError_t lin(const float *x, const float *nw, const float *w, const float *res, float *y,
+                       int r, int k, int n, pare_act_t a)
+{
+  return pare_llm_linear_f32(x, nw, 1e-5f, w, res, y, r, k, n, a, 0.0f, 0.0f, 0);
+}
+static cudaError_t lin(const __half *x, const __half *nw, const __half *w, const __half *res,
+                       __half *y, int r, int k, int n, pare_act_t a)
+{
+  return pare_llm_linear_f16(x, nw, 1e-5f, w, res, y, r, k, n, a, 0.0f, 0.0f, 0);
+}
+static cudaError_t gat(const float *x, const float *nw, const float *wg, const float *wu, float *y,
+                       int r, int k, int n, pare_act_t a)
+{
+  return pare_llm_gated_f32(x, nw, 1e-5f, wg, wu, y, r, k, n, a, 0.0f, 0.0f, 0);
+}
+static cudaError_t gat(const __half *x, const __half *nw, const __half *wg, const __half *wu,
+                       __half *y, int r, int k, int n, pare_act_t a)
+{
+  return pare_llm_gated_f16(x, nw, 1e-5f, wg, wu, y, r, k, n, a, 0.0f, 0.0f, 0);
+}
+static cudaError_t qkv(const float *x, const float *nw, const float *wq, const float *wk,
+                       const float *wv, const int32_t *pos, const float *inv, int rd, int il,
+                       float *q, float *kc, float *vc, int r, int k, int h, int kvh, int hd,
+                       int mc)
+{
+  return pare_llm_qkv_f32(x, nw, 1e-5f, wq, wk, wv, pos, inv, rd, il, q, kc, vc, r, k, h, kvh, hd,
+                          mc, 0);
+}
+static cudaError_t qkv(const __half *x, const __half *nw, const __half *wq, const __half *wk,
+                       const __half *wv, const int32_t *pos, const float *inv, int rd, int il,
+                       __half *q, __half *kc, __half *vc, int r, int k, int h, int kvh, int hd,
+                       int mc)
+{
+  return pare_llm_qkv_f16(x, nw, 1e-5f, wq, wk, wv, pos, inv, rd, il, q, kc, vc, r, k, h, kvh, hd,
+                          mc, 0);
+}
+
+/* How a linear's residual is passed. */
+enum Residual { kNoResidual, kResidual, kResidualIsY };
+
+/* pare_llm_linear: rows x k x n, norm prologue or not, residual, act;
+ * shift_x / shift_w misalign x / the weights by one element. */
+template <typename T>
+static void test_linear(int rows, int k, int n, bool norm, Residual res, pare_act_t act,
+                        int shift_x = 0, int shift_w = 0)
+{
+  Vec x = quant<T>(rnd((size_t)rows * k, -2, 2)), w = quant<T>(rnd((size_t)n * k));
+  Vec nw = quant<T>(rnd(k, 0.5f, 1.5f)), r0 = quant<T>(rnd((size_t)rows * n));
+  Shifted<T> dx(x, shift_x), dw(w, shift_w);
+  Buf<T> dnw(nw), dres(r0), dy(res == kResidualIsY ? r0 : Vec((size_t)rows * n, 0.0f));
+  std::vector<double> s = ref_dot(ref_xn<T>(x, nw, norm, rows, k, 1e-5f), w, rows, k, n);
+  Vec ref((size_t)rows * n);
+  for (size_t i = 0; i < ref.size(); ++i)
+    ref[i] = ref_act(s[i], act) + (res == kNoResidual ? 0.0f : r0[i]);
+  const T *rp = res == kNoResidual ? nullptr : res == kResidual ? dres.p : dy.p;
+  cudaError_t e = lin(dx.p(), norm ? dnw.p : nullptr, dw.p(), rp, dy.p, rows, k, n, act);
+  check<T>("linear " + std::to_string(rows) + "x" + std::to_string(k) + "x" + std::to_string(n) +
+               (norm ? " norm" : "") +
+               (res == kResidual ? " residual" : res == kResidualIsY ? " residual=y" : "") +
+               (act == PARE_ACT_SILU ? " silu" : act == PARE_ACT_RELU ? " relu" : "") +
+               (shift_x ? " x+1" : "") + (shift_w ? " w+1" : ""),
+           e, dy.get(), ref);
+}
+
+/* pare_llm_gated with SiLU: silu(xn . wg) * (xn . wu). */
+template <typename T>
+static void test_gated(int rows, int k, int n, bool norm, int shift_x = 0)
+{
+  Vec x = quant<T>(rnd((size_t)rows * k, -2, 2)), nw = quant<T>(rnd(k, 0.5f, 1.5f));
+  Vec wg = quant<T>(rnd((size_t)n * k)), wu = quant<T>(rnd((size_t)n * k));
+  Shifted<T> dx(x, shift_x);
+  Buf<T> dnw(nw), dg(wg), du(wu), dy((size_t)rows * n);
+  Vec xn = ref_xn<T>(x, nw, norm, rows, k, 1e-5f);
+  std::vector<double> g = ref_dot(xn, wg, rows, k, n), u = ref_dot(xn, wu, rows, k, n);
+  Vec ref((size_t)rows * n);
+  for (size_t i = 0; i < ref.size(); ++i)
+    ref[i] = (float)((double)ref_act(g[i], PARE_ACT_SILU) * u[i]);
+  cudaError_t e = gat(dx.p(), norm ? dnw.p : nullptr, dg.p, du.p, dy.p, rows, k, n, PARE_ACT_SILU);
+  check<T>("gated " + std::to_string(rows) + "x" + std::to_string(k) + "x" + std::to_string(n) +
+               (norm ? " norm" : "") + (shift_x ? " x+1" : ""),
+           e, dy.get(), ref);
+}
+
+/* pare_llm_qkv: q rotated into q_out, k rotated and v into the caches at
+ * scattered positions (the rest of the caches must keep their contents).
+ * rd 0 with rotate: no inv_freq. */
+template <typename T>
+static void test_qkv(int rows, int k, int heads, int kvh, int hd, int rd, bool interleaved,
+                     bool norm, int shift_x = 0)
+{
+  const int maxctx = 131; /* prime: the positions below are distinct for rows <= 131 */
+  Vec x = quant<T>(rnd((size_t)rows * k, -2, 2)), nw = quant<T>(rnd(k, 0.5f, 1.5f));
+  Vec wq = quant<T>(rnd((size_t)heads * hd * k)), wk = quant<T>(rnd((size_t)kvh * hd * k));
+  Vec wv = quant<T>(rnd((size_t)kvh * hd * k));
+  Vec kc = quant<T>(rnd((size_t)kvh * maxctx * hd)), vc = quant<T>(rnd((size_t)kvh * maxctx * hd));
+  Vec inv(rd / 2 > 0 ? rd / 2 : 1);
+  for (int i = 0; i < rd / 2; ++i)
+    inv[i] = powf(10000.0f, -2.0f * i / rd);
+  std::vector<int32_t> pos(rows);
+  for (int r = 0; r < rows; ++r)
+    pos[r] = (5 * r + 2 + 40 * (rows == 1)) % maxctx;
+  Shifted<T> dx(x, shift_x);
+  Buf<T> dnw(nw), dwq(wq), dwk(wk), dwv(wv), dq((size_t)rows * heads * hd), dkc(kc), dvc(vc);
+  Buf<float> dinv(inv);
+  Buf<int32_t> *dp = ints(pos);
+  Vec xn = ref_xn<T>(x, nw, norm, rows, k, 1e-5f);
+  auto product = [&](const Vec &w, int outs) {
+    std::vector<double> d = ref_dot(xn, w, rows, k, outs);
+    Vec v(d.size());
+    for (size_t i = 0; i < d.size(); ++i)
+      v[i] = (float)d[i];
+    return quant<T>(v); /* the unfused path stores the product */
+  };
+  Vec q = product(wq, heads * hd), kk = product(wk, kvh * hd), v = product(wv, kvh * hd);
+  if (rd > 0) {
+    q = ref_rotary(q, pos, inv, rows, heads, hd, rd, interleaved);
+    kk = ref_rotary(kk, pos, inv, rows, kvh, hd, rd, interleaved);
+  }
+  for (int r = 0; r < rows; ++r)
+    for (int g = 0; g < kvh; ++g)
+      for (int d = 0; d < hd; ++d) {
+        kc[((size_t)g * maxctx + pos[r]) * hd + d] = kk[((size_t)r * kvh + g) * hd + d];
+        vc[((size_t)g * maxctx + pos[r]) * hd + d] = v[((size_t)r * kvh + g) * hd + d];
+      }
+  std::string name = "qkv rows " + std::to_string(rows) + " k " + std::to_string(k) + " heads " +
+                     std::to_string(heads) + "/" + std::to_string(kvh) + " dim " +
+                     std::to_string(hd) + " rotary " + std::to_string(rd) +
+                     (rd ? (interleaved ? " interleaved" : " half") : "") + (norm ? " norm" : "") +
+                     (shift_x ? " x+1" : "");
+  cudaError_t e = qkv(dx.p(), norm ? dnw.p : nullptr, dwq.p, dwk.p, dwv.p, dp->p,
+                      rd > 0 ? dinv.p : nullptr, rd, interleaved, dq.p, dkc.p, dvc.p, rows, k,
+                      heads, kvh, hd, maxctx);
+  check<T>(name + " q", e, dq.get(), q);
+  check<T>(name + " k cache", e, dkc.get(), kc);
+  check<T>(name + " v cache", e, dvc.get(), vc);
+  delete dp;
+}
+
+/* Bad arguments are refused without a launch. */
+template <typename T> static void test_fused_errors()
+{
+  Buf<T> a(64), b(64), c(64);
+  Buf<float> inv(8);
+  Buf<int32_t> pos(1);
+  verdict(std::string("linear k 0 refused ") + Ty<T>::name(),
+          lin(a.p, nullptr, b.p, nullptr, c.p, 1, 0, 4, PARE_ACT_NONE) == cudaErrorInvalidValue);
+  verdict(std::string("qkv rotary_dim > head_dim refused ") + Ty<T>::name(),
+          qkv(a.p, nullptr, b.p, b.p, b.p, pos.p, inv.p, 10, 0, c.p, c.p, c.p, 1, 4, 1, 1, 8, 1) ==
+              cudaErrorInvalidValue);
+  verdict(std::string("linear rows 0 is a no-op ") + Ty<T>::name(),
+          lin(a.p, nullptr, b.p, nullptr, c.p, 0, 8, 4, PARE_ACT_NONE) == cudaSuccess);
+}
+
+template <typename T> static void test_fused()
+{
+  /* Decode GEMV: 1..4 rows, vector and scalar (odd k, misaligned) paths. */
+  test_linear<T>(1, 576, 192, true, kResidual, PARE_ACT_NONE);
+  test_linear<T>(1, 576, 576, false, kResidualIsY, PARE_ACT_NONE);
+  test_linear<T>(1, 4104, 64, true, kNoResidual, PARE_ACT_NONE); /* 513 chunks: a partial pass */
+  test_linear<T>(2, 64, 33, true, kNoResidual, PARE_ACT_RELU);   /* odd n: a half pair */
+  test_linear<T>(3, 37, 5, true, kResidualIsY, PARE_ACT_NONE);   /* odd k: scalar */
+  test_linear<T>(4, 1536, 576, true, kResidualIsY, PARE_ACT_NONE);
+  test_linear<T>(1, 576, 100, true, kResidual, PARE_ACT_SILU, 1, 0);
+  test_linear<T>(3, 576, 100, false, kNoResidual, PARE_ACT_NONE, 0, 1);
+  /* Prefill GEMM: 5, 37, 128 rows; K tails; scalar (odd k, misaligned x). */
+  test_linear<T>(5, 64, 33, true, kResidualIsY, PARE_ACT_NONE);
+  test_linear<T>(37, 576, 192, true, kResidual, PARE_ACT_SILU);
+  test_linear<T>(128, 40, 130, false, kNoResidual, PARE_ACT_NONE);
+  test_linear<T>(128, 37, 9, true, kResidualIsY, PARE_ACT_NONE);
+  test_linear<T>(37, 576, 100, true, kNoResidual, PARE_ACT_NONE, 1, 0);
+  test_linear<T>(70, 1536, 200, true, kResidual, PARE_ACT_RELU);
+  test_gated<T>(1, 576, 1536, true);
+  test_gated<T>(3, 37, 7, true);
+  test_gated<T>(4, 64, 33, false);
+  test_gated<T>(2, 576, 40, true, 1);
+  test_gated<T>(5, 64, 40, true);
+  test_gated<T>(37, 576, 96, true);
+  test_gated<T>(128, 100, 65, true);
+  /* SmolLM2's attention inputs (9 / 3 heads of 64), GQA, both pairings,
+   * partial rotary, an odd head dim, no rotation. */
+  test_qkv<T>(1, 576, 9, 3, 64, 64, false, true);
+  test_qkv<T>(1, 64, 4, 2, 16, 16, true, true);
+  test_qkv<T>(3, 40, 2, 1, 16, 8, true, true);
+  test_qkv<T>(4, 37, 3, 3, 7, 4, false, false);
+  test_qkv<T>(2, 64, 2, 2, 32, 0, false, true);
+  test_qkv<T>(2, 64, 4, 2, 16, 16, false, true, 1);
+  test_qkv<T>(5, 64, 4, 2, 16, 16, true, true);
+  test_qkv<T>(37, 576, 9, 3, 64, 64, false, true);
+  test_qkv<T>(128, 100, 4, 1, 32, 16, false, true);
+  test_qkv<T>(37, 64, 3, 1, 10, 6, true, false, 1);
+  test_fused_errors<T>();
+}
+
+/* ---------------------------------------------------------------- bench -- */
+
+/* Microseconds a call of launch(i, stream) takes on the GPU: `per` calls
+ * captured into one CUDA graph (so launch overheads are the decoder's, not
+ * the host's), replayed `reps` times after a warm-up. */
+static double time_us(const std::function<cudaError_t(int, cudaStream_t)> &launch, int per,
+                      int reps = 5)
+{
+  cudaStream_t s;
+  CUDA_OK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  CUDA_OK(launch(0, s)); /* outside the capture: first-use setup */
+  CUDA_OK(cudaStreamSynchronize(s));
+  cudaGraph_t g;
+  cudaGraphExec_t ge;
+  CUDA_OK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+  for (int i = 0; i < per; ++i)
+    CUDA_OK(launch(i, s));
+  CUDA_OK(cudaStreamEndCapture(s, &g));
+  CUDA_OK(cudaGraphInstantiate(&ge, g, 0));
+  CUDA_OK(cudaGraphLaunch(ge, s));
+  cudaEvent_t a, b;
+  CUDA_OK(cudaEventCreate(&a));
+  CUDA_OK(cudaEventCreate(&b));
+  CUDA_OK(cudaEventRecord(a, s));
+  for (int r = 0; r < reps; ++r)
+    CUDA_OK(cudaGraphLaunch(ge, s));
+  CUDA_OK(cudaEventRecord(b, s));
+  CUDA_OK(cudaEventSynchronize(b));
+  float ms = 0;
+  CUDA_OK(cudaEventElapsedTime(&ms, a, b));
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  cudaGraphExecDestroy(ge);
+  cudaGraphDestroy(g);
+  cudaStreamDestroy(s);
+  return ms * 1000.0 / ((double)reps * per);
+}
+
+/* Enough copies of `bytes` of weights to exceed the L2 cache several times
+ * over (>= 256 MiB), so every timed call streams its weights from memory as
+ * a decode step does; random fp16 in [-1, 1]. */
+struct WeightSet {
+  std::vector<__half *> copies;
+  explicit WeightSet(size_t elems)
+  {
+    size_t bytes = elems * sizeof(__half), count = ((size_t)256 << 20) / bytes + 1;
+    if (count < 2)
+      count = 2;
+    std::vector<__half> h(elems);
+    for (size_t i = 0; i < elems; ++i)
+      h[i] = __float2half_rn((float)((i * 2654435761u) % 2001) / 1000.0f - 1.0f);
+    for (size_t c = 0; c < count; ++c) {
+      __half *p;
+      CUDA_OK(cudaMalloc((void **)&p, bytes));
+      CUDA_OK(cudaMemcpy(p, h.data(), bytes, cudaMemcpyHostToDevice));
+      copies.push_back(p);
+    }
+  }
+  ~WeightSet()
+  {
+    for (__half *p : copies)
+      cudaFree(p);
+  }
+  __half *operator[](int i) const { return copies[(size_t)i % copies.size()]; }
+};
+
+/* GB/s of a device-to-device copy (bytes read + written), the reference
+ * the GEMV's weight streaming is measured against. */
+static double copy_gbs()
+{
+  size_t bytes = (size_t)512 << 20;
+  void *a, *b;
+  CUDA_OK(cudaMalloc(&a, bytes));
+  CUDA_OK(cudaMalloc(&b, bytes));
+  double us = time_us([&](int, cudaStream_t s) {
+    return cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, s);
+  }, 4);
+  cudaFree(a);
+  cudaFree(b);
+  return 2.0 * bytes / us / 1e3;
+}
+
+/* Decode (one row) at K x N: plain linear (= pare_llm_matmul), with the
+ * norm prologue and the residual epilogue, and gated (two weight
+ * matrices); GB/s of the weights read. */
+static void bench_gemv(int k, int n, double copy)
+{
+  WeightSet w((size_t)n * k), u((size_t)n * k);
+  Buf<__half> x(quant<__half>(rnd(k))), nw(quant<__half>(rnd(k, 0.5f, 1.5f))), y(n), y2(n);
+  double bytes = (double)n * k * sizeof(__half);
+  double plain = time_us([&](int i, cudaStream_t s) {
+    return pare_llm_linear_f16(x.p, nullptr, 0.0f, w[i], nullptr, y.p, 1, k, n, PARE_ACT_NONE,
+                               0.0f, 0.0f, s);
+  }, 50);
+  double fused = time_us([&](int i, cudaStream_t s) {
+    return pare_llm_linear_f16(x.p, nw.p, 1e-5f, w[i], y.p, y.p, 1, k, n, PARE_ACT_NONE, 0.0f,
+                               0.0f, s);
+  }, 50);
+  double gated = time_us([&](int i, cudaStream_t s) {
+    return pare_llm_gated_f16(x.p, nw.p, 1e-5f, w[i], u[i], y2.p, 1, k, n, PARE_ACT_SILU, 0.0f,
+                              0.0f, s);
+  }, 50);
+  printf("gemv %5d x %5d  linear %7.2f us %6.0f GB/s (%3.0f%%)  norm+residual %7.2f us %6.0f GB/s"
+         "  gated %7.2f us %6.0f GB/s (%3.0f%%)\n",
+         k, n, plain, bytes / plain / 1e3, 100.0 * bytes / plain / 1e3 / copy, fused,
+         bytes / fused / 1e3, gated, 2 * bytes / gated / 1e3, 200.0 * bytes / gated / 1e3 / copy);
+}
+
+/* One layer's q / k / v at decode (norm, rotary, cache writes). */
+static void bench_qkv(int k, int heads, int kvh, int hd, double copy)
+{
+  const int maxctx = 1024;
+  int nq = heads * hd, nkv = kvh * hd;
+  WeightSet wq((size_t)nq * k), wk((size_t)nkv * k), wv((size_t)nkv * k);
+  Buf<__half> x(quant<__half>(rnd(k))), nw(quant<__half>(rnd(k, 0.5f, 1.5f))), q(nq);
+  Buf<__half> kc((size_t)nkv * maxctx), vc((size_t)nkv * maxctx);
+  Vec inv(hd / 2);
+  for (int i = 0; i < hd / 2; ++i)
+    inv[i] = powf(10000.0f, -2.0f * i / hd);
+  Buf<float> dinv(inv);
+  Buf<int32_t> *pos = ints({77});
+  double bytes = (double)(nq + 2 * nkv) * k * sizeof(__half);
+  double us = time_us([&](int i, cudaStream_t s) {
+    return pare_llm_qkv_f16(x.p, nw.p, 1e-5f, wq[i], wk[i], wv[i], pos->p, dinv.p, hd, 0, q.p,
+                            kc.p, vc.p, 1, k, heads, kvh, hd, maxctx, s);
+  }, 50);
+  printf("qkv  %5d -> %d/%d heads x %d  %7.2f us %6.0f GB/s (%3.0f%%)\n", k, heads, kvh, hd, us,
+         bytes / us / 1e3, 100.0 * bytes / us / 1e3 / copy);
+  delete pos;
+}
+
+#ifdef PARE_BENCH_CUBLAS
+#include <cublas_v2.h>
+#endif
+
+/* 512-row prefill at K x N: linear (tensor cores), with the norm prologue,
+ * and cuBLAS's fp16 GEMM (float accumulation) when linked in. */
+static void bench_gemm(int k, int n)
+{
+  const int rows = 512;
+  WeightSet w((size_t)n * k);
+  Buf<__half> x(quant<__half>(rnd((size_t)rows * k))), nw(quant<__half>(rnd(k, 0.5f, 1.5f)));
+  Buf<__half> y((size_t)rows * n);
+  double flop = 2.0 * rows * k * n;
+  double plain = time_us([&](int i, cudaStream_t s) {
+    return pare_llm_linear_f16(x.p, nullptr, 0.0f, w[i], nullptr, y.p, rows, k, n,
+                               PARE_ACT_NONE, 0.0f, 0.0f, s);
+  }, 10);
+  double normed = time_us([&](int i, cudaStream_t s) {
+    return pare_llm_linear_f16(x.p, nw.p, 1e-5f, w[i], nullptr, y.p, rows, k, n, PARE_ACT_NONE,
+                               0.0f, 0.0f, s);
+  }, 10);
+  printf("gemm %d x %5d x %5d  linear %8.1f us %6.1f TFLOP/s  norm %8.1f us %6.1f TFLOP/s", rows,
+         k, n, plain, flop / plain / 1e6, normed, flop / normed / 1e6);
+#ifdef PARE_BENCH_CUBLAS
+  cublasHandle_t h;
+  if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) {
+    printf("  cuBLAS: no handle\n");
+    return;
+  }
+  /* Row-major y [rows][n] = x . w^T is column-major y^T (n x rows) =
+   * w x^T, where row-major w [n][k] reads as the column-major k x n matrix
+   * w^T (so op T) and row-major x as column-major x^T (op N). */
+  const float one = 1.0f, zero = 0.0f;
+  double cublas = time_us([&](int i, cudaStream_t s) {
+    cublasSetStream(h, s);
+    cublasStatus_t st = cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, n, rows, k, &one, w[i],
+                                     CUDA_R_16F, k, x.p, CUDA_R_16F, k, &zero, y.p, CUDA_R_16F, n,
+                                     CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    return st == CUBLAS_STATUS_SUCCESS ? cudaSuccess : cudaErrorUnknown;
+  }, 10);
+  cublasDestroy(h);
+  printf("  cuBLAS %8.1f us %6.1f TFLOP/s  (linear / cuBLAS %.2fx)\n", cublas, flop / cublas / 1e6,
+         plain / cublas);
+#else
+  printf("  (cuBLAS: build with -DPARE_BENCH_CUBLAS -lcublas)\n");
+#endif
+}
+
+static void bench()
+{
+  double copy = copy_gbs();
+  printf("device-to-device copy: %.0f GB/s (read + write)\n", copy);
+  const int gemv[][2] = {{4096, 4096}, {4096, 11008}, {11008, 4096}, {576, 576},
+                         {576, 192},   {576, 1536},   {1536, 576},   {576, 49152}};
+  for (const auto &s : gemv)
+    bench_gemv(s[0], s[1], copy);
+  bench_qkv(4096, 32, 32, 128, copy); /* Llama-2-7B */
+  bench_qkv(576, 9, 3, 64, copy);     /* SmolLM2-135M */
+  const int gemm[][2] = {{4096, 4096}, {4096, 11008}, {11008, 4096}};
+  for (const auto &s : gemm)
+    bench_gemm(s[0], s[1]);
+}
+
 template <typename T> static void test_all()
 {
   test_matmul<T>(1, 576, 192, PARE_ACT_NONE);  /* decode GEMV, vector loads */
   test_matmul<T>(1, 37, 5, PARE_ACT_RELU);     /* scalar path */
-  test_matmul<T>(7, 64, 33, PARE_ACT_NONE);    /* prefill: 4 + 3 rows */
+  test_matmul<T>(2, 64, 33, PARE_ACT_NONE);    /* the GEMV's several-row form */
+  test_matmul<T>(4, 37, 5, PARE_ACT_RELU);
+  test_matmul<T>(7, 64, 33, PARE_ACT_NONE);    /* prefill GEMM */
   test_matmul<T>(130, 24, 9, PARE_ACT_NONE);
+  test_matmul<T>(37, 100, 70, PARE_ACT_RELU);
   test_rms<T>(1, 576);
   test_rms<T>(3, 5);
   test_rotary<T>(3, 2, 64, 64, false, false);
@@ -477,13 +837,22 @@ template <typename T> static void test_all()
   test_attention_seq<T>(3, 10, 9, 3, 64, true); /* first_pos 7 */
   test_attention_seq<T>(5, 7, 2, 1, 32, false);
   test_elementwise<T>();
+  test_fused<T>();
 }
 
-int main()
+int main(int argc, char **argv)
 {
   int dev = 0;
   if (cudaGetDevice(&dev) != cudaSuccess) {
     fprintf(stderr, "no CUDA device\n");
+    return 2;
+  }
+  if (argc > 1 && !strcmp(argv[1], "--bench")) {
+    bench();
+    return 0;
+  }
+  if (argc > 1) {
+    fprintf(stderr, "usage: %s [--bench]\n", argv[0]);
     return 2;
   }
   test_all<float>();
