@@ -17,8 +17,11 @@
 #      "decode: D tokens in X ms" line gives ms/token), and once with the per-kernel-family profile
 #      when `generate --help` lists PROFILE_FLAG (default --profile);
 #   5. --7b: the same for a Llama-2-7B-shaped model (examples/llm/make_random_llama.py, a 27 GB
-#      float32 export, and the SmolLM2 tokenizer cut to 32,000 ids); too long for one 600-s call
-#      with the rest: run it alone (--7b --no-smollm2 --no-torch); WORK is reused when warm;
+#      float32 export, and the SmolLM2 tokenizer cut to 32,000 ids). Not one 600-s call: the export
+#      takes ~4-5 min there, and pare compile of the 2-layer 7B-wide export (2.67 GB) took 266 s
+#      wall / 152 s user, 5.8 GB peak on the 2-core dev machine, so the full 32 layers (27 GB) need
+#      ~10x that; run it alone over calls (--7b --no-smollm2 --no-torch): WORK keeps a finished
+#      export and a built decoder while the machine stays warm;
 #   6. one markdown table (model, system, ms/token, tokens/s, effective GB/s = weight bytes / time of
 #      a token, prefill ms, note) under the GPU's name, also in OUT/cuda_decode.md.
 # Exit status 0 only when every requested measurement ran; the table holds what did.
@@ -31,7 +34,10 @@
 #   else /tmp/cuda-decode-out), WORK (/tmp/cuda-decode), CONTEXT (512), TOKENS (128), RUNS (3),
 #   HF_TOKENS (32), MAX_CONTEXT (2048), CUDA_ARCH (default from nvidia-smi, else sm_90),
 #   TORCH_FLAGS (more torch_decode.py flags, e.g. --no-tune), PARE_FLAGS (more pare compile flags),
-#   PROFILE_FLAG (--profile), SERIAL (1: no build during the torch runs).
+#   PROFILE_FLAG (--profile), SERIAL (1: no build during the torch runs), TORCH_TIMEOUT (seconds
+#   for each torch_decode.py run, default 200).
+# Duration on an H100 host (estimate): ~5 min; torch_decode.py ~2 min a shape (mostly compiling),
+# overlapped with the export + two pare compiles + nvcc builds (~3 min); --no-torch-7b saves ~2 min.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -50,7 +56,7 @@ while (($#)); do
     --target) [[ $# -ge 2 && ( "$2" == cuda || "$2" == host ) ]] \
         || { echo "cuda_decode.sh: error: --target needs cuda or host" >&2; exit 1; }
       TARGET="$2"; shift ;;
-    -h|--help) sed -n '2,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cuda_decode.sh: error: unknown argument '$1' (--help)" >&2; exit 1 ;;
   esac
   shift
@@ -65,6 +71,7 @@ RUNS="${RUNS:-3}"
 HF_TOKENS="${HF_TOKENS:-32}"
 MAX_CONTEXT="${MAX_CONTEXT:-2048}"
 PROFILE_FLAG="${PROFILE_FLAG:---profile}"
+TORCH_TIMEOUT="${TORCH_TIMEOUT:-200}"
 TOKENIZER="${TOKENIZER:-build/llm/smollm2-hf/tokenizer.json}"
 read -r -a TORCH_EXTRA <<< "${TORCH_FLAGS:-}"
 read -r -a PARE_EXTRA <<< "${PARE_FLAGS:-}"
@@ -204,9 +211,11 @@ torch_rows() {
   local preset="$1" systems=compiled
   ((DO_HF)) && systems=compiled,hf
   say "torch_decode.py --preset $preset ($systems)"
-  "$PY" benchmarks/llm/torch_decode.py --preset "$preset" --context "$CONTEXT" --tokens "$TOKENS" \
-    --hf-tokens "$HF_TOKENS" --repeat "$RUNS" --systems "$systems" --rows "$ROWS" "${TORCH_EXTRA[@]}" \
-    || failed "torch_decode.py --preset $preset"
+  # Bounded: a compile that runs long must not cost pare's rows (the call has 600 s).
+  timeout -k 10 "$TORCH_TIMEOUT" "$PY" benchmarks/llm/torch_decode.py --preset "$preset" \
+    --context "$CONTEXT" --tokens "$TOKENS" --hf-tokens "$HF_TOKENS" --repeat "$RUNS" \
+    --systems "$systems" --rows "$ROWS" "${TORCH_EXTRA[@]}" \
+    || failed "torch_decode.py --preset $preset (exit $?; 124: over TORCH_TIMEOUT=$TORCH_TIMEOUT s)"
 }
 if ((DO_TORCH)) && [[ $TARGET == cuda ]]; then
   ((DO_SMOL)) && torch_rows smollm2

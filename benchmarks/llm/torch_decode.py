@@ -285,7 +285,8 @@ def bench_compiled(torch, args, c, dtype, prompt):
         warm = time.perf_counter() - t0
         rounds = [one_round() for _ in range(args.repeat)]
     tuned = ", coordinate-descent tuning" if args.tune and args.compile_mode != "none" else ""
-    note = f"{args.compile_mode}{tuned}, warm-up (compile) {warm:.0f} s, median of {args.repeat}"
+    note = (f"{args.compile_mode}{tuned}, warm-up (compile) {warm:.0f} s, median of {args.repeat}, "
+            "eager prefill")
     counters = getattr(getattr(dynamo, "utils", None), "counters", {})
     skips = sum(counters.get("inductor", {}).get(k, 0) for k in ("cudagraph_skips",))
     if skips:
