@@ -5,6 +5,7 @@
 #include "compiler/DriverCommon.h"
 #include "compiler/LlmCalibration.h"
 #include "dialects/Pare/Transforms/QuantizeW4A16.h"
+#include "dialects/Pare/Transforms/QuantizeW8A8.h"
 #include "dialects/Pare/Transforms/Pipelines.h"
 
 #include "codegen/EmitterSupport.h"
@@ -88,7 +89,16 @@ const Choices<Quantize> &quantizeModes() {
 
 const Choices<Quantize> &compileQuantizeModes() {
   static const Choices<Quantize> c = {
-      {"none", Quantize::None}, {"int8", Quantize::Int8}, {"w4a16", Quantize::W4A16}};
+      {"none", Quantize::None},
+      {"int8", Quantize::Int8},
+      {"w4a16", Quantize::W4A16},
+      {"w8a8", Quantize::W8A8}};
+  return c;
+}
+
+const Choices<ActQuant> &actQuantModes() {
+  static const Choices<ActQuant> c = {{"per-token", ActQuant::PerToken},
+                                      {"per-tensor", ActQuant::PerTensor}};
   return c;
 }
 
@@ -473,16 +483,29 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
     return refuse("--streaming applies to the C targets, not --target cuda");
   if (o.gpuMemoryGB > 0 && !job.cuda)
     return refuse("--gpu-memory applies to decoders (--max-context) on --target cuda");
+  if (!o.cudaFusion && !job.cuda)
+    return refuse("--cuda-fusion applies to decoders (--max-context) on --target cuda");
   bool w4a16 = o.quantize == Quantize::W4A16;
+  bool w8a8 = o.quantize == Quantize::W8A8;
+  // Both decoder quantizations calibrate on text (w8a8 unless it needs no
+  // statistics: --smooth-alpha off with per-token activations).
+  bool llmQuant = w4a16 || w8a8;
+  bool w8a8Calibrates = w8a8 && (o.smoothAlpha != "off" || o.actQuant == ActQuant::PerTensor);
   if (o.maxContext > 0 && (int8 || o.streaming || o.batch > 0))
     return refuse("--max-context (a decoder) cannot be combined with --quantize int8, --streaming "
                   "or --batch");
-  if (!w4a16 && (o.groupSize || o.awq || !o.tokenizer.empty() || o.calibrationWindows ||
-                 o.calibrationLength))
+  if ((!w4a16 && (o.groupSize || o.awq)) ||
+      (!llmQuant && (!o.tokenizer.empty() || o.calibrationWindows || o.calibrationLength)))
     return refuse("--group-size, --awq, --tokenizer, --calibration-windows and "
-                  "--calibration-length apply to --quantize w4a16");
-  if (w4a16 && o.maxContext <= 0)
-    return refuse("--quantize w4a16 quantizes decoders (LLMs): it needs --max-context N");
+                  "--calibration-length apply to --quantize w4a16 (the last three also to w8a8)");
+  if (!w8a8 && (!o.smoothAlpha.empty() || o.actQuant))
+    return refuse("--smooth-alpha and --act-quant apply to --quantize w8a8");
+  if (llmQuant && o.maxContext <= 0)
+    return refuse(std::string("--quantize ") + (w4a16 ? "w4a16" : "w8a8") +
+                  " quantizes decoders (LLMs): it needs --max-context N");
+  if (w8a8 && job.cuda)
+    return refuse("--quantize w8a8: the CUDA target has no W8A8 (int8 x int8) kernels yet; "
+                  "compile for a C target (--target host)");
   if (w4a16 && o.groupSize && (o.groupSize < 16 || (o.groupSize & (o.groupSize - 1)) != 0))
     return refuse("--group-size must be a power of two >= 16, not " +
                   std::to_string(o.groupSize));
@@ -491,9 +514,15 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
                   "its AWQ search; --awq off quantizes without it (round to nearest)");
   if (w4a16 && !o.awq.value_or(true) && !o.calibration.empty())
     return refuse("--calibration is not used with --awq off (round to nearest)");
-  if (w4a16 && !o.calibration.empty() && !llvm::sys::fs::exists(o.calibration))
+  if (w8a8Calibrates && o.calibration.empty())
+    return refuse("--quantize w8a8 needs --calibration FILE|DIR (text, or token ids as .npy) for "
+                  "its smoothing scales and per-tensor activation scales; --smooth-alpha off "
+                  "with --act-quant per-token quantizes without it");
+  if (w8a8 && !w8a8Calibrates && !o.calibration.empty())
+    return refuse("--calibration is not used with --smooth-alpha off and --act-quant per-token");
+  if (llmQuant && !o.calibration.empty() && !llvm::sys::fs::exists(o.calibration))
     return refuse("--calibration '" + o.calibration + "' does not exist");
-  if (w4a16 && !o.tokenizer.empty() && !llvm::sys::fs::exists(o.tokenizer))
+  if (llmQuant && !o.tokenizer.empty() && !llvm::sys::fs::exists(o.tokenizer))
     return refuse("--tokenizer '" + o.tokenizer + "' does not exist");
   if (!checkPatchFlags(o.maxRecompute, o.patchGrid))
     return std::nullopt;
@@ -508,7 +537,7 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
   if (o.int8Islands == Int8Islands::Quantize && job.cuda)
     return refuse("--int8-islands quantize applies to the C targets; --target cuda has no int8 "
                   "kernels yet");
-  if (!int8 && !w4a16 && !o.calibration.empty() && !job.islands)
+  if (!int8 && !llmQuant && !o.calibration.empty() && !job.islands)
     return refuse("--calibration is only used with --quantize int8, or with --int8-islands "
                   "quantize for the float islands of a quantized model");
   if (!(o.percentile > 50.0 && o.percentile <= 100.0))
@@ -732,6 +761,7 @@ FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
     codegen::CudaEmitOptions copts = cudaEmitOptions(o, job);
     copts.fp16 = o.precision == Precision::FP16;
     copts.gpuMemoryBytes = int64_t(o.gpuMemoryGB * 1e9);
+    copts.fusion = o.cudaFusion;
     return codegen::emitDecoderCuda(module, copts);
   }
   return codegen::emitDecoderC(module, cEmitOptions(o, job));
@@ -784,6 +814,55 @@ LogicalResult quantizeDecoder(ModuleOp module, const CompileOptions &o) {
   return success();
 }
 
+/// --quantize w8a8: SmoothQuant, the decoder's linears to pare.matmul_w8a8;
+/// calibrated on the --calibration text unless neither smoothing nor
+/// per-tensor scales need statistics.
+LogicalResult quantizeDecoderW8A8(ModuleOp module, const CompileOptions &o) {
+  auto mainOr = codegen::mainFunction(module);
+  if (failed(mainOr))
+    return failure();
+  std::string alpha = o.smoothAlpha.empty() ? "0.5" : o.smoothAlpha;
+  bool perTensor = o.actQuant == ActQuant::PerTensor;
+  std::shared_ptr<const LinearStatsMap> stats;
+  llmcalib::Summary used;
+  if (alpha != "off" || perTensor) {
+    llmcalib::Options c;
+    c.path = o.calibration;
+    c.tokenizer = o.tokenizer;
+    if (o.calibrationWindows)
+      c.windows = o.calibrationWindows;
+    if (o.calibrationLength)
+      c.length = o.calibrationLength;
+    c.quiet = o.quiet;
+    auto collected = llmcalib::calibrate(*mainOr, c, used);
+    if (failed(collected))
+      return failure();
+    stats = std::make_shared<const LinearStatsMap>(std::move(*collected));
+  }
+  QuantizeW8A8PassOptions options;
+  options.alpha = alpha;
+  options.actQuant = perTensor ? "per-tensor" : "per-token";
+  options.verbose = o.verbose;
+  W8A8Report report;
+  PassManager pm(module.getContext());
+  pm.addPass(createQuantizeW8A8Pass(options, stats, &report));
+  if (failed(pm.run(module)))
+    return failure();
+  if (!o.quiet) {
+    llvm::errs() << "pare: w8a8 (smoothing alpha " << alpha << ", activations "
+                 << options.actQuant << "): " << report.linears << " linears to int8, "
+                 << report.smoothGroups << " smoothing groups folded";
+    if (stats)
+      llvm::errs() << "; calibration " << used.windows << " windows x " << used.length
+                   << " tokens (of " << used.tokens << " tokens in " << used.files << " file"
+                   << (used.files == 1 ? "" : "s") << ") in "
+                   << llvm::format("%.1f", used.seconds) << " s, smoothing "
+                   << llvm::format("%.1f", report.searchSeconds) << " s";
+    llvm::errs() << "\n";
+  }
+  return success();
+}
+
 /// --max-context: the graph phase derives the decode step (or says why it
 /// cannot, and the model compiles as a plain full-sequence graph). A
 /// decoder leaves the phase pipeline there: its emitter stores the weights
@@ -795,9 +874,10 @@ int compileDecoder(ModuleOp module, const CompileOptions &o, const CompileJob &j
       return 1;
     derived = attrs::isDecoder(module);
   }
-  if (!derived && o.quantize == Quantize::W4A16) {
+  if (!derived && (o.quantize == Quantize::W4A16 || o.quantize == Quantize::W8A8)) {
     std::optional<llvm::StringRef> why = attrs::getNotDecoder(module);
-    printError("--quantize w4a16 quantizes decoders; '" + codegen::displayText(o.model) +
+    printError(std::string("--quantize ") + (o.quantize == Quantize::W4A16 ? "w4a16" : "w8a8") +
+               " quantizes decoders; '" + codegen::displayText(o.model) +
                "' is not one (" + why.value_or("no decoder found").str() + ")");
     return 1;
   }
@@ -828,6 +908,9 @@ int compileDecoder(ModuleOp module, const CompileOptions &o, const CompileJob &j
                  << " positions\n";
   if (o.quantize == Quantize::W4A16 && job.last >= Phase::Quantize &&
       failed(quantizeDecoder(module, o)))
+    return 1;
+  if (o.quantize == Quantize::W8A8 && job.last >= Phase::Quantize &&
+      failed(quantizeDecoderW8A8(module, o)))
     return 1;
   if (job.last != Phase::Emit)
     return writeIR(module, o, job);

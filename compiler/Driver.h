@@ -37,7 +37,8 @@ enum class Target { Host, GenericC, CortexM4, CortexM7, CortexM33, CortexM55, Cu
 enum class CudaArch { Sm80, Sm86, Sm89, Sm90 };
 enum class Precision { FP32, FP16 };
 enum class Emit { C, Mlir };
-enum class Quantize { None, Int8, W4A16 };
+enum class Quantize { None, Int8, W4A16, W8A8 };
+enum class ActQuant { PerToken, PerTensor };
 enum class CalibrationMethod { MinMax, Percentile };
 enum class Kernels { Specialized, Generic };
 enum class Int8Rounding { Auto, TFLite, Onnx };
@@ -51,7 +52,8 @@ const Choices<Emit> &emits();
 /// --compile-to: import, graph, quantize, plan, c (Phase::Emit).
 const Choices<Phase> &phases();
 const Choices<Quantize> &quantizeModes();        ///< inspect, profile: none, int8
-const Choices<Quantize> &compileQuantizeModes(); ///< compile: also w4a16 (decoders)
+const Choices<Quantize> &compileQuantizeModes(); ///< compile: also w4a16, w8a8 (decoders)
+const Choices<ActQuant> &actQuantModes();       ///< --act-quant of --quantize w8a8
 const Choices<CalibrationMethod> &calibrationMethods();
 const Choices<Kernels> &kernelKinds();
 const Choices<Int8Rounding> &int8Roundings();
@@ -84,6 +86,11 @@ struct CompileOptions {
   std::optional<bool> awq;
   std::string tokenizer;
   int64_t calibrationWindows = 0, calibrationLength = 0;
+  /// --quantize w8a8 (SmoothQuant): the migration strength ("0.5" if
+  /// unset; a number in [0, 1], "auto" or "off", as the CLI checks) and the
+  /// activation quantization (unset: per token).
+  std::string smoothAlpha;
+  std::optional<ActQuant> actQuant;
   Kernels kernels = Kernels::Specialized; ///< int8 kernels
   Int8Rounding int8Rounding = Int8Rounding::Auto;
   /// Ops a quantized model leaves in float between dequantize and quantize:
@@ -108,6 +115,9 @@ struct CompileOptions {
   /// --target cuda decoders: the GPU memory the weights, arena and KV cache
   /// must fit (decimal GB); 0: the --cuda-arch default.
   double gpuMemoryGB = 0;
+  /// --target cuda decoders: fused decode-step launches (issue 17); off keeps
+  /// one launch per op (--cuda-fusion off).
+  bool cudaFusion = true;
   bool shiftFusion = true; ///< fold temporal shifts into 1x1 convs
 };
 

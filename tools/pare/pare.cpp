@@ -37,6 +37,19 @@ const CLI::Validator FiniteNonNegative(
     },
     "", "FINITE>=0");
 
+/// --smooth-alpha: a number in [0, 1], auto or off.
+const CLI::Validator SmoothAlpha(
+    [](std::string &s) {
+      if (s == "auto" || s == "off")
+        return std::string();
+      char *end = nullptr;
+      double v = std::strtod(s.c_str(), &end);
+      if (s.empty() || *end != '\0' || !(v >= 0.0 && v <= 1.0))
+        return std::string("must be a number in [0, 1], auto or off, not '" + s + "'");
+      return std::string();
+    },
+    "", "ALPHA");
+
 /// A choice flag: one of `choices`' spellings, stored as its enum value.
 /// CLI11's IsMember refuses anything else in one line that names the flag
 /// and the values ("--target: x not in {host,generic-c,...}"), then its
@@ -117,14 +130,16 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
                    "--calibration); quantized ONNX models (QDQ, QOperator) compile to "
                    "int8 without it. w4a16: decoders (--max-context): 4-bit weights in "
                    "groups (--group-size) with AWQ's activation-aware scales found on "
-                   "--calibration text (--awq off: round to nearest)")
+                   "--calibration text (--awq off: round to nearest). w8a8: decoders, "
+                   "SmoothQuant: int8 weights and activations (--smooth-alpha, --act-quant), "
+                   "C targets")
       ->transform(choice(pare::driver::compileQuantizeModes()));
   compile
       ->add_option("--calibration", co.calibration,
                    "Directory of calibration inputs: one sample per .npy file (or ONNX "
                    "TensorProto .pb), names starting with the input's name when the model "
                    "has several inputs; for --quantize int8, or for the float islands of a "
-                   "quantized model (--int8-islands quantize). --quantize w4a16: a text "
+                   "quantized model (--int8-islands quantize). --quantize w4a16, w8a8: a text "
                    "file, a directory of them, or token ids as .npy files")
       ->check(NonEmpty);
   compile
@@ -139,17 +154,28 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
       ->transform(choice(pare::driver::onOff()));
   compile
       ->add_option("--tokenizer", co.tokenizer,
-                   "--quantize w4a16: the model's tokenizer.json, for text calibration")
+                   "--quantize w4a16, w8a8: the model's tokenizer.json, for text calibration")
       ->check(NonEmpty);
   compile
       ->add_option("--calibration-windows", co.calibrationWindows,
-                   "--quantize w4a16: windows of calibration text (default 128, fewer when "
+                   "--quantize w4a16, w8a8: windows of calibration text (default 128, fewer when "
                    "the text is short)")
       ->check(PositiveInteger);
   compile
       ->add_option("--calibration-length", co.calibrationLength,
-                   "--quantize w4a16: tokens per calibration window (default 512)")
+                   "--quantize w4a16, w8a8: tokens per calibration window (default 512)")
       ->check(PositiveInteger);
+  compile
+      ->add_option("--smooth-alpha", co.smoothAlpha,
+                   "--quantize w8a8: SmoothQuant's migration strength, a number in [0, 1] "
+                   "(default 0.5), auto (searched per smoothing group on the calibration "
+                   "set) or off (no smoothing)")
+      ->check(SmoothAlpha);
+  compile
+      ->add_option("--act-quant", co.actQuant,
+                   "--quantize w8a8: activation quantization, per-token (dynamic, default) "
+                   "or per-tensor (static scale from --calibration)")
+      ->transform(choice(pare::driver::actQuantModes()));
   compile
       ->add_option("--calibration-method", co.calibrationMethod,
                    "Activation ranges from calibration: minmax, or percentile")
@@ -229,6 +255,14 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
                    "KV cache must fit; a --max-context that does not is a compile error (default: "
                    "80 for sm_80 / sm_90, 24 for sm_86 / sm_89)")
       ->check(CLI::Range(0.001, 1.0e6));
+  compile
+      ->add_option("--cuda-fusion", co.cudaFusion,
+                   "--target cuda decoders: one fused launch per norm + linear (+ residual add), "
+                   "gated MLP half and q/k/v projection (+ rotary + KV-cache write), split "
+                   "decode attention (issue 17): on, off (one launch per op, the kernels of "
+                   "issue 16)")
+      ->transform(choice(pare::driver::onOff()))
+      ->default_val("on");
   compile
       ->add_option("--shift-fusion", co.shiftFusion,
                    "Fold temporal shifts into the 1x1 convolutions that read them: on, off")

@@ -393,6 +393,46 @@ def QuantizeW4A16Pass : Pass<"pare-quantize-w4a16", "mlir::ModuleOp"> {
   let dependentDialects = ["pare::PareDialect"];
 }
 
+def QuantizeW8A8Pass : Pass<"pare-quantize-w8a8", "mlir::ModuleOp"> {
+  let summary = "SmoothQuant W8A8 of a decoder's linears (int8 weights and activations)";
+  let description = [{
+    Every linear of the decoder step function (pare.matmul of rows by a
+    constant [K, N] float32 weight; the LM head, whose result the function
+    returns, stays in float) becomes pare.matmul_w8a8: int8 weights,
+    symmetric per output channel (max|w| / 127), int8 activations per token
+    (act-quant=per-token, scaled at run time) or per tensor
+    (act-quant=per-tensor, the scale max|x| / 127 of the calibration set).
+
+    Smoothing (SmoothQuant, issue 19): the scale groups of the graph (an
+    rms_norm and the linears it feeds; the gated product before down, into
+    up's output columns; the attention before o, into v's output columns,
+    tied over the query heads of a KV head) divide their input channels by
+    s_j = max|X_j|^alpha / max|W_j|^(1 - alpha) and multiply the linears'
+    weight columns by it; the producer absorbs 1 / s, so it costs nothing at
+    run time. Linears whose input has no such producer are quantized
+    unsmoothed. alpha: a number in [0, 1] for every group; "auto" searches
+    each group over 0.3, 0.35, ..., 0.9 (and no smoothing) for the least
+    squared error of the group's W8A8 outputs (computed by the run-time
+    kernel) against float on the sampled calibration rows; "off" quantizes
+    without smoothing. The statistics come from the driver
+    (collectLinearStats on tokenized text); from pare-opt, `ids` gives one
+    window of token ids. alpha=off with per-token needs none. verbose
+    prints the groups, their alphas and errors on stderr.
+  }];
+  let options = [
+    Option<"alpha", "alpha", "std::string", /*default=*/"\"0.5\"",
+           "Migration strength in [0, 1], auto (searched per group) or off">,
+    Option<"actQuant", "act-quant", "std::string", /*default=*/"\"per-token\"",
+           "Activation quantization: per-token (dynamic) or per-tensor (static)">,
+    ListOption<"ids", "ids", "int64_t", "Calibration token ids (one window; pare-opt)">,
+    Option<"sampleRows", "sample-rows", "int64_t", /*default=*/"256",
+           "Calibration rows the alpha search evaluates, per linear input">,
+    Option<"verbose", "verbose", "bool", /*default=*/"false",
+           "Print the smoothing groups, alphas and errors on stderr">
+  ];
+  let dependentDialects = ["pare::PareDialect"];
+}
+
 def DeriveDecoderPass : Pass<"pare-derive-decoder", "mlir::ModuleOp"> {
   let summary = "Derive the KV-cache decode step of a full-sequence decoder";
   let description = [{
