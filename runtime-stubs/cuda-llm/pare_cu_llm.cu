@@ -1,11 +1,12 @@
 /*
  * pare CUDA decoder kernels (see pare_cu_llm.cuh for the conventions).
  *
- * Straightforward kernels that keep the structure the fast ones of issue 17
- * replace piece by piece: a warp per output of a matmul (GEMV for decode, a
- * few rows sharing each weight load for prefill), a block per row of an RMS
- * norm, a block per (row, head) of attention with an online softmax over the
- * cache, elementwise grid-stride loops. Sums in float whatever the storage.
+ * Matmuls (pare_llm_matmul and the fused linears of issue 17) run on one
+ * decode GEMV and, for more rows, tiled GEMMs (tensor cores for f16): see
+ * "fused linears" below. The rest keeps a simple structure: a block per row
+ * of an RMS norm, a block per (row, head) of attention with an online softmax
+ * over the cache, elementwise grid-stride loops. Sums in float whatever the
+ * storage.
  */
 #include "pare_cu_llm.cuh"
 
@@ -95,73 +96,6 @@ __global__ void rms_norm_kernel(const T *x, const T *w, T *y, int features, floa
   float inv = rsqrtf(partial[0] / (float)features + epsilon);
   for (int c = threadIdx.x; c < features; c += blockDim.x)
     yr[c] = from_f<T>(to_f(xr[c]) * inv * to_f(w[c]));
-}
-
-/* --------------------------------------------------------------- matmul -- */
-
-/* One warp per output column j, R rows at a time: each weight row is read
- * once per R rows of x. VEC: 16-byte loads (k a multiple of the pack, rows
- * aligned). */
-template <typename T, int R, bool VEC>
-__global__ void matmul_kernel(const T *x, const T *wt, T *y, int rows, int k, int n,
-                              pare_act_t act, float act_a, float act_b)
-{
-  int j = blockIdx.x * (blockDim.x / kWarp) + threadIdx.x / kWarp;
-  int lane = threadIdx.x % kWarp;
-  if (j >= n)
-    return;
-  const T *wr = wt + (size_t)j * k;
-  for (int r0 = 0; r0 < rows; r0 += R) {
-    int nr = rows - r0 < R ? rows - r0 : R;
-    float acc[R];
-#pragma unroll
-    for (int rr = 0; rr < R; ++rr)
-      acc[rr] = 0.0f;
-    if (VEC) {
-      constexpr int N = Pack<T>::N;
-      for (int kk = lane * N; kk < k; kk += kWarp * N) {
-        Pack<T> wp = *reinterpret_cast<const Pack<T> *>(wr + kk);
-#pragma unroll
-        for (int rr = 0; rr < R; ++rr) {
-          if (rr < nr) {
-            Pack<T> xp = *reinterpret_cast<const Pack<T> *>(x + (size_t)(r0 + rr) * k + kk);
-#pragma unroll
-            for (int e = 0; e < N; ++e)
-              acc[rr] = fmaf(to_f(xp.v[e]), to_f(wp.v[e]), acc[rr]);
-          }
-        }
-      }
-    } else {
-      for (int kk = lane; kk < k; kk += kWarp) {
-        float wv = to_f(wr[kk]);
-#pragma unroll
-        for (int rr = 0; rr < R; ++rr)
-          if (rr < nr)
-            acc[rr] = fmaf(to_f(x[(size_t)(r0 + rr) * k + kk]), wv, acc[rr]);
-      }
-    }
-#pragma unroll
-    for (int rr = 0; rr < R; ++rr) {
-      float s = warp_sum(acc[rr]);
-      if (lane == 0 && rr < nr)
-        y[(size_t)(r0 + rr) * n + j] = from_f<T>(pare_activation(s, act, act_a, act_b));
-    }
-  }
-}
-
-template <typename T, int R>
-cudaError_t launch_matmul(const T *x, const T *wt, T *y, int rows, int k, int n, pare_act_t act,
-                          float act_a, float act_b, cudaStream_t stream)
-{
-  const int warps = kBlock / kWarp;
-  unsigned grid = (unsigned)((n + warps - 1) / warps);
-  bool vec = k % Pack<T>::N == 0 && aligned16(x) && aligned16(wt);
-  if (vec)
-    matmul_kernel<T, R, true><<<grid, kBlock, 0, stream>>>(x, wt, y, rows, k, n, act, act_a, act_b);
-  else
-    matmul_kernel<T, R, false>
-        <<<grid, kBlock, 0, stream>>>(x, wt, y, rows, k, n, act, act_a, act_b);
-  return cudaGetLastError();
 }
 
 /* -------------------------------------------------------- fused linears -- */
@@ -1162,13 +1096,9 @@ template <typename T>
 cudaError_t matmul(const T *x, const T *wt, T *y, int rows, int k, int n, pare_act_t act,
                    float act_a, float act_b, cudaStream_t stream)
 {
-  if (rows <= 0)
-    return cudaSuccess;
-  /* Decode (one row) streams each weight row once; prefill shares it among
-   * four rows of x. */
-  if (rows == 1)
-    return launch_matmul<T, 1>(x, wt, y, rows, k, n, act, act_a, act_b, stream);
-  return launch_matmul<T, 4>(x, wt, y, rows, k, n, act, act_a, act_b, stream);
+  /* The fused linear without its prologue and residual: the same GEMV for
+   * decode, the same GEMMs for prefill. */
+  return linear<T>(x, nullptr, 0.0f, wt, nullptr, y, rows, k, n, act, act_a, act_b, stream);
 }
 
 template <typename T, typename P>
