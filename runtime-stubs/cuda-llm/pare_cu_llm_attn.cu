@@ -20,11 +20,14 @@
  * y. Shapes without 16-byte rows (head_dim not a multiple of the pack, or
  * unaligned pointers) go to pare_llm_attention, same semantics.
  *
- * Prefill (more rows): block (tile of query rows, head) streams 32-key tiles
- * of K and V through shared memory with an online softmax per row (flash
- * attention), up to the largest position of its rows; each warp owns a few
- * rows, a lane a key for the scores and head_dim / 32 output dims for P V.
- * CUDA cores, float throughout.
+ * Prefill (more rows): block (tile of query rows, head) streams tiles of K
+ * and V through shared memory with an online softmax per row (flash
+ * attention), up to the largest position of its rows. Half with head_dim 32,
+ * 64 or 128 on sm_80+ runs on tensor cores (mma.sync, float accumulators,
+ * prefill_mma_kernel; building with -DPARE_LLM_ATTN_NO_MMA turns it off);
+ * everything else on CUDA cores in float (prefill_attention_kernel: each warp
+ * owns a few rows, a lane a key for the scores and head_dim / 32 output dims
+ * for P V).
  *
  * Sampling: one block of kSampleThreads over the logits. Greedy is one
  * argmax pass; temperature sampling finds the top-k and top-p cuts as
@@ -424,6 +427,243 @@ void launch_prefill(const T *q, const T *kc, const T *vc, const int32_t *positio
       q, kc, vc, positions, y, rows, heads, kv_heads, head_dim, max_context, scale);
 }
 
+/* Prefill on tensor cores (half, head_dim HD in 32, 64, 128; sm_80+): block
+ * (64 query rows, head), warp w its rows 16w..16w+15; 64-key tiles of K and V
+ * in shared memory (rows padded by 8 halves: the fragment reads below hit 32
+ * distinct banks). mma.sync m16n8k16 computes S = Q K^T (Q fragments in
+ * registers for the whole block) and O += P V with float accumulators; P
+ * goes from S's accumulator layout to an A operand in registers (lane l holds
+ * rows l / 4 and l / 4 + 8, columns 2 (l % 4) + {0, 1} (+ 8) of each 16 x 16
+ * piece), the online softmax rescales O's rows in place, and each row's sum
+ * stays per lane until the end. */
+constexpr int kMmaRows = 64, kMmaKeys = 64, kMmaPad = 8;
+#ifdef PARE_LLM_ATTN_NO_MMA
+constexpr bool kMmaEnabled = false;
+#else
+constexpr bool kMmaEnabled = true;
+#endif
+
+__device__ __forceinline__ void mma16816(float (&c)[4], const unsigned (&a)[4], unsigned b0,
+                                         unsigned b1)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, "
+      "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#else
+  (void)c, (void)a, (void)b0, (void)b1;
+  __trap(); /* the launch checks the device's compute capability */
+#endif
+}
+
+__device__ __forceinline__ unsigned pack_half2(float lo, float hi)
+{
+  __half2 h = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<unsigned *>(&h);
+}
+
+__device__ __forceinline__ unsigned pack_halves(__half lo, __half hi)
+{
+  __half2 h = __halves2half2(lo, hi);
+  return *reinterpret_cast<unsigned *>(&h);
+}
+
+template <int HD>
+__global__ void __launch_bounds__(kPrefillWarps *kWarp)
+    prefill_mma_kernel(const __half *q, const __half *k_cache, const __half *v_cache,
+                       const int32_t *positions, __half *y, int rows, int heads, int kv_heads,
+                       int max_context, float scale)
+{
+  static_assert(kMmaRows == kPrefillWarps * 16, "a warp takes 16 rows");
+  constexpr int LD = HD + kMmaPad, KS = HD / 16, NT = kMmaKeys / 8, OT = HD / 8;
+  __shared__ __align__(16) __half k_s[kMmaKeys][LD];
+  __shared__ __align__(16) __half v_s[kMmaKeys][LD];
+  __shared__ int s_len[kMmaRows];
+
+  const int r0 = blockIdx.x * kMmaRows, h = blockIdx.y, g = h / (heads / kv_heads);
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const int gr = lane / 4, tq = lane % 4; /* fragment row, column pair */
+  const size_t cache_head = (size_t)g * max_context * HD;
+
+  for (int i = threadIdx.x; i < kMmaRows; i += blockDim.x)
+    s_len[i] = r0 + i < rows ? positions[r0 + i] + 1 : 0;
+  __syncthreads();
+  int most = 0;
+  for (int i = 0; i < kMmaRows; ++i)
+    most = max(most, s_len[i]);
+  const int ra = warp * 16 + gr, rb = ra + 8; /* this lane's two rows in the block */
+  const int len_a = s_len[ra], len_b = s_len[rb];
+  int warp_most = 0;
+  for (int i = 0; i < 16; ++i)
+    warp_most = max(warp_most, s_len[warp * 16 + i]);
+
+  /* Q fragments: rows ra / rb, columns 16 ks + 2 tq (+ 8); zero past the rows. */
+  unsigned qa[KS][4];
+  {
+    const unsigned *qra = reinterpret_cast<const unsigned *>(
+        q + ((size_t)(r0 + ra) * heads + h) * HD);
+    const unsigned *qrb = reinterpret_cast<const unsigned *>(
+        q + ((size_t)(r0 + rb) * heads + h) * HD);
+    bool va = r0 + ra < rows, vb = r0 + rb < rows;
+#pragma unroll
+    for (int ks = 0; ks < KS; ++ks) {
+      qa[ks][0] = va ? qra[ks * 8 + tq] : 0u;
+      qa[ks][1] = vb ? qrb[ks * 8 + tq] : 0u;
+      qa[ks][2] = va ? qra[ks * 8 + 4 + tq] : 0u;
+      qa[ks][3] = vb ? qrb[ks * 8 + 4 + tq] : 0u;
+    }
+  }
+  float o[OT][4];
+#pragma unroll
+  for (int n = 0; n < OT; ++n)
+    o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
+  float m_a = -INFINITY, m_b = -INFINITY, l_a = 0.0f, l_b = 0.0f;
+
+  for (int kt = 0; kt < most; kt += kMmaKeys) {
+    /* The tile, 16 bytes a load; keys past `most` are zeros (never NaN garbage). */
+    constexpr int PR = HD / 8; /* packs a key */
+    for (int idx = threadIdx.x; idx < kMmaKeys * PR; idx += blockDim.x) {
+      int j = idx / PR, c = (idx % PR) * 8, t = kt + j;
+      uint4 kv = make_uint4(0, 0, 0, 0), vv = make_uint4(0, 0, 0, 0);
+      if (t < most) {
+        kv = *reinterpret_cast<const uint4 *>(k_cache + cache_head + (size_t)t * HD + c);
+        vv = *reinterpret_cast<const uint4 *>(v_cache + cache_head + (size_t)t * HD + c);
+      }
+      *reinterpret_cast<uint4 *>(&k_s[j][c]) = kv;
+      *reinterpret_cast<uint4 *>(&v_s[j][c]) = vv;
+    }
+    __syncthreads();
+    if (kt < warp_most) {
+      /* S = Q K^T: 16 rows x 64 keys, 8 n-tiles of 8 keys. */
+      float sc[NT][4];
+#pragma unroll
+      for (int n = 0; n < NT; ++n) {
+        sc[n][0] = sc[n][1] = sc[n][2] = sc[n][3] = 0.0f;
+#pragma unroll
+        for (int ks = 0; ks < KS; ++ks) {
+          unsigned b0 = *reinterpret_cast<const unsigned *>(&k_s[n * 8 + gr][ks * 16 + 2 * tq]);
+          unsigned b1 =
+              *reinterpret_cast<const unsigned *>(&k_s[n * 8 + gr][ks * 16 + 8 + 2 * tq]);
+          mma16816(sc[n], qa[ks], b0, b1);
+        }
+      }
+      /* Online softmax of rows ra (sc[n][0..1]) and rb (sc[n][2..3]). */
+      float mx_a = -INFINITY, mx_b = -INFINITY;
+#pragma unroll
+      for (int n = 0; n < NT; ++n) {
+        int key = kt + n * 8 + 2 * tq;
+        sc[n][0] = key < len_a ? sc[n][0] * scale : -INFINITY;
+        sc[n][1] = key + 1 < len_a ? sc[n][1] * scale : -INFINITY;
+        sc[n][2] = key < len_b ? sc[n][2] * scale : -INFINITY;
+        sc[n][3] = key + 1 < len_b ? sc[n][3] * scale : -INFINITY;
+        mx_a = fmaxf(mx_a, fmaxf(sc[n][0], sc[n][1]));
+        mx_b = fmaxf(mx_b, fmaxf(sc[n][2], sc[n][3]));
+      }
+#pragma unroll
+      for (int off = 1; off < 4; off <<= 1) {
+        mx_a = fmaxf(mx_a, __shfl_xor_sync(0xffffffffu, mx_a, off));
+        mx_b = fmaxf(mx_b, __shfl_xor_sync(0xffffffffu, mx_b, off));
+      }
+      float new_a = fmaxf(m_a, mx_a), new_b = fmaxf(m_b, mx_b);
+      /* A row that has seen no key yet keeps zeros (base 0 avoids inf - inf). */
+      float base_a = new_a == -INFINITY ? 0.0f : new_a;
+      float base_b = new_b == -INFINITY ? 0.0f : new_b;
+      float ca = exp2f(m_a - base_a), cb = exp2f(m_b - base_b);
+      m_a = new_a;
+      m_b = new_b;
+      l_a *= ca;
+      l_b *= cb;
+#pragma unroll
+      for (int n = 0; n < OT; ++n) {
+        o[n][0] *= ca;
+        o[n][1] *= ca;
+        o[n][2] *= cb;
+        o[n][3] *= cb;
+      }
+      unsigned pa[NT / 2][4];
+#pragma unroll
+      for (int n = 0; n < NT; ++n) {
+        float p0 = exp2f(sc[n][0] - base_a), p1 = exp2f(sc[n][1] - base_a);
+        float p2 = exp2f(sc[n][2] - base_b), p3 = exp2f(sc[n][3] - base_b);
+        l_a += p0 + p1;
+        l_b += p2 + p3;
+        /* n-tile 2kk is columns 0..7 of A slice kk, 2kk + 1 its columns 8..15. */
+        pa[n / 2][(n % 2) * 2 + 0] = pack_half2(p0, p1);
+        pa[n / 2][(n % 2) * 2 + 1] = pack_half2(p2, p3);
+      }
+      /* O += P V: k = keys (16 a slice), n = head dims (8 a tile). */
+#pragma unroll
+      for (int kk = 0; kk < NT / 2; ++kk) {
+        const int k0 = kk * 16 + 2 * tq;
+#pragma unroll
+        for (int n = 0; n < OT; ++n) {
+          const int d = n * 8 + gr;
+          unsigned b0 = pack_halves(v_s[k0][d], v_s[k0 + 1][d]);
+          unsigned b1 = pack_halves(v_s[k0 + 8][d], v_s[k0 + 9][d]);
+          mma16816(o[n], pa[kk], b0, b1);
+        }
+      }
+    }
+    __syncthreads();
+  }
+
+  /* Row sums: the four lanes of a row each hold part of it. */
+#pragma unroll
+  for (int off = 1; off < 4; off <<= 1) {
+    l_a += __shfl_xor_sync(0xffffffffu, l_a, off);
+    l_b += __shfl_xor_sync(0xffffffffu, l_b, off);
+  }
+  const bool va = r0 + ra < rows, vb = r0 + rb < rows;
+  const float ia = va ? 1.0f / l_a : 0.0f, ib = vb ? 1.0f / l_b : 0.0f;
+  __half2 *ya = reinterpret_cast<__half2 *>(y + ((size_t)(r0 + ra) * heads + h) * HD);
+  __half2 *yb = reinterpret_cast<__half2 *>(y + ((size_t)(r0 + rb) * heads + h) * HD);
+#pragma unroll
+  for (int n = 0; n < OT; ++n) {
+    if (va)
+      ya[n * 4 + tq] = __floats2half2_rn(o[n][0] * ia, o[n][1] * ia);
+    if (vb)
+      yb[n * 4 + tq] = __floats2half2_rn(o[n][2] * ib, o[n][3] * ib);
+  }
+}
+
+/* Whether the current device runs mma.sync m16n8k16 (compute capability 8.0 or more). */
+bool device_has_mma()
+{
+  int dev = 0, major = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess)
+    return false;
+  return major >= 8;
+}
+
+/* The f16 tensor-core path where it applies (else false: the CUDA-core kernel runs). */
+bool launch_prefill_mma(const float *, const float *, const float *, const int32_t *, float *,
+                        int, int, int, int, int, float, cudaStream_t)
+{
+  return false;
+}
+bool launch_prefill_mma(const __half *q, const __half *kc, const __half *vc,
+                        const int32_t *positions, __half *y, int rows, int heads, int kv_heads,
+                        int head_dim, int max_context, float scale, cudaStream_t stream)
+{
+  if (!kMmaEnabled || (head_dim != 32 && head_dim != 64 && head_dim != 128) || !aligned16(q) || !aligned16(kc) ||
+      !aligned16(vc) || ((uintptr_t)y & 3u) || !device_has_mma())
+    return false;
+  dim3 grid((unsigned)((rows + kMmaRows - 1) / kMmaRows), (unsigned)heads);
+  int threads = kPrefillWarps * kWarp;
+  if (head_dim == 32)
+    prefill_mma_kernel<32><<<grid, threads, 0, stream>>>(q, kc, vc, positions, y, rows, heads,
+                                                         kv_heads, max_context, scale);
+  else if (head_dim == 64)
+    prefill_mma_kernel<64><<<grid, threads, 0, stream>>>(q, kc, vc, positions, y, rows, heads,
+                                                         kv_heads, max_context, scale);
+  else
+    prefill_mma_kernel<128><<<grid, threads, 0, stream>>>(q, kc, vc, positions, y, rows, heads,
+                                                          kv_heads, max_context, scale);
+  return true;
+}
+
 /* The plain kernel of pare_cu_llm.cu for the shapes the split one does not take. */
 cudaError_t plain_attention(const float *q, const float *kc, const float *vc,
                             const int32_t *positions, float *y, int rows, int heads,
@@ -454,6 +694,9 @@ cudaError_t decode_attention(const T *q, const T *kc, const T *vc, const int32_t
     return cudaErrorInvalidValue;
   if (rows > PARE_LLM_GEMV_ROWS) {
     float s2 = scale * kLog2e;
+    if (launch_prefill_mma(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
+                           max_context, s2, stream))
+      return cudaGetLastError();
     if (head_dim <= 32)
       launch_prefill<T, 1, 4, 32>(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
                                   max_context, s2, stream);
