@@ -215,3 +215,96 @@ TEST_CASE("a gated MLP's group is searched on the MLP's output", "[awq]") {
   CHECK(s.alpha > 0.0);
   CHECK(s.error() < s.errors.front());
 }
+
+TEST_CASE("an attention's q / k / v group is searched on the attention block's output", "[awq]") {
+  // Two windows of 8 rows, 2 query heads sharing 1 KV head of 16 dims, HF
+  // rotary on the first 8 dims of each head of q and k, o back to K.
+  const int64_t windows = 2, length = 8, rows = windows * length, k = 32, hd = 16;
+  const int64_t heads = 2, kvHeads = 1, qw = heads * hd, kvw = kvHeads * hd;
+  QuantSpec spec;
+  spec.groupSize = 16;
+  std::vector<float> x = gaussianRows(rows, k, 5, 8.0f, 21);
+  std::vector<float> wq = gaussianRows(qw, k, -1, 0.3f, 22);
+  std::vector<float> wk = gaussianRows(kvw, k, -1, 0.3f, 23);
+  std::vector<float> wv = gaussianRows(kvw, k, -1, 0.3f, 24);
+  std::vector<float> wo = gaussianRows(k, qw, -1, 0.3f, 25);
+  std::vector<float> invFreq = {1.0f, 0.3f, 0.1f, 0.03f};
+
+  GroupProblem p;
+  p.k = k;
+  p.weights = {wv.data(), wq.data(), wk.data()};
+  p.outs = {kvw, qw, kvw};
+  p.rows = x.data();
+  p.numRows = rows;
+  p.meanAbs = meanAbsOf(x, rows, k);
+  GroupProblem::Attention a;
+  a.q = 1;
+  a.k = 2;
+  a.v = 0;
+  a.heads = heads;
+  a.kvHeads = kvHeads;
+  a.headDim = hd;
+  a.scale = 0.25f;
+  a.qInvFreq = invFreq;
+  a.kInvFreq = invFreq;
+  a.o = wo.data();
+  a.oOuts = k;
+  a.windows = x.data();
+  a.numWindows = windows;
+  a.length = length;
+  p.attention = a;
+  ScaleSearch s = searchScales(p, spec);
+
+  // The block written out: per window, rotate q and k by position, causal
+  // softmax attention per head, then o.
+  auto rotate = [&](std::vector<float> &t, int64_t width) {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t h = 0; h < width / hd; ++h)
+        for (int64_t i = 0; i < 4; ++i) {
+          float angle = float(r % length) * invFreq[i];
+          float &u = t[r * width + h * hd + i], &v = t[r * width + h * hd + i + 4];
+          float a0 = u, b0 = v;
+          u = a0 * std::cos(angle) - b0 * std::sin(angle);
+          v = b0 * std::cos(angle) + a0 * std::sin(angle);
+        }
+  };
+  auto block = [&](const std::vector<float> &q_, const std::vector<float> &k_,
+                   const std::vector<float> &v_) {
+    std::vector<float> q = matmulNT(x.data(), rows, q_.data(), qw, k);
+    std::vector<float> kk = matmulNT(x.data(), rows, k_.data(), kvw, k);
+    std::vector<float> v = matmulNT(x.data(), rows, v_.data(), kvw, k);
+    rotate(q, qw);
+    rotate(kk, kvw);
+    std::vector<float> att(static_cast<size_t>(rows * qw), 0.0f);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t h = 0; h < heads; ++h) {
+        int64_t first = r - r % length;
+        std::vector<double> e;
+        double sum = 0;
+        for (int64_t t = first; t <= r; ++t) {
+          double d = 0;
+          for (int64_t i = 0; i < hd; ++i)
+            d += double(q[r * qw + h * hd + i]) * double(kk[t * kvw + i]);
+          e.push_back(std::exp(0.25 * d));
+          sum += e.back();
+        }
+        for (int64_t t = first; t <= r; ++t)
+          for (int64_t i = 0; i < hd; ++i)
+            att[r * qw + h * hd + i] += float(e[t - first] / sum) * v[t * kvw + i];
+      }
+    return matmulNT(att.data(), rows, wo.data(), k, qw);
+  };
+  auto rtn = [&](const std::vector<float> &w, int64_t n) {
+    return dequantize(quantize(w.data(), n, k, spec), n, k, spec);
+  };
+  std::vector<float> ref = block(wq, wk, wv);
+  std::vector<float> q = block(rtn(wq, qw), rtn(wk, kvw), rtn(wv, kvw));
+  double expected = 0;
+  for (size_t i = 0; i < ref.size(); ++i)
+    expected += double(q[i] - ref[i]) * double(q[i] - ref[i]);
+  // alpha = 0 is round to nearest: the block's output error, not the sum of
+  // q's, k's and v's own.
+  CHECK_THAT(s.errors.front(), WithinAbs(expected, 1e-3 * expected));
+  CHECK(s.errors.size() == 21);
+  CHECK(s.error() <= s.errors.front());
+}
