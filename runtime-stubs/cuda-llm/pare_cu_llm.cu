@@ -384,6 +384,23 @@ __device__ __forceinline__ void block_inv_rms(const T *x, int rows, int k, float
   __syncthreads();
 }
 
+/* Chunks c0, c0 + 32, ... (kGemvUnroll of them) of two weight rows; zeros
+ * past the row. */
+template <class W>
+__device__ __forceinline__ void load_chunks(typename W::Row w0, typename W::Row w1, int c0,
+                                            int chunks, typename W::Raw *a, typename W::Raw *b)
+{
+#pragma unroll
+  for (int u = 0; u < kGemvUnroll; ++u) {
+    const int c = c0 + u * kWarp;
+    a[u] = c < chunks ? W::load(w0, c) : W::zero();
+    b[u] = c < chunks ? W::load(w1, c) : W::zero();
+  }
+}
+
+/* The first chunks of a warp's next pair are loaded before the work that
+ * precedes them (the norm prologue, the previous pair's reduction), so the
+ * memory system never waits on the warp. */
 template <class Epi, int R>
 __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
     gemv_kernel(const typename Epi::T *x, const typename Epi::T *norm_w, float eps, int rows,
@@ -397,6 +414,11 @@ __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
   __shared__ float s_inv[R];
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   const int chunks = k / E; /* VEC: k is a multiple of E */
+  const int stride = gridDim.x * kGemvWarps;
+  int p = blockIdx.x * kGemvWarps + warp;
+  typename W::Row w0 = epi.row(p < pairs ? p : 0, 0), w1 = epi.row(p < pairs ? p : 0, 1);
+  typename W::Raw a[U], b[U];
+  load_chunks<W>(w0, w1, p < pairs ? lane : chunks, chunks, a, b);
   float inv[R];
   if (norm_w) {
     block_inv_rms<T, W::kVec, R>(x, rows, k, eps, s_part, s_inv);
@@ -408,20 +430,14 @@ __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
     for (int r = 0; r < R; ++r)
       inv[r] = 1.0f;
   }
-  for (int p = blockIdx.x * kGemvWarps + warp; p < pairs; p += gridDim.x * kGemvWarps) {
-    const typename W::Row w0 = epi.row(p, 0), w1 = epi.row(p, 1);
+  for (; p < pairs; p += stride) {
     float acc0[R], acc1[R];
 #pragma unroll
     for (int r = 0; r < R; ++r)
       acc0[r] = acc1[r] = 0.0f;
     for (int c0 = lane; c0 < chunks; c0 += kWarp * U) {
-      typename W::Raw a[U], b[U];
-#pragma unroll
-      for (int u = 0; u < U; ++u) {
-        const int c = c0 + u * kWarp;
-        a[u] = c < chunks ? W::load(w0, c) : W::zero();
-        b[u] = c < chunks ? W::load(w1, c) : W::zero();
-      }
+      if (c0 != lane) /* the first chunks are in already */
+        load_chunks<W>(w0, w1, c0, chunks, a, b);
 #pragma unroll
       for (int u = 0; u < U; ++u) {
         const int c = c0 + u * kWarp;
@@ -449,6 +465,9 @@ __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
         }
       }
     }
+    const int pn = p + stride;
+    const typename W::Row n0 = epi.row(pn < pairs ? pn : p, 0), n1 = epi.row(pn < pairs ? pn : p, 1);
+    load_chunks<W>(n0, n1, pn < pairs ? lane : chunks, chunks, a, b);
 #pragma unroll
     for (int r = 0; r < R; ++r) {
       acc0[r] = warp_sum(acc0[r]);
@@ -458,6 +477,8 @@ __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
     for (int r = 0; r < R; ++r)
       if (r < rows && lane == r)
         epi.store(r, p, acc0[r], acc1[r]);
+    w0 = n0;
+    w1 = n1;
   }
 }
 
@@ -504,19 +525,25 @@ template <int N> __device__ __forceinline__ void cp_async_wait()
 #endif
 }
 
-/* inv[i] for rows m0 + i < rows, i < count, a warp a row (no barrier). */
-template <typename T>
+/* inv[i] for rows m0 + i < rows, i < count, a warp a row (no barrier);
+ * VEC: 16-byte loads (x aligned, k a multiple of the pack). */
+template <typename T, bool VEC>
 __device__ __forceinline__ void tile_inv_rms(const T *x, int rows, int k, float eps, int m0,
                                              int count, float *inv)
 {
+  constexpr int E = VEC ? 16 / (int)sizeof(T) : 1;
+  const int chunks = k / E;
   const int warps = blockDim.x / kWarp, warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   for (int i = warp; i < count; i += warps) {
     float ss = 0.0f;
     if (m0 + i < rows) {
       const T *xr = x + (size_t)(m0 + i) * k;
-      for (int c = lane; c < k; c += kWarp) {
-        float v = to_f(xr[c]);
-        ss = fmaf(v, v, ss);
+      for (int c = lane; c < chunks; c += kWarp) {
+        float xv[E];
+        load_act<T, VEC>(xr + (size_t)c * E, xv);
+#pragma unroll
+        for (int e = 0; e < E; ++e)
+          ss = fmaf(xv[e], xv[e], ss);
       }
     }
     ss = warp_sum(ss);
@@ -539,7 +566,7 @@ __global__ void __launch_bounds__(kMmaThreads)
   const int tid = threadIdx.x, warp = tid / kWarp, lane = tid % kWarp;
   const int wm = (warp % 2) * 32, wn = warp / 2;
   if (norm_w)
-    tile_inv_rms(x, rows, k, eps, m0, kMmaRows, s_inv); /* published by the loop's barrier */
+    tile_inv_rms<__half, VEC>(x, rows, k, eps, m0, kMmaRows, s_inv); /* see the loop's barrier */
 
   /* Each thread loads the same chunks every step: x chunk (tid / 4, tid % 4)
    * and weight chunks tid, tid + 256 of the 128 x 4 tile. */
@@ -678,7 +705,7 @@ __global__ void __launch_bounds__(kFmaThreads)
   const int m0 = blockIdx.y * kFmaRows, p0 = blockIdx.x * kFmaPairs;
   const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
   if (norm_w)
-    tile_inv_rms(x, rows, k, eps, m0, kFmaRows, s_inv);
+    tile_inv_rms<float, Epi::W::kVec>(x, rows, k, eps, m0, kFmaRows, s_inv);
   __syncthreads();
   /* Loads: element (row / column tid / 32 + 8 i, k tid % 32), i < 8. */
   const int lk = tid % kWarp, lr = tid / kWarp;
