@@ -268,6 +268,26 @@ std::string decoderApiHeader(const DecoderApi &api) {
   }
   h += "/* Appends one token and writes its logits (" + u + "_VOCAB floats). */\n";
   h += "int " + p + "_decode(int32_t id, float *logits);\n";
+  if (api.gpuSampling) {
+    h += "/* How the next token is drawn on the GPU: temperature <= 0 takes the argmax\n"
+         "   (lowest id on ties); otherwise softmax(logits / temperature) cut to the top_k\n"
+         "   largest logits (0: no cut) and to the top_p nucleus (>= 1: no cut), drawn\n"
+         "   with a counter-based generator of seed and a step counter on the device\n"
+         "   (restarted by " + p + "_reset): the algorithm of pare_cu_llm.cuh's\n"
+         "   pare_llm_sample. top_k >= 0, top_p > 0. */\n";
+    h += "typedef struct {\n  float temperature;\n  int32_t top_k;\n  float top_p;\n"
+         "  uint64_t seed;\n} " + p + "_sampling;\n";
+    h += "/* Appends one token and draws the next into *next: the step and the draw are\n"
+         "   one CUDA graph replay and only the id is copied back (params NULL: greedy). */\n";
+    h += "int " + p + "_decode_sample(int32_t id, const " + p + "_sampling *params, int32_t *next);\n";
+    h += "/* Draws a token from the logits of the last " + p + "_decode, or of a\n"
+         "   " + p + "_prefill given logits_of_last (the first generated token). */\n";
+    h += "int " + p + "_sample(const " + p + "_sampling *params, int32_t *next);\n";
+    h += "/* Appends `tokens` copies of id (timing only) through the decode_sample\n"
+         "   step with an event between launches, and prints on stderr a table\n"
+         "   \"profile: family | launches/token | us/token | %\" per kernel family. */\n";
+    h += "int " + p + "_profile(int32_t id, int32_t tokens);\n";
+  }
   h += "/* A one-line message for a return code. */\n";
   h += "const char *" + p + "_strerror(int code);\n\n";
   h += "#ifdef __cplusplus\n}\n#endif\n\n#endif /* " + u + "_H */\n";
@@ -290,6 +310,12 @@ std::string decoderRunnerShim(const DecoderApi &api) {
   if (api.prefillAll)
     h += "/* Every row's logits in one call (the runner's --ppl uses it when defined). */\n"
          "#define PARE_MODEL_PREFILL_ALL " + p + "_prefill_all\n";
+  if (api.gpuSampling)
+    h += "/* Next tokens drawn on the GPU (the runner uses them when defined). */\n"
+         "#define PARE_MODEL_SAMPLING " + p + "_sampling\n"
+         "#define PARE_MODEL_DECODE_SAMPLE " + p + "_decode_sample\n"
+         "#define PARE_MODEL_SAMPLE " + p + "_sample\n"
+         "#define PARE_MODEL_PROFILE " + p + "_profile\n";
   h += "\n#endif /* PARE_MODEL_H */\n";
   return h;
 }

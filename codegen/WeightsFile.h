@@ -145,6 +145,9 @@ struct DecoderApi {
   int64_t vocab = 0;        ///< NAME_VOCAB
   int64_t prefillChunk = 0; ///< NAME_PREFILL_CHUNK: rows of one prefill step
   bool prefillAll = false;  ///< has NAME_prefill_all (every row's logits; C target)
+  /// has NAME_sampling, NAME_decode_sample, NAME_sample and NAME_profile
+  /// (sampling on the GPU, issue 17; CUDA target)
+  bool gpuSampling = false;
 };
 
 /// <name>.h of a decoder, identical for C and CUDA: the macros, the error

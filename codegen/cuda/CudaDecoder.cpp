@@ -22,6 +22,7 @@
 #include "codegen/TextEscape.h"
 #include "codegen/WeightsFile.h"
 #include "codegen/cuda/CudaW4.h"
+#include "codegen/cuda/DecoderFusion.h"
 #include "dialects/Pare/Analysis/ArenaPlanner.h"
 #include "dialects/Pare/IR/PareAttrs.h"
 #include "dialects/Pare/IR/PareOps.h"
@@ -79,6 +80,12 @@ private:
   // --- code -----------------------------------------------------------------
   LogicalResult emitOp(Operation *op);
   LogicalResult emitLaunch(Operation *op);
+  /// The one launch of a fused group (DecoderFusion.h), at its last op.
+  LogicalResult emitGroup(cuda::LaunchGroup g);
+  /// The pointer and epsilon of a group's norm prologue ("NULL", "0.0f" without).
+  LogicalResult normArgs(cuda::LaunchGroup &g, std::string &w, std::string &eps);
+  /// The transposed weight of a matmul a fused kernel reads (checked as emitLaunch checks).
+  LogicalResult matmulWeight(MatMulOp mm, std::string &w);
   LogicalResult emitBinary(Operation *op, const std::string &opcode);
   std::string weight(Value v, BlobLayout layout);
   /// The device pointers (packed weights, scale / zero pairs) of a
@@ -112,6 +119,15 @@ private:
   Value ids, positions;
 
   WeightsFileBuilder weights;
+  /// The fused launch groups (empty with --cuda-fusion off).
+  cuda::FusionPlan fusion;
+  /// Position of every op in the step function; a fused op counts at its
+  /// group's anchor (where its launch is), for the arena's lifetimes.
+  llvm::DenseMap<Operation *, int64_t> opIndex;
+  int64_t stepOf(Operation *op) const { return opIndex.lookup(fusion.anchor(op)); }
+  /// (heads, head_dim) of the split decode attention's workspace: the first
+  /// attention's; an attention of other heads takes pare_llm_attention.
+  int64_t wsHeads = -1, wsHeadDim = -1;
   NameSet used;
   /// Storage expression of every non-constant value (arena locals, args).
   llvm::DenseMap<Value, std::string> names;
@@ -131,7 +147,9 @@ private:
   int64_t arenaBytes = 0, cacheBytes = 0;
   // Offsets of the device allocation.
   int64_t arenaOffset = 0, kCacheOffset = 0, vCacheOffset = 0, idsOffset = 0,
-          positionsOffset = 0, logitsOffset = 0, deviceBytes = 0;
+          positionsOffset = 0, logitsOffset = 0, attnWsOffset = 0, attnWsBytes = 0,
+          sampleWsOffset = 0, sampleWsBytes = 0, stepOffset = 0, nextOffset = 0,
+          deviceBytes = 0;
 };
 
 /// Width (features per row) of a [rows, F] value; 1 for the rank-1 ids.
@@ -195,9 +213,12 @@ LogicalResult Decoder::plan() {
   std::vector<planning::Buffer> buffers;
   llvm::DenseMap<Value, size_t> bufferOf;
   std::vector<Value> owner;
-  int64_t step = 0;
   Block &block = func.getBody().front();
+  for (Operation &op : block)
+    opIndex[&op] = opIndex.size();
   for (Operation &op : block) {
+    // A fused op reads its operands when its group's launch runs.
+    int64_t step = stepOf(&op);
     for (Value v : op.getOperands()) {
       auto it = bufferOf.find(v);
       if (it != bufferOf.end())
@@ -209,6 +230,8 @@ LogicalResult Decoder::plan() {
         bufferOf[op.getResult(0)] = it->second;
     } else if (!isa<ConstantOp>(op)) {
       for (Value r : op.getResults()) {
+        if (fusion.internal.count(r)) // never stored
+          continue;
         planning::Buffer b;
         int64_t rowsPlanned = attrs::isTail(&op) ? 1 : chunk;
         b.size = rowsPlanned * width(r) * esize;
@@ -218,13 +241,12 @@ LogicalResult Decoder::plan() {
         owner.push_back(r);
       }
     }
-    ++step;
   }
   // The returned logits are read after the last op.
   for (Value v : block.getTerminator()->getOperands()) {
     auto it = bufferOf.find(v);
     if (it != bufferOf.end())
-      buffers[it->second].last = step;
+      buffers[it->second].last = int64_t(opIndex.size());
   }
   planning::Placement p = planning::placeBest(buffers, kDeviceAlign);
   arenaBytes = alignUp(std::max<int64_t>(p.arenaBytes, kDeviceAlign));
@@ -383,6 +405,9 @@ LogicalResult Decoder::emitOp(Operation *op) {
   }
   if (failed(checkOp(op)))
     return failure();
+  const cuda::LaunchGroup *group = fusion.group(op);
+  if (group && group->anchor != op) // launched with its group, at the anchor
+    return success();
   bool tail = attrs::isTail(op);
   if (tail != inTail) {
     body += tail ? "  if (last) {\n" : "  }\n";
@@ -390,7 +415,7 @@ LogicalResult Decoder::emitOp(Operation *op) {
   }
   // A tail op's lines go one level deeper, inside `if (last) {`.
   size_t start = body.size();
-  LogicalResult emitted = emitLaunch(op);
+  LogicalResult emitted = group ? emitGroup(*group) : emitLaunch(op);
   if (tail && succeeded(emitted)) {
     std::string lines = body.substr(start);
     body.resize(start);
@@ -398,6 +423,111 @@ LogicalResult Decoder::emitOp(Operation *op) {
       body += "  " + line.str() + "\n";
   }
   return emitted;
+}
+
+LogicalResult Decoder::normArgs(cuda::LaunchGroup &g, std::string &w, std::string &eps) {
+  w = "NULL";
+  eps = "0.0f";
+  if (!g.norm)
+    return success();
+  if (numel(g.norm.getWeight()) != width(g.norm.getResult()))
+    return error(g.norm, "the weight of an RMS norm is a constant of one value per feature");
+  w = weight(g.norm.getWeight(), BlobLayout::RowMajor);
+  eps = floatLiteral(g.norm.getEpsilon().convertToFloat());
+  return success(!w.empty());
+}
+
+LogicalResult Decoder::matmulWeight(MatMulOp mm, std::string &w) {
+  std::vector<int64_t> ws = shapeOf(mm.getB());
+  if (ws.size() != 2 || ws[0] != width(mm.getA()) || ws[1] != width(mm.getResult()))
+    return error(mm, "weight shape does not match the operand widths");
+  w = weight(mm.getB(), BlobLayout::Transposed);
+  return success(!w.empty());
+}
+
+LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
+  Operation *at = g.anchor;
+  bool tail = attrs::isTail(at);
+  const char *kind = g.kind == cuda::LaunchKind::Qkv     ? "qkv"
+                     : g.kind == cuda::LaunchKind::Gated ? "gated"
+                                                         : "linear";
+  std::string nodes;
+  for (Operation *op : g.ops)
+    nodes += std::string(nodes.empty() ? "" : ", ") + "\"" + commentText(nodeName(op)) + "\"";
+  body += "  /* fused " + std::string(kind) + (g.norm ? " (rms_norm prologue)" : "") +
+          (g.residualAdd ? " (residual add)" : "") + " -> " + (tail ? "1" : "n") + "x" +
+          std::to_string(width(g.out)) + (tail ? " (last row only)" : "") + ": ONNX nodes " +
+          nodes + " */\n";
+  if (!names.count(g.input) || !names.count(g.out))
+    return error(at, "a fused group reads or writes a value that is not a decoder value");
+  std::string x = rowPtr(at, g.input), y = names[g.out], r = rows(at);
+  std::string k = std::to_string(width(g.input));
+  std::string nw, eps;
+  if (failed(normArgs(g, nw, eps)))
+    return failure();
+  switch (g.kind) {
+  case cuda::LaunchKind::Linear: {
+    std::string w, res = "NULL";
+    if (failed(matmulWeight(g.matmul, w)))
+      return failure();
+    if (g.residualAdd) {
+      if (!names.count(g.residual))
+        return error(g.residualAdd, "the residual is not a decoder value");
+      res = rowPtr(at, g.residual);
+    }
+    ActArgs act = fusedActivation(g.matmul);
+    body += "  PARE_TRY(pare_llm_linear_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " + w +
+            ", " + res + ", " + y + ", " + r + ", " + k + ", " + std::to_string(width(g.out)) +
+            ", " + act.kind + ", " + act.a + ", " + act.b + ", stream));\n";
+    return success();
+  }
+  case cuda::LaunchKind::Gated: {
+    std::string wg, wu;
+    if (failed(matmulWeight(g.gate, wg)) || failed(matmulWeight(g.up, wu)))
+      return failure();
+    body += "  PARE_TRY(pare_llm_gated_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " + wg +
+            ", " + wu + ", " + y + ", " + r + ", " + k + ", " + std::to_string(width(g.out)) +
+            ", PARE_ACT_SILU, 0.0f, 0.0f, stream));\n";
+    return success();
+  }
+  case cuda::LaunchKind::Qkv: {
+    AttentionOp att = g.attention;
+    std::optional<int64_t> layer = attrs::getKvLayer(att);
+    int64_t heads = att.getHeads(), kvh = att.getKvHeads(), hd = att.getHeadDim();
+    if (!layer || *layer < 0 || *layer >= layers)
+      return error(att, "pare.kv_layer must name a cache layer in [0, " +
+                            std::to_string(layers) + ")");
+    if (heads <= 0 || kvh <= 0 || heads % kvh || hd <= 0 || hd > 256 ||
+        width(g.q.getResult()) != heads * hd || width(g.k.getResult()) != kvh * hd ||
+        width(g.v.getResult()) != kvh * hd)
+      return error(att, "q / k / v widths do not match heads, kv_heads and head_dim");
+    std::string wq, wk, wv;
+    if (failed(matmulWeight(g.q, wq)) || failed(matmulWeight(g.k, wk)) ||
+        failed(matmulWeight(g.v, wv)))
+      return failure();
+    std::string inv = "NULL", rd = "0", interleaved = "0";
+    if (g.qRotary) {
+      RotaryOp rot = g.qRotary;
+      if (rot.getPositions() != positions)
+        return error(rot, "rotary embedding turns by the step's positions (the function's "
+                          "second argument)");
+      if (rot.getRotaryDim() > hd || rot.getRotaryDim() % 2)
+        return error(rot, "rotary dim " + std::to_string(rot.getRotaryDim()) +
+                              " does not fit head_dim " + std::to_string(hd));
+      inv = floatTable(rot, rot.getInvFreqAttr(), rot.getInvFreq());
+      rd = std::to_string(rot.getRotaryDim());
+      interleaved = rot.getInterleaved() ? "1" : "0";
+    }
+    std::string layerOff = "(size_t)" + std::to_string(*layer) + " * " + upper + "_LAYER_CACHE";
+    body += "  PARE_TRY(pare_llm_qkv_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " + wq +
+            ", " + wk + ", " + wv + ", " + rowPtr(at, positions) + ", " + inv + ", " + rd + ", " +
+            interleaved + ", " + y + ", k_cache + " + layerOff + ", v_cache + " + layerOff +
+            ", " + r + ", " + k + ", " + std::to_string(heads) + ", " + std::to_string(kvh) +
+            ", " + std::to_string(hd) + ", " + upper + "_MAX_CONTEXT, stream));\n";
+    return success();
+  }
+  }
+  return failure();
 }
 
 LogicalResult Decoder::emitLaunch(Operation *op) {
@@ -505,15 +635,29 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
     kvHeads = kvh;
     headDim = hd;
     std::string layerOff = "(size_t)" + std::to_string(*layer) + " * " + upper + "_LAYER_CACHE";
-    body += "  PARE_TRY(pare_llm_kv_write_" + sfx + "(" + rowPtr(op, at.getK()) + ", " +
-            rowPtr(op, at.getV()) + ", positions, k_cache + " + layerOff + ", v_cache + " +
-            layerOff + ", " + r + ", " + std::to_string(kvh) + ", " + std::to_string(hd) + ", " +
-            upper + "_MAX_CONTEXT, stream));\n";
-    body += "  PARE_TRY(pare_llm_attention_" + sfx + "(" + rowPtr(op, at.getQ()) + ", k_cache + " +
-            layerOff + ", v_cache + " + layerOff + ", positions, " + y + ", " + r + ", " +
-            std::to_string(heads) + ", " + std::to_string(kvh) + ", " + std::to_string(hd) + ", " +
-            upper + "_MAX_CONTEXT, " + floatLiteral(at.getScale().convertToFloat()) +
-            ", stream));\n";
+    // A fused qkv launch has written this layer's keys and values already.
+    const cuda::LaunchGroup *qkv = fusion.group(at.getK().getDefiningOp());
+    if (!qkv || qkv->kind != cuda::LaunchKind::Qkv || qkv->attention != at)
+      body += "  PARE_TRY(pare_llm_kv_write_" + sfx + "(" + rowPtr(op, at.getK()) + ", " +
+              rowPtr(op, at.getV()) + ", positions, k_cache + " + layerOff + ", v_cache + " +
+              layerOff + ", " + r + ", " + std::to_string(kvh) + ", " + std::to_string(hd) +
+              ", " + upper + "_MAX_CONTEXT, stream));\n";
+    std::string common = rowPtr(op, at.getQ()) + ", k_cache + " + layerOff + ", v_cache + " +
+                         layerOff + ", positions, " + y + ", " + r + ", " +
+                         std::to_string(heads) + ", " + std::to_string(kvh) + ", " +
+                         std::to_string(hd) + ", " + upper + "_MAX_CONTEXT, " +
+                         floatLiteral(at.getScale().convertToFloat());
+    if (opts.fusion && wsHeads < 0) {
+      wsHeads = heads;
+      wsHeadDim = hd;
+    }
+    // Split-context (flash-decoding) attention on the one workspace, which
+    // serves a single (heads, head_dim).
+    if (opts.fusion && wsHeads == heads && wsHeadDim == hd)
+      body += "  PARE_TRY(pare_llm_decode_attention_" + sfx + "(" + common +
+              ", attn_ws, stream));\n";
+    else
+      body += "  PARE_TRY(pare_llm_attention_" + sfx + "(" + common + ", stream));\n";
     return success();
   }
   if (isa<AddOp>(op))
@@ -565,7 +709,9 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
     return module.emitError("--name ") << prefix << ": " << why;
   if (failed(checkSignature()))
     return failure();
-  used = {"n", "last", "stream", "d", "ids", "positions", "k_cache", "v_cache", "logits", "err"};
+  used = {"n",       "last",   "stream", "d",       "ids",    "positions",
+          "k_cache", "v_cache", "logits", "err",    "attn_ws"};
+  fusion = cuda::planDecoderFusion(func, opts.fusion);
   if (failed(plan()))
     return failure();
   Block &block = func.getBody().front();
@@ -595,7 +741,15 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
   idsOffset = vCacheOffset + alignUp(cacheBytes);
   positionsOffset = idsOffset + alignUp(chunk * 4);
   logitsOffset = positionsOffset + alignUp(chunk * 4);
-  deviceBytes = logitsOffset + alignUp(vocab * 4);
+  // PARE_LLM_ATTN_WORKSPACE_FLOATS and PARE_LLM_SAMPLE_WORKSPACE_BYTES of
+  // pare_cu_llm.cuh (the generated code asserts these sizes against them).
+  attnWsBytes = wsHeads > 0 ? 4 * 4 * wsHeads * 64 * (wsHeadDim + 2) : 0;
+  sampleWsBytes = vocab * 8 + 4096;
+  attnWsOffset = logitsOffset + alignUp(vocab * 4);
+  sampleWsOffset = attnWsOffset + alignUp(attnWsBytes);
+  stepOffset = sampleWsOffset + alignUp(sampleWsBytes);
+  nextOffset = stepOffset + kDeviceAlign;
+  deviceBytes = nextOffset + kDeviceAlign;
   if (failed(checkMemory()))
     return failure();
   files.push_back({prefix + ".h", decoderApiHeader(api())});
@@ -650,6 +804,7 @@ DecoderApi Decoder::api() const {
   a.maxContext = maxContext;
   a.vocab = vocab;
   a.prefillChunk = chunk;
+  a.gpuSampling = true;
   return a;
 }
 
@@ -678,7 +833,54 @@ std::string Decoder::source() const {
   def("IDS_OFFSET", idsOffset, "int32 token ids of the step's rows");
   def("POSITIONS_OFFSET", positionsOffset, "int32 positions of the step's rows");
   def("LOGITS_OFFSET", logitsOffset, "float logits of the last row");
+  def("ATTN_WS_OFFSET", attnWsOffset,
+      "the split decode attention's partials and merge tickets (zeroed once, at setup)");
+  def("ATTN_WS_BYTES", attnWsBytes, "");
+  def("SAMPLE_WS_OFFSET", sampleWsOffset, "pare_llm_sample's workspace");
+  def("SAMPLE_WS_BYTES", sampleWsBytes, "");
+  def("STEP_OFFSET", stepOffset, "the sampler's step counter (unsigned long long)");
+  def("NEXT_OFFSET", nextOffset, "the int32 id the sampler draws");
   def("DEVICE_BYTES", deviceBytes, "all of it");
+  if (wsHeads > 0)
+    c += "static_assert(" + upper + "_ATTN_WS_BYTES >= PARE_LLM_ATTN_WORKSPACE_FLOATS(" +
+         std::to_string(wsHeads) + ", " + std::to_string(wsHeadDim) +
+         ") * sizeof(float), \"the attention workspace of pare_cu_llm.cuh\");\n";
+  c += "static_assert(" + upper + "_SAMPLE_WS_BYTES >= PARE_LLM_SAMPLE_WORKSPACE_BYTES(" + upper +
+       "_VOCAB), \"the sampling workspace of pare_cu_llm.cuh\");\n";
+  // Every launch is preceded by PARE_PROF(family): the profile's event
+  // marks (<name>_profile), nothing otherwise.
+  std::vector<std::string> families;
+  std::string marked;
+  int64_t launches = 0;
+  for (llvm::StringRef line : llvm::split(llvm::StringRef(body), '\n')) {
+    if (line.empty())
+      continue;
+    size_t at = line.find("PARE_TRY(pare_llm_");
+    if (at != llvm::StringRef::npos) {
+      llvm::StringRef fn = line.drop_front(at + 18);
+      fn = fn.take_until([](char ch) { return ch == '('; });
+      fn.consume_back("_f16") || fn.consume_back("_f32");
+      auto it = llvm::find(families, fn.str());
+      size_t id = it - families.begin();
+      if (it == families.end())
+        families.push_back(fn.str());
+      // On the launch's line: the mark is no statement of its own.
+      marked += line.take_front(at).str() + "PARE_PROF(" + std::to_string(id) + "); " +
+                line.drop_front(at).str() + "\n";
+      ++launches;
+      continue;
+    }
+    marked += line.str() + "\n";
+  }
+  families.push_back("sample");
+  c += "\n/* Kernel families (the entry point's name) of the step's launches, for\n"
+       " * " + prefix + "_profile; the last one is the GPU sampler's. */\n";
+  c += "#define " + upper + "_LAUNCHES " + std::to_string(launches) + "\n";
+  c += "#define " + upper + "_FAMILIES " + std::to_string(families.size()) + "\n";
+  c += "static const char *const " + prefix + "_family_names[" + upper + "_FAMILIES] = {";
+  for (size_t i = 0; i < families.size(); ++i)
+    c += std::string(i ? ", " : "") + "\"" + families[i] + "\"";
+  c += "};\n";
   c += R"PARE(
 #define PARE_TRY(...)                   \
   do {                                  \
@@ -695,14 +897,31 @@ std::string Decoder::source() const {
   unsigned char *device;
   cudaStream_t stream;
   cudaGraphExec_t decode_graph; /* enqueue(1, 1), captured at the first decode */
+  cudaGraphExec_t sample_graph; /* enqueue(1, 1) + pare_llm_sample with `sampling` */
+  @P@_sampling sampling;        /* the parameters sample_graph was captured with */
   int32_t *staging;             /* pinned: ids, then positions, of up to MAX_CONTEXT rows */
   float *logits;                /* pinned: one logits row */
+  int32_t *next;                /* pinned: the sampled id */
+  /* Profile (@P@_profile): while `on`, PARE_PROF(f) records an event before
+   * each launch (as external event nodes of the captured step). */
+  int prof_on, prof_count;
+  cudaEvent_t prof_events[@U@_LAUNCHES + 2];
+  int prof_family[@U@_LAUNCHES + 2];
   char message[384];            /* the last weights / device failure */
 } @P@_g;
 
 /* Every launch of one step over n rows (1 <= n <= @U@_PREFILL_CHUNK) whose ids
  * and positions are in device memory; with `last`, also the ops only the last
  * row's logits need (pare.tail: on the last row only) and the logits. */
+#define PARE_PROF(family)                                                       \
+  do {                                                                          \
+    if (@P@_g.prof_on && @P@_g.prof_count < @U@_LAUNCHES + 2) {                 \
+      @P@_g.prof_family[@P@_g.prof_count] = (family);                           \
+      PARE_TRY(cudaEventRecordWithFlags(@P@_g.prof_events[@P@_g.prof_count++],   \
+                                        stream, cudaEventRecordExternal));      \
+    }                                                                           \
+  } while (0)
+
 static cudaError_t @P@_enqueue(int32_t n, int last) {
   cudaStream_t stream = @P@_g.stream;
   unsigned char *const d = @P@_g.device;
@@ -713,8 +932,12 @@ static cudaError_t @P@_enqueue(int32_t n, int last) {
   c += "  " + typ + " *const k_cache = (" + typ + " *)(d + " + upper + "_K_CACHE_OFFSET);\n";
   c += "  " + typ + " *const v_cache = (" + typ + " *)(d + " + upper + "_V_CACHE_OFFSET);\n";
   c += "  float *const logits = (float *)(d + " + upper + "_LOGITS_OFFSET);\n";
-  c += "  (void)ids;\n  (void)positions;\n  (void)k_cache;\n  (void)v_cache;\n";
-  c += weightDecls + arenaDecls + "\n" + body + "  return cudaSuccess;\n}\n";
+  c += "  float *const attn_ws = (float *)(d + " + upper + "_ATTN_WS_OFFSET);\n";
+  c += "  (void)ids;\n  (void)positions;\n  (void)k_cache;\n  (void)v_cache;\n  (void)attn_ws;\n";
+  c += weightDecls + arenaDecls + "\n" + marked;
+  c += "  /* the end of the last launch (profile) */\n  PARE_PROF(" +
+       std::to_string(families.size() - 1) + ");\n";
+  c += "  return cudaSuccess;\n}\n";
   c += expand(R"PARE(
 static int @P@_device_error(const char *what, cudaError_t err) {
   snprintf(@P@_g.message, sizeof @P@_g.message, "%s: %s", what, cudaGetErrorString(err));
@@ -775,8 +998,18 @@ static int @P@_setup(void) {
   }
   if ((err = cudaMallocHost((void **)&@P@_g.staging, 2 * sizeof(int32_t) * @U@_MAX_CONTEXT)) !=
           cudaSuccess ||
-      (err = cudaMallocHost((void **)&@P@_g.logits, sizeof(float) * @U@_VOCAB)) != cudaSuccess) {
+      (err = cudaMallocHost((void **)&@P@_g.logits, sizeof(float) * @U@_VOCAB)) != cudaSuccess ||
+      (err = cudaMallocHost((void **)&@P@_g.next, sizeof(int32_t))) != cudaSuccess) {
     @P@_device_error("cudaMallocHost", err);
+    @P@_free();
+    return @U@_ERR_DEVICE;
+  }
+  /* The attention workspace's merge tickets start at zero (its kernel puts
+   * them back after every call), the sampler's step counter too; in stream
+   * order before the weights' upload, which init waits for. */
+  if ((err = cudaMemsetAsync(@P@_g.device + @U@_ATTN_WS_OFFSET, 0,
+                             @U@_DEVICE_BYTES - @U@_ATTN_WS_OFFSET, @P@_g.stream)) != cudaSuccess) {
+    @P@_device_error("clearing the workspaces", err);
     @P@_free();
     return @U@_ERR_DEVICE;
   }
@@ -888,8 +1121,18 @@ int @P@_init_from_memory(const void *blob, size_t size) {
 }
 
 void @P@_free(void) {
+  int i;
   if (@P@_g.decode_graph)
     cudaGraphExecDestroy(@P@_g.decode_graph);
+  if (@P@_g.sample_graph)
+    cudaGraphExecDestroy(@P@_g.sample_graph);
+  for (i = 0; i < @U@_LAUNCHES + 2; ++i)
+    if (@P@_g.prof_events[i]) {
+      cudaEventDestroy(@P@_g.prof_events[i]);
+      @P@_g.prof_events[i] = NULL;
+    }
+  if (@P@_g.next)
+    cudaFreeHost(@P@_g.next);
   if (@P@_g.device)
     cudaFree(@P@_g.device);
   if (@P@_g.staging)
@@ -903,11 +1146,18 @@ void @P@_free(void) {
   @P@_g.device = NULL;
   @P@_g.stream = NULL;
   @P@_g.decode_graph = NULL;
+  @P@_g.sample_graph = NULL;
+  @P@_g.next = NULL;
   @P@_g.staging = NULL;
   @P@_g.logits = NULL;
 }
 
-void @P@_reset(void) { @P@_g.position = 0; }
+void @P@_reset(void) {
+  @P@_g.position = 0;
+  /* The sampler's draws restart with its step counter (same seed, same text). */
+  if (@P@_g.ready)
+    cudaMemsetAsync(@P@_g.device + @U@_STEP_OFFSET, 0, sizeof(unsigned long long), @P@_g.stream);
+}
 
 int32_t @P@_position(void) { return @P@_g.position; }
 
@@ -968,6 +1218,39 @@ int @P@_prefill(const int32_t *ids, int32_t n, float *logits_of_last) {
   return @U@_OK;
 }
 
+/* The decode step's launches (then pare_llm_sample with *sampling, unless
+ * NULL) captured into one graph. */
+static int @P@_capture(cudaGraphExec_t *exec, const @P@_sampling *sampling) {
+  cudaGraph_t graph;
+  cudaError_t err, launched;
+  unsigned char *const d = @P@_g.device;
+  cudaStream_t stream = @P@_g.stream;
+  if ((err = cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal)) != cudaSuccess)
+    return @P@_device_error("capturing the decode step", err);
+  launched = @P@_enqueue(1, 1);
+  if (launched == cudaSuccess && sampling) {
+    launched = pare_llm_sample_f32((const float *)(d + @U@_LOGITS_OFFSET), @U@_VOCAB,
+                                   sampling->temperature, sampling->top_k, sampling->top_p,
+                                   (unsigned long long)sampling->seed,
+                                   (unsigned long long *)(d + @U@_STEP_OFFSET),
+                                   (int32_t *)(d + @U@_NEXT_OFFSET), d + @U@_SAMPLE_WS_OFFSET,
+                                   stream);
+    if (launched == cudaSuccess && @P@_g.prof_on && @P@_g.prof_count < @U@_LAUNCHES + 2)
+      launched = cudaEventRecordWithFlags(@P@_g.prof_events[@P@_g.prof_count++], stream,
+                                          cudaEventRecordExternal);
+  }
+  err = cudaStreamEndCapture(stream, &graph);
+  if (launched != cudaSuccess || err != cudaSuccess)
+    return @P@_device_error("capturing the decode step", launched != cudaSuccess ? launched : err);
+  err = cudaGraphInstantiate(exec, graph, 0);
+  cudaGraphDestroy(graph);
+  if (err != cudaSuccess) {
+    *exec = NULL;
+    return @P@_device_error("instantiating the decode step", err);
+  }
+  return @U@_OK;
+}
+
 int @P@_decode(int32_t id, float *logits) {
   cudaError_t err;
   int rc;
@@ -977,25 +1260,10 @@ int @P@_decode(int32_t id, float *logits) {
     return @U@_ERR_ARG;
   if (@P@_g.position >= @U@_MAX_CONTEXT)
     return @U@_ERR_CONTEXT;
-  if (!@P@_g.decode_graph) {
-    /* The step's launches read the id and position from device memory, so
-     * one capture serves every later token. */
-    cudaGraph_t graph;
-    cudaError_t launched;
-    if ((err = cudaStreamBeginCapture(@P@_g.stream, cudaStreamCaptureModeThreadLocal)) !=
-        cudaSuccess)
-      return @P@_device_error("capturing the decode step", err);
-    launched = @P@_enqueue(1, 1);
-    err = cudaStreamEndCapture(@P@_g.stream, &graph);
-    if (launched != cudaSuccess || err != cudaSuccess)
-      return @P@_device_error("capturing the decode step", launched != cudaSuccess ? launched : err);
-    err = cudaGraphInstantiate(&@P@_g.decode_graph, graph, 0);
-    cudaGraphDestroy(graph);
-    if (err != cudaSuccess) {
-      @P@_g.decode_graph = NULL;
-      return @P@_device_error("instantiating the decode step", err);
-    }
-  }
+  /* The step's launches read the id and position from device memory, so
+   * one capture serves every later token. */
+  if (!@P@_g.decode_graph && (rc = @P@_capture(&@P@_g.decode_graph, NULL)) != @U@_OK)
+    return rc;
   @P@_g.staging[0] = id;
   @P@_g.staging[@U@_MAX_CONTEXT] = @P@_g.position;
   if ((err = @P@_upload(0, 1)) != cudaSuccess)
@@ -1005,6 +1273,143 @@ int @P@_decode(int32_t id, float *logits) {
   if ((rc = @P@_finish(logits)) != @U@_OK)
     return rc;
   @P@_g.position += 1;
+  return @U@_OK;
+}
+
+/* Greedy, or the documented bounds of pare_llm_sample's parameters. */
+static int @P@_check_sampling(const @P@_sampling *s) {
+  return s->temperature == s->temperature && s->temperature < 1e30f && s->top_k >= 0 &&
+         s->top_p > 0.0f && s->top_p == s->top_p;
+}
+
+/* Waits for the step and copies the drawn id out. */
+static int @P@_finish_next(int32_t *next) {
+  cudaError_t err;
+  if ((err = cudaMemcpyAsync(@P@_g.next, @P@_g.device + @U@_NEXT_OFFSET, sizeof(int32_t),
+                             cudaMemcpyDeviceToHost, @P@_g.stream)) != cudaSuccess)
+    return @P@_device_error("copying the sampled id", err);
+  if ((err = cudaStreamSynchronize(@P@_g.stream)) != cudaSuccess)
+    return @P@_device_error("running the step", err);
+  *next = *@P@_g.next;
+  return @U@_OK;
+}
+
+int @P@_decode_sample(int32_t id, const @P@_sampling *params, int32_t *next) {
+  static const @P@_sampling greedy = {0.0f, 0, 1.0f, 0};
+  const @P@_sampling *s = params ? params : &greedy;
+  cudaError_t err;
+  int rc;
+  if (!@P@_g.ready)
+    return @U@_ERR_STATE;
+  if (id < 0 || id >= @U@_VOCAB || !next || !@P@_check_sampling(s))
+    return @U@_ERR_ARG;
+  if (@P@_g.position >= @U@_MAX_CONTEXT)
+    return @U@_ERR_CONTEXT;
+  /* The parameters are kernel arguments of the graph: captured again only
+   * when they change. */
+  if (@P@_g.sample_graph &&
+      (@P@_g.sampling.temperature != s->temperature || @P@_g.sampling.top_k != s->top_k ||
+       @P@_g.sampling.top_p != s->top_p || @P@_g.sampling.seed != s->seed)) {
+    cudaGraphExecDestroy(@P@_g.sample_graph);
+    @P@_g.sample_graph = NULL;
+  }
+  if (!@P@_g.sample_graph) {
+    if ((rc = @P@_capture(&@P@_g.sample_graph, s)) != @U@_OK)
+      return rc;
+    @P@_g.sampling = *s;
+  }
+  @P@_g.staging[0] = id;
+  @P@_g.staging[@U@_MAX_CONTEXT] = @P@_g.position;
+  if ((err = @P@_upload(0, 1)) != cudaSuccess)
+    return @P@_device_error("copying the token id", err);
+  if ((err = cudaGraphLaunch(@P@_g.sample_graph, @P@_g.stream)) != cudaSuccess)
+    return @P@_device_error("launching the decode step", err);
+  if ((rc = @P@_finish_next(next)) != @U@_OK)
+    return rc;
+  @P@_g.position += 1;
+  return @U@_OK;
+}
+
+int @P@_sample(const @P@_sampling *params, int32_t *next) {
+  static const @P@_sampling greedy = {0.0f, 0, 1.0f, 0};
+  const @P@_sampling *s = params ? params : &greedy;
+  unsigned char *const d = @P@_g.device;
+  cudaError_t err;
+  if (!@P@_g.ready)
+    return @U@_ERR_STATE;
+  if (!next || !@P@_check_sampling(s))
+    return @U@_ERR_ARG;
+  if ((err = pare_llm_sample_f32((const float *)(d + @U@_LOGITS_OFFSET), @U@_VOCAB,
+                                 s->temperature, s->top_k, s->top_p,
+                                 (unsigned long long)s->seed,
+                                 (unsigned long long *)(d + @U@_STEP_OFFSET),
+                                 (int32_t *)(d + @U@_NEXT_OFFSET), d + @U@_SAMPLE_WS_OFFSET,
+                                 @P@_g.stream)) != cudaSuccess)
+    return @P@_device_error("launching the sampler", err);
+  return @P@_finish_next(next);
+}
+
+int @P@_profile(int32_t id, int32_t tokens) {
+  static const @P@_sampling greedy = {0.0f, 0, 1.0f, 0};
+  double us[@U@_FAMILIES], total = 0;
+  int count[@U@_FAMILIES];
+  cudaGraphExec_t exec = NULL;
+  cudaError_t err = cudaSuccess;
+  int32_t t;
+  int i, rc;
+  if (!@P@_g.ready)
+    return @U@_ERR_STATE;
+  if (id < 0 || id >= @U@_VOCAB || tokens <= 0)
+    return @U@_ERR_ARG;
+  if (tokens > @U@_MAX_CONTEXT - @P@_g.position)
+    return @U@_ERR_CONTEXT;
+  for (i = 0; i < @U@_LAUNCHES + 2; ++i)
+    if (!@P@_g.prof_events[i] &&
+        (err = cudaEventCreate(&@P@_g.prof_events[i])) != cudaSuccess)
+      return @P@_device_error("creating the profile's events", err);
+  /* The step as decode_sample replays it, with an event node before each
+   * launch and after the last. */
+  @P@_g.prof_on = 1;
+  @P@_g.prof_count = 0;
+  rc = @P@_capture(&exec, &greedy);
+  @P@_g.prof_on = 0;
+  if (rc != @U@_OK)
+    return rc;
+  for (i = 0; i < @U@_FAMILIES; ++i) {
+    us[i] = 0;
+    count[i] = 0;
+  }
+  @P@_g.prof_family[@P@_g.prof_count - 1] = @U@_FAMILIES - 1;
+  for (i = 0; i + 1 < @P@_g.prof_count; ++i)
+    ++count[@P@_g.prof_family[i]];
+  for (t = 0; t < tokens && err == cudaSuccess; ++t) {
+    @P@_g.staging[0] = id;
+    @P@_g.staging[@U@_MAX_CONTEXT] = @P@_g.position;
+    if ((err = @P@_upload(0, 1)) != cudaSuccess ||
+        (err = cudaGraphLaunch(exec, @P@_g.stream)) != cudaSuccess ||
+        (err = cudaStreamSynchronize(@P@_g.stream)) != cudaSuccess)
+      break;
+    for (i = 0; i + 1 < @P@_g.prof_count; ++i) {
+      float ms = 0;
+      if ((err = cudaEventElapsedTime(&ms, @P@_g.prof_events[i], @P@_g.prof_events[i + 1])) !=
+          cudaSuccess)
+        break;
+      us[@P@_g.prof_family[i]] += 1000.0 * ms;
+      total += 1000.0 * ms;
+    }
+    @P@_g.position += 1;
+  }
+  cudaGraphExecDestroy(exec);
+  if (err != cudaSuccess)
+    return @P@_device_error("profiling the decode step", err);
+  fprintf(stderr, "profile: family | launches/token | us/token | %%\n");
+  for (i = 0; i < @U@_FAMILIES; ++i)
+    if (count[i])
+      fprintf(stderr, "profile: %s | %d | %.2f | %.1f\n", @P@_family_names[i], count[i],
+              us[i] / tokens, total > 0 ? 100.0 * us[i] / total : 0.0);
+  fprintf(stderr, "profile: total | %d | %.2f | 100.0 (%d tokens, graph replays with an event "
+                  "node between launches)\n",
+          @P@_g.prof_count - 1, total / tokens, (int)tokens);
   return @U@_OK;
 }
 
@@ -1037,7 +1442,7 @@ std::string Decoder::makefile() const {
                   ". Builds the generate runner of " + prefix + " (CUDA):\n#   make -f " + prefix +
                   ".mk            (needs --emit-runner's generate.c)\n";
   m += "NVCC ?= nvcc\nCC ?= cc\nNVCCFLAGS ?= -O3 -arch=sm_" + archNum + "\nCFLAGS ?= -O3\n";
-  m += expand(R"PARE(@U@_OBJECTS = @P@.o pare_cu_llm.o pare_cu_llm_w4.o
+  m += expand(R"PARE(@U@_OBJECTS = @P@.o pare_cu_llm.o pare_cu_llm_attn.o pare_cu_llm_w4.o
 RUNNER_SOURCES = generate.c pare_tokenizer.c
 
 generate: $(RUNNER_SOURCES) $(@U@_OBJECTS)
@@ -1050,6 +1455,9 @@ generate: $(RUNNER_SOURCES) $(@U@_OBJECTS)
 
 pare_cu_llm.o: pare_cu_llm.cu pare_cu_llm.cuh pare_activation.h
 	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm.cu -o $@
+
+pare_cu_llm_attn.o: pare_cu_llm_attn.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h
+	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_attn.cu -o $@
 
 pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_activation.h
 	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_w4.cu -o $@

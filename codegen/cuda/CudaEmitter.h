@@ -33,6 +33,10 @@ struct CudaEmitOptions {
   /// Decoders: bytes of GPU memory that weights, activations and the KV cache
   /// must fit in; 0 takes defaultGpuMemoryBytes(arch) (CudaDecoder.h).
   int64_t gpuMemoryBytes = 0;
+  /// Decoders: one fused launch per norm + linear (+ residual), gated MLP
+  /// half and QKV (+ rotary + cache write) group (codegen/cuda/DecoderFusion.h,
+  /// issue 17); false keeps one launch per op (--cuda-fusion off).
+  bool fusion = true;
 };
 
 mlir::FailureOr<std::vector<EmittedFile>> emitCuda(mlir::ModuleOp module,

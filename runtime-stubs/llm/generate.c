@@ -5,14 +5,23 @@
  * standalone tokenizer (pare_tokenizer.h).
  *
  *   generate -w W.bin --tokenizer tokenizer.json -p "prompt" [-n 128] [--chat]
- *            [--temperature 0] [--seed 0]
- *            [--ids]
+ *            [--temperature 0] [--top-k 0] [--top-p 1] [--seed 0]
+ *            [--ids] [--profile]
  *     prints the generated text as it comes (the prompt tokenized as HF's
  *     default encode(), with the post-processor's special tokens), then (on
  *     stderr) prefill and decode tokens per second; --ids also prints the
  *     generated ids on a last line "ids: 1 2 3" (a stop token, <|im_end|> or
  *     <|endoftext|>, ends the list and counts towards -n), for comparison
- *     with a reference's greedy loop.
+ *     with a reference's greedy loop. Temperature 0 is greedy (argmax, the
+ *     lowest id on ties). A model with PARE_MODEL_DECODE_SAMPLE (the CUDA
+ *     target) picks every token on the GPU (pare_llm_sample: temperature,
+ *     top-k, top-p, seeded counter-based draws; each decode step and its
+ *     draw are one graph replay and only the id comes back); the C target
+ *     samples on the host with temperature only (xorshift64* of --seed) and
+ *     refuses --top-k / --top-p. --profile (CUDA) then decodes up to 32
+ *     more tokens with an event between launches and prints on stderr
+ *     "profile: family | launches/token | us/token | %" and one row per
+ *     kernel family.
  *   generate -w W.bin --tokenizer tokenizer.json --ppl FILE --window W
  *            [--max-tokens T]
  *     perplexity of the file's text (the protocol of
@@ -49,7 +58,8 @@ static void usage(void)
 {
   fprintf(stderr,
           "usage: generate -w WEIGHTS.bin --tokenizer tokenizer.json -p PROMPT [-n 128] [--chat]\n"
-          "                [--temperature 0] [--seed 0] [--ids]\n"
+          "                [--temperature 0] [--top-k 0] [--top-p 1] [--seed 0] [--ids]\n"
+          "                [--profile]\n"
           "       generate -w WEIGHTS.bin --tokenizer tokenizer.json --ppl FILE --window W\n"
           "                [--max-tokens T]\n"
           "model %s: context %d tokens, vocabulary %d\n",
@@ -114,6 +124,7 @@ static void check(int rc, const char *what)
     die(what, PARE_MODEL_STRERROR(rc));
 }
 
+#ifndef PARE_MODEL_DECODE_SAMPLE
 /* xorshift64*: a fixed, portable sequence for --seed. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static double rng_uniform(void)
@@ -144,6 +155,7 @@ static int32_t pick(const float *logits, double temperature)
   }
   return best;
 }
+#endif
 
 static void print_token(const pare_tokenizer *tok, int32_t id)
 {
@@ -154,9 +166,30 @@ static void print_token(const pare_tokenizer *tok, int32_t id)
   fflush(stdout);
 }
 
-static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int chat,
-                    double temperature, int print_ids, float *logits)
+/* How the next token is chosen (--temperature, --top-k, --top-p, --seed). */
+typedef struct {
+  double temperature, top_p;
+  long top_k, seed;
+} sampling;
+
+#ifdef PARE_MODEL_DECODE_SAMPLE
+static PARE_MODEL_SAMPLING gpu_sampling(const sampling *s)
 {
+  PARE_MODEL_SAMPLING g;
+  g.temperature = (float)s->temperature;
+  g.top_k = (int32_t)s->top_k;
+  g.top_p = (float)s->top_p;
+  g.seed = (uint64_t)s->seed;
+  return g;
+}
+#endif
+
+static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int chat,
+                    const sampling *sampler, int print_ids, int profile, float *logits)
+{
+#ifdef PARE_MODEL_DECODE_SAMPLE
+  PARE_MODEL_SAMPLING gpu = gpu_sampling(sampler);
+#endif
   int32_t *made_ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)(n_new > 0 ? n_new : 1));
   char *text;
   size_t len, n_ids = 0;
@@ -203,8 +236,15 @@ static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int cha
   }
   if (!chat)
     fputs(prompt, stdout);
+#ifdef PARE_MODEL_DECODE_SAMPLE
+  /* The first token from the prefill's logits, on the device. */
+  if (n_new > 0)
+    check(PARE_MODEL_SAMPLE(&gpu, &next), "sample");
+#endif
   while (made < n_new) {
-    next = pick(logits, temperature);
+#ifndef PARE_MODEL_DECODE_SAMPLE
+    next = pick(logits, sampler->temperature);
+#endif
     if (next == stop_a || next == stop_b) {
       made_ids[made++] = next; /* listed by --ids, as reference loops list it */
       break;
@@ -218,7 +258,11 @@ static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int cha
               (int)PARE_MODEL_MAX_CONTEXT);
       break;
     }
+#ifdef PARE_MODEL_DECODE_SAMPLE
+    check(PARE_MODEL_DECODE_SAMPLE(next, &gpu, &next), "decode");
+#else
     check(PARE_MODEL_DECODE(next, logits), "decode");
+#endif
   }
   t2 = now_s();
   fputc('\n', stdout);
@@ -229,7 +273,6 @@ static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int cha
       printf(" %ld", (long)made_ids[k]);
     fputc('\n', stdout);
   }
-  free(made_ids);
   fflush(stdout); /* the text before the figures when both go to one file */
   fprintf(stderr, "prefill: %lu tokens in %.1f ms (%.1f tokens/s)\n", (unsigned long)n_ids,
           1e3 * (t1 - t0), (double)n_ids / (t1 - t0 > 0 ? t1 - t0 : 1e-9));
@@ -237,6 +280,17 @@ static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int cha
      one is a decode step. */
   fprintf(stderr, "decode: %ld tokens in %.1f ms (%.1f tokens/s)\n", made > 0 ? made - 1 : 0,
           1e3 * (t2 - t1), made > 1 ? (double)(made - 1) / (t2 - t1 > 0 ? t2 - t1 : 1e-9) : 0.0);
+#ifdef PARE_MODEL_PROFILE
+  if (profile) {
+    int32_t room = PARE_MODEL_MAX_CONTEXT - PARE_MODEL_POSITION();
+    rc = PARE_MODEL_PROFILE(made > 0 ? made_ids[made - 1] : ids[n_ids - 1], room < 32 ? room : 32);
+    if (rc != PARE_MODEL_OK)
+      fprintf(stderr, "profile: unavailable: %s\n", PARE_MODEL_STRERROR(rc));
+  }
+#else
+  (void)profile;
+#endif
+  free(made_ids);
   free(ids);
   return 0;
 }
@@ -315,9 +369,9 @@ static int perplexity(pare_tokenizer *tok, const char *path, long window, long m
 int main(int argc, char **argv)
 {
   const char *weights = NULL, *tok_path = NULL, *prompt = NULL, *ppl = NULL;
-  long n_new = 128, window = 0, max_tokens = 0, seed = 0;
-  double temperature = 0.0;
-  int chat = 0, print_ids = 0, i, rc;
+  long n_new = 128, window = 0, max_tokens = 0;
+  sampling sampler = {0.0, 1.0, 0, 0};
+  int chat = 0, print_ids = 0, profile = 0, i, rc;
   char err[512];
   pare_tokenizer *tok;
   float *logits;
@@ -328,6 +382,11 @@ int main(int argc, char **argv)
       chat = 1;
     } else if (!strcmp(a, "--ids")) {
       print_ids = 1;
+    } else if (!strcmp(a, "--profile")) {
+#ifndef PARE_MODEL_PROFILE
+      die("--profile needs the CUDA target (the kernel-family table times GPU launches)", NULL);
+#endif
+      profile = 1;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage();
       return 0;
@@ -346,11 +405,19 @@ int main(int argc, char **argv)
     } else if (!strcmp(a, "--temperature")) {
       char *end = NULL;
       const char *s = argv[++i];
-      temperature = strtod(s, &end);
-      if (!*s || *end || !(temperature >= 0.0))
+      sampler.temperature = strtod(s, &end);
+      if (!*s || *end || !(sampler.temperature >= 0.0) || sampler.temperature > 1e30)
         die("--temperature needs a number >= 0, not", s);
+    } else if (!strcmp(a, "--top-p")) {
+      char *end = NULL;
+      const char *s = argv[++i];
+      sampler.top_p = strtod(s, &end);
+      if (!*s || *end || !(sampler.top_p > 0.0 && sampler.top_p <= 1.0))
+        die("--top-p needs a number in (0, 1], not", s);
+    } else if (!strcmp(a, "--top-k")) {
+      sampler.top_k = parse_int("--top-k", argv[++i], 0, (long)PARE_MODEL_VOCAB);
     } else if (!strcmp(a, "--seed")) {
-      seed = parse_int("--seed", argv[++i], 0, 2147483647L);
+      sampler.seed = parse_int("--seed", argv[++i], 0, 2147483647L);
     } else if (!strcmp(a, "--ppl")) {
       ppl = argv[++i];
     } else if (!strcmp(a, "--window")) {
@@ -369,7 +436,12 @@ int main(int argc, char **argv)
   }
   if (ppl && window == 0)
     die("--ppl needs --window W (2 .. the model's context)", NULL);
-  rng_state ^= (uint64_t)seed * 0x9e3779b97f4a7c15ULL;
+#ifndef PARE_MODEL_DECODE_SAMPLE
+  if (sampler.top_k != 0 || sampler.top_p < 1.0)
+    die("--top-k and --top-p need the CUDA target's GPU sampler; this model's runner samples "
+        "on the host with --temperature only", NULL);
+  rng_state ^= (uint64_t)sampler.seed * 0x9e3779b97f4a7c15ULL;
+#endif
 
   tok = pare_tokenizer_load(tok_path, err, sizeof err);
   if (!tok)
@@ -385,7 +457,7 @@ int main(int argc, char **argv)
   if (!logits)
     die("out of memory", NULL);
   rc = ppl ? perplexity(tok, ppl, window, max_tokens, logits)
-           : generate(tok, prompt, n_new, chat, temperature, print_ids, logits);
+           : generate(tok, prompt, n_new, chat, &sampler, print_ids, profile, logits);
   free(logits);
   PARE_MODEL_FREE();
   pare_tokenizer_free(tok);

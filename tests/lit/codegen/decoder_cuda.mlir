@@ -10,24 +10,27 @@
 // PREFILL_CHUNK rows, the K and V caches, the step's ids / positions and the
 // logits. Decode captures enqueue(1, 1) into a CUDA graph once. fp16 stores
 // weights, activations and the cache as half (the rotary frequencies stay
-// float). Byte-identical on a second compile.
-// RUN: rm -rf %t %t2 && pare compile %S/Inputs/decoder_tiny.mlir --target cuda -o %t/f32 --name tiny -q
+// float). Byte-identical on a second compile. This is the one-launch-per-op
+// path (--cuda-fusion off); decoder_cuda_fusion.mlir checks the fused one.
+// RUN: rm -rf %t %t2 && pare compile %S/Inputs/decoder_tiny.mlir --target cuda --cuda-fusion off -o %t/f32 --name tiny -q
 // RUN: FileCheck %s --input-file %t/f32/tiny.cu
 // RUN: FileCheck %s --check-prefix=HDR --input-file %t/f32/tiny.h
 // RUN: ls %t/f32 | FileCheck %s --check-prefix=FILES
-// RUN: pare compile %S/Inputs/decoder_tiny.mlir --target cuda --precision fp16 -o %t/f16 --name tiny -q --emit-runner
+// RUN: pare compile %S/Inputs/decoder_tiny.mlir --target cuda --cuda-fusion off --precision fp16 -o %t/f16 --name tiny -q --emit-runner
 // RUN: FileCheck %s --check-prefix=F16 --input-file %t/f16/tiny.cu
 // RUN: FileCheck %s --check-prefix=MK --input-file %t/f16/tiny.mk
 // RUN: ls %t/f16 | FileCheck %s --check-prefix=RUNNER
-// RUN: pare compile %S/Inputs/decoder_tiny.mlir --target cuda -o %t2 --name tiny -q
+// RUN: pare compile %S/Inputs/decoder_tiny.mlir --target cuda --cuda-fusion off -o %t2 --name tiny -q
 // RUN: for f in tiny.cu tiny.h tiny.mk tiny_weights.bin; do cmp %t/f32/$f %t2/$f; done
-// RUN: for f in pare_cu_llm.cu pare_cu_llm.cuh; do cmp %t/f32/$f %srcroot/runtime-stubs/cuda-llm/$f; done
+// RUN: for f in pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_attn.cu pare_cu_llm_device.cuh; do cmp %t/f32/$f %srcroot/runtime-stubs/cuda-llm/$f; done
 // RUN: %python -c "import struct,sys; b=open(sys.argv[1],'rb').read(); print(b[:8].decode(), *struct.unpack('<IIQ', b[8:24]), len(b))" %t/f32/tiny_weights.bin | FileCheck %s --check-prefix=BIN
 // RUN: %python -c "import struct,sys; b=open(sys.argv[1],'rb').read(); print(b[:8].decode(), *struct.unpack('<IIQ', b[8:24]), len(b))" %t/f16/tiny_weights.bin | FileCheck %s --check-prefix=BIN16
 
 // FILES: pare_activation.h
 // FILES-NEXT: pare_cu_llm.cu
 // FILES-NEXT: pare_cu_llm.cuh
+// FILES-NEXT: pare_cu_llm_attn.cu
+// FILES-NEXT: pare_cu_llm_device.cuh
 // FILES-NEXT: pare_cu_llm_w4.cu
 // FILES-NEXT: tiny.cu
 // FILES-NEXT: tiny.h
@@ -52,7 +55,7 @@
 // HDR: int tiny_decode(int32_t id, float *logits);
 
 // MK: NVCCFLAGS ?= -O3 -arch=sm_90
-// MK: TINY_OBJECTS = tiny.o pare_cu_llm.o
+// MK: TINY_OBJECTS = tiny.o pare_cu_llm.o pare_cu_llm_attn.o pare_cu_llm_w4.o
 // MK: generate: $(RUNNER_SOURCES) $(TINY_OBJECTS)
 // MK: $(NVCC) $(NVCCFLAGS) -o $@ generate.o pare_tokenizer.o $(TINY_OBJECTS) -lm
 
@@ -100,6 +103,8 @@
 // CHECK-NEXT: /* the logits of the last row, as float */
 // CHECK-NEXT: PARE_TRY(pare_llm_logits_f32(lm_head_MatMul, logits, TINY_VOCAB, stream));
 // CHECK-NEXT: }
+// CHECK-NEXT: /* the end of the last launch (profile) */
+// CHECK-NEXT: PARE_PROF({{[0-9]+}});
 // CHECK-NEXT: return cudaSuccess;
 
 // One device allocation; the weights file checked by size and hash.
@@ -113,11 +118,12 @@
 
 // The decode step: captured once, then the id and position written to the
 // device and the graph replayed.
-// CHECK-LABEL: int tiny_decode(int32_t id, float *logits) {
-// CHECK: if (!tiny_g.decode_graph) {
-// CHECK: cudaStreamBeginCapture(tiny_g.stream, cudaStreamCaptureModeThreadLocal)
+// CHECK-LABEL: static int tiny_capture(cudaGraphExec_t *exec, const tiny_sampling *sampling) {
+// CHECK: cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal)
 // CHECK: launched = tiny_enqueue(1, 1);
-// CHECK: cudaGraphInstantiate(&tiny_g.decode_graph, graph, 0);
+// CHECK: cudaGraphInstantiate(exec, graph, 0);
+// CHECK-LABEL: int tiny_decode(int32_t id, float *logits) {
+// CHECK: if (!tiny_g.decode_graph && (rc = tiny_capture(&tiny_g.decode_graph, NULL)) != TINY_OK)
 // CHECK: tiny_g.staging[0] = id;
 // CHECK-NEXT: tiny_g.staging[TINY_MAX_CONTEXT] = tiny_g.position;
 // CHECK-NEXT: if ((err = tiny_upload(0, 1)) != cudaSuccess)

@@ -1,0 +1,286 @@
+//===- DecoderFusion.cpp - launch groups of a CUDA decoder step -----------===//
+//
+// Groups are matched on the op graph (operands and users), never on names:
+// Qkv from each attention backwards, Gated from each product, Linear from the
+// matmuls left, then rms_norms are absorbed as prologues, and a group is kept
+// only if one launch at its last op computes what its ops did (every result
+// it stores is read only after that op, every result it drops only inside it).
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cuda/DecoderFusion.h"
+
+#include "codegen/EmitterSupport.h"
+#include "dialects/Pare/IR/PareAttrs.h"
+
+#include "mlir/IR/Matchers.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace pare::codegen::cuda {
+namespace {
+
+/// A matmul the fused kernels take: a constant [K, N] weight and, unless
+/// `actAllowed`, no fused activation.
+MatMulOp fusableMatmul(Value v, bool actAllowed = false) {
+  auto mm = v ? v.getDefiningOp<MatMulOp>() : MatMulOp();
+  if (!mm || !matchPattern(mm.getB(), m_Constant()) ||
+      cast<ShapedType>(mm.getB().getType()).getRank() != 2)
+    return {};
+  if (!actAllowed && fusedActivation(mm).kind != "PARE_ACT_NONE")
+    return {};
+  return mm;
+}
+
+/// Every use of `v` is by one of `users`.
+bool onlyUsedBy(Value v, llvm::ArrayRef<Operation *> users) {
+  return llvm::all_of(v.getUsers(), [&](Operation *u) { return llvm::is_contained(users, u); });
+}
+
+bool sameRows(llvm::ArrayRef<Operation *> ops) {
+  return llvm::all_of(ops, [&](Operation *op) { return attrs::isTail(op) == attrs::isTail(ops[0]); });
+}
+
+int64_t lastDim(Value v) {
+  auto t = cast<ShapedType>(v.getType());
+  return t.getDimSize(t.getRank() - 1);
+}
+
+class Planner {
+public:
+  explicit Planner(func::FuncOp func) {
+    for (Operation &op : func.getBody().front())
+      index[&op] = index.size();
+  }
+
+  FusionPlan run(Block &block);
+
+private:
+  bool taken(Operation *op) const { return takenOps.count(op); }
+  void take(LaunchGroup &g) {
+    for (Operation *op : g.ops)
+      takenOps.insert(op);
+  }
+  std::optional<LaunchGroup> matchQkv(AttentionOp at);
+  std::optional<LaunchGroup> matchGated(MulOp m);
+  std::optional<LaunchGroup> matchLinear(MatMulOp mm);
+  void absorbNorms(Block &block, std::vector<LaunchGroup> &groups);
+  bool valid(LaunchGroup &g, const llvm::DenseSet<Value> &internal) const;
+
+  llvm::DenseMap<Operation *, size_t> index;
+  llvm::DenseSet<Operation *> takenOps;
+};
+
+std::optional<LaunchGroup> Planner::matchQkv(AttentionOp at) {
+  if (attrs::isTail(at) || !at.getCausal() || !attrs::getKvLayer(at))
+    return std::nullopt;
+  LaunchGroup g;
+  g.kind = LaunchKind::Qkv;
+  g.attention = at;
+  Value qIn = at.getQ(), kIn = at.getK();
+  auto rq = qIn.getDefiningOp<RotaryOp>(), rk = kIn.getDefiningOp<RotaryOp>();
+  if (bool(rq) != bool(rk))
+    return std::nullopt;
+  if (rq) {
+    // One inv_freq table, one pairing and one head size for q and k.
+    if (rq.getPositions() != rk.getPositions() || rq.getInvFreq() != rk.getInvFreq() ||
+        rq.getInterleaved() != rk.getInterleaved() || rq.getHeadDim() != at.getHeadDim() ||
+        rk.getHeadDim() != at.getHeadDim() || !onlyUsedBy(rk, {at}))
+      return std::nullopt;
+    g.qRotary = rq;
+    g.kRotary = rk;
+    qIn = rq.getInput();
+    kIn = rk.getInput();
+    if (!onlyUsedBy(qIn, {rq}) || !onlyUsedBy(kIn, {rk}))
+      return std::nullopt;
+  } else if (!onlyUsedBy(kIn, {at})) {
+    return std::nullopt;
+  }
+  g.q = fusableMatmul(qIn);
+  g.k = fusableMatmul(kIn);
+  g.v = fusableMatmul(at.getV());
+  if (!g.q || !g.k || !g.v || g.q == g.k || g.k == g.v || g.q == g.v ||
+      !onlyUsedBy(at.getV(), {at}))
+    return std::nullopt;
+  g.input = g.q.getA();
+  if (g.k.getA() != g.input || g.v.getA() != g.input)
+    return std::nullopt;
+  g.ops = {g.q, g.k, g.v};
+  if (rq)
+    g.ops.append({rq, rk});
+  if (!sameRows(g.ops) || llvm::any_of(g.ops, [&](Operation *op) { return taken(op); }))
+    return std::nullopt;
+  g.out = at.getQ();
+  return g;
+}
+
+std::optional<LaunchGroup> Planner::matchGated(MulOp m) {
+  if (fusedActivation(m).kind != "PARE_ACT_NONE")
+    return std::nullopt;
+  for (int order = 0; order < 2; ++order) {
+    Value sv = m->getOperand(order), uv = m->getOperand(1 - order);
+    auto s = sv.getDefiningOp<MulOp>();
+    MatMulOp u = fusableMatmul(uv);
+    if (!s || !u || fusedActivation(s).kind != "PARE_ACT_NONE")
+      continue;
+    // SiLU as exported: g * sigmoid(g), either operand order.
+    for (int sOrder = 0; sOrder < 2; ++sOrder) {
+      Value gv = s->getOperand(sOrder);
+      auto sig = s->getOperand(1 - sOrder).getDefiningOp<SigmoidOp>();
+      MatMulOp gm = fusableMatmul(gv);
+      if (!sig || sig.getOperand() != gv || !gm || gm == u || gm.getA() != u.getA())
+        continue;
+      if (!onlyUsedBy(gv, {sig, s}) || !onlyUsedBy(sig, {s}) || !onlyUsedBy(sv, {m}) ||
+          !onlyUsedBy(uv, {m}) || lastDim(gv) != lastDim(uv) || lastDim(uv) != lastDim(m))
+        continue;
+      LaunchGroup g;
+      g.kind = LaunchKind::Gated;
+      g.gate = gm;
+      g.up = u;
+      g.input = u.getA();
+      g.ops = {gm, sig, s, u, m};
+      g.out = m;
+      if (!sameRows(g.ops) || llvm::any_of(g.ops, [&](Operation *op) { return taken(op); }))
+        continue;
+      return g;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<LaunchGroup> Planner::matchLinear(MatMulOp mm) {
+  if (!fusableMatmul(mm, /*actAllowed=*/true) || taken(mm))
+    return std::nullopt;
+  LaunchGroup g;
+  g.kind = LaunchKind::Linear;
+  g.matmul = mm;
+  g.input = mm.getA();
+  g.ops = {mm};
+  g.out = mm;
+  // Residual epilogue: y = act(x . w) + r, r another value of y's width.
+  Value y = mm;
+  if (!y.hasOneUse())
+    return g;
+  auto add = dyn_cast<AddOp>(*y.getUsers().begin());
+  if (!add || taken(add) || fusedActivation(add).kind != "PARE_ACT_NONE" ||
+      attrs::isTail(add) != attrs::isTail(mm))
+    return g;
+  Value r = add.getOperand(0) == y ? add.getOperand(1) : add.getOperand(0);
+  if (r == y || matchPattern(r, m_Constant()) || !isa<RankedTensorType>(r.getType()) ||
+      cast<RankedTensorType>(r.getType()).getRank() != 2 || lastDim(r) != lastDim(y) ||
+      lastDim(add) != lastDim(y))
+    return g;
+  g.residualAdd = add;
+  g.residual = r;
+  g.ops.push_back(add);
+  g.out = add;
+  return g;
+}
+
+/// A norm whose every user is a matmul of one group (reading it as the
+/// group's input) becomes that group's prologue.
+void Planner::absorbNorms(Block &block, std::vector<LaunchGroup> &groups) {
+  llvm::DenseMap<Operation *, size_t> groupOf;
+  for (size_t i = 0; i < groups.size(); ++i)
+    for (Operation *op : groups[i].ops)
+      groupOf[op] = i;
+  for (Operation &op : block) {
+    auto n = dyn_cast<RmsNormOp>(op);
+    if (!n || n.getResult().use_empty() || !matchPattern(n.getWeight(), m_Constant()))
+      continue;
+    std::optional<size_t> owner;
+    bool ok = true;
+    for (Operation *u : n.getResult().getUsers()) {
+      auto it = groupOf.find(u);
+      if (it == groupOf.end() || !isa<MatMulOp>(u) || (owner && *owner != it->second)) {
+        ok = false;
+        break;
+      }
+      owner = it->second;
+    }
+    if (!ok || !owner)
+      continue;
+    LaunchGroup &g = groups[*owner];
+    if (g.input != n.getResult() || attrs::isTail(n) != attrs::isTail(g.ops.front()))
+      continue;
+    g.norm = n;
+    g.input = n.getInput();
+    g.ops.insert(g.ops.begin(), n);
+  }
+}
+
+/// One launch at the group's last op computes the same: what it stores is
+/// read only after that op, what it drops only inside the group.
+bool Planner::valid(LaunchGroup &g, const llvm::DenseSet<Value> &internal) const {
+  llvm::sort(g.ops, [&](Operation *a, Operation *b) { return index.lookup(a) < index.lookup(b); });
+  g.anchor = g.ops.back();
+  size_t anchorAt = index.lookup(g.anchor);
+  for (Operation *op : g.ops)
+    for (Value r : op->getResults())
+      for (Operation *u : r.getUsers()) {
+        if (llvm::is_contained(g.ops, u))
+          continue;
+        if (internal.count(r) && !(g.kind == LaunchKind::Qkv && u == g.attention.getOperation()))
+          return false;
+        if (index.lookup(u) <= anchorAt)
+          return false;
+      }
+  return true;
+}
+
+FusionPlan Planner::run(Block &block) {
+  std::vector<LaunchGroup> candidates;
+  for (Operation &op : block)
+    if (auto at = dyn_cast<AttentionOp>(op))
+      if (auto g = matchQkv(at)) {
+        take(*g);
+        candidates.push_back(std::move(*g));
+      }
+  for (Operation &op : block)
+    if (auto m = dyn_cast<MulOp>(op))
+      if (auto g = matchGated(m)) {
+        take(*g);
+        candidates.push_back(std::move(*g));
+      }
+  for (Operation &op : block)
+    if (auto mm = dyn_cast<MatMulOp>(op))
+      if (auto g = matchLinear(mm)) {
+        take(*g);
+        candidates.push_back(std::move(*g));
+      }
+  absorbNorms(block, candidates);
+
+  FusionPlan plan;
+  for (LaunchGroup &g : candidates) {
+    // A bare matmul is the plain launch already.
+    if (g.kind == LaunchKind::Linear && !g.norm && !g.residualAdd)
+      continue;
+    llvm::DenseSet<Value> internal;
+    if (g.norm)
+      internal.insert(g.norm.getResult());
+    for (Operation *op : g.ops)
+      for (Value r : op->getResults())
+        if (r != g.out && op != g.norm.getOperation())
+          internal.insert(r);
+    if (!valid(g, internal))
+      continue;
+    for (Operation *op : g.ops)
+      plan.groupOf[op] = plan.groups.size();
+    plan.internal.insert(internal.begin(), internal.end());
+    plan.groups.push_back(std::move(g));
+  }
+  return plan;
+}
+
+} // namespace
+
+FusionPlan planDecoderFusion(func::FuncOp func, bool enabled) {
+  if (!enabled)
+    return {};
+  Planner p(func);
+  return p.run(func.getBody().front());
+}
+
+} // namespace pare::codegen::cuda

@@ -1,0 +1,89 @@
+//===- DecoderFusion.h - launch groups of a CUDA decoder step -----*- C++ -*-===//
+//
+// The decode step of a small model is launch bound (issue 17): one launch per
+// op is 18 a Llama layer. This finds, on the decoder step function, the op
+// groups that one fused kernel of runtime-stubs/cuda-llm/pare_cu_llm.cuh
+// computes ("Fused decode-step kernels"):
+//  - Qkv: [rms_norm ->] q, k, v matmuls of one input [-> rotary of q and k]
+//    -> attention: pare_llm_qkv (the norm as prologue, k and v written to the
+//    layer's KV cache, only the rotated q stored);
+//  - Gated: [rms_norm ->] mul(mul(g, sigmoid(g)), u) with g and u matmuls of
+//    one input (either operand order): pare_llm_gated with PARE_ACT_SILU;
+//  - Linear: [rms_norm ->] matmul [-> add of another value of its width]:
+//    pare_llm_linear (norm prologue, residual epilogue).
+// An intermediate is fused away only when the group holds all of its users;
+// an rms_norm is absorbed only when every user is a fused matmul (each
+// recomputes it in its prologue). Everything else (pare.matmul_nbits, other
+// activations, ops whose rows differ: pare.tail against not) keeps its own
+// launch. The plan is pure analysis: CudaDecoder.cpp prints it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef PARE_CODEGEN_CUDA_DECODERFUSION_H
+#define PARE_CODEGEN_CUDA_DECODERFUSION_H
+
+#include "dialects/Pare/IR/PareOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace pare::codegen::cuda {
+
+enum class LaunchKind { Linear, Gated, Qkv };
+
+/// One fused launch. It runs where its last op (`anchor`) stood in the op
+/// order: every input is ready there, and no op before it reads a result of
+/// the group (checked when the group is formed).
+struct LaunchGroup {
+  LaunchKind kind = LaunchKind::Linear;
+  /// The ops it covers, in op order (their ONNX nodes are cited).
+  llvm::SmallVector<mlir::Operation *, 8> ops;
+  mlir::Operation *anchor = nullptr;
+  /// The norm prologue (null: the matmuls read their input as it is).
+  RmsNormOp norm;
+  /// What the matmuls read: the norm's input when there is a norm.
+  mlir::Value input;
+  /// Linear: the matmul, and the add whose other operand is `residual`.
+  MatMulOp matmul;
+  AddOp residualAdd;
+  mlir::Value residual;
+  /// Gated: gate and up matmuls, the final product.
+  MatMulOp gate, up;
+  /// Qkv: the three matmuls, the rotaries (both null: no rotation) and the
+  /// attention whose caches they fill.
+  MatMulOp q, k, v;
+  RotaryOp qRotary, kRotary;
+  AttentionOp attention;
+  /// The value the launch stores: the linear's add (or matmul), the gated
+  /// product, the rotated (or plain) q.
+  mlir::Value out;
+};
+
+struct FusionPlan {
+  std::vector<LaunchGroup> groups;
+  /// Op -> index of the group covering it.
+  llvm::DenseMap<mlir::Operation *, size_t> groupOf;
+  /// Results the fused kernels never store (no arena buffer).
+  llvm::DenseSet<mlir::Value> internal;
+
+  const LaunchGroup *group(mlir::Operation *op) const {
+    auto it = groupOf.find(op);
+    return it == groupOf.end() ? nullptr : &groups[it->second];
+  }
+  /// The op a launch of `op` runs at: its group's anchor, or itself.
+  mlir::Operation *anchor(mlir::Operation *op) const {
+    const LaunchGroup *g = group(op);
+    return g ? g->anchor : op;
+  }
+};
+
+/// The launch groups of a decoder step function (an empty plan when
+/// `enabled` is false: every op keeps its own launch).
+FusionPlan planDecoderFusion(mlir::func::FuncOp func, bool enabled);
+
+} // namespace pare::codegen::cuda
+
+#endif // PARE_CODEGEN_CUDA_DECODERFUSION_H
