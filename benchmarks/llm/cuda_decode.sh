@@ -145,7 +145,9 @@ run_pare() {
     --tokenizer "$tok" --prompt-file "$prompt" -n $((TOKENS + 1)) --runs "$RUNS" --model "$model" \
     --system "pare $TARGET $PREC${SYSTEM_SUFFIX:-}" --weight-bytes "$bytes" --expect-prompt "$CONTEXT" --rows "$ROWS" \
     --note "$([[ $TARGET == cuda ]] && echo "$CUDA_ARCH, CUDA graph per step")" || { failed "pare $model runs"; return; }
-  # The per-kernel-family profile; a runner whose usage does not list the flag may lack it.
+  # The per-kernel-family profile (GPU launches: the CUDA runner's); a runner whose usage does not
+  # list the flag may lack it.
+  [[ $TARGET == cuda ]] || return 0
   local prof listed=0
   prof="$OUTDIR/profile_$(basename "$dir").txt"
   "$dir/generate" --help 2>&1 | grep -q -- "$PROFILE_FLAG" && listed=1
