@@ -210,8 +210,9 @@ fi
 
 # --- 3. PyTorch baselines --------------------------------------------------------------------------
 torch_rows() {
+  # HF first: it takes seconds, the compile most of the time limit.
   local preset="$1" systems=compiled
-  ((DO_HF)) && systems=compiled,hf
+  ((DO_HF)) && systems=hf,compiled
   say "torch_decode.py --preset $preset ($systems)"
   # Bounded: a compile that runs long must not cost pare's rows (the call has 600 s).
   timeout -k 10 "$TORCH_TIMEOUT" "$PY" benchmarks/llm/torch_decode.py --preset "$preset" \

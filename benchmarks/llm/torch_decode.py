@@ -290,7 +290,7 @@ def bench_compiled(torch, args, c, dtype, prompt):
     counters = getattr(getattr(dynamo, "utils", None), "counters", {})
     skips = sum(counters.get("inductor", {}).get(k, 0) for k in ("cudagraph_skips",))
     if skips:
-        note += f", CUDA graphs SKIPPED {skips}x (see the log)"
+        note += f", CUDA graphs SKIPPED {skips}x (TORCH_LOGS=cudagraphs tells why)"
     if hasattr(dynamo, "reset"):
         dynamo.reset()  # frees the graphs and their memory pool before the next system
     return statistics.median(r[1] for r in rounds), statistics.median(r[0] for r in rounds), note
@@ -415,16 +415,15 @@ def main():
                 torch.cuda.empty_cache()
         rows.append((name, label, ms, prefill_ms, note))
         print(f"  {label}: {ms:.3f} ms/token ({time.perf_counter() - t0:.0f} s)", flush=True)
+        if args.rows:  # at once: a later system that is killed (a time limit) keeps this row
+            with open(args.rows, "a", encoding="utf-8") as f:
+                f.write(f"{name}\t{label}\t{ms:.4f}\t{1e3 / ms:.1f}\t{nbytes / ms / 1e6:.0f}\t"
+                        f"{prefill_ms:.2f}\t{note} ({gpu})\n")
     print(f"\n| model | system | ms/token | tok/s | GB/s | prefill {args.context} ms | note |")
     print("|---|---|---|---|---|---|---|")
     for name_, label, ms, prefill_ms, note in rows:
         print(f"| {name_} | {label} | {ms:.3f} | {1e3 / ms:.1f} | {nbytes / ms / 1e6:.0f} | "
               f"{prefill_ms:.1f} | {note} |")
-    if args.rows:
-        with open(args.rows, "a", encoding="utf-8") as f:
-            for name_, label, ms, prefill_ms, note in rows:
-                f.write(f"{name_}\t{label}\t{ms:.4f}\t{1e3 / ms:.1f}\t{nbytes / ms / 1e6:.0f}\t"
-                        f"{prefill_ms:.2f}\t{note} ({gpu})\n")
     if failed:
         fail(f"{', '.join(failed)}: no measurement")
 
