@@ -9,6 +9,7 @@
  * storage.
  */
 #include "pare_cu_llm.cuh"
+#include "pare_cu_llm_device.cuh"
 
 #include <math.h>
 #include <mma.h>
@@ -18,36 +19,13 @@
 
 namespace {
 
+/* to_f / from_f, kWarp, warp_sum, aligned16: the helpers the kernel files
+ * share. */
+using namespace pare_llm_device;
+
 constexpr int kBlock = 256;       /* threads of the 1-D kernels */
 constexpr int kMaxBlocks = 65536; /* grid-stride loops cover the rest */
-constexpr int kWarp = 32;
 constexpr int kAttnWarps = 4;     /* warps of one attention block */
-
-__device__ __forceinline__ float to_f(float v) { return v; }
-__device__ __forceinline__ float to_f(__half v) { return __half2float(v); }
-
-template <typename T> __device__ __forceinline__ T from_f(float v);
-template <> __device__ __forceinline__ float from_f<float>(float v) { return v; }
-template <> __device__ __forceinline__ __half from_f<__half>(float v)
-{
-  return __float2half_rn(v);
-}
-
-/* N elements loaded as one aligned 16-byte access. */
-template <typename T> struct alignas(16) Pack {
-  static constexpr int N = 16 / (int)sizeof(T);
-  T v[N];
-};
-
-__device__ __forceinline__ float warp_sum(float v)
-{
-#pragma unroll
-  for (int o = kWarp / 2; o > 0; o >>= 1)
-    v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-
-inline bool aligned16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
 
 inline unsigned grid_for(size_t work)
 {
