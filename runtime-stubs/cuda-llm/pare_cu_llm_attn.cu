@@ -50,13 +50,14 @@ using namespace pare_llm_device;
 /* ------------------------------------------------------ decode attention -- */
 
 constexpr int kDecodeWarps = 4;
-constexpr int kDecodeHeads = 4; /* q heads of one kv head a block takes */
+constexpr int kDecodeHeads = 4; /* q heads of one kv head a block takes at most */
 constexpr int kMinChunk = 32;   /* keys a split takes at least */
 /* The last of PARE_LLM_ATTN_MAX_SPLITS partial slots of every (row, head)
  * holds the tickets instead (see ticket_base). */
 constexpr int kSplitSlots = PARE_LLM_ATTN_MAX_SPLITS - 1;
-/* Blocks the splits aim at (a few waves on an H100's 132 SMs). */
-constexpr int kTargetBlocks = 512;
+/* Blocks the splits aim at: enough 4-warp blocks to fill an H100's 132 SMs
+ * (16 a SM) so that plenty of loads are in flight. */
+constexpr int kTargetBlocks = 2048;
 constexpr float kLog2e = 1.4426950408889634f;
 static_assert(kDecodeWarps >= kDecodeHeads, "the last block's merge takes a warp a head");
 
@@ -64,7 +65,7 @@ struct DecodeArgs {
   const int32_t *positions;
   float *workspace;
   int heads, kv_heads, head_dim, max_context;
-  int head_groups; /* blocks per kv head: ceil((heads / kv_heads) / kDecodeHeads) */
+  int head_groups; /* blocks per kv head: ceil((heads / kv_heads) / QH) */
   int max_splits;
   float scale; /* scale * log2(e): the softmax runs in base 2 */
 };
@@ -93,13 +94,14 @@ __device__ __forceinline__ void merge_softmax(float &m, float &l, float (&acc)[E
 }
 
 /* LPK lanes a key, P packs a lane: lane s of a group holds pack indices
- * p * LPK + s of a head row (E = P * N elements). */
-template <typename T, int LPK, int P>
+ * p * LPK + s of a head row (E = P * N elements); QH q heads a block (1 for
+ * plain multi-head attention, whose registers then hold one head). */
+template <typename T, int LPK, int P, int QH>
 __global__ void __launch_bounds__(kDecodeWarps *kWarp)
     decode_attention_kernel(const T *q, const T *k_cache, const T *v_cache, T *y, DecodeArgs a)
 {
   constexpr int N = Pack<T>::N, E = P * N, KPW = kWarp / LPK, G = kDecodeWarps * KPW;
-  constexpr int QH = kDecodeHeads;
+  static_assert(QH <= kDecodeHeads, "the last block's merge takes a warp a head");
   __shared__ float s_m[kDecodeWarps][QH], s_l[kDecodeWarps][QH];
   __shared__ float s_acc[kDecodeWarps][QH][LPK * E];
   __shared__ float s_w[QH][kSplitSlots];
@@ -148,15 +150,13 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
     }
   }
 
-  /* Warp-uniform trip count: every lane takes part in the shuffles. */
-  for (int t0 = t_begin + warp * KPW; t0 < t_end; t0 += G) {
+  /* Key t0 + kgw's K and V packs (zeros past the chunk). */
+  auto load = [&](int t0, Pack<T>(&kp)[P], Pack<T>(&vp)[P]) {
     const int t = t0 + kgw;
-    const bool valid = t < t_end;
-    Pack<T> kp[P], vp[P];
 #pragma unroll
     for (int p = 0; p < P; ++p) {
       int pi = p * LPK + sub;
-      if (valid && pi < npacks) {
+      if (t < t_end && pi < npacks) {
         size_t at = cache_head + (size_t)t * hd + (size_t)pi * N;
         kp[p] = *reinterpret_cast<const Pack<T> *>(k_cache + at);
         vp[p] = *reinterpret_cast<const Pack<T> *>(v_cache + at);
@@ -166,6 +166,15 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
           kp[p].v[e] = vp[p].v[e] = from_f<T>(0.0f);
       }
     }
+  };
+  /* Warp-uniform trip count: every lane takes part in the shuffles. The next
+   * key's loads are issued before this one's arithmetic (two in flight). */
+  Pack<T> kp[P], vp[P];
+  load(t_begin + warp * KPW, kp, vp);
+  for (int t0 = t_begin + warp * KPW; t0 < t_end; t0 += G) {
+    const bool valid = t0 + kgw < t_end;
+    Pack<T> kn[P], vn[P];
+    load(t0 + G, kn, vn);
 #pragma unroll
     for (int i = 0; i < QH; ++i) {
       if (i >= nq)
@@ -190,6 +199,11 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
             acc[i][p * N + e] = acc[i][p * N + e] * c + pr * to_f(vp[p].v[e]);
         m[i] = big;
       }
+    }
+#pragma unroll
+    for (int p = 0; p < P; ++p) {
+      kp[p] = kn[p];
+      vp[p] = vn[p];
     }
   }
 
@@ -682,6 +696,26 @@ cudaError_t plain_attention(const __half *q, const __half *kc, const __half *vc,
                                 max_context, scale, stream);
 }
 
+/* The split kernel for `packs` 16-byte packs a head row: lanes a key, the
+ * next power of two of the packs, 4 to 32. */
+template <typename T, int QH>
+cudaError_t launch_decode(const T *q, const T *kc, const T *vc, T *y, const DecodeArgs &a,
+                          dim3 grid, int packs, cudaStream_t stream)
+{
+  const int threads = kDecodeWarps * kWarp;
+  if (packs <= 4)
+    decode_attention_kernel<T, 4, 1, QH><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
+  else if (packs <= 8)
+    decode_attention_kernel<T, 8, 1, QH><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
+  else if (packs <= 16)
+    decode_attention_kernel<T, 16, 1, QH><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
+  else if (packs <= 32)
+    decode_attention_kernel<T, 32, 1, QH><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
+  else
+    decode_attention_kernel<T, 32, 2, QH><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
+  return cudaGetLastError();
+}
+
 template <typename T>
 cudaError_t decode_attention(const T *q, const T *kc, const T *vc, const int32_t *positions,
                              T *y, int rows, int heads, int kv_heads, int head_dim,
@@ -724,7 +758,8 @@ cudaError_t decode_attention(const T *q, const T *kc, const T *vc, const int32_t
   a.kv_heads = kv_heads;
   a.head_dim = head_dim;
   a.max_context = max_context;
-  a.head_groups = (heads / kv_heads + kDecodeHeads - 1) / kDecodeHeads;
+  const int qh = heads == kv_heads ? 1 : kDecodeHeads;
+  a.head_groups = (heads / kv_heads + qh - 1) / qh;
   a.scale = scale * kLog2e;
   int blocks_per_split = rows * kv_heads * a.head_groups;
   int by_len = (max_context + kMinChunk - 1) / kMinChunk;
@@ -735,19 +770,10 @@ cudaError_t decode_attention(const T *q, const T *kc, const T *vc, const int32_t
   if (a.max_splits < 1)
     a.max_splits = 1;
   dim3 grid((unsigned)a.max_splits, (unsigned)blocks_per_split / rows, (unsigned)rows);
-  const int packs = head_dim / N, threads = kDecodeWarps * kWarp;
-  /* Lanes a key: the next power of two of the packs a row, 4 to 32. */
-  if (packs <= 4)
-    decode_attention_kernel<T, 4, 1><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
-  else if (packs <= 8)
-    decode_attention_kernel<T, 8, 1><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
-  else if (packs <= 16)
-    decode_attention_kernel<T, 16, 1><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
-  else if (packs <= 32)
-    decode_attention_kernel<T, 32, 1><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
-  else
-    decode_attention_kernel<T, 32, 2><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
-  return cudaGetLastError();
+  const int packs = head_dim / N;
+  if (qh == 1)
+    return launch_decode<T, 1>(q, kc, vc, y, a, grid, packs, stream);
+  return launch_decode<T, kDecodeHeads>(q, kc, vc, y, a, grid, packs, stream);
 }
 
 /* -------------------------------------------------------------- sampling -- */
