@@ -35,8 +35,9 @@
 #   HF_TOKENS (32), MAX_CONTEXT (2048), CUDA_ARCH (default from nvidia-smi, else sm_90),
 #   TORCH_FLAGS (more torch_decode.py flags, e.g. --no-tune), PARE_FLAGS (more pare compile flags),
 #   PROFILE_FLAG (--profile), SERIAL (1: no build during the torch runs), TORCH_TIMEOUT (seconds
-#   for each torch_decode.py run, default 200).
-# Duration on an H100 host (estimate): ~5 min; torch_decode.py ~2 min a shape (mostly compiling),
+#   for each torch_decode.py run, default 220).
+# Duration on an H100 host (estimate): ~5 min, at most ~8.5 min by the time limits; torch_decode.py
+# ~2 min a shape (mostly compiling: 138 s for SmolLM2 on the loaded 2-core dev machine, CPU Inductor),
 # overlapped with the export + two pare compiles + nvcc builds (~3 min); --no-torch-7b saves ~2 min.
 set -uo pipefail
 
@@ -56,7 +57,7 @@ while (($#)); do
     --target) [[ $# -ge 2 && ( "$2" == cuda || "$2" == host ) ]] \
         || { echo "cuda_decode.sh: error: --target needs cuda or host" >&2; exit 1; }
       TARGET="$2"; shift ;;
-    -h|--help) sed -n '2,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,41p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "cuda_decode.sh: error: unknown argument '$1' (--help)" >&2; exit 1 ;;
   esac
   shift
@@ -71,7 +72,7 @@ RUNS="${RUNS:-3}"
 HF_TOKENS="${HF_TOKENS:-32}"
 MAX_CONTEXT="${MAX_CONTEXT:-2048}"
 PROFILE_FLAG="${PROFILE_FLAG:---profile}"
-TORCH_TIMEOUT="${TORCH_TIMEOUT:-200}"
+TORCH_TIMEOUT="${TORCH_TIMEOUT:-220}"
 TOKENIZER="${TOKENIZER:-build/llm/smollm2-hf/tokenizer.json}"
 read -r -a TORCH_EXTRA <<< "${TORCH_FLAGS:-}"
 read -r -a PARE_EXTRA <<< "${PARE_FLAGS:-}"
