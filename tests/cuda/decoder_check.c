@@ -9,7 +9,12 @@
  *   chunks    prefills of 1, 2, 3 ... tokens: the last of each
  * and the API's error paths (uninitialised, missing / foreign weights, NULL,
  * n <= 0, ids outside the vocabulary, a context past MAX_CONTEXT, with the
- * position unchanged). Prints the largest |a - r| / max|r| of each mode and
+ * position unchanged). A decoder with GPU sampling (PARE_MODEL_DECODE_SAMPLE,
+ * the CUDA target) also has its greedy draws checked against the argmax of
+ * the decode mode's logits, a seeded top-k / top-p run repeated after a reset
+ * (the same ids), top_k 1 against greedy, and a bad top_p refused; --bench
+ * then also times decode_sample steps and prints the profile table.
+ * Prints the largest |a - r| / max|r| of each mode and
  * the greedy (argmax) agreement; exits 1 when a mode exceeds --tol or an error
  * path answers wrongly.
  *
@@ -287,6 +292,55 @@ int main(int argc, char **argv)
     return 2;
   }
 
+#ifdef PARE_MODEL_DECODE_SAMPLE
+  /* ---- sampling on the GPU ---- */
+  {
+    PARE_MODEL_SAMPLING greedy = {0.0f, 0, 1.0f, 0}, top = {0.8f, 40, 0.95f, 1234};
+    PARE_MODEL_SAMPLING top1 = {1.0f, 1, 1.0f, 99}, bad = {1.0f, 0, 0.0f, 0};
+    int32_t next = -1, *drawn = (int32_t *)malloc(sizeof(int32_t) * (size_t)s_len);
+    int wrong = 0, differs = 0, rep;
+    PARE_MODEL_RESET();
+    for (i = 0; i < s_len; ++i) {
+      expect(PARE_MODEL_DECODE_SAMPLE(ids[i], i % 2 ? &greedy : NULL, &next), PARE_MODEL_OK,
+             "decode_sample (greedy)");
+      wrong += next != argmax(all + (size_t)i * DC_V);
+    }
+    if (wrong)
+      fail("decode_sample's greedy ids differ from the argmax of decode's logits");
+    PARE_MODEL_RESET();
+    expect(PARE_MODEL_PREFILL(ids, s_len, logits), PARE_MODEL_OK, "prefill before sample");
+    expect(PARE_MODEL_SAMPLE(&greedy, &next), PARE_MODEL_OK, "sample");
+    if (next != argmax(logits))
+      fail("sample after prefill is not the argmax of its logits");
+    expect(PARE_MODEL_SAMPLE(&bad, &next), PARE_MODEL_ERR_ARG, "sample with top_p 0");
+    for (rep = 0; rep < 2; ++rep) {
+      PARE_MODEL_RESET();
+      for (i = 0; i < s_len; ++i) {
+        expect(PARE_MODEL_DECODE_SAMPLE(ids[i], &top, &next), PARE_MODEL_OK, "decode_sample (top-k / top-p)");
+        if (next < 0 || next >= DC_V)
+          fail("decode_sample drew an id outside the vocabulary");
+        if (rep == 0)
+          drawn[i] = next;
+        else
+          differs += drawn[i] != next;
+      }
+    }
+    if (differs)
+      fail("the same seed after a reset drew other ids");
+    PARE_MODEL_RESET();
+    wrong = 0;
+    for (i = 0; i < s_len; ++i) {
+      expect(PARE_MODEL_DECODE_SAMPLE(ids[i], &top1, &next), PARE_MODEL_OK, "decode_sample (top_k 1)");
+      wrong += next != argmax(all + (size_t)i * DC_V);
+    }
+    if (wrong)
+      fail("decode_sample with top_k 1 is not the argmax");
+    expect(PARE_MODEL_DECODE_SAMPLE(ids[0], &bad, &next), PARE_MODEL_ERR_ARG, "decode_sample with top_p 0");
+    printf("sampling: greedy and top_k 1 match the argmax on %d rows, seeded draws repeat\n", s_len);
+    free(drawn);
+  }
+#endif
+
   /* ---- prefill K, then decode ---- */
   PARE_MODEL_RESET();
   expect(PARE_MODEL_PREFILL(ids, split, logits), PARE_MODEL_OK, "prefill of the split");
@@ -364,6 +418,30 @@ int main(int argc, char **argv)
            "(%.0f tok/s)\n",
            s_len, (t1 - t0) * 1e3, s_len / (t1 - t0), steps, (t2 - t1) * 1e3 / steps,
            steps / (t2 - t1));
+#ifdef PARE_MODEL_DECODE_SAMPLE
+    {
+      /* The runner's loop: each step and its draw on the GPU, only ids back. */
+      int32_t id = -1;
+      PARE_MODEL_RESET();
+      expect(PARE_MODEL_PREFILL(ids, s_len, logits), PARE_MODEL_OK, "prefill");
+      expect(PARE_MODEL_SAMPLE(NULL, &id), PARE_MODEL_OK, "sample");
+      expect(PARE_MODEL_DECODE_SAMPLE(id, NULL, &id), PARE_MODEL_OK, "warm-up decode_sample");
+      t1 = now_s();
+      steps = 0;
+      while (steps < bench && PARE_MODEL_POSITION() < PARE_MODEL_MAX_CONTEXT) {
+        expect(PARE_MODEL_DECODE_SAMPLE(id, NULL, &id), PARE_MODEL_OK, "timed decode_sample");
+        ++steps;
+      }
+      t2 = now_s();
+      if (steps > 0)
+        printf("bench: decode_sample %d tokens %.4f ms/token (%.0f tok/s)\n", steps,
+               (t2 - t1) * 1e3 / steps, steps / (t2 - t1));
+      if (PARE_MODEL_POSITION() < PARE_MODEL_MAX_CONTEXT) {
+        int room = PARE_MODEL_MAX_CONTEXT - PARE_MODEL_POSITION();
+        expect(PARE_MODEL_PROFILE(id, room < 16 ? room : 16), PARE_MODEL_OK, "profile");
+      }
+    }
+#endif
   }
   PARE_MODEL_FREE();
   expect(PARE_MODEL_DECODE(ids[0], logits), PARE_MODEL_ERR_STATE, "decode after free");

@@ -19,6 +19,10 @@
 #                            tests/cuda/check_decoder_dir.sh; made when build/llm/smollm2.onnx
 #                            exists (examples/llm), skipped with a note otherwise
 #
+#   *-nofuse-*/              the same decoders compiled with --cuda-fusion off (one launch
+#                            per op, issue 16's kernels): the fallback the fused ones
+#                            (issue 17, the default) are compared with
+#
 # Each directory holds the generated files (with --emit-runner: pare_model.h, generate.c), ids.npy, ref.npy and tol (1e-4 for fp32, 2e-2
 # for fp16: issue 16's bounds on |a - r| / max|r|).
 #
@@ -40,9 +44,14 @@ TINY="$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir"
   "$OUT/tiny-c"/pare_llm.c "$OUT/tiny-c"/pare_k_*.c -lm -o "$OUT/tiny-c/decoder_check"
 (cd "$OUT/tiny-c" && ./decoder_check -w tiny_weights.bin --ids "$OUT/tiny-ids.npy" --dump "$OUT/tiny-ref.npy" >/dev/null)
 for p in fp32 fp16; do
-  "$PARE" compile "$TINY" --target cuda --precision "$p" -o "$OUT/tiny-$p" --name tiny -q --emit-runner
-  cp "$OUT/tiny-ids.npy" "$OUT/tiny-$p/ids.npy"
-  cp "$OUT/tiny-ref.npy" "$OUT/tiny-$p/ref.npy"
+  for tag in "" nofuse-; do
+    fusion=on
+    [[ -z "$tag" ]] || fusion=off
+    d="$OUT/tiny-$tag$p"
+    "$PARE" compile "$TINY" --target cuda --precision "$p" --cuda-fusion "$fusion" -o "$d" --name tiny -q --emit-runner
+    cp "$OUT/tiny-ids.npy" "$d/ids.npy"
+    cp "$OUT/tiny-ref.npy" "$d/ref.npy"
+  done
 done
 rm -rf "$OUT/tiny-c" "$OUT"/tiny-*.npy
 
@@ -53,10 +62,15 @@ IDS="$("$PY" -c "import numpy as np; print(','.join(map(str, np.random.default_r
 "$PY" -c "import numpy as np; np.save('$OUT/llama-ids.npy', np.array([$IDS], dtype=np.int64))"
 "$PY" "$ROOT/benchmarks/llm/ort_reference.py" logits --model "$LLAMA" --ids "$IDS" --out "$OUT/llama-ref.npy" >/dev/null
 for p in fp32 fp16; do
-  "$PARE" compile "$LLAMA" --max-context 256 --target cuda --precision "$p" -o "$OUT/llama-$p" \
-    --name llama -q --emit-runner
-  cp "$OUT/llama-ids.npy" "$OUT/llama-$p/ids.npy"
-  cp "$OUT/llama-ref.npy" "$OUT/llama-$p/ref.npy"
+  for tag in "" nofuse-; do
+    fusion=on
+    [[ -z "$tag" ]] || fusion=off
+    d="$OUT/llama-$tag$p"
+    "$PARE" compile "$LLAMA" --max-context 256 --target cuda --precision "$p" --cuda-fusion "$fusion" \
+      -o "$d" --name llama -q --emit-runner
+    cp "$OUT/llama-ids.npy" "$d/ids.npy"
+    cp "$OUT/llama-ref.npy" "$d/ref.npy"
+  done
 done
 rm -f "$OUT"/llama-*.npy
 

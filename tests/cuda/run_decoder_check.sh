@@ -34,6 +34,8 @@ nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-st
   -o "$WORK/pare_cu_llm.o" &
 nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu" \
   -o "$WORK/pare_cu_llm_w4.o" &
+nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_attn.cu" \
+  -o "$WORK/pare_cu_llm_attn.o" &
 dirs=()
 for d in "$DIR"/*/; do
   d="${d%/}"
@@ -43,7 +45,7 @@ for d in "$DIR"/*/; do
   name="$(basename "$w" _weights.bin)"
   b="$WORK/$(basename "$d")"
   mkdir -p "$b"
-  for f in pare_cu_llm.cu pare_cu_llm_w4.cu; do
+  for f in pare_cu_llm.cu pare_cu_llm_attn.cu pare_cu_llm_w4.cu; do
     if ! cmp -s "$d/$f" "$ROOT/runtime-stubs/cuda-llm/$f"; then
       echo "FAIL $(basename "$d"): its $f is not the repository's (prepare again)"
       fail=$((fail + 1))
@@ -62,12 +64,17 @@ for d in "${dirs[@]}"; do
   w="$(ls "$d"/*_weights.bin | head -1)"
   name="$(basename "$w" _weights.bin)"
   b="$WORK/$(basename "$d")"
-  if ! nvcc -arch="$ARCH" "$b/decoder_check.o" "$b/$name.o" "$WORK/pare_cu_llm.o" "$WORK/pare_cu_llm_w4.o" -o "$b/decoder_check"; then
+  if ! nvcc -arch="$ARCH" "$b/decoder_check.o" "$b/$name.o" "$WORK/pare_cu_llm.o" "$WORK/pare_cu_llm_attn.o" \
+    "$WORK/pare_cu_llm_w4.o" -o "$b/decoder_check"; then
     result 1 "$(basename "$d"): build"
     continue
   fi
-  # Another decoder's weights must be refused: any other directory's file.
-  other="$(ls "$DIR"/*/*_weights.bin | grep -v "^$w\$" | head -1)"
+  # Another decoder's weights must be refused: another directory's file with other
+  # bytes (a --cuda-fusion off twin has the same weights).
+  other=""
+  for o in "$DIR"/*/*_weights.bin; do
+    cmp -s "$o" "$w" || { other="$o"; break; }
+  done
   (cd "$d" && "$b/decoder_check" -w "$w" --ids ids.npy --ref ref.npy --tol "$(cat tol)" \
     --foreign "$other" --bench 100)
   result $? "$(basename "$d") (tol $(cat "$d/tol"))"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI has no GPU: compile and link the CUDA decoders pare emits (issue 16) with nvcc, fp32 and
-# fp16, warnings as errors: the hand-written step functions (tests/lit/codegen/Inputs/
+# fp16, warnings as errors, fused (issue 17) and, for the hand-written Llama, with
+# --cuda-fusion off too: the hand-written step functions (tests/lit/codegen/Inputs/
 # decoder_tiny.mlir, and decoder_tiny_w4.mlir whose linears are 4-bit pare.matmul_nbits:
 # issue 18) and the tiny random Llama through the whole pipeline: TINY_ONNX (the
 # ctest fixture's export; missing = failure), else build/llm/tiny.onnx when examples/llm made it. Each is linked into the generate runner (its .mk)
@@ -22,27 +23,48 @@ trap 'rm -rf "$WORK"' EXIT
 ARCH=-arch=sm_90
 STRICT="-Xcompiler -Wall,-Wextra -Werror all-warnings"
 CSTRICT="-std=c99 -Wall -Wextra -Werror -pedantic"
+KERNELS="pare_cu_llm pare_cu_llm_attn pare_cu_llm_w4"
+# The kernel files are the same in every emitted directory (checked below): compiled
+# once, with the flags the .mk gets, and copied in, so make builds only the model.
+mkdir -p "$WORK/kernels"
+for k in $KERNELS; do
+  "$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/$k.cu" \
+    -o "$WORK/kernels/$k.o" &
+done
+wait
 
 build() { # model name extra-args...
   local model="$1" name="$2"
   shift 2
-  for precision in fp32 fp16; do
-    local out="$WORK/$name-$precision"
+  local precisions="fp32 fp16" tag=""
+  if [[ "${1:-}" == --cuda-fusion ]]; then
+    precisions=fp16
+    tag="-fusion-$2"
+  fi
+  for precision in $precisions; do
+    local out="$WORK/$name$tag-$precision"
     "$PARE" compile "$model" --target cuda --precision "$precision" --emit-runner --name "$name" -o "$out" -q "$@"
-    for f in pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_w4.cu; do
+    for f in pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_attn.cu pare_cu_llm_device.cuh pare_cu_llm_w4.cu; do
       cmp -s "$ROOT/runtime-stubs/cuda-llm/$f" "$out/$f" ||
         { echo "cuda-decoder-compile: $out/$f differs from runtime-stubs/cuda-llm (rebuild pare)"; exit 1; }
     done
+    cp "$WORK"/kernels/*.o "$out/" # newer than the sources: make keeps them
     # The runner, as a user builds it, with warnings as errors.
     make -s -C "$out" -f "$name.mk" NVCC="$NVCC" NVCCFLAGS="-O1 $ARCH $STRICT" CFLAGS="-O1 -Wall -Wextra -Werror" >/dev/null
     "$CC" $CSTRICT -O1 -I"$out" -c "$ROOT/tests/cuda/decoder_check.c" -o "$out/decoder_check.o"
-    "$NVCC" $ARCH "$out/decoder_check.o" "$out/$name.o" "$out/pare_cu_llm.o" "$out/pare_cu_llm_w4.o" \
-      -o "$out/decoder_check"
-    echo "cuda-decoder-compile: $name $precision ok"
+    "$NVCC" $ARCH "$out/decoder_check.o" "$out/$name.o" "$out/pare_cu_llm.o" "$out/pare_cu_llm_attn.o" \
+      "$out/pare_cu_llm_w4.o" -o "$out/decoder_check"
+    echo "cuda-decoder-compile: $name$tag $precision ok"
   done
 }
 CC="${CC:-cc}"
 build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny
+build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny --cuda-fusion off
+# The fused decoder: five launches a layer and lm_head with its norm.
+for k in qkv:2 decode_attention:2 gated:2 linear:5 rms_norm:0 rotary:0; do
+  calls="$(grep -c "PARE_TRY(pare_llm_${k%%:*}_f16(" "$WORK/tiny-fp16/tiny.cu" || true)"
+  [[ "$calls" == "${k##*:}" ]] || { echo "cuda-decoder-compile: tiny fp16 has $calls ${k%%:*} launches, not ${k##*:}"; exit 1; }
+done
 build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w4.mlir" tiny_w4
 # Every matmul of the W4 decoder runs on the int4 kernels.
 for precision in fp32 fp16; do
@@ -56,10 +78,13 @@ elif [[ -f "$ROOT/build/llm/tiny.onnx" ]]; then
   build "$ROOT/build/llm/tiny.onnx" llama --max-context 256
 fi
 "$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
-  "$ROOT/tests/cuda/test_llm_kernels.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" -o "$WORK/test_llm_kernels"
+  "$ROOT/tests/cuda/test_llm_kernels.cu" "$WORK/kernels/pare_cu_llm.o" -o "$WORK/test_llm_kernels"
 "$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
-  "$ROOT/tests/cuda/test_w4_kernels.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu" \
-  "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" -o "$WORK/test_w4_kernels"
+  "$ROOT/tests/cuda/test_llm_attn.cu" "$WORK/kernels/pare_cu_llm_attn.o" "$WORK/kernels/pare_cu_llm.o" \
+  -o "$WORK/test_llm_attn"
+"$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
+  "$ROOT/tests/cuda/test_w4_kernels.cu" "$WORK/kernels/pare_cu_llm_w4.o" "$WORK/kernels/pare_cu_llm.o" \
+  -o "$WORK/test_w4_kernels"
 "$NVCC" -std=c++17 -O1 -arch=sm_80 $STRICT -I"$ROOT/runtime-stubs/c" \
   -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu" -o "$WORK/pare_cu_llm_w4_sm80.o"
 echo "cuda-decoder-compile: kernel tests ok"
