@@ -70,9 +70,10 @@ def _attr(attrs, name):
     return float(v)
 
 
-def mlir_reference(path, ids):
+def mlir_reference(path, ids, ops=None):
     """Logits [S, V] of the decoder step function in `path` on the whole
-    sequence `ids` (positions 0 .. S-1), in float64."""
+    sequence `ids` (positions 0 .. S-1), in float64. `ops` (optional) maps
+    more op names to functions (operands, attribute text) -> result."""
     text = Path(path).read_text()
     env = {}
     ids = np.asarray(ids)
@@ -139,6 +140,8 @@ def mlir_reference(path, ids):
             y = 1 / (1 + np.exp(-xs[0]))
         elif op == "relu":
             y = np.maximum(xs[0], 0)
+        elif ops and op in ops:
+            y = ops[op](xs, attrs)
         else:
             raise ValueError("the reference has no op " + op)
         env[name] = y

@@ -411,7 +411,7 @@ def QuantizeW8A8Pass : Pass<"pare-quantize-w8a8", "mlir::ModuleOp"> {
     weight columns by it; the producer absorbs 1 / s, so it costs nothing at
     run time. Linears whose input has no such producer are quantized
     unsmoothed. alpha: a number in [0, 1] for every group; "auto" searches
-    each group over 0.3, 0.35, ..., 0.9 (and no smoothing) for the least
+    each group over 0.3, 0.4, ..., 0.9 (and no smoothing) for the least
     squared error of the group's W8A8 outputs (computed by the run-time
     kernel) against float on the sampled calibration rows; "off" quantizes
     without smoothing. The statistics come from the driver
@@ -425,7 +425,7 @@ def QuantizeW8A8Pass : Pass<"pare-quantize-w8a8", "mlir::ModuleOp"> {
     Option<"actQuant", "act-quant", "std::string", /*default=*/"\"per-token\"",
            "Activation quantization: per-token (dynamic) or per-tensor (static)">,
     ListOption<"ids", "ids", "int64_t", "Calibration token ids (one window; pare-opt)">,
-    Option<"sampleRows", "sample-rows", "int64_t", /*default=*/"256",
+    Option<"sampleRows", "sample-rows", "int64_t", /*default=*/"64",
            "Calibration rows the alpha search evaluates, per linear input">,
     Option<"verbose", "verbose", "bool", /*default=*/"false",
            "Print the smoothing groups, alphas and errors on stderr">

@@ -204,8 +204,9 @@ LogicalResult QuantizeW8A8Pass::run(func::FuncOp func) {
       p.rows = first.stats->sample.data();
       p.numRows = std::min<int64_t>(first.stats->sampleRows, sampleRows);
       p.maxAbsX = maxX;
+      p.maxAbsW = maxW;
       p.perTensor = perTensor;
-      found = smooth::searchAlpha(p);
+      found = smooth::searchAlpha(p, 0.3, 0.9, 0.1);
       chosen = found->alpha;
     }
     // auto keeps the group unsmoothed when no alpha of the grid beats it.
@@ -223,7 +224,7 @@ LogicalResult QuantizeW8A8Pass::run(func::FuncOp func) {
                              : std::string())
                      << ")";
       if (!apply)
-        llvm::errs() << ": unsmoothed (no alpha in 0.3 .. 0.9 beats it)";
+        llvm::errs() << ": unsmoothed (no alpha of 0.3, 0.4, .., 0.9 beats it)";
       else
         llvm::errs() << ": alpha " << llvm::format("%.2f", chosen);
       if (found)
@@ -279,8 +280,9 @@ LogicalResult QuantizeW8A8Pass::run(func::FuncOp func) {
     std::optional<float> actScale;
     if (perTensor)
       actScale = smooth::perTensorScale(l.stats->maxAbs, l.inScale);
-    if (l.stats && l.stats->sampleRows > 0) {
-      // The error of this linear as quantized, on its input as folded.
+    if (verbose && l.stats && l.stats->sampleRows > 0) {
+      // The error of this linear as quantized, on its input as folded
+      // (for -v: it costs as much as a search step).
       smooth::GroupProblem p;
       p.k = l.k;
       std::vector<float> unscaled(l.wt);
@@ -290,7 +292,7 @@ LogicalResult QuantizeW8A8Pass::run(func::FuncOp func) {
       p.weights = {unscaled.data()};
       p.outs = {l.n};
       p.rows = l.stats->sample.data();
-      p.numRows = l.stats->sampleRows;
+      p.numRows = std::min<int64_t>(l.stats->sampleRows, sampleRows);
       p.maxAbsX = l.stats->maxAbs;
       p.perTensor = perTensor;
       totalError += smooth::groupError(p, l.inScale);

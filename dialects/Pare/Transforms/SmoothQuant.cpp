@@ -115,9 +115,10 @@ double groupError(const GroupProblem &p, const std::vector<float> &s) {
 }
 
 AlphaSearch searchAlpha(const GroupProblem &p, double lo, double hi, double step) {
-  std::vector<float> maxW;
-  for (size_t l = 0; l < p.weights.size(); ++l)
-    mergeColumnMax(p.weights[l], p.outs[l], p.k, maxW);
+  std::vector<float> maxW = p.maxAbsW;
+  if (maxW.empty())
+    for (size_t l = 0; l < p.weights.size(); ++l)
+      mergeColumnMax(p.weights[l], p.outs[l], p.k, maxW);
   AlphaSearch found;
   std::vector<std::vector<float>> reference = floatOutputs(p);
   found.unsmoothedError = groupError(p, std::vector<float>(size_t(p.k), 1.0f), reference);

@@ -60,6 +60,9 @@ struct GroupProblem {
   const float *rows = nullptr;
   int64_t numRows = 0;
   std::vector<float> maxAbsX;
+  /// max|W_j| over the group (empty: taken from `weights`); a caller that
+  /// ties channels passes them tied, as it folds them.
+  std::vector<float> maxAbsW;
   bool perTensor = false; ///< static activation scale from maxAbsX
 };
 
