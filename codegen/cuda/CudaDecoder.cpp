@@ -3,16 +3,24 @@
 // Every value of the step function is [rows][width]: rows is the run-time row
 // count (1 for decode, up to PREFILL_CHUNK for prefill), so each op becomes
 // one launch of a runtime-stubs/cuda-llm kernel with `n` (or 1, for an op
-// marked pare.tail, which prefill computes for the last row only) rows.
-// enqueue(n, last) holds those launches in op order; decode captures
+// marked pare.tail, which prefill computes for the last row only) rows, or,
+// with fusion on (the default), each group DecoderFusion.h finds becomes one
+// fused launch at its last op (qkv, linear, gated: 5 launches a Llama layer)
+// and attention the split decode attention. enqueue(n, last) holds the
+// launches in op order, each cited by its ONNX nodes and marked with its
+// kernel family (PARE_PROF: <name>_profile's event nodes); decode captures
 // enqueue(1, 1) into a CUDA graph once and replays it, the token id and
-// position written to device memory first.
+// position written to device memory first; decode_sample's graph appends
+// pare_llm_sample, so only the drawn id comes back.
 //
 // Device memory is one allocation: the weights payload (its blobs at the
 // offsets WeightsFileBuilder gave them), the activation arena (values of
-// PREFILL_CHUNK rows placed by the ArenaPlanner over their lifetimes), the KV
-// cache ([layers][kv_heads][max_context][head_dim], K then V), the step's ids
-// and positions, and the float logits of the last row.
+// PREFILL_CHUNK rows placed by the ArenaPlanner over their lifetimes, a fused
+// op's operands read at its group's launch, fused-away values not stored),
+// the KV cache ([layers][kv_heads][max_context][head_dim], K then V), the
+// step's ids and positions, the float logits of the last row, the decode
+// attention's workspace and the sampler's (workspace, step counter, id), the
+// last four zeroed once at setup.
 //
 //===----------------------------------------------------------------------===//
 
