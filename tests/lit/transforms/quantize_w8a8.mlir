@@ -49,8 +49,8 @@
 // AUTO-NEXT: pare: w8a8: smoothing group: gated product 'gated' -> 'down_proj' {{.*}}: alpha 0.70, output error 0.0366005 (unsmoothed 0.322916)
 // AUTO-NEXT: pare: w8a8: 7 linears (per-tensor), 4 smoothing groups folded
 // AUTO: pare.matmul_w8a8 {{.*}} {act_quant = "per-tensor", act_scale = [[QKV:[0-9.e-]+]] : f32} : (tensor<?x32xf32>, tensor<32x32xi8>
-// AUTO-NEXT: pare.matmul_w8a8 {{.*}} {act_quant = "per-tensor", act_scale = [[QKV]] : f32} : (tensor<?x32xf32>, tensor<16x32xi8>
-// AUTO-NEXT: pare.matmul_w8a8 {{.*}} {act_quant = "per-tensor", act_scale = [[QKV]] : f32} : (tensor<?x32xf32>, tensor<16x32xi8>
+// AUTO: pare.matmul_w8a8 {{.*}} {act_quant = "per-tensor", act_scale = [[QKV]] : f32} : (tensor<?x32xf32>, tensor<16x32xi8>
+// AUTO: pare.matmul_w8a8 {{.*}} {act_quant = "per-tensor", act_scale = [[QKV]] : f32} : (tensor<?x32xf32>, tensor<16x32xi8>
 // AUTO: pare.matmul_w8a8 {{.*}} {act_quant = "per-tensor", act_scale = [[GU:[0-9.e-]+]] : f32, pare.tail} : (tensor<?x32xf32>, tensor<64x32xi8>
 // AUTO: pare.matmul_w8a8 {{.*}} {act_quant = "per-tensor", act_scale = [[GU]] : f32, pare.tail} : (tensor<?x32xf32>, tensor<64x32xi8>
 
