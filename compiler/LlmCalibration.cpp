@@ -169,7 +169,6 @@ FailureOr<LinearStatsMap> calibrate(func::FuncOp step, const Options &options, S
   summary.length = options.length;
   StatsOptions so;
   so.sampleRows = options.sampleRows;
-  so.wideRows = options.wideRows;
   auto progress = [&](size_t done, size_t all) {
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     llvm::errs() << "\rpare: calibration: window " << done << "/" << all << " ("

@@ -28,9 +28,6 @@ struct Options {
   int64_t windows = 128; ///< --calibration-windows (AWQ's default)
   int64_t length = 512;  ///< --calibration-length: tokens per window
   int64_t sampleRows = 256;
-  /// Rows of the wide sample the clipping search reads (llm-awq's clipping
-  /// reads 512 tokens; the searches of alpha read the 256 of sampleRows).
-  int64_t wideRows = 1024;
   bool quiet = false;
 };
 

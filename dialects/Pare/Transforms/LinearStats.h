@@ -44,11 +44,6 @@ struct LinearStats {
   /// of a sequence (an attention block's).
   std::vector<float> windows;
   int64_t keptWindows = 0, windowLength = 0;
-  /// [wideRows][channels]: a larger sample (its own reservoir), for searches
-  /// whose cost barely grows with the rows (the clipping search's Gram
-  /// matrices); empty unless StatsOptions::wideRows asks for it.
-  std::vector<float> wideSample;
-  int64_t wideRows = 0;
 
   /// mean |x| per channel.
   std::vector<float> meanAbs() const;
@@ -68,8 +63,6 @@ struct StatsOptions {
   /// Whole windows kept per linear input, spread evenly over the windows:
   /// as many as hold sampleRows rows (at least one).
   bool keepWindows = true;
-  int64_t windowRows = 256; ///< rows of whole windows kept (rounded up to a window)
-  int64_t wideRows = 0;     ///< rows of the wide sample (0: none)
   /// Called after each window with (windows done, windows in all).
   llvm::function_ref<void(size_t, size_t)> progress = nullptr;
 };

@@ -6,9 +6,7 @@
 // scales at once; the activations the searches read are those of the float
 // model, which folding does not change (a linear's input divided by s meets
 // rows multiplied by s). Then every linear's clipping is searched on its
-// input as folded (x / s), on the calibration's wide sample when it drew
-// one (its cost barely grows with the rows; llm-awq clips on 512 tokens),
-// and the weights are quantized.
+// input as folded (x / s) and the weights are quantized.
 //
 //===----------------------------------------------------------------------===//
 
@@ -282,7 +280,6 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
   if (!stats && !ids.empty()) {
     StatsOptions so;
     so.sampleRows = sampleRows;
-    so.windowRows = sampleRows;
     auto collected = collectLinearStats(func, {std::vector<int64_t>(ids.begin(), ids.end())}, so);
     if (failed(collected))
       return failure();
@@ -416,17 +413,8 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
           rows[r * l.k + j] /= l.inScale[j];
     }
     std::vector<float> clip;
-    if (awq && l.clip) {
-      // The clipping search fits each group's range to its rows: on the wide
-      // sample when there is one (its cost barely grows with the rows).
-      std::vector<float> wide = l.stats->wideSample;
-      for (int64_t r = 0; r < l.stats->wideRows; ++r)
-        for (int64_t j = 0; j < l.k; ++j)
-          wide[r * l.k + j] /= l.inScale[j];
-      clip = l.stats->wideRows > 0
-                 ? awq::searchClip(l.wt.data(), l.n, l.k, wide.data(), l.stats->wideRows, spec)
-                 : awq::searchClip(l.wt.data(), l.n, l.k, rows.data(), l.stats->sampleRows, spec);
-    }
+    if (awq && l.clip)
+      clip = awq::searchClip(l.wt.data(), l.n, l.k, rows.data(), l.stats->sampleRows, spec);
     awq::Quantized q =
         awq::quantize(l.wt.data(), l.n, l.k, spec, clip.empty() ? nullptr : clip.data());
     if (l.stats) {
@@ -472,12 +460,7 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
     llvm::errs() << "pare: w4a16: " << linears.size() << " linear"
                  << (linears.size() == 1 ? "" : "s") << ", " << groups.size() << " scale group"
                  << (groups.size() == 1 ? "" : "s") << ", output error on the sampled rows "
-                 << llvm::format("%.6g", totalError)
-                 << (awq && linears.front().stats->wideRows > 0
-                         ? "; clipping searched on " +
-                               std::to_string(linears.front().stats->wideRows) + " rows"
-                         : std::string())
-                 << "\n";
+                 << llvm::format("%.6g", totalError) << "\n";
   if (report) {
     report->linears = int64_t(linears.size());
     report->scaleGroups = int64_t(groups.size());

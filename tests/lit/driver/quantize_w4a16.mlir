@@ -11,7 +11,6 @@
 // AWQ: pare: calibration: window 3/3
 // AWQ: pare: w4a16: scale group: rms_norm 'input_layernorm' -> 'q_proj' 'k_proj' 'v_proj' (error on the attention block's output through 'o_proj'): alpha
 // AWQ: pare: w4a16: scale group: gated product 'gated' -> 'down_proj'
-// AWQ: pare: w4a16: 7 linears, 4 scale groups, output error on the sampled rows {{.*}}; clipping searched on 24 rows
 // AWQ: pare: w4a16 g16 (AWQ): 7 linears to 4 bits, 4 scale groups; calibration 3 windows x 8 tokens (of 40 tokens in 1 file) in
 // AWQ-COUNT-7: pare.matmul_nbits
 // RUN: pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --quantize w4a16 --group-size 16 --calibration %t/dir --calibration-windows 100 --calibration-length 8 --compile-to quantize -o - 2>&1 | FileCheck %s --check-prefix=DIR
