@@ -8,8 +8,6 @@
 
 #include "dialects/Pare/Transforms/AwqSearch.h"
 
-#include "dialects/Pare/Eval/EvalContext.h"
-
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/Parallel.h"
 
@@ -164,35 +162,6 @@ std::vector<float> gatedMlp(const float *x, int64_t rows, int64_t k, const float
   return matmulNT(g.data(), rows, down, outs, inner);
 }
 
-/// o(attention(rotary(x . q^T), rotary(x . k^T), x . v^T)) on `a`'s windows
-/// of rows `x` [W * L][K]: [W * L][H] (the attention's [W * L][heads * hd]
-/// without o).
-std::vector<float> attentionBlock(const GroupProblem::Attention &a, const float *x, int64_t k,
-                                  const float *wq, const float *wk, const float *wv) {
-  int64_t rows = a.numWindows * a.length, qw = a.heads * a.headDim, kvw = a.kvHeads * a.headDim;
-  std::vector<float> q = matmulNT(x, rows, wq, qw, k);
-  std::vector<float> kk = matmulNT(x, rows, wk, kvw, k);
-  std::vector<float> v = matmulNT(x, rows, wv, kvw, k);
-  std::vector<int64_t> positions(static_cast<size_t>(a.length));
-  for (int64_t r = 0; r < a.length; ++r)
-    positions[r] = r;
-  std::vector<float> out(static_cast<size_t>(rows * qw));
-  llvm::parallelFor(0, size_t(a.numWindows), [&](size_t w) {
-    int64_t at = int64_t(w) * a.length;
-    std::vector<float> qr(q.begin() + at * qw, q.begin() + (at + a.length) * qw);
-    std::vector<float> kr(kk.begin() + at * kvw, kk.begin() + (at + a.length) * kvw);
-    if (!a.qInvFreq.empty())
-      eval::rotary(q.data() + at * qw, qr.data(), positions.data(), a.length, a.heads, a.headDim,
-                   a.qInvFreq, a.qInterleaved);
-    if (!a.kInvFreq.empty())
-      eval::rotary(kk.data() + at * kvw, kr.data(), positions.data(), a.length, a.kvHeads,
-                   a.headDim, a.kInvFreq, a.kInterleaved);
-    eval::attention(qr.data(), kr.data(), v.data() + at * kvw, out.data() + at * qw, a.length,
-                    a.length, a.heads, a.kvHeads, a.headDim, a.scale, a.causal);
-  });
-  return a.o ? matmulNT(out.data(), rows, a.o, a.oOuts, qw) : out;
-}
-
 } // namespace
 
 ScaleSearch searchScales(const GroupProblem &p, const QuantSpec &spec, int grid) {
@@ -202,23 +171,15 @@ ScaleSearch searchScales(const GroupProblem &p, const QuantSpec &spec, int grid)
   if (p.gated)
     reference = gatedMlp(p.rows, p.numRows, k, p.weights[p.gated->gate], p.weights[p.gated->up],
                          p.outs[p.gated->gate], p.gated->down, p.gated->downOuts);
-  const GroupProblem::Attention *att = p.attention ? &*p.attention : nullptr;
-  if (att)
-    reference = attentionBlock(*att, att->windows, k, p.weights[att->q], p.weights[att->k],
-                               p.weights[att->v]);
-  // The rows the objective reads: the windows for an attention block, else
-  // the sampled rows.
-  const float *rows = att ? att->windows : p.rows;
-  int64_t numRows = att ? att->numWindows * att->length : p.numRows;
-  std::vector<float> xs(static_cast<size_t>(numRows * k));
+  std::vector<float> xs(static_cast<size_t>(p.numRows * k));
   double bestError = INFINITY;
   for (int step = 0; step <= grid; ++step) {
     double alpha = double(step) / double(grid);
     std::vector<float> s = scalesFor(p.meanAbs, alpha);
     // The rows as the scaled linears see them: x / s.
-    for (int64_t r = 0; r < numRows; ++r)
+    for (int64_t r = 0; r < p.numRows; ++r)
       for (int64_t i = 0; i < k; ++i)
-        xs[r * k + i] = rows[r * k + i] / s[i];
+        xs[r * k + i] = p.rows[r * k + i] / s[i];
     double error = 0;
     std::vector<std::vector<float>> deqs(p.weights.size());
     for (size_t l = 0; l < p.weights.size(); ++l) {
@@ -229,18 +190,11 @@ ScaleSearch searchScales(const GroupProblem &p, const QuantSpec &spec, int grid)
           scaled[c * k + i] = p.weights[l][c * k + i] * s[i];
       deqs[l] = dequantize(quantize(scaled.data(), n, k, spec), n, k, spec);
       // x/s . (W s)_q - x . W = (x/s) . ((W s)_q - W s).
-      if (!p.gated && !att)
-        error += outputError(xs.data(), numRows, scaled.data(), deqs[l].data(), n, k);
-    }
-    if (att) {
-      std::vector<float> y =
-          attentionBlock(*att, xs.data(), k, deqs[att->q].data(), deqs[att->k].data(),
-                         deqs[att->v].data());
-      for (size_t i = 0; i < y.size(); ++i)
-        error += double(y[i] - reference[i]) * double(y[i] - reference[i]);
+      if (!p.gated)
+        error += outputError(xs.data(), p.numRows, scaled.data(), deqs[l].data(), n, k);
     }
     if (p.gated) {
-      std::vector<float> y = gatedMlp(xs.data(), numRows, k, deqs[p.gated->gate].data(),
+      std::vector<float> y = gatedMlp(xs.data(), p.numRows, k, deqs[p.gated->gate].data(),
                                       deqs[p.gated->up].data(), p.outs[p.gated->gate],
                                       p.gated->down, p.gated->downOuts);
       for (size_t i = 0; i < y.size(); ++i)

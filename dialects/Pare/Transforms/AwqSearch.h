@@ -81,27 +81,6 @@ struct GroupProblem {
     int64_t downOuts = 0;
   };
   std::optional<Gated> gated;
-  /// An attention block (q, k and v all in the group, feeding
-  /// o(attention(rotary(q), rotary(k), v))): the error is then measured, as
-  /// llm-awq measures it, on the block's output with o in float. Causal
-  /// attention needs every earlier row of a sequence, so this objective
-  /// reads whole calibration windows instead of `rows`.
-  struct Attention {
-    size_t q = 0, k = 0, v = 0; ///< indices of `weights`
-    int64_t heads = 1, kvHeads = 1, headDim = 0;
-    float scale = 1;
-    bool causal = true;
-    /// The rotary embeddings of q and k (empty: none on that side).
-    std::vector<float> qInvFreq, kInvFreq;
-    bool qInterleaved = false, kInterleaved = false;
-    const float *o = nullptr; ///< [H][heads * headDim]; null: the error is the attention's
-    int64_t oOuts = 0;
-    /// [numWindows][length][K]: the group's input on whole windows, each at
-    /// positions 0 .. length - 1.
-    const float *windows = nullptr;
-    int64_t numWindows = 0, length = 0;
-  };
-  std::optional<Attention> attention;
 };
 
 struct ScaleSearch {

@@ -101,13 +101,6 @@ FailureOr<LinearStatsMap> collectLinearStats(func::FuncOp step,
     }
   copy.setFunctionType(b.getFunctionType(body.getArgumentTypes(), ret->getOperandTypes()));
 
-  // The windows kept whole: every stride-th, as many as hold sampleRows rows.
-  int64_t keep = options.keepWindows
-                     ? std::min<int64_t>(int64_t(windows.size()),
-                                         std::max<int64_t>(1, (options.sampleRows + rows - 1) / rows))
-                     : 0;
-  int64_t stride = keep ? int64_t(windows.size()) / keep : 1;
-
   // One store per distinct input value; the linears that share it share it.
   DenseMap<Value, std::shared_ptr<LinearStats>> byInput;
   LinearStatsMap result;
@@ -121,9 +114,6 @@ FailureOr<LinearStatsMap> collectLinearStats(func::FuncOp step,
       s->maxAbs.assign(size_t(s->channels), 0.0f);
       s->sampleRows = std::min<int64_t>(options.sampleRows, rows * int64_t(windows.size()));
       s->sample.assign(size_t(s->sampleRows * s->channels), 0.0f);
-      s->keptWindows = keep;
-      s->windowLength = rows;
-      s->windows.assign(size_t(keep * rows * s->channels), 0.0f);
     }
     result[mm] = s;
   }
@@ -167,9 +157,6 @@ FailureOr<LinearStatsMap> collectLinearStats(func::FuncOp step,
       s.tokens += rows;
       for (auto [r, slot] : picks[w])
         std::copy(t.f.begin() + r * ch, t.f.begin() + (r + 1) * ch, s.sample.begin() + slot * ch);
-      if (int64_t(w) % stride == 0 && int64_t(w) / stride < keep)
-        std::copy(t.f.begin(), t.f.begin() + rows * ch,
-                  s.windows.begin() + (int64_t(w) / stride) * rows * ch);
     };
     eval::Tensor ids = eval::Tensor::ints({rows}, windows[w]);
     eval::Tensor pos = eval::Tensor::ints({rows}, positions);

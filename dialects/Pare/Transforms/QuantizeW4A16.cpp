@@ -137,83 +137,6 @@ std::optional<std::array<size_t, 3>> gatedMlp(std::vector<Linear> &linears,
   return std::nullopt;
 }
 
-/// The attention that `v` (a linear's result) alone feeds as operand
-/// `which`, directly or through one rotary embedding at the step function's
-/// positions (the calibration windows' 0 .. L - 1), which lands in `rot`.
-AttentionOp attentionFed(Value v, unsigned which, RotaryOp &rot) {
-  rot = nullptr;
-  if (!v.hasOneUse())
-    return nullptr;
-  OpOperand &use = *v.getUses().begin();
-  if (auto r = dyn_cast<RotaryOp>(use.getOwner())) {
-    auto pos = dyn_cast<BlockArgument>(r.getPositions());
-    if (use.getOperandNumber() != 0 || hasActivation(r) || !pos || pos.getArgNumber() != 1 ||
-        !r.getResult().hasOneUse())
-      return nullptr;
-    rot = r;
-  }
-  OpOperand &last = rot ? *rot.getResult().getUses().begin() : use;
-  auto at = dyn_cast<AttentionOp>(last.getOwner());
-  return at && last.getOperandNumber() == which ? at : nullptr;
-}
-
-/// A norm group holding the q, k and v of one attention (each feeding it
-/// alone, q and k through at most a rotary embedding each): the search's
-/// attention objective, with o when the attention's output feeds only a
-/// linear. `o` receives o's index in `linears`.
-std::optional<awq::GroupProblem::Attention>
-attentionBlock(std::vector<Linear> &linears, const ScaleGroup &g, std::optional<size_t> &o) {
-  if (g.linears.size() != 3)
-    return std::nullopt;
-  awq::GroupProblem::Attention a;
-  AttentionOp at;
-  size_t found = 0;
-  for (size_t i = 0; i < 3; ++i) {
-    Value out = linears[g.linears[i]].op.getResult();
-    for (unsigned which = 0; which < 3; ++which) {
-      RotaryOp rot;
-      AttentionOp user = attentionFed(out, which, rot);
-      if (!user || (at && user != at) || (which == 2 && rot) || (found & (1u << which)))
-        continue;
-      if (rot && int64_t(rot.getHeadDim()) != int64_t(user.getHeadDim()))
-        return std::nullopt;
-      at = user;
-      found |= 1u << which;
-      size_t &slot = which == 0 ? a.q : which == 1 ? a.k : a.v;
-      slot = i;
-      if (rot) {
-        std::vector<float> &f = which == 0 ? a.qInvFreq : a.kInvFreq;
-        f.assign(rot.getInvFreq().begin(), rot.getInvFreq().end());
-        (which == 0 ? a.qInterleaved : a.kInterleaved) = rot.getInterleaved();
-      }
-      break;
-    }
-  }
-  if (found != 7)
-    return std::nullopt;
-  a.heads = int64_t(at.getHeads());
-  a.kvHeads = int64_t(at.getKvHeads());
-  a.headDim = int64_t(at.getHeadDim());
-  a.scale = at.getScale().convertToFloat();
-  a.causal = at.getCausal();
-  if (a.kvHeads <= 0 || a.heads % a.kvHeads != 0 ||
-      linears[g.linears[a.q]].n != a.heads * a.headDim ||
-      linears[g.linears[a.k]].n != a.kvHeads * a.headDim ||
-      linears[g.linears[a.v]].n != a.kvHeads * a.headDim)
-    return std::nullopt;
-  o = std::nullopt;
-  Value res = at.getResult();
-  if (res.hasOneUse())
-    if (auto mm = dyn_cast<MatMulOp>(*res.getUsers().begin()))
-      for (size_t i = 0; i < linears.size(); ++i)
-        if (linears[i].op == mm && mm.getA() == res && linears[i].k == a.heads * a.headDim) {
-          o = i;
-          a.o = linears[i].wt.data();
-          a.oOuts = linears[i].n;
-        }
-  return a;
-}
-
 /// mean |x| with the channels of the heads that share a KV head averaged:
 /// v -> o scales must be equal for them (one v column feeds them all).
 std::vector<float> tiedMeans(const std::vector<float> &m, const ScaleGroup &g) {
@@ -328,16 +251,6 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
                                            linears[down].n};
         gatedDown = down;
       }
-    std::optional<size_t> attentionOut;
-    bool attentionObjective = false;
-    if (g.kind == ScaleGroupKind::Norm && first.stats->keptWindows > 0)
-      if (auto a = attentionBlock(linears, g, attentionOut)) {
-        a->windows = first.stats->windows.data();
-        a->numWindows = first.stats->keptWindows;
-        a->length = first.stats->windowLength;
-        p.attention = std::move(*a);
-        attentionObjective = true;
-      }
     awq::ScaleSearch found = awq::searchScales(p, spec);
     const std::vector<float> &s = found.scales;
     for (size_t i : g.linears) {
@@ -381,11 +294,6 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
                              ? ", tied over the " + std::to_string(g.heads / g.kvHeads) +
                                    " query heads of each KV head"
                              : std::string())
-                     << ")";
-      if (attentionObjective)
-        llvm::errs() << " (error on the attention block's output"
-                     << (attentionOut ? " through '" + nameOf(linears[*attentionOut].op) + "'"
-                                      : std::string())
                      << ")";
       if (gatedDown)
         llvm::errs() << " (error on the MLP's output through '" << nameOf(linears[*gatedDown].op)

@@ -9,7 +9,7 @@
 // RUN: echo "some text" > %t/text/a.txt
 // RUN: pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --quantize w4a16 --group-size 16 --calibration %t/ids.npy --calibration-windows 3 --calibration-length 8 -v --compile-to quantize -o - 2>&1 | FileCheck %s --check-prefix=AWQ
 // AWQ: pare: calibration: window 3/3
-// AWQ: pare: w4a16: scale group: rms_norm 'input_layernorm' -> 'q_proj' 'k_proj' 'v_proj' (error on the attention block's output through 'o_proj'): alpha
+// AWQ: pare: w4a16: scale group: rms_norm 'input_layernorm' -> 'q_proj' 'k_proj' 'v_proj': alpha
 // AWQ: pare: w4a16: scale group: gated product 'gated' -> 'down_proj'
 // AWQ: pare: w4a16 g16 (AWQ): 7 linears to 4 bits, 4 scale groups; calibration 3 windows x 8 tokens (of 40 tokens in 1 file) in
 // AWQ-COUNT-7: pare.matmul_nbits
