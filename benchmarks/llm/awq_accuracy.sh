@@ -10,6 +10,7 @@
 #   OUT [build/awq-accuracy]  WINDOWS [16] LENGTH [256]: calibration windows x tokens
 #   PPL_WINDOW [128]  PPL_TOKENS [4096]  CONFIGS ["fp32 rtn64 awq64 rtn32 awq32"]
 #   REUSE: when set, configs an earlier run finished are read back
+#   AWQ_FLAGS: more flags for the AWQ configs (say -v to print the scale groups and alphas)
 #   MODEL [build/llm/smollm2.onnx]  TOKENIZER [build/llm/smollm2-hf/tokenizer.json]
 #   TEXTS [../shared/data/text]  PARE [build/tools/pare/pare]  PYTHON [build/llm-venv/bin/python]
 # Exit status 1 when a step fails or the criterion does not hold.
@@ -45,7 +46,7 @@ for cfg in $CONFIGS; do
     fp32) flags=() ;;
     rtn*) flags=(--quantize w4a16 --group-size "${cfg#rtn}" --awq off) ;;
     awq*) flags=(--quantize w4a16 --group-size "${cfg#awq}" --calibration "$OUT/calib" --tokenizer "$TOKENIZER"
-                 --calibration-windows "$WINDOWS" --calibration-length "$LENGTH") ;;
+                 --calibration-windows "$WINDOWS" --calibration-length "$LENGTH" ${AWQ_FLAGS:-}) ;;
     *) echo "awq_accuracy.sh: unknown config '$cfg'" >&2; exit 1 ;;
   esac
   dir=$OUT/$cfg
