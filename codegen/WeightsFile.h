@@ -53,6 +53,10 @@ constexpr uint64_t kWeightsHeaderBytes = 64;
 /// which names long identifiers, starts from another basis; it stays as it
 /// is so that existing outputs do not change.)
 uint64_t weightsHash(llvm::StringRef bytes);
+constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL, kFnvPrime = 0x100000001b3ULL;
+/// weightsHash continued from the state `h` over `bytes`: the hash of a
+/// concatenation is computed piece by piece.
+uint64_t weightsHashFrom(uint64_t h, llvm::StringRef bytes);
 
 /// IEEE binary16 bits of `f`, rounded to nearest even (subnormals, overflow
 /// to infinity, NaN kept a quiet NaN with its sign).
@@ -124,17 +128,37 @@ public:
                                       mlir::DenseElementsAttr attr, BlobDType dtype);
 
   const std::vector<WeightBlob> &blobs() const { return entries; }
-  uint64_t payloadBytes() const { return payload.size(); }
-  /// weightsHash of the payload.
-  uint64_t hash() const { return weightsHash(payload); }
+  uint64_t payloadBytes() const { return size; }
+  /// weightsHash of the payload (kept up to date as blobs are stored: the
+  /// payload is hashed once, not once per call).
+  uint64_t hash() const { return fnv; }
   /// Header and payload: the file's contents.
   std::string file() const;
+  /// file(), releasing each blob's memory as it is copied (the file and the
+  /// blobs are not held twice); nothing may be added afterwards, and
+  /// blobs(), payloadBytes() and hash() still describe the file.
+  std::string takeFile();
 
 private:
-  std::string payload;
+  /// addBytes; `owned`, when not null, holds `bytes` and is moved from
+  /// when they are stored (no copy).
+  size_t add(std::string name, llvm::StringRef bytes, std::string *owned, BlobDType dtype,
+             BlobLayout layout, std::vector<int64_t> shape);
+  /// The header of the file (magic, version, alignment, size, hash).
+  std::string header() const;
+
+  /// The stored blobs' bytes in payload order (each at the next multiple of
+  /// the alignment): one allocation each, so that the payload never moves
+  /// while it grows and the file is assembled once at the end.
+  std::vector<std::string> chunks;
+  uint64_t size = 0;       ///< payload bytes so far
+  uint64_t fnv = kFnvBasis; ///< weightsHash of those bytes
+  bool taken = false;       ///< takeFile() has run
   std::vector<WeightBlob> entries;
-  /// (hash of the bytes) -> entries first storing bytes with that hash.
+  /// (xxh3 of the bytes) -> entries first storing bytes with that hash.
   llvm::DenseMap<uint64_t, std::vector<size_t>> stored;
+  /// entry that stored its bytes -> its index in chunks.
+  llvm::DenseMap<size_t, size_t> chunkOf;
 };
 
 /// What the generated decoder API of both targets is made of.

@@ -152,6 +152,66 @@ TEST_CASE("tied weights are stored once", "[weights]") {
   CHECK(readLE(p, 68, 2) == 0x4200);
 }
 
+TEST_CASE("large transposed blobs, the running hash and takeFile", "[weights]") {
+  // A matrix larger than the transpose's 64 x 64 tiles and not a multiple
+  // of them, as f16 and f32, a splat constant and a dense one; the file is
+  // checked against an element-by-element reference built here.
+  const int64_t k = 130, cols = 70;
+  std::vector<float> m(size_t(k * cols));
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-4.0f, 4.0f);
+  for (float &v : m)
+    v = dist(rng);
+  mlir::MLIRContext ctx;
+  auto loc = mlir::UnknownLoc::get(&ctx);
+  auto type = mlir::RankedTensorType::get({k, cols}, mlir::Float32Type::get(&ctx));
+  auto dense = mlir::DenseElementsAttr::get(type, llvm::ArrayRef<float>(m));
+  auto splat = mlir::DenseElementsAttr::get(type, 0.5f);
+
+  WeightsFileBuilder b;
+  REQUIRE(succeeded(b.addConstant(loc, "t16", dense, BlobDType::F16, BlobLayout::Transposed)));
+  REQUIRE(succeeded(b.addConstant(loc, "r32", dense, BlobDType::F32, BlobLayout::RowMajor)));
+  REQUIRE(succeeded(b.addConstant(loc, "s16", splat, BlobDType::F16, BlobLayout::RowMajor)));
+  // Equal bytes again: shared, and neither the size nor the hash moves.
+  uint64_t size = b.payloadBytes(), hash = b.hash();
+  REQUIRE(succeeded(b.addConstant(loc, "t16b", dense, BlobDType::F16, BlobLayout::Transposed)));
+  CHECK(b.blobs().back().sharedWith == 0);
+  CHECK(b.payloadBytes() == size);
+  CHECK(b.hash() == hash);
+
+  std::string want;
+  auto pad = [&] { want.resize((want.size() + 63) / 64 * 64, '\0'); };
+  for (int64_t o = 0; o < cols; ++o)
+    for (int64_t i = 0; i < k; ++i) {
+      uint16_t h = floatToHalf(m[size_t(i * cols + o)]);
+      want += char(h & 0xff);
+      want += char(h >> 8);
+    }
+  pad();
+  for (float v : m) {
+    uint32_t u;
+    std::memcpy(&u, &v, 4);
+    for (int j = 0; j < 4; ++j)
+      want += char((u >> (8 * j)) & 0xff);
+  }
+  pad();
+  for (int64_t i = 0; i < k * cols; ++i) {
+    want += char(0x00);
+    want += char(0x38); // 0.5 in binary16
+  }
+  CHECK(b.payloadBytes() == want.size());
+  CHECK(b.hash() == weightsHash(want));
+  CHECK(b.blobs()[1].offset == 18240); // 130 * 70 * 2 = 18200, aligned to 64
+  std::string f = b.file();
+  CHECK(f.substr(kWeightsHeaderBytes) == want);
+  CHECK(readLE(f, 24, 8) == weightsHash(want));
+  // takeFile gives the same bytes; the description of the blobs stays.
+  CHECK(b.takeFile() == f);
+  CHECK(b.payloadBytes() == want.size());
+  CHECK(b.hash() == weightsHash(want));
+  CHECK(b.blobs().size() == 4);
+}
+
 TEST_CASE("constants: element type and rank are checked", "[weights]") {
   mlir::MLIRContext ctx;
   auto loc = mlir::UnknownLoc::get(&ctx);
