@@ -101,6 +101,13 @@ FailureOr<LinearStatsMap> collectLinearStats(func::FuncOp step,
     }
   copy.setFunctionType(b.getFunctionType(body.getArgumentTypes(), ret->getOperandTypes()));
 
+  // The windows kept whole: every stride-th, as many as hold windowRows rows.
+  int64_t keep = options.keepWindows
+                     ? std::min<int64_t>(int64_t(windows.size()),
+                                         std::max<int64_t>(1, (options.windowRows + rows - 1) / rows))
+                     : 0;
+  int64_t stride = keep ? int64_t(windows.size()) / keep : 1;
+
   // One store per distinct input value; the linears that share it share it.
   DenseMap<Value, std::shared_ptr<LinearStats>> byInput;
   LinearStatsMap result;
@@ -114,26 +121,39 @@ FailureOr<LinearStatsMap> collectLinearStats(func::FuncOp step,
       s->maxAbs.assign(size_t(s->channels), 0.0f);
       s->sampleRows = std::min<int64_t>(options.sampleRows, rows * int64_t(windows.size()));
       s->sample.assign(size_t(s->sampleRows * s->channels), 0.0f);
+      s->keptWindows = keep;
+      s->windowLength = rows;
+      s->windows.assign(size_t(keep * rows * s->channels), 0.0f);
+      s->wideRows = std::min<int64_t>(options.wideRows, rows * int64_t(windows.size()));
+      s->wideSample.assign(size_t(s->wideRows * s->channels), 0.0f);
     }
     result[mm] = s;
   }
 
   // Reservoir sampling over all calibration tokens, decided once for every
   // input so that each input's sample holds the same tokens.
-  std::mt19937_64 rng(options.seed);
-  int64_t reservoir = std::min<int64_t>(options.sampleRows, rows * int64_t(windows.size()));
-  int64_t seen = 0;
-  std::vector<std::vector<std::pair<int64_t, int64_t>>> picks(windows.size()); // (row, slot)
-  for (size_t w = 0; w < windows.size(); ++w)
-    for (int64_t r = 0; r < rows; ++r, ++seen) {
-      if (seen < reservoir) {
-        picks[w].push_back({r, seen});
-        continue;
+  // The wide sample draws its own reservoir (another seed), which leaves
+  // the sample as it is without one.
+  using Picks = std::vector<std::vector<std::pair<int64_t, int64_t>>>; // (row, slot) by window
+  auto drawReservoir = [&](int64_t size, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    int64_t reservoir = std::min<int64_t>(size, rows * int64_t(windows.size()));
+    int64_t seen = 0;
+    Picks picks(windows.size());
+    for (size_t w = 0; w < windows.size(); ++w)
+      for (int64_t r = 0; r < rows; ++r, ++seen) {
+        if (seen < reservoir) {
+          picks[w].push_back({r, seen});
+          continue;
+        }
+        int64_t j = int64_t(rng() % uint64_t(seen + 1));
+        if (j < reservoir)
+          picks[w].push_back({r, j});
       }
-      int64_t j = int64_t(rng() % uint64_t(seen + 1));
-      if (j < reservoir)
-        picks[w].push_back({r, j});
-    }
+    return picks;
+  };
+  Picks picks = drawReservoir(options.sampleRows, options.seed);
+  Picks widePicks = drawReservoir(options.wideRows, options.seed + 1);
 
   eval::Evaluator evaluator(copy);
   std::vector<int64_t> positions(static_cast<size_t>(rows));
@@ -157,6 +177,12 @@ FailureOr<LinearStatsMap> collectLinearStats(func::FuncOp step,
       s.tokens += rows;
       for (auto [r, slot] : picks[w])
         std::copy(t.f.begin() + r * ch, t.f.begin() + (r + 1) * ch, s.sample.begin() + slot * ch);
+      for (auto [r, slot] : widePicks[w])
+        std::copy(t.f.begin() + r * ch, t.f.begin() + (r + 1) * ch,
+                  s.wideSample.begin() + slot * ch);
+      if (int64_t(w) % stride == 0 && int64_t(w) / stride < keep)
+        std::copy(t.f.begin(), t.f.begin() + rows * ch,
+                  s.windows.begin() + (int64_t(w) / stride) * rows * ch);
     };
     eval::Tensor ids = eval::Tensor::ints({rows}, windows[w]);
     eval::Tensor pos = eval::Tensor::ints({rows}, positions);

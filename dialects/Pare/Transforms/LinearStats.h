@@ -39,6 +39,16 @@ struct LinearStats {
   std::vector<float> maxAbs;  ///< [channels]: max |x|
   std::vector<float> sample;  ///< [sampleRows][channels]: sampled rows
   int64_t sampleRows = 0;
+  /// [keptWindows][windowLength][channels]: the input on whole windows
+  /// (positions 0 .. windowLength - 1), for objectives that need every row
+  /// of a sequence (an attention block's).
+  std::vector<float> windows;
+  int64_t keptWindows = 0, windowLength = 0;
+  /// [wideRows][channels]: a larger sample (its own reservoir), for searches
+  /// whose cost barely grows with the rows (the clipping search's Gram
+  /// matrices); empty unless StatsOptions::wideRows asks for it.
+  std::vector<float> wideSample;
+  int64_t wideRows = 0;
 
   /// mean |x| per channel.
   std::vector<float> meanAbs() const;
@@ -55,6 +65,11 @@ std::vector<MatMulOp> quantizableLinears(mlir::func::FuncOp func);
 struct StatsOptions {
   int64_t sampleRows = 256; ///< rows kept per linear input (reservoir, seeded)
   uint64_t seed = 0;
+  /// Whole windows kept per linear input, spread evenly over the windows:
+  /// as many as hold windowRows rows (at least one).
+  bool keepWindows = false;
+  int64_t windowRows = 256; ///< rows of whole windows kept (rounded up to a window)
+  int64_t wideRows = 0;     ///< rows of the wide sample (0: none)
   /// Called after each window with (windows done, windows in all).
   llvm::function_ref<void(size_t, size_t)> progress = nullptr;
 };
