@@ -762,7 +762,7 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
     return failure();
   files.push_back({prefix + ".h", decoderApiHeader(api())});
   files.push_back({prefix + ".cu", source()});
-  files.push_back({prefix + "_weights.bin", weights.file()});
+  files.push_back({prefix + "_weights.bin", weights.takeFile()});
   files.push_back({prefix + ".mk", makefile()});
   for (const EmittedFile &f : cudaDecoderRuntimeFiles())
     files.push_back(f);
