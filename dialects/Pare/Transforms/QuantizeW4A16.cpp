@@ -35,27 +35,6 @@ using namespace pare;
 
 namespace {
 
-/// The ONNX node name of `op` (its first NameLoc), else its op name.
-std::string nameOf(Operation *op) {
-  std::string found;
-  op->getLoc()->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l)) {
-      found = n.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return found.empty() ? op->getName().getStringRef().str() : found;
-}
-
-std::vector<float> floatsOf(Value v) {
-  DenseElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)))
-    return {};
-  auto r = attr.getValues<float>();
-  return std::vector<float>(r.begin(), r.end());
-}
-
 /// One linear being quantized.
 struct Linear {
   MatMulOp op;
@@ -137,36 +116,6 @@ std::optional<std::array<size_t, 3>> gatedMlp(std::vector<Linear> &linears,
   return std::nullopt;
 }
 
-/// mean |x| with the channels of the heads that share a KV head averaged:
-/// v -> o scales must be equal for them (one v column feeds them all).
-std::vector<float> tiedMeans(const std::vector<float> &m, const ScaleGroup &g) {
-  if (g.kind != ScaleGroupKind::VO || g.heads == g.kvHeads)
-    return m;
-  int64_t group = g.heads / g.kvHeads, hd = g.headDim;
-  std::vector<float> out(m.size());
-  for (int64_t kv = 0; kv < g.kvHeads; ++kv)
-    for (int64_t d = 0; d < hd; ++d) {
-      double sum = 0;
-      for (int64_t h = kv * group; h < (kv + 1) * group; ++h)
-        sum += m[h * hd + d];
-      for (int64_t h = kv * group; h < (kv + 1) * group; ++h)
-        out[h * hd + d] = float(sum / double(group));
-    }
-  return out;
-}
-
-const char *kindName(ScaleGroupKind k) {
-  switch (k) {
-  case ScaleGroupKind::Norm:
-    return "rms_norm";
-  case ScaleGroupKind::UpDown:
-    return "gated product";
-  case ScaleGroupKind::VO:
-    return "attention";
-  }
-  return "";
-}
-
 LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
   auto start = std::chrono::steady_clock::now();
   awq::QuantSpec spec;
@@ -185,7 +134,7 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
     if (l.k % groupSize != 0)
       return mm.emitError() << "the group size " << int64_t(groupSize)
                             << " does not divide this linear's " << l.k << " inputs (--group-size)";
-    std::vector<float> kn = floatsOf(mm.getB());
+    std::vector<float> kn = constantFloats(mm.getB());
     l.wt.resize(kn.size());
     for (int64_t i = 0; i < l.k; ++i)
       for (int64_t c = 0; c < l.n; ++c)
@@ -239,7 +188,7 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
     }
     p.rows = first.stats->sample.data();
     p.numRows = first.stats->sampleRows;
-    p.meanAbs = tiedMeans(first.stats->meanAbs(), g);
+    p.meanAbs = tieKvHeadsMean(first.stats->meanAbs(), g);
     std::optional<size_t> gatedDown;
     if (g.kind == ScaleGroupKind::Norm)
       if (std::optional<std::array<size_t, 3>> mlp = gatedMlp(linears, g)) {
@@ -263,7 +212,7 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
     }
     if (g.kind == ScaleGroupKind::Norm) {
       auto rn = cast<RmsNormOp>(g.producer);
-      auto it = normWeights.try_emplace(rn, floatsOf(rn.getWeight())).first;
+      auto it = normWeights.try_emplace(rn, constantFloats(rn.getWeight())).first;
       for (int64_t j = 0; j < p.k; ++j)
         it->second[j] /= s[j];
     } else if (g.kind == ScaleGroupKind::UpDown) {
@@ -282,21 +231,21 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
       }
     }
     if (verbose) {
-      llvm::errs() << "pare: w4a16: scale group: " << kindName(g.kind) << " '" << nameOf(g.producer)
+      llvm::errs() << "pare: w4a16: scale group: " << scaleGroupKindName(g.kind) << " '" << nodeNameOf(g.producer)
                    << "' ->";
       for (size_t i : g.linears)
-        llvm::errs() << " '" << nameOf(linears[i].op) << "'";
+        llvm::errs() << " '" << nodeNameOf(linears[i].op) << "'";
       if (g.kind == ScaleGroupKind::UpDown)
-        llvm::errs() << " (1/s into '" << nameOf(linears[g.source].op) << "' output columns)";
+        llvm::errs() << " (1/s into '" << nodeNameOf(linears[g.source].op) << "' output columns)";
       if (g.kind == ScaleGroupKind::VO)
-        llvm::errs() << " (1/s into '" << nameOf(linears[g.source].op) << "' output columns"
+        llvm::errs() << " (1/s into '" << nodeNameOf(linears[g.source].op) << "' output columns"
                      << (g.heads != g.kvHeads
                              ? ", tied over the " + std::to_string(g.heads / g.kvHeads) +
                                    " query heads of each KV head"
                              : std::string())
                      << ")";
       if (gatedDown)
-        llvm::errs() << " (error on the MLP's output through '" << nameOf(linears[*gatedDown].op)
+        llvm::errs() << " (error on the MLP's output through '" << nodeNameOf(linears[*gatedDown].op)
                      << "')";
       llvm::errs() << ": alpha " << llvm::format("%.2f", found.alpha) << ", output error "
                    << llvm::format("%.6g", found.error())
@@ -306,7 +255,7 @@ LogicalResult QuantizeW4A16Pass::run(func::FuncOp func) {
   if (verbose)
     for (size_t i = 0; i < linears.size(); ++i)
       if (!grouped[i])
-        llvm::errs() << "pare: w4a16: '" << nameOf(linears[i].op) << "' quantized without a scale"
+        llvm::errs() << "pare: w4a16: '" << nodeNameOf(linears[i].op) << "' quantized without a scale"
                      << (awq ? " (its input's producer takes no scale)" : " (--awq off)") << "\n";
 
   // Clipping, quantization, and the ops.

@@ -38,27 +38,6 @@ using namespace pare;
 
 namespace {
 
-/// The ONNX node name of `op` (its first NameLoc), else its op name.
-std::string nameOf(Operation *op) {
-  std::string found;
-  op->getLoc()->walk([&](Location l) {
-    if (auto n = dyn_cast<NameLoc>(l)) {
-      found = n.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
-  return found.empty() ? op->getName().getStringRef().str() : found;
-}
-
-std::vector<float> floatsOf(Value v) {
-  DenseElementsAttr attr;
-  if (!matchPattern(v, m_Constant(&attr)))
-    return {};
-  auto r = attr.getValues<float>();
-  return std::vector<float>(r.begin(), r.end());
-}
-
 /// One linear being quantized.
 struct Linear {
   MatMulOp op;
@@ -68,43 +47,12 @@ struct Linear {
   std::shared_ptr<const LinearStats> stats;
 };
 
-const char *kindName(ScaleGroupKind k) {
-  switch (k) {
-  case ScaleGroupKind::Norm:
-    return "rms_norm";
-  case ScaleGroupKind::UpDown:
-    return "gated product";
-  case ScaleGroupKind::VO:
-    return "attention";
-  }
-  return "";
-}
-
-/// max |x| with the channels of the query heads that share a KV head
-/// merged (their max): v -> o scales must be equal on them, as one v
-/// column feeds them all.
-std::vector<float> tiedMax(const std::vector<float> &m, const ScaleGroup &g) {
-  if (g.kind != ScaleGroupKind::VO || g.heads == g.kvHeads)
-    return m;
-  int64_t group = g.heads / g.kvHeads, hd = g.headDim;
-  std::vector<float> out(m.size());
-  for (int64_t kv = 0; kv < g.kvHeads; ++kv)
-    for (int64_t d = 0; d < hd; ++d) {
-      float mx = 0;
-      for (int64_t h = kv * group; h < (kv + 1) * group; ++h)
-        mx = std::max(mx, m[h * hd + d]);
-      for (int64_t h = kv * group; h < (kv + 1) * group; ++h)
-        out[h * hd + d] = mx;
-    }
-  return out;
-}
-
 /// max|W_j| of a group, tied like its activations (VO with GQA).
 std::vector<float> groupWeightMax(const std::vector<Linear> &linears, const ScaleGroup &g) {
   std::vector<float> m;
   for (size_t i : g.linears)
     smooth::mergeColumnMax(linears[i].wt.data(), linears[i].n, linears[i].k, m);
-  return tiedMax(m, g);
+  return tieKvHeadsMax(m, g);
 }
 
 struct QuantizeW8A8Pass : pare::impl::QuantizeW8A8PassBase<QuantizeW8A8Pass> {
@@ -146,7 +94,7 @@ LogicalResult QuantizeW8A8Pass::run(func::FuncOp func) {
     auto w = cast<RankedTensorType>(mm.getB().getType());
     l.k = w.getDimSize(0);
     l.n = w.getDimSize(1);
-    std::vector<float> kn = floatsOf(mm.getB());
+    std::vector<float> kn = constantFloats(mm.getB());
     l.wt.resize(kn.size());
     for (int64_t i = 0; i < l.k; ++i)
       for (int64_t c = 0; c < l.n; ++c)
@@ -190,7 +138,7 @@ LogicalResult QuantizeW8A8Pass::run(func::FuncOp func) {
   DenseMap<Operation *, std::vector<float>> normWeights;
   for (const ScaleGroup &g : groups) {
     const Linear &first = linears[g.linears.front()];
-    std::vector<float> maxX = tiedMax(first.stats->maxAbs, g);
+    std::vector<float> maxX = tieKvHeadsMax(first.stats->maxAbs, g);
     std::vector<float> maxW = groupWeightMax(linears, g);
     double chosen = fixedAlpha;
     std::optional<smooth::AlphaSearch> found;
@@ -212,12 +160,12 @@ LogicalResult QuantizeW8A8Pass::run(func::FuncOp func) {
     // auto keeps the group unsmoothed when no alpha of the grid beats it.
     bool apply = !found || found->error < found->unsmoothedError;
     if (verbose) {
-      llvm::errs() << "pare: w8a8: smoothing group: " << kindName(g.kind) << " '"
-                   << nameOf(g.producer) << "' ->";
+      llvm::errs() << "pare: w8a8: smoothing group: " << scaleGroupKindName(g.kind) << " '"
+                   << nodeNameOf(g.producer) << "' ->";
       for (size_t i : g.linears)
-        llvm::errs() << " '" << nameOf(linears[i].op) << "'";
+        llvm::errs() << " '" << nodeNameOf(linears[i].op) << "'";
       if (g.kind != ScaleGroupKind::Norm)
-        llvm::errs() << " (1/s into '" << nameOf(linears[g.source].op) << "' output columns"
+        llvm::errs() << " (1/s into '" << nodeNameOf(linears[g.source].op) << "' output columns"
                      << (g.kind == ScaleGroupKind::VO && g.heads != g.kvHeads
                              ? ", tied over the " + std::to_string(g.heads / g.kvHeads) +
                                    " query heads of each KV head"
@@ -247,7 +195,7 @@ LogicalResult QuantizeW8A8Pass::run(func::FuncOp func) {
     }
     if (g.kind == ScaleGroupKind::Norm) {
       auto rn = cast<RmsNormOp>(g.producer);
-      auto it = normWeights.try_emplace(rn, floatsOf(rn.getWeight())).first;
+      auto it = normWeights.try_emplace(rn, constantFloats(rn.getWeight())).first;
       for (int64_t j = 0; j < first.k; ++j)
         it->second[j] /= s[j];
     } else if (g.kind == ScaleGroupKind::UpDown) {
@@ -269,7 +217,7 @@ LogicalResult QuantizeW8A8Pass::run(func::FuncOp func) {
   if (verbose)
     for (size_t i = 0; i < linears.size(); ++i)
       if (!grouped[i])
-        llvm::errs() << "pare: w8a8: '" << nameOf(linears[i].op) << "' quantized unsmoothed"
+        llvm::errs() << "pare: w8a8: '" << nodeNameOf(linears[i].op) << "' quantized unsmoothed"
                      << (smoothing ? "" : " (alpha off)") << "\n";
 
   // Quantization and the ops.

@@ -14,6 +14,7 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <algorithm>
 #include <optional>
 
 using namespace mlir;
@@ -94,6 +95,76 @@ std::vector<ScaleGroup> findScaleGroups(ArrayRef<MatMulOp> linears) {
     }
   }
   return groups;
+}
+
+const char *scaleGroupKindName(ScaleGroupKind kind) {
+  switch (kind) {
+  case ScaleGroupKind::Norm:
+    return "rms_norm";
+  case ScaleGroupKind::UpDown:
+    return "gated product";
+  case ScaleGroupKind::VO:
+    return "attention";
+  }
+  return "";
+}
+
+namespace {
+/// out[h * hd + d] = combine(m[h' * hd + d] for the heads h' sharing h's KV head).
+template <typename Combine>
+std::vector<float> tieKvHeads(const std::vector<float> &m, const ScaleGroup &g, Combine combine) {
+  if (g.kind != ScaleGroupKind::VO || g.heads == g.kvHeads)
+    return m;
+  int64_t group = g.heads / g.kvHeads, hd = g.headDim;
+  std::vector<float> out(m.size()), heads(group);
+  for (int64_t kv = 0; kv < g.kvHeads; ++kv)
+    for (int64_t d = 0; d < hd; ++d) {
+      for (int64_t i = 0; i < group; ++i)
+        heads[i] = m[(kv * group + i) * hd + d];
+      float v = combine(heads);
+      for (int64_t i = 0; i < group; ++i)
+        out[(kv * group + i) * hd + d] = v;
+    }
+  return out;
+}
+} // namespace
+
+std::vector<float> tieKvHeadsMean(const std::vector<float> &m, const ScaleGroup &g) {
+  return tieKvHeads(m, g, [](const std::vector<float> &v) {
+    double sum = 0;
+    for (float x : v)
+      sum += x;
+    return float(sum / double(v.size()));
+  });
+}
+
+std::vector<float> tieKvHeadsMax(const std::vector<float> &m, const ScaleGroup &g) {
+  return tieKvHeads(m, g, [](const std::vector<float> &v) {
+    float mx = 0;
+    for (float x : v)
+      mx = std::max(mx, x);
+    return mx;
+  });
+}
+
+std::string nodeNameOf(Operation *op) {
+  std::string found;
+  op->getLoc()->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l)) {
+      found = n.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return found.empty() ? op->getName().getStringRef().str() : found;
+}
+
+std::vector<float> constantFloats(Value v) {
+  DenseElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return {};
+  auto r = attr.getValues<float>();
+  return std::vector<float>(r.begin(), r.end());
 }
 
 } // namespace pare

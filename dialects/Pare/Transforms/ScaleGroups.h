@@ -19,6 +19,7 @@
 #include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace pare {
@@ -52,6 +53,22 @@ struct ScaleGroup {
 /// the sole use of a linear with kv_heads * head_dim outputs, k not the same
 /// value as v, and heads * head_dim = K.
 std::vector<ScaleGroup> findScaleGroups(llvm::ArrayRef<MatMulOp> linears);
+
+/// What absorbs the group's scale, as -v prints it ("rms_norm", ...).
+const char *scaleGroupKindName(ScaleGroupKind kind);
+
+/// Per-channel statistics `m` of a group's input with the channels of the
+/// query heads sharing one KV head combined (their mean, or their max), so
+/// scales derived from them are equal there, as a VO group needs; any other
+/// group's `m` is returned as it is.
+std::vector<float> tieKvHeadsMean(const std::vector<float> &m, const ScaleGroup &g);
+std::vector<float> tieKvHeadsMax(const std::vector<float> &m, const ScaleGroup &g);
+
+/// The ONNX node name of `op` (its first NameLoc), else its op name.
+std::string nodeNameOf(mlir::Operation *op);
+
+/// The values of a constant float tensor, or nothing when `v` is not one.
+std::vector<float> constantFloats(mlir::Value v);
 
 } // namespace pare
 
