@@ -767,6 +767,27 @@ FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
   return codegen::emitDecoderC(module, cEmitOptions(o, job));
 }
 
+/// The linear-input statistics of the --calibration text (the --tokenizer,
+/// --calibration-windows and --calibration-length flags), shared by
+/// --quantize w4a16 and w8a8.
+LogicalResult calibrateDecoder(func::FuncOp step, const CompileOptions &o,
+                               llmcalib::Summary &used,
+                               std::shared_ptr<const LinearStatsMap> &stats) {
+  llmcalib::Options c;
+  c.path = o.calibration;
+  c.tokenizer = o.tokenizer;
+  if (o.calibrationWindows)
+    c.windows = o.calibrationWindows;
+  if (o.calibrationLength)
+    c.length = o.calibrationLength;
+  c.quiet = o.quiet;
+  auto collected = llmcalib::calibrate(step, c, used);
+  if (failed(collected))
+    return failure();
+  stats = std::make_shared<const LinearStatsMap>(std::move(*collected));
+  return success();
+}
+
 /// --quantize w4a16: the decoder's linears to pare.matmul_nbits, AWQ's
 /// search on the --calibration text unless --awq off.
 LogicalResult quantizeDecoder(ModuleOp module, const CompileOptions &o) {
@@ -777,18 +798,8 @@ LogicalResult quantizeDecoder(ModuleOp module, const CompileOptions &o) {
   std::shared_ptr<const LinearStatsMap> stats;
   llmcalib::Summary used;
   if (awq) {
-    llmcalib::Options c;
-    c.path = o.calibration;
-    c.tokenizer = o.tokenizer;
-    if (o.calibrationWindows)
-      c.windows = o.calibrationWindows;
-    if (o.calibrationLength)
-      c.length = o.calibrationLength;
-    c.quiet = o.quiet;
-    auto collected = llmcalib::calibrate(*mainOr, c, used);
-    if (failed(collected))
+    if (failed(calibrateDecoder(*mainOr, o, used, stats)))
       return failure();
-    stats = std::make_shared<const LinearStatsMap>(std::move(*collected));
   }
   QuantizeW4A16PassOptions options;
   options.groupSize = o.groupSize ? o.groupSize : 128;
@@ -826,18 +837,8 @@ LogicalResult quantizeDecoderW8A8(ModuleOp module, const CompileOptions &o) {
   std::shared_ptr<const LinearStatsMap> stats;
   llmcalib::Summary used;
   if (alpha != "off" || perTensor) {
-    llmcalib::Options c;
-    c.path = o.calibration;
-    c.tokenizer = o.tokenizer;
-    if (o.calibrationWindows)
-      c.windows = o.calibrationWindows;
-    if (o.calibrationLength)
-      c.length = o.calibrationLength;
-    c.quiet = o.quiet;
-    auto collected = llmcalib::calibrate(*mainOr, c, used);
-    if (failed(collected))
+    if (failed(calibrateDecoder(*mainOr, o, used, stats)))
       return failure();
-    stats = std::make_shared<const LinearStatsMap>(std::move(*collected));
   }
   QuantizeW8A8PassOptions options;
   options.alpha = alpha;
