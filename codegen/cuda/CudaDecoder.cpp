@@ -1461,13 +1461,13 @@ generate: $(RUNNER_SOURCES) $(@U@_OBJECTS)
 @P@.o: @P@.cu @P@.h pare_cu_llm.cuh pare_activation.h
 	$(NVCC) -std=c++17 $(NVCCFLAGS) -c @P@.cu -o $@
 
-pare_cu_llm.o: pare_cu_llm.cu pare_cu_llm.cuh pare_activation.h
+pare_cu_llm.o: pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h
 	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm.cu -o $@
 
 pare_cu_llm_attn.o: pare_cu_llm_attn.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h
 	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_attn.cu -o $@
 
-pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_activation.h
+pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h
 	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_w4.cu -o $@
 )PARE",
               prefix, upper);

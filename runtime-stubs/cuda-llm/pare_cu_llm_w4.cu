@@ -31,33 +31,17 @@
  * times it against the fp16 decoder matmul).
  */
 #include "pare_cu_llm.cuh"
+#include "pare_cu_llm_device.cuh"
 
 #include <mma.h>
 
 namespace {
 
-constexpr int kWarp = 32;
+using namespace pare_llm_device; /* to_f, from_f, warp_sum, kWarp, aligned16 */
+
 constexpr int kGemvMaxThreads = 512; /* one chunk per thread for K <= 16384 */
 constexpr int kChunk = 32;           /* weights of one 16-byte load */
 constexpr int kTile = 64;            /* prefill: rows and outputs of a block tile */
-
-__device__ __forceinline__ float to_f(float v) { return v; }
-__device__ __forceinline__ float to_f(__half v) { return __half2float(v); }
-
-template <typename T> __device__ __forceinline__ T from_f(float v);
-template <> __device__ __forceinline__ float from_f<float>(float v) { return v; }
-template <> __device__ __forceinline__ __half from_f<__half>(float v)
-{
-  return __float2half_rn(v);
-}
-
-__device__ __forceinline__ float warp_sum(float v)
-{
-#pragma unroll
-  for (int o = kWarp / 2; o > 0; o >>= 1)
-    v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
 
 /* A 16-byte weight load that does not allocate in L1: weights are read once
  * per token, x (read by every block) should stay cached instead. */
@@ -398,8 +382,6 @@ __global__ void __launch_bounds__(kFmaThreads)
 }
 
 /* ------------------------------------------------------------- launches -- */
-
-inline bool aligned16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
 
 /* Threads of a GEMV block: one chunk each when the row has at most 512,
  * else as few idle threads in the last pass as a multiple of 32 allows. */

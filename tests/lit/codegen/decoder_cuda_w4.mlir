@@ -47,5 +47,5 @@
 // F16: PARE_TRY(pare_llm_matmul_w4_f16(model_layers_0_input_layernorm_Mul_1, model_layers_0_self_attn_q_proj_MatMul_w4, model_layers_0_self_attn_q_proj_MatMul_w4_sz, model_layers_0_self_attn_q_proj_MatMul, n, 48, 48, 16,
 
 // MK: TINY_W4_OBJECTS = tiny_w4.o pare_cu_llm.o pare_cu_llm_attn.o pare_cu_llm_w4.o
-// MK: pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_activation.h
+// MK: pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h
 // MK-NEXT: $(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_w4.cu -o $@
