@@ -223,4 +223,38 @@ cudaError_t pare_llm_matmul_w4_f16(const pare_half *x, const uint8_t *qw, const 
                                    pare_half *y, int rows, int k, int n, int group, pare_act_t act,
                                    float act_a, float act_b, cudaStream_t stream);
 
+/* pare.matmul_w8a8, SmoothQuant W8A8 (pare_cu_llm_w8.cu, issue 19): the same
+ * arithmetic as the C target's pare_matmul_w8a8_f32 (pare_llm.h), with the
+ * fused linear's norm prologue and residual epilogue:
+ *   xn      = x, or its RMS norm times norm_w when norm_w is non-NULL (as
+ *             pare_llm_linear_*, computed in float, rounded to T);
+ *   s_r     = act_scale when act_scale > 0 (per tensor, from calibration),
+ *             else max_k |xn[r][k]| / 127 (per token, at run time);
+ *   q_r[k]  = clamp(roundf(xn[r][k] / s_r), -127, 127) (half away from zero;
+ *             a row of zeros gives s_r = 0 and codes 0);
+ *   y[r][j] = act((float)acc * s_r * w_scale[j]) (+ residual[r][j] when
+ *             residual is non-NULL; residual may be y, y must not be x),
+ *             acc = sum_k q_r[k] * w[j][k] in int32.
+ * Weights as the CUDA decoder stores them (weights file tag "s8",
+ * "rows-padded-32"): w is n rows of PARE_LLM_W8_ROW_BYTES(k) int8, 16-byte
+ * aligned, each row zero-padded past k; w_scale float [n] (per output
+ * channel, symmetric). workspace: PARE_LLM_W8_WORKSPACE_BYTES(rows, k) bytes
+ * of device memory the caller owns (the quantized rows and their scales),
+ * rows <= the step's largest row count. Rows <= PARE_LLM_W8_GEMV_ROWS run a
+ * GEMV (dp4a), more the int8 tensor-core GEMM (mma.sync s8, sm_80+). */
+#define PARE_LLM_W8_GEMV_ROWS 4
+#define PARE_LLM_W8_ROW_BYTES(k) ((((size_t)(k) + 31) / 32) * 32)
+#define PARE_LLM_W8_WORKSPACE_BYTES(rows, k) \
+  ((size_t)(rows) * PARE_LLM_W8_ROW_BYTES(k) + (size_t)(rows) * sizeof(float) + 256)
+cudaError_t pare_llm_linear_w8a8_f32(const float *x, const float *norm_w, float norm_eps,
+                                     const int8_t *w, const float *w_scale, const float *residual,
+                                     float *y, int rows, int k, int n, float act_scale,
+                                     pare_act_t act, float act_a, float act_b, void *workspace,
+                                     cudaStream_t stream);
+cudaError_t pare_llm_linear_w8a8_f16(const pare_half *x, const pare_half *norm_w, float norm_eps,
+                                     const int8_t *w, const float *w_scale,
+                                     const pare_half *residual, pare_half *y, int rows, int k,
+                                     int n, float act_scale, pare_act_t act, float act_a,
+                                     float act_b, void *workspace, cudaStream_t stream);
+
 #endif /* PARE_CU_LLM_CUH */
