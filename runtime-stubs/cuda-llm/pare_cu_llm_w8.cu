@@ -1,0 +1,669 @@
+/*
+ * pare CUDA decoder kernels: pare.matmul_w8a8, SmoothQuant W8A8 (int8
+ * weights, int8 activations quantized at run time; issue 19). See
+ * pare_cu_llm.cuh for the launch functions, the arithmetic and the weights'
+ * layout; it is the C target's (runtime-stubs/c/pare_llm_w8.c) code for
+ * code, so the two targets differ only by the epilogue's float rounding.
+ *
+ * Every call is two launches:
+ *  1. quantize: a block per row reads x (with the RMS-norm prologue: the
+ *     row's inverse RMS first, then xn = (T)(x * inv * norm_w) as
+ *     pare_llm_rms_norm stores it), takes the row's largest |xn| (per-token
+ *     scale) and writes the int8 codes, zero-padded to the weights' padded
+ *     row, and the row scale into the caller's workspace. Codes use an IEEE
+ *     division and roundf (half away from zero), as the C target does.
+ *  2. the int8 product on those codes:
+ *     - rows <= PARE_LLM_W8_GEMV_ROWS (decode): a GEMV, a warp per pair of
+ *       output rows, each lane streaming 16-byte weight chunks (64 bytes in
+ *       flight a row, bypassing L1 so the codes stay there) into __dp4a with
+ *       the matching 16 bytes of each x row; int32 sums reduced by shuffles.
+ *     - more rows (prefill): an int8 tensor-core GEMM, 128 x 128 outputs a
+ *       block of 8 warps (64 x 32 each), 128 bytes of K a stage, a 3-stage
+ *       cp.async ring in shared memory (16-byte chunks XOR-swizzled by row so
+ *       ldmatrix reads are conflict free), ldmatrix.x4 fragments and
+ *       mma.sync m16n8k32 s8 x s8 -> s32 (sm_80+). Blocks walk the grid in
+ *       groups of 8 row tiles so a wave shares its weight tiles in L2.
+ *     Both end in the same epilogue: act((float)acc * s_r * w_scale[j]),
+ *     then the residual, stored as T. Products and sums are exact int32, so
+ *     the GEMV and the GEMM agree bit for bit with each other.
+ * Before sm_80 (no int8 mma) the GEMV serves every row count, four rows a
+ * pass.
+ */
+#include "pare_cu_llm.cuh"
+#include "pare_cu_llm_device.cuh"
+
+#include <math.h>
+
+namespace {
+
+using namespace pare_llm_device; /* to_f, from_f, warp_sum, warp_max, kWarp, aligned16 */
+
+/* ------------------------------------------------------------ quantize -- */
+
+constexpr int kQuantThreads = 256;
+constexpr int kGroup = 8; /* values a thread handles at once (one 8-byte store of codes) */
+
+/* v rounded to T and back (what a stored xn would read). */
+__device__ __forceinline__ float round_to(float v, float) { return v; }
+__device__ __forceinline__ float round_to(float v, __half)
+{
+  return __half2float(__float2half_rn(v));
+}
+
+/* Values g * 8 .. g * 8 + 7 of a row as floats, zero past k. VEC: 16-byte
+ * loads (row and pointer aligned, k a multiple of 8; the caller checks). */
+template <typename T, bool VEC>
+__device__ __forceinline__ void load_group(const T *p, int g, int k, float *f)
+{
+  const int k0 = g * kGroup;
+  if constexpr (VEC) {
+    if (k0 >= k) {
+#pragma unroll
+      for (int e = 0; e < kGroup; ++e)
+        f[e] = 0.0f;
+      return;
+    }
+    constexpr int per = 16 / (int)sizeof(T);
+#pragma unroll
+    for (int i = 0; i < kGroup / per; ++i) {
+      uint4 raw = *reinterpret_cast<const uint4 *>(p + k0 + i * per);
+      const T *e = reinterpret_cast<const T *>(&raw);
+#pragma unroll
+      for (int j = 0; j < per; ++j)
+        f[i * per + j] = to_f(e[j]);
+    }
+  } else {
+#pragma unroll
+    for (int e = 0; e < kGroup; ++e)
+      f[e] = k0 + e < k ? to_f(p[k0 + e]) : 0.0f;
+  }
+}
+
+/* Sum (MAX false) or max (MAX true) of v over the block; every thread gets
+ * it. `part` holds a value a warp; ends with a barrier. */
+template <bool MAX> __device__ __forceinline__ float block_reduce(float v, float *part)
+{
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const int warps = blockDim.x / kWarp;
+  v = MAX ? warp_max(v) : warp_sum(v);
+  __syncthreads(); /* part may still be read by a previous reduction */
+  if (lane == 0)
+    part[warp] = v;
+  __syncthreads();
+  float r = 0.0f; /* the max is over magnitudes */
+  for (int w = 0; w < warps; ++w)
+    r = MAX ? fmaxf(r, part[w]) : r + part[w];
+  return r;
+}
+
+/* One block a row: codes q[r][0 .. kp - 1] (zeros past k) and scale sx[r]. */
+template <typename T, bool VEC>
+__global__ void __launch_bounds__(kQuantThreads)
+    w8_quant_kernel(const T *x, const T *norm_w, float eps, int k, int kp, float act_scale,
+                    int8_t *q, float *sx)
+{
+  __shared__ float part[kQuantThreads / kWarp];
+  const T *xr = x + (size_t)blockIdx.x * k;
+  const int groups = kp / kGroup;
+  float inv = 1.0f;
+  if (norm_w) {
+    float ss = 0.0f;
+    for (int g = threadIdx.x; g < groups; g += blockDim.x) {
+      float f[kGroup];
+      load_group<T, VEC>(xr, g, k, f);
+#pragma unroll
+      for (int e = 0; e < kGroup; ++e)
+        ss = fmaf(f[e], f[e], ss);
+    }
+    inv = rsqrtf(block_reduce<false>(ss, part) / (float)k + eps);
+  }
+  /* xn of group g (the norm rounded to T, as pare_llm_rms_norm stores it). */
+  auto xn = [&](int g, float *f) {
+    load_group<T, VEC>(xr, g, k, f);
+    if (norm_w) {
+      float w[kGroup];
+      load_group<T, VEC>(norm_w, g, k, w);
+#pragma unroll
+      for (int e = 0; e < kGroup; ++e)
+        f[e] = round_to(f[e] * inv * w[e], T());
+    }
+  };
+  /* The C target's pare_quantize_row_s8: act_scale <= 0 is per token (a NaN
+   * act_scale is kept and gives zero codes there too). */
+  float s = act_scale;
+  if (s <= 0.0f) {
+    float m = 0.0f;
+    for (int g = threadIdx.x; g < groups; g += blockDim.x) {
+      float f[kGroup];
+      xn(g, f);
+#pragma unroll
+      for (int e = 0; e < kGroup; ++e)
+        m = fmaxf(m, fabsf(f[e])); /* fmaxf drops a NaN, as the C loop's `a > m` does */
+    }
+    s = __fdiv_rn(block_reduce<true>(m, part), 127.0f);
+  }
+  const bool zero = !(s > 0.0f);
+  int8_t *qr = q + (size_t)blockIdx.x * kp;
+  for (int g = threadIdx.x; g < groups; g += blockDim.x) {
+    float f[kGroup];
+    xn(g, f);
+    unsigned word[2] = {0u, 0u};
+#pragma unroll
+    for (int e = 0; e < kGroup; ++e) {
+      /* pare_quantize_row_s8's steps: roundf of the IEEE quotient, clamp,
+       * a NaN (0 / 0, inf / inf, NaN input) to code 0. */
+      const float v = roundf(__fdiv_rn(f[e], s));
+      const int c = zero || !(v == v) ? 0 : (int)fminf(fmaxf(v, -127.0f), 127.0f);
+      word[e / 4] |= ((unsigned)c & 0xFFu) << (8 * (e % 4));
+    }
+    *reinterpret_cast<uint2 *>(qr + (size_t)g * kGroup) = make_uint2(word[0], word[1]);
+  }
+  if (threadIdx.x == 0)
+    sx[blockIdx.x] = zero ? 0.0f : s;
+}
+
+/* ------------------------------------------------------------ epilogue -- */
+
+/* y[r][j] = act((float)acc * s_r * w_scale[j]) (+ residual[r][j]). The
+ * products are rounded one by one, in the C target's order (no contraction
+ * into the residual's add). */
+template <typename T> struct Epilogue {
+  const float *sx;     /* row scales [rows] */
+  const float *wscale; /* [n] */
+  const T *residual;
+  T *y;
+  int n;
+  pare_act_t act;
+  float act_a, act_b;
+  __device__ __forceinline__ float scaled(int r, int j, int acc) const
+  {
+    return __fmul_rn(__fmul_rn((float)acc, sx[r]), wscale[j]);
+  }
+  /* v: scaled()'s value. The residual is read before y is written (it may
+   * be y). */
+  __device__ __forceinline__ void finish(int r, int j, float v) const
+  {
+    const size_t at = (size_t)r * n + j;
+    float o = pare_activation(v, act, act_a, act_b);
+    if (residual)
+      o = __fadd_rn(o, to_f(residual[at]));
+    y[at] = from_f<T>(o);
+  }
+  /* finish() of outputs j .. j + 7 (16-byte aligned in y and residual). */
+  __device__ __forceinline__ void finish8(int r, int j, const float *v) const
+  {
+    const size_t at = (size_t)r * n + j;
+    float o[8], res[8];
+    if (residual) {
+#pragma unroll
+      for (int i = 0; i < 8; i += 16 / (int)sizeof(T)) {
+        const uint4 raw = *reinterpret_cast<const uint4 *>(residual + at + i);
+        const T *e = reinterpret_cast<const T *>(&raw);
+#pragma unroll
+        for (int u = 0; u < 16 / (int)sizeof(T); ++u)
+          res[i + u] = to_f(e[u]);
+      }
+    }
+#pragma unroll
+    for (int e = 0; e < 8; ++e) {
+      o[e] = pare_activation(v[e], act, act_a, act_b);
+      if (residual)
+        o[e] = __fadd_rn(o[e], res[e]);
+    }
+#pragma unroll
+    for (int i = 0; i < 8; i += 16 / (int)sizeof(T)) {
+      Pack<T> p;
+#pragma unroll
+      for (int u = 0; u < Pack<T>::N; ++u)
+        p.v[u] = from_f<T>(o[i + u]);
+      *reinterpret_cast<Pack<T> *>(y + at + i) = p;
+    }
+  }
+  __device__ __forceinline__ void put(int r, int j, int acc) const
+  {
+    finish(r, j, scaled(r, j, acc));
+  }
+};
+
+/* ---------------------------------------------------------------- gemv -- */
+
+constexpr int kGemvThreads = 128; /* 4 warps */
+constexpr int kGemvRows = 2;      /* output rows a warp */
+constexpr int kGemvUnroll = 4;    /* 16-byte chunks a lane has in flight per output row */
+
+/* A 16-byte weight load that does not allocate in L1: each weight is read
+ * once per step, the codes (read by every warp) should stay cached. */
+__device__ __forceinline__ uint4 load_stream(const int8_t *p)
+{
+  uint4 v;
+  asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+      : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+      : "l"(p));
+  return v;
+}
+
+__device__ __forceinline__ int dot16(const uint4 &a, const uint4 &b, int acc)
+{
+  acc = __dp4a((int)a.x, (int)b.x, acc);
+  acc = __dp4a((int)a.y, (int)b.y, acc);
+  acc = __dp4a((int)a.z, (int)b.z, acc);
+  return __dp4a((int)a.w, (int)b.w, acc);
+}
+
+__device__ __forceinline__ int warp_sum_i(int v)
+{
+#pragma unroll
+  for (int o = kWarp / 2; o > 0; o >>= 1)
+    v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+/* Warp w of block b: output rows (b * warps + w) * kGemvRows ..; x rows in
+ * passes of MT. q: codes [rows][kp], w: [n][kp]. */
+template <typename T, int MT>
+__global__ void __launch_bounds__(kGemvThreads)
+    w8_gemv_kernel(const int8_t *q, const int8_t *w, Epilogue<T> epi, int rows, int kp, int n)
+{
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const int j0 = (blockIdx.x * (kGemvThreads / kWarp) + warp) * kGemvRows;
+  if (j0 >= n)
+    return;
+  const int chunks = kp / 16;
+  const int8_t *wr[kGemvRows];
+#pragma unroll
+  for (int r = 0; r < kGemvRows; ++r)
+    wr[r] = w + (size_t)(j0 + r < n ? j0 + r : n - 1) * kp; /* past n: recomputes row n - 1 */
+  for (int m0 = 0; m0 < rows; m0 += MT) {
+    int acc[MT][kGemvRows];
+#pragma unroll
+    for (int m = 0; m < MT; ++m)
+#pragma unroll
+      for (int r = 0; r < kGemvRows; ++r)
+        acc[m][r] = 0;
+    for (int c0 = lane; c0 < chunks; c0 += kWarp * kGemvUnroll) {
+      uint4 wv[kGemvUnroll][kGemvRows];
+#pragma unroll
+      for (int u = 0; u < kGemvUnroll; ++u) {
+        const int c = c0 + u * kWarp;
+#pragma unroll
+        for (int r = 0; r < kGemvRows; ++r)
+          wv[u][r] = c < chunks ? load_stream(wr[r] + (size_t)c * 16) : make_uint4(0u, 0u, 0u, 0u);
+      }
+#pragma unroll
+      for (int u = 0; u < kGemvUnroll; ++u) {
+        const int c = c0 + u * kWarp;
+        if (c < chunks) {
+#pragma unroll
+          for (int m = 0; m < MT; ++m) {
+            if (m0 + m < rows) {
+              const uint4 a = __ldg(reinterpret_cast<const uint4 *>(q + (size_t)(m0 + m) * kp) + c);
+#pragma unroll
+              for (int r = 0; r < kGemvRows; ++r)
+                acc[m][r] = dot16(a, wv[u][r], acc[m][r]);
+            }
+          }
+        }
+      }
+    }
+    /* Every lane gets every sum; lane m * kGemvRows + r stores (m, r). */
+#pragma unroll
+    for (int m = 0; m < MT; ++m)
+#pragma unroll
+      for (int r = 0; r < kGemvRows; ++r) {
+        const int s = warp_sum_i(acc[m][r]);
+        if (lane == m * kGemvRows + r && m0 + m < rows && j0 + r < n)
+          epi.put(m0 + m, j0 + r, s);
+      }
+  }
+}
+
+/* ---------------------------------------------------------------- gemm -- */
+
+constexpr int kBM = 128, kBN = 128; /* outputs of a block tile */
+constexpr int kBK = 128;            /* bytes (= values) of K a stage: 8 chunks of 16 */
+constexpr int kStages = 3;
+constexpr int kGemmThreads = 256;   /* 8 warps: 2 along M x 4 along N, 64 x 32 outputs each */
+constexpr int kTileBytes = kBM * kBK;
+constexpr int kGemmSmem = kStages * 2 * kTileBytes; /* 96 KiB: A and B tiles a stage */
+constexpr int kGroupM = 8;          /* row tiles a group of the block walk */
+constexpr int kLdC = kBN + 4;       /* floats a row of the epilogue's tile (in the ring) */
+static_assert(kBM * kLdC * 4 <= kGemmSmem, "the epilogue tile fits the ring");
+static_assert(kBM == kBN, "the A and B tiles share the stage layout");
+
+__device__ __forceinline__ uint32_t smem_u32(const void *p)
+{
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+/* Byte offset of chunk c (16 bytes) of tile row `row`: chunks XOR-swizzled
+ * by row, so the 8 rows an ldmatrix phase reads (same c) hit 8 distinct
+ * bank groups. */
+__device__ __forceinline__ uint32_t swz(int row, int c)
+{
+  return (uint32_t)(row * kBK + ((c ^ (row & 7)) << 4));
+}
+
+/* 16 bytes global -> shared, bypassing L1; valid false fills zeros. */
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src, bool valid)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+               "r"(valid ? 16 : 0)
+               : "memory");
+#endif
+}
+__device__ __forceinline__ void cp_async_commit()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+template <int N> __device__ __forceinline__ void cp_async_wait()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+#endif
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t addr, uint32_t *r)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(addr));
+#endif
+}
+
+/* d += a (16 x 32, row) . b (32 x 8, col), int8 in, int32 accumulators. */
+__device__ __forceinline__ void mma_s8(int *d, const uint32_t *a, const uint32_t *b)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, "
+               "{%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+               : "+r"(d[0]), "+r"(d[1]), "+r"(d[2]), "+r"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
+
+/* Tile rows r0.. of src ([limit][kp] int8), bytes k0 .. k0 + kBK - 1, into
+ * the swizzled tile at dst; rows past limit and chunks past kp are zeros. */
+__device__ __forceinline__ void load_tile(uint32_t dst, const int8_t *src, int r0, int limit,
+                                          int k0, int kp)
+{
+#pragma unroll
+  for (int t = 0; t < kTileBytes / 16 / kGemmThreads; ++t) {
+    const int i = threadIdx.x + t * kGemmThreads;
+    const int row = i / (kBK / 16), c = i % (kBK / 16);
+    const bool valid = r0 + row < limit && k0 + c * 16 < kp;
+    const int8_t *p = valid ? src + (size_t)(r0 + row) * kp + k0 + c * 16 : src;
+    cp_async16(dst + swz(row, c), p, valid);
+  }
+}
+
+/* y tile (m0, n0) = epilogue(q[m0..] . w[n0..]^T). vec8: n a multiple of 8,
+ * y and the residual 16-byte aligned (eight outputs a load / store). */
+template <typename T>
+__global__ void __launch_bounds__(kGemmThreads, 2)
+    w8_gemm_kernel(const int8_t *q, const int8_t *w, Epilogue<T> epi, int rows, int kp, int n,
+                   int tiles_m, int tiles_n, bool vec8)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  extern __shared__ __align__(128) unsigned char smem[];
+  /* Grouped walk: kGroupM row tiles by every column tile, then the next
+   * group (consecutive blocks share weight tiles while they are in L2). */
+  const int per_group = kGroupM * tiles_n;
+  const int group = blockIdx.x / per_group, first_m = group * kGroupM;
+  const int group_m = tiles_m - first_m < kGroupM ? tiles_m - first_m : kGroupM;
+  const int in_group = blockIdx.x % per_group;
+  const int m0 = (first_m + in_group % group_m) * kBM, n0 = (in_group / group_m) * kBN;
+
+  const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+  const int wm = (warp / 4) * 64, wn = (warp % 4) * 32;
+  const uint32_t base = smem_u32(smem);
+  const int kt_count = (kp + kBK - 1) / kBK;
+
+  int acc[4][4][4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        acc[i][j][e] = 0;
+
+  auto stage_a = [&](int s) { return base + (uint32_t)(s * 2 * kTileBytes); };
+  auto stage_b = [&](int s) { return base + (uint32_t)(s * 2 * kTileBytes + kTileBytes); };
+
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < kt_count) {
+      load_tile(stage_a(s), q, m0, rows, s * kBK, kp);
+      load_tile(stage_b(s), w, n0, n, s * kBK, kp);
+    }
+    cp_async_commit(); /* empty groups keep the count of the wait below */
+  }
+
+  for (int kt = 0; kt < kt_count; ++kt) {
+    cp_async_wait<kStages - 2>(); /* this thread's copies of stage kt landed */
+    __syncthreads();              /* everyone's did, and stage kt - 1 is free */
+    {
+      const int next = kt + kStages - 1;
+      if (next < kt_count) {
+        load_tile(stage_a(next % kStages), q, m0, rows, next * kBK, kp);
+        load_tile(stage_b(next % kStages), w, n0, n, next * kBK, kp);
+      }
+      cp_async_commit();
+    }
+    const uint32_t a_s = stage_a(kt % kStages), b_s = stage_b(kt % kStages);
+#pragma unroll
+    for (int ks = 0; ks < kBK / 32; ++ks) {
+      /* A fragments (16 x 32 each): matrices (rows 0-7 | 8-15) x (k 0-15 |
+       * 16-31), lane l addresses row l % 16, chunk 2 ks + l / 16. */
+      uint32_t a[4][4], b[4][2];
+#pragma unroll
+      for (int mi = 0; mi < 4; ++mi)
+        ldmatrix_x4(a_s + swz(wm + mi * 16 + (lane & 15), 2 * ks + (lane >> 4)), a[mi]);
+      /* B fragments, two n8 tiles a load: matrices (n 0-7, k 0-15), (n 0-7,
+       * k 16-31), (n 8-15, k 0-15), (n 8-15, k 16-31). */
+#pragma unroll
+      for (int nj = 0; nj < 4; nj += 2) {
+        uint32_t r[4];
+        ldmatrix_x4(b_s + swz(wn + nj * 8 + (lane & 7) + ((lane >> 4) << 3),
+                              2 * ks + ((lane >> 3) & 1)),
+                    r);
+        b[nj][0] = r[0];
+        b[nj][1] = r[1];
+        b[nj + 1][0] = r[2];
+        b[nj + 1][1] = r[3];
+      }
+#pragma unroll
+      for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+        for (int nj = 0; nj < 4; ++nj)
+          mma_s8(acc[mi][nj], a[mi], b[nj]);
+    }
+  }
+  cp_async_wait<0>();
+
+  __syncthreads(); /* every warp is done with the ring: it now holds the scaled tile */
+
+  /* Accumulator e of (mi, nj) is row (lane / 4) + 8 (e / 2), column 2 (lane
+   * % 4) + e % 2 of its 16 x 8 tile; scaled, it goes to the float tile ct
+   * (rows of kLdC), so that the activation is inlined once and y is written
+   * in whole rows. */
+  float *ct = reinterpret_cast<float *>(smem);
+#pragma unroll
+  for (int mi = 0; mi < 4; ++mi)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int tr = wm + mi * 16 + (lane >> 2) + 8 * h;
+      const int r = m0 + tr < rows ? m0 + tr : rows - 1; /* past rows: never stored */
+#pragma unroll
+      for (int nj = 0; nj < 4; ++nj) {
+        const int tc = wn + nj * 8 + 2 * (lane & 3);
+        const int j0 = min(n0 + tc, n - 1), j1 = min(n0 + tc + 1, n - 1); /* likewise */
+        const float2 v = make_float2(epi.scaled(r, j0, acc[mi][nj][2 * h]),
+                                     epi.scaled(r, j1, acc[mi][nj][2 * h + 1]));
+        *reinterpret_cast<float2 *>(ct + tr * kLdC + tc) = v;
+      }
+    }
+  __syncthreads();
+  /* Eight outputs a step: 16 steps a tile row. vec8: 16-byte stores. */
+#pragma unroll 1
+  for (int i = threadIdx.x; i < kBM * (kBN / 8); i += kGemmThreads) {
+    const int tr = i / (kBN / 8), tc = (i % (kBN / 8)) * 8;
+    const int r = m0 + tr, j = n0 + tc;
+    if (r >= rows || j >= n)
+      continue;
+    const float *c = ct + tr * kLdC + tc;
+    if (vec8 && j + 8 <= n)
+      epi.finish8(r, j, c);
+    else
+      for (int e = 0; e < 8 && j + e < n; ++e)
+        epi.finish(r, j + e, c[e]);
+  }
+#else
+  (void)q, (void)w, (void)epi, (void)rows, (void)kp, (void)n, (void)tiles_m, (void)tiles_n;
+  (void)vec8;
+  __trap(); /* never launched: the host takes the GEMV below sm_80 */
+#endif
+}
+
+/* ------------------------------------------------------------- launches -- */
+
+/* Per-device facts, looked up once (bit d: device d done). */
+struct DeviceFacts {
+  unsigned long long known = 0, mma = 0, smem_set[2] = {0, 0};
+};
+DeviceFacts g_facts;
+
+inline cudaError_t current_bit(unsigned long long *bit, int *dev)
+{
+  cudaError_t e = cudaGetDevice(dev);
+  *bit = *dev >= 0 && *dev < 64 ? 1ull << *dev : 0;
+  return e;
+}
+
+/* Whether the current device has the int8 mma.sync (sm_80+). */
+inline cudaError_t has_int8_mma(bool *yes)
+{
+  unsigned long long bit;
+  int dev;
+  cudaError_t e = current_bit(&bit, &dev);
+  if (e != cudaSuccess)
+    return e;
+  if (!(g_facts.known & bit)) {
+    int major = 0;
+    e = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
+    if (e != cudaSuccess)
+      return e;
+    if (major >= 8)
+      g_facts.mma |= bit;
+    g_facts.known |= bit;
+  }
+  *yes = (g_facts.mma & bit) != 0;
+  return cudaSuccess;
+}
+
+template <typename T>
+cudaError_t launch_gemm(const int8_t *q, const int8_t *w, const Epilogue<T> &epi, int rows, int kp,
+                        int n, cudaStream_t stream)
+{
+  auto kernel = w8_gemm_kernel<T>;
+  unsigned long long bit;
+  int dev;
+  cudaError_t e = current_bit(&bit, &dev);
+  if (e != cudaSuccess)
+    return e;
+  /* 96 KiB of dynamic shared memory needs the opt-in, once per device and
+   * kernel (the attribute stays set; it is no stream operation, so a graph
+   * capture may include the first call). */
+  unsigned long long &set = g_facts.smem_set[sizeof(T) == 2];
+  if (!(set & bit)) {
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kGemmSmem);
+    if (e != cudaSuccess)
+      return e;
+    set |= bit;
+  }
+  const int tiles_m = (rows + kBM - 1) / kBM, tiles_n = (n + kBN - 1) / kBN;
+  const bool vec8 = n % 8 == 0 && aligned16(epi.y) && (!epi.residual || aligned16(epi.residual));
+  kernel<<<(unsigned)(tiles_m * tiles_n), kGemmThreads, kGemmSmem, stream>>>(
+      q, w, epi, rows, kp, n, tiles_m, tiles_n, vec8);
+  return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t launch_gemv(const int8_t *q, const int8_t *w, const Epilogue<T> &epi, int rows, int kp,
+                        int n, cudaStream_t stream)
+{
+  constexpr int per_block = kGemvThreads / kWarp * kGemvRows;
+  const unsigned grid = (unsigned)((n + per_block - 1) / per_block);
+  if (rows == 1)
+    w8_gemv_kernel<T, 1><<<grid, kGemvThreads, 0, stream>>>(q, w, epi, rows, kp, n);
+  else
+    w8_gemv_kernel<T, PARE_LLM_W8_GEMV_ROWS><<<grid, kGemvThreads, 0, stream>>>(q, w, epi, rows,
+                                                                                kp, n);
+  return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t linear_w8a8(const T *x, const T *norm_w, float norm_eps, const int8_t *w,
+                        const float *w_scale, const T *residual, T *y, int rows, int k, int n,
+                        float act_scale, pare_act_t act, float act_a, float act_b,
+                        void *workspace, cudaStream_t stream)
+{
+  if (rows <= 0)
+    return cudaSuccess;
+  if (k <= 0 || n <= 0 || !x || !w || !w_scale || !y || !workspace || !aligned16(w) ||
+      (const void *)y == (const void *)x)
+    return cudaErrorInvalidValue;
+  const int kp = (int)PARE_LLM_W8_ROW_BYTES(k);
+  /* Workspace: the codes [rows][kp] from the first 16-byte boundary (the
+   * contract's 256 spare bytes cover the shift), then the row scales. */
+  int8_t *q = reinterpret_cast<int8_t *>(((uintptr_t)workspace + 15) & ~(uintptr_t)15);
+  float *sx = reinterpret_cast<float *>(q + (size_t)rows * kp);
+
+  const bool vec = aligned16(x) && (!norm_w || aligned16(norm_w)) && k % kGroup == 0;
+  if (vec)
+    w8_quant_kernel<T, true><<<(unsigned)rows, kQuantThreads, 0, stream>>>(
+        x, norm_w, norm_eps, k, kp, act_scale, q, sx);
+  else
+    w8_quant_kernel<T, false><<<(unsigned)rows, kQuantThreads, 0, stream>>>(
+        x, norm_w, norm_eps, k, kp, act_scale, q, sx);
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess)
+    return e;
+
+  Epilogue<T> epi{sx, w_scale, residual, y, n, act, act_a, act_b};
+  if (rows > PARE_LLM_W8_GEMV_ROWS) {
+    bool mma = false;
+    e = has_int8_mma(&mma);
+    if (e != cudaSuccess)
+      return e;
+    if (mma)
+      return launch_gemm(q, w, epi, rows, kp, n, stream);
+  }
+  return launch_gemv(q, w, epi, rows, kp, n, stream);
+}
+
+} // namespace
+
+cudaError_t pare_llm_linear_w8a8_f32(const float *x, const float *norm_w, float norm_eps,
+                                     const int8_t *w, const float *w_scale, const float *residual,
+                                     float *y, int rows, int k, int n, float act_scale,
+                                     pare_act_t act, float act_a, float act_b, void *workspace,
+                                     cudaStream_t stream)
+{
+  return linear_w8a8<float>(x, norm_w, norm_eps, w, w_scale, residual, y, rows, k, n, act_scale,
+                            act, act_a, act_b, workspace, stream);
+}
+
+cudaError_t pare_llm_linear_w8a8_f16(const pare_half *x, const pare_half *norm_w, float norm_eps,
+                                     const int8_t *w, const float *w_scale,
+                                     const pare_half *residual, pare_half *y, int rows, int k,
+                                     int n, float act_scale, pare_act_t act, float act_a,
+                                     float act_b, void *workspace, cudaStream_t stream)
+{
+  return linear_w8a8<__half>(x, norm_w, norm_eps, w, w_scale, residual, y, rows, k, n,
+                             act_scale, act, act_a, act_b, workspace, stream);
+}
