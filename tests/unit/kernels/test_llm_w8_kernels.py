@@ -12,11 +12,20 @@ Builds pare_llm_w8.c as a shared library (-std=c99 -Wall -Wextra -Werror
   in float32, over K below / at / past a vector width, 1 to 7 rows, both
   modes;
 - a prefill row equals the same row computed alone.
+Then qemu/llm_w8_harness.c compares the kernel a build selects with the
+portable one (the same file with -DPARE_LLM_W8_PORTABLE) bit for bit on 14
+shapes (K and N below, at and past the block sizes): on the host, and, when
+arm-none-eabi-gcc and qemu-system-arm exist, on Cortex-M4 (mps2-an386) and
+Cortex-M7 (mps2-an500) where it is the SXTB16 / SMLAD path (the M4 object
+must contain both instructions); the hash of all outputs must be the same
+on the three. The kernel must also compile warning-free in strict C99 for
+Cortex-M0+ (no DSP: the portable path).
 Exits 1 on any failure.
 """
 
 import ctypes
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,7 +35,16 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[3]
 RUNTIME = ROOT / "runtime-stubs" / "c"
+QEMU_DIR = Path(__file__).resolve().parent / "qemu"
 F = np.float32
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O3"]
+CORES = {"m4": (["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"],
+                "mps2-an386", "cortex-m4"),
+         "m7": (["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"],
+                "mps2-an500", "cortex-m7")}
+# The portable kernel under other names, beside the selected one.
+RENAME = ["-DPARE_LLM_W8_PORTABLE", "-Dpare_matmul_w8a8_f32=pare_ref_matmul_w8a8_f32",
+          "-Dpare_quantize_row_s8=pare_ref_quantize_row_s8"]
 
 
 def build():
@@ -63,6 +81,55 @@ def check(ok, name):
     if not ok:
         print(f"FAIL  {name}")
         failures.append(name)
+
+
+def run(cmd, name, **kw):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kw)
+    out = p.stdout.decode(errors="replace")
+    check(p.returncode == 0, f"{name}: exit {p.returncode}\n{out[-2000:]}")
+    return out
+
+
+def harness_result(out, name):
+    """The harness's hash, after checking that it ran every case and all agreed."""
+    cases = [ln for ln in out.splitlines() if ln.startswith("case ")]
+    check(len(cases) == 14 and all(ln.endswith(" ok") for ln in cases) and "PASSED" in out,
+          f"{name}: DSP / selected kernel vs portable\n{out[-2000:]}")
+    hashes = [ln.split()[1] for ln in out.splitlines() if ln.startswith("hash ")]
+    return hashes[0] if hashes else None
+
+
+def harness_checks():
+    tmp = Path(tempfile.mkdtemp(prefix="pare-llm-w8-h-"))
+    src, harness = str(RUNTIME / "pare_llm_w8.c"), str(QEMU_DIR / "llm_w8_harness.c")
+    cc = os.environ.get("CC", "gcc")
+    run([cc] + STRICT + RENAME + ["-I", str(RUNTIME), "-c", src, "-o", str(tmp / "ref.o")], "host ref")
+    run([cc, "-std=c99", "-O3", "-march=native", "-I", str(RUNTIME), harness, src, str(tmp / "ref.o"),
+         "-lm", "-o", str(tmp / "h")], "host harness build")
+    want = harness_result(run([str(tmp / "h")], "host harness"), "host")
+    if not (shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm")):
+        print("(Cortex-M runs skipped: no arm-none-eabi-gcc / qemu-system-arm)")
+        return
+    run(["arm-none-eabi-gcc"] + STRICT + ["-mcpu=cortex-m0plus", "-mthumb", "-c", src, "-I", str(RUNTIME),
+         "-o", str(tmp / "m0.o")], "strict C99 cortex-m0+")
+    for core, (flags, machine, cpu) in CORES.items():
+        obj = tmp / f"w8_{core}.o"
+        run(["arm-none-eabi-gcc"] + flags + STRICT + ["-I", str(RUNTIME), "-c", src, "-o", str(obj)],
+            f"strict C99 {core}")
+        run(["arm-none-eabi-gcc"] + flags + STRICT + RENAME + ["-I", str(RUNTIME), "-c", src, "-o",
+             str(tmp / f"ref_{core}.o")], f"{core} ref")
+        dis = run(["arm-none-eabi-objdump", "-d", str(obj)], f"{core} objdump")
+        check("smlad" in dis and "sxtb16" in dis, f"{core}: no SMLAD / SXTB16 in pare_llm_w8.o")
+        elf = tmp / f"h_{core}.elf"
+        run(["arm-none-eabi-gcc"] + flags + ["-std=c99", "-O3", "-I", str(RUNTIME), "--specs=nano.specs",
+             "--specs=rdimon.specs", "-nostartfiles", "-T", str(QEMU_DIR / "mps2.ld"),
+             str(QEMU_DIR / "startup.c"), harness, str(obj), str(tmp / f"ref_{core}.o"), "-lm", "-o",
+             str(elf)], f"{core} harness build")
+        out = run(["qemu-system-arm", "-M", machine, "-cpu", cpu, "-nographic", "-semihosting-config",
+                   "enable=on,target=native", "-kernel", str(elf)], f"{core} qemu", timeout=120)
+        got = harness_result(out, core)
+        check(got is not None and got == want, f"{core}: outputs hash {got}, host {want}")
+    print("ok: DSP path = portable path (host, Cortex-M4, Cortex-M7)")
 
 
 def main():
@@ -111,6 +178,7 @@ def main():
                 lib.pare_matmul_w8a8_f32(ptr(xr), ptr(w), ptr(sw), ptr(y1), 1, k, n, act_scale,
                                          ptr(scratch))
                 check(np.array_equal(y1[0], y[r]), f"{name}: row {r} alone")
+    harness_checks()
     if failures:
         print(f"{len(failures)} failure(s)")
         return 1
