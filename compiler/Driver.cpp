@@ -503,9 +503,6 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
   if (llmQuant && o.maxContext <= 0)
     return refuse(std::string("--quantize ") + (w4a16 ? "w4a16" : "w8a8") +
                   " quantizes decoders (LLMs): it needs --max-context N");
-  if (w8a8 && job.cuda)
-    return refuse("--quantize w8a8: the CUDA target has no W8A8 (int8 x int8) kernels yet; "
-                  "compile for a C target (--target host)");
   if (w4a16 && o.groupSize && (o.groupSize < 16 || (o.groupSize & (o.groupSize - 1)) != 0))
     return refuse("--group-size must be a power of two >= 16, not " +
                   std::to_string(o.groupSize));

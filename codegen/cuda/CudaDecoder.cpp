@@ -20,7 +20,12 @@
 // the KV cache ([layers][kv_heads][max_context][head_dim], K then V), the
 // step's ids and positions, the float logits of the last row, the decode
 // attention's workspace and the sampler's (workspace, step counter, id), the
-// last four zeroed once at setup.
+// last four zeroed once at setup, and, when the step has pare.matmul_w8a8
+// (SmoothQuant W8A8, issue 19), the int8 linears' workspace: the quantized
+// rows of PREFILL_CHUNK rows of the largest K, shared by every W8A8 launch
+// in stream order. Their weights are "s8" blobs of rows padded to 32 bytes
+// (PARE_LLM_W8_ROW_BYTES) and a float scale per output channel, whatever
+// the storage precision.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +46,7 @@
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
 
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
@@ -99,6 +105,16 @@ private:
   /// The device pointers (packed weights, scale / zero pairs) of a
   /// pare.matmul_nbits, packed once per qweight constant.
   LogicalResult w4Weights(MatMulNBitsOp op, std::string &qw, std::string &sz);
+  /// The device pointers (int8 rows padded to 32 bytes, float scales) of a
+  /// pare.matmul_w8a8, stored once per (weight, scales) pair; checks the op
+  /// for the kernel and records its K for the workspace.
+  LogicalResult w8Weights(MatMulW8A8Op op, std::string &w, std::string &s);
+  /// pare_llm_linear_w8a8's launch for `op` reading x (normalized by the
+  /// norm prologue nw / eps unless nw is "NULL"), adding `res` unless
+  /// "NULL", into y.
+  LogicalResult emitW8A8(MatMulW8A8Op op, Operation *at, const std::string &x,
+                         const std::string &nw, const std::string &eps, const std::string &res,
+                         const std::string &y);
   std::string floatTable(Operation *op, Attribute key, llvm::ArrayRef<float> values);
   /// The pointer `user` reads `v` through: a tail op reads the last row of a
   /// value that has all rows.
@@ -147,6 +163,10 @@ private:
   std::map<std::tuple<const void *, const void *, const void *>,
            std::pair<std::string, std::string>>
       w4Names;
+  /// (weight, scales) constants of pare.matmul_w8a8 -> the names of their blobs.
+  std::map<std::pair<const void *, const void *>, std::pair<std::string, std::string>> w8Names;
+  /// The largest K of the step's pare.matmul_w8a8 (0: none, no workspace).
+  int64_t w8MaxK = 0;
   /// pare.kv_layer of the attentions seen.
   std::set<int64_t> cacheLayers;
   /// Tail launches are grouped under `if (last)`.
@@ -157,7 +177,7 @@ private:
   int64_t arenaOffset = 0, kCacheOffset = 0, vCacheOffset = 0, idsOffset = 0,
           positionsOffset = 0, logitsOffset = 0, attnWsOffset = 0, attnWsBytes = 0,
           sampleWsOffset = 0, sampleWsBytes = 0, stepOffset = 0, nextOffset = 0,
-          deviceBytes = 0;
+          w8WsOffset = 0, w8WsBytes = 0, deviceBytes = 0;
 };
 
 /// Width (features per row) of a [rows, F] value; 1 for the rank-1 ids.
@@ -337,6 +357,86 @@ LogicalResult Decoder::w4Weights(MatMulNBitsOp op, std::string &qw, std::string 
   return success();
 }
 
+LogicalResult Decoder::w8Weights(MatMulW8A8Op op, std::string &w, std::string &s) {
+  DenseElementsAttr wa, sa;
+  if (!matchPattern(op.getWeight(), m_Constant(&wa)) ||
+      !matchPattern(op.getWeightScales(), m_Constant(&sa)))
+    return error(op, "the int8 weight and its scales must be constants");
+  int64_t k = width(op.getInput()), n = width(op.getResult());
+  std::vector<int64_t> ws = shapeOf(op.getWeight());
+  if (ws.size() != 2 || ws[0] != n || ws[1] != k || !wa.getElementType().isInteger(8) ||
+      numel(op.getWeightScales()) != n || !sa.getElementType().isF32())
+    return error(op, "the weight must be int8 [N, K] = [" + std::to_string(n) + ", " +
+                         std::to_string(k) + "] with N float32 scales");
+  if (k > (int64_t(1) << 24))
+    return error(op, "K " + std::to_string(k) + " is beyond the int8 kernel's int32 sums");
+  w8MaxK = std::max(w8MaxK, k);
+  auto key = std::make_pair(wa.getAsOpaquePointer(), sa.getAsOpaquePointer());
+  auto it = w8Names.find(key);
+  if (it != w8Names.end()) {
+    std::tie(w, s) = it->second;
+    return success();
+  }
+  // Rows of PARE_LLM_W8_ROW_BYTES(k): K rounded up to 32, zeros past it, so
+  // that every row starts 16-byte aligned for the kernels' vector loads.
+  int64_t rowBytes = (k + 31) / 32 * 32;
+  std::string packed(size_t(n * rowBytes), '\0');
+  int64_t i = 0;
+  for (const APInt &v : wa.getValues<APInt>()) {
+    int64_t x = v.getSExtValue();
+    if (x < -127 || x > 127)
+      return error(op, "int8 weight value " + std::to_string(x) + " at [" +
+                           std::to_string(i / k) + ", " + std::to_string(i % k) +
+                           "] is outside -127 .. 127 (symmetric quantization)");
+    packed[size_t(i / k * rowBytes + i % k)] = char(int8_t(x));
+    ++i;
+  }
+  std::vector<float> scales;
+  scales.reserve(size_t(n));
+  for (APFloat v : sa.getValues<APFloat>()) {
+    float f = v.convertToFloat();
+    if (!std::isfinite(f) || f < 0)
+      return error(op, "a weight scale (" + std::to_string(f) + ") is not a finite value >= 0");
+    scales.push_back(f);
+  }
+  std::string base = sanitizeIdentifier(nodeName(op));
+  w = uniqueName(localIdentifier(base + "_w8", prefix), used);
+  s = uniqueName(localIdentifier(base + "_w8_scale", prefix), used);
+  size_t wi = weights.addBytes(w, packed, BlobDType::S8, BlobLayout::RowsPadded32, {n, k});
+  size_t si = weights.addFloats(s, scales, {n}, BlobDType::F32, BlobLayout::RowMajor);
+  weightDecls += "  /* " + commentText(nodeName(op)) + ": int8 [" + std::to_string(n) + "][" +
+                 std::to_string(k) + "], rows padded to " + std::to_string(rowBytes) +
+                 " bytes; a float scale per output */\n";
+  weightDecls += "  const int8_t *const " + w + " = (const int8_t *)(d + " +
+                 std::to_string(weights.blobs()[wi].offset) + ");\n";
+  weightDecls += "  const float *const " + s + " = (const float *)(d + " +
+                 std::to_string(weights.blobs()[si].offset) + ");\n";
+  w8Names[key] = {w, s};
+  return success();
+}
+
+LogicalResult Decoder::emitW8A8(MatMulW8A8Op op, Operation *at, const std::string &x,
+                                const std::string &nw, const std::string &eps,
+                                const std::string &res, const std::string &y) {
+  std::string w, s;
+  if (failed(w8Weights(op, w, s)))
+    return failure();
+  // Per token is the kernel's act_scale 0; per tensor the calibrated scale
+  // (finite and positive: the op's type inference checks it).
+  std::string actScale = "0.0f";
+  if (op.getActQuant() == "per-tensor") {
+    if (!op.getActScaleAttr())
+      return error(op, "act_quant \"per-tensor\" without an act_scale");
+    actScale = floatLiteral(float(op.getActScaleAttr().getValueAsDouble()));
+  }
+  ActArgs act = fusedActivation(op);
+  body += "  PARE_TRY(pare_llm_linear_w8a8_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " + w +
+          ", " + s + ", " + res + ", " + y + ", " + rows(at) + ", " +
+          std::to_string(width(op.getInput())) + ", " + std::to_string(width(op.getResult())) +
+          ", " + actScale + ", " + act.kind + ", " + act.a + ", " + act.b + ", w8_ws, stream));\n";
+  return success();
+}
+
 std::string Decoder::floatTable(Operation *op, Attribute key, llvm::ArrayRef<float> values) {
   auto mapKey = std::make_pair(key.getAsOpaquePointer(), -1);
   auto it = weightNames.find(mapKey);
@@ -456,10 +556,14 @@ LogicalResult Decoder::matmulWeight(MatMulOp mm, std::string &w) {
 LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
   Operation *at = g.anchor;
   bool tail = attrs::isTail(at);
-  const char *kind = g.kind == cuda::LaunchKind::Qkv     ? "qkv"
-                     : g.kind == cuda::LaunchKind::Gated ? "gated"
-                                                         : "linear";
+  const char *kind = g.kind == cuda::LaunchKind::Qkv          ? "qkv"
+                     : g.kind == cuda::LaunchKind::Gated      ? "gated"
+                     : g.kind == cuda::LaunchKind::LinearW8A8 ? "int8 linear"
+                                                              : "linear";
   std::string nodes;
+  // A norm shared by several int8 linears is among the ops of one of them.
+  if (g.norm && !llvm::is_contained(g.ops, g.norm.getOperation()))
+    nodes = "\"" + commentText(nodeName(g.norm)) + "\"";
   for (Operation *op : g.ops)
     nodes += std::string(nodes.empty() ? "" : ", ") + "\"" + commentText(nodeName(op)) + "\"";
   body += "  /* fused " + std::string(kind) + (g.norm ? " (rms_norm prologue)" : "") +
@@ -474,6 +578,15 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
   if (failed(normArgs(g, nw, eps)))
     return failure();
   switch (g.kind) {
+  case cuda::LaunchKind::LinearW8A8: {
+    std::string res = "NULL";
+    if (g.residualAdd) {
+      if (!names.count(g.residual))
+        return error(g.residualAdd, "the residual is not a decoder value");
+      res = rowPtr(at, g.residual);
+    }
+    return emitW8A8(g.w8, at, x, nw, eps, res, y);
+  }
   case cuda::LaunchKind::Linear: {
     std::string w, res = "NULL";
     if (failed(matmulWeight(g.matmul, w)))
@@ -605,6 +718,13 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
             act.b + ", stream));\n";
     return success();
   }
+  if (auto q = dyn_cast<MatMulW8A8Op>(op)) {
+    // SmoothQuant W8A8 (issue 19): dp4a GEMV for decode, int8 tensor-core
+    // GEMM for prefill (runtime-stubs/cuda-llm/pare_cu_llm_w8.cu).
+    if (!names.count(q.getInput()))
+      return error(op, "the input of a decoder matmul_w8a8 is a decoder value");
+    return emitW8A8(q, op, rowPtr(op, q.getInput()), "NULL", "0.0f", "NULL", y);
+  }
   if (auto rot = dyn_cast<RotaryOp>(op)) {
     int64_t hd = rot.getHeadDim(), rd = rot.getRotaryDim();
     if (rot.getPositions() != positions)
@@ -686,8 +806,8 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
             ", stream));\n";
     return success();
   }
-  return error(op, "no decoder kernel for it (embedding, rms_norm, matmul, matmul_nbits, rotary, "
-                   "attention, add / sub / mul / div and activations are)");
+  return error(op, "no decoder kernel for it (embedding, rms_norm, matmul, matmul_nbits, "
+                   "matmul_w8a8, rotary, attention, add / sub / mul / div and activations are)");
 }
 
 LogicalResult Decoder::checkMemory() {
@@ -717,8 +837,8 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
     return module.emitError("--name ") << prefix << ": " << why;
   if (failed(checkSignature()))
     return failure();
-  used = {"n",       "last",   "stream", "d",       "ids",    "positions",
-          "k_cache", "v_cache", "logits", "err",    "attn_ws"};
+  used = {"n",       "last",    "stream", "d",   "ids",     "positions",
+          "k_cache", "v_cache", "logits", "err", "attn_ws", "w8_ws"};
   fusion = cuda::planDecoderFusion(func, opts.fusion);
   if (failed(plan()))
     return failure();
@@ -758,6 +878,13 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
   stepOffset = sampleWsOffset + alignUp(sampleWsBytes);
   nextOffset = stepOffset + kDeviceAlign;
   deviceBytes = nextOffset + kDeviceAlign;
+  if (w8MaxK > 0) {
+    // PARE_LLM_W8_WORKSPACE_BYTES(PREFILL_CHUNK, largest K) (asserted in
+    // the generated code).
+    w8WsBytes = chunk * ((w8MaxK + 31) / 32 * 32) + chunk * 4 + 256;
+    w8WsOffset = deviceBytes;
+    deviceBytes = w8WsOffset + alignUp(w8WsBytes);
+  }
   if (failed(checkMemory()))
     return failure();
   files.push_back({prefix + ".h", decoderApiHeader(api())});
@@ -848,6 +975,11 @@ std::string Decoder::source() const {
   def("SAMPLE_WS_BYTES", sampleWsBytes, "");
   def("STEP_OFFSET", stepOffset, "the sampler's step counter (unsigned long long)");
   def("NEXT_OFFSET", nextOffset, "the int32 id the sampler draws");
+  if (w8MaxK > 0) {
+    def("W8_WS_OFFSET", w8WsOffset,
+        "the int8 linears' workspace (quantized rows and their scales)");
+    def("W8_WS_BYTES", w8WsBytes, "");
+  }
   def("DEVICE_BYTES", deviceBytes, "all of it");
   if (wsHeads > 0)
     c += "static_assert(" + upper + "_ATTN_WS_BYTES >= PARE_LLM_ATTN_WORKSPACE_FLOATS(" +
@@ -855,6 +987,10 @@ std::string Decoder::source() const {
          ") * sizeof(float), \"the attention workspace of pare_cu_llm.cuh\");\n";
   c += "static_assert(" + upper + "_SAMPLE_WS_BYTES >= PARE_LLM_SAMPLE_WORKSPACE_BYTES(" + upper +
        "_VOCAB), \"the sampling workspace of pare_cu_llm.cuh\");\n";
+  if (w8MaxK > 0)
+    c += "static_assert(" + upper + "_W8_WS_BYTES >= PARE_LLM_W8_WORKSPACE_BYTES(" + upper +
+         "_PREFILL_CHUNK, " + std::to_string(w8MaxK) +
+         "), \"the int8 linears' workspace of pare_cu_llm.cuh\");\n";
   // Every launch is preceded by PARE_PROF(family): the profile's event
   // marks (<name>_profile), nothing otherwise.
   std::vector<std::string> families;
@@ -942,6 +1078,8 @@ static cudaError_t @P@_enqueue(int32_t n, int last) {
   c += "  float *const logits = (float *)(d + " + upper + "_LOGITS_OFFSET);\n";
   c += "  float *const attn_ws = (float *)(d + " + upper + "_ATTN_WS_OFFSET);\n";
   c += "  (void)ids;\n  (void)positions;\n  (void)k_cache;\n  (void)v_cache;\n  (void)attn_ws;\n";
+  if (w8MaxK > 0)
+    c += "  void *const w8_ws = (void *)(d + " + upper + "_W8_WS_OFFSET);\n";
   c += weightDecls + arenaDecls + "\n" + marked;
   c += "  /* the end of the last launch (profile) */\n  PARE_PROF(" +
        std::to_string(families.size() - 1) + ");\n";
@@ -1450,8 +1588,11 @@ std::string Decoder::makefile() const {
                   ". Builds the generate runner of " + prefix + " (CUDA):\n#   make -f " + prefix +
                   ".mk            (needs --emit-runner's generate.c)\n";
   m += "NVCC ?= nvcc\nCC ?= cc\nNVCCFLAGS ?= -O3 -arch=sm_" + archNum + "\nCFLAGS ?= -O3\n";
-  m += expand(R"PARE(@U@_OBJECTS = @P@.o pare_cu_llm.o pare_cu_llm_attn.o pare_cu_llm_w4.o
-RUNNER_SOURCES = generate.c pare_tokenizer.c
+  // The int8 kernels are built only for a step that has W8A8 linears.
+  m += expand(R"PARE(@U@_OBJECTS = @P@.o pare_cu_llm.o pare_cu_llm_attn.o pare_cu_llm_w4.o)PARE",
+              prefix, upper);
+  m += w8MaxK > 0 ? " pare_cu_llm_w8.o\n" : "\n";
+  m += expand(R"PARE(RUNNER_SOURCES = generate.c pare_tokenizer.c
 
 generate: $(RUNNER_SOURCES) $(@U@_OBJECTS)
 	$(CC) -std=c99 $(CFLAGS) -c generate.c -o generate.o
@@ -1471,6 +1612,9 @@ pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_
 	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_w4.cu -o $@
 )PARE",
               prefix, upper);
+  if (w8MaxK > 0)
+    m += "\npare_cu_llm_w8.o: pare_cu_llm_w8.cu pare_cu_llm.cuh pare_cu_llm_device.cuh "
+         "pare_activation.h\n\t$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_w8.cu -o $@\n";
   return m;
 }
 

@@ -2,9 +2,12 @@
 //
 // Groups are matched on the op graph (operands and users), never on names:
 // Qkv from each attention backwards, Gated from each product, Linear from the
-// matmuls left, then rms_norms are absorbed as prologues, and a group is kept
-// only if one launch at its last op computes what its ops did (every result
-// it stores is read only after that op, every result it drops only inside it).
+// matmuls left, LinearW8A8 from the int8 matmuls, then rms_norms are absorbed
+// as prologues, and a group is kept only if one launch at its last op computes
+// what its ops did (every result it stores is read only after that op, every
+// result it drops only inside it). A norm shared by several LinearW8A8 groups
+// needs every one of them kept: should one fail that check, the plan is made
+// again without sharing norms.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,7 +58,10 @@ public:
       index[&op] = index.size();
   }
 
-  FusionPlan run(Block &block);
+  /// The plan; with `shareW8Norms`, norms read only by int8 matmuls become
+  /// the prologue of each. Clears `sharedOk` when a group with a shared
+  /// norm had to be dropped (the caller plans again without sharing).
+  FusionPlan run(Block &block, bool shareW8Norms, bool &sharedOk);
 
 private:
   bool taken(Operation *op) const { return takenOps.count(op); }
@@ -66,7 +72,11 @@ private:
   std::optional<LaunchGroup> matchQkv(AttentionOp at);
   std::optional<LaunchGroup> matchGated(MulOp m);
   std::optional<LaunchGroup> matchLinear(MatMulOp mm);
-  void absorbNorms(Block &block, std::vector<LaunchGroup> &groups);
+  std::optional<LaunchGroup> matchLinearW8A8(MatMulW8A8Op mm);
+  /// The residual epilogue: y's only user an add of another value of its
+  /// width (not a constant), which the group then ends with.
+  void matchResidual(LaunchGroup &g, Value y);
+  void absorbNorms(Block &block, std::vector<LaunchGroup> &groups, bool shareW8Norms);
   bool valid(LaunchGroup &g, const llvm::DenseSet<Value> &internal) const;
 
   llvm::DenseMap<Operation *, size_t> index;
@@ -159,55 +169,93 @@ std::optional<LaunchGroup> Planner::matchLinear(MatMulOp mm) {
   g.input = mm.getA();
   g.ops = {mm};
   g.out = mm;
-  // Residual epilogue: y = act(x . w) + r, r another value of y's width.
-  Value y = mm;
+  matchResidual(g, mm);
+  return g;
+}
+
+std::optional<LaunchGroup> Planner::matchLinearW8A8(MatMulW8A8Op mm) {
+  if (taken(mm) || !matchPattern(mm.getWeight(), m_Constant()) ||
+      !matchPattern(mm.getWeightScales(), m_Constant()))
+    return std::nullopt;
+  LaunchGroup g;
+  g.kind = LaunchKind::LinearW8A8;
+  g.w8 = mm;
+  g.input = mm.getInput();
+  g.ops = {mm};
+  g.out = mm;
+  matchResidual(g, mm);
+  return g;
+}
+
+void Planner::matchResidual(LaunchGroup &g, Value y) {
+  // y = act(x . w) + r, r another value of y's width.
+  Operation *producer = y.getDefiningOp();
   if (!y.hasOneUse())
-    return g;
+    return;
   auto add = dyn_cast<AddOp>(*y.getUsers().begin());
   if (!add || taken(add) || fusedActivation(add).kind != "PARE_ACT_NONE" ||
-      attrs::isTail(add) != attrs::isTail(mm))
-    return g;
+      attrs::isTail(add) != attrs::isTail(producer))
+    return;
   Value r = add.getOperand(0) == y ? add.getOperand(1) : add.getOperand(0);
   if (r == y || matchPattern(r, m_Constant()) || !isa<RankedTensorType>(r.getType()) ||
       cast<RankedTensorType>(r.getType()).getRank() != 2 || lastDim(r) != lastDim(y) ||
       lastDim(add) != lastDim(y))
-    return g;
+    return;
   g.residualAdd = add;
   g.residual = r;
   g.ops.push_back(add);
   g.out = add;
-  return g;
 }
 
 /// A norm whose every user is a matmul of one group (reading it as the
-/// group's input) becomes that group's prologue.
-void Planner::absorbNorms(Block &block, std::vector<LaunchGroup> &groups) {
+/// group's input) becomes that group's prologue; with `shareW8Norms`, so does
+/// a norm whose every user is the int8 matmul of a LinearW8A8 group, for each
+/// of them (the op itself joins the group launched last).
+void Planner::absorbNorms(Block &block, std::vector<LaunchGroup> &groups, bool shareW8Norms) {
   llvm::DenseMap<Operation *, size_t> groupOf;
   for (size_t i = 0; i < groups.size(); ++i)
     for (Operation *op : groups[i].ops)
       groupOf[op] = i;
+  auto lastIndex = [&](const LaunchGroup &g) {
+    size_t last = 0;
+    for (Operation *op : g.ops)
+      last = std::max(last, index.lookup(op));
+    return last;
+  };
   for (Operation &op : block) {
     auto n = dyn_cast<RmsNormOp>(op);
     if (!n || n.getResult().use_empty() || !matchPattern(n.getWeight(), m_Constant()))
       continue;
-    std::optional<size_t> owner;
-    bool ok = true;
+    llvm::SmallVector<size_t, 4> owners;
+    bool oneGroup = true, allW8 = true;
     for (Operation *u : n.getResult().getUsers()) {
       auto it = groupOf.find(u);
-      if (it == groupOf.end() || !isa<MatMulOp>(u) || (owner && *owner != it->second)) {
-        ok = false;
+      if (it == groupOf.end()) {
+        owners.clear();
         break;
       }
-      owner = it->second;
+      if (!llvm::is_contained(owners, it->second))
+        owners.push_back(it->second);
+      oneGroup &= isa<MatMulOp>(u) && owners.size() == 1;
+      allW8 &= groups[it->second].kind == LaunchKind::LinearW8A8 &&
+               u == groups[it->second].w8.getOperation();
     }
-    if (!ok || !owner)
+    if (owners.empty() || !(oneGroup || (allW8 && (owners.size() == 1 || shareW8Norms))))
       continue;
-    LaunchGroup &g = groups[*owner];
-    if (g.input != n.getResult() || attrs::isTail(n) != attrs::isTail(g.ops.front()))
+    if (llvm::any_of(owners, [&](size_t i) {
+          LaunchGroup &g = groups[i];
+          return g.norm || g.input != n.getResult() ||
+                 attrs::isTail(n) != attrs::isTail(g.ops.front());
+        }))
       continue;
-    g.norm = n;
-    g.input = n.getInput();
-    g.ops.insert(g.ops.begin(), n);
+    size_t last = owners.front();
+    for (size_t i : owners) {
+      groups[i].norm = n;
+      groups[i].input = n.getInput();
+      if (lastIndex(groups[i]) > lastIndex(groups[last]))
+        last = i;
+    }
+    groups[last].ops.insert(groups[last].ops.begin(), n);
   }
 }
 
@@ -222,6 +270,10 @@ bool Planner::valid(LaunchGroup &g, const llvm::DenseSet<Value> &internal) const
       for (Operation *u : r.getUsers()) {
         if (llvm::is_contained(g.ops, u))
           continue;
+        // A shared norm's other users are int8 matmuls whose groups took it
+        // as their prologue too (run() keeps all of them or plans again).
+        if (g.norm && r == g.norm.getResult() && isa<MatMulW8A8Op>(u))
+          continue;
         if (internal.count(r) && !(g.kind == LaunchKind::Qkv && u == g.attention.getOperation()))
           return false;
         if (index.lookup(u) <= anchorAt)
@@ -230,7 +282,7 @@ bool Planner::valid(LaunchGroup &g, const llvm::DenseSet<Value> &internal) const
   return true;
 }
 
-FusionPlan Planner::run(Block &block) {
+FusionPlan Planner::run(Block &block, bool shareW8Norms, bool &sharedOk) {
   std::vector<LaunchGroup> candidates;
   for (Operation &op : block)
     if (auto at = dyn_cast<AttentionOp>(op))
@@ -250,12 +302,24 @@ FusionPlan Planner::run(Block &block) {
         take(*g);
         candidates.push_back(std::move(*g));
       }
-  absorbNorms(block, candidates);
+  for (Operation &op : block)
+    if (auto mm = dyn_cast<MatMulW8A8Op>(op))
+      if (auto g = matchLinearW8A8(mm)) {
+        take(*g);
+        candidates.push_back(std::move(*g));
+      }
+  absorbNorms(block, candidates, shareW8Norms);
 
   FusionPlan plan;
+  // How many groups prologue each norm, and how many were kept.
+  llvm::DenseMap<Operation *, int> normUses, normKept;
+  for (LaunchGroup &g : candidates)
+    if (g.norm)
+      ++normUses[g.norm];
   for (LaunchGroup &g : candidates) {
     // A bare matmul is the plain launch already.
-    if (g.kind == LaunchKind::Linear && !g.norm && !g.residualAdd)
+    if ((g.kind == LaunchKind::Linear || g.kind == LaunchKind::LinearW8A8) && !g.norm &&
+        !g.residualAdd)
       continue;
     llvm::DenseSet<Value> internal;
     if (g.norm)
@@ -266,11 +330,16 @@ FusionPlan Planner::run(Block &block) {
           internal.insert(r);
     if (!valid(g, internal))
       continue;
+    if (g.norm)
+      ++normKept[g.norm];
     for (Operation *op : g.ops)
       plan.groupOf[op] = plan.groups.size();
     plan.internal.insert(internal.begin(), internal.end());
     plan.groups.push_back(std::move(g));
   }
+  for (auto &[norm, uses] : normUses)
+    if (uses > 1 && normKept.lookup(norm) != uses)
+      sharedOk = false;
   return plan;
 }
 
@@ -279,8 +348,13 @@ FusionPlan Planner::run(Block &block) {
 FusionPlan planDecoderFusion(func::FuncOp func, bool enabled) {
   if (!enabled)
     return {};
-  Planner p(func);
-  return p.run(func.getBody().front());
+  bool sharedOk = true;
+  FusionPlan plan = Planner(func).run(func.getBody().front(), /*shareW8Norms=*/true, sharedOk);
+  if (sharedOk)
+    return plan;
+  // A group reading a shared norm was dropped: its matmul would read a norm
+  // nobody stores.
+  return Planner(func).run(func.getBody().front(), /*shareW8Norms=*/false, sharedOk);
 }
 
 } // namespace pare::codegen::cuda

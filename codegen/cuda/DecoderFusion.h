@@ -10,12 +10,17 @@
 //  - Gated: [rms_norm ->] mul(mul(g, sigmoid(g)), u) with g and u matmuls of
 //    one input (either operand order): pare_llm_gated with PARE_ACT_SILU;
 //  - Linear: [rms_norm ->] matmul [-> add of another value of its width]:
-//    pare_llm_linear (norm prologue, residual epilogue).
+//    pare_llm_linear (norm prologue, residual epilogue);
+//  - LinearW8A8: the same around a pare.matmul_w8a8 (SmoothQuant, issue 19):
+//    pare_llm_linear_w8a8, whose prologue normalizes and quantizes each row.
 // An intermediate is fused away only when the group holds all of its users;
-// an rms_norm is absorbed only when every user is a fused matmul (each
-// recomputes it in its prologue). Everything else (pare.matmul_nbits, other
-// activations, ops whose rows differ: pare.tail against not) keeps its own
-// launch. The plan is pure analysis: CudaDecoder.cpp prints it.
+// an rms_norm is absorbed only when every user is a matmul of one fused
+// group (which recomputes it in its prologue), or every user is the int8
+// matmul of a LinearW8A8 group: each of those recomputes the norm where it
+// quantizes the row anyway (q, k and v: three prologues, no norm launch and
+// no stored norm). Everything else (pare.matmul_nbits, other activations,
+// ops whose rows differ: pare.tail against not) keeps its own launch. The
+// plan is pure analysis: CudaDecoder.cpp prints it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,22 +37,26 @@
 
 namespace pare::codegen::cuda {
 
-enum class LaunchKind { Linear, Gated, Qkv };
+enum class LaunchKind { Linear, Gated, Qkv, LinearW8A8 };
 
 /// One fused launch. It runs where its last op (`anchor`) stood in the op
 /// order: every input is ready there, and no op before it reads a result of
 /// the group (checked when the group is formed).
 struct LaunchGroup {
   LaunchKind kind = LaunchKind::Linear;
-  /// The ops it covers, in op order (their ONNX nodes are cited).
+  /// The ops it covers, in op order (their ONNX nodes are cited). A norm
+  /// shared by several LinearW8A8 groups is among the ops of the one launched
+  /// last (so its input lives until then) and the `norm` of each.
   llvm::SmallVector<mlir::Operation *, 8> ops;
   mlir::Operation *anchor = nullptr;
   /// The norm prologue (null: the matmuls read their input as it is).
   RmsNormOp norm;
   /// What the matmuls read: the norm's input when there is a norm.
   mlir::Value input;
-  /// Linear: the matmul, and the add whose other operand is `residual`.
+  /// Linear: the matmul (LinearW8A8: `w8`), and the add whose other operand
+  /// is `residual`.
   MatMulOp matmul;
+  MatMulW8A8Op w8;
   AddOp residualAdd;
   mlir::Value residual;
   /// Gated: gate and up matmuls, the final product.

@@ -26,9 +26,11 @@ boundary of the float32 C code, one code step), prefill + decode must match
 full recomputation (<= 1e-6), and against onnxruntime's float model: the
 smoothed per-token decoder within 10% of max|ort| (a
 random model of hidden 64 amplifies int8 noise: about 0.06 here), and per tensor, smoothing
-closer to float than none. Last, the bad flags: --target cuda, --smooth-alpha
-outside [0, 1] or not a number, --act-quant not a mode, each refused with an
-error naming it.
+closer to float than none. The CUDA target takes the same flags: its decoder
+has one pare_llm_linear_w8a8_f32 launch per int8 linear (nvcc and the GPU run
+are tests/e2e/cuda_decoder_compile.sh's and tests/cuda/run_w8a8_check.sh's).
+Last, the bad flags: --smooth-alpha outside [0, 1] or not a number,
+--act-quant not a mode, each refused with an error naming it.
 
 Prints one line per check and the figures; exits 1 on any failure.
 """
@@ -190,9 +192,14 @@ def main():
             e, e0 = ort_err[f"tensor-{s}"], ort_err["tensor-off"]
             rows.append((f"per tensor: smoothing (alpha {s}) {e:.4f} of max|ort| below none {e0:.4f}", e < e0, ""))
 
+    p = ph.pare_compile(pare, model, work / "cuda", name="dec", emit_runner=False,
+                        extra=["--max-context", str(ctx), "--quantize", "w8a8", "--target", "cuda",
+                               "--smooth-alpha", "off"])
+    cu = work / "cuda" / "dec.cu"
+    calls = cu.read_text().count("PARE_TRY(pare_llm_linear_w8a8_f32(") if cu.exists() else 0
+    rows.append((f"--target cuda: {calls} pare_llm_linear_w8a8_f32 launches (want 14; exit {p.returncode})",
+                 p.returncode == 0 and calls == 14, p.output[-2000:]))
     for what, extra, want in [
-            ("--target cuda", ["--target", "cuda", "--smooth-alpha", "off"],
-             "--quantize w8a8: the CUDA target has no W8A8"),
             ("--smooth-alpha 1.5", ["--smooth-alpha", "1.5"], "--smooth-alpha: must be a number in [0, 1]"),
             ("--smooth-alpha x", ["--smooth-alpha", "x"], "--smooth-alpha: must be a number in [0, 1]"),
             ("--act-quant per-row", ["--act-quant", "per-row"], "--act-quant: per-row not in"),

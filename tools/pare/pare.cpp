@@ -132,7 +132,7 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
                    "groups (--group-size) with AWQ's activation-aware scales found on "
                    "--calibration text (--awq off: round to nearest). w8a8: decoders, "
                    "SmoothQuant: int8 weights and activations (--smooth-alpha, --act-quant), "
-                   "C targets")
+                   "C and CUDA targets")
       ->transform(choice(pare::driver::compileQuantizeModes()));
   compile
       ->add_option("--calibration", co.calibration,

@@ -32,6 +32,7 @@
 // FILES-NEXT: pare_cu_llm_attn.cu
 // FILES-NEXT: pare_cu_llm_device.cuh
 // FILES-NEXT: pare_cu_llm_w4.cu
+// FILES-NEXT: pare_cu_llm_w8.cu
 // FILES-NEXT: tiny.cu
 // FILES-NEXT: tiny.h
 // FILES-NEXT: tiny.mk

@@ -1,7 +1,7 @@
 // What the CUDA decoder target refuses, reported at the op (node name) or the
-// module, exit code 1 and no files: an op without a decoder kernel (also
-// pare.matmul_w8a8: int8 W8A8 is a C decoder feature for now), a
-// non-causal attention, an attention marked pare.tail, two attentions writing
+// module, exit code 1 and no files: an op without a decoder kernel, an int8
+// weight of pare.matmul_w8a8 outside the symmetric -127 .. 127, a non-causal
+// attention, an attention marked pare.tail, two attentions writing
 // one cache layer, a layer count the attentions do not match, an embedding of
 // something else than the step's ids, a KV cache that does not fit in the GPU
 // memory --cuda-arch assumes (80 GB for sm_90, 24 GB for sm_89: the same
@@ -32,7 +32,7 @@
 // CHECK-LABEL: == twice.mlir
 // CHECK-NEXT: node 'attn1': error: the cuda decoder cannot emit pare.attention: KV cache layer 0 is written twice
 // CHECK-LABEL: == w8a8.mlir
-// CHECK-NEXT: node 'w8a8': error: the cuda decoder cannot emit pare.matmul_w8a8: no decoder kernel for it
+// CHECK-NEXT: node 'w8a8': error: the cuda decoder cannot emit pare.matmul_w8a8: int8 weight value -128 at [2, 5] is outside -127 .. 127 (symmetric quantization)
 // CHECK-LABEL: == big_sm89_fp16.mlir
 // CHECK-NEXT: error: --max-context 1048576 needs {{[0-9]+}} bytes of GPU memory {{.*}} more than the 24000000000 bytes assumed for --cuda-arch sm_89 (--gpu-memory gives the GPU's size); the largest --max-context that fits is 488151
 
@@ -125,7 +125,7 @@ module attributes {pare.decoder = {layers = 0 : i64, max_context = 8 : i64}} {
   func.func @m(%ids: tensor<?xi64>, %positions: tensor<?xi64>) -> tensor<?x4xf32> {
     %t = pare.constant dense<0.5> : tensor<4x8xf32> loc("embed")
     %x = pare.gather %t, %ids {axis = 0 : i64} : (tensor<4x8xf32>, tensor<?xi64>) -> tensor<?x8xf32> loc("gather")
-    %w = pare.constant dense<1> : tensor<4x8xi8> loc("w")
+    %w = pare.constant dense<[[1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, -128, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1]]> : tensor<4x8xi8> loc("w")
     %s = pare.constant dense<0.01> : tensor<4xf32> loc("s")
     %l = pare.matmul_w8a8 %x, %w, %s {act_quant = "per-token"} : (tensor<?x8xf32>, tensor<4x8xi8>, tensor<4xf32>) -> tensor<?x4xf32> loc("w8a8")
     return %l : tensor<?x4xf32>
