@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# CI has no GPU: compile the W8A8 CUDA kernels (runtime-stubs/cuda-llm/pare_cu_llm_w8.cu, issue 19)
+# with nvcc, warnings as errors, for sm_80 (the int8 mma.sync's first architecture) and sm_90, and
+# build tests/cuda/test_llm_w8.cu with its cuBLAS / cuBLASLt benchmark against them and the C
+# target's pare_llm_w8.c (its reference). The GPU run is tests/cuda/run_w8_check.sh.
+#   tests/e2e/cuda_w8_compile.sh
+set -euo pipefail
+NVCC="${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}"
+if [[ ! -x "$NVCC" ]]; then
+  echo "cuda-w8-compile: nvcc not found; skipped"
+  exit 0
+fi
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+CC="${CC:-cc}"
+STRICT="-Xcompiler -Wall,-Wextra -Werror all-warnings"
+INC="-I$ROOT/runtime-stubs/cuda-llm -I$ROOT/runtime-stubs/c"
+pids=()
+for arch in sm_80 sm_90; do
+  "$NVCC" -std=c++17 -O1 -arch=$arch $STRICT $INC -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w8.cu" \
+    -o "$WORK/pare_cu_llm_w8_$arch.o" &
+  pids+=($!)
+done
+"$NVCC" -std=c++17 -O1 -arch=sm_90 $STRICT $INC -DPARE_BENCH_CUBLAS -c "$ROOT/tests/cuda/test_llm_w8.cu" \
+  -o "$WORK/test_llm_w8.o"
+for p in "${pids[@]}"; do wait "$p"; done
+"$CC" -std=c99 -O1 -Wall -Wextra -Werror -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/c/pare_llm_w8.c" \
+  -o "$WORK/pare_llm_w8.o"
+"$NVCC" -arch=sm_90 "$WORK/test_llm_w8.o" "$WORK/pare_cu_llm_w8_sm_90.o" "$WORK/pare_llm_w8.o" \
+  -lcublas -lcublasLt -o "$WORK/test_llm_w8"
+echo "cuda-w8-compile: pare_cu_llm_w8.cu (sm_80, sm_90) and test_llm_w8 ok"
