@@ -24,7 +24,8 @@ the prefill's, flash (.text + .rodata + .data: code, weights, constants), static
 .bss: activation arena, KV cache, int8 codes) and the stack measured by the firmware, and the
 agreement with the host. Exit status 1 when a step fails or a build disagrees with the host.
 
-  .venv/bin/python benchmarks/llm/w8a8_cortex_m.py [--work build/w8a8-cortex-m] [--json]
+  .venv/bin/python benchmarks/llm/w8a8_cortex_m.py [--work build/w8a8-cortex-m] [--portable]
+      [--profile] [--json]
   .venv/bin/python benchmarks/llm/w8a8_cortex_m.py --model build/llm-tests/tiny.onnx \\
       --max-context 32 --tokens 8 --cpus m7       (the ctest llm-w8a8-cortex-m)
 """
@@ -119,6 +120,9 @@ def main():
     ap.add_argument("--cpus", default="m7,m4", help="comma-separated: m7, m4")
     ap.add_argument("--portable", action="store_true",
                     help="also build m7 with the portable kernel (-DPARE_LLM_W8_PORTABLE)")
+    ap.add_argument("--profile", action="store_true",
+                    help="also a Cortex-M7 build counting each runtime kernel's instructions "
+                         "(kernel_profile.c) and print them per decoded token")
     ap.add_argument("--tol", type=float, default=1e-5, help="logits vs host, x max|host logits|")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
@@ -164,6 +168,9 @@ def main():
     main_c = DEMO / "decoder_main.c"
 
     builds = [(c, False) for c in cpus] + ([("m7", True)] if args.portable else [])
+    wraps = ["pare_matmul_w8a8_f32", "pare_matmul_nt_f32", "pare_attention_f32", "pare_rms_norm_f32",
+             "pare_rotary_f32", "pare_activation_f32", "pare_binary_f32", "pare_kv_store_f32",
+             "pare_embed_f32"]
     # Every object of every build at once (pare_k_elementwise.c alone takes seconds at -O3).
     units = [main_c, FIRMWARE / "startup.c", FIRMWARE / "cycles.c"] + sources + [blob[1]]
     jobs = {}
@@ -173,7 +180,11 @@ def main():
               CPUS[cpu][0] + STRICT + ["-ffunction-sections", "-fdata-sections", "-I", FIRMWARE,
                                        "-DPARE_ICOUNT_SHIFT=7"] +
               (["-DPARE_LLM_W8_PORTABLE"] if portable else []) + common, units)
-             for cpu, portable in builds]):
+             for cpu, portable in builds] +
+            ([("m7-profile", "arm-none-eabi-gcc",
+               CPUS["m7"][0] + STRICT + ["-ffunction-sections", "-fdata-sections", "-I", FIRMWARE,
+                                         "-DPARE_ICOUNT_SHIFT=7", "-DPARE_DEMO_PROFILE"] + common,
+               units + [DEMO / "kernel_profile.c"])] if args.profile else [])):
         objdir = work / f"{label}.obj"
         objdir.mkdir()
         jobs[label] = [([cc] + cflags + ([blob[0]] if src == blob[1] else []) +
@@ -226,9 +237,30 @@ def main():
                      "prefill_instr": res["prefill"], "flash_bytes": flash, "sram_static_bytes": sram,
                      "stack_bytes": res["stack"], "tokens_equal_host": same_tokens,
                      "logits_rel_err": err, "logits_bit_identical": bool(identical), "ok": good})
+    profile = []
+    if args.profile:
+        flags, machine, qcpu = CPUS["m7"]
+        elf = work / "m7-profile.elf"
+        run(["arm-none-eabi-gcc"] + flags + objects["m7-profile"] +
+            ["-nostartfiles", "--specs=nano.specs", "--specs=rdimon.specs", "-L", FIRMWARE,
+             f"-T{FIRMWARE / 'mps2-big.ld'}", "-Wl,--gc-sections"] + [f"-Wl,--wrap={w}" for w in wraps] +
+            ["-lm", "-o", elf], "m7-profile link")
+        out = run(["qemu-system-arm", "-M", machine, "-cpu", qcpu, "-nographic", "-semihosting-config",
+                   "enable=on,target=native", "-icount", "shift=7,sleep=off", "-kernel", elf],
+                  "m7-profile qemu", timeout=300)
+        res = parse(out, "m7-profile")
+        if res["tokens"] != ref["tokens"]:
+            ok = False
+            print("FAILED: the profiled build's tokens differ from the host's")
+        for ln in out.splitlines():
+            if ln.startswith("profile "):
+                kernel, rest = ln[len("profile "):].rsplit(": ", 1)
+                instr, calls = int(rest.split()[0]), int(rest.split()[2])
+                profile.append({"kernel": kernel, "instr_per_token": instr // max(1, len(res["steps"])),
+                                "calls_per_token": calls // max(1, len(res["steps"]))})
     if args.json:
         print(json.dumps({"model": str(model), "max_context": args.max_context,
-                          "tokens": ref["tokens"], "rows": rows}, indent=1))
+                          "tokens": ref["tokens"], "rows": rows, "profile_m7": profile}, indent=1))
     else:
         print(f"model {model.name}, max context {args.max_context}, prompt 16 byte tokens, "
               f"{args.tokens} generated; host tokens {ref['tokens']}")
@@ -242,6 +274,13 @@ def main():
             print(f"| {r['build']} | {r['board']} | {r['instr_per_token']:,} | {r['prefill_instr']:,} "
                   f"| {r['flash_bytes']:,} B | {r['sram_static_bytes']:,} B | {r['stack_bytes']:,} B "
                   f"| {agree} |")
+        if profile:
+            total = sum(p["instr_per_token"] for p in profile)
+            print("\nCortex-M7, per decoded token, by runtime kernel (kernel_profile.c):")
+            print("| kernel | calls | instructions | share |\n|---|---:|---:|---:|")
+            for p in sorted(profile, key=lambda p: -p["instr_per_token"]):
+                print(f"| {p['kernel']} | {p['calls_per_token']} | {p['instr_per_token']:,} "
+                      f"| {100 * p['instr_per_token'] / max(1, total):.1f}% |")
         print(f"({time.time() - t0:.0f} s; work in {work})")
     if not ok:
         print("FAILED: a Cortex-M build disagrees with the host (tokens, or logits past --tol)")

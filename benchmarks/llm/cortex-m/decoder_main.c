@@ -18,6 +18,8 @@
  *
  * (step 0's logits are the prefill's; instructions from the MPS2 FPGAIO
  * counter under qemu -icount, examples/cortex-m/cycles.h; 0 on the host.)
+ * With -DPARE_DEMO_PROFILE and kernel_profile.c, also the instructions of
+ * each runtime kernel over the decode steps ("profile ..." lines).
  * benchmarks/llm/w8a8_cortex_m.sh builds and runs it and reads these lines.
  */
 #include "pare_model.h"
@@ -33,6 +35,12 @@ static unsigned long pare_stack_used(void) { return 0; }
 #else
 #include "cycles.h"
 #include "startup.h"
+#endif
+
+#ifdef PARE_DEMO_PROFILE
+/* kernel_profile.c: instructions per runtime kernel over the decode steps. */
+void pare_demo_profile_reset(void);
+void pare_demo_profile_print(void);
 #endif
 
 #ifndef PARE_DEMO_TOKENS
@@ -95,6 +103,9 @@ int main(void)
     return 1;
   }
   printf("prefill %ld: %lu instructions\n", (long)n, instr);
+#ifdef PARE_DEMO_PROFILE
+  pare_demo_profile_reset();
+#endif
   for (i = 0; i < PARE_DEMO_TOKENS; ++i) {
     next = argmax();
     print_logits((int)i);
@@ -111,6 +122,9 @@ int main(void)
     }
     printf("step %ld: token %ld, %lu instructions\n", (long)i, (long)next, instr);
   }
+#ifdef PARE_DEMO_PROFILE
+  pare_demo_profile_print();
+#endif
   printf("stack: %lu bytes\n", pare_stack_used());
   fflush(stdout);
   return 0;
