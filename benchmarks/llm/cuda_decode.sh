@@ -16,17 +16,18 @@
 #   4. the runner: `generate -p <CONTEXT-token prompt> -n TOKENS+1`, RUNS times (median; its
 #      "decode: D tokens in X ms" line gives ms/token), and once with the per-kernel-family profile
 #      when `generate --help` lists PROFILE_FLAG (default --profile);
-#   5. --7b: the same for a Llama-2-7B-shaped model (examples/llm/make_random_llama.py, a 27 GB
-#      float32 export, and the SmolLM2 tokenizer cut to 32,000 ids). Not one 600-s call: the export
-#      takes ~4-5 min there, and pare compile of the 2-layer 7B-wide export (2.67 GB) took 266 s
-#      wall / 152 s user, 5.8 GB peak on the 2-core dev machine, so the full 32 layers (27 GB) need
-#      ~10x that; run it alone over calls (--7b --no-smollm2 --no-torch): WORK keeps a finished
-#      export and a built decoder while the machine stays warm;
+#   5. --7b: the same for a Llama-2-7B-shaped model and the SmolLM2 tokenizer cut to 32,000 ids:
+#      one exported layer (examples/llm/make_random_llama.py --layers 1, 1.9 GB) repeated 32 times
+#      over the same weights (benchmarks/llm/repeat_layers.py: every layer still streams its 405 MB
+#      a token, 8x the L2; pare compiles it in ~50 s / 5.5 GB here); --distinct-7b exports 32
+#      distinct layers instead (27 GB; the export takes ~4-5 min there and the compile ~10x the
+#      2-layer model's 237 s: run it alone over calls, --7b --no-smollm2 --no-torch; WORK keeps a
+#      finished export and a built decoder while the machine stays warm);
 #   6. one markdown table (model, system, ms/token, tokens/s, effective GB/s = weight bytes / time of
 #      a token, prefill ms, note) under the GPU's name, also in OUT/cuda_decode.md.
 # Exit status 0 only when every requested measurement ran; the table holds what did.
 #
-# Usage: bash benchmarks/llm/cuda_decode.sh [--7b] [--no-smollm2] [--no-torch] [--no-torch-7b]
+# Usage: bash benchmarks/llm/cuda_decode.sh [--7b [--distinct-7b]] [--no-smollm2] [--no-torch] [--no-torch-7b]
 #            [--no-hf] [--onnx SMOLLM2_SHAPED.onnx] [--target cuda|host] [-h]
 # Environment: PARE (pare binary, default dist/pare-portable/pare, else build/tools/pare/pare),
 #   WHL (wheel folder, default .whl; "none": use the installed packages), PY (python3),
@@ -43,11 +44,12 @@ set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT" || exit 1
-DO_SMOL=1 DO_7B=0 DO_TORCH=1 DO_TORCH_7B=1 DO_HF=1 DO_UNFUSED=1 ONNX="" TARGET=cuda
+SHARED_7B=1 DO_SMOL=1 DO_7B=0 DO_TORCH=1 DO_TORCH_7B=1 DO_HF=1 DO_UNFUSED=1 ONNX="" TARGET=cuda
 while (($#)); do
   case "$1" in
     --7b) DO_7B=1 ;;
     --no-smollm2) DO_SMOL=0 ;;
+    --distinct-7b) SHARED_7B=0 ;;
     --no-torch) DO_TORCH=0 ;;
     --no-torch-7b) DO_TORCH_7B=0 ;;
     --no-hf) DO_HF=0 ;;
@@ -248,13 +250,18 @@ if ((DO_7B)); then
   mkdir -p "$L7"
   # A finished export is reused (WORK survives between calls while the machine is warm).
   if [[ ! -f "$L7/.exported" ]]; then
-    say "make_random_llama.py --preset llama2-7b (27 GB float32 export)"
-    rm -f "$L7/model.onnx" "$L7/model.onnx.data"
-    if "$PY" examples/llm/make_random_llama.py --preset llama2-7b --out "$L7/model.onnx"; then
-      touch "$L7/.exported"
+    rm -f "$L7/model.onnx" "$L7/model.onnx.data" "$L7/one.onnx" "$L7/one.onnx.data"
+    if ((SHARED_7B)); then
+      say "make_random_llama.py --preset llama2-7b --layers 1, repeat_layers.py 32 (shared weights)"
+      "$PY" examples/llm/make_random_llama.py --preset llama2-7b --layers 1 --out "$L7/one.onnx" \
+        && "$PY" benchmarks/llm/repeat_layers.py "$L7/one.onnx" "$L7/model.onnx" 32 \
+        && rm -f "$L7/one.onnx" "$L7/one.onnx.data" && touch "$L7/.exported"
     else
-      failed "make_random_llama.py --preset llama2-7b"
+      say "make_random_llama.py --preset llama2-7b (27 GB float32 export)"
+      "$PY" examples/llm/make_random_llama.py --preset llama2-7b --out "$L7/model.onnx" \
+        && touch "$L7/.exported"
     fi
+    [[ -f "$L7/.exported" ]] || failed "the Llama-2-7B-shaped export (above)"
   fi
   if [[ -f "$L7/.exported" ]]; then
     "$PY" benchmarks/llm/cuda_decode.py tokenizer --tokenizer "$TOKENIZER" --vocab 32000 \
