@@ -14,15 +14,17 @@
  *     division and roundf (half away from zero), as the C target does.
  *  2. the int8 product on those codes:
  *     - rows <= PARE_LLM_W8_GEMV_ROWS (decode): a GEMV, a warp per pair of
- *       output rows, each lane streaming 16-byte weight chunks (64 bytes in
- *       flight a row, bypassing L1 so the codes stay there) into __dp4a with
- *       the matching 16 bytes of each x row; int32 sums reduced by shuffles.
+ *       output rows, each lane streaming 16-byte weight chunks (4 a row in
+ *       flight, bypassing L1 so the codes stay there) into __dp4a with the
+ *       matching 16 bytes of each x row; int32 sums reduced by shuffles.
  *     - more rows (prefill): an int8 tensor-core GEMM, 128 x 128 outputs a
- *       block of 8 warps (64 x 32 each), 128 bytes of K a stage, a 3-stage
- *       cp.async ring in shared memory (16-byte chunks XOR-swizzled by row so
- *       ldmatrix reads are conflict free), ldmatrix.x4 fragments and
- *       mma.sync m16n8k32 s8 x s8 -> s32 (sm_80+). Blocks walk the grid in
- *       groups of 8 row tiles so a wave shares its weight tiles in L2.
+ *       block of 8 warps (64 x 32 each; PARE_LLM_W8_GEMM_WN=64: 4 warps of
+ *       64 x 64), 128 bytes of K a stage, a 3-stage cp.async ring in shared
+ *       memory (16-byte chunks XOR-swizzled by row so ldmatrix reads are
+ *       conflict free), ldmatrix.x4 fragments and mma.sync m16n8k32 s8 x s8
+ *       -> s32 (sm_80+). Blocks walk the grid in groups of 8 row tiles so a
+ *       wave shares its weight tiles in L2; the scaled tile is parked in the
+ *       ring and written in rows of 8 outputs.
  *     Both end in the same epilogue: act((float)acc * s_r * w_scale[j]),
  *     then the residual, stored as T. Products and sums are exact int32, so
  *     the GEMV and the GEMM agree bit for bit with each other.
@@ -322,7 +324,18 @@ __global__ void __launch_bounds__(kGemvThreads)
 constexpr int kBM = 128, kBN = 128; /* outputs of a block tile */
 constexpr int kBK = 128;            /* bytes (= values) of K a stage: 8 chunks of 16 */
 constexpr int kStages = 3;
-constexpr int kGemmThreads = 256;   /* 8 warps: 2 along M x 4 along N, 64 x 32 outputs each */
+/* Warps of a block: 2 along M by kBN / WN along N, each 64 x WN outputs.
+ * WN = 32 (8 warps, 64 accumulators a thread) is the default; 64 (4 warps,
+ * 128 accumulators) reads 25% less shared memory per multiply-add, with half
+ * the warps to hide latency: -DPARE_LLM_W8_GEMM_WN=64 selects it, so the two
+ * can be timed against each other (tests/cuda/run_w8_check.sh does). */
+#ifndef PARE_LLM_W8_GEMM_WN
+#define PARE_LLM_W8_GEMM_WN 32
+#endif
+constexpr int kWarpN = PARE_LLM_W8_GEMM_WN;
+static_assert(kWarpN == 32 || kWarpN == 64, "PARE_LLM_W8_GEMM_WN is 32 or 64");
+constexpr int kGemmThreads = 2 * (128 / kWarpN) * 32;
+constexpr int kNJ = kWarpN / 8; /* n8 tiles a warp */
 constexpr int kTileBytes = kBM * kBK;
 constexpr int kGemmSmem = kStages * 2 * kTileBytes; /* 96 KiB: A and B tiles a stage */
 constexpr int kGroupM = 8;          /* row tiles a group of the block walk */
@@ -418,15 +431,15 @@ __global__ void __launch_bounds__(kGemmThreads, 2)
   const int m0 = (first_m + in_group % group_m) * kBM, n0 = (in_group / group_m) * kBN;
 
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  const int wm = (warp / 4) * 64, wn = (warp % 4) * 32;
+  const int wm = (warp / (kBN / kWarpN)) * 64, wn = (warp % (kBN / kWarpN)) * kWarpN;
   const uint32_t base = smem_u32(smem);
   const int kt_count = (kp + kBK - 1) / kBK;
 
-  int acc[4][4][4];
+  int acc[4][kNJ][4];
 #pragma unroll
   for (int i = 0; i < 4; ++i)
 #pragma unroll
-    for (int j = 0; j < 4; ++j)
+    for (int j = 0; j < kNJ; ++j)
 #pragma unroll
       for (int e = 0; e < 4; ++e)
         acc[i][j][e] = 0;
@@ -459,14 +472,14 @@ __global__ void __launch_bounds__(kGemmThreads, 2)
     for (int ks = 0; ks < kBK / 32; ++ks) {
       /* A fragments (16 x 32 each): matrices (rows 0-7 | 8-15) x (k 0-15 |
        * 16-31), lane l addresses row l % 16, chunk 2 ks + l / 16. */
-      uint32_t a[4][4], b[4][2];
+      uint32_t a[4][4], b[kNJ][2];
 #pragma unroll
       for (int mi = 0; mi < 4; ++mi)
         ldmatrix_x4(a_s + swz(wm + mi * 16 + (lane & 15), 2 * ks + (lane >> 4)), a[mi]);
       /* B fragments, two n8 tiles a load: matrices (n 0-7, k 0-15), (n 0-7,
        * k 16-31), (n 8-15, k 0-15), (n 8-15, k 16-31). */
 #pragma unroll
-      for (int nj = 0; nj < 4; nj += 2) {
+      for (int nj = 0; nj < kNJ; nj += 2) {
         uint32_t r[4];
         ldmatrix_x4(b_s + swz(wn + nj * 8 + (lane & 7) + ((lane >> 4) << 3),
                               2 * ks + ((lane >> 3) & 1)),
@@ -479,7 +492,7 @@ __global__ void __launch_bounds__(kGemmThreads, 2)
 #pragma unroll
       for (int mi = 0; mi < 4; ++mi)
 #pragma unroll
-        for (int nj = 0; nj < 4; ++nj)
+        for (int nj = 0; nj < kNJ; ++nj)
           mma_s8(acc[mi][nj], a[mi], b[nj]);
     }
   }
@@ -499,7 +512,7 @@ __global__ void __launch_bounds__(kGemmThreads, 2)
       const int tr = wm + mi * 16 + (lane >> 2) + 8 * h;
       const int r = m0 + tr < rows ? m0 + tr : rows - 1; /* past rows: never stored */
 #pragma unroll
-      for (int nj = 0; nj < 4; ++nj) {
+      for (int nj = 0; nj < kNJ; ++nj) {
         const int tc = wn + nj * 8 + 2 * (lane & 3);
         const int j0 = min(n0 + tc, n - 1), j1 = min(n0 + tc + 1, n - 1); /* likewise */
         const float2 v = make_float2(epi.scaled(r, j0, acc[mi][nj][2 * h]),

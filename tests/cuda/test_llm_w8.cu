@@ -15,13 +15,13 @@
  *                           accumulation) and cuBLASLt int8 (s8 x s8 -> s32) when built with
  *                           -DPARE_BENCH_CUBLAS; the one-row GEMV's weight GB/s
  *
- * Without a norm prologue and with an exact activation (none, ReLU) the
- * result must equal the C target's bit for bit, f32 and f16 (the int32 sums
- * are exact and the epilogue is the same float operations), and so must the
- * int8 codes and row scales the kernel leaves in the workspace. With the
- * norm, the GPU's inverse RMS (another summation order, rsqrtf) may move a
- * code by one where xn / s sits on a rounding boundary: at most 1 code in
- * 1000 may differ, by one, and y by the products of those codes. Shapes: the
+ * Without a norm prologue the int8 codes and row scales the kernel leaves in
+ * the workspace must equal the C target's, and with an exact activation
+ * (none, ReLU) so must y, bit for bit, f32 and f16 (the int32 sums are exact
+ * and the epilogue is the same float operations). With the norm, the GPU's
+ * inverse RMS (another summation order, rsqrtf) may move a code by one where
+ * xn / s sits on a rounding boundary (see the check), and y must equal the C
+ * epilogue of the codes and scales the kernel used. Shapes: the
  * GEMV (1..4 rows) and the GEMM (5..300 rows, several row and column tiles,
  * one K stage and many), K a multiple of 32 or not (padded rows), odd K and
  * x misaligned (scalar loads), N odd and not a multiple of the tile, per
@@ -184,46 +184,58 @@ template <typename T> void run_case(const Case &c)
   cudaFree(dw);
   cudaFree(work);
 
-  size_t code_diff = 0;
-  for (size_t i = 0; i < wq.size(); ++i) {
-    const int d = abs((int)wq[i] - (int)codes[i]);
-    if (d > (c.norm ? 1 : 0) || (d && (i % kp) >= (size_t)k)) {
-      char why[160];
-      snprintf(why, sizeof why, "code [%zu][%zu] %d, the C target's %d", i / kp, i % kp,
-               (int)wq[i], (int)codes[i]);
-      return verdict(name, false, why);
-    }
-    code_diff += d != 0;
-  }
-  if (code_diff > (size_t)rows * k / 1000) {
-    char why[120];
-    snprintf(why, sizeof why, "%zu codes of %zu differ from the C target's", code_diff,
-             (size_t)rows * k);
-    return verdict(name, false, why);
-  }
+  /* Codes and scales: the C target's exactly, or with the norm within what
+   * another inverse RMS can move: a code by one where xn / s sits on a
+   * rounding boundary, and (f16: xn of the row's largest value rounding the
+   * other way) the scale by a half ulp, which may shift a few percent of the
+   * row's codes by one. A norm applied wrongly moves nearly all of them. */
+  const float scale_tol = !c.norm ? 0.0f : sizeof(T) == 2 ? 1.0f / 1024.0f : 1e-5f;
   for (int r = 0; r < rows; ++r) {
-    const bool same = c.norm ? fabsf(ws[r] - sref[r]) <= 1e-5f * sref[r] : ws[r] == sref[r];
-    if (!same) {
+    if (!(fabsf(ws[r] - sref[r]) <= scale_tol * sref[r])) {
       char why[120];
       snprintf(why, sizeof why, "row %d scale %.9g, the C target's %.9g", r, ws[r], sref[r]);
       return verdict(name, false, why);
     }
+    int moved = 0;
+    for (size_t i = (size_t)r * kp; i < (size_t)(r + 1) * kp; ++i) {
+      const int d = abs((int)wq[i] - (int)codes[i]);
+      if (d > (c.norm ? 1 : 0) || (d && (i % kp) >= (size_t)k)) {
+        char why[160];
+        snprintf(why, sizeof why, "code [%zu][%zu] %d, the C target's %d", i / kp, i % kp,
+                 (int)wq[i], (int)codes[i]);
+        return verdict(name, false, why);
+      }
+      moved += d != 0;
+    }
+    if (moved > (ws[r] == sref[r] ? k / 500 + 1 : k / 10 + 1)) {
+      char why[120];
+      snprintf(why, sizeof why, "row %d: %d codes of %d differ from the C target's", r, moved, k);
+      return verdict(name, false, why);
+    }
   }
 
-  /* y: exact unless the norm may have moved codes (then by at most two
-   * codes' products, 127 each, and a rounding of T) or the activation is a
-   * transcendental one (its float formula and the device's expf). */
-  const bool exact = !c.norm && (c.act == PARE_ACT_NONE || c.act == PARE_ACT_RELU);
+  /* y: from the codes and scales the kernel used (the C target's, checked
+   * above, unless the norm moved some), by the C target's epilogue
+   * arithmetic: exact, but for a transcendental activation (its float
+   * formula here, the device's expf there). */
+  if (c.norm)
+    for (int r = 0; r < rows; ++r)
+      for (int j = 0; j < n; ++j) {
+        int32_t acc = 0;
+        for (int i = 0; i < k; ++i)
+          acc += (int32_t)wq[(size_t)r * kp + i] * (int32_t)w_dense[(size_t)j * k + i];
+        float o = host_act(((float)acc * ws[r]) * wscale[j], c.act);
+        if (c.residual != kNoResidual)
+          o += res[(size_t)r * n + j];
+        ref[(size_t)r * n + j] = Ty<T>::from(Ty<T>::to(o));
+      }
+  const bool exact = c.act == PARE_ACT_NONE || c.act == PARE_ACT_RELU;
   for (size_t i = 0; i < ref.size(); ++i) {
-    const int r = (int)(i / n), j = (int)(i % n);
-    float bound = 0.0f;
-    if (!exact)
-      bound = 2.0f * ulp_of<T>(ref[i]) + 4e-6f * fabsf(ref[i]) +
-              (c.norm ? 2.0f * 127.0f * sref[r] * wscale[j] : 0.0f);
+    const float bound = exact ? 0.0f : 2.0f * ulp_of<T>(ref[i]) + 4e-6f * fabsf(ref[i]);
     if (!(fabsf(got[i] - ref[i]) <= bound)) {
       char why[200];
-      snprintf(why, sizeof why, "y[%d][%d] got %.9g want %.9g (bound %.3g)", r, j, got[i],
-               ref[i], bound);
+      snprintf(why, sizeof why, "y[%zu][%zu] got %.9g want %.9g (bound %.3g)", i / n, i % n,
+               got[i], ref[i], bound);
       return verdict(name, false, why);
     }
   }
