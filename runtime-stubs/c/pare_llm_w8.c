@@ -3,8 +3,8 @@
  * (pare.matmul_w8a8); see pare_llm.h.
  *
  * The activations are quantized row by row into the caller's scratch, each
- * value by one float division, clamped to [-127, 127] and rounded half away
- * from zero (C99's roundf, computed exactly without the libm call); the dot
+ * value by one float division, rounded half away from zero (C99's roundf,
+ * computed exactly without the libm call) and clamped to [-127, 127]; the dot
  * products are exact int32 sums (so their order, and any vectorisation of
  * it, cannot change a bit), and the epilogue is two float multiplies in a
  * fixed order. The evaluator calls this same file, so it equals the compiled
@@ -46,21 +46,20 @@
 #define PARE_W8_NOINLINE
 #endif
 
-/* The code of v = x / s: clamp(roundf(v), -127, 127), NaN -> 0. Clamping
- * first changes nothing (the bounds are integers), and below 128 in
- * magnitude the fraction v - trunc(v) is exact, so comparing it with 0.5
- * rounds half away from zero as roundf does: a few instructions instead of
- * a call on cores whose FPU has no such rounding (Cortex-M4). */
+/* The code of v = x / s: clamp(roundf(v), -127, 127), NaN -> 0. Past the
+ * clamp (or NaN) one branch settles it; inside, trunc(2v) is exact (v + v
+ * is), and (|trunc(2v)| + 1) / 2 with v's sign is v rounded half away from
+ * zero, as roundf does: integer operations instead of a libm call and
+ * float compares (about 20 instructions a code on Cortex-M7 instead of 43). */
 static int8_t pare_w8_code(float v)
 {
-  int32_t t;
-  if (v != v)
-    return 0;
-  v = v > 127.0f ? 127.0f : v;
-  v = v < -127.0f ? -127.0f : v;
-  t = (int32_t)v;
-  v -= (float)t;
-  return (int8_t)(t + (v >= 0.5f) - (v <= -0.5f));
+  int32_t t, s;
+  if (!(fabsf(v) <= 127.0f))
+    return (int8_t)(v > 0.0f ? 127 : v < 0.0f ? -127 : 0);
+  t = (int32_t)(v + v);
+  s = -(int32_t)(t < 0); /* 0 or -1: (t ^ s) - s = |t| */
+  t = (((t ^ s) - s) + 1) >> 1;
+  return (int8_t)((t ^ s) - s);
 }
 
 float pare_quantize_row_s8(const float *x, int8_t *q, int32_t k, float act_scale)

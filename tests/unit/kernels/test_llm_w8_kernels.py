@@ -6,7 +6,8 @@ Builds pare_llm_w8.c as a shared library (-std=c99 -Wall -Wextra -Werror
 - pare_quantize_row_s8, per token and per tensor, code for code against
   NumPy: s = max|x| / 127 in float32, q = clamp(round half away from zero
   (x / s), -127, 127) in float32, including values exactly on .5, values
-  past the per-tensor range (clamped), a row of zeros (s = 0, codes 0);
+  past the per-tensor range (clamped), a row of zeros (s = 0, codes 0),
+  every half-way point of [-127.5, 127.5] and its float neighbours, NaN, +-inf;
 - pare_matmul_w8a8_f32 bit for bit against the op's definition computed in
   NumPy: exact int64 dot products of the codes, then (float32(acc) * s) * sw
   in float32, over K below / at / past a vector width, 1 to 7 rows, both
@@ -152,6 +153,19 @@ def main():
     q = np.zeros(x.shape, np.int8)
     lib.pare_quantize_row_s8(ptr(x), ptr(q), x.size, 1.0)
     check(q.tolist() == [3, -3, 1, -1, 127, -127], f"half away from zero / clamp {q.tolist()}")
+    # Every half-way point of the range and its float neighbours (the rounding is
+    # integer arithmetic on trunc(2v), not roundf), NaN -> 0, +-inf -> +-127.
+    h = np.arange(-128, 128, dtype=F) + F(0.5)
+    x = np.concatenate([h, np.nextafter(h, F(np.inf)), np.nextafter(h, F(-np.inf)),
+                        np.array([np.nan, np.inf, -np.inf, 127.49998, -127.5, 126.5, 0.0, -0.0], F)]).astype(F)
+    q = np.zeros(x.shape, np.int8)
+    lib.pare_quantize_row_s8(ptr(x), ptr(q), x.size, 1.0)
+    with np.errstate(invalid="ignore"):
+        r = np.sign(x.astype(np.float64)) * np.floor(np.abs(x.astype(np.float64)) + 0.5)
+        want = np.where(np.isnan(r), 0, np.clip(r, -127, 127)).astype(np.int8)
+    bad = np.flatnonzero(q != want)
+    check(bad.size == 0, f"half-way points: {bad.size} codes differ, e.g. x={x[bad[:3]]} "
+                         f"got {q[bad[:3]]} want {want[bad[:3]]}")
 
     for rows_n, k, n in [(1, 1, 3), (1, 16, 8), (3, 33, 5), (7, 200, 11), (2, 1000, 4), (5, 64, 1)]:
         for act_scale in (0.0, 0.02):

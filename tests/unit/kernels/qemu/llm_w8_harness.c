@@ -93,8 +93,9 @@ int main(void)
   printf("hash 0x%08lx%08lx\n", (unsigned long)(h >> 32), (unsigned long)(h & 0xffffffffu));
 #ifdef PARE_W8_COUNT
   {
-    static const int32_t shapes[][2] = {{64, 64}, {576, 576}};
-    for (c = 0; c < 2; ++c) {
+    /* K x N: the demo model's linears (benchmarks/llm/w8a8_cortex_m.py), SmolLM2's q. */
+    static const int32_t shapes[][2] = {{128, 64}, {128, 128}, {128, 320}, {320, 128}, {576, 576}};
+    for (c = 0; c < sizeof shapes / sizeof shapes[0]; ++c) {
       int32_t k = shapes[c][0], n = shapes[c][1];
       unsigned long mine, ref;
       fill(1, k, n, 0);
@@ -104,7 +105,9 @@ int main(void)
       pare_count_begin();
       pare_ref_matmul_w8a8_f32(xs, ws, sw, yr, 1, k, n, 0.0f, scratch);
       ref = (unsigned long)pare_count_end();
-      printf("count %ldx%ld: %lu instructions (portable %lu)\n", (long)k, (long)n, mine, ref);
+      printf("count %ldx%ld: %lu instructions, %lu.%02lu a multiply-add (portable %lu)\n",
+             (long)k, (long)n, mine, mine / (unsigned long)(k * n),
+             mine * 100u / (unsigned long)(k * n) % 100u, ref);
     }
   }
 #endif
