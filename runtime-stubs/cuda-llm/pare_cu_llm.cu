@@ -13,9 +13,16 @@
 
 #include <math.h>
 #include <mma.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <initializer_list>
 #include <type_traits>
+
+#if defined(PARE_CU_SM90A)
+/* The Hopper building blocks (mbarriers, wgmma) of runtime-stubs/cuda. */
+#include "pare_cu_sm90.cuh"
+#endif
 
 namespace {
 
@@ -662,6 +669,278 @@ __global__ void __launch_bounds__(kMmaThreads)
   }
 }
 
+/* ---- f16 GEMM on Hopper (sm_90a, more rows) ----
+ * Built when PARE_CU_SM90A is defined (the code compiled for sm_90a, as pare
+ * builds for --cuda-arch sm_90) and taken on a compute capability 9.0 device
+ * for 16-byte-aligned operands and at least kHopMinRows rows; the
+ * environment variable PARE_LLM_GEMM=wmma selects the portable kernel above
+ * instead. A block of 384 threads computes 128 rows x BN weight rows (BN / 2
+ * pairs, BN 128 or 256), warp-specialised as pare_cu_gemm_sm90.cuh is:
+ *  - warpgroup 0 produces: its 128 threads copy the x and weight slices (64
+ *    of K: 128 bytes a row, the 128-byte swizzle) with 16-byte cp.async into
+ *    a ring of kHopStages slots, kHopLag slices ahead; once a slice's copies
+ *    have landed, each thread finishes its own chunks (the norm prologue:
+ *    x * norm_w rounded to half, its squares summed per row), fences them
+ *    for the async proxy and arrives on the slot's `full` barrier;
+ *  - warpgroups 1 and 2 consume: each multiplies its 64 rows of the slice by
+ *    the BN weight rows with wgmma m64nBNk16 (fp32 accumulators in
+ *    registers) and hands the slot back on its `empty` barrier.
+ * The weight rows are gathered through Epi::row, interleaved as pair p
+ * member m at tile row 2 (p - p0) + m: a wgmma accumulator holds columns 2c
+ * and 2c + 1 in neighbouring registers, so each thread hands both sums of a
+ * pair to Epi::store straight from its registers (activation, residual,
+ * gated product, rotary and cache writes as in the other kernels).
+ * The norm: sum_k (x w_k inv) W_jk = inv sum_k (x w_k) W_jk, so the main
+ * loop multiplies the rows by norm_w only (no inverse RMS needed up front)
+ * and the epilogue scales the sums by each row's inverse RMS, which the
+ * producers know once they have seen the whole row. (x * norm_w is rounded
+ * to half before the product instead of x * inv * norm_w: the same relative
+ * rounding, not the same bits as pare_llm_rms_norm's output.) */
+#if defined(PARE_CU_SM90A)
+constexpr int kHopRows = 128;  /* block rows: two consumer warpgroups of 64 */
+constexpr int kHopK = 64;      /* K per slice: 128 bytes of halves, one swizzle row */
+constexpr int kHopThreads = 384;
+constexpr int kHopMinRows = 64; /* fewer: the 64-row WMMA tiles waste less */
+
+template <int BN> struct HopCfg {
+  static constexpr int A_BYTES = kHopRows * kHopK * 2;
+  static constexpr int B_BYTES = BN * kHopK * 2;
+  static constexpr int STAGE = A_BYTES + B_BYTES;
+  static constexpr int S = BN == 256 ? 4 : 6; /* a 192 KiB ring */
+  /* Ring, 1 KiB alignment slack, full / empty barriers, inverse RMS. */
+  static constexpr int SMEM = S * STAGE + 1024 + 2 * S * 8 + kHopRows * 4;
+};
+
+template <class Epi, int BN>
+__global__ void __launch_bounds__(kHopThreads, 1)
+    gemm_sm90_kernel(const __half *x, const __half *norm_w, float eps, int rows, int k, int pairs,
+                     int tiles_m, Epi epi)
+{
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using Cfg = HopCfg<BN>;
+  /* LAG slices in flight between the producers' copies and their hand-over
+   * (S - 2: the slot of slice kt is free once the consumers hold kt - S + 1,
+   * which the producers handed over at step kt - 1). */
+  constexpr int S = Cfg::S, LAG = S - 2;
+  extern __shared__ unsigned char hop_raw[];
+  unsigned char *ring = reinterpret_cast<unsigned char *>(
+      (reinterpret_cast<uintptr_t>(hop_raw) + 1023) & ~uintptr_t(1023));
+  uint64_t *full = reinterpret_cast<uint64_t *>(ring + S * Cfg::STAGE);
+  uint64_t *empty = full + S;
+  float *s_inv = reinterpret_cast<float *>(empty + S);
+
+  const int wg = threadIdx.x / 128, t = threadIdx.x % 128;
+  /* Row tiles fastest: the blocks that read one weight tile run together. */
+  const int m0 = (blockIdx.x % tiles_m) * kHopRows, p0 = (blockIdx.x / tiles_m) * (BN / 2);
+  const int kts = (k + kHopK - 1) / kHopK;
+
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < S; s++) {
+      pcw_bar_init(&full[s], 128);
+      pcw_bar_init(&empty[s], 2);
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+  }
+  __syncthreads();
+
+  if (wg == 0) {
+    /* ------------------------------------------------------ producer -- */
+    /* Thread t copies 16-byte chunk c of tile rows r0, r0 + 16, ... */
+    const int c = t % 8, r0 = t / 8;
+    const __half *b_src[BN / 16];
+#pragma unroll
+    for (int i = 0; i < BN / 16; i++) {
+      const int nn = r0 + 16 * i, p = p0 + nn / 2;
+      b_src[i] = epi.row(p < pairs ? p : pairs - 1, nn % 2);
+    }
+    float ss[8];
+#pragma unroll
+    for (int i = 0; i < 8; i++) ss[i] = 0.0f;
+    for (int kt = 0; kt < kts + LAG; kt++) {
+      if (kt < kts) {
+        const int s = kt % S;
+        pcw_producers_wait(&empty[s], kt, S, t);
+        unsigned char *sa = ring + s * Cfg::STAGE, *sb = sa + Cfg::A_BYTES;
+        const int kc = kt * kHopK + 8 * c;
+        const bool kv = kc < k; /* k is a multiple of 8: a chunk is all in or all out */
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+          const int rr = r0 + 16 * i;
+          const bool ok = kv && m0 + rr < rows;
+          cp_async16(sa + rr * 128 + ((c ^ (rr & 7)) << 4),
+                     ok ? x + (size_t)(m0 + rr) * k + kc : x, ok);
+        }
+#pragma unroll
+        for (int i = 0; i < BN / 16; i++) {
+          const int nn = r0 + 16 * i;
+          cp_async16(sb + nn * 128 + ((c ^ (nn & 7)) << 4), kv ? b_src[i] + kc : b_src[i], kv);
+        }
+      }
+      cp_async_commit(); /* empty groups keep the count uniform */
+      if (kt < LAG)
+        continue;
+      /* Slice j's copies (this thread's) have landed. */
+      cp_async_wait<LAG>();
+      const int j = kt - LAG, s = j % S;
+      const int kc = j * kHopK + 8 * c;
+      if (norm_w && kc < k) {
+        float nv[8];
+        unpack(*reinterpret_cast<const uint4 *>(norm_w + kc), nv, __half());
+        unsigned char *sa = ring + s * Cfg::STAGE;
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+          const int rr = r0 + 16 * i;
+          if (m0 + rr < rows) {
+            uint4 *q = reinterpret_cast<uint4 *>(sa + rr * 128 + ((c ^ (rr & 7)) << 4));
+            float xv[8];
+            unpack(*q, xv, __half());
+            uint4 out;
+            __half2 *h = reinterpret_cast<__half2 *>(&out);
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+              ss[i] = fmaf(xv[2 * e], xv[2 * e], ss[i]);
+              ss[i] = fmaf(xv[2 * e + 1], xv[2 * e + 1], ss[i]);
+              h[e] = __floats2half2_rn(xv[2 * e] * nv[2 * e], xv[2 * e + 1] * nv[2 * e + 1]);
+            }
+            *q = out;
+          }
+        }
+      }
+      /* The slice was written through the generic proxy; wgmma reads it
+       * through the async one. */
+      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+      pcw_bar_arrive(&full[s]);
+    }
+    if (norm_w) {
+      /* The 8 threads of a row (consecutive lanes) hold its chunks' sums. */
+#pragma unroll
+      for (int i = 0; i < 8; i++) {
+        float v = ss[i];
+        v += __shfl_xor_sync(0xffffffffu, v, 1);
+        v += __shfl_xor_sync(0xffffffffu, v, 2);
+        v += __shfl_xor_sync(0xffffffffu, v, 4);
+        if (c == 0)
+          s_inv[r0 + 16 * i] = rsqrtf(v / (float)k + eps);
+      }
+      __threadfence_block(); /* s_inv before the arrival the consumers wait for */
+      asm volatile("bar.arrive 5, 384;\n" ::: "memory");
+    }
+  } else {
+    /* ------------------------------------------------------ consumers -- */
+    const int cw = wg - 1;
+    float d[BN / 2];
+#pragma unroll
+    for (int i = 0; i < BN / 2; i++) d[i] = 0.0f;
+    for (int kt = 0; kt < kts; kt++) {
+      const int s = kt % S;
+      pcw_bar_wait(&full[s], (kt / S) & 1);
+      asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+      const unsigned char *sa = ring + s * Cfg::STAGE + cw * 64 * 128;
+      const unsigned char *sb = ring + s * Cfg::STAGE + Cfg::A_BYTES;
+      const uint64_t da = pcw_desc(sa), db = pcw_desc(sb);
+      pcw_fence_regs(d);
+      pcw_wgmma_fence();
+#pragma unroll
+      for (int kk = 0; kk < kHopK / 16; kk++) {
+        /* 16 halves = 32 bytes further along K: +2 in the descriptor. */
+        if constexpr (BN == 256)
+          pcw_mma_n256(d, da + 2 * kk, db + 2 * kk);
+        else
+          pcw_mma_n128(d, da + 2 * kk, db + 2 * kk);
+      }
+      pcw_wgmma_commit();
+      /* Keep this slice's products in flight; the previous slice is done. */
+      asm volatile("wgmma.wait_group.sync.aligned 1;\n" ::: "memory");
+      pcw_fence_regs(d);
+      if (kt > 0 && t == 0)
+        pcw_bar_arrive(&empty[(kt - 1) % S]);
+    }
+    pcw_wgmma_wait0();
+    pcw_fence_regs(d);
+    if (norm_w)
+      asm volatile("bar.sync 5, 384;\n" ::: "memory"); /* the producers' s_inv */
+    /* Accumulator register 4j + 2h + e: row 16 warp + lane / 4 + 8 h of the
+     * warpgroup's 64, tile row (column) 8j + 2 (lane % 4) + e, which is
+     * member e of pair 4j + lane % 4. */
+    const int warp = t / 32, lane = t % 32;
+#pragma unroll
+    for (int h = 0; h < 2; h++) {
+      const int rl = cw * 64 + warp * 16 + lane / 4 + 8 * h, r = m0 + rl;
+      if (r >= rows)
+        continue;
+      const float inv = norm_w ? s_inv[rl] : 1.0f;
+#pragma unroll
+      for (int j = 0; j < BN / 8; j++) {
+        const int p = p0 + 4 * j + lane % 4;
+        if (p < pairs)
+          epi.store(r, p, d[4 * j + 2 * h] * inv, d[4 * j + 2 * h + 1] * inv);
+      }
+    }
+  }
+#else
+  __trap(); /* built without sm_90a: the host never launches this */
+#endif
+}
+
+template <class Epi, int BN>
+cudaError_t gemm_sm90_launch(const __half *x, const __half *norm_w, float eps, int rows, int k,
+                             int pairs, const Epi &epi, cudaStream_t stream)
+{
+  using Cfg = HopCfg<BN>;
+  auto kernel = gemm_sm90_kernel<Epi, BN>;
+  /* Once per device (bit d of `done`); the attribute stays set. */
+  static unsigned long long done = 0;
+  int dev = 0;
+  cudaError_t e = cudaGetDevice(&dev);
+  if (e != cudaSuccess)
+    return e;
+  const unsigned long long bit = dev < 64 ? 1ull << dev : 0;
+  if (!(done & bit)) {
+    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::SMEM);
+    if (e != cudaSuccess)
+      return e;
+    done |= bit;
+  }
+  const int tiles_m = (rows + kHopRows - 1) / kHopRows;
+  const long long tiles = (long long)tiles_m * ((pairs + BN / 2 - 1) / (BN / 2));
+  kernel<<<(unsigned)tiles, kHopThreads, Cfg::SMEM, stream>>>(x, norm_w, eps, rows, k, pairs,
+                                                              tiles_m, epi);
+  return cudaGetLastError();
+}
+
+/* The block width with the fewest waves of work (est = waves x BN /
+ * efficiency, the narrower tile paying for its extra operand traffic). */
+inline int hop_pick_bn(int rows, int pairs)
+{
+  int dev = 0, sms = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms <= 0)
+    sms = 132;
+  const long long tm = (rows + kHopRows - 1) / kHopRows;
+  const long long w256 = (tm * ((pairs + 127) / 128) + sms - 1) / sms;
+  const long long w128 = (tm * ((pairs + 63) / 64) + sms - 1) / sms;
+  return (double)w256 * 256.0 <= (double)w128 * 128.0 / 0.92 ? 256 : 128;
+}
+
+/* The Hopper kernel's width for this launch, 0 for the portable kernel: a
+ * 9.0 device and enough rows take it unless the environment variable
+ * PARE_LLM_GEMM says "wmma"; "wgmma128" / "wgmma256" force a width (the
+ * kernel tests cover both). */
+inline int hop_width(int rows, int pairs)
+{
+  if (rows < kHopMinRows || !pcw_device_ok())
+    return 0;
+  const char *force = getenv("PARE_LLM_GEMM");
+  if (force && strcmp(force, "wmma") == 0)
+    return 0;
+  if (force && strcmp(force, "wgmma128") == 0)
+    return 128;
+  if (force && strcmp(force, "wgmma256") == 0)
+    return 256;
+  return hop_pick_bn(rows, pairs);
+}
+#endif /* PARE_CU_SM90A */
+
 /* ---- float GEMM (more rows) ----
  * 64 rows x 32 pairs a block, 32 of K a step, 16 x 16 threads: thread (ty,
  * tx) owns rows ty + 16 i (i < 4) and pairs tx + 16 j (j < 2), both members.
@@ -775,6 +1054,15 @@ template <class Epi>
 cudaError_t gemm(const __half *x, const __half *norm_w, float eps, int rows, int k, int pairs,
                  const Epi &epi, cudaStream_t stream)
 {
+#if defined(PARE_CU_SM90A)
+  if constexpr (Epi::W::kVec) {
+    const int bn = hop_width(rows, pairs);
+    if (bn == 256)
+      return gemm_sm90_launch<Epi, 256>(x, norm_w, eps, rows, k, pairs, epi, stream);
+    if (bn == 128)
+      return gemm_sm90_launch<Epi, 128>(x, norm_w, eps, rows, k, pairs, epi, stream);
+  }
+#endif
   dim3 grid((unsigned)((pairs + kMmaPairs - 1) / kMmaPairs),
             (unsigned)((rows + kMmaRows - 1) / kMmaRows));
   gemm_f16_kernel<Epi, Epi::W::kVec>

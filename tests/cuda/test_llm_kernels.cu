@@ -7,8 +7,14 @@
  *     -o test_llm_kernels && ./test_llm_kernels
  *   ./test_llm_kernels --bench   decode GEMV GB/s (plain, norm + residual, gated, qkv) at the
  *                                Llama-2-7B and SmolLM2-135M shapes next to a device copy, and
- *                                512-row prefill TFLOP/s; add -DPARE_BENCH_CUBLAS -lcublas to
- *                                the build to time cuBLAS's GEMM next to it
+ *                                prefill TFLOP/s (512 and 2048 rows, every kernel) with one 7B
+ *                                layer's prefill GEMMs summed; add -DPARE_BENCH_CUBLAS -lcublas
+ *                                to the build to time cuBLAS's GEMM next to it
+ *
+ * The Hopper prefill GEMM (wgmma) is built with -arch=sm_90a -DPARE_CU_SM90A
+ * -Iruntime-stubs/cuda (tests/cuda/run_prefill_bench.sh does that); the
+ * prefill tests then run under every kernel choice of PARE_LLM_GEMM (the
+ * automatic one, both wgmma widths, the portable WMMA kernel).
  *
  * Prints "N passed, M failed" and exits non-zero on any failure. Shapes cover
  * the vectorised and scalar matmul paths (K a multiple of the 16-byte pack or
@@ -21,7 +27,10 @@
  * to T as pare_llm_rms_norm stores it) on the decode GEMV (1..4 rows) and
  * the prefill GEMM (5..128 rows), K a multiple of the pack or odd, x or the
  * weights misaligned, a residual apart or aliasing y, odd N, rotary in both
- * pairings, partial and absent, odd head dims, GQA, scattered cache rows.
+ * pairings, partial and absent, odd head dims, GQA, scattered cache rows;
+ * the large-row prefill (64..512 rows) with odd rows, K not a multiple of
+ * the 64-deep slices, N not a multiple of the tiles, odd N, residual
+ * aliasing y, the norm prologue, gated and qkv epilogues.
  */
 #include "pare_cu_llm.cuh"
 #include "llm_test_support.h"
@@ -33,6 +42,7 @@
 
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 static Buf<int32_t> *ints(const std::vector<int32_t> &v)
@@ -618,6 +628,37 @@ template <typename T> static void test_fused()
   test_fused_errors<T>();
 }
 
+/* The prefill GEMMs at 64..512 rows (the Hopper kernel's range) under each
+ * kernel choice: PARE_LLM_GEMM unset (automatic), wgmma128 / wgmma256 (the
+ * Hopper kernel's two widths; the portable kernel where it is not built or
+ * the GPU is not a 9.0) and wmma (the portable kernel). */
+static void test_prefill_f16()
+{
+  const char *modes[] = {nullptr, "wgmma128", "wgmma256", "wmma"};
+  for (const char *mode : modes) {
+    if (mode)
+      setenv("PARE_LLM_GEMM", mode, 1);
+    else
+      unsetenv("PARE_LLM_GEMM");
+    const int before = g_fail;
+    test_linear<__half>(64, 64, 64, false, kNoResidual, PARE_ACT_NONE);
+    test_linear<__half>(129, 200, 131, true, kResidualIsY, PARE_ACT_NONE); /* odd rows, n; K tail */
+    test_linear<__half>(300, 576, 576, true, kResidual, PARE_ACT_SILU);
+    test_linear<__half>(257, 1536, 200, false, kResidualIsY, PARE_ACT_RELU);
+    test_linear<__half>(512, 64, 4300, true, kResidualIsY, PARE_ACT_NONE); /* many tiles */
+    test_linear<__half>(96, 4104, 72, true, kNoResidual, PARE_ACT_NONE);   /* long K */
+    test_linear<__half>(100, 576, 100, true, kNoResidual, PARE_ACT_NONE, 1, 0); /* x misaligned */
+    test_gated<__half>(130, 576, 300, true);
+    test_gated<__half>(65, 200, 77, false);
+    test_qkv<__half>(130, 576, 9, 3, 64, 64, false, true);
+    test_qkv<__half>(97, 256, 4, 2, 32, 16, true, true);
+    test_qkv<__half>(70, 64, 3, 3, 7, 4, false, false); /* odd head dim, no rotation */
+    if (g_fail != before)
+      printf("  (the failures above: PARE_LLM_GEMM=%s)\n", mode ? mode : "(unset)");
+  }
+  unsetenv("PARE_LLM_GEMM");
+}
+
 /* ---------------------------------------------------------------- bench -- */
 
 /* Microseconds a call of launch(i, stream) takes on the GPU: `per` calls
@@ -753,48 +794,143 @@ static void bench_qkv(int k, int heads, int kvh, int hd, double copy)
 #include <cublas_v2.h>
 #endif
 
-/* 512-row prefill at K x N: linear (tensor cores), with the norm prologue,
- * and cuBLAS's fp16 GEMM (float accumulation) when linked in. */
-static void bench_gemm(int k, int n)
+#ifdef PARE_BENCH_CUBLAS
+/* y [rows][n] = x . w^T by cuBLAS's fp16 GEMM with float accumulation.
+ * Row-major y is column-major y^T (n x rows) = w x^T, where row-major w
+ * [n][k] reads as the column-major k x n matrix w^T (so op T) and row-major
+ * x as column-major x^T (op N). */
+static cudaError_t cublas_linear(cublasHandle_t h, const __half *x, const __half *w, __half *y,
+                                 int rows, int k, int n, cudaStream_t s)
 {
-  const int rows = 512;
+  const float one = 1.0f, zero = 0.0f;
+  cublasSetStream(h, s);
+  cublasStatus_t st = cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, n, rows, k, &one, w, CUDA_R_16F,
+                                   k, x, CUDA_R_16F, k, &zero, y, CUDA_R_16F, n,
+                                   CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+  return st == CUBLAS_STATUS_SUCCESS ? cudaSuccess : cudaErrorUnknown;
+}
+#endif
+
+/* Microseconds of time_us with PARE_LLM_GEMM set to `mode` (NULL: unset). */
+static double time_us_as(const char *mode,
+                         const std::function<cudaError_t(int, cudaStream_t)> &launch, int per)
+{
+  if (mode)
+    setenv("PARE_LLM_GEMM", mode, 1);
+  else
+    unsetenv("PARE_LLM_GEMM");
+  double us = time_us(launch, per);
+  unsetenv("PARE_LLM_GEMM");
+  return us;
+}
+
+/* Prefill at rows x K x N: the linear (automatic kernel choice), with the
+ * norm prologue, the portable WMMA kernel (PARE_LLM_GEMM=wmma), and cuBLAS's
+ * fp16 GEMM when linked in; TFLOP/s of 2 rows K N. */
+static void bench_gemm(int rows, int k, int n)
+{
   WeightSet w((size_t)n * k);
   Buf<__half> x(quant<__half>(rnd((size_t)rows * k))), nw(quant<__half>(rnd(k, 0.5f, 1.5f)));
   Buf<__half> y((size_t)rows * n);
   double flop = 2.0 * rows * k * n;
-  double plain = time_us([&](int i, cudaStream_t s) {
+  auto plain = [&](int i, cudaStream_t s) {
     return pare_llm_linear_f16(x.p, nullptr, 0.0f, w[i], nullptr, y.p, rows, k, n,
                                PARE_ACT_NONE, 0.0f, 0.0f, s);
-  }, 10);
-  double normed = time_us([&](int i, cudaStream_t s) {
+  };
+  double auto_us = time_us_as(nullptr, plain, 10);
+  double normed = time_us_as(nullptr, [&](int i, cudaStream_t s) {
     return pare_llm_linear_f16(x.p, nw.p, 1e-5f, w[i], nullptr, y.p, rows, k, n, PARE_ACT_NONE,
                                0.0f, 0.0f, s);
   }, 10);
-  printf("gemm %d x %5d x %5d  linear %8.1f us %6.1f TFLOP/s  norm %8.1f us %6.1f TFLOP/s", rows,
-         k, n, plain, flop / plain / 1e6, normed, flop / normed / 1e6);
+  double wmma = time_us_as("wmma", plain, 10);
+  printf("gemm %4d x %5d x %5d  linear %7.1f us %5.1f TFLOP/s  norm %7.1f us %5.1f  wmma %7.1f us "
+         "%5.1f",
+         rows, k, n, auto_us, flop / auto_us / 1e6, normed, flop / normed / 1e6, wmma,
+         flop / wmma / 1e6);
 #ifdef PARE_BENCH_CUBLAS
   cublasHandle_t h;
   if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) {
     printf("  cuBLAS: no handle\n");
     return;
   }
-  /* Row-major y [rows][n] = x . w^T is column-major y^T (n x rows) =
-   * w x^T, where row-major w [n][k] reads as the column-major k x n matrix
-   * w^T (so op T) and row-major x as column-major x^T (op N). */
-  const float one = 1.0f, zero = 0.0f;
   double cublas = time_us([&](int i, cudaStream_t s) {
-    cublasSetStream(h, s);
-    cublasStatus_t st = cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, n, rows, k, &one, w[i],
-                                     CUDA_R_16F, k, x.p, CUDA_R_16F, k, &zero, y.p, CUDA_R_16F, n,
-                                     CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
-    return st == CUBLAS_STATUS_SUCCESS ? cudaSuccess : cudaErrorUnknown;
+    return cublas_linear(h, x.p, w[i], y.p, rows, k, n, s);
   }, 10);
   cublasDestroy(h);
-  printf("  cuBLAS %8.1f us %6.1f TFLOP/s  (linear / cuBLAS %.2fx)\n", cublas, flop / cublas / 1e6,
-         plain / cublas);
+  printf("  cuBLAS %7.1f us %5.1f TFLOP/s  linear/cuBLAS %.2fx norm/cuBLAS %.2fx\n", cublas,
+         flop / cublas / 1e6, auto_us / cublas, normed / cublas);
 #else
   printf("  (cuBLAS: build with -DPARE_BENCH_CUBLAS -lcublas)\n");
 #endif
+}
+
+/* The GEMMs of one Llama-2-7B layer's prefill of `rows` tokens as the fused
+ * decoder runs them (qkv with the norm, rotary and cache writes; o with the
+ * residual; gated with the norm; down with the residual), next to cuBLAS's
+ * seven plain GEMMs (q, k, v, o, gate, up, down). */
+static void bench_layer(int rows)
+{
+  const int d = 4096, ff = 11008, heads = 32, hd = 128, maxctx = 4096;
+  WeightSet wq((size_t)d * d), wk((size_t)d * d), wv((size_t)d * d), wo((size_t)d * d);
+  WeightSet wg((size_t)ff * d), wu((size_t)ff * d), wd((size_t)d * ff);
+  Buf<__half> x(quant<__half>(rnd((size_t)rows * d))), nw(quant<__half>(rnd(d, 0.5f, 1.5f)));
+  Buf<__half> q((size_t)rows * d), h((size_t)rows * d), act((size_t)rows * ff);
+  Buf<__half> kc((size_t)d * maxctx), vc((size_t)d * maxctx);
+  Vec inv(hd / 2);
+  for (int i = 0; i < hd / 2; ++i)
+    inv[i] = powf(10000.0f, -2.0f * i / hd);
+  Buf<float> dinv(inv);
+  std::vector<int32_t> pv(rows);
+  for (int r = 0; r < rows; ++r)
+    pv[r] = r;
+  Buf<int32_t> *pos = ints(pv);
+  double flop = 2.0 * rows * ((double)4 * d * d + 3.0 * d * ff);
+  auto layer = [&](int i, cudaStream_t s) {
+    cudaError_t e = pare_llm_qkv_f16(x.p, nw.p, 1e-5f, wq[i], wk[i], wv[i], pos->p, dinv.p, hd, 0,
+                                     q.p, kc.p, vc.p, rows, d, heads, heads, hd, maxctx, s);
+    if (e == cudaSuccess)
+      e = pare_llm_linear_f16(q.p, nullptr, 0.0f, wo[i], h.p, h.p, rows, d, d, PARE_ACT_NONE,
+                              0.0f, 0.0f, s);
+    if (e == cudaSuccess)
+      e = pare_llm_gated_f16(h.p, nw.p, 1e-5f, wg[i], wu[i], act.p, rows, d, ff, PARE_ACT_SILU,
+                             0.0f, 0.0f, s);
+    if (e == cudaSuccess)
+      e = pare_llm_linear_f16(act.p, nullptr, 0.0f, wd[i], h.p, h.p, rows, ff, d, PARE_ACT_NONE,
+                              0.0f, 0.0f, s);
+    return e;
+  };
+  double pare_us = time_us_as(nullptr, layer, 4);
+  double wmma_us = time_us_as("wmma", layer, 4);
+  printf("7B layer prefill GEMMs, %d rows: pare %8.1f us %5.1f TFLOP/s  wmma %8.1f us %5.1f", rows,
+         pare_us, flop / pare_us / 1e6, wmma_us, flop / wmma_us / 1e6);
+#ifdef PARE_BENCH_CUBLAS
+  cublasHandle_t hb;
+  if (cublasCreate(&hb) != CUBLAS_STATUS_SUCCESS) {
+    printf("  cuBLAS: no handle\n");
+    delete pos;
+    return;
+  }
+  double cublas = time_us([&](int i, cudaStream_t s) {
+    cudaError_t e = cudaSuccess;
+    const __half *ws[] = {wq[i], wk[i], wv[i], wo[i]};
+    for (const __half *w : ws)
+      if (e == cudaSuccess)
+        e = cublas_linear(hb, x.p, w, q.p, rows, d, d, s);
+    if (e == cudaSuccess)
+      e = cublas_linear(hb, x.p, wg[i], act.p, rows, d, ff, s);
+    if (e == cudaSuccess)
+      e = cublas_linear(hb, x.p, wu[i], act.p, rows, d, ff, s);
+    if (e == cudaSuccess)
+      e = cublas_linear(hb, act.p, wd[i], h.p, rows, ff, d, s);
+    return e;
+  }, 4);
+  cublasDestroy(hb);
+  printf("  cuBLAS (7 GEMMs) %8.1f us %5.1f TFLOP/s  pare/cuBLAS %.2fx\n", cublas,
+         flop / cublas / 1e6, pare_us / cublas);
+#else
+  printf("  (cuBLAS: build with -DPARE_BENCH_CUBLAS -lcublas)\n");
+#endif
+  delete pos;
 }
 
 static void bench()
@@ -807,9 +943,14 @@ static void bench()
     bench_gemv(s[0], s[1], copy);
   bench_qkv(4096, 32, 32, 128, copy); /* Llama-2-7B */
   bench_qkv(576, 9, 3, 64, copy);     /* SmolLM2-135M */
-  const int gemm[][2] = {{4096, 4096}, {4096, 11008}, {11008, 4096}};
-  for (const auto &s : gemm)
-    bench_gemm(s[0], s[1]);
+  /* Llama-2-7B's and SmolLM2-135M's linears at prefill (K x N). */
+  const int gemm[][2] = {{4096, 4096}, {4096, 11008}, {11008, 4096}, {576, 576},
+                         {576, 1536},  {1536, 576},   {576, 49152}};
+  for (int rows : {512, 2048})
+    for (const auto &s : gemm)
+      bench_gemm(rows, s[0], s[1]);
+  bench_layer(512);
+  bench_layer(2048);
 }
 
 template <typename T> static void test_all()
@@ -838,6 +979,8 @@ template <typename T> static void test_all()
   test_attention_seq<T>(5, 7, 2, 1, 32, false);
   test_elementwise<T>();
   test_fused<T>();
+  if constexpr (std::is_same<T, __half>::value)
+    test_prefill_f16();
 }
 
 int main(int argc, char **argv)
