@@ -8,8 +8,10 @@
  *      benchmarks/llm/w8a8_kernel_bench.c runtime-stubs/c/pare_llm_w8.c -lm
  *   ./a.out [seconds per shape, default 0.3]
  *
- * benchmarks/llm/w8a8_cortex_m.sh --kernel-bench builds it twice, with the
- * committed kernel and with the working tree's, and prints both.
+ * To compare two versions of the kernel, build it once with each (e.g.
+ * `git show REV:runtime-stubs/c/pare_llm_w8.c > old.c` in place of the
+ * file) and run them alternately on a quiet machine: the checksums must be
+ * equal. The Cortex-M counts are tests/unit/kernels/qemu/llm_w8_harness.c's.
  */
 #define _POSIX_C_SOURCE 199309L
 #include "pare_llm.h"
