@@ -55,7 +55,7 @@ CPUS = {
            "cortex-m7"),
 }
 BOARDS = ["stm32f411", "stm32f746", "mps2-big"]  # examples/cortex-m/<name>.ld, smallest first
-STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O3"]
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O3"]
 STACK_BYTES, HEAP_BYTES = 8192, 1024
 
 
