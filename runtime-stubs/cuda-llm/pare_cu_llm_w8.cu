@@ -5,7 +5,8 @@
  * layout; it is the C target's (runtime-stubs/c/pare_llm_w8.c) code for
  * code, so the two targets differ only by the epilogue's float rounding.
  *
- * Every call is two launches:
+ * A call is two launches (decode rows whose codes fit in shared memory: one,
+ * see w8_gemv_fused_kernel):
  *  1. quantize: a block per row reads x (with the RMS-norm prologue: the
  *     row's inverse RMS first, then xn = (T)(x * inv * norm_w) as
  *     pare_llm_rms_norm stores it), takes the row's largest |xn| (per-token
@@ -90,7 +91,7 @@ template <bool MAX> __device__ __forceinline__ float block_reduce(float v, float
   v = MAX ? warp_max(v) : warp_sum(v);
   __syncthreads(); /* part may still be read by a previous reduction */
   if (lane == 0)
-    part[warp] = v;
+    part[warp] = v; /* part: a float a warp (kWarp of them cover any block) */
   __syncthreads();
   float r = 0.0f; /* the max is over magnitudes */
   for (int w = 0; w < warps; ++w)
@@ -98,14 +99,14 @@ template <bool MAX> __device__ __forceinline__ float block_reduce(float v, float
   return r;
 }
 
-/* One block a row: codes q[r][0 .. kp - 1] (zeros past k) and scale sx[r]. */
+/* The whole block quantizes row xr into dst[0 .. kp - 1] (zeros past k;
+ * global or shared memory, 8-byte aligned) and returns the row's scale (0
+ * for a row of zeros) to every thread. part: shared scratch of a float a
+ * warp. The codes are visible to the other threads after a barrier. */
 template <typename T, bool VEC>
-__global__ void __launch_bounds__(kQuantThreads)
-    w8_quant_kernel(const T *x, const T *norm_w, float eps, int k, int kp, float act_scale,
-                    int8_t *q, float *sx)
+__device__ __forceinline__ float quantize_row(const T *xr, const T *norm_w, float eps, int k,
+                                              int kp, float act_scale, int8_t *dst, float *part)
 {
-  __shared__ float part[kQuantThreads / kWarp];
-  const T *xr = x + (size_t)blockIdx.x * k;
   const int groups = kp / kGroup;
   float inv = 1.0f;
   if (norm_w) {
@@ -145,7 +146,6 @@ __global__ void __launch_bounds__(kQuantThreads)
     s = __fdiv_rn(block_reduce<true>(m, part), 127.0f);
   }
   const bool zero = !(s > 0.0f);
-  int8_t *qr = q + (size_t)blockIdx.x * kp;
   for (int g = threadIdx.x; g < groups; g += blockDim.x) {
     float f[kGroup];
     xn(g, f);
@@ -158,10 +158,22 @@ __global__ void __launch_bounds__(kQuantThreads)
       const int c = zero || !(v == v) ? 0 : (int)fminf(fmaxf(v, -127.0f), 127.0f);
       word[e / 4] |= ((unsigned)c & 0xFFu) << (8 * (e % 4));
     }
-    *reinterpret_cast<uint2 *>(qr + (size_t)g * kGroup) = make_uint2(word[0], word[1]);
+    *reinterpret_cast<uint2 *>(dst + (size_t)g * kGroup) = make_uint2(word[0], word[1]);
   }
+  return zero ? 0.0f : s;
+}
+
+/* One block a row: codes q[r][0 .. kp - 1] and scale sx[r]. */
+template <typename T, bool VEC>
+__global__ void __launch_bounds__(kQuantThreads)
+    w8_quant_kernel(const T *x, const T *norm_w, float eps, int k, int kp, float act_scale,
+                    int8_t *q, float *sx)
+{
+  __shared__ float part[kWarp];
+  const float s = quantize_row<T, VEC>(x + (size_t)blockIdx.x * k, norm_w, eps, k, kp, act_scale,
+                                       q + (size_t)blockIdx.x * kp, part);
   if (threadIdx.x == 0)
-    sx[blockIdx.x] = zero ? 0.0f : s;
+    sx[blockIdx.x] = s;
 }
 
 /* ------------------------------------------------------------ epilogue -- */
@@ -260,14 +272,15 @@ __device__ __forceinline__ int warp_sum_i(int v)
   return v;
 }
 
-/* Warp w of block b: output rows (b * warps + w) * kGemvRows ..; x rows in
- * passes of MT. q: codes [rows][kp], w: [n][kp]. */
-template <typename T, int MT>
-__global__ void __launch_bounds__(kGemvThreads)
-    w8_gemv_kernel(const int8_t *q, const int8_t *w, Epilogue<T> epi, int rows, int kp, int n)
+/* Warp w of block b: output rows (b * WARPS + w) * kGemvRows ..; x rows in
+ * passes of MT. q: codes [rows][kp] in global memory, or (SHARED) in the
+ * block's shared memory; w: [n][kp]. */
+template <typename T, int MT, int WARPS, bool SHARED>
+__device__ __forceinline__ void gemv_rows(const int8_t *q, const int8_t *w, const Epilogue<T> &epi,
+                                          int rows, int kp, int n)
 {
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  const int j0 = (blockIdx.x * (kGemvThreads / kWarp) + warp) * kGemvRows;
+  const int j0 = (blockIdx.x * WARPS + warp) * kGemvRows;
   if (j0 >= n)
     return;
   const int chunks = kp / 16;
@@ -298,7 +311,8 @@ __global__ void __launch_bounds__(kGemvThreads)
 #pragma unroll
           for (int m = 0; m < MT; ++m) {
             if (m0 + m < rows) {
-              const uint4 a = __ldg(reinterpret_cast<const uint4 *>(q + (size_t)(m0 + m) * kp) + c);
+              const uint4 *src = reinterpret_cast<const uint4 *>(q + (size_t)(m0 + m) * kp) + c;
+              const uint4 a = SHARED ? *src : __ldg(src);
 #pragma unroll
               for (int r = 0; r < kGemvRows; ++r)
                 acc[m][r] = dot16(a, wv[u][r], acc[m][r]);
@@ -317,6 +331,51 @@ __global__ void __launch_bounds__(kGemvThreads)
           epi.put(m0 + m, j0 + r, s);
       }
   }
+}
+
+/* The GEMV on codes the quantize pass left in the workspace. */
+template <typename T, int MT>
+__global__ void __launch_bounds__(kGemvThreads)
+    w8_gemv_kernel(const int8_t *q, const int8_t *w, Epilogue<T> epi, int rows, int kp, int n)
+{
+  gemv_rows<T, MT, kGemvThreads / kWarp, false>(q, w, epi, rows, kp, n);
+}
+
+/* Decode in one launch (rows <= MT <= PARE_LLM_W8_GEMV_ROWS): every block
+ * quantizes the rows itself into shared memory (rows x kp bytes, dynamic),
+ * which costs each block a read of x from L2 but saves the quantize launch
+ * and its round trip; block 0 also leaves codes and scales in the workspace,
+ * as the two-launch path does. Wider blocks than the plain GEMV's, so that
+ * fewer of them repeat the quantization. */
+constexpr int kFusedThreads = 256;
+constexpr int kFusedMaxBytes = 46 * 1024; /* codes in static-limit shared memory */
+
+template <typename T, int MT, bool VEC>
+__global__ void __launch_bounds__(kFusedThreads)
+    w8_gemv_fused_kernel(const T *x, const T *norm_w, float eps, float act_scale, const int8_t *w,
+                         Epilogue<T> epi, int rows, int k, int kp, int n, int8_t *ws_q,
+                         float *ws_s)
+{
+  extern __shared__ __align__(16) unsigned char codes[];
+  __shared__ float part[kWarp];
+  __shared__ float scale[MT];
+  for (int m = 0; m < rows; ++m) {
+    const float s = quantize_row<T, VEC>(x + (size_t)m * k, norm_w, eps, k, kp, act_scale,
+                                         reinterpret_cast<int8_t *>(codes) + (size_t)m * kp, part);
+    if (threadIdx.x == 0)
+      scale[m] = s;
+  }
+  __syncthreads();
+  if (blockIdx.x == 0) {
+    for (int i = threadIdx.x; i < rows * kp / 16; i += blockDim.x)
+      reinterpret_cast<uint4 *>(ws_q)[i] = reinterpret_cast<const uint4 *>(codes)[i];
+    if (threadIdx.x < rows)
+      ws_s[threadIdx.x] = scale[threadIdx.x];
+  }
+  Epilogue<T> e = epi;
+  e.sx = scale;
+  gemv_rows<T, MT, kFusedThreads / kWarp, true>(reinterpret_cast<const int8_t *>(codes), w, e,
+                                                rows, kp, n);
 }
 
 /* ---------------------------------------------------------------- gemm -- */
@@ -619,6 +678,29 @@ cudaError_t launch_gemv(const int8_t *q, const int8_t *w, const Epilogue<T> &epi
   return cudaGetLastError();
 }
 
+/* The one-launch decode GEMV (w8_gemv_fused_kernel); 0 at build time
+ * selects the two launches (quantize, GEMV) for every row count. */
+#ifndef PARE_LLM_W8_FUSED_GEMV
+#define PARE_LLM_W8_FUSED_GEMV 1
+#endif
+
+template <typename T, int MT>
+cudaError_t launch_fused(const T *x, const T *norm_w, float eps, float act_scale, const int8_t *w,
+                         const Epilogue<T> &epi, int rows, int k, int kp, int n, int8_t *q,
+                         float *sx, bool vec, cudaStream_t stream)
+{
+  constexpr int per_block = kFusedThreads / kWarp * kGemvRows;
+  const unsigned grid = (unsigned)((n + per_block - 1) / per_block);
+  const size_t smem = (size_t)rows * kp;
+  if (vec)
+    w8_gemv_fused_kernel<T, MT, true><<<grid, kFusedThreads, smem, stream>>>(
+        x, norm_w, eps, act_scale, w, epi, rows, k, kp, n, q, sx);
+  else
+    w8_gemv_fused_kernel<T, MT, false><<<grid, kFusedThreads, smem, stream>>>(
+        x, norm_w, eps, act_scale, w, epi, rows, k, kp, n, q, sx);
+  return cudaGetLastError();
+}
+
 template <typename T>
 cudaError_t linear_w8a8(const T *x, const T *norm_w, float norm_eps, const int8_t *w,
                         const float *w_scale, const T *residual, T *y, int rows, int k, int n,
@@ -637,6 +719,15 @@ cudaError_t linear_w8a8(const T *x, const T *norm_w, float norm_eps, const int8_
   float *sx = reinterpret_cast<float *>(q + (size_t)rows * kp);
 
   const bool vec = aligned16(x) && (!norm_w || aligned16(norm_w)) && k % kGroup == 0;
+  Epilogue<T> epi{sx, w_scale, residual, y, n, act, act_a, act_b};
+  if (PARE_LLM_W8_FUSED_GEMV && rows <= PARE_LLM_W8_GEMV_ROWS &&
+      (size_t)rows * kp <= (size_t)kFusedMaxBytes) {
+    if (rows == 1)
+      return launch_fused<T, 1>(x, norm_w, norm_eps, act_scale, w, epi, rows, k, kp, n, q, sx, vec,
+                                stream);
+    return launch_fused<T, PARE_LLM_W8_GEMV_ROWS>(x, norm_w, norm_eps, act_scale, w, epi, rows, k,
+                                                  kp, n, q, sx, vec, stream);
+  }
   if (vec)
     w8_quant_kernel<T, true><<<(unsigned)rows, kQuantThreads, 0, stream>>>(
         x, norm_w, norm_eps, k, kp, act_scale, q, sx);
@@ -647,7 +738,6 @@ cudaError_t linear_w8a8(const T *x, const T *norm_w, float norm_eps, const int8_
   if (e != cudaSuccess)
     return e;
 
-  Epilogue<T> epi{sx, w_scale, residual, y, n, act, act_a, act_b};
   if (rows > PARE_LLM_W8_GEMV_ROWS) {
     bool mma = false;
     e = has_int8_mma(&mma);

@@ -2,8 +2,8 @@
 # On the GPU machine: the W8A8 (SmoothQuant, issue 19) CUDA kernels.
 #  1. tests/cuda/test_llm_w8.cu: pare_llm_linear_w8a8_f32 / _f16 (quantize pass, dp4a GEMV,
 #     int8 mma.sync GEMM) against the C target's pare_llm_w8.c, linked in: codes and row scales
-#     bit for bit, y bit for bit without the norm prologue; built twice, with the GEMM's default
-#     warp tile (64 x 32) and with -DPARE_LLM_W8_GEMM_WN=64 (64 x 64);
+#     bit for bit, y bit for bit without the norm prologue; built twice, with the defaults and
+#     with the alternative GEMM warp tile and decode GEMV (see below);
 #  2. test_llm_w8 --bench: the one-row GEMV's GB/s at 4096 x 4096, 4096 x 11008, 11008 x 4096,
 #     and the prefill GEMM at M = 512 and 2048 on the same shapes next to cuBLAS fp16 (f32
 #     accumulation) and cuBLASLt int8 (s8 x s8 -> s32);
@@ -28,34 +28,38 @@ result() { # status name
   if [[ "$1" == 0 ]]; then pass=$((pass + 1)); echo "PASS $2"; else fail=$((fail + 1)); echo "FAIL $2"; fi
 }
 
-# Two builds of the GEMM: the default warp tile (64 x 32, 8 warps) and PARE_LLM_W8_GEMM_WN=64
-# (64 x 64, 4 warps), both checked, both timed.
+# Two builds: the defaults (GEMM warp tile 64 x 32, one-launch decode GEMV) and the alternatives
+# (-DPARE_LLM_W8_GEMM_WN=64: 64 x 64 warp tiles; -DPARE_LLM_W8_FUSED_GEMV=0: quantize, then GEMV),
+# both checked, both timed.
 "$CC" -std=c99 -O2 -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/c/pare_llm_w8.c" -o "$WORK/pare_llm_w8.o"
 result $? "build pare_llm_w8.o (the C reference)"
-for wn in 32 64; do
-  nvcc -std=c++17 -O3 -arch="$ARCH" -DPARE_LLM_W8_GEMM_WN=$wn -I"$ROOT/runtime-stubs/cuda-llm" \
+VARIANTS=(default alt)
+declare -A FLAGS=([default]="" [alt]="-DPARE_LLM_W8_GEMM_WN=64 -DPARE_LLM_W8_FUSED_GEMV=0")
+declare -A NAME=([default]="warp tile 64x32, fused GEMV" [alt]="warp tile 64x64, quantize + GEMV")
+for v in "${VARIANTS[@]}"; do
+  nvcc -std=c++17 -O3 -arch="$ARCH" ${FLAGS[$v]} -I"$ROOT/runtime-stubs/cuda-llm" \
     -I"$ROOT/runtime-stubs/c" -DPARE_BENCH_CUBLAS "$ROOT/tests/cuda/test_llm_w8.cu" \
     "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w8.cu" "$WORK/pare_llm_w8.o" -lcublas -lcublasLt \
-    -o "$WORK/test_llm_w8_wn$wn" > "$WORK/build_wn$wn.log" 2>&1 &
+    -o "$WORK/test_llm_w8_$v" > "$WORK/build_$v.log" 2>&1 &
 done
 wait
-for wn in 32 64; do
-  cat "$WORK/build_wn$wn.log"
-  [[ -x "$WORK/test_llm_w8_wn$wn" ]]
-  result $? "build test_llm_w8 ($ARCH, GEMM warp tile 64 x $wn)"
+for v in "${VARIANTS[@]}"; do
+  cat "$WORK/build_$v.log"
+  [[ -x "$WORK/test_llm_w8_$v" ]]
+  result $? "build test_llm_w8 ($ARCH, ${NAME[$v]})"
 done
-for wn in 32 64; do
-  [[ -x "$WORK/test_llm_w8_wn$wn" ]] || continue
-  "$WORK/test_llm_w8_wn$wn" > "$WORK/kernels.log" 2>&1
+for v in "${VARIANTS[@]}"; do
+  [[ -x "$WORK/test_llm_w8_$v" ]] || continue
+  "$WORK/test_llm_w8_$v" > "$WORK/kernels.log" 2>&1
   status=$?
   grep -E "^FAIL|passed|\.cu:[0-9]+:" "$WORK/kernels.log"
-  result $status "int8 kernels vs the C target (pare_llm_w8.c), warp tile 64 x $wn"
+  result $status "int8 kernels vs the C target (pare_llm_w8.c), ${NAME[$v]}"
 done
-for wn in 32 64; do
-  [[ -x "$WORK/test_llm_w8_wn$wn" ]] || continue
-  echo "--- timings, GEMM warp tile 64 x $wn"
-  "$WORK/test_llm_w8_wn$wn" --bench
-  result $? "int8 GEMV / GEMM timings, warp tile 64 x $wn (cuBLAS fp16, cuBLASLt int8)"
+for v in "${VARIANTS[@]}"; do
+  [[ -x "$WORK/test_llm_w8_$v" ]] || continue
+  echo "--- timings, ${NAME[$v]}"
+  "$WORK/test_llm_w8_$v" --bench
+  result $? "int8 GEMV / GEMM timings, ${NAME[$v]} (cuBLAS fp16, cuBLASLt int8)"
 done
 
 if "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then

@@ -22,7 +22,8 @@
  * inverse RMS (another summation order, rsqrtf) may move a code by one where
  * xn / s sits on a rounding boundary (see the check), and y must equal the C
  * epilogue of the codes and scales the kernel used. Shapes: the
- * GEMV (1..4 rows) and the GEMM (5..300 rows, several row and column tiles,
+ * GEMV (1..4 rows; one launch, or two where the codes exceed its shared
+ * memory) and the GEMM (5..300 rows, several row and column tiles,
  * one K stage and many), K a multiple of 32 or not (padded rows), odd K and
  * x misaligned (scalar loads), N odd and not a multiple of the tile, per
  * token and per tensor (clamped codes, half-way quotients), a zero row, the
@@ -367,6 +368,9 @@ template <typename T> void test_all()
       {4, 1000, 64, 0.0625f, false, kNoResidual, none, 0, true, true}, /* per tensor, clamps */
       {4, 576, 96, 0.0f, true, kNoResidual, silu, 0, true, false},
       {1, 64, 1, 0.02f, false, kApart, none, 0, false, false},
+      {4, 12000, 40, 0.0f, true, kApart, none, 0, false, false}, /* codes past shared memory:
+                                                                    quantize, then GEMV */
+      {1, 11008, 72, 0.0f, true, kAliasY, none, 0, false, false},
       /* GEMM (more rows) */
       {5, 64, 33, 0.0f, false, kNoResidual, none, 0, false, false},  /* one K stage */
       {37, 100, 70, 0.0f, false, kApart, relu, 0, true, false},
