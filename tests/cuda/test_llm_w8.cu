@@ -232,7 +232,7 @@ template <typename T> void run_case(const Case &c)
       }
   const bool exact = c.act == PARE_ACT_NONE || c.act == PARE_ACT_RELU;
   for (size_t i = 0; i < ref.size(); ++i) {
-    const float bound = exact ? 0.0f : 2.0f * ulp_of<T>(ref[i]) + 4e-6f * fabsf(ref[i]);
+    const float bound = exact ? 0.0f : 2.0f * ulp_of<T>(ref[i]) + 4e-6f * fabsf(ref[i]) + 1e-6f;
     if (!(fabsf(got[i] - ref[i]) <= bound)) {
       char why[200];
       snprintf(why, sizeof why, "y[%zu][%zu] got %.9g want %.9g (bound %.3g)", i / n, i % n,
