@@ -676,20 +676,26 @@ __global__ void __launch_bounds__(kMmaThreads)
  * environment variable PARE_LLM_GEMM=wmma selects the portable kernel above
  * instead. A block of 384 threads computes 128 rows x BN weight rows (BN / 2
  * pairs, BN 128 or 256), warp-specialised as pare_cu_gemm_sm90.cuh is:
- *  - warpgroup 0 produces: its 128 threads copy the x and weight slices (64
- *    of K: 128 bytes a row, the 128-byte swizzle) with 16-byte cp.async into
- *    a ring of kHopStages slots, kHopLag slices ahead; once a slice's copies
- *    have landed, each thread finishes its own chunks (the norm prologue:
- *    x * norm_w rounded to half, its squares summed per row), fences them
- *    for the async proxy and arrives on the slot's `full` barrier;
+ *  - warpgroup 0 produces: the x and weight slices (64 of K: 128 bytes a
+ *    row, the 128-byte swizzle) go into a ring of S slots, S - 2 slices
+ *    ahead of the consumers, by TMA where a tensor map expresses them (x
+ *    without a norm; the weights of a plain linear, one box, or of the gated
+ *    MLP, a box of gate rows and one of up rows) and otherwise by 16-byte
+ *    cp.async of the warpgroup's 128 threads (rows gathered through
+ *    Epi::row). Once a slice's copies have landed, each thread finishes its
+ *    own chunks (the norm prologue: x * norm_w rounded to half, its squares
+ *    summed per row), fences them for the async proxy and arrives on the
+ *    slot's `full` barrier (which also counts the TMA bytes);
  *  - warpgroups 1 and 2 consume: each multiplies its 64 rows of the slice by
  *    the BN weight rows with wgmma m64nBNk16 (fp32 accumulators in
  *    registers) and hands the slot back on its `empty` barrier.
- * The weight rows are gathered through Epi::row, interleaved as pair p
- * member m at tile row 2 (p - p0) + m: a wgmma accumulator holds columns 2c
- * and 2c + 1 in neighbouring registers, so each thread hands both sums of a
+ * Pair p's member m is tile row 2 (p - p0) + m (a plain linear's weight rows
+ * as they are, or gathered): a wgmma accumulator holds columns 2c and
+ * 2c + 1 in neighbouring registers, so each thread hands both sums of a
  * pair to Epi::store straight from its registers (activation, residual,
- * gated product, rotary and cache writes as in the other kernels).
+ * gated product, rotary and cache writes as in the other kernels); with the
+ * gated MLP's two boxes, member 1 is BN / 2 columns further, in the same
+ * thread.
  * The norm: sum_k (x w_k inv) W_jk = inv sum_k (x w_k) W_jk, so the main
  * loop multiplies the rows by norm_w only (no inverse RMS needed up front)
  * and the epilogue scales the sums by each row's inverse RMS, which the
@@ -713,7 +719,9 @@ template <int BN> struct HopCfg {
 
 template <class Epi, int BN>
 __global__ void __launch_bounds__(kHopThreads, 1)
-    gemm_sm90_kernel(const __half *x, const __half *norm_w, float eps, int rows, int k, int pairs,
+    gemm_sm90_kernel(const __grid_constant__ CUtensorMap ta, const __grid_constant__ CUtensorMap tb,
+                     const __grid_constant__ CUtensorMap tb2, int tma_a, int tma_b,
+                     const __half *x, const __half *norm_w, float eps, int rows, int k, int pairs,
                      int tiles_m, Epi epi)
 {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
@@ -736,7 +744,8 @@ __global__ void __launch_bounds__(kHopThreads, 1)
 
   if (threadIdx.x == 0) {
     for (int s = 0; s < S; s++) {
-      pcw_bar_init(&full[s], 128);
+      /* The producers' hand-over, and thread 0's expect_tx with TMA. */
+      pcw_bar_init(&full[s], tma_a || tma_b ? 129 : 128);
       pcw_bar_init(&empty[s], 2);
     }
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
@@ -761,25 +770,39 @@ __global__ void __launch_bounds__(kHopThreads, 1)
         const int s = kt % S;
         pcw_producers_wait(&empty[s], kt, S, t);
         unsigned char *sa = ring + s * Cfg::STAGE, *sb = sa + Cfg::A_BYTES;
+        if ((tma_a || tma_b) && t == 0) {
+          pcw_bar_expect_tx(&full[s], (tma_a ? Cfg::A_BYTES : 0) + (tma_b ? Cfg::B_BYTES : 0));
+          if (tma_a)
+            pcw_tma_load(sa, &ta, &full[s], kt * kHopK, m0);
+          if (tma_b == 1)
+            pcw_tma_load(sb, &tb, &full[s], kt * kHopK, 2 * p0);
+          if (tma_b == 2) {
+            pcw_tma_load(sb, &tb, &full[s], kt * kHopK, p0);
+            pcw_tma_load(sb + (BN / 2) * 128, &tb2, &full[s], kt * kHopK, p0);
+          }
+        }
         const int kc = kt * kHopK + 8 * c;
         const bool kv = kc < k; /* k is a multiple of 8: a chunk is all in or all out */
+        if (!tma_a)
 #pragma unroll
-        for (int i = 0; i < 8; i++) {
-          const int rr = r0 + 16 * i;
-          const bool ok = kv && m0 + rr < rows;
-          cp_async16(sa + rr * 128 + ((c ^ (rr & 7)) << 4),
-                     ok ? x + (size_t)(m0 + rr) * k + kc : x, ok);
-        }
+          for (int i = 0; i < 8; i++) {
+            const int rr = r0 + 16 * i;
+            const bool ok = kv && m0 + rr < rows;
+            cp_async16(sa + rr * 128 + ((c ^ (rr & 7)) << 4),
+                       ok ? x + (size_t)(m0 + rr) * k + kc : x, ok);
+          }
+        if (!tma_b)
 #pragma unroll
-        for (int i = 0; i < BN / 16; i++) {
-          const int nn = r0 + 16 * i;
-          cp_async16(sb + nn * 128 + ((c ^ (nn & 7)) << 4), kv ? b_src[i] + kc : b_src[i], kv);
-        }
+          for (int i = 0; i < BN / 16; i++) {
+            const int nn = r0 + 16 * i;
+            cp_async16(sb + nn * 128 + ((c ^ (nn & 7)) << 4), kv ? b_src[i] + kc : b_src[i], kv);
+          }
       }
       cp_async_commit(); /* empty groups keep the count uniform */
       if (kt < LAG)
         continue;
-      /* Slice j's copies (this thread's) have landed. */
+      /* Slice j's copies (this thread's) have landed (x came by cp.async
+       * whenever there is a norm: the host maps x only without one). */
       cp_async_wait<LAG>();
       const int j = kt - LAG, s = j % S;
       const int kc = j * kHopK + 8 * c;
@@ -869,11 +892,24 @@ __global__ void __launch_bounds__(kHopThreads, 1)
       if (r >= rows)
         continue;
       const float inv = norm_w ? s_inv[rl] : 1.0f;
+      if (tma_b == 2) {
+        /* Column col < BN / 2 is pair p0 + col's gate; its up is col + BN / 2,
+         * register index + BN / 4. */
 #pragma unroll
-      for (int j = 0; j < BN / 8; j++) {
-        const int p = p0 + 4 * j + lane % 4;
-        if (p < pairs)
-          epi.store(r, p, d[4 * j + 2 * h] * inv, d[4 * j + 2 * h + 1] * inv);
+        for (int j = 0; j < BN / 16; j++)
+#pragma unroll
+          for (int e = 0; e < 2; e++) {
+            const int p = p0 + 8 * j + 2 * (lane % 4) + e, at = 4 * j + 2 * h + e;
+            if (p < pairs)
+              epi.store(r, p, d[at] * inv, d[at + BN / 4] * inv);
+          }
+      } else {
+#pragma unroll
+        for (int j = 0; j < BN / 8; j++) {
+          const int p = p0 + 4 * j + lane % 4;
+          if (p < pairs)
+            epi.store(r, p, d[4 * j + 2 * h] * inv, d[4 * j + 2 * h + 1] * inv);
+        }
       }
     }
   }
@@ -882,9 +918,30 @@ __global__ void __launch_bounds__(kHopThreads, 1)
 #endif
 }
 
+/* The weights' TMA maps of the B tile: 1 for a plain linear (its rows as
+ * they are), 2 for the gated MLP (BN / 2 gate rows, then as many up rows), 0
+ * where rows are gathered (qkv) or a map cannot be made. */
+template <class E>
+int hop_weight_maps(const E &, CUtensorMap *, CUtensorMap *, int, int)
+{
+  return 0;
+}
+template <class W>
+int hop_weight_maps(const LinearEpi<__half, W> &e, CUtensorMap *tb, CUtensorMap *, int k, int bn)
+{
+  return pcw_map(tb, e.w.w, k, e.n, k, bn) ? 1 : 0;
+}
+template <class W>
+int hop_weight_maps(const GatedEpi<__half, W> &e, CUtensorMap *tb, CUtensorMap *tb2, int k,
+                    int bn)
+{
+  return pcw_map(tb, e.wg.w, k, e.n, k, bn / 2) && pcw_map(tb2, e.wu.w, k, e.n, k, bn / 2) ? 2
+                                                                                           : 0;
+}
+
 template <class Epi, int BN>
 cudaError_t gemm_sm90_launch(const __half *x, const __half *norm_w, float eps, int rows, int k,
-                             int pairs, const Epi &epi, cudaStream_t stream)
+                             int pairs, const Epi &epi, bool tma, cudaStream_t stream)
 {
   using Cfg = HopCfg<BN>;
   auto kernel = gemm_sm90_kernel<Epi, BN>;
@@ -901,10 +958,18 @@ cudaError_t gemm_sm90_launch(const __half *x, const __half *norm_w, float eps, i
       return e;
     done |= bit;
   }
+  /* x by TMA only without the norm (the producers rewrite x's chunks that
+   * they copied themselves). */
+  CUtensorMap ta, tb, tb2;
+  memset(&ta, 0, sizeof ta);
+  memset(&tb, 0, sizeof tb);
+  memset(&tb2, 0, sizeof tb2);
+  const int tma_a = tma && !norm_w && pcw_map(&ta, x, k, rows, k, kHopRows) ? 1 : 0;
+  const int tma_b = tma ? hop_weight_maps(epi, &tb, &tb2, k, BN) : 0;
   const int tiles_m = (rows + kHopRows - 1) / kHopRows;
   const long long tiles = (long long)tiles_m * ((pairs + BN / 2 - 1) / (BN / 2));
-  kernel<<<(unsigned)tiles, kHopThreads, Cfg::SMEM, stream>>>(x, norm_w, eps, rows, k, pairs,
-                                                              tiles_m, epi);
+  kernel<<<(unsigned)tiles, kHopThreads, Cfg::SMEM, stream>>>(
+      ta, tb, tb2, tma_a, tma_b, x, norm_w, eps, rows, k, pairs, tiles_m, epi);
   return cudaGetLastError();
 }
 
@@ -924,10 +989,12 @@ inline int hop_pick_bn(int rows, int pairs)
 
 /* The Hopper kernel's width for this launch, 0 for the portable kernel: a
  * 9.0 device and enough rows take it unless the environment variable
- * PARE_LLM_GEMM says "wmma"; "wgmma128" / "wgmma256" force a width (the
- * kernel tests cover both). */
-inline int hop_width(int rows, int pairs)
+ * PARE_LLM_GEMM says "wmma"; "wgmma128" / "wgmma256" force a width and
+ * "cpasync" copies every operand with cp.async, no TMA (*tma false; the
+ * kernel tests cover each). */
+inline int hop_width(int rows, int pairs, bool *tma)
 {
+  *tma = true;
   if (rows < kHopMinRows || !pcw_device_ok())
     return 0;
   const char *force = getenv("PARE_LLM_GEMM");
@@ -937,6 +1004,8 @@ inline int hop_width(int rows, int pairs)
     return 128;
   if (force && strcmp(force, "wgmma256") == 0)
     return 256;
+  if (force && strcmp(force, "cpasync") == 0)
+    *tma = false;
   return hop_pick_bn(rows, pairs);
 }
 #endif /* PARE_CU_SM90A */
@@ -1056,11 +1125,12 @@ cudaError_t gemm(const __half *x, const __half *norm_w, float eps, int rows, int
 {
 #if defined(PARE_CU_SM90A)
   if constexpr (Epi::W::kVec) {
-    const int bn = hop_width(rows, pairs);
+    bool tma = true;
+    const int bn = hop_width(rows, pairs, &tma);
     if (bn == 256)
-      return gemm_sm90_launch<Epi, 256>(x, norm_w, eps, rows, k, pairs, epi, stream);
+      return gemm_sm90_launch<Epi, 256>(x, norm_w, eps, rows, k, pairs, epi, tma, stream);
     if (bn == 128)
-      return gemm_sm90_launch<Epi, 128>(x, norm_w, eps, rows, k, pairs, epi, stream);
+      return gemm_sm90_launch<Epi, 128>(x, norm_w, eps, rows, k, pairs, epi, tma, stream);
   }
 #endif
   dim3 grid((unsigned)((pairs + kMmaPairs - 1) / kMmaPairs),

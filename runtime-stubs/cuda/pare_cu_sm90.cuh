@@ -3,15 +3,20 @@
  * specialised tensor-core GEMMs: shared-memory mbarriers, the producer
  * warpgroup's wait for a free slice, wgmma descriptors of K-major tiles
  * written with the 128-byte swizzle, and the m64nNk16 f16 wgmma with fp32
- * accumulators in registers. Self-contained (the CUDA runtime only), so that
- * both the convolution / matmul GEMM (pare_cu_gemm_sm90.cuh) and the LLM
- * decoder's prefill GEMM (runtime-stubs/cuda-llm/pare_cu_llm.cu) can use it.
+ * accumulators in registers; the 2-D TMA tile load and the host side of its
+ * descriptors (cuTensorMapEncodeTiled, reached through
+ * cudaGetDriverEntryPointByVersion: the CUDA runtime stays the only library
+ * linked). Self-contained (CUDA toolkit headers only), so that both the
+ * convolution / matmul GEMM (pare_cu_gemm_sm90.cuh) and the LLM decoder's
+ * prefill GEMM (runtime-stubs/cuda-llm/pare_cu_llm.cu) can use it.
  * The wgmma instructions assemble only for sm_90a: call these from code
  * compiled under __CUDA_ARCH_FEAT_SM90_ALL.
  */
 #ifndef PARE_CU_SM90_CUH
 #define PARE_CU_SM90_CUH
 
+#include <cuda.h>
+#include <cudaTypedefs.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -67,6 +72,16 @@ __device__ __forceinline__ void pcw_producers_wait(uint64_t *empty, int kt, int 
   if (kt < S) return;
   if (t < 32) pcw_bar_wait(empty, ((kt / S) - 1) & 1);
   asm volatile("bar.sync 4, 128;\n" ::: "memory");
+}
+
+/* 2-D TMA tile load (coordinates: c0 along the contiguous dimension). */
+__device__ __forceinline__ void pcw_tma_load(void *dst, const CUtensorMap *map, uint64_t *bar,
+                                             int c0, int c1)
+{
+  asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+               " [%0], [%1, {%3, %4}], [%2];\n" ::"r"(pcw_smem(dst)),
+               "l"(reinterpret_cast<uint64_t>(map)), "r"(pcw_smem(bar)), "r"(c0), "r"(c1)
+               : "memory");
 }
 
 /* ---------------------------------------------------------------- wgmma -- */
@@ -152,6 +167,41 @@ inline bool pcw_device_ok()
          cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
          cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess &&
          major == 9 && minor == 0;
+}
+
+inline PFN_cuTensorMapEncodeTiled_v12000 pcw_encode_fn()
+{
+  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
+  static bool tried = false;
+  if (!tried) {
+    void *f = nullptr;
+    cudaDriverEntryPointQueryResult q;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault,
+                                         &q) == cudaSuccess &&
+        q == cudaDriverEntryPointSuccess)
+      fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+    tried = true;
+  }
+  return fn;
+}
+
+/* TMA map of a [rows][inner] half matrix (row stride `ld` elements), boxes of
+ * box_rows x 64 with the 128-byte swizzle (zeros past the edges); false when
+ * not expressible. */
+inline bool pcw_map(CUtensorMap *m, const void *base, long long inner, long long rows, long long ld,
+                    int box_rows)
+{
+  PFN_cuTensorMapEncodeTiled_v12000 fn = pcw_encode_fn();
+  if (!fn || (reinterpret_cast<uintptr_t>(base) & 15u) != 0 || ld % 8 != 0 || inner <= 0 ||
+      rows <= 0)
+    return false;
+  const cuuint64_t dims[2] = {(cuuint64_t)inner, (cuuint64_t)rows};
+  const cuuint64_t strides[1] = {(cuuint64_t)ld * 2};
+  const cuuint32_t box[2] = {64u, (cuuint32_t)box_rows};
+  const cuuint32_t estr[2] = {1, 1};
+  return fn(m, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 2, const_cast<void *>(base), dims, strides, box,
+            estr, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+            CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
 } // namespace

@@ -630,11 +630,12 @@ template <typename T> static void test_fused()
 
 /* The prefill GEMMs at 64..512 rows (the Hopper kernel's range) under each
  * kernel choice: PARE_LLM_GEMM unset (automatic), wgmma128 / wgmma256 (the
- * Hopper kernel's two widths; the portable kernel where it is not built or
- * the GPU is not a 9.0) and wmma (the portable kernel). */
+ * Hopper kernel's two widths, TMA where it applies; the portable kernel
+ * where the Hopper one is not built or the GPU is not a 9.0), cpasync (the
+ * Hopper kernel without TMA) and wmma (the portable kernel). */
 static void test_prefill_f16()
 {
-  const char *modes[] = {nullptr, "wgmma128", "wgmma256", "wmma"};
+  const char *modes[] = {nullptr, "wgmma128", "wgmma256", "cpasync", "wmma"};
   for (const char *mode : modes) {
     if (mode)
       setenv("PARE_LLM_GEMM", mode, 1);
@@ -650,6 +651,7 @@ static void test_prefill_f16()
     test_linear<__half>(100, 576, 100, true, kNoResidual, PARE_ACT_NONE, 1, 0); /* x misaligned */
     test_gated<__half>(130, 576, 300, true);
     test_gated<__half>(65, 200, 77, false);
+    test_gated<__half>(200, 64, 2100, false); /* many tiles, TMA for x too */
     test_qkv<__half>(130, 576, 9, 3, 64, 64, false, true);
     test_qkv<__half>(97, 256, 4, 2, 32, 16, true, true);
     test_qkv<__half>(70, 64, 3, 3, 7, 4, false, false); /* odd head dim, no rotation */
@@ -825,8 +827,9 @@ static double time_us_as(const char *mode,
 }
 
 /* Prefill at rows x K x N: the linear (automatic kernel choice), with the
- * norm prologue, the portable WMMA kernel (PARE_LLM_GEMM=wmma), and cuBLAS's
- * fp16 GEMM when linked in; TFLOP/s of 2 rows K N. */
+ * norm prologue, the Hopper kernel without TMA (PARE_LLM_GEMM=cpasync), the
+ * portable WMMA kernel (PARE_LLM_GEMM=wmma), and cuBLAS's fp16 GEMM when
+ * linked in; TFLOP/s of 2 rows K N. */
 static void bench_gemm(int rows, int k, int n)
 {
   WeightSet w((size_t)n * k);
@@ -842,11 +845,12 @@ static void bench_gemm(int rows, int k, int n)
     return pare_llm_linear_f16(x.p, nw.p, 1e-5f, w[i], nullptr, y.p, rows, k, n, PARE_ACT_NONE,
                                0.0f, 0.0f, s);
   }, 10);
+  double cpasync = time_us_as("cpasync", plain, 10);
   double wmma = time_us_as("wmma", plain, 10);
-  printf("gemm %4d x %5d x %5d  linear %7.1f us %5.1f TFLOP/s  norm %7.1f us %5.1f  wmma %7.1f us "
-         "%5.1f",
-         rows, k, n, auto_us, flop / auto_us / 1e6, normed, flop / normed / 1e6, wmma,
-         flop / wmma / 1e6);
+  printf("gemm %4d x %5d x %5d  linear %7.1f us %5.1f TFLOP/s  norm %7.1f us %5.1f  cp.async %5.1f"
+         "  wmma %5.1f",
+         rows, k, n, auto_us, flop / auto_us / 1e6, normed, flop / normed / 1e6,
+         flop / cpasync / 1e6, flop / wmma / 1e6);
 #ifdef PARE_BENCH_CUBLAS
   cublasHandle_t h;
   if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) {
@@ -900,9 +904,11 @@ static void bench_layer(int rows)
     return e;
   };
   double pare_us = time_us_as(nullptr, layer, 4);
+  double cpasync_us = time_us_as("cpasync", layer, 4);
   double wmma_us = time_us_as("wmma", layer, 4);
-  printf("7B layer prefill GEMMs, %d rows: pare %8.1f us %5.1f TFLOP/s  wmma %8.1f us %5.1f", rows,
-         pare_us, flop / pare_us / 1e6, wmma_us, flop / wmma_us / 1e6);
+  printf("7B layer prefill GEMMs, %d rows: pare %8.1f us %5.1f TFLOP/s  cp.async %8.1f us  wmma "
+         "%8.1f us",
+         rows, pare_us, flop / pare_us / 1e6, cpasync_us, wmma_us);
 #ifdef PARE_BENCH_CUBLAS
   cublasHandle_t hb;
   if (cublasCreate(&hb) != CUBLAS_STATUS_SUCCESS) {
