@@ -83,7 +83,8 @@ __device__ __forceinline__ void load_group(const T *p, int g, int k, float *f)
 }
 
 /* Sum (MAX false) or max (MAX true) of v over the block; every thread gets
- * it. `part` holds a value a warp; ends with a barrier. */
+ * it. `part` holds a value a warp; the first barrier lets a previous
+ * reduction's readers finish before it is overwritten. */
 template <bool MAX> __device__ __forceinline__ float block_reduce(float v, float *part)
 {
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
@@ -91,7 +92,7 @@ template <bool MAX> __device__ __forceinline__ float block_reduce(float v, float
   v = MAX ? warp_max(v) : warp_sum(v);
   __syncthreads(); /* part may still be read by a previous reduction */
   if (lane == 0)
-    part[warp] = v; /* part: a float a warp (kWarp of them cover any block) */
+    part[warp] = v;
   __syncthreads();
   float r = 0.0f; /* the max is over magnitudes */
   for (int w = 0; w < warps; ++w)
@@ -359,6 +360,18 @@ __global__ void __launch_bounds__(kFusedThreads)
   extern __shared__ __align__(16) unsigned char codes[];
   __shared__ float part[kWarp];
   __shared__ float scale[MT];
+  {
+    /* While x is quantized, memory already streams the start of this warp's
+     * weight rows (what its first pass of loads reads) into L2. */
+    const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
+    const int j0 = (blockIdx.x * (kFusedThreads / kWarp) + warp) * kGemvRows;
+    constexpr int lines = kWarp * kGemvUnroll * 16 / 128; /* 128-byte lines a row */
+    for (int i = lane; i < kGemvRows * lines; i += kWarp) {
+      const int j = j0 + i / lines, at = (i % lines) * 128;
+      if (j < n && at < kp)
+        asm volatile("prefetch.global.L2 [%0];" ::"l"(w + (size_t)j * kp + at));
+    }
+  }
   for (int m = 0; m < rows; ++m) {
     const float s = quantize_row<T, VEC>(x + (size_t)m * k, norm_w, eps, k, kp, act_scale,
                                          reinterpret_cast<int8_t *>(codes) + (size_t)m * kp, part);
