@@ -83,3 +83,28 @@ TEST_CASE("smoothing cuts the per-tensor error of an outlier channel", "[smoothq
   p.perTensor = false;
   CHECK(groupError(p, ones) < none);
 }
+
+TEST_CASE("the refined search tries the midpoints beside the grid's best", "[smoothquant]") {
+  const int64_t rows = 64, k = 32, n = 24;
+  std::vector<float> x = rowsWithOutlier(rows, k, 5, 60.0f, 19);
+  std::vector<float> w = rowsWithOutlier(n, k, -1, 1.0f, 7);
+  GroupProblem p;
+  p.k = k;
+  p.weights = {w.data()};
+  p.outs = {n};
+  p.rows = x.data();
+  p.numRows = rows;
+  p.maxAbsX = columnMaxAbs(x, rows, k);
+  p.perTensor = true;
+  AlphaSearch coarse = searchAlpha(p, 0.3, 1.0, 0.1);
+  AlphaSearch fine = searchAlpha(p, 0.3, 1.0, 0.1, /*refine=*/true);
+  REQUIRE(coarse.grid.size() == 8);
+  // The grid as before, then the two midpoints (one when the best is at 1).
+  size_t extra = coarse.alpha > 0.95 ? 1 : 2;
+  REQUIRE(fine.grid.size() == 8 + extra);
+  CHECK(std::equal(coarse.errors.begin(), coarse.errors.end(), fine.errors.begin()));
+  CHECK_THAT(fine.grid[8], WithinRel(coarse.alpha - 0.05, 1e-9));
+  CHECK(fine.error <= coarse.error);
+  CHECK(fine.error == *std::min_element(fine.errors.begin(), fine.errors.end()));
+  CHECK(std::fabs(fine.alpha - coarse.alpha) <= 0.05 + 1e-9);
+}

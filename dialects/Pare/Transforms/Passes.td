@@ -411,7 +411,8 @@ def QuantizeW8A8Pass : Pass<"pare-quantize-w8a8", "mlir::ModuleOp"> {
     weight columns by it; the producer absorbs 1 / s, so it costs nothing at
     run time. Linears whose input has no such producer are quantized
     unsmoothed. alpha: a number in [0, 1] for every group; "auto" searches
-    each group over 0.3, 0.4, ..., 0.9 (and no smoothing) for the least
+    each group over 0.3, 0.4, ..., 1.0 and then the two midpoints beside the
+    best (per tensor: 0.3, ..., 0.9 only), and no smoothing, for the least
     squared error of the group's W8A8 outputs (computed by the run-time
     kernel) against float on the sampled calibration rows; "off" quantizes
     without smoothing. The statistics come from the driver

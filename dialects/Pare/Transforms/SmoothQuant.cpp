@@ -114,7 +114,7 @@ double groupError(const GroupProblem &p, const std::vector<float> &s) {
   return groupError(p, s, floatOutputs(p));
 }
 
-AlphaSearch searchAlpha(const GroupProblem &p, double lo, double hi, double step) {
+AlphaSearch searchAlpha(const GroupProblem &p, double lo, double hi, double step, bool refine) {
   std::vector<float> maxW = p.maxAbsW;
   if (maxW.empty())
     for (size_t l = 0; l < p.weights.size(); ++l)
@@ -123,10 +123,7 @@ AlphaSearch searchAlpha(const GroupProblem &p, double lo, double hi, double step
   std::vector<std::vector<float>> reference = floatOutputs(p);
   found.unsmoothedError = groupError(p, std::vector<float>(size_t(p.k), 1.0f), reference);
   bool first = true;
-  for (int i = 0;; ++i) {
-    double alpha = lo + step * i;
-    if (alpha > hi + 1e-9)
-      break;
+  auto evaluate = [&](double alpha) {
     double e = groupError(p, smoothingScales(p.maxAbsX, maxW, alpha), reference);
     found.grid.push_back(alpha);
     found.errors.push_back(e);
@@ -135,6 +132,21 @@ AlphaSearch searchAlpha(const GroupProblem &p, double lo, double hi, double step
       found.error = e;
       first = false;
     }
+  };
+  for (int i = 0;; ++i) {
+    double alpha = lo + step * i;
+    if (alpha > hi + 1e-9)
+      break;
+    evaluate(alpha);
+  }
+  // The grid's best is within a step of the optimum of a curve that is
+  // mostly one valley; halving the step there costs two evaluations where a
+  // finer grid would cost as many again as the grid.
+  if (refine && !first) {
+    double best = found.alpha;
+    for (double alpha : {best - step / 2, best + step / 2})
+      if (alpha >= -1e-9 && alpha <= 1.0 + 1e-9)
+        evaluate(std::clamp(alpha, 0.0, 1.0));
   }
   return found;
 }

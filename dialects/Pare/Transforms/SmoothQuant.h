@@ -15,10 +15,11 @@
 // round half away from zero), activations per token at run time or per
 // tensor with a calibrated scale (pare_llm_w8.c).
 //
-// alpha "auto" picks, per group, the alpha of a grid that minimises the
-// squared error of the group's outputs, computed with the run-time kernel
-// itself (so the search scores exactly what the decoder will compute),
-// against the float outputs on the sampled calibration rows.
+// alpha "auto" picks, per group, the alpha of a grid (refined by the
+// midpoints beside its best) that minimises the squared error of the
+// group's outputs, computed with the run-time kernel itself (so the search
+// scores exactly what the decoder will compute), against the float outputs
+// on the sampled calibration rows.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PARE_DIALECT_PARE_TRANSFORMS_SMOOTHQUANT_H
@@ -82,9 +83,11 @@ struct AlphaSearch {
   std::vector<double> grid, errors;
 };
 
-/// alpha over {lo, lo + step, ..., hi}; ties go to the first (smaller).
+/// alpha over {lo, lo + step, ..., hi}, then (refine) the two midpoints
+/// beside the best, best +- step / 2 within [0, 1]; ties go to the first
+/// evaluated.
 AlphaSearch searchAlpha(const GroupProblem &p, double lo = 0.3, double hi = 0.9,
-                        double step = 0.05);
+                        double step = 0.05, bool refine = false);
 
 } // namespace pare::smooth
 

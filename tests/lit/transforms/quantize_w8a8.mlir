@@ -11,6 +11,7 @@
 // RUN: pare-opt %S/Inputs/w4a16_layer.mlir --pass-pipeline='builtin.module(pare-quantize-w8a8{ids=1,5,9,3,0,12,7,7,2,15,4,11 verbose=true})' -mlir-elide-elementsattrs-if-larger=40 2>&1 | FileCheck %s --check-prefix=HALF
 // RUN: pare-opt %S/Inputs/w4a16_layer.mlir --pass-pipeline='builtin.module(pare-quantize-w8a8{alpha=off ids=1,5,9,3,0,12,7,7,2,15,4,11 verbose=true})' -mlir-elide-elementsattrs-if-larger=40 2>&1 | FileCheck %s --check-prefix=OFF
 // RUN: pare-opt %S/Inputs/w4a16_layer.mlir --pass-pipeline='builtin.module(pare-quantize-w8a8{alpha=auto act-quant=per-tensor ids=1,5,9,3,0,12,7,7,2,15,4,11 verbose=true})' -mlir-elide-elementsattrs-if-larger=4 2>&1 | FileCheck %s --check-prefix=AUTO
+// RUN: pare-opt %S/Inputs/w4a16_layer.mlir --pass-pipeline='builtin.module(pare-quantize-w8a8{alpha=auto ids=1,5,9,3,0,12,7,7,2,15,4,11 verbose=true})' -mlir-elide-elementsattrs-if-larger=4 2>&1 | FileCheck %s --check-prefix=AUTOTOK
 // RUN: not pare-opt %S/Inputs/w4a16_layer.mlir --pass-pipeline='builtin.module(pare-quantize-w8a8{alpha=1.5 ids=1,2})' 2>&1 | FileCheck %s --check-prefix=RANGE
 // RUN: not pare-opt %S/Inputs/w4a16_layer.mlir --pass-pipeline='builtin.module(pare-quantize-w8a8{alpha=abc ids=1,2})' 2>&1 | FileCheck %s --check-prefix=NAN
 // RUN: not pare-opt %S/Inputs/w4a16_layer.mlir --pass-pipeline='builtin.module(pare-quantize-w8a8{act-quant=per-row ids=1,2})' 2>&1 | FileCheck %s --check-prefix=MODE
@@ -53,6 +54,14 @@
 // AUTO: pare.matmul_w8a8 {{.*}} {act_quant = "per-tensor", act_scale = [[QKV]] : f32} : (tensor<?x32xf32>, tensor<16x32xi8>
 // AUTO: pare.matmul_w8a8 {{.*}} {act_quant = "per-tensor", act_scale = [[GU:[0-9.e-]+]] : f32, pare.tail} : (tensor<?x32xf32>, tensor<64x32xi8>
 // AUTO: pare.matmul_w8a8 {{.*}} {act_quant = "per-tensor", act_scale = [[GU]] : f32, pare.tail} : (tensor<?x32xf32>, tensor<64x32xi8>
+
+// Per token the search runs on to 1.0 and refines the grid's best by the
+// midpoints beside it (0.75, 0.55: off the 0.1 grid).
+// AUTOTOK: pare: w8a8: smoothing group: rms_norm 'input_layernorm' -> 'q_proj' 'k_proj' 'v_proj': alpha 0.75, output error 0.0259338 (unsmoothed 0.121005)
+// AUTOTOK-NEXT: pare: w8a8: smoothing group: attention 'attention' -> 'o_proj' {{.*}}: alpha 0.55, output error 0.00465824 (unsmoothed 0.0071849)
+// AUTOTOK-NEXT: pare: w8a8: smoothing group: rms_norm 'post_attention_layernorm' -> 'gate_proj' 'up_proj': alpha 0.60, output error 0.0659232 (unsmoothed 0.339542)
+// AUTOTOK-NEXT: pare: w8a8: smoothing group: gated product 'gated' -> 'down_proj' {{.*}}: alpha 0.50, output error 0.0307333 (unsmoothed 0.10249)
+// AUTOTOK-NEXT: pare: w8a8: 7 linears (per-token), 4 smoothing groups folded
 
 // RANGE: error: alpha must be a number in [0, 1], auto or off, not '1.5' (--smooth-alpha)
 // NAN: error: alpha must be a number in [0, 1], auto or off, not 'abc' (--smooth-alpha)
