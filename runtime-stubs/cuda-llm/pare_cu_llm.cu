@@ -678,14 +678,15 @@ __global__ void __launch_bounds__(kMmaThreads)
  * pairs, BN 128 or 256), warp-specialised as pare_cu_gemm_sm90.cuh is:
  *  - warpgroup 0 produces: the x and weight slices (64 of K: 128 bytes a
  *    row, the 128-byte swizzle) go into a ring of S slots, S - 2 slices
- *    ahead of the consumers, by TMA where a tensor map expresses them (x
- *    without a norm; the weights of a plain linear, one box, or of the gated
- *    MLP, a box of gate rows and one of up rows) and otherwise by 16-byte
- *    cp.async of the warpgroup's 128 threads (rows gathered through
- *    Epi::row). Once a slice's copies have landed, each thread finishes its
- *    own chunks (the norm prologue: x * norm_w rounded to half, its squares
- *    summed per row), fences them for the async proxy and arrives on the
- *    slot's `full` barrier (which also counts the TMA bytes);
+ *    ahead of the consumers, by TMA where a tensor map expresses them (x;
+ *    the weights of a plain linear, one box, or of the gated MLP, a box of
+ *    gate rows and one of up rows) and otherwise by 16-byte cp.async of the
+ *    warpgroup's 128 threads (rows gathered through Epi::row). Once a
+ *    slice's copies have landed (cp.async: each thread's own; x by TMA with
+ *    a norm: the slot's `landed` barrier), each thread finishes its chunks
+ *    (the norm prologue: x * norm_w rounded to half, its squares summed per
+ *    row), fences them for the async proxy and arrives on the slot's `full`
+ *    barrier (which also counts the bytes of the other TMA loads);
  *  - warpgroups 1 and 2 consume: each multiplies its 64 rows of the slice by
  *    the BN weight rows with wgmma m64nBNk16 (fp32 accumulators in
  *    registers) and hands the slot back on its `empty` barrier.
@@ -713,8 +714,9 @@ template <int BN> struct HopCfg {
   static constexpr int B_BYTES = BN * kHopK * 2;
   static constexpr int STAGE = A_BYTES + B_BYTES;
   static constexpr int S = BN == 256 ? 4 : 6; /* a 192 KiB ring */
-  /* Ring, 1 KiB alignment slack, full / empty barriers, inverse RMS. */
-  static constexpr int SMEM = S * STAGE + 1024 + 2 * S * 8 + kHopRows * 4;
+  /* Ring, 1 KiB alignment slack, full / empty / landed barriers, inverse
+   * RMS. */
+  static constexpr int SMEM = S * STAGE + 1024 + 3 * S * 8 + kHopRows * 4;
 };
 
 template <class Epi, int BN>
@@ -735,7 +737,10 @@ __global__ void __launch_bounds__(kHopThreads, 1)
       (reinterpret_cast<uintptr_t>(hop_raw) + 1023) & ~uintptr_t(1023));
   uint64_t *full = reinterpret_cast<uint64_t *>(ring + S * Cfg::STAGE);
   uint64_t *empty = full + S;
-  float *s_inv = reinterpret_cast<float *>(empty + S);
+  uint64_t *landed = empty + S; /* x's TMA bytes when the producers rewrite x */
+  float *s_inv = reinterpret_cast<float *>(landed + S);
+  /* What completes on `full` besides the producers' hand-over. */
+  const bool a_full = tma_a && !norm_w, tx_full = a_full || tma_b;
 
   const int wg = threadIdx.x / 128, t = threadIdx.x % 128;
   /* Row tiles fastest: the blocks that read one weight tile run together. */
@@ -745,7 +750,8 @@ __global__ void __launch_bounds__(kHopThreads, 1)
   if (threadIdx.x == 0) {
     for (int s = 0; s < S; s++) {
       /* The producers' hand-over, and thread 0's expect_tx with TMA. */
-      pcw_bar_init(&full[s], tma_a || tma_b ? 129 : 128);
+      pcw_bar_init(&full[s], tx_full ? 129 : 128);
+      pcw_bar_init(&landed[s], 1);
       pcw_bar_init(&empty[s], 2);
     }
     asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
@@ -770,9 +776,13 @@ __global__ void __launch_bounds__(kHopThreads, 1)
         const int s = kt % S;
         pcw_producers_wait(&empty[s], kt, S, t);
         unsigned char *sa = ring + s * Cfg::STAGE, *sb = sa + Cfg::A_BYTES;
-        if ((tma_a || tma_b) && t == 0) {
-          pcw_bar_expect_tx(&full[s], (tma_a ? Cfg::A_BYTES : 0) + (tma_b ? Cfg::B_BYTES : 0));
-          if (tma_a)
+        if (tma_a && !a_full && t == 0) {
+          pcw_bar_expect_tx(&landed[s], Cfg::A_BYTES);
+          pcw_tma_load(sa, &ta, &landed[s], kt * kHopK, m0);
+        }
+        if (tx_full && t == 0) {
+          pcw_bar_expect_tx(&full[s], (a_full ? Cfg::A_BYTES : 0) + (tma_b ? Cfg::B_BYTES : 0));
+          if (a_full)
             pcw_tma_load(sa, &ta, &full[s], kt * kHopK, m0);
           if (tma_b == 1)
             pcw_tma_load(sb, &tb, &full[s], kt * kHopK, 2 * p0);
@@ -801,11 +811,13 @@ __global__ void __launch_bounds__(kHopThreads, 1)
       cp_async_commit(); /* empty groups keep the count uniform */
       if (kt < LAG)
         continue;
-      /* Slice j's copies (this thread's) have landed (x came by cp.async
-       * whenever there is a norm: the host maps x only without one). */
+      /* Slice j's copies (this thread's) have landed, and x's TMA box when
+       * the norm rewrites it. */
       cp_async_wait<LAG>();
       const int j = kt - LAG, s = j % S;
       const int kc = j * kHopK + 8 * c;
+      if (tma_a && !a_full)
+        pcw_bar_wait(&landed[s], (j / S) & 1);
       if (norm_w && kc < k) {
         float nv[8];
         unpack(*reinterpret_cast<const uint4 *>(norm_w + kc), nv, __half());
@@ -958,13 +970,11 @@ cudaError_t gemm_sm90_launch(const __half *x, const __half *norm_w, float eps, i
       return e;
     done |= bit;
   }
-  /* x by TMA only without the norm (the producers rewrite x's chunks that
-   * they copied themselves). */
   CUtensorMap ta, tb, tb2;
   memset(&ta, 0, sizeof ta);
   memset(&tb, 0, sizeof tb);
   memset(&tb2, 0, sizeof tb2);
-  const int tma_a = tma && !norm_w && pcw_map(&ta, x, k, rows, k, kHopRows) ? 1 : 0;
+  const int tma_a = tma && pcw_map(&ta, x, k, rows, k, kHopRows) ? 1 : 0;
   const int tma_b = tma ? hop_weight_maps(epi, &tb, &tb2, k, BN) : 0;
   const int tiles_m = (rows + kHopRows - 1) / kHopRows;
   const long long tiles = (long long)tiles_m * ((pairs + BN / 2 - 1) / (BN / 2));
