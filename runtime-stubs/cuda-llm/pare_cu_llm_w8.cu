@@ -30,7 +30,8 @@
  *     then the residual, stored as T. Products and sums are exact int32, so
  *     the GEMV and the GEMM agree bit for bit with each other.
  * Before sm_80 (no int8 mma) the GEMV serves every row count, four rows a
- * pass.
+ * pass. Built for sm_90a with -DPARE_LLM_W8_WGMMA, the GEMM runs on wgmma
+ * instead (w8_gemm_wgmma_kernel; an experiment, not the default).
  */
 #include "pare_cu_llm.cuh"
 #include "pare_cu_llm_device.cuh"
@@ -472,16 +473,52 @@ __device__ __forceinline__ void mma_s8(int *d, const uint32_t *a, const uint32_t
 
 /* Tile rows r0.. of src ([limit][kp] int8), bytes k0 .. k0 + kBK - 1, into
  * the swizzled tile at dst; rows past limit and chunks past kp are zeros. */
+template <int THREADS = kGemmThreads>
 __device__ __forceinline__ void load_tile(uint32_t dst, const int8_t *src, int r0, int limit,
                                           int k0, int kp)
 {
 #pragma unroll
-  for (int t = 0; t < kTileBytes / 16 / kGemmThreads; ++t) {
-    const int i = threadIdx.x + t * kGemmThreads;
+  for (int t = 0; t < kTileBytes / 16 / THREADS; ++t) {
+    const int i = threadIdx.x + t * THREADS;
     const int row = i / (kBK / 16), c = i % (kBK / 16);
     const bool valid = r0 + row < limit && k0 + c * 16 < kp;
     const int8_t *p = valid ? src + (size_t)(r0 + row) * kp + k0 + c * 16 : src;
     cp_async16(dst + swz(row, c), p, valid);
+  }
+}
+
+/* The tile (m0, n0) of block blockIdx.x. Grouped walk: kGroupM row tiles by
+ * every column tile, then the next group (consecutive blocks share weight
+ * tiles while they are in L2). */
+__device__ __forceinline__ void tile_origin(int tiles_m, int tiles_n, int *m0, int *n0)
+{
+  const int per_group = kGroupM * tiles_n;
+  const int group = blockIdx.x / per_group, first_m = group * kGroupM;
+  const int group_m = tiles_m - first_m < kGroupM ? tiles_m - first_m : kGroupM;
+  const int in_group = blockIdx.x % per_group;
+  *m0 = (first_m + in_group % group_m) * kBM;
+  *n0 = (in_group / group_m) * kBN;
+}
+
+/* The epilogue's second half: the scaled tile ct (kBM x kBN floats, rows of
+ * kLdC, in shared memory) through the activation and the residual into y,
+ * eight outputs a step (vec8: 16-byte loads and stores). */
+template <int THREADS, typename T>
+__device__ __forceinline__ void store_tile(const float *ct, const Epilogue<T> &epi, int m0, int n0,
+                                           int rows, int n, bool vec8)
+{
+#pragma unroll 1
+  for (int i = threadIdx.x; i < kBM * (kBN / 8); i += THREADS) {
+    const int tr = i / (kBN / 8), tc = (i % (kBN / 8)) * 8;
+    const int r = m0 + tr, j = n0 + tc;
+    if (r >= rows || j >= n)
+      continue;
+    const float *c = ct + tr * kLdC + tc;
+    if (vec8 && j + 8 <= n)
+      epi.finish8(r, j, c);
+    else
+      for (int e = 0; e < 8 && j + e < n; ++e)
+        epi.finish(r, j + e, c[e]);
   }
 }
 
@@ -494,13 +531,8 @@ __global__ void __launch_bounds__(kGemmThreads, 2)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   extern __shared__ __align__(128) unsigned char smem[];
-  /* Grouped walk: kGroupM row tiles by every column tile, then the next
-   * group (consecutive blocks share weight tiles while they are in L2). */
-  const int per_group = kGroupM * tiles_n;
-  const int group = blockIdx.x / per_group, first_m = group * kGroupM;
-  const int group_m = tiles_m - first_m < kGroupM ? tiles_m - first_m : kGroupM;
-  const int in_group = blockIdx.x % per_group;
-  const int m0 = (first_m + in_group % group_m) * kBM, n0 = (in_group / group_m) * kBN;
+  int m0, n0;
+  tile_origin(tiles_m, tiles_n, &m0, &n0);
 
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   const int wm = (warp / (kBN / kWarpN)) * 64, wn = (warp % (kBN / kWarpN)) * kWarpN;
@@ -593,20 +625,7 @@ __global__ void __launch_bounds__(kGemmThreads, 2)
       }
     }
   __syncthreads();
-  /* Eight outputs a step: 16 steps a tile row. vec8: 16-byte stores. */
-#pragma unroll 1
-  for (int i = threadIdx.x; i < kBM * (kBN / 8); i += kGemmThreads) {
-    const int tr = i / (kBN / 8), tc = (i % (kBN / 8)) * 8;
-    const int r = m0 + tr, j = n0 + tc;
-    if (r >= rows || j >= n)
-      continue;
-    const float *c = ct + tr * kLdC + tc;
-    if (vec8 && j + 8 <= n)
-      epi.finish8(r, j, c);
-    else
-      for (int e = 0; e < 8 && j + e < n; ++e)
-        epi.finish(r, j + e, c[e]);
-  }
+  store_tile<kGemmThreads>(ct, epi, m0, n0, rows, n, vec8);
 #else
   (void)q, (void)w, (void)epi, (void)rows, (void)kp, (void)n, (void)tiles_m, (void)tiles_n;
   (void)vec8;
@@ -614,67 +633,204 @@ __global__ void __launch_bounds__(kGemmThreads, 2)
 #endif
 }
 
+/* ------------------------------------------------------- gemm, sm_90a -- */
+
+/* Hopper's wgmma on the same tiles (-DPARE_LLM_W8_WGMMA, a build for sm_90a
+ * only; an experiment next to the mma.sync GEMM, which stays the default):
+ * the cp.async ring above already has wgmma's 128-byte-swizzle K-major
+ * layout (16-byte chunk c of row r at c ^ (r % 8), rows of 128 bytes, 8-row
+ * groups 1024 bytes apart, stages 1 KiB aligned), so two warpgroups each
+ * multiply their 64 rows of a stage by its 128 columns with four
+ * wgmma.mma_async m64n128k32 s8 (one per 32 bytes of K: the descriptor's
+ * start moves 32 bytes), int32 accumulators in registers. A stage's wgmmas
+ * run while the threads wait for the next stage's copies; a stage is
+ * refilled once both warpgroups' wgmmas on it have completed. */
+#if defined(PARE_LLM_W8_WGMMA)
+constexpr int kWgThreads = 256;
+constexpr int kWgSmem = kGemmSmem + 1024; /* the ring, 1 KiB aligned */
+
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+/* Matrix descriptor of a 128-byte-swizzled K-major tile at shared address a:
+ * start >> 4, leading offset 16 bytes (unused by the swizzled K-major
+ * layout), stride 1024 bytes between 8-row groups, swizzle mode 128 B. */
+__device__ __forceinline__ uint64_t wg_desc(uint32_t a)
+{
+  return (uint64_t)((a & 0x3FFFF) >> 4) | (1ull << 16) | (64ull << 32) | (1ull << 62);
+}
+
+#define W8_D8(o)                                                                             \
+  "+r"(d[(o)]), "+r"(d[(o) + 1]), "+r"(d[(o) + 2]), "+r"(d[(o) + 3]), "+r"(d[(o) + 4]),      \
+      "+r"(d[(o) + 5]), "+r"(d[(o) + 6]), "+r"(d[(o) + 7])
+#define W8_D32(o) W8_D8(o), W8_D8((o) + 8), W8_D8((o) + 16), W8_D8((o) + 24)
+
+/* D (64 x 128, s32) += A (64 x 32, s8) B (32 x 128, s8), both K-major in
+ * shared memory. */
+__device__ __forceinline__ void wg_mma_s8(int (&d)[64], uint64_t da, uint64_t db)
+{
+  /* scale-d is a predicate: true accumulates into d. */
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+               "wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8 {"
+               "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+               "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+               "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+               "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+               "}, %64, %65, p;\n}\n"
+               : W8_D32(0), W8_D32(32)
+               : "l"(da), "l"(db), "r"(1));
+}
+#undef W8_D32
+#undef W8_D8
+#endif
+
+template <typename T>
+__global__ void __launch_bounds__(kWgThreads, 1)
+    w8_gemm_wgmma_kernel(const int8_t *q, const int8_t *w, Epilogue<T> epi, int rows, int kp,
+                         int n, int tiles_m, int tiles_n, bool vec8)
+{
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  extern __shared__ __align__(128) unsigned char smem_raw[];
+  const uint32_t raw = smem_u32(smem_raw);
+  const uint32_t base = (raw + 1023u) & ~1023u;
+  int m0, n0;
+  tile_origin(tiles_m, tiles_n, &m0, &n0);
+  const int wg = threadIdx.x / 128; /* warpgroup: rows wg * 64 .. of the tile */
+  const int kt_count = (kp + kBK - 1) / kBK;
+  int d[64];
+#pragma unroll
+  for (int i = 0; i < 64; ++i)
+    d[i] = 0;
+  auto stage_a = [&](int s) { return base + (uint32_t)(s * 2 * kTileBytes); };
+  auto stage_b = [&](int s) { return base + (uint32_t)(s * 2 * kTileBytes + kTileBytes); };
+#pragma unroll
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < kt_count) {
+      load_tile<kWgThreads>(stage_a(s), q, m0, rows, s * kBK, kp);
+      load_tile<kWgThreads>(stage_b(s), w, n0, n, s * kBK, kp);
+    }
+    cp_async_commit();
+  }
+  for (int kt = 0; kt < kt_count; ++kt) {
+    cp_async_wait<kStages - 2>();
+    /* The copies were generic-proxy writes; wgmma reads through the async
+     * proxy. */
+    asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+    asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); /* stage kt - 1 read */
+    __syncthreads();
+    const int next = kt + kStages - 1;
+    if (next < kt_count) {
+      load_tile<kWgThreads>(stage_a(next % kStages), q, m0, rows, next * kBK, kp);
+      load_tile<kWgThreads>(stage_b(next % kStages), w, n0, n, next * kBK, kp);
+    }
+    cp_async_commit();
+    const uint32_t a_s = stage_a(kt % kStages) + (uint32_t)(wg * 64 * kBK);
+    const uint32_t b_s = stage_b(kt % kStages);
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+#pragma unroll
+    for (int ks = 0; ks < kBK / 32; ++ks)
+      wg_mma_s8(d, wg_desc(a_s + 32u * ks), wg_desc(b_s + 32u * ks));
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+  }
+  asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory");
+#pragma unroll
+  for (int i = 0; i < 64; ++i)
+    asm volatile("" : "+r"(d[i])::"memory");
+  cp_async_wait<0>();
+  __syncthreads(); /* the ring now holds the scaled tile */
+
+  /* Accumulator i of thread t: row 16 (t % 128 / 32) + (t % 32) / 4 + 8 ((i
+   * / 2) % 2) of the warpgroup's 64, column 8 (i / 4) + 2 (t % 4) + i % 2. */
+  float *ct = reinterpret_cast<float *>(smem_raw + (base - raw));
+  const int lane = threadIdx.x % kWarp, wq = (threadIdx.x % 128) / kWarp;
+#pragma unroll
+  for (int i = 0; i < 64; i += 2) {
+    const int tr = wg * 64 + wq * 16 + lane / 4 + 8 * ((i / 2) % 2);
+    const int tc = 8 * (i / 4) + 2 * (lane % 4);
+    const int r = m0 + tr < rows ? m0 + tr : rows - 1; /* past rows / n: never stored */
+    const int j0 = min(n0 + tc, n - 1), j1 = min(n0 + tc + 1, n - 1);
+    *reinterpret_cast<float2 *>(ct + tr * kLdC + tc) =
+        make_float2(epi.scaled(r, j0, d[i]), epi.scaled(r, j1, d[i + 1]));
+  }
+  __syncthreads();
+  store_tile<kWgThreads>(ct, epi, m0, n0, rows, n, vec8);
+#else
+  (void)q, (void)w, (void)epi, (void)rows, (void)kp, (void)n, (void)tiles_m, (void)tiles_n;
+  (void)vec8;
+  __trap(); /* a pass without sm_90a's features (an sm_90a build runs its own) */
+#endif
+}
+#endif /* PARE_LLM_W8_WGMMA */
+
 /* ------------------------------------------------------------- launches -- */
 
 /* Per-device facts, looked up once (bit d: device d done). */
 struct DeviceFacts {
-  unsigned long long known = 0, mma = 0, smem_set[2] = {0, 0};
+  /* known: looked up; mma: sm_80+; hopper: compute capability 9.0 (what an
+   * sm_90a build's wgmma kernel runs on); smem_set[T is half][wgmma]: the
+   * GEMM kernel's shared-memory opt-in done. */
+  unsigned long long known = 0, mma = 0, hopper = 0, smem_set[2][2] = {{0, 0}, {0, 0}};
 };
 DeviceFacts g_facts;
 
-inline cudaError_t current_bit(unsigned long long *bit, int *dev)
+/* The facts of the current device (bit: its bit in the masks). */
+inline cudaError_t device_facts(unsigned long long *bit)
 {
-  cudaError_t e = cudaGetDevice(dev);
-  *bit = *dev >= 0 && *dev < 64 ? 1ull << *dev : 0;
-  return e;
-}
-
-/* Whether the current device has the int8 mma.sync (sm_80+). */
-inline cudaError_t has_int8_mma(bool *yes)
-{
-  unsigned long long bit;
-  int dev;
-  cudaError_t e = current_bit(&bit, &dev);
+  int dev = 0;
+  cudaError_t e = cudaGetDevice(&dev);
   if (e != cudaSuccess)
     return e;
-  if (!(g_facts.known & bit)) {
-    int major = 0;
+  *bit = dev >= 0 && dev < 64 ? 1ull << dev : 0;
+  if (!(g_facts.known & *bit)) {
+    int major = 0, minor = 0;
     e = cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
+    if (e == cudaSuccess)
+      e = cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
     if (e != cudaSuccess)
       return e;
     if (major >= 8)
-      g_facts.mma |= bit;
-    g_facts.known |= bit;
+      g_facts.mma |= *bit;
+    if (major == 9 && minor == 0)
+      g_facts.hopper |= *bit;
+    g_facts.known |= *bit;
   }
-  *yes = (g_facts.mma & bit) != 0;
   return cudaSuccess;
 }
 
+/* One GEMM kernel launch; the 96 KiB (+1 KiB) of dynamic shared memory
+ * needs the opt-in, once per device and kernel (the attribute stays set; it
+ * is no stream operation, so a graph capture may include the first call). */
 template <typename T>
-cudaError_t launch_gemm(const int8_t *q, const int8_t *w, const Epilogue<T> &epi, int rows, int kp,
-                        int n, cudaStream_t stream)
+cudaError_t launch_gemm_kernel(void (*kernel)(const int8_t *, const int8_t *, Epilogue<T>, int,
+                                              int, int, int, int, bool),
+                               int threads, int smem_bytes, bool wgmma, unsigned long long bit,
+                               const int8_t *q, const int8_t *w, const Epilogue<T> &epi, int rows,
+                               int kp, int n, cudaStream_t stream)
 {
-  auto kernel = w8_gemm_kernel<T>;
-  unsigned long long bit;
-  int dev;
-  cudaError_t e = current_bit(&bit, &dev);
-  if (e != cudaSuccess)
-    return e;
-  /* 96 KiB of dynamic shared memory needs the opt-in, once per device and
-   * kernel (the attribute stays set; it is no stream operation, so a graph
-   * capture may include the first call). */
-  unsigned long long &set = g_facts.smem_set[sizeof(T) == 2];
+  unsigned long long &set = g_facts.smem_set[sizeof(T) == 2][wgmma];
   if (!(set & bit)) {
-    e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kGemmSmem);
+    cudaError_t e =
+        cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes);
     if (e != cudaSuccess)
       return e;
     set |= bit;
   }
   const int tiles_m = (rows + kBM - 1) / kBM, tiles_n = (n + kBN - 1) / kBN;
   const bool vec8 = n % 8 == 0 && aligned16(epi.y) && (!epi.residual || aligned16(epi.residual));
-  kernel<<<(unsigned)(tiles_m * tiles_n), kGemmThreads, kGemmSmem, stream>>>(
-      q, w, epi, rows, kp, n, tiles_m, tiles_n, vec8);
+  kernel<<<(unsigned)(tiles_m * tiles_n), threads, smem_bytes, stream>>>(q, w, epi, rows, kp, n,
+                                                                      tiles_m, tiles_n, vec8);
   return cudaGetLastError();
+}
+
+template <typename T>
+cudaError_t launch_gemm(const int8_t *q, const int8_t *w, const Epilogue<T> &epi, int rows, int kp,
+                        int n, unsigned long long bit, cudaStream_t stream)
+{
+#if defined(PARE_LLM_W8_WGMMA)
+  if (g_facts.hopper & bit)
+    return launch_gemm_kernel<T>(w8_gemm_wgmma_kernel<T>, kWgThreads, kWgSmem, true, bit, q, w,
+                                 epi, rows, kp, n, stream);
+#endif
+  return launch_gemm_kernel<T>(w8_gemm_kernel<T>, kGemmThreads, kGemmSmem, false, bit, q, w, epi,
+                               rows, kp, n, stream);
 }
 
 template <typename T>
@@ -752,12 +908,12 @@ cudaError_t linear_w8a8(const T *x, const T *norm_w, float norm_eps, const int8_
     return e;
 
   if (rows > PARE_LLM_W8_GEMV_ROWS) {
-    bool mma = false;
-    e = has_int8_mma(&mma);
+    unsigned long long bit = 0;
+    e = device_facts(&bit);
     if (e != cudaSuccess)
       return e;
-    if (mma)
-      return launch_gemm(q, w, epi, rows, kp, n, stream);
+    if (g_facts.mma & bit)
+      return launch_gemm(q, w, epi, rows, kp, n, bit, stream);
   }
   return launch_gemv(q, w, epi, rows, kp, n, stream);
 }

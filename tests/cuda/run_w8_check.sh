@@ -2,8 +2,8 @@
 # On the GPU machine: the W8A8 (SmoothQuant, issue 19) CUDA kernels.
 #  1. tests/cuda/test_llm_w8.cu: pare_llm_linear_w8a8_f32 / _f16 (quantize pass, dp4a GEMV,
 #     int8 mma.sync GEMM) against the C target's pare_llm_w8.c, linked in: codes and row scales
-#     bit for bit, y bit for bit without the norm prologue; built twice, with the defaults and
-#     with the alternative GEMM warp tile and decode GEMV (see below);
+#     bit for bit, y bit for bit without the norm prologue; built three times, with the
+#     defaults, the alternative GEMM warp tile and decode GEMV, and the sm_90a wgmma GEMM;
 #  2. test_llm_w8 --bench: the one-row GEMV's GB/s at 4096 x 4096, 4096 x 11008, 11008 x 4096,
 #     and the prefill GEMM at M = 512 and 2048 on the same shapes next to cuBLAS fp16 (f32
 #     accumulation) and cuBLASLt int8 (s8 x s8 -> s32);
@@ -28,16 +28,18 @@ result() { # status name
   if [[ "$1" == 0 ]]; then pass=$((pass + 1)); echo "PASS $2"; else fail=$((fail + 1)); echo "FAIL $2"; fi
 }
 
-# Two builds: the defaults (GEMM warp tile 64 x 32, one-launch decode GEMV) and the alternatives
-# (-DPARE_LLM_W8_GEMM_WN=64: 64 x 64 warp tiles; -DPARE_LLM_W8_FUSED_GEMV=0: quantize, then GEMV),
-# both checked, both timed.
+# Three builds, each checked and timed: the defaults (GEMM warp tile 64 x 32, one-launch decode
+# GEMV), the alternatives (-DPARE_LLM_W8_GEMM_WN=64: 64 x 64 warp tiles; -DPARE_LLM_W8_FUSED_GEMV=0:
+# quantize, then GEMV), and the experimental Hopper GEMM (-DPARE_LLM_W8_WGMMA, sm_90a).
 "$CC" -std=c99 -O2 -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/c/pare_llm_w8.c" -o "$WORK/pare_llm_w8.o"
 result $? "build pare_llm_w8.o (the C reference)"
-VARIANTS=(default alt)
-declare -A FLAGS=([default]="" [alt]="-DPARE_LLM_W8_GEMM_WN=64 -DPARE_LLM_W8_FUSED_GEMV=0")
-declare -A NAME=([default]="warp tile 64x32, fused GEMV" [alt]="warp tile 64x64, quantize + GEMV")
+VARIANTS=(default alt wgmma)
+declare -A FLAGS=([default]="-arch=$ARCH" [alt]="-arch=$ARCH -DPARE_LLM_W8_GEMM_WN=64 -DPARE_LLM_W8_FUSED_GEMV=0"
+  [wgmma]="-arch=sm_90a -DPARE_LLM_W8_WGMMA")
+declare -A NAME=([default]="warp tile 64x32, fused GEMV" [alt]="warp tile 64x64, quantize + GEMV"
+  [wgmma]="experimental sm_90a wgmma GEMM")
 for v in "${VARIANTS[@]}"; do
-  nvcc -std=c++17 -O3 -arch="$ARCH" ${FLAGS[$v]} -I"$ROOT/runtime-stubs/cuda-llm" \
+  nvcc -std=c++17 -O3 ${FLAGS[$v]} -I"$ROOT/runtime-stubs/cuda-llm" \
     -I"$ROOT/runtime-stubs/c" -DPARE_BENCH_CUBLAS "$ROOT/tests/cuda/test_llm_w8.cu" \
     "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w8.cu" "$WORK/pare_llm_w8.o" -lcublas -lcublasLt \
     -o "$WORK/test_llm_w8_$v" > "$WORK/build_$v.log" 2>&1 &
@@ -46,7 +48,7 @@ wait
 for v in "${VARIANTS[@]}"; do
   cat "$WORK/build_$v.log"
   [[ -x "$WORK/test_llm_w8_$v" ]]
-  result $? "build test_llm_w8 ($ARCH, ${NAME[$v]})"
+  result $? "build test_llm_w8 (${FLAGS[$v]}: ${NAME[$v]})"
 done
 for v in "${VARIANTS[@]}"; do
   [[ -x "$WORK/test_llm_w8_$v" ]] || continue
