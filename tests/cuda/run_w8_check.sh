@@ -54,7 +54,7 @@ for v in "${VARIANTS[@]}"; do
   [[ -x "$WORK/test_llm_w8_$v" ]] || continue
   "$WORK/test_llm_w8_$v" > "$WORK/kernels.log" 2>&1
   status=$?
-  grep -E "^FAIL|passed|\.cu:[0-9]+:" "$WORK/kernels.log"
+  grep -E "^FAIL|passed|\.cu:[0-9]+:|no CUDA" "$WORK/kernels.log"
   result $status "int8 kernels vs the C target (pare_llm_w8.c), ${NAME[$v]}"
 done
 for v in "${VARIANTS[@]}"; do
