@@ -2,8 +2,10 @@
 # CI has no GPU: compile and link the CUDA decoders pare emits (issue 16) with nvcc, fp32 and
 # fp16, warnings as errors, fused (issue 17) and, for the hand-written Llama, with
 # --cuda-fusion off too: the hand-written step functions (tests/lit/codegen/Inputs/
-# decoder_tiny.mlir, and decoder_tiny_w4.mlir whose linears are 4-bit pare.matmul_nbits:
-# issue 18) and the tiny random Llama through the whole pipeline: TINY_ONNX (the
+# decoder_tiny.mlir, decoder_tiny_w4.mlir whose linears are 4-bit pare.matmul_nbits:
+# issue 18, and decoder_tiny_w8a8.mlir with a per-token and a per-tensor int8
+# pare.matmul_w8a8: issue 19) and the tiny random Llama through the whole pipeline, also
+# with --quantize w8a8 (fused and --cuda-fusion off): TINY_ONNX (the
 # ctest fixture's export; missing = failure), else build/llm/tiny.onnx when examples/llm made it. Each is linked into the generate runner (its .mk)
 # and into tests/cuda/decoder_check.c; tests/cuda/test_llm_kernels.cu and test_w4_kernels.cu
 # are built too, and the int4 kernels for sm_80 as well. The GPU run of the same programs is
@@ -23,7 +25,7 @@ trap 'rm -rf "$WORK"' EXIT
 ARCH=-arch=sm_90
 STRICT="-Xcompiler -Wall,-Wextra -Werror all-warnings"
 CSTRICT="-std=c99 -Wall -Wextra -Werror -pedantic"
-KERNELS="pare_cu_llm pare_cu_llm_attn pare_cu_llm_w4"
+KERNELS="pare_cu_llm pare_cu_llm_attn pare_cu_llm_w4 pare_cu_llm_w8"
 # The kernel files are the same in every emitted directory (checked below): compiled
 # once, with the flags the .mk gets, and copied in, so make builds only the model.
 mkdir -p "$WORK/kernels"
@@ -44,7 +46,8 @@ build() { # model name extra-args...
   for precision in $precisions; do
     local out="$WORK/$name$tag-$precision"
     "$PARE" compile "$model" --target cuda --precision "$precision" --emit-runner --name "$name" -o "$out" -q "$@"
-    for f in pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_attn.cu pare_cu_llm_device.cuh pare_cu_llm_w4.cu; do
+    for f in pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_attn.cu pare_cu_llm_device.cuh pare_cu_llm_w4.cu \
+      pare_cu_llm_w8.cu; do
       cmp -s "$ROOT/runtime-stubs/cuda-llm/$f" "$out/$f" ||
         { echo "cuda-decoder-compile: $out/$f differs from runtime-stubs/cuda-llm (rebuild pare)"; exit 1; }
     done
@@ -53,7 +56,7 @@ build() { # model name extra-args...
     make -s -C "$out" -f "$name.mk" NVCC="$NVCC" NVCCFLAGS="-O1 $ARCH $STRICT" CFLAGS="-O1 -Wall -Wextra -Werror" >/dev/null
     "$CC" $CSTRICT -O1 -I"$out" -c "$ROOT/tests/cuda/decoder_check.c" -o "$out/decoder_check.o"
     "$NVCC" $ARCH "$out/decoder_check.o" "$out/$name.o" "$out/pare_cu_llm.o" "$out/pare_cu_llm_attn.o" \
-      "$out/pare_cu_llm_w4.o" -o "$out/decoder_check"
+      "$out/pare_cu_llm_w4.o" "$out/pare_cu_llm_w8.o" -o "$out/decoder_check"
     echo "cuda-decoder-compile: $name$tag $precision ok"
   done
 }
@@ -71,11 +74,22 @@ for precision in fp32 fp16; do
   calls="$(grep -c "pare_llm_matmul_w4_$([[ $precision == fp32 ]] && echo f32 || echo f16)(" "$WORK/tiny_w4-$precision/tiny_w4.cu")"
   [[ "$calls" == 15 ]] || { echo "cuda-decoder-compile: tiny_w4 $precision has $calls int4 matmul launches, not 15"; exit 1; }
 done
+# W8A8 next to float linears (fp16 only: --cuda-fusion on names that build's single precision).
+build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w8a8.mlir" tiny_w8 --cuda-fusion on
+calls="$(grep -c "PARE_TRY(pare_llm_linear_w8a8_f16(" "$WORK/tiny_w8-fusion-on-fp16/tiny_w8.cu" || true)"
+[[ "$calls" == 2 ]] || { echo "cuda-decoder-compile: tiny_w8 has $calls int8 linear launches, not 2"; exit 1; }
+[[ -z "$TINY_ONNX" && -f "$ROOT/build/llm/tiny.onnx" ]] && TINY_ONNX="$ROOT/build/llm/tiny.onnx"
 if [[ -n "$TINY_ONNX" ]]; then
   [[ -f "$TINY_ONNX" ]] || { echo "cuda-decoder-compile: $TINY_ONNX does not exist"; exit 1; }
   build "$TINY_ONNX" llama --max-context 256
-elif [[ -f "$ROOT/build/llm/tiny.onnx" ]]; then
-  build "$ROOT/build/llm/tiny.onnx" llama --max-context 256
+  # Every linear but lm_head int8 (per token, no calibration needed), fused and not.
+  W8=(--max-context 256 --quantize w8a8 --smooth-alpha off)
+  build "$TINY_ONNX" llama_w8 "${W8[@]}"
+  build "$TINY_ONNX" llama_w8 --cuda-fusion off "${W8[@]}"
+  for dir in llama_w8-fp32:f32 llama_w8-fp16:f16 llama_w8-fusion-off-fp16:f16; do
+    calls="$(grep -c "PARE_TRY(pare_llm_linear_w8a8_${dir##*:}(" "$WORK/${dir%%:*}/llama_w8.cu" || true)"
+    [[ "$calls" == 14 ]] || { echo "cuda-decoder-compile: ${dir%%:*} has $calls int8 linear launches, not 14"; exit 1; }
+  done
 fi
 "$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
   "$ROOT/tests/cuda/test_llm_kernels.cu" "$WORK/kernels/pare_cu_llm.o" -o "$WORK/test_llm_kernels"
