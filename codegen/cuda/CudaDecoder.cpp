@@ -114,7 +114,7 @@ private:
   /// "NULL", into y.
   LogicalResult emitW8A8(MatMulW8A8Op op, Operation *at, const std::string &x,
                          const std::string &nw, const std::string &eps, const std::string &res,
-                         const std::string &y);
+                         const std::string &y, const ActArgs &act);
   std::string floatTable(Operation *op, Attribute key, llvm::ArrayRef<float> values);
   /// The pointer `user` reads `v` through: a tail op reads the last row of a
   /// value that has all rows.
@@ -417,7 +417,7 @@ LogicalResult Decoder::w8Weights(MatMulW8A8Op op, std::string &w, std::string &s
 
 LogicalResult Decoder::emitW8A8(MatMulW8A8Op op, Operation *at, const std::string &x,
                                 const std::string &nw, const std::string &eps,
-                                const std::string &res, const std::string &y) {
+                                const std::string &res, const std::string &y, const ActArgs &act) {
   std::string w, s;
   if (failed(w8Weights(op, w, s)))
     return failure();
@@ -429,7 +429,6 @@ LogicalResult Decoder::emitW8A8(MatMulW8A8Op op, Operation *at, const std::strin
       return error(op, "act_quant \"per-tensor\" without an act_scale");
     actScale = floatLiteral(float(op.getActScaleAttr().getValueAsDouble()));
   }
-  ActArgs act = fusedActivation(op);
   body += "  PARE_TRY(pare_llm_linear_w8a8_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " + w +
           ", " + s + ", " + res + ", " + y + ", " + rows(at) + ", " +
           std::to_string(width(op.getInput())) + ", " + std::to_string(width(op.getResult())) +
@@ -560,6 +559,7 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
                      : g.kind == cuda::LaunchKind::Gated      ? "gated"
                      : g.kind == cuda::LaunchKind::LinearW8A8 ? "int8 linear"
                                                               : "linear";
+  std::string epilogue = g.residualAdd ? " (residual add)" : g.silu ? " (SiLU)" : "";
   std::string nodes;
   // A norm shared by several int8 linears is among the ops of one of them.
   if (g.norm && !llvm::is_contained(g.ops, g.norm.getOperation()))
@@ -567,7 +567,7 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
   for (Operation *op : g.ops)
     nodes += std::string(nodes.empty() ? "" : ", ") + "\"" + commentText(nodeName(op)) + "\"";
   body += "  /* fused " + std::string(kind) + (g.norm ? " (rms_norm prologue)" : "") +
-          (g.residualAdd ? " (residual add)" : "") + " -> " + (tail ? "1" : "n") + "x" +
+          epilogue + " -> " + (tail ? "1" : "n") + "x" +
           std::to_string(width(g.out)) + (tail ? " (last row only)" : "") + ": ONNX nodes " +
           nodes + " */\n";
   if (!names.count(g.input) || !names.count(g.out))
@@ -585,7 +585,10 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
         return error(g.residualAdd, "the residual is not a decoder value");
       res = rowPtr(at, g.residual);
     }
-    return emitW8A8(g.w8, at, x, nw, eps, res, y);
+    ActArgs act = fusedActivation(g.w8);
+    if (g.silu)
+      act = {"PARE_ACT_SILU", "0.0f", "0.0f"};
+    return emitW8A8(g.w8, at, x, nw, eps, res, y, act);
   }
   case cuda::LaunchKind::Linear: {
     std::string w, res = "NULL";
@@ -723,7 +726,8 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
     // GEMM for prefill (runtime-stubs/cuda-llm/pare_cu_llm_w8.cu).
     if (!names.count(q.getInput()))
       return error(op, "the input of a decoder matmul_w8a8 is a decoder value");
-    return emitW8A8(q, op, rowPtr(op, q.getInput()), "NULL", "0.0f", "NULL", y);
+    return emitW8A8(q, op, rowPtr(op, q.getInput()), "NULL", "0.0f", "NULL", y,
+                    fusedActivation(op));
   }
   if (auto rot = dyn_cast<RotaryOp>(op)) {
     int64_t hd = rot.getHeadDim(), rd = rot.getRotaryDim();

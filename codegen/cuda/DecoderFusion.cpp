@@ -184,6 +184,33 @@ std::optional<LaunchGroup> Planner::matchLinearW8A8(MatMulW8A8Op mm) {
   g.ops = {mm};
   g.out = mm;
   matchResidual(g, mm);
+  if (g.residualAdd || fusedActivation(mm).kind != "PARE_ACT_NONE")
+    return g;
+  // SiLU as exported, y * sigmoid(y) (either operand order), as the epilogue.
+  Value y = mm;
+  SigmoidOp sig;
+  MulOp prod;
+  for (Operation *u : y.getUsers()) {
+    if (auto s = dyn_cast<SigmoidOp>(u))
+      sig = s;
+    else if (auto m = dyn_cast<MulOp>(u))
+      prod = m;
+  }
+  if (!sig || !prod || !onlyUsedBy(y, {sig, prod}) || !onlyUsedBy(sig, {prod}) ||
+      sig.getOperand() != y ||
+      !((prod->getOperand(0) == y && prod->getOperand(1) == sig.getResult()) ||
+        (prod->getOperand(1) == y && prod->getOperand(0) == sig.getResult())) ||
+      fusedActivation(sig).kind != "PARE_ACT_NONE" ||
+      fusedActivation(prod).kind != "PARE_ACT_NONE" || taken(sig) || taken(prod) ||
+      lastDim(prod) != lastDim(y))
+    return g;
+  g.ops = {mm, sig, prod};
+  if (!sameRows(g.ops)) {
+    g.ops = {mm};
+    return g;
+  }
+  g.silu = true;
+  g.out = prod;
   return g;
 }
 
@@ -319,7 +346,7 @@ FusionPlan Planner::run(Block &block, bool shareW8Norms, bool &sharedOk) {
   for (LaunchGroup &g : candidates) {
     // A bare matmul is the plain launch already.
     if ((g.kind == LaunchKind::Linear || g.kind == LaunchKind::LinearW8A8) && !g.norm &&
-        !g.residualAdd)
+        !g.residualAdd && !g.silu)
       continue;
     llvm::DenseSet<Value> internal;
     if (g.norm)

@@ -12,7 +12,10 @@
 //  - Linear: [rms_norm ->] matmul [-> add of another value of its width]:
 //    pare_llm_linear (norm prologue, residual epilogue);
 //  - LinearW8A8: the same around a pare.matmul_w8a8 (SmoothQuant, issue 19):
-//    pare_llm_linear_w8a8, whose prologue normalizes and quantizes each row.
+//    pare_llm_linear_w8a8, whose prologue normalizes and quantizes each row;
+//    or [rms_norm ->] int8 matmul g -> mul(g, sigmoid(g)), the SwiGLU gate,
+//    with PARE_ACT_SILU as the epilogue (no int8 gated kernel: the up
+//    projection and the product keep their launches).
 // An intermediate is fused away only when the group holds all of its users;
 // an rms_norm is absorbed only when every user is a matmul of one fused
 // group (which recomputes it in its prologue), or every user is the int8
@@ -57,6 +60,8 @@ struct LaunchGroup {
   /// is `residual`.
   MatMulOp matmul;
   MatMulW8A8Op w8;
+  /// LinearW8A8: the epilogue is SiLU (g * sigmoid(g) of the covered ops).
+  bool silu = false;
   AddOp residualAdd;
   mlir::Value residual;
   /// Gated: gate and up matmuls, the final product.

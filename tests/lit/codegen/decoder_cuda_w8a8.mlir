@@ -27,9 +27,10 @@
 // Every linear but lm_head int8 (pare-quantize-w8a8 unsmoothed, per token, on
 // Inputs/decoder_tiny.mlir): fused, each layer's input norm is the prologue of
 // q, k and v (each recomputes it where it quantizes the row; no norm launch,
-// no stored norm), the post-attention norm that of gate and up, o_proj and
-// down_proj add the residual: 7 launches of pare_llm_linear_w8a8 a layer, no
-// pare_llm_rms_norm but lm_head's prologue. With --cuda-fusion off: the norms
+// no stored norm), the post-attention norm that of gate and up, gate applies
+// SiLU (g * sigmoid(g)) as its epilogue, o_proj and down_proj add the
+// residual: 7 launches of pare_llm_linear_w8a8 a layer, no pare_llm_rms_norm
+// but lm_head's prologue, no sigmoid launch. With --cuda-fusion off: the norms
 // and adds are their own launches, every int8 linear reads its input plainly.
 // RUN: pare-opt %S/Inputs/decoder_tiny.mlir --pass-pipeline='builtin.module(pare-quantize-w8a8{alpha=off})' -mlir-print-debuginfo -o %t/q.mlir
 // RUN: pare compile %t/q.mlir --target cuda -o %t/fused --name tiny -q
@@ -82,10 +83,12 @@
 // FUSE: PARE_TRY(pare_llm_linear_w8a8_f32(model_embed_tokens_Gather, l0_input_norm, 1e-05f, model_layers_0_self_attn_v_proj_MatMul_w8, {{.*}}, NULL, model_layers_0_self_attn_v_proj_MatMul, n, 8, 4,
 // FUSE: /* fused int8 linear (residual add) -> nx8: ONNX nodes "/model/layers.0/self_attn/o_proj/MatMul", "/model/layers.0/Add" */
 // FUSE-NEXT: PARE_TRY(pare_llm_linear_w8a8_f32(model_layers_0_self_attn_MatMul_1, NULL, 0.0f, model_layers_0_self_attn_o_proj_MatMul_w8, model_layers_0_self_attn_o_proj_MatMul_w8_scale, model_embed_tokens_Gather, model_layers_0_Add, n, 8, 8,
-// FUSE: PARE_TRY(pare_llm_linear_w8a8_f32(model_layers_0_Add, l0_post_norm, 1e-05f, model_layers_0_mlp_gate_proj_MatMul_w8, {{.*}}, NULL, model_layers_0_mlp_gate_proj_MatMul, n, 8, 12,
+// FUSE: /* fused int8 linear (rms_norm prologue) (SiLU) -> nx12: ONNX nodes "/model/layers.0/post_attention_layernorm/Mul_1", "/model/layers.0/mlp/gate_proj/MatMul", "/model/layers.0/mlp/act_fn/Sigmoid", "/model/layers.0/mlp/act_fn/Mul" */
+// FUSE-NEXT: PARE_TRY(pare_llm_linear_w8a8_f32(model_layers_0_Add, l0_post_norm, 1e-05f, model_layers_0_mlp_gate_proj_MatMul_w8, {{.*}}, NULL, model_layers_0_mlp_act_fn_Mul, n, 8, 12, 0.0f, PARE_ACT_SILU, 0.0f, 0.0f, w8_ws, stream));
 // FUSE: PARE_TRY(pare_llm_linear_w8a8_f32(model_layers_0_Add, l0_post_norm, 1e-05f, model_layers_0_mlp_up_proj_MatMul_w8, {{.*}}, NULL, model_layers_0_mlp_up_proj_MatMul, n, 8, 12,
 // FUSE: PARE_TRY(pare_llm_linear_w8a8_f32(model_layers_0_mlp_Mul, NULL, 0.0f, model_layers_0_mlp_down_proj_MatMul_w8, {{.*}}, model_layers_0_Add, model_layers_0_Add_1, n, 12, 8,
 // FUSE-NOT: pare_llm_rms_norm_f32(
+// FUSE-NOT: pare_llm_activation_f32(
 // FUSE: if (last) {
 // FUSE: PARE_TRY(pare_llm_linear_f32(model_layers_1_Add_1 + (size_t)(n - 1) * 8, final_norm, 1e-05f,
 
