@@ -74,8 +74,10 @@ enum class BlobDType : uint8_t {
 enum class BlobLayout : uint8_t {
   RowMajor,   ///< the tensor's own order
   Transposed, ///< a [K, N] matrix stored [N, K]: one row per output (GEMV)
-  /// A U4 [N, K] matrix whose rows are padded with zeros to a multiple of 32
-  /// values (16 bytes: one 128-bit load), the CUDA target's packing.
+  /// A U4 or S8 [N, K] matrix whose rows are padded with zeros to a multiple
+  /// of 32 values (U4: 16 bytes, one 128-bit load; S8: 32 bytes), the CUDA
+  /// target's packing (pare_cu_llm.cuh: PARE_LLM_W4_ROW_BYTES,
+  /// PARE_LLM_W8_ROW_BYTES).
   RowsPadded32
 };
 
