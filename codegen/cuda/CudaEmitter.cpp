@@ -247,6 +247,11 @@ LogicalResult emitOp(CudaModule &m, Operation *op) {
   o.t = op->getNumResults() ? elemOf(op->getResult(0)) : Type();
   o.sfx = o.t ? suffix(o.t) : "";
   OpEmitter emit = opTable().lookup(op);
+  // The int8 W8A8 kernels take the decoder's layout and workspace: a graph
+  // not derived into a decoder has none.
+  if (!emit && isa<MatMulW8A8Op>(op))
+    return m.unsupported(op, "int8 W8A8 linears run in CUDA decoders only (--max-context N "
+                             "with a graph pare can derive a decoder from)");
   if (!emit)
     return m.unsupported(op, "no CUDA kernel for this op");
   return emit(m, o);

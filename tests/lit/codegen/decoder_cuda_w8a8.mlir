@@ -23,6 +23,9 @@
 // RUN: pare compile %S/Inputs/decoder_tiny.mlir --target cuda -o %t/float --name tiny -q
 // RUN: not grep -e w8 %t/float/tiny.mk
 // RUN: not grep -e W8_WS -e w8_ws %t/float/tiny.cu
+// A plain graph (no decoder) has no int8 kernels on the CUDA target:
+// RUN: not pare compile %S/matmul_w8a8_c.mlir --target cuda -o %t/plain 2>&1 | FileCheck %s --check-prefix=PLAIN
+// PLAIN: node 'token': error: the cuda target cannot emit pare.matmul_w8a8: int8 W8A8 linears run in CUDA decoders only (--max-context N with a graph pare can derive a decoder from)
 
 // Every linear but lm_head int8 (pare-quantize-w8a8 unsmoothed, per token, on
 // Inputs/decoder_tiny.mlir): fused, each layer's input norm is the prologue of
