@@ -120,7 +120,10 @@ PARE_LLM_DECLARE_KERNELS(f16, pare_half)
  *
  * Norm prologue: when norm_w is non-NULL the product reads, instead of x,
  *   xn[r][k] = (T)(x[r][k] / sqrt(mean_k x[r][k]^2 + norm_eps) * norm_w[k])
- * (what pare_llm_rms_norm stores); NULL reads x as it is. x is [rows][k]. */
+ * (what pare_llm_rms_norm stores); NULL reads x as it is. x is [rows][k].
+ * The sm_90a prefill GEMM (built with PARE_CU_SM90A) rounds x * norm_w to T
+ * instead and applies 1 / rms to the float sums: the same relative rounding,
+ * not bit-equal to pare_llm_rms_norm followed by pare_llm_matmul. */
 #define PARE_LLM_GEMV_ROWS 4
 
 #define PARE_LLM_DECLARE_FUSED(SUF, T)                                         \
