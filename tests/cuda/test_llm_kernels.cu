@@ -33,6 +33,7 @@
  * aliasing y, the norm prologue, gated and qkv epilogues.
  */
 #include "pare_cu_llm.cuh"
+#include "bench_support.h"
 #include "llm_test_support.h"
 
 #include <math.h>
@@ -663,42 +664,6 @@ static void test_prefill_f16()
 
 /* ---------------------------------------------------------------- bench -- */
 
-/* Microseconds a call of launch(i, stream) takes on the GPU: `per` calls
- * captured into one CUDA graph (so launch overheads are the decoder's, not
- * the host's), replayed `reps` times after a warm-up. */
-static double time_us(const std::function<cudaError_t(int, cudaStream_t)> &launch, int per,
-                      int reps = 5)
-{
-  cudaStream_t s;
-  CUDA_OK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
-  CUDA_OK(launch(0, s)); /* outside the capture: first-use setup */
-  CUDA_OK(cudaStreamSynchronize(s));
-  cudaGraph_t g;
-  cudaGraphExec_t ge;
-  CUDA_OK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
-  for (int i = 0; i < per; ++i)
-    CUDA_OK(launch(i, s));
-  CUDA_OK(cudaStreamEndCapture(s, &g));
-  CUDA_OK(cudaGraphInstantiate(&ge, g, 0));
-  CUDA_OK(cudaGraphLaunch(ge, s));
-  cudaEvent_t a, b;
-  CUDA_OK(cudaEventCreate(&a));
-  CUDA_OK(cudaEventCreate(&b));
-  CUDA_OK(cudaEventRecord(a, s));
-  for (int r = 0; r < reps; ++r)
-    CUDA_OK(cudaGraphLaunch(ge, s));
-  CUDA_OK(cudaEventRecord(b, s));
-  CUDA_OK(cudaEventSynchronize(b));
-  float ms = 0;
-  CUDA_OK(cudaEventElapsedTime(&ms, a, b));
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  cudaGraphExecDestroy(ge);
-  cudaGraphDestroy(g);
-  cudaStreamDestroy(s);
-  return ms * 1000.0 / ((double)reps * per);
-}
-
 /* Enough copies of `bytes` of weights to exceed the L2 cache several times
  * over (>= 256 MiB), so every timed call streams its weights from memory as
  * a decode step does; random fp16 in [-1, 1]. */
@@ -735,7 +700,7 @@ static double copy_gbs()
   void *a, *b;
   CUDA_OK(cudaMalloc(&a, bytes));
   CUDA_OK(cudaMalloc(&b, bytes));
-  double us = time_us([&](int, cudaStream_t s) {
+  double us = graph_time_us([&](int, cudaStream_t s) {
     return cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, s);
   }, 4);
   cudaFree(a);
@@ -751,15 +716,15 @@ static void bench_gemv(int k, int n, double copy)
   WeightSet w((size_t)n * k), u((size_t)n * k);
   Buf<__half> x(quant<__half>(rnd(k))), nw(quant<__half>(rnd(k, 0.5f, 1.5f))), y(n), y2(n);
   double bytes = (double)n * k * sizeof(__half);
-  double plain = time_us([&](int i, cudaStream_t s) {
+  double plain = graph_time_us([&](int i, cudaStream_t s) {
     return pare_llm_linear_f16(x.p, nullptr, 0.0f, w[i], nullptr, y.p, 1, k, n, PARE_ACT_NONE,
                                0.0f, 0.0f, s);
   }, 50);
-  double fused = time_us([&](int i, cudaStream_t s) {
+  double fused = graph_time_us([&](int i, cudaStream_t s) {
     return pare_llm_linear_f16(x.p, nw.p, 1e-5f, w[i], y.p, y.p, 1, k, n, PARE_ACT_NONE, 0.0f,
                                0.0f, s);
   }, 50);
-  double gated = time_us([&](int i, cudaStream_t s) {
+  double gated = graph_time_us([&](int i, cudaStream_t s) {
     return pare_llm_gated_f16(x.p, nw.p, 1e-5f, w[i], u[i], y2.p, 1, k, n, PARE_ACT_SILU, 0.0f,
                               0.0f, s);
   }, 50);
@@ -783,7 +748,7 @@ static void bench_qkv(int k, int heads, int kvh, int hd, double copy)
   Buf<float> dinv(inv);
   Buf<int32_t> *pos = ints({77});
   double bytes = (double)(nq + 2 * nkv) * k * sizeof(__half);
-  double us = time_us([&](int i, cudaStream_t s) {
+  double us = graph_time_us([&](int i, cudaStream_t s) {
     return pare_llm_qkv_f16(x.p, nw.p, 1e-5f, wq[i], wk[i], wv[i], pos->p, dinv.p, hd, 0, q.p,
                             kc.p, vc.p, 1, k, heads, kvh, hd, maxctx, s);
   }, 50);
@@ -821,7 +786,7 @@ static double time_us_as(const char *mode,
     setenv("PARE_LLM_GEMM", mode, 1);
   else
     unsetenv("PARE_LLM_GEMM");
-  double us = time_us(launch, per);
+  double us = graph_time_us(launch, per);
   unsetenv("PARE_LLM_GEMM");
   return us;
 }
@@ -857,7 +822,7 @@ static void bench_gemm(int rows, int k, int n)
     printf("  cuBLAS: no handle\n");
     return;
   }
-  double cublas = time_us([&](int i, cudaStream_t s) {
+  double cublas = graph_time_us([&](int i, cudaStream_t s) {
     return cublas_linear(h, x.p, w[i], y.p, rows, k, n, s);
   }, 10);
   cublasDestroy(h);
@@ -916,7 +881,7 @@ static void bench_layer(int rows)
     delete pos;
     return;
   }
-  double cublas = time_us([&](int i, cudaStream_t s) {
+  double cublas = graph_time_us([&](int i, cudaStream_t s) {
     cudaError_t e = cudaSuccess;
     const __half *ws[] = {wq[i], wk[i], wv[i], wo[i]};
     for (const __half *w : ws)
