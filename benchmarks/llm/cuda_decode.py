@@ -7,9 +7,11 @@ runner, and the final table.
              sources' text (default: the repository's README.md, repeated as needed) that the
              tokenizer encodes (with its special-token template, as `generate -p` does) into
              exactly N ids, with no trailing white space (the shell's "$(cat FILE)" would drop it).
-  tokenizer  --tokenizer T --vocab V --out FILE: T with the ids >= V and the merges that make or
-             use them removed, for a random model whose vocabulary is smaller than the tokenizer's
-             (`generate` refuses a tokenizer with ids outside the model's vocabulary); BPE only.
+  tokenizer  --tokenizer T --vocab V --out FILE [--no-stop]: T with the ids >= V and the merges that
+             make or use them removed, for a random model whose vocabulary is smaller than the
+             tokenizer's (`generate` refuses a tokenizer with ids outside the model's vocabulary);
+             BPE only. --no-stop renames <|im_end|> and <|endoftext|> (generate's stop tokens), so
+             a random model's greedy decode runs every step it is asked for.
   runner     --generate BIN --weights W --tokenizer T --prompt-file F -n N --runs R --model NAME
              --weight-bytes B --rows FILE [--system TEXT] [--expect-prompt P]: runs
              `generate -w W --tokenizer T -p "$(cat F)" -n N` R times, reads its stderr lines
@@ -91,12 +93,26 @@ def cmd_tokenizer(args):
         if a in vocab and b in vocab and a + b in vocab:
             merges.append(m)
     added = [t for t in spec.get("added_tokens", []) if t["id"] < args.vocab]
+    renamed = []
+    if args.no_stop:
+        # generate stops at the ids named <|im_end|> / <|endoftext|>; a random model may pick one
+        # first, so for timing give them other names (the ids and their bytes stay).
+        for name in STOP_TOKENS:
+            if name in vocab:
+                new = name[:-2] + "_no_stop|>"
+                vocab[new] = vocab.pop(name)
+                renamed.append(name)
+        for t in added:
+            if t.get("content") in STOP_TOKENS:
+                t["content"] = t["content"][:-2] + "_no_stop|>"
     model["vocab"], model["merges"], spec["added_tokens"] = vocab, merges, added
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(spec, f, ensure_ascii=False)
-    print(f"tokenizer: {len(vocab)} tokens, {len(merges)} merges (ids < {args.vocab}) -> {args.out}")
+    print(f"tokenizer: {len(vocab)} tokens, {len(merges)} merges (ids < {args.vocab})"
+          + (f", stop tokens renamed: {' '.join(renamed)}" if renamed else "") + f" -> {args.out}")
 
 
+STOP_TOKENS = ("<|im_end|>", "<|endoftext|>")
 LINE = re.compile(r"^(prefill|decode): (\d+) tokens in ([0-9.]+) ms")
 
 
@@ -174,6 +190,8 @@ def main():
     p.add_argument("--tokenizer", required=True)
     p.add_argument("--vocab", type=int, required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--no-stop", action="store_true",
+                   help="rename the stop tokens, so that generate runs all -n steps on a random model")
     p = sub.add_parser("runner")
     p.add_argument("--generate", required=True)
     p.add_argument("--weights", required=True)

@@ -177,6 +177,10 @@ profile_table() {
 
 # --- 2. pare's SmolLM2-shaped decoder (background) ------------------------------------------------
 if ((DO_SMOL)); then
+  # Random weights: the stop tokens renamed, so that every run decodes all TOKENS steps.
+  "$PY" benchmarks/llm/cuda_decode.py tokenizer --tokenizer "$TOKENIZER" --vocab 49152 --no-stop \
+    --out "$W/smollm2_tokenizer.json" || die "cannot copy the tokenizer"
+  TOKENIZER="$W/smollm2_tokenizer.json"
   say "prompt of $CONTEXT tokens"
   "$PY" benchmarks/llm/cuda_decode.py prompt --tokenizer "$TOKENIZER" --tokens "$CONTEXT" \
     --out "$W/prompt.txt" || die "cannot make the prompt"
@@ -264,7 +268,7 @@ if ((DO_7B)); then
     [[ -f "$L7/.exported" ]] || failed "the Llama-2-7B-shaped export (above)"
   fi
   if [[ -f "$L7/.exported" ]]; then
-    "$PY" benchmarks/llm/cuda_decode.py tokenizer --tokenizer "$TOKENIZER" --vocab 32000 \
+    "$PY" benchmarks/llm/cuda_decode.py tokenizer --tokenizer "$TOKENIZER" --vocab 32000 --no-stop \
       --out "$L7/tokenizer.json" || die "cannot make the 32,000-id tokenizer"
     "$PY" benchmarks/llm/cuda_decode.py prompt --tokenizer "$L7/tokenizer.json" --tokens "$CONTEXT" \
       --out "$L7/prompt.txt" || die "cannot make the prompt of the 32,000-id tokenizer"
