@@ -24,12 +24,13 @@ typedef struct pare_llm_blas pare_llm_blas;
 /* Creates the cuBLAS / cuBLASLt handles bound to `stream` and one device
  * workspace sized for steps of up to max_rows rows whose products have at most
  * max_k inputs and max_n outputs (a gated pair counts 2 * n; q, k and v
- * together count their sum), plus the fp16 scratch of one dequantized int4
- * weight (max_k * max_n halves) when w4 is non-zero, and the int32 sums of
- * one int8 product when w8 is non-zero. Returns a CUDA error, or
+ * together count their sum), plus w4_bytes of scratch for one dequantized
+ * int4 weight (its largest k * n * sizeof(T); 0 without int4 products), and
+ * the int32 sums of one int8 product when w8 is non-zero. A later step beyond
+ * these sizes runs pare's own kernels. Returns a CUDA error, or
  * cudaErrorUnknown when a cuBLAS call fails (*blas is NULL then). */
 cudaError_t pare_llm_blas_create(pare_llm_blas **blas, int max_rows, int max_k, int max_n,
-                                 int w4, int w8, cudaStream_t stream);
+                                 size_t w4_bytes, int w8, cudaStream_t stream);
 void pare_llm_blas_destroy(pare_llm_blas *blas);
 
 #define PARE_LLM_DECLARE_BLAS(SUF, T)                                               \
@@ -58,8 +59,8 @@ PARE_LLM_DECLARE_BLAS(f16, pare_half)
 #undef PARE_LLM_DECLARE_BLAS
 
 /* int4 weights (pare_llm_matmul_w4_*): prefill dequantizes the weight into
- * the context's fp16 scratch and multiplies with cuBLAS (what llm-awq does for
- * many rows). */
+ * the context's scratch (as T: fp16, or float for _f32) and multiplies with
+ * cuBLAS (what llm-awq does for many rows). */
 cudaError_t pare_llm_blas_matmul_w4_f32(pare_llm_blas *blas, const float *x, const uint8_t *qw,
                                         const float *sz, float *y, int rows, int k, int n,
                                         int group, pare_act_t act, float act_a, float act_b,
