@@ -144,6 +144,11 @@ const Choices<bool> &onOff() {
   return c;
 }
 
+const Choices<CudaGemm> &cudaGemms() {
+  static const Choices<CudaGemm> c = {{"pare", CudaGemm::Pare}, {"cublas", CudaGemm::Cublas}};
+  return c;
+}
+
 void printError(const std::string &msg) { llvm::errs() << "pare: error: " << msg << "\n"; }
 
 bool parseSizeFlag(const std::string &flag, const std::string &text, int64_t &out) {
@@ -485,6 +490,8 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
     return refuse("--gpu-memory applies to decoders (--max-context) on --target cuda");
   if (!o.cudaFusion && !job.cuda)
     return refuse("--cuda-fusion applies to decoders (--max-context) on --target cuda");
+  if (o.cudaGemm != CudaGemm::Pare && !job.cuda)
+    return refuse("--cuda-gemm applies to decoders (--max-context) on --target cuda");
   bool w4a16 = o.quantize == Quantize::W4A16;
   bool w8a8 = o.quantize == Quantize::W8A8;
   // Both decoder quantizations calibrate on text (w8a8 unless it needs no
@@ -681,6 +688,11 @@ codegen::CEmitOptions cEmitOptions(const CompileOptions &o, const CompileJob &jo
 FailureOr<std::vector<codegen::EmittedFile>> emitFiles(ModuleOp module, const CompileOptions &o,
                                                        const CompileJob &job,
                                                        codegen::CEmitStats &stats) {
+  if (job.cuda && o.cudaGemm != CudaGemm::Pare) {
+    printError("--cuda-gemm " + spelling(cudaGemms(), o.cudaGemm) +
+               " applies to decoders (--max-context); this model compiles as a plain graph");
+    return failure();
+  }
   if (job.cuda)
     return codegen::emitCuda(module, cudaEmitOptions(o, job));
   codegen::CEmitOptions copts = cEmitOptions(o, job);
@@ -759,6 +771,7 @@ FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
     copts.fp16 = o.precision == Precision::FP16;
     copts.gpuMemoryBytes = int64_t(o.gpuMemoryGB * 1e9);
     copts.fusion = o.cudaFusion;
+    copts.cublas = o.cudaGemm == CudaGemm::Cublas;
     return codegen::emitDecoderCuda(module, copts);
   }
   return codegen::emitDecoderC(module, cEmitOptions(o, job));

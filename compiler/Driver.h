@@ -43,6 +43,7 @@ enum class CalibrationMethod { MinMax, Percentile };
 enum class Kernels { Specialized, Generic };
 enum class Int8Rounding { Auto, TFLite, Onnx };
 enum class Int8Islands { Auto, Keep, Quantize };
+enum class CudaGemm { Pare, Cublas };
 
 const Choices<Target> &targets();        ///< --target of pare compile
 const Choices<Target> &profileTargets(); ///< --target of pare profile (Cortex-M)
@@ -61,6 +62,7 @@ const Choices<Int8Islands> &int8IslandModes();
 const Choices<planning::Planner> &planners();
 const Choices<planning::PatchMode> &patchModes();
 const Choices<bool> &onOff();
+const Choices<CudaGemm> &cudaGemms(); ///< --cuda-gemm of CUDA decoders
 
 struct CompileOptions {
   std::string model;
@@ -118,6 +120,9 @@ struct CompileOptions {
   /// --target cuda decoders: fused decode-step launches (issue 17); off keeps
   /// one launch per op (--cuda-fusion off).
   bool cudaFusion = true;
+  /// --target cuda decoders: the prefill products on pare's kernels (the
+  /// default, CUDA runtime only) or on cuBLAS / cuBLASLt (--cuda-gemm cublas).
+  CudaGemm cudaGemm = CudaGemm::Pare;
   bool shiftFusion = true; ///< fold temporal shifts into 1x1 convs
 };
 

@@ -120,6 +120,13 @@ private:
   /// value that has all rows.
   std::string rowPtr(Operation *user, Value v);
   std::string rows(Operation *op) const { return attrs::isTail(op) ? "1" : "n"; }
+  /// "pare_llm_<fn>_<sfx>(" of a product of k inputs and n outputs (a gated
+  /// pair: 2n; q, k, v: their sum), or with --cuda-gemm cublas
+  /// "pare_llm_blas_<fn>_<sfx>(<prefix>_g.blas, ", recording the sizes of
+  /// the library context.
+  std::string gemmCall(const std::string &fn, int64_t k, int64_t n);
+  /// --cuda-gemm cublas with the int8 library path in the runtime files.
+  bool cublasW8() const;
   LogicalResult error(Operation *op, const llvm::Twine &why) {
     return op->emitError() << "the cuda decoder cannot emit " << op->getName() << ": " << why;
   }
@@ -167,6 +174,9 @@ private:
   std::map<std::pair<const void *, const void *>, std::pair<std::string, std::string>> w8Names;
   /// The largest K of the step's pare.matmul_w8a8 (0: none, no workspace).
   int64_t w8MaxK = 0;
+  /// --cuda-gemm cublas: the largest K and N of the products (their
+  /// scratch), and the bytes of the largest int4 weight dequantized.
+  int64_t gemmMaxK = 0, gemmMaxN = 0, w4MaxBytes = 0;
   /// pare.kv_layer of the attentions seen.
   std::set<int64_t> cacheLayers;
   /// Tail launches are grouped under `if (last)`.
@@ -429,7 +439,12 @@ LogicalResult Decoder::emitW8A8(MatMulW8A8Op op, Operation *at, const std::strin
       return error(op, "act_quant \"per-tensor\" without an act_scale");
     actScale = floatLiteral(float(op.getActScaleAttr().getValueAsDouble()));
   }
-  body += "  PARE_TRY(pare_llm_linear_w8a8_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " + w +
+  // With --cuda-gemm cublas, cuBLASLt's int8 products where the runtime
+  // has them (pare_cu_llm_blas_w8.cu).
+  std::string call = cublasW8() ? gemmCall("linear_w8a8", width(op.getInput()),
+                                           width(op.getResult()))
+                                : "pare_llm_linear_w8a8_" + sfx + "(";
+  body += "  PARE_TRY(" + call + x + ", " + nw + ", " + eps + ", " + w +
           ", " + s + ", " + res + ", " + y + ", " + rows(at) + ", " +
           std::to_string(width(op.getInput())) + ", " + std::to_string(width(op.getResult())) +
           ", " + actScale + ", " + act.kind + ", " + act.a + ", " + act.b + ", w8_ws, stream));\n";
@@ -457,6 +472,20 @@ std::string Decoder::rowPtr(Operation *user, Value v) {
   if (attrs::isTail(user) && !isTailValue(v))
     return p + " + (size_t)(n - 1) * " + std::to_string(width(v));
   return p;
+}
+
+bool Decoder::cublasW8() const {
+  return opts.cublas && llvm::any_of(cudaDecoderRuntimeFiles(), [](const EmittedFile &f) {
+           return f.path == "pare_cu_llm_blas_w8.cu";
+         });
+}
+
+std::string Decoder::gemmCall(const std::string &fn, int64_t k, int64_t n) {
+  gemmMaxK = std::max(gemmMaxK, k);
+  gemmMaxN = std::max(gemmMaxN, n);
+  if (!opts.cublas)
+    return "pare_llm_" + fn + "_" + sfx + "(";
+  return "pare_llm_blas_" + fn + "_" + sfx + "(" + prefix + "_g.blas, ";
 }
 
 LogicalResult Decoder::emitBinary(Operation *op, const std::string &opcode) {
@@ -600,8 +629,9 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
       res = rowPtr(at, g.residual);
     }
     ActArgs act = fusedActivation(g.matmul);
-    body += "  PARE_TRY(pare_llm_linear_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " + w +
-            ", " + res + ", " + y + ", " + r + ", " + k + ", " + std::to_string(width(g.out)) +
+    body += "  PARE_TRY(" + gemmCall("linear", width(g.input), width(g.out)) + x + ", " + nw +
+            ", " + eps + ", " + w + ", " + res + ", " + y + ", " + r + ", " + k + ", " +
+            std::to_string(width(g.out)) +
             ", " + act.kind + ", " + act.a + ", " + act.b + ", stream));\n";
     return success();
   }
@@ -609,8 +639,9 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
     std::string wg, wu;
     if (failed(matmulWeight(g.gate, wg)) || failed(matmulWeight(g.up, wu)))
       return failure();
-    body += "  PARE_TRY(pare_llm_gated_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " + wg +
-            ", " + wu + ", " + y + ", " + r + ", " + k + ", " + std::to_string(width(g.out)) +
+    body += "  PARE_TRY(" + gemmCall("gated", width(g.input), 2 * width(g.out)) + x + ", " + nw +
+            ", " + eps + ", " + wg + ", " + wu + ", " + y + ", " + r + ", " + k + ", " +
+            std::to_string(width(g.out)) +
             ", PARE_ACT_SILU, 0.0f, 0.0f, stream));\n";
     return success();
   }
@@ -643,8 +674,9 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
       interleaved = rot.getInterleaved() ? "1" : "0";
     }
     std::string layerOff = "(size_t)" + std::to_string(*layer) + " * " + upper + "_LAYER_CACHE";
-    body += "  PARE_TRY(pare_llm_qkv_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " + wq +
-            ", " + wk + ", " + wv + ", " + rowPtr(at, positions) + ", " + inv + ", " + rd + ", " +
+    body += "  PARE_TRY(" + gemmCall("qkv", width(g.input), (heads + 2 * kvh) * hd) + x + ", " +
+            nw + ", " + eps + ", " + wq + ", " + wk + ", " + wv + ", " + rowPtr(at, positions) +
+            ", " + inv + ", " + rd + ", " +
             interleaved + ", " + y + ", k_cache + " + layerOff + ", v_cache + " + layerOff +
             ", " + r + ", " + k + ", " + std::to_string(heads) + ", " + std::to_string(kvh) +
             ", " + std::to_string(hd) + ", " + upper + "_MAX_CONTEXT, stream));\n";
@@ -698,8 +730,9 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
     if (w.empty())
       return failure();
     ActArgs act = fusedActivation(op);
-    body += "  PARE_TRY(pare_llm_matmul_" + sfx + "(" + rowPtr(op, mm.getA()) + ", " + w + ", " +
-            y + ", " + r + ", " + std::to_string(ws[0]) + ", " + f + ", " + act.kind + ", " +
+    body += "  PARE_TRY(" + gemmCall("matmul", ws[0], ws[1]) + rowPtr(op, mm.getA()) + ", " +
+            w + ", " + y + ", " + r + ", " + std::to_string(ws[0]) + ", " + f + ", " + act.kind +
+            ", " +
             act.a + ", " + act.b + ", stream));\n";
     return success();
   }
@@ -715,8 +748,10 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
     if (failed(w4Weights(q, qw, sz)))
       return failure();
     ActArgs act = fusedActivation(op);
-    body += "  PARE_TRY(pare_llm_matmul_w4_" + sfx + "(" + rowPtr(op, q.getInput()) + ", " + qw +
-            ", " + sz + ", " + y + ", " + r + ", " + std::to_string(k) + ", " + f + ", " +
+    w4MaxBytes = std::max(w4MaxBytes, k * width(out) * esize);
+    body += "  PARE_TRY(" + gemmCall("matmul_w4", k, width(out)) + rowPtr(op, q.getInput()) +
+            ", " + qw + ", " + sz + ", " + y + ", " + r + ", " + std::to_string(k) + ", " + f +
+            ", " +
             std::to_string(int64_t(q.getGroupSize())) + ", " + act.kind + ", " + act.a + ", " +
             act.b + ", stream));\n";
     return success();
@@ -895,8 +930,12 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
   files.push_back({prefix + ".cu", source()});
   files.push_back({prefix + "_weights.bin", weights.takeFile()});
   files.push_back({prefix + ".mk", makefile()});
+  // The library-GEMM files only with --cuda-gemm cublas (the int8 one when
+  // the step has int8 linears).
   for (const EmittedFile &f : cudaDecoderRuntimeFiles())
-    files.push_back(f);
+    if (!isLibraryGemmFile(f.path) ||
+        (opts.cublas && (f.path != "pare_cu_llm_blas_w8.cu" || w8MaxK > 0)))
+      files.push_back(f);
   // The kernels include the activation formulas shared with the C target.
   for (const EmittedFile &f : cudaRuntimeFiles())
     if (f.path == "pare_activation.h")
@@ -914,6 +953,7 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
 std::string Decoder::banner() const {
   return "/* Generated by pare " + opts.version + " from " + commentText(opts.sourceModel) +
          ": an LLM decoder for CUDA (" + opts.arch + ", " + (opts.fp16 ? "fp16" : "fp32") +
+         (opts.cublas ? ", --cuda-gemm cublas: prefill products on cuBLAS / cuBLASLt" : "") +
          "). Do not edit; recompile the model. */\n";
 }
 
@@ -949,8 +989,10 @@ DecoderApi Decoder::api() const {
 
 std::string Decoder::source() const {
   std::string c = banner();
-  c += "#include \"" + prefix + ".h\"\n#include \"pare_cu_llm.cuh\"\n\n"
-       "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n";
+  c += "#include \"" + prefix + ".h\"\n#include \"pare_cu_llm.cuh\"\n";
+  if (opts.cublas)
+    c += "#include \"pare_cu_llm_blas.cuh\"\n";
+  c += "\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n";
   auto def = [&](const std::string &name, int64_t v, const std::string &why) {
     if (!why.empty())
       c += "/* " + why + " */\n";
@@ -1039,6 +1081,7 @@ std::string Decoder::source() const {
 
 )PARE";
   std::string typ = T;
+  size_t structAt = c.size();
   c += expand(R"PARE(static struct {
   int ready;
   int32_t position;
@@ -1056,7 +1099,7 @@ std::string Decoder::source() const {
   cudaEvent_t prof_events[@U@_LAUNCHES + 2];
   int prof_family[@U@_LAUNCHES + 2];
   char message[384];            /* the last weights / device failure */
-} @P@_g;
+@BLAS_FIELD@} @P@_g;
 
 /* Every launch of one step over n rows (1 <= n <= @U@_PREFILL_CHUNK) whose ids
  * and positions are in device memory; with `last`, also the ops only the last
@@ -1077,6 +1120,13 @@ static cudaError_t @P@_enqueue(int32_t n, int last) {
   const int32_t *const positions = (const int32_t *)(d + @U@_POSITIONS_OFFSET);
 )PARE",
               prefix, upper);
+  {
+    size_t at = c.find("@BLAS_FIELD@", structAt);
+    c.replace(at, 12,
+              opts.cublas ? "  pare_llm_blas *blas;          /* --cuda-gemm cublas: the prefill "
+                            "products' library context */\n"
+                          : "");
+  }
   c += "  " + typ + " *const k_cache = (" + typ + " *)(d + " + upper + "_K_CACHE_OFFSET);\n";
   c += "  " + typ + " *const v_cache = (" + typ + " *)(d + " + upper + "_V_CACHE_OFFSET);\n";
   c += "  float *const logits = (float *)(d + " + upper + "_LOGITS_OFFSET);\n";
@@ -1163,7 +1213,7 @@ static int @P@_setup(void) {
     @P@_free();
     return @U@_ERR_DEVICE;
   }
-  return @U@_OK;
+@BLAS_CREATE@  return @U@_OK;
 }
 
 int @P@_init(const char *weights_path) {
@@ -1289,7 +1339,7 @@ void @P@_free(void) {
     cudaFreeHost(@P@_g.staging);
   if (@P@_g.logits)
     cudaFreeHost(@P@_g.logits);
-  if (@P@_g.stream)
+@BLAS_DESTROY@  if (@P@_g.stream)
     cudaStreamDestroy(@P@_g.stream);
   @P@_g.ready = 0;
   @P@_g.position = 0;
@@ -1583,6 +1633,32 @@ const char *@P@_strerror(int code) {
 }
 )PARE",
               prefix, upper);
+  // --cuda-gemm cublas: the library context, made with the stream (sized for
+  // a prefill chunk of the step's largest products) and freed before it.
+  std::string create, destroy;
+  if (opts.cublas) {
+    create = expand("  /* cuBLAS / cuBLASLt for the prefill products (--cuda-gemm cublas): chunks "
+                    "of\n   * @U@_PREFILL_CHUNK rows, K <= " +
+                        std::to_string(gemmMaxK) + ", N <= " + std::to_string(gemmMaxN) +
+                        " (a gated pair and q, k, v count\n   * their sum), " +
+                        std::to_string(w4MaxBytes) +
+                        " bytes of dequantized int4 weight. */\n"
+                        "  if ((err = pare_llm_blas_create(&@P@_g.blas, @U@_PREFILL_CHUNK, " +
+                        std::to_string(std::max<int64_t>(gemmMaxK, 1)) + ", " +
+                        std::to_string(std::max<int64_t>(gemmMaxN, 1)) + ", " +
+                        std::to_string(w4MaxBytes) + "ull, " +
+                        (cublasW8() && w8MaxK > 0 ? "1" : "0") +
+                        ", @P@_g.stream)) != cudaSuccess) {\n"
+                        "    @P@_device_error(\"pare_llm_blas_create (cuBLAS, --cuda-gemm "
+                        "cublas)\", err);\n"
+                        "    @P@_free();\n    return @U@_ERR_DEVICE;\n  }\n",
+                    prefix, upper);
+    destroy = expand("  pare_llm_blas_destroy(@P@_g.blas);\n  @P@_g.blas = NULL;\n", prefix, upper);
+  }
+  size_t at = c.find("@BLAS_CREATE@");
+  c.replace(at, 13, create);
+  at = c.find("@BLAS_DESTROY@");
+  c.replace(at, 14, destroy);
   return c;
 }
 
@@ -1591,19 +1667,28 @@ std::string Decoder::makefile() const {
   std::string m = "# Generated by pare " + opts.version + " from " + commentText(opts.sourceModel) +
                   ". Builds the generate runner of " + prefix + " (CUDA):\n#   make -f " + prefix +
                   ".mk            (needs --emit-runner's generate.c)\n";
+  if (opts.cublas)
+    m += "# --cuda-gemm cublas: the prefill products run on cuBLAS / cuBLASLt (linked with "
+         "-lcublas -lcublasLt).\n";
   m += "NVCC ?= nvcc\nCC ?= cc\nNVCCFLAGS ?= -O3 -arch=sm_" + archNum + "\nCFLAGS ?= -O3\n";
   // The int8 kernels are built only for a step that has W8A8 linears.
   m += expand(R"PARE(@U@_OBJECTS = @P@.o pare_cu_llm.o pare_cu_llm_attn.o pare_cu_llm_w4.o)PARE",
               prefix, upper);
-  m += w8MaxK > 0 ? " pare_cu_llm_w8.o\n" : "\n";
+  m += w8MaxK > 0 ? " pare_cu_llm_w8.o" : "";
+  // --cuda-gemm cublas: the library-GEMM prefill and its libraries.
+  if (opts.cublas)
+    m += std::string(" pare_cu_llm_blas.o") +
+         (cublasW8() && w8MaxK > 0 ? " pare_cu_llm_blas_w8.o" : "") +
+         "\n" + upper + "_LIBS = -lcublas -lcublasLt";
+  m += "\n";
   m += expand(R"PARE(RUNNER_SOURCES = generate.c pare_tokenizer.c
 
 generate: $(RUNNER_SOURCES) $(@U@_OBJECTS)
 	$(CC) -std=c99 $(CFLAGS) -c generate.c -o generate.o
 	$(CC) -std=c99 $(CFLAGS) -c pare_tokenizer.c -o pare_tokenizer.o
-	$(NVCC) $(NVCCFLAGS) -o $@ generate.o pare_tokenizer.o $(@U@_OBJECTS) -lm
+	$(NVCC) $(NVCCFLAGS) -o $@ generate.o pare_tokenizer.o $(@U@_OBJECTS)@LIBS@ -lm
 
-@P@.o: @P@.cu @P@.h pare_cu_llm.cuh pare_activation.h
+@P@.o: @P@.cu @P@.h pare_cu_llm.cuh@BLAS_H@ pare_activation.h
 	$(NVCC) -std=c++17 $(NVCCFLAGS) -c @P@.cu -o $@
 
 pare_cu_llm.o: pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h
@@ -1616,6 +1701,21 @@ pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_
 	$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_w4.cu -o $@
 )PARE",
               prefix, upper);
+  auto fill = [&](llvm::StringRef mark, const std::string &with) {
+    size_t at = m.find(mark.str());
+    m.replace(at, mark.size(), with);
+  };
+  fill("@LIBS@", opts.cublas ? " $(" + upper + "_LIBS)" : "");
+  fill("@BLAS_H@", opts.cublas ? " pare_cu_llm_blas.cuh" : "");
+  if (opts.cublas) {
+    m += "\npare_cu_llm_blas.o: pare_cu_llm_blas.cu pare_cu_llm_blas.cuh pare_cu_llm_blas_impl.cuh "
+         "pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h\n\t$(NVCC) -std=c++17 "
+         "$(NVCCFLAGS) -c pare_cu_llm_blas.cu -o $@\n";
+    if (cublasW8() && w8MaxK > 0)
+      m += "\npare_cu_llm_blas_w8.o: pare_cu_llm_blas_w8.cu pare_cu_llm_blas.cuh "
+           "pare_cu_llm_blas_impl.cuh pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h\n"
+           "\t$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_blas_w8.cu -o $@\n";
+  }
   if (w8MaxK > 0)
     m += "\npare_cu_llm_w8.o: pare_cu_llm_w8.cu pare_cu_llm.cuh pare_cu_llm_device.cuh "
          "pare_activation.h\n\t$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_w8.cu -o $@\n";
@@ -1623,6 +1723,8 @@ pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_
 }
 
 } // namespace
+
+bool isLibraryGemmFile(llvm::StringRef path) { return path.starts_with("pare_cu_llm_blas"); }
 
 int64_t defaultGpuMemoryBytes(llvm::StringRef arch) {
   if (arch == "sm_86" || arch == "sm_89")

@@ -38,6 +38,11 @@ int64_t defaultGpuMemoryBytes(llvm::StringRef arch);
 /// generated code.
 const std::vector<EmittedFile> &cudaDecoderRuntimeFiles();
 
+/// Whether a decoder runtime file belongs to the library-GEMM prefill
+/// (pare_cu_llm_blas*: cuBLAS / cuBLASLt), shipped only with --cuda-gemm
+/// cublas.
+bool isLibraryGemmFile(llvm::StringRef path);
+
 } // namespace pare::codegen
 
 #endif // PARE_CODEGEN_CUDA_CUDADECODER_H

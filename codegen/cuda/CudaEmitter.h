@@ -37,6 +37,10 @@ struct CudaEmitOptions {
   /// half and QKV (+ rotary + cache write) group (codegen/cuda/DecoderFusion.h,
   /// issue 17); false keeps one launch per op (--cuda-fusion off).
   bool fusion = true;
+  /// Decoders: prefill products (steps of more than PARE_LLM_GEMV_ROWS rows)
+  /// on cuBLAS / cuBLASLt through pare_cu_llm_blas.cuh (--cuda-gemm cublas);
+  /// false keeps pare's kernels and the CUDA runtime as the only dependency.
+  bool cublas = false;
 };
 
 mlir::FailureOr<std::vector<EmittedFile>> emitCuda(mlir::ModuleOp module,

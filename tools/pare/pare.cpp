@@ -264,6 +264,14 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
       ->transform(choice(pare::driver::onOff()))
       ->default_val("on");
   compile
+      ->add_option("--cuda-gemm", co.cudaGemm,
+                   "--target cuda decoders: the library of the prefill products (steps of more "
+                   "than 4 rows): pare (its own kernels; the output needs only the CUDA "
+                   "runtime) or cublas (cuBLAS / cuBLASLt, linked with -lcublas -lcublasLt); "
+                   "decode runs pare's kernels either way")
+      ->transform(choice(pare::driver::cudaGemms()))
+      ->default_val("pare");
+  compile
       ->add_option("--shift-fusion", co.shiftFusion,
                    "Fold temporal shifts into the 1x1 convolutions that read them: on, off")
       ->transform(choice(pare::driver::onOff()))
