@@ -35,6 +35,7 @@
  */
 #include "pare_cu_llm.cuh"
 #include "pare_cu_llm_device.cuh"
+#include "pare_cu_llm_w8_impl.cuh"
 
 #include <math.h>
 
@@ -870,6 +871,36 @@ cudaError_t launch_fused(const T *x, const T *norm_w, float eps, float act_scale
   return cudaGetLastError();
 }
 
+/* The quantize pass: a block a row, codes q [rows][kp] and scales sx [rows].
+ * vec: x and norm_w 16-byte aligned and k a multiple of kGroup. */
+template <typename T>
+cudaError_t launch_quantize(const T *x, const T *norm_w, float norm_eps, int rows, int k, int kp,
+                            float act_scale, int8_t *q, float *sx, bool vec, cudaStream_t stream)
+{
+  if (vec)
+    w8_quant_kernel<T, true><<<(unsigned)rows, kQuantThreads, 0, stream>>>(
+        x, norm_w, norm_eps, k, kp, act_scale, q, sx);
+  else
+    w8_quant_kernel<T, false><<<(unsigned)rows, kQuantThreads, 0, stream>>>(
+        x, norm_w, norm_eps, k, kp, act_scale, q, sx);
+  return cudaGetLastError();
+}
+
+/* pare_llm_w8_quantize_* (pare_cu_llm_w8_impl.cuh): the pass alone, into
+ * caller-placed codes and scales. */
+template <typename T>
+cudaError_t quantize_w8(const T *x, const T *norm_w, float norm_eps, int rows, int k,
+                        float act_scale, int8_t *q, float *sx, cudaStream_t stream)
+{
+  if (rows <= 0)
+    return cudaSuccess;
+  if (k <= 0 || !x || !q || !sx || !aligned16(q) || ((uintptr_t)sx & 3u))
+    return cudaErrorInvalidValue;
+  const bool vec = aligned16(x) && (!norm_w || aligned16(norm_w)) && k % kGroup == 0;
+  return launch_quantize(x, norm_w, norm_eps, rows, k, (int)PARE_LLM_W8_ROW_BYTES(k), act_scale,
+                         q, sx, vec, stream);
+}
+
 template <typename T>
 cudaError_t linear_w8a8(const T *x, const T *norm_w, float norm_eps, const int8_t *w,
                         const float *w_scale, const T *residual, T *y, int rows, int k, int n,
@@ -897,13 +928,7 @@ cudaError_t linear_w8a8(const T *x, const T *norm_w, float norm_eps, const int8_
     return launch_fused<T, PARE_LLM_W8_GEMV_ROWS>(x, norm_w, norm_eps, act_scale, w, epi, rows, k,
                                                   kp, n, q, sx, vec, stream);
   }
-  if (vec)
-    w8_quant_kernel<T, true><<<(unsigned)rows, kQuantThreads, 0, stream>>>(
-        x, norm_w, norm_eps, k, kp, act_scale, q, sx);
-  else
-    w8_quant_kernel<T, false><<<(unsigned)rows, kQuantThreads, 0, stream>>>(
-        x, norm_w, norm_eps, k, kp, act_scale, q, sx);
-  cudaError_t e = cudaGetLastError();
+  cudaError_t e = launch_quantize(x, norm_w, norm_eps, rows, k, kp, act_scale, q, sx, vec, stream);
   if (e != cudaSuccess)
     return e;
 
@@ -938,4 +963,18 @@ cudaError_t pare_llm_linear_w8a8_f16(const pare_half *x, const pare_half *norm_w
 {
   return linear_w8a8<__half>(x, norm_w, norm_eps, w, w_scale, residual, y, rows, k, n,
                              act_scale, act, act_a, act_b, workspace, stream);
+}
+
+cudaError_t pare_llm_w8_quantize_f32(const float *x, const float *norm_w, float norm_eps,
+                                     int rows, int k, float act_scale, int8_t *q, float *sx,
+                                     cudaStream_t stream)
+{
+  return quantize_w8<float>(x, norm_w, norm_eps, rows, k, act_scale, q, sx, stream);
+}
+
+cudaError_t pare_llm_w8_quantize_f16(const pare_half *x, const pare_half *norm_w, float norm_eps,
+                                     int rows, int k, float act_scale, int8_t *q, float *sx,
+                                     cudaStream_t stream)
+{
+  return quantize_w8<__half>(x, norm_w, norm_eps, rows, k, act_scale, q, sx, stream);
 }
