@@ -22,7 +22,7 @@
 // RUN: ls %t/f16 | FileCheck %s --check-prefix=RUNNER
 // RUN: pare compile %S/Inputs/decoder_tiny.mlir --target cuda --cuda-fusion off -o %t2 --name tiny -q
 // RUN: for f in tiny.cu tiny.h tiny.mk tiny_weights.bin; do cmp %t/f32/$f %t2/$f; done
-// RUN: for f in pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_attn.cu pare_cu_llm_device.cuh; do cmp %t/f32/$f %srcroot/runtime-stubs/cuda-llm/$f; done
+// RUN: for f in pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_attn.cu pare_cu_llm_device.cuh pare_cu_llm_w8_impl.cuh; do cmp %t/f32/$f %srcroot/runtime-stubs/cuda-llm/$f; done
 // RUN: %python -c "import struct,sys; b=open(sys.argv[1],'rb').read(); print(b[:8].decode(), *struct.unpack('<IIQ', b[8:24]), len(b))" %t/f32/tiny_weights.bin | FileCheck %s --check-prefix=BIN
 // RUN: %python -c "import struct,sys; b=open(sys.argv[1],'rb').read(); print(b[:8].decode(), *struct.unpack('<IIQ', b[8:24]), len(b))" %t/f16/tiny_weights.bin | FileCheck %s --check-prefix=BIN16
 
@@ -33,6 +33,7 @@
 // FILES-NEXT: pare_cu_llm_device.cuh
 // FILES-NEXT: pare_cu_llm_w4.cu
 // FILES-NEXT: pare_cu_llm_w8.cu
+// FILES-NEXT: pare_cu_llm_w8_impl.cuh
 // FILES-NEXT: tiny.cu
 // FILES-NEXT: tiny.h
 // FILES-NEXT: tiny.mk
