@@ -6,7 +6,10 @@
  * "fused linears" below. The rest keeps a simple structure: a block per row
  * of an RMS norm, a block per (row, head) of attention with an online softmax
  * over the cache, elementwise grid-stride loops. Sums in float whatever the
- * storage.
+ * storage. Every kernel a decode step runs is launched through pdl_launch
+ * (programmatic dependent launch, pare_cu_llm_device.cuh) and calls pdl_wait()
+ * before it touches anything but weights; the GEMV issues its first weight
+ * loads before it.
  */
 #include "pare_cu_llm.cuh"
 #include "pare_cu_llm_device.cuh"
@@ -45,6 +48,8 @@ inline unsigned grid_for(size_t work)
 template <typename T>
 __global__ void embed_kernel(const T *table, const int32_t *ids, T *y, int rows, int features)
 {
+  pdl_wait(); /* ids may come from the previous step's sampling */
+  pdl_trigger();
   size_t total = (size_t)rows * features;
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
        i += (size_t)gridDim.x * blockDim.x) {
@@ -59,6 +64,8 @@ template <typename T>
 __global__ void rms_norm_kernel(const T *x, const T *w, T *y, int features, float epsilon)
 {
   __shared__ float partial[kBlock / kWarp];
+  pdl_wait();
+  pdl_trigger();
   const T *xr = x + (size_t)blockIdx.x * features;
   T *yr = y + (size_t)blockIdx.x * features;
   float ss = 0.0f;
@@ -149,6 +156,13 @@ __device__ __forceinline__ uint4 load_stream16(const void *p)
   return v;
 }
 
+/* Pulls the line of p into L1 (no register, no wait): for data the kernel is
+ * about to read once a long dependency chain gets there. */
+__device__ __forceinline__ void prefetch_l1(const void *p)
+{
+  asm volatile("prefetch.global.L1 [%0];" ::"l"(p));
+}
+
 /* E activations (E = 16 / sizeof(T) with VEC, else 1) at p, as floats. */
 template <typename T, bool VEC> __device__ __forceinline__ void load_act(const T *p, float *f)
 {
@@ -208,6 +222,12 @@ template <typename S, class WP> struct LinearEpi {
     int j = 2 * p + m;
     return w.row(j < n ? j : n - 1);
   }
+  /* Lane r < rows pulls in the residual row r of pair p (read at the end). */
+  __device__ __forceinline__ void prefetch(int rows, int p, int lane) const
+  {
+    if (residual && lane < rows)
+      prefetch_l1(residual + (size_t)lane * n + 2 * p);
+  }
   __device__ __forceinline__ void put(int r, int j, float v) const
   {
     size_t at = (size_t)r * n + j;
@@ -237,6 +257,7 @@ template <typename S, class WP> struct GatedEpi {
   {
     return m ? wu.row(p) : wg.row(p);
   }
+  __device__ __forceinline__ void prefetch(int, int, int) const {}
   __device__ __forceinline__ void store(int r, int p, float g, float u) const
   {
     y[(size_t)r * n + p] = from_f<S>(pare_activation(g, act, act_a, act_b) * u);
@@ -300,6 +321,12 @@ template <typename S, class WP> struct QkvEpi {
     Where w = locate(p);
     const W &mat = w.sec == 0 ? wq : w.sec == 1 ? wk : wv;
     return mat.row(w.head * head_dim + (m ? w.b : w.a));
+  }
+  /* Lane r < rows pulls in positions[r] (read by the store). */
+  __device__ __forceinline__ void prefetch(int rows, int, int lane) const
+  {
+    if (lane < rows)
+      prefetch_l1(positions + lane);
   }
   __device__ __forceinline__ void store(int r, int p, float v0, float v1) const
   {
@@ -385,7 +412,9 @@ __device__ __forceinline__ void load_chunks(typename W::Row w0, typename W::Row 
 
 /* The first chunks of a warp's next pair are loaded before the work that
  * precedes them (the norm prologue, the previous pair's reduction), so the
- * memory system never waits on the warp. */
+ * memory system never waits on the warp. Those of its first pair are loaded
+ * before pdl_wait(): launched with PDL, the kernel streams them in while its
+ * predecessor finishes (they are weights, which no kernel writes). */
 template <class Epi, int R>
 __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
     gemv_kernel(const typename Epi::T *x, const typename Epi::T *norm_w, float eps, int rows,
@@ -404,6 +433,14 @@ __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
   typename W::Row w0 = epi.row(p < pairs ? p : 0, 0), w1 = epi.row(p < pairs ? p : 0, 1);
   typename W::Raw a[U], b[U];
   load_chunks<W>(w0, w1, p < pairs ? lane : chunks, chunks, a, b);
+  if (norm_w)
+#pragma unroll
+    for (int u = 0; u < U; ++u)
+      if (lane + u * kWarp < chunks)
+        prefetch_l1(norm_w + (size_t)(lane + u * kWarp) * E);
+  /* Only weights so far: the predecessor may still be running (PDL). */
+  pdl_wait();
+  pdl_trigger();
   float inv[R];
   if (norm_w) {
     block_inv_rms<T, W::kVec, R>(x, rows, k, eps, s_part, s_inv);
@@ -416,6 +453,7 @@ __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
       inv[r] = 1.0f;
   }
   for (; p < pairs; p += stride) {
+    epi.prefetch(rows, p, lane);
     float acc0[R], acc1[R];
 #pragma unroll
     for (int r = 0; r < R; ++r)
@@ -1158,13 +1196,11 @@ cudaError_t run_fused(const typename Epi::T *x, const typename Epi::T *norm_w, f
   if (rows > PARE_LLM_GEMV_ROWS)
     return gemm(x, norm_w, eps, rows, k, pairs, epi, stream);
   if (rows == 1)
-    gemv_kernel<Epi, 1><<<gemv_grid(pairs, gemv_min_blocks(1)), kGemvWarps * kWarp, 0, stream>>>(
-        x, norm_w, eps, rows, k, pairs, epi);
-  else
-    gemv_kernel<Epi, PARE_LLM_GEMV_ROWS>
-        <<<gemv_grid(pairs, gemv_min_blocks(PARE_LLM_GEMV_ROWS)), kGemvWarps * kWarp, 0, stream>>>(
-            x, norm_w, eps, rows, k, pairs, epi);
-  return cudaGetLastError();
+    return pdl_launch(gemv_kernel<Epi, 1>, gemv_grid(pairs, gemv_min_blocks(1)), kGemvWarps * kWarp,
+                      0, stream, x, norm_w, eps, rows, k, pairs, epi);
+  return pdl_launch(gemv_kernel<Epi, PARE_LLM_GEMV_ROWS>,
+                    gemv_grid(pairs, gemv_min_blocks(PARE_LLM_GEMV_ROWS)), kGemvWarps * kWarp, 0,
+                    stream, x, norm_w, eps, rows, k, pairs, epi);
 }
 
 /* Whether the 16-byte paths apply: k a multiple of the pack, every pointer
@@ -1271,6 +1307,8 @@ template <typename T, typename P>
 __global__ void rotary_kernel(const T *x, const P *positions, const float *inv_freq, T *y,
                               int rows, int heads, int head_dim, int rotary_dim, int interleaved)
 {
+  pdl_wait();
+  pdl_trigger();
   int half = rotary_dim / 2, per_head = head_dim - half;
   size_t total = (size_t)rows * heads * per_head;
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
@@ -1300,6 +1338,8 @@ template <typename T>
 __global__ void kv_write_kernel(const T *k, const T *v, const int32_t *positions, T *k_cache,
                                 T *v_cache, int rows, int kv_heads, int head_dim, int max_context)
 {
+  pdl_wait();
+  pdl_trigger();
   int width = kv_heads * head_dim;
   size_t total = (size_t)rows * width;
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
@@ -1334,6 +1374,8 @@ __global__ void attention_kernel(const T *q, const T *k_all, const T *v_all, Key
 {
   __shared__ float s_max[kAttnWarps], s_sum[kAttnWarps];
   __shared__ float s_acc[kAttnWarps][DPL * kWarp];
+  pdl_wait();
+  pdl_trigger();
   int h = blockIdx.x, r = blockIdx.y;
   int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   int g = h / (heads / kv_heads);
@@ -1418,6 +1460,8 @@ __global__ void binary_kernel(pare_llm_binop_t op, const T *a, int a_rs, int a_c
                               int b_rs, int b_cs, T *y, int rows, int features, pare_act_t act,
                               float act_a, float act_b)
 {
+  pdl_wait();
+  pdl_trigger();
   size_t total = (size_t)rows * features;
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
        i += (size_t)gridDim.x * blockDim.x) {
@@ -1431,6 +1475,8 @@ template <typename T>
 __global__ void activation_kernel(const T *x, T *y, size_t count, pare_act_t act, float act_a,
                                   float act_b)
 {
+  pdl_wait();
+  pdl_trigger();
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < count;
        i += (size_t)gridDim.x * blockDim.x)
     y[i] = from_f<T>(pare_activation(to_f(x[i]), act, act_a, act_b));
@@ -1438,6 +1484,8 @@ __global__ void activation_kernel(const T *x, T *y, size_t count, pare_act_t act
 
 template <typename T> __global__ void logits_kernel(const T *x, float *logits, int count)
 {
+  pdl_wait();
+  pdl_trigger();
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += gridDim.x * blockDim.x)
     logits[i] = to_f(x[i]);
 }
@@ -1450,9 +1498,8 @@ cudaError_t embed(const T *table, const int32_t *ids, T *y, int rows, int featur
 {
   if (rows <= 0)
     return cudaSuccess;
-  embed_kernel<T><<<grid_for((size_t)rows * features), kBlock, 0, stream>>>(table, ids, y, rows,
-                                                                            features);
-  return cudaGetLastError();
+  return pdl_launch(embed_kernel<T>, grid_for((size_t)rows * features), kBlock, 0, stream, table,
+                    ids, y, rows, features);
 }
 
 template <typename T>
@@ -1461,8 +1508,8 @@ cudaError_t rms_norm(const T *x, const T *w, T *y, int rows, int features, float
 {
   if (rows <= 0)
     return cudaSuccess;
-  rms_norm_kernel<T><<<rows, kBlock, 0, stream>>>(x, w, y, features, epsilon);
-  return cudaGetLastError();
+  return pdl_launch(rms_norm_kernel<T>, (unsigned)rows, kBlock, 0, stream, x, w, y, features,
+                    epsilon);
 }
 
 template <typename T>
@@ -1481,10 +1528,8 @@ cudaError_t rotary(const T *x, const P *positions, const float *inv_freq, T *y, 
   if (rows <= 0)
     return cudaSuccess;
   size_t work = (size_t)rows * heads * (head_dim - rotary_dim / 2);
-  rotary_kernel<T, P><<<grid_for(work), kBlock, 0, stream>>>(x, positions, inv_freq, y, rows,
-                                                             heads, head_dim, rotary_dim,
-                                                             interleaved);
-  return cudaGetLastError();
+  return pdl_launch(rotary_kernel<T, P>, grid_for(work), kBlock, 0, stream, x, positions, inv_freq,
+                    y, rows, heads, head_dim, rotary_dim, interleaved);
 }
 
 template <typename T>
@@ -1493,9 +1538,9 @@ cudaError_t kv_write(const T *k, const T *v, const int32_t *positions, T *k_cach
 {
   if (rows <= 0)
     return cudaSuccess;
-  kv_write_kernel<T><<<grid_for((size_t)rows * kv_heads * head_dim), kBlock, 0, stream>>>(
-      k, v, positions, k_cache, v_cache, rows, kv_heads, head_dim, max_context);
-  return cudaGetLastError();
+  return pdl_launch(kv_write_kernel<T>, grid_for((size_t)rows * kv_heads * head_dim), kBlock, 0,
+                    stream, k, v, positions, k_cache, v_cache, rows, kv_heads, head_dim,
+                    max_context);
 }
 
 template <typename T>
@@ -1508,19 +1553,12 @@ cudaError_t attention(const T *q, const T *k, const T *v, KeyLayout kl, T *y, in
     return cudaErrorInvalidValue;
   dim3 grid((unsigned)heads, (unsigned)rows);
   int threads = kAttnWarps * kWarp;
-  if (head_dim <= 32)
-    attention_kernel<T, 1><<<grid, threads, 0, stream>>>(q, k, v, kl, y, heads, kv_heads,
-                                                         head_dim, scale);
-  else if (head_dim <= 64)
-    attention_kernel<T, 2><<<grid, threads, 0, stream>>>(q, k, v, kl, y, heads, kv_heads,
-                                                         head_dim, scale);
-  else if (head_dim <= 128)
-    attention_kernel<T, 4><<<grid, threads, 0, stream>>>(q, k, v, kl, y, heads, kv_heads,
-                                                         head_dim, scale);
-  else
-    attention_kernel<T, 8><<<grid, threads, 0, stream>>>(q, k, v, kl, y, heads, kv_heads,
-                                                         head_dim, scale);
-  return cudaGetLastError();
+  auto kernel = head_dim <= 32    ? attention_kernel<T, 1>
+                : head_dim <= 64  ? attention_kernel<T, 2>
+                : head_dim <= 128 ? attention_kernel<T, 4>
+                                  : attention_kernel<T, 8>;
+  return pdl_launch(kernel, grid, threads, 0, stream, q, k, v, kl, y, heads, kv_heads, head_dim,
+                    scale);
 }
 
 template <typename T>
@@ -1530,9 +1568,8 @@ cudaError_t binary(pare_llm_binop_t op, const T *a, int a_rs, int a_cs, const T 
 {
   if (rows <= 0)
     return cudaSuccess;
-  binary_kernel<T><<<grid_for((size_t)rows * features), kBlock, 0, stream>>>(
-      op, a, a_rs, a_cs, b, b_rs, b_cs, y, rows, features, act, act_a, act_b);
-  return cudaGetLastError();
+  return pdl_launch(binary_kernel<T>, grid_for((size_t)rows * features), kBlock, 0, stream, op, a,
+                    a_rs, a_cs, b, b_rs, b_cs, y, rows, features, act, act_a, act_b);
 }
 
 template <typename T>
@@ -1541,8 +1578,8 @@ cudaError_t activation(const T *x, T *y, size_t count, pare_act_t act, float act
 {
   if (count == 0)
     return cudaSuccess;
-  activation_kernel<T><<<grid_for(count), kBlock, 0, stream>>>(x, y, count, act, act_a, act_b);
-  return cudaGetLastError();
+  return pdl_launch(activation_kernel<T>, grid_for(count), kBlock, 0, stream, x, y, count, act,
+                    act_a, act_b);
 }
 
 template <typename T>
@@ -1550,8 +1587,7 @@ cudaError_t logits(const T *x, float *out, int count, cudaStream_t stream)
 {
   if (count <= 0)
     return cudaSuccess;
-  logits_kernel<T><<<grid_for((size_t)count), kBlock, 0, stream>>>(x, out, count);
-  return cudaGetLastError();
+  return pdl_launch(logits_kernel<T>, grid_for((size_t)count), kBlock, 0, stream, x, out, count);
 }
 
 } // namespace

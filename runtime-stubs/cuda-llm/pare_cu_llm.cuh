@@ -16,6 +16,16 @@
  *  - Launch functions are asynchronous on `stream`, never allocate, never
  *    synchronise, and return cudaGetLastError() after the launch (so they can
  *    be captured into a CUDA graph).
+ *  - On compute capability 9.0+ (code built for sm_90 or later) the kernels a
+ *    decode step runs (embed, rms_norm, the decode GEMVs of matmul / linear /
+ *    gated / qkv and of matmul_w4, rotary, kv_write, attention and
+ *    decode_attention, binary, activation, logits, sample) are launched with
+ *    programmatic dependent launch: one may start while its predecessor in the
+ *    stream (or graph) drains, streaming its weights in, and waits for that
+ *    predecessor's completion before it reads anything else or writes
+ *    anything, so stream order means what it always did. Prefill GEMMs and
+ *    prefill attention launch as before. -DPARE_CU_NO_PDL turns it off (see
+ *    pare_cu_llm_device.cuh).
  */
 #ifndef PARE_CU_LLM_CUH
 #define PARE_CU_LLM_CUH

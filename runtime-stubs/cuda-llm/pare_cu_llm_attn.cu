@@ -18,7 +18,11 @@
  * group) to arrive (an atomic ticket in the workspace, which that block puts
  * back to zero, so graph replays find it zero again) merges the partials into
  * y. Shapes without 16-byte rows (head_dim not a multiple of the pack, or
- * unaligned pointers) go to pare_llm_attention, same semantics.
+ * unaligned pointers) go to pare_llm_attention, same semantics. Launched with
+ * programmatic dependent launch (pare_cu_llm_device.cuh): every block waits
+ * for the predecessor (pdl_wait) before it reads the position, q, the cache
+ * or the workspace, so a block that exits early never completes the grid
+ * ahead of it, and the tickets are touched only by blocks that have waited.
  *
  * Prefill (more rows): block (tile of query rows, head) streams tiles of K
  * and V through shared memory with an online softmax per row (flash
@@ -36,7 +40,8 @@
  * choice does not depend on the order of atomics) and draws with the
  * Gumbel-max trick, argmax of x / temperature - log(-log u) over the kept
  * logits, u from a counter-based hash of (seed, *step, id): see
- * pare_cu_llm.cuh for the exact definition.
+ * pare_cu_llm.cuh for the exact definition. The sampling kernel is launched
+ * with programmatic dependent launch too (it waits before reading anything).
  */
 #include "pare_cu_llm.cuh"
 #include "pare_cu_llm_device.cuh"
@@ -107,24 +112,19 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
   __shared__ float s_w[QH][kSplitSlots];
   __shared__ int s_last;
 
+  /* Every block, before positions, q, the cache or the workspace (PDL). */
+  pdl_wait();
+  pdl_trigger();
   const int split = blockIdx.x, gy = blockIdx.y, r = blockIdx.z;
   const int g = gy / a.head_groups, hg = gy % a.head_groups;
   const int qpk = a.heads / a.kv_heads;
   const int h0 = g * qpk + hg * QH, nq = min(QH, qpk - hg * QH);
   const int hd = a.head_dim, npacks = hd / N;
-  const int len = a.positions[r] + 1;
-  const int want = (len + kMinChunk - 1) / kMinChunk;
-  const int splits = want < a.max_splits ? want : a.max_splits;
-  const int chunk = (len + splits - 1) / splits;
-  const int active = (len + chunk - 1) / chunk;
-  if (split >= active)
-    return;
-  const int t_begin = split * chunk, t_end = min(len, t_begin + chunk);
-
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   const int kgw = lane / LPK, sub = lane % LPK;
   const size_t cache_head = (size_t)g * a.max_context * hd;
 
+  /* q is loaded before the position is known: the two loads overlap. */
   float qf[QH][E], acc[QH][E], m[QH], l[QH];
 #pragma unroll
   for (int i = 0; i < QH; ++i) {
@@ -149,6 +149,14 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
       }
     }
   }
+  const int len = a.positions[r] + 1;
+  const int want = (len + kMinChunk - 1) / kMinChunk;
+  const int splits = want < a.max_splits ? want : a.max_splits;
+  const int chunk = (len + splits - 1) / splits;
+  const int active = (len + chunk - 1) / chunk;
+  if (split >= active)
+    return;
+  const int t_begin = split * chunk, t_end = min(len, t_begin + chunk);
 
   /* Key t0 + kgw's K and V packs (zeros past the chunk). */
   auto load = [&](int t0, Pack<T>(&kp)[P], Pack<T>(&vp)[P]) {
@@ -280,18 +288,28 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
   if (!s_last)
     return;
   __threadfence();
-  /* Warp i takes head i's split weights: e^(m_s - M), then 1 / sum. */
+  /* Warp i takes head i's split weights: e^(m_s - M), then 1 / sum. Lane l
+   * holds splits l and l + 32, maxima and sums read in one go. */
+  static_assert(kSplitSlots <= 2 * kWarp, "a lane holds two splits' partials");
   if (warp < nq) {
     const float *ph = part + ((size_t)r * a.heads + h0 + warp) * kSplitSlots * ld;
-    float big = -INFINITY;
-    for (int s = lane; s < active; s += kWarp)
-      big = fmaxf(big, __ldcg(ph + (size_t)s * ld));
-    big = warp_max(big);
+    float ms[2], ls[2];
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      const int s = lane + j * kWarp;
+      ms[j] = s < active ? __ldcg(ph + (size_t)s * ld) : -INFINITY;
+      ls[j] = s < active ? __ldcg(ph + (size_t)s * ld + 1) : 0.0f;
+    }
+    const float big = warp_max(fmaxf(ms[0], ms[1]));
     float sum = 0.0f;
-    for (int s = lane; s < active; s += kWarp) {
-      float wt = exp2f(__ldcg(ph + (size_t)s * ld) - big);
-      s_w[warp][s] = wt;
-      sum += wt * __ldcg(ph + (size_t)s * ld + 1);
+#pragma unroll
+    for (int j = 0; j < 2; ++j) {
+      const int s = lane + j * kWarp;
+      if (s < active) {
+        float wt = exp2f(ms[j] - big);
+        s_w[warp][s] = wt;
+        sum += wt * ls[j];
+      }
     }
     sum = warp_sum(sum);
     if (lane == 0)
@@ -302,6 +320,7 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
     int i = idx / hd, d = idx % hd;
     const float *ph = part + ((size_t)r * a.heads + h0 + i) * kSplitSlots * ld + 2 + d;
     float o = 0.0f;
+#pragma unroll 4
     for (int s = 0; s < active; ++s)
       o += __ldcg(ph + (size_t)s * ld) * s_w[i][s];
     y[((size_t)r * a.heads + h0 + i) * hd + d] = from_f<T>(o * s_m[0][i]);
@@ -703,17 +722,12 @@ cudaError_t launch_decode(const T *q, const T *kc, const T *vc, T *y, const Deco
                           dim3 grid, int packs, cudaStream_t stream)
 {
   const int threads = kDecodeWarps * kWarp;
-  if (packs <= 4)
-    decode_attention_kernel<T, 4, 1, QH><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
-  else if (packs <= 8)
-    decode_attention_kernel<T, 8, 1, QH><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
-  else if (packs <= 16)
-    decode_attention_kernel<T, 16, 1, QH><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
-  else if (packs <= 32)
-    decode_attention_kernel<T, 32, 1, QH><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
-  else
-    decode_attention_kernel<T, 32, 2, QH><<<grid, threads, 0, stream>>>(q, kc, vc, y, a);
-  return cudaGetLastError();
+  auto kernel = packs <= 4    ? decode_attention_kernel<T, 4, 1, QH>
+                : packs <= 8  ? decode_attention_kernel<T, 8, 1, QH>
+                : packs <= 16 ? decode_attention_kernel<T, 16, 1, QH>
+                : packs <= 32 ? decode_attention_kernel<T, 32, 1, QH>
+                              : decode_attention_kernel<T, 32, 2, QH>;
+  return pdl_launch(kernel, grid, threads, 0, stream, q, kc, vc, y, a);
 }
 
 template <typename T>
@@ -898,6 +912,8 @@ __global__ void __launch_bounds__(kSampleThreads)
   __shared__ unsigned s_sel;
   __shared__ unsigned long long s_target;
 
+  pdl_wait();
+  pdl_trigger();
   const unsigned long long draw = *step;
   float best = -INFINITY;
   int id = vocab;
@@ -948,9 +964,8 @@ cudaError_t sample(const T *x, int vocab, float temperature, int top_k, float to
 {
   if (vocab <= 0 || top_k < 0 || !x || !step || !out)
     return cudaErrorInvalidValue;
-  sample_kernel<T><<<1, kSampleThreads, 0, stream>>>(x, vocab, temperature, top_k, top_p, seed,
-                                                     step, out);
-  return cudaGetLastError();
+  return pdl_launch(sample_kernel<T>, 1, kSampleThreads, 0, stream, x, vocab, temperature, top_k,
+                    top_p, seed, step, out);
 }
 
 } // namespace

@@ -8,7 +8,9 @@
  * of the block's output rows (32 weights of one row each, so a warp reads
  * 512 contiguous bytes of a row per load, bypassing L1 so that x stays
  * there), unpacks them in registers and accumulates in float; the block
- * reduces each row with warp shuffles and one shared-memory step.
+ * reduces each row with warp shuffles and one shared-memory step. Launched
+ * with programmatic dependent launch (pare_cu_llm_device.cuh): each thread
+ * loads its first chunk before pdl_wait(), x only after it.
  *
  * Unpacking without conversions: for nibble q at bits 4p..4p+3 of a word u
  * (p < 4), the float whose bits are 0x4B000000 | (u & (0xF << 4p)) is exactly
@@ -37,7 +39,7 @@
 
 namespace {
 
-using namespace pare_llm_device; /* to_f, from_f, warp_sum, kWarp, aligned16 */
+using namespace pare_llm_device; /* to_f, from_f, warp_sum, kWarp, aligned16, pdl_* */
 
 constexpr int kGemvMaxThreads = 512; /* one chunk per thread for K <= 16384 */
 constexpr int kChunk = 32;           /* weights of one 16-byte load */
@@ -154,6 +156,27 @@ __global__ void __launch_bounds__(kGemvMaxThreads)
   const size_t row_bytes = (size_t)chunks * 16;
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   const int warps = blockDim.x / kWarp;
+  /* The weights and (scale, zero) pairs of chunk c of the block's rows. */
+  auto load_w = [&](int c, uint4 *w, float2 *s0, float2 *s1) {
+    const int k0 = c * kChunk;
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      const int row = n0 + r < n ? n0 + r : n - 1; /* past n: recomputes row n - 1 */
+      w[r] = load_stream(qw + (size_t)row * row_bytes + (size_t)c * 16);
+      const size_t g0 = (size_t)row * groups + (size_t)(k0 >> gshift);
+      s0[r] = load_sz(sz, 2 * g0);
+      s1[r] = SMALLG ? load_sz(sz, 2 * (g0 + 1)) : s0[r];
+    }
+  };
+  /* The thread's first chunk is loaded before pdl_wait(): launched with PDL,
+   * the kernel streams it in while its predecessor finishes (weights, which
+   * no kernel writes; with K <= 16384 it is the thread's only chunk). */
+  uint4 w_first[R];
+  float2 s0_first[R], s1_first[R];
+  if ((int)threadIdx.x < chunks)
+    load_w((int)threadIdx.x, w_first, s0_first, s1_first);
+  pdl_wait();
+  pdl_trigger();
   for (int m0 = 0; m0 < rows; m0 += MT) {
     float acc[MT][R];
 #pragma unroll
@@ -165,13 +188,15 @@ __global__ void __launch_bounds__(kGemvMaxThreads)
       const int k0 = c * kChunk;
       uint4 w[R];
       float2 s0[R], s1[R];
+      if (c == (int)threadIdx.x) {
 #pragma unroll
-      for (int r = 0; r < R; ++r) {
-        const int row = n0 + r < n ? n0 + r : n - 1; /* past n: recomputes row n - 1 */
-        w[r] = load_stream(qw + (size_t)row * row_bytes + (size_t)c * 16);
-        const size_t g0 = (size_t)row * groups + (size_t)(k0 >> gshift);
-        s0[r] = load_sz(sz, 2 * g0);
-        s1[r] = SMALLG ? load_sz(sz, 2 * (g0 + 1)) : s0[r];
+        for (int r = 0; r < R; ++r) {
+          w[r] = w_first[r];
+          s0[r] = s0_first[r];
+          s1[r] = s1_first[r];
+        }
+      } else {
+        load_w(c, w, s0, s1);
       }
 #pragma unroll
       for (int mm = 0; mm < MT; ++mm) {
@@ -399,13 +424,11 @@ cudaError_t launch_gemv(const T *x, const uint8_t *qw, const T *sz, T *y, int ro
 {
   const unsigned grid = (unsigned)((n + R - 1) / R);
   const int threads = gemv_threads((k + kChunk - 1) / kChunk);
-  if (aligned16(x) && (k * sizeof(T)) % 16 == 0)
-    w4_gemv_kernel<T, R, MT, SMALLG, true><<<grid, threads, 0, stream>>>(
-        x, qw, sz, y, rows, k, n, groups, gshift, act, act_a, act_b);
-  else
-    w4_gemv_kernel<T, R, MT, SMALLG, false><<<grid, threads, 0, stream>>>(
-        x, qw, sz, y, rows, k, n, groups, gshift, act, act_a, act_b);
-  return cudaGetLastError();
+  auto kernel = aligned16(x) && (k * sizeof(T)) % 16 == 0
+                    ? w4_gemv_kernel<T, R, MT, SMALLG, true>
+                    : w4_gemv_kernel<T, R, MT, SMALLG, false>;
+  return pdl_launch(kernel, grid, threads, 0, stream, x, qw, sz, y, rows, k, n, groups, gshift,
+                    act, act_a, act_b);
 }
 
 template <typename T, bool SMALLG>

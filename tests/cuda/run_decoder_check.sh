@@ -5,11 +5,21 @@
 # token by token, prefill then decode, prefills in pieces; the API's error paths) with the
 # directory's tolerance, and timed (prefill of its ids, 100 greedy decode steps).
 #
-#   tests/cuda/run_decoder_check.sh DIR [ARCH]      (ARCH: sm_90 by default)
+#   tests/cuda/run_decoder_check.sh [--no-pdl] DIR [ARCH]      (ARCH: sm_90 by default)
+#
+# Built for sm_90 and run on an H100 / H200, the decode kernels launch with programmatic
+# dependent launch (issue 17; the kernel tests compare it with PDL off bit for bit), so the
+# decoders are checked and timed with it. --no-pdl builds the kernels with -DPARE_CU_NO_PDL
+# instead: the same checks without it, and the bench's ms/token to compare.
 #
 # Prints one line per check and "decoder check: N passed, M failed"; exits 1 on a failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+KFLAGS=()
+if [[ "${1:-}" == --no-pdl ]]; then
+  KFLAGS=(-DPARE_CU_NO_PDL)
+  shift
+fi
 DIR="$(realpath "$1")"
 ARCH="${2:-sm_90}"
 export PATH="/usr/local/cuda/bin:$PATH"
@@ -24,17 +34,17 @@ result() { # status name
 }
 
 # Everything is built first, in parallel; the kernels are the same file in every directory.
-nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
+nvcc -std=c++17 -O3 -arch="$ARCH" "${KFLAGS[@]}" -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
   "$ROOT/tests/cuda/test_llm_kernels.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" \
   -o "$WORK/test_llm_kernels" &
-nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
+nvcc -std=c++17 -O3 -arch="$ARCH" "${KFLAGS[@]}" -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
   "$ROOT/tests/cuda/test_llm_attn.cu" "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_attn.cu" \
   "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" -o "$WORK/test_llm_attn" &
-nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" \
+nvcc -std=c++17 -O3 -arch="$ARCH" "${KFLAGS[@]}" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm.cu" \
   -o "$WORK/pare_cu_llm.o" &
-nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu" \
+nvcc -std=c++17 -O3 -arch="$ARCH" "${KFLAGS[@]}" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu" \
   -o "$WORK/pare_cu_llm_w4.o" &
-nvcc -std=c++17 -O3 -arch="$ARCH" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_attn.cu" \
+nvcc -std=c++17 -O3 -arch="$ARCH" "${KFLAGS[@]}" -I"$ROOT/runtime-stubs/c" -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_attn.cu" \
   -o "$WORK/pare_cu_llm_attn.o" &
 dirs=()
 for d in "$DIR"/*/; do

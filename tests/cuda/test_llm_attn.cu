@@ -14,16 +14,24 @@
  * graph replayed with new positions (the splits follow the device's positions). Sampling:
  * argmax with ties, top_k 1, the step counter, determinism per seed, draw frequencies against
  * softmax(x / T) (chi-square at a fixed seed), top-k and top-p cuts, a 128256 vocabulary.
- * --bench: decode attention times against pare_llm_attention, sampling times.
+ * Programmatic dependent launch (PDL): whole fused decode steps (embed, 5 launches a layer,
+ * lm_head, logits, sampling feeding the next step's id) of SmolLM2-135M (2 and 30 layers) and
+ * Llama-2-7B (2 layers) shapes with random weights, captured into CUDA graphs with PDL off and
+ * on, give bit-identical logits, ids and caches over 6 steps, as do plain stream launches.
+ * --bench: decode attention times against pare_llm_attention, sampling times, then the decode
+ * step times with PDL off and on (also alone: --step-bench).
  *
  * Prints "N passed, M failed" and exits non-zero on any failure.
  */
 #include "pare_cu_llm.cuh"
+#include "pare_cu_llm_device.cuh" /* pare_llm_device::pdl_mode(), the tests' PDL switch */
 #include "llm_test_support.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <string.h>
+#include <type_traits>
 
 /* ------------------------------------------------------------ references -- */
 
@@ -447,6 +455,402 @@ template <typename T> static void test_sample()
   }
 }
 
+/* ----------------------------------------------------- decode step (PDL) -- */
+
+/* A whole decode step as the fused CUDA decoder emits it (pare compile --target cuda): embed;
+ * per layer qkv (norm, rotary, cache write), decode attention, o projection + residual, gated
+ * MLP (norm, SwiGLU), down projection + residual; lm_head with the final norm, logits, and
+ * sampling, which writes the next id where embed reads it. Random weights (uniform, +-1 /
+ * sqrt(k)), norm weights near 1, a cache filled at random: a real model's arithmetic and
+ * traffic without its file. The step is captured into a CUDA graph with programmatic dependent
+ * launch on and off (pare_llm_device::pdl_mode()), and the runs must agree bit for bit, step
+ * after step (logits, sampled ids, both caches); --bench times both. */
+struct StepShape {
+  const char *name;
+  int layers, hidden, heads, kvh, hd, inter, vocab, maxctx;
+};
+static const StepShape kSmolLM2 = {"SmolLM2-135M", 30, 576, 9, 3, 64, 1536, 49152, 2048};
+static const StepShape kLlama7B = {"Llama-2-7B", 32, 4096, 32, 32, 128, 11008, 32000, 2048};
+
+static cudaError_t emb(const float *t, const int32_t *ids, float *y, int f, cudaStream_t st)
+{
+  return pare_llm_embed_f32(t, ids, y, 1, f, st);
+}
+static cudaError_t emb(const __half *t, const int32_t *ids, __half *y, int f, cudaStream_t st)
+{
+  return pare_llm_embed_f16(t, ids, y, 1, f, st);
+}
+static cudaError_t lin(const float *x, const float *nw, const float *w, const float *res,
+                       float *y, int k, int n, cudaStream_t st)
+{
+  return pare_llm_linear_f32(x, nw, 1e-5f, w, res, y, 1, k, n, PARE_ACT_NONE, 0, 0, st);
+}
+static cudaError_t lin(const __half *x, const __half *nw, const __half *w, const __half *res,
+                       __half *y, int k, int n, cudaStream_t st)
+{
+  return pare_llm_linear_f16(x, nw, 1e-5f, w, res, y, 1, k, n, PARE_ACT_NONE, 0, 0, st);
+}
+static cudaError_t gat(const float *x, const float *nw, const float *wg, const float *wu, float *y,
+                       int k, int n, cudaStream_t st)
+{
+  return pare_llm_gated_f32(x, nw, 1e-5f, wg, wu, y, 1, k, n, PARE_ACT_SILU, 0, 0, st);
+}
+static cudaError_t gat(const __half *x, const __half *nw, const __half *wg, const __half *wu,
+                       __half *y, int k, int n, cudaStream_t st)
+{
+  return pare_llm_gated_f16(x, nw, 1e-5f, wg, wu, y, 1, k, n, PARE_ACT_SILU, 0, 0, st);
+}
+static cudaError_t qkvw(const float *x, const float *nw, const float *wq, const float *wk,
+                        const float *wv, const int32_t *pos, const float *inv, float *q,
+                        float *kc, float *vc, int k, int heads, int kvh, int hd, int mc,
+                        cudaStream_t st)
+{
+  return pare_llm_qkv_f32(x, nw, 1e-5f, wq, wk, wv, pos, inv, hd, 0, q, kc, vc, 1, k, heads, kvh,
+                          hd, mc, st);
+}
+static cudaError_t qkvw(const __half *x, const __half *nw, const __half *wq, const __half *wk,
+                        const __half *wv, const int32_t *pos, const float *inv, __half *q,
+                        __half *kc, __half *vc, int k, int heads, int kvh, int hd, int mc,
+                        cudaStream_t st)
+{
+  return pare_llm_qkv_f16(x, nw, 1e-5f, wq, wk, wv, pos, inv, hd, 0, q, kc, vc, 1, k, heads, kvh,
+                          hd, mc, st);
+}
+static cudaError_t lgt(const float *x, float *y, int n, cudaStream_t st)
+{
+  return pare_llm_logits_f32(x, y, n, st);
+}
+static cudaError_t lgt(const __half *x, float *y, int n, cudaStream_t st)
+{
+  return pare_llm_logits_f16(x, y, n, st);
+}
+
+/* p[i] = lo + (hi - lo) u_i, u_i in [0, 1) from a hash of (seed, i). */
+template <typename T>
+__global__ void fill_kernel(T *p, size_t n, unsigned long long seed, float lo, float hi)
+{
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+       i += (size_t)gridDim.x * blockDim.x) {
+    unsigned long long z = (seed << 40) + i + 1;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    float v = lo + (hi - lo) * ((float)(z >> 40) * (1.0f / 16777216.0f));
+    if constexpr (std::is_same<T, float>::value)
+      p[i] = v;
+    else
+      p[i] = __float2half_rn(v);
+  }
+}
+
+template <typename T> struct StepModel {
+  struct Layer {
+    T *attn_norm, *wq, *wk, *wv, *wo, *mlp_norm, *wg, *wu, *wd;
+  };
+  StepShape s;
+  std::vector<void *> allocs;
+  std::vector<Layer> layer;
+  T *embed, *final_norm, *lm_head, *k_cache, *v_cache, *x, *q, *att, *h, *out;
+  float *inv_freq, *logits, *ws;
+  int32_t *ids, *positions;
+  unsigned long long *step;
+  size_t cache_elems; /* one of the two caches, every layer */
+  unsigned long long seed = 1;
+
+  template <typename U> U *alloc(size_t n)
+  {
+    void *p = nullptr;
+    CUDA_OK(cudaMalloc(&p, n * sizeof(U) + 16));
+    CUDA_OK(cudaMemset(p, 0, n * sizeof(U) + 16));
+    allocs.push_back(p);
+    return static_cast<U *>(p);
+  }
+  void fill(T *p, size_t n, unsigned long long sd, float lo, float hi)
+  {
+    fill_kernel<T><<<2048, 256>>>(p, n, sd, lo, hi);
+    CUDA_OK(cudaGetLastError());
+  }
+  T *random(size_t n, float lo, float hi)
+  {
+    T *p = alloc<T>(n);
+    fill(p, n, seed++, lo, hi);
+    return p;
+  }
+  T *weight(size_t rows, size_t k) { return random(rows * k, -1.0f / sqrtf((float)k), 1.0f / sqrtf((float)k)); }
+
+  explicit StepModel(const StepShape &shape) : s(shape)
+  {
+    const size_t qd = (size_t)s.heads * s.hd, kd = (size_t)s.kvh * s.hd;
+    embed = random((size_t)s.vocab * s.hidden, -1.0f, 1.0f);
+    for (int l = 0; l < s.layers; ++l) {
+      Layer y;
+      y.attn_norm = random(s.hidden, 0.8f, 1.2f);
+      y.wq = weight(qd, s.hidden);
+      y.wk = weight(kd, s.hidden);
+      y.wv = weight(kd, s.hidden);
+      y.wo = weight(s.hidden, qd);
+      y.mlp_norm = random(s.hidden, 0.8f, 1.2f);
+      y.wg = weight(s.inter, s.hidden);
+      y.wu = weight(s.inter, s.hidden);
+      y.wd = weight(s.hidden, s.inter);
+      layer.push_back(y);
+    }
+    final_norm = random(s.hidden, 0.8f, 1.2f);
+    lm_head = weight(s.vocab, s.hidden);
+    cache_elems = (size_t)s.layers * kd * s.maxctx;
+    k_cache = alloc<T>(cache_elems);
+    v_cache = alloc<T>(cache_elems);
+    std::vector<float> f(s.hd / 2);
+    for (int i = 0; i < s.hd / 2; ++i)
+      f[i] = powf(10000.0f, -2.0f * i / s.hd);
+    inv_freq = alloc<float>(f.size());
+    CUDA_OK(cudaMemcpy(inv_freq, f.data(), f.size() * sizeof(float), cudaMemcpyHostToDevice));
+    ws = alloc<float>(PARE_LLM_ATTN_WORKSPACE_FLOATS(s.heads, s.hd));
+    x = alloc<T>(s.hidden);
+    q = alloc<T>(qd);
+    att = alloc<T>(qd);
+    h = alloc<T>(s.inter);
+    out = alloc<T>(s.vocab);
+    logits = alloc<float>(s.vocab);
+    ids = alloc<int32_t>(1);
+    positions = alloc<int32_t>(1);
+    step = alloc<unsigned long long>(1);
+    CUDA_OK(cudaDeviceSynchronize());
+  }
+  ~StepModel()
+  {
+    cudaDeviceSynchronize();
+    for (void *p : allocs)
+      cudaFree(p);
+  }
+  StepModel(const StepModel &) = delete;
+  StepModel &operator=(const StepModel &) = delete;
+  size_t weight_bytes() const
+  {
+    const size_t qd = (size_t)s.heads * s.hd, kd = (size_t)s.kvh * s.hd;
+    return sizeof(T) * ((size_t)s.layers * (2 * qd * s.hidden + 2 * kd * s.hidden +
+                                            3 * (size_t)s.inter * s.hidden) +
+                        (size_t)s.vocab * s.hidden);
+  }
+
+  /* The state before the first step: a random cache, token 1, the sampling counter at 0. */
+  void reset()
+  {
+    fill(k_cache, cache_elems, 1001, -1.0f, 1.0f);
+    fill(v_cache, cache_elems, 1002, -1.0f, 1.0f);
+    const int32_t one = 1;
+    CUDA_OK(cudaMemcpy(ids, &one, sizeof one, cudaMemcpyHostToDevice));
+    CUDA_OK(cudaMemset(step, 0, sizeof *step));
+    CUDA_OK(cudaDeviceSynchronize());
+  }
+  void set_position(int p, cudaStream_t st)
+  {
+    static int32_t host; /* pageable: the copy is done when cudaMemcpyAsync returns */
+    host = p;
+    CUDA_OK(cudaMemcpyAsync(positions, &host, sizeof host, cudaMemcpyHostToDevice, st));
+  }
+
+  /* The step's 5 x layers + 4 launches (the decoder's graph with sampling; temperature > 0
+   * with top-k and top-p takes sampling's longest path). */
+  cudaError_t enqueue(cudaStream_t st, float temperature) const
+  {
+    const int qd = s.heads * s.hd;
+    const float scale = 1.0f / sqrtf((float)s.hd);
+    cudaError_t e = emb(embed, ids, x, s.hidden, st);
+    for (int l = 0; l < s.layers && e == cudaSuccess; ++l) {
+      const Layer &y = layer[l];
+      T *kc = k_cache + (size_t)l * s.kvh * s.maxctx * s.hd;
+      T *vc = v_cache + (size_t)l * s.kvh * s.maxctx * s.hd;
+      if ((e = qkvw(x, y.attn_norm, y.wq, y.wk, y.wv, positions, inv_freq, q, kc, vc, s.hidden,
+                    s.heads, s.kvh, s.hd, s.maxctx, st)) != cudaSuccess ||
+          (e = dattn(q, kc, vc, positions, att, 1, s.heads, s.kvh, s.hd, s.maxctx, scale, ws,
+                     st)) != cudaSuccess ||
+          (e = lin(att, nullptr, y.wo, x, x, qd, s.hidden, st)) != cudaSuccess ||
+          (e = gat(x, y.mlp_norm, y.wg, y.wu, h, s.hidden, s.inter, st)) != cudaSuccess)
+        break;
+      e = lin(h, nullptr, y.wd, x, x, s.inter, s.hidden, st);
+    }
+    if (e == cudaSuccess)
+      e = lin(x, final_norm, lm_head, nullptr, out, s.hidden, s.vocab, st);
+    if (e == cudaSuccess)
+      e = lgt(out, logits, s.vocab, st);
+    if (e == cudaSuccess)
+      e = samp(out, s.vocab, temperature, 40, 0.9f, 17, step, ids, nullptr, st);
+    return e;
+  }
+
+  /* The step captured with PDL on or off (the attribute is taken at capture). */
+  cudaGraphExec_t capture(bool pdl, cudaStream_t st, float temperature) const
+  {
+    pare_llm_device::pdl_mode() = pdl ? 1 : 0;
+    cudaGraph_t g;
+    cudaGraphExec_t ge;
+    CUDA_OK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+    cudaError_t launched = enqueue(st, temperature);
+    CUDA_OK(cudaStreamEndCapture(st, &g));
+    CUDA_OK(launched);
+    CUDA_OK(cudaGraphInstantiate(&ge, g, 0));
+    CUDA_OK(cudaGraphDestroy(g));
+    pare_llm_device::pdl_mode() = 1;
+    return ge;
+  }
+};
+
+/* What a run of decode steps produced: every step's logits and id, the caches at the end. */
+struct StepTrace {
+  std::vector<float> logits;
+  std::vector<int32_t> ids;
+  std::vector<unsigned char> caches;
+};
+
+/* `steps` decode steps from position `first`, each a replay of the step's graph (how: 0 graph
+ * with PDL off, 1 graph with PDL on, 2 plain stream launches with PDL on). */
+template <typename T>
+static StepTrace run_steps(StepModel<T> &m, int how, int first, int steps, float temperature)
+{
+  cudaStream_t st;
+  CUDA_OK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+  m.reset();
+  cudaGraphExec_t ge = how == 2 ? nullptr : m.capture(how == 1, st, temperature);
+  StepTrace tr;
+  std::vector<float> lg(m.s.vocab);
+  for (int i = 0; i < steps; ++i) {
+    m.set_position(first + i, st);
+    if (ge)
+      CUDA_OK(cudaGraphLaunch(ge, st));
+    else
+      CUDA_OK(m.enqueue(st, temperature));
+    int32_t id = -1;
+    CUDA_OK(cudaMemcpyAsync(lg.data(), m.logits, lg.size() * sizeof(float),
+                            cudaMemcpyDeviceToHost, st));
+    CUDA_OK(cudaMemcpyAsync(&id, m.ids, sizeof id, cudaMemcpyDeviceToHost, st));
+    CUDA_OK(cudaStreamSynchronize(st));
+    tr.logits.insert(tr.logits.end(), lg.begin(), lg.end());
+    tr.ids.push_back(id);
+  }
+  tr.caches.resize(2 * m.cache_elems * sizeof(T));
+  CUDA_OK(cudaMemcpy(tr.caches.data(), m.k_cache, m.cache_elems * sizeof(T),
+                     cudaMemcpyDeviceToHost));
+  CUDA_OK(cudaMemcpy(tr.caches.data() + m.cache_elems * sizeof(T), m.v_cache,
+                     m.cache_elems * sizeof(T), cudaMemcpyDeviceToHost));
+  if (ge)
+    CUDA_OK(cudaGraphExecDestroy(ge));
+  CUDA_OK(cudaStreamDestroy(st));
+  return tr;
+}
+
+/* Whether the tests' PDL runs really overlap kernels: the device and this build allow it. */
+static bool pdl_active()
+{
+  return pare_llm_device::pdl_device_ok();
+}
+
+/* Steps with PDL on (graph, and plain launches) equal those with PDL off bit for bit; the
+ * reference run is sane (finite logits that differ from step to step, ids in range). */
+template <typename T> static void test_step_pdl(StepShape shape, int layers, float temperature)
+{
+  shape.layers = layers;
+  StepModel<T> m(shape);
+  const int first = 600, steps = 6;
+  std::string name = std::string("decode step ") + shape.name + " x" + std::to_string(layers) +
+                     (temperature > 0 ? " sampled" : " greedy") + " " + Ty<T>::name();
+  StepTrace ref = run_steps(m, 0, first, steps, temperature);
+  bool sane = true;
+  for (float v : ref.logits)
+    sane = sane && std::isfinite(v);
+  for (int32_t id : ref.ids)
+    sane = sane && id >= 0 && id < shape.vocab;
+  sane = sane && memcmp(ref.logits.data(), ref.logits.data() + shape.vocab,
+                        shape.vocab * sizeof(float)) != 0;
+  verdict(name + ": reference run sane", sane);
+  const char *how[] = {"", "graph with PDL", "stream launches with PDL"};
+  for (int h = 1; h <= 2; ++h) {
+    StepTrace got = run_steps(m, h, first, steps, temperature);
+    bool same = got.ids == ref.ids && got.caches == ref.caches &&
+                got.logits.size() == ref.logits.size() &&
+                memcmp(got.logits.data(), ref.logits.data(), ref.logits.size() * sizeof(float)) ==
+                    0;
+    std::string why;
+    if (!same) {
+      size_t i = 0;
+      while (i < ref.logits.size() && i < got.logits.size() &&
+             !memcmp(&got.logits[i], &ref.logits[i], sizeof(float)))
+        ++i;
+      why = "first logit apart: step " + std::to_string(i / shape.vocab) + ", ids " +
+            (got.ids == ref.ids ? "equal" : "differ") + ", caches " +
+            (got.caches == ref.caches ? "equal" : "differ");
+    }
+    verdict(name + ": " + how[h] + " bit-identical to PDL off", same, why);
+  }
+}
+
+/* Microseconds a step: the step's graph replayed back to back at one position (600: a
+ * 601-token context), after two warm-up replays. */
+template <typename T> static double step_us(StepModel<T> &m, bool pdl, int reps)
+{
+  cudaStream_t st;
+  CUDA_OK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+  cudaGraphExec_t ge = m.capture(pdl, st, 0.0f);
+  m.set_position(600, st);
+  CUDA_OK(cudaGraphLaunch(ge, st));
+  CUDA_OK(cudaGraphLaunch(ge, st));
+  cudaEvent_t a, b;
+  CUDA_OK(cudaEventCreate(&a));
+  CUDA_OK(cudaEventCreate(&b));
+  CUDA_OK(cudaEventRecord(a, st));
+  for (int i = 0; i < reps; ++i)
+    CUDA_OK(cudaGraphLaunch(ge, st));
+  CUDA_OK(cudaEventRecord(b, st));
+  CUDA_OK(cudaEventSynchronize(b));
+  float ms = 0;
+  CUDA_OK(cudaEventElapsedTime(&ms, a, b));
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  CUDA_OK(cudaGraphExecDestroy(ge));
+  CUDA_OK(cudaStreamDestroy(st));
+  return ms * 1000.0 / reps;
+}
+
+/* PDL off and on, alternating (three rounds each, the best kept), so clocks and the L2 treat
+ * both alike. */
+static void bench_step(StepShape shape, int layers, int reps)
+{
+  shape.layers = layers;
+  StepModel<__half> m(shape);
+  m.reset();
+  double off = 1e30, on = 1e30;
+  for (int round = 0; round < 3; ++round) {
+    off = std::min(off, step_us(m, false, reps));
+    on = std::min(on, step_us(m, true, reps));
+  }
+  const int launches = 5 * layers + 4;
+  printf("step %-13s x%-2d f16 (%3d launches, %6.1f MB weights): PDL off %8.1f us  on %8.1f us"
+         "  (%.3fx; %.0f -> %.0f tokens/s)\n",
+         shape.name, layers, launches, m.weight_bytes() / 1e6, off, on, off / on, 1e6 / off,
+         1e6 / on);
+}
+
+/* The decode steps of the two reference shapes, PDL off and on: 2 layers (the lm_head and the
+ * embedding dominate) and the real depth. */
+static void bench_steps()
+{
+  printf("PDL %s on this device and build\n", pdl_active() ? "active" : "NOT active (no-op)");
+  bench_step(kSmolLM2, 2, 200);
+  bench_step(kSmolLM2, kSmolLM2.layers, 100);
+  bench_step(kLlama7B, 2, 50);
+  bench_step(kLlama7B, kLlama7B.layers, 20);
+}
+
+static void test_step_all()
+{
+  printf("PDL %s on this device and build\n", pdl_active() ? "active" : "NOT active (no-op)");
+  test_step_pdl<__half>(kSmolLM2, 2, 0.0f);
+  test_step_pdl<__half>(kSmolLM2, 2, 0.8f);
+  test_step_pdl<float>(kSmolLM2, 2, 0.8f);
+  test_step_pdl<__half>(kSmolLM2, kSmolLM2.layers, 0.8f);
+  test_step_pdl<__half>(kLlama7B, 2, 0.8f);
+}
+
 /* ----------------------------------------------------------------- bench -- */
 
 /* Microseconds a call: 100 calls captured in a graph, replayed 20 times. */
@@ -560,16 +964,22 @@ int main(int argc, char **argv)
   }
   if (argc > 1 && !strcmp(argv[1], "--bench")) {
     bench();
+    bench_steps();
+    return 0;
+  }
+  if (argc > 1 && !strcmp(argv[1], "--step-bench")) {
+    bench_steps();
     return 0;
   }
   if (argc > 1) {
-    fprintf(stderr, "usage: %s [--bench]\n", argv[0]);
+    fprintf(stderr, "usage: %s [--bench | --step-bench]\n", argv[0]);
     return 2;
   }
   test_attention_all<float>();
   test_attention_all<__half>();
   test_sample<float>();
   test_sample<__half>();
+  test_step_all();
   printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }
