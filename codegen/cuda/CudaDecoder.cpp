@@ -60,6 +60,9 @@ namespace {
 /// planned; longer prompts run in chunks. Enough rows for a matmul to reuse
 /// each weight row several times, few enough to keep the arena small.
 constexpr int64_t kPrefillChunk = 128;
+/// With --cuda-gemm cublas: the library's GEMMs reach their throughput at a
+/// few hundred rows (a 512-token prompt is one chunk, each weight read once).
+constexpr int64_t kLibraryPrefillChunk = 512;
 /// Alignment of everything in the device allocation (and of arena buffers):
 /// the kernels' 16-byte vector loads need rows and blobs aligned.
 constexpr int64_t kDeviceAlign = 256;
@@ -212,7 +215,7 @@ LogicalResult Decoder::checkSignature() {
   if (maxContext > (int64_t(1) << 30))
     return module.emitError() << "--max-context " << maxContext
                               << " is beyond the decoder's limit of 2^30 positions";
-  chunk = std::min(kPrefillChunk, maxContext);
+  chunk = std::min(opts.cublas ? kLibraryPrefillChunk : kPrefillChunk, maxContext);
   FunctionType ft = func.getFunctionType();
   auto isIds = [](Type t) {
     auto r = dyn_cast<RankedTensorType>(t);
