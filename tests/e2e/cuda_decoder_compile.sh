@@ -5,11 +5,13 @@
 # decoder_tiny.mlir, decoder_tiny_w4.mlir whose linears are 4-bit pare.matmul_nbits:
 # issue 18, and decoder_tiny_w8a8.mlir with a per-token and a per-tensor int8
 # pare.matmul_w8a8: issue 19) and the tiny random Llama through the whole pipeline, also
-# with --quantize w8a8 (fused and --cuda-fusion off): TINY_ONNX (the
+# with --quantize w8a8 (fused and --cuda-fusion off), and with --cuda-gemm cublas (the prefill
+# products on cuBLAS, runtime-stubs/cuda-llm/pare_cu_llm_blas.cu: the hand-written fp16 decoder,
+# its int4 and its W8A8 variant, linked with -lcublas -lcublasLt): TINY_ONNX (the
 # ctest fixture's export; missing = failure), else build/llm/tiny.onnx when examples/llm made it. Each is linked into the generate runner (its .mk)
-# and into tests/cuda/decoder_check.c; tests/cuda/test_llm_kernels.cu and test_w4_kernels.cu
-# are built too, and the int4 kernels for sm_80 as well. The GPU run of the same programs is
-# tests/cuda/run_decoder_check.sh (and tests/cuda/run_w4_check.sh).
+# and into tests/cuda/decoder_check.c; tests/cuda/test_llm_kernels.cu, test_w4_kernels.cu and
+# test_llm_blas.cu are built too, and the int4 kernels for sm_80 as well. The GPU run of the same programs is
+# tests/cuda/run_decoder_check.sh (and tests/cuda/run_w4_check.sh, run_blas_check.sh).
 #   tests/e2e/cuda_decoder_compile.sh PARE [TINY_ONNX]
 set -euo pipefail
 PARE="$1"
@@ -25,7 +27,7 @@ trap 'rm -rf "$WORK"' EXIT
 ARCH=-arch=sm_90
 STRICT="-Xcompiler -Wall,-Wextra -Werror all-warnings"
 CSTRICT="-std=c99 -Wall -Wextra -Werror -pedantic"
-KERNELS="pare_cu_llm pare_cu_llm_attn pare_cu_llm_w4 pare_cu_llm_w8"
+KERNELS="pare_cu_llm pare_cu_llm_attn pare_cu_llm_w4 pare_cu_llm_w8 pare_cu_llm_blas"
 # The kernel files are the same in every emitted directory (checked below): compiled
 # once, with the flags the .mk gets, and copied in, so make builds only the model.
 mkdir -p "$WORK/kernels"
@@ -60,7 +62,28 @@ build() { # model name extra-args...
     echo "cuda-decoder-compile: $name$tag $precision ok"
   done
 }
+# --cuda-gemm cublas (fp16): the library files match the runtime's, the runner links cuBLAS.
+build_cublas() { # model name
+  local model="$1" name="$2"
+  local out="$WORK/$name-cublas"
+  "$PARE" compile "$model" --target cuda --precision fp16 --cuda-gemm cublas --emit-runner --name "$name" -o "$out" -q
+  for f in pare_cu_llm_blas.cu pare_cu_llm_blas.cuh pare_cu_llm_blas_impl.cuh; do
+    cmp -s "$ROOT/runtime-stubs/cuda-llm/$f" "$out/$f" ||
+      { echo "cuda-decoder-compile: $out/$f differs from runtime-stubs/cuda-llm (rebuild pare)"; exit 1; }
+  done
+  cp "$WORK"/kernels/*.o "$out/"
+  make -s -C "$out" -f "$name.mk" NVCC="$NVCC" NVCCFLAGS="-O1 $ARCH $STRICT" CFLAGS="-O1 -Wall -Wextra -Werror" >/dev/null
+  "$CC" $CSTRICT -O1 -I"$out" -c "$ROOT/tests/cuda/decoder_check.c" -o "$out/decoder_check.o"
+  "$NVCC" $ARCH "$out/decoder_check.o" "$out/$name.o" "$out"/pare_cu_llm*.o -lcublas -lcublasLt \
+    -o "$out/decoder_check"
+  grep -q "pare_llm_blas_create(&${name}_g.blas" "$out/$name.cu" ||
+    { echo "cuda-decoder-compile: $name --cuda-gemm cublas makes no library context"; exit 1; }
+  echo "cuda-decoder-compile: $name --cuda-gemm cublas fp16 ok"
+}
 CC="${CC:-cc}"
+build_cublas "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny
+build_cublas "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w4.mlir" tiny_w4
+build_cublas "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w8a8.mlir" tiny_w8
 build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny
 build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny --cuda-fusion off
 # The fused decoder: five launches a layer and lm_head with its norm.
@@ -99,6 +122,9 @@ fi
 "$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
   "$ROOT/tests/cuda/test_w4_kernels.cu" "$WORK/kernels/pare_cu_llm_w4.o" "$WORK/kernels/pare_cu_llm.o" \
   -o "$WORK/test_w4_kernels"
+"$NVCC" -std=c++17 -O1 $ARCH $STRICT -I"$ROOT/runtime-stubs/cuda-llm" -I"$ROOT/runtime-stubs/c" \
+  "$ROOT/tests/cuda/test_llm_blas.cu" "$WORK/kernels/pare_cu_llm_blas.o" "$WORK/kernels/pare_cu_llm_w4.o" \
+  "$WORK/kernels/pare_cu_llm.o" -lcublas -lcublasLt -o "$WORK/test_llm_blas"
 "$NVCC" -std=c++17 -O1 -arch=sm_80 $STRICT -I"$ROOT/runtime-stubs/c" \
   -c "$ROOT/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu" -o "$WORK/pare_cu_llm_w4_sm80.o"
 echo "cuda-decoder-compile: kernel tests ok"
