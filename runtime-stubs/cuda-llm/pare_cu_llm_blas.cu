@@ -24,7 +24,8 @@
  * width; otherwise one GEMM each into column blocks of the same scratch.
  * int4 weights (pare_llm_matmul_w4_*): a kernel dequantizes the whole weight,
  * (q - z) * s in float rounded to the activations' type as pare's W4 GEMM
- * stores its tiles, into the context's w4 scratch, then the same GEMM.
+ * stores its tiles, into the context's w4 scratch, then the same GEMM (or,
+ * built with PARE_LLM_BLAS_W4_SLICE_BYTES, slices of outputs in turn).
  *
  * A step beyond the sizes the context was created for falls back to pare's
  * kernels (same semantics). Every cuBLAS status is checked: a failure returns
@@ -40,6 +41,13 @@
 namespace {
 
 using namespace pare_llm_device; /* to_f, from_f */
+
+/* int4 prefill: 0 dequantizes the whole weight before one GEMM; a byte count
+ * runs slices of outputs whose dequantized weights fit in it (an experiment:
+ * tests/cuda/run_blas_check.sh times 24 MiB next to the default). */
+#ifndef PARE_LLM_BLAS_W4_SLICE_BYTES
+#define PARE_LLM_BLAS_W4_SLICE_BYTES 0
+#endif
 
 /* cuBLAS's recommended workspace on Hopper, shared with cuBLASLt. */
 constexpr size_t kLibWorkspaceBytes = (size_t)32 << 20;
@@ -438,14 +446,31 @@ cudaError_t matmul_w4(pare_llm_blas *b, const T *x, const uint8_t *qw, const T *
   BLAS_TRY(bind(b, stream));
   T *w = (T *)b->w4_scratch;
   const int groups = PARE_LLM_W4_GROUPS(k, group);
-  if (k % 32 == 0 && ((uintptr_t)qw & 15u) == 0)
-    dequant_w4_chunk_kernel<T><<<grid_for((size_t)n * (k / 32)), kBlock, 0, stream>>>(
-        qw, sz, w, k, n, groups, gshift);
-  else
-    dequant_w4_kernel<T><<<grid_for((size_t)n * ((k + 1) / 2)), kBlock, 0, stream>>>(
-        qw, sz, w, k, n, groups, gshift);
-  BLAS_TRY(cudaGetLastError());
-  return product<T>(b, x, w, (const T *)nullptr, y, rows, k, n, act, act_a, act_b, stream);
+  const size_t row_bytes = PARE_LLM_W4_ROW_BYTES(k);
+  /* Outputs a slice: all of them, or (PARE_LLM_BLAS_W4_SLICE_BYTES) as many
+   * as that many bytes of dequantized weight hold, in multiples of 128, each
+   * slice dequantized into the same scratch so it can stay in L2. */
+  int slice = n;
+  if (PARE_LLM_BLAS_W4_SLICE_BYTES > 0) {
+    const size_t fit = (size_t)PARE_LLM_BLAS_W4_SLICE_BYTES / ((size_t)k * sizeof(T)) / 128 * 128;
+    slice = fit < 128 ? 128 : fit < (size_t)n ? (int)fit : n;
+  }
+  for (int j0 = 0; j0 < n; j0 += slice) {
+    const int nn = n - j0 < slice ? n - j0 : slice;
+    const uint8_t *q = qw + (size_t)j0 * row_bytes;
+    const T *g = sz + (size_t)j0 * groups * 2;
+    if (k % 32 == 0 && ((uintptr_t)qw & 15u) == 0)
+      dequant_w4_chunk_kernel<T><<<grid_for((size_t)nn * (k / 32)), kBlock, 0, stream>>>(
+          q, g, w, k, nn, groups, gshift);
+    else
+      dequant_w4_kernel<T><<<grid_for((size_t)nn * ((k + 1) / 2)), kBlock, 0, stream>>>(
+          q, g, w, k, nn, groups, gshift);
+    BLAS_TRY(cudaGetLastError());
+    BLAS_TRY(gemm<T>(b, x, w, y + j0, n, rows, k, nn, 0.0f));
+  }
+  if (act == PARE_ACT_NONE)
+    return cudaSuccess;
+  return launch_act<T>(y, (const T *)nullptr, y, (size_t)rows * n, act, act_a, act_b, stream);
 }
 
 } // namespace

@@ -7,11 +7,12 @@
  * multiple of 32, and a step beyond the context's sizes (pare's kernels).
  *
  *   ./test_llm_blas            the checks; "blas: N passed, M failed", exit 1 on a failure
- *   ./test_llm_blas --bench    one Llama-2-7B layer's products (qkv 4096 -> 3 x 4096, o 4096 ->
+ *   ./test_llm_blas --bench [w4]   one Llama-2-7B layer's products (qkv 4096 -> 3 x 4096, o 4096 ->
  *                              4096, gate / up 4096 -> 2 x 11008, down 11008 -> 4096) at 512 and
  *                              2048 rows, fp16: pare's kernels, the blas path, and the bare
  *                              cublasGemmEx products they contain; then int4 (group 128) through
- *                              the blas path against fp16 cuBLAS and pare's int4 GEMM
+ *                              the blas path against fp16 cuBLAS and pare's int4 GEMM (w4:
+ *                              that table only)
  *
  * Built by tests/cuda/run_blas_check.sh (nvcc -arch=sm_90a -DPARE_CU_SM90A, -lcublas
  * -lcublasLt); compiled without a GPU by ctest cuda-decoder-compile. */
@@ -25,6 +26,21 @@
 
 #include <algorithm>
 #include <functional>
+
+/* How this build of pare_cu_llm_blas.cu runs int4 prefill (its
+ * PARE_LLM_BLAS_W4_SLICE_BYTES, passed to this file too by run_blas_check.sh). */
+#ifndef PARE_LLM_BLAS_W4_SLICE_BYTES
+#define PARE_LLM_BLAS_W4_SLICE_BYTES 0
+#endif
+static const char *pare_llm_blas_w4_slices()
+{
+  static char b[96];
+  if (PARE_LLM_BLAS_W4_SLICE_BYTES == 0)
+    return "the whole weight dequantized, one GEMM";
+  snprintf(b, sizeof b, "slices of %d KiB of dequantized weight",
+           (int)(PARE_LLM_BLAS_W4_SLICE_BYTES / 1024));
+  return b;
+}
 
 namespace {
 
@@ -383,7 +399,7 @@ struct Bare {
 typedef std::function<cudaError_t(int, cudaStream_t)> Launch;
 double us(const Launch &l) { return graph_time_us(l, 5, 5); }
 
-void bench()
+void bench(bool dense)
 {
   const int H = 4096, F = 11008, HEADS = 32, HD = 128, MAXR = 2048, MC = 4096;
   typedef __half T;
@@ -407,10 +423,14 @@ void bench()
   const T *wq = wqkv.p, *wk = wq + (size_t)H * H, *wv = wk + (size_t)H * H;
   const T *wg = wgu.p, *wu = wg + (size_t)F * H;
 
-  printf("\nOne Llama-2-7B layer's products, fp16, microseconds (CUDA graph replays):\n");
-  printf("%-22s %6s %10s %10s %10s %9s %9s\n", "product", "rows", "pare", "blas", "cublas",
-         "blas/cu", "pare/cu");
+  if (dense)
+    printf("\nOne Llama-2-7B layer's products, fp16, microseconds (CUDA graph replays):\n");
+  if (dense)
+    printf("%-22s %6s %10s %10s %10s %9s %9s\n", "product", "rows", "pare", "blas", "cublas",
+           "blas/cu", "pare/cu");
   for (int rows : {512, 2048}) {
+    if (!dense)
+      break;
     QkvArgs<T> qa{x.p, nw.p, wq, wk, wv, dpos, invb.p, HD, 0, y.p, kc.p, vc.p, rows, H, HEADS,
                   HEADS, HD, MC};
     struct Row {
@@ -460,7 +480,8 @@ void bench()
            sb / sc, sp / sc);
   }
 
-  printf("\nInt4 (group 128) products of one layer, fp16 activations, microseconds:\n");
+  printf("\nInt4 (group 128) products of one layer, fp16 activations, microseconds (blas: %s):\n",
+         pare_llm_blas_w4_slices());
   printf("%-22s %6s %10s %10s %10s %9s %9s\n", "product", "rows", "pare w4", "blas w4",
          "cublas16", "blas/cu", "pare/cu");
   const int G = 128;
@@ -507,7 +528,7 @@ int main(int argc, char **argv)
     return 2;
   }
   if (argc > 1 && strcmp(argv[1], "--bench") == 0) {
-    bench();
+    bench(!(argc > 2 && strcmp(argv[2], "w4") == 0));
     return 0;
   }
   /* The context's argument checks. */
