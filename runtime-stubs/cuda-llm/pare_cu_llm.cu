@@ -162,6 +162,11 @@ __device__ __forceinline__ void prefetch_l1(const void *p)
 {
   asm volatile("prefetch.global.L1 [%0];" ::"l"(p));
 }
+/* The same into L2 only. */
+__device__ __forceinline__ void prefetch_l2(const void *p)
+{
+  asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
+}
 
 /* E activations (E = 16 / sizeof(T) with VEC, else 1) at p, as floats. */
 template <typename T, bool VEC> __device__ __forceinline__ void load_act(const T *p, float *f)
@@ -183,6 +188,8 @@ template <typename T, bool VEC> struct DenseW {
   int k;
   __device__ __forceinline__ Row row(int j) const { return w + (size_t)j * k; }
   static __device__ __forceinline__ Raw zero() { return Raw(); }
+  /* Where chunk c of a row starts. */
+  static __device__ __forceinline__ const void *at(Row r, int c) { return r + (size_t)c * E; }
   /* Chunk c of a row (its weights c * E ..). */
   static __device__ __forceinline__ Raw load(Row r, int c)
   {
@@ -433,6 +440,15 @@ __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
   typename W::Row w0 = epi.row(p < pairs ? p : 0, 0), w1 = epi.row(p < pairs ? p : 0, 1);
   typename W::Raw a[U], b[U];
   load_chunks<W>(w0, w1, p < pairs ? lane : chunks, chunks, a, b);
+  /* Short rows (at most twice the chunks in registers, K <= 2048 for half):
+   * the rest of the first pair into L2 as well. */
+  if (p < pairs && chunks <= 2 * U * kWarp)
+#pragma unroll
+    for (int u = U; u < 2 * U; ++u)
+      if (lane + u * kWarp < chunks) {
+        prefetch_l2(W::at(w0, lane + u * kWarp));
+        prefetch_l2(W::at(w1, lane + u * kWarp));
+      }
   if (norm_w)
 #pragma unroll
     for (int u = 0; u < U; ++u)

@@ -98,6 +98,23 @@ __device__ __forceinline__ void merge_softmax(float &m, float &l, float (&acc)[E
   m = big;
 }
 
+/* The keys of split `split` of a row of len keys, [t_begin, t_end), and how
+ * many splits have keys (the rest exit). */
+struct SplitRange {
+  int active, t_begin, t_end;
+};
+__device__ __forceinline__ SplitRange split_range(int len, int max_splits, int split)
+{
+  const int want = (len + kMinChunk - 1) / kMinChunk;
+  const int splits = want < max_splits ? want : max_splits;
+  const int chunk = (len + splits - 1) / splits;
+  SplitRange sr;
+  sr.active = (len + chunk - 1) / chunk;
+  sr.t_begin = split * chunk;
+  sr.t_end = min(len, sr.t_begin + chunk);
+  return sr;
+}
+
 /* LPK lanes a key, P packs a lane: lane s of a group holds pack indices
  * p * LPK + s of a head row (E = P * N elements); QH q heads a block (1 for
  * plain multi-head attention, whose registers then hold one head). */
@@ -112,6 +129,30 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
   __shared__ float s_w[QH][kSplitSlots];
   __shared__ int s_last;
 
+#if defined(PARE_LLM_PDL_DEVICE)
+  /* Launched early (PDL), the block asks L2 for its chunk of K and V while
+   * the predecessor drains, at the position the row has now: read through L2
+   * (ld.cg, nothing cached in L1) and used for these prefetches only. A
+   * prefetch into L2, the point of coherence, changes no value any thread
+   * reads; the results use the position read again after the wait. */
+  {
+    const int len0 = __ldcg(a.positions + blockIdx.z) + 1;
+    if (len0 >= 1 && len0 <= a.max_context) {
+      const SplitRange s0 = split_range(len0, a.max_splits, (int)blockIdx.x);
+      if ((int)blockIdx.x < s0.active) {
+        const size_t at = ((size_t)(blockIdx.y / a.head_groups) * a.max_context + s0.t_begin) *
+                          a.head_dim;
+        const size_t bytes = (size_t)(s0.t_end - s0.t_begin) * a.head_dim * sizeof(T);
+        const char *kb = reinterpret_cast<const char *>(k_cache + at);
+        const char *vb = reinterpret_cast<const char *>(v_cache + at);
+        for (size_t off = (size_t)threadIdx.x * 128; off < bytes; off += blockDim.x * 128u) {
+          asm volatile("prefetch.global.L2 [%0];" ::"l"(kb + off));
+          asm volatile("prefetch.global.L2 [%0];" ::"l"(vb + off));
+        }
+      }
+    }
+  }
+#endif
   /* Every block, before positions, q, the cache or the workspace (PDL). */
   pdl_wait();
   pdl_trigger();
@@ -150,13 +191,11 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
     }
   }
   const int len = a.positions[r] + 1;
-  const int want = (len + kMinChunk - 1) / kMinChunk;
-  const int splits = want < a.max_splits ? want : a.max_splits;
-  const int chunk = (len + splits - 1) / splits;
-  const int active = (len + chunk - 1) / chunk;
+  const SplitRange sr = split_range(len, a.max_splits, split);
+  const int active = sr.active;
   if (split >= active)
     return;
-  const int t_begin = split * chunk, t_end = min(len, t_begin + chunk);
+  const int t_begin = sr.t_begin, t_end = sr.t_end;
 
   /* Key t0 + kgw's K and V packs (zeros past the chunk). */
   auto load = [&](int t0, Pack<T>(&kp)[P], Pack<T>(&vp)[P]) {

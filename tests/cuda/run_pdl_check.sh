@@ -8,7 +8,7 @@
 #    warnings as errors), the four compiles in parallel.
 # 2. Runs both test programs (each prints its failures and "N passed, M failed"). Besides every
 #    kernel test they capture whole decode steps into CUDA graphs with PDL off and on and require
-#    bit-identical logits, sampled ids and caches over 6 steps: the fused step of a 2- and a
+#    bit-identical logits, sampled ids and caches over 16 steps: the fused step of a 2- and a
 #    30-layer SmolLM2-135M shape, greedy and sampled, f16 and f32, a 2-layer Llama-2-7B shape;
 #    and a 2-layer --cuda-fusion off step (every unfused kernel), f32 and f16. Plain stream
 #    launches with PDL on must match too.

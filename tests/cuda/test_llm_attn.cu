@@ -17,7 +17,7 @@
  * Programmatic dependent launch (PDL): whole fused decode steps (embed, 5 launches a layer,
  * lm_head, logits, sampling feeding the next step's id) of SmolLM2-135M (2 and 30 layers) and
  * Llama-2-7B (2 layers) shapes with random weights, captured into CUDA graphs with PDL off and
- * on, give bit-identical logits, ids and caches over 6 steps, as do plain stream launches.
+ * on, give bit-identical logits, ids and caches over 16 steps, as do plain stream launches.
  * --bench: decode attention times against pare_llm_attention, sampling times, then the decode
  * step times with PDL off and on (also alone: --step-bench).
  *
@@ -576,7 +576,11 @@ template <typename T> struct StepModel {
     fill(p, n, seed++, lo, hi);
     return p;
   }
-  T *weight(size_t rows, size_t k) { return random(rows * k, -1.0f / sqrtf((float)k), 1.0f / sqrtf((float)k)); }
+  T *weight(size_t rows, size_t k)
+  {
+    const float a = 1.0f / sqrtf((float)k);
+    return random(rows * k, -a, a);
+  }
 
   explicit StepModel(const StepShape &shape) : s(shape)
   {
@@ -751,7 +755,7 @@ template <typename T> static void test_step_pdl(StepShape shape, int layers, flo
 {
   shape.layers = layers;
   StepModel<T> m(shape);
-  const int first = 600, steps = 6;
+  const int first = 600, steps = 16;
   std::string name = std::string("decode step ") + shape.name + " x" + std::to_string(layers) +
                      (temperature > 0 ? " sampled" : " greedy") + " " + Ty<T>::name();
   StepTrace ref = run_steps(m, 0, first, steps, temperature);
