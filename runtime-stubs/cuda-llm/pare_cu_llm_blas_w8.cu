@@ -22,11 +22,14 @@
  *    3. the epilogue of pare's GEMM, y[r][j] = act((float)acc * s_r *
  *       w_scale[j]) (+ residual[r][j]), rounded one operation at a time in
  *       the same order (Epilogue::scaled / finish of pare_cu_llm_w8.cu).
+ *    With -DPARE_LLM_BLAS_W8_CHUNK_BYTES=N (0, one product, by default), a
+ *    product whose sums exceed N bytes runs as equal row chunks, 2 and 3
+ *    per chunk, so that the epilogue reads sums still in L2.
  *    The product's plan (descriptors, layouts, the heuristic's algorithm) is
  *    made by the first call of a shape and alignment and kept in a small
  *    table in host memory (make it eagerly, before a capture of the shape); a
- *    shape cuBLASLt offers no algorithm for (say an N that is no multiple of
- *    4, where its int8 kernels need one) runs pare's own call instead, with
+ *    shape cuBLASLt offers no algorithm for (its int8 kernels may want N a
+ *    multiple of 4) runs pare's own call instead, with
  *    the same results, and so does a step beyond the context's sizes
  *    (max_rows, max_k, max_n, acc_elems) or a NULL context, as the other
  *    entry points of pare_cu_llm_blas.cu do. Nothing is allocated per call.
@@ -204,9 +207,9 @@ bool make_plan(Plan &p)
 }
 
 /* The plan of this product (the caller holds g_plans_mutex); NULL on a
- * cuBLASLt error. */
+ * cuBLASLt error. A new plan never replaces `keep` (the call's other plan). */
 Plan *find_plan(const pare_llm_blas *blas, int device, int rows, int kp, int n,
-                const int8_t *w, const int8_t *q)
+                const int8_t *w, const int8_t *q, const Plan *keep)
 {
   const uint32_t aw = alignment(w), aq = alignment(q), ac = alignment(blas->acc);
   const size_t workspace = blas->lt_workspace ? blas->lt_workspace_bytes : 0;
@@ -215,6 +218,8 @@ Plan *find_plan(const pare_llm_blas *blas, int device, int rows, int kp, int n,
         p.n == n && p.align_w == aw && p.align_q == aq && p.align_acc == ac &&
         p.workspace == workspace)
       return &p;
+  if (&g_plans[g_next_plan] == keep)
+    g_next_plan = (g_next_plan + 1) % kPlans;
   Plan &p = g_plans[g_next_plan];
   g_next_plan = (g_next_plan + 1) % kPlans;
   p = Plan();
@@ -234,6 +239,27 @@ Plan *find_plan(const pare_llm_blas *blas, int device, int rows, int kp, int n,
 }
 
 /* --------------------------------------------------------------- entry -- */
+
+/* Row chunks: PARE_LLM_BLAS_W8_CHUNK_BYTES > 0 splits a product whose int32
+ * sums exceed it into equal chunks of rows (a multiple of 8), each multiplied
+ * and finished before the next, so that the sums the epilogue reads are
+ * still in L2 (and the next chunk overwrites them there). 0 (the default):
+ * one product. A build-time knob to measure (run_blas_w8_check.sh times
+ * both); results are the same either way. */
+#ifndef PARE_LLM_BLAS_W8_CHUNK_BYTES
+#define PARE_LLM_BLAS_W8_CHUNK_BYTES 0
+#endif
+
+int chunk_rows(int rows, int n)
+{
+  const size_t limit = (size_t)(PARE_LLM_BLAS_W8_CHUNK_BYTES);
+  const size_t bytes = (size_t)rows * (size_t)n * sizeof(int32_t);
+  if (limit == 0 || bytes <= limit)
+    return rows;
+  const size_t chunks = (bytes + limit - 1) / (limit ? limit : 1); /* limit > 0 here */
+  const int mc = (int)(((size_t)rows + chunks - 1) / chunks + 7) / 8 * 8;
+  return mc < rows ? mc : rows;
+}
 
 cudaError_t quantize(const float *x, const float *norm_w, float eps, int rows, int k, float s,
                      int8_t *q, float *sx, cudaStream_t stream)
@@ -289,11 +315,17 @@ cudaError_t blas_linear_w8a8(pare_llm_blas *blas, const T *x, const T *norm_w, f
   cudaError_t e = cudaGetDevice(&device);
   if (e != cudaSuccess)
     return e;
+  /* Row chunks of mc rows (the last one `last`), all of one plan but the
+   * last's; their codes start 256-byte aligned (mc a multiple of 8, kp of
+   * 32). */
+  const int mc = chunk_rows(rows, n);
+  const int chunks = (rows + mc - 1) / mc, last = rows - (chunks - 1) * mc;
   std::lock_guard<std::mutex> lock(g_plans_mutex);
-  Plan *plan = find_plan(blas, device, rows, kp, n, w, q);
-  if (!plan)
+  Plan *plan = find_plan(blas, device, mc, kp, n, w, q, nullptr);
+  Plan *last_plan = plan && last != mc ? find_plan(blas, device, last, kp, n, w, q, plan) : plan;
+  if (!plan || !last_plan)
     return cudaErrorUnknown; /* a cuBLASLt error */
-  if (!plan->ok) /* no cuBLASLt algorithm for this shape: pare's GEMM, same results */
+  if (!plan->ok || !last_plan->ok) /* no cuBLASLt algorithm: pare's own call, same results */
     return pare_linear(x, norm_w, norm_eps, w, w_scale, residual, y, rows, k, n, act_scale, act,
                        act_a, act_b, workspace, stream);
 
@@ -301,14 +333,21 @@ cudaError_t blas_linear_w8a8(pare_llm_blas *blas, const T *x, const T *norm_w, f
   if (e != cudaSuccess)
     return e;
   const int32_t one = 1, zero = 0;
-  const cublasStatus_t st =
-      cublasLtMatmul(blas->lt, &plan->desc, &one, w, &plan->a, q, &plan->b, &zero, blas->acc,
-                     &plan->c, blas->acc, &plan->c, &plan->algo, blas->lt_workspace,
-                     plan->workspace, stream);
-  if (st != CUBLAS_STATUS_SUCCESS)
-    return cudaErrorUnknown;
-  return launch_epilogue<T>(blas->acc, sx, w_scale, residual, y, rows, n, act, act_a, act_b,
-                            stream);
+  for (int c = 0; c < chunks; ++c) {
+    const int r0 = c * mc, m = c + 1 < chunks ? mc : last;
+    Plan *p = c + 1 < chunks ? plan : last_plan;
+    const cublasStatus_t st =
+        cublasLtMatmul(blas->lt, &p->desc, &one, w, &p->a, q + (size_t)r0 * kp, &p->b, &zero,
+                       blas->acc, &p->c, blas->acc, &p->c, &p->algo, blas->lt_workspace,
+                       p->workspace, stream);
+    if (st != CUBLAS_STATUS_SUCCESS)
+      return cudaErrorUnknown;
+    e = launch_epilogue<T>(blas->acc, sx + r0, w_scale, residual ? residual + (size_t)r0 * n : nullptr,
+                           y + (size_t)r0 * n, m, n, act, act_a, act_b, stream);
+    if (e != cudaSuccess)
+      return e;
+  }
+  return cudaSuccess;
 }
 
 } // namespace

@@ -14,8 +14,8 @@
 #   tests/cuda/run_blas_w8_check.sh [ARCH]   (ARCH: sm_90a by default; PYTHON: python3)
 #
 # The objects build in parallel (pare_cu_llm_blas.cu for pare_llm_blas_create, and the pare
-# kernels it and the test call). Prints PASS / FAIL lines, the tables, and
-# "blas w8 check: N passed, M failed"; exits 1 on a failure.
+# kernels it and the test call; about a minute on 16 cores). Prints PASS / FAIL lines, the
+# tables, and "blas w8 check: N passed, M failed"; exits 1 on a failure.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 ARCH="${1:-sm_90a}"
@@ -31,9 +31,14 @@ result() { # status name
   if [[ "$1" == 0 ]]; then pass=$((pass + 1)); echo "PASS $2"; else fail=$((fail + 1)); echo "FAIL $2"; fi
 }
 
-SOURCES=("$ROOT/tests/cuda/test_llm_blas_w8.cu" "$LLM/pare_cu_llm_blas_w8.cu" "$LLM/pare_cu_llm_blas.cu"
-  "$LLM/pare_cu_llm_w8.cu" "$LLM/pare_cu_llm_w4.cu" "$LLM/pare_cu_llm.cu")
-for src in "${SOURCES[@]}"; do
+# pare_cu_llm_blas_w8.cu and the test are built three times: the default (one product a call;
+# checked and timed), with 1 MiB row chunks (-DPARE_LLM_BLAS_W8_CHUNK_BYTES: many chunks, checked
+# bit for bit) and with 24 MiB chunks (sums kept in L2; timed next to the default).
+COMMON=("$LLM/pare_cu_llm_blas.cu" "$LLM/pare_cu_llm_w8.cu" "$LLM/pare_cu_llm_w4.cu" "$LLM/pare_cu_llm.cu")
+VARIANTS=(default chunk1m chunk24m)
+declare -A VFLAGS=([default]="" [chunk1m]="-DPARE_LLM_BLAS_W8_CHUNK_BYTES=1048576"
+  [chunk24m]="-DPARE_LLM_BLAS_W8_CHUNK_BYTES=25165824")
+for src in "${COMMON[@]}" "$LLM/pare_cu_llm_blas_w8.cu" "$ROOT/tests/cuda/test_llm_blas_w8.cu"; do
   if [[ ! -f "$src" ]]; then
     echo "FAIL missing $src"
     echo "blas w8 check: 0 passed, 1 failed"
@@ -41,34 +46,51 @@ for src in "${SOURCES[@]}"; do
   fi
 done
 start=$(date +%s)
-objs=()
+NVCC_FLAGS=(-std=c++17 -O3 -arch="$ARCH" -I"$LLM" -I"$ROOT/runtime-stubs/c")
+jobs_src=()
+jobs_obj=()
+jobs_flags=()
+for src in "${COMMON[@]}"; do
+  jobs_src+=("$src"); jobs_obj+=("$WORK/$(basename "${src%.cu}").o"); jobs_flags+=("")
+done
+for v in "${VARIANTS[@]}"; do
+  for src in "$LLM/pare_cu_llm_blas_w8.cu" "$ROOT/tests/cuda/test_llm_blas_w8.cu"; do
+    jobs_src+=("$src"); jobs_obj+=("$WORK/$(basename "${src%.cu}")_$v.o"); jobs_flags+=("${VFLAGS[$v]}")
+  done
+done
 pids=()
-for src in "${SOURCES[@]}"; do
-  obj="$WORK/$(basename "${src%.cu}").o"
-  objs+=("$obj")
-  nvcc -std=c++17 -O3 -arch="$ARCH" -I"$LLM" -I"$ROOT/runtime-stubs/c" -c "$src" -o "$obj" \
-    > "$obj.log" 2>&1 &
+for i in "${!jobs_src[@]}"; do
+  # shellcheck disable=SC2086
+  nvcc "${NVCC_FLAGS[@]}" ${jobs_flags[$i]} -c "${jobs_src[$i]}" -o "${jobs_obj[$i]}" \
+    > "${jobs_obj[$i]}.log" 2>&1 &
   pids+=($!)
 done
 built=0
 for i in "${!pids[@]}"; do
-  wait "${pids[$i]}" || { built=1; cat "${objs[$i]}.log"; }
+  wait "${pids[$i]}" || { built=1; cat "${jobs_obj[$i]}.log"; }
 done
-if [[ $built == 0 ]]; then
-  nvcc -arch="$ARCH" "${objs[@]}" -lcublas -lcublasLt -o "$WORK/test_llm_blas_w8"
-  built=$?
-fi
-result $built "build test_llm_blas_w8 (-arch=$ARCH, $(($(date +%s) - start)) s)"
+common_objs=()
+for src in "${COMMON[@]}"; do common_objs+=("$WORK/$(basename "${src%.cu}").o"); done
+for v in "${VARIANTS[@]}"; do
+  [[ $built == 0 ]] || break
+  nvcc -arch="$ARCH" "$WORK/test_llm_blas_w8_$v.o" "$WORK/pare_cu_llm_blas_w8_$v.o" "${common_objs[@]}" \
+    -lcublas -lcublasLt -o "$WORK/test_llm_blas_w8_$v" || built=1
+done
+result $built "build test_llm_blas_w8 x 3 (-arch=$ARCH, $(($(date +%s) - start)) s)"
 
-if [[ -x "$WORK/test_llm_blas_w8" ]]; then
-  "$WORK/test_llm_blas_w8" > "$WORK/check.log" 2>&1
+for v in default chunk1m; do
+  [[ -x "$WORK/test_llm_blas_w8_$v" ]] || continue
+  "$WORK/test_llm_blas_w8_$v" > "$WORK/check.log" 2>&1
   status=$?
   grep -E "^FAIL|^note|passed|\.cu:[0-9]+:|no CUDA" "$WORK/check.log"
-  result $status "blas W8A8 linear == pare_llm_linear_w8a8 bit for bit (f32, f16)"
-  echo "--- int8 prefill GEMMs"
-  "$WORK/test_llm_blas_w8" --bench
-  result $? "cuBLASLt int8 / blas W8A8 / pare W8A8 / cuBLAS fp16 timings"
-fi
+  result $status "blas W8A8 linear == pare_llm_linear_w8a8 bit for bit (f32, f16; $v ${VFLAGS[$v]})"
+done
+for v in default chunk24m; do
+  [[ -x "$WORK/test_llm_blas_w8_$v" ]] || continue
+  echo "--- int8 prefill GEMMs ($v ${VFLAGS[$v]})"
+  "$WORK/test_llm_blas_w8_$v" --bench
+  result $? "cuBLASLt int8 / blas W8A8 / pare W8A8 / cuBLAS fp16 timings ($v)"
+done
 
 if "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
   echo "--- torch._int_mm, same shapes"
