@@ -168,6 +168,9 @@ template <typename T> void run_case(pare_llm_blas *ctx, const Case &c, cudaStrea
     y_own.set(Vec((size_t)rows * n, 12345.0f));
     y_blas.set(Vec((size_t)rows * n, -777.0f)); /* every output must be written */
   }
+  /* The copies above are on the legacy stream, which s (non-blocking) does
+   * not wait for. */
+  CUDA_OK(cudaDeviceSynchronize());
   CUDA_OK(cudaMemsetAsync(ctx->acc, 0x7F, ctx->acc_elems * sizeof(int32_t), s));
   const T *nw = c.norm ? dnw.p : nullptr;
   const T *x_p = dx.p + c.x_offset;
@@ -231,6 +234,7 @@ template <typename T> void run_case(pare_llm_blas *ctx, const Case &c, cudaStrea
   if (why.empty() && c.residual != kAliasY) {
     const auto first = raw(y_blas);
     y_blas.set(Vec((size_t)rows * n, 3.0f));
+    CUDA_OK(cudaDeviceSynchronize());
     eb = blas<T>(ctx, x_p, nw, dw, dws.p, res_blas, y_blas.p, c, wb, s);
     CUDA_OK(cudaStreamSynchronize(s));
     if (eb != cudaSuccess)
@@ -269,6 +273,7 @@ template <typename T> void test_capture(pare_llm_blas *ctx, cudaStream_t s)
   };
   cudaGraph_t g = nullptr;
   cudaGraphExec_t ge = nullptr;
+  CUDA_OK(cudaDeviceSynchronize()); /* the copies above, before work on s */
   cudaError_t e = own<T>(x.p, nw.p, dw, ws.p, nullptr, y0.p, big, work, s);
   if (e == cudaSuccess)
     e = own<T>(x.p, nw.p, dw, ws.p, nullptr, d0.p, one, work, s);
@@ -315,9 +320,9 @@ template <typename T> void test_errors(pare_llm_blas *ctx)
   void *work;
   CUDA_OK(cudaMalloc((void **)&w, (size_t)n * PARE_LLM_W8_ROW_BYTES(k) + 16));
   CUDA_OK(cudaMalloc(&work, PARE_LLM_W8_WORKSPACE_BYTES(rows, k)));
-  auto call = [&](pare_llm_blas *b, const T *xp, const int8_t *wp, T *yp, int rows, int kk,
+  auto call = [&](pare_llm_blas *b, const T *xp, const int8_t *wp, T *yp, int rr, int kk,
                   int nn, void *wk) {
-    const Case c{rows, kk, nn, 0.0f, false, kNoResidual, PARE_ACT_NONE, 0};
+    const Case c{rr, kk, nn, 0.0f, false, kNoResidual, PARE_ACT_NONE, 0};
     return blas<T>(b, xp, nullptr, wp, ws.p, nullptr, yp, c, wk, 0);
   };
   struct Expect {
@@ -475,6 +480,7 @@ void bench()
       void *work;
       CUDA_OK(cudaMalloc(&work, PARE_LLM_W8_WORKSPACE_BYTES(rows, k)));
       const Case c{rows, k, n, 0.0f, false, kNoResidual, PARE_ACT_NONE, 0};
+      CUDA_OK(cudaDeviceSynchronize());
       const double blas_us = graph_time_us([&](int i, cudaStream_t st) {
         return blas<__half>(ctx, x.p, nullptr, dw.at<int8_t>(i), ws.p, nullptr, y.p, c, work, st);
       }, 10);
