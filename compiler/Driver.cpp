@@ -693,6 +693,11 @@ FailureOr<std::vector<codegen::EmittedFile>> emitFiles(ModuleOp module, const Co
                " applies to decoders (--max-context); this model compiles as a plain graph");
     return failure();
   }
+  if (o.prefillChunk > 0) {
+    printError("--prefill-chunk applies to decoders (--max-context); this model compiles as a "
+               "plain graph");
+    return failure();
+  }
   if (job.cuda)
     return codegen::emitCuda(module, cudaEmitOptions(o, job));
   codegen::CEmitOptions copts = cEmitOptions(o, job);
@@ -772,9 +777,12 @@ FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
     copts.gpuMemoryBytes = int64_t(o.gpuMemoryGB * 1e9);
     copts.fusion = o.cudaFusion;
     copts.cublas = o.cudaGemm == CudaGemm::Cublas;
+    copts.prefillChunk = o.prefillChunk;
     return codegen::emitDecoderCuda(module, copts);
   }
-  return codegen::emitDecoderC(module, cEmitOptions(o, job));
+  codegen::CEmitOptions copts = cEmitOptions(o, job);
+  copts.prefillChunk = o.prefillChunk;
+  return codegen::emitDecoderC(module, copts);
 }
 
 /// The linear-input statistics of the --calibration text (the --tokenizer,

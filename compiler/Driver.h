@@ -123,6 +123,9 @@ struct CompileOptions {
   /// --target cuda decoders: the prefill products on pare's kernels (the
   /// default, CUDA runtime only) or on cuBLAS / cuBLASLt (--cuda-gemm cublas).
   CudaGemm cudaGemm = CudaGemm::Pare;
+  /// Decoders: rows of one prefill step (--prefill-chunk); 0: the target's
+  /// default (CUDA 512, C min(64, context / 2)), at most the context.
+  int64_t prefillChunk = 0;
   bool shiftFusion = true; ///< fold temporal shifts into 1x1 convs
 };
 

@@ -137,7 +137,8 @@ LogicalResult DecoderEmitter::readSignature() {
     return module.emitError("pare.decoder needs max_context in 1 .. 16777216 and layers >= 1");
   maxContext = mc.getInt();
   layers = ly.getInt();
-  chunk = decoderPrefillChunk(maxContext);
+  chunk = opts.prefillChunk > 0 ? std::min(opts.prefillChunk, maxContext)
+                                : decoderPrefillChunk(maxContext);
   cache.resize(size_t(layers));
 
   auto funcs = module.getOps<func::FuncOp>();

@@ -21,9 +21,9 @@
 
 namespace pare::codegen {
 
-/// Rows one prefill step of a decoder with `maxContext` positions computes:
-/// half the context, at most 64 (the arena holds this many rows of every
-/// intermediate).
+/// Rows one prefill step of a decoder with `maxContext` positions computes
+/// unless --prefill-chunk says: half the context, at most 64 (the arena holds
+/// this many rows of every intermediate).
 int64_t decoderPrefillChunk(int64_t maxContext);
 
 /// Emits the files; reports what it cannot emit with emitError at the op.

@@ -42,6 +42,9 @@ struct CEmitOptions {
   /// functions with constant shapes (faster, more code); else one generic
   /// kernel for all layers.
   bool specializeKernels = true;
+  /// Decoders: rows of one prefill step (--prefill-chunk), at most the
+  /// context; 0 takes decoderPrefillChunk (CDecoder.h).
+  int64_t prefillChunk = 0;
   CEmitStats *stats = nullptr; ///< filled in when set
 };
 

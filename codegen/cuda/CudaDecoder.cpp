@@ -56,13 +56,11 @@ using namespace mlir;
 namespace pare::codegen {
 namespace {
 
-/// Rows of a prefill chunk: the activations of this many positions are
-/// planned; longer prompts run in chunks. Enough rows for a matmul to reuse
-/// each weight row several times, few enough to keep the arena small.
-constexpr int64_t kPrefillChunk = 128;
-/// With --cuda-gemm cublas: the library's GEMMs reach their throughput at a
-/// few hundred rows (a 512-token prompt is one chunk, each weight read once).
-constexpr int64_t kLibraryPrefillChunk = 512;
+/// Rows of a prefill chunk unless --prefill-chunk says: the activations of
+/// this many positions are planned; longer prompts run in chunks, each
+/// reading every weight once. The GEMMs reach their throughput at a few
+/// hundred rows, and a 512-token prompt is one chunk.
+constexpr int64_t kPrefillChunk = 512;
 /// Alignment of everything in the device allocation (and of arena buffers):
 /// the kernels' 16-byte vector loads need rows and blobs aligned.
 constexpr int64_t kDeviceAlign = 256;
@@ -215,7 +213,7 @@ LogicalResult Decoder::checkSignature() {
   if (maxContext > (int64_t(1) << 30))
     return module.emitError() << "--max-context " << maxContext
                               << " is beyond the decoder's limit of 2^30 positions";
-  chunk = std::min(opts.cublas ? kLibraryPrefillChunk : kPrefillChunk, maxContext);
+  chunk = std::min(opts.prefillChunk > 0 ? opts.prefillChunk : kPrefillChunk, maxContext);
   FunctionType ft = func.getFunctionType();
   auto isIds = [](Type t) {
     auto r = dyn_cast<RankedTensorType>(t);
@@ -1716,12 +1714,14 @@ pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_
          "$(NVCCFLAGS) -c pare_cu_llm_blas.cu -o $@\n";
     if (cublasW8() && w8MaxK > 0)
       m += "\npare_cu_llm_blas_w8.o: pare_cu_llm_blas_w8.cu pare_cu_llm_blas.cuh "
-           "pare_cu_llm_blas_impl.cuh pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h\n"
+           "pare_cu_llm_blas_impl.cuh pare_cu_llm_w8_impl.cuh pare_cu_llm.cuh "
+           "pare_cu_llm_device.cuh pare_activation.h\n"
            "\t$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_blas_w8.cu -o $@\n";
   }
   if (w8MaxK > 0)
-    m += "\npare_cu_llm_w8.o: pare_cu_llm_w8.cu pare_cu_llm.cuh pare_cu_llm_device.cuh "
-         "pare_activation.h\n\t$(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_w8.cu -o $@\n";
+    m += "\npare_cu_llm_w8.o: pare_cu_llm_w8.cu pare_cu_llm_w8_impl.cuh pare_cu_llm.cuh "
+         "pare_cu_llm_device.cuh pare_activation.h\n\t$(NVCC) -std=c++17 $(NVCCFLAGS) -c "
+         "pare_cu_llm_w8.cu -o $@\n";
   return m;
 }
 

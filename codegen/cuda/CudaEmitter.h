@@ -41,6 +41,9 @@ struct CudaEmitOptions {
   /// on cuBLAS / cuBLASLt through pare_cu_llm_blas.cuh (--cuda-gemm cublas);
   /// false keeps pare's kernels and the CUDA runtime as the only dependency.
   bool cublas = false;
+  /// Decoders: rows of one prefill step (--prefill-chunk), at most the
+  /// context; 0 takes the default, 512.
+  int64_t prefillChunk = 0;
 };
 
 mlir::FailureOr<std::vector<EmittedFile>> emitCuda(mlir::ModuleOp module,

@@ -66,8 +66,8 @@ for p in fp32 fp16; do
     fusion=on
     [[ -z "$tag" ]] || fusion=off
     d="$OUT/llama-$tag$p"
-    "$PARE" compile "$LLAMA" --max-context 256 --target cuda --precision "$p" --cuda-fusion "$fusion" \
-      -o "$d" --name llama -q --emit-runner
+    "$PARE" compile "$LLAMA" --max-context 256 --prefill-chunk 128 --target cuda --precision "$p" \
+      --cuda-fusion "$fusion" -o "$d" --name llama -q --emit-runner
     cp "$OUT/llama-ids.npy" "$d/ids.npy"
     cp "$OUT/llama-ref.npy" "$d/ref.npy"
   done

@@ -81,8 +81,8 @@ IDS="$("$PY" -c "import numpy as np; print(','.join(map(str, np.random.default_r
 "$PY" -c "import numpy as np; np.save('$OUT/llama-ids.npy', np.array([$IDS], dtype=np.int64))"
 "$PY" "$ROOT/benchmarks/llm/ort_reference.py" logits --model "$Q" --ids "$IDS" --out "$OUT/llama-ref.npy" >/dev/null
 for p in fp32 fp16; do
-  "$PARE" compile "$Q" --max-context 256 --target cuda --precision "$p" -o "$OUT/llama_w4-$p" \
-    --name llama_w4 -q --emit-runner
+  "$PARE" compile "$Q" --max-context 256 --prefill-chunk 128 --target cuda --precision "$p" \
+    -o "$OUT/llama_w4-$p" --name llama_w4 -q --emit-runner
   sfx="$([[ $p == fp32 ]] && echo f32 || echo f16)"
   grep -q "pare_llm_matmul_w4_$sfx(" "$OUT/llama_w4-$p/llama_w4.cu" ||
     { echo "prepare_w4_check.sh: llama_w4-$p has no int4 matmul"; exit 1; }

@@ -49,7 +49,7 @@ build() { # model name extra-args...
     local out="$WORK/$name$tag-$precision"
     "$PARE" compile "$model" --target cuda --precision "$precision" --emit-runner --name "$name" -o "$out" -q "$@"
     for f in pare_cu_llm.cu pare_cu_llm.cuh pare_cu_llm_attn.cu pare_cu_llm_device.cuh pare_cu_llm_w4.cu \
-      pare_cu_llm_w8.cu; do
+      pare_cu_llm_w8.cu pare_cu_llm_w8_impl.cuh; do
       cmp -s "$ROOT/runtime-stubs/cuda-llm/$f" "$out/$f" ||
         { echo "cuda-decoder-compile: $out/$f differs from runtime-stubs/cuda-llm (rebuild pare)"; exit 1; }
     done
@@ -67,7 +67,8 @@ build_cublas() { # model name
   local model="$1" name="$2"
   local out="$WORK/$name-cublas"
   "$PARE" compile "$model" --target cuda --precision fp16 --cuda-gemm cublas --emit-runner --name "$name" -o "$out" -q
-  for f in pare_cu_llm_blas.cu pare_cu_llm_blas.cuh pare_cu_llm_blas_impl.cuh; do
+  for f in pare_cu_llm_blas.cu pare_cu_llm_blas.cuh pare_cu_llm_blas_impl.cuh \
+    $([[ -f "$out/pare_cu_llm_blas_w8.cu" ]] && echo pare_cu_llm_blas_w8.cu); do
     cmp -s "$ROOT/runtime-stubs/cuda-llm/$f" "$out/$f" ||
       { echo "cuda-decoder-compile: $out/$f differs from runtime-stubs/cuda-llm (rebuild pare)"; exit 1; }
   done

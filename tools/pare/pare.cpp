@@ -272,6 +272,12 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
       ->transform(choice(pare::driver::cudaGemms()))
       ->default_val("pare");
   compile
+      ->add_option("--prefill-chunk", co.prefillChunk,
+                   "Decoders: rows (prompt tokens) of one prefill step; longer prompts run in "
+                   "chunks, each reading every weight once (default: 512 for --target cuda, "
+                   "min(64, context / 2) for the C targets; at most --max-context)")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
+  compile
       ->add_option("--shift-fusion", co.shiftFusion,
                    "Fold temporal shifts into the 1x1 convolutions that read them: on, off")
       ->transform(choice(pare::driver::onOff()))

@@ -8,8 +8,7 @@
 // N 80 and 80 x 48 halves of dequantized weight), and destroyed before it.
 // The files pare_cu_llm_blas* ship only with the option, and the .mk builds
 // pare_cu_llm_blas.o and links -lcublas -lcublasLt. The default (--cuda-gemm
-// pare) names none of it. With the option a prefill chunk is 512 rows (128
-// by default): a 1024-position context shows it. A non-CUDA target, a plain CUDA graph and an
+// pare) names none of it. A non-CUDA target, a plain CUDA graph and an
 // unknown library are errors.
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: pare compile %S/Inputs/decoder_tiny.mlir --target cuda --precision fp16 --cuda-gemm cublas --emit-runner -o %t/f16 --name tiny -q
@@ -28,10 +27,6 @@
 // RUN: pare compile %S/Inputs/decoder_tiny.mlir --target cuda --precision fp16 --cuda-gemm pare --emit-runner -o %t/default --name tiny -q
 // RUN: not grep -l blas %t/default/tiny.cu %t/default/tiny.h %t/default/tiny.mk
 // RUN: not ls %t/default/pare_cu_llm_blas.cu
-// RUN: sed -e 's/max_context = 32 : i64/max_context = 1024 : i64/' %S/Inputs/decoder_tiny.mlir > %t/long.mlir
-// RUN: pare compile %t/long.mlir --target cuda --cuda-gemm cublas -o %t/long --name tiny -q
-// RUN: pare compile %t/long.mlir --target cuda -o %t/long_default --name tiny -q
-// RUN: grep -h "define TINY_PREFILL_CHUNK" %t/long/tiny.h %t/long_default/tiny.h | FileCheck %s --check-prefix=CHUNK
 // RUN: not pare compile %S/Inputs/decoder_tiny.mlir --target generic-c --cuda-gemm cublas -o %t/bad 2>&1 | FileCheck %s --check-prefix=CTARGET
 // RUN: not pare compile %S/cuda_matmul.onnxtext --target cuda --cuda-gemm cublas -o %t/bad 2>&1 | FileCheck %s --check-prefix=GRAPH
 // RUN: not pare compile %S/Inputs/decoder_tiny.mlir --target cuda --cuda-gemm mkl -o %t/bad 2>&1 | FileCheck %s --check-prefix=BADFLAG
@@ -87,9 +82,6 @@
 // W4: PARE_TRY(pare_llm_blas_matmul_w4_f16(tiny_w4_g.blas, model_layers_0_input_layernorm_Mul_1, model_layers_0_self_attn_q_proj_MatMul_w4, model_layers_0_self_attn_q_proj_MatMul_w4_sz, model_layers_0_self_attn_q_proj_MatMul, n, 48, 48, 16, PARE_ACT_NONE, 0.0f, 0.0f, stream));
 // W4: pare_llm_blas_create(&tiny_w4_g.blas, TINY_W4_PREFILL_CHUNK, 80, 80, 7680ull, 0, tiny_w4_g.stream)
 // W4COUNT: 15
-
-// CHUNK: #define TINY_PREFILL_CHUNK 512
-// CHUNK-NEXT: #define TINY_PREFILL_CHUNK 128
 
 // CTARGET: pare: error: --cuda-gemm applies to decoders (--max-context) on --target cuda
 // GRAPH: pare: error: --cuda-gemm cublas applies to decoders (--max-context); this model compiles as a plain graph

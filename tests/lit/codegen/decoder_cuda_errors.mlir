@@ -18,7 +18,7 @@
 // RUN: FileCheck %s --check-prefix=FP16 --input-file %t/fp16/big.cu
 
 // CHECK-LABEL: == big.mlir
-// CHECK-NEXT: big.mlir:1:1: error: --max-context 1048576 needs 103087740928 bytes of GPU memory (weights 65536, KV cache 103079215104, activations and I/O 8460288), more than the 80000000000 bytes assumed for --cuda-arch sm_90 (--gpu-memory gives the GPU's size); the largest --max-context that fits is 813715
+// CHECK-NEXT: big.mlir:1:1: error: --max-context 1048576 needs 103100326912 bytes of GPU memory (weights 65536, KV cache 103079215104, activations and I/O 21046272), more than the 80000000000 bytes assumed for --cuda-arch sm_90 (--gpu-memory gives the GPU's size); the largest --max-context that fits is 813587
 // CHECK-LABEL: == exp.mlir
 // CHECK-NEXT: node 'exp': error: the cuda decoder cannot emit pare.exp: no decoder kernel for it
 // CHECK-LABEL: == layers.mlir
@@ -34,10 +34,10 @@
 // CHECK-LABEL: == w8a8.mlir
 // CHECK-NEXT: node 'w8a8': error: the cuda decoder cannot emit pare.matmul_w8a8: int8 weight value -128 at [2, 5] is outside -127 .. 127 (symmetric quantization)
 // CHECK-LABEL: == big_sm89_fp16.mlir
-// CHECK-NEXT: error: --max-context 1048576 needs {{[0-9]+}} bytes of GPU memory {{.*}} more than the 24000000000 bytes assumed for --cuda-arch sm_89 (--gpu-memory gives the GPU's size); the largest --max-context that fits is 488151
+// CHECK-NEXT: error: --max-context 1048576 needs {{[0-9]+}} bytes of GPU memory {{.*}} more than the 24000000000 bytes assumed for --cuda-arch sm_89 (--gpu-memory gives the GPU's size); the largest --max-context that fits is 488023
 
 // CHECK-LABEL: == big_gpu_memory.mlir
-// CHECK-NEXT: error: --max-context 1048576 needs 103087740928 bytes of GPU memory {{.*}} more than the 100000000000 bytes of --gpu-memory; the largest --max-context that fits is 1017165
+// CHECK-NEXT: error: --max-context 1048576 needs 103100326912 bytes of GPU memory {{.*}} more than the 100000000000 bytes of --gpu-memory; the largest --max-context that fits is 1017037
 
 // FP16: #define BIG_CACHE_BYTES 25769803776ull
 

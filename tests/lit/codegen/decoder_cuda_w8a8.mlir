@@ -74,7 +74,7 @@
 // F16: PARE_TRY(pare_llm_linear_w8a8_f16(model_layers_0_mlp_Mul, NULL, 0.0f, {{.*}}, model_layers_0_Add, model_layers_0_Add_1, n, 12, 8, 0.03f,
 
 // MK: TINY_OBJECTS = tiny.o pare_cu_llm.o pare_cu_llm_attn.o pare_cu_llm_w4.o pare_cu_llm_w8.o
-// MK: pare_cu_llm_w8.o: pare_cu_llm_w8.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h
+// MK: pare_cu_llm_w8.o: pare_cu_llm_w8.cu pare_cu_llm_w8_impl.cuh pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h
 // MK-NEXT: $(NVCC) -std=c++17 $(NVCCFLAGS) -c pare_cu_llm_w8.cu -o $@
 
 // COUNT: 14
