@@ -1,103 +1,137 @@
 #!/usr/bin/env bash
-# On the GPU machine: the cuBLASLt int8 prefill path of --cuda-gemm cublas (issue 19,
-# runtime-stubs/cuda-llm/pare_cu_llm_blas_w8.cu).
-#  1. tests/cuda/test_llm_blas_w8.cu: pare_llm_blas_linear_w8a8_f32 / _f16 against pare's own
-#     pare_llm_linear_w8a8_* bit for bit (rows 1..2048, per token / per tensor, norm, residual,
-#     activations, odd K and N), the context's int32 sums against the exact sums of the codes,
-#     a graph capture, the argument checks;
-#  2. test_llm_blas_w8 --bench: M = 512 and 2048 by K x N = 4096 x 4096, 4096 x 11008,
-#     11008 x 4096: the bare cuBLASLt int8 GEMM, the blas W8A8 linear (quantize + cuBLASLt +
-#     epilogue), pare's own int8 linear and cuBLAS fp16, with the ratios to cuBLAS fp16;
-#  3. benchmarks/llm/int8_gemm_torch.py: torch._int_mm and torch fp16 matmul at the same shapes
-#     in the same run (skipped with a note when PYTHON has no torch with CUDA).
+# On the GPU machine (H100 / H200): the cuBLASLt int8 prefill path of --cuda-gemm cublas
+# (issue 19, runtime-stubs/cuda-llm/pare_cu_llm_blas_w8.cu).
 #
-#   tests/cuda/run_blas_w8_check.sh [ARCH]   (ARCH: sm_90a by default; PYTHON: python3)
+#   tests/cuda/run_blas_w8_check.sh [--arch ARCH] [--build DIR | --bin-dir DIR]
 #
-# The objects build in parallel (pare_cu_llm_blas.cu for pare_llm_blas_create, and the pare
-# kernels it and the test call; about a minute on 16 cores). Prints PASS / FAIL lines, the
-# tables, and "blas w8 check: N passed, M failed"; exits 1 on a failure.
+# ARCH: sm_90a by default (pare_cu_llm.cu then with -DPARE_CU_SM90A: pare's Hopper fp16 GEMM in
+# the fp16 reference). --build DIR only builds the test programs into DIR (no GPU needed: build
+# them here, under flock /tmp/pare-build.lock on a shared machine, and carry DIR to the GPU
+# machine); --bin-dir DIR runs those instead of building (saves the minutes of nvcc).
+#
+# 1. Builds tests/cuda/test_llm_blas_w8.cu with pare_cu_llm_blas_w8.cu three ways: the default
+#    (one cuBLASLt product a call), 1 MiB row chunks (-DPARE_LLM_BLAS_W8_CHUNK_BYTES=1048576:
+#    many chunks) and 24 MiB chunks (int32 sums kept in L2), each linked with
+#    pare_cu_llm_blas.cu (pare_llm_blas_create, the fp16 entry points) and pare's kernels
+#    (pare_cu_llm.cu, pare_cu_llm_w8.cu, pare_cu_llm_w4.cu); nvcc -O3, warnings as errors, in
+#    parallel.
+# 2. The default and 1 MiB builds: pare_llm_blas_linear_w8a8_f32 / _f16 against pare's own
+#    pare_llm_linear_w8a8_* bit for bit (rows 1..2048, per token / per tensor, norm, residual,
+#    activations, odd K and N, beyond the context's sizes), the context's int32 sums against the
+#    exact sums of the codes, a graph capture, the argument checks.
+# 3. The default and 24 MiB builds, --bench: M = 512 and 2048 by K x N = 4096 x 4096,
+#    4096 x 11008, 11008 x 4096: the bare cuBLASLt int8 GEMM, the blas W8A8 linear (quantize +
+#    cuBLASLt + epilogue), pare's own int8 linear, cuBLAS fp16, and the ratios to cuBLAS fp16;
+#    then one Llama-2-7B layer's products at 512 and 2048 rows: fp16 (pare's kernels, the cuBLAS
+#    path) against W8A8 (pare's int8 kernels, the cuBLASLt path).
+# 4. benchmarks/llm/int8_gemm_torch.py: torch._int_mm and torch fp16 matmul at the same shapes
+#    in the same run (skipped with a note when PYTHON, python3 by default, has no CUDA torch).
+# Prints PASS / FAIL lines, the tables, and "blas w8 check: N passed, M failed"; exits 1 on a
+# failure or a step that does not finish (each run is under a timeout).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-ARCH="${1:-sm_90a}"
+ARCH=sm_90a
+BUILD=""
+BIN=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+  --arch) ARCH="$2"; shift 2 ;;
+  --build) BUILD="$2"; shift 2 ;;
+  --bin-dir) BIN="$(realpath "$2")"; shift 2 ;;
+  *) echo "usage: $0 [--arch ARCH] [--build DIR | --bin-dir DIR]"; exit 2 ;;
+  esac
+done
 PYTHON="${PYTHON:-python3}"
 export PATH="/usr/local/cuda/bin:$PATH"
 LLM="$ROOT/runtime-stubs/cuda-llm"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-nvidia-smi -L || true
 pass=0
 fail=0
 result() { # status name
   if [[ "$1" == 0 ]]; then pass=$((pass + 1)); echo "PASS $2"; else fail=$((fail + 1)); echo "FAIL $2"; fi
 }
 
-# pare_cu_llm_blas_w8.cu and the test are built three times: the default (one product a call;
-# checked and timed), with 1 MiB row chunks (-DPARE_LLM_BLAS_W8_CHUNK_BYTES: many chunks, checked
-# bit for bit) and with 24 MiB chunks (sums kept in L2; timed next to the default).
-COMMON=("$LLM/pare_cu_llm_blas.cu" "$LLM/pare_cu_llm_w8.cu" "$LLM/pare_cu_llm_w4.cu" "$LLM/pare_cu_llm.cu")
 VARIANTS=(default chunk1m chunk24m)
 declare -A VFLAGS=([default]="" [chunk1m]="-DPARE_LLM_BLAS_W8_CHUNK_BYTES=1048576"
   [chunk24m]="-DPARE_LLM_BLAS_W8_CHUNK_BYTES=25165824")
-for src in "${COMMON[@]}" "$LLM/pare_cu_llm_blas_w8.cu" "$ROOT/tests/cuda/test_llm_blas_w8.cu"; do
-  if [[ ! -f "$src" ]]; then
-    echo "FAIL missing $src"
-    echo "blas w8 check: 0 passed, 1 failed"
-    exit 1
-  fi
-done
-start=$(date +%s)
-NVCC_FLAGS=(-std=c++17 -O3 -arch="$ARCH" -I"$LLM" -I"$ROOT/runtime-stubs/c")
-jobs_src=()
-jobs_obj=()
-jobs_flags=()
-for src in "${COMMON[@]}"; do
-  jobs_src+=("$src"); jobs_obj+=("$WORK/$(basename "${src%.cu}").o"); jobs_flags+=("")
-done
-for v in "${VARIANTS[@]}"; do
-  for src in "$LLM/pare_cu_llm_blas_w8.cu" "$ROOT/tests/cuda/test_llm_blas_w8.cu"; do
-    jobs_src+=("$src"); jobs_obj+=("$WORK/$(basename "${src%.cu}")_$v.o"); jobs_flags+=("${VFLAGS[$v]}")
+
+# The three test programs into $1.
+build_tests() {
+  local out="$1" i v src obj
+  local flags=(-std=c++17 -O3 -arch="$ARCH" -Xcompiler -Wall,-Wextra -Werror all-warnings
+    -I"$LLM" -I"$ROOT/runtime-stubs/cuda" -I"$ROOT/runtime-stubs/c")
+  [[ "$ARCH" == sm_90a ]] && flags+=(-DPARE_CU_SM90A)
+  local common=(pare_cu_llm_blas pare_cu_llm_w8 pare_cu_llm_w4 pare_cu_llm)
+  local srcs=() objs=() vflags=() pids=()
+  for src in "${common[@]}"; do
+    srcs+=("$LLM/$src.cu"); objs+=("$WORK/$src.o"); vflags+=("")
   done
-done
-pids=()
-for i in "${!jobs_src[@]}"; do
-  # shellcheck disable=SC2086
-  nvcc "${NVCC_FLAGS[@]}" ${jobs_flags[$i]} -c "${jobs_src[$i]}" -o "${jobs_obj[$i]}" \
-    > "${jobs_obj[$i]}.log" 2>&1 &
-  pids+=($!)
-done
-built=0
-for i in "${!pids[@]}"; do
-  wait "${pids[$i]}" || { built=1; cat "${jobs_obj[$i]}.log"; }
-done
-common_objs=()
-for src in "${COMMON[@]}"; do common_objs+=("$WORK/$(basename "${src%.cu}").o"); done
-for v in "${VARIANTS[@]}"; do
-  [[ $built == 0 ]] || break
-  nvcc -arch="$ARCH" "$WORK/test_llm_blas_w8_$v.o" "$WORK/pare_cu_llm_blas_w8_$v.o" "${common_objs[@]}" \
-    -lcublas -lcublasLt -o "$WORK/test_llm_blas_w8_$v" || built=1
-done
-result $built "build test_llm_blas_w8 x 3 (-arch=$ARCH, $(($(date +%s) - start)) s)"
+  for v in "${VARIANTS[@]}"; do
+    srcs+=("$LLM/pare_cu_llm_blas_w8.cu"); objs+=("$WORK/pare_cu_llm_blas_w8_$v.o")
+    vflags+=("${VFLAGS[$v]}")
+    srcs+=("$ROOT/tests/cuda/test_llm_blas_w8.cu"); objs+=("$WORK/test_llm_blas_w8_$v.o")
+    vflags+=("${VFLAGS[$v]}")
+  done
+  for i in "${!srcs[@]}"; do
+    if [[ ! -f "${srcs[$i]}" ]]; then
+      echo "missing ${srcs[$i]}"
+      return 1
+    fi
+  done
+  for i in "${!srcs[@]}"; do
+    # shellcheck disable=SC2086
+    nvcc "${flags[@]}" ${vflags[$i]} -c "${srcs[$i]}" -o "${objs[$i]}" > "${objs[$i]}.log" 2>&1 &
+    pids+=($!)
+  done
+  local ok=0
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { ok=1; cat "${objs[$i]}.log"; }
+  done
+  [[ $ok == 0 ]] || return 1
+  mkdir -p "$out" || return 1
+  local common_objs=()
+  for src in "${common[@]}"; do common_objs+=("$WORK/$src.o"); done
+  for v in "${VARIANTS[@]}"; do
+    nvcc -arch="$ARCH" "$WORK/test_llm_blas_w8_$v.o" "$WORK/pare_cu_llm_blas_w8_$v.o" \
+      "${common_objs[@]}" -lcublas -lcublasLt -o "$out/test_llm_blas_w8_$v" || return 1
+  done
+}
+
+if [[ -n "$BUILD" ]]; then
+  build_tests "$BUILD"
+  result $? "build test_llm_blas_w8 x 3 into $BUILD (-arch=$ARCH, $((SECONDS)) s)"
+  echo "blas w8 check: $pass passed, $fail failed"
+  [[ $fail == 0 ]]
+  exit
+fi
+nvidia-smi -L || true
+if [[ -z "$BIN" ]]; then
+  BIN="$WORK/bin"
+  build_tests "$BIN"
+  result $? "build test_llm_blas_w8 x 3 (-arch=$ARCH, $((SECONDS)) s)"
+fi
 
 for v in default chunk1m; do
-  [[ -x "$WORK/test_llm_blas_w8_$v" ]] || continue
-  "$WORK/test_llm_blas_w8_$v" > "$WORK/check.log" 2>&1
+  [[ -x "$BIN/test_llm_blas_w8_$v" ]] || { result 1 "no $BIN/test_llm_blas_w8_$v"; continue; }
+  timeout 300 "$BIN/test_llm_blas_w8_$v" > "$WORK/check.log" 2>&1
   status=$?
   grep -E "^FAIL|^note|passed|\.cu:[0-9]+:|no CUDA" "$WORK/check.log"
-  result $status "blas W8A8 linear == pare_llm_linear_w8a8 bit for bit (f32, f16; $v ${VFLAGS[$v]})"
+  result $status "blas W8A8 linear == pare_llm_linear_w8a8 bit for bit, f32 and f16 ($v ${VFLAGS[$v]})"
 done
 for v in default chunk24m; do
-  [[ -x "$WORK/test_llm_blas_w8_$v" ]] || continue
+  [[ -x "$BIN/test_llm_blas_w8_$v" ]] || continue
   echo "--- int8 prefill GEMMs ($v ${VFLAGS[$v]})"
-  "$WORK/test_llm_blas_w8_$v" --bench
+  timeout 300 "$BIN/test_llm_blas_w8_$v" --bench
   result $? "cuBLASLt int8 / blas W8A8 / pare W8A8 / cuBLAS fp16 timings ($v)"
 done
 
 if "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
-  echo "--- torch._int_mm, same shapes"
-  "$PYTHON" "$ROOT/benchmarks/llm/int8_gemm_torch.py"
+  echo "--- torch._int_mm and torch fp16, same shapes"
+  timeout 300 "$PYTHON" "$ROOT/benchmarks/llm/int8_gemm_torch.py"
   result $? "torch._int_mm / fp16 matmul timings"
 else
   echo "note: $PYTHON has no torch with CUDA: benchmarks/llm/int8_gemm_torch.py skipped"
 fi
-echo "blas w8 check: $pass passed, $fail failed"
+echo "blas w8 check: $pass passed, $fail failed ($((SECONDS)) s)"
 [[ $fail == 0 ]]

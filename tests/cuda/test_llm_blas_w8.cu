@@ -15,7 +15,10 @@
  *   ./test_llm_blas_w8 --bench   M = 512 and 2048 by K x N = 4096 x 4096, 4096 x 11008,
  *                                11008 x 4096: the bare cuBLASLt int8 GEMM, the whole blas W8A8
  *                                linear (quantize + GEMM + epilogue), pare's own int8 linear and
- *                                cuBLAS fp16 (cublasGemmEx, f32 accumulation), and the ratios
+ *                                cuBLAS fp16 (cublasGemmEx, f32 accumulation), and the ratios;
+ *                                then one Llama-2-7B layer's products at 512 and 2048 rows: fp16
+ *                                (pare's kernels, the cuBLAS path) against W8A8 (pare's int8
+ *                                kernels, the cuBLASLt path), as the decoders launch them
  *
  * Cases: rows 1..4 (pare's GEMV, called unchanged) and 5..2048 (quantize,
  * cuBLASLt, epilogue), f32 and f16, per token and per tensor, with and
@@ -512,6 +515,164 @@ void bench()
   cudaStreamDestroy(s);
 }
 
+/* Weights by a hash (fast for the big bench shapes): int8 codes [n][kp]
+ * padded with zeros, fp16 values in [-0.02, 0.02]. */
+std::vector<int8_t> hash_w8(int n, int k, uint32_t salt)
+{
+  const size_t kp = PARE_LLM_W8_ROW_BYTES(k);
+  std::vector<int8_t> w((size_t)n * kp, 0);
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < k; ++i)
+      w[(size_t)j * kp + i] = (int8_t)((int)((((size_t)j * k + i) * 2654435761u + salt) % 255) - 127);
+  return w;
+}
+
+struct DevW8 {
+  int8_t *p = nullptr;
+  DevW8(int n, int k, uint32_t salt)
+  {
+    const std::vector<int8_t> w = hash_w8(n, k, salt);
+    CUDA_OK(cudaMalloc((void **)&p, w.size()));
+    CUDA_OK(cudaMemcpy(p, w.data(), w.size(), cudaMemcpyHostToDevice));
+  }
+  ~DevW8() { cudaFree(p); }
+  DevW8(const DevW8 &) = delete;
+  DevW8 &operator=(const DevW8 &) = delete;
+};
+
+Vec hash_f16(size_t count, uint32_t salt)
+{
+  Vec v(count);
+  for (size_t i = 0; i < count; ++i)
+    v[i] = ((float)((i * 2654435761u + salt) % 2001) / 1000.0f - 1.0f) * 0.02f;
+  return v;
+}
+
+/* One Llama-2-7B layer's products (H 4096, F 11008, 32 heads of 128) as the
+ * decoders launch them, microseconds a step of `rows` rows:
+ *  - fp16, pare's own fused kernels (pare_llm_qkv: norm, rotary, KV write;
+ *    pare_llm_linear o + residual; pare_llm_gated: norm, SiLU gate x up;
+ *    pare_llm_linear down + residual) and H1's cuBLAS ones (pare_llm_blas_*);
+ *  - W8A8 per token, as a W8A8 decoder launches them (q, k, v with the norm
+ *    prologue, rotary on q and k, the KV write, o + residual, gate with the
+ *    norm and SiLU, up with the norm, gate x up, down + residual), through
+ *    pare's int8 kernels and through the cuBLASLt path. */
+void bench_layer()
+{
+  typedef __half T;
+  const int H = 4096, F = 11008, HEADS = 32, HD = 128, MAXR = 2048, MC = 4096;
+  const float eps = 1e-5f;
+  Buf<T> x(rnd((size_t)MAXR * F)), nw(rnd(F, 0.5f, 1.5f)), res(rnd((size_t)MAXR * H));
+  Buf<T> q((size_t)MAXR * H), kb((size_t)MAXR * H), vb((size_t)MAXR * H), o((size_t)MAXR * H);
+  Buf<T> g((size_t)MAXR * F), u((size_t)MAXR * F), m((size_t)MAXR * F);
+  Buf<T> kc((size_t)HEADS * MC * HD), vc((size_t)HEADS * MC * HD);
+  Buf<T> wqkv(hash_f16((size_t)3 * H * H, 1)), wo(hash_f16((size_t)H * H, 2));
+  Buf<T> wgu(hash_f16((size_t)2 * F * H, 3)), wd(hash_f16((size_t)H * F, 4));
+  const T *wq = wqkv.p, *wk = wq + (size_t)H * H, *wv = wk + (size_t)H * H;
+  const T *wg = wgu.p, *wu = wg + (size_t)F * H;
+  DevW8 q8(H, H, 5), k8(H, H, 6), v8(H, H, 7), o8(H, H, 8), g8(F, H, 9), u8(F, H, 10), d8(H, F, 11);
+  Buf<float> sH(rnd(H, 0.5e-3f, 2e-3f)), sF(rnd(F, 0.5e-3f, 2e-3f));
+  Vec inv(HD / 2);
+  for (int i = 0; i < HD / 2; ++i)
+    inv[i] = powf(10000.0f, -2.0f * i / HD);
+  Buf<float> invb(inv);
+  std::vector<int32_t> pos(MAXR);
+  for (int r = 0; r < MAXR; ++r)
+    pos[r] = r;
+  int32_t *dpos;
+  CUDA_OK(cudaMalloc((void **)&dpos, MAXR * sizeof(int32_t)));
+  CUDA_OK(cudaMemcpy(dpos, pos.data(), MAXR * sizeof(int32_t), cudaMemcpyHostToDevice));
+  void *work;
+  CUDA_OK(cudaMalloc(&work, PARE_LLM_W8_WORKSPACE_BYTES(MAXR, F)));
+  pare_llm_blas *b = nullptr;
+  CUDA_OK(pare_llm_blas_create(&b, MAXR, F, 2 * F, 0, 1, 0));
+  CUDA_OK(cudaDeviceSynchronize());
+
+  typedef cudaError_t (*W8Fn)(pare_llm_blas *, const T *, const T *, float, const int8_t *,
+                              const float *, const T *, T *, int, int, int, float, pare_act_t,
+                              float, float, void *, cudaStream_t);
+  /* pare's int8 linear through the blas signature (the context unused). */
+  W8Fn own8 = [](pare_llm_blas *, const T *x_, const T *nw_, float e_, const int8_t *w_,
+                 const float *s_, const T *r_, T *y_, int rows_, int k_, int n_, float as_,
+                 pare_act_t a_, float aa_, float ab_, void *ws_, cudaStream_t st_) {
+    return pare_llm_linear_w8a8_f16(x_, nw_, e_, w_, s_, r_, y_, rows_, k_, n_, as_, a_, aa_, ab_,
+                                    ws_, st_);
+  };
+  W8Fn blas8 = pare_llm_blas_linear_w8a8_f16;
+
+  printf("\nOne Llama-2-7B layer's products (f16 activations), microseconds a step (CUDA graphs; "
+         "W8A8 per token):\n");
+  printf("%6s %12s %12s %12s %12s | %s\n", "rows", "pare fp16", "blas fp16", "pare W8A8",
+         "blas W8A8", "pare fp16 / blas W8A8, blas fp16 / blas W8A8");
+  for (int rows : {512, 2048}) {
+    auto fp16 = [&](bool lib) {
+      return graph_time_us([&](int, cudaStream_t s) {
+        cudaError_t e = lib ? pare_llm_blas_qkv_f16(b, x.p, nw.p, eps, wq, wk, wv, dpos, invb.p, HD,
+                                                    0, q.p, kc.p, vc.p, rows, H, HEADS, HEADS, HD,
+                                                    MC, s)
+                            : pare_llm_qkv_f16(x.p, nw.p, eps, wq, wk, wv, dpos, invb.p, HD, 0,
+                                               q.p, kc.p, vc.p, rows, H, HEADS, HEADS, HD, MC, s);
+        if (e == cudaSuccess)
+          e = lib ? pare_llm_blas_linear_f16(b, q.p, nullptr, 0.0f, wo.p, res.p, o.p, rows, H, H,
+                                             PARE_ACT_NONE, 0.0f, 0.0f, s)
+                  : pare_llm_linear_f16(q.p, nullptr, 0.0f, wo.p, res.p, o.p, rows, H, H,
+                                        PARE_ACT_NONE, 0.0f, 0.0f, s);
+        if (e == cudaSuccess)
+          e = lib ? pare_llm_blas_gated_f16(b, o.p, nw.p, eps, wg, wu, g.p, rows, H, F,
+                                            PARE_ACT_SILU, 0.0f, 0.0f, s)
+                  : pare_llm_gated_f16(o.p, nw.p, eps, wg, wu, g.p, rows, H, F, PARE_ACT_SILU,
+                                       0.0f, 0.0f, s);
+        if (e == cudaSuccess)
+          e = lib ? pare_llm_blas_linear_f16(b, g.p, nullptr, 0.0f, wd.p, o.p, kb.p, rows, F, H,
+                                             PARE_ACT_NONE, 0.0f, 0.0f, s)
+                  : pare_llm_linear_f16(g.p, nullptr, 0.0f, wd.p, o.p, kb.p, rows, F, H,
+                                        PARE_ACT_NONE, 0.0f, 0.0f, s);
+        return e;
+      }, 5);
+    };
+    auto w8a8 = [&](W8Fn lin) {
+      return graph_time_us([&](int, cudaStream_t s) {
+        cudaError_t e = lin(b, x.p, nw.p, eps, q8.p, sH.p, nullptr, q.p, rows, H, H, 0.0f,
+                            PARE_ACT_NONE, 0.0f, 0.0f, work, s);
+        if (e == cudaSuccess)
+          e = lin(b, x.p, nw.p, eps, k8.p, sH.p, nullptr, kb.p, rows, H, H, 0.0f, PARE_ACT_NONE,
+                  0.0f, 0.0f, work, s);
+        if (e == cudaSuccess)
+          e = lin(b, x.p, nw.p, eps, v8.p, sH.p, nullptr, vb.p, rows, H, H, 0.0f, PARE_ACT_NONE,
+                  0.0f, 0.0f, work, s);
+        if (e == cudaSuccess)
+          e = pare_llm_rotary_f16(q.p, dpos, invb.p, q.p, rows, HEADS, HD, HD, 0, s);
+        if (e == cudaSuccess)
+          e = pare_llm_rotary_f16(kb.p, dpos, invb.p, kb.p, rows, HEADS, HD, HD, 0, s);
+        if (e == cudaSuccess)
+          e = pare_llm_kv_write_f16(kb.p, vb.p, dpos, kc.p, vc.p, rows, HEADS, HD, MC, s);
+        if (e == cudaSuccess)
+          e = lin(b, q.p, nullptr, 0.0f, o8.p, sH.p, res.p, o.p, rows, H, H, 0.0f, PARE_ACT_NONE,
+                  0.0f, 0.0f, work, s);
+        if (e == cudaSuccess)
+          e = lin(b, o.p, nw.p, eps, g8.p, sF.p, nullptr, g.p, rows, H, F, 0.0f, PARE_ACT_SILU,
+                  0.0f, 0.0f, work, s);
+        if (e == cudaSuccess)
+          e = lin(b, o.p, nw.p, eps, u8.p, sF.p, nullptr, u.p, rows, H, F, 0.0f, PARE_ACT_NONE,
+                  0.0f, 0.0f, work, s);
+        if (e == cudaSuccess)
+          e = pare_llm_binary_f16(PARE_LLM_MUL, g.p, F, 1, u.p, F, 1, m.p, rows, F, PARE_ACT_NONE,
+                                  0.0f, 0.0f, s);
+        if (e == cudaSuccess)
+          e = lin(b, m.p, nullptr, 0.0f, d8.p, sH.p, o.p, kb.p, rows, F, H, 0.0f, PARE_ACT_NONE,
+                  0.0f, 0.0f, work, s);
+        return e;
+      }, 5);
+    };
+    const double pf = fp16(false), bf = fp16(true), p8 = w8a8(own8), b8 = w8a8(blas8);
+    printf("%6d %12.1f %12.1f %12.1f %12.1f | %.2fx %.2fx\n", rows, pf, bf, p8, b8, pf / b8,
+           bf / b8);
+  }
+  pare_llm_blas_destroy(b);
+  cudaFree(work);
+  cudaFree(dpos);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -523,6 +684,7 @@ int main(int argc, char **argv)
   }
   if (argc > 1 && !strcmp(argv[1], "--bench")) {
     bench();
+    bench_layer();
     return 0;
   }
   if (argc > 1) {
