@@ -54,7 +54,7 @@ __global__ void embed_kernel(const T *table, const int32_t *ids, T *y, int rows,
   for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
        i += (size_t)gridDim.x * blockDim.x) {
     size_t r = i / features, c = i % features;
-    y[i] = table[(size_t)ids[r] * features + c];
+    y[i] = table[(size_t)ld_dep(ids + r) * features + c];
   }
 }
 
@@ -342,14 +342,14 @@ template <typename S, class WP> struct QkvEpi {
     float ya = round_as<S>(v0), yb = round_as<S>(v1);
     if (w.freq >= 0) {
       float s, c;
-      sincosf((float)positions[r] * inv_freq[w.freq], &s, &c);
+      sincosf((float)ld_dep(positions + r) * inv_freq[w.freq], &s, &c);
       float ta = ya * c - yb * s;
       yb = yb * c + ya * s;
       ya = ta;
     }
     S *dst = w.sec == 0 ? q + ((size_t)r * heads + w.head) * head_dim
                         : (w.sec == 1 ? k_cache : v_cache) +
-                              ((size_t)w.head * max_context + positions[r]) * head_dim;
+                              ((size_t)w.head * max_context + ld_dep(positions + r)) * head_dim;
     dst[w.a] = from_f<S>(ya);
     if (w.b != w.a)
       dst[w.b] = from_f<S>(yb);
@@ -1341,7 +1341,7 @@ __global__ void rotary_kernel(const T *x, const P *positions, const float *inv_f
     }
     int a = interleaved ? 2 * j : j, b = interleaved ? 2 * j + 1 : j + half;
     float s, c;
-    sincosf((float)positions[r] * inv_freq[j], &s, &c);
+    sincosf((float)ld_dep(positions + r) * inv_freq[j], &s, &c);
     float xa = to_f(x[base + a]), xb = to_f(x[base + b]);
     y[base + a] = from_f<T>(xa * c - xb * s);
     y[base + b] = from_f<T>(xb * c + xa * s);
@@ -1362,7 +1362,7 @@ __global__ void kv_write_kernel(const T *k, const T *v, const int32_t *positions
        i += (size_t)gridDim.x * blockDim.x) {
     int r = (int)(i / width), col = (int)(i % width);
     int g = col / head_dim, d = col % head_dim;
-    size_t at = ((size_t)g * max_context + positions[r]) * head_dim + d;
+    size_t at = ((size_t)g * max_context + ld_dep(positions + r)) * head_dim + d;
     k_cache[at] = k[i];
     v_cache[at] = v[i];
   }
@@ -1395,7 +1395,7 @@ __global__ void attention_kernel(const T *q, const T *k_all, const T *v_all, Key
   int h = blockIdx.x, r = blockIdx.y;
   int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   int g = h / (heads / kv_heads);
-  int len = kl.positions ? kl.positions[r] + 1
+  int len = kl.positions ? ld_dep(kl.positions + r) + 1
             : kl.causal    ? min(kl.keys, kl.first_pos + r + 1)
                            : kl.keys;
   const T *qr = q + ((size_t)r * heads + h) * head_dim;

@@ -190,7 +190,7 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
       }
     }
   }
-  const int len = a.positions[r] + 1;
+  const int len = ld_dep(a.positions + r) + 1;
   const SplitRange sr = split_range(len, a.max_splits, split);
   const int active = sr.active;
   if (split >= active)

@@ -93,6 +93,15 @@ __device__ __forceinline__ void pdl_trigger()
 #endif
 }
 
+/* *p read with a load the memory model orders (ld.global.ca, never
+ * ld.global.nc), for small data another kernel may write: positions, token
+ * ids (int32 or int64). Where no store of a kernel can alias a const pointer
+ * (another type: int32 positions next to half stores), the compiler may read
+ * it through the non-coherent path, which pdl_wait() does not order and
+ * which may be moved above it. Weights may take that path (they never
+ * change). */
+template <typename P> __device__ __forceinline__ P ld_dep(const P *p) { return __ldca(p); }
+
 /* The run-time switch: 1 (the default) launches with the attribute where the
  * device and the kernels' code allow it, 0 never (the tests compare both; a
  * decoder never changes it). One value for the whole program: an inline
