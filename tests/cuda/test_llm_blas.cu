@@ -422,6 +422,8 @@ void bench(bool dense)
   Bare bare;
   const T *wq = wqkv.p, *wk = wq + (size_t)H * H, *wv = wk + (size_t)H * H;
   const T *wg = wgu.p, *wu = wg + (size_t)F * H;
+  /* the inputs' copies (legacy stream) are done before the timed non-blocking streams start */
+  CUDA_OK(cudaDeviceSynchronize());
 
   if (dense)
     printf("\nOne Llama-2-7B layer's products, fp16, microseconds (CUDA graph replays):\n");
@@ -486,6 +488,7 @@ void bench(bool dense)
          "cublas16", "blas/cu", "pare/cu");
   const int G = 128;
   W4<T> w4hh(H, H, G), w4hf(H, F, G), w4fh(F, H, G);
+  CUDA_OK(cudaDeviceSynchronize());
   for (int rows : {512, 2048}) {
     struct Row {
       const char *name;
