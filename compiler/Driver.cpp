@@ -516,6 +516,8 @@ std::optional<CompileJob> resolveOptions(const CompileOptions &o) {
   if (w4a16 && o.awq.value_or(true) && o.calibration.empty())
     return refuse("--quantize w4a16 needs --calibration FILE|DIR (text, or token ids as .npy) for "
                   "its AWQ search; --awq off quantizes without it (round to nearest)");
+  if (o.awqSearchRows && (!w4a16 || !o.awq.value_or(true)))
+    return refuse("--awq-search-rows applies to --quantize w4a16 with AWQ (not --awq off)");
   if (w4a16 && !o.awq.value_or(true) && !o.calibration.empty())
     return refuse("--calibration is not used with --awq off (round to nearest)");
   if (w8a8Calibrates && o.calibration.empty())
@@ -798,6 +800,8 @@ LogicalResult calibrateDecoder(func::FuncOp step, const CompileOptions &o,
     c.windows = o.calibrationWindows;
   if (o.calibrationLength)
     c.length = o.calibrationLength;
+  if (o.quantize == Quantize::W4A16)
+    c.sampleRows = o.awqSearchRows ? o.awqSearchRows : kAwqSearchRows;
   c.quiet = o.quiet;
   auto collected = llmcalib::calibrate(step, c, used);
   if (failed(collected))
@@ -836,7 +840,8 @@ LogicalResult quantizeDecoder(ModuleOp module, const CompileOptions &o) {
       llvm::errs() << ", " << report.scaleGroups << " scale groups; calibration " << used.windows
                    << " windows x " << used.length << " tokens (of " << used.tokens
                    << " tokens in " << used.files << " file" << (used.files == 1 ? "" : "s")
-                   << ") in " << llvm::format("%.1f", used.seconds) << " s, search "
+                   << ") in " << llvm::format("%.1f", used.seconds) << " s, search on "
+                   << used.sampleRows << " rows per linear input in "
                    << llvm::format("%.1f", report.searchSeconds) << " s";
     llvm::errs() << "\n";
   }

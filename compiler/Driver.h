@@ -38,6 +38,12 @@ enum class CudaArch { Sm80, Sm86, Sm89, Sm90 };
 enum class Precision { FP32, FP16 };
 enum class Emit { C, Mlir };
 enum class Quantize { None, Int8, W4A16, W8A8 };
+
+/// --quantize w4a16: the rows AWQ's searches sample per linear input unless
+/// --awq-search-rows says otherwise (every token of 16 windows of 128; on
+/// SmolLM2-135M, perplexity 78.7 against 79.0 with 256 rows, docs/benchmarks.md).
+constexpr int64_t kAwqSearchRows = 2048;
+
 enum class ActQuant { PerToken, PerTensor };
 enum class CalibrationMethod { MinMax, Percentile };
 enum class Kernels { Specialized, Generic };
@@ -88,6 +94,9 @@ struct CompileOptions {
   std::optional<bool> awq;
   std::string tokenizer;
   int64_t calibrationWindows = 0, calibrationLength = 0;
+  /// --awq-search-rows: calibration rows (tokens) per linear input that AWQ's
+  /// searches measure their error on (0: kAwqSearchRows).
+  int64_t awqSearchRows = 0;
   /// --quantize w8a8 (SmoothQuant): the migration strength ("0.5" if
   /// unset; a number in [0, 1], "auto" or "off", as the CLI checks) and the
   /// activation quantization (unset: per token).

@@ -167,6 +167,7 @@ FailureOr<LinearStatsMap> calibrate(func::FuncOp step, const Options &options, S
   }
   summary.windows = int64_t(windows.size());
   summary.length = options.length;
+  summary.sampleRows = std::min<int64_t>(options.sampleRows, summary.windows * options.length);
   StatsOptions so;
   so.sampleRows = options.sampleRows;
   auto progress = [&](size_t done, size_t all) {

@@ -37,6 +37,7 @@ struct Summary {
   int64_t tokens = 0; ///< tokens read
   int64_t windows = 0;
   int64_t length = 0;
+  int64_t sampleRows = 0; ///< rows sampled per linear input (Options::sampleRows, at most all)
   double seconds = 0;
 };
 

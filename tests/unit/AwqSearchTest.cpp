@@ -215,3 +215,29 @@ TEST_CASE("a gated MLP's group is searched on the MLP's output", "[awq]") {
   CHECK(s.alpha > 0.0);
   CHECK(s.error() < s.errors.front());
 }
+
+TEST_CASE("matmulNT and outputError agree with plain loops on ragged shapes", "[awq]") {
+  // Rows, channels and K that are not multiples of the kernels' 2 x 4 tiles
+  // and 4-wide vectors.
+  const int64_t rows = 7, n = 37, k = 13;
+  std::vector<float> x = gaussianRows(rows, k, -1, 1.0f, 21);
+  std::vector<float> w = gaussianRows(n, k, -1, 1.0f, 22);
+  std::vector<float> wq = gaussianRows(n, k, -1, 0.1f, 23);
+  for (size_t i = 0; i < wq.size(); ++i)
+    wq[i] += w[i];
+  std::vector<float> y = matmulNT(x.data(), rows, w.data(), n, k);
+  REQUIRE(y.size() == size_t(rows * n));
+  double expected = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < n; ++c) {
+      double dot = 0, err = 0;
+      for (int64_t i = 0; i < k; ++i) {
+        dot += double(x[r * k + i]) * double(w[c * k + i]);
+        err += double(x[r * k + i]) * (double(wq[c * k + i]) - double(w[c * k + i]));
+      }
+      CHECK_THAT(y[r * n + c], WithinAbs(dot, 1e-4));
+      expected += err * err;
+    }
+  CHECK_THAT(outputError(x.data(), rows, w.data(), wq.data(), n, k),
+             WithinAbs(expected, 1e-5 * expected));
+}

@@ -153,6 +153,12 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
                    "(round to nearest)")
       ->transform(choice(pare::driver::onOff()));
   compile
+      ->add_option("--awq-search-rows", co.awqSearchRows,
+                   "--quantize w4a16: calibration tokens per linear input, sampled from all "
+                   "of them, on which AWQ's scale and clipping searches measure the output "
+                   "error (default 2048; the search time and memory grow with it)")
+      ->check(PositiveInteger);
+  compile
       ->add_option("--tokenizer", co.tokenizer,
                    "--quantize w4a16, w8a8: the model's tokenizer.json, for text calibration")
       ->check(NonEmpty);

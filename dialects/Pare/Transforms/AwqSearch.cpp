@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace pare::awq {
 
@@ -40,6 +41,70 @@ float dot(const float *x, const float *y, int64_t n) {
   for (; i < n; ++i)
     s += x[i] * y[i];
   return s;
+}
+
+typedef float V4 __attribute__((vector_size(16)));
+
+inline V4 load4(const float *p) {
+  V4 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline float sum4(V4 v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+
+/// The dots of 2 rows (x0, x1) with 4 weight rows (w[0..3]) of k floats:
+/// out[i][j] = x_i . w_j, each a 4-lane partial sum over k (then a tail),
+/// so a dot's value does not depend on the rows or weights beside it.
+void dots2x4(const float *x0, const float *x1, const float *const w[4], int64_t k,
+             float out[2][4]) {
+  V4 a[2][4] = {};
+  int64_t i = 0;
+  for (; i + 4 <= k; i += 4) {
+    V4 p = load4(x0 + i), q = load4(x1 + i);
+    for (int j = 0; j < 4; ++j) {
+      V4 v = load4(w[j] + i);
+      a[0][j] += p * v;
+      a[1][j] += q * v;
+    }
+  }
+  for (int j = 0; j < 4; ++j) {
+    out[0][j] = sum4(a[0][j]);
+    out[1][j] = sum4(a[1][j]);
+    for (int64_t t = i; t < k; ++t) {
+      out[0][j] += x0[t] * w[j][t];
+      out[1][j] += x1[t] * w[j][t];
+    }
+  }
+}
+
+/// Calls visit(row, channel, x_row . w_channel) for every row of `x`
+/// [R][K] and channel of `wt` [N][K], the channels in parallel blocks of
+/// 16 (each block's calls in row order, one thread each), the rows in
+/// blocks that stay in cache.
+template <typename Visit>
+void forEachDot(const float *x, int64_t rows, const float *wt, int64_t n, int64_t k,
+                Visit visit) {
+  constexpr int64_t chunk = 16, rowBlock = 32;
+  int64_t chunks = (n + chunk - 1) / chunk;
+  llvm::parallelFor(0, size_t(chunks), [&](size_t b) {
+    int64_t c0 = int64_t(b) * chunk, c1 = std::min(n, c0 + chunk);
+    for (int64_t r0 = 0; r0 < rows; r0 += rowBlock) {
+      int64_t r1 = std::min(rows, r0 + rowBlock);
+      for (int64_t c = c0; c < c1; c += 4) {
+        const float *w[4];
+        for (int j = 0; j < 4; ++j)
+          w[j] = wt + std::min(c + j, c1 - 1) * k;
+        for (int64_t r = r0; r < r1; r += 2) {
+          float out[2][4];
+          dots2x4(x + r * k, x + std::min(r + 1, r1 - 1) * k, w, k, out);
+          for (int i = 0; i < 2 && r + i < r1; ++i)
+            for (int j = 0; j < 4 && c + j < c1; ++j)
+              visit(r + i, c + j, out[i][j]);
+        }
+      }
+    }
+  });
 }
 
 /// One group's scale and zero point for the range [lo, hi] (AWQ's:
@@ -105,17 +170,12 @@ std::vector<float> dequantize(const Quantized &q, int64_t n, int64_t k, const Qu
 
 double outputError(const float *x, int64_t rows, const float *wt, const float *wq, int64_t n,
                    int64_t k) {
+  std::vector<float> d(static_cast<size_t>(n * k));
+  for (int64_t i = 0; i < n * k; ++i)
+    d[i] = wq[i] - wt[i];
   std::vector<double> perChannel(static_cast<size_t>(n), 0.0);
-  llvm::parallelFor(0, size_t(n), [&](size_t c) {
-    std::vector<float> d(static_cast<size_t>(k));
-    for (int64_t i = 0; i < k; ++i)
-      d[i] = wq[c * k + i] - wt[c * k + i];
-    double sum = 0;
-    for (int64_t r = 0; r < rows; ++r) {
-      double e = dot(x + r * k, d.data(), k);
-      sum += e * e;
-    }
-    perChannel[c] = sum;
+  forEachDot(x, rows, d.data(), n, k, [&](int64_t, int64_t c, float e) {
+    perChannel[c] += double(e) * double(e);
   });
   double total = 0;
   for (double e : perChannel)
@@ -143,10 +203,7 @@ std::vector<float> scalesFor(const std::vector<float> &meanAbs, double alpha) {
 
 std::vector<float> matmulNT(const float *x, int64_t rows, const float *wt, int64_t n, int64_t k) {
   std::vector<float> y(static_cast<size_t>(rows * n));
-  llvm::parallelFor(0, size_t(n), [&](size_t c) {
-    for (int64_t r = 0; r < rows; ++r)
-      y[r * n + int64_t(c)] = dot(x + r * k, wt + int64_t(c) * k, k);
-  });
+  forEachDot(x, rows, wt, n, k, [&](int64_t r, int64_t c, float v) { y[r * n + c] = v; });
   return y;
 }
 

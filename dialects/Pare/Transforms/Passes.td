@@ -371,10 +371,12 @@ def QuantizeW4A16Pass : Pass<"pare-quantize-w4a16", "mlir::ModuleOp"> {
     a KV head are tied: their mean |x| is averaged). A linear whose input has
     no such producer, or whose input also feeds anything else, is quantized
     without a scale. Per group, alpha in {0, 0.05, ..., 1} of s = mean|x|^alpha
-    minimises the squared output error of the group's linears on the sampled
-    calibration rows; then, per linear except those feeding an attention's
-    queries or keys, each group's range is shrunk by the ratio (1, 0.95, ...,
-    0.55) that minimises its output error. The statistics come from the
+    minimises the squared output error of the group's linears (a gated MLP's
+    gate / up: the MLP's output) on the sampled calibration rows (sample-rows
+    of them; the driver's --awq-search-rows, default 2048); then, per linear
+    except those feeding an attention's queries or keys, each group's range
+    is shrunk by the ratio (1, 0.95, ..., 0.55) that minimises its output
+    error on the same rows. The statistics come from the
     driver (collectLinearStats on tokenized text); from pare-opt, `ids` gives
     one window of token ids. awq=false: plain round to nearest (no statistics
     needed). verbose prints the groups and each search's result on stderr.
@@ -385,7 +387,7 @@ def QuantizeW4A16Pass : Pass<"pare-quantize-w4a16", "mlir::ModuleOp"> {
     Option<"awq", "awq", "bool", /*default=*/"true",
            "Activation-aware scale and clipping search (false: round to nearest)">,
     ListOption<"ids", "ids", "int64_t", "Calibration token ids (one window; pare-opt)">,
-    Option<"sampleRows", "sample-rows", "int64_t", /*default=*/"256",
+    Option<"sampleRows", "sample-rows", "int64_t", /*default=*/"2048",
            "Calibration rows the searches evaluate, per linear input">,
     Option<"verbose", "verbose", "bool", /*default=*/"false",
            "Print the scale groups and the searches' results on stderr">

@@ -11,10 +11,15 @@
 // AWQ: pare: calibration: window 3/3
 // AWQ: pare: w4a16: scale group: rms_norm 'input_layernorm' -> 'q_proj' 'k_proj' 'v_proj': alpha
 // AWQ: pare: w4a16: scale group: gated product 'gated' -> 'down_proj'
-// AWQ: pare: w4a16 g16 (AWQ): 7 linears to 4 bits, 4 scale groups; calibration 3 windows x 8 tokens (of 40 tokens in 1 file) in
+// AWQ: pare: w4a16 g16 (AWQ): 7 linears to 4 bits, 4 scale groups; calibration 3 windows x 8 tokens (of 40 tokens in 1 file) in {{[0-9.]+}} s, search on 24 rows per linear input in
 // AWQ-COUNT-7: pare.matmul_nbits
 // RUN: pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --quantize w4a16 --group-size 16 --calibration %t/dir --calibration-windows 100 --calibration-length 8 --compile-to quantize -o - 2>&1 | FileCheck %s --check-prefix=DIR
 // DIR: pare: w4a16 g16 (AWQ): 7 linears to 4 bits, 4 scale groups; calibration 5 windows x 8 tokens (of 40 tokens in 2 files)
+// --awq-search-rows: the searches' sample, at most every calibration token.
+// RUN: pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --quantize w4a16 --group-size 16 --calibration %t/ids.npy --calibration-windows 3 --calibration-length 8 --awq-search-rows 10 --compile-to quantize -o - 2>&1 | FileCheck %s --check-prefix=ROWS
+// ROWS: pare: w4a16 g16 (AWQ): {{.*}}, search on 10 rows per linear input in
+// RUN: pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --quantize w4a16 --group-size 16 --calibration %t/ids.npy --calibration-windows 3 --calibration-length 8 --awq-search-rows 5000 --compile-to quantize -o - 2>&1 | FileCheck %s --check-prefix=ALLROWS
+// ALLROWS: pare: w4a16 g16 (AWQ): {{.*}}, search on 24 rows per linear input in
 // RUN: pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --quantize w4a16 --group-size 32 --awq off --compile-to quantize -o - 2>&1 | FileCheck %s --check-prefix=RTN
 // RTN: pare: w4a16 g32 (round to nearest): 7 linears to 4 bits{{$}}
 // Not a decoder:
@@ -33,6 +38,11 @@
 // MISSING: pare: error: --calibration '{{.*}}missing.txt' does not exist
 // RUN: not pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --group-size 32 -o %t/out 2>&1 | FileCheck %s --check-prefix=NOTW4
 // NOTW4: pare: error: --group-size, --awq, --tokenizer, --calibration-windows and --calibration-length apply to --quantize w4a16
+// RUN: not pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --quantize w4a16 --awq off --awq-search-rows 64 -o %t/out 2>&1 | FileCheck %s --check-prefix=ROWSOFF
+// ROWSOFF: pare: error: --awq-search-rows applies to --quantize w4a16 with AWQ (not --awq off)
+// RUN: not pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --quantize w8a8 --calibration %t/ids.npy --awq-search-rows 64 -o %t/out 2>&1 | FileCheck %s --check-prefix=ROWSOFF
+// RUN: not pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --quantize w4a16 --calibration %t/ids.npy --awq-search-rows 0 -o %t/out 2>&1 | FileCheck %s --check-prefix=ROWSZERO
+// ROWSZERO: --awq-search-rows: must be a positive integer, not '0'
 // RUN: not pare compile %S/../transforms/Inputs/w4a16_layer.mlir --max-context 32 --quantize w4a16 --awq maybe -o %t/out 2>&1 | FileCheck %s --check-prefix=AWQVAL
 // AWQVAL: --awq: maybe not in {on,off}
 // Calibration data:
