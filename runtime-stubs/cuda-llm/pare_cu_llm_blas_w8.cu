@@ -165,7 +165,8 @@ int g_next_plan = 0;
 std::mutex g_plans_mutex; /* guards g_plans from the lookup to the matmul's launch */
 
 /* Makes plan p (its key already set): descriptors in p's own storage, the
- * heuristic's first algorithm. Returns false on a cuBLASLt error. */
+ * heuristic's first algorithm (p.ok false: none). Returns false when a
+ * descriptor cannot be made (a cuBLASLt error). */
 bool make_plan(Plan &p)
 {
   const cublasOperation_t op_t = CUBLAS_OP_T, op_n = CUBLAS_OP_N;
@@ -197,9 +198,8 @@ bool make_plan(Plan &p)
   int found = 0;
   const cublasStatus_t st =
       cublasLtMatmulAlgoGetHeuristic(p.lt, &p.desc, &p.a, &p.b, &p.c, &p.c, &pref, 1, &heur, &found);
-  /* No algorithm is an answer (NOT_SUPPORTED, or found 0), not an error. */
-  if (st != CUBLAS_STATUS_SUCCESS && st != CUBLAS_STATUS_NOT_SUPPORTED)
-    return false;
+  /* No algorithm (NOT_SUPPORTED, found 0, or a shape the heuristic refuses,
+   * say N = 1) is an answer, not an error: pare's own kernels take it. */
   p.ok = st == CUBLAS_STATUS_SUCCESS && found > 0 && heur.state == CUBLAS_STATUS_SUCCESS;
   if (p.ok)
     p.algo = heur.algo;
@@ -340,8 +340,15 @@ cudaError_t blas_linear_w8a8(pare_llm_blas *blas, const T *x, const T *norm_w, f
         cublasLtMatmul(blas->lt, &p->desc, &one, w, &p->a, q + (size_t)r0 * kp, &p->b, &zero,
                        blas->acc, &p->c, blas->acc, &p->c, &p->algo, blas->lt_workspace,
                        p->workspace, stream);
-    if (st != CUBLAS_STATUS_SUCCESS)
-      return cudaErrorUnknown;
+    if (st != CUBLAS_STATUS_SUCCESS) {
+      if (c > 0)
+        return cudaErrorUnknown; /* y already holds earlier chunks (maybe over its residual) */
+      /* Refused before anything was written to y: this plan goes to pare's
+       * own call from now on, this call too (same results). */
+      p->ok = false;
+      return pare_linear(x, norm_w, norm_eps, w, w_scale, residual, y, rows, k, n, act_scale, act,
+                         act_a, act_b, workspace, stream);
+    }
     e = launch_epilogue<T>(blas->acc, sx + r0, w_scale, residual ? residual + (size_t)r0 * n : nullptr,
                            y + (size_t)r0 * n, m, n, act, act_a, act_b, stream);
     if (e != cudaSuccess)
