@@ -27,6 +27,13 @@
 // (PARE_LLM_W8_ROW_BYTES) and a float scale per output channel, whatever
 // the storage precision.
 //
+// With --cuda-gemm cublas every product launch (matmul, linear, gated, qkv,
+// matmul_w4, linear_w8a8) calls its pare_llm_blas_* twin
+// (runtime-stubs/cuda-llm/pare_cu_llm_blas.cuh) with the library context that
+// setup makes for a prefill chunk of the step's largest products: decode
+// rows still run pare's kernels, prefill rows cuBLAS / cuBLASLt. Only then
+// do the pare_cu_llm_blas* files ship and the .mk link -lcublas -lcublasLt.
+//
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cuda/CudaDecoder.h"
