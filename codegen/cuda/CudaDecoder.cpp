@@ -185,6 +185,9 @@ private:
   /// --cuda-gemm cublas: the largest K and N of the products (their
   /// scratch), and the bytes of the largest int4 weight dequantized.
   int64_t gemmMaxK = 0, gemmMaxN = 0, w4MaxBytes = 0;
+  /// --cuda-gemm cublas: the device bytes pare_llm_blas_create allocates
+  /// (counted against --gpu-memory beside the one allocation).
+  int64_t libraryBytes = 0;
   /// pare.kv_layer of the attentions seen.
   std::set<int64_t> cacheLayers;
   /// Tail launches are grouped under `if (last)`.
@@ -859,23 +862,28 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
 
 LogicalResult Decoder::checkMemory() {
   int64_t limit = opts.gpuMemoryBytes > 0 ? opts.gpuMemoryBytes : defaultGpuMemoryBytes(opts.arch);
-  int64_t fixed = deviceBytes - 2 * cacheBytes;
-  if (deviceBytes <= limit)
+  int64_t total = deviceBytes + libraryBytes;
+  int64_t fixed = total - 2 * cacheBytes;
+  if (total <= limit)
     return success();
   int64_t perPosition = 2 * layers * kvHeads * headDim * esize;
   int64_t fits = perPosition > 0 && limit > fixed ? (limit - fixed) / perPosition : 0;
   auto d = module.emitError();
-  d << "--max-context " << maxContext << " needs " << deviceBytes
+  d << "--max-context " << maxContext << " needs " << total
     << " bytes of GPU memory (weights " << weights.payloadBytes() << ", KV cache "
-    << 2 * cacheBytes << ", activations and I/O " << fixed - int64_t(weights.payloadBytes())
-    << "), more than the " << limit << " bytes "
+    << 2 * cacheBytes << ", activations and I/O "
+    << fixed - libraryBytes - int64_t(weights.payloadBytes());
+  if (libraryBytes > 0)
+    d << ", cuBLAS workspace " << libraryBytes;
+  d << "), more than the " << limit << " bytes "
     << (opts.gpuMemoryBytes > 0
             ? std::string("of --gpu-memory")
             : "assumed for --cuda-arch " + opts.arch + " (--gpu-memory gives the GPU's size)");
   if (fits > 0)
     d << "; the largest --max-context that fits is " << fits;
   else
-    d << "; the weights alone do not fit";
+    d << (libraryBytes > 0 ? "; the weights and the cuBLAS workspace alone do not fit"
+                           : "; the weights alone do not fit");
   return failure();
 }
 
@@ -931,6 +939,14 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
     w8WsBytes = chunk * ((w8MaxK + 31) / 32 * 32) + chunk * 4 + 256;
     w8WsOffset = deviceBytes;
     deviceBytes = w8WsOffset + alignUp(w8WsBytes);
+  }
+  if (opts.cublas) {
+    // pare_llm_blas_create's allocations: the scratch (float-sized xn and
+    // products of a chunk), the libraries' 32 MiB workspace, the dequantized
+    // int4 weight, and the int8 products' int32 sums.
+    int64_t k = std::max<int64_t>(gemmMaxK, 1), n = std::max<int64_t>(gemmMaxN, 1);
+    libraryBytes = alignUp(chunk * k * 4) + alignUp(chunk * n * 4) + (int64_t(32) << 20) +
+                   w4MaxBytes + (cublasW8() && w8MaxK > 0 ? chunk * n * 4 : 0);
   }
   if (failed(checkMemory()))
     return failure();

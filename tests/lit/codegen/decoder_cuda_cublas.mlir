@@ -31,6 +31,10 @@
 // RUN: not pare compile %S/cuda_matmul.onnxtext --target cuda --cuda-gemm cublas -o %t/bad 2>&1 | FileCheck %s --check-prefix=GRAPH
 // RUN: not pare compile %S/Inputs/decoder_tiny.mlir --target cuda --cuda-gemm mkl -o %t/bad 2>&1 | FileCheck %s --check-prefix=BADFLAG
 // RUN: not ls %t/bad
+// The context's allocations count against --gpu-memory (0.03 GB: the
+// default decoder fits, the 32 MiB library workspace and the scratch do not).
+// RUN: pare compile %S/Inputs/decoder_tiny.mlir --target cuda --gpu-memory 0.03 -o %t/small --name tiny -q
+// RUN: not pare compile %S/Inputs/decoder_tiny.mlir --target cuda --cuda-gemm cublas --gpu-memory 0.03 -o %t/small_cublas --name tiny 2>&1 | FileCheck %s --check-prefix=MEM
 
 // CHECK: an LLM decoder for CUDA (sm_90, fp16, --cuda-gemm cublas: prefill products on cuBLAS / cuBLASLt)
 // CHECK: #include "pare_cu_llm.cuh"
@@ -86,3 +90,4 @@
 // CTARGET: pare: error: --cuda-gemm applies to decoders (--max-context) on --target cuda
 // GRAPH: pare: error: --cuda-gemm cublas applies to decoders (--max-context); this model compiles as a plain graph
 // BADFLAG: --cuda-gemm: mkl not in {pare,cublas}
+// MEM: error: --max-context 32 needs {{[0-9]+}} bytes of GPU memory (weights {{[0-9]+}}, KV cache {{[0-9]+}}, activations and I/O {{[0-9]+}}, cuBLAS workspace 33559040), more than the 30000000 bytes of --gpu-memory; the weights and the cuBLAS workspace alone do not fit
