@@ -117,11 +117,11 @@ for v in default chunk1m; do
   timeout 300 "$BIN/test_llm_blas_w8_$v" > "$WORK/check.log" 2>&1
   status=$?
   grep -E "^FAIL|^note|passed|\.cu:[0-9]+:|no CUDA" "$WORK/check.log"
-  result $status "blas W8A8 linear == pare_llm_linear_w8a8 bit for bit, f32 and f16 ($v ${VFLAGS[$v]})"
+  result $status "blas W8A8 linear == pare_llm_linear_w8a8 bit for bit, f32 and f16 ($v${VFLAGS[$v]:+ ${VFLAGS[$v]}})"
 done
 for v in default chunk24m; do
   [[ -x "$BIN/test_llm_blas_w8_$v" ]] || continue
-  echo "--- int8 prefill GEMMs ($v ${VFLAGS[$v]})"
+  echo "--- int8 prefill GEMMs ($v${VFLAGS[$v]:+ ${VFLAGS[$v]}})"
   timeout 300 "$BIN/test_llm_blas_w8_$v" --bench
   result $? "cuBLASLt int8 / blas W8A8 / pare W8A8 / cuBLAS fp16 timings ($v)"
 done
