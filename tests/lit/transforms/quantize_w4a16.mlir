@@ -2,7 +2,8 @@
 // scale groups come from the graph (norm -> q/k/v, attention -> o with the
 // GQA heads tied, norm -> gate/up, gated product -> down), every linear but
 // the LM head becomes pare.matmul_nbits (pare.tail kept), the norm weights
-// take 1/s. Calibration: one window of 12 token ids run in the evaluator.
+// take 1/s, every linear's groups get a clipping search. Calibration: one
+// window of 12 token ids run in the evaluator.
 // RUN: pare-opt %S/Inputs/w4a16_layer.mlir --pass-pipeline='builtin.module(pare-quantize-w4a16{group-size=16 ids=1,5,9,3,0,12,7,7,2,15,4,11 verbose=true})' -mlir-elide-elementsattrs-if-larger=4 2>&1 | FileCheck %s --check-prefix=AWQ
 // RUN: pare-opt %S/Inputs/w4a16_layer.mlir --pass-pipeline='builtin.module(pare-quantize-w4a16{group-size=32 awq=false verbose=true})' -mlir-elide-elementsattrs-if-larger=4 2>&1 | FileCheck %s --check-prefix=RTN
 
@@ -10,6 +11,14 @@
 // AWQ-NEXT: pare: w4a16: scale group: attention 'attention' -> 'o_proj' (1/s into 'v_proj' output columns, tied over the 2 query heads of each KV head): alpha 0.30
 // AWQ-NEXT: pare: w4a16: scale group: rms_norm 'post_attention_layernorm' -> 'gate_proj' 'up_proj' (error on the MLP's output through 'down_proj'): alpha 0.60
 // AWQ-NEXT: pare: w4a16: scale group: gated product 'gated' -> 'down_proj' (1/s into 'up_proj' output columns): alpha 0.35
+// Every linear's clipping is searched, the queries' and keys' included.
+// AWQ-NEXT: pare: w4a16: clipping 'q_proj': {{[0-9]+}} of 64 groups shrunk
+// AWQ-NEXT: pare: w4a16: clipping 'k_proj': {{[0-9]+}} of 32 groups shrunk
+// AWQ-NEXT: pare: w4a16: clipping 'v_proj': {{[0-9]+}} of 32 groups shrunk
+// AWQ-NEXT: pare: w4a16: clipping 'o_proj': {{[0-9]+}} of 64 groups shrunk
+// AWQ-NEXT: pare: w4a16: clipping 'gate_proj': {{[0-9]+}} of 128 groups shrunk
+// AWQ-NEXT: pare: w4a16: clipping 'up_proj': {{[0-9]+}} of 128 groups shrunk
+// AWQ-NEXT: pare: w4a16: clipping 'down_proj': {{[0-9]+}} of 128 groups shrunk
 // AWQ-NEXT: pare: w4a16: 7 linears, 4 scale groups, output error on the sampled rows
 // AWQ-NOT: pare.matmul %
 // AWQ: pare.rms_norm
