@@ -10,7 +10,8 @@
 #   OUT [build/awq-accuracy]  WINDOWS [16] LENGTH [256]: calibration windows x tokens
 #   PPL_WINDOW [128]  PPL_TOKENS [4096]  CONFIGS ["fp32 rtn64 awq64 rtn32 awq32"]
 #   REUSE: when set, configs an earlier run finished are read back
-#   AWQ_FLAGS: more flags for the AWQ configs (say -v to print the scale groups and alphas)
+#   AWQ_FLAGS: more flags for the AWQ configs (say -v to print the scale groups and alphas, or
+#     --awq-search-rows N for the searches' sample, default 2048)
 #   MODEL [build/llm/smollm2.onnx]  TOKENIZER [build/llm/smollm2-hf/tokenizer.json]
 #   TEXTS [../shared/data/text]  PARE [build/tools/pare/pare]  PYTHON [build/llm-venv/bin/python]
 # Exit status 1 when a step fails or the criterion does not hold.
