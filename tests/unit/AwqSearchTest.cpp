@@ -171,6 +171,23 @@ TEST_CASE("the clipping search never increases a group's output error", "[awq]")
   std::vector<float> clipped = dequantize(quantize(w.data(), n, k, spec, clip.data()), n, k, spec);
   CHECK(outputError(x.data(), rows, w.data(), clipped.data(), n, k) <
         outputError(x.data(), rows, w.data(), plain.data(), n, k));
+  // The pass's grid of 40 (steps of 0.025 down to 0.525) holds the grid of
+  // 20's ratios: its choice is never worse, and some lands between them.
+  std::vector<float> fine = searchClip(w.data(), n, k, x.data(), rows, spec, 40);
+  bool between = false;
+  for (size_t c = 0; c < fine.size(); ++c) {
+    double steps = (1.0 - double(fine[c])) * 40.0;
+    CHECK_THAT(steps, WithinAbs(std::round(steps), 1e-4));
+    CHECK(fine[c] > 0.5f);
+    between |= std::lround(steps) % 2 == 1;
+    std::vector<float> one(w.begin() + c * k, w.begin() + (c + 1) * k);
+    auto err = [&](float r) {
+      std::vector<float> d = dequantize(quantize(one.data(), 1, k, spec, &r), 1, k, spec);
+      return outputError(x.data(), rows, one.data(), d.data(), 1, k);
+    };
+    CHECK(err(fine[c]) <= err(clip[c]) * (1 + 1e-6));
+  }
+  CHECK(between);
 }
 
 TEST_CASE("a gated MLP's group is searched on the MLP's output", "[awq]") {

@@ -375,7 +375,7 @@ def QuantizeW4A16Pass : Pass<"pare-quantize-w4a16", "mlir::ModuleOp"> {
     gate / up: the MLP's output) on the sampled calibration rows (sample-rows
     of them; the driver's --awq-search-rows, default 2048); then, per linear
     (the queries' and keys' too, which llm-awq leaves out), each group's
-    range is shrunk by the ratio (1, 0.95, ..., 0.55) that minimises its
+    range is shrunk by the ratio (1, 0.975, ..., 0.525) that minimises its
     output error on the same rows. The statistics come from the
     driver (collectLinearStats on tokenized text); from pare-opt, `ids` gives
     one window of token ids. awq=false: plain round to nearest (no statistics

@@ -12,6 +12,7 @@
 // AWQ-NEXT: pare: w4a16: scale group: rms_norm 'post_attention_layernorm' -> 'gate_proj' 'up_proj' (error on the MLP's output through 'down_proj'): alpha 0.60
 // AWQ-NEXT: pare: w4a16: scale group: gated product 'gated' -> 'down_proj' (1/s into 'up_proj' output columns): alpha 0.35
 // Every linear's clipping is searched, the queries' and keys' included.
+// AWQ-NEXT: pare: w4a16: clipping search over the ratios 1, 0.975, ..., 0.525
 // AWQ-NEXT: pare: w4a16: clipping 'q_proj': {{[0-9]+}} of 64 groups shrunk
 // AWQ-NEXT: pare: w4a16: clipping 'k_proj': {{[0-9]+}} of 32 groups shrunk
 // AWQ-NEXT: pare: w4a16: clipping 'v_proj': {{[0-9]+}} of 32 groups shrunk

@@ -4,6 +4,7 @@
 // RUN: pare-opt %s --pass-pipeline='builtin.module(pare-quantize-w4a16{group-size=16 ids=0,1,2,3,1,0 verbose=true})' 2>&1 | FileCheck %s
 // CHECK-NOT: scale group
 // CHECK: pare: w4a16: 'proj' quantized without a scale (its input's producer takes no scale)
+// CHECK-NEXT: pare: w4a16: clipping search over the ratios 1, 0.975, ..., 0.525
 // CHECK-NEXT: pare: w4a16: clipping 'proj': 0 of 16 groups shrunk
 // CHECK-NEXT: pare: w4a16: 1 linear, 0 scale groups
 // CHECK-LABEL: func.func @shared_norm
