@@ -116,6 +116,28 @@ template <typename T> T *scratch_y(pare_llm_blas *b)
   return (T *)((char *)b->scratch + align_up((size_t)b->max_rows * b->max_k * sizeof(float)));
 }
 
+/* cuBLAS sets itself up and loads its kernels on its first products (with
+ * CUDA's lazy module loading that took ~0.1 s inside the first timed prefill
+ * on an H100). Run one half and one float product of a prefill's size here,
+ * at create, on the zeroed scratch (the results are not used), so the
+ * decoder's first prefill does not pay it: max_rows rows of max_k inputs
+ * into min(max_n, max_rows) outputs, the weight operand being the x region
+ * read as [n][k] (n <= max_rows rows of it exist). */
+cudaError_t warm_up(pare_llm_blas *b)
+{
+  const int rows = b->max_rows, k = b->max_k, n = b->max_n < rows ? b->max_n : rows;
+  cudaError_t err = cudaMemsetAsync(b->scratch, 0, b->scratch_bytes, b->stream);
+  if (err == cudaSuccess)
+    err = gemm<__half>(b, scratch_x<__half>(b), scratch_x<__half>(b), scratch_y<__half>(b), n,
+                       rows, k, n, 0.0f);
+  if (err == cudaSuccess)
+    err = gemm<float>(b, scratch_x<float>(b), scratch_x<float>(b), scratch_y<float>(b), n, rows,
+                      k, n, 0.0f);
+  if (err == cudaSuccess)
+    err = cudaStreamSynchronize(b->stream);
+  return err;
+}
+
 /* x, or its RMS norm in the scratch. */
 template <typename T>
 cudaError_t prologue(pare_llm_blas *b, const T *x, const T *norm_w, float eps, int rows, int k,
@@ -512,6 +534,8 @@ cudaError_t pare_llm_blas_create(pare_llm_blas **out, int max_rows, int max_k, i
     ok = ok && cublasLtCreate(&b->lt) == CUBLAS_STATUS_SUCCESS;
     if (!ok)
       err = cudaErrorUnknown;
+    else
+      err = warm_up(b);
   }
   if (err != cudaSuccess) {
     (void)cudaGetLastError(); /* a failed cudaMalloc is not sticky: clear it */

@@ -27,7 +27,9 @@ typedef struct pare_llm_blas pare_llm_blas;
  * together count their sum), plus w4_bytes of scratch for one dequantized
  * int4 weight (its largest k * n * sizeof(T); 0 without int4 products), and
  * the int32 sums of one int8 product when w8 is non-zero. A later step beyond
- * these sizes runs pare's own kernels. Returns a CUDA error, or
+ * these sizes runs pare's own kernels. Before it returns it runs one half and
+ * one float product of a prefill's size and synchronizes `stream` (cuBLAS's
+ * one-time start, so the first prefill does not pay it). Returns a CUDA error, or
  * cudaErrorUnknown when a cuBLAS call fails (*blas is NULL then). */
 cudaError_t pare_llm_blas_create(pare_llm_blas **blas, int max_rows, int max_k, int max_n,
                                  size_t w4_bytes, int w8, cudaStream_t stream);
