@@ -18,26 +18,11 @@ same dequantized weights (max error over 2% of max|ref|) on a small check.
 import argparse
 import sys
 
+from int8_gemm_torch import time_ms  # the same CUDA-event median (this script's folder is on sys.path)
+
 SHAPES = [(4096, 4096), (4096, 11008), (11008, 4096)]
 # Linears of one Llama-2-7B decode step per shape, 32 layers.
 STEP = {(4096, 4096): 4 * 32, (4096, 11008): 2 * 32, (11008, 4096): 1 * 32}
-
-
-def time_ms(torch, fn, reps):
-    for _ in range(5):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(reps):
-        a = torch.cuda.Event(enable_timing=True)
-        b = torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        b.record()
-        b.synchronize()
-        times.append(a.elapsed_time(b))
-    times.sort()
-    return times[len(times) // 2]
 
 
 def pack(torch, n, k, group, device="cuda"):
