@@ -23,7 +23,9 @@
 // last four zeroed once at setup, and, when the step has pare.matmul_w8a8
 // (SmoothQuant W8A8, issue 19), the int8 linears' workspace: the quantized
 // rows of PREFILL_CHUNK rows of the largest K, shared by every W8A8 launch
-// in stream order. Their weights are "s8" blobs of rows padded to 32 bytes
+// in stream order; when the step has fused int4 groups (issue 18:
+// pare_llm_linear_w4 / gated_w4 / qkv_w4), their workspace: the largest
+// group's weights dequantized, which their prefill launches run on. Their weights are "s8" blobs of rows padded to 32 bytes
 // (PARE_LLM_W8_ROW_BYTES) and a float scale per output channel, whatever
 // the storage precision.
 //
@@ -113,6 +115,11 @@ private:
   /// The device pointers (packed weights, scale / zero pairs) of a
   /// pare.matmul_nbits, packed once per qweight constant.
   LogicalResult w4Weights(MatMulNBitsOp op, std::string &qw, std::string &sz);
+  /// w4Weights for the int4 matmul of a fused group, its qweight checked
+  /// against the result's width (as emitLaunch does).
+  LogicalResult groupW4Weights(Operation *op, std::string &qw, std::string &sz);
+  /// The fused int4 launches' workspace holds `outputs` rows of K dequantized.
+  void needW4Workspace(int64_t k, int64_t outputs);
   /// The device pointers (int8 rows padded to 32 bytes, float scales) of a
   /// pare.matmul_w8a8, stored once per (weight, scales) pair; checks the op
   /// for the kernel and records its K for the workspace.
@@ -182,6 +189,9 @@ private:
   std::map<std::pair<const void *, const void *>, std::pair<std::string, std::string>> w8Names;
   /// The largest K of the step's pare.matmul_w8a8 (0: none, no workspace).
   int64_t w8MaxK = 0;
+  /// The fused int4 groups' workspace: the (K, outputs) of the largest
+  /// group (0: none, no workspace) and its PARE_LLM_W4_FUSED_WORKSPACE_BYTES.
+  int64_t w4WsK = 0, w4WsOutputs = 0, w4WsBytes = 0, w4WsOffset = 0;
   /// --cuda-gemm cublas: the largest K and N of the products (their
   /// scratch), and the bytes of the largest int4 weight dequantized.
   int64_t gemmMaxK = 0, gemmMaxN = 0, w4MaxBytes = 0;
@@ -376,6 +386,24 @@ LogicalResult Decoder::w4Weights(MatMulNBitsOp op, std::string &qw, std::string 
                  std::to_string(weights.blobs()[si].offset) + ");\n";
   w4Names[key] = {qw, sz};
   return success();
+}
+
+LogicalResult Decoder::groupW4Weights(Operation *op, std::string &qw, std::string &sz) {
+  auto q = cast<MatMulNBitsOp>(op);
+  if (shapeOf(q.getQweight()).size() != 2 || shapeOf(q.getQweight())[0] != width(q.getResult()))
+    return error(op, "qweight must be [N, K] with N the result's width");
+  return w4Weights(q, qw, sz);
+}
+
+void Decoder::needW4Workspace(int64_t k, int64_t outputs) {
+  // PARE_LLM_W4_FUSED_WORKSPACE_BYTES of pare_cu_llm.cuh (asserted in the
+  // generated code).
+  int64_t bytes = outputs * k * esize + 48;
+  if (bytes > w4WsBytes) {
+    w4WsBytes = bytes;
+    w4WsK = k;
+    w4WsOutputs = outputs;
+  }
 }
 
 LogicalResult Decoder::w8Weights(MatMulW8A8Op op, std::string &w, std::string &s) {
@@ -595,10 +623,12 @@ LogicalResult Decoder::matmulWeight(MatMulOp mm, std::string &w) {
 LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
   Operation *at = g.anchor;
   bool tail = attrs::isTail(at);
-  const char *kind = g.kind == cuda::LaunchKind::Qkv          ? "qkv"
-                     : g.kind == cuda::LaunchKind::Gated      ? "gated"
-                     : g.kind == cuda::LaunchKind::LinearW8A8 ? "int8 linear"
-                                                              : "linear";
+  std::string kind = g.kind == cuda::LaunchKind::Qkv          ? "qkv"
+                    : g.kind == cuda::LaunchKind::Gated      ? "gated"
+                    : g.kind == cuda::LaunchKind::LinearW8A8 ? "int8 linear"
+                                                             : "linear";
+  if (g.int4)
+    kind = "int4 " + kind + " (groups of " + std::to_string(g.group) + ")";
   std::string epilogue = g.residualAdd ? " (residual add)" : g.silu ? " (SiLU)" : "";
   std::string nodes;
   // A norm shared by several int8 linears is among the ops of one of them.
@@ -606,7 +636,7 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
     nodes = "\"" + commentText(nodeName(g.norm)) + "\"";
   for (Operation *op : g.ops)
     nodes += std::string(nodes.empty() ? "" : ", ") + "\"" + commentText(nodeName(op)) + "\"";
-  body += "  /* fused " + std::string(kind) + (g.norm ? " (rms_norm prologue)" : "") +
+  body += "  /* fused " + kind + (g.norm ? " (rms_norm prologue)" : "") +
           epilogue + " -> " + (tail ? "1" : "n") + "x" +
           std::to_string(width(g.out)) + (tail ? " (last row only)" : "") + ": ONNX nodes " +
           nodes + " */\n";
@@ -617,6 +647,7 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
   std::string nw, eps;
   if (failed(normArgs(g, nw, eps)))
     return failure();
+  std::string group = std::to_string(g.group);
   switch (g.kind) {
   case cuda::LaunchKind::LinearW8A8: {
     std::string res = "NULL";
@@ -632,14 +663,25 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
   }
   case cuda::LaunchKind::Linear: {
     std::string w, res = "NULL";
-    if (failed(matmulWeight(g.matmul, w)))
-      return failure();
     if (g.residualAdd) {
       if (!names.count(g.residual))
         return error(g.residualAdd, "the residual is not a decoder value");
       res = rowPtr(at, g.residual);
     }
     ActArgs act = fusedActivation(g.matmul);
+    if (g.int4) {
+      std::string qw, sz;
+      if (failed(groupW4Weights(g.matmul, qw, sz)))
+        return failure();
+      needW4Workspace(width(g.input), width(g.out));
+      body += "  PARE_TRY(pare_llm_linear_w4_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " +
+              qw + ", " + sz + ", " + group + ", " + res + ", " + y + ", " + r + ", " + k + ", " +
+              std::to_string(width(g.out)) + ", " + act.kind + ", " + act.a + ", " + act.b +
+              ", w4_ws, stream));\n";
+      return success();
+    }
+    if (failed(matmulWeight(cast<MatMulOp>(g.matmul), w)))
+      return failure();
     body += "  PARE_TRY(" + gemmCall("linear", width(g.input), width(g.out)) + x + ", " + nw +
             ", " + eps + ", " + w + ", " + res + ", " + y + ", " + r + ", " + k + ", " +
             std::to_string(width(g.out)) +
@@ -647,8 +689,20 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
     return success();
   }
   case cuda::LaunchKind::Gated: {
+    if (g.int4) {
+      std::string qg, szg, qu, szu;
+      if (failed(groupW4Weights(g.gate, qg, szg)) || failed(groupW4Weights(g.up, qu, szu)))
+        return failure();
+      needW4Workspace(width(g.input), 2 * width(g.out));
+      body += "  PARE_TRY(pare_llm_gated_w4_" + sfx + "(" + x + ", " + nw + ", " + eps + ", " +
+              qg + ", " + szg + ", " + qu + ", " + szu + ", " + group + ", " + y + ", " + r +
+              ", " + k + ", " + std::to_string(width(g.out)) +
+              ", PARE_ACT_SILU, 0.0f, 0.0f, w4_ws, stream));\n";
+      return success();
+    }
     std::string wg, wu;
-    if (failed(matmulWeight(g.gate, wg)) || failed(matmulWeight(g.up, wu)))
+    if (failed(matmulWeight(cast<MatMulOp>(g.gate), wg)) ||
+        failed(matmulWeight(cast<MatMulOp>(g.up), wu)))
       return failure();
     body += "  PARE_TRY(" + gemmCall("gated", width(g.input), 2 * width(g.out)) + x + ", " + nw +
             ", " + eps + ", " + wg + ", " + wu + ", " + y + ", " + r + ", " + k + ", " +
@@ -664,13 +718,25 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
       return error(att, "pare.kv_layer must name a cache layer in [0, " +
                             std::to_string(layers) + ")");
     if (heads <= 0 || kvh <= 0 || heads % kvh || hd <= 0 || hd > 256 ||
-        width(g.q.getResult()) != heads * hd || width(g.k.getResult()) != kvh * hd ||
-        width(g.v.getResult()) != kvh * hd)
+        width(g.q->getResult(0)) != heads * hd || width(g.k->getResult(0)) != kvh * hd ||
+        width(g.v->getResult(0)) != kvh * hd)
       return error(att, "q / k / v widths do not match heads, kv_heads and head_dim");
+    // int4: each weight's packed rows and (scale, zero) pairs.
     std::string wq, wk, wv;
-    if (failed(matmulWeight(g.q, wq)) || failed(matmulWeight(g.k, wk)) ||
-        failed(matmulWeight(g.v, wv)))
+    if (g.int4) {
+      std::string sq, sk, sv;
+      if (failed(groupW4Weights(g.q, wq, sq)) || failed(groupW4Weights(g.k, wk, sk)) ||
+          failed(groupW4Weights(g.v, wv, sv)))
+        return failure();
+      wq += ", " + sq;
+      wk += ", " + sk;
+      wv += ", " + sv + ", " + group;
+      needW4Workspace(width(g.input), (heads + 2 * kvh) * hd);
+    } else if (failed(matmulWeight(cast<MatMulOp>(g.q), wq)) ||
+               failed(matmulWeight(cast<MatMulOp>(g.k), wk)) ||
+               failed(matmulWeight(cast<MatMulOp>(g.v), wv))) {
       return failure();
+    }
     std::string inv = "NULL", rd = "0", interleaved = "0";
     if (g.qRotary) {
       RotaryOp rot = g.qRotary;
@@ -685,12 +751,14 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
       interleaved = rot.getInterleaved() ? "1" : "0";
     }
     std::string layerOff = "(size_t)" + std::to_string(*layer) + " * " + upper + "_LAYER_CACHE";
-    body += "  PARE_TRY(" + gemmCall("qkv", width(g.input), (heads + 2 * kvh) * hd) + x + ", " +
-            nw + ", " + eps + ", " + wq + ", " + wk + ", " + wv + ", " + rowPtr(at, positions) +
-            ", " + inv + ", " + rd + ", " +
+    std::string call = g.int4 ? "pare_llm_qkv_w4_" + sfx + "("
+                              : gemmCall("qkv", width(g.input), (heads + 2 * kvh) * hd);
+    body += "  PARE_TRY(" + call + x + ", " + nw + ", " + eps + ", " + wq + ", " + wk + ", " +
+            wv + ", " + rowPtr(at, positions) + ", " + inv + ", " + rd + ", " +
             interleaved + ", " + y + ", k_cache + " + layerOff + ", v_cache + " + layerOff +
             ", " + r + ", " + k + ", " + std::to_string(heads) + ", " + std::to_string(kvh) +
-            ", " + std::to_string(hd) + ", " + upper + "_MAX_CONTEXT, stream));\n";
+            ", " + std::to_string(hd) + ", " + upper + "_MAX_CONTEXT" +
+            (g.int4 ? ", w4_ws" : "") + ", stream));\n";
     return success();
   }
   }
@@ -893,8 +961,10 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
   if (failed(checkSignature()))
     return failure();
   used = {"n",       "last",    "stream", "d",   "ids",     "positions",
-          "k_cache", "v_cache", "logits", "err", "attn_ws", "w8_ws"};
-  fusion = cuda::planDecoderFusion(func, opts.fusion);
+          "k_cache", "v_cache", "logits", "err", "attn_ws", "w8_ws", "w4_ws"};
+  // With --cuda-gemm cublas the int4 matmuls keep their own launches, so
+  // that their prefill products run on cuBLAS (pare_llm_blas_matmul_w4).
+  fusion = cuda::planDecoderFusion(func, opts.fusion, /*int4=*/!opts.cublas);
   if (failed(plan()))
     return failure();
   Block &block = func.getBody().front();
@@ -939,6 +1009,10 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
     w8WsBytes = chunk * ((w8MaxK + 31) / 32 * 32) + chunk * 4 + 256;
     w8WsOffset = deviceBytes;
     deviceBytes = w8WsOffset + alignUp(w8WsBytes);
+  }
+  if (w4WsBytes > 0) {
+    w4WsOffset = deviceBytes;
+    deviceBytes = w4WsOffset + alignUp(w4WsBytes);
   }
   if (opts.cublas) {
     // pare_llm_blas_create's allocations: the scratch (float-sized xn and
@@ -1050,6 +1124,11 @@ std::string Decoder::source() const {
         "the int8 linears' workspace (quantized rows and their scales)");
     def("W8_WS_BYTES", w8WsBytes, "");
   }
+  if (w4WsBytes > 0) {
+    def("W4_WS_OFFSET", w4WsOffset,
+        "the fused int4 linears' workspace (a prefill's weights dequantized)");
+    def("W4_WS_BYTES", w4WsBytes, "");
+  }
   def("DEVICE_BYTES", deviceBytes, "all of it");
   if (wsHeads > 0)
     c += "static_assert(" + upper + "_ATTN_WS_BYTES >= PARE_LLM_ATTN_WORKSPACE_FLOATS(" +
@@ -1061,6 +1140,10 @@ std::string Decoder::source() const {
     c += "static_assert(" + upper + "_W8_WS_BYTES >= PARE_LLM_W8_WORKSPACE_BYTES(" + upper +
          "_PREFILL_CHUNK, " + std::to_string(w8MaxK) +
          "), \"the int8 linears' workspace of pare_cu_llm.cuh\");\n";
+  if (w4WsBytes > 0)
+    c += "static_assert(" + upper + "_W4_WS_BYTES >= PARE_LLM_W4_FUSED_WORKSPACE_BYTES(" +
+         std::to_string(w4WsK) + ", " + std::to_string(w4WsOutputs) + ", sizeof(" + T +
+         ")), \"the fused int4 linears' workspace of pare_cu_llm.cuh\");\n";
   // Every launch is preceded by PARE_PROF(family): the profile's event
   // marks (<name>_profile), nothing otherwise.
   std::vector<std::string> families;
@@ -1158,6 +1241,8 @@ static cudaError_t @P@_enqueue(int32_t n, int last) {
   c += "  (void)ids;\n  (void)positions;\n  (void)k_cache;\n  (void)v_cache;\n  (void)attn_ws;\n";
   if (w8MaxK > 0)
     c += "  void *const w8_ws = (void *)(d + " + upper + "_W8_WS_OFFSET);\n";
+  if (w4WsBytes > 0)
+    c += "  void *const w4_ws = (void *)(d + " + upper + "_W4_WS_OFFSET);\n";
   c += weightDecls + arenaDecls + "\n" + marked;
   c += "  /* the end of the last launch (profile) */\n  PARE_PROF(" +
        std::to_string(families.size() - 1) + ");\n";

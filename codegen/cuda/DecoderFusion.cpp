@@ -2,7 +2,8 @@
 //
 // Groups are matched on the op graph (operands and users), never on names:
 // Qkv from each attention backwards, Gated from each product, Linear from the
-// matmuls left, LinearW8A8 from the int8 matmuls, then rms_norms are absorbed
+// matmuls left (pare.matmul or int4 pare.matmul_nbits, never mixed in a
+// group), LinearW8A8 from the int8 matmuls, then rms_norms are absorbed
 // as prologues, and a group is kept only if one launch at its last op computes
 // what its ops did (every result it stores is read only after that op, every
 // result it drops only inside it). A norm shared by several LinearW8A8 groups
@@ -25,16 +26,41 @@ using namespace mlir;
 namespace pare::codegen::cuda {
 namespace {
 
-/// A matmul the fused kernels take: a constant [K, N] weight and, unless
-/// `actAllowed`, no fused activation.
-MatMulOp fusableMatmul(Value v, bool actAllowed = false) {
-  auto mm = v ? v.getDefiningOp<MatMulOp>() : MatMulOp();
-  if (!mm || !matchPattern(mm.getB(), m_Constant()) ||
-      cast<ShapedType>(mm.getB().getType()).getRank() != 2)
-    return {};
-  if (!actAllowed && fusedActivation(mm).kind != "PARE_ACT_NONE")
-    return {};
-  return mm;
+/// A matmul the fused kernels take: a pare.matmul of a constant [K, N]
+/// weight, or (with `int4`) a pare.matmul_nbits of 4 bits whose qweight,
+/// scales and zero points are constants; unless `actAllowed`, no fused
+/// activation.
+Operation *fusableMatmul(Value v, bool int4, bool actAllowed = false) {
+  Operation *op = v ? v.getDefiningOp() : nullptr;
+  if (auto mm = dyn_cast_or_null<MatMulOp>(op)) {
+    if (!matchPattern(mm.getB(), m_Constant()) ||
+        cast<ShapedType>(mm.getB().getType()).getRank() != 2)
+      return nullptr;
+  } else if (auto nb = dyn_cast_or_null<MatMulNBitsOp>(op)) {
+    if (!int4 || nb.getBits() != 4 || !matchPattern(nb.getQweight(), m_Constant()) ||
+        !matchPattern(nb.getScales(), m_Constant()) ||
+        !matchPattern(nb.getZeroPoints(), m_Constant()))
+      return nullptr;
+  } else {
+    return nullptr;
+  }
+  if (!actAllowed && fusedActivation(op).kind != "PARE_ACT_NONE")
+    return nullptr;
+  return op;
+}
+
+/// The group size of an int4 matmul, 0 for a dense one.
+int64_t int4Group(Operation *mm) {
+  auto nb = dyn_cast<MatMulNBitsOp>(mm);
+  return nb ? int64_t(nb.getGroupSize()) : 0;
+}
+
+/// One kernel computes the matmuls: all dense, or all int4 of one group
+/// size. Sets the group's `int4` and `group`.
+bool oneWeightFormat(LaunchGroup &g, llvm::ArrayRef<Operation *> mms) {
+  g.group = int4Group(mms.front());
+  g.int4 = g.group != 0;
+  return llvm::all_of(mms, [&](Operation *mm) { return int4Group(mm) == g.group; });
 }
 
 /// Every use of `v` is by one of `users`.
@@ -53,7 +79,7 @@ int64_t lastDim(Value v) {
 
 class Planner {
 public:
-  explicit Planner(func::FuncOp func) {
+  Planner(func::FuncOp func, bool int4) : int4(int4) {
     for (Operation &op : func.getBody().front())
       index[&op] = index.size();
   }
@@ -71,7 +97,7 @@ private:
   }
   std::optional<LaunchGroup> matchQkv(AttentionOp at);
   std::optional<LaunchGroup> matchGated(MulOp m);
-  std::optional<LaunchGroup> matchLinear(MatMulOp mm);
+  std::optional<LaunchGroup> matchLinear(Operation *mm);
   std::optional<LaunchGroup> matchLinearW8A8(MatMulW8A8Op mm);
   /// The residual epilogue: y's only user an add of another value of its
   /// width (not a constant), which the group then ends with.
@@ -79,6 +105,7 @@ private:
   void absorbNorms(Block &block, std::vector<LaunchGroup> &groups, bool shareW8Norms);
   bool valid(LaunchGroup &g, const llvm::DenseSet<Value> &internal) const;
 
+  bool int4;
   llvm::DenseMap<Operation *, size_t> index;
   llvm::DenseSet<Operation *> takenOps;
 };
@@ -108,14 +135,14 @@ std::optional<LaunchGroup> Planner::matchQkv(AttentionOp at) {
   } else if (!onlyUsedBy(kIn, {at})) {
     return std::nullopt;
   }
-  g.q = fusableMatmul(qIn);
-  g.k = fusableMatmul(kIn);
-  g.v = fusableMatmul(at.getV());
+  g.q = fusableMatmul(qIn, int4);
+  g.k = fusableMatmul(kIn, int4);
+  g.v = fusableMatmul(at.getV(), int4);
   if (!g.q || !g.k || !g.v || g.q == g.k || g.k == g.v || g.q == g.v ||
-      !onlyUsedBy(at.getV(), {at}))
+      !onlyUsedBy(at.getV(), {at}) || !oneWeightFormat(g, {g.q, g.k, g.v}))
     return std::nullopt;
-  g.input = g.q.getA();
-  if (g.k.getA() != g.input || g.v.getA() != g.input)
+  g.input = g.q->getOperand(0);
+  if (g.k->getOperand(0) != g.input || g.v->getOperand(0) != g.input)
     return std::nullopt;
   g.ops = {g.q, g.k, g.v};
   if (rq)
@@ -132,24 +159,27 @@ std::optional<LaunchGroup> Planner::matchGated(MulOp m) {
   for (int order = 0; order < 2; ++order) {
     Value sv = m->getOperand(order), uv = m->getOperand(1 - order);
     auto s = sv.getDefiningOp<MulOp>();
-    MatMulOp u = fusableMatmul(uv);
+    Operation *u = fusableMatmul(uv, int4);
     if (!s || !u || fusedActivation(s).kind != "PARE_ACT_NONE")
       continue;
     // SiLU as exported: g * sigmoid(g), either operand order.
     for (int sOrder = 0; sOrder < 2; ++sOrder) {
       Value gv = s->getOperand(sOrder);
       auto sig = s->getOperand(1 - sOrder).getDefiningOp<SigmoidOp>();
-      MatMulOp gm = fusableMatmul(gv);
-      if (!sig || sig.getOperand() != gv || !gm || gm == u || gm.getA() != u.getA())
+      Operation *gm = fusableMatmul(gv, int4);
+      if (!sig || sig.getOperand() != gv || !gm || gm == u ||
+          gm->getOperand(0) != u->getOperand(0))
         continue;
       if (!onlyUsedBy(gv, {sig, s}) || !onlyUsedBy(sig, {s}) || !onlyUsedBy(sv, {m}) ||
           !onlyUsedBy(uv, {m}) || lastDim(gv) != lastDim(uv) || lastDim(uv) != lastDim(m))
         continue;
       LaunchGroup g;
       g.kind = LaunchKind::Gated;
+      if (!oneWeightFormat(g, {gm, u}))
+        continue;
       g.gate = gm;
       g.up = u;
-      g.input = u.getA();
+      g.input = u->getOperand(0);
       g.ops = {gm, sig, s, u, m};
       g.out = m;
       if (!sameRows(g.ops) || llvm::any_of(g.ops, [&](Operation *op) { return taken(op); }))
@@ -160,16 +190,17 @@ std::optional<LaunchGroup> Planner::matchGated(MulOp m) {
   return std::nullopt;
 }
 
-std::optional<LaunchGroup> Planner::matchLinear(MatMulOp mm) {
-  if (!fusableMatmul(mm, /*actAllowed=*/true) || taken(mm))
+std::optional<LaunchGroup> Planner::matchLinear(Operation *mm) {
+  if (!fusableMatmul(mm->getResult(0), int4, /*actAllowed=*/true) || taken(mm))
     return std::nullopt;
   LaunchGroup g;
   g.kind = LaunchKind::Linear;
+  oneWeightFormat(g, {mm});
   g.matmul = mm;
-  g.input = mm.getA();
+  g.input = mm->getOperand(0);
   g.ops = {mm};
-  g.out = mm;
-  matchResidual(g, mm);
+  g.out = mm->getResult(0);
+  matchResidual(g, g.out);
   return g;
 }
 
@@ -263,7 +294,7 @@ void Planner::absorbNorms(Block &block, std::vector<LaunchGroup> &groups, bool s
       }
       if (!llvm::is_contained(owners, it->second))
         owners.push_back(it->second);
-      oneGroup &= isa<MatMulOp>(u) && owners.size() == 1;
+      oneGroup &= isa<MatMulOp, MatMulNBitsOp>(u) && owners.size() == 1;
       allW8 &= groups[it->second].kind == LaunchKind::LinearW8A8 &&
                u == groups[it->second].w8.getOperation();
     }
@@ -324,8 +355,8 @@ FusionPlan Planner::run(Block &block, bool shareW8Norms, bool &sharedOk) {
         candidates.push_back(std::move(*g));
       }
   for (Operation &op : block)
-    if (auto mm = dyn_cast<MatMulOp>(op))
-      if (auto g = matchLinear(mm)) {
+    if (isa<MatMulOp, MatMulNBitsOp>(op))
+      if (auto g = matchLinear(&op)) {
         take(*g);
         candidates.push_back(std::move(*g));
       }
@@ -372,16 +403,17 @@ FusionPlan Planner::run(Block &block, bool shareW8Norms, bool &sharedOk) {
 
 } // namespace
 
-FusionPlan planDecoderFusion(func::FuncOp func, bool enabled) {
+FusionPlan planDecoderFusion(func::FuncOp func, bool enabled, bool int4) {
   if (!enabled)
     return {};
   bool sharedOk = true;
-  FusionPlan plan = Planner(func).run(func.getBody().front(), /*shareW8Norms=*/true, sharedOk);
+  FusionPlan plan =
+      Planner(func, int4).run(func.getBody().front(), /*shareW8Norms=*/true, sharedOk);
   if (sharedOk)
     return plan;
   // A group reading a shared norm was dropped: its matmul would read a norm
   // nobody stores.
-  return Planner(func).run(func.getBody().front(), /*shareW8Norms=*/false, sharedOk);
+  return Planner(func, int4).run(func.getBody().front(), /*shareW8Norms=*/false, sharedOk);
 }
 
 } // namespace pare::codegen::cuda

@@ -11,6 +11,10 @@
 //    one input (either operand order): pare_llm_gated with PARE_ACT_SILU;
 //  - Linear: [rms_norm ->] matmul [-> add of another value of its width]:
 //    pare_llm_linear (norm prologue, residual epilogue);
+//  - Qkv, Gated and Linear also with int4 weights (issue 18): every matmul of
+//    the group a pare.matmul_nbits of 4 bits with constant operands and one
+//    group size (`int4`): pare_llm_qkv_w4 / gated_w4 / linear_w4. A group
+//    never mixes dense and int4 matmuls;
 //  - LinearW8A8: the same around a pare.matmul_w8a8 (SmoothQuant, issue 19):
 //    pare_llm_linear_w8a8, whose prologue normalizes and quantizes each row;
 //    or [rms_norm ->] int8 matmul g -> mul(g, sigmoid(g)), the SwiGLU gate,
@@ -21,9 +25,9 @@
 // group (which recomputes it in its prologue), or every user is the int8
 // matmul of a LinearW8A8 group: each of those recomputes the norm where it
 // quantizes the row anyway (q, k and v: three prologues, no norm launch and
-// no stored norm). Everything else (pare.matmul_nbits, other activations,
-// ops whose rows differ: pare.tail against not) keeps its own launch. The
-// plan is pure analysis: CudaDecoder.cpp prints it.
+// no stored norm). Everything else (other activations, ops whose rows
+// differ: pare.tail against not) keeps its own launch. The plan is pure
+// analysis: CudaDecoder.cpp prints it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,19 +60,24 @@ struct LaunchGroup {
   RmsNormOp norm;
   /// What the matmuls read: the norm's input when there is a norm.
   mlir::Value input;
-  /// Linear: the matmul (LinearW8A8: `w8`), and the add whose other operand
-  /// is `residual`.
-  MatMulOp matmul;
+  /// The matmuls are pare.matmul_nbits of 4 bits with group size `group`
+  /// (else pare.matmul; LinearW8A8 aside).
+  bool int4 = false;
+  int64_t group = 0;
+  /// Linear: the matmul (a pare.matmul or, with `int4`, a
+  /// pare.matmul_nbits; LinearW8A8: `w8`), and the add whose other operand
+  /// is `residual`. Every matmul's operand 0 is its input.
+  mlir::Operation *matmul = nullptr;
   MatMulW8A8Op w8;
   /// LinearW8A8: the epilogue is SiLU (g * sigmoid(g) of the covered ops).
   bool silu = false;
   AddOp residualAdd;
   mlir::Value residual;
   /// Gated: gate and up matmuls, the final product.
-  MatMulOp gate, up;
+  mlir::Operation *gate = nullptr, *up = nullptr;
   /// Qkv: the three matmuls, the rotaries (both null: no rotation) and the
   /// attention whose caches they fill.
-  MatMulOp q, k, v;
+  mlir::Operation *q = nullptr, *k = nullptr, *v = nullptr;
   RotaryOp qRotary, kRotary;
   AttentionOp attention;
   /// The value the launch stores: the linear's add (or matmul), the gated
@@ -95,8 +104,9 @@ struct FusionPlan {
 };
 
 /// The launch groups of a decoder step function (an empty plan when
-/// `enabled` is false: every op keeps its own launch).
-FusionPlan planDecoderFusion(mlir::func::FuncOp func, bool enabled);
+/// `enabled` is false: every op keeps its own launch); int4 groups only with
+/// `int4`.
+FusionPlan planDecoderFusion(mlir::func::FuncOp func, bool enabled, bool int4 = true);
 
 } // namespace pare::codegen::cuda
 

@@ -104,10 +104,10 @@ __global__ void rms_norm_kernel(const T *x, const T *w, T *y, int features, floa
  * plain linear pairs outputs 2p and 2p + 1.
  *
  * The weight policy (DenseW: T rows of K) says how a row is addressed, loaded
- * in chunks and dotted with a chunk of float activations, so that packed
- * int4 / int8 rows can drop into the GEMV as another loader; the GEMMs stage
- * dense rows in shared memory (a packed format would dequantize its tile
- * there instead, as pare_cu_llm_w4.cu does).
+ * in chunks and dotted with a chunk of float activations (Int4W: packed
+ * int4 rows, 32 weights a chunk, for the int4 forms of linear / gated /
+ * qkv); the GEMMs stage dense rows in shared memory (the int4 forms
+ * dequantize into a workspace first, see "fused int4 linears").
  *
  * The norm prologue never materialises xn: each block computes the inverse
  * RMS of the rows it reads (x is small and cached), and every value of x is
@@ -182,14 +182,26 @@ template <typename T, bool VEC> __device__ __forceinline__ void load_act(const T
 template <typename T, bool VEC> struct DenseW {
   static constexpr bool kVec = VEC;
   static constexpr int E = VEC ? 16 / (int)sizeof(T) : 1;
+  /* A chunk is dotted in kParts parts of E weights; kUnroll chunks of each
+   * row are in flight a lane (see the GEMV). */
+  static constexpr int kParts = 1;
+  static constexpr int kUnroll = 4;
   using Row = const T *;
   using Raw = typename std::conditional<VEC, uint4, float>::type;
   const T *w;
   int k;
   __device__ __forceinline__ Row row(int j) const { return w + (size_t)j * k; }
   static __device__ __forceinline__ Raw zero() { return Raw(); }
+  /* Chunks of a row of k weights (VEC: k is a multiple of E). */
+  static __device__ __forceinline__ int chunks(int k) { return k / E; }
   /* Where chunk c of a row starts. */
   static __device__ __forceinline__ const void *at(Row r, int c) { return r + (size_t)c * E; }
+  /* The E activations (or norm weights) of part `part` of chunk c of a row
+   * of k, as floats. */
+  static __device__ __forceinline__ void act(const T *row, int c, int, int, float *f)
+  {
+    load_act<T, VEC>(row + (size_t)c * E, f);
+  }
   /* Chunk c of a row (its weights c * E ..). */
   static __device__ __forceinline__ Raw load(Row r, int c)
   {
@@ -198,8 +210,8 @@ template <typename T, bool VEC> struct DenseW {
     else
       return to_f(__ldg(r + c));
   }
-  /* acc + the chunk's weights . xv[0 .. E - 1]. */
-  static __device__ __forceinline__ float dot(const Raw &raw, Row, int, const float *xv, float acc)
+  /* acc + the part's weights . xv[0 .. E - 1]. */
+  static __device__ __forceinline__ float dot(const Raw &raw, int, const float *xv, float acc)
   {
     if constexpr (VEC) {
       float w[E];
@@ -211,6 +223,118 @@ template <typename T, bool VEC> struct DenseW {
     } else {
       return fmaf(raw, xv[0], acc);
     }
+  }
+};
+
+/* Packed int4 weights, the layout of pare_llm_matmul_w4 (pare_cu_llm.cuh):
+ * rows of PARE_LLM_W4_ROW_BYTES(k) bytes, a chunk is one 16-byte load of 32
+ * weights (nibble e of 32-bit word w is weight 8 w + e); per row
+ * PARE_LLM_W4_GROUPS(k, group) (scale, zero) pairs of T. A chunk's raw form
+ * carries the pair(s) of its group(s) (SMALLG: groups of 16, two a chunk), so
+ * they are in flight with the weights. VEC: the activations (x, norm_w) take
+ * 16-byte loads (rows aligned, k a multiple of the pack); past k they read
+ * as zero (the padding's weights are multiplied by 0). dot dequantizes every
+ * weight exactly as pare_cu_llm_w4.cu's GEMV does ((q - z) in float, times
+ * the group's scale, float sums), so fused and unfused products differ only
+ * in the order of the float sums. */
+template <typename T> struct SzPair;
+template <> struct SzPair<float> {
+  using type = float2;
+  static __device__ __forceinline__ float2 f(float2 v) { return v; }
+};
+template <> struct SzPair<__half> {
+  using type = __half2;
+  static __device__ __forceinline__ float2 f(__half2 v) { return __half22float2(v); }
+};
+
+/* x[k0 .. k0 + 7] of a row as floats, zero past k. VEC: 16-byte loads
+ * (row aligned, k a multiple of the pack, so a load is inside the row or
+ * wholly past it). */
+template <typename T, bool VEC>
+__device__ __forceinline__ void load_act8(const T *row, int k0, int k, float *f)
+{
+  constexpr int P = 16 / (int)sizeof(T);
+  if (VEC && k0 + 8 <= k) {
+#pragma unroll
+    for (int i = 0; i < 8 / P; ++i)
+      unpack(*reinterpret_cast<const uint4 *>(row + k0 + i * P), f + i * P, T());
+  } else {
+#pragma unroll
+    for (int i = 0; i < 8; ++i)
+      f[i] = k0 + i < k ? to_f(row[k0 + i]) : 0.0f;
+  }
+}
+
+/* sum_e (q_e - z) x_e over the 8 weights of word u (nibble e = weight e),
+ * exactly as pare_cu_llm_w4.cu unpacks without conversions: for nibble q at
+ * bits 4p..4p+3 (p < 4) the float with bits 0x4B000000 | (u & (0xF << 4p))
+ * is exactly 2^23 + q 16^p, so subtracting 2^23 + z 16^p gives (q - z) 16^p
+ * exactly; nibbles 4..7 take the same path after a shift by 16. a[p]
+ * collects (q - z) 16^p x; the sum is a0 + a1 / 16 + a2 / 256 + a3 / 4096
+ * (exact power-of-two scalings). */
+__device__ __forceinline__ float int4_dot_word(unsigned u, const float *xv, float z)
+{
+  const float m[4] = {8388608.0f + z, fmaf(z, 16.0f, 8388608.0f), fmaf(z, 256.0f, 8388608.0f),
+                      fmaf(z, 4096.0f, 8388608.0f)};
+  const unsigned hi = u >> 16;
+  float a[4];
+#pragma unroll
+  for (int p = 0; p < 4; ++p) {
+    const float lo_w = __uint_as_float(0x4B000000u | (u & (0xFu << (4 * p)))) - m[p];
+    const float hi_w = __uint_as_float(0x4B000000u | (hi & (0xFu << (4 * p)))) - m[p];
+    a[p] = fmaf(hi_w, xv[4 + p], lo_w * xv[p]);
+  }
+  return fmaf(a[3], 1.0f / 4096.0f, fmaf(a[2], 1.0f / 256.0f, fmaf(a[1], 1.0f / 16.0f, a[0])));
+}
+
+/* A chunk is one 16-byte load of 32 weights of a row, dotted in 4 parts (its
+ * words) of 8, so that only 8 activations a row are live at a time; 2
+ * chunks a row in flight a lane (registers: the raw chunks carry their
+ * scale / zero pairs). */
+template <typename T, bool VEC, bool SMALLG> struct Int4W {
+  static constexpr bool kVec = VEC;
+  static constexpr int E = 8;
+  static constexpr int kParts = 4;
+  static constexpr int kUnroll = 2;
+  using Pair = typename SzPair<T>::type;
+  struct Row {
+    const uint8_t *q;
+    const Pair *sz;
+    int gshift;
+  };
+  struct Raw {
+    uint4 q;
+    Pair s0, s1; /* s1: the second group of 16 (SMALLG) */
+  };
+  const uint8_t *qw;
+  const T *sz;
+  int k, groups, gshift;
+  __device__ __forceinline__ Row row(int j) const
+  {
+    return {qw + (size_t)j * PARE_LLM_W4_ROW_BYTES(k),
+            reinterpret_cast<const Pair *>(sz) + (size_t)j * groups, gshift};
+  }
+  static __device__ __forceinline__ int chunks(int k) { return (k + 31) / 32; }
+  static __device__ __forceinline__ Raw zero() { return Raw(); }
+  static __device__ __forceinline__ const void *at(Row r, int c) { return r.q + (size_t)c * 16; }
+  static __device__ __forceinline__ Raw load(Row r, int c)
+  {
+    Raw v;
+    v.q = load_stream16(r.q + (size_t)c * 16);
+    const int g = (c * 32) >> r.gshift;
+    v.s0 = __ldg(r.sz + g);
+    v.s1 = SMALLG ? __ldg(r.sz + g + 1) : v.s0;
+    return v;
+  }
+  static __device__ __forceinline__ void act(const T *row, int c, int part, int k, float *f)
+  {
+    load_act8<T, VEC>(row, c * 32 + part * 8, k, f);
+  }
+  static __device__ __forceinline__ float dot(const Raw &raw, int part, const float *xv, float acc)
+  {
+    const unsigned u = part == 0 ? raw.q.x : part == 1 ? raw.q.y : part == 2 ? raw.q.z : raw.q.w;
+    const float2 s = SzPair<T>::f(SMALLG && part >= 2 ? raw.s1 : raw.s0);
+    return fmaf(int4_dot_word(u, xv, s.y), s.x, acc);
   }
 };
 
@@ -359,12 +483,11 @@ template <typename S, class WP> struct QkvEpi {
 /* ---- decode GEMV (rows <= PARE_LLM_GEMV_ROWS) ----
  * A warp per pair at a time, the warps of the grid striding over the pairs
  * (the grid is capped at what the GPU holds at once, so no tail wave). Lane l
- * takes chunks l, l + 32, ... of both rows, kGemvUnroll of each in flight
+ * takes chunks l, l + 32, ... of both rows, W::kUnroll of each in flight
  * (all loads issued before the FMAs), for every row of x (R: 1, or up to 4
- * sharing each weight load); the sums meet by shuffles and lane r stores
- * row r. */
+ * sharing each weight load), each chunk in W::kParts parts; the sums meet by
+ * shuffles and lane r stores row r. */
 constexpr int kGemvWarps = 8;
-constexpr int kGemvUnroll = 4;
 /* Resident blocks a multiprocessor that __launch_bounds__ guarantees (<= 64
  * registers a thread for one row of x, <= 85 for more). */
 constexpr int gemv_min_blocks(int rows) { return rows == 1 ? 4 : 3; }
@@ -403,14 +526,14 @@ __device__ __forceinline__ void block_inv_rms(const T *x, int rows, int k, float
   __syncthreads();
 }
 
-/* Chunks c0, c0 + 32, ... (kGemvUnroll of them) of two weight rows; zeros
+/* Chunks c0, c0 + 32, ... (W::kUnroll of them) of two weight rows; zeros
  * past the row. */
 template <class W>
 __device__ __forceinline__ void load_chunks(typename W::Row w0, typename W::Row w1, int c0,
                                             int chunks, typename W::Raw *a, typename W::Raw *b)
 {
 #pragma unroll
-  for (int u = 0; u < kGemvUnroll; ++u) {
+  for (int u = 0; u < W::kUnroll; ++u) {
     const int c = c0 + u * kWarp;
     a[u] = c < chunks ? W::load(w0, c) : W::zero();
     b[u] = c < chunks ? W::load(w1, c) : W::zero();
@@ -430,11 +553,11 @@ __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
   using T = typename Epi::T;
   using W = typename Epi::W;
   constexpr int E = W::E;
-  constexpr int U = kGemvUnroll;
+  constexpr int U = W::kUnroll;
   __shared__ float s_part[R][kBlock / kWarp];
   __shared__ float s_inv[R];
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
-  const int chunks = k / E; /* VEC: k is a multiple of E */
+  const int chunks = W::chunks(k);
   const int stride = gridDim.x * kGemvWarps;
   int p = blockIdx.x * kGemvWarps + warp;
   typename W::Row w0 = epi.row(p < pairs ? p : 0, 0), w1 = epi.row(p < pairs ? p : 0, 1);
@@ -453,7 +576,7 @@ __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
 #pragma unroll
     for (int u = 0; u < U; ++u)
       if (lane + u * kWarp < chunks)
-        prefetch_l1(norm_w + (size_t)(lane + u * kWarp) * E);
+        prefetch_l1(norm_w + (size_t)(lane + u * kWarp) * E * W::kParts);
   /* Only weights so far: the predecessor may still be running (PDL). */
   pdl_wait();
   pdl_trigger();
@@ -481,24 +604,27 @@ __global__ void __launch_bounds__(kGemvWarps *kWarp, gemv_min_blocks(R))
       for (int u = 0; u < U; ++u) {
         const int c = c0 + u * kWarp;
         if (c < chunks) {
-          float nv[E];
-          if (norm_w)
-            load_act<T, W::kVec>(norm_w + (size_t)c * E, nv);
-          else
 #pragma unroll
-            for (int e = 0; e < E; ++e)
-              nv[e] = 1.0f;
+          for (int part = 0; part < W::kParts; ++part) {
+            float nv[E];
+            if (norm_w)
+              W::act(norm_w, c, part, k, nv);
+            else
 #pragma unroll
-          for (int r = 0; r < R; ++r) {
-            if (r < rows) {
-              float xv[E];
-              load_act<T, W::kVec>(x + (size_t)r * k + (size_t)c * E, xv);
-              if (norm_w)
+              for (int e = 0; e < E; ++e)
+                nv[e] = 1.0f;
 #pragma unroll
-                for (int e = 0; e < E; ++e)
-                  xv[e] = round_as<T>(xv[e] * inv[r] * nv[e]);
-              acc0[r] = W::dot(a[u], w0, c, xv, acc0[r]);
-              acc1[r] = W::dot(b[u], w1, c, xv, acc1[r]);
+            for (int r = 0; r < R; ++r) {
+              if (r < rows) {
+                float xv[E];
+                W::act(x + (size_t)r * k, c, part, k, xv);
+                if (norm_w)
+#pragma unroll
+                  for (int e = 0; e < E; ++e)
+                    xv[e] = round_as<T>(xv[e] * inv[r] * nv[e]);
+                acc0[r] = W::dot(a[u], part, xv, acc0[r]);
+                acc1[r] = W::dot(b[u], part, xv, acc1[r]);
+              }
             }
           }
         }
@@ -1204,6 +1330,19 @@ cudaError_t gemm(const __half *x, const __half *norm_w, float eps, int rows, int
   return cudaGetLastError();
 }
 
+/* The decode GEMV of a fused linear (rows <= PARE_LLM_GEMV_ROWS). */
+template <class Epi>
+cudaError_t run_gemv(const typename Epi::T *x, const typename Epi::T *norm_w, float eps, int rows,
+                     int k, int pairs, const Epi &epi, cudaStream_t stream)
+{
+  if (rows == 1)
+    return pdl_launch(gemv_kernel<Epi, 1>, gemv_grid(pairs, gemv_min_blocks(1)), kGemvWarps * kWarp,
+                      0, stream, x, norm_w, eps, rows, k, pairs, epi);
+  return pdl_launch(gemv_kernel<Epi, PARE_LLM_GEMV_ROWS>,
+                    gemv_grid(pairs, gemv_min_blocks(PARE_LLM_GEMV_ROWS)), kGemvWarps * kWarp, 0,
+                    stream, x, norm_w, eps, rows, k, pairs, epi);
+}
+
 /* One fused linear: the GEMV for decode rows, the GEMM for more. */
 template <class Epi>
 cudaError_t run_fused(const typename Epi::T *x, const typename Epi::T *norm_w, float eps,
@@ -1211,12 +1350,7 @@ cudaError_t run_fused(const typename Epi::T *x, const typename Epi::T *norm_w, f
 {
   if (rows > PARE_LLM_GEMV_ROWS)
     return gemm(x, norm_w, eps, rows, k, pairs, epi, stream);
-  if (rows == 1)
-    return pdl_launch(gemv_kernel<Epi, 1>, gemv_grid(pairs, gemv_min_blocks(1)), kGemvWarps * kWarp,
-                      0, stream, x, norm_w, eps, rows, k, pairs, epi);
-  return pdl_launch(gemv_kernel<Epi, PARE_LLM_GEMV_ROWS>,
-                    gemv_grid(pairs, gemv_min_blocks(PARE_LLM_GEMV_ROWS)), kGemvWarps * kWarp, 0,
-                    stream, x, norm_w, eps, rows, k, pairs, epi);
+  return run_gemv(x, norm_w, eps, rows, k, pairs, epi, stream);
 }
 
 /* Whether the 16-byte paths apply: k a multiple of the pack, every pointer
@@ -1313,6 +1447,205 @@ cudaError_t qkv(const T *x, const T *norm_w, float eps, const T *wq, const T *wk
   return qkv_as<T, false>(x, norm_w, eps, wq, wk, wv, positions, inv_freq, half, interleaved, q,
                           k_cache, v_cache, rows, k, heads, kv_heads, head_dim, max_context,
                           stream);
+}
+
+/* ------------------------------------------------- fused int4 linears -- */
+
+/* The int4 forms of linear / gated / qkv (issue 18). Decode rows run the
+ * GEMV above with the Int4W weight policy (the same epilogues, the norm
+ * prologue, each packed weight read once). More rows dequantize the
+ * weights into the caller's workspace as T ((q - z) * s in float, rounded to
+ * T, as pare_cu_llm_w4.cu's tiled GEMM stages its tiles) and run the dense
+ * fused GEMM with the same prologue and epilogue. */
+
+/* One int4 weight matrix: packed rows, (scale, zero) pairs, its rows. */
+template <typename T> struct W4Mat {
+  const uint8_t *qw;
+  const T *sz;
+  int n;
+};
+
+/* Thread per (row, word of 8 weights): w[j][kk] = (T)((q - z) * s). */
+template <typename T>
+__global__ void w4_dequant_kernel(const uint8_t *qw, const T *sz, T *w, int n, int k, int groups,
+                                  int gshift)
+{
+  const int words = (k + 7) / 8, chunks = (k + 31) / 32;
+  const size_t total = (size_t)n * words;
+  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
+       i += (size_t)gridDim.x * blockDim.x) {
+    const int j = (int)(i / words), wd = (int)(i % words), k0 = wd * 8;
+    const unsigned u = *reinterpret_cast<const unsigned *>(qw + (size_t)j * chunks * 16 + wd * 4);
+    const T *p = sz + 2 * ((size_t)j * groups + (k0 >> gshift));
+    const float s = to_f(p[0]), z = to_f(p[1]);
+    T *dst = w + (size_t)j * k;
+#pragma unroll
+    for (int e = 0; e < 8; ++e)
+      if (k0 + e < k)
+        dst[k0 + e] = from_f<T>(((float)((u >> (4 * e)) & 0xFu) - z) * s);
+  }
+}
+
+/* Bytes of one dequantized matrix in the workspace, 16-byte aligned. */
+inline size_t w4_dense_bytes(int n, int k, size_t elem) { return ((size_t)n * k * elem + 15) / 16 * 16; }
+
+/* log2 of a group size (a power of two). */
+inline int w4_gshift(int group)
+{
+  int gshift = 0;
+  while ((1 << gshift) < group)
+    ++gshift;
+  return gshift;
+}
+
+/* Dequantizes the matrices into consecutive workspace slots, dense[i] the
+ * i-th ([n][k] of T). */
+template <typename T>
+cudaError_t w4_dequant(std::initializer_list<W4Mat<T>> mats, int k, int group, void *workspace,
+                       T **dense, cudaStream_t stream)
+{
+  const int gshift = w4_gshift(group);
+  const int groups = PARE_LLM_W4_GROUPS(k, group);
+  char *at = static_cast<char *>(workspace);
+  int i = 0;
+  for (const W4Mat<T> &m : mats) {
+    dense[i] = reinterpret_cast<T *>(at);
+    w4_dequant_kernel<T><<<grid_for((size_t)m.n * ((k + 7) / 8)), kBlock, 0, stream>>>(
+        m.qw, m.sz, dense[i], m.n, k, groups, gshift);
+    cudaError_t err = cudaGetLastError();
+    if (err != cudaSuccess)
+      return err;
+    at += w4_dense_bytes(m.n, k, sizeof(T));
+    ++i;
+  }
+  return cudaSuccess;
+}
+
+/* Arguments every int4 entry checks: group a power of two >= 16, packed rows
+ * 16-byte aligned, a workspace for more than the GEMV's rows. */
+template <typename T>
+bool w4_args_ok(std::initializer_list<W4Mat<T>> mats, int rows, int k, int group,
+                const void *workspace)
+{
+  if (k <= 0 || group < 16 || (group & (group - 1)) ||
+      (rows > PARE_LLM_GEMV_ROWS && (!workspace || !aligned16(workspace))))
+    return false;
+  for (const W4Mat<T> &m : mats)
+    if (!m.qw || !m.sz || !aligned16(m.qw))
+      return false;
+  return true;
+}
+
+/* Calls f(std::integral_constant<bool, VEC>, std::integral_constant<bool,
+ * SMALLG>) for the int4 GEMV variant that applies. */
+template <typename F> cudaError_t w4_variant(bool vec, int group, F &&f)
+{
+  using Y = std::true_type;
+  using N = std::false_type;
+  if (vec)
+    return group == 16 ? f(Y(), Y()) : f(Y(), N());
+  return group == 16 ? f(N(), Y()) : f(N(), N());
+}
+
+template <typename T>
+cudaError_t linear_w4(const T *x, const T *norm_w, float eps, const uint8_t *qw, const T *sz,
+                      int group, const T *residual, T *y, int rows, int k, int n, pare_act_t act,
+                      float act_a, float act_b, void *workspace, cudaStream_t stream)
+{
+  if (rows <= 0 || n <= 0)
+    return cudaSuccess;
+  if (!x || !y || !w4_args_ok<T>({{qw, sz, n}}, rows, k, group, workspace))
+    return cudaErrorInvalidValue;
+  if (rows > PARE_LLM_GEMV_ROWS) {
+    T *w[1];
+    cudaError_t err = w4_dequant<T>({{qw, sz, n}}, k, group, workspace, w, stream);
+    if (err != cudaSuccess)
+      return err;
+    return linear<T>(x, norm_w, eps, w[0], residual, y, rows, k, n, act, act_a, act_b, stream);
+  }
+  const int groups = PARE_LLM_W4_GROUPS(k, group), gshift = w4_gshift(group);
+  return w4_variant(vec_ok<T>(k, {x, norm_w}), group, [&](auto vec, auto small) {
+    using W = Int4W<T, decltype(vec)::value, decltype(small)::value>;
+    LinearEpi<T, W> epi{{qw, sz, k, groups, gshift}, residual, y, n, act, act_a, act_b};
+    return run_gemv(x, norm_w, eps, rows, k, (n + 1) / 2, epi, stream);
+  });
+}
+
+template <typename T>
+cudaError_t gated_w4(const T *x, const T *norm_w, float eps, const uint8_t *qg, const T *szg,
+                     const uint8_t *qu, const T *szu, int group, T *y, int rows, int k, int n,
+                     pare_act_t act, float act_a, float act_b, void *workspace,
+                     cudaStream_t stream)
+{
+  if (rows <= 0 || n <= 0)
+    return cudaSuccess;
+  if (!x || !y || !w4_args_ok<T>({{qg, szg, n}, {qu, szu, n}}, rows, k, group, workspace))
+    return cudaErrorInvalidValue;
+  if (rows > PARE_LLM_GEMV_ROWS) {
+    T *w[2];
+    cudaError_t err = w4_dequant<T>({{qg, szg, n}, {qu, szu, n}}, k, group, workspace, w, stream);
+    if (err != cudaSuccess)
+      return err;
+    return gated<T>(x, norm_w, eps, w[0], w[1], y, rows, k, n, act, act_a, act_b, stream);
+  }
+  const int groups = PARE_LLM_W4_GROUPS(k, group), gshift = w4_gshift(group);
+  return w4_variant(vec_ok<T>(k, {x, norm_w}), group, [&](auto vec, auto small) {
+    using W = Int4W<T, decltype(vec)::value, decltype(small)::value>;
+    GatedEpi<T, W> epi{{qg, szg, k, groups, gshift}, {qu, szu, k, groups, gshift}, y, n, act,
+                       act_a, act_b};
+    return run_gemv(x, norm_w, eps, rows, k, n, epi, stream);
+  });
+}
+
+template <typename T>
+cudaError_t qkv_w4(const T *x, const T *norm_w, float eps, const uint8_t *qq, const T *szq,
+                   const uint8_t *qk, const T *szk, const uint8_t *qv, const T *szv, int group,
+                   const int32_t *positions, const float *inv_freq, int rotary_dim,
+                   int interleaved, T *q, T *k_cache, T *v_cache, int rows, int k, int heads,
+                   int kv_heads, int head_dim, int max_context, void *workspace,
+                   cudaStream_t stream)
+{
+  if (rows <= 0)
+    return cudaSuccess;
+  const int nq = heads * head_dim, nkv = kv_heads * head_dim;
+  if (heads <= 0 || kv_heads <= 0 || head_dim <= 0 || max_context <= 0 || !x || !positions ||
+      !q || !k_cache || !v_cache || (inv_freq && (rotary_dim < 0 || rotary_dim > head_dim)) ||
+      !w4_args_ok<T>({{qq, szq, nq}, {qk, szk, nkv}, {qv, szv, nkv}}, rows, k, group, workspace))
+    return cudaErrorInvalidValue;
+  if (rows > PARE_LLM_GEMV_ROWS) {
+    T *w[3];
+    cudaError_t err = w4_dequant<T>({{qq, szq, nq}, {qk, szk, nkv}, {qv, szv, nkv}}, k, group,
+                                    workspace, w, stream);
+    if (err != cudaSuccess)
+      return err;
+    return qkv<T>(x, norm_w, eps, w[0], w[1], w[2], positions, inv_freq, rotary_dim,
+                  interleaved, q, k_cache, v_cache, rows, k, heads, kv_heads, head_dim,
+                  max_context, stream);
+  }
+  const int groups = PARE_LLM_W4_GROUPS(k, group), gshift = w4_gshift(group);
+  const int half = inv_freq ? rotary_dim / 2 : 0;
+  const int rot_pairs = half + (head_dim - 2 * half + 1) / 2, plain_pairs = (head_dim + 1) / 2;
+  const int pairs = (heads + kv_heads) * rot_pairs + kv_heads * plain_pairs;
+  return w4_variant(vec_ok<T>(k, {x, norm_w}), group, [&](auto vec, auto small) {
+    using W = Int4W<T, decltype(vec)::value, decltype(small)::value>;
+    QkvEpi<T, W> epi{{qq, szq, k, groups, gshift},
+                     {qk, szk, k, groups, gshift},
+                     {qv, szv, k, groups, gshift},
+                     positions,
+                     inv_freq,
+                     q,
+                     k_cache,
+                     v_cache,
+                     heads,
+                     kv_heads,
+                     head_dim,
+                     max_context,
+                     half,
+                     interleaved,
+                     rot_pairs,
+                     plain_pairs};
+    return run_gemv(x, norm_w, eps, rows, k, pairs, epi, stream);
+  });
 }
 
 /* --------------------------------------------------------------- rotary -- */
@@ -1715,3 +2048,37 @@ PARE_LLM_DEFINE_KERNELS(f16, pare_half)
 
 PARE_LLM_DEFINE_FUSED(f32, float)
 PARE_LLM_DEFINE_FUSED(f16, pare_half)
+
+#define PARE_LLM_DEFINE_FUSED_W4(SUF, T)                                                      \
+  cudaError_t pare_llm_linear_w4_##SUF(const T *x, const T *norm_w, float norm_eps,           \
+                                       const uint8_t *qw, const T *sz, int group,             \
+                                       const T *residual, T *y, int rows, int k, int n,       \
+                                       pare_act_t act, float act_a, float act_b,              \
+                                       void *workspace, cudaStream_t stream)                  \
+  {                                                                                           \
+    return linear_w4<T>(x, norm_w, norm_eps, qw, sz, group, residual, y, rows, k, n, act,     \
+                        act_a, act_b, workspace, stream);                                     \
+  }                                                                                           \
+  cudaError_t pare_llm_gated_w4_##SUF(const T *x, const T *norm_w, float norm_eps,            \
+                                      const uint8_t *qg, const T *szg, const uint8_t *qu,     \
+                                      const T *szu, int group, T *y, int rows, int k, int n,  \
+                                      pare_act_t act, float act_a, float act_b,               \
+                                      void *workspace, cudaStream_t stream)                   \
+  {                                                                                           \
+    return gated_w4<T>(x, norm_w, norm_eps, qg, szg, qu, szu, group, y, rows, k, n, act,      \
+                       act_a, act_b, workspace, stream);                                      \
+  }                                                                                           \
+  cudaError_t pare_llm_qkv_w4_##SUF(                                                          \
+      const T *x, const T *norm_w, float norm_eps, const uint8_t *qq, const T *szq,           \
+      const uint8_t *qk, const T *szk, const uint8_t *qv, const T *szv, int group,            \
+      const int32_t *positions, const float *inv_freq, int rotary_dim, int interleaved,       \
+      T *q_out, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,             \
+      int head_dim, int max_context, void *workspace, cudaStream_t stream)                    \
+  {                                                                                           \
+    return qkv_w4<T>(x, norm_w, norm_eps, qq, szq, qk, szk, qv, szv, group, positions,        \
+                     inv_freq, rotary_dim, interleaved, q_out, k_cache, v_cache, rows, k,     \
+                     heads, kv_heads, head_dim, max_context, workspace, stream);              \
+  }
+
+PARE_LLM_DEFINE_FUSED_W4(f32, float)
+PARE_LLM_DEFINE_FUSED_W4(f16, pare_half)

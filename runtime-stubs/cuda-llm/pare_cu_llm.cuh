@@ -18,13 +18,14 @@
  *    be captured into a CUDA graph).
  *  - On compute capability 9.0+ (code built for sm_90 or later) the kernels a
  *    decode step runs (embed, rms_norm, the decode GEMVs of matmul / linear /
- *    gated / qkv and of matmul_w4, rotary, kv_write, attention and
- *    decode_attention, binary, activation, logits, sample) are launched with
- *    programmatic dependent launch: one may start while its predecessor in the
- *    stream (or graph) drains, streaming its weights in, and waits for that
- *    predecessor's completion before it reads anything else or writes
- *    anything, so stream order means what it always did. Prefill GEMMs and
- *    prefill attention launch as before. -DPARE_CU_NO_PDL turns it off (see
+ *    gated / qkv, of their int4 forms and of matmul_w4, rotary, kv_write,
+ *    attention and decode_attention, binary, activation, logits, sample) are
+ *    launched with programmatic dependent launch: one may start while its
+ *    predecessor in the stream (or graph) drains, streaming its weights in,
+ *    and waits for that predecessor's completion before it reads anything
+ *    else or writes anything, so stream order means what it always did.
+ *    Prefill GEMMs (and the int4 forms' dequantization) and prefill
+ *    attention launch as before. -DPARE_CU_NO_PDL turns it off (see
  *    pare_cu_llm_device.cuh).
  */
 #ifndef PARE_CU_LLM_CUH
@@ -235,6 +236,44 @@ cudaError_t pare_llm_matmul_w4_f32(const float *x, const uint8_t *qw, const floa
 cudaError_t pare_llm_matmul_w4_f16(const pare_half *x, const uint8_t *qw, const pare_half *sz,
                                    pare_half *y, int rows, int k, int n, int group, pare_act_t act,
                                    float act_a, float act_b, cudaStream_t stream);
+
+/* The fused decode-step kernels with int4 weights (issue 18): pare_llm_linear
+ * / gated / qkv where each weight is a pare.matmul_nbits of 4 bits in the
+ * layout above (qw, sz; one group size for all of a call's matrices). Same
+ * norm prologue, epilogues and arguments otherwise, each product
+ *   sum_k xn[r][k] * ((q[j][k] - zero[j][k / group]) * scale[j][k / group])
+ * dequantized in float as pare_llm_matmul_w4 does. Rows <= PARE_LLM_GEMV_ROWS
+ * run the fused GEMV on the packed weights (workspace unused, may be NULL).
+ * More rows dequantize the call's matrices into `workspace` (rounded to T,
+ * as pare_llm_matmul_w4's tiled GEMM does) and run the dense fused GEMM:
+ * workspace is PARE_LLM_W4_FUSED_WORKSPACE_BYTES(k, outputs, sizeof(T))
+ * bytes of device memory, 16-byte aligned, outputs = n (linear), 2 n
+ * (gated), (heads + 2 kv_heads) head_dim (qkv); calls on one stream may
+ * share it. */
+#define PARE_LLM_W4_FUSED_WORKSPACE_BYTES(k, outputs, elem) \
+  ((size_t)(outputs) * (size_t)(k) * (size_t)(elem) + 48)
+#define PARE_LLM_DECLARE_FUSED_W4(SUF, T)                                                     \
+  cudaError_t pare_llm_linear_w4_##SUF(const T *x, const T *norm_w, float norm_eps,           \
+                                       const uint8_t *qw, const T *sz, int group,             \
+                                       const T *residual, T *y, int rows, int k, int n,       \
+                                       pare_act_t act, float act_a, float act_b,              \
+                                       void *workspace, cudaStream_t stream);                 \
+  cudaError_t pare_llm_gated_w4_##SUF(const T *x, const T *norm_w, float norm_eps,            \
+                                      const uint8_t *qg, const T *szg, const uint8_t *qu,     \
+                                      const T *szu, int group, T *y, int rows, int k, int n,  \
+                                      pare_act_t act, float act_a, float act_b,               \
+                                      void *workspace, cudaStream_t stream);                  \
+  cudaError_t pare_llm_qkv_w4_##SUF(                                                          \
+      const T *x, const T *norm_w, float norm_eps, const uint8_t *qq, const T *szq,           \
+      const uint8_t *qk, const T *szk, const uint8_t *qv, const T *szv, int group,            \
+      const int32_t *positions, const float *inv_freq, int rotary_dim, int interleaved,       \
+      T *q_out, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,             \
+      int head_dim, int max_context, void *workspace, cudaStream_t stream);
+
+PARE_LLM_DECLARE_FUSED_W4(f32, float)
+PARE_LLM_DECLARE_FUSED_W4(f16, pare_half)
+
+#undef PARE_LLM_DECLARE_FUSED_W4
 
 /* pare.matmul_w8a8, SmoothQuant W8A8 (pare_cu_llm_w8.cu, issue 19): the same
  * arithmetic as the C target's pare_matmul_w8a8_f32 (pare_llm.h), with the

@@ -21,6 +21,11 @@
 #                                 context 256, 200 ids (two prefill chunks of 128); reference:
 #                                 onnxruntime on the quantized full-sequence model
 #
+# Each is compiled twice: fused (the default: pare_llm_qkv_w4 / linear_w4 / gated_w4, the norms,
+# rotary, KV writes, residual adds and the SiLU gate in the int4 GEMV's prologue and epilogues)
+# and with --cuda-fusion off (one launch an op, pare_llm_matmul_w4), into <name>-<precision> and
+# <name>_unfused-<precision>: both against the same reference and tolerance.
+#
 # tol: 1e-4 (fp32) and 2e-2 (fp16) of max|ref|, issue 16's bounds: the C and CUDA targets
 # dequantize each weight to the same value ((q - zero) * scale with fp16-representable scales)
 # and differ in the order of float sums, fp16 also in the storage of activations.
@@ -51,10 +56,25 @@ else
   echo "prepare_w4_check.sh: the C target of $TINY did not build or run: the reference is NumPy's alone"
   cp "$OUT/tiny-ref-numpy.npy" "$OUT/tiny-ref.npy"
 fi
+# The fused decoders must have fused int4 launches, the unfused ones none.
+check_fused() { # dir name sfx fused(1/0)
+  local n
+  n="$(grep -c "pare_llm_\(qkv\|linear\|gated\)_w4_$3(" "$1/$2.cu" || true)"
+  if [[ $4 == 1 && $n == 0 ]] || [[ $4 == 0 && $n != 0 ]]; then
+    echo "prepare_w4_check.sh: $1 has $n fused int4 launches"
+    exit 1
+  fi
+}
 for p in fp32 fp16; do
-  "$PARE" compile "$TINY" --target cuda --precision "$p" -o "$OUT/tiny_w4-$p" --name tiny_w4 -q --emit-runner
-  cp "$OUT/tiny-ids.npy" "$OUT/tiny_w4-$p/ids.npy"
-  cp "$OUT/tiny-ref.npy" "$OUT/tiny_w4-$p/ref.npy"
+  sfx="$([[ $p == fp32 ]] && echo f32 || echo f16)"
+  for mode in "" _unfused; do
+    d="$OUT/tiny_w4$mode-$p"
+    "$PARE" compile "$TINY" --target cuda --precision "$p" -o "$d" --name tiny_w4 -q --emit-runner \
+      $([[ -n $mode ]] && echo --cuda-fusion off)
+    check_fused "$d" tiny_w4 "$sfx" "$([[ -n $mode ]] && echo 0 || echo 1)"
+    cp "$OUT/tiny-ids.npy" "$d/ids.npy"
+    cp "$OUT/tiny-ref.npy" "$d/ref.npy"
+  done
 done
 rm -rf "$OUT/tiny-c" "$OUT"/tiny-*.npy
 
@@ -81,13 +101,19 @@ IDS="$("$PY" -c "import numpy as np; print(','.join(map(str, np.random.default_r
 "$PY" -c "import numpy as np; np.save('$OUT/llama-ids.npy', np.array([$IDS], dtype=np.int64))"
 "$PY" "$ROOT/benchmarks/llm/ort_reference.py" logits --model "$Q" --ids "$IDS" --out "$OUT/llama-ref.npy" >/dev/null
 for p in fp32 fp16; do
-  "$PARE" compile "$Q" --max-context 256 --prefill-chunk 128 --target cuda --precision "$p" \
-    -o "$OUT/llama_w4-$p" --name llama_w4 -q --emit-runner
   sfx="$([[ $p == fp32 ]] && echo f32 || echo f16)"
-  grep -q "pare_llm_matmul_w4_$sfx(" "$OUT/llama_w4-$p/llama_w4.cu" ||
-    { echo "prepare_w4_check.sh: llama_w4-$p has no int4 matmul"; exit 1; }
-  cp "$OUT/llama-ids.npy" "$OUT/llama_w4-$p/ids.npy"
-  cp "$OUT/llama-ref.npy" "$OUT/llama_w4-$p/ref.npy"
+  for mode in "" _unfused; do
+    d="$OUT/llama_w4$mode-$p"
+    "$PARE" compile "$Q" --max-context 256 --prefill-chunk 128 --target cuda --precision "$p" \
+      -o "$d" --name llama_w4 -q --emit-runner $([[ -n $mode ]] && echo --cuda-fusion off)
+    if [[ -n $mode ]]; then
+      grep -q "pare_llm_matmul_w4_$sfx(" "$d/llama_w4.cu" ||
+        { echo "prepare_w4_check.sh: $d has no int4 matmul"; exit 1; }
+    fi
+    check_fused "$d" llama_w4 "$sfx" "$([[ -n $mode ]] && echo 0 || echo 1)"
+    cp "$OUT/llama-ids.npy" "$OUT/llama_w4$mode-$p/ids.npy"
+    cp "$OUT/llama-ref.npy" "$OUT/llama_w4$mode-$p/ref.npy"
+  done
 done
 rm -f "$OUT"/llama-*.npy "$Q"
 

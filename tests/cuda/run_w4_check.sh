@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # On the GPU machine: the 4-bit (W4A16, issue 18) CUDA path.
-#  1. tests/cuda/test_w4_kernels.cu: pare_llm_matmul_w4_f32 / _f16 (GEMV and tiled GEMM)
-#     against a float64 reference of pare.matmul_nbits;
-#  2. the W4 decoders that tests/cuda/prepare_w4_check.sh staged in DIR (default build/w4-check),
+#  1. tests/cuda/test_w4_kernels.cu: pare_llm_matmul_w4_f32 / _f16 (GEMV and tiled GEMM) and
+#     the fused int4 kernels pare_llm_linear_w4 / gated_w4 / qkv_w4 (norm prologue, residual,
+#     SiLU-gate, rotary and KV-cache epilogues; decode GEMV and prefill) against a float64
+#     reference of pare.matmul_nbits;
+#  2. the W4 decoders that tests/cuda/prepare_w4_check.sh staged in DIR (default build/w4-check:
+#     each fused, the default, and with --cuda-fusion off),
 #     by tests/cuda/run_decoder_check.sh: logits of prefill, decode, prefill + decode and
 #     chunked prefills against the C target / onnxruntime, the API's error paths, timings;
 #  3. test_w4_kernels --bench: the decode GEMV in W4 (groups of 128) against the fp16 GEMV

@@ -21,6 +21,15 @@
  * multiple of a block's rows, and a fused ReLU. Tolerances: float, 2e-6 of
  * sum |x w| (float sums; the weights are exact); half, the output's rounding
  * plus 2e-3 of sum |x w| (the GEMM rounds dequantized weights to half).
+ *
+ * The fused int4 decode-step kernels (pare_llm_linear_w4 / gated_w4 / qkv_w4
+ * of pare_cu_llm.cu, issue 18) the same way: the RMS-norm prologue (the
+ * normalized row rounded to T, as pare_llm_rms_norm stores it), the residual
+ * and SiLU-gate epilogues, q / k / v with the rotary embedding and the KV
+ * cache writes, against float64; rows 1 to 4 (the GEMV on packed weights)
+ * and more (dequantized into the workspace, the dense fused GEMM); float
+ * tolerance 4e-6 of sum |x w| (the norm's rsqrtf), a rotated pair the sum
+ * of both members' bounds.
  */
 #include "pare_cu_llm.cuh"
 #include "cuda_ok.h"
@@ -193,6 +202,294 @@ template <typename T> static void test_all()
   cudaGetLastError();
 }
 
+/* ------------------------------------------------------- fused int4 -- */
+
+/* x [rows][k] random (stored as T, read back exactly), its RMS norm with
+ * weights nw rounded to T as pare_llm_rms_norm stores it (norm false: x). */
+template <typename T> struct Rows {
+  std::vector<T> xh, nwh;
+  std::vector<double> xn; /* what the products read */
+};
+template <typename T> static Rows<T> random_rows(int rows, int k, bool norm, float eps)
+{
+  std::uniform_real_distribution<float> xd(-1.0f, 1.0f), wd(0.5f, 1.5f);
+  Rows<T> r;
+  r.xh.resize((size_t)rows * k);
+  for (auto &v : r.xh)
+    v = Ty<T>::to(xd(g_rng));
+  r.nwh.resize(k);
+  for (auto &v : r.nwh)
+    v = Ty<T>::to(wd(g_rng));
+  r.xn.resize((size_t)rows * k);
+  for (int i = 0; i < rows; ++i) {
+    double ss = 0.0;
+    for (int kk = 0; kk < k; ++kk) {
+      double v = Ty<T>::from(r.xh[(size_t)i * k + kk]);
+      ss += v * v;
+    }
+    double inv = 1.0 / sqrt(ss / k + eps);
+    for (int kk = 0; kk < k; ++kk) {
+      double v = Ty<T>::from(r.xh[(size_t)i * k + kk]);
+      r.xn[(size_t)i * k + kk] =
+          norm ? (double)Ty<T>::from(Ty<T>::to((float)(v * inv * Ty<T>::from(r.nwh[kk])))) : v;
+    }
+  }
+  return r;
+}
+
+/* sum_k xn[r][k] w[j][k] and sum |.| of one output, float64. */
+static void ref_dot(const std::vector<double> &xn, const W4 &w, int r, int j, double *sum,
+                    double *mag)
+{
+  int groups = (w.k + w.group - 1) / w.group;
+  *sum = *mag = 0.0;
+  for (int kk = 0; kk < w.k; ++kk) {
+    size_t g = (size_t)j * groups + kk / w.group;
+    double p = xn[(size_t)r * w.k + kk] *
+               (((double)w.q[(size_t)j * w.k + kk] - (double)w.zero[g]) * (double)w.scale[g]);
+    *sum += p;
+    *mag += fabs(p);
+  }
+}
+
+template <typename T> static double fused_tol(double want, double mag)
+{
+  return sizeof(T) == 4 ? 4e-6 * mag + 1e-30 : 2e-3 * mag + fabs(want) / 512.0 + 1e-5;
+}
+
+/* A matrix on the device: packed rows and (scale, zero) pairs. */
+template <typename T> struct DevW4 {
+  Buf<uint8_t> q;
+  Buf<T> sz;
+  explicit DevW4(const W4 &w)
+      : q((size_t)w.n * PARE_LLM_W4_ROW_BYTES(w.k)), sz((size_t)w.n * PARE_LLM_W4_GROUPS(w.k, w.group) * 2)
+  {
+    std::vector<uint8_t> qw = pack_qweight(w);
+    std::vector<T> s = pack_sz<T>(w);
+    CUDA_OK(cudaMemcpy(q.p, qw.data(), qw.size(), cudaMemcpyHostToDevice));
+    CUDA_OK(cudaMemcpy(sz.p, s.data(), s.size() * sizeof(T), cudaMemcpyHostToDevice));
+  }
+};
+
+template <typename T> static std::vector<T> to_host(const T *d, size_t count)
+{
+  std::vector<T> h(count);
+  CUDA_OK(cudaMemcpy(h.data(), d, count * sizeof(T), cudaMemcpyDeviceToHost));
+  return h;
+}
+template <typename T> static T *to_device(const std::vector<T> &h, Buf<T> &b)
+{
+  CUDA_OK(cudaMemcpy(b.p, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
+  return b.p;
+}
+
+static cudaError_t linear_w4(const float *x, const float *nw, const uint8_t *q, const float *sz,
+                             int group, const float *res, float *y, int rows, int k, int n,
+                             pare_act_t act, void *ws)
+{
+  return pare_llm_linear_w4_f32(x, nw, 1e-5f, q, sz, group, res, y, rows, k, n, act, 0.0f, 0.0f,
+                                ws, 0);
+}
+static cudaError_t linear_w4(const __half *x, const __half *nw, const uint8_t *q, const __half *sz,
+                             int group, const __half *res, __half *y, int rows, int k, int n,
+                             pare_act_t act, void *ws)
+{
+  return pare_llm_linear_w4_f16(x, nw, 1e-5f, q, sz, group, res, y, rows, k, n, act, 0.0f, 0.0f,
+                                ws, 0);
+}
+static cudaError_t gated_w4(const float *x, const float *nw, const uint8_t *qg, const float *sg,
+                            const uint8_t *qu, const float *su, int group, float *y, int rows,
+                            int k, int n, void *ws)
+{
+  return pare_llm_gated_w4_f32(x, nw, 1e-5f, qg, sg, qu, su, group, y, rows, k, n, PARE_ACT_SILU,
+                               0.0f, 0.0f, ws, 0);
+}
+static cudaError_t gated_w4(const __half *x, const __half *nw, const uint8_t *qg, const __half *sg,
+                            const uint8_t *qu, const __half *su, int group, __half *y, int rows,
+                            int k, int n, void *ws)
+{
+  return pare_llm_gated_w4_f16(x, nw, 1e-5f, qg, sg, qu, su, group, y, rows, k, n, PARE_ACT_SILU,
+                               0.0f, 0.0f, ws, 0);
+}
+#define PARE_TEST_QKV_W4(T, SUF)                                                                \
+  static cudaError_t qkv_w4(const T *x, const T *nw, const DevW4<T> &wq, const DevW4<T> &wk,    \
+                            const DevW4<T> &wv, int group, const int32_t *pos,                  \
+                            const float *inv_freq, int rotary_dim, T *q, T *kc, T *vc,          \
+                            int rows, int k, int heads, int kv_heads, int head_dim, int ctx,    \
+                            void *ws)                                                           \
+  {                                                                                             \
+    return pare_llm_qkv_w4_##SUF(x, nw, 1e-5f, wq.q.p, wq.sz.p, wk.q.p, wk.sz.p, wv.q.p,        \
+                                 wv.sz.p, group, pos, inv_freq, rotary_dim, 0, q, kc, vc, rows, \
+                                 k, heads, kv_heads, head_dim, ctx, ws, 0);                     \
+  }
+PARE_TEST_QKV_W4(float, f32)
+PARE_TEST_QKV_W4(__half, f16)
+#undef PARE_TEST_QKV_W4
+
+static void report(bool ok, const char *what, const char *ty, int rows, int k, int n, int group,
+                   double worst)
+{
+  printf("%s %s_%s rows %d k %d n %d group %d (worst err %.2e of sum|xw|)\n", ok ? "PASS" : "FAIL",
+         what, ty, rows, k, n, group, worst);
+  (ok ? g_pass : g_fail)++;
+}
+
+/* linear_w4: with norm and residual (residual = y, in place), or neither and a ReLU. */
+template <typename T> static void check_linear(int rows, int k, int n, int group, bool fused)
+{
+  W4 w = random_w4(k, n, group);
+  Rows<T> x = random_rows<T>(rows, k, fused, 1e-5f);
+  std::uniform_real_distribution<float> rd(-1.0f, 1.0f);
+  std::vector<T> res((size_t)rows * n);
+  for (auto &v : res)
+    v = Ty<T>::to(rd(g_rng));
+  DevW4<T> dw(w);
+  Buf<T> dx(x.xh.size()), dnw(k), dy(res.size());
+  Buf<uint8_t> ws(PARE_LLM_W4_FUSED_WORKSPACE_BYTES(k, n, sizeof(T)));
+  to_device(x.xh, dx);
+  to_device(x.nwh, dnw);
+  if (fused)
+    to_device(res, dy); /* the residual, added in place */
+  CUDA_OK(linear_w4(dx.p, fused ? dnw.p : nullptr, dw.q.p, dw.sz.p, group, fused ? dy.p : nullptr,
+                    dy.p, rows, k, n, fused ? PARE_ACT_NONE : PARE_ACT_RELU, ws.p));
+  CUDA_OK(cudaDeviceSynchronize());
+  std::vector<T> y = to_host(dy.p, res.size());
+  bool ok = true;
+  double worst = 0.0;
+  for (int r = 0; r < rows && ok; ++r)
+    for (int j = 0; j < n && ok; ++j) {
+      double sum, mag;
+      ref_dot(x.xn, w, r, j, &sum, &mag);
+      double want = fused ? sum + Ty<T>::from(res[(size_t)r * n + j]) : fmax(sum, 0.0);
+      double got = Ty<T>::from(y[(size_t)r * n + j]), err = fabs(got - want);
+      if (!(err <= fused_tol<T>(want, mag))) {
+        printf("  row %d col %d: got %.8g want %.8g\n", r, j, got, want);
+        ok = false;
+      }
+      worst = fmax(worst, err / (mag + 1e-30));
+    }
+  report(ok, fused ? "linear_w4 (norm, residual)" : "linear_w4 (relu)", Ty<T>::name(), rows, k,
+         n, group, worst);
+}
+
+template <typename T> static void check_gated(int rows, int k, int n, int group)
+{
+  W4 wg = random_w4(k, n, group), wu = random_w4(k, n, group);
+  Rows<T> x = random_rows<T>(rows, k, true, 1e-5f);
+  DevW4<T> dg(wg), du(wu);
+  Buf<T> dx(x.xh.size()), dnw(k), dy((size_t)rows * n);
+  Buf<uint8_t> ws(PARE_LLM_W4_FUSED_WORKSPACE_BYTES(k, 2 * n, sizeof(T)));
+  to_device(x.xh, dx);
+  to_device(x.nwh, dnw);
+  CUDA_OK(gated_w4(dx.p, dnw.p, dg.q.p, dg.sz.p, du.q.p, du.sz.p, group, dy.p, rows, k, n, ws.p));
+  CUDA_OK(cudaDeviceSynchronize());
+  std::vector<T> y = to_host(dy.p, (size_t)rows * n);
+  bool ok = true;
+  double worst = 0.0;
+  for (int r = 0; r < rows && ok; ++r)
+    for (int j = 0; j < n && ok; ++j) {
+      double g, gm, u, um;
+      ref_dot(x.xn, wg, r, j, &g, &gm);
+      ref_dot(x.xn, wu, r, j, &u, &um);
+      double sg = g / (1.0 + exp(-g)), want = sg * u;
+      /* |d(silu(g) u)| <= 1.1 |u| dg + |silu(g)| du */
+      double tol = fused_tol<T>(0.0, 1.1 * fabs(u) * gm + fabs(sg) * um) + fabs(want) / 256.0 * (sizeof(T) == 2);
+      double got = Ty<T>::from(y[(size_t)r * n + j]), err = fabs(got - want);
+      if (!(err <= tol)) {
+        printf("  row %d col %d: got %.8g want %.8g (tol %.3g)\n", r, j, got, want, tol);
+        ok = false;
+      }
+      worst = fmax(worst, err / (1.1 * fabs(u) * gm + fabs(sg) * um + 1e-30));
+    }
+  report(ok, "gated_w4 (norm, silu)", Ty<T>::name(), rows, k, n, group, worst);
+}
+
+/* q with rotary dims 0 .. rotary_dim - 1 turned (pairs i, i + rotary_dim / 2), k and v written
+ * to caches of `ctx` positions at positions 3 r + 1. */
+template <typename T>
+static void check_qkv(int rows, int k, int heads, int kv_heads, int head_dim, int rotary_dim,
+                      int group)
+{
+  const int nq = heads * head_dim, nkv = kv_heads * head_dim, ctx = 3 * rows + 2;
+  W4 wq = random_w4(k, nq, group), wk = random_w4(k, nkv, group), wv = random_w4(k, nkv, group);
+  Rows<T> x = random_rows<T>(rows, k, true, 1e-5f);
+  std::vector<float> inv_freq(rotary_dim / 2);
+  for (int i = 0; i < rotary_dim / 2; ++i)
+    inv_freq[i] = (float)pow(10000.0, -2.0 * i / rotary_dim);
+  std::vector<int32_t> pos(rows);
+  for (int r = 0; r < rows; ++r)
+    pos[r] = 3 * r + 1;
+  DevW4<T> dq(wq), dk(wk), dv(wv);
+  Buf<T> dx(x.xh.size()), dnw(k), dqo((size_t)rows * nq), dkc((size_t)kv_heads * ctx * head_dim),
+      dvc((size_t)kv_heads * ctx * head_dim);
+  Buf<float> dinv(inv_freq.size());
+  Buf<int32_t> dpos(rows);
+  Buf<uint8_t> ws(PARE_LLM_W4_FUSED_WORKSPACE_BYTES(k, nq + 2 * nkv, sizeof(T)));
+  to_device(x.xh, dx);
+  to_device(x.nwh, dnw);
+  to_device(inv_freq, dinv);
+  to_device(pos, dpos);
+  CUDA_OK(qkv_w4(dx.p, dnw.p, dq, dk, dv, group, dpos.p, dinv.p, rotary_dim, dqo.p, dkc.p, dvc.p,
+                 rows, k, heads, kv_heads, head_dim, ctx, ws.p));
+  CUDA_OK(cudaDeviceSynchronize());
+  std::vector<T> qo = to_host(dqo.p, (size_t)rows * nq),
+                 kc = to_host(dkc.p, (size_t)kv_heads * ctx * head_dim),
+                 vc = to_host(dvc.p, (size_t)kv_heads * ctx * head_dim);
+  bool ok = true;
+  double worst = 0.0;
+  const int half = rotary_dim / 2;
+  for (int r = 0; r < rows && ok; ++r)
+    for (int sec = 0; sec < 3 && ok; ++sec) {
+      const W4 &w = sec == 0 ? wq : sec == 1 ? wk : wv;
+      const int hs = sec == 0 ? heads : kv_heads;
+      for (int h = 0; h < hs && ok; ++h)
+        for (int d = 0; d < head_dim && ok; ++d) {
+          double a, am;
+          ref_dot(x.xn, w, r, h * head_dim + d, &a, &am);
+          double want = a, mag = am;
+          if (sec < 2 && d < rotary_dim) {
+            const int i = d < half ? d : d - half, o = d < half ? d + half : d - half;
+            double b, bm;
+            ref_dot(x.xn, w, r, h * head_dim + o, &b, &bm);
+            double ang = (double)pos[r] * (double)inv_freq[i], c = cos(ang), s = sin(ang);
+            want = d < half ? a * c - b * s : a * c + b * s;
+            mag = am + bm;
+          }
+          const T *src = sec == 0 ? &qo[((size_t)r * heads + h) * head_dim + d]
+                                  : &(sec == 1 ? kc : vc)[((size_t)h * ctx + pos[r]) * head_dim + d];
+          double got = Ty<T>::from(*src), err = fabs(got - want);
+          if (!(err <= fused_tol<T>(want, mag) + (sizeof(T) == 4 ? 1e-6 * mag : 0.0))) {
+            printf("  row %d %c head %d dim %d: got %.8g want %.8g\n", r, "qkv"[sec], h, d, got,
+                   want);
+            ok = false;
+          }
+          worst = fmax(worst, err / (mag + 1e-30));
+        }
+    }
+  report(ok, "qkv_w4 (norm, rotary, kv write)", Ty<T>::name(), rows, k, nq + 2 * nkv, group,
+         worst);
+}
+
+template <typename T> static void test_fused()
+{
+  const int rowsList[] = {1, 2, 4, 5, 37};
+  for (int rows : rowsList) {
+    check_linear<T>(rows, 48, 48, 16, true);
+    check_linear<T>(rows, 100, 13, 32, false); /* K past the last chunk, odd N */
+    check_linear<T>(rows, 576, 70, 128, true);
+    check_gated<T>(rows, 48, 80, 16);
+    check_gated<T>(rows, 576, 33, 64);
+    check_qkv<T>(rows, 48, 4, 2, 12, 12, 16);
+    check_qkv<T>(rows, 256, 2, 1, 64, 32, 128); /* partial rotary */
+  }
+  int bad = pare_llm_linear_w4_f32(nullptr, nullptr, 0.0f, nullptr, nullptr, 24, nullptr, nullptr,
+                                   1, 64, 8, PARE_ACT_NONE, 0.0f, 0.0f, nullptr, 0) ==
+            cudaErrorInvalidValue;
+  printf("%s linear_w4 group 24 refused\n", bad ? "PASS" : "FAIL");
+  (bad ? g_pass : g_fail)++;
+  cudaGetLastError();
+}
+
 /* ---------------------------------------------------------------- bench -- */
 
 /* Mean time of `fn(copy)` over rotating weight copies totalling > 256 MB (no
@@ -298,6 +595,8 @@ int main(int argc, char **argv)
   }
   test_all<float>();
   test_all<__half>();
+  test_fused<float>();
+  test_fused<__half>();
   printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail == 0 ? 0 : 1;
 }

@@ -93,11 +93,18 @@ for k in qkv:2 decode_attention:2 gated:2 linear:5 rms_norm:0 rotary:0; do
   [[ "$calls" == "${k##*:}" ]] || { echo "cuda-decoder-compile: tiny fp16 has $calls ${k%%:*} launches, not ${k##*:}"; exit 1; }
 done
 build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w4.mlir" tiny_w4
-# Every matmul of the W4 decoder runs on the int4 kernels.
+build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w4.mlir" tiny_w4 --cuda-fusion off
+# The fused W4 decoder: the int4 forms of qkv, linear and gated, five launches a layer and
+# lm_head with its norm; unfused, every matmul its own int4 launch.
 for precision in fp32 fp16; do
-  calls="$(grep -c "pare_llm_matmul_w4_$([[ $precision == fp32 ]] && echo f32 || echo f16)(" "$WORK/tiny_w4-$precision/tiny_w4.cu")"
-  [[ "$calls" == 15 ]] || { echo "cuda-decoder-compile: tiny_w4 $precision has $calls int4 matmul launches, not 15"; exit 1; }
+  sfx="$([[ $precision == fp32 ]] && echo f32 || echo f16)"
+  for k in qkv_w4:2 decode_attention:2 gated_w4:2 linear_w4:5 matmul_w4:0 rms_norm:0 rotary:0; do
+    calls="$(grep -c "PARE_TRY(pare_llm_${k%%:*}_$sfx(" "$WORK/tiny_w4-$precision/tiny_w4.cu" || true)"
+    [[ "$calls" == "${k##*:}" ]] || { echo "cuda-decoder-compile: tiny_w4 $precision has $calls ${k%%:*} launches, not ${k##*:}"; exit 1; }
+  done
 done
+calls="$(grep -c "pare_llm_matmul_w4_f16(" "$WORK/tiny_w4-fusion-off-fp16/tiny_w4.cu")"
+[[ "$calls" == 15 ]] || { echo "cuda-decoder-compile: tiny_w4 unfused has $calls int4 matmul launches, not 15"; exit 1; }
 # W8A8 next to float linears (fp16 only: --cuda-fusion on names that build's single precision).
 build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w8a8.mlir" tiny_w8 --cuda-fusion on
 calls="$(grep -c "PARE_TRY(pare_llm_linear_w8a8_f16(" "$WORK/tiny_w8-fusion-on-fp16/tiny_w8.cu" || true)"

@@ -1,6 +1,7 @@
 // The CUDA decoder target on a step function whose linears are 4-bit
 // pare.matmul_nbits (Inputs/decoder_tiny_w4.mlir: hidden 48, MLP 80, layer 0
-// and lm_head in groups of 16, layer 1 in groups of 32). Each becomes one
+// and lm_head in groups of 16, layer 1 in groups of 32), with --cuda-fusion off
+// (the fused int4 launches: decoder_cuda_w4_fusion.mlir). Each becomes one
 // pare_llm_matmul_w4_<f32|f16> launch (runtime-stubs/cuda-llm/pare_cu_llm_w4.cu)
 // with K, N and the group size; lm_head, marked pare.tail, on the last row.
 // The weights file holds each weight packed for the kernels: rows of two
@@ -10,9 +11,9 @@
 // those sizes: embedding 40 x 48 floats = 7680 bytes, the input norm 192, then
 // q_proj's 48 x 32 packed bytes at 7872 and its 48 x 4 x 2 floats at 9408;
 // the payload ends with lm_head's 40 x 4 x 2 floats at 52096 + 1280 = 53376.
-// RUN: rm -rf %t && pare compile %S/Inputs/decoder_tiny_w4.mlir --target cuda -o %t/f32 --name tiny_w4 -q
+// RUN: rm -rf %t && pare compile %S/Inputs/decoder_tiny_w4.mlir --target cuda --cuda-fusion off -o %t/f32 --name tiny_w4 -q
 // RUN: FileCheck %s --input-file %t/f32/tiny_w4.cu
-// RUN: pare compile %S/Inputs/decoder_tiny_w4.mlir --target cuda --precision fp16 -o %t/f16 --name tiny_w4 -q
+// RUN: pare compile %S/Inputs/decoder_tiny_w4.mlir --target cuda --precision fp16 --cuda-fusion off -o %t/f16 --name tiny_w4 -q
 // RUN: FileCheck %s --check-prefix=F16 --input-file %t/f16/tiny_w4.cu
 // RUN: FileCheck %s --check-prefix=MK --input-file %t/f16/tiny_w4.mk
 // RUN: cmp %t/f16/pare_cu_llm_w4.cu %srcroot/runtime-stubs/cuda-llm/pare_cu_llm_w4.cu
