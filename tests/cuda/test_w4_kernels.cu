@@ -11,7 +11,8 @@
  *                                pare_llm_matmul_f16, at K x N = 4096 x 4096, 4096 x 11008,
  *                                11008 x 4096: microseconds and GB/s of the bytes read, the
  *                                sum for the 224 linears of a Llama-2-7B-shaped decode step
- *                                (issue 18: <= 1.35 ms on an H100), and 512-row prefills
+ *                                (issue 18: <= 1.35 ms on an H100), the same for the fused
+ *                                int4 GEMV (pare_llm_linear_w4_f16), and 512-row prefills
  *
  * The weights are packed here as the CUDA decoder's emitter packs them
  * (pare_cu_llm.cuh: rows of 16-byte chunks, low nibble first, (scale, zero)
@@ -515,8 +516,9 @@ template <typename F> static double time_us(int copies, F fn)
   return ms * 1000.0 / iters;
 }
 
-/* Times one shape; returns {f16, w4} microseconds. */
-static std::pair<double, double> bench_shape(int k, int n, int rows)
+/* Times one shape; returns {f16, w4} microseconds (rows 1: also the fused int4 GEMV,
+ * pare_llm_linear_w4_f16 without prologue or epilogue, into *fused). */
+static std::pair<double, double> bench_shape(int k, int n, int rows, double *fused = nullptr)
 {
   const int group = 128;
   size_t w16 = (size_t)k * n * 2;
@@ -546,15 +548,23 @@ static std::pair<double, double> bench_shape(int k, int n, int rows)
     return pare_llm_matmul_w4_f16(x, q[i], sz[i], y, rows, k, n, group, PARE_ACT_NONE, 0.0f,
                                   0.0f, 0);
   });
-  if (rows == 1)
+  if (rows == 1) {
+    double tf = time_us(c4, [&](int i) {
+      return pare_llm_linear_w4_f16(x, nullptr, 0.0f, q[i], sz[i], group, nullptr, y, rows, k, n,
+                                    PARE_ACT_NONE, 0.0f, 0.0f, nullptr, 0);
+    });
+    if (fused)
+      *fused = tf;
     printf("gemv  K %5d N %5d: f16 %8.2f us %7.1f GB/s | w4 g%d %8.2f us %7.1f GB/s (%.1f GB/s "
-           "of 4-bit weights) | speedup %.2fx\n",
-           k, n, t16, w16 / t16 / 1e3, group, t4, (w4 + s4) / t4 / 1e3, w4 / t4 / 1e3, t16 / t4);
-  else
+           "of 4-bit weights) | speedup %.2fx | fused linear_w4 %8.2f us %7.1f GB/s\n",
+           k, n, t16, w16 / t16 / 1e3, group, t4, (w4 + s4) / t4 / 1e3, w4 / t4 / 1e3, t16 / t4,
+           tf, (w4 + s4) / tf / 1e3);
+  } else {
     printf("gemm %d rows K %5d N %5d: f16 %8.2f us %7.2f TFLOP/s | w4 g%d %8.2f us %7.2f TFLOP/s "
            "| ratio w4/f16 %.2f\n",
            rows, k, n, t16, 2.0 * rows * k * n / t16 / 1e6, group, t4,
            2.0 * rows * k * n / t4 / 1e6, t4 / t16);
+  }
   for (auto p : f16)
     cudaFree(p);
   for (int i = 0; i < c4; ++i) {
@@ -579,8 +589,9 @@ int main(int argc, char **argv)
     printf("device: %s\n", prop.name);
     const int shapes[3][2] = {{4096, 4096}, {4096, 11008}, {11008, 4096}};
     std::pair<double, double> t[3];
+    double tf[3];
     for (int i = 0; i < 3; ++i)
-      t[i] = bench_shape(shapes[i][0], shapes[i][1], 1);
+      t[i] = bench_shape(shapes[i][0], shapes[i][1], 1, &tf[i]);
     /* The 224 linears of a Llama-2-7B-shaped decode step: 32 layers of q, k, v, o (4096 x
      * 4096), gate, up (4096 x 11008) and down (11008 x 4096), from the times above. */
     double s16 = 32 * (4 * t[0].first + 2 * t[1].first + t[2].first);
@@ -589,6 +600,10 @@ int main(int argc, char **argv)
            "(%.2f TB/s of 4-bit weights) | speedup %.2fx\n",
            s16 / 1e3, s4 / 1e3, 32.0 * (4 * 4096.0 * 4096 + 3 * 4096.0 * 11008) / 2 / s4 / 1e6,
            s16 / s4);
+    const double sf = 32 * (4 * tf[0] + 2 * tf[1] + tf[2]);
+    printf("7B-shaped decode step, 224 linears, fused int4 GEMV (pare_llm_linear_w4_f16): %.3f ms "
+           "(issue 18: <= 1.35 ms on an H100)\n",
+           sf / 1e3);
     for (auto &s : shapes)
       bench_shape(s[0], s[1], 512);
     return 0;
