@@ -1498,6 +1498,16 @@ inline int w4_gshift(int group)
   return gshift;
 }
 
+/* One matrix [n][k] of T from its packed rows (pare_llm_device::w4_dequantize). */
+template <typename T>
+cudaError_t launch_w4_dequant(const uint8_t *qw, const T *sz, T *w, int n, int k, int groups,
+                              int gshift, cudaStream_t stream)
+{
+  w4_dequant_kernel<T><<<grid_for((size_t)n * ((k + 7) / 8)), kBlock, 0, stream>>>(qw, sz, w, n, k,
+                                                                                   groups, gshift);
+  return cudaGetLastError();
+}
+
 /* Dequantizes the matrices into consecutive workspace slots, dense[i] the
  * i-th ([n][k] of T). */
 template <typename T>
@@ -1510,9 +1520,7 @@ cudaError_t w4_dequant(std::initializer_list<W4Mat<T>> mats, int k, int group, v
   int i = 0;
   for (const W4Mat<T> &m : mats) {
     dense[i] = reinterpret_cast<T *>(at);
-    w4_dequant_kernel<T><<<grid_for((size_t)m.n * ((k + 7) / 8)), kBlock, 0, stream>>>(
-        m.qw, m.sz, dense[i], m.n, k, groups, gshift);
-    cudaError_t err = cudaGetLastError();
+    cudaError_t err = launch_w4_dequant<T>(m.qw, m.sz, dense[i], m.n, k, groups, gshift, stream);
     if (err != cudaSuccess)
       return err;
     at += w4_dense_bytes(m.n, k, sizeof(T));
@@ -1940,6 +1948,21 @@ cudaError_t logits(const T *x, float *out, int count, cudaStream_t stream)
 }
 
 } // namespace
+
+namespace pare_llm_device {
+cudaError_t w4_dequantize(const uint8_t *qw, const float *sz, float *w, int n, int k, int group,
+                          cudaStream_t stream)
+{
+  return launch_w4_dequant<float>(qw, sz, w, n, k, PARE_LLM_W4_GROUPS(k, group), w4_gshift(group),
+                                  stream);
+}
+cudaError_t w4_dequantize(const uint8_t *qw, const __half *sz, __half *w, int n, int k, int group,
+                          cudaStream_t stream)
+{
+  return launch_w4_dequant<__half>(qw, sz, w, n, k, PARE_LLM_W4_GROUPS(k, group),
+                                   w4_gshift(group), stream);
+}
+} // namespace pare_llm_device
 
 #define PARE_LLM_DEFINE_KERNELS(SUF, T)                                                       \
   cudaError_t pare_llm_embed_##SUF(const T *table, const int32_t *ids, T *y, int rows,        \

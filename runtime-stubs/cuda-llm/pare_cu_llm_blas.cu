@@ -22,9 +22,10 @@
  * A gate / up pair, or q / k / v, whose weights lie back to back in memory
  * (the decoder's weights file stores them so) is one GEMM of the summed
  * width; otherwise one GEMM each into column blocks of the same scratch.
- * int4 weights (pare_llm_matmul_w4_*): a kernel dequantizes the whole weight,
- * (q - z) * s in float rounded to the activations' type as pare's W4 GEMM
- * stores its tiles, into the context's w4 scratch, then the same GEMM (or,
+ * int4 weights (pare_llm_matmul_w4_*): pare_llm_device::w4_dequantize (the
+ * fused int4 prefill's, pare_cu_llm.cu) dequantizes the whole weight, (q - z)
+ * * s in float rounded to the activations' type as pare's W4 GEMM stores its
+ * tiles, into the context's w4 scratch, then the same GEMM (or,
  * built with PARE_LLM_BLAS_W4_SLICE_BYTES, slices of outputs in turn).
  *
  * A step beyond the sizes the context was created for falls back to pare's
@@ -40,7 +41,7 @@
 
 namespace {
 
-using namespace pare_llm_device; /* to_f, from_f */
+using namespace pare_llm_device; /* to_f, from_f, aligned16, w4_dequantize */
 
 /* int4 prefill: 0 dequantizes the whole weight before one GEMM; a byte count
  * runs slices of outputs whose dequantized weights fit in it (an experiment:
@@ -240,60 +241,6 @@ __global__ void qkv_kernel(const T *p, const int32_t *positions, const float *in
   }
 }
 
-/* w [n][k] of T = (q - z) * s, in float (pare_llm_matmul_w4's layout: rows of
- * PARE_LLM_W4_ROW_BYTES(k) bytes, low nibble first; (scale, zero) per group).
- * One thread per byte (two weights). */
-template <typename T>
-__global__ void dequant_w4_kernel(const uint8_t *qw, const T *sz, T *w, int k, int n, int groups,
-                                  int gshift)
-{
-  const int half_k = (k + 1) / 2, row_bytes = PARE_LLM_W4_ROW_BYTES(k);
-  const size_t total = (size_t)n * half_k;
-  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
-       i += (size_t)gridDim.x * blockDim.x) {
-    const int j = (int)(i / half_k), c = (int)(i % half_k), kk = 2 * c;
-    const unsigned byte = qw[(size_t)j * row_bytes + c];
-    const T *g = sz + ((size_t)j * groups + (kk >> gshift)) * 2;
-    T *dst = w + (size_t)j * k + kk;
-    dst[0] = from_f<T>((float)((int)(byte & 15u) - (int)to_f(g[1])) * to_f(g[0]));
-    if (kk + 1 < k) {
-      const T *g1 = sz + ((size_t)j * groups + ((kk + 1) >> gshift)) * 2;
-      dst[1] = from_f<T>((float)((int)(byte >> 4) - (int)to_f(g1[1])) * to_f(g1[0]));
-    }
-  }
-}
-
-/* The same for k a multiple of 32: one thread per 16-byte chunk (32 weights
- * of a row), written 8 at a time. */
-template <typename T> struct alignas(16) Eight {
-  T v[8];
-};
-template <typename T>
-__global__ void dequant_w4_chunk_kernel(const uint8_t *qw, const T *sz, T *w, int k, int n,
-                                        int groups, int gshift)
-{
-  const int chunks = k / 32;
-  const size_t total = (size_t)n * chunks;
-  for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total;
-       i += (size_t)gridDim.x * blockDim.x) {
-    const int j = (int)(i / chunks), c = (int)(i % chunks);
-    const uint4 u = *reinterpret_cast<const uint4 *>(qw + (size_t)j * (k / 2) + (size_t)c * 16);
-    const uint32_t words[4] = {u.x, u.y, u.z, u.w};
-#pragma unroll
-    for (int q = 0; q < 4; ++q) {
-      const int k0 = c * 32 + q * 8;
-      const T *g = sz + ((size_t)j * groups + (k0 >> gshift)) * 2;
-      const float s = to_f(g[0]);
-      const int z = (int)to_f(g[1]);
-      Eight<T> e;
-#pragma unroll
-      for (int t = 0; t < 8; ++t)
-        e.v[t] = from_f<T>((float)((int)((words[q] >> (4 * t)) & 15u) - z) * s);
-      *reinterpret_cast<Eight<T> *>(w + (size_t)j * k + k0) = e;
-    }
-  }
-}
-
 /* ------------------------------------------------------------- the steps -- */
 
 template <typename T>
@@ -457,14 +404,13 @@ cudaError_t matmul_w4(pare_llm_blas *b, const T *x, const uint8_t *qw, const T *
                       int k, int n, int group, pare_act_t act, float act_a, float act_b,
                       cudaStream_t stream)
 {
+  /* pare's own call also answers what it refuses (packed rows not 16-byte
+   * aligned: pare_llm_matmul_w4's contract). */
   if (rows <= PARE_LLM_W4_GEMV_ROWS || !b || !b->w4_scratch || rows > b->max_rows || n <= 0 ||
-      k <= 0 || (size_t)k * n * sizeof(T) > b->w4_scratch_bytes)
+      k <= 0 || (size_t)k * n * sizeof(T) > b->w4_scratch_bytes || !aligned16(qw))
     return pare_w4(x, qw, sz, y, rows, k, n, group, act, act_a, act_b, stream);
   if (!x || !qw || !sz || !y || group < 16 || (group & (group - 1)))
     return cudaErrorInvalidValue;
-  int gshift = 0;
-  while ((1 << gshift) < group)
-    ++gshift;
   BLAS_TRY(bind(b, stream));
   T *w = (T *)b->w4_scratch;
   const int groups = PARE_LLM_W4_GROUPS(k, group);
@@ -481,13 +427,7 @@ cudaError_t matmul_w4(pare_llm_blas *b, const T *x, const uint8_t *qw, const T *
     const int nn = n - j0 < slice ? n - j0 : slice;
     const uint8_t *q = qw + (size_t)j0 * row_bytes;
     const T *g = sz + (size_t)j0 * groups * 2;
-    if (k % 32 == 0 && ((uintptr_t)qw & 15u) == 0)
-      dequant_w4_chunk_kernel<T><<<grid_for((size_t)nn * (k / 32)), kBlock, 0, stream>>>(
-          q, g, w, k, nn, groups, gshift);
-    else
-      dequant_w4_kernel<T><<<grid_for((size_t)nn * ((k + 1) / 2)), kBlock, 0, stream>>>(
-          q, g, w, k, nn, groups, gshift);
-    BLAS_TRY(cudaGetLastError());
+    BLAS_TRY(w4_dequantize(q, g, w, nn, k, group, stream));
     BLAS_TRY(gemm<T>(b, x, w, y + j0, n, rows, k, nn, 0.0f));
   }
   if (act == PARE_ACT_NONE)

@@ -2,7 +2,8 @@
  * pare CUDA decoder kernels: the small device helpers the kernel files share
  * (storage conversions, 16-byte packs, warp reductions). Header-only; every
  * function is inline, so each kernel file that includes it gets its own copy
- * without clashing at link time. Shipped with the decoder next to
+ * without clashing at link time, except w4_dequantize, declared at the end
+ * and defined in pare_cu_llm.cu. Shipped with the decoder next to
  * pare_cu_llm.cuh.
  */
 #ifndef PARE_CU_LLM_DEVICE_CUH
@@ -172,6 +173,17 @@ static inline cudaError_t pdl_launch(void (*kernel)(KArgs...), dim3 grid, dim3 b
   cudaError_t last = cudaGetLastError();
   return e != cudaSuccess ? e : last;
 }
+
+/* Dequantizes n int4 rows in pare_llm_matmul_w4's layout (packed rows of
+ * PARE_LLM_W4_ROW_BYTES(k) bytes, 16-byte aligned; a (scale, zero) pair of T
+ * per group of `group`, a power of two >= 16) into w [n][k] of T: (q - z) * s
+ * in float, rounded to T, as pare_cu_llm_w4.cu's tiled GEMM stages its tiles.
+ * Asynchronous on `stream`. Defined in pare_cu_llm.cu (the fused int4 prefill)
+ * and used by pare_cu_llm_blas.cu too, so there is one dequantizer. */
+cudaError_t w4_dequantize(const uint8_t *qw, const float *sz, float *w, int n, int k, int group,
+                          cudaStream_t stream);
+cudaError_t w4_dequantize(const uint8_t *qw, const __half *sz, __half *w, int n, int k, int group,
+                          cudaStream_t stream);
 
 } // namespace pare_llm_device
 
