@@ -51,19 +51,15 @@ using namespace pare_llm_device; /* to_f, from_f, aligned16 */
 constexpr int kEpiThreads = 256;
 constexpr int kMaxGridY = 65535;
 
-/* y[r][j] from acc[r][j]: the epilogue of pare's GEMM (pare_cu_llm_w8.cu,
- * Epilogue::scaled then finish): two float products rounded one by one, the
- * activation, the residual read before y is written (it may be y), rounded
- * to T. */
+/* y[r][j] from acc[r][j]: the epilogue of pare's GEMM (w8_scaled then
+ * w8_finish, pare_cu_llm_w8_impl.cuh), the residual read before y is written
+ * (it may be y), rounded to T. */
 template <typename T>
 __device__ __forceinline__ T finish(int32_t acc, float s, float ws, const T *residual, size_t at,
                                     pare_act_t act, float act_a, float act_b)
 {
-  const float v = __fmul_rn(__fmul_rn((float)acc, s), ws);
-  float o = pare_activation(v, act, act_a, act_b);
-  if (residual)
-    o = __fadd_rn(o, to_f(residual[at]));
-  return from_f<T>(o);
+  return from_f<T>(w8_finish(w8_scaled(acc, s, ws), act, act_a, act_b, residual != nullptr,
+                             residual ? to_f(residual[at]) : 0.0f));
 }
 
 /* Four outputs of T as one load / store (8 or 16 bytes). */
@@ -96,13 +92,9 @@ __global__ void __launch_bounds__(kEpiThreads)
       const int32_t av[4] = {a.x, a.y, a.z, a.w};
       const float wv[4] = {ws.x, ws.y, ws.z, ws.w};
 #pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        const float v = __fmul_rn(__fmul_rn((float)av[e], s), wv[e]);
-        float o = pare_activation(v, act, act_a, act_b);
-        if (residual)
-          o = __fadd_rn(o, to_f(res.v[e]));
-        out.v[e] = from_f<T>(o);
-      }
+      for (int e = 0; e < 4; ++e)
+        out.v[e] = from_f<T>(w8_finish(w8_scaled(av[e], s, wv[e]), act, act_a, act_b,
+                                       residual != nullptr, residual ? to_f(res.v[e]) : 0.0f));
       *reinterpret_cast<Quad<T> *>(y + at) = out;
     } else {
       y[at] = finish<T>(acc[at], s, w_scale[j], residual, at, act, act_a, act_b);

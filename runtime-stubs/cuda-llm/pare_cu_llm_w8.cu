@@ -194,17 +194,15 @@ template <typename T> struct Epilogue {
   float act_a, act_b;
   __device__ __forceinline__ float scaled(int r, int j, int acc) const
   {
-    return __fmul_rn(__fmul_rn((float)acc, sx[r]), wscale[j]);
+    return w8_scaled(acc, sx[r], wscale[j]);
   }
   /* v: scaled()'s value. The residual is read before y is written (it may
    * be y). */
   __device__ __forceinline__ void finish(int r, int j, float v) const
   {
     const size_t at = (size_t)r * n + j;
-    float o = pare_activation(v, act, act_a, act_b);
-    if (residual)
-      o = __fadd_rn(o, to_f(residual[at]));
-    y[at] = from_f<T>(o);
+    y[at] = from_f<T>(w8_finish(v, act, act_a, act_b, residual != nullptr,
+                                residual ? to_f(residual[at]) : 0.0f));
   }
   /* finish() of outputs j .. j + 7 (16-byte aligned in y and residual). */
   __device__ __forceinline__ void finish8(int r, int j, const float *v) const
@@ -222,11 +220,8 @@ template <typename T> struct Epilogue {
       }
     }
 #pragma unroll
-    for (int e = 0; e < 8; ++e) {
-      o[e] = pare_activation(v[e], act, act_a, act_b);
-      if (residual)
-        o[e] = __fadd_rn(o[e], res[e]);
-    }
+    for (int e = 0; e < 8; ++e)
+      o[e] = w8_finish(v[e], act, act_a, act_b, residual != nullptr, residual ? res[e] : 0.0f);
 #pragma unroll
     for (int i = 0; i < 8; i += 16 / (int)sizeof(T)) {
       Pack<T> p;
