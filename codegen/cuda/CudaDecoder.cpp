@@ -140,8 +140,6 @@ private:
   /// "pare_llm_blas_<fn>_<sfx>(<prefix>_g.blas, ", recording the sizes of
   /// the library context.
   std::string gemmCall(const std::string &fn, int64_t k, int64_t n);
-  /// --cuda-gemm cublas with the int8 library path in the runtime files.
-  bool cublasW8() const;
   LogicalResult error(Operation *op, const llvm::Twine &why) {
     return op->emitError() << "the cuda decoder cannot emit " << op->getName() << ": " << why;
   }
@@ -478,11 +476,9 @@ LogicalResult Decoder::emitW8A8(MatMulW8A8Op op, Operation *at, const std::strin
       return error(op, "act_quant \"per-tensor\" without an act_scale");
     actScale = floatLiteral(float(op.getActScaleAttr().getValueAsDouble()));
   }
-  // With --cuda-gemm cublas, cuBLASLt's int8 products where the runtime
-  // has them (pare_cu_llm_blas_w8.cu).
-  std::string call = cublasW8() ? gemmCall("linear_w8a8", width(op.getInput()),
-                                           width(op.getResult()))
-                                : "pare_llm_linear_w8a8_" + sfx + "(";
+  // With --cuda-gemm cublas, cuBLASLt's int8 products
+  // (pare_cu_llm_blas_w8.cu).
+  std::string call = gemmCall("linear_w8a8", width(op.getInput()), width(op.getResult()));
   body += "  PARE_TRY(" + call + x + ", " + nw + ", " + eps + ", " + w +
           ", " + s + ", " + res + ", " + y + ", " + rows(at) + ", " +
           std::to_string(width(op.getInput())) + ", " + std::to_string(width(op.getResult())) +
@@ -511,12 +507,6 @@ std::string Decoder::rowPtr(Operation *user, Value v) {
   if (attrs::isTail(user) && !isTailValue(v))
     return p + " + (size_t)(n - 1) * " + std::to_string(width(v));
   return p;
-}
-
-bool Decoder::cublasW8() const {
-  return opts.cublas && llvm::any_of(cudaDecoderRuntimeFiles(), [](const EmittedFile &f) {
-           return f.path == "pare_cu_llm_blas_w8.cu";
-         });
 }
 
 std::string Decoder::gemmCall(const std::string &fn, int64_t k, int64_t n) {
@@ -1020,7 +1010,7 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
     // int4 weight, and the int8 products' int32 sums.
     int64_t k = std::max<int64_t>(gemmMaxK, 1), n = std::max<int64_t>(gemmMaxN, 1);
     libraryBytes = alignUp(chunk * k * 4) + alignUp(chunk * n * 4) + (int64_t(32) << 20) +
-                   w4MaxBytes + (cublasW8() && w8MaxK > 0 ? chunk * n * 4 : 0);
+                   w4MaxBytes + (w8MaxK > 0 ? chunk * n * 4 : 0);
   }
   if (failed(checkMemory()))
     return failure();
@@ -1756,7 +1746,7 @@ const char *@P@_strerror(int code) {
                         std::to_string(std::max<int64_t>(gemmMaxK, 1)) + ", " +
                         std::to_string(std::max<int64_t>(gemmMaxN, 1)) + ", " +
                         std::to_string(w4MaxBytes) + "ull, " +
-                        (cublasW8() && w8MaxK > 0 ? "1" : "0") +
+                        (w8MaxK > 0 ? "1" : "0") +
                         ", @P@_g.stream)) != cudaSuccess) {\n"
                         "    @P@_device_error(\"pare_llm_blas_create (cuBLAS, --cuda-gemm "
                         "cublas)\", err);\n"
@@ -1787,7 +1777,7 @@ std::string Decoder::makefile() const {
   // --cuda-gemm cublas: the library-GEMM prefill and its libraries.
   if (opts.cublas)
     m += std::string(" pare_cu_llm_blas.o") +
-         (cublasW8() && w8MaxK > 0 ? " pare_cu_llm_blas_w8.o" : "") +
+         (w8MaxK > 0 ? " pare_cu_llm_blas_w8.o" : "") +
          "\n" + upper + "_LIBS = -lcublas -lcublasLt";
   m += "\n";
   m += expand(R"PARE(RUNNER_SOURCES = generate.c pare_tokenizer.c
@@ -1820,7 +1810,7 @@ pare_cu_llm_w4.o: pare_cu_llm_w4.cu pare_cu_llm.cuh pare_cu_llm_device.cuh pare_
     m += "\npare_cu_llm_blas.o: pare_cu_llm_blas.cu pare_cu_llm_blas.cuh pare_cu_llm_blas_impl.cuh "
          "pare_cu_llm.cuh pare_cu_llm_device.cuh pare_activation.h\n\t$(NVCC) -std=c++17 "
          "$(NVCCFLAGS) -c pare_cu_llm_blas.cu -o $@\n";
-    if (cublasW8() && w8MaxK > 0)
+    if (w8MaxK > 0)
       m += "\npare_cu_llm_blas_w8.o: pare_cu_llm_blas_w8.cu pare_cu_llm_blas.cuh "
            "pare_cu_llm_blas_impl.cuh pare_cu_llm_w8_impl.cuh pare_cu_llm.cuh "
            "pare_cu_llm_device.cuh pare_activation.h\n"
