@@ -315,6 +315,28 @@ std::string decoderApiHeader(const DecoderApi &api) {
   }
   h += "/* Appends one token and writes its logits (" + u + "_VOCAB floats). */\n";
   h += "int " + p + "_decode(int32_t id, float *logits);\n";
+  if (api.maxBatch > 1) {
+    h += "\n/* Batched decoding: the KV cache holds " + u + "_MAX_BATCH sequences at once, one per\n"
+         "   slot 0 .. " + u + "_MAX_BATCH - 1, and one " + p + "_decode_batch step advances up to\n"
+         "   " + u + "_MAX_BATCH of them together, reading every weight once for all of them.\n"
+         "   The calls above work on slot 0 (" + p + "_reset empties every slot). A row's\n"
+         "   logits are those the same tokens give in a slot of their own. */\n";
+    h += "#define " + u + "_MAX_BATCH " + std::to_string(api.maxBatch) + "\n";
+    h += "/* Empties one slot: its next token is at position 0. */\n";
+    h += "int " + p + "_reset_slot(int32_t slot);\n";
+    h += "/* Tokens in one slot's KV cache; -1 for a slot outside 0 .. " + u +
+         "_MAX_BATCH - 1. */\n";
+    h += "int32_t " + p + "_slot_position(int32_t slot);\n";
+    h += "/* " + p + "_prefill on one slot. */\n";
+    h += "int " + p + "_prefill_slot(int32_t slot, const int32_t *ids, int32_t n, "
+         "float *logits_of_last);\n";
+    h += "/* One token for each of n (1 .. " + u + "_MAX_BATCH) distinct slots: slots[i] appends\n"
+         "   ids[i] and gets logits[i * " + u + "_VOCAB + v] (n * " + u +
+         "_VOCAB floats, not NULL).\n"
+         "   Every slot, id and context is checked before anything is written. */\n";
+    h += "int " + p + "_decode_batch(const int32_t *slots, const int32_t *ids, int32_t n, "
+         "float *logits);\n";
+  }
   if (api.gpuSampling) {
     h += "/* How the next token is drawn on the GPU: temperature <= 0 takes the argmax\n"
          "   (lowest id on ties); otherwise softmax(logits / temperature) cut to the top_k\n"
@@ -357,6 +379,12 @@ std::string decoderRunnerShim(const DecoderApi &api) {
   if (api.prefillAll)
     h += "/* Every row's logits in one call (the runner's --ppl uses it when defined). */\n"
          "#define PARE_MODEL_PREFILL_ALL " + p + "_prefill_all\n";
+  if (api.maxBatch > 1) {
+    h += "/* Several sequences at once (the runner's --batch uses them when defined). */\n"
+         "#define PARE_MODEL_MAX_BATCH " + u + "_MAX_BATCH\n";
+    for (const char *f : {"reset_slot", "slot_position", "prefill_slot", "decode_batch"})
+      h += "#define PARE_MODEL_" + llvm::StringRef(f).upper() + " " + p + "_" + f + "\n";
+  }
   if (api.gpuSampling)
     h += "/* Next tokens drawn on the GPU (the runner uses them when defined). */\n"
          "#define PARE_MODEL_SAMPLING " + p + "_sampling\n"

@@ -174,6 +174,9 @@ struct DecoderApi {
   /// has NAME_sampling, NAME_decode_sample, NAME_sample and NAME_profile
   /// (sampling on the GPU, issue 17; CUDA target)
   bool gpuSampling = false;
+  /// NAME_MAX_BATCH: KV-cache slots (--max-batch); >= 2 adds NAME_reset_slot,
+  /// NAME_slot_position, NAME_prefill_slot and NAME_decode_batch.
+  int64_t maxBatch = 1;
 };
 
 /// <name>.h of a decoder, identical for C and CUDA: the macros, the error

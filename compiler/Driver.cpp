@@ -700,6 +700,11 @@ FailureOr<std::vector<codegen::EmittedFile>> emitFiles(ModuleOp module, const Co
                "plain graph");
     return failure();
   }
+  if (o.maxBatch > 1) {
+    printError("--max-batch applies to decoders (--max-context); this model compiles as a "
+               "plain graph");
+    return failure();
+  }
   if (job.cuda)
     return codegen::emitCuda(module, cudaEmitOptions(o, job));
   codegen::CEmitOptions copts = cEmitOptions(o, job);
@@ -780,10 +785,12 @@ FailureOr<std::vector<codegen::EmittedFile>> emitDecoderFiles(ModuleOp module,
     copts.fusion = o.cudaFusion;
     copts.cublas = o.cudaGemm == CudaGemm::Cublas;
     copts.prefillChunk = o.prefillChunk;
+    copts.maxBatch = o.maxBatch;
     return codegen::emitDecoderCuda(module, copts);
   }
   codegen::CEmitOptions copts = cEmitOptions(o, job);
   copts.prefillChunk = o.prefillChunk;
+  copts.maxBatch = o.maxBatch;
   return codegen::emitDecoderC(module, copts);
 }
 

@@ -135,6 +135,9 @@ struct CompileOptions {
   /// Decoders: rows of one prefill step (--prefill-chunk); 0: the target's
   /// default (CUDA 512, C min(64, context / 2)), at most the context.
   int64_t prefillChunk = 0;
+  /// Decoders: KV-cache slots, sequences decoded together (--max-batch);
+  /// 1 is the single-sequence API.
+  int64_t maxBatch = 1;
   bool shiftFusion = true; ///< fold temporal shifts into 1x1 convs
 };
 

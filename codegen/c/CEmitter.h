@@ -45,6 +45,9 @@ struct CEmitOptions {
   /// Decoders: rows of one prefill step (--prefill-chunk), at most the
   /// context; 0 takes decoderPrefillChunk (CDecoder.h).
   int64_t prefillChunk = 0;
+  /// Decoders: KV-cache slots (--max-batch): sequences one decode_batch step
+  /// advances together; 1 emits the single-sequence API only.
+  int64_t maxBatch = 1;
   CEmitStats *stats = nullptr; ///< filled in when set
 };
 

@@ -44,6 +44,9 @@ struct CudaEmitOptions {
   /// Decoders: rows of one prefill step (--prefill-chunk), at most the
   /// context; 0 takes the default, 512.
   int64_t prefillChunk = 0;
+  /// Decoders: KV-cache slots (--max-batch): sequences one decode_batch step
+  /// advances together; 1 emits the single-sequence API only.
+  int64_t maxBatch = 1;
 };
 
 mlir::FailureOr<std::vector<EmittedFile>> emitCuda(mlir::ModuleOp module,

@@ -284,6 +284,13 @@ CLI::App *addCompile(CLI::App &app, pare::driver::CompileOptions &co) {
                    "min(64, context / 2) for the C targets; at most --max-context)")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 20));
   compile
+      ->add_option("--max-batch", co.maxBatch,
+                   "Decoders: sequences held at once, each in its own KV-cache slot; "
+                   "<name>_decode_batch advances up to this many together, reading every weight "
+                   "once per step (batch serving). 1: the single-sequence API only")
+      ->check(CLI::Range(int64_t(1), int64_t(256)))
+      ->default_val(1);
+  compile
       ->add_option("--shift-fusion", co.shiftFusion,
                    "Fold temporal shifts into the 1x1 convolutions that read them: on, off")
       ->transform(choice(pare::driver::onOff()))
