@@ -11,7 +11,9 @@ encoding, prefill, decode, stop tokens, the perplexity mode. Steps:
   2. benchmarks/llm/greedy.py --exact: -n tokens from each prompt of benchmarks/llm/prompts.txt
      identical to ort_reference.py's greedy loop (the fp32 criterion of issue 16);
   3. benchmarks/llm/perplexity.py: the runner's --ppl against ort_reference.py perplexity over
-     a text, same token and window counts, perplexity within --ppl-tol.
+     a text, same token and window counts, perplexity within --ppl-tol;
+  4. the same model with --max-batch 4: `generate --batch 3` (the prompt in three KV-cache
+     slots, decoded together) gives each sequence the ids of the single-sequence greedy run.
 It complements tests/e2e/llm_decoder_c.py (logits at every prefix, prefill-then-decode against
 full recomputation, API errors) with the runner and the tokenizer. --onnx M --tokenizer T runs the
 same on an existing export (the real SmolLM2: build/llm/smollm2.onnx, with --reference
@@ -37,16 +39,17 @@ def fail(msg):
     sys.exit(1)
 
 
-def run(cmd, cwd=None):
+def run(cmd, cwd=None, quiet=False):
     shown = " ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT + os.sep) else c for c in cmd)
     print(f"$ {shown}", flush=True)
     t0 = time.time()
     p = subprocess.run(cmd, cwd=cwd, capture_output=True, encoding="utf-8", errors="replace")
     out = (p.stdout + p.stderr).strip().splitlines()
-    for line in out[-4:]:
+    for line in out[-4:] if not quiet else []:
         print(f"  {line}")
     if p.returncode != 0:
         fail(f"exit code {p.returncode} after {time.time() - t0:.0f} s:\n" + "\n".join(out[-40:]))
+    return p.stdout
 
 
 def main():
@@ -74,7 +77,7 @@ def main():
     else:
         with tempfile.TemporaryDirectory(prefix="llm-check-c-") as work:
             check(args, work)
-    print("check_c: 2 passed, 0 failed")
+    print("check_c: 3 passed, 0 failed")
 
 
 def check(args, work):
@@ -107,7 +110,25 @@ def check(args, work):
     run([py, os.path.join(HERE, "perplexity.py"), "--runner", runner, "--weights", weights,
          "--model", model, "--tokenizer", tok, "--text", args.text, "--window", str(args.window),
          "--max-tokens", str(args.ppl_tokens), "--tol", str(args.ppl_tol)])
+    check_batch(args, model, tok, work, runner, weights)
     print(f"check_c: done in {time.time() - t0:.0f} s")
+
+
+def check_batch(args, model, tok, work, runner, weights, batch=3, n=32):
+    """generate --batch: every sequence's greedy ids == the single-sequence runner's."""
+    name, out = "llmbatch", os.path.join(work, "c-batch")
+    run([args.pare, "compile", model, "--target", "host", "--max-context", str(args.max_context),
+         "--max-batch", "4", "--name", name, "--emit-runner", "-o", out])
+    run(["make", "-s", "-C", out, "-f", f"{name}.mk"])
+    prompt = "The whale"
+    single = run([runner, "-w", weights, "--tokenizer", tok, "-p", prompt, "-n", str(n), "--ids"], quiet=True)
+    want = [line.split()[1:] for line in single.splitlines() if line.startswith("ids:")]
+    together = run([os.path.join(out, "generate"), "-w", os.path.join(out, f"{name}_weights.bin"),
+                    "--tokenizer", tok, "-p", prompt, "-n", str(n), "--ids", "--batch", str(batch)])
+    got = [line.split()[1:] for line in together.splitlines() if line.startswith("ids[")]
+    if len(want) != 1 or not want[0] or got != want * batch:
+        fail(f"generate --batch {batch}: ids {got} differ from the single-sequence run's {want}")
+    print(f"  --batch {batch}: {batch} sequences x {len(want[0])} ids == the single-sequence greedy run")
 
 
 if __name__ == "__main__":

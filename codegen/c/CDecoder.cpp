@@ -94,6 +94,10 @@ private:
   std::string p, u; ///< symbol prefix and its upper case
   func::FuncOp func;
   int64_t maxContext = 0, layers = 0, vocab = 0, chunk = 0, idLimit = -1;
+  /// --max-batch: KV-cache slots; batched (>= 2) adds the slot API and a
+  /// per-row slot to the step.
+  int64_t maxBatch = 1;
+  bool batched = false;
   Value ids, positions, result;
 
   WeightsFileBuilder weights;
@@ -139,6 +143,12 @@ LogicalResult DecoderEmitter::readSignature() {
   layers = ly.getInt();
   chunk = opts.prefillChunk > 0 ? std::min(opts.prefillChunk, maxContext)
                                 : decoderPrefillChunk(maxContext);
+  maxBatch = opts.maxBatch;
+  if (maxBatch < 1 || maxBatch > 256)
+    return module.emitError("--max-batch ") << maxBatch << " is outside 1 .. 256";
+  batched = maxBatch > 1;
+  // A decode_batch step is maxBatch rows: the arena holds that many.
+  chunk = std::max(chunk, maxBatch);
   cache.resize(size_t(layers));
 
   auto funcs = module.getOps<func::FuncOp>();
@@ -334,14 +344,40 @@ LogicalResult DecoderEmitter::emitAttention(AttentionOp op, std::string &code) {
       "(" + p + "_arena + " +
       std::to_string(placement.offsets[scratchIndex[op]] / int64_t(sizeof(float))) + ")";
   std::string off = u + "_CACHE_LAYER_" + std::to_string(layer);
-  code += "  " + std::string("pare_kv_store_f32(") + *k + ", " + *v + ", " + p + "_k_cache + " +
-          off + ", " + p + "_v_cache + " + off + ", n, " + std::to_string(kvHeads) + ", " +
-          std::to_string(hd) + ", " + u + "_MAX_CONTEXT, pos0);\n";
-  code += "  pare_attention_f32(" + *q + ", " + p + "_k_cache + " + off + ", " + p +
-          "_v_cache + " + off + ", " + out.name + ", n, pos0 + n, " + std::to_string(hd) + ", " +
-          "(int64_t)" + u + "_MAX_CONTEXT * " + std::to_string(hd) + ", " +
-          std::to_string(heads) + ", " + std::to_string(kvHeads) + ", " + std::to_string(hd) +
-          ", " + floatLiteral(op.getScale().convertToFloat()) + ", 1, pos0, " + scratch + ");\n";
+  std::string tailArgs = std::to_string(hd) + ", " + "(int64_t)" + u + "_MAX_CONTEXT * " +
+                         std::to_string(hd) + ", " + std::to_string(heads) + ", " +
+                         std::to_string(kvHeads) + ", " + std::to_string(hd) + ", " +
+                         floatLiteral(op.getScale().convertToFloat()) + ", 1, ";
+  std::string dims = std::to_string(kvHeads) + ", " + std::to_string(hd) + ", " + u +
+                     "_MAX_CONTEXT, ";
+  if (!batched) {
+    code += "  pare_kv_store_f32(" + *k + ", " + *v + ", " + p + "_k_cache + " + off + ", " + p +
+            "_v_cache + " + off + ", n, " + dims + "pos0);\n";
+    code += "  pare_attention_f32(" + *q + ", " + p + "_k_cache + " + off + ", " + p +
+            "_v_cache + " + off + ", " + out.name + ", n, pos0 + n, " + tailArgs + "pos0, " +
+            scratch + ");\n";
+    return success();
+  }
+  // Batched: rows of one slot (prefill, decode) attend as above in that
+  // slot's cache; rows of decode_batch are sequences of their own, one
+  // call each (the same call a single-sequence decode makes).
+  std::string kvw = std::to_string(kvHeads * hd), qw = std::to_string(heads * hd);
+  std::string at = "(size_t)slot * " + u + "_CACHE_FLOATS + " + off;
+  code += "  if (!slots) {\n";
+  code += "    pare_kv_store_f32(" + *k + ", " + *v + ", " + p + "_k_cache + " + at + ", " + p +
+          "_v_cache + " + at + ", n, " + dims + "pos0);\n";
+  code += "    pare_attention_f32(" + *q + ", " + p + "_k_cache + " + at + ", " + p +
+          "_v_cache + " + at + ", " + out.name + ", n, pos0 + n, " + tailArgs + "pos0, " +
+          scratch + ");\n";
+  code += "  } else {\n    for (r = 0; r < n; ++r) {\n";
+  code += "      const size_t at = (size_t)slots[r] * " + u + "_CACHE_FLOATS + " + off + ";\n";
+  code += "      const int32_t pr = (int32_t)" + p + "_positions[r];\n";
+  code += "      pare_kv_store_f32(" + *k + " + (size_t)r * " + kvw + ", " + *v + " + (size_t)r * " +
+          kvw + ", " + p + "_k_cache + at, " + p + "_v_cache + at, 1, " + dims + "pr);\n";
+  code += "      pare_attention_f32(" + *q + " + (size_t)r * " + qw + ", " + p + "_k_cache + at, " +
+          p + "_v_cache + at, " + out.name + " + (size_t)r * " + qw + ", 1, pr + 1, " + tailArgs +
+          "pr, " + scratch + ");\n";
+  code += "    }\n  }\n";
   return success();
 }
 
@@ -534,8 +570,9 @@ std::string DecoderEmitter::sourceFile() {
                        ". Do not edit; recompile the model instead. */\n";
   std::string s = banner;
   s += "/* Decoder step of " + std::to_string(layers) + " layers for the " + opts.targetName +
-       " target: float32, weights in " + p + "_weights.bin, KV cache [layer][kv_head][" +
-       std::to_string(maxContext) + "][head_dim]. */\n";
+       " target: float32, weights in " + p + "_weights.bin, KV cache " +
+       (batched ? "[slot][layer][kv_head][" : "[layer][kv_head][") + std::to_string(maxContext) +
+       "][head_dim]. */\n";
   s += "#include \"" + p + ".h\"\n#include \"pare_llm.h\"\n";
   if (usesElementwise)
     s += "#include \"pare_kernels.h\"\n";
@@ -552,29 +589,42 @@ std::string DecoderEmitter::sourceFile() {
   for (int64_t l = 0; l < layers; ++l)
     s += "#define " + u + "_CACHE_LAYER_" + std::to_string(l) + " " +
          std::to_string(cache[size_t(l)].offset) + "\n";
-  s += "#define " + u + "_CACHE_FLOATS " + std::to_string(std::max<int64_t>(1, cacheFloats)) +
-       "\n\n";
+  s += std::string(batched ? "/* Floats of one slot's K (and V) cache. */\n" : "") + "#define " +
+       u + "_CACHE_FLOATS " + std::to_string(std::max<int64_t>(1, cacheFloats)) + "\n\n";
   s += "/* Intermediates of one step (" + std::to_string(chunk) + " rows; " +
        std::to_string(placement.arenaBytes) + " bytes), the KV cache, the step's positions. */\n";
   s += "static float " + p + "_arena[" + u + "_ARENA_FLOATS];\n";
-  s += "static float " + p + "_k_cache[" + u + "_CACHE_FLOATS];\n";
-  s += "static float " + p + "_v_cache[" + u + "_CACHE_FLOATS];\n";
+  std::string cacheSize = (batched ? u + "_MAX_BATCH * " : std::string()) + u + "_CACHE_FLOATS";
+  s += "static float " + p + "_k_cache[" + cacheSize + "];\n";
+  s += "static float " + p + "_v_cache[" + cacheSize + "];\n";
   s += "static int64_t " + p + "_positions[" + u + "_PREFILL_CHUNK];\n";
   if (actCodes > 0)
     s += "/* One row of int8 activation codes for pare_matmul_w8a8_f32 (the largest K). */\n"
          "static int8_t " + p + "_act_codes[" + std::to_string(actCodes) + "];\n";
-  s += "static int32_t " + p + "_pos;\nstatic int " + p + "_ready;\nstatic void *" + p +
-       "_owned;\n\n";
+  s += "static int32_t " + p + "_pos" + (batched ? "[" + u + "_MAX_BATCH]" : std::string()) +
+       ";" + (batched ? " /* tokens in each slot */" : "") + "\nstatic int " + p +
+       "_ready;\nstatic void *" + p + "_owned;\n\n";
   s += tableDefs + (tableDefs.empty() ? "" : "\n");
   s += "/* Weights: pointers into the checked file. */\n" + weightDecls + "\n";
   s += "static void " + p + "_bind(const unsigned char *payload)\n{\n" + weightBinds + "}\n\n";
 
   // The step function.
-  s += "/* Computes rows pos0 .. pos0 + n - 1 (n <= " + u +
-       "_PREFILL_CHUNK; checked by the callers) and, when logits is not NULL,\n"
-       "   the logits of the last tn rows (tn = 1, or n: tn * " + u + "_VOCAB floats). */\n";
-  s += "static void " + p + "_step(const int32_t *ids, int32_t n, float *logits, int32_t tn)\n{\n";
-  s += "  const int32_t pos0 = " + p + "_pos;\n  int32_t r;\n";
+  if (!batched) {
+    s += "/* Computes rows pos0 .. pos0 + n - 1 (n <= " + u +
+         "_PREFILL_CHUNK; checked by the callers) and, when logits is not NULL,\n"
+         "   the logits of the last tn rows (tn = 1, or n: tn * " + u + "_VOCAB floats). */\n";
+    s += "static void " + p + "_step(const int32_t *ids, int32_t n, float *logits, int32_t tn)\n{\n";
+    s += "  const int32_t pos0 = " + p + "_pos;\n  int32_t r;\n";
+  } else {
+    s += "/* slots NULL: computes rows pos0 .. pos0 + n - 1 of `slot`; otherwise row r is the\n"
+         "   next token of slots[r] (distinct slots). n <= " + u +
+         "_PREFILL_CHUNK (checked by the callers). When\n"
+         "   logits is not NULL, writes the logits of the last tn rows (tn = 1, or n: tn * " + u +
+         "_VOCAB floats). */\n";
+    s += "static void " + p + "_step(const int32_t *ids, int32_t n, float *logits, int32_t tn, "
+         "int32_t slot,\n" + std::string(p.size() + 19, ' ') + "const int32_t *slots)\n{\n";
+    s += "  const int32_t pos0 = slots ? 0 : " + p + "_pos[slot];\n  int32_t r;\n";
+  }
   const Buffer &res = buffers[result];
   for (Operation &op : func.getBody().front()) {
     if (op.getNumResults() != 1 || !buffers.count(op.getResult(0)))
@@ -587,21 +637,32 @@ std::string DecoderEmitter::sourceFile() {
     s += "  float *const " + b.name + " = " + p + "_arena + " +
          std::to_string(placement.offsets[b.index] / int64_t(sizeof(float))) + ";\n";
   }
-  s += "  for (r = 0; r < n; ++r)\n    " + p + "_positions[r] = (int64_t)pos0 + r;\n";
+  if (batched)
+    s += "  if (slots)\n    for (r = 0; r < n; ++r)\n      " + p + "_positions[r] = " + p +
+         "_pos[slots[r]];\n  else\n    for (r = 0; r < n; ++r)\n      " + p +
+         "_positions[r] = (int64_t)pos0 + r;\n";
+  else
+    s += "  for (r = 0; r < n; ++r)\n    " + p + "_positions[r] = (int64_t)pos0 + r;\n";
   s += body;
   s += "  if (logits) {\n" + tailBody;
   if (!res.tail)
     s += "    memcpy(logits, " + res.name + " + (size_t)(n - tn) * " + u + "_VOCAB, (size_t)tn * " +
          u + "_VOCAB * sizeof(float));\n";
   s += "  }\n";
-  s += "  " + p + "_pos = pos0 + n;\n}\n\n";
+  if (batched)
+    s += "  if (slots)\n    for (r = 0; r < n; ++r)\n      ++" + p + "_pos[slots[r]];\n  else\n    " +
+         p + "_pos[slot] = pos0 + n;\n}\n\n";
+  else
+    s += "  " + p + "_pos = pos0 + n;\n}\n\n";
 
   // Loading and checking the weights.
   s += "static uint64_t " + p + "_read_le(const unsigned char *b, int bytes)\n{\n"
        "  uint64_t v = 0;\n  int i;\n  for (i = bytes - 1; i >= 0; --i)\n"
        "    v = (v << 8) | b[i];\n  return v;\n}\n\n";
+  std::string resetAll = batched ? "memset(" + p + "_pos, 0, sizeof " + p + "_pos);"
+                                 : p + "_pos = 0;";
   s += "void " + p + "_free(void)\n{\n  free(" + p + "_owned);\n  " + p + "_owned = NULL;\n  " +
-       p + "_ready = 0;\n  " + p + "_pos = 0;\n}\n\n";
+       p + "_ready = 0;\n  " + resetAll + "\n}\n\n";
   s += "int " + p + "_init_from_memory(const void *blob, size_t size)\n{\n"
        "  const unsigned char *b = (const unsigned char *)blob;\n"
        "  uint64_t hash = 0xcbf29ce484222325ULL, i;\n";
@@ -616,7 +677,7 @@ std::string DecoderEmitter::sourceFile() {
   s += "  for (i = 0; i < " + u + "_WEIGHTS_BYTES; ++i) {\n    hash ^= b[64 + i];\n"
        "    hash *= 0x100000001b3ULL;\n  }\n";
   s += "  if (hash != " + u + "_WEIGHTS_HASH)\n    return " + u + "_ERR_WEIGHTS;\n";
-  s += "  " + p + "_bind(b + 64);\n  " + p + "_ready = 1;\n  " + p + "_pos = 0;\n  return " + u +
+  s += "  " + p + "_bind(b + 64);\n  " + p + "_ready = 1;\n  " + resetAll + "\n  return " + u +
        "_OK;\n}\n\n";
   s += "int " + p + "_init(const char *weights_path)\n{\n  FILE *f;\n  long size;\n"
        "  void *data;\n  int rc;\n";
@@ -633,37 +694,71 @@ std::string DecoderEmitter::sourceFile() {
        "_OK;\n}\n\n";
 
   // The API.
-  s += "void " + p + "_reset(void)\n{\n  " + p + "_pos = 0;\n}\n\n";
-  s += "int32_t " + p + "_position(void)\n{\n  return " + p + "_pos;\n}\n\n";
+  std::string pos = batched ? p + "_pos[slot]" : p + "_pos";
+  s += "void " + p + "_reset(void)\n{\n  " + resetAll + "\n}\n\n";
+  s += "int32_t " + p + "_position(void)\n{\n  return " + p + (batched ? "_pos[0]" : "_pos") +
+       ";\n}\n\n";
   s += "/* prefill (all = 0: the last row's logits, unless logits is NULL) and\n"
-       "   prefill_all (all = 1: every row's). */\n";
-  s += "static int " + p + "_append(const int32_t *ids, int32_t n, float *logits, int all)\n{\n"
+       "   prefill_all (all = 1: every row's)" + (batched ? std::string(", on one slot") : "") +
+       ". */\n";
+  s += "static int " + p + "_append(" + (batched ? "int32_t slot, " : "") +
+       "const int32_t *ids, int32_t n, float *logits, int all)\n{\n"
        "  int32_t i, done;\n";
   s += "  if (!" + p + "_ready)\n    return " + u + "_ERR_STATE;\n";
   s += "  if (!ids || n <= 0 || (all && !logits))\n    return " + u + "_ERR_ARG;\n";
   s += "  for (i = 0; i < n; ++i)\n    if (ids[i] < 0 || ids[i] >= " + u + "_IDS)\n      return " +
        u + "_ERR_ARG;\n";
   s += "  /* Checked before anything is written: the cache stays as it was. */\n";
-  s += "  if (n > " + u + "_MAX_CONTEXT - " + p + "_pos)\n    return " + u + "_ERR_CONTEXT;\n";
+  s += "  if (n > " + u + "_MAX_CONTEXT - " + pos + ")\n    return " + u + "_ERR_CONTEXT;\n";
+  std::string slotArgs = batched ? ", slot, NULL" : "";
   s += "  for (done = 0; done < n; done += " + u + "_PREFILL_CHUNK) {\n"
        "    int32_t rows = n - done < " + u + "_PREFILL_CHUNK ? n - done : " + u +
        "_PREFILL_CHUNK;\n"
        "    if (all)\n      " + p + "_step(ids + done, rows, logits + (size_t)done * " + u +
-       "_VOCAB, rows);\n"
-       "    else\n      " + p + "_step(ids + done, rows, done + rows == n ? logits : NULL, 1);\n"
+       "_VOCAB, rows" + slotArgs + ");\n"
+       "    else\n      " + p + "_step(ids + done, rows, done + rows == n ? logits : NULL, 1" +
+       slotArgs + ");\n"
        "  }\n  return " + u + "_OK;\n}\n\n";
+  std::string slot0 = batched ? "0, " : "";
   s += "int " + p + "_prefill(const int32_t *ids, int32_t n, float *logits_of_last)\n{\n  return " +
-       p + "_append(ids, n, logits_of_last, 0);\n}\n\n";
+       p + "_append(" + slot0 + "ids, n, logits_of_last, 0);\n}\n\n";
   s += "int " + p + "_prefill_all(const int32_t *ids, int32_t n, float *logits)\n{\n  return " +
-       p + "_append(ids, n, logits, 1);\n}\n\n";
+       p + "_append(" + slot0 + "ids, n, logits, 1);\n}\n\n";
   s += "int " + p + "_decode(int32_t id, float *logits)\n{\n  return " + p +
        "_prefill(&id, 1, logits);\n}\n\n";
+  if (batched) {
+    std::string bad = "slot < 0 || slot >= " + u + "_MAX_BATCH";
+    s += "int " + p + "_reset_slot(int32_t slot)\n{\n  if (" + bad + ")\n    return " + u +
+         "_ERR_ARG;\n  " + p + "_pos[slot] = 0;\n  return " + u + "_OK;\n}\n\n";
+    s += "int32_t " + p + "_slot_position(int32_t slot)\n{\n  return " + bad + " ? -1 : " + p +
+         "_pos[slot];\n}\n\n";
+    s += "int " + p + "_prefill_slot(int32_t slot, const int32_t *ids, int32_t n, "
+         "float *logits_of_last)\n{\n  if (" + bad + ")\n    return " + u + "_ERR_ARG;\n  return " +
+         p + "_append(slot, ids, n, logits_of_last, 0);\n}\n\n";
+    s += "int " + p + "_decode_batch(const int32_t *slots, const int32_t *ids, int32_t n, "
+         "float *logits)\n{\n  unsigned char seen[" + u + "_MAX_BATCH];\n  int32_t i;\n";
+    s += "  if (!" + p + "_ready)\n    return " + u + "_ERR_STATE;\n";
+    s += "  if (!slots || !ids || !logits || n <= 0 || n > " + u + "_MAX_BATCH)\n    return " + u +
+         "_ERR_ARG;\n";
+    s += "  memset(seen, 0, sizeof seen);\n  for (i = 0; i < n; ++i) {\n"
+         "    if (slots[i] < 0 || slots[i] >= " + u + "_MAX_BATCH || seen[slots[i]] || ids[i] < 0 ||\n"
+         "        ids[i] >= " + u + "_IDS)\n      return " + u + "_ERR_ARG;\n"
+         "    seen[slots[i]] = 1;\n  }\n";
+    s += "  /* Checked before anything is written: every cache stays as it was. */\n";
+    s += "  for (i = 0; i < n; ++i)\n    if (" + p + "_pos[slots[i]] >= " + u +
+         "_MAX_CONTEXT)\n      return " + u + "_ERR_CONTEXT;\n";
+    s += "  " + p + "_step(ids, n, logits, n, 0, slots);\n  return " + u + "_OK;\n}\n\n";
+  }
   s += "const char *" + p + "_strerror(int code)\n{\n  switch (code) {\n";
   s += "  case " + u + "_OK: return \"ok\";\n";
   s += "  case " + u + "_ERR_CONTEXT: return \"the tokens would pass the maximum context (" +
        std::to_string(maxContext) + ")\";\n";
   s += "  case " + u + "_ERR_ARG: return \"bad argument (NULL, n <= 0, an id outside the "
-       "vocabulary, or a weights blob not aligned for floats)\";\n";
+       "vocabulary, " +
+       (batched ? "a slot outside 0 .. " + std::to_string(maxBatch - 1) +
+                      " or given twice, more than " + std::to_string(maxBatch) + " rows, "
+                : std::string()) +
+       "or a weights blob not aligned for floats)\";\n";
   s += "  case " + u + "_ERR_WEIGHTS: return \"weights file missing, or not the one this model was "
        "compiled with (size or hash)\";\n";
   s += "  case " + u + "_ERR_STATE: return \"not initialised\";\n";
@@ -698,7 +793,8 @@ FailureOr<std::vector<EmittedFile>> DecoderEmitter::run() {
   globals = {p + "_arena", p + "_k_cache", p + "_v_cache", p + "_positions", p + "_pos",
              p + "_ready", p + "_owned", p + "_bind", p + "_step", p + "_read_le", p + "_append",
              p + "_act_codes"};
-  locals = {"ids", "n", "logits", "tn", "pos0", "r", "shape", "a_strides", "b_strides"};
+  locals = {"ids", "n", "logits", "tn", "pos0", "r", "shape", "a_strides", "b_strides",
+            "slot", "slots", "at", "pr"};
   if (failed(readSignature()) || failed(planArena()))
     return failure();
   for (Operation &op : func.getBody().front())
@@ -714,6 +810,15 @@ FailureOr<std::vector<EmittedFile>> DecoderEmitter::run() {
     c.offset = cacheFloats;
     cacheFloats += c.kvHeads * maxContext * c.headDim;
   }
+  // Static arrays past 2 GiB do not link under the default (small) code
+  // model of x86-64 and AArch64, nor fit any microcontroller.
+  int64_t staticBytes = placement.arenaBytes + 2 * maxBatch * cacheFloats * int64_t(sizeof(float));
+  if (staticBytes > (int64_t(1) << 31) - 1)
+    return module.emitError("the C decoder's static arrays (activation arena and a KV cache of ")
+           << maxBatch << " slot" << (maxBatch > 1 ? "s" : "") << " x " << maxContext
+           << " positions) need " << staticBytes
+           << " bytes, more than the 2 GiB static data can hold: lower --max-context"
+           << (maxBatch > 1 ? " or --max-batch" : "");
 
   DecoderApi api;
   api.name = p;
@@ -723,6 +828,7 @@ FailureOr<std::vector<EmittedFile>> DecoderEmitter::run() {
   api.vocab = vocab;
   api.prefillChunk = chunk;
   api.prefillAll = true;
+  api.maxBatch = maxBatch;
 
   std::vector<EmittedFile> files;
   files.push_back({p + ".h", decoderApiHeader(api)});

@@ -34,6 +34,15 @@
  *     PARE_MODEL_PREFILL_ALL (the C target) computes a window's logits in
  *     prefill chunks, all rows at once; otherwise one decode step per token.
  *
+ *   generate -w W.bin --tokenizer tokenizer.json -p "prompt" --batch B [-n 128]
+ *            [--temperature 0] [--seed 0] [--ids]
+ *     (a model compiled with --max-batch N, B <= N) the prompt prefilled into
+ *     KV-cache slots 0 .. B-1, then all unfinished sequences advanced together
+ *     by one PARE_MODEL_DECODE_BATCH step per token, tokens picked on the host
+ *     (greedy, or --temperature draws); prints "[b] text" (and "ids[b]: ...")
+ *     per sequence at the end, and on stderr the prefill and the decode rate
+ *     in tokens/s summed over the sequences: batch-serving throughput.
+ *
  * Plain C99 plus clock_gettime; exits 1 with a message on any error.
  */
 #define _POSIX_C_SOURCE 199309L
@@ -62,6 +71,8 @@ static void usage(void)
           "                [--profile]\n"
           "       generate -w WEIGHTS.bin --tokenizer tokenizer.json --ppl FILE --window W\n"
           "                [--max-tokens T]\n"
+          "       generate ... -p PROMPT --batch B [-n 128] [--temperature T] [--seed S] [--ids]\n"
+          "                (a model compiled with --max-batch)\n"
           "model %s: context %d tokens, vocabulary %d\n",
           PARE_MODEL_NAME, (int)PARE_MODEL_MAX_CONTEXT, (int)PARE_MODEL_VOCAB);
 }
@@ -124,7 +135,9 @@ static void check(int rc, const char *what)
     die(what, PARE_MODEL_STRERROR(rc));
 }
 
-#ifndef PARE_MODEL_DECODE_SAMPLE
+/* Tokens picked on the host: the C target's, and --batch's on either target. */
+#if !defined(PARE_MODEL_DECODE_SAMPLE) || defined(PARE_MODEL_DECODE_BATCH)
+#define PARE_HOST_SAMPLING 1
 /* xorshift64*: a fixed, portable sequence for --seed. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 static double rng_uniform(void)
@@ -184,6 +197,31 @@ static PARE_MODEL_SAMPLING gpu_sampling(const sampling *s)
 }
 #endif
 
+/* The prompt's ids as HF's default encode() gives them (with --chat, wrapped in the
+   template first); exits on an error or an empty prompt. */
+static void encode_prompt(pare_tokenizer *tok, const char *prompt, int chat, int32_t **ids,
+                          size_t *n_ids)
+{
+  size_t len = strlen(prompt) + (chat ? strlen(CHAT_PREFIX) + strlen(CHAT_SUFFIX) : 0);
+  char *text = (char *)malloc(len + 1);
+  int rc;
+  if (!text)
+    die("out of memory", NULL);
+  if (chat) {
+    strcpy(text, CHAT_PREFIX);
+    strcat(text, prompt);
+    strcat(text, CHAT_SUFFIX);
+  } else {
+    strcpy(text, prompt);
+  }
+  rc = pare_tokenizer_encode_ex(tok, text, len, 1, ids, n_ids);
+  free(text);
+  if (rc != PARE_TOK_OK)
+    die("cannot tokenize the prompt", pare_tokenizer_strerror(rc));
+  if (*n_ids == 0)
+    die("the prompt has no tokens", NULL);
+}
+
 static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int chat,
                     const sampling *sampler, int print_ids, int profile, float *logits)
 {
@@ -191,35 +229,14 @@ static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int cha
   PARE_MODEL_SAMPLING gpu = gpu_sampling(sampler);
 #endif
   int32_t *made_ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)(n_new > 0 ? n_new : 1));
-  char *text;
-  size_t len, n_ids = 0;
+  size_t n_ids = 0;
   int32_t *ids = NULL, next, stop_a, stop_b;
   int rc;
   long made = 0;
   double t0, t1, t2;
   if (!made_ids)
     die("out of memory", NULL);
-  if (chat) {
-    len = strlen(CHAT_PREFIX) + strlen(prompt) + strlen(CHAT_SUFFIX);
-    text = (char *)malloc(len + 1);
-    if (!text)
-      die("out of memory", NULL);
-    strcpy(text, CHAT_PREFIX);
-    strcat(text, prompt);
-    strcat(text, CHAT_SUFFIX);
-  } else {
-    len = strlen(prompt);
-    text = (char *)malloc(len + 1);
-    if (!text)
-      die("out of memory", NULL);
-    memcpy(text, prompt, len + 1);
-  }
-  rc = pare_tokenizer_encode_ex(tok, text, len, 1, &ids, &n_ids);
-  free(text);
-  if (rc != PARE_TOK_OK)
-    die("cannot tokenize the prompt", pare_tokenizer_strerror(rc));
-  if (n_ids == 0)
-    die("the prompt has no tokens", NULL);
+  encode_prompt(tok, prompt, chat, &ids, &n_ids);
   stop_a = pare_tokenizer_token_id(tok, "<|im_end|>");
   stop_b = pare_tokenizer_token_id(tok, "<|endoftext|>");
 
@@ -295,6 +312,106 @@ static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int cha
   return 0;
 }
 
+#ifdef PARE_MODEL_DECODE_BATCH
+/* --batch B: the prompt in slots 0 .. B-1, then every unfinished sequence advanced by one
+   PARE_MODEL_DECODE_BATCH step at a time (tokens picked on the host, each sequence with its
+   own draws of the one generator); prints each sequence's continuation when all are done. */
+static int generate_batch(pare_tokenizer *tok, const char *prompt, long n_new, int chat,
+                          long batch, const sampling *sampler, int print_ids)
+{
+  size_t n_ids = 0, v = (size_t)PARE_MODEL_VOCAB;
+  int32_t *ids = NULL, stop_a, stop_b;
+  float *logits = (float *)malloc(sizeof(float) * v * (size_t)batch);
+  int32_t *made = (int32_t *)malloc(sizeof(int32_t) * (size_t)batch * (size_t)(n_new > 0 ? n_new : 1));
+  int32_t *next = (int32_t *)malloc(sizeof(int32_t) * (size_t)batch);
+  int32_t *slots = (int32_t *)malloc(sizeof(int32_t) * (size_t)batch);
+  int32_t *step_ids = (int32_t *)malloc(sizeof(int32_t) * (size_t)batch);
+  long *count = (long *)calloc((size_t)batch, sizeof(long));
+  char *done = (char *)malloc((size_t)batch);
+  long b, k, decoded = 0, steps = 0;
+  int32_t n, i;
+  double t0, t1, t2;
+  if (!logits || !made || !next || !slots || !step_ids || !count || !done)
+    die("out of memory", NULL);
+  encode_prompt(tok, prompt, chat, &ids, &n_ids);
+  stop_a = pare_tokenizer_token_id(tok, "<|im_end|>");
+  stop_b = pare_tokenizer_token_id(tok, "<|endoftext|>");
+  PARE_MODEL_RESET();
+  t0 = now_s();
+  for (b = 0; b < batch; ++b) {
+    int rc = n_ids > (size_t)PARE_MODEL_MAX_CONTEXT
+                 ? PARE_MODEL_ERR_CONTEXT
+                 : PARE_MODEL_PREFILL_SLOT((int32_t)b, ids, (int32_t)n_ids, logits + (size_t)b * v);
+    if (rc != PARE_MODEL_OK) {
+      fprintf(stderr, "generate: prefill of the prompt's %lu tokens: %s\n", (unsigned long)n_ids,
+              PARE_MODEL_STRERROR(rc));
+      return 1;
+    }
+  }
+  t1 = now_s();
+  for (b = 0; b < batch; ++b) {
+    done[b] = n_new <= 0;
+    next[b] = n_new > 0 ? pick(logits + (size_t)b * v, sampler->temperature) : 0;
+  }
+  for (;;) {
+    /* Record each sequence's new token; those that go on form the next step. */
+    n = 0;
+    for (b = 0; b < batch; ++b) {
+      if (done[b])
+        continue;
+      made[b * n_new + count[b]++] = next[b];
+      if (next[b] == stop_a || next[b] == stop_b || count[b] == n_new ||
+          PARE_MODEL_SLOT_POSITION((int32_t)b) >= PARE_MODEL_MAX_CONTEXT) {
+        done[b] = 1;
+        continue;
+      }
+      slots[n] = (int32_t)b;
+      step_ids[n++] = next[b];
+    }
+    if (n == 0)
+      break;
+    check(PARE_MODEL_DECODE_BATCH(slots, step_ids, n, logits), "decode_batch");
+    decoded += n;
+    ++steps;
+    for (i = 0; i < n; ++i)
+      next[slots[i]] = pick(logits + (size_t)i * v, sampler->temperature);
+  }
+  t2 = now_s();
+  for (b = 0; b < batch; ++b) {
+    long c = count[b];
+    printf("[%ld] ", b);
+    if (!chat)
+      fputs(prompt, stdout);
+    for (k = 0; k < c; ++k)
+      if (made[b * n_new + k] != stop_a && made[b * n_new + k] != stop_b)
+        print_token(tok, made[b * n_new + k]);
+    fputc('\n', stdout);
+    if (print_ids) {
+      printf("ids[%ld]:", b);
+      for (k = 0; k < c; ++k)
+        printf(" %ld", (long)made[b * n_new + k]);
+      fputc('\n', stdout);
+    }
+  }
+  fflush(stdout);
+  fprintf(stderr, "prefill: %ld x %lu tokens in %.1f ms (%.1f tokens/s)\n", batch,
+          (unsigned long)n_ids, 1e3 * (t1 - t0),
+          (double)batch * (double)n_ids / (t1 - t0 > 0 ? t1 - t0 : 1e-9));
+  fprintf(stderr, "decode: %ld tokens in %ld steps of up to %ld sequences in %.1f ms (%.1f tokens/s)\n",
+          decoded, steps, batch, 1e3 * (t2 - t1),
+          decoded > 0 ? (double)decoded / (t2 - t1 > 0 ? t2 - t1 : 1e-9) : 0.0);
+  free(done);
+  free(count);
+  free(step_ids);
+  free(slots);
+  free(next);
+  free(made);
+  free(logits);
+  free(ids);
+  return 0;
+}
+#endif
+
 /* -log softmax(logits)[next], in double. */
 static double token_nll(const float *logits, int32_t next)
 {
@@ -369,7 +486,7 @@ static int perplexity(pare_tokenizer *tok, const char *path, long window, long m
 int main(int argc, char **argv)
 {
   const char *weights = NULL, *tok_path = NULL, *prompt = NULL, *ppl = NULL;
-  long n_new = 128, window = 0, max_tokens = 0;
+  long n_new = 128, window = 0, max_tokens = 0, batch = 0;
   sampling sampler = {0.0, 1.0, 0, 0};
   int chat = 0, print_ids = 0, profile = 0, i, rc;
   char err[512];
@@ -424,6 +541,12 @@ int main(int argc, char **argv)
       window = parse_int("--window", argv[++i], 2, (long)PARE_MODEL_MAX_CONTEXT);
     } else if (!strcmp(a, "--max-tokens")) {
       max_tokens = parse_int("--max-tokens", argv[++i], 2, 2147483647L);
+    } else if (!strcmp(a, "--batch")) {
+#ifdef PARE_MODEL_DECODE_BATCH
+      batch = parse_int("--batch", argv[++i], 1, (long)PARE_MODEL_MAX_BATCH);
+#else
+      die("--batch needs a model compiled with --max-batch N (N >= 2)", NULL);
+#endif
     } else {
       fprintf(stderr, "generate: unknown option %s\n", a);
       usage();
@@ -436,10 +559,16 @@ int main(int argc, char **argv)
   }
   if (ppl && window == 0)
     die("--ppl needs --window W (2 .. the model's context)", NULL);
+  if (batch && (ppl || profile))
+    die("--batch generates text; it does not combine with --ppl or --profile", NULL);
 #ifndef PARE_MODEL_DECODE_SAMPLE
   if (sampler.top_k != 0 || sampler.top_p < 1.0)
     die("--top-k and --top-p need the CUDA target's GPU sampler; this model's runner samples "
         "on the host with --temperature only", NULL);
+#endif
+  if (batch && (sampler.top_k != 0 || sampler.top_p < 1.0))
+    die("--batch samples on the host with --temperature only (no --top-k / --top-p)", NULL);
+#ifdef PARE_HOST_SAMPLING
   rng_state ^= (uint64_t)sampler.seed * 0x9e3779b97f4a7c15ULL;
 #endif
 
@@ -456,8 +585,13 @@ int main(int argc, char **argv)
   logits = (float *)malloc(sizeof(float) * (size_t)PARE_MODEL_VOCAB);
   if (!logits)
     die("out of memory", NULL);
-  rc = ppl ? perplexity(tok, ppl, window, max_tokens, logits)
-           : generate(tok, prompt, n_new, chat, &sampler, print_ids, profile, logits);
+#ifdef PARE_MODEL_DECODE_BATCH
+  if (batch)
+    rc = generate_batch(tok, prompt, n_new, chat, batch, &sampler, print_ids);
+  else
+#endif
+    rc = ppl ? perplexity(tok, ppl, window, max_tokens, logits)
+             : generate(tok, prompt, n_new, chat, &sampler, print_ids, profile, logits);
   free(logits);
   PARE_MODEL_FREE();
   pare_tokenizer_free(tok);

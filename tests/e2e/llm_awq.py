@@ -122,6 +122,9 @@ def main():
                      0 < err < 0.5 * rms, ""))
     rows.append((f"AWQ's logits error below round to nearest's (mse {mse['awq']:.4g} < {mse['rtn']:.4g})",
                  mse["awq"] < mse["rtn"], ""))
+    # Batched decoding runs the same 4-bit kernel on every row.
+    rows.append(ph.batched_decoder_check(pare, model, work / "rtn-batch", extra=[
+        "--max-context", str(a.max_context), "--quantize", "w4a16", "--group-size", "16", "--awq", "off"]))
     return ph.report_checks(rows)
 
 

@@ -16,7 +16,10 @@ the generate runner, and checks:
     the full recomputations, at the same bound;
   * the API's error codes (the harness): before init, missing / corrupt /
     truncated weights, bad ids, a prompt and a decode step past the maximum
-    context refused with the state unchanged.
+    context refused with the state unchanged;
+  * --max-batch 4 (tests/e2e/llm_batch_harness.c): sequences decoded
+    together in KV-cache slots == the same sequences decoded one at a time,
+    bit for bit, and the slot API's errors.
 
 Models:
   --mlir FILE   a hand-written decoder step function (default:
@@ -227,6 +230,8 @@ def main():
                      f"(<= 1e-6 x {scale:.3g})", err3 <= 1e-6 * scale, ""))
     else:
         rows.append(("prefill_all wrote logits.bin.all", False, ""))
+    rows.append(ph.batched_decoder_check(pare, model, work / "batch", extra=extra,
+                                         cflags=["-O3", "-march=native"] if a.no_sanitizers else SANITIZE))
     return ph.report_checks(rows)
 
 

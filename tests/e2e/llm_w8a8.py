@@ -192,6 +192,10 @@ def main():
             e, e0 = ort_err[f"tensor-{s}"], ort_err["tensor-off"]
             rows.append((f"per tensor: smoothing (alpha {s}) {e:.4f} of max|ort| below none {e0:.4f}", e < e0, ""))
 
+    # Batched decoding quantizes each row by itself, as a single-sequence decode does.
+    rows.append(ph.batched_decoder_check(pare, model, work / "token-batch", cflags=SANITIZE, extra=[
+        "--max-context", str(ctx), "--quantize", "w8a8", "--act-quant", "per-token", "--smooth-alpha", "0.5",
+        *calib_flags]))
     p = ph.pare_compile(pare, model, work / "cuda", name="dec", emit_runner=False,
                         extra=["--max-context", str(ctx), "--quantize", "w8a8", "--target", "cuda",
                                "--smooth-alpha", "off"])
