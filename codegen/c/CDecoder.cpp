@@ -599,8 +599,9 @@ std::string DecoderEmitter::sourceFile() {
   s += "static float " + p + "_v_cache[" + cacheSize + "];\n";
   s += "static int64_t " + p + "_positions[" + u + "_PREFILL_CHUNK];\n";
   if (actCodes > 0)
-    s += "/* One row of int8 activation codes for pare_matmul_w8a8_f32 (the largest K). */\n"
-         "static int8_t " + p + "_act_codes[" + std::to_string(actCodes) + "];\n";
+    s += "/* int8 activation codes for pare_matmul_w8a8_f32 (a chunk's rows, the largest K). */\n"
+         "static int8_t " + p + "_act_codes[PARE_LLM_W8_SCRATCH(" + u + "_PREFILL_CHUNK, " +
+         std::to_string(actCodes) + ")];\n";
   s += "static int32_t " + p + "_pos" + (batched ? "[" + u + "_MAX_BATCH]" : std::string()) +
        ";" + (batched ? " /* tokens in each slot */" : "") + "\nstatic int " + p +
        "_ready;\nstatic void *" + p + "_owned;\n\n";

@@ -104,7 +104,11 @@ void pare_pack_u4(const int8_t *values, uint8_t *packed, int32_t outs, int32_t k
  *   y[r][o] = ((float)acc * s_r) * weight_scales[o],
  *   acc = sum_i q_r[i] * weight[o][i] in int32 (exact for k <= 133000),
  * weight int8 [outs][k] (row o = output channel o, symmetric, in
- * [-127, 127]); scratch holds k bytes. y must not alias x. */
+ * [-127, 127]); scratch holds PARE_LLM_W8_SCRATCH(rows, k) bytes (the codes
+ * of up to PARE_LLM_W8_ROWS rows, multiplied together). y must not alias x. */
+#define PARE_LLM_W8_ROWS 4
+#define PARE_LLM_W8_SCRATCH(rows, k)                                              \
+  ((size_t)((rows) < PARE_LLM_W8_ROWS ? (rows) : PARE_LLM_W8_ROWS) * (size_t)(k))
 float pare_quantize_row_s8(const float *x, int8_t *q, int32_t k, float act_scale);
 void pare_matmul_w8a8_f32(const float *x, const int8_t *weight, const float *weight_scales,
                           float *y, int32_t rows, int32_t k, int32_t outs, float act_scale,

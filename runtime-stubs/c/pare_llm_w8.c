@@ -11,11 +11,14 @@
  * model bit for bit on any compiler that does not contract the epilogue (it
  * has no addition to contract).
  *
+ * Up to PARE_LLM_W8_ROWS rows are quantized together and multiplied in one
+ * pass over the weights (prefill chunks and batched decode steps read each
+ * weight block once per four rows, not once per row).
  * Two kernels compute the sums, with the same results:
- *  - portable C: four output channels at once, so that each code of the
- *    activation row is loaded once for four weights; the loop over K has
- *    plain int32 accumulators, which gcc -O3 vectorises (SSE2 / AVX2 on
- *    x86);
+ *  - portable C: four output channels at once (of four rows at once when
+ *    there are four), so that each code is loaded once for four products;
+ *    the loop over K has plain int32 accumulators, which gcc -O3 vectorises
+ *    (SSE2 / AVX2 on x86);
  *  - Cortex-M with the DSP extension (__ARM_FEATURE_DSP: M4, M7, and M33 /
  *    M55 built with it):
  *    three channels at once, four codes per 32-bit load; SXTB16
@@ -190,27 +193,67 @@ static PARE_W8_NOINLINE void pare_w8_block(const int8_t *x, const int8_t *w, int
   acc[3] = s3;
 }
 
+/* PARE_LLM_W8_ROWS rows by four channels: each weight code loaded once for
+ * the four rows, each activation code once for the four channels (16 int32
+ * sums; gcc -O3 keeps them in vector registers). */
+static PARE_W8_NOINLINE void pare_w8_tile(const int8_t *x, const int8_t *w, int32_t k,
+                                          int32_t acc[PARE_LLM_W8_ROWS][PARE_W8_BLOCK])
+{
+  const int8_t *x0 = x, *x1 = x0 + k, *x2 = x1 + k, *x3 = x2 + k;
+  const int8_t *w0 = w, *w1 = w0 + k, *w2 = w1 + k, *w3 = w2 + k;
+  int32_t i, s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+  int32_t s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+  for (i = 0; i < k; ++i) {
+    int32_t a0 = x0[i], a1 = x1[i], a2 = x2[i], a3 = x3[i];
+    int32_t b0 = w0[i], b1 = w1[i], b2 = w2[i], b3 = w3[i];
+    s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+    s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
+    s20 += a2 * b0; s21 += a2 * b1; s22 += a2 * b2; s23 += a2 * b3;
+    s30 += a3 * b0; s31 += a3 * b1; s32 += a3 * b2; s33 += a3 * b3;
+  }
+  acc[0][0] = s00; acc[0][1] = s01; acc[0][2] = s02; acc[0][3] = s03;
+  acc[1][0] = s10; acc[1][1] = s11; acc[1][2] = s12; acc[1][3] = s13;
+  acc[2][0] = s20; acc[2][1] = s21; acc[2][2] = s22; acc[2][3] = s23;
+  acc[3][0] = s30; acc[3][1] = s31; acc[3][2] = s32; acc[3][3] = s33;
+}
+
 #endif /* PARE_W8_DSP */
 
 void pare_matmul_w8a8_f32(const float *x, const int8_t *weight, const float *weight_scales,
                           float *y, int32_t rows, int32_t k, int32_t outs, float act_scale,
                           int8_t *scratch)
 {
-  int32_t r, o, j;
+  int32_t r0, o, j, g;
   const int32_t blocked = outs - outs % PARE_W8_BLOCK;
-  for (r = 0; r < rows; ++r) {
-    const int8_t *xq = scratch;
-    float sx = pare_quantize_row_s8(x + (size_t)r * (size_t)k, scratch, k, act_scale);
-    float *yr = y + (size_t)r * (size_t)outs;
+  /* Up to PARE_LLM_W8_ROWS rows at a time, quantized into the scratch first,
+   * so that a block of weight rows is read once for all of them (prefill and
+   * batched decoding). The sums are exact: grouping cannot change a bit. */
+  for (r0 = 0; r0 < rows; r0 += PARE_LLM_W8_ROWS) {
+    const int32_t nr = rows - r0 < PARE_LLM_W8_ROWS ? rows - r0 : PARE_LLM_W8_ROWS;
+    float sx[PARE_LLM_W8_ROWS];
+    float *yr = y + (size_t)r0 * (size_t)outs;
+    for (g = 0; g < nr; ++g)
+      sx[g] = pare_quantize_row_s8(x + (size_t)(r0 + g) * (size_t)k, scratch + (size_t)g * (size_t)k,
+                                   k, act_scale);
     for (o = 0; o < blocked; o += PARE_W8_BLOCK) {
-      int32_t acc[PARE_W8_BLOCK];
-      pare_w8_block(xq, weight + (size_t)o * (size_t)k, k, acc);
-      for (j = 0; j < PARE_W8_BLOCK; ++j)
-        yr[o + j] = ((float)acc[j] * sx) * weight_scales[o + j];
+      const int8_t *w = weight + (size_t)o * (size_t)k;
+      int32_t acc[PARE_LLM_W8_ROWS][PARE_W8_BLOCK];
+#if !PARE_W8_DSP
+      if (nr == PARE_LLM_W8_ROWS)
+        pare_w8_tile(scratch, w, k, acc);
+      else
+#endif
+        for (g = 0; g < nr; ++g)
+          pare_w8_block(scratch + (size_t)g * (size_t)k, w, k, acc[g]);
+      for (g = 0; g < nr; ++g)
+        for (j = 0; j < PARE_W8_BLOCK; ++j)
+          yr[(size_t)g * (size_t)outs + (size_t)(o + j)] =
+              ((float)acc[g][j] * sx[g]) * weight_scales[o + j];
     }
-    for (; o < outs; ++o) {
-      int32_t acc = pare_w8_dot1(xq, weight + (size_t)o * (size_t)k, k);
-      yr[o] = ((float)acc * sx) * weight_scales[o];
-    }
+    for (; o < outs; ++o)
+      for (g = 0; g < nr; ++g) {
+        int32_t acc = pare_w8_dot1(scratch + (size_t)g * (size_t)k, weight + (size_t)o * (size_t)k, k);
+        yr[(size_t)g * (size_t)outs + (size_t)o] = ((float)acc * sx[g]) * weight_scales[o];
+      }
   }
 }

@@ -720,7 +720,7 @@ func.func @main(%x: tensor<3x5xf32>) -> tensor<3x2xf32> {
     auto out = f.run({F({3, 5}, x)});
     REQUIRE(out[0].shape == std::vector<int64_t>{3, 2});
     float actScale = std::strstr(mode, "tensor") ? 0.25f : 0.0f;
-    int8_t scratch[5];
+    int8_t scratch[3 * 5]; // PARE_LLM_W8_SCRATCH(3, 5)
     float direct[6];
     pare_matmul_w8a8_f32(x.data(), &w[0][0], sw, direct, 3, 5, 2, actScale, scratch);
     CHECK(std::memcmp(out[0].f.data(), direct, sizeof direct) == 0);

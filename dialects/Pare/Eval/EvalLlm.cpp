@@ -248,7 +248,7 @@ LogicalResult evalMatMulW8A8(EvalContext &cx, Operation *op, Results &out) {
   shape.back() = n;
   auto y = floatsLike(shape);
   int64_t rows = k ? x.numElements() / k : 0;
-  std::vector<int8_t> scratch(size_t(std::max<int64_t>(k, 1)));
+  std::vector<int8_t> scratch(std::max<size_t>(PARE_LLM_W8_SCRATCH(rows, k), 1));
   pare_matmul_w8a8_f32(x.f.data(), codes->data(), s.f.data(), y->f.data(), int32_t(rows),
                        int32_t(k), int32_t(n), actScale, scratch.data());
   out.push_back(y);

@@ -89,7 +89,7 @@ double groupError(const GroupProblem &p, const std::vector<float> &s,
     for (int64_t j = 0; j < k; ++j)
       x[r * k + j] /= s[j];
   float actScale = p.perTensor ? perTensorScale(p.maxAbsX, s) : 0.0f;
-  std::vector<int8_t> scratch(static_cast<size_t>(k));
+  std::vector<int8_t> scratch(std::max<size_t>(PARE_LLM_W8_SCRATCH(rows, k), 1));
   double err = 0;
   for (size_t l = 0; l < p.weights.size(); ++l) {
     int64_t n = p.outs[l];

@@ -21,8 +21,8 @@
 // RUN: cd %t/ref && ./harness tiny_weights.bin logits.bin 3 1 5 9 2 14 7
 // RUN: %python -c "import numpy as np, sys; f = lambda p: np.fromfile(p, np.float32); a, b = f(sys.argv[1] + '/w8/logits.bin'), f(sys.argv[1] + '/ref/logits.bin'); aa, ba = f(sys.argv[1] + '/w8/logits.bin.all'), f(sys.argv[1] + '/ref/logits.bin.all'); print('sizes', a.size, aa.size, 'max diff under 0.2:', bool(np.abs(a - b).max() < 0.2 and np.abs(aa - ba).max() < 0.2), 'logits over 1:', bool(np.abs(b).max() > 1))" %t | FileCheck %s --check-prefix=CMP
 
-// CHECK: /* One row of int8 activation codes for pare_matmul_w8a8_f32 (the largest K). */
-// CHECK-NEXT: static int8_t tiny_act_codes[12];
+// CHECK: /* int8 activation codes for pare_matmul_w8a8_f32 (a chunk's rows, the largest K). */
+// CHECK-NEXT: static int8_t tiny_act_codes[PARE_LLM_W8_SCRATCH(TINY_PREFILL_CHUNK, 12)];
 // CHECK: /* s8 [8][8] row-major at payload offset [[WOFF:[0-9]+]]; l0_q_proj_w */
 // CHECK-NEXT: static const int8_t *tiny_model_layers_0_self_attn_q_proj_MatMul_weight;
 // CHECK-NEXT: /* f32 [8] row-major at payload offset [[SOFF:[0-9]+]]; l0_q_proj_s */

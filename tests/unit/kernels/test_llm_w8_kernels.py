@@ -94,7 +94,7 @@ def run(cmd, name, **kw):
 def harness_result(out, name):
     """The harness's hash, after checking that it ran every case and all agreed."""
     cases = [ln for ln in out.splitlines() if ln.startswith("case ")]
-    check(len(cases) == 14 and all(ln.endswith(" ok") for ln in cases) and "PASSED" in out,
+    check(len(cases) == 16 and all(ln.endswith(" ok") for ln in cases) and "PASSED" in out,
           f"{name}: DSP / selected kernel vs portable\n{out[-2000:]}")
     hashes = [ln.split()[1] for ln in out.splitlines() if ln.startswith("hash ")]
     return hashes[0] if hashes else None
@@ -167,7 +167,9 @@ def main():
     check(bad.size == 0, f"half-way points: {bad.size} codes differ, e.g. x={x[bad[:3]]} "
                          f"got {q[bad[:3]]} want {want[bad[:3]]}")
 
-    for rows_n, k, n in [(1, 1, 3), (1, 16, 8), (3, 33, 5), (7, 200, 11), (2, 1000, 4), (5, 64, 1)]:
+    # Rows in groups of PARE_LLM_W8_ROWS (4): whole groups, a remainder, N not a multiple of the block.
+    for rows_n, k, n in [(1, 1, 3), (1, 16, 8), (3, 33, 5), (7, 200, 11), (2, 1000, 4), (5, 64, 1),
+                         (4, 37, 8), (8, 130, 13), (9, 67, 12)]:
         for act_scale in (0.0, 0.02):
             x = rng.standard_normal((rows_n, k)).astype(F)
             x[:, rng.integers(0, k)] *= 40  # an outlier channel
@@ -176,7 +178,7 @@ def main():
             w = rng.integers(-127, 128, (n, k)).astype(np.int8)
             sw = (rng.random(n, dtype=F) * 0.01 + 1e-3).astype(F)
             y = np.full((rows_n, n), np.nan, F)
-            scratch = np.zeros(k, np.int8)
+            scratch = np.zeros(min(rows_n, 4) * k, np.int8)  # PARE_LLM_W8_SCRATCH(rows, k)
             lib.pare_matmul_w8a8_f32(ptr(x), ptr(w), ptr(sw), ptr(y), rows_n, k, n, act_scale,
                                      ptr(scratch))
             ref = np.zeros((rows_n, n), F)

@@ -28,7 +28,7 @@ void pare_ref_matmul_w8a8_f32(const float *x, const int8_t *weight, const float 
 #define MAX_Y 1024
 
 static float xs[MAX_X], ys[MAX_Y], yr[MAX_Y], sw[576];
-static int8_t ws[MAX_W], scratch[1536];
+static int8_t ws[MAX_W], scratch[1536]; /* PARE_LLM_W8_SCRATCH of every case */
 static uint32_t state = 20261207u;
 
 static uint32_t next(void)
@@ -71,7 +71,8 @@ int main(void)
       /* rows, K, N, per-tensor (act scale 0.05) */
       {1, 1, 1, 0},   {1, 3, 5, 0},    {1, 4, 4, 0},     {1, 7, 9, 1},    {2, 16, 8, 0},
       {3, 33, 5, 0},  {1, 64, 64, 0},  {4, 64, 192, 1},  {1, 65, 67, 0},  {2, 128, 256, 0},
-      {1, 255, 3, 1}, {5, 200, 11, 0}, {1, 576, 192, 0}, {1, 1536, 64, 0}};
+      {1, 255, 3, 1}, {5, 200, 11, 0}, {1, 576, 192, 0}, {1, 1536, 64, 0}, {8, 67, 12, 0},
+      {9, 129, 13, 1}};
   uint64_t h = 0xcbf29ce484222325ULL;
   size_t c;
   int failures = 0;
