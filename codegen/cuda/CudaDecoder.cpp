@@ -29,6 +29,19 @@
 // (PARE_LLM_W8_ROW_BYTES) and a float scale per output channel, whatever
 // the storage precision.
 //
+// With --max-batch N >= 2 (batched decoding) the caches hold N slots
+// ([slot][the layout above]) and the host a position per slot; the arena,
+// ids and positions hold max(PREFILL_CHUNK, N) rows, the tail values, the
+// logits and the attention workspace N. enqueue(n, last, slot) runs one
+// sequence in a slot (prefill_slot, and slot 0's prefill / decode /
+// decode_sample / profile: the cache pointers moved to the slot, the
+// kernels' `slots` NULL), or with slot -1 a decode_batch step: row r is a
+// sequence of its own in the slot of the device `slots` array, which every
+// cache-touching launch passes with the slot stride (pare_cu_llm.cuh), and
+// the tail ops and the logits run on all n rows. decode_batch captures one
+// graph per row count at its first step of that many rows. --max-batch 1
+// emits the single-sequence code (the kernels' slots NULL).
+//
 // With --cuda-gemm cublas every product launch (matmul, linear, gated, qkv,
 // matmul_w4, linear_w8a8) calls its pare_llm_blas_* twin
 // (runtime-stubs/cuda-llm/pare_cu_llm_blas.cuh) with the library context that
@@ -134,7 +147,17 @@ private:
   /// The pointer `user` reads `v` through: a tail op reads the last row of a
   /// value that has all rows.
   std::string rowPtr(Operation *user, Value v);
-  std::string rows(Operation *op) const { return attrs::isTail(op) ? "1" : "n"; }
+  /// Rows of `op`'s launch: a tail op's are 1 (the last row), or with
+  /// --max-batch tail_rows (1, or every row of a decode_batch step).
+  std::string rows(Operation *op) const {
+    return attrs::isTail(op) ? (batched ? "tail_rows" : "1") : "n";
+  }
+  /// The KV-cache slot arguments after `positions` (pare_cu_llm.cuh): none
+  /// for a single-sequence decoder, else enqueue's slots and stride.
+  std::string slotArgs() const { return batched ? "slots, slot_stride" : "NULL, 0"; }
+  std::string tailNote() const {
+    return batched ? " (last row only; every row in decode_batch)" : " (last row only)";
+  }
   /// "pare_llm_<fn>_<sfx>(" of a product of k inputs and n outputs (a gated
   /// pair: 2n; q, k, v: their sum), or with --cuda-gemm cublas
   /// "pare_llm_blas_<fn>_<sfx>(<prefix>_g.blas, ", recording the sizes of
@@ -149,6 +172,11 @@ private:
   DecoderApi api() const;
   std::string source() const;
   std::string makefile() const;
+  /// --max-batch: fills the runtime text's slot marks (@S0@ ...).
+  void fillSlotMarks(std::string &c) const;
+  /// --max-batch: reset_slot, slot_position, prefill_slot's checks and
+  /// decode_batch (@P@ / @U@ unexpanded).
+  std::string batchApi() const;
 
   ModuleOp module;
   func::FuncOp func;
@@ -159,6 +187,11 @@ private:
   int64_t esize;
 
   int64_t maxContext = 0, layers = 0, chunk = 0, vocab = 0;
+  /// --max-batch: KV-cache slots; `batched` when >= 2 (the slot API). The
+  /// step's rows are at most rowsMax = max(chunk, maxBatch): a prefill chunk
+  /// or a decode_batch step.
+  int64_t maxBatch = 1, rowsMax = 0;
+  bool batched = false;
   int64_t kvHeads = -1, headDim = -1;
   Value ids, positions;
 
@@ -204,7 +237,7 @@ private:
   int64_t arenaBytes = 0, cacheBytes = 0;
   // Offsets of the device allocation.
   int64_t arenaOffset = 0, kCacheOffset = 0, vCacheOffset = 0, idsOffset = 0,
-          positionsOffset = 0, logitsOffset = 0, attnWsOffset = 0, attnWsBytes = 0,
+          positionsOffset = 0, slotsOffset = 0, logitsOffset = 0, attnWsOffset = 0, attnWsBytes = 0,
           sampleWsOffset = 0, sampleWsBytes = 0, stepOffset = 0, nextOffset = 0,
           w8WsOffset = 0, w8WsBytes = 0, deviceBytes = 0;
 };
@@ -232,6 +265,14 @@ LogicalResult Decoder::checkSignature() {
     return module.emitError() << "--max-context " << maxContext
                               << " is beyond the decoder's limit of 2^30 positions";
   chunk = std::min(opts.prefillChunk > 0 ? opts.prefillChunk : kPrefillChunk, maxContext);
+  maxBatch = std::max<int64_t>(opts.maxBatch, 1);
+  // PARE_LLM_MAX_BATCH_ROWS of pare_cu_llm.cuh: the rows decode_attention
+  // takes with slots.
+  if (maxBatch > 256)
+    return module.emitError() << "--max-batch " << maxBatch
+                              << " is beyond the CUDA decoder's limit of 256 sequences";
+  batched = maxBatch > 1;
+  rowsMax = std::max(chunk, maxBatch);
   FunctionType ft = func.getFunctionType();
   auto isIds = [](Type t) {
     auto r = dyn_cast<RankedTensorType>(t);
@@ -290,7 +331,8 @@ LogicalResult Decoder::plan() {
         if (fusion.internal.count(r)) // never stored
           continue;
         planning::Buffer b;
-        int64_t rowsPlanned = attrs::isTail(&op) ? 1 : chunk;
+        // Tail values: the last row, or every row of a decode_batch step.
+        int64_t rowsPlanned = attrs::isTail(&op) ? maxBatch : rowsMax;
         b.size = rowsPlanned * width(r) * esize;
         b.first = b.last = step;
         bufferOf[r] = buffers.size();
@@ -505,7 +547,8 @@ std::string Decoder::floatTable(Operation *op, Attribute key, llvm::ArrayRef<flo
 std::string Decoder::rowPtr(Operation *user, Value v) {
   std::string p = names.lookup(v);
   if (attrs::isTail(user) && !isTailValue(v))
-    return p + " + (size_t)(n - 1) * " + std::to_string(width(v));
+    return p + (batched ? " + (size_t)(n - tail_rows) * " : " + (size_t)(n - 1) * ") +
+           std::to_string(width(v));
   return p;
 }
 
@@ -628,7 +671,7 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
     nodes += std::string(nodes.empty() ? "" : ", ") + "\"" + commentText(nodeName(op)) + "\"";
   body += "  /* fused " + kind + (g.norm ? " (rms_norm prologue)" : "") +
           epilogue + " -> " + (tail ? "1" : "n") + "x" +
-          std::to_string(width(g.out)) + (tail ? " (last row only)" : "") + ": ONNX nodes " +
+          std::to_string(width(g.out)) + (tail ? tailNote() : "") + ": ONNX nodes " +
           nodes + " */\n";
   if (!names.count(g.input) || !names.count(g.out))
     return error(at, "a fused group reads or writes a value that is not a decoder value");
@@ -744,7 +787,7 @@ LogicalResult Decoder::emitGroup(cuda::LaunchGroup g) {
     std::string call = g.int4 ? "pare_llm_qkv_w4_" + sfx + "("
                               : gemmCall("qkv", width(g.input), (heads + 2 * kvh) * hd);
     body += "  PARE_TRY(" + call + x + ", " + nw + ", " + eps + ", " + wq + ", " + wk + ", " +
-            wv + ", " + rowPtr(at, positions) + ", " + inv + ", " + rd + ", " +
+            wv + ", " + rowPtr(at, positions) + ", " + slotArgs() + ", " + inv + ", " + rd + ", " +
             interleaved + ", " + y + ", k_cache + " + layerOff + ", v_cache + " + layerOff +
             ", " + r + ", " + k + ", " + std::to_string(heads) + ", " + std::to_string(kvh) +
             ", " + std::to_string(hd) + ", " + upper + "_MAX_CONTEXT" +
@@ -760,7 +803,7 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
   Value out = op->getResult(0);
   body += "  /* " + nodeComment(op) + ": " + op->getName().stripDialect().str() + " -> " +
           (tail ? "1" : "n") + "x" + std::to_string(width(out)) +
-          (tail ? " (last row only)" : "") + " */\n";
+          (tail ? tailNote() : "") + " */\n";
   std::string y = names[out], r = rows(op), f = std::to_string(width(out));
 
   if (auto g = dyn_cast<GatherOp>(op)) {
@@ -875,11 +918,12 @@ LogicalResult Decoder::emitLaunch(Operation *op) {
     const cuda::LaunchGroup *qkv = fusion.group(at.getK().getDefiningOp());
     if (!qkv || qkv->kind != cuda::LaunchKind::Qkv || qkv->attention != at)
       body += "  PARE_TRY(pare_llm_kv_write_" + sfx + "(" + rowPtr(op, at.getK()) + ", " +
-              rowPtr(op, at.getV()) + ", positions, k_cache + " + layerOff + ", v_cache + " +
+              rowPtr(op, at.getV()) + ", positions, " + slotArgs() + ", k_cache + " + layerOff +
+              ", v_cache + " +
               layerOff + ", " + r + ", " + std::to_string(kvh) + ", " + std::to_string(hd) +
               ", " + upper + "_MAX_CONTEXT, stream));\n";
     std::string common = rowPtr(op, at.getQ()) + ", k_cache + " + layerOff + ", v_cache + " +
-                         layerOff + ", positions, " + y + ", " + r + ", " +
+                         layerOff + ", positions, " + slotArgs() + ", " + y + ", " + r + ", " +
                          std::to_string(heads) + ", " + std::to_string(kvh) + ", " +
                          std::to_string(hd) + ", " + upper + "_MAX_CONTEXT, " +
                          floatLiteral(at.getScale().convertToFloat());
@@ -924,22 +968,41 @@ LogicalResult Decoder::checkMemory() {
   int64_t fixed = total - 2 * cacheBytes;
   if (total <= limit)
     return success();
-  int64_t perPosition = 2 * layers * kvHeads * headDim * esize;
+  // A position of every slot; one slot of --max-context positions.
+  int64_t perPosition = 2 * maxBatch * layers * kvHeads * headDim * esize;
+  int64_t perSlot = 2 * layers * kvHeads * maxContext * headDim * esize;
   int64_t fits = perPosition > 0 && limit > fixed ? (limit - fixed) / perPosition : 0;
   auto d = module.emitError();
-  d << "--max-context " << maxContext << " needs " << total
-    << " bytes of GPU memory (weights " << weights.payloadBytes() << ", KV cache "
-    << 2 * cacheBytes << ", activations and I/O "
-    << fixed - libraryBytes - int64_t(weights.payloadBytes());
+  d << "--max-context " << maxContext;
+  if (batched)
+    d << " with --max-batch " << maxBatch;
+  d << " needs " << total << " bytes of GPU memory (weights " << weights.payloadBytes()
+    << ", KV cache " << 2 * cacheBytes;
+  if (batched)
+    d << " for " << maxBatch << " slots";
+  d << ", activations and I/O " << fixed - libraryBytes - int64_t(weights.payloadBytes());
   if (libraryBytes > 0)
     d << ", cuBLAS workspace " << libraryBytes;
   d << "), more than the " << limit << " bytes "
     << (opts.gpuMemoryBytes > 0
             ? std::string("of --gpu-memory")
             : "assumed for --cuda-arch " + opts.arch + " (--gpu-memory gives the GPU's size)");
-  if (fits > 0)
+  if (fits > 0) {
     d << "; the largest --max-context that fits is " << fits;
-  else
+    // What a slot more costs: its caches, a row of logits and of the
+    // attention workspace, its slot id (the arena and the row buffers grow
+    // too past PREFILL_CHUNK slots).
+    int64_t perRow =
+        perSlot + vocab * 4 + 4 + (wsHeads > 0 ? 4 * wsHeads * 64 * (wsHeadDim + 2) : 0);
+    int64_t base = total - maxBatch * perRow;
+    int64_t slots = limit > base ? std::min<int64_t>((limit - base) / perRow, 256) : 0;
+    if (batched && slots > 0)
+      d << " (at --max-batch " << maxBatch << "); at --max-context " << maxContext
+        << " the largest --max-batch that fits is " << slots;
+    else if (batched)
+      d << " (at --max-batch " << maxBatch << "); at --max-context " << maxContext
+        << " not one slot fits";
+  } else
     d << (libraryBytes > 0 ? "; the weights and the cuBLAS workspace alone do not fit"
                            : "; the weights alone do not fit");
   return failure();
@@ -951,7 +1014,8 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
   if (failed(checkSignature()))
     return failure();
   used = {"n",       "last",    "stream", "d",   "ids",     "positions",
-          "k_cache", "v_cache", "logits", "err", "attn_ws", "w8_ws", "w4_ws"};
+          "k_cache", "v_cache", "logits", "err", "attn_ws", "w8_ws", "w4_ws", "slot",
+          "slots",   "slot_stride", "tail_rows", "slot_base"};
   // With --cuda-gemm cublas the int4 matmuls keep their own launches, so
   // that their prefill products run on cuBLAS (pare_llm_blas_matmul_w4).
   fusion = cuda::planDecoderFusion(func, opts.fusion, /*int4=*/!opts.cublas);
@@ -966,37 +1030,56 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
     return func.emitError("the decoder's logits are not computed by its ops");
   if (!inTail)
     body += "  if (last) {\n";
-  body += "    /* the logits of the last row, as float */\n";
-  body += "    PARE_TRY(pare_llm_logits_" + sfx + "(" +
-          (isTailValue(result) ? names[result]
-                               : names[result] + " + (size_t)(n - 1) * " + std::to_string(vocab)) +
-          ", logits, " + upper + "_VOCAB, stream));\n  }\n";
+  if (batched) {
+    // decode_batch: every row's logits, contiguous.
+    body += "    /* the logits of the last row (of every row in decode_batch), as float */\n";
+    body += "    PARE_TRY(pare_llm_logits_" + sfx + "(" +
+            (isTailValue(result) ? names[result]
+                                 : names[result] + " + (size_t)(n - tail_rows) * " +
+                                       std::to_string(vocab)) +
+            ", logits, tail_rows * " + upper + "_VOCAB, stream));\n  }\n";
+  } else {
+    body += "    /* the logits of the last row, as float */\n";
+    body += "    PARE_TRY(pare_llm_logits_" + sfx + "(" +
+            (isTailValue(result) ? names[result]
+                                 : names[result] + " + (size_t)(n - 1) * " +
+                                       std::to_string(vocab)) +
+            ", logits, " + upper + "_VOCAB, stream));\n  }\n";
+  }
   if (int64_t(cacheLayers.size()) != layers)
     return func.emitError() << "pare.decoder says " << layers << " layers but "
                             << cacheLayers.size() << " pare.attention ops have a pare.kv_layer";
   if (kvHeads < 0) // no attention: a cache of nothing
     kvHeads = headDim = 0;
-  // The device allocation.
-  cacheBytes = layers * kvHeads * maxContext * headDim * esize;
+  // The device allocation. The caches are [slot][layer][...]: maxBatch
+  // copies of one sequence's.
+  cacheBytes = maxBatch * layers * kvHeads * maxContext * headDim * esize;
   arenaOffset = alignUp(int64_t(weights.payloadBytes()));
   kCacheOffset = arenaOffset + arenaBytes;
   vCacheOffset = kCacheOffset + alignUp(cacheBytes);
   idsOffset = vCacheOffset + alignUp(cacheBytes);
-  positionsOffset = idsOffset + alignUp(chunk * 4);
-  logitsOffset = positionsOffset + alignUp(chunk * 4);
-  // PARE_LLM_ATTN_WORKSPACE_FLOATS and PARE_LLM_SAMPLE_WORKSPACE_BYTES of
-  // pare_cu_llm.cuh (the generated code asserts these sizes against them).
-  attnWsBytes = wsHeads > 0 ? 4 * 4 * wsHeads * 64 * (wsHeadDim + 2) : 0;
+  positionsOffset = idsOffset + alignUp(rowsMax * 4);
+  logitsOffset = positionsOffset + alignUp(rowsMax * 4);
+  if (batched) { // decode_batch's int32 slot of each row
+    slotsOffset = logitsOffset;
+    logitsOffset = slotsOffset + alignUp(maxBatch * 4);
+  }
+  // PARE_LLM_ATTN_WORKSPACE_FLOATS(_ROWS) and PARE_LLM_SAMPLE_WORKSPACE_BYTES
+  // of pare_cu_llm.cuh (the generated code asserts these sizes against
+  // them): the split attention's partials of PARE_LLM_GEMV_ROWS (4) rows, or
+  // of a decode_batch step's rows when more.
+  attnWsBytes =
+      wsHeads > 0 ? 4 * std::max<int64_t>(4, maxBatch) * wsHeads * 64 * (wsHeadDim + 2) : 0;
   sampleWsBytes = vocab * 8 + 4096;
-  attnWsOffset = logitsOffset + alignUp(vocab * 4);
+  attnWsOffset = logitsOffset + alignUp(maxBatch * vocab * 4);
   sampleWsOffset = attnWsOffset + alignUp(attnWsBytes);
   stepOffset = sampleWsOffset + alignUp(sampleWsBytes);
   nextOffset = stepOffset + kDeviceAlign;
   deviceBytes = nextOffset + kDeviceAlign;
   if (w8MaxK > 0) {
-    // PARE_LLM_W8_WORKSPACE_BYTES(PREFILL_CHUNK, largest K) (asserted in
+    // PARE_LLM_W8_WORKSPACE_BYTES(rows of a step, largest K) (asserted in
     // the generated code).
-    w8WsBytes = chunk * ((w8MaxK + 31) / 32 * 32) + chunk * 4 + 256;
+    w8WsBytes = rowsMax * ((w8MaxK + 31) / 32 * 32) + rowsMax * 4 + 256;
     w8WsOffset = deviceBytes;
     deviceBytes = w8WsOffset + alignUp(w8WsBytes);
   }
@@ -1009,8 +1092,8 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
     // products of a chunk), the libraries' 32 MiB workspace, the dequantized
     // int4 weight, and the int8 products' int32 sums.
     int64_t k = std::max<int64_t>(gemmMaxK, 1), n = std::max<int64_t>(gemmMaxN, 1);
-    libraryBytes = alignUp(chunk * k * 4) + alignUp(chunk * n * 4) + (int64_t(32) << 20) +
-                   w4MaxBytes + (w8MaxK > 0 ? chunk * n * 4 : 0);
+    libraryBytes = alignUp(rowsMax * k * 4) + alignUp(rowsMax * n * 4) + (int64_t(32) << 20) +
+                   w4MaxBytes + (w8MaxK > 0 ? rowsMax * n * 4 : 0);
   }
   if (failed(checkMemory()))
     return failure();
@@ -1072,6 +1155,7 @@ DecoderApi Decoder::api() const {
   a.vocab = vocab;
   a.prefillChunk = chunk;
   a.gpuSampling = true;
+  a.maxBatch = maxBatch;
   return a;
 }
 
@@ -1090,18 +1174,26 @@ std::string Decoder::source() const {
   def("PAYLOAD_BYTES", weights.payloadBytes(), "payload bytes");
   c += "#define " + upper + "_WEIGHTS_HASH " + hex(weights.hash()) + " /* FNV-1a-64 of the payload */\n";
   c += "\n/* One device allocation: weights | activation arena | K cache | V cache |\n"
-       " * ids | positions | logits. */\n";
+       " * ids | positions | " + std::string(batched ? "slots | " : "") + "logits. */\n";
   def("ARENA_OFFSET", arenaOffset, "activations of a prefill chunk, planned over their lifetimes");
   def("ARENA_BYTES", arenaBytes, "");
   def("K_CACHE_OFFSET", kCacheOffset,
-      "[" + std::to_string(layers) + " layers][" + std::to_string(kvHeads) + " kv heads][" +
+      std::string(batched ? "[" + std::to_string(maxBatch) + " slots]" : "") + "[" +
+          std::to_string(layers) + " layers][" + std::to_string(kvHeads) + " kv heads][" +
           std::to_string(maxContext) + " positions][" + std::to_string(headDim) + "]");
   def("V_CACHE_OFFSET", vCacheOffset, "the same for V");
   def("CACHE_BYTES", cacheBytes, "of K, and of V");
   def("LAYER_CACHE", kvHeads * maxContext * headDim, "cache elements of one layer");
+  if (batched)
+    def("SLOT_CACHE", layers * kvHeads * maxContext * headDim,
+        "cache elements of one slot (a sequence): the kernels' slot_stride");
   def("IDS_OFFSET", idsOffset, "int32 token ids of the step's rows");
   def("POSITIONS_OFFSET", positionsOffset, "int32 positions of the step's rows");
-  def("LOGITS_OFFSET", logitsOffset, "float logits of the last row");
+  if (batched)
+    def("SLOTS_OFFSET", slotsOffset, "int32 KV-cache slot of each row of a decode_batch step");
+  def("LOGITS_OFFSET", logitsOffset,
+      batched ? "float logits of the last row (of every row in decode_batch)"
+              : "float logits of the last row");
   def("ATTN_WS_OFFSET", attnWsOffset,
       "the split decode attention's partials and merge tickets (zeroed once, at setup)");
   def("ATTN_WS_BYTES", attnWsBytes, "");
@@ -1124,11 +1216,16 @@ std::string Decoder::source() const {
     c += "static_assert(" + upper + "_ATTN_WS_BYTES >= PARE_LLM_ATTN_WORKSPACE_FLOATS(" +
          std::to_string(wsHeads) + ", " + std::to_string(wsHeadDim) +
          ") * sizeof(float), \"the attention workspace of pare_cu_llm.cuh\");\n";
+  if (wsHeads > 0 && batched)
+    c += "static_assert(" + upper + "_ATTN_WS_BYTES >= PARE_LLM_ATTN_WORKSPACE_FLOATS_ROWS(" +
+         upper + "_MAX_BATCH, " + std::to_string(wsHeads) + ", " + std::to_string(wsHeadDim) +
+         ") * sizeof(float), \"the attention workspace of a decode_batch step\");\n";
   c += "static_assert(" + upper + "_SAMPLE_WS_BYTES >= PARE_LLM_SAMPLE_WORKSPACE_BYTES(" + upper +
        "_VOCAB), \"the sampling workspace of pare_cu_llm.cuh\");\n";
   if (w8MaxK > 0)
-    c += "static_assert(" + upper + "_W8_WS_BYTES >= PARE_LLM_W8_WORKSPACE_BYTES(" + upper +
-         "_PREFILL_CHUNK, " + std::to_string(w8MaxK) +
+    c += "static_assert(" + upper + "_W8_WS_BYTES >= PARE_LLM_W8_WORKSPACE_BYTES(" +
+         (rowsMax > chunk ? upper + "_MAX_BATCH" : upper + "_PREFILL_CHUNK") + ", " +
+         std::to_string(w8MaxK) +
          "), \"the int8 linears' workspace of pare_cu_llm.cuh\");\n";
   if (w4WsBytes > 0)
     c += "static_assert(" + upper + "_W4_WS_BYTES >= PARE_LLM_W4_FUSED_WORKSPACE_BYTES(" +
@@ -1181,13 +1278,13 @@ std::string Decoder::source() const {
   size_t structAt = c.size();
   c += expand(R"PARE(static struct {
   int ready;
-  int32_t position;
+  int32_t position@POS_DECL@;
   unsigned char *device;
   cudaStream_t stream;
   cudaGraphExec_t decode_graph; /* enqueue(1, 1), captured at the first decode */
   cudaGraphExec_t sample_graph; /* enqueue(1, 1) + pare_llm_sample with `sampling` */
   @P@_sampling sampling;        /* the parameters sample_graph was captured with */
-  int32_t *staging;             /* pinned: ids, then positions, of up to MAX_CONTEXT rows */
+@BATCH_FIELDS@  int32_t *staging;             /* pinned: ids, then positions, of up to MAX_CONTEXT rows */
   float *logits;                /* pinned: one logits row */
   int32_t *next;                /* pinned: the sampled id */
   /* Profile (@P@_profile): while `on`, PARE_PROF(f) records an event before
@@ -1200,7 +1297,7 @@ std::string Decoder::source() const {
 
 /* Every launch of one step over n rows (1 <= n <= @U@_PREFILL_CHUNK) whose ids
  * and positions are in device memory; with `last`, also the ops only the last
- * row's logits need (pare.tail: on the last row only) and the logits. */
+ * row's logits need (pare.tail: on the last row only) and the logits.@ENQ_DOC@ */
 #define PARE_PROF(family)                                                       \
   do {                                                                          \
     if (@P@_g.prof_on && @P@_g.prof_count < @U@_LAUNCHES + 2) {                 \
@@ -1210,7 +1307,7 @@ std::string Decoder::source() const {
     }                                                                           \
   } while (0)
 
-static cudaError_t @P@_enqueue(int32_t n, int last) {
+static cudaError_t @P@_enqueue(int32_t n, int last@ENQ_PARAM@) {
   cudaStream_t stream = @P@_g.stream;
   unsigned char *const d = @P@_g.device;
   const int32_t *const ids = (const int32_t *)(d + @U@_IDS_OFFSET);
@@ -1224,8 +1321,28 @@ static cudaError_t @P@_enqueue(int32_t n, int last) {
                             "products' library context */\n"
                           : "");
   }
-  c += "  " + typ + " *const k_cache = (" + typ + " *)(d + " + upper + "_K_CACHE_OFFSET);\n";
-  c += "  " + typ + " *const v_cache = (" + typ + " *)(d + " + upper + "_V_CACHE_OFFSET);\n";
+  if (batched) {
+    // One sequence: its slot's caches, as a single-sequence decoder's (the
+    // kernels' slots NULL); decode_batch: the first slot's, each row moved
+    // to its own by the kernels.
+    c += expand("  /* slot >= 0: the rows are one sequence in that slot's caches; -1: row r is\n"
+                "   * a sequence of its own in slot slots[r] (decode_batch), and the tail ops\n"
+                "   * and the logits run on every row. */\n"
+                "  const int32_t *const slots = slot < 0 ? (const int32_t *)(d + "
+                "@U@_SLOTS_OFFSET) : NULL;\n"
+                "  const long long slot_stride = slot < 0 ? (long long)@U@_SLOT_CACHE : 0;\n"
+                "  const int32_t tail_rows = slot < 0 ? n : 1;\n"
+                "  const size_t slot_base = slot < 0 ? 0 : (size_t)slot * @U@_SLOT_CACHE;\n",
+                prefix, upper);
+    c += "  " + typ + " *const k_cache = (" + typ + " *)(d + " + upper +
+         "_K_CACHE_OFFSET) + slot_base;\n";
+    c += "  " + typ + " *const v_cache = (" + typ + " *)(d + " + upper +
+         "_V_CACHE_OFFSET) + slot_base;\n";
+    c += "  (void)slots;\n  (void)slot_stride;\n";
+  } else {
+    c += "  " + typ + " *const k_cache = (" + typ + " *)(d + " + upper + "_K_CACHE_OFFSET);\n";
+    c += "  " + typ + " *const v_cache = (" + typ + " *)(d + " + upper + "_V_CACHE_OFFSET);\n";
+  }
   c += "  float *const logits = (float *)(d + " + upper + "_LOGITS_OFFSET);\n";
   c += "  float *const attn_ws = (float *)(d + " + upper + "_ATTN_WS_OFFSET);\n";
   c += "  (void)ids;\n  (void)positions;\n  (void)k_cache;\n  (void)v_cache;\n  (void)attn_ws;\n";
@@ -1286,7 +1403,7 @@ static int @P@_setup(void) {
     return @P@_device_error("cudaStreamCreate", err);
   if ((err = cudaMalloc((void **)&@P@_g.device, @U@_DEVICE_BYTES)) != cudaSuccess) {
     snprintf(@P@_g.message, sizeof @P@_g.message,
-             "cudaMalloc of %llu bytes (weights %llu, KV cache %llu for %d positions, "
+             "cudaMalloc of %llu bytes (weights %llu, KV cache %llu for @CACHE_FOR@%d positions, "
              "activations %llu) failed: %s",
              (unsigned long long)@U@_DEVICE_BYTES, (unsigned long long)@U@_PAYLOAD_BYTES,
              (unsigned long long)(2 * @U@_CACHE_BYTES), @U@_MAX_CONTEXT,
@@ -1297,8 +1414,8 @@ static int @P@_setup(void) {
   }
   if ((err = cudaMallocHost((void **)&@P@_g.staging, 2 * sizeof(int32_t) * @U@_MAX_CONTEXT)) !=
           cudaSuccess ||
-      (err = cudaMallocHost((void **)&@P@_g.logits, sizeof(float) * @U@_VOCAB)) != cudaSuccess ||
-      (err = cudaMallocHost((void **)&@P@_g.next, sizeof(int32_t))) != cudaSuccess) {
+      (err = cudaMallocHost((void **)&@P@_g.logits, sizeof(float) * @U@_VOCAB@LOGITS_ROWS@)) != cudaSuccess ||
+      (err = cudaMallocHost((void **)&@P@_g.next, sizeof(int32_t))) != cudaSuccess@BATCH_ALLOC@) {
     @P@_device_error("cudaMallocHost", err);
     @P@_free();
     return @U@_ERR_DEVICE;
@@ -1425,7 +1542,7 @@ void @P@_free(void) {
     cudaGraphExecDestroy(@P@_g.decode_graph);
   if (@P@_g.sample_graph)
     cudaGraphExecDestroy(@P@_g.sample_graph);
-  for (i = 0; i < @U@_LAUNCHES + 2; ++i)
+@BATCH_FREE@  for (i = 0; i < @U@_LAUNCHES + 2; ++i)
     if (@P@_g.prof_events[i]) {
       cudaEventDestroy(@P@_g.prof_events[i]);
       @P@_g.prof_events[i] = NULL;
@@ -1441,8 +1558,7 @@ void @P@_free(void) {
 @BLAS_DESTROY@  if (@P@_g.stream)
     cudaStreamDestroy(@P@_g.stream);
   @P@_g.ready = 0;
-  @P@_g.position = 0;
-  @P@_g.device = NULL;
+@RESET_POS@  @P@_g.device = NULL;
   @P@_g.stream = NULL;
   @P@_g.decode_graph = NULL;
   @P@_g.sample_graph = NULL;
@@ -1452,13 +1568,12 @@ void @P@_free(void) {
 }
 
 void @P@_reset(void) {
-  @P@_g.position = 0;
-  /* The sampler's draws restart with its step counter (same seed, same text). */
+@RESET_POS@  /* The sampler's draws restart with its step counter (same seed, same text). */
   if (@P@_g.ready)
     cudaMemsetAsync(@P@_g.device + @U@_STEP_OFFSET, 0, sizeof(unsigned long long), @P@_g.stream);
 }
 
-int32_t @P@_position(void) { return @P@_g.position; }
+int32_t @P@_position(void) { return @P@_g.position@S0@; }
 
 /* Waits for the step and copies its logits out. */
 static int @P@_finish(float *logits) {
@@ -1485,48 +1600,48 @@ static cudaError_t @P@_upload(int32_t from, int32_t rows) {
                          sizeof(int32_t) * rows, cudaMemcpyHostToDevice, @P@_g.stream);
 }
 
-int @P@_prefill(const int32_t *ids, int32_t n, float *logits_of_last) {
+@PREFILL_HEAD@ {
   int32_t i, done, rows;
   cudaError_t err;
   int rc;
   if (!@P@_g.ready)
     return @U@_ERR_STATE;
-  if (!ids || n <= 0)
+  if (!ids || n <= 0@SLOT_BAD@)
     return @U@_ERR_ARG;
   for (i = 0; i < n; ++i)
     if (ids[i] < 0 || ids[i] >= @U@_VOCAB)
       return @U@_ERR_ARG;
-  if (n > @U@_MAX_CONTEXT - @P@_g.position)
+  if (n > @U@_MAX_CONTEXT - @P@_g.position@SP@)
     return @U@_ERR_CONTEXT;
   /* Staged at distinct places, so that every chunk's copy is queued before
    * the first one has run. */
   for (i = 0; i < n; ++i) {
     @P@_g.staging[i] = ids[i];
-    @P@_g.staging[@U@_MAX_CONTEXT + i] = @P@_g.position + i;
+    @P@_g.staging[@U@_MAX_CONTEXT + i] = @P@_g.position@SP@ + i;
   }
   for (done = 0; done < n; done += rows) {
     rows = n - done < @U@_PREFILL_CHUNK ? n - done : @U@_PREFILL_CHUNK;
     if ((err = @P@_upload(done, rows)) != cudaSuccess)
       return @P@_device_error("copying the token ids", err);
-    if ((err = @P@_enqueue(rows, done + rows == n && logits_of_last != NULL)) != cudaSuccess)
+    if ((err = @P@_enqueue(rows, done + rows == n && logits_of_last != NULL@ENQ_SLOT@)) != cudaSuccess)
       return @P@_device_error("launching the prefill", err);
   }
   if ((rc = @P@_finish(logits_of_last)) != @U@_OK)
     return rc;
-  @P@_g.position += n;
+  @P@_g.position@SP@ += n;
   return @U@_OK;
 }
-
+@PREFILL_TAIL@
 /* The decode step's launches (then pare_llm_sample with *sampling, unless
  * NULL) captured into one graph. */
-static int @P@_capture(cudaGraphExec_t *exec, const @P@_sampling *sampling) {
+static int @P@_capture(cudaGraphExec_t *exec, const @P@_sampling *sampling@CAP_PARAM@) {
   cudaGraph_t graph;
   cudaError_t err, launched;
   unsigned char *const d = @P@_g.device;
   cudaStream_t stream = @P@_g.stream;
   if ((err = cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal)) != cudaSuccess)
     return @P@_device_error("capturing the decode step", err);
-  launched = @P@_enqueue(1, 1);
+  launched = @P@_enqueue(@CAP_ENQ@);
   if (launched == cudaSuccess && sampling) {
     launched = pare_llm_sample_f32((const float *)(d + @U@_LOGITS_OFFSET), @U@_VOCAB,
                                    sampling->temperature, sampling->top_k, sampling->top_p,
@@ -1557,21 +1672,21 @@ int @P@_decode(int32_t id, float *logits) {
     return @U@_ERR_STATE;
   if (id < 0 || id >= @U@_VOCAB)
     return @U@_ERR_ARG;
-  if (@P@_g.position >= @U@_MAX_CONTEXT)
+  if (@P@_g.position@S0@ >= @U@_MAX_CONTEXT)
     return @U@_ERR_CONTEXT;
   /* The step's launches read the id and position from device memory, so
    * one capture serves every later token. */
-  if (!@P@_g.decode_graph && (rc = @P@_capture(&@P@_g.decode_graph, NULL)) != @U@_OK)
+  if (!@P@_g.decode_graph && (rc = @P@_capture(&@P@_g.decode_graph, NULL@CAP0@)) != @U@_OK)
     return rc;
   @P@_g.staging[0] = id;
-  @P@_g.staging[@U@_MAX_CONTEXT] = @P@_g.position;
+  @P@_g.staging[@U@_MAX_CONTEXT] = @P@_g.position@S0@;
   if ((err = @P@_upload(0, 1)) != cudaSuccess)
     return @P@_device_error("copying the token id", err);
   if ((err = cudaGraphLaunch(@P@_g.decode_graph, @P@_g.stream)) != cudaSuccess)
     return @P@_device_error("launching the decode step", err);
   if ((rc = @P@_finish(logits)) != @U@_OK)
     return rc;
-  @P@_g.position += 1;
+  @P@_g.position@S0@ += 1;
   return @U@_OK;
 }
 
@@ -1602,7 +1717,7 @@ int @P@_decode_sample(int32_t id, const @P@_sampling *params, int32_t *next) {
     return @U@_ERR_STATE;
   if (id < 0 || id >= @U@_VOCAB || !next || !@P@_check_sampling(s))
     return @U@_ERR_ARG;
-  if (@P@_g.position >= @U@_MAX_CONTEXT)
+  if (@P@_g.position@S0@ >= @U@_MAX_CONTEXT)
     return @U@_ERR_CONTEXT;
   /* The parameters are kernel arguments of the graph: captured again only
    * when they change. */
@@ -1613,19 +1728,19 @@ int @P@_decode_sample(int32_t id, const @P@_sampling *params, int32_t *next) {
     @P@_g.sample_graph = NULL;
   }
   if (!@P@_g.sample_graph) {
-    if ((rc = @P@_capture(&@P@_g.sample_graph, s)) != @U@_OK)
+    if ((rc = @P@_capture(&@P@_g.sample_graph, s@CAP0@)) != @U@_OK)
       return rc;
     @P@_g.sampling = *s;
   }
   @P@_g.staging[0] = id;
-  @P@_g.staging[@U@_MAX_CONTEXT] = @P@_g.position;
+  @P@_g.staging[@U@_MAX_CONTEXT] = @P@_g.position@S0@;
   if ((err = @P@_upload(0, 1)) != cudaSuccess)
     return @P@_device_error("copying the token id", err);
   if ((err = cudaGraphLaunch(@P@_g.sample_graph, @P@_g.stream)) != cudaSuccess)
     return @P@_device_error("launching the decode step", err);
   if ((rc = @P@_finish_next(next)) != @U@_OK)
     return rc;
-  @P@_g.position += 1;
+  @P@_g.position@S0@ += 1;
   return @U@_OK;
 }
 
@@ -1660,7 +1775,7 @@ int @P@_profile(int32_t id, int32_t tokens) {
     return @U@_ERR_STATE;
   if (id < 0 || id >= @U@_VOCAB || tokens <= 0)
     return @U@_ERR_ARG;
-  if (tokens > @U@_MAX_CONTEXT - @P@_g.position)
+  if (tokens > @U@_MAX_CONTEXT - @P@_g.position@S0@)
     return @U@_ERR_CONTEXT;
   for (i = 0; i < @U@_LAUNCHES + 2; ++i)
     if (!@P@_g.prof_events[i] &&
@@ -1670,7 +1785,7 @@ int @P@_profile(int32_t id, int32_t tokens) {
    * launch and after the last. */
   @P@_g.prof_on = 1;
   @P@_g.prof_count = 0;
-  rc = @P@_capture(&exec, &greedy);
+  rc = @P@_capture(&exec, &greedy@CAP0@);
   @P@_g.prof_on = 0;
   if (rc != @U@_OK)
     return rc;
@@ -1683,7 +1798,7 @@ int @P@_profile(int32_t id, int32_t tokens) {
     ++count[@P@_g.prof_family[i]];
   for (t = 0; t < tokens && err == cudaSuccess; ++t) {
     @P@_g.staging[0] = id;
-    @P@_g.staging[@U@_MAX_CONTEXT] = @P@_g.position;
+    @P@_g.staging[@U@_MAX_CONTEXT] = @P@_g.position@S0@;
     if ((err = @P@_upload(0, 1)) != cudaSuccess ||
         (err = cudaGraphLaunch(exec, @P@_g.stream)) != cudaSuccess ||
         (err = cudaStreamSynchronize(@P@_g.stream)) != cudaSuccess)
@@ -1696,7 +1811,7 @@ int @P@_profile(int32_t id, int32_t tokens) {
       us[@P@_g.prof_family[i]] += 1000.0 * ms;
       total += 1000.0 * ms;
     }
-    @P@_g.position += 1;
+    @P@_g.position@S0@ += 1;
   }
   cudaGraphExecDestroy(exec);
   if (err != cudaSuccess)
@@ -1719,7 +1834,7 @@ const char *@P@_strerror(int code) {
   case @U@_ERR_CONTEXT:
     return "the tokens would pass @U@_MAX_CONTEXT";
   case @U@_ERR_ARG:
-    return "invalid argument (NULL pointer, n <= 0 or a token id outside the vocabulary)";
+    return "invalid argument (NULL pointer, n <= 0 or a token id outside the vocabulary@ARG_MSG@)";
   case @U@_ERR_WEIGHTS:
     return @P@_g.message[0] ? @P@_g.message : "weights file missing, of the wrong size or not this model's";
   case @U@_ERR_STATE:
@@ -1730,19 +1845,22 @@ const char *@P@_strerror(int code) {
     return "unknown error code";
   }
 }
-)PARE",
+@BATCH_API@)PARE",
               prefix, upper);
   // --cuda-gemm cublas: the library context, made with the stream (sized for
   // a prefill chunk of the step's largest products) and freed before it.
   std::string create, destroy;
   if (opts.cublas) {
     create = expand("  /* cuBLAS / cuBLASLt for the prefill products (--cuda-gemm cublas): chunks "
-                    "of\n   * @U@_PREFILL_CHUNK rows, K <= " +
+                    "of\n   * " +
+                        std::string(rowsMax > chunk ? "@U@_MAX_BATCH" : "@U@_PREFILL_CHUNK") +
+                        " rows, K <= " +
                         std::to_string(gemmMaxK) + ", N <= " + std::to_string(gemmMaxN) +
                         " (a gated pair and q, k, v count\n   * their sum), " +
                         std::to_string(w4MaxBytes) +
                         " bytes of dequantized int4 weight. */\n"
-                        "  if ((err = pare_llm_blas_create(&@P@_g.blas, @U@_PREFILL_CHUNK, " +
+                        "  if ((err = pare_llm_blas_create(&@P@_g.blas, " +
+                        (rowsMax > chunk ? "@U@_MAX_BATCH" : "@U@_PREFILL_CHUNK") + ", " +
                         std::to_string(std::max<int64_t>(gemmMaxK, 1)) + ", " +
                         std::to_string(std::max<int64_t>(gemmMaxN, 1)) + ", " +
                         std::to_string(w4MaxBytes) + "ull, " +
@@ -1758,7 +1876,153 @@ const char *@P@_strerror(int code) {
   c.replace(at, 13, create);
   at = c.find("@BLAS_DESTROY@");
   c.replace(at, 14, destroy);
+  fillSlotMarks(c);
   return c;
+}
+
+/// The marks of the runtime's text: the single-sequence code as it is, or
+/// with --max-batch a position a slot, the enqueue of a slot, the graphs
+/// of decode_batch and the slot API after the rest.
+void Decoder::fillSlotMarks(std::string &c) const {
+  std::vector<std::pair<std::string, std::string>> marks;
+  if (!batched) {
+    for (const char *m : {"@POS_DECL@", "@BATCH_FIELDS@", "@ENQ_DOC@", "@ENQ_PARAM@",
+                          "@CACHE_FOR@", "@LOGITS_ROWS@", "@BATCH_ALLOC@", "@BATCH_FREE@",
+                          "@S0@", "@SLOT_BAD@", "@SP@", "@ENQ_SLOT@", "@PREFILL_TAIL@",
+                          "@CAP_PARAM@", "@CAP0@", "@ARG_MSG@", "@BATCH_API@"})
+      marks.push_back({m, ""});
+    marks.push_back({"@RESET_POS@", expand("  @P@_g.position = 0;\n", prefix, upper)});
+    marks.push_back({"@PREFILL_HEAD@", expand("int @P@_prefill(const int32_t *ids, int32_t n, "
+                                              "float *logits_of_last)",
+                                              prefix, upper)});
+    marks.push_back({"@CAP_ENQ@", "1, 1"});
+  } else {
+    std::string n = std::to_string(maxBatch);
+    marks = {
+        {"@POS_DECL@", "[@U@_MAX_BATCH]"},
+        {"@BATCH_FIELDS@",
+         "  /* decode_batch of n rows: enqueue(n, 1, -1) captured at its first step */\n"
+         "  cudaGraphExec_t batch_graphs[@U@_MAX_BATCH];\n"
+         "  int32_t *batch_staging;       /* pinned: ids, positions, slots of MAX_BATCH rows */\n"},
+        {"@ENQ_DOC@", "\n * `slot` >= 0: the rows are a sequence in that KV-cache slot (prefill,\n"
+                      " * decode); -1: decode_batch, n <= @U@_MAX_BATCH rows, row r in the slot\n"
+                      " * at SLOTS_OFFSET[r], the tail ops and the logits on every row (`last`\n"
+                      " * is 1)."},
+        {"@ENQ_PARAM@", ", int32_t slot"},
+        {"@CACHE_FOR@", n + " slots of "},
+        {"@LOGITS_ROWS@", " * @U@_MAX_BATCH"},
+        {"@BATCH_ALLOC@",
+         " ||\n      (err = cudaMallocHost((void **)&@P@_g.batch_staging,\n"
+         "                            3 * sizeof(int32_t) * @U@_MAX_BATCH)) != cudaSuccess"},
+        {"@BATCH_FREE@", "  for (i = 0; i < @U@_MAX_BATCH; ++i)\n"
+                         "    if (@P@_g.batch_graphs[i]) {\n"
+                         "      cudaGraphExecDestroy(@P@_g.batch_graphs[i]);\n"
+                         "      @P@_g.batch_graphs[i] = NULL;\n    }\n"
+                         "  if (@P@_g.batch_staging)\n    cudaFreeHost(@P@_g.batch_staging);\n"
+                         "  @P@_g.batch_staging = NULL;\n"},
+        {"@RESET_POS@", "  memset(@P@_g.position, 0, sizeof @P@_g.position);\n"},
+        {"@S0@", "[0]"},
+        {"@PREFILL_HEAD@", "int @P@_prefill_slot(int32_t slot, const int32_t *ids, int32_t n, "
+                           "float *logits_of_last)"},
+        {"@SLOT_BAD@", " || slot < 0 || slot >= @U@_MAX_BATCH"},
+        {"@SP@", "[slot]"},
+        {"@ENQ_SLOT@", ", slot"},
+        {"@PREFILL_TAIL@", "\nint @P@_prefill(const int32_t *ids, int32_t n, "
+                           "float *logits_of_last) {\n"
+                           "  return @P@_prefill_slot(0, ids, n, logits_of_last);\n}\n"},
+        {"@CAP_PARAM@", ", int32_t rows, int32_t slot"},
+        {"@CAP_ENQ@", "rows, 1, slot"},
+        {"@CAP0@", ", 1, 0"},
+        {"@ARG_MSG@", "; decode_batch: a slot outside 0 .. " + std::to_string(maxBatch - 1) +
+                          ", a slot twice or more than " + n + " rows"},
+        {"@BATCH_API@", batchApi()},
+    };
+  }
+  for (auto &[mark, text] : marks) {
+    std::string with = expand(text, prefix, upper);
+    size_t at = c.find(mark);
+    assert(at != std::string::npos && "every mark of the runtime's text is filled");
+    for (; at != std::string::npos; at = c.find(mark, at + with.size()))
+      c.replace(at, mark.size(), with);
+  }
+}
+
+std::string Decoder::batchApi() const {
+  return R"PARE(
+/* --max-batch: several sequences, one a KV-cache slot. */
+int @P@_reset_slot(int32_t slot) {
+  if (slot < 0 || slot >= @U@_MAX_BATCH)
+    return @U@_ERR_ARG;
+  @P@_g.position[slot] = 0;
+  return @U@_OK;
+}
+
+int32_t @P@_slot_position(int32_t slot) {
+  return slot < 0 || slot >= @U@_MAX_BATCH ? -1 : @P@_g.position[slot];
+}
+
+/* Waits for a decode_batch step and copies its n rows of logits out. */
+static int @P@_finish_rows(float *logits, int32_t n) {
+  cudaError_t err;
+  if ((err = cudaMemcpyAsync(@P@_g.logits, @P@_g.device + @U@_LOGITS_OFFSET,
+                             sizeof(float) * @U@_VOCAB * (size_t)n, cudaMemcpyDeviceToHost,
+                             @P@_g.stream)) != cudaSuccess)
+    return @P@_device_error("copying the logits", err);
+  if ((err = cudaStreamSynchronize(@P@_g.stream)) != cudaSuccess)
+    return @P@_device_error("running the step", err);
+  memcpy(logits, @P@_g.logits, sizeof(float) * @U@_VOCAB * (size_t)n);
+  return @U@_OK;
+}
+
+int @P@_decode_batch(const int32_t *slots, const int32_t *ids, int32_t n, float *logits) {
+  unsigned char seen[@U@_MAX_BATCH];
+  int32_t *const staged = @P@_g.batch_staging; /* ids | positions | slots */
+  cudaError_t err;
+  int32_t i;
+  int rc;
+  if (!@P@_g.ready)
+    return @U@_ERR_STATE;
+  if (!slots || !ids || !logits || n <= 0 || n > @U@_MAX_BATCH)
+    return @U@_ERR_ARG;
+  memset(seen, 0, sizeof seen);
+  for (i = 0; i < n; ++i) {
+    if (slots[i] < 0 || slots[i] >= @U@_MAX_BATCH || seen[slots[i]] || ids[i] < 0 ||
+        ids[i] >= @U@_VOCAB)
+      return @U@_ERR_ARG;
+    seen[slots[i]] = 1;
+  }
+  /* Checked before anything is written: every slot stays as it was. */
+  for (i = 0; i < n; ++i)
+    if (@P@_g.position[slots[i]] >= @U@_MAX_CONTEXT)
+      return @U@_ERR_CONTEXT;
+  /* One graph a row count: the launches read ids, positions and slots from
+   * device memory, so a capture serves every later step of n rows. */
+  if (!@P@_g.batch_graphs[n - 1] &&
+      (rc = @P@_capture(&@P@_g.batch_graphs[n - 1], NULL, n, -1)) != @U@_OK)
+    return rc;
+  for (i = 0; i < n; ++i) {
+    staged[i] = ids[i];
+    staged[@U@_MAX_BATCH + i] = @P@_g.position[slots[i]];
+    staged[2 * @U@_MAX_BATCH + i] = slots[i];
+  }
+  if ((err = cudaMemcpyAsync(@P@_g.device + @U@_IDS_OFFSET, staged, sizeof(int32_t) * n,
+                             cudaMemcpyHostToDevice, @P@_g.stream)) != cudaSuccess ||
+      (err = cudaMemcpyAsync(@P@_g.device + @U@_POSITIONS_OFFSET, staged + @U@_MAX_BATCH,
+                             sizeof(int32_t) * n, cudaMemcpyHostToDevice, @P@_g.stream)) !=
+          cudaSuccess ||
+      (err = cudaMemcpyAsync(@P@_g.device + @U@_SLOTS_OFFSET, staged + 2 * @U@_MAX_BATCH,
+                             sizeof(int32_t) * n, cudaMemcpyHostToDevice, @P@_g.stream)) !=
+          cudaSuccess)
+    return @P@_device_error("copying the token ids", err);
+  if ((err = cudaGraphLaunch(@P@_g.batch_graphs[n - 1], @P@_g.stream)) != cudaSuccess)
+    return @P@_device_error("launching the decode_batch step", err);
+  if ((rc = @P@_finish_rows(logits, n)) != @U@_OK)
+    return rc;
+  for (i = 0; i < n; ++i)
+    @P@_g.position[slots[i]] += 1;
+  return @U@_OK;
+}
+)PARE";
 }
 
 std::string Decoder::makefile() const {

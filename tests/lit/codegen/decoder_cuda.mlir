@@ -89,8 +89,8 @@
 // CHECK: /* ONNX node "/model/layers.0/self_attn/Add": rotary -> nx8 */
 // CHECK-NEXT: PARE_TRY(pare_llm_rotary_f32(model_layers_0_self_attn_q_proj_MatMul, positions, model_layers_0_self_attn_Add_inv_freq, model_layers_0_self_attn_Add, n, 2, 4, 4, 0, stream));
 // CHECK: /* ONNX node "/model/layers.0/self_attn/MatMul_1": attention -> nx8 */
-// CHECK-NEXT: PARE_TRY(pare_llm_kv_write_f32(model_layers_0_self_attn_Add_1, model_layers_0_self_attn_v_proj_MatMul, positions, k_cache + (size_t)0 * TINY_LAYER_CACHE, v_cache + (size_t)0 * TINY_LAYER_CACHE, n, 1, 4, TINY_MAX_CONTEXT, stream));
-// CHECK-NEXT: PARE_TRY(pare_llm_attention_f32(model_layers_0_self_attn_Add, k_cache + (size_t)0 * TINY_LAYER_CACHE, v_cache + (size_t)0 * TINY_LAYER_CACHE, positions, model_layers_0_self_attn_MatMul_1, n, 2, 1, 4, TINY_MAX_CONTEXT, 0.5f, stream));
+// CHECK-NEXT: PARE_TRY(pare_llm_kv_write_f32(model_layers_0_self_attn_Add_1, model_layers_0_self_attn_v_proj_MatMul, positions, NULL, 0, k_cache + (size_t)0 * TINY_LAYER_CACHE, v_cache + (size_t)0 * TINY_LAYER_CACHE, n, 1, 4, TINY_MAX_CONTEXT, stream));
+// CHECK-NEXT: PARE_TRY(pare_llm_attention_f32(model_layers_0_self_attn_Add, k_cache + (size_t)0 * TINY_LAYER_CACHE, v_cache + (size_t)0 * TINY_LAYER_CACHE, positions, NULL, 0, model_layers_0_self_attn_MatMul_1, n, 2, 1, 4, TINY_MAX_CONTEXT, 0.5f, stream));
 // CHECK: /* ONNX node "/model/layers.0/mlp/act_fn/Sigmoid": sigmoid -> nx12 */
 // CHECK-NEXT: PARE_TRY(pare_llm_activation_f32(model_layers_0_mlp_gate_proj_MatMul, model_layers_0_mlp_act_fn_Sigmoid, (size_t)n * 12, PARE_ACT_SIGMOID, 0.0f, 0.0f, stream));
 // CHECK-NEXT: /* ONNX node "/model/layers.0/mlp/act_fn/Mul": mul -> nx12 */

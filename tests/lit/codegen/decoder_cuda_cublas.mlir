@@ -44,7 +44,7 @@
 // CHECK-NEXT: } tiny_g;
 // CHECK-LABEL: static cudaError_t tiny_enqueue(int32_t n, int last) {
 // CHECK: PARE_TRY(pare_llm_embed_f16(
-// CHECK: PARE_TRY(pare_llm_blas_qkv_f16(tiny_g.blas, model_embed_tokens_Gather, l0_input_norm, 1e-05f, l0_q_proj_t, l0_k_proj_t, l0_v_proj_t, positions, model_layers_0_self_attn_Add_inv_freq, 4, 0, model_layers_0_self_attn_Add, k_cache + (size_t)0 * TINY_LAYER_CACHE, v_cache + (size_t)0 * TINY_LAYER_CACHE, n, 8, 2, 1, 4, TINY_MAX_CONTEXT, stream));
+// CHECK: PARE_TRY(pare_llm_blas_qkv_f16(tiny_g.blas, model_embed_tokens_Gather, l0_input_norm, 1e-05f, l0_q_proj_t, l0_k_proj_t, l0_v_proj_t, positions, NULL, 0, model_layers_0_self_attn_Add_inv_freq, 4, 0, model_layers_0_self_attn_Add, k_cache + (size_t)0 * TINY_LAYER_CACHE, v_cache + (size_t)0 * TINY_LAYER_CACHE, n, 8, 2, 1, 4, TINY_MAX_CONTEXT, stream));
 // CHECK: PARE_TRY(pare_llm_decode_attention_f16(
 // CHECK: PARE_TRY(pare_llm_blas_linear_f16(tiny_g.blas, model_layers_0_self_attn_MatMul_1, NULL, 0.0f, l0_o_proj_t, model_embed_tokens_Gather, model_layers_0_Add, n, 8, 8, PARE_ACT_NONE, 0.0f, 0.0f, stream));
 // CHECK: PARE_TRY(pare_llm_blas_gated_f16(tiny_g.blas, model_layers_0_Add, l0_post_norm, 1e-05f, l0_gate_proj_t, l0_up_proj_t, model_layers_0_mlp_Mul, n, 8, 12, PARE_ACT_SILU, 0.0f, 0.0f, stream));
