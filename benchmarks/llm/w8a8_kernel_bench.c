@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     float *x = malloc(sizeof(float) * (size_t)rows * (size_t)k);
     float *y = malloc(sizeof(float) * (size_t)rows * (size_t)n);
     float *sw = malloc(sizeof(float) * (size_t)n);
-    int8_t *w = malloc((size_t)n * (size_t)k), *scratch = malloc((size_t)k);
+    int8_t *w = malloc((size_t)n * (size_t)k), *scratch = malloc(PARE_LLM_W8_SCRATCH(rows, k));
     double times[64], t0, sum = 0;
     int reps = 0, calls = 1, c;
     for (i = 0; i < rows * k; ++i)
