@@ -335,7 +335,16 @@ std::string decoderApiHeader(const DecoderApi &api) {
          "_VOCAB floats, not NULL).\n"
          "   Every slot, id and context is checked before anything is written. */\n";
     h += "int " + p + "_decode_batch(const int32_t *slots, const int32_t *ids, int32_t n, "
-         "float *logits);\n";
+         "float *logits);\n";    if (api.prefillBatch) {
+      h += "/* Several prompts in one step: sequence i (i < nseq <= " + u +
+           "_MAX_BATCH, distinct slots)\n"
+           "   appends counts[i] >= 1 tokens to slots[i]; ids holds them sequence after sequence.\n"
+           "   logits_of_last (unless NULL) gets each sequence's logits after its last token\n"
+           "   (nseq * " + u + "_VOCAB floats). Checked before anything is written. */\n";
+      h += "int " + p + "_prefill_batch(const int32_t *slots, const int32_t *counts, int32_t nseq,\n"
+           "                  const int32_t *ids, float *logits_of_last);\n";
+    }
+
   }
   if (api.gpuSampling) {
     h += "/* How the next token is drawn on the GPU: temperature <= 0 takes the argmax\n"
@@ -384,6 +393,8 @@ std::string decoderRunnerShim(const DecoderApi &api) {
          "#define PARE_MODEL_MAX_BATCH " + u + "_MAX_BATCH\n";
     for (const char *f : {"reset_slot", "slot_position", "prefill_slot", "decode_batch"})
       h += "#define PARE_MODEL_" + llvm::StringRef(f).upper() + " " + p + "_" + f + "\n";
+    if (api.prefillBatch)
+      h += "#define PARE_MODEL_PREFILL_BATCH " + p + "_prefill_batch\n";
   }
   if (api.gpuSampling)
     h += "/* Next tokens drawn on the GPU (the runner uses them when defined). */\n"

@@ -177,6 +177,9 @@ struct DecoderApi {
   /// NAME_MAX_BATCH: KV-cache slots (--max-batch); >= 2 adds NAME_reset_slot,
   /// NAME_slot_position, NAME_prefill_slot and NAME_decode_batch.
   int64_t maxBatch = 1;
+  /// with maxBatch >= 2: has NAME_prefill_batch (several slots' prompts in
+  /// one step; C target)
+  bool prefillBatch = false;
 };
 
 /// <name>.h of a decoder, identical for C and CUDA: the macros, the error

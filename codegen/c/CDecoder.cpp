@@ -122,6 +122,9 @@ private:
   int64_t cacheFloats = 0;
 
   std::string body, tailBody;
+  /// Non-tail buffers the tail ops read (name, features), in first-use order:
+  /// a batched step moves the rows whose logits are wanted to their end.
+  std::vector<std::pair<std::string, int64_t>> tailInputs;
   bool usesElementwise = false;
   /// The quantized matmul kernels' sources called (pare_llm_w4.c,
   /// pare_llm_w8.c): shipped and built like pare_llm.c.
@@ -235,8 +238,11 @@ FailureOr<std::string> DecoderEmitter::rowsOf(Operation *op, Value v) {
   if (b.tail && !tail)
     return op->emitError("reads a value marked pare.tail (computed for the last row only) but is "
                          "not marked pare.tail itself");
-  if (tail && !b.tail)
+  if (tail && !b.tail) {
+    if (llvm::none_of(tailInputs, [&](const auto &t) { return t.first == b.name; }))
+      tailInputs.push_back({b.name, b.features});
     return "(" + b.name + " + (size_t)(n - tn) * " + std::to_string(b.features) + ")";
+  }
   return b.name;
 }
 
@@ -598,6 +604,10 @@ std::string DecoderEmitter::sourceFile() {
   s += "static float " + p + "_k_cache[" + cacheSize + "];\n";
   s += "static float " + p + "_v_cache[" + cacheSize + "];\n";
   s += "static int64_t " + p + "_positions[" + u + "_PREFILL_CHUNK];\n";
+  if (batched)
+    s += "/* A batched step's slot of each row, and the rows whose logits are wanted. */\n"
+         "static int32_t " + p + "_row_slots[" + u + "_PREFILL_CHUNK];\nstatic int32_t " + p +
+         "_last_rows[" + u + "_MAX_BATCH];\n";
   if (actCodes > 0)
     s += "/* int8 activation codes for pare_matmul_w8a8_f32 (a chunk's rows, the largest K). */\n"
          "static int8_t " + p + "_act_codes[PARE_LLM_W8_SCRATCH(" + u + "_PREFILL_CHUNK, " +
@@ -618,12 +628,14 @@ std::string DecoderEmitter::sourceFile() {
     s += "  const int32_t pos0 = " + p + "_pos;\n  int32_t r;\n";
   } else {
     s += "/* slots NULL: computes rows pos0 .. pos0 + n - 1 of `slot`; otherwise row r is the\n"
-         "   next token of slots[r] (distinct slots). n <= " + u +
-         "_PREFILL_CHUNK (checked by the callers). When\n"
-         "   logits is not NULL, writes the logits of the last tn rows (tn = 1, or n: tn * " + u +
-         "_VOCAB floats). */\n";
+         "   next token of slots[r] (the rows of one slot in order). n <= " + u +
+         "_PREFILL_CHUNK (checked by\n"
+         "   the callers). When logits is not NULL, writes the logits of tn rows (tn * " + u +
+         "_VOCAB floats):\n"
+         "   rows last[0] < .. < last[tn - 1], or with last NULL the last tn rows. */\n";
     s += "static void " + p + "_step(const int32_t *ids, int32_t n, float *logits, int32_t tn, "
-         "int32_t slot,\n" + std::string(p.size() + 19, ' ') + "const int32_t *slots)\n{\n";
+         "int32_t slot,\n" + std::string(p.size() + 19, ' ') +
+         "const int32_t *slots, const int32_t *last)\n{\n";
     s += "  const int32_t pos0 = slots ? 0 : " + p + "_pos[slot];\n  int32_t r;\n";
   }
   const Buffer &res = buffers[result];
@@ -640,19 +652,37 @@ std::string DecoderEmitter::sourceFile() {
   }
   if (batched)
     s += "  if (slots)\n    for (r = 0; r < n; ++r)\n      " + p + "_positions[r] = " + p +
-         "_pos[slots[r]];\n  else\n    for (r = 0; r < n; ++r)\n      " + p +
+         "_pos[slots[r]]++;\n  else\n    for (r = 0; r < n; ++r)\n      " + p +
          "_positions[r] = (int64_t)pos0 + r;\n";
   else
     s += "  for (r = 0; r < n; ++r)\n    " + p + "_positions[r] = (int64_t)pos0 + r;\n";
   s += body;
+  if (batched) {
+    // The wanted rows to the end of every buffer the tail reads (row
+    // last[r] <= n - tn + r: moving the last one first overwrites nothing
+    // still to be moved).
+    std::vector<std::pair<std::string, int64_t>> moved = tailInputs;
+    if (!res.tail)
+      moved.push_back({res.name, vocab});
+    if (!moved.empty()) {
+      s += "  if (logits && last)\n    for (r = tn - 1; r >= 0; --r)\n"
+           "      if (last[r] != n - tn + r) {\n";
+      for (const auto &[name, features] : moved)
+        s += "        memcpy(" + name + " + (size_t)(n - tn + r) * " + std::to_string(features) +
+             ", " + name + " + (size_t)last[r] * " + std::to_string(features) + ", " +
+             std::to_string(features) + " * sizeof(float));\n";
+      s += "      }\n";
+    } else {
+      s += "  (void)last;\n";
+    }
+  }
   s += "  if (logits) {\n" + tailBody;
   if (!res.tail)
     s += "    memcpy(logits, " + res.name + " + (size_t)(n - tn) * " + u + "_VOCAB, (size_t)tn * " +
          u + "_VOCAB * sizeof(float));\n";
   s += "  }\n";
   if (batched)
-    s += "  if (slots)\n    for (r = 0; r < n; ++r)\n      ++" + p + "_pos[slots[r]];\n  else\n    " +
-         p + "_pos[slot] = pos0 + n;\n}\n\n";
+    s += "  if (!slots)\n    " + p + "_pos[slot] = pos0 + n;\n}\n\n";
   else
     s += "  " + p + "_pos = pos0 + n;\n}\n\n";
 
@@ -711,7 +741,7 @@ std::string DecoderEmitter::sourceFile() {
        u + "_ERR_ARG;\n";
   s += "  /* Checked before anything is written: the cache stays as it was. */\n";
   s += "  if (n > " + u + "_MAX_CONTEXT - " + pos + ")\n    return " + u + "_ERR_CONTEXT;\n";
-  std::string slotArgs = batched ? ", slot, NULL" : "";
+  std::string slotArgs = batched ? ", slot, NULL, NULL" : "";
   s += "  for (done = 0; done < n; done += " + u + "_PREFILL_CHUNK) {\n"
        "    int32_t rows = n - done < " + u + "_PREFILL_CHUNK ? n - done : " + u +
        "_PREFILL_CHUNK;\n"
@@ -736,19 +766,49 @@ std::string DecoderEmitter::sourceFile() {
     s += "int " + p + "_prefill_slot(int32_t slot, const int32_t *ids, int32_t n, "
          "float *logits_of_last)\n{\n  if (" + bad + ")\n    return " + u + "_ERR_ARG;\n  return " +
          p + "_append(slot, ids, n, logits_of_last, 0);\n}\n\n";
-    s += "int " + p + "_decode_batch(const int32_t *slots, const int32_t *ids, int32_t n, "
-         "float *logits)\n{\n  unsigned char seen[" + u + "_MAX_BATCH];\n  int32_t i;\n";
+    // prefill_batch and decode_batch (counts NULL: one token each, every
+    // row's logits): sequences laid out in order, cut into steps of at most
+    // PREFILL_CHUNK rows; a step's logits are those of the sequences that end
+    // in it, consecutive in the caller's array.
+    s += "/* Sequence i appends counts[i] tokens (1 each when counts is NULL) of ids, laid out\n"
+         "   sequence after sequence, to slots[i]; logits (unless NULL) gets each sequence's\n"
+         "   logits after its last token. Everything is checked before anything is written. */\n";
+    s += "static int " + p + "_batch(const int32_t *slots, const int32_t *counts, int32_t nseq,\n" +
+         std::string(p.size() + 18, ' ') + "const int32_t *ids, float *logits)\n{\n"
+         "  unsigned char seen[" + u + "_MAX_BATCH];\n  int32_t i, j, seq = 0, used = 0;\n"
+         "  int64_t total = 0, done = 0, t;\n";
     s += "  if (!" + p + "_ready)\n    return " + u + "_ERR_STATE;\n";
-    s += "  if (!slots || !ids || !logits || n <= 0 || n > " + u + "_MAX_BATCH)\n    return " + u +
+    s += "  if (!slots || !ids || nseq <= 0 || nseq > " + u + "_MAX_BATCH)\n    return " + u +
          "_ERR_ARG;\n";
-    s += "  memset(seen, 0, sizeof seen);\n  for (i = 0; i < n; ++i) {\n"
-         "    if (slots[i] < 0 || slots[i] >= " + u + "_MAX_BATCH || seen[slots[i]] || ids[i] < 0 ||\n"
-         "        ids[i] >= " + u + "_IDS)\n      return " + u + "_ERR_ARG;\n"
-         "    seen[slots[i]] = 1;\n  }\n";
-    s += "  /* Checked before anything is written: every cache stays as it was. */\n";
-    s += "  for (i = 0; i < n; ++i)\n    if (" + p + "_pos[slots[i]] >= " + u +
-         "_MAX_CONTEXT)\n      return " + u + "_ERR_CONTEXT;\n";
-    s += "  " + p + "_step(ids, n, logits, n, 0, slots);\n  return " + u + "_OK;\n}\n\n";
+    s += "  memset(seen, 0, sizeof seen);\n  for (i = 0; i < nseq; ++i) {\n"
+         "    const int32_t c = counts ? counts[i] : 1;\n"
+         "    if (slots[i] < 0 || slots[i] >= " + u + "_MAX_BATCH || seen[slots[i]] || c <= 0)\n"
+         "      return " + u + "_ERR_ARG;\n"
+         "    seen[slots[i]] = 1;\n    total += c;\n  }\n";
+    s += "  for (i = 0; i < nseq; ++i) /* before the ids: counts bound what may be read */\n"
+         "    if ((counts ? counts[i] : 1) > " + u + "_MAX_CONTEXT - " + p +
+         "_pos[slots[i]])\n      return " + u + "_ERR_CONTEXT;\n";
+    s += "  for (t = 0; t < total; ++t)\n    if (ids[t] < 0 || ids[t] >= " + u +
+         "_IDS)\n      return " + u + "_ERR_ARG;\n";
+    s += "  while (done < total) {\n    int32_t rows = 0, tn = 0, first = -1;\n"
+         "    while (rows < " + u + "_PREFILL_CHUNK && seq < nseq) {\n"
+         "      const int32_t c = counts ? counts[seq] : 1;\n"
+         "      const int32_t take = c - used < " + u + "_PREFILL_CHUNK - rows ? c - used : " + u +
+         "_PREFILL_CHUNK - rows;\n"
+         "      for (j = 0; j < take; ++j)\n        " + p + "_row_slots[rows + j] = slots[seq];\n"
+         "      rows += take;\n      used += take;\n      if (used == c) {\n"
+         "        if (first < 0)\n          first = seq;\n        " + p +
+         "_last_rows[tn++] = rows - 1;\n        ++seq;\n        used = 0;\n      }\n    }\n";
+    s += "    " + p + "_step(ids + done, rows, logits && tn ? logits + (size_t)first * " + u +
+         "_VOCAB : NULL, tn, 0,\n" + std::string(p.size() + 10, ' ') + p + "_row_slots, " + p +
+         "_last_rows);\n    done += rows;\n  }\n  return " + u + "_OK;\n}\n\n";
+    s += "int " + p + "_prefill_batch(const int32_t *slots, const int32_t *counts, int32_t nseq,\n" +
+         std::string(p.size() + 19, ' ') + "const int32_t *ids, float *logits_of_last)\n{\n"
+         "  if (!counts)\n    return " + u + "_ERR_ARG;\n  return " + p +
+         "_batch(slots, counts, nseq, ids, logits_of_last);\n}\n\n";
+    s += "int " + p + "_decode_batch(const int32_t *slots, const int32_t *ids, int32_t n, "
+         "float *logits)\n{\n  if (!logits)\n    return " + u + "_ERR_ARG;\n  return " + p +
+         "_batch(slots, NULL, n, ids, logits);\n}\n\n";
   }
   s += "const char *" + p + "_strerror(int code)\n{\n  switch (code) {\n";
   s += "  case " + u + "_OK: return \"ok\";\n";
@@ -792,10 +852,11 @@ FailureOr<std::vector<EmittedFile>> DecoderEmitter::run() {
   if (std::string why = modelNameError(p); !why.empty())
     return module.emitError("--name ") << p << ": " << why;
   globals = {p + "_arena", p + "_k_cache", p + "_v_cache", p + "_positions", p + "_pos",
+             p + "_row_slots", p + "_last_rows", p + "_batch",
              p + "_ready", p + "_owned", p + "_bind", p + "_step", p + "_read_le", p + "_append",
              p + "_act_codes"};
   locals = {"ids", "n", "logits", "tn", "pos0", "r", "shape", "a_strides", "b_strides",
-            "slot", "slots", "at", "pr"};
+            "slot", "slots", "last", "at", "pr"};
   if (failed(readSignature()) || failed(planArena()))
     return failure();
   for (Operation &op : func.getBody().front())
@@ -830,6 +891,7 @@ FailureOr<std::vector<EmittedFile>> DecoderEmitter::run() {
   api.prefillChunk = chunk;
   api.prefillAll = true;
   api.maxBatch = maxBatch;
+  api.prefillBatch = batched;
 
   std::vector<EmittedFile> files;
   files.push_back({p + ".h", decoderApiHeader(api)});

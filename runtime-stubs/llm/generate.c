@@ -313,7 +313,8 @@ static int generate(pare_tokenizer *tok, const char *prompt, long n_new, int cha
 }
 
 #ifdef PARE_MODEL_DECODE_BATCH
-/* --batch B: the prompt in slots 0 .. B-1, then every unfinished sequence advanced by one
+/* --batch B: the prompt in slots 0 .. B-1 (one PARE_MODEL_PREFILL_BATCH call where the model
+   has it), then every unfinished sequence advanced by one
    PARE_MODEL_DECODE_BATCH step at a time (tokens picked on the host, each sequence with its
    own draws of the one generator); prints each sequence's continuation when all are done. */
 static int generate_batch(pare_tokenizer *tok, const char *prompt, long n_new, int chat,
@@ -338,16 +339,34 @@ static int generate_batch(pare_tokenizer *tok, const char *prompt, long n_new, i
   stop_b = pare_tokenizer_token_id(tok, "<|endoftext|>");
   PARE_MODEL_RESET();
   t0 = now_s();
-  for (b = 0; b < batch; ++b) {
-    int rc = n_ids > (size_t)PARE_MODEL_MAX_CONTEXT
-                 ? PARE_MODEL_ERR_CONTEXT
-                 : PARE_MODEL_PREFILL_SLOT((int32_t)b, ids, (int32_t)n_ids, logits + (size_t)b * v);
-    if (rc != PARE_MODEL_OK) {
-      fprintf(stderr, "generate: prefill of the prompt's %lu tokens: %s\n", (unsigned long)n_ids,
-              PARE_MODEL_STRERROR(rc));
-      return 1;
-    }
+  if (n_ids > (size_t)PARE_MODEL_MAX_CONTEXT) {
+    fprintf(stderr, "generate: prefill of the prompt's %lu tokens: %s\n", (unsigned long)n_ids,
+            PARE_MODEL_STRERROR(PARE_MODEL_ERR_CONTEXT));
+    return 1;
   }
+#ifdef PARE_MODEL_PREFILL_BATCH
+  {
+    /* Every copy of the prompt in one call: steps of up to PREFILL_CHUNK rows across them. */
+    int32_t *all = (int32_t *)malloc(sizeof(int32_t) * n_ids * (size_t)batch);
+    int32_t *counts = (int32_t *)malloc(sizeof(int32_t) * (size_t)batch);
+    int rc;
+    if (!all || !counts)
+      die("out of memory", NULL);
+    for (b = 0; b < batch; ++b) {
+      memcpy(all + (size_t)b * n_ids, ids, sizeof(int32_t) * n_ids);
+      counts[b] = (int32_t)n_ids;
+      slots[b] = (int32_t)b;
+    }
+    rc = PARE_MODEL_PREFILL_BATCH(slots, counts, (int32_t)batch, all, logits);
+    free(counts);
+    free(all);
+    check(rc, "prefill_batch");
+  }
+#else
+  for (b = 0; b < batch; ++b)
+    check(PARE_MODEL_PREFILL_SLOT((int32_t)b, ids, (int32_t)n_ids, logits + (size_t)b * v),
+          "prefill_slot");
+#endif
   t1 = now_s();
   for (b = 0; b < batch; ++b) {
     done[b] = n_new <= 0;

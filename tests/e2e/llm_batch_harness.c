@@ -3,8 +3,8 @@
  *   batch_harness WEIGHTS
  *
  * Decodes several sequences (prompts of different lengths, different numbers of steps) one at a
- * time on slot 0 with dec_prefill / dec_decode, then all together in other slots with
- * dec_prefill_slot and dec_decode_batch (rows in a different order each step, the batch shrinking
+ * time on slot 0 with dec_prefill / dec_decode, then all together in other slots, the prompts by
+ * dec_prefill_slot or by one dec_prefill_batch, then dec_decode_batch (rows in a different order each step, the batch shrinking
  * as sequences end), and requires every logit to be equal bit for bit: a batched row runs the same
  * per-row code as a single-sequence decode. Then the API's errors, each with the state unchanged.
  * Prints one line per failure and exits 1 on any. */
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
   static float ref_last[B][DEC_VOCAB], ref[B][MAX_STEPS][DEC_VOCAB];
   static float got[DEC_MAX_BATCH * DEC_VOCAB], one[DEC_VOCAB], full_ref[DEC_MAX_BATCH * DEC_VOCAB];
   int32_t len[B], steps[B], slot_of[B], slots[DEC_MAX_BATCH], ids[DEC_MAX_BATCH], who[DEC_MAX_BATCH];
-  int s, t, i, n, rc;
+  int s, t, i, n, rc, mode;
 
   if (argc != 2) {
     fprintf(stderr, "usage: %s WEIGHTS\n", argv[0]);
@@ -91,34 +91,51 @@ int main(int argc, char **argv)
       expect(dec_decode(steps_ids[s][t], ref[s][t]), DEC_OK, "reference decode");
   }
 
-  /* Together: prefill each slot (last sequence first), then batched steps. */
-  dec_reset();
-  for (s = B - 1; s >= 0; --s) {
-    expect(dec_prefill_slot(slot_of[s], prompt[s], len[s], one), DEC_OK, "prefill_slot");
-    if (memcmp(one, ref_last[s], sizeof one) != 0)
-      fail("prefill_slot logits differ from prefill on slot 0 (sequence, slot)", s, slot_of[s]);
-    expect(dec_slot_position(slot_of[s]), len[s], "slot_position after prefill_slot");
-  }
-  expect(dec_position(), 0, "slot 0 untouched by the other slots");
-  for (t = 0; t < MAX_STEPS; ++t) {
-    n = 0;
-    for (i = 0; i < B; ++i) {
-      s = (i + t) % B; /* a different row order each step */
-      if (t < steps[s]) {
-        who[n] = s;
-        slots[n] = slot_of[s];
-        ids[n] = steps_ids[s][t];
-        ++n;
+  /* Together: the prompts one slot at a time (last sequence first) or all in one
+     prefill_batch call (sequences cut across prefill chunks), then batched steps. */
+  for (mode = 0; mode < 2; ++mode) {
+    dec_reset();
+    if (mode == 0) {
+      for (s = B - 1; s >= 0; --s) {
+        expect(dec_prefill_slot(slot_of[s], prompt[s], len[s], one), DEC_OK, "prefill_slot");
+        if (memcmp(one, ref_last[s], sizeof one) != 0)
+          fail("prefill_slot logits differ from prefill on slot 0 (sequence, slot)", s, slot_of[s]);
       }
+    } else {
+      static int32_t all[B * DEC_MAX_CONTEXT];
+      int32_t total = 0;
+      for (s = 0; s < B; ++s) {
+        memcpy(all + total, prompt[s], sizeof(int32_t) * (size_t)len[s]);
+        total += len[s];
+      }
+      expect(dec_prefill_batch(slot_of, len, B, all, got), DEC_OK, "prefill_batch");
+      for (s = 0; s < B; ++s)
+        if (memcmp(got + (size_t)s * DEC_VOCAB, ref_last[s], sizeof ref_last[s]) != 0)
+          fail("prefill_batch logits differ from prefill on slot 0 (sequence, slot)", s, slot_of[s]);
     }
-    if (n == 0)
-      break;
-    expect(dec_decode_batch(slots, ids, n, got), DEC_OK, "decode_batch");
-    for (i = 0; i < n; ++i) {
-      s = who[i];
-      if (memcmp(got + (size_t)i * DEC_VOCAB, ref[s][t], sizeof ref[s][t]) != 0)
-        fail("decode_batch row differs from a single-sequence decode (sequence, step)", s, t);
-      expect(dec_slot_position(slot_of[s]), len[s] + t + 1, "slot_position after decode_batch");
+    for (s = 0; s < B; ++s)
+      expect(dec_slot_position(slot_of[s]), len[s], "slot_position after the prompts");
+    expect(dec_position(), 0, "slot 0 untouched by the other slots");
+    for (t = 0; t < MAX_STEPS; ++t) {
+      n = 0;
+      for (i = 0; i < B; ++i) {
+        s = (i + t) % B; /* a different row order each step */
+        if (t < steps[s]) {
+          who[n] = s;
+          slots[n] = slot_of[s];
+          ids[n] = steps_ids[s][t];
+          ++n;
+        }
+      }
+      if (n == 0)
+        break;
+      expect(dec_decode_batch(slots, ids, n, got), DEC_OK, "decode_batch");
+      for (i = 0; i < n; ++i) {
+        s = who[i];
+        if (memcmp(got + (size_t)i * DEC_VOCAB, ref[s][t], sizeof ref[s][t]) != 0)
+          fail("decode_batch row differs from a single-sequence decode (sequence, step)", s, t);
+        expect(dec_slot_position(slot_of[s]), len[s] + t + 1, "slot_position after decode_batch");
+      }
     }
   }
 
@@ -151,6 +168,24 @@ int main(int argc, char **argv)
     expect(dec_slot_position(DEC_MAX_BATCH), -1, "slot_position MAX_BATCH");
     expect(dec_slot_position(-1), -1, "slot_position -1");
     expect(dec_prefill_slot(DEC_MAX_BATCH, ids, 1, NULL), DEC_ERR_ARG, "prefill_slot MAX_BATCH");
+    {
+      int32_t counts[2] = {1, 1};
+      slots[0] = slot_of[0];
+      slots[1] = slot_of[1];
+      ids[0] = ids[1] = 1;
+      expect(dec_prefill_batch(slots, NULL, 2, ids, got), DEC_ERR_ARG, "prefill_batch counts NULL");
+      counts[1] = 0;
+      expect(dec_prefill_batch(slots, counts, 2, ids, got), DEC_ERR_ARG, "prefill_batch count 0");
+      counts[1] = DEC_MAX_CONTEXT;
+      expect(dec_prefill_batch(slots, counts, 2, ids, got), DEC_ERR_CONTEXT,
+             "prefill_batch past a slot's context");
+      counts[1] = 1;
+      slots[1] = slots[0];
+      expect(dec_prefill_batch(slots, counts, 2, ids, got), DEC_ERR_ARG, "prefill_batch slot twice");
+      slots[1] = slot_of[1];
+      ids[1] = DEC_VOCAB;
+      expect(dec_prefill_batch(slots, counts, 2, ids, NULL), DEC_ERR_ARG, "prefill_batch bad id");
+    }
     for (i = 0; i < DEC_MAX_BATCH; ++i)
       expect(dec_slot_position(i), before[i], "a refused call left a slot as it was");
 
