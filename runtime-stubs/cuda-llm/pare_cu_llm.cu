@@ -399,12 +399,16 @@ template <typename S, class WP> struct GatedEpi {
  * a head of q or k the first `half` pairs are the rotary pairs (i, i + half),
  * or (2i, 2i + 1) interleaved, turned by positions[r] * inv_freq[i]; the dims
  * from 2 half on pair up as (d, d + 1), a last odd one with itself (computed
- * twice, stored once). v's heads pair (2i, 2i + 1) the same way. */
+ * twice, stored once). v's heads pair (2i, 2i + 1) the same way. Row r's k
+ * and v go to its slot's caches (slots[r] * slot_stride further) when slots
+ * is non-NULL. */
 template <typename S, class WP> struct QkvEpi {
   using T = S;
   using W = WP;
   W wq, wk, wv;
   const int32_t *positions;
+  const int32_t *slots; /* NULL: every row in k_cache / v_cache as given */
+  long long slot_stride;
   const float *inv_freq;
   S *q, *k_cache, *v_cache;
   int heads, kv_heads, head_dim, max_context;
@@ -453,11 +457,14 @@ template <typename S, class WP> struct QkvEpi {
     const W &mat = w.sec == 0 ? wq : w.sec == 1 ? wk : wv;
     return mat.row(w.head * head_dim + (m ? w.b : w.a));
   }
-  /* Lane r < rows pulls in positions[r] (read by the store). */
+  /* Lane r < rows pulls in positions[r] and slots[r] (read by the store). */
   __device__ __forceinline__ void prefetch(int rows, int, int lane) const
   {
-    if (lane < rows)
+    if (lane < rows) {
       prefetch_l1(positions + lane);
+      if (slots)
+        prefetch_l1(slots + lane);
+    }
   }
   __device__ __forceinline__ void store(int r, int p, float v0, float v1) const
   {
@@ -472,7 +479,7 @@ template <typename S, class WP> struct QkvEpi {
       ya = ta;
     }
     S *dst = w.sec == 0 ? q + ((size_t)r * heads + w.head) * head_dim
-                        : (w.sec == 1 ? k_cache : v_cache) +
+                        : (w.sec == 1 ? k_cache : v_cache) + slot_offset(slots, slot_stride, r) +
                               ((size_t)w.head * max_context + ld_dep(positions + r)) * head_dim;
     dst[w.a] = from_f<S>(ya);
     if (w.b != w.a)
@@ -1414,24 +1421,26 @@ cudaError_t gated(const T *x, const T *norm_w, float eps, const T *wg, const T *
 
 template <typename T, bool VEC>
 cudaError_t qkv_as(const T *x, const T *norm_w, float eps, const T *wq, const T *wk, const T *wv,
-                   const int32_t *positions, const float *inv_freq, int half, int interleaved,
-                   T *q, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,
-                   int head_dim, int max_context, cudaStream_t stream)
+                   const int32_t *positions, const int32_t *slots, long long slot_stride,
+                   const float *inv_freq, int half, int interleaved, T *q, T *k_cache,
+                   T *v_cache, int rows, int k, int heads, int kv_heads, int head_dim,
+                   int max_context, cudaStream_t stream)
 {
   const int rot_pairs = half + (head_dim - 2 * half + 1) / 2, plain_pairs = (head_dim + 1) / 2;
-  QkvEpi<T, DenseW<T, VEC>> epi{{wq, k},       {wk, k},     {wv, k},   positions,
-                                inv_freq,      q,           k_cache,   v_cache,
-                                heads,         kv_heads,    head_dim,  max_context,
-                                half,          interleaved, rot_pairs, plain_pairs};
+  QkvEpi<T, DenseW<T, VEC>> epi{{wq, k},     {wk, k},   {wv, k},     positions,   slots,
+                                slot_stride, inv_freq,  q,           k_cache,     v_cache,
+                                heads,       kv_heads,  head_dim,    max_context, half,
+                                interleaved, rot_pairs, plain_pairs};
   const int pairs = (heads + kv_heads) * rot_pairs + kv_heads * plain_pairs;
   return run_fused(x, norm_w, eps, rows, k, pairs, epi, stream);
 }
 
 template <typename T>
 cudaError_t qkv(const T *x, const T *norm_w, float eps, const T *wq, const T *wk, const T *wv,
-                const int32_t *positions, const float *inv_freq, int rotary_dim, int interleaved,
-                T *q, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,
-                int head_dim, int max_context, cudaStream_t stream)
+                const int32_t *positions, const int32_t *slots, long long slot_stride,
+                const float *inv_freq, int rotary_dim, int interleaved, T *q, T *k_cache,
+                T *v_cache, int rows, int k, int heads, int kv_heads, int head_dim,
+                int max_context, cudaStream_t stream)
 {
   if (rows <= 0)
     return cudaSuccess;
@@ -1441,12 +1450,12 @@ cudaError_t qkv(const T *x, const T *norm_w, float eps, const T *wq, const T *wk
     return cudaErrorInvalidValue;
   const int half = inv_freq ? rotary_dim / 2 : 0;
   if (vec_ok<T>(k, {x, norm_w, wq, wk, wv}))
-    return qkv_as<T, true>(x, norm_w, eps, wq, wk, wv, positions, inv_freq, half, interleaved, q,
-                           k_cache, v_cache, rows, k, heads, kv_heads, head_dim, max_context,
-                           stream);
-  return qkv_as<T, false>(x, norm_w, eps, wq, wk, wv, positions, inv_freq, half, interleaved, q,
-                          k_cache, v_cache, rows, k, heads, kv_heads, head_dim, max_context,
-                          stream);
+    return qkv_as<T, true>(x, norm_w, eps, wq, wk, wv, positions, slots, slot_stride, inv_freq,
+                           half, interleaved, q, k_cache, v_cache, rows, k, heads, kv_heads,
+                           head_dim, max_context, stream);
+  return qkv_as<T, false>(x, norm_w, eps, wq, wk, wv, positions, slots, slot_stride, inv_freq,
+                          half, interleaved, q, k_cache, v_cache, rows, k, heads, kv_heads,
+                          head_dim, max_context, stream);
 }
 
 /* ------------------------------------------------- fused int4 linears -- */
@@ -1608,10 +1617,10 @@ cudaError_t gated_w4(const T *x, const T *norm_w, float eps, const uint8_t *qg, 
 template <typename T>
 cudaError_t qkv_w4(const T *x, const T *norm_w, float eps, const uint8_t *qq, const T *szq,
                    const uint8_t *qk, const T *szk, const uint8_t *qv, const T *szv, int group,
-                   const int32_t *positions, const float *inv_freq, int rotary_dim,
-                   int interleaved, T *q, T *k_cache, T *v_cache, int rows, int k, int heads,
-                   int kv_heads, int head_dim, int max_context, void *workspace,
-                   cudaStream_t stream)
+                   const int32_t *positions, const int32_t *slots, long long slot_stride,
+                   const float *inv_freq, int rotary_dim, int interleaved, T *q, T *k_cache,
+                   T *v_cache, int rows, int k, int heads, int kv_heads, int head_dim,
+                   int max_context, void *workspace, cudaStream_t stream)
 {
   if (rows <= 0)
     return cudaSuccess;
@@ -1626,9 +1635,9 @@ cudaError_t qkv_w4(const T *x, const T *norm_w, float eps, const uint8_t *qq, co
                                     workspace, w, stream);
     if (err != cudaSuccess)
       return err;
-    return qkv<T>(x, norm_w, eps, w[0], w[1], w[2], positions, inv_freq, rotary_dim,
-                  interleaved, q, k_cache, v_cache, rows, k, heads, kv_heads, head_dim,
-                  max_context, stream);
+    return qkv<T>(x, norm_w, eps, w[0], w[1], w[2], positions, slots, slot_stride, inv_freq,
+                  rotary_dim, interleaved, q, k_cache, v_cache, rows, k, heads, kv_heads,
+                  head_dim, max_context, stream);
   }
   const int groups = PARE_LLM_W4_GROUPS(k, group), gshift = w4_gshift(group);
   const int half = inv_freq ? rotary_dim / 2 : 0;
@@ -1640,6 +1649,8 @@ cudaError_t qkv_w4(const T *x, const T *norm_w, float eps, const uint8_t *qq, co
                      {qk, szk, k, groups, gshift},
                      {qv, szv, k, groups, gshift},
                      positions,
+                     slots,
+                     slot_stride,
                      inv_freq,
                      q,
                      k_cache,
@@ -1691,8 +1702,11 @@ __global__ void rotary_kernel(const T *x, const P *positions, const float *inv_f
 
 /* ------------------------------------------------------------- kv cache -- */
 
+/* Row r into its slot's caches (slots[r] * slot_stride further; none with
+ * slots NULL) at positions[r]. */
 template <typename T>
-__global__ void kv_write_kernel(const T *k, const T *v, const int32_t *positions, T *k_cache,
+__global__ void kv_write_kernel(const T *k, const T *v, const int32_t *positions,
+                                const int32_t *slots, long long slot_stride, T *k_cache,
                                 T *v_cache, int rows, int kv_heads, int head_dim, int max_context)
 {
   pdl_wait();
@@ -1703,7 +1717,8 @@ __global__ void kv_write_kernel(const T *k, const T *v, const int32_t *positions
        i += (size_t)gridDim.x * blockDim.x) {
     int r = (int)(i / width), col = (int)(i % width);
     int g = col / head_dim, d = col % head_dim;
-    size_t at = ((size_t)g * max_context + ld_dep(positions + r)) * head_dim + d;
+    const size_t at = (size_t)slot_offset(slots, slot_stride, r) +
+                      ((size_t)g * max_context + ld_dep(positions + r)) * head_dim + d;
     k_cache[at] = k[i];
     v_cache[at] = v[i];
   }
@@ -1720,6 +1735,8 @@ struct KeyLayout {
   size_t key_stride;  /* elements between keys t and t + 1 */
   size_t head_stride; /* elements between kv heads */
   const int32_t *positions; /* decoder: row r sees keys 0 .. positions[r] */
+  const int32_t *slots;     /* decoder: row r's keys slots[r] * slot_stride further */
+  long long slot_stride;
   int keys;           /* otherwise: keys 0 .. keys - 1 ... */
   int causal;         /* ... or, causal, 0 .. first_pos + r */
   int first_pos;
@@ -1740,8 +1757,9 @@ __global__ void attention_kernel(const T *q, const T *k_all, const T *v_all, Key
             : kl.causal    ? min(kl.keys, kl.first_pos + r + 1)
                            : kl.keys;
   const T *qr = q + ((size_t)r * heads + h) * head_dim;
-  const T *kc = k_all + (size_t)g * kl.head_stride;
-  const T *vc = v_all + (size_t)g * kl.head_stride;
+  const long long so = slot_offset(kl.slots, kl.slot_stride, r);
+  const T *kc = k_all + so + (size_t)g * kl.head_stride;
+  const T *vc = v_all + so + (size_t)g * kl.head_stride;
   float qv[DPL], acc[DPL];
 #pragma unroll
   for (int i = 0; i < DPL; ++i) {
@@ -1890,14 +1908,15 @@ cudaError_t rotary(const T *x, const P *positions, const float *inv_freq, T *y, 
 }
 
 template <typename T>
-cudaError_t kv_write(const T *k, const T *v, const int32_t *positions, T *k_cache, T *v_cache,
-                     int rows, int kv_heads, int head_dim, int max_context, cudaStream_t stream)
+cudaError_t kv_write(const T *k, const T *v, const int32_t *positions, const int32_t *slots,
+                     long long slot_stride, T *k_cache, T *v_cache, int rows, int kv_heads,
+                     int head_dim, int max_context, cudaStream_t stream)
 {
   if (rows <= 0)
     return cudaSuccess;
   return pdl_launch(kv_write_kernel<T>, grid_for((size_t)rows * kv_heads * head_dim), kBlock, 0,
-                    stream, k, v, positions, k_cache, v_cache, rows, kv_heads, head_dim,
-                    max_context);
+                    stream, k, v, positions, slots, slot_stride, k_cache, v_cache, rows, kv_heads,
+                    head_dim, max_context);
 }
 
 template <typename T>
@@ -1998,18 +2017,21 @@ cudaError_t w4_dequantize(const uint8_t *qw, const __half *sz, __half *w, int n,
                               interleaved, stream);                                           \
   }                                                                                           \
   cudaError_t pare_llm_kv_write_##SUF(const T *k, const T *v, const int32_t *positions,       \
+                                      const int32_t *slots, long long slot_stride,            \
                                       T *k_cache, T *v_cache, int rows, int kv_heads,         \
                                       int head_dim, int max_context, cudaStream_t stream)     \
   {                                                                                           \
-    return kv_write<T>(k, v, positions, k_cache, v_cache, rows, kv_heads, head_dim,           \
-                       max_context, stream);                                                  \
+    return kv_write<T>(k, v, positions, slots, slot_stride, k_cache, v_cache, rows, kv_heads, \
+                       head_dim, max_context, stream);                                        \
   }                                                                                           \
   cudaError_t pare_llm_attention_##SUF(const T *q, const T *k_cache, const T *v_cache,        \
-                                       const int32_t *positions, T *y, int rows, int heads,   \
+                                       const int32_t *positions, const int32_t *slots,        \
+                                       long long slot_stride, T *y, int rows, int heads,      \
                                        int kv_heads, int head_dim, int max_context,           \
                                        float scale, cudaStream_t stream)                      \
   {                                                                                           \
-    KeyLayout kl = {(size_t)head_dim, (size_t)max_context * head_dim, positions, 0, 1, 0};     \
+    KeyLayout kl = {(size_t)head_dim, (size_t)max_context * head_dim, positions, slots,        \
+                    slot_stride, 0, 1, 0};                                                    \
     return attention<T>(q, k_cache, v_cache, kl, y, rows, heads, kv_heads, head_dim, scale,   \
                         stream);                                                              \
   }                                                                                           \
@@ -2018,7 +2040,8 @@ cudaError_t w4_dequantize(const uint8_t *qw, const __half *sz, __half *w, int n,
                                            int heads, int kv_heads, int head_dim, float scale, \
                                            int causal, int first_pos, cudaStream_t stream)    \
   {                                                                                           \
-    KeyLayout kl = {(size_t)key_stride, (size_t)head_stride, NULL, keys, causal, first_pos};  \
+    KeyLayout kl = {(size_t)key_stride, (size_t)head_stride, NULL, NULL, 0, keys, causal,      \
+                    first_pos};                                                               \
     return attention<T>(q, k, v, kl, y, rows, heads, kv_heads, head_dim, scale, stream);      \
   }                                                                                           \
   cudaError_t pare_llm_binary_##SUF(pare_llm_binop_t op, const T *a, int a_rs, int a_cs,      \
@@ -2059,14 +2082,15 @@ PARE_LLM_DEFINE_KERNELS(f16, pare_half)
   }                                                                                           \
   cudaError_t pare_llm_qkv_##SUF(const T *x, const T *norm_w, float norm_eps, const T *wq,    \
                                  const T *wk, const T *wv, const int32_t *positions,          \
+                                 const int32_t *slots, long long slot_stride,                 \
                                  const float *inv_freq, int rotary_dim, int interleaved,      \
                                  T *q_out, T *k_cache, T *v_cache, int rows, int k,           \
                                  int heads, int kv_heads, int head_dim, int max_context,      \
                                  cudaStream_t stream)                                         \
   {                                                                                           \
-    return qkv<T>(x, norm_w, norm_eps, wq, wk, wv, positions, inv_freq, rotary_dim,           \
-                  interleaved, q_out, k_cache, v_cache, rows, k, heads, kv_heads, head_dim,   \
-                  max_context, stream);                                                       \
+    return qkv<T>(x, norm_w, norm_eps, wq, wk, wv, positions, slots, slot_stride, inv_freq,   \
+                  rotary_dim, interleaved, q_out, k_cache, v_cache, rows, k, heads, kv_heads, \
+                  head_dim, max_context, stream);                                             \
   }
 
 PARE_LLM_DEFINE_FUSED(f32, float)
@@ -2094,13 +2118,14 @@ PARE_LLM_DEFINE_FUSED(f16, pare_half)
   cudaError_t pare_llm_qkv_w4_##SUF(                                                          \
       const T *x, const T *norm_w, float norm_eps, const uint8_t *qq, const T *szq,           \
       const uint8_t *qk, const T *szk, const uint8_t *qv, const T *szv, int group,            \
-      const int32_t *positions, const float *inv_freq, int rotary_dim, int interleaved,       \
-      T *q_out, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,             \
-      int head_dim, int max_context, void *workspace, cudaStream_t stream)                    \
+      const int32_t *positions, const int32_t *slots, long long slot_stride,                  \
+      const float *inv_freq, int rotary_dim, int interleaved, T *q_out, T *k_cache,           \
+      T *v_cache, int rows, int k, int heads, int kv_heads, int head_dim, int max_context,    \
+      void *workspace, cudaStream_t stream)                                                   \
   {                                                                                           \
-    return qkv_w4<T>(x, norm_w, norm_eps, qq, szq, qk, szk, qv, szv, group, positions,        \
-                     inv_freq, rotary_dim, interleaved, q_out, k_cache, v_cache, rows, k,     \
-                     heads, kv_heads, head_dim, max_context, workspace, stream);              \
+    return qkv_w4<T>(x, norm_w, norm_eps, qq, szq, qk, szk, qv, szv, group, positions, slots, \
+                     slot_stride, inv_freq, rotary_dim, interleaved, q_out, k_cache, v_cache, \
+                     rows, k, heads, kv_heads, head_dim, max_context, workspace, stream);     \
   }
 
 PARE_LLM_DEFINE_FUSED_W4(f32, float)

@@ -13,6 +13,26 @@
  *  - The KV cache of one layer is [kv_heads][max_context][head_dim], K and V
  *    in two such arrays; token ids and positions are int32 in device memory,
  *    so a captured decode step reads them there and depends on no host value.
+ *  - KV-cache slots (batched decode: several sequences, each in its own slot
+ *    of the caches). Every entry point that reads or writes a KV cache
+ *    (kv_write, attention, qkv, qkv_w4, decode_attention, and
+ *    pare_llm_blas_qkv) takes `const int32_t *slots, long long slot_stride`
+ *    right after `positions`:
+ *      slots NULL: every row uses k_cache / v_cache as given (rows of one
+ *        sequence: a decode step or a prefill chunk); slot_stride unused;
+ *      slots non-NULL: int32 device memory, one slot a row; row r is its own
+ *        sequence: it uses k_cache + slots[r] * slot_stride and v_cache +
+ *        slots[r] * slot_stride (slot_stride in elements of T), is written
+ *        at positions[r] of that slot and attends to that slot's positions
+ *        0 .. positions[r]. Rows may share a slot at different positions
+ *        (several tokens of one sequence); a call that writes the caches
+ *        must not write one (slot, position) twice.
+ *    Slots are read like positions: in device memory, after the PDL wait
+ *    below, through loads the memory model orders. The cache layout of one
+ *    slot is the one above; slot s of a layer starts s * slot_stride
+ *    elements past the layer's slot-0 cache (the decoder's caches are
+ *    [slot][layer][...], so slot_stride is one slot's elements; a multiple
+ *    of 16 bytes keeps decode_attention on its 16-byte loads).
  *  - Launch functions are asynchronous on `stream`, never allocate, never
  *    synchronise, and return cudaGetLastError() after the launch (so they can
  *    be captured into a CUDA graph).
@@ -52,6 +72,9 @@ typedef enum {
 /* Head dims the attention kernel takes (it keeps head_dim / 32 values a lane). */
 #define PARE_LLM_MAX_HEAD_DIM 256
 
+/* Rows (sequences) a pare_llm_decode_attention call with slots takes at most. */
+#define PARE_LLM_MAX_BATCH_ROWS 256
+
 #define PARE_LLM_DECLARE_KERNELS(SUF, T)                                        \
   /* y[r] = table[ids[r]]: rows of a [vocab][features] table (ids checked by  \
    * the caller). */                                                          \
@@ -81,19 +104,23 @@ typedef enum {
                                           int rotary_dim, int interleaved,    \
                                           cudaStream_t stream);               \
   /* Writes k and v [rows][kv_heads * head_dim] into one layer's caches at    \
-   * row positions[r]. */                                                     \
+   * row positions[r] (of slot slots[r] when slots is non-NULL). */           \
   cudaError_t pare_llm_kv_write_##SUF(const T *k, const T *v,                 \
-                                      const int32_t *positions, T *k_cache,   \
+                                      const int32_t *positions,               \
+                                      const int32_t *slots,                   \
+                                      long long slot_stride, T *k_cache,      \
                                       T *v_cache, int rows, int kv_heads,     \
                                       int head_dim, int max_context,          \
                                       cudaStream_t stream);                   \
   /* y [rows][heads * head_dim]: row r, head h attends to the cache positions \
-   * 0 .. positions[r] of kv head h / (heads / kv_heads):                     \
-   * softmax(scale * q k^T) v, the softmax in float with max subtraction. */  \
+   * 0 .. positions[r] of kv head h / (heads / kv_heads) (of its own slot     \
+   * with slots): softmax(scale * q k^T) v, the softmax in float with max     \
+   * subtraction. A block per (row, head): any rows, with slots or not. */    \
   cudaError_t pare_llm_attention_##SUF(                                       \
       const T *q, const T *k_cache, const T *v_cache,                         \
-      const int32_t *positions, T *y, int rows, int heads, int kv_heads,      \
-      int head_dim, int max_context, float scale, cudaStream_t stream);       \
+      const int32_t *positions, const int32_t *slots, long long slot_stride,  \
+      T *y, int rows, int heads, int kv_heads, int head_dim, int max_context, \
+      float scale, cudaStream_t stream);                                      \
   /* Attention of a whole sequence (a graph not derived into a decoder): key \
    * t of kv head g at k[t * key_stride + g * head_stride]; row r sees keys   \
    * 0 .. keys - 1, or with `causal` 0 .. first_pos + r. */                   \
@@ -155,29 +182,37 @@ PARE_LLM_DECLARE_KERNELS(f16, pare_half)
   /* The attention inputs of one layer: q = rotary(xn . wq) into q_out        \
    * [rows][heads * head_dim]; k = rotary(xn . wk) and v = xn . wv written    \
    * straight into the layer's caches at positions[r] (as                     \
-   * pare_llm_kv_write). wq [heads * head_dim][k], wk and wv                  \
+   * pare_llm_kv_write, into row r's slot with slots, on the GEMV and the     \
+   * GEMM alike). wq [heads * head_dim][k], wk and wv                         \
    * [kv_heads * head_dim][k]. The rotation is pare_llm_rotary's (pairs i,    \
    * i + rotary_dim / 2, or 2i, 2i + 1 when interleaved; dims past rotary_dim \
    * unturned); inv_freq NULL: no rotation. */                                \
   cudaError_t pare_llm_qkv_##SUF(                                             \
       const T *x, const T *norm_w, float norm_eps, const T *wq, const T *wk,  \
-      const T *wv, const int32_t *positions, const float *inv_freq,           \
-      int rotary_dim, int interleaved, T *q_out, T *k_cache, T *v_cache,      \
-      int rows, int k, int heads, int kv_heads, int head_dim,                 \
-      int max_context, cudaStream_t stream);                                  \
+      const T *wv, const int32_t *positions, const int32_t *slots,            \
+      long long slot_stride, const float *inv_freq, int rotary_dim,           \
+      int interleaved, T *q_out, T *k_cache, T *v_cache, int rows, int k,     \
+      int heads, int kv_heads, int head_dim, int max_context,                 \
+      cudaStream_t stream);                                                   \
   /* pare_llm_attention with long contexts split across blocks (flash-        \
-   * decoding) and a tiled causal kernel for many rows (prefill). workspace:  \
-   * PARE_LLM_ATTN_WORKSPACE_FLOATS(heads, head_dim) floats of device memory  \
-   * the caller owns (the partial softmaxes of the splits), ZEROED ONCE       \
-   * before its first use: its tail holds the splits' merge tickets, which    \
+   * decoding) and, without slots, a tiled causal kernel for more than        \
+   * PARE_LLM_GEMV_ROWS rows (prefill: the rows are one sequence). With       \
+   * slots every row count 1 .. PARE_LLM_MAX_BATCH_ROWS runs the split        \
+   * kernel, each row on its own slot and position (more rows:                \
+   * cudaErrorInvalidValue). workspace: floats of device memory the caller    \
+   * owns, PARE_LLM_ATTN_WORKSPACE_FLOATS_ROWS(rows, heads, head_dim) for     \
+   * calls of up to `rows` rows (PARE_LLM_ATTN_WORKSPACE_FLOATS(heads,        \
+   * head_dim) for up to PARE_LLM_GEMV_ROWS), ZEROED ONCE before its first    \
+   * use: it holds the splits' partial softmaxes and merge tickets, which     \
    * every call leaves at zero (so graph replays need no reset). One          \
-   * workspace serves calls of one (heads, head_dim), in stream order; same   \
-   * semantics and arguments as pare_llm_attention otherwise. */              \
+   * workspace serves calls of one (heads, head_dim) and any row count up to  \
+   * its size, in stream order; same semantics and arguments as               \
+   * pare_llm_attention otherwise. */                                         \
   cudaError_t pare_llm_decode_attention_##SUF(                                \
       const T *q, const T *k_cache, const T *v_cache,                         \
-      const int32_t *positions, T *y, int rows, int heads, int kv_heads,      \
-      int head_dim, int max_context, float scale, float *workspace,           \
-      cudaStream_t stream);                                                   \
+      const int32_t *positions, const int32_t *slots, long long slot_stride,  \
+      T *y, int rows, int heads, int kv_heads, int head_dim, int max_context, \
+      float scale, float *workspace, cudaStream_t stream);                    \
   /* Next token from the logits of one row (x: [vocab] of T, on the device):  \
    * temperature <= 0 takes the argmax (lowest id on ties); otherwise it      \
    * samples softmax(x / temperature) restricted to the top_k largest (0: no  \
@@ -201,11 +236,17 @@ PARE_LLM_DECLARE_KERNELS(f16, pare_half)
                                     unsigned long long *step, int32_t *out,   \
                                     void *workspace, cudaStream_t stream);
 
-/* Split-attention partials: at most PARE_LLM_ATTN_MAX_SPLITS splits per head
- * of PARE_LLM_GEMV_ROWS rows, each a running max, a sum and head_dim values. */
+/* Split-attention workspace: a fixed part per row, so that row r's partials
+ * and tickets are at the same place whatever the call's row count: for each
+ * row, PARE_LLM_ATTN_MAX_SPLITS - 1 split partials per head (a running max, a
+ * sum and head_dim values each), then one more such slot per head whose
+ * first words are the row's merge tickets. _ROWS(rows, ...) covers calls of
+ * up to `rows` rows; the plain macro the decode step's PARE_LLM_GEMV_ROWS. */
 #define PARE_LLM_ATTN_MAX_SPLITS 64
+#define PARE_LLM_ATTN_WORKSPACE_FLOATS_ROWS(rows, heads, head_dim)               \
+  ((size_t)(rows) * (heads) * PARE_LLM_ATTN_MAX_SPLITS * ((head_dim) + 2))
 #define PARE_LLM_ATTN_WORKSPACE_FLOATS(heads, head_dim)                         \
-  ((size_t)PARE_LLM_GEMV_ROWS * (heads) * PARE_LLM_ATTN_MAX_SPLITS * ((head_dim) + 2))
+  PARE_LLM_ATTN_WORKSPACE_FLOATS_ROWS(PARE_LLM_GEMV_ROWS, heads, head_dim)
 /* Sampling scratch: a float and an int per logit, plus 4 KiB. */
 #define PARE_LLM_SAMPLE_WORKSPACE_BYTES(vocab) ((size_t)(vocab) * 8 + 4096)
 
@@ -240,7 +281,8 @@ cudaError_t pare_llm_matmul_w4_f16(const pare_half *x, const uint8_t *qw, const 
 /* The fused decode-step kernels with int4 weights (issue 18): pare_llm_linear
  * / gated / qkv where each weight is a pare.matmul_nbits of 4 bits in the
  * layout above (qw, sz; one group size for all of a call's matrices). Same
- * norm prologue, epilogues and arguments otherwise, each product
+ * norm prologue, epilogues and arguments otherwise (qkv_w4's slots as
+ * pare_llm_qkv's, on the GEMV and the prefill path), each product
  *   sum_k xn[r][k] * ((q[j][k] - zero[j][k / group]) * scale[j][k / group])
  * dequantized in float as pare_llm_matmul_w4 does. Rows <= PARE_LLM_GEMV_ROWS
  * run the fused GEMV on the packed weights (workspace unused, may be NULL).
@@ -266,9 +308,10 @@ cudaError_t pare_llm_matmul_w4_f16(const pare_half *x, const uint8_t *qw, const 
   cudaError_t pare_llm_qkv_w4_##SUF(                                                          \
       const T *x, const T *norm_w, float norm_eps, const uint8_t *qq, const T *szq,           \
       const uint8_t *qk, const T *szk, const uint8_t *qv, const T *szv, int group,            \
-      const int32_t *positions, const float *inv_freq, int rotary_dim, int interleaved,       \
-      T *q_out, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,             \
-      int head_dim, int max_context, void *workspace, cudaStream_t stream);
+      const int32_t *positions, const int32_t *slots, long long slot_stride,                  \
+      const float *inv_freq, int rotary_dim, int interleaved, T *q_out, T *k_cache,           \
+      T *v_cache, int rows, int k, int heads, int kv_heads, int head_dim, int max_context,    \
+      void *workspace, cudaStream_t stream);
 
 PARE_LLM_DECLARE_FUSED_W4(f32, float)
 PARE_LLM_DECLARE_FUSED_W4(f16, pare_half)

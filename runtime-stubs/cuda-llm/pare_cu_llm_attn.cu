@@ -4,34 +4,39 @@
  * points pare_llm_decode_attention_* and pare_llm_sample_* of
  * pare_cu_llm.cuh).
  *
- * Decode attention (rows <= PARE_LLM_GEMV_ROWS), flash-decoding: block
- * (split, kv head group, row) takes one chunk of the row's context for up to
- * kDecodeHeads q heads of one kv head, so K and V are read once for all of
- * them (GQA). The grid is fixed by max_context (a captured graph cannot know
- * the length); each block reads positions[row] and derives the split count
- * and chunk from it, and the blocks past the last chunk exit at once. Within
- * a block, LPK lanes share a key (16-byte loads of K and V) and each lane
- * group keeps an online softmax (max, sum, weighted V); the groups merge by
- * warp shuffles, the warps through shared memory. A single split writes y
- * directly (short contexts: one small launch); otherwise each block stores
- * its partial softmax in the workspace, and the last block of its (row,
- * group) to arrive (an atomic ticket in the workspace, which that block puts
- * back to zero, so graph replays find it zero again) merges the partials into
- * y. Shapes without 16-byte rows (head_dim not a multiple of the pack, or
- * unaligned pointers) go to pare_llm_attention, same semantics. Launched with
- * programmatic dependent launch (pare_cu_llm_device.cuh): every block waits
- * for the predecessor (pdl_wait) before it reads the position, q, the cache
- * or the workspace, so a block that exits early never completes the grid
- * ahead of it, and the tickets are touched only by blocks that have waited.
+ * Decode attention (rows <= PARE_LLM_GEMV_ROWS, or any rows with KV-cache
+ * slots: then every row is its own sequence in its own slot), flash-decoding:
+ * block (split, kv head group, row) takes one chunk of the row's context for
+ * up to kDecodeHeads q heads of one kv head, so K and V are read once for all
+ * of them (GQA). The grid is fixed by max_context (a captured graph cannot
+ * know the length); each block reads positions[row] (and slots[row]) and
+ * derives the split count and chunk from it, and the blocks past the last
+ * chunk exit at once. Within a block, LPK lanes share a key (16-byte loads of
+ * K and V) and each lane group keeps an online softmax (max, sum, weighted
+ * V); the groups merge by warp shuffles, the warps through shared memory. A
+ * single split writes y directly (short contexts: one small launch);
+ * otherwise each block stores its partial softmax in the workspace, and the
+ * last block of its (row, group) to arrive (an atomic ticket in the
+ * workspace, which that block puts back to zero, so graph replays find it
+ * zero again) merges the partials into y. The workspace has a fixed part per
+ * row (row_part), so calls of any row count find every ticket they use at
+ * zero. Shapes without 16-byte rows (head_dim not a multiple of the pack,
+ * unaligned pointers, or a slot stride that is not a multiple of 16 bytes)
+ * go to pare_llm_attention, same semantics. Launched with programmatic
+ * dependent launch (pare_cu_llm_device.cuh): every block waits for the
+ * predecessor (pdl_wait) before it reads the position, the slot, q, the
+ * cache or the workspace, so a block that exits early never completes the
+ * grid ahead of it, and the tickets are touched only by blocks that have
+ * waited.
  *
- * Prefill (more rows): block (tile of query rows, head) streams tiles of K
- * and V through shared memory with an online softmax per row (flash
- * attention), up to the largest position of its rows. Half with head_dim 32,
- * 64 or 128 on sm_80+ runs on tensor cores (mma.sync, float accumulators,
- * prefill_mma_kernel; building with -DPARE_LLM_ATTN_NO_MMA turns it off);
- * everything else on CUDA cores in float (prefill_attention_kernel: each warp
- * owns a few rows, a lane a key for the scores and head_dim / 32 output dims
- * for P V).
+ * Prefill (more rows of one sequence, no slots): block (tile of query rows,
+ * head) streams tiles of K and V through shared memory with an online
+ * softmax per row (flash attention), up to the largest position of its rows.
+ * Half with head_dim 32, 64 or 128 on sm_80+ runs on tensor cores (mma.sync,
+ * float accumulators, prefill_mma_kernel; building with
+ * -DPARE_LLM_ATTN_NO_MMA turns it off); everything else on CUDA cores in
+ * float (prefill_attention_kernel: each warp owns a few rows, a lane a key
+ * for the scores and head_dim / 32 output dims for P V).
  *
  * Sampling: one block of kSampleThreads over the logits. Greedy is one
  * argmax pass; temperature sampling finds the top-k and top-p cuts as
@@ -57,8 +62,8 @@ using namespace pare_llm_device;
 constexpr int kDecodeWarps = 4;
 constexpr int kDecodeHeads = 4; /* q heads of one kv head a block takes at most */
 constexpr int kMinChunk = 32;   /* keys a split takes at least */
-/* The last of PARE_LLM_ATTN_MAX_SPLITS partial slots of every (row, head)
- * holds the tickets instead (see ticket_base). */
+/* PARE_LLM_ATTN_MAX_SPLITS partial slots per (row, head): the last one's
+ * worth of every row holds the row's tickets instead (see row_part). */
 constexpr int kSplitSlots = PARE_LLM_ATTN_MAX_SPLITS - 1;
 /* Blocks the splits aim at: enough 4-warp blocks to fill an H100's 132 SMs
  * (16 a SM) so that plenty of loads are in flight. */
@@ -68,6 +73,8 @@ static_assert(kDecodeWarps >= kDecodeHeads, "the last block's merge takes a warp
 
 struct DecodeArgs {
   const int32_t *positions;
+  const int32_t *slots; /* NULL: every row in the caches as given */
+  long long slot_stride;
   float *workspace;
   int heads, kv_heads, head_dim, max_context;
   int head_groups; /* blocks per kv head: ceil((heads / kv_heads) / QH) */
@@ -75,12 +82,19 @@ struct DecodeArgs {
   float scale; /* scale * log2(e): the softmax runs in base 2 */
 };
 
-/* The tickets: one unsigned per (row, kv head, head group), past the partial
- * slots (which take kSplitSlots of the PARE_LLM_ATTN_MAX_SPLITS per head). */
-__device__ __forceinline__ unsigned *ticket_base(const DecodeArgs &a)
+/* Row r's part of the workspace (PARE_LLM_ATTN_WORKSPACE_FLOATS_ROWS): the
+ * partials of its heads, kSplitSlots per head of head_dim + 2 floats, at
+ * (h * kSplitSlots + split) * (head_dim + 2); then its tickets, one unsigned
+ * per (kv head, head group) (at most heads of them, in the heads * (head_dim
+ * + 2) floats left). Fixed per row, whatever the call's row count. */
+__device__ __forceinline__ float *row_part(const DecodeArgs &a, int r)
 {
-  return reinterpret_cast<unsigned *>(a.workspace + (size_t)PARE_LLM_GEMV_ROWS * a.heads *
-                                                        kSplitSlots * (a.head_dim + 2));
+  return a.workspace + (size_t)r * a.heads * PARE_LLM_ATTN_MAX_SPLITS * (a.head_dim + 2);
+}
+__device__ __forceinline__ unsigned *row_tickets(const DecodeArgs &a, int r)
+{
+  return reinterpret_cast<unsigned *>(row_part(a, r) +
+                                      (size_t)a.heads * kSplitSlots * (a.head_dim + 2));
 }
 
 /* Merges the softmax (mo, lo, acco) into (m, l, acc); -inf max: empty. */
@@ -131,17 +145,20 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
 
 #if defined(PARE_LLM_PDL_DEVICE)
   /* Launched early (PDL), the block asks L2 for its chunk of K and V while
-   * the predecessor drains, at the position the row has now: read through L2
-   * (ld.cg, nothing cached in L1) and used for these prefetches only. A
-   * prefetch into L2, the point of coherence, changes no value any thread
-   * reads; the results use the position read again after the wait. */
+   * the predecessor drains, at the position (and slot) the row has now: read
+   * through L2 (ld.cg, nothing cached in L1) and used for these prefetches
+   * only. A prefetch into L2, the point of coherence, changes no value any
+   * thread reads; the results use the position and slot read again after
+   * the wait. */
   {
     const int len0 = __ldcg(a.positions + blockIdx.z) + 1;
-    if (len0 >= 1 && len0 <= a.max_context) {
+    const int slot0 = a.slots ? __ldcg(a.slots + blockIdx.z) : 0;
+    if (len0 >= 1 && len0 <= a.max_context && slot0 >= 0) {
       const SplitRange s0 = split_range(len0, a.max_splits, (int)blockIdx.x);
       if ((int)blockIdx.x < s0.active) {
-        const size_t at = ((size_t)(blockIdx.y / a.head_groups) * a.max_context + s0.t_begin) *
-                          a.head_dim;
+        const size_t at = (size_t)slot0 * a.slot_stride +
+                          ((size_t)(blockIdx.y / a.head_groups) * a.max_context + s0.t_begin) *
+                              a.head_dim;
         const size_t bytes = (size_t)(s0.t_end - s0.t_begin) * a.head_dim * sizeof(T);
         const char *kb = reinterpret_cast<const char *>(k_cache + at);
         const char *vb = reinterpret_cast<const char *>(v_cache + at);
@@ -163,7 +180,6 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
   const int hd = a.head_dim, npacks = hd / N;
   const int warp = threadIdx.x / kWarp, lane = threadIdx.x % kWarp;
   const int kgw = lane / LPK, sub = lane % LPK;
-  const size_t cache_head = (size_t)g * a.max_context * hd;
 
   /* q is loaded before the position is known: the two loads overlap. */
   float qf[QH][E], acc[QH][E], m[QH], l[QH];
@@ -191,6 +207,8 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
     }
   }
   const int len = ld_dep(a.positions + r) + 1;
+  const size_t cache_head =
+      (size_t)slot_offset(a.slots, a.slot_stride, r) + (size_t)g * a.max_context * hd;
   const SplitRange sr = split_range(len, a.max_splits, split);
   const int active = sr.active;
   if (split >= active)
@@ -286,7 +304,7 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
   /* The block's softmax per head: warp weights from the warps' maxima (the
    * block saw at least one key, so the largest is finite). */
   const int ld = hd + 2;
-  float *part = a.workspace;
+  float *part = row_part(a, r);
   for (int idx = threadIdx.x; idx < nq * hd; idx += blockDim.x) {
     int i = idx / hd, d = idx % hd;
     float big = -INFINITY;
@@ -302,7 +320,7 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
     if (active == 1) {
       y[((size_t)r * a.heads + h) * hd + d] = from_f<T>(o / sum);
     } else {
-      float *pr = part + (((size_t)r * a.heads + h) * kSplitSlots + split) * ld;
+      float *pr = part + ((size_t)h * kSplitSlots + split) * ld;
       if (d == 0) {
         pr[0] = big;
         pr[1] = sum;
@@ -317,7 +335,7 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
   __threadfence();
   __syncthreads();
   if (threadIdx.x == 0) {
-    unsigned *ticket = ticket_base(a) + (size_t)r * a.kv_heads * a.head_groups + gy;
+    unsigned *ticket = row_tickets(a, r) + gy;
     unsigned seen = atomicAdd(ticket, 1u);
     s_last = seen == (unsigned)active - 1u;
     if (s_last)
@@ -331,7 +349,7 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
    * holds splits l and l + 32, maxima and sums read in one go. */
   static_assert(kSplitSlots <= 2 * kWarp, "a lane holds two splits' partials");
   if (warp < nq) {
-    const float *ph = part + ((size_t)r * a.heads + h0 + warp) * kSplitSlots * ld;
+    const float *ph = part + (size_t)(h0 + warp) * kSplitSlots * ld;
     float ms[2], ls[2];
 #pragma unroll
     for (int j = 0; j < 2; ++j) {
@@ -357,7 +375,7 @@ __global__ void __launch_bounds__(kDecodeWarps *kWarp)
   __syncthreads();
   for (int idx = threadIdx.x; idx < nq * hd; idx += blockDim.x) {
     int i = idx / hd, d = idx % hd;
-    const float *ph = part + ((size_t)r * a.heads + h0 + i) * kSplitSlots * ld + 2 + d;
+    const float *ph = part + (size_t)(h0 + i) * kSplitSlots * ld + 2 + d;
     float o = 0.0f;
 #pragma unroll 4
     for (int s = 0; s < active; ++s)
@@ -738,20 +756,20 @@ bool launch_prefill_mma(const __half *q, const __half *kc, const __half *vc,
 
 /* The plain kernel of pare_cu_llm.cu for the shapes the split one does not take. */
 cudaError_t plain_attention(const float *q, const float *kc, const float *vc,
-                            const int32_t *positions, float *y, int rows, int heads,
-                            int kv_heads, int head_dim, int max_context, float scale,
-                            cudaStream_t stream)
+                            const int32_t *positions, const int32_t *slots,
+                            long long slot_stride, float *y, int rows, int heads, int kv_heads,
+                            int head_dim, int max_context, float scale, cudaStream_t stream)
 {
-  return pare_llm_attention_f32(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
-                                max_context, scale, stream);
+  return pare_llm_attention_f32(q, kc, vc, positions, slots, slot_stride, y, rows, heads,
+                                kv_heads, head_dim, max_context, scale, stream);
 }
 cudaError_t plain_attention(const __half *q, const __half *kc, const __half *vc,
-                            const int32_t *positions, __half *y, int rows, int heads,
-                            int kv_heads, int head_dim, int max_context, float scale,
-                            cudaStream_t stream)
+                            const int32_t *positions, const int32_t *slots,
+                            long long slot_stride, __half *y, int rows, int heads, int kv_heads,
+                            int head_dim, int max_context, float scale, cudaStream_t stream)
 {
-  return pare_llm_attention_f16(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
-                                max_context, scale, stream);
+  return pare_llm_attention_f16(q, kc, vc, positions, slots, slot_stride, y, rows, heads,
+                                kv_heads, head_dim, max_context, scale, stream);
 }
 
 /* The split kernel for `packs` 16-byte packs a head row: lanes a key, the
@@ -771,15 +789,18 @@ cudaError_t launch_decode(const T *q, const T *kc, const T *vc, T *y, const Deco
 
 template <typename T>
 cudaError_t decode_attention(const T *q, const T *kc, const T *vc, const int32_t *positions,
-                             T *y, int rows, int heads, int kv_heads, int head_dim,
-                             int max_context, float scale, float *workspace, cudaStream_t stream)
+                             const int32_t *slots, long long slot_stride, T *y, int rows,
+                             int heads, int kv_heads, int head_dim, int max_context, float scale,
+                             float *workspace, cudaStream_t stream)
 {
   if (rows <= 0)
     return cudaSuccess;
   if (head_dim <= 0 || head_dim > PARE_LLM_MAX_HEAD_DIM || kv_heads <= 0 || heads <= 0 ||
-      heads % kv_heads || max_context <= 0)
+      heads % kv_heads || max_context <= 0 || (slots && rows > PARE_LLM_MAX_BATCH_ROWS))
     return cudaErrorInvalidValue;
-  if (rows > PARE_LLM_GEMV_ROWS) {
+  /* The tiled prefill kernels take rows of one sequence; rows in slots are
+   * sequences of their own and run the split kernel whatever their count. */
+  if (!slots && rows > PARE_LLM_GEMV_ROWS) {
     float s2 = scale * kLog2e;
     if (launch_prefill_mma(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim,
                            max_context, s2, stream))
@@ -799,13 +820,16 @@ cudaError_t decode_attention(const T *q, const T *kc, const T *vc, const int32_t
     return cudaGetLastError();
   }
   constexpr int N = Pack<T>::N;
-  if (head_dim % N || !aligned16(q) || !aligned16(kc) || !aligned16(vc))
-    return plain_attention(q, kc, vc, positions, y, rows, heads, kv_heads, head_dim, max_context,
-                           scale, stream);
+  if (head_dim % N || !aligned16(q) || !aligned16(kc) || !aligned16(vc) ||
+      (slots && (unsigned long long)slot_stride * sizeof(T) % 16))
+    return plain_attention(q, kc, vc, positions, slots, slot_stride, y, rows, heads, kv_heads,
+                           head_dim, max_context, scale, stream);
   if (!workspace)
     return cudaErrorInvalidValue;
   DecodeArgs a;
   a.positions = positions;
+  a.slots = slots;
+  a.slot_stride = slots ? slot_stride : 0;
   a.workspace = workspace;
   a.heads = heads;
   a.kv_heads = kv_heads;
@@ -1011,12 +1035,13 @@ cudaError_t sample(const T *x, int vocab, float temperature, int top_k, float to
 
 #define PARE_LLM_DEFINE_ATTN(SUF, T)                                                          \
   cudaError_t pare_llm_decode_attention_##SUF(                                                \
-      const T *q, const T *k_cache, const T *v_cache, const int32_t *positions, T *y,         \
-      int rows, int heads, int kv_heads, int head_dim, int max_context, float scale,          \
-      float *workspace, cudaStream_t stream)                                                  \
+      const T *q, const T *k_cache, const T *v_cache, const int32_t *positions,               \
+      const int32_t *slots, long long slot_stride, T *y, int rows, int heads, int kv_heads,   \
+      int head_dim, int max_context, float scale, float *workspace, cudaStream_t stream)      \
   {                                                                                           \
-    return decode_attention<T>(q, k_cache, v_cache, positions, y, rows, heads, kv_heads,      \
-                               head_dim, max_context, scale, workspace, stream);              \
+    return decode_attention<T>(q, k_cache, v_cache, positions, slots, slot_stride, y, rows,   \
+                               heads, kv_heads, head_dim, max_context, scale, workspace,      \
+                               stream);                                                       \
   }                                                                                           \
   cudaError_t pare_llm_sample_##SUF(const T *x, int vocab, float temperature, int top_k,      \
                                     float top_p, unsigned long long seed,                     \

@@ -198,10 +198,12 @@ __global__ void gate_kernel(const T *gu, T *y, int rows, int n, pare_act_t act, 
  * head_dim] (q's heads, k's, v's): q and k turned as pare_llm_rotary turns
  * them (pairs j < half: (j, j + half), or (2j, 2j + 1) interleaved, by
  * positions[r] * inv_freq[j]), q into q_out [rows][heads][head_dim], k and v
- * into the caches at positions[r] (pare_llm_kv_write). One thread per (row,
- * head, j < head_dim - half): a pair, or dim j + half. */
+ * into the caches at positions[r] (pare_llm_kv_write; of slot slots[r] when
+ * slots is non-NULL). One thread per (row, head, j < head_dim - half): a
+ * pair, or dim j + half. */
 template <typename T>
-__global__ void qkv_kernel(const T *p, const int32_t *positions, const float *inv_freq, int half,
+__global__ void qkv_kernel(const T *p, const int32_t *positions, const int32_t *slots,
+                           long long slot_stride, const float *inv_freq, int half,
                            int interleaved, T *q_out, T *k_cache, T *v_cache, int rows, int heads,
                            int kv_heads, int head_dim, int max_context)
 {
@@ -217,11 +219,15 @@ __global__ void qkv_kernel(const T *p, const int32_t *positions, const float *in
     bool turn = true;
     if (h < heads) {
       dst = q_out + ((size_t)r * heads + h) * head_dim;
-    } else if (h < heads + kv_heads) {
-      dst = k_cache + ((size_t)(h - heads) * max_context + positions[r]) * head_dim;
     } else {
-      dst = v_cache + ((size_t)(h - heads - kv_heads) * max_context + positions[r]) * head_dim;
-      turn = false;
+      const size_t so = slots ? (size_t)slots[r] * slot_stride : 0;
+      if (h < heads + kv_heads) {
+        dst = k_cache + so + ((size_t)(h - heads) * max_context + positions[r]) * head_dim;
+      } else {
+        dst = v_cache + so +
+              ((size_t)(h - heads - kv_heads) * max_context + positions[r]) * head_dim;
+        turn = false;
+      }
     }
     if (j >= half) {
       dst[j + half] = src[j + half];
@@ -300,20 +306,21 @@ cudaError_t pare_gated(const __half *x, const __half *nw, float eps, const __hal
   return pare_llm_gated_f16(x, nw, eps, wg, wu, y, rows, k, n, act, a, bb, s);
 }
 cudaError_t pare_qkv(const float *x, const float *nw, float eps, const float *wq, const float *wk,
-                     const float *wv, const int32_t *pos, const float *inv, int rd, int il,
-                     float *q, float *kc, float *vc, int rows, int k, int heads, int kvh, int hd,
-                     int mc, cudaStream_t s)
+                     const float *wv, const int32_t *pos, const int32_t *slots, long long ss,
+                     const float *inv, int rd, int il, float *q, float *kc, float *vc, int rows,
+                     int k, int heads, int kvh, int hd, int mc, cudaStream_t s)
 {
-  return pare_llm_qkv_f32(x, nw, eps, wq, wk, wv, pos, inv, rd, il, q, kc, vc, rows, k, heads,
-                          kvh, hd, mc, s);
+  return pare_llm_qkv_f32(x, nw, eps, wq, wk, wv, pos, slots, ss, inv, rd, il, q, kc, vc, rows, k,
+                          heads, kvh, hd, mc, s);
 }
 cudaError_t pare_qkv(const __half *x, const __half *nw, float eps, const __half *wq,
-                     const __half *wk, const __half *wv, const int32_t *pos, const float *inv,
-                     int rd, int il, __half *q, __half *kc, __half *vc, int rows, int k,
-                     int heads, int kvh, int hd, int mc, cudaStream_t s)
+                     const __half *wk, const __half *wv, const int32_t *pos, const int32_t *slots,
+                     long long ss, const float *inv, int rd, int il, __half *q, __half *kc,
+                     __half *vc, int rows, int k, int heads, int kvh, int hd, int mc,
+                     cudaStream_t s)
 {
-  return pare_llm_qkv_f16(x, nw, eps, wq, wk, wv, pos, inv, rd, il, q, kc, vc, rows, k, heads,
-                          kvh, hd, mc, s);
+  return pare_llm_qkv_f16(x, nw, eps, wq, wk, wv, pos, slots, ss, inv, rd, il, q, kc, vc, rows, k,
+                          heads, kvh, hd, mc, s);
 }
 cudaError_t pare_w4(const float *x, const uint8_t *qw, const float *sz, float *y, int rows, int k,
                     int n, int group, pare_act_t act, float a, float bb, cudaStream_t s)
@@ -367,16 +374,17 @@ cudaError_t gated(pare_llm_blas *b, const T *x, const T *norm_w, float eps, cons
 
 template <typename T>
 cudaError_t qkv(pare_llm_blas *b, const T *x, const T *norm_w, float eps, const T *wq,
-                const T *wk, const T *wv, const int32_t *positions, const float *inv_freq,
-                int rotary_dim, int interleaved, T *q_out, T *k_cache, T *v_cache, int rows,
-                int k, int heads, int kv_heads, int head_dim, int max_context, cudaStream_t stream)
+                const T *wk, const T *wv, const int32_t *positions, const int32_t *slots,
+                long long slot_stride, const float *inv_freq, int rotary_dim, int interleaved,
+                T *q_out, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,
+                int head_dim, int max_context, cudaStream_t stream)
 {
   const int qn = heads * head_dim, kvn = kv_heads * head_dim, all = qn + 2 * kvn;
   if (rows <= PARE_LLM_GEMV_ROWS || heads <= 0 || kv_heads <= 0 || head_dim <= 0 ||
       !fits(b, rows, k, all))
-    return pare_qkv(x, norm_w, eps, wq, wk, wv, positions, inv_freq, rotary_dim, interleaved,
-                    q_out, k_cache, v_cache, rows, k, heads, kv_heads, head_dim, max_context,
-                    stream);
+    return pare_qkv(x, norm_w, eps, wq, wk, wv, positions, slots, slot_stride, inv_freq,
+                    rotary_dim, interleaved, q_out, k_cache, v_cache, rows, k, heads, kv_heads,
+                    head_dim, max_context, stream);
   if (k <= 0 || max_context <= 0 || !x || !wq || !wk || !wv || !positions || !q_out ||
       !k_cache || !v_cache || (inv_freq && (rotary_dim < 0 || rotary_dim > head_dim)))
     return cudaErrorInvalidValue;
@@ -393,9 +401,10 @@ cudaError_t qkv(pare_llm_blas *b, const T *x, const T *norm_w, float eps, const 
   }
   const int half = inv_freq ? rotary_dim / 2 : 0;
   const size_t work = (size_t)rows * (heads + 2 * kv_heads) * (head_dim - half);
-  qkv_kernel<T><<<grid_for(work), kBlock, 0, stream>>>(p, positions, inv_freq, half, interleaved,
-                                                       q_out, k_cache, v_cache, rows, heads,
-                                                       kv_heads, head_dim, max_context);
+  qkv_kernel<T><<<grid_for(work), kBlock, 0, stream>>>(p, positions, slots, slot_stride, inv_freq,
+                                                       half, interleaved, q_out, k_cache, v_cache,
+                                                       rows, heads, kv_heads, head_dim,
+                                                       max_context);
   return cudaGetLastError();
 }
 
@@ -527,13 +536,14 @@ void pare_llm_blas_destroy(pare_llm_blas *b)
   }                                                                                            \
   cudaError_t pare_llm_blas_qkv_##SUF(                                                         \
       pare_llm_blas *blas, const T *x, const T *norm_w, float norm_eps, const T *wq,           \
-      const T *wk, const T *wv, const int32_t *positions, const float *inv_freq,               \
-      int rotary_dim, int interleaved, T *q_out, T *k_cache, T *v_cache, int rows, int k,      \
-      int heads, int kv_heads, int head_dim, int max_context, cudaStream_t stream)             \
+      const T *wk, const T *wv, const int32_t *positions, const int32_t *slots,                \
+      long long slot_stride, const float *inv_freq, int rotary_dim, int interleaved,           \
+      T *q_out, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,              \
+      int head_dim, int max_context, cudaStream_t stream)                                      \
   {                                                                                            \
-    return qkv<T>(blas, x, norm_w, norm_eps, wq, wk, wv, positions, inv_freq, rotary_dim,      \
-                  interleaved, q_out, k_cache, v_cache, rows, k, heads, kv_heads, head_dim,    \
-                  max_context, stream);                                                        \
+    return qkv<T>(blas, x, norm_w, norm_eps, wq, wk, wv, positions, slots, slot_stride,        \
+                  inv_freq, rotary_dim, interleaved, q_out, k_cache, v_cache, rows, k, heads,  \
+                  kv_heads, head_dim, max_context, stream);                                    \
   }                                                                                            \
   cudaError_t pare_llm_blas_matmul_w4_##SUF(pare_llm_blas *blas, const T *x, const uint8_t *qw, \
                                             const T *sz, T *y, int rows, int k, int n,         \

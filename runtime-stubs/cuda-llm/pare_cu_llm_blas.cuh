@@ -11,7 +11,9 @@
  * it names (pare_cu_llm.cuh), with a leading `blas` context: the norm
  * prologue, activation, gate product, rotary + KV-cache write and residual
  * epilogue are done by small pare kernels around the library GEMM, in the
- * context's workspace. Everything is asynchronous on `stream`; nothing is
+ * context's workspace. pare_llm_blas_qkv takes pare_llm_qkv's KV-cache slots
+ * (`slots`, `slot_stride` after `positions`): with slots each row's k and v
+ * go to its own slot, on the library path as on pare's kernels. Everything is asynchronous on `stream`; nothing is
  * allocated after pare_llm_blas_create.
  */
 #ifndef PARE_CU_LLM_BLAS_CUH
@@ -51,10 +53,10 @@ void pare_llm_blas_destroy(pare_llm_blas *blas);
                                         cudaStream_t stream);                           \
   cudaError_t pare_llm_blas_qkv_##SUF(                                                 \
       pare_llm_blas *blas, const T *x, const T *norm_w, float norm_eps, const T *wq,   \
-      const T *wk, const T *wv, const int32_t *positions, const float *inv_freq,       \
-      int rotary_dim, int interleaved, T *q_out, T *k_cache, T *v_cache, int rows,     \
-      int k, int heads, int kv_heads, int head_dim, int max_context,                   \
-      cudaStream_t stream);
+      const T *wk, const T *wv, const int32_t *positions, const int32_t *slots,        \
+      long long slot_stride, const float *inv_freq, int rotary_dim, int interleaved,   \
+      T *q_out, T *k_cache, T *v_cache, int rows, int k, int heads, int kv_heads,      \
+      int head_dim, int max_context, cudaStream_t stream);
 
 PARE_LLM_DECLARE_BLAS(f32, float)
 PARE_LLM_DECLARE_BLAS(f16, pare_half)

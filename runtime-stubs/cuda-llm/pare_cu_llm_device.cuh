@@ -66,9 +66,10 @@ inline bool aligned16(const void *p) { return ((uintptr_t)p & 15u) == 0; }
  *  - pdl_wait() (griddepcontrol.wait) returns once the predecessor grid has
  *    completed and its memory is visible; the predecessor completed only
  *    after its own wait, so every earlier kernel has too;
- *  - after it, everything else: activations, caches, positions, ids, the
- *    attention workspace and its tickets, and EVERY global write (a write
- *    before it could race a predecessor still reading the location).
+ *  - after it, everything else: activations, caches, positions, KV-cache
+ *    slots, ids, the attention workspace and its tickets, and EVERY global
+ *    write (a write before it could race a predecessor still reading the
+ *    location).
  * Every thread calls pdl_wait() before it touches such data or exits early
  * (so no grid completes before its predecessor), and pdl_trigger()
  * (griddepcontrol.launch_dependents) once it has waited: the successor's
@@ -95,13 +96,21 @@ __device__ __forceinline__ void pdl_trigger()
 }
 
 /* *p read with a load the memory model orders (ld.global.ca, never
- * ld.global.nc), for small data another kernel may write: positions, token
- * ids (int32 or int64). Where no store of a kernel can alias a const pointer
+ * ld.global.nc), for small data another kernel may write: positions, KV-cache
+ * slots, token ids (int32 or int64). Where no store of a kernel can alias a const pointer
  * (another type: int32 positions next to half stores), the compiler may read
  * it through the non-coherent path, which pdl_wait() does not order and
  * which may be moved above it. Weights may take that path (they never
  * change). */
 template <typename P> __device__ __forceinline__ P ld_dep(const P *p) { return __ldca(p); }
+
+/* Row r's offset, in elements, into the KV caches of a call with per-row
+ * slots (pare_cu_llm.cuh): slots[r] * slot_stride, read with ld_dep (so after
+ * pdl_wait, like positions); 0 when slots is NULL, one uniform branch. */
+__device__ __forceinline__ long long slot_offset(const int32_t *slots, long long slot_stride, int r)
+{
+  return slots ? (long long)ld_dep(slots + r) * slot_stride : 0;
+}
 
 /* The run-time switch: 1 (the default) launches with the attribute where the
  * device and the kernels' code allow it, 0 never (the tests compare both; a

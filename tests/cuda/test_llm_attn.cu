@@ -77,20 +77,22 @@ static cudaError_t dattn(const float *q, const float *kc, const float *vc, const
                          float *y, int r, int h, int kvh, int hd, int mc, float s, float *ws,
                          cudaStream_t st)
 {
-  return pare_llm_decode_attention_f32(q, kc, vc, p, y, r, h, kvh, hd, mc, s, ws, st);
+  return pare_llm_decode_attention_f32(q, kc, vc, p, nullptr, 0, y, r, h, kvh, hd, mc, s, ws,
+                                       st);
 }
 static cudaError_t dattn(const __half *q, const __half *kc, const __half *vc, const int32_t *p,
                          __half *y, int r, int h, int kvh, int hd, int mc, float s, float *ws,
                          cudaStream_t st)
 {
-  return pare_llm_decode_attention_f16(q, kc, vc, p, y, r, h, kvh, hd, mc, s, ws, st);
+  return pare_llm_decode_attention_f16(q, kc, vc, p, nullptr, 0, y, r, h, kvh, hd, mc, s, ws,
+                                       st);
 }
 /* The plain kernel (--bench's baseline). */
 static cudaError_t pattn(const __half *q, const __half *kc, const __half *vc, const int32_t *p,
                          __half *y, int r, int h, int kvh, int hd, int mc, float s,
                          cudaStream_t st)
 {
-  return pare_llm_attention_f16(q, kc, vc, p, y, r, h, kvh, hd, mc, s, st);
+  return pare_llm_attention_f16(q, kc, vc, p, nullptr, 0, y, r, h, kvh, hd, mc, s, st);
 }
 static cudaError_t samp(const float *x, int vocab, float t, int k, float p,
                         unsigned long long seed, unsigned long long *step, int32_t *out,
@@ -127,18 +129,20 @@ static void need_workspace(int heads, int hd)
   g_ws_dim = hd;
 }
 
-/* The tickets (the workspace's last split slot of every head) are zero again after a call:
- * every float of that tail is zero bits. */
+/* The tickets are zero again after a call: each row's part of the workspace
+ * (PARE_LLM_ATTN_WORKSPACE_FLOATS_ROWS) ends with a split slot's worth per head that holds
+ * the row's tickets, and every float of it is zero bits. */
 static bool tickets_zero(int heads, int hd)
 {
-  size_t from = (size_t)PARE_LLM_GEMV_ROWS * heads * (PARE_LLM_ATTN_MAX_SPLITS - 1) * (hd + 2);
-  size_t n = PARE_LLM_ATTN_WORKSPACE_FLOATS(heads, hd) - from;
-  std::vector<uint32_t> h(n);
+  const size_t row = (size_t)heads * PARE_LLM_ATTN_MAX_SPLITS * (hd + 2);
+  const size_t from = (size_t)heads * (PARE_LLM_ATTN_MAX_SPLITS - 1) * (hd + 2);
+  std::vector<uint32_t> h(PARE_LLM_ATTN_WORKSPACE_FLOATS(heads, hd));
   CUDA_OK(cudaDeviceSynchronize());
-  CUDA_OK(cudaMemcpy(h.data(), g_ws + from, n * sizeof(uint32_t), cudaMemcpyDeviceToHost));
-  for (uint32_t v : h)
-    if (v)
-      return false;
+  CUDA_OK(cudaMemcpy(h.data(), g_ws, h.size() * sizeof(uint32_t), cudaMemcpyDeviceToHost));
+  for (int r = 0; r < PARE_LLM_GEMV_ROWS; ++r)
+    for (size_t i = r * row + from; i < (r + 1) * row; ++i)
+      if (h[i])
+        return false;
   return true;
 }
 
@@ -505,16 +509,16 @@ static cudaError_t qkvw(const float *x, const float *nw, const float *wq, const 
                         float *kc, float *vc, int k, int heads, int kvh, int hd, int mc,
                         cudaStream_t st)
 {
-  return pare_llm_qkv_f32(x, nw, 1e-5f, wq, wk, wv, pos, inv, hd, 0, q, kc, vc, 1, k, heads, kvh,
-                          hd, mc, st);
+  return pare_llm_qkv_f32(x, nw, 1e-5f, wq, wk, wv, pos, nullptr, 0, inv, hd, 0, q, kc, vc, 1, k,
+                          heads, kvh, hd, mc, st);
 }
 static cudaError_t qkvw(const __half *x, const __half *nw, const __half *wq, const __half *wk,
                         const __half *wv, const int32_t *pos, const float *inv, __half *q,
                         __half *kc, __half *vc, int k, int heads, int kvh, int hd, int mc,
                         cudaStream_t st)
 {
-  return pare_llm_qkv_f16(x, nw, 1e-5f, wq, wk, wv, pos, inv, hd, 0, q, kc, vc, 1, k, heads, kvh,
-                          hd, mc, st);
+  return pare_llm_qkv_f16(x, nw, 1e-5f, wq, wk, wv, pos, nullptr, 0, inv, hd, 0, q, kc, vc, 1, k,
+                          heads, kvh, hd, mc, st);
 }
 static cudaError_t lgt(const float *x, float *y, int n, cudaStream_t st)
 {

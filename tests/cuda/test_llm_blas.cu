@@ -157,23 +157,25 @@ template <typename T> struct QkvArgs {
 };
 cudaError_t pare_qkv(const QkvArgs<float> &a, cudaStream_t s = 0)
 {
-  return pare_llm_qkv_f32(a.x, a.nw, 1e-5f, a.wq, a.wk, a.wv, a.pos, a.inv, a.rd, a.il, a.q, a.kc,
-                          a.vc, a.rows, a.k, a.heads, a.kvh, a.hd, a.mc, s);
+  return pare_llm_qkv_f32(a.x, a.nw, 1e-5f, a.wq, a.wk, a.wv, a.pos, nullptr, 0, a.inv, a.rd, a.il,
+                          a.q, a.kc, a.vc, a.rows, a.k, a.heads, a.kvh, a.hd, a.mc, s);
 }
 cudaError_t pare_qkv(const QkvArgs<__half> &a, cudaStream_t s = 0)
 {
-  return pare_llm_qkv_f16(a.x, a.nw, 1e-5f, a.wq, a.wk, a.wv, a.pos, a.inv, a.rd, a.il, a.q, a.kc,
-                          a.vc, a.rows, a.k, a.heads, a.kvh, a.hd, a.mc, s);
+  return pare_llm_qkv_f16(a.x, a.nw, 1e-5f, a.wq, a.wk, a.wv, a.pos, nullptr, 0, a.inv, a.rd, a.il,
+                          a.q, a.kc, a.vc, a.rows, a.k, a.heads, a.kvh, a.hd, a.mc, s);
 }
 cudaError_t blas_qkv(pare_llm_blas *b, const QkvArgs<float> &a, cudaStream_t s = 0)
 {
-  return pare_llm_blas_qkv_f32(b, a.x, a.nw, 1e-5f, a.wq, a.wk, a.wv, a.pos, a.inv, a.rd, a.il,
-                               a.q, a.kc, a.vc, a.rows, a.k, a.heads, a.kvh, a.hd, a.mc, s);
+  return pare_llm_blas_qkv_f32(b, a.x, a.nw, 1e-5f, a.wq, a.wk, a.wv, a.pos, nullptr, 0, a.inv,
+                               a.rd, a.il, a.q, a.kc, a.vc, a.rows, a.k, a.heads, a.kvh, a.hd,
+                               a.mc, s);
 }
 cudaError_t blas_qkv(pare_llm_blas *b, const QkvArgs<__half> &a, cudaStream_t s = 0)
 {
-  return pare_llm_blas_qkv_f16(b, a.x, a.nw, 1e-5f, a.wq, a.wk, a.wv, a.pos, a.inv, a.rd, a.il,
-                               a.q, a.kc, a.vc, a.rows, a.k, a.heads, a.kvh, a.hd, a.mc, s);
+  return pare_llm_blas_qkv_f16(b, a.x, a.nw, 1e-5f, a.wq, a.wk, a.wv, a.pos, nullptr, 0, a.inv,
+                               a.rd, a.il, a.q, a.kc, a.vc, a.rows, a.k, a.heads, a.kvh, a.hd,
+                               a.mc, s);
 }
 cudaError_t pare_w4(const float *x, const uint8_t *qw, const float *sz, float *y, int r, int k,
                     int n, int g, pare_act_t act, cudaStream_t s = 0)

@@ -607,11 +607,12 @@ void bench_layer()
   for (int rows : {512, 2048}) {
     auto fp16 = [&](bool lib) {
       return graph_time_us([&](int, cudaStream_t s) {
-        cudaError_t e = lib ? pare_llm_blas_qkv_f16(b, x.p, nw.p, eps, wq, wk, wv, dpos, invb.p, HD,
-                                                    0, q.p, kc.p, vc.p, rows, H, HEADS, HEADS, HD,
-                                                    MC, s)
-                            : pare_llm_qkv_f16(x.p, nw.p, eps, wq, wk, wv, dpos, invb.p, HD, 0,
-                                               q.p, kc.p, vc.p, rows, H, HEADS, HEADS, HD, MC, s);
+        cudaError_t e = lib ? pare_llm_blas_qkv_f16(b, x.p, nw.p, eps, wq, wk, wv, dpos, nullptr,
+                                                    0, invb.p, HD, 0, q.p, kc.p, vc.p, rows, H,
+                                                    HEADS, HEADS, HD, MC, s)
+                            : pare_llm_qkv_f16(x.p, nw.p, eps, wq, wk, wv, dpos, nullptr, 0,
+                                               invb.p, HD, 0, q.p, kc.p, vc.p, rows, H, HEADS,
+                                               HEADS, HD, MC, s);
         if (e == cudaSuccess)
           e = lib ? pare_llm_blas_linear_f16(b, q.p, nullptr, 0.0f, wo.p, res.p, o.p, rows, H, H,
                                              PARE_ACT_NONE, 0.0f, 0.0f, s)
@@ -645,7 +646,8 @@ void bench_layer()
         if (e == cudaSuccess)
           e = pare_llm_rotary_f16(kb.p, dpos, invb.p, kb.p, rows, HEADS, HD, HD, 0, s);
         if (e == cudaSuccess)
-          e = pare_llm_kv_write_f16(kb.p, vb.p, dpos, kc.p, vc.p, rows, HEADS, HD, MC, s);
+          e = pare_llm_kv_write_f16(kb.p, vb.p, dpos, nullptr, 0, kc.p, vc.p, rows, HEADS, HD, MC,
+                                    s);
         if (e == cudaSuccess)
           e = lin(b, q.p, nullptr, 0.0f, o8.p, sH.p, res.p, o.p, rows, H, H, 0.0f, PARE_ACT_NONE,
                   0.0f, 0.0f, work, s);

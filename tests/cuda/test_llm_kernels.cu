@@ -183,22 +183,22 @@ static cudaError_t rot(const __half *x, const int32_t *p, const float *inv, __ha
 static cudaError_t kvw(const float *k, const float *v, const int32_t *p, float *kc, float *vc,
                        int r, int kvh, int hd, int mc)
 {
-  return pare_llm_kv_write_f32(k, v, p, kc, vc, r, kvh, hd, mc, 0);
+  return pare_llm_kv_write_f32(k, v, p, nullptr, 0, kc, vc, r, kvh, hd, mc, 0);
 }
 static cudaError_t kvw(const __half *k, const __half *v, const int32_t *p, __half *kc,
                        __half *vc, int r, int kvh, int hd, int mc)
 {
-  return pare_llm_kv_write_f16(k, v, p, kc, vc, r, kvh, hd, mc, 0);
+  return pare_llm_kv_write_f16(k, v, p, nullptr, 0, kc, vc, r, kvh, hd, mc, 0);
 }
 static cudaError_t attn(const float *q, const float *kc, const float *vc, const int32_t *p,
                         float *y, int r, int h, int kvh, int hd, int mc, float s)
 {
-  return pare_llm_attention_f32(q, kc, vc, p, y, r, h, kvh, hd, mc, s, 0);
+  return pare_llm_attention_f32(q, kc, vc, p, nullptr, 0, y, r, h, kvh, hd, mc, s, 0);
 }
 static cudaError_t attn(const __half *q, const __half *kc, const __half *vc, const int32_t *p,
                         __half *y, int r, int h, int kvh, int hd, int mc, float s)
 {
-  return pare_llm_attention_f16(q, kc, vc, p, y, r, h, kvh, hd, mc, s, 0);
+  return pare_llm_attention_f16(q, kc, vc, p, nullptr, 0, y, r, h, kvh, hd, mc, s, 0);
 }
 static cudaError_t bin(pare_llm_binop_t op, const float *a, int ars, int acs, const float *b,
                        int brs, int bcs, float *y, int r, int f, pare_act_t act)
@@ -465,16 +465,16 @@ static cudaError_t qkv(const float *x, const float *nw, const float *wq, const f
                        float *q, float *kc, float *vc, int r, int k, int h, int kvh, int hd,
                        int mc)
 {
-  return pare_llm_qkv_f32(x, nw, 1e-5f, wq, wk, wv, pos, inv, rd, il, q, kc, vc, r, k, h, kvh, hd,
-                          mc, 0);
+  return pare_llm_qkv_f32(x, nw, 1e-5f, wq, wk, wv, pos, nullptr, 0, inv, rd, il, q, kc, vc, r, k,
+                          h, kvh, hd, mc, 0);
 }
 static cudaError_t qkv(const __half *x, const __half *nw, const __half *wq, const __half *wk,
                        const __half *wv, const int32_t *pos, const float *inv, int rd, int il,
                        __half *q, __half *kc, __half *vc, int r, int k, int h, int kvh, int hd,
                        int mc)
 {
-  return pare_llm_qkv_f16(x, nw, 1e-5f, wq, wk, wv, pos, inv, rd, il, q, kc, vc, r, k, h, kvh, hd,
-                          mc, 0);
+  return pare_llm_qkv_f16(x, nw, 1e-5f, wq, wk, wv, pos, nullptr, 0, inv, rd, il, q, kc, vc, r, k,
+                          h, kvh, hd, mc, 0);
 }
 
 /* How a linear's residual is passed. */
@@ -747,8 +747,9 @@ template <typename T> static void test_unfused_step_pdl()
           A::matmul(xn.p, lw[3]->p, v.p, 1, hidden, kd, PARE_ACT_NONE, 0, 0, st),
           A::rotary(q.p, pos.p, inv_freq.p, q.p, 1, heads, hd, hd, 0, st),
           A::rotary(k.p, pos.p, inv_freq.p, k.p, 1, kvh, hd, hd, 0, st),
-          A::kv_write(k.p, v.p, pos.p, kcl, vcl, 1, kvh, hd, maxctx, st),
-          A::attention(q.p, kcl, vcl, pos.p, a.p, 1, heads, kvh, hd, maxctx, scale, st),
+          A::kv_write(k.p, v.p, pos.p, nullptr, 0, kcl, vcl, 1, kvh, hd, maxctx, st),
+          A::attention(q.p, kcl, vcl, pos.p, nullptr, 0, a.p, 1, heads, kvh, hd, maxctx, scale,
+                       st),
           A::matmul(a.p, lw[4]->p, o.p, 1, qd, hidden, PARE_ACT_NONE, 0, 0, st),
           A::binary(PARE_LLM_ADD, x.p, hidden, 1, o.p, hidden, 1, x.p, 1, hidden, PARE_ACT_NONE,
                     0, 0, st),
@@ -920,8 +921,8 @@ static void bench_qkv(int k, int heads, int kvh, int hd, double copy)
   Buf<int32_t> *pos = ints({77});
   double bytes = (double)(nq + 2 * nkv) * k * sizeof(__half);
   double us = graph_time_us([&](int i, cudaStream_t s) {
-    return pare_llm_qkv_f16(x.p, nw.p, 1e-5f, wq[i], wk[i], wv[i], pos->p, dinv.p, hd, 0, q.p,
-                            kc.p, vc.p, 1, k, heads, kvh, hd, maxctx, s);
+    return pare_llm_qkv_f16(x.p, nw.p, 1e-5f, wq[i], wk[i], wv[i], pos->p, nullptr, 0, dinv.p, hd,
+                            0, q.p, kc.p, vc.p, 1, k, heads, kvh, hd, maxctx, s);
   }, 50);
   printf("qkv  %5d -> %d/%d heads x %d  %7.2f us %6.0f GB/s (%3.0f%%)\n", k, heads, kvh, hd, us,
          bytes / us / 1e3, 100.0 * bytes / us / 1e3 / copy);
@@ -1026,8 +1027,9 @@ static void bench_layer(int rows)
   Buf<int32_t> *pos = ints(pv);
   double flop = 2.0 * rows * ((double)4 * d * d + 3.0 * d * ff);
   auto layer = [&](int i, cudaStream_t s) {
-    cudaError_t e = pare_llm_qkv_f16(x.p, nw.p, 1e-5f, wq[i], wk[i], wv[i], pos->p, dinv.p, hd, 0,
-                                     q.p, kc.p, vc.p, rows, d, heads, heads, hd, maxctx, s);
+    cudaError_t e = pare_llm_qkv_f16(x.p, nw.p, 1e-5f, wq[i], wk[i], wv[i], pos->p, nullptr, 0,
+                                     dinv.p, hd, 0, q.p, kc.p, vc.p, rows, d, heads, heads, hd,
+                                     maxctx, s);
     if (e == cudaSuccess)
       e = pare_llm_linear_f16(q.p, nullptr, 0.0f, wo[i], h.p, h.p, rows, d, d, PARE_ACT_NONE,
                               0.0f, 0.0f, s);

@@ -320,8 +320,8 @@ static cudaError_t gated_w4(const __half *x, const __half *nw, const uint8_t *qg
                             void *ws)                                                           \
   {                                                                                             \
     return pare_llm_qkv_w4_##SUF(x, nw, 1e-5f, wq.q.p, wq.sz.p, wk.q.p, wk.sz.p, wv.q.p,        \
-                                 wv.sz.p, group, pos, inv_freq, rotary_dim, 0, q, kc, vc, rows, \
-                                 k, heads, kv_heads, head_dim, ctx, ws, 0);                     \
+                                 wv.sz.p, group, pos, nullptr, 0, inv_freq, rotary_dim, 0, q,   \
+                                 kc, vc, rows, k, heads, kv_heads, head_dim, ctx, ws, 0);       \
   }
 PARE_TEST_QKV_W4(float, f32)
 PARE_TEST_QKV_W4(__half, f16)
