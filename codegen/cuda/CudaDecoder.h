@@ -7,7 +7,9 @@
 // from <name>_weights.bin, codegen/WeightsFile.h), the activations of a
 // prefill chunk (planned by the ArenaPlanner), the KV cache and the step's
 // token ids and positions; the whole decode step is one CUDA graph replay that
-// reads the id and position from device memory.
+// reads the id and position from device memory. With --max-batch N >= 2 the
+// caches hold N sequences (KV-cache slots) and <name>_decode_batch advances up
+// to N of them in one step (a graph per row count), every weight read once.
 //
 //===----------------------------------------------------------------------===//
 #ifndef PARE_CODEGEN_CUDA_CUDADECODER_H
