@@ -8,8 +8,9 @@
 #   tiny-nofuse-fp32/              the same with --cuda-fusion off (kv_write + pare_llm_attention)
 #   tiny_w4-fp32/                  decoder_tiny_w4.mlir (fused int4 qkv_w4 / linear_w4 / gated_w4)
 #   tiny_w8-fp16/                  decoder_tiny_w8a8.mlir (int8 q / k / v, then kv_write)
-#   tiny-cublas-fp16/ tiny_w8-cublas-fp16/   --cuda-gemm cublas (pare_llm_blas_qkv with slots;
-#                                  rows past 4 on cuBLAS / cuBLASLt)
+#   tiny-cublas-fp16/ tiny_w8-cublas-fp16/ tiny_w4-cublas-fp16/   --cuda-gemm cublas
+#                                  (pare_llm_blas_qkv with slots; the int4 matmuls unfused, so
+#                                  kv_write + decode_attention; rows past 4 on cuBLAS / cuBLASLt)
 #   llama-fp32/ llama-fp16/ llama_w8-fp16/   the tiny random Llama (build/llm/tiny.onnx, made by
 #                                  examples/llm/export_onnx.py --tiny when missing) through the
 #                                  whole pipeline, max context 256, --max-batch 8; llama_w8 with
@@ -48,6 +49,7 @@ compile tiny_w4-fp32 "$INPUTS/decoder_tiny_w4.mlir" tiny_w4 6 fp32
 compile tiny_w8-fp16 "$INPUTS/decoder_tiny_w8a8.mlir" tiny_w8 6 fp16
 compile tiny-cublas-fp16 "$INPUTS/decoder_tiny.mlir" tiny 6 fp16 --cuda-gemm cublas
 compile tiny_w8-cublas-fp16 "$INPUTS/decoder_tiny_w8a8.mlir" tiny_w8 6 fp16 --cuda-gemm cublas
+compile tiny_w4-cublas-fp16 "$INPUTS/decoder_tiny_w4.mlir" tiny_w4 6 fp16 --cuda-gemm cublas
 
 # The slot-0 API of the tiny decoders against the C target's logits (as prepare_decoder_check.sh).
 if "$PY" -c "import numpy" 2>/dev/null; then

@@ -100,6 +100,7 @@ build_cublas "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w4.mlir" tiny_w4
 build_cublas "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w8a8.mlir" tiny_w8
 # Batched decoding (--max-batch 4): every cache launch passes the slots.
 build_cublas "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny_b4 --max-batch 4
+build_cublas "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w4.mlir" tiny_w4_b4 --max-batch 4
 build_cublas "$ROOT/tests/lit/codegen/Inputs/decoder_tiny_w8a8.mlir" tiny_w8_b4 --max-batch 4
 build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny
 build "$ROOT/tests/lit/codegen/Inputs/decoder_tiny.mlir" tiny --cuda-fusion off
