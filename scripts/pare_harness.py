@@ -229,27 +229,30 @@ def pare_compile(
 
 def batched_decoder_check(pare: Path, model: Path, out: Path, extra: Sequence[str] = (),
                           max_batch: int = 4, cflags: Sequence[str] = ()) -> Tuple[str, bool, str]:
-    """Compiles `model` as a C decoder with --max-batch (name "dec") into `out`, builds
-    tests/e2e/llm_batch_harness.c against it with CHECK_CFLAGS + cflags and runs it: sequences
-    decoded together in KV-cache slots (dec_decode_batch) must equal, bit for bit, the same
-    sequences decoded one at a time, and the slot API's errors leave every slot as it was.
-    Returns one row for report_checks."""
-    what = f"--max-batch {max_batch}: decode_batch rows == single-sequence decodes bit for bit, slot API errors"
-    p = pare_compile(pare, model, out, name="dec", emit_runner=False,
+    """Compiles `model` as a C decoder with --max-batch and --emit-runner (name "dec") into `out`,
+    builds tests/cuda/batch_check.c (the batched-decoding check of both targets) against it with
+    CHECK_CFLAGS + cflags and runs it with --tol 0: sequences decoded together in KV-cache slots
+    (prefill_slot, prefill_batch, decode_batch) must equal, bit for bit, the same sequences decoded
+    one at a time, and the slot API's errors leave every slot as it was. Returns one row for
+    report_checks."""
+    what = f"--max-batch {max_batch}: batched rows == single-sequence decodes bit for bit, slot API errors"
+    p = pare_compile(pare, model, out, name="dec", emit_runner=True,
                      extra=[*extra, "--max-batch", str(max_batch)])
     if p.returncode != 0:
         return (what + ": compile", False, p.output[-2000:])
     root = Path(__file__).resolve().parents[1]
     sources = [str(out / f) for f in ("dec.c", "pare_llm.c", "pare_llm_w4.c", "pare_llm_w8.c",
                                       "pare_k_elementwise.c") if (out / f).exists()]
-    exe = out / "batch_harness"
-    b = run([cc(), *CHECK_CFLAGS, *cflags, "-I", str(out), str(root / "tests/e2e/llm_batch_harness.c"),
+    exe = out / "batch_check"
+    b = run([cc(), *CHECK_CFLAGS, *cflags, "-I", str(out), str(root / "tests/cuda/batch_check.c"),
              *sources, "-lm", "-o", str(exe)])
     if b.returncode != 0:
         return (what + ": build (-Werror -pedantic)", False, b.output[-2000:])
-    r = run([str(exe), str(out / "dec_weights.bin")], timeout=600)
-    last = (r.output.strip().splitlines() or [""])[-1]
-    return (f"{what} ({last[:200]})", r.returncode == 0, r.output[-3000:])
+    r = run([str(exe), "-w", str(out / "dec_weights.bin"), "--tol", "0"], timeout=600)
+    last = (r.output.strip().splitlines() or [""])
+    summary = "; ".join(line.split(": ", 1)[-1] for line in last if line.startswith("batch_check: ")
+                        and "rows compared" in line)
+    return (f"{what} ({summary[:200]})", r.returncode == 0, r.output[-3000:])
 
 
 def pare_inspect(

@@ -9,7 +9,8 @@
  * decoding a different number of steps) are decoded one at a time in slot 0 after a reset:
  * prefill, then greedy decode steps (the reference logits and tokens). Then all of them together:
  * every slot emptied by one reset, each sequence prefilled into a slot of a shuffled assignment
- * (prefill_slot), then decode_batch steps fed the reference tokens, the rows in a different order
+ * (prefill_slot; then, where the model has PARE_MODEL_PREFILL_BATCH, all again by one
+ * prefill_batch call), then decode_batch steps fed the reference tokens, the rows in a different order
  * each step and the batch shrinking as sequences end; a last full step of MAX_BATCH rows repeats
  * the rows of one step (fresh slots) against their single-sequence logits. Every row's logits must
  * be within TOL * max|ref| of the single-sequence ones (rows of more than PARE_LLM_GEMV_ROWS = 4
@@ -187,7 +188,12 @@ static int run_check(int seqs, int max_steps, double tol)
   float *got = malloc(sizeof(float) * BC_V * BC_B);
   int32_t slot_of[BC_B], slots[BC_B], ids[BC_B], who[BC_B], before[BC_B];
   struct Stat st = {0, 0, 0, 0, 0};
-  int s, t, i, n, rc, rot = 0;
+  int s, t, i, n, rc, rot = 0, mode, longest = 0;
+#ifdef PARE_MODEL_PREFILL_BATCH
+  const int modes = 2;
+#else
+  const int modes = 1;
+#endif
   char what[128];
   if (!len || !steps || !prompt || !tokens || !ref || !got) {
     fprintf(stderr, "batch_check: out of memory\n");
@@ -199,6 +205,10 @@ static int run_check(int seqs, int max_steps, double tol)
   for (s = 0; s < seqs; ++s) {
     int most = BC_C / 4 > 1 ? BC_C / 4 : 1;
     len[s] = 1 + (int32_t)((unsigned)(s * 7 + 3) % (unsigned)most);
+    /* One prompt longer than a prefill chunk where the context allows (prefill_batch then cuts
+     * the sequences across steps). */
+    if (s == 1 && PARE_MODEL_PREFILL_CHUNK + 6 <= BC_C)
+      len[s] = PARE_MODEL_PREFILL_CHUNK + 2;
     steps[s] = max_steps - s % 3 > 1 ? max_steps - s % 3 : 1;
     if (len[s] + steps[s] + 1 > BC_C)
       steps[s] = BC_C - len[s] - 1;
@@ -226,45 +236,75 @@ static int run_check(int seqs, int max_steps, double tol)
     slot_of[i] = slot_of[j];
     slot_of[j] = x;
   }
-  PARE_MODEL_RESET();
-  for (s = 0; s < seqs; ++s) {
-    check_rc(PARE_MODEL_PREFILL_SLOT(slot_of[s], prompt + (size_t)s * BC_C, len[s], got),
-             "prefill_slot");
-    snprintf(what, sizeof what, "prefill_slot of sequence %d (slot %d)", s, (int)slot_of[s]);
-    compare_row(&st, got, REF(s, 0), TOK(s, 0), 1, tol, what);
-    if (PARE_MODEL_SLOT_POSITION(slot_of[s]) != len[s])
-      fail("slot_position after prefill_slot");
+  /* Together: the prompts by prefill_slot (mode 0) or by one prefill_batch call (mode 1, where
+   * the model has it), then decode_batch steps. */
+  for (mode = 0; mode < modes; ++mode) {
+    PARE_MODEL_RESET();
+    if (mode == 0) {
+      for (s = 0; s < seqs; ++s) {
+        check_rc(PARE_MODEL_PREFILL_SLOT(slot_of[s], prompt + (size_t)s * BC_C, len[s], got),
+                 "prefill_slot");
+        snprintf(what, sizeof what, "prefill_slot of sequence %d (slot %d)", s, (int)slot_of[s]);
+        compare_row(&st, got, REF(s, 0), TOK(s, 0), 1, tol, what);
+      }
+    }
+#ifdef PARE_MODEL_PREFILL_BATCH
+    else {
+      /* Every prompt in one call, sequence after sequence (steps of PREFILL_CHUNK rows may cut
+       * a sequence in two). */
+      int32_t *all = malloc(sizeof(int32_t) * (size_t)seqs * BC_C), total = 0;
+      float *last = malloc(sizeof(float) * BC_V * (size_t)seqs);
+      if (!all || !last) {
+        fprintf(stderr, "batch_check: out of memory\n");
+        exit(1);
+      }
+      for (s = 0; s < seqs; ++s) {
+        memcpy(all + total, prompt + (size_t)s * BC_C, sizeof(int32_t) * (size_t)len[s]);
+        total += len[s];
+      }
+      check_rc(PARE_MODEL_PREFILL_BATCH(slot_of, len, seqs, all, last), "prefill_batch");
+      for (s = 0; s < seqs; ++s) {
+        snprintf(what, sizeof what, "prefill_batch, sequence %d (slot %d)", s, (int)slot_of[s]);
+        compare_row(&st, last + (size_t)s * BC_V, REF(s, 0), TOK(s, 0), total, tol, what);
+      }
+      free(all);
+      free(last);
+    }
+#endif
+    for (s = 0; s < seqs; ++s)
+      if (PARE_MODEL_SLOT_POSITION(slot_of[s]) != len[s])
+        fail("slot_position after the prompts");
+    for (t = 0; t < max_steps; ++t) {
+      /* The unfinished sequences, rotated by one more each step. */
+      n = 0;
+      for (i = 0; i < seqs; ++i) {
+        s = (i + rot) % seqs;
+        if (t < steps[s])
+          who[n++] = s;
+      }
+      ++rot;
+      if (n == 0)
+        break;
+      for (i = 0; i < n; ++i) {
+        slots[i] = slot_of[who[i]];
+        ids[i] = TOK(who[i], t);
+      }
+      rc = PARE_MODEL_DECODE_BATCH(slots, ids, n, got);
+      if (rc != PARE_MODEL_OK) {
+        expect(rc, PARE_MODEL_OK, "decode_batch");
+        break;
+      }
+      for (i = 0; i < n; ++i) {
+        snprintf(what, sizeof what, "decode_batch step %d, row %d (sequence %d, slot %d)", t, i,
+                 who[i], (int)slots[i]);
+        compare_row(&st, got + (size_t)i * BC_V, REF(who[i], t + 1), TOK(who[i], t + 1), n, tol,
+                    what);
+      }
+    }
+    for (s = 0; s < seqs; ++s)
+      if (PARE_MODEL_SLOT_POSITION(slot_of[s]) != len[s] + steps[s])
+        fail("slot_position after the batched steps");
   }
-  for (t = 0; t < max_steps; ++t) {
-    /* The unfinished sequences, rotated by one more each step. */
-    n = 0;
-    for (i = 0; i < seqs; ++i) {
-      s = (i + rot) % seqs;
-      if (t < steps[s])
-        who[n++] = s;
-    }
-    ++rot;
-    if (n == 0)
-      break;
-    for (i = 0; i < n; ++i) {
-      slots[i] = slot_of[who[i]];
-      ids[i] = TOK(who[i], t);
-    }
-    rc = PARE_MODEL_DECODE_BATCH(slots, ids, n, got);
-    if (rc != PARE_MODEL_OK) {
-      expect(rc, PARE_MODEL_OK, "decode_batch");
-      break;
-    }
-    for (i = 0; i < n; ++i) {
-      snprintf(what, sizeof what, "decode_batch step %d, row %d (sequence %d, slot %d)", t, i,
-               who[i], (int)slots[i]);
-      compare_row(&st, got + (size_t)i * BC_V, REF(who[i], t + 1), TOK(who[i], t + 1), n, tol,
-                  what);
-    }
-  }
-  for (s = 0; s < seqs; ++s)
-    if (PARE_MODEL_SLOT_POSITION(slot_of[s]) != len[s] + steps[s])
-      fail("slot_position after the batched steps");
   /* A full step: MAX_BATCH rows (the GEMM path past 4 rows), sequence s % seqs in every slot,
    * prefilled afresh, decoding its first token. */
   PARE_MODEL_RESET();
@@ -311,6 +351,30 @@ static int run_check(int seqs, int max_steps, double tol)
   expect(PARE_MODEL_RESET_SLOT(BC_B), PARE_MODEL_ERR_ARG, "reset_slot MAX_BATCH");
   expect(PARE_MODEL_SLOT_POSITION(BC_B), -1, "slot_position MAX_BATCH");
   expect(PARE_MODEL_SLOT_POSITION(-1), -1, "slot_position -1");
+#ifdef PARE_MODEL_PREFILL_BATCH
+  {
+    int32_t counts[2] = {1, 1};
+    slots[0] = 0;
+    slots[1] = 1;
+    ids[0] = ids[1] = 0;
+    expect(PARE_MODEL_PREFILL_BATCH(slots, NULL, 2, ids, got), PARE_MODEL_ERR_ARG,
+           "prefill_batch counts NULL");
+    counts[1] = 0;
+    expect(PARE_MODEL_PREFILL_BATCH(slots, counts, 2, ids, got), PARE_MODEL_ERR_ARG,
+           "prefill_batch count 0");
+    counts[1] = BC_C + 1;
+    expect(PARE_MODEL_PREFILL_BATCH(slots, counts, 2, ids, got), PARE_MODEL_ERR_CONTEXT,
+           "prefill_batch past a slot's context");
+    counts[1] = 1;
+    slots[1] = 0;
+    expect(PARE_MODEL_PREFILL_BATCH(slots, counts, 2, ids, got), PARE_MODEL_ERR_ARG,
+           "prefill_batch with a slot twice");
+    slots[1] = 1;
+    ids[1] = BC_V;
+    expect(PARE_MODEL_PREFILL_BATCH(slots, counts, 2, ids, NULL), PARE_MODEL_ERR_ARG,
+           "prefill_batch with an id past the vocabulary");
+  }
+#endif
   expect_unchanged(before, "the refused calls");
   /* A full slot: the step is refused before anything is written, the other row's slot too. */
   {
@@ -336,9 +400,11 @@ static int run_check(int seqs, int max_steps, double tol)
   check_rc(PARE_MODEL_DECODE(TOK(0, 0), got), "decode after the batched steps");
   compare_row(&st, got, REF(0, 1), TOK(0, 1), 1, tol, "slot 0's decode after decode_batch");
 
+  for (s = 0; s < seqs; ++s)
+    longest = len[s] > longest ? len[s] : longest;
   printf("batch_check: %d sequences (prompts of up to %d tokens, up to %d steps) in %d slots, %d "
          "rows compared\n",
-         seqs, BC_C / 4, max_steps, BC_B, st.rows);
+         seqs, longest, max_steps, BC_B, st.rows);
   printf("batch_check: max |batched - single| / max|single|: %.3g (steps of <= 4 rows), %.3g "
          "(more rows), tol %.3g\n",
          st.small, st.large, tol);

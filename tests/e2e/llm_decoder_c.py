@@ -17,7 +17,7 @@ the generate runner, and checks:
   * the API's error codes (the harness): before init, missing / corrupt /
     truncated weights, bad ids, a prompt and a decode step past the maximum
     context refused with the state unchanged;
-  * --max-batch 4 (tests/e2e/llm_batch_harness.c): sequences decoded
+  * --max-batch 4 (tests/cuda/batch_check.c --tol 0): sequences decoded
     together in KV-cache slots == the same sequences decoded one at a time,
     bit for bit, and the slot API's errors.
 
