@@ -1030,22 +1030,15 @@ LogicalResult Decoder::run(std::vector<EmittedFile> &files) {
     return func.emitError("the decoder's logits are not computed by its ops");
   if (!inTail)
     body += "  if (last) {\n";
-  if (batched) {
-    // decode_batch: every row's logits, contiguous.
-    body += "    /* the logits of the last row (of every row in decode_batch), as float */\n";
-    body += "    PARE_TRY(pare_llm_logits_" + sfx + "(" +
-            (isTailValue(result) ? names[result]
-                                 : names[result] + " + (size_t)(n - tail_rows) * " +
-                                       std::to_string(vocab)) +
-            ", logits, tail_rows * " + upper + "_VOCAB, stream));\n  }\n";
-  } else {
-    body += "    /* the logits of the last row, as float */\n";
-    body += "    PARE_TRY(pare_llm_logits_" + sfx + "(" +
-            (isTailValue(result) ? names[result]
-                                 : names[result] + " + (size_t)(n - 1) * " +
-                                       std::to_string(vocab)) +
-            ", logits, " + upper + "_VOCAB, stream));\n  }\n";
-  }
+  // The logits of the last row, as float; decode_batch: every row's, contiguous.
+  std::string rows = batched ? "tail_rows" : "1";
+  body += std::string("    /* the logits of the last row") +
+          (batched ? " (of every row in decode_batch)" : "") + ", as float */\n";
+  body += "    PARE_TRY(pare_llm_logits_" + sfx + "(" +
+          (isTailValue(result)
+               ? names[result]
+               : names[result] + " + (size_t)(n - " + rows + ") * " + std::to_string(vocab)) +
+          ", logits, " + (batched ? "tail_rows * " : "") + upper + "_VOCAB, stream));\n  }\n";
   if (int64_t(cacheLayers.size()) != layers)
     return func.emitError() << "pare.decoder says " << layers << " layers but "
                             << cacheLayers.size() << " pare.attention ops have a pare.kv_layer";
